@@ -1,0 +1,70 @@
+/*
+ * cli.h — the command table and the context every subcommand receives.
+ *
+ * Each subcommand lives in cli/cmd-NAME.c and defines exactly one
+ *	const struct cmd_entry cmd_NAME_entry;
+ * The Makefile generates the table from the file names, so adding a command
+ * means adding a file. cli/ is the only place that calls exit() or maps
+ * results to exit codes (EXIT_OK/WARNING/CRITICAL/UNKNOWN in util.h).
+ */
+#ifndef MDNS_CLI_H
+#define MDNS_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "common/util.h"
+
+struct cmd_entry;
+#define CMD(n) extern const struct cmd_entry cmd_##n##_entry;
+#include "cmd-list.h"
+#undef CMD
+
+/* Global options, parsed before and after the command name. */
+struct cli_ctx {
+	int verbose;		/* -v, repeatable */
+	int quiet;		/* -q */
+	const char *config;	/* --config FILE */
+	const char *db;		/* --db FILE */
+	const char *format;	/* --format FMT, NULL = command default */
+	int no_color;		/* --no-color or NO_COLOR set */
+	const char *progname;
+};
+
+struct cmd_entry {
+	const char *name;
+	const char *alias;	/* NULL when none */
+	const char *usage;	/* one line: "scan [options] LIST..." */
+	const char *summary;	/* one line for the command list */
+	const char *options;	/* option help text, one option per line */
+	/*
+	 * Run the command. argv[0] is the command name; global options have
+	 * not been removed from argv (use cli_getopt). Returns an exit code.
+	 */
+	int (*exec)(struct cli_ctx *ctx, int argc, char **argv);
+};
+
+/*
+ * getopt_long over a command's own options merged with the global ones.
+ * Global options are handled here and never returned; command options are
+ * returned like getopt_long does. On a bad option prints the one-line error
+ * and returns '?' (the caller returns EXIT_UNKNOWN). "--help" returns 'H'
+ * after printing the command's help. Ends with -1; optind as getopt.
+ */
+int cli_getopt(struct cli_ctx *ctx, const struct cmd_entry *cmd, int argc,
+    char **argv, const char *shortopts, const struct option *longopts);
+
+/* Print "mdns-doctor: CMD: message" to stderr (formatted). */
+void cli_error(const struct cmd_entry *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Print the full help of one command to f. */
+void cli_help_cmd(FILE *f, const struct cmd_entry *cmd);
+
+/* The version string (git describe or the VERSION file). */
+const char *cli_version(void);
+
+/* Whether colour output is allowed on stream f for this context. */
+int cli_use_color(const struct cli_ctx *ctx, FILE *f);
+
+#endif

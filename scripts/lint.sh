@@ -1,0 +1,27 @@
+#!/bin/sh
+# scripts/lint.sh — format check (clang-format, KNF per .clang-format),
+# banned-function grep, cppcheck. Exit non-zero on any finding.
+set -u
+cd "$(dirname "$0")/.."
+rc=0
+files=$(git ls-files '*.c' '*.h' 2>/dev/null)
+[ -n "$files" ] || files=$(find common engine probe tui store reports cli tests -name '*.[ch]')
+echo "lint: clang-format"
+for f in $files; do
+	if ! clang-format --dry-run -Werror "$f" >/dev/null 2>&1; then
+		echo "  not formatted: $f (clang-format -i $f)"
+		rc=1
+	fi
+done
+echo "lint: banned functions"
+if grep -nE '\<(gets|sprintf|vsprintf|strcpy|strcat|strtok|atoi|atol|system|tmpnam)[[:space:]]*\(' $files; then
+	rc=1
+fi
+echo "lint: cppcheck"
+if ! cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
+    --enable=warning,portability --suppress=missingIncludeSystem \
+    -I . $files; then
+	rc=1
+fi
+[ $rc -eq 0 ] && echo "lint: clean"
+exit $rc

@@ -1,0 +1,32 @@
+/* test-util.c — hex, integer parsing, trimming, error buffers. */
+#include <string.h>
+
+#include "common/util.h"
+#include "tests/tap.h"
+
+int
+main(void)
+{
+	uint8_t b[8];
+	char h[17];
+	long long v;
+	struct err e = { "" };
+	char s[] = "  hi there \t\n";
+
+	hex_encode((const uint8_t *)"\x01\xab\xff", 3, h);
+	tap_is_str(h, "01abff", "hex_encode");
+	tap_is_int(hex_decode("01ABff", 6, b, sizeof b), 3, "hex_decode len");
+	tap_ok(b[0] == 1 && b[1] == 0xab && b[2] == 0xff, "hex_decode bytes");
+	tap_is_int(hex_decode("0g", 2, b, sizeof b), -1, "hex_decode bad digit");
+	tap_is_int(hex_decode("012", 3, b, sizeof b), -1, "hex_decode odd");
+	tap_is_int(hex_decode("000000000000000000", 18, b, sizeof b), -1,
+	    "hex_decode overflow");
+	tap_is_int(parse_int("42", 0, 100, &v, &e), 0, "parse_int ok");
+	tap_is_int(v, 42, "parse_int value");
+	tap_is_int(parse_int("42x", 0, 100, &v, &e), -1, "parse_int junk");
+	tap_is_int(parse_int("101", 0, 100, &v, &e), -1, "parse_int range");
+	tap_ok(strstr(e.msg, "outside") != NULL, "parse_int message: %s",
+	    e.msg);
+	tap_is_str(str_trim(s), "hi there", "str_trim");
+	return tap_done();
+}
