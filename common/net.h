@@ -1,0 +1,55 @@
+/*
+ * net.h — socket addresses and non-blocking socket helpers (anet.c style:
+ * errors go into a caller-supplied struct err). IPv4 and IPv6.
+ */
+#ifndef MDNS_NET_H
+#define MDNS_NET_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "common/util.h"
+
+union net_addr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+	struct sockaddr_storage ss;
+};
+
+/* Longest text net_addr_format writes, NUL included. */
+#define NET_ADDR_STRLEN (INET6_ADDRSTRLEN + 9)
+
+/*
+ * Parse "1.2.3.4", "1.2.3.4:53", "::1", "[::1]" or "[::1]:53" (numeric only,
+ * no name lookup). A missing port becomes default_port. Returns 0 or -1 with
+ * e set ("bad address: ...", "port out of range: ...").
+ */
+int net_addr_parse(const char *s, uint16_t default_port, union net_addr *out,
+    struct err *e);
+/* "1.2.3.4:53" or "[::1]:53" into buf (NET_ADDR_STRLEN is enough). */
+void net_addr_format(const union net_addr *a, char *buf, size_t len);
+/* Address only, no port: "1.2.3.4" or "::1". */
+void net_addr_format_ip(const union net_addr *a, char *buf, size_t len);
+socklen_t net_addr_len(const union net_addr *a);
+/* Same family, address and port. */
+int net_addr_equal(const union net_addr *a, const union net_addr *b);
+uint16_t net_addr_port(const union net_addr *a);
+void net_addr_set_port(union net_addr *a, uint16_t port);
+
+int net_set_nonblock(int fd, struct err *e);
+/*
+ * A non-blocking, close-on-exec UDP socket bound to bind_addr (port 0 = any
+ * free port). Returns the fd or -1 with e set.
+ */
+int net_udp_bind(const union net_addr *bind_addr, struct err *e);
+/* Non-blocking TCP listener with SO_REUSEADDR; fd or -1. */
+int net_tcp_listen(const union net_addr *addr, int backlog, struct err *e);
+/* Start a non-blocking TCP connect (EINPROGRESS is success); fd or -1. */
+int net_tcp_connect(const union net_addr *addr, struct err *e);
+/* The locally bound address of fd (to learn an ephemeral port). 0 / -1. */
+int net_local_addr(int fd, union net_addr *out, struct err *e);
+
+#endif
