@@ -162,21 +162,18 @@ cli_getopt(struct cli_ctx *ctx, const struct cmd_entry *cmd, int argc,
 {
 	static struct option merged[128];
 	static char shorts[128];
-	static const struct option *merged_for;
 	size_t n = 0, i;
 	int c;
 
-	if (merged_for != longopts) {
-		for (i = 0; longopts != NULL && longopts[i].name != NULL &&
-		    n < nitems(merged) - 1; i++)
-			merged[n++] = longopts[i];
-		for (i = 0; global_longopts[i].name != NULL &&
-		    n < nitems(merged) - 1; i++)
-			merged[n++] = global_longopts[i];
-		memset(&merged[n], 0, sizeof merged[n]);
-		snprintf(shorts, sizeof shorts, ":%svq", shortopts ? shortopts : "");
-		merged_for = longopts;
-	}
+	/* Rebuilt on every call: cheap, and no state kept between commands. */
+	for (i = 0; longopts != NULL && longopts[i].name != NULL &&
+	    n < nitems(merged) - 1; i++)
+		merged[n++] = longopts[i];
+	for (i = 0; global_longopts[i].name != NULL && n < nitems(merged) - 1;
+	    i++)
+		merged[n++] = global_longopts[i];
+	memset(&merged[n], 0, sizeof merged[n]);
+	snprintf(shorts, sizeof shorts, ":%svq", shortopts ? shortopts : "");
 	for (;;) {
 		int longidx = -1;
 
