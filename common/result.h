@@ -42,7 +42,7 @@ enum res_stage {
 	RES_STAGE_NONE = 0,	/* "none": not tested at all */
 	RES_STAGE_ENV,		/* "env": path checks (interception, NS) */
 	RES_STAGE_LIVENESS,	/* "liveness": answers DNS at all */
-	RES_STAGE_REACH,	/* "reach": random in-zone name reaches server */
+	RES_STAGE_REACH,	/* "reach": in-zone name reaches server */
 	RES_STAGE_MTU,		/* "mtu": upload/download MTU sweep + shape */
 	RES_STAGE_HANDSHAKE,	/* "handshake": SESSION_INIT/ACCEPT, PING */
 	RES_STAGE_BURST,	/* "burst": sustained load */
@@ -81,7 +81,7 @@ enum res_reason {
 	RES_R_NO_DELEGATION,	/* NS delegation of the tunnel domain broken */
 	RES_R_SERVER_DOWN,	/* tunnel server does not answer directly */
 	RES_R_NET_ERROR,	/* local send/receive error (ENETUNREACH..) */
-	RES_R_KEY_OR_METHOD,	/* server answers but cannot decrypt: key/method */
+	RES_R_KEY_OR_METHOD,	/* server cannot decrypt: key/method */
 	RES_R_UPLOAD_MTU,	/* upload MTU below the usable minimum */
 	RES_R_DOWNLOAD_MTU,	/* download MTU below the usable minimum */
 	RES_R_NAME_CUT,		/* long QNAMEs do not pass (length cut-off) */
@@ -94,7 +94,7 @@ enum res_reason {
 	RES_R_ROUTED_IN_TUNNEL,	/* resolver address is routed into the tunnel */
 	RES_R_EXIT_IP_MISMATCH,	/* tunnel exit IP differs from the expected */
 	RES_R_NOT_TUNNELLED,	/* tunnel exit IP equals the direct IP */
-	RES_R_LEAK,		/* DNS names seen by a resolver outside tunnel */
+	RES_R_LEAK,		/* names seen by a resolver outside */
 	RES_R_FETCH_FAILED,	/* IP-echo / leak endpoint could not be read */
 	RES_R_SKIPPED,		/* not tested (filtered out, cancelled) */
 	RES_R_INTERNAL,		/* internal error in mdns-doctor */
@@ -118,7 +118,7 @@ struct res_policy {
 	int present;		/* 1 when bytes 7..19 were received */
 	int comp_pair;		/* byte 2: accepted compression pair, 0..255 */
 	int max_dup;		/* byte 7 low nibble: max packet duplication */
-	int max_setup_dup;	/* byte 7 high nibble: setup-packet duplication */
+	int max_setup_dup;	/* byte 7 high nibble: setup dup. */
 	int max_upload_mtu;	/* byte 8, bytes */
 	int max_download_mtu;	/* bytes 9..10, bytes */
 	int max_workers;	/* byte 11: RX/TX workers */
@@ -154,11 +154,11 @@ struct res_resolver {
 	int download_mtu;		/* exact download MTU, bytes */
 	struct res_shape shape;		/* QNAME/answer shape checks */
 	struct res_policy policy;	/* server policy from the handshake */
-	int burst_sent;			/* queries sent in the burst; 0 = none */
+	int burst_sent;			/* burst queries sent; 0 = none */
 	int burst_ok;			/* of those, answered correctly */
 	double burst_qps;		/* delivered answers per second; -1 */
 	char evidence[RES_EVIDENCE_MAX]; /* sent/received, one paragraph */
-	int64_t at_ms;			/* wall UTC ms of the verdict; 0 = now */
+	int64_t at_ms;			/* wall UTC ms of verdict; 0 = now */
 };
 
 /* Per-stage counters of a run. */

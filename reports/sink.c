@@ -268,10 +268,12 @@ table_print(struct rpt_sink *s, const char *const *head, const int *right,
 		w[c] = text_width(head[c]);
 	for (r = 0; r < t->nrows; r++)
 		for (c = 0; c < t->ncols; c++)
-			w[c] = MAX(w[c], text_width(t->cells[r * t->ncols + c]));
+			w[c] = MAX(w[c],
+			    text_width(t->cells[r * t->ncols + c]));
 	for (r = 0; r <= t->nrows && rc == 0; r++) {
 		for (c = 0; c < t->ncols && rc == 0; c++) {
-			cell = r == 0 ? head[c] : t->cells[(r - 1) * t->ncols + c];
+			cell = r == 0 ? head[c] :
+			    t->cells[(r - 1) * t->ncols + c];
 			cw = text_width(cell);
 			pad = w[c] - cw;
 			if (c > 0 && fputs("  ", s->out) == EOF)

@@ -130,7 +130,8 @@ static const char *const migrations[] = {
 	"policy_max_setup_dup, policy_max_upload_mtu, "			\
 	"policy_max_download_mtu, policy_max_workers, "			\
 	"policy_min_ping_ms, policy_max_batch, policy_max_arq_window, "	\
-	"policy_max_nack_gap, policy_min_comp_size, policy_min_rto_ms, "	\
+	"policy_max_nack_gap, policy_min_comp_size, "			\
+	"policy_min_rto_ms, "						\
 	"burst_sent, burst_ok, burst_qps, evidence, at_ms"
 
 static int
@@ -223,8 +224,8 @@ make_parent(const char *path, struct err *e)
 		*p = '\0';
 		if (stat(dir, &sb) != 0) {
 			if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-				rc = err_set(e, "cannot create directory %s: %s",
-				    dir, strerror(errno));
+				rc = err_set(e, "cannot create directory "
+				    "%s: %s", dir, strerror(errno));
 		} else if (!S_ISDIR(sb.st_mode))
 			rc = err_set(e, "%s is not a directory", dir);
 		*p = c;

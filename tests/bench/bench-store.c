@@ -70,7 +70,8 @@ main(void)
 		rs[i].shape.longest_name = 253;
 		rs[i].shape.case_preserved = RES_TRI_YES;
 		res_textf(rs[i].evidence, sizeof rs[i].evidence,
-		    "sent TXT? %zu.t.example; got NODATA AA=0 RA=1 in 40 ms", i);
+		    "sent TXT? %zu.t.example; got NODATA AA=0 RA=1 in 40 ms",
+		    i);
 	}
 	for (k = 0; k < RUNS && rc == 0; k++) {
 		snprintf(path, sizeof path, "%s/h%d.db", dir, k);
@@ -83,7 +84,8 @@ main(void)
 		}
 		t0 = now_mono_us();
 		for (i = 0; i < NRESULTS && rc == 0; i += BATCH)
-			if (store_add_results(s, run_id, rs + i, BATCH, &e) != 0)
+			if (store_add_results(s, run_id, rs + i, BATCH,
+			    &e) != 0)
 				rc = 1;
 		w[k] = now_mono_us() - t0;
 		got = 0;

@@ -52,7 +52,7 @@ for round in 1 2 3 4; do
 	have=$(sqlite3 "$db" "SELECT count(DISTINCT domain) FROM
 	    resolver_results WHERE run_id = $run")
 	ok $([ "$have" -ge "$committed" ] && echo 0 || echo 1) \
-	    "round $round: all $committed reported batches survived ($have present)"
+	    "round $round: all $committed reported batches kept ($have present)"
 	is "$(sqlite3 "$db" "SELECT position FROM scan_progress
 	    WHERE run_id = $run")" "$have" \
 	    "round $round: cursor equals the batches stored"

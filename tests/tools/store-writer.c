@@ -44,8 +44,9 @@ main(int argc, char **argv)
 	for (b = 0; n < 0 || b < n; b++) {
 		for (i = 0; i < k; i++) {
 			res_resolver_init(&rs[i]);
-			snprintf(rs[i].addr, sizeof rs[i].addr, "10.%lld.%lld.%lld",
-			    (b >> 8) & 255, b & 255, i & 255);
+			snprintf(rs[i].addr, sizeof rs[i].addr,
+			    "10.%lld.%lld.%lld", (b >> 8) & 255, b & 255,
+			    i & 255);
 			snprintf(rs[i].domain, sizeof rs[i].domain,
 			    "batch-%lld.example", b);
 			rs[i].stage = RES_STAGE_REACH;

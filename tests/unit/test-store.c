@@ -314,7 +314,8 @@ main(void)
 	    "batch with progress");
 	tap_ok(store_progress_get(s, r1, &pg2, &e) == 0 &&
 	    pg2.seed == pg.seed && pg2.position == 300 &&
-	    pg2.total == 1000000, "progress stored with the batch (64-bit seed)");
+	    pg2.total == 1000000,
+	    "progress stored with the batch (64-bit seed)");
 	pg.position = 400;
 	tap_is_int(store_progress_set(s, r1, &pg, &e), 0, "progress_set");
 	tap_ok(store_progress_get(s, r1, &pg2, &e) == 0 &&
