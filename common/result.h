@@ -197,7 +197,12 @@ struct res_check {
 	int64_t at_ms;			/* wall UTC ms; 0 = now */
 };
 
-/* Reset to "nothing known": zero text, -1 numbers, RES_TRI_UNKNOWN. */
+/*
+ * Reset to "nothing known": empty text, -1 numbers, RES_TRI_UNKNOWN, no
+ * policy, no burst, at_ms 0. A resolver starts as port 53, stage none,
+ * verdict fail, reason skipped (so a result nobody filled in never reads
+ * as a success); a check starts as verdict unknown, reason skipped.
+ */
 void res_resolver_init(struct res_resolver *r);
 void res_run_init(struct res_run *run);
 void res_check_init(struct res_check *c);

@@ -300,8 +300,10 @@ setup(struct store *s, struct err *e)
 	sqlite3_extended_result_codes(s->db, 1);
 	if (sqlite3_busy_timeout(s->db, 5000) != SQLITE_OK)
 		return db_err(s, e, "busy timeout");
-	if (prepare(s, "PRAGMA journal_mode = WAL", &st, e) != 0)
-		return -1;
+	/* The first statement: its error is the file's ("not a database"). */
+	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st,
+	    NULL) != SQLITE_OK)
+		return err_set(e, "%s", sqlite3_errmsg(s->db));
 	ok = sqlite3_step(st) == SQLITE_ROW;
 	mode = ok ? sqlite3_column_text(st, 0) : NULL;
 	if (!ok || mode == NULL || strcmp((const char *)mode, "wal") != 0) {
