@@ -422,8 +422,9 @@ struct wire_target {
 long wire_target_build(const struct wire_target *t, uint8_t *out,
     size_t cap);
 /*
- * Decode a complete (reassembled) SOCKS5_SYN payload. Trailing bytes are
- * an error. WIRE_OK or WIRE_E_INVALID.
+ * Decode a complete (reassembled) SOCKS5_SYN payload: ATYP 1/3/4, a name
+ * of 1..255 bytes, then the port. Trailing bytes are ignored, as upstream.
+ * WIRE_OK or WIRE_E_INVALID.
  */
 int wire_target_parse(const uint8_t *p, size_t n, struct wire_target *t);
 
