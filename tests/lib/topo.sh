@@ -15,7 +15,8 @@
 #   topo_cleanup                  kill everything recorded (TERM, then KILL
 #                                 after 3 s), reap it, remove $TOPO_DIR
 #   topo_leftovers                list fixture processes and scratch dirs of
-#                                 this checkout still alive; status 1 if any
+#                                 this checkout still alive, other than the
+#                                 caller's own; status 1 if any
 #   topo_tool NAME                path of build/tools/NAME
 #
 # A test must not replace the EXIT trap (call topo_cleanup from its own
@@ -95,18 +96,20 @@ topo_spawn() {
 
 topo_stop() {
 	local p=$1 i
-	kill -TERM "$p" 2>/dev/null
+	kill -TERM "$p" 2>/dev/null || true
 	for ((i = 0; i < 150; i++)); do
 		_topo_alive "$p" || break
 		sleep 0.02
 	done
-	kill -KILL "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
+	kill -KILL "$p" 2>/dev/null || true
+	wait "$p" 2>/dev/null || true
 	return 0
 }
 
 topo_cleanup() {
 	local p
+	# Runs from traps, possibly under "set -e": nothing here may abort it.
+	set +e
 	for p in "${_topo_pids[@]}"; do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -129,6 +132,7 @@ topo_leftovers() {
 	for p in /proc/[0-9]*; do
 		pid=${p#/proc/}
 		[ "$pid" = "$$" ] && continue
+		case " ${_topo_pids[*]} " in *" $pid "*) continue ;; esac
 		_topo_alive "$pid" || continue
 		exe=$(readlink "$p/exe" 2>/dev/null) || continue
 		cmd=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
