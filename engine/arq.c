@@ -326,6 +326,12 @@ arq_on_nack(struct arq *a, uint16_t seq, uint64_t now)
 	return 1;
 }
 
+int
+arq_in_flight(const struct arq *a, uint16_t seq)
+{
+	return snd_find(a, seq) != NULL;
+}
+
 unsigned
 arq_unacked(const struct arq *a)
 {

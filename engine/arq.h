@@ -129,6 +129,8 @@ int arq_on_ack(struct arq *a, uint16_t seq, uint64_t now);
  * was emitted for it within the repeat interval. Returns 1 if emitted.
  */
 int arq_on_nack(struct arq *a, uint16_t seq, uint64_t now);
+/* Whether data frame seq is still awaiting its ACK. */
+int arq_in_flight(const struct arq *a, uint16_t seq);
 /* Frames sent and not acknowledged. */
 unsigned arq_unacked(const struct arq *a);
 /* Next sequence number arq_send will use. */
