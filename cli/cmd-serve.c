@@ -1,0 +1,127 @@
+/*
+ * cmd-serve.c — `mdns-doctor serve`: run the tunnel server from an
+ * upstream server_config.toml (and the encrypt_key.txt it names) until
+ * SIGINT or SIGTERM. Prints "listening ADDR" on stdout once bound, so a
+ * caller that asked for port 0 learns the port.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/ev.h"
+#include "common/log.h"
+#include "common/net.h"
+#include "engine/server.h"
+
+enum { OPT_LISTEN = 1, OPT_ALLOW };
+
+static const struct option serve_longopts[] = {
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "allow-target", required_argument, NULL, OPT_ALLOW },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void
+on_signal(struct ev_loop *loop, int signo, void *arg)
+{
+	(void)signo;
+	(void)arg;
+	ev_stop(loop);
+}
+
+static int
+cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct eng_server_cfg cfg;
+	struct eng_server *srv = NULL;
+	struct ev_loop *loop = NULL;
+	struct err e = { "" };
+	union net_addr la, bound;
+	const char *listen = NULL;
+	char buf[NET_ADDR_STRLEN], *hostport;
+	int c, rc = EXIT_UNKNOWN;
+
+	eng_server_cfg_defaults(&cfg);
+	while ((c = cli_getopt(ctx, &cmd_serve_entry, argc, argv, "",
+	    serve_longopts)) != -1) {
+		switch (c) {
+		case OPT_LISTEN:
+			listen = optarg;
+			break;
+		case OPT_ALLOW:
+			cfg.allow = xreallocarray(cfg.allow, cfg.nallow + 1,
+			    sizeof *cfg.allow);
+			cfg.allow[cfg.nallow++] = xstrdup(optarg);
+			break;
+		case 'H':
+			rc = EXIT_OK;
+			goto out;
+		default:
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		cli_error(&cmd_serve_entry, "unexpected argument: %s",
+		    argv[optind]);
+		goto out;
+	}
+	if (ctx->config == NULL) {
+		cli_error(&cmd_serve_entry, "--config server_config.toml is "
+		    "required");
+		goto out;
+	}
+	log_set_level(ctx->quiet ? LOG_ERROR : ctx->verbose >= 2 ?
+	    LOG_DEBUG : ctx->verbose ? LOG_INFO : LOG_WARN);
+	if (eng_server_cfg_load(&cfg, ctx->config, &e) == -1) {
+		cli_error(&cmd_serve_entry, "%s", e.msg);
+		goto out;
+	}
+	if (listen != NULL)
+		hostport = xstrdup(listen);
+	else if (cfg.udp_host != NULL && strchr(cfg.udp_host, ':') != NULL)
+		hostport = xasprintf("[%s]", cfg.udp_host);
+	else
+		hostport = xstrdup(cfg.udp_host ? cfg.udp_host : "0.0.0.0");
+	if (net_addr_parse(hostport, cfg.udp_port, &la, &e) == -1) {
+		free(hostport);
+		cli_error(&cmd_serve_entry, "%s", e.msg);
+		goto out;
+	}
+	free(hostport);
+	rc = EXIT_CRITICAL;
+	if ((loop = ev_loop_new(&e)) == NULL ||
+	    (srv = eng_server_new(loop, &cfg, &e)) == NULL ||
+	    eng_server_listen(srv, &la, &bound, &e) == -1 ||
+	    ev_signal_add(loop, SIGINT, on_signal, NULL, &e) == -1 ||
+	    ev_signal_add(loop, SIGTERM, on_signal, NULL, &e) == -1) {
+		cli_error(&cmd_serve_entry, "%s", e.msg);
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	net_addr_format(&bound, buf, sizeof buf);
+	printf("listening %s\n", buf);
+	fflush(stdout);
+	log_info("serving %zu domain(s), method %d, on %s", cfg.ndomains,
+	    cfg.method, buf);
+	rc = ev_run(loop) == 0 ? EXIT_OK : EXIT_CRITICAL;
+out:
+	eng_server_free(srv);
+	if (loop != NULL)
+		ev_loop_free(loop);
+	eng_server_cfg_free(&cfg);
+	return rc;
+}
+
+const struct cmd_entry cmd_serve_entry = {
+	.name = "serve",
+	.usage = "serve --config server_config.toml [--listen ADDR:PORT] "
+	    "[--allow-target CIDR]...",
+	.summary = "run the tunnel server (authoritative for the domain)",
+	.options =
+	    "  --listen ADDR:PORT   override UDP_HOST/UDP_PORT (port 0: any)\n"
+	    "  --allow-target CIDR  let the target filter pass this range\n"
+	    "                       (tests, special deployments; repeatable)\n",
+	.exec = cmd_serve_exec,
+};
