@@ -34,6 +34,8 @@ static const char *const kind_names[RES_CHECK_COUNT] = {
 	[RES_CHECK_LEAK] = "leak",
 	[RES_CHECK_HANDSHAKE] = "handshake",
 	[RES_CHECK_ROUTE] = "route",
+	[RES_CHECK_INTERCEPT] = "intercept",
+	[RES_CHECK_SERVER] = "server",
 };
 
 static const struct {
@@ -94,6 +96,8 @@ static const struct {
 	    "test endpoint could not be reached" },
 	[RES_R_SKIPPED] = { "skipped", "not tested" },
 	[RES_R_INTERNAL] = { "internal", "internal error" },
+	[RES_R_NO_SIGNATURE] = { "no_signature",
+	    "empty answer that is not the tunnel server's signature" },
 };
 
 void

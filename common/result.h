@@ -98,6 +98,8 @@ enum res_reason {
 	RES_R_FETCH_FAILED,	/* IP-echo / leak endpoint could not be read */
 	RES_R_SKIPPED,		/* not tested (filtered out, cancelled) */
 	RES_R_INTERNAL,		/* internal error in mdns-doctor */
+	RES_R_NO_SIGNATURE,	/* NOERROR/NODATA, but not the tunnel
+				   server's signature (AA=1 or SOA) */
 	RES_R_COUNT
 };
 
@@ -184,6 +186,8 @@ enum res_check_kind {
 	RES_CHECK_LEAK,		/* "leak": DNS leak */
 	RES_CHECK_HANDSHAKE,	/* "handshake": session through the engine */
 	RES_CHECK_ROUTE,	/* "route": resolver routed into the tunnel */
+	RES_CHECK_INTERCEPT,	/* "intercept": UDP/53 intercepted on path */
+	RES_CHECK_SERVER,	/* "server": tunnel server answers directly */
 	RES_CHECK_COUNT
 };
 
