@@ -1,0 +1,130 @@
+/*
+ * scan_setup.c — scan_opts from a client config, a key file and flags
+ * (scan_setup.h). Reads files; never prints.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/config.h"
+#include "probe/scan_setup.h"
+
+char *
+scan_read_key_file(const char *path, struct err *e)
+{
+	char line[1024];
+	FILE *f;
+	char *t;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		err_set(e, "cannot read key file %s: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	while (fgets(line, sizeof line, f) != NULL) {
+		t = str_trim(line);
+		if (*t != '\0') {
+			fclose(f);
+			t = xstrdup(t);
+			memset(line, 0, sizeof line);
+			return t;
+		}
+	}
+	fclose(f);
+	err_set(e, "%s: key file is empty", path);
+	return NULL;
+}
+
+int
+scan_setup_apply(struct scan_setup *su, struct scan_opts *o, struct err *e)
+{
+	struct cfg *c = NULL;
+	struct cfg_opts co = { CFG_CLIENT, NULL };
+	size_t i;
+
+	if (su->config != NULL) {
+		if (cfg_load(su->config, NULL, &co, &c, e) == -1)
+			return -1;
+		for (i = 0; i < c->ndomains && i < SCAN_MAX_DOMAINS; i++)
+			su->dom_store[i] = xstrdup(c->domains[i]);
+		o->method = c->method;
+		if (c->key != NULL && c->key[0] != '\0')
+			su->key = xstrdup(c->key);
+		o->min_up = c->min_upload_mtu;
+		o->max_up = c->max_upload_mtu;
+		o->min_down = c->min_download_mtu;
+		o->max_down = c->max_download_mtu;
+		if (c->mtu_test_retries > 0)
+			o->t_mtu.tries = c->mtu_test_retries;
+		if (c->mtu_test_timeout_s > 0)
+			o->t_mtu.timeout_ms = (int)(c->mtu_test_timeout_s *
+			    1000);
+		o->response_mode = c->base_encode ? 1 : 0;
+		su->resolvers_path = cfg_default_resolvers_path(c);
+		cfg_free(c);
+	}
+	if (su->ndomains > 0) {
+		for (i = 0; i < SCAN_MAX_DOMAINS; i++) {
+			free(su->dom_store[i]);
+			su->dom_store[i] = NULL;
+		}
+		for (i = 0; i < su->ndomains; i++)
+			su->dom_store[i] = xstrdup(su->domains[i]);
+	}
+	for (i = 0; i < SCAN_MAX_DOMAINS && su->dom_store[i] != NULL; i++) {
+		size_t l = strlen(su->dom_store[i]);
+
+		if (l > 0 && su->dom_store[i][l - 1] == '.')
+			su->dom_store[i][l - 1] = '\0';
+		o->domains[i] = su->dom_store[i];
+	}
+	o->ndomains = i;
+	if (o->ndomains == 0)
+		return err_set(e, "no tunnel domain: give --domain or "
+		    "--config client_config.toml");
+	if (su->method >= 0)
+		o->method = su->method;
+	if (su->key_file != NULL) {
+		free(su->key);
+		if ((su->key = scan_read_key_file(su->key_file, e)) == NULL)
+			return -1;
+	}
+	if (su->key == NULL && o->method == 0)
+		su->key = xstrdup("");
+	if (su->key != NULL) {
+		cfg_fingerprint(su->key, strlen(su->key), su->key_fp,
+		    sizeof su->key_fp);
+		o->key = su->key;
+		o->keylen = strlen(su->key);
+	} else
+		snprintf(su->key_fp, sizeof su->key_fp, "none");
+	return 0;
+}
+
+void
+scan_setup_free(struct scan_setup *su)
+{
+	size_t i;
+
+	if (su->key != NULL) {
+		memset(su->key, 0, strlen(su->key));
+		free(su->key);
+		su->key = NULL;
+	}
+	for (i = 0; i < SCAN_MAX_DOMAINS; i++) {
+		free(su->dom_store[i]);
+		su->dom_store[i] = NULL;
+	}
+	free(su->resolvers_path);
+	su->resolvers_path = NULL;
+}
+
+int
+scan_stage_parse(const char *name, enum res_stage *out, struct err *e)
+{
+	if (res_stage_from_name(name, out) == -1 || *out < RES_STAGE_LIVENESS)
+		return err_set(e, "unknown stage '%s' (liveness, reach, mtu, "
+		    "handshake, burst)", name);
+	return 0;
+}
