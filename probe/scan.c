@@ -147,6 +147,7 @@ struct scan {
 	uint64_t rng;
 	uint32_t probe_code;
 	int running, stopping, done_called, env_pending, intercepted;
+	void *done_arg;
 	uint64_t env_total;
 	char env_evidence[RES_EVIDENCE_MAX];
 
@@ -758,6 +759,37 @@ item_query(struct scan *s, struct item *it)
 	schedule_send(s, it);
 }
 
+static void
+trace_send(struct scan *s, struct item *it)
+{
+	static const char *const nm[] = { [IT_ENV_ICPT] = "A",
+	    [IT_ENV_SRV] = "TXT", [IT_LIVE] = "A", [IT_REACH] = "TXT",
+	    [IT_UP] = "MTU_UP_REQ", [IT_DOWN] = "MTU_DOWN_REQ",
+	    [IT_INIT] = "SESSION_INIT", [IT_PING] = "PING",
+	    [IT_CLOSE] = "SESSION_CLOSE", [IT_BURST] = "TXT" };
+	char what[64] = "";
+	size_t i;
+	int labels = 0;
+
+	for (i = 12; i < 12 + it->qwire && it->q[i] != 0;
+	    i += (size_t)it->q[i] + 1)
+		labels++;
+	if (it->state == IT_UP)
+		snprintf(what, sizeof what, " %d payload bytes",
+		    mtu_search_next(&it->ms));
+	else if (it->state == IT_DOWN)
+		snprintf(what, sizeof what, " asking %d bytes (request %d)",
+		    mtu_search_next(&it->ms), MAX(7, it->r.upload_mtu));
+	else if (it->state == IT_INIT)
+		snprintf(what, sizeof what, " up %d down %d", it->r.upload_mtu,
+		    it->r.download_mtu);
+	else if (it->state == IT_PING || it->state == IT_CLOSE)
+		snprintf(what, sizeof what, " session %u", it->sid);
+	trace(s, it, "-> %s%s: %zu-char QNAME, %d labels, %zu-byte query, "
+	    "try %d", nm[it->state] ? nm[it->state] : "?", what, it->qchars,
+	    labels, it->qlen, it->tries);
+}
+
 static int
 do_send(struct scan *s, struct item *it)
 {
@@ -807,6 +839,8 @@ do_send(struct scan *s, struct item *it)
 	if (++s->c.queries_inflight > s->c.peak_queries_inflight)
 		s->c.peak_queries_inflight = s->c.queries_inflight;
 	it->next_send_us = now + (uint64_t)s->o.pace_ms * 1000;
+	if (s->o.on_trace != NULL)
+		trace_send(s, it);
 	item_event(s, it, EVK_TIMEOUT,
 	    now + (uint64_t)stage_try(s, it->state)->timeout_ms * 1000);
 	return 0;
@@ -1031,6 +1065,12 @@ judge_reach(struct item *it, const struct dns_answer *a, int *reason)
 	return OUT_PASS;
 }
 
+static double
+ms_since(const struct item *it)
+{
+	return (double)(now_mono_us() - it->sent_us) / 1000;
+}
+
 static void
 note_rtt(struct item *it, uint64_t now)
 {
@@ -1068,10 +1108,13 @@ judge_frame(struct scan *s, struct item *it, const uint8_t *m, size_t n,
 	}
 	if (st != DNS_ANS_FRAME) {
 		if (rc == 0 && a.ancount == 0 && st == DNS_ANS_NOFRAME) {
+			if (it->state == IT_CLOSE) {
+				trace(s, it, "  <- NODATA: session closed "
+				    "(%.1f ms)", ms_since(it));
+				return OUT_PASS;
+			}
 			trace(s, it, "  <- NODATA: the server could not "
 			    "decrypt or parse the probe");
-			if (it->state == IT_CLOSE)
-				return OUT_PASS;
 			*reason = it->state == IT_UP || it->state == IT_DOWN ?
 			    RES_R_KEY_OR_METHOD : RES_R_HANDSHAKE_FAILED;
 			evid(it, "%s probe answered NODATA: the server cannot "
@@ -1111,7 +1154,7 @@ judge_frame(struct scan *s, struct item *it, const uint8_t *m, size_t n,
 			return OUT_RETRY;
 		}
 		trace(s, it, "  <- MTU_UP_RES: server got %u bytes, %zu-byte "
-		    "answer", mr.len, n);
+		    "answer, %.1f ms", mr.len, n, ms_since(it));
 		it->r.shape.longest_name = MAX(it->r.shape.longest_name,
 		    (int)it->qchars);
 		{
@@ -1137,7 +1180,9 @@ judge_frame(struct scan *s, struct item *it, const uint8_t *m, size_t n,
 			return OUT_RETRY;
 		}
 		trace(s, it, "  <- MTU_DOWN_RES: %zu payload bytes in a "
-		    "%zu-byte answer (%u TXT)", f.payload_len, n, a.txt_rrs);
+		    "%zu-byte answer (%u TXT, EDNS %s%u), %.1f ms",
+		    f.payload_len, n, a.txt_rrs, a.has_opt ? "" : "none ",
+		    a.has_opt ? a.edns_udp_size : 0, ms_since(it));
 		it->r.shape.max_answer_bytes = MAX(
 		    it->r.shape.max_answer_bytes, (int)n);
 		it->r.shape.edns_size = a.has_opt ? a.edns_udp_size : 0;
@@ -1181,13 +1226,25 @@ judge_frame(struct scan *s, struct item *it, const uint8_t *m, size_t n,
 			    acc.policy.min_rto_raw) * 1000 + 0.5);
 		}
 		trace(s, it, "  <- SESSION_ACCEPT: session %u, verify code "
-		    "matches, policy up %d down %d", acc.session_id,
-		    it->r.policy.max_upload_mtu,
-		    it->r.policy.max_download_mtu);
+		    "matches, %.1f ms", acc.session_id, ms_since(it));
+		if (acc.has_policy)
+			trace(s, it, "     policy: compression 0x%02x, dup %d/%d, "
+			    "MTU up %d down %d, workers %d, ping >= %d ms, "
+			    "batch %d, window %d, NACK gap %d, compression "
+			    "min %d, RTO >= %d ms", acc.comp_pair,
+			    it->r.policy.max_dup, it->r.policy.max_setup_dup,
+			    it->r.policy.max_upload_mtu,
+			    it->r.policy.max_download_mtu,
+			    it->r.policy.max_workers, it->r.policy.min_ping_ms,
+			    it->r.policy.max_batch,
+			    it->r.policy.max_arq_window,
+			    it->r.policy.max_nack_gap,
+			    it->r.policy.min_comp_size,
+			    it->r.policy.min_rto_ms);
 		return OUT_PASS;
 	case IT_PING:
 		if (f.type == WIRE_PONG) {
-			trace(s, it, "  <- PONG");
+			trace(s, it, "  <- PONG, %.1f ms", ms_since(it));
 			return OUT_PASS;
 		}
 		trace(s, it, "  <- %s on the session",
@@ -1752,7 +1809,8 @@ check_done(struct scan *s)
 		s->done_called = 1;
 		s->running = 0;
 		if (s->o.on_done != NULL)
-			s->o.on_done(s->o.arg);
+			s->o.on_done(s->done_arg != NULL ? s->done_arg :
+			    s->o.arg);
 	}
 }
 
@@ -2017,6 +2075,12 @@ scan_stop(struct scan *s)
 			item_free(s, &s->items[i]);
 	s->env_pending = 0;
 	check_done(s);
+}
+
+void
+scan_set_done_arg(struct scan *s, void *arg)
+{
+	s->done_arg = arg;
 }
 
 uint64_t

@@ -137,6 +137,9 @@ int scan_start(struct scan *s, uint64_t start_pos, struct err *e);
 /* Stop admitting and abandon items in flight (SIGINT); on_done follows. */
 void scan_stop(struct scan *s);
 
+/* Pass arg to on_done instead of opts->arg (for wrappers). */
+void scan_set_done_arg(struct scan *s, void *arg);
+
 /* Lowest shuffled position not yet final. */
 uint64_t scan_cursor(const struct scan *s);
 void scan_counters(const struct scan *s, struct scan_counters *out);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/config.h"
+#include "common/ev.h"
 #include "probe/scan_setup.h"
 
 char *
@@ -127,4 +128,54 @@ scan_stage_parse(const char *name, enum res_stage *out, struct err *e)
 		return err_set(e, "unknown stage '%s' (liveness, reach, mtu, "
 		    "handshake, burst)", name);
 	return 0;
+}
+
+struct blocking {
+	struct ev_loop *loop;
+	void (*user_done)(void *);
+	void *user_arg;
+};
+
+static void
+blocking_done(void *arg)
+{
+	struct blocking *b = arg;
+
+	ev_stop(b->loop);
+}
+
+int
+scan_run_blocking(struct scan_opts *o, const union net_addr *addrs,
+    size_t n, struct err *e)
+{
+	struct ev_loop *loop;
+	struct scan *s;
+	struct scan_opts so = *o;
+	struct blocking b;
+	size_t i;
+	int rc = -1;
+
+	if ((loop = ev_loop_new(e)) == NULL)
+		return -1;
+	b.loop = loop;
+	so.on_done = blocking_done;
+	/* The user's arg stays for the other callbacks; on_done gets b. */
+	if ((s = scan_new(loop, &so, e)) == NULL)
+		goto out;
+	for (i = 0; i < n; i++)
+		scan_add(s, &addrs[i]);
+	scan_set_done_arg(s, &b);
+	if (scan_start(s, 0, e) == -1)
+		goto out;
+	if (ev_run(loop) == -1) {
+		err_set(e, "event loop failed");
+		goto out;
+	}
+	rc = 0;
+	if (o->on_done != NULL)
+		o->on_done(o->arg);
+out:
+	scan_free(s);
+	ev_loop_free(loop);
+	return rc;
 }

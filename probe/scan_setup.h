@@ -37,6 +37,14 @@ int scan_setup_apply(struct scan_setup *su, struct scan_opts *o,
     struct err *e);
 void scan_setup_free(struct scan_setup *su);
 
+/*
+ * Run a scan over explicit addresses to the end on a private event loop
+ * (for `mtu` and `handshake`): o's callbacks see the results and trace
+ * lines; o->on_done is chained. Returns 0, or -1 with e set.
+ */
+int scan_run_blocking(struct scan_opts *o, const union net_addr *addrs,
+    size_t n, struct err *e);
+
 /* Read a key file: first non-empty line, trimmed. malloc'd or NULL. */
 char *scan_read_key_file(const char *path, struct err *e);
 

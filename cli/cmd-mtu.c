@@ -1,0 +1,238 @@
+/*
+ * cmd-mtu.c — `mdns-doctor mtu RESOLVER...`: the exact upload/download MTU
+ * sweep per resolver × domain with every step shown (probe sizes, QNAME
+ * lengths, what came back), then the result table with the QNAME shape
+ * checks: longest name that passed, labels, case preservation, largest
+ * delivered answer against the advertised EDNS size, TC seen.
+ * Runs the scan engine (probe/scan.h) up to the mtu stage, without the env
+ * stage and without the store.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/net.h"
+#include "probe/scan.h"
+#include "probe/scan_setup.h"
+#include "reports/sink.h"
+
+enum {
+	OPT_DOMAIN = 1, OPT_KEY_FILE, OPT_METHOD, OPT_UP, OPT_DOWN,
+	OPT_TIMEOUT, OPT_MTU_TIMEOUT, OPT_MTU_TRIES, OPT_QUIET_STEPS,
+};
+
+static const struct option mtu_longopts[] = {
+	{ "domain", required_argument, NULL, OPT_DOMAIN },
+	{ "key-file", required_argument, NULL, OPT_KEY_FILE },
+	{ "method", required_argument, NULL, OPT_METHOD },
+	{ "up-mtu", required_argument, NULL, OPT_UP },
+	{ "down-mtu", required_argument, NULL, OPT_DOWN },
+	{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT },
+	{ "mtu-timeout-ms", required_argument, NULL, OPT_MTU_TIMEOUT },
+	{ "mtu-tries", required_argument, NULL, OPT_MTU_TRIES },
+	{ "no-steps", no_argument, NULL, OPT_QUIET_STEPS },
+	{ NULL, 0, NULL, 0 }
+};
+
+struct mtu_cli {
+	struct rpt_sink *sink;
+	int steps;
+	unsigned nok, n;
+};
+
+static void
+cb_trace(void *arg, const struct res_resolver *r, const char *line)
+{
+	struct mtu_cli *m = arg;
+	char who[RES_ADDR_MAX + 16];
+
+	if (!m->steps)
+		return;
+	rpt_resolver_text(r->addr, r->port, who, sizeof who);
+	printf("%s %s: %s\n", who, r->domain, line);
+}
+
+static void
+cb_result(void *arg, uint64_t pos, const struct res_resolver *r)
+{
+	struct mtu_cli *m = arg;
+
+	(void)pos;
+	m->n++;
+	if (r->verdict == RES_VERDICT_OK)
+		m->nok++;
+	rpt_result(m->sink, r);
+}
+
+/*
+ * Shared by mtu and handshake (cmd-handshake.c declares it): parse, run
+ * the scan engine up to stage over the RESOLVER arguments, print.
+ */
+int probe_cli_run(struct cli_ctx *ctx, int argc, char **argv,
+    const struct cmd_entry *ent, enum res_stage stage);
+
+int
+probe_cli_run(struct cli_ctx *ctx, int argc, char **argv,
+    const struct cmd_entry *ent, enum res_stage stage)
+{
+	struct scan_opts o;
+	struct scan_setup su;
+	struct mtu_cli m;
+	union net_addr *addrs = NULL;
+	struct err e = { "" };
+	long long v;
+	int c, i, rc = EXIT_UNKNOWN, a, b, n = 0;
+
+	memset(&su, 0, sizeof su);
+	memset(&m, 0, sizeof m);
+	m.steps = 1;
+	su.method = -1;
+	scan_opts_defaults(&o);
+	struct {
+		int up, down, umin, umax, dmin, dmax, mto, mtr;
+	} ov = { 0 };
+
+	while ((c = cli_getopt(ctx, ent, argc, argv, "", mtu_longopts)) !=
+	    -1) {
+		switch (c) {
+		case OPT_DOMAIN:
+			if (su.ndomains < SCAN_MAX_DOMAINS)
+				su.domains[su.ndomains++] = optarg;
+			break;
+		case OPT_KEY_FILE:
+			su.key_file = optarg;
+			break;
+		case OPT_METHOD:
+			if (parse_int(optarg, 0, 5, &v, &e) == -1)
+				goto bad;
+			su.method = (int)v;
+			break;
+		case OPT_UP:
+			if (scan_parse_range(optarg, 5, 512, &a, &b, &e) == -1)
+				goto bad;
+			ov.up = 1;
+			ov.umin = a;
+			ov.umax = b;
+			break;
+		case OPT_DOWN:
+			if (scan_parse_range(optarg, 20, 4096, &a, &b, &e) ==
+			    -1)
+				goto bad;
+			ov.down = 1;
+			ov.dmin = a;
+			ov.dmax = b;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_int(optarg, 10, 60000, &v, &e) == -1)
+				goto bad;
+			o.t_live.timeout_ms = o.t_reach.timeout_ms =
+			    o.t_hs.timeout_ms = (int)v;
+			break;
+		case OPT_MTU_TIMEOUT:
+			if (parse_int(optarg, 10, 60000, &v, &e) == -1)
+				goto bad;
+			ov.mto = (int)v;
+			break;
+		case OPT_MTU_TRIES:
+			if (parse_int(optarg, 1, 10, &v, &e) == -1)
+				goto bad;
+			ov.mtr = (int)v;
+			break;
+		case OPT_QUIET_STEPS:
+			m.steps = 0;
+			break;
+		case 'H':
+			return EXIT_OK;
+		default:
+			return EXIT_UNKNOWN;
+		}
+	}
+	if (optind >= argc) {
+		cli_error(ent, "give at least one RESOLVER (IP[:PORT])");
+		return EXIT_UNKNOWN;
+	}
+	su.config = ctx->config;
+	if (scan_setup_apply(&su, &o, &e) == -1)
+		goto bad;
+	if (o.key == NULL) {
+		cli_error(ent, "the %s probes need the key: --key-file or "
+		    "--config", ent->name);
+		goto out;
+	}
+	if (ov.up) {
+		o.min_up = ov.umin;
+		o.max_up = ov.umax;
+	}
+	if (ov.down) {
+		o.min_down = ov.dmin;
+		o.max_down = ov.dmax;
+	}
+	if (ov.mto)
+		o.t_mtu.timeout_ms = ov.mto;
+	if (ov.mtr)
+		o.t_mtu.tries = ov.mtr;
+	addrs = xcalloc((size_t)(argc - optind), sizeof *addrs);
+	for (i = optind; i < argc; i++)
+		if (net_addr_parse(argv[i], 53, &addrs[n++], &e) == -1) {
+			cli_error(ent, "%s: %s", argv[i], e.msg);
+			goto out;
+		}
+	if ((m.sink = rpt_open(ctx->format ? ctx->format : "text", stdout,
+	    &e)) == NULL)
+		goto bad;
+	o.max_stage = stage;
+	o.rate = 200;
+	o.nintercept = 0;
+	o.on_trace = cb_trace;
+	o.on_result = cb_result;
+	o.arg = &m;
+	m.steps = m.steps && !ctx->quiet && (ctx->format == NULL ||
+	    strcmp(ctx->format, "text") == 0);
+	if (scan_run_blocking(&o, addrs, (size_t)n, &e) == -1)
+		goto bad;
+	if (m.steps)
+		printf("\n");
+	if (rpt_close(m.sink, &e) == -1) {
+		m.sink = NULL;
+		goto bad;
+	}
+	m.sink = NULL;
+	rc = m.nok == m.n ? EXIT_OK : m.nok > 0 ? EXIT_WARNING :
+	    EXIT_CRITICAL;
+	goto out;
+bad:
+	cli_error(ent, "%s", e.msg);
+out:
+	if (m.sink != NULL)
+		rpt_close(m.sink, NULL);
+	free(addrs);
+	scan_setup_free(&su);
+	return rc;
+}
+
+static int
+cmd_mtu_exec(struct cli_ctx *ctx, int argc, char **argv)
+{
+	return probe_cli_run(ctx, argc, argv, &cmd_mtu_entry, RES_STAGE_MTU);
+}
+
+#define PROBE_OPTIONS \
+	"  --domain D           tunnel domain (repeatable; else --config)\n" \
+	"  --key-file F         encryption key file (else the config's)\n" \
+	"  --method N           DATA_ENCRYPTION_METHOD 0..5\n" \
+	"  --up-mtu MIN:MAX     upload MTU search range (config, 38:150)\n" \
+	"  --down-mtu MIN:MAX   download range (config, 100:500)\n" \
+	"  --timeout-ms MS      liveness/reach/handshake timeout\n" \
+	"  --mtu-timeout-ms MS  MTU probe timeout (config, 2000)\n" \
+	"  --mtu-tries N        MTU probe attempts (config, 2)\n" \
+	"  --no-steps           print only the result table\n"
+
+const struct cmd_entry cmd_mtu_entry = {
+	.name = "mtu",
+	.usage = "mtu [options] RESOLVER...",
+	.summary = "exact upload/download MTU sweep with every step, plus "
+	    "QNAME shape checks",
+	.options = PROBE_OPTIONS,
+	.exec = cmd_mtu_exec,
+};
