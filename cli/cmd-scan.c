@@ -365,6 +365,16 @@ cb_read(void *arg, int64_t run_id, const struct res_resolver *r)
 }
 
 static int
+cb_read_check(void *arg, int64_t run_id, const struct res_check *c)
+{
+	struct scan_cli *sc = arg;
+
+	(void)run_id;
+	rpt_check(sc->sink, c);
+	return 0;
+}
+
+static int
 cb_read_skip(void *arg, int64_t run_id, const struct res_resolver *r)
 {
 	struct skipset *k = arg;
@@ -533,7 +543,7 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 	struct diag *dg = NULL;
 	struct err e = { "" };
 	const char *fmt, *write_path = NULL, *stats_path = NULL;
-	char digest[RES_DIGEST_MAX], *dbpath = NULL;
+	char digest[RES_DIGEST_MAX], *dbpath = NULL, *tmpdb = NULL;
 	uint64_t start_pos = 0;
 	long long v;
 	int c, i, rc = EXIT_UNKNOWN, resume = 0, no_store = 0, all = 0;
@@ -743,8 +753,24 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 
 	/* Store and resume. */
 	digest_args(argc, argv, digest, sizeof digest);
-	dbpath = no_store ? xstrdup(":memory:") : ctx->db != NULL ?
-	    xstrdup(ctx->db) : default_db_path();
+	if (no_store) {
+		/* A private scratch database, removed at the end. */
+		const char *td = getenv("TMPDIR");
+		int fd;
+
+		tmpdb = xasprintf("%s/mdns-scan.XXXXXX", td && *td ? td :
+		    "/tmp");
+		if ((fd = mkstemp(tmpdb)) == -1) {
+			cli_error(&cmd_scan_entry, "cannot create %s: %s",
+			    tmpdb, strerror(errno));
+			goto out;
+		}
+		close(fd);
+		unlink(tmpdb);
+		dbpath = xstrdup(tmpdb);
+	} else
+		dbpath = ctx->db != NULL ? xstrdup(ctx->db) :
+		    default_db_path();
 	if ((sc.db = store_open(dbpath, &e)) == NULL) {
 		cli_error(&cmd_scan_entry, "%s", e.msg);
 		goto out;
@@ -890,6 +916,11 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 		cli_error(&cmd_scan_entry, "%s", e.msg);
 		goto out;
 	}
+	if (strcmp(fmt, "csv") != 0 && strcmp(fmt, "ips") != 0 &&
+	    store_run_checks(sc.db, sc.run_id, cb_read_check, &sc, &e) == -1) {
+		cli_error(&cmd_scan_entry, "%s", e.msg);
+		goto out;
+	}
 	if (rb.nok > 1)
 		qsort(rb.ok, rb.nok, sizeof *rb.ok, rank_cmp);
 	for (k = 0; k < rb.nok; k++)
@@ -928,6 +959,18 @@ out:
 	free(sc.batch);
 	free(rb.ok);
 	free(dg);
+	if (tmpdb != NULL) {
+		char *x;
+
+		unlink(tmpdb);
+		x = xasprintf("%s-wal", tmpdb);
+		unlink(x);
+		free(x);
+		x = xasprintf("%s-shm", tmpdb);
+		unlink(x);
+		free(x);
+		free(tmpdb);
+	}
 	free(dbpath);
 	return rc;
 }
