@@ -855,6 +855,10 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 	sc.batch = xcalloc(BATCH, sizeof *sc.batch);
 	sc.progress = !ctx->quiet && (force_progress || isatty(2));
 	sc.t0 = sc.last_flush = now_mono_us();
+	/* Shells start background jobs with SIGINT ignored; an ignored
+	 * signal never reaches the signalfd, so take it back. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	if (ev_signal_add(sc.loop, SIGINT, on_signal, &sc, &e) == -1 ||
 	    ev_signal_add(sc.loop, SIGTERM, on_signal, &sc, &e) == -1 ||
 	    scan_start(sc.scan, start_pos, &e) == -1) {
