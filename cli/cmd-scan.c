@@ -37,7 +37,7 @@ enum {
 	OPT_PACE, OPT_SEED, OPT_STAGES, OPT_BURST, OPT_TIMEOUT, OPT_TRIES,
 	OPT_MTU_TIMEOUT, OPT_MTU_TRIES, OPT_UP, OPT_DOWN, OPT_SERVER,
 	OPT_ICPT, OPT_RESUME, OPT_NO_STORE, OPT_WRITE, OPT_ALL, OPT_HS_PAR,
-	OPT_PROGRESS, OPT_STATS,
+	OPT_PROGRESS, OPT_STATS, OPT_LIVE_NAME,
 };
 
 static const struct option scan_longopts[] = {
@@ -65,6 +65,7 @@ static const struct option scan_longopts[] = {
 	{ "hs-parallel", required_argument, NULL, OPT_HS_PAR },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "stats", required_argument, NULL, OPT_STATS },
+	{ "liveness-name", required_argument, NULL, OPT_LIVE_NAME },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -711,6 +712,9 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 		case OPT_STATS:
 			stats_path = optarg;
 			break;
+		case OPT_LIVE_NAME:
+			sc.o.liveness_name = optarg;
+			break;
 		case 'H':
 			rc = EXIT_OK;
 			goto out;
@@ -1014,6 +1018,9 @@ const struct cmd_entry cmd_scan_entry = {
 	    "  --write-resolvers F  write survivors as client_resolvers.txt\n"
 	    "  --all                text: list failed resolvers too\n"
 	    "  --progress           progress bar even when stderr is no TTY\n"
-	    "  --stats FILE         write scan counters as JSON\n",
+	    "  --stats FILE         write scan counters as JSON\n"
+	    "  --liveness-name N    neutral name for liveness (A query; "
+	    "default:\n"
+	    "                       NS of the root)\n",
 	.exec = cmd_scan_exec,
 };

@@ -488,7 +488,11 @@ build_query(struct scan *s, struct item *it)
 	switch (it->state) {
 	case IT_ENV_ICPT:
 	case IT_LIVE:
-		rand_case(s, s->o.domains[it->dom], name, sizeof name);
+		/* A neutral name: the root's NS unless told otherwise. */
+		if (s->o.liveness_name == NULL ||
+		    strcmp(s->o.liveness_name, ".") == 0)
+			return put_query(s, it, ".", 2);
+		rand_case(s, s->o.liveness_name, name, sizeof name);
 		return put_query(s, it, name, DNS_TYPE_A);
 	case IT_ENV_SRV:
 	case IT_REACH:
@@ -762,8 +766,8 @@ item_query(struct scan *s, struct item *it)
 static void
 trace_send(struct scan *s, struct item *it)
 {
-	static const char *const nm[] = { [IT_ENV_ICPT] = "A",
-	    [IT_ENV_SRV] = "TXT", [IT_LIVE] = "A", [IT_REACH] = "TXT",
+	static const char *const nm[] = { [IT_ENV_ICPT] = "liveness",
+	    [IT_ENV_SRV] = "TXT", [IT_LIVE] = "liveness", [IT_REACH] = "TXT",
 	    [IT_UP] = "MTU_UP_REQ", [IT_DOWN] = "MTU_DOWN_REQ",
 	    [IT_INIT] = "SESSION_INIT", [IT_PING] = "PING",
 	    [IT_CLOSE] = "SESSION_CLOSE", [IT_BURST] = "TXT" };
@@ -1147,11 +1151,20 @@ judge_frame(struct scan *s, struct item *it, const uint8_t *m, size_t n,
 		if (f.type != WIRE_MTU_UP_RES ||
 		    wire_mtu_up_res_parse(f.payload, f.payload_len, &mr) !=
 		    WIRE_OK || mr.code != it->code || mr.len != cand) {
+			/*
+			 * The server answered our exact question with
+			 * another frame: it decoded the probe into something
+			 * else, which only a wrong key or method does.
+			 */
 			trace(s, it, "  <- %s: not the echo of probe %d",
 			    wire_type_name(f.type) ? wire_type_name(f.type) :
 			    "?", cand);
-			*reason = RES_R_MALFORMED;
-			return OUT_RETRY;
+			*reason = RES_R_KEY_OR_METHOD;
+			evid(it, "MTU_UP probe answered with %s instead of its "
+			    "echo: the server decoded it into another frame "
+			    "(key or method wrong)", wire_type_name(f.type) ?
+			    wire_type_name(f.type) : "an unknown frame");
+			return OUT_FAIL;
 		}
 		trace(s, it, "  <- MTU_UP_RES: server got %u bytes, %zu-byte "
 		    "answer, %.1f ms", mr.len, n, ms_since(it));
@@ -1176,6 +1189,14 @@ judge_frame(struct scan *s, struct item *it, const uint8_t *m, size_t n,
 			trace(s, it, "  <- %s: not the %d-byte answer asked",
 			    wire_type_name(f.type) ? wire_type_name(f.type) :
 			    "?", cand);
+			if (f.type != WIRE_MTU_DOWN_RES) {
+				*reason = RES_R_KEY_OR_METHOD;
+				evid(it, "MTU_DOWN probe answered with %s: the "
+				    "server decoded it into another frame (key "
+				    "or method wrong)", wire_type_name(f.type) ?
+				    wire_type_name(f.type) : "an unknown frame");
+				return OUT_FAIL;
+			}
 			*reason = RES_R_MALFORMED;
 			return OUT_RETRY;
 		}

@@ -8,8 +8,9 @@
  *		  cannot be resolvers must stay unanswered (interception), and
  *		  the tunnel server, when its address is given, must answer a
  *		  random in-zone name with its signature NODATA;
- *   liveness	  a well-formed answer from the probed address with our ID
- *		  and question (A query for the tunnel domain);
+ *   liveness	  a well-formed answer (any RCODE) from the probed address
+ *		  with our ID and question, for a neutral name (root NS by
+ *		  default) that does not involve the tunnel server;
  *   reach	  a TXT query for a random undecodable in-zone name must get
  *		  the server's signature answer (NOERROR, no records, AA=0);
  *   mtu	  the upstream upload then download MTU search with MTU_UP /
@@ -59,6 +60,7 @@ struct scan_opts {
 	size_t keylen;
 	int response_mode;		/* 0 raw, 1 base64 TXT answers */
 
+	const char *liveness_name;	/* neutral name; NULL/"." = root NS */
 	enum res_stage max_stage;	/* last stage to run */
 	int burst;			/* burst queries, 0 = no burst stage */
 
