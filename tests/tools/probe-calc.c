@@ -62,15 +62,15 @@ main(int argc, char **argv)
 		if (i + 1 < argc && strcmp(argv[i], "--domain") == 0)
 			dom = argv[++i];
 		else if (i + 1 < argc && strcmp(argv[i], "--method") == 0)
-			method = atoi(argv[++i]);
+			method = (int)strtol(argv[++i], NULL, 10);
 		else if (i + 1 < argc && strcmp(argv[i], "--up") == 0)
 			sscanf(argv[++i], "%d:%d", &ulo, &uhi);
 		else if (i + 1 < argc && strcmp(argv[i], "--down") == 0)
 			sscanf(argv[++i], "%d:%d", &dlo, &dhi);
 		else if (i + 1 < argc && strcmp(argv[i], "--cut") == 0)
-			cut = atoi(argv[++i]);
+			cut = (int)strtol(argv[++i], NULL, 10);
 		else if (i + 1 < argc && strcmp(argv[i], "--budget") == 0)
-			budget = atoi(argv[++i]);
+			budget = (int)strtol(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--no-opt") == 0)
 			opt = 0;
 		else {
