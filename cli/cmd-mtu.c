@@ -18,22 +18,27 @@
 #include "reports/sink.h"
 
 enum {
-	OPT_DOMAIN = 1, OPT_KEY_FILE, OPT_METHOD, OPT_UP, OPT_DOWN,
-	OPT_TIMEOUT, OPT_MTU_TIMEOUT, OPT_MTU_TRIES, OPT_QUIET_STEPS,
+	OPT_DOMAIN = 1,
+	OPT_KEY_FILE,
+	OPT_METHOD,
+	OPT_UP,
+	OPT_DOWN,
+	OPT_TIMEOUT,
+	OPT_MTU_TIMEOUT,
+	OPT_MTU_TRIES,
+	OPT_QUIET_STEPS,
 };
 
 static const struct option mtu_longopts[] = {
-	{ "domain", required_argument, NULL, OPT_DOMAIN },
-	{ "key-file", required_argument, NULL, OPT_KEY_FILE },
-	{ "method", required_argument, NULL, OPT_METHOD },
-	{ "up-mtu", required_argument, NULL, OPT_UP },
-	{ "down-mtu", required_argument, NULL, OPT_DOWN },
-	{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT },
-	{ "mtu-timeout-ms", required_argument, NULL, OPT_MTU_TIMEOUT },
-	{ "mtu-tries", required_argument, NULL, OPT_MTU_TRIES },
-	{ "no-steps", no_argument, NULL, OPT_QUIET_STEPS },
-	{ NULL, 0, NULL, 0 }
-};
+    {"domain", required_argument, NULL, OPT_DOMAIN},
+    {"key-file", required_argument, NULL, OPT_KEY_FILE},
+    {"method", required_argument, NULL, OPT_METHOD},
+    {"up-mtu", required_argument, NULL, OPT_UP},
+    {"down-mtu", required_argument, NULL, OPT_DOWN},
+    {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
+    {"mtu-timeout-ms", required_argument, NULL, OPT_MTU_TIMEOUT},
+    {"mtu-tries", required_argument, NULL, OPT_MTU_TRIES},
+    {"no-steps", no_argument, NULL, OPT_QUIET_STEPS}, {NULL, 0, NULL, 0}};
 
 struct mtu_cli {
 	struct rpt_sink *sink;
@@ -80,7 +85,7 @@ probe_cli_run(struct cli_ctx *ctx, int argc, char **argv,
 	struct scan_setup su;
 	struct mtu_cli m;
 	union net_addr *addrs = NULL;
-	struct err e = { "" };
+	struct err e = {""};
 	long long v;
 	int c, i, rc = EXIT_UNKNOWN, a, b, n = 0;
 
@@ -91,10 +96,9 @@ probe_cli_run(struct cli_ctx *ctx, int argc, char **argv,
 	scan_opts_defaults(&o);
 	struct {
 		int up, down, umin, umax, dmin, dmax, mto, mtr;
-	} ov = { 0 };
+	} ov = {0};
 
-	while ((c = cli_getopt(ctx, ent, argc, argv, "", mtu_longopts)) !=
-	    -1) {
+	while ((c = cli_getopt(ctx, ent, argc, argv, "", mtu_longopts)) != -1) {
 		switch (c) {
 		case OPT_DOMAIN:
 			if (su.ndomains < SCAN_MAX_DOMAINS)
@@ -156,8 +160,10 @@ probe_cli_run(struct cli_ctx *ctx, int argc, char **argv,
 	if (scan_setup_apply(&su, &o, &e) == -1)
 		goto bad;
 	if (o.key == NULL) {
-		cli_error(ent, "the %s probes need the key: --key-file or "
-		    "--config", ent->name);
+		cli_error(ent,
+		    "the %s probes need the key: --key-file or "
+		    "--config",
+		    ent->name);
 		goto out;
 	}
 	if (ov.up) {
@@ -178,8 +184,8 @@ probe_cli_run(struct cli_ctx *ctx, int argc, char **argv,
 			cli_error(ent, "%s: %s", argv[i], e.msg);
 			goto out;
 		}
-	if ((m.sink = rpt_open(ctx->format ? ctx->format : "text", stdout,
-	    &e)) == NULL)
+	if ((m.sink = rpt_open(
+		 ctx->format ? ctx->format : "text", stdout, &e)) == NULL)
 		goto bad;
 	o.max_stage = stage;
 	o.rate = 200;
@@ -187,8 +193,8 @@ probe_cli_run(struct cli_ctx *ctx, int argc, char **argv,
 	o.on_trace = cb_trace;
 	o.on_result = cb_result;
 	o.arg = &m;
-	m.steps = m.steps && !ctx->quiet && (ctx->format == NULL ||
-	    strcmp(ctx->format, "text") == 0);
+	m.steps = m.steps && !ctx->quiet &&
+	    (ctx->format == NULL || strcmp(ctx->format, "text") == 0);
 	if (scan_run_blocking(&o, addrs, (size_t)n, &e) == -1)
 		goto bad;
 	if (m.steps)
@@ -198,8 +204,7 @@ probe_cli_run(struct cli_ctx *ctx, int argc, char **argv,
 		goto bad;
 	}
 	m.sink = NULL;
-	rc = m.nok == m.n ? EXIT_OK : m.nok > 0 ? EXIT_WARNING :
-	    EXIT_CRITICAL;
+	rc = m.nok == m.n ? EXIT_OK : m.nok > 0 ? EXIT_WARNING : EXIT_CRITICAL;
 	goto out;
 bad:
 	cli_error(ent, "%s", e.msg);
@@ -217,22 +222,22 @@ cmd_mtu_exec(struct cli_ctx *ctx, int argc, char **argv)
 	return probe_cli_run(ctx, argc, argv, &cmd_mtu_entry, RES_STAGE_MTU);
 }
 
-#define PROBE_OPTIONS \
-	"  --domain D           tunnel domain (repeatable; else --config)\n" \
-	"  --key-file F         encryption key file (else the config's)\n" \
-	"  --method N           DATA_ENCRYPTION_METHOD 0..5\n" \
-	"  --up-mtu MIN:MAX     upload MTU search range (config, 38:150)\n" \
-	"  --down-mtu MIN:MAX   download range (config, 100:500)\n" \
-	"  --timeout-ms MS      liveness/reach/handshake timeout\n" \
-	"  --mtu-timeout-ms MS  MTU probe timeout (config, 2000)\n" \
-	"  --mtu-tries N        MTU probe attempts (config, 2)\n" \
+#define PROBE_OPTIONS                                                          \
+	"  --domain D           tunnel domain (repeatable; else --config)\n"   \
+	"  --key-file F         encryption key file (else the config's)\n"     \
+	"  --method N           DATA_ENCRYPTION_METHOD 0..5\n"                 \
+	"  --up-mtu MIN:MAX     upload MTU search range (config, 38:150)\n"    \
+	"  --down-mtu MIN:MAX   download range (config, 100:500)\n"            \
+	"  --timeout-ms MS      liveness/reach/handshake timeout\n"            \
+	"  --mtu-timeout-ms MS  MTU probe timeout (config, 2000)\n"            \
+	"  --mtu-tries N        MTU probe attempts (config, 2)\n"              \
 	"  --no-steps           print only the result table\n"
 
 const struct cmd_entry cmd_mtu_entry = {
-	.name = "mtu",
-	.usage = "mtu [options] RESOLVER...",
-	.summary = "exact upload/download MTU sweep with every step, plus "
-	    "QNAME shape checks",
-	.options = PROBE_OPTIONS,
-	.exec = cmd_mtu_exec,
+    .name = "mtu",
+    .usage = "mtu [options] RESOLVER...",
+    .summary = "exact upload/download MTU sweep with every step, plus "
+	       "QNAME shape checks",
+    .options = PROBE_OPTIONS,
+    .exec = cmd_mtu_exec,
 };

@@ -29,54 +29,73 @@
 #include "reports/sink.h"
 #include "store/store.h"
 
-#define BATCH		512
-#define FLUSH_US	500000
+#define BATCH 512
+#define FLUSH_US 500000
 
 enum {
-	OPT_DOMAIN = 1, OPT_KEY_FILE, OPT_METHOD, OPT_RATE, OPT_PARALLEL,
-	OPT_PACE, OPT_SEED, OPT_STAGES, OPT_BURST, OPT_TIMEOUT, OPT_TRIES,
-	OPT_MTU_TIMEOUT, OPT_MTU_TRIES, OPT_UP, OPT_DOWN, OPT_SERVER,
-	OPT_ICPT, OPT_RESUME, OPT_NO_STORE, OPT_WRITE, OPT_ALL, OPT_HS_PAR,
-	OPT_PROGRESS, OPT_STATS, OPT_LIVE_NAME,
+	OPT_DOMAIN = 1,
+	OPT_KEY_FILE,
+	OPT_METHOD,
+	OPT_RATE,
+	OPT_PARALLEL,
+	OPT_PACE,
+	OPT_SEED,
+	OPT_STAGES,
+	OPT_BURST,
+	OPT_TIMEOUT,
+	OPT_TRIES,
+	OPT_MTU_TIMEOUT,
+	OPT_MTU_TRIES,
+	OPT_UP,
+	OPT_DOWN,
+	OPT_SERVER,
+	OPT_ICPT,
+	OPT_RESUME,
+	OPT_NO_STORE,
+	OPT_WRITE,
+	OPT_ALL,
+	OPT_HS_PAR,
+	OPT_PROGRESS,
+	OPT_STATS,
+	OPT_LIVE_NAME,
 };
 
 static const struct option scan_longopts[] = {
-	{ "domain", required_argument, NULL, OPT_DOMAIN },
-	{ "key-file", required_argument, NULL, OPT_KEY_FILE },
-	{ "method", required_argument, NULL, OPT_METHOD },
-	{ "rate", required_argument, NULL, OPT_RATE },
-	{ "parallel", required_argument, NULL, OPT_PARALLEL },
-	{ "pace-ms", required_argument, NULL, OPT_PACE },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "stages", required_argument, NULL, OPT_STAGES },
-	{ "burst", required_argument, NULL, OPT_BURST },
-	{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT },
-	{ "tries", required_argument, NULL, OPT_TRIES },
-	{ "mtu-timeout-ms", required_argument, NULL, OPT_MTU_TIMEOUT },
-	{ "mtu-tries", required_argument, NULL, OPT_MTU_TRIES },
-	{ "up-mtu", required_argument, NULL, OPT_UP },
-	{ "down-mtu", required_argument, NULL, OPT_DOWN },
-	{ "server", required_argument, NULL, OPT_SERVER },
-	{ "intercept-probe", required_argument, NULL, OPT_ICPT },
-	{ "resume", no_argument, NULL, OPT_RESUME },
-	{ "no-store", no_argument, NULL, OPT_NO_STORE },
-	{ "write-resolvers", required_argument, NULL, OPT_WRITE },
-	{ "all", no_argument, NULL, OPT_ALL },
-	{ "hs-parallel", required_argument, NULL, OPT_HS_PAR },
-	{ "progress", no_argument, NULL, OPT_PROGRESS },
-	{ "stats", required_argument, NULL, OPT_STATS },
-	{ "liveness-name", required_argument, NULL, OPT_LIVE_NAME },
-	{ NULL, 0, NULL, 0 }
-};
+    {"domain", required_argument, NULL, OPT_DOMAIN},
+    {"key-file", required_argument, NULL, OPT_KEY_FILE},
+    {"method", required_argument, NULL, OPT_METHOD},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"parallel", required_argument, NULL, OPT_PARALLEL},
+    {"pace-ms", required_argument, NULL, OPT_PACE},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"stages", required_argument, NULL, OPT_STAGES},
+    {"burst", required_argument, NULL, OPT_BURST},
+    {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
+    {"tries", required_argument, NULL, OPT_TRIES},
+    {"mtu-timeout-ms", required_argument, NULL, OPT_MTU_TIMEOUT},
+    {"mtu-tries", required_argument, NULL, OPT_MTU_TRIES},
+    {"up-mtu", required_argument, NULL, OPT_UP},
+    {"down-mtu", required_argument, NULL, OPT_DOWN},
+    {"server", required_argument, NULL, OPT_SERVER},
+    {"intercept-probe", required_argument, NULL, OPT_ICPT},
+    {"resume", no_argument, NULL, OPT_RESUME},
+    {"no-store", no_argument, NULL, OPT_NO_STORE},
+    {"write-resolvers", required_argument, NULL, OPT_WRITE},
+    {"all", no_argument, NULL, OPT_ALL},
+    {"hs-parallel", required_argument, NULL, OPT_HS_PAR},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"stats", required_argument, NULL, OPT_STATS},
+    {"liveness-name", required_argument, NULL, OPT_LIVE_NAME},
+    {NULL, 0, NULL, 0}};
 
 /* Addresses that cannot be resolvers (RFC 5737 documentation ranges). */
-static const char *const default_icpt[] = { "192.0.2.1", "198.51.100.1",
-    "203.0.113.1" };
+static const char *const default_icpt[] = {
+    "192.0.2.1", "198.51.100.1", "203.0.113.1"};
 
 /* Skip set for --resume: results already stored, by address+port+domain. */
 struct skipset {
 	char **keys;
-	size_t n, cap;		/* open addressing, cap power of two */
+	size_t n, cap; /* open addressing, cap power of two */
 };
 
 /* Per (stage, reason): count and one example. */
@@ -125,7 +144,7 @@ skip_add(struct skipset *k, char *key)
 	size_t i, j;
 
 	if (2 * (k->n + 1) > k->cap) {
-		struct skipset nk = { NULL, 0, k->cap ? k->cap * 2 : 1024 };
+		struct skipset nk = {NULL, 0, k->cap ? k->cap * 2 : 1024};
 
 		nk.keys = xcalloc(nk.cap, sizeof *nk.keys);
 		for (j = 0; j < k->cap; j++)
@@ -205,8 +224,8 @@ flush(struct scan_cli *sc)
 	p.seed = sc->o.seed;
 	p.position = scan_cursor(sc->scan);
 	p.total = scan_naddrs(sc->scan) * sc->o.ndomains;
-	if (store_add_batch(sc->db, sc->run_id, sc->batch, sc->nbatch, &p,
-	    &e) == -1) {
+	if (store_add_batch(
+		sc->db, sc->run_id, sc->batch, sc->nbatch, &p, &e) == -1) {
 		fprintf(stderr, "mdns-doctor: scan: %s\n", e.msg);
 		sc->store_failed = 1;
 		scan_stop(sc->scan);
@@ -235,8 +254,7 @@ cb_check(void *arg, const struct res_check *c)
 	if (!sc->ctx->quiet)
 		fprintf(stderr, "env: %s: %s\n", res_verdict_name(c->verdict),
 		    c->detail);
-	if (sc->db != NULL && store_add_check(sc->db, sc->run_id, c, &e) ==
-	    -1)
+	if (sc->db != NULL && store_add_check(sc->db, sc->run_id, c, &e) == -1)
 		fprintf(stderr, "mdns-doctor: scan: %s\n", e.msg);
 }
 
@@ -273,13 +291,16 @@ progress_line(struct scan_cli *sc, int final)
 	for (i = 0; i < 30; i++)
 		bar[i] = i < fill ? '#' : '.';
 	bar[30] = '\0';
-	eta = frac > 0.001 && c.done > c.skipped ? el * (1 - frac) /
-	    ((double)(c.done - c.skipped) / (double)c.total) : 0;
-	fprintf(stderr, "\r[%s] %5.1f%% %llu/%llu ok %llu inflight %llu "
-	    "%.0f q/s ETA %d:%02d ", bar, frac * 100,
-	    (unsigned long long)c.done, (unsigned long long)c.total,
-	    (unsigned long long)c.passed, (unsigned long long)c.inflight,
-	    el > 0 ? (double)c.sent / el : 0, (int)eta / 60, (int)eta % 60);
+	eta = frac > 0.001 && c.done > c.skipped
+	    ? el * (1 - frac) / ((double)(c.done - c.skipped) / (double)c.total)
+	    : 0;
+	fprintf(stderr,
+	    "\r[%s] %5.1f%% %llu/%llu ok %llu inflight %llu "
+	    "%.0f q/s ETA %d:%02d ",
+	    bar, frac * 100, (unsigned long long)c.done,
+	    (unsigned long long)c.total, (unsigned long long)c.passed,
+	    (unsigned long long)c.inflight, el > 0 ? (double)c.sent / el : 0,
+	    (int)eta / 60, (int)eta % 60);
 	if (final)
 		fputc('\n', stderr);
 	fflush(stderr);
@@ -349,8 +370,8 @@ cb_read(void *arg, int64_t run_id, const struct res_resolver *r)
 	if (r->verdict == RES_VERDICT_OK) {
 		if (rb->nok == rb->okcap) {
 			rb->okcap = rb->okcap ? rb->okcap * 2 : 64;
-			rb->ok = xreallocarray(rb->ok, rb->okcap,
-			    sizeof *rb->ok);
+			rb->ok =
+			    xreallocarray(rb->ok, rb->okcap, sizeof *rb->ok);
 		}
 		rb->ok[rb->nok++] = *r;
 		return 0;
@@ -409,17 +430,19 @@ diagnose(FILE *f, const struct res_run *run, const struct diag *d,
     const struct scan_opts *o, const char *env, int have_key)
 {
 	static const char *const what[RES_STAGE_COUNT] = {
-		[RES_STAGE_LIVENESS] = "no address answered a neutral query "
-		    "at all: wrong list, wrong port, or the path drops DNS",
-		[RES_STAGE_REACH] = "resolvers answer neutral names but none "
-		    "reaches the tunnel server: the delegation or the "
-		    "server is down, or every resolver rewrites answers",
-		[RES_STAGE_MTU] = "the tunnel server is reached but no MTU "
-		    "probe passed",
-		[RES_STAGE_HANDSHAKE] = "MTU probes pass but no session could "
-		    "be opened",
-		[RES_STAGE_BURST] = "sessions open but no resolver sustains "
-		    "the burst",
+	    [RES_STAGE_LIVENESS] =
+		"no address answered a neutral query "
+		"at all: wrong list, wrong port, or the path drops DNS",
+	    [RES_STAGE_REACH] =
+		"resolvers answer neutral names but none "
+		"reaches the tunnel server: the delegation or the "
+		"server is down, or every resolver rewrites answers",
+	    [RES_STAGE_MTU] = "the tunnel server is reached but no MTU "
+			      "probe passed",
+	    [RES_STAGE_HANDSHAKE] = "MTU probes pass but no session could "
+				    "be opened",
+	    [RES_STAGE_BURST] = "sessions open but no resolver sustains "
+				"the burst",
 	};
 	int st, r, best;
 
@@ -427,8 +450,7 @@ diagnose(FILE *f, const struct res_run *run, const struct diag *d,
 		if (run->stages[st].tested == 0 || run->stages[st].passed > 0)
 			continue;
 		fprintf(f, "\ndiagnosis: stage %s passed nobody (%u tested): ",
-		    res_stage_name((enum res_stage)st),
-		    run->stages[st].tested);
+		    res_stage_name((enum res_stage)st), run->stages[st].tested);
 		fputs(what[st], f);
 		if (st == RES_STAGE_REACH)
 			fprintf(f, " (domain %s)", o->domains[0]);
@@ -441,28 +463,30 @@ diagnose(FILE *f, const struct res_run *run, const struct diag *d,
 				best = r;
 			fprintf(f, "  %u × %s (%s), e.g. %s\n", d->n[st][r],
 			    res_reason_name((enum res_reason)r),
-			    res_reason_text((enum res_reason)r),
-			    d->ex[st][r]);
+			    res_reason_text((enum res_reason)r), d->ex[st][r]);
 		}
 		if (st == RES_STAGE_MTU && best == RES_R_KEY_OR_METHOD)
-			fprintf(f, "  the server answers our probes with "
+			fprintf(f,
+			    "  the server answers our probes with "
 			    "NODATA: it cannot decrypt them. Check "
 			    "DATA_ENCRYPTION_METHOD (%d) and the key.\n",
 			    o->method);
 		if (st == RES_STAGE_REACH)
 			fprintf(f, "  direct query to the server: %s\n",
-			    o->have_server ? env : "not tested (give "
-			    "--server ADDR:PORT)");
+			    o->have_server ? env
+					   : "not tested (give "
+					     "--server ADDR:PORT)");
 		break;
 	}
 	if (!have_key)
-		fprintf(f, "\nnote: no key given, MTU and handshake stages "
+		fprintf(f,
+		    "\nnote: no key given, MTU and handshake stages "
 		    "were not run (--key-file or --config)\n");
 }
 
 static int
-write_resolvers(const char *path, struct res_resolver *ok, size_t n,
-    struct err *e)
+write_resolvers(
+    const char *path, struct res_resolver *ok, size_t n, struct err *e)
 {
 	FILE *f;
 	size_t i;
@@ -471,26 +495,29 @@ write_resolvers(const char *path, struct res_resolver *ok, size_t n,
 
 	for (i = 0; i < n; i++) {
 		if (ok[i].upload_mtu > 0) {
-			minu = minu == 0 ? ok[i].upload_mtu :
-			    MIN(minu, ok[i].upload_mtu);
+			minu = minu == 0 ? ok[i].upload_mtu
+					 : MIN(minu, ok[i].upload_mtu);
 			maxu = MAX(maxu, ok[i].upload_mtu);
 		}
 		if (ok[i].download_mtu > 0) {
-			mind = mind == 0 ? ok[i].download_mtu :
-			    MIN(mind, ok[i].download_mtu);
+			mind = mind == 0 ? ok[i].download_mtu
+					 : MIN(mind, ok[i].download_mtu);
 			maxd = MAX(maxd, ok[i].download_mtu);
 		}
 	}
 	if ((f = fopen(path, "w")) == NULL)
-		return err_set(e, "cannot write %s: %s", path,
-		    strerror(errno));
-	fprintf(f, "# client_resolvers.txt written by mdns-doctor scan: "
-	    "%zu resolver(s), best first\n", n);
+		return err_set(e, "cannot write %s: %s", path, strerror(errno));
+	fprintf(f,
+	    "# client_resolvers.txt written by mdns-doctor scan: "
+	    "%zu resolver(s), best first\n",
+	    n);
 	if (minu > 0)
-		fprintf(f, "# recommended client_config.toml values that keep "
+		fprintf(f,
+		    "# recommended client_config.toml values that keep "
 		    "every resolver below:\n# MIN_UPLOAD_MTU = %d\n"
 		    "# MAX_UPLOAD_MTU = %d\n# MIN_DOWNLOAD_MTU = %d\n"
-		    "# MAX_DOWNLOAD_MTU = %d\n", minu, maxu, mind, maxd);
+		    "# MAX_DOWNLOAD_MTU = %d\n",
+		    minu, maxu, mind, maxd);
 	for (i = 0; i < n; i++) {
 		if (i > 0 && strcmp(ok[i].addr, ok[i - 1].addr) == 0 &&
 		    ok[i].port == ok[i - 1].port)
@@ -499,8 +526,7 @@ write_resolvers(const char *path, struct res_resolver *ok, size_t n,
 		fprintf(f, "%s\n", buf);
 	}
 	if (fclose(f) != 0)
-		return err_set(e, "cannot write %s: %s", path,
-		    strerror(errno));
+		return err_set(e, "cannot write %s: %s", path, strerror(errno));
 	return 0;
 }
 
@@ -519,8 +545,8 @@ digest_args(int argc, char **argv, char *out, size_t len)
 }
 
 static int
-parse_num(const char *opt, const char *s, long long lo, long long hi,
-    long long *out)
+parse_num(
+    const char *opt, const char *s, long long lo, long long hi, long long *out)
 {
 	struct err e;
 
@@ -542,7 +568,7 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 	struct store_progress prog;
 	struct readback rb;
 	struct diag *dg = NULL;
-	struct err e = { "" };
+	struct err e = {""};
 	const char *fmt, *write_path = NULL, *stats_path = NULL;
 	char digest[RES_DIGEST_MAX], *dbpath = NULL, *tmpdb = NULL;
 	uint64_t start_pos = 0;
@@ -563,10 +589,10 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 		int up, down, mtu_to, mtu_tries;
 		int umin, umax, dmin, dmax;
 		long long mto, mtr;
-	} ov = { 0 };
+	} ov = {0};
 
 	while ((c = cli_getopt(ctx, &cmd_scan_entry, argc, argv, "",
-	    scan_longopts)) != -1) {
+		    scan_longopts)) != -1) {
 		switch (c) {
 		case OPT_DOMAIN:
 			if (su.ndomains == SCAN_MAX_DOMAINS) {
@@ -607,8 +633,7 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 			sc.o.hs_parallel = (int)v;
 			break;
 		case OPT_SEED:
-			if (parse_num("--seed", optarg, 0, INT64_MAX, &v) ==
-			    -1)
+			if (parse_num("--seed", optarg, 0, INT64_MAX, &v) == -1)
 				goto out;
 			sc.o.seed = (uint64_t)v;
 			seed_given = 1;
@@ -616,8 +641,8 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 		case OPT_STAGES:
 			if (scan_stage_parse(optarg, &sc.o.max_stage, &e) ==
 			    -1) {
-				cli_error(&cmd_scan_entry, "--stages: %s",
-				    e.msg);
+				cli_error(
+				    &cmd_scan_entry, "--stages: %s", e.msg);
 				goto out;
 			}
 			break;
@@ -640,7 +665,7 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 			break;
 		case OPT_MTU_TIMEOUT:
 			if (parse_num("--mtu-timeout-ms", optarg, 10, 60000,
-			    &ov.mto) == -1)
+				&ov.mto) == -1)
 				goto out;
 			ov.mtu_to = 1;
 			break;
@@ -651,19 +676,19 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 			ov.mtu_tries = 1;
 			break;
 		case OPT_UP:
-			if (scan_parse_range(optarg, 5, 512, &ov.umin,
-			    &ov.umax, &e) == -1) {
-				cli_error(&cmd_scan_entry, "--up-mtu: %s",
-				    e.msg);
+			if (scan_parse_range(
+				optarg, 5, 512, &ov.umin, &ov.umax, &e) == -1) {
+				cli_error(
+				    &cmd_scan_entry, "--up-mtu: %s", e.msg);
 				goto out;
 			}
 			ov.up = 1;
 			break;
 		case OPT_DOWN:
 			if (scan_parse_range(optarg, 20, 4096, &ov.dmin,
-			    &ov.dmax, &e) == -1) {
-				cli_error(&cmd_scan_entry, "--down-mtu: %s",
-				    e.msg);
+				&ov.dmax, &e) == -1) {
+				cli_error(
+				    &cmd_scan_entry, "--down-mtu: %s", e.msg);
 				goto out;
 			}
 			ov.down = 1;
@@ -671,8 +696,8 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 		case OPT_SERVER:
 			if (net_addr_parse(optarg, 53, &sc.o.server, &e) ==
 			    -1) {
-				cli_error(&cmd_scan_entry, "--server: %s",
-				    e.msg);
+				cli_error(
+				    &cmd_scan_entry, "--server: %s", e.msg);
 				goto out;
 			}
 			sc.o.have_server = 1;
@@ -682,14 +707,18 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 			if (strcmp(optarg, "none") == 0)
 				break;
 			if (sc.o.nintercept == SCAN_MAX_ENV_PROBES) {
-				cli_error(&cmd_scan_entry, "at most %d "
-				    "--intercept-probe", SCAN_MAX_ENV_PROBES);
+				cli_error(&cmd_scan_entry,
+				    "at most %d "
+				    "--intercept-probe",
+				    SCAN_MAX_ENV_PROBES);
 				goto out;
 			}
 			if (net_addr_parse(optarg, 53,
-			    &sc.o.intercept[sc.o.nintercept], &e) == -1) {
-				cli_error(&cmd_scan_entry, "--intercept-probe: "
-				    "%s", e.msg);
+				&sc.o.intercept[sc.o.nintercept], &e) == -1) {
+				cli_error(&cmd_scan_entry,
+				    "--intercept-probe: "
+				    "%s",
+				    e.msg);
 				goto out;
 			}
 			sc.o.nintercept++;
@@ -752,8 +781,9 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 		cli_error(&cmd_scan_entry, "%s", e.msg);
 		goto out;
 	}
-	log_set_level(ctx->quiet ? LOG_ERROR : ctx->verbose ? LOG_INFO :
-	    LOG_WARN);
+	log_set_level(ctx->quiet ? LOG_ERROR
+		: ctx->verbose	 ? LOG_INFO
+				 : LOG_WARN);
 
 	/* Store and resume. */
 	digest_args(argc, argv, digest, sizeof digest);
@@ -762,8 +792,8 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 		const char *td = getenv("TMPDIR");
 		int fd;
 
-		tmpdb = xasprintf("%s/mdns-scan.XXXXXX", td && *td ? td :
-		    "/tmp");
+		tmpdb =
+		    xasprintf("%s/mdns-scan.XXXXXX", td && *td ? td : "/tmp");
 		if ((fd = mkstemp(tmpdb)) == -1) {
 			cli_error(&cmd_scan_entry, "cannot create %s: %s",
 			    tmpdb, strerror(errno));
@@ -773,8 +803,7 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 		unlink(tmpdb);
 		dbpath = xstrdup(tmpdb);
 	} else
-		dbpath = ctx->db != NULL ? xstrdup(ctx->db) :
-		    default_db_path();
+		dbpath = ctx->db != NULL ? xstrdup(ctx->db) : default_db_path();
 	if ((sc.db = store_open(dbpath, &e)) == NULL) {
 		cli_error(&cmd_scan_entry, "%s", e.msg);
 		goto out;
@@ -786,43 +815,47 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 			cli_error(&cmd_scan_entry, "%s", e.msg);
 			goto out;
 		}
-		if (i == 1 || (strcmp(info.status, "running") != 0 &&
-		    strcmp(info.status, "interrupted") != 0)) {
-			cli_error(&cmd_scan_entry, "--resume: no interrupted "
-			    "scan with these arguments in %s", dbpath);
+		if (i == 1 ||
+		    (strcmp(info.status, "running") != 0 &&
+			strcmp(info.status, "interrupted") != 0)) {
+			cli_error(&cmd_scan_entry,
+			    "--resume: no interrupted "
+			    "scan with these arguments in %s",
+			    dbpath);
 			goto out;
 		}
 		sc.run_id = info.id;
 		if (store_progress_get(sc.db, sc.run_id, &prog, &e) == 0) {
 			start_pos = prog.position;
 			if (seed_given && prog.seed != sc.o.seed) {
-				cli_error(&cmd_scan_entry, "--resume: stored "
+				cli_error(&cmd_scan_entry,
+				    "--resume: stored "
 				    "seed differs");
 				goto out;
 			}
 			sc.o.seed = prog.seed;
 		}
-		if (store_run_results(sc.db, sc.run_id, cb_read_skip,
-		    &sc.skip, &e) == -1 ||
+		if (store_run_results(
+			sc.db, sc.run_id, cb_read_skip, &sc.skip, &e) == -1 ||
 		    store_run_get(sc.db, sc.run_id, &run, NULL, &e) == -1) {
 			cli_error(&cmd_scan_entry, "%s", e.msg);
 			goto out;
 		}
 		if (!ctx->quiet)
-			fprintf(stderr, "resuming run %lld at position %llu "
-			    "(%zu results stored)\n", (long long)sc.run_id,
-			    (unsigned long long)start_pos, sc.skip.n);
+			fprintf(stderr,
+			    "resuming run %lld at position %llu "
+			    "(%zu results stored)\n",
+			    (long long)sc.run_id, (unsigned long long)start_pos,
+			    sc.skip.n);
 	} else {
 		if (store_run_begin(sc.db, "scan", digest, cli_version(),
-		    &sc.run_id, &e) == -1) {
+			&sc.run_id, &e) == -1) {
 			cli_error(&cmd_scan_entry, "%s", e.msg);
 			goto out;
 		}
 		snprintf(run.command, sizeof run.command, "scan");
-		snprintf(run.args_digest, sizeof run.args_digest, "%s",
-		    digest);
-		snprintf(run.version, sizeof run.version, "%s",
-		    cli_version());
+		snprintf(run.args_digest, sizeof run.args_digest, "%s", digest);
+		snprintf(run.version, sizeof run.version, "%s", cli_version());
 		run.started_ms = now_wall_ms();
 	}
 
@@ -845,13 +878,14 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 			cli_error(&cmd_scan_entry, "%s", e.msg);
 			goto out;
 		}
-	if (optind >= argc && scan_add_list(sc.scan, su.resolvers_path, &rlo,
-	    &e) == -1) {
+	if (optind >= argc &&
+	    scan_add_list(sc.scan, su.resolvers_path, &rlo, &e) == -1) {
 		cli_error(&cmd_scan_entry, "%s", e.msg);
 		goto out;
 	}
 	if (!ctx->quiet)
-		fprintf(stderr, "scan: %llu address(es) × %zu domain(s), "
+		fprintf(stderr,
+		    "scan: %llu address(es) × %zu domain(s), "
 		    "rate %.0f q/s, seed %llu, key %s, method %d\n",
 		    (unsigned long long)scan_naddrs(sc.scan), sc.o.ndomains,
 		    sc.o.rate, (unsigned long long)sc.o.seed, su.key_fp,
@@ -886,10 +920,12 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 
 		scan_counters(sc.scan, &cn);
 		if (sf != NULL) {
-			fprintf(sf, "{\"total\":%llu,\"done\":%llu,"
+			fprintf(sf,
+			    "{\"total\":%llu,\"done\":%llu,"
 			    "\"passed\":%llu,\"sent\":%llu,\"received\":%llu,"
 			    "\"stray\":%llu,\"peak_inflight\":%llu,"
-			    "\"peak_queries_inflight\":%llu,\"wall_ms\":%llu}\n",
+			    "\"peak_queries_inflight\":%llu,\"wall_ms\":%llu}"
+			    "\n",
 			    (unsigned long long)cn.total,
 			    (unsigned long long)cn.done,
 			    (unsigned long long)cn.passed,
@@ -899,7 +935,7 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 			    (unsigned long long)cn.peak_inflight,
 			    (unsigned long long)cn.peak_queries_inflight,
 			    (unsigned long long)((now_mono_us() - sc.t0) /
-			    1000));
+				1000));
 			fclose(sf);
 		}
 	}
@@ -908,7 +944,8 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 	if (sc.stopped || sc.store_failed) {
 		(void)store_run_end(sc.db, sc.run_id, "interrupted", &e);
 		if (!ctx->quiet && !sc.store_failed)
-			fprintf(stderr, "scan interrupted at position %llu; "
+			fprintf(stderr,
+			    "scan interrupted at position %llu; "
 			    "continue with the same arguments and --resume\n",
 			    (unsigned long long)scan_cursor(sc.scan));
 		rc = EXIT_UNKNOWN;
@@ -942,19 +979,23 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 	sc.sink = NULL;
 	diagnose(strcmp(fmt, "text") == 0 ? stdout : stderr, &run, dg, &sc.o,
 	    scan_env_evidence(sc.scan), sc.o.key != NULL);
-	if (write_path != NULL && write_resolvers(write_path, rb.ok, rb.nok,
-	    &e) == -1) {
+	if (write_path != NULL &&
+	    write_resolvers(write_path, rb.ok, rb.nok, &e) == -1) {
 		cli_error(&cmd_scan_entry, "%s", e.msg);
 		goto out;
 	}
-	rc = rb.nok == 0 ? EXIT_CRITICAL : (scan_intercepted(sc.scan) ||
-	    sc.bad_lines > 0) ? EXIT_WARNING : EXIT_OK;
-	(void)store_run_end(sc.db, sc.run_id, rc == EXIT_OK ? "ok" :
-	    rc == EXIT_WARNING ? "warning" : "critical", &e);
+	rc = rb.nok == 0				      ? EXIT_CRITICAL
+	    : (scan_intercepted(sc.scan) || sc.bad_lines > 0) ? EXIT_WARNING
+							      : EXIT_OK;
+	(void)store_run_end(sc.db, sc.run_id,
+	    rc == EXIT_OK	     ? "ok"
+		: rc == EXIT_WARNING ? "warning"
+				     : "critical",
+	    &e);
 	if (!ctx->quiet)
 		fprintf(stderr, "scan: %zu of %llu passed%s\n", rb.nok,
-		    (unsigned long long)rb.nres, sc.bad_lines ?
-		    " (the list had bad lines)" : "");
+		    (unsigned long long)rb.nres,
+		    sc.bad_lines ? " (the list had bad lines)" : "");
 out:
 	if (sc.sink != NULL)
 		rpt_close(sc.sink, NULL);
@@ -984,43 +1025,43 @@ out:
 }
 
 const struct cmd_entry cmd_scan_entry = {
-	.name = "scan",
-	.usage = "scan [options] LIST...",
-	.summary = "staged funnel over resolver lists: liveness, reach, MTU, "
-	    "handshake",
-	.options =
-	    "  --domain D           tunnel domain (repeatable; else --config)\n"
-	    "  --key-file F         encryption key file (else the config's)\n"
-	    "  --method N           DATA_ENCRYPTION_METHOD 0..5\n"
-	    "  --stages S           last stage: liveness reach mtu handshake "
-	    "burst\n"
-	    "  --burst K            burst stage with K queries at once\n"
-	    "  --rate QPS           global queries per second (500; 0 = no "
-	    "limit)\n"
-	    "  --parallel N         resolvers in flight at most (2048)\n"
-	    "  --pace-ms MS         gap between queries to one resolver (0)\n"
-	    "  --hs-parallel N      handshakes at once (32)\n"
-	    "  --seed N             shuffle seed (1)\n"
-	    "  --timeout-ms MS      liveness/reach timeout (1500/2000)\n"
-	    "  --tries N            liveness/reach attempts (2)\n"
-	    "  --mtu-timeout-ms MS  MTU probe timeout (config, 2000)\n"
-	    "  --mtu-tries N        MTU probe attempts (config, 2)\n"
-	    "  --up-mtu MIN:MAX     upload MTU search range (config, 38:150)\n"
-	    "  --down-mtu MIN:MAX   download range (config, 100:500)\n"
-	    "  --server ADDR:PORT   check the tunnel server directly first\n"
-	    "  --intercept-probe A  address that cannot be a resolver "
-	    "(repeatable;\n"
-	    "                       default 192.0.2.1 198.51.100.1 "
-	    "203.0.113.1; none)\n"
-	    "  --resume             continue the last interrupted identical "
-	    "scan\n"
-	    "  --no-store           keep results in memory only\n"
-	    "  --write-resolvers F  write survivors as client_resolvers.txt\n"
-	    "  --all                text: list failed resolvers too\n"
-	    "  --progress           progress bar even when stderr is no TTY\n"
-	    "  --stats FILE         write scan counters as JSON\n"
-	    "  --liveness-name N    neutral name for liveness (A query; "
-	    "default:\n"
-	    "                       NS of the root)\n",
-	.exec = cmd_scan_exec,
+    .name = "scan",
+    .usage = "scan [options] LIST...",
+    .summary = "staged funnel over resolver lists: liveness, reach, MTU, "
+	       "handshake",
+    .options =
+	"  --domain D           tunnel domain (repeatable; else --config)\n"
+	"  --key-file F         encryption key file (else the config's)\n"
+	"  --method N           DATA_ENCRYPTION_METHOD 0..5\n"
+	"  --stages S           last stage: liveness reach mtu handshake "
+	"burst\n"
+	"  --burst K            burst stage with K queries at once\n"
+	"  --rate QPS           global queries per second (500; 0 = no "
+	"limit)\n"
+	"  --parallel N         resolvers in flight at most (2048)\n"
+	"  --pace-ms MS         gap between queries to one resolver (0)\n"
+	"  --hs-parallel N      handshakes at once (32)\n"
+	"  --seed N             shuffle seed (1)\n"
+	"  --timeout-ms MS      liveness/reach timeout (1500/2000)\n"
+	"  --tries N            liveness/reach attempts (2)\n"
+	"  --mtu-timeout-ms MS  MTU probe timeout (config, 2000)\n"
+	"  --mtu-tries N        MTU probe attempts (config, 2)\n"
+	"  --up-mtu MIN:MAX     upload MTU search range (config, 38:150)\n"
+	"  --down-mtu MIN:MAX   download range (config, 100:500)\n"
+	"  --server ADDR:PORT   check the tunnel server directly first\n"
+	"  --intercept-probe A  address that cannot be a resolver "
+	"(repeatable;\n"
+	"                       default 192.0.2.1 198.51.100.1 "
+	"203.0.113.1; none)\n"
+	"  --resume             continue the last interrupted identical "
+	"scan\n"
+	"  --no-store           keep results in memory only\n"
+	"  --write-resolvers F  write survivors as client_resolvers.txt\n"
+	"  --all                text: list failed resolvers too\n"
+	"  --progress           progress bar even when stderr is no TTY\n"
+	"  --stats FILE         write scan counters as JSON\n"
+	"  --liveness-name N    neutral name for liveness (A query; "
+	"default:\n"
+	"                       NS of the root)\n",
+    .exec = cmd_scan_exec,
 };

@@ -25,22 +25,22 @@
 #include "probe/scan.h"
 #include "probe/scan_util.h"
 
-#define NSOCK		4	/* sockets per family: 4 × 65536 IDs */
-#define TICK_US		2000
-#define DONE_BITS	(1u << 22)	/* positions admitted past cursor */
-#define RTT_SAMPLES	16
-#define QBUF		1100
-#define RBUF		65536
+#define NSOCK 4 /* sockets per family: 4 × 65536 IDs */
+#define TICK_US 2000
+#define DONE_BITS (1u << 22) /* positions admitted past cursor */
+#define RTT_SAMPLES 16
+#define QBUF 1100
+#define RBUF 65536
 
 enum it_state {
 	IT_FREE = 0,
-	IT_ENV_ICPT,	/* interception probe */
-	IT_ENV_SRV,	/* direct server probe */
+	IT_ENV_ICPT, /* interception probe */
+	IT_ENV_SRV, /* direct server probe */
 	IT_LIVE,
 	IT_REACH,
 	IT_UP,
 	IT_DOWN,
-	IT_HS_WAIT,	/* waiting for a handshake permit */
+	IT_HS_WAIT, /* waiting for a handshake permit */
 	IT_INIT,
 	IT_PING,
 	IT_CLOSE,
@@ -56,11 +56,11 @@ enum evk {
 
 /* Outcome of one answer for the stage logic. */
 enum outcome {
-	OUT_PASS = 0,	/* step passed: next step */
-	OUT_RETRY,	/* attempt failed; retry if tries are left */
-	OUT_SIZEFAIL,	/* MTU candidate failed for good (TC, cut) */
-	OUT_FAIL,	/* item fails with a reason now */
-	OUT_IGNORE,	/* not for us: keep waiting */
+	OUT_PASS = 0, /* step passed: next step */
+	OUT_RETRY, /* attempt failed; retry if tries are left */
+	OUT_SIZEFAIL, /* MTU candidate failed for good (TC, cut) */
+	OUT_FAIL, /* item fails with a reason now */
+	OUT_IGNORE, /* not for us: keep waiting */
 };
 
 struct item {
@@ -68,14 +68,14 @@ struct item {
 	union net_addr addr;
 	unsigned dom;
 	int state;
-	int tries;		/* attempts of the current query */
+	int tries; /* attempts of the current query */
 	int inflight;
-	int queued;		/* in the ready queue */
+	int queued; /* in the ready queue */
 	int sock;
 	uint16_t id;
 	uint8_t q[QBUF];
-	size_t qlen, qwire;	/* query length, QNAME wire length */
-	size_t qchars;		/* QNAME text length */
+	size_t qlen, qwire; /* query length, QNAME wire length */
+	size_t qchars; /* QNAME text length */
 	uint64_t sent_us, next_send_us;
 	uint32_t gen;
 	int evk;
@@ -84,12 +84,12 @@ struct item {
 	uint8_t verify[4];
 	uint8_t sid, cookie;
 	int hs_permit;
-	int last_reason;	/* reason of the last failed attempt */
-	int last_timeout;	/* last attempt of the candidate timed out */
+	int last_reason; /* reason of the last failed attempt */
+	int last_timeout; /* last attempt of the candidate timed out */
 	int64_t rtt[RTT_SAMPLES];
 	int nrtt;
 	int env_idx;
-	uint16_t prev_id[4];	/* earlier attempts of this step */
+	uint16_t prev_id[4]; /* earlier attempts of this step */
 	int8_t prev_sock[4];
 	int b_sent, b_ok, b_out;
 	uint64_t b_t0, b_tlast;
@@ -114,7 +114,7 @@ struct scan {
 	uint8_t domwire[SCAN_MAX_DOMAINS][256];
 	size_t domwire_len[SCAN_MAX_DOMAINS];
 	int fd4[NSOCK], fd6[NSOCK];
-	uint32_t *pend4[NSOCK], *pend6[NSOCK];	/* id -> idx + 1 */
+	uint32_t *pend4[NSOCK], *pend6[NSOCK]; /* id -> idx + 1 */
 	unsigned next_sock;
 
 	/* targets */
@@ -125,17 +125,17 @@ struct scan {
 
 	/* items */
 	struct item *items;
-	uint32_t nitems;	/* slots */
+	uint32_t nitems; /* slots */
 	uint32_t *freel;
 	uint32_t nfree;
-	uint32_t *ready;	/* ring */
+	uint32_t *ready; /* ring */
 	uint32_t rhead, rlen;
-	uint32_t *hswait;	/* ring of items waiting for a permit */
+	uint32_t *hswait; /* ring of items waiting for a permit */
 	uint32_t hhead, hlen;
 	int hs_used;
 	struct heap_ent *heap;
 	size_t nheap, heapcap;
-	uint32_t *amap;		/* addr -> idx + 1, open addressing */
+	uint32_t *amap; /* addr -> idx + 1, open addressing */
 	uint32_t amask;
 
 	/* positions */
@@ -169,8 +169,7 @@ rnd(struct scan *s)
 	return scan_rand64(&s->rng);
 }
 
-static void
-trace(struct scan *s, struct item *it, const char *fmt, ...)
+static void trace(struct scan *s, struct item *it, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
@@ -188,9 +187,8 @@ trace(struct scan *s, struct item *it, const char *fmt, ...)
 }
 
 /* Append text to the evidence paragraph. */
-static void
-evid(struct item *it, const char *fmt, ...) __attribute__((format(printf, 2,
-    3)));
+static void evid(struct item *it, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void
 evid(struct item *it, const char *fmt, ...)
@@ -376,8 +374,7 @@ state_stage(int state)
 }
 
 static void
-stage_enter(struct scan *s, struct item *it, enum res_stage st,
-    uint64_t now)
+stage_enter(struct scan *s, struct item *it, enum res_stage st, uint64_t now)
 {
 	struct stage_acc *a = &s->st[st];
 
@@ -448,8 +445,8 @@ put_query(struct scan *s, struct item *it, const char *name, uint16_t qtype)
 		evid(it, "cannot encode query name (%s)", e.msg);
 		return -1;
 	}
-	l = dns_query_write(it->q, sizeof it->q, 0, qn, (size_t)n, qtype,
-	    DNS_EDNS_SIZE, &e);
+	l = dns_query_write(
+	    it->q, sizeof it->q, 0, qn, (size_t)n, qtype, DNS_EDNS_SIZE, &e);
 	if (l < 0) {
 		evid(it, "cannot write query (%s)", e.msg);
 		return -1;
@@ -467,8 +464,8 @@ put_frame_query(struct scan *s, struct item *it, const struct wire_frame *f)
 	char name[WIRE_QNAME_BUF];
 	long n;
 
-	n = wire_encode_query_name(f, s->cipher, NULL,
-	    s->o.domains[it->dom], name, sizeof name);
+	n = wire_encode_query_name(
+	    f, s->cipher, NULL, s->o.domains[it->dom], name, sizeof name);
 	if (n < 0 || n > WIRE_QNAME_MAX) {
 		evid(it, "probe name does not fit (%ld chars)", n);
 		return -1;
@@ -503,8 +500,8 @@ build_query(struct scan *s, struct item *it)
 		return put_query(s, it, name, DNS_TYPE_TXT);
 	case IT_UP:
 		it->code = ++s->probe_code;
-		n = wire_mtu_up_req_build((uint8_t)s->o.response_mode,
-		    it->code, (size_t)mtu_search_next(&it->ms), pl, sizeof pl);
+		n = wire_mtu_up_req_build((uint8_t)s->o.response_mode, it->code,
+		    (size_t)mtu_search_next(&it->ms), pl, sizeof pl);
 		if (n < 0)
 			return -1;
 		f.session_id = 255;
@@ -559,8 +556,8 @@ build_query(struct scan *s, struct item *it)
 		return put_frame_query(s, it, &f);
 	case IT_BURST:
 		rand_label(s, lab, 12);
-		snprintf(name, sizeof name, "%s.%s", lab,
-		    s->o.domains[it->dom]);
+		snprintf(
+		    name, sizeof name, "%s.%s", lab, s->o.domains[it->dom]);
 		return put_query(s, it, name, DNS_TYPE_TXT);
 	}
 	return -1;
@@ -578,16 +575,14 @@ open_socks(struct scan *s, int family, struct err *e)
 
 	if (fds[0] >= 0)
 		return 0;
-	if (net_addr_parse(family == AF_INET6 ? "[::]" : "0.0.0.0", 0, &b,
-	    e) == -1)
+	if (net_addr_parse(family == AF_INET6 ? "[::]" : "0.0.0.0", 0, &b, e) ==
+	    -1)
 		return -1;
 	for (i = 0; i < NSOCK; i++) {
 		if ((fds[i] = net_udp_bind(&b, e)) == -1)
 			return -1;
-		(void)setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &sz,
-		    sizeof sz);
-		(void)setsockopt(fds[i], SOL_SOCKET, SO_SNDBUF, &sz,
-		    sizeof sz);
+		(void)setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+		(void)setsockopt(fds[i], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
 		pend[i] = xcalloc(65536, sizeof *pend[i]);
 	}
 	return 0;
@@ -602,8 +597,8 @@ watch_socks(struct scan *s, int family, struct err *e)
 	int i;
 
 	for (i = 0; i < NSOCK; i++)
-		if (fds[i] >= 0 && ev_io_add(s->loop, fds[i], EV_READ,
-		    on_read, s, e) == -1)
+		if (fds[i] >= 0 &&
+		    ev_io_add(s->loop, fds[i], EV_READ, on_read, s, e) == -1)
 			return -1;
 	return 0;
 }
@@ -611,8 +606,8 @@ watch_socks(struct scan *s, int family, struct err *e)
 static void
 release_pending(struct scan *s, struct item *it)
 {
-	uint32_t **pend = it->addr.sa.sa_family == AF_INET6 ? s->pend6 :
-	    s->pend4;
+	uint32_t **pend =
+	    it->addr.sa.sa_family == AF_INET6 ? s->pend6 : s->pend4;
 
 	if (!it->inflight)
 		return;
@@ -635,7 +630,7 @@ done_mark(struct scan *s, uint64_t pos)
 		b = s->cursor % DONE_BITS;
 		if (!(s->donebits[b / 8] & (1u << (b % 8))))
 			break;
-		s->donebits[b / 8] &= (uint8_t)~(1u << (b % 8));
+		s->donebits[b / 8] &= (uint8_t) ~(1u << (b % 8));
 		s->cursor++;
 	}
 }
@@ -674,8 +669,8 @@ item_free(struct scan *s, struct item *it)
 	s->c.inflight--;
 }
 
-static void env_finish(struct scan *s, struct item *it, int ok,
-    enum res_reason reason);
+static void env_finish(
+    struct scan *s, struct item *it, int ok, enum res_reason reason);
 
 /* Final verdict of an item: hand the result out and free the slot. */
 static void
@@ -766,17 +761,22 @@ item_query(struct scan *s, struct item *it)
 static void
 trace_send(struct scan *s, struct item *it)
 {
-	static const char *const nm[] = { [IT_ENV_ICPT] = "liveness",
-	    [IT_ENV_SRV] = "TXT", [IT_LIVE] = "liveness", [IT_REACH] = "TXT",
-	    [IT_UP] = "MTU_UP_REQ", [IT_DOWN] = "MTU_DOWN_REQ",
-	    [IT_INIT] = "SESSION_INIT", [IT_PING] = "PING",
-	    [IT_CLOSE] = "SESSION_CLOSE", [IT_BURST] = "TXT" };
+	static const char *const nm[] = {[IT_ENV_ICPT] = "liveness",
+	    [IT_ENV_SRV] = "TXT",
+	    [IT_LIVE] = "liveness",
+	    [IT_REACH] = "TXT",
+	    [IT_UP] = "MTU_UP_REQ",
+	    [IT_DOWN] = "MTU_DOWN_REQ",
+	    [IT_INIT] = "SESSION_INIT",
+	    [IT_PING] = "PING",
+	    [IT_CLOSE] = "SESSION_CLOSE",
+	    [IT_BURST] = "TXT"};
 	char what[64] = "";
 	size_t i;
 	int labels = 0;
 
 	for (i = 12; i < 12 + it->qwire && it->q[i] != 0;
-	    i += (size_t)it->q[i] + 1)
+	     i += (size_t)it->q[i] + 1)
 		labels++;
 	if (it->state == IT_UP)
 		snprintf(what, sizeof what, " %d payload bytes",
@@ -789,9 +789,11 @@ trace_send(struct scan *s, struct item *it)
 		    it->r.download_mtu);
 	else if (it->state == IT_PING || it->state == IT_CLOSE)
 		snprintf(what, sizeof what, " session %u", it->sid);
-	trace(s, it, "-> %s%s: %zu-char QNAME, %d labels, %zu-byte query, "
-	    "try %d", nm[it->state] ? nm[it->state] : "?", what, it->qchars,
-	    labels, it->qlen, it->tries);
+	trace(s, it,
+	    "-> %s%s: %zu-char QNAME, %d labels, %zu-byte query, "
+	    "try %d",
+	    nm[it->state] ? nm[it->state] : "?", what, it->qchars, labels,
+	    it->qlen, it->tries);
 }
 
 static int
@@ -810,8 +812,8 @@ do_send(struct scan *s, struct item *it)
 		item_finish(s, it, 0, RES_R_INTERNAL);
 		return 0;
 	}
-	if (fds[0] < 0 && (open_socks(s, fam, &e) == -1 ||
-	    watch_socks(s, fam, &e) == -1)) {
+	if (fds[0] < 0 &&
+	    (open_socks(s, fam, &e) == -1 || watch_socks(s, fam, &e) == -1)) {
 		evid(it, "no socket: %s", e.msg);
 		item_finish(s, it, 0, RES_R_NET_ERROR);
 		return 0;
@@ -821,12 +823,12 @@ do_send(struct scan *s, struct item *it)
 	while (pend[k][id] != 0)
 		id++;
 	be16_store(it->q, id);
-	n = sendto(fds[k], it->q, it->qlen, 0, &it->addr.sa,
-	    net_addr_len(&it->addr));
+	n = sendto(
+	    fds[k], it->q, it->qlen, 0, &it->addr.sa, net_addr_len(&it->addr));
 	now = now_mono_us();
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
-			return -1;	/* try again on the next tick */
+			return -1; /* try again on the next tick */
 		s->c.send_errors++;
 		evid(it, "send failed: %s", strerror(errno));
 		trace(s, it, "send failed: %s", strerror(errno));
@@ -897,15 +899,15 @@ hs_begin(struct scan *s, struct item *it)
 static void
 mtu_begin_up(struct scan *s, struct item *it)
 {
-	size_t cap = wire_max_upload_payload(strlen(s->o.domains[it->dom]),
-	    s->o.method);
+	size_t cap =
+	    wire_max_upload_payload(strlen(s->o.domains[it->dom]), s->o.method);
 	int hi = MIN(s->o.max_up, 512);
 
 	hi = MIN(hi, (int)cap);
 	item_enter(s, it, IT_UP);
 	mtu_search_init(&it->ms, s->o.min_up, hi, 10);
-	trace(s, it, "upload MTU search over %d..%d (name cap %zu)",
-	    it->ms.low, it->ms.high, cap);
+	trace(s, it, "upload MTU search over %d..%d (name cap %zu)", it->ms.low,
+	    it->ms.high, cap);
 	if (mtu_search_next(&it->ms) == 0) {
 		evid(it, "empty upload range %d..%d", it->ms.low, hi);
 		item_finish(s, it, 0, RES_R_UPLOAD_MTU);
@@ -919,8 +921,8 @@ mtu_begin_down(struct scan *s, struct item *it)
 {
 	item_enter(s, it, IT_DOWN);
 	mtu_search_init(&it->ms, s->o.min_down, s->o.max_down, 20);
-	trace(s, it, "download MTU search over %d..%d", it->ms.low,
-	    it->ms.high);
+	trace(
+	    s, it, "download MTU search over %d..%d", it->ms.low, it->ms.high);
 	if (mtu_search_next(&it->ms) == 0) {
 		evid(it, "empty download range");
 		item_finish(s, it, 0, RES_R_DOWNLOAD_MTU);
@@ -929,8 +931,7 @@ mtu_begin_down(struct scan *s, struct item *it)
 	item_query(s, it);
 }
 
-static void
-burst_begin(struct scan *s, struct item *it);
+static void burst_begin(struct scan *s, struct item *it);
 
 /* The step after the current one passed. */
 static void
@@ -986,8 +987,7 @@ item_next_step(struct scan *s, struct item *it)
 
 /* Case-insensitive compare of the question we sent with the answer's. */
 static int
-question_matches(const struct item *it, const uint8_t *m, size_t n,
-    int *exact)
+question_matches(const struct item *it, const uint8_t *m, size_t n, int *exact)
 {
 	size_t ql = it->qwire + 4, i;
 	uint8_t a, b;
@@ -1012,8 +1012,8 @@ question_matches(const struct item *it, const uint8_t *m, size_t n,
 static const char *
 rcode_name(unsigned rc)
 {
-	static const char *const n[] = { "NOERROR", "FORMERR", "SERVFAIL",
-	    "NXDOMAIN", "NOTIMP", "REFUSED" };
+	static const char *const n[] = {
+	    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"};
 
 	return rc < nitems(n) ? n[rc] : "RCODE";
 }
@@ -1049,7 +1049,8 @@ judge_reach(struct item *it, const struct dns_answer *a, int *reason)
 	}
 	if (a->ancount > 0) {
 		*reason = RES_R_HIJACK;
-		evid(it, "reach: NOERROR with %u answer record(s) for an "
+		evid(it,
+		    "reach: NOERROR with %u answer record(s) for an "
 		    "undecodable name (the server sends none): forged",
 		    a->ancount);
 		return OUT_FAIL;
@@ -1061,7 +1062,8 @@ judge_reach(struct item *it, const struct dns_answer *a, int *reason)
 	}
 	if ((a->flags & DNS_F_AA) || a->nscount > 0) {
 		*reason = RES_R_NO_SIGNATURE;
-		evid(it, "reach: NODATA with AA=%d and %u authority "
+		evid(it,
+		    "reach: NODATA with AA=%d and %u authority "
 		    "record(s): an authority, not the tunnel server",
 		    (a->flags & DNS_F_AA) ? 1 : 0, a->nscount);
 		return OUT_FAIL;
@@ -1083,8 +1085,8 @@ note_rtt(struct item *it, uint64_t now)
 }
 
 static enum outcome
-judge_frame(struct scan *s, struct item *it, const uint8_t *m, size_t n,
-    int *reason)
+judge_frame(
+    struct scan *s, struct item *it, const uint8_t *m, size_t n, int *reason)
 {
 	struct dns_answer a;
 	struct wire_frame f;
@@ -1107,24 +1109,30 @@ judge_frame(struct scan *s, struct item *it, const uint8_t *m, size_t n,
 		it->r.shape.tc_seen = RES_TRI_YES;
 		trace(s, it, "  <- TC=1, %zu bytes, no records", n);
 		*reason = RES_R_TRUNCATED;
-		return it->state == IT_UP || it->state == IT_DOWN ?
-		    OUT_SIZEFAIL : OUT_RETRY;
+		return it->state == IT_UP || it->state == IT_DOWN ? OUT_SIZEFAIL
+								  : OUT_RETRY;
 	}
 	if (st != DNS_ANS_FRAME) {
 		if (rc == 0 && a.ancount == 0 && st == DNS_ANS_NOFRAME) {
 			if (it->state == IT_CLOSE) {
-				trace(s, it, "  <- NODATA: session closed "
-				    "(%.1f ms)", ms_since(it));
+				trace(s, it,
+				    "  <- NODATA: session closed "
+				    "(%.1f ms)",
+				    ms_since(it));
 				return OUT_PASS;
 			}
-			trace(s, it, "  <- NODATA: the server could not "
+			trace(s, it,
+			    "  <- NODATA: the server could not "
 			    "decrypt or parse the probe");
-			*reason = it->state == IT_UP || it->state == IT_DOWN ?
-			    RES_R_KEY_OR_METHOD : RES_R_HANDSHAKE_FAILED;
-			evid(it, "%s probe answered NODATA: the server cannot "
+			*reason = it->state == IT_UP || it->state == IT_DOWN
+			    ? RES_R_KEY_OR_METHOD
+			    : RES_R_HANDSHAKE_FAILED;
+			evid(it,
+			    "%s probe answered NODATA: the server cannot "
 			    "decrypt it (key or method wrong)",
-			    it->state == IT_UP ? "MTU_UP" : it->state ==
-			    IT_DOWN ? "MTU_DOWN" : "SESSION_INIT");
+			    it->state == IT_UP	       ? "MTU_UP"
+				: it->state == IT_DOWN ? "MTU_DOWN"
+						       : "SESSION_INIT");
 			return OUT_FAIL;
 		}
 		trace(s, it, "  <- %s, %s (%s)", rcode_name(rc),
@@ -1150,78 +1158,92 @@ judge_frame(struct scan *s, struct item *it, const uint8_t *m, size_t n,
 	case IT_UP:
 		if (f.type != WIRE_MTU_UP_RES ||
 		    wire_mtu_up_res_parse(f.payload, f.payload_len, &mr) !=
-		    WIRE_OK || mr.code != it->code || mr.len != cand) {
+			WIRE_OK ||
+		    mr.code != it->code || mr.len != cand) {
 			/*
 			 * The server answered our exact question with
 			 * another frame: it decoded the probe into something
 			 * else, which only a wrong key or method does.
 			 */
 			trace(s, it, "  <- %s: not the echo of probe %d",
-			    wire_type_name(f.type) ? wire_type_name(f.type) :
-			    "?", cand);
+			    wire_type_name(f.type) ? wire_type_name(f.type)
+						   : "?",
+			    cand);
 			*reason = RES_R_KEY_OR_METHOD;
-			evid(it, "MTU_UP probe answered with %s instead of its "
+			evid(it,
+			    "MTU_UP probe answered with %s instead of its "
 			    "echo: the server decoded it into another frame "
-			    "(key or method wrong)", wire_type_name(f.type) ?
-			    wire_type_name(f.type) : "an unknown frame");
+			    "(key or method wrong)",
+			    wire_type_name(f.type) ? wire_type_name(f.type)
+						   : "an unknown frame");
 			return OUT_FAIL;
 		}
-		trace(s, it, "  <- MTU_UP_RES: server got %u bytes, %zu-byte "
-		    "answer, %.1f ms", mr.len, n, ms_since(it));
-		it->r.shape.longest_name = MAX(it->r.shape.longest_name,
-		    (int)it->qchars);
+		trace(s, it,
+		    "  <- MTU_UP_RES: server got %u bytes, %zu-byte "
+		    "answer, %.1f ms",
+		    mr.len, n, ms_since(it));
+		it->r.shape.longest_name =
+		    MAX(it->r.shape.longest_name, (int)it->qchars);
 		{
 			int labels = 0;
 			size_t i;
 
 			for (i = 12; i < 12 + it->qwire && it->q[i] != 0;
-			    i += (size_t)it->q[i] + 1)
+			     i += (size_t)it->q[i] + 1)
 				labels++;
-			it->r.shape.max_labels = MAX(it->r.shape.max_labels,
-			    labels);
+			it->r.shape.max_labels =
+			    MAX(it->r.shape.max_labels, labels);
 		}
 		return OUT_PASS;
 	case IT_DOWN:
 		if (f.type != WIRE_MTU_DOWN_RES ||
 		    wire_mtu_down_res_parse(f.payload, f.payload_len, &mr) !=
-		    WIRE_OK || mr.code != it->code || mr.len != cand ||
+			WIRE_OK ||
+		    mr.code != it->code || mr.len != cand ||
 		    f.payload_len != (size_t)cand) {
 			trace(s, it, "  <- %s: not the %d-byte answer asked",
-			    wire_type_name(f.type) ? wire_type_name(f.type) :
-			    "?", cand);
+			    wire_type_name(f.type) ? wire_type_name(f.type)
+						   : "?",
+			    cand);
 			if (f.type != WIRE_MTU_DOWN_RES) {
 				*reason = RES_R_KEY_OR_METHOD;
-				evid(it, "MTU_DOWN probe answered with %s: the "
+				evid(it,
+				    "MTU_DOWN probe answered with %s: the "
 				    "server decoded it into another frame (key "
-				    "or method wrong)", wire_type_name(f.type) ?
-				    wire_type_name(f.type) : "an unknown frame");
+				    "or method wrong)",
+				    wire_type_name(f.type)
+					? wire_type_name(f.type)
+					: "an unknown frame");
 				return OUT_FAIL;
 			}
 			*reason = RES_R_MALFORMED;
 			return OUT_RETRY;
 		}
-		trace(s, it, "  <- MTU_DOWN_RES: %zu payload bytes in a "
+		trace(s, it,
+		    "  <- MTU_DOWN_RES: %zu payload bytes in a "
 		    "%zu-byte answer (%u TXT, EDNS %s%u), %.1f ms",
 		    f.payload_len, n, a.txt_rrs, a.has_opt ? "" : "none ",
 		    a.has_opt ? a.edns_udp_size : 0, ms_since(it));
-		it->r.shape.max_answer_bytes = MAX(
-		    it->r.shape.max_answer_bytes, (int)n);
+		it->r.shape.max_answer_bytes =
+		    MAX(it->r.shape.max_answer_bytes, (int)n);
 		it->r.shape.edns_size = a.has_opt ? a.edns_udp_size : 0;
 		return OUT_PASS;
 	case IT_INIT:
 		if (f.type == WIRE_SESSION_BUSY) {
 			trace(s, it, "  <- SESSION_BUSY");
 			*reason = RES_R_BUSY;
-			evid(it, "SESSION_BUSY: the server's session table is "
+			evid(it,
+			    "SESSION_BUSY: the server's session table is "
 			    "full");
 			return OUT_FAIL;
 		}
 		if (f.type != WIRE_SESSION_ACCEPT ||
-		    wire_session_accept_parse(f.payload, f.payload_len,
-		    &acc) != WIRE_OK || memcmp(acc.verify, it->verify, 4)) {
+		    wire_session_accept_parse(f.payload, f.payload_len, &acc) !=
+			WIRE_OK ||
+		    memcmp(acc.verify, it->verify, 4)) {
 			trace(s, it, "  <- %s without our verify code",
-			    wire_type_name(f.type) ? wire_type_name(f.type) :
-			    "?");
+			    wire_type_name(f.type) ? wire_type_name(f.type)
+						   : "?");
 			*reason = RES_R_HANDSHAKE_FAILED;
 			return OUT_RETRY;
 		}
@@ -1237,28 +1259,36 @@ judge_frame(struct scan *s, struct item *it, const uint8_t *m, size_t n,
 			p->max_upload_mtu = acc.policy.max_upload_mtu;
 			p->max_download_mtu = acc.policy.max_download_mtu;
 			p->max_workers = acc.policy.max_workers;
-			p->min_ping_ms = (int)(wire_scaled_seconds(
-			    acc.policy.min_ping_interval_raw) * 1000 + 0.5);
+			p->min_ping_ms =
+			    (int)(wire_scaled_seconds(
+				      acc.policy.min_ping_interval_raw) *
+				    1000 +
+				0.5);
 			p->max_batch = acc.policy.max_batch;
 			p->max_arq_window = acc.policy.max_arq_window;
 			p->max_nack_gap = acc.policy.max_nack_gap;
 			p->min_comp_size = acc.policy.min_comp_min_size;
-			p->min_rto_ms = (int)(wire_scaled_seconds(
-			    acc.policy.min_rto_raw) * 1000 + 0.5);
+			p->min_rto_ms =
+			    (int)(wire_scaled_seconds(acc.policy.min_rto_raw) *
+				    1000 +
+				0.5);
 		}
-		trace(s, it, "  <- SESSION_ACCEPT: session %u, verify code "
-		    "matches, %.1f ms", acc.session_id, ms_since(it));
+		trace(s, it,
+		    "  <- SESSION_ACCEPT: session %u, verify code "
+		    "matches, %.1f ms",
+		    acc.session_id, ms_since(it));
 		if (acc.has_policy)
-			trace(s, it, "     policy: compression 0x%02x, dup %d/%d, "
+			trace(s, it,
+			    "     policy: compression 0x%02x, dup %d/%d, "
 			    "MTU up %d down %d, workers %d, ping >= %d ms, "
 			    "batch %d, window %d, NACK gap %d, compression "
-			    "min %d, RTO >= %d ms", acc.comp_pair,
-			    it->r.policy.max_dup, it->r.policy.max_setup_dup,
+			    "min %d, RTO >= %d ms",
+			    acc.comp_pair, it->r.policy.max_dup,
+			    it->r.policy.max_setup_dup,
 			    it->r.policy.max_upload_mtu,
 			    it->r.policy.max_download_mtu,
 			    it->r.policy.max_workers, it->r.policy.min_ping_ms,
-			    it->r.policy.max_batch,
-			    it->r.policy.max_arq_window,
+			    it->r.policy.max_batch, it->r.policy.max_arq_window,
 			    it->r.policy.max_nack_gap,
 			    it->r.policy.min_comp_size,
 			    it->r.policy.min_rto_ms);
@@ -1272,8 +1302,8 @@ judge_frame(struct scan *s, struct item *it, const uint8_t *m, size_t n,
 		    wire_type_name(f.type) ? wire_type_name(f.type) : "?");
 		return OUT_PASS;
 	case IT_CLOSE:
-		trace(s, it, "  <- %s", wire_type_name(f.type) ?
-		    wire_type_name(f.type) : "?");
+		trace(s, it, "  <- %s",
+		    wire_type_name(f.type) ? wire_type_name(f.type) : "?");
 		return OUT_PASS;
 	default:
 		break;
@@ -1318,15 +1348,19 @@ attempt_failed(struct scan *s, struct item *it, int reason, int size_final)
 		break;
 	case IT_REACH:
 		if (reason == RES_R_TIMEOUT)
-			evid(it, "reach: no answer to a TXT in-zone query "
+			evid(it,
+			    "reach: no answer to a TXT in-zone query "
 			    "after %d tries of %d ms (the resolver answers "
-			    "neutral names)", it->tries, t->timeout_ms);
+			    "neutral names)",
+			    it->tries, t->timeout_ms);
 		break;
 	case IT_INIT:
 		if (reason == RES_R_TIMEOUT)
 			reason = RES_R_HANDSHAKE_FAILED;
-		evid(it, "SESSION_INIT: no valid SESSION_ACCEPT after %d "
-		    "tries", it->tries);
+		evid(it,
+		    "SESSION_INIT: no valid SESSION_ACCEPT after %d "
+		    "tries",
+		    it->tries);
 		break;
 	case IT_PING:
 		reason = RES_R_PING_FAILED;
@@ -1355,13 +1389,14 @@ mtu_step_done(struct scan *s, struct item *it, int passed)
 	if (it->state == IT_UP) {
 		floor = MAX(10, s->o.min_up);
 		if (best < floor) {
-			enum res_reason r = it->last_timeout ?
-			    RES_R_NAME_CUT : RES_R_UPLOAD_MTU;
+			enum res_reason r = it->last_timeout ? RES_R_NAME_CUT
+							     : RES_R_UPLOAD_MTU;
 
 			evid(it, "upload MTU: even %d bytes failed (%s)%s",
 			    it->ms.low, res_reason_name(it->last_reason),
 			    r == RES_R_NAME_CUT ? "; long names are dropped "
-			    "on the path" : "");
+						  "on the path"
+						: "");
 			item_finish(s, it, 0, r);
 			return;
 		}
@@ -1376,16 +1411,17 @@ mtu_step_done(struct scan *s, struct item *it, int passed)
 			return;
 		}
 		it->r.download_mtu = best;
-		evid(it, "download MTU %d after %d probes (largest answer "
-		    "%d bytes)", best, it->ms.steps,
-		    it->r.shape.max_answer_bytes);
+		evid(it,
+		    "download MTU %d after %d probes (largest answer "
+		    "%d bytes)",
+		    best, it->ms.steps, it->r.shape.max_answer_bytes);
 	}
 	item_next_step(s, it);
 }
 
 static void
-handle_answer(struct scan *s, struct item *it, const uint8_t *m, size_t n,
-    uint64_t now)
+handle_answer(
+    struct scan *s, struct item *it, const uint8_t *m, size_t n, uint64_t now)
 {
 	struct dns_answer a;
 	struct err e;
@@ -1408,25 +1444,25 @@ handle_answer(struct scan *s, struct item *it, const uint8_t *m, size_t n,
 	case IT_LIVE:
 	case IT_ENV_SRV:
 	case IT_REACH:
-		st = dns_answer_parse(m, n, DNS_RESP_RAW, s->fbuf,
-		    sizeof s->fbuf, &a, &e);
+		st = dns_answer_parse(
+		    m, n, DNS_RESP_RAW, s->fbuf, sizeof s->fbuf, &a, &e);
 		if (st == DNS_ANS_MALFORMED) {
 			trace(s, it, "  <- malformed (%s)", e.msg);
 			evid(it, "%s: malformed answer (%s)",
-			    it->state == IT_LIVE ? "liveness" : "reach",
-			    e.msg);
+			    it->state == IT_LIVE ? "liveness" : "reach", e.msg);
 			o = OUT_RETRY;
 			reason = RES_R_MALFORMED;
 			break;
 		}
 		if (it->r.shape.case_preserved != RES_TRI_NO)
-			it->r.shape.case_preserved = exact ? RES_TRI_YES :
-			    RES_TRI_NO;
-		trace(s, it, "  <- %s an=%u ns=%u aa=%d tc=%d, %zu bytes, "
-		    "%.1f ms", rcode_name(a.flags & DNS_F_RCODE), a.ancount,
-		    a.nscount, (a.flags & DNS_F_AA) ? 1 : 0,
-		    (a.flags & DNS_F_TC) ? 1 : 0, n,
-		    (double)(now - it->sent_us) / 1000);
+			it->r.shape.case_preserved =
+			    exact ? RES_TRI_YES : RES_TRI_NO;
+		trace(s, it,
+		    "  <- %s an=%u ns=%u aa=%d tc=%d, %zu bytes, "
+		    "%.1f ms",
+		    rcode_name(a.flags & DNS_F_RCODE), a.ancount, a.nscount,
+		    (a.flags & DNS_F_AA) ? 1 : 0, (a.flags & DNS_F_TC) ? 1 : 0,
+		    n, (double)(now - it->sent_us) / 1000);
 		if (it->state == IT_LIVE) {
 			evid(it, "liveness: %s in %.1f ms",
 			    rcode_name(a.flags & DNS_F_RCODE),
@@ -1487,12 +1523,12 @@ handle_mismatch(struct scan *s, struct item *it, int reason,
 		return;
 	}
 	trace(s, it, "  <- answer from %s with %s (%zu bytes)", fa,
-	    reason == RES_R_WRONG_SOURCE ? "our ID and question" :
-	    reason == RES_R_WRONG_ID ? "another ID" : "another question",
+	    reason == RES_R_WRONG_SOURCE   ? "our ID and question"
+		: reason == RES_R_WRONG_ID ? "another ID"
+					   : "another question",
 	    n);
 	if (reason == RES_R_WRONG_SOURCE)
-		evid(it, "answer came from %s, not from the address asked",
-		    fa);
+		evid(it, "answer came from %s, not from the address asked", fa);
 	else if (reason == RES_R_WRONG_ID)
 		evid(it, "answer with ID 0x%04x to our query with ID 0x%04x",
 		    be16_load(m), it->id);
@@ -1587,8 +1623,8 @@ on_read(struct ev_loop *loop, int fd, int events, void *arg)
 				handle_answer(s, it, s->rbuf, (size_t)n, now);
 				continue;
 			}
-			handle_mismatch(s, it, RES_R_WRONG_ID, &from,
-			    s->rbuf, (size_t)n);
+			handle_mismatch(
+			    s, it, RES_R_WRONG_ID, &from, s->rbuf, (size_t)n);
 			continue;
 		}
 		s->c.stray++;
@@ -1627,7 +1663,7 @@ burst_begin(struct scan *s, struct item *it)
 			id++;
 		be16_store(it->q, id);
 		if (sendto(fds[k], it->q, it->qlen, 0, &it->addr.sa,
-		    net_addr_len(&it->addr)) < 0)
+			net_addr_len(&it->addr)) < 0)
 			break;
 		pend[k][id] = item_idx(s, it) + 1;
 		it->sock = (int)k;
@@ -1645,8 +1681,8 @@ burst_begin(struct scan *s, struct item *it)
 static void
 burst_release(struct scan *s, struct item *it)
 {
-	uint32_t **pend = it->addr.sa.sa_family == AF_INET6 ? s->pend6 :
-	    s->pend4;
+	uint32_t **pend =
+	    it->addr.sa.sa_family == AF_INET6 ? s->pend6 : s->pend4;
 	uint32_t id;
 
 	for (id = 0; id < 65536; id++)
@@ -1671,8 +1707,8 @@ burst_end(struct scan *s, struct item *it)
 	int ok;
 
 	burst_release(s, it);
-	secs = (double)(it->b_tlast > it->b_t0 ? it->b_tlast - it->b_t0 :
-	    1) / 1e6;
+	secs =
+	    (double)(it->b_tlast > it->b_t0 ? it->b_tlast - it->b_t0 : 1) / 1e6;
 	it->r.burst_sent = it->b_sent;
 	it->r.burst_ok = it->b_ok;
 	it->r.burst_qps = it->b_ok / secs;
@@ -1703,24 +1739,30 @@ env_finish(struct scan *s, struct item *it, int ok, enum res_reason reason)
 		c.reason = icpt ? RES_R_INTERCEPTED : RES_R_OK;
 		if (icpt) {
 			s->intercepted = 1;
-			res_textf(c.detail, sizeof c.detail, "%s answered "
+			res_textf(c.detail, sizeof c.detail,
+			    "%s answered "
 			    "although it cannot be a resolver: UDP/53 is "
-			    "intercepted on the path", a);
+			    "intercepted on the path",
+			    a);
 		} else
-			res_textf(c.detail, sizeof c.detail, "%s (cannot be "
-			    "a resolver) stayed silent: no interception", a);
+			res_textf(c.detail, sizeof c.detail,
+			    "%s (cannot be "
+			    "a resolver) stayed silent: no interception",
+			    a);
 		ok = !icpt;
 	} else {
 		c.kind = RES_CHECK_SERVER;
 		c.verdict = ok ? RES_VERDICT_OK : RES_VERDICT_FAIL;
 		c.reason = ok ? RES_R_OK : RES_R_SERVER_DOWN;
-		res_textf(c.detail, sizeof c.detail, ok ? "tunnel server %s "
-		    "answers a random in-zone name with its signature" :
-		    "tunnel server %s does not answer directly with its "
-		    "signature", a);
+		res_textf(c.detail, sizeof c.detail,
+		    ok ? "tunnel server %s "
+			 "answers a random in-zone name with its signature"
+		       : "tunnel server %s does not answer directly with its "
+			 "signature",
+		    a);
 	}
-	res_textf(c.evidence, sizeof c.evidence, "%s", it->r.evidence[0] ?
-	    it->r.evidence : c.detail);
+	res_textf(c.evidence, sizeof c.evidence, "%s",
+	    it->r.evidence[0] ? it->r.evidence : c.detail);
 	{
 		size_t l = strlen(s->env_evidence);
 
@@ -1769,8 +1811,8 @@ env_start(struct scan *s)
 		if ((it = slot_get(s)) == NULL)
 			break;
 		it->pos = UINT64_MAX;
-		it->addr = i < s->o.nintercept ? s->o.intercept[i] :
-		    s->o.server;
+		it->addr =
+		    i < s->o.nintercept ? s->o.intercept[i] : s->o.server;
 		it->state = i < s->o.nintercept ? IT_ENV_ICPT : IT_ENV_SRV;
 		it->env_idx = (int)i;
 		net_addr_format_ip(&it->addr, it->r.addr, sizeof it->r.addr);
@@ -1786,17 +1828,16 @@ admit(struct scan *s)
 {
 	struct item *it;
 	uint64_t idx, now = now_mono_us();
-	uint32_t lim = (uint32_t)(s->o.rate > 0 ? s->o.rate / 50 + 64 :
-	    4096);
+	uint32_t lim = (uint32_t)(s->o.rate > 0 ? s->o.rate / 50 + 64 : 4096);
 
 	if (s->env_pending > 0 || s->stopping)
 		return;
 	while (s->next_pos < s->total && s->rlen < lim &&
 	    s->next_pos - s->cursor < DONE_BITS - 1) {
 		idx = scan_perm_at(&s->perm, s->next_pos);
-		if (s->o.skip != NULL && s->o.skip(s->o.arg,
-		    &s->addrs[idx / s->o.ndomains],
-		    s->o.domains[idx % s->o.ndomains])) {
+		if (s->o.skip != NULL &&
+		    s->o.skip(s->o.arg, &s->addrs[idx / s->o.ndomains],
+			s->o.domains[idx % s->o.ndomains])) {
 			s->c.skipped++;
 			s->c.done++;
 			s->next_pos++;
@@ -1825,13 +1866,14 @@ check_done(struct scan *s)
 {
 	if (s->done_called || !s->running)
 		return;
-	if (s->stopping || (s->env_pending == 0 && s->next_pos >= s->total &&
-	    s->c.inflight == 0)) {
+	if (s->stopping ||
+	    (s->env_pending == 0 && s->next_pos >= s->total &&
+		s->c.inflight == 0)) {
 		s->done_called = 1;
 		s->running = 0;
 		if (s->o.on_done != NULL)
-			s->o.on_done(s->done_arg != NULL ? s->done_arg :
-			    s->o.arg);
+			s->o.on_done(
+			    s->done_arg != NULL ? s->done_arg : s->o.arg);
 	}
 }
 
@@ -1942,8 +1984,7 @@ scan_new(struct ev_loop *loop, const struct scan_opts *o, struct err *e)
 	long l;
 
 	if (o->ndomains == 0 || o->ndomains > SCAN_MAX_DOMAINS) {
-		err_set(e, "scan: need 1..%d tunnel domains",
-		    SCAN_MAX_DOMAINS);
+		err_set(e, "scan: need 1..%d tunnel domains", SCAN_MAX_DOMAINS);
 		return NULL;
 	}
 	s = xcalloc(1, sizeof *s);
@@ -1965,8 +2006,9 @@ scan_new(struct ev_loop *loop, const struct scan_opts *o, struct err *e)
 		}
 		s->domwire_len[d] = (size_t)l;
 	}
-	if (o->key != NULL && (s->cipher = wire_cipher_new(o->method, o->key,
-	    o->keylen, e)) == NULL) {
+	if (o->key != NULL &&
+	    (s->cipher = wire_cipher_new(o->method, o->key, o->keylen, e)) ==
+		NULL) {
 		scan_free(s);
 		return NULL;
 	}
@@ -2032,15 +2074,15 @@ scan_add(struct scan *s, const union net_addr *a)
 {
 	if (s->naddrs == s->addrcap) {
 		s->addrcap = s->addrcap ? s->addrcap * 2 : 1024;
-		s->addrs = xreallocarray(s->addrs, s->addrcap,
-		    sizeof *s->addrs);
+		s->addrs =
+		    xreallocarray(s->addrs, s->addrcap, sizeof *s->addrs);
 	}
 	s->addrs[s->naddrs++] = *a;
 }
 
 int
-scan_add_list(struct scan *s, const char *path, const struct rl_opts *opts,
-    struct err *e)
+scan_add_list(
+    struct scan *s, const char *path, const struct rl_opts *opts, struct err *e)
 {
 	struct rl_reader *r;
 	union net_addr a;
@@ -2071,8 +2113,8 @@ scan_start(struct scan *s, uint64_t start_pos, struct err *e)
 	s->c.total = s->total;
 	s->c.done = start_pos;
 	s->c.skipped = start_pos;
-	scan_bucket_init(&s->bucket, s->o.rate, s->o.rate > 0 ?
-	    MAX(1, s->o.rate / 100) : 1, now_mono_us());
+	scan_bucket_init(&s->bucket, s->o.rate,
+	    s->o.rate > 0 ? MAX(1, s->o.rate / 100) : 1, now_mono_us());
 	if (watch_socks(s, AF_INET, e) == -1)
 		return -1;
 	s->running = 1;
@@ -2129,8 +2171,8 @@ scan_stage_stats(const struct scan *s, struct res_run *run)
 		run->stages[i].passed += a->passed;
 		run->stages[i].failed += a->failed;
 		if (a->t_first != 0 && a->t_last >= a->t_first)
-			run->stages[i].duration_ms += (int64_t)((a->t_last -
-			    a->t_first) / 1000);
+			run->stages[i].duration_ms +=
+			    (int64_t)((a->t_last - a->t_first) / 1000);
 	}
 }
 
@@ -2147,8 +2189,8 @@ scan_env_evidence(const struct scan *s)
 }
 
 int
-scan_parse_range(const char *text, int lo, int hi, int *a, int *b,
-    struct err *e)
+scan_parse_range(
+    const char *text, int lo, int hi, int *a, int *b, struct err *e)
 {
 	char buf[64], *colon;
 	long long x, y;

@@ -43,8 +43,8 @@
 #include "common/result.h"
 #include "common/util.h"
 
-#define SCAN_MAX_DOMAINS	16
-#define SCAN_MAX_ENV_PROBES	8
+#define SCAN_MAX_DOMAINS 16
+#define SCAN_MAX_ENV_PROBES 8
 
 /* Timeout and attempts of one stage. */
 struct scan_try {
@@ -53,26 +53,24 @@ struct scan_try {
 };
 
 struct scan_opts {
-	const char *domains[SCAN_MAX_DOMAINS];	/* borrowed */
+	const char *domains[SCAN_MAX_DOMAINS]; /* borrowed */
 	size_t ndomains;
-	int method;			/* DATA_ENCRYPTION_METHOD 0..5 */
-	const char *key;		/* key text (borrowed); NULL: no key */
+	int method; /* DATA_ENCRYPTION_METHOD 0..5 */
+	const char *key; /* key text (borrowed); NULL: no key */
 	size_t keylen;
-	int response_mode;		/* 0 raw, 1 base64 TXT answers */
+	int response_mode; /* 0 raw, 1 base64 TXT answers */
 
-	const char *liveness_name;	/* neutral name; NULL/"." = root NS */
-	enum res_stage max_stage;	/* last stage to run */
-	int burst;			/* burst queries, 0 = no burst stage */
+	const char *liveness_name; /* neutral name; NULL/"." = root NS */
+	enum res_stage max_stage; /* last stage to run */
+	int burst; /* burst queries, 0 = no burst stage */
 
-	double rate;			/* global queries/s, <= 0 unlimited */
-	int parallel;			/* items in flight at most */
-	int pace_ms;			/* min gap between queries to one
-					   resolver */
-	int hs_parallel;		/* handshakes at once (server has 255
-					   session slots) */
+	double rate; /* global queries/s, <= 0 unlimited */
+	int parallel; /* items in flight at most */
+	int pace_ms; /* min gap between queries to one resolver */
+	int hs_parallel; /* handshakes at once (255 session slots) */
 	struct scan_try t_live, t_reach, t_mtu, t_hs;
-	int min_up, max_up, min_down, max_down;	/* MTU search ranges */
-	uint64_t seed;			/* shuffle seed */
+	int min_up, max_up, min_down, max_down; /* MTU search ranges */
+	uint64_t seed; /* shuffle seed */
 
 	/* Stage env: addresses that must not answer; the server address. */
 	union net_addr intercept[SCAN_MAX_ENV_PROBES];
@@ -81,12 +79,12 @@ struct scan_opts {
 	int have_server;
 
 	/* Callbacks (all optional). r and c are valid during the call. */
-	void (*on_result)(void *arg, uint64_t pos,
-	    const struct res_resolver *r);
+	void (*on_result)(
+	    void *arg, uint64_t pos, const struct res_resolver *r);
 	void (*on_check)(void *arg, const struct res_check *c);
 	/* One line per step (sent / received / decided), for mtu/handshake. */
-	void (*on_trace)(void *arg, const struct res_resolver *r,
-	    const char *line);
+	void (*on_trace)(
+	    void *arg, const struct res_resolver *r, const char *line);
 	/* Called once when every item is final (or after scan_stop). */
 	void (*on_done)(void *arg);
 	/* Resume: return 1 when the item at pos is already stored. */
@@ -96,12 +94,12 @@ struct scan_opts {
 
 /* Counters for progress display and benchmarks. */
 struct scan_counters {
-	uint64_t total;		/* items (addresses × domains) */
-	uint64_t done;		/* final results handed out or skipped */
-	uint64_t skipped;	/* done by an earlier run (resume) */
-	uint64_t passed;	/* items that passed every stage */
+	uint64_t total; /* items (addresses × domains) */
+	uint64_t done; /* final results handed out or skipped */
+	uint64_t skipped; /* done by an earlier run (resume) */
+	uint64_t passed; /* items that passed every stage */
 	uint64_t sent, received, stray, send_errors;
-	uint64_t inflight;	/* items being probed now */
+	uint64_t inflight; /* items being probed now */
 	uint64_t peak_inflight;
 	uint64_t queries_inflight, peak_queries_inflight;
 };
@@ -115,8 +113,8 @@ struct scan;
 void scan_opts_defaults(struct scan_opts *o);
 
 /* A scan on loop (which must outlive it). Opens its sockets. */
-struct scan *scan_new(struct ev_loop *loop, const struct scan_opts *o,
-    struct err *e);
+struct scan *scan_new(
+    struct ev_loop *loop, const struct scan_opts *o, struct err *e);
 void scan_free(struct scan *s);
 
 /* Add one target address (port set) before scan_start. */
@@ -126,8 +124,8 @@ void scan_add(struct scan *s, const union net_addr *a);
  * opts->on_error (see resolvers.h); returns 0, or -1 with e set when the
  * file cannot be read (or, strict, on the first bad line).
  */
-int scan_add_list(struct scan *s, const char *path,
-    const struct rl_opts *opts, struct err *e);
+int scan_add_list(struct scan *s, const char *path, const struct rl_opts *opts,
+    struct err *e);
 /* Number of addresses added so far. */
 uint64_t scan_naddrs(const struct scan *s);
 
@@ -153,7 +151,7 @@ int scan_intercepted(const struct scan *s);
 const char *scan_env_evidence(const struct scan *s);
 
 /* Parse "A:B" for timeouts/ranges: helpers for the CLI. 0 / -1. */
-int scan_parse_range(const char *text, int lo, int hi, int *a, int *b,
-    struct err *e);
+int scan_parse_range(
+    const char *text, int lo, int hi, int *a, int *b, struct err *e);
 
 #endif

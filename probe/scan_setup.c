@@ -19,8 +19,8 @@ scan_read_key_file(const char *path, struct err *e)
 	char *t;
 
 	if ((f = fopen(path, "r")) == NULL) {
-		err_set(e, "cannot read key file %s: %s", path,
-		    strerror(errno));
+		err_set(
+		    e, "cannot read key file %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	while (fgets(line, sizeof line, f) != NULL) {
@@ -41,7 +41,7 @@ int
 scan_setup_apply(struct scan_setup *su, struct scan_opts *o, struct err *e)
 {
 	struct cfg *c = NULL;
-	struct cfg_opts co = { CFG_CLIENT, NULL };
+	struct cfg_opts co = {CFG_CLIENT, NULL};
 	size_t i;
 
 	if (su->config != NULL) {
@@ -59,8 +59,8 @@ scan_setup_apply(struct scan_setup *su, struct scan_opts *o, struct err *e)
 		if (c->mtu_test_retries > 0)
 			o->t_mtu.tries = c->mtu_test_retries;
 		if (c->mtu_test_timeout_s > 0)
-			o->t_mtu.timeout_ms = (int)(c->mtu_test_timeout_s *
-			    1000);
+			o->t_mtu.timeout_ms =
+			    (int)(c->mtu_test_timeout_s * 1000);
 		o->response_mode = c->base_encode ? 1 : 0;
 		su->resolvers_path = cfg_default_resolvers_path(c);
 		cfg_free(c);
@@ -82,7 +82,8 @@ scan_setup_apply(struct scan_setup *su, struct scan_opts *o, struct err *e)
 	}
 	o->ndomains = i;
 	if (o->ndomains == 0)
-		return err_set(e, "no tunnel domain: give --domain or "
+		return err_set(e,
+		    "no tunnel domain: give --domain or "
 		    "--config client_config.toml");
 	if (su->method >= 0)
 		o->method = su->method;
@@ -94,8 +95,8 @@ scan_setup_apply(struct scan_setup *su, struct scan_opts *o, struct err *e)
 	if (su->key == NULL && o->method == 0)
 		su->key = xstrdup("");
 	if (su->key != NULL) {
-		cfg_fingerprint(su->key, strlen(su->key), su->key_fp,
-		    sizeof su->key_fp);
+		cfg_fingerprint(
+		    su->key, strlen(su->key), su->key_fp, sizeof su->key_fp);
 		o->key = su->key;
 		o->keylen = strlen(su->key);
 	} else
@@ -125,8 +126,10 @@ int
 scan_stage_parse(const char *name, enum res_stage *out, struct err *e)
 {
 	if (res_stage_from_name(name, out) == -1 || *out < RES_STAGE_LIVENESS)
-		return err_set(e, "unknown stage '%s' (liveness, reach, mtu, "
-		    "handshake, burst)", name);
+		return err_set(e,
+		    "unknown stage '%s' (liveness, reach, mtu, "
+		    "handshake, burst)",
+		    name);
 	return 0;
 }
 
@@ -145,8 +148,8 @@ blocking_done(void *arg)
 }
 
 int
-scan_run_blocking(struct scan_opts *o, const union net_addr *addrs,
-    size_t n, struct err *e)
+scan_run_blocking(
+    struct scan_opts *o, const union net_addr *addrs, size_t n, struct err *e)
 {
 	struct ev_loop *loop;
 	struct scan *s;

@@ -15,16 +15,16 @@
 #include "probe/scan.h"
 
 struct scan_setup {
-	const char *config;		/* client_config.toml or NULL */
-	const char *key_file;		/* or NULL */
-	int method;			/* -1: from config / default 1 */
-	const char *domains[SCAN_MAX_DOMAINS];	/* --domain, may be 0 */
+	const char *config; /* client_config.toml or NULL */
+	const char *key_file; /* or NULL */
+	int method; /* -1: from config / default 1 */
+	const char *domains[SCAN_MAX_DOMAINS]; /* --domain, may be 0 */
 	size_t ndomains;
 	/* results, owned by the setup (scan_setup_free) */
 	char *key;
 	char key_fp[24];
 	char *dom_store[SCAN_MAX_DOMAINS];
-	char *resolvers_path;		/* list next to the config, or NULL */
+	char *resolvers_path; /* list next to the config, or NULL */
 };
 
 /*
@@ -33,8 +33,7 @@ struct scan_setup {
  * -1 with e set ("FILE:LINE: ...", "cannot read key file F: ...",
  * "no tunnel domain: give --domain or --config").
  */
-int scan_setup_apply(struct scan_setup *su, struct scan_opts *o,
-    struct err *e);
+int scan_setup_apply(struct scan_setup *su, struct scan_opts *o, struct err *e);
 void scan_setup_free(struct scan_setup *su);
 
 /*
@@ -42,8 +41,8 @@ void scan_setup_free(struct scan_setup *su);
  * (for `mtu` and `handshake`): o's callbacks see the results and trace
  * lines; o->on_done is chained. Returns 0, or -1 with e set.
  */
-int scan_run_blocking(struct scan_opts *o, const union net_addr *addrs,
-    size_t n, struct err *e);
+int scan_run_blocking(
+    struct scan_opts *o, const union net_addr *addrs, size_t n, struct err *e);
 
 /* Read a key file: first non-empty line, trimmed. malloc'd or NULL. */
 char *scan_read_key_file(const char *path, struct err *e);

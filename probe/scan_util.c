@@ -34,7 +34,8 @@ scan_perm_init(struct scan_perm *p, uint64_t n, uint64_t seed)
 static uint64_t
 perm_round(const struct scan_perm *p, unsigned round, uint64_t x)
 {
-	uint64_t st = p->seed ^ ((uint64_t)round << 56) ^ (x * 0x2545f4914f6cdd1dULL);
+	uint64_t st =
+	    p->seed ^ ((uint64_t)round << 56) ^ (x * 0x2545f4914f6cdd1dULL);
 
 	return scan_rand64(&st) & p->mask;
 }
@@ -72,8 +73,8 @@ scan_perm_at(const struct scan_perm *p, uint64_t pos)
 }
 
 void
-scan_bucket_init(struct scan_bucket *b, double rate, double burst,
-    uint64_t now_us)
+scan_bucket_init(
+    struct scan_bucket *b, double rate, double burst, uint64_t now_us)
 {
 	b->rate = rate;
 	b->burst = burst < 1 ? 1 : burst;

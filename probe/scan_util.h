@@ -20,10 +20,10 @@
 /* ---- permutation -------------------------------------------------------- */
 
 struct scan_perm {
-	uint64_t n;		/* size of the index space */
+	uint64_t n; /* size of the index space */
 	uint64_t seed;
-	unsigned half;		/* bits per Feistel half */
-	uint64_t mask;		/* (1 << half) - 1 */
+	unsigned half; /* bits per Feistel half */
+	uint64_t mask; /* (1 << half) - 1 */
 };
 
 /* Prepare the permutation of [0, n) for seed. n may be 0. */
@@ -40,15 +40,15 @@ uint64_t scan_rand64(uint64_t *state);
 /* ---- token bucket ------------------------------------------------------- */
 
 struct scan_bucket {
-	double rate;		/* tokens per second; <= 0 means unlimited */
-	double burst;		/* capacity */
+	double rate; /* tokens per second; <= 0 means unlimited */
+	double burst; /* capacity */
 	double tokens;
-	uint64_t last_us;	/* time of the last refill */
+	uint64_t last_us; /* time of the last refill */
 };
 
 /* A bucket with rate tokens/s holding at most burst, starting full. */
-void scan_bucket_init(struct scan_bucket *b, double rate, double burst,
-    uint64_t now_us);
+void scan_bucket_init(
+    struct scan_bucket *b, double rate, double burst, uint64_t now_us);
 /* Take one token at now_us: 1 when taken, 0 when the bucket is empty. */
 int scan_bucket_take(struct scan_bucket *b, uint64_t now_us);
 /* Microseconds until a token will be available (0 when one is). */
@@ -57,18 +57,18 @@ uint64_t scan_bucket_wait_us(struct scan_bucket *b, uint64_t now_us);
 /* ---- MTU search --------------------------------------------------------- */
 
 enum mtu_phase {
-	MTU_PH_HIGH = 0,	/* testing the high end */
-	MTU_PH_LOW,		/* high failed: testing the low end */
-	MTU_PH_BISECT,		/* low passed: bisecting (low, high) */
+	MTU_PH_HIGH = 0, /* testing the high end */
+	MTU_PH_LOW, /* high failed: testing the low end */
+	MTU_PH_BISECT, /* low passed: bisecting (low, high) */
 	MTU_PH_DONE,
 };
 
 struct mtu_search {
-	int low, high;		/* the range after the floor is applied */
-	int left, right;	/* open interval still to search */
-	int best;		/* best passing value; 0 = none (rejected) */
-	int cand;		/* value under test, 0 when done */
-	int steps;		/* values tested so far */
+	int low, high; /* the range after the floor is applied */
+	int left, right; /* open interval still to search */
+	int best; /* best passing value; 0 = none (rejected) */
+	int cand; /* value under test, 0 when done */
+	int steps; /* values tested so far */
 	enum mtu_phase phase;
 };
 

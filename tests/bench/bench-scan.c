@@ -25,8 +25,8 @@
 
 #include "common/util.h"
 
-#define TIMEOUT_MS	1000
-#define TRIES		2
+#define TIMEOUT_MS 1000
+#define TRIES 2
 
 static char dir[256];
 static const char *bin, *build;
@@ -109,15 +109,17 @@ run_one(long n, long rate, const char *server)
 	pid_t fpid, spid;
 	FILE *f;
 	long i, port, good = n / 5, dead = n * 6 / 10, ref = n / 10,
-	    sf = n / 20, hj = n - good - dead - ref - n / 20;
+		      sf = n / 20, hj = n - good - dead - ref - n / 20;
 	long long sent, peak, peakq, passed;
 	double wall, bound, cpu;
 	int st, k = 0;
 	size_t tl;
 
 	snprintf(farm, sizeof farm, "%s/tools/resolver-farm", build);
-	snprintf(gen, sizeof gen, "good=%ld,dead=%ld,refused=%ld,"
-	    "servfail=%ld,hijack=%ld", good, dead, ref, sf, hj);
+	snprintf(gen, sizeof gen,
+	    "good=%ld,dead=%ld,refused=%ld,"
+	    "servfail=%ld,hijack=%ld",
+	    good, dead, ref, sf, hj);
 	fargv[k++] = farm;
 	fargv[k++] = "--upstream";
 	fargv[k++] = (char *)server;
@@ -208,11 +210,11 @@ run_one(long n, long rate, const char *server)
 	cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	printf("scan %7ld addresses @ %ld q/s: wall %.1f s, bound %.1f s "
-	    "(ratio %.2f), %lld queries (%.2f per resolver), peak in flight "
-	    "%lld resolvers / %lld queries, peak RSS %.1f MB, CPU %.1f s, "
-	    "passed %lld (expected %ld), exit %d\n", n, rate, wall, bound,
-	    wall / bound, sent, (double)sent / (double)n, peak, peakq,
-	    ru.ru_maxrss / 1024.0, cpu, passed, good,
+	       "(ratio %.2f), %lld queries (%.2f per resolver), peak in flight "
+	       "%lld resolvers / %lld queries, peak RSS %.1f MB, CPU %.1f s, "
+	       "passed %lld (expected %ld), exit %d\n",
+	    n, rate, wall, bound, wall / bound, sent, (double)sent / (double)n,
+	    peak, peakq, ru.ru_maxrss / 1024.0, cpu, passed, good,
 	    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	fflush(stdout);
 	return 0;
@@ -248,7 +250,8 @@ main(void)
 	fclose(f);
 	if ((f = fopen(cfg, "w")) == NULL)
 		return 1;
-	fprintf(f, "DOMAIN = [\"t.example\"]\nUDP_HOST = \"127.0.0.1\"\n"
+	fprintf(f,
+	    "DOMAIN = [\"t.example\"]\nUDP_HOST = \"127.0.0.1\"\n"
 	    "UDP_PORT = 53\nDATA_ENCRYPTION_METHOD = 1\n"
 	    "ENCRYPTION_KEY_FILE = \"key.txt\"\n");
 	fclose(f);
@@ -267,9 +270,9 @@ main(void)
 	snprintf(server, sizeof server, "%s", line + 10);
 	snprintf(sz, sizeof sz, "%s", sizes ? sizes : "10000,100000");
 	for (tok = strtok_r(sz, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save))
-		if (run_one(strtol(tok, NULL, 10), rs ? strtol(rs, NULL,
-		    10) : 5000, server) == -1)
+	     tok = strtok_r(NULL, ",", &save))
+		if (run_one(strtol(tok, NULL, 10),
+			rs ? strtol(rs, NULL, 10) : 5000, server) == -1)
 			rc = 1;
 	stop(spid);
 out:

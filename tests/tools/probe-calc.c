@@ -32,8 +32,8 @@ fits(size_t frame_len_q, size_t dlen, int method, size_t ans_frame)
 
 	if ((int)chars > cut || chars > WIRE_QNAME_MAX)
 		return 0;
-	sz = dns_answer_size(ans_frame, wire, wire + 4, (size_t)opt,
-	    DNS_RESP_RAW);
+	sz = dns_answer_size(
+	    ans_frame, wire, wire + 4, (size_t)opt, DNS_RESP_RAW);
 	return sz != 0 && (int)sz <= budget;
 }
 
@@ -74,8 +74,8 @@ main(int argc, char **argv)
 		else if (strcmp(argv[i], "--no-opt") == 0)
 			opt = 0;
 		else {
-			fprintf(stderr, "probe-calc: bad argument %s\n",
-			    argv[i]);
+			fprintf(
+			    stderr, "probe-calc: bad argument %s\n", argv[i]);
 			return 2;
 		}
 	}
@@ -88,7 +88,7 @@ main(int argc, char **argv)
 		dlo = MAX(dlo, 20);
 		for (v = dlo; v <= dhi; v++) {
 			if (!fits(4 + (size_t)MAX(7, up), strlen(dom), method,
-			    11 + (size_t)v))
+				11 + (size_t)v))
 				break;
 			down = v;
 		}

@@ -49,8 +49,8 @@ model(int min, int max, int floor, int limit, int *steps)
 int
 main(void)
 {
-	static const uint64_t sizes[] = { 0, 1, 2, 3, 5, 7, 16, 17, 255, 256,
-	    1000, 4099, 65537, 100000 };
+	static const uint64_t sizes[] = {
+	    0, 1, 2, 3, 5, 7, 16, 17, 255, 256, 1000, 4099, 65537, 100000};
 	struct scan_perm p, q;
 	struct scan_bucket b;
 	uint64_t i, now, given;
@@ -87,7 +87,8 @@ main(void)
 	tap_ok(scan_bucket_take(&b, 0) == 1, "first token available");
 	tap_ok(scan_bucket_take(&b, 0) == 0, "bucket empty right after");
 	tap_ok(scan_bucket_wait_us(&b, 0) >= 9999 &&
-	    scan_bucket_wait_us(&b, 0) <= 10001, "wait is 1/rate");
+		scan_bucket_wait_us(&b, 0) <= 10001,
+	    "wait is 1/rate");
 	tap_ok(scan_bucket_take(&b, 10001) == 1, "token after the wait");
 	scan_bucket_init(&b, 0, 1, 0);
 	for (given = 0; given < 100000 && scan_bucket_take(&b, 0); given++)
@@ -104,15 +105,16 @@ main(void)
 				want = lim >= hi ? hi : lim >= lo ? lim : 0;
 				if (got != want) {
 					bad++;
-					tap_diag("range %d..%d limit %d: got %d",
-					    lo, hi, lim, got);
+					tap_diag(
+					    "range %d..%d limit %d: got %d", lo,
+					    hi, lim, got);
 				}
 				if (steps > maxsteps)
 					maxsteps = steps;
 			}
 	tap_ok(bad == 0, "MTU search exact against the model");
-	tap_ok(maxsteps <= 2 + 8, "at most 2 + log2(range) steps (%d)",
-	    maxsteps);
+	tap_ok(
+	    maxsteps <= 2 + 8, "at most 2 + log2(range) steps (%d)", maxsteps);
 	got = model(38, 150, 10, 1000, &steps);
 	tap_ok(got == 150 && steps == 1, "high end passes: one step");
 	got = model(38, 150, 10, 20, &steps);
@@ -132,8 +134,8 @@ main(void)
 			seq[n++] = v;
 			mtu_search_report(&s, v <= 64);
 		}
-		tap_ok(n >= 3 && seq[0] == 100 && seq[1] == 20 &&
-		    seq[2] == 60, "order: high, low, then midpoint of (21..99)");
+		tap_ok(n >= 3 && seq[0] == 100 && seq[1] == 20 && seq[2] == 60,
+		    "order: high, low, then midpoint of (21..99)");
 		tap_is_int(s.best, 64, "bisection result");
 	}
 	return tap_done();
