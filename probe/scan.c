@@ -1036,39 +1036,52 @@ rcode_reason(unsigned rc)
 }
 
 /* The reach signature: NOERROR, no answer records, AA=0, no authority. */
-static enum outcome
-judge_reach(struct item *it, const struct dns_answer *a, int *reason)
+int
+scan_judge_reach(const uint8_t *msg, size_t len, enum res_reason *reason,
+    char *why, size_t cap)
 {
-	unsigned rc = a->flags & DNS_F_RCODE;
+	uint8_t frame[4096];
+	struct dns_answer a;
+	struct err e;
+	unsigned rc;
 
+	if (dns_answer_parse(msg, len, DNS_RESP_RAW, frame, sizeof frame, &a,
+		&e) == DNS_ANS_MALFORMED) {
+		*reason = RES_R_MALFORMED;
+		snprintf(why, cap, "reach: malformed answer (%s)", e.msg);
+		return -1;
+	}
+	rc = a.flags & DNS_F_RCODE;
 	if (rc != 0) {
 		*reason = rcode_reason(rc);
-		evid(it, "reach: %s%s", rcode_name(rc),
-		    (a->flags & DNS_F_AA) ? " with AA" : "");
-		return OUT_FAIL;
+		snprintf(why, cap, "reach: %s%s", rcode_name(rc),
+		    (a.flags & DNS_F_AA) ? " with AA" : "");
+		return -1;
 	}
-	if (a->ancount > 0) {
+	if (a.ancount > 0) {
 		*reason = RES_R_HIJACK;
-		evid(it,
+		snprintf(why, cap,
 		    "reach: NOERROR with %u answer record(s) for an "
 		    "undecodable name (the server sends none): forged",
-		    a->ancount);
-		return OUT_FAIL;
+		    a.ancount);
+		return -1;
 	}
-	if (a->flags & DNS_F_TC) {
+	if (a.flags & DNS_F_TC) {
 		*reason = RES_R_TRUNCATED;
-		evid(it, "reach: TC=1 on an empty answer");
-		return OUT_FAIL;
+		snprintf(why, cap, "reach: TC=1 on an empty answer");
+		return -1;
 	}
-	if ((a->flags & DNS_F_AA) || a->nscount > 0) {
+	if ((a.flags & DNS_F_AA) || a.nscount > 0) {
 		*reason = RES_R_NO_SIGNATURE;
-		evid(it,
+		snprintf(why, cap,
 		    "reach: NODATA with AA=%d and %u authority "
 		    "record(s): an authority, not the tunnel server",
-		    (a->flags & DNS_F_AA) ? 1 : 0, a->nscount);
-		return OUT_FAIL;
+		    (a.flags & DNS_F_AA) ? 1 : 0, a.nscount);
+		return -1;
 	}
-	return OUT_PASS;
+	*reason = RES_R_OK;
+	snprintf(why, cap, "reach: signature NODATA (AA=0, no SOA)");
+	return 0;
 }
 
 static double
@@ -1474,9 +1487,16 @@ handle_answer(
 			it->r.shape.edns_size = a.edns_udp_size;
 		else if (it->state == IT_REACH)
 			it->r.shape.edns_size = 0;
-		o = judge_reach(it, &a, &reason);
-		if (o == OUT_PASS && it->state == IT_REACH)
-			evid(it, "reach: signature NODATA (AA=0, no SOA)");
+		{
+			enum res_reason rr;
+			char why[200];
+
+			o = scan_judge_reach(m, n, &rr, why, sizeof why) == 0
+			    ? OUT_PASS
+			    : OUT_FAIL;
+			reason = (int)rr;
+			evid(it, "%s", why);
+		}
 		break;
 	default:
 		o = judge_frame(s, it, m, n, &reason);

@@ -150,6 +150,17 @@ int scan_intercepted(const struct scan *s);
 /* Evidence of the env stage (borrowed text, "" before it ran). */
 const char *scan_env_evidence(const struct scan *s);
 
+/*
+ * Classify an answer to the reach probe (a TXT query for an undecodable
+ * random in-zone name): 0 when it is the tunnel server's signature
+ * (NOERROR, no records, AA=0, no authority records, TC=0); else -1 with
+ * *reason (nxdomain, servfail, refused, formerr, rcode_other, hijack for
+ * records the server never sends, truncated, no_signature, malformed).
+ * why gets one line of evidence either way. Pure: no I/O.
+ */
+int scan_judge_reach(const uint8_t *msg, size_t len, enum res_reason *reason,
+    char *why, size_t cap);
+
 /* Parse "A:B" for timeouts/ranges: helpers for the CLI. 0 / -1. */
 int scan_parse_range(
     const char *text, int lo, int hi, int *a, int *b, struct err *e);
