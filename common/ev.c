@@ -34,22 +34,22 @@
 struct ev_fd {
 	ev_io_cb *cb;
 	void *arg;
-	uint32_t gen;		/* 0 = not watched */
+	uint32_t gen; /* 0 = not watched */
 	int mask;
-	int in_epoll;		/* mask 0 keeps the fd out of epoll */
+	int in_epoll; /* mask 0 keeps the fd out of epoll */
 };
 
 struct ev_timer {
-	uint64_t id;		/* 0 = free slot */
+	uint64_t id; /* 0 = free slot */
 	uint64_t deadline_us;
-	uint64_t seq;		/* tie-break: first added fires first */
+	uint64_t seq; /* tie-break: first added fires first */
 	ev_timer_cb *cb;
 	void *arg;
-	uint32_t heap_pos;	/* index in heap[], or next free slot */
+	uint32_t heap_pos; /* index in heap[], or next free slot */
 };
 
 struct ev_hent {
-	uint64_t id;		/* 0 = empty */
+	uint64_t id; /* 0 = empty */
 	uint32_t slot;
 };
 
@@ -60,20 +60,20 @@ struct ev_loop {
 	int dispatching;
 	uint64_t now_us;
 	uint32_t next_gen;
-	uint64_t ncalls;	/* user callbacks run in this iteration */
+	uint64_t ncalls; /* user callbacks run in this iteration */
 
 	struct ev_fd *fds;
 	size_t nfds;
 
 	struct ev_timer *slots;
 	uint32_t nslots;
-	uint32_t free_slot;	/* head of the free list, SLOT_NONE if empty */
-	uint32_t *heap;		/* slot indices */
+	uint32_t free_slot; /* head of the free list, SLOT_NONE if empty */
+	uint32_t *heap; /* slot indices */
 	uint32_t heap_len;
 	uint64_t next_id;
 	uint64_t next_seq;
 	struct ev_hent *hash;
-	size_t hash_cap;	/* power of two */
+	size_t hash_cap; /* power of two */
 	size_t hash_len;
 
 	sigset_t sigset;
@@ -89,8 +89,7 @@ struct ev_loop {
 static size_t
 hash_home(const struct ev_loop *l, uint64_t id)
 {
-	return (size_t)((id * 0x9e3779b97f4a7c15ULL) >> 32) &
-	    (l->hash_cap - 1);
+	return (size_t)((id * 0x9e3779b97f4a7c15ULL) >> 32) & (l->hash_cap - 1);
 }
 
 static void
@@ -230,15 +229,14 @@ slot_free(struct ev_loop *l, uint32_t slot)
 }
 
 uint64_t
-ev_timer_add(struct ev_loop *l, uint64_t delay_us, ev_timer_cb *cb,
-    void *arg)
+ev_timer_add(struct ev_loop *l, uint64_t delay_us, ev_timer_cb *cb, void *arg)
 {
 	struct ev_timer *t;
 	uint32_t slot, i, n;
 
 	if (l->free_slot == SLOT_NONE) {
 		if (l->nslots >= SLOT_NONE / 2)
-			abort();	/* two billion live timers: a bug */
+			abort(); /* two billion live timers: a bug */
 		n = l->nslots ? l->nslots * 2 : 64;
 		l->slots = xreallocarray(l->slots, n, sizeof *l->slots);
 		l->heap = xreallocarray(l->heap, n, sizeof *l->heap);
@@ -262,8 +260,9 @@ ev_timer_add(struct ev_loop *l, uint64_t delay_us, ev_timer_cb *cb,
 		l->now_us = now_mono_us();
 	t->id = ++l->next_id;
 	t->seq = l->next_seq++;
-	t->deadline_us = delay_us > UINT64_MAX - l->now_us ? UINT64_MAX :
-	    l->now_us + delay_us;
+	t->deadline_us = delay_us > UINT64_MAX - l->now_us
+	    ? UINT64_MAX
+	    : l->now_us + delay_us;
 	t->cb = cb;
 	t->arg = arg;
 	l->heap[l->heap_len] = slot;
@@ -344,8 +343,8 @@ fd_sync(struct ev_loop *l, int fd, struct ev_fd *f)
 		f->in_epoll = 0;
 		return 0;
 	}
-	if (epoll_ctl(l->epfd, f->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
-	    fd, &ev) == -1)
+	if (epoll_ctl(l->epfd, f->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd,
+		&ev) == -1)
 		return -1;
 	f->in_epoll = 1;
 	return 0;
@@ -448,8 +447,8 @@ sig_read(struct ev_loop *l, int fd, int events, void *arg)
 }
 
 int
-ev_signal_add(struct ev_loop *l, int signo, ev_signal_cb *cb, void *arg,
-    struct err *e)
+ev_signal_add(
+    struct ev_loop *l, int signo, ev_signal_cb *cb, void *arg, struct err *e)
 {
 	sigset_t one, set;
 	int fd;

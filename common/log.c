@@ -25,14 +25,14 @@
 #define LOG_MSG_MAX 4096
 
 static enum log_level log_level = LOG_WARN;
-static int log_fd = -1;		/* -1: stderr */
+static int log_fd = -1; /* -1: stderr */
 
 static const char *const level_names[] = {
-	[LOG_ERROR] = "ERROR",
-	[LOG_WARN] = "WARN",
-	[LOG_INFO] = "INFO",
-	[LOG_DEBUG] = "DEBUG",
-	[LOG_TRACE] = "TRACE",
+    [LOG_ERROR] = "ERROR",
+    [LOG_WARN] = "WARN",
+    [LOG_INFO] = "INFO",
+    [LOG_DEBUG] = "DEBUG",
+    [LOG_TRACE] = "TRACE",
 };
 
 void
@@ -71,8 +71,10 @@ log_level_parse(const char *s, enum log_level *out, struct err *e)
 		*out = LOG_WARN;
 		return 0;
 	}
-	return err_set(e, "bad log level: %s (want error, warn, info, debug "
-	    "or trace)", s ? s : "(null)");
+	return err_set(e,
+	    "bad log level: %s (want error, warn, info, debug "
+	    "or trace)",
+	    s ? s : "(null)");
 }
 
 int
@@ -149,11 +151,11 @@ log_msg(enum log_level level, const char *fmt, ...)
 		return;
 	mlen = strlen(msg);
 	fmt_iso8601_ms(now_wall_ms(), ts, sizeof ts);
-	n = (size_t)snprintf(line, sizeof line, "%s %s ", ts,
-	    log_level_name(level));
+	n = (size_t)snprintf(
+	    line, sizeof line, "%s %s ", ts, log_level_name(level));
 	for (i = 0; i < mlen; i++)
-		if (put_escaped(line, &n, sizeof line,
-		    (unsigned char)msg[i]) == -1)
+		if (put_escaped(line, &n, sizeof line, (unsigned char)msg[i]) ==
+		    -1)
 			break;
 	if ((size_t)r >= sizeof msg || i < mlen) {
 		memcpy(line + n, "...", 3);
@@ -169,7 +171,7 @@ log_msg(enum log_level level, const char *fmt, ...)
 			continue;
 		}
 		if (w <= 0)
-			return;	/* nowhere left to report it */
+			return; /* nowhere left to report it */
 	}
 }
 

@@ -22,14 +22,14 @@
 
 struct path_rule {
 	const char *xdg_var;
-	const char *home_rel;	/* under ~ for non-root users */
-	const char *root_dir;	/* root with the variable unset */
+	const char *home_rel; /* under ~ for non-root users */
+	const char *root_dir; /* root with the variable unset */
 };
 
 static const struct path_rule rules[] = {
-	[PATH_CONFIG] = { "XDG_CONFIG_HOME", ".config", "/etc/" APP },
-	[PATH_STATE] = { "XDG_STATE_HOME", ".local/state", "/var/lib/" APP },
-	[PATH_RUNTIME] = { "XDG_RUNTIME_DIR", NULL, "/run/" APP },
+    [PATH_CONFIG] = {"XDG_CONFIG_HOME", ".config", "/etc/" APP},
+    [PATH_STATE] = {"XDG_STATE_HOME", ".local/state", "/var/lib/" APP},
+    [PATH_RUNTIME] = {"XDG_RUNTIME_DIR", NULL, "/run/" APP},
 };
 
 char *
@@ -56,8 +56,10 @@ home_dir(uid_t uid, struct err *e)
 		return xstrdup(h);
 	if (getpwuid_r(uid, &pw, buf, sizeof buf, &res) != 0 || res == NULL ||
 	    pw.pw_dir == NULL || pw.pw_dir[0] == '\0') {
-		err_set(e, "no home directory: HOME is unset and uid %lu has "
-		    "no passwd entry", (unsigned long)uid);
+		err_set(e,
+		    "no home directory: HOME is unset and uid %lu has "
+		    "no passwd entry",
+		    (unsigned long)uid);
 		return NULL;
 	}
 	return xstrdup(pw.pw_dir);
@@ -121,8 +123,9 @@ check_final(const char *path, mode_t mode, struct err *e)
 	if (fd == -1) {
 		saved = errno;
 		/* A symlink shows as ENOTDIR (O_DIRECTORY) or ELOOP. */
-		if (saved == ELOOP || (saved == ENOTDIR &&
-		    lstat(path, &st) == 0 && S_ISLNK(st.st_mode)))
+		if (saved == ELOOP ||
+		    (saved == ENOTDIR && lstat(path, &st) == 0 &&
+			S_ISLNK(st.st_mode)))
 			return err_set(e, "%s: is a symlink", path);
 		if (saved == ENOTDIR)
 			return err_set(e, "%s: not a directory", path);
@@ -164,7 +167,7 @@ path_mkdir_p(const char *path, mode_t mode, struct err *e)
 	/* Parents, left to right; the ones that exist are fine. */
 	for (s = p + 1; (s = strchr(s, '/')) != NULL; s++) {
 		if (s[-1] == '/')
-			continue;	/* "a//b" */
+			continue; /* "a//b" */
 		*s = '\0';
 		if (mkdir(p, 0700) == -1 && errno != EEXIST) {
 			err_set(e, "mkdir %s: %s", p, strerror(errno));

@@ -46,17 +46,19 @@ main(void)
 	enum { LIVE = 100000, OPS = 1000000, FIRE = 1000000 };
 	uint64_t *ids, t0, t1;
 	long fired = 0, i;
-	struct pp p = { .left = 200000 };
+	struct pp p = {.left = 200000};
 
 	ids = calloc(LIVE, sizeof *ids);
 	for (i = 0; i < LIVE; i++)
-		ids[i] = ev_timer_add(l, 3600000000ULL + (uint64_t)i * 7919 %
-		    1000000, nop_timer, &fired);
+		ids[i] = ev_timer_add(l,
+		    3600000000ULL + (uint64_t)i * 7919 % 1000000, nop_timer,
+		    &fired);
 	t0 = now_mono_us();
 	for (i = 0; i < OPS; i++) {
 		ev_timer_cancel(l, ids[i % LIVE]);
-		ids[i % LIVE] = ev_timer_add(l, 3600000000ULL +
-		    (uint64_t)i * 104729 % 1000000, nop_timer, &fired);
+		ids[i % LIVE] = ev_timer_add(l,
+		    3600000000ULL + (uint64_t)i * 104729 % 1000000, nop_timer,
+		    &fired);
 	}
 	t1 = now_mono_us();
 	printf("ev timer cancel+add (%d live): %.0f ns/op\n", LIVE,

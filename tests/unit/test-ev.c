@@ -58,17 +58,17 @@ rec_timer(struct ev_loop *l, uint64_t id, void *arg)
 static void
 test_timer_order(void)
 {
-	static const uint64_t delay_ms[] = { 30, 10, 20, 0, 10, 5 };
+	static const uint64_t delay_ms[] = {30, 10, 20, 0, 10, 5};
 	/* Index order by deadline; equal deadlines fire in add order. */
-	static const int want[] = { 3, 5, 1, 4, 2, 0 };
+	static const int want[] = {3, 5, 1, 4, 2, 0};
 	uint64_t ids[nitems(delay_ms)];
 	int done = 0, i, ok = 1;
 	size_t k;
 
 	norder = 0;
 	for (k = 0; k < nitems(delay_ms); k++) {
-		ids[k] = ev_timer_add(L, delay_ms[k] * 1000, rec_timer,
-		    (void *)(intptr_t)k);
+		ids[k] = ev_timer_add(
+		    L, delay_ms[k] * 1000, rec_timer, (void *)(intptr_t)k);
 		ok &= ids[k] > 0;
 		if (k > 0)
 			ok &= ids[k] != ids[k - 1];
@@ -143,7 +143,8 @@ test_timer_cancel(void)
 	victim = ev_timer_add(L, 0, victim_cb, NULL);
 	calls = ev_run_once(L, 1000);
 	tap_is_int(killed, 0, "cancel from a callback: 0");
-	tap_is_int(victim_fired, 0, "due timer cancelled in dispatch is skipped");
+	tap_is_int(
+	    victim_fired, 0, "due timer cancelled in dispatch is skipped");
 	tap_is_int(calls, 1, "ev_run_once counted one callback");
 	r = ev_timer_add(L, 0, victim_cb, NULL);
 	tap_ok(r > victim, "ids keep growing after reuse of slots");
@@ -182,7 +183,7 @@ big_cb(struct ev_loop *l, uint64_t id, void *arg)
 	int i = (int)(intptr_t)arg;
 
 	if (id != B->id[i])
-		B->early += 1000000;	/* wrong id: counted as failure */
+		B->early += 1000000; /* wrong id: counted as failure */
 	if (ev_now_us(l) < B->base_us + B->delay_us[i])
 		B->early++;
 	B->fired[i]++;
@@ -209,9 +210,9 @@ big_setup(struct ev_loop *l, uint64_t id, void *arg)
 	for (i = 0; i < NBIG; i++) {
 		B->delay_us[i] = lcg() % 30000;
 		if (i % 10 == 0)
-			B->delay_us[i] = B->delay_us[i / 2];	/* ties */
-		B->id[i] = ev_timer_add(l, B->delay_us[i], big_cb,
-		    (void *)(intptr_t)i);
+			B->delay_us[i] = B->delay_us[i / 2]; /* ties */
+		B->id[i] = ev_timer_add(
+		    l, B->delay_us[i], big_cb, (void *)(intptr_t)i);
 	}
 	/* Cancel a third, chosen at random, to exercise heap removal. */
 	for (i = 0; i < NBIG; i++)
@@ -227,6 +228,7 @@ static void
 test_timer_many(void)
 {
 	int setup = 0, i, n, want = 0, once = 1, never = 1, sorted = 1;
+	uint64_t da, db;
 	int a, b;
 
 	B = xcalloc(1, sizeof *B);
@@ -249,8 +251,9 @@ test_timer_many(void)
 	for (i = 1; i < B->nseq && sorted; i++) {
 		a = B->seq[i - 1];
 		b = B->seq[i];
-		if (B->delay_us[a] > B->delay_us[b] ||
-		    (B->delay_us[a] == B->delay_us[b] && a > b)) {
+		da = B->delay_us[a];
+		db = B->delay_us[b];
+		if (da > db || (da == db && a > b)) {
 			sorted = 0;
 			tap_diag("  #%d: timer %d (%llu us) after %d (%llu us)",
 			    i, b, (unsigned long long)B->delay_us[b], a,
@@ -321,8 +324,8 @@ io_rec_cb(struct ev_loop *l, int fd, int events, void *arg)
 static void
 test_pipe(void)
 {
-	struct io_rec r = { 0 }, w = { 0 }, other = { 0 };
-	struct err e = { "" };
+	struct io_rec r = {0}, w = {0}, other = {0};
+	struct err e = {""};
 	int p[2], big, tmp;
 	char path[] = "/tmp/test-ev-XXXXXX";
 
@@ -333,8 +336,9 @@ test_pipe(void)
 	tap_is_int(ev_run_once(L, 0), 0, "empty pipe: no callback");
 	tap_is_int(write(p[1], "x", 1), 1, "write a byte");
 	tap_is_int(ev_run_once(L, 1000), 1, "readable pipe: one callback");
-	tap_ok(r.calls == 1 && r.fd == p[0] && r.events == EV_READ &&
-	    r.arg == &r, "callback got fd, EV_READ and its arg");
+	tap_ok(
+	    r.calls == 1 && r.fd == p[0] && r.events == EV_READ && r.arg == &r,
+	    "callback got fd, EV_READ and its arg");
 	tap_is_int(ev_run_once(L, 0), 0, "drained pipe: quiet again");
 
 	/* Re-adding replaces callback and argument. */
@@ -359,10 +363,12 @@ test_pipe(void)
 	ev_io_set(L, p[1], EV_WRITE);
 	w.calls = 0;
 	ev_run_once(L, 0);
-	tap_ok(w.calls == 1 && (w.events & EV_WRITE), "error shows as EV_WRITE");
+	tap_ok(
+	    w.calls == 1 && (w.events & EV_WRITE), "error shows as EV_WRITE");
 	ev_io_del(L, p[1]);
 	ev_io_del(L, p[1]);
-	tap_is_int(ev_run_once(L, 0), 0, "deleted fd: no events, double del ok");
+	tap_is_int(
+	    ev_run_once(L, 0), 0, "deleted fd: no events, double del ok");
 	close(p[1]);
 
 	tap_is_int(ev_io_set(L, 12345, EV_READ), -1, "ev_io_set unwatched: -1");
@@ -375,8 +381,8 @@ test_pipe(void)
 		abort();
 	big = dup3(p[0], 900, O_CLOEXEC);
 	memset(&r, 0, sizeof r);
-	tap_is_int(ev_io_add(L, big, EV_READ, io_rec_cb, &r, &e), 0,
-	    "add fd %d", big);
+	tap_is_int(
+	    ev_io_add(L, big, EV_READ, io_rec_cb, &r, &e), 0, "add fd %d", big);
 	put(p[1], "z");
 	ev_run_once(L, 1000);
 	tap_ok(r.calls == 1 && r.fd == 900, "fd 900 dispatched");
@@ -390,8 +396,7 @@ test_pipe(void)
 	unlink(path);
 	tap_is_int(ev_io_add(L, tmp, EV_READ, io_rec_cb, &r, &e), -1,
 	    "add regular file fails");
-	tap_ok(strstr(e.msg, "epoll_ctl fd ") == e.msg, "  message: %s",
-	    e.msg);
+	tap_ok(strstr(e.msg, "epoll_ctl fd ") == e.msg, "  message: %s", e.msg);
 	tap_is_int(ev_io_set(L, tmp, EV_READ), -1, "  and is not watched");
 	close(tmp);
 }
@@ -399,10 +404,10 @@ test_pipe(void)
 /* ---- changing the fd set during dispatch ---- */
 
 struct pair {
-	int rd[2];		/* read ends */
+	int rd[2]; /* read ends */
 	int wr[2];
 	int calls[2];
-	int mode;		/* 0 delete, 1 delete+re-add, 2 close+reopen,
+	int mode; /* 0 delete, 1 delete+re-add, 2 close+reopen,
 				   3 mask cleared */
 	int replacement_calls;
 	int newpipe[2];
@@ -426,15 +431,14 @@ pair_cb(struct ev_loop *l, int fd, int events, void *arg)
 	P.calls[me]++;
 	drain(fd);
 	if (P.calls[other] != 0)
-		return;		/* the other ran first and did the work */
+		return; /* the other ran first and did the work */
 	if (P.mode == 3) {
 		ev_io_set(l, P.rd[other], 0);
 		return;
 	}
 	ev_io_del(l, P.rd[other]);
 	if (P.mode == 1) {
-		ev_io_add(l, P.rd[other], EV_READ, replacement_cb, NULL,
-		    NULL);
+		ev_io_add(l, P.rd[other], EV_READ, replacement_cb, NULL, NULL);
 	} else if (P.mode == 2) {
 		/* The same fd number now names a new, empty pipe. */
 		close(P.rd[other]);
@@ -444,16 +448,15 @@ pair_cb(struct ev_loop *l, int fd, int events, void *arg)
 			tap_diag("  reopen got fd %d, not %d", P.newpipe[0],
 			    P.rd[other]);
 		P.rd[other] = P.newpipe[0];
-		ev_io_add(l, P.newpipe[0], EV_READ, replacement_cb, NULL,
-		    NULL);
+		ev_io_add(l, P.newpipe[0], EV_READ, replacement_cb, NULL, NULL);
 	}
 }
 
 static void
 test_dispatch_changes(void)
 {
-	static const char *what[] = { "delete", "delete and re-add",
-	    "close and reopen", "mask cleared" };
+	static const char *what[] = {
+	    "delete", "delete and re-add", "close and reopen", "mask cleared"};
 	int mode, i, p[2], calls;
 
 	for (mode = 0; mode < 4; mode++) {
@@ -535,7 +538,7 @@ sig_cb(struct ev_loop *l, int signo, void *arg)
 static void
 test_signal(void)
 {
-	struct err e = { "" };
+	struct err e = {""};
 	sigset_t cur;
 	int i;
 
@@ -555,8 +558,8 @@ test_signal(void)
 		ev_run_once(L, 1000);
 	tap_ok(sig_calls == 2 && sig_seen == SIGUSR2, "SIGUSR2 delivered");
 	tap_is_int(ev_run_once(L, 0), 0, "no repeat delivery");
-	tap_is_int(ev_signal_add(L, SIGKILL, sig_cb, NULL, &e), -1,
-	    "SIGKILL refused");
+	tap_is_int(
+	    ev_signal_add(L, SIGKILL, sig_cb, NULL, &e), -1, "SIGKILL refused");
 	tap_is_str(e.msg, "ev_signal_add: bad signal 9", "  message");
 }
 
@@ -611,7 +614,7 @@ test_hook_stop(void)
 int
 main(void)
 {
-	struct err e = { "" };
+	struct err e = {""};
 
 	L = ev_loop_new(&e);
 	if (L == NULL) {

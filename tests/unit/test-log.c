@@ -67,11 +67,12 @@ line_at(const char *s, int k, char *out, size_t cap)
 static void
 test_format(const char *path)
 {
-	static const char *pat = "^[0-9]{4}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:"
+	static const char *pat =
+	    "^[0-9]{4}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:"
 	    "[0-5][0-9]:[0-6][0-9]\\.[0-9]{3}Z (ERROR|WARN|INFO|DEBUG|TRACE) "
 	    "[^\n]*$";
 	char before[40], after[40], line[8192], *s;
-	struct err e = { "" };
+	struct err e = {""};
 	struct stat st;
 	regex_t re;
 	FILE *f;
@@ -160,7 +161,7 @@ test_truncate(const char *path)
 	tap_is_int(s ? count_lines(s) : -1, 2, "long message stays one line");
 	line_at(s, 0, line, sizeof line);
 	tap_ok(strlen(line) > 4000 && strlen(line) < n &&
-	    strcmp(line + strlen(line) - 4, "x...") == 0,
+		strcmp(line + strlen(line) - 4, "x...") == 0,
 	    "long message cut with \"...\" (%zu bytes)", strlen(line));
 	line_at(s, 1, line, sizeof line);
 	tap_is_str(line + 25, "ERROR after", "next line intact");
@@ -172,13 +173,15 @@ static void
 test_open_errors(const char *path)
 {
 	char errpath[64], *s;
-	struct err e = { "" };
+	struct err e = {""};
 	int saved, fd;
 
 	tap_is_int(log_open("/nonexistent-dir/x/y.log", &e), -1,
 	    "log_open in a missing dir fails");
-	tap_is_str(e.msg, "open log /nonexistent-dir/x/y.log: No such file "
-	    "or directory", "  message");
+	tap_is_str(e.msg,
+	    "open log /nonexistent-dir/x/y.log: No such file "
+	    "or directory",
+	    "  message");
 
 	/* A failed open keeps the old destination. */
 	unlink(path);
@@ -205,7 +208,8 @@ test_open_errors(const char *path)
 	close(saved);
 	s = slurp(errpath);
 	tap_ok(s && strstr(s, "ERROR to stderr\n") &&
-	    strstr(s, "ERROR also stderr\n"), "log_close / NULL path: stderr");
+		strstr(s, "ERROR also stderr\n"),
+	    "log_close / NULL path: stderr");
 	tap_is_int(s ? count_lines(s) : -1, 2, "  two lines on stderr");
 	free(s);
 	s = slurp(path);
@@ -237,7 +241,7 @@ static void
 test_levels(void)
 {
 	enum log_level l = LOG_ERROR;
-	struct err e = { "" };
+	struct err e = {""};
 
 	tap_ok(log_level_parse("debug", &l, &e) == 0 && l == LOG_DEBUG,
 	    "parse debug");
@@ -246,8 +250,10 @@ test_levels(void)
 	tap_ok(log_level_parse("Trace", &l, &e) == 0 && l == LOG_TRACE,
 	    "parse Trace");
 	tap_is_int(log_level_parse("loud", &l, &e), -1, "reject loud");
-	tap_is_str(e.msg, "bad log level: loud (want error, warn, info, "
-	    "debug or trace)", "  message");
+	tap_is_str(e.msg,
+	    "bad log level: loud (want error, warn, info, "
+	    "debug or trace)",
+	    "  message");
 	tap_is_str(log_level_name(LOG_INFO), "INFO", "name of INFO");
 	tap_is_str(log_level_name((enum log_level)42), "?", "name of 42");
 }

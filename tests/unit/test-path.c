@@ -13,8 +13,8 @@
 #include "common/path.h"
 #include "tests/tap.h"
 
-static const char *vars[] = { "XDG_CONFIG_HOME", "XDG_STATE_HOME",
-    "XDG_RUNTIME_DIR", "HOME" };
+static const char *vars[] = {
+    "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR", "HOME"};
 
 static void
 clear_env(void)
@@ -29,7 +29,7 @@ clear_env(void)
 static void
 expect(enum path_kind kind, uid_t uid, const char *want, const char *what)
 {
-	struct err e = { "" };
+	struct err e = {""};
 	char *got = path_dir(kind, uid, &e);
 
 	if (want == NULL) {
@@ -106,7 +106,7 @@ test_resolve(void)
 static void
 test_current_user(void)
 {
-	struct err e = { "" };
+	struct err e = {""};
 	char *c, *s, *r;
 
 	clear_env();
@@ -165,7 +165,7 @@ test_mkdir(void)
 {
 	char top[] = "/tmp/test-path-XXXXXX";
 	char *deep, *mid, *file, *link, *under, *want, *other;
-	struct err e = { "" };
+	struct err e = {""};
 	FILE *f;
 	mode_t m;
 
@@ -231,8 +231,8 @@ test_mkdir(void)
 			abort();
 		tap_is_int(path_mkdir_p(other, 0700, &e), -1,
 		    "dir owned by another uid refused");
-		tap_is_str(e.msg + strlen(other),
-		    ": owned by uid 12345, not 0", "  message");
+		tap_is_str(e.msg + strlen(other), ": owned by uid 12345, not 0",
+		    "  message");
 	} else {
 		/* /tmp itself belongs to root. */
 		tap_is_int(path_mkdir_p("/tmp", 01777, &e), -1,
