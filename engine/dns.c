@@ -60,6 +60,10 @@ name_read(const uint8_t *msg, size_t len, size_t off, int allow_ptr,
 				return -1;
 			}
 			target = ((size_t)(c & 0x3f) << 8) | msg[pos + 1];
+			if (target < DNS_HDR_LEN) {
+				*why = "compression pointer into the header";
+				return -1;
+			}
 			if (target >= run) {
 				*why = "compression pointer does not point "
 				    "backwards";
@@ -532,7 +536,7 @@ dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
 	int b64 = mode == DNS_RESP_BASE64;
 	const char *why;
 	size_t off, next, rdlen, pos, skip;
-	unsigned i, total, k, n;
+	unsigned i, total, k, n, bad_rr = 0;
 	uint16_t type;
 	uint8_t peek[2];
 	long t;
@@ -541,7 +545,7 @@ dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
 	a->qname[0] = '\0';
 	a->has_opt = 0;
 	a->edns_udp_size = 0;
-	a->txt_rrs = a->chunks = 0;
+	a->txt_rrs = a->chunks = a->other_rrs = 0;
 	a->frame_len = 0;
 	if (len < DNS_HDR_LEN) {
 		err_set(e, "message of %zu bytes shorter than a header", len);
@@ -590,6 +594,8 @@ dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
 			err_set(e, "record %u: RDATA runs past the end", i + 1);
 			return DNS_ANS_MALFORMED;
 		}
+		if (type != DNS_TYPE_TXT && type != DNS_TYPE_OPT)
+			a->other_rrs++;
 		if (i >= (unsigned)a->ancount + a->nscount &&
 		    type == DNS_TYPE_OPT && !a->has_opt) {
 			a->has_opt = 1;
@@ -604,10 +610,8 @@ dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
 		if (i < a->ancount && type == DNS_TYPE_TXT) {
 			t = txt_rdata_decode(msg + off, rdlen, b64, 0, peek,
 			    1);
-			if (t < 0) {
-				err_set(e, "answer %u: bad base64 text", i + 1);
-				return DNS_ANS_BADTXT;
-			}
+			if (t < 0 && bad_rr == 0)
+				bad_rr = i + 1;
 			if (t > 0) {
 				if (a->txt_rrs++ == 0) {
 					first.rd = msg + off;
@@ -618,6 +622,11 @@ dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
 			}
 		}
 		off += rdlen;
+	}
+	/* Report bad base64 only once the whole message has parsed. */
+	if (bad_rr != 0) {
+		err_set(e, "answer %u: bad base64 text", bad_rr);
+		return DNS_ANS_BADTXT;
 	}
 	if (a->txt_rrs == 0)
 		return DNS_ANS_NOFRAME;
