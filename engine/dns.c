@@ -686,8 +686,6 @@ dns_answer_matches(const struct dns_answer *a, uint16_t id,
 {
 	size_t i;
 
-	if (qname_len > 0 && qname[qname_len - 1] == '.')
-		qname_len--;
 	if (a->id != id || !a->has_question || a->qtype != qtype ||
 	    a->qname_len != qname_len)
 		return 0;

@@ -233,8 +233,9 @@ enum dns_answer_status dns_answer_parse(const uint8_t *msg, size_t len,
 
 /*
  * Does the answer belong to our query: same id and the first question has
- * the same name (case-insensitively; qname as lower-case text without
- * final dot) and type. Returns 1 or 0.
+ * the same name and type. qname is text as in struct dns_query (labels
+ * joined by '.', no final dot: a final '.' here is a label byte), compared
+ * case-insensitively. Returns 1 or 0.
  */
 int dns_answer_matches(const struct dns_answer *a, uint16_t id,
     const char *qname, size_t qname_len, uint16_t qtype);
