@@ -523,6 +523,8 @@ dns_answer_strstatus(enum dns_answer_status s)
 	return "?";
 }
 
+#define HAVE(k)	(have[(k) >> 3] & (1 << ((k) & 7)))
+
 struct txt_ref {
 	const uint8_t	*rd;
 	uint16_t	 len;
@@ -533,6 +535,7 @@ dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
     uint8_t *frame, size_t cap, struct dns_answer *a, struct err *e)
 {
 	struct txt_ref slot[256], first = { NULL, 0 };
+	uint8_t have[256 / 8];
 	int b64 = mode == DNS_RESP_BASE64;
 	const char *why;
 	size_t off, next, rdlen, pos, skip;
@@ -576,7 +579,8 @@ dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
 		off = next + 4;
 	}
 	total = (unsigned)a->ancount + a->nscount + a->arcount;
-	memset(slot, 0, sizeof slot);
+	/* A bitmap of filled slots spares clearing 4 KiB per message. */
+	memset(have, 0, sizeof have);
 	for (i = 0; i < total; i++) {
 		if (name_read(msg, len, off, 1, NULL, NULL, &next, NULL,
 		    &why) < 0) {
@@ -619,6 +623,7 @@ dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
 				}
 				slot[peek[0]].rd = msg + off;
 				slot[peek[0]].len = (uint16_t)rdlen;
+				have[peek[0] >> 3] |= (uint8_t)(1 << (peek[0] & 7));
 			}
 		}
 		off += rdlen;
@@ -639,7 +644,7 @@ dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
 		a->frame_len = (size_t)t;
 		return DNS_ANS_FRAME;
 	}
-	if (slot[0].rd == NULL) {
+	if (!HAVE(0)) {
 		err_set(e, "%u TXT answers but no chunk 0", a->txt_rrs);
 		return DNS_ANS_INCOMPLETE;
 	}
@@ -654,11 +659,11 @@ dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
 		return DNS_ANS_BADTXT;
 	}
 	for (k = 0; k < 256; k++) {
-		if (k < n && slot[k].rd == NULL) {
+		if (k < n && !HAVE(k)) {
 			err_set(e, "chunk %u of %u missing", k, n);
 			return DNS_ANS_INCOMPLETE;
 		}
-		if (k >= n && slot[k].rd != NULL) {
+		if (k >= n && HAVE(k)) {
 			err_set(e, "chunk id %u beyond the %u announced", k,
 			    n);
 			return DNS_ANS_BADTXT;
