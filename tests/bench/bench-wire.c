@@ -32,7 +32,7 @@ median(double *v)
 static int
 bench(int method, const char *key)
 {
-	static const char *const doms[] = { "t.example" };
+	static const char *const doms[] = {"t.example"};
 	uint8_t payload[512], buf[4096];
 	char q[WIRE_QNAME_BUF];
 	double enc[RUNS], dec[RUNS];
@@ -61,22 +61,22 @@ bench(int method, const char *key)
 		t0 = now_mono_us();
 		for (k = 0; k < iters; k++) {
 			f.seq = (uint16_t)k;
-			n = wire_encode_query_name(&f, c, NULL, "t.example", q,
-			    sizeof q);
+			n = wire_encode_query_name(
+			    &f, c, NULL, "t.example", q, sizeof q);
 		}
 		enc[r] = (double)iters * 1e6 / (double)(now_mono_us() - t0);
 		t0 = now_mono_us();
 		for (k = 0; k < iters; k++)
 			if (wire_decode_query_name(q, (size_t)n, doms, 1, c,
-			    buf, sizeof buf, &g, NULL) != WIRE_OK) {
+				buf, sizeof buf, &g, NULL) != WIRE_OK) {
 				fprintf(stderr, "bench-wire: decode failed\n");
 				return -1;
 			}
 		dec[r] = (double)iters * 1e6 / (double)(now_mono_us() - t0);
 	}
 	printf("wire %-12s mtu %3zu qname %3ld: build %9.0f frames/s, "
-	    "parse %9.0f frames/s (median of %d)\n", wire_method_name(method),
-	    mtu, n, median(enc), median(dec), RUNS);
+	       "parse %9.0f frames/s (median of %d)\n",
+	    wire_method_name(method), mtu, n, median(enc), median(dec), RUNS);
 	wire_cipher_free(c);
 	return 0;
 }
@@ -85,8 +85,8 @@ int
 main(void)
 {
 	if (bench(WIRE_METHOD_XOR, "5f3c8e1a9b2d47e6c0f18a3b5d7e9c21") < 0 ||
-	    bench(WIRE_METHOD_AES256GCM,
-	    "e2b4d6f8091a3c5e7f90b1d3f5a7c9eb") < 0)
+	    bench(WIRE_METHOD_AES256GCM, "e2b4d6f8091a3c5e7f90b1d3f5a7c9eb") <
+		0)
 		return 1;
 	return 0;
 }

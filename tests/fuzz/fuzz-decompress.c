@@ -28,12 +28,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = wire_decompress(t, data + 1, size - 1, small, sizeof small, &e);
 	if (n > (long)sizeof small)
 		abort();
-	n = wire_decompress(t, data + 1, size - 1, large,
-	    WIRE_DECOMP_MAX + 4096, &e);
+	n = wire_decompress(
+	    t, data + 1, size - 1, large, WIRE_DECOMP_MAX + 4096, &e);
 	if (n > WIRE_DECOMP_MAX)
 		abort();
-	used = wire_compress_payload(t, 0, data + 1, size - 1, comp,
-	    sizeof comp, &clen);
+	used = wire_compress_payload(
+	    t, 0, data + 1, size - 1, comp, sizeof comp, &clen);
 	if (used != 0) {
 		if (clen >= size - 1)
 			abort();

@@ -36,8 +36,8 @@ payloads(const struct wire_frame *f, const uint8_t *p, size_t n)
 	wire_error_drop_check(p, n);
 	wire_ping_check(p, n);
 	if (wire_target_parse(p, n, &tg) == WIRE_OK &&
-	    tg.atyp == WIRE_ATYP_DOMAIN && strlen((char *)tg.addr) >
-	    tg.addr_len)
+	    tg.atyp == WIRE_ATYP_DOMAIN &&
+	    strlen((char *)tg.addr) > tg.addr_len)
 		abort();
 	for (i = 0; i < wire_block_count(n); i++)
 		if (wire_block_get(p, n, i, &b) != WIRE_OK)
@@ -48,7 +48,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t buf[8192], infl[65536];
-	static const char *const doms[] = { "t.example", "vpn.example.org" };
+	static const char *const doms[] = {"t.example", "vpn.example.org"};
 	struct wire_frame f;
 	struct err e;
 	int m;
@@ -58,16 +58,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	m = (data[0] & 7) % (WIRE_METHOD_MAX + 1);
 	if (ciphers[m] == NULL)
-		ciphers[m] = wire_cipher_new(m, "fuzz-key-0123456789abcdef",
-		    25, NULL);
+		ciphers[m] =
+		    wire_cipher_new(m, "fuzz-key-0123456789abcdef", 25, NULL);
 	if (data[0] & 0x80) {
 		if (wire_decode_query_name((const char *)data + 1, size - 1,
-		    doms, 2, ciphers[m], buf, sizeof buf, &f, NULL) !=
-		    WIRE_OK)
+			doms, 2, ciphers[m], buf, sizeof buf, &f,
+			NULL) != WIRE_OK)
 			return 0;
 	} else {
-		n = wire_decrypt(ciphers[m], data + 1, size - 1, buf,
-		    sizeof buf);
+		n = wire_decrypt(
+		    ciphers[m], data + 1, size - 1, buf, sizeof buf);
 		if (n < 0 || wire_frame_parse(buf, (size_t)n, &f) != WIRE_OK)
 			return 0;
 		if (f.hdr_len + f.payload_len != (size_t)n)
@@ -77,8 +77,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	payloads(&f, f.payload, f.payload_len);
 	if (f.comp != 0) {
-		n = wire_decompress(f.comp, f.payload, f.payload_len, infl,
-		    sizeof infl, &e);
+		n = wire_decompress(
+		    f.comp, f.payload, f.payload_len, infl, sizeof infl, &e);
 		if (n > (long)sizeof infl)
 			abort();
 		if (n > 0)
