@@ -32,6 +32,9 @@ struct counts {
 	int resp, r_frames, r_ok, inflated, inflated_ok;
 	int fields, fields_ok, payload_checks, payload_checks_ok;
 	int fail;
+	int by_type[2][256]; /* [0] queries, [1] responses we decoded */
+	int blocks[2]; /* packed blocks inside them */
+	int no_frame; /* responses without a tunnel frame */
 };
 
 static const char *cur_file;
@@ -455,6 +458,9 @@ check_query(struct counts *c, json_t *line, json_t *dns, json_t *t,
 	}
 	check_presession_case(c, line, dns, &f);
 	c->q_ok++;
+	c->by_type[0][f.type]++;
+	if (f.type == WIRE_PACKED_CONTROL_BLOCKS)
+		c->blocks[0] += (int)wire_block_count(f.payload_len);
 
 	/* Re-encode: same frame, same nonce -> the same QNAME. */
 	st = wire_decode_query_name(
@@ -526,6 +532,76 @@ check_response(struct counts *c, json_t *t)
 			c->fields_ok++;
 	}
 	c->r_ok++;
+	c->by_type[1][f.type]++;
+	if (f.type == WIRE_PACKED_CONTROL_BLOCKS)
+		c->blocks[1] += (int)wire_block_count(f.payload_len);
+}
+
+/*
+ * The header's stats count packet types per direction, as the capture's
+ * own decoder saw them; our decode of the same lines must count the same.
+ */
+static bool
+stats_match(struct counts *c, json_t *stats)
+{
+	const char *key, *k;
+	json_t *v;
+	int want, got, dir, seen[2][256] = {{0}}, no_frame = 0;
+	unsigned t;
+	bool ok = true;
+
+	json_object_foreach(stats, key, v)
+	{
+		/* key drives the iteration: never modify it. */
+		k = key;
+		want = (int)json_integer_value(v);
+		if (strncmp(k, "query:", 6) == 0) {
+			dir = 0;
+			k += 6;
+		} else if (strncmp(k, "response:", 9) == 0) {
+			dir = 1;
+			k += 9;
+		} else
+			continue; /* the reference's own re-encode notes */
+		if (strcmp(k, "UNDECODED") == 0)
+			got = dir == 0 ? c->q_neg : -1;
+		else if (strcmp(k, "packed-blocks") == 0)
+			got = c->blocks[dir];
+		else if (strncmp(k, "no-tunnel-frame", 15) == 0) {
+			no_frame += want;
+			continue;
+		} else {
+			for (t = 0; t < 256; t++)
+				if (wire_type_name((uint8_t)t) &&
+				    strcmp(wire_type_name((uint8_t)t), k) == 0)
+					break;
+			if (t == 256) {
+				fail(c, "stats: unknown key %s", k);
+				ok = false;
+				continue;
+			}
+			got = c->by_type[dir][t];
+			seen[dir][t] = 1;
+		}
+		if (got != want) {
+			fail(c, "stats %s%s: capture %d, we %d",
+			    dir ? "response:" : "query:", k, want, got);
+			ok = false;
+		}
+	}
+	for (dir = 0; dir < 2; dir++)
+		for (t = 0; t < 256; t++)
+			if (c->by_type[dir][t] && !seen[dir][t]) {
+				fail(c, "stats lack %d %s", c->by_type[dir][t],
+				    wire_type_name((uint8_t)t));
+				ok = false;
+			}
+	if (no_frame != c->no_frame) {
+		fail(c, "responses without frame: capture %d, we %d", no_frame,
+		    c->no_frame);
+		ok = false;
+	}
+	return ok;
 }
 
 static int
@@ -579,8 +655,10 @@ run_file(const char *path, const char *base, struct counts *tot)
 		else if (dir && strcmp(dir, "response") == 0) {
 			if (json_is_object(t))
 				check_response(&c, t);
-			else
+			else {
 				c.resp++;
+				c.no_frame++;
+			}
 		}
 		json_decref(line);
 	}
@@ -604,6 +682,12 @@ run_file(const char *path, const char *base, struct counts *tot)
 	tap_ok(c.inflated_ok == c.inflated && c.fields_ok == c.fields &&
 		c.payload_checks_ok == c.payload_checks,
 	    "%s: decompression and payload fields match", base);
+	tap_ok(
+	    hdr != NULL && c.queries + c.resp == jint(hdr, "packet_count", -1),
+	    "%s: all %lld packets seen", base,
+	    hdr ? jint(hdr, "packet_count", -1) : -1);
+	tap_ok(hdr != NULL && stats_match(&c, json_object_get(hdr, "stats")),
+	    "%s: per-type counts equal the header's stats", base);
 	tap_ok(c.fail == 0, "%s: no mismatches", base);
 	tot->queries += c.queries;
 	tot->q_ok += c.q_ok;
