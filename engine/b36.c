@@ -96,7 +96,7 @@ b36_decode(const char *in, size_t nchars, uint8_t *out, size_t cap)
 			d = b36_digit((uint8_t)in[i]);
 			if (d == 0xff)
 				return -1;
-			/* 36^11 > 2^56 but < 2^64: wraps never, high bits drop. */
+			/* 36^11 < 2^64: no wrap; bits above the block drop. */
 			v = v * 36 + d;
 		}
 		for (i = bytes; i-- > 0;) {

@@ -116,7 +116,7 @@ wire_cipher_new(int method, const char *key, size_t keylen, struct err *e)
 	}
 	c = xcalloc(1, sizeof *c);
 	c->method = method;
-	/* The key is the text itself; never hex-decoded (upstream deriveKey). */
+	/* The key is the text itself, never hex-decoded (as deriveKey). */
 	switch (method) {
 	case WIRE_METHOD_NONE:
 	case WIRE_METHOD_XOR:

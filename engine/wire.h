@@ -207,7 +207,8 @@ int wire_cipher_method(const struct wire_cipher *c);
  * Encrypt n bytes into out (capacity cap >= n + overhead). nonce gives the
  * nonce (wire_cipher_nonce_len bytes) or NULL for a fresh random one.
  * Returns the ciphertext length or -1. An empty input gives an empty
- * output (no nonce), as upstream.
+ * output (no nonce), as upstream. in and out may be the same buffer for
+ * methods 0 and 1 only (the others write the nonce first).
  */
 long wire_encrypt(struct wire_cipher *c, const uint8_t *in, size_t n,
     const uint8_t *nonce, uint8_t *out, size_t cap);
