@@ -694,6 +694,7 @@ run_file(const char *path, const char *base, struct counts *tot)
 	tot->q_neg += c.q_neg;
 	tot->q_neg_ok += c.q_neg_ok;
 	tot->reenc_ok += c.reenc_ok;
+	tot->resp += c.resp;
 	tot->r_frames += c.r_frames;
 	tot->r_ok += c.r_ok;
 	tot->inflated_ok += c.inflated_ok;
@@ -744,12 +745,13 @@ main(void)
 	    "%d field sets",
 	    tot.queries, tot.q_ok, tot.q_neg_ok, tot.reenc_ok, tot.r_ok,
 	    tot.inflated_ok, tot.fields_ok);
-	tap_is_int(nn, 15, "all 15 capture files present");
-	/* Totals from the README's file table: 3,536 packets in all. */
-	tap_ok(tot.queries + tot.r_frames > 3000,
-	    "the captures yield over 3000 frames (%d)",
-	    tot.queries + tot.r_frames);
-	tap_is_int(tot.q_neg, 18, "18 crafted queries must be rejected");
+	/* The README's file table: 15 files, 3346 packets, 12 + 6 crafted
+	 * failures in s5; more captures may be added later. */
+	tap_ok(nn >= 15, "all 15 capture files present (%zu)", nn);
+	tap_ok(tot.queries + tot.resp >= 3346,
+	    "at least 3346 packets checked (%d)", tot.queries + tot.resp);
+	tap_ok(tot.q_neg >= 18, "the 18 crafted failures are rejected (%d)",
+	    tot.q_neg);
 	tap_is_int(tot.q_neg_ok, tot.q_neg, "each for the recorded reason");
 	tap_is_int(tot.fail, 0, "no mismatch anywhere");
 	return tap_done();
