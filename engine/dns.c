@@ -478,7 +478,7 @@ dns_query_write(uint8_t *out, size_t cap, uint16_t id, const uint8_t *qname,
 	size_t size = DNS_HDR_LEN + qname_len + 4 +
 	    (edns_size ? DNS_OPT_LEN : 0), p;
 
-	if (size > cap)
+	if (qname_len > cap || size > cap)
 		return err_set(e, "query of %zu bytes does not fit %zu", size,
 		    cap);
 	be16_store(out, id);

@@ -55,8 +55,9 @@ static struct stats sa, sq;
 static uint8_t frame[70000], fbuf[70000];
 static unsigned long_names, overflow_seen;
 
-/* ldns owner name as lower-case text, labels joined by '.'. */
-static void
+/* ldns owner name as lower-case text, labels joined by '.'; its length
+ * (labels may hold NUL bytes, so no strcmp on it). */
+static size_t
 ldns_name_text(const ldns_rdf *r, char *out, size_t cap)
 {
 	const uint8_t *d = ldns_rdf_data(r);
@@ -71,6 +72,7 @@ ldns_name_text(const ldns_rdf *r, char *out, size_t cap)
 			    d[i] + 32 : d[i]);
 	}
 	out[o] = '\0';
+	return o;
 }
 
 static int
@@ -190,6 +192,7 @@ diff_answer(const uint8_t *m, size_t len, enum dns_resp_mode mode)
 	theirs = ls == LDNS_STATUS_OK;
 	if (ours && theirs) {
 		char qn[2048] = "";
+		size_t qnl = 0;
 		const ldns_rr *q0 = ldns_rr_list_rr_count(
 		    ldns_pkt_question(p)) ? ldns_rr_list_rr(
 		    ldns_pkt_question(p), 0) : NULL;
@@ -199,7 +202,8 @@ diff_answer(const uint8_t *m, size_t len, enum dns_resp_mode mode)
 
 		sa.both_ok++;
 		if (q0)
-			ldns_name_text(ldns_rr_owner(q0), qn, sizeof qn);
+			qnl = ldns_name_text(ldns_rr_owner(q0), qn,
+			    sizeof qn);
 		bad |= (1 << 0) * (a.id != ldns_pkt_id(p));
 		bad |= (1 << 1) * (!!(a.flags & DNS_F_QR) != ldns_pkt_qr(p));
 		bad |= (1 << 2) * (((a.flags & DNS_F_OPCODE) >> 11) !=
@@ -216,7 +220,8 @@ diff_answer(const uint8_t *m, size_t len, enum dns_resp_mode mode)
 		bad |= (1 << 12) * (a.nscount != ldns_pkt_nscount(p));
 		bad |= (1 << 13) * (a.has_question != (q0 != NULL));
 		if (q0) {
-			bad |= (1 << 14) * (strcmp(a.qname, qn) != 0);
+			bad |= (1 << 14) * (a.qname_len != qnl ||
+			    memcmp(a.qname, qn, qnl) != 0);
 			bad |= (1 << 15) * (a.qtype != ldns_rr_get_type(q0));
 			bad |= (1 << 16) * (a.qclass != ldns_rr_get_class(q0));
 		}
@@ -297,32 +302,35 @@ diff_query(const uint8_t *m, size_t len)
 	theirs = ls == LDNS_STATUS_OK;
 	if (ours && theirs) {
 		char qn[2048];
+		size_t qnl;
 		const ldns_rr *q0 = ldns_rr_list_rr(ldns_pkt_question(p), 0);
 		unsigned edns = (unsigned)(q.arcount - ldns_pkt_arcount(p));
 		int bad = 0;
 
 		sq.both_ok++;
-		ldns_name_text(ldns_rr_owner(q0), qn, sizeof qn);
-		bad |= q.id != ldns_pkt_id(p);
-		bad |= !!(q.flags & DNS_F_RD) != ldns_pkt_rd(p);
-		bad |= !!(q.flags & DNS_F_CD) != ldns_pkt_cd(p);
-		bad |= ((q.flags & DNS_F_OPCODE) >> 11) !=
-		    ldns_pkt_get_opcode(p);
-		bad |= q.qdcount != ldns_pkt_qdcount(p);
-		bad |= strcmp(q.qname, qn) != 0;
-		bad |= q.qtype != ldns_rr_get_type(q0);
-		bad |= q.qclass != ldns_rr_get_class(q0);
-		bad |= (v == DNS_QUERY_FORMERR) != (qn[0] == '\0');
+		qnl = ldns_name_text(ldns_rr_owner(q0), qn, sizeof qn);
+		bad |= (1 << 0) * (q.id != ldns_pkt_id(p));
+		bad |= (1 << 1) * (!!(q.flags & DNS_F_RD) != ldns_pkt_rd(p));
+		bad |= (1 << 2) * (!!(q.flags & DNS_F_CD) != ldns_pkt_cd(p));
+		bad |= (1 << 3) * (((q.flags & DNS_F_OPCODE) >> 11) !=
+		    ldns_pkt_get_opcode(p));
+		bad |= (1 << 4) * (q.qdcount != ldns_pkt_qdcount(p));
+		bad |= (1 << 5) * (q.qname_len != qnl ||
+		    memcmp(q.qname, qn, qnl) != 0);
+		bad |= (1 << 6) * (q.qtype != ldns_rr_get_type(q0));
+		bad |= (1 << 7) * (q.qclass != ldns_rr_get_class(q0));
+		bad |= (1 << 8) * ((v == DNS_QUERY_FORMERR) != (qnl == 0));
 		if (!has_other_types(p)) {
-			bad |= (q.opt_len > 0) != (edns > 0);
+			bad |= (1 << 9) * ((q.opt_len > 0) != (edns > 0));
 			if (edns == 1)
-				bad |= q.edns_udp_size !=
+				bad |= (1 << 10) * (q.edns_udp_size !=
 				    ldns_pkt_edns_udp_size(p) ||
-				    q.edns_version != ldns_pkt_edns_version(p);
+				    q.edns_version != ldns_pkt_edns_version(p));
 		}
 		if (bad) {
 			sq.fields_bad++;
-			tap_diag("query fields differ: %s vs %s", q.qname, qn);
+			tap_diag("query fields differ (mask %#x): %s vs %s", bad,
+			    q.qname, qn);
 		}
 	} else if (!ours && !theirs) {
 		sq.both_bad++;
@@ -370,19 +378,21 @@ gen_base(uint8_t *m, size_t cap, int *is_answer, enum dns_resp_mode *mode)
 	long l, ql;
 	uint16_t edns_sizes[] = { 0, 512, 1232, 4096 };
 	uint16_t types[] = { 16, 16, 16, 1, 28 };
+	uint16_t id, qtype, edns;
 
 	for (i = 0; i < dl; i++) {
 		data[i] = "0123456789abcdefghijklmnopqrstuvwxyz"[rnd() % 36];
 		if (rnd() % 8 == 0 && data[i] >= 'a')
 			data[i] = (char)(data[i] - 32);
 	}
-	l = dns_name_encode(rnd() % 2 ? "t.example" : "Tunnel.Example.COM",
-	    0, dom, sizeof dom, &e);
 	l = rnd() % 2 ? dns_name_encode("t.example", 9, dom, sizeof dom, &e) :
 	    dns_name_encode("Tunnel.Example.COM", 18, dom, sizeof dom, &e);
 	if (rnd() % 40 == 0)
 		dl = 0;
-	ql = dns_qname_from_data(data, dl, dom, (size_t)l, qn, sizeof qn, &e);
+	/* Too long for the longer domain: use fewer data characters. */
+	while ((ql = dns_qname_from_data(data, dl, dom, (size_t)l, qn,
+	    sizeof qn, &e)) < 0)
+		dl -= 10;
 	if (rnd() % 25 == 0) {
 		/* Longer than RFC 1035 allows, as the s5 capture's 269-byte
 		 * name: 256..299 wire bytes of 63-char labels. */
@@ -400,8 +410,12 @@ gen_base(uint8_t *m, size_t cap, int *is_answer, enum dns_resp_mode *mode)
 		ql = (long)o;
 		long_names++;
 	}
-	ql = dns_query_write(qb, sizeof qb, (uint16_t)rnd(), qn, (size_t)ql,
-	    types[rnd() % nitems(types)], edns_sizes[rnd() % 4], &e);
+	/* One rnd() per statement: argument order is unspecified. */
+	id = (uint16_t)rnd();
+	qtype = types[rnd() % nitems(types)];
+	edns = edns_sizes[rnd() % 4];
+	ql = dns_query_write(qb, sizeof qb, id, qn, (size_t)ql, qtype, edns,
+	    &e);
 	*mode = rnd() % 2 ? DNS_RESP_BASE64 : DNS_RESP_RAW;
 	if (rnd() % 3 == 0) {
 		*is_answer = 0;
@@ -412,7 +426,8 @@ gen_base(uint8_t *m, size_t cap, int *is_answer, enum dns_resp_mode *mode)
 	dns_query_parse(qb, (size_t)ql, &q, &e);
 	if (rnd() % 6 == 0)
 		return (size_t)dns_answer_empty(m, cap, &q, rnd() % 3, &e);
-	flen = 4 + rnd() % (rnd() % 4 == 0 ? 3000 : 300);
+	flen = rnd() % 4 == 0 ? 3000 : 300;
+	flen = 4 + rnd() % flen;
 	for (i = 0; i < flen; i++)
 		fbuf[i] = (uint8_t)rnd();
 	return (size_t)dns_answer_build(m, cap, &q, fbuf, flen, 4, *mode, &e);
@@ -425,8 +440,9 @@ run_one(const uint8_t *m, size_t len, enum dns_resp_mode mode)
 	diff_query(m, len);
 }
 
+/* argv[1], when given, replaces the seed (for longer local runs). */
 int
-main(void)
+main(int argc, char **argv)
 {
 	static uint8_t base[70000], m[70000];
 	size_t len, i, v, pos, nlab;
@@ -434,6 +450,8 @@ main(void)
 	enum dns_resp_mode mode;
 	unsigned iter;
 
+	if (argc > 1)
+		rng = strtoull(argv[1], NULL, 0) | 1;
 	for (iter = 0; iter < 900; iter++) {
 		len = gen_base(base, sizeof base, &is_answer, &mode);
 		run_one(base, len, mode);
@@ -443,21 +461,23 @@ main(void)
 			memcpy(m, base, len);
 			switch (v) {
 			case 0:	/* random flips anywhere */
-				for (i = 0; i < 1 + rnd() % 3; i++)
-					m[rnd() % ml] ^= (uint8_t)(1 + rnd() %
-					    255);
+				for (i = 0; i < 1 + rnd() % 3; i++) {
+					pos = rnd() % ml;
+					m[pos] ^= (uint8_t)(1 + rnd() % 255);
+				}
 				break;
 			case 1:	/* flips in header and first name */
-				for (i = 0; i < 1 + rnd() % 2; i++)
-					m[rnd() % MIN(ml, (size_t)80)] =
-					    (uint8_t)rnd();
+				for (i = 0; i < 1 + rnd() % 2; i++) {
+					pos = rnd() % MIN(ml, (size_t)80);
+					m[pos] = (uint8_t)rnd();
+				}
 				break;
 			case 2:	/* truncation */
 				ml = rnd() % len;
 				break;
 			case 3:	/* a count lies */
-				be16_store(m + 4 + 2 * (rnd() % 4),
-				    (uint16_t)(rnd() % 4));
+				pos = 4 + 2 * (rnd() % 4);
+				be16_store(m + pos, (uint16_t)(rnd() % 4));
 				break;
 			case 4:	/* plant a pointer at some label start */
 				pos = 12;
