@@ -65,6 +65,11 @@ count_resolvers(const struct cfg *c, const char *given, struct rl_result *r)
 	if (rl_count(r->path, &o, &r->count, &r->st, &e) == -1) {
 		r->open_failed = 1;
 		snprintf(r->open_error, sizeof r->open_error, "%s", e.msg);
+	} else if (r->count == 0 && r->first_error[0] == '\0') {
+		/* Upstream refuses to start without one resolver. */
+		snprintf(r->first_error, sizeof r->first_error, "%.*s: no "
+		    "resolvers in the list", (int)sizeof r->first_error - 40,
+		    r->path);
 	}
 }
 
@@ -418,10 +423,12 @@ cmd_config_exec(struct cli_ctx *ctx, int argc, char **argv)
 			fprintf(stderr, "%s\n", cfg_error_at(c, i));
 		if (r.open_failed)
 			fprintf(stderr, "%s\n", r.open_error);
-		else if (r.first_error[0] != '\0')
+		else if (r.st.bad_lines > 1)
 			fprintf(stderr, "%s (and %llu more bad lines)\n",
 			    r.first_error,
 			    (unsigned long long)(r.st.bad_lines - 1));
+		else if (r.first_error[0] != '\0')
+			fprintf(stderr, "%s\n", r.first_error);
 	}
 	free(r.path);
 	cfg_free(c);

@@ -123,6 +123,11 @@ err=$("$bin" config check --config "$tmp/client_config.toml" --resolvers "$tmp/b
 is "$rc" 3 "bad resolver line: exit 3"
 is "$err" "$tmp/bad_resolvers.txt:2: bad address: not-an-ip" "bad resolver message"
 
+printf '# nothing here\n\n' >"$tmp/empty_resolvers.txt"
+err=$("$bin" config check --config "$tmp/client_config.toml" --resolvers "$tmp/empty_resolvers.txt" 2>&1 >/dev/null); rc=$?
+is "$rc" 3 "resolver list without resolvers: exit 3"
+is "$err" "$tmp/empty_resolvers.txt: no resolvers in the list" "empty list message"
+
 err=$("$bin" config check --config "$tmp/nonexistent.toml" 2>&1 >/dev/null); rc=$?
 is "$rc" 3 "missing file: exit 3"
 like "$err" "nonexistent.toml: No such file or directory" "missing file message"
