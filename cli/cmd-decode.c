@@ -9,10 +9,8 @@
  * reassembly, raw or base64 (auto: the one that yields a valid frame). The
  * payload is printed decompressed. The key never reaches the output.
  *
- * The --config reader here takes only the keys decode needs (DOMAIN(S),
- * DATA_ENCRYPTION_METHOD, ENCRYPTION_KEY, ENCRYPTION_KEY_FILE,
- * BASE_ENCODE_DATA); it is a stopgap until the shared configuration module
- * is merged, which should replace it.
+ * --config reads a client or server config through common/config.h; the
+ * command line's --domain, --method and --key win over it.
  */
 #include <ctype.h>
 #include <jansson.h>
@@ -21,6 +19,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/config.h"
 #include "engine/dns.h"
 #include "engine/wire.h"
 
@@ -80,84 +79,31 @@ dec_read_text(const char *path, struct err *e)
 	return xstrdup(str_trim(buf));
 }
 
-/* Value of a "quoted string" at p into out; returns chars used or -1. */
-static long
-dec_toml_string(const char *p, char *out, size_t cap)
-{
-	const char *q;
-
-	if (*p != '"')
-		return -1;
-	q = strchr(p + 1, '"');
-	if (q == NULL || (size_t)(q - p - 1) >= cap)
-		return -1;
-	memcpy(out, p + 1, (size_t)(q - p - 1));
-	out[q - p - 1] = '\0';
-	return q - p + 1;
-}
-
-/* The stopgap config reader (see the file comment). */
+/*
+ * Fill what the command line left open from a client or server config
+ * (common/config.h: the same reader as every other command).
+ */
 static int
 dec_config(struct dec *d, const char *path, int have_dom, int have_method,
     int have_key, struct err *e)
 {
-	char line[4096], val[1024], *p, *eq, kpath[4096];
-	const char *slash;
-	FILE *f = fopen(path, "r");
-	int lineno = 0;
-	long l;
+	struct cfg *c;
+	size_t i;
 
-	if (f == NULL)
-		return err_set(e, "%s: cannot open", path);
-	while (fgets(line, sizeof line, f) != NULL) {
-		lineno++;
-		p = str_trim(line);
-		if (*p == '#' || *p == '\0' || (eq = strchr(p, '=')) == NULL)
-			continue;
-		*eq = '\0';
-		str_trim(p);
-		eq = str_trim(eq + 1);
-		if ((strcmp(p, "DOMAIN") == 0 || strcmp(p, "DOMAINS") == 0) &&
-		    !have_dom) {
-			if (*eq == '[')
-				eq++;
-			while ((l = dec_toml_string(eq, val, sizeof val)) > 0) {
-				if (dec_add_domain(d, val, strlen(val)) < 0)
-					break;
-				eq += l;
-				while (*eq == ',' || *eq == ' ')
-					eq++;
-			}
-		} else if (strcmp(p, "DATA_ENCRYPTION_METHOD") == 0 &&
-		    !have_method) {
-			long long m;
-
-			if (parse_int(eq, 0, WIRE_METHOD_MAX, &m, e) < 0) {
-				fclose(f);
-				return err_prefix(e, "%s:%d", path, lineno);
-			}
-			d->method = (int)m;
-		} else if (strcmp(p, "ENCRYPTION_KEY") == 0 && !have_key &&
-		    dec_toml_string(eq, val, sizeof val) > 0 && *val) {
-			free(d->key);
-			d->key = xstrdup(val);
-		} else if (strcmp(p, "ENCRYPTION_KEY_FILE") == 0 && !have_key &&
-		    d->key == NULL &&
-		    dec_toml_string(eq, val, sizeof val) > 0 && *val) {
-			slash = strrchr(path, '/');
-			if (val[0] != '/' && slash != NULL)
-				snprintf(kpath, sizeof kpath, "%.*s/%s",
-				    (int)(slash - path), path, val);
-			else
-				snprintf(kpath, sizeof kpath, "%s", val);
-			if ((d->key = dec_read_text(kpath, e)) == NULL) {
-				fclose(f);
-				return err_prefix(e, "%s:%d", path, lineno);
-			}
-		} else if (strcmp(p, "BASE_ENCODE_DATA") == 0 && d->mode < 0)
-			d->mode = strncmp(eq, "true", 4) == 0;
+	if (cfg_load(path, NULL, NULL, &c, e) != 0)
+		return -1;
+	for (i = 0; !have_dom && i < c->ndomains; i++)
+		if (dec_add_domain(d, c->domains[i], strlen(c->domains[i])) < 0)
+			break;
+	if (!have_method)
+		d->method = c->method;
+	if (!have_key && c->key != NULL && *c->key != '\0') {
+		free(d->key);
+		d->key = xstrdup(c->key);
 	}
-	fclose(f);
+	if (d->mode < 0)
+		d->mode = c->base_encode;
+	cfg_free(c);
 	return 0;
 }
 
