@@ -176,7 +176,7 @@ main(int argc, char **argv)
 	uint8_t q[600], r[65536];
 	long long port = 53, edns = 1232, timeout_ms = 1000, id = -1;
 	long long count = 0;
-	int ch, fd, type = DNS_T_TXT, qlen;
+	int ch, fd, type = DNS_T_TXT, qlen, rcvbuf = 8 << 20;
 	long long sent, answered = 0, byrc[6] = { 0 }, other = 0, tcs = 0;
 	uint64_t deadline, start_us;
 	char fs[NET_ADDR_STRLEN];
@@ -227,6 +227,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "dnsq: %s\n", e.msg);
 		return 1;
 	}
+	/* Room for a whole --count burst of answers before we read any. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+	    sizeof rcvbuf) == -1)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	if (id < 0)
 		id = (long long)(now_mono_us() & 0xffff);
 	for (sent = 0; sent < (count ? count : 1); sent++) {

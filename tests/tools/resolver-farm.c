@@ -1752,6 +1752,10 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	if (check) {
+		/* Truth without a socket: the port is the one asked for. */
+		f->port = (uint16_t)port;
+		if (truth != NULL && farm_truth_write(f, truth, &e) == -1)
+			goto fail;
 		printf("addresses=%zu profiles=%zu\n", f->naddrs,
 		    f->nprofiles);
 		return 0;
