@@ -221,7 +221,7 @@ farm_rand_range(struct farm *f, uint32_t lo, uint32_t hi)
 /* ---- spec parsing ---- */
 
 static int
-dnsmini_parse_ip(const char *s, uint32_t *out)
+farm_parse_ip(const char *s, uint32_t *out)
 {
 	struct in_addr a;
 
@@ -232,7 +232,7 @@ dnsmini_parse_ip(const char *s, uint32_t *out)
 }
 
 static int
-dnsmini_parse_range(const char *s, uint32_t *lo, uint32_t *hi, struct err *e)
+farm_parse_range(const char *s, uint32_t *lo, uint32_t *hi, struct err *e)
 {
 	char buf[64];
 	char *p;
@@ -246,22 +246,22 @@ dnsmini_parse_range(const char *s, uint32_t *lo, uint32_t *hi, struct err *e)
 		if (parse_int(p, 8, 32, &plen, NULL) == -1)
 			return err_set(e, "bad prefix length in '%s' "
 			    "(8..32)", s);
-		if (dnsmini_parse_ip(buf, lo) == -1)
+		if (farm_parse_ip(buf, lo) == -1)
 			return err_set(e, "bad address '%s'", buf);
 		if (plen < 32)
 			*lo &= ~((1u << (32 - plen)) - 1);
 		*hi = *lo | (plen == 32 ? 0 : (1u << (32 - plen)) - 1);
 	} else if ((p = strchr(buf, '-')) != NULL) {
 		*p++ = '\0';
-		if (dnsmini_parse_ip(buf, lo) == -1)
+		if (farm_parse_ip(buf, lo) == -1)
 			return err_set(e, "bad address '%s'", buf);
-		if (dnsmini_parse_ip(p, hi) == -1)
+		if (farm_parse_ip(p, hi) == -1)
 			return err_set(e, "bad address '%s'", p);
 		if (*hi < *lo)
 			return err_set(e, "range '%s' ends before it starts",
 			    s);
 	} else {
-		if (dnsmini_parse_ip(buf, lo) == -1)
+		if (farm_parse_ip(buf, lo) == -1)
 			return err_set(e, "bad address '%s'", buf);
 		*hi = *lo;
 	}
@@ -317,7 +317,7 @@ farm_profile_defaults(struct farm_profile *p, int beh)
 
 /* Probability "0.3", "1", "0" into parts per million. */
 static int
-dnsmini_parse_prob(const char *s, uint32_t *ppm)
+farm_parse_prob(const char *s, uint32_t *ppm)
 {
 	char *end;
 	double d;
@@ -365,7 +365,7 @@ farm_set_param(struct farm_profile *p, const char *key, const char *val,
 	case B_LOSSY:
 		if (strcmp(key, "p") != 0)
 			break;
-		if (dnsmini_parse_prob(val, &p->a) == -1)
+		if (farm_parse_prob(val, &p->a) == -1)
 			return err_set(e, "p wants a probability 0..1, got "
 			    "'%s'", val);
 		return 0;
@@ -391,7 +391,7 @@ farm_set_param(struct farm_profile *p, const char *key, const char *val,
 	case B_NXHIJACK:
 	case B_HIJACK:
 		if (strcmp(key, "a") == 0) {
-			if (dnsmini_parse_ip(val, &p->ip) == -1)
+			if (farm_parse_ip(val, &p->ip) == -1)
 				return err_set(e, "a wants an IPv4 address, "
 				    "got '%s'", val);
 			return 0;
@@ -436,7 +436,7 @@ farm_set_param(struct farm_profile *p, const char *key, const char *val,
 	case B_WRONG_SOURCE:
 		if (strcmp(key, "from") != 0)
 			break;
-		if (dnsmini_parse_ip(val, &p->ip) == -1 ||
+		if (farm_parse_ip(val, &p->ip) == -1 ||
 		    p->ip < FARM_LOOPBACK_LO || p->ip > FARM_LOOPBACK_HI)
 			return err_set(e, "from wants a 127.0.0.0/8 address, "
 			    "got '%s'", val);
@@ -528,7 +528,7 @@ farm_spec_line(struct farm *f, char *line, struct err *e)
 		return 0;
 	if (n < 2)
 		return err_set(e, "expected ADDRESS BEHAVIOUR [key=value...]");
-	if (dnsmini_parse_range(tok[0], &lo, &hi, e) == -1)
+	if (farm_parse_range(tok[0], &lo, &hi, e) == -1)
 		return -1;
 	if ((beh = farm_beh_lookup(tok[1])) == -1)
 		return err_set(e, "unknown behaviour '%s'", tok[1]);
@@ -1688,7 +1688,7 @@ main(int argc, char **argv)
 			gen = optarg;
 			break;
 		case 'b':
-			if (dnsmini_parse_ip(optarg, &base) == -1)
+			if (farm_parse_ip(optarg, &base) == -1)
 				goto bad;
 			break;
 		case 'S':
