@@ -30,7 +30,7 @@
 #define INFLIGHT 256
 #define ROUND_US 3000000
 #define LOST_US 500000
-#define FARM_BASE 0x7f010000u	/* 127.1.0.0 */
+#define FARM_BASE 0x7f010000u /* 127.1.0.0 */
 
 struct child {
 	pid_t pid;
@@ -106,8 +106,8 @@ rss_kb(pid_t pid)
 static size_t
 build_query(uint8_t *b, uint16_t id)
 {
-	static const uint8_t tail[] = { 1, 't', 7, 'e', 'x', 'a', 'm', 'p',
-		'l', 'e', 0, 0, 16, 0, 1 };
+	static const uint8_t tail[] = {
+	    1, 't', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 16, 0, 1};
 	int n;
 
 	memset(b, 0, 12);
@@ -141,7 +141,7 @@ blast(int port, uint64_t *rng, uint64_t *lost_out)
 	to.sin_port = htons((uint16_t)port);
 	start = last_sweep = now_mono_us();
 	for (now = start; now - start < ROUND_US; now = now_mono_us()) {
-		struct pollfd pfd = { fd, POLLIN, 0 };
+		struct pollfd pfd = {fd, POLLIN, 0};
 		ssize_t n;
 
 		while (inflight < INFLIGHT) {
@@ -150,11 +150,12 @@ blast(int port, uint64_t *rng, uint64_t *lost_out)
 			id = (id + 1) & 0xffff;
 			if (busy[id])
 				continue;
-			*rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
+			*rng = *rng * 6364136223846793005ull +
+			    1442695040888963407ull;
 			a = FARM_BASE + (uint32_t)((*rng >> 33) % NADDR);
 			to.sin_addr.s_addr = htonl(a);
 			if (sendto(fd, q, build_query(q, (uint16_t)id), 0,
-			    (struct sockaddr *)&to, sizeof to) == -1)
+				(struct sockaddr *)&to, sizeof to) == -1)
 				break;
 			busy[id] = 1;
 			sent_at[id] = now;
@@ -214,7 +215,7 @@ main(int argc, char **argv)
 {
 	char tools[4096], up_bin[4200], farm_bin[4200], up_arg[64];
 	const char *b = getenv("BUILD");
-	struct child up = { 0, 0 }, farm = { 0, 0 }, hij = { 0, 0 };
+	struct child up = {0, 0}, farm = {0, 0}, hij = {0, 0};
 	uint64_t rng = 42, lost;
 	double qps;
 	long rss;
@@ -232,50 +233,52 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	{
-		char *av[] = { up_bin, "--port", "0", NULL };
+		char *av[] = {up_bin, "--port", "0", NULL};
 
 		if (spawn(av, &up) == -1) {
-			fprintf(stderr, "bench-farm: cannot start %s\n", up_bin);
+			fprintf(
+			    stderr, "bench-farm: cannot start %s\n", up_bin);
 			return 1;
 		}
 	}
 	snprintf(up_arg, sizeof up_arg, "127.0.0.1:%d", up.port);
 	{
-		char *av[] = { farm_bin, "--gen", "good=100000", "--base",
-			"127.1.0.0", "--port", "0", "--upstream", up_arg,
-			"--upstream-timeout-ms", "1000", NULL };
+		char *av[] = {farm_bin, "--gen", "good=100000", "--base",
+		    "127.1.0.0", "--port", "0", "--upstream", up_arg,
+		    "--upstream-timeout-ms", "1000", NULL};
 
 		if (spawn(av, &farm) == -1) {
-			fprintf(stderr, "bench-farm: cannot start %s\n",
-			    farm_bin);
+			fprintf(
+			    stderr, "bench-farm: cannot start %s\n", farm_bin);
 			stop(&up);
 			return 1;
 		}
 	}
-	blast(farm.port, &rng, &lost);	/* warm up caches and buffers */
+	blast(farm.port, &rng, &lost); /* warm up caches and buffers */
 	qps = median3(farm.port, &rng, &lost);
 	rss = rss_kb(farm.pid);
-	printf("farm: %d addresses, %.0f queries/s (limit 20000)\n", NADDR,
-	    qps);
+	printf(
+	    "farm: %d addresses, %.0f queries/s (limit 20000)\n", NADDR, qps);
 	printf("farm: RSS %ld kB at %d addresses (good, via upstream); "
-	    "%llu queries lost in 3 rounds\n", rss, NADDR,
-	    (unsigned long long)lost);
+	       "%llu queries lost in 3 rounds\n",
+	    rss, NADDR, (unsigned long long)lost);
 	stop(&farm);
 	stop(&up);
 
 	{
-		char *av[] = { farm_bin, "--gen", "hijack=100000", "--base",
-			"127.1.0.0", "--port", "0", NULL };
+		char *av[] = {farm_bin, "--gen", "hijack=100000", "--base",
+		    "127.1.0.0", "--port", "0", NULL};
 
 		if (spawn(av, &hij) == -1) {
-			fprintf(stderr, "bench-farm: cannot start hijack farm\n");
+			fprintf(
+			    stderr, "bench-farm: cannot start hijack farm\n");
 			return 1;
 		}
 	}
 	qps = median3(hij.port, &rng, &lost);
 	printf("farm: %d addresses, %.0f queries/s answered locally "
-	    "(hijack, no upstream); RSS %ld kB\n", NADDR, qps,
-	    rss_kb(hij.pid));
+	       "(hijack, no upstream); RSS %ld kB\n",
+	    NADDR, qps, rss_kb(hij.pid));
 	stop(&hij);
 	return 0;
 }

@@ -14,7 +14,7 @@ static void
 fuzz_spec(const uint8_t *data, size_t size)
 {
 	struct farm f;
-	struct err e = { "" };
+	struct err e = {""};
 	char *text = xmalloc(size + 1);
 
 	memset(&f, 0, sizeof f);
@@ -22,7 +22,7 @@ fuzz_spec(const uint8_t *data, size_t size)
 	text[size] = '\0';
 	if (farm_spec_parse(&f, "fuzz", text, size, &e) == -1) {
 		if (e.msg[0] == '\0')
-			abort();	/* a failure must say why */
+			abort(); /* a failure must say why */
 	} else if (f.nassigns > 0) {
 		uint32_t lo = UINT32_MAX, hi = 0;
 		size_t i;

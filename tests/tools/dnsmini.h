@@ -25,11 +25,11 @@
 #define DNS_T_OPT 41
 
 struct dnsmini_q {
-	size_t qname_end;	/* offset just past the QNAME */
-	size_t qend;		/* offset just past the question */
-	unsigned name_chars;	/* presentation length, no trailing dot */
+	size_t qname_end; /* offset just past the QNAME */
+	size_t qend; /* offset just past the question */
+	unsigned name_chars; /* presentation length, no trailing dot */
 	uint16_t qtype;
-	uint16_t udp;		/* OPT payload size, 0 = no OPT */
+	uint16_t udp; /* OPT payload size, 0 = no OPT */
 };
 
 /* Skip a possibly compressed name at *off. 0 / -1. */
@@ -95,8 +95,7 @@ dnsmini_parse(const uint8_t *p, size_t len, struct dnsmini_q *q)
 		return -1;
 	q->qtype = be16_load(p + o);
 	q->qend = o + 4;
-	nrr = (unsigned)be16_load(p + 6) + be16_load(p + 8) +
-	    be16_load(p + 10);
+	nrr = (unsigned)be16_load(p + 6) + be16_load(p + 8) + be16_load(p + 10);
 	o = q->qend;
 	for (i = 0; i < nrr; i++) {
 		uint16_t type, rdlen;
@@ -120,8 +119,8 @@ dnsmini_parse(const uint8_t *p, size_t len, struct dnsmini_q *q)
  * when src is malformed.
  */
 static inline size_t
-dnsmini_strip_opt(const uint8_t *src, size_t len, size_t qend, uint8_t *dst,
-    size_t cap)
+dnsmini_strip_opt(
+    const uint8_t *src, size_t len, size_t qend, uint8_t *dst, size_t cap)
 {
 	size_t o = qend, d = qend, start;
 	unsigned an, ns, ar, i, kept_ar = 0;
@@ -171,8 +170,8 @@ dnsmini_truncate(uint8_t *p, size_t qend)
 static inline size_t
 dnsmini_put_opt(uint8_t *p, size_t o)
 {
-	static const uint8_t opt[11] = { 0, 0, DNS_T_OPT, 0x04, 0xd0,
-		0, 0, 0, 0, 0, 0 };
+	static const uint8_t opt[11] = {
+	    0, 0, DNS_T_OPT, 0x04, 0xd0, 0, 0, 0, 0, 0, 0};
 
 	memcpy(p + o, opt, sizeof opt);
 	be16_store(p + 10, (uint16_t)(be16_load(p + 10) + 1));

@@ -38,8 +38,8 @@
 static const char *
 q_rcode(int r)
 {
-	static const char *names[] = { "NOERROR", "FORMERR", "SERVFAIL",
-		"NXDOMAIN", "NOTIMP", "REFUSED" };
+	static const char *names[] = {
+	    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"};
 
 	return r >= 0 && r < (int)nitems(names) ? names[r] : "OTHER";
 }
@@ -59,15 +59,15 @@ q_type(const char *s)
 }
 
 static int
-q_build(uint8_t *b, size_t cap, uint16_t id, const char *name, int type,
-    long edns)
+q_build(
+    uint8_t *b, size_t cap, uint16_t id, const char *name, int type, long edns)
 {
 	size_t o = DNS_HDR, n;
 	const char *s = name, *dot;
 
 	memset(b, 0, DNS_HDR);
 	be16_store(b, id);
-	b[2] = 0x01;	/* RD */
+	b[2] = 0x01; /* RD */
 	be16_store(b + 4, 1);
 	while (*s != '\0') {
 		dot = strchr(s, '.');
@@ -163,21 +163,21 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "port", required_argument, NULL, 'p' },
-		{ "edns", required_argument, NULL, 'e' },
-		{ "timeout-ms", required_argument, NULL, 't' },
-		{ "id", required_argument, NULL, 'i' },
-		{ "count", required_argument, NULL, 'c' },
-		{ NULL, 0, NULL, 0 },
+	    {"port", required_argument, NULL, 'p'},
+	    {"edns", required_argument, NULL, 'e'},
+	    {"timeout-ms", required_argument, NULL, 't'},
+	    {"id", required_argument, NULL, 'i'},
+	    {"count", required_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct err e = { "" };
+	struct err e = {""};
 	union net_addr srv, from, any;
 	socklen_t fl;
 	uint8_t q[600], r[65536];
 	long long port = 53, edns = 1232, timeout_ms = 1000, id = -1;
 	long long count = 0;
 	int ch, fd, type = DNS_T_TXT, qlen, rcvbuf = 8 << 20;
-	long long sent, answered = 0, byrc[6] = { 0 }, other = 0, tcs = 0;
+	long long sent, answered = 0, byrc[6] = {0}, other = 0, tcs = 0;
 	uint64_t deadline, start_us;
 	char fs[NET_ADDR_STRLEN];
 
@@ -228,8 +228,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	/* Room for a whole --count burst of answers before we read any. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
-	    sizeof rcvbuf) == -1)
+	if (setsockopt(
+		fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) == -1)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	if (id < 0)
 		id = (long long)(now_mono_us() & 0xffff);
@@ -237,12 +237,12 @@ main(int argc, char **argv)
 		qlen = q_build(q, sizeof q, (uint16_t)(id + sent),
 		    argv[optind + 1], type, edns);
 		if (qlen == -1) {
-			fprintf(stderr, "dnsq: bad name '%s'\n",
-			    argv[optind + 1]);
+			fprintf(
+			    stderr, "dnsq: bad name '%s'\n", argv[optind + 1]);
 			return 2;
 		}
 		if (sendto(fd, q, (size_t)qlen, 0, &srv.sa,
-		    net_addr_len(&srv)) == -1) {
+			net_addr_len(&srv)) == -1) {
 			fprintf(stderr, "dnsq: sendto: %s\n", strerror(errno));
 			return 1;
 		}
@@ -250,7 +250,7 @@ main(int argc, char **argv)
 	start_us = now_mono_us();
 	deadline = now_mono_ms() + (uint64_t)timeout_ms;
 	for (;;) {
-		struct pollfd pfd = { fd, POLLIN, 0 };
+		struct pollfd pfd = {fd, POLLIN, 0};
 		uint64_t now = now_mono_ms();
 		struct dnsmini_q fq;
 		ssize_t n;
@@ -279,8 +279,8 @@ main(int argc, char **argv)
 		}
 		net_addr_format(&from, fs, sizeof fs);
 		printf("status=answer from=%s id_match=%d rcode=%s tc=%d aa=%d "
-		    "an=%u ar=%u size=%zd rtt_ms=%llu", fs,
-		    be16_load(r) == (uint16_t)id, q_rcode(rc),
+		       "an=%u ar=%u size=%zd rtt_ms=%llu",
+		    fs, be16_load(r) == (uint16_t)id, q_rcode(rc),
 		    !!(r[2] & 0x02), !!(r[2] & 0x04), be16_load(r + 6),
 		    be16_load(r + 10), n,
 		    (unsigned long long)((now_mono_us() - start_us) / 1000));
@@ -301,16 +301,17 @@ main(int argc, char **argv)
 	close(fd);
 	if (count) {
 		printf("sent=%lld answered=%lld noerror=%lld nxdomain=%lld "
-		    "servfail=%lld refused=%lld other=%lld tc=%lld "
-		    "timeouts=%lld\n", count, answered, byrc[0], byrc[3],
-		    byrc[2], byrc[5], other + byrc[1] + byrc[4], tcs,
-		    count - answered);
+		       "servfail=%lld refused=%lld other=%lld tc=%lld "
+		       "timeouts=%lld\n",
+		    count, answered, byrc[0], byrc[3], byrc[2], byrc[5],
+		    other + byrc[1] + byrc[4], tcs, count - answered);
 		return 0;
 	}
 	printf("status=timeout\n");
 	return 0;
 usage:
-	fprintf(stderr, "usage: dnsq [--port P] [--edns SIZE|0] "
+	fprintf(stderr,
+	    "usage: dnsq [--port P] [--edns SIZE|0] "
 	    "[--timeout-ms MS] [--id N] [--count N] SERVER NAME [TYPE]\n");
 	return 2;
 }

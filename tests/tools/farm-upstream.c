@@ -122,8 +122,8 @@ up_put_txt_rr(uint8_t *b, size_t o, const uint8_t *src, size_t n)
 
 /* Build the answer to query q (len bytes) into out; 0 = no answer. */
 static size_t
-up_answer(const uint8_t *q, size_t len, const uint8_t *zw, size_t zl,
-    uint8_t *out)
+up_answer(
+    const uint8_t *q, size_t len, const uint8_t *zw, size_t zl, uint8_t *out)
 {
 	struct dnsmini_q fq;
 	uint8_t payload[UP_MAX_PAYLOAD + 64];
@@ -133,7 +133,7 @@ up_answer(const uint8_t *q, size_t len, const uint8_t *zw, size_t zl,
 	if (len < DNS_HDR || (q[2] & 0x80) || dnsmini_parse(q, len, &fq) == -1)
 		return 0;
 	memcpy(out, q, fq.qend);
-	out[2] = (uint8_t)(0x84 | (q[2] & 0x79));	/* QR AA opcode RD */
+	out[2] = (uint8_t)(0x84 | (q[2] & 0x79)); /* QR AA opcode RD */
 	out[3] = 0;
 	be16_store(out + 6, 0);
 	be16_store(out + 8, 0);
@@ -162,8 +162,8 @@ up_answer(const uint8_t *q, size_t len, const uint8_t *zw, size_t zl,
 				n += (size_t)snprintf((char *)payload + n, 32,
 				    " edns=%u", fq.udp);
 			else
-				n += (size_t)snprintf((char *)payload + n, 32,
-				    " edns=none");
+				n += (size_t)snprintf(
+				    (char *)payload + n, 32, " edns=none");
 		}
 		o = up_put_txt_rr(out, o, payload, n);
 		be16_store(out + 6, 1);
@@ -180,17 +180,17 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "port", required_argument, NULL, 'p' },
-		{ "bind", required_argument, NULL, 'b' },
-		{ "zone", required_argument, NULL, 'z' },
-		{ NULL, 0, NULL, 0 },
+	    {"port", required_argument, NULL, 'p'},
+	    {"bind", required_argument, NULL, 'b'},
+	    {"zone", required_argument, NULL, 'z'},
+	    {NULL, 0, NULL, 0},
 	};
 	static uint8_t in[UP_BATCH][UP_BUF], out[UP_BATCH][UP_OUT];
 	static struct mmsghdr rm[UP_BATCH], sm[UP_BATCH];
 	static struct iovec riov[UP_BATCH], siov[UP_BATCH];
 	static struct sockaddr_in from[UP_BATCH];
 	const char *bind_s = "127.0.0.1", *zone = "t.example";
-	struct err e = { "" };
+	struct err e = {""};
 	union net_addr a;
 	uint8_t zw[256];
 	long long port = 0;
@@ -212,7 +212,8 @@ main(int argc, char **argv)
 			zone = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: farm-upstream [--port P] "
+			fprintf(stderr,
+			    "usage: farm-upstream [--port P] "
 			    "[--bind ADDR] [--zone NAME]\n");
 			return 2;
 		}
@@ -258,8 +259,8 @@ main(int argc, char **argv)
 
 			if (rm[i].msg_hdr.msg_flags & MSG_TRUNC)
 				continue;
-			len = up_answer(in[i], rm[i].msg_len, zw, (size_t)zl,
-			    out[k]);
+			len = up_answer(
+			    in[i], rm[i].msg_len, zw, (size_t)zl, out[k]);
 			if (len == 0)
 				continue;
 			siov[k].iov_base = out[k];
@@ -275,7 +276,7 @@ main(int argc, char **argv)
 			int r = sendmmsg(fd, sm + i, (unsigned)(k - i), 0);
 
 			if (r <= 0) {
-				i++;	/* that peer is gone; skip it */
+				i++; /* that peer is gone; skip it */
 				continue;
 			}
 			i += r;

@@ -60,9 +60,21 @@ enum farm_beh {
 };
 
 static const char *const farm_beh_names[B_COUNT] = {
-	"good", "dead", "slow", "lossy", "ratelimited", "refused", "servfail",
-	"nxhijack", "hijack", "case-scramble", "qname-cut", "edns-strip",
-	"small-udp", "wrong-source", "wrong-id",
+    "good",
+    "dead",
+    "slow",
+    "lossy",
+    "ratelimited",
+    "refused",
+    "servfail",
+    "nxhijack",
+    "hijack",
+    "case-scramble",
+    "qname-cut",
+    "edns-strip",
+    "small-udp",
+    "wrong-source",
+    "wrong-id",
 };
 
 /* Modes: case-scramble (bit 1 forward, bit 2 echo), ratelimited. */
@@ -74,8 +86,8 @@ enum {
 	RL_REFUSED = 1,
 };
 
-#define FARM_HIJACK_IP	0x0a0a2222u	/* 10.10.34.34, only data in answers */
-#define FARM_TXT_MAX	255
+#define FARM_HIJACK_IP 0x0a0a2222u /* 10.10.34.34, only data in answers */
+#define FARM_TXT_MAX 255
 #define FARM_MAX_PROFILES 65535
 #define FARM_LOOPBACK_LO 0x7f000000u
 #define FARM_LOOPBACK_HI 0x7fffffffu
@@ -84,9 +96,9 @@ enum {
 struct farm_profile {
 	uint8_t beh;
 	uint8_t mode;
-	uint32_t a;	/* slow: min ms; lossy: p * 1e6; rl: qps; cut/udp: n */
-	uint32_t b;	/* slow: max ms */
-	uint32_t ip;	/* hijack/nxhijack answer, wrong-source from (0 = +1) */
+	uint32_t a; /* slow: min ms; lossy: p * 1e6; rl: qps; cut/udp: n */
+	uint32_t b; /* slow: max ms */
+	uint32_t ip; /* hijack/nxhijack answer, wrong-source from (0 = +1) */
 	char txt[FARM_TXT_MAX + 1];
 };
 
@@ -103,16 +115,16 @@ struct farm_counters {
 /* Pending upstream query; slot index = socket << 16 | upstream ID ^ key. */
 struct farm_pend {
 	uint64_t sent_us;
-	uint32_t client_ip;	/* network order */
-	uint32_t local_ip;	/* host order */
+	uint32_t client_ip; /* network order */
+	uint32_t local_ip; /* host order */
 	uint32_t qhash;
 	uint32_t seed;
 	uint32_t prev, next;
-	uint16_t client_port;	/* network order */
+	uint16_t client_port; /* network order */
 	uint16_t client_id;
 	uint16_t prof;
 	uint16_t qlen;
-	uint16_t client_udp;	/* 0 = client sent no OPT */
+	uint16_t client_udp; /* 0 = client sent no OPT */
 	uint8_t used;
 };
 
@@ -142,7 +154,7 @@ struct farm_rx {
 };
 
 struct farm_rl {
-	uint32_t ip;	/* 0 = empty */
+	uint32_t ip; /* 0 = empty */
 	uint32_t sec;
 	uint32_t count;
 };
@@ -164,7 +176,7 @@ struct farm {
 	struct farm_assign *assigns;
 	size_t nassigns, cassigns;
 	uint32_t lo, hi;
-	uint16_t *table;	/* profile index + 1 per address in [lo, hi] */
+	uint16_t *table; /* profile index + 1 per address in [lo, hi] */
 	size_t naddrs;
 	uint64_t rng;
 	union net_addr upstream;
@@ -187,8 +199,8 @@ struct farm {
 	struct farm_rl *rl;
 	uint32_t rl_mask;
 	size_t ndelayed;
-	struct farm_txq *tx;	/* answers to clients, with pktinfo */
-	struct farm_txq *utx;	/* one per upstream socket */
+	struct farm_txq *tx; /* answers to clients, with pktinfo */
+	struct farm_txq *utx; /* one per upstream socket */
 	struct farm_rx *rx;
 	const char *stats_path;
 
@@ -244,8 +256,10 @@ farm_parse_range(const char *s, uint32_t *lo, uint32_t *hi, struct err *e)
 	if ((p = strchr(buf, '/')) != NULL) {
 		*p++ = '\0';
 		if (parse_int(p, 8, 32, &plen, NULL) == -1)
-			return err_set(e, "bad prefix length in '%s' "
-			    "(8..32)", s);
+			return err_set(e,
+			    "bad prefix length in '%s' "
+			    "(8..32)",
+			    s);
 		if (farm_parse_ip(buf, lo) == -1)
 			return err_set(e, "bad address '%s'", buf);
 		if (plen < 32)
@@ -258,16 +272,18 @@ farm_parse_range(const char *s, uint32_t *lo, uint32_t *hi, struct err *e)
 		if (farm_parse_ip(p, hi) == -1)
 			return err_set(e, "bad address '%s'", p);
 		if (*hi < *lo)
-			return err_set(e, "range '%s' ends before it starts",
-			    s);
+			return err_set(
+			    e, "range '%s' ends before it starts", s);
 	} else {
 		if (farm_parse_ip(buf, lo) == -1)
 			return err_set(e, "bad address '%s'", buf);
 		*hi = *lo;
 	}
 	if (*lo < FARM_LOOPBACK_LO || *hi > FARM_LOOPBACK_HI)
-		return err_set(e, "'%s' is outside 127.0.0.0/8 (the farm "
-		    "only plays loopback addresses)", s);
+		return err_set(e,
+		    "'%s' is outside 127.0.0.0/8 (the farm "
+		    "only plays loopback addresses)",
+		    s);
 	return 0;
 }
 
@@ -324,16 +340,15 @@ farm_parse_prob(const char *s, uint32_t *ppm)
 
 	errno = 0;
 	d = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || !(d >= 0.0) ||
-	    d > 1.0)
+	if (errno != 0 || end == s || *end != '\0' || !(d >= 0.0) || d > 1.0)
 		return -1;
 	*ppm = (uint32_t)(d * 1e6 + 0.5);
 	return 0;
 }
 
 static int
-farm_set_param(struct farm_profile *p, const char *key, const char *val,
-    struct err *e)
+farm_set_param(
+    struct farm_profile *p, const char *key, const char *val, struct err *e)
 {
 	long long v, w;
 	const char *dash;
@@ -350,13 +365,17 @@ farm_set_param(struct farm_profile *p, const char *key, const char *val,
 			if (parse_int(tmp, 0, 600000, &v, NULL) == -1 ||
 			    parse_int(dash + 1, 0, 600000, &w, NULL) == -1 ||
 			    w < v)
-				return err_set(e, "delay_ms wants N or A-B "
+				return err_set(e,
+				    "delay_ms wants N or A-B "
 				    "milliseconds (0..600000, A <= B), got "
-				    "'%s'", val);
+				    "'%s'",
+				    val);
 		} else {
 			if (parse_int(val, 0, 600000, &v, NULL) == -1)
-				return err_set(e, "delay_ms wants N or A-B "
-				    "milliseconds (0..600000), got '%s'", val);
+				return err_set(e,
+				    "delay_ms wants N or A-B "
+				    "milliseconds (0..600000), got '%s'",
+				    val);
 			w = v;
 		}
 		p->a = (uint32_t)v;
@@ -366,14 +385,18 @@ farm_set_param(struct farm_profile *p, const char *key, const char *val,
 		if (strcmp(key, "p") != 0)
 			break;
 		if (farm_parse_prob(val, &p->a) == -1)
-			return err_set(e, "p wants a probability 0..1, got "
-			    "'%s'", val);
+			return err_set(e,
+			    "p wants a probability 0..1, got "
+			    "'%s'",
+			    val);
 		return 0;
 	case B_RATELIMITED:
 		if (strcmp(key, "qps") == 0) {
 			if (parse_int(val, 0, 1000000, &v, NULL) == -1)
-				return err_set(e, "qps wants 0..1000000, got "
-				    "'%s'", val);
+				return err_set(e,
+				    "qps wants 0..1000000, got "
+				    "'%s'",
+				    val);
 			p->a = (uint32_t)v;
 			return 0;
 		}
@@ -383,8 +406,10 @@ farm_set_param(struct farm_profile *p, const char *key, const char *val,
 			else if (strcmp(val, "refused") == 0)
 				p->mode = RL_REFUSED;
 			else
-				return err_set(e, "mode wants drop or refused, "
-				    "got '%s'", val);
+				return err_set(e,
+				    "mode wants drop or refused, "
+				    "got '%s'",
+				    val);
 			return 0;
 		}
 		break;
@@ -392,8 +417,10 @@ farm_set_param(struct farm_profile *p, const char *key, const char *val,
 	case B_HIJACK:
 		if (strcmp(key, "a") == 0) {
 			if (farm_parse_ip(val, &p->ip) == -1)
-				return err_set(e, "a wants an IPv4 address, "
-				    "got '%s'", val);
+				return err_set(e,
+				    "a wants an IPv4 address, "
+				    "got '%s'",
+				    val);
 			return 0;
 		}
 		if (p->beh == B_HIJACK && strcmp(key, "txt") == 0) {
@@ -414,23 +441,27 @@ farm_set_param(struct farm_profile *p, const char *key, const char *val,
 		else if (strcmp(val, "both") == 0)
 			p->mode = CASE_BOTH;
 		else
-			return err_set(e, "mode wants forward, echo or both, "
-			    "got '%s'", val);
+			return err_set(e,
+			    "mode wants forward, echo or both, "
+			    "got '%s'",
+			    val);
 		return 0;
 	case B_QCUT:
 		if (strcmp(key, "n") != 0)
 			break;
 		if (parse_int(val, 1, 253, &v, NULL) == -1)
-			return err_set(e, "n wants 1..253 characters, got "
-			    "'%s'", val);
+			return err_set(e,
+			    "n wants 1..253 characters, got "
+			    "'%s'",
+			    val);
 		p->a = (uint32_t)v;
 		return 0;
 	case B_SMALL_UDP:
 		if (strcmp(key, "n") != 0)
 			break;
 		if (parse_int(val, 12, UPBUF, &v, NULL) == -1)
-			return err_set(e, "n wants 12..%d bytes, got '%s'",
-			    UPBUF, val);
+			return err_set(
+			    e, "n wants 12..%d bytes, got '%s'", UPBUF, val);
 		p->a = (uint32_t)v;
 		return 0;
 	case B_WRONG_SOURCE:
@@ -438,17 +469,18 @@ farm_set_param(struct farm_profile *p, const char *key, const char *val,
 			break;
 		if (farm_parse_ip(val, &p->ip) == -1 ||
 		    p->ip < FARM_LOOPBACK_LO || p->ip > FARM_LOOPBACK_HI)
-			return err_set(e, "from wants a 127.0.0.0/8 address, "
-			    "got '%s'", val);
+			return err_set(e,
+			    "from wants a 127.0.0.0/8 address, "
+			    "got '%s'",
+			    val);
 		return 0;
 	}
-	return err_set(e, "unknown parameter '%s' for %s", key,
-	    farm_beh_names[p->beh]);
+	return err_set(
+	    e, "unknown parameter '%s' for %s", key, farm_beh_names[p->beh]);
 }
 
 static uint16_t
-farm_profile_intern(struct farm *f, const struct farm_profile *p,
-    struct err *e)
+farm_profile_intern(struct farm *f, const struct farm_profile *p, struct err *e)
 {
 	size_t i;
 
@@ -461,8 +493,10 @@ farm_profile_intern(struct farm *f, const struct farm_profile *p,
 		if (memcmp(&f->profiles[i], p, sizeof *p) == 0)
 			return (uint16_t)i;
 	if (f->nprofiles >= FARM_MAX_PROFILES) {
-		err_set(e, "more than %d distinct behaviour/parameter "
-		    "combinations", FARM_MAX_PROFILES);
+		err_set(e,
+		    "more than %d distinct behaviour/parameter "
+		    "combinations",
+		    FARM_MAX_PROFILES);
 		return UINT16_MAX;
 	}
 	if ((f->nprofiles & (f->nprofiles - 1)) == 0)
@@ -485,8 +519,8 @@ farm_assign(struct farm *f, uint32_t lo, uint32_t hi, uint16_t prof)
 	}
 	if (f->nassigns == f->cassigns) {
 		f->cassigns = f->cassigns ? f->cassigns * 2 : 64;
-		f->assigns = xreallocarray(f->assigns, f->cassigns,
-		    sizeof *f->assigns);
+		f->assigns =
+		    xreallocarray(f->assigns, f->cassigns, sizeof *f->assigns);
 	}
 	f->assigns[f->nassigns].lo = lo;
 	f->assigns[f->nassigns].hi = hi;
@@ -535,8 +569,8 @@ farm_spec_line(struct farm *f, char *line, struct err *e)
 	farm_profile_defaults(&p, beh);
 	for (i = 2; i < n; i++) {
 		if ((eq = strchr(tok[i], '=')) == NULL || eq == tok[i])
-			return err_set(e, "expected key=value, got '%s'",
-			    tok[i]);
+			return err_set(
+			    e, "expected key=value, got '%s'", tok[i]);
 		*eq = '\0';
 		if (farm_set_param(&p, tok[i], eq + 1, e) == -1)
 			return -1;
@@ -549,8 +583,8 @@ farm_spec_line(struct farm *f, char *line, struct err *e)
 
 /* Parse a whole spec held in memory; name is used in messages. */
 static int
-farm_spec_parse(struct farm *f, const char *name, char *text, size_t len,
-    struct err *e)
+farm_spec_parse(
+    struct farm *f, const char *name, char *text, size_t len, struct err *e)
 {
 	size_t lineno = 0, start = 0, i;
 
@@ -561,8 +595,8 @@ farm_spec_parse(struct farm *f, const char *name, char *text, size_t len,
 		if (i < len)
 			text[i] = '\0';
 		if (memchr(text + start, '\0', i - start) != NULL)
-			return err_set(e, "%s:%zu: NUL byte in line", name,
-			    lineno);
+			return err_set(
+			    e, "%s:%zu: NUL byte in line", name, lineno);
 		if (farm_spec_line(f, text + start, e) == -1)
 			return err_prefix(e, "%s:%zu", name, lineno);
 		start = i + 1;
@@ -611,7 +645,7 @@ static int
 farm_gen(struct farm *f, const char *spec, uint32_t base, struct err *e)
 {
 	uint8_t *order;
-	size_t total = 0, k = 0, i, counts[B_COUNT] = { 0 };
+	size_t total = 0, k = 0, i, counts[B_COUNT] = {0};
 	char *copy, *item, *next, *eq;
 	long long v;
 	int beh, b;
@@ -625,8 +659,8 @@ farm_gen(struct farm *f, const char *spec, uint32_t base, struct err *e)
 		if (*item == '\0')
 			continue;
 		if ((eq = strchr(item, '=')) == NULL) {
-			err_set(e, "--gen: expected NAME=COUNT, got '%s'",
-			    item);
+			err_set(
+			    e, "--gen: expected NAME=COUNT, got '%s'", item);
 			free(copy);
 			return -1;
 		}
@@ -649,8 +683,10 @@ farm_gen(struct farm *f, const char *spec, uint32_t base, struct err *e)
 		return err_set(e, "--gen: no addresses");
 	if ((uint64_t)base + total - 1 > FARM_LOOPBACK_HI ||
 	    base < FARM_LOOPBACK_LO)
-		return err_set(e, "--gen: %zu addresses from the base do not "
-		    "fit in 127.0.0.0/8", total);
+		return err_set(e,
+		    "--gen: %zu addresses from the base do not "
+		    "fit in 127.0.0.0/8",
+		    total);
 	order = xmalloc(total);
 	for (b = 0; b < B_COUNT; b++)
 		for (i = 0; i < counts[b]; i++)
@@ -717,7 +753,8 @@ farm_build(struct farm *f, struct err *e)
 	f->table = xcalloc(span, sizeof *f->table);
 	for (i = 0; i < f->nassigns; i++)
 		for (a = f->assigns[i].lo;; a++) {
-			f->table[a - f->lo] = (uint16_t)(f->assigns[i].prof + 1);
+			f->table[a - f->lo] =
+			    (uint16_t)(f->assigns[i].prof + 1);
 			if (a == f->assigns[i].hi)
 				break;
 		}
@@ -745,7 +782,7 @@ farm_lookup(const struct farm *f, uint32_t ip)
 static void
 farm_ip_str(uint32_t ip, char *buf, size_t len)
 {
-	struct in_addr a = { htonl(ip) };
+	struct in_addr a = {htonl(ip)};
 
 	inet_ntop(AF_INET, &a, buf, (socklen_t)len);
 }
@@ -770,8 +807,9 @@ farm_json_str(FILE *fp, const char *s)
 static const char *
 farm_case_mode(int mode)
 {
-	return mode == CASE_FORWARD ? "forward" :
-	    mode == CASE_ECHO ? "echo" : "both";
+	return mode == CASE_FORWARD ? "forward"
+	    : mode == CASE_ECHO	    ? "echo"
+				    : "both";
 }
 
 static uint32_t
@@ -783,19 +821,21 @@ farm_wrong_source(const struct farm_profile *p, uint32_t ip)
 }
 
 static void
-farm_truth_line(FILE *fp, const struct farm *f, uint32_t ip,
-    const struct farm_profile *p)
+farm_truth_line(
+    FILE *fp, const struct farm *f, uint32_t ip, const struct farm_profile *p)
 {
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 	const char *verdict = "ok";
 
 	farm_ip_str(ip, a, sizeof a);
-	fprintf(fp, "{\"addr\":\"%s\",\"port\":%u,\"behaviour\":\"%s\","
-	    "\"params\":{", a, f->port, farm_beh_names[p->beh]);
+	fprintf(fp,
+	    "{\"addr\":\"%s\",\"port\":%u,\"behaviour\":\"%s\","
+	    "\"params\":{",
+	    a, f->port, farm_beh_names[p->beh]);
 	switch (p->beh) {
 	case B_SLOW:
-		fprintf(fp, "\"delay_ms_min\":%u,\"delay_ms_max\":%u", p->a,
-		    p->b);
+		fprintf(
+		    fp, "\"delay_ms_min\":%u,\"delay_ms_max\":%u", p->a, p->b);
 		break;
 	case B_LOSSY:
 		fprintf(fp, "\"p\":%.6g", p->a / 1e6);
@@ -1093,8 +1133,8 @@ farm_answer_local(struct farm *f, const uint8_t *q, const struct dnsmini_q *fq,
 	size_t o = fq->qend;
 
 	memcpy(b, q, fq->qend);
-	b[2] = (uint8_t)(0x80 | (q[2] & 0x79));	/* QR, opcode, RD */
-	b[3] = (uint8_t)(0x80 | rcode);		/* RA */
+	b[2] = (uint8_t)(0x80 | (q[2] & 0x79)); /* QR, opcode, RD */
+	b[3] = (uint8_t)(0x80 | rcode); /* RA */
 	be16_store(b + 6, 0);
 	be16_store(b + 8, 0);
 	be16_store(b + 10, 0);
@@ -1204,7 +1244,8 @@ farm_query(struct farm *f, const uint8_t *q, size_t len,
 	prof = (uint16_t)(f->table[dst - f->lo] - 1);
 	c = &f->c[p->beh];
 	c->received++;
-	if (len < DNS_HDR || (q[2] & 0x80) || dnsmini_parse(q, len, &fq) == -1) {
+	if (len < DNS_HDR || (q[2] & 0x80) ||
+	    dnsmini_parse(q, len, &fq) == -1) {
 		f->malformed++;
 		c->dropped++;
 		return;
@@ -1224,8 +1265,8 @@ farm_query(struct farm *f, const uint8_t *q, size_t len,
 			if (p->mode == RL_DROP)
 				c->dropped++;
 			else
-				farm_answer_local(f, q, &fq, p, 5, to,
-				    from->sin_port, dst);
+				farm_answer_local(
+				    f, q, &fq, p, 5, to, from->sin_port, dst);
 			return;
 		}
 		break;
@@ -1288,8 +1329,7 @@ farm_upstream_answer(struct farm *f, unsigned si, uint8_t *b, size_t len)
 		return;
 	}
 	pe = f->pend[s];
-	if (dnsmini_parse(b, len, &fq) == -1 ||
-	    fq.qend - DNS_HDR != pe.qlen ||
+	if (dnsmini_parse(b, len, &fq) == -1 || fq.qend - DNS_HDR != pe.qlen ||
 	    farm_hash(b + DNS_HDR, pe.qlen) != pe.qhash) {
 		f->up_stray++;
 		return;
@@ -1302,8 +1342,7 @@ farm_upstream_answer(struct farm *f, unsigned si, uint8_t *b, size_t len)
 		if (p->mode == CASE_FORWARD)
 			farm_scramble(b, fq.qname_end, pe.seed);
 		else if (p->mode == CASE_ECHO)
-			farm_scramble(b, fq.qname_end,
-			    (uint32_t)farm_rand(f));
+			farm_scramble(b, fq.qname_end, (uint32_t)farm_rand(f));
 		break;
 	case B_EDNS_STRIP:
 		len = dnsmini_strip_opt(b, len, fq.qend, b, len);
@@ -1316,7 +1355,7 @@ farm_upstream_answer(struct farm *f, unsigned si, uint8_t *b, size_t len)
 	case B_NXHIJACK:
 		rcode = b[3] & 0x0f;
 		if (rcode == 3 || (rcode == 0 && be16_load(b + 6) == 0)) {
-			b[2] &= (uint8_t)~0x06;	/* no AA, no TC */
+			b[2] &= (uint8_t)~0x06; /* no AA, no TC */
 			b[3] = 0x80;
 			be16_store(b + 6, 1);
 			be16_store(b + 8, 0);
@@ -1336,8 +1375,8 @@ farm_upstream_answer(struct farm *f, unsigned si, uint8_t *b, size_t len)
 		len = dnsmini_truncate(b, fq.qend);
 		f->truncated++;
 	}
-	src = p->beh == B_WRONG_SOURCE ?
-	    farm_wrong_source(p, pe.local_ip) : pe.local_ip;
+	src = p->beh == B_WRONG_SOURCE ? farm_wrong_source(p, pe.local_ip)
+				       : pe.local_ip;
 	if (p->beh == B_SLOW) {
 		struct farm_delayed *d;
 		uint32_t ms = farm_rand_range(f, p->a, p->b);
@@ -1356,8 +1395,8 @@ farm_upstream_answer(struct farm *f, unsigned si, uint8_t *b, size_t len)
 		d->len = len;
 		memcpy(d->data, b, len);
 		f->ndelayed++;
-		ev_timer_add(f->loop, (uint64_t)ms * 1000, farm_delayed_fire,
-		    d);
+		ev_timer_add(
+		    f->loop, (uint64_t)ms * 1000, farm_delayed_fire, d);
 		return;
 	}
 	memcpy(farm_txq_slot(f, f->tx), b, len);
@@ -1405,7 +1444,7 @@ farm_on_query(struct ev_loop *loop, int fd, int events, void *arg)
 			uint32_t dst = 0;
 
 			for (cm = CMSG_FIRSTHDR(h); cm != NULL;
-			    cm = CMSG_NXTHDR(h, cm)) {
+			     cm = CMSG_NXTHDR(h, cm)) {
 				struct in_pktinfo pi;
 
 				if (cm->cmsg_level != IPPROTO_IP ||
@@ -1419,8 +1458,8 @@ farm_on_query(struct ev_loop *loop, int fd, int events, void *arg)
 				f->malformed++;
 				continue;
 			}
-			farm_query(f, r->buf[i], r->m[i].msg_len,
-			    &r->from[i], dst);
+			farm_query(
+			    f, r->buf[i], r->m[i].msg_len, &r->from[i], dst);
 		}
 		farm_flush_all(f);
 		if (n < BATCH)
@@ -1448,8 +1487,7 @@ farm_on_upstream(struct ev_loop *loop, int fd, int events, void *arg)
 				f->up_stray++;
 				continue;
 			}
-			farm_upstream_answer(f, si, r->buf[i],
-			    r->m[i].msg_len);
+			farm_upstream_answer(f, si, r->buf[i], r->m[i].msg_len);
 		}
 		farm_flush_all(f);
 		if (n < BATCH)
@@ -1478,19 +1516,21 @@ farm_stats_write(struct farm *f, FILE *fp)
 	int b;
 
 	for (b = 0; b < B_COUNT; b++)
-		fprintf(fp, "{\"behaviour\":\"%s\",\"received\":%" PRIu64
+		fprintf(fp,
+		    "{\"behaviour\":\"%s\",\"received\":%" PRIu64
 		    ",\"answered\":%" PRIu64 ",\"dropped\":%" PRIu64
-		    ",\"forwarded\":%" PRIu64 "}\n", farm_beh_names[b],
-		    f->c[b].received, f->c[b].answered, f->c[b].dropped,
-		    f->c[b].forwarded);
-	fprintf(fp, "{\"farm\":{\"addresses\":%zu,\"unassigned\":%" PRIu64
+		    ",\"forwarded\":%" PRIu64 "}\n",
+		    farm_beh_names[b], f->c[b].received, f->c[b].answered,
+		    f->c[b].dropped, f->c[b].forwarded);
+	fprintf(fp,
+	    "{\"farm\":{\"addresses\":%zu,\"unassigned\":%" PRIu64
 	    ",\"malformed\":%" PRIu64 ",\"upstream_timeouts\":%" PRIu64
 	    ",\"upstream_stray\":%" PRIu64 ",\"pending_full\":%" PRIu64
 	    ",\"delay_overflow\":%" PRIu64 ",\"truncated\":%" PRIu64
 	    ",\"send_errors\":%" PRIu64 ",\"pending\":%u,\"delayed\":%zu}}\n",
-	    f->naddrs, f->unassigned, f->malformed, f->up_timeouts,
-	    f->up_stray, f->pend_full, f->delay_overflow, f->truncated,
-	    f->send_errors, f->npend - f->free_n, f->ndelayed);
+	    f->naddrs, f->unassigned, f->malformed, f->up_timeouts, f->up_stray,
+	    f->pend_full, f->delay_overflow, f->truncated, f->send_errors,
+	    f->npend - f->free_n, f->ndelayed);
 }
 
 static void
@@ -1507,8 +1547,8 @@ farm_stats_dump(struct farm *f)
 	/* Write then rename, so a reader never sees half a file. */
 	tmp = xasprintf("%s.tmp", f->stats_path);
 	if ((fp = fopen(tmp, "w")) == NULL) {
-		fprintf(stderr, "resolver-farm: %s: %s\n", tmp,
-		    strerror(errno));
+		fprintf(
+		    stderr, "resolver-farm: %s: %s\n", tmp, strerror(errno));
 		free(tmp);
 		return;
 	}
@@ -1536,11 +1576,11 @@ static void
 farm_bufsize(int fd, int bytes)
 {
 	/* FORCE works for root and ignores rmem_max; fall back quietly. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes,
-	    sizeof bytes) == -1)
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) ==
+	    -1)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes,
-	    sizeof bytes) == -1)
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof bytes) ==
+	    -1)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
 }
 
@@ -1578,9 +1618,9 @@ farm_open(struct farm *f, int port, struct err *e)
 		if ((f->ufd[k] = net_udp_bind(&a, e)) == -1)
 			return err_prefix(e, "upstream socket");
 		if (connect(f->ufd[k], &f->upstream.sa,
-		    net_addr_len(&f->upstream)) == -1)
-			return err_set(e, "connect upstream: %s",
-			    strerror(errno));
+			net_addr_len(&f->upstream)) == -1)
+			return err_set(
+			    e, "connect upstream: %s", strerror(errno));
 		farm_bufsize(f->ufd[k], 8 << 20);
 		f->ukey[k] = (uint16_t)farm_rand(f);
 		farm_txq_init(&f->utx[k], f->ufd[k], 0);
@@ -1617,13 +1657,17 @@ static void
 farm_usage(FILE *fp)
 {
 	fprintf(fp,
-"usage: resolver-farm [--spec FILE] [--gen NAME=COUNT,...] [--base ADDR]\n"
-"         [--seed N] [--port P] [--upstream ADDR:PORT] [--truth FILE]\n"
-"         [--stats FILE] [--upstream-timeout-ms MS] [--upstream-sockets K]\n"
-"         [--max-delayed N] [--check]\n"
-"Plays many DNS resolvers at loopback addresses on one UDP port.\n"
-"Prints \"port=N\" when ready. SIGUSR1 dumps counters; SIGTERM exits.\n"
-"Behaviours:");
+	    "usage: resolver-farm [--spec FILE] [--gen NAME=COUNT,...] [--base "
+	    "ADDR]\n"
+	    "         [--seed N] [--port P] [--upstream ADDR:PORT] [--truth "
+	    "FILE]\n"
+	    "         [--stats FILE] [--upstream-timeout-ms MS] "
+	    "[--upstream-sockets K]\n"
+	    "         [--max-delayed N] [--check]\n"
+	    "Plays many DNS resolvers at loopback addresses on one UDP port.\n"
+	    "Prints \"port=N\" when ready. SIGUSR1 dumps counters; SIGTERM "
+	    "exits.\n"
+	    "Behaviours:");
 	for (int b = 0; b < B_COUNT; b++)
 		fprintf(fp, " %s", farm_beh_names[b]);
 	fprintf(fp, "\nSee docs/testing-farm.md.\n");
@@ -1651,26 +1695,26 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "spec", required_argument, NULL, 's' },
-		{ "gen", required_argument, NULL, 'g' },
-		{ "base", required_argument, NULL, 'b' },
-		{ "seed", required_argument, NULL, 'S' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "upstream", required_argument, NULL, 'u' },
-		{ "truth", required_argument, NULL, 't' },
-		{ "stats", required_argument, NULL, 'x' },
-		{ "upstream-timeout-ms", required_argument, NULL, 'T' },
-		{ "upstream-sockets", required_argument, NULL, 'K' },
-		{ "max-delayed", required_argument, NULL, 'D' },
-		{ "check", no_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"spec", required_argument, NULL, 's'},
+	    {"gen", required_argument, NULL, 'g'},
+	    {"base", required_argument, NULL, 'b'},
+	    {"seed", required_argument, NULL, 'S'},
+	    {"port", required_argument, NULL, 'p'},
+	    {"upstream", required_argument, NULL, 'u'},
+	    {"truth", required_argument, NULL, 't'},
+	    {"stats", required_argument, NULL, 'x'},
+	    {"upstream-timeout-ms", required_argument, NULL, 'T'},
+	    {"upstream-sockets", required_argument, NULL, 'K'},
+	    {"max-delayed", required_argument, NULL, 'D'},
+	    {"check", no_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	static struct farm farm;
 	struct farm *f = &farm;
-	struct err e = { "" };
+	struct err e = {""};
 	const char *spec = NULL, *gen = NULL, *truth = NULL;
-	uint32_t base = 0x7f010000u;	/* 127.1.0.0 */
+	uint32_t base = 0x7f010000u; /* 127.1.0.0 */
 	long long v, port = 0;
 	int ch, check = 0;
 	unsigned k;
@@ -1756,8 +1800,7 @@ main(int argc, char **argv)
 		f->port = (uint16_t)port;
 		if (truth != NULL && farm_truth_write(f, truth, &e) == -1)
 			goto fail;
-		printf("addresses=%zu profiles=%zu\n", f->naddrs,
-		    f->nprofiles);
+		printf("addresses=%zu profiles=%zu\n", f->naddrs, f->nprofiles);
 		return 0;
 	}
 	if ((f->loop = ev_loop_new(&e)) == NULL)
@@ -1769,8 +1812,8 @@ main(int argc, char **argv)
 	if (ev_io_add(f->loop, f->fd, EV_READ, farm_on_query, f, &e) == -1)
 		goto fail;
 	for (k = 0; k < f->nup; k++)
-		if (ev_io_add(f->loop, f->ufd[k], EV_READ, farm_on_upstream,
-		    f, &e) == -1)
+		if (ev_io_add(f->loop, f->ufd[k], EV_READ, farm_on_upstream, f,
+			&e) == -1)
 			goto fail;
 	if (ev_signal_add(f->loop, SIGTERM, farm_on_signal, f, &e) == -1 ||
 	    ev_signal_add(f->loop, SIGINT, farm_on_signal, f, &e) == -1 ||
