@@ -108,7 +108,7 @@ is "$(truth 127.1.0.24 .max_answer_bytes)" 300 "small-udp limit in truth"
 # so any address in the answer is a forgery.
 classify() { # classify ADDR -> verdict from a real query
 	local out from rc
-	out=$(q --timeout-ms 700 "$1" "probe-$RANDOM-x.t.example" A)
+	out=$(q --timeout-ms 1200 "$1" "probe-$RANDOM-x.t.example" A)
 	case $out in status=timeout*) echo timeout; return ;; esac
 	from=$(field from "$out")
 	rc=$(field rcode "$out")
