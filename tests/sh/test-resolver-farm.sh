@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test-resolver-farm.sh — the resolver farm against its own ground truth:
 # a farm with every behaviour in front of farm-upstream, real queries sent
-# with dnsq, each answer classified the way a scanner's reachability probe
+# with farmq, each answer classified the way a scanner's reachability probe
 # would and compared with the verdict in the truth file; then each
 # behaviour's specific effect (case, name length, EDNS, sizes, addresses,
 # IDs, rates, loss), spec errors, generated farms and clean shutdown.
@@ -12,7 +12,7 @@ cd "${MDNS_TOP:-$(dirname "$0")/../..}"
 BUILD=${BUILD:-build}
 FARM=$BUILD/tools/resolver-farm
 UPSTREAM=$BUILD/tools/farm-upstream
-DNSQ=$BUILD/tools/dnsq
+DNSQ=$BUILD/tools/farmq
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/farm-test.XXXXXX")
 pids=()

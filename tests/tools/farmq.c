@@ -1,8 +1,11 @@
 /*
- * dnsq.c — a small DNS query tool for tests (dig is not installed): sends
+ * farmq.c — a small DNS query tool for tests (dig is not installed): sends
  * one query, or --count N queries with distinct IDs, over UDP to a loopback
  * server and prints what came back as key=value words on one line, so
- * shell tests can check answers with grep.
+ * shell tests can check answers with grep. Unlike the general dnsq tool,
+ * it reports answers from another address or with another ID (the farm's
+ * wrong-source and wrong-id behaviours) instead of ignoring them, and
+ * counts answers to bursts (lossy, ratelimited).
  *
  * Single query output (one line):
  *   status=answer from=ADDR:PORT id_match=0|1 rcode=NAME tc=0|1 aa=0|1
@@ -207,24 +210,24 @@ main(int argc, char **argv)
 			goto usage;
 		}
 		if (parse_int(optarg, lo, hi, dst, &e) == -1) {
-			fprintf(stderr, "dnsq: %s\n", e.msg);
+			fprintf(stderr, "farmq: %s\n", e.msg);
 			return 2;
 		}
 	}
 	if (argc - optind < 2 || argc - optind > 3)
 		goto usage;
 	if (net_addr_parse(argv[optind], (uint16_t)port, &srv, &e) == -1) {
-		fprintf(stderr, "dnsq: %s\n", e.msg);
+		fprintf(stderr, "farmq: %s\n", e.msg);
 		return 2;
 	}
 	if (argc - optind == 3 && (type = q_type(argv[optind + 2])) == -1) {
-		fprintf(stderr, "dnsq: unknown type '%s'\n", argv[optind + 2]);
+		fprintf(stderr, "farmq: unknown type '%s'\n", argv[optind + 2]);
 		return 2;
 	}
 	memset(&any, 0, sizeof any);
 	any.sa.sa_family = srv.sa.sa_family;
 	if ((fd = net_udp_bind(&any, &e)) == -1) {
-		fprintf(stderr, "dnsq: %s\n", e.msg);
+		fprintf(stderr, "farmq: %s\n", e.msg);
 		return 1;
 	}
 	/* Room for a whole --count burst of answers before we read any. */
@@ -238,12 +241,12 @@ main(int argc, char **argv)
 		    argv[optind + 1], type, edns);
 		if (qlen == -1) {
 			fprintf(
-			    stderr, "dnsq: bad name '%s'\n", argv[optind + 1]);
+			    stderr, "farmq: bad name '%s'\n", argv[optind + 1]);
 			return 2;
 		}
 		if (sendto(fd, q, (size_t)qlen, 0, &srv.sa,
 			net_addr_len(&srv)) == -1) {
-			fprintf(stderr, "dnsq: sendto: %s\n", strerror(errno));
+			fprintf(stderr, "farmq: sendto: %s\n", strerror(errno));
 			return 1;
 		}
 	}
@@ -311,7 +314,7 @@ main(int argc, char **argv)
 	return 0;
 usage:
 	fprintf(stderr,
-	    "usage: dnsq [--port P] [--edns SIZE|0] "
+	    "usage: farmq [--port P] [--edns SIZE|0] "
 	    "[--timeout-ms MS] [--id N] [--count N] SERVER NAME [TYPE]\n");
 	return 2;
 }
