@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "common/config.h"
+#include "common/path.h"
 #include "common/resolvers.h"
 
 enum { OPT_RESOLVERS = 2000, OPT_PROFILE, OPT_KEYFILE };
@@ -65,6 +66,11 @@ count_resolvers(const struct cfg *c, const char *given, struct rl_result *r)
 	if (rl_count(r->path, &o, &r->count, &r->st, &e) == -1) {
 		r->open_failed = 1;
 		snprintf(r->open_error, sizeof r->open_error, "%s", e.msg);
+	} else if (r->count == 0 && r->first_error[0] == '\0') {
+		/* Upstream refuses to start without one resolver. */
+		snprintf(r->first_error, sizeof r->first_error, "%.*s: no "
+		    "resolvers in the list", (int)sizeof r->first_error - 40,
+		    r->path);
 	}
 }
 
@@ -297,15 +303,12 @@ print_json(const struct cfg *c, const struct rl_result *r)
 static char *
 default_config_path(void)
 {
-	const char *x = getenv("XDG_CONFIG_HOME"), *h = getenv("HOME");
-	char *p;
+	char *dir = path_config_dir(NULL), *p;
 
-	if (x != NULL && *x == '/')
-		p = xasprintf("%s/mdns-doctor/client_config.toml", x);
-	else if (h != NULL && *h != '\0')
-		p = xasprintf("%s/.config/mdns-doctor/client_config.toml", h);
-	else
+	if (dir == NULL)
 		return NULL;
+	p = path_join(dir, "client_config.toml");
+	free(dir);
 	if (access(p, R_OK) == 0)
 		return p;
 	free(p);
@@ -418,10 +421,12 @@ cmd_config_exec(struct cli_ctx *ctx, int argc, char **argv)
 			fprintf(stderr, "%s\n", cfg_error_at(c, i));
 		if (r.open_failed)
 			fprintf(stderr, "%s\n", r.open_error);
-		else if (r.first_error[0] != '\0')
+		else if (r.st.bad_lines > 1)
 			fprintf(stderr, "%s (and %llu more bad lines)\n",
 			    r.first_error,
 			    (unsigned long long)(r.st.bad_lines - 1));
+		else if (r.first_error[0] != '\0')
+			fprintf(stderr, "%s\n", r.first_error);
 	}
 	free(r.path);
 	cfg_free(c);

@@ -1,6 +1,6 @@
 /*
  * dnsmini.h — the few DNS wire operations the fixture tools need in their
- * hot paths (resolver-farm, farm-upstream, dnsq): header and single-question
+ * hot paths (resolver-farm, farm-upstream, farmq): header and single-question
  * parsing, OPT detection and removal, truncation, and appending A, TXT and
  * OPT records. Written by hand because ldns allocates per packet and is too
  * slow for 20,000 queries per second; it is not a general DNS library (no

@@ -161,6 +161,7 @@ struct farm_rl {
 
 struct farm_delayed {
 	struct farm *f;
+	struct farm_delayed *prev, *next; /* all queued, freed at exit */
 	uint32_t to_ip;
 	uint16_t to_port;
 	uint32_t src_ip;
@@ -199,6 +200,7 @@ struct farm {
 	struct farm_rl *rl;
 	uint32_t rl_mask;
 	size_t ndelayed;
+	struct farm_delayed *delayed;
 	struct farm_txq *tx; /* answers to clients, with pktinfo */
 	struct farm_txq *utx; /* one per upstream socket */
 	struct farm_rx *rx;
@@ -1295,6 +1297,17 @@ farm_query(struct farm *f, const uint8_t *q, size_t len,
 }
 
 static void
+farm_delayed_unlink(struct farm *f, struct farm_delayed *d)
+{
+	if (d->prev != NULL)
+		d->prev->next = d->next;
+	else
+		f->delayed = d->next;
+	if (d->next != NULL)
+		d->next->prev = d->prev;
+}
+
+static void
 farm_delayed_fire(struct ev_loop *loop, uint64_t id, void *arg)
 {
 	struct farm_delayed *d = arg;
@@ -1304,6 +1317,7 @@ farm_delayed_fire(struct ev_loop *loop, uint64_t id, void *arg)
 	farm_txq_commit(f->tx, d->len, d->to_ip, d->to_port, d->src_ip);
 	f->c[d->beh].answered++;
 	f->ndelayed--;
+	farm_delayed_unlink(f, d);
 	free(d);
 	farm_txq_flush(f, f->tx);
 }
@@ -1394,6 +1408,11 @@ farm_upstream_answer(struct farm *f, unsigned si, uint8_t *b, size_t len)
 		d->beh = p->beh;
 		d->len = len;
 		memcpy(d->data, b, len);
+		d->prev = NULL;
+		d->next = f->delayed;
+		if (f->delayed != NULL)
+			f->delayed->prev = d;
+		f->delayed = d;
 		f->ndelayed++;
 		ev_timer_add(
 		    f->loop, (uint64_t)ms * 1000, farm_delayed_fire, d);
@@ -1829,7 +1848,13 @@ main(int argc, char **argv)
 	farm_flush_all(f);
 	if (f->stats_path != NULL)
 		farm_stats_dump(f);
-	/* Delayed answers still queued are freed with the process. */
+	/* Answers still held back by slow addresses are never sent. */
+	while (f->delayed != NULL) {
+		struct farm_delayed *d = f->delayed;
+
+		f->delayed = d->next;
+		free(d);
+	}
 	close(f->fd);
 	for (k = 0; k < f->nup; k++)
 		close(f->ufd[k]);
