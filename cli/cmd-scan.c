@@ -22,6 +22,7 @@
 #include "common/ev.h"
 #include "common/log.h"
 #include "common/net.h"
+#include "common/path.h"
 #include "common/resolvers.h"
 #include "common/result.h"
 #include "probe/scan.h"
@@ -335,17 +336,17 @@ on_list_warning(void *arg, const char *msg)
 	fprintf(stderr, "mdns-doctor: scan: warning: %s\n", msg);
 }
 
+/* $XDG_STATE_HOME/mdns-doctor/history.db and its fallbacks (path.h). */
 static char *
-default_db_path(void)
+default_db_path(struct err *e)
 {
-	const char *x = getenv("XDG_STATE_HOME"), *h = getenv("HOME");
+	char *dir = path_state_dir(e), *p;
 
-	if (x != NULL && x[0] == '/')
-		return xasprintf("%s/mdns-doctor/history.db", x);
-	if (geteuid() == 0)
-		return xstrdup("/var/lib/mdns-doctor/history.db");
-	return xasprintf("%s/.local/state/mdns-doctor/history.db",
-	    h != NULL && h[0] ? h : "/tmp");
+	if (dir == NULL)
+		return NULL;
+	p = path_join(dir, "history.db");
+	free(dir);
+	return p;
 }
 
 /* ---- reading results back ----------------------------------------------- */
@@ -802,8 +803,12 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 		close(fd);
 		unlink(tmpdb);
 		dbpath = xstrdup(tmpdb);
-	} else
-		dbpath = ctx->db != NULL ? xstrdup(ctx->db) : default_db_path();
+	} else if ((dbpath = ctx->db != NULL ? xstrdup(ctx->db)
+					     : default_db_path(&e)) == NULL) {
+		cli_error(
+		    &cmd_scan_entry, "no place for the history: %s", e.msg);
+		goto out;
+	}
 	if ((sc.db = store_open(dbpath, &e)) == NULL) {
 		cli_error(&cmd_scan_entry, "%s", e.msg);
 		goto out;
