@@ -5,7 +5,7 @@
 # CLOSE, and the server really saw a session open and close; `handshake
 # --engine` against a control socket (a scripted stand-in): passes once a
 # session and an active resolver appear, says what is missing at the
-# deadline, and exits 3 when no engine runs; `scan --stages burst` passes
+# deadline, and exits 3 when no engine runs; IPv6 addresses work; `scan --stages burst` passes
 # a good resolver and flags a rate-limited one; --progress draws a bar.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
@@ -50,6 +50,24 @@ like "$out" "<- SESSION_ACCEPT: session [0-9]+, verify code matches" \
 like "$out" "policy: .*MTU up 150 down 4096" "handshake: server policy shown"
 like "$out" "<- PONG, [0-9.]+ ms" "handshake: PING answered by PONG"
 like "$out" "<- NODATA: session closed" "handshake: SESSION_CLOSE acknowledged"
+
+# --- IPv6: the same handshake straight to a server on [::1]
+topo_bg SERVE6 "$BIN" serve --config "$TOPO_DIR/srv/server.toml" \
+    --listen '[::1]:0'
+for _ in $(seq 100); do
+	p6=$(sed -n 's/^listening \[::1\]:\([0-9]*\)$/\1/p' \
+	    "$TOPO_DIR/SERVE6.out" 2>/dev/null)
+	[ -n "$p6" ] && break
+	sleep 0.05
+done
+if [ -n "$p6" ]; then
+	out=$("$BIN" handshake --no-steps "${k[@]}" --format jsonl \
+	    "[::1]:$p6" 2>/dev/null)
+	is "$(jq -r '.address + " " + .stage + " " + .verdict' <<<"$out")" \
+	    "::1 handshake ok" "IPv6 resolver address: handshake ok"
+else
+	ok 0 "# SKIP no IPv6 loopback here"
+fi
 
 # --- handshake --engine against a scripted control socket
 cat >"$TOPO_DIR/steps.jsonl" <<'EOT'
