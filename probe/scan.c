@@ -208,6 +208,30 @@ evid(struct item *it, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Case-insensitive compare of the question we sent with the answer's. */
+static int
+question_matches(const struct item *it, const uint8_t *m, size_t n, int *exact)
+{
+	size_t ql = it->qwire + 4, i;
+	uint8_t a, b;
+
+	*exact = 0;
+	if (n < 12 + ql || be16_load(m + 4) != 1)
+		return 0;
+	for (i = 0; i < ql; i++) {
+		a = m[12 + i];
+		b = it->q[12 + i];
+		if (a >= 'A' && a <= 'Z')
+			a = (uint8_t)(a + 32);
+		if (b >= 'A' && b <= 'Z')
+			b = (uint8_t)(b + 32);
+		if (a != b)
+			return 0;
+	}
+	*exact = memcmp(m + 12, it->q + 12, ql) == 0;
+	return 1;
+}
+
 static uint32_t
 addr_hash(const union net_addr *a)
 {
@@ -238,14 +262,23 @@ amap_put(struct scan *s, uint32_t idx)
 	s->amap[i] = idx + 1;
 }
 
+/*
+ * The item probing address a whose query in flight has the question of
+ * the answer m (several items share an address when there are several
+ * domains), or NULL.
+ */
 static struct item *
-amap_find(struct scan *s, const union net_addr *a)
+amap_find(struct scan *s, const union net_addr *a, const uint8_t *m, size_t n)
 {
 	uint32_t i = addr_hash(a) & s->amask, v;
+	struct item *it;
+	int exact;
 
 	while ((v = s->amap[i]) != 0) {
-		if (net_addr_equal(&s->items[v - 1].addr, a))
-			return &s->items[v - 1];
+		it = &s->items[v - 1];
+		if (net_addr_equal(&it->addr, a) && it->inflight &&
+		    it->state != IT_BURST && question_matches(it, m, n, &exact))
+			return it;
 		i = (i + 1) & s->amask;
 	}
 	return NULL;
@@ -985,30 +1018,6 @@ item_next_step(struct scan *s, struct item *it)
 
 /* ---- answers ------------------------------------------------------------ */
 
-/* Case-insensitive compare of the question we sent with the answer's. */
-static int
-question_matches(const struct item *it, const uint8_t *m, size_t n, int *exact)
-{
-	size_t ql = it->qwire + 4, i;
-	uint8_t a, b;
-
-	*exact = 0;
-	if (n < 12 + ql || be16_load(m + 4) != 1)
-		return 0;
-	for (i = 0; i < ql; i++) {
-		a = m[12 + i];
-		b = it->q[12 + i];
-		if (a >= 'A' && a <= 'Z')
-			a = (uint8_t)(a + 32);
-		if (b >= 'A' && b <= 'Z')
-			b = (uint8_t)(b + 32);
-		if (a != b)
-			return 0;
-	}
-	*exact = memcmp(m + 12, it->q + 12, ql) == 0;
-	return 1;
-}
-
 static const char *
 rcode_name(unsigned rc)
 {
@@ -1636,9 +1645,8 @@ on_read(struct ev_loop *loop, int fd, int events, void *arg)
 			continue;
 		}
 		/* Not ours by ID: the same resolver with a wrong ID? */
-		it = amap_find(s, &from);
-		if (it != NULL && it->inflight && it->state != IT_BURST &&
-		    question_matches(it, s->rbuf, (size_t)n, &exact)) {
+		it = amap_find(s, &from, s->rbuf, (size_t)n);
+		if (it != NULL) {
 			if (late_answer(it, k, be16_load(s->rbuf))) {
 				handle_answer(s, it, s->rbuf, (size_t)n, now);
 				continue;

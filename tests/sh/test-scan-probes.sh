@@ -109,6 +109,29 @@ is "$(jq -r 'select(.address=="127.7.0.1") | .stage + " " + .verdict +
 is "$(jq -r 'select(.address=="127.7.0.3") | .stage + " " + .reason' \
     <<<"$out")" "burst burst_loss" "burst: 5 q/s resolver loses the burst"
 
+# --- a MasterDnsVPN client_config.toml and the list next to it
+mkdir -p "$TOPO_DIR/cli"
+cat >"$TOPO_DIR/cli/client_config.toml" <<EOT
+DOMAINS = ["$ZONE"]
+DATA_ENCRYPTION_METHOD = 1
+ENCRYPTION_KEY = "$(cat "$KEYFILE")"
+MIN_UPLOAD_MTU = 40
+MAX_UPLOAD_MTU = 100
+MIN_DOWNLOAD_MTU = 100
+MAX_DOWNLOAD_MTU = 300
+MTU_TEST_RETRIES = 2
+MTU_TEST_TIMEOUT = 1.5
+EOT
+echo "127.7.0.1:$FARM_PORT" >"$TOPO_DIR/cli/client_resolvers.txt"
+out=$("$BIN" --config "$TOPO_DIR/cli/client_config.toml" scan --no-store \
+    --intercept-probe none --format jsonl 2>"$TOPO_DIR/err")
+is "$(jq -r 'select(.type=="result") | "\(.stage) \(.verdict) \(.upload_mtu) \(.download_mtu)"' <<<"$out")" \
+    "handshake ok 100 300" "--config: domain, key, method and MTU ranges from the file, list next to it"
+key=$(cat "$KEYFILE")
+ok "$(grep -c -- "$key" <<<"$out$(cat "$TOPO_DIR/err")")" \
+    "the key never appears in output or messages"
+like "$(cat "$TOPO_DIR/err")" "key sha256:[0-9a-f]{8}" "only its fingerprint"
+
 # --- progress bar only when asked (stderr is not a TTY here)
 "$BIN" scan --no-store "${k[@]}" --stages reach --intercept-probe none \
     "$TOPO_DIR/b.txt" >/dev/null 2>"$TOPO_DIR/p1"
