@@ -132,6 +132,16 @@ ok "$(grep -c -- "$key" <<<"$out$(cat "$TOPO_DIR/err")")" \
     "the key never appears in output or messages"
 like "$(cat "$TOPO_DIR/err")" "key sha256:[0-9a-f]{8}" "only its fingerprint"
 
+# --- csv and ips sinks
+printf '127.7.0.1:%s\n127.0.0.254:9\n' $FARM_PORT >"$TOPO_DIR/c.txt"
+out=$("$BIN" scan --no-store "${k[@]}" --intercept-probe none \
+    --timeout-ms 300 --tries 1 --format csv "$TOPO_DIR/c.txt" 2>/dev/null)
+is "$(wc -l <<<"$out")" 3 "csv: header and one row per resolver"
+like "$(grep 127.0.0.254 <<<"$out")" "liveness,fail,timeout" "csv: failed row"
+out=$("$BIN" scan --no-store "${k[@]}" --intercept-probe none \
+    --timeout-ms 300 --tries 1 --format ips "$TOPO_DIR/c.txt" 2>/dev/null)
+is "$out" "127.7.0.1:$FARM_PORT" "ips: survivors only, ready for client_resolvers.txt"
+
 # --- progress bar only when asked (stderr is not a TTY here)
 "$BIN" scan --no-store "${k[@]}" --stages reach --intercept-probe none \
     "$TOPO_DIR/b.txt" >/dev/null 2>"$TOPO_DIR/p1"
