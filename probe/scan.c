@@ -2151,6 +2151,19 @@ scan_start(struct scan *s, uint64_t start_pos, struct err *e)
 	return 0;
 }
 
+static void
+item_uncount(struct scan *s, const struct item *it)
+{
+	int st;
+
+	for (st = RES_STAGE_LIVENESS;
+	     st <= (int)it->r.stage && st < RES_STAGE_COUNT; st++) {
+		s->st[st].tested--;
+		if (st < (int)it->r.stage)
+			s->st[st].passed--;
+	}
+}
+
 void
 scan_stop(struct scan *s)
 {
@@ -2159,11 +2172,22 @@ scan_stop(struct scan *s)
 	if (!s->running)
 		return;
 	s->stopping = 1;
-	for (i = 0; i < s->nitems; i++)
-		if (s->items[i].state == IT_BURST)
-			burst_end_quiet(s, &s->items[i]);
-		else if (s->items[i].state != IT_FREE)
-			item_free(s, &s->items[i]);
+	for (i = 0; i < s->nitems; i++) {
+		struct item *it = &s->items[i];
+
+		if (it->state == IT_FREE)
+			continue;
+		/*
+		 * An abandoned item is redone from the start on resume:
+		 * take back what it counted, so resumed totals are exact.
+		 */
+		if (it->state != IT_ENV_ICPT && it->state != IT_ENV_SRV)
+			item_uncount(s, it);
+		if (it->state == IT_BURST)
+			burst_end_quiet(s, it);
+		else
+			item_free(s, it);
+	}
 	s->env_pending = 0;
 	check_done(s);
 }

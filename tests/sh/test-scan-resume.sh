@@ -57,6 +57,12 @@ summary "$TOPO_DIR/b2.jsonl" >"$TOPO_DIR/b.tsv"
 is "$(wc -l <"$TOPO_DIR/b.tsv")" 300 "resumed: 300 results reported"
 d=$(diff "$TOPO_DIR/a.tsv" "$TOPO_DIR/b.tsv")
 is "$d" "" "final results identical to the uninterrupted scan"
+stages() {
+	jq -c 'select(.type=="summary") | .stages | with_entries(.value |=
+	    {tested, passed, failed}) | with_entries(select(.key != "env"))' "$1"
+}
+is "$(stages "$TOPO_DIR/b2.jsonl")" "$(stages "$TOPO_DIR/a.jsonl")" \
+    "per-stage tested/passed/failed equal too"
 is "$(sqlite3 "$TOPO_DIR/b.db" 'select count(*), count(distinct resolver)
     from resolver_results' | tr '|' ' ')" "300 300" \
     "store: every address once after resume"
