@@ -66,7 +66,8 @@ read_response(int fd)
 	len = strtoll(cl + 17, NULL, 10);
 	got = (long long)(have - (size_t)(end + 4 - buf));
 	while (got < len) {
-		k = read(fd, buf, (size_t)MIN((long long)sizeof buf, len - got));
+		k = read(
+		    fd, buf, (size_t)MIN((long long)sizeof buf, len - got));
 		if (k <= 0)
 			return -1;
 		got += k;
@@ -90,16 +91,16 @@ report(const char *what, uint64_t *us)
 	qsort(us, RUNS, sizeof us[0], cmp_u64);
 	med = us[RUNS / 2];
 	printf("http-fixture %s 10 MiB: median %.1f ms, %.0f MB/s "
-	    "(min %.1f ms, max %.1f ms, %d runs)\n", what, med / 1000.0,
-	    SIZE / (double)med, us[0] / 1000.0, us[RUNS - 1] / 1000.0,
-	    RUNS);
+	       "(min %.1f ms, max %.1f ms, %d runs)\n",
+	    what, med / 1000.0, SIZE / (double)med, us[0] / 1000.0,
+	    us[RUNS - 1] / 1000.0, RUNS);
 }
 
 int
 main(int argc, char **argv)
 {
 	union net_addr a;
-	struct err e = { "" };
+	struct err e = {""};
 	uint64_t down[RUNS], up[RUNS], t0;
 	char *self, *path, line[64], req[256];
 	int pfd[2], fd, i, status;
@@ -110,8 +111,9 @@ main(int argc, char **argv)
 
 	(void)argc;
 	self = xstrdup(argv[0]);
-	path = getenv("HTTP_FIXTURE") ? xstrdup(getenv("HTTP_FIXTURE")) :
-	    xasprintf("%s/../tools/http-fixture", dirname(self));
+	path = getenv("HTTP_FIXTURE")
+	    ? xstrdup(getenv("HTTP_FIXTURE"))
+	    : xasprintf("%s/../tools/http-fixture", dirname(self));
 	if (pipe(pfd) < 0 || (pid = fork()) < 0) {
 		perror("bench-http");
 		return 1;
@@ -141,8 +143,10 @@ main(int argc, char **argv)
 	}
 	body = xcalloc(1, SIZE);
 	for (i = 0; i < RUNS; i++) {
-		int n = snprintf(req, sizeof req, "GET /bytes/%u?seed=%d "
-		    "HTTP/1.1\r\nHost: bench\r\n\r\n", SIZE, 1000 + i);
+		int n = snprintf(req, sizeof req,
+		    "GET /bytes/%u?seed=%d "
+		    "HTTP/1.1\r\nHost: bench\r\n\r\n",
+		    SIZE, 1000 + i);
 
 		t0 = now_mono_us();
 		if (write_all(fd, req, (size_t)n) < 0 ||
@@ -154,8 +158,10 @@ main(int argc, char **argv)
 		down[i] = now_mono_us() - t0;
 	}
 	for (i = 0; i < RUNS; i++) {
-		int n = snprintf(req, sizeof req, "POST /upload HTTP/1.1\r\n"
-		    "Host: bench\r\nContent-Length: %u\r\n\r\n", SIZE);
+		int n = snprintf(req, sizeof req,
+		    "POST /upload HTTP/1.1\r\n"
+		    "Host: bench\r\nContent-Length: %u\r\n\r\n",
+		    SIZE);
 
 		t0 = now_mono_us();
 		if (write_all(fd, req, (size_t)n) < 0 ||

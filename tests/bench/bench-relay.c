@@ -26,8 +26,8 @@
 #define RUNS 3
 
 static pid_t
-start_relay(const char *path, uint16_t upstream_port, char **faults,
-    uint16_t *port)
+start_relay(
+    const char *path, uint16_t upstream_port, char **faults, uint16_t *port)
 {
 	char up[32], line[64];
 	char *args[16];
@@ -75,7 +75,7 @@ start_relay(const char *path, uint16_t upstream_port, char **faults,
 static uint64_t
 run(int cfd, int sfd, uint64_t *delivered)
 {
-	uint8_t pkt[100] = { 0 }, buf[2048];
+	uint8_t pkt[100] = {0}, buf[2048];
 	uint32_t sent = 0, high = 0;
 	uint64_t t0 = now_mono_us();
 	ssize_t n;
@@ -87,7 +87,7 @@ run(int cfd, int sfd, uint64_t *delivered)
 				sent++;
 			continue;
 		}
-		struct pollfd p = { .fd = sfd, .events = POLLIN };
+		struct pollfd p = {.fd = sfd, .events = POLLIN};
 
 		if (poll(&p, 1, 100) <= 0) {
 			high = sent; /* the window's tail was lost */
@@ -99,7 +99,7 @@ run(int cfd, int sfd, uint64_t *delivered)
 		}
 	}
 	for (;;) {
-		struct pollfd p = { .fd = sfd, .events = POLLIN };
+		struct pollfd p = {.fd = sfd, .events = POLLIN};
 
 		if (poll(&p, 1, 50) <= 0)
 			break;
@@ -121,20 +121,22 @@ cmp_u64(const void *a, const void *b)
 int
 main(int argc, char **argv)
 {
-	static char *none[] = { NULL };
-	static char *faulty[] = { "--up-loss", "10%", "--up-dup", "5%",
-		"--up-reorder", "5%", NULL };
-	static char **cases[] = { none, faulty };
-	static const char *names[] = { "no faults", "loss 10% dup 5% reorder 5%" };
+	static char *none[] = {NULL};
+	static char *faulty[] = {
+	    "--up-loss", "10%", "--up-dup", "5%", "--up-reorder", "5%", NULL};
+	static char **cases[] = {none, faulty};
+	static const char *names[] = {
+	    "no faults", "loss 10% dup 5% reorder 5%"};
 	char *self = xstrdup(argv[0]), *path;
 	union net_addr a;
-	struct err e = { "" };
+	struct err e = {""};
 	uint16_t sport, rport;
 	int c, i;
 
 	(void)argc;
-	path = getenv("UDP_RELAY") ? xstrdup(getenv("UDP_RELAY")) :
-	    xasprintf("%s/../tools/udp-relay", dirname(self));
+	path = getenv("UDP_RELAY")
+	    ? xstrdup(getenv("UDP_RELAY"))
+	    : xasprintf("%s/../tools/udp-relay", dirname(self));
 	for (c = 0; c < 2; c++) {
 		uint64_t us[RUNS], delivered = 0;
 		int sfd, cfd;
@@ -163,8 +165,9 @@ main(int argc, char **argv)
 			us[i] = run(cfd, sfd, &delivered);
 		qsort(us, RUNS, sizeof us[0], cmp_u64);
 		printf("udp-relay %s: %d packets of 100 B, median %.1f ms, "
-		    "%.0f packets/s (delivered %.1f %%)\n", names[c], PKTS,
-		    us[RUNS / 2] / 1000.0, PKTS * 1e6 / (double)us[RUNS / 2],
+		       "%.0f packets/s (delivered %.1f %%)\n",
+		    names[c], PKTS, us[RUNS / 2] / 1000.0,
+		    PKTS * 1e6 / (double)us[RUNS / 2],
 		    100.0 * (double)delivered / (PKTS * RUNS));
 		kill(pid, SIGTERM);
 		waitpid(pid, NULL, 0);

@@ -192,9 +192,10 @@ respond(struct conn *c, int code, const char *reason, const char *ctype,
 {
 	size_t n = strlen(body);
 
-	out_printf(c, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
-	    "Content-Length: %zu\r\nConnection: %s\r\n\r\n", code, reason,
-	    ctype, n, c->close_after ? "close" : "keep-alive");
+	out_printf(c,
+	    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nConnection: %s\r\n\r\n",
+	    code, reason, ctype, n, c->close_after ? "close" : "keep-alive");
 	out_add(c, body, n);
 	c->state = ST_WRITE;
 }
@@ -268,16 +269,19 @@ route(struct conn *c, const struct hreq *r)
 		uint64_t seed = 0;
 
 		if (!get)
-			return respond_error(c, 405, "Method Not Allowed",
-			    "use GET");
+			return respond_error(
+			    c, 405, "Method Not Allowed", "use GET");
 		if (parse_int(r->path + 7, 0, (long long)fx.max_bytes, &n,
-		    NULL) < 0 || query_u64(r->query, "seed", &seed) < 0)
+			NULL) < 0 ||
+		    query_u64(r->query, "seed", &seed) < 0)
 			return respond_error(c, 400, "Bad Request",
 			    "want /bytes/N?seed=S within --max-bytes");
-		out_printf(c, "HTTP/1.1 200 OK\r\n"
+		out_printf(c,
+		    "HTTP/1.1 200 OK\r\n"
 		    "Content-Type: application/octet-stream\r\n"
 		    "Content-Length: %lld\r\nX-Content-SHA256: %s\r\n"
-		    "Connection: %s\r\n\r\n", n, body_sha((uint64_t)n, seed),
+		    "Connection: %s\r\n\r\n",
+		    n, body_sha((uint64_t)n, seed),
 		    c->close_after ? "close" : "keep-alive");
 		c->seed = seed;
 		c->body_off = 0;
@@ -285,12 +289,12 @@ route(struct conn *c, const struct hreq *r)
 		c->state = ST_WRITE;
 	} else if (strcmp(r->path, "/upload") == 0) {
 		if (!post)
-			return respond_error(c, 405, "Method Not Allowed",
-			    "use POST");
+			return respond_error(
+			    c, 405, "Method Not Allowed", "use POST");
 		if (r->chunked || r->content_length < 0) {
 			c->close_after = 1;
-			return respond_error(c, 411, "Length Required",
-			    "send Content-Length");
+			return respond_error(
+			    c, 411, "Length Required", "send Content-Length");
 		}
 		c->sha = EVP_MD_CTX_new();
 		if (c->sha == NULL ||
@@ -345,11 +349,11 @@ conn_flush(struct conn *c)
 
 	for (;;) {
 		if (c->outoff < c->outlen) {
-			k = write(c->fd, c->out + c->outoff,
-			    c->outlen - c->outoff);
+			k = write(
+			    c->fd, c->out + c->outoff, c->outlen - c->outoff);
 			if (k < 0)
-				return errno == EAGAIN || errno == EINTR ? 0 :
-				    -1;
+				return errno == EAGAIN || errno == EINTR ? 0
+									 : -1;
 			c->outoff += (size_t)k;
 			continue;
 		}
@@ -359,16 +363,16 @@ conn_flush(struct conn *c)
 		if (c->gpos < c->glen) {
 			k = write(c->fd, c->gbuf + c->gpos, c->glen - c->gpos);
 			if (k < 0)
-				return errno == EAGAIN || errno == EINTR ? 0 :
-				    -1;
+				return errno == EAGAIN || errno == EINTR ? 0
+									 : -1;
 			c->gpos += (size_t)k;
 			continue;
 		}
 		if (c->body_off < c->body_len) {
 			if (c->gbuf == NULL)
 				c->gbuf = xmalloc(GEN_BUF);
-			c->glen = (size_t)MIN((uint64_t)GEN_BUF,
-			    c->body_len - c->body_off);
+			c->glen = (size_t)MIN(
+			    (uint64_t)GEN_BUF, c->body_len - c->body_off);
 			gen_fill(c->seed, c->body_off, c->gbuf, c->glen);
 			c->body_off += c->glen;
 			c->gpos = 0;
@@ -430,7 +434,7 @@ static void
 conn_process(struct conn *c)
 {
 	struct hreq req;
-	struct err e = { "" };
+	struct err e = {""};
 	long head;
 
 	for (;;) {
@@ -459,8 +463,8 @@ conn_process(struct conn *c)
 		}
 		memmove(c->in, c->in + head, c->inlen - (size_t)head);
 		c->inlen -= (size_t)head;
-		c->close_after = req.conn_close ||
-		    (req.minor == 0 && !req.conn_keep_alive);
+		c->close_after =
+		    req.conn_close || (req.minor == 0 && !req.conn_keep_alive);
 		(void)route(c, &req);
 	}
 }
@@ -468,7 +472,7 @@ conn_process(struct conn *c)
 static void
 on_accept(struct ev_loop *loop, int fd, int events, void *arg)
 {
-	struct err e = { "" };
+	struct err e = {""};
 	struct conn *c;
 	union net_addr peer;
 	socklen_t pl;
@@ -481,8 +485,8 @@ on_accept(struct ev_loop *loop, int fd, int events, void *arg)
 		cfd = accept4(fd, &peer.sa, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0)
 			return;
-		(void)setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one,
-		    sizeof one);
+		(void)setsockopt(
+		    cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		c = xcalloc(1, sizeof *c);
 		c->fd = cfd;
 		c->peer = peer;
@@ -507,7 +511,8 @@ on_signal(struct ev_loop *loop, int signo, void *arg)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: http-fixture [--listen ADDR] [--port N] "
+	fprintf(stderr,
+	    "usage: http-fixture [--listen ADDR] [--port N] "
 	    "[--loc CC] [--fake-ip ADDR] [--max-bytes N]\n");
 	exit(2);
 }
@@ -516,14 +521,14 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "loc", required_argument, NULL, 'c' },
-		{ "fake-ip", required_argument, NULL, 'f' },
-		{ "max-bytes", required_argument, NULL, 'm' },
-		{ NULL, 0, NULL, 0 },
+	    {"listen", required_argument, NULL, 'l'},
+	    {"port", required_argument, NULL, 'p'},
+	    {"loc", required_argument, NULL, 'c'},
+	    {"fake-ip", required_argument, NULL, 'f'},
+	    {"max-bytes", required_argument, NULL, 'm'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct err e = { "" };
+	struct err e = {""};
 	union net_addr a;
 	const char *listen_s = "127.0.0.1";
 	long long port = 0, v;

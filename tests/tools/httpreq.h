@@ -23,12 +23,12 @@ struct hreq {
 	char method[16];
 	char path[1024];
 	char query[1024];
-	int minor;		/* HTTP/1.<minor> */
-	int64_t content_length;	/* -1 when absent */
-	int chunked;		/* Transfer-Encoding present (not supported) */
-	int conn_close;		/* Connection: close */
-	int conn_keep_alive;	/* Connection: keep-alive */
-	int expect_continue;	/* Expect: 100-continue */
+	int minor; /* HTTP/1.<minor> */
+	int64_t content_length; /* -1 when absent */
+	int chunked; /* Transfer-Encoding present (not supported) */
+	int conn_close; /* Connection: close */
+	int conn_keep_alive; /* Connection: keep-alive */
+	int expect_continue; /* Expect: 100-continue */
 };
 
 /* Does the field value v (length n) contain token tok (comma list)? */
@@ -97,8 +97,8 @@ hreq_parse(const char *buf, size_t len, struct hreq *r, struct err *e)
 	}
 	head_len = n + 2;
 	if (head_len > HREQ_MAX_HEAD)
-		return err_set(e, "request head larger than %d bytes",
-		    HREQ_MAX_HEAD);
+		return err_set(
+		    e, "request head larger than %d bytes", HREQ_MAX_HEAD);
 	p = buf;
 	end = buf + head_len;
 	while (p < end) {
@@ -121,7 +121,8 @@ hreq_parse(const char *buf, size_t len, struct hreq *r, struct err *e)
 			if (sp2 == NULL || sp2 == sp1 + 1)
 				return err_set(e, "bad request line");
 			if (hreq_copy(r->method, sizeof r->method, p,
-			    (size_t)(sp1 - p)) < 0 || sp1 == p)
+				(size_t)(sp1 - p)) < 0 ||
+			    sp1 == p)
 				return err_set(e, "bad method");
 			if ((size_t)(p + n - sp2 - 1) != 8 ||
 			    memcmp(sp2 + 1, "HTTP/1.", 7) != 0 ||
@@ -140,9 +141,10 @@ hreq_parse(const char *buf, size_t len, struct hreq *r, struct err *e)
 				return err_set(e, "bad request target");
 			q = memchr(t, '?', (size_t)(sp2 - t));
 			if (hreq_copy(r->path, sizeof r->path, t,
-			    (size_t)((q ? q : sp2) - t)) < 0 ||
-			    (q && hreq_copy(r->query, sizeof r->query, q + 1,
-			    (size_t)(sp2 - q - 1)) < 0))
+				(size_t)((q ? q : sp2) - t)) < 0 ||
+			    (q &&
+				hreq_copy(r->query, sizeof r->query, q + 1,
+				    (size_t)(sp2 - q - 1)) < 0))
 				return err_set(e, "request target too long");
 		} else {
 			const char *v;
@@ -160,8 +162,8 @@ hreq_parse(const char *buf, size_t len, struct hreq *r, struct err *e)
 				v++;
 				vl--;
 			}
-			while (vl > 0 && (v[vl - 1] == ' ' ||
-			    v[vl - 1] == '\t'))
+			while (
+			    vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
 				vl--;
 			if (nl == 14 &&
 			    strncasecmp(p, "Content-Length", 14) == 0) {
@@ -169,30 +171,29 @@ hreq_parse(const char *buf, size_t len, struct hreq *r, struct err *e)
 				size_t i;
 
 				if (vl == 0 || vl > 18)
-					return err_set(e,
-					    "bad Content-Length");
+					return err_set(e, "bad Content-Length");
 				for (i = 0; i < vl; i++) {
 					if (v[i] < '0' || v[i] > '9')
-						return err_set(e,
-						    "bad Content-Length");
+						return err_set(
+						    e, "bad Content-Length");
 					cl = cl * 10 + (v[i] - '0');
 				}
 				if (r->content_length >= 0 &&
 				    r->content_length != cl)
-					return err_set(e,
-					    "conflicting Content-Length");
+					return err_set(
+					    e, "conflicting Content-Length");
 				r->content_length = cl;
 			} else if (nl == 10 &&
 			    strncasecmp(p, "Connection", 10) == 0) {
-				r->conn_close |= hreq_has_token(v, vl,
-				    "close");
-				r->conn_keep_alive |= hreq_has_token(v, vl,
-				    "keep-alive");
-			} else if (nl == 6 && strncasecmp(p, "Expect", 6) == 0) {
-				r->expect_continue |= hreq_has_token(v, vl,
-				    "100-continue");
-			} else if (nl == 17 && strncasecmp(p,
-			    "Transfer-Encoding", 17) == 0) {
+				r->conn_close |= hreq_has_token(v, vl, "close");
+				r->conn_keep_alive |=
+				    hreq_has_token(v, vl, "keep-alive");
+			} else if (nl == 6 &&
+			    strncasecmp(p, "Expect", 6) == 0) {
+				r->expect_continue |=
+				    hreq_has_token(v, vl, "100-continue");
+			} else if (nl == 17 &&
+			    strncasecmp(p, "Transfer-Encoding", 17) == 0) {
 				r->chunked = 1;
 			}
 		}

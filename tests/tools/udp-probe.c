@@ -69,14 +69,14 @@ static int
 run_echo(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "port", required_argument, NULL, 'p' },
-		{ NULL, 0, NULL, 0 },
+	    {"listen", required_argument, NULL, 'l'},
+	    {"port", required_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0},
 	};
 	static uint8_t buf[65536];
 	struct sigaction sa;
 	union net_addr a, from;
-	struct err e = { "" };
+	struct err e = {""};
 	const char *listen_s = "127.0.0.1";
 	long long port = 0;
 	uint64_t echoed = 0;
@@ -87,9 +87,10 @@ run_echo(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'l')
 			listen_s = optarg;
-		else if (c != 'p' || parse_int(optarg, 0, 65535, &port,
-		    &e) < 0) {
-			fprintf(stderr, "usage: udp-probe echo [--listen ADDR] "
+		else if (c != 'p' ||
+		    parse_int(optarg, 0, 65535, &port, &e) < 0) {
+			fprintf(stderr,
+			    "usage: udp-probe echo [--listen ADDR] "
 			    "[--port N]\n");
 			return 2;
 		}
@@ -107,7 +108,7 @@ run_echo(int argc, char **argv)
 	printf("port=%u\n", net_addr_port(&a));
 	fflush(stdout);
 	while (!stop_flag) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 
 		if (poll(&p, 1, -1) <= 0)
 			continue;
@@ -179,7 +180,7 @@ blast_wait(struct blast *b, int fd, uint64_t us)
 	uint64_t end = now_mono_us() + us, now;
 
 	while ((now = now_mono_us()) < end) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		int ms = (int)((end - now + 999) / 1000);
 
 		if (poll(&p, 1, ms) > 0)
@@ -192,18 +193,18 @@ static int
 run_blast(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "target", required_argument, NULL, 't' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "size", required_argument, NULL, 's' },
-		{ "id", required_argument, NULL, 'i' },
-		{ "burst", required_argument, NULL, 'b' },
-		{ "gap-us", required_argument, NULL, 'g' },
-		{ "wait-ms", required_argument, NULL, 'w' },
-		{ NULL, 0, NULL, 0 },
+	    {"target", required_argument, NULL, 't'},
+	    {"count", required_argument, NULL, 'n'},
+	    {"size", required_argument, NULL, 's'},
+	    {"id", required_argument, NULL, 'i'},
+	    {"burst", required_argument, NULL, 'b'},
+	    {"gap-us", required_argument, NULL, 'g'},
+	    {"wait-ms", required_argument, NULL, 'w'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct blast b = { .count = 1000, .size = 100, .high = -1 };
+	struct blast b = {.count = 1000, .size = 100, .high = -1};
 	union net_addr target, any;
-	struct err e = { "" };
+	struct err e = {""};
 	const char *target_s = NULL;
 	long long v, burst = 50, gap_us = 1000, wait_ms = 500;
 	uint8_t *pkt;
@@ -244,9 +245,11 @@ run_blast(int argc, char **argv)
 		}
 	}
 	if (bad || target_s == NULL) {
-		fprintf(stderr, "usage: udp-probe blast --target ADDR:PORT "
+		fprintf(stderr,
+		    "usage: udp-probe blast --target ADDR:PORT "
 		    "[--count N] [--size B] [--id X] [--burst K] [--gap-us U] "
-		    "[--wait-ms W]%s%s\n", e.msg[0] ? ": " : "", e.msg);
+		    "[--wait-ms W]%s%s\n",
+		    e.msg[0] ? ": " : "", e.msg);
 		return 2;
 	}
 	if (net_addr_parse(target_s, 0, &target, &e) < 0) {
@@ -283,8 +286,8 @@ run_blast(int argc, char **argv)
 	}
 	blast_wait(&b, fd, (uint64_t)wait_ms * 1000);
 	printf("{\"sent\":%llu,\"received\":%llu,\"unique\":%llu,"
-	    "\"duplicates\":%llu,\"out_of_order\":%llu,\"truncated\":%llu,"
-	    "\"foreign\":%llu,\"rtt_min_us\":%llu,\"rtt_max_us\":%llu}\n",
+	       "\"duplicates\":%llu,\"out_of_order\":%llu,\"truncated\":%llu,"
+	       "\"foreign\":%llu,\"rtt_min_us\":%llu,\"rtt_max_us\":%llu}\n",
 	    (unsigned long long)sent, (unsigned long long)b.received,
 	    (unsigned long long)b.unique, (unsigned long long)b.dups,
 	    (unsigned long long)b.ooo, (unsigned long long)b.trunc,
