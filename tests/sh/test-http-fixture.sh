@@ -91,6 +91,9 @@ raw() { # raw REQUEST-TEXT: send it, print everything until the server closes
 out=$(raw 'GET /ip HTTP/1.1\r\nHost: x\r\n\r\nGET /ip.kv HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
 is "$(grep -c '^HTTP/1.1 200 OK' <<<"$out")" 2 "pipelined: two answers"
 like "$out" "loc=XX" "pipelined: second answer complete, then close"
+out=$(raw 'GET /ip HTTP/1.1\r\nContent-Length: 5\r\n\r\nGET /'; echo "rc=$?")
+like "$out" "127.0.0.1" "GET with a body: answered"
+like "$out" "Connection: close" "GET with a body: then closed, body not parsed"
 out=$(raw 'GARBAGE\r\n\r\n')
 like "$out" "^HTTP/1.1 400 Bad Request" "garbage: 400 and close"
 out=$(raw 'POST /upload HTTP/1.1\r\nHost: x\r\n\r\n')

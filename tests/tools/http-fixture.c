@@ -260,6 +260,10 @@ route(struct conn *c, const struct hreq *r)
 	int post = strcmp(r->method, "POST") == 0;
 
 	fx.requests++;
+	/* Only /upload reads a body; for anything else, answer and close
+	 * rather than parse the body as the next request. */
+	if (r->content_length > 0 && strcmp(r->path, "/upload") != 0)
+		c->close_after = 1;
 	if (fx.fake_ip != NULL)
 		snprintf(ip, sizeof ip, "%s", fx.fake_ip);
 	else
