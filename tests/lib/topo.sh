@@ -50,7 +50,7 @@ topo_init() {
 # Is PID a live process (not gone, not a zombie)?
 _topo_alive() {
 	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	read -r s 2>/dev/null <"/proc/$1/stat" || return 1
 	s=${s##*) }
 	[ "${s%% *}" != Z ]
 }
@@ -63,6 +63,10 @@ topo_bg() {
 	local name=$1
 	shift
 	[ -n "$TOPO_DIR" ] || { echo "# topo: topo_init first" >&2; return 1; }
+	# Empty the output files here, not only in the child: topo_spawn must
+	# not read the "port=N" of an earlier process of the same name.
+	: >"$TOPO_DIR/$name.out"
+	: >"$TOPO_DIR/$name.err"
 	"$@" >"$TOPO_DIR/$name.out" 2>"$TOPO_DIR/$name.err" </dev/null &
 	local pid=$!
 	topo_track "$pid"
@@ -133,6 +137,13 @@ topo_leftovers() {
 		pid=${p#/proc/}
 		[ "$pid" = "$$" ] && continue
 		case " ${_topo_pids[*]} " in *" $pid "*) continue ;; esac
+		# The cheap filter first (no fork): the command name.
+		read -r n 2>/dev/null <"$p/comm" || continue
+		case $n in
+		resolver-farm | udp-relay | http-fixture | auth-responder | \
+		    unbound | dnsmasq | mdns-doctor) ;;
+		*) continue ;;
+		esac
 		_topo_alive "$pid" || continue
 		exe=$(readlink "$p/exe" 2>/dev/null) || continue
 		cmd=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
