@@ -7,7 +7,7 @@
  * optional client_resolvers.txt.
  *
  * Exit codes: 0 survivors found, 1 survivors but a warning (interception,
- * bad list lines), 2 nobody passed, 3 usage/config/store errors or an
+ * a silent tunnel server, bad list lines), 2 nobody passed, 3 usage/config/store errors or an
  * interrupted scan.
  */
 #include <errno.h>
@@ -989,9 +989,11 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 		cli_error(&cmd_scan_entry, "%s", e.msg);
 		goto out;
 	}
-	rc = rb.nok == 0				      ? EXIT_CRITICAL
-	    : (scan_intercepted(sc.scan) || sc.bad_lines > 0) ? EXIT_WARNING
-							      : EXIT_OK;
+	rc = rb.nok == 0 ? EXIT_CRITICAL
+	    : (scan_intercepted(sc.scan) || scan_server_down(sc.scan) ||
+		  sc.bad_lines > 0)
+	    ? EXIT_WARNING
+	    : EXIT_OK;
 	(void)store_run_end(sc.db, sc.run_id,
 	    rc == EXIT_OK	     ? "ok"
 		: rc == EXIT_WARNING ? "warning"

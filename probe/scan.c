@@ -147,6 +147,7 @@ struct scan {
 	uint64_t rng;
 	uint32_t probe_code;
 	int running, stopping, done_called, env_pending, intercepted;
+	int server_down;
 	void *done_arg;
 	uint64_t env_total;
 	char env_evidence[RES_EVIDENCE_MAX];
@@ -230,6 +231,19 @@ question_matches(const struct item *it, const uint8_t *m, size_t n, int *exact)
 	}
 	*exact = memcmp(m + 12, it->q + 12, ql) == 0;
 	return 1;
+}
+
+/* Put pre in front of the evidence (env findings mark every result). */
+static void
+evid_prefix(struct item *it, const char *pre)
+{
+	size_t l = strlen(it->r.evidence), p = strlen(pre);
+
+	if (l + p + 1 > sizeof it->r.evidence)
+		l = sizeof it->r.evidence - p - 1;
+	memmove(it->r.evidence + p, it->r.evidence, l);
+	memcpy(it->r.evidence, pre, p);
+	it->r.evidence[l + p] = '\0';
 }
 
 static uint32_t
@@ -721,16 +735,10 @@ item_finish(struct scan *s, struct item *it, int ok, enum res_reason reason)
 	it->r.reason = ok ? RES_R_OK : reason;
 	it->r.rtt_us = median_rtt(it);
 	it->r.at_ms = now_wall_ms();
-	if (s->intercepted) {
-		static const char pre[] = "path: UDP/53 intercepted; ";
-		size_t l = strlen(it->r.evidence);
-
-		if (l + sizeof pre > sizeof it->r.evidence)
-			l = sizeof it->r.evidence - sizeof pre;
-		memmove(it->r.evidence + sizeof pre - 1, it->r.evidence, l);
-		memcpy(it->r.evidence, pre, sizeof pre - 1);
-		it->r.evidence[l + sizeof pre - 1] = '\0';
-	}
+	if (s->server_down)
+		evid_prefix(it, "env: tunnel server silent directly; ");
+	if (s->intercepted)
+		evid_prefix(it, "path: UDP/53 intercepted; ");
 	trace(s, it, "result: %s (%s)", ok ? "ok" : "fail",
 	    res_reason_name(it->r.reason));
 	if (ok)
@@ -1780,6 +1788,7 @@ env_finish(struct scan *s, struct item *it, int ok, enum res_reason reason)
 		ok = !icpt;
 	} else {
 		c.kind = RES_CHECK_SERVER;
+		s->server_down = !ok;
 		c.verdict = ok ? RES_VERDICT_OK : RES_VERDICT_FAIL;
 		c.reason = ok ? RES_R_OK : RES_R_SERVER_DOWN;
 		res_textf(c.detail, sizeof c.detail,
@@ -2232,6 +2241,12 @@ int
 scan_intercepted(const struct scan *s)
 {
 	return s->intercepted;
+}
+
+int
+scan_server_down(const struct scan *s)
+{
+	return s->server_down;
 }
 
 const char *

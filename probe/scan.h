@@ -147,6 +147,8 @@ void scan_counters(const struct scan *s, struct scan_counters *out);
 void scan_stage_stats(const struct scan *s, struct res_run *run);
 /* 1 when the env stage found interception, 0 otherwise. */
 int scan_intercepted(const struct scan *s);
+/* 1 when --server was given and did not answer with its signature. */
+int scan_server_down(const struct scan *s);
 /* Evidence of the env stage (borrowed text, "" before it ran). */
 const char *scan_env_evidence(const struct scan *s);
 

@@ -111,6 +111,8 @@ out=$("$BIN" scan "${common[@]}" "${m1[@]}" "${ni[@]}" --key-file "$KEYFILE" --s
     127.0.0.1:$fport --format jsonl "$TOPO_DIR/one.txt" 2>/dev/null)
 is "$(jq -r 'select(.type=="check" and .kind=="server") | .verdict + " " +
     .reason' <<<"$out")" "fail server_down" "dead server: env check fails"
+like "$(jq -r 'select(.type=="result") | .evidence' <<<"$out")" \
+    "^env: tunnel server silent directly; " "dead server: results are marked"
 
 # Good resolvers whose upstream knows nothing of the tunnel zone.
 topo_spawn OTHER "$(topo_tool farm-upstream)" --zone other.example
