@@ -34,7 +34,7 @@ UP=38:150 DOWN=20:4000
 t0=$(date +%s.%N)
 "$BIN" scan --db "$TOPO_DIR/h.db" --domain $ZONE --key-file "$KEYFILE" \
     --method 1 --rate 5000 --parallel 4096 --timeout-ms 800 --tries 3 \
-    --mtu-timeout-ms 800 --up-mtu $UP --down-mtu $DOWN --seed 3 \
+    --mtu-timeout-ms 1200 --up-mtu $UP --down-mtu $DOWN --seed 3 \
     --server "$SERVE" --intercept-probe 127.0.0.254:9 \
     --intercept-probe 127.3.0.1 --format jsonl \
     --write-resolvers "$TOPO_DIR/client_resolvers.txt" \
