@@ -575,7 +575,7 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 	uint64_t start_pos = 0;
 	long long v;
 	int c, i, rc = EXIT_UNKNOWN, resume = 0, no_store = 0, all = 0;
-	int seed_given = 0, icpt_given = 0, force_progress = 0;
+	int seed_given = 0, icpt_given = 0, force_progress = 0, have_prog = 0;
 	size_t k;
 
 	memset(&sc, 0, sizeof sc);
@@ -831,6 +831,7 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		sc.run_id = info.id;
 		if (store_progress_get(sc.db, sc.run_id, &prog, &e) == 0) {
+			have_prog = 1;
 			start_pos = prog.position;
 			if (seed_given && prog.seed != sc.o.seed) {
 				cli_error(&cmd_scan_entry,
@@ -886,6 +887,16 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 	if (optind >= argc &&
 	    scan_add_list(sc.scan, su.resolvers_path, &rlo, &e) == -1) {
 		cli_error(&cmd_scan_entry, "%s", e.msg);
+		goto out;
+	}
+	if (have_prog && prog.total != scan_naddrs(sc.scan) * sc.o.ndomains) {
+		/* The shuffle is over the item count: another list is
+		 * another order, so the cursor would mean nothing. */
+		cli_error(&cmd_scan_entry,
+		    "--resume: the list changed (%llu items now, %llu "
+		    "when interrupted); start a new scan",
+		    (unsigned long long)(scan_naddrs(sc.scan) * sc.o.ndomains),
+		    (unsigned long long)prog.total);
 		goto out;
 	}
 	if (!ctx->quiet)

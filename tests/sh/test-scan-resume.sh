@@ -53,6 +53,16 @@ diag "interrupted at position $pos with $stored results stored"
 ok $((stored > 0 && stored < 300 ? 0 : 1)) "partial results stored"
 ok $((pos <= stored ? 0 : 1)) "cursor never ahead of the stored results"
 
+# The same arguments over a list that changed cannot resume.
+cp "$TOPO_DIR/list.txt" "$TOPO_DIR/list.keep"
+head -n 299 "$TOPO_DIR/list.keep" >"$TOPO_DIR/list.txt"
+"$BIN" --db "$TOPO_DIR/b.db" "${args[@]}" --resume >/dev/null \
+    2>"$TOPO_DIR/b0.err"
+is "$?" 3 "--resume over a changed list refuses"
+like "$(cat "$TOPO_DIR/b0.err")" "the list changed \(299 items now, 300" \
+    "and says why"
+cp "$TOPO_DIR/list.keep" "$TOPO_DIR/list.txt"
+
 "$BIN" --db "$TOPO_DIR/b.db" "${args[@]}" --resume >"$TOPO_DIR/b2.jsonl" \
     2>"$TOPO_DIR/b2.err"
 is "$?" 0 "resumed scan exits 0"
