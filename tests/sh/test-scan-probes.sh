@@ -132,6 +132,23 @@ ok "$(grep -c -- "$key" <<<"$out$(cat "$TOPO_DIR/err")")" \
     "the key never appears in output or messages"
 like "$(cat "$TOPO_DIR/err")" "key sha256:[0-9a-f]{8}" "only its fingerprint"
 
+# --- per-resolver pacing: a resolver serving 5 queries/s drops nothing
+# when the scan spaces its queries 260 ms apart
+echo "127.8.0.1 ratelimited qps=5 mode=drop" >"$TOPO_DIR/rl.spec"
+scan_farm RL --spec "$TOPO_DIR/rl.spec" --stats "$TOPO_DIR/rl.stats"
+out=$("$BIN" scan --no-store "${k[@]}" --intercept-probe none \
+    --pace-ms 260 --up-mtu 38:150 --down-mtu 100:4000 --format jsonl \
+    <(echo "127.8.0.1:$RL_PORT") 2>/dev/null)
+topo_stop "$RL_PID"
+is "$(jq -r 'select(.type=="result") | "\(.stage) \(.verdict) \(.upload_mtu) \(.download_mtu)"' <<<"$out")" \
+    "handshake ok $($CALC --up 38:150 --down 100:4000 | tr -d 'updown=')" \
+    "paced: rate-limited resolver passes with the exact MTUs"
+st=$(jq -c 'select(.behaviour=="ratelimited")' "$TOPO_DIR/rl.stats")
+diag "farm counters: $st"
+is "$(jq -r .dropped <<<"$st")" 0 "paced: not one query over its rate"
+ok $(($(jq -r .received <<<"$st") >= 12 ? 0 : 1)) \
+    "paced: the whole funnel with a bisection went to it"
+
 # --- csv and ips sinks
 printf '127.7.0.1:%s\n127.0.0.254:9\n' $FARM_PORT >"$TOPO_DIR/c.txt"
 out=$("$BIN" scan --no-store "${k[@]}" --intercept-probe none \
