@@ -889,6 +889,11 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 		cli_error(&cmd_scan_entry, "%s", e.msg);
 		goto out;
 	}
+	if (scan_naddrs(sc.scan) == 0) {
+		cli_error(&cmd_scan_entry, "no resolver address in the list%s",
+		    sc.bad_lines ? " (only bad lines)" : "");
+		goto out;
+	}
 	if (have_prog && prog.total != scan_naddrs(sc.scan) * sc.o.ndomains) {
 		/* The shuffle is over the item count: another list is
 		 * another order, so the cursor would mean nothing. */

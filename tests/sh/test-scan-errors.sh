@@ -43,6 +43,13 @@ is "$(jq -r 'select(.type=="result") | .address' <<<"$out" | sort |
     tr '\n' ' ')" "$good 127.5.0.2 " "good lines still scanned"
 is "$rc" 1 "exit 1: survivors, but the list had bad lines"
 
+printf '# nothing\nbogus\n' >"$TOPO_DIR/bad.txt"
+"$BIN" scan "${common[@]}" "${m1[@]}" "${ni[@]}" "$TOPO_DIR/bad.txt" \
+    >/dev/null 2>"$TOPO_DIR/err"
+is "$?" 3 "a list without one address: exit 3"
+like "$(cat "$TOPO_DIR/err")" "no resolver address in the list \(only bad" \
+    "and says so"
+
 # --- unreachable store
 "$BIN" scan --db /proc/nonexistent/h.db "${common[@]/--no-store/}" "${m1[@]}" \
     --key-file "$KEYFILE" "$TOPO_DIR/list.txt" >/dev/null \
