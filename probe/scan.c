@@ -45,6 +45,7 @@ enum it_state {
 	IT_PING,
 	IT_CLOSE,
 	IT_BURST,
+	IT_TCP, /* the first truncated download probe over TCP */
 };
 
 enum evk {
@@ -91,6 +92,11 @@ struct item {
 	int env_idx;
 	uint16_t prev_id[4]; /* earlier attempts of this step */
 	int8_t prev_sock[4];
+	int tcp_fd; /* -1 when no TCP check runs (slot_get) */
+	int tc_cand; /* first download size answered with TC */
+	uint8_t *tcp_buf;
+	size_t tcp_len;
+	struct scan *owner;
 	int b_sent, b_ok, b_out;
 	uint64_t b_t0, b_tlast;
 	struct res_resolver r;
@@ -388,6 +394,7 @@ stage_try(struct scan *s, int state)
 		return &s->o.t_reach;
 	case IT_UP:
 	case IT_DOWN:
+	case IT_TCP:
 		return &s->o.t_mtu;
 	default:
 		return &s->o.t_hs;
@@ -407,6 +414,7 @@ state_stage(int state)
 		return RES_STAGE_REACH;
 	case IT_UP:
 	case IT_DOWN:
+	case IT_TCP:
 		return RES_STAGE_MTU;
 	case IT_HS_WAIT:
 	case IT_INIT:
@@ -560,9 +568,12 @@ build_query(struct scan *s, struct item *it)
 		f.payload_len = (size_t)n;
 		return put_frame_query(s, it, &f);
 	case IT_DOWN:
+	case IT_TCP:
 		it->code = ++s->probe_code;
 		n = wire_mtu_down_req_build((uint8_t)s->o.response_mode,
-		    it->code, (uint16_t)mtu_search_next(&it->ms),
+		    it->code,
+		    (uint16_t)(it->state == IT_TCP ? it->tc_cand
+						   : mtu_search_next(&it->ms)),
 		    (size_t)MAX(7, it->r.upload_mtu), pl, sizeof pl);
 		if (n < 0)
 			return -1;
@@ -703,8 +714,22 @@ median_rtt(struct item *it)
 static void hs_release(struct scan *s, struct item *it);
 
 static void
+tcp_close(struct scan *s, struct item *it)
+{
+	if (it->tcp_fd >= 0) {
+		ev_io_del(s->loop, it->tcp_fd);
+		close(it->tcp_fd);
+		it->tcp_fd = -1;
+	}
+	free(it->tcp_buf);
+	it->tcp_buf = NULL;
+	it->tcp_len = 0;
+}
+
+static void
 item_free(struct scan *s, struct item *it)
 {
+	tcp_close(s, it);
 	release_pending(s, it);
 	hs_release(s, it);
 	item_event(s, it, EVK_NONE, 0);
@@ -718,6 +743,7 @@ item_free(struct scan *s, struct item *it)
 
 static void env_finish(
     struct scan *s, struct item *it, int ok, enum res_reason reason);
+static void tcp_done(struct scan *s, struct item *it, int ok, const char *why);
 
 /* Final verdict of an item: hand the result out and free the slot. */
 static void
@@ -811,7 +837,8 @@ trace_send(struct scan *s, struct item *it)
 	    [IT_INIT] = "SESSION_INIT",
 	    [IT_PING] = "PING",
 	    [IT_CLOSE] = "SESSION_CLOSE",
-	    [IT_BURST] = "TXT"};
+	    [IT_BURST] = "TXT",
+	    [IT_TCP] = "MTU_DOWN_REQ over TCP"};
 	char what[64] = "";
 	size_t i;
 	int labels = 0;
@@ -1000,6 +1027,7 @@ item_next_step(struct scan *s, struct item *it)
 		mtu_begin_down(s, it);
 		return;
 	case IT_DOWN:
+	case IT_TCP:
 		if (max < RES_STAGE_HANDSHAKE)
 			break;
 		hs_begin(s, it);
@@ -1137,6 +1165,8 @@ judge_frame(
 	rc = a.flags & DNS_F_RCODE;
 	if (a.flags & DNS_F_TC) {
 		it->r.shape.tc_seen = RES_TRI_YES;
+		if (it->state == IT_DOWN && it->tc_cand == 0)
+			it->tc_cand = cand;
 		trace(s, it, "  <- TC=1, %zu bytes, no records", n);
 		*reason = RES_R_TRUNCATED;
 		return it->state == IT_UP || it->state == IT_DOWN ? OUT_SIZEFAIL
@@ -1352,6 +1382,10 @@ attempt_failed(struct scan *s, struct item *it, int reason, int size_final)
 
 	release_pending(s, it);
 	it->last_reason = reason;
+	if (it->state == IT_TCP) {
+		tcp_done(s, it, 0, "no answer over TCP in time");
+		return;
+	}
 	if (it->state == IT_CLOSE) {
 		/* A close nobody confirms still leaves a passed handshake. */
 		evid(it, "SESSION_CLOSE unanswered");
@@ -1402,6 +1436,125 @@ attempt_failed(struct scan *s, struct item *it, int reason, int size_final)
 	item_finish(s, it, 0, (enum res_reason)reason);
 }
 
+/* ---- TCP fallback check ------------------------------------------------- */
+
+/*
+ * After a download search that met TC=1: send the first truncated size
+ * again over TCP (RFC 7766 framing) and see whether the whole answer comes
+ * back. Only recorded (shape.tcp_ok); the tunnel itself is UDP-only.
+ */
+static void
+tcp_done(struct scan *s, struct item *it, int ok, const char *why)
+{
+	tcp_close(s, it);
+	item_event(s, it, EVK_NONE, 0);
+	it->r.shape.tcp_ok = ok ? RES_TRI_YES : RES_TRI_NO;
+	trace(s, it, "  <- TCP fallback for %d bytes: %s", it->tc_cand, why);
+	evid(it, "TC=1 at %d bytes; over TCP: %s", it->tc_cand, why);
+	item_next_step(s, it);
+}
+
+static void
+tcp_judge(struct scan *s, struct item *it, const uint8_t *m, size_t n)
+{
+	struct dns_answer a;
+	struct wire_frame f;
+	struct wire_mtu_res mr;
+	struct err e;
+	int exact;
+
+	if (!question_matches(it, m, n, &exact) ||
+	    dns_answer_parse(m, n, (enum dns_resp_mode)s->o.response_mode,
+		s->fbuf, sizeof s->fbuf, &a, &e) != DNS_ANS_FRAME ||
+	    wire_frame_parse(s->fbuf, a.frame_len, &f) != WIRE_OK ||
+	    f.type != WIRE_MTU_DOWN_RES ||
+	    wire_mtu_down_res_parse(f.payload, f.payload_len, &mr) != WIRE_OK ||
+	    mr.code != it->code || f.payload_len != (size_t)it->tc_cand) {
+		tcp_done(s, it, 0, "an answer that is not the whole probe");
+		return;
+	}
+	tcp_done(s, it, 1, "the whole answer arrived");
+}
+
+static void
+on_tcp(struct ev_loop *loop, int fd, int events, void *arg)
+{
+	struct item *it = arg;
+	struct scan *s = it->owner;
+	uint8_t lenbuf[2];
+	socklen_t sl = sizeof(int);
+	size_t need;
+	ssize_t n;
+	int soerr = 0;
+
+	(void)loop;
+	if (it->tcp_fd != fd)
+		return;
+	if (events & EV_WRITE) {
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1 ||
+		    soerr != 0) {
+			tcp_done(s, it, 0,
+			    soerr ? strerror(soerr) : "connect failed");
+			return;
+		}
+		be16_store(lenbuf, (uint16_t)it->qlen);
+		if (write(fd, lenbuf, 2) != 2 ||
+		    write(fd, it->q, it->qlen) != (ssize_t)it->qlen) {
+			tcp_done(s, it, 0, "cannot send the query");
+			return;
+		}
+		ev_io_set(s->loop, fd, EV_READ);
+		return;
+	}
+	if (it->tcp_buf == NULL)
+		it->tcp_buf = xmalloc(2 + 65535);
+	n = read(fd, it->tcp_buf + it->tcp_len, 2 + 65535 - it->tcp_len);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		tcp_done(s, it, 0,
+		    n == 0 ? "connection closed before an "
+			     "answer"
+			   : strerror(errno));
+		return;
+	}
+	it->tcp_len += (size_t)n;
+	if (it->tcp_len < 2)
+		return;
+	need = (size_t)be16_load(it->tcp_buf);
+	if (it->tcp_len < 2 + need)
+		return;
+	tcp_judge(s, it, it->tcp_buf + 2, need);
+}
+
+static void
+tcp_begin(struct scan *s, struct item *it)
+{
+	struct err e;
+	uint16_t id = (uint16_t)rnd(s);
+
+	item_enter(s, it, IT_TCP);
+	if (build_query(s, it) == -1) {
+		tcp_done(s, it, 0, "cannot build the query");
+		return;
+	}
+	be16_store(it->q, id);
+	it->sent_us = now_mono_us();
+	it->tries = 1;
+	if (s->o.on_trace != NULL)
+		trace_send(s, it);
+	if ((it->tcp_fd = net_tcp_connect(&it->addr, &e)) == -1) {
+		tcp_done(s, it, 0, e.msg);
+		return;
+	}
+	if (ev_io_add(s->loop, it->tcp_fd, EV_WRITE, on_tcp, it, &e) == -1) {
+		tcp_done(s, it, 0, e.msg);
+		return;
+	}
+	item_event(s, it, EVK_TIMEOUT,
+	    it->sent_us + (uint64_t)s->o.t_mtu.timeout_ms * 1000);
+}
+
 static void
 mtu_step_done(struct scan *s, struct item *it, int passed)
 {
@@ -1445,6 +1598,10 @@ mtu_step_done(struct scan *s, struct item *it, int passed)
 		    "download MTU %d after %d probes (largest answer "
 		    "%d bytes)",
 		    best, it->ms.steps, it->r.shape.max_answer_bytes);
+		if (it->tc_cand > 0) {
+			tcp_begin(s, it);
+			return;
+		}
 	}
 	item_next_step(s, it);
 }
@@ -1827,6 +1984,8 @@ slot_get(struct scan *s)
 		return NULL;
 	it = &s->items[s->freel[--s->nfree]];
 	memset(it, 0, offsetof(struct item, r));
+	it->tcp_fd = -1;
+	it->owner = s;
 	res_resolver_init(&it->r);
 	it->r.shape.case_preserved = RES_TRI_UNKNOWN;
 	if (++s->c.inflight > s->c.peak_inflight)

@@ -5,7 +5,7 @@
 # CLOSE, and the server really saw a session open and close; `handshake
 # --engine` against a control socket (a scripted stand-in): passes once a
 # session and an active resolver appear, says what is missing at the
-# deadline, and exits 3 when no engine runs; IPv6 addresses work; `scan --stages burst` passes
+# deadline, and exits 3 when no engine runs; TC=1 leads to a TCP try; IPv6 addresses work; `scan --stages burst` passes
 # a good resolver and flags a rate-limited one; --progress draws a bar.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
@@ -34,6 +34,8 @@ like "$out" "download MTU search over 100\.\.1500" "mtu: download range"
 like "$out" "-> MTU_DOWN_REQ asking 1500 bytes" "mtu: high end first"
 like "$out" "-> MTU_DOWN_REQ asking 100 bytes" "mtu: then the low end"
 like "$out" "TC=1" "mtu: truncated answers shown"
+like "$out" "TCP fallback for 1500 bytes: Connection refused" \
+    "mtu: the first truncated size tried over TCP (the farm has none)"
 nsteps=$(grep -c "download [0-9]*: \(passed\|failed\)" <<<"$out")
 ok $((nsteps >= 4 && nsteps <= 14 ? 0 : 1)) "mtu: bisection steps ($nsteps)"
 row=$(grep "^127.7.0.2:$FARM_PORT .* mtu " <<<"$out" | tail -1)

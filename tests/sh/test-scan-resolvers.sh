@@ -4,7 +4,7 @@
 # real tunnel server. Stages 2-4 (reach, MTU, handshake) must pass through
 # both; the MTUs the scan reports must be what those resolvers really
 # carry: `mtu` on the same resolver agrees, the delivered answers stay
-# within the EDNS size we advertise, and a second unbound with a 512-byte buffer
+# within the EDNS size we advertise, unbound answers over TCP after TC, and a second unbound with a 512-byte buffer
 # towards the server never yields a larger download than the first.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
@@ -39,6 +39,10 @@ for r in UNBOUND DNSMASQ; do
 	ok $((up >= 38 && down >= 100 ? 0 : 1)) "$r: usable MTUs"
 	ok $((ans > 0 && ans <= 4096 ? 0 : 1)) \
 	    "$r: largest answer measured, within our EDNS 4096"
+	if [ "$r" = UNBOUND ]; then
+		is "$(res "$a" "$p" '"\(.shape.tc_seen) \(.shape.tcp_ok)"')" \
+		    "true true" "$r: TC=1 above 4096 bytes, the answer comes over TCP"
+	fi
 	is "$(res "$a" "$p" '.policy.max_upload_mtu')" 150 \
 	    "$r: server policy recorded"
 	m=$("$BIN" mtu --no-steps --domain $ZONE --key-file "$KEYFILE" \
