@@ -331,8 +331,17 @@ tui_status_parse(json_t *o, struct tui_status *st, struct err *e)
 void
 tui_model_init(struct tui_model *m)
 {
+	struct tui_status *st = &m->cur;
+
 	memset(m, 0, sizeof *m);
 	m->sort = TUI_SORT_ADDRESS;
+	/* Drawable before the first snapshot: every string is "". */
+	st->version = xstrdup("");
+	st->phase = xstrdup("");
+	st->response_mode = xstrdup("");
+	st->exit_ip = xstrdup("");
+	st->leak = xstrdup("");
+	st->domains = xstrdup("");
 }
 
 void

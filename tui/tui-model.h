@@ -156,7 +156,10 @@ struct tui_model {
 	size_t nview;
 };
 
-/* Zero a model (sort by address, no filter). */
+/*
+ * Initialise a model (sort by address, no filter); cur is an empty client
+ * status until the first snapshot, with every string "".
+ */
 void tui_model_init(struct tui_model *m);
 /* Free everything a model owns; the struct itself is the caller's. */
 void tui_model_free(struct tui_model *m);
