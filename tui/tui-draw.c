@@ -264,6 +264,7 @@ static void
 client_header(struct tui_ui *ui)
 {
 	const struct tui_status *st = &ui->m.cur;
+	char bu[16], bd[16];
 	int x = 0, y = 1;
 
 	x += putf(y, x, COLS - x, 0, "MTU %lld/%lld  ", st->mtu_up,
@@ -273,6 +274,9 @@ client_header(struct tui_ui *ui)
 	    col(ui, C_GOOD) : col(ui, C_BAD)), "%lld/%lld", st->res_active,
 	    st->res_total);
 	x += putf(y, x, COLS - x, 0, " active  %.1f q/s", st->qps);
+	tui_fmt_count(st->bytes_up, bu, sizeof bu);
+	tui_fmt_count(st->bytes_down, bd, sizeof bd);
+	x += putf(y, x, COLS - x, 0, "  bytes up %s down %s", bu, bd);
 	if (st->exit_ip[0] != '\0')
 		x += putf(y, x, COLS - x, 0, "  exit %s", st->exit_ip);
 	if (st->leak[0] != '\0')
@@ -586,11 +590,14 @@ draw_server(struct tui_ui *ui)
 	    st->q_no_reply };
 	long long d_v[] = { st->drop_bad_cookie, st->drop_undecodable,
 	    st->drop_unknown_session, st->drop_not_request };
+	char bu[16], bd[16];
 	int y;
 
 	header_common(ui, "server");
-	putf(1, 0, COLS, 0, "domains %s", st->domains[0] ? st->domains :
-	    "-");
+	tui_fmt_count(st->bytes_up, bu, sizeof bu);
+	tui_fmt_count(st->bytes_down, bd, sizeof bd);
+	putf(1, 0, COLS, 0, "bytes up %s down %s  domains %s", bu, bd,
+	    st->domains[0] ? st->domains : "-");
 	spark_row(ui, 2, "up", 1, ui->m.rate_up_bps);
 	spark_row(ui, 3, "down", 0, ui->m.rate_down_bps);
 	y = 4;
