@@ -455,7 +455,7 @@ tui_run(const struct tui_opts *o, struct err *e)
 		struct pollfd p[2];
 		struct timespec ts;
 		uint64_t now = now_mono_ms();
-		int n = 1, timeout, ch;
+		int n = 1, timeout, ch, nkeys;
 
 		if (!k.open && now >= next_try) {
 			try_connect(&ui, &k);
@@ -490,8 +490,15 @@ tui_run(const struct tui_opts *o, struct err *e)
 		if (n == 2 && p[1].revents != 0 && drain(&ui, &k) &&
 		    !ui.paused)
 			dirty = 1;
-		/* After any wake-up: keys, and KEY_RESIZE after SIGWINCH. */
-		while ((ch = getch()) != ERR) {
+		/* The terminal is gone (hangup): nobody to draw for. */
+		if (p[0].revents & (POLLHUP | POLLERR | POLLNVAL))
+			break;
+		/*
+		 * After any wake-up: keys, and KEY_RESIZE after SIGWINCH.
+		 * Bounded, so that a terminal returning junk forever cannot
+		 * keep us from ppoll (where the quit signals are delivered).
+		 */
+		for (nkeys = 0; nkeys < 256 && (ch = getch()) != ERR; nkeys++) {
 			dirty = 1;
 			if (key(&ui, ch)) {
 				quit = 1;
