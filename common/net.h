@@ -49,6 +49,17 @@ int net_udp_bind(const union net_addr *bind_addr, struct err *e);
 int net_tcp_listen(const union net_addr *addr, int backlog, struct err *e);
 /* Start a non-blocking TCP connect (EINPROGRESS is success); fd or -1. */
 int net_tcp_connect(const union net_addr *addr, struct err *e);
+/*
+ * After a non-blocking connect's fd turns writable: 0 when connected, -1
+ * with e set ("tcp connect: Connection refused") otherwise.
+ */
+int net_tcp_connect_result(int fd, struct err *e);
+/*
+ * Accept one connection from listener lfd as a non-blocking, close-on-exec
+ * fd; the peer address goes into peer when not NULL. Returns the fd, or -1
+ * with e set and errno kept (EAGAIN/EWOULDBLOCK: nothing pending).
+ */
+int net_tcp_accept(int lfd, union net_addr *peer, struct err *e);
 /* The locally bound address of fd (to learn an ephemeral port). 0 / -1. */
 int net_local_addr(int fd, union net_addr *out, struct err *e);
 

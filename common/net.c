@@ -1,0 +1,352 @@
+/*
+ * net.c — numeric socket address parsing and formatting, and the few socket
+ * calls every module repeats: non-blocking close-on-exec UDP and TCP sockets,
+ * binding, listening, connecting and reading back the bound address.
+ *
+ * It never resolves names (no getaddrinfo): configuration and fixtures give
+ * literal addresses, and a name lookup would block the event loop. It never
+ * logs; every failure is a one-line message in the caller's struct err.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/net.h"
+
+/* Longest text we even try to parse: "[v6]:port" plus some slack. */
+#define NET_PARSE_MAX 128
+
+/*
+ * Parse a decimal port "0".."65535" from [s, s + n). Returns 0, -1 when it
+ * is not a plain number (caller reports "bad address"), -2 when too big.
+ */
+static int
+parse_port(const char *s, size_t n, uint16_t *out)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (n == 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		if (v <= 65535)
+			v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v > 65535)
+		return -2;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static int
+bad_address(const char *s, struct err *e)
+{
+	return err_set(e, "bad address: %s", s);
+}
+
+int
+net_addr_parse(
+    const char *s, uint16_t default_port, union net_addr *out, struct err *e)
+{
+	char host[NET_PARSE_MAX];
+	const char *port = NULL, *colon, *end;
+	size_t len, hostlen, portlen = 0;
+	uint16_t p = default_port;
+	union net_addr a;
+	int r;
+
+	if (s == NULL)
+		return err_set(e, "bad address: (null)");
+	len = strlen(s);
+	if (len == 0)
+		return err_set(e, "bad address: empty");
+	if (len >= NET_PARSE_MAX)
+		return err_set(e, "bad address: too long (%zu bytes)", len);
+	memset(&a, 0, sizeof a);
+
+	if (s[0] == '[') {
+		/* "[v6]" or "[v6]:port" */
+		end = strchr(s, ']');
+		if (end == NULL)
+			return bad_address(s, e);
+		hostlen = (size_t)(end - s - 1);
+		memcpy(host, s + 1, hostlen);
+		host[hostlen] = '\0';
+		if (end[1] == ':') {
+			port = end + 2;
+			portlen = strlen(port);
+		} else if (end[1] != '\0')
+			return bad_address(s, e);
+		if (inet_pton(AF_INET6, host, &a.in6.sin6_addr) != 1)
+			return bad_address(s, e);
+		a.in6.sin6_family = AF_INET6;
+	} else {
+		colon = strchr(s, ':');
+		if (colon != NULL && strchr(colon + 1, ':') != NULL) {
+			/* Two or more colons: a bare IPv6 address. */
+			if (inet_pton(AF_INET6, s, &a.in6.sin6_addr) != 1)
+				return bad_address(s, e);
+			a.in6.sin6_family = AF_INET6;
+		} else {
+			hostlen = colon ? (size_t)(colon - s) : len;
+			memcpy(host, s, hostlen);
+			host[hostlen] = '\0';
+			if (colon != NULL) {
+				port = colon + 1;
+				portlen = strlen(port);
+			}
+			if (inet_pton(AF_INET, host, &a.in.sin_addr) != 1)
+				return bad_address(s, e);
+			a.in.sin_family = AF_INET;
+		}
+	}
+	if (port != NULL) {
+		r = parse_port(port, portlen, &p);
+		if (r == -1)
+			return bad_address(s, e);
+		if (r == -2)
+			return err_set(e, "port out of range: %s", port);
+	}
+	net_addr_set_port(&a, p);
+	*out = a;
+	return 0;
+}
+
+void
+net_addr_format_ip(const union net_addr *a, char *buf, size_t len)
+{
+	char tmp[INET6_ADDRSTRLEN];
+	const char *r = NULL;
+
+	if (len == 0)
+		return;
+	if (a->sa.sa_family == AF_INET)
+		r = inet_ntop(AF_INET, &a->in.sin_addr, tmp, sizeof tmp);
+	else if (a->sa.sa_family == AF_INET6)
+		r = inet_ntop(AF_INET6, &a->in6.sin6_addr, tmp, sizeof tmp);
+	snprintf(buf, len, "%s", r ? r : "?");
+}
+
+void
+net_addr_format(const union net_addr *a, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (len == 0)
+		return;
+	net_addr_format_ip(a, ip, sizeof ip);
+	if (a->sa.sa_family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", ip, net_addr_port(a));
+	else if (a->sa.sa_family == AF_INET)
+		snprintf(buf, len, "%s:%u", ip, net_addr_port(a));
+	else
+		snprintf(buf, len, "?");
+}
+
+socklen_t
+net_addr_len(const union net_addr *a)
+{
+	if (a->sa.sa_family == AF_INET)
+		return sizeof a->in;
+	if (a->sa.sa_family == AF_INET6)
+		return sizeof a->in6;
+	return 0;
+}
+
+int
+net_addr_equal(const union net_addr *a, const union net_addr *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return 0;
+	if (a->sa.sa_family == AF_INET)
+		return a->in.sin_port == b->in.sin_port &&
+		    a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
+	if (a->sa.sa_family == AF_INET6)
+		return a->in6.sin6_port == b->in6.sin6_port &&
+		    a->in6.sin6_scope_id == b->in6.sin6_scope_id &&
+		    memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr,
+			sizeof a->in6.sin6_addr) == 0;
+	return 0;
+}
+
+uint16_t
+net_addr_port(const union net_addr *a)
+{
+	if (a->sa.sa_family == AF_INET)
+		return ntohs(a->in.sin_port);
+	if (a->sa.sa_family == AF_INET6)
+		return ntohs(a->in6.sin6_port);
+	return 0;
+}
+
+void
+net_addr_set_port(union net_addr *a, uint16_t port)
+{
+	if (a->sa.sa_family == AF_INET)
+		a->in.sin_port = htons(port);
+	else if (a->sa.sa_family == AF_INET6)
+		a->in6.sin6_port = htons(port);
+}
+
+int
+net_set_nonblock(int fd, struct err *e)
+{
+	int fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) == -1)
+		return err_set(e, "fcntl(F_GETFL): %s", strerror(errno));
+	if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		return err_set(e, "fcntl(F_SETFL): %s", strerror(errno));
+	return 0;
+}
+
+/*
+ * A non-blocking close-on-exec socket of the address's family. IPv6
+ * sockets are IPV6_V6ONLY so "[::]:N" and "0.0.0.0:N" can be bound side by
+ * side and an IPv6 listener never silently answers IPv4.
+ */
+static int
+net_socket(const union net_addr *a, int type, const char *what, struct err *e)
+{
+	int fd, on = 1;
+
+	if (a->sa.sa_family != AF_INET && a->sa.sa_family != AF_INET6)
+		return err_set(e, "%s socket: unsupported address family %d",
+		    what, a->sa.sa_family);
+	fd = socket(a->sa.sa_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return err_set(e, "%s socket: %s", what, strerror(errno));
+	if (a->sa.sa_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) == -1) {
+		err_set(e, "%s socket: IPV6_V6ONLY: %s", what, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+net_bind(int fd, const union net_addr *a, const char *what, struct err *e)
+{
+	char buf[NET_ADDR_STRLEN];
+	int saved;
+
+	if (bind(fd, &a->sa, net_addr_len(a)) == -1) {
+		saved = errno;
+		net_addr_format(a, buf, sizeof buf);
+		err_set(e, "%s bind %s: %s", what, buf, strerror(saved));
+		return -1;
+	}
+	return 0;
+}
+
+int
+net_udp_bind(const union net_addr *bind_addr, struct err *e)
+{
+	int fd;
+
+	if ((fd = net_socket(bind_addr, SOCK_DGRAM, "udp", e)) == -1)
+		return -1;
+	if (net_bind(fd, bind_addr, "udp", e) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+net_tcp_listen(const union net_addr *addr, int backlog, struct err *e)
+{
+	char buf[NET_ADDR_STRLEN];
+	int fd, on = 1;
+
+	if ((fd = net_socket(addr, SOCK_STREAM, "tcp", e)) == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == -1) {
+		err_set(e, "tcp SO_REUSEADDR: %s", strerror(errno));
+		goto fail;
+	}
+	if (net_bind(fd, addr, "tcp", e) == -1)
+		goto fail;
+	if (listen(fd, backlog) == -1) {
+		net_addr_format(addr, buf, sizeof buf);
+		err_set(e, "tcp listen %s: %s", buf, strerror(errno));
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+int
+net_tcp_connect(const union net_addr *addr, struct err *e)
+{
+	char buf[NET_ADDR_STRLEN];
+	int fd, saved;
+
+	if ((fd = net_socket(addr, SOCK_STREAM, "tcp", e)) == -1)
+		return -1;
+	if (connect(fd, &addr->sa, net_addr_len(addr)) == -1 &&
+	    errno != EINPROGRESS) {
+		saved = errno;
+		net_addr_format(addr, buf, sizeof buf);
+		err_set(e, "tcp connect %s: %s", buf, strerror(saved));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+net_tcp_connect_result(int fd, struct err *e)
+{
+	socklen_t len = sizeof(int);
+	int soerr = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1)
+		return err_set(e, "tcp connect: SO_ERROR: %s", strerror(errno));
+	if (soerr != 0)
+		return err_set(e, "tcp connect: %s", strerror(soerr));
+	return 0;
+}
+
+int
+net_tcp_accept(int lfd, union net_addr *peer, struct err *e)
+{
+	union net_addr tmp;
+	socklen_t len = sizeof tmp;
+	int fd, saved;
+
+	memset(&tmp, 0, sizeof tmp);
+	fd = accept4(lfd, &tmp.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		saved = errno;
+		if (saved != EAGAIN && saved != EWOULDBLOCK)
+			err_set(e, "tcp accept: %s", strerror(saved));
+		else
+			err_set(e, "tcp accept: no pending connection");
+		errno = saved;
+		return -1;
+	}
+	if (peer != NULL)
+		*peer = tmp;
+	return fd;
+}
+
+int
+net_local_addr(int fd, union net_addr *out, struct err *e)
+{
+	socklen_t len = sizeof *out;
+
+	memset(out, 0, sizeof *out);
+	if (getsockname(fd, &out->sa, &len) == -1)
+		return err_set(e, "getsockname: %s", strerror(errno));
+	return 0;
+}

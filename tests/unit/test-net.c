@@ -1,0 +1,291 @@
+/*
+ * test-net.c — address parsing (good and bad input, exact messages),
+ * formatting round trips, and real UDP and TCP traffic over loopback.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/net.h"
+#include "tests/tap.h"
+
+/* Wait (bounded, so a bug cannot hang the suite) until fd is ready. */
+static int
+wait_fd(int fd, short events)
+{
+	struct pollfd p = {.fd = fd, .events = events};
+
+	return poll(&p, 1, 5000) == 1 && (p.revents & events);
+}
+
+struct good_case {
+	const char *in;
+	uint16_t def;
+	int family;
+	const char *ip;
+	uint16_t port;
+	const char *formatted;
+};
+
+static const struct good_case good[] = {
+    {"1.2.3.4", 53, AF_INET, "1.2.3.4", 53, "1.2.3.4:53"},
+    {"1.2.3.4:5353", 53, AF_INET, "1.2.3.4", 5353, "1.2.3.4:5353"},
+    {"127.0.0.1:0", 53, AF_INET, "127.0.0.1", 0, "127.0.0.1:0"},
+    {"255.255.255.255:65535", 1, AF_INET, "255.255.255.255", 65535,
+	"255.255.255.255:65535"},
+    {"::1", 53, AF_INET6, "::1", 53, "[::1]:53"},
+    {"[::1]", 7, AF_INET6, "::1", 7, "[::1]:7"},
+    {"[::1]:53", 7, AF_INET6, "::1", 53, "[::1]:53"},
+    {"2001:DB8::0:1", 53, AF_INET6, "2001:db8::1", 53, "[2001:db8::1]:53"},
+    {"[::ffff:1.2.3.4]:80", 0, AF_INET6, "::ffff:1.2.3.4", 80,
+	"[::ffff:1.2.3.4]:80"},
+    {"::", 0, AF_INET6, "::", 0, "[::]:0"},
+    {"1.2.3.4:00053", 0, AF_INET, "1.2.3.4", 53, "1.2.3.4:53"},
+};
+
+struct bad_case {
+	const char *in;
+	const char *msg;
+};
+
+static const struct bad_case bad[] = {
+    {"", "bad address: empty"},
+    {"1.2.3", "bad address: 1.2.3"},
+    {"1.2.3.256", "bad address: 1.2.3.256"},
+    {"1.2.3.4:", "bad address: 1.2.3.4:"},
+    {"1.2.3.4:x", "bad address: 1.2.3.4:x"},
+    {"1.2.3.4:-1", "bad address: 1.2.3.4:-1"},
+    {"1.2.3.4:+53", "bad address: 1.2.3.4:+53"},
+    {"1.2.3.4:65536", "port out of range: 65536"},
+    {"1.2.3.4:99999999999999999999",
+	"port out of range: "
+	"99999999999999999999"},
+    {"[::1]:70000", "port out of range: 70000"},
+    {"localhost", "bad address: localhost"},
+    {"localhost:53", "bad address: localhost:53"},
+    {"[::1", "bad address: [::1"},
+    {"[::1]x", "bad address: [::1]x"},
+    {"[::1]:", "bad address: [::1]:"},
+    {"[1.2.3.4]:53", "bad address: [1.2.3.4]:53"},
+    {"[]", "bad address: []"},
+    {"::g", "bad address: ::g"},
+    {" 1.2.3.4", "bad address:  1.2.3.4"},
+    {"1.2.3.4 ", "bad address: 1.2.3.4 "},
+    {"1:2", "bad address: 1:2"},
+};
+
+static void
+test_parse(void)
+{
+	union net_addr a, b;
+	struct err e;
+	char buf[NET_ADDR_STRLEN], ip[NET_ADDR_STRLEN];
+	char longin[300];
+	size_t i;
+
+	for (i = 0; i < nitems(good); i++) {
+		e.msg[0] = '\0';
+		memset(&a, 0xaa, sizeof a);
+		if (!tap_ok(
+			net_addr_parse(good[i].in, good[i].def, &a, &e) == 0,
+			"parse \"%s\"", good[i].in)) {
+			tap_diag("  error: %s", e.msg);
+			continue;
+		}
+		tap_is_int(a.sa.sa_family, good[i].family, "  family");
+		tap_is_int(net_addr_port(&a), good[i].port, "  port");
+		net_addr_format_ip(&a, ip, sizeof ip);
+		tap_is_str(ip, good[i].ip, "  format_ip");
+		net_addr_format(&a, buf, sizeof buf);
+		tap_is_str(buf, good[i].formatted, "  format");
+		/* Formatting is parseable and gives back the same address. */
+		tap_ok(net_addr_parse(buf, 1, &b, &e) == 0 &&
+			net_addr_equal(&a, &b),
+		    "  round trip \"%s\"", buf);
+		tap_is_int(net_addr_len(&a),
+		    good[i].family == AF_INET ? sizeof(struct sockaddr_in)
+					      : sizeof(struct sockaddr_in6),
+		    "  len");
+	}
+	for (i = 0; i < nitems(bad); i++) {
+		e.msg[0] = '\0';
+		memset(&a, 0x55, sizeof a);
+		memcpy(&b, &a, sizeof b);
+		tap_is_int(net_addr_parse(bad[i].in, 53, &a, &e), -1,
+		    "reject \"%s\"", bad[i].in);
+		tap_is_str(e.msg, bad[i].msg, "  message");
+		tap_ok(memcmp(&a, &b, sizeof a) == 0, "  out untouched");
+	}
+	memset(longin, '1', sizeof longin - 1);
+	longin[sizeof longin - 1] = '\0';
+	tap_is_int(net_addr_parse(longin, 53, &a, &e), -1, "reject long");
+	tap_is_str(
+	    e.msg, "bad address: too long (299 bytes)", "  long message");
+	tap_is_int(net_addr_parse(NULL, 53, &a, &e), -1, "reject NULL");
+	tap_is_int(net_addr_parse("1.2.3.4", 53, &a, NULL), 0, "NULL err ok");
+	tap_is_int(
+	    net_addr_parse("1.2.3.4:x", 53, &a, NULL), -1, "NULL err bad");
+}
+
+static void
+test_equal(void)
+{
+	union net_addr a, b, c;
+	char small[6];
+
+	net_addr_parse("10.0.0.1:53", 0, &a, NULL);
+	net_addr_parse("10.0.0.1", 53, &b, NULL);
+	tap_ok(net_addr_equal(&a, &b), "equal: same ip and port");
+	net_addr_set_port(&b, 54);
+	tap_ok(!net_addr_equal(&a, &b), "equal: port differs");
+	tap_is_int(net_addr_port(&b), 54, "set_port");
+	net_addr_parse("10.0.0.2:53", 0, &b, NULL);
+	tap_ok(!net_addr_equal(&a, &b), "equal: ip differs");
+	net_addr_parse("[::ffff:10.0.0.1]:53", 0, &c, NULL);
+	tap_ok(!net_addr_equal(&a, &c), "equal: family differs");
+	net_addr_parse("[::1]:53", 0, &b, NULL);
+	net_addr_parse("::1", 53, &c, NULL);
+	tap_ok(net_addr_equal(&b, &c), "equal: v6 same");
+	/* Truncation never overruns. */
+	net_addr_format(&a, small, sizeof small);
+	tap_is_str(small, "10.0.", "format truncates to buffer");
+}
+
+static void
+test_udp(void)
+{
+	union net_addr any, la, lb, from;
+	socklen_t fromlen = sizeof from;
+	struct err e = {""};
+	char buf[64];
+	ssize_t n;
+	int a, b, fl;
+
+	net_addr_parse("127.0.0.1:0", 0, &any, NULL);
+	a = net_udp_bind(&any, &e);
+	if (!tap_ok(a >= 0, "udp bind 127.0.0.1:0")) {
+		tap_diag("  %s", e.msg);
+		return;
+	}
+	b = net_udp_bind(&any, &e);
+	tap_ok(b >= 0, "udp bind second");
+	tap_is_int(net_local_addr(a, &la, &e), 0, "local addr");
+	net_local_addr(b, &lb, &e);
+	tap_ok(net_addr_port(&la) != 0, "ephemeral port read back (%u)",
+	    net_addr_port(&la));
+	tap_ok(net_addr_port(&la) != net_addr_port(&lb), "distinct ports");
+	fl = fcntl(a, F_GETFL);
+	tap_ok(fl != -1 && (fl & O_NONBLOCK), "udp socket non-blocking");
+	fl = fcntl(a, F_GETFD);
+	tap_ok(fl != -1 && (fl & FD_CLOEXEC), "udp socket close-on-exec");
+
+	n = recv(a, buf, sizeof buf, 0);
+	tap_ok(n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK),
+	    "recv on empty socket does not block");
+	n = sendto(b, "hello", 5, 0, &la.sa, net_addr_len(&la));
+	tap_is_int(n, 5, "udp sendto");
+	tap_ok(wait_fd(a, POLLIN), "udp readable");
+	n = recvfrom(a, buf, sizeof buf, 0, &from.sa, &fromlen);
+	tap_ok(n == 5 && memcmp(buf, "hello", 5) == 0, "udp payload");
+	tap_ok(net_addr_equal(&from, &lb), "udp source is the sender");
+
+	/* Binding a port already taken fails with a readable message. */
+	tap_is_int(net_udp_bind(&la, &e), -1, "udp bind busy port fails");
+	snprintf(buf, sizeof buf, "udp bind 127.0.0.1:%u: %s",
+	    net_addr_port(&la), strerror(EADDRINUSE));
+	tap_is_str(e.msg, buf, "  busy message");
+	close(a);
+	close(b);
+
+	net_addr_parse("[::1]:0", 0, &any, NULL);
+	a = net_udp_bind(&any, &e);
+	if (a == -1) {
+		tap_diag("no IPv6 loopback here: %s", e.msg);
+		return;
+	}
+	tap_is_int(net_local_addr(a, &la, &e), 0, "v6 local addr");
+	net_addr_format_ip(&la, buf, sizeof buf);
+	tap_is_str(buf, "::1", "v6 bound to ::1");
+	b = net_udp_bind(&any, &e);
+	n = sendto(b, "v6", 2, 0, &la.sa, net_addr_len(&la));
+	tap_is_int(n, 2, "v6 sendto");
+	tap_ok(wait_fd(a, POLLIN), "v6 readable");
+	tap_is_int(recv(a, buf, sizeof buf, 0), 2, "v6 recv");
+	close(a);
+	close(b);
+}
+
+static void
+test_tcp(void)
+{
+	union net_addr any, la, peer, cl;
+	struct err e = {""};
+	char buf[64];
+	int l, c, s, port;
+
+	net_addr_parse("127.0.0.1:0", 0, &any, NULL);
+	l = net_tcp_listen(&any, 16, &e);
+	if (!tap_ok(l >= 0, "tcp listen")) {
+		tap_diag("  %s", e.msg);
+		return;
+	}
+	net_local_addr(l, &la, &e);
+	tap_ok(net_addr_port(&la) != 0, "tcp listen port");
+	tap_is_int(net_tcp_accept(l, NULL, &e), -1, "accept with none pending");
+	tap_ok(errno == EAGAIN || errno == EWOULDBLOCK, "  errno EAGAIN");
+	tap_is_str(e.msg, "tcp accept: no pending connection", "  message");
+
+	c = net_tcp_connect(&la, &e);
+	tap_ok(c >= 0, "tcp connect started");
+	tap_ok(wait_fd(c, POLLOUT), "connect completes (writable)");
+	tap_is_int(net_tcp_connect_result(c, &e), 0, "connect result ok");
+	tap_ok(wait_fd(l, POLLIN), "listener readable");
+	s = net_tcp_accept(l, &peer, &e);
+	tap_ok(s >= 0, "accept");
+	net_local_addr(c, &cl, &e);
+	tap_ok(net_addr_equal(&peer, &cl), "accepted peer is the client");
+	tap_ok(fcntl(s, F_GETFL) & O_NONBLOCK, "accepted fd non-blocking");
+	tap_ok(fcntl(s, F_GETFD) & FD_CLOEXEC, "accepted fd close-on-exec");
+	tap_is_int(write(c, "ping", 4), 4, "client write");
+	tap_ok(wait_fd(s, POLLIN), "server readable");
+	tap_is_int(read(s, buf, sizeof buf), 4, "server read");
+	tap_ok(memcmp(buf, "ping", 4) == 0, "server payload");
+	tap_is_int(write(s, "pong!", 5), 5, "server write");
+	tap_ok(wait_fd(c, POLLIN), "client readable");
+	tap_ok(read(c, buf, sizeof buf) == 5 && memcmp(buf, "pong!", 5) == 0,
+	    "client payload");
+	close(s);
+	close(c);
+
+	/* A second listener on the same port is refused. */
+	tap_is_int(net_tcp_listen(&la, 16, &e), -1, "listen busy port fails");
+	tap_ok(strstr(e.msg, "tcp bind 127.0.0.1:") == e.msg, "  message: %s",
+	    e.msg);
+	/* Closing the listener makes a connect to its port get refused. */
+	port = net_addr_port(&la);
+	close(l);
+	c = net_tcp_connect(&la, &e);
+	if (c >= 0) {
+		tap_ok(wait_fd(c, POLLOUT), "refused connect signals");
+		tap_is_int(net_tcp_connect_result(c, &e), -1,
+		    "connect to closed port %d fails", port);
+		tap_is_str(
+		    e.msg, "tcp connect: Connection refused", "  message");
+		close(c);
+	} else {
+		tap_ok(strstr(e.msg, "Connection refused") != NULL,
+		    "connect to closed port fails at once: %s", e.msg);
+	}
+}
+
+int
+main(void)
+{
+	test_parse();
+	test_equal();
+	test_udp();
+	test_tcp();
+	return tap_done();
+}
