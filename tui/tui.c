@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/ctlc.h"
+#include "common/path.h"
 #include "tui/tui.h"
 #include "tui/tui-int.h"
 
@@ -39,13 +40,14 @@ tui_default_path(const char *role)
 {
 	const char *name = role != NULL && strcmp(role, "server") == 0 ?
 	    "server.sock" : "engine.sock";
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char *dir = path_runtime_dir(NULL), *p;
 
-	if (xdg != NULL && xdg[0] == '/')
-		return xasprintf("%s/mdns-doctor/%s", xdg, name);
-	if (geteuid() == 0)
-		return xasprintf("/run/mdns-doctor/%s", name);
-	return xasprintf("/tmp/mdns-doctor-%u/%s", (unsigned)geteuid(), name);
+	/* The same fallback as the engine's ctl_default_path. */
+	if (dir == NULL)
+		dir = xasprintf("/tmp/mdns-doctor-%u", (unsigned)getuid());
+	p = path_join(dir, name);
+	free(dir);
+	return p;
 }
 
 static long long

@@ -27,9 +27,8 @@ int tui_run(const struct tui_opts *o, struct err *e);
 
 /*
  * The default control socket for a role ("client" → engine.sock, "server"
- * → server.sock): $XDG_RUNTIME_DIR/mdns-doctor/, else
- * /tmp/mdns-doctor-UID/ (/run/mdns-doctor/ for root), as the protocol
- * document says. malloc'd.
+ * → server.sock) in the runtime directory (common/path.h), where the
+ * engine listens by default. malloc'd.
  */
 char *tui_default_path(const char *role);
 
