@@ -597,9 +597,6 @@ tui_natcmp(const char *a, const char *b)
 	return *a == '\0' ? -1 : 1;
 }
 
-/* qsort has no context argument; the sort runs on one thread. */
-static const struct tui_model *sort_model;
-
 static int
 cmp_num(double a, double b)
 {
@@ -612,8 +609,9 @@ cmp_num(double a, double b)
  * resolver first); `reverse` flips it. Ties fall back to address, domain.
  */
 static int
-cmp_res(const void *pa, const void *pb)
+cmp_res(const void *pa, const void *pb, void *arg)
 {
+	const struct tui_model *sort_model = arg;
 	const struct tui_resolver *a = &sort_model->cur.res[*(const size_t *)pa];
 	const struct tui_resolver *b = &sort_model->cur.res[*(const size_t *)pb];
 	int r = 0;
@@ -698,9 +696,7 @@ tui_model_update_view(struct tui_model *m)
 		    icontains(r->state, f))
 			m->view[m->nview++] = i;
 	}
-	sort_model = m;
-	qsort(m->view, m->nview, sizeof *m->view, cmp_res);
-	sort_model = NULL;
+	qsort_r(m->view, m->nview, sizeof *m->view, cmp_res, m);
 }
 
 void
