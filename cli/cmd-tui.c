@@ -15,12 +15,10 @@
 enum { OPT_CONTROL = 1, OPT_SERVER, OPT_ASCII };
 
 static const struct option tui_opts_long[] = {
-	{ "control", required_argument, NULL, OPT_CONTROL },
-	{ "server", no_argument, NULL, OPT_SERVER },
-	{ "ascii", no_argument, NULL, OPT_ASCII },
-	{ "delay", required_argument, NULL, 'd' },
-	{ NULL, 0, NULL, 0 }
-};
+    {"control", required_argument, NULL, OPT_CONTROL},
+    {"server", no_argument, NULL, OPT_SERVER},
+    {"ascii", no_argument, NULL, OPT_ASCII},
+    {"delay", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0}};
 
 /* Seconds with decimals, like top's -d: 0.1 to 60. */
 static int
@@ -39,12 +37,12 @@ parse_delay(const char *s, unsigned *ms)
 static int
 cmd_tui_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct tui_opts o = { .interval_ms = 1000 };
-	struct err e = { "" };
+	struct tui_opts o = {.interval_ms = 1000};
+	struct err e = {""};
 	int c;
 
-	while ((c = cli_getopt(ctx, &cmd_tui_entry, argc, argv, "d:",
-	    tui_opts_long)) != -1) {
+	while ((c = cli_getopt(ctx, &cmd_tui_entry, argc, argv,
+		    "d:", tui_opts_long)) != -1) {
 		switch (c) {
 		case OPT_CONTROL:
 			o.control = optarg;
@@ -57,8 +55,10 @@ cmd_tui_exec(struct cli_ctx *ctx, int argc, char **argv)
 			break;
 		case 'd':
 			if (parse_delay(optarg, &o.interval_ms) != 0) {
-				cli_error(&cmd_tui_entry, "-d: not a number of "
-				    "seconds from 0.1 to 60: %s", optarg);
+				cli_error(&cmd_tui_entry,
+				    "-d: not a number of "
+				    "seconds from 0.1 to 60: %s",
+				    optarg);
 				return EXIT_UNKNOWN;
 			}
 			break;
@@ -69,8 +69,8 @@ cmd_tui_exec(struct cli_ctx *ctx, int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		cli_error(&cmd_tui_entry, "unexpected argument: %s",
-		    argv[optind]);
+		cli_error(
+		    &cmd_tui_entry, "unexpected argument: %s", argv[optind]);
 		return EXIT_UNKNOWN;
 	}
 	o.no_color = ctx->no_color;
@@ -82,18 +82,18 @@ cmd_tui_exec(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cmd_entry cmd_tui_entry = {
-	.name = "tui",
-	.alias = "watch",
-	.usage = "tui [-d SECONDS] [--control PATH] [--server] [--ascii]",
-	.summary = "live dashboard of the running engine (control socket)",
-	.options =
-	    "  -d, --delay SECONDS  refresh interval, 0.1 to 60 (default 1)\n"
-	    "  --control PATH       control socket (default: the runtime "
-	    "dir's\n"
-	    "                       engine.sock, else server.sock)\n"
-	    "  --server             the server's socket (server.sock)\n"
-	    "  --ascii              ASCII sparklines even in a UTF-8 locale\n"
-	    "  keys: q quit, ? help, Tab pane, s sort, r reverse, / filter,\n"
-	    "        d detail, p pause\n",
-	.exec = cmd_tui_exec,
+    .name = "tui",
+    .alias = "watch",
+    .usage = "tui [-d SECONDS] [--control PATH] [--server] [--ascii]",
+    .summary = "live dashboard of the running engine (control socket)",
+    .options =
+	"  -d, --delay SECONDS  refresh interval, 0.1 to 60 (default 1)\n"
+	"  --control PATH       control socket (default: the runtime "
+	"dir's\n"
+	"                       engine.sock, else server.sock)\n"
+	"  --server             the server's socket (server.sock)\n"
+	"  --ascii              ASCII sparklines even in a UTF-8 locale\n"
+	"  keys: q quit, ? help, Tab pane, s sort, r reverse, / filter,\n"
+	"        d detail, p pause\n",
+    .exec = cmd_tui_exec,
 };

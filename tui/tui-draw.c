@@ -20,8 +20,14 @@
 enum { C_GOOD = 1, C_BAD, C_WARN, C_TITLE, C_DIM };
 
 static const char *const spark_utf8[TUI_SPARK_LEVELS] = {
-	"\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587",
-	"\u2588",
+    "\u2581",
+    "\u2582",
+    "\u2583",
+    "\u2584",
+    "\u2585",
+    "\u2586",
+    "\u2587",
+    "\u2588",
 };
 static const char spark_ascii[TUI_SPARK_LEVELS + 1] = "_.:-=+*#";
 
@@ -97,7 +103,7 @@ put(int y, int x, int w, attr_t a, const char *s)
 		if (wc < 0x80) {
 			addch((chtype)wc);
 		} else {
-			wchar_t one[2] = { wc, 0 };
+			wchar_t one[2] = {wc, 0};
 
 			addnwstr(one, 1);
 		}
@@ -256,7 +262,8 @@ footer(struct tui_ui *ui)
 			return;
 		}
 	}
-	put(y, 0, COLS, col(ui, C_DIM), "q quit  ? help  Tab pane  s sort  "
+	put(y, 0, COLS, col(ui, C_DIM),
+	    "q quit  ? help  Tab pane  s sort  "
 	    "r reverse  / filter  d detail  p pause");
 }
 
@@ -267,12 +274,12 @@ client_header(struct tui_ui *ui)
 	char bu[16], bd[16];
 	int x = 0, y = 1;
 
-	x += putf(y, x, COLS - x, 0, "MTU %lld/%lld  ", st->mtu_up,
-	    st->mtu_down);
+	x += putf(
+	    y, x, COLS - x, 0, "MTU %lld/%lld  ", st->mtu_up, st->mtu_down);
 	x += put(y, x, COLS - x, 0, "resolvers ");
-	x += putf(y, x, COLS - x, A_BOLD | (st->res_active > 0 ?
-	    col(ui, C_GOOD) : col(ui, C_BAD)), "%lld/%lld", st->res_active,
-	    st->res_total);
+	x += putf(y, x, COLS - x,
+	    A_BOLD | (st->res_active > 0 ? col(ui, C_GOOD) : col(ui, C_BAD)),
+	    "%lld/%lld", st->res_active, st->res_total);
 	x += putf(y, x, COLS - x, 0, " active  %.1f q/s", st->qps);
 	tui_fmt_count(st->bytes_up, bu, sizeof bu);
 	tui_fmt_count(st->bytes_down, bd, sizeof bd);
@@ -292,7 +299,8 @@ client_counters(struct tui_ui *ui, int y)
 	size_t i, off;
 	int x;
 
-	x = putf(y, 0, COLS, 0, "ARQ retx %lld  NACK %lld/%lld  RTO %lld ms"
+	x = putf(y, 0, COLS, 0,
+	    "ARQ retx %lld  NACK %lld/%lld  RTO %lld ms"
 	    "  dup x%lld  drops %lld  busy %lld  reinit %lld",
 	    st->retransmits, st->nacks_sent, st->nacks_received, st->rto_ms,
 	    st->dup_factor, st->ev_error_drop, st->ev_session_busy,
@@ -304,8 +312,8 @@ client_counters(struct tui_ui *ui, int y)
 		return;
 	off = (size_t)snprintf(buf, sizeof buf, "FEC");
 	for (i = 0; i < st->nfec && off < sizeof buf; i++)
-		off += (size_t)snprintf(buf + off, sizeof buf - off,
-		    "  %s %g", st->fec[i].name, st->fec[i].value);
+		off += (size_t)snprintf(buf + off, sizeof buf - off, "  %s %g",
+		    st->fec[i].name, st->fec[i].value);
 	put(y + 1, 0, COLS, 0, buf);
 }
 
@@ -318,7 +326,7 @@ static struct cols
 table_cols(void)
 {
 	/* fixed: state 8, rtt 6, loss 5, up 4, down 4, counts 3x5, spaces */
-	struct cols c = { 0, 0, 8, 0 };
+	struct cols c = {0, 0, 8, 0};
 	int fixed = 8 + 6 + 5 + 4 + 4 + 5 + 5 + 5 + 9 + 1;
 	int rest = COLS - fixed;
 
@@ -368,13 +376,13 @@ resolver_row(struct tui_ui *ui, int y, const struct tui_resolver *r,
 	put(y, x, c->dom, base, r->domain);
 	x += c->dom + 1;
 	put(y, x, c->state, base | state_attr(ui, r->state),
-	    c->state < 10 && strcmp(r->state, "rechecking") == 0 ?
-	    "recheck" : r->state);
+	    c->state < 10 && strcmp(r->state, "rechecking") == 0 ? "recheck"
+								 : r->state);
 	x += c->state + 1;
 	putf(y, x, 6, base, "%6s", rtt);
 	x += 7;
-	putf(y, x, 5, base | (r->loss >= 0.2 ? col(ui, C_BAD) : 0), "%5s",
-	    loss);
+	putf(
+	    y, x, 5, base | (r->loss >= 0.2 ? col(ui, C_BAD) : 0), "%5s", loss);
 	x += 6;
 	putf(y, x, 4, base, "%4lld", r->upload_mtu);
 	x += 5;
@@ -384,8 +392,7 @@ resolver_row(struct tui_ui *ui, int y, const struct tui_resolver *r,
 	x += 6;
 	putf(y, x, 5, base, "%5s", a);
 	x += 6;
-	putf(y, x, 5, base | (r->timeouts > 0 ? col(ui, C_WARN) : 0), "%5s",
-	    t);
+	putf(y, x, 5, base | (r->timeouts > 0 ? col(ui, C_WARN) : 0), "%5s", t);
 	x += 6;
 	if (c->reason > 0)
 		put(y, x, c->reason, base, r->reason);
@@ -414,8 +421,8 @@ resolver_pane(struct tui_ui *ui, int y, int h)
 	x += c.dom + 1;
 	putf(y + 1, x, c.state, 0, "STATE");
 	x += c.state + 1;
-	putf(y + 1, x, COLS - x, 0, "%6s %5s %4s %4s %5s %5s %5s",
-	    "RTTms", "LOSS", "UP", "DOWN", "SENT", "ANSW", "TMO");
+	putf(y + 1, x, COLS - x, 0, "%6s %5s %4s %4s %5s %5s %5s", "RTTms",
+	    "LOSS", "UP", "DOWN", "SENT", "ANSW", "TMO");
 	x += 41;
 	if (c.reason > 0)
 		put(y + 1, x, c.reason, 0, "REASON");
@@ -423,9 +430,11 @@ resolver_pane(struct tui_ui *ui, int y, int h)
 	rows = h - 2;
 	ui->res_rows = rows;
 	if (m->nview == 0) {
-		put(y + 2, 2, COLS - 2, 0, !m->have ? "(no data yet)" :
-		    m->cur.nres == 0 ? "(the engine lists no resolvers)" :
-		    "(no resolver matches the filter)");
+		put(y + 2, 2, COLS - 2, 0,
+		    !m->have ? "(no data yet)"
+			: m->cur.nres == 0
+			? "(the engine lists no resolvers)"
+			: "(no resolver matches the filter)");
 		return;
 	}
 	if (ui->sel >= m->nview)
@@ -454,10 +463,11 @@ stream_pane(struct tui_ui *ui, int y, int h)
 	    st->str_opened, st->str_closed);
 	ui->stream_rows = rows;
 	if (ui->stream_top + (size_t)MAX(rows, 0) > st->nstreams)
-		ui->stream_top = st->nstreams > (size_t)MAX(rows, 0) ?
-		    st->nstreams - (size_t)rows : 0;
+		ui->stream_top = st->nstreams > (size_t)MAX(rows, 0)
+		    ? st->nstreams - (size_t)rows
+		    : 0;
 	for (i = 0; i < rows && ui->stream_top + (size_t)i < st->nstreams;
-	    i++) {
+	     i++) {
 		const struct tui_stream *s =
 		    &st->streams[ui->stream_top + (size_t)i];
 
@@ -476,8 +486,8 @@ event_pane(struct tui_ui *ui, int y, int h)
 	int rows = h - 1, i;
 
 	title_line(ui, y, ui->pane == TUI_PANE_EVENTS, "Events %llu%s ",
-	    (unsigned long long)m->events_total, ui->event_back ?
-	    "  (scrolled back)" : "");
+	    (unsigned long long)m->events_total,
+	    ui->event_back ? "  (scrolled back)" : "");
 	ui->event_rows = rows;
 	if (rows <= 0)
 		return;
@@ -487,8 +497,8 @@ event_pane(struct tui_ui *ui, int y, int h)
 		ui->event_back = m->nevents - (size_t)rows;
 	/* Newest at the bottom, like a log tail. */
 	for (i = 0; i < rows; i++) {
-		const struct tui_event *ev = tui_model_event_at(m,
-		    ui->event_back + (size_t)(rows - 1 - i));
+		const struct tui_event *ev = tui_model_event_at(
+		    m, ui->event_back + (size_t)(rows - 1 - i));
 		char when[16];
 		time_t t;
 		struct tm tm;
@@ -500,11 +510,11 @@ event_pane(struct tui_ui *ui, int y, int h)
 		t = (time_t)(ev->at_ms / 1000);
 		localtime_r(&t, &tm);
 		strftime(when, sizeof when, "%H:%M:%S", &tm);
-		if (strstr(ev->kind, "disabled") || strstr(ev->kind,
-		    "rejected") || strstr(ev->kind, "lost"))
+		if (strstr(ev->kind, "disabled") ||
+		    strstr(ev->kind, "rejected") || strstr(ev->kind, "lost"))
 			a = col(ui, C_BAD);
-		else if (strstr(ev->kind, "enabled") || strstr(ev->kind,
-		    "connected"))
+		else if (strstr(ev->kind, "enabled") ||
+		    strstr(ev->kind, "connected"))
 			a = col(ui, C_GOOD);
 		else if (ev->local)
 			a = col(ui, C_DIM);
@@ -556,8 +566,8 @@ pairs_row(int y, const char *label, const char *const *names,
 	x = putf(y, 0, COLS, A_BOLD, "%-9s", label);
 	for (i = 0; i < n; i++) {
 		char buf[64];
-		int w = snprintf(buf, sizeof buf, " %s %lld ", names[i],
-		    vals[i]);
+		int w =
+		    snprintf(buf, sizeof buf, " %s %lld ", names[i], vals[i]);
 
 		if (x + w > COLS && x > 9) {
 			y++;
@@ -573,23 +583,23 @@ static void
 draw_server(struct tui_ui *ui)
 {
 	const struct tui_status *st = &ui->m.cur;
-	static const char *const sess_n[] = { "active", "opened", "closed",
-	    "expired", "busy" };
-	static const char *const str_n[] = { "active", "opened", "closed",
-	    "connect-failed", "filtered" };
-	static const char *const q_n[] = { "total", "tunnel", "mtu-probe",
-	    "NXDOMAIN", "NODATA", "FORMERR", "ERROR_DROP", "no-reply" };
-	static const char *const d_n[] = { "bad-cookie", "undecodable",
-	    "unknown-session", "not-request" };
-	long long sess_v[] = { st->sess_active, st->sess_opened,
-	    st->sess_closed, st->sess_expired, st->sess_busy };
-	long long str_v[] = { st->str_active, st->str_opened, st->str_closed,
-	    st->str_connect_failed, st->str_filtered };
-	long long q_v[] = { st->q_total, st->q_tunnel, st->q_mtu_probe,
+	static const char *const sess_n[] = {
+	    "active", "opened", "closed", "expired", "busy"};
+	static const char *const str_n[] = {
+	    "active", "opened", "closed", "connect-failed", "filtered"};
+	static const char *const q_n[] = {"total", "tunnel", "mtu-probe",
+	    "NXDOMAIN", "NODATA", "FORMERR", "ERROR_DROP", "no-reply"};
+	static const char *const d_n[] = {
+	    "bad-cookie", "undecodable", "unknown-session", "not-request"};
+	long long sess_v[] = {st->sess_active, st->sess_opened, st->sess_closed,
+	    st->sess_expired, st->sess_busy};
+	long long str_v[] = {st->str_active, st->str_opened, st->str_closed,
+	    st->str_connect_failed, st->str_filtered};
+	long long q_v[] = {st->q_total, st->q_tunnel, st->q_mtu_probe,
 	    st->q_nxdomain, st->q_nodata, st->q_formerr, st->q_error_drop,
-	    st->q_no_reply };
-	long long d_v[] = { st->drop_bad_cookie, st->drop_undecodable,
-	    st->drop_unknown_session, st->drop_not_request };
+	    st->q_no_reply};
+	long long d_v[] = {st->drop_bad_cookie, st->drop_undecodable,
+	    st->drop_unknown_session, st->drop_not_request};
 	char bu[16], bd[16];
 	int y;
 
@@ -612,8 +622,8 @@ draw_server(struct tui_ui *ui)
 }
 
 static void
-overlay_box(struct tui_ui *ui, int h, int w, int *y0, int *x0,
-    const char *title)
+overlay_box(
+    struct tui_ui *ui, int h, int w, int *y0, int *x0, const char *title)
 {
 	int y;
 
@@ -640,17 +650,17 @@ static void
 draw_help(struct tui_ui *ui)
 {
 	static const char *const lines[] = {
-		"q          quit",
-		"?          this help (any key closes it)",
-		"Tab, <- -> next / previous pane",
-		"Up Down    select a resolver / scroll the pane",
-		"PgUp PgDn  page; Home End first / last",
-		"s          sort by the next column",
-		"r          reverse the sort",
-		"/          filter resolvers (Enter apply, Esc cancel)",
-		"d, Enter   details of the selected resolver",
-		"p, space   pause / resume the display",
-		"Ctrl-L     redraw",
+	    "q          quit",
+	    "?          this help (any key closes it)",
+	    "Tab, <- -> next / previous pane",
+	    "Up Down    select a resolver / scroll the pane",
+	    "PgUp PgDn  page; Home End first / last",
+	    "s          sort by the next column",
+	    "r          reverse the sort",
+	    "/          filter resolvers (Enter apply, Esc cancel)",
+	    "d, Enter   details of the selected resolver",
+	    "p, space   pause / resume the display",
+	    "Ctrl-L     redraw",
 	};
 	int y0, x0;
 	size_t i;
@@ -681,8 +691,7 @@ draw_detail(struct tui_ui *ui)
 	putf(y++, x0 + 2, w, A_BOLD, "%s  %s", r->address, r->domain);
 	x0 += 2;
 	putf(y, x0, w, 0, "state     ");
-	put(y++, x0 + 10, w - 10, state_attr(ui, r->state) | A_BOLD,
-	    r->state);
+	put(y++, x0 + 10, w - 10, state_attr(ui, r->state) | A_BOLD, r->state);
 	putf(y++, x0, w, 0, "reason    %s", r->reason[0] ? r->reason : "-");
 	putf(y++, x0, w, 0, "MTU       upload %lld, download %lld",
 	    r->upload_mtu, r->download_mtu);
@@ -692,8 +701,10 @@ draw_detail(struct tui_ui *ui)
 		snprintf(buf, sizeof buf, "not measured");
 	putf(y++, x0, w, 0, "RTT       %s", buf);
 	putf(y++, x0, w, 0, "loss      %.1f %%", r->loss * 100);
-	putf(y++, x0, w, 0, "queries   %lld sent, %lld answered, %lld timed "
-	    "out", r->sent, r->answered, r->timeouts);
+	putf(y++, x0, w, 0,
+	    "queries   %lld sent, %lld answered, %lld timed "
+	    "out",
+	    r->sent, r->answered, r->timeouts);
 	if (r->sent > 0)
 		putf(y, x0, w, 0, "answered  %.1f %% of sent",
 		    100.0 * (double)r->answered / (double)r->sent);

@@ -14,8 +14,16 @@
 #include "tui/tui-model.h"
 
 static const char *const sort_names[TUI_SORT_COUNT] = {
-	"address", "domain", "state", "rtt", "loss", "up-mtu", "down-mtu",
-	"sent", "answered", "timeouts",
+    "address",
+    "domain",
+    "state",
+    "rtt",
+    "loss",
+    "up-mtu",
+    "down-mtu",
+    "sent",
+    "answered",
+    "timeouts",
 };
 
 /* Member lookup along a dotted path ("traffic.bytes_up"). */
@@ -142,7 +150,8 @@ parse_resolvers(json_t *list, struct tui_status *st)
 	if (!json_is_array(list) || json_array_size(list) == 0)
 		return;
 	st->res = xcalloc(json_array_size(list), sizeof *st->res);
-	json_array_foreach(list, i, r) {
+	json_array_foreach(list, i, r)
+	{
 		struct tui_resolver *x;
 
 		if (!json_is_object(r))
@@ -171,7 +180,8 @@ parse_streams(json_t *list, struct tui_status *st)
 	if (!json_is_array(list) || json_array_size(list) == 0)
 		return;
 	st->streams = xcalloc(json_array_size(list), sizeof *st->streams);
-	json_array_foreach(list, i, s) {
+	json_array_foreach(list, i, s)
+	{
 		struct tui_stream *x;
 
 		if (!json_is_object(s))
@@ -194,12 +204,13 @@ parse_fec(json_t *fec, struct tui_status *st)
 		return;
 	st->has_fec = 1;
 	st->fec = xcalloc(json_object_size(fec) + 1, sizeof *st->fec);
-	json_object_foreach(fec, k, v) {
+	json_object_foreach(fec, k, v)
+	{
 		if (!json_is_number(v) && !json_is_boolean(v))
 			continue;
 		st->fec[st->nfec].name = xstrdup(k);
-		st->fec[st->nfec].value = json_is_boolean(v) ?
-		    json_is_true(v) : json_number_value(v);
+		st->fec[st->nfec].value =
+		    json_is_boolean(v) ? json_is_true(v) : json_number_value(v);
 		st->nfec++;
 	}
 }
@@ -211,11 +222,11 @@ join_domains(json_t *a)
 	json_t *d;
 	char *s;
 
-	json_array_foreach(a, i, d)
-		if (json_is_string(d))
-			len += strlen(json_string_value(d)) + 2;
+	json_array_foreach(a, i, d) if (json_is_string(d)) len +=
+	    strlen(json_string_value(d)) + 2;
 	s = xcalloc(1, len);
-	json_array_foreach(a, i, d) {
+	json_array_foreach(a, i, d)
+	{
 		if (!json_is_string(d))
 			continue;
 		if (s[0] != '\0')
@@ -361,8 +372,8 @@ tui_model_free(struct tui_model *m)
 }
 
 static void
-add_sample(struct tui_model *m, long long t0, long long t1, double up,
-    double down)
+add_sample(
+    struct tui_model *m, long long t0, long long t1, double up, double down)
 {
 	struct tui_sample *s = &m->samples[m->sample_head];
 
@@ -399,8 +410,8 @@ tui_model_apply(struct tui_model *m, struct tui_status *st, long long now_ms)
 		/* Another engine: its uptime is another clock. */
 		m->nsamples = m->sample_head = 0;
 		tui_model_disconnect(m);
-	} else if (m->have_prev && (st->bytes_up < m->prev_up ||
-	    st->bytes_down < m->prev_down)) {
+	} else if (m->have_prev &&
+	    (st->bytes_up < m->prev_up || st->bytes_down < m->prev_down)) {
 		/* Counters never go back; start over rather than go < 0. */
 		tui_model_disconnect(m);
 	}
@@ -408,10 +419,9 @@ tui_model_apply(struct tui_model *m, struct tui_status *st, long long now_ms)
 		double dt = (double)(t - m->prev_t_ms) / 1000.0;
 
 		m->rate_up_bps = (double)(st->bytes_up - m->prev_up) / dt;
-		m->rate_down_bps = (double)(st->bytes_down - m->prev_down) /
-		    dt;
-		add_sample(m, m->prev_t_ms, t, m->rate_up_bps,
-		    m->rate_down_bps);
+		m->rate_down_bps = (double)(st->bytes_down - m->prev_down) / dt;
+		add_sample(
+		    m, m->prev_t_ms, t, m->rate_up_bps, m->rate_down_bps);
 	}
 	/* The same moment twice (a status and a snapshot) changes nothing. */
 	if (!m->have_prev || t > m->prev_t_ms) {
@@ -465,21 +475,23 @@ tui_model_event_at(const struct tui_model *m, size_t i)
 }
 
 int
-tui_model_feed(struct tui_model *m, json_t *msg, long long now_ms,
-    struct err *e)
+tui_model_feed(
+    struct tui_model *m, json_t *msg, long long now_ms, struct err *e)
 {
 	struct tui_status st;
 	json_t *v, *ev;
 	const char *type;
 
 	if (!json_is_object(msg))
-		return err_set(e, "engine sent something that is not a JSON "
+		return err_set(e,
+		    "engine sent something that is not a JSON "
 		    "object");
 	v = json_object_get(msg, "ok");
 	if (json_is_false(v)) {
 		v = json_object_get(msg, "error");
-		return err_set(e, "engine refused: %s", json_is_string(v) ?
-		    json_string_value(v) : "no reason given");
+		return err_set(e, "engine refused: %s",
+		    json_is_string(v) ? json_string_value(v)
+				      : "no reason given");
 	}
 	v = json_object_get(msg, "type");
 	type = json_is_string(v) ? json_string_value(v) : "";
@@ -488,8 +500,8 @@ tui_model_feed(struct tui_model *m, json_t *msg, long long now_ms,
 		if (!json_is_object(ev))
 			return err_set(e, "event line without an event object");
 		v = json_object_get(ev, "at_ms");
-		tui_model_event(m, json_is_integer(v) ?
-		    json_integer_value(v) : now_ms,
+		tui_model_event(m,
+		    json_is_integer(v) ? json_integer_value(v) : now_ms,
 		    json_string_value(json_object_get(ev, "kind")),
 		    json_string_value(json_object_get(ev, "resolver")),
 		    json_string_value(json_object_get(ev, "detail")), 0);
@@ -524,10 +536,10 @@ tui_model_spark(const struct tui_model *m, int up, int *levels, size_t ncols,
 	end = newest->t1_ms;
 	start = end - TUI_HIST_MS;
 	for (c = 0; c < ncols; c++) {
-		double b0 = (double)start + (double)TUI_HIST_MS *
-		    (double)c / (double)ncols;
-		double b1 = (double)start + (double)TUI_HIST_MS *
-		    (double)(c + 1) / (double)ncols;
+		double b0 = (double)start +
+		    (double)TUI_HIST_MS * (double)c / (double)ncols;
+		double b1 = (double)start +
+		    (double)TUI_HIST_MS * (double)(c + 1) / (double)ncols;
 		double w = 0, sum = 0;
 
 		for (i = 0; (s = sample_at(m, i)) != NULL; i++) {
@@ -535,7 +547,7 @@ tui_model_spark(const struct tui_model *m, int up, int *levels, size_t ncols,
 			double o1 = MIN((double)s->t1_ms, b1);
 
 			if ((double)s->t1_ms <= b0)
-				break;	/* older samples end earlier still */
+				break; /* older samples end earlier still */
 			if (o1 <= o0)
 				continue;
 			w += o1 - o0;
@@ -551,8 +563,8 @@ tui_model_spark(const struct tui_model *m, int up, int *levels, size_t ncols,
 	for (c = 0; c < ncols; c++) {
 		if (levels[c] < 0 || val[c] <= 0 || peak <= 0)
 			continue;
-		levels[c] = 1 + (int)(val[c] / peak * (TUI_SPARK_LEVELS - 2) +
-		    0.5);
+		levels[c] =
+		    1 + (int)(val[c] / peak * (TUI_SPARK_LEVELS - 2) + 0.5);
 		if (levels[c] > TUI_SPARK_LEVELS - 1)
 			levels[c] = TUI_SPARK_LEVELS - 1;
 	}
@@ -612,8 +624,10 @@ static int
 cmp_res(const void *pa, const void *pb, void *arg)
 {
 	const struct tui_model *sort_model = arg;
-	const struct tui_resolver *a = &sort_model->cur.res[*(const size_t *)pa];
-	const struct tui_resolver *b = &sort_model->cur.res[*(const size_t *)pb];
+	const struct tui_resolver *a =
+	    &sort_model->cur.res[*(const size_t *)pa];
+	const struct tui_resolver *b =
+	    &sort_model->cur.res[*(const size_t *)pb];
 	int r = 0;
 
 	switch (sort_model->sort) {
@@ -639,8 +653,7 @@ cmp_res(const void *pa, const void *pb, void *arg)
 		r = -cmp_num((double)a->upload_mtu, (double)b->upload_mtu);
 		break;
 	case TUI_SORT_DOWN_MTU:
-		r = -cmp_num((double)a->download_mtu,
-		    (double)b->download_mtu);
+		r = -cmp_num((double)a->download_mtu, (double)b->download_mtu);
 		break;
 	case TUI_SORT_SENT:
 		r = -cmp_num((double)a->sent, (double)b->sent);
@@ -657,8 +670,8 @@ cmp_res(const void *pa, const void *pb, void *arg)
 	if (r == 0)
 		r = tui_natcmp(a->domain, b->domain);
 	if (r == 0)
-		r = cmp_num((double)*(const size_t *)pa,
-		    (double)*(const size_t *)pb);
+		r = cmp_num(
+		    (double)*(const size_t *)pa, (double)*(const size_t *)pb);
 	return sort_model->sort_reverse ? -r : r;
 }
 
@@ -710,16 +723,16 @@ tui_model_set_sort(struct tui_model *m, enum tui_sort s, int reverse)
 void
 tui_model_next_sort(struct tui_model *m)
 {
-	tui_model_set_sort(m, (enum tui_sort)((m->sort + 1) % TUI_SORT_COUNT),
-	    0);
+	tui_model_set_sort(
+	    m, (enum tui_sort)((m->sort + 1) % TUI_SORT_COUNT), 0);
 }
 
 void
 tui_model_set_filter(struct tui_model *m, const char *filter)
 {
 	free(m->filter);
-	m->filter = filter != NULL && filter[0] != '\0' ? xstrdup(filter) :
-	    NULL;
+	m->filter =
+	    filter != NULL && filter[0] != '\0' ? xstrdup(filter) : NULL;
 	tui_model_update_view(m);
 }
 
@@ -732,8 +745,7 @@ tui_sort_name(enum tui_sort s)
 void
 tui_fmt_rate(double bps, char *buf, size_t len)
 {
-	static const char *const unit[] = { "B/s", "KiB/s", "MiB/s",
-	    "GiB/s" };
+	static const char *const unit[] = {"B/s", "KiB/s", "MiB/s", "GiB/s"};
 	size_t u = 0;
 
 	if (!(bps > 0))

@@ -38,8 +38,9 @@ on_quit_signal(int signo)
 char *
 tui_default_path(const char *role)
 {
-	const char *name = role != NULL && strcmp(role, "server") == 0 ?
-	    "server.sock" : "engine.sock";
+	const char *name = role != NULL && strcmp(role, "server") == 0
+	    ? "server.sock"
+	    : "engine.sock";
 	char *dir = path_runtime_dir(NULL), *p;
 
 	/* The same fallback as the engine's ctl_default_path. */
@@ -59,7 +60,7 @@ wall_ms(void)
 struct conn {
 	struct ctlc c;
 	int open;
-	char *paths[2];		/* candidates, tried in order */
+	char *paths[2]; /* candidates, tried in order */
 	size_t npaths;
 };
 
@@ -77,8 +78,7 @@ conn_lost(struct tui_ui *ui, struct conn *k, const char *why)
 		ctlc_close(&k->c);
 	k->open = 0;
 	if (ui->conn != TUI_CONN_DOWN)
-		tui_model_event(&ui->m, wall_ms(), "engine_lost", NULL, why,
-		    1);
+		tui_model_event(&ui->m, wall_ms(), "engine_lost", NULL, why, 1);
 	ui->conn = TUI_CONN_DOWN;
 	set_conn_msg(ui, why);
 	tui_model_disconnect(&ui->m);
@@ -92,7 +92,7 @@ conn_lost(struct tui_ui *ui, struct conn *k, const char *why)
 static void
 try_connect(struct tui_ui *ui, struct conn *k)
 {
-	struct err e = { "" };
+	struct err e = {""};
 	json_t *req;
 	size_t i;
 
@@ -119,8 +119,8 @@ try_connect(struct tui_ui *ui, struct conn *k)
 	ui->conn = TUI_CONN_WAITING;
 	ui->last_msg_ms = now_mono_ms();
 	set_conn_msg(ui, NULL);
-	tui_model_event(&ui->m, wall_ms(), "engine_connected", NULL,
-	    ui->path, 1);
+	tui_model_event(
+	    &ui->m, wall_ms(), "engine_connected", NULL, ui->path, 1);
 }
 
 static int
@@ -128,8 +128,8 @@ is_snapshot(json_t *msg)
 {
 	json_t *t = json_object_get(msg, "type");
 
-	return json_is_string(t) && strcmp(json_string_value(t),
-	    "snapshot") == 0;
+	return json_is_string(t) &&
+	    strcmp(json_string_value(t), "snapshot") == 0;
 }
 
 /* Remember which resolver is selected, to follow it through re-sorts. */
@@ -154,8 +154,7 @@ restore_sel(struct tui_ui *ui)
 	if (ui->sel_key == NULL)
 		return;
 	for (i = 0; i < ui->m.nview; i++) {
-		const struct tui_resolver *r =
-		    &ui->m.cur.res[ui->m.view[i]];
+		const struct tui_resolver *r = &ui->m.cur.res[ui->m.view[i]];
 		size_t al = strlen(r->address);
 
 		if (strncmp(ui->sel_key, r->address, al) == 0 &&
@@ -173,7 +172,7 @@ restore_sel(struct tui_ui *ui)
 static int
 drain(struct tui_ui *ui, struct conn *k)
 {
-	struct err e = { "" };
+	struct err e = {""};
 	int changed = 0;
 	json_t *msg;
 	int r;
@@ -216,8 +215,9 @@ move_sel(struct tui_ui *ui, long delta)
 	case TUI_PANE_RESOLVERS:
 		n = ui->m.nview;
 		v = (long)ui->sel + delta;
-		ui->sel = v < 0 || n == 0 ? 0 : (size_t)v >= n ? n - 1 :
-		    (size_t)v;
+		ui->sel = v < 0 || n == 0 ? 0
+		    : (size_t)v >= n	  ? n - 1
+					  : (size_t)v;
 		remember_sel(ui);
 		break;
 	case TUI_PANE_STREAMS:
@@ -237,8 +237,9 @@ move_sel(struct tui_ui *ui, long delta)
 static int
 page(const struct tui_ui *ui)
 {
-	int r = ui->pane == TUI_PANE_RESOLVERS ? ui->res_rows :
-	    ui->pane == TUI_PANE_STREAMS ? ui->stream_rows : ui->event_rows;
+	int r = ui->pane == TUI_PANE_RESOLVERS ? ui->res_rows
+	    : ui->pane == TUI_PANE_STREAMS     ? ui->stream_rows
+					       : ui->event_rows;
 
 	return MAX(1, r - 1);
 }
@@ -247,7 +248,7 @@ static void
 filter_key(struct tui_ui *ui, int ch)
 {
 	switch (ch) {
-	case 27:	/* Esc: back to the filter before '/' */
+	case 27: /* Esc: back to the filter before '/' */
 		tui_model_set_filter(&ui->m, ui->filter_saved);
 		ui->mode = TUI_MODE_NORMAL;
 		break;
@@ -264,7 +265,7 @@ filter_key(struct tui_ui *ui, int ch)
 			ui->filter_buf[--ui->filter_len] = '\0';
 		tui_model_set_filter(&ui->m, ui->filter_buf);
 		break;
-	case 21:	/* ^U */
+	case 21: /* ^U */
 		ui->filter_len = 0;
 		ui->filter_buf[0] = '\0';
 		tui_model_set_filter(&ui->m, NULL);
@@ -299,8 +300,9 @@ key(struct tui_ui *ui, int ch)
 		ui->mode = TUI_MODE_NORMAL;
 		return 0;
 	}
-	if (ui->mode == TUI_MODE_DETAIL && (ch == 27 || ch == 'd' ||
-	    ch == '\n' || ch == '\r' || ch == KEY_ENTER)) {
+	if (ui->mode == TUI_MODE_DETAIL &&
+	    (ch == 27 || ch == 'd' || ch == '\n' || ch == '\r' ||
+		ch == KEY_ENTER)) {
 		ui->mode = TUI_MODE_NORMAL;
 		return 0;
 	}
@@ -316,8 +318,8 @@ key(struct tui_ui *ui, int ch)
 		break;
 	case KEY_BTAB:
 	case KEY_LEFT:
-		ui->pane = (enum tui_pane)((ui->pane + TUI_PANE_COUNT - 1) %
-		    TUI_PANE_COUNT);
+		ui->pane = (enum tui_pane)(
+		    (ui->pane + TUI_PANE_COUNT - 1) % TUI_PANE_COUNT);
 		break;
 	case KEY_UP:
 	case 'k':
@@ -354,8 +356,7 @@ key(struct tui_ui *ui, int ch)
 		break;
 	case '/':
 		free(ui->filter_saved);
-		ui->filter_saved = ui->m.filter ? xstrdup(ui->m.filter) :
-		    NULL;
+		ui->filter_saved = ui->m.filter ? xstrdup(ui->m.filter) : NULL;
 		snprintf(ui->filter_buf, sizeof ui->filter_buf, "%s",
 		    ui->m.filter ? ui->m.filter : "");
 		ui->filter_len = strlen(ui->filter_buf);
@@ -372,7 +373,7 @@ key(struct tui_ui *ui, int ch)
 	case 27:
 		ui->mode = TUI_MODE_NORMAL;
 		break;
-	case 12:	/* ^L */
+	case 12: /* ^L */
 		clearok(curscr, TRUE);
 		break;
 	default:
@@ -394,18 +395,19 @@ ui_free(struct tui_ui *ui)
 int
 tui_run(const struct tui_opts *o, struct err *e)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
 	struct sigaction sa, old_sa[nitems(sigs)];
 	sigset_t block, old_mask;
 	struct tui_ui ui;
 	struct conn k;
 	uint64_t next_try = 0, last_draw = 0;
-	struct err le = { "" };
+	struct err le = {""};
 	int dirty = 1, quit = 0;
 	size_t i;
 
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
-		return err_set(e, "the dashboard needs a terminal (stdin and "
+		return err_set(e,
+		    "the dashboard needs a terminal (stdin and "
 		    "stdout); use `status` for scripts");
 	memset(&ui, 0, sizeof ui);
 	memset(&k, 0, sizeof k);
@@ -489,8 +491,7 @@ tui_run(const struct tui_opts *o, struct err *e)
 			err_set(&le, "poll: %s", strerror(errno));
 			break;
 		}
-		if (n == 2 && p[1].revents != 0 && drain(&ui, &k) &&
-		    !ui.paused)
+		if (n == 2 && p[1].revents != 0 && drain(&ui, &k) && !ui.paused)
 			dirty = 1;
 		/* The terminal is gone (hangup): nobody to draw for. */
 		if (p[0].revents & (POLLHUP | POLLERR | POLLNVAL))

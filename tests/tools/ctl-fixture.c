@@ -49,16 +49,15 @@ on_sig(int s)
 
 static json_t *
 resolver(const char *addr, const char *dom, const char *state,
-    const char *reason, double rtt, double loss, long long sent,
-    long long tmo)
+    const char *reason, double rtt, double loss, long long sent, long long tmo)
 {
 	return json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:o,s:f,s:I,s:I,s:I}",
 	    "address", addr, "domain", dom, "state", state, "reason", reason,
 	    "upload_mtu", strcmp(state, "active") == 0 ? 141 : 0,
-	    "download_mtu", strcmp(state, "active") == 0 ? 1000 : 0,
-	    "rtt_ms", rtt < 0 ? json_null() : json_real(rtt), "loss", loss,
-	    "sent", (json_int_t)sent, "answered", (json_int_t)(sent - tmo),
-	    "timeouts", (json_int_t)tmo);
+	    "download_mtu", strcmp(state, "active") == 0 ? 1000 : 0, "rtt_ms",
+	    rtt < 0 ? json_null() : json_real(rtt), "loss", loss, "sent",
+	    (json_int_t)sent, "answered", (json_int_t)(sent - tmo), "timeouts",
+	    (json_int_t)tmo);
 }
 
 static json_t *
@@ -69,62 +68,57 @@ status(void)
 	json_t *list;
 
 	if (strcmp(role, "server") == 0)
-		return json_pack("{s:s,s:s,s:i,s:I,s:s,s:[s],"
+		return json_pack(
+		    "{s:s,s:s,s:i,s:I,s:s,s:[s],"
 		    "s:{s:i,s:i,s:i,s:i,s:i},s:{s:i,s:i,s:i,s:i,s:i},"
 		    "s:{s:I,s:I,s:i,s:i,s:i,s:i,s:i,s:i},"
 		    "s:{s:i,s:i,s:i,s:i},s:{s:I,s:I}}",
 		    "role", "server", "version", "fixture", "pid", getpid(),
 		    "uptime_ms", (json_int_t)up_ms, "phase", "serving",
-		    "domains", "t.example",
-		    "sessions", "active", 1, "opened", 2, "closed", 1,
-		    "expired", 0, "busy", 3,
-		    "streams", "active", 1, "opened", 4, "closed", 3,
-		    "connect_failed", 1, "filtered", 2,
-		    "queries", "total", (json_int_t)(k * 3), "tunnel",
-		    (json_int_t)(k * 3 - 7), "mtu_probe", 5, "nxdomain", 1,
-		    "nodata", 1, "formerr", 0, "error_drop", 2, "no_reply", 0,
-		    "drops", "bad_cookie", 4, "undecodable", 5,
-		    "unknown_session", 6, "not_request", 7,
-		    "traffic", "bytes_up", (json_int_t)bytes, "bytes_down",
+		    "domains", "t.example", "sessions", "active", 1, "opened",
+		    2, "closed", 1, "expired", 0, "busy", 3, "streams",
+		    "active", 1, "opened", 4, "closed", 3, "connect_failed", 1,
+		    "filtered", 2, "queries", "total", (json_int_t)(k * 3),
+		    "tunnel", (json_int_t)(k * 3 - 7), "mtu_probe", 5,
+		    "nxdomain", 1, "nodata", 1, "formerr", 0, "error_drop", 2,
+		    "no_reply", 0, "drops", "bad_cookie", 4, "undecodable", 5,
+		    "unknown_session", 6, "not_request", 7, "traffic",
+		    "bytes_up", (json_int_t)bytes, "bytes_down",
 		    (json_int_t)(bytes * 4));
 	list = json_pack("[o,o,o,o,o]",
 	    resolver("127.0.0.10:53", "t.example", "active", "", 12.5, 0.02,
-	    1000 + k, 20),
+		1000 + k, 20),
 	    resolver("127.0.0.2:53", "t.example", "disabled",
-	    "only timeouts for 30 s", 80, 0.6, 400, 240),
+		"only timeouts for 30 s", 80, 0.6, 400, 240),
 	    resolver("127.0.0.3:53", "u.example", "testing", "", -1, 0, 3, 0),
 	    resolver("127.0.0.20:53", "u.example", "active", "", 4.25, 0,
-	    5000 + 3 * k, 0),
-	    resolver("[::1]:5353", "t.example", "rechecking", "", 30, 0.1, 50,
-	    5));
+		5000 + 3 * k, 0),
+	    resolver(
+		"[::1]:5353", "t.example", "rechecking", "", 30, 0.1, 50, 5));
 	return json_pack("{s:s,s:s,s:i,s:I,s:s,"
-	    "s:{s:I,s:I,s:i,s:s},s:{s:i,s:i},"
-	    "s:{s:i,s:i,s:i,s:i,s:i,s:o},"
-	    "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f},"
-	    "s:{s:i,s:i,s:i,s:[{s:i,s:s,s:I,s:I}]},"
-	    "s:{s:i,s:i,s:i,s:i},s:{s:i,s:i,s:i},s:{s:i,s:i,s:i},"
-	    "s:n,s:n,s:n}",
+			 "s:{s:I,s:I,s:i,s:s},s:{s:i,s:i},"
+			 "s:{s:i,s:i,s:i,s:i,s:i,s:o},"
+			 "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f},"
+			 "s:{s:i,s:i,s:i,s:[{s:i,s:s,s:I,s:I}]},"
+			 "s:{s:i,s:i,s:i,s:i},s:{s:i,s:i,s:i},s:{s:i,s:i,s:i},"
+			 "s:n,s:n,s:n}",
 	    "role", "client", "version", "fixture", "pid", getpid(),
-	    "uptime_ms", (json_int_t)up_ms, "phase", "connected",
-	    "session", "id", (json_int_t)session, "established_ms",
+	    "uptime_ms", (json_int_t)up_ms, "phase", "connected", "session",
+	    "id", (json_int_t)session, "established_ms",
 	    (json_int_t)now_wall_ms(), "reinits", 0, "response_mode", "raw",
-	    "mtu", "upload", 141, "download", 1000,
-	    "resolvers", "total", 5, "active", 2, "disabled", 1, "testing", 1,
-	    "rejected", 0, "list", list,
-	    "traffic", "bytes_up", (json_int_t)bytes, "bytes_down",
+	    "mtu", "upload", 141, "download", 1000, "resolvers", "total", 5,
+	    "active", 2, "disabled", 1, "testing", 1, "rejected", 0, "list",
+	    list, "traffic", "bytes_up", (json_int_t)bytes, "bytes_down",
 	    (json_int_t)(bytes * 4), "packets_up", (json_int_t)k,
 	    "packets_down", (json_int_t)k, "queries_sent", (json_int_t)(k * 2),
 	    "answers", (json_int_t)(k * 2), "rate_up_bps", (double)rate,
-	    "rate_down_bps", (double)rate * 4, "qps", 20.0,
-	    "streams", "active", 1, "opened", 1, "closed", 0, "list", "id", 1,
-	    "state", "open", "bytes_up", (json_int_t)bytes, "bytes_down",
-	    (json_int_t)(bytes * 4),
-	    "arq", "retransmits", 3, "nacks_sent", 1, "nacks_received", 2,
-	    "rto_ms", 500,
-	    "duplication", "factor", 2, "setup_factor", 4, "duplicates_sent",
-	    9,
-	    "events", "error_drop", 0, "session_busy", 0, "reinit", 0,
-	    "fec", "exit_ip", "leak");
+	    "rate_down_bps", (double)rate * 4, "qps", 20.0, "streams", "active",
+	    1, "opened", 1, "closed", 0, "list", "id", 1, "state", "open",
+	    "bytes_up", (json_int_t)bytes, "bytes_down",
+	    (json_int_t)(bytes * 4), "arq", "retransmits", 3, "nacks_sent", 1,
+	    "nacks_received", 2, "rto_ms", 500, "duplication", "factor", 2,
+	    "setup_factor", 4, "duplicates_sent", 9, "events", "error_drop", 0,
+	    "session_busy", 0, "reinit", 0, "fec", "exit_ip", "leak");
 }
 
 static void
@@ -135,8 +129,9 @@ send_obj(struct client *c, json_t *o)
 
 	json_decref(o);
 	while (off < len + 1) {
-		ssize_t n = off < len ? send(c->fd, s + off, len - off,
-		    MSG_NOSIGNAL) : send(c->fd, "\n", 1, MSG_NOSIGNAL);
+		ssize_t n = off < len
+		    ? send(c->fd, s + off, len - off, MSG_NOSIGNAL)
+		    : send(c->fd, "\n", 1, MSG_NOSIGNAL);
 
 		if (n <= 0) {
 			if (n < 0 && errno == EINTR)
@@ -156,19 +151,22 @@ handle(struct client *c, const char *line)
 
 	cmd = json_string_value(json_object_get(req, "cmd"));
 	if (cmd == NULL) {
-		send_obj(c, json_pack("{s:b,s:i,s:s}", "ok", 0, "schema", 1,
-		    "error", "missing cmd"));
+		send_obj(c,
+		    json_pack("{s:b,s:i,s:s}", "ok", 0, "schema", 1, "error",
+			"missing cmd"));
 	} else if (strcmp(cmd, "watch") == 0) {
 		v = json_object_get(req, "interval_ms");
-		c->watch_ms = json_is_integer(v) ?
-		    (unsigned)json_integer_value(v) : 1000;
+		c->watch_ms =
+		    json_is_integer(v) ? (unsigned)json_integer_value(v) : 1000;
 		c->next_ms = now_mono_ms();
 	} else if (strcmp(cmd, "status") == 0) {
-		send_obj(c, json_pack("{s:b,s:i,s:s,s:o}", "ok", 1, "schema",
-		    1, "cmd", "status", "status", status()));
+		send_obj(c,
+		    json_pack("{s:b,s:i,s:s,s:o}", "ok", 1, "schema", 1, "cmd",
+			"status", "status", status()));
 	} else {
-		send_obj(c, json_pack("{s:b,s:i,s:s}", "ok", 0, "schema", 1,
-		    "error", "unknown cmd"));
+		send_obj(c,
+		    json_pack("{s:b,s:i,s:s}", "ok", 0, "schema", 1, "error",
+			"unknown cmd"));
 	}
 	json_decref(req);
 }
@@ -177,23 +175,22 @@ int
 main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "role", required_argument, NULL, 'r' },
-		{ "session", required_argument, NULL, 'i' },
-		{ "rate", required_argument, NULL, 'b' },
-		{ "event-every", required_argument, NULL, 'e' },
-		{ NULL, 0, NULL, 0 }
-	};
+	    {"socket", required_argument, NULL, 's'},
+	    {"role", required_argument, NULL, 'r'},
+	    {"session", required_argument, NULL, 'i'},
+	    {"rate", required_argument, NULL, 'b'},
+	    {"event-every", required_argument, NULL, 'e'}, {NULL, 0, NULL, 0}};
 	struct client cl[MAXC];
 	struct sockaddr_un sun;
 	const char *path = NULL;
 	uint64_t next_event;
 	int lfd, c, i, nev = 0;
-	struct err e = { "" };
+	struct err e = {""};
 
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		long long *dst = c == 'i' ? &session : c == 'b' ? &rate :
-		    &event_every;
+		long long *dst = c == 'i' ? &session
+		    : c == 'b'		  ? &rate
+					  : &event_every;
 
 		if (c == 's')
 			path = optarg;
@@ -208,7 +205,8 @@ main(int argc, char **argv)
 			return 2;
 	}
 	if (path == NULL || strlen(path) >= sizeof sun.sun_path) {
-		fprintf(stderr, "usage: ctl-fixture --socket PATH [--role "
+		fprintf(stderr,
+		    "usage: ctl-fixture --socket PATH [--role "
 		    "client|server] [--session N] [--rate B/S] "
 		    "[--event-every MS]\n");
 		return 2;
@@ -222,13 +220,12 @@ main(int argc, char **argv)
 	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sun, sizeof sun) != 0 ||
 	    listen(lfd, 8) != 0) {
-		fprintf(stderr, "ctl-fixture: %s: %s\n", path,
-		    strerror(errno));
+		fprintf(stderr, "ctl-fixture: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
 	for (i = 0; i < MAXC; i++)
 		cl[i].fd = -1;
-	t0 = now_mono_ms() - 5000;	/* an engine up for 5 s */
+	t0 = now_mono_ms() - 5000; /* an engine up for 5 s */
 	next_event = now_mono_ms() + (uint64_t)event_every;
 	printf("ready\n");
 	fflush(stdout);
@@ -284,9 +281,10 @@ main(int argc, char **argv)
 				}
 			}
 			if (k->watch_ms != 0 && now >= k->next_ms) {
-				send_obj(k, json_pack("{s:b,s:i,s:s,s:o}",
-				    "ok", 1, "schema", 1, "type", "snapshot",
-				    "status", status()));
+				send_obj(k,
+				    json_pack("{s:b,s:i,s:s,s:o}", "ok", 1,
+					"schema", 1, "type", "snapshot",
+					"status", status()));
 				k->next_ms = now + k->watch_ms;
 			}
 		}
@@ -295,16 +293,20 @@ main(int argc, char **argv)
 			nev++;
 			for (i = 0; i < MAXC; i++)
 				if (cl[i].fd >= 0 && cl[i].watch_ms != 0)
-					send_obj(&cl[i], json_pack(
-					    "{s:b,s:i,s:s,s:{s:I,s:s,s:s,s:s}}",
-					    "ok", 1, "schema", 1, "type",
-					    "event", "event", "at_ms",
-					    (json_int_t)now_wall_ms(), "kind",
-					    nev % 2 ? "resolver_disabled" :
-					    "resolver_enabled", "resolver",
-					    "127.0.0.2:53", "detail",
-					    nev % 2 ? "only timeouts for 30 s" :
-					    "answered again"));
+					send_obj(&cl[i],
+					    json_pack("{s:b,s:i,s:s,s:{s:I,s:s,"
+						      "s:s,s:s}}",
+						"ok", 1, "schema", 1, "type",
+						"event", "event", "at_ms",
+						(json_int_t)now_wall_ms(),
+						"kind",
+						nev % 2 ? "resolver_disabled"
+							: "resolver_enabled",
+						"resolver", "127.0.0.2:53",
+						"detail",
+						nev % 2
+						    ? "only timeouts for 30 s"
+						    : "answered again"));
 		}
 	}
 	for (i = 0; i < MAXC; i++)

@@ -88,19 +88,18 @@ load(const char *text)
 static json_t *
 snap(long long pid, long long uptime_ms, long long up, long long down)
 {
-	return json_pack("{s:b,s:i,s:s,s:{s:s,s:I,s:I,s:s,s:{s:I,s:I}}}",
-	    "ok", 1, "schema", 1, "type", "snapshot", "status",
-	    "role", "client", "pid", (json_int_t)pid,
-	    "uptime_ms", (json_int_t)uptime_ms, "phase", "connected",
-	    "traffic", "bytes_up", (json_int_t)up,
-	    "bytes_down", (json_int_t)down);
+	return json_pack("{s:b,s:i,s:s,s:{s:s,s:I,s:I,s:s,s:{s:I,s:I}}}", "ok",
+	    1, "schema", 1, "type", "snapshot", "status", "role", "client",
+	    "pid", (json_int_t)pid, "uptime_ms", (json_int_t)uptime_ms, "phase",
+	    "connected", "traffic", "bytes_up", (json_int_t)up, "bytes_down",
+	    (json_int_t)down);
 }
 
 static int
 feed_snap(struct tui_model *m, long long pid, long long t, long long up,
     long long down)
 {
-	struct err e = { "" };
+	struct err e = {""};
 	json_t *o = snap(pid, t, up, down);
 	int r = tui_model_feed(m, o, 0, &e);
 
@@ -114,7 +113,7 @@ static void
 test_client_parse(void)
 {
 	struct tui_status st;
-	struct err e = { "" };
+	struct err e = {""};
 	json_t *o = load(client_doc);
 
 	tap_is_int(tui_status_parse(o, &st, &e), 0, "client status parses");
@@ -165,14 +164,15 @@ static void
 test_client_optional(void)
 {
 	struct tui_status st;
-	struct err e = { "" };
+	struct err e = {""};
 	json_t *o = load(client_doc);
 
-	json_object_set_new(o, "fec", json_pack("{s:i,s:i,s:s,s:b}",
-	    "recovered", 12, "parity_sent", 30, "scheme", "rs", "on", 1));
+	json_object_set_new(o, "fec",
+	    json_pack("{s:i,s:i,s:s,s:b}", "recovered", 12, "parity_sent", 30,
+		"scheme", "rs", "on", 1));
 	json_object_set_new(o, "exit_ip", json_string("203.0.113.9"));
-	json_object_set_new(o, "leak", json_pack("{s:s,s:i}", "verdict",
-	    "no leak", "resolvers_seen", 1));
+	json_object_set_new(o, "leak",
+	    json_pack("{s:s,s:i}", "verdict", "no leak", "resolvers_seen", 1));
 	tap_is_int(tui_status_parse(o, &st, &e), 0, "status with FEC parses");
 	tap_ok(st.has_fec, "fec object present");
 	tap_is_int(st.nfec, 3, "numeric and boolean FEC members kept");
@@ -188,7 +188,7 @@ static void
 test_server_parse(void)
 {
 	struct tui_status st;
-	struct err e = { "" };
+	struct err e = {""};
 	json_t *o = load(server_doc);
 
 	tap_is_int(tui_status_parse(o, &st, &e), 0, "server status parses");
@@ -215,13 +215,13 @@ static void
 test_bad_status(void)
 {
 	struct tui_status st;
-	struct err e = { "" };
+	struct err e = {""};
 	json_t *o;
 
 	o = json_string("x");
 	tap_is_int(tui_status_parse(o, &st, &e), -1, "string status refused");
-	tap_ok(strstr(e.msg, "not a JSON object") != NULL, "says why: %s",
-	    e.msg);
+	tap_ok(
+	    strstr(e.msg, "not a JSON object") != NULL, "says why: %s", e.msg);
 	tui_status_free(&st);
 	json_decref(o);
 
@@ -233,10 +233,10 @@ test_bad_status(void)
 
 	/* Wrong types count as absent; nothing crashes. */
 	o = load("{\"role\":\"client\",\"phase\":7,\"session\":\"x\","
-	    "\"mtu\":[1],\"resolvers\":{\"total\":\"5\",\"list\":[1,null,"
-	    "{\"address\":5,\"sent\":\"9\",\"rtt_ms\":\"fast\"}]},"
-	    "\"traffic\":{\"bytes_up\":1e300,\"bytes_down\":-3.5},"
-	    "\"streams\":{\"list\":{}},\"fec\":[1],\"leak\":true}");
+		 "\"mtu\":[1],\"resolvers\":{\"total\":\"5\",\"list\":[1,null,"
+		 "{\"address\":5,\"sent\":\"9\",\"rtt_ms\":\"fast\"}]},"
+		 "\"traffic\":{\"bytes_up\":1e300,\"bytes_down\":-3.5},"
+		 "\"streams\":{\"list\":{}},\"fec\":[1],\"leak\":true}");
 	tap_is_int(tui_status_parse(o, &st, &e), 0, "mistyped fields parse");
 	tap_is_str(st.phase, "", "numeric phase ignored");
 	tap_ok(!st.has_session, "string session ignored");
@@ -258,7 +258,7 @@ static void
 test_feed(void)
 {
 	struct tui_model m;
-	struct err e = { "" };
+	struct err e = {""};
 	json_t *o;
 	const struct tui_event *ev;
 
@@ -271,7 +271,8 @@ test_feed(void)
 	tap_is_int(m.cur.session_id, 7, "snapshot applied");
 	tap_is_int(m.nview, 5, "all rows in view");
 
-	o = load("{\"ok\":true,\"schema\":1,\"type\":\"event\",\"event\":"
+	o = load(
+	    "{\"ok\":true,\"schema\":1,\"type\":\"event\",\"event\":"
 	    "{\"at_ms\":1763771040000,\"kind\":\"resolver_disabled\","
 	    "\"resolver\":\"127.0.0.2:53\",\"detail\":\"only timeouts\"}}");
 	tap_is_int(tui_model_feed(&m, o, 5, &e), 2, "event line");
@@ -284,7 +285,7 @@ test_feed(void)
 	tap_is_int(ev->at_ms, 1763771040000LL, "event time");
 
 	o = load("{\"ok\":true,\"type\":\"event\",\"event\":"
-	    "{\"kind\":\"phase\",\"detail\":\"reconnecting\"}}");
+		 "{\"kind\":\"phase\",\"detail\":\"reconnecting\"}}");
 	tap_is_int(tui_model_feed(&m, o, 4242, &e), 2, "event without time");
 	json_decref(o);
 	ev = tui_model_event_at(&m, 0);
@@ -292,12 +293,12 @@ test_feed(void)
 	tap_is_str(ev->resolver, "", "absent resolver empty");
 
 	o = load("{\"ok\":true,\"schema\":1,\"cmd\":\"version\","
-	    "\"version\":\"x\",\"role\":\"client\"}");
+		 "\"version\":\"x\",\"role\":\"client\"}");
 	tap_is_int(tui_model_feed(&m, o, 0, &e), 0, "version reply ignored");
 	json_decref(o);
 
 	o = load("{\"ok\":false,\"schema\":1,\"error\":\"permission denied: "
-	    "uid 1001\"}");
+		 "uid 1001\"}");
 	tap_is_int(tui_model_feed(&m, o, 0, &e), -1, "error reply");
 	tap_ok(strstr(e.msg, "permission denied: uid 1001") != NULL,
 	    "carries the engine's reason: %s", e.msg);
@@ -317,7 +318,7 @@ test_feed(void)
 	json_decref(o);
 
 	o = load("{\"ok\":true,\"schema\":1,\"cmd\":\"status\",\"status\":"
-	    "{\"role\":\"server\",\"phase\":\"serving\"}}");
+		 "{\"role\":\"server\",\"phase\":\"serving\"}}");
 	tap_is_int(tui_model_feed(&m, o, 0, &e), 1, "status reply applied");
 	json_decref(o);
 	tap_is_int(m.cur.role, TUI_ROLE_SERVER, "role switched to server");
@@ -392,8 +393,8 @@ test_spark(void)
 		feed_snap(&m, 1, 1000 + (long long)i * 1000, up, 0);
 	}
 	tui_model_spark(&m, 1, lv, 60, &peak);
-	tap_ok(fabs(peak - 7000) < 1e-6, "peak is the newest second (%.1f)",
-	    peak);
+	tap_ok(
+	    fabs(peak - 7000) < 1e-6, "peak is the newest second (%.1f)", peak);
 	tap_is_int(lv[59], 7, "newest column full height");
 	for (i = 1; i < 60; i++)
 		if (lv[i] < lv[i - 1])
@@ -413,8 +414,8 @@ test_spark(void)
 	tui_model_init(&m);
 	feed_snap(&m, 2, 0 + 5000, 0, 0);
 	for (i = 1; i <= 13; i++)
-		feed_snap(&m, 2, 5000 + (long long)i * 5000,
-		    (long long)i * 5000, 0);
+		feed_snap(
+		    &m, 2, 5000 + (long long)i * 5000, (long long)i * 5000, 0);
 	tui_model_spark(&m, 1, lv, 60, &peak);
 	tap_ok(lv[0] == 7 && lv[30] == 7 && lv[59] == 7,
 	    "5 s interval, constant 1000 B/s: all columns full");
@@ -425,8 +426,8 @@ test_spark(void)
 	tui_model_init(&m);
 	feed_snap(&m, 3, 50000, 0, 0);
 	for (i = 1; i <= 10; i++)
-		feed_snap(&m, 3, 50000 + (long long)i * 1000,
-		    (long long)i * 100, 0);
+		feed_snap(
+		    &m, 3, 50000 + (long long)i * 1000, (long long)i * 100, 0);
 	tui_model_spark(&m, 1, lv, 60, &peak);
 	tap_is_int(lv[0], -1, "before the history: no data");
 	tap_is_int(lv[49], -1, "column 49 (before the first sample) empty");
@@ -458,33 +459,47 @@ test_sort_filter(void)
 {
 	struct tui_model m;
 	struct tui_status st;
-	struct err e = { "" };
+	struct err e = {""};
 	json_t *o = load(client_doc);
 
 	tui_model_init(&m);
 	tui_status_parse(o, &st, &e);
 	tui_model_apply(&m, &st, 0);
 	json_decref(o);
-	tap_is_str(view_str(&m), "127.0.0.2:53 127.0.0.3:53 127.0.0.10:53 "
-	    "127.0.0.20:53 [::1]:5353", "default: address, natural order");
+	tap_is_str(view_str(&m),
+	    "127.0.0.2:53 127.0.0.3:53 127.0.0.10:53 "
+	    "127.0.0.20:53 [::1]:5353",
+	    "default: address, natural order");
 	tui_model_set_sort(&m, TUI_SORT_RTT, 0);
-	tap_is_str(view_str(&m), "127.0.0.20:53 127.0.0.10:53 [::1]:5353 "
-	    "127.0.0.2:53 127.0.0.3:53", "rtt ascending, unmeasured last");
+	tap_is_str(view_str(&m),
+	    "127.0.0.20:53 127.0.0.10:53 [::1]:5353 "
+	    "127.0.0.2:53 127.0.0.3:53",
+	    "rtt ascending, unmeasured last");
 	tui_model_set_sort(&m, TUI_SORT_RTT, 1);
-	tap_is_str(view_str(&m), "127.0.0.2:53 [::1]:5353 127.0.0.10:53 "
-	    "127.0.0.20:53 127.0.0.3:53", "rtt reversed, unmeasured still last");
+	tap_is_str(view_str(&m),
+	    "127.0.0.2:53 [::1]:5353 127.0.0.10:53 "
+	    "127.0.0.20:53 127.0.0.3:53",
+	    "rtt reversed, unmeasured still last");
 	tui_model_set_sort(&m, TUI_SORT_LOSS, 0);
-	tap_is_str(view_str(&m), "127.0.0.2:53 [::1]:5353 127.0.0.10:53 "
-	    "127.0.0.3:53 127.0.0.20:53", "loss: worst first, ties by address");
+	tap_is_str(view_str(&m),
+	    "127.0.0.2:53 [::1]:5353 127.0.0.10:53 "
+	    "127.0.0.3:53 127.0.0.20:53",
+	    "loss: worst first, ties by address");
 	tui_model_set_sort(&m, TUI_SORT_TIMEOUTS, 0);
-	tap_is_str(view_str(&m), "127.0.0.2:53 [::1]:5353 127.0.0.10:53 "
-	    "127.0.0.3:53 127.0.0.20:53", "timeouts: most first");
+	tap_is_str(view_str(&m),
+	    "127.0.0.2:53 [::1]:5353 127.0.0.10:53 "
+	    "127.0.0.3:53 127.0.0.20:53",
+	    "timeouts: most first");
 	tui_model_set_sort(&m, TUI_SORT_DOMAIN, 0);
-	tap_is_str(view_str(&m), "127.0.0.20:53 127.0.0.2:53 127.0.0.3:53 "
-	    "127.0.0.10:53 [::1]:5353", "domain, then address");
+	tap_is_str(view_str(&m),
+	    "127.0.0.20:53 127.0.0.2:53 127.0.0.3:53 "
+	    "127.0.0.10:53 [::1]:5353",
+	    "domain, then address");
 	tui_model_set_sort(&m, TUI_SORT_SENT, 0);
-	tap_is_str(view_str(&m), "127.0.0.20:53 127.0.0.2:53 127.0.0.10:53 "
-	    "[::1]:5353 127.0.0.3:53", "sent: busiest first");
+	tap_is_str(view_str(&m),
+	    "127.0.0.20:53 127.0.0.2:53 127.0.0.10:53 "
+	    "[::1]:5353 127.0.0.3:53",
+	    "sent: busiest first");
 	tui_model_next_sort(&m);
 	tap_is_int(m.sort, TUI_SORT_ANSWERED, "s cycles to the next column");
 	tap_is_str(tui_sort_name(m.sort), "answered", "its name");
@@ -496,8 +511,8 @@ test_sort_filter(void)
 	tap_is_str(view_str(&m), "127.0.0.2:53 127.0.0.20:53",
 	    "filter is a substring");
 	tui_model_set_filter(&m, "DISABLED");
-	tap_is_str(view_str(&m), "127.0.0.2:53",
-	    "filter matches state, any case");
+	tap_is_str(
+	    view_str(&m), "127.0.0.2:53", "filter matches state, any case");
 	tui_model_set_filter(&m, "a.Example");
 	tap_is_str(view_str(&m), "127.0.0.20:53", "filter matches domain");
 	tui_model_set_filter(&m, "nothing-like-it");
