@@ -192,6 +192,7 @@ wait "$FIX_PID" 2>/dev/null
 wait_screen A "engine not running at $SOCK — retrying"
 ok $? "engine killed: the screen says so"
 like "$(scr A)" 'engine_lost' "the loss is in the event log"
+like "$(scr A | head -1)" '\[NO ENGINE\]' "the header marks it too"
 ok $(kill -0 "$TUI" 2>/dev/null; echo $?) "the dashboard is still running"
 sleep 1.5
 ok $(kill -0 "$TUI" 2>/dev/null; echo $?) "still running after retries"
