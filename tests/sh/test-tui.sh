@@ -80,13 +80,15 @@ fixture() { # fixture ARGS...: start ctl-fixture on $SOCK, FIX_PID
 	done
 	return 1
 }
-# bytes_up NAME: the header's upload byte count as a plain number
-bytes_up() {
-	scr "$1" | sed -n 's/.*bytes up \([0-9.]*[kMG]*\) down.*/\1/p' |
+# bytes_up NAME, bytes_down NAME: the header's byte counts as numbers
+header_bytes() {
+	scr "$1" | sed -n "s/.*bytes up \([0-9.]*[kMG]*\) down \([0-9.]*[kMG]*\).*/\\$2/p" |
 	    head -1 | awk '{ v = $1; m = 1
 		if (v ~ /k$/) m = 1e3; if (v ~ /M$/) m = 1e6; if (v ~ /G$/) m = 1e9
 		sub(/[kMG]$/, "", v); printf "%d\n", v * m }'
 }
+bytes_up() { header_bytes "$1" 1; }
+bytes_down() { header_bytes "$1" 2; }
 # the resolver addresses in screen order
 rows() { scr "$1" | grep -oE '^[> ](127\.0\.0\.[0-9]+:[0-9]+|\[::1\]:[0-9]+)' | tr -d '> ' | tr '\n' ' '; }
 
@@ -371,16 +373,23 @@ ok $? "q exits 0 (real server)"
 
 # an HTTP origin for the transfer
 cat >"$D/origin.py" <<'EOP'
-import http.server, socketserver
+import http.server, socketserver, time
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.0"
     def log_message(self, *a): pass
     def do_GET(self):
+        # /slow/N: N bytes in 4 KiB pieces, 20 a second, so the transfer
+        # lasts while the dashboard is watched
         n = int(self.path.rsplit("/", 1)[1])
         self.send_response(200)
         self.send_header("Content-Length", str(n))
         self.end_headers()
-        self.wfile.write(b"x" * n)
+        while n > 0:
+            k = min(n, 4096)
+            self.wfile.write(b"x" * k)
+            self.wfile.flush()
+            n -= k
+            time.sleep(0.05)
 class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
 s = S(("127.0.0.1", 0), H)
@@ -423,18 +432,19 @@ ok $? "real client: phase connected"
 like "$(scr S | head -1)" 'session [0-9]+ ' "real client: the session id"
 like "$(scr S)" "${SRV_ADDR//./\\.} +t\\.example +active" \
     "real client: the resolver row"
-curl -s --max-time 60 --limit-rate 40k --socks5-hostname \
-    127.0.0.1:$SOCKS_PORT "http://127.0.0.1:$ORIGIN_PORT/bytes/400000" \
-    -o "$D/got.bin" &
+curl -s --max-time 60 --socks5-hostname 127.0.0.1:$SOCKS_PORT \
+    "http://127.0.0.1:$ORIGIN_PORT/slow/1000000" -o "$D/got.bin" &
 CURL_PID=$!
 PIDS+=("$CURL_PID")
 sleep 2
-b1=$(bytes_up S)
+b1=$(bytes_down S)
 sleep 3
-b2=$(bytes_up S)
+b2=$(bytes_down S)
 ok $([ -n "$b1" ] && [ -n "$b2" ] && [ "$b2" -gt "$b1" ]; echo $?) \
     "real client: byte counters grow during a transfer ($b1 -> $b2)"
 like "$(scr S)" 'Streams [1-9][0-9]* active' "real client: the stream"
+like "$(scr S | sed -n 4p)" '^down +[0-9.]+ KiB/s' \
+    "real client: download rate derived"
 kill "$CURL_PID" 2>/dev/null
 wait "$CURL_PID" 2>/dev/null
 
