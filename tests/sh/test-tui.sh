@@ -268,9 +268,11 @@ esc=$($TM capture-pane -e -p -t C)
 ok $(printf '%s' "$esc" | grep -qE $'\e\\[[0-9;]*3[1-6]m'; echo $((!$?))) \
     "NO_COLOR: no colour at all"
 like "$esc" 'disabled' "still readable: states written out"
-$TM send-keys -t C q
-wait_screen C 'tui-exit=0' 50
-ok $? "q exits 0 (NO_COLOR run)"
+$TM send-keys -t C C-c
+wait_screen C 'tui-exit=' 50
+is "$(scr C | grep -oE 'tui-exit=[0-9]+')" "tui-exit=0" "Ctrl-C (SIGINT): exit 0"
+ok $(scr C | grep -qE 'Resolvers|Events'; echo $((!$?))) \
+    "SIGINT leaves a clean terminal"
 kill "$FIX_PID"
 wait "$FIX_PID" 2>/dev/null
 
