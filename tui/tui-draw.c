@@ -127,7 +127,7 @@ putf(int y, int x, int w, attr_t a, const char *fmt, ...)
 }
 
 /* A pane's title line: a rule with the title on it, bold when focused. */
-static void
+static void __attribute__((format(printf, 4, 5)))
 title_line(struct tui_ui *ui, int y, int focused, const char *fmt, ...)
 {
 	char buf[512];
