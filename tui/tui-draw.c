@@ -226,7 +226,10 @@ header_common(struct tui_ui *ui, const char *role)
 		x += putf(0, x, COLS - x, A_REVERSE, " up %s ", up);
 	}
 	if (ui->paused)
-		x += putf(0, x, COLS - x, A_REVERSE | A_BOLD, " PAUSED ");
+		x += putf(0, x, COLS - x, A_REVERSE | A_BOLD,
+		    " PAUSED (%llu "
+		    "skipped) ",
+		    (unsigned long long)ui->skipped);
 	if (COLS - x > 9)
 		put(0, COLS - 9, 9, A_REVERSE, clock);
 }
@@ -246,10 +249,15 @@ footer(struct tui_ui *ui)
 		return;
 	}
 	if (ui->conn == TUI_CONN_DOWN) {
-		putf(y, 0, COLS, A_BOLD | col(ui, C_BAD),
-		    "engine not running at %s %s retrying%s%s", ui->path,
-		    ui->utf8 ? "\u2014" : "--", ui->conn_msg ? ": " : "",
-		    ui->conn_msg ? ui->conn_msg : "");
+		/* A reason other than "nothing listens" is worth showing. */
+		if (ui->conn_msg != NULL)
+			putf(y, 0, COLS, A_BOLD | col(ui, C_BAD),
+			    "engine at %s: %s %s retrying", ui->path,
+			    ui->conn_msg, ui->utf8 ? "\u2014" : "--");
+		else
+			putf(y, 0, COLS, A_BOLD | col(ui, C_BAD),
+			    "engine not running at %s %s retrying", ui->path,
+			    ui->utf8 ? "\u2014" : "--");
 		return;
 	}
 	if (ui->conn == TUI_CONN_UP && ui->last_msg_ms != 0) {

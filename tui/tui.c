@@ -353,6 +353,7 @@ key(struct tui_ui *ui, int ch)
 	case 'p':
 	case ' ':
 		ui->paused = !ui->paused;
+		ui->skipped = 0;
 		break;
 	case '/':
 		free(ui->filter_saved);
