@@ -248,7 +248,8 @@ footer(struct tui_ui *ui)
 		move(y, MIN(COLS - 1, 8 + (int)ui->filter_len));
 		return;
 	}
-	if (ui->conn == TUI_CONN_DOWN) {
+	if (ui->conn == TUI_CONN_DOWN ||
+	    (ui->conn == TUI_CONN_WAITING && ui->conn_msg != NULL)) {
 		/* A reason other than "nothing listens" is worth showing. */
 		if (ui->conn_msg != NULL)
 			putf(y, 0, COLS, A_BOLD | col(ui, C_BAD),

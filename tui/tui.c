@@ -77,7 +77,11 @@ conn_lost(struct tui_ui *ui, struct conn *k, const char *why)
 	if (k->open)
 		ctlc_close(&k->c);
 	k->open = 0;
-	if (ui->conn != TUI_CONN_DOWN)
+	/*
+	 * Only the end of a working connection is an event; a refusal on
+	 * every retry would flood the log (the footer shows it instead).
+	 */
+	if (ui->conn == TUI_CONN_UP)
 		tui_model_event(&ui->m, wall_ms(), "engine_lost", NULL, why, 1);
 	ui->conn = TUI_CONN_DOWN;
 	set_conn_msg(ui, why);
@@ -115,12 +119,10 @@ try_connect(struct tui_ui *ui, struct conn *k)
 		return;
 	}
 	json_decref(req);
+	/* conn_msg stays until a snapshot proves the connection works. */
 	k->open = 1;
 	ui->conn = TUI_CONN_WAITING;
 	ui->last_msg_ms = now_mono_ms();
-	set_conn_msg(ui, NULL);
-	tui_model_event(
-	    &ui->m, wall_ms(), "engine_connected", NULL, ui->path, 1);
 }
 
 static int
@@ -199,8 +201,12 @@ drain(struct tui_ui *ui, struct conn *k)
 			conn_lost(ui, k, e.msg);
 			return 1;
 		}
-		if (r == 1)
+		if (r == 1 && ui->conn != TUI_CONN_UP) {
 			ui->conn = TUI_CONN_UP;
+			set_conn_msg(ui, NULL);
+			tui_model_event(&ui->m, wall_ms(), "engine_connected",
+			    NULL, ui->path, 1);
+		}
 		changed = 1;
 	}
 }

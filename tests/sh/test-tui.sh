@@ -285,6 +285,24 @@ ok $? "no engine from the start: said on screen"
 $TM send-keys -t E q
 wait_screen E 'tui-exit=0' 50
 ok $? "and q still exits 0"
+# an engine that refuses us (as for a peer of another uid)
+SOCK=$D/refuse.sock
+fixture --refuse "peer uid 4242 is not the engine's"
+$TM send-keys -t E clear Enter
+TUI=$(tui_run E --control "$SOCK")
+wait_screen E "engine at $SOCK: engine refused: peer uid 4242"
+ok $? "an engine that refuses: its reason on screen"
+sleep 2.5
+like "$(scr E | tail -1)" "engine at $SOCK: engine refused: peer uid 4242" \
+    "still there after retries"
+ok $(scr E | grep -qE 'engine_(lost|connected)'; echo $((!$?))) \
+    "retries against a refusing engine do not flood the event log"
+$TM send-keys -t E q
+wait_screen E 'tui-exit=0' 50
+ok $? "q exits 0 (refused)"
+kill "$FIX_PID"
+wait "$FIX_PID" 2>/dev/null
+
 "$BIN" tui -d 0 </dev/null >/dev/null 2>"$D/err"
 is "$?" 3 "-d 0 is a usage error"
 like "$(cat "$D/err")" '-d: not a number of seconds from 0.1 to 60' \

@@ -8,7 +8,7 @@
  * against the real engine: those cannot produce these states on demand.
  *
  * Usage: ctl-fixture --socket PATH [--role client|server] [--session N]
- *        [--rate BYTES_PER_S] [--event-every MS]
+ *        [--rate BYTES_PER_S] [--event-every MS] [--refuse MESSAGE]
  * Prints "ready" once listening; SIGTERM/SIGINT unlink the socket.
  */
 #include <errno.h>
@@ -38,6 +38,7 @@ struct client {
 static volatile sig_atomic_t stop;
 static const char *role = "client";
 static long long session = 7, rate = 2048, event_every = 3000;
+static const char *refuse; /* answer every peer with this error */
 static uint64_t t0;
 
 static void
@@ -179,7 +180,8 @@ main(int argc, char **argv)
 	    {"role", required_argument, NULL, 'r'},
 	    {"session", required_argument, NULL, 'i'},
 	    {"rate", required_argument, NULL, 'b'},
-	    {"event-every", required_argument, NULL, 'e'}, {NULL, 0, NULL, 0}};
+	    {"event-every", required_argument, NULL, 'e'},
+	    {"refuse", required_argument, NULL, 'x'}, {NULL, 0, NULL, 0}};
 	struct client cl[MAXC];
 	struct sockaddr_un sun;
 	const char *path = NULL;
@@ -196,6 +198,8 @@ main(int argc, char **argv)
 			path = optarg;
 		else if (c == 'r')
 			role = optarg;
+		else if (c == 'x')
+			refuse = optarg;
 		else if (c == 'i' || c == 'b' || c == 'e') {
 			if (parse_int(optarg, 0, 1LL << 40, dst, &e) != 0) {
 				fprintf(stderr, "ctl-fixture: %s\n", e.msg);
@@ -245,6 +249,17 @@ main(int argc, char **argv)
 		now = now_mono_ms();
 		if (p[0].revents & POLLIN) {
 			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+			if (fd >= 0 && refuse != NULL) {
+				/* As the engine does for a peer of another uid. */
+				struct client r = {.fd = fd};
+
+				send_obj(&r,
+				    json_pack("{s:b,s:i,s:s}", "ok", 0,
+					"schema", 1, "error", refuse));
+				close(fd);
+				fd = -1;
+			}
 
 			for (i = 0; fd >= 0 && i < MAXC; i++) {
 				if (cl[i].fd < 0) {
