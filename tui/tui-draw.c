@@ -276,11 +276,16 @@ footer(struct tui_ui *ui)
 	    "r reverse  / filter  d detail  p pause");
 }
 
-static void
+/*
+ * Row 1 of the client view, and the probes' exit IP and leak verdict when
+ * the status has them: on the same row when they fit, else on the next.
+ * Returns the rows used.
+ */
+static int
 client_header(struct tui_ui *ui)
 {
 	const struct tui_status *st = &ui->m.cur;
-	char bu[16], bd[16];
+	char bu[16], bd[16], probes[256];
 	int x = 0, y = 1;
 
 	x += putf(
@@ -293,11 +298,18 @@ client_header(struct tui_ui *ui)
 	tui_fmt_count(st->bytes_up, bu, sizeof bu);
 	tui_fmt_count(st->bytes_down, bd, sizeof bd);
 	x += putf(y, x, COLS - x, 0, "  bytes up %s down %s", bu, bd);
-	if (st->exit_ip[0] != '\0')
-		x += putf(y, x, COLS - x, 0, "  exit %s", st->exit_ip);
-	if (st->leak[0] != '\0')
-		x += putf(y, x, COLS - x, 0, "  leak: %s", st->leak);
-	(void)x;
+	if (st->exit_ip[0] == '\0' && st->leak[0] == '\0')
+		return 1;
+	snprintf(probes, sizeof probes, "%s%s%s%s%s",
+	    st->exit_ip[0] ? "exit " : "", st->exit_ip,
+	    st->exit_ip[0] && st->leak[0] ? "  " : "",
+	    st->leak[0] ? "leak: " : "", st->leak);
+	if (x + 2 + (int)strlen(probes) <= COLS) {
+		put(y, x + 2, COLS - x - 2, A_BOLD, probes);
+		return 1;
+	}
+	put(y + 1, 0, COLS, A_BOLD, probes);
+	return 2;
 }
 
 static void
@@ -544,11 +556,11 @@ draw_client(struct tui_ui *ui)
 	int top, avail, ev_h, st_h, res_h, fec = st->has_fec ? 1 : 0;
 
 	header_common(ui, "client");
-	client_header(ui);
-	spark_row(ui, 2, "up", 1, ui->m.rate_up_bps);
-	spark_row(ui, 3, "down", 0, ui->m.rate_down_bps);
-	client_counters(ui, 4);
-	top = 5 + fec;
+	top = 1 + client_header(ui);
+	spark_row(ui, top, "up", 1, ui->m.rate_up_bps);
+	spark_row(ui, top + 1, "down", 0, ui->m.rate_down_bps);
+	client_counters(ui, top + 2);
+	top += 3 + fec;
 	avail = LINES - 1 - top;
 	if (avail < 6)
 		avail = 6;

@@ -161,6 +161,26 @@ sleep 0.3
 ok $(scr A | grep -q 'filter resolvers (Enter apply'; echo $((!$?))) \
     "any key closes the help"
 
+# panes and selection
+$TM send-keys -t A Home Down
+sleep 0.4
+second=$(rows A | cut -d' ' -f2)
+is "$(scr A | grep -E '^>' | awk '{ print $1 }')" ">$second" \
+    "Down selects the next row ($second)"
+$TM send-keys -t A Tab
+sleep 0.4
+like "$(scr A | grep -E 'Streams')" '▶ Streams' "Tab focuses the streams pane"
+$TM send-keys -t A Tab
+sleep 0.4
+like "$(scr A | grep -E 'Events')" '▶ Events' "Tab again: the event log"
+$TM send-keys -t A Up Up Up
+sleep 0.4
+like "$(scr A | grep -E 'Events')" 'scrolled back' "Up scrolls the log back"
+$TM send-keys -t A End Left Left
+sleep 0.4
+like "$(scr A | grep -E 'Resolvers')" '▶ Resolvers' "Left goes back to resolvers"
+ok $(scr A | grep -q 'scrolled back'; echo $((!$?))) "End followed the log"
+
 # pause
 $TM send-keys -t A p
 wait_screen A 'PAUSED'
@@ -198,11 +218,17 @@ like "$(scr A | head -1)" '\[NO ENGINE\]' "the header marks it too"
 ok $(kill -0 "$TUI" 2>/dev/null; echo $?) "the dashboard is still running"
 sleep 1.5
 ok $(kill -0 "$TUI" 2>/dev/null; echo $?) "still running after retries"
-fixture --session 9 --event-every 0
+fixture --session 9 --event-every 0 --extras
 wait_screen A 'session 9 '
 ok $? "engine back: reconnected on its own (session 9)"
 ok $(scr A | grep -q 'engine not running'; echo $((!$?))) \
     "the warning is gone"
+like "$(scr A | sed -n 3p)" '^exit 203\.0\.113\.9 +leak: no leak' \
+    "exit IP and leak verdict when the status has them (own row at 80)"
+like "$(scr A | sed -n 7p)" '^FEC +recovered 12 +parity_sent 30' \
+    "FEC counters when present"
+like "$(scr A | grep -E 'Resolvers')" 'Resolvers 5 shown' \
+    "the panes move down for them"
 
 # the server role is recognised from the status
 kill "$FIX_PID"

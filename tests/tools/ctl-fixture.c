@@ -9,6 +9,7 @@
  *
  * Usage: ctl-fixture --socket PATH [--role client|server] [--session N]
  *        [--rate BYTES_PER_S] [--event-every MS] [--refuse MESSAGE]
+ *        [--extras]
  * Prints "ready" once listening; SIGTERM/SIGINT unlink the socket.
  */
 #include <errno.h>
@@ -39,6 +40,7 @@ static volatile sig_atomic_t stop;
 static const char *role = "client";
 static long long session = 7, rate = 2048, event_every = 3000;
 static const char *refuse; /* answer every peer with this error */
+static int extras; /* fec, exit_ip and leak filled */
 static uint64_t t0;
 
 static void
@@ -66,7 +68,7 @@ status(void)
 {
 	long long up_ms = (long long)(now_mono_ms() - t0), k = up_ms / 100;
 	long long bytes = rate * up_ms / 1000;
-	json_t *list;
+	json_t *list, *o;
 
 	if (strcmp(role, "server") == 0)
 		return json_pack(
@@ -96,13 +98,13 @@ status(void)
 		5000 + 3 * k, 0),
 	    resolver(
 		"[::1]:5353", "t.example", "rechecking", "", 30, 0.1, 50, 5));
-	return json_pack("{s:s,s:s,s:i,s:I,s:s,"
-			 "s:{s:I,s:I,s:i,s:s},s:{s:i,s:i},"
-			 "s:{s:i,s:i,s:i,s:i,s:i,s:o},"
-			 "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f},"
-			 "s:{s:i,s:i,s:i,s:[{s:i,s:s,s:I,s:I}]},"
-			 "s:{s:i,s:i,s:i,s:i},s:{s:i,s:i,s:i},s:{s:i,s:i,s:i},"
-			 "s:n,s:n,s:n}",
+	o = json_pack("{s:s,s:s,s:i,s:I,s:s,"
+		      "s:{s:I,s:I,s:i,s:s},s:{s:i,s:i},"
+		      "s:{s:i,s:i,s:i,s:i,s:i,s:o},"
+		      "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f},"
+		      "s:{s:i,s:i,s:i,s:[{s:i,s:s,s:I,s:I}]},"
+		      "s:{s:i,s:i,s:i,s:i},s:{s:i,s:i,s:i},s:{s:i,s:i,s:i},"
+		      "s:n,s:n,s:n}",
 	    "role", "client", "version", "fixture", "pid", getpid(),
 	    "uptime_ms", (json_int_t)up_ms, "phase", "connected", "session",
 	    "id", (json_int_t)session, "established_ms",
@@ -120,6 +122,15 @@ status(void)
 	    "nacks_received", 2, "rto_ms", 500, "duplication", "factor", 2,
 	    "setup_factor", 4, "duplicates_sent", 9, "events", "error_drop", 0,
 	    "session_busy", 0, "reinit", 0, "fec", "exit_ip", "leak");
+	if (extras) {
+		/* What a FEC-capable engine and the ip/leak probes would add. */
+		json_object_set_new(o, "fec",
+		    json_pack("{s:i,s:i}", "recovered", 12, "parity_sent", 30));
+		json_object_set_new(o, "exit_ip", json_string("203.0.113.9"));
+		json_object_set_new(
+		    o, "leak", json_pack("{s:s}", "verdict", "no leak"));
+	}
+	return o;
 }
 
 static void
@@ -181,7 +192,8 @@ main(int argc, char **argv)
 	    {"session", required_argument, NULL, 'i'},
 	    {"rate", required_argument, NULL, 'b'},
 	    {"event-every", required_argument, NULL, 'e'},
-	    {"refuse", required_argument, NULL, 'x'}, {NULL, 0, NULL, 0}};
+	    {"refuse", required_argument, NULL, 'x'},
+	    {"extras", no_argument, NULL, 'X'}, {NULL, 0, NULL, 0}};
 	struct client cl[MAXC];
 	struct sockaddr_un sun;
 	const char *path = NULL;
@@ -200,6 +212,8 @@ main(int argc, char **argv)
 			role = optarg;
 		else if (c == 'x')
 			refuse = optarg;
+		else if (c == 'X')
+			extras = 1;
 		else if (c == 'i' || c == 'b' || c == 'e') {
 			if (parse_int(optarg, 0, 1LL << 40, dst, &e) != 0) {
 				fprintf(stderr, "ctl-fixture: %s\n", e.msg);
