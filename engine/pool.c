@@ -2111,7 +2111,7 @@ size_t
 pool_check_next(struct pool *p, uint64_t now, uint32_t *out,
     enum pool_check_kind *kinds, size_t max)
 {
-	size_t k = 0, inact;
+	size_t k = 0, inact, nconf;
 	uint32_t i, j = 0, batch;
 	uint64_t iv;
 
@@ -2131,6 +2131,7 @@ pool_check_next(struct pool *p, uint64_t now, uint32_t *out,
 		out[k++] = id;
 	}
 	p->nconfirm = j;
+	nconf = k;
 	if (!p->ready || !p->cfg.recheck || now < p->next_poll)
 		return k;
 	inact = p->cnt[POOL_DISABLED] + p->cnt[POOL_REJECTED] +
@@ -2151,8 +2152,10 @@ pool_check_next(struct pool *p, uint64_t now, uint32_t *out,
 		kinds[k] = POOL_CHECK_RECHECK;
 		out[k++] = id;
 	}
-	p->next_poll = now + pool_check_interval_us(p->nact ? p->nact : 1,
-	    p->cfg.disable_window_us);
+	/* at most one batch per poll interval (upstream's health loop) */
+	if (k > nconf)
+		p->next_poll = now + pool_check_interval_us(p->nact ?
+		    p->nact : 1, p->cfg.disable_window_us);
 	return k;
 }
 
