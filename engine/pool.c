@@ -746,6 +746,8 @@ deactivate(struct pool *p, uint32_t id, enum pool_state s, uint64_t now,
 	set_state(p, id, s);
 	snprintf(c->reason, sizeof(c->reason), "%s", why);
 	c->streak_n = 0;
+	if (c->confirming)
+		c->checking = 0;	/* a pending confirm is moot */
 	c->confirming = 0;
 	c->last_check_us = now;
 	fifo_push(p, id);
@@ -1410,8 +1412,8 @@ pick_lowest(struct pool *p, size_t k, uint32_t *out, uint32_t excl)
 	s = p->c[first].t_key >> 32;
 	tier = t_rank(p, (s + 1) << 32);
 	if (excl != NIL && p->c[excl].in_tree &&
-	    (p->c[excl].t_key >> 32) == s)
-		tier--;
+	    (p->c[excl].t_key >> 32) <= s)
+		tier--;		/* excl was counted by the rank */
 	start = (uint32_t)(p->rr % tier);
 	p->rr += k;
 	for (i = 0; i < k; i++) {

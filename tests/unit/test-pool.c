@@ -535,6 +535,30 @@ test_failover(void)
 	tap_is_int(pool_stream_preferred(p, 5), POOL_NONE, "closed stream "
 	    "forgotten");
 	pool_free(p);
+
+	/* least loss: failover goes to the best other (upstream
+	 * getBestConnectionExcluding) */
+	p = mkactive(3, 4);
+	feed(p, 0, 20, 20, MSEC);	/* 0 */
+	feed(p, 1, 20, 19, MSEC);	/* 50 */
+	feed(p, 2, 20, 16, MSEC);	/* 200 */
+	feed(p, 3, 20, 18, MSEC);	/* 100 */
+	{
+		int ok = 1, i;
+
+		for (i = 0; i < 12; i++) {
+			uint16_t st = (uint16_t)(100 + i);
+
+			pool_stream_open(p, st);
+			pool_select(p, POOL_FRAME_STREAM_DATA, st, clk, v, 4);
+			a = v[0];
+			pool_select(p, POOL_FRAME_STREAM_RESEND, st, clk, v, 4);
+			pool_select(p, POOL_FRAME_STREAM_RESEND, st, clk, v, 4);
+			ok &= v[0] == (a == 0 ? 1u : 0u);
+		}
+		tap_ok(ok, "least loss failover: best other resolver");
+	}
+	pool_free(p);
 }
 
 /* Keep conns busy for `secs`: every 250 ms each conn gets one query;
