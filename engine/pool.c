@@ -1435,6 +1435,20 @@ top_tier(uint32_t n)
 	return t > n ? n : t;
 }
 
+/* In-order ids with key < lim into out (O(m + log n)). */
+static void
+t_collect(const struct pool *p, uint32_t t, uint64_t lim, uint32_t *out,
+    uint32_t *m)
+{
+	while (t != NIL) {
+		t_collect(p, p->c[t].t_left, lim, out, m);
+		if (p->c[t].t_key >= lim)
+			return;
+		out[(*m)++] = t;
+		t = p->c[t].t_right;
+	}
+}
+
 /* Strategy 6 candidates (upstream lossThenLatencyCandidates), cached. */
 static void
 build_cand(struct pool *p)
@@ -1451,12 +1465,11 @@ build_cand(struct pool *p)
 		p->cand = xmalloc(p->n * sizeof(*p->cand));
 	best_loss = p->c[t_select(p, 0)].t_key >> 32;
 	cutoff = best_loss + (best_loss >= LOSS_UNKNOWN ? 0 : 25);
-	m = t_rank(p, (cutoff + 1) << 32);
+	m = 0;
+	t_collect(p, p->root, (cutoff + 1) << 32, p->cand, &m);
 	for (i = 0; i < m; i++) {
-		uint32_t id = t_select(p, i);
-		uint64_t l = lat_penalty(&p->c[id]);
+		uint64_t l = lat_penalty(&p->c[p->cand[i]]);
 
-		p->cand[i] = id;
 		if (l < best_lat)
 			best_lat = l;
 	}

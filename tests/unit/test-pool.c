@@ -919,6 +919,161 @@ test_fast_start(void)
 	pool_free(p);
 }
 
+static int
+good_1k(uint32_t id, unsigned *up, unsigned *down)
+{
+	if (id % 1000 != 999)
+		return 0;
+	*up = 100;
+	*down = 800;
+	return 1;
+}
+
+/* Run the MTU phase to the end on the fake clock: passes take 1 s,
+ * failures 8 s. Returns the fake time of readiness (0: never). */
+static uint64_t
+simulate(struct pool *p, int (*isgood)(uint32_t, unsigned *, unsigned *),
+    unsigned *tested_at_ready)
+{
+	struct job *jobs = xcalloc(1024, sizeof(*jobs));
+	size_t nj = 0, i, k;
+	uint32_t v[256];
+	uint64_t ready_at = 0;
+	unsigned tested = 0;
+
+	for (;;) {
+		k = pool_mtu_test_next(p, clk, v, 256);
+		for (i = 0; i < k && nj < 1024; i++) {
+			unsigned u, d;
+
+			jobs[nj].id = v[i];
+			jobs[nj++].at = clk + (isgood(v[i], &u, &d) ? SEC :
+			    8 * SEC);
+		}
+		if (nj == 0)
+			break;
+		{
+			uint64_t t = jobs[0].at;
+
+			for (i = 1; i < nj; i++)
+				if (jobs[i].at < t)
+					t = jobs[i].at;
+			clk = t;
+		}
+		for (i = 0; i < nj;) {
+			unsigned u = 0, d = 0;
+
+			if (jobs[i].at > clk) {
+				i++;
+				continue;
+			}
+			tested++;
+			if (isgood(jobs[i].id, &u, &d))
+				pool_mtu_result(p, jobs[i].id, 1, u, d, NULL,
+				    clk, NULL);
+			else
+				pool_mtu_result(p, jobs[i].id, 0, 0, 0,
+				    "timeout", clk, NULL);
+			jobs[i] = jobs[--nj];
+		}
+		pool_tick(p, clk);
+		if (!ready_at && pool_ready(p, clk, NULL, NULL)) {
+			ready_at = clk;
+			*tested_at_ready = tested;
+		}
+	}
+	free(jobs);
+	return ready_at;
+}
+
+static void
+test_fast_start_100k(void)
+{
+	struct pool_cfg cfg;
+	struct pool *p;
+	struct pool_counts pc;
+	uint64_t t0, ready_at;
+	unsigned tested = 0, su, sd;
+
+	pool_cfg_default(&cfg);
+	cfg.event_cap = 64;
+	t0 = clk;
+	p = mkpool(&cfg, 100000);
+	ready_at = simulate(p, good_1k, &tested);
+	/* 256 in flight, 8 s per dead one: id 999 starts in the 4th wave
+	 * (t = 24 s) and passes at 25 s; 6 s have passed, so 1 is enough */
+	tap_ok(ready_at == t0 + 25 * SEC, "100,000: ready at 25 s with one "
+	    "passed (fake clock)");
+	tap_ok(tested < 1100, "after %u of 100,000 tests", tested);
+	pool_counts(p, &pc);
+	pool_synced(p, &su, &sd);
+	tap_ok(pc.active == 100 && pc.rejected == 99900 && pc.testing == 0 &&
+	    su == 100 && sd == 800, "end: the 100 good ones active, the rest "
+	    "rejected");
+	tap_ok(pool_events_dropped(p) > 99000, "event ring bounded (%llu "
+	    "dropped)", (unsigned long long)pool_events_dropped(p));
+	pool_free(p);
+}
+
+static void
+test_recheck_rejected(void)
+{
+	struct pool_cfg cfg;
+	struct pool *p;
+	uint32_t v[8];
+	enum pool_check_kind kinds[8];
+	size_t k;
+	int seen2 = 0, seen3 = 0, round;
+	struct pool_event ev;
+	struct err e = { "" };
+
+	pool_cfg_default(&cfg);
+	cfg.ready_min = 2;
+	cfg.event_cap = 3;
+	p = mkpool(&cfg, 4);
+	k = pool_mtu_test_next(p, clk, v, 8);
+	tap_is_int(k, 4, "4 handed out");
+	pool_mtu_result(p, 0, 1, 100, 1000, NULL, clk, NULL);
+	pool_mtu_result(p, 1, 1, 110, 1100, NULL, clk, NULL);
+	tap_ok(pool_ready(p, clk, NULL, NULL), "ready with 2");
+	pool_mtu_result(p, 2, 1, 100, 600, NULL, clk, NULL);
+	pool_mtu_result(p, 3, 0, 0, 0, "download MTU probe failed at 200",
+	    clk, NULL);
+	tap_is_str(pool_conn(p, 2)->reason, "download MTU 600 < synced 1000",
+	    "late small one rejected");
+	tap_is_int(pool_mtu_result(p, 3, 1, 1, 1, NULL, clk, &e), -1,
+	    "a second result is refused");
+	/* 2 active, 2 inactive: one at a time, each every 12 s */
+	for (round = 0; round < 8; round++) {
+		clk += 6 * SEC;
+		k = pool_check_next(p, clk, v, kinds, 8);
+		tap_ok(k <= 1, "round %d: batch of at most 1", round);
+		if (k == 1) {
+			seen2 += v[0] == 2;
+			seen3 += v[0] == 3;
+			pool_check_result(p, v[0], v[0] == 2 && round >= 4,
+			    clk, NULL);
+		}
+	}
+	tap_ok(seen2 >= 2 && seen3 >= 1, "both rejected ones rechecked "
+	    "(%d, %d)", seen2, seen3);
+	tap_ok(pool_conn(p, 2)->state == POOL_ACTIVE &&
+	    pool_conn(p, 2)->down_mtu == 1000, "rejected one re-enabled at the "
+	    "synced MTU when the recheck passes");
+	tap_ok(pool_conn(p, 3)->state == POOL_REJECTED &&
+	    strcmp(pool_conn(p, 3)->reason,
+	    "download MTU probe failed at 200") == 0,
+	    "failing one stays rejected with its reason");
+	tap_ok(pool_events_dropped(p) > 0, "event ring of 3 dropped the "
+	    "oldest");
+	k = 0;
+	while (pool_event_next(p, &ev))
+		k++;
+	tap_is_int(k, 3, "3 newest events kept");
+	tap_ok(ev.kind == POOL_EV_ENABLED && ev.conn == 2, "newest last");
+	pool_free(p);
+}
+
 static void
 test_status_and_counters(void)
 {
@@ -1005,6 +1160,8 @@ main(void)
 	test_auto_disable();
 	test_outliers();
 	test_fast_start();
+	test_fast_start_100k();
+	test_recheck_rejected();
 	test_status_and_counters();
 	return tap_done();
 }
