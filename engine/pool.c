@@ -2106,10 +2106,14 @@ pool_next_deadline(const struct pool *p, uint64_t now)
 		d = p->start + p->cfg.ready_wait_us;
 	if (p->nconfirm > 0)
 		d = now;
-	if (p->ready && p->cfg.recheck && p->in_head != NIL) {
+	if (p->ready && p->cfg.recheck && p->in_head != NIL &&
+	    p->checks_in_flight < pool_recheck_batch(p->nact,
+	    p->cnt[POOL_DISABLED] + p->cnt[POOL_REJECTED] +
+	    p->cnt[POOL_RECHECKING])) {
 		size_t inact = p->cnt[POOL_DISABLED] + p->cnt[POOL_REJECTED] +
 		    p->cnt[POOL_RECHECKING];
 
+		/* (a full batch: the next result re-evaluates, no spin) */
 		t = p->c[p->in_head].last_check_us +
 		    pool_recheck_interval_us(p->nact, inact);
 		if (t < p->next_poll)

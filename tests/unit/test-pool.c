@@ -1048,6 +1048,10 @@ test_recheck_rejected(void)
 		clk += 6 * SEC;
 		k = pool_check_next(p, clk, v, kinds, 8);
 		tap_ok(k <= 1, "round %d: batch of at most 1", round);
+		if (k == 1 && seen2 + seen3 == 0)
+			tap_ok(pool_next_deadline(p, clk + 6 * SEC) >
+			    clk + 6 * SEC, "full batch in flight: the "
+			    "deadline does not spin");
 		if (k == 1) {
 			seen2 += v[0] == 2;
 			seen3 += v[0] == 3;
