@@ -19,13 +19,13 @@
 
 #include "engine/pool.h"
 
-#define NIL		UINT32_MAX
-#define NBUCKET		6
-#define HALF_LIFE	1000
-#define LOSS_UNKNOWN	200
-#define LAT_UNKNOWN	999000
-#define S(x)		((uint64_t)(x) * 1000000u)
-#define MS(x)		((uint64_t)(x) * 1000u)
+#define NIL UINT32_MAX
+#define NBUCKET 6
+#define HALF_LIFE 1000
+#define LOSS_UNKNOWN 200
+#define LAT_UNKNOWN 999000
+#define S(x) ((uint64_t)(x)*1000000u)
+#define MS(x) ((uint64_t)(x)*1000u)
 
 struct pend {
 	uint32_t resolver, conn;
@@ -49,7 +49,7 @@ struct pool {
 	size_t nres;
 	char **dom;
 	size_t ndom;
-	uint32_t *rhash;	/* resolver lookup, open addressing */
+	uint32_t *rhash; /* resolver lookup, open addressing */
 	uint32_t rmask;
 	struct pool_conn *c;
 	uint32_t n;
@@ -138,10 +138,21 @@ rnd(struct pool *p)
 unsigned
 pool_disable_min_obs(size_t active, uint64_t window_us)
 {
-	static const struct { size_t upto; unsigned base; } t[] = {
-		{ 5, 48 }, { 8, 40 }, { 10, 34 }, { 15, 26 }, { 20, 22 },
-		{ 30, 18 }, { 40, 15 }, { 50, 13 }, { 75, 10 }, { 100, 8 },
-		{ 150, 7 },
+	static const struct {
+		size_t upto;
+		unsigned base;
+	} t[] = {
+	    {5, 48},
+	    {8, 40},
+	    {10, 34},
+	    {15, 26},
+	    {20, 22},
+	    {30, 18},
+	    {40, 15},
+	    {50, 13},
+	    {75, 10},
+	    {100, 8},
+	    {150, 7},
 	};
 	unsigned base = 6;
 	size_t i;
@@ -163,10 +174,19 @@ pool_disable_min_obs(size_t active, uint64_t window_us)
 uint64_t
 pool_check_interval_us(size_t active, uint64_t window_us)
 {
-	static const struct { size_t upto; uint64_t floor_ms; } t[] = {
-		{ 3, 5000 }, { 5, 5000 }, { 8, 4500 }, { 10, 4000 },
-		{ 15, 3500 }, { 20, 3000 }, { 30, 2500 }, { 50, 2000 },
-		{ 75, 1500 },
+	static const struct {
+		size_t upto;
+		uint64_t floor_ms;
+	} t[] = {
+	    {3, 5000},
+	    {5, 5000},
+	    {8, 4500},
+	    {10, 4000},
+	    {15, 3500},
+	    {20, 3000},
+	    {30, 2500},
+	    {50, 2000},
+	    {75, 1500},
 	};
 	uint64_t iv = window_us / 30, maxiv = S(5);
 	size_t i;
@@ -285,8 +305,8 @@ pool_recheck_batch(size_t active, size_t inactive)
 uint64_t
 pool_recheck_timeout(const struct pool *p)
 {
-	uint64_t t = p->cfg.mtu_test_timeout_us ? p->cfg.mtu_test_timeout_us :
-	    S(4);
+	uint64_t t =
+	    p->cfg.mtu_test_timeout_us ? p->cfg.mtu_test_timeout_us : S(4);
 	size_t a = p->nact ? p->nact : 1;
 	uint64_t fl = 0;
 
@@ -306,10 +326,8 @@ pool_recheck_timeout(const struct pool *p)
 uint64_t
 pool_request_timeout(const struct pool *p)
 {
-	uint64_t t = p->cfg.packet_timeout_us ? p->cfg.packet_timeout_us :
-	    S(5);
-	uint64_t ci = pool_check_interval_us(p->nact,
-	    p->cfg.disable_window_us);
+	uint64_t t = p->cfg.packet_timeout_us ? p->cfg.packet_timeout_us : S(5);
+	uint64_t ci = pool_check_interval_us(p->nact, p->cfg.disable_window_us);
 	uint64_t w = p->cfg.disable_window_us;
 
 	if (ci > 0 && ci < t)
@@ -395,7 +413,7 @@ score(const struct pool *p, const struct pool_conn *c)
 
 /* ---- order-statistic treap over active connections ---- */
 
-#define TSZ(p, x)	((x) == NIL ? 0u : (p)->c[x].t_size)
+#define TSZ(p, x) ((x) == NIL ? 0u : (p)->c[x].t_size)
 
 static void
 t_fix(struct pool *p, uint32_t x)
@@ -537,7 +555,7 @@ struct snap {
 static struct snap
 stat_begin(const struct pool_conn *c)
 {
-	struct snap s = { c->s_sent >= 5, c->rtt_n >= 5 };
+	struct snap s = {c->s_sent >= 5, c->rtt_n >= 5};
 
 	return s;
 }
@@ -575,7 +593,7 @@ win_add(struct pool *p, struct pool_conn *c, uint64_t now, int ok, int delta)
 	b = now / width;
 	if (b > c->w_epoch) {
 		for (e = c->w_epoch + 1; e <= b && e <= c->w_epoch + NBUCKET;
-		    e++) {
+		     e++) {
 			c->w_ok[e % NBUCKET] = 0;
 			c->w_bad[e % NBUCKET] = 0;
 		}
@@ -594,7 +612,7 @@ pool_conn_loss(const struct pool *p, uint32_t id, uint64_t now)
 {
 	const struct pool_conn *c;
 	uint64_t width = p->cfg.disable_window_us / NBUCKET, b, e, ok = 0,
-	    bad = 0;
+		 bad = 0;
 
 	if (id >= p->n)
 		return 0;
@@ -603,7 +621,7 @@ pool_conn_loss(const struct pool *p, uint32_t id, uint64_t now)
 		width = 1;
 	b = now / width;
 	for (e = c->w_epoch + 1 >= NBUCKET ? c->w_epoch + 1 - NBUCKET : 0;
-	    e <= c->w_epoch; e++) {
+	     e <= c->w_epoch; e++) {
 		if (e + NBUCKET <= b)
 			continue;
 		ok += c->w_ok[e % NBUCKET];
@@ -623,8 +641,8 @@ pool_conn_rtt_us(const struct pool *p, uint32_t id)
 /* ---- events ---- */
 
 static void
-push_event(struct pool *p, enum pool_event_kind k, uint32_t id,
-    uint64_t now, const char *detail)
+push_event(struct pool *p, enum pool_event_kind k, uint32_t id, uint64_t now,
+    const char *detail)
 {
 	struct pool_event *e;
 
@@ -747,7 +765,7 @@ deactivate(struct pool *p, uint32_t id, enum pool_state s, uint64_t now,
 	snprintf(c->reason, sizeof(c->reason), "%s", why);
 	c->streak_n = 0;
 	if (c->confirming)
-		c->checking = 0;	/* a pending confirm is moot */
+		c->checking = 0; /* a pending confirm is moot */
 	c->confirming = 0;
 	c->last_check_us = now;
 	fifo_push(p, id);
@@ -826,7 +844,8 @@ pool_new(const struct pool_cfg *cfg, const union net_addr *resolvers,
 		c->resolver = (uint32_t)(i / ndom);
 		c->domain = (uint32_t)(i % ndom);
 		c->state = POOL_TESTING;
-		snprintf(c->reason, sizeof(c->reason), "waiting for its MTU "
+		snprintf(c->reason, sizeof(c->reason),
+		    "waiting for its MTU "
 		    "test");
 		c->t_prio = (uint32_t)rnd(p);
 		c->t_left = c->t_right = NIL;
@@ -901,8 +920,8 @@ pool_conn_domain(const struct pool *p, uint32_t id)
 const char *
 pool_state_name(enum pool_state s)
 {
-	static const char *const names[] = { "testing", "active", "disabled",
-	    "rechecking", "rejected" };
+	static const char *const names[] = {
+	    "testing", "active", "disabled", "rechecking", "rejected"};
 
 	return (unsigned)s < 5 ? names[s] : "?";
 }
@@ -953,12 +972,12 @@ rhash_build(struct pool *p)
 	for (i = 0; i < nb; i++)
 		p->rhash[i] = NIL;
 	for (i = 0; i < p->nres; i++) {
-		for (j = addr_hash(&p->res[i]) & p->rmask;
-		    p->rhash[j] != NIL; j = (j + 1) & p->rmask)
+		for (j = addr_hash(&p->res[i]) & p->rmask; p->rhash[j] != NIL;
+		     j = (j + 1) & p->rmask)
 			if (net_addr_equal(&p->res[p->rhash[j]], &p->res[i]))
 				break;
 		if (p->rhash[j] == NIL)
-			p->rhash[j] = i;	/* first of duplicates wins */
+			p->rhash[j] = i; /* first of duplicates wins */
 	}
 }
 
@@ -968,7 +987,7 @@ pool_resolver_find(const struct pool *p, const union net_addr *a)
 	uint32_t j;
 
 	for (j = addr_hash(a) & p->rmask; p->rhash[j] != NIL;
-	    j = (j + 1) & p->rmask)
+	     j = (j + 1) & p->rmask)
 		if (net_addr_equal(&p->res[p->rhash[j]], a))
 			return (long)p->rhash[j];
 	return -1;
@@ -1029,10 +1048,10 @@ axis_analyse(const unsigned *v, size_t n, double tol, unsigned min_gap,
 	achievable = a->old_min;
 	if (drops > 0 && drops < n)
 		achievable = s[drops];
-	a->rel_gain = a->old_min > 0 ?
-	    (double)(achievable - a->old_min) / a->old_min : 0;
-	a->worth = drops > 0 && (achievable - a->old_min >= min_gain ||
-	    a->rel_gain >= 0.35);
+	a->rel_gain =
+	    a->old_min > 0 ? (double)(achievable - a->old_min) / a->old_min : 0;
+	a->worth = drops > 0 &&
+	    (achievable - a->old_min >= min_gain || a->rel_gain >= 0.35);
 	a->target = a->worth ? achievable : a->old_min;
 	free(s);
 }
@@ -1046,10 +1065,14 @@ pool_outlier_filter(const unsigned *up, const unsigned *down, size_t n,
 		double ratio, tol;
 		unsigned gain_up, gain_down;
 	} t[] = {
-		{ 1000, 0.35, 0.85, 24, 64 }, { 200, 0.30, 0.80, 32, 96 },
-		{ 150, 0.28, 0.78, 40, 96 }, { 100, 0.27, 0.77, 44, 104 },
-		{ 75, 0.26, 0.76, 46, 112 }, { 50, 0.25, 0.75, 48, 128 },
-		{ 24, 0.22, 0.72, 56, 128 }, { 0, 0.20, 0.70, 64, 160 },
+	    {1000, 0.35, 0.85, 24, 64},
+	    {200, 0.30, 0.80, 32, 96},
+	    {150, 0.28, 0.78, 40, 96},
+	    {100, 0.27, 0.77, 44, 104},
+	    {75, 0.26, 0.76, 46, 112},
+	    {50, 0.25, 0.75, 48, 128},
+	    {24, 0.22, 0.72, 56, 128},
+	    {0, 0.20, 0.70, 64, 160},
 	};
 	struct axis u, d;
 	size_t i, k, max_drops, projected = 0;
@@ -1148,8 +1171,10 @@ go_ready(struct pool *p, uint64_t now)
 		if (drop[i])
 			continue;
 		activate(p, id);
-		snprintf(why, sizeof(why), "in the working set (upload %u, "
-		    "download %u)", up[i], down[i]);
+		snprintf(why, sizeof(why),
+		    "in the working set (upload %u, "
+		    "download %u)",
+		    up[i], down[i]);
 		push_event(p, POOL_EV_ENABLED, id, now, why);
 	}
 	p->npassed = 0;
@@ -1232,15 +1257,15 @@ pool_mtu_test_next(struct pool *p, uint64_t now, uint32_t *out, size_t max)
 }
 
 int
-pool_mtu_result(struct pool *p, uint32_t id, int ok, unsigned up,
-    unsigned down, const char *why, uint64_t now, struct err *e)
+pool_mtu_result(struct pool *p, uint32_t id, int ok, unsigned up, unsigned down,
+    const char *why, uint64_t now, struct err *e)
 {
 	struct pool_conn *c;
 	char r[POOL_REASON_MAX];
 
 	if (id >= p->n || !p->c[id].testing)
-		return err_set(e, "pool: connection %u is not under an MTU test",
-		    id);
+		return err_set(
+		    e, "pool: connection %u is not under an MTU test", id);
 	p->last_now = now;
 	c = &p->c[id];
 	c->testing = 0;
@@ -1259,14 +1284,16 @@ pool_mtu_result(struct pool *p, uint32_t id, int ok, unsigned up,
 	if (!p->ready) {
 		c->passed = 1;
 		p->passed[p->npassed++] = id;
-		snprintf(c->reason, sizeof(c->reason), "passed (upload %u, "
-		    "download %u), waiting for the working set", up, down);
+		snprintf(c->reason, sizeof(c->reason),
+		    "passed (upload %u, "
+		    "download %u), waiting for the working set",
+		    up, down);
 		check_ready(p, now);
 		return 0;
 	}
 	if (up < p->sync_up) {
-		snprintf(r, sizeof(r), "upload MTU %u < synced %u", up,
-		    p->sync_up);
+		snprintf(
+		    r, sizeof(r), "upload MTU %u < synced %u", up, p->sync_up);
 		reject(p, id, now, r);
 		return 0;
 	}
@@ -1278,8 +1305,10 @@ pool_mtu_result(struct pool *p, uint32_t id, int ok, unsigned up,
 	}
 	seed_stats(p, id);
 	activate(p, id);
-	snprintf(r, sizeof(r), "joined live (upload %u >= %u, download %u >= "
-	    "%u)", up, p->sync_up, down, p->sync_down);
+	snprintf(r, sizeof(r),
+	    "joined live (upload %u >= %u, download %u >= "
+	    "%u)",
+	    up, p->sync_up, down, p->sync_down);
 	push_event(p, POOL_EV_ENABLED, id, now, r);
 	return 0;
 }
@@ -1411,9 +1440,8 @@ pick_lowest(struct pool *p, size_t k, uint32_t *out, uint32_t excl)
 	first = t_select_skip(p, 0, excl);
 	s = p->c[first].t_key >> 32;
 	tier = t_rank(p, (s + 1) << 32);
-	if (excl != NIL && p->c[excl].in_tree &&
-	    (p->c[excl].t_key >> 32) <= s)
-		tier--;		/* excl was counted by the rank */
+	if (excl != NIL && p->c[excl].in_tree && (p->c[excl].t_key >> 32) <= s)
+		tier--; /* excl was counted by the rank */
 	start = (uint32_t)(p->rr % tier);
 	p->rr += k;
 	for (i = 0; i < k; i++) {
@@ -1437,8 +1465,8 @@ top_tier(uint32_t n)
 
 /* In-order ids with key < lim into out (O(m + log n)). */
 static void
-t_collect(const struct pool *p, uint32_t t, uint64_t lim, uint32_t *out,
-    uint32_t *m)
+t_collect(
+    const struct pool *p, uint32_t t, uint64_t lim, uint32_t *out, uint32_t *m)
 {
 	while (t != NIL) {
 		t_collect(p, p->c[t].t_left, lim, out, m);
@@ -1524,12 +1552,12 @@ pick_pool(struct pool *p, size_t k, uint32_t *out, uint32_t excl)
 		uint32_t m;
 
 		ensure_cand(p);
-		m = p->ncand - (excl != NIL && contains(p->cand, p->ncand,
-		    excl) ? 1 : 0);
+		m = p->ncand -
+		    (excl != NIL && contains(p->cand, p->ncand, excl) ? 1 : 0);
 		if (m == 0)
 			return 0;
 		for (guard = 0; have < k && have < m && guard < 64 * k;
-		    guard++) {
+		     guard++) {
 			uint32_t id = p->cand[rnd(p) % p->ncand];
 
 			if (id != excl && !contains(out, have, id))
@@ -1553,15 +1581,15 @@ pick_pool(struct pool *p, size_t k, uint32_t *out, uint32_t excl)
 			p->rr += k;
 		}
 		for (i = 0; i < cnt; i++)
-			out[have++] = t_select_skip(p, (start + i) % tier,
-			    excl);
+			out[have++] =
+			    t_select_skip(p, (start + i) % tier, excl);
 	} else if (k >= tier) {
 		for (i = 0; i < tier; i++)
 			out[have++] = t_select_skip(p, i, excl);
 	} else {
 		while (have < k) {
-			uint32_t id = t_select_skip(p,
-			    (uint32_t)(rnd(p) % tier), excl);
+			uint32_t id =
+			    t_select_skip(p, (uint32_t)(rnd(p) % tier), excl);
 
 			if (!contains(out, have, id))
 				out[have++] = id;
@@ -1746,8 +1774,7 @@ set_pref(struct pool *p, struct route *r, uint32_t id)
 
 /* Upstream selectPreferredConnectionForStream. */
 static uint32_t
-preferred(struct pool *p, struct route *r, enum pool_frame cls,
-    uint64_t now)
+preferred(struct pool *p, struct route *r, enum pool_frame cls, uint64_t now)
 {
 	uint32_t id;
 
@@ -1755,8 +1782,9 @@ preferred(struct pool *p, struct route *r, enum pool_frame cls,
 		r->streak++;
 		if (pref_valid(p, r)) {
 			if (r->streak < p->cfg.failover_resends ||
-			    (r->failed_over && now - r->last_failover <
-			    p->cfg.failover_cooldown_us))
+			    (r->failed_over &&
+				now - r->last_failover <
+				    p->cfg.failover_cooldown_us))
 				return r->pref;
 			id = alternate(p, r->pref);
 			if (id == NIL)
@@ -1778,8 +1806,8 @@ preferred(struct pool *p, struct route *r, enum pool_frame cls,
 }
 
 size_t
-pool_select(struct pool *p, enum pool_frame cls, uint16_t stream,
-    uint64_t now, uint32_t *out, size_t cap)
+pool_select(struct pool *p, enum pool_frame cls, uint16_t stream, uint64_t now,
+    uint32_t *out, size_t cap)
 {
 	uint32_t tmp[17], pref;
 	size_t k = pool_dup_count(p, cls), got, i, n = 1;
@@ -1794,9 +1822,10 @@ pool_select(struct pool *p, enum pool_frame cls, uint16_t stream,
 		k = 16;
 	if (k == 0)
 		return 0;
-	if (k == 1 || stream == 0 || (cls != POOL_FRAME_STREAM_DATA &&
-	    cls != POOL_FRAME_STREAM_RESEND) || p->routes == NULL ||
-	    !p->routes[stream].exists)
+	if (k == 1 || stream == 0 ||
+	    (cls != POOL_FRAME_STREAM_DATA &&
+		cls != POOL_FRAME_STREAM_RESEND) ||
+	    p->routes == NULL || !p->routes[stream].exists)
 		return pool_pick(p, k, out);
 	r = &p->routes[stream];
 	pref = preferred(p, r, cls, now);
@@ -1860,17 +1889,16 @@ pend_unlink(struct pool *p, uint32_t i)
 }
 
 static void
-pend_add(struct pool *p, uint32_t conn, int local, uint16_t id,
-    uint64_t now)
+pend_add(struct pool *p, uint32_t conn, int local, uint16_t id, uint64_t now)
 {
 	uint32_t resolver = p->c[conn].resolver, i, b;
 	struct pend *e;
 
 	i = pend_find(p, resolver, local, id);
 	if (i != NIL)
-		pend_unlink(p, i);	/* reused id: the old one is forgotten */
+		pend_unlink(p, i); /* reused id: the old one is forgotten */
 	if (p->pfree == NIL)
-		pend_unlink(p, p->phead);	/* full: forget the oldest */
+		pend_unlink(p, p->phead); /* full: forget the oldest */
 	i = p->pfree;
 	e = &p->pe[i];
 	p->pfree = e->next;
@@ -1927,8 +1955,8 @@ maybe_disable(struct pool *p, uint32_t id, uint64_t at)
 
 	if (!p->cfg.auto_disable || c->state != POOL_ACTIVE || c->confirming)
 		return;
-	if (c->streak_n < pool_disable_min_obs(p->nact,
-	    p->cfg.disable_window_us))
+	if (c->streak_n <
+	    pool_disable_min_obs(p->nact, p->cfg.disable_window_us))
 		return;
 	if (at < c->streak_start_us ||
 	    at - c->streak_start_us < p->cfg.disable_window_us)
@@ -1938,8 +1966,8 @@ maybe_disable(struct pool *p, uint32_t id, uint64_t at)
 	if (p->cfg.confirm_down && p->nact <= 20) {
 		if (p->confirm == NULL) {
 			p->confirm_cap = 32;
-			p->confirm = xmalloc(p->confirm_cap *
-			    sizeof(*p->confirm));
+			p->confirm =
+			    xmalloc(p->confirm_cap * sizeof(*p->confirm));
 		}
 		if (p->nconfirm == p->confirm_cap)
 			return;
@@ -1976,8 +2004,8 @@ resolve_ok(struct pool *p, uint32_t id, const struct pend *e, uint64_t now,
 }
 
 static void
-resolve_fail(struct pool *p, uint32_t id, uint64_t sent, uint64_t at,
-    int timeout)
+resolve_fail(
+    struct pool *p, uint32_t id, uint64_t sent, uint64_t at, int timeout)
 {
 	struct pool_conn *c = &p->c[id];
 	struct snap s = stat_begin(c);
@@ -1996,8 +2024,8 @@ resolve_fail(struct pool *p, uint32_t id, uint64_t sent, uint64_t at,
 }
 
 void
-pool_on_send(struct pool *p, uint32_t id, int local, uint16_t dns_id,
-    uint64_t now)
+pool_on_send(
+    struct pool *p, uint32_t id, int local, uint16_t dns_id, uint64_t now)
 {
 	struct pool_conn *c;
 	struct snap s;
@@ -2014,8 +2042,8 @@ pool_on_send(struct pool *p, uint32_t id, int local, uint16_t dns_id,
 }
 
 uint32_t
-pool_on_answer(struct pool *p, uint32_t resolver, int local,
-    uint16_t dns_id, int rcode, uint64_t now, uint64_t *rtt_us)
+pool_on_answer(struct pool *p, uint32_t resolver, int local, uint16_t dns_id,
+    int rcode, uint64_t now, uint64_t *rtt_us)
 {
 	uint32_t i = pend_find(p, resolver, local, dns_id), id;
 	struct pend e;
@@ -2038,8 +2066,8 @@ pool_on_answer(struct pool *p, uint32_t resolver, int local,
 }
 
 uint32_t
-pool_on_timeout(struct pool *p, uint32_t resolver, int local,
-    uint16_t dns_id, uint64_t now)
+pool_on_timeout(
+    struct pool *p, uint32_t resolver, int local, uint16_t dns_id, uint64_t now)
 {
 	uint32_t i = pend_find(p, resolver, local, dns_id);
 	struct pend *e;
@@ -2107,9 +2135,10 @@ pool_next_deadline(const struct pool *p, uint64_t now)
 	if (p->nconfirm > 0)
 		d = now;
 	if (p->ready && p->cfg.recheck && p->in_head != NIL &&
-	    p->checks_in_flight < pool_recheck_batch(p->nact,
-	    p->cnt[POOL_DISABLED] + p->cnt[POOL_REJECTED] +
-	    p->cnt[POOL_RECHECKING])) {
+	    p->checks_in_flight <
+		pool_recheck_batch(p->nact,
+		    p->cnt[POOL_DISABLED] + p->cnt[POOL_REJECTED] +
+			p->cnt[POOL_RECHECKING])) {
 		size_t inact = p->cnt[POOL_DISABLED] + p->cnt[POOL_REJECTED] +
 		    p->cnt[POOL_RECHECKING];
 
@@ -2173,28 +2202,29 @@ pool_check_next(struct pool *p, uint64_t now, uint32_t *out,
 	}
 	/* at most one batch per poll interval (upstream's health loop) */
 	if (k > nconf)
-		p->next_poll = now + pool_check_interval_us(p->nact ?
-		    p->nact : 1, p->cfg.disable_window_us);
+		p->next_poll = now +
+		    pool_check_interval_us(
+			p->nact ? p->nact : 1, p->cfg.disable_window_us);
 	return k;
 }
 
 int
-pool_check_result(struct pool *p, uint32_t id, int ok, uint64_t now,
-    struct err *e)
+pool_check_result(
+    struct pool *p, uint32_t id, int ok, uint64_t now, struct err *e)
 {
 	struct pool_conn *c;
 	char why[POOL_REASON_MAX];
 
 	if (id >= p->n || !p->c[id].checking)
-		return err_set(e, "pool: connection %u is not being checked",
-		    id);
+		return err_set(
+		    e, "pool: connection %u is not being checked", id);
 	p->last_now = now;
 	c = &p->c[id];
 	c->checking = 0;
 	if (c->confirming) {
 		c->confirming = 0;
 		if (ok)
-			c->streak_n = 0;	/* answered: not down */
+			c->streak_n = 0; /* answered: not down */
 		else if (c->state == POOL_ACTIVE && p->nact > 2)
 			disable(p, id, now);
 		return 0;
@@ -2205,8 +2235,10 @@ pool_check_result(struct pool *p, uint32_t id, int ok, uint64_t now,
 		c->down_mtu = p->sync_down;
 		seed_stats(p, id);
 		activate(p, id);
-		snprintf(why, sizeof(why), "passed the recheck at the synced "
-		    "MTUs (upload %u, download %u)", p->sync_up, p->sync_down);
+		snprintf(why, sizeof(why),
+		    "passed the recheck at the synced "
+		    "MTUs (upload %u, download %u)",
+		    p->sync_up, p->sync_down);
 		push_event(p, POOL_EV_ENABLED, id, now, why);
 		return 0;
 	}
@@ -2225,14 +2257,13 @@ conn_json(const struct pool *p, uint32_t id, uint64_t now)
 
 	net_addr_format(&p->res[c->resolver], addr, sizeof(addr));
 	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:I, s:I, "
-	    "s:I}", "address", addr, "domain", p->dom[c->domain],
-	    "state", pool_state_name(c->state), "reason", c->reason,
-	    "upload_mtu", (json_int_t)c->up_mtu,
-	    "download_mtu", (json_int_t)c->down_mtu,
-	    "rtt_ms", pool_conn_rtt_us(p, id) / 1000.0,
-	    "loss", pool_conn_loss(p, id, now),
-	    "sent", (json_int_t)c->sent, "answered", (json_int_t)c->answered,
-	    "timeouts", (json_int_t)c->timeouts);
+			 "s:I}",
+	    "address", addr, "domain", p->dom[c->domain], "state",
+	    pool_state_name(c->state), "reason", c->reason, "upload_mtu",
+	    (json_int_t)c->up_mtu, "download_mtu", (json_int_t)c->down_mtu,
+	    "rtt_ms", pool_conn_rtt_us(p, id) / 1000.0, "loss",
+	    pool_conn_loss(p, id, now), "sent", (json_int_t)c->sent, "answered",
+	    (json_int_t)c->answered, "timeouts", (json_int_t)c->timeouts);
 }
 
 json_t *
@@ -2247,21 +2278,20 @@ pool_status_json(const struct pool *p, uint64_t now, size_t list_max)
 			json_array_append_new(list, conn_json(p, i, now));
 	} else {
 		for (i = 0; i < p->nact && n < list_max; i++, n++)
-			json_array_append_new(list, conn_json(p, p->act[i],
-			    now));
+			json_array_append_new(
+			    list, conn_json(p, p->act[i], now));
 		for (i = 0; i < p->n && n < list_max; i++)
 			if (p->c[i].state != POOL_ACTIVE) {
-				json_array_append_new(list, conn_json(p, i,
-				    now));
+				json_array_append_new(
+				    list, conn_json(p, i, now));
 				n++;
 			}
 	}
-	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}",
-	    "total", (json_int_t)p->n,
-	    "active", (json_int_t)p->cnt[POOL_ACTIVE],
-	    "disabled", (json_int_t)(p->cnt[POOL_DISABLED] +
-	    p->cnt[POOL_RECHECKING]),
-	    "testing", (json_int_t)p->cnt[POOL_TESTING],
-	    "rejected", (json_int_t)p->cnt[POOL_REJECTED], "list", list);
+	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", "total",
+	    (json_int_t)p->n, "active", (json_int_t)p->cnt[POOL_ACTIVE],
+	    "disabled",
+	    (json_int_t)(p->cnt[POOL_DISABLED] + p->cnt[POOL_RECHECKING]),
+	    "testing", (json_int_t)p->cnt[POOL_TESTING], "rejected",
+	    (json_int_t)p->cnt[POOL_REJECTED], "list", list);
 	return o;
 }

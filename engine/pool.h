@@ -26,7 +26,7 @@
 #include "common/net.h"
 #include "common/util.h"
 
-#define POOL_NONE UINT32_MAX	/* "no connection" */
+#define POOL_NONE UINT32_MAX /* "no connection" */
 #define POOL_REASON_MAX 96
 
 /* Balancing strategies (RESOLVER_BALANCING_STRATEGY); 0 = round robin. */
@@ -43,87 +43,91 @@ enum pool_strategy {
 };
 
 enum pool_state {
-	POOL_TESTING,		/* queued for or under its first MTU test */
-	POOL_ACTIVE,		/* carries traffic */
-	POOL_DISABLED,		/* auto-disabled (only timeouts) */
-	POOL_RECHECKING,	/* inactive, a recheck probe is running */
-	POOL_REJECTED,		/* failed its MTU test, outlier, or too small */
+	POOL_TESTING, /* queued for or under its first MTU test */
+	POOL_ACTIVE, /* carries traffic */
+	POOL_DISABLED, /* auto-disabled (only timeouts) */
+	POOL_RECHECKING, /* inactive, a recheck probe is running */
+	POOL_REJECTED, /* failed its MTU test, outlier, or too small */
 };
 
 /* What a frame is, for the duplication count and stream stickiness. */
 enum pool_frame {
-	POOL_FRAME_OTHER,	/* any other frame: k = dup */
-	POOL_FRAME_STREAM_DATA,	/* STREAM_DATA: sticky preferred + k-1 */
+	POOL_FRAME_OTHER, /* any other frame: k = dup */
+	POOL_FRAME_STREAM_DATA, /* STREAM_DATA: sticky preferred + k-1 */
 	POOL_FRAME_STREAM_RESEND, /* STREAM_RESEND: as data, counts resends */
-	POOL_FRAME_SETUP,	/* STREAM_SYN, SOCKS5_SYN, CLOSE_*, packed */
-	POOL_FRAME_PING,	/* PING: k <= 2 */
+	POOL_FRAME_SETUP, /* STREAM_SYN, SOCKS5_SYN, CLOSE_*, packed */
+	POOL_FRAME_PING, /* PING: k <= 2 */
 };
 
 struct pool_cfg {
-	int strategy;			/* 0..8 (default 2: round robin) */
-	unsigned dup;			/* PACKET_DUPLICATION_COUNT (2) */
-	unsigned setup_dup;		/* SETUP_PACKET_DUPLICATION_COUNT (2) */
-	unsigned failover_resends;	/* STREAM_RESOLVER_FAILOVER_RESEND_THRESHOLD (2) */
-	uint64_t failover_cooldown_us;	/* STREAM_RESOLVER_FAILOVER_COOLDOWN (2.5 s) */
-	int auto_disable;		/* AUTO_DISABLE_TIMEOUT_SERVERS (1) */
-	uint64_t disable_window_us;	/* AUTO_DISABLE_TIMEOUT_WINDOW_SECONDS (30 s) */
-	int confirm_down;		/* ask the client for a confirm probe (1) */
-	uint64_t packet_timeout_us;	/* TUNNEL_PACKET_TIMEOUT_SECONDS (10 s) */
-	int recheck;			/* RECHECK_INACTIVE_SERVERS_ENABLED (1) */
-	int remove_low_mtu;		/* AUTO_REMOVE_LOW_MTU_SERVERS (1) */
-	uint64_t mtu_test_timeout_us;	/* MTU_TEST_TIMEOUT (2 s), recheck floor */
-	unsigned mtu_parallelism;	/* MTU_TEST_PARALLELISM (16), after start */
-	unsigned start_parallelism;	/* tests in flight before ready (256) */
-	unsigned ready_min;		/* passed needed to start (3; 0 = all) */
-	uint64_t ready_wait_us;		/* start with >= 1 passed after (6 s) */
-	unsigned pending_cap;		/* tracked queries in flight (12288) */
-	unsigned event_cap;		/* queued events kept (4096) */
-	uint64_t seed;			/* PRNG seed (0: fixed default) */
+	int strategy; /* 0..8 (default 2: round robin) */
+	unsigned dup; /* PACKET_DUPLICATION_COUNT (2) */
+	unsigned setup_dup; /* SETUP_PACKET_DUPLICATION_COUNT (2) */
+	unsigned
+	    failover_resends; /* STREAM_RESOLVER_FAILOVER_RESEND_THRESHOLD (2) */
+	uint64_t
+	    failover_cooldown_us; /* STREAM_RESOLVER_FAILOVER_COOLDOWN (2.5 s) */
+	int auto_disable; /* AUTO_DISABLE_TIMEOUT_SERVERS (1) */
+	uint64_t
+	    disable_window_us; /* AUTO_DISABLE_TIMEOUT_WINDOW_SECONDS (30 s) */
+	int confirm_down; /* ask the client for a confirm probe (1) */
+	uint64_t packet_timeout_us; /* TUNNEL_PACKET_TIMEOUT_SECONDS (10 s) */
+	int recheck; /* RECHECK_INACTIVE_SERVERS_ENABLED (1) */
+	int remove_low_mtu; /* AUTO_REMOVE_LOW_MTU_SERVERS (1) */
+	uint64_t
+	    mtu_test_timeout_us; /* MTU_TEST_TIMEOUT (2 s), recheck floor */
+	unsigned mtu_parallelism; /* MTU_TEST_PARALLELISM (16), after start */
+	unsigned start_parallelism; /* tests in flight before ready (256) */
+	unsigned ready_min; /* passed needed to start (3; 0 = all) */
+	uint64_t ready_wait_us; /* start with >= 1 passed after (6 s) */
+	unsigned pending_cap; /* tracked queries in flight (12288) */
+	unsigned event_cap; /* queued events kept (4096) */
+	uint64_t seed; /* PRNG seed (0: fixed default) */
 };
 
 /* One connection; read-only for callers (pool_conn). */
 struct pool_conn {
 	uint32_t resolver, domain;
 	enum pool_state state;
-	char reason[POOL_REASON_MAX];	/* why not active ("" when active) */
-	unsigned up_mtu, down_mtu;	/* measured (or synced after recheck) */
+	char reason[POOL_REASON_MAX]; /* why not active ("" when active) */
+	unsigned up_mtu, down_mtu; /* measured (or synced after recheck) */
 	/* monotonic counters (never reset) */
 	uint64_t sent, answered, timeouts, failures, late;
 	/* scoring counters, upstream's half-life (halved past 1000) */
 	uint64_t s_sent, s_acked, s_lost, rtt_sum_us, rtt_n;
 	/* sliding loss window: 6 buckets over the disable window */
 	uint32_t w_ok[6], w_bad[6];
-	uint64_t w_epoch;		/* bucket number of w_*[epoch % 6] */
+	uint64_t w_epoch; /* bucket number of w_*[epoch % 6] */
 	/* auto-disable: current run of failures with no answer */
-	uint64_t streak_start_us;	/* send time of its first query */
+	uint64_t streak_start_us; /* send time of its first query */
 	uint32_t streak_n;
-	uint32_t epoch;			/* bumped when it leaves ACTIVE */
-	uint64_t last_check_us;		/* last recheck started */
+	uint32_t epoch; /* bumped when it leaves ACTIVE */
+	uint64_t last_check_us; /* last recheck started */
 	/* internal links (active set, tree, inactive FIFO) */
 	uint32_t act_pos, t_left, t_right, t_prio, t_size;
 	uint32_t in_prev, in_next;
 	uint64_t t_key;
 	uint8_t passed, in_tree, in_fifo, testing, confirming, checking;
-	enum pool_state prev_state;	/* state to return to after a recheck */
+	enum pool_state prev_state; /* state to return to after a recheck */
 };
 
 enum pool_event_kind {
-	POOL_EV_DISABLED,	/* "resolver_disabled" */
-	POOL_EV_ENABLED,	/* "resolver_enabled" */
-	POOL_EV_REJECTED,	/* "resolver_rejected" */
+	POOL_EV_DISABLED, /* "resolver_disabled" */
+	POOL_EV_ENABLED, /* "resolver_enabled" */
+	POOL_EV_REJECTED, /* "resolver_rejected" */
 };
 
 struct pool_event {
 	enum pool_event_kind kind;
 	uint32_t conn;
-	uint64_t at_us;		/* the `now` of the call that caused it */
+	uint64_t at_us; /* the `now` of the call that caused it */
 	char detail[POOL_REASON_MAX];
 };
 
 /* What pool_check_next asks the client to do with a connection. */
 enum pool_check_kind {
-	POOL_CHECK_RECHECK,	/* upload + download probe at the synced sizes */
-	POOL_CHECK_CONFIRM,	/* quick "is it down" probe (upstream confirm) */
+	POOL_CHECK_RECHECK, /* upload + download probe at the synced sizes */
+	POOL_CHECK_CONFIRM, /* quick "is it down" probe (upstream confirm) */
 };
 
 struct pool;
@@ -138,8 +142,8 @@ void pool_cfg_default(struct pool_cfg *c);
  * 0..8, more than 2^31 connections). Free with pool_free.
  */
 struct pool *pool_new(const struct pool_cfg *cfg,
-    const union net_addr *resolvers, size_t nres,
-    const char *const *domains, size_t ndom, uint64_t now, struct err *e);
+    const union net_addr *resolvers, size_t nres, const char *const *domains,
+    size_t ndom, uint64_t now, struct err *e);
 void pool_free(struct pool *p);
 
 size_t pool_size(const struct pool *p);
@@ -167,8 +171,8 @@ void pool_counts(const struct pool *p, struct pool_counts *out);
  * (after) tests in flight. Before ready the client runs the full upstream
  * sweep; after ready it may probe only at the synced sizes (pool_synced).
  */
-size_t pool_mtu_test_next(struct pool *p, uint64_t now, uint32_t *out,
-    size_t max);
+size_t pool_mtu_test_next(
+    struct pool *p, uint64_t now, uint32_t *out, size_t max);
 /*
  * Report a finished MTU test. ok: up/down are the MTUs found. !ok: why
  * ("upload MTU probe failed at 38: timeout"); up/down ignored. After ready a
@@ -180,8 +184,8 @@ int pool_mtu_result(struct pool *p, uint32_t id, int ok, unsigned up,
     unsigned down, const char *why, uint64_t now, struct err *e);
 /*
  * 1 once the working set is in (synced MTUs fixed, survivors ACTIVE), 0
- * before. Sets *up and *down (each may be NULL) when ready. Checks the time rule, so
- * call it (or pool_tick) with the current time.
+ * before. Sets *up and *down (each may be NULL) when ready. Checks the
+ * time rule, so call it (or pool_tick) with the current time.
  */
 int pool_ready(struct pool *p, uint64_t now, unsigned *up, unsigned *down);
 /* 1 when every connection was tested and none passed: the tunnel cannot
@@ -218,8 +222,8 @@ uint32_t pool_stream_preferred(const struct pool *p, uint16_t stream);
 /* ---- Statistics ---- */
 
 /* A query (DNS id) went to connection id over local socket `local`. */
-void pool_on_send(struct pool *p, uint32_t id, int local, uint16_t dns_id,
-    uint64_t now);
+void pool_on_send(
+    struct pool *p, uint32_t id, int local, uint16_t dns_id, uint64_t now);
 /*
  * An answer came from resolver index `resolver` on socket `local`. rcode 0
  * (with or without TXT) is a success, anything else a failure. Returns the
@@ -268,8 +272,8 @@ uint64_t pool_recheck_timeout(const struct pool *p);
  * recheck re-enables the connection; a failed confirm disables it. Returns
  * 0, or -1 with e set when id is not being checked.
  */
-int pool_check_result(struct pool *p, uint32_t id, int ok, uint64_t now,
-    struct err *e);
+int pool_check_result(
+    struct pool *p, uint32_t id, int ok, uint64_t now, struct err *e);
 
 /* ---- Events and status ---- */
 
@@ -284,8 +288,7 @@ uint64_t pool_events_dropped(const struct pool *p);
  * answered, timeouts). list_max > 0 caps the list (active first, then the
  * rest in id order); 0 lists all. Returns a new reference.
  */
-json_t *pool_status_json(const struct pool *p, uint64_t now,
-    size_t list_max);
+json_t *pool_status_json(const struct pool *p, uint64_t now, size_t list_max);
 
 /*
  * Upstream's low-MTU outlier rule (AUTO_REMOVE_LOW_MTU_SERVERS) over n >= 5
@@ -293,8 +296,8 @@ json_t *pool_status_json(const struct pool *p, uint64_t now,
  * upload/download targets used (0 when that axis is not filtered) and
  * returns how many are dropped (0: keep all; fewer than 5 always keeps).
  */
-size_t pool_outlier_filter(const unsigned *up, const unsigned *down,
-    size_t n, uint8_t *drop, unsigned *target_up, unsigned *target_down);
+size_t pool_outlier_filter(const unsigned *up, const unsigned *down, size_t n,
+    uint8_t *drop, unsigned *target_up, unsigned *target_down);
 
 /* Upstream's scaling tables, exposed for tests and the docs. */
 unsigned pool_disable_min_obs(size_t active, uint64_t window_us);

@@ -43,7 +43,7 @@ cmp_d(const void *a, const void *b)
 static struct pool *
 build(int strategy, size_t n)
 {
-	static const char *dom[] = { "t.example" };
+	static const char *dom[] = {"t.example"};
 	union net_addr *a = xcalloc(n, sizeof(*a));
 	struct pool_cfg cfg;
 	struct pool *p;
@@ -116,15 +116,15 @@ run(struct pool *p, int kind, long iters)
 int
 main(void)
 {
-	static const size_t sizes[] = { 1000, 100000 };
-	static const char *names[] = { "", "random", "round-robin",
-	    "least-loss", "lowest-latency", "hybrid", "loss-then-latency",
-	    "top10%-random", "top10%-rr" };
+	static const size_t sizes[] = {1000, 100000};
+	static const char *names[] = {"", "random", "round-robin", "least-loss",
+	    "lowest-latency", "hybrid", "loss-then-latency", "top10%-random",
+	    "top10%-rr"};
 	size_t si;
 	int s, kind, r;
 
-	printf("%-8s %-18s %14s %14s %14s\n", "conns", "strategy",
-	    "pick1/s", "pick2/s", "cycle/s");
+	printf("%-8s %-18s %14s %14s %14s\n", "conns", "strategy", "pick1/s",
+	    "pick2/s", "cycle/s");
 	for (si = 0; si < 2; si++) {
 		for (s = 1; s <= 8; s++) {
 			struct pool *p = build(s, sizes[si]);
@@ -139,8 +139,8 @@ main(void)
 				qsort(m, RUNS, sizeof(m[0]), cmp_d);
 				res[kind] = m[RUNS / 2];
 			}
-			printf("%-8zu %-18s %14.0f %14.0f %14.0f\n",
-			    sizes[si], names[s], res[0], res[1], res[2]);
+			printf("%-8zu %-18s %14.0f %14.0f %14.0f\n", sizes[si],
+			    names[s], res[0], res[1], res[2]);
 			pool_free(p);
 		}
 	}

@@ -48,8 +48,8 @@ check_distinct_active(struct pool *p, const uint32_t *v, size_t k)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *doms[] = { "a.example", "b.example", "c.example" };
-	struct rd r = { data, size };
+	static const char *doms[] = {"a.example", "b.example", "c.example"};
+	struct rd r = {data, size};
 	union net_addr addrs[40];
 	struct pool_cfg cfg;
 	struct pool *p;
@@ -81,8 +81,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < nres; i++) {
 		addrs[i].in.sin_family = AF_INET;
 		addrs[i].in.sin_port = htons(53);
-		addrs[i].in.sin_addr.s_addr = htonl(0x7f000001u +
-		    (uint32_t)(i % 20));	/* duplicates allowed */
+		addrs[i].in.sin_addr.s_addr = htonl(
+		    0x7f000001u + (uint32_t)(i % 20)); /* duplicates allowed */
 	}
 	p = pool_new(&cfg, addrs, nres, doms, ndom, now, NULL);
 	if (p == NULL)
@@ -91,7 +91,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	prev = calloc(n * 3, sizeof(*prev));
 	while (r.n > 0) {
 		unsigned op = byte(&r) % 12, a = byte(&r), b = byte(&r);
-		uint32_t id = (uint32_t)(a % (n + 1));	/* n: invalid id */
+		uint32_t id = (uint32_t)(a % (n + 1)); /* n: invalid id */
 
 		switch (op) {
 		case 0:
@@ -105,8 +105,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			i = a % ntest;
 			u = 1 + byte(&r) * 2;
 			d = 1 + byte(&r) * 8;
-			if (pool_mtu_result(p, testing[i], b & 1, u, d,
-			    "fuzz", now, NULL) != 0)
+			if (pool_mtu_result(p, testing[i], b & 1, u, d, "fuzz",
+				now, NULL) != 0)
 				abort();
 			testing[i] = testing[--ntest];
 			break;
@@ -120,8 +120,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_distinct_active(p, v, k);
 			break;
 		case 4:
-			pool_on_send(p, id, b % 3, (uint16_t)(byte(&r) % 32),
-			    now);
+			pool_on_send(
+			    p, id, b % 3, (uint16_t)(byte(&r) % 32), now);
 			break;
 		case 5:
 			pool_on_answer(p, a % (uint32_t)nres, b % 3,
@@ -139,8 +139,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 8:
 			k = pool_check_next(p, now, v, kinds, 1 + b % 16);
 			for (i = 0; i < k; i++)
-				if (pool_check_result(p, v[i], (a >> i) & 1,
-				    now, NULL) != 0)
+				if (pool_check_result(
+					p, v[i], (a >> i) & 1, now, NULL) != 0)
 					abort();
 			break;
 		case 9:
@@ -165,7 +165,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		pool_counts(p, &pc);
 		if (pc.active + pc.disabled + pc.rechecking + pc.testing +
-		    pc.rejected != n)
+			pc.rejected !=
+		    n)
 			abort();
 		if (pool_ready(p, now, &u, &d)) {
 			if (ready && (u != su || d != sd))
