@@ -416,6 +416,23 @@ test_loss_then_latency(void)
 		    ((v[0] == 1 && v[1] == 3) || (v[0] == 3 && v[1] == 1));
 	tap_ok(ok, "k=3: the pool first, then topped up");
 	pool_free(p);
+
+	/* the candidate set is cached for 50 ms of stats changes */
+	p = mkactive(6, 3);
+	feed(p, 0, 50, 50, 10 * MSEC);
+	feed(p, 1, 50, 50, 100 * MSEC);
+	feed(p, 2, 50, 50, 100 * MSEC);
+	pool_tick(p, clk);
+	pool_pick(p, 1, v);
+	tap_is_int(v[0], 0, "fastest one picked");
+	feed(p, 0, 200, 100, 10 * MSEC); /* now very lossy */
+	pool_tick(p, clk + 10 * MSEC);
+	pool_pick(p, 1, v);
+	tap_is_int(v[0], 0, "within 50 ms the cached set still holds");
+	pool_tick(p, clk + 60 * MSEC);
+	pool_pick(p, 1, v);
+	tap_ok(v[0] == 1 || v[0] == 2, "after 50 ms the lossy one is out");
+	pool_free(p);
 }
 
 static void
