@@ -113,7 +113,19 @@ try_connect(struct tui_ui *ui, struct conn *k)
 	req = json_pack("{s:s,s:I}", "cmd", "watch", "interval_ms",
 	    (json_int_t)ui->interval_ms);
 	if (ctlc_send(&k->c, req, &e) != 0) {
+		json_t *msg = NULL;
+		struct err e2 = {""};
+
+		/*
+		 * An engine that refuses us (another uid) writes its reason
+		 * and closes before our request lands: the reason is still
+		 * in the receive buffer and says more than "broken pipe".
+		 */
 		json_decref(req);
+		if (ctlc_recv(&k->c, &msg, 200, &e2) == 1 &&
+		    tui_model_feed(&ui->m, msg, wall_ms(), &e2) < 0)
+			snprintf(e.msg, sizeof e.msg, "%s", e2.msg);
+		json_decref(msg);
 		ctlc_close(&k->c);
 		set_conn_msg(ui, e.msg);
 		return;
