@@ -63,6 +63,10 @@ topo_bg() {
 	local name=$1
 	shift
 	[ -n "$TOPO_DIR" ] || { echo "# topo: topo_init first" >&2; return 1; }
+	# Empty the output files here, not only in the child: topo_spawn must
+	# not read the "port=N" of an earlier process of the same name.
+	: >"$TOPO_DIR/$name.out"
+	: >"$TOPO_DIR/$name.err"
 	"$@" >"$TOPO_DIR/$name.out" 2>"$TOPO_DIR/$name.err" </dev/null &
 	local pid=$!
 	topo_track "$pid"

@@ -21,9 +21,10 @@
  *                 or after reorder-ms MS (default 50) if none comes
  *
  * Each FAULT is given as --up-NAME V, --down-NAME V or --NAME V (both).
- * Probabilities are "0.1" or "10%". All randomness comes from one xoshiro256**
- * generator seeded by --seed, so a run is reproducible given the same
- * packet order.
+ * Probabilities are "0.1" or "10%". Randomness comes from one xoshiro256**
+ * generator per direction, both seeded from --seed, so a run is
+ * reproducible given the same packet order in each direction (the
+ * interleaving of the two directions does not matter).
  *
  * Counters per direction (received, forwarded, dropped, duplicated,
  * reordered, reorder_timeouts, truncated, delayed, send_errors, bytes) are
@@ -105,7 +106,7 @@ struct relay {
 	union net_addr upstream;
 	struct faults f[2];
 	struct dstats st[2];
-	uint64_t rng[4];
+	uint64_t rng[2][4];	/* one generator per direction */
 	uint64_t seed;
 	uint64_t idle_us;
 	const char *stats_path;
@@ -133,9 +134,9 @@ rotl(uint64_t x, int k)
 }
 
 static uint64_t
-rng_next(struct relay *r)
+rng_next(struct relay *r, int dir)
 {
-	uint64_t *s = r->rng, res = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+	uint64_t *s = r->rng[dir], res = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
 
 	s[2] ^= s[0];
 	s[3] ^= s[1];
@@ -147,11 +148,11 @@ rng_next(struct relay *r)
 }
 
 static int
-chance(struct relay *r, double p)
+chance(struct relay *r, int dir, double p)
 {
 	if (p <= 0)
 		return 0;
-	return (double)(rng_next(r) >> 11) * 0x1.0p-53 < p;
+	return (double)(rng_next(r, dir) >> 11) * 0x1.0p-53 < p;
 }
 
 static void
@@ -270,7 +271,7 @@ emit(struct flow *fl, int dir, const uint8_t *d, size_t n, struct pkt *p)
 	struct relay *r = fl->r;
 	struct pkt *h;
 
-	if (fl->held[dir] == NULL && chance(r, r->f[dir].reorder)) {
+	if (fl->held[dir] == NULL && chance(r, dir, r->f[dir].reorder)) {
 		if (p == NULL)
 			p = pkt_new(fl, dir, d, n);
 		fl->held[dir] = p;
@@ -312,16 +313,16 @@ process(struct relay *r, struct flow *fl, int dir, uint8_t *d, size_t n)
 	st->received++;
 	st->bytes_in += n;
 	fl->last_us = ev_now_us(r->loop);
-	if (chance(r, f->loss)) {
+	if (chance(r, dir, f->loss)) {
 		st->dropped++;
 		return;
 	}
 	if (f->truncate > 0 && n > f->truncate &&
-	    chance(r, f->truncate_prob)) {
+	    chance(r, dir, f->truncate_prob)) {
 		n = f->truncate;
 		st->truncated++;
 	}
-	if (chance(r, f->dup)) {
+	if (chance(r, dir, f->dup)) {
 		copies = 2;
 		st->duplicated++;
 	}
@@ -329,7 +330,7 @@ process(struct relay *r, struct flow *fl, int dir, uint8_t *d, size_t n)
 		uint64_t delay = f->delay_us;
 
 		if (f->jitter_us > 0)
-			delay += rng_next(r) % (f->jitter_us + 1);
+			delay += rng_next(r, dir) % (f->jitter_us + 1);
 		if (delay == 0) {
 			emit(fl, dir, d, n, NULL);
 			continue;
@@ -643,8 +644,9 @@ main(int argc, char **argv)
 	{
 		uint64_t x = r.seed;
 
-		for (i = 0; i < 4; i++)
-			r.rng[i] = splitmix64(&x);
+		for (d = 0; d < 2; d++)
+			for (i = 0; i < 4; i++)
+				r.rng[d][i] = splitmix64(&x);
 	}
 	if (net_addr_parse(listen_s, 0, &listen_a, &e) < 0) {
 		fprintf(stderr, "udp-relay: --listen %s: %s\n", listen_s,
