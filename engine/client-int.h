@@ -68,6 +68,7 @@ struct eng_client {
 	uint16_t *ring;		/* ids in send order */
 	uint32_t ring_head, ring_tail;
 	unsigned inflight;
+	uint64_t dns_srtt;	/* smoothed answer time */
 	unsigned want_polls;
 	uint64_t last_send, last_traffic;
 	uint64_t tick_timer, close_timer;

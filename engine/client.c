@@ -24,7 +24,10 @@
 
 #define SEC(x) ((uint64_t)((x) * 1000000.0))
 #define TICK_US 20000ULL
-#define QUERY_TIMEOUT_US 3000000ULL
+/* An unanswered query frees its in-flight slot after 4 x the smoothed
+ * answer time (within these bounds): lost queries must not hold the pipe. */
+#define QUERY_TIMEOUT_MIN_US 150000ULL
+#define QUERY_TIMEOUT_MAX_US 3000000ULL
 
 uint64_t
 cli_now(struct eng_client *c)
@@ -372,6 +375,10 @@ handle_answer(struct eng_client *c, const uint8_t *msg, size_t len)
 		return;
 	id = be16_load(msg);
 	if (c->sent_at[id] != 0) {
+		uint64_t rtt = cli_now(c) - c->sent_at[id];
+
+		c->dns_srtt = c->dns_srtt == 0 ? rtt :
+		    (7 * c->dns_srtt + rtt) / 8;
 		c->sent_at[id] = 0;
 		c->inflight--;
 	}
@@ -784,15 +791,19 @@ static void
 on_tick(struct ev_loop *loop, uint64_t id, void *arg)
 {
 	struct eng_client *c = arg;
-	uint64_t now = cli_now(c);
+	uint64_t now = cli_now(c), tmo;
 	uint16_t qid;
 
 	(void)id;
+	tmo = c->dns_srtt == 0 ? QUERY_TIMEOUT_MAX_US : 4 * c->dns_srtt;
+	if (tmo < QUERY_TIMEOUT_MIN_US)
+		tmo = QUERY_TIMEOUT_MIN_US;
+	if (tmo > QUERY_TIMEOUT_MAX_US)
+		tmo = QUERY_TIMEOUT_MAX_US;
 	/* Queries without an answer free their slot after a while. */
 	while (c->ring_head != c->ring_tail) {
 		qid = c->ring[c->ring_head & CLI_RING_MASK];
-		if (c->sent_at[qid] != 0 &&
-		    now - c->sent_at[qid] < QUERY_TIMEOUT_US)
+		if (c->sent_at[qid] != 0 && now - c->sent_at[qid] < tmo)
 			break;
 		if (c->sent_at[qid] != 0) {
 			c->sent_at[qid] = 0;

@@ -3,8 +3,9 @@
 # moving real traffic on loopback, every transfer checked by SHA-256:
 # download and upload through SOCKS5 (curl --socks5-hostname) for every
 # cipher 0..5 directly, both ways through unbound, 20 concurrent streams,
-# SOCKS4a, a refused target (SOCKS reply 5) and a filtered target (reply 2,
-# and the target sees no connection).
+# SOCKS4a, a refused target (SOCKS reply 5), a filtered target (reply 2,
+# and the target sees no connection), and 1 MiB each way through the
+# fault relay at 10 % loss with duplication and reordering.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/lib/net.sh
@@ -93,7 +94,7 @@ key_for() {
 
 # start_server METHOD [ALLOW]: SRV_PORT
 start_server() {
-	local m=$1 allow=${2:-127.0.0.0/8}
+	local m=$1 allow=${2:-127.0.0.0/8} extra=${3:-}
 	mkdir -p "$D/s$m"
 	key_for "$m" >"$D/s$m/encrypt_key.txt"
 	cat >"$D/s$m/server_config.toml" <<EOC
@@ -101,6 +102,7 @@ DOMAIN = ["t.example"]
 DATA_ENCRYPTION_METHOD = $m
 MAX_PACKETS_PER_BATCH = 10
 MDNS_ALLOW_TARGETS = ["$allow"]
+$extra
 EOC
 	SRV_PORT=$(free_port --udp 127.0.0.1)
 	topo_bg SRV "$BIN" serve --config "$D/s$m/server_config.toml" \
@@ -108,19 +110,24 @@ EOC
 	wait_line "$D/SRV.out" '^listening'
 }
 
-# start_client METHOD RESOLVER [EXTRA TOML]: CLI_PORT
+# start_client METHOD RESOLVER [EXTRA TOML]: CLI_PORT. EXTRA keys replace
+# the defaults written here (TOML refuses a key twice).
 start_client() {
-	local m=$1 res=$2
+	local m=$1 res=$2 extra=${3:-} k
 	mkdir -p "$D/c$m"
-	cat >"$D/c$m/client_config.toml" <<EOC
+	cat >"$D/c$m/base.toml" <<EOC
 DOMAINS = ["t.example"]
 DATA_ENCRYPTION_METHOD = $m
 ENCRYPTION_KEY = "$(key_for "$m")"
 MIN_DOWNLOAD_MTU = 200
 MAX_DOWNLOAD_MTU = 1000
 MTU_TEST_TIMEOUT = 1.0
-$3
 EOC
+	for k in $(printf '%s\n' "$extra" | sed -n 's/^\([A-Z0-9_]*\) *=.*/\1/p'); do
+		sed -i "/^$k *=/d" "$D/c$m/base.toml"
+	done
+	{ cat "$D/c$m/base.toml"; printf '%s\n' "$extra"; } \
+	    >"$D/c$m/client_config.toml"
 	echo "$res" >"$D/c$m/resolvers.txt"
 	CLI_PORT=$(free_port --tcp 127.0.0.1)
 	topo_bg CLI "$BIN" connect --config "$D/c$m/client_config.toml" \
@@ -131,6 +138,8 @@ EOC
 stop_pair() {
 	topo_stop "$CLI_PID"
 	topo_stop "$SRV_PID"
+	[ -n "${RELAY_PID:-}" ] && topo_stop "$RELAY_PID"
+	RELAY_PID=
 }
 
 down_sha() { # down_sha PROXY N -> sha256 of GET /bytes/N
@@ -213,6 +222,28 @@ is "$(down_sha 127.0.0.1:$CLI_PORT $MiB)" "$DOWN_SHA" \
     "through unbound: 1 MiB download intact"
 is "$(up_reply 127.0.0.1:$CLI_PORT "$D/up.bin")" \
     "received $MiB bytes sha256 $UP_SHA" "through unbound: 1 MiB upload intact"
+stop_pair
+
+# Through the fault relay: 10 % loss, 5 % duplication, 10 % reordering
+# each way. The ARQ (NACK, RESEND, RTO) has to repair every hole.
+start_server 1 127.0.0.0/8 "ARQ_INITIAL_RTO_SECONDS = 0.2
+ARQ_MAX_RTO_SECONDS = 1.0
+ARQ_DATA_NACK_INITIAL_DELAY_SECONDS = 0.05
+ARQ_DATA_NACK_REPEAT_SECONDS = 0.3"
+topo_spawn RELAY "$(topo_tool udp-relay)" --upstream 127.0.0.1:$SRV_PORT \
+    --seed 7 --loss 10% --dup 5% --reorder 10% --reorder-ms 20
+ok $? "fault relay up on $RELAY_PORT"
+start_client 1 127.0.0.1:$RELAY_PORT "MTU_TEST_RETRIES = 5
+MTU_TEST_TIMEOUT = 0.3
+ARQ_INITIAL_RTO_SECONDS = 0.2
+ARQ_MAX_RTO_SECONDS = 1.0
+ARQ_DATA_NACK_INITIAL_DELAY_SECONDS = 0.05
+ARQ_DATA_NACK_REPEAT_SECONDS = 0.3"
+ok $? "client connected through the lossy relay ($(head -2 "$D/CLI.out" | tail -1))"
+is "$(down_sha 127.0.0.1:$CLI_PORT $MiB)" "$DOWN_SHA" \
+    "10 % loss: 1 MiB download intact"
+is "$(up_reply 127.0.0.1:$CLI_PORT "$D/up.bin")" \
+    "received $MiB bytes sha256 $UP_SHA" "10 % loss: 1 MiB upload intact"
 stop_pair
 
 done_testing
