@@ -21,6 +21,13 @@ enum log_level {
 /* Set the threshold (messages above it are dropped). Default LOG_WARN. */
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
+/* "ERROR", "WARN", "INFO", "DEBUG", "TRACE" (static string). */
+const char *log_level_name(enum log_level level);
+/*
+ * Parse a level name, any case ("warning" too), for configuration and
+ * command lines. Returns 0, or -1 with e set ("bad log level: ...").
+ */
+int log_level_parse(const char *s, enum log_level *out, struct err *e);
 /* Log to path (appending), or to stderr when path is NULL. 0 / -1. */
 int log_open(const char *path, struct err *e);
 void log_close(void);

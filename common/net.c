@@ -51,8 +51,8 @@ bad_address(const char *s, struct err *e)
 }
 
 int
-net_addr_parse(const char *s, uint16_t default_port, union net_addr *out,
-    struct err *e)
+net_addr_parse(
+    const char *s, uint16_t default_port, union net_addr *out, struct err *e)
 {
 	char host[NET_PARSE_MAX];
 	const char *port = NULL, *colon, *end;
@@ -171,7 +171,7 @@ net_addr_equal(const union net_addr *a, const union net_addr *b)
 		return a->in6.sin6_port == b->in6.sin6_port &&
 		    a->in6.sin6_scope_id == b->in6.sin6_scope_id &&
 		    memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr,
-		    sizeof a->in6.sin6_addr) == 0;
+			sizeof a->in6.sin6_addr) == 0;
 	return 0;
 }
 
@@ -212,8 +212,7 @@ net_set_nonblock(int fd, struct err *e)
  * side and an IPv6 listener never silently answers IPv4.
  */
 static int
-net_socket(const union net_addr *a, int type, const char *what,
-    struct err *e)
+net_socket(const union net_addr *a, int type, const char *what, struct err *e)
 {
 	int fd, on = 1;
 
@@ -225,8 +224,7 @@ net_socket(const union net_addr *a, int type, const char *what,
 		return err_set(e, "%s socket: %s", what, strerror(errno));
 	if (a->sa.sa_family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) == -1) {
-		err_set(e, "%s socket: IPV6_V6ONLY: %s", what,
-		    strerror(errno));
+		err_set(e, "%s socket: IPV6_V6ONLY: %s", what, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -313,8 +311,7 @@ net_tcp_connect_result(int fd, struct err *e)
 	int soerr = 0;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1)
-		return err_set(e, "tcp connect: SO_ERROR: %s",
-		    strerror(errno));
+		return err_set(e, "tcp connect: SO_ERROR: %s", strerror(errno));
 	if (soerr != 0)
 		return err_set(e, "tcp connect: %s", strerror(soerr));
 	return 0;

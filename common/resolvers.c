@@ -318,6 +318,8 @@ open_common(const char *name, const struct rl_opts *opts,
 		r->opts = *opts;
 	if (r->opts.default_port == 0)
 		r->opts.default_port = RL_DEFAULT_PORT;
+	if (r->opts.prefix_cap == 0)
+		r->opts.prefix_cap = RL_PREFIX_CAP;
 	*out = r;
 	return 0;
 }
@@ -468,7 +470,7 @@ start_prefix(struct rl_reader *r, const struct rl_entry *ent)
 		}
 	}
 	be_add(r->cur, 16, skip);
-	if (usable > RL_PREFIX_CAP) {
+	if (usable > r->opts.prefix_cap) {
 		char net[INET6_ADDRSTRLEN], total[32], msg[ERR_MSG_MAX];
 
 		inet_ntop(v4 ? AF_INET : AF_INET6, v4 ?
@@ -480,11 +482,12 @@ start_prefix(struct rl_reader *r, const struct rl_entry *ent)
 			snprintf(total, sizeof total, "%llu",
 			    (unsigned long long)((uint64_t)1 << host));
 		snprintf(msg, sizeof msg, "%s:%llu: %s/%d has %s addresses, "
-		    "capped to %d", r->name, (unsigned long long)r->st.lines,
-		    net, ent->prefix_len, total, RL_PREFIX_CAP);
+		    "capped to %lu", r->name, (unsigned long long)r->st.lines,
+		    net, ent->prefix_len, total,
+		    (unsigned long)r->opts.prefix_cap);
 		r->st.capped++;
 		report(r, 1, msg);
-		usable = RL_PREFIX_CAP;
+		usable = r->opts.prefix_cap;
 	}
 	r->remaining = usable;
 }

@@ -44,6 +44,7 @@ struct rl_opts {
 	rl_report_fn on_warning;	/* may be NULL */
 	void *arg;
 	uint16_t default_port;		/* 0 means RL_DEFAULT_PORT */
+	uint32_t prefix_cap;		/* 0 means RL_PREFIX_CAP */
 };
 
 /* One parsed line before expansion. */

@@ -491,8 +491,10 @@ parse_array(struct parser *p, struct toml_value *v, int depth)
 			return 0;
 		}
 		memset(&item, 0, sizeof item);
-		if (parse_value(p, &item, depth + 1) == -1)
+		if (parse_value(p, &item, depth + 1) == -1) {
+			value_free(&item);
 			return -1;
+		}
 		if (v->nitems == cap) {
 			cap = cap ? cap * 2 : 4;
 			v->items = xreallocarray(v->items, cap,

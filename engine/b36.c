@@ -11,25 +11,21 @@
 static const char b36_alpha[36] = "0123456789abcdefghijklmnopqrstuvwxyz";
 
 /* Characters for a block of r bytes, and bytes for a group of c chars. */
-static const uint8_t b36_chars_by_bytes[8] = { 0, 2, 4, 5, 7, 8, 10, 11 };
+static const uint8_t b36_chars_by_bytes[8] = {0, 2, 4, 5, 7, 8, 10, 11};
 static const int8_t b36_bytes_by_chars[12] = {
-	0, -1, 1, -1, 2, 3, -1, 4, 5, -1, 6, 7
-};
+    0, -1, 1, -1, 2, 3, -1, 4, 5, -1, 6, 7};
 
-/* Digit value of a character, 0xff when not a base36 digit. */
-static const uint8_t b36_digit[256] = {
-#define X 0xff
-#define R16 X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X
-	R16, R16, R16,
-	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, X, X, X, X, X, X,
-	X, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
-	25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, X, X, X, X, X,
-	X, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
-	25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, X, X, X, X, X,
-	R16, R16, R16, R16, R16, R16, R16, R16
-#undef R16
-#undef X
-};
+/* Digit value of a character (either case), 0xff when not base36. */
+static inline uint8_t
+b36_digit(uint8_t ch)
+{
+	if ((uint8_t)(ch - '0') < 10)
+		return (uint8_t)(ch - '0');
+	ch |= 0x20;
+	if ((uint8_t)(ch - 'a') < 26)
+		return (uint8_t)(ch - 'a' + 10);
+	return 0xff;
+}
 
 size_t
 b36_encoded_len(size_t n)
@@ -97,10 +93,10 @@ b36_decode(const char *in, size_t nchars, uint8_t *out, size_t cap)
 		bytes = (size_t)b36_bytes_by_chars[take];
 		v = 0;
 		for (i = 0; i < take; i++) {
-			d = b36_digit[(uint8_t)in[i]];
+			d = b36_digit((uint8_t)in[i]);
 			if (d == 0xff)
 				return -1;
-			/* 36^11 > 2^56 but < 2^64: wraps never, high bits drop. */
+			/* 36^11 < 2^64: no wrap; bits above the block drop. */
 			v = v * 36 + d;
 		}
 		for (i = bytes; i-- > 0;) {
@@ -125,8 +121,8 @@ b36_qname_len(size_t n, size_t domain_len)
 }
 
 long
-b36_write_qname(const uint8_t *in, size_t n, const char *domain, char *out,
-    size_t cap)
+b36_write_qname(
+    const uint8_t *in, size_t n, const char *domain, char *out, size_t cap)
 {
 	size_t dlen = strlen(domain);
 	size_t e = b36_encoded_len(n);

@@ -52,7 +52,7 @@ size_t b36_qname_len(size_t n, size_t domain_len);
  * Returns the text length (without NUL), or -1 when cap is too small. The
  * 253-character DNS limit is not checked here (see wire_max_upload_payload).
  */
-long b36_write_qname(const uint8_t *in, size_t n, const char *domain,
-    char *out, size_t cap);
+long b36_write_qname(
+    const uint8_t *in, size_t n, const char *domain, char *out, size_t cap);
 
 #endif

@@ -60,6 +60,10 @@ name_read(const uint8_t *msg, size_t len, size_t off, int allow_ptr,
 				return -1;
 			}
 			target = ((size_t)(c & 0x3f) << 8) | msg[pos + 1];
+			if (target < DNS_HDR_LEN) {
+				*why = "compression pointer into the header";
+				return -1;
+			}
 			if (target >= run) {
 				*why = "compression pointer does not point "
 				    "backwards";
@@ -474,7 +478,7 @@ dns_query_write(uint8_t *out, size_t cap, uint16_t id, const uint8_t *qname,
 	size_t size = DNS_HDR_LEN + qname_len + 4 +
 	    (edns_size ? DNS_OPT_LEN : 0), p;
 
-	if (size > cap)
+	if (qname_len > cap || size > cap)
 		return err_set(e, "query of %zu bytes does not fit %zu", size,
 		    cap);
 	be16_store(out, id);
@@ -519,6 +523,8 @@ dns_answer_strstatus(enum dns_answer_status s)
 	return "?";
 }
 
+#define HAVE(k)	(have[(k) >> 3] & (1 << ((k) & 7)))
+
 struct txt_ref {
 	const uint8_t	*rd;
 	uint16_t	 len;
@@ -529,10 +535,11 @@ dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
     uint8_t *frame, size_t cap, struct dns_answer *a, struct err *e)
 {
 	struct txt_ref slot[256], first = { NULL, 0 };
+	uint8_t have[256 / 8];
 	int b64 = mode == DNS_RESP_BASE64;
 	const char *why;
 	size_t off, next, rdlen, pos, skip;
-	unsigned i, total, k, n;
+	unsigned i, total, k, n, bad_rr = 0;
 	uint16_t type;
 	uint8_t peek[2];
 	long t;
@@ -541,7 +548,7 @@ dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
 	a->qname[0] = '\0';
 	a->has_opt = 0;
 	a->edns_udp_size = 0;
-	a->txt_rrs = a->chunks = 0;
+	a->txt_rrs = a->chunks = a->other_rrs = 0;
 	a->frame_len = 0;
 	if (len < DNS_HDR_LEN) {
 		err_set(e, "message of %zu bytes shorter than a header", len);
@@ -572,7 +579,8 @@ dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
 		off = next + 4;
 	}
 	total = (unsigned)a->ancount + a->nscount + a->arcount;
-	memset(slot, 0, sizeof slot);
+	/* A bitmap of filled slots spares clearing 4 KiB per message. */
+	memset(have, 0, sizeof have);
 	for (i = 0; i < total; i++) {
 		if (name_read(msg, len, off, 1, NULL, NULL, &next, NULL,
 		    &why) < 0) {
@@ -590,6 +598,8 @@ dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
 			err_set(e, "record %u: RDATA runs past the end", i + 1);
 			return DNS_ANS_MALFORMED;
 		}
+		if (type != DNS_TYPE_TXT && type != DNS_TYPE_OPT)
+			a->other_rrs++;
 		if (i >= (unsigned)a->ancount + a->nscount &&
 		    type == DNS_TYPE_OPT && !a->has_opt) {
 			a->has_opt = 1;
@@ -604,10 +614,8 @@ dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
 		if (i < a->ancount && type == DNS_TYPE_TXT) {
 			t = txt_rdata_decode(msg + off, rdlen, b64, 0, peek,
 			    1);
-			if (t < 0) {
-				err_set(e, "answer %u: bad base64 text", i + 1);
-				return DNS_ANS_BADTXT;
-			}
+			if (t < 0 && bad_rr == 0)
+				bad_rr = i + 1;
 			if (t > 0) {
 				if (a->txt_rrs++ == 0) {
 					first.rd = msg + off;
@@ -615,9 +623,15 @@ dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
 				}
 				slot[peek[0]].rd = msg + off;
 				slot[peek[0]].len = (uint16_t)rdlen;
+				have[peek[0] >> 3] |= (uint8_t)(1 << (peek[0] & 7));
 			}
 		}
 		off += rdlen;
+	}
+	/* Report bad base64 only once the whole message has parsed. */
+	if (bad_rr != 0) {
+		err_set(e, "answer %u: bad base64 text", bad_rr);
+		return DNS_ANS_BADTXT;
 	}
 	if (a->txt_rrs == 0)
 		return DNS_ANS_NOFRAME;
@@ -630,7 +644,7 @@ dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
 		a->frame_len = (size_t)t;
 		return DNS_ANS_FRAME;
 	}
-	if (slot[0].rd == NULL) {
+	if (!HAVE(0)) {
 		err_set(e, "%u TXT answers but no chunk 0", a->txt_rrs);
 		return DNS_ANS_INCOMPLETE;
 	}
@@ -645,11 +659,11 @@ dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
 		return DNS_ANS_BADTXT;
 	}
 	for (k = 0; k < 256; k++) {
-		if (k < n && slot[k].rd == NULL) {
+		if (k < n && !HAVE(k)) {
 			err_set(e, "chunk %u of %u missing", k, n);
 			return DNS_ANS_INCOMPLETE;
 		}
-		if (k >= n && slot[k].rd != NULL) {
+		if (k >= n && HAVE(k)) {
 			err_set(e, "chunk id %u beyond the %u announced", k,
 			    n);
 			return DNS_ANS_BADTXT;
@@ -677,8 +691,6 @@ dns_answer_matches(const struct dns_answer *a, uint16_t id,
 {
 	size_t i;
 
-	if (qname_len > 0 && qname[qname_len - 1] == '.')
-		qname_len--;
 	if (a->id != id || !a->has_question || a->qtype != qtype ||
 	    a->qname_len != qname_len)
 		return 0;

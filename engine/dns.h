@@ -210,6 +210,7 @@ struct dns_answer {
 	char		 qname[DNS_NAME_TEXT_MAX];	/* as in dns_query */
 	int		 has_opt;
 	uint16_t	 edns_udp_size;
+	unsigned	 other_rrs;	/* RRs neither TXT nor OPT (skipped) */
 	unsigned	 txt_rrs;	/* TXT RRs carrying data */
 	unsigned	 chunks;	/* N when chunked, 0 when single */
 	size_t		 frame_len;
@@ -223,7 +224,8 @@ struct dns_answer {
  * id replaces the earlier one; all N required; ids >= N refused). The frame
  * goes to frame[0..cap). Other RR types are skipped, as upstream. Returns
  * the status; a->frame_len is set for DNS_ANS_FRAME; e says why for the
- * error statuses.
+ * error statuses. On DNS_ANS_MALFORMED the fields of a hold what was read
+ * before the fault.
  */
 enum dns_answer_status dns_answer_parse(const uint8_t *msg, size_t len,
     enum dns_resp_mode mode, uint8_t *frame, size_t cap,
@@ -231,8 +233,9 @@ enum dns_answer_status dns_answer_parse(const uint8_t *msg, size_t len,
 
 /*
  * Does the answer belong to our query: same id and the first question has
- * the same name (case-insensitively; qname as lower-case text without
- * final dot) and type. Returns 1 or 0.
+ * the same name and type. qname is text as in struct dns_query (labels
+ * joined by '.', no final dot: a final '.' here is a label byte), compared
+ * case-insensitively. Returns 1 or 0.
  */
 int dns_answer_matches(const struct dns_answer *a, uint16_t id,
     const char *qname, size_t qname_len, uint16_t qtype);

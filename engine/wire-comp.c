@@ -29,7 +29,7 @@ static _Thread_local int tl_defl_ok, tl_infl_ok;
 const char *
 wire_comp_name(int type)
 {
-	static const char *const names[] = { "off", "zstd", "lz4", "deflate" };
+	static const char *const names[] = {"off", "zstd", "lz4", "deflate"};
 
 	if (type < 0 || type > WIRE_COMP_MAX)
 		return NULL;
@@ -79,7 +79,7 @@ deflater(void)
 	if (!tl_defl_ok) {
 		memset(&tl_defl, 0, sizeof tl_defl);
 		if (deflateInit2(&tl_defl, 1, Z_DEFLATED, -15, 8,
-		    Z_DEFAULT_STRATEGY) != Z_OK)
+			Z_DEFAULT_STRATEGY) != Z_OK)
 			return NULL;
 		tl_defl_ok = 1;
 	} else if (deflateReset(&tl_defl) != Z_OK)
@@ -101,8 +101,7 @@ inflater(void)
 }
 
 long
-wire_compress(int type, const uint8_t *in, size_t n, uint8_t *out,
-    size_t cap)
+wire_compress(int type, const uint8_t *in, size_t n, uint8_t *out, size_t cap)
 {
 	size_t r;
 	z_stream *zs;
@@ -161,8 +160,8 @@ wire_compress_payload(int type, long min_size, const uint8_t *in, size_t n,
 }
 
 static long
-inflate_raw(const uint8_t *in, size_t n, uint8_t *out, size_t lim,
-    struct err *e)
+inflate_raw(
+    const uint8_t *in, size_t n, uint8_t *out, size_t lim, struct err *e)
 {
 	z_stream *zs = inflater();
 	uint8_t extra;
@@ -183,20 +182,20 @@ inflate_raw(const uint8_t *in, size_t n, uint8_t *out, size_t lim,
 		zs->avail_out = 1;
 		r = inflate(zs, Z_FINISH);
 		if (zs->avail_out == 0)
-			return err_set(e, "deflate: output exceeds %zu bytes",
-			    lim);
+			return err_set(
+			    e, "deflate: output exceeds %zu bytes", lim);
 	}
 	if (r != Z_STREAM_END)
 		return err_set(e, "deflate: corrupt or truncated stream");
 	if (zs->avail_in != 0)
-		return err_set(e, "deflate: %u bytes after the stream",
-		    zs->avail_in);
+		return err_set(
+		    e, "deflate: %u bytes after the stream", zs->avail_in);
 	return (long)zs->total_out;
 }
 
 long
-wire_decompress(int type, const uint8_t *in, size_t n, uint8_t *out,
-    size_t cap, struct err *e)
+wire_decompress(int type, const uint8_t *in, size_t n, uint8_t *out, size_t cap,
+    struct err *e)
 {
 	size_t lim = MIN(cap, (size_t)WIRE_DECOMP_MAX), r;
 	uint32_t orig;
@@ -209,8 +208,8 @@ wire_decompress(int type, const uint8_t *in, size_t n, uint8_t *out,
 	switch (type) {
 	case WIRE_COMP_OFF:
 		if (n > cap)
-			return err_set(e, "payload of %zu bytes exceeds buffer",
-			    n);
+			return err_set(
+			    e, "payload of %zu bytes exceeds buffer", n);
 		memmove(out, in, n);
 		return (long)n;
 	case WIRE_COMP_ZSTD:
@@ -219,8 +218,8 @@ wire_decompress(int type, const uint8_t *in, size_t n, uint8_t *out,
 		r = ZSTD_decompressDCtx(tl_zdctx, out, lim, in, n);
 		if (ZSTD_isError(r)) {
 			if (ZSTD_getErrorCode(r) == ZSTD_error_dstSize_tooSmall)
-				return err_set(e,
-				    "zstd: output exceeds %zu bytes", lim);
+				return err_set(
+				    e, "zstd: output exceeds %zu bytes", lim);
 			return err_set(e, "zstd: %s", ZSTD_getErrorName(r));
 		}
 		return (long)r;
@@ -230,8 +229,8 @@ wire_decompress(int type, const uint8_t *in, size_t n, uint8_t *out,
 		orig = (uint32_t)in[0] | (uint32_t)in[1] << 8 |
 		    (uint32_t)in[2] << 16 | (uint32_t)in[3] << 24;
 		if (orig > lim)
-			return err_set(e, "lz4: declared size %u exceeds %zu",
-			    orig, lim);
+			return err_set(
+			    e, "lz4: declared size %u exceeds %zu", orig, lim);
 		if (n - LZ4_PREFIX > INT32_MAX)
 			return err_set(e, "lz4: input too large");
 		lr = LZ4_decompress_safe((const char *)in + LZ4_PREFIX,

@@ -18,8 +18,8 @@
 #include "engine/wire.h"
 
 #define CHACHA_NONCE_LEN 16
-#define GCM_NONCE_LEN	12
-#define GCM_TAG_LEN	16
+#define GCM_NONCE_LEN 12
+#define GCM_TAG_LEN 16
 
 struct wire_cipher {
 	int method;
@@ -30,7 +30,12 @@ struct wire_cipher {
 };
 
 static const char *const wire_method_names[] = {
-	"none", "xor", "chacha20", "aes-128-gcm", "aes-192-gcm", "aes-256-gcm",
+    "none",
+    "xor",
+    "chacha20",
+    "aes-128-gcm",
+    "aes-192-gcm",
+    "aes-256-gcm",
 };
 
 const char *
@@ -44,7 +49,7 @@ wire_method_name(int method)
 int
 wire_cipher_overhead(int method)
 {
-	static const int ovh[] = { 0, 0, 16, 28, 28, 28 };
+	static const int ovh[] = {0, 0, 16, 28, 28, 28};
 
 	if (method < 0 || method > WIRE_METHOD_MAX)
 		return -1;
@@ -54,7 +59,7 @@ wire_cipher_overhead(int method)
 int
 wire_cipher_nonce_len(int method)
 {
-	static const int nl[] = { 0, 0, 16, 12, 12, 12 };
+	static const int nl[] = {0, 0, 16, 12, 12, 12};
 
 	if (method < 0 || method > WIRE_METHOD_MAX)
 		return -1;
@@ -111,7 +116,7 @@ wire_cipher_new(int method, const char *key, size_t keylen, struct err *e)
 	}
 	c = xcalloc(1, sizeof *c);
 	c->method = method;
-	/* The key is the text itself; never hex-decoded (upstream deriveKey). */
+	/* The key is the text itself, never hex-decoded (as deriveKey). */
 	switch (method) {
 	case WIRE_METHOD_NONE:
 	case WIRE_METHOD_XOR:
@@ -159,8 +164,7 @@ crypto:
 }
 
 static void
-xor_key(const struct wire_cipher *c, const uint8_t *in, size_t n,
-    uint8_t *out)
+xor_key(const struct wire_cipher *c, const uint8_t *in, size_t n, uint8_t *out)
 {
 	size_t i;
 
@@ -170,8 +174,8 @@ xor_key(const struct wire_cipher *c, const uint8_t *in, size_t n,
 
 /* Run an already keyed stream/GCM context over n bytes. */
 static int
-evp_update(EVP_CIPHER_CTX *ctx, int enc, const uint8_t *in, size_t n,
-    uint8_t *out)
+evp_update(
+    EVP_CIPHER_CTX *ctx, int enc, const uint8_t *in, size_t n, uint8_t *out)
 {
 	int len = 0;
 
@@ -179,9 +183,13 @@ evp_update(EVP_CIPHER_CTX *ctx, int enc, const uint8_t *in, size_t n,
 		return -1;
 	if (enc)
 		return EVP_EncryptUpdate(ctx, out, &len, in, (int)n) == 1 &&
-		    (size_t)len == n ? 0 : -1;
+			(size_t)len == n
+		    ? 0
+		    : -1;
 	return EVP_DecryptUpdate(ctx, out, &len, in, (int)n) == 1 &&
-	    (size_t)len == n ? 0 : -1;
+		(size_t)len == n
+	    ? 0
+	    : -1;
 }
 
 long
@@ -202,7 +210,7 @@ wire_encrypt(struct wire_cipher *c, const uint8_t *in, size_t n,
 		xor_key(c, in, n, out);
 		return (long)n;
 	}
-	if (n == 0)		/* upstream: empty in, empty out, no nonce */
+	if (n == 0) /* upstream: empty in, empty out, no nonce */
 		return 0;
 	if (nonce != NULL)
 		memmove(out, nonce, (size_t)nl);
@@ -214,15 +222,15 @@ wire_encrypt(struct wire_cipher *c, const uint8_t *in, size_t n,
 	if (c->method == WIRE_METHOD_CHACHA20)
 		return (long)(n + (size_t)nl);
 	if (EVP_EncryptFinal_ex(c->enc, out + nl + n, &len) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(c->enc, EVP_CTRL_GCM_GET_TAG, GCM_TAG_LEN,
-	    out + nl + n) != 1)
+	    EVP_CIPHER_CTX_ctrl(
+		c->enc, EVP_CTRL_GCM_GET_TAG, GCM_TAG_LEN, out + nl + n) != 1)
 		return -1;
 	return (long)(n + (size_t)ovh);
 }
 
 long
-wire_decrypt(struct wire_cipher *c, const uint8_t *in, size_t n,
-    uint8_t *out, size_t cap)
+wire_decrypt(struct wire_cipher *c, const uint8_t *in, size_t n, uint8_t *out,
+    size_t cap)
 {
 	uint8_t tag[GCM_TAG_LEN];
 	size_t ct;
@@ -260,8 +268,8 @@ wire_decrypt(struct wire_cipher *c, const uint8_t *in, size_t n,
 	memcpy(tag, in + n - GCM_TAG_LEN, GCM_TAG_LEN);
 	if (EVP_DecryptInit_ex(c->dec, NULL, NULL, NULL, in) != 1 ||
 	    evp_update(c->dec, 0, in + GCM_NONCE_LEN, ct, out) < 0 ||
-	    EVP_CIPHER_CTX_ctrl(c->dec, EVP_CTRL_GCM_SET_TAG, GCM_TAG_LEN,
-	    tag) != 1)
+	    EVP_CIPHER_CTX_ctrl(
+		c->dec, EVP_CTRL_GCM_SET_TAG, GCM_TAG_LEN, tag) != 1)
 		return -1;
 	if (EVP_DecryptFinal_ex(c->dec, out + ct, &len) != 1) {
 		/* Never hand out unauthenticated plaintext. */

@@ -34,8 +34,8 @@ valid_mode(uint8_t mode)
 }
 
 long
-wire_mtu_up_req_build(uint8_t mode, uint32_t code, size_t m, uint8_t *out,
-    size_t cap)
+wire_mtu_up_req_build(
+    uint8_t mode, uint32_t code, size_t m, uint8_t *out, size_t cap)
 {
 	if (m < WIRE_MTU_UP_MIN || m > cap)
 		return -1;
@@ -104,8 +104,8 @@ wire_mtu_down_req_parse(const uint8_t *p, size_t n, struct wire_mtu_req *r)
 	r->mode = p[0];
 	r->code = be32_load(p + 1);
 	r->down = be16_load(p + 5);
-	r->filler_zero = all_zero(p + WIRE_MTU_DOWN_REQ_MIN,
-	    n - WIRE_MTU_DOWN_REQ_MIN);
+	r->filler_zero =
+	    all_zero(p + WIRE_MTU_DOWN_REQ_MIN, n - WIRE_MTU_DOWN_REQ_MIN);
 	if (!valid_mode(r->mode) || r->down < WIRE_MTU_DOWN_MIN ||
 	    r->down > WIRE_MTU_DOWN_MAX)
 		return WIRE_E_INVALID;
@@ -137,8 +137,8 @@ wire_mtu_down_res_parse(const uint8_t *p, size_t n, struct wire_mtu_res *r)
 }
 
 long
-wire_session_init_build(const struct wire_session_init *s, uint8_t *out,
-    size_t cap)
+wire_session_init_build(
+    const struct wire_session_init *s, uint8_t *out, size_t cap)
 {
 	if (cap < WIRE_SESSION_INIT_LEN)
 		return -1;
@@ -151,8 +151,7 @@ wire_session_init_build(const struct wire_session_init *s, uint8_t *out,
 }
 
 int
-wire_session_init_parse(const uint8_t *p, size_t n,
-    struct wire_session_init *s)
+wire_session_init_parse(const uint8_t *p, size_t n, struct wire_session_init *s)
 {
 	memset(s, 0, sizeof *s);
 	if (n != WIRE_SESSION_INIT_LEN)
@@ -174,21 +173,21 @@ wire_scaled_seconds(uint8_t raw)
 uint8_t
 wire_scaled_byte(double seconds)
 {
-	if (!(seconds >= SCALED_MIN))	/* also NaN */
+	if (!(seconds >= SCALED_MIN)) /* also NaN */
 		seconds = SCALED_MIN;
 	if (seconds > SCALED_MAX)
 		seconds = SCALED_MAX;
-	return (uint8_t)round((seconds - SCALED_MIN) /
-	    (SCALED_MAX - SCALED_MIN) * 255.0);
+	return (uint8_t)round(
+	    (seconds - SCALED_MIN) / (SCALED_MAX - SCALED_MIN) * 255.0);
 }
 
 long
-wire_session_accept_build(const struct wire_session_accept *a, uint8_t *out,
-    size_t cap)
+wire_session_accept_build(
+    const struct wire_session_accept *a, uint8_t *out, size_t cap)
 {
 	const struct wire_policy *pl = &a->policy;
-	size_t len = a->has_policy ? WIRE_SESSION_ACCEPT_LEN :
-	    WIRE_SESSION_ACCEPT_LEGACY_LEN;
+	size_t len = a->has_policy ? WIRE_SESSION_ACCEPT_LEN
+				   : WIRE_SESSION_ACCEPT_LEGACY_LEN;
 
 	if (cap < len)
 		return -1;
@@ -198,8 +197,8 @@ wire_session_accept_build(const struct wire_session_accept *a, uint8_t *out,
 	memcpy(out + 3, a->verify, 4);
 	if (!a->has_policy)
 		return (long)len;
-	out[7] = (uint8_t)(MIN(pl->max_setup_dup, 15) << 4 |
-	    MIN(pl->max_dup, 15));
+	out[7] =
+	    (uint8_t)(MIN(pl->max_setup_dup, 15) << 4 | MIN(pl->max_dup, 15));
 	out[8] = pl->max_upload_mtu;
 	be16_store(out + 9, pl->max_download_mtu);
 	out[11] = pl->max_workers;
@@ -213,8 +212,8 @@ wire_session_accept_build(const struct wire_session_accept *a, uint8_t *out,
 }
 
 int
-wire_session_accept_parse(const uint8_t *p, size_t n,
-    struct wire_session_accept *a)
+wire_session_accept_parse(
+    const uint8_t *p, size_t n, struct wire_session_accept *a)
 {
 	struct wire_policy *pl = &a->policy;
 

@@ -11,16 +11,16 @@
 #include "engine/b36.h"
 #include "engine/wire.h"
 
-#define WORK_MAX 4096		/* largest frame handled here */
-#define TEXT_MAX 2048		/* largest data text (dots removed) */
+#define WORK_MAX 4096 /* largest frame handled here */
+#define TEXT_MAX 2048 /* largest data text (dots removed) */
 
 size_t
 wire_qname_len(size_t frame_len, size_t domain_len, int method)
 {
 	int ovh = wire_cipher_overhead(method);
 
-	return b36_qname_len(frame_len + (size_t)(ovh < 0 ? 0 : ovh),
-	    domain_len);
+	return b36_qname_len(
+	    frame_len + (size_t)(ovh < 0 ? 0 : ovh), domain_len);
 }
 
 size_t
@@ -49,8 +49,7 @@ wire_encode_query_name(const struct wire_frame *f, struct wire_cipher *c,
 
 	if ((n = wire_frame_build(f, frame, sizeof frame)) < 0)
 		return -1;
-	if ((m = wire_encrypt(c, frame, (size_t)n, nonce, enc,
-	    sizeof enc)) < 0)
+	if ((m = wire_encrypt(c, frame, (size_t)n, nonce, enc, sizeof enc)) < 0)
 		return -1;
 	return b36_write_qname(enc, (size_t)m, domain, out, cap);
 }
@@ -95,8 +94,8 @@ wire_match_domain(const char *qname, size_t qname_len,
 		best_len = dl;
 	}
 	if (best >= 0 && data_len != NULL)
-		*data_len = best_len == qname_len ? 0 :
-		    qname_len - best_len - 1;
+		*data_len =
+		    best_len == qname_len ? 0 : qname_len - best_len - 1;
 	return best;
 }
 
@@ -112,8 +111,7 @@ wire_decode_query_name(const char *qname, size_t qname_len,
 	int method = wire_cipher_method(c);
 
 	memset(f, 0, sizeof *f);
-	idx = wire_match_domain(qname, qname_len, domains, ndomains,
-	    &data_len);
+	idx = wire_match_domain(qname, qname_len, domains, ndomains, &data_len);
 	if (idx < 0)
 		return WIRE_E_OUT_OF_ZONE;
 	if (domain_idx != NULL)
@@ -132,8 +130,8 @@ wire_decode_query_name(const char *qname, size_t qname_len,
 		return WIRE_E_SHORT_LABEL;
 	if (method == WIRE_METHOD_NONE || method == WIRE_METHOD_XOR) {
 		if ((n = b36_decode(text, tl, buf, cap)) < 0)
-			return b36_decoded_len(tl) > (long)cap ? WIRE_E_SPACE :
-			    WIRE_E_BASE36;
+			return b36_decoded_len(tl) > (long)cap ? WIRE_E_SPACE
+							       : WIRE_E_BASE36;
 		n = wire_decrypt(c, buf, (size_t)n, buf, cap);
 	} else {
 		if ((n = b36_decode(text, tl, raw, sizeof raw)) < 0)

@@ -86,13 +86,13 @@ enum wire_type {
 };
 
 /* Header extension bits carried by a type (decided by the type alone). */
-#define WIRE_EXT_STREAM	0x01	/* 2-byte stream id */
-#define WIRE_EXT_SEQ	0x02	/* 2-byte sequence number */
-#define WIRE_EXT_FRAG	0x04	/* fragment id + total fragments */
-#define WIRE_EXT_COMP	0x08	/* compression type byte */
+#define WIRE_EXT_STREAM 0x01 /* 2-byte stream id */
+#define WIRE_EXT_SEQ 0x02 /* 2-byte sequence number */
+#define WIRE_EXT_FRAG 0x04 /* fragment id + total fragments */
+#define WIRE_EXT_COMP 0x08 /* compression type byte */
 
-#define WIRE_HDR_MIN	4	/* session, type, cookie, check */
-#define WIRE_HDR_MAX	11	/* all four extensions */
+#define WIRE_HDR_MIN 4 /* session, type, cookie, check */
+#define WIRE_HDR_MAX 11 /* all four extensions */
 
 /* Upper-case upstream name without "PACKET_" ("SESSION_ACCEPT"), or NULL. */
 const char *wire_type_name(uint8_t type);
@@ -116,16 +116,16 @@ bool wire_is_packable(uint8_t type, size_t payload_len);
 
 enum wire_status {
 	WIRE_OK = 0,
-	WIRE_E_OUT_OF_ZONE,	/* name not under any tunnel domain */
-	WIRE_E_NO_LABELS,	/* the name is the bare tunnel domain */
-	WIRE_E_SHORT_LABEL,	/* fewer than WIRE_MIN_LABEL_LEN data chars */
-	WIRE_E_BASE36,		/* invalid base36 text or length */
-	WIRE_E_DECRYPT,		/* ciphertext too short or GCM auth failed */
-	WIRE_E_TOO_SHORT,	/* frame shorter than its header */
-	WIRE_E_CHECK,		/* header check byte mismatch */
-	WIRE_E_TYPE,		/* unknown packet type */
-	WIRE_E_SPACE,		/* caller buffer too small / frame too big */
-	WIRE_E_INVALID,		/* invalid argument or payload */
+	WIRE_E_OUT_OF_ZONE, /* name not under any tunnel domain */
+	WIRE_E_NO_LABELS, /* the name is the bare tunnel domain */
+	WIRE_E_SHORT_LABEL, /* fewer than WIRE_MIN_LABEL_LEN data chars */
+	WIRE_E_BASE36, /* invalid base36 text or length */
+	WIRE_E_DECRYPT, /* ciphertext too short or GCM auth failed */
+	WIRE_E_TOO_SHORT, /* frame shorter than its header */
+	WIRE_E_CHECK, /* header check byte mismatch */
+	WIRE_E_TYPE, /* unknown packet type */
+	WIRE_E_SPACE, /* caller buffer too small / frame too big */
+	WIRE_E_INVALID, /* invalid argument or payload */
 };
 
 /* Short static description of a status ("header check byte mismatch"). */
@@ -146,10 +146,10 @@ struct wire_frame {
 	uint16_t seq;
 	uint8_t frag_id;
 	uint8_t frag_total;
-	uint8_t comp;		/* compression type actually used (0..3) */
+	uint8_t comp; /* compression type actually used (0..3) */
 	uint8_t cookie;
-	uint8_t check;		/* parse: header check byte as received */
-	uint8_t hdr_len;	/* parse: header length */
+	uint8_t check; /* parse: header check byte as received */
+	uint8_t hdr_len; /* parse: header length */
 	const uint8_t *payload;
 	size_t payload_len;
 };
@@ -180,7 +180,7 @@ enum wire_method {
 	WIRE_METHOD_AES192GCM = 4,
 	WIRE_METHOD_AES256GCM = 5,
 };
-#define WIRE_METHOD_MAX		5
+#define WIRE_METHOD_MAX 5
 #define WIRE_CIPHER_OVERHEAD_MAX 28
 
 struct wire_cipher;
@@ -198,8 +198,8 @@ int wire_cipher_nonce_len(int method);
  * prepares the EVP contexts once. Returns NULL with e set on a bad method
  * or a crypto library failure. Free with wire_cipher_free.
  */
-struct wire_cipher *wire_cipher_new(int method, const char *key,
-    size_t keylen, struct err *e);
+struct wire_cipher *wire_cipher_new(
+    int method, const char *key, size_t keylen, struct err *e);
 void wire_cipher_free(struct wire_cipher *c);
 int wire_cipher_method(const struct wire_cipher *c);
 
@@ -207,7 +207,8 @@ int wire_cipher_method(const struct wire_cipher *c);
  * Encrypt n bytes into out (capacity cap >= n + overhead). nonce gives the
  * nonce (wire_cipher_nonce_len bytes) or NULL for a fresh random one.
  * Returns the ciphertext length or -1. An empty input gives an empty
- * output (no nonce), as upstream.
+ * output (no nonce), as upstream. in and out may be the same buffer for
+ * methods 0 and 1 only (the others write the nonce first).
  */
 long wire_encrypt(struct wire_cipher *c, const uint8_t *in, size_t n,
     const uint8_t *nonce, uint8_t *out, size_t cap);
@@ -226,11 +227,11 @@ enum wire_comp {
 	WIRE_COMP_OFF = 0,
 	WIRE_COMP_ZSTD = 1,
 	WIRE_COMP_LZ4 = 2,
-	WIRE_COMP_DEFLATE = 3,	/* upstream "ZLIB": raw DEFLATE, level 1 */
+	WIRE_COMP_DEFLATE = 3, /* upstream "ZLIB": raw DEFLATE, level 1 */
 };
-#define WIRE_COMP_MAX		3
+#define WIRE_COMP_MAX 3
 #define WIRE_COMP_MIN_SIZE_DEFAULT 100
-#define WIRE_DECOMP_MAX		(10 * 1024 * 1024)
+#define WIRE_DECOMP_MAX (10 * 1024 * 1024)
 
 /* "off", "zstd", "lz4", "deflate" or NULL. */
 const char *wire_comp_name(int type);
@@ -246,8 +247,8 @@ size_t wire_compress_bound(int type, size_t n);
  * compressed length or -1 (unknown type, failure, short buffer). No
  * "worth it" rule here; see wire_compress_payload.
  */
-long wire_compress(int type, const uint8_t *in, size_t n, uint8_t *out,
-    size_t cap);
+long wire_compress(
+    int type, const uint8_t *in, size_t n, uint8_t *out, size_t cap);
 
 /*
  * Upstream's rule for a payload: compress only when type is 1..3, the
@@ -256,8 +257,8 @@ long wire_compress(int type, const uint8_t *in, size_t n, uint8_t *out,
  * untouched and the caller sends `in` as it is; otherwise *out_len bytes
  * are in out. Pass the frame type's WIRE_EXT_COMP check yourself.
  */
-int wire_compress_payload(int type, long min_size, const uint8_t *in,
-    size_t n, uint8_t *out, size_t cap, size_t *out_len);
+int wire_compress_payload(int type, long min_size, const uint8_t *in, size_t n,
+    uint8_t *out, size_t cap, size_t *out_len);
 
 /*
  * Decompress n bytes of a payload of a type into out (capacity cap). The
@@ -270,52 +271,51 @@ long wire_decompress(int type, const uint8_t *in, size_t n, uint8_t *out,
 
 /* ---- payloads ---------------------------------------------------------- */
 
-#define WIRE_RESPONSE_RAW	0	/* TXT bytes as they are */
-#define WIRE_RESPONSE_BASE64	1	/* TXT base64, no padding */
+#define WIRE_RESPONSE_RAW 0 /* TXT bytes as they are */
+#define WIRE_RESPONSE_BASE64 1 /* TXT base64, no padding */
 
-#define WIRE_MTU_UP_MIN		5	/* mode + code */
-#define WIRE_MTU_DOWN_REQ_MIN	7	/* mode + code + d */
-#define WIRE_MTU_DOWN_MIN	20	/* server's bounds for d */
-#define WIRE_MTU_DOWN_MAX	4096
-#define WIRE_SESSION_INIT_LEN	10
-#define WIRE_SESSION_ACCEPT_LEN	20
+#define WIRE_MTU_UP_MIN 5 /* mode + code */
+#define WIRE_MTU_DOWN_REQ_MIN 7 /* mode + code + d */
+#define WIRE_MTU_DOWN_MIN 20 /* server's bounds for d */
+#define WIRE_MTU_DOWN_MAX 4096
+#define WIRE_SESSION_INIT_LEN 10
+#define WIRE_SESSION_ACCEPT_LEN 20
 #define WIRE_SESSION_ACCEPT_LEGACY_LEN 7
-#define WIRE_SESSION_BUSY_LEN	4
-#define WIRE_ERROR_DROP_LEN	8
-#define WIRE_PING_LEN		7
-#define WIRE_PACKED_BLOCK_LEN	7
-#define WIRE_MIN_LABEL_LEN	3	/* upstream MIN_VPN_LABEL_LENGTH */
-#define WIRE_QNAME_MAX		253
-#define WIRE_LABEL_MAX		63
+#define WIRE_SESSION_BUSY_LEN 4
+#define WIRE_ERROR_DROP_LEN 8
+#define WIRE_PING_LEN 7
+#define WIRE_PACKED_BLOCK_LEN 7
+#define WIRE_MIN_LABEL_LEN 3 /* upstream MIN_VPN_LABEL_LENGTH */
+#define WIRE_QNAME_MAX 253
+#define WIRE_LABEL_MAX 63
 
 /* MTU_UP_REQ / MTU_DOWN_REQ payload view. */
 struct wire_mtu_req {
-	uint8_t mode;		/* WIRE_RESPONSE_* */
-	uint32_t code;		/* probe code */
-	uint16_t down;		/* MTU_DOWN_REQ: requested size d */
-	size_t len;		/* payload length (MTU_UP_REQ: probed m) */
-	bool filler_zero;	/* bytes after the fixed part are all zero */
+	uint8_t mode; /* WIRE_RESPONSE_* */
+	uint32_t code; /* probe code */
+	uint16_t down; /* MTU_DOWN_REQ: requested size d */
+	size_t len; /* payload length (MTU_UP_REQ: probed m) */
+	bool filler_zero; /* bytes after the fixed part are all zero */
 };
 
 /* MTU_UP_RES / MTU_DOWN_RES payload view. */
 struct wire_mtu_res {
 	uint32_t code;
-	uint16_t len;		/* echoed m (UP) or d (DOWN) */
+	uint16_t len; /* echoed m (UP) or d (DOWN) */
 	size_t payload_len;
-	bool filler_zero;	/* DOWN: filler after the 6 bytes all zero */
+	bool filler_zero; /* DOWN: filler after the 6 bytes all zero */
 };
 
 /*
  * MTU_UP_REQ payload of exactly m bytes (m >= 5): mode, code, zeros.
  * Returns m or -1.
  */
-long wire_mtu_up_req_build(uint8_t mode, uint32_t code, size_t m,
-    uint8_t *out, size_t cap);
+long wire_mtu_up_req_build(
+    uint8_t mode, uint32_t code, size_t m, uint8_t *out, size_t cap);
 /* Parse as the server does: >= 5 bytes and mode 0/1, else WIRE_E_INVALID. */
 int wire_mtu_up_req_parse(const uint8_t *p, size_t n, struct wire_mtu_req *r);
 /* MTU_UP_RES payload (6 bytes): code, uint16 m. Returns 6 or -1. */
-long wire_mtu_up_res_build(uint32_t code, uint16_t m, uint8_t *out,
-    size_t cap);
+long wire_mtu_up_res_build(uint32_t code, uint16_t m, uint8_t *out, size_t cap);
 /* Exactly 6 bytes, else WIRE_E_INVALID. */
 int wire_mtu_up_res_parse(const uint8_t *p, size_t n, struct wire_mtu_res *r);
 /*
@@ -328,42 +328,40 @@ long wire_mtu_down_req_build(uint8_t mode, uint32_t code, uint16_t d,
  * Parse as the server does: >= 7 bytes, mode 0/1 and 20 <= d <= 4096,
  * else WIRE_E_INVALID (r is still filled as far as it could be read).
  */
-int wire_mtu_down_req_parse(const uint8_t *p, size_t n,
-    struct wire_mtu_req *r);
+int wire_mtu_down_req_parse(const uint8_t *p, size_t n, struct wire_mtu_req *r);
 /* MTU_DOWN_RES payload of exactly d bytes (d >= 6). Returns d or -1. */
-long wire_mtu_down_res_build(uint32_t code, uint16_t d, uint8_t *out,
-    size_t cap);
+long wire_mtu_down_res_build(
+    uint32_t code, uint16_t d, uint8_t *out, size_t cap);
 /* >= 6 bytes, else WIRE_E_INVALID; the caller compares len with d. */
-int wire_mtu_down_res_parse(const uint8_t *p, size_t n,
-    struct wire_mtu_res *r);
+int wire_mtu_down_res_parse(const uint8_t *p, size_t n, struct wire_mtu_res *r);
 
 /* SESSION_INIT payload (10 bytes). */
 struct wire_session_init {
-	uint8_t mode;		/* WIRE_RESPONSE_* */
-	uint8_t comp_pair;	/* upload << 4 | download */
+	uint8_t mode; /* WIRE_RESPONSE_* */
+	uint8_t comp_pair; /* upload << 4 | download */
 	uint16_t upload_mtu;
 	uint16_t download_mtu;
 	uint8_t verify[4];
 };
-long wire_session_init_build(const struct wire_session_init *s,
-    uint8_t *out, size_t cap);
+long wire_session_init_build(
+    const struct wire_session_init *s, uint8_t *out, size_t cap);
 /* Exactly 10 bytes and mode 0/1, else WIRE_E_INVALID. */
-int wire_session_init_parse(const uint8_t *p, size_t n,
-    struct wire_session_init *s);
+int wire_session_init_parse(
+    const uint8_t *p, size_t n, struct wire_session_init *s);
 
 /* Client policy carried in bytes 7..19 of SESSION_ACCEPT. */
 struct wire_policy {
-	uint8_t max_dup;		/* low nibble of byte 7 */
-	uint8_t max_setup_dup;		/* high nibble of byte 7 */
+	uint8_t max_dup; /* low nibble of byte 7 */
+	uint8_t max_setup_dup; /* high nibble of byte 7 */
 	uint8_t max_upload_mtu;
 	uint16_t max_download_mtu;
 	uint8_t max_workers;
-	uint8_t min_ping_interval_raw;	/* seconds = 0.05 + raw/255*0.95 */
+	uint8_t min_ping_interval_raw; /* seconds = 0.05 + raw/255*0.95 */
 	uint8_t max_batch;
 	uint16_t max_arq_window;
 	uint8_t max_nack_gap;
 	uint16_t min_comp_min_size;
-	uint8_t min_rto_raw;		/* scaled like the ping interval */
+	uint8_t min_rto_raw; /* scaled like the ping interval */
 };
 
 struct wire_session_accept {
@@ -371,7 +369,7 @@ struct wire_session_accept {
 	uint8_t cookie;
 	uint8_t comp_pair;
 	uint8_t verify[4];
-	bool has_policy;	/* 20-byte form (false: legacy 7 bytes) */
+	bool has_policy; /* 20-byte form (false: legacy 7 bytes) */
 	struct wire_policy policy;
 };
 
@@ -380,18 +378,17 @@ double wire_scaled_seconds(uint8_t raw);
 uint8_t wire_scaled_byte(double seconds);
 
 /* 20 bytes when has_policy, else 7. Returns the length or -1. */
-long wire_session_accept_build(const struct wire_session_accept *a,
-    uint8_t *out, size_t cap);
+long wire_session_accept_build(
+    const struct wire_session_accept *a, uint8_t *out, size_t cap);
 /*
  * >= 7 bytes, else WIRE_E_INVALID. The policy is decoded when >= 20 bytes
  * are present (extra bytes ignored, as upstream).
  */
-int wire_session_accept_parse(const uint8_t *p, size_t n,
-    struct wire_session_accept *a);
+int wire_session_accept_parse(
+    const uint8_t *p, size_t n, struct wire_session_accept *a);
 
 /* SESSION_BUSY: the 4-byte verify code. Returns 4 or -1. */
-long wire_session_busy_build(const uint8_t verify[4], uint8_t *out,
-    size_t cap);
+long wire_session_busy_build(const uint8_t verify[4], uint8_t *out, size_t cap);
 /* Exactly 4 bytes, else WIRE_E_INVALID. */
 int wire_session_busy_parse(const uint8_t *p, size_t n, uint8_t verify[4]);
 
@@ -409,18 +406,17 @@ long wire_ping_build(const uint8_t *nonce4, uint8_t *out, size_t cap);
 bool wire_ping_check(const uint8_t *p, size_t n);
 
 /* SOCKS5_SYN target. */
-#define WIRE_ATYP_IPV4		1
-#define WIRE_ATYP_DOMAIN	3
-#define WIRE_ATYP_IPV6		4
+#define WIRE_ATYP_IPV4 1
+#define WIRE_ATYP_DOMAIN 3
+#define WIRE_ATYP_IPV6 4
 struct wire_target {
 	uint8_t atyp;
-	uint8_t addr[256];	/* 4 / 16 bytes, or the name (NUL-terminated) */
-	uint8_t addr_len;	/* 4, 16 or name length (1..255) */
+	uint8_t addr[256]; /* 4 / 16 bytes, or the name (NUL-terminated) */
+	uint8_t addr_len; /* 4, 16 or name length (1..255) */
 	uint16_t port;
 };
 /* Encode ATYP ‖ address ‖ port. Returns the length or -1. */
-long wire_target_build(const struct wire_target *t, uint8_t *out,
-    size_t cap);
+long wire_target_build(const struct wire_target *t, uint8_t *out, size_t cap);
 /*
  * Decode a complete (reassembled) SOCKS5_SYN payload: ATYP 1/3/4, a name
  * of 1..255 bytes, then the port. Trailing bytes are ignored, as upstream.
@@ -443,8 +439,7 @@ long wire_block_put(const struct wire_block *b, uint8_t *out, size_t cap);
  * WIRE_E_INVALID past the last whole block (a trailing partial block is
  * ignored, as upstream).
  */
-int wire_block_get(const uint8_t *p, size_t n, size_t i,
-    struct wire_block *b);
+int wire_block_get(const uint8_t *p, size_t n, size_t i, struct wire_block *b);
 /* Number of whole blocks in a packed payload. */
 size_t wire_block_count(size_t payload_len);
 /* clamp(floor(mtu * 0.80 / 7), 1, max_batch) (upstream percent 80). */
@@ -470,7 +465,7 @@ size_t wire_max_upload_payload(size_t domain_len, int method);
 /* ---- query names ------------------------------------------------------- */
 
 /* Room a frame of frame_len bytes needs to be encoded (QNAME + NUL). */
-#define WIRE_QNAME_BUF		512
+#define WIRE_QNAME_BUF 512
 
 /*
  * Build the upstream QNAME text for a frame: build, encrypt with c

@@ -13,7 +13,7 @@
 
 static int tap_n, tap_failed;
 
-static inline int
+static inline int __attribute__((format(printf, 2, 0)))
 tap_okv(int cond, const char *fmt, va_list ap)
 {
 	tap_n++;

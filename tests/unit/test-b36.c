@@ -15,16 +15,16 @@
 static const struct {
 	const char *hex, *b36;
 } vec[] = {
-	{ "", "" },
-	{ "00", "00" },
-	{ "ff", "73" },
-	{ "0000", "0000" },
-	{ "4d6173746572446e7356504e2d313233", "5ygmdf3rl1g8i45hwsyrsh09wz" },
-	{ "01020304050607", "02sk3zitmo7" },
-	{ "ffffffffffffff", "jpia9pm8jr3" },
-	{ "ffffffffffff", "2rrvthnxtr" },
-	{ "ffffffffffffffffffffffffff", "jpia9pm8jr32rrvthnxtr" },
-	{ "68656c6c6f20776f726c64", "81c2z3kqlpz0ux7nms" },
+    {"", ""},
+    {"00", "00"},
+    {"ff", "73"},
+    {"0000", "0000"},
+    {"4d6173746572446e7356504e2d313233", "5ygmdf3rl1g8i45hwsyrsh09wz"},
+    {"01020304050607", "02sk3zitmo7"},
+    {"ffffffffffffff", "jpia9pm8jr3"},
+    {"ffffffffffff", "2rrvthnxtr"},
+    {"ffffffffffffffffffffffffff", "jpia9pm8jr32rrvthnxtr"},
+    {"68656c6c6f20776f726c64", "81c2z3kqlpz0ux7nms"},
 };
 
 static void
@@ -36,8 +36,8 @@ test_vectors(void)
 	long d;
 
 	for (i = 0; i < nitems(vec); i++) {
-		n = (size_t)hex_decode(vec[i].hex, strlen(vec[i].hex), in,
-		    sizeof in);
+		n = (size_t)hex_decode(
+		    vec[i].hex, strlen(vec[i].hex), in, sizeof in);
 		m = b36_encode(in, n, txt);
 		txt[m] = '\0';
 		tap_is_str(txt, vec[i].b36, "encode %s", vec[i].hex);
@@ -51,9 +51,8 @@ test_vectors(void)
 static void
 test_lengths(void)
 {
-	static const int chars_for[8] = { 0, 2, 4, 5, 7, 8, 10, 11 };
-	static const int bytes_for[11] = { 0, -1, 1, -1, 2, 3, -1, 4, 5, -1,
-	    6 };
+	static const int chars_for[8] = {0, 2, 4, 5, 7, 8, 10, 11};
+	static const int bytes_for[11] = {0, -1, 1, -1, 2, 3, -1, 4, 5, -1, 6};
 	size_t r, bad = 0;
 
 	for (r = 0; r < 8; r++)
@@ -86,7 +85,7 @@ test_round_trips(void)
 
 		for (i = 0; i < m; i++) {
 			if (!((txt[i] >= '0' && txt[i] <= '9') ||
-			    (txt[i] >= 'a' && txt[i] <= 'z')))
+				(txt[i] >= 'a' && txt[i] <= 'z')))
 				badchar++;
 			up[i] = (char)(txt[i] >= 'a' ? txt[i] - 32 : txt[i]);
 		}
@@ -106,16 +105,15 @@ static void
 test_invalid(void)
 {
 	uint8_t out[32];
-	static const char *const bad_len[] = { "a", "abc", "abcdef",
-	    "abcdefghi", "abcdefghijkl" };
+	static const char *const bad_len[] = {
+	    "a", "abc", "abcdef", "abcdefghi", "abcdefghijkl"};
 	size_t i;
 
 	for (i = 0; i < nitems(bad_len); i++)
-		tap_is_int(b36_decode(bad_len[i], strlen(bad_len[i]), out,
-		    sizeof out), -1, "reject trailing group \"%s\"",
-		    bad_len[i]);
-	tap_is_int(b36_decode("abc-123", 7, out, sizeof out), -1,
-	    "reject '-'");
+		tap_is_int(
+		    b36_decode(bad_len[i], strlen(bad_len[i]), out, sizeof out),
+		    -1, "reject trailing group \"%s\"", bad_len[i]);
+	tap_is_int(b36_decode("abc-123", 7, out, sizeof out), -1, "reject '-'");
 	tap_is_int(b36_decode("ab=d", 4, out, sizeof out), -1, "reject '='");
 	tap_is_int(b36_decode("ab\xc3\xa9", 4, out, sizeof out), -1,
 	    "reject non-ASCII");
@@ -125,9 +123,10 @@ test_invalid(void)
 	tap_ok(b36_decode("zz", 2, out, sizeof out) == 1 && out[0] == 0x0f,
 	    "\"zz\" (1295) keeps low byte 0x0f");
 	tap_ok(b36_decode("ZZZZ", 4, out, sizeof out) == 2 && out[0] == 0xa0 &&
-	    out[1] == 0xff, "\"ZZZZ\" keeps 0xa0ff");
+		out[1] == 0xff,
+	    "\"ZZZZ\" keeps 0xa0ff");
 	tap_ok(b36_decode("zzzzzzzzzzz", 11, out, sizeof out) == 7 &&
-	    memcmp(out, "\xd3\x9d\x3e\x06\x3f\xff\xff", 7) == 0,
+		memcmp(out, "\xd3\x9d\x3e\x06\x3f\xff\xff", 7) == 0,
 	    "36^11-1 keeps its low 56 bits");
 }
 
@@ -147,21 +146,24 @@ test_qname(void)
 	tap_is_int(n, 252, "qname length 239 + 3 dots + 1 + 9");
 	tap_is_int(b36_qname_len(152, 9), 252, "b36_qname_len agrees");
 	tap_ok(q[63] == '.' && q[127] == '.' && q[191] == '.' &&
-	    strcmp(q + 242, ".t.example") == 0, "labels 63/63/63/50 then "
+		strcmp(q + 242, ".t.example") == 0,
+	    "labels 63/63/63/50 then "
 	    "the domain");
 	tap_ok(memcmp(q, txt, 63) == 0 && memcmp(q + 64, txt + 63, 63) == 0 &&
-	    memcmp(q + 192, txt + 189, 50) == 0, "labels carry the text");
+		memcmp(q + 192, txt + 189, 50) == 0,
+	    "labels carry the text");
 	n = b36_write_qname(in, 7, "a.b", q, sizeof q);
-	tap_ok(n == 15 && strcmp(q + 11, ".a.b") == 0 &&
-	    strchr(q, '.') == q + 11, "one label of 11");
+	tap_ok(
+	    n == 15 && strcmp(q + 11, ".a.b") == 0 && strchr(q, '.') == q + 11,
+	    "one label of 11");
 	/* Exactly 63 chars: one label, no empty label after it. */
 	n = b36_write_qname(in, 40, "d", q, sizeof q);
 	tap_ok(n == 65 && q[63] == '.' && q[64] == 'd' && q[65] == '\0',
 	    "63-char text stays one label (%ld)", n);
 	tap_is_int(b36_write_qname(in, 152, "t.example", q, 252), -1,
 	    "no room for the NUL");
-	tap_is_int(b36_write_qname(in, 152, "t.example", q, 253), 252,
-	    "exact room");
+	tap_is_int(
+	    b36_write_qname(in, 152, "t.example", q, 253), 252, "exact room");
 }
 
 int

@@ -634,6 +634,22 @@ test_answer_reader(void)
 		    frame, sizeof frame, &a, &e), DNS_ANS_MALFORMED,
 		    "self-pointing owner name is malformed");
 	}
+	/* A label ending in a '.' byte (fuzzer find): the text ends in '.',
+	 * which must not be taken for a final dot. */
+	{
+		static const uint8_t nm[] = "\003ab.\001t\000";
+		long bl;
+
+		ql = dns_query_write(qbuf, sizeof qbuf, 8, nm, sizeof nm - 1,
+		    16, 0, &e);
+		dns_query_parse(qbuf, (size_t)ql, &q, &e);
+		bl = dns_answer_build(abuf, sizeof abuf, &q, fbuf, 10, 4,
+		    DNS_RESP_RAW, &e);
+		tap_ok(dns_answer_parse(abuf, (size_t)bl, DNS_RESP_RAW, frame,
+		    sizeof frame, &a, &e) == DNS_ANS_FRAME &&
+		    strcmp(a.qname, "ab..t") == 0 && dns_answer_matches(&a, 8,
+		    a.qname, a.qname_len, 16), "label with a dot byte matches");
+	}
 #undef READ
 }
 

@@ -15,7 +15,7 @@
 static int
 wait_fd(int fd, short events)
 {
-	struct pollfd p = { .fd = fd, .events = events };
+	struct pollfd p = {.fd = fd, .events = events};
 
 	return poll(&p, 1, 5000) == 1 && (p.revents & events);
 }
@@ -30,20 +30,19 @@ struct good_case {
 };
 
 static const struct good_case good[] = {
-	{ "1.2.3.4", 53, AF_INET, "1.2.3.4", 53, "1.2.3.4:53" },
-	{ "1.2.3.4:5353", 53, AF_INET, "1.2.3.4", 5353, "1.2.3.4:5353" },
-	{ "127.0.0.1:0", 53, AF_INET, "127.0.0.1", 0, "127.0.0.1:0" },
-	{ "255.255.255.255:65535", 1, AF_INET, "255.255.255.255", 65535,
-	    "255.255.255.255:65535" },
-	{ "::1", 53, AF_INET6, "::1", 53, "[::1]:53" },
-	{ "[::1]", 7, AF_INET6, "::1", 7, "[::1]:7" },
-	{ "[::1]:53", 7, AF_INET6, "::1", 53, "[::1]:53" },
-	{ "2001:DB8::0:1", 53, AF_INET6, "2001:db8::1", 53,
-	    "[2001:db8::1]:53" },
-	{ "[::ffff:1.2.3.4]:80", 0, AF_INET6, "::ffff:1.2.3.4", 80,
-	    "[::ffff:1.2.3.4]:80" },
-	{ "::", 0, AF_INET6, "::", 0, "[::]:0" },
-	{ "1.2.3.4:00053", 0, AF_INET, "1.2.3.4", 53, "1.2.3.4:53" },
+    {"1.2.3.4", 53, AF_INET, "1.2.3.4", 53, "1.2.3.4:53"},
+    {"1.2.3.4:5353", 53, AF_INET, "1.2.3.4", 5353, "1.2.3.4:5353"},
+    {"127.0.0.1:0", 53, AF_INET, "127.0.0.1", 0, "127.0.0.1:0"},
+    {"255.255.255.255:65535", 1, AF_INET, "255.255.255.255", 65535,
+	"255.255.255.255:65535"},
+    {"::1", 53, AF_INET6, "::1", 53, "[::1]:53"},
+    {"[::1]", 7, AF_INET6, "::1", 7, "[::1]:7"},
+    {"[::1]:53", 7, AF_INET6, "::1", 53, "[::1]:53"},
+    {"2001:DB8::0:1", 53, AF_INET6, "2001:db8::1", 53, "[2001:db8::1]:53"},
+    {"[::ffff:1.2.3.4]:80", 0, AF_INET6, "::ffff:1.2.3.4", 80,
+	"[::ffff:1.2.3.4]:80"},
+    {"::", 0, AF_INET6, "::", 0, "[::]:0"},
+    {"1.2.3.4:00053", 0, AF_INET, "1.2.3.4", 53, "1.2.3.4:53"},
 };
 
 struct bad_case {
@@ -52,28 +51,29 @@ struct bad_case {
 };
 
 static const struct bad_case bad[] = {
-	{ "", "bad address: empty" },
-	{ "1.2.3", "bad address: 1.2.3" },
-	{ "1.2.3.256", "bad address: 1.2.3.256" },
-	{ "1.2.3.4:", "bad address: 1.2.3.4:" },
-	{ "1.2.3.4:x", "bad address: 1.2.3.4:x" },
-	{ "1.2.3.4:-1", "bad address: 1.2.3.4:-1" },
-	{ "1.2.3.4:+53", "bad address: 1.2.3.4:+53" },
-	{ "1.2.3.4:65536", "port out of range: 65536" },
-	{ "1.2.3.4:99999999999999999999", "port out of range: "
-	    "99999999999999999999" },
-	{ "[::1]:70000", "port out of range: 70000" },
-	{ "localhost", "bad address: localhost" },
-	{ "localhost:53", "bad address: localhost:53" },
-	{ "[::1", "bad address: [::1" },
-	{ "[::1]x", "bad address: [::1]x" },
-	{ "[::1]:", "bad address: [::1]:" },
-	{ "[1.2.3.4]:53", "bad address: [1.2.3.4]:53" },
-	{ "[]", "bad address: []" },
-	{ "::g", "bad address: ::g" },
-	{ " 1.2.3.4", "bad address:  1.2.3.4" },
-	{ "1.2.3.4 ", "bad address: 1.2.3.4 " },
-	{ "1:2", "bad address: 1:2" },
+    {"", "bad address: empty"},
+    {"1.2.3", "bad address: 1.2.3"},
+    {"1.2.3.256", "bad address: 1.2.3.256"},
+    {"1.2.3.4:", "bad address: 1.2.3.4:"},
+    {"1.2.3.4:x", "bad address: 1.2.3.4:x"},
+    {"1.2.3.4:-1", "bad address: 1.2.3.4:-1"},
+    {"1.2.3.4:+53", "bad address: 1.2.3.4:+53"},
+    {"1.2.3.4:65536", "port out of range: 65536"},
+    {"1.2.3.4:99999999999999999999",
+	"port out of range: "
+	"99999999999999999999"},
+    {"[::1]:70000", "port out of range: 70000"},
+    {"localhost", "bad address: localhost"},
+    {"localhost:53", "bad address: localhost:53"},
+    {"[::1", "bad address: [::1"},
+    {"[::1]x", "bad address: [::1]x"},
+    {"[::1]:", "bad address: [::1]:"},
+    {"[1.2.3.4]:53", "bad address: [1.2.3.4]:53"},
+    {"[]", "bad address: []"},
+    {"::g", "bad address: ::g"},
+    {" 1.2.3.4", "bad address:  1.2.3.4"},
+    {"1.2.3.4 ", "bad address: 1.2.3.4 "},
+    {"1:2", "bad address: 1:2"},
 };
 
 static void
@@ -88,8 +88,9 @@ test_parse(void)
 	for (i = 0; i < nitems(good); i++) {
 		e.msg[0] = '\0';
 		memset(&a, 0xaa, sizeof a);
-		if (!tap_ok(net_addr_parse(good[i].in, good[i].def, &a,
-		    &e) == 0, "parse \"%s\"", good[i].in)) {
+		if (!tap_ok(
+			net_addr_parse(good[i].in, good[i].def, &a, &e) == 0,
+			"parse \"%s\"", good[i].in)) {
 			tap_diag("  error: %s", e.msg);
 			continue;
 		}
@@ -101,9 +102,11 @@ test_parse(void)
 		tap_is_str(buf, good[i].formatted, "  format");
 		/* Formatting is parseable and gives back the same address. */
 		tap_ok(net_addr_parse(buf, 1, &b, &e) == 0 &&
-		    net_addr_equal(&a, &b), "  round trip \"%s\"", buf);
-		tap_is_int(net_addr_len(&a), good[i].family == AF_INET ?
-		    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6),
+			net_addr_equal(&a, &b),
+		    "  round trip \"%s\"", buf);
+		tap_is_int(net_addr_len(&a),
+		    good[i].family == AF_INET ? sizeof(struct sockaddr_in)
+					      : sizeof(struct sockaddr_in6),
 		    "  len");
 	}
 	for (i = 0; i < nitems(bad); i++) {
@@ -118,12 +121,12 @@ test_parse(void)
 	memset(longin, '1', sizeof longin - 1);
 	longin[sizeof longin - 1] = '\0';
 	tap_is_int(net_addr_parse(longin, 53, &a, &e), -1, "reject long");
-	tap_is_str(e.msg, "bad address: too long (299 bytes)",
-	    "  long message");
+	tap_is_str(
+	    e.msg, "bad address: too long (299 bytes)", "  long message");
 	tap_is_int(net_addr_parse(NULL, 53, &a, &e), -1, "reject NULL");
 	tap_is_int(net_addr_parse("1.2.3.4", 53, &a, NULL), 0, "NULL err ok");
-	tap_is_int(net_addr_parse("1.2.3.4:x", 53, &a, NULL), -1,
-	    "NULL err bad");
+	tap_is_int(
+	    net_addr_parse("1.2.3.4:x", 53, &a, NULL), -1, "NULL err bad");
 }
 
 static void
@@ -155,7 +158,7 @@ test_udp(void)
 {
 	union net_addr any, la, lb, from;
 	socklen_t fromlen = sizeof from;
-	struct err e = { "" };
+	struct err e = {""};
 	char buf[64];
 	ssize_t n;
 	int a, b, fl;
@@ -218,7 +221,7 @@ static void
 test_tcp(void)
 {
 	union net_addr any, la, peer, cl;
-	struct err e = { "" };
+	struct err e = {""};
 	char buf[64];
 	int l, c, s, port;
 
@@ -258,8 +261,8 @@ test_tcp(void)
 
 	/* A second listener on the same port is refused. */
 	tap_is_int(net_tcp_listen(&la, 16, &e), -1, "listen busy port fails");
-	tap_ok(strstr(e.msg, "tcp bind 127.0.0.1:") == e.msg,
-	    "  message: %s", e.msg);
+	tap_ok(strstr(e.msg, "tcp bind 127.0.0.1:") == e.msg, "  message: %s",
+	    e.msg);
 	/* Closing the listener makes a connect to its port get refused. */
 	port = net_addr_port(&la);
 	close(l);
@@ -268,8 +271,8 @@ test_tcp(void)
 		tap_ok(wait_fd(c, POLLOUT), "refused connect signals");
 		tap_is_int(net_tcp_connect_result(c, &e), -1,
 		    "connect to closed port %d fails", port);
-		tap_is_str(e.msg, "tcp connect: Connection refused",
-		    "  message");
+		tap_is_str(
+		    e.msg, "tcp connect: Connection refused", "  message");
 		close(c);
 	} else {
 		tap_ok(strstr(e.msg, "Connection refused") != NULL,

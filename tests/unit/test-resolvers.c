@@ -206,6 +206,19 @@ expansion(void)
 	warns.n = 0;
 	tap_is_int(run("10.0.0.0/15", 1, out, sizeof out, &errs, &warns, &st),
 	    RL_PREFIX_CAP, "/15 (131070 hosts) capped");
+	{
+		struct rl_opts o = { .prefix_cap = 3 };
+		struct rl_reader *r;
+		union net_addr a;
+		struct err e;
+		long n = 0;
+
+		rl_open_mem("t.txt", "10.0.0.0/24\n", 12, &o, &r, &e);
+		while (rl_next(r, &a, &e) == 1)
+			n++;
+		tap_is_int(n, 3, "a smaller prefix_cap is honoured");
+		rl_close(r);
+	}
 }
 
 static void

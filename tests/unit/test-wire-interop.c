@@ -32,6 +32,9 @@ struct counts {
 	int resp, r_frames, r_ok, inflated, inflated_ok;
 	int fields, fields_ok, payload_checks, payload_checks_ok;
 	int fail;
+	int by_type[2][256]; /* [0] queries, [1] responses we decoded */
+	int blocks[2]; /* packed blocks inside them */
+	int no_frame; /* responses without a tunnel frame */
 };
 
 static const char *cur_file;
@@ -119,11 +122,11 @@ frame_fields_match(struct counts *c, const struct wire_frame *f, json_t *t)
 		return false;
 	}
 	if (((ext & WIRE_EXT_STREAM) &&
-	    f->stream_id != jint(t, "stream_id", -1)) ||
+		f->stream_id != jint(t, "stream_id", -1)) ||
 	    ((ext & WIRE_EXT_SEQ) && f->seq != jint(t, "seq", -1)) ||
 	    ((ext & WIRE_EXT_FRAG) &&
-	    (f->frag_id != jint(t, "frag_id", -1) ||
-	    f->frag_total != jint(t, "frag_total", -1))) ||
+		(f->frag_id != jint(t, "frag_id", -1) ||
+		    f->frag_total != jint(t, "frag_total", -1))) ||
 	    ((ext & WIRE_EXT_COMP) && f->comp != jint(t, "comp", -1))) {
 		fail(c, "extension fields differ (type %s)", name);
 		return false;
@@ -154,7 +157,8 @@ blocks_match(struct counts *c, const uint8_t *p, size_t n, json_t *fields)
 		fail(c, "packed block count differs");
 		return false;
 	}
-	json_array_foreach(blocks, i, b) {
+	json_array_foreach(blocks, i, b)
+	{
 		if (wire_block_get(p, n, i, &blk) != WIRE_OK ||
 		    blk.type != jint(b, "type", -1) ||
 		    blk.stream_id != jint(b, "stream_id", -1) ||
@@ -184,10 +188,10 @@ policy_match(struct counts *c, const struct wire_policy *p, json_t *j)
 	    p->min_comp_min_size != jint(j, "min_comp_min_size", -1) ||
 	    p->min_rto_raw != jint(j, "min_rto_raw", -1) ||
 	    fabs(wire_scaled_seconds(p->min_ping_interval_raw) -
-	    json_number_value(json_object_get(j, "min_ping_interval_s"))) >
-	    1e-3 ||
+		json_number_value(json_object_get(j, "min_ping_interval_s"))) >
+		1e-3 ||
 	    fabs(wire_scaled_seconds(p->min_rto_raw) -
-	    json_number_value(json_object_get(j, "min_rto_s"))) > 1e-3) {
+		json_number_value(json_object_get(j, "min_rto_s"))) > 1e-3) {
 		fail(c, "SESSION_ACCEPT policy differs");
 		return false;
 	}
@@ -199,8 +203,8 @@ policy_match(struct counts *c, const struct wire_policy *p, json_t *j)
  * Returns true when everything recorded matches.
  */
 static bool
-fields_match(struct counts *c, uint8_t type, const uint8_t *p, size_t n,
-    json_t *fl)
+fields_match(
+    struct counts *c, uint8_t type, const uint8_t *p, size_t n, json_t *fl)
 {
 	struct wire_mtu_req rq;
 	struct wire_mtu_res rs;
@@ -215,9 +219,10 @@ fields_match(struct counts *c, uint8_t type, const uint8_t *p, size_t n,
 		st = wire_mtu_up_req_parse(p, n, &rq);
 		if (rq.len != (size_t)jint(fl, "probe_size", -1))
 			goto bad;
-		if (n >= 5 && (rq.mode != jint(fl, "response_mode", -1) ||
-		    !hex32_eq(rq.code, jstr(fl, "probe_code_hex")) ||
-		    rq.filler_zero != jbool(fl, "filler_all_zero")))
+		if (n >= 5 &&
+		    (rq.mode != jint(fl, "response_mode", -1) ||
+			!hex32_eq(rq.code, jstr(fl, "probe_code_hex")) ||
+			rq.filler_zero != jbool(fl, "filler_all_zero")))
 			goto bad;
 		return st == WIRE_OK || n < 5 || rq.mode > 1;
 	case WIRE_MTU_UP_RES:
@@ -264,8 +269,8 @@ fields_match(struct counts *c, uint8_t type, const uint8_t *p, size_t n,
 		    sa.has_policy != (n >= 20))
 			goto bad;
 		if (sa.has_policy)
-			return policy_match(c, &sa.policy,
-			    json_object_get(fl, "policy"));
+			return policy_match(
+			    c, &sa.policy, json_object_get(fl, "policy"));
 		return true;
 	case WIRE_SESSION_BUSY:
 		if (wire_session_busy_parse(p, n, v) != WIRE_OK ||
@@ -289,16 +294,16 @@ fields_match(struct counts *c, uint8_t type, const uint8_t *p, size_t n,
 		    tg.port != jint(fl, "port", -1))
 			goto bad;
 		if (tg.atyp == WIRE_ATYP_DOMAIN &&
-		    strcmp((char *)tg.addr, jstr(fl, "addr") ?
-		    jstr(fl, "addr") : "") != 0)
+		    strcmp((char *)tg.addr,
+			jstr(fl, "addr") ? jstr(fl, "addr") : "") != 0)
 			goto bad;
 		if (tg.atyp == WIRE_ATYP_IPV4) {
 			char ip[20];
 
 			snprintf(ip, sizeof ip, "%u.%u.%u.%u", tg.addr[0],
 			    tg.addr[1], tg.addr[2], tg.addr[3]);
-			if (strcmp(ip, jstr(fl, "addr") ? jstr(fl, "addr") :
-			    "") != 0)
+			if (strcmp(ip,
+				jstr(fl, "addr") ? jstr(fl, "addr") : "") != 0)
 				goto bad;
 		}
 		return true;
@@ -342,8 +347,8 @@ reason_matches(int st, const char *err, bool in_zone)
  * passes the checks the payload parsers implement.
  */
 static void
-check_presession_case(struct counts *c, json_t *line, json_t *dns,
-    const struct wire_frame *f)
+check_presession_case(
+    struct counts *c, json_t *line, json_t *dns, const struct wire_frame *f)
 {
 	json_t *cs = json_object_get(line, "case");
 	const char *expect = cs ? jstr(cs, "expect") : NULL;
@@ -357,18 +362,19 @@ check_presession_case(struct counts *c, json_t *line, json_t *dns,
 		return;
 	switch (f->type) {
 	case WIRE_MTU_UP_REQ:
-		accepted = wire_mtu_up_req_parse(f->payload, f->payload_len,
-		    &rq) == WIRE_OK;
+		accepted = wire_mtu_up_req_parse(
+			       f->payload, f->payload_len, &rq) == WIRE_OK;
 		answer = "MTU_UP_RES";
 		break;
 	case WIRE_MTU_DOWN_REQ:
-		accepted = wire_mtu_down_req_parse(f->payload, f->payload_len,
-		    &rq) == WIRE_OK;
+		accepted = wire_mtu_down_req_parse(
+			       f->payload, f->payload_len, &rq) == WIRE_OK;
 		answer = "MTU_DOWN_RES";
 		break;
 	case WIRE_SESSION_INIT:
-		accepted = wire_session_init_parse(f->payload, f->payload_len,
-		    &si) == WIRE_OK && f->session_id == 0;
+		accepted = wire_session_init_parse(
+			       f->payload, f->payload_len, &si) == WIRE_OK &&
+		    f->session_id == 0;
 		answer = "SESSION_ACCEPT";
 		break;
 	default:
@@ -392,13 +398,13 @@ check_query(struct counts *c, json_t *line, json_t *dns, json_t *t,
 	static uint8_t buf[BUF_MAX], infl[BUF_MAX], nonce[32];
 	static char qn[1024];
 	const char *qname = jstr(dns, "qname"), *nhex;
-	const char *domains[1] = { domain };
+	const char *domains[1] = {domain};
 	json_t *cs = json_object_get(line, "case"), *ci;
 	struct wire_frame f;
 	struct err e;
 	bool ok = jbool(t, "ok");
-	bool in_zone = json_object_get(t, "in_zone") == NULL ||
-	    jbool(t, "in_zone");
+	bool in_zone =
+	    json_object_get(t, "in_zone") == NULL || jbool(t, "in_zone");
 	bool mixed;
 	long n;
 	int st;
@@ -406,8 +412,8 @@ check_query(struct counts *c, json_t *line, json_t *dns, json_t *t,
 	if (qname == NULL)
 		qname = "";
 	c->queries++;
-	st = wire_decode_query_name(qname, strlen(qname), domains, 1, ciph,
-	    buf, sizeof buf, &f, NULL);
+	st = wire_decode_query_name(
+	    qname, strlen(qname), domains, 1, ciph, buf, sizeof buf, &f, NULL);
 	if (!ok || !in_zone) {
 		c->q_neg++;
 		if (st != WIRE_OK &&
@@ -415,8 +421,9 @@ check_query(struct counts *c, json_t *line, json_t *dns, json_t *t,
 			c->q_neg_ok++;
 		else
 			fail(c, "negative query: got \"%s\", capture says %s",
-			    wire_strerror(st), jstr(t, "error") ?
-			    jstr(t, "error") : "out of zone");
+			    wire_strerror(st),
+			    jstr(t, "error") ? jstr(t, "error")
+					     : "out of zone");
 		return;
 	}
 	if (st != WIRE_OK) {
@@ -431,10 +438,10 @@ check_query(struct counts *c, json_t *line, json_t *dns, json_t *t,
 		return;
 	if (f.comp != 0) {
 		c->inflated++;
-		n = wire_decompress(f.comp, f.payload, f.payload_len, infl,
-		    sizeof infl, &e);
-		if (n < 0 || !hex_eq(infl, (size_t)n,
-		    jstr(t, "payload_inflated_hex"))) {
+		n = wire_decompress(
+		    f.comp, f.payload, f.payload_len, infl, sizeof infl, &e);
+		if (n < 0 ||
+		    !hex_eq(infl, (size_t)n, jstr(t, "payload_inflated_hex"))) {
 			fail(c, "inflated query payload differs: %s",
 			    n < 0 ? e.msg : "bytes");
 			return;
@@ -446,25 +453,29 @@ check_query(struct counts *c, json_t *line, json_t *dns, json_t *t,
 	if (json_object_get(t, "fields")) {
 		c->fields++;
 		if (fields_match(c, f.type, f.payload, f.payload_len,
-		    json_object_get(t, "fields")))
+			json_object_get(t, "fields")))
 			c->fields_ok++;
 	}
 	check_presession_case(c, line, dns, &f);
 	c->q_ok++;
+	c->by_type[0][f.type]++;
+	if (f.type == WIRE_PACKED_CONTROL_BLOCKS)
+		c->blocks[0] += (int)wire_block_count(f.payload_len);
 
 	/* Re-encode: same frame, same nonce -> the same QNAME. */
-	st = wire_decode_query_name(qname, strlen(qname), domains, 1, ciph,
-	    buf, sizeof buf, &f, NULL);
+	st = wire_decode_query_name(
+	    qname, strlen(qname), domains, 1, ciph, buf, sizeof buf, &f, NULL);
 	ci = json_object_get(t, "cipher");
 	nhex = ci ? jstr(ci, "nonce_hex") : NULL;
-	if (nhex != NULL && hex_decode(nhex, strlen(nhex), nonce,
-	    sizeof nonce) != wire_cipher_nonce_len(wire_cipher_method(ciph))) {
+	if (nhex != NULL &&
+	    hex_decode(nhex, strlen(nhex), nonce, sizeof nonce) !=
+		wire_cipher_nonce_len(wire_cipher_method(ciph))) {
 		fail(c, "bad nonce_hex");
 		return;
 	}
 	c->reenc++;
-	n = wire_encode_query_name(&f, ciph, nhex ? nonce : NULL, domain, qn,
-	    sizeof qn);
+	n = wire_encode_query_name(
+	    &f, ciph, nhex ? nonce : NULL, domain, qn, sizeof qn);
 	mixed = cs && jstr(cs, "name") &&
 	    strcmp(jstr(cs, "name"), "mixed_case_qname") == 0;
 	if (n < 0 || (mixed ? strcasecmp(qn, qname) : strcmp(qn, qname)) != 0)
@@ -502,10 +513,10 @@ check_response(struct counts *c, json_t *t)
 		return;
 	if (f.comp != 0) {
 		c->inflated++;
-		n = wire_decompress(f.comp, f.payload, f.payload_len, infl,
-		    sizeof infl, &e);
-		if (n < 0 || !hex_eq(infl, (size_t)n,
-		    jstr(t, "payload_inflated_hex"))) {
+		n = wire_decompress(
+		    f.comp, f.payload, f.payload_len, infl, sizeof infl, &e);
+		if (n < 0 ||
+		    !hex_eq(infl, (size_t)n, jstr(t, "payload_inflated_hex"))) {
 			fail(c, "inflated response payload differs: %s",
 			    n < 0 ? e.msg : "bytes");
 			return;
@@ -517,10 +528,80 @@ check_response(struct counts *c, json_t *t)
 	if (json_object_get(t, "fields")) {
 		c->fields++;
 		if (fields_match(c, f.type, f.payload, f.payload_len,
-		    json_object_get(t, "fields")))
+			json_object_get(t, "fields")))
 			c->fields_ok++;
 	}
 	c->r_ok++;
+	c->by_type[1][f.type]++;
+	if (f.type == WIRE_PACKED_CONTROL_BLOCKS)
+		c->blocks[1] += (int)wire_block_count(f.payload_len);
+}
+
+/*
+ * The header's stats count packet types per direction, as the capture's
+ * own decoder saw them; our decode of the same lines must count the same.
+ */
+static bool
+stats_match(struct counts *c, json_t *stats)
+{
+	const char *key, *k;
+	json_t *v;
+	int want, got, dir, seen[2][256] = {{0}}, no_frame = 0;
+	unsigned t;
+	bool ok = true;
+
+	json_object_foreach(stats, key, v)
+	{
+		/* key drives the iteration: never modify it. */
+		k = key;
+		want = (int)json_integer_value(v);
+		if (strncmp(k, "query:", 6) == 0) {
+			dir = 0;
+			k += 6;
+		} else if (strncmp(k, "response:", 9) == 0) {
+			dir = 1;
+			k += 9;
+		} else
+			continue; /* the reference's own re-encode notes */
+		if (strcmp(k, "UNDECODED") == 0)
+			got = dir == 0 ? c->q_neg : -1;
+		else if (strcmp(k, "packed-blocks") == 0)
+			got = c->blocks[dir];
+		else if (strncmp(k, "no-tunnel-frame", 15) == 0) {
+			no_frame += want;
+			continue;
+		} else {
+			for (t = 0; t < 256; t++)
+				if (wire_type_name((uint8_t)t) &&
+				    strcmp(wire_type_name((uint8_t)t), k) == 0)
+					break;
+			if (t == 256) {
+				fail(c, "stats: unknown key %s", k);
+				ok = false;
+				continue;
+			}
+			got = c->by_type[dir][t];
+			seen[dir][t] = 1;
+		}
+		if (got != want) {
+			fail(c, "stats %s%s: capture %d, we %d",
+			    dir ? "response:" : "query:", k, want, got);
+			ok = false;
+		}
+	}
+	for (dir = 0; dir < 2; dir++)
+		for (t = 0; t < 256; t++)
+			if (c->by_type[dir][t] && !seen[dir][t]) {
+				fail(c, "stats lack %d %s", c->by_type[dir][t],
+				    wire_type_name((uint8_t)t));
+				ok = false;
+			}
+	if (no_frame != c->no_frame) {
+		fail(c, "responses without frame: capture %d, we %d", no_frame,
+		    c->no_frame);
+		ok = false;
+	}
+	return ok;
 }
 
 static int
@@ -533,7 +614,7 @@ run_file(const char *path, const char *base, struct counts *tot)
 	json_t *hdr = NULL, *line, *dec, *dns, *t;
 	json_error_t je;
 	struct wire_cipher *ciph = NULL;
-	struct counts c = { 0 };
+	struct counts c = {0};
 	struct err e;
 	const char *key, *domain = NULL, *dir;
 	int method;
@@ -556,8 +637,8 @@ run_file(const char *path, const char *base, struct counts *tot)
 			method = (int)jint(hdr, "method", -1);
 			key = jstr(hdr, "key");
 			domain = jstr(hdr, "domain");
-			ciph = wire_cipher_new(method, key ? key : "",
-			    key ? strlen(key) : 0, &e);
+			ciph = wire_cipher_new(
+			    method, key ? key : "", key ? strlen(key) : 0, &e);
 			if (ciph == NULL || domain == NULL) {
 				tap_ok(0, "%s: header (%s)", base,
 				    ciph ? "no domain" : e.msg);
@@ -574,35 +655,46 @@ run_file(const char *path, const char *base, struct counts *tot)
 		else if (dir && strcmp(dir, "response") == 0) {
 			if (json_is_object(t))
 				check_response(&c, t);
-			else
+			else {
 				c.resp++;
+				c.no_frame++;
+			}
 		}
 		json_decref(line);
 	}
 	free(lb);
 	fclose(fp);
 	tap_diag("%s: %d queries (%d decoded, %d negative rejected of %d, "
-	    "%d/%d re-encoded exactly), %d responses (%d frames), "
-	    "%d/%d inflated, %d/%d field sets, %d/%d s5 payload checks",
+		 "%d/%d re-encoded exactly), %d responses (%d frames), "
+		 "%d/%d inflated, %d/%d field sets, %d/%d s5 payload checks",
 	    base, c.queries, c.q_ok, c.q_neg_ok, c.q_neg, c.reenc_ok, c.reenc,
 	    c.resp, c.r_frames, c.inflated_ok, c.inflated, c.fields_ok,
 	    c.fields, c.payload_checks_ok, c.payload_checks);
 	tap_ok(c.queries > 0 && c.q_ok + c.q_neg == c.queries &&
-	    c.q_neg_ok == c.q_neg, "%s: every query decodes or is rejected "
-	    "for the recorded reason", base);
+		c.q_neg_ok == c.q_neg,
+	    "%s: every query decodes or is rejected "
+	    "for the recorded reason",
+	    base);
 	tap_ok(c.reenc > 0 && c.reenc_ok == c.reenc,
 	    "%s: every accepted query re-encodes to the captured QNAME", base);
 	tap_ok(c.r_frames > 0 && c.r_ok == c.r_frames,
 	    "%s: every response frame parses with the recorded fields", base);
 	tap_ok(c.inflated_ok == c.inflated && c.fields_ok == c.fields &&
-	    c.payload_checks_ok == c.payload_checks,
+		c.payload_checks_ok == c.payload_checks,
 	    "%s: decompression and payload fields match", base);
+	tap_ok(
+	    hdr != NULL && c.queries + c.resp == jint(hdr, "packet_count", -1),
+	    "%s: all %lld packets seen", base,
+	    hdr ? jint(hdr, "packet_count", -1) : -1);
+	tap_ok(hdr != NULL && stats_match(&c, json_object_get(hdr, "stats")),
+	    "%s: per-type counts equal the header's stats", base);
 	tap_ok(c.fail == 0, "%s: no mismatches", base);
 	tot->queries += c.queries;
 	tot->q_ok += c.q_ok;
 	tot->q_neg += c.q_neg;
 	tot->q_neg_ok += c.q_neg_ok;
 	tot->reenc_ok += c.reenc_ok;
+	tot->resp += c.resp;
 	tot->r_frames += c.r_frames;
 	tot->r_ok += c.r_ok;
 	tot->inflated_ok += c.inflated_ok;
@@ -627,7 +719,7 @@ main(void)
 	char *names[64];
 	size_t nn = 0, i, l;
 	struct dirent *de;
-	struct counts tot = { 0 };
+	struct counts tot = {0};
 	DIR *d;
 
 	snprintf(dir, sizeof dir, "%s/interop", tap_shared_dir());
@@ -647,16 +739,19 @@ main(void)
 		run_file(path, names[i], &tot);
 		free(names[i]);
 	}
-	tap_diag("total: %d queries, %d decoded, %d negatives rejected, "
+	tap_diag(
+	    "total: %d queries, %d decoded, %d negatives rejected, "
 	    "%d QNAMEs re-encoded exactly, %d response frames, %d inflated, "
-	    "%d field sets", tot.queries, tot.q_ok, tot.q_neg_ok,
-	    tot.reenc_ok, tot.r_ok, tot.inflated_ok, tot.fields_ok);
-	tap_is_int(nn, 15, "all 15 capture files present");
-	/* Totals from the README's file table: 3,536 packets in all. */
-	tap_ok(tot.queries + tot.r_frames > 3000,
-	    "the captures yield over 3000 frames (%d)",
-	    tot.queries + tot.r_frames);
-	tap_is_int(tot.q_neg, 18, "18 crafted queries must be rejected");
+	    "%d field sets",
+	    tot.queries, tot.q_ok, tot.q_neg_ok, tot.reenc_ok, tot.r_ok,
+	    tot.inflated_ok, tot.fields_ok);
+	/* The README's file table: 15 files, 3346 packets, 12 + 6 crafted
+	 * failures in s5; more captures may be added later. */
+	tap_ok(nn >= 15, "all 15 capture files present (%zu)", nn);
+	tap_ok(tot.queries + tot.resp >= 3346,
+	    "at least 3346 packets checked (%d)", tot.queries + tot.resp);
+	tap_ok(tot.q_neg >= 18, "the 18 crafted failures are rejected (%d)",
+	    tot.q_neg);
 	tap_is_int(tot.q_neg_ok, tot.q_neg, "each for the recorded reason");
 	tap_is_int(tot.fail, 0, "no mismatch anywhere");
 	return tap_done();

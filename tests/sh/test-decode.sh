@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# test-decode.sh — `mdns-doctor decode` over every captured message in
+# $MDNS_SHARED/interop: the JSON view (dns fields, frame fields, payload
+# decrypted and decompressed) must match the capture's decoded view line by
+# line; messages without a frame must carry an error; exit status 1 when
+# some message did not decode. Also usage errors (exit 3), text output,
+# --key-file and --config, and that the key never reaches the output.
+. "$(dirname "$0")/../lib/tap.sh"
+bin=${MDNS_BIN:?}
+shared=${MDNS_SHARED:?}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# The capture's view in decode's shape. A QR=1 message sent as a query (s5
+# qr_bit_set) is a response to decode: no frame.
+expect='{id: .decoded.dns.id, qr: .decoded.dns.qr, rcode: .decoded.dns.rcode,
+  aa: .decoded.dns.aa, qname: (.decoded.dns.qname | ascii_downcase),
+  qtype: .decoded.dns.qtype, answers: .decoded.dns.ancount,
+  frame: (.decoded.tunnel as $t |
+    if $t != null and $t.ok == true and
+       ((.dir == "query") == (.decoded.dns.qr == 0)) then
+      {session: $t.session_id, type: $t.packet_type,
+       type_name: $t.packet_type_name, stream: $t.stream_id,
+       seq: $t.seq, frag: $t.frag_id, total: $t.frag_total,
+       comp: $t.comp, cookie: $t.cookie, check_ok: $t.check_ok,
+       payload_hex: ($t.payload_inflated_hex // $t.payload_hex)}
+    else null end)}'
+actual='.dns + {frame: .frame} |
+  if .frame then .frame |= with_entries(select(.value != null)) else . end'
+# expected frames: drop absent fields the same way
+expect_norm='if .frame then .frame |= with_entries(select(.value != null))
+  else . end'
+
+total=0
+for f in "$shared"/interop/*.jsonl; do
+	name=$(basename "$f")
+	hdr=$(head -1 "$f")
+	key=$(jq -r .key <<<"$hdr")
+	method=$(jq -r .method <<<"$hdr")
+	domain=$(jq -r .domain <<<"$hdr")
+	tail -n +2 "$f" | jq -r .wire >"$tmp/wire"
+	tail -n +2 "$f" | jq -c "$expect | $expect_norm" >"$tmp/exp"
+	"$bin" decode -d "$domain" -m "$method" -k "$key" --format json \
+	    <"$tmp/wire" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	jq -c "$actual" "$tmp/out" >"$tmp/act"
+	n=$(wc -l <"$tmp/exp")
+	total=$((total + n))
+	is "$(wc -l <"$tmp/out")" "$n" "$name: one object per message"
+	if cmp -s "$tmp/exp" "$tmp/act"; then ok 0 "$name: $n messages match"
+	else
+		ok 1 "$name: messages match"
+		diff "$tmp/exp" "$tmp/act" | head -6 | sed 's/^/# /'
+	fi
+	nerr=$(jq -c 'select(has("error"))' "$tmp/out" | wc -l)
+	nexp=$(jq -c 'select(.frame == null)' "$tmp/exp" | wc -l)
+	is "$nerr" "$nexp" "$name: an error exactly where there is no frame"
+	want=0; [ "$nexp" -gt 0 ] && want=1
+	is "$rc" "$want" "$name: exit status"
+	keys=$(jq -c 'keys' "$tmp/out" | sort -u | tr '\n' ' ')
+	like "$keys" '^(\["dns","(error|frame)"\] ?)+$' \
+	    "$name: exactly dns + frame or dns + error"
+	grep -q -- "$key" "$tmp/out" "$tmp/err"
+	is $? 1 "$name: the key is not printed"
+done
+[ "$total" -ge 3000 ]; ok $? "$total messages checked"
+
+# Arguments instead of stdin, text output.
+s1="$shared/interop/s1-xor-raw.jsonl"
+key=$(head -1 "$s1" | jq -r .key)
+q=$(sed -n 2p "$s1" | jq -r .wire)
+r=$(sed -n 3p "$s1" | jq -r .wire)
+out=$("$bin" decode -d t.example -m 1 -k "$key" "$q" "$r"); rc=$?
+is "$rc" 0 "two hex arguments decode, exit 0"
+like "$out" "type_name=MTU_UP_REQ" "text output names the query frame"
+like "$out" "type_name=MTU_UP_RES" "text output names the answer frame"
+
+# Key from a file, and from a server config with ENCRYPTION_KEY_FILE.
+printf '%s\n' "$key" >"$tmp/encrypt_key.txt"
+a=$("$bin" decode -d t.example -m 1 --key-file "$tmp/encrypt_key.txt" \
+    --format json "$q")
+b=$("$bin" decode -d t.example -m 1 -k "$key" --format json "$q")
+is "$a" "$b" "--key-file gives the same result"
+cat >"$tmp/server_config.toml" <<EOT
+# test config
+DOMAIN = ["other.example", "t.example"]
+DATA_ENCRYPTION_METHOD = 1
+ENCRYPTION_KEY_FILE = "encrypt_key.txt"
+EOT
+a=$("$bin" --config "$tmp/server_config.toml" decode --format json "$q")
+is "$a" "$b" "--config gives the same result"
+
+# A wrong key: the query does not decode (exit 1, error names the check).
+out=$("$bin" decode -d t.example -m 1 -k ffffffffffffffffffffffffffffffff \
+    --format json "$q"); rc=$?
+is "$rc" 1 "wrong key: exit 1"
+like "$out" '"error":"query: [^"]*"' "wrong key: error reason"
+
+# Bad input per message: exit 1 with a reason, other messages still done.
+out=$("$bin" decode --format json zz "$r"); rc=$?
+is "$rc" 1 "bad hex: exit 1"
+like "$out" '"error":"not hex' "bad hex: reason"
+like "$out" '"type_name":"MTU_UP_RES"' "the good message still decoded"
+
+# Usage errors: exit 3.
+"$bin" decode --format csv "$r" >/dev/null 2>&1; is $? 3 "unknown format: 3"
+"$bin" decode -m 9 "$r" >/dev/null 2>&1; is $? 3 "bad method: 3"
+"$bin" decode -m 1 "$r" >/dev/null 2>&1; is $? 3 "method without key: 3"
+"$bin" decode </dev/null >/dev/null 2>&1; is $? 3 "no messages: 3"
+"$bin" decode --mode hex "$r" >/dev/null 2>&1; is $? 3 "bad --mode: 3"
+done_testing

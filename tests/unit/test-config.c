@@ -1,0 +1,359 @@
+/*
+ * test-config.c — effective configuration: the upstream samples (role,
+ * typed fields, every key listed), defaults for absent keys, upstream
+ * clamps with notes, validation messages with file:line:col, the server
+ * key file, and a profile laid over a client config.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/config.h"
+#include "tests/tap.h"
+
+static char dir[] = "/tmp/test-config-XXXXXX";
+
+static char *
+write_file(const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL || fputs(text, f) == EOF)
+		tap_diag("cannot write %s", path);
+	if (f != NULL)
+		fclose(f);
+	return path;
+}
+
+static char *
+sample(const char *name)
+{
+	return xasprintf("%s/interop/upstream-configs/%s", tap_shared_dir(),
+	    name);
+}
+
+static const struct cfg_item *
+find_item(const struct cfg *c, const char *key, struct cfg_item *it)
+{
+	size_t i;
+
+	for (i = 0; i < cfg_item_count(c); i++) {
+		cfg_item_at(c, i, it);
+		if (strcmp(it->key, key) == 0)
+			return it;
+	}
+	return NULL;
+}
+
+static void
+client_sample(void)
+{
+	char *path = sample("client_config.toml.simple");
+	struct toml_doc *doc = NULL;
+	struct cfg *c = NULL;
+	struct cfg_item it;
+	struct err e = { "" };
+	size_t i, from_file = 0;
+	char *want;
+
+	tap_ok(cfg_load(path, NULL, NULL, &c, &e) == 0, "client sample loads "
+	    "(%s)", e.msg);
+	toml_parse_file(path, &doc, &e);
+	if (c == NULL || doc == NULL) {
+		free(path);
+		toml_free(doc);
+		cfg_free(c);
+		return;
+	}
+	tap_is_int(c->role, CFG_CLIENT, "detected as client");
+	for (i = 0; i < cfg_item_count(c); i++) {
+		cfg_item_at(c, i, &it);
+		if (it.source == CFG_SRC_FILE)
+			from_file++;
+	}
+	tap_is_int(from_file, toml_count(doc), "every file key is listed");
+	tap_ok(c->ndomains == 1 && strcmp(c->domains[0], "v.domain.com") == 0,
+	    "domains");
+	tap_is_int(c->method, 1, "method");
+	tap_is_str(c->protocol, "SOCKS5", "protocol");
+	tap_is_int(c->base_encode, 0, "BASE_ENCODE_DATA");
+	tap_is_int(c->max_download_mtu, 4000, "MAX_DOWNLOAD_MTU");
+	tap_is_int(c->min_upload_mtu, 38, "MIN_UPLOAD_MTU");
+	tap_is_int(c->mtu_test_retries, 2, "MTU_TEST_RETRIES");
+	tap_ok(c->mtu_test_timeout_s == 2.0, "MTU_TEST_TIMEOUT");
+	tap_is_int(c->packet_duplication, 3, "PACKET_DUPLICATION_COUNT");
+	tap_is_int(c->setup_packet_duplication, 4, "SETUP_PACKET_DUPLICATION");
+	tap_is_int(c->arq.window, 1000, "ARQ window");
+	tap_is_int(c->arq.nack_max_gap, 32, "ARQ NACK gap");
+	tap_is_int(c->listen_port, 18000, "listen port");
+	tap_ok(c->key == NULL && c->key_fp[0] == '\0', "empty key: no key");
+	tap_ok(cfg_validate(c, &e) == -1, "sample without key is invalid");
+	want = xasprintf("%s:35:18: ENCRYPTION_KEY: is required in a client "
+	    "config", path);
+	tap_is_str(e.msg, want, "error names file:line:col");
+	free(want);
+	tap_ok(find_item(c, "SOCKS5_PASS", &it) && it.secret,
+	    "SOCKS5_PASS is secret");
+	tap_ok(find_item(c, "ENCRYPTION_KEY", &it) && it.secret && it.line ==
+	    35, "ENCRYPTION_KEY is secret, line 35");
+	tap_is_int(cfg_warning_count(c), 0, "no warnings on the sample");
+	toml_free(doc);
+	cfg_free(c);
+	free(path);
+}
+
+static void
+server_sample(void)
+{
+	char *path = sample("server_config.toml.simple");
+	struct cfg *c = NULL;
+	struct cfg_item it;
+	struct err e = { "" };
+
+	tap_ok(cfg_load(path, NULL, NULL, &c, &e) == 0, "server sample loads "
+	    "(%s)", e.msg);
+	if (c == NULL) {
+		free(path);
+		return;
+	}
+	tap_is_int(c->role, CFG_SERVER, "detected as server");
+	tap_ok(c->ndomains == 1 && strcmp(c->domains[0], "v.domain.com") == 0,
+	    "DOMAIN");
+	tap_is_int(c->upload_compression_mask, 0xf, "upload types 0..3");
+	tap_is_int(c->policy.max_upload_mtu, 150, "client policy upload MTU");
+	tap_is_int(c->policy.max_download_mtu, 4096, "policy download MTU");
+	tap_is_int(c->listen_port, 53, "UDP_PORT");
+	tap_is_int(c->max_packets_per_batch, 10, "MAX_PACKETS_PER_BATCH");
+	tap_ok(c->arq.nack_initial_delay_s == 0.3, "server NACK delay 0.3");
+	tap_ok(find_item(c, "MIN_VPN_LABEL_LENGTH", &it) &&
+	    it.source == CFG_SRC_DEFAULT && it.value->i64 == 3,
+	    "absent key gets the upstream default");
+	tap_ok(find_item(c, "CONFIG_VERSION", &it) && it.known,
+	    "CONFIG_VERSION is known");
+	tap_ok(cfg_validate(c, &e) == 0, "server sample valid (%s)", e.msg);
+	tap_ok(c->key == NULL && cfg_warning_count(c) == 1 &&
+	    strstr(cfg_warning_at(c, 0), "encrypt_key.txt: No such file") !=
+	    NULL, "missing key file is a warning");
+	cfg_free(c);
+	free(path);
+}
+
+static void
+server_key(void)
+{
+	char *kp = write_file("encrypt_key.txt", "3a7f1c9e5b2d8046\n");
+	char *cp = write_file("server.toml", "DOMAIN = [\"T.Example.\"]\n"
+	    "DATA_ENCRYPTION_METHOD = 3\n");
+	char *kp2 = write_file("other.key", "short\n");
+	struct cfg *c = NULL;
+	struct cfg_opts o = { .role = -1, .key_file = kp2 };
+	char fp[CFG_FP_LEN], *want;
+	struct err e = { "" };
+
+	tap_ok(cfg_load(cp, NULL, NULL, &c, &e) == 0, "server with key file");
+	cfg_fingerprint("3a7f1c9e5b2d8046", 16, fp, sizeof fp);
+	tap_ok(c && c->key && strcmp(c->key, "3a7f1c9e5b2d8046") == 0 &&
+	    strcmp(c->key_fp, fp) == 0, "key read next to the config");
+	tap_ok(c && strcmp(c->domains[0], "t.example") == 0,
+	    "domain normalised");
+	tap_ok(c && cfg_validate(c, &e) == 0, "valid (%s)", e.msg);
+	tap_ok(strncmp(fp, "sha256:", 7) == 0 && strlen(fp) == 15,
+	    "fingerprint form sha256:8hex");
+	cfg_free(c);
+	c = NULL;
+	tap_ok(cfg_load(cp, NULL, &o, &c, &e) == 0 && cfg_validate(c, &e) ==
+	    -1, "short key in --key-file is invalid");
+	want = xasprintf("%s: ENCRYPTION_KEY_FILE: %s: the key has 5 "
+	    "characters but method 3 (aes-128-gcm) needs 16; the upstream "
+	    "server would replace it with a new key", cp, kp2);
+	tap_is_str(e.msg, want, "message");
+	free(want);
+	cfg_free(c);
+	unlink(kp);
+	unlink(kp2);
+	unlink(cp);
+	free(kp);
+	free(kp2);
+	free(cp);
+}
+
+struct bad {
+	const char *text;
+	const char *msg;	/* after "DIR/c.toml" */
+	int load_fails;
+};
+
+static const struct bad bads[] = {
+	{ "DOMAINS = [\"a.b\"]\nENCRYPTION_KEY = 5\n",
+	    ":2:18: ENCRYPTION_KEY: expected string, got integer", 1 },
+	{ "DOMAINS = [\"a.b\", 7]\n",
+	    ":1:19: DOMAINS: array items must be strings, got integer", 1 },
+	{ "DOMAINS = [\"a.b\"]\nLISTEN_PORT = 1.5\n",
+	    ":2:15: LISTEN_PORT: expected integer, got float", 1 },
+	{ "DOMAINS = [\"a.b\"]\nDOMAIN = [\"a.b\"]\n",
+	    ": has client keys (DOMAINS) and server keys (DOMAIN); cannot tell "
+	    "client from server", 1 },
+	{ "LOG_LEVEL = \"INFO\"\n", ": no client or server keys (such as "
+	    "DOMAINS or DOMAIN); cannot tell client from server", 1 },
+	{ "DOMAINS = [\"a.b\"]\nENCRYPTION_KEY = \"k\"\n"
+	    "DATA_ENCRYPTION_METHOD = 9\n",
+	    ":3:26: DATA_ENCRYPTION_METHOD: 9 is outside 0..5", 0 },
+	{ "DOMAINS = []\nENCRYPTION_KEY = \"k\"\n",
+	    ":1:11: DOMAINS: must contain at least one domain", 0 },
+	{ "ENCRYPTION_KEY = \"k\"\n",
+	    ": DOMAINS: must contain at least one domain", 0 },
+	{ "DOMAINS = [\"a..b\"]\nENCRYPTION_KEY = \"k\"\n",
+	    ":1:11: DOMAINS: domain a..b has an empty label", 0 },
+	{ "DOMAINS = [\"a.b\"]\nENCRYPTION_KEY = \"k\"\n"
+	    "PROTOCOL_TYPE = \"http\"\n",
+	    ":3:17: PROTOCOL_TYPE: \"HTTP\" is not SOCKS5 or TCP", 0 },
+	{ "DOMAINS = [\"a.b\"]\nENCRYPTION_KEY = \"k\"\nLISTEN_PORT = 70000\n",
+	    ":3:15: LISTEN_PORT: 70000 is outside 0..65535", 0 },
+	{ "DOMAINS = [\"a.b\"]\nENCRYPTION_KEY = \"k\"\n"
+	    "MIN_UPLOAD_MTU = 200\nMAX_UPLOAD_MTU = 100\n",
+	    ":3:18: MIN_UPLOAD_MTU: 200 is greater than MAX_UPLOAD_MTU 100", 0 },
+	{ "DOMAINS = [\"a.b\"]\nENCRYPTION_KEY = \"k\"\n"
+	    "UPLOAD_COMPRESSION_TYPE = 4\n",
+	    ":3:27: UPLOAD_COMPRESSION_TYPE: 4 is outside 0..3", 0 },
+	{ "DOMAINS = [\"a.b\"]\nENCRYPTION_KEY = \"k\"\nSOCKS5_AUTH = true\n"
+	    "SOCKS5_USER = \"\"\n", ":3:15: SOCKS5_AUTH: true needs SOCKS5_USER",
+	    0 },
+	{ "DOMAINS = [\"a.b\"]\nENCRYPTION_KEY = \"k\"\n"
+	    "RESOLVER_BALANCING_STRATEGY = 9\n",
+	    ":3:31: RESOLVER_BALANCING_STRATEGY: 9 is outside 0..8", 0 },
+	{ "DOMAIN = [\"a.b\"]\nUDP_PORT = 0\n",
+	    ":2:12: UDP_PORT: 0 is outside 1..65535", 0 },
+	{ "DOMAIN = [\"a.b\"]\nUSE_EXTERNAL_SOCKS5 = true\n",
+	    ":2:23: USE_EXTERNAL_SOCKS5: true needs FORWARD_IP", 0 },
+	{ "DOMAINS = [\"a.b\"\n", ":1:11: unterminated array", 1 },
+};
+
+static void
+bad_configs(void)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(bads); i++) {
+		char *p = write_file("c.toml", bads[i].text);
+		char *want = xasprintf("%s%s", p, bads[i].msg);
+		struct cfg *c = NULL;
+		struct err e = { "" };
+		int r = cfg_load(p, NULL, NULL, &c, &e);
+
+		if (bads[i].load_fails)
+			tap_ok(r == -1 && c == NULL, "bad config %zu: load "
+			    "fails", i);
+		else
+			tap_ok(r == 0 && cfg_validate(c, &e) == -1,
+			    "bad config %zu: loads, invalid", i);
+		tap_is_str(e.msg, want, "bad config %zu message", i);
+		cfg_free(c);
+		unlink(p);
+		free(p);
+		free(want);
+	}
+}
+
+static void
+clamps_and_unknown(void)
+{
+	char *p = write_file("client.toml", "DOMAINS = [\"a.b\", \"A.B.\", "
+	    "\"c.d\"]\nENCRYPTION_KEY = \"  k  \"\nPACKET_DUPLICATION_COUNT = 50\n"
+	    "SETUP_PACKET_DUPLICATION_COUNT = 1\nARQ_WINDOW_SIZE = 0\n"
+	    "MTU_TEST_TIMEOUT = 3\nFANCY_NEW_KEY = 1\n");
+	struct cfg *c = NULL;
+	struct cfg_item it;
+	struct err e = { "" };
+
+	tap_ok(cfg_load(p, NULL, NULL, &c, &e) == 0, "clamp config loads (%s)",
+	    e.msg);
+	if (c == NULL)
+		return;
+	tap_is_int(c->ndomains, 2, "duplicate domain dropped");
+	tap_is_str(c->key, "k", "key trimmed like upstream");
+	tap_is_int(c->packet_duplication, 10, "duplication clamped to 10");
+	memset(&it, 0, sizeof it);
+	find_item(c, "PACKET_DUPLICATION_COUNT", &it);
+	tap_is_str(it.note, "effective 10 (upstream: below 1 means 2, range "
+	    "1..10)", "clamp is noted");
+	tap_is_int(c->setup_packet_duplication, 10,
+	    "setup duplication at least duplication");
+	tap_is_int(c->arq.window, 600, "ARQ window 0 means default 600");
+	tap_ok(c->mtu_test_timeout_s == 3.0, "integer accepted for a float");
+	tap_ok(find_item(c, "FANCY_NEW_KEY", &it) && !it.known,
+	    "unknown key listed as unknown");
+	tap_ok(cfg_warning_count(c) >= 2, "warnings: unknown key, key length");
+	tap_ok(find_item(c, "LISTEN_IP", &it) && it.source == CFG_SRC_DEFAULT &&
+	    strcmp(it.value->str, "127.0.0.1") == 0, "default LISTEN_IP");
+	tap_ok(cfg_validate(c, &e) == 0, "valid (%s)", e.msg);
+	cfg_free(c);
+	unlink(p);
+	free(p);
+}
+
+static void
+profile_overlay(void)
+{
+	char *cp = write_file("client_config.toml", "DOMAINS = [\"old.example\"]"
+	    "\nENCRYPTION_KEY = \"old-key-old-key-old-key-old-key!\"\n"
+	    "DATA_ENCRYPTION_METHOD = 1\n");
+	char *pp = write_file("p.json", "{\"protocol\":\"masterdns\",\"domain\":"
+	    "\"new.example\",\"expectedExitIP\":\"192.0.2.1\",\"resolvers\":"
+	    "[{\"address\":\"127.0.0.1:5300\"}],\"masterdns\":{\"encryption"
+	    "Level\":\"aes-256-gcm\",\"key\":\"e2b4d6f8091a3c5e7f90b1d3f5a7c9eb\","
+	    "\"fecLevel\":\"aggressive\"}}");
+	struct profile *prof = NULL;
+	struct cfg *c = NULL;
+	struct cfg_item it;
+	struct err e = { "" };
+
+	tap_ok(prof_load_file(pp, &prof, &e) == 0, "profile loads (%s)",
+	    e.msg);
+	tap_ok(cfg_load(cp, prof, NULL, &c, &e) == 0, "overlay loads (%s)",
+	    e.msg);
+	if (c != NULL) {
+		tap_ok(c->ndomains == 1 &&
+		    strcmp(c->domains[0], "new.example") == 0,
+		    "profile domain wins");
+		tap_is_int(c->method, 5, "profile method wins");
+		tap_is_str(c->key, "e2b4d6f8091a3c5e7f90b1d3f5a7c9eb",
+		    "profile key wins");
+		tap_ok(find_item(c, "ENCRYPTION_KEY", &it) &&
+		    it.source == CFG_SRC_PROFILE && it.secret,
+		    "ENCRYPTION_KEY marked as from the profile");
+		tap_ok(c->fec.enabled && c->fec.group == 16, "FEC from profile");
+		tap_is_int(c->nresolvers, 1, "profile resolvers");
+		tap_is_str(c->expected_exit_ip, "192.0.2.1", "exit IP");
+		tap_ok(cfg_validate(c, &e) == 0, "overlay valid (%s)", e.msg);
+	}
+	cfg_free(c);
+	c = NULL;
+	tap_ok(cfg_load(NULL, prof, NULL, &c, &e) == 0 && c->role == CFG_CLIENT
+	    && cfg_validate(c, &e) == 0, "profile alone makes a client (%s)",
+	    e.msg);
+	cfg_free(c);
+	prof_free(prof);
+	unlink(cp);
+	unlink(pp);
+	free(cp);
+	free(pp);
+}
+
+int
+main(void)
+{
+	if (mkdtemp(dir) == NULL) {
+		tap_ok(0, "mkdtemp");
+		return tap_done();
+	}
+	client_sample();
+	server_sample();
+	server_key();
+	bad_configs();
+	clamps_and_unknown();
+	profile_overlay();
+	rmdir(dir);
+	return tap_done();
+}
