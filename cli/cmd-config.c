@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "common/config.h"
+#include "common/path.h"
 #include "common/resolvers.h"
 
 enum { OPT_RESOLVERS = 2000, OPT_PROFILE, OPT_KEYFILE };
@@ -302,15 +303,12 @@ print_json(const struct cfg *c, const struct rl_result *r)
 static char *
 default_config_path(void)
 {
-	const char *x = getenv("XDG_CONFIG_HOME"), *h = getenv("HOME");
-	char *p;
+	char *dir = path_config_dir(NULL), *p;
 
-	if (x != NULL && *x == '/')
-		p = xasprintf("%s/mdns-doctor/client_config.toml", x);
-	else if (h != NULL && *h != '\0')
-		p = xasprintf("%s/.config/mdns-doctor/client_config.toml", h);
-	else
+	if (dir == NULL)
 		return NULL;
+	p = path_join(dir, "client_config.toml");
+	free(dir);
 	if (access(p, R_OK) == 0)
 		return p;
 	free(p);

@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "common/config.h"
+#include "common/log.h"
 
 #define CFG_MAX_KEYFILE 4096
 
@@ -421,17 +422,8 @@ key_in(const char *key, const char *const *list, size_t n)
 void
 cfg_fingerprint(const char *secret, size_t len, char *out, size_t outlen)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char hex[2 * EVP_MAX_MD_SIZE + 1];
-
-	if (EVP_Digest(secret, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen < 4) {
-		snprintf(out, outlen, "sha256:?");
-		return;
-	}
-	hex_encode(md, 4, hex);
-	snprintf(out, outlen, "sha256:%s", hex);
+	/* One fingerprint for logs, store and reports alike. */
+	log_redact(secret, len, out, outlen);
 }
 
 /* The key length the upstream server writes and insists on. */
