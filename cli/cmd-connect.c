@@ -19,10 +19,8 @@
 enum { OPT_RESOLVERS = 1, OPT_LISTEN };
 
 static const struct option connect_longopts[] = {
-	{ "resolvers", required_argument, NULL, OPT_RESOLVERS },
-	{ "listen", required_argument, NULL, OPT_LISTEN },
-	{ NULL, 0, NULL, 0 }
-};
+    {"resolvers", required_argument, NULL, OPT_RESOLVERS},
+    {"listen", required_argument, NULL, OPT_LISTEN}, {NULL, 0, NULL, 0}};
 
 static void
 on_signal(struct ev_loop *loop, int signo, void *arg)
@@ -58,8 +56,8 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 	struct eng_client_cfg cfg;
 	struct eng_client *cl = NULL;
 	struct ev_loop *loop = NULL;
-	struct err e = { "" };
-	struct watch w = { NULL, 0 };
+	struct err e = {""};
+	struct watch w = {NULL, 0};
 	union net_addr bound;
 	const char *resolvers = NULL, *listen = NULL;
 	char buf[NET_ADDR_STRLEN];
@@ -67,7 +65,7 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 
 	eng_client_cfg_defaults(&cfg);
 	while ((c = cli_getopt(ctx, &cmd_connect_entry, argc, argv, "",
-	    connect_longopts)) != -1) {
+		    connect_longopts)) != -1) {
 		switch (c) {
 		case OPT_RESOLVERS:
 			resolvers = optarg;
@@ -88,12 +86,15 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (ctx->config == NULL || resolvers == NULL) {
-		cli_error(&cmd_connect_entry, "--config client_config.toml and "
+		cli_error(&cmd_connect_entry,
+		    "--config client_config.toml and "
 		    "--resolvers client_resolvers.txt are required");
 		goto out;
 	}
-	log_set_level(ctx->quiet ? LOG_ERROR : ctx->verbose >= 2 ?
-	    LOG_DEBUG : ctx->verbose ? LOG_INFO : LOG_WARN);
+	log_set_level(ctx->quiet    ? LOG_ERROR
+		: ctx->verbose >= 2 ? LOG_DEBUG
+		: ctx->verbose	    ? LOG_INFO
+				    : LOG_WARN);
 	if (eng_client_cfg_load(&cfg, ctx->config, &e) == -1 ||
 	    eng_client_cfg_resolvers(&cfg, resolvers, &e) == -1) {
 		cli_error(&cmd_connect_entry, "%s", e.msg);
@@ -142,14 +143,13 @@ out:
 }
 
 const struct cmd_entry cmd_connect_entry = {
-	.name = "connect",
-	.usage = "connect --config client_config.toml --resolvers "
-	    "client_resolvers.txt [--listen ADDR:PORT]",
-	.summary = "run the tunnel client (local SOCKS5/SOCKS4 proxy)",
-	.options =
-	    "  --resolvers FILE     client_resolvers.txt (one resolver is "
-	    "used)\n"
-	    "  --listen ADDR:PORT   override LISTEN_IP/LISTEN_PORT (port 0: "
-	    "any)\n",
-	.exec = cmd_connect_exec,
+    .name = "connect",
+    .usage = "connect --config client_config.toml --resolvers "
+	     "client_resolvers.txt [--listen ADDR:PORT]",
+    .summary = "run the tunnel client (local SOCKS5/SOCKS4 proxy)",
+    .options = "  --resolvers FILE     client_resolvers.txt (one resolver is "
+	       "used)\n"
+	       "  --listen ADDR:PORT   override LISTEN_IP/LISTEN_PORT (port 0: "
+	       "any)\n",
+    .exec = cmd_connect_exec,
 };

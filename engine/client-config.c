@@ -73,8 +73,8 @@ num(const struct toml_doc *d, const char *k, double lo, double hi, double *out,
 	if (v == NULL)
 		return 0;
 	if (v->type != TOML_INT && v->type != TOML_FLOAT)
-		return err_set(e, "%s:%d: %s must be a number", toml_name(d),
-		    v->line, k);
+		return err_set(
+		    e, "%s:%d: %s must be a number", toml_name(d), v->line, k);
 	if (v->dbl < lo || v->dbl > hi)
 		return err_set(e, "%s:%d: %s out of range (%g..%g)",
 		    toml_name(d), v->line, k, lo, hi);
@@ -95,8 +95,8 @@ uns(const struct toml_doc *d, const char *k, double lo, double hi,
 }
 
 static int
-integer(const struct toml_doc *d, const char *k, double lo, double hi,
-    int *out, struct err *e)
+integer(const struct toml_doc *d, const char *k, double lo, double hi, int *out,
+    struct err *e)
 {
 	double x = *out;
 
@@ -128,16 +128,15 @@ str(const struct toml_doc *d, const char *k, char **out, struct err *e)
 	if (v == NULL)
 		return 0;
 	if (v->type != TOML_STRING)
-		return err_set(e, "%s:%d: %s must be a string", toml_name(d),
-		    v->line, k);
+		return err_set(
+		    e, "%s:%d: %s must be a string", toml_name(d), v->line, k);
 	free(*out);
 	*out = xstrdup(v->str);
 	return 0;
 }
 
 int
-eng_client_cfg_load(struct eng_client_cfg *c, const char *path,
-    struct err *e)
+eng_client_cfg_load(struct eng_client_cfg *c, const char *path, struct err *e)
 {
 	struct toml_doc *d;
 	const struct toml_value *v;
@@ -150,8 +149,10 @@ eng_client_cfg_load(struct eng_client_cfg *c, const char *path,
 	if ((v = toml_get(d, "DOMAINS")) != NULL) {
 		if (v->type != TOML_ARRAY || v->nitems == 0 ||
 		    v->nitems > ENG_CLI_MAX_DOMAINS) {
-			err_set(e, "%s:%d: DOMAINS must be a list of 1..%d "
-			    "names", path, v->line, ENG_CLI_MAX_DOMAINS);
+			err_set(e,
+			    "%s:%d: DOMAINS must be a list of 1..%d "
+			    "names",
+			    path, v->line, ENG_CLI_MAX_DOMAINS);
 			goto out;
 		}
 		for (i = 0; i < c->ndomains; i++)
@@ -160,18 +161,23 @@ eng_client_cfg_load(struct eng_client_cfg *c, const char *path,
 		for (i = 0; i < v->nitems; i++) {
 			if (v->items[i].type != TOML_STRING ||
 			    v->items[i].len == 0) {
-				err_set(e, "%s:%d: DOMAINS entries must be "
-				    "names", path, v->line);
+				err_set(e,
+				    "%s:%d: DOMAINS entries must be "
+				    "names",
+				    path, v->line);
 				goto out;
 			}
 			c->domains[c->ndomains++] = xstrdup(v->items[i].str);
 		}
 	}
 	if ((v = toml_get(d, "PROTOCOL_TYPE")) != NULL) {
-		if (v->type != TOML_STRING || (strcmp(v->str, "SOCKS5") != 0 &&
-		    strcmp(v->str, "TCP") != 0)) {
-			err_set(e, "%s:%d: PROTOCOL_TYPE must be \"SOCKS5\" or "
-			    "\"TCP\"", path, v->line);
+		if (v->type != TOML_STRING ||
+		    (strcmp(v->str, "SOCKS5") != 0 &&
+			strcmp(v->str, "TCP") != 0)) {
+			err_set(e,
+			    "%s:%d: PROTOCOL_TYPE must be \"SOCKS5\" or "
+			    "\"TCP\"",
+			    path, v->line);
 			goto out;
 		}
 		c->protocol_tcp = strcmp(v->str, "TCP") == 0;
@@ -185,8 +191,8 @@ eng_client_cfg_load(struct eng_client_cfg *c, const char *path,
 	    str(d, "SOCKS5_PASS", &c->socks_pass, e) == -1 ||
 	    boolean(d, "BASE_ENCODE_DATA", &c->base64, e) == -1 ||
 	    integer(d, "UPLOAD_COMPRESSION_TYPE", 0, 3, &c->up_comp, e) == -1 ||
-	    integer(d, "DOWNLOAD_COMPRESSION_TYPE", 0, 3, &c->down_comp,
-	    e) == -1 ||
+	    integer(d, "DOWNLOAD_COMPRESSION_TYPE", 0, 3, &c->down_comp, e) ==
+		-1 ||
 	    uns(d, "COMPRESSION_MIN_SIZE", 0, 65535, &c->comp_min, e) == -1 ||
 	    uns(d, "MIN_UPLOAD_MTU", 0, 4096, &c->min_up_mtu, e) == -1 ||
 	    uns(d, "MAX_UPLOAD_MTU", 0, 4096, &c->max_up_mtu, e) == -1 ||
@@ -196,46 +202,46 @@ eng_client_cfg_load(struct eng_client_cfg *c, const char *path,
 	    num(d, "MTU_TEST_TIMEOUT", 0.05, 600, &c->mtu_timeout_s, e) == -1 ||
 	    uns(d, "MAX_PACKETS_PER_BATCH", 1, 255, &c->max_batch, e) == -1 ||
 	    uns(d, "ARQ_WINDOW_SIZE", 1, 65535, &c->arq_window, e) == -1 ||
-	    num(d, "ARQ_INITIAL_RTO_SECONDS", 0.01, 600, &c->arq_rto_s,
-	    e) == -1 ||
-	    num(d, "ARQ_MAX_RTO_SECONDS", 0.01, 600, &c->arq_max_rto_s,
-	    e) == -1 ||
+	    num(d, "ARQ_INITIAL_RTO_SECONDS", 0.01, 600, &c->arq_rto_s, e) ==
+		-1 ||
+	    num(d, "ARQ_MAX_RTO_SECONDS", 0.01, 600, &c->arq_max_rto_s, e) ==
+		-1 ||
 	    num(d, "ARQ_CONTROL_INITIAL_RTO_SECONDS", 0.01, 600,
-	    &c->arq_ctl_rto_s, e) == -1 ||
+		&c->arq_ctl_rto_s, e) == -1 ||
 	    num(d, "ARQ_CONTROL_MAX_RTO_SECONDS", 0.01, 600,
-	    &c->arq_ctl_max_rto_s, e) == -1 ||
+		&c->arq_ctl_max_rto_s, e) == -1 ||
 	    uns(d, "ARQ_MAX_CONTROL_RETRIES", 1, 1e6, &c->arq_max_ctl_retries,
-	    e) == -1 ||
+		e) == -1 ||
 	    uns(d, "ARQ_MAX_DATA_RETRIES", 1, 1e6, &c->arq_max_data_retries,
-	    e) == -1 ||
+		e) == -1 ||
 	    num(d, "ARQ_DATA_PACKET_TTL_SECONDS", 1, 1e6, &c->arq_data_ttl_s,
-	    e) == -1 ||
-	    num(d, "ARQ_CONTROL_PACKET_TTL_SECONDS", 1, 1e6,
-	    &c->arq_ctl_ttl_s, e) == -1 ||
-	    uns(d, "ARQ_DATA_NACK_MAX_GAP", 0, 65535, &c->arq_nack_gap,
-	    e) == -1 ||
+		e) == -1 ||
+	    num(d, "ARQ_CONTROL_PACKET_TTL_SECONDS", 1, 1e6, &c->arq_ctl_ttl_s,
+		e) == -1 ||
+	    uns(d, "ARQ_DATA_NACK_MAX_GAP", 0, 65535, &c->arq_nack_gap, e) ==
+		-1 ||
 	    num(d, "ARQ_DATA_NACK_INITIAL_DELAY_SECONDS", 0, 600,
-	    &c->arq_nack_delay_s, e) == -1 ||
+		&c->arq_nack_delay_s, e) == -1 ||
 	    num(d, "ARQ_DATA_NACK_REPEAT_SECONDS", 0, 600,
-	    &c->arq_nack_repeat_s, e) == -1 ||
+		&c->arq_nack_repeat_s, e) == -1 ||
 	    num(d, "PING_AGGRESSIVE_INTERVAL_SECONDS", 0.001, 600,
-	    &c->ping_aggr_s, e) == -1 ||
+		&c->ping_aggr_s, e) == -1 ||
 	    num(d, "PING_LAZY_INTERVAL_SECONDS", 0.001, 600, &c->ping_lazy_s,
-	    e) == -1 ||
+		e) == -1 ||
 	    num(d, "PING_COOLDOWN_INTERVAL_SECONDS", 0.001, 600,
-	    &c->ping_cool_s, e) == -1 ||
+		&c->ping_cool_s, e) == -1 ||
 	    num(d, "PING_COLD_INTERVAL_SECONDS", 0.001, 3600, &c->ping_cold_s,
-	    e) == -1 ||
-	    num(d, "PING_WARM_THRESHOLD_SECONDS", 0, 3600,
-	    &c->ping_warm_thr_s, e) == -1 ||
-	    num(d, "PING_COOL_THRESHOLD_SECONDS", 0, 3600,
-	    &c->ping_cool_thr_s, e) == -1 ||
-	    num(d, "PING_COLD_THRESHOLD_SECONDS", 0, 3600,
-	    &c->ping_cold_thr_s, e) == -1 ||
+		e) == -1 ||
+	    num(d, "PING_WARM_THRESHOLD_SECONDS", 0, 3600, &c->ping_warm_thr_s,
+		e) == -1 ||
+	    num(d, "PING_COOL_THRESHOLD_SECONDS", 0, 3600, &c->ping_cool_thr_s,
+		e) == -1 ||
+	    num(d, "PING_COLD_THRESHOLD_SECONDS", 0, 3600, &c->ping_cold_thr_s,
+		e) == -1 ||
 	    num(d, "SESSION_INIT_RETRY_BASE_SECONDS", 0.01, 600,
-	    &c->init_retry_base_s, e) == -1 ||
+		&c->init_retry_base_s, e) == -1 ||
 	    num(d, "SESSION_INIT_BUSY_RETRY_INTERVAL_SECONDS", 0.01, 3600,
-	    &c->init_busy_retry_s, e) == -1 ||
+		&c->init_busy_retry_s, e) == -1 ||
 	    uns(d, "MDNS_MAX_INFLIGHT", 1, 1024, &c->max_inflight, e) == -1)
 		goto out;
 	c->listen_port = (uint16_t)port;
@@ -254,8 +260,8 @@ out:
 }
 
 int
-eng_client_cfg_resolvers(struct eng_client_cfg *c, const char *path,
-    struct err *e)
+eng_client_cfg_resolvers(
+    struct eng_client_cfg *c, const char *path, struct err *e)
 {
 	struct rl_reader *r;
 	union net_addr a;
@@ -264,8 +270,8 @@ eng_client_cfg_resolvers(struct eng_client_cfg *c, const char *path,
 	if (rl_open(path, NULL, &r, e) == -1)
 		return -1;
 	while ((rc = rl_next(r, &a, e)) == 1) {
-		c->resolvers = xreallocarray(c->resolvers, c->nresolvers + 1,
-		    sizeof *c->resolvers);
+		c->resolvers = xreallocarray(
+		    c->resolvers, c->nresolvers + 1, sizeof *c->resolvers);
 		c->resolvers[c->nresolvers++] = a;
 	}
 	rl_close(r);

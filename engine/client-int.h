@@ -23,13 +23,13 @@ struct cli_conn {
 };
 
 enum cs_state {
-	CS_GREET,		/* SOCKS: waiting for the greeting */
-	CS_AUTH,		/* SOCKS5 user/password */
-	CS_REQUEST,		/* SOCKS: waiting for the request */
-	CS_WAIT_SESSION,	/* target known, no session yet */
-	CS_CONNECTING,		/* SYN sent, waiting for the result */
+	CS_GREET, /* SOCKS: waiting for the greeting */
+	CS_AUTH, /* SOCKS5 user/password */
+	CS_REQUEST, /* SOCKS: waiting for the request */
+	CS_WAIT_SESSION, /* target known, no session yet */
+	CS_CONNECTING, /* SYN sent, waiting for the result */
 	CS_OPEN,
-	CS_DEAD,		/* RST sent or received: finishing */
+	CS_DEAD, /* RST sent or received: finishing */
 };
 
 struct cli_stream {
@@ -43,13 +43,13 @@ struct cli_stream {
 	size_t inlen;
 	uint8_t target[300];
 	size_t tlen;
-	uint8_t out[32];	/* SOCKS reply still to write */
+	uint8_t out[32]; /* SOCKS reply still to write */
 	size_t outlen;
 	struct arq *arq;
 	struct txq q;
-	unsigned local_eof:1, close_read_sent:1, close_read_acked:1;
-	unsigned peer_close_read:1, shut_wr:1, peer_close_write:1;
-	unsigned write_broken:1, close_write_sent:1, replied:1;
+	unsigned local_eof : 1, close_read_sent : 1, close_read_acked : 1;
+	unsigned peer_close_read : 1, shut_wr : 1, peer_close_write : 1;
+	unsigned write_broken : 1, close_write_sent : 1, replied : 1;
 	uint64_t created;
 };
 
@@ -64,11 +64,11 @@ struct eng_client {
 	int stopping;
 	/* query bookkeeping */
 	uint16_t next_dns_id;
-	uint64_t *sent_at;	/* by DNS id; 0 = not in flight */
-	uint16_t *ring;		/* ids in send order */
+	uint64_t *sent_at; /* by DNS id; 0 = not in flight */
+	uint16_t *ring; /* ids in send order */
 	uint32_t ring_head, ring_tail;
 	unsigned inflight;
-	uint64_t dns_srtt;	/* smoothed answer time */
+	uint64_t dns_srtt; /* smoothed answer time */
 	unsigned want_polls;
 	uint64_t last_send, last_traffic;
 	uint64_t tick_timer, close_timer;

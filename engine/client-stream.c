@@ -207,7 +207,7 @@ is_result(uint8_t t)
 {
 	return t == WIRE_STREAM_CONNECTED || t == WIRE_STREAM_CONNECT_FAIL ||
 	    (t >= WIRE_SOCKS5_CONNECT_FAIL && t <= WIRE_SOCKS5_CONNECTED &&
-	    ((t - WIRE_SOCKS5_CONNECT_FAIL) % 2) == 0);
+		((t - WIRE_SOCKS5_CONNECT_FAIL) % 2) == 0);
 }
 
 /* Give the stream an id and send its SYN (fragmented at the MTU). */
@@ -229,8 +229,8 @@ open_stream(struct cli_stream *st)
 	st->id = id;
 	if (c->nstreams == c->cap) {
 		c->cap = c->cap ? c->cap * 2 : 16;
-		c->streams = xreallocarray(c->streams, c->cap,
-		    sizeof *c->streams);
+		c->streams =
+		    xreallocarray(c->streams, c->cap, sizeof *c->streams);
 	}
 	for (i = c->nstreams; i > 0 && c->streams[i - 1]->id > id; i--)
 		c->streams[i] = c->streams[i - 1];
@@ -241,8 +241,8 @@ open_stream(struct cli_stream *st)
 	st->arq = arq_new(&c->arqc, emit, st);
 	st->state = CS_CONNECTING;
 	if (c->cfg.protocol_tcp) {
-		arq_ctl_send(st->arq, now, WIRE_STREAM_SYN, 0, 0, 0, NULL, 0,
-		    1);
+		arq_ctl_send(
+		    st->arq, now, WIRE_STREAM_SYN, 0, 0, 0, NULL, 0, 1);
 		return;
 	}
 	frag = MAX(c->sess_up_mtu, 16u);
@@ -335,10 +335,12 @@ socks_step(struct cli_stream *st)
 			return 0;
 		r[0] = 1;
 		r[1] = c->cfg.socks_user != NULL && c->cfg.socks_pass != NULL &&
-		    strlen(c->cfg.socks_user) == ul &&
-		    strlen(c->cfg.socks_pass) == pl &&
-		    memcmp(b + 2, c->cfg.socks_user, ul) == 0 &&
-		    memcmp(b + 3 + ul, c->cfg.socks_pass, pl) == 0 ? 0 : 1;
+			strlen(c->cfg.socks_user) == ul &&
+			strlen(c->cfg.socks_pass) == pl &&
+			memcmp(b + 2, c->cfg.socks_user, ul) == 0 &&
+			memcmp(b + 3 + ul, c->cfg.socks_pass, pl) == 0
+		    ? 0
+		    : 1;
 		(void)send(st->fd, r, 2, MSG_NOSIGNAL);
 		if (r[1] != 0) {
 			log_info("SOCKS5 authentication failed");
@@ -463,7 +465,8 @@ read_in(struct cli_stream *st)
 				arq_send(st->arq, cli_now(c), cbuf, clen,
 				    (uint8_t)comp);
 			else
-				arq_send(st->arq, cli_now(c), buf, (size_t)r, 0);
+				arq_send(
+				    st->arq, cli_now(c), buf, (size_t)r, 0);
 			c->last_traffic = cli_now(c);
 			continue;
 		}
@@ -476,8 +479,8 @@ read_in(struct cli_stream *st)
 		/* Local socket broken: abort the stream. */
 		st->state = CS_DEAD;
 		arq_send_discard(st->arq);
-		arq_ctl_send(st->arq, cli_now(c), WIRE_STREAM_RST, 0, 0, 0,
-		    NULL, 0, 0);
+		arq_ctl_send(
+		    st->arq, cli_now(c), WIRE_STREAM_RST, 0, 0, 0, NULL, 0, 0);
 		ev_io_del(c->loop, st->fd);
 		close(st->fd);
 		st->fd = -1;
@@ -500,14 +503,14 @@ progress(struct cli_stream *st)
 		return;
 	if (st->write_broken && !st->close_write_sent) {
 		st->close_write_sent = 1;
-		arq_ctl_send(st->arq, now, WIRE_STREAM_CLOSE_WRITE, 0, 0, 0,
-		    NULL, 0, 0);
+		arq_ctl_send(
+		    st->arq, now, WIRE_STREAM_CLOSE_WRITE, 0, 0, 0, NULL, 0, 0);
 	}
 	if (st->local_eof && !st->close_read_sent && !st->peer_close_write &&
 	    arq_unacked(st->arq) == 0) {
 		st->close_read_sent = 1;
-		arq_ctl_send(st->arq, now, WIRE_STREAM_CLOSE_READ, 0, 0, 0,
-		    NULL, 0, 0);
+		arq_ctl_send(
+		    st->arq, now, WIRE_STREAM_CLOSE_READ, 0, 0, 0, NULL, 0, 0);
 	}
 	if (st->peer_close_read && !st->shut_wr && st->fd != -1 &&
 	    arq_rx_peek(st->arq, &p) == 0) {
@@ -515,8 +518,9 @@ progress(struct cli_stream *st)
 		shutdown(st->fd, SHUT_WR);
 	}
 	if ((st->close_read_acked || st->peer_close_write) &&
-	    (st->shut_wr || (st->write_broken &&
-	    !arq_ctl_pending(st->arq, WIRE_STREAM_CLOSE_WRITE)))) {
+	    (st->shut_wr ||
+		(st->write_broken &&
+		    !arq_ctl_pending(st->arq, WIRE_STREAM_CLOSE_WRITE)))) {
 		stream_free(st);
 		return;
 	}
@@ -533,8 +537,8 @@ stream_io(struct ev_loop *loop, int fd, int events, void *arg)
 	(void)loop;
 	(void)fd;
 	if (st->state <= CS_REQUEST) {
-		r = recv(st->fd, st->in + st->inlen,
-		    sizeof st->in - st->inlen, 0);
+		r = recv(
+		    st->fd, st->in + st->inlen, sizeof st->in - st->inlen, 0);
 		if (r <= 0) {
 			if (r < 0 && (errno == EAGAIN || errno == EINTR))
 				return;
@@ -562,7 +566,7 @@ on_accept(struct ev_loop *loop, int fd, int events, void *arg)
 {
 	struct eng_client *c = arg;
 	struct cli_stream *st;
-	struct err e = { "" };
+	struct err e = {""};
 	int cfd;
 
 	(void)events;
@@ -578,8 +582,8 @@ on_accept(struct ev_loop *loop, int fd, int events, void *arg)
 		st->created = cli_now(c);
 		if (c->npending == c->pcap) {
 			c->pcap = c->pcap ? c->pcap * 2 : 16;
-			c->pending = xreallocarray(c->pending, c->pcap,
-			    sizeof *c->pending);
+			c->pending = xreallocarray(
+			    c->pending, c->pcap, sizeof *c->pending);
 		}
 		c->pending[c->npending++] = st;
 		if (ev_io_add(loop, cfd, EV_READ, stream_io, st, &e) == -1) {
@@ -606,8 +610,8 @@ cli_listen(struct eng_client *c, union net_addr *bound, struct err *e)
 
 	if (ip == NULL)
 		ip = "127.0.0.1";
-	hp = strchr(ip, ':') != NULL && ip[0] != '[' ?
-	    xasprintf("[%s]", ip) : xstrdup(ip);
+	hp = strchr(ip, ':') != NULL && ip[0] != '[' ? xasprintf("[%s]", ip)
+						     : xstrdup(ip);
 	if (net_addr_parse(hp, c->cfg.listen_port, &a, e) == -1) {
 		free(hp);
 		return -1;
@@ -637,8 +641,8 @@ cli_stream_frame(struct eng_client *c, const struct wire_frame *f,
 		if (f->stream_id == 0)
 			return;
 		if (t == WIRE_STREAM_DATA || t == WIRE_STREAM_RESEND)
-			txq_push(&c->q0, 0, WIRE_STREAM_RST, f->stream_id, 0,
-			    0, 0, 0, NULL, 0);
+			txq_push(&c->q0, 0, WIRE_STREAM_RST, f->stream_id, 0, 0,
+			    0, 0, NULL, 0);
 		else if (wire_ack_type(t) >= 0)
 			ack0(c, t, f->stream_id, f->seq, f->frag_id,
 			    f->frag_total);
@@ -647,8 +651,7 @@ cli_stream_frame(struct eng_client *c, const struct wire_frame *f,
 	switch (t) {
 	case WIRE_STREAM_DATA:
 	case WIRE_STREAM_RESEND:
-		if (arq_recv(st->arq, now, f->seq, payload, plen) ==
-		    ARQ_RX_NEW)
+		if (arq_recv(st->arq, now, f->seq, payload, plen) == ARQ_RX_NEW)
 			c->st.bytes_down += plen;
 		if (st->write_broken || st->shut_wr) {
 			const uint8_t *p;
@@ -687,8 +690,9 @@ cli_stream_frame(struct eng_client *c, const struct wire_frame *f,
 	}
 	if (is_result(t)) {
 		ack0(c, t, f->stream_id, f->seq, f->frag_id, f->frag_total);
-		arq_ctl_ack(st->arq, c->cfg.protocol_tcp ? WIRE_STREAM_SYN :
-		    WIRE_SOCKS5_SYN, 0, 0, 1, now);
+		arq_ctl_ack(st->arq,
+		    c->cfg.protocol_tcp ? WIRE_STREAM_SYN : WIRE_SOCKS5_SYN, 0,
+		    0, 1, now);
 		if (st->state != CS_CONNECTING)
 			return;
 		if (result_rep(t) == 0) {
@@ -709,7 +713,8 @@ cli_stream_frame(struct eng_client *c, const struct wire_frame *f,
 		    origin == WIRE_STREAM_RST;
 
 		if (arq_ctl_ack(st->arq, (uint8_t)origin, f->seq, f->frag_id,
-		    close, now) && origin == WIRE_STREAM_CLOSE_READ)
+			close, now) &&
+		    origin == WIRE_STREAM_CLOSE_READ)
 			st->close_read_acked = 1;
 		progress(st);
 	}
@@ -729,10 +734,11 @@ cli_streams_tick(struct eng_client *c, uint64_t now)
 		st = c->streams[i - 1];
 		r = arq_tick(st->arq, now, &t);
 		if (r == ARQ_TICK_DATA_FAILED ||
-		    (r == ARQ_TICK_CTL_EXPIRED && (st->state == CS_DEAD ||
-		    st->state == CS_CONNECTING || t == WIRE_STREAM_RST ||
-		    t == WIRE_STREAM_CLOSE_READ ||
-		    t == WIRE_STREAM_CLOSE_WRITE))) {
+		    (r == ARQ_TICK_CTL_EXPIRED &&
+			(st->state == CS_DEAD || st->state == CS_CONNECTING ||
+			    t == WIRE_STREAM_RST ||
+			    t == WIRE_STREAM_CLOSE_READ ||
+			    t == WIRE_STREAM_CLOSE_WRITE))) {
 			write_reply(st, 1);
 			stream_free(st);
 			continue;

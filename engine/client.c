@@ -22,7 +22,7 @@
 #include "engine/client-int.h"
 #include "engine/dns.h"
 
-#define SEC(x) ((uint64_t)((x) * 1000000.0))
+#define SEC(x) ((uint64_t)((x)*1000000.0))
 #define TICK_US 20000ULL
 /* An unanswered query frees its in-flight slot after 4 x the smoothed
  * answer time (within these bounds): lost queries must not hold the pipe. */
@@ -86,8 +86,8 @@ send_frame(struct eng_client *c, const struct wire_frame *f)
 	uint16_t id;
 	ssize_t w;
 
-	qn = wire_encode_query_name(f, c->cipher, NULL, cn->domain, qname,
-	    sizeof qname);
+	qn = wire_encode_query_name(
+	    f, c->cipher, NULL, cn->domain, qname, sizeof qname);
 	if (qn <= 0)
 		return -1;
 	wn = dns_name_encode(qname, (size_t)qn, wname, sizeof wname, NULL);
@@ -172,7 +172,8 @@ pop_live(struct eng_client *c, struct txq *q, struct cli_stream *st)
 			}
 			arq_note_sent(st->arq, f->seq, now);
 		} else
-			arq_ctl_note_sent(st->arq, f->type, f->seq, f->frag, now);
+			arq_ctl_note_sent(
+			    st->arq, f->type, f->seq, f->frag, now);
 		return f;
 	}
 	return NULL;
@@ -230,8 +231,8 @@ send_next(struct eng_client *c)
 				b.seq = g->seq;
 				b.frag_id = g->frag;
 				b.frag_total = g->total;
-				wire_block_put(&b, pk + plen,
-				    WIRE_PACKED_BLOCK_LEN);
+				wire_block_put(
+				    &b, pk + plen, WIRE_PACKED_BLOCK_LEN);
 				plen += WIRE_PACKED_BLOCK_LEN;
 				blocks++;
 				free(g);
@@ -289,8 +290,7 @@ cli_pump(struct eng_client *c)
 		;
 	now = cli_now(c);
 	/* Polls give the server answer slots for data it holds. */
-	while (c->inflight < c->cfg.max_inflight &&
-	    c->want_polls > 0) {
+	while (c->inflight < c->cfg.max_inflight && c->want_polls > 0) {
 		send_ping(c);
 		c->want_polls--;
 	}
@@ -301,8 +301,7 @@ cli_pump(struct eng_client *c)
 
 /* ---- receiving ---- */
 
-static void
-handle_frame(struct eng_client *c, const struct wire_frame *f,
+static void handle_frame(struct eng_client *c, const struct wire_frame *f,
     const uint8_t *payload, size_t plen);
 
 static void
@@ -313,8 +312,9 @@ expand_packed(struct eng_client *c, const struct wire_frame *f)
 	size_t i;
 
 	c->st.packed_recv++;
-	for (i = 0; wire_block_get(f->payload, f->payload_len, i, &b) ==
-	    WIRE_OK; i++) {
+	for (i = 0;
+	     wire_block_get(f->payload, f->payload_len, i, &b) == WIRE_OK;
+	     i++) {
 		if (b.type == WIRE_PACKED_CONTROL_BLOCKS ||
 		    !wire_type_valid(b.type))
 			continue;
@@ -377,14 +377,14 @@ handle_answer(struct eng_client *c, const uint8_t *msg, size_t len)
 	if (c->sent_at[id] != 0) {
 		uint64_t rtt = cli_now(c) - c->sent_at[id];
 
-		c->dns_srtt = c->dns_srtt == 0 ? rtt :
-		    (7 * c->dns_srtt + rtt) / 8;
+		c->dns_srtt =
+		    c->dns_srtt == 0 ? rtt : (7 * c->dns_srtt + rtt) / 8;
 		c->sent_at[id] = 0;
 		c->inflight--;
 	}
 	c->st.answers++;
 	if (dns_answer_parse(msg, len, mode ? DNS_RESP_BASE64 : DNS_RESP_RAW,
-	    fbuf, sizeof fbuf, &a, NULL) != DNS_ANS_FRAME ||
+		fbuf, sizeof fbuf, &a, NULL) != DNS_ANS_FRAME ||
 	    wire_frame_parse(fbuf, a.frame_len, &f) != WIRE_OK) {
 		c->st.bad_answers++;
 		if (c->st.phase == ENG_CLI_MTU && id == c->mtu_dns_id)
@@ -395,8 +395,8 @@ handle_answer(struct eng_client *c, const uint8_t *msg, size_t len)
 	payload = f.payload;
 	plen = f.payload_len;
 	if (f.comp != 0 && (wire_type_ext(f.type) & WIRE_EXT_COMP)) {
-		dn = wire_decompress(f.comp, f.payload, f.payload_len, ibuf,
-		    sizeof ibuf, NULL);
+		dn = wire_decompress(
+		    f.comp, f.payload, f.payload_len, ibuf, sizeof ibuf, NULL);
 		if (dn < 0) {
 			c->st.bad_answers++;
 			return;
@@ -413,18 +413,19 @@ handle_answer(struct eng_client *c, const uint8_t *msg, size_t len)
 		if (c->mtu_stage == 0) {
 			struct wire_mtu_res r;
 
-			mtu_result(c, f.type == WIRE_MTU_UP_RES &&
-			    wire_mtu_up_res_parse(payload, plen, &r) ==
-			    WIRE_OK && r.code == c->mtu_code &&
-			    r.len == c->mtu_cur);
+			mtu_result(c,
+			    f.type == WIRE_MTU_UP_RES &&
+				wire_mtu_up_res_parse(payload, plen, &r) ==
+				    WIRE_OK &&
+				r.code == c->mtu_code && r.len == c->mtu_cur);
 		} else {
 			struct wire_mtu_res r;
 
-			mtu_result(c, f.type == WIRE_MTU_DOWN_RES &&
-			    plen == c->mtu_cur &&
-			    wire_mtu_down_res_parse(payload, plen, &r) ==
-			    WIRE_OK && r.code == c->mtu_code &&
-			    r.len == c->mtu_cur);
+			mtu_result(c,
+			    f.type == WIRE_MTU_DOWN_RES && plen == c->mtu_cur &&
+				wire_mtu_down_res_parse(payload, plen, &r) ==
+				    WIRE_OK &&
+				r.code == c->mtu_code && r.len == c->mtu_cur);
 		}
 		return;
 	case ENG_CLI_HANDSHAKE:
@@ -495,17 +496,16 @@ mtu_send(struct eng_client *c)
 		f.frag_id = 0;
 		f.frag_total = 1;
 	} else {
-		n = wire_mtu_down_req_build((uint8_t)c->cfg.base64,
-		    c->mtu_code, (uint16_t)c->mtu_cur, MAX(7u, c->up_mtu), p,
-		    sizeof p);
+		n = wire_mtu_down_req_build((uint8_t)c->cfg.base64, c->mtu_code,
+		    (uint16_t)c->mtu_cur, MAX(7u, c->up_mtu), p, sizeof p);
 		f.type = WIRE_MTU_DOWN_REQ;
 	}
 	f.payload = p;
 	f.payload_len = n > 0 ? (size_t)n : 0;
 	id = send_frame(c, &f);
 	c->mtu_dns_id = id >= 0 ? id : -1;
-	c->mtu_timer = ev_timer_add(c->loop, SEC(c->cfg.mtu_timeout_s),
-	    on_mtu_timeout, c);
+	c->mtu_timer =
+	    ev_timer_add(c->loop, SEC(c->cfg.mtu_timeout_s), on_mtu_timeout, c);
 }
 
 static void
@@ -525,8 +525,8 @@ mtu_stage_start(struct eng_client *c, int stage)
 	c->mtu_step = 0;
 	c->mtu_best = 0;
 	if (stage == 0) {
-		cap = (unsigned)wire_max_upload_payload(strlen(c->conn.domain),
-		    c->cfg.method);
+		cap = (unsigned)wire_max_upload_payload(
+		    strlen(c->conn.domain), c->cfg.method);
 		c->mtu_lo = MAX(c->cfg.min_up_mtu, 10u);
 		c->mtu_hi = MIN(MIN(c->cfg.max_up_mtu, 512u), cap);
 	} else {
@@ -534,9 +534,10 @@ mtu_stage_start(struct eng_client *c, int stage)
 		c->mtu_hi = MIN(c->cfg.max_down_mtu, 4096u);
 	}
 	if (c->mtu_lo > c->mtu_hi) {
-		snprintf(c->error, sizeof c->error, "%s MTU range empty "
-		    "(%u > %u)", stage ? "download" : "upload", c->mtu_lo,
-		    c->mtu_hi);
+		snprintf(c->error, sizeof c->error,
+		    "%s MTU range empty "
+		    "(%u > %u)",
+		    stage ? "download" : "upload", c->mtu_lo, c->mtu_hi);
 		set_phase(c, ENG_CLI_FAILED);
 		ev_stop(c->loop);
 		return;
@@ -574,7 +575,7 @@ mtu_result(struct eng_client *c, int pass)
 		return;
 	}
 	switch (c->mtu_step) {
-	case 0:		/* high end */
+	case 0: /* high end */
 		if (pass) {
 			mtu_stage_done(c, c->mtu_cur);
 			return;
@@ -582,9 +583,10 @@ mtu_result(struct eng_client *c, int pass)
 		c->mtu_step = 1;
 		mtu_test(c, c->mtu_lo);
 		return;
-	case 1:		/* low end */
+	case 1: /* low end */
 		if (!pass) {
-			snprintf(c->error, sizeof c->error, "%s MTU test failed "
+			snprintf(c->error, sizeof c->error,
+			    "%s MTU test failed "
 			    "at the minimum %u (resolver or server not "
 			    "answering, or wrong key/method)",
 			    c->mtu_stage ? "download" : "upload", c->mtu_lo);
@@ -597,7 +599,7 @@ mtu_result(struct eng_client *c, int pass)
 		c->mtu_h = c->mtu_hi - 1;
 		c->mtu_step = 2;
 		break;
-	default:	/* bisection */
+	default: /* bisection */
 		if (pass) {
 			c->mtu_best = c->mtu_cur;
 			c->mtu_l = c->mtu_cur + 1;
@@ -675,8 +677,9 @@ on_init_timer(struct ev_loop *loop, uint64_t id, void *arg)
 	if (c->init_copies < 3) {
 		send_init_copy(c);
 		c->init_copies++;
-		c->init_timer = ev_timer_add(c->loop, c->init_copies < 3 ?
-		    100000 : SEC(3 * c->cfg.mtu_timeout_s), on_init_timer, c);
+		c->init_timer = ev_timer_add(c->loop,
+		    c->init_copies < 3 ? 100000 : SEC(3 * c->cfg.mtu_timeout_s),
+		    on_init_timer, c);
 		return;
 	}
 	if (c->init_copies == 3) {
@@ -689,8 +692,8 @@ on_init_timer(struct ev_loop *loop, uint64_t id, void *arg)
 			backoff = SEC(60);
 		log_warn("session init: no answer, retrying");
 		c->init_copies = 4;
-		c->init_timer = ev_timer_add(c->loop, backoff, on_init_timer,
-		    c);
+		c->init_timer =
+		    ev_timer_add(c->loop, backoff, on_init_timer, c);
 		return;
 	}
 	start_init(c);
@@ -705,21 +708,21 @@ cli_handshake_answer(struct eng_client *c, const struct wire_frame *f)
 	int up, down;
 
 	if (f->type == WIRE_SESSION_BUSY &&
-	    wire_session_busy_parse(f->payload, f->payload_len, v) ==
-	    WIRE_OK && memcmp(v, c->init.verify, 4) == 0) {
+	    wire_session_busy_parse(f->payload, f->payload_len, v) == WIRE_OK &&
+	    memcmp(v, c->init.verify, 4) == 0) {
 		c->st.busy++;
 		log_warn("server busy (session table full), retrying later");
 		if (c->init_timer != 0)
 			ev_timer_cancel(c->loop, c->init_timer);
 		c->init_copies = 4;
-		c->init_timer = ev_timer_add(c->loop,
-		    SEC(c->cfg.init_busy_retry_s), on_init_timer, c);
+		c->init_timer = ev_timer_add(
+		    c->loop, SEC(c->cfg.init_busy_retry_s), on_init_timer, c);
 		return;
 	}
 	if (f->type != WIRE_SESSION_ACCEPT ||
 	    wire_session_accept_parse(f->payload, f->payload_len, &a) !=
-	    WIRE_OK || memcmp(a.verify, c->init.verify, 4) != 0 ||
-	    a.session_id == 0)
+		WIRE_OK ||
+	    memcmp(a.verify, c->init.verify, 4) != 0 || a.session_id == 0)
 		return;
 	if (c->init_timer != 0)
 		ev_timer_cancel(c->loop, c->init_timer);
@@ -736,35 +739,36 @@ cli_handshake_answer(struct eng_client *c, const struct wire_frame *f)
 	c->arqc = c->arqc_cfg;
 	c->comp_min = c->cfg.comp_min;
 	c->min_ping_s = 0;
-	c->max_blocks = (unsigned)wire_max_packed_blocks(c->up_mtu,
-	    MAX(c->cfg.max_batch, 1u));
+	c->max_blocks = (unsigned)wire_max_packed_blocks(
+	    c->up_mtu, MAX(c->cfg.max_batch, 1u));
 	if (a.has_policy) {
 		if (p->max_upload_mtu > 0)
-			c->sess_up_mtu = MIN(c->sess_up_mtu,
-			    (unsigned)p->max_upload_mtu);
+			c->sess_up_mtu =
+			    MIN(c->sess_up_mtu, (unsigned)p->max_upload_mtu);
 		if (p->max_download_mtu > 0)
-			c->sess_down_mtu = MIN(c->sess_down_mtu,
-			    (unsigned)p->max_download_mtu);
+			c->sess_down_mtu = MIN(
+			    c->sess_down_mtu, (unsigned)p->max_download_mtu);
 		if (p->max_arq_window > 0)
-			c->arqc.window = MIN(c->arqc.window,
-			    (unsigned)p->max_arq_window);
-		c->arqc.nack_max_gap = MIN(c->arqc.nack_max_gap,
-		    (unsigned)p->max_nack_gap);
+			c->arqc.window =
+			    MIN(c->arqc.window, (unsigned)p->max_arq_window);
+		c->arqc.nack_max_gap =
+		    MIN(c->arqc.nack_max_gap, (unsigned)p->max_nack_gap);
 		c->comp_min = MAX(c->comp_min, (unsigned)p->min_comp_min_size);
 		c->arqc.rto_init_us = MAX(c->arqc.rto_init_us,
 		    SEC(wire_scaled_seconds(p->min_rto_raw)));
-		c->min_ping_s = wire_scaled_seconds(
-		    p->min_ping_interval_raw);
+		c->min_ping_s = wire_scaled_seconds(p->min_ping_interval_raw);
 		if (p->max_batch > 0)
-			c->max_blocks = (unsigned)wire_max_packed_blocks(
-			    c->sess_up_mtu, MIN(MAX(c->cfg.max_batch, 1u),
-			    (unsigned)p->max_batch));
+			c->max_blocks =
+			    (unsigned)wire_max_packed_blocks(c->sess_up_mtu,
+				MIN(MAX(c->cfg.max_batch, 1u),
+				    (unsigned)p->max_batch));
 	}
 	c->st.session_id = c->sid;
 	c->last_traffic = cli_now(c);
 	set_phase(c, ENG_CLI_CONNECTED);
 	log_info("session %u accepted (cookie fingerprint hidden), MTU %u/%u, "
-	    "compression %s/%s", c->sid, c->sess_up_mtu, c->sess_down_mtu,
+		 "compression %s/%s",
+	    c->sid, c->sess_up_mtu, c->sess_down_mtu,
 	    wire_comp_name(c->up_comp), wire_comp_name(c->down_comp));
 	cli_streams_session_up(c);
 	cli_pump(c);
@@ -857,8 +861,8 @@ eng_client_stop(struct eng_client *c)
 /* ---- lifecycle ---- */
 
 struct eng_client *
-eng_client_new(struct ev_loop *loop, const struct eng_client_cfg *cfg,
-    struct err *e)
+eng_client_new(
+    struct ev_loop *loop, const struct eng_client_cfg *cfg, struct err *e)
 {
 	struct eng_client *c;
 
@@ -911,7 +915,7 @@ eng_client_new(struct ev_loop *loop, const struct eng_client_cfg *cfg,
 	c->next_stream_id = 1;
 	c->mtu_dns_id = -1;
 	rand_bytes((uint8_t *)&c->mtu_code, sizeof c->mtu_code);
-	c->mtu_code &= 0xffff;	/* upstream: a counter; any start works */
+	c->mtu_code &= 0xffff; /* upstream: a counter; any start works */
 	c->sent_at = xcalloc(65536, sizeof *c->sent_at);
 	c->ring = xcalloc(CLI_RING_MASK + 1, sizeof *c->ring);
 	return c;
@@ -929,15 +933,15 @@ eng_client_start(struct eng_client *c, union net_addr *bound, struct err *e)
 	if ((c->conn.fd = net_udp_bind(&any, e)) == -1)
 		return -1;
 	if (connect(c->conn.fd, &c->conn.addr.sa,
-	    net_addr_len(&c->conn.addr)) == -1) {
+		net_addr_len(&c->conn.addr)) == -1) {
 		err_set(e, "connect to resolver: %s", strerror(errno));
 		return -1;
 	}
 	{
 		int sz = 4 << 20;
 
-		(void)setsockopt(c->conn.fd, SOL_SOCKET, SO_RCVBUF, &sz,
-		    sizeof sz);
+		(void)setsockopt(
+		    c->conn.fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
 	}
 	if (ev_io_add(c->loop, c->conn.fd, EV_READ, on_udp, c, e) == -1)
 		return -1;

@@ -22,24 +22,24 @@
 
 /* client_config.toml settings the engine reads (upstream names). */
 struct eng_client_cfg {
-	char *domains[ENG_CLI_MAX_DOMAINS];	/* DOMAINS */
+	char *domains[ENG_CLI_MAX_DOMAINS]; /* DOMAINS */
 	size_t ndomains;
-	int method;			/* DATA_ENCRYPTION_METHOD */
-	char *key;			/* ENCRYPTION_KEY */
-	int protocol_tcp;		/* PROTOCOL_TYPE "TCP" */
-	char *listen_ip;		/* LISTEN_IP */
-	uint16_t listen_port;		/* LISTEN_PORT */
-	int socks_auth;			/* SOCKS5_AUTH */
-	char *socks_user, *socks_pass;	/* SOCKS5_USER / SOCKS5_PASS */
-	int base64;			/* BASE_ENCODE_DATA */
-	int up_comp, down_comp;		/* UPLOAD/DOWNLOAD_COMPRESSION_TYPE */
-	unsigned comp_min;		/* COMPRESSION_MIN_SIZE */
-	unsigned min_up_mtu, max_up_mtu;	/* MIN/MAX_UPLOAD_MTU */
-	unsigned min_down_mtu, max_down_mtu;	/* MIN/MAX_DOWNLOAD_MTU */
-	unsigned mtu_retries;		/* MTU_TEST_RETRIES */
-	double mtu_timeout_s;		/* MTU_TEST_TIMEOUT */
-	unsigned max_batch;		/* MAX_PACKETS_PER_BATCH */
-	unsigned arq_window;		/* ARQ_WINDOW_SIZE */
+	int method; /* DATA_ENCRYPTION_METHOD */
+	char *key; /* ENCRYPTION_KEY */
+	int protocol_tcp; /* PROTOCOL_TYPE "TCP" */
+	char *listen_ip; /* LISTEN_IP */
+	uint16_t listen_port; /* LISTEN_PORT */
+	int socks_auth; /* SOCKS5_AUTH */
+	char *socks_user, *socks_pass; /* SOCKS5_USER / SOCKS5_PASS */
+	int base64; /* BASE_ENCODE_DATA */
+	int up_comp, down_comp; /* UPLOAD/DOWNLOAD_COMPRESSION_TYPE */
+	unsigned comp_min; /* COMPRESSION_MIN_SIZE */
+	unsigned min_up_mtu, max_up_mtu; /* MIN/MAX_UPLOAD_MTU */
+	unsigned min_down_mtu, max_down_mtu; /* MIN/MAX_DOWNLOAD_MTU */
+	unsigned mtu_retries; /* MTU_TEST_RETRIES */
+	double mtu_timeout_s; /* MTU_TEST_TIMEOUT */
+	unsigned max_batch; /* MAX_PACKETS_PER_BATCH */
+	unsigned arq_window; /* ARQ_WINDOW_SIZE */
 	double arq_rto_s, arq_max_rto_s;
 	double arq_ctl_rto_s, arq_ctl_max_rto_s;
 	unsigned arq_max_ctl_retries, arq_max_data_retries;
@@ -63,8 +63,8 @@ struct eng_client_stats {
 	uint64_t error_drops, busy, session_inits;
 	uint64_t streams_opened, streams_failed;
 	unsigned streams_active;
-	unsigned up_mtu, down_mtu;	/* synced */
-	int phase;			/* enum below */
+	unsigned up_mtu, down_mtu; /* synced */
+	int phase; /* enum below */
 	uint8_t session_id;
 };
 
@@ -82,23 +82,23 @@ struct eng_client;
 
 void eng_client_cfg_defaults(struct eng_client_cfg *c);
 /* Read client_config.toml over the defaults; 0 or -1 ("FILE:LINE: ..."). */
-int eng_client_cfg_load(struct eng_client_cfg *c, const char *path,
-    struct err *e);
+int eng_client_cfg_load(
+    struct eng_client_cfg *c, const char *path, struct err *e);
 /* Append the resolvers of a client_resolvers.txt; 0 or -1. */
-int eng_client_cfg_resolvers(struct eng_client_cfg *c, const char *path,
-    struct err *e);
+int eng_client_cfg_resolvers(
+    struct eng_client_cfg *c, const char *path, struct err *e);
 void eng_client_cfg_free(struct eng_client_cfg *c);
 
 /* A client on loop with a copy of cfg; NULL with e set on bad settings. */
-struct eng_client *eng_client_new(struct ev_loop *loop,
-    const struct eng_client_cfg *cfg, struct err *e);
+struct eng_client *eng_client_new(
+    struct ev_loop *loop, const struct eng_client_cfg *cfg, struct err *e);
 void eng_client_free(struct eng_client *c);
 /*
  * Bind the local listener and start MTU discovery and the session.
  * *bound (may be NULL) gets the listener address. 0 or -1 with e set.
  */
-int eng_client_start(struct eng_client *c, union net_addr *bound,
-    struct err *e);
+int eng_client_start(
+    struct eng_client *c, union net_addr *bound, struct err *e);
 /*
  * Graceful stop: send SESSION_CLOSE (three times, 100 ms apart), then stop
  * the loop. Safe to call twice.

@@ -41,15 +41,15 @@ ask(struct eng_server *s, const struct wire_frame *f, int b64,
 	*has = 0;
 	q = wire_encode_query_name(f, cip, NULL, "t.example", qn, sizeof qn);
 	w = dns_name_encode(qn, (size_t)q, wn, sizeof wn, NULL);
-	m = dns_query_write(msg, sizeof msg, 7, wn, (size_t)w, DNS_TYPE_TXT,
-	    4096, NULL);
+	m = dns_query_write(
+	    msg, sizeof msg, 7, wn, (size_t)w, DNS_TYPE_TXT, 4096, NULL);
 	if (q <= 0 || w <= 0 || m <= 0)
 		return -2;
 	an = eng_server_handle(s, msg, (size_t)m, ans, sizeof ans);
 	if (an == 0)
 		return -1;
 	if (dns_answer_parse(ans, an, b64 ? DNS_RESP_BASE64 : DNS_RESP_RAW,
-	    fbuf, sizeof fbuf, &a, NULL) == DNS_ANS_FRAME &&
+		fbuf, sizeof fbuf, &a, NULL) == DNS_ANS_FRAME &&
 	    wire_frame_parse(fbuf, a.frame_len, out) == WIRE_OK)
 		*has = 1;
 	return be16_load(ans + 2) & DNS_F_RCODE;
@@ -121,19 +121,21 @@ main(void)
 	cookie = acc.cookie;
 	tap_is_int(sid, 1, "first session id is 1");
 	tap_ok(acc.has_policy && acc.policy.max_upload_mtu == 120 &&
-	    acc.policy.max_arq_window == 3000 && acc.policy.max_dup == 5,
+		acc.policy.max_arq_window == 3000 && acc.policy.max_dup == 5,
 	    "policy bytes come from the config");
 	fake_now += 10000000;
 	rc = ask(s, &f, 0, &r, &has);
-	tap_ok(has && r.type == WIRE_SESSION_ACCEPT &&
-	    r.payload[0] == sid && r.payload[1] == cookie,
+	tap_ok(has && r.type == WIRE_SESSION_ACCEPT && r.payload[0] == sid &&
+		r.payload[1] == cookie,
 	    "repeated INIT: same session and cookie (idempotent)");
 	init_frame(&f, p2, 2, 1);
 	rc = ask(s, &f, 1, &r, &has);
 	tap_ok(rc == 0 && has && r.type == WIRE_SESSION_BUSY,
 	    "second session with a full table -> SESSION_BUSY (base64 mode)");
-	tap_ok(wire_session_busy_parse(r.payload, r.payload_len, v) ==
-	    WIRE_OK && v[0] == 2 && v[3] == 0x5a, "BUSY echoes the verify code");
+	tap_ok(
+	    wire_session_busy_parse(r.payload, r.payload_len, v) == WIRE_OK &&
+		v[0] == 2 && v[3] == 0x5a,
+	    "BUSY echoes the verify code");
 	tap_is_int(eng_server_stats(s)->sessions_busy, 1, "busy counted");
 
 	/* Wrong protocol SYN and unknown-stream data. */
@@ -173,7 +175,8 @@ main(void)
 	ping_frame(&f, sid, cookie, pp);
 	rc = ask(s, &f, 0, &r, &has);
 	tap_ok(has && r.type == WIRE_PONG && r.session_id == sid &&
-	    r.cookie == cookie, "nothing queued -> PONG with id and cookie");
+		r.cookie == cookie,
+	    "nothing queued -> PONG with id and cookie");
 
 	/* Invalid cookie: NODATA up to the threshold, then one ERROR_DROP. */
 	drops = 0;
