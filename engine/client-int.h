@@ -113,6 +113,7 @@ void cli_stream_frame(struct eng_client *c, const struct wire_frame *f,
     const uint8_t *payload, size_t plen);
 void cli_streams_session_up(struct eng_client *c);
 void cli_streams_reset_all(struct eng_client *c);
+void cli_streams_session_lost(struct eng_client *c);
 void cli_streams_tick(struct eng_client *c, uint64_t now);
 void cli_streams_free_all(struct eng_client *c);
 

@@ -747,6 +747,40 @@ cli_streams_tick(struct eng_client *c, uint64_t now)
 	}
 }
 
+/*
+ * The session is gone (ERROR_DROP). Streams still waiting for their
+ * result go back to the pending list and are opened again on the next
+ * session (the server never connected them for the old one, or if it did,
+ * that connection died with the session); open streams are reset.
+ */
+void
+cli_streams_session_lost(struct eng_client *c)
+{
+	struct cli_stream *st;
+	size_t i;
+
+	for (i = c->nstreams; i > 0; i--) {
+		st = c->streams[i - 1];
+		if (st->state != CS_CONNECTING) {
+			write_reply(st, 1);
+			stream_free(st);
+			continue;
+		}
+		unlink_stream(st);
+		txq_clear(&st->q);
+		arq_free(st->arq);
+		st->arq = NULL;
+		st->id = 0;
+		st->state = CS_WAIT_SESSION;
+		if (c->npending == c->pcap) {
+			c->pcap = c->pcap ? c->pcap * 2 : 16;
+			c->pending = xreallocarray(
+			    c->pending, c->pcap, sizeof *c->pending);
+		}
+		c->pending[c->npending++] = st;
+	}
+}
+
 void
 cli_streams_reset_all(struct eng_client *c)
 {

@@ -781,7 +781,7 @@ session_lost(struct eng_client *c, const char *why)
 	if (c->st.phase != ENG_CLI_CONNECTED)
 		return;
 	log_warn("session %u lost: %s; re-initialising", c->sid, why);
-	cli_streams_reset_all(c);
+	cli_streams_session_lost(c);
 	txq_clear(&c->q0);
 	c->sid = 0;
 	c->cookie = 0;

@@ -4,7 +4,8 @@
 # download and upload through SOCKS5 (curl --socks5-hostname) for every
 # cipher 0..5 directly, both ways through unbound, 20 concurrent streams,
 # SOCKS4a, a refused target (SOCKS reply 5), a filtered target (reply 2,
-# and the target sees no connection), and 1 MiB each way through the
+# and the target sees no connection), recovery from a server restart, and
+# 1 MiB each way through the
 # fault relay at 10 % loss with duplication and reordering.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
@@ -187,6 +188,17 @@ for i in $(seq 1 20); do
 	[ "$(cat "$D/par.$i")" = "$want" ] && good=$((good + 1))
 done
 is "$good" 20 "20 concurrent streams all intact"
+
+# Server restarted mid-session: the client gets ERROR_DROP for its
+# unknown session, re-initialises (same MTUs) and new streams work.
+topo_stop "$SRV_PID"
+topo_bg SRV "$BIN" serve --config "$D/s1/server_config.toml" \
+    --listen 127.0.0.1:$SRV_PORT
+wait_line "$D/SRV.out" '^listening'
+ok $? "server restarted on the same port"
+is "$(down_sha 127.0.0.1:$CLI_PORT 300000)" "$(bytes_sha 300000)" \
+    "after the restart a new stream works"
+like "$(cat "$D/CLI.err")" "ERROR_DROP" "client saw ERROR_DROP and re-initialised"
 
 # SOCKS4a through the same proxy.
 is "$(curl -s --max-time 20 --socks4a 127.0.0.1:$CLI_PORT \
