@@ -2,7 +2,8 @@
 # test-engine-tunnel.sh — `mdns-doctor serve` and `mdns-doctor connect`
 # moving real traffic on loopback, every transfer checked by SHA-256:
 # download and upload through SOCKS5 (curl --socks5-hostname) for every
-# cipher 0..5 directly, both ways through unbound, 20 concurrent streams,
+# cipher 0..5 directly (1 MiB each way; 10 MiB down / 3 MiB up for XOR and
+# AES-256-GCM), both ways through unbound, 20 concurrent streams,
 # SOCKS4a, a refused target (SOCKS reply 5), a filtered target (reply 2,
 # and the target sees no connection), recovery from a server restart, and
 # 1 MiB each way through the
@@ -162,6 +163,15 @@ for m in 0 1 2 3 4 5; do
 	is "$(up_reply 127.0.0.1:$CLI_PORT "$D/up.bin")" \
 	    "received $MiB bytes sha256 $UP_SHA" \
 	    "method $m: 1 MiB upload, SHA-256 matches"
+	if [ $m = 1 ] || [ $m = 5 ]; then
+		is "$(down_sha 127.0.0.1:$CLI_PORT $((10 * MiB)))" \
+		    "$(bytes_sha $((10 * MiB)))" \
+		    "method $m: 10 MiB download, SHA-256 matches"
+		head -c $((3 * MiB)) /dev/urandom >"$D/up3.bin"
+		is "$(up_reply 127.0.0.1:$CLI_PORT "$D/up3.bin")" \
+		    "received $((3 * MiB)) bytes sha256 $(sha256sum "$D/up3.bin" | cut -d' ' -f1)" \
+		    "method $m: 3 MiB upload, SHA-256 matches"
+	fi
 	stop_pair
 done
 
