@@ -250,7 +250,8 @@ arq_send(
 	seq = a->snd_nxt++;
 	s = &a->snd[seq & a->snd_mask];
 	s->data = xmalloc(len ? len : 1);
-	memcpy(s->data, data, len);
+	if (len > 0)
+		memcpy(s->data, data, len);
 	s->len = (uint16_t)len;
 	s->seq = seq;
 	s->comp = comp;
@@ -486,7 +487,8 @@ arq_recv(
 		/* A new frame also clears this seq's NACK state. */
 		rcv_slot_clear(r);
 		r->data = xmalloc(len ? len : 1);
-		memcpy(r->data, data, len);
+		if (len > 0)
+			memcpy(r->data, data, len);
 		r->len = (uint16_t)len;
 		r->seq = seq;
 		r->present = 1;

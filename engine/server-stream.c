@@ -332,7 +332,9 @@ srv_stream_syn_fragment(struct srv_stream *st, const struct wire_frame *f)
 	if (st->syn_frag[f->frag_id] == NULL) {
 		st->syn_frag[f->frag_id] =
 		    xmalloc(f->payload_len ? f->payload_len : 1);
-		memcpy(st->syn_frag[f->frag_id], f->payload, f->payload_len);
+		if (f->payload_len > 0)
+			memcpy(st->syn_frag[f->frag_id], f->payload,
+			    f->payload_len);
 		st->syn_len[f->frag_id] = (uint16_t)f->payload_len;
 		st->syn_have++;
 	}
