@@ -341,6 +341,10 @@ handle_frame(struct eng_client *c, const struct wire_frame *f,
 		c->st.pongs++;
 		return;
 	case WIRE_ERROR_DROP:
+		/* Only for our current session: a late ERROR_DROP answering a
+		 * query of the previous session must not kill the new one. */
+		if (f->session_id != c->sid)
+			return;
 		c->st.error_drops++;
 		session_lost(c, "ERROR_DROP from the server");
 		return;
@@ -359,8 +363,8 @@ handle_frame(struct eng_client *c, const struct wire_frame *f,
 static void start_init(struct eng_client *c);
 static void mtu_result(struct eng_client *c, int pass);
 
-static void
-handle_answer(struct eng_client *c, const uint8_t *msg, size_t len)
+void
+eng_client_handle_answer(struct eng_client *c, const uint8_t *msg, size_t len)
 {
 	static uint8_t fbuf[65536], ibuf[65536];
 	struct dns_answer a;
@@ -457,7 +461,7 @@ on_udp(struct ev_loop *loop, int fd, int events, void *arg)
 		n = recv(fd, buf, sizeof buf, 0);
 		if (n < 0)
 			break;
-		handle_answer(c, buf, (size_t)n);
+		eng_client_handle_answer(c, buf, (size_t)n);
 	}
 }
 
@@ -772,6 +776,22 @@ cli_handshake_answer(struct eng_client *c, const struct wire_frame *f)
 	    wire_comp_name(c->up_comp), wire_comp_name(c->down_comp));
 	cli_streams_session_up(c);
 	cli_pump(c);
+}
+
+void
+eng_client_force_session(struct eng_client *c, uint8_t sid, uint8_t cookie,
+    unsigned up_mtu, unsigned down_mtu, int mode)
+{
+	c->up_mtu = c->sess_up_mtu = up_mtu;
+	c->down_mtu = c->sess_down_mtu = down_mtu;
+	c->sid = sid;
+	c->cookie = cookie;
+	c->mode = mode;
+	c->arqc = c->arqc_cfg;
+	c->comp_min = c->cfg.comp_min;
+	c->max_blocks =
+	    (unsigned)wire_max_packed_blocks(up_mtu, MAX(c->cfg.max_batch, 1u));
+	set_phase(c, ENG_CLI_CONNECTED);
 }
 
 /* ERROR_DROP: a new session with the same MTUs, no new scan. */

@@ -104,6 +104,19 @@ int eng_client_start(
  * the loop. Safe to call twice.
  */
 void eng_client_stop(struct eng_client *c);
+/*
+ * Process one DNS answer as if it came from the resolver (the UDP reader
+ * calls this; tests and the fuzzer call it directly). Never fails; bad
+ * input is counted in bad_answers.
+ */
+void eng_client_handle_answer(
+    struct eng_client *c, const uint8_t *msg, size_t len);
+/*
+ * Tests only: skip discovery and the handshake and act as connected with
+ * this session id, cookie, MTUs and response mode (0 raw, 1 base64).
+ */
+void eng_client_force_session(struct eng_client *c, uint8_t sid, uint8_t cookie,
+    unsigned up_mtu, unsigned down_mtu, int mode);
 const struct eng_client_stats *eng_client_stats(const struct eng_client *c);
 /* Last fatal error text ("" when none), e.g. why MTU discovery failed. */
 const char *eng_client_error(const struct eng_client *c);
