@@ -51,8 +51,7 @@ on_signal(int sig)
 
 /* Append one record header (name as pointer to the question) at off. */
 static size_t
-put_rr_head(uint8_t *b, size_t off, uint16_t type, uint32_t ttl,
-    uint16_t rdlen)
+put_rr_head(uint8_t *b, size_t off, uint16_t type, uint32_t ttl, uint16_t rdlen)
 {
 	be16_store(b + off, 0xc00c);
 	be16_store(b + off + 2, type);
@@ -110,7 +109,7 @@ answer(const struct resp_conf *c, const uint8_t *q, size_t qlen, uint8_t *r,
     size_t cap, size_t limit, int is_udp, const char *src, const char *proto)
 {
 	struct dnsm_msg m;
-	struct err e = { "" };
+	struct err e = {""};
 	uint16_t flags;
 	size_t off, udp_limit = 512;
 	int in_zone, apex, nans = 0, nauth = 0;
@@ -132,8 +131,8 @@ answer(const struct resp_conf *c, const uint8_t *q, size_t qlen, uint8_t *r,
 		const char *tn = dnsm_type_name(m.qtype);
 
 		if (tn != NULL)
-			fprintf(c->log, "%s %s %s %s\n", proto, src, tn,
-			    m.qname);
+			fprintf(
+			    c->log, "%s %s %s %s\n", proto, src, tn, m.qname);
 		else
 			fprintf(c->log, "%s %s TYPE%u %s\n", proto, src,
 			    m.qtype, m.qname);
@@ -166,16 +165,15 @@ answer(const struct resp_conf *c, const uint8_t *q, size_t qlen, uint8_t *r,
 					return 0;
 				r[off++] = (uint8_t)len;
 				for (i = 0; i < len; i++)
-					r[off++] = (uint8_t)('a' +
-					    (n + i) % 26);
+					r[off++] =
+					    (uint8_t)('a' + (n + i) % 26);
 			}
 		} else {
-			len = (size_t)snprintf(text, sizeof text, "ok:%s",
-			    m.qname);
+			len = (size_t)snprintf(
+			    text, sizeof text, "ok:%s", m.qname);
 			len = MIN(len, 255);
 			for (i = 0; i < len; i++)
-				text[i] = (char)tolower(
-				    (unsigned char)text[i]);
+				text[i] = (char)tolower((unsigned char)text[i]);
 			r[off++] = (uint8_t)len;
 			memcpy(r + off, text, len);
 			off += len;
@@ -242,8 +240,7 @@ serve_udp(const struct resp_conf *c, int fd)
 		if (n < 0)
 			return;
 		net_addr_format(&from, src, sizeof src);
-		rl = answer(c, q, (size_t)n, r, sizeof r, 65507, 1, src,
-		    "udp");
+		rl = answer(c, q, (size_t)n, r, sizeof r, 65507, 1, src, "udp");
 		if (rl > 0)
 			(void)sendto(fd, r, rl, 0, &from.sa, fl);
 	}
@@ -273,7 +270,7 @@ static void
 serve_tcp(const struct resp_conf *c, int lfd)
 {
 	static uint8_t q[65536], r[65538];
-	struct timeval tv = { .tv_sec = 2 };
+	struct timeval tv = {.tv_sec = 2};
 	union net_addr from;
 	char src[NET_ADDR_STRLEN];
 	socklen_t fl = sizeof from;
@@ -292,8 +289,8 @@ serve_tcp(const struct resp_conf *c, int lfd)
 
 		if (read_full(fd, q, ql) < 0)
 			break;
-		rl = answer(c, q, ql, r + 2, sizeof r - 2, 65535, 0, src,
-		    "tcp");
+		rl =
+		    answer(c, q, ql, r + 2, sizeof r - 2, 65535, 0, src, "tcp");
 		if (rl == 0)
 			break;
 		be16_store(r, (uint16_t)rl);
@@ -308,7 +305,8 @@ serve_tcp(const struct resp_conf *c, int lfd)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: auth-responder --zone ZONE [--listen ADDR] "
+	fprintf(stderr,
+	    "usage: auth-responder --zone ZONE [--listen ADDR] "
 	    "[--port N] [--ttl S] [--txt-size N] [--log FILE]\n");
 	exit(2);
 }
@@ -317,16 +315,16 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "zone", required_argument, NULL, 'z' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "ttl", required_argument, NULL, 't' },
-		{ "txt-size", required_argument, NULL, 's' },
-		{ "log", required_argument, NULL, 'L' },
-		{ NULL, 0, NULL, 0 },
+	    {"zone", required_argument, NULL, 'z'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"port", required_argument, NULL, 'p'},
+	    {"ttl", required_argument, NULL, 't'},
+	    {"txt-size", required_argument, NULL, 's'},
+	    {"log", required_argument, NULL, 'L'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct resp_conf conf = { .ttl = 60 };
-	struct err e = { "" };
+	struct resp_conf conf = {.ttl = 60};
+	struct err e = {""};
 	struct sigaction sa;
 	union net_addr addr;
 	const char *listen_s = "127.0.0.1", *log_path = NULL;
@@ -396,8 +394,8 @@ main(int argc, char **argv)
 	printf("port=%u\n", net_addr_port(&addr));
 	fflush(stdout);
 	while (!stop_flag) {
-		struct pollfd pfd[2] = { { .fd = ufd, .events = POLLIN },
-			{ .fd = tfd, .events = POLLIN } };
+		struct pollfd pfd[2] = {{.fd = ufd, .events = POLLIN},
+		    {.fd = tfd, .events = POLLIN}};
 
 		if (poll(pfd, 2, -1) < 0)
 			continue;

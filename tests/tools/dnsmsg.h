@@ -67,19 +67,19 @@ struct dnsm_msg {
 	char qname[DNSM_NAME_MAX];
 	uint16_t qtype;
 	uint16_t qclass;
-	int has_opt;		/* an OPT record was present */
-	uint16_t edns_size;	/* its UDP payload size */
-	size_t question_end;	/* offset just past the first question */
-	int nrr;		/* records kept in rr[] (at most DNSM_MAX_RR) */
+	int has_opt; /* an OPT record was present */
+	uint16_t edns_size; /* its UDP payload size */
+	size_t question_end; /* offset just past the first question */
+	int nrr; /* records kept in rr[] (at most DNSM_MAX_RR) */
 	struct dnsm_rr rr[DNSM_MAX_RR];
 };
 
 static inline const char *
 dnsm_rcode_name(int rcode)
 {
-	static const char *names[] = { "NOERROR", "FORMERR", "SERVFAIL",
-		"NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
-		"NXRRSET", "NOTAUTH", "NOTZONE" };
+	static const char *names[] = {"NOERROR", "FORMERR", "SERVFAIL",
+	    "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET",
+	    "NOTAUTH", "NOTZONE"};
 
 	if (rcode >= 0 && rcode < (int)nitems(names))
 		return names[rcode];
@@ -90,16 +90,26 @@ static inline const char *
 dnsm_type_name(uint16_t t)
 {
 	switch (t) {
-	case DNSM_T_A: return "A";
-	case DNSM_T_NS: return "NS";
-	case DNSM_T_CNAME: return "CNAME";
-	case DNSM_T_SOA: return "SOA";
-	case DNSM_T_PTR: return "PTR";
-	case DNSM_T_MX: return "MX";
-	case DNSM_T_TXT: return "TXT";
-	case DNSM_T_AAAA: return "AAAA";
-	case DNSM_T_OPT: return "OPT";
-	case DNSM_T_ANY: return "ANY";
+	case DNSM_T_A:
+		return "A";
+	case DNSM_T_NS:
+		return "NS";
+	case DNSM_T_CNAME:
+		return "CNAME";
+	case DNSM_T_SOA:
+		return "SOA";
+	case DNSM_T_PTR:
+		return "PTR";
+	case DNSM_T_MX:
+		return "MX";
+	case DNSM_T_TXT:
+		return "TXT";
+	case DNSM_T_AAAA:
+		return "AAAA";
+	case DNSM_T_OPT:
+		return "OPT";
+	case DNSM_T_ANY:
+		return "ANY";
 	}
 	return NULL;
 }
@@ -163,8 +173,8 @@ dnsm_put_name(uint8_t *buf, size_t cap, size_t off, const char *name)
  * Returns 0 or -1 on truncation, bad labels, pointer loops or overflow.
  */
 static inline int
-dnsm_get_name(const uint8_t *msg, size_t len, size_t *off, char *out,
-    size_t outcap)
+dnsm_get_name(
+    const uint8_t *msg, size_t len, size_t *off, char *out, size_t outcap)
 {
 	size_t p = *off, o = 0, wire = 0;
 	int jumped = 0, hops = 0;
@@ -235,13 +245,13 @@ dnsm_rdata_text(const uint8_t *msg, size_t len, size_t rdoff, uint16_t type,
 	out[0] = '\0';
 	switch (type) {
 	case DNSM_T_A:
-		if (rdlen == 4 && inet_ntop(AF_INET, msg + p, out,
-		    (socklen_t)cap) != NULL)
+		if (rdlen == 4 &&
+		    inet_ntop(AF_INET, msg + p, out, (socklen_t)cap) != NULL)
 			return;
 		break;
 	case DNSM_T_AAAA:
-		if (rdlen == 16 && inet_ntop(AF_INET6, msg + p, out,
-		    (socklen_t)cap) != NULL)
+		if (rdlen == 16 &&
+		    inet_ntop(AF_INET6, msg + p, out, (socklen_t)cap) != NULL)
 			return;
 		break;
 	case DNSM_T_NS:
@@ -306,8 +316,8 @@ dnsm_parse(const uint8_t *msg, size_t len, struct dnsm_msg *m, struct err *e)
 
 	memset(m, 0, sizeof *m);
 	if (len < 12)
-		return err_set(e, "message shorter than a header (%zu bytes)",
-		    len);
+		return err_set(
+		    e, "message shorter than a header (%zu bytes)", len);
 	m->id = be16_load(msg);
 	m->flags = be16_load(msg + 2);
 	m->qdcount = be16_load(msg + 4);
@@ -335,7 +345,8 @@ dnsm_parse(const uint8_t *msg, size_t len, struct dnsm_msg *m, struct err *e)
 		if (dnsm_get_name(msg, len, &off, name, sizeof name) < 0)
 			return err_set(e, "bad record name at %zu", off);
 		if (off + 10 > len)
-			return err_set(e, "record header truncated at %zu", off);
+			return err_set(
+			    e, "record header truncated at %zu", off);
 		type = be16_load(msg + off);
 		rdlen = be16_load(msg + off + 8);
 		if (off + 10 + rdlen > len)
@@ -350,8 +361,9 @@ dnsm_parse(const uint8_t *msg, size_t len, struct dnsm_msg *m, struct err *e)
 			rr->class = be16_load(msg + off + 2);
 			rr->ttl = be32_load(msg + off + 4);
 			rr->rdlen = rdlen;
-			rr->section = i < m->ancount ? 1 :
-			    i < m->ancount + m->nscount ? 2 : 3;
+			rr->section = i < m->ancount	  ? 1
+			    : i < m->ancount + m->nscount ? 2
+							  : 3;
 			dnsm_rdata_text(msg, len, off + 10, type, rdlen,
 			    rr->text, sizeof rr->text);
 		}

@@ -49,17 +49,17 @@ flags_text(uint16_t fl, char *buf, size_t cap)
 	static const struct {
 		uint16_t bit;
 		const char *name;
-	} names[] = { { DNSM_F_QR, "qr" }, { DNSM_F_AA, "aa" },
-		{ DNSM_F_TC, "tc" }, { DNSM_F_RD, "rd" }, { DNSM_F_RA, "ra" },
-		{ DNSM_F_AD, "ad" }, { DNSM_F_CD, "cd" } };
+	} names[] = {{DNSM_F_QR, "qr"}, {DNSM_F_AA, "aa"}, {DNSM_F_TC, "tc"},
+	    {DNSM_F_RD, "rd"}, {DNSM_F_RA, "ra"}, {DNSM_F_AD, "ad"},
+	    {DNSM_F_CD, "cd"}};
 	size_t i, o = 0;
 
 	buf[0] = '\0';
 	for (i = 0; i < nitems(names); i++) {
 		if ((fl & names[i].bit) == 0)
 			continue;
-		o += (size_t)snprintf(buf + o, cap - o, "%s%s", o ? "," : "",
-		    names[i].name);
+		o += (size_t)snprintf(
+		    buf + o, cap - o, "%s%s", o ? "," : "", names[i].name);
 		if (o >= cap)
 			break;
 	}
@@ -79,16 +79,15 @@ print_type(FILE *f, uint16_t t)
 static void
 print_text(const struct dnsm_msg *m, int ignored)
 {
-	static const char *sect[] = { "", "answer", "authority",
-		"additional" };
+	static const char *sect[] = {"", "answer", "authority", "additional"};
 	char fl[64];
 	int i;
 
 	flags_text(m->flags, fl, sizeof fl);
 	printf("rcode=%s flags=%s id=%u answers=%u authority=%u "
-	    "additional=%u edns=%u ignored=%d\n",
-	    dnsm_rcode_name(m->flags & 0xf), fl, m->id, m->ancount,
-	    m->nscount, m->arcount, m->has_opt ? m->edns_size : 0, ignored);
+	       "additional=%u edns=%u ignored=%d\n",
+	    dnsm_rcode_name(m->flags & 0xf), fl, m->id, m->ancount, m->nscount,
+	    m->arcount, (unsigned)(m->has_opt ? m->edns_size : 0), ignored);
 	for (i = 0; i < m->nrr; i++) {
 		printf("%s %s %u ", sect[m->rr[i].section], m->rr[i].name,
 		    m->rr[i].ttl);
@@ -100,18 +99,17 @@ print_text(const struct dnsm_msg *m, int ignored)
 static void
 print_json(const struct dnsm_msg *m, int ignored)
 {
-	static const char *sect[] = { "", "answer", "authority",
-		"additional" };
+	static const char *sect[] = {"", "answer", "authority", "additional"};
 	char fl[64];
 	int i;
 
 	flags_text(m->flags, fl, sizeof fl);
 	printf("{\"rcode\":\"%s\",\"id\":%u,\"flags\":\"%s\",\"tc\":%s,"
-	    "\"aa\":%s,\"edns\":%u,\"ignored\":%d,\"qname\":",
+	       "\"aa\":%s,\"edns\":%u,\"ignored\":%d,\"qname\":",
 	    dnsm_rcode_name(m->flags & 0xf), m->id, fl,
 	    (m->flags & DNSM_F_TC) ? "true" : "false",
 	    (m->flags & DNSM_F_AA) ? "true" : "false",
-	    m->has_opt ? m->edns_size : 0, ignored);
+	    (unsigned)(m->has_opt ? m->edns_size : 0), ignored);
 	json_str(stdout, m->qname);
 	printf(",\"records\":[");
 	for (i = 0; i < m->nrr; i++) {
@@ -130,7 +128,8 @@ print_json(const struct dnsm_msg *m, int ignored)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: dnsq --server ADDR:PORT [--type T] "
+	fprintf(stderr,
+	    "usage: dnsq --server ADDR:PORT [--type T] "
 	    "[--class IN|CH] [--timeout MS] [--edns N] [--no-rd] [--id N] "
 	    "[--json] NAME\n");
 	exit(2);
@@ -140,18 +139,18 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "server", required_argument, NULL, 's' },
-		{ "type", required_argument, NULL, 't' },
-		{ "class", required_argument, NULL, 'c' },
-		{ "timeout", required_argument, NULL, 'T' },
-		{ "edns", required_argument, NULL, 'e' },
-		{ "no-rd", no_argument, NULL, 'n' },
-		{ "id", required_argument, NULL, 'i' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
+	    {"server", required_argument, NULL, 's'},
+	    {"type", required_argument, NULL, 't'},
+	    {"class", required_argument, NULL, 'c'},
+	    {"timeout", required_argument, NULL, 'T'},
+	    {"edns", required_argument, NULL, 'e'},
+	    {"no-rd", no_argument, NULL, 'n'},
+	    {"id", required_argument, NULL, 'i'},
+	    {"json", no_argument, NULL, 'j'},
+	    {NULL, 0, NULL, 0},
 	};
 	union net_addr srv, bind_addr, from;
-	struct err e = { "" };
+	struct err e = {""};
 	struct dnsm_msg m;
 	uint8_t q[512], r[65536];
 	const char *server = NULL;
@@ -169,8 +168,8 @@ main(int argc, char **argv)
 			break;
 		case 't':
 			if ((qtype = dnsm_type_parse(optarg)) < 0) {
-				fprintf(stderr, "dnsq: unknown type %s\n",
-				    optarg);
+				fprintf(
+				    stderr, "dnsq: unknown type %s\n", optarg);
 				return 2;
 			}
 			break;
@@ -217,8 +216,8 @@ main(int argc, char **argv)
 			rid = (uint16_t)getpid();
 	} else
 		rid = (uint16_t)id;
-	qlen = dnsm_build_query(q, sizeof q, rid, argv[optind],
-	    (uint16_t)qtype, (uint16_t)qclass, rd, (uint16_t)edns);
+	qlen = dnsm_build_query(q, sizeof q, rid, argv[optind], (uint16_t)qtype,
+	    (uint16_t)qclass, rd, (uint16_t)edns);
 	if (qlen < 0) {
 		fprintf(stderr, "dnsq: bad name %s\n", argv[optind]);
 		return 2;
@@ -230,13 +229,13 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (sendto(fd, q, (size_t)qlen, 0, &srv.sa, net_addr_len(&srv)) < 0) {
-		fprintf(stderr, "dnsq: send to %s: %s\n", server,
-		    strerror(errno));
+		fprintf(
+		    stderr, "dnsq: send to %s: %s\n", server, strerror(errno));
 		return 2;
 	}
 	deadline = now_mono_ms() + (uint64_t)timeout_ms;
 	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		uint64_t now = now_mono_ms();
 		socklen_t fl = sizeof from;
 		ssize_t n;

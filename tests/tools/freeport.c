@@ -21,7 +21,7 @@ int
 main(int argc, char **argv)
 {
 	union net_addr a;
-	struct err e = { "" };
+	struct err e = {""};
 	const char *addr = "127.0.0.1";
 	int want_udp = 1, want_tcp = 1, i, tries;
 
@@ -33,7 +33,8 @@ main(int argc, char **argv)
 		else if (argv[i][0] != '-')
 			addr = argv[i];
 		else {
-			fprintf(stderr, "usage: freeport [--udp|--tcp] "
+			fprintf(stderr,
+			    "usage: freeport [--udp|--tcp] "
 			    "[ADDR]\n");
 			return 2;
 		}

@@ -1414,8 +1414,14 @@ farm_upstream_answer(struct farm *f, unsigned si, uint8_t *b, size_t len)
 			f->delayed->prev = d;
 		f->delayed = d;
 		f->ndelayed++;
-		ev_timer_add(
-		    f->loop, (uint64_t)ms * 1000, farm_delayed_fire, d);
+		/*
+		 * Timers count from the iteration's cached time, which is
+		 * older than this read when a batch took a while: add the
+		 * lag so a slow resolver never answers sooner than it says.
+		 */
+		ev_timer_add(f->loop,
+		    (uint64_t)ms * 1000 + (now_mono_us() - ev_now_us(f->loop)),
+		    farm_delayed_fire, d);
 		return;
 	}
 	memcpy(farm_txq_slot(f, f->tx), b, len);

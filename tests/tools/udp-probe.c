@@ -6,9 +6,12 @@
  *       Send every datagram back to its sender. Prints "port=N" when
  *       ready; at SIGTERM/SIGINT prints {"echoed":N} and exits.
  *   udp-probe blast --target ADDR:PORT [--count N] [--size B] [--id X]
- *                   [--burst K] [--gap-us U] [--wait-ms W]
- *       Send N numbered datagrams of B bytes (>= 20) in bursts of K, a
- *       U-microsecond pause for answers after each burst, then collect for
+ *                   [--window K] [--wait-ms W]
+ *       Send N numbered datagrams of B bytes (>= 20), never more than K
+ *       beyond the highest number answered so far (so a busy relay or
+ *       server never overflows a socket buffer and adds losses of its
+ *       own; after 100 ms without answers the window's tail counts as
+ *       lost and sending goes on), then collect for
  *       W ms more, and print one JSON object: sent, received (datagrams),
  *       unique (distinct sequence numbers), duplicates, out_of_order (a
  *       first arrival below the highest number already seen), truncated
@@ -69,14 +72,14 @@ static int
 run_echo(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "port", required_argument, NULL, 'p' },
-		{ NULL, 0, NULL, 0 },
+	    {"listen", required_argument, NULL, 'l'},
+	    {"port", required_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0},
 	};
 	static uint8_t buf[65536];
 	struct sigaction sa;
 	union net_addr a, from;
-	struct err e = { "" };
+	struct err e = {""};
 	const char *listen_s = "127.0.0.1";
 	long long port = 0;
 	uint64_t echoed = 0;
@@ -87,9 +90,10 @@ run_echo(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'l')
 			listen_s = optarg;
-		else if (c != 'p' || parse_int(optarg, 0, 65535, &port,
-		    &e) < 0) {
-			fprintf(stderr, "usage: udp-probe echo [--listen ADDR] "
+		else if (c != 'p' ||
+		    parse_int(optarg, 0, 65535, &port, &e) < 0) {
+			fprintf(stderr,
+			    "usage: udp-probe echo [--listen ADDR] "
 			    "[--port N]\n");
 			return 2;
 		}
@@ -107,7 +111,7 @@ run_echo(int argc, char **argv)
 	printf("port=%u\n", net_addr_port(&a));
 	fflush(stdout);
 	while (!stop_flag) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 
 		if (poll(&p, 1, -1) <= 0)
 			continue;
@@ -131,6 +135,7 @@ struct blast {
 	uint8_t *seen;
 	uint64_t received, unique, dups, ooo, trunc, foreign;
 	int64_t high;
+	uint32_t ack; /* window base: one past the highest answered */
 	uint64_t rtt_min, rtt_max;
 };
 
@@ -165,6 +170,8 @@ blast_drain(struct blast *b, int fd)
 			b->ooo++;
 		else
 			b->high = seq;
+		if (seq >= b->ack)
+			b->ack = seq + 1;
 		rtt = now_mono_us() - be64_load(buf + 12);
 		if (b->unique == 1 || rtt < b->rtt_min)
 			b->rtt_min = rtt;
@@ -173,17 +180,21 @@ blast_drain(struct blast *b, int fd)
 	}
 }
 
+/* Collect answers for us microseconds, or only until some come (first). */
 static void
-blast_wait(struct blast *b, int fd, uint64_t us)
+blast_wait(struct blast *b, int fd, uint64_t us, int first)
 {
 	uint64_t end = now_mono_us() + us, now;
 
 	while ((now = now_mono_us()) < end) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		int ms = (int)((end - now + 999) / 1000);
 
-		if (poll(&p, 1, ms) > 0)
+		if (poll(&p, 1, ms) > 0) {
 			blast_drain(b, fd);
+			if (first)
+				return;
+		}
 	}
 	blast_drain(b, fd);
 }
@@ -192,20 +203,19 @@ static int
 run_blast(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "target", required_argument, NULL, 't' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "size", required_argument, NULL, 's' },
-		{ "id", required_argument, NULL, 'i' },
-		{ "burst", required_argument, NULL, 'b' },
-		{ "gap-us", required_argument, NULL, 'g' },
-		{ "wait-ms", required_argument, NULL, 'w' },
-		{ NULL, 0, NULL, 0 },
+	    {"target", required_argument, NULL, 't'},
+	    {"count", required_argument, NULL, 'n'},
+	    {"size", required_argument, NULL, 's'},
+	    {"id", required_argument, NULL, 'i'},
+	    {"window", required_argument, NULL, 'k'},
+	    {"wait-ms", required_argument, NULL, 'w'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct blast b = { .count = 1000, .size = 100, .high = -1 };
+	struct blast b = {.count = 1000, .size = 100, .high = -1};
 	union net_addr target, any;
-	struct err e = { "" };
+	struct err e = {""};
 	const char *target_s = NULL;
-	long long v, burst = 50, gap_us = 1000, wait_ms = 500;
+	long long v, window = 256, wait_ms = 500;
 	uint8_t *pkt;
 	uint32_t seq;
 	uint64_t sent = 0;
@@ -230,11 +240,8 @@ run_blast(int argc, char **argv)
 			bad |= parse_int(optarg, 0, INT64_MAX, &v, &e);
 			b.id = (uint64_t)v;
 			break;
-		case 'b':
-			bad |= parse_int(optarg, 1, 100000, &burst, &e);
-			break;
-		case 'g':
-			bad |= parse_int(optarg, 0, 10000000, &gap_us, &e);
+		case 'k':
+			bad |= parse_int(optarg, 1, 100000, &window, &e);
 			break;
 		case 'w':
 			bad |= parse_int(optarg, 0, 600000, &wait_ms, &e);
@@ -244,9 +251,11 @@ run_blast(int argc, char **argv)
 		}
 	}
 	if (bad || target_s == NULL) {
-		fprintf(stderr, "usage: udp-probe blast --target ADDR:PORT "
-		    "[--count N] [--size B] [--id X] [--burst K] [--gap-us U] "
-		    "[--wait-ms W]%s%s\n", e.msg[0] ? ": " : "", e.msg);
+		fprintf(stderr,
+		    "usage: udp-probe blast --target ADDR:PORT "
+		    "[--count N] [--size B] [--id X] [--window K] "
+		    "[--wait-ms W]%s%s\n",
+		    e.msg[0] ? ": " : "", e.msg);
 		return 2;
 	}
 	if (net_addr_parse(target_s, 0, &target, &e) < 0) {
@@ -271,20 +280,24 @@ run_blast(int argc, char **argv)
 		pkt[i] = (uint8_t)i;
 	be64_store(pkt, b.id);
 	for (seq = 0; seq < b.count; seq++) {
+		while (seq - b.ack >= (uint32_t)window) {
+			uint64_t before = b.received;
+
+			blast_wait(&b, fd, 100000, 1);
+			if (b.received == before)
+				b.ack = seq; /* the window's tail was lost */
+		}
 		be32_store(pkt + 8, seq);
 		be64_store(pkt + 12, now_mono_us());
 		/* A refused send (no listener yet: ECONNREFUSED) is a loss. */
 		if (send(fd, pkt, b.size, 0) == (ssize_t)b.size)
 			sent++;
-		if ((seq + 1) % (uint32_t)burst == 0)
-			blast_wait(&b, fd, (uint64_t)gap_us);
-		else
-			blast_drain(&b, fd);
+		blast_drain(&b, fd);
 	}
-	blast_wait(&b, fd, (uint64_t)wait_ms * 1000);
+	blast_wait(&b, fd, (uint64_t)wait_ms * 1000, 0);
 	printf("{\"sent\":%llu,\"received\":%llu,\"unique\":%llu,"
-	    "\"duplicates\":%llu,\"out_of_order\":%llu,\"truncated\":%llu,"
-	    "\"foreign\":%llu,\"rtt_min_us\":%llu,\"rtt_max_us\":%llu}\n",
+	       "\"duplicates\":%llu,\"out_of_order\":%llu,\"truncated\":%llu,"
+	       "\"foreign\":%llu,\"rtt_min_us\":%llu,\"rtt_max_us\":%llu}\n",
 	    (unsigned long long)sent, (unsigned long long)b.received,
 	    (unsigned long long)b.unique, (unsigned long long)b.dups,
 	    (unsigned long long)b.ooo, (unsigned long long)b.trunc,

@@ -49,7 +49,7 @@
 #include "common/util.h"
 
 enum { DIR_UP = 0, DIR_DOWN = 1 };
-static const char *dir_name[2] = { "up", "down" };
+static const char *dir_name[2] = {"up", "down"};
 
 enum {
 	P_LOSS,
@@ -62,8 +62,8 @@ enum {
 	P_TRUNCATE_PROB,
 	P_COUNT,
 };
-static const char *param_name[P_COUNT] = { "loss", "dup", "reorder",
-	"reorder-ms", "delay", "jitter", "truncate", "truncate-prob" };
+static const char *param_name[P_COUNT] = {"loss", "dup", "reorder",
+    "reorder-ms", "delay", "jitter", "truncate", "truncate-prob"};
 
 struct faults {
 	double loss, dup, reorder, truncate_prob;
@@ -92,7 +92,7 @@ struct flow {
 	union net_addr client;
 	int ufd;
 	uint64_t last_us;
-	int pending;		/* packets in delay timers or held */
+	int pending; /* packets in delay timers or held */
 	struct pkt *held[2];
 	uint64_t held_timer[2];
 	struct flow *hnext;
@@ -106,7 +106,7 @@ struct relay {
 	union net_addr upstream;
 	struct faults f[2];
 	struct dstats st[2];
-	uint64_t rng[2][4];	/* one generator per direction */
+	uint64_t rng[2][4]; /* one generator per direction */
 	uint64_t seed;
 	uint64_t idle_us;
 	const char *stats_path;
@@ -164,12 +164,13 @@ stats_json(const struct relay *r, FILE *f)
 	for (d = 0; d < 2; d++) {
 		const struct dstats *s = &r->st[d];
 
-		fprintf(f, "\"%s\":{\"received\":%llu,\"forwarded\":%llu,"
+		fprintf(f,
+		    "\"%s\":{\"received\":%llu,\"forwarded\":%llu,"
 		    "\"dropped\":%llu,\"duplicated\":%llu,\"reordered\":%llu,"
 		    "\"reorder_timeouts\":%llu,\"truncated\":%llu,"
 		    "\"delayed\":%llu,\"send_errors\":%llu,\"bytes_in\":%llu,"
-		    "\"bytes_out\":%llu},", dir_name[d],
-		    (unsigned long long)s->received,
+		    "\"bytes_out\":%llu},",
+		    dir_name[d], (unsigned long long)s->received,
 		    (unsigned long long)s->forwarded,
 		    (unsigned long long)s->dropped,
 		    (unsigned long long)s->duplicated,
@@ -201,8 +202,7 @@ stats_write(const struct relay *r)
 			return;
 		}
 	}
-	fprintf(stderr, "udp-relay: %s: %s\n", r->stats_path,
-	    strerror(errno));
+	fprintf(stderr, "udp-relay: %s: %s\n", r->stats_path, strerror(errno));
 	free(tmp);
 }
 
@@ -214,8 +214,8 @@ xmit(struct relay *r, struct flow *fl, int dir, const uint8_t *d, size_t n)
 	if (dir == DIR_UP)
 		k = send(fl->ufd, d, n, 0);
 	else
-		k = sendto(r->lfd, d, n, 0, &fl->client.sa,
-		    net_addr_len(&fl->client));
+		k = sendto(
+		    r->lfd, d, n, 0, &fl->client.sa, net_addr_len(&fl->client));
 	if (k < 0) {
 		r->st[dir].send_errors++;
 		return;
@@ -275,8 +275,8 @@ emit(struct flow *fl, int dir, const uint8_t *d, size_t n, struct pkt *p)
 		if (p == NULL)
 			p = pkt_new(fl, dir, d, n);
 		fl->held[dir] = p;
-		fl->held_timer[dir] = ev_timer_add(r->loop,
-		    r->f[dir].reorder_us, on_held_timeout, p);
+		fl->held_timer[dir] = ev_timer_add(
+		    r->loop, r->f[dir].reorder_us, on_held_timeout, p);
 		return;
 	}
 	xmit(r, fl, dir, d, n);
@@ -336,8 +336,8 @@ process(struct relay *r, struct flow *fl, int dir, uint8_t *d, size_t n)
 			continue;
 		}
 		st->delayed++;
-		ev_timer_add(r->loop, delay, on_delay_done,
-		    pkt_new(fl, dir, d, n));
+		ev_timer_add(
+		    r->loop, delay, on_delay_done, pkt_new(fl, dir, d, n));
 	}
 }
 
@@ -388,7 +388,7 @@ flow_get(struct relay *r, const union net_addr *client)
 	size_t h = addr_hash(client);
 	struct flow *fl;
 	union net_addr any;
-	struct err e = { "" };
+	struct err e = {""};
 	int fd;
 
 	for (fl = r->buckets[h]; fl != NULL; fl = fl->hnext)
@@ -458,7 +458,8 @@ on_sweep(struct ev_loop *loop, uint64_t id, void *arg)
 	for (h = 0; h < FLOW_BUCKETS; h++) {
 		pp = &r->buckets[h];
 		while ((fl = *pp) != NULL) {
-			if (fl->pending == 0 && now - fl->last_us > r->idle_us) {
+			if (fl->pending == 0 &&
+			    now - fl->last_us > r->idle_us) {
 				*pp = fl->hnext;
 				ev_io_del(loop, fl->ufd);
 				close(fl->ufd);
@@ -518,8 +519,8 @@ set_param(struct faults *f, int param, const char *val)
 	case P_TRUNCATE_PROB:
 		return parse_prob(val, &f->truncate_prob);
 	}
-	if (parse_int(val, 0, param == P_TRUNCATE ? 65535 : 3600000, &v,
-	    NULL) < 0)
+	if (parse_int(val, 0, param == P_TRUNCATE ? 65535 : 3600000, &v, NULL) <
+	    0)
 		return -1;
 	switch (param) {
 	case P_REORDER_MS:
@@ -543,7 +544,8 @@ usage(void)
 {
 	int i;
 
-	fprintf(stderr, "usage: udp-relay --upstream ADDR:PORT "
+	fprintf(stderr,
+	    "usage: udp-relay --upstream ADDR:PORT "
 	    "[--listen ADDR[:PORT]] [--seed N] [--stats FILE] [--idle S]\n"
 	    "       faults, each as --NAME, --up-NAME or --down-NAME:");
 	for (i = 0; i < P_COUNT; i++)
@@ -560,32 +562,31 @@ main(int argc, char **argv)
 	static struct option opts[5 + 3 * P_COUNT + 1];
 	static char names[3 * P_COUNT][32];
 	static struct relay r;
-	struct err e = { "" };
+	struct err e = {""};
 	union net_addr listen_a;
 	const char *listen_s = "127.0.0.1:0";
 	long long v;
 	int c, i, d, no = 0, have_up = 0, seeded = 0;
 
-	opts[no++] = (struct option){ "upstream", required_argument, NULL,
-		O_UPSTREAM };
-	opts[no++] = (struct option){ "listen", required_argument, NULL,
-		O_LISTEN };
-	opts[no++] = (struct option){ "seed", required_argument, NULL,
-		O_SEED };
-	opts[no++] = (struct option){ "stats", required_argument, NULL,
-		O_STATS };
-	opts[no++] = (struct option){ "idle", required_argument, NULL,
-		O_IDLE };
+	opts[no++] =
+	    (struct option){"upstream", required_argument, NULL, O_UPSTREAM};
+	opts[no++] =
+	    (struct option){"listen", required_argument, NULL, O_LISTEN};
+	opts[no++] = (struct option){"seed", required_argument, NULL, O_SEED};
+	opts[no++] = (struct option){"stats", required_argument, NULL, O_STATS};
+	opts[no++] = (struct option){"idle", required_argument, NULL, O_IDLE};
 	/* val = param * 3 + which (0 both, 1 up, 2 down). */
 	for (i = 0; i < P_COUNT; i++) {
 		for (d = 0; d < 3; d++) {
 			char *nm = names[i * 3 + d];
 
 			snprintf(nm, sizeof names[0], "%s%s",
-			    d == 0 ? "" : d == 1 ? "up-" : "down-",
+			    d == 0	 ? ""
+				: d == 1 ? "up-"
+					 : "down-",
 			    param_name[i]);
-			opts[no++] = (struct option){ nm, required_argument,
-				NULL, i * 3 + d };
+			opts[no++] = (struct option){
+			    nm, required_argument, NULL, i * 3 + d};
 		}
 	}
 	for (d = 0; d < 2; d++) {
@@ -598,9 +599,10 @@ main(int argc, char **argv)
 		case O_UPSTREAM:
 			if (net_addr_parse(optarg, 0, &r.upstream, &e) < 0 ||
 			    net_addr_port(&r.upstream) == 0) {
-				fprintf(stderr, "udp-relay: --upstream %s: "
-				    "%s\n", optarg, e.msg[0] ? e.msg :
-				    "port needed");
+				fprintf(stderr,
+				    "udp-relay: --upstream %s: "
+				    "%s\n",
+				    optarg, e.msg[0] ? e.msg : "port needed");
 				return 2;
 			}
 			have_up = 1;
@@ -629,9 +631,10 @@ main(int argc, char **argv)
 				if (c % 3 != 0 && c % 3 != d + 1)
 					continue;
 				if (set_param(&r.f[d], c / 3, optarg) < 0) {
-					fprintf(stderr, "udp-relay: --%s: bad "
-					    "value %s\n", opts[5 + c].name,
-					    optarg);
+					fprintf(stderr,
+					    "udp-relay: --%s: bad "
+					    "value %s\n",
+					    opts[5 + c].name, optarg);
 					return 2;
 				}
 			}
@@ -649,8 +652,8 @@ main(int argc, char **argv)
 				r.rng[d][i] = splitmix64(&x);
 	}
 	if (net_addr_parse(listen_s, 0, &listen_a, &e) < 0) {
-		fprintf(stderr, "udp-relay: --listen %s: %s\n", listen_s,
-		    e.msg);
+		fprintf(
+		    stderr, "udp-relay: --listen %s: %s\n", listen_s, e.msg);
 		return 2;
 	}
 	if ((r.loop = ev_loop_new(&e)) == NULL ||
