@@ -16,11 +16,14 @@
 #include "common/net.h"
 #include "engine/client.h"
 
-enum { OPT_RESOLVERS = 1, OPT_LISTEN };
+enum { OPT_RESOLVERS = 1, OPT_LISTEN, OPT_PROFILE };
 
 static const struct option connect_longopts[] = {
-    {"resolvers", required_argument, NULL, OPT_RESOLVERS},
-    {"listen", required_argument, NULL, OPT_LISTEN}, {NULL, 0, NULL, 0}};
+	{ "resolvers", required_argument, NULL, OPT_RESOLVERS },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "profile", required_argument, NULL, OPT_PROFILE },
+	{ NULL, 0, NULL, 0 },
+};
 
 static void
 on_signal(struct ev_loop *loop, int signo, void *arg)
@@ -59,7 +62,7 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 	struct err e = {""};
 	struct watch w = {NULL, 0};
 	union net_addr bound;
-	const char *resolvers = NULL, *listen = NULL;
+	const char *resolvers = NULL, *listen = NULL, *profile = NULL;
 	char buf[NET_ADDR_STRLEN];
 	int c, rc = EXIT_UNKNOWN;
 
@@ -73,6 +76,9 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 		case OPT_LISTEN:
 			listen = optarg;
 			break;
+		case OPT_PROFILE:
+			profile = optarg;
+			break;
 		case 'H':
 			rc = EXIT_OK;
 			goto out;
@@ -85,18 +91,22 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 		    argv[optind]);
 		goto out;
 	}
-	if (ctx->config == NULL || resolvers == NULL) {
+	if ((ctx->config == NULL || resolvers == NULL) && profile == NULL) {
 		cli_error(&cmd_connect_entry,
-		    "--config client_config.toml and "
-		    "--resolvers client_resolvers.txt are required");
+		    "--config client_config.toml and --resolvers "
+		    "client_resolvers.txt (or --profile FILE) are required");
 		goto out;
 	}
 	log_set_level(ctx->quiet    ? LOG_ERROR
 		: ctx->verbose >= 2 ? LOG_DEBUG
 		: ctx->verbose	    ? LOG_INFO
 				    : LOG_WARN);
-	if (eng_client_cfg_load(&cfg, ctx->config, &e) == -1 ||
-	    eng_client_cfg_resolvers(&cfg, resolvers, &e) == -1) {
+	if ((ctx->config != NULL &&
+		eng_client_cfg_load(&cfg, ctx->config, &e) == -1) ||
+	    (resolvers != NULL &&
+		eng_client_cfg_resolvers(&cfg, resolvers, &e) == -1) ||
+	    (profile != NULL &&
+		eng_client_cfg_profile(&cfg, profile, &e) == -1)) {
 		cli_error(&cmd_connect_entry, "%s", e.msg);
 		goto out;
 	}
@@ -143,13 +153,15 @@ out:
 }
 
 const struct cmd_entry cmd_connect_entry = {
-    .name = "connect",
-    .usage = "connect --config client_config.toml --resolvers "
-	     "client_resolvers.txt [--listen ADDR:PORT]",
-    .summary = "run the tunnel client (local SOCKS5/SOCKS4 proxy)",
-    .options = "  --resolvers FILE     client_resolvers.txt (one resolver is "
-	       "used)\n"
-	       "  --listen ADDR:PORT   override LISTEN_IP/LISTEN_PORT (port 0: "
-	       "any)\n",
-    .exec = cmd_connect_exec,
+	.name = "connect",
+	.usage = "connect --config client_config.toml --resolvers "
+		 "client_resolvers.txt [--profile FILE] [--listen ADDR:PORT]",
+	.summary = "run the tunnel client (local SOCKS5/SOCKS4 proxy)",
+	.options = "  --resolvers FILE     client_resolvers.txt (one resolver "
+		   "is used)\n"
+		   "  --profile FILE       JSON profile: domains, resolvers, "
+		   "method, key\n"
+		   "  --listen ADDR:PORT   override LISTEN_IP/LISTEN_PORT (port "
+		   "0: any)\n",
+	.exec = cmd_connect_exec,
 };

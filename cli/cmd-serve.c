@@ -18,8 +18,10 @@
 enum { OPT_LISTEN = 1, OPT_ALLOW };
 
 static const struct option serve_longopts[] = {
-    {"listen", required_argument, NULL, OPT_LISTEN},
-    {"allow-target", required_argument, NULL, OPT_ALLOW}, {NULL, 0, NULL, 0}};
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "allow-target", required_argument, NULL, OPT_ALLOW },
+	{ NULL, 0, NULL, 0 },
+};
 
 static void
 on_signal(struct ev_loop *loop, int signo, void *arg)

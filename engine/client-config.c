@@ -3,10 +3,15 @@
  * client_config.toml the engine uses (unknown keys are ignored, as
  * upstream does), and client_resolvers.txt through common/resolvers.
  * Our own key: MDNS_MAX_INFLIGHT (queries kept outstanding, default 32).
+ * A JSON profile (common/profile) can supply domains, resolvers, method
+ * and key on top of (or instead of) the TOML file.
  */
+#include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/profile.h"
 #include "common/resolvers.h"
 #include "common/toml.h"
 #include "engine/client.h"
@@ -279,5 +284,67 @@ eng_client_cfg_resolvers(
 		return -1;
 	if (c->nresolvers == 0)
 		return err_set(e, "%s: no resolvers", path);
+	return 0;
+}
+
+int
+eng_client_cfg_profile(
+    struct eng_client_cfg *c, const char *path, struct err *e)
+{
+	struct profile *p;
+	char buf[256], *kp, *dup, *dir;
+	FILE *f;
+	size_t i, n;
+
+	if (prof_load_file(path, &p, e) == -1)
+		return -1;
+	if (p->ndomains > ENG_CLI_MAX_DOMAINS) {
+		prof_free(p);
+		return err_set(
+		    e, "%s: more than %d domains", path, ENG_CLI_MAX_DOMAINS);
+	}
+	if (p->ndomains > 0) {
+		for (i = 0; i < c->ndomains; i++)
+			free(c->domains[i]);
+		for (i = 0; i < p->ndomains; i++)
+			c->domains[i] = xstrdup(p->domains[i]);
+		c->ndomains = p->ndomains;
+	}
+	for (i = 0; i < p->nresolvers; i++) {
+		c->resolvers = xreallocarray(
+		    c->resolvers, c->nresolvers + 1, sizeof *c->resolvers);
+		c->resolvers[c->nresolvers++] = p->resolvers[i].addr;
+	}
+	if (p->method >= 0)
+		c->method = p->method;
+	if (p->key != NULL) {
+		free(c->key);
+		c->key = xstrdup(p->key);
+	} else if (p->key_file != NULL) {
+		if (p->key_file[0] == '/')
+			kp = xstrdup(p->key_file);
+		else {
+			dup = xstrdup(path);
+			dir = dirname(dup);
+			kp = xasprintf("%s/%s", dir, p->key_file);
+			free(dup);
+		}
+		f = fopen(kp, "r");
+		if (f == NULL) {
+			err_set(e, "%s: cannot read key file %s", path, kp);
+			free(kp);
+			prof_free(p);
+			return -1;
+		}
+		n = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		free(c->key);
+		c->key = xstrdup(str_trim(buf));
+		free(kp);
+	}
+	prof_free(p);
+	if (c->ndomains == 0)
+		return err_set(e, "%s: no domains", path);
 	return 0;
 }

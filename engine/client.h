@@ -87,6 +87,14 @@ int eng_client_cfg_load(
 /* Append the resolvers of a client_resolvers.txt; 0 or -1. */
 int eng_client_cfg_resolvers(
     struct eng_client_cfg *c, const char *path, struct err *e);
+/*
+ * Lay a JSON profile (mobile-client format, common/profile.h) over c:
+ * its domains replace c's, its resolvers are appended, its method and key
+ * (or key file, relative to the profile) replace c's. FEC settings are
+ * ignored (not upstream). 0, or -1 with e set.
+ */
+int eng_client_cfg_profile(
+    struct eng_client_cfg *c, const char *path, struct err *e);
 void eng_client_cfg_free(struct eng_client_cfg *c);
 
 /* A client on loop with a copy of cfg; NULL with e set on bad settings. */

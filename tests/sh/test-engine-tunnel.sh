@@ -234,6 +234,22 @@ sleep 0.3
 is "$(grep -c accepted "$D/LSN.out")" 0 "filtered target saw no connection"
 stop_pair
 
+# A JSON profile alone (mobile-client format) is enough to connect.
+start_server 2
+cat >"$D/profile.json" <<EOP
+{"version": 1, "protocol": "masterdns", "domain": "t.example",
+ "resolvers": [{"type": "udp", "address": "127.0.0.1:$SRV_PORT"}],
+ "masterdns": {"encryptionMethod": 2, "key": "$(key_for 2)"}}
+EOP
+CLI_PORT=$(free_port --tcp 127.0.0.1)
+topo_bg CLI "$BIN" connect --profile "$D/profile.json" \
+    --listen 127.0.0.1:$CLI_PORT
+wait_line "$D/CLI.out" '^connected'
+ok $? "profile: client connected ($(head -2 "$D/CLI.out" | tail -1))"
+is "$(down_sha 127.0.0.1:$CLI_PORT 200000)" "$(bytes_sha 200000)" \
+    "profile: download intact"
+stop_pair
+
 # Through unbound (the resolver path real users have).
 start_server 1
 unbound_start "$D/ub" t.example 127.0.0.1:$SRV_PORT --qname-min yes
