@@ -561,14 +561,56 @@ stream_io(struct ev_loop *loop, int fd, int events, void *arg)
 	cli_pump(st->c);
 }
 
+/* Take over a connected local socket as a new proxy connection. */
+static void
+adopt(struct eng_client *c, int cfd)
+{
+	struct cli_stream *st;
+	struct err e = {""};
+
+	st = xcalloc(1, sizeof *st);
+	st->c = c;
+	st->fd = cfd;
+	st->created = cli_now(c);
+	if (c->npending == c->pcap) {
+		c->pcap = c->pcap ? c->pcap * 2 : 16;
+		c->pending =
+		    xreallocarray(c->pending, c->pcap, sizeof *c->pending);
+	}
+	c->pending[c->npending++] = st;
+	if (ev_io_add(c->loop, cfd, EV_READ, stream_io, st, &e) == -1) {
+		st->fd = -1;
+		close(cfd);
+		stream_free(st);
+		return;
+	}
+	st->io_mask = EV_READ;
+	if (c->cfg.protocol_tcp) {
+		st->tlen = 0;
+		target_ready(st);
+	} else
+		st->state = CS_GREET;
+}
+
+void
+eng_client_adopt(struct eng_client *c, int fd)
+{
+	struct err e = {""};
+
+	if (net_set_nonblock(fd, &e) == -1) {
+		close(fd);
+		return;
+	}
+	adopt(c, fd);
+}
+
 static void
 on_accept(struct ev_loop *loop, int fd, int events, void *arg)
 {
 	struct eng_client *c = arg;
-	struct cli_stream *st;
-	struct err e = {""};
 	int cfd;
 
+	(void)loop;
 	(void)events;
 	while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) !=
 	    -1) {
@@ -576,28 +618,7 @@ on_accept(struct ev_loop *loop, int fd, int events, void *arg)
 			close(cfd);
 			continue;
 		}
-		st = xcalloc(1, sizeof *st);
-		st->c = c;
-		st->fd = cfd;
-		st->created = cli_now(c);
-		if (c->npending == c->pcap) {
-			c->pcap = c->pcap ? c->pcap * 2 : 16;
-			c->pending = xreallocarray(
-			    c->pending, c->pcap, sizeof *c->pending);
-		}
-		c->pending[c->npending++] = st;
-		if (ev_io_add(loop, cfd, EV_READ, stream_io, st, &e) == -1) {
-			st->fd = -1;
-			close(cfd);
-			stream_free(st);
-			continue;
-		}
-		st->io_mask = EV_READ;
-		if (c->cfg.protocol_tcp) {
-			st->tlen = 0;
-			target_ready(st);
-		} else
-			st->state = CS_GREET;
+		adopt(c, cfd);
 	}
 }
 

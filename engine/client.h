@@ -120,6 +120,11 @@ void eng_client_stop(struct eng_client *c);
 void eng_client_handle_answer(
     struct eng_client *c, const uint8_t *msg, size_t len);
 /*
+ * Serve a connected local socket (fd, now owned by the client) as if the
+ * listener had accepted it: SOCKS handshake (or TCP-forward) and stream.
+ */
+void eng_client_adopt(struct eng_client *c, int fd);
+/*
  * Tests only: skip discovery and the handshake and act as connected with
  * this session id, cookie, MTUs and response mode (0 raw, 1 base64).
  */
