@@ -3,8 +3,9 @@
  * description and checked against upstream's behaviour (internal/arq).
  *
  * Both directions keep frames in power-of-two rings indexed by seq & mask:
- * the send ring holds at most "window" frames spanning fewer than "window"
- * sequence numbers (arq_send_ready enforces the span, which upstream does
+ * the send ring holds at most "window" frames spanning fewer than 2 x
+ * window sequence numbers, the peer's receive window when both sides use
+ * the same window (arq_send_ready enforces the span, which upstream does
  * not need because it keys a map), the receive ring covers rcv_nxt ..
  * rcv_nxt + 2·window. NACK bookkeeping (first seen, last sent) lives in the
  * receive slots, so it is pruned automatically as rcv_nxt advances.
@@ -158,7 +159,7 @@ arq_new(const struct arq_config *c, arq_emit_cb *emit, void *arg)
 		a->c.nack_max_gap = a->rwnd;
 	a->emit = emit;
 	a->arg = arg;
-	a->snd_mask = pow2_at_least(a->window) - 1;
+	a->snd_mask = pow2_at_least(2 * a->window) - 1;
 	a->rcv_mask = pow2_at_least(a->rwnd + 1) - 1;
 	a->rtt.base_us = a->c.rto_init_us;
 	a->ctl_rtt.base_us = a->c.ctl_rto_init_us;
@@ -233,7 +234,7 @@ int
 arq_send_ready(const struct arq *a)
 {
 	return a->snd_count < a->limit &&
-	    (uint16_t)(a->snd_nxt - a->snd_una) < a->window;
+	    (uint16_t)(a->snd_nxt - a->snd_una) < 2 * a->window;
 }
 
 int

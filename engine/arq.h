@@ -104,7 +104,7 @@ void arq_free(struct arq *a);
 /*
  * Whether the stream may read more local data: fewer than 0.8 × window
  * frames unacknowledged, and the span from the oldest unacknowledged seq
- * to the next one below the window (so the ring never wraps onto itself).
+ * to the next one below 2 × window (so the ring never wraps onto itself).
  */
 int arq_send_ready(const struct arq *a);
 /*
