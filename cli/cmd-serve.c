@@ -20,7 +20,7 @@ enum { OPT_LISTEN = 1, OPT_ALLOW };
 static const struct option serve_longopts[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "allow-target", required_argument, NULL, OPT_ALLOW },
-	{ NULL, 0, NULL, 0 }
+	{ NULL, 0, NULL, 0 },
 };
 
 static void
@@ -37,7 +37,7 @@ cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
 	struct eng_server_cfg cfg;
 	struct eng_server *srv = NULL;
 	struct ev_loop *loop = NULL;
-	struct err e = { "" };
+	struct err e = {""};
 	union net_addr la, bound;
 	const char *listen = NULL;
 	char buf[NET_ADDR_STRLEN], *hostport;
@@ -45,14 +45,14 @@ cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
 
 	eng_server_cfg_defaults(&cfg);
 	while ((c = cli_getopt(ctx, &cmd_serve_entry, argc, argv, "",
-	    serve_longopts)) != -1) {
+		    serve_longopts)) != -1) {
 		switch (c) {
 		case OPT_LISTEN:
 			listen = optarg;
 			break;
 		case OPT_ALLOW:
-			cfg.allow = xreallocarray(cfg.allow, cfg.nallow + 1,
-			    sizeof *cfg.allow);
+			cfg.allow = xreallocarray(
+			    cfg.allow, cfg.nallow + 1, sizeof *cfg.allow);
 			cfg.allow[cfg.nallow++] = xstrdup(optarg);
 			break;
 		case 'H':
@@ -63,17 +63,20 @@ cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		cli_error(&cmd_serve_entry, "unexpected argument: %s",
-		    argv[optind]);
+		cli_error(
+		    &cmd_serve_entry, "unexpected argument: %s", argv[optind]);
 		goto out;
 	}
 	if (ctx->config == NULL) {
-		cli_error(&cmd_serve_entry, "--config server_config.toml is "
+		cli_error(&cmd_serve_entry,
+		    "--config server_config.toml is "
 		    "required");
 		goto out;
 	}
-	log_set_level(ctx->quiet ? LOG_ERROR : ctx->verbose >= 2 ?
-	    LOG_DEBUG : ctx->verbose ? LOG_INFO : LOG_WARN);
+	log_set_level(ctx->quiet    ? LOG_ERROR
+		: ctx->verbose >= 2 ? LOG_DEBUG
+		: ctx->verbose	    ? LOG_INFO
+				    : LOG_WARN);
 	if (eng_server_cfg_load(&cfg, ctx->config, &e) == -1) {
 		cli_error(&cmd_serve_entry, "%s", e.msg);
 		goto out;
@@ -115,13 +118,13 @@ out:
 }
 
 const struct cmd_entry cmd_serve_entry = {
-	.name = "serve",
-	.usage = "serve --config server_config.toml [--listen ADDR:PORT] "
-	    "[--allow-target CIDR]...",
-	.summary = "run the tunnel server (authoritative for the domain)",
-	.options =
-	    "  --listen ADDR:PORT   override UDP_HOST/UDP_PORT (port 0: any)\n"
-	    "  --allow-target CIDR  let the target filter pass this range\n"
-	    "                       (tests, special deployments; repeatable)\n",
-	.exec = cmd_serve_exec,
+    .name = "serve",
+    .usage = "serve --config server_config.toml [--listen ADDR:PORT] "
+	     "[--allow-target CIDR]...",
+    .summary = "run the tunnel server (authoritative for the domain)",
+    .options =
+	"  --listen ADDR:PORT   override UDP_HOST/UDP_PORT (port 0: any)\n"
+	"  --allow-target CIDR  let the target filter pass this range\n"
+	"                       (tests, special deployments; repeatable)\n",
+    .exec = cmd_serve_exec,
 };

@@ -3,8 +3,9 @@
  * description and checked against upstream's behaviour (internal/arq).
  *
  * Both directions keep frames in power-of-two rings indexed by seq & mask:
- * the send ring holds at most "window" frames spanning fewer than "window"
- * sequence numbers (arq_send_ready enforces the span, which upstream does
+ * the send ring holds at most "window" frames spanning fewer than 2 x
+ * window sequence numbers, the peer's receive window when both sides use
+ * the same window (arq_send_ready enforces the span, which upstream does
  * not need because it keys a map), the receive ring covers rcv_nxt ..
  * rcv_nxt + 2·window. NACK bookkeeping (first seen, last sent) lives in the
  * receive slots, so it is pruned automatically as rcv_nxt advances.
@@ -39,8 +40,8 @@ struct rcv_slot {
 	uint16_t len;
 	uint16_t seq;
 	uint8_t present;
-	uint8_t nack_seen;	/* nack_first valid */
-	uint8_t nack_sent;	/* nack_last valid */
+	uint8_t nack_seen; /* nack_first valid */
+	uint8_t nack_sent; /* nack_last valid */
 	uint64_t nack_first, nack_last;
 };
 
@@ -66,7 +67,7 @@ struct arq {
 	struct rcv_slot *rcv;
 	unsigned rcv_mask, rcv_count;
 	uint16_t rcv_nxt;
-	size_t rcv_off;		/* bytes of frame rcv_nxt already consumed */
+	size_t rcv_off; /* bytes of frame rcv_nxt already consumed */
 
 	struct ctl_item *ctl;
 	unsigned nctl, ctl_cap;
@@ -125,8 +126,8 @@ arq_rtt_update(struct arq_rtt *r, uint64_t sample, uint64_t lo, uint64_t hi)
 		r->rttvar_us = sample / 2;
 		r->init = 1;
 	} else {
-		delta = r->srtt_us > sample ? r->srtt_us - sample :
-		    sample - r->srtt_us;
+		delta = r->srtt_us > sample ? r->srtt_us - sample
+					    : sample - r->srtt_us;
 		r->rttvar_us = (3 * r->rttvar_us + delta) / 4;
 		r->srtt_us = (7 * r->srtt_us + sample) / 8;
 	}
@@ -145,8 +146,8 @@ arq_new(const struct arq_config *c, arq_emit_cb *emit, void *arg)
 	a->c.rto_init_us = clamp_u64(a->c.rto_init_us, 50000, a->c.rto_max_us);
 	if (a->c.ctl_rto_max_us < 50000)
 		a->c.ctl_rto_max_us = 50000;
-	a->c.ctl_rto_init_us = clamp_u64(a->c.ctl_rto_init_us, 50000,
-	    a->c.ctl_rto_max_us);
+	a->c.ctl_rto_init_us =
+	    clamp_u64(a->c.ctl_rto_init_us, 50000, a->c.ctl_rto_max_us);
 	if (a->c.nack_repeat_us < 100000)
 		a->c.nack_repeat_us = 100000;
 	a->window = MAX(c->window, 300u);
@@ -158,7 +159,7 @@ arq_new(const struct arq_config *c, arq_emit_cb *emit, void *arg)
 		a->c.nack_max_gap = a->rwnd;
 	a->emit = emit;
 	a->arg = arg;
-	a->snd_mask = pow2_at_least(a->window) - 1;
+	a->snd_mask = pow2_at_least(2 * a->window) - 1;
 	a->rcv_mask = pow2_at_least(a->rwnd + 1) - 1;
 	a->rtt.base_us = a->c.rto_init_us;
 	a->ctl_rtt.base_us = a->c.ctl_rto_init_us;
@@ -225,20 +226,20 @@ arq_rto_us(const struct arq *a)
 uint64_t
 arq_ctl_rto_us(const struct arq *a)
 {
-	return clamp_u64(a->ctl_rtt.base_us, a->c.ctl_rto_init_us,
-	    a->c.ctl_rto_max_us);
+	return clamp_u64(
+	    a->ctl_rtt.base_us, a->c.ctl_rto_init_us, a->c.ctl_rto_max_us);
 }
 
 int
 arq_send_ready(const struct arq *a)
 {
 	return a->snd_count < a->limit &&
-	    (uint16_t)(a->snd_nxt - a->snd_una) < a->window;
+	    (uint16_t)(a->snd_nxt - a->snd_una) < 2 * a->window;
 }
 
 int
-arq_send(struct arq *a, uint64_t now, const uint8_t *data, size_t len,
-    uint8_t comp)
+arq_send(
+    struct arq *a, uint64_t now, const uint8_t *data, size_t len, uint8_t comp)
 {
 	struct snd_slot *s;
 	uint16_t seq;
@@ -250,7 +251,8 @@ arq_send(struct arq *a, uint64_t now, const uint8_t *data, size_t len,
 	seq = a->snd_nxt++;
 	s = &a->snd[seq & a->snd_mask];
 	s->data = xmalloc(len ? len : 1);
-	memcpy(s->data, data, len);
+	if (len > 0)
+		memcpy(s->data, data, len);
 	s->len = (uint16_t)len;
 	s->seq = seq;
 	s->comp = comp;
@@ -321,8 +323,7 @@ arq_on_nack(struct arq *a, uint16_t seq, uint64_t now)
 	s->last_resend = now ? now : 1;
 	s->sample_ok = 0;
 	a->st.resends++;
-	a->emit(a->arg, ARQ_OUT_RESEND, 0, seq, 0, 0, s->comp, s->data,
-	    s->len);
+	a->emit(a->arg, ARQ_OUT_RESEND, 0, seq, 0, 0, s->comp, s->data, s->len);
 	return 1;
 }
 
@@ -460,8 +461,8 @@ nack_gap(struct arq *a, uint16_t seq, uint64_t now)
 }
 
 enum arq_rx
-arq_recv(struct arq *a, uint64_t now, uint16_t seq, const uint8_t *data,
-    size_t len)
+arq_recv(
+    struct arq *a, uint64_t now, uint16_t seq, const uint8_t *data, size_t len)
 {
 	uint16_t diff = (uint16_t)(seq - a->rcv_nxt);
 	struct rcv_slot *r;
@@ -487,7 +488,8 @@ arq_recv(struct arq *a, uint64_t now, uint16_t seq, const uint8_t *data,
 		/* A new frame also clears this seq's NACK state. */
 		rcv_slot_clear(r);
 		r->data = xmalloc(len ? len : 1);
-		memcpy(r->data, data, len);
+		if (len > 0)
+			memcpy(r->data, data, len);
 		r->len = (uint16_t)len;
 		r->seq = seq;
 		r->present = 1;
@@ -588,8 +590,7 @@ ctl_remove(struct arq *a, unsigned i)
 
 int
 arq_ctl_send(struct arq *a, uint64_t now, uint8_t type, uint16_t seq,
-    uint8_t frag, uint8_t total, const uint8_t *payload, size_t len,
-    int setup)
+    uint8_t frag, uint8_t total, const uint8_t *payload, size_t len, int setup)
 {
 	struct ctl_item *c;
 	uint64_t rto;
@@ -617,14 +618,14 @@ arq_ctl_send(struct arq *a, uint64_t now, uint8_t type, uint16_t seq,
 	c->payload = xmalloc(len ? len : 1);
 	if (len)
 		memcpy(c->payload, payload, len);
-	a->emit(a->arg, ARQ_OUT_CTL, type, seq, frag, total, 0, c->payload,
-	    c->len);
+	a->emit(
+	    a->arg, ARQ_OUT_CTL, type, seq, frag, total, 0, c->payload, c->len);
 	return 1;
 }
 
 void
-arq_ctl_note_sent(struct arq *a, uint8_t type, uint16_t seq, uint8_t frag,
-    uint64_t now)
+arq_ctl_note_sent(
+    struct arq *a, uint8_t type, uint16_t seq, uint8_t frag, uint64_t now)
 {
 	struct ctl_item *c = ctl_find(a, type, seq, frag);
 
@@ -648,8 +649,8 @@ arq_ctl_ack(struct arq *a, uint8_t type, uint16_t seq, uint8_t frag,
 		    a->c.ctl_rto_init_us, a->c.ctl_rto_max_us);
 	for (i = 0; i < a->nctl;) {
 		c = &a->ctl[i];
-		if (c->type == type && (any_seq ||
-		    (c->seq == seq && c->frag == frag))) {
+		if (c->type == type &&
+		    (any_seq || (c->seq == seq && c->frag == frag))) {
 			ctl_remove(a, i);
 			found = 1;
 		} else

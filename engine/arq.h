@@ -24,27 +24,28 @@
 struct arq;
 
 struct arq_config {
-	unsigned window;		/* send window in frames (>= 300 used) */
-	uint64_t rto_init_us;		/* ARQ_INITIAL_RTO: floor of data RTO */
-	uint64_t rto_max_us;		/* ARQ_MAX_RTO */
-	unsigned nack_max_gap;		/* ARQ_DATA_NACK_MAX_GAP, 0 = no NACKs */
-	uint64_t nack_initial_delay_us;	/* wait before the first NACK of a seq */
-	uint64_t nack_repeat_us;	/* NACK repeat and RESEND interval */
-	uint64_t ctl_rto_init_us;	/* control RTO floor (0.5 s) */
-	uint64_t ctl_rto_max_us;	/* control RTO ceiling (3 s) */
-	unsigned max_data_retries;	/* stream fails when exceeded ... */
-	uint64_t data_ttl_us;		/* ... and the frame is older than this */
-	unsigned ctl_max_retries;	/* control frame given up after this */
-	uint64_t ctl_ttl_us;		/* ... or after this age */
+	unsigned window; /* send window in frames (>= 300 used) */
+	uint64_t rto_init_us; /* ARQ_INITIAL_RTO: floor of data RTO */
+	uint64_t rto_max_us; /* ARQ_MAX_RTO */
+	unsigned nack_max_gap; /* ARQ_DATA_NACK_MAX_GAP, 0 = no NACKs */
+	uint64_t
+	    nack_initial_delay_us; /* wait before the first NACK of a seq */
+	uint64_t nack_repeat_us; /* NACK repeat and RESEND interval */
+	uint64_t ctl_rto_init_us; /* control RTO floor (0.5 s) */
+	uint64_t ctl_rto_max_us; /* control RTO ceiling (3 s) */
+	unsigned max_data_retries; /* stream fails when exceeded ... */
+	uint64_t data_ttl_us; /* ... and the frame is older than this */
+	unsigned ctl_max_retries; /* control frame given up after this */
+	uint64_t ctl_ttl_us; /* ... or after this age */
 };
 
 /* What an emitted frame is; the caller picks the packet type from it. */
 enum arq_out {
-	ARQ_OUT_DATA,		/* STREAM_DATA (first send or late retransmit) */
-	ARQ_OUT_RESEND,		/* STREAM_RESEND (retransmit lane) */
-	ARQ_OUT_ACK,		/* STREAM_DATA_ACK(seq) */
-	ARQ_OUT_NACK,		/* STREAM_DATA_NACK(seq) */
-	ARQ_OUT_CTL,		/* a tracked control frame (type given) */
+	ARQ_OUT_DATA, /* STREAM_DATA (first send or late retransmit) */
+	ARQ_OUT_RESEND, /* STREAM_RESEND (retransmit lane) */
+	ARQ_OUT_ACK, /* STREAM_DATA_ACK(seq) */
+	ARQ_OUT_NACK, /* STREAM_DATA_NACK(seq) */
+	ARQ_OUT_CTL, /* a tracked control frame (type given) */
 };
 
 /*
@@ -58,24 +59,24 @@ typedef void arq_emit_cb(void *arg, enum arq_out kind, uint8_t type,
 
 /* Receive verdicts of arq_recv. */
 enum arq_rx {
-	ARQ_RX_NEW,		/* stored; ACK emitted */
-	ARQ_RX_DUP,		/* already buffered; ACK emitted again */
-	ARQ_RX_OLD,		/* behind rcv_nxt; ACK emitted, data dropped */
-	ARQ_RX_WINDOW,		/* beyond the receive window: dropped, no ACK */
+	ARQ_RX_NEW, /* stored; ACK emitted */
+	ARQ_RX_DUP, /* already buffered; ACK emitted again */
+	ARQ_RX_OLD, /* behind rcv_nxt; ACK emitted, data dropped */
+	ARQ_RX_WINDOW, /* beyond the receive window: dropped, no ACK */
 };
 
 /* Result of arq_tick. */
 enum arq_tick_res {
 	ARQ_TICK_OK = 0,
-	ARQ_TICK_DATA_FAILED,	/* a frame exceeded retries and TTL: reset */
-	ARQ_TICK_CTL_EXPIRED,	/* a control frame was given up (type out) */
+	ARQ_TICK_DATA_FAILED, /* a frame exceeded retries and TTL: reset */
+	ARQ_TICK_CTL_EXPIRED, /* a control frame was given up (type out) */
 };
 
 /* Counters; monotonic. */
 struct arq_stats {
-	uint64_t data_sent;	/* first transmissions */
-	uint64_t retransmits;	/* RTO-driven retransmissions */
-	uint64_t resends;	/* NACK-driven RESENDs */
+	uint64_t data_sent; /* first transmissions */
+	uint64_t retransmits; /* RTO-driven retransmissions */
+	uint64_t resends; /* NACK-driven RESENDs */
 	uint64_t nacks_sent;
 	uint64_t nacks_recv;
 	uint64_t acks_recv;
@@ -94,8 +95,7 @@ struct arq_stats {
 void arq_config_defaults(struct arq_config *c, int is_client);
 
 /* A new ARQ; emit(arg, ...) receives every outgoing frame. Never NULL. */
-struct arq *arq_new(const struct arq_config *c, arq_emit_cb *emit,
-    void *arg);
+struct arq *arq_new(const struct arq_config *c, arq_emit_cb *emit, void *arg);
 /* Free the ARQ and every buffered payload (NULL is fine). */
 void arq_free(struct arq *a);
 
@@ -104,7 +104,7 @@ void arq_free(struct arq *a);
 /*
  * Whether the stream may read more local data: fewer than 0.8 × window
  * frames unacknowledged, and the span from the oldest unacknowledged seq
- * to the next one below the window (so the ring never wraps onto itself).
+ * to the next one below 2 × window (so the ring never wraps onto itself).
  */
 int arq_send_ready(const struct arq *a);
 /*
@@ -112,8 +112,8 @@ int arq_send_ready(const struct arq *a);
  * emit it as ARQ_OUT_DATA and return that sequence number, or -1 when
  * !arq_send_ready().
  */
-int arq_send(struct arq *a, uint64_t now, const uint8_t *data, size_t len,
-    uint8_t comp);
+int arq_send(
+    struct arq *a, uint64_t now, const uint8_t *data, size_t len, uint8_t comp);
 /*
  * The data frame with this seq (DATA or RESEND) left the queue now: its
  * RTO runs from here. Unknown seqs are ignored.
@@ -145,8 +145,8 @@ void arq_send_discard(struct arq *a);
  * emits the ACK (except for ARQ_RX_WINDOW) and any NACKs the gap rule
  * calls for. Returns the verdict.
  */
-enum arq_rx arq_recv(struct arq *a, uint64_t now, uint16_t seq,
-    const uint8_t *data, size_t len);
+enum arq_rx arq_recv(
+    struct arq *a, uint64_t now, uint16_t seq, const uint8_t *data, size_t len);
 /*
  * The in-order bytes ready for the local writer: sets *p to the unread part
  * of the frame at rcv_nxt and returns its length, or 0 when rcv_nxt has not
@@ -169,11 +169,10 @@ uint16_t arq_rcv_nxt(const struct arq *a);
  * Returns 1 when newly tracked, 0 when it was already tracked.
  */
 int arq_ctl_send(struct arq *a, uint64_t now, uint8_t type, uint16_t seq,
-    uint8_t frag, uint8_t total, const uint8_t *payload, size_t len,
-    int setup);
+    uint8_t frag, uint8_t total, const uint8_t *payload, size_t len, int setup);
 /* The tracked control frame left the queue now (starts its RTO). */
-void arq_ctl_note_sent(struct arq *a, uint8_t type, uint16_t seq,
-    uint8_t frag, uint64_t now);
+void arq_ctl_note_sent(
+    struct arq *a, uint8_t type, uint16_t seq, uint8_t frag, uint64_t now);
 /*
  * The ACK for control frame type (the original type, not the ACK type)
  * arrived. With any_seq != 0 every tracked frame of that type is cleared
@@ -193,8 +192,7 @@ unsigned arq_ctl_count(const struct arq *a);
  * watchdog. Returns ARQ_TICK_OK, or a failure (for ARQ_TICK_CTL_EXPIRED,
  * *expired_type gets the type of the control frame given up; it is removed).
  */
-enum arq_tick_res arq_tick(struct arq *a, uint64_t now,
-    uint8_t *expired_type);
+enum arq_tick_res arq_tick(struct arq *a, uint64_t now, uint8_t *expired_type);
 
 /* Current data RTO base (SRTT + 4·RTTVAR clamped), and control base. */
 uint64_t arq_rto_us(const struct arq *a);
@@ -213,7 +211,7 @@ struct arq_rtt {
 	uint64_t srtt_us, rttvar_us, base_us;
 	int init;
 };
-uint64_t arq_rtt_update(struct arq_rtt *r, uint64_t sample_us, uint64_t lo,
-    uint64_t hi);
+uint64_t arq_rtt_update(
+    struct arq_rtt *r, uint64_t sample_us, uint64_t lo, uint64_t hi);
 
 #endif

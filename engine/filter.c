@@ -13,7 +13,7 @@
 #include "engine/filter.h"
 
 struct cidr {
-	int family;		/* AF_INET or AF_INET6 */
+	int family; /* AF_INET or AF_INET6 */
 	uint8_t addr[16];
 	unsigned bits;
 };
@@ -99,16 +99,16 @@ v4_refused(const uint8_t *a, const char **why)
 		unsigned bits;
 		const char *why;
 	} r[] = {
-		{ { 0, 0, 0, 0 }, 8, "unspecified/this network" },
-		{ { 10, 0, 0, 0 }, 8, "private" },
-		{ { 100, 64, 0, 0 }, 10, "CGNAT" },
-		{ { 127, 0, 0, 0 }, 8, "loopback" },
-		{ { 169, 254, 0, 0 }, 16, "link-local" },
-		{ { 172, 16, 0, 0 }, 12, "private" },
-		{ { 192, 168, 0, 0 }, 16, "private" },
-		{ { 198, 18, 0, 0 }, 15, "benchmark" },
-		{ { 224, 0, 0, 0 }, 4, "multicast" },
-		{ { 255, 255, 255, 255 }, 32, "broadcast" },
+	    {{0, 0, 0, 0}, 8, "unspecified/this network"},
+	    {{10, 0, 0, 0}, 8, "private"},
+	    {{100, 64, 0, 0}, 10, "CGNAT"},
+	    {{127, 0, 0, 0}, 8, "loopback"},
+	    {{169, 254, 0, 0}, 16, "link-local"},
+	    {{172, 16, 0, 0}, 12, "private"},
+	    {{192, 168, 0, 0}, 16, "private"},
+	    {{198, 18, 0, 0}, 15, "benchmark"},
+	    {{224, 0, 0, 0}, 4, "multicast"},
+	    {{255, 255, 255, 255}, 32, "broadcast"},
 	};
 	size_t i;
 
@@ -123,18 +123,18 @@ v4_refused(const uint8_t *a, const char **why)
 static int
 v6_refused(const uint8_t *a, const char **why)
 {
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	    0xff, 0xff };
+	static const uint8_t mapped[12] = {
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	static const uint8_t zero[16];
 	static const struct {
 		uint8_t net[2];
 		unsigned bits;
 		const char *why;
 	} r[] = {
-		{ { 0xfc, 0 }, 7, "private (ULA)" },
-		{ { 0xfe, 0x80 }, 10, "link-local" },
-		{ { 0xfe, 0xc0 }, 10, "site-local" },
-		{ { 0xff, 0 }, 8, "multicast" },
+	    {{0xfc, 0}, 7, "private (ULA)"},
+	    {{0xfe, 0x80}, 10, "link-local"},
+	    {{0xfe, 0xc0}, 10, "site-local"},
+	    {{0xff, 0}, 8, "multicast"},
 	};
 	size_t i;
 
@@ -156,8 +156,8 @@ v6_refused(const uint8_t *a, const char **why)
 static int
 allowed(const struct eng_filter *f, int family, const uint8_t *a)
 {
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	    0xff, 0xff };
+	static const uint8_t mapped[12] = {
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	size_t i;
 
 	for (i = 0; i < f->nallow; i++) {
@@ -174,8 +174,8 @@ allowed(const struct eng_filter *f, int family, const uint8_t *a)
 }
 
 static int
-check_raw(const struct eng_filter *f, int family, const uint8_t *a,
-    const char **why)
+check_raw(
+    const struct eng_filter *f, int family, const uint8_t *a, const char **why)
 {
 	const char *w = NULL;
 	int refused;
@@ -189,23 +189,22 @@ check_raw(const struct eng_filter *f, int family, const uint8_t *a,
 }
 
 int
-eng_filter_addr(const struct eng_filter *f, const union net_addr *a,
-    const char **why)
+eng_filter_addr(
+    const struct eng_filter *f, const union net_addr *a, const char **why)
 {
 	if (a->sa.sa_family == AF_INET)
-		return check_raw(f, AF_INET,
-		    (const uint8_t *)&a->in.sin_addr, why);
+		return check_raw(
+		    f, AF_INET, (const uint8_t *)&a->in.sin_addr, why);
 	if (a->sa.sa_family == AF_INET6)
-		return check_raw(f, AF_INET6,
-		    (const uint8_t *)&a->in6.sin6_addr, why);
+		return check_raw(
+		    f, AF_INET6, (const uint8_t *)&a->in6.sin6_addr, why);
 	if (why != NULL)
 		*why = "unsupported address family";
 	return -1;
 }
 
 int
-eng_filter_host(const struct eng_filter *f, const char *host,
-    const char **why)
+eng_filter_host(const struct eng_filter *f, const char *host, const char **why)
 {
 	uint8_t a[16];
 	size_t n;

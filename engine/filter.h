@@ -36,11 +36,11 @@ int eng_filter_allow(struct eng_filter *f, const char *cidr, struct err *e);
  * Returns 0 when allowed so far (a name still needs eng_filter_addr after
  * resolution), -1 when refused; *why (may be NULL) gets a static reason.
  */
-int eng_filter_host(const struct eng_filter *f, const char *host,
-    const char **why);
+int eng_filter_host(
+    const struct eng_filter *f, const char *host, const char **why);
 
 /* Check one address (port ignored). 0 allowed, -1 refused with *why. */
-int eng_filter_addr(const struct eng_filter *f, const union net_addr *a,
-    const char **why);
+int eng_filter_addr(
+    const struct eng_filter *f, const union net_addr *a, const char **why);
 
 #endif

@@ -23,7 +23,7 @@ struct eng_resolve_req {
 	uint16_t port;
 	eng_resolve_cb *cb;
 	void *arg;
-	int cancelled;		/* loop thread only */
+	int cancelled; /* loop thread only */
 	/* Written by the worker before the pipe write. */
 	int status;
 	const char *why;
@@ -63,12 +63,12 @@ do_lookup(struct eng_resolve_req *q)
 	}
 	if (rc != 0) {
 		q->status = -1;
-		q->why = rc == EAI_NONAME || rc == EAI_NODATA ?
-		    "no such host" : "lookup failed";
+		q->why = rc == EAI_NONAME || rc == EAI_NODATA ? "no such host"
+							      : "lookup failed";
 		return;
 	}
 	for (ai = res; ai != NULL && q->naddrs < ENG_RESOLVE_MAX_ADDRS;
-	    ai = ai->ai_next) {
+	     ai = ai->ai_next) {
 		if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
 		    ai->ai_addrlen > sizeof q->addrs[0])
 			continue;

@@ -33,8 +33,8 @@ typedef void eng_resolve_cb(void *arg, int status, const char *why,
     const union net_addr *addrs, size_t n);
 
 /* A resolver with `threads` workers (1..16) on loop. NULL with e set. */
-struct eng_resolver *eng_resolver_new(struct ev_loop *loop, unsigned threads,
-    struct err *e);
+struct eng_resolver *eng_resolver_new(
+    struct ev_loop *loop, unsigned threads, struct err *e);
 /* Stop the workers (waits for lookups in progress) and free everything.
  * Pending callbacks are not called. */
 void eng_resolver_free(struct eng_resolver *r);

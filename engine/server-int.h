@@ -14,12 +14,12 @@
 #include "engine/wire.h"
 
 enum sst_state {
-	SST_SYN,		/* SYN fragments arriving */
+	SST_SYN, /* SYN fragments arriving */
 	SST_RESOLVING,
 	SST_CONNECTING,
 	SST_OPEN,
-	SST_FAILED,		/* failure frame sent, awaiting its ACK */
-	SST_RESET,		/* RST sent, awaiting RST_ACK */
+	SST_FAILED, /* failure frame sent, awaiting its ACK */
+	SST_RESET, /* RST sent, awaiting RST_ACK */
 };
 
 struct srv_session;
@@ -29,7 +29,7 @@ struct srv_stream {
 	uint16_t id;
 	enum sst_state state;
 	int fd;
-	int io_mask;		/* EV_READ/EV_WRITE registered */
+	int io_mask; /* EV_READ/EV_WRITE registered */
 	struct arq *arq;
 	struct txq q;
 	/* SOCKS5_SYN fragments */
@@ -42,9 +42,9 @@ struct srv_stream {
 	size_t naddrs, addr_i;
 	uint64_t timer;
 	/* half-close */
-	unsigned local_eof:1, close_read_sent:1, close_read_acked:1;
-	unsigned peer_close_read:1, shut_wr:1, peer_close_write:1;
-	unsigned write_broken:1, close_write_sent:1;
+	unsigned local_eof : 1, close_read_sent : 1, close_read_acked : 1;
+	unsigned peer_close_read : 1, shut_wr : 1, peer_close_write : 1;
+	unsigned write_broken : 1, close_write_sent : 1;
 	uint64_t last_activity;
 };
 
@@ -69,14 +69,14 @@ struct srv_session {
 	uint16_t up_mtu, down_mtu;
 	unsigned max_blocks;
 	uint64_t created, reuse_until, last_activity, closed_at;
-	struct srv_stream **streams;	/* sorted by id */
+	struct srv_stream **streams; /* sorted by id */
 	size_t nstreams, cap;
-	struct txq q0;			/* stream 0 (session-level) */
-	struct txq orphan;		/* RST / ACK for unknown streams */
+	struct txq q0; /* stream 0 (session-level) */
+	struct txq orphan; /* RST / ACK for unknown streams */
 	int32_t rr;
 	struct srv_rclosed *rclosed;
 	size_t nrclosed, rccap;
-	struct srv_ctrack *ctrack;	/* 256 entries, lazily */
+	struct srv_ctrack *ctrack; /* 256 entries, lazily */
 	uint8_t *last_packed;
 	size_t last_packed_len;
 	unsigned last_packed_left;
@@ -112,14 +112,14 @@ void srv_stream_free(struct srv_stream *st);
 void srv_stream_finish(struct srv_stream *st);
 void srv_stream_syn_fragment(struct srv_stream *st, const struct wire_frame *f);
 void srv_stream_tcp_syn(struct srv_stream *st, uint16_t seq);
-void srv_stream_data(struct srv_stream *st, const uint8_t *p, size_t n,
-    uint16_t seq);
+void srv_stream_data(
+    struct srv_stream *st, const uint8_t *p, size_t n, uint16_t seq);
 void srv_stream_progress(struct srv_stream *st);
 void srv_stream_tick(struct srv_stream *st, uint64_t now);
 /* Session helpers in server.c used by streams. */
 struct srv_stream *srv_stream_find(struct srv_session *ss, uint16_t id);
 void srv_session_unlink_stream(struct srv_session *ss, struct srv_stream *st);
-void srv_orphan(struct srv_session *ss, uint8_t type, uint16_t stream,
-    uint16_t seq);
+void srv_orphan(
+    struct srv_session *ss, uint8_t type, uint16_t stream, uint16_t seq);
 
 #endif

@@ -24,7 +24,7 @@
 #include "common/log.h"
 #include "engine/server-int.h"
 
-#define SEC(x) ((uint64_t)((x) * 1000000.0))
+#define SEC(x) ((uint64_t)((x)*1000000.0))
 
 static void stream_io(struct ev_loop *, int, int, void *);
 
@@ -197,7 +197,7 @@ static void
 try_connect(struct srv_stream *st)
 {
 	struct eng_server *s = st->sess->srv;
-	struct err e = { "" };
+	struct err e = {""};
 	int fd, last = ECONNREFUSED;
 
 	while (st->addr_i < st->naddrs) {
@@ -225,8 +225,8 @@ try_connect(struct srv_stream *st)
 }
 
 static void
-on_resolved(void *arg, int status, const char *why,
-    const union net_addr *addrs, size_t n)
+on_resolved(void *arg, int status, const char *why, const union net_addr *addrs,
+    size_t n)
 {
 	struct srv_stream *st = arg;
 	struct eng_server *s = st->sess->srv;
@@ -292,8 +292,8 @@ start_target(struct srv_stream *st, const struct wire_target *t)
 			}
 			st->state = SST_RESOLVING;
 			s->st.resolve_started++;
-			st->rq = eng_resolve(s->resolver, host, t->port,
-			    on_resolved, st);
+			st->rq = eng_resolve(
+			    s->resolver, host, t->port, on_resolved, st);
 			if (s->loop != NULL && st->timer == 0)
 				st->timer = ev_timer_add(s->loop,
 				    SEC(s->cfg.socks_connect_timeout_s),
@@ -330,9 +330,11 @@ srv_stream_syn_fragment(struct srv_stream *st, const struct wire_frame *f)
 	st->syn_total = (uint8_t)total;
 	st->syn_seq = f->seq;
 	if (st->syn_frag[f->frag_id] == NULL) {
-		st->syn_frag[f->frag_id] = xmalloc(f->payload_len ?
-		    f->payload_len : 1);
-		memcpy(st->syn_frag[f->frag_id], f->payload, f->payload_len);
+		st->syn_frag[f->frag_id] =
+		    xmalloc(f->payload_len ? f->payload_len : 1);
+		if (f->payload_len > 0)
+			memcpy(st->syn_frag[f->frag_id], f->payload,
+			    f->payload_len);
 		st->syn_len[f->frag_id] = (uint16_t)f->payload_len;
 		st->syn_have++;
 	}
@@ -346,10 +348,13 @@ srv_stream_syn_fragment(struct srv_stream *st, const struct wire_frame *f)
 		n += st->syn_len[i];
 	}
 	if (wire_target_parse(buf, n, &t) != WIRE_OK) {
-		fail(st, n > 0 && buf[0] != WIRE_ATYP_IPV4 &&
-		    buf[0] != WIRE_ATYP_IPV6 && buf[0] != WIRE_ATYP_DOMAIN ?
-		    WIRE_SOCKS5_ADDRESS_TYPE_UNSUPPORTED :
-		    WIRE_SOCKS5_CONNECT_FAIL, "bad target");
+		fail(st,
+		    n > 0 && buf[0] != WIRE_ATYP_IPV4 &&
+			    buf[0] != WIRE_ATYP_IPV6 &&
+			    buf[0] != WIRE_ATYP_DOMAIN
+			? WIRE_SOCKS5_ADDRESS_TYPE_UNSUPPORTED
+			: WIRE_SOCKS5_CONNECT_FAIL,
+		    "bad target");
 		return;
 	}
 	start_target(st, &t);
@@ -369,8 +374,8 @@ srv_stream_tcp_syn(struct srv_stream *st, uint16_t seq)
 	st->syn_started = 1;
 	st->syn_seq = seq;
 	if (s->cfg.forward_ip == NULL ||
-	    net_addr_parse(s->cfg.forward_ip, s->cfg.forward_port, &a,
-	    NULL) == -1) {
+	    net_addr_parse(s->cfg.forward_ip, s->cfg.forward_port, &a, NULL) ==
+		-1) {
 		fail(st, WIRE_STREAM_CONNECT_FAIL, "no FORWARD_IP");
 		return;
 	}
@@ -406,8 +411,7 @@ flush_out(struct srv_stream *st)
 }
 
 void
-srv_stream_data(struct srv_stream *st, const uint8_t *p, size_t n,
-    uint16_t seq)
+srv_stream_data(struct srv_stream *st, const uint8_t *p, size_t n, uint16_t seq)
 {
 	struct eng_server *s = st->sess->srv;
 
@@ -446,7 +450,8 @@ read_in(struct srv_stream *st)
 				arq_send(st->arq, srv_now(s), cbuf, clen,
 				    (uint8_t)comp);
 			else
-				arq_send(st->arq, srv_now(s), buf, (size_t)r, 0);
+				arq_send(
+				    st->arq, srv_now(s), buf, (size_t)r, 0);
 			st->last_activity = srv_now(s);
 			continue;
 		}
@@ -460,8 +465,8 @@ read_in(struct srv_stream *st)
 		stream_close_fd(st);
 		st->state = SST_RESET;
 		arq_send_discard(st->arq);
-		arq_ctl_send(st->arq, srv_now(s), WIRE_STREAM_RST, 0, 0, 0,
-		    NULL, 0, 0);
+		arq_ctl_send(
+		    st->arq, srv_now(s), WIRE_STREAM_RST, 0, 0, 0, NULL, 0, 0);
 		return;
 	}
 }
@@ -495,8 +500,9 @@ stream_io(struct ev_loop *loop, int fd, int events, void *arg)
 		st->timer = 0;
 		st->state = SST_OPEN;
 		s->st.connect_ok++;
-		send_result(st, s->cfg.protocol_tcp ? WIRE_STREAM_CONNECTED :
-		    WIRE_SOCKS5_CONNECTED);
+		send_result(st,
+		    s->cfg.protocol_tcp ? WIRE_STREAM_CONNECTED
+					: WIRE_SOCKS5_CONNECTED);
 		flush_out(st);
 		srv_stream_progress(st);
 		return;
@@ -529,14 +535,14 @@ srv_stream_progress(struct srv_stream *st)
 		return;
 	if (st->write_broken && !st->close_write_sent) {
 		st->close_write_sent = 1;
-		arq_ctl_send(st->arq, now, WIRE_STREAM_CLOSE_WRITE, 0, 0, 0,
-		    NULL, 0, 0);
+		arq_ctl_send(
+		    st->arq, now, WIRE_STREAM_CLOSE_WRITE, 0, 0, 0, NULL, 0, 0);
 	}
 	if (st->local_eof && !st->close_read_sent && !st->peer_close_write &&
 	    arq_unacked(st->arq) == 0) {
 		st->close_read_sent = 1;
-		arq_ctl_send(st->arq, now, WIRE_STREAM_CLOSE_READ, 0, 0, 0,
-		    NULL, 0, 0);
+		arq_ctl_send(
+		    st->arq, now, WIRE_STREAM_CLOSE_READ, 0, 0, 0, NULL, 0, 0);
 	}
 	if (st->peer_close_read && !st->shut_wr && st->fd != -1 &&
 	    arq_rx_peek(st->arq, &p) == 0) {
@@ -546,8 +552,9 @@ srv_stream_progress(struct srv_stream *st)
 	/* Done when our direction ended (acked CLOSE_READ, or the peer
 	 * stopped it) and theirs too (written out, or our writer broke). */
 	if ((st->close_read_acked || st->peer_close_write) &&
-	    (st->shut_wr || (st->write_broken &&
-	    !arq_ctl_pending(st->arq, WIRE_STREAM_CLOSE_WRITE)))) {
+	    (st->shut_wr ||
+		(st->write_broken &&
+		    !arq_ctl_pending(st->arq, WIRE_STREAM_CLOSE_WRITE)))) {
 		srv_stream_finish(st);
 		return;
 	}
@@ -564,13 +571,14 @@ srv_stream_tick(struct srv_stream *st, uint64_t now)
 		stream_close_fd(st);
 		st->state = SST_RESET;
 		arq_send_discard(st->arq);
-		arq_ctl_send(st->arq, now, WIRE_STREAM_RST, 0, 0, 0, NULL, 0,
-		    0);
+		arq_ctl_send(
+		    st->arq, now, WIRE_STREAM_RST, 0, 0, 0, NULL, 0, 0);
 		return;
 	}
-	if (r == ARQ_TICK_CTL_EXPIRED && (st->state == SST_FAILED ||
-	    st->state == SST_RESET || t == WIRE_STREAM_RST ||
-	    t == WIRE_STREAM_CLOSE_READ || t == WIRE_STREAM_CLOSE_WRITE)) {
+	if (r == ARQ_TICK_CTL_EXPIRED &&
+	    (st->state == SST_FAILED || st->state == SST_RESET ||
+		t == WIRE_STREAM_RST || t == WIRE_STREAM_CLOSE_READ ||
+		t == WIRE_STREAM_CLOSE_WRITE)) {
 		srv_stream_finish(st);
 		return;
 	}

@@ -28,7 +28,7 @@
 
 #define FRAME_MAX 8192
 #define TICK_US 50000ULL
-#define SEC(x) ((uint64_t)((x) * 1000000.0))
+#define SEC(x) ((uint64_t)((x)*1000000.0))
 
 uint64_t
 srv_now(struct eng_server *s)
@@ -109,8 +109,8 @@ answer_frame(struct eng_server *s, const struct dns_query *q,
 }
 
 static size_t
-answer_error_drop(struct eng_server *s, const struct dns_query *q,
-    uint8_t sid, int mode, uint8_t *out, size_t cap)
+answer_error_drop(struct eng_server *s, const struct dns_query *q, uint8_t sid,
+    int mode, uint8_t *out, size_t cap)
 {
 	struct wire_frame f;
 	uint8_t p[WIRE_ERROR_DROP_LEN];
@@ -154,9 +154,8 @@ session_close(struct eng_server *s, struct srv_session *ss, uint64_t now)
 
 /* Upstream findOrCreate: idempotent by the 10-byte INIT signature. */
 static struct srv_session *
-session_find_or_create(struct eng_server *s,
-    const struct wire_session_init *in, const uint8_t *sig, int *reused,
-    int *busy)
+session_find_or_create(struct eng_server *s, const struct wire_session_init *in,
+    const uint8_t *sig, int *reused, int *busy)
 {
 	struct srv_session *ss;
 	uint64_t now = srv_now(s);
@@ -191,7 +190,7 @@ session_find_or_create(struct eng_server *s,
 	}
 	ss = &s->sess[id];
 	if (ss->state == SESS_CLOSED)
-		session_close(s, ss, now);	/* drop leftovers */
+		session_close(s, ss, now); /* drop leftovers */
 	memset(ss, 0, sizeof *ss);
 	ss->srv = s;
 	ss->state = SESS_ACTIVE;
@@ -199,19 +198,23 @@ session_find_or_create(struct eng_server *s,
 	ss->mode = in->mode;
 	memcpy(ss->sig, sig, sizeof ss->sig);
 	wire_comp_split(in->comp_pair, &up, &down);
-	ss->up_comp = up >= 0 && up <= WIRE_COMP_MAX &&
-	    (s->cfg.up_comp_mask & (1u << up)) ? (uint8_t)up : 0;
+	ss->up_comp =
+	    up >= 0 && up <= WIRE_COMP_MAX && (s->cfg.up_comp_mask & (1u << up))
+	    ? (uint8_t)up
+	    : 0;
 	ss->down_comp = down >= 0 && down <= WIRE_COMP_MAX &&
-	    (s->cfg.down_comp_mask & (1u << down)) ? (uint8_t)down : 0;
+		(s->cfg.down_comp_mask & (1u << down))
+	    ? (uint8_t)down
+	    : 0;
 	/* Clamp to [10, 4096] and to the policy maximum (itself clamped). */
-	ss->up_mtu = (uint16_t)MIN(MAX(in->upload_mtu, 10u),
-	    MIN(MAX(s->cfg.pol_up_mtu, 10u), 4096u));
+	ss->up_mtu = (uint16_t)MIN(
+	    MAX(in->upload_mtu, 10u), MIN(MAX(s->cfg.pol_up_mtu, 10u), 4096u));
 	ss->down_mtu = (uint16_t)MIN(MAX(in->download_mtu, 10u),
 	    MIN(MAX(s->cfg.pol_down_mtu, 10u), 4096u));
-	ss->max_blocks = (unsigned)wire_max_packed_blocks(ss->down_mtu,
-	    MAX(s->cfg.max_packets_per_batch, 1u));
-	ss->cookie = s->force_cookie >= 0 ? (uint8_t)s->force_cookie :
-	    rand_byte();
+	ss->max_blocks = (unsigned)wire_max_packed_blocks(
+	    ss->down_mtu, MAX(s->cfg.max_packets_per_batch, 1u));
+	ss->cookie =
+	    s->force_cookie >= 0 ? (uint8_t)s->force_cookie : rand_byte();
 	ss->created = ss->last_activity = now;
 	ss->reuse_until = now + SEC(s->cfg.init_reuse_s);
 	s->nactive++;
@@ -225,8 +228,8 @@ session_find_or_create(struct eng_server *s,
 }
 
 static int
-cookie_threshold_hit(struct eng_server *s, struct srv_session *ss,
-    uint8_t cookie, uint64_t now)
+cookie_threshold_hit(
+    struct eng_server *s, struct srv_session *ss, uint8_t cookie, uint64_t now)
 {
 	uint64_t win = SEC(s->cfg.invalid_cookie_window_s);
 	unsigned thr = MIN(MAX(s->cfg.invalid_cookie_threshold, 1u), 32u);
@@ -282,8 +285,8 @@ stream_create(struct srv_session *ss, uint16_t id)
 
 	if (ss->nstreams == ss->cap) {
 		ss->cap = ss->cap ? ss->cap * 2 : 8;
-		ss->streams = xreallocarray(ss->streams, ss->cap,
-		    sizeof *ss->streams);
+		ss->streams =
+		    xreallocarray(ss->streams, ss->cap, sizeof *ss->streams);
 	}
 	for (i = ss->nstreams; i > 0 && ss->streams[i - 1]->id > id; i--)
 		ss->streams[i] = ss->streams[i - 1];
@@ -337,8 +340,8 @@ srv_session_unlink_stream(struct srv_session *ss, struct srv_stream *st)
 	}
 	if (ss->nrclosed == ss->rccap) {
 		ss->rccap = ss->rccap ? ss->rccap * 2 : 16;
-		ss->rclosed = xreallocarray(ss->rclosed, ss->rccap,
-		    sizeof *ss->rclosed);
+		ss->rclosed =
+		    xreallocarray(ss->rclosed, ss->rccap, sizeof *ss->rclosed);
 	}
 	ss->rclosed[ss->nrclosed].id = st->id;
 	ss->rclosed[ss->nrclosed].at = now;
@@ -346,8 +349,7 @@ srv_session_unlink_stream(struct srv_session *ss, struct srv_stream *st)
 }
 
 void
-srv_orphan(struct srv_session *ss, uint8_t type, uint16_t stream,
-    uint16_t seq)
+srv_orphan(struct srv_session *ss, uint8_t type, uint16_t stream, uint16_t seq)
 {
 	txq_push(&ss->orphan, txq_priority(type), type, stream, seq, 0, 0, 0,
 	    NULL, 0);
@@ -368,9 +370,9 @@ missing_stream_reset(struct srv_session *ss, const struct wire_frame *f)
 {
 	uint8_t t = f->type;
 
-	if (f->stream_id == 0 || t == WIRE_STREAM_SYN ||
-	    t == WIRE_SOCKS5_SYN || t == WIRE_PACKED_CONTROL_BLOCKS ||
-	    t == WIRE_PING || t == WIRE_DNS_QUERY_REQ)
+	if (f->stream_id == 0 || t == WIRE_STREAM_SYN || t == WIRE_SOCKS5_SYN ||
+	    t == WIRE_PACKED_CONTROL_BLOCKS || t == WIRE_PING ||
+	    t == WIRE_DNS_QUERY_REQ)
 		return 0;
 	if (t == WIRE_STREAM_DATA_ACK || t == WIRE_STREAM_DATA_NACK ||
 	    wire_ack_origin(t) >= 0)
@@ -387,8 +389,8 @@ missing_stream_reset(struct srv_session *ss, const struct wire_frame *f)
 }
 
 static void
-immediate_ack(struct srv_session *ss, struct srv_stream *st,
-    const struct wire_frame *f)
+immediate_ack(
+    struct srv_session *ss, struct srv_stream *st, const struct wire_frame *f)
 {
 	int ack = wire_ack_type(f->type);
 	struct txq *q;
@@ -493,18 +495,19 @@ dispatch(struct srv_session *ss, const struct wire_frame *f,
 		st = srv_stream_find(ss, f->stream_id);
 		if (st == NULL) {
 			if (ss->nstreams >= MAX(s->cfg.max_streams, 1u)) {
-				srv_orphan(ss, socks ?
-				    WIRE_SOCKS5_CONNECT_FAIL :
-				    WIRE_STREAM_CONNECT_FAIL, f->stream_id,
-				    f->seq);
+				srv_orphan(ss,
+				    socks ? WIRE_SOCKS5_CONNECT_FAIL
+					  : WIRE_STREAM_CONNECT_FAIL,
+				    f->stream_id, f->seq);
 				return;
 			}
 			st = stream_create(ss, f->stream_id);
 		}
 		/* SYN_ACK echoes seq and fragment, for every copy. */
-		txq_push(&st->q, 0, socks ? WIRE_SOCKS5_SYN_ACK :
-		    WIRE_STREAM_SYN_ACK, f->stream_id, f->seq, f->frag_id,
-		    f->frag_total, 0, NULL, 0);
+		txq_push(&st->q, 0,
+		    socks ? WIRE_SOCKS5_SYN_ACK : WIRE_STREAM_SYN_ACK,
+		    f->stream_id, f->seq, f->frag_id, f->frag_total, 0, NULL,
+		    0);
 		if (socks) {
 			struct wire_frame g = *f;
 
@@ -547,15 +550,15 @@ syn_mismatch(const struct eng_server *s, uint8_t t)
 }
 
 static void
-handle_packed(struct srv_session *ss, const struct wire_frame *f,
-    uint64_t now)
+handle_packed(struct srv_session *ss, const struct wire_frame *f, uint64_t now)
 {
 	struct wire_block b;
 	struct wire_frame g;
 	size_t i;
 
-	for (i = 0; wire_block_get(f->payload, f->payload_len, i, &b) ==
-	    WIRE_OK; i++) {
+	for (i = 0;
+	     wire_block_get(f->payload, f->payload_len, i, &b) == WIRE_OK;
+	     i++) {
 		if (b.type == WIRE_PACKED_CONTROL_BLOCKS ||
 		    syn_mismatch(ss->srv, b.type) || !wire_type_valid(b.type))
 			continue;
@@ -599,8 +602,8 @@ pop_live(struct txq *q, struct srv_stream *st, uint64_t now)
 			}
 			arq_note_sent(st->arq, f->seq, now);
 		} else
-			arq_ctl_note_sent(st->arq, f->type, f->seq, f->frag,
-			    now);
+			arq_ctl_note_sent(
+			    st->arq, f->type, f->seq, f->frag, now);
 		return f;
 	}
 	return NULL;
@@ -608,8 +611,8 @@ pop_live(struct txq *q, struct srv_stream *st, uint64_t now)
 
 /* Candidate k: 0 = orphan lane (id -1), 1 = stream 0, then streams. */
 static struct txq *
-cand_queue(struct srv_session *ss, size_t k, int32_t *id,
-    struct srv_stream **st)
+cand_queue(
+    struct srv_session *ss, size_t k, int32_t *id, struct srv_stream **st)
 {
 	if (k == 0) {
 		*id = -1;
@@ -643,8 +646,8 @@ pack_more(struct srv_session *ss, size_t k0, uint8_t *buf, size_t *len,
 		while (*blocks < ss->max_blocks && q->n > 0 &&
 		    (f = txq_pop_if(q, packable_pred, NULL)) != NULL) {
 			if (st != NULL)
-				arq_ctl_note_sent(st->arq, f->type, f->seq,
-				    f->frag, now);
+				arq_ctl_note_sent(
+				    st->arq, f->type, f->seq, f->frag, now);
 			b.type = f->type;
 			b.stream_id = f->stream;
 			b.seq = f->seq;
@@ -702,8 +705,8 @@ dequeue(struct srv_session *ss, uint8_t *fb, size_t cap, uint64_t now)
 	w.session_id = ss->id;
 	w.cookie = ss->cookie;
 	if (wire_is_packable(f->type, f->len) && ss->max_blocks > 1) {
-		struct wire_block b = { f->type, f->stream, f->seq, f->frag,
-		    f->total };
+		struct wire_block b = {
+		    f->type, f->stream, f->seq, f->frag, f->total};
 
 		plen = 0;
 		blocks = 1;
@@ -755,9 +758,9 @@ serve_queued_or_pong(struct eng_server *s, struct srv_session *ss,
 
 	n = dequeue(ss, fb, sizeof fb, now);
 	if (n > 0) {
-		an = dns_answer_build(out, cap, q, fb, n,
-		    wire_header_len(fb[1]), ss->mode ? DNS_RESP_BASE64 :
-		    DNS_RESP_RAW, NULL);
+		an =
+		    dns_answer_build(out, cap, q, fb, n, wire_header_len(fb[1]),
+			ss->mode ? DNS_RESP_BASE64 : DNS_RESP_RAW, NULL);
 		if (an > 0) {
 			s->st.ans_tunnel++;
 			return (size_t)an;
@@ -787,8 +790,8 @@ handle_mtu_up(struct eng_server *s, const struct dns_query *q,
 	if (wire_mtu_up_req_parse(f->payload, f->payload_len, &r) != WIRE_OK)
 		return answer_empty(s, q, DNS_EMPTY_NODATA, out, cap);
 	s->st.mtu_up++;
-	wire_mtu_up_res_build(r.code, (uint16_t)MIN(f->payload_len, 65535u),
-	    p, sizeof p);
+	wire_mtu_up_res_build(
+	    r.code, (uint16_t)MIN(f->payload_len, 65535u), p, sizeof p);
 	memset(&w, 0, sizeof w);
 	w.session_id = f->session_id;
 	w.type = WIRE_MTU_UP_RES;
@@ -805,8 +808,7 @@ handle_mtu_down(struct eng_server *s, const struct dns_query *q,
 	struct wire_frame w;
 	uint8_t p[WIRE_MTU_DOWN_MAX];
 
-	if (wire_mtu_down_req_parse(f->payload, f->payload_len, &r) !=
-	    WIRE_OK)
+	if (wire_mtu_down_req_parse(f->payload, f->payload_len, &r) != WIRE_OK)
 		return answer_empty(s, q, DNS_EMPTY_NODATA, out, cap);
 	s->st.mtu_down++;
 	wire_mtu_down_res_build(r.code, r.down, p, sizeof p);
@@ -832,8 +834,7 @@ handle_init(struct eng_server *s, const struct dns_query *q,
 	long n;
 
 	if (f->session_id != 0 ||
-	    wire_session_init_parse(f->payload, f->payload_len, &in) !=
-	    WIRE_OK)
+	    wire_session_init_parse(f->payload, f->payload_len, &in) != WIRE_OK)
 		return answer_empty(s, q, DNS_EMPTY_NODATA, out, cap);
 	ss = session_find_or_create(s, &in, f->payload, &reused, &busy);
 	memset(&w, 0, sizeof w);
@@ -909,8 +910,8 @@ eng_server_handle(struct eng_server *s, const uint8_t *msg, size_t len,
 	}
 	if (v == DNS_QUERY_FORMERR)
 		return answer_empty(s, &q, DNS_EMPTY_FORMERR, out, cap);
-	if (wire_match_domain(q.qname, q.qname_len, s->domains,
-	    s->cfg.ndomains, &dlen) < 0)
+	if (wire_match_domain(
+		q.qname, q.qname_len, s->domains, s->cfg.ndomains, &dlen) < 0)
 		return answer_empty(s, &q, DNS_EMPTY_NXDOMAIN, out, cap);
 	if (q.qtype != DNS_TYPE_TXT) {
 		s->st.drop_decode++;
@@ -926,8 +927,8 @@ eng_server_handle(struct eng_server *s, const uint8_t *msg, size_t len,
 	plen = f.payload_len;
 	if (f.comp != 0 && (wire_type_ext(f.type) & WIRE_EXT_COMP)) {
 		inflated = s->txbuf;
-		dn = wire_decompress(f.comp, f.payload, f.payload_len,
-		    inflated, 65536, NULL);
+		dn = wire_decompress(
+		    f.comp, f.payload, f.payload_len, inflated, 65536, NULL);
 		if (dn < 0) {
 			s->st.drop_decode++;
 			return answer_empty(s, &q, DNS_EMPTY_NODATA, out, cap);
@@ -958,13 +959,13 @@ eng_server_handle(struct eng_server *s, const uint8_t *msg, size_t len,
 		return answer_error_drop(s, &q, f.session_id,
 		    (int)(++s->unknown_drop_ctr & 1), out, cap);
 	if (ss->state == SESS_CLOSED)
-		return answer_error_drop(s, &q, f.session_id, ss->mode, out,
-		    cap);
+		return answer_error_drop(
+		    s, &q, f.session_id, ss->mode, out, cap);
 	if (ss->cookie != f.cookie) {
 		s->st.drop_bad_cookie++;
 		if (cookie_threshold_hit(s, ss, f.cookie, now))
-			return answer_error_drop(s, &q, f.session_id, ss->mode,
-			    out, cap);
+			return answer_error_drop(
+			    s, &q, f.session_id, ss->mode, out, cap);
 		return answer_empty(s, &q, DNS_EMPTY_NODATA, out, cap);
 	}
 	ss->last_activity = now;
@@ -1043,11 +1044,10 @@ on_udp(struct ev_loop *loop, int fd, int events, void *arg)
 		n = recvfrom(fd, in, sizeof in, 0, &from.sa, &fl);
 		if (n < 0)
 			break;
-		an = eng_server_handle(s, in, (size_t)n, s->txbuf + 65536,
-		    65536);
+		an = eng_server_handle(
+		    s, in, (size_t)n, s->txbuf + 65536, 65536);
 		if (an > 0)
-			(void)sendto(fd, s->txbuf + 65536, an, 0, &from.sa,
-			    fl);
+			(void)sendto(fd, s->txbuf + 65536, an, 0, &from.sa, fl);
 	}
 }
 
@@ -1076,8 +1076,8 @@ eng_server_listen(struct eng_server *s, const union net_addr *addr,
 }
 
 struct eng_server *
-eng_server_new(struct ev_loop *loop, const struct eng_server_cfg *cfg,
-    struct err *e)
+eng_server_new(
+    struct ev_loop *loop, const struct eng_server_cfg *cfg, struct err *e)
 {
 	struct eng_server *s;
 	size_t i;

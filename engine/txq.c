@@ -41,16 +41,16 @@ txq_priority(uint8_t type)
 	case WIRE_PONG:
 		return 5;
 	default:
-		if (type >= WIRE_SOCKS5_SYN && type <= WIRE_SOCKS5_CONNECTED_ACK)
+		if (type >= WIRE_SOCKS5_SYN &&
+		    type <= WIRE_SOCKS5_CONNECTED_ACK)
 			return 0;
 		return 3;
 	}
 }
 
 void
-txq_push(struct txq *q, int prio, uint8_t type, uint16_t stream,
-    uint16_t seq, uint8_t frag, uint8_t total, uint8_t comp,
-    const uint8_t *data, size_t len)
+txq_push(struct txq *q, int prio, uint8_t type, uint16_t stream, uint16_t seq,
+    uint8_t frag, uint8_t total, uint8_t comp, const uint8_t *data, size_t len)
 {
 	struct txq_frame *f;
 
@@ -100,15 +100,15 @@ txq_pop(struct txq *q)
 }
 
 struct txq_frame *
-txq_pop_if(struct txq *q, int (*pred)(void *, const struct txq_frame *),
-    void *arg)
+txq_pop_if(
+    struct txq *q, int (*pred)(void *, const struct txq_frame *), void *arg)
 {
 	struct txq_frame *f, *prev;
 	int p;
 
 	for (p = 0; p < TXQ_PRIOS; p++) {
 		for (prev = NULL, f = q->head[p]; f != NULL;
-		    prev = f, f = f->next) {
+		     prev = f, f = f->next) {
 			if (!pred(arg, f))
 				continue;
 			if (prev != NULL)

@@ -71,8 +71,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.cookie = data[8];
 	f.payload = data + 9;
 	f.payload_len = MIN(size - 9, 600);
-	qn = wire_encode_query_name(&f, cip, NULL, "t.example", qname,
-	    sizeof qname);
+	qn = wire_encode_query_name(
+	    &f, cip, NULL, "t.example", qname, sizeof qname);
 	if (qn <= 0)
 		return 0;
 	wn = dns_name_encode(qname, (size_t)qn, wname, sizeof wname, NULL);

@@ -22,7 +22,7 @@ struct frame {
 	uint16_t seq;
 	uint8_t *data;
 	size_t len;
-	uint64_t due;		/* delivery time in the channel */
+	uint64_t due; /* delivery time in the channel */
 };
 
 struct rec {
@@ -31,9 +31,8 @@ struct rec {
 };
 
 static void
-rec_emit(void *arg, enum arq_out kind, uint8_t type, uint16_t seq,
-    uint8_t frag, uint8_t total, uint8_t comp, const uint8_t *data,
-    size_t len)
+rec_emit(void *arg, enum arq_out kind, uint8_t type, uint16_t seq, uint8_t frag,
+    uint8_t total, uint8_t comp, const uint8_t *data, size_t len)
 {
 	struct rec *r = arg;
 	struct frame *f;
@@ -104,7 +103,7 @@ test_config(struct arq_config *c)
 static void
 test_rtt_maths(void)
 {
-	struct arq_rtt r = { 0 };
+	struct arq_rtt r = {0};
 	uint64_t b;
 
 	b = arq_rtt_update(&r, 100 * MS, 50 * MS, 5000 * MS);
@@ -130,7 +129,7 @@ static void
 test_send_window(void)
 {
 	struct arq_config c;
-	struct rec r = { 0 };
+	struct rec r = {0};
 	struct arq *a;
 	uint8_t b = 'x';
 	int n = 0, s;
@@ -156,7 +155,7 @@ static void
 test_rto_backoff(void)
 {
 	struct arq_config c;
-	struct rec r = { 0 };
+	struct rec r = {0};
 	struct arq *a;
 	uint8_t b = 'x';
 	uint64_t now = 0, want;
@@ -209,7 +208,7 @@ static void
 test_resend_lane(void)
 {
 	struct arq_config c;
-	struct rec r = { 0 };
+	struct rec r = {0};
 	struct arq *a;
 	uint8_t b = 'x';
 	int i;
@@ -223,7 +222,8 @@ test_resend_lane(void)
 	rec_clear(&r);
 	tap_ok(arq_on_nack(a, 7, 10 * MS), "NACK queues a RESEND");
 	tap_ok(rec_has(&r, ARQ_OUT_RESEND, 7), "RESEND for seq 7");
-	tap_ok(!arq_on_nack(a, 7, 400 * MS), "second NACK within interval ignored");
+	tap_ok(!arq_on_nack(a, 7, 400 * MS),
+	    "second NACK within interval ignored");
 	tap_ok(arq_on_nack(a, 7, 510 * MS), "NACK after the interval resends");
 	tap_ok(!arq_on_nack(a, 500, 510 * MS), "NACK for unknown seq ignored");
 	/* Many due at once: oldest 10 % of window (30) go RESEND. */
@@ -231,7 +231,8 @@ test_resend_lane(void)
 	arq_tick(a, 1000 * MS, NULL);
 	tap_is_int(rec_count(&r, ARQ_OUT_RESEND), 30,
 	    "front budget of a batch goes to the RESEND lane");
-	tap_is_int(rec_count(&r, ARQ_OUT_DATA), 70, "rest retransmitted as DATA");
+	tap_is_int(
+	    rec_count(&r, ARQ_OUT_DATA), 70, "rest retransmitted as DATA");
 	tap_ok(rec_has(&r, ARQ_OUT_RESEND, 0) && rec_has(&r, ARQ_OUT_DATA, 99),
 	    "oldest get the lane");
 	arq_free(a);
@@ -245,10 +246,10 @@ static void
 test_receive_rules(void)
 {
 	struct arq_config c;
-	struct rec r = { 0 };
+	struct rec r = {0};
 	struct arq *a;
 	const uint8_t *p;
-	uint8_t d[3] = { 'a', 'b', 'c' };
+	uint8_t d[3] = {'a', 'b', 'c'};
 
 	test_config(&c);
 	a = arq_new(&c, rec_emit, &r);
@@ -292,7 +293,7 @@ static void
 test_nack_rules(void)
 {
 	struct arq_config c;
-	struct rec r = { 0 };
+	struct rec r = {0};
 	struct arq *a;
 	uint8_t d = 'z';
 
@@ -358,7 +359,7 @@ static void
 test_control(void)
 {
 	struct arq_config c;
-	struct rec r = { 0 };
+	struct rec r = {0};
 	struct arq *a;
 	uint8_t t = 0;
 	uint64_t now = 0;
@@ -382,18 +383,20 @@ test_control(void)
 	tap_is_int(r.n, 0, "nothing before 350 ms");
 	arq_tick(a, 350 * MS, NULL);
 	tap_ok(rec_has(&r, ARQ_OUT_CTL, 0) && r.n == 1 && r.f[0].type == 0x1a &&
-	    r.f[0].frag == 1 && r.f[0].total == 2 && r.f[0].len == 2,
+		r.f[0].frag == 1 && r.f[0].total == 2 && r.f[0].len == 2,
 	    "setup frame resent at 350 ms with its fragment and payload");
 	rec_clear(&r);
 	arq_tick(a, 499 * MS, NULL);
 	tap_is_int(r.n, 0, "normal control frame not before 500 ms");
 	arq_tick(a, 500 * MS, NULL);
-	tap_ok(r.n == 1 && r.f[0].type == 0x30, "normal frame resent at 500 ms");
+	tap_ok(
+	    r.n == 1 && r.f[0].type == 0x30, "normal frame resent at 500 ms");
 	tap_ok(arq_ctl_pending(a, 0x30), "still pending");
 	tap_is_int(arq_ctl_ack(a, 0x30, 0, 0, 0, 600 * MS), 1, "ack clears it");
 	tap_ok(!arq_ctl_pending(a, 0x30), "no longer pending");
 	tap_is_int(arq_ctl_rto_us(a), 500 * MS, "Karn for control frames too");
-	tap_is_int(arq_ctl_ack(a, 0x30, 0, 0, 0, 600 * MS), 0, "second ack no-op");
+	tap_is_int(
+	    arq_ctl_ack(a, 0x30, 0, 0, 0, 600 * MS), 0, "second ack no-op");
 	/* Close-type acks clear every frame of the type. */
 	arq_ctl_send(a, 0, 0x18, 0, 0, 0, NULL, 0, 0);
 	arq_ctl_send(a, 0, 0x18, 1, 0, 0, NULL, 0, 0);
@@ -424,7 +427,7 @@ static void
 test_data_failure(void)
 {
 	struct arq_config c;
-	struct rec r = { 0 };
+	struct rec r = {0};
 	struct arq *a;
 	uint8_t b = 1;
 	uint64_t now = 0;
@@ -464,7 +467,7 @@ rnd(void)
 
 struct sim {
 	struct arq *snd, *rcv;
-	struct rec to_rcv, to_snd;	/* emitted, not yet in channel */
+	struct rec to_rcv, to_snd; /* emitted, not yet in channel */
 	struct frame *chan_fwd, *chan_back;
 	size_t nfwd, nback, capf, capb;
 	unsigned loss_pct, dup_pct;
@@ -487,8 +490,8 @@ chan_put(struct frame **ch, size_t *n, size_t *cap, const struct frame *f,
 
 /* Move emitted frames into a channel with loss, dup and random delay. */
 static void
-sim_launch(struct sim *s, struct rec *r, struct arq *from, int fwd,
-    uint64_t now)
+sim_launch(
+    struct sim *s, struct rec *r, struct arq *from, int fwd, uint64_t now)
 {
 	size_t i;
 	int copies;
@@ -496,8 +499,8 @@ sim_launch(struct sim *s, struct rec *r, struct arq *from, int fwd,
 	for (i = 0; i < r->n; i++) {
 		struct frame *f = &r->f[i];
 
-		if (fwd && (f->kind == ARQ_OUT_DATA ||
-		    f->kind == ARQ_OUT_RESEND))
+		if (fwd &&
+		    (f->kind == ARQ_OUT_DATA || f->kind == ARQ_OUT_RESEND))
 			arq_note_sent(from, f->seq, now);
 		if (rnd() % 100 < s->loss_pct)
 			continue;
@@ -506,11 +509,11 @@ sim_launch(struct sim *s, struct rec *r, struct arq *from, int fwd,
 			uint64_t due = now + 20 * MS + (rnd() % 80) * MS;
 
 			if (fwd)
-				chan_put(&s->chan_fwd, &s->nfwd, &s->capf, f,
-				    due);
+				chan_put(
+				    &s->chan_fwd, &s->nfwd, &s->capf, f, due);
 			else
-				chan_put(&s->chan_back, &s->nback, &s->capb,
-				    f, due);
+				chan_put(
+				    &s->chan_back, &s->nback, &s->capb, f, due);
 		}
 	}
 	rec_clear(r);
@@ -538,7 +541,8 @@ run_transfer(unsigned total, unsigned loss, unsigned dup, uint8_t *out,
 	s.rcv = arq_new(&c, rec_emit, &s.to_snd);
 	while (got < total && now < 3600ULL * 1000 * MS) {
 		while (sent < total && arq_send_ready(s.snd)) {
-			unsigned len = MIN(total - sent, (unsigned)sizeof chunk);
+			unsigned len =
+			    MIN(total - sent, (unsigned)sizeof chunk);
 
 			for (i = 0; i < len; i++)
 				chunk[i] = (uint8_t)((sent + i) * 7 + 3);
@@ -598,8 +602,8 @@ run_transfer(unsigned total, unsigned loss, unsigned dup, uint8_t *out,
 	free(s.to_rcv.f);
 	free(s.to_snd.f);
 	tap_diag("transfer %u B loss %u%% dup %u%%: %llu ms simulated, "
-	    "%llu retransmits, %llu resends, %llu nacks", total, loss, dup,
-	    (unsigned long long)(now / MS),
+		 "%llu retransmits, %llu resends, %llu nacks",
+	    total, loss, dup, (unsigned long long)(now / MS),
 	    (unsigned long long)arq_get_stats(s.snd)->retransmits,
 	    (unsigned long long)arq_get_stats(s.snd)->resends,
 	    (unsigned long long)*nacks);
@@ -615,11 +619,11 @@ test_transfers(void)
 	static const struct {
 		unsigned total, loss, dup;
 	} cases[] = {
-		{ 50000, 0, 0 },
-		{ 200000, 10, 5 },
-		{ 200000, 30, 10 },
-		/* > 65536 frames of 100 bytes: crosses the 16-bit wrap. */
-		{ 7000000, 3, 3 },
+	    {50000, 0, 0},
+	    {200000, 10, 5},
+	    {200000, 30, 10},
+	    /* > 65536 frames of 100 bytes: crosses the 16-bit wrap. */
+	    {7000000, 3, 3},
 	};
 	size_t i, got, j;
 	uint8_t *out;
@@ -630,15 +634,18 @@ test_transfers(void)
 		out = xmalloc(cases[i].total);
 		run_transfer(cases[i].total, cases[i].loss, cases[i].dup, out,
 		    &got, &el, &nacks);
-		tap_is_int(got, cases[i].total, "transfer %zu: all bytes "
-		    "delivered (loss %u%%)", i, cases[i].loss);
+		tap_is_int(got, cases[i].total,
+		    "transfer %zu: all bytes "
+		    "delivered (loss %u%%)",
+		    i, cases[i].loss);
 		bad = 0;
 		for (j = 0; j < got; j++)
 			if (out[j] != (uint8_t)(j * 7 + 3))
 				bad = 1;
 		tap_ok(!bad, "transfer %zu: bytes in order and intact", i);
 		if (cases[i].loss > 0)
-			tap_ok(nacks > 0, "transfer %zu: loss produced NACKs", i);
+			tap_ok(
+			    nacks > 0, "transfer %zu: loss produced NACKs", i);
 		free(out);
 	}
 }

@@ -28,30 +28,59 @@ int
 main(void)
 {
 	static const char *refused[] = {
-		"127.0.0.1", "127.255.255.254", "10.0.0.1", "10.255.255.255",
-		"172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.1.1",
-		"224.0.0.1", "239.255.255.255", "0.0.0.0", "0.1.2.3",
-		"255.255.255.255", "100.64.0.1", "100.127.255.255",
-		"198.18.0.1", "198.19.255.255", "::1", "::", "fc00::1",
-		"fdff::1", "fe80::1", "febf::1", "ff02::1", "::ffff:127.0.0.1",
-		"::ffff:10.1.2.3", "::ffff:100.64.0.1",
+	    "127.0.0.1",
+	    "127.255.255.254",
+	    "10.0.0.1",
+	    "10.255.255.255",
+	    "172.16.0.1",
+	    "172.31.255.255",
+	    "192.168.1.1",
+	    "169.254.1.1",
+	    "224.0.0.1",
+	    "239.255.255.255",
+	    "0.0.0.0",
+	    "0.1.2.3",
+	    "255.255.255.255",
+	    "100.64.0.1",
+	    "100.127.255.255",
+	    "198.18.0.1",
+	    "198.19.255.255",
+	    "::1",
+	    "::",
+	    "fc00::1",
+	    "fdff::1",
+	    "fe80::1",
+	    "febf::1",
+	    "ff02::1",
+	    "::ffff:127.0.0.1",
+	    "::ffff:10.1.2.3",
+	    "::ffff:100.64.0.1",
 	};
 	static const char *passed[] = {
-		"1.1.1.1", "8.8.8.8", "172.15.255.255", "172.32.0.1",
-		"100.63.255.255", "100.128.0.1", "198.17.255.255",
-		"198.20.0.1", "11.0.0.1", "192.169.0.1", "2001:4860::8888",
-		"::ffff:8.8.8.8", "223.255.255.255",
+	    "1.1.1.1",
+	    "8.8.8.8",
+	    "172.15.255.255",
+	    "172.32.0.1",
+	    "100.63.255.255",
+	    "100.128.0.1",
+	    "198.17.255.255",
+	    "198.20.0.1",
+	    "11.0.0.1",
+	    "192.169.0.1",
+	    "2001:4860::8888",
+	    "::ffff:8.8.8.8",
+	    "223.255.255.255",
 	};
 	struct eng_filter *f = eng_filter_new();
-	struct err e = { "" };
+	struct err e = {""};
 	const char *why = NULL;
 	size_t i;
 
 	for (i = 0; i < nitems(refused); i++) {
 		tap_is_int(eng_filter_host(f, refused[i], NULL), -1,
 		    "literal %s refused", refused[i]);
-		tap_is_int(addr_check(f, refused[i]), -1,
-		    "address %s refused", refused[i]);
+		tap_is_int(addr_check(f, refused[i]), -1, "address %s refused",
+		    refused[i]);
 	}
 	for (i = 0; i < nitems(passed); i++) {
 		tap_is_int(eng_filter_host(f, passed[i], NULL), 0,
@@ -64,8 +93,8 @@ main(void)
 	tap_is_int(eng_filter_host(f, "localhost", NULL), -1, "localhost");
 	tap_is_int(eng_filter_host(f, "LocalHost.", NULL), -1,
 	    "localhost any case, trailing dot");
-	tap_is_int(eng_filter_host(f, "a.b.localhost", NULL), -1,
-	    "*.localhost");
+	tap_is_int(
+	    eng_filter_host(f, "a.b.localhost", NULL), -1, "*.localhost");
 	tap_is_int(eng_filter_host(f, "notlocalhost", NULL), 0,
 	    "notlocalhost is a different name");
 	tap_is_int(eng_filter_host(f, "example.com", NULL), 0,
@@ -74,8 +103,8 @@ main(void)
 
 	tap_is_int(eng_filter_allow(f, "127.0.0.0/8", &e), 0, "allow 127/8");
 	tap_is_int(eng_filter_allow(f, "::1", &e), 0, "allow ::1");
-	tap_is_int(eng_filter_allow(f, "10.1.0.0/33", &e), -1,
-	    "bad prefix rejected");
+	tap_is_int(
+	    eng_filter_allow(f, "10.1.0.0/33", &e), -1, "bad prefix rejected");
 	tap_ok(strstr(e.msg, "10.1.0.0/33") != NULL, "message names it: %s",
 	    e.msg);
 	tap_is_int(eng_filter_allow(f, "nonsense", &e), -1, "bad CIDR");

@@ -66,7 +66,7 @@ jget(json_t *o, const char *path)
 
 	snprintf(buf, sizeof buf, "%s", path);
 	for (tok = strtok_r(buf, ".", &save); tok != NULL && o != NULL;
-	    tok = strtok_r(NULL, ".", &save))
+	     tok = strtok_r(NULL, ".", &save))
 		o = json_object_get(o, tok);
 	return o;
 }
@@ -82,13 +82,13 @@ jint(json_t *o, const char *path, long long dflt)
 /* Decode a tunnel answer's frame; returns 0 and fills f (payload points
  * into buf). */
 static int
-decode_answer(const uint8_t *msg, size_t len, int b64, uint8_t *buf,
-    size_t cap, struct wire_frame *f)
+decode_answer(const uint8_t *msg, size_t len, int b64, uint8_t *buf, size_t cap,
+    struct wire_frame *f)
 {
 	struct dns_answer a;
 
 	if (dns_answer_parse(msg, len, b64 ? DNS_RESP_BASE64 : DNS_RESP_RAW,
-	    buf, cap, &a, NULL) != DNS_ANS_FRAME)
+		buf, cap, &a, NULL) != DNS_ANS_FRAME)
 		return -1;
 	return wire_frame_parse(buf, a.frame_len, f) == WIRE_OK ? 0 : -1;
 }
@@ -104,8 +104,8 @@ mark_denied(const struct wire_frame *f, int *bits)
 		bits[f->stream_id / 8] |= 1 << (f->stream_id % 8);
 	if (f->type != WIRE_PACKED_CONTROL_BLOCKS)
 		return;
-	for (i = 0; wire_block_get(f->payload, f->payload_len, i, &b) ==
-	    WIRE_OK; i++)
+	for (i = 0;
+	     wire_block_get(f->payload, f->payload_len, i, &b) == WIRE_OK; i++)
 		if (b.type == WIRE_SOCKS5_RULESET_DENIED)
 			bits[b.stream_id / 8] |= 1 << (b.stream_id % 8);
 }
@@ -120,7 +120,7 @@ replay_file(const char *path, const char *name)
 	size_t nlines = 0, i, j;
 	struct eng_server_cfg cfg;
 	struct eng_server *srv;
-	struct err e = { "" };
+	struct err e = {""};
 	struct cmp c;
 	static uint8_t out[65536], fb[65536], fb2[65536];
 	uint8_t *qw, *rw;
@@ -175,8 +175,9 @@ replay_file(const char *path, const char *name)
 		for (j = i + 1; j < nlines; j++) {
 			json_t *cand = lines[j];
 
-			if (strcmp(json_string_value(json_object_get(cand,
-			    "dir")), "response") == 0 &&
+			if (strcmp(
+				json_string_value(json_object_get(cand, "dir")),
+				"response") == 0 &&
 			    jint(cand, "decoded.answers_query_n", -2) == n) {
 				r = cand;
 				break;
@@ -187,11 +188,12 @@ replay_file(const char *path, const char *name)
 		/* A new session: make ours hand out the captured cookie. */
 		if (qtype == WIRE_SESSION_INIT && r != NULL &&
 		    jint(r, "decoded.tunnel.packet_type", -1) ==
-		    WIRE_SESSION_ACCEPT)
-			eng_server_force_cookie(srv, (int)jint(r,
-			    "decoded.tunnel.fields.assigned_cookie", -1));
-		if (hexbytes(json_string_value(json_object_get(q, "wire")),
-		    &qw, &ql) == -1)
+			WIRE_SESSION_ACCEPT)
+			eng_server_force_cookie(srv,
+			    (int)jint(r,
+				"decoded.tunnel.fields.assigned_cookie", -1));
+		if (hexbytes(json_string_value(json_object_get(q, "wire")), &qw,
+			&ql) == -1)
 			continue;
 		an = eng_server_handle(srv, qw, ql, out, sizeof out);
 		free(qw);
@@ -201,8 +203,8 @@ replay_file(const char *path, const char *name)
 			if (an != 0 && strstr(name, "s6") == NULL &&
 			    strstr(name, "s7") == NULL) {
 				c.class_bad++;
-				note(&c, "n=%lld: we answered, upstream did not",
-				    n);
+				note(&c,
+				    "n=%lld: we answered, upstream did not", n);
 			}
 			continue;
 		}
@@ -211,17 +213,19 @@ replay_file(const char *path, const char *name)
 			note(&c, "n=%lld: silence, upstream answered", n);
 			continue;
 		}
-		hexbytes(json_string_value(json_object_get(r, "wire")), &rw,
-		    &rl);
+		hexbytes(
+		    json_string_value(json_object_get(r, "wire")), &rw, &rl);
 		oflags = be16_load(out + 2);
 		rflags = be16_load(rw + 2);
 		if ((oflags & (DNS_F_RCODE | DNS_F_AA | DNS_F_RA | DNS_F_QR)) !=
-		    (rflags & (DNS_F_RCODE | DNS_F_AA | DNS_F_RA | DNS_F_QR)) ||
+			(rflags &
+			    (DNS_F_RCODE | DNS_F_AA | DNS_F_RA | DNS_F_QR)) ||
 		    (be16_load(out + 6) > 0) != (be16_load(rw + 6) > 0) ||
 		    be16_load(out) != be16_load(rw)) {
 			c.class_bad++;
-			note(&c, "n=%lld: flags %04x an %u, upstream %04x an %u",
-			    n, oflags, be16_load(out + 6), rflags,
+			note(&c,
+			    "n=%lld: flags %04x an %u, upstream %04x an %u", n,
+			    oflags, be16_load(out + 6), rflags,
 			    be16_load(rw + 6));
 			free(rw);
 			continue;
@@ -231,8 +235,9 @@ replay_file(const char *path, const char *name)
 			free(rw);
 			continue;
 		}
-		rb64 = strcmp(json_string_value(json_object_get(rt,
-		    "txt_encoding")), "base64") == 0;
+		rb64 = strcmp(json_string_value(
+				  json_object_get(rt, "txt_encoding")),
+			   "base64") == 0;
 		if (decode_answer(out, an, rb64, fb, sizeof fb, &of) == -1 ||
 		    decode_answer(rw, rl, rb64, fb2, sizeof fb2, &rf) == -1) {
 			c.frame_bad++;
@@ -251,8 +256,9 @@ replay_file(const char *path, const char *name)
 			    of.session_id != rf.session_id ||
 			    of.payload_len != rf.payload_len ||
 			    memcmp(of.payload, rf.payload,
-			    rtype == WIRE_MTU_DOWN_RES ? 6 :
-			    rf.payload_len) != 0) {
+				rtype == WIRE_MTU_DOWN_RES
+				    ? 6
+				    : rf.payload_len) != 0) {
 				/* ACCEPT: byte 1 (cookie) is forced equal. */
 				c.frame_bad++;
 				note(&c, "n=%lld: %s differs (ours %s len %zu)",
@@ -266,8 +272,8 @@ replay_file(const char *path, const char *name)
 			c.det_checked++;
 			if (of.type != WIRE_ERROR_DROP ||
 			    of.session_id != rf.session_id ||
-			    !wire_error_drop_check(of.payload,
-			    of.payload_len)) {
+			    !wire_error_drop_check(
+				of.payload, of.payload_len)) {
 				c.frame_bad++;
 				note(&c, "n=%lld: expected ERROR_DROP, got %s",
 				    n, wire_type_name(of.type));
@@ -279,9 +285,11 @@ replay_file(const char *path, const char *name)
 			if (of.session_id != rf.session_id ||
 			    of.cookie != rf.cookie) {
 				c.frame_bad++;
-				note(&c, "n=%lld: session/cookie %u/%u, "
-				    "upstream %u/%u", n, of.session_id,
-				    of.cookie, rf.session_id, rf.cookie);
+				note(&c,
+				    "n=%lld: session/cookie %u/%u, "
+				    "upstream %u/%u",
+				    n, of.session_id, of.cookie, rf.session_id,
+				    rf.cookie);
 			}
 			break;
 		}
@@ -294,16 +302,19 @@ replay_file(const char *path, const char *name)
 			if (denied[sid / 8] & (1 << (sid % 8)))
 				c.denials_seen++;
 			else
-				note(&c, "n=%lld: stream %u denial not seen",
-				    n, sid);
+				note(&c, "n=%lld: stream %u denial not seen", n,
+				    sid);
 		}
 		free(rw);
 	}
-	tap_ok(c.class_bad == 0, "%s: %u queries, answer class as upstream "
-	    "(%u differ)", name, c.queries, c.class_bad);
-	tap_ok(c.frame_bad == 0, "%s: frames: %u deterministic and %u "
-	    "post-session checked (%u differ)", name, c.det_checked,
-	    c.sess_checked, c.frame_bad);
+	tap_ok(c.class_bad == 0,
+	    "%s: %u queries, answer class as upstream "
+	    "(%u differ)",
+	    name, c.queries, c.class_bad);
+	tap_ok(c.frame_bad == 0,
+	    "%s: frames: %u deterministic and %u "
+	    "post-session checked (%u differ)",
+	    name, c.det_checked, c.sess_checked, c.frame_bad);
 	if (c.first[0] != '\0')
 		tap_diag("%s: first difference: %s", name, c.first);
 	if (strstr(name, "s5-negative-xor") != NULL) {

@@ -1,0 +1,167 @@
+/*
+ * cmd-connect.c — `mdns-doctor connect`: run the tunnel client from an
+ * upstream client_config.toml and client_resolvers.txt until SIGINT or
+ * SIGTERM (then SESSION_CLOSE is sent before exiting). Prints "listening
+ * ADDR" on stdout once the local proxy is bound (port 0 picks one), and
+ * "connected session N" once the session is up.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/ev.h"
+#include "common/log.h"
+#include "common/net.h"
+#include "engine/client.h"
+
+enum { OPT_RESOLVERS = 1, OPT_LISTEN, OPT_PROFILE };
+
+static const struct option connect_longopts[] = {
+	{ "resolvers", required_argument, NULL, OPT_RESOLVERS },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "profile", required_argument, NULL, OPT_PROFILE },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void
+on_signal(struct ev_loop *loop, int signo, void *arg)
+{
+	(void)loop;
+	(void)signo;
+	eng_client_stop(arg);
+}
+
+struct watch {
+	struct eng_client *c;
+	int said;
+};
+
+static void
+before_sleep(struct ev_loop *loop, void *arg)
+{
+	struct watch *w = arg;
+	const struct eng_client_stats *st = eng_client_stats(w->c);
+
+	(void)loop;
+	if (!w->said && st->phase == ENG_CLI_CONNECTED) {
+		w->said = 1;
+		printf("connected session %u mtu %u/%u\n", st->session_id,
+		    st->up_mtu, st->down_mtu);
+		fflush(stdout);
+	}
+}
+
+static int
+cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct eng_client_cfg cfg;
+	struct eng_client *cl = NULL;
+	struct ev_loop *loop = NULL;
+	struct err e = {""};
+	struct watch w = {NULL, 0};
+	union net_addr bound;
+	const char *resolvers = NULL, *listen = NULL, *profile = NULL;
+	char buf[NET_ADDR_STRLEN];
+	int c, rc = EXIT_UNKNOWN;
+
+	eng_client_cfg_defaults(&cfg);
+	while ((c = cli_getopt(ctx, &cmd_connect_entry, argc, argv, "",
+		    connect_longopts)) != -1) {
+		switch (c) {
+		case OPT_RESOLVERS:
+			resolvers = optarg;
+			break;
+		case OPT_LISTEN:
+			listen = optarg;
+			break;
+		case OPT_PROFILE:
+			profile = optarg;
+			break;
+		case 'H':
+			rc = EXIT_OK;
+			goto out;
+		default:
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		cli_error(&cmd_connect_entry, "unexpected argument: %s",
+		    argv[optind]);
+		goto out;
+	}
+	if ((ctx->config == NULL || resolvers == NULL) && profile == NULL) {
+		cli_error(&cmd_connect_entry,
+		    "--config client_config.toml and --resolvers "
+		    "client_resolvers.txt (or --profile FILE) are required");
+		goto out;
+	}
+	log_set_level(ctx->quiet    ? LOG_ERROR
+		: ctx->verbose >= 2 ? LOG_DEBUG
+		: ctx->verbose	    ? LOG_INFO
+				    : LOG_WARN);
+	if ((ctx->config != NULL &&
+		eng_client_cfg_load(&cfg, ctx->config, &e) == -1) ||
+	    (resolvers != NULL &&
+		eng_client_cfg_resolvers(&cfg, resolvers, &e) == -1) ||
+	    (profile != NULL &&
+		eng_client_cfg_profile(&cfg, profile, &e) == -1)) {
+		cli_error(&cmd_connect_entry, "%s", e.msg);
+		goto out;
+	}
+	if (listen != NULL) {
+		union net_addr la;
+
+		if (net_addr_parse(listen, cfg.listen_port, &la, &e) == -1) {
+			cli_error(&cmd_connect_entry, "%s", e.msg);
+			goto out;
+		}
+		free(cfg.listen_ip);
+		net_addr_format_ip(&la, buf, sizeof buf);
+		cfg.listen_ip = xstrdup(buf);
+		cfg.listen_port = net_addr_port(&la);
+	}
+	rc = EXIT_CRITICAL;
+	signal(SIGPIPE, SIG_IGN);
+	if ((loop = ev_loop_new(&e)) == NULL ||
+	    (cl = eng_client_new(loop, &cfg, &e)) == NULL ||
+	    ev_signal_add(loop, SIGINT, on_signal, cl, &e) == -1 ||
+	    ev_signal_add(loop, SIGTERM, on_signal, cl, &e) == -1 ||
+	    eng_client_start(cl, &bound, &e) == -1) {
+		cli_error(&cmd_connect_entry, "%s", e.msg);
+		goto out;
+	}
+	net_addr_format(&bound, buf, sizeof buf);
+	printf("listening %s\n", buf);
+	fflush(stdout);
+	w.c = cl;
+	ev_set_before_sleep(loop, before_sleep, &w);
+	if (ev_run(loop) != 0)
+		goto out;
+	if (eng_client_stats(cl)->phase == ENG_CLI_FAILED) {
+		cli_error(&cmd_connect_entry, "%s", eng_client_error(cl));
+		goto out;
+	}
+	rc = EXIT_OK;
+out:
+	eng_client_free(cl);
+	if (loop != NULL)
+		ev_loop_free(loop);
+	eng_client_cfg_free(&cfg);
+	return rc;
+}
+
+const struct cmd_entry cmd_connect_entry = {
+	.name = "connect",
+	.usage = "connect --config client_config.toml --resolvers "
+		 "client_resolvers.txt [--profile FILE] [--listen ADDR:PORT]",
+	.summary = "run the tunnel client (local SOCKS5/SOCKS4 proxy)",
+	.options = "  --resolvers FILE     client_resolvers.txt (one resolver "
+		   "is used)\n"
+		   "  --profile FILE       JSON profile: domains, resolvers, "
+		   "method, key\n"
+		   "  --listen ADDR:PORT   override LISTEN_IP/LISTEN_PORT (port "
+		   "0: any)\n",
+	.exec = cmd_connect_exec,
+};

@@ -1,0 +1,402 @@
+/*
+ * bench-tunnel.c — end-to-end tunnel throughput: `mdns-doctor serve` and
+ * `mdns-doctor connect` as real processes on loopback, 10 MiB down and
+ * 3 MiB up through the SOCKS5 port, median of 5, at upload/download MTU
+ * 141/200 and 141/1000, XOR and AES-256-GCM, directly and through unbound
+ * (when installed). Prints wall seconds, MiB/s and the CPU seconds per MiB
+ * each side spent (from /proc/PID/stat over all runs). Prints numbers,
+ * asserts nothing but the byte counts.
+ *
+ * The origin is in-process: a thread serving a tiny protocol ("D" + u64:
+ * send that many bytes; "U" + u64: read that many, answer "OK").
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/util.h"
+
+#define MiB (1024 * 1024)
+#define RUNS 5
+
+static int origin_fd;
+static uint16_t origin_port;
+static char dir[256];
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int
+readn(int fd, void *p, size_t n)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		r = read(fd, (char *)p + got, n - got);
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+static void *
+origin_conn(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	uint8_t hdr[9], buf[65536];
+	uint64_t n, left;
+	ssize_t r;
+
+	memset(buf, 'x', sizeof buf);
+	if (readn(fd, hdr, 9) == 0) {
+		n = 0;
+		for (int i = 1; i < 9; i++)
+			n = (n << 8) | hdr[i];
+		for (left = n; left > 0; left -= (uint64_t)r) {
+			if (hdr[0] == 'D')
+				r = write(fd, buf, MIN(left, sizeof buf));
+			else
+				r = read(fd, buf, MIN(left, sizeof buf));
+			if (r <= 0)
+				break;
+		}
+		if (hdr[0] == 'U')
+			(void)!write(fd, "OK", 2);
+	}
+	close(fd);
+	return NULL;
+}
+
+static void *
+origin_main(void *arg)
+{
+	pthread_t t;
+	int fd;
+
+	(void)arg;
+	while ((fd = accept(origin_fd, NULL, NULL)) != -1) {
+		pthread_create(&t, NULL, origin_conn, (void *)(intptr_t)fd);
+		pthread_detach(t);
+	}
+	return NULL;
+}
+
+static uint16_t
+free_port(int type)
+{
+	struct sockaddr_in a;
+	socklen_t l = sizeof a;
+	int fd = socket(AF_INET, type, 0);
+	uint16_t p;
+
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bind(fd, (struct sockaddr *)&a, sizeof a);
+	getsockname(fd, (struct sockaddr *)&a, &l);
+	p = ntohs(a.sin_port);
+	close(fd);
+	return p;
+}
+
+/* Start argv with stdout to a pipe; wait for a line starting with want. */
+static pid_t
+spawn(char *const argv[], const char *want)
+{
+	int pfd[2];
+	pid_t pid;
+	FILE *f;
+	char line[256];
+
+	if (pipe(pfd) == -1)
+		return -1;
+	if ((pid = fork()) == 0) {
+		dup2(pfd[1], 1);
+		close(pfd[0]);
+		if (freopen("/dev/null", "w", stderr) == NULL)
+			_exit(127);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	if (want == NULL) {
+		close(pfd[0]);
+		return pid;
+	}
+	f = fdopen(pfd[0], "r");
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strncmp(line, want, strlen(want)) == 0) {
+			/* Keep the pipe open: the child must not get SIGPIPE. */
+			return pid;
+		}
+	fclose(f);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+static void
+stop(pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+static double
+cpu_s(pid_t pid)
+{
+	char p[64], buf[1024], *s;
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+	if ((f = fopen(p, "r")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof buf, f) != NULL && (s = strrchr(buf, ')')) &&
+	    sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+		&ut, &st) == 2) {
+	}
+	fclose(f);
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* One transfer through the SOCKS port; returns seconds or -1. */
+static double
+transfer(uint16_t socks, int down, uint64_t n)
+{
+	struct sockaddr_in a;
+	uint8_t b[65536], req[16];
+	uint64_t left;
+	double t0;
+	ssize_t r;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_port = htons(socks);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	t0 = now_s();
+	if (connect(fd, (struct sockaddr *)&a, sizeof a) == -1)
+		goto fail;
+	memcpy(req, "\x05\x01\x00", 3);
+	if (write(fd, req, 3) != 3 || readn(fd, b, 2) == -1)
+		goto fail;
+	memcpy(req, "\x05\x01\x00\x01\x7f\x00\x00\x01", 8);
+	req[8] = (uint8_t)(origin_port >> 8);
+	req[9] = (uint8_t)origin_port;
+	if (write(fd, req, 10) != 10 || readn(fd, b, 10) == -1 || b[1] != 0)
+		goto fail;
+	b[0] = down ? 'D' : 'U';
+	for (int i = 0; i < 8; i++)
+		b[1 + i] = (uint8_t)(n >> (56 - 8 * i));
+	if (write(fd, b, 9) != 9)
+		goto fail;
+	memset(b, 'y', sizeof b);
+	for (left = n; left > 0; left -= (uint64_t)r) {
+		r = down ? read(fd, b, MIN(left, sizeof b))
+			 : write(fd, b, MIN(left, sizeof b));
+		if (r <= 0)
+			goto fail;
+	}
+	if (!down && readn(fd, b, 2) == -1)
+		goto fail;
+	close(fd);
+	return now_s() - t0;
+fail:
+	close(fd);
+	return -1;
+}
+
+static int
+cmpd(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+run_case(const char *bin, int method, unsigned down_mtu, int via_unbound)
+{
+	char p[512], sport[32], cport[32], lsn[64], res[64];
+	uint16_t srv_port = free_port(SOCK_DGRAM), cli_port;
+	uint16_t ub_port = 0;
+	pid_t srv, cli, ub = -1;
+	double d[RUNS], u[RUNS], c0s, c0c, c1s, c1c;
+	FILE *f;
+	int i, bad = 0;
+
+	snprintf(p, sizeof p, "%s/encrypt_key.txt", dir);
+	f = fopen(p, "w");
+	fprintf(f, "e2b4d6f8091a3c5e7f90b1d3f5a7c9eb\n");
+	fclose(f);
+	snprintf(p, sizeof p, "%s/server_config.toml", dir);
+	f = fopen(p, "w");
+	fprintf(f,
+	    "DOMAIN = [\"t.example\"]\nDATA_ENCRYPTION_METHOD = %d\n"
+	    "MAX_PACKETS_PER_BATCH = 10\nARQ_WINDOW_SIZE = 1000\n"
+	    "MDNS_ALLOW_TARGETS = [\"127.0.0.1/32\"]\n",
+	    method);
+	fclose(f);
+	snprintf(sport, sizeof sport, "127.0.0.1:%u", srv_port);
+	{
+		char *av[] = {(char *)bin, "serve", "--config", p, "--listen",
+		    sport, NULL};
+
+		srv = spawn(av, "listening");
+	}
+	snprintf(res, sizeof res, "127.0.0.1:%u", srv_port);
+	if (via_unbound) {
+		ub_port = free_port(SOCK_DGRAM);
+		snprintf(p, sizeof p, "%s/unbound.conf", dir);
+		f = fopen(p, "w");
+		fprintf(f,
+		    "server:\n  interface: 127.0.0.1@%u\n  port: %u\n"
+		    "  do-daemonize: no\n  username: \"\"\n  chroot: \"\"\n"
+		    "  directory: \"%s\"\n  pidfile: \"%s/unbound.pid\"\n"
+		    "  use-syslog: no\n  logfile: \"\"\n  do-ip6: no\n"
+		    "  outgoing-interface: 127.0.0.1\n"
+		    "  do-not-query-localhost: no\n"
+		    "  access-control: 127.0.0.0/8 allow\n"
+		    "  module-config: \"iterator\"\n"
+		    "  qname-minimisation: yes\n  edns-buffer-size: 1232\n"
+		    "  num-threads: 1\n  local-zone: \".\" refuse\n"
+		    "  local-zone: \"t.example.\" transparent\n"
+		    "stub-zone:\n  name: \"t.example.\"\n"
+		    "  stub-addr: 127.0.0.1@%u\n",
+		    ub_port, ub_port, dir, dir, srv_port);
+		fclose(f);
+		{
+			char *av[] = {"unbound", "-d", "-c", p, NULL};
+
+			ub = spawn(av, NULL);
+		}
+		usleep(500000);
+		snprintf(res, sizeof res, "127.0.0.1:%u", ub_port);
+	}
+	snprintf(p, sizeof p, "%s/resolvers.txt", dir);
+	f = fopen(p, "w");
+	fprintf(f, "%s\n", res);
+	fclose(f);
+	snprintf(p, sizeof p, "%s/client_config.toml", dir);
+	f = fopen(p, "w");
+	fprintf(f,
+	    "DOMAINS = [\"t.example\"]\nDATA_ENCRYPTION_METHOD = %d\n"
+	    "ENCRYPTION_KEY = \"e2b4d6f8091a3c5e7f90b1d3f5a7c9eb\"\n"
+	    "MIN_DOWNLOAD_MTU = %u\nMAX_DOWNLOAD_MTU = %u\n"
+	    "ARQ_WINDOW_SIZE = 1000\n",
+	    method, down_mtu, down_mtu);
+	fclose(f);
+	cli_port = free_port(SOCK_STREAM);
+	snprintf(cport, sizeof cport, "127.0.0.1:%u", cli_port);
+	{
+		char rp[512];
+		char *av[] = {(char *)bin, "connect", "--config", p,
+		    "--resolvers", rp, "--listen", cport, NULL};
+
+		snprintf(rp, sizeof rp, "%s/resolvers.txt", dir);
+		cli = srv > 0 ? spawn(av, "connected") : -1;
+	}
+	snprintf(lsn, sizeof lsn, "%s %s %u", method == 1 ? "xor" : "aes256",
+	    via_unbound ? "unbound" : "direct", down_mtu);
+	if (srv <= 0 || cli <= 0) {
+		printf("%-22s could not start\n", lsn);
+		goto out;
+	}
+	c0s = cpu_s(srv);
+	c0c = cpu_s(cli);
+	for (i = 0; i < RUNS; i++) {
+		d[i] = transfer(cli_port, 1, 10ULL * MiB);
+		u[i] = transfer(cli_port, 0, 3ULL * MiB);
+		if (d[i] < 0 || u[i] < 0)
+			bad++;
+	}
+	c1s = cpu_s(srv) - c0s;
+	c1c = cpu_s(cli) - c0c;
+	qsort(d, RUNS, sizeof d[0], cmpd);
+	qsort(u, RUNS, sizeof u[0], cmpd);
+	printf("%-22s down 10 MiB %6.2f s (%6.2f MiB/s)  up 3 MiB %6.2f s "
+	       "(%5.2f MiB/s)  cpu/MiB server %.3f s client %.3f s%s\n",
+	    lsn, d[RUNS / 2], 10 / d[RUNS / 2], u[RUNS / 2], 3 / u[RUNS / 2],
+	    c1s / (13.0 * RUNS), c1c / (13.0 * RUNS),
+	    bad ? "  (FAILED RUNS)" : "");
+	fflush(stdout);
+out:
+	stop(cli);
+	stop(ub);
+	stop(srv);
+}
+
+int
+main(void)
+{
+	const char *bin = getenv("MDNS_BIN");
+	struct sockaddr_in a;
+	socklen_t l = sizeof a;
+	pthread_t t;
+	int ub = access("/usr/sbin/unbound", X_OK) == 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (bin == NULL)
+		bin = "build/mdns-doctor";
+	snprintf(dir, sizeof dir, "%s/mdns-bench-tunnel.XXXXXX",
+	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	origin_fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(origin_fd, (struct sockaddr *)&a, sizeof a) == -1 ||
+	    listen(origin_fd, 64) == -1 ||
+	    getsockname(origin_fd, (struct sockaddr *)&a, &l) == -1)
+		return 1;
+	origin_port = ntohs(a.sin_port);
+	pthread_create(&t, NULL, origin_main, NULL);
+	printf("tunnel: 10 MiB down + 3 MiB up, median of %d, upload MTU "
+	       "141 (XOR) / 113 (AES-GCM)\n",
+	    RUNS);
+	run_case(bin, 1, 200, 0);
+	run_case(bin, 1, 1000, 0);
+	run_case(bin, 5, 200, 0);
+	run_case(bin, 5, 1000, 0);
+	if (ub) {
+		run_case(bin, 1, 200, 1);
+		run_case(bin, 1, 1000, 1);
+		run_case(bin, 5, 1000, 1);
+	} else
+		printf("unbound not installed: resolver cases skipped\n");
+	{
+		char p[512];
+		const char *files[] = {"encrypt_key.txt", "server_config.toml",
+		    "client_config.toml", "resolvers.txt", "unbound.conf",
+		    "unbound.pid"};
+
+		for (size_t i = 0; i < nitems(files); i++) {
+			snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+			unlink(p);
+		}
+		rmdir(dir);
+	}
+	return 0;
+}
