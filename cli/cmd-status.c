@@ -109,14 +109,13 @@ print_server(json_t *st)
 	printf("queries    %lld total: %lld tunnel, %lld MTU probes, %lld "
 	    "NXDOMAIN, %lld NODATA, %lld FORMERR, %lld ERROR_DROP, %lld "
 	    "unanswered\n", jint(st, "queries.total"),
-	    jint(st, "queries.tunnel"), jint(st, "queries.mtu_probe"),
+	    jint(st, "queries.tunnel"),
+	    jint(st, "queries.mtu_up") + jint(st, "queries.mtu_down"),
 	    jint(st, "queries.nxdomain"), jint(st, "queries.nodata"),
 	    jint(st, "queries.formerr"), jint(st, "queries.error_drop"),
 	    jint(st, "queries.no_reply"));
-	printf("drops      %lld bad cookie, %lld undecodable, %lld unknown "
-	    "session, %lld not a request\n", jint(st, "drops.bad_cookie"),
-	    jint(st, "drops.undecodable"), jint(st, "drops.unknown_session"),
-	    jint(st, "drops.not_request"));
+	printf("drops      %lld bad cookie, %lld undecodable\n",
+	    jint(st, "drops.bad_cookie"), jint(st, "drops.undecodable"));
 	printf("traffic    up %lld B, down %lld B\n",
 	    jint(st, "traffic.bytes_up"), jint(st, "traffic.bytes_down"));
 }
