@@ -172,6 +172,15 @@ ctlc_call(const char *path, const char *cmd, int timeout_ms, struct err *e)
 		if (r == 0)
 			err_set(e, "no reply from the engine within %d ms",
 			    timeout_ms);
+	} else {
+		struct err e2;
+
+		/*
+		 * An engine that refuses us writes its reason and closes
+		 * before our request lands: that reason is the better error.
+		 */
+		if (ctlc_recv(&c, &reply, 200, &e2) != 1)
+			reply = NULL;
 	}
 	json_decref(req);
 	ctlc_close(&c);

@@ -48,6 +48,7 @@ struct ctl_server {
 };
 
 static void client_free(struct ctl_client *c);
+static int client_flush(struct ctl_client *c);
 static void client_io(struct ev_loop *loop, int fd, int events, void *arg);
 
 json_t *
@@ -542,8 +543,11 @@ ctl_server_free(struct ctl_server *srv)
 {
 	if (srv == NULL)
 		return;
-	while (srv->clients != NULL)
+	/* Best effort: replies already queued (the "stop" reply) go out. */
+	while (srv->clients != NULL) {
+		client_flush(srv->clients);
 		client_free(srv->clients);
+	}
 	ev_io_del(srv->loop, srv->fd);
 	close(srv->fd);
 	unlink(srv->path);
