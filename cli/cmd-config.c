@@ -80,10 +80,9 @@ value_text(const struct cfg_item *it)
 {
 	char fp[CFG_FP_LEN];
 
-	if (it->secret && it->value->type == TOML_STRING) {
-		if (it->value->len == 0)
+	if (it->secret) {
+		if (!cfg_item_fingerprint(it, fp, sizeof fp))
 			return xstrdup("(secret, empty)");
-		cfg_fingerprint(it->value->str, it->value->len, fp, sizeof fp);
 		return xasprintf("(secret %s)", fp);
 	}
 	return toml_value_format(it->value);
@@ -228,15 +227,12 @@ print_json(const struct cfg *c, const struct rl_result *r)
 
 		cfg_item_at(c, i, &it);
 		o = json_object();
-		if (it.secret && it.value->type == TOML_STRING) {
+		if (it.secret) {
 			json_object_set_new(o, "value", json_null());
 			json_object_set_new(o, "secret", json_true());
-			if (it.value->len > 0) {
-				cfg_fingerprint(it.value->str, it.value->len,
-				    fp, sizeof fp);
+			if (cfg_item_fingerprint(&it, fp, sizeof fp))
 				json_object_set_new(o, "fingerprint",
 				    json_string(fp));
-			}
 		} else {
 			json_object_set_new(o, "value", value_json(it.value));
 		}

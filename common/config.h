@@ -125,7 +125,9 @@ struct cfg_item {
 	const char *origin;	/* file the value came from, NULL: default */
 	int line;		/* 0 when not from a file */
 	int known;		/* read by upstream for this role */
-	int secret;		/* never print value: use cfg_fingerprint */
+	int secret;		/* never print value: cfg_item_fingerprint;
+				 * known secrets and unknown keys named like
+				 * one (*KEY*, *PASS*, *SECRET*, *TOKEN*) */
 	const char *note;	/* "clamped to 10 (upstream range 1..10)" */
 };
 
@@ -170,6 +172,14 @@ char *cfg_default_resolvers_path(const struct cfg *c);
 
 /* "sha256:" + first 8 hex of SHA-256(secret) into out (CFG_FP_LEN). */
 void cfg_fingerprint(const char *secret, size_t len, char *out,
+    size_t outlen);
+
+/*
+ * Fingerprint of a secret item's value into out (CFG_FP_LEN): of the
+ * string's bytes, or of the TOML text of a value of another type. Returns
+ * 1, or 0 (out untouched) for an empty string, which has no fingerprint.
+ */
+int cfg_item_fingerprint(const struct cfg_item *it, char *out,
     size_t outlen);
 
 const char *cfg_role_name(enum cfg_role role);

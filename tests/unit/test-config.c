@@ -262,10 +262,13 @@ clamps_and_unknown(void)
 	char *p = write_file("client.toml", "DOMAINS = [\"a.b\", \"A.B.\", "
 	    "\"c.d\"]\nENCRYPTION_KEY = \"  k  \"\nPACKET_DUPLICATION_COUNT = 50\n"
 	    "SETUP_PACKET_DUPLICATION_COUNT = 1\nARQ_WINDOW_SIZE = 0\n"
-	    "MTU_TEST_TIMEOUT = 3\nFANCY_NEW_KEY = 1\n");
+	    "MTU_TEST_TIMEOUT = 3\nFANCY_NEW_KEY = 1\n"
+	    "ENCRYPTON_KEY = \"typo-secret\"\nsocks5_password = [\"pw\"]\n"
+	    "OTHER_KEY_FILE = \"k.txt\"\nFANCY_OPTION = \"x\"\n");
 	struct cfg *c = NULL;
 	struct cfg_item it;
 	struct err e = { "" };
+	char fp[CFG_FP_LEN], want[CFG_FP_LEN];
 
 	tap_ok(cfg_load(p, NULL, NULL, &c, &e) == 0, "clamp config loads (%s)",
 	    e.msg);
@@ -284,6 +287,20 @@ clamps_and_unknown(void)
 	tap_ok(c->mtu_test_timeout_s == 3.0, "integer accepted for a float");
 	tap_ok(find_item(c, "FANCY_NEW_KEY", &it) && !it.known,
 	    "unknown key listed as unknown");
+	/* A misspelt secret key still holds the secret: never shown. */
+	tap_ok(find_item(c, "ENCRYPTON_KEY", &it) && !it.known && it.secret,
+	    "unknown *KEY* key is secret");
+	cfg_fingerprint("typo-secret", 11, want, sizeof want);
+	tap_ok(cfg_item_fingerprint(&it, fp, sizeof fp) == 1 &&
+	    strcmp(fp, want) == 0, "its fingerprint is the string's");
+	tap_ok(find_item(c, "socks5_password", &it) && it.secret &&
+	    cfg_item_fingerprint(&it, fp, sizeof fp) == 1 &&
+	    strncmp(fp, "sha256:", 7) == 0,
+	    "unknown *pass* array is secret with a fingerprint");
+	tap_ok(find_item(c, "OTHER_KEY_FILE", &it) && !it.secret,
+	    "a *_FILE key names a path, not a secret");
+	tap_ok(find_item(c, "FANCY_OPTION", &it) && !it.secret,
+	    "other unknown keys are not secret");
 	tap_ok(cfg_warning_count(c) >= 2, "warnings: unknown key, key length");
 	tap_ok(find_item(c, "LISTEN_IP", &it) && it.source == CFG_SRC_DEFAULT &&
 	    strcmp(it.value->str, "127.0.0.1") == 0, "default LISTEN_IP");
