@@ -376,10 +376,17 @@ load(const char *name, const char *buf, size_t len, struct profile **out,
 	json_error_t jerr;
 	json_t *root;
 	struct profile *p;
+	char *near;
 
 	*out = NULL;
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
+		/* jansson quotes the text around the error ("near '...'"),
+		 * which may be the encryption key: keep only the reason,
+		 * except for a duplicate key, where the text is the key. */
+		if (strncmp(jerr.text, "duplicate object key", 20) != 0 &&
+		    (near = strstr(jerr.text, " near '")) != NULL)
+			*near = '\0';
 		if (jerr.line > 0)
 			return err_set(e, "%s:%d:%d: %s", name, jerr.line,
 			    jerr.column, jerr.text);
@@ -446,10 +453,13 @@ prof_load_file(const char *path, struct profile **out, struct err *e)
 	*out = NULL;
 	if ((buf = slurp(path, PROF_MAX_FILE, &len, e)) == NULL)
 		return -1;
+	/* The file may hold the key: clear it before giving it back. */
 	if (load(path, buf, len, &p, e) == -1) {
+		explicit_bzero(buf, len);
 		free(buf);
 		return -1;
 	}
+	explicit_bzero(buf, len);
 	free(buf);
 	if (p->key_file != NULL) {
 		slash = strrchr(path, '/');

@@ -197,7 +197,7 @@ struct bad {
 
 static const struct bad bads[] = {
 	{ "{\n  \"protocol\": \"masterdns\",\n  \"domain\": x\n}",
-	    ":3:13: invalid token near 'x'" },
+	    ":3:13: invalid token" },
 	{ "{\"protocol\": \"masterdns\",", ":1:25: string or '}' expected "
 	    "near end of file" },
 	{ "", ":1:0: '[' or '{' expected near end of file" },
@@ -297,6 +297,25 @@ bad_profiles(void)
 		tap_ok(p == NULL, "missing keyFile rejected");
 		tap_is_str(e.msg, want, "missing keyFile message");
 		free(want);
+	}
+	{
+		/* A syntax error inside the key must not quote the key. */
+		static const char *const bad[] = {
+			"{\"masterdns\":{\"key\":\"s3cr3t-k3y-t3xt\\q\"}}",
+			"{\"masterdns\":{\"key\":\"s3cr3t-k3y-t3xt\n\"}}",
+			"{\"masterdns\":{\"key\":s3cr3t-k3y-t3xt}}",
+		};
+		struct err e;
+		struct profile *p = NULL;
+
+		for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			tap_ok(prof_load_buf("bad.json", bad[i],
+			    strlen(bad[i]), &p, &e) == -1 &&
+			    strncmp(e.msg, "bad.json:1:", 11) == 0 &&
+			    strstr(e.msg, "s3cr3t") == NULL,
+			    "syntax error %zu names the place, not the key: %s",
+			    i, e.msg);
+		}
 	}
 	{
 		struct err e;
