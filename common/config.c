@@ -209,10 +209,6 @@ static const char *const server_markers[] = { "DOMAIN", "UDP_HOST",
     "SUPPORTED_UPLOAD_COMPRESSION_TYPES", "DNS_UPSTREAM_SERVERS" };
 
 static const char *const secret_keys[] = { "ENCRYPTION_KEY", "SOCKS5_PASS" };
-/* Name parts that make an unknown key secret: a misspelt ENCRYPTON_KEY or
- * SOCKS5_PASSWORD still holds the user's secret. */
-static const char *const secret_words[] = { "KEY", "PASS", "SECRET",
-    "TOKEN" };
 
 struct item {
 	const char *key;
@@ -423,24 +419,6 @@ key_in(const char *key, const char *const *list, size_t n)
 	return 0;
 }
 
-/*
- * Whether an unknown key's name suggests a secret: it contains one of
- * secret_words (any case) and does not name a file ("..._FILE", "..._PATH").
- */
-static int
-looks_secret(const char *key)
-{
-	size_t i, n = strlen(key);
-
-	if (n >= 5 && (strcasecmp(key + n - 5, "_FILE") == 0 ||
-	    strcasecmp(key + n - 5, "_PATH") == 0))
-		return 0;
-	for (i = 0; i < nitems(secret_words); i++)
-		if (strcasestr(key, secret_words[i]) != NULL)
-			return 1;
-	return 0;
-}
-
 void
 cfg_fingerprint(const char *secret, size_t len, char *out, size_t outlen)
 {
@@ -603,7 +581,7 @@ add_item(struct cfg *c, const char *key, const struct toml_value *v,
 	it->col = col;
 	it->known = known;
 	it->secret = key_in(key, secret_keys, nitems(secret_keys)) ||
-	    (!known && looks_secret(key));
+	    (!known && toml_key_looks_secret(key));
 }
 
 /* Build the item list: file order, then defaults, then the profile. */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/toml.h"
 
@@ -37,6 +38,7 @@ struct parser {
 	size_t line_start;
 	struct err *e;
 	char *prefix;			/* current [table] + ".", or NULL */
+	int secret;			/* value of a secret-looking key */
 };
 
 static void value_free(struct toml_value *v);
@@ -58,6 +60,21 @@ perr(const struct parser *p, size_t pos, const char *fmt, ...)
 	va_end(ap);
 	return err_set(p->e, "%s:%d:%d: %s", p->name, p->line,
 	    col_of(p, pos), msg);
+}
+
+/*
+ * The offending value text for a message, quoted and cut at 40 bytes, or a
+ * stand-in when the key looks secret (an unquoted key must not end up on
+ * stderr). Returns q.
+ */
+static const char *
+quoted(const struct parser *p, const char *t, size_t n, char q[48])
+{
+	if (p->secret)
+		snprintf(q, 48, "(value of a secret key)");
+	else
+		snprintf(q, 48, "'%.*s'", (int)MIN(n, 40), t);
+	return q;
 }
 
 static int
@@ -372,7 +389,7 @@ parse_number(struct parser *p, struct toml_value *v)
 {
 	size_t start = p->pos, n, i = 0, cl = 0;
 	const char *t = p->buf + start;
-	char clean[128];
+	char clean[128], q[48];
 	int neg = 0, sign = 0, base = 10, nd, is_float = 0;
 
 	while (p->pos < p->len) {
@@ -410,18 +427,15 @@ parse_number(struct parser *p, struct toml_value *v)
 	}
 	nd = scan_digits(t, n, &i, base, clean, &cl);
 	if (nd <= 0)
-		return perr(p, start, "invalid number '%.*s'", (int)MIN(n, 40),
-		    t);
+		return perr(p, start, "invalid number %s", quoted(p, t, n, q));
 	if (base == 10 && nd > 1 && clean[sign] == '0')
-		return perr(p, start, "leading zeros are not allowed in '%.*s'",
-		    (int)MIN(n, 40), t);
+		return perr(p, start, "leading zeros are not allowed in %s", quoted(p, t, n, q));
 	if (base == 10 && i < n && t[i] == '.') {
 		is_float = 1;
 		clean[cl++] = '.';
 		i++;
 		if (scan_digits(t, n, &i, 10, clean, &cl) <= 0)
-			return perr(p, start, "invalid float '%.*s'",
-			    (int)MIN(n, 40), t);
+			return perr(p, start, "invalid float %s", quoted(p, t, n, q));
 	}
 	if (base == 10 && i < n && (t[i] == 'e' || t[i] == 'E')) {
 		is_float = 1;
@@ -430,35 +444,30 @@ parse_number(struct parser *p, struct toml_value *v)
 		if (i < n && (t[i] == '+' || t[i] == '-'))
 			clean[cl++] = t[i++];
 		if (scan_digits(t, n, &i, 10, clean, &cl) <= 0)
-			return perr(p, start, "invalid float '%.*s'",
-			    (int)MIN(n, 40), t);
+			return perr(p, start, "invalid float %s", quoted(p, t, n, q));
 	}
 	if (i != n)
-		return perr(p, start, "invalid number '%.*s'", (int)MIN(n, 40),
-		    t);
+		return perr(p, start, "invalid number %s", quoted(p, t, n, q));
 	clean[cl] = '\0';
 	errno = 0;
 	if (is_float) {
 		v->type = TOML_FLOAT;
 		v->dbl = strtod(clean, NULL);
 		if (errno == ERANGE && isinf(v->dbl))
-			return perr(p, start, "float out of range '%.*s'",
-			    (int)MIN(n, 40), t);
+			return perr(p, start, "float out of range %s", quoted(p, t, n, q));
 		return 0;
 	}
 	if (base == 10) {
 		long long ll = strtoll(clean, NULL, 10);
 
 		if (errno == ERANGE)
-			return perr(p, start, "integer out of range '%.*s'",
-			    (int)MIN(n, 40), t);
+			return perr(p, start, "integer out of range %s", quoted(p, t, n, q));
 		v->i64 = ll;
 	} else {
 		unsigned long long u = strtoull(clean, NULL, base);
 
 		if (errno == ERANGE || u > INT64_MAX)
-			return perr(p, start, "integer out of range '%.*s'",
-			    (int)MIN(n, 40), t);
+			return perr(p, start, "integer out of range %s", quoted(p, t, n, q));
 		v->i64 = (int64_t)u;
 	}
 	v->type = TOML_INT;
@@ -556,11 +565,12 @@ parse_value(struct parser *p, struct toml_value *v, int depth)
 		return perr(p, p->pos, "missing value");
 	if (is_bare(c)) {
 		size_t n = 0;
+		char q[48];
 
 		while (is_bare(peek(p, n)))
 			n++;
-		return perr(p, p->pos, "invalid value '%.*s' (strings need "
-		    "quotes)", (int)MIN(n, 40), p->buf + p->pos);
+		return perr(p, p->pos, "invalid value %s (strings need "
+		    "quotes)", quoted(p, p->buf + p->pos, n, q));
 	}
 	return perr(p, p->pos, "invalid value");
 }
@@ -697,6 +707,7 @@ parse_line(struct parser *p, struct toml_doc *doc)
 		p->pos++;
 		skip_ws(p);
 		memset(&v, 0, sizeof v);
+		p->secret = toml_key_looks_secret(key);
 		if (parse_value(p, &v, 0) == -1) {
 			value_free(&v);
 			free(key);
@@ -855,6 +866,22 @@ toml_get(const struct toml_doc *doc, const char *key)
 	const struct toml_entry *ent = toml_find(doc, key);
 
 	return ent ? &ent->value : NULL;
+}
+
+int
+toml_key_looks_secret(const char *key)
+{
+	static const char *const words[] = { "KEY", "PASS", "SECRET",
+	    "TOKEN" };
+	size_t i, n = strlen(key);
+
+	if (n >= 5 && (strcasecmp(key + n - 5, "_FILE") == 0 ||
+	    strcasecmp(key + n - 5, "_PATH") == 0))
+		return 0;
+	for (i = 0; i < nitems(words); i++)
+		if (strcasestr(key, words[i]) != NULL)
+			return 1;
+	return 0;
 }
 
 const char *

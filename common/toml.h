@@ -77,6 +77,14 @@ const struct toml_entry *toml_find(const struct toml_doc *doc,
 const struct toml_value *toml_get(const struct toml_doc *doc,
     const char *key);
 
+/*
+ * Whether a key's name says it holds a secret: it contains KEY, PASS,
+ * SECRET or TOKEN (any case) and does not end in _FILE or _PATH. The
+ * parser never quotes such a key's value in an error message; the config
+ * layer shows such unknown keys only as fingerprints.
+ */
+int toml_key_looks_secret(const char *key);
+
 /* "string", "integer", "float", "boolean", "array". */
 const char *toml_type_name(enum toml_type type);
 /*

@@ -352,6 +352,15 @@ static const struct bad_case bads[] = {
 	{ "A = tru", "t.toml:1:5: invalid value 'tru' (strings need quotes)" },
 	{ "A = truex", "t.toml:1:5: invalid value 'truex' (strings need "
 	    "quotes)" },
+	/* An unquoted secret is never echoed back. */
+	{ "ENCRYPTION_KEY = s3cr3t", "t.toml:1:18: invalid value (value of "
+	    "a secret key) (strings need quotes)" },
+	{ "SOCKS5_PASS = 12ab34", "t.toml:1:15: invalid number (value of a "
+	    "secret key)" },
+	{ "[x]\napi_token = [007]", "t.toml:2:14: leading zeros are not "
+	    "allowed in (value of a secret key)" },
+	{ "ENCRYPTION_KEY_FILE = k.txt", "t.toml:1:23: invalid value 'k' "
+	    "(strings need quotes)" },
 	{ "A = [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
 	    "]]]]]]", "t.toml:1:37: arrays nested too deeply" },
 };
