@@ -472,8 +472,10 @@ ctl_server_new(struct ev_loop *loop, const char *path,
 {
 	struct ctl_server *srv;
 	struct sockaddr_un sun;
+	struct stat sb;
 	char *dir, *slash;
-	int fd;
+	mode_t old_mask;
+	int fd, rc;
 
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
@@ -496,7 +498,11 @@ ctl_server_new(struct ev_loop *loop, const char *path,
 		err_set(e, "control socket: %s", strerror(errno));
 		return NULL;
 	}
-	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
+	/* Owner-only from the start, not only after the chmod below. */
+	old_mask = umask(0177);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof sun);
+	umask(old_mask);
+	if (rc != 0) {
 		int probe;
 
 		if (errno != EADDRINUSE)
@@ -512,8 +518,19 @@ ctl_server_new(struct ev_loop *loop, const char *path,
 		}
 		if (probe >= 0)
 			close(probe);
+		/* Only a stale socket goes: a mistyped --control naming a
+		 * regular file must not delete the user's file. */
+		if (lstat(path, &sb) != 0 || !S_ISSOCK(sb.st_mode)) {
+			close(fd);
+			err_set(e, "control socket %s: the path exists and is "
+			    "not a socket", path);
+			return NULL;
+		}
 		unlink(path);
-		if (bind(fd, (struct sockaddr *)&sun, sizeof sun) != 0)
+		old_mask = umask(0177);
+		rc = bind(fd, (struct sockaddr *)&sun, sizeof sun);
+		umask(old_mask);
+		if (rc != 0)
 			goto syserr;
 	}
 	if (chmod(path, 0600) != 0 || listen(fd, 64) != 0)

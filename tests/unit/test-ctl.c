@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -353,6 +354,22 @@ main(void)
 		f.srv = ctl_server_new(f.loop, path, &h, &e);
 		tap_ok(f.srv != NULL, "stale socket replaced (%s)", e.msg);
 		ctl_server_free(f.srv);
+	}
+	/* A regular file at the path is refused, never deleted. */
+	{
+		FILE *fp = fopen(path, "w");
+
+		if (fp != NULL) {
+			fputs("user data\n", fp);
+			fclose(fp);
+		}
+		f.srv = ctl_server_new(f.loop, path, &h, &e);
+		tap_ok(f.srv == NULL && strstr(e.msg, "not a socket") != NULL,
+		    "regular file at the socket path refused: %s", e.msg);
+		tap_ok(access(path, F_OK) == 0, "the regular file is kept");
+		if (f.srv != NULL)
+			ctl_server_free(f.srv);
+		unlink(path);
 	}
 	ev_loop_free(f.loop);
 	rmdir(sockdir);
