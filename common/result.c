@@ -4,6 +4,7 @@
  * people or machines is the job of reports/sink.c.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -96,22 +97,49 @@ static const struct {
 	[RES_R_INTERNAL] = { "internal", "internal error" },
 };
 
+#define POLICY_FIELD(f) { #f, offsetof(struct res_policy, f) }
+static const struct {
+	const char *name;
+	size_t off;
+} policy_fields[RES_POLICY_NFIELDS] = {
+	POLICY_FIELD(comp_pair), POLICY_FIELD(max_dup),
+	POLICY_FIELD(max_setup_dup), POLICY_FIELD(max_upload_mtu),
+	POLICY_FIELD(max_download_mtu), POLICY_FIELD(max_workers),
+	POLICY_FIELD(min_ping_ms), POLICY_FIELD(max_batch),
+	POLICY_FIELD(max_arq_window), POLICY_FIELD(max_nack_gap),
+	POLICY_FIELD(min_comp_size), POLICY_FIELD(min_rto_ms),
+};
+#undef POLICY_FIELD
+
+const char *
+res_policy_field_name(size_t i)
+{
+	return i < RES_POLICY_NFIELDS ? policy_fields[i].name : "invalid";
+}
+
+int
+res_policy_get(const struct res_policy *p, size_t i)
+{
+	int v;
+
+	memcpy(&v, (const char *)p + policy_fields[i].off, sizeof v);
+	return v;
+}
+
+void
+res_policy_set(struct res_policy *p, size_t i, int v)
+{
+	memcpy((char *)p + policy_fields[i].off, &v, sizeof v);
+}
+
 void
 res_policy_init(struct res_policy *p)
 {
+	size_t i;
+
 	p->present = 0;
-	p->comp_pair = -1;
-	p->max_dup = -1;
-	p->max_setup_dup = -1;
-	p->max_upload_mtu = -1;
-	p->max_download_mtu = -1;
-	p->max_workers = -1;
-	p->min_ping_ms = -1;
-	p->max_batch = -1;
-	p->max_arq_window = -1;
-	p->max_nack_gap = -1;
-	p->min_comp_size = -1;
-	p->min_rto_ms = -1;
+	for (i = 0; i < RES_POLICY_NFIELDS; i++)
+		res_policy_set(p, i, -1);
 }
 
 void

@@ -209,6 +209,17 @@ void res_check_init(struct res_check *c);
 void res_policy_init(struct res_policy *p);
 
 /*
+ * The policy's value fields (all but present) in struct order, so sinks
+ * and the store walk one list instead of naming each field:
+ * res_policy_field_name(i) is the stable name ("comp_pair"), get/set read
+ * and write field i. i must be below RES_POLICY_NFIELDS.
+ */
+#define RES_POLICY_NFIELDS 12
+const char *res_policy_field_name(size_t i);
+int res_policy_get(const struct res_policy *p, size_t i);
+void res_policy_set(struct res_policy *p, size_t i, int v);
+
+/*
  * Names and texts. *_name() returns the stable lower-case identifier
  * ("wrong_source"), res_reason_text() a short sentence for people. Out of
  * range values give "invalid". The strings are static.

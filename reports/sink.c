@@ -501,6 +501,7 @@ json_result_obj(const struct res_resolver *r)
 {
 	const struct res_policy *p = &r->policy;
 	json_t *o = json_object(), *sh, *po, *bu;
+	size_t k;
 
 	json_object_set_new(o, "address", jstr(r->addr));
 	json_object_set_new(o, "port", json_integer(r->port));
@@ -530,23 +531,9 @@ json_result_obj(const struct res_resolver *r)
 
 	if (p->present) {
 		po = json_object();
-		json_object_set_new(po, "comp_pair", jnum(p->comp_pair));
-		json_object_set_new(po, "max_dup", jnum(p->max_dup));
-		json_object_set_new(po, "max_setup_dup",
-		    jnum(p->max_setup_dup));
-		json_object_set_new(po, "max_upload_mtu",
-		    jnum(p->max_upload_mtu));
-		json_object_set_new(po, "max_download_mtu",
-		    jnum(p->max_download_mtu));
-		json_object_set_new(po, "max_workers", jnum(p->max_workers));
-		json_object_set_new(po, "min_ping_ms", jnum(p->min_ping_ms));
-		json_object_set_new(po, "max_batch", jnum(p->max_batch));
-		json_object_set_new(po, "max_arq_window",
-		    jnum(p->max_arq_window));
-		json_object_set_new(po, "max_nack_gap", jnum(p->max_nack_gap));
-		json_object_set_new(po, "min_comp_size",
-		    jnum(p->min_comp_size));
-		json_object_set_new(po, "min_rto_ms", jnum(p->min_rto_ms));
+		for (k = 0; k < RES_POLICY_NFIELDS; k++)
+			json_object_set_new(po, res_policy_field_name(k),
+			    jnum(res_policy_get(p, k)));
 	} else
 		po = json_null();
 	json_object_set_new(o, "policy", po);
@@ -773,12 +760,6 @@ static int
 csv_result(struct rpt_sink *s, const struct res_resolver *r)
 {
 	const struct res_policy *p = &r->policy;
-	const int pol[] = {
-		p->comp_pair, p->max_dup, p->max_setup_dup, p->max_upload_mtu,
-		p->max_download_mtu, p->max_workers, p->min_ping_ms,
-		p->max_batch, p->max_arq_window, p->max_nack_gap,
-		p->min_comp_size, p->min_rto_ms,
-	};
 	char *f[nitems(csv_head)];
 	char buf[64];
 	size_t i = 0, k;
@@ -802,8 +783,8 @@ csv_result(struct rpt_sink *s, const struct res_resolver *r)
 	f[i++] = num_or(r->shape.edns_size, "");
 	f[i++] = xstrdup(tri_short(r->shape.tc_seen, ""));
 	f[i++] = xstrdup(tri_short(r->shape.tcp_ok, ""));
-	for (k = 0; k < nitems(pol); k++)
-		f[i++] = num_or(p->present ? pol[k] : -1, "");
+	for (k = 0; k < RES_POLICY_NFIELDS; k++)
+		f[i++] = num_or(p->present ? res_policy_get(p, k) : -1, "");
 	f[i++] = r->burst_sent > 0 ? xasprintf("%d", r->burst_sent) :
 	    xstrdup("");
 	f[i++] = r->burst_sent > 0 ? xasprintf("%d", r->burst_ok) :

@@ -589,12 +589,6 @@ insert_result(struct store *s, int64_t run_id, const struct res_resolver *r,
 {
 	sqlite3_stmt *st = s->ins_result;
 	const struct res_policy *p = &r->policy;
-	const int pol[] = {
-		p->comp_pair, p->max_dup, p->max_setup_dup, p->max_upload_mtu,
-		p->max_download_mtu, p->max_workers, p->min_ping_ms,
-		p->max_batch, p->max_arq_window, p->max_nack_gap,
-		p->min_comp_size, p->min_rto_ms,
-	};
 	int i = 1, k;
 
 	sqlite3_reset(st);
@@ -617,8 +611,8 @@ insert_result(struct store *s, int64_t run_id, const struct res_resolver *r,
 	bind_opt(st, i++, r->shape.tc_seen);
 	bind_opt(st, i++, r->shape.tcp_ok);
 	sqlite3_bind_int(st, i++, p->present ? 1 : 0);
-	for (k = 0; k < (int)nitems(pol); k++)
-		bind_opt(st, i++, p->present ? pol[k] : -1);
+	for (k = 0; k < RES_POLICY_NFIELDS; k++)
+		bind_opt(st, i++, p->present ? res_policy_get(p, k) : -1);
 	sqlite3_bind_int(st, i++, r->burst_sent);
 	sqlite3_bind_int(st, i++, r->burst_ok);
 	if (r->burst_qps < 0)
@@ -689,12 +683,6 @@ static void
 read_result(sqlite3_stmt *st, int c, struct res_resolver *r)
 {
 	struct res_policy *p = &r->policy;
-	int *pol[] = {
-		&p->comp_pair, &p->max_dup, &p->max_setup_dup,
-		&p->max_upload_mtu, &p->max_download_mtu, &p->max_workers,
-		&p->min_ping_ms, &p->max_batch, &p->max_arq_window,
-		&p->max_nack_gap, &p->min_comp_size, &p->min_rto_ms,
-	};
 	const char *t;
 	size_t k;
 
@@ -726,8 +714,8 @@ read_result(sqlite3_stmt *st, int c, struct res_resolver *r)
 	r->shape.tc_seen = (enum res_tri)col_opt(st, c++);
 	r->shape.tcp_ok = (enum res_tri)col_opt(st, c++);
 	p->present = sqlite3_column_int(st, c++) != 0;
-	for (k = 0; k < nitems(pol); k++)
-		*pol[k] = (int)col_opt(st, c++);
+	for (k = 0; k < RES_POLICY_NFIELDS; k++)
+		res_policy_set(p, k, (int)col_opt(st, c++));
 	r->burst_sent = sqlite3_column_int(st, c++);
 	r->burst_ok = sqlite3_column_int(st, c++);
 	if (sqlite3_column_type(st, c) == SQLITE_NULL)

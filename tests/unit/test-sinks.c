@@ -566,6 +566,34 @@ check_errors(void)
 	fclose(f);
 }
 
+/* The field list the sinks and the store walk matches the struct. */
+static void
+policy_fields(void)
+{
+	struct res_policy p;
+	size_t i;
+	int ok = 1;
+
+	res_policy_init(&p);
+	for (i = 0; i < RES_POLICY_NFIELDS; i++)
+		ok &= res_policy_get(&p, i) == -1;
+	tap_ok(ok && p.present == 0, "init: every policy field -1");
+	for (i = 0; i < RES_POLICY_NFIELDS; i++)
+		res_policy_set(&p, i, 100 + (int)i);
+	tap_ok(p.comp_pair == 100 && p.max_dup == 101 &&
+	    p.max_setup_dup == 102 && p.max_upload_mtu == 103 &&
+	    p.max_download_mtu == 104 && p.max_workers == 105 &&
+	    p.min_ping_ms == 106 && p.max_batch == 107 &&
+	    p.max_arq_window == 108 && p.max_nack_gap == 109 &&
+	    p.min_comp_size == 110 && p.min_rto_ms == 111 && p.present == 0,
+	    "set i writes the i-th field in struct order");
+	tap_is_str(res_policy_field_name(0), "comp_pair", "first name");
+	tap_is_str(res_policy_field_name(RES_POLICY_NFIELDS - 1),
+	    "min_rto_ms", "last name");
+	tap_is_str(res_policy_field_name(RES_POLICY_NFIELDS), "invalid",
+	    "out of range name");
+}
+
 int
 main(void)
 {
@@ -577,6 +605,8 @@ main(void)
 	char *argv1[] = { "scan", "a", "bc" }, *argv2[] = { "scan", "ab", "c" };
 	enum res_reason rr;
 	int names_ok = 1, k;
+
+	policy_fields();
 
 	for (i = 0; i < nitems(fmts); i++) {
 		out = golden(fmts[i], strcmp(fmts[i], "csv") != 0, &len);
