@@ -84,26 +84,13 @@ prof_fec_dir_name(enum prof_fec_dir d)
 	return "?";
 }
 
-/* Printable, bounded form of untrusted text for messages. */
-static void
-shown(const char *in, char *out, size_t outlen)
-{
-	size_t i;
-
-	for (i = 0; in[i] != '\0' && i + 4 < outlen; i++)
-		out[i] = isprint((unsigned char)in[i]) ? in[i] : '?';
-	if (in[i] != '\0' && i >= 3)
-		memcpy(out + i - 3, "...", 3);
-	out[i] = '\0';
-}
-
 int
 prof_domain_normalize(char *d, struct err *e)
 {
 	size_t n = strlen(d), i, label = 0;
 	char s[80];
 
-	shown(d, s, sizeof s);
+	str_printable(d, s, sizeof s);
 	if (n > 0 && d[n - 1] == '.')
 		d[--n] = '\0';
 	if (n == 0)
@@ -232,7 +219,7 @@ read_resolvers(json_t *root, struct profile *p, struct err *e)
 		if (r->type == NULL)
 			r->type = xstrdup("udp");
 		if (strcasecmp(r->type, "udp") != 0) {
-			shown(r->type, s, sizeof s);
+			str_printable(r->type, s, sizeof s);
 			return err_set(e, "%s: unsupported type \"%s\" (only "
 			    "\"udp\")", path, s);
 		}
@@ -274,7 +261,7 @@ read_masterdns(json_t *root, struct profile *p, struct err *e)
 		if (!json_is_string(lvl) ||
 		    (byname = prof_method_from_name(json_string_value(lvl))) <
 		    0) {
-			shown(json_is_string(lvl) ? json_string_value(lvl) :
+			str_printable(json_is_string(lvl) ? json_string_value(lvl) :
 			    "(not a string)", buf, sizeof buf);
 			return err_set(e, "masterdns.encryptionLevel: unknown "
 			    "level \"%s\" (none, xor, chacha20, aes-128-gcm, "
@@ -306,7 +293,7 @@ read_masterdns(json_t *root, struct profile *p, struct err *e)
 		else if (strcasecmp(s, "both") == 0)
 			p->fec.direction = PROF_FEC_BOTH;
 		else {
-			shown(s, buf, sizeof buf);
+			str_printable(s, buf, sizeof buf);
 			free(s);
 			return err_set(e, "masterdns.fecDirection: unknown "
 			    "direction \"%s\" (download, upload, both)", buf);
@@ -317,7 +304,7 @@ read_masterdns(json_t *root, struct profile *p, struct err *e)
 		return -1;
 	if (s != NULL) {
 		if (prof_fec_from_level(s, &p->fec) == -1) {
-			shown(s, buf, sizeof buf);
+			str_printable(s, buf, sizeof buf);
 			free(s);
 			return err_set(e, "masterdns.fecLevel: unknown level "
 			    "\"%s\" (none, conservative, balanced, "
@@ -349,7 +336,7 @@ read_root(json_t *root, struct profile *p, struct err *e)
 	if (p->protocol == NULL)
 		return err_set(e, "protocol: is required (\"masterdns\")");
 	if (strcasecmp(p->protocol, "masterdns") != 0) {
-		shown(p->protocol, s, sizeof s);
+		str_printable(p->protocol, s, sizeof s);
 		return err_set(e, "protocol: \"%s\" is not supported (only "
 		    "\"masterdns\")", s);
 	}
@@ -362,7 +349,7 @@ read_root(json_t *root, struct profile *p, struct err *e)
 	if (p->expected_exit_ip != NULL &&
 	    inet_pton(AF_INET, p->expected_exit_ip, ipbuf) != 1 &&
 	    inet_pton(AF_INET6, p->expected_exit_ip, ipbuf) != 1) {
-		shown(p->expected_exit_ip, s, sizeof s);
+		str_printable(p->expected_exit_ip, s, sizeof s);
 		return err_set(e, "expectedExitIP: \"%s\" is not an IP "
 		    "address", s);
 	}

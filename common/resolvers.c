@@ -106,19 +106,6 @@ set_grow(struct rl_set *s)
 
 /* Parsing. */
 
-/* Printable, bounded copy of untrusted text for messages. */
-static void
-sanitize(const char *in, char *out, size_t outlen)
-{
-	size_t i;
-
-	for (i = 0; in[i] != '\0' && i + 4 < outlen; i++)
-		out[i] = isprint((unsigned char)in[i]) ? in[i] : '?';
-	if (in[i] != '\0' && i >= 3)
-		memcpy(out + i - 3, "...", 3);
-	out[i] = '\0';
-}
-
 static int
 parse_uint(const char *s, size_t n, unsigned long max, unsigned long *out)
 {
@@ -146,7 +133,7 @@ parse_port(const char *s, size_t n, uint16_t *port, struct err *e)
 
 	if (parse_uint(s, n, 65535, &v) == -1 || v == 0) {
 		snprintf(tmp, sizeof tmp, "%.*s", (int)MIN(n, 40), s);
-		sanitize(tmp, tmp, sizeof tmp);
+		str_printable(tmp, tmp, sizeof tmp);
 		return err_set(e, "bad port: %s", tmp);
 	}
 	*port = (uint16_t)v;
@@ -173,7 +160,7 @@ parse_ip(const char *s, size_t n, union net_addr *a, struct err *e)
 		}
 	}
 	snprintf(shown, sizeof shown, "%.*s", (int)MIN(n, 60), s);
-	sanitize(shown, shown, sizeof shown);
+	str_printable(shown, shown, sizeof shown);
 	return err_set(e, "bad address: %s", shown);
 }
 
@@ -228,7 +215,7 @@ parse_host(const char *s, size_t n, struct rl_entry *out, struct err *e)
 
 		snprintf(shown, sizeof shown, "%.*s",
 		    (int)MIN(n - (size_t)(slash - s) - 1, 40), slash + 1);
-		sanitize(shown, shown, sizeof shown);
+		str_printable(shown, shown, sizeof shown);
 		return err_set(e, "bad prefix length /%s (0..%d)", shown,
 		    bits);
 	}
@@ -295,7 +282,7 @@ rl_parse_entry(const char *text, uint16_t default_port, struct rl_entry *out,
 	} else {
 		char shown[80];
 
-		sanitize(text, shown, sizeof shown);
+		str_printable(text, shown, sizeof shown);
 		if (colon != NULL)
 			return err_set(e, "bad address: %s (an IPv6 address "
 			    "with a port needs brackets: [ADDR]:PORT)", shown);
@@ -566,7 +553,7 @@ rl_next(struct rl_reader *r, union net_addr *addr, struct err *e)
 		if (strpbrk(text, " \t") != NULL) {
 			char shown[80];
 
-			sanitize(text, shown, sizeof shown);
+			str_printable(text, shown, sizeof shown);
 			err_set(&pe, "one entry per line expected: %s", shown);
 			goto bad;
 		}

@@ -231,18 +231,6 @@ utf8_put(char **s, size_t *len, size_t *cap, unsigned long cp)
 	sbuf_add(s, len, cap, b, n);
 }
 
-static int
-hexdig(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A "basic" or 'literal' single-line string starting at the quote. */
 static int
 parse_string(struct parser *p, struct toml_value *v)
@@ -299,7 +287,7 @@ parse_string(struct parser *p, struct toml_value *v)
 			case 'U':
 				n = d == 'u' ? 4 : 8;
 				for (i = 0; i < n; i++) {
-					int h = hexdig(peek(p, 2 + (size_t)i));
+					int h = hex_digit(peek(p, 2 + (size_t)i));
 
 					if (h < 0) {
 						free(s);
@@ -349,7 +337,7 @@ scan_digits(const char *t, size_t n, size_t *i, int base, char *clean,
 
 	while (*i < n) {
 		int c = (unsigned char)t[*i];
-		int dv = hexdig(c);
+		int dv = hex_digit(c);
 
 		if (c == '_') {
 			if (prev_us)

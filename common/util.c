@@ -177,8 +177,8 @@ hex_encode(const uint8_t *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int
-hexval(int c)
+int
+hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -197,8 +197,8 @@ hex_decode(const char *in, size_t inlen, uint8_t *out, size_t cap)
 	if (inlen % 2 != 0 || inlen / 2 > cap)
 		return -1;
 	for (i = 0; i < inlen / 2; i++) {
-		int hi = hexval((unsigned char)in[2 * i]);
-		int lo = hexval((unsigned char)in[2 * i + 1]);
+		int hi = hex_digit((unsigned char)in[2 * i]);
+		int lo = hex_digit((unsigned char)in[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;
@@ -226,6 +226,18 @@ parse_int(const char *s, long long min, long long max, long long *out,
 		return err_set(e, "%lld is outside %lld..%lld", v, min, max);
 	*out = v;
 	return 0;
+}
+
+void
+str_printable(const char *in, char *out, size_t outlen)
+{
+	size_t i;
+
+	for (i = 0; in[i] != '\0' && i + 4 < outlen; i++)
+		out[i] = isprint((unsigned char)in[i]) ? in[i] : '?';
+	if (in[i] != '\0' && i >= 3)
+		memcpy(out + i - 3, "...", 3);
+	out[i] = '\0';
 }
 
 char *

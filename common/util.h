@@ -64,6 +64,8 @@ void hex_encode(const uint8_t *in, size_t n, char *out);
  * cap. Returns the number of bytes written or -1 on bad input or overflow.
  */
 long hex_decode(const char *in, size_t inlen, uint8_t *out, size_t cap);
+/* Value 0..15 of one hex digit (either case), or -1. */
+int hex_digit(int c);
 
 /*
  * Parse a decimal integer in [min, max] from the whole string s. Returns 0
@@ -72,6 +74,13 @@ long hex_decode(const char *in, size_t inlen, uint8_t *out, size_t cap);
  */
 int parse_int(const char *s, long long min, long long max, long long *out,
     struct err *e);
+
+/*
+ * Printable, bounded copy of untrusted text for messages: non-printable
+ * bytes become '?', text longer than outlen - 4 is cut and ends in "...".
+ * in and out may be the same buffer.
+ */
+void str_printable(const char *in, char *out, size_t outlen);
 
 /* Strip leading and trailing ASCII white space in place; returns s. */
 char *str_trim(char *s);

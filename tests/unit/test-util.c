@@ -18,6 +18,20 @@ main(void)
 	tap_is_int(hex_decode("01ABff", 6, b, sizeof b), 3, "hex_decode len");
 	tap_ok(b[0] == 1 && b[1] == 0xab && b[2] == 0xff, "hex_decode bytes");
 	tap_is_int(hex_decode("0g", 2, b, sizeof b), -1, "hex_decode bad digit");
+	tap_ok(hex_digit('0') == 0 && hex_digit('9') == 9 &&
+	    hex_digit('a') == 10 && hex_digit('F') == 15 &&
+	    hex_digit('g') == -1 && hex_digit('/') == -1 &&
+	    hex_digit(-1) == -1, "hex_digit");
+	{
+		char p[16], q[32] = "abc\x01\ndef";
+
+		str_printable("ok\ttext", p, sizeof p);
+		tap_is_str(p, "ok?text", "str_printable: control byte as ?");
+		str_printable("0123456789abcdefghij", p, sizeof p);
+		tap_is_str(p, "012345678...", "str_printable: long text cut");
+		str_printable(q, q, sizeof q);
+		tap_is_str(q, "abc??def", "str_printable: in place");
+	}
 	tap_is_int(hex_decode("012", 3, b, sizeof b), -1, "hex_decode odd");
 	tap_is_int(hex_decode("000000000000000000", 18, b, sizeof b), -1,
 	    "hex_decode overflow");
