@@ -11,7 +11,7 @@ static const char b64_alphabet[64] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* 0..63 for alphabet characters, 0xff for everything else. */
-static const uint8_t b64_rev[256] = {
+const uint8_t b64_rev[256] = {
 #define X 0xff
 	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
 	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
