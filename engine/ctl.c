@@ -141,10 +141,14 @@ client_write(struct ctl_client *c, const char *buf, size_t len)
 		return -1;
 	}
 	if (c->outlen + len > c->outcap) {
-		/* Compact before growing. */
-		memmove(c->out, c->out + c->outoff, c->outlen - c->outoff);
-		c->outlen -= c->outoff;
-		c->outoff = 0;
+		/* Compact before growing (nothing to move on the first write,
+		 * when out is still NULL: memmove(NULL, ...) is undefined). */
+		if (c->outoff > 0) {
+			memmove(c->out, c->out + c->outoff,
+			    c->outlen - c->outoff);
+			c->outlen -= c->outoff;
+			c->outoff = 0;
+		}
 		if (c->outlen + len > c->outcap) {
 			c->outcap = MAX(c->outcap * 2, c->outlen + len);
 			c->out = xrealloc(c->out, c->outcap);
