@@ -182,6 +182,7 @@ void cfg_fingerprint(const char *secret, size_t len, char *out,
 int cfg_item_fingerprint(const struct cfg_item *it, char *out,
     size_t outlen);
 
+/* "client"/"server" and "default"/"file"/"profile"; static strings. */
 const char *cfg_role_name(enum cfg_role role);
 const char *cfg_source_name(enum cfg_source src);
 

@@ -84,6 +84,7 @@ void ctl_server_free(struct ctl_server *srv);
 void ctl_server_event(struct ctl_server *srv, const char *kind,
     const char *resolver, const char *detail);
 
+/* The server's counters (borrowed; valid until ctl_server_free). */
 const struct ctl_stats *ctl_server_stats(const struct ctl_server *srv);
 /* Number of connected clients and of those in watch mode. */
 size_t ctl_server_clients(const struct ctl_server *srv);
