@@ -181,15 +181,6 @@ unmap(union net_addr *a)
 	a->in.sin_addr = v4;
 }
 
-static void
-set_port(union net_addr *a, uint16_t port)
-{
-	if (a->sa.sa_family == AF_INET)
-		a->in.sin_port = htons(port);
-	else
-		a->in6.sin6_port = htons(port);
-}
-
 /* host (address or address/len) of n bytes, already split from port. */
 static int
 parse_host(const char *s, size_t n, struct rl_entry *out, struct err *e)
@@ -288,7 +279,7 @@ rl_parse_entry(const char *text, uint16_t default_port, struct rl_entry *out,
 			    "with a port needs brackets: [ADDR]:PORT)", shown);
 		return err_set(e, "bad address: %s", shown);
 	}
-	set_port(&out->addr, out->port);
+	net_addr_set_port(&out->addr, out->port);
 	return 0;
 }
 
