@@ -173,6 +173,37 @@ dec_payload(struct dec *d, const struct wire_frame *f, size_t *len,
 	return d->inflated;
 }
 
+/*
+ * A name from the wire as printable ASCII: bytes outside '!'..'~' and the
+ * backslash become \DDD (RFC 1035 presentation style), so a hostile name
+ * can neither drive the terminal nor go missing from the JSON (jansson
+ * refuses strings that are not UTF-8).
+ */
+static json_t *
+jname(const char *s, size_t n)
+{
+	char *t = xmalloc(4 * n + 1);
+	size_t i, o = 0;
+	unsigned char c;
+	json_t *j;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c > ' ' && c < 0x7f && c != '\\') {
+			t[o++] = (char)c;
+			continue;
+		}
+		t[o++] = '\\';
+		t[o++] = (char)('0' + c / 100);
+		t[o++] = (char)('0' + c / 10 % 10);
+		t[o++] = (char)('0' + c % 10);
+	}
+	t[o] = '\0';
+	j = json_string(t);
+	free(t);
+	return j;
+}
+
 /* Decode one hex message; prints it; returns 1 when fully decoded. */
 static int
 dec_one(struct dec *d, const char *hex, size_t hexlen, const char *where)
@@ -210,7 +241,7 @@ dec_one(struct dec *d, const char *hex, size_t hexlen, const char *where)
 
 		v = dns_query_parse(d->msg, (size_t)n, &q, &e);
 		json_object_set_new(dj, "qname", v != DNS_QUERY_DROP ?
-		    json_stringn(q.qname, q.qname_len) : json_null());
+		    jname(q.qname, q.qname_len) : json_null());
 		json_object_set_new(dj, "qtype", v != DNS_QUERY_DROP ?
 		    json_integer(q.qtype) : json_null());
 		json_object_set_new(dj, "answers", json_integer(q.ancount));
@@ -268,7 +299,7 @@ dec_one(struct dec *d, const char *hex, size_t hexlen, const char *where)
 				    d->frame, sizeof d->frame, &a, &e);
 		}
 		json_object_set_new(dj, "qname", a.has_question ?
-		    json_stringn(a.qname, a.qname_len) : json_null());
+		    jname(a.qname, a.qname_len) : json_null());
 		json_object_set_new(dj, "qtype", a.has_question ?
 		    json_integer(a.qtype) : json_null());
 		json_object_set_new(dj, "answers", json_integer(a.ancount));
