@@ -13,6 +13,7 @@
  * command line's --domain, --method and --key win over it.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,14 +70,19 @@ dec_read_text(const char *path, struct err *e)
 	size_t n;
 	FILE *f = fopen(path, "r");
 
+	char *t;
+
 	if (f == NULL) {
-		err_set(e, "%s: cannot open", path);
+		err_set(e, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	n = fread(buf, 1, sizeof buf - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	return xstrdup(str_trim(buf));
+	t = xstrdup(str_trim(buf));
+	/* It is the key: leave no copy on the stack. */
+	explicit_bzero(buf, sizeof buf);
+	return t;
 }
 
 /*

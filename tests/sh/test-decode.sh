@@ -119,4 +119,7 @@ is "$(printf '%s' "$out" | jq -r .dns.qname)" 'a\027\255\092.b\032c.example' \
 "$bin" decode -m 1 "$r" >/dev/null 2>&1; is $? 3 "method without key: 3"
 "$bin" decode </dev/null >/dev/null 2>&1; is $? 3 "no messages: 3"
 "$bin" decode --mode hex "$r" >/dev/null 2>&1; is $? 3 "bad --mode: 3"
+out=$("$bin" decode -m 1 --key-file "$tmp/no-such-key" "$r" 2>&1); rc=$?
+is "$rc" 3 "missing key file: 3"
+like "$out" "no-such-key: No such file or directory" "missing key file: the reason"
 done_testing
