@@ -16,7 +16,7 @@
 
 struct ctlc {
 	int fd;
-	char *buf;		/* bytes received, not yet returned */
+	char *buf; /* bytes received, not yet returned */
 	size_t len, cap;
 };
 
@@ -44,7 +44,7 @@ int ctlc_recv(struct ctlc *c, json_t **out, int timeout_ms, struct err *e);
  * reply, close. Returns the reply (new reference) or NULL with e set. A reply
  * with "ok": false is returned as is.
  */
-json_t *ctlc_call(const char *path, const char *cmd, int timeout_ms,
-    struct err *e);
+json_t *ctlc_call(
+    const char *path, const char *cmd, int timeout_ms, struct err *e);
 
 #endif

@@ -27,8 +27,8 @@ union net_addr {
  * no name lookup). A missing port becomes default_port. Returns 0 or -1 with
  * e set ("bad address: ...", "port out of range: ...").
  */
-int net_addr_parse(const char *s, uint16_t default_port, union net_addr *out,
-    struct err *e);
+int net_addr_parse(
+    const char *s, uint16_t default_port, union net_addr *out, struct err *e);
 /* "1.2.3.4:53" or "[::1]:53" into buf (NET_ADDR_STRLEN is enough). */
 void net_addr_format(const union net_addr *a, char *buf, size_t len);
 /* Address only, no port: "1.2.3.4" or "::1". */

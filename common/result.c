@@ -14,100 +14,106 @@
 #include "common/util.h"
 
 static const char *const stage_names[RES_STAGE_COUNT] = {
-	[RES_STAGE_NONE] = "none",
-	[RES_STAGE_ENV] = "env",
-	[RES_STAGE_LIVENESS] = "liveness",
-	[RES_STAGE_REACH] = "reach",
-	[RES_STAGE_MTU] = "mtu",
-	[RES_STAGE_HANDSHAKE] = "handshake",
-	[RES_STAGE_BURST] = "burst",
+    [RES_STAGE_NONE] = "none",
+    [RES_STAGE_ENV] = "env",
+    [RES_STAGE_LIVENESS] = "liveness",
+    [RES_STAGE_REACH] = "reach",
+    [RES_STAGE_MTU] = "mtu",
+    [RES_STAGE_HANDSHAKE] = "handshake",
+    [RES_STAGE_BURST] = "burst",
 };
 
 static const char *const verdict_names[RES_VERDICT_COUNT] = {
-	[RES_VERDICT_OK] = "ok",
-	[RES_VERDICT_WARN] = "warn",
-	[RES_VERDICT_FAIL] = "fail",
-	[RES_VERDICT_UNKNOWN] = "unknown",
+    [RES_VERDICT_OK] = "ok",
+    [RES_VERDICT_WARN] = "warn",
+    [RES_VERDICT_FAIL] = "fail",
+    [RES_VERDICT_UNKNOWN] = "unknown",
 };
 
 static const char *const kind_names[RES_CHECK_COUNT] = {
-	[RES_CHECK_IP] = "ip",
-	[RES_CHECK_LEAK] = "leak",
-	[RES_CHECK_HANDSHAKE] = "handshake",
-	[RES_CHECK_ROUTE] = "route",
+    [RES_CHECK_IP] = "ip",
+    [RES_CHECK_LEAK] = "leak",
+    [RES_CHECK_HANDSHAKE] = "handshake",
+    [RES_CHECK_ROUTE] = "route",
 };
 
 static const struct {
 	const char *name;
 	const char *text;
 } reasons[RES_R_COUNT] = {
-	[RES_R_OK] = { "ok", "passed" },
-	[RES_R_TIMEOUT] = { "timeout", "no answer before the timeout" },
-	[RES_R_NXDOMAIN] = { "nxdomain",
-	    "NXDOMAIN for a name the tunnel server answers" },
-	[RES_R_SERVFAIL] = { "servfail", "resolver answered SERVFAIL" },
-	[RES_R_REFUSED] = { "refused", "resolver answered REFUSED" },
-	[RES_R_FORMERR] = { "formerr", "resolver answered FORMERR" },
-	[RES_R_RCODE_OTHER] = { "rcode_other",
-	    "resolver answered an unexpected RCODE" },
-	[RES_R_HIJACK] = { "hijack",
-	    "forged answer (data the tunnel server never sends)" },
-	[RES_R_WRONG_SOURCE] = { "wrong_source",
-	    "answer came from a different address than asked" },
-	[RES_R_WRONG_ID] = { "wrong_id", "answer carries a different DNS ID" },
-	[RES_R_WRONG_QUESTION] = { "wrong_question",
-	    "answer echoes a different question" },
-	[RES_R_MALFORMED] = { "malformed", "answer could not be parsed" },
-	[RES_R_TRUNCATED] = { "truncated",
-	    "answer truncated (TC=1) where a full one was needed" },
-	[RES_R_INTERCEPTED] = { "intercepted",
-	    "UDP/53 is intercepted on the path" },
-	[RES_R_NO_DELEGATION] = { "no_delegation",
-	    "NS delegation of the tunnel domain is broken" },
-	[RES_R_SERVER_DOWN] = { "server_down",
-	    "tunnel server does not answer directly" },
-	[RES_R_NET_ERROR] = { "net_error", "local network error" },
-	[RES_R_KEY_OR_METHOD] = { "key_or_method_wrong",
-	    "server cannot decrypt: wrong key or encryption method" },
-	[RES_R_UPLOAD_MTU] = { "upload_mtu",
-	    "upload MTU below the usable minimum" },
-	[RES_R_DOWNLOAD_MTU] = { "download_mtu",
-	    "download MTU below the usable minimum" },
-	[RES_R_NAME_CUT] = { "name_cut", "long query names are cut off" },
-	[RES_R_HANDSHAKE_FAILED] = { "handshake_failed",
-	    "no valid SESSION_ACCEPT" },
-	[RES_R_BUSY] = { "busy", "server session table is full" },
-	[RES_R_PING_FAILED] = { "ping_failed",
-	    "session opened but PING got no PONG" },
-	[RES_R_ERROR_DROP] = { "error_drop", "server answered ERROR_DROP" },
-	[RES_R_BURST_LOSS] = { "burst_loss",
-	    "too many queries lost under sustained load" },
-	[RES_R_RATE_LIMITED] = { "rate_limited",
-	    "resolver rate-limits the query stream" },
-	[RES_R_ROUTED_IN_TUNNEL] = { "routed_in_tunnel",
-	    "resolver address is routed into the tunnel itself" },
-	[RES_R_EXIT_IP_MISMATCH] = { "exit_ip_mismatch",
-	    "tunnel exit IP differs from the expected one" },
-	[RES_R_NOT_TUNNELLED] = { "not_tunnelled",
-	    "traffic leaves with the direct IP, not through the tunnel" },
-	[RES_R_LEAK] = { "leak", "DNS queries seen outside the tunnel" },
-	[RES_R_FETCH_FAILED] = { "fetch_failed",
-	    "test endpoint could not be reached" },
-	[RES_R_SKIPPED] = { "skipped", "not tested" },
-	[RES_R_INTERNAL] = { "internal", "internal error" },
+    [RES_R_OK] = {"ok", "passed"},
+    [RES_R_TIMEOUT] = {"timeout", "no answer before the timeout"},
+    [RES_R_NXDOMAIN] = {"nxdomain",
+	"NXDOMAIN for a name the tunnel server answers"},
+    [RES_R_SERVFAIL] = {"servfail", "resolver answered SERVFAIL"},
+    [RES_R_REFUSED] = {"refused", "resolver answered REFUSED"},
+    [RES_R_FORMERR] = {"formerr", "resolver answered FORMERR"},
+    [RES_R_RCODE_OTHER] = {"rcode_other",
+	"resolver answered an unexpected RCODE"},
+    [RES_R_HIJACK] = {"hijack",
+	"forged answer (data the tunnel server never sends)"},
+    [RES_R_WRONG_SOURCE] = {"wrong_source",
+	"answer came from a different address than asked"},
+    [RES_R_WRONG_ID] = {"wrong_id", "answer carries a different DNS ID"},
+    [RES_R_WRONG_QUESTION] = {"wrong_question",
+	"answer echoes a different question"},
+    [RES_R_MALFORMED] = {"malformed", "answer could not be parsed"},
+    [RES_R_TRUNCATED] = {"truncated",
+	"answer truncated (TC=1) where a full one was needed"},
+    [RES_R_INTERCEPTED] = {"intercepted", "UDP/53 is intercepted on the path"},
+    [RES_R_NO_DELEGATION] = {"no_delegation",
+	"NS delegation of the tunnel domain is broken"},
+    [RES_R_SERVER_DOWN] = {"server_down",
+	"tunnel server does not answer directly"},
+    [RES_R_NET_ERROR] = {"net_error", "local network error"},
+    [RES_R_KEY_OR_METHOD] = {"key_or_method_wrong",
+	"server cannot decrypt: wrong key or encryption method"},
+    [RES_R_UPLOAD_MTU] = {"upload_mtu", "upload MTU below the usable minimum"},
+    [RES_R_DOWNLOAD_MTU] = {"download_mtu",
+	"download MTU below the usable minimum"},
+    [RES_R_NAME_CUT] = {"name_cut", "long query names are cut off"},
+    [RES_R_HANDSHAKE_FAILED] = {"handshake_failed", "no valid SESSION_ACCEPT"},
+    [RES_R_BUSY] = {"busy", "server session table is full"},
+    [RES_R_PING_FAILED] = {"ping_failed",
+	"session opened but PING got no PONG"},
+    [RES_R_ERROR_DROP] = {"error_drop", "server answered ERROR_DROP"},
+    [RES_R_BURST_LOSS] = {"burst_loss",
+	"too many queries lost under sustained load"},
+    [RES_R_RATE_LIMITED] = {"rate_limited",
+	"resolver rate-limits the query stream"},
+    [RES_R_ROUTED_IN_TUNNEL] = {"routed_in_tunnel",
+	"resolver address is routed into the tunnel itself"},
+    [RES_R_EXIT_IP_MISMATCH] = {"exit_ip_mismatch",
+	"tunnel exit IP differs from the expected one"},
+    [RES_R_NOT_TUNNELLED] = {"not_tunnelled",
+	"traffic leaves with the direct IP, not through the tunnel"},
+    [RES_R_LEAK] = {"leak", "DNS queries seen outside the tunnel"},
+    [RES_R_FETCH_FAILED] = {"fetch_failed",
+	"test endpoint could not be reached"},
+    [RES_R_SKIPPED] = {"skipped", "not tested"},
+    [RES_R_INTERNAL] = {"internal", "internal error"},
 };
 
-#define POLICY_FIELD(f) { #f, offsetof(struct res_policy, f) }
+#define POLICY_FIELD(f)                                                        \
+	{                                                                      \
+#f, offsetof(struct res_policy, f)                             \
+	}
 static const struct {
 	const char *name;
 	size_t off;
 } policy_fields[RES_POLICY_NFIELDS] = {
-	POLICY_FIELD(comp_pair), POLICY_FIELD(max_dup),
-	POLICY_FIELD(max_setup_dup), POLICY_FIELD(max_upload_mtu),
-	POLICY_FIELD(max_download_mtu), POLICY_FIELD(max_workers),
-	POLICY_FIELD(min_ping_ms), POLICY_FIELD(max_batch),
-	POLICY_FIELD(max_arq_window), POLICY_FIELD(max_nack_gap),
-	POLICY_FIELD(min_comp_size), POLICY_FIELD(min_rto_ms),
+    POLICY_FIELD(comp_pair),
+    POLICY_FIELD(max_dup),
+    POLICY_FIELD(max_setup_dup),
+    POLICY_FIELD(max_upload_mtu),
+    POLICY_FIELD(max_download_mtu),
+    POLICY_FIELD(max_workers),
+    POLICY_FIELD(min_ping_ms),
+    POLICY_FIELD(max_batch),
+    POLICY_FIELD(max_arq_window),
+    POLICY_FIELD(max_nack_gap),
+    POLICY_FIELD(min_comp_size),
+    POLICY_FIELD(min_rto_ms),
 };
 #undef POLICY_FIELD
 
@@ -325,8 +331,7 @@ res_args_digest(int argc, char *const argv[], char *out, size_t outlen)
 	int i;
 
 	ctx = EVP_MD_CTX_new();
-	if (ctx == NULL ||
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
 		EVP_MD_CTX_free(ctx);
 		res_textf(out, outlen, "sha256:unavailable");
 		return;

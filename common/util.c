@@ -41,7 +41,8 @@ err_prefix(struct err *e, const char *fmt, ...)
 	if (n + 2 < sizeof buf) {
 		memcpy(buf + n, ": ", 2);
 		n += 2;
-		memcpy(buf + n, e->msg, MIN(strlen(e->msg), sizeof buf - n - 1));
+		memcpy(
+		    buf + n, e->msg, MIN(strlen(e->msg), sizeof buf - n - 1));
 		buf[MIN(n + strlen(e->msg), sizeof buf - 1)] = '\0';
 	}
 	memcpy(e->msg, buf, sizeof e->msg);
@@ -160,8 +161,8 @@ fmt_iso8601_ms(int64_t wall_ms, char *buf, size_t len)
 
 	gmtime_r(&t, &tm);
 	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (int)(wall_ms % 1000));
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, (int)(wall_ms % 1000));
 }
 
 void
@@ -208,8 +209,8 @@ hex_decode(const char *in, size_t inlen, uint8_t *out, size_t cap)
 }
 
 int
-parse_int(const char *s, long long min, long long max, long long *out,
-    struct err *e)
+parse_int(
+    const char *s, long long min, long long max, long long *out, struct err *e)
 {
 	char *end;
 	long long v;

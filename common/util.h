@@ -72,8 +72,8 @@ int hex_digit(int c);
  * or -1 (with e set) when it is not a number, has trailing junk or is out
  * of range.
  */
-int parse_int(const char *s, long long min, long long max, long long *out,
-    struct err *e);
+int parse_int(
+    const char *s, long long min, long long max, long long *out, struct err *e);
 
 /*
  * Printable, bounded copy of untrusted text for messages: non-printable

@@ -25,12 +25,12 @@ struct ctl_client {
 	int fd;
 	char in[CTL_MAX_REQUEST + 1];
 	size_t inlen;
-	int discarding;		/* skipping the rest of an over-long line */
+	int discarding; /* skipping the rest of an over-long line */
 	char *out;
 	size_t outlen, outoff, outcap;
-	unsigned watch_ms;	/* 0 = not watching */
+	unsigned watch_ms; /* 0 = not watching */
 	uint64_t watch_timer;
-	int closing;		/* close once the output is flushed */
+	int closing; /* close once the output is flushed */
 	struct ctl_client *next;
 };
 
@@ -51,8 +51,8 @@ static void client_free(struct ctl_client *c);
 static void client_io(struct ev_loop *loop, int fd, int events, void *arg);
 
 json_t *
-ctl_parse_request(const char *line, size_t len, struct ctl_request *req,
-    struct err *e)
+ctl_parse_request(
+    const char *line, size_t len, struct ctl_request *req, struct err *e)
 {
 	json_error_t je;
 	json_t *doc, *cmd, *iv;
@@ -65,8 +65,8 @@ ctl_parse_request(const char *line, size_t len, struct ctl_request *req,
 	}
 	doc = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
 	if (doc == NULL) {
-		err_set(e, "malformed JSON at column %d: %s", je.column,
-		    je.text);
+		err_set(
+		    e, "malformed JSON at column %d: %s", je.column, je.text);
 		return NULL;
 	}
 	if (!json_is_object(doc)) {
@@ -95,8 +95,10 @@ ctl_parse_request(const char *line, size_t len, struct ctl_request *req,
 	else if (strcmp(name, "stop") == 0)
 		req->cmd = CTL_CMD_STOP;
 	else {
-		err_set(e, "unknown cmd \"%.64s\" (version, status, watch, "
-		    "metrics, stop)", name);
+		err_set(e,
+		    "unknown cmd \"%.64s\" (version, status, watch, "
+		    "metrics, stop)",
+		    name);
 		goto fail;
 	}
 	req->interval_ms = 1000;
@@ -144,8 +146,8 @@ client_write(struct ctl_client *c, const char *buf, size_t len)
 		/* Compact before growing (nothing to move on the first write,
 		 * when out is still NULL: memmove(NULL, ...) is undefined). */
 		if (c->outoff > 0) {
-			memmove(c->out, c->out + c->outoff,
-			    c->outlen - c->outoff);
+			memmove(
+			    c->out, c->out + c->outoff, c->outlen - c->outoff);
 			c->outlen -= c->outoff;
 			c->outoff = 0;
 		}
@@ -252,8 +254,8 @@ watch_tick(struct ev_loop *loop, uint64_t id, void *arg)
 	if (snapshot_line(c->srv, &line, &len) != 0)
 		return;
 	/* Re-arm first: client_write may free c on overflow. */
-	c->watch_timer = ev_timer_add(loop, (uint64_t)c->watch_ms * 1000,
-	    watch_tick, c);
+	c->watch_timer =
+	    ev_timer_add(loop, (uint64_t)c->watch_ms * 1000, watch_tick, c);
 	if (client_write(c, line, len) == 0)
 		client_write(c, "\n", 1);
 }
@@ -263,7 +265,7 @@ handle_line(struct ctl_client *c, const char *line, size_t len)
 {
 	struct ctl_server *srv = c->srv;
 	struct ctl_request req;
-	struct err e = { "" };
+	struct err e = {""};
 	json_t *doc, *o;
 	char *text;
 
@@ -289,8 +291,8 @@ handle_line(struct ctl_client *c, const char *line, size_t len)
 		client_send(c, o);
 		break;
 	case CTL_CMD_METRICS:
-		text = srv->h.metrics != NULL ? srv->h.metrics(srv->h.arg) :
-		    NULL;
+		text =
+		    srv->h.metrics != NULL ? srv->h.metrics(srv->h.arg) : NULL;
 		if (text == NULL) {
 			client_error(c, "metrics not available", req.id);
 			break;
@@ -412,7 +414,8 @@ client_io(struct ev_loop *loop, int fd, int events, void *arg)
 			c->discarding = 1;
 			client_error(c, "request line too long", NULL);
 		} else {
-			memcpy(c->in + c->inlen, buf + start, (size_t)n - start);
+			memcpy(
+			    c->in + c->inlen, buf + start, (size_t)n - start);
 			c->inlen += (size_t)n - start;
 		}
 	}
@@ -429,9 +432,11 @@ server_accept(struct ev_loop *loop, int fd, int events, void *arg)
 
 	while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >=
 	    0) {
-		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 ||
+		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) !=
+			0 ||
 		    (cred.uid != getuid() && cred.uid != 0)) {
-			static const char msg[] = "{\"ok\":false,\"schema\":1,"
+			static const char msg[] =
+			    "{\"ok\":false,\"schema\":1,"
 			    "\"error\":\"permission denied: peer uid differs "
 			    "from the engine's\"}\n";
 
@@ -463,8 +468,8 @@ ctl_default_path(const char *role)
 
 	if (dir == NULL)
 		dir = xasprintf("/tmp/mdns-doctor-%u", (unsigned)getuid());
-	p = xasprintf("%s/%s", dir, strcmp(role, "server") == 0 ?
-	    "server.sock" : "engine.sock");
+	p = xasprintf("%s/%s", dir,
+	    strcmp(role, "server") == 0 ? "server.sock" : "engine.sock");
 
 	free(dir);
 	return p;
@@ -513,8 +518,8 @@ ctl_server_new(struct ev_loop *loop, const char *path,
 			goto syserr;
 		/* Stale or live? Only a live engine answers a connect. */
 		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (probe >= 0 && connect(probe, (struct sockaddr *)&sun,
-		    sizeof sun) == 0) {
+		if (probe >= 0 &&
+		    connect(probe, (struct sockaddr *)&sun, sizeof sun) == 0) {
 			close(probe);
 			close(fd);
 			err_set(e, "another engine is listening on %s", path);
@@ -526,8 +531,10 @@ ctl_server_new(struct ev_loop *loop, const char *path,
 		 * regular file must not delete the user's file. */
 		if (lstat(path, &sb) != 0 || !S_ISSOCK(sb.st_mode)) {
 			close(fd);
-			err_set(e, "control socket %s: the path exists and is "
-			    "not a socket", path);
+			err_set(e,
+			    "control socket %s: the path exists and is "
+			    "not a socket",
+			    path);
 			return NULL;
 		}
 		unlink(path);
@@ -574,8 +581,8 @@ ctl_server_free(struct ctl_server *srv)
 }
 
 void
-ctl_server_event(struct ctl_server *srv, const char *kind,
-    const char *resolver, const char *detail)
+ctl_server_event(struct ctl_server *srv, const char *kind, const char *resolver,
+    const char *detail)
 {
 	struct ctl_client *c, *next;
 	json_t *o, *ev;

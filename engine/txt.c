@@ -28,8 +28,8 @@ txt_chunk_count(size_t frame_len, int b64)
 
 /* Frame offset and length of chunk k's data (without its prefix). */
 static void
-chunk_span(size_t frame_len, int b64, unsigned n, unsigned k, size_t *off,
-    size_t *len)
+chunk_span(
+    size_t frame_len, int b64, unsigned n, unsigned k, size_t *off, size_t *len)
 {
 	size_t max = txt_chunk_max(b64), end;
 
@@ -110,7 +110,7 @@ long
 txt_rdata_decode(const uint8_t *rd, size_t rdlen, int b64, size_t skip,
     uint8_t *out, size_t cap)
 {
-	struct sink s = { out, skip, out ? cap : 0, 0 };
+	struct sink s = {out, skip, out ? cap : 0, 0};
 	size_t off = 0, slen, i;
 	uint32_t acc = 0;
 	unsigned nacc = 0;

@@ -18,8 +18,8 @@
 #include "engine/wire.h"
 
 #define CHACHA_NONCE_LEN 16
-#define GCM_NONCE_LEN 12
-#define GCM_TAG_LEN 16
+#define GCM_NONCE_LEN	 12
+#define GCM_TAG_LEN	 16
 
 struct wire_cipher {
 	int method;
@@ -183,13 +183,13 @@ evp_update(
 		return -1;
 	if (enc)
 		return EVP_EncryptUpdate(ctx, out, &len, in, (int)n) == 1 &&
-			(size_t)len == n
-		    ? 0
-		    : -1;
+			(size_t)len == n ?
+		    0 :
+		    -1;
 	return EVP_DecryptUpdate(ctx, out, &len, in, (int)n) == 1 &&
-		(size_t)len == n
-	    ? 0
-	    : -1;
+		(size_t)len == n ?
+	    0 :
+	    -1;
 }
 
 long

@@ -186,8 +186,8 @@ wire_session_accept_build(
     const struct wire_session_accept *a, uint8_t *out, size_t cap)
 {
 	const struct wire_policy *pl = &a->policy;
-	size_t len = a->has_policy ? WIRE_SESSION_ACCEPT_LEN
-				   : WIRE_SESSION_ACCEPT_LEGACY_LEN;
+	size_t len = a->has_policy ? WIRE_SESSION_ACCEPT_LEN :
+				     WIRE_SESSION_ACCEPT_LEGACY_LEN;
 
 	if (cap < len)
 		return -1;
@@ -270,8 +270,8 @@ fill_random(uint8_t *p, size_t n)
 
 /* A 3-byte tag and n bytes of tail (random when tail is NULL). */
 static long
-tagged_build(const char *tag, const uint8_t *tail, size_t n, uint8_t *out,
-    size_t cap)
+tagged_build(
+    const char *tag, const uint8_t *tail, size_t n, uint8_t *out, size_t cap)
 {
 	if (cap < 3 + n)
 		return -1;

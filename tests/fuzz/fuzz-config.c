@@ -28,7 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct profile *prof = NULL;
 	struct cfg *c = NULL;
 	struct cfg_item it;
-	struct err e = { "" };
+	struct err e = {""};
 	char fp[CFG_FP_LEN], *s;
 
 	if (fd < 0) {
@@ -36,11 +36,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
 	}
-	if (ftruncate(fd, 0) != 0 || pwrite(fd, data, tlen, 0) !=
-	    (ssize_t)tlen)
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, data, tlen, 0) != (ssize_t)tlen)
 		abort();
-	if (nul != NULL && prof_load_buf("fuzz.json", (const char *)nul + 1,
-	    size - tlen - 1, &prof, &e) != 0) {
+	if (nul != NULL &&
+	    prof_load_buf("fuzz.json", (const char *)nul + 1, size - tlen - 1,
+		&prof, &e) != 0) {
 		if (e.msg[0] == '\0')
 			abort();
 		prof = NULL;

@@ -28,7 +28,7 @@ struct fixture {
 	struct ctl_server *srv;
 	volatile int status_calls;
 	volatile int stopped;
-	size_t pad;		/* bytes of filler in each status */
+	size_t pad; /* bytes of filler in each status */
 	uint64_t event_timer;
 	int events_left;
 };
@@ -140,10 +140,10 @@ int
 main(void)
 {
 	char dir[] = "/tmp/mdns-test.ctlXXXXXX";
-	struct fixture f = { 0 };
-	struct ctl_handlers h = { "client", "test-1", test_status,
-		test_metrics, test_stop, &f };
-	struct err e = { "" };
+	struct fixture f = {0};
+	struct ctl_handlers h = {
+	    "client", "test-1", test_status, test_metrics, test_stop, &f};
+	struct err e = {""};
 	struct ctlc c, c2, slow;
 	struct stat st;
 	pthread_t th;
@@ -164,7 +164,8 @@ main(void)
 	tap_ok(stat(sockdir, &st) == 0 && (st.st_mode & 0777) == 0700,
 	    "socket directory created 0700");
 	tap_ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600 &&
-	    S_ISSOCK(st.st_mode), "socket is 0600");
+		S_ISSOCK(st.st_mode),
+	    "socket is 0600");
 
 	/* A second engine on the same path is refused while the first lives. */
 	{
@@ -186,10 +187,10 @@ main(void)
 	tap_ok(reply_ok(r), "version ok");
 	tap_is_str(reply_str(r, "version"), "test-1", "version string");
 	tap_is_str(reply_str(r, "role"), "client", "version role");
-	tap_is_int(json_integer_value(json_object_get(r, "id")), 42,
-	    "id echoed");
-	tap_is_int(json_integer_value(json_object_get(r, "schema")), 1,
-	    "schema 1");
+	tap_is_int(
+	    json_integer_value(json_object_get(r, "id")), 42, "id echoed");
+	tap_is_int(
+	    json_integer_value(json_object_get(r, "schema")), 1, "schema 1");
 	json_decref(r);
 
 	r = raw_request(&c, "{\"cmd\":\"status\"}\n");
@@ -199,18 +200,19 @@ main(void)
 	json_decref(r);
 
 	r = raw_request(&c, "{\"cmd\":\"metrics\"}\n");
-	tap_ok(reply_ok(r) && strstr(reply_str(r, "text"),
-	    "mdns_test_total 7") != NULL, "metrics text");
+	tap_ok(reply_ok(r) &&
+		strstr(reply_str(r, "text"), "mdns_test_total 7") != NULL,
+	    "metrics text");
 	json_decref(r);
 
 	r = raw_request(&c, "{not json\n");
 	tap_ok(r != NULL && !reply_ok(r) &&
-	    strstr(reply_str(r, "error"), "malformed JSON") != NULL,
+		strstr(reply_str(r, "error"), "malformed JSON") != NULL,
 	    "malformed JSON gets an error reply: %s", reply_str(r, "error"));
 	json_decref(r);
 	r = raw_request(&c, "{\"cmd\":\"reboot\"}\n");
 	tap_ok(r != NULL && !reply_ok(r) &&
-	    strstr(reply_str(r, "error"), "unknown cmd") != NULL,
+		strstr(reply_str(r, "error"), "unknown cmd") != NULL,
 	    "unknown cmd: %s", reply_str(r, "error"));
 	json_decref(r);
 	r = raw_request(&c, "[1,2]\n");
@@ -218,7 +220,7 @@ main(void)
 	json_decref(r);
 	r = raw_request(&c, "{\"cmd\":\"watch\",\"interval_ms\":5}\n");
 	tap_ok(r != NULL && !reply_ok(r) &&
-	    strstr(reply_str(r, "error"), "interval_ms") != NULL,
+		strstr(reply_str(r, "error"), "interval_ms") != NULL,
 	    "watch interval out of range refused");
 	json_decref(r);
 	r = raw_request(&c, "{\"cmd\":7}\n");
@@ -233,7 +235,7 @@ main(void)
 	r = raw_request(&c, big);
 	free(big);
 	tap_ok(r != NULL && !reply_ok(r) &&
-	    strstr(reply_str(r, "error"), "too long") != NULL,
+		strstr(reply_str(r, "error"), "too long") != NULL,
 	    "over-long line refused");
 	json_decref(r);
 	r = raw_request(&c, "{\"cmd\":\"version\"}\n");
@@ -245,7 +247,7 @@ main(void)
 	r = raw_request(&c2, "{\"cmd\":\"watch\",\"interval_ms\":100}\n");
 	snaps = events = 0;
 	f.events_left = 3;
-	start_events = 1;	/* armed on the loop's thread */
+	start_events = 1; /* armed on the loop's thread */
 	for (i = 0; i < 60 && (snaps < 4 || events < 3); i++) {
 		if (r != NULL) {
 			const char *type = reply_str(r, "type");
@@ -253,8 +255,9 @@ main(void)
 			if (strcmp(type, "snapshot") == 0)
 				snaps++;
 			else if (strcmp(type, "event") == 0 &&
-			    strcmp(reply_str(json_object_get(r, "event"),
-			    "kind"), "resolver_disabled") == 0)
+			    strcmp(
+				reply_str(json_object_get(r, "event"), "kind"),
+				"resolver_disabled") == 0)
 				events++;
 			json_decref(r);
 		}
@@ -271,7 +274,7 @@ main(void)
 	f.pad = 64 * 1024;
 	tap_ok(ctlc_open(&slow, path, 0, &e) == 0, "slow client connects");
 	if (send(slow.fd, "{\"cmd\":\"watch\",\"interval_ms\":100}\n", 34,
-	    MSG_NOSIGNAL) != 34)
+		MSG_NOSIGNAL) != 34)
 		tap_diag("send failed");
 	for (i = 0; i < 200 && ctl_server_stats(f.srv)->dropped_slow == 0; i++)
 		usleep(50000);
@@ -344,7 +347,7 @@ main(void)
 
 	/* A stale socket file (nobody listening) is replaced. */
 	{
-		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+		struct sockaddr_un sun = {.sun_family = AF_UNIX};
 		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
 		memcpy(sun.sun_path, path, strlen(path) + 1);

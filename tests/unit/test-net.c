@@ -105,8 +105,8 @@ test_parse(void)
 			net_addr_equal(&a, &b),
 		    "  round trip \"%s\"", buf);
 		tap_is_int(net_addr_len(&a),
-		    good[i].family == AF_INET ? sizeof(struct sockaddr_in)
-					      : sizeof(struct sockaddr_in6),
+		    good[i].family == AF_INET ? sizeof(struct sockaddr_in) :
+						sizeof(struct sockaddr_in6),
 		    "  len");
 	}
 	for (i = 0; i < nitems(bad); i++) {

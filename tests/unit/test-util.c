@@ -10,18 +10,20 @@ main(void)
 	uint8_t b[8];
 	char h[17];
 	long long v;
-	struct err e = { "" };
+	struct err e = {""};
 	char s[] = "  hi there \t\n";
 
 	hex_encode((const uint8_t *)"\x01\xab\xff", 3, h);
 	tap_is_str(h, "01abff", "hex_encode");
 	tap_is_int(hex_decode("01ABff", 6, b, sizeof b), 3, "hex_decode len");
 	tap_ok(b[0] == 1 && b[1] == 0xab && b[2] == 0xff, "hex_decode bytes");
-	tap_is_int(hex_decode("0g", 2, b, sizeof b), -1, "hex_decode bad digit");
+	tap_is_int(
+	    hex_decode("0g", 2, b, sizeof b), -1, "hex_decode bad digit");
 	tap_ok(hex_digit('0') == 0 && hex_digit('9') == 9 &&
-	    hex_digit('a') == 10 && hex_digit('F') == 15 &&
-	    hex_digit('g') == -1 && hex_digit('/') == -1 &&
-	    hex_digit(-1) == -1, "hex_digit");
+		hex_digit('a') == 10 && hex_digit('F') == 15 &&
+		hex_digit('g') == -1 && hex_digit('/') == -1 &&
+		hex_digit(-1) == -1,
+	    "hex_digit");
 	{
 		char p[16], q[32] = "abc\x01\ndef";
 
@@ -39,8 +41,8 @@ main(void)
 	tap_is_int(v, 42, "parse_int value");
 	tap_is_int(parse_int("42x", 0, 100, &v, &e), -1, "parse_int junk");
 	tap_is_int(parse_int("101", 0, 100, &v, &e), -1, "parse_int range");
-	tap_ok(strstr(e.msg, "outside") != NULL, "parse_int message: %s",
-	    e.msg);
+	tap_ok(
+	    strstr(e.msg, "outside") != NULL, "parse_int message: %s", e.msg);
 	tap_is_str(str_trim(s), "hi there", "str_trim");
 	return tap_done();
 }
