@@ -322,7 +322,8 @@ dec_one(struct dec *d, const char *hex, size_t hexlen, const char *where)
 			snprintf(errbuf, sizeof errbuf,
 			    "no frame (rcode %u, "
 			    "%u answers)",
-			    a.flags & DNS_F_RCODE, a.ancount);
+			    (unsigned)(a.flags & DNS_F_RCODE),
+			    (unsigned)a.ancount);
 			goto out;
 		}
 		if (st != DNS_ANS_FRAME) {

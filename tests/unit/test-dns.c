@@ -484,8 +484,8 @@ test_answer_reader(void)
 	struct dns_answer a;
 	struct err e = {""};
 	uint8_t chunks[8][300], txt[8][400];
-	const uint8_t *rr[8];
-	size_t rl[8], al, i, qsec;
+	const uint8_t *rr[8] = {NULL};
+	size_t rl[8] = {0}, al, i, qsec;
 	long ql;
 	unsigned n, k;
 	enum dns_answer_status st;
@@ -494,6 +494,8 @@ test_answer_reader(void)
 	dns_query_parse(qbuf, (size_t)ql, &q, &e);
 	qsec = q.question_end - 12;
 	n = txt_chunk_count(700, 0);
+	/* 700 bytes take three raw chunks; the reorders below rely on it. */
+	tap_is_int(n, 3, "700-byte frame in 3 raw chunks");
 	for (k = 0; k < n; k++) {
 		rl[k] = txt_chunk_raw(fbuf, 700, 0, n, k, chunks[k]);
 		rr[k] = chunks[k];
