@@ -902,6 +902,7 @@ read_server_key(struct cfg *c, const struct cfg_opts *opts)
 		    "%s: not a key file (binary "
 		    "or larger than %d bytes)",
 		    c->key_path, CFG_MAX_KEYFILE);
+		explicit_bzero(buf, n);
 		free(buf);
 		return;
 	}
