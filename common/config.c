@@ -736,8 +736,13 @@ fill_protocol(struct cfg *c)
 		free(p);
 		p = xstrdup("SOCKS5");
 	}
-	if (strcmp(p, "SOCKS5") != 0 && strcmp(p, "TCP") != 0)
-		problem(c, "PROTOCOL_TYPE", "\"%s\" is not SOCKS5 or TCP", p);
+	if (strcmp(p, "SOCKS5") != 0 && strcmp(p, "TCP") != 0) {
+		char shown[64];
+
+		str_printable(p, shown, sizeof shown);
+		problem(
+		    c, "PROTOCOL_TYPE", "\"%s\" is not SOCKS5 or TCP", shown);
+	}
 	c->protocol = p;
 }
 

@@ -223,6 +223,10 @@ static const struct bad bads[] = {
     {"DOMAINS = [\"a.b\"]\nENCRYPTION_KEY = \"k\"\n"
      "PROTOCOL_TYPE = \"http\"\n",
 	":3:17: PROTOCOL_TYPE: \"HTTP\" is not SOCKS5 or TCP", 0},
+    /* A value with an escaped newline stays on one line in the message. */
+    {"DOMAINS = [\"a.b\"]\nENCRYPTION_KEY = \"k\"\n"
+     "PROTOCOL_TYPE = \"tcp\\nx\"\n",
+	":3:17: PROTOCOL_TYPE: \"TCP?X\" is not SOCKS5 or TCP", 0},
     {"DOMAINS = [\"a.b\"]\nENCRYPTION_KEY = \"k\"\nLISTEN_PORT = 70000\n",
 	":3:15: LISTEN_PORT: 70000 is outside 0..65535", 0},
     {"DOMAINS = [\"a.b\"]\nENCRYPTION_KEY = \"k\"\n"
