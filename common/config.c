@@ -276,32 +276,36 @@ where(const struct cfg *c, const char *key)
 	return xasprintf("%s", file);
 }
 
+/* "WHERE: KEY: message" onto a list of problems or warnings. */
+static void
+vpush(struct cfg *c, char ***list, size_t *n, const char *key, const char *fmt,
+    va_list ap)
+{
+	char msg[ERR_MSG_MAX], *w = where(c, key);
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	push(list, n, xasprintf("%s: %s: %s", w, key, msg));
+	free(w);
+}
+
 static void __attribute__((format(printf, 3, 4)))
 problem(struct cfg *c, const char *key, const char *fmt, ...)
 {
-	char msg[ERR_MSG_MAX], *w = where(c, key);
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	vpush(c, &c->priv->errors, &c->priv->nerrors, key, fmt, ap);
 	va_end(ap);
-	push(&c->priv->errors, &c->priv->nerrors,
-	    xasprintf("%s: %s: %s", w, key, msg));
-	free(w);
 }
 
 static void __attribute__((format(printf, 3, 4)))
 warning(struct cfg *c, const char *key, const char *fmt, ...)
 {
-	char msg[ERR_MSG_MAX], *w = where(c, key);
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	vpush(c, &c->priv->warnings, &c->priv->nwarnings, key, fmt, ap);
 	va_end(ap);
-	push(&c->priv->warnings, &c->priv->nwarnings,
-	    xasprintf("%s: %s: %s", w, key, msg));
-	free(w);
 }
 
 static void __attribute__((format(printf, 3, 4)))

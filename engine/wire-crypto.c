@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "common/profile.h"
 #include "engine/wire.h"
 
 #define CHACHA_NONCE_LEN 16
@@ -29,21 +30,13 @@ struct wire_cipher {
 	EVP_CIPHER_CTX *dec;
 };
 
-static const char *const wire_method_names[] = {
-    "none",
-    "xor",
-    "chacha20",
-    "aes-128-gcm",
-    "aes-192-gcm",
-    "aes-256-gcm",
-};
-
 const char *
 wire_method_name(int method)
 {
+	/* The names users write in profiles are the names everywhere. */
 	if (method < 0 || method > WIRE_METHOD_MAX)
 		return NULL;
-	return wire_method_names[method];
+	return prof_method_name(method);
 }
 
 int
@@ -158,7 +151,7 @@ wire_cipher_new(int method, const char *key, size_t keylen, struct err *e)
 		goto crypto;
 	return c;
 crypto:
-	crypto_err(e, wire_method_names[method]);
+	crypto_err(e, wire_method_name(method));
 	wire_cipher_free(c);
 	return NULL;
 }
