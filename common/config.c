@@ -225,7 +225,9 @@ struct cfg_private {
 	struct toml_doc *file;
 	struct toml_doc *prof;
 	struct item *items;
-	size_t nitems;
+	size_t nitems, items_cap;
+	size_t *slots; /* open-addressing index of items by key */
+	size_t nslots; /* a power of two, or 0 */
 	char **warnings;
 	size_t nwarnings;
 	char **errors;
@@ -239,15 +241,61 @@ push(char ***list, size_t *n, char *s)
 	(*list)[(*n)++] = s;
 }
 
+/* FNV-1a of a key, for the item index. */
+static uint64_t
+key_hash(const char *key)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *key != '\0'; key++)
+		h = (h ^ (unsigned char)*key) * 1099511628211ULL;
+	return h;
+}
+
+/*
+ * Items by key through a hash index: a file with many keys (each unknown
+ * one looked up for its warning) stays linear, not quadratic.
+ */
 static struct item *
 item_find(const struct cfg *c, const char *key)
 {
-	size_t i;
+	const struct cfg_private *pv = c->priv;
+	size_t i, mask = pv->nslots - 1, k;
 
-	for (i = 0; i < c->priv->nitems; i++)
-		if (strcmp(c->priv->items[i].key, key) == 0)
-			return &c->priv->items[i];
-	return NULL;
+	if (pv->nslots == 0)
+		return NULL;
+	for (i = (size_t)key_hash(key) & mask;; i = (i + 1) & mask) {
+		k = pv->slots[i];
+		if (k == 0)
+			return NULL;
+		if (strcmp(pv->items[k - 1].key, key) == 0)
+			return &pv->items[k - 1];
+	}
+}
+
+/* Put item number idx (0-based) into the index, growing it at half full. */
+static void
+item_index(struct cfg_private *pv, size_t idx)
+{
+	size_t i, j, mask;
+
+	if (2 * (idx + 1) > pv->nslots) {
+		free(pv->slots);
+		pv->nslots = pv->nslots ? pv->nslots * 2 : 256;
+		pv->slots = xcalloc(pv->nslots, sizeof *pv->slots);
+		mask = pv->nslots - 1;
+		for (j = 0; j < idx; j++) {
+			for (i = (size_t)key_hash(pv->items[j].key) & mask;
+			     pv->slots[i] != 0; i = (i + 1) & mask)
+				;
+			pv->slots[i] = j + 1;
+		}
+	}
+	mask = pv->nslots - 1;
+	for (i = (size_t)key_hash(pv->items[idx].key) & mask; pv->slots[i] != 0;
+	     i = (i + 1) & mask)
+		;
+	pv->slots[i] = idx + 1;
 }
 
 /* The effective value of key: profile, then file, then defaults. */
@@ -584,7 +632,11 @@ add_item(struct cfg *c, const char *key, const struct toml_value *v,
 	struct cfg_private *pv = c->priv;
 	struct item *it;
 
-	pv->items = xreallocarray(pv->items, pv->nitems + 1, sizeof *pv->items);
+	if (pv->nitems == pv->items_cap) {
+		pv->items_cap = pv->items_cap ? 2 * pv->items_cap : 128;
+		pv->items =
+		    xreallocarray(pv->items, pv->items_cap, sizeof *pv->items);
+	}
 	it = &pv->items[pv->nitems++];
 	memset(it, 0, sizeof *it);
 	it->key = key;
@@ -596,6 +648,7 @@ add_item(struct cfg *c, const char *key, const struct toml_value *v,
 	it->known = known;
 	it->secret = key_in(key, secret_keys, nitems(secret_keys)) ||
 	    (!known && toml_key_looks_secret(key));
+	item_index(pv, pv->nitems - 1);
 }
 
 /* Build the item list: file order, then defaults, then the profile. */
@@ -1205,6 +1258,7 @@ cfg_free(struct cfg *c)
 	for (i = 0; i < pv->nitems; i++)
 		free(pv->items[i].note);
 	free(pv->items);
+	free(pv->slots);
 	for (i = 0; i < pv->nwarnings; i++)
 		free(pv->warnings[i]);
 	free(pv->warnings);
