@@ -1,0 +1,158 @@
+# tests/lib/net.sh — real resolvers in the path, for shell tests. Sources
+# topo.sh; call topo_init first: every process started here is recorded
+# there and killed when the test exits, however it exits.
+#
+#   free_port [--udp|--tcp] [ADDR]   a port free right now (tools/freeport)
+#   dns_wait_ready ADDR PORT         poll with a real query until the server
+#                                    answers (10 s); status 0 when it did
+#   unbound_start DIR ZONE SERVER_ADDR:PORT [--qname-min yes|no]
+#                 [--cache on|off] [--edns N] [--listen ADDR]
+#       Debian's unbound as a recursive resolver in the foreground, with a
+#       stub zone ZONE -> SERVER. Sets UNBOUND_ADDR, UNBOUND_PORT,
+#       UNBOUND_PID, UNBOUND (= ADDR:PORT). Config in DIR/unbound.conf.
+#   dnsmasq_start DIR ZONE SERVER_ADDR#PORT [--listen ADDR] [--cache N]
+#       dnsmasq (dnsmasq-base) forwarding ZONE to SERVER. Sets DNSMASQ_ADDR,
+#       DNSMASQ_PORT, DNSMASQ_PID, DNSMASQ (= ADDR:PORT).
+#   dnsq ARGS...                     tools/dnsq
+#
+# Both resolvers are boxed in to loopback (the network rule): unbound sends
+# only from 127.0.0.1 (outgoing-interface), refuses every name outside ZONE
+# (local-zone "." refuse, ZONE transparent) so it never primes the root, and
+# speaks IPv4 only; dnsmasq has --no-resolv and no server but ZONE's, so
+# anything else is REFUSED.
+#
+# Caching: unbound keeps answers in its message and RRset caches for their
+# TTL, capped by cache-max-ttl. "--cache off" sets cache-max-ttl and
+# cache-max-negative-ttl to 0 (with prefetch and serve-expired off), so
+# every entry is expired the moment it is stored and every query goes to
+# the server; tests/sh/test-resolvers-path.sh checks this by counting the
+# server's queries. Shrinking msg-cache-size does not do it: the cache
+# still holds entries up to its size.
+
+. "$(dirname "${BASH_SOURCE[0]}")/topo.sh"
+
+dnsq() {
+	"$TOPO_BUILD/tools/dnsq" "$@"
+}
+
+free_port() {
+	"$TOPO_BUILD/tools/freeport" "$@"
+}
+
+# unbound and dnsmasq both answer version.bind CH TXT themselves, so the
+# readiness query touches neither the upstream server nor its log.
+dns_wait_ready() {
+	local addr=$1 port=$2 pid=${3:-} i
+	for ((i = 0; i < 50; i++)); do
+		if dnsq --server "$addr:$port" --class CH --type TXT \
+		    --timeout 200 version.bind >/dev/null 2>&1; then
+			return 0
+		fi
+		if [ -n "$pid" ] && ! _topo_alive "$pid"; then
+			return 1
+		fi
+	done
+	return 1
+}
+
+unbound_start() {
+	local dir=$1 zone=$2 server=$3
+	shift 3
+	local qmin=yes cache=on edns=1232 listen=127.0.0.1 port try
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--qname-min) qmin=$2; shift 2 ;;
+		--cache) cache=$2; shift 2 ;;
+		--edns) edns=$2; shift 2 ;;
+		--listen) listen=$2; shift 2 ;;
+		*) echo "# unbound_start: unknown option $1"; return 1 ;;
+		esac
+	done
+	case $qmin in yes | no) ;; *)
+		echo "# unbound_start: --qname-min yes|no"; return 1 ;;
+	esac
+	case $cache in on | off) ;; *)
+		echo "# unbound_start: --cache on|off"; return 1 ;;
+	esac
+	mkdir -p "$dir" || return 1
+	for ((try = 0; try < 5; try++)); do
+		port=$(free_port "$listen") || return 1
+		{
+			echo "server:"
+			echo "  interface: $listen@$port"
+			echo "  port: $port"
+			echo "  do-daemonize: no"
+			echo "  username: \"\""
+			echo "  chroot: \"\""
+			echo "  directory: \"$dir\""
+			echo "  pidfile: \"$dir/unbound.pid\""
+			echo "  use-syslog: no"
+			echo "  logfile: \"\""
+			echo "  verbosity: 1"
+			echo "  do-ip6: no"
+			echo "  outgoing-interface: 127.0.0.1"
+			echo "  do-not-query-localhost: no"
+			echo "  access-control: 127.0.0.0/8 allow"
+			echo "  module-config: \"iterator\""
+			echo "  qname-minimisation: $qmin"
+			echo "  edns-buffer-size: $edns"
+			echo "  num-threads: 1"
+			echo "  local-zone: \".\" refuse"
+			echo "  local-zone: \"$zone.\" transparent"
+			if [ "$cache" = off ]; then
+				echo "  cache-max-ttl: 0"
+				echo "  cache-max-negative-ttl: 0"
+				echo "  prefetch: no"
+				echo "  serve-expired: no"
+			fi
+			echo "stub-zone:"
+			echo "  name: \"$zone.\""
+			echo "  stub-addr: ${server%:*}@${server##*:}"
+		} >"$dir/unbound.conf"
+		topo_bg UNBOUND unbound -d -c "$dir/unbound.conf" || return 1
+		if dns_wait_ready "$listen" "$port" "$UNBOUND_PID"; then
+			UNBOUND_ADDR=$listen
+			UNBOUND_PORT=$port
+			UNBOUND=$listen:$port
+			export UNBOUND_ADDR UNBOUND_PORT UNBOUND
+			return 0
+		fi
+		echo "# unbound on $listen:$port did not come up:" \
+		    "$(tail -3 "$TOPO_DIR/UNBOUND.err" | tr '\n' ' ')"
+		topo_stop "$UNBOUND_PID"
+	done
+	return 1
+}
+
+dnsmasq_start() {
+	local dir=$1 zone=$2 server=$3
+	shift 3
+	local listen=127.0.0.1 cache=150 port try
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--listen) listen=$2; shift 2 ;;
+		--cache) cache=$2; shift 2 ;;
+		*) echo "# dnsmasq_start: unknown option $1"; return 1 ;;
+		esac
+	done
+	mkdir -p "$dir" || return 1
+	for ((try = 0; try < 5; try++)); do
+		port=$(free_port "$listen") || return 1
+		topo_bg DNSMASQ dnsmasq --keep-in-foreground --no-resolv \
+		    --no-hosts --port="$port" --listen-address="$listen" \
+		    --bind-interfaces --server="/$zone/$server" \
+		    --cache-size="$cache" --pid-file="$dir/dnsmasq.pid" \
+		    --user="$(id -un)" --log-facility=- || return 1
+		if dns_wait_ready "$listen" "$port" "$DNSMASQ_PID"; then
+			DNSMASQ_ADDR=$listen
+			DNSMASQ_PORT=$port
+			DNSMASQ=$listen:$port
+			export DNSMASQ_ADDR DNSMASQ_PORT DNSMASQ
+			return 0
+		fi
+		echo "# dnsmasq on $listen:$port did not come up:" \
+		    "$(tail -3 "$TOPO_DIR/DNSMASQ.err" | tr '\n' ' ')"
+		topo_stop "$DNSMASQ_PID"
+	done
+	return 1
+}
