@@ -397,18 +397,20 @@ static void
 many_keys(void)
 {
 	size_t i, len = 0, cap = 0, unknown = 0, bad_line = 0;
-	char *text = NULL, line[64], *p, *want;
+	char *text, line[64], *p, *want;
 	struct cfg *c = NULL;
 	struct cfg_item it;
 	struct err e = {""};
 
+	cap = 4096;
+	text = xmalloc(cap);
 	for (i = 0; i < 3000; i++) {
 		int n = snprintf(line, sizeof line, "%s%sX_%zu = %zu\n",
 		    i == 0 ? "DOMAINS = [\"a.b\"]\n" : "",
 		    i == 1500 ? "MTU_TEST_RETRIES = 5\n" : "", i, i);
 
 		if (len + (size_t)n + 1 > cap) {
-			cap = cap ? 2 * cap : 4096;
+			cap *= 2;
 			text = xrealloc(text, cap);
 		}
 		memcpy(text + len, line, (size_t)n + 1);
