@@ -695,13 +695,16 @@ static void
 fill_domains(struct cfg *c, const char *key)
 {
 	const struct toml_value *v = eff(c, key);
-	size_t i, j;
+	size_t i, h, nslots = 16, *slots;
 
+	/* A hash set of the kept domains: de-duplication stays linear. */
+	while (v != NULL && nslots < 2 * v->nitems)
+		nslots *= 2;
+	slots = xcalloc(nslots, sizeof *slots);
 	for (i = 0; v != NULL && i < v->nitems; i++) {
 		char *d = xstrdup(v->items[i].str ? v->items[i].str : "");
 		char *t = str_trim(d), *dup;
 		struct err de;
-		int seen = 0;
 
 		if (*t == '\0') {
 			warning(c, key, "empty domain skipped");
@@ -715,15 +718,18 @@ fill_domains(struct cfg *c, const char *key)
 			free(dup);
 			continue;
 		}
-		for (j = 0; j < c->ndomains; j++)
-			if (strcmp(c->domains[j], dup) == 0)
-				seen = 1;
-		if (seen) {
+		for (h = (size_t)key_hash(dup) & (nslots - 1); slots[h] != 0 &&
+		     strcmp(c->domains[slots[h] - 1], dup) != 0;
+		     h = (h + 1) & (nslots - 1))
+			;
+		if (slots[h] != 0) {
 			free(dup);
 			continue;
 		}
 		push(&c->domains, &c->ndomains, dup);
+		slots[h] = c->ndomains;
 	}
+	free(slots);
 	if (c->ndomains == 0)
 		problem(c, key, "must contain at least one domain");
 }

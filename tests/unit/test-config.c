@@ -451,6 +451,50 @@ many_keys(void)
 	free(p);
 }
 
+/* Many domains, each twice in another spelling: kept once, in order. */
+static void
+many_domains(void)
+{
+	size_t i, len, cap = 1 << 16, bad = 0;
+	char *text = xmalloc(cap), *p;
+	struct cfg *c = NULL;
+	struct err e = {""};
+
+	len =
+	    (size_t)snprintf(text, cap, "ENCRYPTION_KEY = \"k\"\nDOMAINS = [");
+	for (i = 0; i < 4000; i++) {
+		char one[64];
+		int n = i % 2 == 0 ?
+		    snprintf(one, sizeof one, "\"d%zu.example\", ", i / 2) :
+		    snprintf(one, sizeof one, "\"D%zu.Example.\", ", i / 2);
+
+		if (len + (size_t)n + 4 > cap) {
+			cap *= 2;
+			text = xrealloc(text, cap);
+		}
+		memcpy(text + len, one, (size_t)n + 1);
+		len += (size_t)n;
+	}
+	memcpy(text + len, "]\n", 3);
+	p = write_file("domains.toml", text);
+	free(text);
+	tap_ok(cfg_load(p, NULL, NULL, &c, &e) == 0, "4000 domains load (%s)",
+	    e.msg);
+	if (c != NULL) {
+		tap_is_int(c->ndomains, 2000, "each domain kept once");
+		for (i = 0; i < c->ndomains; i++) {
+			char want[32];
+
+			snprintf(want, sizeof want, "d%zu.example", i);
+			bad += strcmp(c->domains[i], want) != 0;
+		}
+		tap_is_int(bad, 0, "in first-seen order, normalised");
+	}
+	cfg_free(c);
+	unlink(p);
+	free(p);
+}
+
 int
 main(void)
 {
@@ -465,6 +509,7 @@ main(void)
 	clamps_and_unknown();
 	profile_overlay();
 	many_keys();
+	many_domains();
 	rmdir(dir);
 	return tap_done();
 }
