@@ -241,17 +241,6 @@ push(char ***list, size_t *n, char *s)
 	(*list)[(*n)++] = s;
 }
 
-/* FNV-1a of a key, for the item index. */
-static uint64_t
-key_hash(const char *key)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (; *key != '\0'; key++)
-		h = (h ^ (unsigned char)*key) * 1099511628211ULL;
-	return h;
-}
-
 /*
  * Items by key through a hash index: a file with many keys (each unknown
  * one looked up for its warning) stays linear, not quadratic.
@@ -264,7 +253,7 @@ item_find(const struct cfg *c, const char *key)
 
 	if (pv->nslots == 0)
 		return NULL;
-	for (i = (size_t)key_hash(key) & mask;; i = (i + 1) & mask) {
+	for (i = (size_t)str_hash(key) & mask;; i = (i + 1) & mask) {
 		k = pv->slots[i];
 		if (k == 0)
 			return NULL;
@@ -285,14 +274,14 @@ item_index(struct cfg_private *pv, size_t idx)
 		pv->slots = xcalloc(pv->nslots, sizeof *pv->slots);
 		mask = pv->nslots - 1;
 		for (j = 0; j < idx; j++) {
-			for (i = (size_t)key_hash(pv->items[j].key) & mask;
+			for (i = (size_t)str_hash(pv->items[j].key) & mask;
 			     pv->slots[i] != 0; i = (i + 1) & mask)
 				;
 			pv->slots[i] = j + 1;
 		}
 	}
 	mask = pv->nslots - 1;
-	for (i = (size_t)key_hash(pv->items[idx].key) & mask; pv->slots[i] != 0;
+	for (i = (size_t)str_hash(pv->items[idx].key) & mask; pv->slots[i] != 0;
 	     i = (i + 1) & mask)
 		;
 	pv->slots[i] = idx + 1;
@@ -695,12 +684,8 @@ static void
 fill_domains(struct cfg *c, const char *key)
 {
 	const struct toml_value *v = eff(c, key);
-	size_t i, h, nslots = 16, *slots;
+	size_t i;
 
-	/* A hash set of the kept domains: de-duplication stays linear. */
-	while (v != NULL && nslots < 2 * v->nitems)
-		nslots *= 2;
-	slots = xcalloc(nslots, sizeof *slots);
 	for (i = 0; v != NULL && i < v->nitems; i++) {
 		char *d = xstrdup(v->items[i].str ? v->items[i].str : "");
 		char *t = str_trim(d), *dup;
@@ -718,18 +703,9 @@ fill_domains(struct cfg *c, const char *key)
 			free(dup);
 			continue;
 		}
-		for (h = (size_t)key_hash(dup) & (nslots - 1); slots[h] != 0 &&
-		     strcmp(c->domains[slots[h] - 1], dup) != 0;
-		     h = (h + 1) & (nslots - 1))
-			;
-		if (slots[h] != 0) {
-			free(dup);
-			continue;
-		}
 		push(&c->domains, &c->ndomains, dup);
-		slots[h] = c->ndomains;
 	}
-	free(slots);
+	str_dedupe(c->domains, &c->ndomains);
 	if (c->ndomains == 0)
 		problem(c, key, "must contain at least one domain");
 }

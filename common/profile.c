@@ -151,17 +151,10 @@ add_domain(struct profile *p, const char *text, const char *path, struct err *e)
 {
 	char *d = xstrdup(text);
 	struct err de;
-	size_t i;
 
 	if (prof_domain_normalize(d, &de) == -1) {
 		free(d);
 		return err_set(e, "%s: %s", path, de.msg);
-	}
-	for (i = 0; i < p->ndomains; i++) {
-		if (strcmp(p->domains[i], d) == 0) {
-			free(d);
-			return 0;
-		}
 	}
 	p->domains =
 	    xreallocarray(p->domains, p->ndomains + 1, sizeof *p->domains);
@@ -199,6 +192,7 @@ read_domains(json_t *root, struct profile *p, struct err *e)
 		if (add_domain(p, json_string_value(v), path, e) == -1)
 			return -1;
 	}
+	str_dedupe(p->domains, &p->ndomains);
 	return 0;
 }
 

@@ -593,24 +593,12 @@ parse_value(struct parser *p, struct toml_value *v, int depth)
 	return perr(p, p->pos, "invalid value");
 }
 
-static uint64_t
-hash_key(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	while (*s) {
-		h ^= (unsigned char)*s++;
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
 static size_t *
 find_slot(const struct toml_doc *doc, const char *key)
 {
 	size_t mask = doc->nslots - 1, i;
 
-	i = (size_t)hash_key(key) & mask;
+	i = (size_t)str_hash(key) & mask;
 	for (;;) {
 		size_t *s = &doc->slots[i];
 

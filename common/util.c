@@ -241,6 +241,40 @@ str_printable(const char *in, char *out, size_t outlen)
 	out[i] = '\0';
 }
 
+uint64_t
+str_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+void
+str_dedupe(char **v, size_t *n)
+{
+	size_t i, h, kept = 0, nslots = 16, *slots;
+
+	while (nslots < 2 * *n)
+		nslots *= 2;
+	slots = xcalloc(nslots, sizeof *slots);
+	for (i = 0; i < *n; i++) {
+		for (h = (size_t)str_hash(v[i]) & (nslots - 1);
+		     slots[h] != 0 && strcmp(v[slots[h] - 1], v[i]) != 0;
+		     h = (h + 1) & (nslots - 1))
+			;
+		if (slots[h] != 0) {
+			free(v[i]);
+			continue;
+		}
+		v[kept++] = v[i];
+		slots[h] = kept;
+	}
+	free(slots);
+	*n = kept;
+}
+
 char *
 str_trim(char *s)
 {

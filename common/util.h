@@ -82,6 +82,15 @@ int parse_int(
  */
 void str_printable(const char *in, char *out, size_t outlen);
 
+/* FNV-1a (64-bit) of a NUL-terminated string, for hash tables. */
+uint64_t str_hash(const char *s);
+
+/*
+ * Drop repeated strings from v[0 .. *n) in place: the first of each stays,
+ * in order, the others are freed and *n shrinks. Linear time (hash set).
+ */
+void str_dedupe(char **v, size_t *n);
+
 /* Strip leading and trailing ASCII white space in place; returns s. */
 char *str_trim(char *s);
 

@@ -1,4 +1,6 @@
 /* test-util.c — hex, integer parsing, trimming, error buffers. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/util.h"
@@ -33,6 +35,29 @@ main(void)
 		tap_is_str(p, "012345678...", "str_printable: long text cut");
 		str_printable(q, q, sizeof q);
 		tap_is_str(q, "abc??def", "str_printable: in place");
+	}
+	tap_ok(str_hash("") == 14695981039346656037ULL &&
+		str_hash("a") == 0xaf63dc4c8601ec8cULL,
+	    "str_hash is FNV-1a");
+	{
+		char *sv[40];
+		size_t n = 0, k, bad = 0;
+
+		for (k = 0; k < 40; k++)
+			sv[n++] = xasprintf("s%zu", k % 13);
+		str_dedupe(sv, &n);
+		tap_is_int(n, 13, "str_dedupe keeps one of each");
+		for (k = 0; k < n; k++) {
+			char want[8];
+
+			snprintf(want, sizeof want, "s%zu", k);
+			bad += strcmp(sv[k], want) != 0;
+			free(sv[k]);
+		}
+		tap_is_int(bad, 0, "str_dedupe keeps first-seen order");
+		n = 0;
+		str_dedupe(sv, &n);
+		tap_is_int(n, 0, "str_dedupe on nothing");
 	}
 	tap_is_int(hex_decode("012", 3, b, sizeof b), -1, "hex_decode odd");
 	tap_is_int(hex_decode("000000000000000000", 18, b, sizeof b), -1,
