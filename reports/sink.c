@@ -892,18 +892,6 @@ csv_close(struct rpt_sink *s)
 
 /* ---- ips -------------------------------------------------------------- */
 
-static uint64_t
-fnv1a(const char *str)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *str != '\0'; str++) {
-		h ^= (unsigned char)*str;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 /* Insert str; returns 1 when it was new, 0 when already present. */
 static int
 strset_add(struct strset *set, const char *str)
@@ -925,7 +913,8 @@ strset_add(struct strset *set, const char *str)
 		*set = bigger;
 	}
 	mask = set->cap - 1;
-	for (i = fnv1a(str) & mask; set->slot[i] != NULL; i = (i + 1) & mask)
+	for (i = (size_t)str_hash(str) & mask; set->slot[i] != NULL;
+	     i = (i + 1) & mask)
 		if (strcmp(set->slot[i], str) == 0)
 			return 0;
 	set->slot[i] = xstrdup(str);
