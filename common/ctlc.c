@@ -57,6 +57,15 @@ ctlc_close(struct ctlc *c)
 	c->len = c->cap = 0;
 }
 
+/* Whether the engine left bytes for us to read (without consuming them). */
+static int
+reply_pending(const struct ctlc *c)
+{
+	char b;
+
+	return c->len > 0 || recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
+}
+
 int
 ctlc_send(struct ctlc *c, json_t *req, struct err *e)
 {
@@ -79,6 +88,17 @@ ctlc_send(struct ctlc *c, json_t *req, struct err *e)
 
 				poll(&p, 1, 1000);
 				continue;
+			}
+			/*
+			 * An engine that refuses us (peer uid) writes its
+			 * reason and closes, maybe before our request: the
+			 * reason is still queued, so let ctlc_recv read it
+			 * instead of reporting a bare broken pipe.
+			 */
+			if ((errno == EPIPE || errno == ECONNRESET) &&
+			    reply_pending(c)) {
+				free(s);
+				return 0;
 			}
 			free(s);
 			return err_set(e, "send: %s", strerror(errno));

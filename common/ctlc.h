@@ -28,7 +28,11 @@ struct ctlc {
 int ctlc_open(struct ctlc *c, const char *path, int nonblock, struct err *e);
 void ctlc_close(struct ctlc *c);
 
-/* Send a request object (borrowed) as one line. 0 / -1. */
+/*
+ * Send a request object (borrowed) as one line. 0 / -1. When the engine
+ * has already closed the connection but left a reply (a refusal), the
+ * send counts as done so that ctlc_recv returns that reply.
+ */
 int ctlc_send(struct ctlc *c, json_t *req, struct err *e);
 
 /*

@@ -358,6 +358,37 @@ main(void)
 		tap_ok(f.srv != NULL, "stale socket replaced (%s)", e.msg);
 		ctl_server_free(f.srv);
 	}
+	/*
+	 * A refusing engine writes its reason and closes, possibly before
+	 * our request arrives: the client must still report that reason,
+	 * not "Broken pipe" (socketpair makes the race deterministic).
+	 */
+	{
+		static const char refusal[] =
+		    "{\"ok\":false,\"schema\":1,"
+		    "\"error\":\"permission denied: peer uid differs\"}\n";
+		struct ctlc rc;
+		json_t *req = json_pack("{s:s}", "cmd", "status"), *rep = NULL;
+		int sv[2];
+
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0 ||
+		    write(sv[1], refusal, sizeof refusal - 1) !=
+			(ssize_t)(sizeof refusal - 1))
+			tap_diag("socketpair: %s", strerror(errno));
+		close(sv[1]);
+		memset(&rc, 0, sizeof rc);
+		rc.fd = sv[0];
+		tap_ok(ctlc_send(&rc, req, &e) == 0,
+		    "send to a refusing, closed engine is not an error (%s)",
+		    e.msg);
+		tap_ok(ctlc_recv(&rc, &rep, 1000, &e) == 1 && rep != NULL &&
+			strstr(json_string_value(json_object_get(rep, "error")),
+			    "peer uid") != NULL,
+		    "the refusal reason is read after the broken pipe");
+		json_decref(rep);
+		json_decref(req);
+		ctlc_close(&rc);
+	}
 	/* A regular file at the path is refused, never deleted. */
 	{
 		FILE *fp = fopen(path, "w");
