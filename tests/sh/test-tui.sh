@@ -58,6 +58,19 @@ wait_screen() {
 	done
 	return 1
 }
+# wait_for TENTHS CMD...: until CMD succeeds; a deadline, never a fixed
+# sleep before an assertion (a loaded machine redraws late).
+wait_for() {
+	local i n=$1
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# lacks NAME REGEX: the screen does not (or no longer) match
+lacks() { ! scr "$1" | grep -qE -- "$2"; }
 # tui_run NAME ARGS...: start the dashboard in window NAME, pid in D/NAME.pid
 tui_run() {
 	local name=$1
@@ -120,8 +133,8 @@ like "$(scr A)" '127\.0\.0\.2:53 +t\.example +disabled +80\.0 +60%' \
 wait_screen A 'resolver_disabled 127\.0\.0\.2:53 only timeouts'
 ok $? "event log shows a resolver event"
 b1=$(bytes_up A)
-sleep 2.5
-b2=$(bytes_up A)
+grew() { b2=$(bytes_up A); [ -n "$b1" ] && [ -n "$b2" ] && [ "$b2" -gt "$b1" ]; }
+wait_for 100 grew
 ok $([ -n "$b1" ] && [ -n "$b2" ] && [ "$b2" -gt "$b1" ]; echo $?) \
     "byte counters grow ($b1 -> $b2)"
 like "$(scr A | sed -n 3p)" '^up +2\.0 KiB/s +.*[▁▂▃▄▅▆▇█]' \
@@ -147,7 +160,7 @@ wait_screen A '2 shown of 5 .*filter "u\.ex"'
 ok $? "filter applied: 2 of 5 shown"
 is "$(rows A)" "127.0.0.20:53 127.0.0.3:53 " "only the u.example resolvers"
 $TM send-keys -t A / x y z Escape
-sleep 0.5
+wait_for 100 lacks A '^filter: '
 like "$(scr A)" '2 shown of 5' "Esc cancels an edit, the old filter stays"
 $TM send-keys -t A / C-u Enter
 wait_screen A '5 shown of 5'
@@ -161,32 +174,34 @@ like "$(scr A)" 'reason +only timeouts for 30 s' \
 like "$(scr A)" 'queries +400 sent, 160 answered, 240 timed out' \
     "detail has the counters"
 $TM send-keys -t A Escape
-sleep 0.3
+wait_for 100 lacks A 'queries +400 sent'
 $TM send-keys -t A '?'
 wait_screen A 'filter resolvers \(Enter apply'
 ok $? "? shows the keys"
 $TM send-keys -t A x
-sleep 0.3
+wait_for 100 lacks A 'filter resolvers \(Enter apply'
 ok $(scr A | grep -q 'filter resolvers (Enter apply'; echo $((!$?))) \
     "any key closes the help"
 
 # panes and selection
-$TM send-keys -t A Home Down
-sleep 0.4
 second=$(rows A | cut -d' ' -f2)
+selected() { [ "$(scr A | grep -E '^>' | awk '{ print $1 }')" = ">$1" ]; }
+$TM send-keys -t A Home Down
+wait_for 100 selected "$second"
 is "$(scr A | grep -E '^>' | awk '{ print $1 }')" ">$second" \
     "Down selects the next row ($second)"
 $TM send-keys -t A Tab
-sleep 0.4
+wait_screen A '▶ Streams'
 like "$(scr A | grep -E 'Streams')" '▶ Streams' "Tab focuses the streams pane"
 $TM send-keys -t A Tab
-sleep 0.4
+wait_screen A '▶ Events'
 like "$(scr A | grep -E 'Events')" '▶ Events' "Tab again: the event log"
 $TM send-keys -t A Up Up Up
-sleep 0.4
+wait_screen A 'Events.*scrolled back'
 like "$(scr A | grep -E 'Events')" 'scrolled back' "Up scrolls the log back"
 $TM send-keys -t A End Left Left
-sleep 0.4
+wait_screen A '▶ Resolvers'
+wait_for 100 lacks A 'scrolled back'
 like "$(scr A | grep -E 'Resolvers')" '▶ Resolvers' "Left goes back to resolvers"
 ok $(scr A | grep -q 'scrolled back'; echo $((!$?))) "End followed the log"
 
@@ -198,7 +213,7 @@ sleep 2.2
 u2=$(scr A | head -1 | grep -oE 'up [0-9hms]+ ')
 is "$u2" "$u1" "paused: the display holds still"
 $TM send-keys -t A p
-sleep 1.5
+wait_for 100 lacks A 'PAUSED'
 ok $(scr A | head -1 | grep -q PAUSED; echo $((!$?))) "p resumes"
 
 # resize
@@ -211,7 +226,12 @@ is "$(scr A | wc -l)" 30 "30 lines drawn"
 is "$(scr A | grep -E '^─.*Resolvers' | head -1 | wc -m)" 101 \
     "pane rule spans 100 columns"
 $TM resize-window -t A -x 80 -y 24
-sleep 1.2
+# tmux shows the cropped old frame until the dashboard redraws: wait for
+# the redrawn one (header, narrow rule, no reason column), then assert.
+rule80() { [ "$(scr A | grep -E '^─.*Resolvers' | head -1 | wc -m)" = 81 ]; }
+wait_for 100 rule80
+wait_for 100 lacks A 'REASON'
+wait_screen A 'phase connected'
 ok $(scr A | grep -q REASON; echo $((!$?))) "back to 80x24: no reason column"
 is "$(scr A | grep -E '^─.*Resolvers' | head -1 | wc -m)" 81 \
     "pane rule spans 80 columns"
@@ -265,7 +285,7 @@ term_start B 80x24 LANG=C
 wait_screen B 'tui-test\$' 50
 TUI=$(tui_run B --control "$SOCK")
 wait_screen B 'phase connected'
-sleep 2.2
+wait_screen B '^up +[0-9.]+ KiB/s +[_.:=+*#-]*#'
 like "$(scr B | sed -n 3p)" '^up +[0-9.]+ KiB/s +[_.:=+*#-]*#' \
     "C locale: ASCII sparkline"
 ok $(scr B | grep -q '[▁▂▃▄▅▆▇█]'; echo $((!$?))) "no block characters"
@@ -494,10 +514,10 @@ curl -s --max-time 60 --socks5-hostname 127.0.0.1:$SOCKS_PORT \
     "http://127.0.0.1:$ORIGIN_PORT/slow/1000000" -o "$D/got.bin" &
 CURL_PID=$!
 PIDS+=("$CURL_PID")
-sleep 2
+wait_screen S 'Streams [1-9][0-9]* active' 200
 b1=$(bytes_down S)
-sleep 3
-b2=$(bytes_down S)
+grew_s() { b2=$(bytes_down S); [ -n "$b1" ] && [ -n "$b2" ] && [ "$b2" -gt "$b1" ]; }
+wait_for 200 grew_s
 ok $([ -n "$b1" ] && [ -n "$b2" ] && [ "$b2" -gt "$b1" ]; echo $?) \
     "real client: byte counters grow during a transfer ($b1 -> $b2)"
 like "$(scr S)" 'Streams [1-9][0-9]* active' "real client: the stream"
