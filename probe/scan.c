@@ -2423,6 +2423,9 @@ scan_parse_range(
 	char buf[64], *colon;
 	long long x, y;
 
+	/* Never parse a silently shortened copy ("38:150" + junk). */
+	if (strlen(text) >= sizeof buf)
+		return err_set(e, "'%.20s...' is too long for MIN:MAX", text);
 	snprintf(buf, sizeof buf, "%s", text);
 	if ((colon = strchr(buf, ':')) == NULL)
 		return err_set(e, "'%s' is not MIN:MAX", text);
