@@ -433,8 +433,8 @@ text_summary_block(struct rpt_sink *s)
 	if (run->ended_ms > 0) {
 		fmt_iso8601_ms(run->ended_ms, b, sizeof b);
 		/* In double: stored times may be anything (no overflow). */
-		fmt_fixed(((double)run->ended_ms - (double)run->started_ms) /
-			1000.0,
+		fmt_fixed(
+		    ((double)run->ended_ms - (double)run->started_ms) / 1000.0,
 		    3, d, sizeof d);
 	} else {
 		snprintf(b, sizeof b, "-");

@@ -46,8 +46,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const int states[] = {
 	    IT_UP, IT_DOWN, IT_INIT, IT_PING, IT_CLOSE, IT_TCP};
-	static const uint8_t qname[] = "\x05" "probe" "\x01" "t"
-				       "\x07" "example";
+	static const uint8_t qname[] = "\005probe\001t\007example";
 	static struct scan s;
 	static struct item it;
 	enum outcome o;

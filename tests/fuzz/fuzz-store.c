@@ -70,8 +70,8 @@ bind_any(sqlite3_stmt *st, int i, struct in *in)
 			sqlite3_bind_text(st, i, (const char *)in->p, (int)n,
 			    SQLITE_TRANSIENT);
 		else
-			sqlite3_bind_blob(st, i, in->p, (int)n,
-			    SQLITE_TRANSIENT);
+			sqlite3_bind_blob(
+			    st, i, in->p, (int)n, SQLITE_TRANSIENT);
 		in->p += n;
 		if (in->p < in->end)
 			in->p++;
@@ -218,16 +218,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    "ended_ms = ?, host = ?, version = ?, status = ? WHERE id = 1",
 	    0, 7, &in);
 	for (i = 0; i < 2; i++)
-		insert(raw,
-		    "INSERT INTO run_stages VALUES (?,?,?,?,?,?)", 1, 6, &in);
+		insert(raw, "INSERT INTO run_stages VALUES (?,?,?,?,?,?)", 1, 6,
+		    &in);
 	for (i = 0; i < 2; i++)
 		insert(raw,
 		    "INSERT INTO resolver_results VALUES (NULL,?,"
 		    "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
 		    "?,?,?,?,?,?)",
 		    1, 35, &in);
-	insert(raw, "INSERT INTO checks VALUES (NULL,?,?,?,?,?,?,?)", 1, 7,
-	    &in);
+	insert(
+	    raw, "INSERT INTO checks VALUES (NULL,?,?,?,?,?,?,?)", 1, 7, &in);
 	insert(raw, "INSERT INTO scan_progress VALUES (?,?,?,?,?)", 1, 5, &in);
 
 	if (store_last_run(st, "scan", NULL, &info, &e) == 0) {
@@ -265,8 +265,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	(void)store_progress_get(st, 1, &prog, &e);
 	/* The history of whatever address the first result names. */
-	snprintf(addr, sizeof addr, "%.*s", (int)MIN(size, 40),
-	    (const char *)data);
+	snprintf(
+	    addr, sizeof addr, "%.*s", (int)MIN(size, 40), (const char *)data);
 	(void)store_resolver_history(st, addr, on_history, NULL, &e);
 	return 0;
 }
