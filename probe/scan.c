@@ -1151,7 +1151,7 @@ judge_frame(
 	struct wire_mtu_res mr;
 	struct wire_session_accept acc;
 	enum dns_answer_status st;
-	struct err e;
+	struct err e = {""}; /* NOFRAME (an rcode, NODATA) leaves no message */
 	unsigned rc;
 	int cand = mtu_search_next(&it->ms);
 
@@ -1196,8 +1196,9 @@ judge_frame(
 						       "SESSION_INIT");
 			return OUT_FAIL;
 		}
-		trace(s, it, "  <- %s, %s (%s)", rcode_name(rc),
-		    dns_answer_strstatus(st), e.msg);
+		trace(s, it, "  <- %s, %s%s%s%s", rcode_name(rc),
+		    dns_answer_strstatus(st), e.msg[0] ? " (" : "", e.msg,
+		    e.msg[0] ? ")" : "");
 		*reason = rc != 0 ? rcode_reason(rc) : RES_R_MALFORMED;
 		if (st == DNS_ANS_INCOMPLETE &&
 		    (it->state == IT_UP || it->state == IT_DOWN))
@@ -2422,6 +2423,9 @@ scan_parse_range(
 	char buf[64], *colon;
 	long long x, y;
 
+	/* Never parse a silently shortened copy ("38:150" + junk). */
+	if (strlen(text) >= sizeof buf)
+		return err_set(e, "'%.20s...' is too long for MIN:MAX", text);
 	snprintf(buf, sizeof buf, "%s", text);
 	if ((colon = strchr(buf, ':')) == NULL)
 		return err_set(e, "'%s' is not MIN:MAX", text);

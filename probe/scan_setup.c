@@ -17,6 +17,7 @@ scan_read_key_file(const char *path, struct err *e)
 	char line[1024];
 	FILE *f;
 	char *t;
+	int n = 0;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		err_set(
@@ -24,6 +25,15 @@ scan_read_key_file(const char *path, struct err *e)
 		return NULL;
 	}
 	while (fgets(line, sizeof line, f) != NULL) {
+		++n;
+		/* A longer line would come back cut: a wrong key, silently. */
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			fclose(f);
+			memset(line, 0, sizeof line);
+			err_set(e, "%s:%d: line longer than %zu bytes", path, n,
+			    sizeof line - 2);
+			return NULL;
+		}
 		t = str_trim(line);
 		if (*t != '\0') {
 			fclose(f);

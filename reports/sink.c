@@ -187,9 +187,19 @@ fmt_fixed(double v, int dec, char *buf, size_t len)
 	long long scale = 1, x;
 	int i;
 
+	double m;
+
 	for (i = 0; i < dec; i++)
 		scale *= 10;
-	x = llround(v * (double)scale);
+	/*
+	 * Numbers come from the store too (any value a file holds): keep
+	 * llround within long long, where llabs below is defined.
+	 */
+	m = v * (double)scale;
+	if (isnan(m))
+		m = 0;
+	m = m > 9e18 ? 9e18 : m < -9e18 ? -9e18 : m;
+	x = llround(m);
 	if (dec == 0)
 		snprintf(buf, len, "%lld", x);
 	else
@@ -422,8 +432,10 @@ text_summary_block(struct rpt_sink *s)
 	fmt_iso8601_ms(run->started_ms, a, sizeof a);
 	if (run->ended_ms > 0) {
 		fmt_iso8601_ms(run->ended_ms, b, sizeof b);
-		fmt_fixed((double)(run->ended_ms - run->started_ms) / 1000.0, 3,
-		    d, sizeof d);
+		/* In double: stored times may be anything (no overflow). */
+		fmt_fixed(
+		    ((double)run->ended_ms - (double)run->started_ms) / 1000.0,
+		    3, d, sizeof d);
 	} else {
 		snprintf(b, sizeof b, "-");
 		snprintf(d, sizeof d, "-");

@@ -55,6 +55,24 @@ dns_wait_ready() {
 	return 1
 }
 
+# dns_adopt NAME ADDR PORT: once the resolver topo_bg started as NAME
+# answers, export NAME_ADDR, NAME_PORT and NAME (ADDR:PORT); otherwise say
+# why (its stderr) and stop it, for the caller to try another port.
+dns_adopt() {
+	local name=$1 addr=$2 port=$3 pidvar=${1}_PID
+	if dns_wait_ready "$addr" "$port" "${!pidvar}"; then
+		printf -v "${name}_ADDR" %s "$addr"
+		printf -v "${name}_PORT" %s "$port"
+		printf -v "$name" %s "$addr:$port"
+		export "${name}_ADDR" "${name}_PORT" "$name"
+		return 0
+	fi
+	echo "# ${name,,} on $addr:$port did not come up:" \
+	    "$(tail -3 "$TOPO_DIR/$name.err" | tr '\n' ' ')"
+	topo_stop "${!pidvar}"
+	return 1
+}
+
 unbound_start() {
 	local dir=$1 zone=$2 server=$3
 	shift 3
@@ -110,16 +128,7 @@ unbound_start() {
 			echo "  stub-addr: ${server%:*}@${server##*:}"
 		} >"$dir/unbound.conf"
 		topo_bg UNBOUND unbound -d -c "$dir/unbound.conf" || return 1
-		if dns_wait_ready "$listen" "$port" "$UNBOUND_PID"; then
-			UNBOUND_ADDR=$listen
-			UNBOUND_PORT=$port
-			UNBOUND=$listen:$port
-			export UNBOUND_ADDR UNBOUND_PORT UNBOUND
-			return 0
-		fi
-		echo "# unbound on $listen:$port did not come up:" \
-		    "$(tail -3 "$TOPO_DIR/UNBOUND.err" | tr '\n' ' ')"
-		topo_stop "$UNBOUND_PID"
+		dns_adopt UNBOUND "$listen" "$port" && return 0
 	done
 	return 1
 }
@@ -143,16 +152,7 @@ dnsmasq_start() {
 		    --bind-interfaces --server="/$zone/$server" \
 		    --cache-size="$cache" --pid-file="$dir/dnsmasq.pid" \
 		    --user="$(id -un)" --log-facility=- || return 1
-		if dns_wait_ready "$listen" "$port" "$DNSMASQ_PID"; then
-			DNSMASQ_ADDR=$listen
-			DNSMASQ_PORT=$port
-			DNSMASQ=$listen:$port
-			export DNSMASQ_ADDR DNSMASQ_PORT DNSMASQ
-			return 0
-		fi
-		echo "# dnsmasq on $listen:$port did not come up:" \
-		    "$(tail -3 "$TOPO_DIR/DNSMASQ.err" | tr '\n' ' ')"
-		topo_stop "$DNSMASQ_PID"
+		dns_adopt DNSMASQ "$listen" "$port" && return 0
 	done
 	return 1
 }

@@ -27,7 +27,7 @@ trap cleanup EXIT
 # wait_port FILE PID: the "port=N" line the tool prints when ready.
 wait_port() {
 	local i
-	for i in $(seq 1 100); do
+	for i in $(seq 1 400); do
 		if grep -q '^port=' "$1" 2>/dev/null; then
 			sed -n 's/^port=//p' "$1"
 			return 0
@@ -272,7 +272,7 @@ q 127.1.0.16 a.t.example TXT >/dev/null
 q 127.1.0.16 b.t.example TXT >/dev/null
 rm -f "$tmp/stats"
 kill -USR1 $farm_pid
-for i in $(seq 1 50); do [ -s "$tmp/stats" ] && break; sleep 0.05; done
+for i in $(seq 1 400); do [ -s "$tmp/stats" ] && break; sleep 0.05; done
 is "$(jq -r 'select(.behaviour=="servfail") | .received' "$tmp/stats")" 3 \
     "stats: servfail received the 1 probe + 2 queries${before:+ (before $before)}"
 is "$(jq -r 'select(.behaviour=="dead") | .dropped' "$tmp/stats")" 2 \

@@ -19,6 +19,7 @@ cat >"$TOPO_DIR/f.spec" <<'EOT'
 127.7.0.1 good
 127.7.0.2 small-udp n=700
 127.7.0.3 ratelimited qps=5 mode=drop
+127.7.0.4 ratelimited qps=2 mode=refused
 EOT
 scan_farm FARM --spec "$TOPO_DIR/f.spec"
 ok $? "farm up"
@@ -42,6 +43,17 @@ row=$(grep "^127.7.0.2:$FARM_PORT .* mtu " <<<"$out" | tail -1)
 read -r up down < <(echo "$exp" | sed 's/up=\([0-9]*\) down=\([0-9]*\)/\1 \2/')
 like "$row" " $up +$down " "mtu: table shows the exact MTUs ($exp)"
 like "$row" " yes +[0-9]+ +4096 +yes " "mtu: case kept, answer size, EDNS, TC seen"
+
+# --- an rcode without a frame in the MTU stage: the step line names the
+# rcode and status and nothing else (the parser leaves no message for a
+# plain NODATA/rcode answer, and the trace once printed whatever was on the
+# stack in its place). 2 q/s: liveness and reach pass, the MTU probes that
+# follow within the second are REFUSED.
+out=$("$BIN" mtu "${k[@]}" --up-mtu 38:60 --down-mtu 100:200 --mtu-tries 1 \
+    127.7.0.4:$FARM_PORT 2>&1)
+refl=$(grep -aE '<- REFUSED' <<<"$out" | head -1)
+like "$refl" '<- REFUSED, no frame$' \
+    "mtu: a REFUSED probe answer is traced as 'REFUSED, no frame' ($refl)"
 
 # --- handshake step by step
 out=$("$BIN" handshake "${k[@]}" 127.7.0.1:$FARM_PORT 2>&1)

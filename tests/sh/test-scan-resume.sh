@@ -34,7 +34,7 @@ is "$(wc -l <"$TOPO_DIR/a.tsv")" 300 "uninterrupted: 300 results"
     2>"$TOPO_DIR/b1.err" &
 pid=$!
 # Interrupt once some results are committed (not at a fixed time).
-for _ in $(seq 200); do
+for _ in $(seq 600); do
 	n=$(sqlite3 "$TOPO_DIR/b.db" 'select count(*) from resolver_results' \
 	    2>/dev/null || echo 0)
 	[ "${n:-0}" -ge 20 ] && break

@@ -58,6 +58,19 @@ wait_screen() {
 	done
 	return 1
 }
+# wait_for TENTHS CMD...: until CMD succeeds; a deadline, never a fixed
+# sleep before an assertion (a loaded machine redraws late).
+wait_for() {
+	local i n=$1
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# lacks NAME REGEX: the screen does not (or no longer) match
+lacks() { ! scr "$1" | grep -qE -- "$2"; }
 # tui_run NAME ARGS...: start the dashboard in window NAME, pid in D/NAME.pid
 tui_run() {
 	local name=$1
@@ -69,6 +82,15 @@ tui_run() {
 		sleep 0.1
 	done
 	cat "$D/$name.pid" 2>/dev/null
+}
+# tui_exit NAME: the status line the shell prints once the dashboard has
+# exited. The typed command line itself reads "echo tui-exit=$?" and is back
+# on the screen as soon as endwin() restores it, before the process is gone
+# (an ASan build spends tens of ms in its exit checks after that), so only
+# the digits say the shell has seen the exit. 15 s for sanitizer builds.
+tui_exit() {
+	wait_screen "$1" 'tui-exit=[0-9]+' 150
+	scr "$1" | grep -oE 'tui-exit=[0-9]+' | tail -1
 }
 fixture() { # fixture ARGS...: start ctl-fixture on $SOCK, FIX_PID
 	"$FIX" --socket "$SOCK" "$@" >"$D/fixture.out" 2>&1 &
@@ -111,8 +133,8 @@ like "$(scr A)" '127\.0\.0\.2:53 +t\.example +disabled +80\.0 +60%' \
 wait_screen A 'resolver_disabled 127\.0\.0\.2:53 only timeouts'
 ok $? "event log shows a resolver event"
 b1=$(bytes_up A)
-sleep 2.5
-b2=$(bytes_up A)
+grew() { b2=$(bytes_up A); [ -n "$b1" ] && [ -n "$b2" ] && [ "$b2" -gt "$b1" ]; }
+wait_for 100 grew
 ok $([ -n "$b1" ] && [ -n "$b2" ] && [ "$b2" -gt "$b1" ]; echo $?) \
     "byte counters grow ($b1 -> $b2)"
 like "$(scr A | sed -n 3p)" '^up +2\.0 KiB/s +.*[▁▂▃▄▅▆▇█]' \
@@ -138,7 +160,7 @@ wait_screen A '2 shown of 5 .*filter "u\.ex"'
 ok $? "filter applied: 2 of 5 shown"
 is "$(rows A)" "127.0.0.20:53 127.0.0.3:53 " "only the u.example resolvers"
 $TM send-keys -t A / x y z Escape
-sleep 0.5
+wait_for 100 lacks A '^filter: '
 like "$(scr A)" '2 shown of 5' "Esc cancels an edit, the old filter stays"
 $TM send-keys -t A / C-u Enter
 wait_screen A '5 shown of 5'
@@ -152,32 +174,34 @@ like "$(scr A)" 'reason +only timeouts for 30 s' \
 like "$(scr A)" 'queries +400 sent, 160 answered, 240 timed out' \
     "detail has the counters"
 $TM send-keys -t A Escape
-sleep 0.3
+wait_for 100 lacks A 'queries +400 sent'
 $TM send-keys -t A '?'
 wait_screen A 'filter resolvers \(Enter apply'
 ok $? "? shows the keys"
 $TM send-keys -t A x
-sleep 0.3
+wait_for 100 lacks A 'filter resolvers \(Enter apply'
 ok $(scr A | grep -q 'filter resolvers (Enter apply'; echo $((!$?))) \
     "any key closes the help"
 
 # panes and selection
-$TM send-keys -t A Home Down
-sleep 0.4
 second=$(rows A | cut -d' ' -f2)
+selected() { [ "$(scr A | grep -E '^>' | awk '{ print $1 }')" = ">$1" ]; }
+$TM send-keys -t A Home Down
+wait_for 100 selected "$second"
 is "$(scr A | grep -E '^>' | awk '{ print $1 }')" ">$second" \
     "Down selects the next row ($second)"
 $TM send-keys -t A Tab
-sleep 0.4
+wait_screen A '▶ Streams'
 like "$(scr A | grep -E 'Streams')" '▶ Streams' "Tab focuses the streams pane"
 $TM send-keys -t A Tab
-sleep 0.4
+wait_screen A '▶ Events'
 like "$(scr A | grep -E 'Events')" '▶ Events' "Tab again: the event log"
 $TM send-keys -t A Up Up Up
-sleep 0.4
+wait_screen A 'Events.*scrolled back'
 like "$(scr A | grep -E 'Events')" 'scrolled back' "Up scrolls the log back"
 $TM send-keys -t A End Left Left
-sleep 0.4
+wait_screen A '▶ Resolvers'
+wait_for 100 lacks A 'scrolled back'
 like "$(scr A | grep -E 'Resolvers')" '▶ Resolvers' "Left goes back to resolvers"
 ok $(scr A | grep -q 'scrolled back'; echo $((!$?))) "End followed the log"
 
@@ -189,7 +213,7 @@ sleep 2.2
 u2=$(scr A | head -1 | grep -oE 'up [0-9hms]+ ')
 is "$u2" "$u1" "paused: the display holds still"
 $TM send-keys -t A p
-sleep 1.5
+wait_for 100 lacks A 'PAUSED'
 ok $(scr A | head -1 | grep -q PAUSED; echo $((!$?))) "p resumes"
 
 # resize
@@ -202,7 +226,12 @@ is "$(scr A | wc -l)" 30 "30 lines drawn"
 is "$(scr A | grep -E '^─.*Resolvers' | head -1 | wc -m)" 101 \
     "pane rule spans 100 columns"
 $TM resize-window -t A -x 80 -y 24
-sleep 1.2
+# tmux shows the cropped old frame until the dashboard redraws: wait for
+# the redrawn one (header, narrow rule, no reason column), then assert.
+rule80() { [ "$(scr A | grep -E '^─.*Resolvers' | head -1 | wc -m)" = 81 ]; }
+wait_for 100 rule80
+wait_for 100 lacks A 'REASON'
+wait_screen A 'phase connected'
 ok $(scr A | grep -q REASON; echo $((!$?))) "back to 80x24: no reason column"
 is "$(scr A | grep -E '^─.*Resolvers' | head -1 | wc -m)" 81 \
     "pane rule spans 80 columns"
@@ -243,8 +272,7 @@ like "$(scr A)" 'bad-cookie 4 +undecodable 5' "server drops"
 
 # q: exit 0 and the shell back, no curses left on the screen
 $TM send-keys -t A q
-wait_screen A 'tui-exit=' 50
-is "$(scr A | grep -oE 'tui-exit=[0-9]+')" "tui-exit=0" "q exits 0"
+is "$(tui_exit A)" "tui-exit=0" "q exits 0"
 ok $(scr A | grep -qE 'Resolvers|Events|mdns-doctor (client|server)'; echo $((!$?))) \
     "q leaves a clean terminal (no dashboard remnants)"
 like "$(scr A | grep -v '^$' | tail -1)" '^tui-test\$ ?$' "the prompt is back"
@@ -257,7 +285,7 @@ term_start B 80x24 LANG=C
 wait_screen B 'tui-test\$' 50
 TUI=$(tui_run B --control "$SOCK")
 wait_screen B 'phase connected'
-sleep 2.2
+wait_screen B '^up +[0-9.]+ KiB/s +[_.:=+*#-]*#'
 like "$(scr B | sed -n 3p)" '^up +[0-9.]+ KiB/s +[_.:=+*#-]*#' \
     "C locale: ASCII sparkline"
 ok $(scr B | grep -q '[▁▂▃▄▅▆▇█]'; echo $((!$?))) "no block characters"
@@ -281,8 +309,7 @@ if [ -n "$ns1" ] && [ -n "$ns2" ]; then
 	    "in 10 s = $(awk -v n=$((ns2 - ns1)) 'BEGIN { printf "%.3f", n / 1e9 / 10 * 100 }')%"
 fi
 kill -TERM "$TUI"
-wait_screen B 'tui-exit=' 50
-is "$(scr B | grep -oE 'tui-exit=[0-9]+')" "tui-exit=0" "SIGTERM: exit 0"
+is "$(tui_exit B)" "tui-exit=0" "SIGTERM: exit 0"
 ok $(scr B | grep -qE 'Resolvers|Events'; echo $((!$?))) \
     "SIGTERM leaves a clean terminal"
 
@@ -295,8 +322,7 @@ ok $(printf '%s' "$esc" | grep -qE $'\e\\[[0-9;]*3[1-6]m'; echo $((!$?))) \
     "NO_COLOR: no colour at all"
 like "$esc" 'disabled' "still readable: states written out"
 $TM send-keys -t C C-c
-wait_screen C 'tui-exit=' 50
-is "$(scr C | grep -oE 'tui-exit=[0-9]+')" "tui-exit=0" "Ctrl-C (SIGINT): exit 0"
+is "$(tui_exit C)" "tui-exit=0" "Ctrl-C (SIGINT): exit 0"
 ok $(scr C | grep -qE 'Resolvers|Events'; echo $((!$?))) \
     "SIGINT leaves a clean terminal"
 kill "$FIX_PID"
@@ -309,8 +335,7 @@ TUI=$(tui_run E --control "$D/none.sock" -d 0.5)
 wait_screen E "engine not running at $D/none.sock"
 ok $? "no engine from the start: said on screen"
 $TM send-keys -t E q
-wait_screen E 'tui-exit=0' 50
-ok $? "and q still exits 0"
+is "$(tui_exit E)" "tui-exit=0" "and q still exits 0"
 # an engine that refuses us (as for a peer of another uid)
 SOCK=$D/refuse.sock
 fixture --refuse "peer uid 4242 is not the engine's"
@@ -324,8 +349,7 @@ like "$(scr E | tail -1)" "engine at $SOCK: engine refused: peer uid 4242" \
 ok $(scr E | grep -qE 'engine_(lost|connected)'; echo $((!$?))) \
     "retries against a refusing engine do not flood the event log"
 $TM send-keys -t E q
-wait_screen E 'tui-exit=0' 50
-ok $? "q exits 0 (refused)"
+is "$(tui_exit E)" "tui-exit=0" "q exits 0 (refused)"
 kill "$FIX_PID"
 wait "$FIX_PID" 2>/dev/null
 
@@ -348,7 +372,7 @@ TUI=$(tui_run F)
 wait_screen F 'server .*phase serving'
 ok $? "no --control, only server.sock in XDG_RUNTIME_DIR: server view"
 $TM send-keys -t F q
-wait_screen F 'tui-exit=0' 50
+tui_exit F >/dev/null
 kill "$FIX_PID"
 wait "$FIX_PID" 2>/dev/null
 SOCK=$D/run/mdns-doctor/engine.sock
@@ -358,7 +382,7 @@ TUI=$(tui_run F)
 wait_screen F 'client .*phase connected'
 ok $? "no --control, engine.sock in XDG_RUNTIME_DIR: client view"
 $TM send-keys -t F q
-wait_screen F 'tui-exit=0' 50
+tui_exit F >/dev/null
 kill "$FIX_PID"
 wait "$FIX_PID" 2>/dev/null
 
@@ -414,8 +438,7 @@ ok $? "real server: the server view, phase serving"
 like "$(scr R)" 'sessions +active [0-9]+' "real server: session counters"
 like "$(scr R)" 'queries +total [0-9]+' "real server: query counters"
 $TM send-keys -t R q
-wait_screen R 'tui-exit=0' 50
-ok $? "q exits 0 (real server)"
+is "$(tui_exit R)" "tui-exit=0" "q exits 0 (real server)"
 
 if [ -n "$client_missing" ]; then
 	diag "real client not testable in this build: $client_missing"
@@ -491,10 +514,10 @@ curl -s --max-time 60 --socks5-hostname 127.0.0.1:$SOCKS_PORT \
     "http://127.0.0.1:$ORIGIN_PORT/slow/1000000" -o "$D/got.bin" &
 CURL_PID=$!
 PIDS+=("$CURL_PID")
-sleep 2
+wait_screen S 'Streams [1-9][0-9]* active' 200
 b1=$(bytes_down S)
-sleep 3
-b2=$(bytes_down S)
+grew_s() { b2=$(bytes_down S); [ -n "$b1" ] && [ -n "$b2" ] && [ "$b2" -gt "$b1" ]; }
+wait_for 200 grew_s
 ok $([ -n "$b1" ] && [ -n "$b2" ] && [ "$b2" -gt "$b1" ]; echo $?) \
     "real client: byte counters grow during a transfer ($b1 -> $b2)"
 like "$(scr S)" 'Streams [1-9][0-9]* active' "real client: the stream"
@@ -512,7 +535,6 @@ start_connect
 wait_screen S 'phase connected' 150
 ok $? "real client back: the dashboard recovered on its own"
 $TM send-keys -t S q
-wait_screen S 'tui-exit=' 50
-is "$(scr S | grep -oE 'tui-exit=[0-9]+')" "tui-exit=0" "q exits 0 (real client)"
+is "$(tui_exit S)" "tui-exit=0" "q exits 0 (real client)"
 kill -TERM "$CLI_PID" "$SRV_PID" 2>/dev/null
 done_testing

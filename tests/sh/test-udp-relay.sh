@@ -116,7 +116,7 @@ p1=$!
 p2=$!
 wait $p1 $p2
 kill -USR1 "$RELAY_PID"
-for ((i = 0; i < 250; i++)); do
+for ((i = 0; i < 1000; i++)); do
 	[ -s "$TOPO_DIR/two.stats" ] && break
 	sleep 0.02
 done

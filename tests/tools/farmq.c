@@ -236,6 +236,12 @@ main(int argc, char **argv)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	if (id < 0)
 		id = (long long)(now_mono_us() & 0xffff);
+	/*
+	 * Before the send: rtt_ms is a lower bound the slow-resolver tests
+	 * assert, and a process descheduled between sendto and the clock
+	 * read (a loaded machine) measured a 150 ms delay as 148 ms.
+	 */
+	start_us = now_mono_us();
 	for (sent = 0; sent < (count ? count : 1); sent++) {
 		qlen = q_build(q, sizeof q, (uint16_t)(id + sent),
 		    argv[optind + 1], type, edns);
@@ -250,7 +256,6 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
-	start_us = now_mono_us();
 	deadline = now_mono_ms() + (uint64_t)timeout_ms;
 	for (;;) {
 		struct pollfd pfd = {fd, POLLIN, 0};

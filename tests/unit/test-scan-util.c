@@ -5,9 +5,14 @@
  * the largest passing value of a threshold model for every threshold and
  * range, with upstream's step pattern (high, low, bisection).
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "probe/scan.h"
+#include "probe/scan_setup.h"
 #include "probe/scan_util.h"
 #include "tests/tap.h"
 
@@ -44,6 +49,52 @@ model(int min, int max, int floor, int limit, int *steps)
 		mtu_search_report(&s, v <= limit);
 	*steps = s.steps;
 	return s.best;
+}
+
+/* The CLI's parsers of user text: ranges and key files. */
+static void
+check_cli_inputs(void)
+{
+	char path[] = "/tmp/test-scan-util.XXXXXX", big[2000];
+	struct err e = {""};
+	int a = 0, b = 0, fd;
+	char *k;
+	FILE *f;
+
+	tap_is_int(scan_parse_range("38:150", 5, 512, &a, &b, &e), 0,
+	    "range 38:150 parses");
+	tap_ok(a == 38 && b == 150, "range bounds");
+	/* 63 bytes that parse ("38:000...0150"), then junk a cut would drop */
+	memset(big, '0', 60);
+	memcpy(big, "38:", 3);
+	memcpy(big + 60, "150junk", 8);
+	tap_is_int(scan_parse_range(big, 5, 512, &a, &b, &e), -1,
+	    "a range with junk past 64 bytes is not cut and accepted");
+	tap_ok(strstr(e.msg, "too long") != NULL, "and says so (%s)", e.msg);
+	tap_is_int(scan_parse_range("150:38", 5, 512, &a, &b, &e), -1,
+	    "MIN above MAX refused");
+
+	if ((fd = mkstemp(path)) == -1 || (f = fdopen(fd, "w")) == NULL) {
+		tap_ok(0, "temp file: %s", strerror(errno));
+		return;
+	}
+	fprintf(f, "\n  \n 00112233445566778899aabbccddeeff \n");
+	fclose(f);
+	k = scan_read_key_file(path, &e);
+	tap_is_str(k ? k : "(null)", "00112233445566778899aabbccddeeff",
+	    "key file: first non-empty line, trimmed");
+	free(k);
+	f = fopen(path, "w");
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	fprintf(f, "\n%s\n", big);
+	fclose(f);
+	k = scan_read_key_file(path, &e);
+	tap_ok(k == NULL, "key file: a 1999-byte line is refused, not cut");
+	tap_ok(strstr(e.msg, ":2: line longer than") != NULL,
+	    "with file:line (%s)", e.msg);
+	free(k);
+	unlink(path);
 }
 
 int
@@ -138,5 +189,6 @@ main(void)
 		    "order: high, low, then midpoint of (21..99)");
 		tap_is_int(s.best, 64, "bisection result");
 	}
+	check_cli_inputs();
 	return tap_done();
 }

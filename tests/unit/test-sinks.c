@@ -598,6 +598,49 @@ policy_fields(void)
 	    "out of range name");
 }
 
+/*
+ * A run read back from a history file may hold any times: the text summary
+ * once subtracted them in int64_t (signed overflow; a huge negative
+ * duration) and printed llabs(LLONG_MIN) for durations past llround's
+ * range.
+ */
+static void
+check_wild_run(void)
+{
+	static const int64_t t[][2] = {
+	    {-280375465135052LL, INT64_MAX},
+	    {1, INT64_MAX},
+	    {INT64_MIN + 1, 1000},
+	};
+	struct res_run run;
+	struct rpt_sink *s;
+	char *buf = NULL, *d;
+	size_t len, i;
+	int ok = 1;
+	FILE *f;
+
+	for (i = 0; i < nitems(t); i++) {
+		res_run_init(&run);
+		snprintf(run.command, sizeof run.command, "scan");
+		run.started_ms = t[i][0];
+		run.ended_ms = t[i][1];
+		f = open_memstream(&buf, &len);
+		s = rpt_open("text", f, NULL);
+		if (rpt_summary(s, &run) != 0 || rpt_close(s, NULL) != 0)
+			ok = 0;
+		fclose(f);
+		d = strstr(buf, "duration_s: ");
+		if (d == NULL || d[12] < '1' || d[12] > '9') {
+			tap_diag("started %lld ended %lld: %s",
+			    (long long)t[i][0], (long long)t[i][1], buf);
+			ok = 0;
+		}
+		free(buf);
+		buf = NULL;
+	}
+	tap_ok(ok, "text summary: a positive duration for any stored times");
+}
+
 int
 main(void)
 {
@@ -629,6 +672,7 @@ main(void)
 		free(out);
 	}
 	check_errors();
+	check_wild_run();
 
 	for (k = 0; k < RES_R_COUNT; k++) {
 		if (res_reason_from_name(
