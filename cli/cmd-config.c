@@ -18,16 +18,16 @@
 enum { OPT_RESOLVERS = 2000, OPT_PROFILE, OPT_KEYFILE };
 
 static const struct option config_longopts[] = {
-	{ "resolvers", required_argument, NULL, OPT_RESOLVERS },
-	{ "profile", required_argument, NULL, OPT_PROFILE },
-	{ "key-file", required_argument, NULL, OPT_KEYFILE },
-	{ NULL, 0, NULL, 0 }
+    {"resolvers", required_argument, NULL, OPT_RESOLVERS},
+    {"profile", required_argument, NULL, OPT_PROFILE},
+    {"key-file", required_argument, NULL, OPT_KEYFILE},
+    {NULL, 0, NULL, 0},
 };
 
 /* What the resolver list pass found. */
 struct rl_result {
-	char *path;		/* NULL when no list */
-	int missing_default;	/* default list looked for, not there */
+	char *path;	     /* NULL when no list */
+	int missing_default; /* default list looked for, not there */
 	int open_failed;
 	char open_error[ERR_MSG_MAX];
 	uint64_t count;
@@ -48,7 +48,7 @@ rl_note_error(void *arg, const char *msg)
 static void
 count_resolvers(const struct cfg *c, const char *given, struct rl_result *r)
 {
-	struct rl_opts o = { .on_error = rl_note_error, .arg = r };
+	struct rl_opts o = {.on_error = rl_note_error, .arg = r};
 	struct err e;
 
 	memset(r, 0, sizeof *r);
@@ -68,9 +68,10 @@ count_resolvers(const struct cfg *c, const char *given, struct rl_result *r)
 		snprintf(r->open_error, sizeof r->open_error, "%s", e.msg);
 	} else if (r->count == 0 && r->first_error[0] == '\0') {
 		/* Upstream refuses to start without one resolver. */
-		snprintf(r->first_error, sizeof r->first_error, "%.*s: no "
-		    "resolvers in the list", (int)sizeof r->first_error - 40,
-		    r->path);
+		snprintf(r->first_error, sizeof r->first_error,
+		    "%.*s: no "
+		    "resolvers in the list",
+		    (int)sizeof r->first_error - 40, r->path);
 	}
 }
 
@@ -80,10 +81,9 @@ value_text(const struct cfg_item *it)
 {
 	char fp[CFG_FP_LEN];
 
-	if (it->secret && it->value->type == TOML_STRING) {
-		if (it->value->len == 0)
+	if (it->secret) {
+		if (!cfg_item_fingerprint(it, fp, sizeof fp))
 			return xstrdup("(secret, empty)");
-		cfg_fingerprint(it->value->str, it->value->len, fp, sizeof fp);
 		return xasprintf("(secret %s)", fp);
 	}
 	return toml_value_format(it->value);
@@ -92,8 +92,9 @@ value_text(const struct cfg_item *it)
 static void
 print_text(const struct cfg *c, const struct rl_result *r)
 {
-	size_t i, n = cfg_item_count(c), nfile = 0, ndef = 0, nprof = 0,
-	    nunk = 0;
+	size_t i, n = cfg_item_count(c);
+	size_t nfile = 0, ndef = 0, nprof = 0, nunk = 0;
+	int valid;
 
 	printf("# mdns-doctor effective %s configuration\n",
 	    cfg_role_name(c->role));
@@ -126,7 +127,8 @@ print_text(const struct cfg *c, const struct rl_result *r)
 			ndef++;
 	}
 	printf("# keys: %zu from the file, %zu defaults, %zu from the profile, "
-	    "%zu unknown\n", nfile, ndef, nprof, nunk);
+	       "%zu unknown\n",
+	    nfile, ndef, nprof, nunk);
 	if (c->key != NULL)
 		printf("# encryption key: %s (%s, method %d %s)\n", c->key_fp,
 		    c->key_path ? c->key_path : "ENCRYPTION_KEY", c->method,
@@ -145,7 +147,7 @@ print_text(const struct cfg *c, const struct rl_result *r)
 	}
 	if (r->path != NULL && !r->open_failed && !r->missing_default)
 		printf("# resolvers: %s: %llu addresses (%llu lines, %llu "
-		    "duplicates, %llu bad lines, %llu capped prefixes)\n",
+		       "duplicates, %llu bad lines, %llu capped prefixes)\n",
 		    r->path, (unsigned long long)r->count,
 		    (unsigned long long)r->st.lines,
 		    (unsigned long long)r->st.duplicates,
@@ -153,8 +155,9 @@ print_text(const struct cfg *c, const struct rl_result *r)
 		    (unsigned long long)r->st.capped);
 	else if (r->missing_default)
 		printf("# resolvers: %s not found\n", r->path);
-	printf("# valid: %s\n", cfg_error_count(c) == 0 &&
-	    r->first_error[0] == '\0' && !r->open_failed ? "yes" : "no");
+	valid = cfg_error_count(c) == 0 && r->first_error[0] == '\0' &&
+	    !r->open_failed;
+	printf("# valid: %s\n", valid ? "yes" : "no");
 }
 
 static json_t *
@@ -228,20 +231,17 @@ print_json(const struct cfg *c, const struct rl_result *r)
 
 		cfg_item_at(c, i, &it);
 		o = json_object();
-		if (it.secret && it.value->type == TOML_STRING) {
+		if (it.secret) {
 			json_object_set_new(o, "value", json_null());
 			json_object_set_new(o, "secret", json_true());
-			if (it.value->len > 0) {
-				cfg_fingerprint(it.value->str, it.value->len,
-				    fp, sizeof fp);
-				json_object_set_new(o, "fingerprint",
-				    json_string(fp));
-			}
+			if (cfg_item_fingerprint(&it, fp, sizeof fp))
+				json_object_set_new(
+				    o, "fingerprint", json_string(fp));
 		} else {
 			json_object_set_new(o, "value", value_json(it.value));
 		}
-		json_object_set_new(o, "source",
-		    json_string(cfg_source_name(it.source)));
+		json_object_set_new(
+		    o, "source", json_string(cfg_source_name(it.source)));
 		if (it.source == CFG_SRC_FILE)
 			json_object_set_new(o, "line", json_integer(it.line));
 		json_object_set_new(o, "known", json_boolean(it.known));
@@ -251,22 +251,22 @@ print_json(const struct cfg *c, const struct rl_result *r)
 	}
 	json_object_set_new(root, "keys", keys);
 	o = json_object();
-	json_object_set_new(o, "fingerprint", c->key ? json_string(c->key_fp) :
-	    json_null());
+	json_object_set_new(
+	    o, "fingerprint", c->key ? json_string(c->key_fp) : json_null());
 	json_object_set_new(o, "file", jstr_or_null(c->key_path));
 	json_object_set_new(o, "method", json_integer(c->method));
-	json_object_set_new(o, "method_name",
-	    jstr_or_null(prof_method_name(c->method)));
+	json_object_set_new(
+	    o, "method_name", jstr_or_null(prof_method_name(c->method)));
 	json_object_set_new(root, "encryption", o);
 	if (c->profile_path != NULL) {
 		o = json_object();
 		json_object_set_new(o, "level", json_string(c->fec.level));
 		json_object_set_new(o, "enabled", json_boolean(c->fec.enabled));
 		json_object_set_new(o, "group", json_integer(c->fec.group));
-		json_object_set_new(o, "overhead_pct",
-		    json_integer(c->fec.overhead_pct));
-		json_object_set_new(o, "flush_ms",
-		    json_integer(c->fec.flush_ms));
+		json_object_set_new(
+		    o, "overhead_pct", json_integer(c->fec.overhead_pct));
+		json_object_set_new(
+		    o, "flush_ms", json_integer(c->fec.flush_ms));
 		json_object_set_new(o, "direction",
 		    json_string(prof_fec_dir_name(c->fec.direction)));
 		json_object_set_new(root, "fec", o);
@@ -278,16 +278,16 @@ print_json(const struct cfg *c, const struct rl_result *r)
 	if (r->path != NULL) {
 		o = json_object();
 		json_object_set_new(o, "file", jstr_or_null(r->path));
-		json_object_set_new(o, "found", json_boolean(
-		    !r->missing_default && !r->open_failed));
-		json_object_set_new(o, "count",
-		    json_integer((json_int_t)r->count));
-		json_object_set_new(o, "lines",
-		    json_integer((json_int_t)r->st.lines));
+		json_object_set_new(o, "found",
+		    json_boolean(!r->missing_default && !r->open_failed));
+		json_object_set_new(
+		    o, "count", json_integer((json_int_t)r->count));
+		json_object_set_new(
+		    o, "lines", json_integer((json_int_t)r->st.lines));
 		json_object_set_new(o, "duplicates",
 		    json_integer((json_int_t)r->st.duplicates));
-		json_object_set_new(o, "bad_lines",
-		    json_integer((json_int_t)r->st.bad_lines));
+		json_object_set_new(
+		    o, "bad_lines", json_integer((json_int_t)r->st.bad_lines));
 		json_object_set_new(o, "capped_prefixes",
 		    json_integer((json_int_t)r->st.capped));
 		json_object_set_new(root, "resolvers", o);
@@ -319,7 +319,7 @@ static int
 cmd_config_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	const char *resolvers = NULL, *profile_path = NULL, *sub = "show";
-	struct cfg_opts opts = { .role = -1 };
+	struct cfg_opts opts = {.role = -1};
 	struct profile *prof = NULL;
 	struct cfg *c = NULL;
 	struct rl_result r;
@@ -330,7 +330,7 @@ cmd_config_exec(struct cli_ctx *ctx, int argc, char **argv)
 	size_t i;
 
 	while ((ch = cli_getopt(ctx, &cmd_config_entry, argc, argv, "",
-	    config_longopts)) != -1) {
+		    config_longopts)) != -1) {
 		switch (ch) {
 		case OPT_RESOLVERS:
 			resolvers = optarg;
@@ -350,21 +350,25 @@ cmd_config_exec(struct cli_ctx *ctx, int argc, char **argv)
 	if (optind < argc)
 		sub = argv[optind++];
 	if (optind < argc) {
-		cli_error(&cmd_config_entry, "unexpected argument: %s",
-		    argv[optind]);
+		cli_error(
+		    &cmd_config_entry, "unexpected argument: %s", argv[optind]);
 		return EXIT_UNKNOWN;
 	}
 	if (strcmp(sub, "show") != 0 && strcmp(sub, "check") != 0) {
-		cli_error(&cmd_config_entry, "unknown subcommand: %s (show or "
-		    "check)", sub);
+		cli_error(&cmd_config_entry,
+		    "unknown subcommand: %s (show or "
+		    "check)",
+		    sub);
 		return EXIT_UNKNOWN;
 	}
 	check = strcmp(sub, "check") == 0;
 	if (ctx->format != NULL && strcmp(ctx->format, "text") != 0) {
 		if (strcmp(ctx->format, "json") != 0 || check) {
-			cli_error(&cmd_config_entry, "format %s is not "
-			    "supported here (%s)", ctx->format, check ?
-			    "check prints no data" : "text or json");
+			cli_error(&cmd_config_entry,
+			    "format %s is not "
+			    "supported here (%s)",
+			    ctx->format,
+			    check ? "check prints no data" : "text or json");
 			return EXIT_UNKNOWN;
 		}
 		json = 1;
@@ -373,7 +377,8 @@ cmd_config_exec(struct cli_ctx *ctx, int argc, char **argv)
 	if (path == NULL && profile_path == NULL)
 		path = dflt = default_config_path();
 	if (path == NULL && profile_path == NULL) {
-		cli_error(&cmd_config_entry, "no configuration: give --config "
+		cli_error(&cmd_config_entry,
+		    "no configuration: give --config "
 		    "FILE or --profile FILE");
 		return EXIT_UNKNOWN;
 	}
@@ -391,8 +396,8 @@ cmd_config_exec(struct cli_ctx *ctx, int argc, char **argv)
 		return EXIT_UNKNOWN;
 	}
 	count_resolvers(c, resolvers, &r);
-	invalid = cfg_error_count(c) > 0 || r.open_failed ||
-	    r.first_error[0] != '\0';
+	invalid =
+	    cfg_error_count(c) > 0 || r.open_failed || r.first_error[0] != '\0';
 	if (check) {
 		if (cfg_error_count(c) > 0)
 			fprintf(stderr, "%s\n", cfg_error_at(c, 0));
@@ -405,8 +410,8 @@ cmd_config_exec(struct cli_ctx *ctx, int argc, char **argv)
 				fprintf(stderr, "warning: %s\n",
 				    cfg_warning_at(c, i));
 		if (!invalid && !ctx->quiet)
-			printf("%s: valid %s configuration\n", c->path ?
-			    c->path : c->profile_path,
+			printf("%s: valid %s configuration\n",
+			    c->path ? c->path : c->profile_path,
 			    cfg_role_name(c->role));
 	} else {
 		if (json)
@@ -435,20 +440,20 @@ cmd_config_exec(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cmd_entry cmd_config_entry = {
-	.name = "config",
-	.usage = "config [show|check] [--config FILE] [--resolvers FILE] "
-	    "[--profile FILE] [--key-file FILE]",
-	.summary = "show or check the effective configuration",
-	.options =
-	    "  show                 print every key: file, defaults, profile "
-	    "(default)\n"
-	    "  check                validate; exit 0 (valid) or 3 (invalid)\n"
-	    "  --resolvers FILE     resolver list to count (default: "
-	    "client_resolvers.txt\n"
-	    "                       next to a client config)\n"
-	    "  --profile FILE       JSON profile laid over the client config\n"
-	    "  --key-file FILE      server key file instead of "
-	    "ENCRYPTION_KEY_FILE\n"
-	    "  --format text|json   output of show\n",
-	.exec = cmd_config_exec,
+    .name = "config",
+    .usage = "config [show|check] [--config FILE] [--resolvers FILE] "
+	     "[--profile FILE] [--key-file FILE]",
+    .summary = "show or check the effective configuration",
+    .options =
+	"  show                 print every key: file, defaults, profile "
+	"(default)\n"
+	"  check                validate; exit 0 (valid) or 3 (invalid)\n"
+	"  --resolvers FILE     resolver list to count (default: "
+	"client_resolvers.txt\n"
+	"                       next to a client config)\n"
+	"  --profile FILE       JSON profile laid over the client config\n"
+	"  --key-file FILE      server key file instead of "
+	"ENCRYPTION_KEY_FILE\n"
+	"  --format text|json   output of show\n",
+    .exec = cmd_config_exec,
 };

@@ -13,6 +13,7 @@
  * command line's --domain, --method and --key win over it.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,31 +24,31 @@
 #include "engine/dns.h"
 #include "engine/wire.h"
 
-#define DEC_MAX_DOMAINS	16
+#define DEC_MAX_DOMAINS 16
 #define DEC_MSG_MAX	65536
 
 enum { OPT_KEYFILE = 2000, OPT_MODE };
 
 static const struct option decode_longopts[] = {
-	{ "domain", required_argument, NULL, 'd' },
-	{ "method", required_argument, NULL, 'm' },
-	{ "key", required_argument, NULL, 'k' },
-	{ "key-file", required_argument, NULL, OPT_KEYFILE },
-	{ "mode", required_argument, NULL, OPT_MODE },
-	{ NULL, 0, NULL, 0 }
+    {"domain", required_argument, NULL, 'd'},
+    {"method", required_argument, NULL, 'm'},
+    {"key", required_argument, NULL, 'k'},
+    {"key-file", required_argument, NULL, OPT_KEYFILE},
+    {"mode", required_argument, NULL, OPT_MODE},
+    {NULL, 0, NULL, 0},
 };
 
 struct dec {
-	char		*domains[DEC_MAX_DOMAINS];
-	size_t		 ndomains;
-	int		 method;		/* -1 = not given */
-	char		*key;
-	size_t		 keylen;
-	int		 mode;			/* -1 auto, 0 raw, 1 base64 */
-	int		 json;
+	char *domains[DEC_MAX_DOMAINS];
+	size_t ndomains;
+	int method; /* -1 = not given */
+	char *key;
+	size_t keylen;
+	int mode; /* -1 auto, 0 raw, 1 base64 */
+	int json;
 	struct wire_cipher *cipher;
-	uint8_t		 msg[DEC_MSG_MAX], frame[DEC_MSG_MAX];
-	uint8_t		*inflated;		/* WIRE_DECOMP_MAX bytes */
+	uint8_t msg[DEC_MSG_MAX], frame[DEC_MSG_MAX];
+	uint8_t *inflated; /* WIRE_DECOMP_MAX bytes */
 };
 
 static int
@@ -69,14 +70,19 @@ dec_read_text(const char *path, struct err *e)
 	size_t n;
 	FILE *f = fopen(path, "r");
 
+	char *t;
+
 	if (f == NULL) {
-		err_set(e, "%s: cannot open", path);
+		err_set(e, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	n = fread(buf, 1, sizeof buf - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	return xstrdup(str_trim(buf));
+	t = xstrdup(str_trim(buf));
+	/* It is the key: leave no copy on the stack. */
+	explicit_bzero(buf, sizeof buf);
+	return t;
 }
 
 /*
@@ -121,8 +127,8 @@ jhex(const uint8_t *p, size_t n)
 
 /* The frame object; fields the type lacks are null. */
 static json_t *
-dec_frame_json(const struct wire_frame *f, int check_ok, const uint8_t *pl,
-    size_t pl_len)
+dec_frame_json(
+    const struct wire_frame *f, int check_ok, const uint8_t *pl, size_t pl_len)
 {
 	unsigned ext = wire_type_ext(f->type);
 	const char *name = wire_type_name(f->type);
@@ -130,22 +136,22 @@ dec_frame_json(const struct wire_frame *f, int check_ok, const uint8_t *pl,
 
 	json_object_set_new(o, "session", json_integer(f->session_id));
 	json_object_set_new(o, "type", json_integer(f->type));
-	json_object_set_new(o, "type_name", name ? json_string(name) :
-	    json_null());
-	json_object_set_new(o, "stream", ext & WIRE_EXT_STREAM ?
-	    json_integer(f->stream_id) : json_null());
-	json_object_set_new(o, "seq", ext & WIRE_EXT_SEQ ?
-	    json_integer(f->seq) : json_null());
-	json_object_set_new(o, "frag", ext & WIRE_EXT_FRAG ?
-	    json_integer(f->frag_id) : json_null());
-	json_object_set_new(o, "total", ext & WIRE_EXT_FRAG ?
-	    json_integer(f->frag_total) : json_null());
-	json_object_set_new(o, "comp", ext & WIRE_EXT_COMP ?
-	    json_integer(f->comp) : json_null());
+	json_object_set_new(
+	    o, "type_name", name ? json_string(name) : json_null());
+	json_object_set_new(o, "stream",
+	    ext & WIRE_EXT_STREAM ? json_integer(f->stream_id) : json_null());
+	json_object_set_new(
+	    o, "seq", ext & WIRE_EXT_SEQ ? json_integer(f->seq) : json_null());
+	json_object_set_new(o, "frag",
+	    ext & WIRE_EXT_FRAG ? json_integer(f->frag_id) : json_null());
+	json_object_set_new(o, "total",
+	    ext & WIRE_EXT_FRAG ? json_integer(f->frag_total) : json_null());
+	json_object_set_new(o, "comp",
+	    ext & WIRE_EXT_COMP ? json_integer(f->comp) : json_null());
 	json_object_set_new(o, "cookie", json_integer(f->cookie));
 	json_object_set_new(o, "check_ok", json_boolean(check_ok));
-	json_object_set_new(o, "payload_hex", pl ? jhex(pl, pl_len) :
-	    json_null());
+	json_object_set_new(
+	    o, "payload_hex", pl ? jhex(pl, pl_len) : json_null());
 	return o;
 }
 
@@ -154,8 +160,8 @@ dec_frame_json(const struct wire_frame *f, int check_ok, const uint8_t *pl,
  * payload to print (f's own or d->inflated) or NULL with e set.
  */
 static const uint8_t *
-dec_payload(struct dec *d, const struct wire_frame *f, size_t *len,
-    struct err *e)
+dec_payload(
+    struct dec *d, const struct wire_frame *f, size_t *len, struct err *e)
 {
 	long n;
 
@@ -173,11 +179,42 @@ dec_payload(struct dec *d, const struct wire_frame *f, size_t *len,
 	return d->inflated;
 }
 
+/*
+ * A name from the wire as printable ASCII: bytes outside '!'..'~' and the
+ * backslash become \DDD (RFC 1035 presentation style), so a hostile name
+ * can neither drive the terminal nor go missing from the JSON (jansson
+ * refuses strings that are not UTF-8).
+ */
+static json_t *
+jname(const char *s, size_t n)
+{
+	char *t = xmalloc(4 * n + 1);
+	size_t i, o = 0;
+	unsigned char c;
+	json_t *j;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c > ' ' && c < 0x7f && c != '\\') {
+			t[o++] = (char)c;
+			continue;
+		}
+		t[o++] = '\\';
+		t[o++] = (char)('0' + c / 100);
+		t[o++] = (char)('0' + c / 10 % 10);
+		t[o++] = (char)('0' + c % 10);
+	}
+	t[o] = '\0';
+	j = json_string(t);
+	free(t);
+	return j;
+}
+
 /* Decode one hex message; prints it; returns 1 when fully decoded. */
 static int
 dec_one(struct dec *d, const char *hex, size_t hexlen, const char *where)
 {
-	struct err e = { "" };
+	struct err e = {""};
 	struct wire_frame f;
 	struct dns_query q;
 	struct dns_answer a;
@@ -190,13 +227,17 @@ dec_one(struct dec *d, const char *hex, size_t hexlen, const char *where)
 
 	n = hex_decode(hex, hexlen, d->msg, sizeof d->msg);
 	if (n < 0) {
-		snprintf(errbuf, sizeof errbuf, "not hex (odd length, bad "
-		    "digit or over %d bytes)", DEC_MSG_MAX);
+		snprintf(errbuf, sizeof errbuf,
+		    "not hex (odd length, bad "
+		    "digit or over %d bytes)",
+		    DEC_MSG_MAX);
 		goto out;
 	}
 	if (n < DNS_HDR_LEN) {
-		snprintf(errbuf, sizeof errbuf, "%ld bytes: shorter than a "
-		    "DNS header", n);
+		snprintf(errbuf, sizeof errbuf,
+		    "%ld bytes: shorter than a "
+		    "DNS header",
+		    n);
 		goto out;
 	}
 	qr = (d->msg[2] & 0x80) != 0;
@@ -209,22 +250,25 @@ dec_one(struct dec *d, const char *hex, size_t hexlen, const char *where)
 		enum dns_query_verdict v;
 
 		v = dns_query_parse(d->msg, (size_t)n, &q, &e);
-		json_object_set_new(dj, "qname", v != DNS_QUERY_DROP ?
-		    json_stringn(q.qname, q.qname_len) : json_null());
-		json_object_set_new(dj, "qtype", v != DNS_QUERY_DROP ?
-		    json_integer(q.qtype) : json_null());
+		json_object_set_new(dj, "qname",
+		    v != DNS_QUERY_DROP ? jname(q.qname, q.qname_len) :
+					  json_null());
+		json_object_set_new(dj, "qtype",
+		    v != DNS_QUERY_DROP ? json_integer(q.qtype) : json_null());
 		json_object_set_new(dj, "answers", json_integer(q.ancount));
 		if (v != DNS_QUERY_OK) {
 			snprintf(errbuf, sizeof errbuf, "query: %s", e.msg);
 			goto out;
 		}
 		if (d->ndomains == 0) {
-			snprintf(errbuf, sizeof errbuf, "query: no --domain "
+			snprintf(errbuf, sizeof errbuf,
+			    "query: no --domain "
 			    "to match the name against");
 			goto out;
 		}
 		if (d->cipher == NULL) {
-			snprintf(errbuf, sizeof errbuf, "query: decoding needs "
+			snprintf(errbuf, sizeof errbuf,
+			    "query: decoding needs "
 			    "--method and --key (or --config)");
 			goto out;
 		}
@@ -237,8 +281,8 @@ dec_one(struct dec *d, const char *hex, size_t hexlen, const char *where)
 			goto out;
 		}
 		if ((pl = dec_payload(d, &f, &pl_len, &e)) == NULL) {
-			snprintf(errbuf, sizeof errbuf, "query: payload: %s",
-			    e.msg);
+			snprintf(
+			    errbuf, sizeof errbuf, "query: payload: %s", e.msg);
 			goto out;
 		}
 		fj = dec_frame_json(&f, 1, pl, pl_len);
@@ -250,31 +294,36 @@ dec_one(struct dec *d, const char *hex, size_t hexlen, const char *where)
 	{
 		int m = d->mode < 0 ? 0 : d->mode;
 
-		st = dns_answer_parse(d->msg, (size_t)n, m, d->frame,
-		    sizeof d->frame, &a, &e);
-		if (d->mode < 0 && (st != DNS_ANS_FRAME ||
-		    wire_frame_parse(d->frame, a.frame_len, &f) != WIRE_OK)) {
+		st = dns_answer_parse(
+		    d->msg, (size_t)n, m, d->frame, sizeof d->frame, &a, &e);
+		if (d->mode < 0 &&
+		    (st != DNS_ANS_FRAME ||
+			wire_frame_parse(d->frame, a.frame_len, &f) !=
+			    WIRE_OK)) {
 			struct dns_answer b;
-			struct err e2 = { "" };
+			struct err e2 = {""};
 
 			if (dns_answer_parse(d->msg, (size_t)n, 1, d->frame,
-			    sizeof d->frame, &b, &e2) == DNS_ANS_FRAME &&
+				sizeof d->frame, &b, &e2) == DNS_ANS_FRAME &&
 			    wire_frame_parse(d->frame, b.frame_len, &f) ==
-			    WIRE_OK) {
+				WIRE_OK) {
 				a = b;
 				st = DNS_ANS_FRAME;
 			} else
 				st = dns_answer_parse(d->msg, (size_t)n, 0,
 				    d->frame, sizeof d->frame, &a, &e);
 		}
-		json_object_set_new(dj, "qname", a.has_question ?
-		    json_stringn(a.qname, a.qname_len) : json_null());
-		json_object_set_new(dj, "qtype", a.has_question ?
-		    json_integer(a.qtype) : json_null());
+		json_object_set_new(dj, "qname",
+		    a.has_question ? jname(a.qname, a.qname_len) : json_null());
+		json_object_set_new(dj, "qtype",
+		    a.has_question ? json_integer(a.qtype) : json_null());
 		json_object_set_new(dj, "answers", json_integer(a.ancount));
 		if (st == DNS_ANS_NOFRAME) {
-			snprintf(errbuf, sizeof errbuf, "no frame (rcode %u, "
-			    "%u answers)", a.flags & DNS_F_RCODE, a.ancount);
+			snprintf(errbuf, sizeof errbuf,
+			    "no frame (rcode %u, "
+			    "%u answers)",
+			    (unsigned)(a.flags & DNS_F_RCODE),
+			    (unsigned)a.ancount);
 			goto out;
 		}
 		if (st != DNS_ANS_FRAME) {
@@ -316,33 +365,37 @@ out:
 		if (json_is_object(dj)) {
 			printf(" %s id=%lld rcode=%lld aa=%lld",
 			    json_integer_value(json_object_get(dj, "qr")) ?
-			    "response" : "query",
+				"response" :
+				"query",
 			    json_integer_value(json_object_get(dj, "id")),
 			    json_integer_value(json_object_get(dj, "rcode")),
 			    json_integer_value(json_object_get(dj, "aa")));
 			x = json_object_get(dj, "qname");
 			if (json_is_string(x))
 				printf(" qname=%s qtype=%lld answers=%lld",
-				    json_string_value(x), json_integer_value(
-				    json_object_get(dj, "qtype")),
-				    json_integer_value(json_object_get(dj,
-				    "answers")));
+				    json_string_value(x),
+				    json_integer_value(
+					json_object_get(dj, "qtype")),
+				    json_integer_value(
+					json_object_get(dj, "answers")));
 		}
 		if (fj != NULL) {
 			const char *k;
 			json_t *v;
 
 			printf("\n  frame:");
-			json_object_foreach(fj, k, v) {
+			json_object_foreach(fj, k, v)
+			{
 				if (strcmp(k, "payload_hex") == 0)
 					continue;
 				if (json_is_null(v))
 					continue;
 				if (json_is_string(v))
-					printf(" %s=%s", k, json_string_value(v));
+					printf(
+					    " %s=%s", k, json_string_value(v));
 				else if (json_is_boolean(v))
-					printf(" %s=%s", k, json_is_true(v) ?
-					    "yes" : "no");
+					printf(" %s=%s", k,
+					    json_is_true(v) ? "yes" : "no");
 				else
 					printf(" %s=%lld", k,
 					    json_integer_value(v));
@@ -356,7 +409,7 @@ out:
 		} else
 			printf("\n  error: %s\n", errbuf);
 	}
-	json_decref(o);	/* frees dj and fj too */
+	json_decref(o); /* frees dj and fj too */
 	return ok;
 }
 
@@ -364,7 +417,7 @@ static int
 cmd_decode_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct dec *d = xcalloc(1, sizeof *d);
-	struct err e = { "" };
+	struct err e = {""};
 	int c, rc = EXIT_UNKNOWN, all = 1, have_dom = 0, have_key = 0;
 	int have_method = 0, seen = 0, lineno = 0;
 	long long v;
@@ -373,21 +426,23 @@ cmd_decode_exec(struct cli_ctx *ctx, int argc, char **argv)
 
 	d->method = -1;
 	d->mode = -1;
-	while ((c = cli_getopt(ctx, &cmd_decode_entry, argc, argv, "d:m:k:",
-	    decode_longopts)) != -1) {
+	while ((c = cli_getopt(ctx, &cmd_decode_entry, argc, argv,
+		    "d:m:k:", decode_longopts)) != -1) {
 		switch (c) {
 		case 'd':
 			if (dec_add_domain(d, optarg, strlen(optarg)) < 0) {
-				cli_error(&cmd_decode_entry, "bad or too many "
-				    "--domain: %s", optarg);
+				cli_error(&cmd_decode_entry,
+				    "bad or too many "
+				    "--domain: %s",
+				    optarg);
 				goto done;
 			}
 			have_dom = 1;
 			break;
 		case 'm':
 			if (parse_int(optarg, 0, WIRE_METHOD_MAX, &v, &e) < 0) {
-				cli_error(&cmd_decode_entry, "--method: %s",
-				    e.msg);
+				cli_error(
+				    &cmd_decode_entry, "--method: %s", e.msg);
 				goto done;
 			}
 			d->method = (int)v;
@@ -401,8 +456,8 @@ cmd_decode_exec(struct cli_ctx *ctx, int argc, char **argv)
 		case OPT_KEYFILE:
 			free(d->key);
 			if ((d->key = dec_read_text(optarg, &e)) == NULL) {
-				cli_error(&cmd_decode_entry, "--key-file %s",
-				    e.msg);
+				cli_error(
+				    &cmd_decode_entry, "--key-file %s", e.msg);
 				goto done;
 			}
 			have_key = 1;
@@ -413,7 +468,8 @@ cmd_decode_exec(struct cli_ctx *ctx, int argc, char **argv)
 			else if (strcmp(optarg, "base64") == 0)
 				d->mode = 1;
 			else if (strcmp(optarg, "auto") != 0) {
-				cli_error(&cmd_decode_entry, "--mode must be "
+				cli_error(&cmd_decode_entry,
+				    "--mode must be "
 				    "raw, base64 or auto");
 				goto done;
 			}
@@ -431,24 +487,29 @@ cmd_decode_exec(struct cli_ctx *ctx, int argc, char **argv)
 	    strcmp(ctx->format, "jsonl") == 0)
 		d->json = 1;
 	else {
-		cli_error(&cmd_decode_entry, "unknown format '%s' (valid: "
-		    "text, json)", ctx->format);
+		cli_error(&cmd_decode_entry,
+		    "unknown format '%s' (valid: "
+		    "text, json)",
+		    ctx->format);
 		goto done;
 	}
-	if (ctx->config != NULL && dec_config(d, ctx->config, have_dom,
-	    have_method, have_key, &e) < 0) {
+	if (ctx->config != NULL &&
+	    dec_config(d, ctx->config, have_dom, have_method, have_key, &e) <
+		0) {
 		cli_error(&cmd_decode_entry, "%s", e.msg);
 		goto done;
 	}
 	if (d->method > 0 && d->key == NULL) {
-		cli_error(&cmd_decode_entry, "method %d needs --key, "
-		    "--key-file or --config", d->method);
+		cli_error(&cmd_decode_entry,
+		    "method %d needs --key, "
+		    "--key-file or --config",
+		    d->method);
 		goto done;
 	}
 	if (d->method >= 0) {
 		d->keylen = d->key ? strlen(d->key) : 0;
-		d->cipher = wire_cipher_new(d->method, d->key ? d->key : "",
-		    d->keylen, &e);
+		d->cipher = wire_cipher_new(
+		    d->method, d->key ? d->key : "", d->keylen, &e);
 		if (d->cipher == NULL) {
 			cli_error(&cmd_decode_entry, "%s", e.msg);
 			goto done;
@@ -457,8 +518,8 @@ cmd_decode_exec(struct cli_ctx *ctx, int argc, char **argv)
 	if (optind < argc) {
 		for (; optind < argc; optind++, seen++) {
 			snprintf(where, sizeof where, "#%d", seen + 1);
-			all &= dec_one(d, argv[optind], strlen(argv[optind]),
-			    where);
+			all &= dec_one(
+			    d, argv[optind], strlen(argv[optind]), where);
 		}
 	} else {
 		while (getline(&line, &cap, stdin) > 0) {
@@ -472,7 +533,8 @@ cmd_decode_exec(struct cli_ctx *ctx, int argc, char **argv)
 		}
 	}
 	if (seen == 0) {
-		cli_error(&cmd_decode_entry, "no messages (give hex arguments "
+		cli_error(&cmd_decode_entry,
+		    "no messages (give hex arguments "
 		    "or lines on stdin)");
 		goto done;
 	}
@@ -493,16 +555,15 @@ done:
 }
 
 const struct cmd_entry cmd_decode_entry = {
-	.name = "decode",
-	.usage = "decode [options] [HEX...]",
-	.summary = "decode DNS messages (hex) and the tunnel frame inside",
-	.options =
-	    "  -d, --domain NAME    tunnel domain (repeatable)\n"
-	    "  -m, --method N       encryption method 0..5 (queries only)\n"
-	    "  -k, --key TEXT       encryption key text\n"
-	    "  --key-file FILE      read the key text from FILE\n"
-	    "  --mode MODE          answers: raw, base64 or auto (default)\n"
-	    "  --format FMT         text (default) or json: one object per "
-	    "message\n",
-	.exec = cmd_decode_exec,
+    .name = "decode",
+    .usage = "decode [options] [HEX...]",
+    .summary = "decode DNS messages (hex) and the tunnel frame inside",
+    .options = "  -d, --domain NAME    tunnel domain (repeatable)\n"
+	       "  -m, --method N       encryption method 0..5 (queries only)\n"
+	       "  -k, --key TEXT       encryption key text\n"
+	       "  --key-file FILE      read the key text from FILE\n"
+	       "  --mode MODE          answers: raw, base64 or auto (default)\n"
+	       "  --format FMT         text (default) or json: one object per "
+	       "message\n",
+    .exec = cmd_decode_exec,
 };

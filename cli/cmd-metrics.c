@@ -13,22 +13,22 @@
 enum { OPT_CONTROL = 1, OPT_SERVER };
 
 static const struct option metrics_opts[] = {
-	{ "control", required_argument, NULL, OPT_CONTROL },
-	{ "server", no_argument, NULL, OPT_SERVER },
-	{ NULL, 0, NULL, 0 }
+    {"control", required_argument, NULL, OPT_CONTROL},
+    {"server", no_argument, NULL, OPT_SERVER},
+    {NULL, 0, NULL, 0},
 };
 
 static int
 cmd_metrics_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	const char *control = NULL, *role = "client";
-	struct err e = { "" };
+	struct err e = {""};
 	json_t *reply, *text;
 	char *path;
 	int c;
 
 	while ((c = cli_getopt(ctx, &cmd_metrics_entry, argc, argv, "",
-	    metrics_opts)) != -1) {
+		    metrics_opts)) != -1) {
 		switch (c) {
 		case OPT_CONTROL:
 			control = optarg;
@@ -70,11 +70,10 @@ cmd_metrics_exec(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cmd_entry cmd_metrics_entry = {
-	.name = "metrics",
-	.usage = "metrics [--control PATH] [--server]",
-	.summary = "engine counters in Prometheus text format",
-	.options =
-	    "  --control PATH       control socket (default: runtime dir)\n"
-	    "  --server             the server's socket (server.sock)\n",
-	.exec = cmd_metrics_exec,
+    .name = "metrics",
+    .usage = "metrics [--control PATH] [--server]",
+    .summary = "engine counters in Prometheus text format",
+    .options = "  --control PATH       control socket (default: runtime dir)\n"
+	       "  --server             the server's socket (server.sock)\n",
+    .exec = cmd_metrics_exec,
 };

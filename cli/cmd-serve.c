@@ -13,13 +13,15 @@
 #include "common/ev.h"
 #include "common/log.h"
 #include "common/net.h"
+#include "engine/ctl.h"
 #include "engine/server.h"
 
-enum { OPT_LISTEN = 1, OPT_ALLOW };
+enum { OPT_LISTEN = 1, OPT_ALLOW, OPT_CONTROL };
 
 static const struct option serve_longopts[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "allow-target", required_argument, NULL, OPT_ALLOW },
+	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -31,6 +33,41 @@ on_signal(struct ev_loop *loop, int signo, void *arg)
 	ev_stop(loop);
 }
 
+/* What the control socket callbacks need. */
+struct serve_ctl {
+	struct ev_loop *loop;
+	struct eng_server *srv;
+	uint64_t started_us;
+	int stopping;
+};
+
+static json_t *
+serve_status(void *arg)
+{
+	struct serve_ctl *sc = arg;
+
+	return eng_server_status_json(sc->srv, cli_version(),
+	    (now_mono_us() - sc->started_us) / 1000, sc->stopping);
+}
+
+static char *
+serve_metrics(void *arg)
+{
+	struct serve_ctl *sc = arg;
+
+	return eng_server_metrics_text(sc->srv,
+	    (now_mono_us() - sc->started_us) / 1000);
+}
+
+static void
+serve_stop(void *arg)
+{
+	struct serve_ctl *sc = arg;
+
+	sc->stopping = 1;
+	ev_stop(sc->loop);
+}
+
 static int
 cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -39,7 +76,10 @@ cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
 	struct ev_loop *loop = NULL;
 	struct err e = {""};
 	union net_addr la, bound;
-	const char *listen = NULL;
+	const char *listen = NULL, *control = NULL;
+	struct ctl_server *ctl = NULL;
+	struct serve_ctl sc = { 0 };
+	char *ctlpath = NULL;
 	char buf[NET_ADDR_STRLEN], *hostport;
 	int c, rc = EXIT_UNKNOWN;
 
@@ -49,6 +89,9 @@ cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
 		switch (c) {
 		case OPT_LISTEN:
 			listen = optarg;
+			break;
+		case OPT_CONTROL:
+			control = optarg;
 			break;
 		case OPT_ALLOW:
 			cfg.allow = xreallocarray(
@@ -103,6 +146,27 @@ cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * The control socket: an explicit --control must work; the default
+	 * path is best effort (another server may hold it), so the tunnel
+	 * still serves without it.
+	 */
+	sc.loop = loop;
+	sc.srv = srv;
+	sc.started_us = now_mono_us();
+	{
+		struct ctl_handlers h = { "server", cli_version(),
+			serve_status, serve_metrics, serve_stop, &sc };
+
+		ctlpath = control ? xstrdup(control) : ctl_default_path("server");
+		if ((ctl = ctl_server_new(loop, ctlpath, &h, &e)) == NULL) {
+			if (control != NULL) {
+				cli_error(&cmd_serve_entry, "%s", e.msg);
+				goto out;
+			}
+			log_warn("no control socket: %s", e.msg);
+		}
+	}
 	net_addr_format(&bound, buf, sizeof buf);
 	printf("listening %s\n", buf);
 	fflush(stdout);
@@ -110,6 +174,8 @@ cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
 	    cfg.method, buf);
 	rc = ev_run(loop) == 0 ? EXIT_OK : EXIT_CRITICAL;
 out:
+	ctl_server_free(ctl);
+	free(ctlpath);
 	eng_server_free(srv);
 	if (loop != NULL)
 		ev_loop_free(loop);
@@ -125,6 +191,8 @@ const struct cmd_entry cmd_serve_entry = {
     .options =
 	"  --listen ADDR:PORT   override UDP_HOST/UDP_PORT (port 0: any)\n"
 	"  --allow-target CIDR  let the target filter pass this range\n"
-	"                       (tests, special deployments; repeatable)\n",
+	"                       (tests, special deployments; repeatable)\n"
+	"  --control PATH       control socket (default: runtime dir\n"
+	"                       server.sock; status --server reads it)\n",
     .exec = cmd_serve_exec,
 };

@@ -14,10 +14,10 @@
 enum { OPT_CONTROL = 1, OPT_SERVER, OPT_TIMEOUT };
 
 static const struct option status_opts[] = {
-	{ "control", required_argument, NULL, OPT_CONTROL },
-	{ "server", no_argument, NULL, OPT_SERVER },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ NULL, 0, NULL, 0 }
+    {"control", required_argument, NULL, OPT_CONTROL},
+    {"server", no_argument, NULL, OPT_SERVER},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {NULL, 0, NULL, 0},
 };
 
 static long long
@@ -28,7 +28,7 @@ jint(json_t *o, const char *path)
 
 	snprintf(buf, sizeof buf, "%s", path);
 	for (p = strtok_r(buf, ".", &save); p != NULL && v != NULL;
-	    p = strtok_r(NULL, ".", &save))
+	     p = strtok_r(NULL, ".", &save))
 		v = json_object_get(v, p);
 	if (json_is_integer(v))
 		return json_integer_value(v);
@@ -48,8 +48,8 @@ jstr(json_t *o, const char *key, const char *dflt)
 static void
 print_client(json_t *st)
 {
-	json_t *list = json_object_get(json_object_get(st, "resolvers"),
-	    "list");
+	json_t *list =
+	    json_object_get(json_object_get(st, "resolvers"), "list");
 	json_t *r;
 	size_t i;
 
@@ -60,19 +60,21 @@ print_client(json_t *st)
 	printf("mtu        upload %lld, download %lld\n",
 	    jint(st, "mtu.upload"), jint(st, "mtu.download"));
 	printf("resolvers  %lld active of %lld (%lld disabled, %lld testing, "
-	    "%lld rejected)\n", jint(st, "resolvers.active"),
-	    jint(st, "resolvers.total"), jint(st, "resolvers.disabled"),
-	    jint(st, "resolvers.testing"), jint(st, "resolvers.rejected"));
+	       "%lld rejected)\n",
+	    jint(st, "resolvers.active"), jint(st, "resolvers.total"),
+	    jint(st, "resolvers.disabled"), jint(st, "resolvers.testing"),
+	    jint(st, "resolvers.rejected"));
 	printf("traffic    up %lld B in %lld packets, down %lld B in %lld "
-	    "packets, %lld queries\n", jint(st, "traffic.bytes_up"),
-	    jint(st, "traffic.packets_up"), jint(st, "traffic.bytes_down"),
-	    jint(st, "traffic.packets_down"), jint(st, "traffic.queries_sent"));
+	       "packets, %lld queries\n",
+	    jint(st, "traffic.bytes_up"), jint(st, "traffic.packets_up"),
+	    jint(st, "traffic.bytes_down"), jint(st, "traffic.packets_down"),
+	    jint(st, "traffic.queries_sent"));
 	printf("streams    %lld active, %lld opened\n",
 	    jint(st, "streams.active"), jint(st, "streams.opened"));
 	printf("arq        %lld retransmits, NACKs %lld sent / %lld received, "
-	    "RTO %lld ms\n", jint(st, "arq.retransmits"),
-	    jint(st, "arq.nacks_sent"), jint(st, "arq.nacks_received"),
-	    jint(st, "arq.rto_ms"));
+	       "RTO %lld ms\n",
+	    jint(st, "arq.retransmits"), jint(st, "arq.nacks_sent"),
+	    jint(st, "arq.nacks_received"), jint(st, "arq.rto_ms"));
 	printf("events     %lld ERROR_DROP, %lld SESSION_BUSY, %lld re-init\n",
 	    jint(st, "events.error_drop"), jint(st, "events.session_busy"),
 	    jint(st, "events.reinit"));
@@ -81,12 +83,14 @@ print_client(json_t *st)
 	printf("\n%-24s %-16s %-10s %6s %6s %8s %6s %8s %8s %8s\n", "RESOLVER",
 	    "DOMAIN", "STATE", "UP", "DOWN", "RTT_MS", "LOSS%", "SENT",
 	    "ANSWERED", "TIMEOUTS");
-	json_array_foreach(list, i, r) {
+	json_array_foreach(list, i, r)
+	{
 		json_t *loss = json_object_get(r, "loss");
 		json_t *rtt = json_object_get(r, "rtt_ms");
 
 		printf("%-24s %-16s %-10s %6lld %6lld %8.1f %6.1f %8lld %8lld "
-		    "%8lld\n", jstr(r, "address", "?"), jstr(r, "domain", "?"),
+		       "%8lld\n",
+		    jstr(r, "address", "?"), jstr(r, "domain", "?"),
 		    jstr(r, "state", "?"), jint(r, "upload_mtu"),
 		    jint(r, "download_mtu"), json_number_value(rtt),
 		    100.0 * json_number_value(loss), jint(r, "sent"),
@@ -103,20 +107,19 @@ print_server(json_t *st)
 	    jint(st, "sessions.active"), jint(st, "sessions.opened"),
 	    jint(st, "sessions.expired"), jint(st, "sessions.busy"));
 	printf("streams    %lld active, %lld opened, %lld filtered, %lld "
-	    "connect failures\n", jint(st, "streams.active"),
-	    jint(st, "streams.opened"), jint(st, "streams.filtered"),
-	    jint(st, "streams.connect_failed"));
+	       "connect failures\n",
+	    jint(st, "streams.active"), jint(st, "streams.opened"),
+	    jint(st, "streams.filtered"), jint(st, "streams.connect_failed"));
 	printf("queries    %lld total: %lld tunnel, %lld MTU probes, %lld "
 	    "NXDOMAIN, %lld NODATA, %lld FORMERR, %lld ERROR_DROP, %lld "
 	    "unanswered\n", jint(st, "queries.total"),
-	    jint(st, "queries.tunnel"), jint(st, "queries.mtu_probe"),
+	    jint(st, "queries.tunnel"),
+	    jint(st, "queries.mtu_up") + jint(st, "queries.mtu_down"),
 	    jint(st, "queries.nxdomain"), jint(st, "queries.nodata"),
 	    jint(st, "queries.formerr"), jint(st, "queries.error_drop"),
 	    jint(st, "queries.no_reply"));
-	printf("drops      %lld bad cookie, %lld undecodable, %lld unknown "
-	    "session, %lld not a request\n", jint(st, "drops.bad_cookie"),
-	    jint(st, "drops.undecodable"), jint(st, "drops.unknown_session"),
-	    jint(st, "drops.not_request"));
+	printf("drops      %lld bad cookie, %lld undecodable\n",
+	    jint(st, "drops.bad_cookie"), jint(st, "drops.undecodable"));
 	printf("traffic    up %lld B, down %lld B\n",
 	    jint(st, "traffic.bytes_up"), jint(st, "traffic.bytes_down"));
 }
@@ -127,13 +130,13 @@ cmd_status_exec(struct cli_ctx *ctx, int argc, char **argv)
 	const char *control = NULL;
 	const char *role = "client";
 	long long timeout_ms = 3000;
-	struct err e = { "" };
+	struct err e = {""};
 	json_t *reply, *st;
 	char *path;
 	int c, rc;
 
 	while ((c = cli_getopt(ctx, &cmd_status_entry, argc, argv, "",
-	    status_opts)) != -1) {
+		    status_opts)) != -1) {
 		switch (c) {
 		case OPT_CONTROL:
 			control = optarg;
@@ -142,9 +145,10 @@ cmd_status_exec(struct cli_ctx *ctx, int argc, char **argv)
 			role = "server";
 			break;
 		case OPT_TIMEOUT:
-			if (parse_int(optarg, 1, 600000, &timeout_ms, &e) != 0) {
-				cli_error(&cmd_status_entry, "--timeout: %s",
-				    e.msg);
+			if (parse_int(optarg, 1, 600000, &timeout_ms, &e) !=
+			    0) {
+				cli_error(
+				    &cmd_status_entry, "--timeout: %s", e.msg);
 				return EXIT_UNKNOWN;
 			}
 			break;
@@ -155,8 +159,8 @@ cmd_status_exec(struct cli_ctx *ctx, int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		cli_error(&cmd_status_entry, "unexpected argument: %s",
-		    argv[optind]);
+		cli_error(
+		    &cmd_status_entry, "unexpected argument: %s", argv[optind]);
 		return EXIT_UNKNOWN;
 	}
 	if (ctx->format != NULL && strcmp(ctx->format, "text") != 0 &&
@@ -197,12 +201,11 @@ cmd_status_exec(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cmd_entry cmd_status_entry = {
-	.name = "status",
-	.usage = "status [--control PATH] [--server] [--format text|json]",
-	.summary = "one-shot engine status from the control socket",
-	.options =
-	    "  --control PATH       control socket (default: runtime dir)\n"
-	    "  --server             the server's socket (server.sock)\n"
-	    "  --timeout MS         reply deadline (default 3000)\n",
-	.exec = cmd_status_exec,
+    .name = "status",
+    .usage = "status [--control PATH] [--server] [--format text|json]",
+    .summary = "one-shot engine status from the control socket",
+    .options = "  --control PATH       control socket (default: runtime dir)\n"
+	       "  --server             the server's socket (server.sock)\n"
+	       "  --timeout MS         reply deadline (default 3000)\n",
+    .exec = cmd_status_exec,
 };

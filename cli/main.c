@@ -14,8 +14,7 @@ static const struct cmd_entry *cmd_table[] = {
 #define CMD(n) &cmd_##n##_entry,
 #include "cmd-list.h"
 #undef CMD
-	NULL
-};
+    NULL};
 
 static const char global_help[] =
     "  -v, --verbose        more diagnostics on stderr (repeatable)\n"
@@ -25,19 +24,25 @@ static const char global_help[] =
     "  --format FMT         text, json, jsonl, csv, ips, prom, nagios\n"
     "  --no-color           never use colour (NO_COLOR is honoured too)\n";
 
-enum { OPT_CONFIG = 1000, OPT_DB, OPT_FORMAT, OPT_NOCOLOR, OPT_HELP,
-    OPT_VERSION };
+enum {
+	OPT_CONFIG = 1000,
+	OPT_DB,
+	OPT_FORMAT,
+	OPT_NOCOLOR,
+	OPT_HELP,
+	OPT_VERSION
+};
 
 static const struct option global_longopts[] = {
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "config", required_argument, NULL, OPT_CONFIG },
-	{ "db", required_argument, NULL, OPT_DB },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "no-color", no_argument, NULL, OPT_NOCOLOR },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ NULL, 0, NULL, 0 }
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"db", required_argument, NULL, OPT_DB},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"no-color", no_argument, NULL, OPT_NOCOLOR},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
 };
 
 void
@@ -81,12 +86,14 @@ usage_all(FILE *f)
 {
 	const struct cmd_entry **c;
 
-	fprintf(f, "usage: mdns-doctor [global options] COMMAND [options] "
+	fprintf(f,
+	    "usage: mdns-doctor [global options] COMMAND [options] "
 	    "[args]\n\nmdns-doctor diagnoses MasterDnsVPN DNS tunnels.\n\n"
 	    "commands:\n");
 	for (c = cmd_table; *c != NULL; c++)
 		fprintf(f, "  %-10s %s\n", (*c)->name, (*c)->summary);
-	fprintf(f, "\nglobal options:\n%s\n"
+	fprintf(f,
+	    "\nglobal options:\n%s\n"
 	    "Run 'mdns-doctor help COMMAND' for a command's options.\n"
 	    "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n",
 	    global_help);
@@ -114,18 +121,20 @@ cmd_find(const char *name)
 			found = *c;
 			n++;
 			if (list[0] != '\0')
-				strncat(list, ", ", sizeof list - strlen(list) - 1);
-			strncat(list, (*c)->name, sizeof list - strlen(list) - 1);
+				strncat(
+				    list, ", ", sizeof list - strlen(list) - 1);
+			strncat(
+			    list, (*c)->name, sizeof list - strlen(list) - 1);
 		}
 	}
 	if (n == 1)
 		return found;
 	if (n > 1)
-		cli_error(NULL, "ambiguous command: %s, could be: %s", name,
-		    list);
+		cli_error(
+		    NULL, "ambiguous command: %s, could be: %s", name, list);
 	else
-		cli_error(NULL, "unknown command: %s (try 'mdns-doctor help')",
-		    name);
+		cli_error(
+		    NULL, "unknown command: %s (try 'mdns-doctor help')", name);
 	return NULL;
 }
 
@@ -167,10 +176,11 @@ cli_getopt(struct cli_ctx *ctx, const struct cmd_entry *cmd, int argc,
 
 	/* Rebuilt on every call: cheap, and no state kept between commands. */
 	for (i = 0; longopts != NULL && longopts[i].name != NULL &&
-	    n < nitems(merged) - 1; i++)
+	     n < nitems(merged) - 1;
+	     i++)
 		merged[n++] = longopts[i];
 	for (i = 0; global_longopts[i].name != NULL && n < nitems(merged) - 1;
-	    i++)
+	     i++)
 		merged[n++] = global_longopts[i];
 	memset(&merged[n], 0, sizeof merged[n]);
 	snprintf(shorts, sizeof shorts, ":%svq", shortopts ? shortopts : "");
@@ -210,7 +220,7 @@ cli_getopt(struct cli_ctx *ctx, const struct cmd_entry *cmd, int argc,
 int
 main(int argc, char **argv)
 {
-	struct cli_ctx ctx = { .progname = "mdns-doctor" };
+	struct cli_ctx ctx = {.progname = "mdns-doctor"};
 	const struct cmd_entry *cmd;
 	int c;
 
@@ -229,8 +239,9 @@ main(int argc, char **argv)
 			return EXIT_OK;
 		}
 		if (c == '?' || c == ':') {
-			cli_error(NULL, "%s: %s", c == ':' ?
-			    "option needs an argument" : "unknown option",
+			cli_error(NULL, "%s: %s",
+			    c == ':' ? "option needs an argument" :
+				       "unknown option",
 			    argv[optind - 1]);
 			return EXIT_UNKNOWN;
 		}
@@ -254,7 +265,7 @@ main(int argc, char **argv)
 		return EXIT_UNKNOWN;
 	argc -= optind;
 	argv += optind;
-	optind = 0;	/* full getopt reset for the command's own parse */
+	optind = 0; /* full getopt reset for the command's own parse */
 	opterr = 0;
 	c = cmd->exec(&ctx, argc, argv);
 	fflush(stdout);

@@ -116,9 +116,8 @@ static const char client_defaults[] =
     "LOG_LEVEL = \"INFO\"\n";
 
 /* Keys upstream reads without a default worth showing. */
-static const char client_extra[] =
-    "TUNNEL_READER_WORKERS = 0\n"
-    "TUNNEL_WRITER_WORKERS = 0\n";
+static const char client_extra[] = "TUNNEL_READER_WORKERS = 0\n"
+				   "TUNNEL_WRITER_WORKERS = 0\n";
 
 /* Upstream server defaults (defaultServerConfig). */
 static const char server_defaults[] =
@@ -197,18 +196,17 @@ static const char server_defaults[] =
     "LOG_LEVEL = \"INFO\"\n";
 
 /* In the shipped sample but not read by upstream code. */
-static const char server_extra[] =
-    "CONFIG_VERSION = \"\"\n";
+static const char server_extra[] = "CONFIG_VERSION = \"\"\n";
 
 /* Keys that say which role a file is for. */
-static const char *const client_markers[] = { "DOMAINS", "ENCRYPTION_KEY",
+static const char *const client_markers[] = {"DOMAINS", "ENCRYPTION_KEY",
     "LISTEN_IP", "LISTEN_PORT", "MIN_UPLOAD_MTU", "MAX_UPLOAD_MTU",
-    "RESOLVER_BALANCING_STRATEGY", "BASE_ENCODE_DATA" };
-static const char *const server_markers[] = { "DOMAIN", "UDP_HOST",
-    "UDP_PORT", "ENCRYPTION_KEY_FILE", "MAX_ALLOWED_CLIENT_UPLOAD_MTU",
-    "SUPPORTED_UPLOAD_COMPRESSION_TYPES", "DNS_UPSTREAM_SERVERS" };
+    "RESOLVER_BALANCING_STRATEGY", "BASE_ENCODE_DATA"};
+static const char *const server_markers[] = {"DOMAIN", "UDP_HOST", "UDP_PORT",
+    "ENCRYPTION_KEY_FILE", "MAX_ALLOWED_CLIENT_UPLOAD_MTU",
+    "SUPPORTED_UPLOAD_COMPRESSION_TYPES", "DNS_UPSTREAM_SERVERS"};
 
-static const char *const secret_keys[] = { "ENCRYPTION_KEY", "SOCKS5_PASS" };
+static const char *const secret_keys[] = {"ENCRYPTION_KEY", "SOCKS5_PASS"};
 
 struct item {
 	const char *key;
@@ -227,7 +225,9 @@ struct cfg_private {
 	struct toml_doc *file;
 	struct toml_doc *prof;
 	struct item *items;
-	size_t nitems;
+	size_t nitems, items_cap;
+	size_t *slots; /* open-addressing index of items by key */
+	size_t nslots; /* a power of two, or 0 */
 	char **warnings;
 	size_t nwarnings;
 	char **errors;
@@ -241,15 +241,50 @@ push(char ***list, size_t *n, char *s)
 	(*list)[(*n)++] = s;
 }
 
+/*
+ * Items by key through a hash index: a file with many keys (each unknown
+ * one looked up for its warning) stays linear, not quadratic.
+ */
 static struct item *
 item_find(const struct cfg *c, const char *key)
 {
-	size_t i;
+	const struct cfg_private *pv = c->priv;
+	size_t i, mask = pv->nslots - 1, k;
 
-	for (i = 0; i < c->priv->nitems; i++)
-		if (strcmp(c->priv->items[i].key, key) == 0)
-			return &c->priv->items[i];
-	return NULL;
+	if (pv->nslots == 0)
+		return NULL;
+	for (i = (size_t)str_hash(key) & mask;; i = (i + 1) & mask) {
+		k = pv->slots[i];
+		if (k == 0)
+			return NULL;
+		if (strcmp(pv->items[k - 1].key, key) == 0)
+			return &pv->items[k - 1];
+	}
+}
+
+/* Put item number idx (0-based) into the index, growing it at half full. */
+static void
+item_index(struct cfg_private *pv, size_t idx)
+{
+	size_t i, j, mask;
+
+	if (2 * (idx + 1) > pv->nslots) {
+		free(pv->slots);
+		pv->nslots = pv->nslots ? pv->nslots * 2 : 256;
+		pv->slots = xcalloc(pv->nslots, sizeof *pv->slots);
+		mask = pv->nslots - 1;
+		for (j = 0; j < idx; j++) {
+			for (i = (size_t)str_hash(pv->items[j].key) & mask;
+			     pv->slots[i] != 0; i = (i + 1) & mask)
+				;
+			pv->slots[i] = j + 1;
+		}
+	}
+	mask = pv->nslots - 1;
+	for (i = (size_t)str_hash(pv->items[idx].key) & mask; pv->slots[i] != 0;
+	     i = (i + 1) & mask)
+		;
+	pv->slots[i] = idx + 1;
 }
 
 /* The effective value of key: profile, then file, then defaults. */
@@ -266,8 +301,10 @@ static char *
 where(const struct cfg *c, const char *key)
 {
 	const struct item *it = item_find(c, key);
-	const char *file = c->path ? c->path : c->profile_path ?
-	    c->profile_path : "(defaults)";
+	const char *file = c->path;
+
+	if (file == NULL)
+		file = c->profile_path ? c->profile_path : "(defaults)";
 
 	if (it != NULL && it->source != CFG_SRC_DEFAULT && it->line > 0)
 		return xasprintf("%s:%d:%d", it->origin, it->line, it->col);
@@ -276,32 +313,36 @@ where(const struct cfg *c, const char *key)
 	return xasprintf("%s", file);
 }
 
+/* "WHERE: KEY: message" onto a list of problems or warnings. */
+static void
+vpush(struct cfg *c, char ***list, size_t *n, const char *key, const char *fmt,
+    va_list ap)
+{
+	char msg[ERR_MSG_MAX], *w = where(c, key);
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	push(list, n, xasprintf("%s: %s: %s", w, key, msg));
+	free(w);
+}
+
 static void __attribute__((format(printf, 3, 4)))
 problem(struct cfg *c, const char *key, const char *fmt, ...)
 {
-	char msg[ERR_MSG_MAX], *w = where(c, key);
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	vpush(c, &c->priv->errors, &c->priv->nerrors, key, fmt, ap);
 	va_end(ap);
-	push(&c->priv->errors, &c->priv->nerrors, xasprintf("%s: %s: %s", w,
-	    key, msg));
-	free(w);
 }
 
 static void __attribute__((format(printf, 3, 4)))
 warning(struct cfg *c, const char *key, const char *fmt, ...)
 {
-	char msg[ERR_MSG_MAX], *w = where(c, key);
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	vpush(c, &c->priv->warnings, &c->priv->nwarnings, key, fmt, ap);
 	va_end(ap);
-	push(&c->priv->warnings, &c->priv->nwarnings, xasprintf("%s: %s: %s",
-	    w, key, msg));
-	free(w);
 }
 
 static void __attribute__((format(printf, 3, 4)))
@@ -372,8 +413,8 @@ sat_int(int64_t v)
  * dflt, then the result is kept within lo..hi. A change is noted.
  */
 static int
-clampi(struct cfg *c, const char *key, int64_t below, int64_t dflt,
-    int64_t lo, int64_t hi)
+clampi(struct cfg *c, const char *key, int64_t below, int64_t dflt, int64_t lo,
+    int64_t hi)
 {
 	int64_t v = geti(c, key), r = v;
 
@@ -384,9 +425,11 @@ clampi(struct cfg *c, const char *key, int64_t below, int64_t dflt,
 	if (r > hi)
 		r = hi;
 	if (r != v)
-		note(c, key, "effective %lld (upstream: below %lld means "
-		    "%lld, range %lld..%lld)", (long long)r, (long long)below,
-		    (long long)dflt, (long long)lo, (long long)hi);
+		note(c, key,
+		    "effective %lld (upstream: below %lld means "
+		    "%lld, range %lld..%lld)",
+		    (long long)r, (long long)below, (long long)dflt,
+		    (long long)lo, (long long)hi);
 	return sat_int(r);
 }
 
@@ -403,8 +446,10 @@ clampd(struct cfg *c, const char *key, double dflt, double lo, double hi)
 	if (r > hi)
 		r = hi;
 	if (r != v)
-		note(c, key, "effective %g (upstream: 0 or less means %g, "
-		    "range %g..%g)", r, dflt, lo, hi);
+		note(c, key,
+		    "effective %g (upstream: 0 or less means %g, "
+		    "range %g..%g)",
+		    r, dflt, lo, hi);
 	return r;
 }
 
@@ -424,6 +469,25 @@ cfg_fingerprint(const char *secret, size_t len, char *out, size_t outlen)
 {
 	/* One fingerprint for logs, store and reports alike. */
 	log_redact(secret, len, out, outlen);
+}
+
+int
+cfg_item_fingerprint(const struct cfg_item *it, char *out, size_t outlen)
+{
+	char *t;
+
+	if (it->value->type == TOML_STRING) {
+		if (it->value->len == 0)
+			return 0;
+		cfg_fingerprint(it->value->str, it->value->len, out, outlen);
+		return 1;
+	}
+	/* An unknown secret-looking key may hold any type. */
+	t = toml_value_format(it->value);
+	cfg_fingerprint(t, strlen(t), out, outlen);
+	explicit_bzero(t, strlen(t));
+	free(t);
+	return 1;
 }
 
 /* The key length the upstream server writes and insists on. */
@@ -447,8 +511,10 @@ detect_role(const char *path, struct toml_doc *doc, struct err *e)
 		if (toml_find(doc, server_markers[i]) != NULL)
 			sm = server_markers[i];
 	if (cm != NULL && sm != NULL)
-		return err_set(e, "%s: has client keys (%s) and server keys "
-		    "(%s); cannot tell client from server", path, cm, sm);
+		return err_set(e,
+		    "%s: has client keys (%s) and server keys "
+		    "(%s); cannot tell client from server",
+		    path, cm, sm);
 	if (sm != NULL)
 		return CFG_SERVER;
 	if (cm != NULL)
@@ -459,8 +525,10 @@ detect_role(const char *path, struct toml_doc *doc, struct err *e)
 		return CFG_SERVER;
 	if (strstr(base, "client") != NULL)
 		return CFG_CLIENT;
-	return err_set(e, "%s: no client or server keys (such as DOMAINS or "
-	    "DOMAIN); cannot tell client from server", path);
+	return err_set(e,
+	    "%s: no client or server keys (such as DOMAINS or "
+	    "DOMAIN); cannot tell client from server",
+	    path);
 }
 
 /* Check a file value's type against the default's. */
@@ -483,12 +551,15 @@ check_type(const char *path, const struct toml_entry *ent,
 	elem = dflt->nitems > 0 ? dflt->items[0].type : TOML_STRING;
 	for (i = 0; i < v->nitems; i++) {
 		if (v->items[i].type != elem)
-			return err_set(e, "%s:%d:%d: %s: array items must be "
-			    "%ss, got %s", path, v->items[i].line,
-			    v->items[i].col, ent->key, toml_type_name(elem),
+			return err_set(e,
+			    "%s:%d:%d: %s: array items must be "
+			    "%ss, got %s",
+			    path, v->items[i].line, v->items[i].col, ent->key,
+			    toml_type_name(elem),
 			    toml_type_name(v->items[i].type));
-		if (elem == TOML_INT && (v->items[i].i64 < INT32_MIN ||
-		    v->items[i].i64 > INT32_MAX))
+		if (elem == TOML_INT &&
+		    (v->items[i].i64 < INT32_MIN ||
+			v->items[i].i64 > INT32_MAX))
 			return err_set(e, "%s:%d:%d: %s: %lld is out of range",
 			    path, v->items[i].line, v->items[i].col, ent->key,
 			    (long long)v->items[i].i64);
@@ -524,8 +595,8 @@ profile_doc(const struct profile *p, struct toml_doc **out, struct err *e)
 		buf = tmp;
 	}
 	if (p->method >= 0) {
-		tmp = xasprintf("%sDATA_ENCRYPTION_METHOD = %d\n", buf,
-		    p->method);
+		tmp = xasprintf(
+		    "%sDATA_ENCRYPTION_METHOD = %d\n", buf, p->method);
 		free(buf);
 		buf = tmp;
 	}
@@ -550,8 +621,11 @@ add_item(struct cfg *c, const char *key, const struct toml_value *v,
 	struct cfg_private *pv = c->priv;
 	struct item *it;
 
-	pv->items = xreallocarray(pv->items, pv->nitems + 1,
-	    sizeof *pv->items);
+	if (pv->nitems == pv->items_cap) {
+		pv->items_cap = pv->items_cap ? 2 * pv->items_cap : 128;
+		pv->items =
+		    xreallocarray(pv->items, pv->items_cap, sizeof *pv->items);
+	}
 	it = &pv->items[pv->nitems++];
 	memset(it, 0, sizeof *it);
 	it->key = key;
@@ -561,7 +635,9 @@ add_item(struct cfg *c, const char *key, const struct toml_value *v,
 	it->line = line;
 	it->col = col;
 	it->known = known;
-	it->secret = key_in(key, secret_keys, nitems(secret_keys));
+	it->secret = key_in(key, secret_keys, nitems(secret_keys)) ||
+	    (!known && toml_key_looks_secret(key));
+	item_index(pv, pv->nitems - 1);
 }
 
 /* Build the item list: file order, then defaults, then the profile. */
@@ -585,8 +661,10 @@ build_items(struct cfg *c)
 			add_item(c, ent->key, &ent->value, CFG_SRC_FILE,
 			    c->path, ent->value.line, ent->value.col, known);
 		if (!known)
-			warning(c, ent->key, "unknown key for a %s config "
-			    "(upstream ignores it)", cfg_role_name(c->role));
+			warning(c, ent->key,
+			    "unknown key for a %s config "
+			    "(upstream ignores it)",
+			    cfg_role_name(c->role));
 	}
 	for (i = 0; i < toml_count(pv->defaults); i++) {
 		ent = toml_entry_at(pv->defaults, i);
@@ -606,13 +684,12 @@ static void
 fill_domains(struct cfg *c, const char *key)
 {
 	const struct toml_value *v = eff(c, key);
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; v != NULL && i < v->nitems; i++) {
 		char *d = xstrdup(v->items[i].str ? v->items[i].str : "");
 		char *t = str_trim(d), *dup;
 		struct err de;
-		int seen = 0;
 
 		if (*t == '\0') {
 			warning(c, key, "empty domain skipped");
@@ -626,15 +703,9 @@ fill_domains(struct cfg *c, const char *key)
 			free(dup);
 			continue;
 		}
-		for (j = 0; j < c->ndomains; j++)
-			if (strcmp(c->domains[j], dup) == 0)
-				seen = 1;
-		if (seen) {
-			free(dup);
-			continue;
-		}
 		push(&c->domains, &c->ndomains, dup);
 	}
+	str_dedupe(c->domains, &c->ndomains);
 	if (c->ndomains == 0)
 		problem(c, key, "must contain at least one domain");
 }
@@ -645,38 +716,36 @@ fill_arq(struct cfg *c, int server)
 	struct cfg_arq *a = &c->arq;
 	int gapcap;
 
-	a->window = clampi(c, "ARQ_WINDOW_SIZE", 1, server ? 800 : 600, 1,
-	    8000);
-	a->initial_rto_s = clampd(c, "ARQ_INITIAL_RTO_SECONDS", 0.5, 0.01,
-	    60);
-	a->max_rto_s = clampd(c, "ARQ_MAX_RTO_SECONDS", 3.0, a->initial_rto_s,
-	    120);
-	a->control_initial_rto_s = clampd(c, "ARQ_CONTROL_INITIAL_RTO_SECONDS",
-	    0.5, 0.01, 60);
+	a->window =
+	    clampi(c, "ARQ_WINDOW_SIZE", 1, server ? 800 : 600, 1, 8000);
+	a->initial_rto_s = clampd(c, "ARQ_INITIAL_RTO_SECONDS", 0.5, 0.01, 60);
+	a->max_rto_s =
+	    clampd(c, "ARQ_MAX_RTO_SECONDS", 3.0, a->initial_rto_s, 120);
+	a->control_initial_rto_s =
+	    clampd(c, "ARQ_CONTROL_INITIAL_RTO_SECONDS", 0.5, 0.01, 60);
 	a->control_max_rto_s = clampd(c, "ARQ_CONTROL_MAX_RTO_SECONDS", 2.0,
 	    a->control_initial_rto_s, 120);
-	a->max_control_retries = clampi(c, "ARQ_MAX_CONTROL_RETRIES", 1, 128,
-	    server ? 1 : 5, 5000);
-	a->inactivity_timeout_s = clampd(c, "ARQ_INACTIVITY_TIMEOUT_SECONDS",
-	    1800, 10, 86400);
-	a->data_packet_ttl_s = clampd(c, "ARQ_DATA_PACKET_TTL_SECONDS", 2400,
-	    10, 86400);
-	a->control_packet_ttl_s = clampd(c, "ARQ_CONTROL_PACKET_TTL_SECONDS",
-	    1200, 10, 86400);
+	a->max_control_retries =
+	    clampi(c, "ARQ_MAX_CONTROL_RETRIES", 1, 128, server ? 1 : 5, 5000);
+	a->inactivity_timeout_s =
+	    clampd(c, "ARQ_INACTIVITY_TIMEOUT_SECONDS", 1800, 10, 86400);
+	a->data_packet_ttl_s =
+	    clampd(c, "ARQ_DATA_PACKET_TTL_SECONDS", 2400, 10, 86400);
+	a->control_packet_ttl_s =
+	    clampd(c, "ARQ_CONTROL_PACKET_TTL_SECONDS", 1200, 10, 86400);
 	a->max_data_retries = clampi(c, "ARQ_MAX_DATA_RETRIES", 1, 128,
 	    server ? 1 : 5, server ? 5000 : 100000);
 	gapcap = MIN(MIN(MAX(a->window / 8, 16), 128), a->window - 1);
-	a->nack_max_gap = clampi(c, "ARQ_DATA_NACK_MAX_GAP", 0, 16, 0,
-	    gapcap);
-	a->nack_initial_delay_s = clampd(c,
-	    "ARQ_DATA_NACK_INITIAL_DELAY_SECONDS", server ? 0.3 : 0.1, 0.01,
-	    server ? 30 : 60);
+	a->nack_max_gap = clampi(c, "ARQ_DATA_NACK_MAX_GAP", 0, 16, 0, gapcap);
+	a->nack_initial_delay_s =
+	    clampd(c, "ARQ_DATA_NACK_INITIAL_DELAY_SECONDS", server ? 0.3 : 0.1,
+		0.01, server ? 30 : 60);
 	a->nack_repeat_s = clampd(c, "ARQ_DATA_NACK_REPEAT_SECONDS",
 	    server ? 0.8 : 1.0, 0.01, server ? 30 : 60);
-	a->terminal_drain_timeout_s = clampd(c,
-	    "ARQ_TERMINAL_DRAIN_TIMEOUT_SECONDS", 120, 10, 3600);
-	a->terminal_ack_wait_timeout_s = clampd(c,
-	    "ARQ_TERMINAL_ACK_WAIT_TIMEOUT_SECONDS", 90, 5, 3600);
+	a->terminal_drain_timeout_s =
+	    clampd(c, "ARQ_TERMINAL_DRAIN_TIMEOUT_SECONDS", 120, 10, 3600);
+	a->terminal_ack_wait_timeout_s =
+	    clampd(c, "ARQ_TERMINAL_ACK_WAIT_TIMEOUT_SECONDS", 90, 5, 3600);
 }
 
 static void
@@ -706,8 +775,13 @@ fill_protocol(struct cfg *c)
 		free(p);
 		p = xstrdup("SOCKS5");
 	}
-	if (strcmp(p, "SOCKS5") != 0 && strcmp(p, "TCP") != 0)
-		problem(c, "PROTOCOL_TYPE", "\"%s\" is not SOCKS5 or TCP", p);
+	if (strcmp(p, "SOCKS5") != 0 && strcmp(p, "TCP") != 0) {
+		char shown[64];
+
+		str_printable(p, shown, sizeof shown);
+		problem(
+		    c, "PROTOCOL_TYPE", "\"%s\" is not SOCKS5 or TCP", shown);
+	}
 	c->protocol = p;
 }
 
@@ -727,9 +801,10 @@ check_key_length(struct cfg *c, const char *key, size_t len)
 
 	if (c->method == 0 || len == want)
 		return;
-	warning(c, key, "the key has %zu characters; a MasterDnsVPN server "
-	    "key for method %d (%s) has %zu", len, c->method,
-	    prof_method_name(c->method), want);
+	warning(c, key,
+	    "the key has %zu characters; a MasterDnsVPN server "
+	    "key for method %d (%s) has %zu",
+	    len, c->method, prof_method_name(c->method), want);
 }
 
 static void
@@ -753,29 +828,27 @@ finalize_client(struct cfg *c)
 	check_port(c, "LOCAL_DNS_PORT", 0);
 	fill_socks(c, 0);
 	c->upload_compression = sat_int(geti(c, "UPLOAD_COMPRESSION_TYPE"));
-	c->download_compression = sat_int(geti(c,
-	    "DOWNLOAD_COMPRESSION_TYPE"));
+	c->download_compression = sat_int(geti(c, "DOWNLOAD_COMPRESSION_TYPE"));
 	if (c->upload_compression < 0 || c->upload_compression > 3)
 		problem(c, "UPLOAD_COMPRESSION_TYPE", "%d is outside 0..3",
 		    c->upload_compression);
 	if (c->download_compression < 0 || c->download_compression > 3)
 		problem(c, "DOWNLOAD_COMPRESSION_TYPE", "%d is outside 0..3",
 		    c->download_compression);
-	c->compression_min_size = clampi(c, "COMPRESSION_MIN_SIZE", 100, 100,
-	    100, INT32_MAX);
-	c->balancing_strategy = sat_int(geti(c,
-	    "RESOLVER_BALANCING_STRATEGY"));
+	c->compression_min_size =
+	    clampi(c, "COMPRESSION_MIN_SIZE", 100, 100, 100, INT32_MAX);
+	c->balancing_strategy = sat_int(geti(c, "RESOLVER_BALANCING_STRATEGY"));
 	if (c->balancing_strategy < 0 || c->balancing_strategy > 8)
 		problem(c, "RESOLVER_BALANCING_STRATEGY", "%d is outside 0..8",
 		    c->balancing_strategy);
 	c->base_encode = getb(c, "BASE_ENCODE_DATA");
-	c->packet_duplication = clampi(c, "PACKET_DUPLICATION_COUNT", 1, 2, 1,
-	    10);
-	c->setup_packet_duplication = clampi(c,
-	    "SETUP_PACKET_DUPLICATION_COUNT", 1, MAX(2, c->packet_duplication),
-	    c->packet_duplication, 12);
-	c->max_packets_per_batch = clampi(c, "MAX_PACKETS_PER_BATCH", 1, 8, 1,
-	    64);
+	c->packet_duplication =
+	    clampi(c, "PACKET_DUPLICATION_COUNT", 1, 2, 1, 10);
+	c->setup_packet_duplication =
+	    clampi(c, "SETUP_PACKET_DUPLICATION_COUNT", 1,
+		MAX(2, c->packet_duplication), c->packet_duplication, 12);
+	c->max_packets_per_batch =
+	    clampi(c, "MAX_PACKETS_PER_BATCH", 1, 8, 1, 64);
 	fill_arq(c, 0);
 	c->min_upload_mtu = sat_int(geti(c, "MIN_UPLOAD_MTU"));
 	c->min_download_mtu = sat_int(geti(c, "MIN_DOWNLOAD_MTU"));
@@ -790,26 +863,28 @@ finalize_client(struct cfg *c)
 	if (c->max_download_mtu < 0)
 		problem(c, "MAX_DOWNLOAD_MTU", "cannot be negative");
 	if (c->max_upload_mtu > 0 && c->min_upload_mtu > c->max_upload_mtu)
-		problem(c, "MIN_UPLOAD_MTU", "%d is greater than MAX_UPLOAD_MTU "
-		    "%d", c->min_upload_mtu, c->max_upload_mtu);
+		problem(c, "MIN_UPLOAD_MTU",
+		    "%d is greater than MAX_UPLOAD_MTU "
+		    "%d",
+		    c->min_upload_mtu, c->max_upload_mtu);
 	if (c->max_download_mtu > 0 &&
 	    c->min_download_mtu > c->max_download_mtu)
-		problem(c, "MIN_DOWNLOAD_MTU", "%d is greater than "
-		    "MAX_DOWNLOAD_MTU %d", c->min_download_mtu,
-		    c->max_download_mtu);
-	c->mtu_test_retries = clampi(c, "MTU_TEST_RETRIES", 1, 1, 1,
-	    INT32_MAX);
+		problem(c, "MIN_DOWNLOAD_MTU",
+		    "%d is greater than "
+		    "MAX_DOWNLOAD_MTU %d",
+		    c->min_download_mtu, c->max_download_mtu);
+	c->mtu_test_retries = clampi(c, "MTU_TEST_RETRIES", 1, 1, 1, INT32_MAX);
 	c->mtu_test_timeout_s = clampd(c, "MTU_TEST_TIMEOUT", 2.0, 0, 1e9);
-	c->mtu_test_parallelism = clampi(c, "MTU_TEST_PARALLELISM", 1, 1, 1,
-	    INT32_MAX);
+	c->mtu_test_parallelism =
+	    clampi(c, "MTU_TEST_PARALLELISM", 1, 1, 1, INT32_MAX);
 	c->key = gets_trim(c, "ENCRYPTION_KEY");
 	if (*c->key == '\0') {
 		problem(c, "ENCRYPTION_KEY", "is required in a client config");
 		free(c->key);
 		c->key = NULL;
 	} else {
-		cfg_fingerprint(c->key, strlen(c->key), c->key_fp,
-		    sizeof c->key_fp);
+		cfg_fingerprint(
+		    c->key, strlen(c->key), c->key_fp, sizeof c->key_fp);
 		check_key_length(c, "ENCRYPTION_KEY", strlen(c->key));
 	}
 	fill_domains(c, "DOMAINS");
@@ -857,32 +932,38 @@ read_server_key(struct cfg *c, const struct cfg_opts *opts)
 		c->key_path = xasprintf("%s/%s", c->dir, name);
 	free(name);
 	if ((f = fopen(c->key_path, "rb")) == NULL) {
-		warning(c, "ENCRYPTION_KEY_FILE", "%s: %s (the upstream server "
-		    "would generate a new key)", c->key_path, strerror(errno));
+		warning(c, "ENCRYPTION_KEY_FILE",
+		    "%s: %s (the upstream server "
+		    "would generate a new key)",
+		    c->key_path, strerror(errno));
 		return;
 	}
 	buf = xmalloc(CFG_MAX_KEYFILE + 1);
 	n = fread(buf, 1, CFG_MAX_KEYFILE + 1, f);
 	fclose(f);
 	if (n > CFG_MAX_KEYFILE || memchr(buf, '\0', n) != NULL) {
-		problem(c, "ENCRYPTION_KEY_FILE", "%s: not a key file (binary "
-		    "or larger than %d bytes)", c->key_path, CFG_MAX_KEYFILE);
+		problem(c, "ENCRYPTION_KEY_FILE",
+		    "%s: not a key file (binary "
+		    "or larger than %d bytes)",
+		    c->key_path, CFG_MAX_KEYFILE);
+		explicit_bzero(buf, n);
 		free(buf);
 		return;
 	}
 	buf[n] = '\0';
 	t = str_trim(buf);
 	if (strlen(t) != required_key_len(c->method)) {
-		problem(c, "ENCRYPTION_KEY_FILE", "%s: the key has %zu "
+		problem(c, "ENCRYPTION_KEY_FILE",
+		    "%s: the key has %zu "
 		    "characters but method %d (%s) needs %zu; the upstream "
-		    "server would replace it with a new key", c->key_path,
-		    strlen(t), c->method, prof_method_name(c->method),
-		    required_key_len(c->method));
+		    "server would replace it with a new key",
+		    c->key_path, strlen(t), c->method,
+		    prof_method_name(c->method), required_key_len(c->method));
 	}
 	if (*t != '\0') {
 		c->key = xstrdup(t);
-		cfg_fingerprint(c->key, strlen(c->key), c->key_fp,
-		    sizeof c->key_fp);
+		cfg_fingerprint(
+		    c->key, strlen(c->key), c->key_fp, sizeof c->key_fp);
 	}
 	explicit_bzero(buf, n);
 	free(buf);
@@ -908,54 +989,59 @@ finalize_server(struct cfg *c, const struct cfg_opts *opts)
 		char *ip = gets_trim(c, "FORWARD_IP");
 
 		if (*ip == '\0')
-			problem(c, "USE_EXTERNAL_SOCKS5", "true needs "
+			problem(c, "USE_EXTERNAL_SOCKS5",
+			    "true needs "
 			    "FORWARD_IP");
 		if (geti(c, "FORWARD_PORT") <= 0)
-			problem(c, "USE_EXTERNAL_SOCKS5", "true needs a "
+			problem(c, "USE_EXTERNAL_SOCKS5",
+			    "true needs a "
 			    "FORWARD_PORT");
 		free(ip);
 	}
-	c->min_vpn_label_length = clampi(c, "MIN_VPN_LABEL_LENGTH", 1, 3, 1,
-	    INT32_MAX);
-	c->upload_compression_mask = compression_mask(c,
-	    "SUPPORTED_UPLOAD_COMPRESSION_TYPES");
-	c->download_compression_mask = compression_mask(c,
-	    "SUPPORTED_DOWNLOAD_COMPRESSION_TYPES");
+	c->min_vpn_label_length =
+	    clampi(c, "MIN_VPN_LABEL_LENGTH", 1, 3, 1, INT32_MAX);
+	c->upload_compression_mask =
+	    compression_mask(c, "SUPPORTED_UPLOAD_COMPRESSION_TYPES");
+	c->download_compression_mask =
+	    compression_mask(c, "SUPPORTED_DOWNLOAD_COMPRESSION_TYPES");
 	m = geti(c, "DATA_ENCRYPTION_METHOD");
 	if (m < 0 || m > 5) {
-		warning(c, "DATA_ENCRYPTION_METHOD", "%lld is outside 0..5; "
-		    "the upstream server uses 1 (XOR)", (long long)m);
-		note(c, "DATA_ENCRYPTION_METHOD", "effective 1 (upstream: out "
+		warning(c, "DATA_ENCRYPTION_METHOD",
+		    "%lld is outside 0..5; "
+		    "the upstream server uses 1 (XOR)",
+		    (long long)m);
+		note(c, "DATA_ENCRYPTION_METHOD",
+		    "effective 1 (upstream: out "
 		    "of range means 1)");
 		m = 1;
 	}
 	c->method = (int)m;
-	c->max_packets_per_batch = clampi(c, "MAX_PACKETS_PER_BATCH", 1, 20, 1,
-	    INT32_MAX);
+	c->max_packets_per_batch =
+	    clampi(c, "MAX_PACKETS_PER_BATCH", 1, 20, 1, INT32_MAX);
 	fill_arq(c, 1);
-	p->max_packet_duplication = clampi(c,
-	    "MAX_ALLOWED_CLIENT_PACKET_DUPLICATION_COUNT", 0, 5, 0, 15);
+	p->max_packet_duplication = clampi(
+	    c, "MAX_ALLOWED_CLIENT_PACKET_DUPLICATION_COUNT", 0, 5, 0, 15);
 	p->max_setup_duplication = clampi(c,
 	    "MAX_ALLOWED_CLIENT_SETUP_PACKET_DUPLICATION_COUNT", 0, 6, 0, 15);
-	p->max_upload_mtu = clampi(c, "MAX_ALLOWED_CLIENT_UPLOAD_MTU", 1, 150,
-	    1, 255);
-	p->max_download_mtu = clampi(c, "MAX_ALLOWED_CLIENT_DOWNLOAD_MTU", 1,
-	    4096, 1, 65535);
-	p->max_rx_tx_workers = clampi(c, "MAX_ALLOWED_CLIENT_RX_TX_WORKERS", 1,
-	    255, 1, 255);
-	p->min_ping_aggressive_s = clampd(c,
-	    "MIN_ALLOWED_CLIENT_PING_AGGRESSIVE_INTERVAL_SECONDS", 0.05, 0.05,
-	    1.0);
-	p->max_packets_per_batch = clampi(c,
-	    "MAX_ALLOWED_CLIENT_PACKETS_PER_BATCH", 1, 20, 1, 255);
-	p->max_arq_window = clampi(c, "MAX_ALLOWED_CLIENT_ARQ_WINDOW_SIZE", 1,
-	    8000, 1, 8000);
-	p->max_arq_nack_gap = clampi(c,
-	    "MAX_ALLOWED_CLIENT_ARQ_DATA_NACK_MAX_GAP", 0, 255, 0, 255);
-	p->min_compression_min_size = clampi(c,
-	    "MIN_ALLOWED_CLIENT_COMPRESSION_MIN_SIZE", 1, 120, 1, 65535);
-	p->min_arq_initial_rto_s = clampd(c,
-	    "MIN_ALLOWED_CLIENT_ARQ_INITIAL_RTO_SECONDS", 0.05, 0.05, 1.0);
+	p->max_upload_mtu =
+	    clampi(c, "MAX_ALLOWED_CLIENT_UPLOAD_MTU", 1, 150, 1, 255);
+	p->max_download_mtu =
+	    clampi(c, "MAX_ALLOWED_CLIENT_DOWNLOAD_MTU", 1, 4096, 1, 65535);
+	p->max_rx_tx_workers =
+	    clampi(c, "MAX_ALLOWED_CLIENT_RX_TX_WORKERS", 1, 255, 1, 255);
+	p->min_ping_aggressive_s =
+	    clampd(c, "MIN_ALLOWED_CLIENT_PING_AGGRESSIVE_INTERVAL_SECONDS",
+		0.05, 0.05, 1.0);
+	p->max_packets_per_batch =
+	    clampi(c, "MAX_ALLOWED_CLIENT_PACKETS_PER_BATCH", 1, 20, 1, 255);
+	p->max_arq_window =
+	    clampi(c, "MAX_ALLOWED_CLIENT_ARQ_WINDOW_SIZE", 1, 8000, 1, 8000);
+	p->max_arq_nack_gap = clampi(
+	    c, "MAX_ALLOWED_CLIENT_ARQ_DATA_NACK_MAX_GAP", 0, 255, 0, 255);
+	p->min_compression_min_size = clampi(
+	    c, "MIN_ALLOWED_CLIENT_COMPRESSION_MIN_SIZE", 1, 120, 1, 65535);
+	p->min_arq_initial_rto_s = clampd(
+	    c, "MIN_ALLOWED_CLIENT_ARQ_INITIAL_RTO_SECONDS", 0.05, 0.05, 1.0);
 	fill_domains(c, "DOMAIN");
 	read_server_key(c, opts);
 }
@@ -978,15 +1064,18 @@ cfg_load(const char *path, const struct profile *prof,
 	if (path != NULL && toml_parse_file(path, &file, e) == -1)
 		return -1;
 	role = opts != NULL && opts->role >= 0 ? opts->role :
-	    file != NULL ? detect_role(path, file, e) : CFG_CLIENT;
+	    file != NULL		       ? detect_role(path, file, e) :
+						 CFG_CLIENT;
 	if (role < 0) {
 		toml_free(file);
 		return -1;
 	}
 	if (prof != NULL && role == CFG_SERVER) {
 		toml_free(file);
-		return err_set(e, "%s: a profile describes a client; %s is a "
-		    "server config", prof->path, path);
+		return err_set(e,
+		    "%s: a profile describes a client; %s is a "
+		    "server config",
+		    prof->path, path);
 	}
 	c = xcalloc(1, sizeof *c);
 	pv = c->priv = xcalloc(1, sizeof *pv);
@@ -995,18 +1084,21 @@ cfg_load(const char *path, const struct profile *prof,
 	if (path != NULL) {
 		c->path = xstrdup(path);
 		slash = strrchr(path, '/');
-		c->dir = slash == NULL ? xstrdup(".") : slash == path ?
-		    xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+		c->dir = slash == NULL ? xstrdup(".") :
+		    slash == path      ? xstrdup("/") :
+					 xstrndup(path, (size_t)(slash - path));
 	} else {
 		c->dir = xstrdup(".");
 	}
 	/* Our own defaults text: a parse failure is a bug, not input. */
-	if (toml_parse_buf("(defaults)", role == CFG_SERVER ? server_defaults :
-	    client_defaults, strlen(role == CFG_SERVER ? server_defaults :
-	    client_defaults), &pv->defaults, &de) == -1 ||
-	    toml_parse_buf("(defaults)", role == CFG_SERVER ? server_extra :
-	    client_extra, strlen(role == CFG_SERVER ? server_extra :
-	    client_extra), &pv->extra, &de) == -1) {
+	if (toml_parse_buf("(defaults)",
+		role == CFG_SERVER ? server_defaults : client_defaults,
+		strlen(role == CFG_SERVER ? server_defaults : client_defaults),
+		&pv->defaults, &de) == -1 ||
+	    toml_parse_buf("(defaults)",
+		role == CFG_SERVER ? server_extra : client_extra,
+		strlen(role == CFG_SERVER ? server_extra : client_extra),
+		&pv->extra, &de) == -1) {
 		err_set(e, "internal error in defaults: %s", de.msg);
 		cfg_free(c);
 		return -1;
@@ -1031,8 +1123,8 @@ cfg_load(const char *path, const struct profile *prof,
 		c->fec = prof->fec;
 		if (prof->expected_exit_ip != NULL)
 			c->expected_exit_ip = xstrdup(prof->expected_exit_ip);
-		c->resolvers = xcalloc(prof->nresolvers + 1,
-		    sizeof *c->resolvers);
+		c->resolvers =
+		    xcalloc(prof->nresolvers + 1, sizeof *c->resolvers);
 		for (i = 0; i < prof->nresolvers; i++)
 			c->resolvers[i] = prof->resolvers[i].addr;
 		c->nresolvers = prof->nresolvers;
@@ -1148,6 +1240,7 @@ cfg_free(struct cfg *c)
 	for (i = 0; i < pv->nitems; i++)
 		free(pv->items[i].note);
 	free(pv->items);
+	free(pv->slots);
 	for (i = 0; i < pv->nwarnings; i++)
 		free(pv->warnings[i]);
 	free(pv->warnings);

@@ -26,9 +26,9 @@ enum cfg_role {
 };
 
 enum cfg_source {
-	CFG_SRC_DEFAULT = 0,	/* upstream default, key absent */
-	CFG_SRC_FILE,		/* as written in the config file */
-	CFG_SRC_PROFILE,	/* from the JSON profile */
+	CFG_SRC_DEFAULT = 0, /* upstream default, key absent */
+	CFG_SRC_FILE,	     /* as written in the config file */
+	CFG_SRC_PROFILE,     /* from the JSON profile */
 };
 
 /* Length of a key fingerprint "sha256:" + 8 hex digits, with NUL. */
@@ -71,23 +71,23 @@ struct cfg_private;
 
 struct cfg {
 	enum cfg_role role;
-	char *path;		/* config file as given; NULL: profile only */
-	char *dir;		/* its directory ("." when none) */
+	char *path; /* config file as given; NULL: profile only */
+	char *dir;  /* its directory ("." when none) */
 
-	char **domains;		/* DOMAINS / DOMAIN, normalised */
+	char **domains; /* DOMAINS / DOMAIN, normalised */
 	size_t ndomains;
-	char *protocol;		/* PROTOCOL_TYPE: "SOCKS5" or "TCP" */
-	int method;		/* DATA_ENCRYPTION_METHOD 0..5 */
-	char *key;		/* key text (SECRET), NULL when unknown */
-	char key_fp[CFG_FP_LEN];	/* "sha256:xxxxxxxx", "" when none */
-	char *key_path;		/* server: key file used, else NULL */
-	int base_encode;	/* BASE_ENCODE_DATA: base64 TXT answers */
-	int upload_compression;		/* client type 0..3 */
+	char *protocol;		 /* PROTOCOL_TYPE: "SOCKS5" or "TCP" */
+	int method;		 /* DATA_ENCRYPTION_METHOD 0..5 */
+	char *key;		 /* key text (SECRET), NULL when unknown */
+	char key_fp[CFG_FP_LEN]; /* "sha256:xxxxxxxx", "" when none */
+	char *key_path;		 /* server: key file used, else NULL */
+	int base_encode;	 /* BASE_ENCODE_DATA: base64 TXT answers */
+	int upload_compression;	 /* client type 0..3 */
 	int download_compression;
-	unsigned upload_compression_mask;	/* server: bit per type */
+	unsigned upload_compression_mask; /* server: bit per type */
 	unsigned download_compression_mask;
 	int compression_min_size;
-	int min_upload_mtu;	/* client MTU search bounds */
+	int min_upload_mtu; /* client MTU search bounds */
 	int max_upload_mtu;
 	int min_download_mtu;
 	int max_download_mtu;
@@ -96,22 +96,22 @@ struct cfg {
 	int mtu_test_parallelism;
 	int packet_duplication;
 	int setup_packet_duplication;
-	int balancing_strategy;		/* client 0..8 */
+	int balancing_strategy; /* client 0..8 */
 	int max_packets_per_batch;
 	struct cfg_arq arq;
-	char *listen_ip;	/* client LISTEN_IP, server UDP_HOST */
-	int listen_port;	/* client LISTEN_PORT, server UDP_PORT */
+	char *listen_ip; /* client LISTEN_IP, server UDP_HOST */
+	int listen_port; /* client LISTEN_PORT, server UDP_PORT */
 	int socks5_auth;
 	char *socks5_user;
-	char *socks5_pass;	/* SECRET */
-	int min_vpn_label_length;	/* server */
-	struct cfg_policy policy;	/* server */
+	char *socks5_pass;	  /* SECRET */
+	int min_vpn_label_length; /* server */
+	struct cfg_policy policy; /* server */
 
 	/* From a profile (client). */
 	char *profile_path;
 	char *expected_exit_ip;
 	struct prof_fec fec;
-	union net_addr *resolvers;	/* profile resolvers, may be empty */
+	union net_addr *resolvers; /* profile resolvers, may be empty */
 	size_t nresolvers;
 
 	struct cfg_private *priv;
@@ -120,18 +120,20 @@ struct cfg {
 /* One key of the effective configuration. */
 struct cfg_item {
 	const char *key;
-	const struct toml_value *value;	/* as written or default */
+	const struct toml_value *value; /* as written or default */
 	enum cfg_source source;
-	const char *origin;	/* file the value came from, NULL: default */
-	int line;		/* 0 when not from a file */
-	int known;		/* read by upstream for this role */
-	int secret;		/* never print value: use cfg_fingerprint */
-	const char *note;	/* "clamped to 10 (upstream range 1..10)" */
+	const char *origin; /* file the value came from, NULL: default */
+	int line;	    /* 0 when not from a file */
+	int known;	    /* read by upstream for this role */
+	int secret;	    /* never print value: cfg_item_fingerprint;
+				 * known secrets and unknown keys named like
+				 * one (*KEY*, *PASS*, *SECRET*, *TOKEN*) */
+	const char *note;   /* "clamped to 10 (upstream range 1..10)" */
 };
 
 struct cfg_opts {
-	int role;		/* -1 = detect from the keys */
-	const char *key_file;	/* server: key file instead of the config's */
+	int role;	      /* -1 = detect from the keys */
+	const char *key_file; /* server: key file instead of the config's */
 };
 
 /*
@@ -169,9 +171,16 @@ const char *cfg_warning_at(const struct cfg *c, size_t i);
 char *cfg_default_resolvers_path(const struct cfg *c);
 
 /* "sha256:" + first 8 hex of SHA-256(secret) into out (CFG_FP_LEN). */
-void cfg_fingerprint(const char *secret, size_t len, char *out,
-    size_t outlen);
+void cfg_fingerprint(const char *secret, size_t len, char *out, size_t outlen);
 
+/*
+ * Fingerprint of a secret item's value into out (CFG_FP_LEN): of the
+ * string's bytes, or of the TOML text of a value of another type. Returns
+ * 1, or 0 (out untouched) for an empty string, which has no fingerprint.
+ */
+int cfg_item_fingerprint(const struct cfg_item *it, char *out, size_t outlen);
+
+/* "client"/"server" and "default"/"file"/"profile"; static strings. */
 const char *cfg_role_name(enum cfg_role role);
 const char *cfg_source_name(enum cfg_source src);
 

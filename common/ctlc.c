@@ -34,10 +34,11 @@ ctlc_open(struct ctlc *c, const char *path, int nonblock, struct err *e)
 		close(fd);
 		if (saved == ENOENT || saved == ECONNREFUSED)
 			return err_set(e, "engine not running at %s", path);
-		return err_set(e, "cannot connect to %s: %s", path,
-		    strerror(saved));
+		return err_set(
+		    e, "cannot connect to %s: %s", path, strerror(saved));
 	}
-	if (nonblock && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
+	if (nonblock &&
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
 		close(fd);
 		return err_set(e, "fcntl: %s", strerror(errno));
 	}
@@ -54,6 +55,15 @@ ctlc_close(struct ctlc *c)
 	free(c->buf);
 	c->buf = NULL;
 	c->len = c->cap = 0;
+}
+
+/* Whether the engine left bytes for us to read (without consuming them). */
+static int
+reply_pending(const struct ctlc *c)
+{
+	char b;
+
+	return c->len > 0 || recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
 }
 
 int
@@ -74,10 +84,21 @@ ctlc_send(struct ctlc *c, json_t *req, struct err *e)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN) {
-				struct pollfd p = { c->fd, POLLOUT, 0 };
+				struct pollfd p = {c->fd, POLLOUT, 0};
 
 				poll(&p, 1, 1000);
 				continue;
+			}
+			/*
+			 * An engine that refuses us (peer uid) writes its
+			 * reason and closes, maybe before our request: the
+			 * reason is still queued, so let ctlc_recv read it
+			 * instead of reporting a bare broken pipe.
+			 */
+			if ((errno == EPIPE || errno == ECONNRESET) &&
+			    reply_pending(c)) {
+				free(s);
+				return 0;
 			}
 			free(s);
 			return err_set(e, "send: %s", strerror(errno));
@@ -110,8 +131,8 @@ take_line(struct ctlc *c, json_t **out, struct err *e)
 int
 ctlc_recv(struct ctlc *c, json_t **out, int timeout_ms, struct err *e)
 {
-	uint64_t deadline = timeout_ms >= 0 ? now_mono_ms() +
-	    (uint64_t)timeout_ms : 0;
+	uint64_t deadline =
+	    timeout_ms >= 0 ? now_mono_ms() + (uint64_t)timeout_ms : 0;
 	int r;
 
 	*out = NULL;
@@ -126,8 +147,7 @@ ctlc_recv(struct ctlc *c, json_t **out, int timeout_ms, struct err *e)
 			c->cap = c->cap ? c->cap * 2 : 131072;
 			c->buf = xrealloc(c->buf, c->cap);
 		}
-		n = recv(c->fd, c->buf + c->len, c->cap - c->len,
-		    MSG_DONTWAIT);
+		n = recv(c->fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
 		if (n > 0) {
 			c->len += (size_t)n;
 			continue;
@@ -141,7 +161,7 @@ ctlc_recv(struct ctlc *c, json_t **out, int timeout_ms, struct err *e)
 		if (timeout_ms == 0)
 			return 0;
 		{
-			struct pollfd p = { c->fd, POLLIN, 0 };
+			struct pollfd p = {c->fd, POLLIN, 0};
 			int wait = -1;
 
 			if (timeout_ms > 0) {
@@ -172,6 +192,15 @@ ctlc_call(const char *path, const char *cmd, int timeout_ms, struct err *e)
 		if (r == 0)
 			err_set(e, "no reply from the engine within %d ms",
 			    timeout_ms);
+	} else {
+		struct err e2;
+
+		/*
+		 * An engine that refuses us writes its reason and closes
+		 * before our request lands: that reason is the better error.
+		 */
+		if (ctlc_recv(&c, &reply, 200, &e2) != 1)
+			reply = NULL;
 	}
 	json_decref(req);
 	ctlc_close(&c);

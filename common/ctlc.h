@@ -16,7 +16,7 @@
 
 struct ctlc {
 	int fd;
-	char *buf;		/* bytes received, not yet returned */
+	char *buf; /* bytes received, not yet returned */
 	size_t len, cap;
 };
 
@@ -28,7 +28,11 @@ struct ctlc {
 int ctlc_open(struct ctlc *c, const char *path, int nonblock, struct err *e);
 void ctlc_close(struct ctlc *c);
 
-/* Send a request object (borrowed) as one line. 0 / -1. */
+/*
+ * Send a request object (borrowed) as one line. 0 / -1. When the engine
+ * has already closed the connection but left a reply (a refusal), the
+ * send counts as done so that ctlc_recv returns that reply.
+ */
 int ctlc_send(struct ctlc *c, json_t *req, struct err *e);
 
 /*
@@ -44,7 +48,7 @@ int ctlc_recv(struct ctlc *c, json_t **out, int timeout_ms, struct err *e);
  * reply, close. Returns the reply (new reference) or NULL with e set. A reply
  * with "ok": false is returned as is.
  */
-json_t *ctlc_call(const char *path, const char *cmd, int timeout_ms,
-    struct err *e);
+json_t *ctlc_call(
+    const char *path, const char *cmd, int timeout_ms, struct err *e);
 
 #endif

@@ -28,7 +28,7 @@
 
 #include "common/ev.h"
 
-#define EV_BATCH 256
+#define EV_BATCH  256
 #define SLOT_NONE UINT32_MAX
 
 struct ev_fd {
@@ -68,7 +68,7 @@ struct ev_loop {
 	struct ev_timer *slots;
 	uint32_t nslots;
 	uint32_t free_slot; /* head of the free list, SLOT_NONE if empty */
-	uint32_t *heap; /* slot indices */
+	uint32_t *heap;	    /* slot indices */
 	uint32_t heap_len;
 	uint64_t next_id;
 	uint64_t next_seq;
@@ -260,9 +260,9 @@ ev_timer_add(struct ev_loop *l, uint64_t delay_us, ev_timer_cb *cb, void *arg)
 		l->now_us = now_mono_us();
 	t->id = ++l->next_id;
 	t->seq = l->next_seq++;
-	t->deadline_us = delay_us > UINT64_MAX - l->now_us
-	    ? UINT64_MAX
-	    : l->now_us + delay_us;
+	t->deadline_us = delay_us > UINT64_MAX - l->now_us ?
+	    UINT64_MAX :
+	    l->now_us + delay_us;
 	t->cb = cb;
 	t->arg = arg;
 	l->heap[l->heap_len] = slot;

@@ -38,8 +38,8 @@ void ev_loop_free(struct ev_loop *loop);
  * arg). Adding an fd that is already watched replaces its mask, callback
  * and argument. Returns 0 or -1 with e set.
  */
-int ev_io_add(struct ev_loop *loop, int fd, int events, ev_io_cb *cb,
-    void *arg, struct err *e);
+int ev_io_add(struct ev_loop *loop, int fd, int events, ev_io_cb *cb, void *arg,
+    struct err *e);
 /* Change the mask of a watched fd (0 = keep registered, no events). */
 int ev_io_set(struct ev_loop *loop, int fd, int events);
 /* Stop watching fd (safe if not watched). Does not close it. */
@@ -49,8 +49,8 @@ void ev_io_del(struct ev_loop *loop, int fd);
  * One-shot timer firing after delay_us microseconds. Returns an id > 0
  * that stays unique for the loop's lifetime. Re-arm by adding again.
  */
-uint64_t ev_timer_add(struct ev_loop *loop, uint64_t delay_us,
-    ev_timer_cb *cb, void *arg);
+uint64_t ev_timer_add(
+    struct ev_loop *loop, uint64_t delay_us, ev_timer_cb *cb, void *arg);
 /* Cancel a pending timer; returns 0, or -1 if it already fired or is
  * unknown. Cancelling id 0 is a no-op returning -1. */
 int ev_timer_cancel(struct ev_loop *loop, uint64_t id);
@@ -59,8 +59,8 @@ int ev_timer_cancel(struct ev_loop *loop, uint64_t id);
  * Deliver signo through signalfd (the signal is blocked for the process).
  * Returns 0 or -1 with e set.
  */
-int ev_signal_add(struct ev_loop *loop, int signo, ev_signal_cb *cb,
-    void *arg, struct err *e);
+int ev_signal_add(struct ev_loop *loop, int signo, ev_signal_cb *cb, void *arg,
+    struct err *e);
 
 /* Called before every sleep in epoll_wait (flush queues, batch writes). */
 void ev_set_before_sleep(struct ev_loop *loop, ev_hook_cb *cb, void *arg);

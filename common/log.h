@@ -30,13 +30,18 @@ const char *log_level_name(enum log_level level);
 int log_level_parse(const char *s, enum log_level *out, struct err *e);
 /* Log to path (appending), or to stderr when path is NULL. 0 / -1. */
 int log_open(const char *path, struct err *e);
+/* Close a log file opened by log_open; logging goes to stderr again. */
 void log_close(void);
 
+/*
+ * One line "TIME LEVEL message" to the log when level is at or above the
+ * threshold; never to stdout. Secrets must go through log_redact first.
+ */
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 
 /*

@@ -44,10 +44,14 @@ parse_port(const char *s, size_t n, uint16_t *out)
 	return 0;
 }
 
+/* The input shown printable and bounded: messages stay one line. */
 static int
 bad_address(const char *s, struct err *e)
 {
-	return err_set(e, "bad address: %s", s);
+	char shown[80];
+
+	str_printable(s, shown, sizeof shown);
+	return err_set(e, "bad address: %s", shown);
 }
 
 int
@@ -110,8 +114,12 @@ net_addr_parse(
 		r = parse_port(port, portlen, &p);
 		if (r == -1)
 			return bad_address(s, e);
-		if (r == -2)
-			return err_set(e, "port out of range: %s", port);
+		if (r == -2) {
+			char shown[80];
+
+			str_printable(port, shown, sizeof shown);
+			return err_set(e, "port out of range: %s", shown);
+		}
 	}
 	net_addr_set_port(&a, p);
 	*out = a;

@@ -27,18 +27,21 @@ union net_addr {
  * no name lookup). A missing port becomes default_port. Returns 0 or -1 with
  * e set ("bad address: ...", "port out of range: ...").
  */
-int net_addr_parse(const char *s, uint16_t default_port, union net_addr *out,
-    struct err *e);
+int net_addr_parse(
+    const char *s, uint16_t default_port, union net_addr *out, struct err *e);
 /* "1.2.3.4:53" or "[::1]:53" into buf (NET_ADDR_STRLEN is enough). */
 void net_addr_format(const union net_addr *a, char *buf, size_t len);
 /* Address only, no port: "1.2.3.4" or "::1". */
 void net_addr_format_ip(const union net_addr *a, char *buf, size_t len);
+/* sizeof the sockaddr for a's family (for bind, connect, sendto). */
 socklen_t net_addr_len(const union net_addr *a);
 /* Same family, address and port. */
 int net_addr_equal(const union net_addr *a, const union net_addr *b);
+/* The port in host byte order, and setting it. */
 uint16_t net_addr_port(const union net_addr *a);
 void net_addr_set_port(union net_addr *a, uint16_t port);
 
+/* Set O_NONBLOCK on fd. 0, or -1 with e set. */
 int net_set_nonblock(int fd, struct err *e);
 /*
  * A non-blocking, close-on-exec UDP socket bound to bind_addr (port 0 = any

@@ -19,11 +19,16 @@
 #include "common/profile.h"
 #include "common/resolvers.h"
 
-#define PROF_MAX_FILE (1u << 20)
+#define PROF_MAX_FILE	 (1u << 20)
 #define PROF_MAX_KEYFILE 4096
 
 static const char *const method_names[] = {
-	"none", "xor", "chacha20", "aes-128-gcm", "aes-192-gcm", "aes-256-gcm",
+    "none",
+    "xor",
+    "chacha20",
+    "aes-128-gcm",
+    "aes-192-gcm",
+    "aes-256-gcm",
 };
 
 const char *
@@ -47,10 +52,10 @@ prof_method_from_name(const char *name)
 
 /* The fork's presets: group size, repair overhead, flush timeout. */
 static const struct prof_fec fec_levels[] = {
-	{ 0, 0, 0, 0, PROF_FEC_DOWNLOAD, "none" },
-	{ 1, 8, 15, 25, PROF_FEC_DOWNLOAD, "conservative" },
-	{ 1, 12, 25, 20, PROF_FEC_DOWNLOAD, "balanced" },
-	{ 1, 16, 40, 15, PROF_FEC_DOWNLOAD, "aggressive" },
+    {0, 0, 0, 0, PROF_FEC_DOWNLOAD, "none"},
+    {1, 8, 15, 25, PROF_FEC_DOWNLOAD, "conservative"},
+    {1, 12, 25, 20, PROF_FEC_DOWNLOAD, "balanced"},
+    {1, 16, 40, 15, PROF_FEC_DOWNLOAD, "aggressive"},
 };
 
 int
@@ -84,26 +89,13 @@ prof_fec_dir_name(enum prof_fec_dir d)
 	return "?";
 }
 
-/* Printable, bounded form of untrusted text for messages. */
-static void
-shown(const char *in, char *out, size_t outlen)
-{
-	size_t i;
-
-	for (i = 0; in[i] != '\0' && i + 4 < outlen; i++)
-		out[i] = isprint((unsigned char)in[i]) ? in[i] : '?';
-	if (in[i] != '\0' && i >= 3)
-		memcpy(out + i - 3, "...", 3);
-	out[i] = '\0';
-}
-
 int
 prof_domain_normalize(char *d, struct err *e)
 {
 	size_t n = strlen(d), i, label = 0;
 	char s[80];
 
-	shown(d, s, sizeof s);
+	str_printable(d, s, sizeof s);
 	if (n > 0 && d[n - 1] == '.')
 		d[--n] = '\0';
 	if (n == 0)
@@ -115,11 +107,15 @@ prof_domain_normalize(char *d, struct err *e)
 
 		if (c == '.' || c == '\0') {
 			if (label == 0)
-				return err_set(e, "domain %s has an empty "
-				    "label", s);
+				return err_set(e,
+				    "domain %s has an empty "
+				    "label",
+				    s);
 			if (label > 63)
-				return err_set(e, "domain %s has a label "
-				    "longer than 63 characters", s);
+				return err_set(e,
+				    "domain %s has a label "
+				    "longer than 63 characters",
+				    s);
 			label = 0;
 			continue;
 		}
@@ -134,8 +130,8 @@ prof_domain_normalize(char *d, struct err *e)
 /* Field access helpers: each sets "FIELD: reason" in e. */
 
 static int
-get_string(json_t *obj, const char *field, const char *path, char **out,
-    struct err *e)
+get_string(
+    json_t *obj, const char *field, const char *path, char **out, struct err *e)
 {
 	json_t *v = json_object_get(obj, field);
 
@@ -151,25 +147,17 @@ get_string(json_t *obj, const char *field, const char *path, char **out,
 }
 
 static int
-add_domain(struct profile *p, const char *text, const char *path,
-    struct err *e)
+add_domain(struct profile *p, const char *text, const char *path, struct err *e)
 {
 	char *d = xstrdup(text);
 	struct err de;
-	size_t i;
 
 	if (prof_domain_normalize(d, &de) == -1) {
 		free(d);
 		return err_set(e, "%s: %s", path, de.msg);
 	}
-	for (i = 0; i < p->ndomains; i++) {
-		if (strcmp(p->domains[i], d) == 0) {
-			free(d);
-			return 0;
-		}
-	}
-	p->domains = xreallocarray(p->domains, p->ndomains + 1,
-	    sizeof *p->domains);
+	p->domains =
+	    xreallocarray(p->domains, p->ndomains + 1, sizeof *p->domains);
 	p->domains[p->ndomains++] = d;
 	return 0;
 }
@@ -193,15 +181,18 @@ read_domains(json_t *root, struct profile *p, struct err *e)
 		return add_domain(p, json_string_value(one), "domain", e);
 	}
 	if (!json_is_array(many) || json_array_size(many) == 0)
-		return err_set(e, "domains: must be a non-empty array of "
+		return err_set(e,
+		    "domains: must be a non-empty array of "
 		    "strings");
-	json_array_foreach(many, i, v) {
+	json_array_foreach(many, i, v)
+	{
 		snprintf(path, sizeof path, "domains[%zu]", i);
 		if (!json_is_string(v))
 			return err_set(e, "%s: must be a string", path);
 		if (add_domain(p, json_string_value(v), path, e) == -1)
 			return -1;
 	}
+	str_dedupe(p->domains, &p->ndomains);
 	return 0;
 }
 
@@ -216,7 +207,8 @@ read_resolvers(json_t *root, struct profile *p, struct err *e)
 	if (!json_is_array(arr))
 		return err_set(e, "resolvers: must be an array");
 	p->resolvers = xcalloc(json_array_size(arr) + 1, sizeof *p->resolvers);
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		struct prof_resolver *r = &p->resolvers[i];
 		struct rl_entry ent;
 		struct err pe;
@@ -232,9 +224,11 @@ read_resolvers(json_t *root, struct profile *p, struct err *e)
 		if (r->type == NULL)
 			r->type = xstrdup("udp");
 		if (strcasecmp(r->type, "udp") != 0) {
-			shown(r->type, s, sizeof s);
-			return err_set(e, "%s: unsupported type \"%s\" (only "
-			    "\"udp\")", path, s);
+			str_printable(r->type, s, sizeof s);
+			return err_set(e,
+			    "%s: unsupported type \"%s\" (only "
+			    "\"udp\")",
+			    path, s);
 		}
 		snprintf(path, sizeof path, "resolvers[%zu].address", i);
 		if (get_string(v, "address", path, &r->address, e) == -1)
@@ -245,8 +239,8 @@ read_resolvers(json_t *root, struct profile *p, struct err *e)
 		    -1)
 			return err_set(e, "%s: %s", path, pe.msg);
 		if (ent.prefix_len >= 0)
-			return err_set(e, "%s: a prefix is not allowed here",
-			    path);
+			return err_set(
+			    e, "%s: a prefix is not allowed here", path);
 		r->addr = ent.addr;
 	}
 	return 0;
@@ -266,32 +260,39 @@ read_masterdns(json_t *root, struct profile *p, struct err *e)
 	if ((v = json_object_get(m, "encryptionMethod")) != NULL) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 		    json_integer_value(v) > 5)
-			return err_set(e, "masterdns.encryptionMethod: must "
+			return err_set(e,
+			    "masterdns.encryptionMethod: must "
 			    "be an integer 0..5");
 		p->method = (int)json_integer_value(v);
 	}
 	if ((lvl = json_object_get(m, "encryptionLevel")) != NULL) {
 		if (!json_is_string(lvl) ||
 		    (byname = prof_method_from_name(json_string_value(lvl))) <
-		    0) {
-			shown(json_is_string(lvl) ? json_string_value(lvl) :
-			    "(not a string)", buf, sizeof buf);
-			return err_set(e, "masterdns.encryptionLevel: unknown "
+			0) {
+			str_printable(json_is_string(lvl) ?
+				json_string_value(lvl) :
+				"(not a string)",
+			    buf, sizeof buf);
+			return err_set(e,
+			    "masterdns.encryptionLevel: unknown "
 			    "level \"%s\" (none, xor, chacha20, aes-128-gcm, "
-			    "aes-192-gcm, aes-256-gcm)", buf);
+			    "aes-192-gcm, aes-256-gcm)",
+			    buf);
 		}
 		if (p->method >= 0 && p->method != byname)
-			return err_set(e, "masterdns: encryptionMethod %d and "
-			    "encryptionLevel \"%s\" disagree", p->method,
-			    prof_method_name(byname));
+			return err_set(e,
+			    "masterdns: encryptionMethod %d and "
+			    "encryptionLevel \"%s\" disagree",
+			    p->method, prof_method_name(byname));
 		p->method = byname;
 	}
 	if (get_string(m, "key", "masterdns.key", &p->key, e) == -1 ||
 	    get_string(m, "keyFile", "masterdns.keyFile", &p->key_file, e) ==
-	    -1)
+		-1)
 		return -1;
 	if (p->key != NULL && p->key_file != NULL)
-		return err_set(e, "masterdns: give either key or keyFile, not "
+		return err_set(e,
+		    "masterdns: give either key or keyFile, not "
 		    "both");
 	if (p->key != NULL && *p->key == '\0')
 		return err_set(e, "masterdns.key: is empty");
@@ -306,10 +307,12 @@ read_masterdns(json_t *root, struct profile *p, struct err *e)
 		else if (strcasecmp(s, "both") == 0)
 			p->fec.direction = PROF_FEC_BOTH;
 		else {
-			shown(s, buf, sizeof buf);
+			str_printable(s, buf, sizeof buf);
 			free(s);
-			return err_set(e, "masterdns.fecDirection: unknown "
-			    "direction \"%s\" (download, upload, both)", buf);
+			return err_set(e,
+			    "masterdns.fecDirection: unknown "
+			    "direction \"%s\" (download, upload, both)",
+			    buf);
 		}
 		free(s);
 	}
@@ -317,11 +320,13 @@ read_masterdns(json_t *root, struct profile *p, struct err *e)
 		return -1;
 	if (s != NULL) {
 		if (prof_fec_from_level(s, &p->fec) == -1) {
-			shown(s, buf, sizeof buf);
+			str_printable(s, buf, sizeof buf);
 			free(s);
-			return err_set(e, "masterdns.fecLevel: unknown level "
+			return err_set(e,
+			    "masterdns.fecLevel: unknown level "
 			    "\"%s\" (none, conservative, balanced, "
-			    "aggressive)", buf);
+			    "aggressive)",
+			    buf);
 		}
 		free(s);
 	}
@@ -339,7 +344,8 @@ read_root(json_t *root, struct profile *p, struct err *e)
 		return err_set(e, "the profile must be a JSON object");
 	if ((v = json_object_get(root, "version")) != NULL) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1)
-			return err_set(e, "version: must be a positive "
+			return err_set(e,
+			    "version: must be a positive "
 			    "integer");
 		p->version = (long)json_integer_value(v);
 	}
@@ -349,22 +355,25 @@ read_root(json_t *root, struct profile *p, struct err *e)
 	if (p->protocol == NULL)
 		return err_set(e, "protocol: is required (\"masterdns\")");
 	if (strcasecmp(p->protocol, "masterdns") != 0) {
-		shown(p->protocol, s, sizeof s);
-		return err_set(e, "protocol: \"%s\" is not supported (only "
-		    "\"masterdns\")", s);
+		str_printable(p->protocol, s, sizeof s);
+		return err_set(e,
+		    "protocol: \"%s\" is not supported (only "
+		    "\"masterdns\")",
+		    s);
 	}
-	if (read_domains(root, p, e) == -1 || read_resolvers(root, p, e) ==
-	    -1)
+	if (read_domains(root, p, e) == -1 || read_resolvers(root, p, e) == -1)
 		return -1;
 	if (get_string(root, "expectedExitIP", "expectedExitIP",
-	    &p->expected_exit_ip, e) == -1)
+		&p->expected_exit_ip, e) == -1)
 		return -1;
 	if (p->expected_exit_ip != NULL &&
 	    inet_pton(AF_INET, p->expected_exit_ip, ipbuf) != 1 &&
 	    inet_pton(AF_INET6, p->expected_exit_ip, ipbuf) != 1) {
-		shown(p->expected_exit_ip, s, sizeof s);
-		return err_set(e, "expectedExitIP: \"%s\" is not an IP "
-		    "address", s);
+		str_printable(p->expected_exit_ip, s, sizeof s);
+		return err_set(e,
+		    "expectedExitIP: \"%s\" is not an IP "
+		    "address",
+		    s);
 	}
 	return read_masterdns(root, p, e);
 }
@@ -376,10 +385,17 @@ load(const char *name, const char *buf, size_t len, struct profile **out,
 	json_error_t jerr;
 	json_t *root;
 	struct profile *p;
+	char *near;
 
 	*out = NULL;
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
+		/* jansson quotes the text around the error ("near '...'"),
+		 * which may be the encryption key: keep only the reason,
+		 * except for a duplicate key, where the text is the key. */
+		if (strncmp(jerr.text, "duplicate object key", 20) != 0 &&
+		    (near = strstr(jerr.text, " near '")) != NULL)
+			*near = '\0';
 		if (jerr.line > 0)
 			return err_set(e, "%s:%d:%d: %s", name, jerr.line,
 			    jerr.column, jerr.text);
@@ -422,8 +438,8 @@ slurp(const char *path, size_t max, size_t *len, struct err *e)
 	buf = xmalloc(max + 1);
 	n = fread(buf, 1, max + 1, f);
 	if (ferror(f) || n > max) {
-		err_set(e, "%s: %s", path, ferror(f) ? strerror(errno) :
-		    "file too large");
+		err_set(e, "%s: %s", path,
+		    ferror(f) ? strerror(errno) : "file too large");
 		fclose(f);
 		free(buf);
 		return NULL;
@@ -446,18 +462,21 @@ prof_load_file(const char *path, struct profile **out, struct err *e)
 	*out = NULL;
 	if ((buf = slurp(path, PROF_MAX_FILE, &len, e)) == NULL)
 		return -1;
+	/* The file may hold the key: clear it before giving it back. */
 	if (load(path, buf, len, &p, e) == -1) {
+		explicit_bzero(buf, len);
 		free(buf);
 		return -1;
 	}
+	explicit_bzero(buf, len);
 	free(buf);
 	if (p->key_file != NULL) {
 		slash = strrchr(path, '/');
 		if (p->key_file[0] == '/' || slash == NULL)
 			kpath = xstrdup(p->key_file);
 		else
-			kpath = xasprintf("%.*s/%s", (int)(slash - path), path,
-			    p->key_file);
+			kpath = xasprintf(
+			    "%.*s/%s", (int)(slash - path), path, p->key_file);
 		kbuf = slurp(kpath, PROF_MAX_KEYFILE, &len, &ke);
 		free(kpath);
 		if (kbuf == NULL) {
@@ -467,8 +486,10 @@ prof_load_file(const char *path, struct profile **out, struct err *e)
 		}
 		t = memchr(kbuf, '\0', len) != NULL ? "" : str_trim(kbuf);
 		if (*t == '\0') {
-			err_set(e, "%s: masterdns.keyFile: %s is empty or "
-			    "binary", path, p->key_file);
+			err_set(e,
+			    "%s: masterdns.keyFile: %s is empty or "
+			    "binary",
+			    path, p->key_file);
 			free(kbuf);
 			prof_free(p);
 			return -1;

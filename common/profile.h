@@ -40,29 +40,29 @@ enum prof_fec_dir {
 /* Forward error correction settings (the arianizadi fork's presets). */
 struct prof_fec {
 	int enabled;
-	int group;		/* data packets per group: 8, 12, 16 */
-	int overhead_pct;	/* repair overhead: 15, 25, 40 */
-	int flush_ms;		/* flush timeout: 25, 20, 15 */
+	int group;	  /* data packets per group: 8, 12, 16 */
+	int overhead_pct; /* repair overhead: 15, 25, 40 */
+	int flush_ms;	  /* flush timeout: 25, 20, 15 */
 	enum prof_fec_dir direction;
-	const char *level;	/* "none", "conservative", ... (static) */
+	const char *level; /* "none", "conservative", ... (static) */
 };
 
 struct prof_resolver {
-	char *type;		/* "udp" */
-	char *address;		/* as written */
-	union net_addr addr;	/* parsed, port 53 when absent */
+	char *type;	     /* "udp" */
+	char *address;	     /* as written */
+	union net_addr addr; /* parsed, port 53 when absent */
 };
 
 struct profile {
-	char *path;		/* file name given (or buffer name) */
-	long version;		/* 0 when absent */
-	char *name;		/* NULL when absent */
-	char *protocol;		/* "masterdns" */
-	char **domains;		/* normalised: lower case, no final dot */
+	char *path;	/* file name given (or buffer name) */
+	long version;	/* 0 when absent */
+	char *name;	/* NULL when absent */
+	char *protocol; /* "masterdns" */
+	char **domains; /* normalised: lower case, no final dot */
 	size_t ndomains;
 	struct prof_resolver *resolvers;
 	size_t nresolvers;
-	char *expected_exit_ip;	/* NULL when absent */
+	char *expected_exit_ip; /* NULL when absent */
 	int method;		/* enum prof_method, -1 when absent */
 	char *key;		/* key text, NULL when absent (secret!) */
 	char *key_file;		/* as written, NULL when absent */

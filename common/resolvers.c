@@ -17,28 +17,28 @@
 
 #include "common/resolvers.h"
 
-#define RL_KEY 18
+#define RL_KEY	    18
 #define RL_MAX_LINE 4096
 
 struct rl_set {
-	uint8_t (*keys)[RL_KEY];	/* port bytes 0 = empty slot */
-	size_t cap;			/* power of two */
+	uint8_t (*keys)[RL_KEY]; /* port bytes 0 = empty slot */
+	size_t cap;		 /* power of two */
 	size_t n;
 };
 
 struct rl_reader {
 	char *name;
-	FILE *f;			/* file mode */
-	const char *buf;		/* memory mode */
+	FILE *f;	 /* file mode */
+	const char *buf; /* memory mode */
 	size_t len, pos;
-	char *line;			/* getline buffer */
+	char *line; /* getline buffer */
 	size_t linecap;
 	struct rl_opts opts;
 	struct rl_stats st;
 	struct rl_set set;
 	char first_error[ERR_MSG_MAX];
 	/* Expansion of the current prefix line. */
-	uint8_t cur[16];		/* next address, big-endian */
+	uint8_t cur[16]; /* next address, big-endian */
 	int cur_v4;
 	uint16_t cur_port;
 	uint64_t remaining;
@@ -106,19 +106,6 @@ set_grow(struct rl_set *s)
 
 /* Parsing. */
 
-/* Printable, bounded copy of untrusted text for messages. */
-static void
-sanitize(const char *in, char *out, size_t outlen)
-{
-	size_t i;
-
-	for (i = 0; in[i] != '\0' && i + 4 < outlen; i++)
-		out[i] = isprint((unsigned char)in[i]) ? in[i] : '?';
-	if (in[i] != '\0' && i >= 3)
-		memcpy(out + i - 3, "...", 3);
-	out[i] = '\0';
-}
-
 static int
 parse_uint(const char *s, size_t n, unsigned long max, unsigned long *out)
 {
@@ -146,7 +133,7 @@ parse_port(const char *s, size_t n, uint16_t *port, struct err *e)
 
 	if (parse_uint(s, n, 65535, &v) == -1 || v == 0) {
 		snprintf(tmp, sizeof tmp, "%.*s", (int)MIN(n, 40), s);
-		sanitize(tmp, tmp, sizeof tmp);
+		str_printable(tmp, tmp, sizeof tmp);
 		return err_set(e, "bad port: %s", tmp);
 	}
 	*port = (uint16_t)v;
@@ -173,7 +160,7 @@ parse_ip(const char *s, size_t n, union net_addr *a, struct err *e)
 		}
 	}
 	snprintf(shown, sizeof shown, "%.*s", (int)MIN(n, 60), s);
-	sanitize(shown, shown, sizeof shown);
+	str_printable(shown, shown, sizeof shown);
 	return err_set(e, "bad address: %s", shown);
 }
 
@@ -181,8 +168,8 @@ parse_ip(const char *s, size_t n, union net_addr *a, struct err *e)
 static void
 unmap(union net_addr *a)
 {
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	    0xff, 0xff };
+	static const uint8_t mapped[12] = {
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	struct in_addr v4;
 
 	if (a->sa.sa_family != AF_INET6 ||
@@ -192,15 +179,6 @@ unmap(union net_addr *a)
 	memset(a, 0, sizeof *a);
 	a->in.sin_family = AF_INET;
 	a->in.sin_addr = v4;
-}
-
-static void
-set_port(union net_addr *a, uint16_t port)
-{
-	if (a->sa.sa_family == AF_INET)
-		a->in.sin_port = htons(port);
-	else
-		a->in6.sin6_port = htons(port);
 }
 
 /* host (address or address/len) of n bytes, already split from port. */
@@ -223,14 +201,13 @@ parse_host(const char *s, size_t n, struct rl_entry *out, struct err *e)
 		return -1;
 	bits = out->addr.sa.sa_family == AF_INET ? 32 : 128;
 	if (parse_uint(slash + 1, n - (size_t)(slash - s) - 1,
-	    (unsigned long)bits, &plen) == -1) {
+		(unsigned long)bits, &plen) == -1) {
 		char shown[64];
 
 		snprintf(shown, sizeof shown, "%.*s",
 		    (int)MIN(n - (size_t)(slash - s) - 1, 40), slash + 1);
-		sanitize(shown, shown, sizeof shown);
-		return err_set(e, "bad prefix length /%s (0..%d)", shown,
-		    bits);
+		str_printable(shown, shown, sizeof shown);
+		return err_set(e, "bad prefix length /%s (0..%d)", shown, bits);
 	}
 	out->prefix_len = (int)plen;
 	/* Clear host bits: "192.0.2.7/24" means 192.0.2.0/24. */
@@ -267,8 +244,8 @@ rl_parse_entry(const char *text, uint16_t default_port, struct rl_entry *out,
 		if (end[1] != '\0') {
 			if (end[1] != ':')
 				return err_set(e, "expected ':PORT' after ']'");
-			if (parse_port(end + 2, strlen(end + 2), &out->port,
-			    e) == -1)
+			if (parse_port(
+				end + 2, strlen(end + 2), &out->port, e) == -1)
 				return -1;
 		}
 		if (parse_host(text + 1, (size_t)(end - text - 1), out, e) ==
@@ -277,11 +254,12 @@ rl_parse_entry(const char *text, uint16_t default_port, struct rl_entry *out,
 	} else if ((slash = strchr(text, '/')) != NULL) {
 		/* CIDR or CIDR:PORT; the length never contains ':'. */
 		colon = strchr(slash, ':');
-		if (colon != NULL && parse_port(colon + 1, strlen(colon + 1),
-		    &out->port, e) == -1)
+		if (colon != NULL &&
+		    parse_port(colon + 1, strlen(colon + 1), &out->port, e) ==
+			-1)
 			return -1;
-		if (parse_host(text, colon ? (size_t)(colon - text) : n, out,
-		    e) == -1)
+		if (parse_host(
+			text, colon ? (size_t)(colon - text) : n, out, e) == -1)
 			return -1;
 	} else if (parse_host(text, n, out, e) == 0) {
 		/* A bare address, IPv4 or IPv6. */
@@ -295,21 +273,23 @@ rl_parse_entry(const char *text, uint16_t default_port, struct rl_entry *out,
 	} else {
 		char shown[80];
 
-		sanitize(text, shown, sizeof shown);
+		str_printable(text, shown, sizeof shown);
 		if (colon != NULL)
-			return err_set(e, "bad address: %s (an IPv6 address "
-			    "with a port needs brackets: [ADDR]:PORT)", shown);
+			return err_set(e,
+			    "bad address: %s (an IPv6 address "
+			    "with a port needs brackets: [ADDR]:PORT)",
+			    shown);
 		return err_set(e, "bad address: %s", shown);
 	}
-	set_port(&out->addr, out->port);
+	net_addr_set_port(&out->addr, out->port);
 	return 0;
 }
 
 /* Reader. */
 
 static int
-open_common(const char *name, const struct rl_opts *opts,
-    struct rl_reader **out)
+open_common(
+    const char *name, const struct rl_opts *opts, struct rl_reader **out)
 {
 	struct rl_reader *r = xcalloc(1, sizeof *r);
 
@@ -473,18 +453,20 @@ start_prefix(struct rl_reader *r, const struct rl_entry *ent)
 	if (usable > r->opts.prefix_cap) {
 		char net[INET6_ADDRSTRLEN], total[32], msg[ERR_MSG_MAX];
 
-		inet_ntop(v4 ? AF_INET : AF_INET6, v4 ?
-		    (const void *)&ent->addr.in.sin_addr :
-		    (const void *)&ent->addr.in6.sin6_addr, net, sizeof net);
+		inet_ntop(v4 ? AF_INET : AF_INET6,
+		    v4 ? (const void *)&ent->addr.in.sin_addr :
+			 (const void *)&ent->addr.in6.sin6_addr,
+		    net, sizeof net);
 		if (host >= 64)
 			snprintf(total, sizeof total, "2^%d", host);
 		else
 			snprintf(total, sizeof total, "%llu",
 			    (unsigned long long)((uint64_t)1 << host));
-		snprintf(msg, sizeof msg, "%s:%llu: %s/%d has %s addresses, "
-		    "capped to %lu", r->name, (unsigned long long)r->st.lines,
-		    net, ent->prefix_len, total,
-		    (unsigned long)r->opts.prefix_cap);
+		snprintf(msg, sizeof msg,
+		    "%s:%llu: %s/%d has %s addresses, "
+		    "capped to %lu",
+		    r->name, (unsigned long long)r->st.lines, net,
+		    ent->prefix_len, total, (unsigned long)r->opts.prefix_cap);
 		r->st.capped++;
 		report(r, 1, msg);
 		usable = r->opts.prefix_cap;
@@ -544,8 +526,8 @@ rl_next(struct rl_reader *r, union net_addr *addr, struct err *e)
 		if (n == -1)
 			return 0;
 		if (n == -2)
-			return err_set(e, "%s: read error: %s", r->name,
-			    strerror(errno));
+			return err_set(
+			    e, "%s: read error: %s", r->name, strerror(errno));
 		r->st.lines++;
 		if (memchr(r->line, '\0', (size_t)n) != NULL) {
 			r->st.entries++;
@@ -559,19 +541,20 @@ rl_next(struct rl_reader *r, union net_addr *addr, struct err *e)
 			continue;
 		r->st.entries++;
 		if (strlen(text) > RL_MAX_LINE) {
-			snprintf(pe.msg, sizeof pe.msg, "line longer than %d "
-			    "bytes", RL_MAX_LINE);
+			snprintf(pe.msg, sizeof pe.msg,
+			    "line longer than %d "
+			    "bytes",
+			    RL_MAX_LINE);
 			goto bad;
 		}
 		if (strpbrk(text, " \t") != NULL) {
 			char shown[80];
 
-			sanitize(text, shown, sizeof shown);
+			str_printable(text, shown, sizeof shown);
 			err_set(&pe, "one entry per line expected: %s", shown);
 			goto bad;
 		}
-		if (rl_parse_entry(text, r->opts.default_port, &ent, &pe) ==
-		    -1)
+		if (rl_parse_entry(text, r->opts.default_port, &ent, &pe) == -1)
 			goto bad;
 		if (ent.prefix_len < 0) {
 			*addr = ent.addr;

@@ -40,28 +40,28 @@ struct rl_opts {
 	/* Stop at the first bad line (rl_next returns -1). Default: report
 	 * it through on_error and continue with the next line. */
 	int strict;
-	rl_report_fn on_error;		/* may be NULL */
-	rl_report_fn on_warning;	/* may be NULL */
+	rl_report_fn on_error;	 /* may be NULL */
+	rl_report_fn on_warning; /* may be NULL */
 	void *arg;
-	uint16_t default_port;		/* 0 means RL_DEFAULT_PORT */
-	uint32_t prefix_cap;		/* 0 means RL_PREFIX_CAP */
+	uint16_t default_port; /* 0 means RL_DEFAULT_PORT */
+	uint32_t prefix_cap;   /* 0 means RL_PREFIX_CAP */
 };
 
 /* One parsed line before expansion. */
 struct rl_entry {
-	union net_addr addr;	/* address (prefix: its network address) */
-	int prefix_len;		/* -1 for a single address */
+	union net_addr addr; /* address (prefix: its network address) */
+	int prefix_len;	     /* -1 for a single address */
 	uint16_t port;
 };
 
 /* Counters of one pass over a list. */
 struct rl_stats {
-	uint64_t lines;		/* lines read */
-	uint64_t entries;	/* lines holding an entry (good or bad) */
+	uint64_t lines;	  /* lines read */
+	uint64_t entries; /* lines holding an entry (good or bad) */
 	uint64_t bad_lines;
-	uint64_t duplicates;	/* addresses dropped as already seen */
-	uint64_t capped;	/* prefixes cut at RL_PREFIX_CAP */
-	uint64_t addresses;	/* distinct addresses returned */
+	uint64_t duplicates; /* addresses dropped as already seen */
+	uint64_t capped;     /* prefixes cut at RL_PREFIX_CAP */
+	uint64_t addresses;  /* distinct addresses returned */
 };
 
 struct rl_reader;

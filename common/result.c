@@ -4,6 +4,7 @@
  * people or machines is the job of reports/sink.c.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,20 +14,20 @@
 #include "common/util.h"
 
 static const char *const stage_names[RES_STAGE_COUNT] = {
-	[RES_STAGE_NONE] = "none",
-	[RES_STAGE_ENV] = "env",
-	[RES_STAGE_LIVENESS] = "liveness",
-	[RES_STAGE_REACH] = "reach",
-	[RES_STAGE_MTU] = "mtu",
-	[RES_STAGE_HANDSHAKE] = "handshake",
-	[RES_STAGE_BURST] = "burst",
+    [RES_STAGE_NONE] = "none",
+    [RES_STAGE_ENV] = "env",
+    [RES_STAGE_LIVENESS] = "liveness",
+    [RES_STAGE_REACH] = "reach",
+    [RES_STAGE_MTU] = "mtu",
+    [RES_STAGE_HANDSHAKE] = "handshake",
+    [RES_STAGE_BURST] = "burst",
 };
 
 static const char *const verdict_names[RES_VERDICT_COUNT] = {
-	[RES_VERDICT_OK] = "ok",
-	[RES_VERDICT_WARN] = "warn",
-	[RES_VERDICT_FAIL] = "fail",
-	[RES_VERDICT_UNKNOWN] = "unknown",
+    [RES_VERDICT_OK] = "ok",
+    [RES_VERDICT_WARN] = "warn",
+    [RES_VERDICT_FAIL] = "fail",
+    [RES_VERDICT_UNKNOWN] = "unknown",
 };
 
 static const char *const kind_names[RES_CHECK_COUNT] = {
@@ -100,22 +101,58 @@ static const struct {
 	    "empty answer that is not the tunnel server's signature" },
 };
 
+#define POLICY_FIELD(f)                                                        \
+	{                                                                      \
+#f, offsetof(struct res_policy, f)                             \
+	}
+static const struct {
+	const char *name;
+	size_t off;
+} policy_fields[RES_POLICY_NFIELDS] = {
+    POLICY_FIELD(comp_pair),
+    POLICY_FIELD(max_dup),
+    POLICY_FIELD(max_setup_dup),
+    POLICY_FIELD(max_upload_mtu),
+    POLICY_FIELD(max_download_mtu),
+    POLICY_FIELD(max_workers),
+    POLICY_FIELD(min_ping_ms),
+    POLICY_FIELD(max_batch),
+    POLICY_FIELD(max_arq_window),
+    POLICY_FIELD(max_nack_gap),
+    POLICY_FIELD(min_comp_size),
+    POLICY_FIELD(min_rto_ms),
+};
+#undef POLICY_FIELD
+
+const char *
+res_policy_field_name(size_t i)
+{
+	return i < RES_POLICY_NFIELDS ? policy_fields[i].name : "invalid";
+}
+
+int
+res_policy_get(const struct res_policy *p, size_t i)
+{
+	int v;
+
+	memcpy(&v, (const char *)p + policy_fields[i].off, sizeof v);
+	return v;
+}
+
+void
+res_policy_set(struct res_policy *p, size_t i, int v)
+{
+	memcpy((char *)p + policy_fields[i].off, &v, sizeof v);
+}
+
 void
 res_policy_init(struct res_policy *p)
 {
+	size_t i;
+
 	p->present = 0;
-	p->comp_pair = -1;
-	p->max_dup = -1;
-	p->max_setup_dup = -1;
-	p->max_upload_mtu = -1;
-	p->max_download_mtu = -1;
-	p->max_workers = -1;
-	p->min_ping_ms = -1;
-	p->max_batch = -1;
-	p->max_arq_window = -1;
-	p->max_nack_gap = -1;
-	p->min_comp_size = -1;
-	p->min_rto_ms = -1;
+	for (i = 0; i < RES_POLICY_NFIELDS; i++)
+		res_policy_set(p, i, -1);
 }
 
 void
@@ -301,8 +338,7 @@ res_args_digest(int argc, char *const argv[], char *out, size_t outlen)
 	int i;
 
 	ctx = EVP_MD_CTX_new();
-	if (ctx == NULL ||
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
 		EVP_MD_CTX_free(ctx);
 		res_textf(out, outlen, "sha256:unavailable");
 		return;

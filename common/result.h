@@ -29,23 +29,23 @@
 #include <stdint.h>
 
 /* Text capacities, NUL included. */
-#define RES_ADDR_MAX		64	/* numeric IPv4/IPv6 text (+ scope) */
-#define RES_DOMAIN_MAX		256	/* a DNS name in text form */
-#define RES_EVIDENCE_MAX	1024	/* what was sent, what came back */
-#define RES_DETAIL_MAX		256	/* one-line check detail */
-#define RES_COMMAND_MAX		32	/* subcommand name */
-#define RES_DIGEST_MAX		48	/* "sha256:" + 32 hex */
-#define RES_VERSION_MAX		64	/* mdns-doctor version string */
+#define RES_ADDR_MAX	 64   /* numeric IPv4/IPv6 text (+ scope) */
+#define RES_DOMAIN_MAX	 256  /* a DNS name in text form */
+#define RES_EVIDENCE_MAX 1024 /* what was sent, what came back */
+#define RES_DETAIL_MAX	 256  /* one-line check detail */
+#define RES_COMMAND_MAX	 32   /* subcommand name */
+#define RES_DIGEST_MAX	 48   /* "sha256:" + 32 hex */
+#define RES_VERSION_MAX	 64   /* mdns-doctor version string */
 
 /* The furthest stage of the scan funnel a resolver was tested in. */
 enum res_stage {
-	RES_STAGE_NONE = 0,	/* "none": not tested at all */
-	RES_STAGE_ENV,		/* "env": path checks (interception, NS) */
-	RES_STAGE_LIVENESS,	/* "liveness": answers DNS at all */
-	RES_STAGE_REACH,	/* "reach": in-zone name reaches server */
-	RES_STAGE_MTU,		/* "mtu": upload/download MTU sweep + shape */
-	RES_STAGE_HANDSHAKE,	/* "handshake": SESSION_INIT/ACCEPT, PING */
-	RES_STAGE_BURST,	/* "burst": sustained load */
+	RES_STAGE_NONE = 0,  /* "none": not tested at all */
+	RES_STAGE_ENV,	     /* "env": path checks (interception, NS) */
+	RES_STAGE_LIVENESS,  /* "liveness": answers DNS at all */
+	RES_STAGE_REACH,     /* "reach": in-zone name reaches server */
+	RES_STAGE_MTU,	     /* "mtu": upload/download MTU sweep + shape */
+	RES_STAGE_HANDSHAKE, /* "handshake": SESSION_INIT/ACCEPT, PING */
+	RES_STAGE_BURST,     /* "burst": sustained load */
 	RES_STAGE_COUNT
 };
 
@@ -55,9 +55,9 @@ enum res_stage {
  * OK and FAIL; checks may use all four.
  */
 enum res_verdict {
-	RES_VERDICT_OK = 0,	/* "ok" */
-	RES_VERDICT_WARN = 1,	/* "warn" */
-	RES_VERDICT_FAIL = 2,	/* "fail" */
+	RES_VERDICT_OK = 0,	 /* "ok" */
+	RES_VERDICT_WARN = 1,	 /* "warn" */
+	RES_VERDICT_FAIL = 2,	 /* "fail" */
 	RES_VERDICT_UNKNOWN = 3, /* "unknown": could not be decided */
 	RES_VERDICT_COUNT
 };
@@ -85,14 +85,14 @@ enum res_reason {
 	RES_R_UPLOAD_MTU,	/* upload MTU below the usable minimum */
 	RES_R_DOWNLOAD_MTU,	/* download MTU below the usable minimum */
 	RES_R_NAME_CUT,		/* long QNAMEs do not pass (length cut-off) */
-	RES_R_HANDSHAKE_FAILED,	/* no valid SESSION_ACCEPT (wrong verify...) */
+	RES_R_HANDSHAKE_FAILED, /* no valid SESSION_ACCEPT (wrong verify...) */
 	RES_R_BUSY,		/* SESSION_BUSY: server session table full */
 	RES_R_PING_FAILED,	/* session opened but PING got no PONG */
 	RES_R_ERROR_DROP,	/* server answered ERROR_DROP */
 	RES_R_BURST_LOSS,	/* burst success rate below the threshold */
 	RES_R_RATE_LIMITED,	/* answers stop/REFUSED above a query rate */
-	RES_R_ROUTED_IN_TUNNEL,	/* resolver address is routed into the tunnel */
-	RES_R_EXIT_IP_MISMATCH,	/* tunnel exit IP differs from the expected */
+	RES_R_ROUTED_IN_TUNNEL, /* resolver address is routed into the tunnel */
+	RES_R_EXIT_IP_MISMATCH, /* tunnel exit IP differs from the expected */
 	RES_R_NOT_TUNNELLED,	/* tunnel exit IP equals the direct IP */
 	RES_R_LEAK,		/* names seen by a resolver outside */
 	RES_R_FETCH_FAILED,	/* IP-echo / leak endpoint could not be read */
@@ -117,67 +117,67 @@ enum res_tri {
  * field is -1.
  */
 struct res_policy {
-	int present;		/* 1 when bytes 7..19 were received */
-	int comp_pair;		/* byte 2: accepted compression pair, 0..255 */
-	int max_dup;		/* byte 7 low nibble: max packet duplication */
-	int max_setup_dup;	/* byte 7 high nibble: setup dup. */
-	int max_upload_mtu;	/* byte 8, bytes */
-	int max_download_mtu;	/* bytes 9..10, bytes */
-	int max_workers;	/* byte 11: RX/TX workers */
-	int min_ping_ms;	/* byte 12 decoded: 50 + b*950/255, ms */
-	int max_batch;		/* byte 13: packets per batch */
-	int max_arq_window;	/* bytes 14..15: ARQ window, packets */
-	int max_nack_gap;	/* byte 16: ARQ NACK gap, packets */
-	int min_comp_size;	/* bytes 17..18: compression min size, bytes */
-	int min_rto_ms;		/* byte 19 decoded like byte 12, ms */
+	int present;	      /* 1 when bytes 7..19 were received */
+	int comp_pair;	      /* byte 2: accepted compression pair, 0..255 */
+	int max_dup;	      /* byte 7 low nibble: max packet duplication */
+	int max_setup_dup;    /* byte 7 high nibble: setup dup. */
+	int max_upload_mtu;   /* byte 8, bytes */
+	int max_download_mtu; /* bytes 9..10, bytes */
+	int max_workers;      /* byte 11: RX/TX workers */
+	int min_ping_ms;      /* byte 12 decoded: 50 + b*950/255, ms */
+	int max_batch;	      /* byte 13: packets per batch */
+	int max_arq_window;   /* bytes 14..15: ARQ window, packets */
+	int max_nack_gap;     /* byte 16: ARQ NACK gap, packets */
+	int min_comp_size;    /* bytes 17..18: compression min size, bytes */
+	int min_rto_ms;	      /* byte 19 decoded like byte 12, ms */
 };
 
 /* QNAME / answer shape checks from the MTU stage. */
 struct res_shape {
-	int longest_name;	/* longest total QNAME that passed, bytes */
-	int max_labels;		/* most labels in a QNAME that passed */
+	int longest_name; /* longest total QNAME that passed, bytes */
+	int max_labels;	  /* most labels in a QNAME that passed */
 	enum res_tri case_preserved; /* 0x20 letter case came back intact */
-	int max_answer_bytes;	/* largest DNS response actually delivered */
-	int edns_size;		/* EDNS UDP size advertised; 0 = no EDNS */
-	enum res_tri tc_seen;	/* a TC=1 answer was seen */
-	enum res_tri tcp_ok;	/* TCP fallback worked after TC=1 */
+	int max_answer_bytes; /* largest DNS response actually delivered */
+	int edns_size;	      /* EDNS UDP size advertised; 0 = no EDNS */
+	enum res_tri tc_seen; /* a TC=1 answer was seen */
+	enum res_tri tcp_ok;  /* TCP fallback worked after TC=1 */
 };
 
 /* One resolver × domain result. */
 struct res_resolver {
-	char addr[RES_ADDR_MAX];	/* numeric address, no brackets/port */
-	uint16_t port;			/* UDP port, usually 53 */
-	char domain[RES_DOMAIN_MAX];	/* tunnel domain tested; "" = none */
-	enum res_stage stage;		/* furthest stage attempted */
-	enum res_verdict verdict;	/* OK or FAIL */
-	enum res_reason reason;		/* why (RES_R_OK when verdict OK) */
-	int64_t rtt_us;			/* median round trip, microseconds */
-	int upload_mtu;			/* exact upload MTU, bytes */
-	int download_mtu;		/* exact download MTU, bytes */
-	struct res_shape shape;		/* QNAME/answer shape checks */
-	struct res_policy policy;	/* server policy from the handshake */
-	int burst_sent;			/* burst queries sent; 0 = none */
-	int burst_ok;			/* of those, answered correctly */
-	double burst_qps;		/* delivered answers per second; -1 */
+	char addr[RES_ADDR_MAX];	 /* numeric address, no brackets/port */
+	uint16_t port;			 /* UDP port, usually 53 */
+	char domain[RES_DOMAIN_MAX];	 /* tunnel domain tested; "" = none */
+	enum res_stage stage;		 /* furthest stage attempted */
+	enum res_verdict verdict;	 /* OK or FAIL */
+	enum res_reason reason;		 /* why (RES_R_OK when verdict OK) */
+	int64_t rtt_us;			 /* median round trip, microseconds */
+	int upload_mtu;			 /* exact upload MTU, bytes */
+	int download_mtu;		 /* exact download MTU, bytes */
+	struct res_shape shape;		 /* QNAME/answer shape checks */
+	struct res_policy policy;	 /* server policy from the handshake */
+	int burst_sent;			 /* burst queries sent; 0 = none */
+	int burst_ok;			 /* of those, answered correctly */
+	double burst_qps;		 /* delivered answers per second; -1 */
 	char evidence[RES_EVIDENCE_MAX]; /* sent/received, one paragraph */
-	int64_t at_ms;			/* wall UTC ms of verdict; 0 = now */
+	int64_t at_ms;			 /* wall UTC ms of verdict; 0 = now */
 };
 
 /* Per-stage counters of a run. */
 struct res_stage_stats {
-	uint32_t tested;		/* resolvers × domains tested */
+	uint32_t tested; /* resolvers × domains tested */
 	uint32_t passed;
 	uint32_t failed;
-	int64_t duration_ms;		/* wall time spent in the stage, ms */
+	int64_t duration_ms; /* wall time spent in the stage, ms */
 };
 
 /* A run summary: one command invocation. */
 struct res_run {
-	char command[RES_COMMAND_MAX];	/* "scan", "mtu", ... */
+	char command[RES_COMMAND_MAX];	  /* "scan", "mtu", ... */
 	char args_digest[RES_DIGEST_MAX]; /* res_args_digest() of argv */
-	char version[RES_VERSION_MAX];	/* mdns-doctor version */
-	int64_t started_ms;		/* wall UTC ms */
-	int64_t ended_ms;		/* wall UTC ms; 0 = still running */
+	char version[RES_VERSION_MAX];	  /* mdns-doctor version */
+	int64_t started_ms;		  /* wall UTC ms */
+	int64_t ended_ms;		  /* wall UTC ms; 0 = still running */
 	struct res_stage_stats stages[RES_STAGE_COUNT]; /* by enum res_stage */
 };
 
@@ -194,11 +194,11 @@ enum res_check_kind {
 /* One check (ip, leak, handshake, route). */
 struct res_check {
 	enum res_check_kind kind;
-	enum res_verdict verdict;	/* any of the four */
-	enum res_reason reason;		/* stable code for the verdict */
-	char detail[RES_DETAIL_MAX];	/* one line for a person */
+	enum res_verdict verdict;	 /* any of the four */
+	enum res_reason reason;		 /* stable code for the verdict */
+	char detail[RES_DETAIL_MAX];	 /* one line for a person */
 	char evidence[RES_EVIDENCE_MAX]; /* what was sent, what came back */
-	int64_t at_ms;			/* wall UTC ms; 0 = now */
+	int64_t at_ms;			 /* wall UTC ms; 0 = now */
 };
 
 /*
@@ -213,6 +213,17 @@ void res_check_init(struct res_check *c);
 void res_policy_init(struct res_policy *p);
 
 /*
+ * The policy's value fields (all but present) in struct order, so sinks
+ * and the store walk one list instead of naming each field:
+ * res_policy_field_name(i) is the stable name ("comp_pair"), get/set read
+ * and write field i. i must be below RES_POLICY_NFIELDS.
+ */
+#define RES_POLICY_NFIELDS 12
+const char *res_policy_field_name(size_t i);
+int res_policy_get(const struct res_policy *p, size_t i);
+void res_policy_set(struct res_policy *p, size_t i, int v);
+
+/*
  * Names and texts. *_name() returns the stable lower-case identifier
  * ("wrong_source"), res_reason_text() a short sentence for people. Out of
  * range values give "invalid". The strings are static.
@@ -222,7 +233,7 @@ const char *res_verdict_name(enum res_verdict v);
 const char *res_reason_name(enum res_reason r);
 const char *res_reason_text(enum res_reason r);
 const char *res_check_kind_name(enum res_check_kind k);
-const char *res_tri_name(enum res_tri t);	/* "yes" "no" "unknown" */
+const char *res_tri_name(enum res_tri t); /* "yes" "no" "unknown" */
 
 /*
  * Reverse lookups of the names above. Return 0 and set *out, or -1 when

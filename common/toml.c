@@ -14,17 +14,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/toml.h"
 
-#define TOML_MAX_FILE (16u << 20)
+#define TOML_MAX_FILE  (16u << 20)
 #define TOML_MAX_DEPTH 32
 
 struct toml_doc {
 	char *name;
 	struct toml_entry *entries;
 	size_t n, cap;
-	size_t *slots;			/* index + 1 into entries; 0 = empty */
+	size_t *slots; /* index + 1 into entries; 0 = empty */
 	size_t nslots;
 };
 
@@ -36,7 +37,8 @@ struct parser {
 	int line;
 	size_t line_start;
 	struct err *e;
-	char *prefix;			/* current [table] + ".", or NULL */
+	char *prefix; /* current [table] + ".", or NULL */
+	int secret;   /* value of a secret-looking key */
 };
 
 static void value_free(struct toml_value *v);
@@ -56,8 +58,23 @@ perr(const struct parser *p, size_t pos, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	return err_set(p->e, "%s:%d:%d: %s", p->name, p->line,
-	    col_of(p, pos), msg);
+	return err_set(
+	    p->e, "%s:%d:%d: %s", p->name, p->line, col_of(p, pos), msg);
+}
+
+/*
+ * The offending value text for a message, quoted and cut at 40 bytes, or a
+ * stand-in when the key looks secret (an unquoted key must not end up on
+ * stderr). Returns q.
+ */
+static const char *
+quoted(const struct parser *p, const char *t, size_t n, char q[48])
+{
+	if (p->secret)
+		snprintf(q, 48, "(value of a secret key)");
+	else
+		snprintf(q, 48, "'%.*s'", (int)MIN(n, 40), t);
+	return q;
 }
 
 static int
@@ -172,7 +189,8 @@ parse_key(struct parser *p, char **out)
 				return perr(p, p->pos, "expected a key");
 			return perr(p, p->pos, "invalid character '%c' in key",
 			    peek(p, 0) >= 0x20 && peek(p, 0) < 0x7f ?
-			    peek(p, 0) : '?');
+				peek(p, 0) :
+				'?');
 		}
 		sbuf_add(&s, &len, &cap, p->buf + start, p->pos - start);
 		skip_ws(p);
@@ -214,18 +232,6 @@ utf8_put(char **s, size_t *len, size_t *cap, unsigned long cp)
 	sbuf_add(s, len, cap, b, n);
 }
 
-static int
-hexdig(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A "basic" or 'literal' single-line string starting at the quote. */
 static int
 parse_string(struct parser *p, struct toml_value *v)
@@ -252,8 +258,8 @@ parse_string(struct parser *p, struct toml_value *v)
 		}
 		if ((c < 0x20 && c != '\t') || c == 0x7f) {
 			free(s);
-			return perr(p, p->pos,
-			    "control character 0x%02x in string", c);
+			return perr(
+			    p, p->pos, "control character 0x%02x in string", c);
 		}
 		if (c != '\\' || q == '\'') {
 			char ch = (char)c;
@@ -271,23 +277,40 @@ parse_string(struct parser *p, struct toml_value *v)
 			int i, n;
 
 			switch (d) {
-			case 'b': r = "\b"; break;
-			case 't': r = "\t"; break;
-			case 'n': r = "\n"; break;
-			case 'f': r = "\f"; break;
-			case 'r': r = "\r"; break;
-			case '"': r = "\""; break;
-			case '\\': r = "\\"; break;
+			case 'b':
+				r = "\b";
+				break;
+			case 't':
+				r = "\t";
+				break;
+			case 'n':
+				r = "\n";
+				break;
+			case 'f':
+				r = "\f";
+				break;
+			case 'r':
+				r = "\r";
+				break;
+			case '"':
+				r = "\"";
+				break;
+			case '\\':
+				r = "\\";
+				break;
 			case 'u':
 			case 'U':
 				n = d == 'u' ? 4 : 8;
 				for (i = 0; i < n; i++) {
-					int h = hexdig(peek(p, 2 + (size_t)i));
+					int h =
+					    hex_digit(peek(p, 2 + (size_t)i));
 
 					if (h < 0) {
 						free(s);
-						return perr(p, esc, "bad \\%c "
-						    "escape: need %d hex digits",
+						return perr(p, esc,
+						    "bad \\%c "
+						    "escape: need %d hex "
+						    "digits",
 						    d, n);
 					}
 					cp = cp << 4 | (unsigned long)h;
@@ -295,8 +318,10 @@ parse_string(struct parser *p, struct toml_value *v)
 				if (cp == 0 || cp > 0x10ffff ||
 				    (cp >= 0xd800 && cp <= 0xdfff)) {
 					free(s);
-					return perr(p, esc, "bad \\%c escape: "
-					    "U+%04lX is not allowed", d, cp);
+					return perr(p, esc,
+					    "bad \\%c escape: "
+					    "U+%04lX is not allowed",
+					    d, cp);
 				}
 				utf8_put(&s, &len, &cap, cp);
 				p->pos += 2 + (size_t)n;
@@ -304,8 +329,8 @@ parse_string(struct parser *p, struct toml_value *v)
 			default:
 				free(s);
 				if (d == -1 || d == '\n' || d == '\r')
-					return perr(p, open,
-					    "unterminated string");
+					return perr(
+					    p, open, "unterminated string");
 				return perr(p, esc, "unknown escape \\%c",
 				    d >= 0x20 && d < 0x7f ? d : '?');
 			}
@@ -325,14 +350,14 @@ parse_string(struct parser *p, struct toml_value *v)
  * an underscore is misplaced.
  */
 static int
-scan_digits(const char *t, size_t n, size_t *i, int base, char *clean,
-    size_t *cl)
+scan_digits(
+    const char *t, size_t n, size_t *i, int base, char *clean, size_t *cl)
 {
 	int count = 0, prev_us = 1;
 
 	while (*i < n) {
 		int c = (unsigned char)t[*i];
-		int dv = hexdig(c);
+		int dv = hex_digit(c);
 
 		if (c == '_') {
 			if (prev_us)
@@ -372,7 +397,7 @@ parse_number(struct parser *p, struct toml_value *v)
 {
 	size_t start = p->pos, n, i = 0, cl = 0;
 	const char *t = p->buf + start;
-	char clean[128];
+	char clean[128], q[48];
 	int neg = 0, sign = 0, base = 10, nd, is_float = 0;
 
 	while (p->pos < p->len) {
@@ -393,8 +418,8 @@ parse_number(struct parser *p, struct toml_value *v)
 		i = 1;
 		clean[cl++] = t[0];
 	}
-	if (n - i == 3 && (memcmp(t + i, "inf", 3) == 0 ||
-	    memcmp(t + i, "nan", 3) == 0)) {
+	if (n - i == 3 &&
+	    (memcmp(t + i, "inf", 3) == 0 || memcmp(t + i, "nan", 3) == 0)) {
 		v->type = TOML_FLOAT;
 		v->dbl = t[i] == 'i' ? (neg ? -INFINITY : INFINITY) : NAN;
 		return 0;
@@ -410,18 +435,17 @@ parse_number(struct parser *p, struct toml_value *v)
 	}
 	nd = scan_digits(t, n, &i, base, clean, &cl);
 	if (nd <= 0)
-		return perr(p, start, "invalid number '%.*s'", (int)MIN(n, 40),
-		    t);
+		return perr(p, start, "invalid number %s", quoted(p, t, n, q));
 	if (base == 10 && nd > 1 && clean[sign] == '0')
-		return perr(p, start, "leading zeros are not allowed in '%.*s'",
-		    (int)MIN(n, 40), t);
+		return perr(p, start, "leading zeros are not allowed in %s",
+		    quoted(p, t, n, q));
 	if (base == 10 && i < n && t[i] == '.') {
 		is_float = 1;
 		clean[cl++] = '.';
 		i++;
 		if (scan_digits(t, n, &i, 10, clean, &cl) <= 0)
-			return perr(p, start, "invalid float '%.*s'",
-			    (int)MIN(n, 40), t);
+			return perr(
+			    p, start, "invalid float %s", quoted(p, t, n, q));
 	}
 	if (base == 10 && i < n && (t[i] == 'e' || t[i] == 'E')) {
 		is_float = 1;
@@ -430,35 +454,34 @@ parse_number(struct parser *p, struct toml_value *v)
 		if (i < n && (t[i] == '+' || t[i] == '-'))
 			clean[cl++] = t[i++];
 		if (scan_digits(t, n, &i, 10, clean, &cl) <= 0)
-			return perr(p, start, "invalid float '%.*s'",
-			    (int)MIN(n, 40), t);
+			return perr(
+			    p, start, "invalid float %s", quoted(p, t, n, q));
 	}
 	if (i != n)
-		return perr(p, start, "invalid number '%.*s'", (int)MIN(n, 40),
-		    t);
+		return perr(p, start, "invalid number %s", quoted(p, t, n, q));
 	clean[cl] = '\0';
 	errno = 0;
 	if (is_float) {
 		v->type = TOML_FLOAT;
 		v->dbl = strtod(clean, NULL);
 		if (errno == ERANGE && isinf(v->dbl))
-			return perr(p, start, "float out of range '%.*s'",
-			    (int)MIN(n, 40), t);
+			return perr(p, start, "float out of range %s",
+			    quoted(p, t, n, q));
 		return 0;
 	}
 	if (base == 10) {
 		long long ll = strtoll(clean, NULL, 10);
 
 		if (errno == ERANGE)
-			return perr(p, start, "integer out of range '%.*s'",
-			    (int)MIN(n, 40), t);
+			return perr(p, start, "integer out of range %s",
+			    quoted(p, t, n, q));
 		v->i64 = ll;
 	} else {
 		unsigned long long u = strtoull(clean, NULL, base);
 
 		if (errno == ERANGE || u > INT64_MAX)
-			return perr(p, start, "integer out of range '%.*s'",
-			    (int)MIN(n, 40), t);
+			return perr(p, start, "integer out of range %s",
+			    quoted(p, t, n, q));
 		v->i64 = (int64_t)u;
 	}
 	v->type = TOML_INT;
@@ -497,8 +520,8 @@ parse_array(struct parser *p, struct toml_value *v, int depth)
 		}
 		if (v->nitems == cap) {
 			cap = cap ? cap * 2 : 4;
-			v->items = xreallocarray(v->items, cap,
-			    sizeof *v->items);
+			v->items =
+			    xreallocarray(v->items, cap, sizeof *v->items);
 		}
 		v->items[v->nitems++] = item;
 		if (skip_ws_nl(p) == -1)
@@ -539,7 +562,8 @@ parse_value(struct parser *p, struct toml_value *v, int depth)
 
 		if (p->len - p->pos >= n &&
 		    memcmp(p->buf + p->pos, c == 't' ? "true" : "false", n) ==
-		    0 && !is_bare(peek(p, n))) {
+			0 &&
+		    !is_bare(peek(p, n))) {
 			v->type = TOML_BOOL;
 			v->boolean = c == 't';
 			p->pos += n;
@@ -548,7 +572,8 @@ parse_value(struct parser *p, struct toml_value *v, int depth)
 	}
 	if ((c == 'i' || c == 'n') && p->len - p->pos >= 3 &&
 	    (memcmp(p->buf + p->pos, "inf", 3) == 0 ||
-	    memcmp(p->buf + p->pos, "nan", 3) == 0) && !is_bare(peek(p, 3)))
+		memcmp(p->buf + p->pos, "nan", 3) == 0) &&
+	    !is_bare(peek(p, 3)))
 		return parse_number(p, v);
 	if ((c >= '0' && c <= '9') || c == '+' || c == '-')
 		return parse_number(p, v);
@@ -556,25 +581,16 @@ parse_value(struct parser *p, struct toml_value *v, int depth)
 		return perr(p, p->pos, "missing value");
 	if (is_bare(c)) {
 		size_t n = 0;
+		char q[48];
 
 		while (is_bare(peek(p, n)))
 			n++;
-		return perr(p, p->pos, "invalid value '%.*s' (strings need "
-		    "quotes)", (int)MIN(n, 40), p->buf + p->pos);
+		return perr(p, p->pos,
+		    "invalid value %s (strings need "
+		    "quotes)",
+		    quoted(p, p->buf + p->pos, n, q));
 	}
 	return perr(p, p->pos, "invalid value");
-}
-
-static uint64_t
-hash_key(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	while (*s) {
-		h ^= (unsigned char)*s++;
-		h *= 1099511628211ull;
-	}
-	return h;
 }
 
 static size_t *
@@ -582,7 +598,7 @@ find_slot(const struct toml_doc *doc, const char *key)
 {
 	size_t mask = doc->nslots - 1, i;
 
-	i = (size_t)hash_key(key) & mask;
+	i = (size_t)str_hash(key) & mask;
 	for (;;) {
 		size_t *s = &doc->slots[i];
 
@@ -619,16 +635,18 @@ add_entry(struct parser *p, struct toml_doc *doc, char *key,
 		int first = doc->entries[*slot - 1].line;
 
 		p->line = line;
-		err_set(p->e, "%s:%d:%d: duplicate key %s (first set on line "
-		    "%d)", p->name, line, col, key, first);
+		err_set(p->e,
+		    "%s:%d:%d: duplicate key %s (first set on line "
+		    "%d)",
+		    p->name, line, col, key, first);
 		free(key);
 		value_free(v);
 		return -1;
 	}
 	if (doc->n == doc->cap) {
 		doc->cap = doc->cap ? doc->cap * 2 : 32;
-		doc->entries = xreallocarray(doc->entries, doc->cap,
-		    sizeof *doc->entries);
+		doc->entries =
+		    xreallocarray(doc->entries, doc->cap, sizeof *doc->entries);
 	}
 	ent = &doc->entries[doc->n++];
 	ent->key = key;
@@ -697,6 +715,7 @@ parse_line(struct parser *p, struct toml_doc *doc)
 		p->pos++;
 		skip_ws(p);
 		memset(&v, 0, sizeof v);
+		p->secret = toml_key_looks_secret(key);
 		if (parse_value(p, &v, 0) == -1) {
 			value_free(&v);
 			free(key);
@@ -717,8 +736,8 @@ int
 toml_parse_buf(const char *name, const char *buf, size_t len,
     struct toml_doc **out, struct err *e)
 {
-	struct parser p = { .name = name, .buf = buf, .len = len, .line = 1,
-	    .e = e };
+	struct parser p = {
+	    .name = name, .buf = buf, .len = len, .line = 1, .e = e};
 	struct toml_doc *doc;
 	const char *nul;
 
@@ -857,6 +876,22 @@ toml_get(const struct toml_doc *doc, const char *key)
 	return ent ? &ent->value : NULL;
 }
 
+int
+toml_key_looks_secret(const char *key)
+{
+	static const char *const words[] = {"KEY", "PASS", "SECRET", "TOKEN"};
+	size_t i, n = strlen(key);
+
+	if (n >= 5 &&
+	    (strcasecmp(key + n - 5, "_FILE") == 0 ||
+		strcasecmp(key + n - 5, "_PATH") == 0))
+		return 0;
+	for (i = 0; i < nitems(words); i++)
+		if (strcasestr(key, words[i]) != NULL)
+			return 1;
+	return 0;
+}
+
 const char *
 toml_type_name(enum toml_type type)
 {
@@ -920,16 +955,16 @@ format_into(const struct toml_value *v, char **buf, size_t *len)
 		if (isnan(v->dbl)) {
 			snprintf(num, sizeof num, "nan");
 		} else if (isinf(v->dbl)) {
-			snprintf(num, sizeof num, "%sinf", v->dbl < 0 ? "-" :
-			    "");
+			snprintf(
+			    num, sizeof num, "%sinf", v->dbl < 0 ? "-" : "");
 		} else {
 			/* Shortest text that reads back as the same double. */
 			snprintf(num, sizeof num, "%.15g", v->dbl);
 			if (strtod(num, NULL) != v->dbl)
 				snprintf(num, sizeof num, "%.17g", v->dbl);
 			if (strpbrk(num, ".e") == NULL)
-				strncat(num, ".0", sizeof num - strlen(num) -
-				    1);
+				strncat(
+				    num, ".0", sizeof num - strlen(num) - 1);
 		}
 		break;
 	case TOML_BOOL:

@@ -34,14 +34,14 @@ enum toml_type {
  */
 struct toml_value {
 	enum toml_type type;
-	int line;			/* where the value starts, from 1 */
+	int line; /* where the value starts, from 1 */
 	int col;
 	int64_t i64;
 	double dbl;
 	int boolean;
 	char *str;
-	size_t len;			/* strlen(str) */
-	struct toml_value *items;	/* TOML_ARRAY */
+	size_t len;		  /* strlen(str) */
+	struct toml_value *items; /* TOML_ARRAY */
 	size_t nitems;
 };
 
@@ -49,7 +49,7 @@ struct toml_value {
 struct toml_entry {
 	const char *key;
 	struct toml_value value;
-	int line;			/* where the key starts */
+	int line; /* where the key starts */
 	int col;
 };
 
@@ -72,10 +72,16 @@ const char *toml_name(const struct toml_doc *doc);
 size_t toml_count(const struct toml_doc *doc);
 const struct toml_entry *toml_entry_at(const struct toml_doc *doc, size_t i);
 /* The entry or value for key (exact, case-sensitive), or NULL. */
-const struct toml_entry *toml_find(const struct toml_doc *doc,
-    const char *key);
-const struct toml_value *toml_get(const struct toml_doc *doc,
-    const char *key);
+const struct toml_entry *toml_find(const struct toml_doc *doc, const char *key);
+const struct toml_value *toml_get(const struct toml_doc *doc, const char *key);
+
+/*
+ * Whether a key's name says it holds a secret: it contains KEY, PASS,
+ * SECRET or TOKEN (any case) and does not end in _FILE or _PATH. The
+ * parser never quotes such a key's value in an error message; the config
+ * layer shows such unknown keys only as fingerprints.
+ */
+int toml_key_looks_secret(const char *key);
 
 /* "string", "integer", "float", "boolean", "array". */
 const char *toml_type_name(enum toml_type type);

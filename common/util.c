@@ -41,7 +41,8 @@ err_prefix(struct err *e, const char *fmt, ...)
 	if (n + 2 < sizeof buf) {
 		memcpy(buf + n, ": ", 2);
 		n += 2;
-		memcpy(buf + n, e->msg, MIN(strlen(e->msg), sizeof buf - n - 1));
+		memcpy(
+		    buf + n, e->msg, MIN(strlen(e->msg), sizeof buf - n - 1));
 		buf[MIN(n + strlen(e->msg), sizeof buf - 1)] = '\0';
 	}
 	memcpy(e->msg, buf, sizeof e->msg);
@@ -160,8 +161,8 @@ fmt_iso8601_ms(int64_t wall_ms, char *buf, size_t len)
 
 	gmtime_r(&t, &tm);
 	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (int)(wall_ms % 1000));
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, (int)(wall_ms % 1000));
 }
 
 void
@@ -177,8 +178,8 @@ hex_encode(const uint8_t *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int
-hexval(int c)
+int
+hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -197,8 +198,8 @@ hex_decode(const char *in, size_t inlen, uint8_t *out, size_t cap)
 	if (inlen % 2 != 0 || inlen / 2 > cap)
 		return -1;
 	for (i = 0; i < inlen / 2; i++) {
-		int hi = hexval((unsigned char)in[2 * i]);
-		int lo = hexval((unsigned char)in[2 * i + 1]);
+		int hi = hex_digit((unsigned char)in[2 * i]);
+		int lo = hex_digit((unsigned char)in[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;
@@ -208,8 +209,8 @@ hex_decode(const char *in, size_t inlen, uint8_t *out, size_t cap)
 }
 
 int
-parse_int(const char *s, long long min, long long max, long long *out,
-    struct err *e)
+parse_int(
+    const char *s, long long min, long long max, long long *out, struct err *e)
 {
 	char *end;
 	long long v;
@@ -226,6 +227,52 @@ parse_int(const char *s, long long min, long long max, long long *out,
 		return err_set(e, "%lld is outside %lld..%lld", v, min, max);
 	*out = v;
 	return 0;
+}
+
+void
+str_printable(const char *in, char *out, size_t outlen)
+{
+	size_t i;
+
+	for (i = 0; in[i] != '\0' && i + 4 < outlen; i++)
+		out[i] = isprint((unsigned char)in[i]) ? in[i] : '?';
+	if (in[i] != '\0' && i >= 3)
+		memcpy(out + i - 3, "...", 3);
+	out[i] = '\0';
+}
+
+uint64_t
+str_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+void
+str_dedupe(char **v, size_t *n)
+{
+	size_t i, h, kept = 0, nslots = 16, *slots;
+
+	while (nslots < 2 * *n)
+		nslots *= 2;
+	slots = xcalloc(nslots, sizeof *slots);
+	for (i = 0; i < *n; i++) {
+		for (h = (size_t)str_hash(v[i]) & (nslots - 1);
+		     slots[h] != 0 && strcmp(v[slots[h] - 1], v[i]) != 0;
+		     h = (h + 1) & (nslots - 1))
+			;
+		if (slots[h] != 0) {
+			free(v[i]);
+			continue;
+		}
+		v[kept++] = v[i];
+		slots[h] = kept;
+	}
+	free(slots);
+	*n = kept;
 }
 
 char *

@@ -64,14 +64,32 @@ void hex_encode(const uint8_t *in, size_t n, char *out);
  * cap. Returns the number of bytes written or -1 on bad input or overflow.
  */
 long hex_decode(const char *in, size_t inlen, uint8_t *out, size_t cap);
+/* Value 0..15 of one hex digit (either case), or -1. */
+int hex_digit(int c);
 
 /*
  * Parse a decimal integer in [min, max] from the whole string s. Returns 0
  * or -1 (with e set) when it is not a number, has trailing junk or is out
  * of range.
  */
-int parse_int(const char *s, long long min, long long max, long long *out,
-    struct err *e);
+int parse_int(
+    const char *s, long long min, long long max, long long *out, struct err *e);
+
+/*
+ * Printable, bounded copy of untrusted text for messages: non-printable
+ * bytes become '?', text longer than outlen - 4 is cut and ends in "...".
+ * in and out may be the same buffer.
+ */
+void str_printable(const char *in, char *out, size_t outlen);
+
+/* FNV-1a (64-bit) of a NUL-terminated string, for hash tables. */
+uint64_t str_hash(const char *s);
+
+/*
+ * Drop repeated strings from v[0 .. *n) in place: the first of each stays,
+ * in order, the others are freed and *n shrinks. Linear time (hash set).
+ */
+void str_dedupe(char **v, size_t *n);
 
 /* Strip leading and trailing ASCII white space in place; returns s. */
 char *str_trim(char *s);

@@ -31,6 +31,16 @@ b64_decoded_len(size_t n)
 	return (n / 4) * 3 + (n % 4 ? n % 4 - 1 : 0);
 }
 
+/* Decoding table: 0..63 for alphabet characters, 0xff for other bytes. */
+extern const uint8_t b64_rev[256];
+
+/* Value of one base64 character, or 0xff when it is not in the alphabet. */
+static inline uint8_t
+b64_value(uint8_t c)
+{
+	return b64_rev[c];
+}
+
 /*
  * Encode n bytes from in into out, which must hold b64_encoded_len(n)
  * characters. No NUL is written. Returns the number of characters written.

@@ -25,12 +25,12 @@ struct ctl_client {
 	int fd;
 	char in[CTL_MAX_REQUEST + 1];
 	size_t inlen;
-	int discarding;		/* skipping the rest of an over-long line */
+	int discarding; /* skipping the rest of an over-long line */
 	char *out;
 	size_t outlen, outoff, outcap;
-	unsigned watch_ms;	/* 0 = not watching */
+	unsigned watch_ms; /* 0 = not watching */
 	uint64_t watch_timer;
-	int closing;		/* close once the output is flushed */
+	int closing; /* close once the output is flushed */
 	struct ctl_client *next;
 };
 
@@ -48,11 +48,12 @@ struct ctl_server {
 };
 
 static void client_free(struct ctl_client *c);
+static int client_flush(struct ctl_client *c);
 static void client_io(struct ev_loop *loop, int fd, int events, void *arg);
 
 json_t *
-ctl_parse_request(const char *line, size_t len, struct ctl_request *req,
-    struct err *e)
+ctl_parse_request(
+    const char *line, size_t len, struct ctl_request *req, struct err *e)
 {
 	json_error_t je;
 	json_t *doc, *cmd, *iv;
@@ -65,8 +66,8 @@ ctl_parse_request(const char *line, size_t len, struct ctl_request *req,
 	}
 	doc = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
 	if (doc == NULL) {
-		err_set(e, "malformed JSON at column %d: %s", je.column,
-		    je.text);
+		err_set(
+		    e, "malformed JSON at column %d: %s", je.column, je.text);
 		return NULL;
 	}
 	if (!json_is_object(doc)) {
@@ -95,8 +96,10 @@ ctl_parse_request(const char *line, size_t len, struct ctl_request *req,
 	else if (strcmp(name, "stop") == 0)
 		req->cmd = CTL_CMD_STOP;
 	else {
-		err_set(e, "unknown cmd \"%.64s\" (version, status, watch, "
-		    "metrics, stop)", name);
+		err_set(e,
+		    "unknown cmd \"%.64s\" (version, status, watch, "
+		    "metrics, stop)",
+		    name);
 		goto fail;
 	}
 	req->interval_ms = 1000;
@@ -141,10 +144,14 @@ client_write(struct ctl_client *c, const char *buf, size_t len)
 		return -1;
 	}
 	if (c->outlen + len > c->outcap) {
-		/* Compact before growing. */
-		memmove(c->out, c->out + c->outoff, c->outlen - c->outoff);
-		c->outlen -= c->outoff;
-		c->outoff = 0;
+		/* Compact before growing (nothing to move on the first write,
+		 * when out is still NULL: memmove(NULL, ...) is undefined). */
+		if (c->outoff > 0) {
+			memmove(
+			    c->out, c->out + c->outoff, c->outlen - c->outoff);
+			c->outlen -= c->outoff;
+			c->outoff = 0;
+		}
 		if (c->outlen + len > c->outcap) {
 			c->outcap = MAX(c->outcap * 2, c->outlen + len);
 			c->out = xrealloc(c->out, c->outcap);
@@ -248,8 +255,8 @@ watch_tick(struct ev_loop *loop, uint64_t id, void *arg)
 	if (snapshot_line(c->srv, &line, &len) != 0)
 		return;
 	/* Re-arm first: client_write may free c on overflow. */
-	c->watch_timer = ev_timer_add(loop, (uint64_t)c->watch_ms * 1000,
-	    watch_tick, c);
+	c->watch_timer =
+	    ev_timer_add(loop, (uint64_t)c->watch_ms * 1000, watch_tick, c);
 	if (client_write(c, line, len) == 0)
 		client_write(c, "\n", 1);
 }
@@ -259,7 +266,7 @@ handle_line(struct ctl_client *c, const char *line, size_t len)
 {
 	struct ctl_server *srv = c->srv;
 	struct ctl_request req;
-	struct err e = { "" };
+	struct err e = {""};
 	json_t *doc, *o;
 	char *text;
 
@@ -285,8 +292,8 @@ handle_line(struct ctl_client *c, const char *line, size_t len)
 		client_send(c, o);
 		break;
 	case CTL_CMD_METRICS:
-		text = srv->h.metrics != NULL ? srv->h.metrics(srv->h.arg) :
-		    NULL;
+		text =
+		    srv->h.metrics != NULL ? srv->h.metrics(srv->h.arg) : NULL;
 		if (text == NULL) {
 			client_error(c, "metrics not available", req.id);
 			break;
@@ -408,7 +415,8 @@ client_io(struct ev_loop *loop, int fd, int events, void *arg)
 			c->discarding = 1;
 			client_error(c, "request line too long", NULL);
 		} else {
-			memcpy(c->in + c->inlen, buf + start, (size_t)n - start);
+			memcpy(
+			    c->in + c->inlen, buf + start, (size_t)n - start);
 			c->inlen += (size_t)n - start;
 		}
 	}
@@ -425,9 +433,11 @@ server_accept(struct ev_loop *loop, int fd, int events, void *arg)
 
 	while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >=
 	    0) {
-		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 ||
+		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) !=
+			0 ||
 		    (cred.uid != getuid() && cred.uid != 0)) {
-			static const char msg[] = "{\"ok\":false,\"schema\":1,"
+			static const char msg[] =
+			    "{\"ok\":false,\"schema\":1,"
 			    "\"error\":\"permission denied: peer uid differs "
 			    "from the engine's\"}\n";
 
@@ -459,8 +469,8 @@ ctl_default_path(const char *role)
 
 	if (dir == NULL)
 		dir = xasprintf("/tmp/mdns-doctor-%u", (unsigned)getuid());
-	p = xasprintf("%s/%s", dir, strcmp(role, "server") == 0 ?
-	    "server.sock" : "engine.sock");
+	p = xasprintf("%s/%s", dir,
+	    strcmp(role, "server") == 0 ? "server.sock" : "engine.sock");
 
 	free(dir);
 	return p;
@@ -472,8 +482,10 @@ ctl_server_new(struct ev_loop *loop, const char *path,
 {
 	struct ctl_server *srv;
 	struct sockaddr_un sun;
+	struct stat sb;
 	char *dir, *slash;
-	int fd;
+	mode_t old_mask;
+	int fd, rc;
 
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
@@ -496,15 +508,19 @@ ctl_server_new(struct ev_loop *loop, const char *path,
 		err_set(e, "control socket: %s", strerror(errno));
 		return NULL;
 	}
-	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
+	/* Owner-only from the start, not only after the chmod below. */
+	old_mask = umask(0177);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof sun);
+	umask(old_mask);
+	if (rc != 0) {
 		int probe;
 
 		if (errno != EADDRINUSE)
 			goto syserr;
 		/* Stale or live? Only a live engine answers a connect. */
 		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (probe >= 0 && connect(probe, (struct sockaddr *)&sun,
-		    sizeof sun) == 0) {
+		if (probe >= 0 &&
+		    connect(probe, (struct sockaddr *)&sun, sizeof sun) == 0) {
 			close(probe);
 			close(fd);
 			err_set(e, "another engine is listening on %s", path);
@@ -512,8 +528,21 @@ ctl_server_new(struct ev_loop *loop, const char *path,
 		}
 		if (probe >= 0)
 			close(probe);
+		/* Only a stale socket goes: a mistyped --control naming a
+		 * regular file must not delete the user's file. */
+		if (lstat(path, &sb) != 0 || !S_ISSOCK(sb.st_mode)) {
+			close(fd);
+			err_set(e,
+			    "control socket %s: the path exists and is "
+			    "not a socket",
+			    path);
+			return NULL;
+		}
 		unlink(path);
-		if (bind(fd, (struct sockaddr *)&sun, sizeof sun) != 0)
+		old_mask = umask(0177);
+		rc = bind(fd, (struct sockaddr *)&sun, sizeof sun);
+		umask(old_mask);
+		if (rc != 0)
 			goto syserr;
 	}
 	if (chmod(path, 0600) != 0 || listen(fd, 64) != 0)
@@ -542,8 +571,11 @@ ctl_server_free(struct ctl_server *srv)
 {
 	if (srv == NULL)
 		return;
-	while (srv->clients != NULL)
+	/* Best effort: replies already queued (the "stop" reply) go out. */
+	while (srv->clients != NULL) {
+		client_flush(srv->clients);
 		client_free(srv->clients);
+	}
 	ev_io_del(srv->loop, srv->fd);
 	close(srv->fd);
 	unlink(srv->path);
@@ -553,8 +585,8 @@ ctl_server_free(struct ctl_server *srv)
 }
 
 void
-ctl_server_event(struct ctl_server *srv, const char *kind,
-    const char *resolver, const char *detail)
+ctl_server_event(struct ctl_server *srv, const char *kind, const char *resolver,
+    const char *detail)
 {
 	struct ctl_client *c, *next;
 	json_t *o, *ev;

@@ -15,16 +15,16 @@
 #include "common/ev.h"
 #include "common/util.h"
 
-#define CTL_SCHEMA 1
-#define CTL_MAX_REQUEST 4096		/* bytes per request line */
-#define CTL_MAX_OUTPUT (256 * 1024)	/* bytes queued per client */
+#define CTL_SCHEMA	 1
+#define CTL_MAX_REQUEST	 4096	      /* bytes per request line */
+#define CTL_MAX_OUTPUT	 (256 * 1024) /* bytes queued per client */
 #define CTL_WATCH_MIN_MS 100
 #define CTL_WATCH_MAX_MS 60000
 
 struct ctl_server;
 
 struct ctl_handlers {
-	const char *role;	/* "client" or "server" */
+	const char *role; /* "client" or "server" */
 	const char *version;
 	/* New reference to the status object; called per snapshot. */
 	json_t *(*status)(void *arg);
@@ -36,12 +36,12 @@ struct ctl_handlers {
 };
 
 struct ctl_stats {
-	uint64_t accepted;	/* connections accepted */
-	uint64_t refused_uid;	/* peers with another uid */
-	uint64_t requests;	/* well-formed requests served */
-	uint64_t bad_requests;	/* error replies sent */
-	uint64_t dropped_slow;	/* clients dropped for a full buffer */
-	uint64_t events;	/* events broadcast */
+	uint64_t accepted;     /* connections accepted */
+	uint64_t refused_uid;  /* peers with another uid */
+	uint64_t requests;     /* well-formed requests served */
+	uint64_t bad_requests; /* error replies sent */
+	uint64_t dropped_slow; /* clients dropped for a full buffer */
+	uint64_t events;       /* events broadcast */
 };
 
 enum ctl_cmd {
@@ -54,8 +54,8 @@ enum ctl_cmd {
 
 struct ctl_request {
 	enum ctl_cmd cmd;
-	unsigned interval_ms;	/* watch only */
-	json_t *id;		/* borrowed from the parsed document, or NULL */
+	unsigned interval_ms; /* watch only */
+	json_t *id;	      /* borrowed from the parsed document, or NULL */
 };
 
 /*
@@ -63,8 +63,8 @@ struct ctl_request {
  * parsed document (caller json_decref()s it; req->id points into it). On
  * failure returns NULL with a one-line reason in e.
  */
-json_t *ctl_parse_request(const char *line, size_t len,
-    struct ctl_request *req, struct err *e);
+json_t *ctl_parse_request(
+    const char *line, size_t len, struct ctl_request *req, struct err *e);
 
 /*
  * Listen on path: creates the parent directory 0700 when missing, replaces
@@ -84,6 +84,7 @@ void ctl_server_free(struct ctl_server *srv);
 void ctl_server_event(struct ctl_server *srv, const char *kind,
     const char *resolver, const char *detail);
 
+/* The server's counters (borrowed; valid until ctl_server_free). */
 const struct ctl_stats *ctl_server_stats(const struct ctl_server *srv);
 /* Number of connected clients and of those in watch mode. */
 size_t ctl_server_clients(const struct ctl_server *srv);

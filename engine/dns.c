@@ -30,9 +30,8 @@ lower(uint8_t c)
  * Returns 0, or -1 with *why set.
  */
 static int
-name_read(const uint8_t *msg, size_t len, size_t off, int allow_ptr,
-    char *text, size_t *textlen, size_t *next, size_t *wire,
-    const char **why)
+name_read(const uint8_t *msg, size_t len, size_t off, int allow_ptr, char *text,
+    size_t *textlen, size_t *next, size_t *wire, const char **why)
 {
 	size_t pos = off, run = off, w = 0, tl = 0, end = 0, target, i;
 	unsigned jumps = 0;
@@ -52,7 +51,8 @@ name_read(const uint8_t *msg, size_t len, size_t off, int allow_ptr,
 		}
 		if ((c & 0xc0) == 0xc0) {
 			if (!allow_ptr) {
-				*why = "compression pointer in the question name";
+				*why =
+				    "compression pointer in the question name";
 				return -1;
 			}
 			if (pos + 1 >= len) {
@@ -66,7 +66,7 @@ name_read(const uint8_t *msg, size_t len, size_t off, int allow_ptr,
 			}
 			if (target >= run) {
 				*why = "compression pointer does not point "
-				    "backwards";
+				       "backwards";
 				return -1;
 			}
 			if (++jumps > DNS_NAME_MAX_JUMPS) {
@@ -141,8 +141,8 @@ name_skip(const uint8_t *msg, size_t len, size_t off, size_t *next)
 
 /* Skip one RR structurally; *type and *rr_end on success. */
 static int
-rr_skip(const uint8_t *msg, size_t len, size_t off, uint16_t *type,
-    size_t *rr_end)
+rr_skip(
+    const uint8_t *msg, size_t len, size_t off, uint16_t *type, size_t *rr_end)
 {
 	size_t p, rdlen;
 
@@ -198,8 +198,8 @@ query_find_opt(struct dns_query *q)
 }
 
 enum dns_query_verdict
-dns_query_parse(const uint8_t *msg, size_t len, struct dns_query *q,
-    struct err *e)
+dns_query_parse(
+    const uint8_t *msg, size_t len, struct dns_query *q, struct err *e)
 {
 	const char *why;
 	size_t off, next, wire;
@@ -217,8 +217,10 @@ dns_query_parse(const uint8_t *msg, size_t len, struct dns_query *q,
 	q->edns_flags = 0;
 	q->qtype = q->qclass = 0;
 	if (len < DNS_HDR_LEN) {
-		err_set(e, "not a request: %zu bytes, shorter than a DNS "
-		    "header", len);
+		err_set(e,
+		    "not a request: %zu bytes, shorter than a DNS "
+		    "header",
+		    len);
 		return DNS_QUERY_DROP;
 	}
 	q->id = be16_load(msg);
@@ -246,8 +248,8 @@ dns_query_parse(const uint8_t *msg, size_t len, struct dns_query *q,
 		    q->ancount, q->nscount, q->arcount);
 		return DNS_QUERY_DROP;
 	}
-	if (name_read(msg, len, DNS_HDR_LEN, 0, q->qname, &q->qname_len,
-	    &next, &wire, &why) < 0) {
+	if (name_read(msg, len, DNS_HDR_LEN, 0, q->qname, &q->qname_len, &next,
+		&wire, &why) < 0) {
 		err_set(e, "unparseable question: %s", why);
 		return DNS_QUERY_DROP;
 	}
@@ -260,8 +262,8 @@ dns_query_parse(const uint8_t *msg, size_t len, struct dns_query *q,
 	q->qclass = be16_load(msg + next + 2);
 	off = next + 4;
 	for (i = 1; i < q->qdcount; i++) {
-		if (name_read(msg, len, off, 1, NULL, NULL, &next, NULL,
-		    &why) < 0) {
+		if (name_read(msg, len, off, 1, NULL, NULL, &next, NULL, &why) <
+		    0) {
 			err_set(e, "unparseable question %u: %s", i + 1, why);
 			return DNS_QUERY_DROP;
 		}
@@ -284,21 +286,23 @@ uint16_t
 dns_resp_flags(uint16_t req_flags, unsigned rcode)
 {
 	/* A recursive resolver's look: RA set, AA and TC cleared. */
-	return (uint16_t)(DNS_F_QR | DNS_F_RA | (req_flags & (DNS_F_OPCODE |
-	    DNS_F_RD | DNS_F_CD)) | (rcode & DNS_F_RCODE));
+	return (uint16_t)(DNS_F_QR | DNS_F_RA |
+	    (req_flags & (DNS_F_OPCODE | DNS_F_RD | DNS_F_CD)) |
+	    (rcode & DNS_F_RCODE));
 }
 
 uint16_t
 dns_resp_flags_aa(uint16_t req_flags, unsigned rcode)
 {
-	return (uint16_t)(DNS_F_QR | DNS_F_AA | (req_flags & (DNS_F_OPCODE |
-	    DNS_F_RD | DNS_F_CD)) | (rcode & DNS_F_RCODE));
+	return (uint16_t)(DNS_F_QR | DNS_F_AA |
+	    (req_flags & (DNS_F_OPCODE | DNS_F_RD | DNS_F_CD)) |
+	    (rcode & DNS_F_RCODE));
 }
 
 /* Header, question section; returns the offset after the question. */
 static size_t
-answer_head(uint8_t *out, const struct dns_query *q, uint16_t flags,
-    unsigned ancount)
+answer_head(
+    uint8_t *out, const struct dns_query *q, uint16_t flags, unsigned ancount)
 {
 	size_t qlen = q->question_end - DNS_HDR_LEN;
 
@@ -341,22 +345,26 @@ dns_answer_build(uint8_t *out, size_t cap, const struct dns_query *q,
 	size_t size, p, name_off, slen;
 
 	if (n == 0)
-		return err_set(e, "frame of %zu bytes needs more than %d TXT "
-		    "chunks", frame_len, TXT_MAX_CHUNKS);
+		return err_set(e,
+		    "frame of %zu bytes needs more than %d TXT "
+		    "chunks",
+		    frame_len, TXT_MAX_CHUNKS);
 	if (hdr_len > frame_len)
-		return err_set(e, "frame of %zu bytes shorter than its "
-		    "%zu-byte header", frame_len, hdr_len);
+		return err_set(e,
+		    "frame of %zu bytes shorter than its "
+		    "%zu-byte header",
+		    frame_len, hdr_len);
 	size = dns_answer_size(frame_len, q->qname_wire_len,
 	    q->question_end - DNS_HDR_LEN, q->opt_len, mode);
 	if (size > cap)
-		return err_set(e, "answer of %zu bytes does not fit %zu",
-		    size, cap);
-	p = answer_head(out, q, dns_resp_flags(q->flags, DNS_RCODE_NOERROR),
-	    n);
+		return err_set(
+		    e, "answer of %zu bytes does not fit %zu", size, cap);
+	p = answer_head(out, q, dns_resp_flags(q->flags, DNS_RCODE_NOERROR), n);
 	name_off = p;
 	for (k = 0; k < n; k++) {
 		if (k == 0 || name_off > 0x3fff) {
-			memcpy(out + p, q->msg + DNS_HDR_LEN, q->qname_wire_len);
+			memcpy(
+			    out + p, q->msg + DNS_HDR_LEN, q->qname_wire_len);
 			p += q->qname_wire_len;
 		} else {
 			be16_store(out + p, (uint16_t)(0xc000 | name_off));
@@ -369,8 +377,8 @@ dns_answer_build(uint8_t *out, size_t cap, const struct dns_query *q,
 			slen = txt_chunk_raw(frame, frame_len, 1, n, k, tmp);
 			slen = b64_encode(tmp, slen, (char *)out + p + 11);
 		} else
-			slen = txt_chunk_raw(frame, frame_len, 0, n, k,
-			    out + p + 11);
+			slen = txt_chunk_raw(
+			    frame, frame_len, 0, n, k, out + p + 11);
 		be16_store(out + p + 8, (uint16_t)(slen + 1));
 		out[p + 10] = (uint8_t)slen;
 		p += 11 + slen;
@@ -387,8 +395,8 @@ dns_answer_empty(uint8_t *out, size_t cap, const struct dns_query *q,
 	uint16_t flags;
 
 	if (size > cap)
-		return err_set(e, "answer of %zu bytes does not fit %zu",
-		    size, cap);
+		return err_set(
+		    e, "answer of %zu bytes does not fit %zu", size, cap);
 	switch (kind) {
 	case DNS_EMPTY_NXDOMAIN:
 		flags = dns_resp_flags_aa(q->flags, DNS_RCODE_NXDOMAIN);
@@ -406,16 +414,16 @@ dns_answer_empty(uint8_t *out, size_t cap, const struct dns_query *q,
 }
 
 long
-dns_name_encode(const char *text, size_t len, uint8_t *out, size_t cap,
-    struct err *e)
+dns_name_encode(
+    const char *text, size_t len, uint8_t *out, size_t cap, struct err *e)
 {
 	size_t i, start = 0, o = 0, lab;
 
 	if (len > 0 && text[len - 1] == '.')
 		len--;
 	if (len > DNS_NAME_STRICT_MAX - 2)
-		return err_set(e, "name of %zu characters longer than 253",
-		    len);
+		return err_set(
+		    e, "name of %zu characters longer than 253", len);
 	if ((len == 0 ? 1 : len + 2) > cap)
 		return err_set(e, "name does not fit %zu bytes", cap);
 	if (len == 0) {
@@ -427,8 +435,10 @@ dns_name_encode(const char *text, size_t len, uint8_t *out, size_t cap,
 			continue;
 		lab = i - start;
 		if (lab == 0 || lab > DNS_LABEL_MAX)
-			return err_set(e, "label %zu characters long at "
-			    "offset %zu", lab, start);
+			return err_set(e,
+			    "label %zu characters long at "
+			    "offset %zu",
+			    lab, start);
 		out[o++] = (uint8_t)lab;
 		memcpy(out + o, text + start, lab);
 		o += lab;
@@ -475,12 +485,13 @@ long
 dns_query_write(uint8_t *out, size_t cap, uint16_t id, const uint8_t *qname,
     size_t qname_len, uint16_t qtype, uint16_t edns_size, struct err *e)
 {
-	size_t size = DNS_HDR_LEN + qname_len + 4 +
-	    (edns_size ? DNS_OPT_LEN : 0), p;
+	size_t size =
+		   DNS_HDR_LEN + qname_len + 4 + (edns_size ? DNS_OPT_LEN : 0),
+	       p;
 
 	if (qname_len > cap || size > cap)
-		return err_set(e, "query of %zu bytes does not fit %zu", size,
-		    cap);
+		return err_set(
+		    e, "query of %zu bytes does not fit %zu", size, cap);
 	be16_store(out, id);
 	be16_store(out + 2, DNS_F_RD);
 	be16_store(out + 4, 1);
@@ -523,18 +534,18 @@ dns_answer_strstatus(enum dns_answer_status s)
 	return "?";
 }
 
-#define HAVE(k)	(have[(k) >> 3] & (1 << ((k) & 7)))
+#define HAVE(k) (have[(k) >> 3] & (1 << ((k)&7)))
 
 struct txt_ref {
-	const uint8_t	*rd;
-	uint16_t	 len;
+	const uint8_t *rd;
+	uint16_t len;
 };
 
 enum dns_answer_status
 dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
     uint8_t *frame, size_t cap, struct dns_answer *a, struct err *e)
 {
-	struct txt_ref slot[256], first = { NULL, 0 };
+	struct txt_ref slot[256], first = {NULL, 0};
 	uint8_t have[256 / 8];
 	int b64 = mode == DNS_RESP_BASE64;
 	const char *why;
@@ -563,7 +574,7 @@ dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
 	off = DNS_HDR_LEN;
 	for (i = 0; i < a->qdcount; i++) {
 		if (name_read(msg, len, off, 1, i == 0 ? a->qname : NULL,
-		    &a->qname_len, &next, NULL, &why) < 0) {
+			&a->qname_len, &next, NULL, &why) < 0) {
 			err_set(e, "question %u: %s", i + 1, why);
 			return DNS_ANS_MALFORMED;
 		}
@@ -582,8 +593,8 @@ dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
 	/* A bitmap of filled slots spares clearing 4 KiB per message. */
 	memset(have, 0, sizeof have);
 	for (i = 0; i < total; i++) {
-		if (name_read(msg, len, off, 1, NULL, NULL, &next, NULL,
-		    &why) < 0) {
+		if (name_read(msg, len, off, 1, NULL, NULL, &next, NULL, &why) <
+		    0) {
 			err_set(e, "record %u: %s", i + 1, why);
 			return DNS_ANS_MALFORMED;
 		}
@@ -607,13 +618,12 @@ dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
 		}
 		if (type == DNS_TYPE_TXT &&
 		    txt_rdata_decode(msg + off, rdlen, 0, 0, NULL, 0) < 0) {
-			err_set(e, "record %u: TXT strings overrun RDATA",
-			    i + 1);
+			err_set(
+			    e, "record %u: TXT strings overrun RDATA", i + 1);
 			return DNS_ANS_MALFORMED;
 		}
 		if (i < a->ancount && type == DNS_TYPE_TXT) {
-			t = txt_rdata_decode(msg + off, rdlen, b64, 0, peek,
-			    1);
+			t = txt_rdata_decode(msg + off, rdlen, b64, 0, peek, 1);
 			if (t < 0 && bad_rr == 0)
 				bad_rr = i + 1;
 			if (t > 0) {
@@ -623,7 +633,8 @@ dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
 				}
 				slot[peek[0]].rd = msg + off;
 				slot[peek[0]].len = (uint16_t)rdlen;
-				have[peek[0] >> 3] |= (uint8_t)(1 << (peek[0] & 7));
+				have[peek[0] >> 3] |=
+				    (uint8_t)(1 << (peek[0] & 7));
 			}
 		}
 		off += rdlen;
@@ -638,7 +649,8 @@ dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
 	if (a->txt_rrs == 1) {
 		t = txt_rdata_decode(first.rd, first.len, b64, 0, frame, cap);
 		if ((size_t)t > cap) {
-			err_set(e, "frame of %ld bytes larger than %zu", t, cap);
+			err_set(
+			    e, "frame of %ld bytes larger than %zu", t, cap);
 			return DNS_ANS_TOOBIG;
 		}
 		a->frame_len = (size_t)t;
@@ -664,16 +676,15 @@ dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
 			return DNS_ANS_INCOMPLETE;
 		}
 		if (k >= n && HAVE(k)) {
-			err_set(e, "chunk id %u beyond the %u announced", k,
-			    n);
+			err_set(e, "chunk id %u beyond the %u announced", k, n);
 			return DNS_ANS_BADTXT;
 		}
 	}
 	pos = 0;
 	for (k = 0; k < n; k++) {
 		skip = k == 0 ? 2 : 1;
-		t = txt_rdata_decode(slot[k].rd, slot[k].len, b64, skip,
-		    frame + pos, cap - pos);
+		t = txt_rdata_decode(
+		    slot[k].rd, slot[k].len, b64, skip, frame + pos, cap - pos);
 		if ((size_t)t - skip > cap - pos) {
 			err_set(e, "reassembled frame larger than %zu", cap);
 			return DNS_ANS_TOOBIG;
@@ -686,8 +697,8 @@ dns_answer_parse(const uint8_t *msg, size_t len, enum dns_resp_mode mode,
 }
 
 int
-dns_answer_matches(const struct dns_answer *a, uint16_t id,
-    const char *qname, size_t qname_len, uint16_t qtype)
+dns_answer_matches(const struct dns_answer *a, uint16_t id, const char *qname,
+    size_t qname_len, uint16_t qtype)
 {
 	size_t i;
 
@@ -701,16 +712,16 @@ dns_answer_matches(const struct dns_answer *a, uint16_t id,
 }
 
 size_t
-dns_response_size(size_t payload, size_t qname_wire,
-    enum dns_resp_mode mode, size_t hdr_len)
+dns_response_size(
+    size_t payload, size_t qname_wire, enum dns_resp_mode mode, size_t hdr_len)
 {
-	return dns_answer_size(hdr_len + payload, qname_wire, qname_wire + 4,
-	    DNS_OPT_LEN, mode);
+	return dns_answer_size(
+	    hdr_len + payload, qname_wire, qname_wire + 4, DNS_OPT_LEN, mode);
 }
 
 long
-dns_max_payload(size_t budget, size_t qname_wire, enum dns_resp_mode mode,
-    size_t hdr_len)
+dns_max_payload(
+    size_t budget, size_t qname_wire, enum dns_resp_mode mode, size_t hdr_len)
 {
 	size_t lo = 0, hi = 65535, mid, s;
 

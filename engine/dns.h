@@ -18,28 +18,28 @@
 
 #include "common/util.h"
 
-#define DNS_HDR_LEN	12
-#define DNS_TYPE_A	1
-#define DNS_TYPE_TXT	16
-#define DNS_TYPE_AAAA	28
-#define DNS_TYPE_OPT	41
-#define DNS_CLASS_IN	1
+#define DNS_HDR_LEN   12
+#define DNS_TYPE_A    1
+#define DNS_TYPE_TXT  16
+#define DNS_TYPE_AAAA 28
+#define DNS_TYPE_OPT  41
+#define DNS_CLASS_IN  1
 
-#define DNS_RCODE_NOERROR	0
-#define DNS_RCODE_FORMERR	1
-#define DNS_RCODE_SERVFAIL	2
-#define DNS_RCODE_NXDOMAIN	3
+#define DNS_RCODE_NOERROR  0
+#define DNS_RCODE_FORMERR  1
+#define DNS_RCODE_SERVFAIL 2
+#define DNS_RCODE_NXDOMAIN 3
 
 /* Header flag bits (second 16-bit word of the header). */
-#define DNS_F_QR	0x8000
-#define DNS_F_OPCODE	0x7800
-#define DNS_F_AA	0x0400
-#define DNS_F_TC	0x0200
-#define DNS_F_RD	0x0100
-#define DNS_F_RA	0x0080
-#define DNS_F_AD	0x0020
-#define DNS_F_CD	0x0010
-#define DNS_F_RCODE	0x000f
+#define DNS_F_QR     0x8000
+#define DNS_F_OPCODE 0x7800
+#define DNS_F_AA     0x0400
+#define DNS_F_TC     0x0200
+#define DNS_F_RD     0x0100
+#define DNS_F_RA     0x0080
+#define DNS_F_AD     0x0020
+#define DNS_F_CD     0x0010
+#define DNS_F_RCODE  0x000f
 
 /*
  * Longest name (wire bytes, uncompressed) any reader here accepts. RFC 1035
@@ -49,22 +49,22 @@
  * negotiate (it clamps to 512 bytes). The client-side writers stay within
  * 255 (253 characters).
  */
-#define DNS_NAME_WIRE_MAX	1024
+#define DNS_NAME_WIRE_MAX 1024
 /* Lower-case presentation text of such a name plus NUL. */
-#define DNS_NAME_TEXT_MAX	DNS_NAME_WIRE_MAX
-#define DNS_NAME_STRICT_MAX	255	/* RFC 1035 wire limit */
-#define DNS_LABEL_MAX		63
+#define DNS_NAME_TEXT_MAX   DNS_NAME_WIRE_MAX
+#define DNS_NAME_STRICT_MAX 255 /* RFC 1035 wire limit */
+#define DNS_LABEL_MAX	    63
 /* Compression pointers followed per name (upstream: 10). */
-#define DNS_NAME_MAX_JUMPS	10
+#define DNS_NAME_MAX_JUMPS 10
 
 /* Limits upstream uses to decide that a packet is not a DNS request. */
-#define DNS_REQ_MAX_QD		64
-#define DNS_REQ_MAX_RR		256
-#define DNS_REQ_MAX_OPCODE	6
+#define DNS_REQ_MAX_QD	   64
+#define DNS_REQ_MAX_RR	   256
+#define DNS_REQ_MAX_OPCODE 6
 
 /* Size of the OPT RR our client writes: root, type, class, TTL, RDLEN. */
-#define DNS_OPT_LEN		11
-#define DNS_EDNS_SIZE		4096
+#define DNS_OPT_LEN   11
+#define DNS_EDNS_SIZE 4096
 
 /* TXT answer encodings (the session's response mode). */
 enum dns_resp_mode {
@@ -76,9 +76,9 @@ enum dns_resp_mode {
 
 /* What the server should do with a received UDP payload. */
 enum dns_query_verdict {
-	DNS_QUERY_OK = 0,	/* a request with a usable first question */
-	DNS_QUERY_DROP,		/* not a request or unparseable: no reply */
-	DNS_QUERY_FORMERR,	/* empty (root) QNAME: answer FORMERR */
+	DNS_QUERY_OK = 0,  /* a request with a usable first question */
+	DNS_QUERY_DROP,	   /* not a request or unparseable: no reply */
+	DNS_QUERY_FORMERR, /* empty (root) QNAME: answer FORMERR */
 };
 
 /*
@@ -89,23 +89,23 @@ enum dns_query_verdict {
  * and never contains a compression pointer.
  */
 struct dns_query {
-	const uint8_t	*msg;
-	size_t		 msg_len;
-	uint16_t	 id;
-	uint16_t	 flags;
-	uint16_t	 qdcount, ancount, nscount, arcount;
-	uint16_t	 qtype, qclass;
-	size_t		 qname_wire_len;
-	size_t		 question_end;
+	const uint8_t *msg;
+	size_t msg_len;
+	uint16_t id;
+	uint16_t flags;
+	uint16_t qdcount, ancount, nscount, arcount;
+	uint16_t qtype, qclass;
+	size_t qname_wire_len;
+	size_t question_end;
 	/* First OPT RR of the additional section, verbatim; opt_len 0 = none. */
-	size_t		 opt_off, opt_len;
-	uint16_t	 edns_udp_size;	/* OPT class field */
-	uint8_t		 edns_ext_rcode, edns_version;
-	uint16_t	 edns_flags;
+	size_t opt_off, opt_len;
+	uint16_t edns_udp_size; /* OPT class field */
+	uint8_t edns_ext_rcode, edns_version;
+	uint16_t edns_flags;
 	/* QNAME as lower-case text, labels joined by '.', no final dot,
 	 * label bytes as they are (no escaping, like upstream); "" = root. */
-	size_t		 qname_len;
-	char		 qname[DNS_NAME_TEXT_MAX];
+	size_t qname_len;
+	char qname[DNS_NAME_TEXT_MAX];
 };
 
 /*
@@ -117,8 +117,8 @@ struct dns_query {
  * reply leaves the server); a root QNAME is FORMERR. An unreadable
  * additional section only means "no OPT", as upstream.
  */
-enum dns_query_verdict dns_query_parse(const uint8_t *msg, size_t len,
-    struct dns_query *q, struct err *e);
+enum dns_query_verdict dns_query_parse(
+    const uint8_t *msg, size_t len, struct dns_query *q, struct err *e);
 
 /* ---- server side: answer builders ------------------------------------- */
 
@@ -138,9 +138,9 @@ long dns_answer_build(uint8_t *out, size_t cap, const struct dns_query *q,
 
 /* Empty answers (no RRs but the echoed OPT). */
 enum dns_empty_kind {
-	DNS_EMPTY_NODATA,	/* NOERROR, AA=0 RA=1, no SOA */
-	DNS_EMPTY_NXDOMAIN,	/* NXDOMAIN, AA=1 RA=0 (out of zone) */
-	DNS_EMPTY_FORMERR,	/* FORMERR, AA=0 RA=1 (root QNAME) */
+	DNS_EMPTY_NODATA,   /* NOERROR, AA=0 RA=1, no SOA */
+	DNS_EMPTY_NXDOMAIN, /* NXDOMAIN, AA=1 RA=0 (out of zone) */
+	DNS_EMPTY_FORMERR,  /* FORMERR, AA=0 RA=1 (root QNAME) */
 };
 
 /*
@@ -164,8 +164,8 @@ uint16_t dns_resp_flags_aa(uint16_t req_flags, unsigned rcode);
  * name at most 255 wire bytes (253 characters). "" and "." give the root.
  * Returns the wire length or -1 (e set).
  */
-long dns_name_encode(const char *text, size_t len, uint8_t *out, size_t cap,
-    struct err *e);
+long dns_name_encode(
+    const char *text, size_t len, uint8_t *out, size_t cap, struct err *e);
 
 /*
  * Build a tunnel QNAME: data[0..n) cut into 63-character labels, followed
@@ -186,34 +186,34 @@ size_t dns_qname_max_data(size_t domain_len);
  * set) when out is too small.
  */
 long dns_query_write(uint8_t *out, size_t cap, uint16_t id,
-    const uint8_t *qname, size_t qname_len, uint16_t qtype,
-    uint16_t edns_size, struct err *e);
+    const uint8_t *qname, size_t qname_len, uint16_t qtype, uint16_t edns_size,
+    struct err *e);
 
 /* ---- client side: answer reader --------------------------------------- */
 
 enum dns_answer_status {
-	DNS_ANS_FRAME = 0,	/* a tunnel frame was extracted */
-	DNS_ANS_NOFRAME,	/* valid DNS, no TXT data (NXDOMAIN, NODATA...) */
-	DNS_ANS_MALFORMED,	/* not a readable DNS message */
-	DNS_ANS_BADTXT,		/* TXT data is not a frame: bad base64/chunk */
-	DNS_ANS_INCOMPLETE,	/* chunked, but not all N chunks present */
-	DNS_ANS_TOOBIG,		/* frame larger than the caller's buffer */
+	DNS_ANS_FRAME = 0,  /* a tunnel frame was extracted */
+	DNS_ANS_NOFRAME,    /* valid DNS, no TXT data (NXDOMAIN, NODATA...) */
+	DNS_ANS_MALFORMED,  /* not a readable DNS message */
+	DNS_ANS_BADTXT,	    /* TXT data is not a frame: bad base64/chunk */
+	DNS_ANS_INCOMPLETE, /* chunked, but not all N chunks present */
+	DNS_ANS_TOOBIG,	    /* frame larger than the caller's buffer */
 };
 
 /* What the answer reader saw besides the frame. */
 struct dns_answer {
-	uint16_t	 id, flags;
-	uint16_t	 qdcount, ancount, nscount, arcount;
-	int		 has_question;
-	uint16_t	 qtype, qclass;		/* first question */
-	size_t		 qname_len;
-	char		 qname[DNS_NAME_TEXT_MAX];	/* as in dns_query */
-	int		 has_opt;
-	uint16_t	 edns_udp_size;
-	unsigned	 other_rrs;	/* RRs neither TXT nor OPT (skipped) */
-	unsigned	 txt_rrs;	/* TXT RRs carrying data */
-	unsigned	 chunks;	/* N when chunked, 0 when single */
-	size_t		 frame_len;
+	uint16_t id, flags;
+	uint16_t qdcount, ancount, nscount, arcount;
+	int has_question;
+	uint16_t qtype, qclass; /* first question */
+	size_t qname_len;
+	char qname[DNS_NAME_TEXT_MAX]; /* as in dns_query */
+	int has_opt;
+	uint16_t edns_udp_size;
+	unsigned other_rrs; /* RRs neither TXT nor OPT (skipped) */
+	unsigned txt_rrs;   /* TXT RRs carrying data */
+	unsigned chunks;    /* N when chunked, 0 when single */
+	size_t frame_len;
 };
 
 /*
@@ -228,8 +228,8 @@ struct dns_answer {
  * before the fault.
  */
 enum dns_answer_status dns_answer_parse(const uint8_t *msg, size_t len,
-    enum dns_resp_mode mode, uint8_t *frame, size_t cap,
-    struct dns_answer *a, struct err *e);
+    enum dns_resp_mode mode, uint8_t *frame, size_t cap, struct dns_answer *a,
+    struct err *e);
 
 /*
  * Does the answer belong to our query: same id and the first question has
@@ -252,23 +252,23 @@ const char *dns_answer_strstatus(enum dns_answer_status s);
  * and whose OPT RR is opt_len bytes (0 = none). Returns 0 when the frame
  * needs more than 255 chunks.
  */
-size_t dns_answer_size(size_t frame_len, size_t qname_wire,
-    size_t question_len, size_t opt_len, enum dns_resp_mode mode);
+size_t dns_answer_size(size_t frame_len, size_t qname_wire, size_t question_len,
+    size_t opt_len, enum dns_resp_mode mode);
 
 /*
  * wire-protocol.md 1.6: size of the answer carrying a download payload of
  * P bytes behind a hdr_len-byte header (11 for STREAM_DATA) to the usual
  * query (one question, our 11-byte OPT).
  */
-size_t dns_response_size(size_t payload, size_t qname_wire,
-    enum dns_resp_mode mode, size_t hdr_len);
+size_t dns_response_size(
+    size_t payload, size_t qname_wire, enum dns_resp_mode mode, size_t hdr_len);
 
 /*
  * Largest download payload whose answer fits budget bytes (512, 1232,
  * 4096...) for that QNAME length, mode and header length; -1 when not even
  * an empty payload fits.
  */
-long dns_max_payload(size_t budget, size_t qname_wire,
-    enum dns_resp_mode mode, size_t hdr_len);
+long dns_max_payload(
+    size_t budget, size_t qname_wire, enum dns_resp_mode mode, size_t hdr_len);
 
 #endif

@@ -11,6 +11,7 @@
 #ifndef MDNS_SERVER_H
 #define MDNS_SERVER_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -139,5 +140,14 @@ void eng_server_force_cookie(struct eng_server *s, int cookie);
 void eng_server_tick(struct eng_server *s);
 
 const struct eng_server_stats *eng_server_stats(const struct eng_server *s);
+
+/*
+ * The server's STATUS object for the control socket (server role of
+ * docs/control-protocol.md); a new reference. server-ctl.c.
+ */
+json_t *eng_server_status_json(const struct eng_server *s,
+    const char *version, uint64_t uptime_ms, int stopping);
+/* The counters as Prometheus text (malloc'd), or NULL on failure. */
+char *eng_server_metrics_text(const struct eng_server *s, uint64_t uptime_ms);
 
 #endif

@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "engine/b64.h"
 #include "engine/txt.h"
 
 unsigned
@@ -27,8 +28,8 @@ txt_chunk_count(size_t frame_len, int b64)
 
 /* Frame offset and length of chunk k's data (without its prefix). */
 static void
-chunk_span(size_t frame_len, int b64, unsigned n, unsigned k, size_t *off,
-    size_t *len)
+chunk_span(
+    size_t frame_len, int b64, unsigned n, unsigned k, size_t *off, size_t *len)
 {
 	size_t max = txt_chunk_max(b64), end;
 
@@ -74,24 +75,7 @@ txt_chunk_wire_len(size_t frame_len, int b64, unsigned n, unsigned k)
 	chunk_span(frame_len, b64, n, k, &off, &len);
 	if (n > 1)
 		len += k == 0 ? 2 : 1;
-	return b64 ? (len / 3) * 4 + (len % 3 ? len % 3 + 1 : 0) : len;
-}
-
-/* Base64 alphabet value, or 0xff. */
-static inline uint8_t
-b64_val(uint8_t c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return (uint8_t)(c - 'A');
-	if (c >= 'a' && c <= 'z')
-		return (uint8_t)(c - 'a' + 26);
-	if (c >= '0' && c <= '9')
-		return (uint8_t)(c - '0' + 52);
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return 0xff;
+	return b64 ? b64_encoded_len(len) : len;
 }
 
 struct sink {
@@ -126,7 +110,7 @@ long
 txt_rdata_decode(const uint8_t *rd, size_t rdlen, int b64, size_t skip,
     uint8_t *out, size_t cap)
 {
-	struct sink s = { out, skip, out ? cap : 0, 0 };
+	struct sink s = {out, skip, out ? cap : 0, 0};
 	size_t off = 0, slen, i;
 	uint32_t acc = 0;
 	unsigned nacc = 0;
@@ -142,7 +126,7 @@ txt_rdata_decode(const uint8_t *rd, size_t rdlen, int b64, size_t skip,
 			continue;
 		}
 		for (i = 0; i < slen; i++) {
-			v = b64_val(rd[off + i]);
+			v = b64_value(rd[off + i]);
 			if (v == 0xff)
 				return -1;
 			acc = (acc << 6) | v;

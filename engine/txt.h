@@ -15,10 +15,10 @@
 
 /* Raw bytes one TXT string carries per response mode (255, or 191 bytes
  * that become 255 base64 characters). */
-#define TXT_RAW_CHUNK	255
-#define TXT_B64_CHUNK	191
+#define TXT_RAW_CHUNK 255
+#define TXT_B64_CHUNK 191
 /* Chunk ids are one byte and N is one byte: at most 255 chunks. */
-#define TXT_MAX_CHUNKS	255
+#define TXT_MAX_CHUNKS 255
 
 /* Largest raw chunk for the mode (b64 = 0 raw, 1 base64). */
 static inline size_t
@@ -44,8 +44,7 @@ size_t txt_chunk_raw(const uint8_t *frame, size_t frame_len, int b64,
     unsigned n, unsigned k, uint8_t *out);
 
 /* Length of chunk k's TXT string on the wire (after base64 if b64). */
-size_t txt_chunk_wire_len(size_t frame_len, int b64, unsigned n,
-    unsigned k);
+size_t txt_chunk_wire_len(size_t frame_len, int b64, unsigned n, unsigned k);
 
 /*
  * Decode TXT RDATA rd[0..rdlen): the concatenation of its

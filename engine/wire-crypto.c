@@ -15,11 +15,12 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "common/profile.h"
 #include "engine/wire.h"
 
 #define CHACHA_NONCE_LEN 16
-#define GCM_NONCE_LEN 12
-#define GCM_TAG_LEN 16
+#define GCM_NONCE_LEN	 12
+#define GCM_TAG_LEN	 16
 
 struct wire_cipher {
 	int method;
@@ -29,21 +30,13 @@ struct wire_cipher {
 	EVP_CIPHER_CTX *dec;
 };
 
-static const char *const wire_method_names[] = {
-    "none",
-    "xor",
-    "chacha20",
-    "aes-128-gcm",
-    "aes-192-gcm",
-    "aes-256-gcm",
-};
-
 const char *
 wire_method_name(int method)
 {
+	/* The names users write in profiles are the names everywhere. */
 	if (method < 0 || method > WIRE_METHOD_MAX)
 		return NULL;
-	return wire_method_names[method];
+	return prof_method_name(method);
 }
 
 int
@@ -158,7 +151,7 @@ wire_cipher_new(int method, const char *key, size_t keylen, struct err *e)
 		goto crypto;
 	return c;
 crypto:
-	crypto_err(e, wire_method_names[method]);
+	crypto_err(e, wire_method_name(method));
 	wire_cipher_free(c);
 	return NULL;
 }
@@ -183,13 +176,13 @@ evp_update(
 		return -1;
 	if (enc)
 		return EVP_EncryptUpdate(ctx, out, &len, in, (int)n) == 1 &&
-			(size_t)len == n
-		    ? 0
-		    : -1;
+			(size_t)len == n ?
+		    0 :
+		    -1;
 	return EVP_DecryptUpdate(ctx, out, &len, in, (int)n) == 1 &&
-		(size_t)len == n
-	    ? 0
-	    : -1;
+		(size_t)len == n ?
+	    0 :
+	    -1;
 }
 
 long

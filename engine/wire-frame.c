@@ -17,8 +17,8 @@
 
 struct wire_type_info {
 	const char *name;
-	uint8_t flags; /* V | WIRE_EXT_* */
-	uint8_t ack; /* fixed _ACK type, 0 when none */
+	uint8_t flags;	  /* V | WIRE_EXT_* */
+	uint8_t ack;	  /* fixed _ACK type, 0 when none */
 	uint8_t packable; /* may travel as a packed block (empty payload) */
 };
 

@@ -186,8 +186,8 @@ wire_session_accept_build(
     const struct wire_session_accept *a, uint8_t *out, size_t cap)
 {
 	const struct wire_policy *pl = &a->policy;
-	size_t len = a->has_policy ? WIRE_SESSION_ACCEPT_LEN
-				   : WIRE_SESSION_ACCEPT_LEGACY_LEN;
+	size_t len = a->has_policy ? WIRE_SESSION_ACCEPT_LEN :
+				     WIRE_SESSION_ACCEPT_LEGACY_LEN;
 
 	if (cap < len)
 		return -1;
@@ -268,17 +268,25 @@ fill_random(uint8_t *p, size_t n)
 		memset(p, 0, n);
 }
 
+/* A 3-byte tag and n bytes of tail (random when tail is NULL). */
+static long
+tagged_build(
+    const char *tag, const uint8_t *tail, size_t n, uint8_t *out, size_t cap)
+{
+	if (cap < 3 + n)
+		return -1;
+	memcpy(out, tag, 3);
+	if (tail != NULL)
+		memcpy(out + 3, tail, n);
+	else
+		fill_random(out + 3, n);
+	return (long)(3 + n);
+}
+
 long
 wire_error_drop_build(const uint8_t *tail5, uint8_t *out, size_t cap)
 {
-	if (cap < WIRE_ERROR_DROP_LEN)
-		return -1;
-	memcpy(out, "INV", 3);
-	if (tail5 != NULL)
-		memcpy(out + 3, tail5, 5);
-	else
-		fill_random(out + 3, 5);
-	return WIRE_ERROR_DROP_LEN;
+	return tagged_build("INV", tail5, WIRE_ERROR_DROP_LEN - 3, out, cap);
 }
 
 bool
@@ -290,14 +298,7 @@ wire_error_drop_check(const uint8_t *p, size_t n)
 long
 wire_ping_build(const uint8_t *nonce4, uint8_t *out, size_t cap)
 {
-	if (cap < WIRE_PING_LEN)
-		return -1;
-	memcpy(out, "PO:", 3);
-	if (nonce4 != NULL)
-		memcpy(out + 3, nonce4, 4);
-	else
-		fill_random(out + 3, 4);
-	return WIRE_PING_LEN;
+	return tagged_build("PO:", nonce4, WIRE_PING_LEN - 3, out, cap);
 }
 
 bool

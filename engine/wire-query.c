@@ -130,8 +130,8 @@ wire_decode_query_name(const char *qname, size_t qname_len,
 		return WIRE_E_SHORT_LABEL;
 	if (method == WIRE_METHOD_NONE || method == WIRE_METHOD_XOR) {
 		if ((n = b36_decode(text, tl, buf, cap)) < 0)
-			return b36_decoded_len(tl) > (long)cap ? WIRE_E_SPACE
-							       : WIRE_E_BASE36;
+			return b36_decoded_len(tl) > (long)cap ? WIRE_E_SPACE :
+								 WIRE_E_BASE36;
 		n = wire_decrypt(c, buf, (size_t)n, buf, cap);
 	} else {
 		if ((n = b36_decode(text, tl, raw, sizeof raw)) < 0)

@@ -87,11 +87,11 @@ enum wire_type {
 
 /* Header extension bits carried by a type (decided by the type alone). */
 #define WIRE_EXT_STREAM 0x01 /* 2-byte stream id */
-#define WIRE_EXT_SEQ 0x02 /* 2-byte sequence number */
-#define WIRE_EXT_FRAG 0x04 /* fragment id + total fragments */
-#define WIRE_EXT_COMP 0x08 /* compression type byte */
+#define WIRE_EXT_SEQ	0x02 /* 2-byte sequence number */
+#define WIRE_EXT_FRAG	0x04 /* fragment id + total fragments */
+#define WIRE_EXT_COMP	0x08 /* compression type byte */
 
-#define WIRE_HDR_MIN 4 /* session, type, cookie, check */
+#define WIRE_HDR_MIN 4	/* session, type, cookie, check */
 #define WIRE_HDR_MAX 11 /* all four extensions */
 
 /* Upper-case upstream name without "PACKET_" ("SESSION_ACCEPT"), or NULL. */
@@ -117,15 +117,15 @@ bool wire_is_packable(uint8_t type, size_t payload_len);
 enum wire_status {
 	WIRE_OK = 0,
 	WIRE_E_OUT_OF_ZONE, /* name not under any tunnel domain */
-	WIRE_E_NO_LABELS, /* the name is the bare tunnel domain */
+	WIRE_E_NO_LABELS,   /* the name is the bare tunnel domain */
 	WIRE_E_SHORT_LABEL, /* fewer than WIRE_MIN_LABEL_LEN data chars */
-	WIRE_E_BASE36, /* invalid base36 text or length */
-	WIRE_E_DECRYPT, /* ciphertext too short or GCM auth failed */
-	WIRE_E_TOO_SHORT, /* frame shorter than its header */
-	WIRE_E_CHECK, /* header check byte mismatch */
-	WIRE_E_TYPE, /* unknown packet type */
-	WIRE_E_SPACE, /* caller buffer too small / frame too big */
-	WIRE_E_INVALID, /* invalid argument or payload */
+	WIRE_E_BASE36,	    /* invalid base36 text or length */
+	WIRE_E_DECRYPT,	    /* ciphertext too short or GCM auth failed */
+	WIRE_E_TOO_SHORT,   /* frame shorter than its header */
+	WIRE_E_CHECK,	    /* header check byte mismatch */
+	WIRE_E_TYPE,	    /* unknown packet type */
+	WIRE_E_SPACE,	    /* caller buffer too small / frame too big */
+	WIRE_E_INVALID,	    /* invalid argument or payload */
 };
 
 /* Short static description of a status ("header check byte mismatch"). */
@@ -148,7 +148,7 @@ struct wire_frame {
 	uint8_t frag_total;
 	uint8_t comp; /* compression type actually used (0..3) */
 	uint8_t cookie;
-	uint8_t check; /* parse: header check byte as received */
+	uint8_t check;	 /* parse: header check byte as received */
 	uint8_t hdr_len; /* parse: header length */
 	const uint8_t *payload;
 	size_t payload_len;
@@ -180,7 +180,7 @@ enum wire_method {
 	WIRE_METHOD_AES192GCM = 4,
 	WIRE_METHOD_AES256GCM = 5,
 };
-#define WIRE_METHOD_MAX 5
+#define WIRE_METHOD_MAX		 5
 #define WIRE_CIPHER_OVERHEAD_MAX 28
 
 struct wire_cipher;
@@ -229,9 +229,9 @@ enum wire_comp {
 	WIRE_COMP_LZ4 = 2,
 	WIRE_COMP_DEFLATE = 3, /* upstream "ZLIB": raw DEFLATE, level 1 */
 };
-#define WIRE_COMP_MAX 3
+#define WIRE_COMP_MAX		   3
 #define WIRE_COMP_MIN_SIZE_DEFAULT 100
-#define WIRE_DECOMP_MAX (10 * 1024 * 1024)
+#define WIRE_DECOMP_MAX		   (10 * 1024 * 1024)
 
 /* "off", "zstd", "lz4", "deflate" or NULL. */
 const char *wire_comp_name(int type);
@@ -271,30 +271,30 @@ long wire_decompress(int type, const uint8_t *in, size_t n, uint8_t *out,
 
 /* ---- payloads ---------------------------------------------------------- */
 
-#define WIRE_RESPONSE_RAW 0 /* TXT bytes as they are */
+#define WIRE_RESPONSE_RAW    0 /* TXT bytes as they are */
 #define WIRE_RESPONSE_BASE64 1 /* TXT base64, no padding */
 
-#define WIRE_MTU_UP_MIN 5 /* mode + code */
-#define WIRE_MTU_DOWN_REQ_MIN 7 /* mode + code + d */
-#define WIRE_MTU_DOWN_MIN 20 /* server's bounds for d */
-#define WIRE_MTU_DOWN_MAX 4096
-#define WIRE_SESSION_INIT_LEN 10
-#define WIRE_SESSION_ACCEPT_LEN 20
+#define WIRE_MTU_UP_MIN		       5  /* mode + code */
+#define WIRE_MTU_DOWN_REQ_MIN	       7  /* mode + code + d */
+#define WIRE_MTU_DOWN_MIN	       20 /* server's bounds for d */
+#define WIRE_MTU_DOWN_MAX	       4096
+#define WIRE_SESSION_INIT_LEN	       10
+#define WIRE_SESSION_ACCEPT_LEN	       20
 #define WIRE_SESSION_ACCEPT_LEGACY_LEN 7
-#define WIRE_SESSION_BUSY_LEN 4
-#define WIRE_ERROR_DROP_LEN 8
-#define WIRE_PING_LEN 7
-#define WIRE_PACKED_BLOCK_LEN 7
-#define WIRE_MIN_LABEL_LEN 3 /* upstream MIN_VPN_LABEL_LENGTH */
-#define WIRE_QNAME_MAX 253
-#define WIRE_LABEL_MAX 63
+#define WIRE_SESSION_BUSY_LEN	       4
+#define WIRE_ERROR_DROP_LEN	       8
+#define WIRE_PING_LEN		       7
+#define WIRE_PACKED_BLOCK_LEN	       7
+#define WIRE_MIN_LABEL_LEN	       3 /* upstream MIN_VPN_LABEL_LENGTH */
+#define WIRE_QNAME_MAX		       253
+#define WIRE_LABEL_MAX		       63
 
 /* MTU_UP_REQ / MTU_DOWN_REQ payload view. */
 struct wire_mtu_req {
-	uint8_t mode; /* WIRE_RESPONSE_* */
-	uint32_t code; /* probe code */
-	uint16_t down; /* MTU_DOWN_REQ: requested size d */
-	size_t len; /* payload length (MTU_UP_REQ: probed m) */
+	uint8_t mode;	  /* WIRE_RESPONSE_* */
+	uint32_t code;	  /* probe code */
+	uint16_t down;	  /* MTU_DOWN_REQ: requested size d */
+	size_t len;	  /* payload length (MTU_UP_REQ: probed m) */
 	bool filler_zero; /* bytes after the fixed part are all zero */
 };
 
@@ -337,7 +337,7 @@ int wire_mtu_down_res_parse(const uint8_t *p, size_t n, struct wire_mtu_res *r);
 
 /* SESSION_INIT payload (10 bytes). */
 struct wire_session_init {
-	uint8_t mode; /* WIRE_RESPONSE_* */
+	uint8_t mode;	   /* WIRE_RESPONSE_* */
 	uint8_t comp_pair; /* upload << 4 | download */
 	uint16_t upload_mtu;
 	uint16_t download_mtu;
@@ -351,7 +351,7 @@ int wire_session_init_parse(
 
 /* Client policy carried in bytes 7..19 of SESSION_ACCEPT. */
 struct wire_policy {
-	uint8_t max_dup; /* low nibble of byte 7 */
+	uint8_t max_dup;       /* low nibble of byte 7 */
 	uint8_t max_setup_dup; /* high nibble of byte 7 */
 	uint8_t max_upload_mtu;
 	uint16_t max_download_mtu;
@@ -406,13 +406,13 @@ long wire_ping_build(const uint8_t *nonce4, uint8_t *out, size_t cap);
 bool wire_ping_check(const uint8_t *p, size_t n);
 
 /* SOCKS5_SYN target. */
-#define WIRE_ATYP_IPV4 1
+#define WIRE_ATYP_IPV4	 1
 #define WIRE_ATYP_DOMAIN 3
-#define WIRE_ATYP_IPV6 4
+#define WIRE_ATYP_IPV6	 4
 struct wire_target {
 	uint8_t atyp;
 	uint8_t addr[256]; /* 4 / 16 bytes, or the name (NUL-terminated) */
-	uint8_t addr_len; /* 4, 16 or name length (1..255) */
+	uint8_t addr_len;  /* 4, 16 or name length (1..255) */
 	uint16_t port;
 };
 /* Encode ATYP ‖ address ‖ port. Returns the length or -1. */

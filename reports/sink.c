@@ -35,7 +35,7 @@ struct rpt_ops {
 /* A growable table of malloc'd cells, for the text format. */
 struct table {
 	size_t ncols;
-	char **cells;		/* nrows * ncols */
+	char **cells; /* nrows * ncols */
 	size_t nrows;
 	size_t cap;
 };
@@ -43,7 +43,7 @@ struct table {
 /* A set of strings, for de-duplicating the ips format. */
 struct strset {
 	char **slot;
-	size_t cap;		/* power of two */
+	size_t cap; /* power of two */
 	size_t n;
 };
 
@@ -231,11 +231,10 @@ table_add(struct table *t, char **cells)
 {
 	if (t->nrows == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 16;
-		t->cells = xreallocarray(t->cells, t->cap * t->ncols,
-		    sizeof *t->cells);
+		t->cells = xreallocarray(
+		    t->cells, t->cap * t->ncols, sizeof *t->cells);
 	}
-	memcpy(t->cells + t->nrows * t->ncols, cells,
-	    t->ncols * sizeof *cells);
+	memcpy(t->cells + t->nrows * t->ncols, cells, t->ncols * sizeof *cells);
 	t->nrows++;
 }
 
@@ -268,12 +267,12 @@ table_print(struct rpt_sink *s, const char *const *head, const int *right,
 		w[c] = text_width(head[c]);
 	for (r = 0; r < t->nrows; r++)
 		for (c = 0; c < t->ncols; c++)
-			w[c] = MAX(w[c],
-			    text_width(t->cells[r * t->ncols + c]));
+			w[c] =
+			    MAX(w[c], text_width(t->cells[r * t->ncols + c]));
 	for (r = 0; r <= t->nrows && rc == 0; r++) {
 		for (c = 0; c < t->ncols && rc == 0; c++) {
-			cell = r == 0 ? head[c] :
-			    t->cells[(r - 1) * t->ncols + c];
+			cell =
+			    r == 0 ? head[c] : t->cells[(r - 1) * t->ncols + c];
 			cw = text_width(cell);
 			pad = w[c] - cw;
 			if (c > 0 && fputs("  ", s->out) == EOF)
@@ -301,18 +300,50 @@ table_print(struct rpt_sink *s, const char *const *head, const int *right,
 /* ---- text ------------------------------------------------------------- */
 
 static const char *const text_head[] = {
-	"RESOLVER", "DOMAIN", "STAGE", "VERDICT", "REASON", "RTT_MS", "UP",
-	"DOWN", "NAME", "CASE", "ANSWER", "EDNS", "TC", "BURST", "QPS",
-	"EVIDENCE",
+    "RESOLVER",
+    "DOMAIN",
+    "STAGE",
+    "VERDICT",
+    "REASON",
+    "RTT_MS",
+    "UP",
+    "DOWN",
+    "NAME",
+    "CASE",
+    "ANSWER",
+    "EDNS",
+    "TC",
+    "BURST",
+    "QPS",
+    "EVIDENCE",
 };
 static const int text_right[] = {
-	0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 1, 1, 0, 1, 1, 0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    1,
+    1,
+    1,
+    1,
+    0,
+    1,
+    1,
+    0,
+    1,
+    1,
+    0,
 };
 
 static const char *const check_head[] = {
-	"CHECK", "VERDICT", "REASON", "DETAIL", "EVIDENCE",
+    "CHECK",
+    "VERDICT",
+    "REASON",
+    "DETAIL",
+    "EVIDENCE",
 };
-static const int check_right[] = { 0, 0, 0, 0, 0 };
+static const int check_right[] = {0, 0, 0, 0, 0};
 
 static int
 text_result(struct rpt_sink *s, const struct res_resolver *r)
@@ -373,11 +404,15 @@ static int
 text_summary_block(struct rpt_sink *s)
 {
 	static const char *const head[] = {
-		"STAGE", "TESTED", "PASSED", "FAILED", "TIME_MS",
+	    "STAGE",
+	    "TESTED",
+	    "PASSED",
+	    "FAILED",
+	    "TIME_MS",
 	};
-	static const int right[] = { 0, 1, 1, 1, 1 };
+	static const int right[] = {0, 1, 1, 1, 1};
 	const struct res_run *run = &s->run;
-	struct table t = { .ncols = nitems(head) };
+	struct table t = {.ncols = nitems(head)};
 	char *cells[nitems(head)];
 	char a[40], b[40], d[32];
 	char *line, *cmd, *ver;
@@ -387,8 +422,8 @@ text_summary_block(struct rpt_sink *s)
 	fmt_iso8601_ms(run->started_ms, a, sizeof a);
 	if (run->ended_ms > 0) {
 		fmt_iso8601_ms(run->ended_ms, b, sizeof b);
-		fmt_fixed((double)(run->ended_ms - run->started_ms) / 1000.0,
-		    3, d, sizeof d);
+		fmt_fixed((double)(run->ended_ms - run->started_ms) / 1000.0, 3,
+		    d, sizeof d);
 	} else {
 		snprintf(b, sizeof b, "-");
 		snprintf(d, sizeof d, "-");
@@ -396,7 +431,7 @@ text_summary_block(struct rpt_sink *s)
 	cmd = clean_text(run->command, 1);
 	ver = clean_text(run->version, 1);
 	line = xasprintf("run: %s  version: %s  args: %s\n"
-	    "started: %s  ended: %s  duration_s: %s\n\n",
+			 "started: %s  ended: %s  duration_s: %s\n\n",
 	    cmd, ver, run->args_digest[0] ? run->args_digest : "-", a, b, d);
 	rc = put(s, line);
 	free(line);
@@ -501,17 +536,18 @@ json_result_obj(const struct res_resolver *r)
 {
 	const struct res_policy *p = &r->policy;
 	json_t *o = json_object(), *sh, *po, *bu;
+	size_t k;
 
 	json_object_set_new(o, "address", jstr(r->addr));
 	json_object_set_new(o, "port", json_integer(r->port));
 	json_object_set_new(o, "domain", jstr(r->domain));
 	json_object_set_new(o, "stage", json_string(res_stage_name(r->stage)));
-	json_object_set_new(o, "verdict",
-	    json_string(res_verdict_name(r->verdict)));
-	json_object_set_new(o, "reason",
-	    json_string(res_reason_name(r->reason)));
-	json_object_set_new(o, "reason_text",
-	    json_string(res_reason_text(r->reason)));
+	json_object_set_new(
+	    o, "verdict", json_string(res_verdict_name(r->verdict)));
+	json_object_set_new(
+	    o, "reason", json_string(res_reason_name(r->reason)));
+	json_object_set_new(
+	    o, "reason_text", json_string(res_reason_text(r->reason)));
 	json_object_set_new(o, "rtt_us", jnum(r->rtt_us));
 	json_object_set_new(o, "upload_mtu", jnum(r->upload_mtu));
 	json_object_set_new(o, "download_mtu", jnum(r->download_mtu));
@@ -519,10 +555,10 @@ json_result_obj(const struct res_resolver *r)
 	sh = json_object();
 	json_object_set_new(sh, "longest_name", jnum(r->shape.longest_name));
 	json_object_set_new(sh, "max_labels", jnum(r->shape.max_labels));
-	json_object_set_new(sh, "case_preserved",
-	    jtri(r->shape.case_preserved));
-	json_object_set_new(sh, "max_answer_bytes",
-	    jnum(r->shape.max_answer_bytes));
+	json_object_set_new(
+	    sh, "case_preserved", jtri(r->shape.case_preserved));
+	json_object_set_new(
+	    sh, "max_answer_bytes", jnum(r->shape.max_answer_bytes));
 	json_object_set_new(sh, "edns_size", jnum(r->shape.edns_size));
 	json_object_set_new(sh, "tc_seen", jtri(r->shape.tc_seen));
 	json_object_set_new(sh, "tcp_ok", jtri(r->shape.tcp_ok));
@@ -530,23 +566,9 @@ json_result_obj(const struct res_resolver *r)
 
 	if (p->present) {
 		po = json_object();
-		json_object_set_new(po, "comp_pair", jnum(p->comp_pair));
-		json_object_set_new(po, "max_dup", jnum(p->max_dup));
-		json_object_set_new(po, "max_setup_dup",
-		    jnum(p->max_setup_dup));
-		json_object_set_new(po, "max_upload_mtu",
-		    jnum(p->max_upload_mtu));
-		json_object_set_new(po, "max_download_mtu",
-		    jnum(p->max_download_mtu));
-		json_object_set_new(po, "max_workers", jnum(p->max_workers));
-		json_object_set_new(po, "min_ping_ms", jnum(p->min_ping_ms));
-		json_object_set_new(po, "max_batch", jnum(p->max_batch));
-		json_object_set_new(po, "max_arq_window",
-		    jnum(p->max_arq_window));
-		json_object_set_new(po, "max_nack_gap", jnum(p->max_nack_gap));
-		json_object_set_new(po, "min_comp_size",
-		    jnum(p->min_comp_size));
-		json_object_set_new(po, "min_rto_ms", jnum(p->min_rto_ms));
+		for (k = 0; k < RES_POLICY_NFIELDS; k++)
+			json_object_set_new(po, res_policy_field_name(k),
+			    jnum(res_policy_get(p, k)));
 	} else
 		po = json_null();
 	json_object_set_new(o, "policy", po);
@@ -561,8 +583,8 @@ json_result_obj(const struct res_resolver *r)
 		bu = json_null();
 	json_object_set_new(o, "burst", bu);
 	json_object_set_new(o, "evidence", jstr(r->evidence));
-	json_object_set_new(o, "at_ms", r->at_ms > 0 ?
-	    json_integer(r->at_ms) : json_null());
+	json_object_set_new(
+	    o, "at_ms", r->at_ms > 0 ? json_integer(r->at_ms) : json_null());
 	json_object_set_new(o, "at", jtime(r->at_ms));
 	return o;
 }
@@ -572,18 +594,18 @@ json_check_obj(const struct res_check *c)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "kind",
-	    json_string(res_check_kind_name(c->kind)));
-	json_object_set_new(o, "verdict",
-	    json_string(res_verdict_name(c->verdict)));
-	json_object_set_new(o, "reason",
-	    json_string(res_reason_name(c->reason)));
-	json_object_set_new(o, "reason_text",
-	    json_string(res_reason_text(c->reason)));
+	json_object_set_new(
+	    o, "kind", json_string(res_check_kind_name(c->kind)));
+	json_object_set_new(
+	    o, "verdict", json_string(res_verdict_name(c->verdict)));
+	json_object_set_new(
+	    o, "reason", json_string(res_reason_name(c->reason)));
+	json_object_set_new(
+	    o, "reason_text", json_string(res_reason_text(c->reason)));
 	json_object_set_new(o, "detail", jstr(c->detail));
 	json_object_set_new(o, "evidence", jstr(c->evidence));
-	json_object_set_new(o, "at_ms", c->at_ms > 0 ?
-	    json_integer(c->at_ms) : json_null());
+	json_object_set_new(
+	    o, "at_ms", c->at_ms > 0 ? json_integer(c->at_ms) : json_null());
 	json_object_set_new(o, "at", jtime(c->at_ms));
 	return o;
 }
@@ -598,25 +620,26 @@ json_summary_obj(const struct res_run *run)
 	json_object_set_new(o, "command", jstr(run->command));
 	json_object_set_new(o, "version", jstr(run->version));
 	json_object_set_new(o, "args_digest", jstr(run->args_digest));
-	json_object_set_new(o, "started_ms", run->started_ms > 0 ?
-	    json_integer(run->started_ms) : json_null());
-	json_object_set_new(o, "ended_ms", run->ended_ms > 0 ?
-	    json_integer(run->ended_ms) : json_null());
+	json_object_set_new(o, "started_ms",
+	    run->started_ms > 0 ? json_integer(run->started_ms) : json_null());
+	json_object_set_new(o, "ended_ms",
+	    run->ended_ms > 0 ? json_integer(run->ended_ms) : json_null());
 	json_object_set_new(o, "started", jtime(run->started_ms));
 	json_object_set_new(o, "ended", jtime(run->ended_ms));
 	json_object_set_new(o, "duration_ms",
 	    run->ended_ms > 0 && run->started_ms > 0 ?
-	    json_integer(run->ended_ms - run->started_ms) : json_null());
+		json_integer(run->ended_ms - run->started_ms) :
+		json_null());
 	for (i = RES_STAGE_NONE + 1; i < RES_STAGE_COUNT; i++) {
 		x = &run->stages[i];
 		st = json_object();
 		json_object_set_new(st, "tested", json_integer(x->tested));
 		json_object_set_new(st, "passed", json_integer(x->passed));
 		json_object_set_new(st, "failed", json_integer(x->failed));
-		json_object_set_new(st, "duration_ms",
-		    json_integer(x->duration_ms));
-		json_object_set_new(stages,
-		    res_stage_name((enum res_stage)i), st);
+		json_object_set_new(
+		    st, "duration_ms", json_integer(x->duration_ms));
+		json_object_set_new(
+		    stages, res_stage_name((enum res_stage)i), st);
 	}
 	json_object_set_new(o, "stages", stages);
 	return o;
@@ -626,8 +649,8 @@ json_summary_obj(const struct res_run *run)
 static int
 json_put(struct rpt_sink *s, json_t *j, const char *tail)
 {
-	char *txt = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER |
-	    JSON_REAL_PRECISION(12));
+	char *txt = json_dumps(
+	    j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
 	int rc;
 
 	json_decref(j);
@@ -670,13 +693,13 @@ json_close(struct rpt_sink *s)
 		if (put(s, i == 0 ? "\n" : ",\n") != 0)
 			return -1;
 		if (json_put(s, json_incref(json_array_get(s->jchecks, i)),
-		    NULL) != 0)
+			NULL) != 0)
 			return -1;
 	}
 	if (put(s, n ? "\n],\n\"summary\":" : "],\n\"summary\":") != 0)
 		return -1;
-	return json_put(s, s->have_summary ? json_summary_obj(&s->run) :
-	    json_null(), "\n}\n");
+	return json_put(s,
+	    s->have_summary ? json_summary_obj(&s->run) : json_null(), "\n}\n");
 }
 
 static json_t *
@@ -712,16 +735,41 @@ jsonl_summary(struct rpt_sink *s, const struct res_run *run)
 /* ---- csv -------------------------------------------------------------- */
 
 static const char *const csv_head[] = {
-	"address", "port", "domain", "stage", "verdict", "reason", "rtt_us",
-	"upload_mtu", "download_mtu", "longest_name", "max_labels",
-	"case_preserved", "max_answer_bytes", "edns_size", "tc_seen",
-	"tcp_ok", "policy_comp_pair", "policy_max_dup",
-	"policy_max_setup_dup", "policy_max_upload_mtu",
-	"policy_max_download_mtu", "policy_max_workers",
-	"policy_min_ping_ms", "policy_max_batch", "policy_max_arq_window",
-	"policy_max_nack_gap", "policy_min_comp_size", "policy_min_rto_ms",
-	"burst_sent", "burst_ok", "burst_rate", "burst_qps", "at_ms", "at",
-	"evidence",
+    "address",
+    "port",
+    "domain",
+    "stage",
+    "verdict",
+    "reason",
+    "rtt_us",
+    "upload_mtu",
+    "download_mtu",
+    "longest_name",
+    "max_labels",
+    "case_preserved",
+    "max_answer_bytes",
+    "edns_size",
+    "tc_seen",
+    "tcp_ok",
+    "policy_comp_pair",
+    "policy_max_dup",
+    "policy_max_setup_dup",
+    "policy_max_upload_mtu",
+    "policy_max_download_mtu",
+    "policy_max_workers",
+    "policy_min_ping_ms",
+    "policy_max_batch",
+    "policy_max_arq_window",
+    "policy_max_nack_gap",
+    "policy_min_comp_size",
+    "policy_min_rto_ms",
+    "burst_sent",
+    "burst_ok",
+    "burst_rate",
+    "burst_qps",
+    "at_ms",
+    "at",
+    "evidence",
 };
 
 /* One RFC 4180 field: quoted when it holds , " CR or LF. */
@@ -773,12 +821,6 @@ static int
 csv_result(struct rpt_sink *s, const struct res_resolver *r)
 {
 	const struct res_policy *p = &r->policy;
-	const int pol[] = {
-		p->comp_pair, p->max_dup, p->max_setup_dup, p->max_upload_mtu,
-		p->max_download_mtu, p->max_workers, p->min_ping_ms,
-		p->max_batch, p->max_arq_window, p->max_nack_gap,
-		p->min_comp_size, p->min_rto_ms,
-	};
 	char *f[nitems(csv_head)];
 	char buf[64];
 	size_t i = 0, k;
@@ -802,12 +844,11 @@ csv_result(struct rpt_sink *s, const struct res_resolver *r)
 	f[i++] = num_or(r->shape.edns_size, "");
 	f[i++] = xstrdup(tri_short(r->shape.tc_seen, ""));
 	f[i++] = xstrdup(tri_short(r->shape.tcp_ok, ""));
-	for (k = 0; k < nitems(pol); k++)
-		f[i++] = num_or(p->present ? pol[k] : -1, "");
-	f[i++] = r->burst_sent > 0 ? xasprintf("%d", r->burst_sent) :
-	    xstrdup("");
-	f[i++] = r->burst_sent > 0 ? xasprintf("%d", r->burst_ok) :
-	    xstrdup("");
+	for (k = 0; k < RES_POLICY_NFIELDS; k++)
+		f[i++] = num_or(p->present ? res_policy_get(p, k) : -1, "");
+	f[i++] =
+	    r->burst_sent > 0 ? xasprintf("%d", r->burst_sent) : xstrdup("");
+	f[i++] = r->burst_sent > 0 ? xasprintf("%d", r->burst_ok) : xstrdup("");
 	if (r->burst_sent > 0) {
 		fmt_fixed(res_burst_rate(r), 3, buf, sizeof buf);
 		f[i++] = xstrdup(buf);
@@ -838,7 +879,8 @@ csv_result(struct rpt_sink *s, const struct res_resolver *r)
 static int
 csv_check(struct rpt_sink *s, const struct res_check *c)
 {
-	return fail(s, "%s", "format csv carries resolver results only; "
+	return fail(s, "%s",
+	    "format csv carries resolver results only; "
 	    "use json or jsonl for checks");
 }
 
@@ -849,18 +891,6 @@ csv_close(struct rpt_sink *s)
 }
 
 /* ---- ips -------------------------------------------------------------- */
-
-static uint64_t
-fnv1a(const char *str)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *str != '\0'; str++) {
-		h ^= (unsigned char)*str;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
 
 /* Insert str; returns 1 when it was new, 0 when already present. */
 static int
@@ -883,7 +913,8 @@ strset_add(struct strset *set, const char *str)
 		*set = bigger;
 	}
 	mask = set->cap - 1;
-	for (i = fnv1a(str) & mask; set->slot[i] != NULL; i = (i + 1) & mask)
+	for (i = (size_t)str_hash(str) & mask; set->slot[i] != NULL;
+	     i = (i + 1) & mask)
 		if (strcmp(set->slot[i], str) == 0)
 			return 0;
 	set->slot[i] = xstrdup(str);
@@ -942,11 +973,11 @@ nothing(struct rpt_sink *s)
 }
 
 static const struct rpt_ops formats[] = {
-	{ "text", text_result, text_check, buffer_summary, text_close },
-	{ "json", json_result, json_check, buffer_summary, json_close },
-	{ "jsonl", jsonl_result, jsonl_check, jsonl_summary, nothing },
-	{ "csv", csv_result, csv_check, buffer_summary, csv_close },
-	{ "ips", ips_result, ignore_check, buffer_summary, nothing },
+    {"text", text_result, text_check, buffer_summary, text_close},
+    {"json", json_result, json_check, buffer_summary, json_close},
+    {"jsonl", jsonl_result, jsonl_check, jsonl_summary, nothing},
+    {"csv", csv_result, csv_check, buffer_summary, csv_close},
+    {"ips", ips_result, ignore_check, buffer_summary, nothing},
 };
 
 const char *
@@ -966,8 +997,8 @@ rpt_open(const char *fmt, FILE *out, struct err *e)
 			break;
 	}
 	if (i == nitems(formats)) {
-		err_set(e, "unknown format '%s' (valid: %s)",
-		    fmt ? fmt : "", rpt_formats());
+		err_set(e, "unknown format '%s' (valid: %s)", fmt ? fmt : "",
+		    rpt_formats());
 		return NULL;
 	}
 	s = xcalloc(1, sizeof *s);

@@ -68,7 +68,6 @@ int rpt_close(struct rpt_sink *s, struct err *e);
  * The entry as written to a client_resolvers.txt line: "1.2.3.4",
  * "1.2.3.4:5353" or "[2001:db8::1]:53". buf needs RES_ADDR_MAX + 8.
  */
-void rpt_resolver_text(const char *addr, uint16_t port, char *buf,
-    size_t len);
+void rpt_resolver_text(const char *addr, uint16_t port, char *buf, size_t len);
 
 #endif

@@ -6,7 +6,8 @@ set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev clang-format cppcheck
  libldns-dev libcurl4-openssl-dev libncurses-dev libsqlite3-dev libssl-dev
  libzstd-dev liblz4-dev zlib1g-dev libjansson-dev
- unbound dnsmasq-base tmux sqlite3 jq perl valgrind iproute2 curl
+ unbound dnsmasq-base tmux sqlite3 jq perl python3 valgrind iproute2 curl
+ util-linux procps bc
  prometheus"
 missing=""
 for p in $PKGS; do

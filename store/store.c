@@ -36,102 +36,102 @@ struct store {
  * edit a published entry; append a new one (docs/store.md).
  */
 static const char *const migrations[] = {
-	/* 0 -> 1 */
-	"CREATE TABLE runs ("
-	"  id INTEGER PRIMARY KEY,"
-	"  command TEXT NOT NULL,"
-	"  args_digest TEXT NOT NULL,"
-	"  started_ms INTEGER NOT NULL,"
-	"  ended_ms INTEGER,"
-	"  host TEXT NOT NULL,"
-	"  version TEXT NOT NULL,"
-	"  status TEXT NOT NULL);"
-	"CREATE INDEX runs_by_command ON runs(command, started_ms);"
-	"CREATE TABLE run_stages ("
-	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-	"  stage TEXT NOT NULL,"
-	"  tested INTEGER NOT NULL,"
-	"  passed INTEGER NOT NULL,"
-	"  failed INTEGER NOT NULL,"
-	"  duration_ms INTEGER NOT NULL,"
-	"  PRIMARY KEY (run_id, stage));"
-	"CREATE TABLE resolver_results ("
-	"  id INTEGER PRIMARY KEY,"
-	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-	"  resolver TEXT NOT NULL,"
-	"  port INTEGER NOT NULL,"
-	"  domain TEXT NOT NULL,"
-	"  stage TEXT NOT NULL,"
-	"  verdict TEXT NOT NULL,"
-	"  reason TEXT NOT NULL,"
-	"  rtt_us INTEGER,"
-	"  upload_mtu INTEGER,"
-	"  download_mtu INTEGER,"
-	"  longest_name INTEGER,"
-	"  max_labels INTEGER,"
-	"  case_preserved INTEGER,"
-	"  max_answer_bytes INTEGER,"
-	"  edns_size INTEGER,"
-	"  tc_seen INTEGER,"
-	"  tcp_ok INTEGER,"
-	"  policy_present INTEGER NOT NULL,"
-	"  policy_comp_pair INTEGER,"
-	"  policy_max_dup INTEGER,"
-	"  policy_max_setup_dup INTEGER,"
-	"  policy_max_upload_mtu INTEGER,"
-	"  policy_max_download_mtu INTEGER,"
-	"  policy_max_workers INTEGER,"
-	"  policy_min_ping_ms INTEGER,"
-	"  policy_max_batch INTEGER,"
-	"  policy_max_arq_window INTEGER,"
-	"  policy_max_nack_gap INTEGER,"
-	"  policy_min_comp_size INTEGER,"
-	"  policy_min_rto_ms INTEGER,"
-	"  burst_sent INTEGER NOT NULL,"
-	"  burst_ok INTEGER NOT NULL,"
-	"  burst_qps REAL,"
-	"  evidence TEXT NOT NULL,"
-	"  at_ms INTEGER NOT NULL);"
-	"CREATE INDEX results_by_resolver ON resolver_results(resolver, at_ms);"
-	"CREATE INDEX results_by_run ON resolver_results(run_id);"
-	"CREATE TABLE checks ("
-	"  id INTEGER PRIMARY KEY,"
-	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-	"  kind TEXT NOT NULL,"
-	"  verdict TEXT NOT NULL,"
-	"  reason TEXT NOT NULL,"
-	"  detail TEXT NOT NULL,"
-	"  evidence TEXT NOT NULL,"
-	"  at_ms INTEGER NOT NULL);"
-	"CREATE INDEX checks_by_run ON checks(run_id);"
-	"CREATE TABLE engine_snapshots ("
-	"  id INTEGER PRIMARY KEY,"
-	"  run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,"
-	"  at_ms INTEGER NOT NULL,"
-	"  phase TEXT NOT NULL,"
-	"  session_id INTEGER,"
-	"  counters TEXT NOT NULL);"
-	"CREATE INDEX snapshots_by_time ON engine_snapshots(at_ms);"
-	"CREATE TABLE scan_progress ("
-	"  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
-	"  seed INTEGER NOT NULL,"
-	"  position INTEGER NOT NULL,"
-	"  total INTEGER NOT NULL,"
-	"  updated_ms INTEGER NOT NULL);"
-	"PRAGMA user_version = 1;",
+    /* 0 -> 1 */
+    "CREATE TABLE runs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  command TEXT NOT NULL,"
+    "  args_digest TEXT NOT NULL,"
+    "  started_ms INTEGER NOT NULL,"
+    "  ended_ms INTEGER,"
+    "  host TEXT NOT NULL,"
+    "  version TEXT NOT NULL,"
+    "  status TEXT NOT NULL);"
+    "CREATE INDEX runs_by_command ON runs(command, started_ms);"
+    "CREATE TABLE run_stages ("
+    "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  stage TEXT NOT NULL,"
+    "  tested INTEGER NOT NULL,"
+    "  passed INTEGER NOT NULL,"
+    "  failed INTEGER NOT NULL,"
+    "  duration_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (run_id, stage));"
+    "CREATE TABLE resolver_results ("
+    "  id INTEGER PRIMARY KEY,"
+    "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  resolver TEXT NOT NULL,"
+    "  port INTEGER NOT NULL,"
+    "  domain TEXT NOT NULL,"
+    "  stage TEXT NOT NULL,"
+    "  verdict TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  rtt_us INTEGER,"
+    "  upload_mtu INTEGER,"
+    "  download_mtu INTEGER,"
+    "  longest_name INTEGER,"
+    "  max_labels INTEGER,"
+    "  case_preserved INTEGER,"
+    "  max_answer_bytes INTEGER,"
+    "  edns_size INTEGER,"
+    "  tc_seen INTEGER,"
+    "  tcp_ok INTEGER,"
+    "  policy_present INTEGER NOT NULL,"
+    "  policy_comp_pair INTEGER,"
+    "  policy_max_dup INTEGER,"
+    "  policy_max_setup_dup INTEGER,"
+    "  policy_max_upload_mtu INTEGER,"
+    "  policy_max_download_mtu INTEGER,"
+    "  policy_max_workers INTEGER,"
+    "  policy_min_ping_ms INTEGER,"
+    "  policy_max_batch INTEGER,"
+    "  policy_max_arq_window INTEGER,"
+    "  policy_max_nack_gap INTEGER,"
+    "  policy_min_comp_size INTEGER,"
+    "  policy_min_rto_ms INTEGER,"
+    "  burst_sent INTEGER NOT NULL,"
+    "  burst_ok INTEGER NOT NULL,"
+    "  burst_qps REAL,"
+    "  evidence TEXT NOT NULL,"
+    "  at_ms INTEGER NOT NULL);"
+    "CREATE INDEX results_by_resolver ON resolver_results(resolver, at_ms);"
+    "CREATE INDEX results_by_run ON resolver_results(run_id);"
+    "CREATE TABLE checks ("
+    "  id INTEGER PRIMARY KEY,"
+    "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  kind TEXT NOT NULL,"
+    "  verdict TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  detail TEXT NOT NULL,"
+    "  evidence TEXT NOT NULL,"
+    "  at_ms INTEGER NOT NULL);"
+    "CREATE INDEX checks_by_run ON checks(run_id);"
+    "CREATE TABLE engine_snapshots ("
+    "  id INTEGER PRIMARY KEY,"
+    "  run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,"
+    "  at_ms INTEGER NOT NULL,"
+    "  phase TEXT NOT NULL,"
+    "  session_id INTEGER,"
+    "  counters TEXT NOT NULL);"
+    "CREATE INDEX snapshots_by_time ON engine_snapshots(at_ms);"
+    "CREATE TABLE scan_progress ("
+    "  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
+    "  seed INTEGER NOT NULL,"
+    "  position INTEGER NOT NULL,"
+    "  total INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL);"
+    "PRAGMA user_version = 1;",
 };
 
 /* Column list shared by the result inserts and selects (same order). */
-#define RESULT_COLS							\
-	"resolver, port, domain, stage, verdict, reason, rtt_us, "	\
-	"upload_mtu, download_mtu, longest_name, max_labels, "		\
-	"case_preserved, max_answer_bytes, edns_size, tc_seen, tcp_ok, " \
-	"policy_present, policy_comp_pair, policy_max_dup, "		\
-	"policy_max_setup_dup, policy_max_upload_mtu, "			\
-	"policy_max_download_mtu, policy_max_workers, "			\
-	"policy_min_ping_ms, policy_max_batch, policy_max_arq_window, "	\
-	"policy_max_nack_gap, policy_min_comp_size, "			\
-	"policy_min_rto_ms, "						\
+#define RESULT_COLS                                                            \
+	"resolver, port, domain, stage, verdict, reason, rtt_us, "             \
+	"upload_mtu, download_mtu, longest_name, max_labels, "                 \
+	"case_preserved, max_answer_bytes, edns_size, tc_seen, tcp_ok, "       \
+	"policy_present, policy_comp_pair, policy_max_dup, "                   \
+	"policy_max_setup_dup, policy_max_upload_mtu, "                        \
+	"policy_max_download_mtu, policy_max_workers, "                        \
+	"policy_min_ping_ms, policy_max_batch, policy_max_arq_window, "        \
+	"policy_max_nack_gap, policy_min_comp_size, "                          \
+	"policy_min_rto_ms, "                                                  \
 	"burst_sent, burst_ok, burst_qps, evidence, at_ms"
 
 static int
@@ -157,8 +157,8 @@ exec_const(struct store *s, const char *sql, struct err *e)
 	char *msg = NULL;
 
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		err_set(e, "store: %s: %s", sql, msg ? msg :
-		    sqlite3_errmsg(s->db));
+		err_set(
+		    e, "store: %s: %s", sql, msg ? msg : sqlite3_errmsg(s->db));
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -224,8 +224,10 @@ make_parent(const char *path, struct err *e)
 		*p = '\0';
 		if (stat(dir, &sb) != 0) {
 			if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-				rc = err_set(e, "cannot create directory "
-				    "%s: %s", dir, strerror(errno));
+				rc = err_set(e,
+				    "cannot create directory "
+				    "%s: %s",
+				    dir, strerror(errno));
 		} else if (!S_ISDIR(sb.st_mode))
 			rc = err_set(e, "%s is not a directory", dir);
 		*p = c;
@@ -261,9 +263,11 @@ migrate(struct store *s, struct err *e)
 	if (user_version(s, &v, e) != 0)
 		return -1;
 	if (v > target)
-		return err_set(e, "schema version %d is newer than this "
+		return err_set(e,
+		    "schema version %d is newer than this "
 		    "mdns-doctor understands (%d); use a newer mdns-doctor or "
-		    "another --db", v, target);
+		    "another --db",
+		    v, target);
 	while (v < target) {
 		/*
 		 * IMMEDIATE takes the write lock first, so a second process
@@ -301,8 +305,8 @@ setup(struct store *s, struct err *e)
 	if (sqlite3_busy_timeout(s->db, 5000) != SQLITE_OK)
 		return db_err(s, e, "busy timeout");
 	/* The first statement: its error is the file's ("not a database"). */
-	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st,
-	    NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK)
 		return err_set(e, "%s", sqlite3_errmsg(s->db));
 	ok = sqlite3_step(st) == SQLITE_ROW;
 	mode = ok ? sqlite3_column_text(st, 0) : NULL;
@@ -325,15 +329,19 @@ setup(struct store *s, struct err *e)
 		return -1;
 	if (migrate(s, e) != 0)
 		return -1;
-	if (prepare(s, "INSERT INTO resolver_results (run_id, " RESULT_COLS
-	    ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-	    "?,?,?,?,?,?,?,?)", &s->ins_result, e) != 0)
+	if (prepare(s,
+		"INSERT INTO resolver_results (run_id, " RESULT_COLS ") VALUES "
+		"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+		"?,?,?,?,?,?,?,?)",
+		&s->ins_result, e) != 0)
 		return -1;
-	if (prepare(s, "INSERT INTO scan_progress (run_id, seed, position, "
-	    "total, updated_ms) VALUES (?,?,?,?,?) ON CONFLICT(run_id) DO "
-	    "UPDATE SET seed = excluded.seed, position = excluded.position, "
-	    "total = excluded.total, updated_ms = excluded.updated_ms",
-	    &s->set_progress, e) != 0)
+	if (prepare(s,
+		"INSERT INTO scan_progress (run_id, seed, position, "
+		"total, updated_ms) VALUES (?,?,?,?,?) ON CONFLICT(run_id) DO "
+		"UPDATE SET seed = excluded.seed, position = "
+		"excluded.position, "
+		"total = excluded.total, updated_ms = excluded.updated_ms",
+		&s->set_progress, e) != 0)
 		return -1;
 	return 0;
 }
@@ -342,7 +350,7 @@ struct store *
 store_open(const char *path, struct err *e)
 {
 	struct store *s;
-	struct err sub = { "" };
+	struct err sub = {""};
 	int rc;
 
 	if (path == NULL || *path == '\0') {
@@ -355,11 +363,12 @@ store_open(const char *path, struct err *e)
 	}
 	s = xcalloc(1, sizeof *s);
 	s->path = xstrdup(path);
-	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	rc = sqlite3_open_v2(path, &s->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	    NULL);
 	if (rc != SQLITE_OK) {
-		err_set(&sub, "%s", s->db ? sqlite3_errmsg(s->db) :
-		    sqlite3_errstr(rc));
+		err_set(&sub, "%s",
+		    s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 		goto fail;
 	}
 	if (setup(s, &sub) != 0)
@@ -407,8 +416,10 @@ store_run_begin(struct store *s, const char *command, const char *args_digest,
 
 	if (gethostname(host, sizeof host - 1) != 0)
 		snprintf(host, sizeof host, "unknown");
-	if (prepare(s, "INSERT INTO runs (command, args_digest, started_ms, "
-	    "host, version, status) VALUES (?,?,?,?,?,'running')", &st, e) != 0)
+	if (prepare(s,
+		"INSERT INTO runs (command, args_digest, started_ms, "
+		"host, version, status) VALUES (?,?,?,?,?,'running')",
+		&st, e) != 0)
 		return -1;
 	bind_text(st, 1, command);
 	bind_text(st, 2, args_digest);
@@ -424,14 +435,14 @@ store_run_begin(struct store *s, const char *command, const char *args_digest,
 }
 
 int
-store_run_end(struct store *s, int64_t run_id, const char *status,
-    struct err *e)
+store_run_end(
+    struct store *s, int64_t run_id, const char *status, struct err *e)
 {
 	sqlite3_stmt *st;
 	int rc;
 
 	if (prepare(s, "UPDATE runs SET ended_ms = ?, status = ? WHERE id = ?",
-	    &st, e) != 0)
+		&st, e) != 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, now_wall_ms());
 	bind_text(st, 2, status);
@@ -446,15 +457,16 @@ store_run_end(struct store *s, int64_t run_id, const char *status,
 }
 
 int
-store_run_stats(struct store *s, int64_t run_id, const struct res_run *run,
-    struct err *e)
+store_run_stats(
+    struct store *s, int64_t run_id, const struct res_run *run, struct err *e)
 {
 	sqlite3_stmt *st;
 	int i, rc = SQLITE_DONE;
 
-	if (prepare(s, "INSERT OR REPLACE INTO run_stages (run_id, stage, "
-	    "tested, passed, failed, duration_ms) VALUES (?,?,?,?,?,?)",
-	    &st, e) != 0)
+	if (prepare(s,
+		"INSERT OR REPLACE INTO run_stages (run_id, stage, "
+		"tested, passed, failed, duration_ms) VALUES (?,?,?,?,?,?)",
+		&st, e) != 0)
 		return -1;
 	if (exec_const(s, "BEGIN IMMEDIATE", e) != 0) {
 		sqlite3_finalize(st);
@@ -483,7 +495,8 @@ store_run_stats(struct store *s, int64_t run_id, const struct res_run *run,
 	return 0;
 }
 
-#define RUN_COLS "id, command, args_digest, version, host, status, " \
+#define RUN_COLS                                                               \
+	"id, command, args_digest, version, host, status, "                    \
 	"started_ms, ended_ms"
 
 static void
@@ -509,8 +522,8 @@ store_run_get(struct store *s, int64_t run_id, struct res_run *out,
 	enum res_stage stage;
 	int rc;
 
-	if (prepare(s, "SELECT " RUN_COLS " FROM runs WHERE id = ?", &st,
-	    e) != 0)
+	if (prepare(s, "SELECT " RUN_COLS " FROM runs WHERE id = ?", &st, e) !=
+	    0)
 		return -1;
 	sqlite3_bind_int64(st, 1, run_id);
 	rc = sqlite3_step(st);
@@ -527,25 +540,27 @@ store_run_get(struct store *s, int64_t run_id, struct res_run *out,
 		return 0;
 	res_run_init(out);
 	snprintf(out->command, sizeof out->command, "%s", ri.command);
-	snprintf(out->args_digest, sizeof out->args_digest, "%s",
-	    ri.args_digest);
+	snprintf(
+	    out->args_digest, sizeof out->args_digest, "%s", ri.args_digest);
 	snprintf(out->version, sizeof out->version, "%s", ri.version);
 	out->started_ms = ri.started_ms;
 	out->ended_ms = ri.ended_ms;
-	if (prepare(s, "SELECT stage, tested, passed, failed, duration_ms "
-	    "FROM run_stages WHERE run_id = ?", &st, e) != 0)
+	if (prepare(s,
+		"SELECT stage, tested, passed, failed, duration_ms "
+		"FROM run_stages WHERE run_id = ?",
+		&st, e) != 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, run_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (res_stage_from_name((const char *)sqlite3_column_text(st,
-		    0), &stage) != 0)
-			continue;	/* a stage a newer version added */
-		out->stages[stage].tested = (uint32_t)sqlite3_column_int64(st,
-		    1);
-		out->stages[stage].passed = (uint32_t)sqlite3_column_int64(st,
-		    2);
-		out->stages[stage].failed = (uint32_t)sqlite3_column_int64(st,
-		    3);
+		if (res_stage_from_name(
+			(const char *)sqlite3_column_text(st, 0), &stage) != 0)
+			continue; /* a stage a newer version added */
+		out->stages[stage].tested =
+		    (uint32_t)sqlite3_column_int64(st, 1);
+		out->stages[stage].passed =
+		    (uint32_t)sqlite3_column_int64(st, 2);
+		out->stages[stage].failed =
+		    (uint32_t)sqlite3_column_int64(st, 3);
 		out->stages[stage].duration_ms = sqlite3_column_int64(st, 4);
 	}
 	sqlite3_finalize(st);
@@ -561,9 +576,11 @@ store_last_run(struct store *s, const char *command, const char *args_digest,
 	sqlite3_stmt *st;
 	int rc;
 
-	if (prepare(s, "SELECT " RUN_COLS " FROM runs WHERE command = ?1 "
-	    "AND (?2 IS NULL OR args_digest = ?2) "
-	    "ORDER BY started_ms DESC, id DESC LIMIT 1", &st, e) != 0)
+	if (prepare(s,
+		"SELECT " RUN_COLS " FROM runs WHERE command = ?1 "
+		"AND (?2 IS NULL OR args_digest = ?2) "
+		"ORDER BY started_ms DESC, id DESC LIMIT 1",
+		&st, e) != 0)
 		return -1;
 	bind_text(st, 1, command);
 	if (args_digest != NULL)
@@ -584,17 +601,11 @@ store_last_run(struct store *s, const char *command, const char *args_digest,
 /* ---- results ---------------------------------------------------------- */
 
 static int
-insert_result(struct store *s, int64_t run_id, const struct res_resolver *r,
-    int64_t now)
+insert_result(
+    struct store *s, int64_t run_id, const struct res_resolver *r, int64_t now)
 {
 	sqlite3_stmt *st = s->ins_result;
 	const struct res_policy *p = &r->policy;
-	const int pol[] = {
-		p->comp_pair, p->max_dup, p->max_setup_dup, p->max_upload_mtu,
-		p->max_download_mtu, p->max_workers, p->min_ping_ms,
-		p->max_batch, p->max_arq_window, p->max_nack_gap,
-		p->min_comp_size, p->min_rto_ms,
-	};
 	int i = 1, k;
 
 	sqlite3_reset(st);
@@ -617,8 +628,8 @@ insert_result(struct store *s, int64_t run_id, const struct res_resolver *r,
 	bind_opt(st, i++, r->shape.tc_seen);
 	bind_opt(st, i++, r->shape.tcp_ok);
 	sqlite3_bind_int(st, i++, p->present ? 1 : 0);
-	for (k = 0; k < (int)nitems(pol); k++)
-		bind_opt(st, i++, p->present ? pol[k] : -1);
+	for (k = 0; k < RES_POLICY_NFIELDS; k++)
+		bind_opt(st, i++, p->present ? res_policy_get(p, k) : -1);
 	sqlite3_bind_int(st, i++, r->burst_sent);
 	sqlite3_bind_int(st, i++, r->burst_ok);
 	if (r->burst_qps < 0)
@@ -631,8 +642,8 @@ insert_result(struct store *s, int64_t run_id, const struct res_resolver *r,
 }
 
 static int
-bind_progress_step(struct store *s, int64_t run_id,
-    const struct store_progress *p)
+bind_progress_step(
+    struct store *s, int64_t run_id, const struct store_progress *p)
 {
 	sqlite3_stmt *st = s->set_progress;
 
@@ -647,9 +658,8 @@ bind_progress_step(struct store *s, int64_t run_id,
 }
 
 int
-store_add_batch(struct store *s, int64_t run_id,
-    const struct res_resolver *arr, size_t n, const struct store_progress *p,
-    struct err *e)
+store_add_batch(struct store *s, int64_t run_id, const struct res_resolver *arr,
+    size_t n, const struct store_progress *p, struct err *e)
 {
 	int64_t now = now_wall_ms();
 	size_t i;
@@ -689,12 +699,6 @@ static void
 read_result(sqlite3_stmt *st, int c, struct res_resolver *r)
 {
 	struct res_policy *p = &r->policy;
-	int *pol[] = {
-		&p->comp_pair, &p->max_dup, &p->max_setup_dup,
-		&p->max_upload_mtu, &p->max_download_mtu, &p->max_workers,
-		&p->min_ping_ms, &p->max_batch, &p->max_arq_window,
-		&p->max_nack_gap, &p->min_comp_size, &p->min_rto_ms,
-	};
 	const char *t;
 	size_t k;
 
@@ -726,8 +730,8 @@ read_result(sqlite3_stmt *st, int c, struct res_resolver *r)
 	r->shape.tc_seen = (enum res_tri)col_opt(st, c++);
 	r->shape.tcp_ok = (enum res_tri)col_opt(st, c++);
 	p->present = sqlite3_column_int(st, c++) != 0;
-	for (k = 0; k < nitems(pol); k++)
-		*pol[k] = (int)col_opt(st, c++);
+	for (k = 0; k < RES_POLICY_NFIELDS; k++)
+		res_policy_set(p, k, (int)col_opt(st, c++));
 	r->burst_sent = sqlite3_column_int(st, c++);
 	r->burst_ok = sqlite3_column_int(st, c++);
 	if (sqlite3_column_type(st, c) == SQLITE_NULL)
@@ -767,35 +771,39 @@ list_results(struct store *s, const char *sql, int64_t run_id,
 }
 
 int
-store_resolver_history(struct store *s, const char *address,
-    store_result_cb cb, void *arg, struct err *e)
+store_resolver_history(struct store *s, const char *address, store_result_cb cb,
+    void *arg, struct err *e)
 {
-	return list_results(s, "SELECT run_id, " RESULT_COLS
+	return list_results(s,
+	    "SELECT run_id, " RESULT_COLS
 	    " FROM resolver_results WHERE resolver = ? "
-	    "ORDER BY at_ms DESC, id DESC", 0, address ? address : "", cb, arg,
-	    e);
+	    "ORDER BY at_ms DESC, id DESC",
+	    0, address ? address : "", cb, arg, e);
 }
 
 int
 store_run_results(struct store *s, int64_t run_id, store_result_cb cb,
     void *arg, struct err *e)
 {
-	return list_results(s, "SELECT run_id, " RESULT_COLS
-	    " FROM resolver_results WHERE run_id = ? ORDER BY id", run_id,
-	    NULL, cb, arg, e);
+	return list_results(s,
+	    "SELECT run_id, " RESULT_COLS
+	    " FROM resolver_results WHERE run_id = ? ORDER BY id",
+	    run_id, NULL, cb, arg, e);
 }
 
 /* ---- checks, snapshots, progress -------------------------------------- */
 
 int
-store_add_check(struct store *s, int64_t run_id, const struct res_check *c,
-    struct err *e)
+store_add_check(
+    struct store *s, int64_t run_id, const struct res_check *c, struct err *e)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	if (prepare(s, "INSERT INTO checks (run_id, kind, verdict, reason, "
-	    "detail, evidence, at_ms) VALUES (?,?,?,?,?,?,?)", &st, e) != 0)
+	if (prepare(s,
+		"INSERT INTO checks (run_id, kind, verdict, reason, "
+		"detail, evidence, at_ms) VALUES (?,?,?,?,?,?,?)",
+		&st, e) != 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, run_id);
 	bind_text(st, 2, res_check_kind_name(c->kind));
@@ -812,23 +820,25 @@ store_add_check(struct store *s, int64_t run_id, const struct res_check *c,
 }
 
 int
-store_run_checks(struct store *s, int64_t run_id, store_check_cb cb,
-    void *arg, struct err *e)
+store_run_checks(struct store *s, int64_t run_id, store_check_cb cb, void *arg,
+    struct err *e)
 {
 	struct res_check c;
 	sqlite3_stmt *st;
 	const char *t;
 	int rc;
 
-	if (prepare(s, "SELECT kind, verdict, reason, detail, evidence, at_ms "
-	    "FROM checks WHERE run_id = ? ORDER BY id", &st, e) != 0)
+	if (prepare(s,
+		"SELECT kind, verdict, reason, detail, evidence, at_ms "
+		"FROM checks WHERE run_id = ? ORDER BY id",
+		&st, e) != 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, run_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		res_check_init(&c);
 		t = (const char *)sqlite3_column_text(st, 0);
 		if (res_check_kind_from_name(t, &c.kind) != 0)
-			continue;	/* a kind a newer version added */
+			continue; /* a kind a newer version added */
 		t = (const char *)sqlite3_column_text(st, 1);
 		if (res_verdict_from_name(t, &c.verdict) != 0)
 			c.verdict = RES_VERDICT_UNKNOWN;
@@ -862,12 +872,16 @@ store_add_snapshot(struct store *s, int64_t run_id, int64_t at_ms,
 	j = json_loads(counters_json ? counters_json : "", 0, &je);
 	if (j == NULL || !json_is_object(j)) {
 		json_decref(j);
-		return err_set(e, "store: snapshot counters are not a JSON "
-		    "object: %s", j ? "not an object" : je.text);
+		return err_set(e,
+		    "store: snapshot counters are not a JSON "
+		    "object: %s",
+		    j ? "not an object" : je.text);
 	}
 	json_decref(j);
-	if (prepare(s, "INSERT INTO engine_snapshots (run_id, at_ms, phase, "
-	    "session_id, counters) VALUES (?,?,?,?,?)", &st, e) != 0)
+	if (prepare(s,
+		"INSERT INTO engine_snapshots (run_id, at_ms, phase, "
+		"session_id, counters) VALUES (?,?,?,?,?)",
+		&st, e) != 0)
 		return -1;
 	if (run_id > 0)
 		sqlite3_bind_int64(st, 1, run_id);
@@ -897,14 +911,16 @@ store_progress_set(struct store *s, int64_t run_id,
 }
 
 int
-store_progress_get(struct store *s, int64_t run_id, struct store_progress *p,
-    struct err *e)
+store_progress_get(
+    struct store *s, int64_t run_id, struct store_progress *p, struct err *e)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	if (prepare(s, "SELECT seed, position, total FROM scan_progress "
-	    "WHERE run_id = ?", &st, e) != 0)
+	if (prepare(s,
+		"SELECT seed, position, total FROM scan_progress "
+		"WHERE run_id = ?",
+		&st, e) != 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, run_id);
 	rc = sqlite3_step(st);

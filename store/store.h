@@ -38,16 +38,16 @@ struct store_run_info {
 	char args_digest[RES_DIGEST_MAX];
 	char version[RES_VERSION_MAX];
 	char host[256];
-	char status[32];	/* "running" until store_run_end() */
-	int64_t started_ms;	/* wall UTC ms */
-	int64_t ended_ms;	/* wall UTC ms; 0 while running */
+	char status[32];    /* "running" until store_run_end() */
+	int64_t started_ms; /* wall UTC ms */
+	int64_t ended_ms;   /* wall UTC ms; 0 while running */
 };
 
 /* Scan position for --resume (docs/store.md, "Resume"). */
 struct store_progress {
-	uint64_t seed;		/* seed of the deterministic shuffle */
-	uint64_t position;	/* every index below this is committed */
-	uint64_t total;		/* number of items in the shuffled list */
+	uint64_t seed;	   /* seed of the deterministic shuffle */
+	uint64_t position; /* every index below this is committed */
+	uint64_t total;	   /* number of items in the shuffled list */
 };
 
 /*
@@ -76,12 +76,12 @@ int store_run_begin(struct store *s, const char *command,
  * End a run: sets ended_ms to now and status (free text; the CLI uses
  * "ok", "warning", "critical", "unknown", "interrupted").
  */
-int store_run_end(struct store *s, int64_t run_id, const char *status,
-    struct err *e);
+int store_run_end(
+    struct store *s, int64_t run_id, const char *status, struct err *e);
 
 /* Save the per-stage counters of a run (replaces earlier ones). */
-int store_run_stats(struct store *s, int64_t run_id,
-    const struct res_run *run, struct err *e);
+int store_run_stats(
+    struct store *s, int64_t run_id, const struct res_run *run, struct err *e);
 
 /*
  * Read a run back as a summary for the sinks (command, digest, version,
@@ -116,8 +116,8 @@ int store_add_batch(struct store *s, int64_t run_id,
     struct err *e);
 
 /* Add one check result (at_ms 0 = now). */
-int store_add_check(struct store *s, int64_t run_id,
-    const struct res_check *c, struct err *e);
+int store_add_check(
+    struct store *s, int64_t run_id, const struct res_check *c, struct err *e);
 
 /*
  * Add an engine snapshot. run_id 0 = not tied to a run; at_ms 0 = now.
@@ -131,10 +131,10 @@ int store_add_snapshot(struct store *s, int64_t run_id, int64_t at_ms,
  * Callback for result listings. Return 0 to continue, non-zero to stop
  * (the listing then returns 0). r is valid only during the call.
  */
-typedef int (*store_result_cb)(void *arg, int64_t run_id,
-    const struct res_resolver *r);
-typedef int (*store_check_cb)(void *arg, int64_t run_id,
-    const struct res_check *c);
+typedef int (*store_result_cb)(
+    void *arg, int64_t run_id, const struct res_resolver *r);
+typedef int (*store_check_cb)(
+    void *arg, int64_t run_id, const struct res_check *c);
 
 /*
  * Every stored result for address (as stored: numeric text, no port),
@@ -154,7 +154,7 @@ int store_run_checks(struct store *s, int64_t run_id, store_check_cb cb,
 /* Set / read the scan progress of a run. get returns 1 when none. */
 int store_progress_set(struct store *s, int64_t run_id,
     const struct store_progress *p, struct err *e);
-int store_progress_get(struct store *s, int64_t run_id,
-    struct store_progress *p, struct err *e);
+int store_progress_get(
+    struct store *s, int64_t run_id, struct store_progress *p, struct err *e);
 
 #endif

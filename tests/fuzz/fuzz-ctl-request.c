@@ -11,7 +11,7 @@ int
 LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
 	struct ctl_request req;
-	struct err e = { "" };
+	struct err e = {""};
 	json_t *doc;
 
 	doc = ctl_parse_request((const char *)data, size, &req, &e);
@@ -20,7 +20,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 			abort();
 		if (req.cmd == CTL_CMD_WATCH &&
 		    (req.interval_ms < CTL_WATCH_MIN_MS ||
-		    req.interval_ms > CTL_WATCH_MAX_MS))
+			req.interval_ms > CTL_WATCH_MAX_MS))
 			abort();
 		json_decref(doc);
 	} else if (e.msg[0] == '\0') {

@@ -23,10 +23,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int m;
 
 	for (m = 0; m <= 1; m++) {
-		s1 = dns_answer_parse(data, size, m, big, sizeof big, &a,
-		    NULL);
-		s2 = dns_answer_parse(data, size, m, small, sizeof small, &b,
-		    NULL);
+		s1 = dns_answer_parse(data, size, m, big, sizeof big, &a, NULL);
+		s2 = dns_answer_parse(
+		    data, size, m, small, sizeof small, &b, NULL);
 		if (s1 == DNS_ANS_FRAME) {
 			if (a.frame_len > sizeof big)
 				abort();
@@ -40,8 +39,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else if (s1 != s2)
 			abort();
 		if (s1 != DNS_ANS_MALFORMED && a.has_question &&
-		    !dns_answer_matches(&a, a.id, a.qname, a.qname_len,
-		    a.qtype))
+		    !dns_answer_matches(
+			&a, a.id, a.qname, a.qname_len, a.qtype))
 			abort();
 	}
 	return 0;

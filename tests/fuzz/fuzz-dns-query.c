@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const size_t lens[] = { 4, 191, 192, 255, 256, 1000, 4107 };
+	static const size_t lens[] = {4, 191, 192, 255, 256, 1000, 4107};
 	struct dns_query q;
 	struct dns_answer a;
 	enum dns_query_verdict v;
@@ -43,21 +43,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			frame[i] = (uint8_t)(i * 31 + 7);
 	for (m = 0; m <= 1; m++) {
 		for (j = 0; j < sizeof lens / sizeof lens[0]; j++) {
-			n = dns_answer_build(out, sizeof out, &q, frame,
-			    lens[j], 4, m, NULL);
+			n = dns_answer_build(
+			    out, sizeof out, &q, frame, lens[j], 4, m, NULL);
 			if (n < 0)
 				abort();
-			if ((size_t)n != dns_answer_size(lens[j],
-			    q.qname_wire_len, q.question_end - DNS_HDR_LEN,
-			    q.opt_len, m))
+			if ((size_t)n !=
+			    dns_answer_size(lens[j], q.qname_wire_len,
+				q.question_end - DNS_HDR_LEN, q.opt_len, m))
 				abort();
 			/* Our own answer must read back (the question may
 			 * hold later names with pointers into the header
 			 * region, which shifts nothing: same offsets). */
 			if (dns_answer_parse(out, (size_t)n, m, back,
-			    sizeof back, &a, NULL) == DNS_ANS_FRAME &&
+				sizeof back, &a, NULL) == DNS_ANS_FRAME &&
 			    (a.frame_len != lens[j] ||
-			    memcmp(back, frame, lens[j]) != 0))
+				memcmp(back, frame, lens[j]) != 0))
 				abort();
 		}
 	}

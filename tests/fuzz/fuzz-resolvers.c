@@ -25,8 +25,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	for (strict = 0; strict <= 1; strict++) {
 		/* A small cap keeps big prefixes from eating the run. */
-		struct rl_opts o = { .strict = strict, .on_error = ignore,
-		    .on_warning = ignore, .prefix_cap = 64 };
+		struct rl_opts o = {.strict = strict,
+		    .on_error = ignore,
+		    .on_warning = ignore,
+		    .prefix_cap = 64};
 		struct rl_reader *r;
 		union net_addr a;
 		struct err e;
@@ -37,9 +39,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		while ((rc = rl_next(r, &a, &e)) == 1) {
 			if ((a.sa.sa_family == AF_INET && a.in.sin_port == 0) ||
 			    (a.sa.sa_family == AF_INET6 &&
-			    a.in6.sin6_port == 0) ||
+				a.in6.sin6_port == 0) ||
 			    (a.sa.sa_family != AF_INET &&
-			    a.sa.sa_family != AF_INET6))
+				a.sa.sa_family != AF_INET6))
 				abort();
 		}
 		st = rl_stats(r);

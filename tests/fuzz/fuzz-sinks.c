@@ -34,8 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const fmts[] = { "text", "json", "jsonl", "csv",
-	    "ips" };
+	static const char *const fmts[] = {
+	    "text", "json", "jsonl", "csv", "ips"};
 	const uint8_t *p = data, *end = data + size;
 	struct res_resolver r;
 	struct res_check c;
@@ -86,7 +86,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (strcmp(fmts[i], "jsonl") == 0) {
 			/* every line one object: no raw newline leaks out */
 			for (p = (const uint8_t *)buf, end = p + len; p < end;
-			    p = (const uint8_t *)nl + 1) {
+			     p = (const uint8_t *)nl + 1) {
 				nl = memchr(p, '\n', (size_t)(end - p));
 				if (nl == NULL)
 					abort();

@@ -19,8 +19,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct err e;
 	size_t i;
 
-	if (toml_parse_buf("fuzz.toml", (const char *)data, size, &doc,
-	    &e) == -1) {
+	if (toml_parse_buf("fuzz.toml", (const char *)data, size, &doc, &e) ==
+	    -1) {
 		if (e.msg[0] == '\0' || strncmp(e.msg, "fuzz.toml:", 10) != 0)
 			abort();
 		return 0;

@@ -77,6 +77,17 @@ is "$rc" 0 "small client exits 0"
 like "$out" 'LISTEN_PORT = 18000  # default' "absent key shown with upstream default"
 like "$out" '# keys: 2 from the file, [0-9]+ defaults' "summary counts defaults"
 
+# --- a misspelt secret key (unknown to upstream) is still never printed
+printf 'DOMAINS = ["t.example"]\nENCRYPTON_KEY = "%s"\nSOCKS5_PASSWORD = "%s"\n' \
+    "$key" "pw-$key" >"$tmp/typo.toml"
+out=$("$bin" config show --config "$tmp/typo.toml" 2>&1)
+printf '%s' "$out" | grep -qF -- "$key"
+ok $([ $? -ne 0 ]; echo $?) "misspelt key's value never printed (text)"
+like "$out" "ENCRYPTON_KEY = \\(secret $want_fp\\)" "misspelt key shown as its fingerprint"
+out=$("$bin" --format json config show --config "$tmp/typo.toml" 2>&1)
+printf '%s' "$out" | grep -qF -- "$key"
+ok $([ $? -ne 0 ]; echo $?) "misspelt key's value never printed (json)"
+
 # --- server sample
 out=$("$bin" config show --config "$server" 2>"$tmp/err"); rc=$?
 is "$rc" 0 "server sample: show exits 0"

@@ -102,10 +102,24 @@ is "$rc" 1 "bad hex: exit 1"
 like "$out" '"error":"not hex' "bad hex: reason"
 like "$out" '"type_name":"MTU_UP_RES"' "the good message still decoded"
 
+# A hostile QNAME (ESC, 0xff, backslash, space) is shown escaped, never raw
+# and never dropped: "a<ESC>\xff" "b\\ c" "example".
+hq=1234010000010000000000000461'1b'ff'5c'0362'20'63076578616d706c650000100001
+out=$("$bin" decode "$hq" 2>&1)
+printf '%s' "$out" | grep -q $'\x1b'
+ok $([ $? -ne 0 ]; echo $?) "text: no raw control byte from the QNAME"
+like "$out" 'qname=a\\027\\255\\092\.b\\032c\.example ' "text: QNAME escaped \\DDD"
+out=$("$bin" decode --format json "$hq" 2>&1)
+is "$(printf '%s' "$out" | jq -r .dns.qname)" 'a\027\255\092.b\032c.example' \
+    "json: QNAME present and escaped"
+
 # Usage errors: exit 3.
 "$bin" decode --format csv "$r" >/dev/null 2>&1; is $? 3 "unknown format: 3"
 "$bin" decode -m 9 "$r" >/dev/null 2>&1; is $? 3 "bad method: 3"
 "$bin" decode -m 1 "$r" >/dev/null 2>&1; is $? 3 "method without key: 3"
 "$bin" decode </dev/null >/dev/null 2>&1; is $? 3 "no messages: 3"
 "$bin" decode --mode hex "$r" >/dev/null 2>&1; is $? 3 "bad --mode: 3"
+out=$("$bin" decode -m 1 --key-file "$tmp/no-such-key" "$r" 2>&1); rc=$?
+is "$rc" 3 "missing key file: 3"
+like "$out" "no-such-key: No such file or directory" "missing key file: the reason"
 done_testing

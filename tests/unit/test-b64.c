@@ -15,8 +15,13 @@
 static const struct {
 	const char *plain, *enc;
 } vec[] = {
-	{ "", "" }, { "f", "Zg" }, { "fo", "Zm8" }, { "foo", "Zm9v" },
-	{ "foob", "Zm9vYg" }, { "fooba", "Zm9vYmE" }, { "foobar", "Zm9vYmFy" },
+    {"", ""},
+    {"f", "Zg"},
+    {"fo", "Zm8"},
+    {"foo", "Zm9v"},
+    {"foob", "Zm9vYg"},
+    {"fooba", "Zm9vYmE"},
+    {"foobar", "Zm9vYmFy"},
 };
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
@@ -55,8 +60,8 @@ main(void)
 		for (i = 0; i < n; i++)
 			in[i] = rnd8();
 		m = b64_encode(in, n, enc);
-		reflen = (size_t)EVP_EncodeBlock((unsigned char *)ref, in,
-		    (int)n);
+		reflen =
+		    (size_t)EVP_EncodeBlock((unsigned char *)ref, in, (int)n);
 		while (reflen > 0 && ref[reflen - 1] == '=')
 			reflen--;
 		if (m != reflen || memcmp(enc, ref, m) != 0 ||
@@ -70,30 +75,29 @@ main(void)
 	tap_is_int(bad_enc, 0, "encode agrees with OpenSSL for 0..400 bytes");
 	tap_is_int(bad_dec, 0, "decode round-trips 0..400 bytes");
 
-	tap_is_int(b64_decode("Zg==", 4, dec, sizeof dec), -1,
-	    "padding rejected");
-	tap_is_int(b64_decode("Zm8=", 4, dec, sizeof dec), -1,
-	    "single pad rejected");
+	tap_is_int(
+	    b64_decode("Zg==", 4, dec, sizeof dec), -1, "padding rejected");
+	tap_is_int(
+	    b64_decode("Zm8=", 4, dec, sizeof dec), -1, "single pad rejected");
 	tap_is_int(b64_decode("Zm9vY", 5, dec, sizeof dec), -1,
 	    "length %% 4 == 1 rejected");
-	tap_is_int(b64_decode("Z", 1, dec, sizeof dec), -1,
-	    "one character rejected");
+	tap_is_int(
+	    b64_decode("Z", 1, dec, sizeof dec), -1, "one character rejected");
 	tap_is_int(b64_decode("Zm9-", 4, dec, sizeof dec), -1,
 	    "url-safe '-' rejected");
 	tap_is_int(b64_decode("Zm9_", 4, dec, sizeof dec), -1,
 	    "url-safe '_' rejected");
-	tap_is_int(b64_decode("Zm 9", 4, dec, sizeof dec), -1,
-	    "space rejected");
-	tap_is_int(b64_decode("Zm9\n", 4, dec, sizeof dec), -1,
-	    "newline rejected");
-	tap_is_int(b64_decode("Zm\0v", 4, dec, sizeof dec), -1,
-	    "NUL rejected");
+	tap_is_int(
+	    b64_decode("Zm 9", 4, dec, sizeof dec), -1, "space rejected");
+	tap_is_int(
+	    b64_decode("Zm9\n", 4, dec, sizeof dec), -1, "newline rejected");
+	tap_is_int(b64_decode("Zm\0v", 4, dec, sizeof dec), -1, "NUL rejected");
 	tap_is_int(b64_decode("Zm\xc3v", 4, dec, sizeof dec), -1,
 	    "high byte rejected");
-	tap_is_int(b64_decode("Zm9vYmFy", 8, dec, 5), -1,
-	    "too small output rejected");
-	tap_is_int(b64_decode("Zm9vYmFy", 8, dec, 6), 6,
-	    "exact output size accepted");
+	tap_is_int(
+	    b64_decode("Zm9vYmFy", 8, dec, 5), -1, "too small output rejected");
+	tap_is_int(
+	    b64_decode("Zm9vYmFy", 8, dec, 6), 6, "exact output size accepted");
 	/* Go's default decoder ignores non-zero unused bits: "Zh" = "f". */
 	r = b64_decode("Zh", 2, dec, sizeof dec);
 	tap_ok(r == 1 && dec[0] == 'f', "unused low bits ignored like Go");
@@ -109,7 +113,9 @@ main(void)
 
 		for (c = 0; c < 256; c++) {
 			if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
-			    "qrstuvwxyz0123456789+/", (int)c) && c != 0)
+				   "qrstuvwxyz0123456789+/",
+				(int)c) &&
+			    c != 0)
 				continue;
 			for (pos = 0; pos < 4; pos++) {
 				memcpy(t, "QUJD", 4);
@@ -118,7 +124,8 @@ main(void)
 					badok++;
 			}
 		}
-		tap_is_int(badok, 0, "all 192 foreign byte values rejected "
+		tap_is_int(badok, 0,
+		    "all 192 foreign byte values rejected "
 		    "in every position");
 	}
 	return tap_done();

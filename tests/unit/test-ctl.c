@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -27,7 +28,7 @@ struct fixture {
 	struct ctl_server *srv;
 	volatile int status_calls;
 	volatile int stopped;
-	size_t pad;		/* bytes of filler in each status */
+	size_t pad; /* bytes of filler in each status */
 	uint64_t event_timer;
 	int events_left;
 };
@@ -139,10 +140,10 @@ int
 main(void)
 {
 	char dir[] = "/tmp/mdns-test.ctlXXXXXX";
-	struct fixture f = { 0 };
-	struct ctl_handlers h = { "client", "test-1", test_status,
-		test_metrics, test_stop, &f };
-	struct err e = { "" };
+	struct fixture f = {0};
+	struct ctl_handlers h = {
+	    "client", "test-1", test_status, test_metrics, test_stop, &f};
+	struct err e = {""};
 	struct ctlc c, c2, slow;
 	struct stat st;
 	pthread_t th;
@@ -163,7 +164,8 @@ main(void)
 	tap_ok(stat(sockdir, &st) == 0 && (st.st_mode & 0777) == 0700,
 	    "socket directory created 0700");
 	tap_ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600 &&
-	    S_ISSOCK(st.st_mode), "socket is 0600");
+		S_ISSOCK(st.st_mode),
+	    "socket is 0600");
 
 	/* A second engine on the same path is refused while the first lives. */
 	{
@@ -185,10 +187,10 @@ main(void)
 	tap_ok(reply_ok(r), "version ok");
 	tap_is_str(reply_str(r, "version"), "test-1", "version string");
 	tap_is_str(reply_str(r, "role"), "client", "version role");
-	tap_is_int(json_integer_value(json_object_get(r, "id")), 42,
-	    "id echoed");
-	tap_is_int(json_integer_value(json_object_get(r, "schema")), 1,
-	    "schema 1");
+	tap_is_int(
+	    json_integer_value(json_object_get(r, "id")), 42, "id echoed");
+	tap_is_int(
+	    json_integer_value(json_object_get(r, "schema")), 1, "schema 1");
 	json_decref(r);
 
 	r = raw_request(&c, "{\"cmd\":\"status\"}\n");
@@ -198,18 +200,19 @@ main(void)
 	json_decref(r);
 
 	r = raw_request(&c, "{\"cmd\":\"metrics\"}\n");
-	tap_ok(reply_ok(r) && strstr(reply_str(r, "text"),
-	    "mdns_test_total 7") != NULL, "metrics text");
+	tap_ok(reply_ok(r) &&
+		strstr(reply_str(r, "text"), "mdns_test_total 7") != NULL,
+	    "metrics text");
 	json_decref(r);
 
 	r = raw_request(&c, "{not json\n");
 	tap_ok(r != NULL && !reply_ok(r) &&
-	    strstr(reply_str(r, "error"), "malformed JSON") != NULL,
+		strstr(reply_str(r, "error"), "malformed JSON") != NULL,
 	    "malformed JSON gets an error reply: %s", reply_str(r, "error"));
 	json_decref(r);
 	r = raw_request(&c, "{\"cmd\":\"reboot\"}\n");
 	tap_ok(r != NULL && !reply_ok(r) &&
-	    strstr(reply_str(r, "error"), "unknown cmd") != NULL,
+		strstr(reply_str(r, "error"), "unknown cmd") != NULL,
 	    "unknown cmd: %s", reply_str(r, "error"));
 	json_decref(r);
 	r = raw_request(&c, "[1,2]\n");
@@ -217,7 +220,7 @@ main(void)
 	json_decref(r);
 	r = raw_request(&c, "{\"cmd\":\"watch\",\"interval_ms\":5}\n");
 	tap_ok(r != NULL && !reply_ok(r) &&
-	    strstr(reply_str(r, "error"), "interval_ms") != NULL,
+		strstr(reply_str(r, "error"), "interval_ms") != NULL,
 	    "watch interval out of range refused");
 	json_decref(r);
 	r = raw_request(&c, "{\"cmd\":7}\n");
@@ -232,7 +235,7 @@ main(void)
 	r = raw_request(&c, big);
 	free(big);
 	tap_ok(r != NULL && !reply_ok(r) &&
-	    strstr(reply_str(r, "error"), "too long") != NULL,
+		strstr(reply_str(r, "error"), "too long") != NULL,
 	    "over-long line refused");
 	json_decref(r);
 	r = raw_request(&c, "{\"cmd\":\"version\"}\n");
@@ -244,7 +247,7 @@ main(void)
 	r = raw_request(&c2, "{\"cmd\":\"watch\",\"interval_ms\":100}\n");
 	snaps = events = 0;
 	f.events_left = 3;
-	start_events = 1;	/* armed on the loop's thread */
+	start_events = 1; /* armed on the loop's thread */
 	for (i = 0; i < 60 && (snaps < 4 || events < 3); i++) {
 		if (r != NULL) {
 			const char *type = reply_str(r, "type");
@@ -252,8 +255,9 @@ main(void)
 			if (strcmp(type, "snapshot") == 0)
 				snaps++;
 			else if (strcmp(type, "event") == 0 &&
-			    strcmp(reply_str(json_object_get(r, "event"),
-			    "kind"), "resolver_disabled") == 0)
+			    strcmp(
+				reply_str(json_object_get(r, "event"), "kind"),
+				"resolver_disabled") == 0)
 				events++;
 			json_decref(r);
 		}
@@ -270,7 +274,7 @@ main(void)
 	f.pad = 64 * 1024;
 	tap_ok(ctlc_open(&slow, path, 0, &e) == 0, "slow client connects");
 	if (send(slow.fd, "{\"cmd\":\"watch\",\"interval_ms\":100}\n", 34,
-	    MSG_NOSIGNAL) != 34)
+		MSG_NOSIGNAL) != 34)
 		tap_diag("send failed");
 	for (i = 0; i < 200 && ctl_server_stats(f.srv)->dropped_slow == 0; i++)
 		usleep(50000);
@@ -343,7 +347,7 @@ main(void)
 
 	/* A stale socket file (nobody listening) is replaced. */
 	{
-		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+		struct sockaddr_un sun = {.sun_family = AF_UNIX};
 		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
 		memcpy(sun.sun_path, path, strlen(path) + 1);
@@ -353,6 +357,53 @@ main(void)
 		f.srv = ctl_server_new(f.loop, path, &h, &e);
 		tap_ok(f.srv != NULL, "stale socket replaced (%s)", e.msg);
 		ctl_server_free(f.srv);
+	}
+	/*
+	 * A refusing engine writes its reason and closes, possibly before
+	 * our request arrives: the client must still report that reason,
+	 * not "Broken pipe" (socketpair makes the race deterministic).
+	 */
+	{
+		static const char refusal[] =
+		    "{\"ok\":false,\"schema\":1,"
+		    "\"error\":\"permission denied: peer uid differs\"}\n";
+		struct ctlc rc;
+		json_t *req = json_pack("{s:s}", "cmd", "status"), *rep = NULL;
+		int sv[2];
+
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0 ||
+		    write(sv[1], refusal, sizeof refusal - 1) !=
+			(ssize_t)(sizeof refusal - 1))
+			tap_diag("socketpair: %s", strerror(errno));
+		close(sv[1]);
+		memset(&rc, 0, sizeof rc);
+		rc.fd = sv[0];
+		tap_ok(ctlc_send(&rc, req, &e) == 0,
+		    "send to a refusing, closed engine is not an error (%s)",
+		    e.msg);
+		tap_ok(ctlc_recv(&rc, &rep, 1000, &e) == 1 && rep != NULL &&
+			strstr(json_string_value(json_object_get(rep, "error")),
+			    "peer uid") != NULL,
+		    "the refusal reason is read after the broken pipe");
+		json_decref(rep);
+		json_decref(req);
+		ctlc_close(&rc);
+	}
+	/* A regular file at the path is refused, never deleted. */
+	{
+		FILE *fp = fopen(path, "w");
+
+		if (fp != NULL) {
+			fputs("user data\n", fp);
+			fclose(fp);
+		}
+		f.srv = ctl_server_new(f.loop, path, &h, &e);
+		tap_ok(f.srv == NULL && strstr(e.msg, "not a socket") != NULL,
+		    "regular file at the socket path refused: %s", e.msg);
+		tap_ok(access(path, F_OK) == 0, "the regular file is kept");
+		if (f.srv != NULL)
+			ctl_server_free(f.srv);
+		unlink(path);
 	}
 	ev_loop_free(f.loop);
 	rmdir(sockdir);

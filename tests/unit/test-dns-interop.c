@@ -21,7 +21,7 @@
 #include "engine/dns.h"
 #include "tests/tap.h"
 
-#define MAXMSG	70000
+#define MAXMSG 70000
 
 struct counts {
 	unsigned queries, q_ok, responses, frames, frames_ok, noframe,
@@ -60,21 +60,21 @@ lower_str(char *s)
 }
 
 static int
-check_query(const char *file, int n, json_t *dns, const uint8_t *w,
-    size_t wl)
+check_query(const char *file, int n, json_t *dns, const uint8_t *w, size_t wl)
 {
 	struct dns_query q;
-	struct err e = { "" };
+	struct err e = {""};
 	enum dns_query_verdict v, want;
 	char qn[DNS_NAME_TEXT_MAX];
 	json_t *edns = json_object_get(dns, "edns");
 
 	v = dns_query_parse(w, wl, &q, &e);
-	snprintf(qn, sizeof qn, "%s", json_string_value(json_object_get(dns,
-	    "qname")));
+	snprintf(qn, sizeof qn, "%s",
+	    json_string_value(json_object_get(dns, "qname")));
 	lower_str(qn);
-	want = jint(dns, "qr") ? DNS_QUERY_DROP : qn[0] == '\0' ?
-	    DNS_QUERY_FORMERR : DNS_QUERY_OK;
+	want = jint(dns, "qr") ? DNS_QUERY_DROP :
+	    qn[0] == '\0'      ? DNS_QUERY_FORMERR :
+				 DNS_QUERY_OK;
 	if (v != want) {
 		tap_diag("%s n=%d: verdict %d, want %d (%s)", file, n, v, want,
 		    e.msg);
@@ -85,9 +85,10 @@ check_query(const char *file, int n, json_t *dns, const uint8_t *w,
 	if (strcmp(q.qname, qn) != 0 || q.qtype != jint(dns, "qtype") ||
 	    q.qclass != jint(dns, "qclass") || q.id != jint(dns, "id") ||
 	    (edns != NULL) != (q.opt_len > 0) ||
-	    (edns && (q.edns_udp_size != jint(edns, "udp_size") ||
-	    q.edns_version != jint(edns, "version") ||
-	    11 + (size_t)jint(edns, "rdlen") != q.opt_len))) {
+	    (edns &&
+		(q.edns_udp_size != jint(edns, "udp_size") ||
+		    q.edns_version != jint(edns, "version") ||
+		    11 + (size_t)jint(edns, "rdlen") != q.opt_len))) {
 		tap_diag("%s n=%d: query fields differ (qname %s)", file, n,
 		    q.qname);
 		return 0;
@@ -126,8 +127,9 @@ do_file(const char *dir, const char *name)
 		}
 		if (hdr == NULL) {
 			hdr = o;
-			mode_b64 = strcmp(json_string_value(json_object_get(hdr,
-			    "response_mode")), "base64") == 0;
+			mode_b64 = strcmp(json_string_value(json_object_get(
+					      hdr, "response_mode")),
+				       "base64") == 0;
 			continue;
 		}
 		n = jint(o, "n");
@@ -141,12 +143,13 @@ do_file(const char *dir, const char *name)
 			continue;
 		}
 		if (strcmp(json_string_value(json_object_get(o, "dir")),
-		    "query") == 0) {
+			"query") == 0) {
 			if ((size_t)n >= nq) {
 				size_t nn = (size_t)n + 64;
 				qwire = xreallocarray(qwire, nn, sizeof *qwire);
 				qlen = xreallocarray(qlen, nn, sizeof *qlen);
-				memset(qwire + nq, 0, (nn - nq) * sizeof *qwire);
+				memset(
+				    qwire + nq, 0, (nn - nq) * sizeof *qwire);
 				nq = nn;
 			}
 			free(qwire[n]);
@@ -160,7 +163,7 @@ do_file(const char *dir, const char *name)
 		/* A response. */
 		struct dns_answer a;
 		struct dns_query q;
-		struct err e = { "" };
+		struct err e = {""};
 		enum dns_answer_status st;
 		const char *enc = NULL;
 		enum dns_resp_mode mode;
@@ -169,13 +172,13 @@ do_file(const char *dir, const char *name)
 
 		c.responses++;
 		if (tun && !json_is_null(tun))
-			enc = json_string_value(json_object_get(tun,
-			    "txt_encoding"));
+			enc = json_string_value(
+			    json_object_get(tun, "txt_encoding"));
 		mode = enc ? (strcmp(enc, "base64") == 0 ? DNS_RESP_BASE64 :
-		    DNS_RESP_RAW) : (mode_b64 ? DNS_RESP_BASE64 :
-		    DNS_RESP_RAW);
-		st = dns_answer_parse(w, (size_t)wl, mode, frame, MAXMSG, &a,
-		    &e);
+							   DNS_RESP_RAW) :
+			     (mode_b64 ? DNS_RESP_BASE64 : DNS_RESP_RAW);
+		st = dns_answer_parse(
+		    w, (size_t)wl, mode, frame, MAXMSG, &a, &e);
 		if (enc) {
 			c.frames++;
 			fl = hexfield(tun, "frame_hex", &fr);
@@ -185,8 +188,8 @@ do_file(const char *dir, const char *name)
 				c.frames_ok++;
 			else
 				tap_diag("%s n=%d: reader %s (%s), %zu bytes, "
-				    "want %ld", name, n,
-				    dns_answer_strstatus(st), e.msg,
+					 "want %ld",
+				    name, n, dns_answer_strstatus(st), e.msg,
 				    a.frame_len, fl);
 		} else {
 			c.noframe++;
@@ -203,38 +206,44 @@ do_file(const char *dir, const char *name)
 		c.rebuilt++;
 		if (qn < 0 || (size_t)qn >= nq || qwire[qn] == NULL ||
 		    dns_query_parse(qwire[qn], qlen[qn], &q, &e) ==
-		    DNS_QUERY_DROP) {
+			DNS_QUERY_DROP) {
 			tap_diag("%s n=%d: query %d unusable", name, n, qn);
 		} else {
 			if (enc) {
 				bl = dns_answer_build(out, MAXMSG, &q, fr,
-				    (size_t)fl, (size_t)jint(tun,
-				    "header_len"), mode, &e);
+				    (size_t)fl, (size_t)jint(tun, "header_len"),
+				    mode, &e);
 			} else {
 				int rc = jint(dns, "rcode");
 
 				bl = dns_answer_empty(out, MAXMSG, &q,
-				    rc == 3 ? DNS_EMPTY_NXDOMAIN : rc == 1 ?
-				    DNS_EMPTY_FORMERR : DNS_EMPTY_NODATA, &e);
+				    rc == 3	? DNS_EMPTY_NXDOMAIN :
+					rc == 1 ? DNS_EMPTY_FORMERR :
+						  DNS_EMPTY_NODATA,
+				    &e);
 			}
 			if (bl == wl && memcmp(out, w, (size_t)wl) == 0)
 				c.rebuilt_ok++;
 			else
 				tap_diag("%s n=%d: rebuilt %ld bytes, "
-				    "captured %ld", name, n, bl, wl);
+					 "captured %ld",
+				    name, n, bl, wl);
 			if (enc) {
 				size_t sz = dns_answer_size((size_t)fl,
-				    q.qname_wire_len, q.question_end -
-				    DNS_HDR_LEN, q.opt_len, mode);
+				    q.qname_wire_len,
+				    q.question_end - DNS_HDR_LEN, q.opt_len,
+				    mode);
 				c.sized++;
 				c.sized_ok += sz == (size_t)wl;
-				if (q.qdcount == 1 && q.opt_len == DNS_OPT_LEN) {
-					size_t hl = (size_t)jint(tun,
-					    "header_len");
+				if (q.qdcount == 1 &&
+				    q.opt_len == DNS_OPT_LEN) {
+					size_t hl =
+					    (size_t)jint(tun, "header_len");
 					c.formula++;
-					c.formula_ok += dns_response_size(
-					    (size_t)fl - hl, q.qname_wire_len,
-					    mode, hl) == (size_t)wl;
+					c.formula_ok +=
+					    dns_response_size((size_t)fl - hl,
+						q.qname_wire_len, mode,
+						hl) == (size_t)wl;
 				}
 			}
 		}
@@ -244,10 +253,10 @@ do_file(const char *dir, const char *name)
 		json_decref(o);
 	}
 	tap_diag("%s: queries %u/%u, frames %u/%u, no-frame %u/%u, "
-	    "rebuilt %u/%u, sized %u/%u, formula %u/%u", name, c.q_ok,
-	    c.queries, c.frames_ok, c.frames, c.noframe_ok, c.noframe,
-	    c.rebuilt_ok, c.rebuilt, c.sized_ok, c.sized, c.formula_ok,
-	    c.formula);
+		 "rebuilt %u/%u, sized %u/%u, formula %u/%u",
+	    name, c.q_ok, c.queries, c.frames_ok, c.frames, c.noframe_ok,
+	    c.noframe, c.rebuilt_ok, c.rebuilt, c.sized_ok, c.sized,
+	    c.formula_ok, c.formula);
 	tot.queries += c.queries;
 	tot.q_ok += c.q_ok;
 	tot.responses += c.responses;
@@ -304,23 +313,28 @@ main(void)
 		free(names[i]);
 	}
 	tap_ok(tot.queries >= 1700, "%u queries seen", tot.queries);
-	tap_is_int(tot.q_ok, tot.queries, "every query parses with the "
+	tap_is_int(tot.q_ok, tot.queries,
+	    "every query parses with the "
 	    "recorded fields and verdict");
 	tap_ok(tot.frames >= 1400, "%u responses with a frame", tot.frames);
-	tap_is_int(tot.frames_ok, tot.frames, "client reader yields every "
+	tap_is_int(tot.frames_ok, tot.frames,
+	    "client reader yields every "
 	    "captured frame exactly");
-	tap_ok(tot.noframe > 30, "%u responses without a frame",
-	    tot.noframe);
-	tap_is_int(tot.noframe_ok, tot.noframe, "client reader reports no "
+	tap_ok(tot.noframe > 30, "%u responses without a frame", tot.noframe);
+	tap_is_int(tot.noframe_ok, tot.noframe,
+	    "client reader reports no "
 	    "frame with the recorded rcode/AA/RA");
 	tap_is_int(tot.rebuilt, tot.responses, "every response was tried");
-	tap_is_int(tot.rebuilt_ok, tot.rebuilt, "server builders reproduce "
+	tap_is_int(tot.rebuilt_ok, tot.rebuilt,
+	    "server builders reproduce "
 	    "every captured response byte for byte");
-	tap_is_int(tot.sized_ok, tot.sized, "dns_answer_size equals every "
+	tap_is_int(tot.sized_ok, tot.sized,
+	    "dns_answer_size equals every "
 	    "TXT response length");
 	tap_ok(tot.formula >= 1400, "%u responses of the usual shape",
 	    tot.formula);
-	tap_is_int(tot.formula_ok, tot.formula, "dns_response_size (1.6 "
+	tap_is_int(tot.formula_ok, tot.formula,
+	    "dns_response_size (1.6 "
 	    "formula) equals their lengths");
 	return tap_done();
 }

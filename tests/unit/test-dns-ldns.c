@@ -47,8 +47,7 @@ rnd(void)
 
 struct stats {
 	unsigned packets, both_ok, both_bad, fields_bad, txt_cmp, txt_bad,
-	    frame_cmp, frame_bad, doc_ours_stricter, doc_ours_laxer,
-	    undoc;
+	    frame_cmp, frame_bad, doc_ours_stricter, doc_ours_laxer, undoc;
 };
 
 static struct stats sa, sq;
@@ -68,8 +67,9 @@ ldns_name_text(const ldns_rdf *r, char *out, size_t cap)
 		if (o > 0)
 			out[o++] = '.';
 		for (j = 0; j < l && i < n; j++, i++)
-			out[o++] = (char)(d[i] >= 'A' && d[i] <= 'Z' ?
-			    d[i] + 32 : d[i]);
+			out[o++] =
+			    (char)(d[i] >= 'A' && d[i] <= 'Z' ? d[i] + 32 :
+								d[i]);
 	}
 	out[o] = '\0';
 	return o;
@@ -78,8 +78,8 @@ ldns_name_text(const ldns_rdf *r, char *out, size_t cap)
 static int
 has_other_types(const ldns_pkt *p)
 {
-	const ldns_rr_list *l[3] = { ldns_pkt_answer(p),
-	    ldns_pkt_authority(p), ldns_pkt_additional(p) };
+	const ldns_rr_list *l[3] = {
+	    ldns_pkt_answer(p), ldns_pkt_authority(p), ldns_pkt_additional(p)};
 	size_t i, j;
 	ldns_rr_type t;
 
@@ -118,8 +118,7 @@ pointer_reason(const char *msg)
 
 /* Reassemble a raw-mode frame from ldns's view; 1 = frame, 0 = none/bad. */
 static int
-ldns_frame(const ldns_pkt *p, uint8_t *out, size_t *outlen,
-    unsigned *txt_rrs)
+ldns_frame(const ldns_pkt *p, uint8_t *out, size_t *outlen, unsigned *txt_rrs)
 {
 	static uint8_t data[256][70000 / 64];
 	static size_t dlen[256];
@@ -148,7 +147,7 @@ ldns_frame(const ldns_pkt *p, uint8_t *out, size_t *outlen,
 			dlen[tmp[0]] = n;
 			have[tmp[0]] = 1;
 		} else
-			have[tmp[0]] = -1;	/* not a chunk of ours */
+			have[tmp[0]] = -1; /* not a chunk of ours */
 	}
 	*txt_rrs = rrs;
 	if (rrs == 0)
@@ -179,7 +178,7 @@ static void
 diff_answer(const uint8_t *m, size_t len, enum dns_resp_mode mode)
 {
 	struct dns_answer a;
-	struct err e = { "" };
+	struct err e = {""};
 	enum dns_answer_status st;
 	ldns_pkt *p = NULL;
 	ldns_status ls;
@@ -193,43 +192,47 @@ diff_answer(const uint8_t *m, size_t len, enum dns_resp_mode mode)
 	if (ours && theirs) {
 		char qn[2048] = "";
 		size_t qnl = 0;
-		const ldns_rr *q0 = ldns_rr_list_rr_count(
-		    ldns_pkt_question(p)) ? ldns_rr_list_rr(
-		    ldns_pkt_question(p), 0) : NULL;
-		unsigned edns = (unsigned)(be16_load(m + 10) -
-		    ldns_pkt_arcount(p));
-		int bad = 0;	/* bit n: n-th compared field differs */
+		const ldns_rr *q0 =
+		    ldns_rr_list_rr_count(ldns_pkt_question(p)) ?
+		    ldns_rr_list_rr(ldns_pkt_question(p), 0) :
+		    NULL;
+		unsigned edns =
+		    (unsigned)(be16_load(m + 10) - ldns_pkt_arcount(p));
+		int bad = 0; /* bit n: n-th compared field differs */
 
 		sa.both_ok++;
 		if (q0)
-			qnl = ldns_name_text(ldns_rr_owner(q0), qn,
-			    sizeof qn);
+			qnl = ldns_name_text(ldns_rr_owner(q0), qn, sizeof qn);
 		bad |= (1 << 0) * (a.id != ldns_pkt_id(p));
 		bad |= (1 << 1) * (!!(a.flags & DNS_F_QR) != ldns_pkt_qr(p));
-		bad |= (1 << 2) * (((a.flags & DNS_F_OPCODE) >> 11) !=
-		    ldns_pkt_get_opcode(p));
+		bad |= (1 << 2) *
+		    (((a.flags & DNS_F_OPCODE) >> 11) !=
+			ldns_pkt_get_opcode(p));
 		bad |= (1 << 3) * (!!(a.flags & DNS_F_AA) != ldns_pkt_aa(p));
 		bad |= (1 << 4) * (!!(a.flags & DNS_F_TC) != ldns_pkt_tc(p));
 		bad |= (1 << 5) * (!!(a.flags & DNS_F_RD) != ldns_pkt_rd(p));
 		bad |= (1 << 6) * (!!(a.flags & DNS_F_RA) != ldns_pkt_ra(p));
 		bad |= (1 << 7) * (!!(a.flags & DNS_F_AD) != ldns_pkt_ad(p));
 		bad |= (1 << 8) * (!!(a.flags & DNS_F_CD) != ldns_pkt_cd(p));
-		bad |= (1 << 9) * ((a.flags & DNS_F_RCODE) != ldns_pkt_get_rcode(p));
+		bad |= (1 << 9) *
+		    ((a.flags & DNS_F_RCODE) != ldns_pkt_get_rcode(p));
 		bad |= (1 << 10) * (a.qdcount != ldns_pkt_qdcount(p));
 		bad |= (1 << 11) * (a.ancount != ldns_pkt_ancount(p));
 		bad |= (1 << 12) * (a.nscount != ldns_pkt_nscount(p));
 		bad |= (1 << 13) * (a.has_question != (q0 != NULL));
 		if (q0) {
-			bad |= (1 << 14) * (a.qname_len != qnl ||
-			    memcmp(a.qname, qn, qnl) != 0);
+			bad |= (1 << 14) *
+			    (a.qname_len != qnl ||
+				memcmp(a.qname, qn, qnl) != 0);
 			bad |= (1 << 15) * (a.qtype != ldns_rr_get_type(q0));
 			bad |= (1 << 16) * (a.qclass != ldns_rr_get_class(q0));
 		}
 		if (!has_other_types(p)) {
 			bad |= (1 << 17) * (a.has_opt != (edns > 0));
 			if (edns == 1)
-				bad |= (1 << 18) * (a.edns_udp_size !=
-				    ldns_pkt_edns_udp_size(p));
+				bad |= (1 << 18) *
+				    (a.edns_udp_size !=
+					ldns_pkt_edns_udp_size(p));
 		}
 		if (bad) {
 			sa.fields_bad++;
@@ -250,11 +253,12 @@ diff_answer(const uint8_t *m, size_t len, enum dns_resp_mode mode)
 			if (lf || st == DNS_ANS_FRAME) {
 				sa.frame_cmp++;
 				if (!(lf && st == DNS_ANS_FRAME &&
-				    fl == a.frame_len &&
-				    memcmp(fbuf, frame, fl) == 0)) {
+					fl == a.frame_len &&
+					memcmp(fbuf, frame, fl) == 0)) {
 					sa.frame_bad++;
 					tap_diag("frame: ours %s %zu, ldns %d "
-					    "%zu", dns_answer_strstatus(st),
+						 "%zu",
+					    dns_answer_strstatus(st),
 					    a.frame_len, lf, fl);
 				}
 			}
@@ -274,8 +278,7 @@ diff_answer(const uint8_t *m, size_t len, enum dns_resp_mode mode)
 		if (ls == LDNS_STATUS_DOMAINNAME_OVERFLOW || a.other_rrs > 0) {
 			sa.doc_ours_laxer++;
 			overflow_seen += ls == LDNS_STATUS_DOMAINNAME_OVERFLOW;
-		}
-		else {
+		} else {
 			sa.undoc++;
 			tap_diag("answer: we accept, ldns refuses: %s",
 			    ldns_get_errorstr_by_id(ls));
@@ -288,7 +291,7 @@ static void
 diff_query(const uint8_t *m, size_t len)
 {
 	struct dns_query q;
-	struct err e = { "" };
+	struct err e = {""};
 	enum dns_query_verdict v;
 	ldns_pkt *p = NULL, *p2 = NULL;
 	ldns_status ls, ls2;
@@ -312,25 +315,28 @@ diff_query(const uint8_t *m, size_t len)
 		bad |= (1 << 0) * (q.id != ldns_pkt_id(p));
 		bad |= (1 << 1) * (!!(q.flags & DNS_F_RD) != ldns_pkt_rd(p));
 		bad |= (1 << 2) * (!!(q.flags & DNS_F_CD) != ldns_pkt_cd(p));
-		bad |= (1 << 3) * (((q.flags & DNS_F_OPCODE) >> 11) !=
-		    ldns_pkt_get_opcode(p));
+		bad |= (1 << 3) *
+		    (((q.flags & DNS_F_OPCODE) >> 11) !=
+			ldns_pkt_get_opcode(p));
 		bad |= (1 << 4) * (q.qdcount != ldns_pkt_qdcount(p));
-		bad |= (1 << 5) * (q.qname_len != qnl ||
-		    memcmp(q.qname, qn, qnl) != 0);
+		bad |= (1 << 5) *
+		    (q.qname_len != qnl || memcmp(q.qname, qn, qnl) != 0);
 		bad |= (1 << 6) * (q.qtype != ldns_rr_get_type(q0));
 		bad |= (1 << 7) * (q.qclass != ldns_rr_get_class(q0));
 		bad |= (1 << 8) * ((v == DNS_QUERY_FORMERR) != (qnl == 0));
 		if (!has_other_types(p)) {
 			bad |= (1 << 9) * ((q.opt_len > 0) != (edns > 0));
 			if (edns == 1)
-				bad |= (1 << 10) * (q.edns_udp_size !=
-				    ldns_pkt_edns_udp_size(p) ||
-				    q.edns_version != ldns_pkt_edns_version(p));
+				bad |= (1 << 10) *
+				    (q.edns_udp_size !=
+					    ldns_pkt_edns_udp_size(p) ||
+					q.edns_version !=
+					    ldns_pkt_edns_version(p));
 		}
 		if (bad) {
 			sq.fields_bad++;
-			tap_diag("query fields differ (mask %#x): %s vs %s", bad,
-			    q.qname, qn);
+			tap_diag("query fields differ (mask %#x): %s vs %s",
+			    bad, q.qname, qn);
 		}
 	} else if (!ours && !theirs) {
 		sq.both_bad++;
@@ -358,7 +364,8 @@ diff_query(const uint8_t *m, size_t len)
 		else {
 			sq.undoc++;
 			tap_diag("query: we accept, ldns refuses the question: "
-			    "%s", ldns_get_errorstr_by_id(ls2));
+				 "%s",
+			    ldns_get_errorstr_by_id(ls2));
 		}
 		ldns_pkt_free(p2);
 	}
@@ -373,11 +380,11 @@ gen_base(uint8_t *m, size_t cap, int *is_answer, enum dns_resp_mode *mode)
 	char data[300];
 	uint8_t dom[32], qn[320];
 	struct dns_query q;
-	struct err e = { "" };
+	struct err e = {""};
 	size_t dl = rnd() % 241, i, flen;
 	long l, ql;
-	uint16_t edns_sizes[] = { 0, 512, 1232, 4096 };
-	uint16_t types[] = { 16, 16, 16, 1, 28 };
+	uint16_t edns_sizes[] = {0, 512, 1232, 4096};
+	uint16_t types[] = {16, 16, 16, 1, 28};
 	uint16_t id, qtype, edns;
 
 	for (i = 0; i < dl; i++) {
@@ -385,13 +392,14 @@ gen_base(uint8_t *m, size_t cap, int *is_answer, enum dns_resp_mode *mode)
 		if (rnd() % 8 == 0 && data[i] >= 'a')
 			data[i] = (char)(data[i] - 32);
 	}
-	l = rnd() % 2 ? dns_name_encode("t.example", 9, dom, sizeof dom, &e) :
+	l = rnd() % 2 ?
+	    dns_name_encode("t.example", 9, dom, sizeof dom, &e) :
 	    dns_name_encode("Tunnel.Example.COM", 18, dom, sizeof dom, &e);
 	if (rnd() % 40 == 0)
 		dl = 0;
 	/* Too long for the longer domain: use fewer data characters. */
-	while ((ql = dns_qname_from_data(data, dl, dom, (size_t)l, qn,
-	    sizeof qn, &e)) < 0)
+	while ((ql = dns_qname_from_data(
+		    data, dl, dom, (size_t)l, qn, sizeof qn, &e)) < 0)
 		dl -= 10;
 	if (rnd() % 25 == 0) {
 		/* Longer than RFC 1035 allows, as the s5 capture's 269-byte
@@ -414,8 +422,8 @@ gen_base(uint8_t *m, size_t cap, int *is_answer, enum dns_resp_mode *mode)
 	id = (uint16_t)rnd();
 	qtype = types[rnd() % nitems(types)];
 	edns = edns_sizes[rnd() % 4];
-	ql = dns_query_write(qb, sizeof qb, id, qn, (size_t)ql, qtype, edns,
-	    &e);
+	ql =
+	    dns_query_write(qb, sizeof qb, id, qn, (size_t)ql, qtype, edns, &e);
 	*mode = rnd() % 2 ? DNS_RESP_BASE64 : DNS_RESP_RAW;
 	if (rnd() % 3 == 0) {
 		*is_answer = 0;
@@ -460,26 +468,26 @@ main(int argc, char **argv)
 
 			memcpy(m, base, len);
 			switch (v) {
-			case 0:	/* random flips anywhere */
+			case 0: /* random flips anywhere */
 				for (i = 0; i < 1 + rnd() % 3; i++) {
 					pos = rnd() % ml;
 					m[pos] ^= (uint8_t)(1 + rnd() % 255);
 				}
 				break;
-			case 1:	/* flips in header and first name */
+			case 1: /* flips in header and first name */
 				for (i = 0; i < 1 + rnd() % 2; i++) {
 					pos = rnd() % MIN(ml, (size_t)80);
 					m[pos] = (uint8_t)rnd();
 				}
 				break;
-			case 2:	/* truncation */
+			case 2: /* truncation */
 				ml = rnd() % len;
 				break;
-			case 3:	/* a count lies */
+			case 3: /* a count lies */
 				pos = 4 + 2 * (rnd() % 4);
 				be16_store(m + pos, (uint16_t)(rnd() % 4));
 				break;
-			case 4:	/* plant a pointer at some label start */
+			case 4: /* plant a pointer at some label start */
 				pos = 12;
 				nlab = rnd() % 4;
 				while (nlab-- > 0 && m[pos] != 0 &&
@@ -489,16 +497,17 @@ main(int argc, char **argv)
 					pos = 12 + rnd() % (ml - 14);
 				if (pos + 1 < ml) {
 					size_t t = rnd() % 3 == 0 ?
-					    rnd() % ml : rnd() % (pos + 1);
+					    rnd() % ml :
+					    rnd() % (pos + 1);
 
 					m[pos] = (uint8_t)(0xc0 | (t >> 8));
 					m[pos + 1] = (uint8_t)t;
 				}
 				break;
-			case 5:	/* change a type or RDLENGTH-ish byte */
+			case 5: /* change a type or RDLENGTH-ish byte */
 				if (ml > 20) {
-					pos = ml - 1 - rnd() % MIN(ml - 13,
-					    (size_t)300);
+					pos = ml - 1 -
+					    rnd() % MIN(ml - 13, (size_t)300);
 					m[pos] = (uint8_t)rnd();
 					m[pos - 1] = (uint8_t)(rnd() % 3);
 				}
@@ -508,18 +517,19 @@ main(int argc, char **argv)
 		}
 	}
 	tap_diag("answer reader: %u packets, both accept %u, both refuse %u, "
-	    "we stricter (documented) %u, we laxer (documented) %u, "
-	    "TXT compared %u, frames compared %u", sa.packets, sa.both_ok,
-	    sa.both_bad, sa.doc_ours_stricter, sa.doc_ours_laxer,
-	    sa.txt_cmp, sa.frame_cmp);
+		 "we stricter (documented) %u, we laxer (documented) %u, "
+		 "TXT compared %u, frames compared %u",
+	    sa.packets, sa.both_ok, sa.both_bad, sa.doc_ours_stricter,
+	    sa.doc_ours_laxer, sa.txt_cmp, sa.frame_cmp);
 	tap_diag("query reader: %u packets, both accept %u, both refuse %u, "
-	    "we stricter (documented) %u, we laxer (documented) %u",
+		 "we stricter (documented) %u, we laxer (documented) %u",
 	    sq.packets, sq.both_ok, sq.both_bad, sq.doc_ours_stricter,
 	    sq.doc_ours_laxer);
 	tap_ok(sa.packets >= 6000, "%u packets", sa.packets);
-	tap_ok(long_names > 10 && overflow_seen > 10, "%u long-name bases, "
-	    "%u accepted by us and refused by ldns as too long", long_names,
-	    overflow_seen);
+	tap_ok(long_names > 10 && overflow_seen > 10,
+	    "%u long-name bases, "
+	    "%u accepted by us and refused by ldns as too long",
+	    long_names, overflow_seen);
 	tap_ok(sa.both_ok > 1000 && sa.both_bad > 500,
 	    "both outcomes well represented (answer reader)");
 	tap_is_int(sa.fields_bad, 0, "answer reader fields agree with ldns");
@@ -527,12 +537,14 @@ main(int argc, char **argv)
 	tap_is_int(sa.txt_bad, 0, "TXT RR counts agree with ldns");
 	tap_ok(sa.frame_cmp > 500, "frames compared on %u", sa.frame_cmp);
 	tap_is_int(sa.frame_bad, 0, "frames agree with reassembly from ldns");
-	tap_is_int(sa.undoc, 0, "answer reader: no undocumented "
+	tap_is_int(sa.undoc, 0,
+	    "answer reader: no undocumented "
 	    "accept/reject disagreement");
-	tap_ok(sq.both_ok > 1000, "query reader: %u accepted by both",
-	    sq.both_ok);
+	tap_ok(
+	    sq.both_ok > 1000, "query reader: %u accepted by both", sq.both_ok);
 	tap_is_int(sq.fields_bad, 0, "query reader fields agree with ldns");
-	tap_is_int(sq.undoc, 0, "query reader: no undocumented "
+	tap_is_int(sq.undoc, 0,
+	    "query reader: no undocumented "
 	    "accept/reject disagreement");
 	return tap_done();
 }

@@ -31,8 +31,7 @@ static uint8_t qbuf[4096], abuf[70000], fbuf[70000], frame[70000];
 
 /* A tunnel-like query for "<data>.t.example". */
 static long
-make_query(uint8_t *out, size_t cap, uint16_t id, size_t datalen,
-    uint16_t edns)
+make_query(uint8_t *out, size_t cap, uint16_t id, size_t datalen, uint16_t edns)
 {
 	char data[300];
 	uint8_t dom[64], qn[300];
@@ -42,12 +41,12 @@ make_query(uint8_t *out, size_t cap, uint16_t id, size_t datalen,
 	for (i = 0; i < datalen; i++)
 		data[i] = "0123456789abcdefghijklmnopqrstuvwxyz"[rnd() % 36];
 	dl = dns_name_encode("t.example", 9, dom, sizeof dom, NULL);
-	ql = dns_qname_from_data(data, datalen, dom, (size_t)dl, qn,
-	    sizeof qn, NULL);
+	ql = dns_qname_from_data(
+	    data, datalen, dom, (size_t)dl, qn, sizeof qn, NULL);
 	if (ql < 0)
 		return -1;
-	return dns_query_write(out, cap, id, qn, (size_t)ql, DNS_TYPE_TXT,
-	    edns, NULL);
+	return dns_query_write(
+	    out, cap, id, qn, (size_t)ql, DNS_TYPE_TXT, edns, NULL);
 }
 
 /*
@@ -92,7 +91,7 @@ test_names(void)
 {
 	uint8_t w[600];
 	char big[400];
-	struct err e = { "" };
+	struct err e = {""};
 
 	tap_is_int(dns_name_encode("t.example", 9, w, sizeof w, &e), 11,
 	    "encode t.example");
@@ -128,12 +127,15 @@ test_names(void)
 		long dl = dns_name_encode("t.example", 9, dom, sizeof dom, &e);
 
 		memset(big, 'x', sizeof big);
-		tap_is_int(dns_qname_from_data(big, 240, dom, (size_t)dl, w,
-		    sizeof w, &e), 255, "240 data chars fit t.example");
+		tap_is_int(dns_qname_from_data(
+			       big, 240, dom, (size_t)dl, w, sizeof w, &e),
+		    255, "240 data chars fit t.example");
 		tap_ok(w[0] == 63 && w[64] == 63 && w[128] == 63 &&
-		    w[192] == 51 && w[244] == 1, "63-char labels, then rest");
-		tap_is_int(dns_qname_from_data(big, 241, dom, (size_t)dl, w,
-		    sizeof w, &e), -1, "241 data chars do not");
+			w[192] == 51 && w[244] == 1,
+		    "63-char labels, then rest");
+		tap_is_int(dns_qname_from_data(
+			       big, 241, dom, (size_t)dl, w, sizeof w, &e),
+		    -1, "241 data chars do not");
 	}
 }
 
@@ -141,41 +143,48 @@ static void
 test_query_roundtrip(void)
 {
 	struct dns_query q;
-	struct err e = { "" };
+	struct err e = {""};
 	long ql;
 	size_t n, bad = 0;
 
 	for (n = 3; n <= 240; n++) {
 		ql = make_query(qbuf, sizeof qbuf, (uint16_t)n, n, 4096);
-		if (ql < 0 || dns_query_parse(qbuf, (size_t)ql, &q, &e) !=
-		    DNS_QUERY_OK || q.id != n || q.flags != 0x0100 ||
-		    q.qtype != DNS_TYPE_TXT || q.qclass != DNS_CLASS_IN ||
-		    q.qdcount != 1 || q.arcount != 1 || q.opt_len != 11 ||
-		    q.edns_udp_size != 4096 || q.qname_len != n + (n - 1) /
-		    63 + 10 || strcmp(q.qname + q.qname_len - 10, ".t.example")
-		    != 0 || q.question_end + 11 != (size_t)ql)
+		if (ql < 0 ||
+		    dns_query_parse(qbuf, (size_t)ql, &q, &e) != DNS_QUERY_OK ||
+		    q.id != n || q.flags != 0x0100 || q.qtype != DNS_TYPE_TXT ||
+		    q.qclass != DNS_CLASS_IN || q.qdcount != 1 ||
+		    q.arcount != 1 || q.opt_len != 11 ||
+		    q.edns_udp_size != 4096 ||
+		    q.qname_len != n + (n - 1) / 63 + 10 ||
+		    strcmp(q.qname + q.qname_len - 10, ".t.example") != 0 ||
+		    q.question_end + 11 != (size_t)ql)
 			bad++;
 	}
 	tap_is_int(bad, 0, "written queries read back, 3..240 data chars");
 	ql = make_query(qbuf, sizeof qbuf, 7, 20, 0);
-	tap_ok(ql > 0 && dns_query_parse(qbuf, (size_t)ql, &q, &e) ==
-	    DNS_QUERY_OK && q.opt_len == 0 && q.arcount == 0,
+	tap_ok(ql > 0 &&
+		dns_query_parse(qbuf, (size_t)ql, &q, &e) == DNS_QUERY_OK &&
+		q.opt_len == 0 && q.arcount == 0,
 	    "query without EDNS");
 	ql = make_query(qbuf, sizeof qbuf, 7, 20, 1232);
-	tap_ok(ql > 0 && dns_query_parse(qbuf, (size_t)ql, &q, &e) ==
-	    DNS_QUERY_OK && q.edns_udp_size == 1232, "EDNS size 1232");
-	tap_is_int(dns_query_write(qbuf, 20, 1, (const uint8_t *)"\0", 1,
-	    16, 4096, &e), -1, "small buffer rejected");
+	tap_ok(ql > 0 &&
+		dns_query_parse(qbuf, (size_t)ql, &q, &e) == DNS_QUERY_OK &&
+		q.edns_udp_size == 1232,
+	    "EDNS size 1232");
+	tap_is_int(dns_query_write(
+		       qbuf, 20, 1, (const uint8_t *)"\0", 1, 16, 4096, &e),
+	    -1, "small buffer rejected");
 	/* Mixed case: text lowered, wire kept. */
 	{
 		uint8_t w[64];
 		long l = dns_name_encode("AbC.T.Example", 13, w, sizeof w, &e);
 
-		ql = dns_query_write(qbuf, sizeof qbuf, 9, w, (size_t)l, 16,
-		    4096, &e);
-		tap_ok(dns_query_parse(qbuf, (size_t)ql, &q, &e) ==
-		    DNS_QUERY_OK && strcmp(q.qname, "abc.t.example") == 0 &&
-		    memcmp(qbuf + 12, w, (size_t)l) == 0,
+		ql = dns_query_write(
+		    qbuf, sizeof qbuf, 9, w, (size_t)l, 16, 4096, &e);
+		tap_ok(
+		    dns_query_parse(qbuf, (size_t)ql, &q, &e) == DNS_QUERY_OK &&
+			strcmp(q.qname, "abc.t.example") == 0 &&
+			memcmp(qbuf + 12, w, (size_t)l) == 0,
 		    "mixed case: text lowered, wire kept");
 	}
 }
@@ -185,7 +194,7 @@ static void
 test_query_edges(void)
 {
 	struct dns_query q;
-	struct err e = { "" };
+	struct err e = {""};
 	uint8_t m[2048];
 	long ql;
 	size_t i, bad;
@@ -203,10 +212,11 @@ test_query_edges(void)
 	tap_is_int(VERDICT(m, (size_t)ql), DNS_QUERY_OK, "opcode 6 accepted");
 	memcpy(m, qbuf, (size_t)ql);
 	be16_store(m + 4, 0);
-	tap_is_int(VERDICT(m, (size_t)ql), DNS_QUERY_DROP,
-	    "zero questions dropped");
+	tap_is_int(
+	    VERDICT(m, (size_t)ql), DNS_QUERY_DROP, "zero questions dropped");
 	be16_store(m + 4, 65);
-	tap_is_int(VERDICT(m, (size_t)ql), DNS_QUERY_DROP, "QDCOUNT 65 dropped");
+	tap_is_int(
+	    VERDICT(m, (size_t)ql), DNS_QUERY_DROP, "QDCOUNT 65 dropped");
 	/* With the OPT behind it, a second "question" would be the OPT's root
 	 * name and type/class: use a query without EDNS. */
 	{
@@ -218,7 +228,8 @@ test_query_edges(void)
 	}
 	memcpy(m, qbuf, (size_t)ql);
 	be16_store(m + 6, 257);
-	tap_is_int(VERDICT(m, (size_t)ql), DNS_QUERY_DROP, "ANCOUNT 257 dropped");
+	tap_is_int(
+	    VERDICT(m, (size_t)ql), DNS_QUERY_DROP, "ANCOUNT 257 dropped");
 	be16_store(m + 6, 1);
 	tap_ok(VERDICT(m, (size_t)ql) == DNS_QUERY_OK && q.opt_len == 0,
 	    "ANCOUNT 1 lying: accepted, OPT not found (as upstream)");
@@ -228,11 +239,11 @@ test_query_edges(void)
 	    "ARCOUNT 2 lying: first OPT still found");
 	memcpy(m, qbuf, (size_t)ql);
 	m[12] = 64;
-	tap_is_int(VERDICT(m, (size_t)ql), DNS_QUERY_DROP,
-	    "label length 64 dropped");
+	tap_is_int(
+	    VERDICT(m, (size_t)ql), DNS_QUERY_DROP, "label length 64 dropped");
 	m[12] = 0x80;
-	tap_is_int(VERDICT(m, (size_t)ql), DNS_QUERY_DROP,
-	    "label type 0x80 dropped");
+	tap_is_int(
+	    VERDICT(m, (size_t)ql), DNS_QUERY_DROP, "label type 0x80 dropped");
 	m[12] = 0xc0;
 	m[13] = 0x04;
 	tap_is_int(VERDICT(m, (size_t)ql), DNS_QUERY_DROP,
@@ -243,21 +254,21 @@ test_query_edges(void)
 	for (i = 0; i < (size_t)ql; i++) {
 		v = VERDICT(qbuf, i);
 		if (i < (size_t)ql - 11 ? v != DNS_QUERY_DROP :
-		    (v != DNS_QUERY_OK || q.opt_len != 0))
+					  (v != DNS_QUERY_OK || q.opt_len != 0))
 			bad++;
 	}
 	tap_is_int(bad, 0, "every truncation classified");
 	/* Root QNAME: FORMERR, and the FORMERR answer has flags 0x8181. */
-	ql = dns_query_write(qbuf, sizeof qbuf, 5, (const uint8_t *)"\0", 1,
-	    16, 4096, &e);
+	ql = dns_query_write(
+	    qbuf, sizeof qbuf, 5, (const uint8_t *)"\0", 1, 16, 4096, &e);
 	tap_is_int(VERDICT(qbuf, (size_t)ql), DNS_QUERY_FORMERR,
 	    "root QNAME is FORMERR");
 	{
-		long al = dns_answer_empty(abuf, sizeof abuf, &q,
-		    DNS_EMPTY_FORMERR, &e);
+		long al = dns_answer_empty(
+		    abuf, sizeof abuf, &q, DNS_EMPTY_FORMERR, &e);
 
 		tap_ok(al == ql && be16_load(abuf + 2) == 0x8181 &&
-		    memcmp(abuf + 4, qbuf + 4, (size_t)ql - 4) == 0,
+			memcmp(abuf + 4, qbuf + 4, (size_t)ql - 4) == 0,
 		    "FORMERR answer 0x8181, rest echoed");
 	}
 	/* Second question with pointer chains. */
@@ -273,11 +284,12 @@ test_query_edges(void)
 		be16_store(m + p + 2, 16);
 		be16_store(m + p + 4, 1);
 		tap_ok(VERDICT(m, p + 6) == DNS_QUERY_OK &&
-		    q.question_end == p + 6, "backward pointer in question 2");
+			q.question_end == p + 6,
+		    "backward pointer in question 2");
 		/* pointer to itself: loop */
 		m[p + 1] = (uint8_t)p;
-		tap_is_int(VERDICT(m, p + 6), DNS_QUERY_DROP,
-		    "self pointer dropped");
+		tap_is_int(
+		    VERDICT(m, p + 6), DNS_QUERY_DROP, "self pointer dropped");
 		/* forward pointer */
 		m[p + 1] = (uint8_t)(p + 2);
 		tap_is_int(VERDICT(m, p + 6), DNS_QUERY_DROP,
@@ -303,11 +315,11 @@ test_query_edges(void)
 			be16_store(m + 2, 0x0100);
 			be16_store(m + 4, 1);
 			p = 12;
-			l = w - 1;	/* bytes before the root */
+			l = w - 1; /* bytes before the root */
 			while (l > 0) {
 				size_t lab = MIN(l - 1, (size_t)63);
 
-				if (l - 1 - lab == 1)	/* avoid a 0-len tail */
+				if (l - 1 - lab == 1) /* avoid a 0-len tail */
 					lab--;
 				m[p++] = (uint8_t)lab;
 				memset(m + p, 'a', lab);
@@ -318,10 +330,12 @@ test_query_edges(void)
 			be16_store(m + p, 16);
 			be16_store(m + p + 2, 1);
 			v = VERDICT(m, p + 4);
-			tap_ok(p - 12 == w && (w <= 1024 ? v == DNS_QUERY_OK &&
-			    q.qname_wire_len == w : v == DNS_QUERY_DROP),
-			    "%zu-byte QNAME %s", w, w <= 1024 ? "accepted" :
-			    "dropped");
+			tap_ok(p - 12 == w &&
+				(w <= 1024 ? v == DNS_QUERY_OK &&
+					    q.qname_wire_len == w :
+					     v == DNS_QUERY_DROP),
+			    "%zu-byte QNAME %s", w,
+			    w <= 1024 ? "accepted" : "dropped");
 		}
 	}
 	tap_is_int(VERDICT(qbuf, 11), DNS_QUERY_DROP, "11 bytes dropped");
@@ -332,7 +346,7 @@ static void
 test_flags(void)
 {
 	struct dns_query q;
-	struct err e = { "" };
+	struct err e = {""};
 	long ql, al;
 
 	ql = make_query(qbuf, sizeof qbuf, 77, 30, 4096);
@@ -340,28 +354,32 @@ test_flags(void)
 	be16_store(qbuf + 2, 0x1000 | 0x0100 | 0x0040 | 0x0020 | 0x0010);
 	dns_query_parse(qbuf, (size_t)ql, &q, &e);
 	al = dns_answer_empty(abuf, sizeof abuf, &q, DNS_EMPTY_NODATA, &e);
-	tap_is_int(be16_load(abuf + 2), 0x8000 | 0x1000 | 0x0100 | 0x0080 |
-	    0x0010, "NODATA: QR RA, opcode RD CD copied, AD Z dropped");
-	tap_ok(al == ql && be16_load(abuf + 6) == 0 &&
-	    be16_load(abuf + 10) == 1, "NODATA: no RR, OPT echoed");
+	tap_is_int(be16_load(abuf + 2),
+	    0x8000 | 0x1000 | 0x0100 | 0x0080 | 0x0010,
+	    "NODATA: QR RA, opcode RD CD copied, AD Z dropped");
+	tap_ok(
+	    al == ql && be16_load(abuf + 6) == 0 && be16_load(abuf + 10) == 1,
+	    "NODATA: no RR, OPT echoed");
 	dns_answer_empty(abuf, sizeof abuf, &q, DNS_EMPTY_NXDOMAIN, &e);
-	tap_is_int(be16_load(abuf + 2), 0x8000 | 0x1000 | 0x0400 | 0x0100 |
-	    0x0010 | 3, "NXDOMAIN: QR AA, RA clear");
+	tap_is_int(be16_load(abuf + 2),
+	    0x8000 | 0x1000 | 0x0400 | 0x0100 | 0x0010 | 3,
+	    "NXDOMAIN: QR AA, RA clear");
 	be16_store(qbuf + 2, 0x0100);
 	dns_query_parse(qbuf, (size_t)ql, &q, &e);
 	dns_answer_empty(abuf, sizeof abuf, &q, DNS_EMPTY_NXDOMAIN, &e);
 	tap_is_int(be16_load(abuf + 2), 0x8503, "NXDOMAIN 0x8503 as captured");
-	al = dns_answer_build(abuf, sizeof abuf, &q, (const uint8_t *)"abcd",
-	    4, 4, DNS_RESP_RAW, &e);
+	al = dns_answer_build(abuf, sizeof abuf, &q, (const uint8_t *)"abcd", 4,
+	    4, DNS_RESP_RAW, &e);
 	tap_is_int(be16_load(abuf + 2), 0x8180, "tunnel answer 0x8180");
-	tap_is_int(dns_answer_empty(abuf, (size_t)ql - 1, &q,
-	    DNS_EMPTY_NODATA, &e), -1, "small buffer rejected");
+	tap_is_int(
+	    dns_answer_empty(abuf, (size_t)ql - 1, &q, DNS_EMPTY_NODATA, &e),
+	    -1, "small buffer rejected");
 	tap_is_int(dns_answer_build(abuf, (size_t)al - 1, &q,
-	    (const uint8_t *)"abcd", 4, 4, DNS_RESP_RAW, &e), -1,
-	    "small buffer rejected (tunnel)");
+		       (const uint8_t *)"abcd", 4, 4, DNS_RESP_RAW, &e),
+	    -1, "small buffer rejected (tunnel)");
 	tap_is_int(dns_answer_build(abuf, sizeof abuf, &q,
-	    (const uint8_t *)"abc", 3, 4, DNS_RESP_RAW, &e), -1,
-	    "frame shorter than header rejected");
+		       (const uint8_t *)"abc", 3, 4, DNS_RESP_RAW, &e),
+	    -1, "frame shorter than header rejected");
 }
 
 /* Build and read back frames of every length in both modes. */
@@ -370,7 +388,7 @@ test_answer_roundtrip(void)
 {
 	struct dns_query q;
 	struct dns_answer a;
-	struct err e = { "" };
+	struct err e = {""};
 	size_t len, bad = 0, badn = 0, badsize = 0, i;
 	long ql, al;
 	int b64;
@@ -385,8 +403,8 @@ test_answer_roundtrip(void)
 			unsigned n = txt_chunk_count(len, b64);
 
 			al = dns_answer_build(abuf, sizeof abuf, &q, fbuf, len,
-			    11 < len ? 11 : 4, b64 ? DNS_RESP_BASE64 :
-			    DNS_RESP_RAW, &e);
+			    11 < len ? 11 : 4,
+			    b64 ? DNS_RESP_BASE64 : DNS_RESP_RAW, &e);
 			if (n == 0) {
 				if (al != -1)
 					bad++;
@@ -396,17 +414,18 @@ test_answer_roundtrip(void)
 				bad++;
 				continue;
 			}
-			if ((size_t)al != dns_answer_size(len, q.qname_wire_len,
-			    q.question_end - 12, q.opt_len, b64 ?
-			    DNS_RESP_BASE64 : DNS_RESP_RAW))
+			if ((size_t)al !=
+			    dns_answer_size(len, q.qname_wire_len,
+				q.question_end - 12, q.opt_len,
+				b64 ? DNS_RESP_BASE64 : DNS_RESP_RAW))
 				badsize++;
-			st = dns_answer_parse(abuf, (size_t)al, b64 ?
-			    DNS_RESP_BASE64 : DNS_RESP_RAW, frame,
+			st = dns_answer_parse(abuf, (size_t)al,
+			    b64 ? DNS_RESP_BASE64 : DNS_RESP_RAW, frame,
 			    sizeof frame, &a, &e);
 			if (st != DNS_ANS_FRAME || a.frame_len != len ||
 			    memcmp(frame, fbuf, len) != 0 ||
-			    !dns_answer_matches(&a, 4242, q.qname, q.qname_len,
-			    DNS_TYPE_TXT))
+			    !dns_answer_matches(
+				&a, 4242, q.qname, q.qname_len, DNS_TYPE_TXT))
 				bad++;
 			if (a.txt_rrs != n || be16_load(abuf + 6) != n ||
 			    (n == 1) != (a.chunks == 0))
@@ -431,29 +450,30 @@ test_answer_roundtrip(void)
 	/* Layout of a 600-byte raw frame: chunk 0 = 00 03 + 253 bytes. */
 	ql = make_query(qbuf, sizeof qbuf, 1, 20, 0);
 	dns_query_parse(qbuf, (size_t)ql, &q, &e);
-	al = dns_answer_build(abuf, sizeof abuf, &q, fbuf, 600, 11,
-	    DNS_RESP_RAW, &e);
+	al = dns_answer_build(
+	    abuf, sizeof abuf, &q, fbuf, 600, 11, DNS_RESP_RAW, &e);
 	{
 		size_t p = q.question_end, nl = q.qname_wire_len;
 
 		tap_ok(memcmp(abuf + p, qbuf + 12, nl) == 0 &&
-		    be16_load(abuf + p + nl) == 16 &&
-		    be32_load(abuf + p + nl + 4) == 0 &&
-		    be16_load(abuf + p + nl + 8) == 256 &&
-		    abuf[p + nl + 10] == 255 && abuf[p + nl + 11] == 0 &&
-		    abuf[p + nl + 12] == 3 &&
-		    memcmp(abuf + p + nl + 13, fbuf, 253) == 0,
+			be16_load(abuf + p + nl) == 16 &&
+			be32_load(abuf + p + nl + 4) == 0 &&
+			be16_load(abuf + p + nl + 8) == 256 &&
+			abuf[p + nl + 10] == 255 && abuf[p + nl + 11] == 0 &&
+			abuf[p + nl + 12] == 3 &&
+			memcmp(abuf + p + nl + 13, fbuf, 253) == 0,
 		    "chunk 0: full name, TTL 0, 00 03 + first 253 bytes");
 		p += nl + 11 + 255;
 		tap_ok(be16_load(abuf + p) == (0xc000 | q.question_end) &&
-		    be16_load(abuf + p + 10) == 256 &&
-		    abuf[p + 12] == 255 && abuf[p + 13] == 1 &&
-		    memcmp(abuf + p + 14, fbuf + 253, 254) == 0,
+			be16_load(abuf + p + 10) == 256 &&
+			abuf[p + 12] == 255 && abuf[p + 13] == 1 &&
+			memcmp(abuf + p + 14, fbuf + 253, 254) == 0,
 		    "chunk 1: pointer to first owner, 01 + 254 bytes");
 		p += 13 + 255;
 		tap_ok(abuf[p + 13] == 2 && abuf[p + 12] == 94 &&
-		    memcmp(abuf + p + 14, fbuf + 507, 93) == 0 &&
-		    (size_t)al == p + 13 + 94, "chunk 2: 02 + last 93 bytes");
+			memcmp(abuf + p + 14, fbuf + 507, 93) == 0 &&
+			(size_t)al == p + 13 + 94,
+		    "chunk 2: 02 + last 93 bytes");
 	}
 }
 
@@ -462,10 +482,10 @@ test_answer_reader(void)
 {
 	struct dns_query q;
 	struct dns_answer a;
-	struct err e = { "" };
+	struct err e = {""};
 	uint8_t chunks[8][300], txt[8][400];
-	const uint8_t *rr[8];
-	size_t rl[8], al, i, qsec;
+	const uint8_t *rr[8] = {NULL};
+	size_t rl[8] = {0}, al, i, qsec;
 	long ql;
 	unsigned n, k;
 	enum dns_answer_status st;
@@ -474,33 +494,35 @@ test_answer_reader(void)
 	dns_query_parse(qbuf, (size_t)ql, &q, &e);
 	qsec = q.question_end - 12;
 	n = txt_chunk_count(700, 0);
+	/* 700 bytes take three raw chunks; the reorders below rely on it. */
+	tap_is_int(n, 3, "700-byte frame in 3 raw chunks");
 	for (k = 0; k < n; k++) {
 		rl[k] = txt_chunk_raw(fbuf, 700, 0, n, k, chunks[k]);
 		rr[k] = chunks[k];
 	}
-#define READ(mode) dns_answer_parse(abuf, al, (mode), frame, sizeof frame, \
-	&a, &e)
+#define READ(mode)                                                             \
+	dns_answer_parse(abuf, al, (mode), frame, sizeof frame, &a, &e)
 	/* Reverse order, owners all pointers. */
 	{
-		const uint8_t *r2[3] = { rr[2], rr[1], rr[0] };
-		size_t l2[3] = { rl[2], rl[1], rl[0] };
+		const uint8_t *r2[3] = {rr[2], rr[1], rr[0]};
+		size_t l2[3] = {rl[2], rl[1], rl[0]};
 
 		al = hand_answer(abuf, qbuf, qsec, r2, l2, 3, 255);
 		st = READ(DNS_RESP_RAW);
 		tap_ok(st == DNS_ANS_FRAME && a.frame_len == 700 &&
-		    memcmp(frame, fbuf, 700) == 0 && a.chunks == 3,
+			memcmp(frame, fbuf, 700) == 0 && a.chunks == 3,
 		    "chunks in reverse order reassemble");
 	}
 	/* Duplicate: a bogus chunk 1 replaced by the right one later. */
 	{
-		uint8_t bogus[10] = { 1, 'x', 'x' };
-		const uint8_t *r2[4] = { rr[0], bogus, rr[2], rr[1] };
-		size_t l2[4] = { rl[0], 3, rl[2], rl[1] };
+		uint8_t bogus[10] = {1, 'x', 'x'};
+		const uint8_t *r2[4] = {rr[0], bogus, rr[2], rr[1]};
+		size_t l2[4] = {rl[0], 3, rl[2], rl[1]};
 
 		al = hand_answer(abuf, qbuf, qsec, r2, l2, 4, 255);
 		st = READ(DNS_RESP_RAW);
 		tap_ok(st == DNS_ANS_FRAME && a.frame_len == 700 &&
-		    memcmp(frame, fbuf, 700) == 0 && a.txt_rrs == 4,
+			memcmp(frame, fbuf, 700) == 0 && a.txt_rrs == 4,
 		    "later duplicate replaces earlier");
 		r2[1] = rr[1];
 		l2[1] = rl[1];
@@ -513,17 +535,20 @@ test_answer_reader(void)
 	}
 	/* Missing chunk. */
 	al = hand_answer(abuf, qbuf, qsec, rr, rl, 2, 255);
-	tap_is_int(READ(DNS_RESP_RAW), DNS_ANS_INCOMPLETE, "missing chunk: "
-	    "incomplete (%s)", e.msg);
+	tap_is_int(READ(DNS_RESP_RAW), DNS_ANS_INCOMPLETE,
+	    "missing chunk: "
+	    "incomplete (%s)",
+	    e.msg);
 	/* Missing chunk 0. */
 	al = hand_answer(abuf, qbuf, qsec, rr + 1, rl + 1, 2, 255);
-	tap_is_int(READ(DNS_RESP_RAW), DNS_ANS_INCOMPLETE, "no chunk 0: "
+	tap_is_int(READ(DNS_RESP_RAW), DNS_ANS_INCOMPLETE,
+	    "no chunk 0: "
 	    "incomplete");
 	/* Extra chunk id beyond N. */
 	{
-		uint8_t extra[3] = { 3, 'z', 'z' };
-		const uint8_t *r2[4] = { rr[0], rr[1], rr[2], extra };
-		size_t l2[4] = { rl[0], rl[1], rl[2], 3 };
+		uint8_t extra[3] = {3, 'z', 'z'};
+		const uint8_t *r2[4] = {rr[0], rr[1], rr[2], extra};
+		size_t l2[4] = {rl[0], rl[1], rl[2], 3};
 
 		al = hand_answer(abuf, qbuf, qsec, r2, l2, 4, 255);
 		tap_is_int(READ(DNS_RESP_RAW), DNS_ANS_BADTXT,
@@ -540,11 +565,11 @@ test_answer_reader(void)
 	}
 	/* Multi-string RDATA: same frame whatever the split. */
 	{
-		size_t splits[] = { 1, 7, 64, 100 }, j, ok = 0;
+		size_t splits[] = {1, 7, 64, 100}, j, ok = 0;
 
 		for (j = 0; j < nitems(splits); j++) {
-			al = hand_answer(abuf, qbuf, qsec, rr, rl, 3,
-			    splits[j]);
+			al =
+			    hand_answer(abuf, qbuf, qsec, rr, rl, 3, splits[j]);
 			st = READ(DNS_RESP_RAW);
 			ok += st == DNS_ANS_FRAME && a.frame_len == 700 &&
 			    memcmp(frame, fbuf, 700) == 0;
@@ -553,13 +578,13 @@ test_answer_reader(void)
 		/* base64 of a 150-byte frame, split at odd places */
 		char t64[256];
 		size_t tl = b64_encode(fbuf, 150, t64);
-		const uint8_t *r1[1] = { (const uint8_t *)t64 };
-		size_t l1[1] = { tl };
+		const uint8_t *r1[1] = {(const uint8_t *)t64};
+		size_t l1[1] = {tl};
 
 		ok = 0;
 		for (j = 0; j < nitems(splits); j++) {
-			al = hand_answer(abuf, qbuf, qsec, r1, l1, 1,
-			    splits[j]);
+			al =
+			    hand_answer(abuf, qbuf, qsec, r1, l1, 1, splits[j]);
 			st = READ(DNS_RESP_BASE64);
 			ok += st == DNS_ANS_FRAME && a.frame_len == 150 &&
 			    memcmp(frame, fbuf, 150) == 0;
@@ -576,16 +601,17 @@ test_answer_reader(void)
 		    "base64 of length 5 refused");
 		l1[0] = tl;
 		al = hand_answer(abuf, qbuf, qsec, r1, l1, 1, 255);
-		tap_is_int(dns_answer_parse(abuf, al, DNS_RESP_BASE64, frame,
-		    149, &a, &e), DNS_ANS_TOOBIG, "frame over cap: too big");
+		tap_is_int(dns_answer_parse(
+			       abuf, al, DNS_RESP_BASE64, frame, 149, &a, &e),
+		    DNS_ANS_TOOBIG, "frame over cap: too big");
 	}
 	/* String overrunning RDATA: malformed. Empty TXT RR: ignored. */
 	{
-		const uint8_t *r1[1] = { rr[0] };
-		size_t l1[1] = { 10 };
+		const uint8_t *r1[1] = {rr[0]};
+		size_t l1[1] = {10};
 
 		al = hand_answer(abuf, qbuf, qsec, r1, l1, 1, 255);
-		abuf[al - 11] = 11;	/* string length 11 in 10 bytes */
+		abuf[al - 11] = 11; /* string length 11 in 10 bytes */
 		tap_is_int(READ(DNS_RESP_RAW), DNS_ANS_MALFORMED,
 		    "TXT string overrun is malformed");
 		l1[0] = 0;
@@ -600,16 +626,17 @@ test_answer_reader(void)
 
 		ql = make_query(qbuf, sizeof qbuf, 3, 60, 4096);
 		dns_query_parse(qbuf, (size_t)ql, &q, &e);
-		bl = dns_answer_build(abuf, sizeof abuf, &q, fbuf, 600, 11,
-		    DNS_RESP_RAW, &e);
+		bl = dns_answer_build(
+		    abuf, sizeof abuf, &q, fbuf, 600, 11, DNS_RESP_RAW, &e);
 		for (i = 0; i < (size_t)bl; i++)
 			if (dns_answer_parse(abuf, i, DNS_RESP_RAW, frame,
-			    sizeof frame, &a, &e) != DNS_ANS_MALFORMED)
+				sizeof frame, &a, &e) != DNS_ANS_MALFORMED)
 				bad++;
 		tap_is_int(bad, 0, "all %ld truncations malformed", bl);
 		tap_ok(dns_answer_parse(abuf, (size_t)bl, DNS_RESP_RAW, frame,
-		    sizeof frame, &a, &e) == DNS_ANS_FRAME && a.has_opt &&
-		    a.edns_udp_size == 4096, "whole answer reads, OPT seen");
+			   sizeof frame, &a, &e) == DNS_ANS_FRAME &&
+			a.has_opt && a.edns_udp_size == 4096,
+		    "whole answer reads, OPT seen");
 		tap_ok(!dns_answer_matches(&a, 4, q.qname, q.qname_len, 16),
 		    "other id does not match");
 		tap_ok(!dns_answer_matches(&a, 3, "x.t.example", 11, 16),
@@ -621,8 +648,9 @@ test_answer_reader(void)
 
 			for (i = 0; i <= q.qname_len; i++)
 				up[i] = (char)(q.qname[i] >= 'a' &&
-				    q.qname[i] <= 'z' ? q.qname[i] - 32 :
-				    q.qname[i]);
+					    q.qname[i] <= 'z' ?
+					q.qname[i] - 32 :
+					q.qname[i]);
 			tap_ok(dns_answer_matches(&a, 3, up, q.qname_len, 16),
 			    "upper-case name matches");
 		}
@@ -631,8 +659,8 @@ test_answer_reader(void)
 		abuf[q.question_end + q.qname_wire_len + 11 + 255 + 1] =
 		    (uint8_t)(q.question_end + q.qname_wire_len + 11 + 255);
 		tap_is_int(dns_answer_parse(abuf, (size_t)bl, DNS_RESP_RAW,
-		    frame, sizeof frame, &a, &e), DNS_ANS_MALFORMED,
-		    "self-pointing owner name is malformed");
+			       frame, sizeof frame, &a, &e),
+		    DNS_ANS_MALFORMED, "self-pointing owner name is malformed");
 	}
 	/* A label ending in a '.' byte (fuzzer find): the text ends in '.',
 	 * which must not be taken for a final dot. */
@@ -640,15 +668,16 @@ test_answer_reader(void)
 		static const uint8_t nm[] = "\003ab.\001t\000";
 		long bl;
 
-		ql = dns_query_write(qbuf, sizeof qbuf, 8, nm, sizeof nm - 1,
-		    16, 0, &e);
+		ql = dns_query_write(
+		    qbuf, sizeof qbuf, 8, nm, sizeof nm - 1, 16, 0, &e);
 		dns_query_parse(qbuf, (size_t)ql, &q, &e);
-		bl = dns_answer_build(abuf, sizeof abuf, &q, fbuf, 10, 4,
-		    DNS_RESP_RAW, &e);
+		bl = dns_answer_build(
+		    abuf, sizeof abuf, &q, fbuf, 10, 4, DNS_RESP_RAW, &e);
 		tap_ok(dns_answer_parse(abuf, (size_t)bl, DNS_RESP_RAW, frame,
-		    sizeof frame, &a, &e) == DNS_ANS_FRAME &&
-		    strcmp(a.qname, "ab..t") == 0 && dns_answer_matches(&a, 8,
-		    a.qname, a.qname_len, 16), "label with a dot byte matches");
+			   sizeof frame, &a, &e) == DNS_ANS_FRAME &&
+			strcmp(a.qname, "ab..t") == 0 &&
+			dns_answer_matches(&a, 8, a.qname, a.qname_len, 16),
+		    "label with a dot byte matches");
 	}
 #undef READ
 }
@@ -674,7 +703,7 @@ formula_raw(size_t p, size_t qn)
 static void
 test_capacity(void)
 {
-	size_t p, qn, bad = 0, budgets[] = { 512, 1232, 4096 }, j;
+	size_t p, qn, bad = 0, budgets[] = {512, 1232, 4096}, j;
 	long m;
 	int b64;
 
@@ -688,8 +717,8 @@ test_capacity(void)
 	for (b64 = 0; b64 <= 1; b64++)
 		for (qn = 11; qn <= 300; qn += 17)
 			for (j = 0; j < nitems(budgets); j++) {
-				m = dns_max_payload(budgets[j], qn, b64 ?
-				    DNS_RESP_BASE64 : DNS_RESP_RAW, 11);
+				m = dns_max_payload(budgets[j], qn,
+				    b64 ? DNS_RESP_BASE64 : DNS_RESP_RAW, 11);
 				if (m < 0) {
 					if (dns_response_size(0, qn, b64, 11) <=
 					    budgets[j])
@@ -697,8 +726,9 @@ test_capacity(void)
 					continue;
 				}
 				if (dns_response_size((size_t)m, qn, b64, 11) >
-				    budgets[j] || dns_response_size((size_t)m +
-				    1, qn, b64, 11) <= budgets[j])
+					budgets[j] ||
+				    dns_response_size((size_t)m + 1, qn, b64,
+					11) <= budgets[j])
 					bad++;
 			}
 	tap_is_int(bad, 0, "dns_max_payload is the largest fitting payload");

@@ -64,6 +64,9 @@ static const struct bad_case bad[] = {
 	"99999999999999999999"},
     {"[::1]:70000", "port out of range: 70000"},
     {"localhost", "bad address: localhost"},
+    /* Control bytes never reach the one-line message. */
+    {"1.2.3.4\nInjected: line", "bad address: 1.2.3.4?Injected: line"},
+    {"\x1b[31m1.2.3.4", "bad address: ?[31m1.2.3.4"},
     {"localhost:53", "bad address: localhost:53"},
     {"[::1", "bad address: [::1"},
     {"[::1]x", "bad address: [::1]x"},
@@ -105,8 +108,8 @@ test_parse(void)
 			net_addr_equal(&a, &b),
 		    "  round trip \"%s\"", buf);
 		tap_is_int(net_addr_len(&a),
-		    good[i].family == AF_INET ? sizeof(struct sockaddr_in)
-					      : sizeof(struct sockaddr_in6),
+		    good[i].family == AF_INET ? sizeof(struct sockaddr_in) :
+						sizeof(struct sockaddr_in6),
 		    "  len");
 	}
 	for (i = 0; i < nitems(bad); i++) {

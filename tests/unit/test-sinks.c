@@ -157,16 +157,13 @@ make_results(struct res_resolver *r, struct res_check *c, struct res_run *run)
 	    "sha256:0123456789abcdef0123456789abcdef");
 	run->started_ms = 1795000000000LL;
 	run->ended_ms = 1795000004500LL;
-	run->stages[RES_STAGE_LIVENESS] = (struct res_stage_stats){ 6, 5, 1,
-	    1200 };
-	run->stages[RES_STAGE_REACH] = (struct res_stage_stats){ 5, 3, 2,
-	    800 };
-	run->stages[RES_STAGE_MTU] = (struct res_stage_stats){ 3, 3, 0,
-	    1500 };
-	run->stages[RES_STAGE_HANDSHAKE] = (struct res_stage_stats){ 3, 3,
-	    0, 400 };
-	run->stages[RES_STAGE_BURST] = (struct res_stage_stats){ 1, 1, 0,
-	    600 };
+	run->stages[RES_STAGE_LIVENESS] =
+	    (struct res_stage_stats){6, 5, 1, 1200};
+	run->stages[RES_STAGE_REACH] = (struct res_stage_stats){5, 3, 2, 800};
+	run->stages[RES_STAGE_MTU] = (struct res_stage_stats){3, 3, 0, 1500};
+	run->stages[RES_STAGE_HANDSHAKE] =
+	    (struct res_stage_stats){3, 3, 0, 400};
+	run->stages[RES_STAGE_BURST] = (struct res_stage_stats){1, 1, 0, 600};
 }
 
 /* Run one format over the fixed set; returns malloc'd output. */
@@ -176,7 +173,7 @@ render(const char *fmt, int with_checks, size_t *len, int *rc)
 	struct res_resolver r[NRES];
 	struct res_check c[2];
 	struct res_run run;
-	struct err e = { "" };
+	struct err e = {""};
 	struct rpt_sink *s;
 	char *buf = NULL;
 	FILE *f;
@@ -313,7 +310,7 @@ golden(const char *fmt, int with_checks, size_t *outlen)
 		tap_diag("  actual output in %s; see: diff -u %s %s", apath,
 		    path, apath);
 		tap_diag("  if the change is intended: MDNS_UPDATE_GOLDEN=1 "
-		    "build/tests/test-sinks");
+			 "build/tests/test-sinks");
 	}
 	free(want);
 	*outlen = glen;
@@ -329,32 +326,39 @@ check_json_doc(const char *txt)
 	json_t *doc = json_loads(txt, 0, &je), *res, *o;
 
 	if (!tap_ok(doc != NULL, "json: golden parses (%s line %d)", je.text,
-	    je.line))
+		je.line))
 		return;
 	res = json_object_get(doc, "results");
 	tap_is_int(json_array_size(res), NRES, "json: %d results", NRES);
 	tap_is_int(json_array_size(json_object_get(doc, "checks")), 2,
 	    "json: 2 checks");
-	tap_is_str(json_string_value(json_object_get(
-	    json_array_get(res, 1), "evidence")), ev_tricky,
-	    "json: quotes, commas and newline round-trip");
-	tap_is_str(json_string_value(json_object_get(
-	    json_array_get(res, 2), "evidence")), ev_utf8,
-	    "json: UTF-8 and tab round-trip");
-	tap_is_str(json_string_value(json_object_get(
-	    json_array_get(res, 4), "evidence")), "raw \\xff\\xfe bytes",
+	tap_is_str(json_string_value(
+		       json_object_get(json_array_get(res, 1), "evidence")),
+	    ev_tricky, "json: quotes, commas and newline round-trip");
+	tap_is_str(json_string_value(
+		       json_object_get(json_array_get(res, 2), "evidence")),
+	    ev_utf8, "json: UTF-8 and tab round-trip");
+	tap_is_str(json_string_value(
+		       json_object_get(json_array_get(res, 4), "evidence")),
+	    "raw \\xff\\xfe bytes",
 	    "json: invalid UTF-8 escaped as \\xNN text");
 	o = json_array_get(res, 0);
-	tap_is_int(json_integer_value(json_object_get(json_object_get(o,
-	    "policy"), "max_arq_window")), 8000, "json: policy field");
-	tap_ok(json_is_null(json_object_get(json_array_get(res, 4),
-	    "rtt_us")), "json: unknown number is null");
-	tap_ok(json_is_false(json_object_get(json_object_get(
-	    json_array_get(res, 2), "shape"), "case_preserved")),
+	tap_is_int(json_integer_value(json_object_get(
+		       json_object_get(o, "policy"), "max_arq_window")),
+	    8000, "json: policy field");
+	tap_ok(json_is_null(json_object_get(json_array_get(res, 4), "rtt_us")),
+	    "json: unknown number is null");
+	tap_ok(json_is_false(json_object_get(
+		   json_object_get(json_array_get(res, 2), "shape"),
+		   "case_preserved")),
 	    "json: case_preserved false");
-	tap_is_int(json_integer_value(json_object_get(json_object_get(
-	    json_object_get(json_object_get(doc, "summary"), "stages"),
-	    "reach"), "failed")), 2, "json: summary stage counts");
+	tap_is_int(
+	    json_integer_value(json_object_get(
+		json_object_get(
+		    json_object_get(json_object_get(doc, "summary"), "stages"),
+		    "reach"),
+		"failed")),
+	    2, "json: summary stage counts");
 	json_decref(doc);
 }
 
@@ -390,9 +394,9 @@ check_jsonl(const char *txt)
 		else
 			bad++;
 		if (results == 2 && type && strcmp(type, "result") == 0)
-			tap_is_str(json_string_value(json_object_get(o,
-			    "evidence")), ev_tricky,
-			    "jsonl: tricky evidence round-trips");
+			tap_is_str(
+			    json_string_value(json_object_get(o, "evidence")),
+			    ev_tricky, "jsonl: tricky evidence round-trips");
 		json_decref(o);
 	}
 	tap_is_int(bad, 0, "jsonl: every line is one JSON object with a type");
@@ -445,7 +449,7 @@ csv_record(const char *txt, int rec, char **fields, int max)
 			continue;
 		}
 		if (p[0] != '\r' || p[1] != '\n')
-			return -1;	/* RFC 4180: CRLF ends a record */
+			return -1; /* RFC 4180: CRLF ends a record */
 		p += 2;
 		if (r == rec)
 			return n;
@@ -463,8 +467,8 @@ check_csv(const char *txt)
 
 	nh = csv_record(txt, 0, f, 64);
 	tap_ok(nh > 10 && strcmp(f[0], "address") == 0 &&
-	    strcmp(f[nh - 1], "evidence") == 0, "csv: header row (%d columns)",
-	    nh);
+		strcmp(f[nh - 1], "evidence") == 0,
+	    "csv: header row (%d columns)", nh);
 	for (i = 0; i < nh; i++)
 		free(f[i]);
 	for (i = 1; i <= NRES; i++) {
@@ -487,11 +491,11 @@ static void
 check_ips(const char *txt)
 {
 	tap_ok(strstr(txt, "198.51.100.7") == NULL &&
-	    strstr(txt, "192.0.2.1") == NULL &&
-	    strstr(txt, "2001:db8::1]") == NULL,
+		strstr(txt, "192.0.2.1") == NULL &&
+		strstr(txt, "2001:db8::1]") == NULL,
 	    "ips: failed resolvers are not listed");
 	tap_ok(strstr(txt, "203.0.113.10\n") == txt &&
-	    strstr(txt + 1, "203.0.113.10") == NULL,
+		strstr(txt + 1, "203.0.113.10") == NULL,
 	    "ips: a resolver tested for two domains is listed once");
 	tap_ok(strstr(txt, "[2001:db8::53]:8053\n") != NULL,
 	    "ips: IPv6 in brackets with port");
@@ -524,22 +528,22 @@ check_text(const char *txt)
 	}
 	tap_is_int(lines, NRES + 1, "text: one line per result plus header");
 	tap_is_int(aligned, lines, "text: columns aligned across UTF-8 rows");
-	tap_ok(strstr(txt, "run: scan") == txt,
-	    "text: summary block comes first");
+	tap_ok(
+	    strstr(txt, "run: scan") == txt, "text: summary block comes first");
 }
 
 static void
 check_errors(void)
 {
-	struct err e = { "" };
+	struct err e = {""};
 	struct res_resolver r;
 	struct res_check c;
 	struct rpt_sink *s;
 	FILE *f;
 
 	tap_ok(rpt_open("xml", stdout, &e) == NULL &&
-	    strstr(e.msg, "unknown format 'xml'") != NULL &&
-	    strstr(e.msg, "text, json, jsonl, csv, ips") != NULL,
+		strstr(e.msg, "unknown format 'xml'") != NULL &&
+		strstr(e.msg, "text, json, jsonl, csv, ips") != NULL,
 	    "unknown format lists the valid ones: %s", e.msg);
 
 	f = fopen("/dev/null", "w");
@@ -566,17 +570,47 @@ check_errors(void)
 	fclose(f);
 }
 
+/* The field list the sinks and the store walk matches the struct. */
+static void
+policy_fields(void)
+{
+	struct res_policy p;
+	size_t i;
+	int ok = 1;
+
+	res_policy_init(&p);
+	for (i = 0; i < RES_POLICY_NFIELDS; i++)
+		ok &= res_policy_get(&p, i) == -1;
+	tap_ok(ok && p.present == 0, "init: every policy field -1");
+	for (i = 0; i < RES_POLICY_NFIELDS; i++)
+		res_policy_set(&p, i, 100 + (int)i);
+	tap_ok(p.comp_pair == 100 && p.max_dup == 101 &&
+		p.max_setup_dup == 102 && p.max_upload_mtu == 103 &&
+		p.max_download_mtu == 104 && p.max_workers == 105 &&
+		p.min_ping_ms == 106 && p.max_batch == 107 &&
+		p.max_arq_window == 108 && p.max_nack_gap == 109 &&
+		p.min_comp_size == 110 && p.min_rto_ms == 111 && p.present == 0,
+	    "set i writes the i-th field in struct order");
+	tap_is_str(res_policy_field_name(0), "comp_pair", "first name");
+	tap_is_str(res_policy_field_name(RES_POLICY_NFIELDS - 1), "min_rto_ms",
+	    "last name");
+	tap_is_str(res_policy_field_name(RES_POLICY_NFIELDS), "invalid",
+	    "out of range name");
+}
+
 int
 main(void)
 {
-	static const char *const fmts[] = { "text", "json", "jsonl", "csv",
-	    "ips" };
+	static const char *const fmts[] = {
+	    "text", "json", "jsonl", "csv", "ips"};
 	char *out;
 	size_t i, len;
 	char digest[RES_DIGEST_MAX], digest2[RES_DIGEST_MAX];
-	char *argv1[] = { "scan", "a", "bc" }, *argv2[] = { "scan", "ab", "c" };
+	char *argv1[] = {"scan", "a", "bc"}, *argv2[] = {"scan", "ab", "c"};
 	enum res_reason rr;
 	int names_ok = 1, k;
+
+	policy_fields();
 
 	for (i = 0; i < nitems(fmts); i++) {
 		out = golden(fmts[i], strcmp(fmts[i], "csv") != 0, &len);
@@ -597,8 +631,9 @@ main(void)
 	check_errors();
 
 	for (k = 0; k < RES_R_COUNT; k++) {
-		if (res_reason_from_name(res_reason_name((enum res_reason)k),
-		    &rr) != 0 || (int)rr != k ||
+		if (res_reason_from_name(
+			res_reason_name((enum res_reason)k), &rr) != 0 ||
+		    (int)rr != k ||
 		    strcmp(res_reason_text((enum res_reason)k), "invalid") == 0)
 			names_ok = 0;
 	}
@@ -608,6 +643,7 @@ main(void)
 	res_args_digest(3, argv1, digest, sizeof digest);
 	res_args_digest(3, argv2, digest2, sizeof digest2);
 	tap_ok(strncmp(digest, "sha256:", 7) == 0 && strlen(digest) == 39 &&
-	    strcmp(digest, digest2) != 0, "args digest separates arguments");
+		strcmp(digest, digest2) != 0,
+	    "args digest separates arguments");
 	return tap_done();
 }

@@ -43,9 +43,9 @@ sql_text(const char *db, const char *sql, char *out, size_t len)
 	sqlite3_stmt *st = NULL;
 
 	out[0] = '\0';
-	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL) ==
-	    SQLITE_OK && sqlite3_prepare_v2(h, sql, -1, &st, NULL) ==
-	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW &&
 	    sqlite3_column_text(st, 0) != NULL)
 		snprintf(out, len, "%s", sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
@@ -67,8 +67,7 @@ sql_exec(const char *db, const char *sql)
 	sqlite3 *h = NULL;
 	int rc;
 
-	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL) !=
-	    SQLITE_OK) {
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		sqlite3_close(h);
 		return -1;
 	}
@@ -82,8 +81,8 @@ static void
 full_result(struct res_resolver *r, int i)
 {
 	res_resolver_init(r);
-	snprintf(r->addr, sizeof r->addr, "%s", i % 2 ? "2001:db8::7" :
-	    "203.0.113.10");
+	snprintf(r->addr, sizeof r->addr, "%s",
+	    i % 2 ? "2001:db8::7" : "203.0.113.10");
 	r->port = (uint16_t)(53 + i);
 	snprintf(r->domain, sizeof r->domain, "тест-%d.example", i);
 	r->stage = (enum res_stage)(i % RES_STAGE_COUNT);
@@ -124,20 +123,46 @@ full_result(struct res_resolver *r, int i)
 static const char *
 result_diff(const struct res_resolver *a, const struct res_resolver *b)
 {
-#define F(x) if (a->x != b->x) return #x
-#define S(x) if (strcmp(a->x, b->x) != 0) return #x
-	S(addr); F(port); S(domain); F(stage); F(verdict); F(reason);
-	F(rtt_us); F(upload_mtu); F(download_mtu);
-	F(shape.longest_name); F(shape.max_labels); F(shape.case_preserved);
-	F(shape.max_answer_bytes); F(shape.edns_size); F(shape.tc_seen);
+#define F(x)                                                                   \
+	if (a->x != b->x)                                                      \
+	return #x
+#define S(x)                                                                   \
+	if (strcmp(a->x, b->x) != 0)                                           \
+	return #x
+	S(addr);
+	F(port);
+	S(domain);
+	F(stage);
+	F(verdict);
+	F(reason);
+	F(rtt_us);
+	F(upload_mtu);
+	F(download_mtu);
+	F(shape.longest_name);
+	F(shape.max_labels);
+	F(shape.case_preserved);
+	F(shape.max_answer_bytes);
+	F(shape.edns_size);
+	F(shape.tc_seen);
 	F(shape.tcp_ok);
-	F(policy.present); F(policy.comp_pair); F(policy.max_dup);
-	F(policy.max_setup_dup); F(policy.max_upload_mtu);
-	F(policy.max_download_mtu); F(policy.max_workers);
-	F(policy.min_ping_ms); F(policy.max_batch); F(policy.max_arq_window);
-	F(policy.max_nack_gap); F(policy.min_comp_size);
-	F(policy.min_rto_ms); F(burst_sent); F(burst_ok); F(burst_qps);
-	S(evidence); F(at_ms);
+	F(policy.present);
+	F(policy.comp_pair);
+	F(policy.max_dup);
+	F(policy.max_setup_dup);
+	F(policy.max_upload_mtu);
+	F(policy.max_download_mtu);
+	F(policy.max_workers);
+	F(policy.min_ping_ms);
+	F(policy.max_batch);
+	F(policy.max_arq_window);
+	F(policy.max_nack_gap);
+	F(policy.min_comp_size);
+	F(policy.min_rto_ms);
+	F(burst_sent);
+	F(burst_ok);
+	F(burst_qps);
+	S(evidence);
+	F(at_ms);
 #undef F
 #undef S
 	return NULL;
@@ -147,7 +172,7 @@ struct collect {
 	struct res_resolver r[64];
 	int64_t run[64];
 	int n;
-	int stop_after;		/* 0 = never */
+	int stop_after; /* 0 = never */
 };
 
 static int
@@ -182,9 +207,8 @@ check_cb(void *arg, int64_t run_id, const struct res_check *c)
 static void
 test_schema(const char *db)
 {
-	static const char *const tables[] = { "runs", "run_stages",
-	    "resolver_results", "checks", "engine_snapshots",
-	    "scan_progress" };
+	static const char *const tables[] = {"runs", "run_stages",
+	    "resolver_results", "checks", "engine_snapshots", "scan_progress"};
 	char buf[64], sql[256];
 	size_t i;
 	int present = 0;
@@ -193,21 +217,25 @@ test_schema(const char *db)
 	sql_text(db, "PRAGMA journal_mode", buf, sizeof buf);
 	tap_is_str(buf, "wal", "journal_mode is wal (read back)");
 	for (i = 0; i < nitems(tables); i++) {
-		snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_master "
-		    "WHERE type = 'table' AND name = '%s'", tables[i]);
+		snprintf(sql, sizeof sql,
+		    "SELECT count(*) FROM sqlite_master "
+		    "WHERE type = 'table' AND name = '%s'",
+		    tables[i]);
 		present += sql_int(db, sql) == 1;
 	}
 	tap_is_int(present, nitems(tables), "all v1 tables exist");
-	tap_is_int(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE "
-	    "type = 'index' AND name IN ('results_by_resolver', "
-	    "'runs_by_command')"), 2, "history and last-run indexes exist");
+	tap_is_int(sql_int(db,
+		       "SELECT count(*) FROM sqlite_master WHERE "
+		       "type = 'index' AND name IN ('results_by_resolver', "
+		       "'runs_by_command')"),
+	    2, "history and last-run indexes exist");
 }
 
 int
 main(void)
 {
 	char db[600], dbdir[300], bad[300], buf[600];
-	struct err e = { "" };
+	struct err e = {""};
 	struct store *s, *s2;
 	struct res_resolver in[8], batch[100];
 	struct collect col;
@@ -248,11 +276,11 @@ main(void)
 	tap_ok(strstr(e.msg, "FOREIGN KEY") != NULL, "FK error: %s", e.msg);
 
 	/* round trip of every field */
-	tap_is_int(store_run_begin(s, "scan", "sha256:aaaa", "0.1", &r1, &e),
-	    0, "run_begin");
+	tap_is_int(store_run_begin(s, "scan", "sha256:aaaa", "0.1", &r1, &e), 0,
+	    "run_begin");
 	for (i = 0; i < 8; i++)
 		full_result(&in[i], i);
-	in[3].policy.present = 0;	/* and a result without policy */
+	in[3].policy.present = 0; /* and a result without policy */
 	res_policy_init(&in[3].policy);
 	in[4].burst_qps = -1;
 	in[4].burst_sent = 0;
@@ -263,8 +291,8 @@ main(void)
 	tap_is_int(store_add_results(s, r1, in, 8, &e), 0,
 	    "add 8 results in one batch: %s", e.msg);
 	memset(&col, 0, sizeof col);
-	tap_is_int(store_run_results(s, r1, collect_cb, &col, &e), 0,
-	    "run_results");
+	tap_is_int(
+	    store_run_results(s, r1, collect_cb, &col, &e), 0, "run_results");
 	tap_is_int(col.n, 8, "8 results back");
 	for (i = 0, ok = 1; i < 8 && i < col.n; i++) {
 		d = result_diff(&in[i], &col.r[i]);
@@ -282,8 +310,10 @@ main(void)
 	in[0].at_ms = 0;
 	store_add_results(s, r1, in, 1, &e);
 	tap_ok(sql_int(db, "SELECT max(at_ms) FROM resolver_results") >
-	    1795000000000LL - 1 && sql_int(db, "SELECT count(*) FROM "
-	    "resolver_results WHERE at_ms = 0") == 0,
+		    1795000000000LL - 1 &&
+		sql_int(db,
+		    "SELECT count(*) FROM "
+		    "resolver_results WHERE at_ms = 0") == 0,
 	    "at_ms 0 is stored as the current time");
 
 	/* batches: atomic, including a failure in the middle */
@@ -293,11 +323,12 @@ main(void)
 	}
 	n = (int)sql_int(db, "SELECT count(*) FROM resolver_results");
 	tap_ok(store_add_results(s, r1, batch, 100, &e) == 0 &&
-	    store_add_results(s, r1, batch, 100, &e) == 0,
+		store_add_results(s, r1, batch, 100, &e) == 0,
 	    "two batches of 100");
 	tap_is_int(sql_int(db, "SELECT count(*) FROM resolver_results"),
 	    n + 200, "200 rows added");
-	sql_exec(db, "CREATE TRIGGER poison BEFORE INSERT ON resolver_results "
+	sql_exec(db,
+	    "CREATE TRIGGER poison BEFORE INSERT ON resolver_results "
 	    "WHEN NEW.domain = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); "
 	    "END");
 	snprintf(batch[50].domain, sizeof batch[50].domain, "poison");
@@ -313,31 +344,31 @@ main(void)
 	tap_is_int(store_add_batch(s, r1, batch, 10, &pg, &e), 0,
 	    "batch with progress");
 	tap_ok(store_progress_get(s, r1, &pg2, &e) == 0 &&
-	    pg2.seed == pg.seed && pg2.position == 300 &&
-	    pg2.total == 1000000,
+		pg2.seed == pg.seed && pg2.position == 300 &&
+		pg2.total == 1000000,
 	    "progress stored with the batch (64-bit seed)");
 	pg.position = 400;
 	tap_is_int(store_progress_set(s, r1, &pg, &e), 0, "progress_set");
-	tap_ok(store_progress_get(s, r1, &pg2, &e) == 0 &&
-	    pg2.position == 400, "progress updated in place");
+	tap_ok(store_progress_get(s, r1, &pg2, &e) == 0 && pg2.position == 400,
+	    "progress updated in place");
 	tap_is_int(store_progress_get(s, 999, &pg2, &e), 1,
 	    "no progress for an unknown run");
 
 	/* runs: end, stats, last run */
 	res_run_init(&run);
-	run.stages[RES_STAGE_LIVENESS] = (struct res_stage_stats){ 10, 7, 3,
-	    1234 };
-	run.stages[RES_STAGE_MTU] = (struct res_stage_stats){ 7, 2, 5, 99 };
+	run.stages[RES_STAGE_LIVENESS] =
+	    (struct res_stage_stats){10, 7, 3, 1234};
+	run.stages[RES_STAGE_MTU] = (struct res_stage_stats){7, 2, 5, 99};
 	tap_is_int(store_run_stats(s, r1, &run, &e), 0, "run_stats");
 	tap_is_int(store_run_end(s, r1, "warning", &e), 0, "run_end");
 	tap_is_int(store_run_end(s, 31337, "ok", &e), -1,
 	    "run_end of an unknown run fails: %s", e.msg);
 	tap_is_int(store_run_get(s, r1, &run2, &ri, &e), 0, "run_get");
 	tap_ok(strcmp(run2.command, "scan") == 0 &&
-	    strcmp(run2.args_digest, "sha256:aaaa") == 0 &&
-	    strcmp(run2.version, "0.1") == 0 &&
-	    run2.ended_ms >= run2.started_ms && run2.started_ms > 0 &&
-	    strcmp(ri.status, "warning") == 0 && ri.host[0] != '\0',
+		strcmp(run2.args_digest, "sha256:aaaa") == 0 &&
+		strcmp(run2.version, "0.1") == 0 &&
+		run2.ended_ms >= run2.started_ms && run2.started_ms > 0 &&
+		strcmp(ri.status, "warning") == 0 && ri.host[0] != '\0',
 	    "run fields read back (status %s, host %s)", ri.status, ri.host);
 	tap_ok(memcmp(run.stages, run2.stages, sizeof run.stages) == 0,
 	    "stage counters read back");
@@ -347,10 +378,11 @@ main(void)
 	store_run_begin(s, "scan", "sha256:bbbb", "0.1", &r2, &e);
 	store_run_begin(s, "mtu", "sha256:aaaa", "0.1", &r3, &e);
 	tap_ok(store_last_run(s, "scan", NULL, &ri, &e) == 0 && ri.id == r2 &&
-	    strcmp(ri.status, "running") == 0 && ri.ended_ms == 0,
+		strcmp(ri.status, "running") == 0 && ri.ended_ms == 0,
 	    "last scan run is the newest, still running");
 	tap_ok(store_last_run(s, "scan", "sha256:aaaa", &ri, &e) == 0 &&
-	    ri.id == r1, "last scan run with a digest");
+		ri.id == r1,
+	    "last scan run with a digest");
 	tap_ok(store_last_run(s, "mtu", NULL, &ri, &e) == 0 && ri.id == r3,
 	    "last mtu run");
 	tap_is_int(store_last_run(s, "leak", NULL, &ri, &e), 1,
@@ -368,10 +400,11 @@ main(void)
 	store_add_results(s, r3, &in[1], 1, &e);
 	store_add_results(s, r2, &in[2], 1, &e);
 	memset(&col, 0, sizeof col);
-	tap_is_int(store_resolver_history(s, "198.51.100.77", collect_cb, &col,
-	    &e), 0, "history");
+	tap_is_int(
+	    store_resolver_history(s, "198.51.100.77", collect_cb, &col, &e), 0,
+	    "history");
 	tap_ok(col.n == 3 && col.r[0].at_ms == 3000 && col.run[0] == r3 &&
-	    col.r[1].at_ms == 2000 && col.r[2].at_ms == 1000,
+		col.r[1].at_ms == 2000 && col.r[2].at_ms == 1000,
 	    "history newest first with run ids (%d rows)", col.n);
 	memset(&col, 0, sizeof col);
 	col.stop_after = 1;
@@ -395,24 +428,29 @@ main(void)
 	ck[1].reason = RES_R_ROUTED_IN_TUNNEL;
 	ck[1].at_ms = 6000;
 	tap_ok(store_add_check(s, r3, &ck[0], &e) == 0 &&
-	    store_add_check(s, r3, &ck[1], &e) == 0, "add checks");
+		store_add_check(s, r3, &ck[1], &e) == 0,
+	    "add checks");
 	memset(got, 0, sizeof got);
 	store_run_checks(s, r3, check_cb, got, &e);
-	tap_ok(got[0].kind == RES_CHECK_LEAK && got[1].kind == RES_CHECK_ROUTE
-	    && got[1].verdict == RES_VERDICT_WARN &&
-	    got[1].reason == RES_R_ROUTED_IN_TUNNEL &&
-	    strcmp(got[0].detail, ck[0].detail) == 0 &&
-	    strcmp(got[0].evidence, "a\nb") == 0 && got[1].at_ms == 6000,
+	tap_ok(got[0].kind == RES_CHECK_LEAK &&
+		got[1].kind == RES_CHECK_ROUTE &&
+		got[1].verdict == RES_VERDICT_WARN &&
+		got[1].reason == RES_R_ROUTED_IN_TUNNEL &&
+		strcmp(got[0].detail, ck[0].detail) == 0 &&
+		strcmp(got[0].evidence, "a\nb") == 0 && got[1].at_ms == 6000,
 	    "checks round-trip in order");
 	tap_is_int(store_add_snapshot(s, r3, 0, "connected", 7,
-	    "{\"bytes_up\":123,\"streams\":2}", &e), 0, "add snapshot");
+		       "{\"bytes_up\":123,\"streams\":2}", &e),
+	    0, "add snapshot");
 	tap_is_int(store_add_snapshot(s, 0, 100, "starting", -1, "{}", &e), 0,
 	    "add snapshot without run or session");
-	tap_is_int(store_add_snapshot(s, r3, 0, "connected", 7, "{\"a\":",
-	    &e), -1, "snapshot with bad JSON refused: %s", e.msg);
-	tap_is_int(sql_int(db, "SELECT count(*) FROM engine_snapshots WHERE "
-	    "json_extract(counters, '$.bytes_up') = 123 AND session_id = 7"), 1,
-	    "snapshot counters stored as JSON text");
+	tap_is_int(store_add_snapshot(s, r3, 0, "connected", 7, "{\"a\":", &e),
+	    -1, "snapshot with bad JSON refused: %s", e.msg);
+	tap_is_int(sql_int(db,
+		       "SELECT count(*) FROM engine_snapshots WHERE "
+		       "json_extract(counters, '$.bytes_up') = 123 AND "
+		       "session_id = 7"),
+	    1, "snapshot counters stored as JSON text");
 
 	/* a second connection writes concurrently (WAL + busy timeout) */
 	s2 = store_open(db, &e);
@@ -435,7 +473,8 @@ main(void)
 	tap_is_int(sql_int(db, "SELECT count(*) FROM sqlite_master"),
 	    schema_rows, "reopen does not re-run migrations");
 	tap_ok(s != NULL && store_last_run(s, "mtu", NULL, &ri, &e) == 0 &&
-	    ri.id == r3, "reopened store answers queries");
+		ri.id == r3,
+	    "reopened store answers queries");
 	store_run_begin(s, "scan", "x", "0.1", &r4, &e);
 	tap_ok(r4 > r3, "new runs continue the id sequence");
 	store_close(s);
@@ -445,7 +484,7 @@ main(void)
 	e.msg[0] = '\0';
 	s = store_open(db, &e);
 	tap_ok(s == NULL && strstr(e.msg, "cannot open DB ") == e.msg &&
-	    strstr(e.msg, db) != NULL && strstr(e.msg, "newer") != NULL,
+		strstr(e.msg, db) != NULL && strstr(e.msg, "newer") != NULL,
 	    "newer schema refused: %s", e.msg);
 	tap_is_int(sql_int(db, "PRAGMA user_version"), 2,
 	    "refused file keeps its version");
@@ -456,13 +495,14 @@ main(void)
 	f = fopen(bad, "w");
 	if (f != NULL) {
 		fputs("not a database, just some text that is long enough to "
-		    "fill a header page of sixteen bytes or more\n", f);
+		      "fill a header page of sixteen bytes or more\n",
+		    f);
 		fclose(f);
 	}
 	snprintf(buf, sizeof buf, "%s/afile/history.db", tmpdir);
 	s = store_open(buf, &e);
 	tap_ok(s == NULL && strncmp(e.msg, "cannot open DB ", 15) == 0 &&
-	    strstr(e.msg, "not a directory") != NULL,
+		strstr(e.msg, "not a directory") != NULL,
 	    "parent is a file: %s", e.msg);
 	s = store_open(tmpdir, &e);
 	tap_ok(s == NULL && strncmp(e.msg, "cannot open DB ", 15) == 0,

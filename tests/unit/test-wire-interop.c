@@ -33,8 +33,8 @@ struct counts {
 	int fields, fields_ok, payload_checks, payload_checks_ok;
 	int fail;
 	int by_type[2][256]; /* [0] queries, [1] responses we decoded */
-	int blocks[2]; /* packed blocks inside them */
-	int no_frame; /* responses without a tunnel frame */
+	int blocks[2];	     /* packed blocks inside them */
+	int no_frame;	     /* responses without a tunnel frame */
 };
 
 static const char *cur_file;
@@ -422,8 +422,8 @@ check_query(struct counts *c, json_t *line, json_t *dns, json_t *t,
 		else
 			fail(c, "negative query: got \"%s\", capture says %s",
 			    wire_strerror(st),
-			    jstr(t, "error") ? jstr(t, "error")
-					     : "out of zone");
+			    jstr(t, "error") ? jstr(t, "error") :
+					       "out of zone");
 		return;
 	}
 	if (st != WIRE_OK) {

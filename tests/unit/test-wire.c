@@ -183,8 +183,9 @@ test_frames(void)
 		    memcmp(g.payload, payload, g.payload_len) != 0 ||
 		    g.check != ref_check(buf, g.hdr_len - 1u) ||
 		    g.stream_id !=
-			((wire_type_ext(f.type) & WIRE_EXT_STREAM) ? f.stream_id
-								   : 0) ||
+			((wire_type_ext(f.type) & WIRE_EXT_STREAM) ?
+				f.stream_id :
+				0) ||
 		    g.seq !=
 			((wire_type_ext(f.type) & WIRE_EXT_SEQ) ? f.seq : 0) ||
 		    g.frag_total !=
@@ -439,16 +440,16 @@ test_compression(void)
 		long cn;
 
 		cn = wire_compress(t, big, WIRE_DECOMP_MAX, cbig, sizeof cbig);
-		n = cn < 0
-		    ? -2
-		    : wire_decompress(t, cbig, (size_t)cn, out, sizeof out, &e);
+		n = cn < 0 ?
+		    -2 :
+		    wire_decompress(t, cbig, (size_t)cn, out, sizeof out, &e);
 		tap_is_int(n, WIRE_DECOMP_MAX, "%s: exactly 10 MiB inflates",
 		    wire_comp_name(t));
 		cn = wire_compress(
 		    t, big, WIRE_DECOMP_MAX + 1, cbig, sizeof cbig);
-		n = cn < 0
-		    ? -2
-		    : wire_decompress(t, cbig, (size_t)cn, out, sizeof out, &e);
+		n = cn < 0 ?
+		    -2 :
+		    wire_decompress(t, cbig, (size_t)cn, out, sizeof out, &e);
 		tap_is_int(n, -1, "%s: 10 MiB + 1 refused (%s)",
 		    wire_comp_name(t), e.msg);
 	}

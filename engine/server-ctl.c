@@ -1,0 +1,143 @@
+/*
+ * server-ctl.c — the server's face on the control socket: its counters as
+ * the STATUS object of docs/control-protocol.md (server role) and as
+ * Prometheus text. Reads the counters only; changes nothing.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/server-int.h"
+#include "engine/server.h"
+
+json_t *
+eng_server_status_json(const struct eng_server *s, const char *version,
+    uint64_t uptime_ms, int stopping)
+{
+	const struct eng_server_stats *st = &s->st;
+	json_t *o = json_object(), *doms = json_array();
+	size_t i;
+
+	for (i = 0; i < s->cfg.ndomains; i++)
+		json_array_append_new(doms, json_string(s->cfg.domains[i]));
+	json_object_set_new(o, "role", json_string("server"));
+	json_object_set_new(o, "version", json_string(version));
+	json_object_set_new(o, "pid", json_integer(getpid()));
+	json_object_set_new(o, "uptime_ms", json_integer((json_int_t)uptime_ms));
+	json_object_set_new(o, "phase", json_string(stopping ? "stopping" :
+	    "serving"));
+	json_object_set_new(o, "domains", doms);
+	json_object_set_new(o, "sessions", json_pack(
+	    "{s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "active", (json_int_t)st->sessions_active,
+	    "opened", (json_int_t)st->sessions_created,
+	    "reused", (json_int_t)st->sessions_reused,
+	    "closed", (json_int_t)st->sessions_closed,
+	    "expired", (json_int_t)st->sessions_expired,
+	    "busy", (json_int_t)st->sessions_busy));
+	json_object_set_new(o, "streams", json_pack(
+	    "{s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "active", (json_int_t)st->streams_active,
+	    "opened", (json_int_t)st->streams_opened,
+	    "closed", (json_int_t)st->streams_closed,
+	    "connect_ok", (json_int_t)st->connect_ok,
+	    "connect_failed", (json_int_t)st->connect_failed,
+	    "filtered", (json_int_t)st->filter_denied));
+	json_object_set_new(o, "queries", json_pack(
+	    "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "total", (json_int_t)st->queries,
+	    "tunnel", (json_int_t)st->ans_tunnel,
+	    "mtu_up", (json_int_t)st->mtu_up,
+	    "mtu_down", (json_int_t)st->mtu_down,
+	    "nxdomain", (json_int_t)st->ans_nxdomain,
+	    "nodata", (json_int_t)st->ans_nodata,
+	    "formerr", (json_int_t)st->ans_formerr,
+	    "no_reply", (json_int_t)st->ans_none,
+	    "error_drop", (json_int_t)st->error_drop_sent));
+	json_object_set_new(o, "drops", json_pack("{s:I,s:I}",
+	    "bad_cookie", (json_int_t)st->drop_bad_cookie,
+	    "undecodable", (json_int_t)st->drop_decode));
+	json_object_set_new(o, "resolve", json_pack("{s:I,s:I}",
+	    "started", (json_int_t)st->resolve_started,
+	    "failed", (json_int_t)st->resolve_failed));
+	json_object_set_new(o, "traffic", json_pack("{s:I,s:I}",
+	    "bytes_up", (json_int_t)st->bytes_up,
+	    "bytes_down", (json_int_t)st->bytes_down));
+	return o;
+}
+
+/* Append one metric family with a single sample. */
+static void
+metric(FILE *f, const char *name, const char *type, const char *help,
+    const char *labels, uint64_t v)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s%s %llu\n", name, help,
+	    name, type, name, labels, (unsigned long long)v);
+}
+
+char *
+eng_server_metrics_text(const struct eng_server *s, uint64_t uptime_ms)
+{
+	const struct eng_server_stats *st = &s->st;
+	static const char *kinds[] = { "tunnel", "nxdomain", "nodata",
+		"formerr", "no_reply", "error_drop" };
+	uint64_t kv[6];
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		return NULL;
+	kv[0] = st->ans_tunnel;
+	kv[1] = st->ans_nxdomain;
+	kv[2] = st->ans_nodata;
+	kv[3] = st->ans_formerr;
+	kv[4] = st->ans_none;
+	kv[5] = st->error_drop_sent;
+	metric(f, "mdns_server_uptime_seconds", "gauge",
+	    "Seconds since the server started.", "", uptime_ms / 1000);
+	metric(f, "mdns_server_queries_total", "counter",
+	    "DNS messages received.", "", st->queries);
+	fprintf(f, "# HELP mdns_server_answers_total Answers by kind.\n"
+	    "# TYPE mdns_server_answers_total counter\n");
+	for (i = 0; i < nitems(kinds); i++)
+		fprintf(f, "mdns_server_answers_total{kind=\"%s\"} %llu\n",
+		    kinds[i], (unsigned long long)kv[i]);
+	fprintf(f, "# HELP mdns_server_mtu_probes_total MTU probes answered.\n"
+	    "# TYPE mdns_server_mtu_probes_total counter\n"
+	    "mdns_server_mtu_probes_total{direction=\"up\"} %llu\n"
+	    "mdns_server_mtu_probes_total{direction=\"down\"} %llu\n",
+	    (unsigned long long)st->mtu_up, (unsigned long long)st->mtu_down);
+	fprintf(f, "# HELP mdns_server_drops_total Queries dropped by reason.\n"
+	    "# TYPE mdns_server_drops_total counter\n"
+	    "mdns_server_drops_total{reason=\"bad_cookie\"} %llu\n"
+	    "mdns_server_drops_total{reason=\"undecodable\"} %llu\n",
+	    (unsigned long long)st->drop_bad_cookie,
+	    (unsigned long long)st->drop_decode);
+	metric(f, "mdns_server_sessions_active", "gauge",
+	    "Sessions currently open.", "", st->sessions_active);
+	metric(f, "mdns_server_sessions_opened_total", "counter",
+	    "Sessions created.", "", st->sessions_created);
+	metric(f, "mdns_server_sessions_busy_total", "counter",
+	    "SESSION_BUSY answers (table full).", "", st->sessions_busy);
+	metric(f, "mdns_server_sessions_expired_total", "counter",
+	    "Sessions closed for idleness.", "", st->sessions_expired);
+	metric(f, "mdns_server_streams_active", "gauge",
+	    "Streams currently open.", "", st->streams_active);
+	metric(f, "mdns_server_streams_opened_total", "counter",
+	    "Streams opened.", "", st->streams_opened);
+	metric(f, "mdns_server_streams_filtered_total", "counter",
+	    "Targets refused by the filter.", "", st->filter_denied);
+	metric(f, "mdns_server_connect_failures_total", "counter",
+	    "Upstream connects that failed.", "", st->connect_failed);
+	fprintf(f, "# HELP mdns_server_bytes_total Stream payload bytes.\n"
+	    "# TYPE mdns_server_bytes_total counter\n"
+	    "mdns_server_bytes_total{direction=\"up\"} %llu\n"
+	    "mdns_server_bytes_total{direction=\"down\"} %llu\n",
+	    (unsigned long long)st->bytes_up,
+	    (unsigned long long)st->bytes_down);
+	fclose(f);
+	return buf;
+}

@@ -1,0 +1,79 @@
+/*
+ * fuzz-config.c — the effective-configuration layer over hostile files:
+ * bytes up to the first NUL are the TOML config, the rest (when present)
+ * a JSON profile laid over it. Loading, validating, listing every item
+ * with its fingerprint and the default resolver path must never crash or
+ * leak, and every failure must come with a message. The config is handed
+ * over as /proc/self/fd/N of a memfd, since cfg_load reads a path.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "common/config.h"
+#include "common/profile.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int fd = -1;
+	static char path[64];
+	const uint8_t *nul = memchr(data, '\0', size);
+	size_t tlen = nul != NULL ? (size_t)(nul - data) : size, i;
+	struct profile *prof = NULL;
+	struct cfg *c = NULL;
+	struct cfg_item it;
+	struct err e = {""};
+	char fp[CFG_FP_LEN], *s;
+
+	if (fd < 0) {
+		if ((fd = memfd_create("fuzz-config", 0)) < 0)
+			abort();
+		snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	}
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, data, tlen, 0) != (ssize_t)tlen)
+		abort();
+	if (nul != NULL &&
+	    prof_load_buf("fuzz.json", (const char *)nul + 1, size - tlen - 1,
+		&prof, &e) != 0) {
+		if (e.msg[0] == '\0')
+			abort();
+		prof = NULL;
+	}
+	e.msg[0] = '\0';
+	if (cfg_load(path, prof, NULL, &c, &e) != 0) {
+		if (e.msg[0] == '\0' || c != NULL)
+			abort();
+		prof_free(prof);
+		return 0;
+	}
+	if (cfg_validate(c, &e) != 0 && e.msg[0] == '\0')
+		abort();
+	for (i = 0; i < cfg_item_count(c); i++) {
+		cfg_item_at(c, i, &it);
+		if (it.key == NULL || it.value == NULL)
+			abort();
+		if (it.secret)
+			cfg_item_fingerprint(&it, fp, sizeof fp);
+	}
+	for (i = 0; i < cfg_error_count(c); i++)
+		if (cfg_error_at(c, i) == NULL || *cfg_error_at(c, i) == '\0')
+			abort();
+	for (i = 0; i < cfg_warning_count(c); i++)
+		if (cfg_warning_at(c, i) == NULL)
+			abort();
+	if (c->key != NULL && strcmp(c->key_fp, "") == 0)
+		abort();
+	if (c->role == CFG_CLIENT) {
+		s = cfg_default_resolvers_path(c);
+		free(s);
+	}
+	cfg_free(c);
+	prof_free(prof);
+	return 0;
+}
