@@ -38,7 +38,7 @@ ok $? "farm B (one good resolver, killable) on $FB_PORT"
 } >"$D/resolvers.txt"
 pool_client "$D/resolvers.txt" "MTU_TEST_TIMEOUT = 1.0
 PACKET_DUPLICATION_COUNT = 2
-RESOLVER_BALANCING_STRATEGY = 3
+RESOLVER_BALANCING_STRATEGY = 2
 AUTO_DISABLE_TIMEOUT_WINDOW_SECONDS = 3
 MDNS_READY_MIN = 4"
 ok $? "connect listening on $CLI_PORT"
@@ -46,17 +46,50 @@ wait_line "$D/CLI.out" '^connected' 200
 ok $? "session up: $(grep ^connected "$D/CLI.out")"
 
 want=$(direct_sha $SIZE)
-t0=$(date +%s.%N)
+t0=$(date +%s%N)
 got=$(down_sha $SIZE 80)
-t1=$(date +%s.%N)
-is "$got" "$want" "$((SIZE / MiB)) MiB download through 6 resolvers, SHA-256 matches"
-diag "transfer took $(echo "$t1 - $t0" | bc) s"
-status_json >"$D/st1.json"
-jq -c '.resolvers.list[] | [.address, .state, .reason, .sent, .answered, .timeouts]' "$D/st1.json" | sed 's/^/# /'
+t1=$(date +%s%N)
+is "$got" "$want" \
+    "$((SIZE / MiB)) MiB download through 6 resolvers, SHA-256 matches"
+diag "$((SIZE / MiB)) MiB took $(((t1 - t0) / 1000000)) ms"
+
 dead=127.3.0.4:$FA_PORT
-st=$(resolver_field "$dead" state)
-ok $([ "$st" = rejected ] || [ "$st" = disabled ]; echo $?) \
-    "dead resolver kept out (state $st)"
-like "$(resolver_field "$dead" reason)" 'MTU|timeouts' \
+wait_state "$dead" rejected 150
+ok $? "dead resolver rejected after its MTU test"
+like "$(resolver_field "$dead" reason)" 'MTU test failed' \
     "status says why: $(resolver_field "$dead" reason)"
+slow=127.3.0.3:$FA_PORT
+wait_state "$slow" active 150
+ok $? "slow resolver (150 ms) joined live after the start"
+is "$(status_json | jq -r '.phase')" connected "still connected"
+
+# Kill farm B (a good resolver carrying traffic) in the middle of a
+# transfer; the transfer must still complete.
+gone=127.3.0.6:$FB_PORT
+is "$(resolver_field "$gone" state)" active "farm B's resolver active"
+down_sha $SIZE 80 >"$D/kill.sha" &
+cpid=$!
+sleep 1
+before=$(resolver_field "$gone" sent)
+topo_stop "$FB_PID"
+wait "$cpid"
+is "$(cat "$D/kill.sha")" "$want" \
+    "download with a good resolver killed mid-transfer: SHA-256 matches"
+ok $([ "${before:-0}" -gt 0 ]; echo $?) \
+    "the killed resolver carried traffic before ($before queries)"
+wait_state "$gone" disabled 150
+ok $? "killed resolver auto-disabled"
+like "$(resolver_field "$gone" reason)" 'only timeouts' \
+    "status says why: $(resolver_field "$gone" reason)"
+status_json >"$D/st1.json"
+jq -c '.resolvers.list[] | [.address, .state, .reason, .sent, .answered,
+    .timeouts]' "$D/st1.json" | sed 's/^/# /'
+
+# Bring it back on the same address and port: a recheck re-enables it.
+pool_farm FB2 "$D/farm-b.spec" --port "$FB_PORT"
+ok $? "farm B back on $FB_PORT"
+wait_state "$gone" active 300
+ok $? "the resolver that came back is re-enabled"
+got=$(down_sha $MiB 60)
+is "$got" "$(direct_sha $MiB)" "1 MiB after the re-enable, SHA-256 matches"
 done_testing
