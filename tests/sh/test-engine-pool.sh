@@ -5,8 +5,9 @@
 # is killed mid-transfer and brought back. Checks: the transfer completes
 # with the right SHA-256; the dead resolver is kept out with the reason in
 # `status --format json`; the killed resolver is disabled ("only timeouts")
-# while the transfer still completes; once its farm is back it is
-# re-enabled by a recheck.
+# while the transfer still completes, and the lossy and rate-limited ones
+# (which still answer) are not; once its farm is back it is re-enabled by
+# a recheck.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/lib/topo.sh
@@ -84,6 +85,11 @@ like "$(resolver_field "$gone" reason)" 'only timeouts' \
 status_json >"$D/st1.json"
 jq -c '.resolvers.list[] | [.address, .state, .reason, .sent, .answered,
     .timeouts]' "$D/st1.json" | sed 's/^/# /'
+
+is "$(resolver_field "127.3.0.2:$FA_PORT" state)" active \
+    "the lossy resolver (20 %) still answers: never disabled"
+is "$(resolver_field "127.3.0.5:$FA_PORT" state)" active \
+    "the rate-limited one (REFUSED) stays: it answers"
 
 # Bring it back on the same address and port: a recheck re-enables it.
 pool_farm FB2 "$D/farm-b.spec" --port "$FB_PORT"
