@@ -22,11 +22,11 @@
 enum { OPT_RESOLVERS = 1, OPT_LISTEN, OPT_PROFILE, OPT_CONTROL };
 
 static const struct option connect_longopts[] = {
-	{ "resolvers", required_argument, NULL, OPT_RESOLVERS },
-	{ "listen", required_argument, NULL, OPT_LISTEN },
-	{ "profile", required_argument, NULL, OPT_PROFILE },
-	{ "control", required_argument, NULL, OPT_CONTROL },
-	{ NULL, 0, NULL, 0 },
+    {"resolvers", required_argument, NULL, OPT_RESOLVERS},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"profile", required_argument, NULL, OPT_PROFILE},
+    {"control", required_argument, NULL, OPT_CONTROL},
+    {NULL, 0, NULL, 0},
 };
 
 static void
@@ -51,8 +51,8 @@ connect_status(void *arg)
 {
 	struct watch *w = arg;
 
-	return eng_client_status_json(w->c, cli_version(),
-	    STATUS_RESOLVERS_MAX);
+	return eng_client_status_json(
+	    w->c, cli_version(), STATUS_RESOLVERS_MAX);
 }
 
 static char *
@@ -72,8 +72,8 @@ connect_stop(void *arg)
 }
 
 static void
-connect_event(void *arg, const char *kind, const char *resolver,
-    const char *detail)
+connect_event(
+    void *arg, const char *kind, const char *resolver, const char *detail)
 {
 	struct watch *w = arg;
 
@@ -145,10 +145,10 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 		    "client_resolvers.txt (or --profile FILE) are required");
 		goto out;
 	}
-	log_set_level(ctx->quiet    ? LOG_ERROR
-		: ctx->verbose >= 2 ? LOG_DEBUG
-		: ctx->verbose	    ? LOG_INFO
-				    : LOG_WARN);
+	log_set_level(ctx->quiet  ? LOG_ERROR :
+		ctx->verbose >= 2 ? LOG_DEBUG :
+		ctx->verbose	  ? LOG_INFO :
+				    LOG_WARN);
 	if ((ctx->config != NULL &&
 		eng_client_cfg_load(&cfg, ctx->config, &e) == -1) ||
 	    (resolvers != NULL &&
@@ -181,10 +181,11 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	w.c = cl;
 	{
-		struct ctl_handlers h = { "client", cli_version(),
-			connect_status, connect_metrics, connect_stop, &w };
+		struct ctl_handlers h = {"client", cli_version(),
+		    connect_status, connect_metrics, connect_stop, &w};
 
-		ctlpath = control ? xstrdup(control) : ctl_default_path("client");
+		ctlpath =
+		    control ? xstrdup(control) : ctl_default_path("client");
 		if ((w.ctl = ctl_server_new(loop, ctlpath, &h, &e)) == NULL) {
 			if (control != NULL) {
 				cli_error(&cmd_connect_entry, "%s", e.msg);
@@ -220,18 +221,18 @@ out:
 }
 
 const struct cmd_entry cmd_connect_entry = {
-	.name = "connect",
-	.usage = "connect --config client_config.toml --resolvers "
-		 "client_resolvers.txt [--profile FILE] [--listen ADDR:PORT] "
-		 "[--control PATH]",
-	.summary = "run the tunnel client (local SOCKS5/SOCKS4 proxy)",
-	.options = "  --resolvers FILE     client_resolvers.txt (all are "
-		   "used: the resolver pool)\n"
-		   "  --profile FILE       JSON profile: domains, resolvers, "
-		   "method, key\n"
-		   "  --listen ADDR:PORT   override LISTEN_IP/LISTEN_PORT (port "
-		   "0: any)\n"
-		   "  --control PATH       control socket (default "
-		   "$XDG_RUNTIME_DIR/mdns-doctor/engine.sock)\n",
-	.exec = cmd_connect_exec,
+    .name = "connect",
+    .usage = "connect --config client_config.toml --resolvers "
+	     "client_resolvers.txt [--profile FILE] [--listen ADDR:PORT] "
+	     "[--control PATH]",
+    .summary = "run the tunnel client (local SOCKS5/SOCKS4 proxy)",
+    .options = "  --resolvers FILE     client_resolvers.txt (all are "
+	       "used: the resolver pool)\n"
+	       "  --profile FILE       JSON profile: domains, resolvers, "
+	       "method, key\n"
+	       "  --listen ADDR:PORT   override LISTEN_IP/LISTEN_PORT (port "
+	       "0: any)\n"
+	       "  --control PATH       control socket (default "
+	       "$XDG_RUNTIME_DIR/mdns-doctor/engine.sock)\n",
+    .exec = cmd_connect_exec,
 };

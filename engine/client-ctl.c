@@ -22,8 +22,8 @@ arq_totals(const struct eng_client *c, struct arq_stats *t, uint64_t *rto_us)
 	size_t i;
 
 	*t = c->arq_done;
-	*rto_us = c->arqc.rto_init_us ? c->arqc.rto_init_us
-				      : c->arqc_cfg.rto_init_us;
+	*rto_us =
+	    c->arqc.rto_init_us ? c->arqc.rto_init_us : c->arqc_cfg.rto_init_us;
 	for (i = 0; i < c->nstreams; i++) {
 		if (c->streams[i]->arq == NULL)
 			continue;
@@ -114,25 +114,25 @@ eng_client_status_json(
 		    c->mode ? "base64" : "raw", "compression", "upload",
 		    c->up_comp, "download", c->down_comp);
 		json_object_set_new(sess, "policy",
-		    c->has_policy
-			? json_pack("{s:i,s:i,s:i,s:i,s:i,s:i}", "max_dup",
-			      (int)p->max_dup, "max_setup_dup",
-			      (int)p->max_setup_dup, "max_upload_mtu",
-			      (int)p->max_upload_mtu, "max_download_mtu",
-			      (int)p->max_download_mtu, "max_batch",
-			      (int)p->max_batch, "max_arq_window",
-			      (int)p->max_arq_window)
-			: json_null());
+		    c->has_policy ?
+			json_pack("{s:i,s:i,s:i,s:i,s:i,s:i}", "max_dup",
+			    (int)p->max_dup, "max_setup_dup",
+			    (int)p->max_setup_dup, "max_upload_mtu",
+			    (int)p->max_upload_mtu, "max_download_mtu",
+			    (int)p->max_download_mtu, "max_batch",
+			    (int)p->max_batch, "max_arq_window",
+			    (int)p->max_arq_window) :
+			json_null());
 		json_object_set_new(o, "session", sess);
 	} else
 		json_object_set_new(o, "session", json_null());
 	json_object_set_new(o, "mtu",
-	    json_pack("{s:i,s:i}", "upload", (int)c->sess_up_mtu,
-		"download", (int)c->sess_down_mtu));
+	    json_pack("{s:i,s:i}", "upload", (int)c->sess_up_mtu, "download",
+		(int)c->sess_down_mtu));
 	if (!connected) {
 		json_object_set_new(o, "mtu",
-		    json_pack("{s:i,s:i}", "upload", (int)c->up_mtu,
-			"download", (int)c->down_mtu));
+		    json_pack("{s:i,s:i}", "upload", (int)c->up_mtu, "download",
+			(int)c->down_mtu));
 	}
 	json_object_set_new(
 	    o, "resolvers", pool_status_json(c->pool, now, list_max));
@@ -144,8 +144,8 @@ eng_client_status_json(
 		(json_int_t)st->frames_up, "packets_down",
 		(json_int_t)st->frames_down, "queries_sent",
 		(json_int_t)st->queries_sent, "answers",
-		(json_int_t)st->answers, "rate_up_bps", ru, "rate_down_bps",
-		rd, "qps", q));
+		(json_int_t)st->answers, "rate_up_bps", ru, "rate_down_bps", rd,
+		"qps", q));
 	list = json_array();
 	for (i = 0; i < c->nstreams && i < STREAM_LIST_MAX; i++) {
 		const struct cli_stream *s = c->streams[i];
@@ -193,8 +193,8 @@ eng_client_status_json(
 }
 
 static void
-metric(FILE *f, const char *name, const char *type, const char *help,
-    uint64_t v)
+metric(
+    FILE *f, const char *name, const char *type, const char *help, uint64_t v)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name,
 	    type, name, (unsigned long long)v);
@@ -223,12 +223,12 @@ eng_client_metrics_text(struct eng_client *c)
 {
 	const struct eng_client_stats *st = &c->st;
 	static const char *fam[3][2] = {
-		{ "mdns_client_resolver_sent_total", "Queries sent." },
-		{ "mdns_client_resolver_answered_total", "Answers received." },
-		{ "mdns_client_resolver_timeouts_total", "Queries timed out." },
+	    {"mdns_client_resolver_sent_total", "Queries sent."},
+	    {"mdns_client_resolver_answered_total", "Answers received."},
+	    {"mdns_client_resolver_timeouts_total", "Queries timed out."},
 	};
-	static const char *states[] = { "active", "disabled", "testing",
-		"rejected" };
+	static const char *states[] = {
+	    "active", "disabled", "testing", "rejected"};
 	struct pool_counts pc;
 	struct arq_stats a;
 	uint64_t rto, now = ev_now_us(c->loop);
@@ -299,15 +299,14 @@ eng_client_metrics_text(struct eng_client *c)
 	    "mdns_client_session_events_total{kind=\"session_busy\"} %llu\n",
 	    (unsigned long long)st->session_inits,
 	    (unsigned long long)st->session_reinits,
-	    (unsigned long long)st->error_drops,
-	    (unsigned long long)st->busy);
+	    (unsigned long long)st->error_drops, (unsigned long long)st->busy);
 	pool_counts(c->pool, &pc);
 	fprintf(f,
 	    "# HELP mdns_client_resolvers Connections by state.\n"
 	    "# TYPE mdns_client_resolvers gauge\n");
 	{
-		size_t v[4] = { pc.active, pc.disabled + pc.rechecking,
-			pc.testing, pc.rejected };
+		size_t v[4] = {pc.active, pc.disabled + pc.rechecking,
+		    pc.testing, pc.rejected};
 
 		for (i = 0; i < nitems(states); i++)
 			fprintf(f, "mdns_client_resolvers{state=\"%s\"} %zu\n",
@@ -318,11 +317,11 @@ eng_client_metrics_text(struct eng_client *c)
 		fprintf(f, "# HELP %s %s\n# TYPE %s counter\n", fam[k][0],
 		    fam[k][1], fam[k][0]);
 		for (i = 0; i < n; i++) {
-			const struct pool_conn *p = pool_conn(c->pool,
-			    (uint32_t)i);
-			uint64_t v = k == 0 ? p->sent
-			    : k == 1	    ? p->answered
-					    : p->timeouts;
+			const struct pool_conn *p =
+			    pool_conn(c->pool, (uint32_t)i);
+			uint64_t v = k == 0 ? p->sent :
+			    k == 1	    ? p->answered :
+					      p->timeouts;
 
 			net_addr_format(pool_conn_addr(c->pool, (uint32_t)i),
 			    addr, sizeof addr);

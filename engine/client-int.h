@@ -19,8 +19,8 @@ struct pool;
 
 /* An MTU test, confirm or recheck of one pool connection. */
 enum cli_probe_kind {
-	CLI_PROBE_SWEEP, /* upstream's full sweep (before ready) */
-	CLI_PROBE_SYNCED, /* first test after ready: synced sizes only */
+	CLI_PROBE_SWEEP,   /* upstream's full sweep (before ready) */
+	CLI_PROBE_SYNCED,  /* first test after ready: synced sizes only */
 	CLI_PROBE_RECHECK, /* pool recheck: synced sizes, recheck timeout */
 	CLI_PROBE_CONFIRM, /* pool confirm: one upload probe, <= 1 s */
 };
@@ -38,11 +38,11 @@ struct cli_probe {
 };
 
 enum cs_state {
-	CS_GREET, /* SOCKS: waiting for the greeting */
-	CS_AUTH, /* SOCKS5 user/password */
-	CS_REQUEST, /* SOCKS: waiting for the request */
+	CS_GREET,	 /* SOCKS: waiting for the greeting */
+	CS_AUTH,	 /* SOCKS5 user/password */
+	CS_REQUEST,	 /* SOCKS: waiting for the request */
 	CS_WAIT_SESSION, /* target known, no session yet */
-	CS_CONNECTING, /* SYN sent, waiting for the result */
+	CS_CONNECTING,	 /* SYN sent, waiting for the result */
 	CS_OPEN,
 	CS_DEAD, /* RST sent or received: finishing */
 };
@@ -88,9 +88,11 @@ struct eng_client {
 	int has_policy;
 	struct wire_policy policy;
 	unsigned cap_dup, cap_setup_dup; /* duplication clamped by policy */
-	struct arq_stats arq_done; /* of freed streams */
+	struct arq_stats arq_done;	 /* of freed streams */
 	/* traffic rate samples, one a second (ring of 8) */
-	struct { uint64_t t, up, down, q; } rate[8];
+	struct {
+		uint64_t t, up, down, q;
+	} rate[8];
 	unsigned nrate;
 	uint64_t rate_next;
 	int listen_fd;
@@ -100,7 +102,7 @@ struct eng_client {
 	/* query bookkeeping */
 	uint16_t next_dns_id;
 	uint64_t *sent_at; /* by DNS id; 0 = not in flight */
-	uint16_t *ring; /* ids in send order */
+	uint16_t *ring;	   /* ids in send order */
 	uint32_t ring_head, ring_tail;
 	unsigned inflight;
 	uint64_t dns_srtt; /* smoothed answer time */

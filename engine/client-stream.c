@@ -368,9 +368,9 @@ socks_step(struct cli_stream *st)
 			strlen(c->cfg.socks_user) == ul &&
 			strlen(c->cfg.socks_pass) == pl &&
 			memcmp(b + 2, c->cfg.socks_user, ul) == 0 &&
-			memcmp(b + 3 + ul, c->cfg.socks_pass, pl) == 0
-		    ? 0
-		    : 1;
+			memcmp(b + 3 + ul, c->cfg.socks_pass, pl) == 0 ?
+		    0 :
+		    1;
 		(void)send(st->fd, r, 2, MSG_NOSIGNAL);
 		if (r[1] != 0) {
 			c->st.socks_auth_failures++;
@@ -667,8 +667,8 @@ cli_listen(struct eng_client *c, union net_addr *bound, struct err *e)
 
 	if (ip == NULL)
 		ip = "127.0.0.1";
-	hp = strchr(ip, ':') != NULL && ip[0] != '[' ? xasprintf("[%s]", ip)
-						     : xstrdup(ip);
+	hp = strchr(ip, ':') != NULL && ip[0] != '[' ? xasprintf("[%s]", ip) :
+						       xstrdup(ip);
 	if (net_addr_parse(hp, c->cfg.listen_port, &a, e) == -1) {
 		free(hp);
 		return -1;

@@ -26,7 +26,7 @@
 #include "engine/dns.h"
 #include "engine/pool.h"
 
-#define SEC(x) ((uint64_t)((x)*1000000.0))
+#define SEC(x)	((uint64_t)((x)*1000000.0))
 #define TICK_US 20000ULL
 /* An unanswered query frees its in-flight slot after 4 x the smoothed
  * answer time (within these bounds): lost queries must not hold the pipe. */
@@ -490,11 +490,11 @@ probe_pass(struct cli_probe *pr, const struct wire_frame *f)
 	if (pr->stage == 0)
 		return f->type == WIRE_MTU_UP_RES &&
 		    wire_mtu_up_res_parse(f->payload, f->payload_len, &r) ==
-			WIRE_OK &&
+		    WIRE_OK &&
 		    r.code == pr->code && r.len == pr->cur;
 	return f->type == WIRE_MTU_DOWN_RES && f->payload_len == pr->cur &&
 	    wire_mtu_down_res_parse(f->payload, f->payload_len, &r) ==
-		WIRE_OK &&
+	    WIRE_OK &&
 	    r.code == pr->code && r.len == pr->cur;
 }
 
@@ -503,8 +503,8 @@ probe_pass(struct cli_probe *pr, const struct wire_frame *f)
  * and the fuzzer) on local socket fd.
  */
 static void
-handle_answer(struct eng_client *c, long resolver, int fd, const uint8_t *msg,
-    size_t len)
+handle_answer(
+    struct eng_client *c, long resolver, int fd, const uint8_t *msg, size_t len)
 {
 	static uint8_t fbuf[65536], ibuf[65536];
 	struct dns_answer a;
@@ -539,9 +539,9 @@ handle_answer(struct eng_client *c, long resolver, int fd, const uint8_t *msg,
 		c->st.probes_answered++;
 	else
 		c->st.answers++;
-	parsed = dns_answer_parse(msg, len,
-		     mode ? DNS_RESP_BASE64 : DNS_RESP_RAW, fbuf, sizeof fbuf,
-		     &a, NULL) == DNS_ANS_FRAME &&
+	parsed =
+	    dns_answer_parse(msg, len, mode ? DNS_RESP_BASE64 : DNS_RESP_RAW,
+		fbuf, sizeof fbuf, &a, NULL) == DNS_ANS_FRAME &&
 	    wire_frame_parse(fbuf, a.frame_len, &f) == WIRE_OK;
 	if (pr != NULL) {
 		probe_result(pr, parsed && probe_pass(pr, &f));
@@ -674,8 +674,8 @@ probe_send(struct cli_probe *pr)
 	memset(&f, 0, sizeof f);
 	f.session_id = 255;
 	if (pr->stage == 0) {
-		n = wire_mtu_up_req_build((uint8_t)c->cfg.base64, pr->code,
-		    pr->cur, p, sizeof p);
+		n = wire_mtu_up_req_build(
+		    (uint8_t)c->cfg.base64, pr->code, pr->cur, p, sizeof p);
 		f.type = WIRE_MTU_UP_REQ;
 		f.stream_id = 1;
 		f.seq = 1;
@@ -711,8 +711,8 @@ probe_test(struct cli_probe *pr, unsigned v)
 
 /* Report and free a finished probe. */
 static void
-probe_finish(struct cli_probe *pr, int ok, unsigned up, unsigned down,
-    const char *why)
+probe_finish(
+    struct cli_probe *pr, int ok, unsigned up, unsigned down, const char *why)
 {
 	struct eng_client *c = pr->c;
 	struct err e = {""};
@@ -739,8 +739,7 @@ sweep_stage(struct cli_probe *pr, int stage)
 	pr->best = 0;
 	if (stage == 0) {
 		cap = (unsigned)wire_max_upload_payload(
-		    strlen(pool_conn_domain(c->pool, pr->conn)),
-		    c->cfg.method);
+		    strlen(pool_conn_domain(c->pool, pr->conn)), c->cfg.method);
 		pr->lo = MAX(c->cfg.min_up_mtu, 10u);
 		pr->hi = MIN(MIN(c->cfg.max_up_mtu, 512u), cap);
 	} else {
@@ -877,8 +876,8 @@ drain_pool_events(struct eng_client *c)
 	char addr[NET_ADDR_STRLEN];
 
 	while (pool_event_next(c->pool, &ev)) {
-		net_addr_format(pool_conn_addr(c->pool, ev.conn), addr,
-		    sizeof addr);
+		net_addr_format(
+		    pool_conn_addr(c->pool, ev.conn), addr, sizeof addr);
 		log_info("%s %s (%s): %s", pool_event_kind_name(ev.kind), addr,
 		    pool_conn_domain(c->pool, ev.conn), ev.detail);
 		cli_event(c, pool_event_kind_name(ev.kind), addr, ev.detail);
@@ -933,9 +932,9 @@ pool_work(struct eng_client *c, uint64_t now)
 			    c->pool, now, ids, kinds, nitems(ids))) > 0)
 			for (i = 0; i < n; i++)
 				probe_start(c, ids[i],
-				    kinds[i] == POOL_CHECK_CONFIRM
-					? CLI_PROBE_CONFIRM
-					: CLI_PROBE_RECHECK);
+				    kinds[i] == POOL_CHECK_CONFIRM ?
+					CLI_PROBE_CONFIRM :
+					CLI_PROBE_RECHECK);
 	drain_pool_events(c);
 }
 
@@ -1104,8 +1103,8 @@ cli_handshake_answer(struct eng_client *c, const struct wire_frame *f)
 
 		snprintf(d, sizeof d, "session %u", c->sid);
 		cli_event(c,
-		    c->st.phase == ENG_CLI_RECONNECTING ? "session_reinit"
-							: "session_init",
+		    c->st.phase == ENG_CLI_RECONNECTING ? "session_reinit" :
+							  "session_init",
 		    NULL, d);
 	}
 	set_phase(c, ENG_CLI_CONNECTED);

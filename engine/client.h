@@ -28,22 +28,22 @@
 struct eng_client_cfg {
 	char *domains[ENG_CLI_MAX_DOMAINS]; /* DOMAINS */
 	size_t ndomains;
-	int method; /* DATA_ENCRYPTION_METHOD */
-	char *key; /* ENCRYPTION_KEY */
-	int protocol_tcp; /* PROTOCOL_TYPE "TCP" */
-	char *listen_ip; /* LISTEN_IP */
-	uint16_t listen_port; /* LISTEN_PORT */
-	int socks_auth; /* SOCKS5_AUTH */
-	char *socks_user, *socks_pass; /* SOCKS5_USER / SOCKS5_PASS */
-	int base64; /* BASE_ENCODE_DATA */
-	int up_comp, down_comp; /* UPLOAD/DOWNLOAD_COMPRESSION_TYPE */
-	unsigned comp_min; /* COMPRESSION_MIN_SIZE */
+	int method;			 /* DATA_ENCRYPTION_METHOD */
+	char *key;			 /* ENCRYPTION_KEY */
+	int protocol_tcp;		 /* PROTOCOL_TYPE "TCP" */
+	char *listen_ip;		 /* LISTEN_IP */
+	uint16_t listen_port;		 /* LISTEN_PORT */
+	int socks_auth;			 /* SOCKS5_AUTH */
+	char *socks_user, *socks_pass;	 /* SOCKS5_USER / SOCKS5_PASS */
+	int base64;			 /* BASE_ENCODE_DATA */
+	int up_comp, down_comp;		 /* UPLOAD/DOWNLOAD_COMPRESSION_TYPE */
+	unsigned comp_min;		 /* COMPRESSION_MIN_SIZE */
 	unsigned min_up_mtu, max_up_mtu; /* MIN/MAX_UPLOAD_MTU */
 	unsigned min_down_mtu, max_down_mtu; /* MIN/MAX_DOWNLOAD_MTU */
-	unsigned mtu_retries; /* MTU_TEST_RETRIES */
-	double mtu_timeout_s; /* MTU_TEST_TIMEOUT */
-	unsigned max_batch; /* MAX_PACKETS_PER_BATCH */
-	unsigned arq_window; /* ARQ_WINDOW_SIZE */
+	unsigned mtu_retries;		     /* MTU_TEST_RETRIES */
+	double mtu_timeout_s;		     /* MTU_TEST_TIMEOUT */
+	unsigned max_batch;		     /* MAX_PACKETS_PER_BATCH */
+	unsigned arq_window;		     /* ARQ_WINDOW_SIZE */
 	double arq_rto_s, arq_max_rto_s;
 	double arq_ctl_rto_s, arq_ctl_max_rto_s;
 	unsigned arq_max_ctl_retries, arq_max_data_retries;
@@ -59,16 +59,16 @@ struct eng_client_cfg {
 	/* Ours: queries kept in flight at most (MDNS_MAX_INFLIGHT). */
 	unsigned max_inflight;
 	/* Resolver pool (docs/pool.md; upstream names). */
-	int strategy; /* RESOLVER_BALANCING_STRATEGY */
-	unsigned dup, setup_dup; /* PACKET_/SETUP_PACKET_DUPLICATION_COUNT */
-	unsigned failover_resends; /* STREAM_RESOLVER_FAILOVER_RESEND_... */
+	int strategy;		    /* RESOLVER_BALANCING_STRATEGY */
+	unsigned dup, setup_dup;    /* PACKET_/SETUP_PACKET_DUPLICATION_COUNT */
+	unsigned failover_resends;  /* STREAM_RESOLVER_FAILOVER_RESEND_... */
 	double failover_cooldown_s; /* STREAM_RESOLVER_FAILOVER_COOLDOWN */
-	int auto_disable; /* AUTO_DISABLE_TIMEOUT_SERVERS */
-	double disable_window_s; /* AUTO_DISABLE_TIMEOUT_WINDOW_SECONDS */
-	double packet_timeout_s; /* TUNNEL_PACKET_TIMEOUT_SECONDS */
-	unsigned mtu_parallelism; /* MTU_TEST_PARALLELISM */
-	int recheck; /* RECHECK_INACTIVE_SERVERS_ENABLED */
-	int remove_low_mtu; /* AUTO_REMOVE_LOW_MTU_SERVERS */
+	int auto_disable;	    /* AUTO_DISABLE_TIMEOUT_SERVERS */
+	double disable_window_s;    /* AUTO_DISABLE_TIMEOUT_WINDOW_SECONDS */
+	double packet_timeout_s;    /* TUNNEL_PACKET_TIMEOUT_SECONDS */
+	unsigned mtu_parallelism;   /* MTU_TEST_PARALLELISM */
+	int recheck;		    /* RECHECK_INACTIVE_SERVERS_ENABLED */
+	int remove_low_mtu;	    /* AUTO_REMOVE_LOW_MTU_SERVERS */
 	/* Ours: fast start (MDNS_READY_MIN, MDNS_READY_WAIT_SECONDS,
 	 * MDNS_START_PARALLELISM). */
 	unsigned ready_min, start_parallelism;
@@ -86,7 +86,7 @@ struct eng_client_stats {
 	uint64_t streams_opened, streams_failed;
 	unsigned streams_active;
 	unsigned up_mtu, down_mtu; /* synced */
-	int phase; /* enum below */
+	int phase;		   /* enum below */
 	uint8_t session_id;
 };
 
@@ -105,8 +105,8 @@ struct eng_client;
 /* Engine events for the control socket: kind per docs/control-protocol.md
  * (resolver_*, session_init, session_reinit, error_drop, session_busy,
  * phase); resolver and detail may be NULL. */
-typedef void eng_client_event_cb(void *arg, const char *kind,
-    const char *resolver, const char *detail);
+typedef void eng_client_event_cb(
+    void *arg, const char *kind, const char *resolver, const char *detail);
 
 void eng_client_cfg_defaults(struct eng_client_cfg *c);
 /* Read client_config.toml over the defaults; 0 or -1 ("FILE:LINE: ..."). */

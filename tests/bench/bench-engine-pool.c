@@ -28,7 +28,7 @@
 
 #include "common/util.h"
 
-#define MiB (1024 * 1024)
+#define MiB  (1024 * 1024)
 #define RUNS 3
 
 static int origin_fd;
@@ -199,8 +199,8 @@ transfer(uint16_t socks, int down, uint64_t n)
 		goto fail;
 	memset(b, 'y', sizeof b);
 	for (left = n; left > 0; left -= (uint64_t)r) {
-		r = down ? read(fd, b, MIN(left, sizeof b))
-			 : write(fd, b, MIN(left, sizeof b));
+		r = down ? read(fd, b, MIN(left, sizeof b)) :
+			   write(fd, b, MIN(left, sizeof b));
 		if (r <= 0)
 			goto fail;
 	}
@@ -226,7 +226,6 @@ spawn(char *const argv[], const char *want)
 {
 	return spawn_line(argv, want, NULL, 0);
 }
-
 
 static const char *bin, *top;
 
@@ -259,8 +258,7 @@ median_up(uint16_t socks, uint64_t n)
 
 /* Start the client with dup; returns its pid, *port the SOCKS port. */
 static pid_t
-start_client(unsigned farm_port, unsigned dup, uint16_t *port,
-    const char *ctl)
+start_client(unsigned farm_port, unsigned dup, uint16_t *port, const char *ctl)
 {
 	char p[512], rp[512], cport[32];
 	FILE *f;
@@ -397,26 +395,28 @@ main(void)
 
 		fm = srv > 0 ? spawn_line(av, "port=", line, sizeof line) : -1;
 	}
-	if (srv <= 0 || fm <= 0 ||
-	    sscanf(line, "port=%u", &farm_port) != 1) {
+	if (srv <= 0 || fm <= 0 || sscanf(line, "port=%u", &farm_port) != 1) {
 		printf("could not start serve and the farm\n");
 		stop(fm);
 		stop(srv);
 		return 1;
 	}
 	printf("pool tunnel: 5 good farm resolvers, round robin, XOR, MTU "
-	       "141/1000, median of %d\n", RUNS);
+	       "141/1000, median of %d\n",
+	    RUNS);
 	cli = start_client(farm_port, 1, &socks, ctl);
 	d1 = cli > 0 ? median_down(socks, 10ULL * MiB) : -1;
 	u1 = cli > 0 ? median_up(socks, 3ULL * MiB) : -1;
 	stop(cli);
 	printf("  dup 1: down 10 MiB %6.2f s (%6.2f MiB/s)  up 3 MiB %6.2f s "
-	       "(%5.2f MiB/s)\n", d1, 10 / d1, u1, 3 / u1);
+	       "(%5.2f MiB/s)\n",
+	    d1, 10 / d1, u1, 3 / u1);
 	cli = start_client(farm_port, 2, &socks, ctl);
 	d2 = cli > 0 ? median_down(socks, 10ULL * MiB) : -1;
 	u2 = cli > 0 ? median_up(socks, 3ULL * MiB) : -1;
 	printf("  dup 2: down 10 MiB %6.2f s (%6.2f MiB/s)  up 3 MiB %6.2f s "
-	       "(%5.2f MiB/s)\n", d2, 10 / d2, u2, 3 / u2);
+	       "(%5.2f MiB/s)\n",
+	    d2, 10 / d2, u2, 3 / u2);
 	fflush(stdout);
 	/* 50 watchers during a transfer: alternate without/with, 5 pairs,
 	 * 50 MiB each, compare the medians. */
@@ -451,7 +451,8 @@ main(void)
 	c10s = cpu_rate(cli, 10);
 	stop(w);
 	printf("  client CPU idle: %.2f ms/s no watcher, %.2f ms/s with 10 "
-	       "watchers at 100 ms, %.2f ms/s at 1 s\n", c0, c10, c10s);
+	       "watchers at 100 ms, %.2f ms/s at 1 s\n",
+	    c0, c10, c10s);
 	stop(cli);
 	stop(fm);
 	stop(srv);

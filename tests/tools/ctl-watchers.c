@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAXC 1024
+#define MAXC  1024
 #define BUFSZ (1 << 20)
 
 struct w {
@@ -61,8 +61,8 @@ open_one(const char *path, unsigned ms)
 		close(fd);
 		return -1;
 	}
-	n = snprintf(req, sizeof req,
-	    "{\"cmd\":\"watch\",\"interval_ms\":%u}\n", ms);
+	n = snprintf(
+	    req, sizeof req, "{\"cmd\":\"watch\",\"interval_ms\":%u}\n", ms);
 	if (write(fd, req, (size_t)n) != n) {
 		close(fd);
 		return -1;
@@ -83,11 +83,11 @@ int
 main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "clients", required_argument, NULL, 'n' },
-		{ "interval-ms", required_argument, NULL, 'i' },
-		{ "seconds", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 },
+	    {"socket", required_argument, NULL, 's'},
+	    {"clients", required_argument, NULL, 'n'},
+	    {"interval-ms", required_argument, NULL, 'i'},
+	    {"seconds", required_argument, NULL, 't'},
+	    {NULL, 0, NULL, 0},
 	};
 	static struct w ws[MAXC];
 	static struct pollfd pf[MAXC];
@@ -116,9 +116,10 @@ main(int argc, char **argv)
 		}
 	}
 	if (path == NULL || n == 0 || n > MAXC) {
-		fprintf(stderr, "usage: ctl-watchers --socket PATH "
-				"[--clients 1..1024] [--interval-ms MS] "
-				"[--seconds S]\n");
+		fprintf(stderr,
+		    "usage: ctl-watchers --socket PATH "
+		    "[--clients 1..1024] [--interval-ms MS] "
+		    "[--seconds S]\n");
 		return 2;
 	}
 	signal(SIGTERM, on_sig);
@@ -152,8 +153,8 @@ main(int argc, char **argv)
 			ssize_t r;
 			char *nl;
 
-			if (ws[i].fd == -1 || !(pf[i].revents & (POLLIN |
-			    POLLHUP | POLLERR)))
+			if (ws[i].fd == -1 ||
+			    !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			r = read(ws[i].fd, ws[i].buf + ws[i].len,
 			    BUFSZ - 1 - ws[i].len);
@@ -164,11 +165,11 @@ main(int argc, char **argv)
 				continue;
 			}
 			ws[i].len += (size_t)r;
-			while ((nl = memchr(ws[i].buf, '\n', ws[i].len)) !=
-			    NULL) {
+			while (
+			    (nl = memchr(ws[i].buf, '\n', ws[i].len)) != NULL) {
 				size_t l = (size_t)(nl - ws[i].buf) + 1;
-				json_t *j = json_loadb(ws[i].buf, l - 1, 0,
-				    NULL);
+				json_t *j =
+				    json_loadb(ws[i].buf, l - 1, 0, NULL);
 				const char *t = json_string_value(
 				    json_object_get(j, "type"));
 
@@ -180,8 +181,8 @@ main(int argc, char **argv)
 					     json_object_get(j, "ok")))
 					bad++;
 				json_decref(j);
-				memmove(ws[i].buf, ws[i].buf + l,
-				    ws[i].len - l);
+				memmove(
+				    ws[i].buf, ws[i].buf + l, ws[i].len - l);
 				ws[i].len -= l;
 			}
 			if (ws[i].len == BUFSZ - 1) {

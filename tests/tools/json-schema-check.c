@@ -84,10 +84,10 @@ quiet(const json_t *v, const json_t *s)
 	return ok;
 }
 
-static const char *known[] = { "$schema", "$id", "$defs", "title",
-	"description", "type", "properties", "required",
-	"additionalProperties", "items", "enum", "const", "minimum", "maximum",
-	"minLength", "minItems", "$ref", "anyOf", "examples", NULL };
+static const char *known[] = {"$schema", "$id", "$defs", "title", "description",
+    "type", "properties", "required", "additionalProperties", "items", "enum",
+    "const", "minimum", "maximum", "minLength", "minItems", "$ref", "anyOf",
+    "examples", NULL};
 
 static int
 validate(const json_t *v, const json_t *s, const char *path)
@@ -102,7 +102,8 @@ validate(const json_t *v, const json_t *s, const char *path)
 		fail(path, "schema is not an object");
 		return -1;
 	}
-	json_object_foreach((json_t *)s, k, x) {
+	json_object_foreach((json_t *)s, k, x)
+	{
 		for (i = 0; known[i] != NULL; i++)
 			if (strcmp(known[i], k) == 0)
 				break;
@@ -115,9 +116,8 @@ validate(const json_t *v, const json_t *s, const char *path)
 		const char *r = json_string_value(x);
 
 		if (r == NULL || strncmp(r, "#/$defs/", 8) != 0 ||
-		    (y = json_object_get(
-			 json_object_get(root_schema, "$defs"), r + 8)) ==
-			NULL) {
+		    (y = json_object_get(json_object_get(root_schema, "$defs"),
+			 r + 8)) == NULL) {
 			fail(path, "bad $ref %s", r ? r : "?");
 			return -1;
 		}
@@ -163,7 +163,8 @@ validate(const json_t *v, const json_t *s, const char *path)
 		    json_array_size(v) < (size_t)json_integer_value(x))
 			fail(path, "fewer items than minItems");
 		if ((x = json_object_get(s, "items")) != NULL)
-			json_array_foreach(v, i, y) {
+			json_array_foreach(v, i, y)
+			{
 				snprintf(sub, sizeof sub, "%s[%zu]", path, i);
 				validate(y, x, sub);
 			}
@@ -173,12 +174,14 @@ validate(const json_t *v, const json_t *s, const char *path)
 		json_t *addl = json_object_get(s, "additionalProperties");
 
 		if ((x = json_object_get(s, "required")) != NULL)
-			json_array_foreach(x, i, y) {
+			json_array_foreach(x, i, y)
+			{
 				k = json_string_value(y);
 				if (k != NULL && json_object_get(v, k) == NULL)
 					fail(path, "missing required '%s'", k);
 			}
-		json_object_foreach((json_t *)v, k, y) {
+		json_object_foreach((json_t *)v, k, y)
+		{
 			snprintf(sub, sizeof sub, "%s.%s", path, k);
 			if (props != NULL &&
 			    (x = json_object_get(props, k)) != NULL)
@@ -212,8 +215,13 @@ check_stream(FILE *f, const char *name)
 	for (;;) {
 		if (len + 65536 > cap) {
 			cap = cap ? cap * 2 : 1 << 20;
-			if ((all = realloc(all, cap)) == NULL)
+			char *grown = realloc(all, cap);
+
+			if (grown == NULL) {
+				free(all);
 				return -1;
+			}
+			all = grown;
 		}
 		r = fread(all + len, 1, cap - len - 1, f);
 		if (r == 0)
@@ -238,8 +246,8 @@ check_stream(FILE *f, const char *name)
 			continue;
 		doc = json_loadb(line, (size_t)(nl - line), 0, &je);
 		if (doc == NULL) {
-			printf("%s:%zu: not JSON: %s\n", name, cur_line,
-			    je.text);
+			printf(
+			    "%s:%zu: not JSON: %s\n", name, cur_line, je.text);
 			errors++;
 			continue;
 		}
