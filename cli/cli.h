@@ -22,21 +22,21 @@ struct cmd_entry;
 
 /* Global options, parsed before and after the command name. */
 struct cli_ctx {
-	int verbose;		/* -v, repeatable */
-	int quiet;		/* -q */
-	const char *config;	/* --config FILE */
-	const char *db;		/* --db FILE */
-	const char *format;	/* --format FMT, NULL = command default */
-	int no_color;		/* --no-color or NO_COLOR set */
+	int verbose;	    /* -v, repeatable */
+	int quiet;	    /* -q */
+	const char *config; /* --config FILE */
+	const char *db;	    /* --db FILE */
+	const char *format; /* --format FMT, NULL = command default */
+	int no_color;	    /* --no-color or NO_COLOR set */
 	const char *progname;
 };
 
 struct cmd_entry {
 	const char *name;
-	const char *alias;	/* NULL when none */
-	const char *usage;	/* one line: "scan [options] LIST..." */
-	const char *summary;	/* one line for the command list */
-	const char *options;	/* option help text, one option per line */
+	const char *alias;   /* NULL when none */
+	const char *usage;   /* one line: "scan [options] LIST..." */
+	const char *summary; /* one line for the command list */
+	const char *options; /* option help text, one option per line */
 	/*
 	 * Run the command. argv[0] is the command name; global options have
 	 * not been removed from argv (use cli_getopt). Returns an exit code.

@@ -89,9 +89,9 @@ engine_exec(struct cli_ctx *ctx, int argc, char **argv)
 		cli_error(&cmd_handshake_entry, "%s", e.msg);
 		return EXIT_UNKNOWN;
 	}
-	return c.verdict == RES_VERDICT_OK  ? EXIT_OK
-	    : c.verdict == RES_VERDICT_FAIL ? EXIT_CRITICAL
-					    : EXIT_UNKNOWN;
+	return c.verdict == RES_VERDICT_OK ? EXIT_OK :
+	    c.verdict == RES_VERDICT_FAIL  ? EXIT_CRITICAL :
+					     EXIT_UNKNOWN;
 }
 
 static int

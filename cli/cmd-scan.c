@@ -30,7 +30,7 @@
 #include "reports/sink.h"
 #include "store/store.h"
 
-#define BATCH 512
+#define BATCH	 512
 #define FLUSH_US 500000
 
 enum {
@@ -292,9 +292,9 @@ progress_line(struct scan_cli *sc, int final)
 	for (i = 0; i < 30; i++)
 		bar[i] = i < fill ? '#' : '.';
 	bar[30] = '\0';
-	eta = frac > 0.001 && c.done > c.skipped
-	    ? el * (1 - frac) / ((double)(c.done - c.skipped) / (double)c.total)
-	    : 0;
+	eta = frac > 0.001 && c.done > c.skipped ?
+	    el * (1 - frac) / ((double)(c.done - c.skipped) / (double)c.total) :
+	    0;
 	fprintf(stderr,
 	    "\r[%s] %5.1f%% %llu/%llu ok %llu inflight %llu "
 	    "%.0f q/s ETA %d:%02d ",
@@ -474,8 +474,8 @@ diagnose(FILE *f, const struct res_run *run, const struct diag *d,
 			    o->method);
 		if (st == RES_STAGE_REACH)
 			fprintf(f, "  direct query to the server: %s\n",
-			    o->have_server ? env
-					   : "not tested (give "
+			    o->have_server ? env :
+					     "not tested (give "
 					     "--server ADDR:PORT)");
 		break;
 	}
@@ -496,13 +496,13 @@ write_resolvers(
 
 	for (i = 0; i < n; i++) {
 		if (ok[i].upload_mtu > 0) {
-			minu = minu == 0 ? ok[i].upload_mtu
-					 : MIN(minu, ok[i].upload_mtu);
+			minu = minu == 0 ? ok[i].upload_mtu :
+					   MIN(minu, ok[i].upload_mtu);
 			maxu = MAX(maxu, ok[i].upload_mtu);
 		}
 		if (ok[i].download_mtu > 0) {
-			mind = mind == 0 ? ok[i].download_mtu
-					 : MIN(mind, ok[i].download_mtu);
+			mind = mind == 0 ? ok[i].download_mtu :
+					   MIN(mind, ok[i].download_mtu);
 			maxd = MAX(maxd, ok[i].download_mtu);
 		}
 	}
@@ -782,9 +782,9 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 		cli_error(&cmd_scan_entry, "%s", e.msg);
 		goto out;
 	}
-	log_set_level(ctx->quiet ? LOG_ERROR
-		: ctx->verbose	 ? LOG_INFO
-				 : LOG_WARN);
+	log_set_level(ctx->quiet ? LOG_ERROR :
+		ctx->verbose	 ? LOG_INFO :
+				   LOG_WARN);
 
 	/* Store and resume. */
 	digest_args(argc, argv, digest, sizeof digest);
@@ -803,8 +803,8 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 		close(fd);
 		unlink(tmpdb);
 		dbpath = xstrdup(tmpdb);
-	} else if ((dbpath = ctx->db != NULL ? xstrdup(ctx->db)
-					     : default_db_path(&e)) == NULL) {
+	} else if ((dbpath = ctx->db != NULL ? xstrdup(ctx->db) :
+					       default_db_path(&e)) == NULL) {
 		cli_error(
 		    &cmd_scan_entry, "no place for the history: %s", e.msg);
 		goto out;
@@ -1005,15 +1005,15 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 		cli_error(&cmd_scan_entry, "%s", e.msg);
 		goto out;
 	}
-	rc = rb.nok == 0 ? EXIT_CRITICAL
-	    : (scan_intercepted(sc.scan) || scan_server_down(sc.scan) ||
-		  sc.bad_lines > 0)
-	    ? EXIT_WARNING
-	    : EXIT_OK;
+	rc = rb.nok == 0 ? EXIT_CRITICAL :
+	    (scan_intercepted(sc.scan) || scan_server_down(sc.scan) ||
+		sc.bad_lines > 0) ?
+			   EXIT_WARNING :
+			   EXIT_OK;
 	(void)store_run_end(sc.db, sc.run_id,
-	    rc == EXIT_OK	     ? "ok"
-		: rc == EXIT_WARNING ? "warning"
-				     : "critical",
+	    rc == EXIT_OK	   ? "ok" :
+		rc == EXIT_WARNING ? "warning" :
+				     "critical",
 	    &e);
 	if (!ctx->quiet)
 		fprintf(stderr, "scan: %zu of %llu passed%s\n", rb.nok,

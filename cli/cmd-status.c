@@ -111,9 +111,9 @@ print_server(json_t *st)
 	    jint(st, "streams.active"), jint(st, "streams.opened"),
 	    jint(st, "streams.filtered"), jint(st, "streams.connect_failed"));
 	printf("queries    %lld total: %lld tunnel, %lld MTU probes, %lld "
-	    "NXDOMAIN, %lld NODATA, %lld FORMERR, %lld ERROR_DROP, %lld "
-	    "unanswered\n", jint(st, "queries.total"),
-	    jint(st, "queries.tunnel"),
+	       "NXDOMAIN, %lld NODATA, %lld FORMERR, %lld ERROR_DROP, %lld "
+	       "unanswered\n",
+	    jint(st, "queries.total"), jint(st, "queries.tunnel"),
 	    jint(st, "queries.mtu_up") + jint(st, "queries.mtu_down"),
 	    jint(st, "queries.nxdomain"), jint(st, "queries.nodata"),
 	    jint(st, "queries.formerr"), jint(st, "queries.error_drop"),

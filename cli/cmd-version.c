@@ -6,8 +6,8 @@ cmd_version_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	int c;
 
-	while ((c = cli_getopt(ctx, &cmd_version_entry, argc, argv, "",
-	    NULL)) != -1) {
+	while ((c = cli_getopt(
+		    ctx, &cmd_version_entry, argc, argv, "", NULL)) != -1) {
 		if (c == 'H')
 			return EXIT_OK;
 		return EXIT_UNKNOWN;
@@ -22,8 +22,8 @@ cmd_version_exec(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cmd_entry cmd_version_entry = {
-	.name = "version",
-	.usage = "version",
-	.summary = "print the version",
-	.exec = cmd_version_exec,
+    .name = "version",
+    .usage = "version",
+    .summary = "print the version",
+    .exec = cmd_version_exec,
 };

@@ -182,12 +182,12 @@ struct res_run {
 };
 
 enum res_check_kind {
-	RES_CHECK_IP = 0,	/* "ip": public IP through the tunnel */
-	RES_CHECK_LEAK,		/* "leak": DNS leak */
-	RES_CHECK_HANDSHAKE,	/* "handshake": session through the engine */
-	RES_CHECK_ROUTE,	/* "route": resolver routed into the tunnel */
-	RES_CHECK_INTERCEPT,	/* "intercept": UDP/53 intercepted on path */
-	RES_CHECK_SERVER,	/* "server": tunnel server answers directly */
+	RES_CHECK_IP = 0,    /* "ip": public IP through the tunnel */
+	RES_CHECK_LEAK,	     /* "leak": DNS leak */
+	RES_CHECK_HANDSHAKE, /* "handshake": session through the engine */
+	RES_CHECK_ROUTE,     /* "route": resolver routed into the tunnel */
+	RES_CHECK_INTERCEPT, /* "intercept": UDP/53 intercepted on path */
+	RES_CHECK_SERVER,    /* "server": tunnel server answers directly */
 	RES_CHECK_COUNT
 };
 

@@ -25,17 +25,17 @@
 #include "probe/scan.h"
 #include "probe/scan_util.h"
 
-#define NSOCK 4 /* sockets per family: 4 × 65536 IDs */
-#define TICK_US 2000
-#define DONE_BITS (1u << 22) /* positions admitted past cursor */
+#define NSOCK	    4 /* sockets per family: 4 × 65536 IDs */
+#define TICK_US	    2000
+#define DONE_BITS   (1u << 22) /* positions admitted past cursor */
 #define RTT_SAMPLES 16
-#define QBUF 1100
-#define RBUF 65536
+#define QBUF	    1100
+#define RBUF	    65536
 
 enum it_state {
 	IT_FREE = 0,
 	IT_ENV_ICPT, /* interception probe */
-	IT_ENV_SRV, /* direct server probe */
+	IT_ENV_SRV,  /* direct server probe */
 	IT_LIVE,
 	IT_REACH,
 	IT_UP,
@@ -58,10 +58,10 @@ enum evk {
 /* Outcome of one answer for the stage logic. */
 enum outcome {
 	OUT_PASS = 0, /* step passed: next step */
-	OUT_RETRY, /* attempt failed; retry if tries are left */
+	OUT_RETRY,    /* attempt failed; retry if tries are left */
 	OUT_SIZEFAIL, /* MTU candidate failed for good (TC, cut) */
-	OUT_FAIL, /* item fails with a reason now */
-	OUT_IGNORE, /* not for us: keep waiting */
+	OUT_FAIL,     /* item fails with a reason now */
+	OUT_IGNORE,   /* not for us: keep waiting */
 };
 
 struct item {
@@ -76,7 +76,7 @@ struct item {
 	uint16_t id;
 	uint8_t q[QBUF];
 	size_t qlen, qwire; /* query length, QNAME wire length */
-	size_t qchars; /* QNAME text length */
+	size_t qchars;	    /* QNAME text length */
 	uint64_t sent_us, next_send_us;
 	uint32_t gen;
 	int evk;
@@ -85,14 +85,14 @@ struct item {
 	uint8_t verify[4];
 	uint8_t sid, cookie;
 	int hs_permit;
-	int last_reason; /* reason of the last failed attempt */
+	int last_reason;  /* reason of the last failed attempt */
 	int last_timeout; /* last attempt of the candidate timed out */
 	int64_t rtt[RTT_SAMPLES];
 	int nrtt;
 	int env_idx;
 	uint16_t prev_id[4]; /* earlier attempts of this step */
 	int8_t prev_sock[4];
-	int tcp_fd; /* -1 when no TCP check runs (slot_get) */
+	int tcp_fd;  /* -1 when no TCP check runs (slot_get) */
 	int tc_cand; /* first download size answered with TC */
 	uint8_t *tcp_buf;
 	size_t tcp_len;
@@ -572,8 +572,8 @@ build_query(struct scan *s, struct item *it)
 		it->code = ++s->probe_code;
 		n = wire_mtu_down_req_build((uint8_t)s->o.response_mode,
 		    it->code,
-		    (uint16_t)(it->state == IT_TCP ? it->tc_cand
-						   : mtu_search_next(&it->ms)),
+		    (uint16_t)(it->state == IT_TCP ? it->tc_cand :
+						     mtu_search_next(&it->ms)),
 		    (size_t)MAX(7, it->r.upload_mtu), pl, sizeof pl);
 		if (n < 0)
 			return -1;
@@ -1169,8 +1169,9 @@ judge_frame(
 			it->tc_cand = cand;
 		trace(s, it, "  <- TC=1, %zu bytes, no records", n);
 		*reason = RES_R_TRUNCATED;
-		return it->state == IT_UP || it->state == IT_DOWN ? OUT_SIZEFAIL
-								  : OUT_RETRY;
+		return it->state == IT_UP || it->state == IT_DOWN ?
+		    OUT_SIZEFAIL :
+		    OUT_RETRY;
 	}
 	if (st != DNS_ANS_FRAME) {
 		if (rc == 0 && a.ancount == 0 && st == DNS_ANS_NOFRAME) {
@@ -1184,15 +1185,15 @@ judge_frame(
 			trace(s, it,
 			    "  <- NODATA: the server could not "
 			    "decrypt or parse the probe");
-			*reason = it->state == IT_UP || it->state == IT_DOWN
-			    ? RES_R_KEY_OR_METHOD
-			    : RES_R_HANDSHAKE_FAILED;
+			*reason = it->state == IT_UP || it->state == IT_DOWN ?
+			    RES_R_KEY_OR_METHOD :
+			    RES_R_HANDSHAKE_FAILED;
 			evid(it,
 			    "%s probe answered NODATA: the server cannot "
 			    "decrypt it (key or method wrong)",
-			    it->state == IT_UP	       ? "MTU_UP"
-				: it->state == IT_DOWN ? "MTU_DOWN"
-						       : "SESSION_INIT");
+			    it->state == IT_UP	     ? "MTU_UP" :
+				it->state == IT_DOWN ? "MTU_DOWN" :
+						       "SESSION_INIT");
 			return OUT_FAIL;
 		}
 		trace(s, it, "  <- %s, %s (%s)", rcode_name(rc),
@@ -1226,16 +1227,16 @@ judge_frame(
 			 * else, which only a wrong key or method does.
 			 */
 			trace(s, it, "  <- %s: not the echo of probe %d",
-			    wire_type_name(f.type) ? wire_type_name(f.type)
-						   : "?",
+			    wire_type_name(f.type) ? wire_type_name(f.type) :
+						     "?",
 			    cand);
 			*reason = RES_R_KEY_OR_METHOD;
 			evid(it,
 			    "MTU_UP probe answered with %s instead of its "
 			    "echo: the server decoded it into another frame "
 			    "(key or method wrong)",
-			    wire_type_name(f.type) ? wire_type_name(f.type)
-						   : "an unknown frame");
+			    wire_type_name(f.type) ? wire_type_name(f.type) :
+						     "an unknown frame");
 			return OUT_FAIL;
 		}
 		trace(s, it,
@@ -1262,8 +1263,8 @@ judge_frame(
 		    mr.code != it->code || mr.len != cand ||
 		    f.payload_len != (size_t)cand) {
 			trace(s, it, "  <- %s: not the %d-byte answer asked",
-			    wire_type_name(f.type) ? wire_type_name(f.type)
-						   : "?",
+			    wire_type_name(f.type) ? wire_type_name(f.type) :
+						     "?",
 			    cand);
 			if (f.type != WIRE_MTU_DOWN_RES) {
 				*reason = RES_R_KEY_OR_METHOD;
@@ -1271,9 +1272,9 @@ judge_frame(
 				    "MTU_DOWN probe answered with %s: the "
 				    "server decoded it into another frame (key "
 				    "or method wrong)",
-				    wire_type_name(f.type)
-					? wire_type_name(f.type)
-					: "an unknown frame");
+				    wire_type_name(f.type) ?
+					wire_type_name(f.type) :
+					"an unknown frame");
 				return OUT_FAIL;
 			}
 			*reason = RES_R_MALFORMED;
@@ -1302,8 +1303,8 @@ judge_frame(
 			WIRE_OK ||
 		    memcmp(acc.verify, it->verify, 4)) {
 			trace(s, it, "  <- %s without our verify code",
-			    wire_type_name(f.type) ? wire_type_name(f.type)
-						   : "?");
+			    wire_type_name(f.type) ? wire_type_name(f.type) :
+						     "?");
 			*reason = RES_R_HANDSHAKE_FAILED;
 			return OUT_RETRY;
 		}
@@ -1514,8 +1515,8 @@ on_tcp(struct ev_loop *loop, int fd, int events, void *arg)
 	if (n <= 0) {
 		tcp_done(s, it, 0,
 		    n == 0 ? "connection closed before an "
-			     "answer"
-			   : strerror(errno));
+			     "answer" :
+			     strerror(errno));
 		return;
 	}
 	it->tcp_len += (size_t)n;
@@ -1572,14 +1573,14 @@ mtu_step_done(struct scan *s, struct item *it, int passed)
 	if (it->state == IT_UP) {
 		floor = MAX(10, s->o.min_up);
 		if (best < floor) {
-			enum res_reason r = it->last_timeout ? RES_R_NAME_CUT
-							     : RES_R_UPLOAD_MTU;
+			enum res_reason r = it->last_timeout ? RES_R_NAME_CUT :
+							       RES_R_UPLOAD_MTU;
 
 			evid(it, "upload MTU: even %d bytes failed (%s)%s",
 			    it->ms.low, res_reason_name(it->last_reason),
 			    r == RES_R_NAME_CUT ? "; long names are dropped "
-						  "on the path"
-						: "");
+						  "on the path" :
+						  "");
 			item_finish(s, it, 0, r);
 			return;
 		}
@@ -1665,9 +1666,9 @@ handle_answer(
 			enum res_reason rr;
 			char why[200];
 
-			o = scan_judge_reach(m, n, &rr, why, sizeof why) == 0
-			    ? OUT_PASS
-			    : OUT_FAIL;
+			o = scan_judge_reach(m, n, &rr, why, sizeof why) == 0 ?
+			    OUT_PASS :
+			    OUT_FAIL;
 			reason = (int)rr;
 			evid(it, "%s", why);
 		}
@@ -1717,9 +1718,9 @@ handle_mismatch(struct scan *s, struct item *it, int reason,
 		return;
 	}
 	trace(s, it, "  <- answer from %s with %s (%zu bytes)", fa,
-	    reason == RES_R_WRONG_SOURCE   ? "our ID and question"
-		: reason == RES_R_WRONG_ID ? "another ID"
-					   : "another question",
+	    reason == RES_R_WRONG_SOURCE ? "our ID and question" :
+		reason == RES_R_WRONG_ID ? "another ID" :
+					   "another question",
 	    n);
 	if (reason == RES_R_WRONG_SOURCE)
 		evid(it, "answer came from %s, not from the address asked", fa);
@@ -1950,8 +1951,8 @@ env_finish(struct scan *s, struct item *it, int ok, enum res_reason reason)
 		c.reason = ok ? RES_R_OK : RES_R_SERVER_DOWN;
 		res_textf(c.detail, sizeof c.detail,
 		    ok ? "tunnel server %s "
-			 "answers a random in-zone name with its signature"
-		       : "tunnel server %s does not answer directly with its "
+			 "answers a random in-zone name with its signature" :
+			 "tunnel server %s does not answer directly with its "
 			 "signature",
 		    a);
 	}

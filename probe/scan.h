@@ -43,7 +43,7 @@
 #include "common/result.h"
 #include "common/util.h"
 
-#define SCAN_MAX_DOMAINS 16
+#define SCAN_MAX_DOMAINS    16
 #define SCAN_MAX_ENV_PROBES 8
 
 /* Timeout and attempts of one stage. */
@@ -55,22 +55,22 @@ struct scan_try {
 struct scan_opts {
 	const char *domains[SCAN_MAX_DOMAINS]; /* borrowed */
 	size_t ndomains;
-	int method; /* DATA_ENCRYPTION_METHOD 0..5 */
+	int method;	 /* DATA_ENCRYPTION_METHOD 0..5 */
 	const char *key; /* key text (borrowed); NULL: no key */
 	size_t keylen;
 	int response_mode; /* 0 raw, 1 base64 TXT answers */
 
 	const char *liveness_name; /* neutral name; NULL/"." = root NS */
-	enum res_stage max_stage; /* last stage to run */
-	int burst; /* burst queries, 0 = no burst stage */
+	enum res_stage max_stage;  /* last stage to run */
+	int burst;		   /* burst queries, 0 = no burst stage */
 
-	double rate; /* global queries/s, <= 0 unlimited */
-	int parallel; /* items in flight at most */
-	int pace_ms; /* min gap between queries to one resolver */
+	double rate;	 /* global queries/s, <= 0 unlimited */
+	int parallel;	 /* items in flight at most */
+	int pace_ms;	 /* min gap between queries to one resolver */
 	int hs_parallel; /* handshakes at once (255 session slots) */
 	struct scan_try t_live, t_reach, t_mtu, t_hs;
 	int min_up, max_up, min_down, max_down; /* MTU search ranges */
-	uint64_t seed; /* shuffle seed */
+	uint64_t seed;				/* shuffle seed */
 
 	/* Stage env: addresses that must not answer; the server address. */
 	union net_addr intercept[SCAN_MAX_ENV_PROBES];
@@ -94,10 +94,10 @@ struct scan_opts {
 
 /* Counters for progress display and benchmarks. */
 struct scan_counters {
-	uint64_t total; /* items (addresses × domains) */
-	uint64_t done; /* final results handed out or skipped */
+	uint64_t total;	  /* items (addresses × domains) */
+	uint64_t done;	  /* final results handed out or skipped */
 	uint64_t skipped; /* done by an earlier run (resume) */
-	uint64_t passed; /* items that passed every stage */
+	uint64_t passed;  /* items that passed every stage */
 	uint64_t sent, received, stray, send_errors;
 	uint64_t inflight; /* items being probed now */
 	uint64_t peak_inflight;

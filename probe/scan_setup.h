@@ -15,9 +15,9 @@
 #include "probe/scan.h"
 
 struct scan_setup {
-	const char *config; /* client_config.toml or NULL */
-	const char *key_file; /* or NULL */
-	int method; /* -1: from config / default 1 */
+	const char *config;		       /* client_config.toml or NULL */
+	const char *key_file;		       /* or NULL */
+	int method;			       /* -1: from config / default 1 */
 	const char *domains[SCAN_MAX_DOMAINS]; /* --domain, may be 0 */
 	size_t ndomains;
 	/* results, owned by the setup (scan_setup_free) */

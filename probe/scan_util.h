@@ -40,7 +40,7 @@ uint64_t scan_rand64(uint64_t *state);
 /* ---- token bucket ------------------------------------------------------- */
 
 struct scan_bucket {
-	double rate; /* tokens per second; <= 0 means unlimited */
+	double rate;  /* tokens per second; <= 0 means unlimited */
 	double burst; /* capacity */
 	double tokens;
 	uint64_t last_us; /* time of the last refill */
@@ -58,17 +58,17 @@ uint64_t scan_bucket_wait_us(struct scan_bucket *b, uint64_t now_us);
 
 enum mtu_phase {
 	MTU_PH_HIGH = 0, /* testing the high end */
-	MTU_PH_LOW, /* high failed: testing the low end */
-	MTU_PH_BISECT, /* low passed: bisecting (low, high) */
+	MTU_PH_LOW,	 /* high failed: testing the low end */
+	MTU_PH_BISECT,	 /* low passed: bisecting (low, high) */
 	MTU_PH_DONE,
 };
 
 struct mtu_search {
-	int low, high; /* the range after the floor is applied */
+	int low, high;	 /* the range after the floor is applied */
 	int left, right; /* open interval still to search */
-	int best; /* best passing value; 0 = none (rejected) */
-	int cand; /* value under test, 0 when done */
-	int steps; /* values tested so far */
+	int best;	 /* best passing value; 0 = none (rejected) */
+	int cand;	 /* value under test, 0 when done */
+	int steps;	 /* values tested so far */
 	enum mtu_phase phase;
 };
 

@@ -52,19 +52,21 @@ tap_diag(const char *fmt, ...)
 	fflush(stdout);
 }
 
-#define tap_is_int(got, want, ...) do {					\
-	long long g_ = (long long)(got), w_ = (long long)(want);	\
-	if (!tap_ok(g_ == w_, __VA_ARGS__))				\
-		tap_diag("  got %lld, want %lld", g_, w_);		\
-} while (0)
+#define tap_is_int(got, want, ...)                                             \
+	do {                                                                   \
+		long long g_ = (long long)(got), w_ = (long long)(want);       \
+		if (!tap_ok(g_ == w_, __VA_ARGS__))                            \
+			tap_diag("  got %lld, want %lld", g_, w_);             \
+	} while (0)
 
-#define tap_is_str(got, want, ...) do {					\
-	const char *g_ = (got), *w_ = (want);				\
-	int eq_ = (g_ && w_) ? strcmp(g_, w_) == 0 : g_ == w_;		\
-	if (!tap_ok(eq_, __VA_ARGS__))					\
-		tap_diag("  got \"%s\", want \"%s\"", g_ ? g_ : "(null)",	\
-		    w_ ? w_ : "(null)");				\
-} while (0)
+#define tap_is_str(got, want, ...)                                             \
+	do {                                                                   \
+		const char *g_ = (got), *w_ = (want);                          \
+		int eq_ = (g_ && w_) ? strcmp(g_, w_) == 0 : g_ == w_;         \
+		if (!tap_ok(eq_, __VA_ARGS__))                                 \
+			tap_diag("  got \"%s\", want \"%s\"",                  \
+			    g_ ? g_ : "(null)", w_ ? w_ : "(null)");           \
+	} while (0)
 
 static inline int
 tap_done(void)

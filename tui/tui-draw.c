@@ -397,8 +397,8 @@ resolver_row(struct tui_ui *ui, int y, const struct tui_resolver *r,
 	put(y, x, c->dom, base, r->domain);
 	x += c->dom + 1;
 	put(y, x, c->state, base | state_attr(ui, r->state),
-	    c->state < 10 && strcmp(r->state, "rechecking") == 0 ? "recheck"
-								 : r->state);
+	    c->state < 10 && strcmp(r->state, "rechecking") == 0 ? "recheck" :
+								   r->state);
 	x += c->state + 1;
 	putf(y, x, 6, base, "%6s", rtt);
 	x += 7;
@@ -452,10 +452,9 @@ resolver_pane(struct tui_ui *ui, int y, int h)
 	ui->res_rows = rows;
 	if (m->nview == 0) {
 		put(y + 2, 2, COLS - 2, 0,
-		    !m->have ? "(no data yet)"
-			: m->cur.nres == 0
-			? "(the engine lists no resolvers)"
-			: "(no resolver matches the filter)");
+		    !m->have		 ? "(no data yet)" :
+			m->cur.nres == 0 ? "(the engine lists no resolvers)" :
+					   "(no resolver matches the filter)");
 		return;
 	}
 	if (ui->sel >= m->nview)
@@ -484,9 +483,9 @@ stream_pane(struct tui_ui *ui, int y, int h)
 	    st->str_opened, st->str_closed);
 	ui->stream_rows = rows;
 	if (ui->stream_top + (size_t)MAX(rows, 0) > st->nstreams)
-		ui->stream_top = st->nstreams > (size_t)MAX(rows, 0)
-		    ? st->nstreams - (size_t)rows
-		    : 0;
+		ui->stream_top = st->nstreams > (size_t)MAX(rows, 0) ?
+		    st->nstreams - (size_t)rows :
+		    0;
 	for (i = 0; i < rows && ui->stream_top + (size_t)i < st->nstreams;
 	     i++) {
 		const struct tui_stream *s =

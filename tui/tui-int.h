@@ -24,7 +24,7 @@ enum tui_mode {
 };
 
 enum tui_conn {
-	TUI_CONN_DOWN, /* not connected; retrying */
+	TUI_CONN_DOWN,	  /* not connected; retrying */
 	TUI_CONN_WAITING, /* connected, no snapshot yet */
 	TUI_CONN_UP,
 };
@@ -34,21 +34,21 @@ struct tui_ui {
 	enum tui_pane pane;
 	enum tui_mode mode;
 	enum tui_conn conn;
-	char *path; /* the socket shown in messages */
+	char *path;	/* the socket shown in messages */
 	char *conn_msg; /* why we are not connected */
-	int utf8; /* sparkline blocks, box characters */
+	int utf8;	/* sparkline blocks, box characters */
 	int color;
 	int paused;
-	uint64_t skipped; /* snapshots not applied while paused */
+	uint64_t skipped;     /* snapshots not applied while paused */
 	uint64_t last_msg_ms; /* monotonic time of the last line */
 	unsigned interval_ms;
 
-	size_t sel; /* selected row in the resolver view */
-	char *sel_key; /* its address|domain, to follow it */
+	size_t sel;	/* selected row in the resolver view */
+	char *sel_key;	/* its address|domain, to follow it */
 	size_t res_top; /* first resolver row shown */
 	size_t stream_top;
 	size_t event_back; /* event log scrolled back by this many */
-	int res_rows; /* rows the last draw gave each pane */
+	int res_rows;	   /* rows the last draw gave each pane */
 	int stream_rows;
 	int event_rows;
 

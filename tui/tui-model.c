@@ -490,8 +490,8 @@ tui_model_feed(
 	if (json_is_false(v)) {
 		v = json_object_get(msg, "error");
 		return err_set(e, "engine refused: %s",
-		    json_is_string(v) ? json_string_value(v)
-				      : "no reason given");
+		    json_is_string(v) ? json_string_value(v) :
+					"no reason given");
 	}
 	v = json_object_get(msg, "type");
 	type = json_is_string(v) ? json_string_value(v) : "";

@@ -15,10 +15,10 @@
 
 #include "common/util.h"
 
-#define TUI_HIST_MS 60000 /* the sparklines cover the last 60 s */
-#define TUI_SAMPLES 1024 /* rate samples kept (60 s at 0.1 s interval) */
-#define TUI_EVENTS 256 /* event log entries kept */
-#define TUI_SPARK_LEVELS 8 /* ▁▂▃▄▅▆▇█ */
+#define TUI_HIST_MS	 60000 /* the sparklines cover the last 60 s */
+#define TUI_SAMPLES	 1024  /* rate samples kept (60 s at 0.1 s interval) */
+#define TUI_EVENTS	 256   /* event log entries kept */
+#define TUI_SPARK_LEVELS 8     /* ▁▂▃▄▅▆▇█ */
 
 enum tui_role {
 	TUI_ROLE_CLIENT,
@@ -87,7 +87,7 @@ struct tui_status {
 	struct tui_kv *fec;
 	size_t nfec;
 	char *exit_ip; /* "" when null */
-	char *leak; /* verdict text, "" when null */
+	char *leak;    /* verdict text, "" when null */
 
 	/* server role */
 	char *domains; /* comma-separated */
@@ -143,7 +143,7 @@ struct tui_model {
 	double rate_up_bps, rate_down_bps; /* latest derived rates */
 
 	struct tui_sample samples[TUI_SAMPLES]; /* ring */
-	size_t nsamples, sample_head; /* head: next write */
+	size_t nsamples, sample_head;		/* head: next write */
 
 	struct tui_event events[TUI_EVENTS]; /* ring */
 	size_t nevents, event_head;

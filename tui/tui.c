@@ -38,9 +38,9 @@ on_quit_signal(int signo)
 char *
 tui_default_path(const char *role)
 {
-	const char *name = role != NULL && strcmp(role, "server") == 0
-	    ? "server.sock"
-	    : "engine.sock";
+	const char *name = role != NULL && strcmp(role, "server") == 0 ?
+	    "server.sock" :
+	    "engine.sock";
 	char *dir = path_runtime_dir(NULL), *p;
 
 	/* The same fallback as the engine's ctl_default_path. */
@@ -233,9 +233,9 @@ move_sel(struct tui_ui *ui, long delta)
 	case TUI_PANE_RESOLVERS:
 		n = ui->m.nview;
 		v = (long)ui->sel + delta;
-		ui->sel = v < 0 || n == 0 ? 0
-		    : (size_t)v >= n	  ? n - 1
-					  : (size_t)v;
+		ui->sel = v < 0 || n == 0 ? 0 :
+		    (size_t)v >= n	  ? n - 1 :
+					    (size_t)v;
 		remember_sel(ui);
 		break;
 	case TUI_PANE_STREAMS:
@@ -255,9 +255,9 @@ move_sel(struct tui_ui *ui, long delta)
 static int
 page(const struct tui_ui *ui)
 {
-	int r = ui->pane == TUI_PANE_RESOLVERS ? ui->res_rows
-	    : ui->pane == TUI_PANE_STREAMS     ? ui->stream_rows
-					       : ui->event_rows;
+	int r = ui->pane == TUI_PANE_RESOLVERS ? ui->res_rows :
+	    ui->pane == TUI_PANE_STREAMS       ? ui->stream_rows :
+						 ui->event_rows;
 
 	return MAX(1, r - 1);
 }

@@ -9,11 +9,11 @@
 #include "common/util.h"
 
 struct tui_opts {
-	const char *control; /* socket path; NULL: the default path(s) */
-	int server; /* --server: the server's socket by default */
+	const char *control;  /* socket path; NULL: the default path(s) */
+	int server;	      /* --server: the server's socket by default */
 	unsigned interval_ms; /* snapshot interval, 100..60000 */
-	int no_color; /* --no-color or NO_COLOR */
-	int ascii; /* force ASCII sparklines and marks */
+	int no_color;	      /* --no-color or NO_COLOR */
+	int ascii;	      /* force ASCII sparklines and marks */
 };
 
 /*

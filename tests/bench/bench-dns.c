@@ -16,7 +16,7 @@
 #include "engine/dns.h"
 #include "engine/txt.h"
 
-#define RUNS	5
+#define RUNS 5
 
 static uint8_t qb[512], ab[8192], fr[8192], frame[4096];
 static struct dns_query gq;
@@ -52,15 +52,15 @@ op_parse_query(void)
 static void
 op_build_200(void)
 {
-	sink += (size_t)dns_answer_build(ab, sizeof ab, &gq, frame, 200, 11,
-	    DNS_RESP_RAW, NULL);
+	sink += (size_t)dns_answer_build(
+	    ab, sizeof ab, &gq, frame, 200, 11, DNS_RESP_RAW, NULL);
 }
 
 static void
 op_build_1000(void)
 {
-	sink += (size_t)dns_answer_build(ab, sizeof ab, &gq, frame, 1000, 11,
-	    DNS_RESP_RAW, NULL);
+	sink += (size_t)dns_answer_build(
+	    ab, sizeof ab, &gq, frame, 1000, 11, DNS_RESP_RAW, NULL);
 }
 
 static void
@@ -68,8 +68,9 @@ op_parse_answer(void)
 {
 	struct dns_answer a;
 
-	sink += dns_answer_parse(ab, alen, DNS_RESP_RAW, fr, sizeof fr, &a,
-	    NULL) + a.frame_len;
+	sink +=
+	    dns_answer_parse(ab, alen, DNS_RESP_RAW, fr, sizeof fr, &a, NULL) +
+	    a.frame_len;
 }
 
 static void
@@ -86,8 +87,8 @@ op_ldns_build_1000(void)
 	ldns_pkt_set_qr(p, true);
 	ldns_pkt_set_rd(p, true);
 	ldns_pkt_set_ra(p, true);
-	owner = ldns_dname_new_frm_data((uint16_t)gq.qname_wire_len,
-	    gq.msg + DNS_HDR_LEN);
+	owner = ldns_dname_new_frm_data(
+	    (uint16_t)gq.qname_wire_len, gq.msg + DNS_HDR_LEN);
 	rr = ldns_rr_new();
 	ldns_rr_set_owner(rr, owner);
 	ldns_rr_set_type(rr, LDNS_RR_TYPE_TXT);
@@ -102,8 +103,8 @@ op_ldns_build_1000(void)
 		ldns_rr_set_type(rr, LDNS_RR_TYPE_TXT);
 		ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
 		ldns_rr_set_ttl(rr, 0);
-		ldns_rr_push_rdf(rr, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_STR,
-		    l + 1, raw));
+		ldns_rr_push_rdf(
+		    rr, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_STR, l + 1, raw));
 		ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr);
 	}
 	ldns_pkt_set_edns_udp_size(p, 4096);
@@ -145,26 +146,26 @@ main(int argc, char **argv)
 	for (i = 0; i < sizeof frame; i++)
 		frame[i] = (uint8_t)(i * 13);
 	dl = dns_name_encode("t.example", 9, dom, sizeof dom, NULL);
-	ql = dns_qname_from_data(data, 150, dom, (size_t)dl, qn, sizeof qn,
-	    NULL);
-	qlen = (size_t)dns_query_write(qb, sizeof qb, 0x1234, qn, (size_t)ql,
-	    DNS_TYPE_TXT, 4096, NULL);
+	ql = dns_qname_from_data(
+	    data, 150, dom, (size_t)dl, qn, sizeof qn, NULL);
+	qlen = (size_t)dns_query_write(
+	    qb, sizeof qb, 0x1234, qn, (size_t)ql, DNS_TYPE_TXT, 4096, NULL);
 	if (dns_query_parse(qb, qlen, &gq, NULL) != DNS_QUERY_OK)
 		return 1;
-	alen = (size_t)dns_answer_build(ab, sizeof ab, &gq, frame, 1000, 11,
-	    DNS_RESP_RAW, NULL);
+	alen = (size_t)dns_answer_build(
+	    ab, sizeof ab, &gq, frame, 1000, 11, DNS_RESP_RAW, NULL);
 
 	printf("bench-dns: %ld iterations x %d runs, median, query %zu B "
-	    "(QNAME %zu B), 1000-byte answer %zu B\n", iters, RUNS, qlen,
-	    gq.qname_wire_len, alen);
+	       "(QNAME %zu B), 1000-byte answer %zu B\n",
+	    iters, RUNS, qlen, gq.qname_wire_len, alen);
 	pq = measure(op_parse_query, iters);
 	printf("  parse-query          %12.0f /s\n", pq);
 	b200 = measure(op_build_200, iters);
 	printf("  build-answer 200 B   %12.0f /s\n", b200);
 	b1000 = measure(op_build_1000, iters);
 	printf("  build-answer 1000 B  %12.0f /s\n", b1000);
-	alen = (size_t)dns_answer_build(ab, sizeof ab, &gq, frame, 1000, 11,
-	    DNS_RESP_RAW, NULL);
+	alen = (size_t)dns_answer_build(
+	    ab, sizeof ab, &gq, frame, 1000, 11, DNS_RESP_RAW, NULL);
 	pa = measure(op_parse_answer, iters);
 	printf("  parse-answer 1000 B  %12.0f /s\n", pa);
 	lb = measure(op_ldns_build_1000, iters / 10 > 0 ? iters / 10 : 1);

@@ -26,10 +26,10 @@
 
 #include "common/util.h"
 
-#define NADDR 100000
-#define INFLIGHT 256
-#define ROUND_US 3000000
-#define LOST_US 500000
+#define NADDR	  100000
+#define INFLIGHT  256
+#define ROUND_US  3000000
+#define LOST_US	  500000
 #define FARM_BASE 0x7f010000u /* 127.1.0.0 */
 
 struct child {

@@ -111,9 +111,9 @@ main(int argc, char **argv)
 
 	(void)argc;
 	self = xstrdup(argv[0]);
-	path = getenv("HTTP_FIXTURE")
-	    ? xstrdup(getenv("HTTP_FIXTURE"))
-	    : xasprintf("%s/../tools/http-fixture", dirname(self));
+	path = getenv("HTTP_FIXTURE") ?
+	    xstrdup(getenv("HTTP_FIXTURE")) :
+	    xasprintf("%s/../tools/http-fixture", dirname(self));
 	if (pipe(pfd) < 0 || (pid = fork()) < 0) {
 		perror("bench-http");
 		return 1;

@@ -21,9 +21,9 @@
 #include "common/net.h"
 #include "common/util.h"
 
-#define PKTS 100000
+#define PKTS   100000
 #define WINDOW 256
-#define RUNS 3
+#define RUNS   3
 
 static pid_t
 start_relay(
@@ -134,9 +134,9 @@ main(int argc, char **argv)
 	int c, i;
 
 	(void)argc;
-	path = getenv("UDP_RELAY")
-	    ? xstrdup(getenv("UDP_RELAY"))
-	    : xasprintf("%s/../tools/udp-relay", dirname(self));
+	path = getenv("UDP_RELAY") ?
+	    xstrdup(getenv("UDP_RELAY")) :
+	    xasprintf("%s/../tools/udp-relay", dirname(self));
 	for (c = 0; c < 2; c++) {
 		uint64_t us[RUNS], delivered = 0;
 		int sfd, cfd;

@@ -43,7 +43,8 @@ run(const char *label, const char *path, uint64_t lines)
 	}
 	qsort(t, RUNS, sizeof t[0], cmp_dbl);
 	printf("%-28s %8.3f s  %10.0f lines/s  %10.0f addresses/s  "
-	    "(%llu addresses)\n", label, t[RUNS / 2], (double)lines / t[RUNS / 2],
+	       "(%llu addresses)\n",
+	    label, t[RUNS / 2], (double)lines / t[RUNS / 2],
 	    (double)count / t[RUNS / 2], (unsigned long long)count);
 	return 0;
 }

@@ -26,7 +26,7 @@
 #include "common/util.h"
 
 #define TIMEOUT_MS 1000
-#define TRIES 2
+#define TRIES	   2
 
 static char dir[256];
 static const char *bin, *build;

@@ -16,8 +16,8 @@
 #include "store/store.h"
 
 #define NRESULTS 10000
-#define BATCH 500
-#define RUNS 5
+#define BATCH	 500
+#define RUNS	 5
 
 static int
 rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
@@ -46,7 +46,7 @@ main(void)
 	char dir[] = "/tmp/bench-store-XXXXXX", path[64];
 	struct res_resolver *rs = xcalloc(NRESULTS, sizeof *rs);
 	uint64_t w[RUNS], rd[RUNS], t0;
-	struct err e = { "" };
+	struct err e = {""};
 	struct store *s;
 	int64_t run_id;
 	size_t i, got;
@@ -76,22 +76,22 @@ main(void)
 	for (k = 0; k < RUNS && rc == 0; k++) {
 		snprintf(path, sizeof path, "%s/h%d.db", dir, k);
 		if ((s = store_open(path, &e)) == NULL ||
-		    store_run_begin(s, "bench", "sha256:0", "bench", &run_id,
-		    &e) != 0) {
+		    store_run_begin(
+			s, "bench", "sha256:0", "bench", &run_id, &e) != 0) {
 			rc = 1;
 			store_close(s);
 			break;
 		}
 		t0 = now_mono_us();
 		for (i = 0; i < NRESULTS && rc == 0; i += BATCH)
-			if (store_add_results(s, run_id, rs + i, BATCH,
-			    &e) != 0)
+			if (store_add_results(s, run_id, rs + i, BATCH, &e) !=
+			    0)
 				rc = 1;
 		w[k] = now_mono_us() - t0;
 		got = 0;
 		t0 = now_mono_us();
-		if (rc == 0 && store_run_results(s, run_id, count_cb, &got,
-		    &e) != 0)
+		if (rc == 0 &&
+		    store_run_results(s, run_id, count_cb, &got, &e) != 0)
 			rc = 1;
 		rd[k] = now_mono_us() - t0;
 		if (rc == 0 && got != NRESULTS) {

@@ -26,7 +26,7 @@
 
 #include "common/util.h"
 
-#define MiB (1024 * 1024)
+#define MiB  (1024 * 1024)
 #define RUNS 5
 
 static int origin_fd;
@@ -213,8 +213,8 @@ transfer(uint16_t socks, int down, uint64_t n)
 		goto fail;
 	memset(b, 'y', sizeof b);
 	for (left = n; left > 0; left -= (uint64_t)r) {
-		r = down ? read(fd, b, MIN(left, sizeof b))
-			 : write(fd, b, MIN(left, sizeof b));
+		r = down ? read(fd, b, MIN(left, sizeof b)) :
+			   write(fd, b, MIN(left, sizeof b));
 		if (r <= 0)
 			goto fail;
 	}

@@ -40,7 +40,7 @@ static volatile sig_atomic_t stop;
 static const char *role = "client";
 static long long session = 7, rate = 2048, event_every = 3000;
 static const char *refuse; /* answer every peer with this error */
-static int extras; /* fec, exit_ip and leak filled */
+static int extras;	   /* fec, exit_ip and leak filled */
 static uint64_t t0;
 
 static void
@@ -141,9 +141,9 @@ send_obj(struct client *c, json_t *o)
 
 	json_decref(o);
 	while (off < len + 1) {
-		ssize_t n = off < len
-		    ? send(c->fd, s + off, len - off, MSG_NOSIGNAL)
-		    : send(c->fd, "\n", 1, MSG_NOSIGNAL);
+		ssize_t n = off < len ?
+		    send(c->fd, s + off, len - off, MSG_NOSIGNAL) :
+		    send(c->fd, "\n", 1, MSG_NOSIGNAL);
 
 		if (n <= 0) {
 			if (n < 0 && errno == EINTR)
@@ -202,9 +202,9 @@ main(int argc, char **argv)
 	struct err e = {""};
 
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		long long *dst = c == 'i' ? &session
-		    : c == 'b'		  ? &rate
-					  : &event_every;
+		long long *dst = c == 'i' ? &session :
+		    c == 'b'		  ? &rate :
+					    &event_every;
 
 		if (c == 's')
 			path = optarg;
@@ -329,13 +329,13 @@ main(int argc, char **argv)
 						"event", "event", "at_ms",
 						(json_int_t)now_wall_ms(),
 						"kind",
-						nev % 2 ? "resolver_disabled"
-							: "resolver_enabled",
+						nev % 2 ? "resolver_disabled" :
+							  "resolver_enabled",
 						"resolver", "127.0.0.2:53",
 						"detail",
-						nev % 2
-						    ? "only timeouts for 30 s"
-						    : "answered again"));
+						nev % 2 ?
+						    "only timeouts for 30 s" :
+						    "answered again"));
 		}
 	}
 	for (i = 0; i < MAXC; i++)

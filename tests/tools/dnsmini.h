@@ -19,14 +19,14 @@
 
 #include "common/util.h"
 
-#define DNS_HDR 12
-#define DNS_T_A 1
+#define DNS_HDR	  12
+#define DNS_T_A	  1
 #define DNS_T_TXT 16
 #define DNS_T_OPT 41
 
 struct dnsmini_q {
-	size_t qname_end; /* offset just past the QNAME */
-	size_t qend; /* offset just past the question */
+	size_t qname_end;    /* offset just past the QNAME */
+	size_t qend;	     /* offset just past the question */
 	unsigned name_chars; /* presentation length, no trailing dot */
 	uint16_t qtype;
 	uint16_t udp; /* OPT payload size, 0 = no OPT */

@@ -23,8 +23,8 @@
 
 #include "common/util.h"
 
-#define DNSM_NAME_MAX 256 /* presentation form, NUL included */
-#define DNSM_MAX_RR 32
+#define DNSM_NAME_MAX	256 /* presentation form, NUL included */
+#define DNSM_MAX_RR	32
 #define DNSM_RDATA_TEXT 1200
 
 enum {
@@ -56,7 +56,7 @@ struct dnsm_rr {
 	uint16_t class;
 	uint32_t ttl;
 	uint16_t rdlen;
-	int section; /* 1 answer, 2 authority, 3 additional */
+	int section;		    /* 1 answer, 2 authority, 3 additional */
 	char text[DNSM_RDATA_TEXT]; /* rdata in presentation form */
 };
 
@@ -67,10 +67,10 @@ struct dnsm_msg {
 	char qname[DNSM_NAME_MAX];
 	uint16_t qtype;
 	uint16_t qclass;
-	int has_opt; /* an OPT record was present */
-	uint16_t edns_size; /* its UDP payload size */
+	int has_opt;	     /* an OPT record was present */
+	uint16_t edns_size;  /* its UDP payload size */
 	size_t question_end; /* offset just past the first question */
-	int nrr; /* records kept in rr[] (at most DNSM_MAX_RR) */
+	int nrr;	     /* records kept in rr[] (at most DNSM_MAX_RR) */
 	struct dnsm_rr rr[DNSM_MAX_RR];
 };
 
@@ -361,9 +361,9 @@ dnsm_parse(const uint8_t *msg, size_t len, struct dnsm_msg *m, struct err *e)
 			rr->class = be16_load(msg + off + 2);
 			rr->ttl = be32_load(msg + off + 4);
 			rr->rdlen = rdlen;
-			rr->section = i < m->ancount	  ? 1
-			    : i < m->ancount + m->nscount ? 2
-							  : 3;
+			rr->section = i < m->ancount	? 1 :
+			    i < m->ancount + m->nscount ? 2 :
+							  3;
 			dnsm_rdata_text(msg, len, off + 10, type, rdlen,
 			    rr->text, sizeof rr->text);
 		}

@@ -31,9 +31,9 @@
 #include "common/util.h"
 #include "tests/tools/dnsmini.h"
 
-#define UP_BATCH 64
-#define UP_BUF 4096
-#define UP_OUT 8192
+#define UP_BATCH       64
+#define UP_BUF	       4096
+#define UP_OUT	       8192
 #define UP_MAX_PAYLOAD 4000
 
 /* Text name to lower-case wire form; returns length or -1. */

@@ -48,7 +48,7 @@
 #include "common/util.h"
 #include "tests/tools/httpreq.h"
 
-#define GEN_BUF (256 * 1024)
+#define GEN_BUF	  (256 * 1024)
 #define SHA_CACHE 16
 
 enum conn_state { ST_HEAD, ST_UPLOAD, ST_WRITE };
@@ -356,8 +356,8 @@ conn_flush(struct conn *c)
 			k = write(
 			    c->fd, c->out + c->outoff, c->outlen - c->outoff);
 			if (k < 0)
-				return errno == EAGAIN || errno == EINTR ? 0
-									 : -1;
+				return errno == EAGAIN || errno == EINTR ? 0 :
+									   -1;
 			c->outoff += (size_t)k;
 			continue;
 		}
@@ -367,8 +367,8 @@ conn_flush(struct conn *c)
 		if (c->gpos < c->glen) {
 			k = write(c->fd, c->gbuf + c->gpos, c->glen - c->gpos);
 			if (k < 0)
-				return errno == EAGAIN || errno == EINTR ? 0
-									 : -1;
+				return errno == EAGAIN || errno == EINTR ? 0 :
+									   -1;
 			c->gpos += (size_t)k;
 			continue;
 		}

@@ -23,12 +23,12 @@ struct hreq {
 	char method[16];
 	char path[1024];
 	char query[1024];
-	int minor; /* HTTP/1.<minor> */
+	int minor;		/* HTTP/1.<minor> */
 	int64_t content_length; /* -1 when absent */
-	int chunked; /* Transfer-Encoding present (not supported) */
-	int conn_close; /* Connection: close */
-	int conn_keep_alive; /* Connection: keep-alive */
-	int expect_continue; /* Expect: 100-continue */
+	int chunked;		/* Transfer-Encoding present (not supported) */
+	int conn_close;		/* Connection: close */
+	int conn_keep_alive;	/* Connection: keep-alive */
+	int expect_continue;	/* Expect: 100-continue */
 };
 
 /* Does the field value v (length n) contain token tok (comma list)? */

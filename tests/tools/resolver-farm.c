@@ -86,18 +86,18 @@ enum {
 	RL_REFUSED = 1,
 };
 
-#define FARM_HIJACK_IP 0x0a0a2222u /* 10.10.34.34, only data in answers */
-#define FARM_TXT_MAX 255
+#define FARM_HIJACK_IP	  0x0a0a2222u /* 10.10.34.34, only data in answers */
+#define FARM_TXT_MAX	  255
 #define FARM_MAX_PROFILES 65535
-#define FARM_LOOPBACK_LO 0x7f000000u
-#define FARM_LOOPBACK_HI 0x7fffffffu
+#define FARM_LOOPBACK_LO  0x7f000000u
+#define FARM_LOOPBACK_HI  0x7fffffffu
 
 /* One behaviour with its parameters; addresses share identical profiles. */
 struct farm_profile {
 	uint8_t beh;
 	uint8_t mode;
-	uint32_t a; /* slow: min ms; lossy: p * 1e6; rl: qps; cut/udp: n */
-	uint32_t b; /* slow: max ms */
+	uint32_t a;  /* slow: min ms; lossy: p * 1e6; rl: qps; cut/udp: n */
+	uint32_t b;  /* slow: max ms */
 	uint32_t ip; /* hijack/nxhijack answer, wrong-source from (0 = +1) */
 	char txt[FARM_TXT_MAX + 1];
 };
@@ -116,7 +116,7 @@ struct farm_counters {
 struct farm_pend {
 	uint64_t sent_us;
 	uint32_t client_ip; /* network order */
-	uint32_t local_ip; /* host order */
+	uint32_t local_ip;  /* host order */
 	uint32_t qhash;
 	uint32_t seed;
 	uint32_t prev, next;
@@ -128,10 +128,10 @@ struct farm_pend {
 	uint8_t used;
 };
 
-#define NIL UINT32_MAX
-#define BATCH 64
-#define RXBUF 4096
-#define UPBUF 8192
+#define NIL    UINT32_MAX
+#define BATCH  64
+#define RXBUF  4096
+#define UPBUF  8192
 #define CTLBUF 64
 
 struct farm_txq {
@@ -201,7 +201,7 @@ struct farm {
 	uint32_t rl_mask;
 	size_t ndelayed;
 	struct farm_delayed *delayed;
-	struct farm_txq *tx; /* answers to clients, with pktinfo */
+	struct farm_txq *tx;  /* answers to clients, with pktinfo */
 	struct farm_txq *utx; /* one per upstream socket */
 	struct farm_rx *rx;
 	const char *stats_path;
@@ -809,9 +809,9 @@ farm_json_str(FILE *fp, const char *s)
 static const char *
 farm_case_mode(int mode)
 {
-	return mode == CASE_FORWARD ? "forward"
-	    : mode == CASE_ECHO	    ? "echo"
-				    : "both";
+	return mode == CASE_FORWARD ? "forward" :
+	    mode == CASE_ECHO	    ? "echo" :
+				      "both";
 }
 
 static uint32_t
@@ -1136,7 +1136,7 @@ farm_answer_local(struct farm *f, const uint8_t *q, const struct dnsmini_q *fq,
 
 	memcpy(b, q, fq->qend);
 	b[2] = (uint8_t)(0x80 | (q[2] & 0x79)); /* QR, opcode, RD */
-	b[3] = (uint8_t)(0x80 | rcode); /* RA */
+	b[3] = (uint8_t)(0x80 | rcode);		/* RA */
 	be16_store(b + 6, 0);
 	be16_store(b + 8, 0);
 	be16_store(b + 10, 0);
@@ -1389,8 +1389,8 @@ farm_upstream_answer(struct farm *f, unsigned si, uint8_t *b, size_t len)
 		len = dnsmini_truncate(b, fq.qend);
 		f->truncated++;
 	}
-	src = p->beh == B_WRONG_SOURCE ? farm_wrong_source(p, pe.local_ip)
-				       : pe.local_ip;
+	src = p->beh == B_WRONG_SOURCE ? farm_wrong_source(p, pe.local_ip) :
+					 pe.local_ip;
 	if (p->beh == B_SLOW) {
 		struct farm_delayed *d;
 		uint32_t ms = farm_rand_range(f, p->a, p->b);

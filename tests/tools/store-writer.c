@@ -19,10 +19,10 @@
 int
 main(int argc, char **argv)
 {
-	struct err e = { "" };
+	struct err e = {""};
 	struct store *s;
 	struct res_resolver *rs;
-	struct store_progress pg = { .seed = 42 };
+	struct store_progress pg = {.seed = 42};
 	long long k, n = -1, b, i;
 	int64_t run_id;
 
@@ -33,8 +33,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if ((s = store_open(argv[1], &e)) == NULL ||
-	    store_run_begin(s, "crash-test", "sha256:0", "test", &run_id,
-	    &e) != 0) {
+	    store_run_begin(s, "crash-test", "sha256:0", "test", &run_id, &e) !=
+		0) {
 		fprintf(stderr, "store-writer: %s\n", e.msg);
 		store_close(s);
 		return 1;

@@ -581,9 +581,9 @@ main(int argc, char **argv)
 			char *nm = names[i * 3 + d];
 
 			snprintf(nm, sizeof names[0], "%s%s",
-			    d == 0	 ? ""
-				: d == 1 ? "up-"
-					 : "down-",
+			    d == 0     ? "" :
+				d == 1 ? "up-" :
+					 "down-",
 			    param_name[i]);
 			opts[no++] = (struct option){
 			    nm, required_argument, NULL, i * 3 + d};

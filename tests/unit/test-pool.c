@@ -16,7 +16,7 @@
 #include "engine/pool.h"
 #include "tests/tap.h"
 
-#define SEC 1000000ull
+#define SEC  1000000ull
 #define MSEC 1000ull
 
 static uint64_t clk = 1000 * SEC; /* fake monotonic clock, µs */
@@ -308,11 +308,11 @@ test_least_loss(void)
 	}
 	tap_ok(seen[0] && seen[1] && seen[2] && seen[3] && seen[4],
 	    "least loss without signal is round robin");
-	feed(p, 0, 10, 5, 10 * MSEC); /* 500 */
+	feed(p, 0, 10, 5, 10 * MSEC);  /* 500 */
 	feed(p, 1, 10, 10, 10 * MSEC); /* 0 */
-	feed(p, 2, 10, 8, 10 * MSEC); /* 200 */
-	feed(p, 3, 4, 0, 10 * MSEC); /* < 5 sent: 200 probation */
-	feed(p, 4, 10, 9, 10 * MSEC); /* 100 */
+	feed(p, 2, 10, 8, 10 * MSEC);  /* 200 */
+	feed(p, 3, 4, 0, 10 * MSEC);   /* < 5 sent: 200 probation */
+	feed(p, 4, 10, 9, 10 * MSEC);  /* 100 */
 	tap_ok(ref_loss(pool_conn(p, 0)) == 500 &&
 		ref_loss(pool_conn(p, 4)) == 100 &&
 		ref_loss(pool_conn(p, 3)) == 200,
@@ -325,7 +325,7 @@ test_least_loss(void)
 	tap_ok(v[2] == 2 || v[2] == 3, "k=3: third is one of the 200s");
 	/* a tie at the top rotates */
 	feed(p, 4, 100, 100, 10 * MSEC); /* 10 lost of 110: 90 */
-	feed(p, 3, 10, 10, 10 * MSEC); /* 4/14: 285 */
+	feed(p, 3, 10, 10, 10 * MSEC);	 /* 4/14: 285 */
 	{
 		struct pool *q = mkactive(3, 4);
 		int a = 0, b = 0;
@@ -365,7 +365,7 @@ test_latency_and_hybrid(void)
 
 	p = mkactive(5, 3);
 	feed(p, 0, 20, 20, 300 * MSEC); /* 0*8 + 300 = 300 */
-	feed(p, 1, 20, 18, 10 * MSEC); /* 100*8 + 10 = 810 */
+	feed(p, 1, 20, 18, 10 * MSEC);	/* 100*8 + 10 = 810 */
 	feed(p, 2, 20, 20, 100 * MSEC); /* 0*8 + 100 = 100 */
 	{
 		uint64_t h[3];
@@ -393,9 +393,9 @@ test_loss_then_latency(void)
 	int ok = 1;
 
 	feed(p, 0, 50, 50, 100 * MSEC); /* loss 0, 100 ms */
-	feed(p, 1, 50, 49, 20 * MSEC); /* loss 20, 20 ms */
-	feed(p, 2, 50, 45, 5 * MSEC); /* loss 100, 5 ms */
-	feed(p, 3, 50, 50, 22 * MSEC); /* loss 0, 22 ms */
+	feed(p, 1, 50, 49, 20 * MSEC);	/* loss 20, 20 ms */
+	feed(p, 2, 50, 45, 5 * MSEC);	/* loss 100, 5 ms */
+	feed(p, 3, 50, 50, 22 * MSEC);	/* loss 0, 22 ms */
 	/* upstream: best loss 0, cutoff 25 -> {0,1,3}; best latency 20 ms,
 	 * tolerance max(2, 20/4) = 5 -> {1, 3} */
 	for (i = 0; i < 400; i++) {
@@ -624,8 +624,9 @@ traffic(struct pool *p, unsigned n, unsigned secs, uint32_t dead, uint32_t some,
 
 			for (j = 0; j < k; j++)
 				pool_check_result(p, v[j],
-				    kinds[j] == POOL_CHECK_CONFIRM ? confirm_ok
-								   : 0,
+				    kinds[j] == POOL_CHECK_CONFIRM ?
+					confirm_ok :
+					0,
 				    clk, NULL);
 		}
 	}

@@ -256,9 +256,9 @@ replay_file(const char *path, const char *name)
 			    of.session_id != rf.session_id ||
 			    of.payload_len != rf.payload_len ||
 			    memcmp(of.payload, rf.payload,
-				rtype == WIRE_MTU_DOWN_RES
-				    ? 6
-				    : rf.payload_len) != 0) {
+				rtype == WIRE_MTU_DOWN_RES ?
+				    6 :
+				    rf.payload_len) != 0) {
 				/* ACCEPT: byte 1 (cookie) is forced equal. */
 				c.frame_bad++;
 				note(&c, "n=%lld: %s differs (ours %s len %zu)",

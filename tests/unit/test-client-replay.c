@@ -1,0 +1,771 @@
+/*
+ * test-client-replay.c — the real upstream server's answers in
+ * $MDNS_SHARED/interop (every capture of a full upstream client/server
+ * session) are fed to our client (eng_client_handle_answer), which runs on
+ * a real event loop and sends its queries to a UDP socket this test reads.
+ *
+ * For each capture:
+ *  - MTU discovery runs on the captured answers: each probe our client
+ *    sends is looked up in the capture by (type, size, probe code) and the
+ *    real server's answer is fed back with our DNS id; answers the capture
+ *    point dropped (s6) are withheld, so our client times out exactly where
+ *    upstream's did. It must end at upstream's MTUs (SESSION_INIT fields).
+ *  - The captured SESSION_ACCEPT is refused as it is (its verify code is
+ *    the upstream client's, not ours); the same answer with only the
+ *    verify code set to ours is accepted, with the captured session id and
+ *    cookie, so every later captured answer belongs to our session.
+ *  - Every SOCKS5 stream of the capture is opened through a socketpair
+ *    adopted by the client (eng_client_adopt), and must get the captured
+ *    stream id. Then every later answer is fed in capture order.
+ *  - Our client must acknowledge every STREAM_DATA/RESEND (DATA_ACK with
+ *    its seq), SOCKS5_CONNECTED, CLOSE_READ (and every other frame that
+ *    has an _ACK type), also when they came inside packed control blocks,
+ *    must never RST one of its streams, and the bytes it writes to each
+ *    local socket must be exactly what the upstream client got: SOCKS
+ *    reply 0, then the HTTP response whose body has the SHA-256 recorded
+ *    in the capture (GET) or is the origin's "received N bytes" line
+ *    (POST). s7 is truncated (downstream data removed), so only its ACKs
+ *    are checked.
+ * Files without a client configuration (s5, crafted negative cases) are
+ * skipped: their answers follow no client of ours.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/ev.h"
+#include "common/net.h"
+#include "common/util.h"
+#include "engine/client.h"
+#include "engine/dns.h"
+#include "engine/wire.h"
+#include "tests/tap.h"
+
+#define MAXS 16
+
+struct key {
+	uint8_t type;
+	uint16_t stream, seq;
+	uint8_t frag;
+};
+
+struct run {
+	const char *name;
+	json_t *hdr, **lines;
+	size_t nlines;
+	struct ev_loop *loop;
+	struct eng_client *cl;
+	struct wire_cipher *ci;
+	const char *domain;
+	int srv_fd, b64;
+	/* What our client sent (packed blocks expanded). */
+	struct key *sent;
+	size_t nsent;
+	/* Session setup. */
+	unsigned mtu_fed, mtu_withheld, mtu_unknown;
+	struct {
+		uint8_t type;
+		long long size;
+	} *probes;
+	size_t nprobes;
+	unsigned packed, packed_want; /* packed answers, ACKs wanted in them */
+	int init_seen, init_up, init_down, raw_accept_refused;
+	uint8_t sid, cookie;
+	/* Streams opened locally: capture stream id, our id, fd, bytes. */
+	struct {
+		uint16_t cap_id, our_id;
+		int fd, eof;
+		uint8_t *buf;
+		size_t len;
+	} st[MAXS];
+	size_t nst;
+};
+
+static json_t *
+jget(json_t *o, const char *path)
+{
+	char buf[128], *tok, *save = NULL;
+
+	snprintf(buf, sizeof buf, "%s", path);
+	for (tok = strtok_r(buf, ".", &save); tok != NULL && o != NULL;
+	     tok = strtok_r(NULL, ".", &save))
+		o = json_object_get(o, tok);
+	return o;
+}
+
+static long long
+jint(json_t *o, const char *path, long long dflt)
+{
+	json_t *v = jget(o, path);
+
+	return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+static const char *
+jstr(json_t *o, const char *path)
+{
+	json_t *v = jget(o, path);
+
+	return json_is_string(v) ? json_string_value(v) : "";
+}
+
+static uint8_t *
+hexbytes(const char *h, size_t *n)
+{
+	size_t l = strlen(h);
+	uint8_t *out = xmalloc(l / 2 + 1);
+
+	if (hex_decode(h, l, out, l / 2 + 1) < 0) {
+		free(out);
+		return NULL;
+	}
+	*n = l / 2;
+	return out;
+}
+
+static void
+add_sent(struct run *r, uint8_t type, uint16_t stream, uint16_t seq,
+    uint8_t frag)
+{
+	r->sent = xreallocarray(r->sent, r->nsent + 1, sizeof *r->sent);
+	r->sent[r->nsent++] = (struct key){type, stream, seq, frag};
+}
+
+static int
+was_sent(const struct run *r, uint8_t type, uint16_t stream, uint16_t seq,
+    int frag)
+{
+	size_t i;
+
+	for (i = 0; i < r->nsent; i++)
+		if (r->sent[i].type == type && r->sent[i].stream == stream &&
+		    r->sent[i].seq == seq &&
+		    (frag < 0 || r->sent[i].frag == frag))
+			return 1;
+	return 0;
+}
+
+/* The capture's response line answering query line n, or NULL. */
+static json_t *
+answer_of(struct run *r, long long n)
+{
+	size_t i;
+
+	for (i = 0; i < r->nlines; i++)
+		if (strcmp(jstr(r->lines[i], "dir"), "response") == 0 &&
+		    jint(r->lines[i], "decoded.answers_query_n", -2) == n)
+			return r->lines[i];
+	return NULL;
+}
+
+/* Feed a captured answer with its DNS id replaced by ours. */
+static void
+feed(struct run *r, json_t *resp, int id)
+{
+	size_t n;
+	uint8_t *w = hexbytes(jstr(resp, "wire"), &n);
+
+	if (w == NULL || n < DNS_HDR_LEN) {
+		free(w);
+		return;
+	}
+	if (id >= 0)
+		be16_store(w, (uint16_t)id);
+	eng_client_handle_answer(r->cl, w, n);
+	free(w);
+}
+
+/*
+ * Feed a captured tunnel answer rebuilt for our query msg: same frame
+ * header, payload with its first four bytes replaced by patch4 (our probe
+ * code or verify code). Returns 0, or -1 if the answer did not decode.
+ */
+static int
+feed_patched(struct run *r, json_t *resp, const uint8_t *msg, size_t len,
+    const uint8_t *patch4, size_t at)
+{
+	static uint8_t fb[65536], pb[8192], nb[8300], out[16384];
+	struct dns_answer da;
+	struct dns_query q;
+	struct wire_frame f;
+	size_t n;
+	uint8_t *w = hexbytes(jstr(resp, "wire"), &n);
+	long fl, an;
+
+	if (w == NULL)
+		return -1;
+	if (dns_answer_parse(w, n, r->b64 ? DNS_RESP_BASE64 : DNS_RESP_RAW, fb,
+		sizeof fb, &da, NULL) != DNS_ANS_FRAME ||
+	    wire_frame_parse(fb, da.frame_len, &f) != WIRE_OK ||
+	    f.payload_len < at + 4 || f.payload_len > sizeof pb ||
+	    dns_query_parse(msg, len, &q, NULL) != DNS_QUERY_OK) {
+		free(w);
+		return -1;
+	}
+	free(w);
+	memcpy(pb, f.payload, f.payload_len);
+	memcpy(pb + at, patch4, 4);
+	f.payload = pb;
+	fl = wire_frame_build(&f, nb, sizeof nb);
+	if (fl <= 0)
+		return -1;
+	an = dns_answer_build(out, sizeof out, &q, nb, (size_t)fl,
+	    wire_header_len(f.type), r->b64 ? DNS_RESP_BASE64 : DNS_RESP_RAW,
+	    NULL);
+	if (an <= 0)
+		return -1;
+	eng_client_handle_answer(r->cl, out, (size_t)an);
+	return 0;
+}
+
+/*
+ * Our probe number k of this type and size is upstream's k-th probe of
+ * the same type and size: answer it as the real server did (with our
+ * probe code; upstream's client counts codes from 1, ours starts at a
+ * random value), or withhold the answer the capture point dropped.
+ */
+static void
+on_mtu_probe(struct run *r, const struct wire_frame *f, const uint8_t *msg,
+    size_t len)
+{
+	struct wire_mtu_req q;
+	int up = f->type == WIRE_MTU_UP_REQ;
+	uint8_t code[4];
+	size_t i, k = 0, seen;
+	long long size;
+
+	if ((up ? wire_mtu_up_req_parse(f->payload, f->payload_len, &q)
+		: wire_mtu_down_req_parse(f->payload, f->payload_len, &q)) !=
+	    WIRE_OK) {
+		r->mtu_unknown++;
+		return;
+	}
+	size = up ? (long long)q.len : (long long)q.down;
+	for (seen = i = 0; i < r->nprobes; i++)
+		if (r->probes[i].type == f->type && r->probes[i].size == size)
+			seen++;
+	r->probes = xreallocarray(r->probes, r->nprobes + 1,
+	    sizeof *r->probes);
+	r->probes[r->nprobes].type = f->type;
+	r->probes[r->nprobes++].size = size;
+	be32_store(code, q.code);
+	for (i = 0; i < r->nlines; i++) {
+		json_t *l = r->lines[i], *a;
+
+		if (strcmp(jstr(l, "dir"), "query") != 0 ||
+		    jint(l, "decoded.tunnel.packet_type", -1) != f->type ||
+		    jint(l,
+			up ? "decoded.tunnel.fields.probe_size"
+			   : "decoded.tunnel.fields.requested_down",
+			-1) != size ||
+		    k++ != seen)
+			continue;
+		a = answer_of(r, jint(l, "n", -1));
+		if (a == NULL || json_is_true(json_object_get(a, "dropped"))) {
+			r->mtu_withheld++;
+			return;
+		}
+		if (feed_patched(r, a, msg, len, code, 0) == 0)
+			r->mtu_fed++;
+		else
+			r->mtu_unknown++;
+		return;
+	}
+	if (r->mtu_unknown++ == 0)
+		tap_diag("%s: probe upstream did not send: %s size %lld",
+		    r->name, wire_type_name(f->type), size);
+}
+
+static void
+on_init(struct run *r, const struct wire_frame *f, const uint8_t *msg,
+    size_t len)
+{
+	struct wire_session_init in;
+	struct wire_session_accept acc;
+	struct wire_frame af;
+	struct dns_answer da;
+	static uint8_t fb[65536];
+	json_t *resp = NULL;
+	size_t i, n;
+	uint8_t *w;
+
+	if (r->init_seen++ ||
+	    wire_session_init_parse(f->payload, f->payload_len, &in) !=
+		WIRE_OK)
+		return;
+	r->init_up = in.upload_mtu;
+	r->init_down = in.download_mtu;
+	for (i = 0; i < r->nlines && resp == NULL; i++)
+		if (strcmp(jstr(r->lines[i], "dir"), "response") == 0 &&
+		    jint(r->lines[i], "decoded.tunnel.packet_type", -1) ==
+			WIRE_SESSION_ACCEPT)
+			resp = r->lines[i];
+	if (resp == NULL)
+		return;
+	/* As captured: the upstream client's verify code, not ours. */
+	feed(r, resp, be16_load(msg));
+	r->raw_accept_refused =
+	    eng_client_stats(r->cl)->phase != ENG_CLI_CONNECTED;
+	/* The same answer with our verify code (bytes 3..6). */
+	w = hexbytes(jstr(resp, "wire"), &n);
+	if (w != NULL &&
+	    dns_answer_parse(w, n, r->b64 ? DNS_RESP_BASE64 : DNS_RESP_RAW, fb,
+		sizeof fb, &da, NULL) == DNS_ANS_FRAME &&
+	    wire_frame_parse(fb, da.frame_len, &af) == WIRE_OK &&
+	    wire_session_accept_parse(af.payload, af.payload_len, &acc) ==
+		WIRE_OK) {
+		r->sid = acc.session_id;
+		r->cookie = acc.cookie;
+		(void)feed_patched(r, resp, msg, len, in.verify, 3);
+	}
+	free(w);
+}
+
+/* Read every query our client sent; answer session setup from the capture. */
+static void
+drain(struct run *r)
+{
+	static uint8_t msg[4096], fb[65536];
+	const char *doms[1] = {r->domain};
+	struct dns_query q;
+	struct wire_frame f;
+	struct wire_block b;
+	ssize_t n;
+	size_t i;
+
+	while ((n = recv(r->srv_fd, msg, sizeof msg, MSG_DONTWAIT)) > 0) {
+		if (dns_query_parse(msg, (size_t)n, &q, NULL) != DNS_QUERY_OK ||
+		    wire_decode_query_name(q.qname, q.qname_len, doms, 1,
+			r->ci, fb, sizeof fb, &f, NULL) != WIRE_OK)
+			continue;
+		add_sent(r, f.type, f.stream_id, f.seq, f.frag_id);
+		if (f.type == WIRE_PACKED_CONTROL_BLOCKS)
+			for (i = 0; wire_block_get(f.payload, f.payload_len, i,
+					&b) == WIRE_OK;
+			     i++)
+				add_sent(r, b.type, b.stream_id, b.seq,
+				    b.frag_id);
+		if (f.type == WIRE_MTU_UP_REQ || f.type == WIRE_MTU_DOWN_REQ)
+			on_mtu_probe(r, &f, msg, (size_t)n);
+		else if (f.type == WIRE_SESSION_INIT)
+			on_init(r, &f, msg, (size_t)n);
+	}
+}
+
+static void
+read_locals(struct run *r)
+{
+	uint8_t buf[65536];
+	ssize_t n;
+	size_t i;
+
+	for (i = 0; i < r->nst; i++) {
+		while (!r->st[i].eof &&
+		    (n = recv(r->st[i].fd, buf, sizeof buf, MSG_DONTWAIT)) !=
+			-1) {
+			if (n == 0) {
+				r->st[i].eof = 1;
+				break;
+			}
+			r->st[i].buf = xrealloc(
+			    r->st[i].buf, r->st[i].len + (size_t)n);
+			memcpy(r->st[i].buf + r->st[i].len, buf, (size_t)n);
+			r->st[i].len += (size_t)n;
+		}
+	}
+}
+
+/* Run the loop for about ms milliseconds (0: one non-blocking turn). */
+static void
+pump(struct run *r, int ms)
+{
+	uint64_t end = ev_now_us(r->loop) + (uint64_t)ms * 1000;
+
+	do {
+		ev_run_once(r->loop, ms ? 2 : 0);
+		drain(r);
+		read_locals(r);
+	} while (ev_now_us(r->loop) < end);
+}
+
+/* Open a local SOCKS5 connection for the captured SOCKS5_SYN line. */
+static void
+open_local(struct run *r, json_t *l)
+{
+	int sv[2];
+	size_t n, before = r->nsent, i;
+	uint8_t *p = hexbytes(jstr(l, "decoded.tunnel.payload_hex"), &n);
+	uint8_t req[300] = {5, 1, 0};
+	int k;
+
+	if (p == NULL || r->nst == MAXS || n > sizeof req - 3 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		free(p);
+		return;
+	}
+	memcpy(req + 3, p, n);
+	free(p);
+	r->st[r->nst].cap_id = (uint16_t)jint(l, "decoded.tunnel.stream_id", 0);
+	r->st[r->nst].fd = sv[1];
+	eng_client_adopt(r->cl, sv[0]);
+	if (write(sv[1], "\x05\x01\x00", 3) != 3 ||
+	    write(sv[1], req, n + 3) != (ssize_t)(n + 3))
+		return;
+	r->nst++;
+	for (k = 0; k < 200; k++) {
+		pump(r, 5);
+		for (i = before; i < r->nsent; i++)
+			if (r->sent[i].type == WIRE_SOCKS5_SYN) {
+				r->st[r->nst - 1].our_id = r->sent[i].stream;
+				return;
+			}
+	}
+}
+
+static int
+opened(const struct run *r, uint16_t id)
+{
+	size_t i;
+
+	for (i = 0; i < r->nst; i++)
+		if (r->st[i].our_id == id)
+			return 1;
+	return 0;
+}
+
+/* Count the frames a captured answer carries that need our _ACK. */
+static void
+expect_acks(struct run *r, json_t *resp, unsigned *want, unsigned *missing,
+    char *first, size_t fcap)
+{
+	static uint8_t fb[65536];
+	struct dns_answer da;
+	struct wire_frame f;
+	struct wire_block b;
+	struct key ks[512];
+	size_t nk = 0, i, n;
+	uint8_t *w = hexbytes(jstr(resp, "wire"), &n);
+
+	if (w == NULL)
+		return;
+	if (dns_answer_parse(w, n, r->b64 ? DNS_RESP_BASE64 : DNS_RESP_RAW, fb,
+		sizeof fb, &da, NULL) != DNS_ANS_FRAME ||
+	    wire_frame_parse(fb, da.frame_len, &f) != WIRE_OK) {
+		free(w);
+		return;
+	}
+	free(w);
+	if (f.type == WIRE_PACKED_CONTROL_BLOCKS) {
+		r->packed++;
+		for (i = 0; nk < 512 &&
+		     wire_block_get(f.payload, f.payload_len, i, &b) == WIRE_OK;
+		     i++)
+			ks[nk++] = (struct key){
+			    b.type, b.stream_id, b.seq, b.frag_id};
+	} else
+		ks[nk++] = (struct key){f.type, f.stream_id, f.seq, f.frag_id};
+	for (i = 0; i < nk; i++) {
+		int data = ks[i].type == WIRE_STREAM_DATA ||
+		    ks[i].type == WIRE_STREAM_RESEND;
+		int at = data ? WIRE_STREAM_DATA_ACK : wire_ack_type(ks[i].type);
+
+		if (ks[i].stream == 0 || at < 0 || !opened(r, ks[i].stream))
+			continue;
+		(*want)++;
+		if (f.type == WIRE_PACKED_CONTROL_BLOCKS)
+			r->packed_want++;
+		if (!was_sent(r, (uint8_t)at, ks[i].stream, ks[i].seq,
+			data ? -1 : ks[i].frag)) {
+			(*missing)++;
+			if (first[0] == '\0')
+				snprintf(first, fcap, "%s stream %u seq %u",
+				    wire_type_name(ks[i].type), ks[i].stream,
+				    ks[i].seq);
+		}
+	}
+}
+
+static void
+sha_hex(const uint8_t *p, size_t n, char *out)
+{
+	uint8_t md[32];
+	unsigned ml = 0;
+
+	EVP_Digest(p, n, md, &ml, EVP_sha256(), NULL);
+	hex_encode(md, 32, out);
+}
+
+/* Check stream i's local bytes against the capture's action i. */
+static void
+check_body(struct run *r, size_t i, json_t *act)
+{
+	const uint8_t *p = r->st[i].buf, *body;
+	size_t n = r->st[i].len, bl;
+	char hex[65];
+	const char *kind = jstr(act, "action.kind");
+
+	if (n < 12 || memcmp(p, "\x05\x00\x05\x00", 4) != 0) {
+		tap_ok(0, "%s: stream %zu: SOCKS replies (%zu bytes)", r->name,
+		    i + 1, n);
+		return;
+	}
+	p += 12;
+	n -= 12;
+	body = memmem(p, n, "\r\n\r\n", 4);
+	if (body == NULL) {
+		tap_ok(0, "%s: stream %zu: HTTP head (%zu bytes)", r->name,
+		    i + 1, n);
+		return;
+	}
+	body += 4;
+	bl = n - (size_t)(body - p);
+	if (strcmp(kind, "get") == 0) {
+		sha_hex(body, bl, hex);
+		tap_ok(bl == (size_t)jint(act, "got_len", -1) &&
+			strcmp(hex, jstr(act, "got_sha256")) == 0,
+		    "%s: stream %zu: GET body %zu bytes, SHA-256 as upstream "
+		    "got it",
+		    r->name, i + 1, bl);
+	} else {
+		const char *want = jstr(act, "stdout");
+
+		tap_ok(bl == strlen(want) && memcmp(body, want, bl) == 0,
+		    "%s: stream %zu: POST reply as upstream got it (%.*s)",
+		    r->name, i + 1, (int)MIN(bl, 30u), (const char *)body);
+	}
+}
+
+static void
+replay(const char *path, const char *name)
+{
+	FILE *fp = fopen(path, "r");
+	char *line = NULL, first[160] = "";
+	size_t cap = 0, i;
+	struct run r;
+	struct eng_client_cfg cfg;
+	struct err e = {""};
+	union net_addr sa;
+	json_t *cc, *acts;
+	unsigned want = 0, missing = 0, rst = 0;
+	int started;
+
+	memset(&r, 0, sizeof r);
+	r.name = name;
+	r.srv_fd = -1;
+	if (fp == NULL) {
+		tap_ok(0, "%s: open", name);
+		return;
+	}
+	while (getline(&line, &cap, fp) > 0) {
+		json_t *jl = json_loads(line, 0, NULL);
+
+		if (jl == NULL)
+			continue;
+		if (r.hdr == NULL) {
+			r.hdr = jl;
+			continue;
+		}
+		r.lines = xreallocarray(r.lines, r.nlines + 1, sizeof *r.lines);
+		r.lines[r.nlines++] = jl;
+	}
+	free(line);
+	fclose(fp);
+	cc = jget(r.hdr, "config.client");
+	if (!json_is_object(cc))
+		goto out; /* crafted cases: no client to replay */
+
+	r.domain = jstr(r.hdr, "domain");
+	r.b64 = strcmp(jstr(r.hdr, "response_mode"), "base64") == 0;
+	r.ci = wire_cipher_new((int)jint(r.hdr, "method", 1),
+	    jstr(r.hdr, "key"), strlen(jstr(r.hdr, "key")), &e);
+	r.loop = ev_loop_new(&e);
+	net_addr_parse("127.0.0.1:0", 0, &sa, &e);
+	r.srv_fd = net_udp_bind(&sa, &e);
+	if (r.ci == NULL || r.loop == NULL || r.srv_fd == -1 ||
+	    net_local_addr(r.srv_fd, &sa, &e) == -1) {
+		tap_ok(0, "%s: setup: %s", name, e.msg);
+		goto out;
+	}
+	eng_client_cfg_defaults(&cfg);
+	cfg.domains[0] = xstrdup(r.domain);
+	cfg.ndomains = 1;
+	cfg.method = (int)jint(r.hdr, "method", 1);
+	cfg.key = xstrdup(jstr(r.hdr, "key"));
+	cfg.base64 = r.b64;
+	cfg.up_comp = (int)jint(cc, "UPLOAD_COMPRESSION_TYPE", 0);
+	cfg.down_comp = (int)jint(cc, "DOWNLOAD_COMPRESSION_TYPE", 0);
+	cfg.min_up_mtu = (unsigned)jint(cc, "MIN_UPLOAD_MTU", 38);
+	cfg.max_up_mtu = (unsigned)jint(cc, "MAX_UPLOAD_MTU", 150);
+	cfg.min_down_mtu = (unsigned)jint(cc, "MIN_DOWNLOAD_MTU", 200);
+	cfg.max_down_mtu = (unsigned)jint(cc, "MAX_DOWNLOAD_MTU", 1000);
+	cfg.mtu_retries = (unsigned)jint(cc, "MTU_TEST_RETRIES", 2);
+	cfg.mtu_timeout_s = 0.05; /* withheld answers: time out quickly */
+	free(cfg.listen_ip);
+	cfg.listen_ip = xstrdup("127.0.0.1");
+	cfg.listen_port = 0;
+	cfg.resolvers = xcalloc(1, sizeof *cfg.resolvers);
+	cfg.resolvers[0] = sa;
+	cfg.nresolvers = 1;
+	r.cl = eng_client_new(r.loop, &cfg, &e);
+	eng_client_cfg_free(&cfg);
+	started = r.cl != NULL && eng_client_start(r.cl, NULL, &e) == 0;
+	tap_ok(started, "%s: client started %s", name, e.msg);
+	if (!started)
+		goto out;
+
+	/* MTU discovery and the handshake on the captured answers. */
+	for (i = 0; i < 1500 &&
+	     eng_client_stats(r.cl)->phase != ENG_CLI_CONNECTED &&
+	     eng_client_stats(r.cl)->phase != ENG_CLI_FAILED;
+	     i++)
+		pump(&r, 2);
+	tap_ok(r.mtu_fed > 0 && r.mtu_unknown == 0,
+	    "%s: every MTU probe of ours is one upstream sent (%u answered, "
+	    "%u withheld as captured, %u unknown)",
+	    name, r.mtu_fed, r.mtu_withheld, r.mtu_unknown);
+	for (i = 0; i < r.nlines; i++)
+		if (jint(r.lines[i], "decoded.tunnel.packet_type", -1) ==
+		    WIRE_SESSION_INIT)
+			break;
+	tap_ok(i < r.nlines &&
+		r.init_up == jint(r.lines[i],
+				 "decoded.tunnel.fields.upload_mtu", -1) &&
+		r.init_down == jint(r.lines[i],
+				   "decoded.tunnel.fields.download_mtu", -1),
+	    "%s: MTU discovery ends at upstream's MTUs (%d/%d)", name,
+	    r.init_up, r.init_down);
+	tap_ok(r.raw_accept_refused,
+	    "%s: the captured ACCEPT (upstream's verify code) is refused",
+	    name);
+	tap_ok(eng_client_stats(r.cl)->phase == ENG_CLI_CONNECTED &&
+		eng_client_stats(r.cl)->session_id == r.sid,
+	    "%s: the captured ACCEPT with our verify code gives session %u",
+	    name, r.sid);
+	if (eng_client_stats(r.cl)->phase != ENG_CLI_CONNECTED)
+		goto out;
+
+	/* The session: open streams as upstream did, feed every answer. */
+	for (i = 0; i < r.nlines; i++) {
+		json_t *l = r.lines[i];
+		int t = (int)jint(l, "decoded.tunnel.packet_type", -1);
+
+		if (t == WIRE_MTU_UP_REQ || t == WIRE_MTU_DOWN_REQ ||
+		    t == WIRE_MTU_UP_RES || t == WIRE_MTU_DOWN_RES ||
+		    t == WIRE_SESSION_INIT || t == WIRE_SESSION_ACCEPT)
+			continue;
+		if (strcmp(jstr(l, "dir"), "query") == 0) {
+			if (t == WIRE_SOCKS5_SYN &&
+			    jint(l, "decoded.tunnel.frag_id", -1) == 0) {
+				uint16_t id = (uint16_t)jint(
+				    l, "decoded.tunnel.stream_id", 0);
+				size_t k;
+
+				for (k = 0; k < r.nst; k++)
+					if (r.st[k].cap_id == id)
+						break;
+				if (k == r.nst)
+					open_local(&r, l);
+			}
+			continue;
+		}
+		if (json_is_true(json_object_get(l, "dropped")))
+			continue;
+		feed(&r, l, -1);
+		pump(&r, 0);
+	}
+	pump(&r, 300);
+	for (i = 0; i < r.nlines; i++)
+		if (strcmp(jstr(r.lines[i], "dir"), "response") == 0 &&
+		    !json_is_true(json_object_get(r.lines[i], "dropped")))
+			expect_acks(&r, r.lines[i], &want, &missing, first,
+			    sizeof first);
+	acts = json_object_get(r.hdr, "actions");
+	{
+		int ids_ok = r.nst > 0 && r.nst == json_array_size(acts);
+
+		for (i = 0; i < r.nst; i++)
+			if (r.st[i].our_id != r.st[i].cap_id)
+				ids_ok = 0;
+		tap_ok(ids_ok,
+		    "%s: %zu SOCKS5 streams opened with upstream's ids", name,
+		    r.nst);
+	}
+	tap_ok(want > 0 && missing == 0,
+	    "%s: every frame needing an ACK was acknowledged (%u, %u of them "
+	    "in %u packed answers; %u missing%s%s)",
+	    name, want, r.packed_want, r.packed, missing,
+	    first[0] ? ", first " : "", first);
+	for (i = 0; i < r.nsent; i++)
+		if (r.sent[i].type == WIRE_STREAM_RST && opened(&r, r.sent[i].stream))
+			rst++;
+	tap_ok(rst == 0, "%s: no stream of ours was reset (%u RST)", name, rst);
+	if (json_object_get(r.hdr, "truncated") == NULL)
+		for (i = 0; i < r.nst && i < json_array_size(acts); i++)
+			check_body(&r, i, json_array_get(acts, i));
+out:
+	for (i = 0; i < r.nst; i++) {
+		close(r.st[i].fd);
+		free(r.st[i].buf);
+	}
+	eng_client_free(r.cl);
+	if (r.loop != NULL)
+		ev_loop_free(r.loop);
+	if (r.srv_fd != -1)
+		close(r.srv_fd);
+	wire_cipher_free(r.ci);
+	free(r.sent);
+	free(r.probes);
+	for (i = 0; i < r.nlines; i++)
+		json_decref(r.lines[i]);
+	free(r.lines);
+	json_decref(r.hdr);
+}
+
+static int
+cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+main(void)
+{
+	const char *sh = getenv("MDNS_SHARED");
+	char *dir, **names = NULL;
+	size_t n = 0, i;
+	DIR *d;
+	struct dirent *de;
+
+	dir = xasprintf("%s/interop", sh != NULL ? sh : "../shared");
+	if ((d = opendir(dir)) == NULL) {
+		tap_ok(0, "open %s", dir);
+		free(dir);
+		return tap_done();
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+
+		if (l > 6 && strcmp(de->d_name + l - 6, ".jsonl") == 0) {
+			names = xreallocarray(names, n + 1, sizeof *names);
+			names[n++] = xstrdup(de->d_name);
+		}
+	}
+	closedir(d);
+	qsort(names, n, sizeof *names, cmpstr);
+	tap_ok(n >= 10, "%zu captures in %s", n, dir);
+	for (i = 0; i < n; i++) {
+		char *p = xasprintf("%s/%s", dir, names[i]);
+
+		replay(p, names[i]);
+		free(p);
+		free(names[i]);
+	}
+	free(names);
+	free(dir);
+	return tap_done();
+}
