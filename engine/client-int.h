@@ -33,7 +33,7 @@ struct cli_probe {
 	unsigned lo, hi, l, h, cur, best, attempt, attempts, up_mtu;
 	uint32_t code;
 	int dns_id;
-	uint64_t timer, timeout_us;
+	uint64_t timer, timeout_us, sent_us;
 	struct cli_probe *prev, *next;
 };
 
@@ -106,6 +106,7 @@ struct eng_client {
 	uint32_t ring_head, ring_tail;
 	unsigned inflight;
 	uint64_t dns_srtt; /* smoothed answer time */
+	int have_srtt;	   /* dns_srtt holds at least one sample */
 	unsigned want_polls;
 	uint64_t last_send, last_traffic;
 	uint64_t tick_timer, close_timer;

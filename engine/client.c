@@ -210,8 +210,10 @@ send_frame(struct eng_client *c, const struct wire_frame *f)
 	cap = cls == POOL_FRAME_SETUP ? c->cap_setup_dup : c->cap_dup;
 	cap = MIN(MAX(cap, 1u), nitems(ids));
 	k = pool_select(c->pool, cls, f->stream_id, now, ids, cap);
-	if (k == 0)
+	if (k == 0) {
+		c->force_id = -1;
 		return -1;
+	}
 	id = alloc_dns_id(c);
 	for (i = 0; i < k; i++) {
 		if (send_to_conn(c, f, ids[i], id) == -1)
@@ -498,6 +500,14 @@ probe_pass(struct cli_probe *pr, const struct wire_frame *f)
 	    r.code == pr->code && r.len == pr->cur;
 }
 
+/* Smoothed answer time, for freeing the slots of unanswered queries. */
+static void
+note_rtt(struct eng_client *c, uint64_t rtt)
+{
+	c->dns_srtt = !c->have_srtt ? rtt : (7 * c->dns_srtt + rtt) / 8;
+	c->have_srtt = 1;
+}
+
 /*
  * One DNS answer from resolver index `resolver` (-1: unknown, e.g. tests
  * and the fuzzer) on local socket fd.
@@ -528,13 +538,11 @@ handle_answer(
 		pool_on_answer(c->pool, (uint32_t)resolver, fd, id,
 		    msg[3] & 0x0f, cli_now(c), NULL);
 	if (pr == NULL && c->sent_at[id] != 0) {
-		uint64_t rtt = cli_now(c) - c->sent_at[id];
-
-		c->dns_srtt =
-		    c->dns_srtt == 0 ? rtt : (7 * c->dns_srtt + rtt) / 8;
+		note_rtt(c, cli_now(c) - c->sent_at[id]);
 		c->sent_at[id] = 0;
 		c->inflight--;
-	}
+	} else if (pr != NULL)
+		note_rtt(c, cli_now(c) - pr->sent_us); /* same resolvers */
 	if (pr != NULL)
 		c->st.probes_answered++;
 	else
@@ -695,6 +703,7 @@ probe_send(struct cli_probe *pr)
 			break;
 	}
 	pr->dns_id = id;
+	pr->sent_us = cli_now(c);
 	c->probe_by_id[id] = pr;
 	if (send_to_conn(c, &f, pr->conn, id) == 0)
 		c->st.probes_sent++;
@@ -1158,7 +1167,7 @@ on_tick(struct ev_loop *loop, uint64_t id, void *arg)
 	uint16_t qid;
 
 	(void)id;
-	tmo = c->dns_srtt == 0 ? QUERY_TIMEOUT_MAX_US : 4 * c->dns_srtt;
+	tmo = !c->have_srtt ? QUERY_TIMEOUT_MAX_US : 4 * c->dns_srtt;
 	if (tmo < QUERY_TIMEOUT_MIN_US)
 		tmo = QUERY_TIMEOUT_MIN_US;
 	if (tmo > QUERY_TIMEOUT_MAX_US)
