@@ -3,7 +3,9 @@
  * upstream client_config.toml and client_resolvers.txt until SIGINT or
  * SIGTERM (then SESSION_CLOSE is sent before exiting). Prints "listening
  * ADDR" on stdout once the local proxy is bound (port 0 picks one), and
- * "connected session N" once the session is up.
+ * "connected session N" once the session is up. Serves the control
+ * socket (docs/control-protocol.md): --control PATH must work; the default
+ * path is best effort (a warning when another engine holds it).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -15,14 +17,16 @@
 #include "common/log.h"
 #include "common/net.h"
 #include "engine/client.h"
+#include "engine/ctl.h"
 
-enum { OPT_RESOLVERS = 1, OPT_LISTEN, OPT_PROFILE };
+enum { OPT_RESOLVERS = 1, OPT_LISTEN, OPT_PROFILE, OPT_CONTROL };
 
 static const struct option connect_longopts[] = {
-	{ "resolvers", required_argument, NULL, OPT_RESOLVERS },
-	{ "listen", required_argument, NULL, OPT_LISTEN },
-	{ "profile", required_argument, NULL, OPT_PROFILE },
-	{ NULL, 0, NULL, 0 },
+    {"resolvers", required_argument, NULL, OPT_RESOLVERS},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"profile", required_argument, NULL, OPT_PROFILE},
+    {"control", required_argument, NULL, OPT_CONTROL},
+    {NULL, 0, NULL, 0},
 };
 
 static void
@@ -35,8 +39,47 @@ on_signal(struct ev_loop *loop, int signo, void *arg)
 
 struct watch {
 	struct eng_client *c;
+	struct ctl_server *ctl;
 	int said;
 };
+
+/* Status list cap: huge pools would make every snapshot megabytes. */
+#define STATUS_RESOLVERS_MAX 1000
+
+static json_t *
+connect_status(void *arg)
+{
+	struct watch *w = arg;
+
+	return eng_client_status_json(
+	    w->c, cli_version(), STATUS_RESOLVERS_MAX);
+}
+
+static char *
+connect_metrics(void *arg)
+{
+	struct watch *w = arg;
+
+	return eng_client_metrics_text(w->c);
+}
+
+static void
+connect_stop(void *arg)
+{
+	struct watch *w = arg;
+
+	eng_client_stop(w->c);
+}
+
+static void
+connect_event(
+    void *arg, const char *kind, const char *resolver, const char *detail)
+{
+	struct watch *w = arg;
+
+	if (w->ctl != NULL)
+		ctl_server_event(w->ctl, kind, resolver, detail);
+}
 
 static void
 before_sleep(struct ev_loop *loop, void *arg)
@@ -60,9 +103,11 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 	struct eng_client *cl = NULL;
 	struct ev_loop *loop = NULL;
 	struct err e = {""};
-	struct watch w = {NULL, 0};
+	struct watch w = {NULL, NULL, 0};
 	union net_addr bound;
 	const char *resolvers = NULL, *listen = NULL, *profile = NULL;
+	const char *control = NULL;
+	char *ctlpath = NULL;
 	char buf[NET_ADDR_STRLEN];
 	int c, rc = EXIT_UNKNOWN;
 
@@ -78,6 +123,9 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 			break;
 		case OPT_PROFILE:
 			profile = optarg;
+			break;
+		case OPT_CONTROL:
+			control = optarg;
 			break;
 		case 'H':
 			rc = EXIT_OK;
@@ -97,10 +145,10 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 		    "client_resolvers.txt (or --profile FILE) are required");
 		goto out;
 	}
-	log_set_level(ctx->quiet    ? LOG_ERROR
-		: ctx->verbose >= 2 ? LOG_DEBUG
-		: ctx->verbose	    ? LOG_INFO
-				    : LOG_WARN);
+	log_set_level(ctx->quiet  ? LOG_ERROR :
+		ctx->verbose >= 2 ? LOG_DEBUG :
+		ctx->verbose	  ? LOG_INFO :
+				    LOG_WARN);
 	if ((ctx->config != NULL &&
 		eng_client_cfg_load(&cfg, ctx->config, &e) == -1) ||
 	    (resolvers != NULL &&
@@ -127,15 +175,33 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 	if ((loop = ev_loop_new(&e)) == NULL ||
 	    (cl = eng_client_new(loop, &cfg, &e)) == NULL ||
 	    ev_signal_add(loop, SIGINT, on_signal, cl, &e) == -1 ||
-	    ev_signal_add(loop, SIGTERM, on_signal, cl, &e) == -1 ||
-	    eng_client_start(cl, &bound, &e) == -1) {
+	    ev_signal_add(loop, SIGTERM, on_signal, cl, &e) == -1) {
+		cli_error(&cmd_connect_entry, "%s", e.msg);
+		goto out;
+	}
+	w.c = cl;
+	{
+		struct ctl_handlers h = {"client", cli_version(),
+		    connect_status, connect_metrics, connect_stop, &w};
+
+		ctlpath =
+		    control ? xstrdup(control) : ctl_default_path("client");
+		if ((w.ctl = ctl_server_new(loop, ctlpath, &h, &e)) == NULL) {
+			if (control != NULL) {
+				cli_error(&cmd_connect_entry, "%s", e.msg);
+				goto out;
+			}
+			log_warn("no control socket: %s", e.msg);
+		}
+	}
+	eng_client_set_event_cb(cl, connect_event, &w);
+	if (eng_client_start(cl, &bound, &e) == -1) {
 		cli_error(&cmd_connect_entry, "%s", e.msg);
 		goto out;
 	}
 	net_addr_format(&bound, buf, sizeof buf);
 	printf("listening %s\n", buf);
 	fflush(stdout);
-	w.c = cl;
 	ev_set_before_sleep(loop, before_sleep, &w);
 	if (ev_run(loop) != 0)
 		goto out;
@@ -145,6 +211,8 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	rc = EXIT_OK;
 out:
+	ctl_server_free(w.ctl);
+	free(ctlpath);
 	eng_client_free(cl);
 	if (loop != NULL)
 		ev_loop_free(loop);
@@ -153,15 +221,18 @@ out:
 }
 
 const struct cmd_entry cmd_connect_entry = {
-	.name = "connect",
-	.usage = "connect --config client_config.toml --resolvers "
-		 "client_resolvers.txt [--profile FILE] [--listen ADDR:PORT]",
-	.summary = "run the tunnel client (local SOCKS5/SOCKS4 proxy)",
-	.options = "  --resolvers FILE     client_resolvers.txt (one resolver "
-		   "is used)\n"
-		   "  --profile FILE       JSON profile: domains, resolvers, "
-		   "method, key\n"
-		   "  --listen ADDR:PORT   override LISTEN_IP/LISTEN_PORT (port "
-		   "0: any)\n",
-	.exec = cmd_connect_exec,
+    .name = "connect",
+    .usage = "connect --config client_config.toml --resolvers "
+	     "client_resolvers.txt [--profile FILE] [--listen ADDR:PORT] "
+	     "[--control PATH]",
+    .summary = "run the tunnel client (local SOCKS5/SOCKS4 proxy)",
+    .options = "  --resolvers FILE     client_resolvers.txt (all are "
+	       "used: the resolver pool)\n"
+	       "  --profile FILE       JSON profile: domains, resolvers, "
+	       "method, key\n"
+	       "  --listen ADDR:PORT   override LISTEN_IP/LISTEN_PORT (port "
+	       "0: any)\n"
+	       "  --control PATH       control socket (default "
+	       "$XDG_RUNTIME_DIR/mdns-doctor/engine.sock)\n",
+    .exec = cmd_connect_exec,
 };

@@ -52,6 +52,20 @@ eng_client_cfg_defaults(struct eng_client_cfg *c)
 	c->init_retry_base_s = 1.0;
 	c->init_busy_retry_s = 60.0;
 	c->max_inflight = 32;
+	c->strategy = 2;
+	c->dup = 2;
+	c->setup_dup = 2;
+	c->failover_resends = 2;
+	c->failover_cooldown_s = 2.5;
+	c->auto_disable = 1;
+	c->disable_window_s = 30.0;
+	c->packet_timeout_s = 10.0;
+	c->mtu_parallelism = 16;
+	c->recheck = 1;
+	c->remove_low_mtu = 1;
+	c->ready_min = 3;
+	c->ready_wait_s = 6.0;
+	c->start_parallelism = 256;
 }
 
 void
@@ -247,7 +261,33 @@ eng_client_cfg_load(struct eng_client_cfg *c, const char *path, struct err *e)
 		&c->init_retry_base_s, e) == -1 ||
 	    num(d, "SESSION_INIT_BUSY_RETRY_INTERVAL_SECONDS", 0.01, 3600,
 		&c->init_busy_retry_s, e) == -1 ||
-	    uns(d, "MDNS_MAX_INFLIGHT", 1, 1024, &c->max_inflight, e) == -1)
+	    uns(d, "MDNS_MAX_INFLIGHT", 1, 1024, &c->max_inflight, e) == -1 ||
+	    integer(d, "RESOLVER_BALANCING_STRATEGY", 0, 8, &c->strategy, e) ==
+		-1 ||
+	    uns(d, "PACKET_DUPLICATION_COUNT", 1, 16, &c->dup, e) == -1 ||
+	    uns(d, "SETUP_PACKET_DUPLICATION_COUNT", 1, 16, &c->setup_dup, e) ==
+		-1 ||
+	    uns(d, "STREAM_RESOLVER_FAILOVER_RESEND_THRESHOLD", 1, 1000,
+		&c->failover_resends, e) == -1 ||
+	    num(d, "STREAM_RESOLVER_FAILOVER_COOLDOWN", 0, 3600,
+		&c->failover_cooldown_s, e) == -1 ||
+	    boolean(d, "AUTO_DISABLE_TIMEOUT_SERVERS", &c->auto_disable, e) ==
+		-1 ||
+	    num(d, "AUTO_DISABLE_TIMEOUT_WINDOW_SECONDS", 0.5, 86400,
+		&c->disable_window_s, e) == -1 ||
+	    num(d, "TUNNEL_PACKET_TIMEOUT_SECONDS", 0.1, 600,
+		&c->packet_timeout_s, e) == -1 ||
+	    uns(d, "MTU_TEST_PARALLELISM", 1, 4096, &c->mtu_parallelism, e) ==
+		-1 ||
+	    boolean(d, "RECHECK_INACTIVE_SERVERS_ENABLED", &c->recheck, e) ==
+		-1 ||
+	    boolean(d, "AUTO_REMOVE_LOW_MTU_SERVERS", &c->remove_low_mtu, e) ==
+		-1 ||
+	    uns(d, "MDNS_READY_MIN", 0, 1e6, &c->ready_min, e) == -1 ||
+	    num(d, "MDNS_READY_WAIT_SECONDS", 0, 3600, &c->ready_wait_s, e) ==
+		-1 ||
+	    uns(d, "MDNS_START_PARALLELISM", 1, 4096, &c->start_parallelism,
+		e) == -1)
 		goto out;
 	c->listen_port = (uint16_t)port;
 	if (c->ndomains == 0) {

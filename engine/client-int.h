@@ -15,19 +15,34 @@
 
 #define CLI_RING_MASK 65535u
 
-/* One resolver × domain connection (the pool will hold many). */
-struct cli_conn {
-	union net_addr addr;
-	char *domain;
-	int fd;
+struct pool;
+
+/* An MTU test, confirm or recheck of one pool connection. */
+enum cli_probe_kind {
+	CLI_PROBE_SWEEP,   /* upstream's full sweep (before ready) */
+	CLI_PROBE_SYNCED,  /* first test after ready: synced sizes only */
+	CLI_PROBE_RECHECK, /* pool recheck: synced sizes, recheck timeout */
+	CLI_PROBE_CONFIRM, /* pool confirm: one upload probe, <= 1 s */
+};
+
+struct cli_probe {
+	struct eng_client *c;
+	uint32_t conn;
+	enum cli_probe_kind kind;
+	int stage, step; /* stage 0 upload, 1 download */
+	unsigned lo, hi, l, h, cur, best, attempt, attempts, up_mtu;
+	uint32_t code;
+	int dns_id;
+	uint64_t timer, timeout_us, sent_us;
+	struct cli_probe *prev, *next;
 };
 
 enum cs_state {
-	CS_GREET, /* SOCKS: waiting for the greeting */
-	CS_AUTH, /* SOCKS5 user/password */
-	CS_REQUEST, /* SOCKS: waiting for the request */
+	CS_GREET,	 /* SOCKS: waiting for the greeting */
+	CS_AUTH,	 /* SOCKS5 user/password */
+	CS_REQUEST,	 /* SOCKS: waiting for the request */
 	CS_WAIT_SESSION, /* target known, no session yet */
-	CS_CONNECTING, /* SYN sent, waiting for the result */
+	CS_CONNECTING,	 /* SYN sent, waiting for the result */
 	CS_OPEN,
 	CS_DEAD, /* RST sent or received: finishing */
 };
@@ -51,13 +66,35 @@ struct cli_stream {
 	unsigned peer_close_read : 1, shut_wr : 1, peer_close_write : 1;
 	unsigned write_broken : 1, close_write_sent : 1, replied : 1;
 	uint64_t created;
+	uint64_t bytes_up, bytes_down;
+	int pooled; /* pool_stream_open was called */
 };
 
 struct eng_client {
 	struct ev_loop *loop;
 	struct eng_client_cfg cfg;
 	struct wire_cipher *cipher;
-	struct cli_conn conn;
+	struct pool *pool;
+	int fd4, fd6; /* one unconnected UDP socket per family */
+	int pool_ready;
+	int force_id; /* next DNS id to use (SESSION_INIT copies), or -1 */
+	struct cli_probe **probe_by_id; /* by DNS id */
+	struct cli_probe *probes;
+	unsigned nprobes;
+	eng_client_event_cb *ev_cb;
+	void *ev_arg;
+	uint64_t started_us;
+	int64_t established_ms; /* wall clock of the last ACCEPT */
+	int has_policy;
+	struct wire_policy policy;
+	unsigned cap_dup, cap_setup_dup; /* duplication clamped by policy */
+	struct arq_stats arq_done;	 /* of freed streams */
+	/* traffic rate samples, one a second (ring of 8) */
+	struct {
+		uint64_t t, up, down, q;
+	} rate[8];
+	unsigned nrate;
+	uint64_t rate_next;
 	int listen_fd;
 	char error[256];
 	struct eng_client_stats st;
@@ -65,21 +102,17 @@ struct eng_client {
 	/* query bookkeeping */
 	uint16_t next_dns_id;
 	uint64_t *sent_at; /* by DNS id; 0 = not in flight */
-	uint16_t *ring; /* ids in send order */
+	uint16_t *ring;	   /* ids in send order */
 	uint32_t ring_head, ring_tail;
 	unsigned inflight;
 	uint64_t dns_srtt; /* smoothed answer time */
+	int have_srtt;	   /* dns_srtt holds at least one sample */
 	unsigned want_polls;
 	uint64_t last_send, last_traffic;
 	uint64_t tick_timer, close_timer;
 	unsigned close_rounds;
-	/* MTU discovery */
-	int mtu_stage, mtu_step;
-	unsigned mtu_lo, mtu_hi, mtu_l, mtu_h, mtu_cur, mtu_best;
-	unsigned mtu_attempt;
+	/* MTU (synced by the pool) */
 	uint32_t mtu_code;
-	int mtu_dns_id;
-	uint64_t mtu_timer;
 	unsigned up_mtu, down_mtu;
 	/* handshake */
 	struct wire_session_init init;
@@ -106,6 +139,8 @@ struct eng_client {
 uint64_t cli_now(struct eng_client *c);
 void cli_pump(struct eng_client *c);
 void cli_handshake_answer(struct eng_client *c, const struct wire_frame *f);
+void cli_event(struct eng_client *c, const char *kind, const char *resolver,
+    const char *detail);
 
 /* client-stream.c */
 int cli_listen(struct eng_client *c, union net_addr *bound, struct err *e);

@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "engine/client-int.h"
+#include "engine/pool.h"
 
 static void stream_io(struct ev_loop *, int, int, void *);
 static void progress(struct cli_stream *st);
@@ -117,6 +118,28 @@ update_io(struct cli_stream *st)
 	set_io(st, mask);
 }
 
+/* Fold a stream's ARQ counters into the client's before it goes. */
+static void
+arq_note_done(struct cli_stream *st)
+{
+	const struct arq_stats *a;
+	struct arq_stats *d = &st->c->arq_done;
+
+	if (st->arq == NULL)
+		return;
+	a = arq_get_stats(st->arq);
+	d->data_sent += a->data_sent;
+	d->retransmits += a->retransmits;
+	d->resends += a->resends;
+	d->nacks_sent += a->nacks_sent;
+	d->nacks_recv += a->nacks_recv;
+	d->acks_recv += a->acks_recv;
+	d->ctl_retransmits += a->ctl_retransmits;
+	d->rx_dup += a->rx_dup;
+	d->rx_old += a->rx_old;
+	d->rx_window_drop += a->rx_window_drop;
+}
+
 static void
 unlink_stream(struct cli_stream *st)
 {
@@ -129,6 +152,10 @@ unlink_stream(struct cli_stream *st)
 			    (c->nstreams - i - 1) * sizeof c->streams[0]);
 			c->nstreams--;
 			c->st.streams_active--;
+			c->st.streams_closed++;
+			if (st->pooled)
+				pool_stream_close(c->pool, st->id);
+			st->pooled = 0;
 			return;
 		}
 	for (i = 0; i < c->npending; i++)
@@ -147,6 +174,7 @@ stream_free(struct cli_stream *st)
 		close(st->fd);
 	}
 	txq_clear(&st->q);
+	arq_note_done(st);
 	arq_free(st->arq);
 	free(st);
 }
@@ -239,6 +267,8 @@ open_stream(struct cli_stream *st)
 	c->st.streams_active++;
 	c->st.streams_opened++;
 	st->arq = arq_new(&c->arqc, emit, st);
+	pool_stream_open(c->pool, id);
+	st->pooled = 1;
 	st->state = CS_CONNECTING;
 	if (c->cfg.protocol_tcp) {
 		arq_ctl_send(
@@ -338,11 +368,12 @@ socks_step(struct cli_stream *st)
 			strlen(c->cfg.socks_user) == ul &&
 			strlen(c->cfg.socks_pass) == pl &&
 			memcmp(b + 2, c->cfg.socks_user, ul) == 0 &&
-			memcmp(b + 3 + ul, c->cfg.socks_pass, pl) == 0
-		    ? 0
-		    : 1;
+			memcmp(b + 3 + ul, c->cfg.socks_pass, pl) == 0 ?
+		    0 :
+		    1;
 		(void)send(st->fd, r, 2, MSG_NOSIGNAL);
 		if (r[1] != 0) {
+			c->st.socks_auth_failures++;
 			log_info("SOCKS5 authentication failed");
 			stream_free(st);
 			return -1;
@@ -442,6 +473,7 @@ flush_out(struct cli_stream *st)
 		}
 		if (w < 0 && (errno == EAGAIN || errno == EINTR))
 			break;
+		st->c->st.socks_write_errors++;
 		st->write_broken = 1;
 	}
 }
@@ -467,6 +499,8 @@ read_in(struct cli_stream *st)
 			else
 				arq_send(
 				    st->arq, cli_now(c), buf, (size_t)r, 0);
+			st->bytes_up += (size_t)r;
+			c->st.bytes_up += (size_t)r;
 			c->last_traffic = cli_now(c);
 			continue;
 		}
@@ -477,6 +511,7 @@ read_in(struct cli_stream *st)
 		if (errno == EAGAIN || errno == EINTR)
 			break;
 		/* Local socket broken: abort the stream. */
+		c->st.socks_read_errors++;
 		st->state = CS_DEAD;
 		arq_send_discard(st->arq);
 		arq_ctl_send(
@@ -571,6 +606,7 @@ adopt(struct eng_client *c, int cfd)
 	st = xcalloc(1, sizeof *st);
 	st->c = c;
 	st->fd = cfd;
+	c->st.socks_accepted++;
 	st->created = cli_now(c);
 	if (c->npending == c->pcap) {
 		c->pcap = c->pcap ? c->pcap * 2 : 16;
@@ -631,8 +667,8 @@ cli_listen(struct eng_client *c, union net_addr *bound, struct err *e)
 
 	if (ip == NULL)
 		ip = "127.0.0.1";
-	hp = strchr(ip, ':') != NULL && ip[0] != '[' ? xasprintf("[%s]", ip)
-						     : xstrdup(ip);
+	hp = strchr(ip, ':') != NULL && ip[0] != '[' ? xasprintf("[%s]", ip) :
+						       xstrdup(ip);
 	if (net_addr_parse(hp, c->cfg.listen_port, &a, e) == -1) {
 		free(hp);
 		return -1;
@@ -672,8 +708,11 @@ cli_stream_frame(struct eng_client *c, const struct wire_frame *f,
 	switch (t) {
 	case WIRE_STREAM_DATA:
 	case WIRE_STREAM_RESEND:
-		if (arq_recv(st->arq, now, f->seq, payload, plen) == ARQ_RX_NEW)
+		if (arq_recv(st->arq, now, f->seq, payload, plen) ==
+		    ARQ_RX_NEW) {
 			c->st.bytes_down += plen;
+			st->bytes_down += plen;
+		}
 		if (st->write_broken || st->shut_wr) {
 			const uint8_t *p;
 
@@ -684,7 +723,8 @@ cli_stream_frame(struct eng_client *c, const struct wire_frame *f,
 		progress(st);
 		return;
 	case WIRE_STREAM_DATA_ACK:
-		arq_on_ack(st->arq, f->seq, now);
+		if (arq_on_ack(st->arq, f->seq, now) > 0)
+			pool_stream_progress(c->pool, st->id);
 		progress(st);
 		return;
 	case WIRE_STREAM_DATA_NACK:
@@ -789,6 +829,7 @@ cli_streams_session_lost(struct eng_client *c)
 		}
 		unlink_stream(st);
 		txq_clear(&st->q);
+		arq_note_done(st);
 		arq_free(st->arq);
 		st->arq = NULL;
 		st->id = 0;

@@ -6,9 +6,12 @@
  * slot), and the dispatch of downstream frames to streams.
  *
  * Streams, the SOCKS front end and the data path are in client-stream.c;
- * configuration reading in client-config.c. Not here yet: the resolver
- * pool (one resolver × domain is used, chosen by pick_conn()), packet
- * duplication, the local DNS listener and DNS-over-tunnel, SOCKS UDP.
+ * configuration reading in client-config.c; the status and metrics in
+ * client-ctl.c. Every query goes to the connections the resolver pool
+ * (engine/pool.h) selects, with duplication; the MTU tests, confirms and
+ * rechecks the pool asks for run here as per-connection probes (each with
+ * its own DNS id and timer). Not here yet: the local DNS listener,
+ * DNS-over-tunnel, SOCKS UDP.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,8 +24,9 @@
 #include "common/log.h"
 #include "engine/client-int.h"
 #include "engine/dns.h"
+#include "engine/pool.h"
 
-#define SEC(x) ((uint64_t)((x)*1000000.0))
+#define SEC(x)	((uint64_t)((x)*1000000.0))
 #define TICK_US 20000ULL
 /* An unanswered query frees its in-flight slot after 4 x the smoothed
  * answer time (within these bounds): lost queries must not hold the pipe. */
@@ -57,37 +61,122 @@ eng_client_error(const struct eng_client *c)
 	return c->error;
 }
 
+void
+eng_client_set_event_cb(
+    struct eng_client *c, eng_client_event_cb *cb, void *arg)
+{
+	c->ev_cb = cb;
+	c->ev_arg = arg;
+}
+
+void
+cli_event(struct eng_client *c, const char *kind, const char *resolver,
+    const char *detail)
+{
+	if (c->ev_cb != NULL)
+		c->ev_cb(c->ev_arg, kind, resolver, detail);
+}
+
+const char *
+eng_client_phase_name(int phase)
+{
+	switch (phase) {
+	case ENG_CLI_STARTING:
+		return "starting";
+	case ENG_CLI_MTU:
+		return "mtu-testing";
+	case ENG_CLI_HANDSHAKE:
+		return "handshaking";
+	case ENG_CLI_CONNECTED:
+		return "connected";
+	case ENG_CLI_RECONNECTING:
+		return "reconnecting";
+	case ENG_CLI_STOPPING:
+		return "stopping";
+	default:
+		return "failed";
+	}
+}
+
 static void
 set_phase(struct eng_client *c, int phase)
 {
+	if (c->st.phase == phase)
+		return;
 	c->st.phase = phase;
-}
-
-/*
- * The seam for the resolver pool: which resolver × domain carries the next
- * query. One connection for now: the first resolver and the first domain.
- */
-static const struct cli_conn *
-pick_conn(struct eng_client *c)
-{
-	return &c->conn;
+	cli_event(c, "phase", NULL, eng_client_phase_name(phase));
 }
 
 /* ---- sending ---- */
 
-/* Encode frame f into a query and send it; returns the DNS id or -1. */
-static int
-send_frame(struct eng_client *c, const struct wire_frame *f)
+/* The pool's class of a frame (duplication count, stream stickiness). */
+static enum pool_frame
+frame_class(uint8_t type)
 {
-	const struct cli_conn *cn = pick_conn(c);
+	switch (type) {
+	case WIRE_STREAM_DATA:
+		return POOL_FRAME_STREAM_DATA;
+	case WIRE_STREAM_RESEND:
+		return POOL_FRAME_STREAM_RESEND;
+	case WIRE_STREAM_SYN:
+	case WIRE_SOCKS5_SYN:
+	case WIRE_STREAM_CLOSE_READ:
+	case WIRE_STREAM_CLOSE_WRITE:
+	case WIRE_PACKED_CONTROL_BLOCKS:
+		return POOL_FRAME_SETUP;
+	case WIRE_PING:
+		return POOL_FRAME_PING;
+	default:
+		return POOL_FRAME_OTHER;
+	}
+}
+
+static int
+conn_fd(struct eng_client *c, uint32_t conn)
+{
+	const union net_addr *a = pool_conn_addr(c->pool, conn);
+
+	return a->sa.sa_family == AF_INET6 ? c->fd6 : c->fd4;
+}
+
+/* Next DNS id not held by a probe. */
+static uint16_t
+alloc_dns_id(struct eng_client *c)
+{
+	uint16_t id;
+	unsigned n;
+
+	if (c->force_id >= 0) {
+		id = (uint16_t)c->force_id;
+		c->force_id = -1;
+		return id;
+	}
+	for (n = 0; n < 65536; n++) {
+		id = c->next_dns_id++;
+		if (c->probe_by_id[id] == NULL)
+			return id;
+	}
+	return c->next_dns_id++;
+}
+
+/*
+ * Encode frame f for connection conn with DNS id and send it. Returns 0 or
+ * -1 (encoding failed or the socket refused it).
+ */
+static int
+send_to_conn(struct eng_client *c, const struct wire_frame *f, uint32_t conn,
+    uint16_t id)
+{
+	const union net_addr *a = pool_conn_addr(c->pool, conn);
 	char qname[WIRE_QNAME_BUF * 2];
 	uint8_t wname[300], msg[600];
 	long qn, wn, mn;
-	uint16_t id;
-	ssize_t w;
+	int fd = conn_fd(c, conn);
 
-	qn = wire_encode_query_name(
-	    f, c->cipher, NULL, cn->domain, qname, sizeof qname);
+	if (fd == -1)
+		return -1;
+	qn = wire_encode_query_name(f, c->cipher, NULL,
+	    pool_conn_domain(c->pool, conn), qname, sizeof qname);
 	if (qn <= 0)
 		return -1;
 	wn = dns_name_encode(qname, (size_t)qn, wname, sizeof wname, NULL);
@@ -95,21 +184,53 @@ send_frame(struct eng_client *c, const struct wire_frame *f)
 		log_debug("query name too long (%ld chars)", qn);
 		return -1;
 	}
-	id = c->next_dns_id++;
 	mn = dns_query_write(msg, sizeof msg, id, wname, (size_t)wn,
 	    DNS_TYPE_TXT, DNS_EDNS_SIZE, NULL);
 	if (mn <= 0)
 		return -1;
-	w = send(cn->fd, msg, (size_t)mn, 0);
-	if (w < 0)
+	if (sendto(fd, msg, (size_t)mn, 0, &a->sa, net_addr_len(a)) < 0)
 		return -1;
-	c->st.queries_sent++;
+	return 0;
+}
+
+/*
+ * Send frame f to the connections the pool selects (duplication: the same
+ * DNS id to each). Returns the DNS id or -1 when nothing could carry it.
+ */
+static int
+send_frame(struct eng_client *c, const struct wire_frame *f)
+{
+	uint32_t ids[16];
+	uint64_t now = cli_now(c);
+	size_t k, i, sent = 0, cap;
+	enum pool_frame cls = frame_class(f->type);
+	uint16_t id;
+
+	/* The server policy caps duplication (upstream clamps the same). */
+	cap = cls == POOL_FRAME_SETUP ? c->cap_setup_dup : c->cap_dup;
+	cap = MIN(MAX(cap, 1u), nitems(ids));
+	k = pool_select(c->pool, cls, f->stream_id, now, ids, cap);
+	if (k == 0) {
+		c->force_id = -1;
+		return -1;
+	}
+	id = alloc_dns_id(c);
+	for (i = 0; i < k; i++) {
+		if (send_to_conn(c, f, ids[i], id) == -1)
+			continue;
+		pool_on_send(c->pool, ids[i], conn_fd(c, ids[i]), id, now);
+		sent++;
+	}
+	if (sent == 0)
+		return -1;
+	c->st.queries_sent += sent;
+	c->st.duplicates_sent += sent - 1;
 	c->st.frames_up++;
 	if (c->sent_at[id] == 0)
 		c->inflight++;
-	c->sent_at[id] = cli_now(c) ? cli_now(c) : 1;
+	c->sent_at[id] = now ? now : 1;
 	c->ring[c->ring_tail++ & CLI_RING_MASK] = id;
-	c->last_send = cli_now(c);
+	c->last_send = now;
 	return id;
 }
 
@@ -255,8 +376,6 @@ send_next(struct eng_client *c)
 	w.comp = f->comp;
 	w.payload = f->data;
 	w.payload_len = f->len;
-	if (f->type == WIRE_STREAM_DATA || f->type == WIRE_STREAM_RESEND)
-		c->st.bytes_up += f->len;
 	send_frame(c, &w);
 	free(f);
 	return 1;
@@ -346,6 +465,7 @@ handle_frame(struct eng_client *c, const struct wire_frame *f,
 		if (f->session_id != c->sid)
 			return;
 		c->st.error_drops++;
+		cli_event(c, "error_drop", NULL, "ERROR_DROP from the server");
 		session_lost(c, "ERROR_DROP from the server");
 		return;
 	case WIRE_PACKED_CONTROL_BLOCKS:
@@ -361,38 +481,82 @@ handle_frame(struct eng_client *c, const struct wire_frame *f,
 }
 
 static void start_init(struct eng_client *c);
-static void mtu_result(struct eng_client *c, int pass);
+static void probe_result(struct cli_probe *pr, int pass);
 
-void
-eng_client_handle_answer(struct eng_client *c, const uint8_t *msg, size_t len)
+/* Whether a parsed answer frame passes probe pr's current test. */
+static int
+probe_pass(struct cli_probe *pr, const struct wire_frame *f)
+{
+	struct wire_mtu_res r;
+
+	if (pr->stage == 0)
+		return f->type == WIRE_MTU_UP_RES &&
+		    wire_mtu_up_res_parse(f->payload, f->payload_len, &r) ==
+		    WIRE_OK &&
+		    r.code == pr->code && r.len == pr->cur;
+	return f->type == WIRE_MTU_DOWN_RES && f->payload_len == pr->cur &&
+	    wire_mtu_down_res_parse(f->payload, f->payload_len, &r) ==
+	    WIRE_OK &&
+	    r.code == pr->code && r.len == pr->cur;
+}
+
+/* Smoothed answer time, for freeing the slots of unanswered queries. */
+static void
+note_rtt(struct eng_client *c, uint64_t rtt)
+{
+	c->dns_srtt = !c->have_srtt ? rtt : (7 * c->dns_srtt + rtt) / 8;
+	c->have_srtt = 1;
+}
+
+/*
+ * One DNS answer from resolver index `resolver` (-1: unknown, e.g. tests
+ * and the fuzzer) on local socket fd.
+ */
+static void
+handle_answer(
+    struct eng_client *c, long resolver, int fd, const uint8_t *msg, size_t len)
 {
 	static uint8_t fbuf[65536], ibuf[65536];
 	struct dns_answer a;
 	struct wire_frame f;
+	struct cli_probe *pr;
 	const uint8_t *payload;
 	size_t plen;
 	long dn;
 	int mode = c->st.phase == ENG_CLI_CONNECTED ? c->mode : c->cfg.base64;
+	int parsed;
 	uint16_t id;
 
 	if (len < DNS_HDR_LEN)
 		return;
 	id = be16_load(msg);
-	if (c->sent_at[id] != 0) {
-		uint64_t rtt = cli_now(c) - c->sent_at[id];
-
-		c->dns_srtt =
-		    c->dns_srtt == 0 ? rtt : (7 * c->dns_srtt + rtt) / 8;
+	pr = c->probe_by_id[id];
+	if (pr != NULL && resolver >= 0 &&
+	    pool_conn(c->pool, pr->conn)->resolver != (uint32_t)resolver)
+		pr = NULL; /* someone else's answer with that id */
+	if (pr == NULL && resolver >= 0)
+		pool_on_answer(c->pool, (uint32_t)resolver, fd, id,
+		    msg[3] & 0x0f, cli_now(c), NULL);
+	if (pr == NULL && c->sent_at[id] != 0) {
+		note_rtt(c, cli_now(c) - c->sent_at[id]);
 		c->sent_at[id] = 0;
 		c->inflight--;
+	} else if (pr != NULL)
+		note_rtt(c, cli_now(c) - pr->sent_us); /* same resolvers */
+	if (pr != NULL)
+		c->st.probes_answered++;
+	else
+		c->st.answers++;
+	parsed =
+	    dns_answer_parse(msg, len, mode ? DNS_RESP_BASE64 : DNS_RESP_RAW,
+		fbuf, sizeof fbuf, &a, NULL) == DNS_ANS_FRAME &&
+	    wire_frame_parse(fbuf, a.frame_len, &f) == WIRE_OK;
+	if (pr != NULL) {
+		probe_result(pr, parsed && probe_pass(pr, &f));
+		return;
 	}
-	c->st.answers++;
-	if (dns_answer_parse(msg, len, mode ? DNS_RESP_BASE64 : DNS_RESP_RAW,
-		fbuf, sizeof fbuf, &a, NULL) != DNS_ANS_FRAME ||
-	    wire_frame_parse(fbuf, a.frame_len, &f) != WIRE_OK) {
+	if (!parsed) {
 		c->st.bad_answers++;
-		if (c->st.phase == ENG_CLI_MTU && id == c->mtu_dns_id)
-			mtu_result(c, 0);
 		return;
 	}
 	c->st.frames_down++;
@@ -411,27 +575,6 @@ eng_client_handle_answer(struct eng_client *c, const uint8_t *msg, size_t len)
 		f.payload_len = plen;
 	}
 	switch (c->st.phase) {
-	case ENG_CLI_MTU:
-		if (id != c->mtu_dns_id)
-			return;
-		if (c->mtu_stage == 0) {
-			struct wire_mtu_res r;
-
-			mtu_result(c,
-			    f.type == WIRE_MTU_UP_RES &&
-				wire_mtu_up_res_parse(payload, plen, &r) ==
-				    WIRE_OK &&
-				r.code == c->mtu_code && r.len == c->mtu_cur);
-		} else {
-			struct wire_mtu_res r;
-
-			mtu_result(c,
-			    f.type == WIRE_MTU_DOWN_RES && plen == c->mtu_cur &&
-				wire_mtu_down_res_parse(payload, plen, &r) ==
-				    WIRE_OK &&
-				r.code == c->mtu_code && r.len == c->mtu_cur);
-		}
-		return;
 	case ENG_CLI_HANDSHAKE:
 	case ENG_CLI_RECONNECTING:
 		cli_handshake_answer(c, &f);
@@ -447,176 +590,361 @@ eng_client_handle_answer(struct eng_client *c, const uint8_t *msg, size_t len)
 	}
 }
 
+void
+eng_client_handle_answer(struct eng_client *c, const uint8_t *msg, size_t len)
+{
+	handle_answer(c, -1, -1, msg, len);
+}
+
 static void
 on_udp(struct ev_loop *loop, int fd, int events, void *arg)
 {
 	struct eng_client *c = arg;
 	static uint8_t buf[65536];
+	union net_addr from;
+	socklen_t fl;
 	ssize_t n;
+	long r;
 	int budget = 512;
 
 	(void)loop;
 	(void)events;
-	while (budget-- > 0 && c->conn.fd == fd) {
-		n = recv(fd, buf, sizeof buf, 0);
+	while (budget-- > 0) {
+		fl = sizeof from;
+		n = recvfrom(fd, buf, sizeof buf, 0, &from.sa, &fl);
 		if (n < 0)
 			break;
-		eng_client_handle_answer(c, buf, (size_t)n);
+		r = pool_resolver_find(c->pool, &from);
+		if (r < 0) {
+			c->st.bad_answers++; /* not one of our resolvers */
+			continue;
+		}
+		handle_answer(c, r, fd, buf, (size_t)n);
 	}
 }
 
-/* ---- MTU discovery (upstream binarySearchMTU) ---- */
+/* ---- probes: MTU tests (upstream binarySearchMTU), confirm, recheck ---- */
 
-static void mtu_send(struct eng_client *c);
+static void probe_send(struct cli_probe *pr);
 
 static void
-on_mtu_timeout(struct ev_loop *loop, uint64_t id, void *arg)
+probe_unhook(struct cli_probe *pr)
 {
-	struct eng_client *c = arg;
+	struct eng_client *c = pr->c;
 
-	(void)loop;
-	(void)id;
-	c->mtu_timer = 0;
-	mtu_result(c, 0);
+	if (pr->timer != 0)
+		ev_timer_cancel(c->loop, pr->timer);
+	pr->timer = 0;
+	if (pr->dns_id >= 0 && c->probe_by_id[pr->dns_id] == pr)
+		c->probe_by_id[pr->dns_id] = NULL;
+	pr->dns_id = -1;
 }
 
 static void
-mtu_send(struct eng_client *c)
+probe_free(struct cli_probe *pr)
 {
+	struct eng_client *c = pr->c;
+
+	probe_unhook(pr);
+	if (pr->prev != NULL)
+		pr->prev->next = pr->next;
+	else
+		c->probes = pr->next;
+	if (pr->next != NULL)
+		pr->next->prev = pr->prev;
+	c->nprobes--;
+	free(pr);
+}
+
+static void
+on_probe_timeout(struct ev_loop *loop, uint64_t id, void *arg)
+{
+	struct cli_probe *pr = arg;
+
+	(void)loop;
+	(void)id;
+	pr->timer = 0;
+	probe_result(pr, 0);
+}
+
+static void
+probe_send(struct cli_probe *pr)
+{
+	struct eng_client *c = pr->c;
 	struct wire_frame f;
 	uint8_t p[4200];
 	long n;
-	int id;
+	uint16_t id;
+	unsigned tries;
 
-	c->mtu_code++;
+	probe_unhook(pr);
+	pr->code = ++c->mtu_code;
 	memset(&f, 0, sizeof f);
 	f.session_id = 255;
-	if (c->mtu_stage == 0) {
-		n = wire_mtu_up_req_build((uint8_t)c->cfg.base64, c->mtu_code,
-		    c->mtu_cur, p, sizeof p);
+	if (pr->stage == 0) {
+		n = wire_mtu_up_req_build(
+		    (uint8_t)c->cfg.base64, pr->code, pr->cur, p, sizeof p);
 		f.type = WIRE_MTU_UP_REQ;
 		f.stream_id = 1;
 		f.seq = 1;
 		f.frag_id = 0;
 		f.frag_total = 1;
 	} else {
-		n = wire_mtu_down_req_build((uint8_t)c->cfg.base64, c->mtu_code,
-		    (uint16_t)c->mtu_cur, MAX(7u, c->up_mtu), p, sizeof p);
+		n = wire_mtu_down_req_build((uint8_t)c->cfg.base64, pr->code,
+		    (uint16_t)pr->cur, MAX(7u, pr->up_mtu), p, sizeof p);
 		f.type = WIRE_MTU_DOWN_REQ;
 	}
 	f.payload = p;
 	f.payload_len = n > 0 ? (size_t)n : 0;
-	id = send_frame(c, &f);
-	c->mtu_dns_id = id >= 0 ? id : -1;
-	c->mtu_timer =
-	    ev_timer_add(c->loop, SEC(c->cfg.mtu_timeout_s), on_mtu_timeout, c);
+	/* An id neither in flight as a query nor held by another probe. */
+	for (tries = 0; tries < 65536; tries++) {
+		id = c->next_dns_id++;
+		if (c->probe_by_id[id] == NULL && c->sent_at[id] == 0)
+			break;
+	}
+	pr->dns_id = id;
+	pr->sent_us = cli_now(c);
+	c->probe_by_id[id] = pr;
+	if (send_to_conn(c, &f, pr->conn, id) == 0)
+		c->st.probes_sent++;
+	pr->timer = ev_timer_add(c->loop, pr->timeout_us, on_probe_timeout, pr);
 }
 
 static void
-mtu_test(struct eng_client *c, unsigned v)
+probe_test(struct cli_probe *pr, unsigned v)
 {
-	c->mtu_cur = v;
-	c->mtu_attempt = 0;
-	mtu_send(c);
+	pr->cur = v;
+	pr->attempt = 0;
+	probe_send(pr);
+}
+
+/* Report and free a finished probe. */
+static void
+probe_finish(
+    struct cli_probe *pr, int ok, unsigned up, unsigned down, const char *why)
+{
+	struct eng_client *c = pr->c;
+	struct err e = {""};
+
+	if (pr->kind == CLI_PROBE_SWEEP || pr->kind == CLI_PROBE_SYNCED) {
+		if (pool_mtu_result(c->pool, pr->conn, ok, up, down, why,
+			cli_now(c), &e) == -1)
+			log_debug("pool_mtu_result: %s", e.msg);
+	} else if (pool_check_result(c->pool, pr->conn, ok, cli_now(c), &e) ==
+	    -1)
+		log_debug("pool_check_result: %s", e.msg);
+	probe_free(pr);
 }
 
 static void
-mtu_stage_start(struct eng_client *c, int stage)
+sweep_stage(struct cli_probe *pr, int stage)
 {
+	struct eng_client *c = pr->c;
 	unsigned cap;
+	char why[POOL_REASON_MAX];
 
-	c->mtu_stage = stage;
-	c->mtu_step = 0;
-	c->mtu_best = 0;
+	pr->stage = stage;
+	pr->step = 0;
+	pr->best = 0;
 	if (stage == 0) {
 		cap = (unsigned)wire_max_upload_payload(
-		    strlen(c->conn.domain), c->cfg.method);
-		c->mtu_lo = MAX(c->cfg.min_up_mtu, 10u);
-		c->mtu_hi = MIN(MIN(c->cfg.max_up_mtu, 512u), cap);
+		    strlen(pool_conn_domain(c->pool, pr->conn)), c->cfg.method);
+		pr->lo = MAX(c->cfg.min_up_mtu, 10u);
+		pr->hi = MIN(MIN(c->cfg.max_up_mtu, 512u), cap);
 	} else {
-		c->mtu_lo = MAX(c->cfg.min_down_mtu, 20u);
-		c->mtu_hi = MIN(c->cfg.max_down_mtu, 4096u);
+		pr->lo = MAX(c->cfg.min_down_mtu, 20u);
+		pr->hi = MIN(c->cfg.max_down_mtu, 4096u);
 	}
-	if (c->mtu_lo > c->mtu_hi) {
-		snprintf(c->error, sizeof c->error,
-		    "%s MTU range empty "
-		    "(%u > %u)",
-		    stage ? "download" : "upload", c->mtu_lo, c->mtu_hi);
-		set_phase(c, ENG_CLI_FAILED);
-		ev_stop(c->loop);
+	if (pr->lo > pr->hi) {
+		snprintf(why, sizeof why, "%s MTU range empty (%u > %u)",
+		    stage ? "download" : "upload", pr->lo, pr->hi);
+		probe_finish(pr, 0, 0, 0, why);
 		return;
 	}
-	mtu_test(c, c->mtu_hi);
+	probe_test(pr, pr->hi);
+}
+
+/* Start a probe of kind k on connection conn. */
+static void
+probe_start(struct eng_client *c, uint32_t conn, enum cli_probe_kind k)
+{
+	struct cli_probe *pr = xcalloc(1, sizeof *pr);
+	unsigned up, down;
+
+	pr->c = c;
+	pr->conn = conn;
+	pr->kind = k;
+	pr->dns_id = -1;
+	pr->attempts = MAX(c->cfg.mtu_retries, 1u);
+	pr->timeout_us = SEC(c->cfg.mtu_timeout_s);
+	pr->next = c->probes;
+	if (c->probes != NULL)
+		c->probes->prev = pr;
+	c->probes = pr;
+	c->nprobes++;
+	if (k == CLI_PROBE_SWEEP) {
+		sweep_stage(pr, 0);
+		return;
+	}
+	pool_synced(c->pool, &up, &down);
+	if (k == CLI_PROBE_RECHECK)
+		pr->timeout_us = pool_recheck_timeout(c->pool);
+	if (k == CLI_PROBE_CONFIRM) {
+		pr->attempts = 1;
+		pr->timeout_us = MIN(pr->timeout_us, 1000000ULL);
+	}
+	pr->stage = 0;
+	pr->up_mtu = up;
+	probe_test(pr, up);
 }
 
 static void
-mtu_stage_done(struct eng_client *c, unsigned best)
+sweep_stage_done(struct cli_probe *pr, unsigned best)
 {
-	if (c->mtu_stage == 0) {
-		c->up_mtu = best;
-		log_info("upload MTU %u", best);
-		mtu_stage_start(c, 1);
+	if (pr->stage == 0) {
+		pr->up_mtu = best;
+		sweep_stage(pr, 1);
 		return;
 	}
-	c->down_mtu = best;
-	log_info("download MTU %u", best);
-	c->st.up_mtu = c->up_mtu;
-	c->st.down_mtu = c->down_mtu;
-	start_init(c);
+	probe_finish(pr, 1, pr->up_mtu, best, NULL);
 }
 
 static void
-mtu_result(struct eng_client *c, int pass)
+probe_result(struct cli_probe *pr, int pass)
 {
-	unsigned mid;
+	struct eng_client *c = pr->c;
+	char why[POOL_REASON_MAX];
+	unsigned mid, up, down;
 
-	if (c->mtu_timer != 0)
-		ev_timer_cancel(c->loop, c->mtu_timer);
-	c->mtu_timer = 0;
-	c->mtu_dns_id = -1;
-	if (!pass && ++c->mtu_attempt < MAX(c->cfg.mtu_retries, 1u)) {
-		mtu_send(c);
+	probe_unhook(pr);
+	if (!pass && ++pr->attempt < pr->attempts) {
+		probe_send(pr);
 		return;
 	}
-	switch (c->mtu_step) {
-	case 0: /* high end */
-		if (pass) {
-			mtu_stage_done(c, c->mtu_cur);
+	if (pr->kind != CLI_PROBE_SWEEP) {
+		pool_synced(c->pool, &up, &down);
+		if (!pass) {
+			snprintf(why, sizeof why,
+			    "%s MTU probe at the synced %u failed",
+			    pr->stage ? "download" : "upload", pr->cur);
+			probe_finish(pr, 0, 0, 0, why);
 			return;
 		}
-		c->mtu_step = 1;
-		mtu_test(c, c->mtu_lo);
+		if (pr->stage == 0 && pr->kind != CLI_PROBE_CONFIRM) {
+			pr->stage = 1;
+			probe_test(pr, down);
+			return;
+		}
+		probe_finish(pr, 1, up, down, NULL);
+		return;
+	}
+	switch (pr->step) {
+	case 0: /* high end */
+		if (pass) {
+			sweep_stage_done(pr, pr->cur);
+			return;
+		}
+		pr->step = 1;
+		probe_test(pr, pr->lo);
 		return;
 	case 1: /* low end */
 		if (!pass) {
-			snprintf(c->error, sizeof c->error,
-			    "%s MTU test failed "
-			    "at the minimum %u (resolver or server not "
-			    "answering, or wrong key/method)",
-			    c->mtu_stage ? "download" : "upload", c->mtu_lo);
-			set_phase(c, ENG_CLI_FAILED);
-			ev_stop(c->loop);
+			snprintf(why, sizeof why,
+			    "%s MTU test failed at the minimum %u: no valid "
+			    "answer",
+			    pr->stage ? "download" : "upload", pr->lo);
+			probe_finish(pr, 0, 0, 0, why);
 			return;
 		}
-		c->mtu_best = c->mtu_lo;
-		c->mtu_l = c->mtu_lo + 1;
-		c->mtu_h = c->mtu_hi - 1;
-		c->mtu_step = 2;
+		pr->best = pr->lo;
+		pr->l = pr->lo + 1;
+		pr->h = pr->hi - 1;
+		pr->step = 2;
 		break;
 	default: /* bisection */
 		if (pass) {
-			c->mtu_best = c->mtu_cur;
-			c->mtu_l = c->mtu_cur + 1;
+			pr->best = pr->cur;
+			pr->l = pr->cur + 1;
 		} else
-			c->mtu_h = c->mtu_cur - 1;
+			pr->h = pr->cur - 1;
 		break;
 	}
-	if (c->mtu_l > c->mtu_h || c->mtu_h < c->mtu_lo) {
-		mtu_stage_done(c, c->mtu_best);
+	if (pr->l > pr->h || pr->h < pr->lo) {
+		sweep_stage_done(pr, pr->best);
 		return;
 	}
-	mid = (c->mtu_l + c->mtu_h) / 2;
-	mtu_test(c, mid);
+	mid = (pr->l + pr->h) / 2;
+	probe_test(pr, mid);
+}
+
+/* Forward the pool's events to the control socket. */
+static void
+drain_pool_events(struct eng_client *c)
+{
+	struct pool_event ev;
+	char addr[NET_ADDR_STRLEN];
+
+	while (pool_event_next(c->pool, &ev)) {
+		net_addr_format(
+		    pool_conn_addr(c->pool, ev.conn), addr, sizeof addr);
+		log_info("%s %s (%s): %s", pool_event_kind_name(ev.kind), addr,
+		    pool_conn_domain(c->pool, ev.conn), ev.detail);
+		cli_event(c, pool_event_kind_name(ev.kind), addr, ev.detail);
+	}
+}
+
+/* Give up: every MTU test failed. The error names the first reasons. */
+static void
+pool_give_up(struct eng_client *c)
+{
+	const struct pool_conn *pc = pool_conn(c->pool, 0);
+	char addr[NET_ADDR_STRLEN];
+
+	net_addr_format(pool_conn_addr(c->pool, 0), addr, sizeof addr);
+	snprintf(c->error, sizeof c->error,
+	    "no valid connections: all %zu failed their MTU test "
+	    "(e.g. %s: %s)",
+	    pool_size(c->pool), addr, pc != NULL ? pc->reason : "");
+	set_phase(c, ENG_CLI_FAILED);
+	ev_stop(c->loop);
+}
+
+/* Pool housekeeping on every tick: tests, the fast start, checks. */
+static void
+pool_work(struct eng_client *c, uint64_t now)
+{
+	uint32_t ids[64];
+	enum pool_check_kind kinds[64];
+	size_t n, i;
+
+	pool_tick(c->pool, now);
+	while ((n = pool_mtu_test_next(c->pool, now, ids, nitems(ids))) > 0)
+		for (i = 0; i < n; i++)
+			probe_start(c, ids[i],
+			    c->pool_ready ? CLI_PROBE_SYNCED : CLI_PROBE_SWEEP);
+	if (!c->pool_ready && c->st.phase == ENG_CLI_MTU &&
+	    pool_ready(c->pool, now, &c->up_mtu, &c->down_mtu)) {
+		c->pool_ready = 1;
+		c->st.up_mtu = c->up_mtu;
+		c->st.down_mtu = c->down_mtu;
+		log_info("resolver pool ready: synced MTU %u/%u", c->up_mtu,
+		    c->down_mtu);
+		start_init(c);
+	}
+	if (!c->pool_ready && pool_failed(c->pool)) {
+		drain_pool_events(c);
+		pool_give_up(c);
+		return;
+	}
+	if (c->pool_ready)
+		while ((n = pool_check_next(
+			    c->pool, now, ids, kinds, nitems(ids))) > 0)
+			for (i = 0; i < n; i++)
+				probe_start(c, ids[i],
+				    kinds[i] == POOL_CHECK_CONFIRM ?
+					CLI_PROBE_CONFIRM :
+					CLI_PROBE_RECHECK);
+	drain_pool_events(c);
 }
 
 /* ---- session handshake ---- */
@@ -635,7 +963,7 @@ send_init_copy(struct eng_client *c)
 	f.payload = p;
 	f.payload_len = sizeof p;
 	/* Byte-identical copies: same DNS id, as upstream races them. */
-	c->next_dns_id = c->init_dns_id;
+	c->force_id = c->init_dns_id;
 	send_frame(c, &f);
 }
 
@@ -658,7 +986,7 @@ start_init(struct eng_client *c)
 	c->init.upload_mtu = (uint16_t)c->up_mtu;
 	c->init.download_mtu = (uint16_t)c->down_mtu;
 	rand_bytes(c->init.verify, 4);
-	c->init_dns_id = c->next_dns_id;
+	c->init_dns_id = alloc_dns_id(c);
 	c->init_copies = 0;
 	c->st.session_inits++;
 	send_init_copy(c);
@@ -715,6 +1043,8 @@ cli_handshake_answer(struct eng_client *c, const struct wire_frame *f)
 	    wire_session_busy_parse(f->payload, f->payload_len, v) == WIRE_OK &&
 	    memcmp(v, c->init.verify, 4) == 0) {
 		c->st.busy++;
+		cli_event(c, "session_busy", NULL,
+		    "server busy (session table full)");
 		log_warn("server busy (session table full), retrying later");
 		if (c->init_timer != 0)
 			ev_timer_cancel(c->loop, c->init_timer);
@@ -745,7 +1075,15 @@ cli_handshake_answer(struct eng_client *c, const struct wire_frame *f)
 	c->min_ping_s = 0;
 	c->max_blocks = (unsigned)wire_max_packed_blocks(
 	    c->up_mtu, MAX(c->cfg.max_batch, 1u));
+	c->has_policy = a.has_policy;
+	c->policy = a.policy;
+	c->established_ms = now_wall_ms();
+	c->cap_dup = c->cap_setup_dup = 16;
 	if (a.has_policy) {
+		if (p->max_dup > 0)
+			c->cap_dup = p->max_dup;
+		if (p->max_setup_dup > 0)
+			c->cap_setup_dup = p->max_setup_dup;
 		if (p->max_upload_mtu > 0)
 			c->sess_up_mtu =
 			    MIN(c->sess_up_mtu, (unsigned)p->max_upload_mtu);
@@ -769,6 +1107,15 @@ cli_handshake_answer(struct eng_client *c, const struct wire_frame *f)
 	}
 	c->st.session_id = c->sid;
 	c->last_traffic = cli_now(c);
+	{
+		char d[64];
+
+		snprintf(d, sizeof d, "session %u", c->sid);
+		cli_event(c,
+		    c->st.phase == ENG_CLI_RECONNECTING ? "session_reinit" :
+							  "session_init",
+		    NULL, d);
+	}
 	set_phase(c, ENG_CLI_CONNECTED);
 	log_info("session %u accepted (cookie fingerprint hidden), MTU %u/%u, "
 		 "compression %s/%s",
@@ -805,6 +1152,7 @@ session_lost(struct eng_client *c, const char *why)
 	txq_clear(&c->q0);
 	c->sid = 0;
 	c->cookie = 0;
+	c->st.session_reinits++;
 	set_phase(c, ENG_CLI_RECONNECTING);
 	start_init(c);
 }
@@ -819,7 +1167,7 @@ on_tick(struct ev_loop *loop, uint64_t id, void *arg)
 	uint16_t qid;
 
 	(void)id;
-	tmo = c->dns_srtt == 0 ? QUERY_TIMEOUT_MAX_US : 4 * c->dns_srtt;
+	tmo = !c->have_srtt ? QUERY_TIMEOUT_MAX_US : 4 * c->dns_srtt;
 	if (tmo < QUERY_TIMEOUT_MIN_US)
 		tmo = QUERY_TIMEOUT_MIN_US;
 	if (tmo > QUERY_TIMEOUT_MAX_US)
@@ -835,6 +1183,18 @@ on_tick(struct ev_loop *loop, uint64_t id, void *arg)
 			c->st.timeouts++;
 		}
 		c->ring_head++;
+	}
+	if (c->st.phase != ENG_CLI_FAILED && c->pool != NULL)
+		pool_work(c, now);
+	if (now >= c->rate_next) {
+		/* one traffic sample a second for the rates */
+		unsigned r = c->nrate++ % nitems(c->rate);
+
+		c->rate[r].t = now;
+		c->rate[r].up = c->st.bytes_up;
+		c->rate[r].down = c->st.bytes_down;
+		c->rate[r].q = c->st.queries_sent;
+		c->rate_next = now + 1000000;
 	}
 	if (c->st.phase == ENG_CLI_CONNECTED) {
 		cli_streams_tick(c, now);
@@ -897,18 +1257,45 @@ eng_client_new(
 	c = xcalloc(1, sizeof *c);
 	c->loop = loop;
 	c->cfg = *cfg;
-	c->conn.fd = -1;
+	c->fd4 = c->fd6 = -1;
+	c->force_id = -1;
 	c->listen_fd = -1;
-	c->conn.addr = cfg->resolvers[0];
-	c->conn.domain = xstrdup(cfg->domains[0]);
 	c->cfg.key = NULL;
 	c->cipher = wire_cipher_new(cfg->method, cfg->key ? cfg->key : "",
 	    cfg->key ? strlen(cfg->key) : 0, e);
 	if (c->cipher == NULL) {
-		free(c->conn.domain);
 		free(c);
 		return NULL;
 	}
+	{
+		struct pool_cfg pc;
+
+		pool_cfg_default(&pc);
+		pc.strategy = cfg->strategy;
+		pc.dup = MAX(cfg->dup, 1u);
+		pc.setup_dup = MAX(cfg->setup_dup, 1u);
+		pc.failover_resends = MAX(cfg->failover_resends, 1u);
+		pc.failover_cooldown_us = SEC(cfg->failover_cooldown_s);
+		pc.auto_disable = cfg->auto_disable;
+		pc.disable_window_us = SEC(cfg->disable_window_s);
+		pc.packet_timeout_us = SEC(cfg->packet_timeout_s);
+		pc.recheck = cfg->recheck;
+		pc.remove_low_mtu = cfg->remove_low_mtu;
+		pc.mtu_test_timeout_us = SEC(cfg->mtu_timeout_s);
+		pc.mtu_parallelism = MAX(cfg->mtu_parallelism, 1u);
+		pc.start_parallelism = MAX(cfg->start_parallelism, 1u);
+		pc.ready_min = cfg->ready_min;
+		pc.ready_wait_us = SEC(cfg->ready_wait_s);
+		c->pool = pool_new(&pc, cfg->resolvers, cfg->nresolvers,
+		    (const char *const *)cfg->domains, cfg->ndomains,
+		    ev_now_us(loop), e);
+		if (c->pool == NULL) {
+			wire_cipher_free(c->cipher);
+			free(c);
+			return NULL;
+		}
+	}
+	c->started_us = ev_now_us(loop);
 	/* Borrowed strings we need later are copied. */
 	c->cfg.socks_user = cfg->socks_user ? xstrdup(cfg->socks_user) : NULL;
 	c->cfg.socks_pass = cfg->socks_pass ? xstrdup(cfg->socks_pass) : NULL;
@@ -933,41 +1320,59 @@ eng_client_new(
 	c->arqc_cfg.nack_repeat_us = SEC(cfg->arq_nack_repeat_s);
 	rand_bytes((uint8_t *)&c->next_dns_id, sizeof c->next_dns_id);
 	c->next_stream_id = 1;
-	c->mtu_dns_id = -1;
 	rand_bytes((uint8_t *)&c->mtu_code, sizeof c->mtu_code);
 	c->mtu_code &= 0xffff; /* upstream: a counter; any start works */
 	c->sent_at = xcalloc(65536, sizeof *c->sent_at);
 	c->ring = xcalloc(CLI_RING_MASK + 1, sizeof *c->ring);
+	c->probe_by_id = xcalloc(65536, sizeof *c->probe_by_id);
+	c->cap_dup = c->cap_setup_dup = 16;
 	return c;
+}
+
+/* An unconnected UDP socket of family fam, watched by the loop; -1. */
+static int
+open_udp(struct eng_client *c, int fam, struct err *e)
+{
+	union net_addr any;
+	int fd, sz = 4 << 20;
+
+	memset(&any, 0, sizeof any);
+	any.sa.sa_family = (sa_family_t)fam;
+	if ((fd = net_udp_bind(&any, e)) == -1)
+		return -1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+	if (ev_io_add(c->loop, fd, EV_READ, on_udp, c, e) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 int
 eng_client_start(struct eng_client *c, union net_addr *bound, struct err *e)
 {
-	union net_addr any;
+	size_t i;
+	int v4 = 0, v6 = 0;
 
 	if (cli_listen(c, bound, e) == -1)
 		return -1;
-	memset(&any, 0, sizeof any);
-	any.sa.sa_family = c->conn.addr.sa.sa_family;
-	if ((c->conn.fd = net_udp_bind(&any, e)) == -1)
-		return -1;
-	if (connect(c->conn.fd, &c->conn.addr.sa,
-		net_addr_len(&c->conn.addr)) == -1) {
-		err_set(e, "connect to resolver: %s", strerror(errno));
-		return -1;
+	for (i = 0; i < pool_size(c->pool); i++) {
+		if (pool_conn_addr(c->pool, (uint32_t)i)->sa.sa_family ==
+		    AF_INET6)
+			v6 = 1;
+		else
+			v4 = 1;
+		if (v4 && v6)
+			break;
 	}
-	{
-		int sz = 4 << 20;
-
-		(void)setsockopt(
-		    c->conn.fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
-	}
-	if (ev_io_add(c->loop, c->conn.fd, EV_READ, on_udp, c, e) == -1)
+	if (v4 && (c->fd4 = open_udp(c, AF_INET, e)) == -1)
+		return -1;
+	if (v6 && (c->fd6 = open_udp(c, AF_INET6, e)) == -1)
 		return -1;
 	c->tick_timer = ev_timer_add(c->loop, TICK_US, on_tick, c);
 	set_phase(c, ENG_CLI_MTU);
-	mtu_stage_start(c, 0);
+	pool_work(c, cli_now(c));
 	return 0;
 }
 
@@ -981,21 +1386,26 @@ eng_client_free(struct eng_client *c)
 		ev_io_del(c->loop, c->listen_fd);
 		close(c->listen_fd);
 	}
-	if (c->conn.fd != -1) {
-		ev_io_del(c->loop, c->conn.fd);
-		close(c->conn.fd);
+	if (c->fd4 != -1) {
+		ev_io_del(c->loop, c->fd4);
+		close(c->fd4);
 	}
+	if (c->fd6 != -1) {
+		ev_io_del(c->loop, c->fd6);
+		close(c->fd6);
+	}
+	while (c->probes != NULL)
+		probe_free(c->probes);
 	if (c->tick_timer)
 		ev_timer_cancel(c->loop, c->tick_timer);
-	if (c->mtu_timer)
-		ev_timer_cancel(c->loop, c->mtu_timer);
 	if (c->init_timer)
 		ev_timer_cancel(c->loop, c->init_timer);
 	if (c->close_timer)
 		ev_timer_cancel(c->loop, c->close_timer);
 	txq_clear(&c->q0);
 	wire_cipher_free(c->cipher);
-	free(c->conn.domain);
+	pool_free(c->pool);
+	free(c->probe_by_id);
 	free(c->cfg.socks_user);
 	free(c->cfg.socks_pass);
 	free(c->sent_at);

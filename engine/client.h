@@ -4,15 +4,19 @@
  * TCP-forward listener) whose connections travel as streams through DNS
  * queries to the tunnel server (wire-protocol.md 1.8–1.13).
  *
- * This part uses one resolver × domain connection; the choice goes through
- * one function (the seam where the resolver pool will plug in). One thread,
- * one event loop, nothing blocks.
+ * Every query goes to connections (resolver × domain) chosen by the
+ * resolver pool (engine/pool.h): MTU tests with a fast start, duplication,
+ * per-stream preferred resolvers, auto-disable and rechecks. The state is
+ * exported as the control protocol's STATUS and as Prometheus metrics.
+ * One thread, one event loop, nothing blocks.
  */
 #ifndef MDNS_CLIENT_H
 #define MDNS_CLIENT_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <jansson.h>
 
 #include "common/ev.h"
 #include "common/net.h"
@@ -24,22 +28,22 @@
 struct eng_client_cfg {
 	char *domains[ENG_CLI_MAX_DOMAINS]; /* DOMAINS */
 	size_t ndomains;
-	int method; /* DATA_ENCRYPTION_METHOD */
-	char *key; /* ENCRYPTION_KEY */
-	int protocol_tcp; /* PROTOCOL_TYPE "TCP" */
-	char *listen_ip; /* LISTEN_IP */
-	uint16_t listen_port; /* LISTEN_PORT */
-	int socks_auth; /* SOCKS5_AUTH */
-	char *socks_user, *socks_pass; /* SOCKS5_USER / SOCKS5_PASS */
-	int base64; /* BASE_ENCODE_DATA */
-	int up_comp, down_comp; /* UPLOAD/DOWNLOAD_COMPRESSION_TYPE */
-	unsigned comp_min; /* COMPRESSION_MIN_SIZE */
+	int method;			 /* DATA_ENCRYPTION_METHOD */
+	char *key;			 /* ENCRYPTION_KEY */
+	int protocol_tcp;		 /* PROTOCOL_TYPE "TCP" */
+	char *listen_ip;		 /* LISTEN_IP */
+	uint16_t listen_port;		 /* LISTEN_PORT */
+	int socks_auth;			 /* SOCKS5_AUTH */
+	char *socks_user, *socks_pass;	 /* SOCKS5_USER / SOCKS5_PASS */
+	int base64;			 /* BASE_ENCODE_DATA */
+	int up_comp, down_comp;		 /* UPLOAD/DOWNLOAD_COMPRESSION_TYPE */
+	unsigned comp_min;		 /* COMPRESSION_MIN_SIZE */
 	unsigned min_up_mtu, max_up_mtu; /* MIN/MAX_UPLOAD_MTU */
 	unsigned min_down_mtu, max_down_mtu; /* MIN/MAX_DOWNLOAD_MTU */
-	unsigned mtu_retries; /* MTU_TEST_RETRIES */
-	double mtu_timeout_s; /* MTU_TEST_TIMEOUT */
-	unsigned max_batch; /* MAX_PACKETS_PER_BATCH */
-	unsigned arq_window; /* ARQ_WINDOW_SIZE */
+	unsigned mtu_retries;		     /* MTU_TEST_RETRIES */
+	double mtu_timeout_s;		     /* MTU_TEST_TIMEOUT */
+	unsigned max_batch;		     /* MAX_PACKETS_PER_BATCH */
+	unsigned arq_window;		     /* ARQ_WINDOW_SIZE */
 	double arq_rto_s, arq_max_rto_s;
 	double arq_ctl_rto_s, arq_ctl_max_rto_s;
 	unsigned arq_max_ctl_retries, arq_max_data_retries;
@@ -54,17 +58,35 @@ struct eng_client_cfg {
 	size_t nresolvers;
 	/* Ours: queries kept in flight at most (MDNS_MAX_INFLIGHT). */
 	unsigned max_inflight;
+	/* Resolver pool (docs/pool.md; upstream names). */
+	int strategy;		    /* RESOLVER_BALANCING_STRATEGY */
+	unsigned dup, setup_dup;    /* PACKET_/SETUP_PACKET_DUPLICATION_COUNT */
+	unsigned failover_resends;  /* STREAM_RESOLVER_FAILOVER_RESEND_... */
+	double failover_cooldown_s; /* STREAM_RESOLVER_FAILOVER_COOLDOWN */
+	int auto_disable;	    /* AUTO_DISABLE_TIMEOUT_SERVERS */
+	double disable_window_s;    /* AUTO_DISABLE_TIMEOUT_WINDOW_SECONDS */
+	double packet_timeout_s;    /* TUNNEL_PACKET_TIMEOUT_SECONDS */
+	unsigned mtu_parallelism;   /* MTU_TEST_PARALLELISM */
+	int recheck;		    /* RECHECK_INACTIVE_SERVERS_ENABLED */
+	int remove_low_mtu;	    /* AUTO_REMOVE_LOW_MTU_SERVERS */
+	/* Ours: fast start (MDNS_READY_MIN, MDNS_READY_WAIT_SECONDS,
+	 * MDNS_START_PARALLELISM). */
+	unsigned ready_min, start_parallelism;
+	double ready_wait_s;
 };
 
 struct eng_client_stats {
 	uint64_t queries_sent, answers, timeouts, bad_answers;
 	uint64_t frames_up, frames_down, bytes_up, bytes_down;
 	uint64_t pings, pongs, packed_sent, packed_recv;
-	uint64_t error_drops, busy, session_inits;
+	uint64_t error_drops, busy, session_inits, session_reinits;
+	uint64_t duplicates_sent, probes_sent, probes_answered;
+	uint64_t socks_accepted, socks_read_errors, socks_write_errors;
+	uint64_t socks_auth_failures, streams_closed;
 	uint64_t streams_opened, streams_failed;
 	unsigned streams_active;
 	unsigned up_mtu, down_mtu; /* synced */
-	int phase; /* enum below */
+	int phase;		   /* enum below */
 	uint8_t session_id;
 };
 
@@ -79,6 +101,12 @@ enum eng_client_phase {
 };
 
 struct eng_client;
+
+/* Engine events for the control socket: kind per docs/control-protocol.md
+ * (resolver_*, session_init, session_reinit, error_drop, session_busy,
+ * phase); resolver and detail may be NULL. */
+typedef void eng_client_event_cb(
+    void *arg, const char *kind, const char *resolver, const char *detail);
 
 void eng_client_cfg_defaults(struct eng_client_cfg *c);
 /* Read client_config.toml over the defaults; 0 or -1 ("FILE:LINE: ..."). */
@@ -131,6 +159,19 @@ void eng_client_adopt(struct eng_client *c, int fd);
 void eng_client_force_session(struct eng_client *c, uint8_t sid, uint8_t cookie,
     unsigned up_mtu, unsigned down_mtu, int mode);
 const struct eng_client_stats *eng_client_stats(const struct eng_client *c);
+/* Where engine events go (NULL: nowhere). */
+void eng_client_set_event_cb(
+    struct eng_client *c, eng_client_event_cb *cb, void *arg);
+/*
+ * The STATUS object of docs/control-protocol.md (client role): a new
+ * reference. list_max caps the resolver list (0: all). Reads only.
+ */
+json_t *eng_client_status_json(
+    struct eng_client *c, const char *version, size_t list_max);
+/* The client's counters as Prometheus text (malloc'd), or NULL. */
+char *eng_client_metrics_text(struct eng_client *c);
+/* Phase name as in the status ("mtu-testing", "connected", ...). */
+const char *eng_client_phase_name(int phase);
 /* Last fatal error text ("" when none), e.g. why MTU discovery failed. */
 const char *eng_client_error(const struct eng_client *c);
 

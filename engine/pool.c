@@ -1948,8 +1948,15 @@ disable(struct pool *p, uint32_t id, uint64_t now)
 	push_event(p, POOL_EV_DISABLED, id, now, why);
 }
 
+/*
+ * The run must span the window in send time: the latest failed query was
+ * sent at least a window after the run's first one. (Measuring to the
+ * failure's resolution time instead let a lossy resolver's trailing
+ * timeouts after a transfer — resolved a request timeout after sending,
+ * with no answer left to interleave — look like a run of 2 x timeout.)
+ */
 static void
-maybe_disable(struct pool *p, uint32_t id, uint64_t at)
+maybe_disable(struct pool *p, uint32_t id, uint64_t sent, uint64_t at)
 {
 	struct pool_conn *c = &p->c[id];
 
@@ -1958,8 +1965,8 @@ maybe_disable(struct pool *p, uint32_t id, uint64_t at)
 	if (c->streak_n <
 	    pool_disable_min_obs(p->nact, p->cfg.disable_window_us))
 		return;
-	if (at < c->streak_start_us ||
-	    at - c->streak_start_us < p->cfg.disable_window_us)
+	if (sent < c->streak_start_us ||
+	    sent - c->streak_start_us < p->cfg.disable_window_us)
 		return;
 	if (p->nact <= 2)
 		return;
@@ -2020,7 +2027,7 @@ resolve_fail(
 	if (c->streak_n == 0)
 		c->streak_start_us = sent;
 	c->streak_n++;
-	maybe_disable(p, id, at);
+	maybe_disable(p, id, sent, at);
 }
 
 void

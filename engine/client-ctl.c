@@ -1,0 +1,337 @@
+/*
+ * client-ctl.c — the client's face on the control socket: its state as the
+ * STATUS object of docs/control-protocol.md (client role) and its counters
+ * as Prometheus text. Reads the client, the pool and the streams' ARQ
+ * counters; changes nothing (counters are never reset by reading).
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/client-int.h"
+#include "engine/client.h"
+#include "engine/pool.h"
+
+/* ARQ counters of every stream, live and gone. */
+static void
+arq_totals(const struct eng_client *c, struct arq_stats *t, uint64_t *rto_us)
+{
+	const struct arq_stats *a;
+	size_t i;
+
+	*t = c->arq_done;
+	*rto_us =
+	    c->arqc.rto_init_us ? c->arqc.rto_init_us : c->arqc_cfg.rto_init_us;
+	for (i = 0; i < c->nstreams; i++) {
+		if (c->streams[i]->arq == NULL)
+			continue;
+		a = arq_get_stats(c->streams[i]->arq);
+		t->data_sent += a->data_sent;
+		t->retransmits += a->retransmits;
+		t->resends += a->resends;
+		t->nacks_sent += a->nacks_sent;
+		t->nacks_recv += a->nacks_recv;
+		t->acks_recv += a->acks_recv;
+		t->ctl_retransmits += a->ctl_retransmits;
+		t->rx_dup += a->rx_dup;
+		t->rx_old += a->rx_old;
+		t->rx_window_drop += a->rx_window_drop;
+	}
+}
+
+/* Rates over the last ~5 s from the one-a-second samples. */
+static void
+rates(const struct eng_client *c, double *up, double *down, double *qps)
+{
+	unsigned n = c->nrate, back, i;
+	uint64_t now = ev_now_us(c->loop);
+	double dt;
+
+	*up = *down = *qps = 0;
+	if (n == 0)
+		return;
+	back = n > 5 ? 5 : n - 1;
+	i = (n - 1 - back) % nitems(c->rate);
+	if (now <= c->rate[i].t)
+		return;
+	dt = (double)(now - c->rate[i].t) / 1e6;
+	*up = (double)(c->st.bytes_up - c->rate[i].up) / dt;
+	*down = (double)(c->st.bytes_down - c->rate[i].down) / dt;
+	*qps = (double)(c->st.queries_sent - c->rate[i].q) / dt;
+}
+
+static const char *
+stream_state(const struct cli_stream *st)
+{
+	switch (st->state) {
+	case CS_GREET:
+	case CS_AUTH:
+	case CS_REQUEST:
+		return "socks";
+	case CS_WAIT_SESSION:
+		return "waiting";
+	case CS_CONNECTING:
+		return "connecting";
+	case CS_OPEN:
+		return st->local_eof || st->peer_close_read ? "closing" :
+							      "open";
+	default:
+		return "closing";
+	}
+}
+
+#define STREAM_LIST_MAX 1000
+
+json_t *
+eng_client_status_json(
+    struct eng_client *c, const char *version, size_t list_max)
+{
+	const struct eng_client_stats *st = &c->st;
+	uint64_t now = ev_now_us(c->loop), rto;
+	struct arq_stats a;
+	json_t *o = json_object(), *sess, *list;
+	double ru, rd, q;
+	size_t i;
+	int connected = c->sid != 0 &&
+	    (st->phase == ENG_CLI_CONNECTED || st->phase == ENG_CLI_STOPPING);
+
+	json_object_set_new(o, "role", json_string("client"));
+	json_object_set_new(o, "version", json_string(version));
+	json_object_set_new(o, "pid", json_integer(getpid()));
+	json_object_set_new(o, "uptime_ms",
+	    json_integer((json_int_t)((now - c->started_us) / 1000)));
+	json_object_set_new(
+	    o, "phase", json_string(eng_client_phase_name(st->phase)));
+	if (connected) {
+		const struct wire_policy *p = &c->policy;
+
+		sess = json_pack("{s:i,s:I,s:I,s:s,s:{s:i,s:i}}", "id",
+		    (int)c->sid, "established_ms",
+		    (json_int_t)c->established_ms, "reinits",
+		    (json_int_t)st->session_reinits, "response_mode",
+		    c->mode ? "base64" : "raw", "compression", "upload",
+		    c->up_comp, "download", c->down_comp);
+		json_object_set_new(sess, "policy",
+		    c->has_policy ?
+			json_pack("{s:i,s:i,s:i,s:i,s:i,s:i}", "max_dup",
+			    (int)p->max_dup, "max_setup_dup",
+			    (int)p->max_setup_dup, "max_upload_mtu",
+			    (int)p->max_upload_mtu, "max_download_mtu",
+			    (int)p->max_download_mtu, "max_batch",
+			    (int)p->max_batch, "max_arq_window",
+			    (int)p->max_arq_window) :
+			json_null());
+		json_object_set_new(o, "session", sess);
+	} else
+		json_object_set_new(o, "session", json_null());
+	json_object_set_new(o, "mtu",
+	    json_pack("{s:i,s:i}", "upload", (int)c->sess_up_mtu, "download",
+		(int)c->sess_down_mtu));
+	if (!connected) {
+		json_object_set_new(o, "mtu",
+		    json_pack("{s:i,s:i}", "upload", (int)c->up_mtu, "download",
+			(int)c->down_mtu));
+	}
+	json_object_set_new(
+	    o, "resolvers", pool_status_json(c->pool, now, list_max));
+	rates(c, &ru, &rd, &q);
+	json_object_set_new(o, "traffic",
+	    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f}", "bytes_up",
+		(json_int_t)st->bytes_up, "bytes_down",
+		(json_int_t)st->bytes_down, "packets_up",
+		(json_int_t)st->frames_up, "packets_down",
+		(json_int_t)st->frames_down, "queries_sent",
+		(json_int_t)st->queries_sent, "answers",
+		(json_int_t)st->answers, "rate_up_bps", ru, "rate_down_bps", rd,
+		"qps", q));
+	list = json_array();
+	for (i = 0; i < c->nstreams && i < STREAM_LIST_MAX; i++) {
+		const struct cli_stream *s = c->streams[i];
+
+		json_array_append_new(list,
+		    json_pack("{s:i,s:s,s:I,s:I}", "id", (int)s->id, "state",
+			stream_state(s), "bytes_up", (json_int_t)s->bytes_up,
+			"bytes_down", (json_int_t)s->bytes_down));
+	}
+	json_object_set_new(o, "streams",
+	    json_pack("{s:I,s:I,s:I,s:I,s:o}", "active",
+		(json_int_t)st->streams_active, "opened",
+		(json_int_t)st->streams_opened, "closed",
+		(json_int_t)st->streams_closed, "failed",
+		(json_int_t)st->streams_failed, "list", list));
+	arq_totals(c, &a, &rto);
+	json_object_set_new(o, "arq",
+	    json_pack("{s:I,s:I,s:I,s:I,s:I}", "retransmits",
+		(json_int_t)(a.retransmits + a.resends), "nacks_sent",
+		(json_int_t)a.nacks_sent, "nacks_received",
+		(json_int_t)a.nacks_recv, "rto_ms", (json_int_t)(rto / 1000),
+		"control_retransmits", (json_int_t)a.ctl_retransmits));
+	json_object_set_new(o, "duplication",
+	    json_pack("{s:i,s:i,s:I}", "factor",
+		(int)MIN(pool_dup_count(c->pool, POOL_FRAME_OTHER), c->cap_dup),
+		"setup_factor",
+		(int)MIN(pool_dup_count(c->pool, POOL_FRAME_SETUP),
+		    c->cap_setup_dup),
+		"duplicates_sent", (json_int_t)st->duplicates_sent));
+	json_object_set_new(o, "socks",
+	    json_pack("{s:I,s:I,s:I,s:I}", "accepted",
+		(json_int_t)st->socks_accepted, "read_errors",
+		(json_int_t)st->socks_read_errors, "write_errors",
+		(json_int_t)st->socks_write_errors, "auth_failures",
+		(json_int_t)st->socks_auth_failures));
+	json_object_set_new(o, "events",
+	    json_pack("{s:I,s:I,s:I}", "error_drop",
+		(json_int_t)st->error_drops, "session_busy",
+		(json_int_t)st->busy, "reinit",
+		(json_int_t)st->session_reinits));
+	json_object_set_new(o, "fec", json_null());
+	json_object_set_new(o, "exit_ip", json_null());
+	json_object_set_new(o, "leak", json_null());
+	return o;
+}
+
+static void
+metric(
+    FILE *f, const char *name, const char *type, const char *help, uint64_t v)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name,
+	    type, name, (unsigned long long)v);
+}
+
+/* Label values are addresses and domain names; escape per the format. */
+static void
+label(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f);
+		if (*s == '\n') {
+			fputs("\\n", f);
+			continue;
+		}
+		fputc(*s, f);
+	}
+}
+
+/* Per-resolver series are listed for at most this many connections. */
+#define METRIC_CONN_MAX 1000
+
+char *
+eng_client_metrics_text(struct eng_client *c)
+{
+	const struct eng_client_stats *st = &c->st;
+	static const char *fam[3][2] = {
+	    {"mdns_client_resolver_sent_total", "Queries sent."},
+	    {"mdns_client_resolver_answered_total", "Answers received."},
+	    {"mdns_client_resolver_timeouts_total", "Queries timed out."},
+	};
+	static const char *states[] = {
+	    "active", "disabled", "testing", "rejected"};
+	struct pool_counts pc;
+	struct arq_stats a;
+	uint64_t rto, now = ev_now_us(c->loop);
+	char *buf = NULL, addr[NET_ADDR_STRLEN];
+	size_t len = 0, i, n, k;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		return NULL;
+	metric(f, "mdns_client_uptime_seconds", "gauge",
+	    "Seconds since the client started.",
+	    (now - c->started_us) / 1000000);
+	fprintf(f,
+	    "# HELP mdns_client_connected Whether a session is up.\n"
+	    "# TYPE mdns_client_connected gauge\nmdns_client_connected %d\n",
+	    st->phase == ENG_CLI_CONNECTED);
+	fprintf(f,
+	    "# HELP mdns_client_bytes_total Stream payload bytes.\n"
+	    "# TYPE mdns_client_bytes_total counter\n"
+	    "mdns_client_bytes_total{direction=\"up\"} %llu\n"
+	    "mdns_client_bytes_total{direction=\"down\"} %llu\n",
+	    (unsigned long long)st->bytes_up,
+	    (unsigned long long)st->bytes_down);
+	fprintf(f,
+	    "# HELP mdns_client_packets_total Tunnel frames.\n"
+	    "# TYPE mdns_client_packets_total counter\n"
+	    "mdns_client_packets_total{direction=\"up\"} %llu\n"
+	    "mdns_client_packets_total{direction=\"down\"} %llu\n",
+	    (unsigned long long)st->frames_up,
+	    (unsigned long long)st->frames_down);
+	metric(f, "mdns_client_queries_total", "counter",
+	    "DNS queries sent (copies included).", st->queries_sent);
+	metric(f, "mdns_client_answers_total", "counter",
+	    "DNS answers to tunnel queries.", st->answers);
+	metric(f, "mdns_client_duplicates_total", "counter",
+	    "Extra copies sent for duplication.", st->duplicates_sent);
+	metric(f, "mdns_client_probes_total", "counter",
+	    "MTU, confirm and recheck probes sent.", st->probes_sent);
+	metric(f, "mdns_client_streams_active", "gauge",
+	    "Streams currently open.", st->streams_active);
+	metric(f, "mdns_client_streams_opened_total", "counter",
+	    "Streams opened.", st->streams_opened);
+	arq_totals(c, &a, &rto);
+	metric(f, "mdns_client_arq_retransmits_total", "counter",
+	    "Data frames sent again (RTO and NACK).",
+	    a.retransmits + a.resends);
+	fprintf(f,
+	    "# HELP mdns_client_arq_nacks_total NACKs by direction.\n"
+	    "# TYPE mdns_client_arq_nacks_total counter\n"
+	    "mdns_client_arq_nacks_total{direction=\"sent\"} %llu\n"
+	    "mdns_client_arq_nacks_total{direction=\"received\"} %llu\n",
+	    (unsigned long long)a.nacks_sent, (unsigned long long)a.nacks_recv);
+	fprintf(f,
+	    "# HELP mdns_client_socks_errors_total SOCKS bridge errors.\n"
+	    "# TYPE mdns_client_socks_errors_total counter\n"
+	    "mdns_client_socks_errors_total{kind=\"read\"} %llu\n"
+	    "mdns_client_socks_errors_total{kind=\"write\"} %llu\n"
+	    "mdns_client_socks_errors_total{kind=\"auth\"} %llu\n",
+	    (unsigned long long)st->socks_read_errors,
+	    (unsigned long long)st->socks_write_errors,
+	    (unsigned long long)st->socks_auth_failures);
+	fprintf(f,
+	    "# HELP mdns_client_session_events_total Session events.\n"
+	    "# TYPE mdns_client_session_events_total counter\n"
+	    "mdns_client_session_events_total{kind=\"init\"} %llu\n"
+	    "mdns_client_session_events_total{kind=\"reinit\"} %llu\n"
+	    "mdns_client_session_events_total{kind=\"error_drop\"} %llu\n"
+	    "mdns_client_session_events_total{kind=\"session_busy\"} %llu\n",
+	    (unsigned long long)st->session_inits,
+	    (unsigned long long)st->session_reinits,
+	    (unsigned long long)st->error_drops, (unsigned long long)st->busy);
+	pool_counts(c->pool, &pc);
+	fprintf(f,
+	    "# HELP mdns_client_resolvers Connections by state.\n"
+	    "# TYPE mdns_client_resolvers gauge\n");
+	{
+		size_t v[4] = {pc.active, pc.disabled + pc.rechecking,
+		    pc.testing, pc.rejected};
+
+		for (i = 0; i < nitems(states); i++)
+			fprintf(f, "mdns_client_resolvers{state=\"%s\"} %zu\n",
+			    states[i], v[i]);
+	}
+	n = MIN(pool_size(c->pool), (size_t)METRIC_CONN_MAX);
+	for (k = 0; k < nitems(fam); k++) {
+		fprintf(f, "# HELP %s %s\n# TYPE %s counter\n", fam[k][0],
+		    fam[k][1], fam[k][0]);
+		for (i = 0; i < n; i++) {
+			const struct pool_conn *p =
+			    pool_conn(c->pool, (uint32_t)i);
+			uint64_t v = k == 0 ? p->sent :
+			    k == 1	    ? p->answered :
+					      p->timeouts;
+
+			net_addr_format(pool_conn_addr(c->pool, (uint32_t)i),
+			    addr, sizeof addr);
+			fprintf(f, "%s{resolver=\"", fam[k][0]);
+			label(f, addr);
+			fputs("\",domain=\"", f);
+			label(f, pool_conn_domain(c->pool, (uint32_t)i));
+			fprintf(f, "\"} %llu\n", (unsigned long long)v);
+		}
+	}
+	fclose(f);
+	return buf;
+}
