@@ -19,10 +19,10 @@
 enum { OPT_LISTEN = 1, OPT_ALLOW, OPT_CONTROL };
 
 static const struct option serve_longopts[] = {
-	{ "listen", required_argument, NULL, OPT_LISTEN },
-	{ "allow-target", required_argument, NULL, OPT_ALLOW },
-	{ "control", required_argument, NULL, OPT_CONTROL },
-	{ NULL, 0, NULL, 0 },
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"allow-target", required_argument, NULL, OPT_ALLOW},
+    {"control", required_argument, NULL, OPT_CONTROL},
+    {NULL, 0, NULL, 0},
 };
 
 static void
@@ -55,8 +55,8 @@ serve_metrics(void *arg)
 {
 	struct serve_ctl *sc = arg;
 
-	return eng_server_metrics_text(sc->srv,
-	    (now_mono_us() - sc->started_us) / 1000);
+	return eng_server_metrics_text(
+	    sc->srv, (now_mono_us() - sc->started_us) / 1000);
 }
 
 static void
@@ -78,7 +78,7 @@ cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
 	union net_addr la, bound;
 	const char *listen = NULL, *control = NULL;
 	struct ctl_server *ctl = NULL;
-	struct serve_ctl sc = { 0 };
+	struct serve_ctl sc = {0};
 	char *ctlpath = NULL;
 	char buf[NET_ADDR_STRLEN], *hostport;
 	int c, rc = EXIT_UNKNOWN;
@@ -116,10 +116,10 @@ cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
 		    "required");
 		goto out;
 	}
-	log_set_level(ctx->quiet    ? LOG_ERROR
-		: ctx->verbose >= 2 ? LOG_DEBUG
-		: ctx->verbose	    ? LOG_INFO
-				    : LOG_WARN);
+	log_set_level(ctx->quiet  ? LOG_ERROR :
+		ctx->verbose >= 2 ? LOG_DEBUG :
+		ctx->verbose	  ? LOG_INFO :
+				    LOG_WARN);
 	if (eng_server_cfg_load(&cfg, ctx->config, &e) == -1) {
 		cli_error(&cmd_serve_entry, "%s", e.msg);
 		goto out;
@@ -155,10 +155,11 @@ cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
 	sc.srv = srv;
 	sc.started_us = now_mono_us();
 	{
-		struct ctl_handlers h = { "server", cli_version(),
-			serve_status, serve_metrics, serve_stop, &sc };
+		struct ctl_handlers h = {"server", cli_version(), serve_status,
+		    serve_metrics, serve_stop, &sc};
 
-		ctlpath = control ? xstrdup(control) : ctl_default_path("server");
+		ctlpath =
+		    control ? xstrdup(control) : ctl_default_path("server");
 		if ((ctl = ctl_server_new(loop, ctlpath, &h, &e)) == NULL) {
 			if (control != NULL) {
 				cli_error(&cmd_serve_entry, "%s", e.msg);

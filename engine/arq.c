@@ -21,7 +21,7 @@
 #include "engine/arq.h"
 
 #define SETUP_RTO_CAP_US 350000ULL
-#define SEQ_OLD 32768u
+#define SEQ_OLD		 32768u
 
 struct snd_slot {
 	uint8_t *data;
@@ -126,8 +126,8 @@ arq_rtt_update(struct arq_rtt *r, uint64_t sample, uint64_t lo, uint64_t hi)
 		r->rttvar_us = sample / 2;
 		r->init = 1;
 	} else {
-		delta = r->srtt_us > sample ? r->srtt_us - sample
-					    : sample - r->srtt_us;
+		delta = r->srtt_us > sample ? r->srtt_us - sample :
+					      sample - r->srtt_us;
 		r->rttvar_us = (3 * r->rttvar_us + delta) / 4;
 		r->srtt_us = (7 * r->srtt_us + sample) / 8;
 	}

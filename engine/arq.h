@@ -24,28 +24,28 @@
 struct arq;
 
 struct arq_config {
-	unsigned window; /* send window in frames (>= 300 used) */
-	uint64_t rto_init_us; /* ARQ_INITIAL_RTO: floor of data RTO */
-	uint64_t rto_max_us; /* ARQ_MAX_RTO */
+	unsigned window;       /* send window in frames (>= 300 used) */
+	uint64_t rto_init_us;  /* ARQ_INITIAL_RTO: floor of data RTO */
+	uint64_t rto_max_us;   /* ARQ_MAX_RTO */
 	unsigned nack_max_gap; /* ARQ_DATA_NACK_MAX_GAP, 0 = no NACKs */
 	uint64_t
 	    nack_initial_delay_us; /* wait before the first NACK of a seq */
-	uint64_t nack_repeat_us; /* NACK repeat and RESEND interval */
-	uint64_t ctl_rto_init_us; /* control RTO floor (0.5 s) */
-	uint64_t ctl_rto_max_us; /* control RTO ceiling (3 s) */
+	uint64_t nack_repeat_us;   /* NACK repeat and RESEND interval */
+	uint64_t ctl_rto_init_us;  /* control RTO floor (0.5 s) */
+	uint64_t ctl_rto_max_us;   /* control RTO ceiling (3 s) */
 	unsigned max_data_retries; /* stream fails when exceeded ... */
-	uint64_t data_ttl_us; /* ... and the frame is older than this */
-	unsigned ctl_max_retries; /* control frame given up after this */
-	uint64_t ctl_ttl_us; /* ... or after this age */
+	uint64_t data_ttl_us;	   /* ... and the frame is older than this */
+	unsigned ctl_max_retries;  /* control frame given up after this */
+	uint64_t ctl_ttl_us;	   /* ... or after this age */
 };
 
 /* What an emitted frame is; the caller picks the packet type from it. */
 enum arq_out {
-	ARQ_OUT_DATA, /* STREAM_DATA (first send or late retransmit) */
+	ARQ_OUT_DATA,	/* STREAM_DATA (first send or late retransmit) */
 	ARQ_OUT_RESEND, /* STREAM_RESEND (retransmit lane) */
-	ARQ_OUT_ACK, /* STREAM_DATA_ACK(seq) */
-	ARQ_OUT_NACK, /* STREAM_DATA_NACK(seq) */
-	ARQ_OUT_CTL, /* a tracked control frame (type given) */
+	ARQ_OUT_ACK,	/* STREAM_DATA_ACK(seq) */
+	ARQ_OUT_NACK,	/* STREAM_DATA_NACK(seq) */
+	ARQ_OUT_CTL,	/* a tracked control frame (type given) */
 };
 
 /*
@@ -59,9 +59,9 @@ typedef void arq_emit_cb(void *arg, enum arq_out kind, uint8_t type,
 
 /* Receive verdicts of arq_recv. */
 enum arq_rx {
-	ARQ_RX_NEW, /* stored; ACK emitted */
-	ARQ_RX_DUP, /* already buffered; ACK emitted again */
-	ARQ_RX_OLD, /* behind rcv_nxt; ACK emitted, data dropped */
+	ARQ_RX_NEW,    /* stored; ACK emitted */
+	ARQ_RX_DUP,    /* already buffered; ACK emitted again */
+	ARQ_RX_OLD,    /* behind rcv_nxt; ACK emitted, data dropped */
 	ARQ_RX_WINDOW, /* beyond the receive window: dropped, no ACK */
 };
 
@@ -74,9 +74,9 @@ enum arq_tick_res {
 
 /* Counters; monotonic. */
 struct arq_stats {
-	uint64_t data_sent; /* first transmissions */
+	uint64_t data_sent;   /* first transmissions */
 	uint64_t retransmits; /* RTO-driven retransmissions */
-	uint64_t resends; /* NACK-driven RESENDs */
+	uint64_t resends;     /* NACK-driven RESENDs */
 	uint64_t nacks_sent;
 	uint64_t nacks_recv;
 	uint64_t acks_recv;

@@ -19,13 +19,13 @@
 
 #include "engine/pool.h"
 
-#define NIL UINT32_MAX
-#define NBUCKET 6
-#define HALF_LIFE 1000
+#define NIL	     UINT32_MAX
+#define NBUCKET	     6
+#define HALF_LIFE    1000
 #define LOSS_UNKNOWN 200
-#define LAT_UNKNOWN 999000
-#define S(x) ((uint64_t)(x)*1000000u)
-#define MS(x) ((uint64_t)(x)*1000u)
+#define LAT_UNKNOWN  999000
+#define S(x)	     ((uint64_t)(x)*1000000u)
+#define MS(x)	     ((uint64_t)(x)*1000u)
 
 struct pend {
 	uint32_t resolver, conn;

@@ -26,7 +26,7 @@
 #include "common/net.h"
 #include "common/util.h"
 
-#define POOL_NONE UINT32_MAX /* "no connection" */
+#define POOL_NONE	UINT32_MAX /* "no connection" */
 #define POOL_REASON_MAX 96
 
 /* Balancing strategies (RESOLVER_BALANCING_STRATEGY); 0 = round robin. */
@@ -43,46 +43,46 @@ enum pool_strategy {
 };
 
 enum pool_state {
-	POOL_TESTING, /* queued for or under its first MTU test */
-	POOL_ACTIVE, /* carries traffic */
-	POOL_DISABLED, /* auto-disabled (only timeouts) */
+	POOL_TESTING,	 /* queued for or under its first MTU test */
+	POOL_ACTIVE,	 /* carries traffic */
+	POOL_DISABLED,	 /* auto-disabled (only timeouts) */
 	POOL_RECHECKING, /* inactive, a recheck probe is running */
-	POOL_REJECTED, /* failed its MTU test, outlier, or too small */
+	POOL_REJECTED,	 /* failed its MTU test, outlier, or too small */
 };
 
 /* What a frame is, for the duplication count and stream stickiness. */
 enum pool_frame {
-	POOL_FRAME_OTHER, /* any other frame: k = dup */
-	POOL_FRAME_STREAM_DATA, /* STREAM_DATA: sticky preferred + k-1 */
+	POOL_FRAME_OTHER,	  /* any other frame: k = dup */
+	POOL_FRAME_STREAM_DATA,	  /* STREAM_DATA: sticky preferred + k-1 */
 	POOL_FRAME_STREAM_RESEND, /* STREAM_RESEND: as data, counts resends */
-	POOL_FRAME_SETUP, /* STREAM_SYN, SOCKS5_SYN, CLOSE_*, packed */
-	POOL_FRAME_PING, /* PING: k <= 2 */
+	POOL_FRAME_SETUP,	  /* STREAM_SYN, SOCKS5_SYN, CLOSE_*, packed */
+	POOL_FRAME_PING,	  /* PING: k <= 2 */
 };
 
 struct pool_cfg {
-	int strategy; /* 0..8 (default 2: round robin) */
-	unsigned dup; /* PACKET_DUPLICATION_COUNT (2) */
+	int strategy;	    /* 0..8 (default 2: round robin) */
+	unsigned dup;	    /* PACKET_DUPLICATION_COUNT (2) */
 	unsigned setup_dup; /* SETUP_PACKET_DUPLICATION_COUNT (2) */
 	unsigned
 	    failover_resends; /* STREAM_RESOLVER_FAILOVER_RESEND_THRESHOLD (2) */
 	uint64_t
 	    failover_cooldown_us; /* STREAM_RESOLVER_FAILOVER_COOLDOWN (2.5 s) */
-	int auto_disable; /* AUTO_DISABLE_TIMEOUT_SERVERS (1) */
+	int auto_disable;	  /* AUTO_DISABLE_TIMEOUT_SERVERS (1) */
 	uint64_t
 	    disable_window_us; /* AUTO_DISABLE_TIMEOUT_WINDOW_SECONDS (30 s) */
-	int confirm_down; /* ask the client for a confirm probe (1) */
+	int confirm_down;      /* ask the client for a confirm probe (1) */
 	uint64_t packet_timeout_us; /* TUNNEL_PACKET_TIMEOUT_SECONDS (10 s) */
-	int recheck; /* RECHECK_INACTIVE_SERVERS_ENABLED (1) */
-	int remove_low_mtu; /* AUTO_REMOVE_LOW_MTU_SERVERS (1) */
+	int recheck;		    /* RECHECK_INACTIVE_SERVERS_ENABLED (1) */
+	int remove_low_mtu;	    /* AUTO_REMOVE_LOW_MTU_SERVERS (1) */
 	uint64_t
-	    mtu_test_timeout_us; /* MTU_TEST_TIMEOUT (2 s), recheck floor */
-	unsigned mtu_parallelism; /* MTU_TEST_PARALLELISM (16), after start */
+	    mtu_test_timeout_us;    /* MTU_TEST_TIMEOUT (2 s), recheck floor */
+	unsigned mtu_parallelism;   /* MTU_TEST_PARALLELISM (16), after start */
 	unsigned start_parallelism; /* tests in flight before ready (256) */
-	unsigned ready_min; /* passed needed to start (3; 0 = all) */
-	uint64_t ready_wait_us; /* start with >= 1 passed after (6 s) */
-	unsigned pending_cap; /* tracked queries in flight (12288) */
-	unsigned event_cap; /* queued events kept (4096) */
-	uint64_t seed; /* PRNG seed (0: fixed default) */
+	unsigned ready_min;	    /* passed needed to start (3; 0 = all) */
+	uint64_t ready_wait_us;	    /* start with >= 1 passed after (6 s) */
+	unsigned pending_cap;	    /* tracked queries in flight (12288) */
+	unsigned event_cap;	    /* queued events kept (4096) */
+	uint64_t seed;		    /* PRNG seed (0: fixed default) */
 };
 
 /* One connection; read-only for callers (pool_conn). */
@@ -90,7 +90,7 @@ struct pool_conn {
 	uint32_t resolver, domain;
 	enum pool_state state;
 	char reason[POOL_REASON_MAX]; /* why not active ("" when active) */
-	unsigned up_mtu, down_mtu; /* measured (or synced after recheck) */
+	unsigned up_mtu, down_mtu;    /* measured (or synced after recheck) */
 	/* monotonic counters (never reset) */
 	uint64_t sent, answered, timeouts, failures, late;
 	/* scoring counters, upstream's half-life (halved past 1000) */
@@ -101,7 +101,7 @@ struct pool_conn {
 	/* auto-disable: current run of failures with no answer */
 	uint64_t streak_start_us; /* send time of its first query */
 	uint32_t streak_n;
-	uint32_t epoch; /* bumped when it leaves ACTIVE */
+	uint32_t epoch;		/* bumped when it leaves ACTIVE */
 	uint64_t last_check_us; /* last recheck started */
 	/* internal links (active set, tree, inactive FIFO) */
 	uint32_t act_pos, t_left, t_right, t_prio, t_size;
@@ -113,7 +113,7 @@ struct pool_conn {
 
 enum pool_event_kind {
 	POOL_EV_DISABLED, /* "resolver_disabled" */
-	POOL_EV_ENABLED, /* "resolver_enabled" */
+	POOL_EV_ENABLED,  /* "resolver_enabled" */
 	POOL_EV_REJECTED, /* "resolver_rejected" */
 };
 

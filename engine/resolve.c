@@ -63,8 +63,8 @@ do_lookup(struct eng_resolve_req *q)
 	}
 	if (rc != 0) {
 		q->status = -1;
-		q->why = rc == EAI_NONAME || rc == EAI_NODATA ? "no such host"
-							      : "lookup failed";
+		q->why = rc == EAI_NONAME || rc == EAI_NODATA ? "no such host" :
+								"lookup failed";
 		return;
 	}
 	for (ai = res; ai != NULL && q->naddrs < ENG_RESOLVE_MAX_ADDRS;

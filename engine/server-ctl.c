@@ -25,46 +25,47 @@ eng_server_status_json(const struct eng_server *s, const char *version,
 	json_object_set_new(o, "role", json_string("server"));
 	json_object_set_new(o, "version", json_string(version));
 	json_object_set_new(o, "pid", json_integer(getpid()));
-	json_object_set_new(o, "uptime_ms", json_integer((json_int_t)uptime_ms));
-	json_object_set_new(o, "phase", json_string(stopping ? "stopping" :
-	    "serving"));
+	json_object_set_new(
+	    o, "uptime_ms", json_integer((json_int_t)uptime_ms));
+	json_object_set_new(
+	    o, "phase", json_string(stopping ? "stopping" : "serving"));
 	json_object_set_new(o, "domains", doms);
-	json_object_set_new(o, "sessions", json_pack(
-	    "{s:I,s:I,s:I,s:I,s:I,s:I}",
-	    "active", (json_int_t)st->sessions_active,
-	    "opened", (json_int_t)st->sessions_created,
-	    "reused", (json_int_t)st->sessions_reused,
-	    "closed", (json_int_t)st->sessions_closed,
-	    "expired", (json_int_t)st->sessions_expired,
-	    "busy", (json_int_t)st->sessions_busy));
-	json_object_set_new(o, "streams", json_pack(
-	    "{s:I,s:I,s:I,s:I,s:I,s:I}",
-	    "active", (json_int_t)st->streams_active,
-	    "opened", (json_int_t)st->streams_opened,
-	    "closed", (json_int_t)st->streams_closed,
-	    "connect_ok", (json_int_t)st->connect_ok,
-	    "connect_failed", (json_int_t)st->connect_failed,
-	    "filtered", (json_int_t)st->filter_denied));
-	json_object_set_new(o, "queries", json_pack(
-	    "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
-	    "total", (json_int_t)st->queries,
-	    "tunnel", (json_int_t)st->ans_tunnel,
-	    "mtu_up", (json_int_t)st->mtu_up,
-	    "mtu_down", (json_int_t)st->mtu_down,
-	    "nxdomain", (json_int_t)st->ans_nxdomain,
-	    "nodata", (json_int_t)st->ans_nodata,
-	    "formerr", (json_int_t)st->ans_formerr,
-	    "no_reply", (json_int_t)st->ans_none,
-	    "error_drop", (json_int_t)st->error_drop_sent));
-	json_object_set_new(o, "drops", json_pack("{s:I,s:I}",
-	    "bad_cookie", (json_int_t)st->drop_bad_cookie,
-	    "undecodable", (json_int_t)st->drop_decode));
-	json_object_set_new(o, "resolve", json_pack("{s:I,s:I}",
-	    "started", (json_int_t)st->resolve_started,
-	    "failed", (json_int_t)st->resolve_failed));
-	json_object_set_new(o, "traffic", json_pack("{s:I,s:I}",
-	    "bytes_up", (json_int_t)st->bytes_up,
-	    "bytes_down", (json_int_t)st->bytes_down));
+	json_object_set_new(o, "sessions",
+	    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "active",
+		(json_int_t)st->sessions_active, "opened",
+		(json_int_t)st->sessions_created, "reused",
+		(json_int_t)st->sessions_reused, "closed",
+		(json_int_t)st->sessions_closed, "expired",
+		(json_int_t)st->sessions_expired, "busy",
+		(json_int_t)st->sessions_busy));
+	json_object_set_new(o, "streams",
+	    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "active",
+		(json_int_t)st->streams_active, "opened",
+		(json_int_t)st->streams_opened, "closed",
+		(json_int_t)st->streams_closed, "connect_ok",
+		(json_int_t)st->connect_ok, "connect_failed",
+		(json_int_t)st->connect_failed, "filtered",
+		(json_int_t)st->filter_denied));
+	json_object_set_new(o, "queries",
+	    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "total",
+		(json_int_t)st->queries, "tunnel", (json_int_t)st->ans_tunnel,
+		"mtu_up", (json_int_t)st->mtu_up, "mtu_down",
+		(json_int_t)st->mtu_down, "nxdomain",
+		(json_int_t)st->ans_nxdomain, "nodata",
+		(json_int_t)st->ans_nodata, "formerr",
+		(json_int_t)st->ans_formerr, "no_reply",
+		(json_int_t)st->ans_none, "error_drop",
+		(json_int_t)st->error_drop_sent));
+	json_object_set_new(o, "drops",
+	    json_pack("{s:I,s:I}", "bad_cookie",
+		(json_int_t)st->drop_bad_cookie, "undecodable",
+		(json_int_t)st->drop_decode));
+	json_object_set_new(o, "resolve",
+	    json_pack("{s:I,s:I}", "started", (json_int_t)st->resolve_started,
+		"failed", (json_int_t)st->resolve_failed));
+	json_object_set_new(o, "traffic",
+	    json_pack("{s:I,s:I}", "bytes_up", (json_int_t)st->bytes_up,
+		"bytes_down", (json_int_t)st->bytes_down));
 	return o;
 }
 
@@ -73,16 +74,16 @@ static void
 metric(FILE *f, const char *name, const char *type, const char *help,
     const char *labels, uint64_t v)
 {
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s%s %llu\n", name, help,
-	    name, type, name, labels, (unsigned long long)v);
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s%s %llu\n", name, help, name,
+	    type, name, labels, (unsigned long long)v);
 }
 
 char *
 eng_server_metrics_text(const struct eng_server *s, uint64_t uptime_ms)
 {
 	const struct eng_server_stats *st = &s->st;
-	static const char *kinds[] = { "tunnel", "nxdomain", "nodata",
-		"formerr", "no_reply", "error_drop" };
+	static const char *kinds[] = {"tunnel", "nxdomain", "nodata", "formerr",
+	    "no_reply", "error_drop"};
 	uint64_t kv[6];
 	char *buf = NULL;
 	size_t len = 0, i;
@@ -100,17 +101,20 @@ eng_server_metrics_text(const struct eng_server *s, uint64_t uptime_ms)
 	    "Seconds since the server started.", "", uptime_ms / 1000);
 	metric(f, "mdns_server_queries_total", "counter",
 	    "DNS messages received.", "", st->queries);
-	fprintf(f, "# HELP mdns_server_answers_total Answers by kind.\n"
+	fprintf(f,
+	    "# HELP mdns_server_answers_total Answers by kind.\n"
 	    "# TYPE mdns_server_answers_total counter\n");
 	for (i = 0; i < nitems(kinds); i++)
 		fprintf(f, "mdns_server_answers_total{kind=\"%s\"} %llu\n",
 		    kinds[i], (unsigned long long)kv[i]);
-	fprintf(f, "# HELP mdns_server_mtu_probes_total MTU probes answered.\n"
+	fprintf(f,
+	    "# HELP mdns_server_mtu_probes_total MTU probes answered.\n"
 	    "# TYPE mdns_server_mtu_probes_total counter\n"
 	    "mdns_server_mtu_probes_total{direction=\"up\"} %llu\n"
 	    "mdns_server_mtu_probes_total{direction=\"down\"} %llu\n",
 	    (unsigned long long)st->mtu_up, (unsigned long long)st->mtu_down);
-	fprintf(f, "# HELP mdns_server_drops_total Queries dropped by reason.\n"
+	fprintf(f,
+	    "# HELP mdns_server_drops_total Queries dropped by reason.\n"
 	    "# TYPE mdns_server_drops_total counter\n"
 	    "mdns_server_drops_total{reason=\"bad_cookie\"} %llu\n"
 	    "mdns_server_drops_total{reason=\"undecodable\"} %llu\n",
@@ -132,7 +136,8 @@ eng_server_metrics_text(const struct eng_server *s, uint64_t uptime_ms)
 	    "Targets refused by the filter.", "", st->filter_denied);
 	metric(f, "mdns_server_connect_failures_total", "counter",
 	    "Upstream connects that failed.", "", st->connect_failed);
-	fprintf(f, "# HELP mdns_server_bytes_total Stream payload bytes.\n"
+	fprintf(f,
+	    "# HELP mdns_server_bytes_total Stream payload bytes.\n"
 	    "# TYPE mdns_server_bytes_total counter\n"
 	    "mdns_server_bytes_total{direction=\"up\"} %llu\n"
 	    "mdns_server_bytes_total{direction=\"down\"} %llu\n",

@@ -19,7 +19,7 @@ enum sst_state {
 	SST_CONNECTING,
 	SST_OPEN,
 	SST_FAILED, /* failure frame sent, awaiting its ACK */
-	SST_RESET, /* RST sent, awaiting RST_ACK */
+	SST_RESET,  /* RST sent, awaiting RST_ACK */
 };
 
 struct srv_session;
@@ -71,7 +71,7 @@ struct srv_session {
 	uint64_t created, reuse_until, last_activity, closed_at;
 	struct srv_stream **streams; /* sorted by id */
 	size_t nstreams, cap;
-	struct txq q0; /* stream 0 (session-level) */
+	struct txq q0;	   /* stream 0 (session-level) */
 	struct txq orphan; /* RST / ACK for unknown streams */
 	int32_t rr;
 	struct srv_rclosed *rclosed;

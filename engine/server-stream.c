@@ -351,9 +351,9 @@ srv_stream_syn_fragment(struct srv_stream *st, const struct wire_frame *f)
 		fail(st,
 		    n > 0 && buf[0] != WIRE_ATYP_IPV4 &&
 			    buf[0] != WIRE_ATYP_IPV6 &&
-			    buf[0] != WIRE_ATYP_DOMAIN
-			? WIRE_SOCKS5_ADDRESS_TYPE_UNSUPPORTED
-			: WIRE_SOCKS5_CONNECT_FAIL,
+			    buf[0] != WIRE_ATYP_DOMAIN ?
+			WIRE_SOCKS5_ADDRESS_TYPE_UNSUPPORTED :
+			WIRE_SOCKS5_CONNECT_FAIL,
 		    "bad target");
 		return;
 	}
@@ -501,8 +501,8 @@ stream_io(struct ev_loop *loop, int fd, int events, void *arg)
 		st->state = SST_OPEN;
 		s->st.connect_ok++;
 		send_result(st,
-		    s->cfg.protocol_tcp ? WIRE_STREAM_CONNECTED
-					: WIRE_SOCKS5_CONNECTED);
+		    s->cfg.protocol_tcp ? WIRE_STREAM_CONNECTED :
+					  WIRE_SOCKS5_CONNECTED);
 		flush_out(st);
 		srv_stream_progress(st);
 		return;

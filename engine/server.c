@@ -27,8 +27,8 @@
 #include "engine/server-int.h"
 
 #define FRAME_MAX 8192
-#define TICK_US 50000ULL
-#define SEC(x) ((uint64_t)((x)*1000000.0))
+#define TICK_US	  50000ULL
+#define SEC(x)	  ((uint64_t)((x)*1000000.0))
 
 uint64_t
 srv_now(struct eng_server *s)
@@ -198,14 +198,14 @@ session_find_or_create(struct eng_server *s, const struct wire_session_init *in,
 	ss->mode = in->mode;
 	memcpy(ss->sig, sig, sizeof ss->sig);
 	wire_comp_split(in->comp_pair, &up, &down);
-	ss->up_comp =
-	    up >= 0 && up <= WIRE_COMP_MAX && (s->cfg.up_comp_mask & (1u << up))
-	    ? (uint8_t)up
-	    : 0;
+	ss->up_comp = up >= 0 && up <= WIRE_COMP_MAX &&
+		(s->cfg.up_comp_mask & (1u << up)) ?
+	    (uint8_t)up :
+	    0;
 	ss->down_comp = down >= 0 && down <= WIRE_COMP_MAX &&
-		(s->cfg.down_comp_mask & (1u << down))
-	    ? (uint8_t)down
-	    : 0;
+		(s->cfg.down_comp_mask & (1u << down)) ?
+	    (uint8_t)down :
+	    0;
 	/* Clamp to [10, 4096] and to the policy maximum (itself clamped). */
 	ss->up_mtu = (uint16_t)MIN(
 	    MAX(in->upload_mtu, 10u), MIN(MAX(s->cfg.pol_up_mtu, 10u), 4096u));
@@ -496,8 +496,8 @@ dispatch(struct srv_session *ss, const struct wire_frame *f,
 		if (st == NULL) {
 			if (ss->nstreams >= MAX(s->cfg.max_streams, 1u)) {
 				srv_orphan(ss,
-				    socks ? WIRE_SOCKS5_CONNECT_FAIL
-					  : WIRE_STREAM_CONNECT_FAIL,
+				    socks ? WIRE_SOCKS5_CONNECT_FAIL :
+					    WIRE_STREAM_CONNECT_FAIL,
 				    f->stream_id, f->seq);
 				return;
 			}

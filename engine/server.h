@@ -26,37 +26,37 @@
 struct eng_server_cfg {
 	char *domains[ENG_SRV_MAX_DOMAINS]; /* DOMAIN */
 	size_t ndomains;
-	int protocol_tcp; /* PROTOCOL_TYPE "TCP" (else SOCKS5) */
-	unsigned up_comp_mask; /* SUPPORTED_UPLOAD_COMPRESSION_TYPES */
+	int protocol_tcp;	 /* PROTOCOL_TYPE "TCP" (else SOCKS5) */
+	unsigned up_comp_mask;	 /* SUPPORTED_UPLOAD_COMPRESSION_TYPES */
 	unsigned down_comp_mask; /* SUPPORTED_DOWNLOAD_COMPRESSION_TYPES */
-	char *udp_host; /* UDP_HOST */
-	uint16_t udp_port; /* UDP_PORT */
-	int method; /* DATA_ENCRYPTION_METHOD */
-	char *key; /* contents of ENCRYPTION_KEY_FILE */
-	char *key_file; /* ENCRYPTION_KEY_FILE */
-	double invalid_cookie_window_s; /* INVALID_COOKIE_WINDOW_SECONDS */
+	char *udp_host;		 /* UDP_HOST */
+	uint16_t udp_port;	 /* UDP_PORT */
+	int method;		 /* DATA_ENCRYPTION_METHOD */
+	char *key;		 /* contents of ENCRYPTION_KEY_FILE */
+	char *key_file;		 /* ENCRYPTION_KEY_FILE */
+	double invalid_cookie_window_s;	   /* INVALID_COOKIE_WINDOW_SECONDS */
 	unsigned invalid_cookie_threshold; /* INVALID_COOKIE_ERROR_THRESHOLD */
-	double session_timeout_s; /* SESSION_TIMEOUT_SECONDS */
-	double session_cleanup_s; /* SESSION_CLEANUP_INTERVAL_SECONDS */
+	double session_timeout_s;	   /* SESSION_TIMEOUT_SECONDS */
+	double session_cleanup_s;  /* SESSION_CLEANUP_INTERVAL_SECONDS */
 	double closed_retention_s; /* CLOSED_SESSION_RETENTION_SECONDS */
-	double init_reuse_s; /* SESSION_INIT_REUSE_TTL_SECONDS */
+	double init_reuse_s;	   /* SESSION_INIT_REUSE_TTL_SECONDS */
 	double
-	    recently_closed_stream_s; /* RECENTLY_CLOSED_STREAM_TTL_SECONDS */
+	    recently_closed_stream_s;	/* RECENTLY_CLOSED_STREAM_TTL_SECONDS */
 	double socks_connect_timeout_s; /* SOCKS_CONNECT_TIMEOUT */
-	char *forward_ip; /* FORWARD_IP (TCP mode) */
-	uint16_t forward_port; /* FORWARD_PORT */
+	char *forward_ip;		/* FORWARD_IP (TCP mode) */
+	uint16_t forward_port;		/* FORWARD_PORT */
 	unsigned max_packets_per_batch; /* MAX_PACKETS_PER_BATCH */
-	unsigned packed_dup; /* PACKET_BLOCK_CONTROL_DUPLICATION */
-	unsigned arq_window; /* ARQ_WINDOW_SIZE */
-	double arq_rto_s, arq_max_rto_s; /* ARQ_INITIAL_RTO/MAX_RTO */
+	unsigned packed_dup;		/* PACKET_BLOCK_CONTROL_DUPLICATION */
+	unsigned arq_window;		/* ARQ_WINDOW_SIZE */
+	double arq_rto_s, arq_max_rto_s;	 /* ARQ_INITIAL_RTO/MAX_RTO */
 	double arq_ctl_rto_s, arq_ctl_max_rto_s; /* ARQ_CONTROL_* */
-	unsigned arq_max_ctl_retries; /* ARQ_MAX_CONTROL_RETRIES */
-	unsigned arq_max_data_retries; /* ARQ_MAX_DATA_RETRIES */
+	unsigned arq_max_ctl_retries;		 /* ARQ_MAX_CONTROL_RETRIES */
+	unsigned arq_max_data_retries;		 /* ARQ_MAX_DATA_RETRIES */
 	double arq_data_ttl_s, arq_ctl_ttl_s;
-	unsigned arq_nack_gap; /* ARQ_DATA_NACK_MAX_GAP */
-	double arq_nack_delay_s; /* ARQ_DATA_NACK_INITIAL_DELAY_SECONDS */
+	unsigned arq_nack_gap;	  /* ARQ_DATA_NACK_MAX_GAP */
+	double arq_nack_delay_s;  /* ARQ_DATA_NACK_INITIAL_DELAY_SECONDS */
 	double arq_nack_repeat_s; /* ARQ_DATA_NACK_REPEAT_SECONDS */
-	unsigned max_sessions; /* MAX_ALLOWED_CLIENT_ACTIVE_SESSION */
+	unsigned max_sessions;	  /* MAX_ALLOWED_CLIENT_ACTIVE_SESSION */
 	unsigned
 	    max_streams; /* MAX_ALLOWED_CLIENT_ACTIVE_STREAMS_PER_SESSION */
 	/* Client policy sent in SESSION_ACCEPT bytes 7..19. */
@@ -145,8 +145,8 @@ const struct eng_server_stats *eng_server_stats(const struct eng_server *s);
  * The server's STATUS object for the control socket (server role of
  * docs/control-protocol.md); a new reference. server-ctl.c.
  */
-json_t *eng_server_status_json(const struct eng_server *s,
-    const char *version, uint64_t uptime_ms, int stopping);
+json_t *eng_server_status_json(const struct eng_server *s, const char *version,
+    uint64_t uptime_ms, int stopping);
 /* The counters as Prometheus text (malloc'd), or NULL on failure. */
 char *eng_server_metrics_text(const struct eng_server *s, uint64_t uptime_ms);
 

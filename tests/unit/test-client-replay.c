@@ -71,7 +71,7 @@ struct run {
 	struct {
 		uint8_t type;
 		long long size;
-	} *probes;
+	} * probes;
 	size_t nprobes;
 	unsigned packed, packed_want; /* packed answers, ACKs wanted in them */
 	int init_seen, init_up, init_down, raw_accept_refused;
@@ -129,16 +129,16 @@ hexbytes(const char *h, size_t *n)
 }
 
 static void
-add_sent(struct run *r, uint8_t type, uint16_t stream, uint16_t seq,
-    uint8_t frag)
+add_sent(
+    struct run *r, uint8_t type, uint16_t stream, uint16_t seq, uint8_t frag)
 {
 	r->sent = xreallocarray(r->sent, r->nsent + 1, sizeof *r->sent);
 	r->sent[r->nsent++] = (struct key){type, stream, seq, frag};
 }
 
 static int
-was_sent(const struct run *r, uint8_t type, uint16_t stream, uint16_t seq,
-    int frag)
+was_sent(
+    const struct run *r, uint8_t type, uint16_t stream, uint16_t seq, int frag)
 {
 	size_t i;
 
@@ -230,8 +230,8 @@ feed_patched(struct run *r, json_t *resp, const uint8_t *msg, size_t len,
  * random value), or withhold the answer the capture point dropped.
  */
 static void
-on_mtu_probe(struct run *r, const struct wire_frame *f, const uint8_t *msg,
-    size_t len)
+on_mtu_probe(
+    struct run *r, const struct wire_frame *f, const uint8_t *msg, size_t len)
 {
 	struct wire_mtu_req q;
 	int up = f->type == WIRE_MTU_UP_REQ;
@@ -239,8 +239,8 @@ on_mtu_probe(struct run *r, const struct wire_frame *f, const uint8_t *msg,
 	size_t i, k = 0, seen;
 	long long size;
 
-	if ((up ? wire_mtu_up_req_parse(f->payload, f->payload_len, &q)
-		: wire_mtu_down_req_parse(f->payload, f->payload_len, &q)) !=
+	if ((up ? wire_mtu_up_req_parse(f->payload, f->payload_len, &q) :
+		  wire_mtu_down_req_parse(f->payload, f->payload_len, &q)) !=
 	    WIRE_OK) {
 		r->mtu_unknown++;
 		return;
@@ -249,8 +249,7 @@ on_mtu_probe(struct run *r, const struct wire_frame *f, const uint8_t *msg,
 	for (seen = i = 0; i < r->nprobes; i++)
 		if (r->probes[i].type == f->type && r->probes[i].size == size)
 			seen++;
-	r->probes = xreallocarray(r->probes, r->nprobes + 1,
-	    sizeof *r->probes);
+	r->probes = xreallocarray(r->probes, r->nprobes + 1, sizeof *r->probes);
 	r->probes[r->nprobes].type = f->type;
 	r->probes[r->nprobes++].size = size;
 	be32_store(code, q.code);
@@ -260,8 +259,8 @@ on_mtu_probe(struct run *r, const struct wire_frame *f, const uint8_t *msg,
 		if (strcmp(jstr(l, "dir"), "query") != 0 ||
 		    jint(l, "decoded.tunnel.packet_type", -1) != f->type ||
 		    jint(l,
-			up ? "decoded.tunnel.fields.probe_size"
-			   : "decoded.tunnel.fields.requested_down",
+			up ? "decoded.tunnel.fields.probe_size" :
+			     "decoded.tunnel.fields.requested_down",
 			-1) != size ||
 		    k++ != seen)
 			continue;
@@ -282,8 +281,8 @@ on_mtu_probe(struct run *r, const struct wire_frame *f, const uint8_t *msg,
 }
 
 static void
-on_init(struct run *r, const struct wire_frame *f, const uint8_t *msg,
-    size_t len)
+on_init(
+    struct run *r, const struct wire_frame *f, const uint8_t *msg, size_t len)
 {
 	struct wire_session_init in;
 	struct wire_session_accept acc;
@@ -295,8 +294,7 @@ on_init(struct run *r, const struct wire_frame *f, const uint8_t *msg,
 	uint8_t *w;
 
 	if (r->init_seen++ ||
-	    wire_session_init_parse(f->payload, f->payload_len, &in) !=
-		WIRE_OK)
+	    wire_session_init_parse(f->payload, f->payload_len, &in) != WIRE_OK)
 		return;
 	r->init_up = in.upload_mtu;
 	r->init_down = in.download_mtu;
@@ -340,16 +338,16 @@ drain(struct run *r)
 
 	while ((n = recv(r->srv_fd, msg, sizeof msg, MSG_DONTWAIT)) > 0) {
 		if (dns_query_parse(msg, (size_t)n, &q, NULL) != DNS_QUERY_OK ||
-		    wire_decode_query_name(q.qname, q.qname_len, doms, 1,
-			r->ci, fb, sizeof fb, &f, NULL) != WIRE_OK)
+		    wire_decode_query_name(q.qname, q.qname_len, doms, 1, r->ci,
+			fb, sizeof fb, &f, NULL) != WIRE_OK)
 			continue;
 		add_sent(r, f.type, f.stream_id, f.seq, f.frag_id);
 		if (f.type == WIRE_PACKED_CONTROL_BLOCKS)
 			for (i = 0; wire_block_get(f.payload, f.payload_len, i,
 					&b) == WIRE_OK;
 			     i++)
-				add_sent(r, b.type, b.stream_id, b.seq,
-				    b.frag_id);
+				add_sent(
+				    r, b.type, b.stream_id, b.seq, b.frag_id);
 		if (f.type == WIRE_MTU_UP_REQ || f.type == WIRE_MTU_DOWN_REQ)
 			on_mtu_probe(r, &f, msg, (size_t)n);
 		else if (f.type == WIRE_SESSION_INIT)
@@ -372,8 +370,8 @@ read_locals(struct run *r)
 				r->st[i].eof = 1;
 				break;
 			}
-			r->st[i].buf = xrealloc(
-			    r->st[i].buf, r->st[i].len + (size_t)n);
+			r->st[i].buf =
+			    xrealloc(r->st[i].buf, r->st[i].len + (size_t)n);
 			memcpy(r->st[i].buf + r->st[i].len, buf, (size_t)n);
 			r->st[i].len += (size_t)n;
 		}
@@ -465,14 +463,15 @@ expect_acks(struct run *r, json_t *resp, unsigned *want, unsigned *missing,
 		for (i = 0; nk < 512 &&
 		     wire_block_get(f.payload, f.payload_len, i, &b) == WIRE_OK;
 		     i++)
-			ks[nk++] = (struct key){
-			    b.type, b.stream_id, b.seq, b.frag_id};
+			ks[nk++] =
+			    (struct key){b.type, b.stream_id, b.seq, b.frag_id};
 	} else
 		ks[nk++] = (struct key){f.type, f.stream_id, f.seq, f.frag_id};
 	for (i = 0; i < nk; i++) {
 		int data = ks[i].type == WIRE_STREAM_DATA ||
 		    ks[i].type == WIRE_STREAM_RESEND;
-		int at = data ? WIRE_STREAM_DATA_ACK : wire_ack_type(ks[i].type);
+		int at =
+		    data ? WIRE_STREAM_DATA_ACK : wire_ack_type(ks[i].type);
 
 		if (ks[i].stream == 0 || at < 0 || !opened(r, ks[i].stream))
 			continue;
@@ -619,8 +618,8 @@ replay(const char *path, const char *name)
 		goto out;
 
 	/* MTU discovery and the handshake on the captured answers. */
-	for (i = 0; i < 1500 &&
-	     eng_client_stats(r.cl)->phase != ENG_CLI_CONNECTED &&
+	for (i = 0;
+	     i < 1500 && eng_client_stats(r.cl)->phase != ENG_CLI_CONNECTED &&
 	     eng_client_stats(r.cl)->phase != ENG_CLI_FAILED;
 	     i++)
 		pump(&r, 2);
@@ -633,10 +632,10 @@ replay(const char *path, const char *name)
 		    WIRE_SESSION_INIT)
 			break;
 	tap_ok(i < r.nlines &&
-		r.init_up == jint(r.lines[i],
-				 "decoded.tunnel.fields.upload_mtu", -1) &&
-		r.init_down == jint(r.lines[i],
-				   "decoded.tunnel.fields.download_mtu", -1),
+		r.init_up ==
+		    jint(r.lines[i], "decoded.tunnel.fields.upload_mtu", -1) &&
+		r.init_down ==
+		    jint(r.lines[i], "decoded.tunnel.fields.download_mtu", -1),
 	    "%s: MTU discovery ends at upstream's MTUs (%d/%d)", name,
 	    r.init_up, r.init_down);
 	tap_ok(r.raw_accept_refused,
@@ -701,7 +700,8 @@ replay(const char *path, const char *name)
 	    name, want, r.packed_want, r.packed, missing,
 	    first[0] ? ", first " : "", first);
 	for (i = 0; i < r.nsent; i++)
-		if (r.sent[i].type == WIRE_STREAM_RST && opened(&r, r.sent[i].stream))
+		if (r.sent[i].type == WIRE_STREAM_RST &&
+		    opened(&r, r.sent[i].stream))
 			rst++;
 	tap_ok(rst == 0, "%s: no stream of ours was reset (%u RST)", name, rst);
 	if (json_object_get(r.hdr, "truncated") == NULL)
