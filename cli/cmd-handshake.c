@@ -79,6 +79,9 @@ engine_exec(struct cli_ctx *ctx, int argc, char **argv)
 	(void)hs_engine_wait(path, (int)(deadline * 1000), 250, &c,
 	    ctx->quiet ? NULL : on_step, NULL);
 	free(path);
+	/* No engine (or not a client): say so on stderr too, in one line. */
+	if (c.verdict == RES_VERDICT_UNKNOWN)
+		cli_error(&cmd_handshake_entry, "%s", c.detail);
 	if ((s = rpt_open(ctx->format ? ctx->format : "text", stdout, &e)) ==
 	    NULL) {
 		cli_error(&cmd_handshake_entry, "%s", e.msg);

@@ -3,10 +3,11 @@
 # `mtu` shows every step (high end, low end, bisection) and ends at the
 # exact MTU; `handshake` shows INIT/ACCEPT with the policy, PING/PONG and
 # CLOSE, and the server really saw a session open and close; `handshake
-# --engine` against a control socket (a scripted stand-in): passes once a
-# session and an active resolver appear, says what is missing at the
-# deadline, and exits 3 when no engine runs; TC=1 leads to a TCP try; IPv6 addresses work; `scan --stages burst` passes
-# a good resolver and flags a rate-limited one; --progress draws a bar.
+# --engine` against a real `connect`'s control socket: passes once a
+# session and an active resolver appear (the same session id `status`
+# shows), says what is missing at the deadline (only a dead resolver),
+# and exits 3 with a one-line error when no engine runs; IPv6 addresses
+# work; `scan --stages burst` passes a good resolver and flags a rate-limited one; --progress draws a bar.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/sh/scan-lib.sh
@@ -20,6 +21,8 @@ cat >"$TOPO_DIR/f.spec" <<'EOT'
 127.7.0.2 small-udp n=700
 127.7.0.3 ratelimited qps=5 mode=drop
 127.7.0.4 ratelimited qps=2 mode=refused
+127.7.0.5 slow delay_ms=300
+127.7.0.6 dead
 EOT
 scan_farm FARM --spec "$TOPO_DIR/f.spec"
 ok $? "farm up"
@@ -83,33 +86,77 @@ else
 	ok 0 "# SKIP no IPv6 loopback here"
 fi
 
-# --- handshake --engine against a scripted control socket
-cat >"$TOPO_DIR/steps.jsonl" <<'EOT'
-{"role":"client","phase":"mtu-testing","session":null,"resolvers":{"total":3,"active":0}}
-{"role":"client","phase":"handshaking","session":null,"resolvers":{"total":3,"active":2}}
-{"role":"client","phase":"connected","session":{"id":7},"resolvers":{"total":3,"active":2}}
+# --- handshake --engine against a real `connect` (its control socket).
+# The good resolver answers 300 ms late, so the MTU tests and the
+# handshake take several round trips: the polls see the steps before the
+# session. The dead one never answers: the engine stays in its MTU test
+# (5 s per probe here) past a 3 s deadline.
+# eng_client NAME RESOLVER [TOML]: connect with --control $TOPO_DIR/NAME.sock
+eng_client() {
+	local d=$TOPO_DIR/$1 i
+	mkdir -p "$d"
+	cat >"$d/client_config.toml" <<EOT
+DOMAINS = ["$ZONE"]
+DATA_ENCRYPTION_METHOD = 1
+ENCRYPTION_KEY = "$(cat "$KEYFILE")"
+MIN_DOWNLOAD_MTU = 200
+MAX_DOWNLOAD_MTU = 1000
+${3:-MTU_TEST_TIMEOUT = 1.0}
 EOT
-topo_spawn CTL "$(topo_tool fake-ctl)" --socket "$TOPO_DIR/e.sock" \
-    --script "$TOPO_DIR/steps.jsonl"
-out=$("$BIN" handshake --engine --control "$TOPO_DIR/e.sock" \
-    --deadline-s 10 2>"$TOPO_DIR/err")
+	echo "$2" >"$d/resolvers.txt"
+	rm -f "$TOPO_DIR/$1.sock"
+	topo_bg "$1" "$BIN" connect --config "$d/client_config.toml" \
+	    --resolvers "$d/resolvers.txt" \
+	    --listen "127.0.0.1:$(free_port --tcp 127.0.0.1)" \
+	    --control "$TOPO_DIR/$1.sock" || return 1
+	for ((i = 0; i < 200; i++)); do
+		[ -S "$TOPO_DIR/$1.sock" ] && return 0
+		sleep 0.02
+	done
+	return 1
+}
+eng_client ENG "127.7.0.5:$FARM_PORT"
+ok $? "connect with a control socket up (resolver 300 ms slow)"
+out=$("$BIN" handshake --engine --control "$TOPO_DIR/ENG.sock" \
+    --deadline-s 20 2>"$TOPO_DIR/err")
 is "$?" 0 "--engine: session appears, exit 0"
-like "$out" "handshake +ok .*session 7 with 2 of 3" "--engine: says which session"
-like "$(cat "$TOPO_DIR/err")" "phase mtu-testing.*" "--engine: steps shown"
-topo_stop "$CTL_PID"
-cat >"$TOPO_DIR/stuck.jsonl" <<'EOT'
-{"role":"client","phase":"handshaking","session":null,"resolvers":{"total":3,"active":2}}
-EOT
-topo_spawn CTL2 "$(topo_tool fake-ctl)" --socket "$TOPO_DIR/s.sock" \
-    --script "$TOPO_DIR/stuck.jsonl"
-out=$("$BIN" handshake --engine --control "$TOPO_DIR/s.sock" \
-    --deadline-s 1 2>/dev/null)
+like "$out" "handshake +ok .*session [0-9]+ with 1 of 1 resolver" \
+    "--engine: says which session"
+steps=$(cat "$TOPO_DIR/err")
+diag "$(tr '\n' '|' <<<"$steps")"
+like "$steps" "engine: no session yet: phase (starting|mtu-testing|handshaking)" \
+    "--engine: steps before the session shown"
+like "$(tail -1 <<<"$steps")" \
+    "^engine: engine has session [0-9]+ with 1 of 1 .*phase connected" \
+    "--engine: the last step is the session"
+sid=$(sed -n 's/.*engine has session \([0-9]*\) .*/\1/p' <<<"$out" | head -1)
+is "$("$BIN" status --control "$TOPO_DIR/ENG.sock" --format json |
+    jq -r '.session.id')" "${sid:-none}" \
+    "--engine: its session id is the one status reports"
+out=$("$BIN" handshake --engine --control "$TOPO_DIR/ENG.sock" \
+    --format jsonl 2>/dev/null)
+is "$(jq -r '.kind + " " + .verdict + " " + (.evidence | fromjson |
+    .phase + " " + (.session.id | tostring))' <<<"$out" 2>&1)" \
+    "handshake ok connected ${sid:-none}" \
+    "--engine --format jsonl: verdict and the status as evidence"
+topo_stop "$ENG_PID"
+
+eng_client DEAD "127.7.0.6:$FARM_PORT" "MTU_TEST_TIMEOUT = 5.0"
+ok $? "connect up with only a dead resolver"
+out=$("$BIN" handshake --engine --control "$TOPO_DIR/DEAD.sock" \
+    --deadline-s 3 2>/dev/null)
 is "$?" 2 "--engine: no session by the deadline, exit 2"
-like "$out" "after 1000 ms: no session yet: phase handshaking" \
+like "$out" "after 3000 ms: no session yet: phase mtu-testing, 0 of 1 resolver" \
     "--engine: names the missing step"
+topo_stop "$DEAD_PID"
+
 "$BIN" handshake --engine --control "$TOPO_DIR/nothing.sock" >/dev/null \
-    2>&1
+    2>"$TOPO_DIR/err"
 is "$?" 3 "--engine: no engine running, exit 3"
+is "$(wc -l <"$TOPO_DIR/err")" 1 "--engine: one line on stderr"
+like "$(cat "$TOPO_DIR/err")" \
+    "engine not running at $TOPO_DIR/nothing\.sock" \
+    "--engine: the error names the socket"
 
 # --- burst stage
 printf '127.7.0.1:%s\n127.7.0.3:%s\n' $FARM_PORT $FARM_PORT \
