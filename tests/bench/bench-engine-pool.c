@@ -458,7 +458,8 @@ main(void)
 	stop(srv);
 	{
 		const char *files[] = {"encrypt_key.txt", "server_config.toml",
-		    "client_config.toml", "resolvers.txt", "farm.spec"};
+		    "client_config.toml", "resolvers.txt", "farm.spec",
+		    "server.sock", "engine.sock"};
 
 		for (size_t i = 0; i < nitems(files); i++) {
 			snprintf(p, sizeof p, "%s/%s", dir, files[i]);

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,6 +279,12 @@ main(void)
 out:
 	unlink(keyp);
 	unlink(cfg);
+	{
+		char list[PATH_MAX];
+
+		snprintf(list, sizeof list, "%s/list.txt", dir);
+		unlink(list);
+	}
 	rmdir(dir);
 	return rc;
 }
