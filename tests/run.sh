@@ -25,6 +25,8 @@ mkdir -p "$logdir"
 passed=0
 failed=0
 failed_files=()
+tmpdir=${TMPDIR:-/tmp}
+marker=$(mktemp "$tmpdir/mdns-suite-start.XXXXXX")
 
 run_one() {
 	local name=$1; shift
@@ -79,6 +81,18 @@ for t in tests/sh/test-*.sh; do
 	run_one "$n" bash "$t"
 done
 
+# Nothing a test made may outlive it: temporary files and directories
+# named like ours, created during this run, count as one failure.
+left=$(find "$tmpdir" -maxdepth 1 -newer "$marker" \
+    \( -name 'mdns-*' -o -name 'test-*' -o -name 'bench-*' -o -name 'tmp.*' \) \
+    ! -path "$marker" 2>/dev/null | sort)
+rm -f "$marker"
+if [ -n "$left" ]; then
+	failed=$((failed + 1))
+	failed_files+=("temporary-files")
+	echo "temporary files left behind by the suite:"
+	printf '%s\n' "$left" | head -20 | sed 's/^/    /'
+fi
 if [ ${#failed_files[@]} -ne 0 ]; then
 	echo "failing: ${failed_files[*]} (logs in $logdir)"
 fi

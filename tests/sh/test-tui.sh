@@ -45,7 +45,7 @@ term_start() {
 	local name=$1 geo=$2
 	shift 2
 	$TM new-session -d -s "$name" -x "${geo%x*}" -y "${geo#*x}" \
-	    "env -i PATH=$PATH HOME=$D TERM=tmux-256color $* \
+	    "env -i PATH=$PATH HOME=$D HISTFILE=/dev/null TERM=tmux-256color $* \
 	    PS1='tui-test\$ ' bash --norc --noprofile"
 }
 scr() { $TM capture-pane -p -t "$1"; }
