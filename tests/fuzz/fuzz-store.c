@@ -169,6 +169,30 @@ static char *dbpath;
 static struct store *st;
 static sqlite3 *raw;
 
+/* libFuzzer ends with exit(): remove the database and its directory. */
+static void
+cleanup(void)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+	char *p, *slash;
+	size_t i;
+
+	if (raw != NULL)
+		sqlite3_close(raw);
+	if (st != NULL)
+		store_close(st);
+	for (i = 0; i < nitems(suffix); i++) {
+		p = xasprintf("%s%s", dbpath, suffix[i]);
+		unlink(p);
+		free(p);
+	}
+	if ((slash = strrchr(dbpath, '/')) != NULL) {
+		*slash = '\0';
+		rmdir(dbpath);
+	}
+	free(dbpath);
+}
+
 static void
 setup_once(void)
 {
@@ -188,6 +212,7 @@ setup_once(void)
 	if (sqlite3_open(dbpath, &raw) != SQLITE_OK)
 		abort();
 	sqlite3_exec(raw, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	atexit(cleanup);
 }
 
 int
