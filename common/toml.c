@@ -995,3 +995,74 @@ toml_value_format(const struct toml_value *v)
 	format_into(v, &buf, &len);
 	return buf;
 }
+
+int
+toml_get_num(const struct toml_doc *d, const char *k, double lo, double hi,
+    double *out, struct err *e)
+{
+	const struct toml_value *v = toml_get(d, k);
+
+	if (v == NULL)
+		return 0;
+	if (v->type != TOML_INT && v->type != TOML_FLOAT)
+		return err_set(
+		    e, "%s:%d: %s must be a number", toml_name(d), v->line, k);
+	if (v->dbl < lo || v->dbl > hi)
+		return err_set(e, "%s:%d: %s out of range (%g..%g)",
+		    toml_name(d), v->line, k, lo, hi);
+	*out = v->dbl;
+	return 0;
+}
+
+int
+toml_get_uint(const struct toml_doc *d, const char *k, double lo, double hi,
+    unsigned *out, struct err *e)
+{
+	double x = *out;
+
+	if (toml_get_num(d, k, lo, hi, &x, e) == -1)
+		return -1;
+	*out = (unsigned)x;
+	return 0;
+}
+
+int
+toml_get_int(const struct toml_doc *d, const char *k, double lo, double hi,
+    int *out, struct err *e)
+{
+	double x = *out;
+
+	if (toml_get_num(d, k, lo, hi, &x, e) == -1)
+		return -1;
+	*out = (int)x;
+	return 0;
+}
+
+int
+toml_get_bool(const struct toml_doc *d, const char *k, int *out, struct err *e)
+{
+	const struct toml_value *v = toml_get(d, k);
+
+	if (v == NULL)
+		return 0;
+	if (v->type != TOML_BOOL)
+		return err_set(e, "%s:%d: %s must be true or false",
+		    toml_name(d), v->line, k);
+	*out = v->boolean;
+	return 0;
+}
+
+int
+toml_get_str(const struct toml_doc *d, const char *k, char **out, struct err *e)
+{
+	const struct toml_value *v = toml_get(d, k);
+
+	if (v == NULL)
+		return 0;
+	if (v->type != TOML_STRING)
+		return err_set(
+		    e, "%s:%d: %s must be a string", toml_name(d), v->line, k);
+	free(*out);
+	*out = xstrdup(v->str);
+	return 0;
+}

@@ -96,4 +96,22 @@ char *toml_value_format(const struct toml_value *v);
  */
 void toml_quote(const char *s, char **buf, size_t *len);
 
+/*
+ * Typed lookups for config readers. Each leaves *out unchanged and returns
+ * 0 when the key is absent; returns 0 after storing the value when it has
+ * the right type (and, for numbers, lies in [lo, hi]); else -1 with e set
+ * to "FILE:LINE: KEY must be ..." / "KEY out of range (lo..hi)".
+ * toml_get_str replaces *out (freeing the old string) with a malloc'd copy.
+ */
+int toml_get_num(const struct toml_doc *doc, const char *key, double lo,
+    double hi, double *out, struct err *e);
+int toml_get_uint(const struct toml_doc *doc, const char *key, double lo,
+    double hi, unsigned *out, struct err *e);
+int toml_get_int(const struct toml_doc *doc, const char *key, double lo,
+    double hi, int *out, struct err *e);
+int toml_get_bool(
+    const struct toml_doc *doc, const char *key, int *out, struct err *e);
+int toml_get_str(
+    const struct toml_doc *doc, const char *key, char **out, struct err *e);
+
 #endif

@@ -83,77 +83,6 @@ eng_client_cfg_free(struct eng_client_cfg *c)
 	memset(c, 0, sizeof *c);
 }
 
-static int
-num(const struct toml_doc *d, const char *k, double lo, double hi, double *out,
-    struct err *e)
-{
-	const struct toml_value *v = toml_get(d, k);
-
-	if (v == NULL)
-		return 0;
-	if (v->type != TOML_INT && v->type != TOML_FLOAT)
-		return err_set(
-		    e, "%s:%d: %s must be a number", toml_name(d), v->line, k);
-	if (v->dbl < lo || v->dbl > hi)
-		return err_set(e, "%s:%d: %s out of range (%g..%g)",
-		    toml_name(d), v->line, k, lo, hi);
-	*out = v->dbl;
-	return 0;
-}
-
-static int
-uns(const struct toml_doc *d, const char *k, double lo, double hi,
-    unsigned *out, struct err *e)
-{
-	double x = *out;
-
-	if (num(d, k, lo, hi, &x, e) == -1)
-		return -1;
-	*out = (unsigned)x;
-	return 0;
-}
-
-static int
-integer(const struct toml_doc *d, const char *k, double lo, double hi, int *out,
-    struct err *e)
-{
-	double x = *out;
-
-	if (num(d, k, lo, hi, &x, e) == -1)
-		return -1;
-	*out = (int)x;
-	return 0;
-}
-
-static int
-boolean(const struct toml_doc *d, const char *k, int *out, struct err *e)
-{
-	const struct toml_value *v = toml_get(d, k);
-
-	if (v == NULL)
-		return 0;
-	if (v->type != TOML_BOOL)
-		return err_set(e, "%s:%d: %s must be true or false",
-		    toml_name(d), v->line, k);
-	*out = v->boolean;
-	return 0;
-}
-
-static int
-str(const struct toml_doc *d, const char *k, char **out, struct err *e)
-{
-	const struct toml_value *v = toml_get(d, k);
-
-	if (v == NULL)
-		return 0;
-	if (v->type != TOML_STRING)
-		return err_set(
-		    e, "%s:%d: %s must be a string", toml_name(d), v->line, k);
-	free(*out);
-	*out = xstrdup(v->str);
-	return 0;
-}
-
 int
 eng_client_cfg_load(struct eng_client_cfg *c, const char *path, struct err *e)
 {
@@ -201,93 +130,107 @@ eng_client_cfg_load(struct eng_client_cfg *c, const char *path, struct err *e)
 		}
 		c->protocol_tcp = strcmp(v->str, "TCP") == 0;
 	}
-	if (integer(d, "DATA_ENCRYPTION_METHOD", 0, 5, &c->method, e) == -1 ||
-	    str(d, "ENCRYPTION_KEY", &c->key, e) == -1 ||
-	    str(d, "LISTEN_IP", &c->listen_ip, e) == -1 ||
-	    num(d, "LISTEN_PORT", 0, 65535, &port, e) == -1 ||
-	    boolean(d, "SOCKS5_AUTH", &c->socks_auth, e) == -1 ||
-	    str(d, "SOCKS5_USER", &c->socks_user, e) == -1 ||
-	    str(d, "SOCKS5_PASS", &c->socks_pass, e) == -1 ||
-	    boolean(d, "BASE_ENCODE_DATA", &c->base64, e) == -1 ||
-	    integer(d, "UPLOAD_COMPRESSION_TYPE", 0, 3, &c->up_comp, e) == -1 ||
-	    integer(d, "DOWNLOAD_COMPRESSION_TYPE", 0, 3, &c->down_comp, e) ==
+	if (toml_get_int(d, "DATA_ENCRYPTION_METHOD", 0, 5, &c->method, e) ==
 		-1 ||
-	    uns(d, "COMPRESSION_MIN_SIZE", 0, 65535, &c->comp_min, e) == -1 ||
-	    uns(d, "MIN_UPLOAD_MTU", 0, 4096, &c->min_up_mtu, e) == -1 ||
-	    uns(d, "MAX_UPLOAD_MTU", 0, 4096, &c->max_up_mtu, e) == -1 ||
-	    uns(d, "MIN_DOWNLOAD_MTU", 0, 65535, &c->min_down_mtu, e) == -1 ||
-	    uns(d, "MAX_DOWNLOAD_MTU", 0, 65535, &c->max_down_mtu, e) == -1 ||
-	    uns(d, "MTU_TEST_RETRIES", 1, 100, &c->mtu_retries, e) == -1 ||
-	    num(d, "MTU_TEST_TIMEOUT", 0.05, 600, &c->mtu_timeout_s, e) == -1 ||
-	    uns(d, "MAX_PACKETS_PER_BATCH", 1, 255, &c->max_batch, e) == -1 ||
-	    uns(d, "ARQ_WINDOW_SIZE", 1, 65535, &c->arq_window, e) == -1 ||
-	    num(d, "ARQ_INITIAL_RTO_SECONDS", 0.01, 600, &c->arq_rto_s, e) ==
+	    toml_get_str(d, "ENCRYPTION_KEY", &c->key, e) == -1 ||
+	    toml_get_str(d, "LISTEN_IP", &c->listen_ip, e) == -1 ||
+	    toml_get_num(d, "LISTEN_PORT", 0, 65535, &port, e) == -1 ||
+	    toml_get_bool(d, "SOCKS5_AUTH", &c->socks_auth, e) == -1 ||
+	    toml_get_str(d, "SOCKS5_USER", &c->socks_user, e) == -1 ||
+	    toml_get_str(d, "SOCKS5_PASS", &c->socks_pass, e) == -1 ||
+	    toml_get_bool(d, "BASE_ENCODE_DATA", &c->base64, e) == -1 ||
+	    toml_get_int(d, "UPLOAD_COMPRESSION_TYPE", 0, 3, &c->up_comp, e) ==
 		-1 ||
-	    num(d, "ARQ_MAX_RTO_SECONDS", 0.01, 600, &c->arq_max_rto_s, e) ==
+	    toml_get_int(
+		d, "DOWNLOAD_COMPRESSION_TYPE", 0, 3, &c->down_comp, e) == -1 ||
+	    toml_get_uint(
+		d, "COMPRESSION_MIN_SIZE", 0, 65535, &c->comp_min, e) == -1 ||
+	    toml_get_uint(d, "MIN_UPLOAD_MTU", 0, 4096, &c->min_up_mtu, e) ==
 		-1 ||
-	    num(d, "ARQ_CONTROL_INITIAL_RTO_SECONDS", 0.01, 600,
+	    toml_get_uint(d, "MAX_UPLOAD_MTU", 0, 4096, &c->max_up_mtu, e) ==
+		-1 ||
+	    toml_get_uint(
+		d, "MIN_DOWNLOAD_MTU", 0, 65535, &c->min_down_mtu, e) == -1 ||
+	    toml_get_uint(
+		d, "MAX_DOWNLOAD_MTU", 0, 65535, &c->max_down_mtu, e) == -1 ||
+	    toml_get_uint(d, "MTU_TEST_RETRIES", 1, 100, &c->mtu_retries, e) ==
+		-1 ||
+	    toml_get_num(
+		d, "MTU_TEST_TIMEOUT", 0.05, 600, &c->mtu_timeout_s, e) == -1 ||
+	    toml_get_uint(
+		d, "MAX_PACKETS_PER_BATCH", 1, 255, &c->max_batch, e) == -1 ||
+	    toml_get_uint(d, "ARQ_WINDOW_SIZE", 1, 65535, &c->arq_window, e) ==
+		-1 ||
+	    toml_get_num(d, "ARQ_INITIAL_RTO_SECONDS", 0.01, 600, &c->arq_rto_s,
+		e) == -1 ||
+	    toml_get_num(d, "ARQ_MAX_RTO_SECONDS", 0.01, 600, &c->arq_max_rto_s,
+		e) == -1 ||
+	    toml_get_num(d, "ARQ_CONTROL_INITIAL_RTO_SECONDS", 0.01, 600,
 		&c->arq_ctl_rto_s, e) == -1 ||
-	    num(d, "ARQ_CONTROL_MAX_RTO_SECONDS", 0.01, 600,
+	    toml_get_num(d, "ARQ_CONTROL_MAX_RTO_SECONDS", 0.01, 600,
 		&c->arq_ctl_max_rto_s, e) == -1 ||
-	    uns(d, "ARQ_MAX_CONTROL_RETRIES", 1, 1e6, &c->arq_max_ctl_retries,
-		e) == -1 ||
-	    uns(d, "ARQ_MAX_DATA_RETRIES", 1, 1e6, &c->arq_max_data_retries,
-		e) == -1 ||
-	    num(d, "ARQ_DATA_PACKET_TTL_SECONDS", 1, 1e6, &c->arq_data_ttl_s,
-		e) == -1 ||
-	    num(d, "ARQ_CONTROL_PACKET_TTL_SECONDS", 1, 1e6, &c->arq_ctl_ttl_s,
-		e) == -1 ||
-	    uns(d, "ARQ_DATA_NACK_MAX_GAP", 0, 65535, &c->arq_nack_gap, e) ==
-		-1 ||
-	    num(d, "ARQ_DATA_NACK_INITIAL_DELAY_SECONDS", 0, 600,
+	    toml_get_uint(d, "ARQ_MAX_CONTROL_RETRIES", 1, 1e6,
+		&c->arq_max_ctl_retries, e) == -1 ||
+	    toml_get_uint(d, "ARQ_MAX_DATA_RETRIES", 1, 1e6,
+		&c->arq_max_data_retries, e) == -1 ||
+	    toml_get_num(d, "ARQ_DATA_PACKET_TTL_SECONDS", 1, 1e6,
+		&c->arq_data_ttl_s, e) == -1 ||
+	    toml_get_num(d, "ARQ_CONTROL_PACKET_TTL_SECONDS", 1, 1e6,
+		&c->arq_ctl_ttl_s, e) == -1 ||
+	    toml_get_uint(d, "ARQ_DATA_NACK_MAX_GAP", 0, 65535,
+		&c->arq_nack_gap, e) == -1 ||
+	    toml_get_num(d, "ARQ_DATA_NACK_INITIAL_DELAY_SECONDS", 0, 600,
 		&c->arq_nack_delay_s, e) == -1 ||
-	    num(d, "ARQ_DATA_NACK_REPEAT_SECONDS", 0, 600,
+	    toml_get_num(d, "ARQ_DATA_NACK_REPEAT_SECONDS", 0, 600,
 		&c->arq_nack_repeat_s, e) == -1 ||
-	    num(d, "PING_AGGRESSIVE_INTERVAL_SECONDS", 0.001, 600,
+	    toml_get_num(d, "PING_AGGRESSIVE_INTERVAL_SECONDS", 0.001, 600,
 		&c->ping_aggr_s, e) == -1 ||
-	    num(d, "PING_LAZY_INTERVAL_SECONDS", 0.001, 600, &c->ping_lazy_s,
-		e) == -1 ||
-	    num(d, "PING_COOLDOWN_INTERVAL_SECONDS", 0.001, 600,
+	    toml_get_num(d, "PING_LAZY_INTERVAL_SECONDS", 0.001, 600,
+		&c->ping_lazy_s, e) == -1 ||
+	    toml_get_num(d, "PING_COOLDOWN_INTERVAL_SECONDS", 0.001, 600,
 		&c->ping_cool_s, e) == -1 ||
-	    num(d, "PING_COLD_INTERVAL_SECONDS", 0.001, 3600, &c->ping_cold_s,
-		e) == -1 ||
-	    num(d, "PING_WARM_THRESHOLD_SECONDS", 0, 3600, &c->ping_warm_thr_s,
-		e) == -1 ||
-	    num(d, "PING_COOL_THRESHOLD_SECONDS", 0, 3600, &c->ping_cool_thr_s,
-		e) == -1 ||
-	    num(d, "PING_COLD_THRESHOLD_SECONDS", 0, 3600, &c->ping_cold_thr_s,
-		e) == -1 ||
-	    num(d, "SESSION_INIT_RETRY_BASE_SECONDS", 0.01, 600,
+	    toml_get_num(d, "PING_COLD_INTERVAL_SECONDS", 0.001, 3600,
+		&c->ping_cold_s, e) == -1 ||
+	    toml_get_num(d, "PING_WARM_THRESHOLD_SECONDS", 0, 3600,
+		&c->ping_warm_thr_s, e) == -1 ||
+	    toml_get_num(d, "PING_COOL_THRESHOLD_SECONDS", 0, 3600,
+		&c->ping_cool_thr_s, e) == -1 ||
+	    toml_get_num(d, "PING_COLD_THRESHOLD_SECONDS", 0, 3600,
+		&c->ping_cold_thr_s, e) == -1 ||
+	    toml_get_num(d, "SESSION_INIT_RETRY_BASE_SECONDS", 0.01, 600,
 		&c->init_retry_base_s, e) == -1 ||
-	    num(d, "SESSION_INIT_BUSY_RETRY_INTERVAL_SECONDS", 0.01, 3600,
-		&c->init_busy_retry_s, e) == -1 ||
-	    uns(d, "MDNS_MAX_INFLIGHT", 1, 1024, &c->max_inflight, e) == -1 ||
-	    integer(d, "RESOLVER_BALANCING_STRATEGY", 0, 8, &c->strategy, e) ==
+	    toml_get_num(d, "SESSION_INIT_BUSY_RETRY_INTERVAL_SECONDS", 0.01,
+		3600, &c->init_busy_retry_s, e) == -1 ||
+	    toml_get_uint(
+		d, "MDNS_MAX_INFLIGHT", 1, 1024, &c->max_inflight, e) == -1 ||
+	    toml_get_int(d, "RESOLVER_BALANCING_STRATEGY", 0, 8, &c->strategy,
+		e) == -1 ||
+	    toml_get_uint(d, "PACKET_DUPLICATION_COUNT", 1, 16, &c->dup, e) ==
 		-1 ||
-	    uns(d, "PACKET_DUPLICATION_COUNT", 1, 16, &c->dup, e) == -1 ||
-	    uns(d, "SETUP_PACKET_DUPLICATION_COUNT", 1, 16, &c->setup_dup, e) ==
-		-1 ||
-	    uns(d, "STREAM_RESOLVER_FAILOVER_RESEND_THRESHOLD", 1, 1000,
-		&c->failover_resends, e) == -1 ||
-	    num(d, "STREAM_RESOLVER_FAILOVER_COOLDOWN", 0, 3600,
+	    toml_get_uint(d, "SETUP_PACKET_DUPLICATION_COUNT", 1, 16,
+		&c->setup_dup, e) == -1 ||
+	    toml_get_uint(d, "STREAM_RESOLVER_FAILOVER_RESEND_THRESHOLD", 1,
+		1000, &c->failover_resends, e) == -1 ||
+	    toml_get_num(d, "STREAM_RESOLVER_FAILOVER_COOLDOWN", 0, 3600,
 		&c->failover_cooldown_s, e) == -1 ||
-	    boolean(d, "AUTO_DISABLE_TIMEOUT_SERVERS", &c->auto_disable, e) ==
-		-1 ||
-	    num(d, "AUTO_DISABLE_TIMEOUT_WINDOW_SECONDS", 0.5, 86400,
+	    toml_get_bool(
+		d, "AUTO_DISABLE_TIMEOUT_SERVERS", &c->auto_disable, e) == -1 ||
+	    toml_get_num(d, "AUTO_DISABLE_TIMEOUT_WINDOW_SECONDS", 0.5, 86400,
 		&c->disable_window_s, e) == -1 ||
-	    num(d, "TUNNEL_PACKET_TIMEOUT_SECONDS", 0.1, 600,
+	    toml_get_num(d, "TUNNEL_PACKET_TIMEOUT_SECONDS", 0.1, 600,
 		&c->packet_timeout_s, e) == -1 ||
-	    uns(d, "MTU_TEST_PARALLELISM", 1, 4096, &c->mtu_parallelism, e) ==
+	    toml_get_uint(d, "MTU_TEST_PARALLELISM", 1, 4096,
+		&c->mtu_parallelism, e) == -1 ||
+	    toml_get_bool(
+		d, "RECHECK_INACTIVE_SERVERS_ENABLED", &c->recheck, e) == -1 ||
+	    toml_get_bool(d, "AUTO_REMOVE_LOW_MTU_SERVERS", &c->remove_low_mtu,
+		e) == -1 ||
+	    toml_get_uint(d, "MDNS_READY_MIN", 0, 1e6, &c->ready_min, e) ==
 		-1 ||
-	    boolean(d, "RECHECK_INACTIVE_SERVERS_ENABLED", &c->recheck, e) ==
-		-1 ||
-	    boolean(d, "AUTO_REMOVE_LOW_MTU_SERVERS", &c->remove_low_mtu, e) ==
-		-1 ||
-	    uns(d, "MDNS_READY_MIN", 0, 1e6, &c->ready_min, e) == -1 ||
-	    num(d, "MDNS_READY_WAIT_SECONDS", 0, 3600, &c->ready_wait_s, e) ==
-		-1 ||
-	    uns(d, "MDNS_START_PARALLELISM", 1, 4096, &c->start_parallelism,
-		e) == -1)
+	    toml_get_num(d, "MDNS_READY_WAIT_SECONDS", 0, 3600,
+		&c->ready_wait_s, e) == -1 ||
+	    toml_get_uint(d, "MDNS_START_PARALLELISM", 1, 4096,
+		&c->start_parallelism, e) == -1)
 		goto out;
 	c->listen_port = (uint16_t)port;
 	if (c->ndomains == 0) {

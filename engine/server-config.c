@@ -77,51 +77,6 @@ eng_server_cfg_free(struct eng_server_cfg *c)
 }
 
 static int
-num(const struct toml_doc *d, const char *k, double lo, double hi, double *out,
-    struct err *e)
-{
-	const struct toml_value *v = toml_get(d, k);
-
-	if (v == NULL)
-		return 0;
-	if (v->type != TOML_INT && v->type != TOML_FLOAT)
-		return err_set(
-		    e, "%s:%d: %s must be a number", toml_name(d), v->line, k);
-	if (v->dbl < lo || v->dbl > hi)
-		return err_set(e, "%s:%d: %s out of range (%g..%g)",
-		    toml_name(d), v->line, k, lo, hi);
-	*out = v->dbl;
-	return 0;
-}
-
-static int
-uns(const struct toml_doc *d, const char *k, double lo, double hi,
-    unsigned *out, struct err *e)
-{
-	double x = *out;
-
-	if (num(d, k, lo, hi, &x, e) == -1)
-		return -1;
-	*out = (unsigned)x;
-	return 0;
-}
-
-static int
-str(const struct toml_doc *d, const char *k, char **out, struct err *e)
-{
-	const struct toml_value *v = toml_get(d, k);
-
-	if (v == NULL)
-		return 0;
-	if (v->type != TOML_STRING)
-		return err_set(
-		    e, "%s:%d: %s must be a string", toml_name(d), v->line, k);
-	free(*out);
-	*out = xstrdup(v->str);
-	return 0;
-}
-
-static int
 mask(const struct toml_doc *d, const char *k, unsigned *out, struct err *e)
 {
 	const struct toml_value *v = toml_get(d, k);
@@ -257,88 +212,91 @@ eng_server_cfg_load(struct eng_server_cfg *c, const char *path, struct err *e)
 		e) == -1 ||
 	    mask(d, "SUPPORTED_DOWNLOAD_COMPRESSION_TYPES", &c->down_comp_mask,
 		e) == -1 ||
-	    str(d, "UDP_HOST", &c->udp_host, e) == -1 ||
-	    num(d, "UDP_PORT", 0, 65535, &x, e) == -1)
+	    toml_get_str(d, "UDP_HOST", &c->udp_host, e) == -1 ||
+	    toml_get_num(d, "UDP_PORT", 0, 65535, &x, e) == -1)
 		goto out;
 	c->udp_port = (uint16_t)x;
 	x = c->forward_port;
-	if (str(d, "FORWARD_IP", &c->forward_ip, e) == -1 ||
-	    num(d, "FORWARD_PORT", 0, 65535, &x, e) == -1)
+	if (toml_get_str(d, "FORWARD_IP", &c->forward_ip, e) == -1 ||
+	    toml_get_num(d, "FORWARD_PORT", 0, 65535, &x, e) == -1)
 		goto out;
 	c->forward_port = (uint16_t)x;
 	x = c->method;
-	if (num(d, "DATA_ENCRYPTION_METHOD", 0, 5, &x, e) == -1)
+	if (toml_get_num(d, "DATA_ENCRYPTION_METHOD", 0, 5, &x, e) == -1)
 		goto out;
 	c->method = (int)x;
-	if (str(d, "ENCRYPTION_KEY_FILE", &c->key_file, e) == -1 ||
-	    num(d, "INVALID_COOKIE_WINDOW_SECONDS", 0, 3600,
+	if (toml_get_str(d, "ENCRYPTION_KEY_FILE", &c->key_file, e) == -1 ||
+	    toml_get_num(d, "INVALID_COOKIE_WINDOW_SECONDS", 0, 3600,
 		&c->invalid_cookie_window_s, e) == -1 ||
-	    uns(d, "INVALID_COOKIE_ERROR_THRESHOLD", 0, 1000,
+	    toml_get_uint(d, "INVALID_COOKIE_ERROR_THRESHOLD", 0, 1000,
 		&c->invalid_cookie_threshold, e) == -1 ||
-	    num(d, "SESSION_TIMEOUT_SECONDS", 1, 86400 * 7,
+	    toml_get_num(d, "SESSION_TIMEOUT_SECONDS", 1, 86400 * 7,
 		&c->session_timeout_s, e) == -1 ||
-	    num(d, "SESSION_CLEANUP_INTERVAL_SECONDS", 0.1, 86400,
+	    toml_get_num(d, "SESSION_CLEANUP_INTERVAL_SECONDS", 0.1, 86400,
 		&c->session_cleanup_s, e) == -1 ||
-	    num(d, "CLOSED_SESSION_RETENTION_SECONDS", 0, 86400 * 7,
+	    toml_get_num(d, "CLOSED_SESSION_RETENTION_SECONDS", 0, 86400 * 7,
 		&c->closed_retention_s, e) == -1 ||
-	    num(d, "SESSION_INIT_REUSE_TTL_SECONDS", 0, 86400 * 7,
+	    toml_get_num(d, "SESSION_INIT_REUSE_TTL_SECONDS", 0, 86400 * 7,
 		&c->init_reuse_s, e) == -1 ||
-	    num(d, "RECENTLY_CLOSED_STREAM_TTL_SECONDS", 0, 86400 * 7,
+	    toml_get_num(d, "RECENTLY_CLOSED_STREAM_TTL_SECONDS", 0, 86400 * 7,
 		&c->recently_closed_stream_s, e) == -1 ||
-	    num(d, "SOCKS_CONNECT_TIMEOUT", 0.1, 3600,
+	    toml_get_num(d, "SOCKS_CONNECT_TIMEOUT", 0.1, 3600,
 		&c->socks_connect_timeout_s, e) == -1 ||
-	    uns(d, "MAX_PACKETS_PER_BATCH", 1, 255, &c->max_packets_per_batch,
-		e) == -1 ||
-	    uns(d, "PACKET_BLOCK_CONTROL_DUPLICATION", 1, 16, &c->packed_dup,
-		e) == -1 ||
-	    uns(d, "ARQ_WINDOW_SIZE", 1, 65535, &c->arq_window, e) == -1 ||
-	    num(d, "ARQ_INITIAL_RTO_SECONDS", 0.01, 600, &c->arq_rto_s, e) ==
+	    toml_get_uint(d, "MAX_PACKETS_PER_BATCH", 1, 255,
+		&c->max_packets_per_batch, e) == -1 ||
+	    toml_get_uint(d, "PACKET_BLOCK_CONTROL_DUPLICATION", 1, 16,
+		&c->packed_dup, e) == -1 ||
+	    toml_get_uint(d, "ARQ_WINDOW_SIZE", 1, 65535, &c->arq_window, e) ==
 		-1 ||
-	    num(d, "ARQ_MAX_RTO_SECONDS", 0.01, 600, &c->arq_max_rto_s, e) ==
-		-1 ||
-	    num(d, "ARQ_CONTROL_INITIAL_RTO_SECONDS", 0.01, 600,
+	    toml_get_num(d, "ARQ_INITIAL_RTO_SECONDS", 0.01, 600, &c->arq_rto_s,
+		e) == -1 ||
+	    toml_get_num(d, "ARQ_MAX_RTO_SECONDS", 0.01, 600, &c->arq_max_rto_s,
+		e) == -1 ||
+	    toml_get_num(d, "ARQ_CONTROL_INITIAL_RTO_SECONDS", 0.01, 600,
 		&c->arq_ctl_rto_s, e) == -1 ||
-	    num(d, "ARQ_CONTROL_MAX_RTO_SECONDS", 0.01, 600,
+	    toml_get_num(d, "ARQ_CONTROL_MAX_RTO_SECONDS", 0.01, 600,
 		&c->arq_ctl_max_rto_s, e) == -1 ||
-	    uns(d, "ARQ_MAX_CONTROL_RETRIES", 1, 1e6, &c->arq_max_ctl_retries,
-		e) == -1 ||
-	    uns(d, "ARQ_MAX_DATA_RETRIES", 1, 1e6, &c->arq_max_data_retries,
-		e) == -1 ||
-	    num(d, "ARQ_DATA_PACKET_TTL_SECONDS", 1, 1e6, &c->arq_data_ttl_s,
-		e) == -1 ||
-	    num(d, "ARQ_CONTROL_PACKET_TTL_SECONDS", 1, 1e6, &c->arq_ctl_ttl_s,
-		e) == -1 ||
-	    uns(d, "ARQ_DATA_NACK_MAX_GAP", 0, 65535, &c->arq_nack_gap, e) ==
-		-1 ||
-	    num(d, "ARQ_DATA_NACK_INITIAL_DELAY_SECONDS", 0, 600,
+	    toml_get_uint(d, "ARQ_MAX_CONTROL_RETRIES", 1, 1e6,
+		&c->arq_max_ctl_retries, e) == -1 ||
+	    toml_get_uint(d, "ARQ_MAX_DATA_RETRIES", 1, 1e6,
+		&c->arq_max_data_retries, e) == -1 ||
+	    toml_get_num(d, "ARQ_DATA_PACKET_TTL_SECONDS", 1, 1e6,
+		&c->arq_data_ttl_s, e) == -1 ||
+	    toml_get_num(d, "ARQ_CONTROL_PACKET_TTL_SECONDS", 1, 1e6,
+		&c->arq_ctl_ttl_s, e) == -1 ||
+	    toml_get_uint(d, "ARQ_DATA_NACK_MAX_GAP", 0, 65535,
+		&c->arq_nack_gap, e) == -1 ||
+	    toml_get_num(d, "ARQ_DATA_NACK_INITIAL_DELAY_SECONDS", 0, 600,
 		&c->arq_nack_delay_s, e) == -1 ||
-	    num(d, "ARQ_DATA_NACK_REPEAT_SECONDS", 0, 600,
+	    toml_get_num(d, "ARQ_DATA_NACK_REPEAT_SECONDS", 0, 600,
 		&c->arq_nack_repeat_s, e) == -1 ||
-	    uns(d, "MAX_ALLOWED_CLIENT_ACTIVE_SESSION", 1, 255,
+	    toml_get_uint(d, "MAX_ALLOWED_CLIENT_ACTIVE_SESSION", 1, 255,
 		&c->max_sessions, e) == -1 ||
-	    uns(d, "MAX_ALLOWED_CLIENT_ACTIVE_STREAMS_PER_SESSION", 1, 65535,
-		&c->max_streams, e) == -1 ||
-	    uns(d, "MAX_ALLOWED_CLIENT_PACKET_DUPLICATION_COUNT", 0, 15,
-		&c->pol_dup, e) == -1 ||
-	    uns(d, "MAX_ALLOWED_CLIENT_SETUP_PACKET_DUPLICATION_COUNT", 0, 15,
+	    toml_get_uint(d, "MAX_ALLOWED_CLIENT_ACTIVE_STREAMS_PER_SESSION", 1,
+		65535, &c->max_streams, e) == -1 ||
+	    toml_get_uint(d, "MAX_ALLOWED_CLIENT_PACKET_DUPLICATION_COUNT", 0,
+		15, &c->pol_dup, e) == -1 ||
+	    toml_get_uint(d,
+		"MAX_ALLOWED_CLIENT_SETUP_PACKET_DUPLICATION_COUNT", 0, 15,
 		&c->pol_setup_dup, e) == -1 ||
-	    uns(d, "MAX_ALLOWED_CLIENT_UPLOAD_MTU", 0, 255, &c->pol_up_mtu,
-		e) == -1 ||
-	    uns(d, "MAX_ALLOWED_CLIENT_DOWNLOAD_MTU", 0, 65535,
+	    toml_get_uint(d, "MAX_ALLOWED_CLIENT_UPLOAD_MTU", 0, 255,
+		&c->pol_up_mtu, e) == -1 ||
+	    toml_get_uint(d, "MAX_ALLOWED_CLIENT_DOWNLOAD_MTU", 0, 65535,
 		&c->pol_down_mtu, e) == -1 ||
-	    uns(d, "MAX_ALLOWED_CLIENT_RX_TX_WORKERS", 0, 255, &c->pol_workers,
-		e) == -1 ||
-	    num(d, "MIN_ALLOWED_CLIENT_PING_AGGRESSIVE_INTERVAL_SECONDS", 0, 10,
+	    toml_get_uint(d, "MAX_ALLOWED_CLIENT_RX_TX_WORKERS", 0, 255,
+		&c->pol_workers, e) == -1 ||
+	    toml_get_num(d,
+		"MIN_ALLOWED_CLIENT_PING_AGGRESSIVE_INTERVAL_SECONDS", 0, 10,
 		&c->pol_ping_s, e) == -1 ||
-	    uns(d, "MAX_ALLOWED_CLIENT_PACKETS_PER_BATCH", 0, 255,
+	    toml_get_uint(d, "MAX_ALLOWED_CLIENT_PACKETS_PER_BATCH", 0, 255,
 		&c->pol_batch, e) == -1 ||
-	    uns(d, "MAX_ALLOWED_CLIENT_ARQ_WINDOW_SIZE", 0, 65535,
+	    toml_get_uint(d, "MAX_ALLOWED_CLIENT_ARQ_WINDOW_SIZE", 0, 65535,
 		&c->pol_window, e) == -1 ||
-	    uns(d, "MAX_ALLOWED_CLIENT_ARQ_DATA_NACK_MAX_GAP", 0, 255,
+	    toml_get_uint(d, "MAX_ALLOWED_CLIENT_ARQ_DATA_NACK_MAX_GAP", 0, 255,
 		&c->pol_nack_gap, e) == -1 ||
-	    uns(d, "MIN_ALLOWED_CLIENT_COMPRESSION_MIN_SIZE", 0, 65535,
-		&c->pol_comp_min, e) == -1 ||
-	    num(d, "MIN_ALLOWED_CLIENT_ARQ_INITIAL_RTO_SECONDS", 0, 10,
+	    toml_get_uint(d, "MIN_ALLOWED_CLIENT_COMPRESSION_MIN_SIZE", 0,
+		65535, &c->pol_comp_min, e) == -1 ||
+	    toml_get_num(d, "MIN_ALLOWED_CLIENT_ARQ_INITIAL_RTO_SECONDS", 0, 10,
 		&c->pol_rto_s, e) == -1)
 		goto out;
 	if (c->ndomains == 0) {
