@@ -43,7 +43,7 @@ else
 Q := @
 endif
 
-MODULES	:= common engine probe tui store reports
+MODULES	:= common proto engine probe tui store reports
 LIB_SRCS := $(sort $(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 CLI_SRCS := $(sort $(wildcard cli/*.c))
 CMD_SRCS := $(sort $(wildcard cli/cmd-*.c))

@@ -21,8 +21,8 @@
 
 #include "cli/cli.h"
 #include "common/config.h"
-#include "engine/dns.h"
-#include "engine/wire.h"
+#include "proto/dns.h"
+#include "proto/wire.h"
 
 #define DEC_MAX_DOMAINS 16
 #define DEC_MSG_MAX	65536

@@ -11,7 +11,7 @@
 #include "engine/arq.h"
 #include "engine/client.h"
 #include "engine/txq.h"
-#include "engine/wire.h"
+#include "proto/wire.h"
 
 #define CLI_RING_MASK 65535u
 

@@ -23,7 +23,7 @@
 
 #include "common/log.h"
 #include "engine/client-int.h"
-#include "engine/dns.h"
+#include "proto/dns.h"
 #include "engine/pool.h"
 
 #define SEC(x)	((uint64_t)((x)*1000000.0))

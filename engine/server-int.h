@@ -11,7 +11,7 @@
 #include "engine/resolve.h"
 #include "engine/server.h"
 #include "engine/txq.h"
-#include "engine/wire.h"
+#include "proto/wire.h"
 
 enum sst_state {
 	SST_SYN, /* SYN fragments arriving */

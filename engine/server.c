@@ -23,7 +23,7 @@
 #include <openssl/rand.h>
 
 #include "common/log.h"
-#include "engine/dns.h"
+#include "proto/dns.h"
 #include "engine/server-int.h"
 
 #define FRAME_MAX 8192

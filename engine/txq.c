@@ -8,7 +8,7 @@
 
 #include "common/util.h"
 #include "engine/txq.h"
-#include "engine/wire.h"
+#include "proto/wire.h"
 
 int
 txq_priority(uint8_t type)

@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "engine/dns.h"
-#include "engine/wire.h"
+#include "proto/dns.h"
+#include "proto/wire.h"
 #include "probe/scan.h"
 #include "probe/scan_util.h"
 

@@ -13,8 +13,8 @@
 #include <time.h>
 
 #include "common/util.h"
-#include "engine/dns.h"
-#include "engine/txt.h"
+#include "proto/dns.h"
+#include "proto/txt.h"
 
 #define RUNS 5
 

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "engine/wire.h"
+#include "proto/wire.h"
 
 #define RUNS 5
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/b36.h"
+#include "proto/b36.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

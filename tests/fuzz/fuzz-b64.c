@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/b64.h"
-#include "engine/txt.h"
+#include "proto/b64.h"
+#include "proto/txt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

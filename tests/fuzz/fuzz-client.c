@@ -15,8 +15,8 @@
 #include "common/ev.h"
 #include "common/util.h"
 #include "engine/client.h"
-#include "engine/dns.h"
-#include "engine/wire.h"
+#include "proto/dns.h"
+#include "proto/wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

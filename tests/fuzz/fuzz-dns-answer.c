@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/dns.h"
+#include "proto/dns.h"
 
 static uint8_t big[70000], small[300];
 

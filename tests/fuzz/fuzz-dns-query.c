@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/dns.h"
+#include "proto/dns.h"
 
 static uint8_t out[1 << 17], back[1 << 17], frame[70000];
 

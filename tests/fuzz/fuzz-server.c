@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "engine/dns.h"
+#include "proto/dns.h"
 #include "engine/server.h"
-#include "engine/wire.h"
+#include "proto/wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -19,8 +19,8 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "engine/dns.h"
-#include "engine/wire.h"
+#include "proto/dns.h"
+#include "proto/wire.h"
 
 static int cut = 100000, budget = 4096, opt = 11;
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "engine/b36.h"
+#include "proto/b36.h"
 #include "tests/tap.h"
 
 static const struct {

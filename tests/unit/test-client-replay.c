@@ -42,8 +42,8 @@
 #include "common/net.h"
 #include "common/util.h"
 #include "engine/client.h"
-#include "engine/dns.h"
-#include "engine/wire.h"
+#include "proto/dns.h"
+#include "proto/wire.h"
 #include "tests/tap.h"
 
 #define MAXS 16

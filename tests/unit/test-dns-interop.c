@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "engine/dns.h"
+#include "proto/dns.h"
 #include "tests/tap.h"
 
 #define MAXMSG 70000

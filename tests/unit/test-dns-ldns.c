@@ -30,8 +30,8 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "engine/dns.h"
-#include "engine/txt.h"
+#include "proto/dns.h"
+#include "proto/txt.h"
 #include "tests/tap.h"
 
 static uint64_t rng = 0x5eed5eed12345678ULL;

@@ -1,5 +1,5 @@
 /*
- * test-dns.c — engine/dns and engine/txt on their own: writers and readers
+ * test-dns.c — proto/dns and proto/txt on their own: writers and readers
  * round trip, chunk layout for every frame length, answer reader edge cases
  * (order, duplicates, missing chunks, bad base64, multi-string RDATA),
  * query reader edge cases (pointer loops, forward pointers, truncation,
@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "engine/b64.h"
-#include "engine/dns.h"
-#include "engine/txt.h"
+#include "proto/b64.h"
+#include "proto/dns.h"
+#include "proto/txt.h"
 #include "tests/tap.h"
 
 static uint64_t rng = 0x243f6a8885a308d3ULL;

@@ -22,9 +22,9 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "engine/dns.h"
+#include "proto/dns.h"
 #include "engine/server.h"
-#include "engine/wire.h"
+#include "proto/wire.h"
 #include "tests/tap.h"
 
 struct cmp {

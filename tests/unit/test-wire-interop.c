@@ -22,7 +22,7 @@
 #include <jansson.h>
 
 #include "common/util.h"
-#include "engine/wire.h"
+#include "proto/wire.h"
 #include "tests/tap.h"
 
 #define BUF_MAX (64 * 1024)

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "engine/b36.h"
-#include "engine/wire.h"
+#include "proto/b36.h"
+#include "proto/wire.h"
 #include "tests/tap.h"
 
 /* The check byte exactly as wire-protocol.md 1.5 words it. */

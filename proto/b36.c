@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "engine/b36.h"
+#include "proto/b36.h"
 
 static const char b36_alpha[36] = "0123456789abcdefghijklmnopqrstuvwxyz";
 

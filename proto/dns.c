@@ -11,9 +11,9 @@
  */
 #include <string.h>
 
-#include "engine/b64.h"
-#include "engine/dns.h"
-#include "engine/txt.h"
+#include "proto/b64.h"
+#include "proto/dns.h"
+#include "proto/txt.h"
 
 static inline char
 lower(uint8_t c)

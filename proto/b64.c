@@ -5,7 +5,7 @@
  * not skip white space or accept the URL-safe alphabet; a TXT string that
  * carries either is not a MasterDnsVPN answer.
  */
-#include "engine/b64.h"
+#include "proto/b64.h"
 
 static const char b64_alphabet[64] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

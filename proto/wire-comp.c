@@ -17,7 +17,7 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
-#include "engine/wire.h"
+#include "proto/wire.h"
 
 #define LZ4_PREFIX 4
 

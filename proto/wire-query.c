@@ -4,12 +4,12 @@
  * ".domain", and on the server side the reverse with upstream's checks in
  * upstream's order (domain match, minimum data length, base36, decrypt,
  * frame header). It handles names as text; building and parsing the DNS
- * message around them belongs to engine/dns.c.
+ * message around them belongs to proto/dns.c.
  */
 #include <string.h>
 
-#include "engine/b36.h"
-#include "engine/wire.h"
+#include "proto/b36.h"
+#include "proto/wire.h"
 
 #define WORK_MAX 4096 /* largest frame handled here */
 #define TEXT_MAX 2048 /* largest data text (dots removed) */

@@ -6,7 +6,7 @@
  *
  * Byte for byte compatible with upstream; see ../shared/docs/wire-protocol.md
  * section 1 and docs/wire.md. The DNS message itself (header, question,
- * TXT answers, chunking) is engine/dns.h's business, not this module's.
+ * TXT answers, chunking) is proto/dns.h's business, not this module's.
  *
  * Conventions: everything writes into caller buffers and nothing allocates
  * per packet (cipher contexts are created once per key and method). Length

@@ -11,7 +11,7 @@
 
 #include <openssl/rand.h>
 
-#include "engine/wire.h"
+#include "proto/wire.h"
 
 #define SCALED_MIN 0.05
 #define SCALED_MAX 1.00

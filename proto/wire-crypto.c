@@ -16,7 +16,7 @@
 #include <openssl/rand.h>
 
 #include "common/profile.h"
-#include "engine/wire.h"
+#include "proto/wire.h"
 
 #define CHACHA_NONCE_LEN 16
 #define GCM_NONCE_LEN	 12

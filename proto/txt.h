@@ -5,7 +5,7 @@
  * (raw or unpadded base64, one or several character-strings per RR).
  *
  * Nothing here allocates; everything works on caller buffers. The DNS
- * message around the strings is engine/dns.h's business.
+ * message around the strings is proto/dns.h's business.
  */
 #ifndef MDNS_TXT_H
 #define MDNS_TXT_H

@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "engine/wire.h"
+#include "proto/wire.h"
 
 #define S WIRE_EXT_STREAM
 #define Q WIRE_EXT_SEQ

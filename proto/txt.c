@@ -11,8 +11,8 @@
  */
 #include <string.h>
 
-#include "engine/b64.h"
-#include "engine/txt.h"
+#include "proto/b64.h"
+#include "proto/txt.h"
 
 unsigned
 txt_chunk_count(size_t frame_len, int b64)
