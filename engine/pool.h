@@ -85,7 +85,10 @@ struct pool_cfg {
 	uint64_t seed;		    /* PRNG seed (0: fixed default) */
 };
 
-/* One connection; read-only for callers (pool_conn). */
+/*
+ * One connection; read-only for callers (pool_conn). The pool's own links,
+ * flags and windows are private (engine/pool-int.h).
+ */
 struct pool_conn {
 	uint32_t resolver, domain;
 	enum pool_state state;
@@ -95,20 +98,7 @@ struct pool_conn {
 	uint64_t sent, answered, timeouts, failures, late;
 	/* scoring counters, upstream's half-life (halved past 1000) */
 	uint64_t s_sent, s_acked, s_lost, rtt_sum_us, rtt_n;
-	/* sliding loss window: 6 buckets over the disable window */
-	uint32_t w_ok[6], w_bad[6];
-	uint64_t w_epoch; /* bucket number of w_*[epoch % 6] */
-	/* auto-disable: current run of failures with no answer */
-	uint64_t streak_start_us; /* send time of its first query */
-	uint32_t streak_n;
-	uint32_t epoch;		/* bumped when it leaves ACTIVE */
 	uint64_t last_check_us; /* last recheck started */
-	/* internal links (active set, tree, inactive FIFO) */
-	uint32_t act_pos, t_left, t_right, t_prio, t_size;
-	uint32_t in_prev, in_next;
-	uint64_t t_key;
-	uint8_t passed, in_tree, in_fifo, testing, confirming, checking;
-	enum pool_state prev_state; /* state to return to after a recheck */
 };
 
 enum pool_event_kind {
