@@ -14,6 +14,7 @@
 #ifndef MDNS_POOL_INT_H
 #define MDNS_POOL_INT_H
 
+#include "engine/mtu-search.h"
 #include "engine/pool.h"
 #include "engine/stree.h"
 
@@ -57,7 +58,27 @@ struct route {
 	uint64_t last_failover;
 };
 
-struct pool_prober;
+/* An MTU test, confirm or recheck of one connection (pool-probe.c). */
+enum probe_kind {
+	PROBE_SWEEP,   /* upstream's full search (before ready) */
+	PROBE_SYNCED,  /* first test after ready: synced sizes only */
+	PROBE_RECHECK, /* recheck: synced sizes, recheck timeout */
+	PROBE_CONFIRM, /* confirm: one upload probe, <= 1 s */
+};
+
+struct pool_probe {
+	uint32_t conn;
+	enum probe_kind kind;
+	int stage; /* 0 upload, 1 download */
+	struct msearch ms;
+	unsigned cur, attempt, attempts, up_mtu;
+	uint32_t code;
+	int dns_id; /* -1: no query out */
+	int due;    /* on the due list: wants a query sent */
+	uint64_t timeout_us, sent_us;
+	struct pool_probe *prev, *next; /* all probes */
+	struct pool_probe *due_next;
+};
 
 struct pool {
 	struct pool_cfg cfg;
@@ -105,6 +126,13 @@ struct pool {
 	uint32_t bmask;
 	/* streams */
 	struct route *routes;
+	/* probes */
+	struct pool_probe_cfg pcfg;
+	unsigned *up_cap; /* per domain */
+	struct pool_probe *probes, **probe_by_id;
+	struct pool_probe *due_head, *due_tail;
+	size_t nprobes;
+	uint32_t probe_code;
 	/* events */
 	struct pool_event *ev;
 	uint32_t ev_head, ev_len;
@@ -127,6 +155,9 @@ void pool_stat_fail(
 /* pool-pend.c */
 void pool_pend_init(struct pool *p);
 uint64_t pool_pend_deadline(const struct pool *p, uint64_t req);
+
+/* pool-probe.c */
+void pool_probe_free_all(struct pool *p);
 
 /* pool-status.c */
 void pool_push_event(struct pool *p, enum pool_event_kind k, uint32_t id,

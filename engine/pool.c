@@ -459,6 +459,7 @@ pool_free(struct pool *p)
 	free(p->bucket);
 	free(p->routes);
 	free(p->ev);
+	pool_probe_free_all(p);
 	free(p);
 }
 
