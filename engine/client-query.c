@@ -61,12 +61,19 @@ frame_class(uint8_t type)
 	}
 }
 
-static int
-conn_fd(struct eng_client *c, uint32_t conn)
-{
-	const union net_addr *a = pool_conn_addr(c->pool, conn);
+/* Where a query to one connection goes (looked up in the pool first). */
+struct target {
+	const union net_addr *addr;
+	const char *domain;
+	int fd; /* our socket of its family, -1 when none */
+};
 
-	return a->sa.sa_family == AF_INET6 ? c->fd6 : c->fd4;
+static void
+target(struct eng_client *c, uint32_t conn, struct target *t)
+{
+	t->addr = pool_conn_addr(c->pool, conn);
+	t->domain = pool_conn_domain(c->pool, conn);
+	t->fd = t->addr->sa.sa_family == AF_INET6 ? c->fd6 : c->fd4;
 }
 
 uint16_t
@@ -89,23 +96,21 @@ ecl_alloc_dns_id(struct eng_client *c)
 }
 
 /*
- * Encode frame f for connection conn with DNS id and send it. Returns 0 or
- * -1 (encoding failed or the socket refused it).
+ * Encode frame f for target t with DNS id and send it. Returns 0 or -1
+ * (encoding failed or the socket refused it).
  */
 static int
-send_to_conn(struct eng_client *c, const struct wire_frame *f, uint32_t conn,
-    uint16_t id)
+send_query(struct eng_client *c, const struct wire_frame *f,
+    const struct target *t, uint16_t id)
 {
-	const union net_addr *a = pool_conn_addr(c->pool, conn);
 	char qname[WIRE_QNAME_BUF * 2];
 	uint8_t wname[300], msg[600];
 	long qn, wn, mn;
-	int fd = conn_fd(c, conn);
 
-	if (fd == -1)
+	if (t->fd == -1)
 		return -1;
-	qn = wire_encode_query_name(f, c->cipher, NULL,
-	    pool_conn_domain(c->pool, conn), qname, sizeof qname);
+	qn = wire_encode_query_name(
+	    f, c->cipher, NULL, t->domain, qname, sizeof qname);
 	if (qn <= 0)
 		return -1;
 	wn = dns_name_encode(qname, (size_t)qn, wname, sizeof wname, NULL);
@@ -117,19 +122,23 @@ send_to_conn(struct eng_client *c, const struct wire_frame *f, uint32_t conn,
 	    DNS_TYPE_TXT, DNS_EDNS_SIZE, NULL);
 	if (mn <= 0)
 		return -1;
-	if (sendto(fd, msg, (size_t)mn, 0, &a->sa, net_addr_len(a)) < 0)
+	if (sendto(t->fd, msg, (size_t)mn, 0, &t->addr->sa,
+		net_addr_len(t->addr)) < 0)
 		return -1;
 	return 0;
 }
 
 /*
  * Send frame f to the connections the pool selects (duplication: the same
- * DNS id to each). Returns the DNS id or -1 when nothing could carry it.
+ * DNS id to each). The walk goes pool (targets, id) -> codec and socket
+ * -> pool (what left). Returns the DNS id or -1 when nothing carried it.
  */
 int
 ecl_send_frame(struct eng_client *c, const struct wire_frame *f, uint64_t now)
 {
 	uint32_t ids[16];
+	struct target t[16];
+	uint8_t ok[16];
 	size_t k, i, sent = 0, cap;
 	enum pool_frame cls = frame_class(f->type);
 	uint16_t id;
@@ -142,13 +151,16 @@ ecl_send_frame(struct eng_client *c, const struct wire_frame *f, uint64_t now)
 		c->force_id = -1;
 		return -1;
 	}
+	for (i = 0; i < k; i++)
+		target(c, ids[i], &t[i]);
 	id = ecl_alloc_dns_id(c);
-	for (i = 0; i < k; i++) {
-		if (send_to_conn(c, f, ids[i], id) == -1)
-			continue;
-		pool_on_send(c->pool, ids[i], conn_fd(c, ids[i]), id, now);
-		sent++;
-	}
+	for (i = 0; i < k; i++)
+		ok[i] = send_query(c, f, &t[i], id) == 0;
+	for (i = 0; i < k; i++)
+		if (ok[i]) {
+			pool_on_send(c->pool, ids[i], t[i].fd, id, now);
+			sent++;
+		}
 	if (sent == 0)
 		return -1;
 	c->st.queries_sent += sent;
@@ -261,6 +273,7 @@ void
 ecl_send_probes(struct eng_client *c, uint64_t now)
 {
 	struct pool_probe_query q;
+	struct target t;
 	struct wire_frame f;
 	uint8_t p[4200];
 	long n;
@@ -284,8 +297,9 @@ ecl_send_probes(struct eng_client *c, uint64_t now)
 		}
 		f.payload = p;
 		f.payload_len = n > 0 ? (size_t)n : 0;
+		target(c, q.conn, &t);
 		id = probe_dns_id(c);
-		if (send_to_conn(c, &f, q.conn, id) == 0)
+		if (send_query(c, &f, &t, id) == 0)
 			c->st.probes_sent++;
 		pool_probe_sent(c->pool, &q, id, now);
 	}

@@ -111,11 +111,15 @@ decode(struct eng_client *c, const uint8_t *msg, size_t len, struct answer *a)
 	}
 }
 
+/* What an answer leaves to be sent once its walk is over. */
+#define AFTER_PROBES 1 /* a probe's next query */
+#define AFTER_PUMP   2 /* the pump (a connected-phase frame) */
+
 /*
  * One DNS answer from resolver index `resolver` (-1: unknown, e.g. tests
  * and the fuzzer) on local socket fd: decoded, accounted (a probe's, or
  * the pool's statistics and the query slot), then handed to the session.
- * Returns 1 when the pump should run afterwards.
+ * Returns what to send afterwards (AFTER_*).
  */
 static int
 handle_answer(struct eng_client *c, long resolver, int fd, const uint8_t *msg,
@@ -129,7 +133,7 @@ handle_answer(struct eng_client *c, long resolver, int fd, const uint8_t *msg,
 	decode(c, msg, len, &a);
 	if (pool_probe_answer(c->pool, resolver, a.id, &a.probe, now, &rtt)) {
 		ecl_probe_answered(c, rtt);
-		return 0;
+		return AFTER_PROBES;
 	}
 	if (resolver >= 0)
 		pool_on_answer(
@@ -144,15 +148,16 @@ handle_answer(struct eng_client *c, long resolver, int fd, const uint8_t *msg,
 		c->st.bad_answers++;
 		return 0;
 	}
-	return ecl_session_frame(c, &a.f, now);
+	return ecl_session_frame(c, &a.f, now) ? AFTER_PUMP : 0;
 }
 
 /* What an answer caused to be sent: the next probe query, the pump. */
 static void
-after_answer(struct eng_client *c, int pump, uint64_t now)
+after_answer(struct eng_client *c, int what, uint64_t now)
 {
-	ecl_send_probes(c, now);
-	if (pump)
+	if (what & AFTER_PROBES)
+		ecl_send_probes(c, now);
+	if (what & AFTER_PUMP)
 		ecl_pump(c, now);
 }
 
