@@ -7,7 +7,7 @@
  *
  * `handshake --engine`: instead, poll the running engine's control socket
  * until it reports a session id and at least one active resolver within
- * the deadline (probe/hs_engine.h), else say which step is missing.
+ * the deadline (probe/hs-engine.h), else say which step is missing.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +15,7 @@
 #include "cli/cli.h"
 #include "common/result.h"
 #include "engine/ctl.h"
-#include "probe/hs_engine.h"
+#include "probe/hs-engine.h"
 #include "reports/sink.h"
 
 /* In cmd-mtu.c. */

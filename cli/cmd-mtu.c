@@ -14,7 +14,7 @@
 #include "cli/cli.h"
 #include "common/net.h"
 #include "probe/scan.h"
-#include "probe/scan_setup.h"
+#include "probe/scan-setup.h"
 #include "reports/sink.h"
 
 enum {

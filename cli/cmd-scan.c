@@ -26,7 +26,7 @@
 #include "common/resolvers.h"
 #include "common/result.h"
 #include "probe/scan.h"
-#include "probe/scan_setup.h"
+#include "probe/scan-setup.h"
 #include "reports/sink.h"
 #include "store/store.h"
 
