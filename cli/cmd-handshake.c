@@ -18,10 +18,6 @@
 #include "probe/hs-engine.h"
 #include "reports/sink.h"
 
-/* In cmd-mtu.c. */
-int probe_cli_run(struct cli_ctx *ctx, int argc, char **argv,
-    const struct cmd_entry *ent, enum res_stage stage);
-
 enum { OPT_ENGINE = 1, OPT_CONTROL, OPT_DEADLINE };
 
 static const struct option engine_longopts[] = {
@@ -105,7 +101,7 @@ cmd_handshake_exec(struct cli_ctx *ctx, int argc, char **argv)
 	for (i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--engine") == 0)
 			return engine_exec(ctx, argc, argv);
-	return probe_cli_run(
+	return cli_probe_run(
 	    ctx, argc, argv, &cmd_handshake_entry, RES_STAGE_HANDSHAKE);
 }
 
