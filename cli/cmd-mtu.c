@@ -108,8 +108,8 @@ probe_getopt(struct cli_ctx *ctx, int argc, char **argv,
 			a->up = 1;
 			break;
 		case OPT_DOWN:
-			if (scan_parse_range(optarg, 20, 4096, &a->dmin,
-				&a->dmax, &e) == -1)
+			if (scan_parse_range(
+				optarg, 20, 4096, &a->dmin, &a->dmax, &e) == -1)
 				goto bad;
 			a->down = 1;
 			break;

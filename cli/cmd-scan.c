@@ -449,13 +449,14 @@ resume_or_begin(struct scan_cli *sc, int argc, char **argv)
 		return 0;
 	}
 	if ((found = store_last_run(sc->db, "scan", digest, &info, &e)) == -1 ||
-	    scan_resume_check_run(found == 0, info.status, sc->dbpath, &e) == -1)
+	    scan_resume_check_run(found == 0, info.status, sc->dbpath, &e) ==
+		-1)
 		goto fail;
 	sc->run_id = info.id;
 	if (store_progress_get(sc->db, sc->run_id, &sc->prog, &e) == 0) {
 		sc->have_prog = 1;
-		if (scan_resume_seed(sc->prog.seed, sc->a.seed_given,
-			&sc->o.seed, &e) == -1)
+		if (scan_resume_seed(
+			sc->prog.seed, sc->a.seed_given, &sc->o.seed, &e) == -1)
 			goto fail;
 	}
 	if (store_run_results(

@@ -86,8 +86,8 @@ mtu_begin_down(struct scan *s, struct item *it)
 	scan_item_enter(s, it, IT_DOWN);
 	mtu_search_init(&it->ms, s->o.min_down, s->o.max_down, MTU_DOWN_FLOOR,
 	    s->o.t_mtu.tries, mtu_timeout_us(s));
-	scan_trace(s, it, "download MTU search over %d..%d", it->ms.low,
-	    it->ms.high);
+	scan_trace(
+	    s, it, "download MTU search over %d..%d", it->ms.low, it->ms.high);
 	if (mtu_search_next(&it->ms) == 0) {
 		scan_evid(&it->r, "empty download range");
 		scan_item_finish(s, it, 0, RES_R_DOWNLOAD_MTU);
@@ -157,8 +157,9 @@ mtu_progress(struct scan *s, struct item *it, int cand, int steps)
 		scan_item_resend(s, it);
 		return;
 	}
-	scan_trace(s, it, "%s %d: %s", it->state == IT_UP ? "upload" : "download",
-	    cand, it->ms.best == cand ? "passed" : "failed");
+	scan_trace(s, it, "%s %d: %s",
+	    it->state == IT_UP ? "upload" : "download", cand,
+	    it->ms.best == cand ? "passed" : "failed");
 	if (mtu_search_state(&it->ms) == MTU_DONE) {
 		mtu_done(s, it);
 		return;

@@ -290,8 +290,8 @@ void scan_tcp_close(struct scan *s, struct item *it);
 
 void scan_burst_begin(struct scan *s, struct item *it);
 /* One burst answer with ID id on socket k (the pending entry is its). */
-void scan_burst_answer(struct scan *s, struct item *it, unsigned k,
-    uint16_t id, const union net_addr *from, uint64_t now);
+void scan_burst_answer(struct scan *s, struct item *it, unsigned k, uint16_t id,
+    const union net_addr *from, uint64_t now);
 void scan_burst_end(struct scan *s, struct item *it);
 /* scan_stop: drop the burst without a result. */
 void scan_burst_abandon(struct scan *s, struct item *it);

@@ -236,8 +236,8 @@ take_policy(struct scan_judge *j, const struct wire_session_accept *acc)
 }
 
 static enum scan_outcome
-judge_init(struct scan_judge *j, const struct wire_frame *f,
-    enum res_reason *reason)
+judge_init(
+    struct scan_judge *j, const struct wire_frame *f, enum res_reason *reason)
 {
 	struct wire_session_accept acc;
 	const struct res_policy *p = &j->r->policy;
@@ -245,8 +245,9 @@ judge_init(struct scan_judge *j, const struct wire_frame *f,
 	if (f->type == WIRE_SESSION_BUSY) {
 		jtrace(j, "  <- SESSION_BUSY");
 		*reason = RES_R_BUSY;
-		scan_evid(j->r, "SESSION_BUSY: the server's session table is "
-				"full");
+		scan_evid(j->r,
+		    "SESSION_BUSY: the server's session table is "
+		    "full");
 		return SCAN_FAIL;
 	}
 	if (f->type != WIRE_SESSION_ACCEPT ||
@@ -370,8 +371,8 @@ is_mtu(const struct scan_judge *j)
 }
 
 enum scan_outcome
-scan_judge_answer(struct scan_judge *j, const uint8_t *m, size_t n,
-    enum res_reason *reason)
+scan_judge_answer(
+    struct scan_judge *j, const uint8_t *m, size_t n, enum res_reason *reason)
 {
 	struct tunnel_answer ta;
 	enum tunnel_ans st;
@@ -423,8 +424,9 @@ scan_judge_answer(struct scan_judge *j, const uint8_t *m, size_t n,
 				*reason = RES_R_OK;
 				return SCAN_PASS;
 			}
-			jtrace(j, "  <- NODATA: the server could not "
-				  "decrypt or parse the probe");
+			jtrace(j,
+			    "  <- NODATA: the server could not "
+			    "decrypt or parse the probe");
 			*reason = is_mtu(j) ? RES_R_KEY_OR_METHOD :
 					      RES_R_HANDSHAKE_FAILED;
 			scan_evid(j->r,

@@ -74,8 +74,8 @@ struct scan_judge {
  * pass or fail and only the trace says why). Every byte of m may be
  * hostile; nothing is read beyond n.
  */
-enum scan_outcome scan_judge_answer(struct scan_judge *j, const uint8_t *m,
-    size_t n, enum res_reason *reason);
+enum scan_outcome scan_judge_answer(
+    struct scan_judge *j, const uint8_t *m, size_t n, enum res_reason *reason);
 
 /*
  * Classify an answer to the reach probe (a TXT query for an undecodable
@@ -94,8 +94,8 @@ int scan_judge_reach(const uint8_t *msg, size_t len, enum res_reason *reason,
  * the name also kept its case (0x20 letters), which says whether the path
  * preserves case.
  */
-int scan_question_matches(const uint8_t *query, size_t qwire,
-    const uint8_t *m, size_t n, int *exact);
+int scan_question_matches(
+    const uint8_t *query, size_t qwire, const uint8_t *m, size_t n, int *exact);
 
 /* Append "; "-separated evidence to r->evidence (cut to fit). */
 void scan_evid(struct res_resolver *r, const char *fmt, ...)

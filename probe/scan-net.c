@@ -126,8 +126,9 @@ scan_send(struct scan *s, struct item *it)
 		scan_item_finish(s, it, 0, RES_R_INTERNAL);
 		return 0;
 	}
-	if (fds[0] < 0 && (scan_socks_open(s, fam, &e) == -1 ||
-			      scan_socks_watch(s, fam, &e) == -1)) {
+	if (fds[0] < 0 &&
+	    (scan_socks_open(s, fam, &e) == -1 ||
+		scan_socks_watch(s, fam, &e) == -1)) {
 		scan_evid(&it->r, "no socket: %s", e.msg);
 		scan_item_finish(s, it, 0, RES_R_NET_ERROR);
 		return 0;
@@ -282,14 +283,16 @@ on_read(struct ev_loop *loop, int fd, int events, void *arg)
 				handle_mismatch(s, it, RES_R_WRONG_SOURCE,
 				    &from, s->rbuf, (size_t)n);
 			else
-				scan_item_answer(s, it, s->rbuf, (size_t)n, now);
+				scan_item_answer(
+				    s, it, s->rbuf, (size_t)n, now);
 			continue;
 		}
 		/* Not ours by ID: the same resolver with a wrong ID? */
 		it = amap_find(s, &from, s->rbuf, (size_t)n);
 		if (it != NULL) {
 			if (late_answer(it, k, id)) {
-				scan_item_answer(s, it, s->rbuf, (size_t)n, now);
+				scan_item_answer(
+				    s, it, s->rbuf, (size_t)n, now);
 				continue;
 			}
 			handle_mismatch(

@@ -65,7 +65,8 @@ int scan_report_write_resolvers(
  * something needs a look (interception, a silent server, bad list lines:
  * warnings != 0), OK otherwise.
  */
-enum res_verdict scan_report_verdict(const struct scan_report *rp, int warnings);
+enum res_verdict scan_report_verdict(
+    const struct scan_report *rp, int warnings);
 
 /*
  * The scan's counters (total, done, passed, sent, received, stray, peaks)

@@ -27,8 +27,9 @@ scan_resume_check_run(
     int found, const char *status, const char *dbpath, struct err *e)
 {
 	/* Only a scan that did not end may be continued. */
-	if (!found || (strcmp(status, "running") != 0 &&
-			  strcmp(status, "interrupted") != 0))
+	if (!found ||
+	    (strcmp(status, "running") != 0 &&
+		strcmp(status, "interrupted") != 0))
 		return err_set(e,
 		    "--resume: no interrupted "
 		    "scan with these arguments in %s",

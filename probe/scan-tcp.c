@@ -92,7 +92,8 @@ on_tcp(struct ev_loop *loop, int fd, int events, void *arg)
 		&reason) == SCAN_PASS)
 		scan_tcp_done(s, it, 1, "the whole answer arrived");
 	else
-		scan_tcp_done(s, it, 0, "an answer that is not the whole probe");
+		scan_tcp_done(
+		    s, it, 0, "an answer that is not the whole probe");
 }
 
 void

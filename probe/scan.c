@@ -203,8 +203,8 @@ scan_new(struct ev_loop *loop, const struct scan_opts *o, struct err *e)
 	for (i = 0; i < SCAN_NSOCK; i++)
 		s->fd4[i] = s->fd6[i] = -1;
 	for (d = 0; d < o->ndomains; d++) {
-		if (dns_name_encode(o->domains[d], strlen(o->domains[d]),
-			wname, sizeof wname, e) < 0) {
+		if (dns_name_encode(o->domains[d], strlen(o->domains[d]), wname,
+			sizeof wname, e) < 0) {
 			err_prefix(e, "domain '%s'", o->domains[d]);
 			scan_free(s);
 			return NULL;

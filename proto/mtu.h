@@ -26,9 +26,9 @@
 
 #include "proto/wire.h"
 
-#define MTU_UP_FLOOR   10  /* upstream minUploadMTUFloor */
-#define MTU_DOWN_FLOOR 20  /* minDownloadMTUFloor (SESSION_ACCEPT size) */
-#define MTU_UP_CAP     512 /* defaultUploadMaxCap */
+#define MTU_UP_FLOOR	  10  /* upstream minUploadMTUFloor */
+#define MTU_DOWN_FLOOR	  20  /* minDownloadMTUFloor (SESSION_ACCEPT size) */
+#define MTU_UP_CAP	  512 /* defaultUploadMaxCap */
 #define MTU_PROBE_SESSION 255
 
 enum mtu_dir {
@@ -77,8 +77,8 @@ enum mtu_echo {
  * tell "the server decoded the probe into something else" (a wrong key or
  * method) from a damaged echo.
  */
-enum mtu_echo mtu_probe_check(enum mtu_dir d, uint32_t code, int size,
-    const struct wire_frame *f);
+enum mtu_echo mtu_probe_check(
+    enum mtu_dir d, uint32_t code, int size, const struct wire_frame *f);
 
 /* ---- search ------------------------------------------------------------- */
 
@@ -109,11 +109,11 @@ struct mtu_search {
 	int best;	 /* best passing value; 0 = none (rejected) */
 	int cand;	 /* value under test, 0 when done */
 	int steps;	 /* candidates decided so far */
-	int tries;	 /* attempts per candidate (upstream MTU_TEST_RETRIES) */
-	int attempt;	 /* attempts sent for cand */
-	int probes;	 /* attempts sent in all */
-	int waiting;	 /* an attempt is in flight */
-	int timed_out;	 /* the last failed attempt timed out */
+	int tries;     /* attempts per candidate (upstream MTU_TEST_RETRIES) */
+	int attempt;   /* attempts sent for cand */
+	int probes;    /* attempts sent in all */
+	int waiting;   /* an attempt is in flight */
+	int timed_out; /* the last failed attempt timed out */
 	uint64_t timeout_us;  /* per attempt (MTU_TEST_TIMEOUT) */
 	uint64_t sent_us;     /* when the attempt in flight went out */
 	uint64_t deadline_us; /* when it times out */

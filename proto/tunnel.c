@@ -17,8 +17,8 @@ tunnel_query_name(const char *name, size_t len, uint16_t qtype, uint16_t id,
 
 	if ((wn = dns_name_encode(name, len, wname, sizeof wname, e)) < 0)
 		return -1;
-	mn = dns_query_write(out, cap, id, wname, (size_t)wn, qtype,
-	    DNS_EDNS_SIZE, e);
+	mn = dns_query_write(
+	    out, cap, id, wname, (size_t)wn, qtype, DNS_EDNS_SIZE, e);
 	if (mn < 0)
 		return -1;
 	if (qi != NULL) {
@@ -45,8 +45,9 @@ tunnel_query_frame(const struct wire_frame *f, struct wire_cipher *c,
 	want = wire_qname_len(
 	    hl + f->payload_len, strlen(domain), wire_cipher_method(c));
 	if (want > WIRE_QNAME_MAX)
-		return err_set(e, "query name of %zu characters is longer "
-				  "than 253",
+		return err_set(e,
+		    "query name of %zu characters is longer "
+		    "than 253",
 		    want);
 	n = wire_encode_query_name(f, c, nonce, domain, name, sizeof name);
 	if (n < 0)

@@ -59,11 +59,10 @@ long tunnel_query_frame(const struct wire_frame *f, struct wire_cipher *c,
  * the frame inside.
  */
 enum tunnel_ans {
-	TUNNEL_FRAME = DNS_ANS_FRAME,	      /* a frame: a->f is valid */
-	TUNNEL_NOFRAME = DNS_ANS_NOFRAME,     /* DNS, no TXT data (rcode,
-						 NODATA) */
-	TUNNEL_MALFORMED = DNS_ANS_MALFORMED, /* not a readable DNS message */
-	TUNNEL_BADTXT = DNS_ANS_BADTXT,	      /* TXT data: bad base64/chunk */
+	TUNNEL_FRAME = DNS_ANS_FRAME,	  /* a frame: a->f is valid */
+	TUNNEL_NOFRAME = DNS_ANS_NOFRAME, /* DNS, no TXT data: rcode, NODATA */
+	TUNNEL_MALFORMED = DNS_ANS_MALFORMED,	/* not a readable DNS message */
+	TUNNEL_BADTXT = DNS_ANS_BADTXT,		/* TXT data: bad base64/chunk */
 	TUNNEL_INCOMPLETE = DNS_ANS_INCOMPLETE, /* chunks missing */
 	TUNNEL_TOOBIG = DNS_ANS_TOOBIG,		/* frame over the buffer */
 	TUNNEL_NOTFRAME, /* TXT data that is no tunnel frame (wire_status) */

@@ -24,13 +24,13 @@
 
 /* A resolver in front of the server, as the search sees it. */
 struct sim {
-	int limit;	   /* candidates <= limit are echoed */
-	unsigned lose;	   /* bit i set: answer to probe i is lost */
-	int damage;	   /* answers carry a wrong code (MTU_FAIL) */
-	uint64_t rtt_us;   /* answer time */
-	uint64_t now;	   /* the fake clock */
-	int sizes[64];	   /* every attempt sent, in order */
-	uint64_t dl[64];   /* and its deadline */
+	int limit;	 /* candidates <= limit are echoed */
+	unsigned lose;	 /* bit i set: answer to probe i is lost */
+	int damage;	 /* answers carry a wrong code (MTU_FAIL) */
+	uint64_t rtt_us; /* answer time */
+	uint64_t now;	 /* the fake clock */
+	int sizes[64];	 /* every attempt sent, in order */
+	uint64_t dl[64]; /* and its deadline */
 	int nsent;
 	int timeouts;
 	int bad_deadline; /* deadlines not at send + timeout, early expiry */
@@ -92,8 +92,9 @@ check_order(void)
 	tap_is_int(r.nsent, (int)nitems(want), "one attempt per candidate");
 	for (i = 0; i < nitems(want) && i < (size_t)r.nsent; i++)
 		same &= r.sizes[i] == want[i];
-	tap_ok(same, "upstream's order: high 150, low 38, then bisection of "
-		     "39..149 (94 122 108 101 97 99 100)");
+	tap_ok(same,
+	    "upstream's order: high 150, low 38, then bisection of "
+	    "39..149 (94 122 108 101 97 99 100)");
 	tap_is_int(s.steps, 9, "nine candidates decided");
 	tap_ok(s.best_rtt_us == 30000, "answer time of the best attempt (%llu)",
 	    (unsigned long long)s.best_rtt_us);
@@ -120,7 +121,8 @@ check_model(void)
 	    maxsteps);
 	tap_is_int(model(5, 150, 10, 9, &steps), 0,
 	    "the floor raises the low end (5 -> 10)");
-	tap_is_int(model(100, 50, 10, 1000, &steps), 0, "empty range: rejected");
+	tap_is_int(
+	    model(100, 50, 10, 1000, &steps), 0, "empty range: rejected");
 	tap_is_int(steps, 0, "and nothing tested");
 	tap_is_int(model(38, 0, 10, 1000, &steps), 0, "MAX 0: rejected");
 }
@@ -238,7 +240,8 @@ check_ranges(void)
 	    "MAX_UPLOAD_MTU 0 means 512 (upstream), then the cap");
 	tap_is_int(mtu_upload_max(4000, 240, 1), 0,
 	    "a 240-character domain leaves no room: 0");
-	tap_is_int(mtu_upload_max(600, 1, 0), (int)wire_max_upload_payload(1, 0),
+	tap_is_int(mtu_upload_max(600, 1, 0),
+	    (int)wire_max_upload_payload(1, 0),
 	    "above 512 means 512, under the cap");
 }
 
@@ -250,23 +253,22 @@ check_probes(void)
 	struct wire_mtu_req q;
 	long n;
 
-	tap_is_int(mtu_probe_frame(MTU_UP, 1, 0xa1b2c3d4, 100, 0, buf,
-		       sizeof buf, &f),
+	tap_is_int(
+	    mtu_probe_frame(MTU_UP, 1, 0xa1b2c3d4, 100, 0, buf, sizeof buf, &f),
 	    0, "upload probe of 100 bytes");
 	tap_ok(f.type == WIRE_MTU_UP_REQ && f.session_id == 255 &&
 		f.stream_id == 1 && f.seq == 1 && f.frag_id == 0 &&
 		f.frag_total == 1 && f.payload_len == 100,
 	    "MTU_UP_REQ, session 255, stream 1, seq 1, fragment 0 of 1");
-	tap_ok(wire_mtu_up_req_parse(f.payload, f.payload_len, &q) ==
-		    WIRE_OK &&
+	tap_ok(wire_mtu_up_req_parse(f.payload, f.payload_len, &q) == WIRE_OK &&
 		q.mode == 1 && q.code == 0xa1b2c3d4 && q.filler_zero,
 	    "the server's parser reads mode, code and zero filler");
-	tap_is_int(mtu_probe_frame(MTU_UP, 0, 1, 4, 0, buf, sizeof buf, &f),
-	    -1, "upload below 5 bytes is never sent");
+	tap_is_int(mtu_probe_frame(MTU_UP, 0, 1, 4, 0, buf, sizeof buf, &f), -1,
+	    "upload below 5 bytes is never sent");
 
-	tap_is_int(mtu_probe_frame(MTU_DOWN, 0, 7, 1500, 141, buf, sizeof buf,
-		       &f),
-	    0, "download probe asking 1500");
+	tap_is_int(
+	    mtu_probe_frame(MTU_DOWN, 0, 7, 1500, 141, buf, sizeof buf, &f), 0,
+	    "download probe asking 1500");
 	tap_ok(f.type == WIRE_MTU_DOWN_REQ && f.payload_len == 141 &&
 		wire_mtu_down_req_parse(f.payload, f.payload_len, &q) ==
 		    WIRE_OK &&
@@ -284,16 +286,16 @@ check_probes(void)
 	a.payload_len = (size_t)n;
 	tap_is_int(mtu_probe_check(MTU_UP, 0xa1b2c3d4, 100, &a), MTU_ECHO_OK,
 	    "the server's echo passes");
-	tap_is_int(mtu_probe_check(MTU_UP, 0xa1b2c3d5, 100, &a),
-	    MTU_ECHO_WRONG, "another code: wrong echo");
-	tap_is_int(mtu_probe_check(MTU_UP, 0xa1b2c3d4, 101, &a),
-	    MTU_ECHO_WRONG, "another size: wrong echo");
+	tap_is_int(mtu_probe_check(MTU_UP, 0xa1b2c3d5, 100, &a), MTU_ECHO_WRONG,
+	    "another code: wrong echo");
+	tap_is_int(mtu_probe_check(MTU_UP, 0xa1b2c3d4, 101, &a), MTU_ECHO_WRONG,
+	    "another size: wrong echo");
 	a.payload_len = 7;
-	tap_is_int(mtu_probe_check(MTU_UP, 0xa1b2c3d4, 100, &a),
-	    MTU_ECHO_WRONG, "a 7-byte payload: wrong echo");
+	tap_is_int(mtu_probe_check(MTU_UP, 0xa1b2c3d4, 100, &a), MTU_ECHO_WRONG,
+	    "a 7-byte payload: wrong echo");
 	a.type = WIRE_PONG;
-	tap_is_int(mtu_probe_check(MTU_UP, 0xa1b2c3d4, 100, &a),
-	    MTU_ECHO_OTHER, "another frame type: other");
+	tap_is_int(mtu_probe_check(MTU_UP, 0xa1b2c3d4, 100, &a), MTU_ECHO_OTHER,
+	    "another frame type: other");
 
 	a.type = WIRE_MTU_DOWN_RES;
 	n = wire_mtu_down_res_build(7, 300, res, sizeof res);

@@ -111,15 +111,18 @@ check_report(void)
 	tap_is_int(scan_report_write_resolvers(rp, path, &e), 0,
 	    "client_resolvers.txt written");
 	text = slurp(path);
-	tap_ok(strstr(text, "# client_resolvers.txt written by mdns-doctor "
-			    "scan: 5 resolver(s), best first\n") == text,
+	tap_ok(strstr(text,
+		   "# client_resolvers.txt written by mdns-doctor "
+		   "scan: 5 resolver(s), best first\n") == text,
 	    "header");
-	tap_ok(strstr(text, "# MIN_UPLOAD_MTU = 100\n# MAX_UPLOAD_MTU = 141\n"
-			    "# MIN_DOWNLOAD_MTU = 300\n"
-			    "# MAX_DOWNLOAD_MTU = 500\n") != NULL,
+	tap_ok(strstr(text,
+		   "# MIN_UPLOAD_MTU = 100\n# MAX_UPLOAD_MTU = 141\n"
+		   "# MIN_DOWNLOAD_MTU = 300\n"
+		   "# MAX_DOWNLOAD_MTU = 500\n") != NULL,
 	    "the MTU range that keeps every resolver");
-	tap_ok(strstr(text, "\n10.0.0.2\n[2001:db8::1]:53\n10.0.0.1:5353\n"
-			    "10.0.0.3\n") != NULL,
+	tap_ok(strstr(text,
+		   "\n10.0.0.2\n[2001:db8::1]:53\n10.0.0.1:5353\n"
+		   "10.0.0.3\n") != NULL,
 	    "best first, one line per address, ports and IPv6 as the reader "
 	    "reads them");
 	n = 0;
@@ -177,8 +180,9 @@ check_report(void)
 	fclose(f);
 	tap_ok(strstr(out, "stage reach passed nobody") != NULL &&
 		strstr(out, "(domain t.example)") != NULL &&
-		strstr(out, "direct query to the server: tunnel server "
-			    "1.2.3.4 silent") != NULL,
+		strstr(out,
+		    "direct query to the server: tunnel server "
+		    "1.2.3.4 silent") != NULL,
 	    "reach: the domain and the direct server check");
 	tap_ok(strstr(out, "note: no key given") != NULL, "no key: noted");
 	free(out);

@@ -53,8 +53,8 @@ check_query(void)
 	for (i = 0; i < sizeof pl; i++)
 		pl[i] = (uint8_t)(i * 7);
 	data_frame(&f, pl, 100);
-	n = tunnel_query_frame(&f, cip, nonce, DOMAIN, 0xbeef, msg, sizeof msg,
-	    &qi, &e);
+	n = tunnel_query_frame(
+	    &f, cip, nonce, DOMAIN, 0xbeef, msg, sizeof msg, &qi, &e);
 	tap_ok(n > 0, "100-byte STREAM_DATA: a query (%ld bytes) %s", n, e.msg);
 	qn = wire_encode_query_name(&f, cip, nonce, DOMAIN, name, sizeof name);
 	wl = dns_name_encode(name, (size_t)qn, wn, sizeof wn, NULL);
@@ -86,8 +86,8 @@ check_query(void)
 
 	data_frame(&f, pl, 500);
 	memset(&e, 0, sizeof e);
-	tap_is_int(tunnel_query_frame(&f, cip, NULL, DOMAIN, 1, msg,
-		       sizeof msg, &qi, &e),
+	tap_is_int(tunnel_query_frame(
+		       &f, cip, NULL, DOMAIN, 1, msg, sizeof msg, &qi, &e),
 	    -1, "a 500-byte payload does not fit a QNAME");
 	tap_ok(strstr(e.msg, "longer than 253") != NULL, "and says so (%s)",
 	    e.msg);
@@ -98,13 +98,14 @@ check_query(void)
 	    "the largest payload upstream allows fits (%zu chars)",
 	    qi.qname_chars);
 	f.type = 0x99;
-	tap_is_int(tunnel_query_frame(&f, cip, NULL, DOMAIN, 1, msg,
-		       sizeof msg, &qi, &e),
+	tap_is_int(tunnel_query_frame(
+		       &f, cip, NULL, DOMAIN, 1, msg, sizeof msg, &qi, &e),
 	    -1, "an unknown frame type is refused");
 
 	n = tunnel_query_name(one, 1, 2, 9, msg, sizeof msg, &qi, &e);
-	tap_ok(n > 0 && dns_query_parse(msg, (size_t)n, &q, NULL) ==
-			    DNS_QUERY_FORMERR &&
+	tap_ok(n > 0 &&
+		dns_query_parse(msg, (size_t)n, &q, NULL) ==
+		    DNS_QUERY_FORMERR &&
 		q.qtype == 2 && qi.qname_wire == 1,
 	    "'.' NS: the root query liveness sends");
 	tap_is_int(tunnel_query_name("a..b", 4, 1, 9, msg, sizeof msg, &qi, &e),
@@ -113,8 +114,8 @@ check_query(void)
 
 /* The server's answer to query msg carrying frame bytes fr[0..n). */
 static long
-answer(const uint8_t *msg, size_t mlen, const uint8_t *fr, size_t n,
-    size_t hdr, enum dns_resp_mode mode, uint8_t *out, size_t cap)
+answer(const uint8_t *msg, size_t mlen, const uint8_t *fr, size_t n, size_t hdr,
+    enum dns_resp_mode mode, uint8_t *out, size_t cap)
 {
 	struct dns_query q;
 
@@ -153,8 +154,8 @@ check_answer(void)
 	n = wire_frame_build(&f, fr, sizeof fr);
 	an = answer(msg, (size_t)m, fr, (size_t)n, 11, DNS_RESP_BASE64, ans,
 	    sizeof ans);
-	tap_ok(cn > 0 && an > 0, "server answer with a %ld-byte zstd payload",
-	    cn);
+	tap_ok(
+	    cn > 0 && an > 0, "server answer with a %ld-byte zstd payload", cn);
 	tap_is_int(tunnel_answer_parse(ans, (size_t)an, DNS_RESP_BASE64, fbuf,
 		       sizeof fbuf, ibuf, sizeof ibuf, &ta, &e),
 	    TUNNEL_FRAME, "read back as a frame");
@@ -178,8 +179,8 @@ check_answer(void)
 	data_frame(&f, big, 50);
 	f.comp = WIRE_COMP_ZSTD;
 	n = wire_frame_build(&f, fr, sizeof fr);
-	an = answer(msg, (size_t)m, fr, (size_t)n, 11, DNS_RESP_RAW, ans,
-	    sizeof ans);
+	an = answer(
+	    msg, (size_t)m, fr, (size_t)n, 11, DNS_RESP_RAW, ans, sizeof ans);
 	memset(&e, 0, sizeof e);
 	tap_is_int(tunnel_answer_parse(ans, (size_t)an, DNS_RESP_RAW, fbuf,
 		       sizeof fbuf, ibuf, sizeof ibuf, &ta, &e),
@@ -190,8 +191,8 @@ check_answer(void)
 	data_frame(&f, big, 20);
 	n = wire_frame_build(&f, fr, sizeof fr);
 	fr[3] ^= 0x01;
-	an = answer(msg, (size_t)m, fr, (size_t)n, 4, DNS_RESP_RAW, ans,
-	    sizeof ans);
+	an = answer(
+	    msg, (size_t)m, fr, (size_t)n, 4, DNS_RESP_RAW, ans, sizeof ans);
 	tap_is_int(tunnel_answer_parse(ans, (size_t)an, DNS_RESP_RAW, fbuf,
 		       sizeof fbuf, ibuf, sizeof ibuf, &ta, &e),
 	    TUNNEL_NOTFRAME, "damaged header: not a frame");
@@ -207,15 +208,15 @@ check_answer(void)
 	tap_is_int(tunnel_answer_parse(ans, (size_t)an, DNS_RESP_RAW, fbuf,
 		       sizeof fbuf, ibuf, sizeof ibuf, &ta, &e),
 	    TUNNEL_NOFRAME, "NODATA: no frame");
-	tap_is_int(tunnel_answer_parse(ans, 11, DNS_RESP_RAW, fbuf,
-		       sizeof fbuf, ibuf, sizeof ibuf, &ta, &e),
+	tap_is_int(tunnel_answer_parse(ans, 11, DNS_RESP_RAW, fbuf, sizeof fbuf,
+		       ibuf, sizeof ibuf, &ta, &e),
 	    TUNNEL_MALFORMED, "11 bytes: malformed");
 
 	/* Chunked raw answer with its last chunk's count raised by one. */
 	data_frame(&f, big, 600);
 	n = wire_frame_build(&f, fr, sizeof fr);
-	an = answer(msg, (size_t)m, fr, (size_t)n, 11, DNS_RESP_RAW, ans,
-	    sizeof ans);
+	an = answer(
+	    msg, (size_t)m, fr, (size_t)n, 11, DNS_RESP_RAW, ans, sizeof ans);
 	be16_store(ans + 6, (uint16_t)(be16_load(ans + 6) - 1));
 	tap_is_int(tunnel_answer_parse(ans, (size_t)an, DNS_RESP_RAW, fbuf,
 		       sizeof fbuf, ibuf, sizeof ibuf, &ta, &e),
@@ -227,8 +228,8 @@ main(void)
 {
 	struct err e = {""};
 
-	cip = wire_cipher_new(WIRE_METHOD_XOR, "0123456789abcdef0123456789abcdef",
-	    32, &e);
+	cip = wire_cipher_new(
+	    WIRE_METHOD_XOR, "0123456789abcdef0123456789abcdef", 32, &e);
 	if (cip == NULL) {
 		tap_ok(0, "cipher: %s", e.msg);
 		return tap_done();
