@@ -1,0 +1,328 @@
+/*
+ * raptorq.c — the encoder and decoder objects of raptorq.h on top of the
+ * solver in raptorq-solve.c: input checks, symbol storage within the
+ * bounds the header states, and the final pass that turns a coefficient
+ * row into symbol bytes. It does not frame, group or negotiate anything;
+ * the engine's FEC layer does that.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "proto/raptorq-int.h"
+
+#define RQ_REPAIR_MAX (RQ_MAX_K + RQ_REPAIR_SLACK)
+
+struct rq_enc {
+	struct rq_params p;
+	uint32_t t;
+	uint8_t *src; /* K * T */
+	uint8_t *co;  /* L x K coefficients of the intermediate symbols */
+};
+
+/* Per source symbol of a decoder. */
+enum { RQ_SRC_NONE, RQ_SRC_RECEIVED, RQ_SRC_RECOVERED };
+
+struct rq_dec {
+	struct rq_params p;
+	uint32_t t;
+	uint8_t *src; /* K * T */
+	uint8_t state[RQ_MAX_K];
+	uint32_t nsrc;
+	uint32_t rep_id[RQ_REPAIR_MAX];
+	uint8_t *rep[RQ_REPAIR_MAX];
+	uint32_t nrep, nrep_max;
+	bool done;
+	size_t mem, peak;
+};
+
+static int
+rq_check_kt(uint32_t k, uint32_t t, struct err *e)
+{
+	if (k == 0 || k > RQ_MAX_K)
+		return err_set(
+		    e, "raptorq: %u source symbols (1..%u)", k, RQ_MAX_K);
+	if (t == 0 || t > RQ_MAX_T)
+		return err_set(
+		    e, "raptorq: symbol size %u (1..%u)", t, RQ_MAX_T);
+	return 0;
+}
+
+/* out = sum over j < n of w[j] * sym[j], T bytes each. */
+static void
+rq_combine(uint8_t *out, const uint8_t *w, const uint8_t *const *sym, size_t n,
+    size_t t)
+{
+	size_t j;
+
+	memset(out, 0, t);
+	for (j = 0; j < n; j++)
+		rq_gf_muladd(out, sym[j], w[j], t);
+}
+
+struct rq_enc *
+rq_enc_new(const uint8_t *src, uint32_t k, uint32_t t, struct err *e)
+{
+	uint32_t isi[RQ_MAX_L];
+	int32_t data[RQ_MAX_L];
+	struct rq_enc *enc;
+	size_t mem;
+	uint32_t i;
+
+	if (rq_check_kt(k, t, e) < 0)
+		return NULL;
+	enc = xcalloc(1, sizeof *enc);
+	if (rq_params_init(&enc->p, k) < 0) {
+		free(enc);
+		err_set(e, "raptorq: no parameters for K=%u", k);
+		return NULL;
+	}
+	enc->t = t;
+	enc->src = xmalloc((size_t)k * t);
+	memcpy(enc->src, src, (size_t)k * t);
+	enc->co = xmalloc((size_t)enc->p.l * k);
+	/* The K' source symbols: K given, K' - K zero padding. */
+	for (i = 0; i < enc->p.kp; i++) {
+		isi[i] = i;
+		data[i] = i < k ? (int32_t)i : -1;
+	}
+	if (rq_solve(&enc->p, isi, data, enc->p.kp, k, enc->co, &mem) < 0) {
+		/* Table 2's J(K') guarantees a regular matrix; if this ever
+		 * fires the tables are wrong, not the input. */
+		rq_enc_free(enc);
+		err_set(
+		    e, "raptorq: constraint matrix for K=%u is singular", k);
+		return NULL;
+	}
+	return enc;
+}
+
+void
+rq_enc_free(struct rq_enc *enc)
+{
+	if (enc == NULL)
+		return;
+	free(enc->src);
+	free(enc->co);
+	free(enc);
+}
+
+uint32_t
+rq_enc_k(const struct rq_enc *enc)
+{
+	return enc->p.k;
+}
+
+uint32_t
+rq_enc_t(const struct rq_enc *enc)
+{
+	return enc->t;
+}
+
+int
+rq_enc_symbol(
+    const struct rq_enc *enc, uint32_t esi, uint8_t *out, struct err *e)
+{
+	const uint8_t *sym[RQ_MAX_K];
+	uint8_t w[RQ_MAX_K];
+	uint32_t j, k = enc->p.k;
+
+	if (esi > RQ_MAX_ESI)
+		return err_set(
+		    e, "raptorq: symbol id %u over %u", esi, RQ_MAX_ESI);
+	if (esi < k) {
+		memcpy(out, enc->src + (size_t)esi * enc->t, enc->t);
+		return 0;
+	}
+	rq_isi_coeffs(&enc->p, enc->co, k, esi + enc->p.kp - k, w);
+	for (j = 0; j < k; j++)
+		sym[j] = enc->src + (size_t)j * enc->t;
+	rq_combine(out, w, sym, k, enc->t);
+	return 0;
+}
+
+static void
+rq_dec_account(struct rq_dec *dec, size_t add)
+{
+	dec->mem += add;
+	if (dec->mem > dec->peak)
+		dec->peak = dec->mem;
+}
+
+struct rq_dec *
+rq_dec_new(uint32_t k, uint32_t t, struct err *e)
+{
+	struct rq_dec *dec;
+
+	if (rq_check_kt(k, t, e) < 0)
+		return NULL;
+	dec = xcalloc(1, sizeof *dec);
+	if (rq_params_init(&dec->p, k) < 0) {
+		free(dec);
+		err_set(e, "raptorq: no parameters for K=%u", k);
+		return NULL;
+	}
+	dec->t = t;
+	dec->nrep_max = k + RQ_REPAIR_SLACK;
+	dec->src = xcalloc(k, t);
+	rq_dec_account(dec, sizeof *dec + (size_t)k * t);
+	return dec;
+}
+
+void
+rq_dec_free(struct rq_dec *dec)
+{
+	uint32_t i;
+
+	if (dec == NULL)
+		return;
+	for (i = 0; i < dec->nrep; i++)
+		free(dec->rep[i]);
+	free(dec->src);
+	free(dec);
+}
+
+int
+rq_dec_add(struct rq_dec *dec, uint32_t esi, const uint8_t *sym, size_t len,
+    struct err *e)
+{
+	uint32_t i;
+
+	if (len != dec->t)
+		return err_set(e, "raptorq: symbol %u has %zu bytes, not %u",
+		    esi, len, dec->t);
+	if (esi > RQ_MAX_ESI)
+		return err_set(
+		    e, "raptorq: symbol id %u over %u", esi, RQ_MAX_ESI);
+	if (dec->done)
+		return 0;
+	if (esi < dec->p.k) {
+		if (dec->state[esi] != RQ_SRC_NONE)
+			return 0;
+		memcpy(dec->src + (size_t)esi * dec->t, sym, len);
+		dec->state[esi] = RQ_SRC_RECEIVED;
+		dec->nsrc++;
+		return 1;
+	}
+	for (i = 0; i < dec->nrep; i++)
+		if (dec->rep_id[i] == esi)
+			return 0;
+	if (dec->nrep == dec->nrep_max)
+		return 0;
+	dec->rep[dec->nrep] = xmalloc(len);
+	memcpy(dec->rep[dec->nrep], sym, len);
+	dec->rep_id[dec->nrep++] = esi;
+	rq_dec_account(dec, len);
+	return 1;
+}
+
+uint32_t
+rq_dec_count(const struct rq_dec *dec)
+{
+	return dec->nsrc + dec->nrep;
+}
+
+bool
+rq_dec_ready(const struct rq_dec *dec)
+{
+	return dec->done || dec->nsrc + dec->nrep >= dec->p.k;
+}
+
+bool
+rq_dec_done(const struct rq_dec *dec)
+{
+	return dec->done;
+}
+
+int
+rq_dec_decode(struct rq_dec *dec)
+{
+	const struct rq_params *p = &dec->p;
+	uint32_t isi[RQ_MAX_L + RQ_REPAIR_MAX];
+	int32_t data[RQ_MAX_L + RQ_REPAIR_MAX];
+	const uint8_t *sym[RQ_MAX_K + RQ_REPAIR_MAX];
+	uint8_t w[RQ_MAX_K + RQ_REPAIR_MAX], *co;
+	size_t n = 0, nd = 0, mem, co_bytes;
+	uint32_t i;
+	int rc;
+
+	if (dec->done)
+		return 1;
+	if (dec->nsrc == p->k) {
+		dec->done = true;
+		return 1;
+	}
+	if (dec->nsrc + dec->nrep < p->k)
+		return 0;
+	/* Equations: received source symbols, the zero padding symbols
+	 * K..K'-1, and the repair symbols at ISI = ESI + K' - K. */
+	for (i = 0; i < p->k; i++)
+		if (dec->state[i] == RQ_SRC_RECEIVED) {
+			isi[n] = i;
+			sym[nd] = dec->src + (size_t)i * dec->t;
+			data[n++] = (int32_t)nd++;
+		}
+	for (i = p->k; i < p->kp; i++) {
+		isi[n] = i;
+		data[n++] = -1;
+	}
+	for (i = 0; i < dec->nrep; i++) {
+		isi[n] = dec->rep_id[i] + p->kp - p->k;
+		sym[nd] = dec->rep[i];
+		data[n++] = (int32_t)nd++;
+	}
+	co_bytes = (size_t)p->l * nd;
+	co = xmalloc(co_bytes);
+	rq_dec_account(dec, co_bytes + rq_solve_mem(p, n, nd));
+	rc = rq_solve(p, isi, data, n, nd, co, &mem);
+	if (rc == 0) {
+		for (i = 0; i < p->k; i++) {
+			if (dec->state[i] != RQ_SRC_NONE)
+				continue;
+			rq_isi_coeffs(p, co, nd, i, w);
+			rq_combine(
+			    dec->src + (size_t)i * dec->t, w, sym, nd, dec->t);
+			dec->state[i] = RQ_SRC_RECOVERED;
+		}
+		dec->done = true;
+	}
+	dec->mem -= co_bytes + rq_solve_mem(p, n, nd);
+	free(co);
+	return rc == 0;
+}
+
+const uint8_t *
+rq_dec_source(const struct rq_dec *dec, uint32_t i)
+{
+	if (i >= dec->p.k || dec->state[i] == RQ_SRC_NONE)
+		return NULL;
+	return dec->src + (size_t)i * dec->t;
+}
+
+bool
+rq_dec_received(const struct rq_dec *dec, uint32_t i)
+{
+	return i < dec->p.k && dec->state[i] == RQ_SRC_RECEIVED;
+}
+
+size_t
+rq_dec_mem_bound(uint32_t k, uint32_t t)
+{
+	struct rq_params p;
+	size_t n, nd;
+
+	if (rq_check_kt(k, t, NULL) < 0 || rq_params_init(&p, k) < 0)
+		return 0;
+	/* At most K source and K + slack repair symbols; the padding rows
+	 * make the equations K' - K more than the data symbols. */
+	nd = (size_t)k + k + RQ_REPAIR_SLACK;
+	n = nd + p.kp - k;
+	return sizeof(struct rq_dec) + nd * t + (size_t)p.l * nd +
+	    rq_solve_mem(&p, n, nd);
+}
+
+size_t
+rq_dec_mem_peak(const struct rq_dec *dec)
+{
+	return dec->peak;
+}
