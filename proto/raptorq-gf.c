@@ -6,6 +6,7 @@
  * tables serve the portable loop and the SSSE3/AVX2 byte-shuffle loops,
  * picked at run time on x86-64. It knows nothing about the code itself.
  */
+#include <pthread.h>
 #include <string.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -84,72 +85,174 @@ rq_xor(uint8_t *dst, const uint8_t *src, size_t n)
 		dst[i] ^= src[i];
 }
 
-/* lo[x] = c * x and hi[x] = c * (x << 4) for x < 16. */
-static void
-rq_nibble_tables(uint8_t c, uint8_t lo[16], uint8_t hi[16])
-{
-	unsigned x;
+/*
+ * rq_nib[c][x] = c * x and rq_nib[c][16 + x] = c * (x << 4) for x < 16:
+ * the two nibble tables of every coefficient (8 KiB), filled once.
+ */
+static uint8_t rq_nib[256][32];
+static pthread_once_t rq_nib_once = PTHREAD_ONCE_INIT;
 
-	for (x = 0; x < 16; x++) {
-		lo[x] = rq_gf_mul(c, (uint8_t)x);
-		hi[x] = rq_gf_mul(c, (uint8_t)(x << 4));
-	}
+static void
+rq_nib_init(void)
+{
+	unsigned c, x;
+
+	for (c = 0; c < 256; c++)
+		for (x = 0; x < 16; x++) {
+			rq_nib[c][x] = rq_gf_mul((uint8_t)c, (uint8_t)x);
+			rq_nib[c][16 + x] =
+			    rq_gf_mul((uint8_t)c, (uint8_t)(x << 4));
+		}
 }
 
+/*
+ * The combine loops: out[i] = sum over j < n of c_j * src[j][i] for i in
+ * [from, len), where nib[j] points to c_j's nibble tables. Each returns
+ * the first byte it left for a narrower loop. A chunk is read whole before
+ * it is written, so out may be one of the sources.
+ */
 #ifdef RQ_X86
 __attribute__((target("avx2"))) static size_t
-rq_muladd_avx2(uint8_t *dst, const uint8_t *src, const uint8_t lo[16],
-    const uint8_t hi[16], size_t n)
+rq_combine_avx2(uint8_t *out, const uint8_t *const *nib,
+    const uint8_t *const *src, size_t n, size_t from, size_t len)
 {
-	__m256i tl = _mm256_broadcastsi128_si256(
-	    _mm_loadu_si128((const __m128i *)(const void *)lo));
-	__m256i th = _mm256_broadcastsi128_si256(
-	    _mm_loadu_si128((const __m128i *)(const void *)hi));
-	__m256i mask = _mm256_set1_epi8(0x0f);
-	size_t i = 0;
+	__m256i mask = _mm256_set1_epi8(0x0f), acc, s, tl, th;
+	size_t i, j;
 
-	for (; i + 32 <= n; i += 32) {
-		__m256i s = _mm256_loadu_si256(
-		    (const __m256i *)(const void *)(src + i));
-		__m256i d =
-		    _mm256_loadu_si256((const __m256i *)(void *)(dst + i));
-		__m256i l = _mm256_shuffle_epi8(tl, _mm256_and_si256(s, mask));
-		__m256i h = _mm256_shuffle_epi8(
-		    th, _mm256_and_si256(_mm256_srli_epi64(s, 4), mask));
-		d = _mm256_xor_si256(d, _mm256_xor_si256(l, h));
-		_mm256_storeu_si256((__m256i *)(void *)(dst + i), d);
+	for (i = from; i + 32 <= len; i += 32) {
+		acc = _mm256_setzero_si256();
+		for (j = 0; j < n; j++) {
+			tl = _mm256_broadcastsi128_si256(_mm_loadu_si128(
+			    (const __m128i *)(const void *)nib[j]));
+			th = _mm256_broadcastsi128_si256(_mm_loadu_si128(
+			    (const __m128i *)(const void *)(nib[j] + 16)));
+			s = _mm256_loadu_si256(
+			    (const __m256i *)(const void *)(src[j] + i));
+			acc = _mm256_xor_si256(acc,
+			    _mm256_shuffle_epi8(tl, _mm256_and_si256(s, mask)));
+			acc = _mm256_xor_si256(acc,
+			    _mm256_shuffle_epi8(th,
+				_mm256_and_si256(
+				    _mm256_srli_epi64(s, 4), mask)));
+		}
+		_mm256_storeu_si256((__m256i *)(void *)(out + i), acc);
 	}
 	return i;
 }
 
 __attribute__((target("ssse3"))) static size_t
-rq_muladd_ssse3(uint8_t *dst, const uint8_t *src, const uint8_t lo[16],
-    const uint8_t hi[16], size_t n)
+rq_combine_ssse3(uint8_t *out, const uint8_t *const *nib,
+    const uint8_t *const *src, size_t n, size_t from, size_t len)
 {
-	__m128i tl = _mm_loadu_si128((const __m128i *)(const void *)lo);
-	__m128i th = _mm_loadu_si128((const __m128i *)(const void *)hi);
-	__m128i mask = _mm_set1_epi8(0x0f);
-	size_t i = 0;
+	__m128i mask = _mm_set1_epi8(0x0f), acc, s, tl, th;
+	size_t i, j;
 
-	for (; i + 16 <= n; i += 16) {
-		__m128i s =
-		    _mm_loadu_si128((const __m128i *)(const void *)(src + i));
-		__m128i d = _mm_loadu_si128((const __m128i *)(void *)(dst + i));
-		__m128i l = _mm_shuffle_epi8(tl, _mm_and_si128(s, mask));
-		__m128i h = _mm_shuffle_epi8(
-		    th, _mm_and_si128(_mm_srli_epi64(s, 4), mask));
-		d = _mm_xor_si128(d, _mm_xor_si128(l, h));
-		_mm_storeu_si128((__m128i *)(void *)(dst + i), d);
+	for (i = from; i + 16 <= len; i += 16) {
+		acc = _mm_setzero_si128();
+		for (j = 0; j < n; j++) {
+			tl = _mm_loadu_si128(
+			    (const __m128i *)(const void *)nib[j]);
+			th = _mm_loadu_si128(
+			    (const __m128i *)(const void *)(nib[j] + 16));
+			s = _mm_loadu_si128(
+			    (const __m128i *)(const void *)(src[j] + i));
+			acc = _mm_xor_si128(
+			    acc, _mm_shuffle_epi8(tl, _mm_and_si128(s, mask)));
+			acc = _mm_xor_si128(acc,
+			    _mm_shuffle_epi8(
+				th, _mm_and_si128(_mm_srli_epi64(s, 4), mask)));
+		}
+		_mm_storeu_si128((__m128i *)(void *)(out + i), acc);
 	}
 	return i;
 }
 #endif
 
+static void
+rq_combine_bytes(uint8_t *out, const uint8_t *const *nib,
+    const uint8_t *const *src, size_t n, size_t from, size_t len)
+{
+	size_t i, j;
+	uint8_t acc, x;
+
+	for (i = from; i < len; i++) {
+		acc = 0;
+		for (j = 0; j < n; j++) {
+			x = src[j][i];
+			acc ^=
+			    (uint8_t)(nib[j][x & 15] ^ nib[j][16 + (x >> 4)]);
+		}
+		out[i] = acc;
+	}
+}
+
+/*
+ * The widest loop the CPU has, then narrower ones for the tail. When out
+ * is none of the sources, a ragged tail is one more wide chunk that
+ * overlaps the previous one (it writes the same bytes again).
+ */
+static void
+rq_combine_tables(uint8_t *out, const uint8_t *const *nib,
+    const uint8_t *const *src, size_t n, size_t len, int aliased)
+{
+	size_t i = 0;
+
+#ifdef RQ_X86
+	if (len >= 32 && __builtin_cpu_supports("avx2")) {
+		i = rq_combine_avx2(out, nib, src, n, i, len);
+		if (i < len && !aliased)
+			i = rq_combine_avx2(out, nib, src, n, len - 32, len);
+	}
+	if (len - i >= 16 && __builtin_cpu_supports("ssse3")) {
+		i = rq_combine_ssse3(out, nib, src, n, i, len);
+		if (i < len && !aliased)
+			i = rq_combine_ssse3(out, nib, src, n, len - 16, len);
+	}
+#else
+	(void)aliased;
+#endif
+	rq_combine_bytes(out, nib, src, n, i, len);
+}
+
+void
+rq_gf_combine(uint8_t *out, const uint8_t *c, const uint8_t *const *src,
+    size_t n, size_t len)
+{
+	const uint8_t *nib[RQ_COMBINE_MAX], *s[RQ_COMBINE_MAX];
+	size_t j, m = 0;
+	int aliased = 0, pass;
+
+	pthread_once(&rq_nib_once, rq_nib_init);
+	/* Terms whose source is out go first, into the first fold, before
+	 * out is written. */
+	for (pass = 0; pass < 2; pass++)
+		for (j = 0; j < n; j++) {
+			if (c[j] == 0 || (src[j] == out) != (pass == 0))
+				continue;
+			if (m == RQ_COMBINE_MAX) {
+				/* Fold what is there so far into out. */
+				rq_combine_tables(out, nib, s, m, len, aliased);
+				nib[0] = rq_nib[1];
+				s[0] = out;
+				m = 1;
+				aliased = 1;
+			}
+			if (src[j] == out)
+				aliased = 1;
+			nib[m] = rq_nib[c[j]];
+			s[m++] = src[j];
+		}
+	if (m == 0) {
+		memset(out, 0, len);
+		return;
+	}
+	rq_combine_tables(out, nib, s, m, len, aliased);
+}
+
 void
 rq_gf_muladd(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n)
 {
-	uint8_t lo[16], hi[16];
-	size_t i = 0;
+	const uint8_t *nib[2], *s[2];
 
 	if (c == 0 || n == 0)
 		return;
@@ -157,15 +260,12 @@ rq_gf_muladd(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n)
 		rq_xor(dst, src, n);
 		return;
 	}
-	rq_nibble_tables(c, lo, hi);
-#ifdef RQ_X86
-	if (n >= 32 && __builtin_cpu_supports("avx2"))
-		i = rq_muladd_avx2(dst, src, lo, hi, n);
-	else if (n >= 16 && __builtin_cpu_supports("ssse3"))
-		i = rq_muladd_ssse3(dst, src, lo, hi, n);
-#endif
-	for (; i < n; i++)
-		dst[i] ^= (uint8_t)(lo[src[i] & 15] ^ hi[src[i] >> 4]);
+	pthread_once(&rq_nib_once, rq_nib_init);
+	nib[0] = rq_nib[1];
+	nib[1] = rq_nib[c];
+	s[0] = dst;
+	s[1] = src;
+	rq_combine_tables(dst, nib, s, 2, n, 1);
 }
 
 void

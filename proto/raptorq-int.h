@@ -46,6 +46,15 @@ rq_gf_inv(uint8_t a)
 /* dst[i] ^= c * src[i] for i < n (c = 0 does nothing, c = 1 is XOR). */
 void rq_gf_muladd(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n);
 
+/*
+ * out[i] = sum over j < n of c[j] * src[j][i] for i < len: one pass over
+ * the sources, each output byte written once. out may be one of the
+ * sources (the same bytes, not a partial overlap).
+ */
+void rq_gf_combine(uint8_t *out, const uint8_t *c, const uint8_t *const *src,
+    size_t n, size_t len);
+#define RQ_COMBINE_MAX 160 /* terms folded per pass (stack tables) */
+
 /* dst[i] = c * dst[i] for i < n. */
 void rq_gf_scale(uint8_t *dst, uint8_t c, size_t n);
 

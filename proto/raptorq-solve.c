@@ -152,16 +152,18 @@ rq_isi_coeffs(const struct rq_params *p, const uint8_t *co, size_t ndata,
 struct rq_ws {
 	const struct rq_params *p;
 	size_t nb, lw, zw, rw, ndata;
-	uint64_t *bin;	 /* nb rows of rw words */
-	int32_t *pivot;	 /* per column: its binary pivot row, or -1 */
-	uint8_t *used;	 /* per binary row: chosen as a pivot */
-	uint8_t *gdone;	 /* per dense row: chosen as a pivot */
-	uint16_t *inact; /* the columns without a binary pivot */
-	size_t ni;	 /* how many */
-	uint8_t *g;	 /* dense rows of gw bytes */
-	size_t gr, gw;	 /* rows, row width */
-	uint8_t *hrow;	 /* one HDPC row over L columns */
-	uint16_t *mt_a;	 /* MT's two ones in column j (5.3.3.3) */
+	uint64_t *bin;	  /* nb rows of rw words */
+	int32_t *pivot;	  /* per column: its binary pivot row, or -1 */
+	uint8_t *used;	  /* per binary row: chosen as a pivot */
+	uint8_t *gdone;	  /* per dense row: chosen as a pivot */
+	uint16_t *inact;  /* the columns without a binary pivot */
+	size_t ni;	  /* how many */
+	uint64_t *imask;  /* the same as a bitset of lw words */
+	uint64_t *planes; /* 8 bit planes of zw words: one HDPC data part */
+	uint8_t *g;	  /* dense rows of gw bytes */
+	size_t gr, gw;	  /* rows, row width */
+	uint8_t *hrow;	  /* one HDPC row over L columns */
+	uint16_t *mt_a;	  /* MT's two ones in column j (5.3.3.3) */
 	uint16_t *mt_b;
 };
 
@@ -183,9 +185,10 @@ rq_solve_mem(const struct rq_params *p, size_t n, size_t ndata)
 	size_t lw = (p->l + 63) / 64, zw = (ndata + 63) / 64;
 	size_t nb = p->s + n, kps = p->kp + p->s;
 
-	return nb * (lw + zw) * sizeof(uint64_t) + p->l * sizeof(int32_t) +
-	    p->l * sizeof(uint16_t) + 2 * kps * sizeof(uint16_t) + nb +
-	    (nb + p->h) + p->l + (nb + p->h) * (p->l + ndata);
+	return (nb * (lw + zw) + lw + 8 * zw) * sizeof(uint64_t) +
+	    p->l * sizeof(int32_t) + p->l * sizeof(uint16_t) +
+	    2 * kps * sizeof(uint16_t) + nb + (nb + p->h) + p->l +
+	    (nb + p->h) * (p->l + ndata);
 }
 
 /* LDPC rows (5.3.3.3) and one encoding row per symbol, as bitsets. */
@@ -241,6 +244,7 @@ rq_eliminate_binary(struct rq_ws *ws)
 		if (r == ws->nb) {
 			ws->pivot[c] = -1;
 			ws->inact[ws->ni++] = (uint16_t)c;
+			rq_setbit(ws->imask, c);
 			continue;
 		}
 		ws->pivot[c] = (int32_t)r;
@@ -284,10 +288,11 @@ static void
 rq_build_dense(struct rq_ws *ws)
 {
 	const struct rq_params *p = ws->p;
-	size_t kps = p->kp + p->s, r, t, j, c, row = 0;
+	size_t kps = p->kp + p->s, r, t, j, c, wi, row = 0;
 	const uint64_t *br;
-	uint8_t *g, beta;
-	uint32_t i;
+	uint8_t *g, beta, v;
+	uint64_t m;
+	uint32_t i, bit;
 
 	for (r = 0; r < ws->nb; r++) {
 		if (ws->used[r])
@@ -310,20 +315,37 @@ rq_build_dense(struct rq_ws *ws)
 	for (i = 0; i < p->h; i++) {
 		rq_hdpc_row(ws, i);
 		g = ws->g + row++ * ws->gw;
-		/* Substitute every pivoted column by its binary pivot row. */
+		/*
+		 * Substitute every pivoted column by its binary pivot row:
+		 * beta times its inactive columns, and beta times its data
+		 * bits, added bit plane by bit plane (a word XOR per plane
+		 * instead of a byte per data symbol).
+		 */
+		memset(ws->planes, 0, 8 * ws->zw * sizeof(uint64_t));
 		for (c = 0; c < p->l; c++) {
 			if (ws->pivot[c] < 0 || (beta = ws->hrow[c]) == 0)
 				continue;
 			br = ws->bin + (size_t)ws->pivot[c] * ws->rw;
-			for (t = 0; t < ws->ni; t++)
-				if (rq_bit(br, ws->inact[t]))
-					ws->hrow[ws->inact[t]] ^= beta;
-			for (j = 0; j < ws->ndata; j++)
-				if (rq_bit(br + ws->lw, j))
-					g[ws->ni + j] ^= beta;
+			for (wi = 0; wi < ws->lw; wi++)
+				for (m = br[wi] & ws->imask[wi]; m; m &= m - 1)
+					ws->hrow[wi * 64 +
+					    (size_t)__builtin_ctzll(m)] ^= beta;
+			for (bit = 0; bit < 8; bit++)
+				if (beta >> bit & 1)
+					for (wi = 0; wi < ws->zw; wi++)
+						ws->planes[bit * ws->zw + wi] ^=
+						    br[ws->lw + wi];
 		}
 		for (t = 0; t < ws->ni; t++)
 			g[t] = ws->hrow[ws->inact[t]];
+		for (j = 0; j < ws->ndata; j++) {
+			v = 0;
+			for (bit = 0; bit < 8; bit++)
+				v |= (uint8_t)(rq_bit(
+						   ws->planes + bit * ws->zw, j)
+				    << bit);
+			g[ws->ni + j] = v;
+		}
 	}
 	ws->gr = row;
 }
@@ -363,8 +385,9 @@ rq_solve(const struct rq_params *p, const uint32_t *isi, const int32_t *data,
     size_t n, size_t ndata, uint8_t *co, size_t *mem)
 {
 	struct rq_ws ws;
-	size_t gp[RQ_MAX_L], c, t, j, kps = p->kp + p->s, bytes;
+	size_t gp[RQ_MAX_L], c, t, j, wi, kps = p->kp + p->s, bytes;
 	const uint64_t *br;
+	uint64_t m;
 	uint8_t *blk, *cur, *dst;
 	int rc = -1;
 
@@ -384,6 +407,10 @@ rq_solve(const struct rq_params *p, const uint32_t *isi, const int32_t *data,
 	cur = blk = xcalloc(1, bytes);
 	ws.bin = (uint64_t *)(void *)cur;
 	cur += ws.nb * ws.rw * sizeof(uint64_t);
+	ws.imask = (uint64_t *)(void *)cur;
+	cur += ws.lw * sizeof(uint64_t);
+	ws.planes = (uint64_t *)(void *)cur;
+	cur += 8 * ws.zw * sizeof(uint64_t);
 	ws.pivot = (int32_t *)(void *)cur;
 	cur += p->l * sizeof(int32_t);
 	ws.inact = (uint16_t *)(void *)cur;
@@ -420,10 +447,13 @@ rq_solve(const struct rq_params *p, const uint32_t *isi, const int32_t *data,
 		dst = co + c * ndata;
 		for (j = 0; j < ndata; j++)
 			dst[j] = (uint8_t)rq_bit(br + ws.lw, j);
-		for (t = 0; t < ws.ni; t++)
-			if (rq_bit(br, ws.inact[t]))
+		for (wi = 0; wi < ws.lw; wi++)
+			for (m = br[wi] & ws.imask[wi]; m; m &= m - 1)
 				rq_gf_muladd(dst,
-				    co + (size_t)ws.inact[t] * ndata, 1, ndata);
+				    co +
+					(wi * 64 + (size_t)__builtin_ctzll(m)) *
+					    ndata,
+				    1, ndata);
 	}
 	rc = 0;
 out:

@@ -16,9 +16,19 @@
 struct rq_enc {
 	struct rq_params p;
 	uint32_t t;
-	uint8_t *src; /* K * T */
-	uint8_t *co;  /* L x K coefficients of the intermediate symbols */
+	uint8_t *src;	   /* K * T */
+	const uint8_t *co; /* L x K, shared: see rq_enc_coeffs() */
 };
+
+/*
+ * The encoder's coefficient tables, one per K, computed on first use and
+ * kept for the life of the process: they depend on K alone (the padding
+ * symbols are zero, the sources are the unknowns' right-hand side), so an
+ * encoder costs only its repair symbols' multiply-adds. At most RQ_MAX_K
+ * tables of L x K bytes (under 200 KiB together). Lock-free: two threads
+ * that race both solve, one table wins and the other is freed.
+ */
+static uint8_t *rq_enc_co[RQ_MAX_K + 1];
 
 /* Per source symbol of a decoder. */
 enum { RQ_SRC_NONE, RQ_SRC_RECEIVED, RQ_SRC_RECOVERED };
@@ -48,26 +58,39 @@ rq_check_kt(uint32_t k, uint32_t t, struct err *e)
 	return 0;
 }
 
-/* out = sum over j < n of w[j] * sym[j], T bytes each. */
-static void
-rq_combine(uint8_t *out, const uint8_t *w, const uint8_t *const *sym, size_t n,
-    size_t t)
+static const uint8_t *
+rq_enc_coeffs(const struct rq_params *p)
 {
-	size_t j;
+	uint8_t *co, *prev = NULL;
+	uint32_t isi[RQ_MAX_L], i;
+	int32_t data[RQ_MAX_L];
+	size_t mem;
 
-	memset(out, 0, t);
-	for (j = 0; j < n; j++)
-		rq_gf_muladd(out, sym[j], w[j], t);
+	co = __atomic_load_n(&rq_enc_co[p->k], __ATOMIC_ACQUIRE);
+	if (co != NULL)
+		return co;
+	/* The K' source symbols: K given, K' - K zero padding. */
+	for (i = 0; i < p->kp; i++) {
+		isi[i] = i;
+		data[i] = i < p->k ? (int32_t)i : -1;
+	}
+	co = xmalloc((size_t)p->l * p->k);
+	if (rq_solve(p, isi, data, p->kp, p->k, co, &mem) < 0) {
+		free(co);
+		return NULL;
+	}
+	if (!__atomic_compare_exchange_n(&rq_enc_co[p->k], &prev, co, false,
+		__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		free(co);
+		co = prev;
+	}
+	return co;
 }
 
 struct rq_enc *
 rq_enc_new(const uint8_t *src, uint32_t k, uint32_t t, struct err *e)
 {
-	uint32_t isi[RQ_MAX_L];
-	int32_t data[RQ_MAX_L];
 	struct rq_enc *enc;
-	size_t mem;
-	uint32_t i;
 
 	if (rq_check_kt(k, t, e) < 0)
 		return NULL;
@@ -80,13 +103,7 @@ rq_enc_new(const uint8_t *src, uint32_t k, uint32_t t, struct err *e)
 	enc->t = t;
 	enc->src = xmalloc((size_t)k * t);
 	memcpy(enc->src, src, (size_t)k * t);
-	enc->co = xmalloc((size_t)enc->p.l * k);
-	/* The K' source symbols: K given, K' - K zero padding. */
-	for (i = 0; i < enc->p.kp; i++) {
-		isi[i] = i;
-		data[i] = i < k ? (int32_t)i : -1;
-	}
-	if (rq_solve(&enc->p, isi, data, enc->p.kp, k, enc->co, &mem) < 0) {
+	if ((enc->co = rq_enc_coeffs(&enc->p)) == NULL) {
 		/* Table 2's J(K') guarantees a regular matrix; if this ever
 		 * fires the tables are wrong, not the input. */
 		rq_enc_free(enc);
@@ -103,7 +120,6 @@ rq_enc_free(struct rq_enc *enc)
 	if (enc == NULL)
 		return;
 	free(enc->src);
-	free(enc->co);
 	free(enc);
 }
 
@@ -137,7 +153,7 @@ rq_enc_symbol(
 	rq_isi_coeffs(&enc->p, enc->co, k, esi + enc->p.kp - k, w);
 	for (j = 0; j < k; j++)
 		sym[j] = enc->src + (size_t)j * enc->t;
-	rq_combine(out, w, sym, k, enc->t);
+	rq_gf_combine(out, w, sym, k, enc->t);
 	return 0;
 }
 
@@ -280,7 +296,7 @@ rq_dec_decode(struct rq_dec *dec)
 			if (dec->state[i] != RQ_SRC_NONE)
 				continue;
 			rq_isi_coeffs(p, co, nd, i, w);
-			rq_combine(
+			rq_gf_combine(
 			    dec->src + (size_t)i * dec->t, w, sym, nd, dec->t);
 			dec->state[i] = RQ_SRC_RECOVERED;
 		}

@@ -16,8 +16,9 @@
  *
  * Bounds. K is 1..RQ_MAX_K (the fork's largest group); larger K is refused
  * before anything is allocated. ids are below RQ_MAX_ESI (24 bits, the RFC's
- * ESI field). An encoder holds K*T bytes plus a coefficient table of at most
- * RQ_MAX_L*K bytes. A decoder holds at most K source and K + RQ_REPAIR_SLACK
+ * ESI field). An encoder holds K*T bytes; the coefficient table for each K
+ * (L*K bytes, L <= RQ_MAX_L) is computed once and shared by every encoder
+ * of the process (under 200 KiB for all K together). A decoder holds at most K source and K + RQ_REPAIR_SLACK
  * repair symbols of T bytes (further repair symbols are ignored) plus, while
  * it decodes, a workspace of less than 64 KiB; rq_dec_mem_bound() gives the
  * exact ceiling and rq_dec_mem_peak() what a decoder actually used. Decoding
@@ -48,8 +49,9 @@ struct rq_dec;
 
 /*
  * Encoder over k source symbols of t bytes, read from src (k*t bytes, symbol
- * i at src + i*t; copied, so src may be freed). Solves for the intermediate
- * symbols' coefficients once. Returns NULL with e set when k or t is out of
+ * i at src + i*t; copied, so src may be freed). The first encoder for a K
+ * solves for the coefficient table; later ones reuse it. Thread-safe.
+ * Returns NULL with e set when k or t is out of
  * range.
  */
 struct rq_enc *rq_enc_new(

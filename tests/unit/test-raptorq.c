@@ -66,6 +66,62 @@ rng_shuffle(uint32_t *v, size_t n)
 	}
 }
 
+/*
+ * rq_gf_combine against a byte-wise sum: every tail length around the
+ * 16/32-byte SIMD widths, more terms than one pass folds (RQ_COMBINE_MAX),
+ * zero coefficients, and out being one of the sources.
+ */
+static void
+test_combine(void)
+{
+	enum { N = 2 * RQ_COMBINE_MAX + 7, LEN = 100 };
+	static uint8_t buf[N][LEN];
+	const uint8_t *src[N];
+	uint8_t c[N], out[LEN], ref[LEN], keep[LEN];
+	size_t n, len, i, j;
+	unsigned bad = 0, alias;
+
+	for (j = 0; j < N; j++)
+		src[j] = buf[j];
+	for (n = 1; n <= N; n = n < 8 ? n + 1 :
+		 n * 3 > N && n < N   ? N :
+					n * 3) {
+		for (len = 1; len <= LEN; len += len < 40 ? 1 : 13) {
+			for (alias = 0; alias < 2; alias++) {
+				rng_fill(&buf[0][0], sizeof buf);
+				for (j = 0; j < n; j++)
+					c[j] = rng_below(4) == 0 ?
+					    0 :
+					    (uint8_t)rng();
+				memcpy(keep, buf[n - 1], LEN);
+				memset(ref, 0, sizeof ref);
+				for (j = 0; j < n; j++)
+					for (i = 0; i < len; i++)
+						ref[i] ^=
+						    rq_gf_mul(c[j], buf[j][i]);
+				if (alias) {
+					rq_gf_combine(
+					    buf[n - 1], c, src, n, len);
+					if (memcmp(buf[n - 1], ref, len) != 0 ||
+					    memcmp(buf[n - 1] + len, keep + len,
+						LEN - len) != 0)
+						bad++;
+				} else {
+					memset(out, 0xa5, sizeof out);
+					rq_gf_combine(out, c, src, n, len);
+					if (memcmp(out, ref, len) != 0 ||
+					    (len < LEN && out[len] != 0xa5))
+						bad++;
+				}
+			}
+		}
+	}
+	tap_is_int(bad, 0,
+	    "combine of up to %d terms (SIMD tails, folding, aliasing) "
+	    "matches bytes",
+	    N);
+}
+
 static void
 test_gf(void)
 {
@@ -122,6 +178,7 @@ test_gf(void)
 					bad++;
 			}
 	tap_is_int(bad, 0, "bulk multiply-add (SIMD paths) matches bytes");
+	test_combine();
 }
 
 static void
