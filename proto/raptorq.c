@@ -250,17 +250,48 @@ rq_dec_done(const struct rq_dec *dec)
 	return dec->done;
 }
 
+/*
+ * Workspace of a decode with m missing source symbols and nr repair
+ * symbols: each repair symbol's coefficients over the K sources, and the
+ * nr x (m + nr) system over the missing ones with its row-operation record,
+ * rows padded to 32 bytes so that row operations never have a ragged tail.
+ */
+static size_t
+rq_dec_row_bytes(uint32_t m, uint32_t nr)
+{
+	return ((size_t)m + nr + 31) / 32 * 32;
+}
+
+static size_t
+rq_dec_ws_bytes(uint32_t k, uint32_t m, uint32_t nr)
+{
+	return (size_t)nr * k + (size_t)nr * rq_dec_row_bytes(m, nr);
+}
+
+/*
+ * With the encoder's table for K (intermediate symbols as combinations of
+ * the K sources; padding is zero), every repair symbol is a known
+ * combination w_r of the sources. Received sources are constants, so the
+ * repair symbols give nr equations in the m missing sources:
+ *   sum over missing i of w_r[i] x_i = rep_r + sum over received j of
+ *   w_r[j] src_j.
+ * This system has full rank m exactly when the RFC's decoding matrix has
+ * full rank (the intermediate symbols are an invertible function of the
+ * K' source symbols), so it decodes the same symbol sets, on m unknowns
+ * instead of L. Gauss-Jordan runs on coefficients with a record of the
+ * row operations; each missing source then costs one combine pass.
+ */
 int
 rq_dec_decode(struct rq_dec *dec)
 {
 	const struct rq_params *p = &dec->p;
-	uint32_t isi[RQ_MAX_L + RQ_REPAIR_MAX];
-	int32_t data[RQ_MAX_L + RQ_REPAIR_MAX];
-	const uint8_t *sym[RQ_MAX_K + RQ_REPAIR_MAX];
-	uint8_t w[RQ_MAX_K + RQ_REPAIR_MAX], *co;
-	size_t n = 0, nd = 0, mem, co_bytes;
-	uint32_t i;
-	int rc;
+	const uint8_t *co, *sym[RQ_REPAIR_MAX + RQ_MAX_K], *wrow[RQ_REPAIR_MAX];
+	uint8_t coef[RQ_REPAIR_MAX + RQ_MAX_K], miss[RQ_MAX_K],
+	    used[RQ_REPAIR_MAX];
+	uint8_t pivot[RQ_MAX_K], *ws, *wr, *ae, *row, *q, inv;
+	uint32_t m = 0, nr = dec->nrep, w, i, j, r, t, nsym;
+	size_t bytes;
+	int rc = 0;
 
 	if (dec->done)
 		return 1;
@@ -268,43 +299,75 @@ rq_dec_decode(struct rq_dec *dec)
 		dec->done = true;
 		return 1;
 	}
-	if (dec->nsrc + dec->nrep < p->k)
+	if (dec->nsrc + nr < p->k)
 		return 0;
-	/* Equations: received source symbols, the zero padding symbols
-	 * K..K'-1, and the repair symbols at ISI = ESI + K' - K. */
+	if ((co = rq_enc_coeffs(p)) == NULL)
+		return 0;
 	for (i = 0; i < p->k; i++)
-		if (dec->state[i] == RQ_SRC_RECEIVED) {
-			isi[n] = i;
-			sym[nd] = dec->src + (size_t)i * dec->t;
-			data[n++] = (int32_t)nd++;
+		if (dec->state[i] == RQ_SRC_NONE)
+			miss[m++] = (uint8_t)i;
+	w = (uint32_t)rq_dec_row_bytes(m, nr);
+	bytes = rq_dec_ws_bytes(p->k, m, nr);
+	ws = xcalloc(1, bytes);
+	rq_dec_account(dec, bytes);
+	wr = ws;
+	ae = ws + (size_t)nr * p->k;
+	for (r = 0; r < nr; r++) {
+		rq_isi_coeffs(p, co, p->k, dec->rep_id[r] + p->kp - p->k,
+		    wr + (size_t)r * p->k);
+		row = ae + (size_t)r * w;
+		for (t = 0; t < m; t++)
+			row[t] = wr[(size_t)r * p->k + miss[t]];
+		row[m + r] = 1;
+	}
+	memset(used, 0, sizeof used);
+	for (t = 0; t < m; t++) {
+		for (r = 0; r < nr; r++)
+			if (!used[r] && ae[(size_t)r * w + t] != 0)
+				break;
+		if (r == nr)
+			goto out; /* rank below m: more symbols needed */
+		used[r] = 1;
+		pivot[t] = (uint8_t)r;
+		row = ae + (size_t)r * w;
+		inv = rq_gf_inv(row[t]);
+		rq_gf_scale(row, inv, w);
+		for (j = 0; j < nr; j++) {
+			q = ae + (size_t)j * w;
+			if (j != r && q[t] != 0)
+				rq_gf_muladd(q, row, q[t], w);
 		}
-	for (i = p->k; i < p->kp; i++) {
-		isi[n] = i;
-		data[n++] = -1;
 	}
-	for (i = 0; i < dec->nrep; i++) {
-		isi[n] = dec->rep_id[i] + p->kp - p->k;
-		sym[nd] = dec->rep[i];
-		data[n++] = (int32_t)nd++;
+	/* x_t = sum over r of E[t][r] (rep_r + sum over received j of
+	 * w_r[j] src_j): terms over the repair symbols, then the sources. */
+	for (r = 0; r < nr; r++)
+		sym[r] = dec->rep[r];
+	nsym = nr;
+	for (j = 0; j < p->k; j++)
+		if (dec->state[j] == RQ_SRC_RECEIVED)
+			sym[nsym++] = dec->src + (size_t)j * dec->t;
+	for (r = 0; r < nr; r++)
+		wrow[r] = wr + (size_t)r * p->k;
+	for (t = 0; t < m; t++) {
+		const uint8_t *e = ae + (size_t)pivot[t] * w + m;
+		uint8_t src_coef[RQ_MAX_K];
+
+		memcpy(coef, e, nr);
+		rq_gf_combine(src_coef, e, wrow, nr, p->k);
+		for (j = 0, i = nr; j < p->k; j++)
+			if (dec->state[j] == RQ_SRC_RECEIVED)
+				coef[i++] = src_coef[j];
+		rq_gf_combine(dec->src + (size_t)miss[t] * dec->t, coef, sym,
+		    nsym, dec->t);
 	}
-	co_bytes = (size_t)p->l * nd;
-	co = xmalloc(co_bytes);
-	rq_dec_account(dec, co_bytes + rq_solve_mem(p, n, nd));
-	rc = rq_solve(p, isi, data, n, nd, co, &mem);
-	if (rc == 0) {
-		for (i = 0; i < p->k; i++) {
-			if (dec->state[i] != RQ_SRC_NONE)
-				continue;
-			rq_isi_coeffs(p, co, nd, i, w);
-			rq_gf_combine(
-			    dec->src + (size_t)i * dec->t, w, sym, nd, dec->t);
-			dec->state[i] = RQ_SRC_RECOVERED;
-		}
-		dec->done = true;
-	}
-	dec->mem -= co_bytes + rq_solve_mem(p, n, nd);
-	free(co);
-	return rc == 0;
+	for (t = 0; t < m; t++)
+		dec->state[miss[t]] = RQ_SRC_RECOVERED;
+	dec->done = true;
+	rc = 1;
+out:
+	dec->mem -= bytes;
+	free(ws);
+	return rc;
 }
 
 const uint8_t *
@@ -324,17 +387,12 @@ rq_dec_received(const struct rq_dec *dec, uint32_t i)
 size_t
 rq_dec_mem_bound(uint32_t k, uint32_t t)
 {
-	struct rq_params p;
-	size_t n, nd;
-
-	if (rq_check_kt(k, t, NULL) < 0 || rq_params_init(&p, k) < 0)
+	if (rq_check_kt(k, t, NULL) < 0)
 		return 0;
-	/* At most K source and K + slack repair symbols; the padding rows
-	 * make the equations K' - K more than the data symbols. */
-	nd = (size_t)k + k + RQ_REPAIR_SLACK;
-	n = nd + p.kp - k;
-	return sizeof(struct rq_dec) + nd * t + (size_t)p.l * nd +
-	    rq_solve_mem(&p, n, nd);
+	/* At most K source and K + slack repair symbols, and the workspace
+	 * of the largest decode (all K sources missing). */
+	return sizeof(struct rq_dec) + ((size_t)k + k + RQ_REPAIR_SLACK) * t +
+	    rq_dec_ws_bytes(k, k, k + RQ_REPAIR_SLACK);
 }
 
 size_t

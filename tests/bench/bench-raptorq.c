@@ -5,14 +5,17 @@
  * 40 %), at T = 200 and 1000 bytes. Encode: a new encoder over the block
  * plus its ceil(K x overhead) repair symbols. Decode: a new decoder fed the
  * block with 2 source symbols lost and replaced by 2 repair symbols, then
- * the decode. Each figure is the median of 5 runs of at least 100 ms. Not
- * part of the test suite.
+ * the decode; and the worst case, all K sources lost and K repair symbols.
+ * Also the one-off cost per K of the coefficient table that encoders and
+ * decoders share (the full RFC 6330 solve). Each figure is the median of 5
+ * runs of at least 100 ms. Not part of the test suite.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/util.h"
+#include "proto/raptorq-int.h"
 #include "proto/raptorq.h"
 
 #define RUNS   5
@@ -51,19 +54,23 @@ encode_once(
 	return 0;
 }
 
-/* Sources 0 and K/2 are lost (only source 0 when K = 1); the first
- * repair symbols stand in for them. */
+/*
+ * Decode with sources 0 and K/2 lost and the first two repair symbols in
+ * their place, or (all) with every source lost and the first K repair
+ * symbols (those ids decode every K used here).
+ */
 static int
-decode_once(const uint8_t *src, const uint8_t *rep, uint32_t k, uint32_t t)
+decode_once(
+    const uint8_t *src, const uint8_t *rep, uint32_t k, uint32_t t, int all)
 {
 	struct rq_dec *dec = rq_dec_new(k, t, NULL);
-	uint32_t i, lost = k > 1 ? 2 : 1;
+	uint32_t i, nrep = all ? k : 2;
 	int ok;
 
-	for (i = 0; i < k; i++)
+	for (i = 0; i < k && !all; i++)
 		if (i != 0 && i != k / 2)
 			rq_dec_add(dec, i, src + (size_t)i * t, t, NULL);
-	for (i = 0; i < lost; i++)
+	for (i = 0; i < nrep; i++)
 		rq_dec_add(dec, k + i, rep + (size_t)i * t, t, NULL);
 	ok = rq_dec_decode(dec) == 1 &&
 	    memcmp(rq_dec_source(dec, 0), src, t) == 0 &&
@@ -73,55 +80,95 @@ decode_once(const uint8_t *src, const uint8_t *rep, uint32_t k, uint32_t t)
 	return ok ? 0 : -1;
 }
 
-static int
-bench(uint32_t k, uint32_t t, unsigned overhead_pct)
+/* Microseconds of one full solve for K: the shared coefficient table. */
+static double
+table_us(uint32_t k)
 {
-	uint32_t nrep = (k * overhead_pct + 99) / 100, i;
-	double enc[RUNS], dec[RUNS], mb = (double)k * t / 1e6;
-	uint8_t *src, *rep;
+	uint32_t isi[RQ_MAX_L], i;
+	int32_t data[RQ_MAX_L];
+	double us[RUNS];
+	struct rq_params p;
 	uint64_t t0, dt;
+	uint8_t *co;
+	size_t mem;
 	long n;
 	int r;
 
-	if (nrep < 2)
-		nrep = 2;
-	src = xmalloc((size_t)k * t);
-	rep = xmalloc((size_t)nrep * t);
-	for (i = 0; i < k * t; i++)
-		src[i] = (uint8_t)(i * 131 + (i >> 8));
+	rq_params_init(&p, k);
+	for (i = 0; i < p.kp; i++) {
+		isi[i] = i;
+		data[i] = i < k ? (int32_t)i : -1;
+	}
+	co = xmalloc((size_t)p.l * k);
 	for (r = 0; r < RUNS; r++) {
 		t0 = now_mono_us();
 		n = 0;
 		do {
-			if (encode_once(src, k, t, nrep, rep) < 0)
-				goto fail;
+			rq_solve(&p, isi, data, p.kp, k, co, &mem);
 			n++;
 		} while ((dt = now_mono_us() - t0) < RUN_US);
-		enc[r] = mb * (double)n * 1e6 / (double)dt;
+		us[r] = (double)dt / (double)n;
+	}
+	free(co);
+	return median(us);
+}
+
+/* MB/s of source data for one way of coding the block (mode: -1 encode,
+ * 0 decode with 2 lost, 1 decode with all lost); 0 on failure. */
+static double
+rate(const uint8_t *src, uint8_t *rep, uint32_t k, uint32_t t, uint32_t nrep,
+    int mode)
+{
+	double v[RUNS], mb = (double)k * t / 1e6;
+	uint64_t t0, dt;
+	long n;
+	int r, rc;
+
+	for (r = 0; r < RUNS; r++) {
 		t0 = now_mono_us();
 		n = 0;
 		do {
-			if (decode_once(src, rep, k, t) < 0) {
-				fprintf(
-				    stderr, "bench-raptorq: decode wrong\n");
-				goto fail;
-			}
+			rc = mode < 0 ? encode_once(src, k, t, nrep, rep) :
+					decode_once(src, rep, k, t, mode);
+			if (rc < 0)
+				return 0;
 			n++;
 		} while ((dt = now_mono_us() - t0) < RUN_US);
-		dec[r] = mb * (double)n * 1e6 / (double)dt;
+		v[r] = mb * (double)n * 1e6 / (double)dt;
+	}
+	return median(v);
+}
+
+static int
+bench(uint32_t k, uint32_t t, unsigned overhead_pct)
+{
+	uint32_t nrep = (k * overhead_pct + 99) / 100, i;
+	double enc, dec, all, mb = (double)k * t / 1e6;
+	uint8_t *src, *rep;
+
+	if (nrep < 2)
+		nrep = 2;
+	src = xmalloc((size_t)k * t);
+	rep = xmalloc((size_t)(nrep > k ? nrep : k) * t);
+	for (i = 0; i < k * t; i++)
+		src[i] = (uint8_t)(i * 131 + (i >> 8));
+	enc = rate(src, rep, k, t, nrep, -1);
+	dec = enc > 0 ? rate(src, rep, k, t, nrep, 0) : 0;
+	all = dec > 0 && encode_once(src, k, t, k, rep) == 0 ?
+	    rate(src, rep, k, t, k, 1) :
+	    0;
+	free(src);
+	free(rep);
+	if (all == 0) {
+		fprintf(stderr, "bench-raptorq: K %u T %u failed\n", k, t);
+		return -1;
 	}
 	printf("raptorq K %2u T %4u: encode %7.1f MB/s (%2u repair, "
-	       "%6.1f us/block), decode %7.1f MB/s (2 lost, %6.1f us/block) "
-	       "(median of %d)\n",
-	    k, t, median(enc), nrep, mb / median(enc) * 1e6, median(dec),
-	    mb / median(dec) * 1e6, RUNS);
-	free(src);
-	free(rep);
+	       "%5.1f us/block), decode %7.1f MB/s (2 lost, %5.1f us/block), "
+	       "%7.1f MB/s (all lost, %6.1f us/block)\n",
+	    k, t, enc, nrep, mb / enc * 1e6, dec, mb / dec * 1e6, all,
+	    mb / all * 1e6);
 	return 0;
-fail:
-	free(src);
-	free(rep);
-	return -1;
 }
 
 int
@@ -134,6 +181,12 @@ main(void)
 	static const uint32_t sizes[] = {200, 1000};
 	size_t g, s;
 
+	printf("raptorq: medians of %d runs of >= %d ms each\n", RUNS,
+	    RUN_US / 1000);
+	for (g = 0; g < sizeof groups / sizeof groups[0]; g++)
+		printf("raptorq K %2u: coefficient table (once per K per "
+		       "process) %7.1f us\n",
+		    groups[g].k, table_us(groups[g].k));
 	for (g = 0; g < sizeof groups / sizeof groups[0]; g++)
 		for (s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
 			if (bench(groups[g].k, sizes[s],
