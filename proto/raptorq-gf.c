@@ -168,6 +168,15 @@ rq_combine_ssse3(uint8_t *out, const uint8_t *const *nib,
 }
 #endif
 
+/* Widest loop allowed: 2 AVX2, 1 SSSE3, 0 bytes (tests lower it). */
+static int rq_simd_max = 2;
+
+void
+rq_gf_set_simd(int level)
+{
+	rq_simd_max = level;
+}
+
 static void
 rq_combine_bytes(uint8_t *out, const uint8_t *const *nib,
     const uint8_t *const *src, size_t n, size_t from, size_t len)
@@ -198,12 +207,13 @@ rq_combine_tables(uint8_t *out, const uint8_t *const *nib,
 	size_t i = 0;
 
 #ifdef RQ_X86
-	if (len >= 32 && __builtin_cpu_supports("avx2")) {
+	if (len >= 32 && rq_simd_max >= 2 && __builtin_cpu_supports("avx2")) {
 		i = rq_combine_avx2(out, nib, src, n, i, len);
 		if (i < len && !aliased)
 			i = rq_combine_avx2(out, nib, src, n, len - 32, len);
 	}
-	if (len - i >= 16 && __builtin_cpu_supports("ssse3")) {
+	if (len - i >= 16 && rq_simd_max >= 1 &&
+	    __builtin_cpu_supports("ssse3")) {
 		i = rq_combine_ssse3(out, nib, src, n, i, len);
 		if (i < len && !aliased)
 			i = rq_combine_ssse3(out, nib, src, n, len - 16, len);

@@ -55,6 +55,10 @@ void rq_gf_combine(uint8_t *out, const uint8_t *c, const uint8_t *const *src,
     size_t n, size_t len);
 #define RQ_COMBINE_MAX 160 /* terms folded per pass (stack tables) */
 
+/* Widest bulk loop used: 2 AVX2 (default), 1 SSSE3, 0 portable. For
+ * tests of the narrower loops; not thread-safe. */
+void rq_gf_set_simd(int level);
+
 /* dst[i] = c * dst[i] for i < n. */
 void rq_gf_scale(uint8_t *dst, uint8_t c, size_t n);
 

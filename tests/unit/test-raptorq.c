@@ -72,7 +72,7 @@ rng_shuffle(uint32_t *v, size_t n)
  * zero coefficients, and out being one of the sources.
  */
 static void
-test_combine(void)
+test_combine(int simd)
 {
 	enum { N = 2 * RQ_COMBINE_MAX + 7, LEN = 100 };
 	static uint8_t buf[N][LEN];
@@ -117,9 +117,12 @@ test_combine(void)
 		}
 	}
 	tap_is_int(bad, 0,
-	    "combine of up to %d terms (SIMD tails, folding, aliasing) "
+	    "combine of up to %d terms (tails, folding, aliasing) with %s "
 	    "matches bytes",
-	    N);
+	    N,
+	    simd == 2	  ? "AVX2" :
+		simd == 1 ? "SSSE3" :
+			    "bytes only");
 }
 
 static void
@@ -127,6 +130,7 @@ test_gf(void)
 {
 	unsigned i, a, b, c, bad = 0, x = 1;
 	uint8_t src[300], dst[300], ref[300];
+	int simd;
 	size_t n, off;
 
 	for (i = 0; i < 510; i++) {
@@ -178,7 +182,10 @@ test_gf(void)
 					bad++;
 			}
 	tap_is_int(bad, 0, "bulk multiply-add (SIMD paths) matches bytes");
-	test_combine();
+	for (simd = 0; simd <= 2; simd++) { /* ends at the default, 2 */
+		rq_gf_set_simd(simd);
+		test_combine(simd);
+	}
 }
 
 static void
@@ -343,7 +350,8 @@ vec_parse(json_t *o, struct vec *v, char *why, size_t whylen)
 	return 0;
 }
 
-/* Encode: every repair symbol of the vector, byte for byte. */
+/* Encode: every repair symbol of the vector, byte for byte, with the
+ * widest SIMD loop and with the portable one. */
 static int
 vec_encode(const struct vec *v, char *why, size_t whylen)
 {
@@ -351,21 +359,26 @@ vec_encode(const struct vec *v, char *why, size_t whylen)
 	struct err e;
 	uint8_t *out = xmalloc(v->t);
 	uint32_t i;
-	int ok = 1;
+	int ok = 1, simd;
 
 	if ((enc = rq_enc_new(v->src, v->k, v->t, &e)) == NULL) {
 		snprintf(why, whylen, "%s", e.msg);
 		free(out);
 		return 0;
 	}
-	for (i = 0; i < v->nrep && ok; i++) {
-		if (rq_enc_symbol(enc, v->rep_id[i], out, &e) < 0 ||
-		    memcmp(out, v->rep + (size_t)i * v->t, v->t) != 0) {
-			snprintf(
-			    why, whylen, "repair id %u differs", v->rep_id[i]);
-			ok = 0;
+	for (simd = 0; simd <= 2 && ok; simd += 2) {
+		rq_gf_set_simd(simd);
+		for (i = 0; i < v->nrep && ok; i++) {
+			if (rq_enc_symbol(enc, v->rep_id[i], out, &e) < 0 ||
+			    memcmp(out, v->rep + (size_t)i * v->t, v->t) != 0) {
+				snprintf(why, whylen, "repair id %u differs%s",
+				    v->rep_id[i],
+				    simd ? "" : " (portable loop)");
+				ok = 0;
+			}
 		}
 	}
+	rq_gf_set_simd(2);
 	rq_enc_free(enc);
 	free(out);
 	return ok;
