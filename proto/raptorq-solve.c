@@ -7,8 +7,9 @@
  *
  * The solver works on coefficients only, never on symbol bytes: it returns
  * an L x N table (N = data symbols) from which raptorq.c builds exactly the
- * symbols it needs (a repair symbol, a missing source symbol) with one pass
- * of K multiply-adds over T bytes. Rows other than the H HDPC rows are 0/1
+ * symbols it needs with one pass over T bytes. raptorq.c calls it once per
+ * K, for the encoding system (the sources and the zero padding), and both
+ * encoder and decoder work from that table. Rows other than the H HDPC rows are 0/1
  * (RFC 6330 5.3.3.3, and cberner/raptorq's errata note 4), so they are
  * eliminated first as bitsets with XOR only; only the columns they leave
  * (about H of them) go through a GF(256) elimination together with the HDPC

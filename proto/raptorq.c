@@ -1,9 +1,10 @@
 /*
  * raptorq.c — the encoder and decoder objects of raptorq.h on top of the
- * solver in raptorq-solve.c: input checks, symbol storage within the
- * bounds the header states, and the final pass that turns a coefficient
- * row into symbol bytes. It does not frame, group or negotiate anything;
- * the engine's FEC layer does that.
+ * solver in raptorq-solve.c: the shared per-K coefficient table, input
+ * checks, symbol storage within the bounds the header states, the
+ * decoder's small system over the missing source symbols, and the final
+ * pass that turns coefficients into symbol bytes. It does not frame, group
+ * or negotiate anything; the engine's FEC layer does that.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@ struct rq_enc {
  * kept for the life of the process: they depend on K alone (the padding
  * symbols are zero, the sources are the unknowns' right-hand side), so an
  * encoder costs only its repair symbols' multiply-adds. At most RQ_MAX_K
- * tables of L x K bytes (under 200 KiB together). Lock-free: two threads
+ * tables of L x K bytes (136 KiB together). Lock-free: two threads
  * that race both solve, one table wins and the other is freed.
  */
 static uint8_t *rq_enc_co[RQ_MAX_K + 1];

@@ -616,8 +616,8 @@ test_inputs(void)
 	rq_enc_free(NULL);
 	rq_dec_free(NULL);
 	tap_ok(rq_dec_mem_bound(RQ_MAX_K, 1000) <
-		(size_t)(2 * RQ_MAX_K + RQ_REPAIR_SLACK) * 1000 + 64 * 1024,
-	    "bound for K = 64, T = 1000: %zu bytes < (2K+%d)T + 64 KiB",
+		(size_t)(2 * RQ_MAX_K + RQ_REPAIR_SLACK) * 1000 + 20 * 1024,
+	    "bound for K = 64, T = 1000: %zu bytes < (2K+%d)T + 20 KiB",
 	    rq_dec_mem_bound(RQ_MAX_K, 1000), RQ_REPAIR_SLACK);
 }
 
