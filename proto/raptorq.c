@@ -47,8 +47,9 @@ struct rq_dec {
 	size_t mem, peak;
 };
 
+/* Check K and T and fill the code parameters, before any allocation. */
 static int
-rq_check_kt(uint32_t k, uint32_t t, struct err *e)
+rq_setup(struct rq_params *p, uint32_t k, uint32_t t, struct err *e)
 {
 	if (k == 0 || k > RQ_MAX_K)
 		return err_set(
@@ -56,6 +57,8 @@ rq_check_kt(uint32_t k, uint32_t t, struct err *e)
 	if (t == 0 || t > RQ_MAX_T)
 		return err_set(
 		    e, "raptorq: symbol size %u (1..%u)", t, RQ_MAX_T);
+	if (rq_params_init(p, k) < 0)
+		return err_set(e, "raptorq: no parameters for K=%u", k);
 	return 0;
 }
 
@@ -91,16 +94,13 @@ rq_enc_coeffs(const struct rq_params *p)
 struct rq_enc *
 rq_enc_new(const uint8_t *src, uint32_t k, uint32_t t, struct err *e)
 {
+	struct rq_params p;
 	struct rq_enc *enc;
 
-	if (rq_check_kt(k, t, e) < 0)
+	if (rq_setup(&p, k, t, e) < 0)
 		return NULL;
 	enc = xcalloc(1, sizeof *enc);
-	if (rq_params_init(&enc->p, k) < 0) {
-		free(enc);
-		err_set(e, "raptorq: no parameters for K=%u", k);
-		return NULL;
-	}
+	enc->p = p;
 	enc->t = t;
 	enc->src = xmalloc((size_t)k * t);
 	memcpy(enc->src, src, (size_t)k * t);
@@ -169,16 +169,13 @@ rq_dec_account(struct rq_dec *dec, size_t add)
 struct rq_dec *
 rq_dec_new(uint32_t k, uint32_t t, struct err *e)
 {
+	struct rq_params p;
 	struct rq_dec *dec;
 
-	if (rq_check_kt(k, t, e) < 0)
+	if (rq_setup(&p, k, t, e) < 0)
 		return NULL;
 	dec = xcalloc(1, sizeof *dec);
-	if (rq_params_init(&dec->p, k) < 0) {
-		free(dec);
-		err_set(e, "raptorq: no parameters for K=%u", k);
-		return NULL;
-	}
+	dec->p = p;
 	dec->t = t;
 	dec->nrep_max = k + RQ_REPAIR_SLACK;
 	dec->src = xcalloc(k, t);
@@ -388,7 +385,9 @@ rq_dec_received(const struct rq_dec *dec, uint32_t i)
 size_t
 rq_dec_mem_bound(uint32_t k, uint32_t t)
 {
-	if (rq_check_kt(k, t, NULL) < 0)
+	struct rq_params p;
+
+	if (rq_setup(&p, k, t, NULL) < 0)
 		return 0;
 	/* At most K source and K + slack repair symbols, and the workspace
 	 * of the largest decode (all K sources missing). */
