@@ -198,8 +198,8 @@ likely_request(const uint8_t *m)
 	    be16_load(m + 10) <= DNS_REQ_MAX_RR;
 }
 
-enum dnstun_req_status
-dnstun_req_parse(const uint8_t *m, size_t len, struct dnstun_req *r)
+static enum dnstun_req_status
+parse(const uint8_t *m, size_t len, struct dnstun_req *r, int request)
 {
 	size_t off, next;
 	unsigned i;
@@ -216,8 +216,10 @@ dnstun_req_parse(const uint8_t *m, size_t len, struct dnstun_req *r)
 	r->ancount = be16_load(m + 6);
 	r->nscount = be16_load(m + 8);
 	r->arcount = be16_load(m + 10);
-	if (!likely_request(m))
+	if (request && !likely_request(m))
 		return DNSTUN_REQ_NOT_REQUEST;
+	if (r->qdcount == 0)
+		return DNSTUN_REQ_BAD_QUESTION;
 	off = DNS_HDR_LEN;
 	for (i = 0; i < r->qdcount; i++) {
 		if (parse_name(m, len, off, i == 0 ? &r->q : NULL, &next) < 0 ||
@@ -231,6 +233,18 @@ dnstun_req_parse(const uint8_t *m, size_t len, struct dnstun_req *r)
 	}
 	r->question_end = off;
 	return DNSTUN_REQ_OK;
+}
+
+enum dnstun_req_status
+dnstun_req_parse(const uint8_t *m, size_t len, struct dnstun_req *r)
+{
+	return parse(m, len, r, 1);
+}
+
+enum dnstun_req_status
+dnstun_msg_parse(const uint8_t *m, size_t len, struct dnstun_req *r)
+{
+	return parse(m, len, r, 0);
 }
 
 const char *

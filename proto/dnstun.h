@@ -74,6 +74,13 @@ struct dnstun_req {
  */
 enum dnstun_req_status dnstun_req_parse(
     const uint8_t *msg, size_t len, struct dnstun_req *r);
+/*
+ * The same reader without the request checks (upstream ParsePacketLite),
+ * for answers: the client keys its cache on the answer's first question.
+ * DNSTUN_REQ_BAD_QUESTION also when there is no question at all.
+ */
+enum dnstun_req_status dnstun_msg_parse(
+    const uint8_t *msg, size_t len, struct dnstun_req *r);
 /* "ok", "short", "not a request", "bad question". */
 const char *dnstun_req_strstatus(int status);
 
