@@ -689,29 +689,21 @@ read_file(const char *path, uint8_t **buf, size_t *len, struct err *e)
 }
 
 int
-dnscache_load(struct dnscache *c, const char *path, uint64_t now_us,
-    int64_t wall_s, size_t *loaded, struct err *e)
+dnscache_load_mem(struct dnscache *c, const uint8_t *buf, size_t len,
+    uint64_t now_us, int64_t wall_s, size_t *loaded, struct err *e)
 {
 	int64_t now = (int64_t)now_us;
 	struct fentry *v = NULL;
-	size_t len = 0, n = 0, i, at;
+	size_t n = 0, i, at;
 	const char *why;
-	uint8_t *buf;
 	struct ce *x;
 	uint32_t h;
 	unsigned s;
-	int r;
 
 	*loaded = 0;
-	r = read_file(path, &buf, &len, e);
-	if (r == 1)
-		return 0;
-	if (r < 0 || parse_file(buf, len, &v, &n, &why, &at) < 0) {
-		if (r == 0)
-			err_set(e, "%s: offset %zu: %s; ignored", path, at, why);
-		free(buf);
+	if (parse_file(buf, len, &v, &n, &why, &at) < 0) {
 		c->st.load_errors++;
-		return -1;
+		return err_set(e, "offset %zu: %s", at, why);
 	}
 	clear_all(c);
 	for (i = 0; i < n; i++) {
@@ -740,8 +732,30 @@ dnscache_load(struct dnscache *c, const char *path, uint64_t now_us,
 	c->st.loaded += c->n;
 	c->dirty = 0;
 	free(v);
-	free(buf);
 	return 0;
+}
+
+int
+dnscache_load(struct dnscache *c, const char *path, uint64_t now_us,
+    int64_t wall_s, size_t *loaded, struct err *e)
+{
+	uint8_t *buf;
+	size_t len = 0;
+	int r;
+
+	*loaded = 0;
+	r = read_file(path, &buf, &len, e);
+	if (r == 1)
+		return 0;
+	if (r < 0) {
+		c->st.load_errors++;
+		return -1;
+	}
+	r = dnscache_load_mem(c, buf, len, now_us, wall_s, loaded, e);
+	free(buf);
+	if (r < 0)
+		err_prefix(e, "%s", path);
+	return r < 0 ? -1 : 0;
 }
 
 char *

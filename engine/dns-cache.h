@@ -128,6 +128,11 @@ int dnscache_save(struct dnscache *c, const char *path, uint64_t now_us,
 int dnscache_load(struct dnscache *c, const char *path, uint64_t now_us,
     int64_t wall_s, size_t *loaded, struct err *e);
 
+/* dnscache_load on bytes already read (the parser, fuzzed on its own);
+ * e has no file name. */
+int dnscache_load_mem(struct dnscache *c, const uint8_t *buf, size_t len,
+    uint64_t now_us, int64_t wall_s, size_t *loaded, struct err *e);
+
 /*
  * The default file: $XDG_STATE_HOME/mdns-doctor/local_dns_cache.bin (see
  * common/path.h; upstream keeps it next to its config file). malloc'd,
