@@ -414,13 +414,20 @@ to_unix(int64_t t, int64_t now, int64_t wall_s)
 	return wall_s - (now > t ? (now - t) / SEC_US : 0);
 }
 
+/* Ages beyond this many seconds (about 32 years) are all the same. */
+#define AGE_MAX_S 1000000000LL
+
 static int64_t
 from_unix(int64_t u, int64_t now, int64_t wall_s)
 {
-	int64_t age = wall_s > u ? wall_s - u : 0;
+	int64_t age;
 
-	if (age > INT64_MAX / 2 / SEC_US)
-		age = INT64_MAX / 2 / SEC_US;
+	if (u >= wall_s)
+		age = 0;
+	else if (u < wall_s - AGE_MAX_S)
+		age = AGE_MAX_S;
+	else
+		age = wall_s - u;
 	return now - age * SEC_US;
 }
 
