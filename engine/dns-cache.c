@@ -544,15 +544,15 @@ dnscache_save(struct dnscache *c, const char *path, uint64_t now_us,
 			memcpy(buf + off + 6, x->resp, x->resp_len);
 			off += 6 + x->resp_len;
 			put_be64(buf + off, to_unix(x->created, now, wall_s));
-			put_be64(buf + off + 8,
-			    to_unix(x->last_used, now, wall_s));
+			put_be64(
+			    buf + off + 8, to_unix(x->last_used, now, wall_s));
 			off += 16;
 		}
 	tmp = xasprintf("%s.tmp", path);
 	if (ensure_dir(path, e) < 0)
 		goto out;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
+	fd = open(
+	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		err_set(e, "%s: %s", tmp, strerror(errno));
 		goto out;

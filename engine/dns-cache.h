@@ -34,10 +34,16 @@
 
 struct dnscache;
 
+/*
+ * max_records: LOCAL_DNS_CACHE_MAX_RECORDS (client) or
+ * DNS_CACHE_MAX_RECORDS (server). ttl_us: LOCAL_DNS_CACHE_TTL_SECONDS or
+ * DNS_CACHE_TTL_SECONDS, 0 = 1 h (upstream). pending_timeout_us:
+ * LOCAL_DNS_PENDING_TIMEOUT_SECONDS, 0 = 30 s (upstream).
+ */
 struct dnscache_cfg {
-	size_t max_records;	     /* LOCAL_DNS_CACHE_MAX_RECORDS / DNS_CACHE_MAX_RECORDS */
-	uint64_t ttl_us;	     /* ..._TTL_SECONDS; 0 = 1 h (upstream) */
-	uint64_t pending_timeout_us; /* LOCAL_DNS_PENDING_TIMEOUT_SECONDS; 0 = 30 s */
+	size_t max_records;
+	uint64_t ttl_us;
+	uint64_t pending_timeout_us;
 };
 
 /* Client defaults: 10000 records, 14400 s, pending 300 s. */
@@ -54,15 +60,15 @@ enum dnscache_res {
 
 struct dnscache_stats {
 	uint64_t hits, misses;
-	uint64_t stored;    /* answers stored (dnscache_put) */
-	uint64_t evicted;   /* entries dropped for size */
-	uint64_t expired;   /* answers found expired */
-	uint64_t dispatch;  /* DNSCACHE_DISPATCH verdicts */
-	uint64_t redispatch; /* ... of them for a pending timeout */
-	uint64_t refused;   /* answers not stored (too short) or too big */
-	uint64_t loaded, saved;	 /* entries read / written by load / save */
-	uint64_t load_errors;	 /* unreadable files ignored */
-	uint64_t load_skipped;	 /* readable entries dropped (bad, expired) */
+	uint64_t stored;	/* answers stored (dnscache_put) */
+	uint64_t evicted;	/* entries dropped for size */
+	uint64_t expired;	/* answers found expired */
+	uint64_t dispatch;	/* DNSCACHE_DISPATCH verdicts */
+	uint64_t redispatch;	/* ... of them for a pending timeout */
+	uint64_t refused;	/* answers not stored (too short) or too big */
+	uint64_t loaded, saved; /* entries read / written by load / save */
+	uint64_t load_errors;	/* unreadable files ignored */
+	uint64_t load_skipped;	/* readable entries dropped (bad, expired) */
 	uint64_t save_errors;
 };
 

@@ -22,11 +22,11 @@
 #include "proto/dns.h"
 #include "proto/dnstun.h"
 
-#define MS_US	      1000ULL
-#define RECV_BUDGET   64
-#define ID_TRIES      16
-#define ANSWER_MAX    65536
-#define NSOCK_MAX     64
+#define MS_US	    1000ULL
+#define RECV_BUDGET 64
+#define ID_TRIES    16
+#define ANSWER_MAX  65536
+#define NSOCK_MAX   64
 
 enum { A_IDLE = 0, A_SENT, A_FAILED };
 
@@ -116,8 +116,8 @@ dnsup_cfg_add_servers(
 			    DNSUP_MAX_SERVERS);
 		if (net_addr_parse(list[i], 53, &c->servers[c->nservers], e) <
 		    0)
-			return err_prefix(e, "DNS_UPSTREAM_SERVERS entry %zu",
-			    i + 1);
+			return err_prefix(
+			    e, "DNS_UPSTREAM_SERVERS entry %zu", i + 1);
 		c->nservers++;
 	}
 	return 0;
@@ -126,7 +126,7 @@ dnsup_cfg_add_servers(
 const char *
 dnsup_status_name(int s)
 {
-	static const char *const names[] = { "ok", "timeout", "failed" };
+	static const char *const names[] = {"ok", "timeout", "failed"};
 
 	return s >= 0 && (size_t)s < nitems(names) ? names[s] : "?";
 }
@@ -134,8 +134,8 @@ dnsup_status_name(int s)
 const char *
 dnsup_refuse_name(int r)
 {
-	static const char *const names[] = { "none", "parse", "noserver",
-		"full", "owner" };
+	static const char *const names[] = {
+	    "none", "parse", "noserver", "full", "owner"};
 
 	return r >= 0 && (size_t)r < nitems(names) ? names[r] : "?";
 }
@@ -169,7 +169,8 @@ random16(struct dnsup *u)
 	uint16_t v;
 
 	if (u->rnd_left < 2) {
-		if (getrandom(u->rnd, sizeof u->rnd, 0) != (ssize_t)sizeof u->rnd)
+		if (getrandom(u->rnd, sizeof u->rnd, 0) !=
+		    (ssize_t)sizeof u->rnd)
 			abort(); /* the kernel's CSPRNG is not optional */
 		u->rnd_left = sizeof u->rnd;
 	}
@@ -225,7 +226,8 @@ static void
 attempt_failed(struct question *qn)
 {
 	if (qn->fail_timer == 0)
-		qn->fail_timer = ev_timer_add(qn->u->loop, 0, fail_timer_cb, qn);
+		qn->fail_timer =
+		    ev_timer_add(qn->u->loop, 0, fail_timer_cb, qn);
 }
 
 static void
@@ -354,8 +356,8 @@ question_free(struct question *qn)
  * may cancel requests of the same question that are still waiting.
  */
 static void
-finish(struct question *qn, enum dnsup_status st, const uint8_t *ans,
-    size_t len)
+finish(
+    struct question *qn, enum dnsup_status st, const uint8_t *ans, size_t len)
 {
 	struct dnsup *u = qn->u;
 	struct dnsup_req *r;
@@ -496,8 +498,8 @@ drain_errqueue(struct usock *s)
 			continue;
 		a = att_find(u, s->idx, be16_load(head));
 		if (a == NULL ||
-		    !net_addr_equal(&to,
-			&u->cfg.servers[(size_t)(a - a->qn->att)]))
+		    !net_addr_equal(
+			&to, &u->cfg.servers[(size_t)(a - a->qn->att)]))
 			continue;
 		att_close(u, a);
 		attempt_failed(a->qn);
@@ -548,8 +550,8 @@ open_socks(struct dnsup *u, int family, struct err *e)
 		if (fd < 0)
 			return -1;
 		if ((family == AF_INET ?
-			    setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one,
-				sizeof one) :
+			    setsockopt(
+				fd, IPPROTO_IP, IP_RECVERR, &one, sizeof one) :
 			    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one,
 				sizeof one)) < 0) {
 			close(fd);
@@ -722,10 +724,9 @@ dnsup_query(struct dnsup *u, const uint8_t *query, size_t len, uint8_t owner,
 		qn->deadline_timer = ev_timer_add(
 		    u->loop, u->cfg.timeout_us, deadline_timer_cb, qn);
 		if (u->cfg.nservers > 1)
-			qn->hedge_timer =
-			    ev_timer_add(u->loop,
-				dnsup_hedge_delay_us(u->cfg.timeout_us),
-				hedge_timer_cb, qn);
+			qn->hedge_timer = ev_timer_add(u->loop,
+			    dnsup_hedge_delay_us(u->cfg.timeout_us),
+			    hedge_timer_cb, qn);
 		else
 			qn->hedged = 1;
 		att_send(u, qn, 0);

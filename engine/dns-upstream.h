@@ -42,9 +42,9 @@ struct dnsup_req;
 struct dnsup_cfg {
 	union net_addr servers[DNSUP_MAX_SERVERS]; /* DNS_UPSTREAM_SERVERS */
 	size_t nservers;
-	uint64_t timeout_us;	    /* DNS_UPSTREAM_TIMEOUT (4 s) */
-	unsigned max_queries;	    /* distinct questions in flight (1024) */
-	unsigned max_waiters;	    /* requesters, shared ones included (4096) */
+	uint64_t timeout_us;  /* DNS_UPSTREAM_TIMEOUT (4 s) */
+	unsigned max_queries; /* distinct questions in flight (1024) */
+	unsigned max_waiters; /* requesters, shared ones included (4096) */
 	unsigned max_waiters_owner; /* requesters of one owner (256) */
 	unsigned nsockets;	    /* sockets per address family (4) */
 	int coalesce;		    /* share identical questions (1) */
@@ -63,9 +63,9 @@ int dnsup_cfg_add_servers(
     struct dnsup_cfg *c, const char *const *list, size_t n, struct err *e);
 
 enum dnsup_status {
-	DNSUP_OK = 0,	   /* ans/len is the answer */
-	DNSUP_TIMEOUT,	   /* no acceptable answer within the timeout */
-	DNSUP_FAILED,	   /* every server failed (send error, ICMP) */
+	DNSUP_OK = 0,  /* ans/len is the answer */
+	DNSUP_TIMEOUT, /* no acceptable answer within the timeout */
+	DNSUP_FAILED,  /* every server failed (send error, ICMP) */
 };
 /* "ok", "timeout", "failed". */
 const char *dnsup_status_name(int s);
@@ -80,26 +80,26 @@ typedef void dnsup_cb(
 
 enum dnsup_refuse {
 	DNSUP_R_NONE = 0,
-	DNSUP_R_PARSE,	   /* not a request dnstun_server_check resolves */
-	DNSUP_R_NOSERVER,  /* no server of a family we have a socket for */
-	DNSUP_R_FULL,	   /* max_queries or max_waiters reached */
-	DNSUP_R_OWNER,	   /* max_waiters_owner reached for this owner */
+	DNSUP_R_PARSE,	  /* not a request dnstun_server_check resolves */
+	DNSUP_R_NOSERVER, /* no server of a family we have a socket for */
+	DNSUP_R_FULL,	  /* max_queries or max_waiters reached */
+	DNSUP_R_OWNER,	  /* max_waiters_owner reached for this owner */
 };
 const char *dnsup_refuse_name(int r);
 
 struct dnsup_stats {
-	uint64_t requests;    /* dnsup_query calls accepted */
-	uint64_t shared;      /* ... that joined a question in flight */
-	uint64_t refused[5];  /* by enum dnsup_refuse */
-	uint64_t sent;	      /* datagrams sent */
+	uint64_t requests;   /* dnsup_query calls accepted */
+	uint64_t shared;     /* ... that joined a question in flight */
+	uint64_t refused[5]; /* by enum dnsup_refuse */
+	uint64_t sent;	     /* datagrams sent */
 	uint64_t send_errors;
-	uint64_t hedged;      /* questions that asked the other servers */
-	uint64_t answers;     /* questions answered */
+	uint64_t hedged;  /* questions that asked the other servers */
+	uint64_t answers; /* questions answered */
 	uint64_t timeouts, failures;
 	uint64_t icmp_errors;
-	uint64_t drop_source;	/* datagram from another address/port */
-	uint64_t drop_id;	/* no query with that id on that socket */
-	uint64_t drop_question; /* right id, wrong or unreadable question */
+	uint64_t drop_source;	 /* datagram from another address/port */
+	uint64_t drop_id;	 /* no query with that id on that socket */
+	uint64_t drop_question;	 /* right id, wrong or unreadable question */
 	uint64_t drop_malformed; /* shorter than a header or QR clear */
 	uint64_t cancelled;
 };
@@ -118,9 +118,8 @@ void dnsup_free(struct dnsup *u);
  * per owner). Returns a handle, or NULL with *why set. The callback runs
  * later on the loop unless dnsup_cancel comes first.
  */
-struct dnsup_req *dnsup_query(struct dnsup *u, const uint8_t *query,
-    size_t len, uint8_t owner, dnsup_cb *cb, void *arg,
-    enum dnsup_refuse *why);
+struct dnsup_req *dnsup_query(struct dnsup *u, const uint8_t *query, size_t len,
+    uint8_t owner, dnsup_cb *cb, void *arg, enum dnsup_refuse *why);
 /* No callback for this request. The shared question goes on for the
  * others; with none left it is dropped. */
 void dnsup_cancel(struct dnsup_req *r);

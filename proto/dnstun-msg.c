@@ -31,8 +31,8 @@ lower(uint8_t c)
  * name where it was written. 0 or -1.
  */
 static int
-parse_name(const uint8_t *m, size_t len, size_t off,
-    struct dnstun_question *q, size_t *next)
+parse_name(const uint8_t *m, size_t len, size_t off, struct dnstun_question *q,
+    size_t *next)
 {
 	size_t orig = off, tl = 0, ptr, i;
 	unsigned jumps = 0;
@@ -137,8 +137,8 @@ skip_questions(const uint8_t *m, size_t len, unsigned count, size_t *at)
 
 /* upstream skipResourceRecords. */
 static int
-skip_rrs(const uint8_t *m, size_t len, size_t *off, unsigned count,
-    uint16_t *type)
+skip_rrs(
+    const uint8_t *m, size_t len, size_t *off, unsigned count, uint16_t *type)
 {
 	size_t next, rdlen;
 	unsigned i;
@@ -250,8 +250,8 @@ dnstun_msg_parse(const uint8_t *m, size_t len, struct dnstun_req *r)
 const char *
 dnstun_req_strstatus(int s)
 {
-	static const char *const names[] = { "ok", "short", "not a request",
-		"bad question" };
+	static const char *const names[] = {
+	    "ok", "short", "not a request", "bad question"};
 
 	return s >= 0 && (size_t)s < nitems(names) ? names[s] : "?";
 }
@@ -313,8 +313,8 @@ dnstun_answer_rcode(const uint8_t *m, size_t len, const struct dnstun_req *r,
 {
 	if (len < DNS_HDR_LEN || !likely_request(m))
 		return -1;
-	return rcode_build(m, len, r->qdcount, r->question_end,
-	    r->question_end, rcode, out, cap);
+	return rcode_build(m, len, r->qdcount, r->question_end, r->question_end,
+	    rcode, out, cap);
 }
 
 long
@@ -336,8 +336,8 @@ dnstun_answer_rcode_raw(
 const char *
 dnstun_why_name(int why)
 {
-	static const char *const names[] = { "ok", "short", "not_request",
-		"bad_question", "unsupported", "nospace" };
+	static const char *const names[] = {"ok", "short", "not_request",
+	    "bad_question", "unsupported", "nospace"};
 
 	return why >= 0 && (size_t)why < nitems(names) ? names[why] : "?";
 }
@@ -367,15 +367,15 @@ dnstun_server_check(const uint8_t *m, size_t len, struct dnstun_req *r,
 		*why = DNSTUN_WHY_NOT_REQUEST;
 		return DNSTUN_DROP;
 	case DNSTUN_REQ_BAD_QUESTION:
-		return reply(dnstun_answer_rcode_raw(m, len,
-				 DNSTUN_RCODE_FORMERR, out, cap),
+		return reply(dnstun_answer_rcode_raw(
+				 m, len, DNSTUN_RCODE_FORMERR, out, cap),
 		    out_len, why, DNSTUN_WHY_BAD_QUESTION);
 	default:
 		break;
 	}
 	if (!dnstun_type_supported(r->q.qtype, r->q.qclass))
-		return reply(dnstun_answer_rcode(m, len, r,
-				 DNSTUN_RCODE_NOTIMP, out, cap),
+		return reply(dnstun_answer_rcode(
+				 m, len, r, DNSTUN_RCODE_NOTIMP, out, cap),
 		    out_len, why, DNSTUN_WHY_UNSUPPORTED);
 	*why = DNSTUN_WHY_OK;
 	return DNSTUN_RESOLVE;
@@ -386,9 +386,8 @@ dnstun_local_check(const uint8_t *m, size_t len, unsigned flags,
     struct dnstun_req *r, uint8_t *out, size_t cap, size_t *out_len,
     enum dnstun_why *why)
 {
-	static const enum dnstun_why whys[] = { DNSTUN_WHY_OK,
-		DNSTUN_WHY_SHORT, DNSTUN_WHY_NOT_REQUEST,
-		DNSTUN_WHY_BAD_QUESTION };
+	static const enum dnstun_why whys[] = {DNSTUN_WHY_OK, DNSTUN_WHY_SHORT,
+	    DNSTUN_WHY_NOT_REQUEST, DNSTUN_WHY_BAD_QUESTION};
 	enum dnstun_req_status st;
 
 	*out_len = 0;
@@ -399,8 +398,8 @@ dnstun_local_check(const uint8_t *m, size_t len, unsigned flags,
 	}
 	if ((flags & DNSTUN_LOCAL_REFUSE_UNSUPPORTED) &&
 	    !dnstun_type_supported(r->q.qtype, r->q.qclass))
-		return reply(dnstun_answer_rcode(m, len, r,
-				 DNSTUN_RCODE_NOTIMP, out, cap),
+		return reply(dnstun_answer_rcode(
+				 m, len, r, DNSTUN_RCODE_NOTIMP, out, cap),
 		    out_len, why, DNSTUN_WHY_UNSUPPORTED);
 	*why = DNSTUN_WHY_OK;
 	return DNSTUN_RESOLVE;
@@ -434,8 +433,8 @@ dnstun_key(const struct dnstun_question *q, uint8_t *key)
 }
 
 enum dnstun_ans_check
-dnstun_answer_check(const uint8_t *m, size_t len, uint16_t id,
-    const struct dnstun_question *q)
+dnstun_answer_check(
+    const uint8_t *m, size_t len, uint16_t id, const struct dnstun_question *q)
 {
 	struct dnstun_question got;
 	size_t next;
@@ -462,8 +461,8 @@ dnstun_answer_check(const uint8_t *m, size_t len, uint16_t id,
 const char *
 dnstun_ans_check_name(int c)
 {
-	static const char *const names[] = { "ok", "short", "not_response",
-		"id", "question" };
+	static const char *const names[] = {
+	    "ok", "short", "not_response", "id", "question"};
 
 	return c >= 0 && (size_t)c < nitems(names) ? names[c] : "?";
 }

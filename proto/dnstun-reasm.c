@@ -92,8 +92,8 @@ dnstun_reasm_defaults(struct dnstun_reasm_cfg *c, int is_server)
 const char *
 dnstun_ra_name(int r)
 {
-	static const char *const names[] = { "partial", "complete", "dup",
-		"done", "bad", "noroom" };
+	static const char *const names[] = {
+	    "partial", "complete", "dup", "done", "bad", "noroom"};
 
 	return r >= 0 && (size_t)r < nitems(names) ? names[r] : "?";
 }
@@ -194,8 +194,8 @@ entry_cost(unsigned total)
 }
 
 static struct ra_entry *
-entry_new(struct dnstun_reasm *r, uint8_t session, uint32_t key,
-    unsigned total, uint64_t now)
+entry_new(struct dnstun_reasm *r, uint8_t session, uint32_t key, unsigned total,
+    uint64_t now)
 {
 	struct ra_entry *e = xcalloc(1, sizeof *e);
 	struct ra_sess *s = &r->sess[session];

@@ -63,7 +63,7 @@ enum dnstun_req_status {
 struct dnstun_req {
 	uint16_t id, flags;
 	uint16_t qdcount, ancount, nscount, arcount;
-	size_t question_end; /* offset after the last question */
+	size_t question_end;	  /* offset after the last question */
 	struct dnstun_question q; /* the first question */
 };
 
@@ -106,8 +106,8 @@ long dnstun_answer_rcode(const uint8_t *query, size_t len,
  * that fails too, QDCOUNT 0 and no question. -1 when the bytes are not a
  * request (no answer at all).
  */
-long dnstun_answer_rcode_raw(const uint8_t *query, size_t len, unsigned rcode,
-    uint8_t *out, size_t cap);
+long dnstun_answer_rcode_raw(
+    const uint8_t *query, size_t len, unsigned rcode, uint8_t *out, size_t cap);
 
 /* ---- what each side does with a request -------------------------------- */
 
@@ -120,8 +120,8 @@ enum dnstun_action {
 /* Why; the index of a failure counter. */
 enum dnstun_why {
 	DNSTUN_WHY_OK = 0,
-	DNSTUN_WHY_SHORT,	/* dropped: shorter than a header */
-	DNSTUN_WHY_NOT_REQUEST, /* dropped: not a request */
+	DNSTUN_WHY_SHORT,	 /* dropped: shorter than a header */
+	DNSTUN_WHY_NOT_REQUEST,	 /* dropped: not a request */
 	DNSTUN_WHY_BAD_QUESTION, /* server: FORMERR; client: dropped */
 	DNSTUN_WHY_UNSUPPORTED,	 /* NOTIMP */
 	DNSTUN_WHY_NOSPACE,	 /* out too small for the answer: dropped */

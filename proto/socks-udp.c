@@ -60,8 +60,8 @@ socks_udp_parse(const uint8_t *p, size_t n, struct socks_udp_hdr *h)
 }
 
 long
-socks_udp_build(const struct socks_udp_hdr *h, const uint8_t *data,
-    size_t len, uint8_t *out, size_t cap)
+socks_udp_build(const struct socks_udp_hdr *h, const uint8_t *data, size_t len,
+    uint8_t *out, size_t cap)
 {
 	size_t hl;
 
@@ -121,8 +121,8 @@ socks_udp_dns_check(const uint8_t *p, size_t n, struct socks_udp_hdr *h)
 const char *
 socks_udp_verdict_name(int v)
 {
-	static const char *const names[] = { "dns", "short", "frag", "atyp",
-		"port" };
+	static const char *const names[] = {
+	    "dns", "short", "frag", "atyp", "port"};
 
 	return v >= 0 && (size_t)v < nitems(names) ? names[v] : "?";
 }

@@ -21,10 +21,10 @@
 #define SOCKS_UDP_HDR_MAX 262
 
 struct socks_udp_hdr {
-	uint16_t rsv;  /* as received (RFC: must be 0; upstream ignores it) */
-	uint8_t frag;  /* 0 = standalone datagram */
-	uint8_t atyp;  /* 1, 3 or 4 */
-	uint8_t addr_len; /* 4, 16, or the name length (0..255) */
+	uint16_t rsv; /* as received (RFC: must be 0; upstream ignores it) */
+	uint8_t frag; /* 0 = standalone datagram */
+	uint8_t atyp; /* 1, 3 or 4 */
+	uint8_t addr_len;  /* 4, 16, or the name length (0..255) */
 	uint8_t addr[256]; /* address bytes, or the name (NUL added) */
 	uint16_t port;
 	size_t data_off; /* where DATA starts */
@@ -53,11 +53,11 @@ long socks_udp_build(const struct socks_udp_hdr *h, const uint8_t *data,
 
 /* What the client does with a datagram from the application. */
 enum socks_udp_verdict {
-	SOCKS_UDP_DNS = 0,	/* carry p[data_off..n) as a DNS query */
-	SOCKS_UDP_DROP_SHORT,	/* under 6 bytes or header cut off */
-	SOCKS_UDP_DROP_FRAG,	/* FRAG != 0: fragments are not supported */
-	SOCKS_UDP_DROP_ATYP,	/* unknown address type */
-	SOCKS_UDP_DROP_PORT,	/* DST.PORT is not 53 */
+	SOCKS_UDP_DNS = 0,    /* carry p[data_off..n) as a DNS query */
+	SOCKS_UDP_DROP_SHORT, /* under 6 bytes or header cut off */
+	SOCKS_UDP_DROP_FRAG,  /* FRAG != 0: fragments are not supported */
+	SOCKS_UDP_DROP_ATYP,  /* unknown address type */
+	SOCKS_UDP_DROP_PORT,  /* DST.PORT is not 53 */
 	SOCKS_UDP_VERDICT_COUNT
 };
 

@@ -14,14 +14,14 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t out[DNSTUN_MSG_MAX];
-	struct dnscache_cfg cfg = { 64, 3600ULL * 1000000, 1000000 };
+	struct dnscache_cfg cfg = {64, 3600ULL * 1000000, 1000000};
 	struct dnscache *c = dnscache_new(&cfg);
 	struct dnstun_question q;
 	struct err e;
 	size_t loaded, olen;
 
-	if (dnscache_load_mem(c, data, size, 5000000000ULL, 1700000000,
-		&loaded, &e) == 0 &&
+	if (dnscache_load_mem(
+		c, data, size, 5000000000ULL, 1700000000, &loaded, &e) == 0 &&
 	    (loaded != dnscache_count(c) || loaded > 64))
 		abort();
 	memset(&q, 0, sizeof q);

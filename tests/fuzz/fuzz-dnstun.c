@@ -47,8 +47,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (a == DNSTUN_RESOLVE &&
 	    !dnstun_type_supported(r.q.qtype, r.q.qclass))
 		abort();
-	a = dnstun_local_check(data, size, DNSTUN_LOCAL_REFUSE_UNSUPPORTED,
-	    &r, out, sizeof out, &olen, &why);
+	a = dnstun_local_check(data, size, DNSTUN_LOCAL_REFUSE_UNSUPPORTED, &r,
+	    out, sizeof out, &olen, &why);
 	if (a == DNSTUN_REPLY && why != DNSTUN_WHY_UNSUPPORTED)
 		abort();
 	n = dnstun_answer_rcode_raw(data, size, 1, out, sizeof out);

@@ -25,8 +25,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (h.data_off > size)
 		abort();
-	n = socks_udp_build(&h, data + h.data_off, size - h.data_off, out,
-	    sizeof out);
+	n = socks_udp_build(
+	    &h, data + h.data_off, size - h.data_off, out, sizeof out);
 	if (n != (long)size || memcmp(out + 3, data + 3, h.data_off - 3) != 0 ||
 	    memcmp(out + h.data_off, data + h.data_off, size - h.data_off) != 0)
 		abort();

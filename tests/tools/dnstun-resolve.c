@@ -73,8 +73,8 @@ start(struct dnsup *u, struct job *j)
 	size_t olen;
 	char kind[64];
 
-	switch (dnstun_server_check(j->q, j->n, &j->r, out, sizeof out, &olen,
-	    &why)) {
+	switch (dnstun_server_check(
+	    j->q, j->n, &j->r, out, sizeof out, &olen, &why)) {
 	case DNSTUN_DROP:
 		printf("%d drop:%s\n", j->idx, dnstun_why_name(why));
 		j->done = 1;
@@ -94,7 +94,8 @@ start(struct dnsup *u, struct job *j)
 		return;
 	}
 	if (dnsup_query(u, j->q, j->n, 1, on_answer, j, &rf) == NULL) {
-		snprintf(kind, sizeof kind, "refused:%s", dnsup_refuse_name(rf));
+		snprintf(
+		    kind, sizeof kind, "refused:%s", dnsup_refuse_name(rf));
 		printf("%d %s\n", j->idx, kind);
 		j->done = 1;
 		return;
@@ -116,13 +117,13 @@ int
 main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "upstream", required_argument, NULL, 'u' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "no-cache", no_argument, NULL, 'n' },
-		{ "parallel", no_argument, NULL, 'p' },
-		{ "owner-max", required_argument, NULL, 'o' },
-		{ "linger", required_argument, NULL, 'l' },
-		{ NULL, 0, NULL, 0 },
+	    {"upstream", required_argument, NULL, 'u'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"no-cache", no_argument, NULL, 'n'},
+	    {"parallel", no_argument, NULL, 'p'},
+	    {"owner-max", required_argument, NULL, 'o'},
+	    {"linger", required_argument, NULL, 'l'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct dnsup_cfg c;
 	struct dnscache_cfg cc;
@@ -169,8 +170,8 @@ main(int argc, char **argv)
 	if (list == NULL || optind >= argc)
 		usage();
 	for (tok = strtok_r(list, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save)) {
-		const char *one[1] = { tok };
+	     tok = strtok_r(NULL, ",", &save)) {
+		const char *one[1] = {tok};
 
 		if (dnsup_cfg_add_servers(&c, one, 1, &e) < 0) {
 			fprintf(stderr, "dnstun-resolve: %s\n", e.msg);
@@ -193,8 +194,8 @@ main(int argc, char **argv)
 		    jobs[i].q, sizeof jobs[i].q);
 
 		if (l < 0) {
-			fprintf(stderr, "dnstun-resolve: query %d: bad hex\n",
-			    i);
+			fprintf(
+			    stderr, "dnstun-resolve: query %d: bad hex\n", i);
 			return 2;
 		}
 		jobs[i].n = (size_t)l;
@@ -219,7 +220,8 @@ main(int argc, char **argv)
 	    (unsigned long long)st->shared, (unsigned long long)st->hedged,
 	    (unsigned long long)st->timeouts, (unsigned long long)st->failures,
 	    (unsigned long long)st->icmp_errors,
-	    (unsigned long long)st->drop_source, (unsigned long long)st->drop_id,
+	    (unsigned long long)st->drop_source,
+	    (unsigned long long)st->drop_id,
 	    (unsigned long long)st->drop_question,
 	    (unsigned long long)st->drop_malformed);
 	dnsup_free(u);

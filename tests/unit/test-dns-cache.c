@@ -49,7 +49,8 @@ mk(uint8_t *b, const char *name, uint16_t type, uint16_t id, int answer,
 	o += 4;
 	if (answer && rcode == 0) {
 		be16_store(b + 6, 1);
-		memcpy(b + o, "\xc0\x0c\0\1\0\1\0\0\1\x2c\0\4\xc6\x33\x64\7", 16);
+		memcpy(
+		    b + o, "\xc0\x0c\0\1\0\1\0\0\1\x2c\0\4\xc6\x33\x64\7", 16);
 		o += 16;
 	}
 	return o;
@@ -90,7 +91,7 @@ shard_of(const char *name, uint16_t type)
 static void
 test_semantics(void)
 {
-	struct dnscache_cfg cfg = { 64, 100 * S, 30 * S };
+	struct dnscache_cfg cfg = {64, 100 * S, 30 * S};
 	struct dnscache *c = dnscache_new(&cfg);
 	const struct dnscache_stats *st = dnscache_stats(c);
 	struct dnstun_question q;
@@ -129,13 +130,17 @@ test_semantics(void)
 	    "expired entry removed, counted");
 
 	/* client: pending and re-dispatch */
-	tap_is_int(dnscache_lookup(c, &q, qm, qn, 400 * S, out, sizeof out, &on),
+	tap_is_int(
+	    dnscache_lookup(c, &q, qm, qn, 400 * S, out, sizeof out, &on),
 	    DNSCACHE_DISPATCH, "lookup miss: dispatch");
-	tap_is_int(dnscache_lookup(c, &q, qm, qn, 429 * S, out, sizeof out, &on),
+	tap_is_int(
+	    dnscache_lookup(c, &q, qm, qn, 429 * S, out, sizeof out, &on),
 	    DNSCACHE_PENDING, "29 s later: pending, do not send again");
-	tap_is_int(dnscache_lookup(c, &q, qm, qn, 430 * S, out, sizeof out, &on),
+	tap_is_int(
+	    dnscache_lookup(c, &q, qm, qn, 430 * S, out, sizeof out, &on),
 	    DNSCACHE_DISPATCH, "pending timeout: send again");
-	tap_is_int(dnscache_lookup(c, &q, qm, qn, 1000 * S, out, sizeof out, &on),
+	tap_is_int(
+	    dnscache_lookup(c, &q, qm, qn, 1000 * S, out, sizeof out, &on),
 	    DNSCACHE_DISPATCH, "a pending entry never expires, it re-sends");
 	tap_ok(dnscache_pending(c) == 1 && st->redispatch == 2,
 	    "one pending entry, two re-dispatches counted");
@@ -187,7 +192,7 @@ test_semantics(void)
 static void
 test_eviction(void)
 {
-	struct dnscache_cfg cfg = { 64, 1000 * S, 30 * S };
+	struct dnscache_cfg cfg = {64, 1000 * S, 30 * S};
 	struct dnscache *c = dnscache_new(&cfg);
 	struct dnstun_question q;
 	char names[3][32];
@@ -294,7 +299,7 @@ up_entry(uint8_t *b, const char *name, uint16_t type, const uint8_t *resp,
 static void
 test_file(void)
 {
-	struct dnscache_cfg cfg = { 1000, 120 * S, 30 * S };
+	struct dnscache_cfg cfg = {1000, 120 * S, 30 * S};
 	struct dnscache *c = dnscache_new(&cfg), *d;
 	const struct dnscache_stats *st;
 	struct dnstun_question q;
@@ -307,8 +312,7 @@ test_file(void)
 	int fd;
 
 	snprintf(path, sizeof path, "%s/state/local_dns_cache.bin", dir);
-	tap_ok(dnscache_load(c, path, 0, wall, &loaded, &e) == 0 &&
-		loaded == 0,
+	tap_ok(dnscache_load(c, path, 0, wall, &loaded, &e) == 0 && loaded == 0,
 	    "missing file: nothing loaded, no error");
 	an = mk(am, "a.example", 1, 7, 1, 0);
 	q_of(am, an, &q);
@@ -381,8 +385,8 @@ test_file(void)
 	saved = an;
 	memcpy(f, "DNSC\0\1\0\0\0\3", 10);
 	n = 10;
-	n += up_entry(f + n, "www.dns.example", 1, am, an, wall - 50,
-	    wall - 5, 0);
+	n += up_entry(
+	    f + n, "www.dns.example", 1, am, an, wall - 50, wall - 5, 0);
 	n += up_entry(f + n, "x.dns.example", 1, am, an, wall, wall, 1);
 	am[2] = 0x01; /* not a response */
 	n += up_entry(f + n, "y.dns.example", 1, am, an, wall, wall, 0);

@@ -42,8 +42,8 @@ struct fake {
 	enum behave b;
 	enum bad bad;
 	unsigned delay_ms;
-	int got;	  /* queries received */
-	uint16_t last_id; /* id of the last query seen */
+	int got;	   /* queries received */
+	uint16_t last_id;  /* id of the last query seen */
 	uint64_t first_at; /* loop time of the first query */
 	uint8_t pend[512];
 	size_t pend_len;
@@ -247,9 +247,9 @@ test_answers(void)
 	struct dnsup *u;
 	const struct dnsup_stats *st;
 	int i, rewritten = 0;
-	enum bad kinds[] = { BAD_ID, BAD_SOURCE, BAD_QUESTION, BAD_SHORT };
-	const char *names[] = { "wrong id", "wrong source port",
-		"wrong question", "5-byte datagram" };
+	enum bad kinds[] = {BAD_ID, BAD_SOURCE, BAD_QUESTION, BAD_SHORT};
+	const char *names[] = {"wrong id", "wrong source port",
+	    "wrong question", "5-byte datagram"};
 
 	fake_open(&f, B_ANSWER, "127.0.0.1");
 	u = mk_up(&f.addr, 1, 2000);
@@ -274,8 +274,7 @@ test_answers(void)
 		run_until(&r.calls, 1, 5000);
 		tap_ok(r.calls == 1 && r.st == DNSUP_OK &&
 			be16_load(r.ans) == 0x11,
-		    "%s first: dropped, the right answer still wins",
-		    names[i]);
+		    "%s first: dropped, the right answer still wins", names[i]);
 	}
 	tap_ok(st->drop_id == 1 && st->drop_source == 1 &&
 		st->drop_question == 1 && st->drop_malformed == 1,
@@ -448,8 +447,8 @@ test_cfg_and_v6(void)
 {
 	struct dnsup_cfg c;
 	struct err e;
-	const char *ok[] = { "1.1.1.1", "9.9.9.9:5353", "[::1]:53", "::1" };
-	const char *bad[] = { "dns.google" };
+	const char *ok[] = {"1.1.1.1", "9.9.9.9:5353", "[::1]:53", "::1"};
+	const char *bad[] = {"dns.google"};
 	struct fake f;
 	struct result r;
 	struct dnsup *u;

@@ -133,7 +133,8 @@ replay(const char *name)
 			napps++;
 		}
 		t = json_object_get(json_object_get(o, "decoded"), "tunnel");
-		if (json_is_object(t) && json_is_true(json_object_get(t, "ok")) &&
+		if (json_is_object(t) &&
+		    json_is_true(json_object_get(t, "ok")) &&
 		    nfr < (int)nitems(fr)) {
 			struct frame *f = &fr[nfr];
 			int type = (int)jint(t, "packet_type");
@@ -147,8 +148,10 @@ replay(const char *name)
 			if (type >= WIRE_DNS_QUERY_REQ &&
 			    type <= WIRE_DNS_QUERY_RES_ACK) {
 				memset(f, 0, sizeof *f);
-				f->dir_query = strcmp(json_string_value(
-				    json_object_get(o, "dir")), "query") == 0;
+				f->dir_query =
+				    strcmp(json_string_value(
+					       json_object_get(o, "dir")),
+					"query") == 0;
 				f->type = (uint8_t)type;
 				f->session = (uint8_t)jint(t, "session_id");
 				f->cookie = (uint8_t)jint(t, "cookie");
@@ -156,8 +159,8 @@ replay(const char *name)
 				f->frag_id = (uint8_t)jint(t, "frag_id");
 				f->frag_total = (uint8_t)jint(t, "frag_total");
 				f->comp = (uint8_t)MAX(jint(t, "comp"), 0);
-				f->raw_len = jhex(t, "frame_hex", f->raw,
-				    sizeof f->raw);
+				f->raw_len =
+				    jhex(t, "frame_hex", f->raw, sizeof f->raw);
 				f->payload_len = jhex(t, "payload_hex",
 				    f->payload, sizeof f->payload);
 				nfr++;
@@ -198,8 +201,9 @@ replay(const char *name)
 					q_match++;
 				} else {
 					bad++;
-					tap_diag("%s: REQ seq %u matches no app "
-						 "query",
+					tap_diag(
+					    "%s: REQ seq %u matches no app "
+					    "query",
 					    name, f->seq);
 				}
 			} else if (reqmsg[f->seq].n > 0) {
@@ -235,8 +239,8 @@ replay(const char *name)
 	    "%s: %d late REQ copies (unacknowledged by upstream) all DONE",
 	    name, late);
 	tap_ok(res_done == 6 && a_match == 6,
-	    "%s: %d RES fragments -> %d answers, each the app's answer",
-	    name, res_frags, res_done);
+	    "%s: %d RES fragments -> %d answers, each the app's answer", name,
+	    res_frags, res_done);
 
 	/* our fragmenter and acks against every captured frame */
 	for (k = 0; k < nfr; k++) {
@@ -289,8 +293,8 @@ replay(const char *name)
 			const struct msg *a = &resmsg[seqs[j]];
 			enum dnstun_action act;
 
-			act = dnstun_server_check(q->b, q->n, &r, out,
-			    sizeof out, &olen, &why);
+			act = dnstun_server_check(
+			    q->b, q->n, &r, out, sizeof out, &olen, &why);
 			if (act == DNSTUN_RESOLVE)
 				resolve++;
 			else if (act == DNSTUN_REPLY && olen == a->n &&
@@ -335,7 +339,8 @@ replay(const char *name)
 			    memcmp(out, ap->answer.b, olen) == 0;
 		}
 		tap_ok(disp == 6 && pend == 6,
-		    "%s: cache: first lookups dispatch, second ones wait", name);
+		    "%s: cache: first lookups dispatch, second ones wait",
+		    name);
 		tap_ok(hit_ok,
 		    "%s: the repeated query gets from our cache exactly the "
 		    "answer upstream's cache gave",

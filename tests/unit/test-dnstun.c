@@ -40,10 +40,10 @@ hex(const char *h, uint8_t *out)
 }
 
 /* "\3www\3dns\7example\0" + type + class IN */
-static const uint8_t Q_WWW_A[] = { 3, 'w', 'w', 'w', 3, 'd', 'n', 's', 7, 'e',
-	'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1, 0, 1 };
+static const uint8_t Q_WWW_A[] = {3, 'w', 'w', 'w', 3, 'd', 'n', 's', 7, 'e',
+    'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1, 0, 1};
 /* OPT RR: root, type 41, class 4096, ttl 0, rdlen 0 */
-static const uint8_t OPT[] = { 0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 0 };
+static const uint8_t OPT[] = {0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 0};
 
 static void
 test_parse(void)
@@ -139,7 +139,8 @@ test_parse(void)
 			    "10 compression pointers followed");
 		else
 			tap_is_int(dnstun_req_parse(m, n, &r),
-			    DNSTUN_REQ_BAD_QUESTION, "11 pointers: bad question");
+			    DNSTUN_REQ_BAD_QUESTION,
+			    "11 pointers: bad question");
 	}
 
 	/* a name longer than DNSTUN_NAME_MAX through a pointer: 8 labels of
@@ -189,9 +190,9 @@ test_parse(void)
 static void
 test_types(void)
 {
-	static const uint16_t yes[] = { 1, 28, 5, 15, 2, 12, 33, 64, 257, 35,
-		6, 65, 52 };
-	static const uint16_t no[] = { 16, 255, 0, 41, 99, 13, 251, 252 };
+	static const uint16_t yes[] = {
+	    1, 28, 5, 15, 2, 12, 33, 64, 257, 35, 6, 65, 52};
+	static const uint16_t no[] = {16, 255, 0, 41, 99, 13, 251, 252};
 	int ok = 1;
 	size_t i;
 
@@ -226,7 +227,8 @@ test_answers(void)
 	tap_ok(why == DNSTUN_WHY_UNSUPPORTED && olen == wl &&
 		memcmp(out, want, wl) == 0,
 	    "server: TXT -> NOTIMP, byte for byte as in s8");
-	tap_is_int(dnstun_local_check(m, n, 0, &r, out, sizeof out, &olen, &why),
+	tap_is_int(
+	    dnstun_local_check(m, n, 0, &r, out, sizeof out, &olen, &why),
 	    DNSTUN_RESOLVE, "client: TXT goes to the server (upstream)");
 	tap_ok(dnstun_local_check(m, n, DNSTUN_LOCAL_REFUSE_UNSUPPORTED, &r,
 		   out, sizeof out, &olen, &why) == DNSTUN_REPLY &&
@@ -243,7 +245,8 @@ test_answers(void)
 	n = mkq(m, 7, 0x0710 | (2 << 11), 1, 0, 0, 1, body,
 	    sizeof Q_WWW_A + sizeof OPT);
 	dnstun_server_check(m, n, &r, out, sizeof out, &olen, &why);
-	tap_ok(olen == n && be16_load(out + 2) == (0x8094 | (2 << 11) | 0x100) &&
+	tap_ok(olen == n &&
+		be16_load(out + 2) == (0x8094 | (2 << 11) | 0x100) &&
 		be16_load(out + 10) == 1 &&
 		memcmp(out + 12, m + 12, n - 12) == 0,
 	    "NOTIMP: flags QR RA RD CD opcode, question and OPT echoed");
@@ -265,7 +268,8 @@ test_answers(void)
 		be16_load(out + 2) == 0x8181 && be16_load(out + 4) == 1 &&
 		memcmp(out + 12, m + 12, n - 12) == 0,
 	    "FORMERR with the question and OPT echoed (skip succeeds)");
-	tap_is_int(dnstun_local_check(m, n, 0, &r, out, sizeof out, &olen, &why),
+	tap_is_int(
+	    dnstun_local_check(m, n, 0, &r, out, sizeof out, &olen, &why),
 	    DNSTUN_DROP, "client drops a bad question (upstream)");
 
 	/* FORMERR: question cut off -> QD 0, no question, no OPT */
@@ -293,8 +297,8 @@ test_answers(void)
 	n = mkq(m, 3, 0x0100, 1, 0, 0, 0, Q_WWW_A, sizeof Q_WWW_A);
 	tap_is_int(dnstun_server_check(m, n, &r, out, sizeof out, &olen, &why),
 	    DNSTUN_RESOLVE, "A: resolve");
-	tap_is_int(dnstun_answer_rcode(m, n, &r, DNSTUN_RCODE_SERVFAIL, out,
-		       sizeof out),
+	tap_is_int(dnstun_answer_rcode(
+		       m, n, &r, DNSTUN_RCODE_SERVFAIL, out, sizeof out),
 	    (long)n, "SERVFAIL answer length");
 	tap_is_int(be16_load(out + 2), 0x8182, "SERVFAIL flags");
 }
@@ -375,8 +379,8 @@ test_frags(void)
 	tap_is_int(dnstun_frag_count(2550, 10), 255, "255 fragments");
 	tap_is_int(dnstun_frag_count(2551, 10), 0, "256 would be needed: 0");
 	for (k = 0; k < 3; k++) {
-		ok &= dnstun_frag_frame(msg, 433, 200, k, WIRE_DNS_QUERY_RES, 6,
-			  &f) == 0;
+		ok &= dnstun_frag_frame(
+			  msg, 433, 200, k, WIRE_DNS_QUERY_RES, 6, &f) == 0;
 		ok &= f.payload == msg + off && f.frag_id == k &&
 		    f.frag_total == 3 && f.seq == 6 && f.stream_id == 0 &&
 		    f.type == WIRE_DNS_QUERY_RES;
@@ -399,8 +403,8 @@ test_frags(void)
 }
 
 static struct dnstun_reasm *
-small_table(unsigned per_session, size_t sess_bytes, unsigned total,
-    size_t total_bytes)
+small_table(
+    unsigned per_session, size_t sess_bytes, unsigned total, size_t total_bytes)
 {
 	struct dnstun_reasm_cfg c;
 
@@ -423,22 +427,22 @@ test_reasm_basic(void)
 	size_t olen;
 	enum dnstun_ra ra;
 
-	tap_is_int(dnstun_reasm_add(r, 1, 8, 1, 2, (const uint8_t *)"world",
-		       5, 0, out, sizeof out, &olen),
+	tap_is_int(dnstun_reasm_add(r, 1, 8, 1, 2, (const uint8_t *)"world", 5,
+		       0, out, sizeof out, &olen),
 	    DNSTUN_RA_PARTIAL, "fragment 1 first (as in s8): partial");
-	tap_is_int(dnstun_reasm_add(r, 1, 8, 1, 2, (const uint8_t *)"world",
-		       5, 1, out, sizeof out, &olen),
+	tap_is_int(dnstun_reasm_add(r, 1, 8, 1, 2, (const uint8_t *)"world", 5,
+		       1, out, sizeof out, &olen),
 	    DNSTUN_RA_DUP, "again: dup");
 	ra = dnstun_reasm_add(r, 1, 8, 0, 2, (const uint8_t *)"hello ", 6, 2,
 	    out, sizeof out, &olen);
 	tap_ok(ra == DNSTUN_RA_COMPLETE && olen == 11 &&
 		memcmp(out, "hello world", 11) == 0,
 	    "fragment 0: complete, in order");
-	tap_is_int(dnstun_reasm_add(r, 1, 8, 1, 2, (const uint8_t *)"world",
-		       5, 3, out, sizeof out, &olen),
+	tap_is_int(dnstun_reasm_add(r, 1, 8, 1, 2, (const uint8_t *)"world", 5,
+		       3, out, sizeof out, &olen),
 	    DNSTUN_RA_DONE, "late retransmission: done (no second message)");
-	tap_is_int(dnstun_reasm_add(r, 2, 8, 1, 2, (const uint8_t *)"world",
-		       5, 3, out, sizeof out, &olen),
+	tap_is_int(dnstun_reasm_add(r, 2, 8, 1, 2, (const uint8_t *)"world", 5,
+		       3, out, sizeof out, &olen),
 	    DNSTUN_RA_PARTIAL, "same seq, other session: separate");
 	tap_ok(dnstun_reasm_add(r, 1, 9, 0, 1, (const uint8_t *)"x", 1, 3, out,
 		   sizeof out, &olen) == DNSTUN_RA_COMPLETE &&
@@ -459,8 +463,8 @@ test_reasm_basic(void)
 	    sizeof out, &olen);
 	dnstun_reasm_add(r, 1, 20, 1, 3, (const uint8_t *)"bb", 2, 4, out,
 	    sizeof out, &olen);
-	tap_is_int(dnstun_reasm_add(r, 1, 20, 1, 2, (const uint8_t *)"BB", 2,
-		       4, out, sizeof out, &olen),
+	tap_is_int(dnstun_reasm_add(r, 1, 20, 1, 2, (const uint8_t *)"BB", 2, 4,
+		       out, sizeof out, &olen),
 	    DNSTUN_RA_PARTIAL, "another total: started over");
 	ra = dnstun_reasm_add(r, 1, 20, 0, 2, (const uint8_t *)"AA", 2, 4, out,
 	    sizeof out, &olen);
@@ -481,8 +485,8 @@ test_reasm_basic(void)
 	tap_ok(dnstun_reasm_partial(r, 3) == 0 &&
 		dnstun_reasm_bytes(r, 3) == 0 && st->expired >= 1,
 	    "expired at the timeout, bytes released, counted");
-	tap_is_int(dnstun_reasm_add(r, 1, 8, 0, 2, (const uint8_t *)"hello ",
-		       6, 20 * 1000000ULL, out, sizeof out, &olen),
+	tap_is_int(dnstun_reasm_add(r, 1, 8, 0, 2, (const uint8_t *)"hello ", 6,
+		       20 * 1000000ULL, out, sizeof out, &olen),
 	    DNSTUN_RA_PARTIAL, "a done id is forgotten after the timeout");
 	dnstun_reasm_add(r, 1, 30, 0, 1, (const uint8_t *)"z", 1,
 	    20 * 1000000ULL, out, sizeof out, &olen);
@@ -527,14 +531,14 @@ test_reasm_bounds(void)
 	for (seq = 0; seq < 4; seq++)
 		dnstun_reasm_add(r, 1, (uint16_t)seq, 0, 2, big, 10, 0, out,
 		    sizeof out, &olen);
-	tap_is_int(dnstun_reasm_add(r, 1, 4, 0, 2, big, 10, 0, out, sizeof out,
-		       &olen),
+	tap_is_int(
+	    dnstun_reasm_add(r, 1, 4, 0, 2, big, 10, 0, out, sizeof out, &olen),
 	    DNSTUN_RA_NOROOM, "5th incomplete message of a session: noroom");
 	tap_ok(dnstun_reasm_add(r, 1, 0, 1, 2, big, 10, 0, out, sizeof out,
 		   &olen) == DNSTUN_RA_COMPLETE,
 	    "... the held ones still complete");
-	tap_is_int(dnstun_reasm_add(r, 2, 4, 0, 2, big, 10, 0, out, sizeof out,
-		       &olen),
+	tap_is_int(
+	    dnstun_reasm_add(r, 2, 4, 0, 2, big, 10, 0, out, sizeof out, &olen),
 	    DNSTUN_RA_PARTIAL, "another session is not affected");
 	dnstun_reasm_free(r);
 
@@ -544,18 +548,17 @@ test_reasm_bounds(void)
 	for (seq = 0; seq < 7; seq++)
 		dnstun_reasm_add(r, 9, (uint16_t)seq, 0, 2, big, 100, seq, out,
 		    sizeof out, &olen);
-	dnstun_reasm_add(
-	    r, 3, 0, 0, 2, big, 10, 10, out, sizeof out, &olen);
-	tap_is_int(dnstun_reasm_add(r, 3, 1, 0, 2, big, 10, 11, out,
-		       sizeof out, &olen),
+	dnstun_reasm_add(r, 3, 0, 0, 2, big, 10, 10, out, sizeof out, &olen);
+	tap_is_int(dnstun_reasm_add(
+		       r, 3, 1, 0, 2, big, 10, 11, out, sizeof out, &olen),
 	    DNSTUN_RA_PARTIAL, "table full: a light session still gets in");
 	tap_ok(st->evicted == 1 && dnstun_reasm_partial(r, 9) == 6 &&
 		dnstun_reasm_add(r, 9, 1, 1, 2, big, 100, 12, out, sizeof out,
 		    &olen) == DNSTUN_RA_COMPLETE,
 	    "... by evicting the flooding session's oldest message");
 	dnstun_reasm_add(r, 9, 100, 0, 2, big, 100, 13, out, sizeof out, &olen);
-	tap_is_int(dnstun_reasm_add(r, 9, 101, 0, 2, big, 100, 13, out,
-		       sizeof out, &olen),
+	tap_is_int(dnstun_reasm_add(
+		       r, 9, 101, 0, 2, big, 100, 13, out, sizeof out, &olen),
 	    DNSTUN_RA_NOROOM, "full again: the heaviest session gets noroom");
 	dnstun_reasm_free(r);
 
@@ -569,8 +572,8 @@ test_reasm_bounds(void)
 		   &olen) == DNSTUN_RA_BAD &&
 		st->too_big == 1 && dnstun_reasm_partial(r, -1) == 0,
 	    "a message over max_msg is dropped whole");
-	tap_is_int(dnstun_reasm_add(r, 1, 2, 0, 1, big, 1501, 0, out,
-		       sizeof out, &olen),
+	tap_is_int(dnstun_reasm_add(
+		       r, 1, 2, 0, 1, big, 1501, 0, out, sizeof out, &olen),
 	    DNSTUN_RA_BAD, "a single fragment over max_msg: bad");
 	dnstun_reasm_free(r);
 
@@ -621,12 +624,16 @@ test_socks_udp(void)
 	uint8_t p[600], q[600];
 	long n;
 
-	memcpy(p, "\0\0\0\1\x7f\0\0\1\0\x35" "DATA", 14);
+	memcpy(p,
+	    "\0\0\0\1\x7f\0\0\1\0\x35"
+	    "DATA",
+	    14);
 	tap_ok(socks_udp_parse(p, 14, &h) == SOCKS_UDP_OK && h.atyp == 1 &&
 		h.port == 53 && h.data_off == 10 &&
 		memcmp(h.addr, "\x7f\0\0\1", 4) == 0,
 	    "IPv4 header");
-	tap_is_int(socks_udp_dns_check(p, 14, &h), SOCKS_UDP_DNS, "port 53: DNS");
+	tap_is_int(
+	    socks_udp_dns_check(p, 14, &h), SOCKS_UDP_DNS, "port 53: DNS");
 	p[9] = 0x36;
 	tap_is_int(socks_udp_dns_check(p, 14, &h), SOCKS_UDP_DROP_PORT,
 	    "port 54: dropped");
@@ -645,9 +652,13 @@ test_socks_udp(void)
 	tap_is_int(socks_udp_dns_check(p, 5, &h), SOCKS_UDP_DROP_SHORT,
 	    "under 6 bytes");
 	p[3] = 5;
-	tap_is_int(socks_udp_dns_check(p, 14, &h), SOCKS_UDP_DROP_ATYP,
-	    "ATYP 5");
-	memcpy(p, "\0\0\0\3\x07" "dns.srv\0\x35" "Q", 15);
+	tap_is_int(
+	    socks_udp_dns_check(p, 14, &h), SOCKS_UDP_DROP_ATYP, "ATYP 5");
+	memcpy(p,
+	    "\0\0\0\3\x07"
+	    "dns.srv\0\x35"
+	    "Q",
+	    15);
 	tap_ok(socks_udp_dns_check(p, 15, &h) == SOCKS_UDP_DNS &&
 		h.addr_len == 7 && strcmp((char *)h.addr, "dns.srv") == 0 &&
 		h.data_off == 14,
@@ -674,8 +685,8 @@ test_socks_udp(void)
 	    "IPv6 with 5 address bytes refused");
 	h.atyp = 3;
 	memcpy(h.addr, "a.b.c", 5);
-	tap_is_int(socks_udp_build(&h, q, 10, q + 100, 16), -1,
-	    "short out refused");
+	tap_is_int(
+	    socks_udp_build(&h, q, 10, q + 100, 16), -1, "short out refused");
 }
 
 int
