@@ -118,7 +118,8 @@ replay(const char *name)
 
 	snprintf(path, sizeof path, "%s/interop/%s", tap_shared_dir(), name);
 	fp = fopen(path, "r");
-	if (!tap_ok(fp != NULL, "%s: open", name))
+	tap_ok(fp != NULL, "%s: open", name);
+	if (fp == NULL)
 		return;
 	while (getline(&line, &cap, fp) > 0) {
 		json_t *o = json_loads(line, 0, NULL), *t;
