@@ -72,19 +72,6 @@ dnscache_cfg_server(struct dnscache_cfg *c)
 	c->pending_timeout_us = 300ULL * SEC_US;
 }
 
-static uint32_t
-fnv1a32(const uint8_t *p, size_t n)
-{
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
 struct dnscache *
 dnscache_new(const struct dnscache_cfg *cfg)
 {
@@ -215,61 +202,19 @@ touch(struct dnscache *c, struct ce *e, int64_t now)
 	e->last_used = now;
 }
 
-static int
-copy_hit(const struct ce *e, const uint8_t *query, size_t qlen, uint8_t *out,
-    size_t cap, size_t *out_len)
+/*
+ * The live entry for q, an expired one being removed first; key, its
+ * length and hash for a caller that goes on to create it.
+ */
+static struct ce *
+live(struct dnscache *c, const struct dnstun_question *q, int64_t now,
+    uint8_t *key, size_t *klen, uint32_t *h)
 {
-	if (e->resp_len > cap)
-		return 0;
-	memcpy(out, e->resp, e->resp_len);
-	dnstun_patch_answer(out, e->resp_len, query, qlen);
-	*out_len = e->resp_len;
-	return 1;
-}
+	struct ce *e;
 
-enum dnscache_res
-dnscache_get(struct dnscache *c, const struct dnstun_question *q,
-    const uint8_t *query, size_t qlen, uint64_t now_us, uint8_t *out,
-    size_t cap, size_t *out_len)
-{
-	uint8_t key[DNSTUN_KEY_MAX];
-	size_t klen = dnstun_key(q, key);
-	uint32_t h = fnv1a32(key, klen);
-	int64_t now = (int64_t)now_us;
-	struct ce *e = find(c, key, klen, h);
-
-	*out_len = 0;
-	if (e != NULL && expired(c, e, now)) {
-		entry_remove(c, e);
-		c->st.expired++;
-		e = NULL;
-	}
-	if (e == NULL) {
-		c->st.misses++;
-		return DNSCACHE_MISS;
-	}
-	touch(c, e, now);
-	move_back(c, e);
-	if (e->pending || !copy_hit(e, query, qlen, out, cap, out_len)) {
-		c->st.misses++;
-		return DNSCACHE_MISS;
-	}
-	c->st.hits++;
-	return DNSCACHE_HIT;
-}
-
-enum dnscache_res
-dnscache_lookup(struct dnscache *c, const struct dnstun_question *q,
-    const uint8_t *query, size_t qlen, uint64_t now_us, uint8_t *out,
-    size_t cap, size_t *out_len)
-{
-	uint8_t key[DNSTUN_KEY_MAX];
-	size_t klen = dnstun_key(q, key);
-	uint32_t h = fnv1a32(key, klen);
-	int64_t now = (int64_t)now_us;
-	struct ce *e = find(c, key, klen, h);
-
-	*out_len = 0;
+	*klen = dnstun_key(q, key);
+	*h = dnstun_key_hash(key, *klen);
+	e = find(c, key, *klen, *h);
 	if (e != NULL && expired(c, e, now)) {
 		entry_remove(c, e);
 		c->st.expired++;
@@ -278,30 +223,71 @@ dnscache_lookup(struct dnscache *c, const struct dnstun_question *q,
 	if (e != NULL) {
 		touch(c, e, now);
 		move_back(c, e);
-		if (!e->pending) {
-			if (!copy_hit(e, query, qlen, out, cap, out_len)) {
-				c->st.misses++;
-				return DNSCACHE_MISS;
-			}
-			c->st.hits++;
-			return DNSCACHE_HIT;
-		}
-		c->st.misses++;
-		if (now - e->last_dispatch >=
-		    (int64_t)c->cfg.pending_timeout_us) {
-			e->last_dispatch = now;
-			c->dirty++;
-			c->st.dispatch++;
-			c->st.redispatch++;
-			return DNSCACHE_DISPATCH;
-		}
-		return DNSCACHE_PENDING;
 	}
+	return e;
+}
+
+/* A ready entry's answer for query, counted as a hit or (no room) miss. */
+static enum dnscache_res
+hit(struct dnscache *c, const struct ce *e, const uint8_t *query, size_t qlen,
+    uint8_t *out, size_t cap, size_t *out_len)
+{
+	if (e->resp_len > cap) {
+		c->st.misses++;
+		return DNSCACHE_MISS;
+	}
+	memcpy(out, e->resp, e->resp_len);
+	dnstun_patch_answer(out, e->resp_len, query, qlen);
+	*out_len = e->resp_len;
+	c->st.hits++;
+	return DNSCACHE_HIT;
+}
+
+enum dnscache_res
+dnscache_get(struct dnscache *c, const struct dnstun_question *q,
+    const uint8_t *query, size_t qlen, uint64_t now_us, uint8_t *out,
+    size_t cap, size_t *out_len)
+{
+	uint8_t key[DNSTUN_KEY_MAX];
+	size_t klen;
+	uint32_t h;
+	struct ce *e = live(c, q, (int64_t)now_us, key, &klen, &h);
+
+	*out_len = 0;
+	if (e == NULL || e->pending) {
+		c->st.misses++;
+		return DNSCACHE_MISS;
+	}
+	return hit(c, e, query, qlen, out, cap, out_len);
+}
+
+enum dnscache_res
+dnscache_lookup(struct dnscache *c, const struct dnstun_question *q,
+    const uint8_t *query, size_t qlen, uint64_t now_us, uint8_t *out,
+    size_t cap, size_t *out_len)
+{
+	uint8_t key[DNSTUN_KEY_MAX];
+	int64_t now = (int64_t)now_us;
+	size_t klen;
+	uint32_t h;
+	struct ce *e = live(c, q, now, key, &klen, &h);
+
+	*out_len = 0;
+	if (e != NULL && !e->pending)
+		return hit(c, e, query, qlen, out, cap, out_len);
 	c->st.misses++;
-	e = entry_add(c, key, klen, h);
-	e->pending = 1;
-	c->npending++;
-	e->created = e->last_used = e->last_dispatch = now;
+	if (e != NULL) {
+		if (now - e->last_dispatch < (int64_t)c->cfg.pending_timeout_us)
+			return DNSCACHE_PENDING;
+		c->st.redispatch++;
+	} else {
+		e = entry_add(c, key, klen, h);
+		e->pending = 1;
+		c->npending++;
+		e->created = e->last_used = now;
+	}
+	e->last_dispatch = now;
+	c->dirty++;
 	c->st.dispatch++;
 	evict(c, &c->sh[h & (DNSCACHE_SHARDS - 1)]);
 	return DNSCACHE_DISPATCH;
@@ -313,7 +299,7 @@ dnscache_put(struct dnscache *c, const struct dnstun_question *q,
 {
 	uint8_t key[DNSTUN_KEY_MAX], *copy;
 	size_t klen = dnstun_key(q, key);
-	uint32_t h = fnv1a32(key, klen);
+	uint32_t h = dnstun_key_hash(key, klen);
 	int64_t now = (int64_t)now_us;
 	struct ce *e;
 
@@ -348,7 +334,7 @@ dnscache_forget(struct dnscache *c, const struct dnstun_question *q)
 {
 	uint8_t key[DNSTUN_KEY_MAX];
 	size_t klen = dnstun_key(q, key);
-	struct ce *e = find(c, key, klen, fnv1a32(key, klen));
+	struct ce *e = find(c, key, klen, dnstun_key_hash(key, klen));
 
 	if (e != NULL)
 		entry_remove(c, e);
@@ -718,7 +704,7 @@ dnscache_load_mem(struct dnscache *c, const uint8_t *buf, size_t len,
 			c->st.load_skipped++;
 			continue;
 		}
-		h = fnv1a32(v[i].key, v[i].keylen);
+		h = dnstun_key_hash(v[i].key, v[i].keylen);
 		x = find(c, v[i].key, v[i].keylen, h);
 		if (x != NULL)
 			entry_remove(c, x);

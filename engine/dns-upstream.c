@@ -152,17 +152,6 @@ dnsup_hedge_delay_us(uint64_t timeout_us)
 	return d >= timeout_us ? timeout_us / 2 : d;
 }
 
-static uint32_t
-key_hash(const uint8_t *p, size_t n)
-{
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
-
 static uint16_t
 random16(struct dnsup *u)
 {
@@ -686,7 +675,7 @@ dnsup_query(struct dnsup *u, const uint8_t *query, size_t len, uint8_t owner,
 	if (u->nwaiters >= u->cfg.max_waiters)
 		return refuse(u, DNSUP_R_FULL, why);
 	klen = dnstun_key(&req.q, key);
-	h = key_hash(key, klen);
+	h = dnstun_key_hash(key, klen);
 	if (u->cfg.coalesce)
 		qn = find_shared(u, key, klen, h);
 	if (qn == NULL && u->nquestions >= u->cfg.max_queries)

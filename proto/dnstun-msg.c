@@ -91,32 +91,6 @@ parse_name(const uint8_t *m, size_t len, size_t off, struct dnstun_question *q,
 	return 0;
 }
 
-/* upstream skipName: structural, a pointer ends the name unfollowed. */
-static int
-skip_name(const uint8_t *m, size_t len, size_t off, size_t *next)
-{
-	uint8_t c;
-
-	for (;;) {
-		if (off >= len)
-			return -1;
-		c = m[off];
-		if (c == 0) {
-			*next = off + 1;
-			return 0;
-		}
-		if (c >= 0xc0) {
-			if (off + 1 >= len)
-				return -1;
-			*next = off + 2;
-			return 0;
-		}
-		if (c > 63)
-			return -1;
-		off += 1 + (size_t)c;
-	}
-}
-
 /* upstream skipQuestions; *at is where it stopped (start of a bad one). */
 static int
 skip_questions(const uint8_t *m, size_t len, unsigned count, size_t *at)
@@ -125,63 +99,13 @@ skip_questions(const uint8_t *m, size_t len, unsigned count, size_t *at)
 	unsigned i;
 
 	for (i = 0; i < count; i++) {
-		if (skip_name(m, len, off, &next) < 0 || next + 4 > len) {
+		if (dns_name_skip(m, len, off, &next) < 0 || next + 4 > len) {
 			*at = off;
 			return -1;
 		}
 		off = next + 4;
 	}
 	*at = off;
-	return 0;
-}
-
-/* upstream skipResourceRecords. */
-static int
-skip_rrs(
-    const uint8_t *m, size_t len, size_t *off, unsigned count, uint16_t *type)
-{
-	size_t next, rdlen;
-	unsigned i;
-
-	for (i = 0; i < count; i++) {
-		if (skip_name(m, len, *off, &next) < 0 || next + 10 > len)
-			return -1;
-		if (type != NULL)
-			*type = be16_load(m + next);
-		rdlen = be16_load(m + next + 8);
-		if (next + 10 + rdlen > len)
-			return -1;
-		*off = next + 10 + rdlen;
-	}
-	return 0;
-}
-
-/*
- * upstream findOPTRecordRange: walk AN and NS from qend, then the first
- * OPT of the additional section. Returns its length (0 = none), *start.
- */
-static size_t
-find_opt(const uint8_t *m, size_t len, size_t qend, size_t *start)
-{
-	size_t off = qend, rec;
-	unsigned an = be16_load(m + 6), ns = be16_load(m + 8);
-	unsigned ar = be16_load(m + 10), i;
-	uint16_t type = 0;
-
-	if (ar == 0 || qend < DNS_HDR_LEN || qend > len)
-		return 0;
-	if (skip_rrs(m, len, &off, an, NULL) < 0 ||
-	    skip_rrs(m, len, &off, ns, NULL) < 0)
-		return 0;
-	for (i = 0; i < ar; i++) {
-		rec = off;
-		if (skip_rrs(m, len, &off, 1, &type) < 0)
-			return 0;
-		if (type == DNS_TYPE_OPT) {
-			*start = rec;
-			return off - rec;
-		}
-	}
 	return 0;
 }
 
@@ -292,7 +216,8 @@ rcode_build(const uint8_t *m, size_t len, uint16_t qd, size_t qend,
 		qlen = qend - DNS_HDR_LEN;
 	else
 		qd = 0;
-	opt_len = find_opt(m, len, opt_qend, &opt_off);
+	opt_len = dns_find_opt(m, len, opt_qend, be16_load(m + 6),
+	    be16_load(m + 8), be16_load(m + 10), &opt_off);
 	n = DNS_HDR_LEN + qlen + opt_len;
 	if (n > cap)
 		return -1;
@@ -430,6 +355,17 @@ dnstun_key(const struct dnstun_question *q, uint8_t *key)
 	be16_store(key + 2, q->qclass);
 	memcpy(key + 4, q->name, q->name_len);
 	return 4 + q->name_len;
+}
+
+uint32_t
+dnstun_key_hash(const uint8_t *key, size_t len)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ key[i]) * 16777619u;
+	return h;
 }
 
 enum dnstun_ans_check

@@ -169,6 +169,8 @@ void dnstun_patch_answer(
 
 /* Cache key of a question into key (DNSTUN_KEY_MAX); returns its length. */
 size_t dnstun_key(const struct dnstun_question *q, uint8_t *key);
+/* FNV-1a (32 bit) of a key: upstream picks the cache shard with it. */
+uint32_t dnstun_key_hash(const uint8_t *key, size_t len);
 
 /* ---- an upstream resolver's answer -------------------------------------- */
 

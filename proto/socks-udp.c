@@ -28,14 +28,8 @@ socks_udp_parse(const uint8_t *p, size_t n, struct socks_udp_hdr *h)
 	h->atyp = p[3];
 	switch (h->atyp) {
 	case SOCKS_UDP_ATYP_IPV4:
-		alen = 4;
-		if (n < 4 + alen + 2)
-			return SOCKS_UDP_E_SHORT;
-		memcpy(h->addr, p + 4, alen);
-		h->data_off = 4 + alen + 2;
-		break;
 	case SOCKS_UDP_ATYP_IPV6:
-		alen = 16;
+		alen = h->atyp == SOCKS_UDP_ATYP_IPV4 ? 4 : 16;
 		if (n < 4 + alen + 2)
 			return SOCKS_UDP_E_SHORT;
 		memcpy(h->addr, p + 4, alen);
