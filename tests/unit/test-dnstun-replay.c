@@ -35,7 +35,30 @@
 struct msg {
 	uint8_t b[DNSTUN_MSG_MAX];
 	size_t n;
+	int seq; /* -1: free slot */
 };
+
+#define MAXSEQ 64
+
+/* The slot of seq in a table of MAXSEQ messages (a free one if new). */
+static struct msg *
+slot(struct msg *t, uint16_t seq)
+{
+	struct msg *fr = NULL;
+	int i;
+
+	for (i = 0; i < MAXSEQ; i++) {
+		if (t[i].seq == seq)
+			return &t[i];
+		if (t[i].seq < 0 && fr == NULL)
+			fr = &t[i];
+	}
+	if (fr == NULL)
+		abort(); /* more exchanges than a capture has */
+	fr->seq = seq;
+	fr->n = 0;
+	return fr;
+}
 
 struct app {
 	struct msg query, answer;
@@ -98,7 +121,7 @@ replay(const char *name)
 {
 	static struct app apps[MAXAPP];
 	static struct frame fr[4096];
-	static struct msg reqmsg[65536 / 64], resmsg[65536 / 64];
+	static struct msg reqmsg[MAXSEQ], resmsg[MAXSEQ];
 	static uint8_t out[DNSTUN_MSG_MAX];
 	struct dnstun_reasm_cfg rc;
 	struct dnstun_reasm *srv, *cli;
@@ -116,6 +139,8 @@ replay(const char *name)
 	int nseqs = 0, seq_app[64];
 	FILE *fp;
 
+	for (i = 0; i < MAXSEQ; i++)
+		reqmsg[i].seq = resmsg[i].seq = -1;
 	snprintf(path, sizeof path, "%s/interop/%s", tap_shared_dir(), name);
 	fp = fopen(path, "r");
 	tap_ok(fp != NULL, "%s: open", name);
@@ -192,8 +217,8 @@ replay(const char *name)
 			    f->payload_len, now, out, sizeof out, &olen);
 			if (ra == DNSTUN_RA_COMPLETE) {
 				req_done++;
-				memcpy(reqmsg[f->seq].b, out, olen);
-				reqmsg[f->seq].n = olen;
+				memcpy(slot(reqmsg, f->seq)->b, out, olen);
+				slot(reqmsg, f->seq)->n = olen;
 				a = find_app(apps, napps, out, olen);
 				if (a >= 0 && !apps[a].used && nseqs < 64) {
 					apps[a].used = 1;
@@ -207,7 +232,7 @@ replay(const char *name)
 					    "query",
 					    name, f->seq);
 				}
-			} else if (reqmsg[f->seq].n > 0) {
+			} else if (slot(reqmsg, f->seq)->n > 0) {
 				late++;
 				late_done += ra == DNSTUN_RA_DONE;
 			} else if (ra != DNSTUN_RA_PARTIAL) {
@@ -220,8 +245,8 @@ replay(const char *name)
 			    f->payload_len, now, out, sizeof out, &olen);
 			if (ra == DNSTUN_RA_COMPLETE) {
 				res_done++;
-				memcpy(resmsg[f->seq].b, out, olen);
-				resmsg[f->seq].n = olen;
+				memcpy(slot(resmsg, f->seq)->b, out, olen);
+				slot(resmsg, f->seq)->n = olen;
 				for (j = 0; j < (size_t)nseqs; j++)
 					if (seqs[j] == f->seq &&
 					    apps[seq_app[j]].answer.n == olen &&
@@ -254,7 +279,7 @@ replay(const char *name)
 		    f->type == WIRE_DNS_QUERY_RES) {
 			int isreq = f->type == WIRE_DNS_QUERY_REQ;
 
-			m = isreq ? &reqmsg[f->seq] : &resmsg[f->seq];
+			m = slot(isreq ? reqmsg : resmsg, f->seq);
 			mtu = (size_t)(isreq ? up_mtu : down_mtu);
 			cut_n++;
 			if (dnstun_frag_frame(m->b, m->n, mtu, f->frag_id,
@@ -291,7 +316,7 @@ replay(const char *name)
 
 		for (j = 0; j < (size_t)nseqs; j++) {
 			const struct msg *q = &apps[seq_app[j]].query;
-			const struct msg *a = &resmsg[seqs[j]];
+			const struct msg *a = slot(resmsg, seqs[j]);
 			enum dnstun_action act;
 
 			act = dnstun_server_check(
@@ -317,7 +342,7 @@ replay(const char *name)
 
 		for (j = 0; j < (size_t)nseqs; j++) {
 			const struct msg *q = &apps[seq_app[j]].query;
-			const struct msg *a = &resmsg[seqs[j]];
+			const struct msg *a = slot(resmsg, seqs[j]);
 
 			dnstun_req_parse(q->b, q->n, &r);
 			disp += dnscache_lookup(cache, &r.q, q->b, q->n, 0, out,
@@ -350,8 +375,8 @@ replay(const char *name)
 	dnscache_free(cache);
 	dnstun_reasm_free(srv);
 	dnstun_reasm_free(cli);
-	for (i = 0; i < nitems(reqmsg); i++)
-		reqmsg[i].n = resmsg[i].n = 0;
+	for (i = 0; i < MAXSEQ; i++)
+		reqmsg[i].seq = resmsg[i].seq = -1;
 	memset(apps, 0, sizeof apps);
 }
 
