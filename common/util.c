@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/hmap.h"
 #include "common/util.h"
 
 int
@@ -254,24 +255,27 @@ str_hash(const char *s)
 void
 str_dedupe(char **v, size_t *n)
 {
-	size_t i, h, kept = 0, nslots = 16, *slots;
+	struct hmap seen = HMAP_INIT; /* str_hash -> index of a kept string */
+	struct hmap_it it;
+	size_t i, kept = 0;
+	uint64_t h;
+	uint32_t k;
 
-	while (nslots < 2 * *n)
-		nslots *= 2;
-	slots = xcalloc(nslots, sizeof *slots);
+	hmap_reserve(&seen, *n);
 	for (i = 0; i < *n; i++) {
-		for (h = (size_t)str_hash(v[i]) & (nslots - 1);
-		     slots[h] != 0 && strcmp(v[slots[h] - 1], v[i]) != 0;
-		     h = (h + 1) & (nslots - 1))
-			;
-		if (slots[h] != 0) {
+		h = str_hash(v[i]);
+		for (k = hmap_find(&seen, h, &it); k != HMAP_NONE;
+		     k = hmap_find_next(&seen, &it))
+			if (strcmp(v[k], v[i]) == 0)
+				break;
+		if (k != HMAP_NONE) {
 			free(v[i]);
 			continue;
 		}
+		hmap_put(&seen, h, (uint32_t)kept);
 		v[kept++] = v[i];
-		slots[h] = kept;
 	}
-	free(slots);
+	hmap_free(&seen);
 	*n = kept;
 }
 

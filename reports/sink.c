@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "common/hmap.h"
 #include "common/resolvers.h"
 #include "common/result.h"
 #include "common/util.h"
@@ -41,13 +42,6 @@ struct table {
 	size_t cap;
 };
 
-/* A set of strings, for de-duplicating the ips format. */
-struct strset {
-	char **slot;
-	size_t cap; /* power of two */
-	size_t n;
-};
-
 struct rpt_sink {
 	const struct rpt_ops *ops;
 	FILE *out;
@@ -63,7 +57,7 @@ struct rpt_sink {
 	/* csv */
 	int header_done;
 	/* ips */
-	struct strset seen;
+	struct hmap_strset seen; /* ips: addresses already written */
 };
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -900,47 +894,6 @@ csv_close(struct rpt_sink *s)
 
 /* ---- ips -------------------------------------------------------------- */
 
-/* Insert str; returns 1 when it was new, 0 when already present. */
-static int
-strset_add(struct strset *set, const char *str)
-{
-	struct strset bigger;
-	size_t i, mask;
-
-	if ((set->n + 1) * 2 > set->cap) {
-		bigger.cap = set->cap ? set->cap * 2 : 64;
-		bigger.n = 0;
-		bigger.slot = xcalloc(bigger.cap, sizeof *bigger.slot);
-		for (i = 0; i < set->cap; i++) {
-			if (set->slot[i] != NULL) {
-				strset_add(&bigger, set->slot[i]);
-				free(set->slot[i]);
-			}
-		}
-		free(set->slot);
-		*set = bigger;
-	}
-	mask = set->cap - 1;
-	for (i = (size_t)str_hash(str) & mask; set->slot[i] != NULL;
-	     i = (i + 1) & mask)
-		if (strcmp(set->slot[i], str) == 0)
-			return 0;
-	set->slot[i] = xstrdup(str);
-	set->n++;
-	return 1;
-}
-
-static void
-strset_free(struct strset *set)
-{
-	size_t i;
-
-	for (i = 0; i < set->cap; i++)
-		free(set->slot[i]);
-	free(set->slot);
-	memset(set, 0, sizeof *set);
-}
-
 static int
 ips_result(struct rpt_sink *s, const struct res_resolver *r)
 {
@@ -951,7 +904,7 @@ ips_result(struct rpt_sink *s, const struct res_resolver *r)
 	if (r->verdict != RES_VERDICT_OK)
 		return 0;
 	rpt_resolver_text(r->addr, r->port, buf, sizeof buf);
-	if (!strset_add(&s->seen, buf))
+	if (!hmap_strset_add(&s->seen, buf))
 		return 0;
 	c = clean_text(buf, 1);
 	if (put(s, c) != 0 || put(s, "\n") != 0)
@@ -1060,7 +1013,7 @@ rpt_close(struct rpt_sink *s, struct err *e)
 	table_free(&s->rows);
 	table_free(&s->checks);
 	json_decref(s->jchecks);
-	strset_free(&s->seen);
+	hmap_strset_free(&s->seen);
 	free(s);
 	return rc;
 }
