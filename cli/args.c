@@ -120,23 +120,22 @@ args_list(const char *items, int sep, char *buf, size_t len)
 	return buf;
 }
 
-/* Index of value in the '|' list of the option's arg, or -1. */
+/* Index of value in list ("a|b|c" with sep '|'), or -1. */
 static int
-choice_index(const char *list, const char *value)
+list_index(const char *list, int sep, const char *value)
 {
 	size_t n = strlen(value);
-	const char *p = list, *bar;
+	const char *p = list, *end;
 	int i = 0;
 
-	for (;; i++) {
-		bar = strchr(p, '|');
-		if ((size_t)((bar ? bar : p + strlen(p)) - p) == n &&
+	for (; p != NULL; i++) {
+		end = strchr(p, sep);
+		if ((size_t)((end ? end : p + strlen(p)) - p) == n &&
 		    strncmp(p, value, n) == 0)
 			return i;
-		if (bar == NULL)
-			return -1;
-		p = bar + 1;
+		p = end ? end + 1 : NULL;
 	}
+	return -1;
 }
 
 /* The option as the user wrote it ("-d" or "--delay"), for messages. */
@@ -156,7 +155,7 @@ take(struct args *a, const struct args_opt *o, int longform, const char *value)
 	char list[256], sp[64];
 
 	if (o->arg != NULL && strchr(o->arg, '|') != NULL &&
-	    choice_index(o->arg, value) < 0) {
+	    list_index(o->arg, '|', value) < 0) {
 		cli_error(a->cmd, "%s: %s is not one of %s",
 		    spell(o, longform, sp, sizeof sp), value,
 		    args_list(o->arg, '|', list, sizeof list));
@@ -427,23 +426,13 @@ args_choice(const struct args *a, int key, int dflt)
 	if (v == NULL || v->value == NULL ||
 	    (o = find_key(cmd_opts(a), key)) == NULL || o->arg == NULL)
 		return dflt;
-	return choice_index(o->arg, v->value);
+	return list_index(o->arg, '|', v->value);
 }
 
 int
 args_format_offered(const struct args_spec *spec, const char *fmt)
 {
-	size_t n = strlen(fmt);
-	const char *p = spec->formats, *comma;
-
-	while (p != NULL && *p != '\0') {
-		comma = strchr(p, ',');
-		if ((size_t)((comma ? comma : p + strlen(p)) - p) == n &&
-		    strncmp(p, fmt, n) == 0)
-			return 1;
-		p = comma ? comma + 1 : NULL;
-	}
-	return 0;
+	return spec->formats != NULL && list_index(spec->formats, ',', fmt) >= 0;
 }
 
 /* ---- help ------------------------------------------------------------ */

@@ -328,33 +328,37 @@ hmap_hash_bytes(const void *p, size_t n)
 	return hmap_hash_u64(h);
 }
 
-/* Index of s in set->str, or HMAP_NONE. */
-static uint32_t
-strset_find(const struct hmap_strset *set, const char *s, uint64_t h)
+uint32_t
+hmap_find_str(const struct hmap *m, const char *key,
+    const char *(*key_of)(const void *ctx, uint32_t val), const void *ctx)
 {
 	struct hmap_it it;
 	uint32_t v;
 
-	for (v = hmap_find(&set->map, h, &it); v != HMAP_NONE;
-	     v = hmap_find_next(&set->map, &it))
-		if (strcmp(set->str[v], s) == 0)
+	for (v = hmap_find(m, str_hash(key), &it); v != HMAP_NONE;
+	     v = hmap_find_next(m, &it))
+		if (strcmp(key_of(ctx, v), key) == 0)
 			return v;
 	return HMAP_NONE;
+}
+
+static const char *
+strset_key(const void *set, uint32_t v)
+{
+	return ((const struct hmap_strset *)set)->str[v];
 }
 
 int
 hmap_strset_add(struct hmap_strset *set, const char *s)
 {
-	uint64_t h = str_hash(s);
-
-	if (strset_find(set, s, h) != HMAP_NONE)
+	if (hmap_find_str(&set->map, s, strset_key, set) != HMAP_NONE)
 		return 0;
 	if (set->n == set->cap) {
 		set->cap = set->cap ? set->cap * 2 : 16;
 		set->str = xreallocarray(set->str, set->cap, sizeof *set->str);
 	}
 	set->str[set->n] = xstrdup(s);
-	hmap_put(&set->map, h, (uint32_t)set->n);
+	hmap_put(&set->map, str_hash(s), (uint32_t)set->n);
 	set->n++;
 	return 1;
 }
@@ -362,7 +366,7 @@ hmap_strset_add(struct hmap_strset *set, const char *s)
 int
 hmap_strset_has(const struct hmap_strset *set, const char *s)
 {
-	return strset_find(set, s, str_hash(s)) != HMAP_NONE;
+	return hmap_find_str(&set->map, s, strset_key, set) != HMAP_NONE;
 }
 
 void

@@ -101,6 +101,13 @@ uint32_t hmap_find(const struct hmap *m, uint64_t hash, struct hmap_it *it);
 uint32_t hmap_find_next(const struct hmap *m, struct hmap_it *it);
 
 /*
+ * For string keys: the value stored under str_hash(key) whose own key,
+ * key_of(ctx, value), equals key; HMAP_NONE when there is none.
+ */
+uint32_t hmap_find_str(const struct hmap *m, const char *key,
+    const char *(*key_of)(const void *ctx, uint32_t val), const void *ctx);
+
+/*
  * Every value once, in table order: hmap_first, then hmap_next until
  * HMAP_NONE. Inserting during a walk is not allowed; removing the value
  * the cursor just returned (hmap_remove) is, and the walk still sees every

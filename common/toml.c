@@ -593,18 +593,10 @@ parse_value(struct parser *p, struct toml_value *v, int depth)
 	return perr(p, p->pos, "invalid value");
 }
 
-/* The index of key in doc->entries, or HMAP_NONE. */
-static uint32_t
-find_index(const struct toml_doc *doc, const char *key, uint64_t h)
+static const char *
+entry_key(const void *doc, uint32_t i)
 {
-	struct hmap_it it;
-	uint32_t v;
-
-	for (v = hmap_find(&doc->index, h, &it); v != HMAP_NONE;
-	     v = hmap_find_next(&doc->index, &it))
-		if (strcmp(doc->entries[v].key, key) == 0)
-			return v;
-	return HMAP_NONE;
+	return ((const struct toml_doc *)doc)->entries[i].key;
 }
 
 /* Add key (taking ownership) unless it exists. */
@@ -612,8 +604,7 @@ static int
 add_entry(struct parser *p, struct toml_doc *doc, char *key,
     struct toml_value *v, int line, int col)
 {
-	uint64_t h = str_hash(key);
-	uint32_t at = find_index(doc, key, h);
+	uint32_t at = hmap_find_str(&doc->index, key, entry_key, doc);
 	struct toml_entry *ent;
 
 	if (at != HMAP_NONE) {
@@ -638,7 +629,7 @@ add_entry(struct parser *p, struct toml_doc *doc, char *key,
 	ent->value = *v;
 	ent->line = line;
 	ent->col = col;
-	hmap_put(&doc->index, h, (uint32_t)(doc->n - 1));
+	hmap_put(&doc->index, str_hash(key), (uint32_t)(doc->n - 1));
 	return 0;
 }
 
@@ -849,7 +840,7 @@ toml_find(const struct toml_doc *doc, const char *key)
 
 	if (doc == NULL)
 		return NULL;
-	at = find_index(doc, key, str_hash(key));
+	at = hmap_find_str(&doc->index, key, entry_key, doc);
 	return at != HMAP_NONE ? &doc->entries[at] : NULL;
 }
 

@@ -255,27 +255,16 @@ str_hash(const char *s)
 void
 str_dedupe(char **v, size_t *n)
 {
-	struct hmap seen = HMAP_INIT; /* str_hash -> index of a kept string */
-	struct hmap_it it;
+	struct hmap_strset seen = {0};
 	size_t i, kept = 0;
-	uint64_t h;
-	uint32_t k;
 
-	hmap_reserve(&seen, *n);
 	for (i = 0; i < *n; i++) {
-		h = str_hash(v[i]);
-		for (k = hmap_find(&seen, h, &it); k != HMAP_NONE;
-		     k = hmap_find_next(&seen, &it))
-			if (strcmp(v[k], v[i]) == 0)
-				break;
-		if (k != HMAP_NONE) {
+		if (hmap_strset_add(&seen, v[i]))
+			v[kept++] = v[i];
+		else
 			free(v[i]);
-			continue;
-		}
-		hmap_put(&seen, h, (uint32_t)kept);
-		v[kept++] = v[i];
 	}
-	hmap_free(&seen);
+	hmap_strset_free(&seen);
 	*n = kept;
 }
 
