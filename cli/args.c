@@ -432,7 +432,8 @@ args_choice(const struct args *a, int key, int dflt)
 int
 args_format_offered(const struct args_spec *spec, const char *fmt)
 {
-	return spec->formats != NULL && list_index(spec->formats, ',', fmt) >= 0;
+	return spec->formats != NULL &&
+	    list_index(spec->formats, ',', fmt) >= 0;
 }
 
 /* ---- help ------------------------------------------------------------ */
