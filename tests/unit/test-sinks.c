@@ -134,6 +134,7 @@ make_results(struct res_resolver *r, struct res_check *c, struct res_run *run)
 
 	res_check_init(&c[0]);
 	c[0].kind = RES_CHECK_IP;
+	snprintf(c[0].subject, sizeof c[0].subject, "ipv4");
 	c[0].verdict = RES_VERDICT_OK;
 	c[0].reason = RES_R_OK;
 	res_textf(c[0].detail, sizeof c[0].detail,
