@@ -320,7 +320,7 @@ exitip_judge(const struct exitip_obs *obs, size_t n, int family,
 	struct tally t = {0}, d = {0};
 	char ts[256], ds[256], more[RES_DETAIL_MAX] = "";
 	char es[RES_DETAIL_MAX] = "";
-	size_t i, nsvc = 0, nexp = 0;
+	size_t i, nsvc = 0, nexp = 0, same;
 	int matched = 0, fam2;
 
 	for (i = 0; i < o->nsvc; i++)
@@ -382,16 +382,20 @@ exitip_judge(const struct exitip_obs *obs, size_t n, int family,
 		    d.answers ? "; direct " : "", d.answers ? ds : "");
 		return 0;
 	}
-	for (i = 0; i < t.n; i++)
-		if (tally_has(&d, t.ip[i])) {
-			c->verdict = RES_VERDICT_FAIL;
-			c->reason = RES_R_NOT_TUNNELLED;
-			res_textf(c->detail, sizeof c->detail,
-			    "%s exit %s equals the direct address: traffic "
-			    "does not leave through the tunnel",
-			    fam, t.ip[i]);
-			return 0;
-		}
+	/* Every address seen through the tunnel was also seen directly: the
+	 * traffic does not leave through the tunnel. (One address in both
+	 * sets next to others is a lying or caching service: disagree.) */
+	for (i = 0, same = 0; i < t.n; i++)
+		same += tally_has(&d, t.ip[i]);
+	if (same == t.n) {
+		c->verdict = RES_VERDICT_FAIL;
+		c->reason = RES_R_NOT_TUNNELLED;
+		res_textf(c->detail, sizeof c->detail,
+		    "%s exit %s equals the direct address: traffic does not "
+		    "leave through the tunnel",
+		    fam, ts);
+		return 0;
+	}
 
 	/* Then warnings, the first one giving the reason. */
 	c->verdict = RES_VERDICT_OK;
@@ -405,7 +409,8 @@ exitip_judge(const struct exitip_obs *obs, size_t n, int family,
 		ev_add(more, sizeof more, __VA_ARGS__);                        \
 	} while (0)
 	if (t.n > 1)
-		WARN(RES_R_DISAGREE, "; services disagree through the tunnel");
+		WARN(RES_R_DISAGREE, "; services disagree through the tunnel%s",
+		    same ? " (an address seen both ways)" : "");
 	if (d.n > 1)
 		WARN(RES_R_DISAGREE,
 		    "; services disagree on the direct address");

@@ -92,7 +92,10 @@ void exitip_free(struct exitip *x);
  * with c filled (kind ip, subject "ipv4"/"ipv6"):
  *   fail exit_ip_mismatch   no tunnel answer equals an expected exit of
  *                           the family
- *   fail not_tunnelled      a tunnel answer equals a direct answer
+ *   fail not_tunnelled      every address seen through the tunnel was
+ *                           also seen directly (one shared address among
+ *                           others is a lying or caching service: warn
+ *                           disagree instead)
  *   warn disagree           services gave different addresses (tunnel
  *                           or direct)
  *   warn no_baseline        no expected exit of this family

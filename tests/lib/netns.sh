@@ -17,6 +17,10 @@
 #   ns_route NAME ROUTE...           ip route add ROUTE... inside NAME
 #                                    (IPv6 when ROUTE names one)
 #   ns_forward NAME                  let NAME route between its links
+#   ns_etc NAME FILE TEXT            /etc/FILE as processes started in
+#                                    NAME afterwards see it (ip netns exec
+#                                    mounts /etc/netns/REAL/FILE over it):
+#                                    hosts, resolv.conf
 #   ns_cleanup                       delete every namespace made here
 #
 #   ns_exec NAME                     prints the prefix for background
@@ -43,6 +47,7 @@ ns_cleanup() {
 	set +e
 	for n in "${_ns_made[@]}"; do
 		ip netns del "$n" 2>/dev/null
+		rm -rf "/etc/netns/$n"
 	done
 	_ns_made=()
 }
@@ -102,6 +107,12 @@ ns_route() {
 	*:*) ip -n "$n" -6 route add "$@" ;;
 	*) ip -n "$n" route add "$@" ;;
 	esac
+}
+
+ns_etc() {
+	local d
+	d=/etc/netns/$(ns_name "$1")
+	mkdir -p "$d" && printf '%s\n' "$3" >"$d/$2"
 }
 
 ns_forward() {

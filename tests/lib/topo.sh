@@ -176,11 +176,12 @@ topo_leftovers() {
 		found=1
 	done
 	# Network namespaces of tests/lib/netns.sh (mdt<tag>-<pid>-NAME).
-	for d in $(ip netns list 2>/dev/null | cut -d' ' -f1); do
+	for d in $(ip netns list 2>/dev/null | cut -d' ' -f1) \
+	    $(cd /etc/netns 2>/dev/null && ls -d "mdt$(topo_tag)-"* 2>/dev/null); do
 		case $d in
 		"mdt$(topo_tag)-$$-"*) ;;
 		"mdt$(topo_tag)-"*)
-			echo "# leftover network namespace $d"
+			echo "# leftover network namespace $d (or /etc/netns/$d)"
 			found=1 ;;
 		esac
 	done
