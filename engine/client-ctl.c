@@ -195,7 +195,8 @@ eng_client_status_json(
 			json_object_set_new(so, "listen", json_null());
 		json_object_set_new(so, "protocol",
 		    json_string(c->cfg.protocol_tcp ? "tcp" : "socks5"));
-		json_object_set_new(so, "auth", json_boolean(c->cfg.socks_auth));
+		json_object_set_new(
+		    so, "auth", json_boolean(c->cfg.socks_auth));
 	}
 	json_object_set_new(o, "events",
 	    json_pack("{s:I,s:I,s:I}", "error_drop",

@@ -83,7 +83,7 @@ static void
 test_kernel(void)
 {
 	struct nl nl;
-	struct nl_link l, lo;
+	struct nl_link l = {0}, lo = {0};
 
 	struct nl_route r, defs[4];
 	struct nl_route_spec s;
