@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "common/result.h"
 #include "common/util.h"
 
 struct cmd_entry;
@@ -60,6 +61,14 @@ void cli_error(const struct cmd_entry *cmd, const char *fmt, ...)
 
 /* Print the full help of one command to f. */
 void cli_help_cmd(FILE *f, const struct cmd_entry *cmd);
+
+/*
+ * `mtu` and `handshake` (cmd-mtu.c): parse the probe options, run the
+ * scan engine over the RESOLVER arguments up to stage, print the steps
+ * and the results. Returns the exit code.
+ */
+int cli_probe_run(struct cli_ctx *ctx, int argc, char **argv,
+    const struct cmd_entry *ent, enum res_stage stage);
 
 /* The version string (git describe or the VERSION file). */
 const char *cli_version(void);

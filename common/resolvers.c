@@ -225,6 +225,19 @@ parse_host(const char *s, size_t n, struct rl_entry *out, struct err *e)
 	return 0;
 }
 
+void
+rl_format_entry(const char *ip, uint16_t port, char *buf, size_t len)
+{
+	/* An IPv6 address always takes brackets and its port, so that a
+	 * reader never takes its last group for a port. */
+	if (strchr(ip, ':') != NULL)
+		snprintf(buf, len, "[%s]:%u", ip, port);
+	else if (port != RL_DEFAULT_PORT)
+		snprintf(buf, len, "%s:%u", ip, port);
+	else
+		snprintf(buf, len, "%s", ip);
+}
+
 int
 rl_parse_entry(const char *text, uint16_t default_port, struct rl_entry *out,
     struct err *e)

@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "common/resolvers.h"
 #include "common/result.h"
 #include "common/util.h"
 #include "reports/sink.h"
@@ -210,12 +211,7 @@ fmt_fixed(double v, int dec, char *buf, size_t len)
 void
 rpt_resolver_text(const char *addr, uint16_t port, char *buf, size_t len)
 {
-	if (strchr(addr, ':') != NULL)
-		snprintf(buf, len, "[%s]:%u", addr, port);
-	else if (port != 53)
-		snprintf(buf, len, "%s:%u", addr, port);
-	else
-		snprintf(buf, len, "%s", addr);
+	rl_format_entry(addr, port, buf, len);
 }
 
 static char *

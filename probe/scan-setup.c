@@ -1,6 +1,6 @@
 /*
- * scan_setup.c — scan_opts from a client config, a key file and flags
- * (scan_setup.h). Reads files; never prints.
+ * scan-setup.c — scan_opts from a client config, a key file and flags
+ * (scan-setup.h). Reads files; never prints.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 
 #include "common/config.h"
 #include "common/ev.h"
-#include "probe/scan_setup.h"
+#include "probe/scan-setup.h"
 
 char *
 scan_read_key_file(const char *path, struct err *e)

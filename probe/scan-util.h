@@ -1,16 +1,15 @@
 /*
- * scan_util.h — the pure building blocks of the resolver scan, kept apart
+ * scan-util.h — the pure building blocks of the resolver scan, kept apart
  * from sockets and time so they can be unit-tested exactly:
  *
  *   scan_perm	a seeded pseudo-random permutation of [0, n) computed one
  *		index at a time (a balanced Feistel network on the next even
  *		power of two, cycle-walking back into range), so the shuffled
  *		order needs no table and the resume cursor is just a position;
- *   scan_bucket a token bucket for the global queries-per-second limit;
- *   mtu_search	the upstream MTU search (high end, low end, then bisection
- *		of the open interval) as a step-by-step state machine.
+ *   scan_bucket a token bucket for the global queries-per-second limit.
  *
- * None of these allocate; all state is in the caller's structs.
+ * None of these allocate; all state is in the caller's structs. The MTU
+ * search they once held is upstream protocol logic: proto/mtu.h.
  */
 #ifndef MDNS_SCAN_UTIL_H
 #define MDNS_SCAN_UTIL_H
@@ -53,33 +52,5 @@ void scan_bucket_init(
 int scan_bucket_take(struct scan_bucket *b, uint64_t now_us);
 /* Microseconds until a token will be available (0 when one is). */
 uint64_t scan_bucket_wait_us(struct scan_bucket *b, uint64_t now_us);
-
-/* ---- MTU search --------------------------------------------------------- */
-
-enum mtu_phase {
-	MTU_PH_HIGH = 0, /* testing the high end */
-	MTU_PH_LOW,	 /* high failed: testing the low end */
-	MTU_PH_BISECT,	 /* low passed: bisecting (low, high) */
-	MTU_PH_DONE,
-};
-
-struct mtu_search {
-	int low, high;	 /* the range after the floor is applied */
-	int left, right; /* open interval still to search */
-	int best;	 /* best passing value; 0 = none (rejected) */
-	int cand;	 /* value under test, 0 when done */
-	int steps;	 /* values tested so far */
-	enum mtu_phase phase;
-};
-
-/*
- * Start a search over [max(min, floor), max]. An empty range (max <= 0 or
- * high < low) is done at once with best 0, as upstream.
- */
-void mtu_search_init(struct mtu_search *s, int min, int max, int floor);
-/* The next value to test, or 0 when the search is done. */
-int mtu_search_next(const struct mtu_search *s);
-/* Report the outcome of testing mtu_search_next()'s value. */
-void mtu_search_report(struct mtu_search *s, int passed);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * scan_setup.h — turn what a user gives the probe commands (a MasterDnsVPN
+ * scan-setup.h — turn what a user gives the probe commands (a MasterDnsVPN
  * client_config.toml, and/or --domain, --key-file, --method, ranges) into
  * struct scan_opts. Shared by `scan`, `mtu` and `handshake`.
  *

@@ -1,9 +1,10 @@
 /*
- * scan_util.c — seeded permutation, token bucket and the MTU search state
- * machine (see scan_util.h). Pure functions of their inputs and the times
- * passed in; no I/O, no clocks, no allocation.
+ * scan-util.c — seeded permutation and token bucket (see scan-util.h).
+ * Pure functions of their inputs and the times passed in; no I/O, no
+ * clocks, no allocation. The MTU search is upstream logic and lives in
+ * proto/mtu.c.
  */
-#include "probe/scan_util.h"
+#include "probe/scan-util.h"
 
 uint64_t
 scan_rand64(uint64_t *state)
@@ -114,82 +115,4 @@ scan_bucket_wait_us(struct scan_bucket *b, uint64_t now_us)
 	if (b->tokens >= 1)
 		return 0;
 	return (uint64_t)((1 - b->tokens) * 1e6 / b->rate) + 1;
-}
-
-void
-mtu_search_init(struct mtu_search *s, int min, int max, int floor)
-{
-	s->low = min > floor ? min : floor;
-	s->high = max;
-	s->left = s->right = 0;
-	s->best = 0;
-	s->steps = 0;
-	s->phase = MTU_PH_HIGH;
-	s->cand = s->high;
-	if (max <= 0 || s->high < s->low) {
-		s->phase = MTU_PH_DONE;
-		s->cand = 0;
-	}
-}
-
-int
-mtu_search_next(const struct mtu_search *s)
-{
-	return s->phase == MTU_PH_DONE ? 0 : s->cand;
-}
-
-static void
-bisect_next(struct mtu_search *s)
-{
-	if (s->left > s->right) {
-		s->phase = MTU_PH_DONE;
-		s->cand = 0;
-		return;
-	}
-	s->phase = MTU_PH_BISECT;
-	s->cand = (s->left + s->right) / 2;
-}
-
-void
-mtu_search_report(struct mtu_search *s, int passed)
-{
-	if (s->phase == MTU_PH_DONE)
-		return;
-	s->steps++;
-	switch (s->phase) {
-	case MTU_PH_HIGH:
-		if (passed) {
-			s->best = s->high;
-			s->phase = MTU_PH_DONE;
-			s->cand = 0;
-		} else if (s->low == s->high) {
-			s->phase = MTU_PH_DONE;
-			s->cand = 0;
-		} else {
-			s->phase = MTU_PH_LOW;
-			s->cand = s->low;
-		}
-		break;
-	case MTU_PH_LOW:
-		if (!passed) {
-			s->phase = MTU_PH_DONE;
-			s->cand = 0;
-			break;
-		}
-		s->best = s->low;
-		s->left = s->low + 1;
-		s->right = s->high - 1;
-		bisect_next(s);
-		break;
-	case MTU_PH_BISECT:
-		if (passed) {
-			s->best = s->cand;
-			s->left = s->cand + 1;
-		} else
-			s->right = s->cand - 1;
-		bisect_next(s);
-		break;
-	case MTU_PH_DONE:
-		break;
-	}
 }

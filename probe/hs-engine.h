@@ -1,5 +1,5 @@
 /*
- * hs_engine.h — `handshake --engine`: verify the running tunnel engine's
+ * hs-engine.h — `handshake --engine`: verify the running tunnel engine's
  * session through its control socket (docs/control-protocol.md), never
  * through engine internals. The engine passes when its status shows a
  * session id and at least one active (accepted) resolver before the

@@ -1,6 +1,6 @@
 /*
- * hs_engine.c — wait for the engine's session over the control socket
- * (hs_engine.h). Blocking polls with ctlc_call; no event loop needed.
+ * hs-engine.c — wait for the engine's session over the control socket
+ * (hs-engine.h). Blocking polls with ctlc_call; no event loop needed.
  * Does not start or steer the engine.
  */
 #include <stdio.h>
@@ -11,7 +11,7 @@
 #include <jansson.h>
 
 #include "common/ctlc.h"
-#include "probe/hs_engine.h"
+#include "probe/hs-engine.h"
 
 static json_int_t
 jint_at(json_t *o, const char *a, const char *b)
