@@ -181,6 +181,23 @@ eng_client_status_json(
 		(json_int_t)st->socks_read_errors, "write_errors",
 		(json_int_t)st->socks_write_errors, "auth_failures",
 		(json_int_t)st->socks_auth_failures));
+	/* Where the local listener is, for probes (`ip`) that use it. */
+	{
+		json_t *so = json_object_get(o, "socks");
+		union net_addr la;
+		char buf[NET_ADDR_STRLEN];
+
+		if (c->listen_fd >= 0 &&
+		    net_local_addr(c->listen_fd, &la, NULL) == 0) {
+			net_addr_format(&la, buf, sizeof buf);
+			json_object_set_new(so, "listen", json_string(buf));
+		} else
+			json_object_set_new(so, "listen", json_null());
+		json_object_set_new(so, "protocol",
+		    json_string(c->cfg.protocol_tcp ? "tcp" : "socks5"));
+		json_object_set_new(
+		    so, "auth", json_boolean(c->cfg.socks_auth));
+	}
 	json_object_set_new(o, "events",
 	    json_pack("{s:I,s:I,s:I}", "error_drop",
 		(json_int_t)st->error_drops, "session_busy",

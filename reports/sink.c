@@ -338,12 +338,13 @@ static const int text_right[] = {
 
 static const char *const check_head[] = {
     "CHECK",
+    "SUBJECT",
     "VERDICT",
     "REASON",
     "DETAIL",
     "EVIDENCE",
 };
-static const int check_right[] = {0, 0, 0, 0, 0};
+static const int check_right[] = {0, 0, 0, 0, 0, 0};
 
 static int
 text_result(struct rpt_sink *s, const struct res_resolver *r)
@@ -392,10 +393,11 @@ text_check(struct rpt_sink *s, const struct res_check *c)
 	char *cells[nitems(check_head)];
 
 	cells[0] = xstrdup(res_check_kind_name(c->kind));
-	cells[1] = xstrdup(res_verdict_name(c->verdict));
-	cells[2] = xstrdup(res_reason_name(c->reason));
-	cells[3] = clean_text(c->detail, 1);
-	cells[4] = clean_text(c->evidence, 1);
+	cells[1] = clean_text(c->subject[0] ? c->subject : "-", 1);
+	cells[2] = xstrdup(res_verdict_name(c->verdict));
+	cells[3] = xstrdup(res_reason_name(c->reason));
+	cells[4] = clean_text(c->detail, 1);
+	cells[5] = clean_text(c->evidence, 1);
 	table_add(&s->checks, cells);
 	return 0;
 }
@@ -599,6 +601,8 @@ json_check_obj(const struct res_check *c)
 	json_object_set_new(
 	    o, "kind", json_string(res_check_kind_name(c->kind)));
 	json_object_set_new(
+	    o, "subject", c->subject[0] ? jstr(c->subject) : json_null());
+	json_object_set_new(
 	    o, "verdict", json_string(res_verdict_name(c->verdict)));
 	json_object_set_new(
 	    o, "reason", json_string(res_reason_name(c->reason)));
@@ -651,8 +655,10 @@ json_summary_obj(const struct res_run *run)
 static int
 json_put(struct rpt_sink *s, json_t *j, const char *tail)
 {
-	char *txt = json_dumps(
-	    j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+	/* ENCODE_ANY: the summary of a checks-only report is a bare null. */
+	char *txt = json_dumps(j,
+	    JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12) |
+		JSON_ENCODE_ANY);
 	int rc;
 
 	json_decref(j);
