@@ -76,21 +76,23 @@ client_sample(void)
 			from_file++;
 	}
 	tap_is_int(from_file, toml_count(doc), "every file key is listed");
-	tap_ok(c->ndomains == 1 && strcmp(c->domains[0], "v.domain.com") == 0,
+	tap_ok(c->client.ndomains == 1 &&
+		strcmp(c->client.domains[0], "v.domain.com") == 0,
 	    "domains");
-	tap_is_int(c->method, 1, "method");
-	tap_is_str(c->protocol, "SOCKS5", "protocol");
-	tap_is_int(c->base_encode, 0, "BASE_ENCODE_DATA");
-	tap_is_int(c->max_download_mtu, 4000, "MAX_DOWNLOAD_MTU");
-	tap_is_int(c->min_upload_mtu, 38, "MIN_UPLOAD_MTU");
-	tap_is_int(c->mtu_test_retries, 2, "MTU_TEST_RETRIES");
-	tap_ok(c->mtu_test_timeout_s == 2.0, "MTU_TEST_TIMEOUT");
-	tap_is_int(c->packet_duplication, 3, "PACKET_DUPLICATION_COUNT");
-	tap_is_int(c->setup_packet_duplication, 4, "SETUP_PACKET_DUPLICATION");
-	tap_is_int(c->arq.window, 1000, "ARQ window");
-	tap_is_int(c->arq.nack_max_gap, 32, "ARQ NACK gap");
-	tap_is_int(c->listen_port, 18000, "listen port");
-	tap_ok(c->key == NULL && c->key_fp[0] == '\0', "empty key: no key");
+	tap_is_int(c->client.method, 1, "method");
+	tap_is_str(c->client.protocol, "SOCKS5", "protocol");
+	tap_is_int(c->client.base64, 0, "BASE_ENCODE_DATA");
+	tap_is_int(c->client.max_down_mtu, 4000, "MAX_DOWNLOAD_MTU");
+	tap_is_int(c->client.min_up_mtu, 38, "MIN_UPLOAD_MTU");
+	tap_is_int(c->client.mtu_retries, 2, "MTU_TEST_RETRIES");
+	tap_ok(c->client.mtu_timeout_s == 2.0, "MTU_TEST_TIMEOUT");
+	tap_is_int(c->client.dup, 3, "PACKET_DUPLICATION_COUNT");
+	tap_is_int(c->client.setup_dup, 4, "SETUP_PACKET_DUPLICATION");
+	tap_is_int(c->client.arq.window, 1000, "ARQ window");
+	tap_is_int(c->client.arq.nack_max_gap, 32, "ARQ NACK gap");
+	tap_is_int(c->client.listen_port, 18000, "listen port");
+	tap_ok(c->client.key == NULL && c->client.key_fp[0] == '\0',
+	    "empty key: no key");
 	tap_ok(cfg_validate(c, &e) == -1, "sample without key is invalid");
 	want = xasprintf("%s:35:18: ENCRYPTION_KEY: is required in a client "
 			 "config",
@@ -125,21 +127,22 @@ server_sample(void)
 		return;
 	}
 	tap_is_int(c->role, CFG_SERVER, "detected as server");
-	tap_ok(c->ndomains == 1 && strcmp(c->domains[0], "v.domain.com") == 0,
+	tap_ok(c->server.ndomains == 1 &&
+		strcmp(c->server.domains[0], "v.domain.com") == 0,
 	    "DOMAIN");
-	tap_is_int(c->upload_compression_mask, 0xf, "upload types 0..3");
-	tap_is_int(c->policy.max_upload_mtu, 150, "client policy upload MTU");
-	tap_is_int(c->policy.max_download_mtu, 4096, "policy download MTU");
-	tap_is_int(c->listen_port, 53, "UDP_PORT");
-	tap_is_int(c->max_packets_per_batch, 10, "MAX_PACKETS_PER_BATCH");
-	tap_ok(c->arq.nack_initial_delay_s == 0.3, "server NACK delay 0.3");
+	tap_is_int(c->server.up_comp_mask, 0xf, "upload types 0..3");
+	tap_is_int(c->server.pol_up_mtu, 150, "client policy upload MTU");
+	tap_is_int(c->server.pol_down_mtu, 4096, "policy download MTU");
+	tap_is_int(c->server.udp_port, 53, "UDP_PORT");
+	tap_is_int(c->server.max_packets_per_batch, 10, "MAX_PACKETS_PER_BATCH");
+	tap_ok(c->server.arq.nack_initial_delay_s == 0.3, "server NACK delay 0.3");
 	tap_ok(find_item(c, "MIN_VPN_LABEL_LENGTH", &it) &&
 		it.source == CFG_SRC_DEFAULT && it.value->i64 == 3,
 	    "absent key gets the upstream default");
 	tap_ok(find_item(c, "CONFIG_VERSION", &it) && it.known,
 	    "CONFIG_VERSION is known");
 	tap_ok(cfg_validate(c, &e) == 0, "server sample valid (%s)", e.msg);
-	tap_ok(c->key == NULL && cfg_warning_count(c) == 1 &&
+	tap_ok(c->server.key == NULL && cfg_warning_count(c) == 1 &&
 		strstr(cfg_warning_at(c, 0), "encrypt_key.txt: No such file") !=
 		    NULL,
 	    "missing key file is a warning");
@@ -162,11 +165,13 @@ server_key(void)
 
 	tap_ok(cfg_load(cp, NULL, NULL, &c, &e) == 0, "server with key file");
 	cfg_fingerprint("3a7f1c9e5b2d8046", 16, fp, sizeof fp);
-	tap_ok(c && c->key && strcmp(c->key, "3a7f1c9e5b2d8046") == 0 &&
-		strcmp(c->key_fp, fp) == 0,
+	tap_ok(c && c->server.key &&
+		strcmp(c->server.key, "3a7f1c9e5b2d8046") == 0 &&
+		strcmp(c->server.key_fp, fp) == 0,
 	    "key read next to the config");
 	tap_ok(
-	    c && strcmp(c->domains[0], "t.example") == 0, "domain normalised");
+	    c && strcmp(c->server.domains[0], "t.example") == 0,
+	    "domain normalised");
 	tap_ok(c && cfg_validate(c, &e) == 0, "valid (%s)", e.msg);
 	tap_ok(strncmp(fp, "sha256:", 7) == 0 && strlen(fp) == 15,
 	    "fingerprint form sha256:8hex");
@@ -296,19 +301,19 @@ clamps_and_unknown(void)
 	    e.msg);
 	if (c == NULL)
 		return;
-	tap_is_int(c->ndomains, 2, "duplicate domain dropped");
-	tap_is_str(c->key, "k", "key trimmed like upstream");
-	tap_is_int(c->packet_duplication, 10, "duplication clamped to 10");
+	tap_is_int(c->client.ndomains, 2, "duplicate domain dropped");
+	tap_is_str(c->client.key, "k", "key trimmed like upstream");
+	tap_is_int(c->client.dup, 10, "duplication clamped to 10");
 	memset(&it, 0, sizeof it);
 	find_item(c, "PACKET_DUPLICATION_COUNT", &it);
 	tap_is_str(it.note,
 	    "effective 10 (upstream: below 1 means 2, range "
 	    "1..10)",
 	    "clamp is noted");
-	tap_is_int(c->setup_packet_duplication, 10,
+	tap_is_int(c->client.setup_dup, 10,
 	    "setup duplication at least duplication");
-	tap_is_int(c->arq.window, 600, "ARQ window 0 means default 600");
-	tap_ok(c->mtu_test_timeout_s == 3.0, "integer accepted for a float");
+	tap_is_int(c->client.arq.window, 600, "ARQ window 0 means default 600");
+	tap_ok(c->client.mtu_timeout_s == 3.0, "integer accepted for a float");
 	tap_ok(find_item(c, "FANCY_NEW_KEY", &it) && !it.known,
 	    "unknown key listed as unknown");
 	/* A misspelt secret key still holds the secret: never shown. */
@@ -359,19 +364,20 @@ profile_overlay(void)
 	tap_ok(
 	    cfg_load(cp, prof, NULL, &c, &e) == 0, "overlay loads (%s)", e.msg);
 	if (c != NULL) {
-		tap_ok(c->ndomains == 1 &&
-			strcmp(c->domains[0], "new.example") == 0,
+		tap_ok(c->client.ndomains == 1 &&
+			strcmp(c->client.domains[0], "new.example") == 0,
 		    "profile domain wins");
-		tap_is_int(c->method, 5, "profile method wins");
-		tap_is_str(c->key, "e2b4d6f8091a3c5e7f90b1d3f5a7c9eb",
+		tap_is_int(c->client.method, 5, "profile method wins");
+		tap_is_str(c->client.key, "e2b4d6f8091a3c5e7f90b1d3f5a7c9eb",
 		    "profile key wins");
 		tap_ok(find_item(c, "ENCRYPTION_KEY", &it) &&
 			it.source == CFG_SRC_PROFILE && it.secret,
 		    "ENCRYPTION_KEY marked as from the profile");
 		tap_ok(
-		    c->fec.enabled && c->fec.group == 16, "FEC from profile");
-		tap_is_int(c->nresolvers, 1, "profile resolvers");
-		tap_is_str(c->expected_exit_ip, "192.0.2.1", "exit IP");
+		    c->client.fec.enabled && c->client.fec.group == 16,
+		    "FEC from profile");
+		tap_is_int(c->client.nresolvers, 1, "profile resolvers");
+		tap_is_str(c->client.expected_exit_ip, "192.0.2.1", "exit IP");
 		tap_ok(cfg_validate(c, &e) == 0, "overlay valid (%s)", e.msg);
 	}
 	cfg_free(c);
@@ -436,7 +442,7 @@ many_keys(void)
 		}
 		tap_is_int(unknown, 3000, "every unknown key listed once");
 		tap_is_int(bad_line, 0, "each with its own line");
-		tap_is_int(c->mtu_test_retries, 5, "a known key among them");
+		tap_is_int(c->client.mtu_retries, 5, "a known key among them");
 		want = xasprintf("%s:3002:10: X_2999: unknown key", p);
 		tap_ok(cfg_warning_count(c) >= 3000 &&
 			strncmp(cfg_warning_at(c, 2999), want, strlen(want)) ==
@@ -481,12 +487,12 @@ many_domains(void)
 	tap_ok(cfg_load(p, NULL, NULL, &c, &e) == 0, "4000 domains load (%s)",
 	    e.msg);
 	if (c != NULL) {
-		tap_is_int(c->ndomains, 2000, "each domain kept once");
-		for (i = 0; i < c->ndomains; i++) {
+		tap_is_int(c->client.ndomains, 2000, "each domain kept once");
+		for (i = 0; i < c->client.ndomains; i++) {
 			char want[32];
 
 			snprintf(want, sizeof want, "d%zu.example", i);
-			bad += strcmp(c->domains[i], want) != 0;
+			bad += strcmp(c->client.domains[i], want) != 0;
 		}
 		tap_is_int(bad, 0, "in first-seen order, normalised");
 	}
