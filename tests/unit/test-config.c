@@ -501,6 +501,164 @@ many_domains(void)
 	free(p);
 }
 
+/* The effective value of key in an effective_config object, as text. */
+static char *
+eff(json_t *o, const char *key, const char **src)
+{
+	json_t *k = json_object_get(o, key);
+
+	*src = json_string_value(json_object_get(k, "source"));
+	if (*src == NULL)
+		*src = "(none)";
+	return json_dumps(json_object_get(k, "value"), JSON_ENCODE_ANY);
+}
+
+static void
+is_eff(json_t *o, const char *key, const char *want, const char *want_src)
+{
+	const char *src;
+	char *got = eff(o, key, &src);
+
+	tap_ok(got != NULL && strcmp(got, want) == 0 &&
+		strcmp(src, want_src) == 0,
+	    "%s: effective %s (%s), got %s (%s)", key, want, want_src,
+	    got ? got : "(none)", src);
+	free(got);
+}
+
+/*
+ * Where the engine's old readers disagreed with upstream: the one model
+ * follows upstream (docs/config.md lists each case).
+ */
+static void
+upstream_rules(void)
+{
+	char *cp = write_file("client_config.toml",
+	    "DOMAINS = [\"t.example\"]\nENCRYPTION_KEY = \"k\"\n"
+	    "ARQ_MAX_CONTROL_RETRIES = 4\nMAX_PACKETS_PER_BATCH = 200\n"
+	    "PROTOCOL_TYPE = \" tcp \"\nSOCKS5_USER = \" u \"\n"
+	    "MTU_TEST_TIMEOUT = 0.01\nMTU_TEST_RETRIES = 1000\n"
+	    "FANCY = 1\n");
+	char *sp = write_file("server_config.toml",
+	    "DOMAIN = [\"t.example\"]\nDATA_ENCRYPTION_METHOD = 9\n"
+	    "SUPPORTED_UPLOAD_COMPRESSION_TYPES = [2]\n"
+	    "UDP_HOST = \" 127.0.0.1\"\nARQ_MAX_CONTROL_RETRIES = 4\n"
+	    "PACKET_BLOCK_CONTROL_DUPLICATION = 9\n");
+	char *np = write_file("nan.toml", "DOMAINS = [\"t.example\"]\n"
+					  "ARQ_INITIAL_RTO_SECONDS = nan\n");
+	char *want, fp[CFG_FP_LEN];
+	struct cfg *c = NULL;
+	struct err e = {""};
+	json_t *o;
+
+	tap_ok(cfg_load(cp, NULL, NULL, &c, &e) == 0 && cfg_validate(c, &e) == 0,
+	    "client loads and is valid (%s)", e.msg);
+	if (c != NULL) {
+		o = cfg_effective_json(c);
+		is_eff(o, "ARQ_MAX_CONTROL_RETRIES", "5", "clamped");
+		is_eff(o, "MAX_PACKETS_PER_BATCH", "64", "clamped");
+		is_eff(o, "PROTOCOL_TYPE", "\"TCP\"", "clamped");
+		tap_ok(c->client.protocol_tcp, "\" tcp \" is TCP");
+		is_eff(o, "SOCKS5_USER", "\" u \"", "file");
+		is_eff(o, "MTU_TEST_TIMEOUT", "0.01", "file");
+		is_eff(o, "MTU_TEST_RETRIES", "1000", "file");
+		is_eff(o, "MDNS_MAX_INFLIGHT", "32", "default");
+		is_eff(o, "ARQ_WINDOW_SIZE", "600", "default");
+		tap_ok(json_object_get(o, "FANCY") == NULL,
+		    "an unknown key has no effective value");
+		cfg_fingerprint("k", 1, fp, sizeof fp);
+		tap_is_str(json_string_value(json_object_get(
+			       json_object_get(o, "ENCRYPTION_KEY"), "fingerprint")),
+		    fp, "the key only as its fingerprint");
+		tap_ok(json_is_null(json_object_get(
+			   json_object_get(o, "ENCRYPTION_KEY"), "value")),
+		    "and no value");
+		json_decref(o);
+		tap_ok(cfg_set_source(c, "LISTEN_PORT", CFG_SRC_OPTION) == 0 &&
+			cfg_set_source(c, "NO_SUCH_KEY", CFG_SRC_OPTION) == -1,
+		    "cfg_set_source takes table keys only");
+		o = cfg_effective_json(c);
+		is_eff(o, "LISTEN_PORT", "18000", "option");
+		{
+			struct cfg_client cc;
+			json_t *o2;
+
+			cfg_client_copy(&cc, &c->client);
+			o2 = cfg_client_effective_json(&cc);
+			tap_ok(json_equal(o, o2), "a copy reports the same");
+			tap_ok(cc.socks_user != c->client.socks_user &&
+				cc.domains != c->client.domains,
+			    "with its own strings");
+			json_decref(o2);
+			cfg_client_clear(&cc);
+			tap_ok(cc.key == NULL && cc.ndomains == 0, "cleared");
+		}
+		json_decref(o);
+	}
+	cfg_free(c);
+	c = NULL;
+	tap_ok(cfg_load(sp, NULL, NULL, &c, &e) == 0, "server loads (%s)",
+	    e.msg);
+	if (c != NULL) {
+		o = cfg_effective_json(c);
+		is_eff(o, "DATA_ENCRYPTION_METHOD", "1", "clamped");
+		tap_is_int(c->server.up_comp_mask, 4, "[2] is {2}, not {0, 2}");
+		is_eff(o, "SUPPORTED_UPLOAD_COMPRESSION_TYPES", "[2]", "file");
+		is_eff(o, "UDP_HOST", "\" 127.0.0.1\"", "file");
+		is_eff(o, "ARQ_MAX_CONTROL_RETRIES", "4", "file");
+		is_eff(o, "PACKET_BLOCK_CONTROL_DUPLICATION", "4", "clamped");
+		is_eff(o, "ARQ_WINDOW_SIZE", "800", "default");
+		json_decref(o);
+	}
+	cfg_free(c);
+	c = NULL;
+	tap_ok(cfg_load_valid(sp, NULL, NULL, CFG_CLIENT, &c, &e) == -1 &&
+		c == NULL,
+	    "a server file is not a client's");
+	want = xasprintf("%s: a server configuration, not a client one", sp);
+	tap_is_str(e.msg, want, "role message");
+	free(want);
+	tap_ok(cfg_load_valid(sp, NULL, NULL, CFG_SERVER, &c, &e) == -1,
+	    "a server without a key file does not run");
+	tap_ok(strstr(e.msg, "ENCRYPTION_KEY_FILE: ") != NULL &&
+		strstr(e.msg, "no key to serve with") != NULL,
+	    "and says so: %s", e.msg);
+	tap_ok(cfg_load(np, NULL, NULL, &c, &e) == -1, "nan refused at load");
+	want = xasprintf(
+	    "%s:2:27: ARQ_INITIAL_RTO_SECONDS: nan is not a finite number", np);
+	tap_is_str(e.msg, want, "nan message");
+	free(want);
+	unlink(cp);
+	unlink(sp);
+	unlink(np);
+	free(cp);
+	free(sp);
+	free(np);
+}
+
+/* The role defaults the engine's pool and ARQ start from. */
+static void
+role_defaults(void)
+{
+	struct cfg_client cl;
+	struct cfg_server sv;
+
+	cfg_client_defaults(&cl);
+	cfg_server_defaults(&sv);
+	tap_ok(cl.arq.window == 600 && cl.arq.nack_initial_delay_s == 0.1 &&
+		cl.max_inflight == 32 && cl.ready_min == 3 &&
+		cl.start_parallelism == 256 && cl.listen_port == 18000 &&
+		cl.dup == 2 && cl.strategy == 2 && cl.ndomains == 0,
+	    "client defaults");
+	tap_ok(sv.arq.window == 800 && sv.arq.nack_initial_delay_s == 0.3 &&
+		sv.max_packets_per_batch == 5 && sv.pol_down_mtu == 4096 &&
+		sv.up_comp_mask == 0xf && sv.udp_port == 53 &&
+		strcmp(sv.udp_host, "0.0.0.0") == 0 && sv.nallow == 0,
+	    "server defaults");
+	cfg_client_clear(&cl);
+	cfg_server_clear(&sv);
+}
+
 int
 main(void)
 {
@@ -516,6 +674,8 @@ main(void)
 	profile_overlay();
 	many_keys();
 	many_domains();
+	upstream_rules();
+	role_defaults();
 	rmdir(dir);
 	return tap_done();
 }
