@@ -235,7 +235,8 @@ print_json(const struct cfg *c, const struct rl_result *r)
 				json_object_set_new(
 				    o, "fingerprint", json_string(fp));
 		} else {
-			json_object_set_new(o, "value", cfg_value_json(it.value));
+			json_object_set_new(
+			    o, "value", cfg_value_json(it.value));
 		}
 		json_object_set_new(
 		    o, "source", json_string(cfg_source_name(it.source)));

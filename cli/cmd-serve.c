@@ -73,8 +73,8 @@ serve_stop(void *arg)
 
 /* --listen overrides UDP_HOST/UDP_PORT (port 0: any free one). */
 static int
-apply_listen(struct cfg *c, const char *listen, union net_addr *la,
-    struct err *e)
+apply_listen(
+    struct cfg *c, const char *listen, union net_addr *la, struct err *e)
 {
 	struct cfg_server *sv = &c->server;
 	char buf[NET_ADDR_STRLEN], *hostport;
@@ -108,8 +108,8 @@ apply_allow(struct cfg *c, char **allow, size_t nallow)
 
 	if (nallow == 0)
 		return;
-	sv->allow =
-	    xreallocarray(sv->allow, sv->nallow + nallow + 1, sizeof *sv->allow);
+	sv->allow = xreallocarray(
+	    sv->allow, sv->nallow + nallow + 1, sizeof *sv->allow);
 	for (i = 0; i < nallow; i++)
 		sv->allow[sv->nallow++] = xstrdup(allow[i]);
 	cfg_set_source(c, "MDNS_ALLOW_TARGETS", CFG_SRC_OPTION);

@@ -63,10 +63,9 @@ struct key {
 #define CL(f) offsetof(struct cfg_client, f)
 #define SV(f) offsetof(struct cfg_server, f)
 
-#define KEY(n, d, k, o, ...)                                                 \
-	{                                                                    \
-		.name = (n), .dflt = (d), .kind = (k), .off = (o),           \
-		__VA_ARGS__                                                  \
+#define KEY(n, d, k, o, ...)                                                   \
+	{                                                                      \
+		.name = (n), .dflt = (d), .kind = (k), .off = (o), __VA_ARGS__ \
 	}
 #define AS_IS	     .hook = NULL
 #define BELOW(b, f)  .has_fb = 1, .below = (b), .fb = (f)
@@ -88,21 +87,20 @@ struct fill {
 	const struct cfg_opts *opts;
 };
 
-#define FIELD(f, type)	    (*(type *)(void *)((f)->base + (f)->k->off))
+#define FIELD(f, type)	     (*(type *)(void *)((f)->base + (f)->k->off))
 #define FIELD_AT(f, o, type) (*(type *)(void *)((f)->base + (o)))
 
 static hook_fn h_protocol, h_client_socks, h_server_socks, h_setup_dup,
     h_nack_gap, h_mtu, h_rx_tx, h_process_workers, h_client_key, h_domains,
-    h_dns_upstream, h_external_socks, h_comp_mask, h_server_method,
-    h_key_file;
+    h_dns_upstream, h_external_socks, h_comp_mask, h_server_method, h_key_file;
 
 /* The ARQ keys: window default, control/data retry ranges, NACK delay
  * default and ceiling, and the NACK repeat fallback differ by role. */
-#define ARQ_KEYS(S, win_s, win, ctlmin, datamax, delay_s, delay, dmax, rep)  \
+#define ARQ_KEYS(S, win_s, win, ctlmin, datamax, delay_s, delay, dmax, rep)    \
 	KEY("ARQ_WINDOW_SIZE", win_s, K_INT, S(arq.window), BELOW(1, win),     \
 	    RANGE(1, 8000)),                                                   \
-	    KEY("ARQ_INITIAL_RTO_SECONDS", "1.0", K_DBL,                       \
-		S(arq.initial_rto_s), ATMOST0(0.5), RANGE(0.01, 60)),          \
+	    KEY("ARQ_INITIAL_RTO_SECONDS", "1.0", K_DBL, S(arq.initial_rto_s), \
+		ATMOST0(0.5), RANGE(0.01, 60)),                                \
 	    KEY("ARQ_MAX_RTO_SECONDS", "5.0", K_DBL, S(arq.max_rto_s),         \
 		ATMOST0(3.0), LO_FROM(S(arq.initial_rto_s)), HI(120)),         \
 	    KEY("ARQ_CONTROL_INITIAL_RTO_SECONDS", "0.5", K_DBL,               \
@@ -114,8 +112,7 @@ static hook_fn h_protocol, h_client_socks, h_server_socks, h_setup_dup,
 		S(arq.max_control_retries), BELOW(1, 128),                     \
 		RANGE(ctlmin, 5000)),                                          \
 	    KEY("ARQ_INACTIVITY_TIMEOUT_SECONDS", "1800.0", K_DBL,             \
-		S(arq.inactivity_timeout_s), ATMOST0(1800),                    \
-		RANGE(10, 86400)),                                             \
+		S(arq.inactivity_timeout_s), ATMOST0(1800), RANGE(10, 86400)), \
 	    KEY("ARQ_DATA_PACKET_TTL_SECONDS", "2400.0", K_DBL,                \
 		S(arq.data_packet_ttl_s), ATMOST0(2400), RANGE(10, 86400)),    \
 	    KEY("ARQ_CONTROL_PACKET_TTL_SECONDS", "1200.0", K_DBL,             \
@@ -150,8 +147,8 @@ static const struct key client_keys[] = {
     KEY("SOCKS5_AUTH", "false", K_BOOL, CL(socks_auth), AS_IS),
     KEY("SOCKS5_USER", "\"master_dns_vpn\"", K_STR, CL(socks_user),
 	HOOK(h_client_socks)),
-    KEY("SOCKS5_PASS", "\"master_dns_vpn\"", K_STR, CL(socks_pass),
-	.secret = 1, HOOK(h_client_socks)),
+    KEY("SOCKS5_PASS", "\"master_dns_vpn\"", K_STR, CL(socks_pass), .secret = 1,
+	HOOK(h_client_socks)),
     KEY("LOCAL_DNS_ENABLED", "false", K_BOOL, CL(local_dns_enabled), AS_IS),
     KEY("LOCAL_DNS_IP", "\"127.0.0.1\"", K_STR, CL(local_dns_ip), .trim = 1,
 	.empty_dflt = 1),
@@ -167,11 +164,9 @@ static const struct key client_keys[] = {
     KEY("LOCAL_DNS_CACHE_PERSIST_TO_FILE", "true", K_BOOL,
 	CL(local_dns_cache_persist), AS_IS),
     KEY("UPLOAD_COMPRESSION_TYPE", "0", K_INT, CL(up_comp), REFUSE(0, 3)),
-    KEY("DOWNLOAD_COMPRESSION_TYPE", "0", K_INT, CL(down_comp),
-	REFUSE(0, 3)),
+    KEY("DOWNLOAD_COMPRESSION_TYPE", "0", K_INT, CL(down_comp), REFUSE(0, 3)),
     KEY("COMPRESSION_MIN_SIZE", "100", K_UINT, CL(comp_min), BELOW(100, 100)),
-    KEY("RESOLVER_BALANCING_STRATEGY", "2", K_INT, CL(strategy),
-	REFUSE(0, 8)),
+    KEY("RESOLVER_BALANCING_STRATEGY", "2", K_INT, CL(strategy), REFUSE(0, 8)),
     KEY("PACKET_DUPLICATION_COUNT", "2", K_UINT, CL(dup), BELOW(1, 2),
 	RANGE(1, 10)),
     KEY("SETUP_PACKET_DUPLICATION_COUNT", "2", K_UINT, CL(setup_dup),
@@ -191,8 +186,7 @@ static const struct key client_keys[] = {
     KEY("MAX_DOWNLOAD_MTU", "500", K_UINT, CL(max_down_mtu), HOOK(h_mtu)),
     KEY("MTU_TEST_RETRIES", "2", K_UINT, CL(mtu_retries), BELOW(1, 1)),
     KEY("MTU_TEST_TIMEOUT", "2.0", K_DBL, CL(mtu_timeout_s), ATMOST0(2.0)),
-    KEY("MTU_TEST_PARALLELISM", "16", K_UINT, CL(mtu_parallelism),
-	BELOW(1, 1)),
+    KEY("MTU_TEST_PARALLELISM", "16", K_UINT, CL(mtu_parallelism), BELOW(1, 1)),
     KEY("TUNNEL_READER_WORKERS", "0", K_INT, CL(legacy_reader_workers),
 	.extra = 1),
     KEY("TUNNEL_WRITER_WORKERS", "0", K_INT, CL(legacy_writer_workers),
@@ -200,8 +194,8 @@ static const struct key client_keys[] = {
     KEY("RX_TX_WORKERS", "4", K_INT, CL(rx_tx_workers), HOOK(h_rx_tx)),
     KEY("TUNNEL_PROCESS_WORKERS", "0", K_INT, CL(tunnel_process_workers),
 	HOOK(h_process_workers)),
-    KEY("TUNNEL_PACKET_TIMEOUT_SECONDS", "10.0", K_DBL,
-	CL(packet_timeout_s), ATMOST0(10), RANGE(0.5, 120)),
+    KEY("TUNNEL_PACKET_TIMEOUT_SECONDS", "10.0", K_DBL, CL(packet_timeout_s),
+	ATMOST0(10), RANGE(0.5, 120)),
     KEY("DISPATCHER_IDLE_POLL_INTERVAL_SECONDS", "0.020", K_DBL,
 	CL(dispatcher_idle_poll_s), ATMOST0(0.02), RANGE(0.001, 1)),
     KEY("PING_AGGRESSIVE_INTERVAL_SECONDS", "0.100", K_DBL, CL(ping_aggr_s),
@@ -218,8 +212,8 @@ static const struct key client_keys[] = {
 	ATMOST0(20), LO_FROM(CL(ping_warm_thr_s)), HI(1800)),
     KEY("PING_COLD_THRESHOLD_SECONDS", "30.0", K_DBL, CL(ping_cold_thr_s),
 	ATMOST0(30), LO_FROM(CL(ping_cool_thr_s)), HI(3600)),
-    KEY("RX_CHANNEL_SIZE", "4096", K_INT, CL(rx_channel_size),
-	BELOW(1, 4096), RANGE(64, 65536)),
+    KEY("RX_CHANNEL_SIZE", "4096", K_INT, CL(rx_channel_size), BELOW(1, 4096),
+	RANGE(64, 65536)),
     KEY("DNS_RESPONSE_FRAGMENT_TIMEOUT_SECONDS", "60.0", K_DBL,
 	CL(dns_fragment_timeout_s), ATMOST0(60), RANGE(1, 600)),
     KEY("SOCKS_UDP_ASSOCIATE_READ_TIMEOUT_SECONDS", "30.0", K_DBL,
@@ -228,15 +222,14 @@ static const struct key client_keys[] = {
 	CL(terminal_retention_s), ATMOST0(45), RANGE(1, 3600)),
     KEY("CLIENT_CANCELLED_SETUP_RETENTION_SECONDS", "120.0", K_DBL,
 	CL(cancelled_retention_s), ATMOST0(120), RANGE(1, 3600)),
-    KEY("SESSION_INIT_RETRY_BASE_SECONDS", "1.0", K_DBL,
-	CL(init_retry_base_s), ATMOST0(1), RANGE(0.1, 60)),
-    KEY("SESSION_INIT_RETRY_STEP_SECONDS", "1.0", K_DBL,
-	CL(init_retry_step_s), ATMOST0(1), RANGE(0, 60)),
+    KEY("SESSION_INIT_RETRY_BASE_SECONDS", "1.0", K_DBL, CL(init_retry_base_s),
+	ATMOST0(1), RANGE(0.1, 60)),
+    KEY("SESSION_INIT_RETRY_STEP_SECONDS", "1.0", K_DBL, CL(init_retry_step_s),
+	ATMOST0(1), RANGE(0, 60)),
     KEY("SESSION_INIT_RETRY_LINEAR_AFTER", "5", K_INT,
 	CL(init_retry_linear_after), BELOW(0, 5), RANGE(0, 1000)),
-    KEY("SESSION_INIT_RETRY_MAX_SECONDS", "60.0", K_DBL,
-	CL(init_retry_max_s), ATMOST0(60), LO_FROM(CL(init_retry_base_s)),
-	HI(3600)),
+    KEY("SESSION_INIT_RETRY_MAX_SECONDS", "60.0", K_DBL, CL(init_retry_max_s),
+	ATMOST0(60), LO_FROM(CL(init_retry_base_s)), HI(3600)),
     KEY("SESSION_INIT_BUSY_RETRY_INTERVAL_SECONDS", "60.0", K_DBL,
 	CL(init_busy_retry_s), ATMOST0(60), RANGE(1, 3600)),
     KEY("SESSION_INIT_RACING_COUNT", "3", K_INT, CL(init_racing_count),
@@ -264,8 +257,7 @@ static const struct key client_keys[] = {
     KEY("DOMAINS", "[]", K_STRV, CL(domains), .off_n = CL(ndomains),
 	HOOK(h_domains)),
     KEY("BASE_ENCODE_DATA", "false", K_BOOL, CL(base64), AS_IS),
-    KEY("RECHECK_INACTIVE_SERVERS_ENABLED", "true", K_BOOL, CL(recheck),
-	AS_IS),
+    KEY("RECHECK_INACTIVE_SERVERS_ENABLED", "true", K_BOOL, CL(recheck), AS_IS),
     KEY("AUTO_DISABLE_TIMEOUT_SERVERS", "true", K_BOOL, CL(auto_disable),
 	AS_IS),
     KEY("AUTO_REMOVE_LOW_MTU_SERVERS", "true", K_BOOL, CL(remove_low_mtu),
@@ -277,8 +269,8 @@ static const struct key client_keys[] = {
 	REFUSE(1, 1024)),
     KEY("MDNS_READY_MIN", "3", K_UINT, CL(ready_min), .extra = 1,
 	REFUSE(0, 1000000)),
-    KEY("MDNS_READY_WAIT_SECONDS", "6.0", K_DBL, CL(ready_wait_s),
-	.extra = 1, REFUSE(0, 3600)),
+    KEY("MDNS_READY_WAIT_SECONDS", "6.0", K_DBL, CL(ready_wait_s), .extra = 1,
+	REFUSE(0, 3600)),
     KEY("MDNS_START_PARALLELISM", "256", K_UINT, CL(start_parallelism),
 	.extra = 1, REFUSE(1, 4096)),
 };
@@ -292,14 +284,14 @@ static const struct key server_keys[] = {
     KEY("UDP_READERS", "4", K_INT, SV(udp_readers), BELOW(1, 4)),
     KEY("SOCKET_BUFFER_SIZE", "8388608", K_INT, SV(socket_buffer_size),
 	BELOW(1, 8388608)),
-    KEY("MAX_CONCURRENT_REQUESTS", "16384", K_INT,
-	SV(max_concurrent_requests), BELOW(1, 4096)),
+    KEY("MAX_CONCURRENT_REQUESTS", "16384", K_INT, SV(max_concurrent_requests),
+	BELOW(1, 4096)),
     KEY("DNS_REQUEST_WORKERS", "8", K_INT, SV(dns_request_workers),
 	BELOW(1, 8)),
     KEY("DEFERRED_SESSION_WORKERS", "4", K_INT, SV(deferred_workers),
 	RANGE(0, 128)),
-    KEY("DEFERRED_SESSION_QUEUE_LIMIT", "4096", K_INT,
-	SV(deferred_queue_limit), BELOW(1, 256), HI(14336)),
+    KEY("DEFERRED_SESSION_QUEUE_LIMIT", "4096", K_INT, SV(deferred_queue_limit),
+	BELOW(1, 256), HI(14336)),
     KEY("MAX_PACKET_SIZE", "65535", K_INT, SV(max_packet_size),
 	BELOW(1, 65535)),
     KEY("DROP_LOG_INTERVAL_SECONDS", "2.0", K_DBL, SV(drop_log_interval_s),
@@ -340,8 +332,8 @@ static const struct key server_keys[] = {
 	ATMOST0(400), RANGE(1, 86400)),
     KEY("STREAM_RESULT_PACKET_TTL_SECONDS", "300.0", K_DBL, SV(result_ttl_s),
 	ATMOST0(300), RANGE(1, 86400)),
-    KEY("STREAM_FAILURE_PACKET_TTL_SECONDS", "120.0", K_DBL,
-	SV(failure_ttl_s), ATMOST0(120), RANGE(1, 86400)),
+    KEY("STREAM_FAILURE_PACKET_TTL_SECONDS", "120.0", K_DBL, SV(failure_ttl_s),
+	ATMOST0(120), RANGE(1, 86400)),
     KEY("DNS_CACHE_MAX_RECORDS", "50000", K_INT, SV(dns_cache_max_records),
 	BELOW(1, 50000)),
     KEY("DNS_CACHE_TTL_SECONDS", "300.0", K_DBL, SV(dns_cache_ttl_s),
@@ -371,8 +363,8 @@ static const struct key server_keys[] = {
 	BELOW(1, 255), RANGE(1, 255)),
     KEY("MAX_ALLOWED_CLIENT_ACTIVE_STREAMS_PER_SESSION", "2000", K_UINT,
 	SV(max_streams), BELOW(1, 2000), RANGE(1, 65535)),
-    KEY("MAX_ALLOWED_CLIENT_PACKET_DUPLICATION_COUNT", "5", K_UINT,
-	SV(pol_dup), BELOW(0, 5), RANGE(0, 15)),
+    KEY("MAX_ALLOWED_CLIENT_PACKET_DUPLICATION_COUNT", "5", K_UINT, SV(pol_dup),
+	BELOW(0, 5), RANGE(0, 15)),
     KEY("MAX_ALLOWED_CLIENT_SETUP_PACKET_DUPLICATION_COUNT", "6", K_UINT,
 	SV(pol_setup_dup), BELOW(0, 6), RANGE(0, 15)),
     KEY("MAX_ALLOWED_CLIENT_UPLOAD_MTU", "150", K_UINT, SV(pol_up_mtu),
@@ -403,9 +395,9 @@ static const struct key server_keys[] = {
 };
 
 _Static_assert(nitems(client_keys) == CFG_CLIENT_NKEYS,
-   "CFG_CLIENT_NKEYS must count client_keys");
+    "CFG_CLIENT_NKEYS must count client_keys");
 _Static_assert(nitems(server_keys) == CFG_SERVER_NKEYS,
-   "CFG_SERVER_NKEYS must count server_keys");
+    "CFG_SERVER_NKEYS must count server_keys");
 
 static const struct key *
 table(enum cfg_role role, size_t *n)
@@ -489,7 +481,8 @@ rule_text(const struct key *k, double lo, char *buf, size_t len)
 	if (k->has_fb && k->kind == K_DBL)
 		n = snprintf(buf, len, "0 or less means %.15g", k->fb);
 	else if (k->has_fb)
-		n = snprintf(buf, len, "below %.15g means %.15g", k->below, k->fb);
+		n = snprintf(
+		    buf, len, "below %.15g means %.15g", k->below, k->fb);
 	if (n < 0 || (size_t)n >= len)
 		return;
 	if (k->has_lo && k->has_hi)
@@ -531,8 +524,8 @@ refused(struct fill *f, double v, int integer)
 		cfg_problem(f->c, k->name, "%lld is outside %lld..%lld",
 		    (long long)v, (long long)k->lo, (long long)k->hi);
 	else
-		cfg_problem(f->c, k->name, "%g is outside %g..%g", v, k->lo,
-		    k->hi);
+		cfg_problem(
+		    f->c, k->name, "%g is outside %g..%g", v, k->lo, k->hi);
 	set_src(f, CFG_SRC_INVALID);
 	return 1;
 }
@@ -796,9 +789,8 @@ h_setup_dup(struct fill *f)
 static void
 h_nack_gap(struct fill *f)
 {
-	const struct cfg_arq *a = f->c->role == CFG_SERVER ?
-	    &f->c->server.arq :
-	    &f->c->client.arq;
+	const struct cfg_arq *a =
+	    f->c->role == CFG_SERVER ? &f->c->server.arq : &f->c->client.arq;
 	int cap = MIN(MIN(MAX(a->window / 8, 16), 128), a->window - 1);
 	int64_t v = f->v->i64, r = v;
 
@@ -856,8 +848,7 @@ h_rx_tx(struct fill *f)
 	int legacy = MAX(cl->legacy_reader_workers, cl->legacy_writer_workers);
 	int64_t v = f->v->i64, r = v;
 
-	if (cfg_given_source(f->c, f->k->name) == CFG_SRC_DEFAULT &&
-	    legacy > 0)
+	if (cfg_given_source(f->c, f->k->name) == CFG_SRC_DEFAULT && legacy > 0)
 		r = legacy;
 	if (r < 1)
 		r = 4;
@@ -957,7 +948,8 @@ h_domains(struct fill *f)
 	FIELD(f, char **) = list;
 	FIELD_AT(f, f->k->off_n, size_t) = n;
 	if (n == 0) {
-		cfg_problem(f->c, f->k->name, "must contain at least one domain");
+		cfg_problem(
+		    f->c, f->k->name, "must contain at least one domain");
 		set_src(f, CFG_SRC_INVALID);
 	} else if (!same || n != v->nitems) {
 		if (f->src[f->idx] != CFG_SRC_INVALID)
@@ -1039,8 +1031,8 @@ h_server_method(struct fill *f)
 	cfg_warning(f->c, f->k->name,
 	    "%lld is outside 0..5; the upstream server uses 1 (XOR)",
 	    (long long)m);
-	cfg_note(f->c, f->k->name,
-	    "effective 1 (upstream: out of range means 1)");
+	cfg_note(
+	    f->c, f->k->name, "effective 1 (upstream: out of range means 1)");
 	changed(f);
 }
 
@@ -1200,7 +1192,8 @@ effective_json(enum cfg_role role, const char *base, const unsigned char *src)
 	json_t *o = json_object();
 
 	for (i = 0; i < n; i++)
-		json_object_set_new(o, t[i].name, key_json(&t[i], base, src[i]));
+		json_object_set_new(
+		    o, t[i].name, key_json(&t[i], base, src[i]));
 	return o;
 }
 

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -616,24 +617,38 @@ defaults_of(enum cfg_role role)
 	return c;
 }
 
+/*
+ * The defaults are built once per role (a parse of the table's text and
+ * a pass of the rules) and copied out after: fuzz targets and tests ask
+ * for them per input. Kept for the life of the process.
+ */
+static struct cfg *dflt[2];
+static pthread_once_t dflt_once[2] = {PTHREAD_ONCE_INIT, PTHREAD_ONCE_INIT};
+
+static void
+build_client_defaults(void)
+{
+	dflt[CFG_CLIENT] = defaults_of(CFG_CLIENT);
+}
+
+static void
+build_server_defaults(void)
+{
+	dflt[CFG_SERVER] = defaults_of(CFG_SERVER);
+}
+
 void
 cfg_client_defaults(struct cfg_client *out)
 {
-	struct cfg *c = defaults_of(CFG_CLIENT);
-
-	*out = c->client;
-	memset(&c->client, 0, sizeof c->client);
-	cfg_free(c);
+	pthread_once(&dflt_once[CFG_CLIENT], build_client_defaults);
+	cfg_client_copy(out, &dflt[CFG_CLIENT]->client);
 }
 
 void
 cfg_server_defaults(struct cfg_server *out)
 {
-	struct cfg *c = defaults_of(CFG_SERVER);
-
-	*out = c->server;
-	memset(&c->server, 0, sizeof c->server);
-	cfg_free(c);
+	pthread_once(&dflt_once[CFG_SERVER], build_server_defaults);
+	cfg_server_copy(out, &dflt[CFG_SERVER]->server);
 }
 
 int
@@ -647,8 +662,8 @@ cfg_load_valid(const char *path, const struct profile *prof,
 		return -1;
 	if (c->role != role) {
 		err_set(e, "%s: a %s configuration, not a %s one",
-		    c->path ? c->path : c->profile_path,
-		    cfg_role_name(c->role), cfg_role_name(role));
+		    c->path ? c->path : c->profile_path, cfg_role_name(c->role),
+		    cfg_role_name(role));
 		cfg_free(c);
 		return -1;
 	}

@@ -78,33 +78,33 @@ struct cfg_arq {
  * MDNS_* keys. Strings and arrays are owned (cfg_client_clear frees them).
  */
 struct cfg_client {
-	char *protocol;	  /* PROTOCOL_TYPE: "SOCKS5" or "TCP" */
-	int protocol_tcp; /* protocol is "TCP" */
-	char *log_level;  /* LOG_LEVEL */
-	int method;	  /* DATA_ENCRYPTION_METHOD 0..5 */
-	char *listen_ip;  /* LISTEN_IP */
-	uint16_t listen_port; /* LISTEN_PORT */
-	int socks_auth;	      /* SOCKS5_AUTH */
-	char *socks_user;     /* SOCKS5_USER */
-	char *socks_pass;     /* SOCKS5_PASS (secret) */
-	int local_dns_enabled;		     /* LOCAL_DNS_ENABLED */
-	char *local_dns_ip;		     /* LOCAL_DNS_IP */
-	int local_dns_port;		     /* LOCAL_DNS_PORT */
-	int local_dns_cache_max_records;     /* LOCAL_DNS_CACHE_MAX_RECORDS */
-	double local_dns_cache_ttl_s;	     /* LOCAL_DNS_CACHE_TTL_SECONDS */
-	double local_dns_pending_timeout_s;  /* LOCAL_DNS_PENDING_TIMEOUT_... */
-	double local_dns_cache_flush_s;	     /* LOCAL_DNS_CACHE_FLUSH_INTERVAL_.. */
-	int local_dns_cache_persist;	     /* LOCAL_DNS_CACHE_PERSIST_TO_FILE */
-	int up_comp, down_comp;		     /* UPLOAD/DOWNLOAD_COMPRESSION_TYPE */
-	unsigned comp_min;		     /* COMPRESSION_MIN_SIZE */
-	int strategy;			     /* RESOLVER_BALANCING_STRATEGY */
-	unsigned dup;			     /* PACKET_DUPLICATION_COUNT */
-	unsigned setup_dup;		     /* SETUP_PACKET_DUPLICATION_COUNT */
-	unsigned failover_resends;   /* STREAM_RESOLVER_FAILOVER_RESEND_... */
-	double failover_cooldown_s;  /* STREAM_RESOLVER_FAILOVER_COOLDOWN */
-	double disable_window_s;     /* AUTO_DISABLE_TIMEOUT_WINDOW_SECONDS */
-	unsigned max_batch;	     /* MAX_PACKETS_PER_BATCH */
-	struct cfg_arq arq;	     /* ARQ_* */
+	char *protocol;			 /* PROTOCOL_TYPE: "SOCKS5" or "TCP" */
+	int protocol_tcp;		 /* protocol is "TCP" */
+	char *log_level;		 /* LOG_LEVEL */
+	int method;			 /* DATA_ENCRYPTION_METHOD 0..5 */
+	char *listen_ip;		 /* LISTEN_IP */
+	uint16_t listen_port;		 /* LISTEN_PORT */
+	int socks_auth;			 /* SOCKS5_AUTH */
+	char *socks_user;		 /* SOCKS5_USER */
+	char *socks_pass;		 /* SOCKS5_PASS (secret) */
+	int local_dns_enabled;		 /* LOCAL_DNS_ENABLED */
+	char *local_dns_ip;		 /* LOCAL_DNS_IP */
+	int local_dns_port;		 /* LOCAL_DNS_PORT */
+	int local_dns_cache_max_records; /* LOCAL_DNS_CACHE_MAX_RECORDS */
+	double local_dns_cache_ttl_s;	 /* LOCAL_DNS_CACHE_TTL_SECONDS */
+	double local_dns_pending_timeout_s; /* LOCAL_DNS_PENDING_TIMEOUT_... */
+	double local_dns_cache_flush_s; /* LOCAL_DNS_CACHE_FLUSH_INTERVAL_.. */
+	int local_dns_cache_persist;	/* LOCAL_DNS_CACHE_PERSIST_TO_FILE */
+	int up_comp, down_comp;		/* UPLOAD/DOWNLOAD_COMPRESSION_TYPE */
+	unsigned comp_min;		/* COMPRESSION_MIN_SIZE */
+	int strategy;			/* RESOLVER_BALANCING_STRATEGY */
+	unsigned dup;			/* PACKET_DUPLICATION_COUNT */
+	unsigned setup_dup;		/* SETUP_PACKET_DUPLICATION_COUNT */
+	unsigned failover_resends;  /* STREAM_RESOLVER_FAILOVER_RESEND_... */
+	double failover_cooldown_s; /* STREAM_RESOLVER_FAILOVER_COOLDOWN */
+	double disable_window_s;    /* AUTO_DISABLE_TIMEOUT_WINDOW_SECONDS */
+	unsigned max_batch;	    /* MAX_PACKETS_PER_BATCH */
+	struct cfg_arq arq;	    /* ARQ_* */
 	unsigned min_up_mtu, min_down_mtu; /* MIN_UPLOAD/DOWNLOAD_MTU */
 	unsigned max_up_mtu, max_down_mtu; /* MAX_UPLOAD/DOWNLOAD_MTU */
 	unsigned mtu_retries;		   /* MTU_TEST_RETRIES */
@@ -115,43 +115,43 @@ struct cfg_client {
 	int rx_tx_workers;		   /* RX_TX_WORKERS */
 	int tunnel_process_workers;	   /* TUNNEL_PROCESS_WORKERS */
 	double packet_timeout_s;	   /* TUNNEL_PACKET_TIMEOUT_SECONDS */
-	double dispatcher_idle_poll_s;	   /* DISPATCHER_IDLE_POLL_INTERVAL_.. */
-	double ping_aggr_s;		   /* PING_AGGRESSIVE_INTERVAL_SECONDS */
-	double ping_lazy_s;		   /* PING_LAZY_INTERVAL_SECONDS */
-	double ping_cool_s;		   /* PING_COOLDOWN_INTERVAL_SECONDS */
-	double ping_cold_s;		   /* PING_COLD_INTERVAL_SECONDS */
-	double ping_warm_thr_s;		   /* PING_WARM_THRESHOLD_SECONDS */
-	double ping_cool_thr_s;		   /* PING_COOL_THRESHOLD_SECONDS */
-	double ping_cold_thr_s;		   /* PING_COLD_THRESHOLD_SECONDS */
-	int rx_channel_size;		   /* RX_CHANNEL_SIZE */
-	double dns_fragment_timeout_s;	   /* DNS_RESPONSE_FRAGMENT_TIMEOUT_.. */
-	double socks_udp_timeout_s;	   /* SOCKS_UDP_ASSOCIATE_READ_TIMEOUT_.. */
-	double terminal_retention_s;	   /* CLIENT_TERMINAL_STREAM_RETENTION.. */
-	double cancelled_retention_s;	   /* CLIENT_CANCELLED_SETUP_RETENTION.. */
-	double init_retry_base_s;	   /* SESSION_INIT_RETRY_BASE_SECONDS */
-	double init_retry_step_s;	   /* SESSION_INIT_RETRY_STEP_SECONDS */
-	int init_retry_linear_after;	   /* SESSION_INIT_RETRY_LINEAR_AFTER */
-	double init_retry_max_s;	   /* SESSION_INIT_RETRY_MAX_SECONDS */
-	double init_busy_retry_s;	   /* SESSION_INIT_BUSY_RETRY_INTERVAL.. */
-	int init_racing_count;		   /* SESSION_INIT_RACING_COUNT */
-	char *mtu_file_name;		   /* MTU_SERVERS_FILE_NAME */
-	char *mtu_file_format;		   /* MTU_SERVERS_FILE_FORMAT */
-	char *mtu_separator_text;	   /* MTU_USING_SECTION_SEPARATOR_TEXT */
-	char *mtu_removed_format;	   /* MTU_REMOVED_SERVER_LOG_FORMAT */
-	char *mtu_added_format;		   /* MTU_ADDED_SERVER_LOG_FORMAT */
+	double dispatcher_idle_poll_s; /* DISPATCHER_IDLE_POLL_INTERVAL_.. */
+	double ping_aggr_s;	       /* PING_AGGRESSIVE_INTERVAL_SECONDS */
+	double ping_lazy_s;	       /* PING_LAZY_INTERVAL_SECONDS */
+	double ping_cool_s;	       /* PING_COOLDOWN_INTERVAL_SECONDS */
+	double ping_cold_s;	       /* PING_COLD_INTERVAL_SECONDS */
+	double ping_warm_thr_s;	       /* PING_WARM_THRESHOLD_SECONDS */
+	double ping_cool_thr_s;	       /* PING_COOL_THRESHOLD_SECONDS */
+	double ping_cold_thr_s;	       /* PING_COLD_THRESHOLD_SECONDS */
+	int rx_channel_size;	       /* RX_CHANNEL_SIZE */
+	double dns_fragment_timeout_s; /* DNS_RESPONSE_FRAGMENT_TIMEOUT_.. */
+	double socks_udp_timeout_s;    /* SOCKS_UDP_ASSOCIATE_READ_TIMEOUT_.. */
+	double terminal_retention_s;   /* CLIENT_TERMINAL_STREAM_RETENTION.. */
+	double cancelled_retention_s;  /* CLIENT_CANCELLED_SETUP_RETENTION.. */
+	double init_retry_base_s;      /* SESSION_INIT_RETRY_BASE_SECONDS */
+	double init_retry_step_s;      /* SESSION_INIT_RETRY_STEP_SECONDS */
+	int init_retry_linear_after;   /* SESSION_INIT_RETRY_LINEAR_AFTER */
+	double init_retry_max_s;       /* SESSION_INIT_RETRY_MAX_SECONDS */
+	double init_busy_retry_s;      /* SESSION_INIT_BUSY_RETRY_INTERVAL.. */
+	int init_racing_count;	       /* SESSION_INIT_RACING_COUNT */
+	char *mtu_file_name;	       /* MTU_SERVERS_FILE_NAME */
+	char *mtu_file_format;	       /* MTU_SERVERS_FILE_FORMAT */
+	char *mtu_separator_text;      /* MTU_USING_SECTION_SEPARATOR_TEXT */
+	char *mtu_removed_format;      /* MTU_REMOVED_SERVER_LOG_FORMAT */
+	char *mtu_added_format;	       /* MTU_ADDED_SERVER_LOG_FORMAT */
 	char *mtu_reactive_format; /* MTU_REACTIVE_ADDED_SERVER_LOG_FORMAT */
-	char *key;		   /* ENCRYPTION_KEY (secret), NULL when empty */
-	char key_fp[CFG_FP_LEN];   /* its fingerprint, "" when none */
-	char **domains;		   /* DOMAINS, normalised, first-seen order */
+	char *key;		 /* ENCRYPTION_KEY (secret), NULL when empty */
+	char key_fp[CFG_FP_LEN]; /* its fingerprint, "" when none */
+	char **domains;		 /* DOMAINS, normalised, first-seen order */
 	size_t ndomains;
-	int base64;	       /* BASE_ENCODE_DATA */
-	int recheck;	       /* RECHECK_INACTIVE_SERVERS_ENABLED */
-	int auto_disable;      /* AUTO_DISABLE_TIMEOUT_SERVERS */
-	int remove_low_mtu;    /* AUTO_REMOVE_LOW_MTU_SERVERS */
-	int save_mtu_servers;  /* SAVE_MTU_SERVERS_TO_FILE */
-	unsigned max_inflight; /* ours: MDNS_MAX_INFLIGHT */
-	unsigned ready_min;    /* ours: MDNS_READY_MIN */
-	double ready_wait_s;   /* ours: MDNS_READY_WAIT_SECONDS */
+	int base64;		    /* BASE_ENCODE_DATA */
+	int recheck;		    /* RECHECK_INACTIVE_SERVERS_ENABLED */
+	int auto_disable;	    /* AUTO_DISABLE_TIMEOUT_SERVERS */
+	int remove_low_mtu;	    /* AUTO_REMOVE_LOW_MTU_SERVERS */
+	int save_mtu_servers;	    /* SAVE_MTU_SERVERS_TO_FILE */
+	unsigned max_inflight;	    /* ours: MDNS_MAX_INFLIGHT */
+	unsigned ready_min;	    /* ours: MDNS_READY_MIN */
+	double ready_wait_s;	    /* ours: MDNS_READY_WAIT_SECONDS */
 	unsigned start_parallelism; /* ours: MDNS_START_PARALLELISM */
 
 	/* Not keys: the resolver list (cfg_opts.resolvers, then the
@@ -167,30 +167,31 @@ struct cfg_client {
 
 /* The effective server settings (server_config.toml, MDNS_ALLOW_TARGETS). */
 struct cfg_server {
-	char *protocol;		 /* PROTOCOL_TYPE: "SOCKS5" or "TCP" */
-	int protocol_tcp;	 /* protocol is "TCP" */
-	char *udp_host;		 /* UDP_HOST */
-	uint16_t udp_port;	 /* UDP_PORT */
-	int udp_readers;	 /* UDP_READERS */
-	int socket_buffer_size;	 /* SOCKET_BUFFER_SIZE */
-	int max_concurrent_requests;	   /* MAX_CONCURRENT_REQUESTS */
-	int dns_request_workers;	   /* DNS_REQUEST_WORKERS */
-	int deferred_workers;		   /* DEFERRED_SESSION_WORKERS */
-	int deferred_queue_limit;	   /* DEFERRED_SESSION_QUEUE_LIMIT */
-	int max_packet_size;		   /* MAX_PACKET_SIZE */
-	double drop_log_interval_s;	   /* DROP_LOG_INTERVAL_SECONDS */
-	double invalid_cookie_window_s;	   /* INVALID_COOKIE_WINDOW_SECONDS */
+	char *protocol;			/* PROTOCOL_TYPE: "SOCKS5" or "TCP" */
+	int protocol_tcp;		/* protocol is "TCP" */
+	char *udp_host;			/* UDP_HOST */
+	uint16_t udp_port;		/* UDP_PORT */
+	int udp_readers;		/* UDP_READERS */
+	int socket_buffer_size;		/* SOCKET_BUFFER_SIZE */
+	int max_concurrent_requests;	/* MAX_CONCURRENT_REQUESTS */
+	int dns_request_workers;	/* DNS_REQUEST_WORKERS */
+	int deferred_workers;		/* DEFERRED_SESSION_WORKERS */
+	int deferred_queue_limit;	/* DEFERRED_SESSION_QUEUE_LIMIT */
+	int max_packet_size;		/* MAX_PACKET_SIZE */
+	double drop_log_interval_s;	/* DROP_LOG_INTERVAL_SECONDS */
+	double invalid_cookie_window_s; /* INVALID_COOKIE_WINDOW_SECONDS */
 	unsigned invalid_cookie_threshold; /* INVALID_COOKIE_ERROR_THRESHOLD */
 	double session_timeout_s;	   /* SESSION_TIMEOUT_SECONDS */
 	double session_cleanup_s;  /* SESSION_CLEANUP_INTERVAL_SECONDS */
 	double closed_retention_s; /* CLOSED_SESSION_RETENTION_SECONDS */
 	double init_reuse_s;	   /* SESSION_INIT_REUSE_TTL_SECONDS */
-	double recently_closed_stream_s; /* RECENTLY_CLOSED_STREAM_TTL_SECONDS */
-	int recently_closed_stream_cap;	 /* RECENTLY_CLOSED_STREAM_CAP */
-	double terminal_retention_s;	 /* TERMINAL_STREAM_RETENTION_SECONDS */
-	unsigned max_packets_per_batch;	 /* MAX_PACKETS_PER_BATCH */
-	unsigned packed_dup;		 /* PACKET_BLOCK_CONTROL_DUPLICATION */
-	char **dns_upstream;		 /* DNS_UPSTREAM_SERVERS */
+	double
+	    recently_closed_stream_s;	/* RECENTLY_CLOSED_STREAM_TTL_SECONDS */
+	int recently_closed_stream_cap; /* RECENTLY_CLOSED_STREAM_CAP */
+	double terminal_retention_s;	/* TERMINAL_STREAM_RETENTION_SECONDS */
+	unsigned max_packets_per_batch; /* MAX_PACKETS_PER_BATCH */
+	unsigned packed_dup;		/* PACKET_BLOCK_CONTROL_DUPLICATION */
+	char **dns_upstream;		/* DNS_UPSTREAM_SERVERS */
 	size_t ndns_upstream;
 	double dns_upstream_timeout_s;	/* DNS_UPSTREAM_TIMEOUT */
 	double dns_inflight_wait_s;	/* DNS_INFLIGHT_WAIT_TIMEOUT_SECONDS */
@@ -208,14 +209,15 @@ struct cfg_server {
 	char *forward_ip;		/* FORWARD_IP */
 	int use_external_socks5;	/* USE_EXTERNAL_SOCKS5 */
 	int min_vpn_label_length;	/* MIN_VPN_LABEL_LENGTH */
-	unsigned up_comp_mask;	 /* SUPPORTED_UPLOAD_COMPRESSION_TYPES */
+	unsigned up_comp_mask;		/* SUPPORTED_UPLOAD_COMPRESSION_TYPES */
 	unsigned down_comp_mask; /* SUPPORTED_DOWNLOAD_COMPRESSION_TYPES */
 	int method;		 /* DATA_ENCRYPTION_METHOD */
 	char *key_file;		 /* ENCRYPTION_KEY_FILE */
 	char *log_level;	 /* LOG_LEVEL */
 	struct cfg_arq arq;	 /* ARQ_* */
 	unsigned max_sessions;	 /* MAX_ALLOWED_CLIENT_ACTIVE_SESSION */
-	unsigned max_streams; /* MAX_ALLOWED_CLIENT_ACTIVE_STREAMS_PER_SESSION */
+	unsigned
+	    max_streams; /* MAX_ALLOWED_CLIENT_ACTIVE_STREAMS_PER_SESSION */
 	/* Client policy sent in SESSION_ACCEPT (MAX/MIN_ALLOWED_CLIENT_*). */
 	unsigned pol_dup, pol_setup_dup, pol_up_mtu, pol_down_mtu;
 	unsigned pol_workers;
@@ -241,9 +243,9 @@ struct cfg_private;
 
 struct cfg {
 	enum cfg_role role;
-	char *path;	    /* config file as given; NULL: profile only */
-	char *dir;	    /* its directory ("." when none) */
-	char *profile_path; /* NULL without a profile */
+	char *path;		  /* config file as given; NULL: profile only */
+	char *dir;		  /* its directory ("." when none) */
+	char *profile_path;	  /* NULL without a profile */
 	struct cfg_client client; /* filled when role is CFG_CLIENT */
 	struct cfg_server server; /* filled when role is CFG_SERVER */
 	struct cfg_private *priv;

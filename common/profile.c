@@ -240,8 +240,7 @@ read_masterdns(json_t *root, struct profile *p, struct err *e)
 	}
 	if ((lvl = json_object_get(m, "encryptionLevel")) != NULL) {
 		if (!json_is_string(lvl) ||
-		    (byname = method_from_name(json_string_value(lvl))) <
-			0) {
+		    (byname = method_from_name(json_string_value(lvl))) < 0) {
 			str_printable(json_is_string(lvl) ?
 				json_string_value(lvl) :
 				"(not a string)",

@@ -910,17 +910,17 @@ eng_server_handle(struct eng_server *s, const uint8_t *msg, size_t len,
 	}
 	if (v == DNS_QUERY_FORMERR)
 		return answer_empty(s, &q, DNS_EMPTY_FORMERR, out, cap);
-	if (wire_match_domain(
-		q.qname, q.qname_len, (const char *const *)s->cfg.domains,
-		s->cfg.ndomains, &dlen) < 0)
+	if (wire_match_domain(q.qname, q.qname_len,
+		(const char *const *)s->cfg.domains, s->cfg.ndomains,
+		&dlen) < 0)
 		return answer_empty(s, &q, DNS_EMPTY_NXDOMAIN, out, cap);
 	if (q.qtype != DNS_TYPE_TXT) {
 		s->st.drop_decode++;
 		return answer_empty(s, &q, DNS_EMPTY_NODATA, out, cap);
 	}
 	rc = wire_decode_query_name(q.qname, q.qname_len,
-	    (const char *const *)s->cfg.domains,
-	    s->cfg.ndomains, s->cipher, fbuf, FRAME_MAX, &f, NULL);
+	    (const char *const *)s->cfg.domains, s->cfg.ndomains, s->cipher,
+	    fbuf, FRAME_MAX, &f, NULL);
 	if (rc != WIRE_OK) {
 		s->st.drop_decode++;
 		return answer_empty(s, &q, DNS_EMPTY_NODATA, out, cap);

@@ -44,6 +44,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	net_addr_parse("127.0.0.1:9", 53, &c.resolvers[0], NULL);
 	c.nresolvers = 1;
 	c.socks_auth = data[0] & 1;
+	free(c.socks_user);
+	free(c.socks_pass);
 	c.socks_user = xstrdup("user");
 	c.socks_pass = xstrdup("pass");
 	cl = eng_client_new(loop, &c, NULL);

@@ -134,8 +134,10 @@ server_sample(void)
 	tap_is_int(c->server.pol_up_mtu, 150, "client policy upload MTU");
 	tap_is_int(c->server.pol_down_mtu, 4096, "policy download MTU");
 	tap_is_int(c->server.udp_port, 53, "UDP_PORT");
-	tap_is_int(c->server.max_packets_per_batch, 10, "MAX_PACKETS_PER_BATCH");
-	tap_ok(c->server.arq.nack_initial_delay_s == 0.3, "server NACK delay 0.3");
+	tap_is_int(
+	    c->server.max_packets_per_batch, 10, "MAX_PACKETS_PER_BATCH");
+	tap_ok(
+	    c->server.arq.nack_initial_delay_s == 0.3, "server NACK delay 0.3");
 	tap_ok(find_item(c, "MIN_VPN_LABEL_LENGTH", &it) &&
 		it.source == CFG_SRC_DEFAULT && it.value->i64 == 3,
 	    "absent key gets the upstream default");
@@ -169,8 +171,7 @@ server_key(void)
 		strcmp(c->server.key, "3a7f1c9e5b2d8046") == 0 &&
 		strcmp(c->server.key_fp, fp) == 0,
 	    "key read next to the config");
-	tap_ok(
-	    c && strcmp(c->server.domains[0], "t.example") == 0,
+	tap_ok(c && strcmp(c->server.domains[0], "t.example") == 0,
 	    "domain normalised");
 	tap_ok(c && cfg_validate(c, &e) == 0, "valid (%s)", e.msg);
 	tap_ok(strncmp(fp, "sha256:", 7) == 0 && strlen(fp) == 15,
@@ -310,8 +311,8 @@ clamps_and_unknown(void)
 	    "effective 10 (upstream: below 1 means 2, range "
 	    "1..10)",
 	    "clamp is noted");
-	tap_is_int(c->client.setup_dup, 10,
-	    "setup duplication at least duplication");
+	tap_is_int(
+	    c->client.setup_dup, 10, "setup duplication at least duplication");
 	tap_is_int(c->client.arq.window, 600, "ARQ window 0 means default 600");
 	tap_ok(c->client.mtu_timeout_s == 3.0, "integer accepted for a float");
 	tap_ok(find_item(c, "FANCY_NEW_KEY", &it) && !it.known,
@@ -373,8 +374,7 @@ profile_overlay(void)
 		tap_ok(find_item(c, "ENCRYPTION_KEY", &it) &&
 			it.source == CFG_SRC_PROFILE && it.secret,
 		    "ENCRYPTION_KEY marked as from the profile");
-		tap_ok(
-		    c->client.fec.enabled && c->client.fec.group == 16,
+		tap_ok(c->client.fec.enabled && c->client.fec.group == 16,
 		    "FEC from profile");
 		tap_is_int(c->client.nresolvers, 1, "profile resolvers");
 		tap_is_str(c->client.expected_exit_ip, "192.0.2.1", "exit IP");
@@ -519,8 +519,8 @@ is_eff(json_t *o, const char *key, const char *want, const char *want_src)
 	const char *src;
 	char *got = eff(o, key, &src);
 
-	tap_ok(got != NULL && strcmp(got, want) == 0 &&
-		strcmp(src, want_src) == 0,
+	tap_ok(
+	    got != NULL && strcmp(got, want) == 0 && strcmp(src, want_src) == 0,
 	    "%s: effective %s (%s), got %s (%s)", key, want, want_src,
 	    got ? got : "(none)", src);
 	free(got);
@@ -544,14 +544,16 @@ upstream_rules(void)
 	    "SUPPORTED_UPLOAD_COMPRESSION_TYPES = [2]\n"
 	    "UDP_HOST = \" 127.0.0.1\"\nARQ_MAX_CONTROL_RETRIES = 4\n"
 	    "PACKET_BLOCK_CONTROL_DUPLICATION = 9\n");
-	char *np = write_file("nan.toml", "DOMAINS = [\"t.example\"]\n"
-					  "ARQ_INITIAL_RTO_SECONDS = nan\n");
+	char *np = write_file("nan.toml",
+	    "DOMAINS = [\"t.example\"]\n"
+	    "ARQ_INITIAL_RTO_SECONDS = nan\n");
 	char *want, fp[CFG_FP_LEN];
 	struct cfg *c = NULL;
 	struct err e = {""};
 	json_t *o;
 
-	tap_ok(cfg_load(cp, NULL, NULL, &c, &e) == 0 && cfg_validate(c, &e) == 0,
+	tap_ok(
+	    cfg_load(cp, NULL, NULL, &c, &e) == 0 && cfg_validate(c, &e) == 0,
 	    "client loads and is valid (%s)", e.msg);
 	if (c != NULL) {
 		o = cfg_effective_json(c);
@@ -567,8 +569,9 @@ upstream_rules(void)
 		tap_ok(json_object_get(o, "FANCY") == NULL,
 		    "an unknown key has no effective value");
 		cfg_fingerprint("k", 1, fp, sizeof fp);
-		tap_is_str(json_string_value(json_object_get(
-			       json_object_get(o, "ENCRYPTION_KEY"), "fingerprint")),
+		tap_is_str(
+		    json_string_value(json_object_get(
+			json_object_get(o, "ENCRYPTION_KEY"), "fingerprint")),
 		    fp, "the key only as its fingerprint");
 		tap_ok(json_is_null(json_object_get(
 			   json_object_get(o, "ENCRYPTION_KEY"), "value")),
@@ -597,8 +600,8 @@ upstream_rules(void)
 	}
 	cfg_free(c);
 	c = NULL;
-	tap_ok(cfg_load(sp, NULL, NULL, &c, &e) == 0, "server loads (%s)",
-	    e.msg);
+	tap_ok(
+	    cfg_load(sp, NULL, NULL, &c, &e) == 0, "server loads (%s)", e.msg);
 	if (c != NULL) {
 		o = cfg_effective_json(c);
 		is_eff(o, "DATA_ENCRYPTION_METHOD", "1", "clamped");
