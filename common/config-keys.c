@@ -90,9 +90,9 @@ struct fill {
 #define FIELD(f, type)	     (*(type *)(void *)((f)->base + (f)->k->off))
 #define FIELD_AT(f, o, type) (*(type *)(void *)((f)->base + (o)))
 
-static hook_fn h_protocol, h_client_socks, h_server_socks, h_setup_dup,
-    h_nack_gap, h_mtu, h_rx_tx, h_process_workers, h_client_key, h_domains,
-    h_dns_upstream, h_external_socks, h_comp_mask, h_server_method, h_key_file;
+static hook_fn h_protocol, h_socks, h_setup_dup, h_nack_gap, h_mtu, h_rx_tx,
+    h_process_workers, h_client_key, h_domains, h_dns_upstream,
+    h_external_socks, h_comp_mask, h_server_method, h_key_file;
 
 /* The ARQ keys: window default, control/data retry ranges, NACK delay
  * default and ceiling, and the NACK repeat fallback differ by role. */
@@ -146,9 +146,9 @@ static const struct key client_keys[] = {
     KEY("LISTEN_PORT", "18000", K_PORT, CL(listen_port), REFUSE(0, 65535)),
     KEY("SOCKS5_AUTH", "false", K_BOOL, CL(socks_auth), AS_IS),
     KEY("SOCKS5_USER", "\"master_dns_vpn\"", K_STR, CL(socks_user),
-	HOOK(h_client_socks)),
+	HOOK(h_socks)),
     KEY("SOCKS5_PASS", "\"master_dns_vpn\"", K_STR, CL(socks_pass), .secret = 1,
-	HOOK(h_client_socks)),
+	HOOK(h_socks)),
     KEY("LOCAL_DNS_ENABLED", "false", K_BOOL, CL(local_dns_enabled), AS_IS),
     KEY("LOCAL_DNS_IP", "\"127.0.0.1\"", K_STR, CL(local_dns_ip), .trim = 1,
 	.empty_dflt = 1),
@@ -340,10 +340,9 @@ static const struct key server_keys[] = {
 	ATMOST0(3600)),
     KEY("FORWARD_PORT", "1080", K_PORT, SV(forward_port), REFUSE(0, 65535)),
     KEY("SOCKS5_AUTH", "false", K_BOOL, SV(socks_auth), AS_IS),
-    KEY("SOCKS5_USER", "\"admin\"", K_STR, SV(socks_user),
-	HOOK(h_server_socks)),
+    KEY("SOCKS5_USER", "\"admin\"", K_STR, SV(socks_user), HOOK(h_socks)),
     KEY("SOCKS5_PASS", "\"123456\"", K_STR, SV(socks_pass), .secret = 1,
-	HOOK(h_server_socks)),
+	HOOK(h_socks)),
     KEY("FORWARD_IP", "\"\"", K_STR, SV(forward_ip), AS_IS),
     KEY("USE_EXTERNAL_SOCKS5", "false", K_BOOL, SV(use_external_socks5),
 	HOOK(h_external_socks)),
@@ -730,39 +729,31 @@ h_protocol(struct fill *f)
 	FIELD_AT(f, f->k->off_n, int) = strcmp(p, "TCP") == 0;
 }
 
-/* SOCKS5_USER / SOCKS5_PASS: at most 255 bytes (not trimmed upstream). */
-static int
-socks_str(struct fill *f)
+/*
+ * SOCKS5_USER / SOCKS5_PASS: at most 255 bytes (not trimmed upstream).
+ * Once both are read, SOCKS5_AUTH needs a user (the server: and a
+ * password).
+ */
+static void
+h_socks(struct fill *f)
 {
+	int server = f->c->role == CFG_SERVER;
+	int auth = server ? f->c->server.socks_auth : f->c->client.socks_auth;
+	const char *user, *pass;
+
 	FIELD(f, char *) = xstrdup(f->v->str);
-	if (f->v->len <= 255)
-		return 0;
-	cfg_problem(f->c, f->k->name, "cannot exceed 255 bytes");
-	set_src(f, CFG_SRC_INVALID);
-	return -1;
-}
-
-static void
-h_client_socks(struct fill *f)
-{
-	struct cfg_client *cl = &f->c->client;
-
-	if (socks_str(f) == -1 || strcmp(f->k->name, "SOCKS5_PASS") != 0)
+	if (f->v->len > 255) {
+		cfg_problem(f->c, f->k->name, "cannot exceed 255 bytes");
+		set_src(f, CFG_SRC_INVALID);
 		return;
-	if (cl->socks_auth && *cl->socks_user == '\0')
-		cfg_problem(f->c, "SOCKS5_AUTH", "true needs SOCKS5_USER");
-}
-
-static void
-h_server_socks(struct fill *f)
-{
-	struct cfg_server *sv = &f->c->server;
-
-	if (socks_str(f) == -1 || strcmp(f->k->name, "SOCKS5_PASS") != 0)
+	}
+	if (strcmp(f->k->name, "SOCKS5_PASS") != 0 || !auth)
 		return;
-	if (sv->socks_auth && *sv->socks_user == '\0')
+	user = server ? f->c->server.socks_user : f->c->client.socks_user;
+	pass = server ? f->c->server.socks_pass : f->c->client.socks_pass;
+	if (*user == '\0')
 		cfg_problem(f->c, "SOCKS5_AUTH", "true needs SOCKS5_USER");
-	else if (sv->socks_auth && *sv->socks_pass == '\0')
+	else if (server && *pass == '\0')
 		cfg_problem(f->c, "SOCKS5_AUTH", "true needs SOCKS5_PASS");
 }
 
