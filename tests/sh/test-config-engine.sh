@@ -11,9 +11,9 @@
 # and a wrong type or an unparseable value of any key gives the same
 # FILE:LINE:COL line and exit 3 from `config check`, `serve` and
 # `connect`; so does a value upstream refuses. Before the one model the
-# engine refused ARQ_MAX_CONTROL_RETRIES = 4 (upstream: 5) and accepted
-# MAX_PACKETS_PER_BATCH = 200 (upstream: 64) while `config show` said
-# otherwise.
+# engine ran ARQ_MAX_CONTROL_RETRIES = 4 (upstream: 5) and
+# MAX_PACKETS_PER_BATCH = 200 (upstream: 64) as written and refused
+# ARQ_WINDOW_SIZE = 0 (upstream: 600), while `config show` said otherwise.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/lib/net.sh
