@@ -8,6 +8,7 @@
 #define MDNS_CONFIG_INT_H
 
 #include "common/config.h"
+#include "common/hmap.h"
 
 /* One listed key (see struct cfg_item). */
 struct item {
@@ -29,8 +30,7 @@ struct cfg_private {
 	char *defaults_text, *extra_text;
 	struct item *items;
 	size_t nitems, items_cap;
-	size_t *slots; /* open-addressing index of items by key */
-	size_t nslots; /* a power of two, or 0 */
+	struct hmap index; /* key -> index into items (common/hmap) */
 	char **warnings;
 	size_t nwarnings;
 	char **errors;

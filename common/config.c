@@ -39,50 +39,23 @@ push(char ***list, size_t *n, char *s)
 	(*list)[(*n)++] = s;
 }
 
-/*
- * Items by key through a hash index: a file with many keys (each unknown
- * one looked up for its warning) stays linear, not quadratic.
- */
+static const char *
+item_key(const void *ctx, uint32_t i)
+{
+	const struct cfg_private *pv = ctx;
+
+	return pv->items[i].key;
+}
+
+/* Items by key through the index: a file with many keys (each unknown
+ * one looked up for its warning) stays linear, not quadratic. */
 static struct item *
 item_find(const struct cfg *c, const char *key)
 {
 	const struct cfg_private *pv = c->priv;
-	size_t i, mask = pv->nslots - 1, k;
+	uint32_t i = hmap_find_str(&pv->index, key, item_key, pv);
 
-	if (pv->nslots == 0)
-		return NULL;
-	for (i = (size_t)str_hash(key) & mask;; i = (i + 1) & mask) {
-		k = pv->slots[i];
-		if (k == 0)
-			return NULL;
-		if (strcmp(pv->items[k - 1].key, key) == 0)
-			return &pv->items[k - 1];
-	}
-}
-
-/* Put item number idx (0-based) into the index, growing it at half full. */
-static void
-item_index(struct cfg_private *pv, size_t idx)
-{
-	size_t i, j, mask;
-
-	if (2 * (idx + 1) > pv->nslots) {
-		free(pv->slots);
-		pv->nslots = pv->nslots ? pv->nslots * 2 : 256;
-		pv->slots = xcalloc(pv->nslots, sizeof *pv->slots);
-		mask = pv->nslots - 1;
-		for (j = 0; j < idx; j++) {
-			for (i = (size_t)str_hash(pv->items[j].key) & mask;
-			     pv->slots[i] != 0; i = (i + 1) & mask)
-				;
-			pv->slots[i] = j + 1;
-		}
-	}
-	mask = pv->nslots - 1;
-	for (i = (size_t)str_hash(pv->items[idx].key) & mask; pv->slots[i] != 0;
-	     i = (i + 1) & mask)
-		;
-	pv->slots[i] = idx + 1;
+	return i == HMAP_NONE ? NULL : &pv->items[i];
 }
 
 const struct toml_value *
@@ -400,7 +373,7 @@ add_item(struct cfg *c, const char *key, const struct toml_value *v,
 	it->known = known;
 	it->secret = cfg_key_secret(c->role, key) ||
 	    (!known && toml_key_looks_secret(key));
-	item_index(pv, pv->nitems - 1);
+	hmap_put(&pv->index, str_hash(key), (uint32_t)(pv->nitems - 1));
 }
 
 /* Build the item list: file order, then defaults, then the profile. */
@@ -804,7 +777,7 @@ cfg_free(struct cfg *c)
 	for (i = 0; i < pv->nitems; i++)
 		free(pv->items[i].note);
 	free(pv->items);
-	free(pv->slots);
+	hmap_free(&pv->index);
 	free_list(pv->warnings, pv->nwarnings);
 	free_list(pv->errors, pv->nerrors);
 	toml_free(pv->defaults);
