@@ -7,7 +7,7 @@
  *
  * `handshake --engine`: instead, poll the running engine's control socket
  * until it reports a session id and at least one active resolver within
- * the deadline (probe/hs_engine.h), else say which step is missing.
+ * the deadline (probe/hs-engine.h), else say which step is missing.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +15,8 @@
 #include "cli/cli.h"
 #include "common/result.h"
 #include "engine/ctl.h"
-#include "probe/hs_engine.h"
+#include "probe/hs-engine.h"
 #include "reports/sink.h"
-
-/* In cmd-mtu.c. */
-int probe_cli_run(struct cli_ctx *ctx, int argc, char **argv,
-    const struct cmd_entry *ent, enum res_stage stage);
 
 enum { OPT_ENGINE = 1, OPT_CONTROL, OPT_DEADLINE };
 
@@ -105,7 +101,7 @@ cmd_handshake_exec(struct cli_ctx *ctx, int argc, char **argv)
 	for (i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--engine") == 0)
 			return engine_exec(ctx, argc, argv);
-	return probe_cli_run(
+	return cli_probe_run(
 	    ctx, argc, argv, &cmd_handshake_entry, RES_STAGE_HANDSHAKE);
 }
 

@@ -5,7 +5,8 @@
  * checks: longest name that passed, labels, case preservation, largest
  * delivered answer against the advertised EDNS size, TC seen.
  * Runs the scan engine (probe/scan.h) up to the mtu stage, without the env
- * stage and without the store.
+ * stage and without the store. cli_probe_run (cli.h) is shared with
+ * `handshake`, which runs the same probes one stage further.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@
 #include "cli/cli.h"
 #include "common/net.h"
 #include "probe/scan.h"
-#include "probe/scan_setup.h"
+#include "probe/scan-setup.h"
 #include "reports/sink.h"
 
 enum {
@@ -70,94 +71,107 @@ cb_result(void *arg, uint64_t pos, const struct res_resolver *r)
 	rpt_result(m->sink, r);
 }
 
-/*
- * Shared by mtu and handshake (cmd-handshake.c declares it): parse, run
- * the scan engine up to stage over the RESOLVER arguments, print.
- */
-int probe_cli_run(struct cli_ctx *ctx, int argc, char **argv,
-    const struct cmd_entry *ent, enum res_stage stage);
-
-int
-probe_cli_run(struct cli_ctx *ctx, int argc, char **argv,
-    const struct cmd_entry *ent, enum res_stage stage)
-{
-	struct scan_opts o;
+/* The command line as given, before the config file is read. */
+struct probe_args {
 	struct scan_setup su;
-	struct mtu_cli m;
-	union net_addr *addrs = NULL;
+	int up, down, umin, umax, dmin, dmax, mto, mtr;
+};
+
+/* Parse argv into a and o. Returns 0, 1 after --help, -1 on an error. */
+static int
+probe_getopt(struct cli_ctx *ctx, int argc, char **argv,
+    const struct cmd_entry *ent, struct probe_args *a, struct scan_opts *o,
+    struct mtu_cli *m)
+{
 	struct err e = {""};
 	long long v;
-	int c, i, rc = EXIT_UNKNOWN, a, b, n = 0;
-
-	memset(&su, 0, sizeof su);
-	memset(&m, 0, sizeof m);
-	m.steps = 1;
-	su.method = -1;
-	scan_opts_defaults(&o);
-	struct {
-		int up, down, umin, umax, dmin, dmax, mto, mtr;
-	} ov = {0};
+	int c;
 
 	while ((c = cli_getopt(ctx, ent, argc, argv, "", mtu_longopts)) != -1) {
 		switch (c) {
 		case OPT_DOMAIN:
-			if (su.ndomains < SCAN_MAX_DOMAINS)
-				su.domains[su.ndomains++] = optarg;
+			if (a->su.ndomains < SCAN_MAX_DOMAINS)
+				a->su.domains[a->su.ndomains++] = optarg;
 			break;
 		case OPT_KEY_FILE:
-			su.key_file = optarg;
+			a->su.key_file = optarg;
 			break;
 		case OPT_METHOD:
 			if (parse_int(optarg, 0, 5, &v, &e) == -1)
 				goto bad;
-			su.method = (int)v;
+			a->su.method = (int)v;
 			break;
 		case OPT_UP:
-			if (scan_parse_range(optarg, 5, 512, &a, &b, &e) == -1)
+			if (scan_parse_range(
+				optarg, 5, 512, &a->umin, &a->umax, &e) == -1)
 				goto bad;
-			ov.up = 1;
-			ov.umin = a;
-			ov.umax = b;
+			a->up = 1;
 			break;
 		case OPT_DOWN:
-			if (scan_parse_range(optarg, 20, 4096, &a, &b, &e) ==
-			    -1)
+			if (scan_parse_range(
+				optarg, 20, 4096, &a->dmin, &a->dmax, &e) == -1)
 				goto bad;
-			ov.down = 1;
-			ov.dmin = a;
-			ov.dmax = b;
+			a->down = 1;
 			break;
 		case OPT_TIMEOUT:
 			if (parse_int(optarg, 10, 60000, &v, &e) == -1)
 				goto bad;
-			o.t_live.timeout_ms = o.t_reach.timeout_ms =
-			    o.t_hs.timeout_ms = (int)v;
+			o->t_live.timeout_ms = o->t_reach.timeout_ms =
+			    o->t_hs.timeout_ms = (int)v;
 			break;
 		case OPT_MTU_TIMEOUT:
 			if (parse_int(optarg, 10, 60000, &v, &e) == -1)
 				goto bad;
-			ov.mto = (int)v;
+			a->mto = (int)v;
 			break;
 		case OPT_MTU_TRIES:
 			if (parse_int(optarg, 1, 10, &v, &e) == -1)
 				goto bad;
-			ov.mtr = (int)v;
+			a->mtr = (int)v;
 			break;
 		case OPT_QUIET_STEPS:
-			m.steps = 0;
+			m->steps = 0;
 			break;
 		case 'H':
-			return EXIT_OK;
+			return 1;
 		default:
-			return EXIT_UNKNOWN;
+			return -1;
 		}
+	}
+	return 0;
+bad:
+	cli_error(ent, "%s", e.msg);
+	return -1;
+}
+
+int
+cli_probe_run(struct cli_ctx *ctx, int argc, char **argv,
+    const struct cmd_entry *ent, enum res_stage stage)
+{
+	struct probe_args a;
+	struct scan_opts o;
+	struct mtu_cli m;
+	union net_addr *addrs = NULL;
+	struct err e = {""};
+	int i, rc = EXIT_UNKNOWN, n = 0;
+
+	memset(&a, 0, sizeof a);
+	memset(&m, 0, sizeof m);
+	m.steps = 1;
+	a.su.method = -1;
+	scan_opts_defaults(&o);
+	switch (probe_getopt(ctx, argc, argv, ent, &a, &o, &m)) {
+	case 1:
+		return EXIT_OK;
+	case -1:
+		return EXIT_UNKNOWN;
 	}
 	if (optind >= argc) {
 		cli_error(ent, "give at least one RESOLVER (IP[:PORT])");
 		return EXIT_UNKNOWN;
 	}
-	su.config = ctx->config;
-	if (scan_setup_apply(&su, &o, &e) == -1)
+	a.su.config = ctx->config;
+	if (scan_setup_apply(&a.su, &o, &e) == -1)
 		goto bad;
 	if (o.key == NULL) {
 		cli_error(ent,
@@ -166,18 +180,18 @@ probe_cli_run(struct cli_ctx *ctx, int argc, char **argv,
 		    ent->name);
 		goto out;
 	}
-	if (ov.up) {
-		o.min_up = ov.umin;
-		o.max_up = ov.umax;
+	if (a.up) {
+		o.min_up = a.umin;
+		o.max_up = a.umax;
 	}
-	if (ov.down) {
-		o.min_down = ov.dmin;
-		o.max_down = ov.dmax;
+	if (a.down) {
+		o.min_down = a.dmin;
+		o.max_down = a.dmax;
 	}
-	if (ov.mto)
-		o.t_mtu.timeout_ms = ov.mto;
-	if (ov.mtr)
-		o.t_mtu.tries = ov.mtr;
+	if (a.mto)
+		o.t_mtu.timeout_ms = a.mto;
+	if (a.mtr)
+		o.t_mtu.tries = a.mtr;
 	addrs = xcalloc((size_t)(argc - optind), sizeof *addrs);
 	for (i = optind; i < argc; i++)
 		if (net_addr_parse(argv[i], 53, &addrs[n++], &e) == -1) {
@@ -212,14 +226,14 @@ out:
 	if (m.sink != NULL)
 		rpt_close(m.sink, NULL);
 	free(addrs);
-	scan_setup_free(&su);
+	scan_setup_free(&a.su);
 	return rc;
 }
 
 static int
 cmd_mtu_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
-	return probe_cli_run(ctx, argc, argv, &cmd_mtu_entry, RES_STAGE_MTU);
+	return cli_probe_run(ctx, argc, argv, &cmd_mtu_entry, RES_STAGE_MTU);
 }
 
 #define PROBE_OPTIONS                                                          \

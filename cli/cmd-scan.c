@@ -1,21 +1,23 @@
 /*
  * cmd-scan.c — `mdns-doctor scan LIST...`: the staged funnel over resolver
- * lists (probe/scan.h). Results stream into the history store in batches
- * together with the resume cursor; at the end they are read back from the
- * store and written through the chosen sink (survivors first, ranked by
- * MTU and RTT), with a diagnosis when a stage passed nobody and an
- * optional client_resolvers.txt.
+ * lists (probe/scan.h). This file only glues: options into scan options,
+ * the history store (results stream into it in batches together with the
+ * resume cursor), the progress line and the exit code. What a result
+ * means is the scan's; the resume policy is probe/scan-resume.h's; the
+ * ranking, diagnosis, client_resolvers.txt and counters file are
+ * probe/scan-report.h's. At the end the run's results are read back from
+ * the store (a resumed run reports everything) and written through the
+ * chosen sink, survivors last and best first.
  *
  * Exit codes: 0 survivors found, 1 survivors but a warning (interception,
- * a silent tunnel server, bad list lines), 2 nobody passed, 3 usage/config/store errors or an
- * interrupted scan.
+ * a silent tunnel server, bad list lines), 2 nobody passed, 3
+ * usage/config/store errors or an interrupted scan.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -25,8 +27,10 @@
 #include "common/path.h"
 #include "common/resolvers.h"
 #include "common/result.h"
+#include "probe/scan-report.h"
+#include "probe/scan-resume.h"
+#include "probe/scan-setup.h"
 #include "probe/scan.h"
-#include "probe/scan_setup.h"
 #include "reports/sink.h"
 #include "store/store.h"
 
@@ -93,126 +97,386 @@ static const struct option scan_longopts[] = {
 static const char *const default_icpt[] = {
     "192.0.2.1", "198.51.100.1", "203.0.113.1"};
 
-/* Skip set for --resume: results already stored, by address+port+domain. */
-struct skipset {
-	char **keys;
-	size_t n, cap; /* open addressing, cap power of two */
-};
-
-/* Per (stage, reason): count and one example. */
-struct diag {
-	uint32_t n[RES_STAGE_COUNT][RES_R_COUNT];
-	char ex[RES_STAGE_COUNT][RES_R_COUNT][160];
+/* The command line as given, before the config file is read. */
+struct scan_args {
+	struct scan_setup su; /* --domain, --key-file, --method */
+	int resume, no_store, all, progress, seed_given, icpt_given;
+	const char *write_path, *stats_path;
+	/* Values the config also sets: applied after scan_setup_apply. */
+	int up, down, mtu_to, mtu_tries;
+	int umin, umax, dmin, dmax;
+	long long mto, mtr;
 };
 
 struct scan_cli {
 	struct cli_ctx *ctx;
+	struct scan_args a;
+	struct scan_opts o;
+	const char *fmt;
 	struct ev_loop *loop;
 	struct scan *scan;
-	struct scan_opts o;
 	struct store *db;
+	char *dbpath, *tmpdb;
 	int64_t run_id;
+	struct res_run run;
+	int have_prog;
+	struct store_progress prog;
+	struct scan_skipset skip;
 	struct res_resolver *batch;
 	size_t nbatch;
-	uint64_t last_flush;
-	struct skipset skip;
+	uint64_t last_flush, t0, tick;
 	struct rpt_sink *sink;
+	struct scan_report *rep;
 	int stopped, store_failed, bad_lines, progress;
-	uint64_t t0;
-	struct err err;
-	uint64_t tick;
 };
 
-static uint64_t
-fnv(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 1099511628211ULL;
-	return h;
-}
-
-static char *
-skip_key(const char *addr, unsigned port, const char *domain)
-{
-	return xasprintf("%s|%u|%s", addr, port, domain);
-}
-
-static void
-skip_add(struct skipset *k, char *key)
-{
-	size_t i, j;
-
-	if (2 * (k->n + 1) > k->cap) {
-		struct skipset nk = {NULL, 0, k->cap ? k->cap * 2 : 1024};
-
-		nk.keys = xcalloc(nk.cap, sizeof *nk.keys);
-		for (j = 0; j < k->cap; j++)
-			if (k->keys[j] != NULL) {
-				i = fnv(k->keys[j]) & (nk.cap - 1);
-				while (nk.keys[i] != NULL)
-					i = (i + 1) & (nk.cap - 1);
-				nk.keys[i] = k->keys[j];
-				nk.n++;
-			}
-		free(k->keys);
-		*k = nk;
-	}
-	i = fnv(key) & (k->cap - 1);
-	while (k->keys[i] != NULL) {
-		if (strcmp(k->keys[i], key) == 0) {
-			free(key);
-			return;
-		}
-		i = (i + 1) & (k->cap - 1);
-	}
-	k->keys[i] = key;
-	k->n++;
-}
+/* ---- options ------------------------------------------------------------ */
 
 static int
-skip_has(const struct skipset *k, const char *key)
+parse_num(
+    const char *opt, const char *s, long long lo, long long hi, long long *out)
 {
-	size_t i;
+	struct err e;
 
-	if (k->cap == 0)
-		return 0;
-	i = fnv(key) & (k->cap - 1);
-	while (k->keys[i] != NULL) {
-		if (strcmp(k->keys[i], key) == 0)
+	if (parse_int(s, lo, hi, out, &e) == -1) {
+		cli_error(&cmd_scan_entry, "%s: %s", opt, e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse argv into a and o. Returns 0, 1 after --help, -1 on a bad value. */
+static int
+scan_getopt(struct cli_ctx *ctx, int argc, char **argv, struct scan_args *a,
+    struct scan_opts *o)
+{
+	struct err e = {""};
+	long long v;
+	int c;
+
+	while ((c = cli_getopt(ctx, &cmd_scan_entry, argc, argv, "",
+		    scan_longopts)) != -1) {
+		switch (c) {
+		case OPT_DOMAIN:
+			if (a->su.ndomains == SCAN_MAX_DOMAINS) {
+				cli_error(&cmd_scan_entry, "at most %d domains",
+				    SCAN_MAX_DOMAINS);
+				return -1;
+			}
+			a->su.domains[a->su.ndomains++] = optarg;
+			break;
+		case OPT_KEY_FILE:
+			a->su.key_file = optarg;
+			break;
+		case OPT_METHOD:
+			if (parse_num("--method", optarg, 0, 5, &v) == -1)
+				return -1;
+			a->su.method = (int)v;
+			break;
+		case OPT_RATE:
+			if (parse_num("--rate", optarg, 0, 1000000, &v) == -1)
+				return -1;
+			o->rate = (double)v;
+			break;
+		case OPT_PARALLEL:
+			if (parse_num("--parallel", optarg, 1, 200000, &v) ==
+			    -1)
+				return -1;
+			o->parallel = (int)v;
+			break;
+		case OPT_PACE:
+			if (parse_num("--pace-ms", optarg, 0, 60000, &v) == -1)
+				return -1;
+			o->pace_ms = (int)v;
+			break;
+		case OPT_HS_PAR:
+			if (parse_num("--hs-parallel", optarg, 1, 250, &v) ==
+			    -1)
+				return -1;
+			o->hs_parallel = (int)v;
+			break;
+		case OPT_SEED:
+			if (parse_num("--seed", optarg, 0, INT64_MAX, &v) == -1)
+				return -1;
+			o->seed = (uint64_t)v;
+			a->seed_given = 1;
+			break;
+		case OPT_STAGES:
+			if (scan_stage_parse(optarg, &o->max_stage, &e) == -1) {
+				cli_error(
+				    &cmd_scan_entry, "--stages: %s", e.msg);
+				return -1;
+			}
+			break;
+		case OPT_BURST:
+			if (parse_num("--burst", optarg, 0, 1000, &v) == -1)
+				return -1;
+			o->burst = (int)v;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_num("--timeout-ms", optarg, 10, 60000, &v) ==
+			    -1)
+				return -1;
+			o->t_live.timeout_ms = o->t_reach.timeout_ms = (int)v;
+			break;
+		case OPT_TRIES:
+			if (parse_num("--tries", optarg, 1, 10, &v) == -1)
+				return -1;
+			o->t_live.tries = o->t_reach.tries = (int)v;
+			break;
+		case OPT_MTU_TIMEOUT:
+			if (parse_num("--mtu-timeout-ms", optarg, 10, 60000,
+				&a->mto) == -1)
+				return -1;
+			a->mtu_to = 1;
+			break;
+		case OPT_MTU_TRIES:
+			if (parse_num("--mtu-tries", optarg, 1, 10, &a->mtr) ==
+			    -1)
+				return -1;
+			a->mtu_tries = 1;
+			break;
+		case OPT_UP:
+			if (scan_parse_range(
+				optarg, 5, 512, &a->umin, &a->umax, &e) == -1) {
+				cli_error(
+				    &cmd_scan_entry, "--up-mtu: %s", e.msg);
+				return -1;
+			}
+			a->up = 1;
+			break;
+		case OPT_DOWN:
+			if (scan_parse_range(optarg, 20, 4096, &a->dmin,
+				&a->dmax, &e) == -1) {
+				cli_error(
+				    &cmd_scan_entry, "--down-mtu: %s", e.msg);
+				return -1;
+			}
+			a->down = 1;
+			break;
+		case OPT_SERVER:
+			if (net_addr_parse(optarg, 53, &o->server, &e) == -1) {
+				cli_error(
+				    &cmd_scan_entry, "--server: %s", e.msg);
+				return -1;
+			}
+			o->have_server = 1;
+			break;
+		case OPT_ICPT:
+			a->icpt_given = 1;
+			if (strcmp(optarg, "none") == 0)
+				break;
+			if (o->nintercept == SCAN_MAX_ENV_PROBES) {
+				cli_error(&cmd_scan_entry,
+				    "at most %d --intercept-probe",
+				    SCAN_MAX_ENV_PROBES);
+				return -1;
+			}
+			if (net_addr_parse(optarg, 53,
+				&o->intercept[o->nintercept], &e) == -1) {
+				cli_error(&cmd_scan_entry,
+				    "--intercept-probe: %s", e.msg);
+				return -1;
+			}
+			o->nintercept++;
+			break;
+		case OPT_RESUME:
+			a->resume = 1;
+			break;
+		case OPT_NO_STORE:
+			a->no_store = 1;
+			break;
+		case OPT_WRITE:
+			a->write_path = optarg;
+			break;
+		case OPT_ALL:
+			a->all = 1;
+			break;
+		case OPT_PROGRESS:
+			a->progress = 1;
+			break;
+		case OPT_STATS:
+			a->stats_path = optarg;
+			break;
+		case OPT_LIVE_NAME:
+			o->liveness_name = optarg;
+			break;
+		case 'H':
 			return 1;
-		i = (i + 1) & (k->cap - 1);
+		default:
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Config file, then the command line over it; the sink. 0 / -1. */
+static int
+setup(struct scan_cli *sc, int argc)
+{
+	struct scan_args *a = &sc->a;
+	struct err e = {""};
+	size_t k;
+
+	if (!a->icpt_given)
+		for (k = 0; k < nitems(default_icpt); k++)
+			(void)net_addr_parse(default_icpt[k], 53,
+			    &sc->o.intercept[sc->o.nintercept++], NULL);
+	a->su.config = sc->ctx->config;
+	if (scan_setup_apply(&a->su, &sc->o, &e) == -1) {
+		cli_error(&cmd_scan_entry, "%s", e.msg);
+		return -1;
+	}
+	if (a->up) {
+		sc->o.min_up = a->umin;
+		sc->o.max_up = a->umax;
+	}
+	if (a->down) {
+		sc->o.min_down = a->dmin;
+		sc->o.max_down = a->dmax;
+	}
+	if (a->mtu_to)
+		sc->o.t_mtu.timeout_ms = (int)a->mto;
+	if (a->mtu_tries)
+		sc->o.t_mtu.tries = (int)a->mtr;
+	if (optind >= argc && a->su.resolvers_path == NULL) {
+		cli_error(&cmd_scan_entry, "no resolver list given");
+		return -1;
+	}
+	sc->fmt = sc->ctx->format != NULL ? sc->ctx->format : "text";
+	if ((sc->sink = rpt_open(sc->fmt, stdout, &e)) == NULL) {
+		cli_error(&cmd_scan_entry, "%s", e.msg);
+		return -1;
+	}
+	log_set_level(sc->ctx->quiet ? LOG_ERROR :
+		sc->ctx->verbose     ? LOG_INFO :
+				       LOG_WARN);
+	return 0;
+}
+
+/* ---- the history store and resume ---------------------------------------- */
+
+/* $XDG_STATE_HOME/mdns-doctor/history.db and its fallbacks (path.h). */
+static char *
+default_db_path(struct err *e)
+{
+	char *dir = path_state_dir(e), *p;
+
+	if (dir == NULL)
+		return NULL;
+	p = path_join(dir, "history.db");
+	free(dir);
+	return p;
+}
+
+/* The history database, or with --no-store a private scratch one. */
+static int
+open_history(struct scan_cli *sc)
+{
+	struct err e = {""};
+	const char *td;
+	int fd;
+
+	if (sc->a.no_store) {
+		td = getenv("TMPDIR");
+		sc->tmpdb =
+		    xasprintf("%s/mdns-scan.XXXXXX", td && *td ? td : "/tmp");
+		if ((fd = mkstemp(sc->tmpdb)) == -1) {
+			cli_error(&cmd_scan_entry, "cannot create %s: %s",
+			    sc->tmpdb, strerror(errno));
+			return -1;
+		}
+		close(fd);
+		unlink(sc->tmpdb);
+		sc->dbpath = xstrdup(sc->tmpdb);
+	} else if ((sc->dbpath = sc->ctx->db != NULL ?
+			   xstrdup(sc->ctx->db) :
+			   default_db_path(&e)) == NULL) {
+		cli_error(
+		    &cmd_scan_entry, "no place for the history: %s", e.msg);
+		return -1;
+	}
+	if ((sc->db = store_open(sc->dbpath, &e)) == NULL) {
+		cli_error(&cmd_scan_entry, "%s", e.msg);
+		return -1;
 	}
 	return 0;
 }
 
 static void
-skip_free(struct skipset *k)
+remove_scratch(const char *path)
 {
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	char *x;
 	size_t i;
 
-	for (i = 0; i < k->cap; i++)
-		free(k->keys[i]);
-	free(k->keys);
+	for (i = 0; i < nitems(suffix); i++) {
+		x = xasprintf("%s%s", path, suffix[i]);
+		unlink(x);
+		free(x);
+	}
 }
 
 static int
-cb_skip(void *arg, const union net_addr *a, const char *domain)
+cb_read_skip(void *arg, int64_t run_id, const struct res_resolver *r)
 {
-	struct scan_cli *sc = arg;
-	char ip[NET_ADDR_STRLEN], *key;
-	int r;
-
-	if (sc->skip.n == 0)
-		return 0;
-	net_addr_format_ip(a, ip, sizeof ip);
-	key = skip_key(ip, net_addr_port(a), domain);
-	r = skip_has(&sc->skip, key);
-	free(key);
-	return r;
+	(void)run_id;
+	scan_skip_add(arg, r);
+	return 0;
 }
 
+/* Continue the interrupted run with our digest, or begin a new one. */
+static int
+resume_or_begin(struct scan_cli *sc, int argc, char **argv)
+{
+	char digest[RES_DIGEST_MAX];
+	struct store_run_info info;
+	struct err e = {""};
+	int found;
+
+	scan_args_digest(argc, argv, digest, sizeof digest);
+	res_run_init(&sc->run);
+	if (!sc->a.resume) {
+		if (store_run_begin(sc->db, "scan", digest, cli_version(),
+			&sc->run_id, &e) == -1)
+			goto fail;
+		snprintf(sc->run.command, sizeof sc->run.command, "scan");
+		snprintf(sc->run.args_digest, sizeof sc->run.args_digest, "%s",
+		    digest);
+		snprintf(sc->run.version, sizeof sc->run.version, "%s",
+		    cli_version());
+		sc->run.started_ms = now_wall_ms();
+		return 0;
+	}
+	if ((found = store_last_run(sc->db, "scan", digest, &info, &e)) == -1 ||
+	    scan_resume_check_run(found == 0, info.status, sc->dbpath, &e) ==
+		-1)
+		goto fail;
+	sc->run_id = info.id;
+	if (store_progress_get(sc->db, sc->run_id, &sc->prog, &e) == 0) {
+		sc->have_prog = 1;
+		if (scan_resume_seed(
+			sc->prog.seed, sc->a.seed_given, &sc->o.seed, &e) == -1)
+			goto fail;
+	}
+	if (store_run_results(
+		sc->db, sc->run_id, cb_read_skip, &sc->skip, &e) == -1 ||
+	    store_run_get(sc->db, sc->run_id, &sc->run, NULL, &e) == -1)
+		goto fail;
+	if (!sc->ctx->quiet)
+		fprintf(stderr,
+		    "resuming run %lld at position %llu "
+		    "(%zu results stored)\n",
+		    (long long)sc->run_id,
+		    (unsigned long long)(sc->have_prog ? sc->prog.position : 0),
+		    sc->skip.n);
+	return 0;
+fail:
+	cli_error(&cmd_scan_entry, "%s", e.msg);
+	return -1;
+}
+
+/* Write the batch and the cursor in one transaction. */
 static void
 flush(struct scan_cli *sc)
 {
@@ -233,6 +497,16 @@ flush(struct scan_cli *sc)
 		return;
 	}
 	sc->nbatch = 0;
+}
+
+/* ---- scan callbacks and the loop ----------------------------------------- */
+
+static int
+cb_skip(void *arg, const union net_addr *a, const char *domain)
+{
+	struct scan_cli *sc = arg;
+
+	return scan_skip_has(&sc->skip, a, domain);
 }
 
 static void
@@ -336,54 +610,99 @@ on_list_warning(void *arg, const char *msg)
 	fprintf(stderr, "mdns-doctor: scan: warning: %s\n", msg);
 }
 
-/* $XDG_STATE_HOME/mdns-doctor/history.db and its fallbacks (path.h). */
-static char *
-default_db_path(struct err *e)
+/* The scan on its loop with the lists loaded. 0 / -1. */
+static int
+prepare(struct scan_cli *sc, int argc, char **argv)
 {
-	char *dir = path_state_dir(e), *p;
+	struct rl_opts rlo;
+	struct err e = {""};
+	uint64_t total;
+	int i;
 
-	if (dir == NULL)
-		return NULL;
-	p = path_join(dir, "history.db");
-	free(dir);
-	return p;
+	sc->o.on_result = cb_result;
+	sc->o.on_check = cb_check;
+	sc->o.on_done = cb_done;
+	sc->o.skip = cb_skip;
+	sc->o.arg = sc;
+	if ((sc->loop = ev_loop_new(&e)) == NULL ||
+	    (sc->scan = scan_new(sc->loop, &sc->o, &e)) == NULL)
+		goto fail;
+	memset(&rlo, 0, sizeof rlo);
+	rlo.on_error = on_list_error;
+	rlo.on_warning = on_list_warning;
+	rlo.arg = sc;
+	for (i = optind; i < argc; i++)
+		if (scan_add_list(sc->scan, argv[i], &rlo, &e) == -1)
+			goto fail;
+	if (optind >= argc &&
+	    scan_add_list(sc->scan, sc->a.su.resolvers_path, &rlo, &e) == -1)
+		goto fail;
+	if (scan_naddrs(sc->scan) == 0) {
+		cli_error(&cmd_scan_entry, "no resolver address in the list%s",
+		    sc->bad_lines ? " (only bad lines)" : "");
+		return -1;
+	}
+	total = scan_naddrs(sc->scan) * sc->o.ndomains;
+	if (sc->have_prog &&
+	    scan_resume_check_total(sc->prog.total, total, &e) == -1)
+		goto fail;
+	return 0;
+fail:
+	cli_error(&cmd_scan_entry, "%s", e.msg);
+	return -1;
 }
 
-/* ---- reading results back ----------------------------------------------- */
+/* Run to the end (or SIGINT) and commit the last batch. 0 / -1. */
+static int
+run(struct scan_cli *sc)
+{
+	struct err e = {""};
 
-struct readback {
-	struct scan_cli *sc;
-	struct res_resolver *ok;
-	size_t nok, okcap;
-	struct diag *d;
-	int all;
-	uint64_t nres;
-};
+	if (!sc->ctx->quiet)
+		fprintf(stderr,
+		    "scan: %llu address(es) × %zu domain(s), "
+		    "rate %.0f q/s, seed %llu, key %s, method %d\n",
+		    (unsigned long long)scan_naddrs(sc->scan), sc->o.ndomains,
+		    sc->o.rate, (unsigned long long)sc->o.seed, sc->a.su.key_fp,
+		    sc->o.method);
+	sc->batch = xcalloc(BATCH, sizeof *sc->batch);
+	sc->progress = !sc->ctx->quiet && (sc->a.progress || isatty(2));
+	sc->t0 = sc->last_flush = now_mono_us();
+	/* Shells start background jobs with SIGINT ignored; an ignored
+	 * signal never reaches the signalfd, so take it back. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	if (ev_signal_add(sc->loop, SIGINT, on_signal, sc, &e) == -1 ||
+	    ev_signal_add(sc->loop, SIGTERM, on_signal, sc, &e) == -1 ||
+	    scan_start(sc->scan, sc->have_prog ? sc->prog.position : 0, &e) ==
+		-1) {
+		cli_error(&cmd_scan_entry, "%s", e.msg);
+		return -1;
+	}
+	sc->tick = ev_timer_add(sc->loop, 200000, on_tick, sc);
+	if (ev_run(sc->loop) == -1) {
+		cli_error(&cmd_scan_entry, "event loop failed");
+		return -1;
+	}
+	flush(sc);
+	if (sc->progress)
+		progress_line(sc, 1);
+	return 0;
+}
+
+/* ---- the end ------------------------------------------------------------ */
 
 static int
 cb_read(void *arg, int64_t run_id, const struct res_resolver *r)
 {
-	struct readback *rb = arg;
-	int st = r->stage, rs = r->reason;
+	struct scan_cli *sc = arg;
 
 	(void)run_id;
-	rb->nres++;
-	if (r->verdict == RES_VERDICT_OK) {
-		if (rb->nok == rb->okcap) {
-			rb->okcap = rb->okcap ? rb->okcap * 2 : 64;
-			rb->ok =
-			    xreallocarray(rb->ok, rb->okcap, sizeof *rb->ok);
-		}
-		rb->ok[rb->nok++] = *r;
-		return 0;
-	}
-	if (st >= 0 && st < RES_STAGE_COUNT && rs >= 0 && rs < RES_R_COUNT) {
-		if (rb->d->n[st][rs]++ == 0)
-			res_textf(rb->d->ex[st][rs], sizeof rb->d->ex[st][rs],
-			    "%s: %s", r->addr, r->evidence);
-	}
-	if (rb->all && rb->sc->sink != NULL)
-		rpt_result(rb->sc->sink, r);
+	/* Failures stream out now (text: only with --all); survivors are
+	 * ranked and written last. */
+	if (!scan_report_add(sc->rep, r) &&
+	    (sc->a.all || strcmp(sc->fmt, "text") != 0))
+		rpt_result(sc->sink, r);
 	return 0;
 }
 
@@ -397,653 +716,124 @@ cb_read_check(void *arg, int64_t run_id, const struct res_check *c)
 	return 0;
 }
 
+/* Read the run back, write the sink, the diagnosis and the list. */
 static int
-cb_read_skip(void *arg, int64_t run_id, const struct res_resolver *r)
+report(struct scan_cli *sc)
 {
-	struct skipset *k = arg;
+	struct err e = {""};
+	size_t k;
 
-	(void)run_id;
-	skip_add(k, skip_key(r->addr, r->port, r->domain));
+	sc->rep = scan_report_new();
+	if (store_run_results(sc->db, sc->run_id, cb_read, sc, &e) == -1)
+		goto fail;
+	if (strcmp(sc->fmt, "csv") != 0 && strcmp(sc->fmt, "ips") != 0 &&
+	    store_run_checks(sc->db, sc->run_id, cb_read_check, sc, &e) == -1)
+		goto fail;
+	scan_report_rank(sc->rep);
+	for (k = 0; k < sc->rep->nok; k++)
+		rpt_result(sc->sink, &sc->rep->ok[k]);
+	rpt_summary(sc->sink, &sc->run);
+	if (rpt_close(sc->sink, &e) == -1) {
+		sc->sink = NULL;
+		goto fail;
+	}
+	sc->sink = NULL;
+	scan_report_diagnose(sc->rep,
+	    strcmp(sc->fmt, "text") == 0 ? stdout : stderr, &sc->run, &sc->o,
+	    scan_env_evidence(sc->scan));
+	if (sc->a.write_path != NULL &&
+	    scan_report_write_resolvers(sc->rep, sc->a.write_path, &e) == -1)
+		goto fail;
 	return 0;
+fail:
+	cli_error(&cmd_scan_entry, "%s", e.msg);
+	return -1;
 }
 
+/* The run's end in the store and the exit code. */
 static int
-rank_cmp(const void *a, const void *b)
+finish(struct scan_cli *sc)
 {
-	const struct res_resolver *x = a, *y = b;
-	int mx = MIN(x->upload_mtu, x->download_mtu >> 2);
-	int my = MIN(y->upload_mtu, y->download_mtu >> 2);
+	static const int code[] = {[RES_VERDICT_OK] = EXIT_OK,
+	    [RES_VERDICT_WARN] = EXIT_WARNING,
+	    [RES_VERDICT_FAIL] = EXIT_CRITICAL};
+	enum res_verdict v;
+	struct err e = {""};
 
-	if (x->upload_mtu != y->upload_mtu)
-		return y->upload_mtu - x->upload_mtu;
-	if (x->download_mtu != y->download_mtu)
-		return y->download_mtu - x->download_mtu;
-	(void)mx;
-	(void)my;
-	if (x->rtt_us != y->rtt_us)
-		return x->rtt_us < y->rtt_us ? -1 : 1;
-	return strcmp(x->addr, y->addr);
+	scan_stage_stats(sc->scan, &sc->run);
+	sc->run.ended_ms = now_wall_ms();
+	if (sc->a.stats_path != NULL &&
+	    scan_write_stats(sc->scan, sc->a.stats_path,
+		(now_mono_us() - sc->t0) / 1000, &e) == -1)
+		fprintf(stderr, "mdns-doctor: scan: %s\n", e.msg);
+	if (store_run_stats(sc->db, sc->run_id, &sc->run, &e) == -1)
+		fprintf(stderr, "mdns-doctor: scan: %s\n", e.msg);
+	if (sc->stopped || sc->store_failed) {
+		(void)store_run_end(sc->db, sc->run_id, "interrupted", &e);
+		if (!sc->ctx->quiet && !sc->store_failed)
+			fprintf(stderr,
+			    "scan interrupted at position %llu; "
+			    "continue with the same arguments and --resume\n",
+			    (unsigned long long)scan_cursor(sc->scan));
+		return EXIT_UNKNOWN;
+	}
+	if (report(sc) == -1)
+		return EXIT_UNKNOWN;
+	v = scan_report_verdict(sc->rep,
+	    scan_intercepted(sc->scan) || scan_server_down(sc->scan) ||
+		sc->bad_lines > 0);
+	(void)store_run_end(sc->db, sc->run_id,
+	    v == RES_VERDICT_OK	      ? "ok" :
+		v == RES_VERDICT_WARN ? "warning" :
+					"critical",
+	    &e);
+	if (!sc->ctx->quiet)
+		fprintf(stderr, "scan: %zu of %llu passed%s\n", sc->rep->nok,
+		    (unsigned long long)sc->rep->nres,
+		    sc->bad_lines ? " (the list had bad lines)" : "");
+	return code[v];
 }
 
-/* The first stage that passed nobody, with the reasons and evidence. */
 static void
-diagnose(FILE *f, const struct res_run *run, const struct diag *d,
-    const struct scan_opts *o, const char *env, int have_key)
+cleanup(struct scan_cli *sc)
 {
-	static const char *const what[RES_STAGE_COUNT] = {
-	    [RES_STAGE_LIVENESS] =
-		"no address answered a neutral query "
-		"at all: wrong list, wrong port, or the path drops DNS",
-	    [RES_STAGE_REACH] =
-		"resolvers answer neutral names but none "
-		"reaches the tunnel server: the delegation or the "
-		"server is down, or every resolver rewrites answers",
-	    [RES_STAGE_MTU] = "the tunnel server is reached but no MTU "
-			      "probe passed",
-	    [RES_STAGE_HANDSHAKE] = "MTU probes pass but no session could "
-				    "be opened",
-	    [RES_STAGE_BURST] = "sessions open but no resolver sustains "
-				"the burst",
-	};
-	int st, r, best;
-
-	for (st = RES_STAGE_LIVENESS; st < RES_STAGE_COUNT; st++) {
-		if (run->stages[st].tested == 0 || run->stages[st].passed > 0)
-			continue;
-		fprintf(f, "\ndiagnosis: stage %s passed nobody (%u tested): ",
-		    res_stage_name((enum res_stage)st), run->stages[st].tested);
-		fputs(what[st], f);
-		if (st == RES_STAGE_REACH)
-			fprintf(f, " (domain %s)", o->domains[0]);
-		fputc('\n', f);
-		best = -1;
-		for (r = 0; r < RES_R_COUNT; r++) {
-			if (d->n[st][r] == 0)
-				continue;
-			if (best < 0 || d->n[st][r] > d->n[st][best])
-				best = r;
-			fprintf(f, "  %u × %s (%s), e.g. %s\n", d->n[st][r],
-			    res_reason_name((enum res_reason)r),
-			    res_reason_text((enum res_reason)r), d->ex[st][r]);
-		}
-		if (st == RES_STAGE_MTU && best == RES_R_KEY_OR_METHOD)
-			fprintf(f,
-			    "  the server answers our probes with "
-			    "NODATA: it cannot decrypt them. Check "
-			    "DATA_ENCRYPTION_METHOD (%d) and the key.\n",
-			    o->method);
-		if (st == RES_STAGE_REACH)
-			fprintf(f, "  direct query to the server: %s\n",
-			    o->have_server ? env :
-					     "not tested (give "
-					     "--server ADDR:PORT)");
-		break;
-	}
-	if (!have_key)
-		fprintf(f,
-		    "\nnote: no key given, MTU and handshake stages "
-		    "were not run (--key-file or --config)\n");
-}
-
-static int
-write_resolvers(
-    const char *path, struct res_resolver *ok, size_t n, struct err *e)
-{
-	FILE *f;
-	size_t i;
-	int minu = 0, maxu = 0, mind = 0, maxd = 0;
-	char buf[RES_ADDR_MAX + 16];
-
-	for (i = 0; i < n; i++) {
-		if (ok[i].upload_mtu > 0) {
-			minu = minu == 0 ? ok[i].upload_mtu :
-					   MIN(minu, ok[i].upload_mtu);
-			maxu = MAX(maxu, ok[i].upload_mtu);
-		}
-		if (ok[i].download_mtu > 0) {
-			mind = mind == 0 ? ok[i].download_mtu :
-					   MIN(mind, ok[i].download_mtu);
-			maxd = MAX(maxd, ok[i].download_mtu);
-		}
-	}
-	if ((f = fopen(path, "w")) == NULL)
-		return err_set(e, "cannot write %s: %s", path, strerror(errno));
-	fprintf(f,
-	    "# client_resolvers.txt written by mdns-doctor scan: "
-	    "%zu resolver(s), best first\n",
-	    n);
-	if (minu > 0)
-		fprintf(f,
-		    "# recommended client_config.toml values that keep "
-		    "every resolver below:\n# MIN_UPLOAD_MTU = %d\n"
-		    "# MAX_UPLOAD_MTU = %d\n# MIN_DOWNLOAD_MTU = %d\n"
-		    "# MAX_DOWNLOAD_MTU = %d\n",
-		    minu, maxu, mind, maxd);
-	for (i = 0; i < n; i++) {
-		if (i > 0 && strcmp(ok[i].addr, ok[i - 1].addr) == 0 &&
-		    ok[i].port == ok[i - 1].port)
-			continue;
-		rpt_resolver_text(ok[i].addr, ok[i].port, buf, sizeof buf);
-		fprintf(f, "%s\n", buf);
-	}
-	if (fclose(f) != 0)
-		return err_set(e, "cannot write %s: %s", path, strerror(errno));
-	return 0;
-}
-
-/* argv without --resume, for the digest that identifies "the same scan". */
-static void
-digest_args(int argc, char **argv, char *out, size_t len)
-{
-	char **v = xcalloc((size_t)argc + 1, sizeof *v);
-	int i, n = 0;
-
-	for (i = 0; i < argc; i++)
-		if (strcmp(argv[i], "--resume") != 0)
-			v[n++] = argv[i];
-	res_args_digest(n, v, out, len);
-	free(v);
-}
-
-static int
-parse_num(
-    const char *opt, const char *s, long long lo, long long hi, long long *out)
-{
-	struct err e;
-
-	if (parse_int(s, lo, hi, out, &e) == -1) {
-		cli_error(&cmd_scan_entry, "%s: %s", opt, e.msg);
-		return -1;
-	}
-	return 0;
+	if (sc->sink != NULL)
+		rpt_close(sc->sink, NULL);
+	scan_free(sc->scan);
+	if (sc->loop != NULL)
+		ev_loop_free(sc->loop);
+	store_close(sc->db);
+	scan_skip_free(&sc->skip);
+	scan_setup_free(&sc->a.su);
+	scan_report_free(sc->rep);
+	free(sc->batch);
+	if (sc->tmpdb != NULL)
+		remove_scratch(sc->tmpdb);
+	free(sc->tmpdb);
+	free(sc->dbpath);
 }
 
 static int
 cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct scan_cli sc;
-	struct scan_setup su;
-	struct rl_opts rlo;
-	struct res_run run;
-	struct store_run_info info;
-	struct store_progress prog;
-	struct readback rb;
-	struct diag *dg = NULL;
-	struct err e = {""};
-	const char *fmt, *write_path = NULL, *stats_path = NULL;
-	char digest[RES_DIGEST_MAX], *dbpath = NULL, *tmpdb = NULL;
-	uint64_t start_pos = 0;
-	long long v;
-	int c, i, rc = EXIT_UNKNOWN, resume = 0, no_store = 0, all = 0;
-	int seed_given = 0, icpt_given = 0, force_progress = 0, have_prog = 0;
-	size_t k;
+	int rc = EXIT_UNKNOWN;
 
 	memset(&sc, 0, sizeof sc);
-	memset(&su, 0, sizeof su);
-	memset(&rb, 0, sizeof rb);
 	sc.ctx = ctx;
-	su.method = -1;
+	sc.a.su.method = -1;
 	scan_opts_defaults(&sc.o);
-	/* First pass for values that the config may override: remembered,
-	 * applied after scan_setup_apply. */
-	struct {
-		int up, down, mtu_to, mtu_tries;
-		int umin, umax, dmin, dmax;
-		long long mto, mtr;
-	} ov = {0};
-
-	while ((c = cli_getopt(ctx, &cmd_scan_entry, argc, argv, "",
-		    scan_longopts)) != -1) {
-		switch (c) {
-		case OPT_DOMAIN:
-			if (su.ndomains == SCAN_MAX_DOMAINS) {
-				cli_error(&cmd_scan_entry, "at most %d domains",
-				    SCAN_MAX_DOMAINS);
-				goto out;
-			}
-			su.domains[su.ndomains++] = optarg;
-			break;
-		case OPT_KEY_FILE:
-			su.key_file = optarg;
-			break;
-		case OPT_METHOD:
-			if (parse_num("--method", optarg, 0, 5, &v) == -1)
-				goto out;
-			su.method = (int)v;
-			break;
-		case OPT_RATE:
-			if (parse_num("--rate", optarg, 0, 1000000, &v) == -1)
-				goto out;
-			sc.o.rate = (double)v;
-			break;
-		case OPT_PARALLEL:
-			if (parse_num("--parallel", optarg, 1, 200000, &v) ==
-			    -1)
-				goto out;
-			sc.o.parallel = (int)v;
-			break;
-		case OPT_PACE:
-			if (parse_num("--pace-ms", optarg, 0, 60000, &v) == -1)
-				goto out;
-			sc.o.pace_ms = (int)v;
-			break;
-		case OPT_HS_PAR:
-			if (parse_num("--hs-parallel", optarg, 1, 250, &v) ==
-			    -1)
-				goto out;
-			sc.o.hs_parallel = (int)v;
-			break;
-		case OPT_SEED:
-			if (parse_num("--seed", optarg, 0, INT64_MAX, &v) == -1)
-				goto out;
-			sc.o.seed = (uint64_t)v;
-			seed_given = 1;
-			break;
-		case OPT_STAGES:
-			if (scan_stage_parse(optarg, &sc.o.max_stage, &e) ==
-			    -1) {
-				cli_error(
-				    &cmd_scan_entry, "--stages: %s", e.msg);
-				goto out;
-			}
-			break;
-		case OPT_BURST:
-			if (parse_num("--burst", optarg, 0, 1000, &v) == -1)
-				goto out;
-			sc.o.burst = (int)v;
-			break;
-		case OPT_TIMEOUT:
-			if (parse_num("--timeout-ms", optarg, 10, 60000, &v) ==
-			    -1)
-				goto out;
-			sc.o.t_live.timeout_ms = sc.o.t_reach.timeout_ms =
-			    (int)v;
-			break;
-		case OPT_TRIES:
-			if (parse_num("--tries", optarg, 1, 10, &v) == -1)
-				goto out;
-			sc.o.t_live.tries = sc.o.t_reach.tries = (int)v;
-			break;
-		case OPT_MTU_TIMEOUT:
-			if (parse_num("--mtu-timeout-ms", optarg, 10, 60000,
-				&ov.mto) == -1)
-				goto out;
-			ov.mtu_to = 1;
-			break;
-		case OPT_MTU_TRIES:
-			if (parse_num("--mtu-tries", optarg, 1, 10, &ov.mtr) ==
-			    -1)
-				goto out;
-			ov.mtu_tries = 1;
-			break;
-		case OPT_UP:
-			if (scan_parse_range(
-				optarg, 5, 512, &ov.umin, &ov.umax, &e) == -1) {
-				cli_error(
-				    &cmd_scan_entry, "--up-mtu: %s", e.msg);
-				goto out;
-			}
-			ov.up = 1;
-			break;
-		case OPT_DOWN:
-			if (scan_parse_range(optarg, 20, 4096, &ov.dmin,
-				&ov.dmax, &e) == -1) {
-				cli_error(
-				    &cmd_scan_entry, "--down-mtu: %s", e.msg);
-				goto out;
-			}
-			ov.down = 1;
-			break;
-		case OPT_SERVER:
-			if (net_addr_parse(optarg, 53, &sc.o.server, &e) ==
-			    -1) {
-				cli_error(
-				    &cmd_scan_entry, "--server: %s", e.msg);
-				goto out;
-			}
-			sc.o.have_server = 1;
-			break;
-		case OPT_ICPT:
-			icpt_given = 1;
-			if (strcmp(optarg, "none") == 0)
-				break;
-			if (sc.o.nintercept == SCAN_MAX_ENV_PROBES) {
-				cli_error(&cmd_scan_entry,
-				    "at most %d "
-				    "--intercept-probe",
-				    SCAN_MAX_ENV_PROBES);
-				goto out;
-			}
-			if (net_addr_parse(optarg, 53,
-				&sc.o.intercept[sc.o.nintercept], &e) == -1) {
-				cli_error(&cmd_scan_entry,
-				    "--intercept-probe: "
-				    "%s",
-				    e.msg);
-				goto out;
-			}
-			sc.o.nintercept++;
-			break;
-		case OPT_RESUME:
-			resume = 1;
-			break;
-		case OPT_NO_STORE:
-			no_store = 1;
-			break;
-		case OPT_WRITE:
-			write_path = optarg;
-			break;
-		case OPT_ALL:
-			all = 1;
-			break;
-		case OPT_PROGRESS:
-			force_progress = 1;
-			break;
-		case OPT_STATS:
-			stats_path = optarg;
-			break;
-		case OPT_LIVE_NAME:
-			sc.o.liveness_name = optarg;
-			break;
-		case 'H':
-			rc = EXIT_OK;
-			goto out;
-		default:
-			goto out;
-		}
+	switch (scan_getopt(ctx, argc, argv, &sc.a, &sc.o)) {
+	case 1:
+		return EXIT_OK;
+	case -1:
+		return EXIT_UNKNOWN;
 	}
-	if (!icpt_given)
-		for (k = 0; k < nitems(default_icpt); k++)
-			(void)net_addr_parse(default_icpt[k], 53,
-			    &sc.o.intercept[sc.o.nintercept++], NULL);
-	su.config = ctx->config;
-	if (scan_setup_apply(&su, &sc.o, &e) == -1) {
-		cli_error(&cmd_scan_entry, "%s", e.msg);
-		goto out;
-	}
-	if (ov.up) {
-		sc.o.min_up = ov.umin;
-		sc.o.max_up = ov.umax;
-	}
-	if (ov.down) {
-		sc.o.min_down = ov.dmin;
-		sc.o.max_down = ov.dmax;
-	}
-	if (ov.mtu_to)
-		sc.o.t_mtu.timeout_ms = (int)ov.mto;
-	if (ov.mtu_tries)
-		sc.o.t_mtu.tries = (int)ov.mtr;
-	if (optind >= argc && su.resolvers_path == NULL) {
-		cli_error(&cmd_scan_entry, "no resolver list given");
-		goto out;
-	}
-	fmt = ctx->format != NULL ? ctx->format : "text";
-	if ((sc.sink = rpt_open(fmt, stdout, &e)) == NULL) {
-		cli_error(&cmd_scan_entry, "%s", e.msg);
-		goto out;
-	}
-	log_set_level(ctx->quiet ? LOG_ERROR :
-		ctx->verbose	 ? LOG_INFO :
-				   LOG_WARN);
-
-	/* Store and resume. */
-	digest_args(argc, argv, digest, sizeof digest);
-	if (no_store) {
-		/* A private scratch database, removed at the end. */
-		const char *td = getenv("TMPDIR");
-		int fd;
-
-		tmpdb =
-		    xasprintf("%s/mdns-scan.XXXXXX", td && *td ? td : "/tmp");
-		if ((fd = mkstemp(tmpdb)) == -1) {
-			cli_error(&cmd_scan_entry, "cannot create %s: %s",
-			    tmpdb, strerror(errno));
-			goto out;
-		}
-		close(fd);
-		unlink(tmpdb);
-		dbpath = xstrdup(tmpdb);
-	} else if ((dbpath = ctx->db != NULL ? xstrdup(ctx->db) :
-					       default_db_path(&e)) == NULL) {
-		cli_error(
-		    &cmd_scan_entry, "no place for the history: %s", e.msg);
-		goto out;
-	}
-	if ((sc.db = store_open(dbpath, &e)) == NULL) {
-		cli_error(&cmd_scan_entry, "%s", e.msg);
-		goto out;
-	}
-	res_run_init(&run);
-	if (resume) {
-		i = store_last_run(sc.db, "scan", digest, &info, &e);
-		if (i == -1) {
-			cli_error(&cmd_scan_entry, "%s", e.msg);
-			goto out;
-		}
-		if (i == 1 ||
-		    (strcmp(info.status, "running") != 0 &&
-			strcmp(info.status, "interrupted") != 0)) {
-			cli_error(&cmd_scan_entry,
-			    "--resume: no interrupted "
-			    "scan with these arguments in %s",
-			    dbpath);
-			goto out;
-		}
-		sc.run_id = info.id;
-		if (store_progress_get(sc.db, sc.run_id, &prog, &e) == 0) {
-			have_prog = 1;
-			start_pos = prog.position;
-			if (seed_given && prog.seed != sc.o.seed) {
-				cli_error(&cmd_scan_entry,
-				    "--resume: stored "
-				    "seed differs");
-				goto out;
-			}
-			sc.o.seed = prog.seed;
-		}
-		if (store_run_results(
-			sc.db, sc.run_id, cb_read_skip, &sc.skip, &e) == -1 ||
-		    store_run_get(sc.db, sc.run_id, &run, NULL, &e) == -1) {
-			cli_error(&cmd_scan_entry, "%s", e.msg);
-			goto out;
-		}
-		if (!ctx->quiet)
-			fprintf(stderr,
-			    "resuming run %lld at position %llu "
-			    "(%zu results stored)\n",
-			    (long long)sc.run_id, (unsigned long long)start_pos,
-			    sc.skip.n);
-	} else {
-		if (store_run_begin(sc.db, "scan", digest, cli_version(),
-			&sc.run_id, &e) == -1) {
-			cli_error(&cmd_scan_entry, "%s", e.msg);
-			goto out;
-		}
-		snprintf(run.command, sizeof run.command, "scan");
-		snprintf(run.args_digest, sizeof run.args_digest, "%s", digest);
-		snprintf(run.version, sizeof run.version, "%s", cli_version());
-		run.started_ms = now_wall_ms();
-	}
-
-	sc.o.on_result = cb_result;
-	sc.o.on_check = cb_check;
-	sc.o.on_done = cb_done;
-	sc.o.skip = cb_skip;
-	sc.o.arg = &sc;
-	if ((sc.loop = ev_loop_new(&e)) == NULL ||
-	    (sc.scan = scan_new(sc.loop, &sc.o, &e)) == NULL) {
-		cli_error(&cmd_scan_entry, "%s", e.msg);
-		goto out;
-	}
-	memset(&rlo, 0, sizeof rlo);
-	rlo.on_error = on_list_error;
-	rlo.on_warning = on_list_warning;
-	rlo.arg = &sc;
-	for (i = optind; i < argc; i++)
-		if (scan_add_list(sc.scan, argv[i], &rlo, &e) == -1) {
-			cli_error(&cmd_scan_entry, "%s", e.msg);
-			goto out;
-		}
-	if (optind >= argc &&
-	    scan_add_list(sc.scan, su.resolvers_path, &rlo, &e) == -1) {
-		cli_error(&cmd_scan_entry, "%s", e.msg);
-		goto out;
-	}
-	if (scan_naddrs(sc.scan) == 0) {
-		cli_error(&cmd_scan_entry, "no resolver address in the list%s",
-		    sc.bad_lines ? " (only bad lines)" : "");
-		goto out;
-	}
-	if (have_prog && prog.total != scan_naddrs(sc.scan) * sc.o.ndomains) {
-		/* The shuffle is over the item count: another list is
-		 * another order, so the cursor would mean nothing. */
-		cli_error(&cmd_scan_entry,
-		    "--resume: the list changed (%llu items now, %llu "
-		    "when interrupted); start a new scan",
-		    (unsigned long long)(scan_naddrs(sc.scan) * sc.o.ndomains),
-		    (unsigned long long)prog.total);
-		goto out;
-	}
-	if (!ctx->quiet)
-		fprintf(stderr,
-		    "scan: %llu address(es) × %zu domain(s), "
-		    "rate %.0f q/s, seed %llu, key %s, method %d\n",
-		    (unsigned long long)scan_naddrs(sc.scan), sc.o.ndomains,
-		    sc.o.rate, (unsigned long long)sc.o.seed, su.key_fp,
-		    sc.o.method);
-	sc.batch = xcalloc(BATCH, sizeof *sc.batch);
-	sc.progress = !ctx->quiet && (force_progress || isatty(2));
-	sc.t0 = sc.last_flush = now_mono_us();
-	/* Shells start background jobs with SIGINT ignored; an ignored
-	 * signal never reaches the signalfd, so take it back. */
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	if (ev_signal_add(sc.loop, SIGINT, on_signal, &sc, &e) == -1 ||
-	    ev_signal_add(sc.loop, SIGTERM, on_signal, &sc, &e) == -1 ||
-	    scan_start(sc.scan, start_pos, &e) == -1) {
-		cli_error(&cmd_scan_entry, "%s", e.msg);
-		goto out;
-	}
-	sc.tick = ev_timer_add(sc.loop, 200000, on_tick, &sc);
-	if (ev_run(sc.loop) == -1) {
-		cli_error(&cmd_scan_entry, "event loop failed");
-		goto out;
-	}
-	flush(&sc);
-	if (sc.progress)
-		progress_line(&sc, 1);
-	scan_stage_stats(sc.scan, &run);
-	run.ended_ms = now_wall_ms();
-
-	if (stats_path != NULL) {
-		struct scan_counters cn;
-		FILE *sf = fopen(stats_path, "w");
-
-		scan_counters(sc.scan, &cn);
-		if (sf != NULL) {
-			fprintf(sf,
-			    "{\"total\":%llu,\"done\":%llu,"
-			    "\"passed\":%llu,\"sent\":%llu,\"received\":%llu,"
-			    "\"stray\":%llu,\"peak_inflight\":%llu,"
-			    "\"peak_queries_inflight\":%llu,\"wall_ms\":%llu}"
-			    "\n",
-			    (unsigned long long)cn.total,
-			    (unsigned long long)cn.done,
-			    (unsigned long long)cn.passed,
-			    (unsigned long long)cn.sent,
-			    (unsigned long long)cn.received,
-			    (unsigned long long)cn.stray,
-			    (unsigned long long)cn.peak_inflight,
-			    (unsigned long long)cn.peak_queries_inflight,
-			    (unsigned long long)((now_mono_us() - sc.t0) /
-				1000));
-			fclose(sf);
-		}
-	}
-	if (store_run_stats(sc.db, sc.run_id, &run, &e) == -1)
-		fprintf(stderr, "mdns-doctor: scan: %s\n", e.msg);
-	if (sc.stopped || sc.store_failed) {
-		(void)store_run_end(sc.db, sc.run_id, "interrupted", &e);
-		if (!ctx->quiet && !sc.store_failed)
-			fprintf(stderr,
-			    "scan interrupted at position %llu; "
-			    "continue with the same arguments and --resume\n",
-			    (unsigned long long)scan_cursor(sc.scan));
-		rc = EXIT_UNKNOWN;
-		goto out;
-	}
-
-	/* Read everything back (this run, resumed parts included). */
-	dg = xcalloc(1, sizeof *dg);
-	rb.sc = &sc;
-	rb.d = dg;
-	rb.all = all || strcmp(fmt, "text") != 0;
-	if (store_run_results(sc.db, sc.run_id, cb_read, &rb, &e) == -1) {
-		cli_error(&cmd_scan_entry, "%s", e.msg);
-		goto out;
-	}
-	if (strcmp(fmt, "csv") != 0 && strcmp(fmt, "ips") != 0 &&
-	    store_run_checks(sc.db, sc.run_id, cb_read_check, &sc, &e) == -1) {
-		cli_error(&cmd_scan_entry, "%s", e.msg);
-		goto out;
-	}
-	if (rb.nok > 1)
-		qsort(rb.ok, rb.nok, sizeof *rb.ok, rank_cmp);
-	for (k = 0; k < rb.nok; k++)
-		rpt_result(sc.sink, &rb.ok[k]);
-	rpt_summary(sc.sink, &run);
-	if (rpt_close(sc.sink, &e) == -1) {
-		sc.sink = NULL;
-		cli_error(&cmd_scan_entry, "%s", e.msg);
-		goto out;
-	}
-	sc.sink = NULL;
-	diagnose(strcmp(fmt, "text") == 0 ? stdout : stderr, &run, dg, &sc.o,
-	    scan_env_evidence(sc.scan), sc.o.key != NULL);
-	if (write_path != NULL &&
-	    write_resolvers(write_path, rb.ok, rb.nok, &e) == -1) {
-		cli_error(&cmd_scan_entry, "%s", e.msg);
-		goto out;
-	}
-	rc = rb.nok == 0 ? EXIT_CRITICAL :
-	    (scan_intercepted(sc.scan) || scan_server_down(sc.scan) ||
-		sc.bad_lines > 0) ?
-			   EXIT_WARNING :
-			   EXIT_OK;
-	(void)store_run_end(sc.db, sc.run_id,
-	    rc == EXIT_OK	   ? "ok" :
-		rc == EXIT_WARNING ? "warning" :
-				     "critical",
-	    &e);
-	if (!ctx->quiet)
-		fprintf(stderr, "scan: %zu of %llu passed%s\n", rb.nok,
-		    (unsigned long long)rb.nres,
-		    sc.bad_lines ? " (the list had bad lines)" : "");
-out:
-	if (sc.sink != NULL)
-		rpt_close(sc.sink, NULL);
-	scan_free(sc.scan);
-	if (sc.loop != NULL)
-		ev_loop_free(sc.loop);
-	store_close(sc.db);
-	skip_free(&sc.skip);
-	scan_setup_free(&su);
-	free(sc.batch);
-	free(rb.ok);
-	free(dg);
-	if (tmpdb != NULL) {
-		char *x;
-
-		unlink(tmpdb);
-		x = xasprintf("%s-wal", tmpdb);
-		unlink(x);
-		free(x);
-		x = xasprintf("%s-shm", tmpdb);
-		unlink(x);
-		free(x);
-		free(tmpdb);
-	}
-	free(dbpath);
+	if (setup(&sc, argc) == 0 && open_history(&sc) == 0 &&
+	    resume_or_begin(&sc, argc, argv) == 0 &&
+	    prepare(&sc, argc, argv) == 0 && run(&sc) == 0)
+		rc = finish(&sc);
+	cleanup(&sc);
 	return rc;
 }
 

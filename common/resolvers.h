@@ -75,6 +75,13 @@ int rl_parse_entry(const char *text, uint16_t default_port,
     struct rl_entry *out, struct err *e);
 
 /*
+ * The other way round: one address (IP text) and port as a list line
+ * reads it back: "1.2.3.4" (port 53), "1.2.3.4:5353" or
+ * "[2001:db8::1]:53". buf needs the address length + 9.
+ */
+void rl_format_entry(const char *ip, uint16_t port, char *buf, size_t len);
+
+/*
  * Open a list for streaming (opts may be NULL for defaults). The reader
  * is freed with rl_close. Returns 0, or -1 with e set when the file
  * cannot be opened.

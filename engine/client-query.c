@@ -223,7 +223,7 @@ static uint64_t
 ping_interval(struct eng_client *c, uint64_t now)
 {
 	uint64_t idle = now - c->last_traffic;
-	const struct eng_client_cfg *g = &c->cfg;
+	const struct cfg_client *g = &c->cfg;
 	double aggr = MAX(g->ping_aggr_s, c->min_ping_s);
 
 	if (idle < SEC(g->ping_warm_thr_s))

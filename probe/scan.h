@@ -23,7 +23,7 @@
  *
  * Order and resume: the items are the addresses of the lists × the
  * domains; they are visited in the order of a seeded permutation
- * (scan_util.h) of that index space. scan_cursor() is the lowest shuffled
+ * (scan-util.h) of that index space. scan_cursor() is the lowest shuffled
  * position whose result has not been handed out yet, so "every position
  * below the cursor is done": store it with the results (store_add_batch)
  * and a later scan_start(.., cursor, skip) continues exactly.
@@ -151,17 +151,6 @@ int scan_intercepted(const struct scan *s);
 int scan_server_down(const struct scan *s);
 /* Evidence of the env stage (borrowed text, "" before it ran). */
 const char *scan_env_evidence(const struct scan *s);
-
-/*
- * Classify an answer to the reach probe (a TXT query for an undecodable
- * random in-zone name): 0 when it is the tunnel server's signature
- * (NOERROR, no records, AA=0, no authority records, TC=0); else -1 with
- * *reason (nxdomain, servfail, refused, formerr, rcode_other, hijack for
- * records the server never sends, truncated, no_signature, malformed).
- * why gets one line of evidence either way. Pure: no I/O.
- */
-int scan_judge_reach(const uint8_t *msg, size_t len, enum res_reason *reason,
-    char *why, size_t cap);
 
 /* Parse "A:B" for timeouts/ranges: helpers for the CLI. 0 / -1. */
 int scan_parse_range(

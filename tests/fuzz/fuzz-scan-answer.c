@@ -1,42 +1,26 @@
 /*
- * fuzz-scan-answer.c — the scan's judgement of tunnel answers from
- * untrusted resolvers (judge_frame and question_matches in probe/scan.c:
- * MTU_UP/MTU_DOWN echoes, SESSION_ACCEPT with its policy, PONG, close) on
- * arbitrary bytes, in every protocol stage, raw and base64 answer modes.
- * fuzz-scan covers the reach classifier; this covers the stages after it.
- *
- * Those functions are static, so the scan's source is included here with
- * its external symbols renamed (the library's copy is linked too). Only
- * the pure part runs: no loop, no sockets. Every outcome and reason must
- * be in range, the evidence and every trace line terminated and free of
- * NUL bytes before their end, the policy numbers taken as they come.
+ * fuzz-scan-answer.c — the scan's judgement of answers from untrusted
+ * resolvers (scan_judge_answer in probe/scan-judge.c: liveness, the direct
+ * server check and reach; MTU_UP/MTU_DOWN echoes and the TCP re-check;
+ * SESSION_ACCEPT with its policy, PONG, the close) on arbitrary bytes, in
+ * every step, raw and base64 answer modes. fuzz-scan covers the reach
+ * classifier alone; this covers every step through the judge's public
+ * entry point. Every outcome and reason must be in range, the evidence
+ * and every trace line terminated and free of NUL bytes before their end,
+ * the policy numbers taken as they come.
  */
-#define scan_judge_reach   fz_scan_judge_reach
-#define scan_opts_defaults fz_scan_opts_defaults
-#define scan_new	   fz_scan_new
-#define scan_free	   fz_scan_free
-#define scan_add	   fz_scan_add
-#define scan_add_list	   fz_scan_add_list
-#define scan_naddrs	   fz_scan_naddrs
-#define scan_start	   fz_scan_start
-#define scan_stop	   fz_scan_stop
-#define scan_set_done_arg  fz_scan_set_done_arg
-#define scan_cursor	   fz_scan_cursor
-#define scan_counters	   fz_scan_counters
-#define scan_stage_stats   fz_scan_stage_stats
-#define scan_intercepted   fz_scan_intercepted
-#define scan_server_down   fz_scan_server_down
-#define scan_env_evidence  fz_scan_env_evidence
-#define scan_parse_range   fz_scan_parse_range
-#include "probe/scan.c"
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe/scan-judge.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
-on_trace(void *arg, const struct res_resolver *r, const char *line)
+on_trace(void *arg, const char *line)
 {
 	(void)arg;
-	(void)r;
 	if (strnlen(line, 600) == 600)
 		abort();
 }
@@ -44,42 +28,47 @@ on_trace(void *arg, const struct res_resolver *r, const char *line)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const int states[] = {
-	    IT_UP, IT_DOWN, IT_INIT, IT_PING, IT_CLOSE, IT_TCP};
+	/* The seeds' step numbers (st0..st5) index the first six. */
+	static const enum scan_step steps[] = {SCAN_STEP_UP, SCAN_STEP_DOWN,
+	    SCAN_STEP_INIT, SCAN_STEP_PING, SCAN_STEP_CLOSE, SCAN_STEP_TCP,
+	    SCAN_STEP_LIVE, SCAN_STEP_SERVER, SCAN_STEP_REACH};
 	static const uint8_t qname[] = "\005probe\001t\007example";
-	static struct scan s;
-	static struct item it;
-	enum outcome o;
-	int reason = RES_R_OK, exact;
+	static uint8_t query[64], fbuf[8192];
+	static struct res_resolver r;
+	struct scan_judge j;
+	enum scan_outcome o;
+	enum res_reason reason = RES_R_OK;
+	int exact;
 
 	if (size < 4)
 		return 0;
-	memset(&it, 0, sizeof it);
-	s.o.response_mode = data[0] & 1;
-	s.o.on_trace = on_trace;
-	it.owner = &s;
-	it.state = states[(data[0] >> 1) % nitems(states)];
-	res_resolver_init(&it.r);
-	mtu_search_init(&it.ms, 20, 20 + data[1] * 8, 0);
-	it.code = be16_load(data + 2);
-	memcpy(it.verify, data + 2, 2);
-	memcpy(it.verify + 2, data, 2);
+	memset(&j, 0, sizeof j);
+	res_resolver_init(&r);
+	j.mode = (enum dns_resp_mode)(data[0] & 1);
+	j.step = steps[(data[0] >> 1) % nitems(steps)];
+	j.cand = 20 + data[1] * 8;
+	j.code = be16_load(data + 2);
+	memcpy(j.verify, data + 2, 2);
+	memcpy(j.verify + 2, data, 2);
 	/* Our query: header, the name above, QTYPE TXT, QCLASS IN. */
-	memcpy(it.q + 12, qname, sizeof qname);
-	it.qwire = sizeof qname;
-	be16_store(it.q + 12 + it.qwire, DNS_TYPE_TXT);
-	be16_store(it.q + 14 + it.qwire, 1);
-	it.qlen = 16 + it.qwire;
-	it.qchars = 15;
+	memcpy(query + 12, qname, sizeof qname);
+	j.query = query;
+	j.qwire = sizeof qname;
+	be16_store(query + 12 + j.qwire, DNS_TYPE_TXT);
+	be16_store(query + 14 + j.qwire, 1);
+	j.qchars = 15;
+	j.r = &r;
+	j.trace = on_trace;
+	j.fbuf = fbuf;
+	j.fcap = sizeof fbuf;
 	data += 4;
 	size -= 4;
 
-	(void)question_matches(&it, data, size, &exact);
-	o = judge_frame(&s, &it, data, size, &reason);
-	if ((unsigned)o > OUT_IGNORE || reason < 0 || reason >= RES_R_COUNT)
+	(void)scan_question_matches(query, j.qwire, data, size, &exact);
+	o = scan_judge_answer(&j, data, size, &reason);
+	if ((unsigned)o > SCAN_FAIL || (unsigned)reason >= RES_R_COUNT)
 		abort();
-	if (strnlen(it.r.evidence, sizeof it.r.evidence) ==
-	    sizeof it.r.evidence)
+	if (strnlen(r.evidence, sizeof r.evidence) == sizeof r.evidence)
 		abort();
 	return 0;
 }

@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "probe/scan.h"
-#include "probe/scan_util.h"
+#include "probe/scan-judge.h"
+#include "probe/scan-util.h"
+#include "proto/mtu.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -46,7 +47,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lo = data[2] + 1;
 	hi = lo + data[3] * 4;
 	lim = data[4] * 5;
-	mtu_search_init(&s, lo, hi, 10);
+	mtu_search_init(&s, lo, hi, 10, 1, 0);
 	for (k = 0; (v = mtu_search_next(&s)) != 0; k++) {
 		if (k > 2 + 12)
 			abort();

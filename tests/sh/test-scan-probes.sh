@@ -7,7 +7,7 @@
 # session and an active resolver appear (the same session id `status`
 # shows), says what is missing at the deadline (only a dead resolver),
 # and exits 3 with a one-line error when no engine runs; IPv6 addresses
-# work; `scan --stages burst` passes a good resolver and flags a rate-limited one; --progress draws a bar.
+# work; `scan --stages burst` passes a good resolver and flags a rate-limited one; --stats writes the counters as JSON; --progress draws a bar.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/sh/scan-lib.sh
@@ -120,7 +120,7 @@ ok $? "connect with a control socket up (resolver 300 ms slow)"
 out=$("$BIN" handshake --engine --control "$TOPO_DIR/ENG.sock" \
     --deadline-s 20 2>"$TOPO_DIR/err")
 is "$?" 0 "--engine: session appears, exit 0"
-like "$out" "handshake +ok .*session [0-9]+ with 1 of 1 resolver" \
+like "$out" "handshake +- +ok .*session [0-9]+ with 1 of 1 resolver" \
     "--engine: says which session"
 steps=$(cat "$TOPO_DIR/err")
 diag "$(tr '\n' '|' <<<"$steps")"
@@ -219,6 +219,22 @@ like "$(grep 127.0.0.254 <<<"$out")" "liveness,fail,timeout" "csv: failed row"
 out=$("$BIN" scan --no-store "${k[@]}" --intercept-probe none \
     --timeout-ms 300 --tries 1 --format ips "$TOPO_DIR/c.txt" 2>/dev/null)
 is "$out" "127.7.0.1:$FARM_PORT" "ips: survivors only, ready for client_resolvers.txt"
+
+# --- --stats: the scan's counters as one JSON object
+"$BIN" scan --no-store "${k[@]}" --intercept-probe none --timeout-ms 300 \
+    --tries 1 --stats "$TOPO_DIR/scan.stats" "$TOPO_DIR/c.txt" \
+    >/dev/null 2>&1
+is "$(jq -r '"\(.total) \(.done) \(.passed) \(.sent >= .received)"' \
+    "$TOPO_DIR/scan.stats")" "2 2 1 true" \
+    "--stats: total, done, passed and the query counts as JSON"
+is "$(jq -r 'keys_unsorted | join(" ")' "$TOPO_DIR/scan.stats")" \
+    "total done passed sent received stray peak_inflight peak_queries_inflight wall_ms" \
+    "--stats: the keys bench-scan reads, in order"
+"$BIN" scan --no-store "${k[@]}" --intercept-probe none --timeout-ms 300 \
+    --tries 1 --stats /proc/nonexistent/s.json "$TOPO_DIR/c.txt" \
+    >/dev/null 2>"$TOPO_DIR/err"
+like "$(cat "$TOPO_DIR/err")" "cannot write /proc/nonexistent/s.json" \
+    "--stats: an unwritable file is named"
 
 # --- progress bar only when asked (stderr is not a TTY here)
 "$BIN" scan --no-store "${k[@]}" --stages reach --intercept-probe none \

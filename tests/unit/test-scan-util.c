@@ -1,9 +1,10 @@
 /*
  * test-scan-util.c — the scan's pure parts: the seeded permutation is a
  * bijection for many sizes and depends on the seed; the token bucket never
- * hands out more than rate × time + burst; the MTU search finds exactly
- * the largest passing value of a threshold model for every threshold and
- * range, with upstream's step pattern (high, low, bisection).
+ * hands out more than rate × time + burst; the MTU search the scan uses
+ * (proto/mtu.h, tested in depth by test-mtu) finds exactly the largest
+ * passing value of a threshold model for every threshold and range, with
+ * upstream's step pattern (high, low, bisection).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,8 +13,9 @@
 #include <unistd.h>
 
 #include "probe/scan.h"
-#include "probe/scan_setup.h"
-#include "probe/scan_util.h"
+#include "probe/scan-setup.h"
+#include "probe/scan-util.h"
+#include "proto/mtu.h"
 #include "tests/tap.h"
 
 static int
@@ -44,7 +46,7 @@ model(int min, int max, int floor, int limit, int *steps)
 	struct mtu_search s;
 	int v;
 
-	mtu_search_init(&s, min, max, floor);
+	mtu_search_init(&s, min, max, floor, 1, 0);
 	while ((v = mtu_search_next(&s)) != 0)
 		mtu_search_report(&s, v <= limit);
 	*steps = s.steps;
@@ -180,7 +182,7 @@ main(void)
 		struct mtu_search s;
 		int seq[16], n = 0, v;
 
-		mtu_search_init(&s, 20, 100, 20);
+		mtu_search_init(&s, 20, 100, 20, 1, 0);
 		while ((v = mtu_search_next(&s)) != 0 && n < 16) {
 			seq[n++] = v;
 			mtu_search_report(&s, v <= 64);

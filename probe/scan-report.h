@@ -1,0 +1,79 @@
+/*
+ * scan-report.h — what `scan` makes of a finished run (docs/probes.md,
+ * "Output"): the survivors ranked best first, the diagnosis of the first
+ * stage that passed nobody, the client_resolvers.txt for the MasterDnsVPN
+ * client, the run's verdict, and the counters file. The CLI feeds it the
+ * run's results as the store returns them (a resumed run reports
+ * everything) and decides where the text goes; nothing here reads the
+ * store or writes to stdout on its own.
+ */
+#ifndef MDNS_SCAN_REPORT_H
+#define MDNS_SCAN_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/result.h"
+#include "common/util.h"
+#include "probe/scan.h"
+
+#define SCAN_DIAG_EXAMPLE 160
+
+struct scan_report {
+	struct res_resolver *ok; /* survivors; best first after rank */
+	size_t nok, okcap;
+	uint64_t nres; /* results taken */
+	/* Failures per (stage, reason), one example of evidence each. */
+	uint32_t n[RES_STAGE_COUNT][RES_R_COUNT];
+	char ex[RES_STAGE_COUNT][RES_R_COUNT][SCAN_DIAG_EXAMPLE];
+};
+
+struct scan_report *scan_report_new(void);
+void scan_report_free(struct scan_report *rp);
+
+/*
+ * Take one result: a survivor is kept for ranking (returns 1), a failure
+ * is counted for the diagnosis (returns 0).
+ */
+int scan_report_add(struct scan_report *rp, const struct res_resolver *r);
+
+/*
+ * Best first: larger upload MTU, then larger download MTU, then lower
+ * RTT, then address order (so equal runs rank equally).
+ */
+void scan_report_rank(struct scan_report *rp);
+
+/*
+ * Explain the first stage that was tested and passed nobody: its reasons
+ * with counts and one example each, the direct server check for reach
+ * (env, from scan_env_evidence), the method for key_or_method_wrong; and
+ * a note when no key was given. Writes to f (nothing when all is well).
+ */
+void scan_report_diagnose(const struct scan_report *rp, FILE *f,
+    const struct res_run *run, const struct scan_opts *o, const char *env);
+
+/*
+ * Write the survivors as a client_resolvers.txt (IP, IP:PORT or
+ * [v6]:PORT, one per address, best first) headed by comment lines with
+ * the MTU range that keeps every listed resolver. 0, or -1 with e set.
+ */
+int scan_report_write_resolvers(
+    const struct scan_report *rp, const char *path, struct err *e);
+
+/*
+ * The run's verdict: FAIL when nobody passed, WARN when some passed but
+ * something needs a look (interception, a silent server, bad list lines:
+ * warnings != 0), OK otherwise.
+ */
+enum res_verdict scan_report_verdict(
+    const struct scan_report *rp, int warnings);
+
+/*
+ * The scan's counters (total, done, passed, sent, received, stray, peaks)
+ * and the wall time as one JSON object on one line in path (--stats; read
+ * by bench-scan). 0, or -1 with e set.
+ */
+int scan_write_stats(
+    const struct scan *s, const char *path, uint64_t wall_ms, struct err *e);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * scan-resume.h — how `scan --resume` continues an interrupted scan
+ * (docs/probes.md, "Order, store and resume"): what identifies "the same
+ * scan" (a digest of the arguments without --resume), which stored run
+ * may be continued, the checks on its stored progress (the seed, the item
+ * count the permutation was built for), and the set of items already
+ * stored, which the scan skips. The CLI reads the store and hands the
+ * facts in; nothing here touches the store or prints.
+ */
+#ifndef MDNS_SCAN_RESUME_H
+#define MDNS_SCAN_RESUME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/net.h"
+#include "common/result.h"
+#include "common/util.h"
+
+/*
+ * The digest of argv without "--resume" (res_args_digest): two runs with
+ * the same digest are the same scan.
+ */
+void scan_args_digest(int argc, char **argv, char *out, size_t len);
+
+/*
+ * May the last stored run with our digest be continued? found is 0 when
+ * there is none; status is its status. 0, or -1 with e set ("--resume: no
+ * interrupted scan with these arguments in DBPATH").
+ */
+int scan_resume_check_run(
+    int found, const char *status, const char *dbpath, struct err *e);
+
+/*
+ * The seed to continue with: the stored one. A --seed given (seed_given)
+ * that differs is refused. 0, or -1 with e set.
+ */
+int scan_resume_seed(
+    uint64_t stored, int seed_given, uint64_t *seed, struct err *e);
+
+/*
+ * The shuffle depends on the item count: a list whose count differs from
+ * the stored one cannot be continued. 0, or -1 with e set.
+ */
+int scan_resume_check_total(uint64_t stored, uint64_t now, struct err *e);
+
+/* Items already stored, by address, port and domain. */
+struct scan_skipset {
+	char **keys;
+	size_t n, cap; /* open addressing, cap a power of two */
+};
+
+/* Remember a stored result's item. */
+void scan_skip_add(struct scan_skipset *k, const struct res_resolver *r);
+/* Is the item (address with port, domain) stored? 1 or 0. */
+int scan_skip_has(
+    const struct scan_skipset *k, const union net_addr *a, const char *domain);
+void scan_skip_free(struct scan_skipset *k);
+
+#endif
