@@ -63,27 +63,14 @@ static void handle_frame(
 static void
 expand_packed(struct eng_client *c, const struct wire_frame *f, uint64_t now)
 {
-	struct wire_block b;
 	struct wire_frame g;
 	size_t i;
 
 	c->st.packed_recv++;
-	for (i = 0;
-	     wire_block_get(f->payload, f->payload_len, i, &b) == WIRE_OK;
-	     i++) {
-		if (b.type == WIRE_PACKED_CONTROL_BLOCKS ||
-		    !wire_type_valid(b.type))
-			continue;
-		memset(&g, 0, sizeof g);
-		g.session_id = f->session_id;
-		g.cookie = f->cookie;
-		g.type = b.type;
-		g.stream_id = b.stream_id;
-		g.seq = b.seq;
-		g.frag_id = b.frag_id;
-		g.frag_total = b.frag_total;
-		handle_frame(c, &g, now);
-	}
+	for (i = 0; stream_unpack(f, i, &g) == 0; i++)
+		if (g.type != WIRE_PACKED_CONTROL_BLOCKS &&
+		    wire_type_valid(g.type))
+			handle_frame(c, &g, now);
 }
 
 static void session_lost(struct eng_client *c, const char *why, uint64_t now);

@@ -433,24 +433,13 @@ syn_mismatch(const struct eng_server *s, uint8_t t)
 static void
 handle_packed(struct srv_session *ss, const struct wire_frame *f, uint64_t now)
 {
-	struct wire_block b;
 	struct wire_frame g;
 	size_t i;
 
-	for (i = 0;
-	     wire_block_get(f->payload, f->payload_len, i, &b) == WIRE_OK;
-	     i++) {
-		if (b.type == WIRE_PACKED_CONTROL_BLOCKS ||
-		    syn_mismatch(ss->srv, b.type) || !wire_type_valid(b.type))
+	for (i = 0; stream_unpack(f, i, &g) == 0; i++) {
+		if (g.type == WIRE_PACKED_CONTROL_BLOCKS ||
+		    syn_mismatch(ss->srv, g.type) || !wire_type_valid(g.type))
 			continue;
-		memset(&g, 0, sizeof g);
-		g.session_id = f->session_id;
-		g.cookie = f->cookie;
-		g.type = b.type;
-		g.stream_id = b.stream_id;
-		g.seq = b.seq;
-		g.frag_id = b.frag_id;
-		g.frag_total = b.frag_total;
 		if (!preprocess(ss, &g, now))
 			dispatch(ss, &g, NULL, 0, now);
 	}

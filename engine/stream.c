@@ -449,3 +449,22 @@ stream_sched_next(const struct stream_sched *sc, uint64_t now,
 	*hold = f;
 	return 1;
 }
+
+int
+stream_unpack(const struct wire_frame *packed, size_t i, struct wire_frame *g)
+{
+	struct wire_block b;
+
+	if (wire_block_get(packed->payload, packed->payload_len, i, &b) !=
+	    WIRE_OK)
+		return -1;
+	memset(g, 0, sizeof *g);
+	g->session_id = packed->session_id;
+	g->cookie = packed->cookie;
+	g->type = b.type;
+	g->stream_id = b.stream_id;
+	g->seq = b.seq;
+	g->frag_id = b.frag_id;
+	g->frag_total = b.frag_total;
+	return 0;
+}

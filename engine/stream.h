@@ -165,5 +165,13 @@ struct stream_sched {
  */
 int stream_sched_next(const struct stream_sched *sc, uint64_t now,
     struct wire_frame *w, struct txq_frame **hold);
+/*
+ * Block i of a received PACKED_CONTROL_BLOCKS frame as a frame of its own
+ * (session and cookie of the packed one, no payload) into *g. Returns 0,
+ * or -1 past the last block. Blocks that are packed themselves or of an
+ * unknown type come out too; the caller skips what it does not take.
+ */
+int stream_unpack(
+    const struct wire_frame *packed, size_t i, struct wire_frame *g);
 
 #endif
