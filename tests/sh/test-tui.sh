@@ -25,7 +25,7 @@ if ! command -v tmux >/dev/null; then
 	exit
 fi
 
-D=$(mktemp -d /tmp/mdns-tui.XXXXXX)
+D=$(mktemp -d "${TMPDIR:-/tmp}/mdns-tui.XXXXXX")
 TM="tmux -L mdns-test-$$ -f /dev/null"
 PIDS=()
 cleanup() {
