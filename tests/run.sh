@@ -42,6 +42,10 @@ suite_tmp=$(mktemp -d "${TMPDIR:-/tmp}/mdns-suite.XXXXXX") || {
 	echo "tests: 0 passed, 1 failed"
 	exit 1
 }
+# Tests that check another uid is refused (test-ctl, test-serve-ctl ...)
+# run a process as that uid which must reach a socket in here: let it
+# traverse, not list (/tmp itself is 1777).
+chmod 0711 "$suite_tmp"
 trap 'rm -rf "$suite_tmp"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
