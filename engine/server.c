@@ -560,7 +560,8 @@ handle_packed(struct srv_session *ss, const struct wire_frame *f, uint64_t now)
 	     wire_block_get(f->payload, f->payload_len, i, &b) == WIRE_OK;
 	     i++) {
 		if (b.type == WIRE_PACKED_CONTROL_BLOCKS ||
-		    syn_mismatch(ss->srv, b.type) || !wire_type_valid(b.type))
+		    syn_mismatch(ss->srv, b.type) || !wire_type_valid(b.type) ||
+		    wire_type_fork(b.type))
 			continue;
 		memset(&g, 0, sizeof g);
 		g.session_id = f->session_id;
@@ -921,7 +922,9 @@ eng_server_handle(struct eng_server *s, const uint8_t *msg, size_t len,
 	rc = wire_decode_query_name(q.qname, q.qname_len,
 	    (const char *const *)s->cfg.domains, s->cfg.ndomains, s->cipher,
 	    fbuf, FRAME_MAX, &f, NULL);
-	if (rc != WIRE_OK) {
+	/* The FEC fork's types (SESSION_CAPS...) are unknown to upstream,
+	 * whose parser drops them before any session check: NODATA. */
+	if (rc != WIRE_OK || wire_type_fork(f.type)) {
 		s->st.drop_decode++;
 		return answer_empty(s, &q, DNS_EMPTY_NODATA, out, cap);
 	}
