@@ -657,8 +657,10 @@ json_summary_obj(const struct res_run *run)
 static int
 json_put(struct rpt_sink *s, json_t *j, const char *tail)
 {
-	char *txt = json_dumps(
-	    j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+	/* ENCODE_ANY: the summary of a checks-only report is a bare null. */
+	char *txt = json_dumps(j,
+	    JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12) |
+		JSON_ENCODE_ANY);
 	int rc;
 
 	json_decref(j);
