@@ -50,15 +50,18 @@ enum res_stage {
 };
 
 /*
- * Verdicts. The numeric values equal the monitoring-plugin exit codes
- * (EXIT_OK .. EXIT_UNKNOWN in common/util.h). Per-resolver results use only
- * OK and FAIL; checks may use all four.
+ * Verdicts. The first four numeric values equal the monitoring-plugin exit
+ * codes (EXIT_OK .. EXIT_UNKNOWN in common/util.h); checks may use those
+ * four. Per-resolver results use OK, DEGRADED and FAIL: DEGRADED passed
+ * every stage but lost more of its probes than the scan's threshold
+ * (docs/probes.md, "Loss"); it counts as a warning (exit code 1).
  */
 enum res_verdict {
 	RES_VERDICT_OK = 0,	 /* "ok" */
 	RES_VERDICT_WARN = 1,	 /* "warn" */
 	RES_VERDICT_FAIL = 2,	 /* "fail" */
 	RES_VERDICT_UNKNOWN = 3, /* "unknown": could not be decided */
+	RES_VERDICT_DEGRADED,	 /* "degraded": works, but loses probes */
 	RES_VERDICT_COUNT
 };
 
@@ -100,6 +103,7 @@ enum res_reason {
 	RES_R_INTERNAL,		/* internal error in mdns-doctor */
 	RES_R_NO_SIGNATURE,	/* NOERROR/NODATA, but not the tunnel
 				   server's signature (AA=1 or SOA) */
+	RES_R_LOSS,		/* passed, but lost more probes than allowed */
 	RES_R_COUNT
 };
 
@@ -159,6 +163,21 @@ struct res_resolver {
 	int burst_sent;			 /* burst queries sent; 0 = none */
 	int burst_ok;			 /* of those, answered correctly */
 	double burst_qps;		 /* delivered answers per second; -1 */
+	/*
+	 * Loss: probes that should have had a valid answer (every try of
+	 * every step that passed, MTU candidates up to the measured MTU, the
+	 * loss probes) and how many of them got none in time (timeout,
+	 * REFUSED, SERVFAIL, a wrong answer). -1 = not measured.
+	 */
+	int probes;
+	int lost;
+	/*
+	 * The MTU equals the top of the search range the user chose (and not
+	 * a limit of the protocol): the path may carry more. Unknown when no
+	 * MTU was measured.
+	 */
+	enum res_tri upload_at_ceiling;
+	enum res_tri download_at_ceiling;
 	char evidence[RES_EVIDENCE_MAX]; /* sent/received, one paragraph */
 	int64_t at_ms;			 /* wall UTC ms of verdict; 0 = now */
 };
@@ -254,6 +273,12 @@ void res_textf(char *buf, size_t len, const char *fmt, ...)
 
 /* Burst success rate ok/sent in [0, 1], or -1 when no burst was run. */
 double res_burst_rate(const struct res_resolver *r);
+
+/* Loss ratio lost/probes in [0, 1], or -1 when not measured. */
+double res_loss_rate(const struct res_resolver *r);
+
+/* Passed every stage it was put through: verdict OK or DEGRADED. */
+int res_passed(const struct res_resolver *r);
 
 /*
  * Digest of a command line for runs: "sha256:" + first 32 hex digits of

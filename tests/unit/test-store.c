@@ -114,6 +114,10 @@ full_result(struct res_resolver *r, int i)
 	r->burst_sent = 200;
 	r->burst_ok = 193 - i;
 	r->burst_qps = 96.54 + i / 7.0;
+	r->probes = 40 + i;
+	r->lost = i;
+	r->upload_at_ceiling = i % 2 ? RES_TRI_YES : RES_TRI_NO;
+	r->download_at_ceiling = i % 3 ? RES_TRI_UNKNOWN : RES_TRI_YES;
 	res_textf(r->evidence, sizeof r->evidence,
 	    "sent \"TXT? a,b\"\nrecv 'x' ✓ %d", i);
 	r->at_ms = 1795000000000LL + i;
@@ -163,6 +167,10 @@ result_diff(const struct res_resolver *a, const struct res_resolver *b)
 	F(burst_qps);
 	S(evidence);
 	F(at_ms);
+	F(probes);
+	F(lost);
+	F(upload_at_ceiling);
+	F(download_at_ceiling);
 #undef F
 #undef S
 	return NULL;
@@ -213,7 +221,8 @@ test_schema(const char *db)
 	size_t i;
 	int present = 0;
 
-	tap_is_int(sql_int(db, "PRAGMA user_version"), 1, "user_version 1");
+	tap_is_int(sql_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
+	    "user_version %d", STORE_SCHEMA_VERSION);
 	sql_text(db, "PRAGMA journal_mode", buf, sizeof buf);
 	tap_is_str(buf, "wal", "journal_mode is wal (read back)");
 	for (i = 0; i < nitems(tables); i++) {
@@ -285,6 +294,8 @@ main(void)
 	in[4].burst_qps = -1;
 	in[4].burst_sent = 0;
 	in[4].burst_ok = 0;
+	in[4].probes = in[4].lost = -1;
+	in[4].upload_at_ceiling = RES_TRI_UNKNOWN;
 	in[5].rtt_us = -1;
 	in[5].shape.case_preserved = RES_TRI_UNKNOWN;
 	in[5].shape.edns_size = -1;
