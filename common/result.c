@@ -175,8 +175,8 @@ res_resolver_init(struct res_resolver *r)
 	r->shape.tcp_ok = RES_TRI_UNKNOWN;
 	r->probes = -1;
 	r->lost = -1;
-	r->upload_at_ceiling = RES_TRI_UNKNOWN;
-	r->download_at_ceiling = RES_TRI_UNKNOWN;
+	r->up_at_ceiling = RES_TRI_UNKNOWN;
+	r->down_at_ceiling = RES_TRI_UNKNOWN;
 	res_policy_init(&r->policy);
 	r->burst_sent = 0;
 	r->burst_ok = 0;

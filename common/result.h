@@ -147,13 +147,23 @@ struct res_shape {
 	enum res_tri tcp_ok;  /* TCP fallback worked after TC=1 */
 };
 
-/* One resolver × domain result. */
+/*
+ * One resolver × domain result.
+ *
+ * Loss (docs/probes.md, "Loss"): `probes` counts the probes that should
+ * have had a valid answer (every try of every step that passed, MTU
+ * candidates up to the measured MTU, the loss probes), `lost` those that
+ * got none in time (timeout, REFUSED, SERVFAIL, a wrong answer).
+ * `*_at_ceiling`: the MTU equals the top of the search range the user
+ * chose (not a limit of the protocol), so the path may carry more;
+ * unknown when no MTU was measured.
+ */
 struct res_resolver {
 	char addr[RES_ADDR_MAX];	 /* numeric address, no brackets/port */
 	uint16_t port;			 /* UDP port, usually 53 */
 	char domain[RES_DOMAIN_MAX];	 /* tunnel domain tested; "" = none */
 	enum res_stage stage;		 /* furthest stage attempted */
-	enum res_verdict verdict;	 /* OK or FAIL */
+	enum res_verdict verdict;	 /* OK, DEGRADED or FAIL */
 	enum res_reason reason;		 /* why (RES_R_OK when verdict OK) */
 	int64_t rtt_us;			 /* median round trip, microseconds */
 	int upload_mtu;			 /* exact upload MTU, bytes */
@@ -163,21 +173,10 @@ struct res_resolver {
 	int burst_sent;			 /* burst queries sent; 0 = none */
 	int burst_ok;			 /* of those, answered correctly */
 	double burst_qps;		 /* delivered answers per second; -1 */
-	/*
-	 * Loss: probes that should have had a valid answer (every try of
-	 * every step that passed, MTU candidates up to the measured MTU, the
-	 * loss probes) and how many of them got none in time (timeout,
-	 * REFUSED, SERVFAIL, a wrong answer). -1 = not measured.
-	 */
-	int probes;
-	int lost;
-	/*
-	 * The MTU equals the top of the search range the user chose (and not
-	 * a limit of the protocol): the path may carry more. Unknown when no
-	 * MTU was measured.
-	 */
-	enum res_tri upload_at_ceiling;
-	enum res_tri download_at_ceiling;
+	int probes;			 /* counted for loss; -1 = none */
+	int lost;			 /* of those, no valid answer in time */
+	enum res_tri up_at_ceiling;	 /* upload_mtu is the range's top */
+	enum res_tri down_at_ceiling;	 /* download_mtu: the same */
 	char evidence[RES_EVIDENCE_MAX]; /* sent/received, one paragraph */
 	int64_t at_ms;			 /* wall UTC ms of verdict; 0 = now */
 };

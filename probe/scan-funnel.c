@@ -170,7 +170,7 @@ mtu_done(struct scan *s, struct item *it)
 		it->r.upload_mtu = best;
 		/* The top of the user's range, below the protocol's caps:
 		 * the path may carry more. */
-		it->r.upload_at_ceiling = best == s->o.max_up &&
+		it->r.up_at_ceiling = best == s->o.max_up &&
 			best < MIN(MTU_UP_CAP,
 				   (int)wire_max_upload_payload(
 				       strlen(s->o.domains[it->dom]),
@@ -178,7 +178,7 @@ mtu_done(struct scan *s, struct item *it)
 		    RES_TRI_YES :
 		    RES_TRI_NO;
 		scan_evid(&it->r, "upload MTU %d%s after %d probes", best,
-		    it->r.upload_at_ceiling == RES_TRI_YES ?
+		    it->r.up_at_ceiling == RES_TRI_YES ?
 			" (the search ceiling)" :
 			"",
 		    it->ms.steps);
@@ -192,14 +192,13 @@ mtu_done(struct scan *s, struct item *it)
 		return;
 	}
 	it->r.download_mtu = best;
-	it->r.download_at_ceiling =
+	it->r.down_at_ceiling =
 	    best == s->o.max_down ? RES_TRI_YES : RES_TRI_NO;
 	scan_evid(&it->r,
 	    "download MTU %d%s after %d probes (largest answer "
 	    "%d bytes)",
 	    best,
-	    it->r.download_at_ceiling == RES_TRI_YES ? " (the search ceiling)" :
-						       "",
+	    it->r.down_at_ceiling == RES_TRI_YES ? " (the search ceiling)" : "",
 	    it->ms.steps, it->r.shape.max_answer_bytes);
 	if (it->tc_cand > 0) {
 		scan_tcp_begin(s, it);
@@ -242,8 +241,7 @@ mtu_outcome(struct scan *s, struct item *it, int reason, int pass, int final)
 	if (pass) {
 		loss_step_passed(it, it->ms.attempt);
 		mtu_search_answer(&it->ms, MTU_PASS, now);
-	}
-	else if (reason != RES_R_TIMEOUT ||
+	} else if (reason != RES_R_TIMEOUT ||
 	    !mtu_search_expire(&it->ms, MAX(now, it->ms.deadline_us)))
 		mtu_search_answer(
 		    &it->ms, final ? MTU_FAIL_FINAL : MTU_FAIL, now);

@@ -271,13 +271,14 @@ judge_loss(struct scan *s, struct item *it, int *ok, enum res_reason *reason)
 		return;
 	pct = 100.0 * it->lost / it->probes;
 	if (pct <= s->o.max_loss_pct) {
-		scan_evid(&it->r, "loss: %d of %d probes without a valid answer "
-				  "(%.1f%%)",
+		scan_evid(&it->r,
+		    "loss: %d of %d probes without a valid answer "
+		    "(%.1f%%)",
 		    it->lost, it->probes, pct);
 		return;
 	}
-	*reason = it->lost_refused * 2 > it->lost ? RES_R_RATE_LIMITED :
-						     RES_R_LOSS;
+	*reason =
+	    it->lost_refused * 2 > it->lost ? RES_R_RATE_LIMITED : RES_R_LOSS;
 	scan_evid(&it->r,
 	    "loss: %d of %d probes without a valid answer (%.1f%%, %d of them "
 	    "REFUSED, the rest timed out or were wrong), above the %.0f%% "
@@ -300,15 +301,14 @@ scan_item_finish(
 	judge_loss(s, it, &ok, &reason);
 	stage_leave(s, st, ok != 0, now);
 	it->r.verdict = ok == 2 ? RES_VERDICT_DEGRADED :
-	    ok		    ? RES_VERDICT_OK :
-			      RES_VERDICT_FAIL;
+	    ok			? RES_VERDICT_OK :
+				  RES_VERDICT_FAIL;
 	it->r.reason = ok == 1 ? RES_R_OK : reason;
 	it->r.rtt_us = median_rtt(it);
 	it->r.at_ms = now_wall_ms();
 	if (s->server_down)
 		evid_prefix(it, "env: tunnel server silent directly; ");
-	if (s->intercepted &&
-	    scan_intercept_can_affect(it->r.addr, it->r.port))
+	if (s->intercepted && scan_intercept_can_affect(it->r.addr, it->r.port))
 		evid_prefix(it, "path: UDP/53 intercepted; ");
 	scan_trace(s, it, "result: %s (%s)", res_verdict_name(it->r.verdict),
 	    res_reason_name(it->r.reason));

@@ -149,8 +149,8 @@ scan_report_diagnose(const struct scan_report *rp, FILE *f,
 
 /* "# MAX_X_MTU = N" with what a ceiling reached means. */
 static void
-write_max(FILE *f, const char *key, int v, int ceiling, const char *opt,
-    int lo, int hi_max)
+write_max(FILE *f, const char *key, int v, int ceiling, const char *opt, int lo,
+    int hi_max)
 {
 	if (!ceiling) {
 		fprintf(f, "# %s = %d\n", key, v);
@@ -198,9 +198,9 @@ scan_report_write_resolvers(const struct scan_report *rp, const char *path,
 		if (ok[i].verdict != RES_VERDICT_OK && !with_degraded)
 			continue;
 		cu |= ok[i].upload_mtu == maxu &&
-		    ok[i].upload_at_ceiling == RES_TRI_YES;
+		    ok[i].up_at_ceiling == RES_TRI_YES;
 		cd |= ok[i].download_mtu == maxd &&
-		    ok[i].download_at_ceiling == RES_TRI_YES;
+		    ok[i].down_at_ceiling == RES_TRI_YES;
 	}
 	if ((f = fopen(path, "w")) == NULL)
 		return err_set(e, "cannot write %s: %s", path, strerror(errno));

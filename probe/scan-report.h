@@ -27,7 +27,7 @@ struct scan_report {
 	size_t ndegraded; /* of the survivors, degraded */
 	size_t naffected; /* results interception can affect (port 53,
 			     not loopback) */
-	uint64_t nres; /* results taken */
+	uint64_t nres;	  /* results taken */
 	/* Failures per (stage, reason), one example of evidence each. */
 	uint32_t n[RES_STAGE_COUNT][RES_R_COUNT];
 	char ex[RES_STAGE_COUNT][RES_R_COUNT][SCAN_DIAG_EXAMPLE];
@@ -66,9 +66,8 @@ void scan_report_diagnose(const struct scan_report *rp, FILE *f,
  * written as "N or more" with how to raise the ceiling. 0, or -1 with e
  * set.
  */
-int scan_report_write_resolvers(const struct scan_report *rp,
-    const char *path, const struct scan_opts *o, int with_degraded,
-    struct err *e);
+int scan_report_write_resolvers(const struct scan_report *rp, const char *path,
+    const struct scan_opts *o, int with_degraded, struct err *e);
 
 /*
  * The run's verdict: FAIL when nobody passed, WARN when the survivors are

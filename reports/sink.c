@@ -398,8 +398,8 @@ table_print(struct rpt_sink *s, const char *const *head, const int *right,
 		for (c = 0; c < t->ncols; c++)
 			w[c] =
 			    MAX(w[c], text_width(t->cells[r * t->ncols + c]));
-	ndropped = fit_columns(w, vis, t->ncols, (size_t)MAX(s->width, 0),
-	    fit, head, hidden, sizeof hidden);
+	ndropped = fit_columns(w, vis, t->ncols, (size_t)MAX(s->width, 0), fit,
+	    head, hidden, sizeof hidden);
 	for (last = t->ncols - 1; last > 0 && !vis[last]; last--)
 		;
 	for (r = 0; r <= t->nrows && rc == 0; r++) {
@@ -495,8 +495,8 @@ static const char *const check_head[] = {
 static const int check_right[] = {0, 0, 0, 0, 0};
 
 /* What a table may give up to fit a width, by header name (struct fit). */
-static const char *const text_drop[] = {"QPS", "BURST", "TC", "EDNS", "CASE",
-    "ANSWER", "NAME", "DOMAIN", "STAGE"};
+static const char *const text_drop[] = {
+    "QPS", "BURST", "TC", "EDNS", "CASE", "ANSWER", "NAME", "DOMAIN", "STAGE"};
 static const struct fit text_fit = {text_drop, nitems(text_drop), NULL};
 static const struct fit check_fit = {NULL, 0, "DETAIL"};
 
@@ -524,8 +524,8 @@ text_result(struct rpt_sink *s, const struct res_resolver *r)
 		cells[i++] = xasprintf("%s%%", buf);
 	} else
 		cells[i++] = xstrdup("-");
-	cells[i++] = mtu_text(r->upload_mtu, r->upload_at_ceiling);
-	cells[i++] = mtu_text(r->download_mtu, r->download_at_ceiling);
+	cells[i++] = mtu_text(r->upload_mtu, r->up_at_ceiling);
+	cells[i++] = mtu_text(r->download_mtu, r->down_at_ceiling);
 	cells[i++] = num_or(r->shape.longest_name, "-");
 	cells[i++] = xstrdup(tri_short(r->shape.case_preserved, "-"));
 	cells[i++] = num_or(r->shape.max_answer_bytes, "-");
@@ -715,10 +715,9 @@ json_result_obj(const struct res_resolver *r)
 	json_object_set_new(o, "rtt_us", jnum(r->rtt_us));
 	json_object_set_new(o, "upload_mtu", jnum(r->upload_mtu));
 	json_object_set_new(o, "download_mtu", jnum(r->download_mtu));
+	json_object_set_new(o, "upload_mtu_at_ceiling", jtri(r->up_at_ceiling));
 	json_object_set_new(
-	    o, "upload_mtu_at_ceiling", jtri(r->upload_at_ceiling));
-	json_object_set_new(
-	    o, "download_mtu_at_ceiling", jtri(r->download_at_ceiling));
+	    o, "download_mtu_at_ceiling", jtri(r->down_at_ceiling));
 
 	sh = json_object();
 	json_object_set_new(sh, "longest_name", jnum(r->shape.longest_name));
@@ -1020,8 +1019,8 @@ csv_result(struct rpt_sink *s, const struct res_resolver *r)
 	f[i++] = num_or(r->rtt_us, "");
 	f[i++] = num_or(r->upload_mtu, "");
 	f[i++] = num_or(r->download_mtu, "");
-	f[i++] = xstrdup(tri_short(r->upload_at_ceiling, ""));
-	f[i++] = xstrdup(tri_short(r->download_at_ceiling, ""));
+	f[i++] = xstrdup(tri_short(r->up_at_ceiling, ""));
+	f[i++] = xstrdup(tri_short(r->down_at_ceiling, ""));
 	f[i++] = num_or(r->shape.longest_name, "");
 	f[i++] = num_or(r->shape.max_labels, "");
 	f[i++] = xstrdup(tri_short(r->shape.case_preserved, ""));

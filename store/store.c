@@ -139,7 +139,7 @@ static const char *const migrations[] = {
 	"policy_min_ping_ms, policy_max_batch, policy_max_arq_window, "        \
 	"policy_max_nack_gap, policy_min_comp_size, "                          \
 	"policy_min_rto_ms, "                                                  \
-	"burst_sent, burst_ok, burst_qps, evidence, at_ms, probes, lost, "      \
+	"burst_sent, burst_ok, burst_qps, evidence, at_ms, probes, lost, "     \
 	"upload_at_ceiling, download_at_ceiling"
 
 static int
@@ -648,8 +648,8 @@ insert_result(
 	sqlite3_bind_int64(st, i++, r->at_ms > 0 ? r->at_ms : now);
 	bind_opt(st, i++, r->probes);
 	bind_opt(st, i++, r->lost);
-	bind_opt(st, i++, r->upload_at_ceiling);
-	bind_opt(st, i++, r->download_at_ceiling);
+	bind_opt(st, i++, r->up_at_ceiling);
+	bind_opt(st, i++, r->down_at_ceiling);
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 }
 
@@ -755,8 +755,8 @@ read_result(sqlite3_stmt *st, int c, struct res_resolver *r)
 	r->at_ms = sqlite3_column_int64(st, c++);
 	r->probes = (int)col_opt(st, c++);
 	r->lost = (int)col_opt(st, c++);
-	r->upload_at_ceiling = (enum res_tri)col_opt(st, c++);
-	r->download_at_ceiling = (enum res_tri)col_opt(st, c++);
+	r->up_at_ceiling = (enum res_tri)col_opt(st, c++);
+	r->down_at_ceiling = (enum res_tri)col_opt(st, c++);
 }
 
 static int

@@ -90,12 +90,12 @@ check_degraded(const struct scan_opts *o)
 	r = res("10.0.2.2", 53, 100, 500, 9000);
 	r.probes = 30;
 	r.lost = 1;
-	r.download_at_ceiling = RES_TRI_YES;
+	r.down_at_ceiling = RES_TRI_YES;
 	scan_report_add(rp, &r);
 	r = res("10.0.2.3", 53, 100, 500, 8000);
 	r.probes = 30;
 	r.lost = 0;
-	r.download_at_ceiling = RES_TRI_YES;
+	r.down_at_ceiling = RES_TRI_YES;
 	scan_report_add(rp, &r);
 	scan_report_rank(rp);
 	tap_ok(rp->nok == 3 && rp->ndegraded == 1 &&
@@ -103,8 +103,8 @@ check_degraded(const struct scan_opts *o)
 		strcmp(rp->ok[1].addr, "10.0.2.2") == 0 &&
 		strcmp(rp->ok[2].addr, "10.0.2.1") == 0,
 	    "ranked: ok before degraded, then lower loss first");
-	tap_is_int(scan_report_verdict(rp, 0), RES_VERDICT_OK,
-	    "an ok survivor: ok");
+	tap_is_int(
+	    scan_report_verdict(rp, 0), RES_VERDICT_OK, "an ok survivor: ok");
 	if ((fd = mkstemp(path)) == -1) {
 		tap_ok(0, "temp file: %s", strerror(errno));
 		scan_report_free(rp);
@@ -118,8 +118,9 @@ check_degraded(const struct scan_opts *o)
 		strstr(text, "10.0.2.1") == NULL &&
 		strstr(text, "# MAX_UPLOAD_MTU = 100\n") != NULL,
 	    "degraded left out of client_resolvers.txt, and said so");
-	tap_ok(strstr(text, "# MAX_DOWNLOAD_MTU = 500 or more: 500 is the top "
-			    "of the search range") != NULL &&
+	tap_ok(strstr(text,
+		   "# MAX_DOWNLOAD_MTU = 500 or more: 500 is the top "
+		   "of the search range") != NULL &&
 		strstr(text, "--down-mtu 100:1000") != NULL,
 	    "download ceiling reached: 'or more' and how to raise it");
 	scan_report_write_resolvers(rp, path, o, 1, &e);
@@ -203,8 +204,8 @@ check_report(void)
 	}
 	tap_is_int(n, 4, "the list reader reads 4 addresses back");
 	unlink(path);
-	tap_is_int(scan_report_write_resolvers(
-		       rp, "/proc/nonexistent/x", &o, 0, &e),
+	tap_is_int(
+	    scan_report_write_resolvers(rp, "/proc/nonexistent/x", &o, 0, &e),
 	    -1, "unwritable path refused");
 	tap_ok(strstr(e.msg, "cannot write /proc/nonexistent/x") != NULL,
 	    "and named (%s)", e.msg);

@@ -107,8 +107,8 @@ make_results(struct res_resolver *r, struct res_check *c, struct res_run *run)
 	r[2].shape.tcp_ok = RES_TRI_NO;
 	r[2].probes = 40;
 	r[2].lost = 1;
-	r[2].upload_at_ceiling = RES_TRI_NO;
-	r[2].download_at_ceiling = RES_TRI_YES;
+	r[2].up_at_ceiling = RES_TRI_NO;
+	r[2].down_at_ceiling = RES_TRI_YES;
 	res_textf(r[2].evidence, sizeof r[2].evidence, "%s", ev_utf8);
 	r[2].at_ms = 1795000000789LL;
 
@@ -124,7 +124,7 @@ make_results(struct res_resolver *r, struct res_check *c, struct res_run *run)
 	r[3].reason = RES_R_LOSS;
 	r[3].probes = 31;
 	r[3].lost = 9;
-	r[3].upload_at_ceiling = RES_TRI_YES;
+	r[3].up_at_ceiling = RES_TRI_YES;
 
 	/* 4: nothing known, invalid UTF-8 from the wire */
 	snprintf(r[4].addr, sizeof r[4].addr, "192.0.2.1");
@@ -600,7 +600,9 @@ check_width(void)
 		tap_ok(strstr(buf, "(hidden to fit ") != NULL,
 		    "width %d: the left-out columns are named", w);
 		tap_ok(strstr(buf, " LOSS ") != NULL && strstr(buf, "29.0%") &&
-			strstr(buf, "\xe2\x89\xa5" "220"),
+			strstr(buf,
+			    "\xe2\x89\xa5"
+			    "220"),
 		    "width %d: loss and the MTU ceiling stay", w);
 		free(buf);
 		buf = NULL;

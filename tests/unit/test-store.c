@@ -116,8 +116,8 @@ full_result(struct res_resolver *r, int i)
 	r->burst_qps = 96.54 + i / 7.0;
 	r->probes = 40 + i;
 	r->lost = i;
-	r->upload_at_ceiling = i % 2 ? RES_TRI_YES : RES_TRI_NO;
-	r->download_at_ceiling = i % 3 ? RES_TRI_UNKNOWN : RES_TRI_YES;
+	r->up_at_ceiling = i % 2 ? RES_TRI_YES : RES_TRI_NO;
+	r->down_at_ceiling = i % 3 ? RES_TRI_UNKNOWN : RES_TRI_YES;
 	res_textf(r->evidence, sizeof r->evidence,
 	    "sent \"TXT? a,b\"\nrecv 'x' ✓ %d", i);
 	r->at_ms = 1795000000000LL + i;
@@ -169,8 +169,8 @@ result_diff(const struct res_resolver *a, const struct res_resolver *b)
 	F(at_ms);
 	F(probes);
 	F(lost);
-	F(upload_at_ceiling);
-	F(download_at_ceiling);
+	F(up_at_ceiling);
+	F(down_at_ceiling);
 #undef F
 #undef S
 	return NULL;
@@ -295,7 +295,7 @@ main(void)
 	in[4].burst_sent = 0;
 	in[4].burst_ok = 0;
 	in[4].probes = in[4].lost = -1;
-	in[4].upload_at_ceiling = RES_TRI_UNKNOWN;
+	in[4].up_at_ceiling = RES_TRI_UNKNOWN;
 	in[5].rtt_us = -1;
 	in[5].shape.case_preserved = RES_TRI_UNKNOWN;
 	in[5].shape.edns_size = -1;
@@ -491,13 +491,15 @@ main(void)
 	store_close(s);
 
 	/* a newer schema is refused, and left untouched */
-	sql_exec(db, "PRAGMA user_version = 2");
+	snprintf(buf, sizeof buf, "PRAGMA user_version = %d",
+	    STORE_SCHEMA_VERSION + 1);
+	sql_exec(db, buf);
 	e.msg[0] = '\0';
 	s = store_open(db, &e);
 	tap_ok(s == NULL && strstr(e.msg, "cannot open DB ") == e.msg &&
 		strstr(e.msg, db) != NULL && strstr(e.msg, "newer") != NULL,
 	    "newer schema refused: %s", e.msg);
-	tap_is_int(sql_int(db, "PRAGMA user_version"), 2,
+	tap_is_int(sql_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION + 1,
 	    "refused file keeps its version");
 	store_close(s);
 
