@@ -61,8 +61,8 @@ TOOLS	:= $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 BENCHES	:= $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 FUZZERS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all check test lint asan fuzz bench demo install clean deps \
-	tests tools valgrind FORCE
+.PHONY: all check test lint layering asan fuzz bench demo install clean \
+	deps tests tools valgrind FORCE
 .DEFAULT_GOAL := all
 
 all: $(BIN) $(TESTS) $(TOOLS)
@@ -167,8 +167,13 @@ demo:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) ./scripts/demo.sh
 
+# Format, banned functions, the include-graph rule, cppcheck.
 lint:
 	$(Q)./scripts/lint.sh
+
+# The include-graph rule alone (also part of lint and of the suite).
+layering:
+	$(Q)./scripts/layering.sh
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -6,6 +6,13 @@
  * The Makefile generates the table from the file names, so adding a command
  * means adding a file. cli/ is the only place that calls exit() or maps
  * results to exit codes (EXIT_OK/WARNING/CRITICAL/UNKNOWN in util.h).
+ *
+ * A command declares its options in .args (cli/args.h) and runs as .run:
+ * main parses, applies the global options, answers -h/--help from the
+ * declaration and refuses bad options, operand counts and formats before
+ * .run is called. Commands not converted yet leave .args empty, set
+ * .usage/.options/.exec and parse with cli_getopt (docs/architecture.md
+ * says how to convert one).
  */
 #ifndef MDNS_CLI_H
 #define MDNS_CLI_H
@@ -13,6 +20,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "cli/args.h"
 #include "common/result.h"
 #include "common/util.h"
 
@@ -35,8 +43,17 @@ struct cli_ctx {
 struct cmd_entry {
 	const char *name;
 	const char *alias;   /* NULL when none */
-	const char *usage;   /* one line: "scan [options] LIST..." */
 	const char *summary; /* one line for the command list */
+	/* Declared options, operands and formats (cli/args.h). */
+	struct args_spec args;
+	/*
+	 * Run the command with its parsed command line (globals already in
+	 * ctx, ctx->format one the command offers). Returns an exit code.
+	 */
+	int (*run)(struct cli_ctx *ctx, const struct args *args);
+
+	/* Commands not yet converted to .args/.run: */
+	const char *usage;   /* one line: "scan [options] LIST..." */
 	const char *options; /* option help text, one option per line */
 	/*
 	 * Run the command. argv[0] is the command name; global options have
@@ -46,11 +63,12 @@ struct cmd_entry {
 };
 
 /*
- * getopt_long over a command's own options merged with the global ones.
- * Global options are handled here and never returned; command options are
- * returned like getopt_long does. On a bad option prints the one-line error
- * and returns '?' (the caller returns EXIT_UNKNOWN). "--help" returns 'H'
- * after printing the command's help. Ends with -1; optind as getopt.
+ * For commands not yet converted to .args: getopt_long over a command's own
+ * options merged with the global ones. Global options are handled here and
+ * never returned; command options are returned like getopt_long does. On a
+ * bad option prints the one-line error and returns '?' (the caller returns
+ * EXIT_UNKNOWN). "-h" and "--help" return 'H' after printing the command's
+ * help. Ends with -1; optind as getopt.
  */
 int cli_getopt(struct cli_ctx *ctx, const struct cmd_entry *cmd, int argc,
     char **argv, const char *shortopts, const struct option *longopts);

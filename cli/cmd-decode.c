@@ -27,15 +27,17 @@
 #define DEC_MAX_DOMAINS 16
 #define DEC_MSG_MAX	65536
 
-enum { OPT_KEYFILE = 2000, OPT_MODE };
+enum { OPT_KEYFILE = ARGS_LONG, OPT_MODE };
 
-static const struct option decode_longopts[] = {
-    {"domain", required_argument, NULL, 'd'},
-    {"method", required_argument, NULL, 'm'},
-    {"key", required_argument, NULL, 'k'},
-    {"key-file", required_argument, NULL, OPT_KEYFILE},
-    {"mode", required_argument, NULL, OPT_MODE},
-    {NULL, 0, NULL, 0},
+static const struct args_opt decode_opts[] = {
+    {'d', "domain", "NAME", ARGS_REPEAT, "tunnel domain (repeatable)"},
+    {'m', "method", "N", 0, "encryption method 0..5 (queries only)"},
+    {'k', "key", "TEXT", 0, "encryption key text"},
+    {OPT_KEYFILE, "key-file", "FILE", 0, "read the key text from FILE"},
+    {OPT_MODE, "mode", "auto|raw|base64", 0,
+	"answers: auto (default: the encoding that\n"
+	"yields a valid frame), raw or base64"},
+    {0, NULL, NULL, 0, NULL},
 };
 
 struct dec {
@@ -94,21 +96,27 @@ dec_config(struct dec *d, const char *path, int have_dom, int have_method,
     int have_key, struct err *e)
 {
 	struct cfg *c;
-	size_t i;
+	char **doms;
+	const char *key;
+	size_t i, ndoms;
 
 	if (cfg_load(path, NULL, NULL, &c, e) != 0)
 		return -1;
-	for (i = 0; !have_dom && i < c->ndomains; i++)
-		if (dec_add_domain(d, c->domains[i], strlen(c->domains[i])) < 0)
+	doms = c->role == CFG_SERVER ? c->server.domains : c->client.domains;
+	ndoms = c->role == CFG_SERVER ? c->server.ndomains : c->client.ndomains;
+	key = c->role == CFG_SERVER ? c->server.key : c->client.key;
+	for (i = 0; !have_dom && i < ndoms; i++)
+		if (dec_add_domain(d, doms[i], strlen(doms[i])) < 0)
 			break;
 	if (!have_method)
-		d->method = c->method;
-	if (!have_key && c->key != NULL && *c->key != '\0') {
+		d->method =
+		    c->role == CFG_SERVER ? c->server.method : c->client.method;
+	if (!have_key && key != NULL && *key != '\0') {
 		free(d->key);
-		d->key = xstrdup(c->key);
+		d->key = xstrdup(key);
 	}
 	if (d->mode < 0)
-		d->mode = c->base_encode;
+		d->mode = c->role == CFG_SERVER ? 0 : c->client.base64;
 	cfg_free(c);
 	return 0;
 }
@@ -414,85 +422,46 @@ out:
 }
 
 static int
-cmd_decode_exec(struct cli_ctx *ctx, int argc, char **argv)
+cmd_decode_run(struct cli_ctx *ctx, const struct args *args)
 {
 	struct dec *d = xcalloc(1, sizeof *d);
 	struct err e = {""};
-	int c, rc = EXIT_UNKNOWN, all = 1, have_dom = 0, have_key = 0;
-	int have_method = 0, seen = 0, lineno = 0;
-	long long v;
+	int rc = EXIT_UNKNOWN, all = 1, have_dom, have_key, have_method;
+	int seen = 0, lineno = 0, i;
+	long long v = -1;
+	const char *s, *kf;
 	char *line = NULL, *p, where[64];
-	size_t cap = 0, i;
+	size_t cap = 0, k;
 
 	d->method = -1;
-	d->mode = -1;
-	while ((c = cli_getopt(ctx, &cmd_decode_entry, argc, argv,
-		    "d:m:k:", decode_longopts)) != -1) {
-		switch (c) {
-		case 'd':
-			if (dec_add_domain(d, optarg, strlen(optarg)) < 0) {
-				cli_error(&cmd_decode_entry,
-				    "bad or too many "
-				    "--domain: %s",
-				    optarg);
-				goto done;
-			}
-			have_dom = 1;
-			break;
-		case 'm':
-			if (parse_int(optarg, 0, WIRE_METHOD_MAX, &v, &e) < 0) {
-				cli_error(
-				    &cmd_decode_entry, "--method: %s", e.msg);
-				goto done;
-			}
-			d->method = (int)v;
-			have_method = 1;
-			break;
-		case 'k':
-			free(d->key);
-			d->key = xstrdup(optarg);
-			have_key = 1;
-			break;
-		case OPT_KEYFILE:
-			free(d->key);
-			if ((d->key = dec_read_text(optarg, &e)) == NULL) {
-				cli_error(
-				    &cmd_decode_entry, "--key-file %s", e.msg);
-				goto done;
-			}
-			have_key = 1;
-			break;
-		case OPT_MODE:
-			if (strcmp(optarg, "raw") == 0)
-				d->mode = 0;
-			else if (strcmp(optarg, "base64") == 0)
-				d->mode = 1;
-			else if (strcmp(optarg, "auto") != 0) {
-				cli_error(&cmd_decode_entry,
-				    "--mode must be "
-				    "raw, base64 or auto");
-				goto done;
-			}
-			break;
-		case 'H':
-			rc = EXIT_OK;
-			goto done;
-		default:
+	d->mode =
+	    args_choice(args, OPT_MODE, 0) - 1; /* -1 auto, 0 raw, 1 b64 */
+	d->json = strcmp(ctx->format, "text") != 0;
+	for (k = 0; (s = args_value(args, 'd', k)) != NULL; k++)
+		if (dec_add_domain(d, s, strlen(s)) < 0) {
+			cli_error(&cmd_decode_entry,
+			    "bad or too many --domain: %s", s);
 			goto done;
 		}
-	}
-	if (ctx->format == NULL || strcmp(ctx->format, "text") == 0)
-		d->json = 0;
-	else if (strcmp(ctx->format, "json") == 0 ||
-	    strcmp(ctx->format, "jsonl") == 0)
-		d->json = 1;
-	else {
-		cli_error(&cmd_decode_entry,
-		    "unknown format '%s' (valid: "
-		    "text, json)",
-		    ctx->format);
+	have_dom = k > 0;
+	if (args_strtonum(args, 'm', 0, WIRE_METHOD_MAX, &v) != 0)
+		goto done;
+	d->method = (int)v;
+	have_method = v >= 0;
+	if ((kf = args_get(args, OPT_KEYFILE)) != NULL && args_has(args, 'k')) {
+		cli_error(
+		    &cmd_decode_entry, "give --key or --key-file, not both");
 		goto done;
 	}
+	if (kf != NULL) {
+		if ((d->key = dec_read_text(kf, &e)) == NULL) {
+			cli_error(&cmd_decode_entry, "--key-file %s", e.msg);
+			goto done;
+		}
+	} else if (args_get(args, 'k') != NULL) {
+		d->key = xstrdup(args_get(args, 'k'));
+	}
+	have_key = d->key != NULL;
 	if (ctx->config != NULL &&
 	    dec_config(d, ctx->config, have_dom, have_method, have_key, &e) <
 		0) {
@@ -515,11 +484,11 @@ cmd_decode_exec(struct cli_ctx *ctx, int argc, char **argv)
 			goto done;
 		}
 	}
-	if (optind < argc) {
-		for (; optind < argc; optind++, seen++) {
+	if (args->noperands > 0) {
+		for (i = 0; i < args->noperands; i++, seen++) {
 			snprintf(where, sizeof where, "#%d", seen + 1);
-			all &= dec_one(
-			    d, argv[optind], strlen(argv[optind]), where);
+			all &= dec_one(d, args->operands[i],
+			    strlen(args->operands[i]), where);
 		}
 	} else {
 		while (getline(&line, &cap, stdin) > 0) {
@@ -542,8 +511,8 @@ cmd_decode_exec(struct cli_ctx *ctx, int argc, char **argv)
 	rc = all ? EXIT_OK : EXIT_WARNING;
 done:
 	free(line);
-	for (i = 0; i < d->ndomains; i++)
-		free(d->domains[i]);
+	for (k = 0; k < d->ndomains; k++)
+		free(d->domains[k]);
 	if (d->key != NULL) {
 		explicit_bzero(d->key, strlen(d->key));
 		free(d->key);
@@ -556,14 +525,14 @@ done:
 
 const struct cmd_entry cmd_decode_entry = {
     .name = "decode",
-    .usage = "decode [options] [HEX...]",
     .summary = "decode DNS messages (hex) and the tunnel frame inside",
-    .options = "  -d, --domain NAME    tunnel domain (repeatable)\n"
-	       "  -m, --method N       encryption method 0..5 (queries only)\n"
-	       "  -k, --key TEXT       encryption key text\n"
-	       "  --key-file FILE      read the key text from FILE\n"
-	       "  --mode MODE          answers: raw, base64 or auto (default)\n"
-	       "  --format FMT         text (default) or json: one object per "
-	       "message\n",
-    .exec = cmd_decode_exec,
+    .args =
+	{
+	    .opts = decode_opts,
+	    .operands = "[HEX...]",
+	    .max_operands = -1,
+	    /* jsonl is json: both print one object per message and line. */
+	    .formats = "text,json,jsonl",
+	},
+    .run = cmd_decode_run,
 };

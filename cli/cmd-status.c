@@ -11,13 +11,14 @@
 #include "common/ctlc.h"
 #include "engine/ctl.h"
 
-enum { OPT_CONTROL = 1, OPT_SERVER, OPT_TIMEOUT };
+enum { OPT_CONTROL = ARGS_LONG, OPT_SERVER, OPT_TIMEOUT };
 
-static const struct option status_opts[] = {
-    {"control", required_argument, NULL, OPT_CONTROL},
-    {"server", no_argument, NULL, OPT_SERVER},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {NULL, 0, NULL, 0},
+static const struct args_opt status_opts[] = {
+    {OPT_CONTROL, "control", "PATH", 0,
+	"control socket (default: runtime dir)"},
+    {OPT_SERVER, "server", NULL, 0, "the server's socket (server.sock)"},
+    {OPT_TIMEOUT, "timeout", "MS", 0, "reply deadline (default 3000)"},
+    {0, NULL, NULL, 0, NULL},
 };
 
 static long long
@@ -125,50 +126,18 @@ print_server(json_t *st)
 }
 
 static int
-cmd_status_exec(struct cli_ctx *ctx, int argc, char **argv)
+cmd_status_run(struct cli_ctx *ctx, const struct args *args)
 {
-	const char *control = NULL;
-	const char *role = "client";
+	const char *control = args_get(args, OPT_CONTROL);
+	const char *role = args_has(args, OPT_SERVER) ? "server" : "client";
 	long long timeout_ms = 3000;
 	struct err e = {""};
 	json_t *reply, *st;
 	char *path;
-	int c, rc;
+	int rc;
 
-	while ((c = cli_getopt(ctx, &cmd_status_entry, argc, argv, "",
-		    status_opts)) != -1) {
-		switch (c) {
-		case OPT_CONTROL:
-			control = optarg;
-			break;
-		case OPT_SERVER:
-			role = "server";
-			break;
-		case OPT_TIMEOUT:
-			if (parse_int(optarg, 1, 600000, &timeout_ms, &e) !=
-			    0) {
-				cli_error(
-				    &cmd_status_entry, "--timeout: %s", e.msg);
-				return EXIT_UNKNOWN;
-			}
-			break;
-		case 'H':
-			return EXIT_OK;
-		default:
-			return EXIT_UNKNOWN;
-		}
-	}
-	if (optind < argc) {
-		cli_error(
-		    &cmd_status_entry, "unexpected argument: %s", argv[optind]);
+	if (args_strtonum(args, OPT_TIMEOUT, 1, 600000, &timeout_ms) != 0)
 		return EXIT_UNKNOWN;
-	}
-	if (ctx->format != NULL && strcmp(ctx->format, "text") != 0 &&
-	    strcmp(ctx->format, "json") != 0) {
-		cli_error(&cmd_status_entry, "unknown format %s (text, json)",
-		    ctx->format);
-		return EXIT_UNKNOWN;
-	}
 	path = control ? xstrdup(control) : ctl_default_path(role);
 	reply = ctlc_call(path, "status", (int)timeout_ms, &e);
 	if (reply == NULL) {
@@ -184,7 +153,7 @@ cmd_status_exec(struct cli_ctx *ctx, int argc, char **argv)
 		return EXIT_CRITICAL;
 	}
 	st = json_object_get(reply, "status");
-	if (ctx->format != NULL && strcmp(ctx->format, "json") == 0) {
+	if (strcmp(ctx->format, "json") == 0) {
 		json_dumpf(st, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 	} else if (strcmp(jstr(st, "role", ""), "server") == 0) {
@@ -202,10 +171,7 @@ cmd_status_exec(struct cli_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_status_entry = {
     .name = "status",
-    .usage = "status [--control PATH] [--server] [--format text|json]",
     .summary = "one-shot engine status from the control socket",
-    .options = "  --control PATH       control socket (default: runtime dir)\n"
-	       "  --server             the server's socket (server.sock)\n"
-	       "  --timeout MS         reply deadline (default 3000)\n",
-    .exec = cmd_status_exec,
+    .args = {.opts = status_opts, .formats = "text,json"},
+    .run = cmd_status_run,
 };

@@ -5,74 +5,36 @@
  * terminal to draw on. An engine that is not running is not an error:
  * the dashboard says so and keeps retrying.
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "tui/tui.h"
 
-enum { OPT_CONTROL = 1, OPT_SERVER, OPT_ASCII };
+enum { OPT_CONTROL = ARGS_LONG, OPT_SERVER, OPT_ASCII };
 
-static const struct option tui_opts_long[] = {
-    {"control", required_argument, NULL, OPT_CONTROL},
-    {"server", no_argument, NULL, OPT_SERVER},
-    {"ascii", no_argument, NULL, OPT_ASCII},
-    {"delay", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0}};
-
-/* Seconds with decimals, like top's -d: 0.1 to 60. */
-static int
-parse_delay(const char *s, unsigned *ms)
-{
-	char *end;
-	double d;
-
-	d = strtod(s, &end);
-	if (end == s || *end != '\0' || !isfinite(d) || d < 0.1 || d > 60)
-		return -1;
-	*ms = (unsigned)(d * 1000 + 0.5);
-	return 0;
-}
+static const struct args_opt tui_opts[] = {
+    {'d', "delay", "SECONDS", 0, "refresh interval, 0.1 to 60 (default 1)"},
+    {OPT_CONTROL, "control", "PATH", 0,
+	"control socket (default: the runtime dir's\n"
+	"engine.sock, else server.sock)"},
+    {OPT_SERVER, "server", NULL, 0, "the server's socket (server.sock)"},
+    {OPT_ASCII, "ascii", NULL, 0, "ASCII sparklines even in a UTF-8 locale"},
+    {0, NULL, NULL, 0, NULL},
+};
 
 static int
-cmd_tui_exec(struct cli_ctx *ctx, int argc, char **argv)
+cmd_tui_run(struct cli_ctx *ctx, const struct args *args)
 {
 	struct tui_opts o = {.interval_ms = 1000};
 	struct err e = {""};
-	int c;
 
-	while ((c = cli_getopt(ctx, &cmd_tui_entry, argc, argv,
-		    "d:", tui_opts_long)) != -1) {
-		switch (c) {
-		case OPT_CONTROL:
-			o.control = optarg;
-			break;
-		case OPT_SERVER:
-			o.server = 1;
-			break;
-		case OPT_ASCII:
-			o.ascii = 1;
-			break;
-		case 'd':
-			if (parse_delay(optarg, &o.interval_ms) != 0) {
-				cli_error(&cmd_tui_entry,
-				    "-d: not a number of "
-				    "seconds from 0.1 to 60: %s",
-				    optarg);
-				return EXIT_UNKNOWN;
-			}
-			break;
-		case 'H':
-			return EXIT_OK;
-		default:
-			return EXIT_UNKNOWN;
-		}
-	}
-	if (optind < argc) {
-		cli_error(
-		    &cmd_tui_entry, "unexpected argument: %s", argv[optind]);
+	/* Seconds with decimals, like top's -d. */
+	if (args_seconds(args, 'd', 100, 60000, &o.interval_ms) != 0)
 		return EXIT_UNKNOWN;
-	}
+	o.control = args_get(args, OPT_CONTROL);
+	o.server = args_has(args, OPT_SERVER) > 0;
+	o.ascii = args_has(args, OPT_ASCII) > 0;
 	o.no_color = ctx->no_color;
 	if (tui_run(&o, &e) != 0) {
 		cli_error(&cmd_tui_entry, "%s", e.msg);
@@ -84,16 +46,13 @@ cmd_tui_exec(struct cli_ctx *ctx, int argc, char **argv)
 const struct cmd_entry cmd_tui_entry = {
     .name = "tui",
     .alias = "watch",
-    .usage = "tui [-d SECONDS] [--control PATH] [--server] [--ascii]",
     .summary = "live dashboard of the running engine (control socket)",
-    .options =
-	"  -d, --delay SECONDS  refresh interval, 0.1 to 60 (default 1)\n"
-	"  --control PATH       control socket (default: the runtime "
-	"dir's\n"
-	"                       engine.sock, else server.sock)\n"
-	"  --server             the server's socket (server.sock)\n"
-	"  --ascii              ASCII sparklines even in a UTF-8 locale\n"
-	"  keys: q quit, ? help, Tab pane, s sort, r reverse, / filter,\n"
-	"        d detail, p pause\n",
-    .exec = cmd_tui_exec,
+    .args =
+	{
+	    .opts = tui_opts,
+	    .notes = "  keys: q quit, ? help, Tab pane, s sort, r reverse, / "
+		     "filter,\n"
+		     "        d detail, p pause\n",
+	},
+    .run = cmd_tui_run,
 };

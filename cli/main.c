@@ -1,7 +1,13 @@
 /*
- * main.c — the mdns-doctor entry point: global options, the command table,
- * unique-prefix dispatch (tmux style), help and version. Commands are in
- * cli/cmd-*.c; the table is generated into cmd-list.h.
+ * main.c — the mdns-doctor entry point: global options (before or after
+ * the command word, applied in one place), the command table, unique-prefix
+ * dispatch (tmux style) with "did you mean" for typos, help and version.
+ * Commands are in cli/cmd-*.c; the table is generated into cmd-list.h.
+ *
+ * A command that declares its options (.args, .run) is parsed here with
+ * cli/args.c: -h/--help, bad options, operand counts and formats it does
+ * not offer are answered before it runs. Commands not converted yet parse
+ * their own argv with cli_getopt, which shares the global option table.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -16,33 +22,24 @@ static const struct cmd_entry *cmd_table[] = {
 #undef CMD
     NULL};
 
-static const char global_help[] =
-    "  -v, --verbose        more diagnostics on stderr (repeatable)\n"
-    "  -q, --quiet          only errors on stderr (for cron)\n"
-    "  --config FILE        client_config.toml or server_config.toml\n"
-    "  --db FILE            history database (default: XDG state path)\n"
-    "  --format FMT         text, json, jsonl, csv, ips, prom, nagios\n"
-    "  --no-color           never use colour (NO_COLOR is honoured too)\n";
+/* Global option keys: clear of commands' own (letters, ARGS_LONG + n). */
+enum { G_CONFIG = 1000, G_DB, G_FORMAT, G_NOCOLOR, G_VERSION };
 
-enum {
-	OPT_CONFIG = 1000,
-	OPT_DB,
-	OPT_FORMAT,
-	OPT_NOCOLOR,
-	OPT_HELP,
-	OPT_VERSION
-};
-
-static const struct option global_longopts[] = {
-    {"verbose", no_argument, NULL, 'v'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"config", required_argument, NULL, OPT_CONFIG},
-    {"db", required_argument, NULL, OPT_DB},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"no-color", no_argument, NULL, OPT_NOCOLOR},
-    {"help", no_argument, NULL, OPT_HELP},
-    {"version", no_argument, NULL, OPT_VERSION},
-    {NULL, 0, NULL, 0},
+/* The one table of global options: parsing, cli_getopt and help. */
+static const struct args_opt global_opts[] = {
+    {'v', "verbose", NULL, ARGS_REPEAT,
+	"more diagnostics on stderr (repeatable)"},
+    {'q', "quiet", NULL, 0, "only errors on stderr (for cron)"},
+    {G_CONFIG, "config", "FILE", 0, "client_config.toml or server_config.toml"},
+    {G_DB, "db", "FILE", 0, "history database (default: XDG state path)"},
+    {G_FORMAT, "format", "FMT", 0,
+	"output format; 'mdns-doctor help COMMAND' lists\n"
+	"the formats a command offers"},
+    {G_NOCOLOR, "no-color", NULL, 0,
+	"never use colour (NO_COLOR is honoured too)"},
+    {'h', "help", NULL, 0, "this help (after a command: its help)"},
+    {G_VERSION, "version", NULL, 0, "print the version"},
+    {0, NULL, NULL, 0, NULL},
 };
 
 void
@@ -69,16 +66,42 @@ cli_use_color(const struct cli_ctx *ctx, FILE *f)
 	return isatty(fileno(f));
 }
 
+/* The global options; without --format when the command lists its own. */
+static void
+help_globals(FILE *f, int skip_format)
+{
+	const struct args_opt *o;
+
+	for (o = global_opts; o->key != 0; o++)
+		if (!(skip_format && o->key == G_FORMAT))
+			args_help_opt(f, o);
+}
+
 void
 cli_help_cmd(FILE *f, const struct cmd_entry *cmd)
 {
-	fprintf(f, "usage: mdns-doctor %s\n", cmd->usage);
+	const struct args_spec *s = &cmd->args;
+
+	if (cmd->run != NULL)
+		args_usage(f, cmd);
+	else
+		fprintf(f, "usage: mdns-doctor %s\n", cmd->usage);
 	if (cmd->alias != NULL)
 		fprintf(f, "alias: %s\n", cmd->alias);
 	fprintf(f, "\n%s\n", cmd->summary);
-	if (cmd->options != NULL && *cmd->options != '\0')
+	if (cmd->run != NULL) {
+		if (s->opts != NULL || s->formats != NULL) {
+			fprintf(f, "\noptions:\n");
+			args_help_opts(f, s->opts);
+			args_help_formats(f, s);
+		}
+		if (s->notes != NULL)
+			fprintf(f, "%s", s->notes);
+	} else if (cmd->options != NULL && *cmd->options != '\0') {
 		fprintf(f, "\noptions:\n%s", cmd->options);
-	fprintf(f, "\nglobal options:\n%s", global_help);
+	}
+	fprintf(f, "\nglobal options:\n");
+	help_globals(f, cmd->run != NULL);
 }
 
 static void
@@ -92,22 +115,25 @@ usage_all(FILE *f)
 	    "commands:\n");
 	for (c = cmd_table; *c != NULL; c++)
 		fprintf(f, "  %-10s %s\n", (*c)->name, (*c)->summary);
+	fprintf(f, "\nglobal options:\n");
+	help_globals(f, 0);
 	fprintf(f,
-	    "\nglobal options:\n%s\n"
-	    "Run 'mdns-doctor help COMMAND' for a command's options.\n"
-	    "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n",
-	    global_help);
+	    "\nRun 'mdns-doctor help COMMAND' (or COMMAND -h) for a "
+	    "command's options.\n"
+	    "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n");
 }
 
 /*
  * Find a command by exact name, alias, or unique prefix. On ambiguity,
- * prints "could be: a, b" and returns NULL.
+ * prints "could be: a, b"; for an unknown name close to a real one, "did
+ * you mean"; returns NULL after either.
  */
 static const struct cmd_entry *
 cmd_find(const char *name)
 {
 	const struct cmd_entry **c, *found = NULL;
-	size_t len = strlen(name);
+	const char *names[2 * nitems(cmd_table)];
+	size_t len = strlen(name), nn = 0;
 	int n = 0;
 	char list[512] = "";
 
@@ -129,40 +155,114 @@ cmd_find(const char *name)
 	}
 	if (n == 1)
 		return found;
-	if (n > 1)
+	if (n > 1) {
 		cli_error(
 		    NULL, "ambiguous command: %s, could be: %s", name, list);
+		return NULL;
+	}
+	for (c = cmd_table; *c != NULL; c++) {
+		names[nn++] = (*c)->name;
+		if ((*c)->alias != NULL)
+			names[nn++] = (*c)->alias;
+	}
+	if (args_suggest(name, names, nn, list, sizeof list) == 0)
+		cli_error(
+		    NULL, "unknown command: %s (did you mean %s?)", name, list);
 	else
 		cli_error(
 		    NULL, "unknown command: %s (try 'mdns-doctor help')", name);
 	return NULL;
 }
 
-/* Handle one global option; returns 0 when c was one, -1 otherwise. */
+/* Apply one global option; 0 when key was one, -1 otherwise. */
 static int
-global_opt(struct cli_ctx *ctx, int c, const char *arg)
+global_apply(struct cli_ctx *ctx, int key, const char *value)
 {
-	switch (c) {
+	switch (key) {
 	case 'v':
 		ctx->verbose++;
 		return 0;
 	case 'q':
 		ctx->quiet = 1;
 		return 0;
-	case OPT_CONFIG:
-		ctx->config = arg;
+	case G_CONFIG:
+		ctx->config = value;
 		return 0;
-	case OPT_DB:
-		ctx->db = arg;
+	case G_DB:
+		ctx->db = value;
 		return 0;
-	case OPT_FORMAT:
-		ctx->format = arg;
+	case G_FORMAT:
+		ctx->format = value;
 		return 0;
-	case OPT_NOCOLOR:
+	case G_NOCOLOR:
 		ctx->no_color = 1;
 		return 0;
 	}
 	return -1;
+}
+
+static void
+globals_apply(struct cli_ctx *ctx, const struct args *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nv; i++)
+		global_apply(ctx, a->v[i].key, a->v[i].value);
+}
+
+/*
+ * --format against what cmd offers; fills in the default. 0, or -1 after
+ * printing the refusal with the list the command has.
+ */
+static int
+format_check(struct cli_ctx *ctx, const struct cmd_entry *cmd)
+{
+	static char dflt[32];
+	const char *f = cmd->args.formats;
+	char list[128];
+
+	if (f == NULL) {
+		if (ctx->format == NULL)
+			return 0;
+		cli_error(cmd, "unknown format %s (%s takes no --format)",
+		    ctx->format, cmd->name);
+		return -1;
+	}
+	if (ctx->format == NULL) {
+		snprintf(dflt, sizeof dflt, "%.*s", (int)strcspn(f, ","), f);
+		ctx->format = dflt;
+		return 0;
+	}
+	if (args_format_offered(&cmd->args, ctx->format))
+		return 0;
+	cli_error(cmd, "unknown format %s (%s offers: %s)", ctx->format,
+	    cmd->name, args_list(f, ',', list, sizeof list));
+	return -1;
+}
+
+/* Parse, check and run a command that declares its options. */
+static int
+run_declared(
+    struct cli_ctx *ctx, const struct cmd_entry *cmd, int argc, char **argv)
+{
+	struct args a;
+	int rc = EXIT_UNKNOWN;
+
+	if (args_parse(&a, cmd, global_opts, argc - 1, argv + 1, 0) != 0)
+		goto out;
+	globals_apply(ctx, &a);
+	if (args_has(&a, 'h')) {
+		cli_help_cmd(stdout, cmd);
+		rc = EXIT_OK;
+	} else if (args_has(&a, G_VERSION)) {
+		printf("mdns-doctor %s\n", cli_version());
+		rc = EXIT_OK;
+	} else if (format_check(ctx, cmd) == 0 && args_check(&a) == 0) {
+		rc = cmd->run(ctx, &a);
+	}
+out:
+	args_free(&a);
+	return rc;
 }
 
 int
@@ -171,6 +271,7 @@ cli_getopt(struct cli_ctx *ctx, const struct cmd_entry *cmd, int argc,
 {
 	static struct option merged[128];
 	static char shorts[128];
+	const struct args_opt *g;
 	size_t n = 0, i;
 	int c;
 
@@ -179,22 +280,26 @@ cli_getopt(struct cli_ctx *ctx, const struct cmd_entry *cmd, int argc,
 	     n < nitems(merged) - 1;
 	     i++)
 		merged[n++] = longopts[i];
-	for (i = 0; global_longopts[i].name != NULL && n < nitems(merged) - 1;
-	     i++)
-		merged[n++] = global_longopts[i];
+	for (g = global_opts; g->key != 0 && n < nitems(merged) - 1; g++) {
+		merged[n].name = g->name;
+		merged[n].has_arg = g->arg ? required_argument : no_argument;
+		merged[n].flag = NULL;
+		merged[n].val = g->key;
+		n++;
+	}
 	memset(&merged[n], 0, sizeof merged[n]);
-	snprintf(shorts, sizeof shorts, ":%svq", shortopts ? shortopts : "");
+	snprintf(shorts, sizeof shorts, ":%svqh", shortopts ? shortopts : "");
 	for (;;) {
 		int longidx = -1;
 
 		c = getopt_long(argc, argv, shorts, merged, &longidx);
 		if (c == -1)
 			return -1;
-		if (c == OPT_HELP) {
+		if (c == 'h') {
 			cli_help_cmd(stdout, cmd);
 			return 'H';
 		}
-		if (c == OPT_VERSION) {
+		if (c == G_VERSION) {
 			printf("mdns-doctor %s\n", cli_version());
 			return 'H';
 		}
@@ -211,7 +316,7 @@ cli_getopt(struct cli_ctx *ctx, const struct cmd_entry *cmd, int argc,
 			    argv[optind - 1]);
 			return '?';
 		}
-		if (global_opt(ctx, c, optarg) == 0)
+		if (global_apply(ctx, c, optarg) == 0)
 			continue;
 		return c;
 	}
@@ -222,52 +327,52 @@ main(int argc, char **argv)
 {
 	struct cli_ctx ctx = {.progname = "mdns-doctor"};
 	const struct cmd_entry *cmd;
-	int c;
+	struct args g;
+	int c, first;
 
 	/* Global options before the command name; stop at the first word. */
-	opterr = 0;
-	for (;;) {
-		c = getopt_long(argc, argv, "+:vqh", global_longopts, NULL);
-		if (c == -1)
-			break;
-		if (c == 'h' || c == OPT_HELP) {
-			usage_all(stdout);
-			return EXIT_OK;
-		}
-		if (c == OPT_VERSION) {
-			printf("mdns-doctor %s\n", cli_version());
-			return EXIT_OK;
-		}
-		if (c == '?' || c == ':') {
-			cli_error(NULL, "%s: %s",
-			    c == ':' ? "option needs an argument" :
-				       "unknown option",
-			    argv[optind - 1]);
-			return EXIT_UNKNOWN;
-		}
-		global_opt(&ctx, c, optarg);
+	if (args_parse(&g, NULL, global_opts, argc - 1, argv + 1, ARGS_STOP) !=
+	    0) {
+		args_free(&g);
+		return EXIT_UNKNOWN;
 	}
-	if (optind >= argc) {
+	globals_apply(&ctx, &g);
+	first = 1 + g.next;
+	c = args_has(&g, 'h') ? 'h' : args_has(&g, G_VERSION) ? 'V' : 0;
+	args_free(&g);
+	if (c == 'h') {
+		usage_all(stdout);
+		return EXIT_OK;
+	}
+	if (c == 'V') {
+		printf("mdns-doctor %s\n", cli_version());
+		return EXIT_OK;
+	}
+	if (first >= argc) {
 		usage_all(stderr);
 		return EXIT_UNKNOWN;
 	}
-	if (strcmp(argv[optind], "help") == 0) {
-		if (optind + 1 >= argc) {
+	if (strcmp(argv[first], "help") == 0) {
+		if (first + 1 >= argc) {
 			usage_all(stdout);
 			return EXIT_OK;
 		}
-		if ((cmd = cmd_find(argv[optind + 1])) == NULL)
+		if ((cmd = cmd_find(argv[first + 1])) == NULL)
 			return EXIT_UNKNOWN;
 		cli_help_cmd(stdout, cmd);
 		return EXIT_OK;
 	}
-	if ((cmd = cmd_find(argv[optind])) == NULL)
+	if ((cmd = cmd_find(argv[first])) == NULL)
 		return EXIT_UNKNOWN;
-	argc -= optind;
-	argv += optind;
-	optind = 0; /* full getopt reset for the command's own parse */
-	opterr = 0;
-	c = cmd->exec(&ctx, argc, argv);
+	argc -= first;
+	argv += first;
+	if (cmd->run != NULL) {
+		c = run_declared(&ctx, cmd, argc, argv);
+	} else {
+		optind = 0; /* full getopt reset for the command's own parse */
+		opterr = 0;
+		c = cmd->exec(&ctx, argc, argv);
+	}
 	fflush(stdout);
 	if (ferror(stdout)) {
 		cli_error(cmd, "write error on standard output");

@@ -9,7 +9,7 @@
  * was already fetched for an fd that a callback deleted (or deleted and
  * re-added, or closed and reopened under the same number) is dropped
  * instead of reaching the wrong callback. Timers are addressed by a 64-bit
- * id that is never reused; a small open-addressing hash maps ids to timer
+ * id that is never reused; the hash table of common/hmap.h maps ids to timer
  * slots, and each slot knows its heap position, so add and cancel are both
  * O(log n). Timers with equal deadlines fire in the order they were added.
  *
@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "common/ev.h"
+#include "common/hmap.h"
 
 #define EV_BATCH  256
 #define SLOT_NONE UINT32_MAX
@@ -48,11 +49,6 @@ struct ev_timer {
 	uint32_t heap_pos; /* index in heap[], or next free slot */
 };
 
-struct ev_hent {
-	uint64_t id; /* 0 = empty */
-	uint32_t slot;
-};
-
 struct ev_loop {
 	int epfd;
 	int sigfd;
@@ -72,9 +68,7 @@ struct ev_loop {
 	uint32_t heap_len;
 	uint64_t next_id;
 	uint64_t next_seq;
-	struct ev_hent *hash;
-	size_t hash_cap; /* power of two */
-	size_t hash_len;
+	struct hmap ids; /* timer id -> slot */
 
 	sigset_t sigset;
 	ev_signal_cb *sig_cb[_NSIG];
@@ -84,68 +78,22 @@ struct ev_loop {
 	void *before_sleep_arg;
 };
 
-/* ---- id -> slot hash (linear probing, backward-shift deletion) ---- */
+/* ---- id -> slot (common/hmap; the id is its own hash) ---- */
 
-static size_t
-hash_home(const struct ev_loop *l, uint64_t id)
-{
-	return (size_t)((id * 0x9e3779b97f4a7c15ULL) >> 32) & (l->hash_cap - 1);
-}
-
-static void
-hash_put_raw(struct ev_loop *l, uint64_t id, uint32_t slot)
-{
-	size_t i = hash_home(l, id);
-
-	while (l->hash[i].id != 0)
-		i = (i + 1) & (l->hash_cap - 1);
-	l->hash[i].id = id;
-	l->hash[i].slot = slot;
-}
-
-static void
-hash_put(struct ev_loop *l, uint64_t id, uint32_t slot)
-{
-	struct ev_hent *old = l->hash;
-	size_t oldcap = l->hash_cap, i;
-
-	if ((l->hash_len + 1) * 2 > l->hash_cap) {
-		l->hash_cap = oldcap ? oldcap * 2 : 64;
-		l->hash = xcalloc(l->hash_cap, sizeof *l->hash);
-		for (i = 0; i < oldcap; i++)
-			if (old[i].id != 0)
-				hash_put_raw(l, old[i].id, old[i].slot);
-		free(old);
-	}
-	hash_put_raw(l, id, slot);
-	l->hash_len++;
-}
-
-/* Remove id; returns its slot or SLOT_NONE when unknown. */
+/* Take timer id out of the id table; its slot, or SLOT_NONE if unknown. */
 static uint32_t
-hash_take(struct ev_loop *l, uint64_t id)
+id_take(struct ev_loop *l, uint64_t id)
 {
-	size_t mask = l->hash_cap - 1, i, j, k;
-	uint32_t slot;
+	struct hmap_it it;
+	uint32_t v;
 
-	if (l->hash_cap == 0)
-		return SLOT_NONE;
-	for (i = hash_home(l, id); l->hash[i].id != id; i = (i + 1) & mask)
-		if (l->hash[i].id == 0)
-			return SLOT_NONE;
-	slot = l->hash[i].slot;
-	/* Shift later members of the cluster back so probes still work. */
-	for (j = (i + 1) & mask; l->hash[j].id != 0; j = (j + 1) & mask) {
-		k = hash_home(l, l->hash[j].id);
-		if ((j > i && (k <= i || k > j)) ||
-		    (j < i && (k <= i && k > j))) {
-			l->hash[i] = l->hash[j];
-			i = j;
+	for (v = hmap_find(&l->ids, id, &it); v != HMAP_NONE;
+	     v = hmap_find_next(&l->ids, &it))
+		if (l->slots[v].id == id) {
+			hmap_remove(&l->ids, &it);
+			return v;
 		}
-	}
-	l->hash[i].id = 0;
-	l->hash_len--;
-	return slot;
+	return SLOT_NONE;
 }
 
 /* ---- timer heap ---- */
@@ -268,7 +216,7 @@ ev_timer_add(struct ev_loop *l, uint64_t delay_us, ev_timer_cb *cb, void *arg)
 	l->heap[l->heap_len] = slot;
 	t->heap_pos = l->heap_len++;
 	heap_up(l, t->heap_pos);
-	hash_put(l, t->id, slot);
+	hmap_put(&l->ids, t->id, slot);
 	return t->id;
 }
 
@@ -277,7 +225,7 @@ ev_timer_cancel(struct ev_loop *l, uint64_t id)
 {
 	uint32_t slot;
 
-	if (id == 0 || (slot = hash_take(l, id)) == SLOT_NONE)
+	if (id == 0 || (slot = id_take(l, id)) == SLOT_NONE)
 		return -1;
 	heap_remove(l, l->slots[slot].heap_pos);
 	slot_free(l, slot);
@@ -308,7 +256,7 @@ timers_run(struct ev_loop *l)
 		cb = t->cb;
 		arg = t->arg;
 		heap_remove(l, 0);
-		hash_take(l, id);
+		hmap_del(&l->ids, id, slot);
 		slot_free(l, slot);
 		l->ncalls++;
 		cb(l, id, arg);
@@ -516,7 +464,7 @@ ev_loop_free(struct ev_loop *l)
 	free(l->fds);
 	free(l->slots);
 	free(l->heap);
-	free(l->hash);
+	hmap_free(&l->ids);
 	free(l);
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/hmap.h"
 #include "common/net.h"
 
 /* Longest text we even try to parse: "[v6]:port" plus some slack. */
@@ -180,6 +181,23 @@ net_addr_equal(const union net_addr *a, const union net_addr *b)
 		    a->in6.sin6_scope_id == b->in6.sin6_scope_id &&
 		    memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr,
 			sizeof a->in6.sin6_addr) == 0;
+	return 0;
+}
+
+uint64_t
+net_addr_hash(const union net_addr *a)
+{
+	uint8_t k[24];
+
+	if (a->sa.sa_family == AF_INET)
+		return hmap_hash_u64((uint64_t)AF_INET << 48 |
+		    (uint64_t)a->in.sin_port << 32 | a->in.sin_addr.s_addr);
+	if (a->sa.sa_family == AF_INET6) {
+		memcpy(k, &a->in6.sin6_addr, 16);
+		memcpy(k + 16, &a->in6.sin6_port, 2);
+		memcpy(k + 18, &a->in6.sin6_scope_id, 4);
+		return hmap_hash_bytes(k, 22);
+	}
 	return 0;
 }
 

@@ -37,6 +37,11 @@ void net_addr_format_ip(const union net_addr *a, char *buf, size_t len);
 socklen_t net_addr_len(const union net_addr *a);
 /* Same family, address and port. */
 int net_addr_equal(const union net_addr *a, const union net_addr *b);
+/*
+ * Hash of what net_addr_equal compares (family, address, port, IPv6 scope),
+ * for the table of common/hmap.h: equal addresses hash equal.
+ */
+uint64_t net_addr_hash(const union net_addr *a);
 /* The port in host byte order, and setting it. */
 uint16_t net_addr_port(const union net_addr *a);
 void net_addr_set_port(union net_addr *a, uint16_t port);

@@ -1,9 +1,10 @@
 /*
  * resolvers.c — streaming resolver list reader (see resolvers.h). Lines
  * are read one at a time from a file or a memory buffer; a prefix line
- * becomes an iterator that yields its hosts lazily; a hash set of 18-byte
- * keys (16-byte address, IPv4 as ::ffff:a.b.c.d, plus the port) removes
- * duplicates, so memory grows with distinct addresses only.
+ * becomes an iterator that yields its hosts lazily; a set of 18-byte keys
+ * (16-byte address, IPv4 as ::ffff:a.b.c.d, plus the port) indexed by the
+ * hash table of common/hmap.h removes duplicates, so memory grows with
+ * distinct addresses only.
  *
  * It does not resolve host names (a name is a bad line), does not accept
  * IPv6 zone ids, and does not sort: list order is kept.
@@ -15,15 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hmap.h"
 #include "common/resolvers.h"
 
 #define RL_KEY	    18
 #define RL_MAX_LINE 4096
 
 struct rl_set {
-	uint8_t (*keys)[RL_KEY]; /* port bytes 0 = empty slot */
-	size_t cap;		 /* power of two */
-	size_t n;
+	uint8_t (*keys)[RL_KEY]; /* the n distinct keys, in order seen */
+	size_t n, cap;
+	struct hmap index; /* hmap_hash_bytes(key) -> index into keys */
 };
 
 struct rl_reader {
@@ -46,62 +48,26 @@ struct rl_reader {
 
 /* Set membership. */
 
-static uint64_t
-key_hash(const uint8_t *k)
-{
-	uint64_t a, b, h;
-
-	memcpy(&a, k, 8);
-	memcpy(&b, k + 8, 8);
-	h = a * 0x9e3779b97f4a7c15ull ^ (b + 0x632be59bd9b4e019ull) ^
-	    ((uint64_t)k[16] << 8 | k[17]) * 0xc2b2ae3d27d4eb4full;
-	h ^= h >> 31;
-	h *= 0xbf58476d1ce4e5b9ull;
-	h ^= h >> 29;
-	return h;
-}
-
-static void set_grow(struct rl_set *s);
-
 /* Insert k; returns 1 when new, 0 when already present. */
 static int
 set_add(struct rl_set *s, const uint8_t *k)
 {
-	size_t mask, i;
+	uint64_t h = hmap_hash_bytes(k, RL_KEY);
+	struct hmap_it it;
+	uint32_t v;
 
-	if (s->cap == 0 || (s->n + 1) * 10 > s->cap * 7)
-		set_grow(s);
-	mask = s->cap - 1;
-	i = (size_t)key_hash(k) & mask;
-	for (;;) {
-		uint8_t *slot = s->keys[i];
-
-		if (slot[16] == 0 && slot[17] == 0) {
-			memcpy(slot, k, RL_KEY);
-			s->n++;
-			return 1;
-		}
-		if (memcmp(slot, k, RL_KEY) == 0)
+	for (v = hmap_find(&s->index, h, &it); v != HMAP_NONE;
+	     v = hmap_find_next(&s->index, &it))
+		if (memcmp(s->keys[v], k, RL_KEY) == 0)
 			return 0;
-		i = (i + 1) & mask;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 1024;
+		s->keys = xreallocarray(s->keys, s->cap, RL_KEY);
 	}
-}
-
-static void
-set_grow(struct rl_set *s)
-{
-	struct rl_set bigger;
-	size_t i;
-
-	bigger.cap = s->cap ? s->cap * 2 : 1024;
-	bigger.n = 0;
-	bigger.keys = xcalloc(bigger.cap, RL_KEY);
-	for (i = 0; i < s->cap; i++) {
-		if (s->keys[i][16] != 0 || s->keys[i][17] != 0)
-			set_add(&bigger, s->keys[i]);
-	}
-	free(s->keys);
-	*s = bigger;
+	memcpy(s->keys[s->n], k, RL_KEY);
+	hmap_put(&s->index, h, (uint32_t)s->n);
+	s->n++;
+	return 1;
 }
 
 /* Parsing. */
@@ -608,6 +574,7 @@ rl_close(struct rl_reader *r)
 		fclose(r->f);
 	free(r->line);
 	free(r->set.keys);
+	hmap_free(&r->set.index);
 	free(r->name);
 	free(r);
 }

@@ -97,6 +97,11 @@ static const struct {
     [RES_R_INTERNAL] = {"internal", "internal error"},
     [RES_R_NO_SIGNATURE] = {"no_signature",
 	"empty answer that is not the tunnel server's signature"},
+    [RES_R_NO_BASELINE] = {"no_baseline",
+	"nothing to compare with (no expected value or baseline)"},
+    [RES_R_DISAGREE] = {"disagree",
+	"independent services gave different answers"},
+    [RES_R_NO_ROUTE] = {"no_route", "the kernel has no usable route"},
     [RES_R_LOSS] = {"loss",
 	"passed, but lost more probes than the threshold allows"},
 };

@@ -36,6 +36,7 @@
 #define RES_COMMAND_MAX	 32   /* subcommand name */
 #define RES_DIGEST_MAX	 48   /* "sha256:" + 32 hex */
 #define RES_VERSION_MAX	 64   /* mdns-doctor version string */
+#define RES_SUBJECT_MAX	 96   /* what one check is about */
 
 /* The furthest stage of the scan funnel a resolver was tested in. */
 enum res_stage {
@@ -103,6 +104,11 @@ enum res_reason {
 	RES_R_INTERNAL,		/* internal error in mdns-doctor */
 	RES_R_NO_SIGNATURE,	/* NOERROR/NODATA, but not the tunnel
 				   server's signature (AA=1 or SOA) */
+	RES_R_NO_BASELINE,	/* nothing to compare with (no expected
+				   exit IP, no baseline) */
+	RES_R_DISAGREE,		/* independent services answered
+				   differently */
+	RES_R_NO_ROUTE,		/* the kernel has no usable route */
 	RES_R_LOSS,		/* passed, but lost more probes than allowed */
 	RES_R_COUNT
 };
@@ -209,9 +215,15 @@ enum res_check_kind {
 	RES_CHECK_COUNT
 };
 
-/* One check (ip, leak, handshake, route). */
+/*
+ * One check (ip, leak, handshake, route). A command may emit several
+ * checks of one kind, one per subject: the resolver address a route check
+ * is about, the address family of an ip check ("ipv4"), "" for a check
+ * about the whole set-up.
+ */
 struct res_check {
 	enum res_check_kind kind;
+	char subject[RES_SUBJECT_MAX];	 /* "" = the whole set-up */
 	enum res_verdict verdict;	 /* any of the four */
 	enum res_reason reason;		 /* stable code for the verdict */
 	char detail[RES_DETAIL_MAX];	 /* one line for a person */

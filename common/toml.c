@@ -1,8 +1,8 @@
 /*
  * toml.c — recursive-descent reader for the flat TOML subset of
  * MasterDnsVPN configs (see toml.h). It keeps every key in file order with
- * the line and column of key and value, and finds keys through a small
- * open-addressing hash so that large (fuzzed) inputs stay linear.
+ * the line and column of key and value, and finds keys through the hash
+ * table of common/hmap.h so that large (fuzzed) inputs stay linear.
  *
  * It does not validate UTF-8 in strings or comments, does not support
  * multi-line strings, inline tables, arrays of tables or dates (each is
@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/hmap.h"
 #include "common/toml.h"
 
 #define TOML_MAX_FILE  (16u << 20)
@@ -25,8 +26,7 @@ struct toml_doc {
 	char *name;
 	struct toml_entry *entries;
 	size_t n, cap;
-	size_t *slots; /* index + 1 into entries; 0 = empty */
-	size_t nslots;
+	struct hmap index; /* key -> index into entries */
 };
 
 struct parser {
@@ -593,31 +593,10 @@ parse_value(struct parser *p, struct toml_value *v, int depth)
 	return perr(p, p->pos, "invalid value");
 }
 
-static size_t *
-find_slot(const struct toml_doc *doc, const char *key)
+static const char *
+entry_key(const void *doc, uint32_t i)
 {
-	size_t mask = doc->nslots - 1, i;
-
-	i = (size_t)str_hash(key) & mask;
-	for (;;) {
-		size_t *s = &doc->slots[i];
-
-		if (*s == 0 || strcmp(doc->entries[*s - 1].key, key) == 0)
-			return s;
-		i = (i + 1) & mask;
-	}
-}
-
-static void
-rehash(struct toml_doc *doc)
-{
-	size_t i;
-
-	free(doc->slots);
-	doc->nslots = doc->nslots ? doc->nslots * 2 : 64;
-	doc->slots = xcalloc(doc->nslots, sizeof *doc->slots);
-	for (i = 0; i < doc->n; i++)
-		*find_slot(doc, doc->entries[i].key) = i + 1;
+	return ((const struct toml_doc *)doc)->entries[i].key;
 }
 
 /* Add key (taking ownership) unless it exists. */
@@ -625,14 +604,11 @@ static int
 add_entry(struct parser *p, struct toml_doc *doc, char *key,
     struct toml_value *v, int line, int col)
 {
-	size_t *slot;
+	uint32_t at = hmap_find_str(&doc->index, key, entry_key, doc);
 	struct toml_entry *ent;
 
-	if ((doc->n + 1) * 2 > doc->nslots)
-		rehash(doc);
-	slot = find_slot(doc, key);
-	if (*slot != 0) {
-		int first = doc->entries[*slot - 1].line;
+	if (at != HMAP_NONE) {
+		int first = doc->entries[at].line;
 
 		p->line = line;
 		err_set(p->e,
@@ -653,7 +629,7 @@ add_entry(struct parser *p, struct toml_doc *doc, char *key,
 	ent->value = *v;
 	ent->line = line;
 	ent->col = col;
-	*slot = doc->n;
+	hmap_put(&doc->index, str_hash(key), (uint32_t)(doc->n - 1));
 	return 0;
 }
 
@@ -834,7 +810,7 @@ toml_free(struct toml_doc *doc)
 		value_free(&doc->entries[i].value);
 	}
 	free(doc->entries);
-	free(doc->slots);
+	hmap_free(&doc->index);
 	free(doc->name);
 	free(doc);
 }
@@ -860,12 +836,12 @@ toml_entry_at(const struct toml_doc *doc, size_t i)
 const struct toml_entry *
 toml_find(const struct toml_doc *doc, const char *key)
 {
-	size_t *slot;
+	uint32_t at;
 
-	if (doc == NULL || doc->nslots == 0)
+	if (doc == NULL)
 		return NULL;
-	slot = find_slot(doc, key);
-	return *slot ? &doc->entries[*slot - 1] : NULL;
+	at = hmap_find_str(&doc->index, key, entry_key, doc);
+	return at != HMAP_NONE ? &doc->entries[at] : NULL;
 }
 
 const struct toml_value *

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/hmap.h"
 #include "common/util.h"
 
 int
@@ -254,24 +255,16 @@ str_hash(const char *s)
 void
 str_dedupe(char **v, size_t *n)
 {
-	size_t i, h, kept = 0, nslots = 16, *slots;
+	struct hmap_strset seen = {0};
+	size_t i, kept = 0;
 
-	while (nslots < 2 * *n)
-		nslots *= 2;
-	slots = xcalloc(nslots, sizeof *slots);
 	for (i = 0; i < *n; i++) {
-		for (h = (size_t)str_hash(v[i]) & (nslots - 1);
-		     slots[h] != 0 && strcmp(v[slots[h] - 1], v[i]) != 0;
-		     h = (h + 1) & (nslots - 1))
-			;
-		if (slots[h] != 0) {
+		if (hmap_strset_add(&seen, v[i]))
+			v[kept++] = v[i];
+		else
 			free(v[i]);
-			continue;
-		}
-		v[kept++] = v[i];
-		slots[h] = kept;
 	}
-	free(slots);
+	hmap_strset_free(&seen);
 	*n = kept;
 }
 

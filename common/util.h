@@ -82,7 +82,8 @@ int parse_int(
  */
 void str_printable(const char *in, char *out, size_t outlen);
 
-/* FNV-1a (64-bit) of a NUL-terminated string, for hash tables. */
+/* FNV-1a (64-bit) of a NUL-terminated string: the string hash for the
+ * table of common/hmap.h. */
 uint64_t str_hash(const char *s);
 
 /*

@@ -1,8 +1,9 @@
 /*
  * client-ctl.c — the client's face on the control socket: its state as the
- * STATUS object of docs/control-protocol.md (client role) and its counters
- * as Prometheus text. Reads the client, the pool and the streams' ARQ
- * counters; changes nothing (counters are never reset by reading).
+ * STATUS object of docs/control-protocol.md (client role, with the
+ * effective configuration it runs with) and its counters as Prometheus
+ * text. Reads the client, the pool and the streams' ARQ counters; changes
+ * nothing (counters are never reset by reading).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -181,6 +182,23 @@ eng_client_status_json(
 		(json_int_t)st->socks_read_errors, "write_errors",
 		(json_int_t)st->socks_write_errors, "auth_failures",
 		(json_int_t)st->socks_auth_failures));
+	/* Where the local listener is, for probes (`ip`) that use it. */
+	{
+		json_t *so = json_object_get(o, "socks");
+		union net_addr la;
+		char buf[NET_ADDR_STRLEN];
+
+		if (c->listen_fd >= 0 &&
+		    net_local_addr(c->listen_fd, &la, NULL) == 0) {
+			net_addr_format(&la, buf, sizeof buf);
+			json_object_set_new(so, "listen", json_string(buf));
+		} else
+			json_object_set_new(so, "listen", json_null());
+		json_object_set_new(so, "protocol",
+		    json_string(c->cfg.protocol_tcp ? "tcp" : "socks5"));
+		json_object_set_new(
+		    so, "auth", json_boolean(c->cfg.socks_auth));
+	}
 	json_object_set_new(o, "events",
 	    json_pack("{s:I,s:I,s:I}", "error_drop",
 		(json_int_t)st->error_drops, "session_busy",
@@ -189,6 +207,9 @@ eng_client_status_json(
 	json_object_set_new(o, "fec", json_null());
 	json_object_set_new(o, "exit_ip", json_null());
 	json_object_set_new(o, "leak", json_null());
+	/* What this engine runs with, key by key (secrets fingerprinted). */
+	json_object_set_new(
+	    o, "effective_config", cfg_client_effective_json(&c->cfg));
 	return o;
 }
 

@@ -109,13 +109,8 @@ name_read(const uint8_t *msg, size_t len, size_t off, int allow_ptr, char *text,
 	return 0;
 }
 
-/*
- * Structural skip of a name as upstream's skipName does it: labels up to a
- * zero byte or a pointer, whose target is not looked at. Used only to find
- * the OPT RR to echo, so the echo matches upstream byte for byte.
- */
-static int
-name_skip(const uint8_t *msg, size_t len, size_t off, size_t *next)
+int
+dns_name_skip(const uint8_t *msg, size_t len, size_t off, size_t *next)
 {
 	uint8_t c;
 
@@ -146,7 +141,7 @@ rr_skip(
 {
 	size_t p, rdlen;
 
-	if (name_skip(msg, len, off, &p) < 0 || len - p < 10)
+	if (dns_name_skip(msg, len, off, &p) < 0 || len - p < 10)
 		return -1;
 	*type = be16_load(msg + p);
 	rdlen = be16_load(msg + p + 8);
@@ -156,45 +151,52 @@ rr_skip(
 	return 0;
 }
 
-/* Find the first OPT RR of the additional section, like upstream. */
-static void
-query_find_opt(struct dns_query *q)
+size_t
+dns_find_opt(const uint8_t *msg, size_t len, size_t off, unsigned an,
+    unsigned ns, unsigned ar, size_t *start)
 {
-	size_t off = q->question_end, end;
-	unsigned i, skip = (unsigned)q->ancount + q->nscount;
+	size_t end;
+	unsigned i;
 	uint16_t type;
-	uint32_t ttl;
 
-	if (q->arcount == 0)
-		return;
-	for (i = 0; i < skip; i++) {
-		if (rr_skip(q->msg, q->msg_len, off, &type, &end) < 0)
-			return;
+	if (ar == 0 || off < DNS_HDR_LEN || off > len)
+		return 0;
+	for (i = 0; i < an + ns; i++) {
+		if (rr_skip(msg, len, off, &type, &end) < 0)
+			return 0;
 		off = end;
 	}
-	for (i = 0; i < q->arcount; i++) {
-		if (rr_skip(q->msg, q->msg_len, off, &type, &end) < 0)
-			return;
+	for (i = 0; i < ar; i++) {
+		if (rr_skip(msg, len, off, &type, &end) < 0)
+			return 0;
 		if (type == DNS_TYPE_OPT) {
-			q->opt_off = off;
-			q->opt_len = end - off;
-			break;
+			*start = off;
+			return end - off;
 		}
 		off = end;
 	}
-	if (q->opt_len > 0) {
-		const uint8_t *p;
-		size_t nend;
+	return 0;
+}
 
-		if (name_skip(q->msg, q->msg_len, q->opt_off, &nend) < 0)
-			return;
-		p = q->msg + nend;
-		q->edns_udp_size = be16_load(p + 2);
-		ttl = be32_load(p + 4);
-		q->edns_ext_rcode = (uint8_t)(ttl >> 24);
-		q->edns_version = (uint8_t)(ttl >> 16);
-		q->edns_flags = (uint16_t)ttl;
-	}
+/* The first OPT RR of the additional section, like upstream. */
+static void
+query_find_opt(struct dns_query *q)
+{
+	const uint8_t *p;
+	size_t nend;
+	uint32_t ttl;
+
+	q->opt_len = dns_find_opt(q->msg, q->msg_len, q->question_end,
+	    q->ancount, q->nscount, q->arcount, &q->opt_off);
+	if (q->opt_len == 0 ||
+	    dns_name_skip(q->msg, q->msg_len, q->opt_off, &nend) < 0)
+		return;
+	p = q->msg + nend;
+	q->edns_udp_size = be16_load(p + 2);
+	ttl = be32_load(p + 4);
+	q->edns_ext_rcode = (uint8_t)(ttl >> 24);
+	q->edns_version = (uint8_t)(ttl >> 16);
+	q->edns_flags = (uint16_t)ttl;
 }
 
 enum dns_query_verdict

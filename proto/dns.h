@@ -243,6 +243,25 @@ int dns_answer_matches(const struct dns_answer *a, uint16_t id,
 /* Short name of a status, e.g. "incomplete". */
 const char *dns_answer_strstatus(enum dns_answer_status s);
 
+/* ---- structural walking (upstream dnsparser skipName / findOPT) ------- */
+
+/*
+ * Skip the name at off as upstream's skipName does: labels up to a zero
+ * byte or a compression pointer, whose target is not looked at. *next is
+ * the offset after it. 0, or -1 when it runs off the end or a label
+ * length is 64..191.
+ */
+int dns_name_skip(const uint8_t *msg, size_t len, size_t off, size_t *next);
+
+/*
+ * upstream findOPTRecordRange: from off (the end of the questions) skip
+ * an + ns RRs, then return the length of the first OPT RR among the next
+ * ar (its offset in *start), or 0 when there is none or a record does not
+ * parse.
+ */
+size_t dns_find_opt(const uint8_t *msg, size_t len, size_t off, unsigned an,
+    unsigned ns, unsigned ar, size_t *start);
+
 /* ---- capacity maths --------------------------------------------------- */
 
 /*

@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "common/hmap.h"
 #include "common/resolvers.h"
 #include "common/result.h"
 #include "common/util.h"
@@ -43,13 +44,6 @@ struct table {
 	size_t cap;
 };
 
-/* A set of strings, for de-duplicating the ips format. */
-struct strset {
-	char **slot;
-	size_t cap; /* power of two */
-	size_t n;
-};
-
 struct rpt_sink {
 	const struct rpt_ops *ops;
 	FILE *out;
@@ -66,7 +60,7 @@ struct rpt_sink {
 	/* csv */
 	int header_done;
 	/* ips */
-	struct strset seen;
+	struct hmap_strset seen; /* ips: addresses already written */
 };
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -487,12 +481,13 @@ static const int text_right[] = {
 
 static const char *const check_head[] = {
     "CHECK",
+    "SUBJECT",
     "VERDICT",
     "REASON",
     "DETAIL",
     "EVIDENCE",
 };
-static const int check_right[] = {0, 0, 0, 0, 0};
+static const int check_right[] = {0, 0, 0, 0, 0, 0};
 
 /* What a table may give up to fit a width, by header name (struct fit). */
 static const char *const text_drop[] = {
@@ -552,10 +547,11 @@ text_check(struct rpt_sink *s, const struct res_check *c)
 	char *cells[nitems(check_head)];
 
 	cells[0] = xstrdup(res_check_kind_name(c->kind));
-	cells[1] = xstrdup(res_verdict_name(c->verdict));
-	cells[2] = xstrdup(res_reason_name(c->reason));
-	cells[3] = clean_text(c->detail, 1);
-	cells[4] = clean_text(c->evidence, 1);
+	cells[1] = clean_text(c->subject[0] ? c->subject : "-", 1);
+	cells[2] = xstrdup(res_verdict_name(c->verdict));
+	cells[3] = xstrdup(res_reason_name(c->reason));
+	cells[4] = clean_text(c->detail, 1);
+	cells[5] = clean_text(c->evidence, 1);
 	table_add(&s->checks, cells);
 	return 0;
 }
@@ -771,6 +767,8 @@ json_check_obj(const struct res_check *c)
 
 	json_object_set_new(
 	    o, "kind", json_string(res_check_kind_name(c->kind)));
+	json_object_set_new(
+	    o, "subject", c->subject[0] ? jstr(c->subject) : json_null());
 	json_object_set_new(
 	    o, "verdict", json_string(res_verdict_name(c->verdict)));
 	json_object_set_new(
@@ -1083,47 +1081,6 @@ csv_close(struct rpt_sink *s)
 
 /* ---- ips -------------------------------------------------------------- */
 
-/* Insert str; returns 1 when it was new, 0 when already present. */
-static int
-strset_add(struct strset *set, const char *str)
-{
-	struct strset bigger;
-	size_t i, mask;
-
-	if ((set->n + 1) * 2 > set->cap) {
-		bigger.cap = set->cap ? set->cap * 2 : 64;
-		bigger.n = 0;
-		bigger.slot = xcalloc(bigger.cap, sizeof *bigger.slot);
-		for (i = 0; i < set->cap; i++) {
-			if (set->slot[i] != NULL) {
-				strset_add(&bigger, set->slot[i]);
-				free(set->slot[i]);
-			}
-		}
-		free(set->slot);
-		*set = bigger;
-	}
-	mask = set->cap - 1;
-	for (i = (size_t)str_hash(str) & mask; set->slot[i] != NULL;
-	     i = (i + 1) & mask)
-		if (strcmp(set->slot[i], str) == 0)
-			return 0;
-	set->slot[i] = xstrdup(str);
-	set->n++;
-	return 1;
-}
-
-static void
-strset_free(struct strset *set)
-{
-	size_t i;
-
-	for (i = 0; i < set->cap; i++)
-		free(set->slot[i]);
-	free(set->slot);
-	memset(set, 0, sizeof *set);
-}
-
 static int
 ips_result(struct rpt_sink *s, const struct res_resolver *r)
 {
@@ -1134,7 +1091,7 @@ ips_result(struct rpt_sink *s, const struct res_resolver *r)
 	if (r->verdict != RES_VERDICT_OK)
 		return 0;
 	rpt_resolver_text(r->addr, r->port, buf, sizeof buf);
-	if (!strset_add(&s->seen, buf))
+	if (!hmap_strset_add(&s->seen, buf))
 		return 0;
 	c = clean_text(buf, 1);
 	if (put(s, c) != 0 || put(s, "\n") != 0)
@@ -1267,7 +1224,7 @@ rpt_close(struct rpt_sink *s, struct err *e)
 	table_free(&s->rows);
 	table_free(&s->checks);
 	json_decref(s->jchecks);
-	strset_free(&s->seen);
+	hmap_strset_free(&s->seen);
 	free(s);
 	return rc;
 }

@@ -1,6 +1,7 @@
 #!/bin/sh
 # scripts/lint.sh — format check (clang-format, KNF per .clang-format),
-# banned-function grep, cppcheck. Exit non-zero on any finding.
+# banned-function grep, the include-graph rule (scripts/layering.sh),
+# cppcheck. Exit non-zero on any finding.
 set -u
 cd "$(dirname "$0")/.."
 rc=0
@@ -17,6 +18,10 @@ echo "lint: banned functions"
 # Comment lines are skipped ("... session gets (0..255)" is prose).
 if grep -nE '\<(gets|sprintf|vsprintf|strcpy|strcat|strtok|atoi|atol|system|tmpnam)[[:space:]]*\(' $files |
     grep -vE '^[^:]+:[0-9]+:[[:space:]]*(\*|/\*|//)'; then
+	rc=1
+fi
+echo "lint: layering"
+if ! ./scripts/layering.sh .; then
 	rc=1
 fi
 echo "lint: cppcheck"

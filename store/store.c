@@ -119,13 +119,18 @@ static const char *const migrations[] = {
     "  total INTEGER NOT NULL,"
     "  updated_ms INTEGER NOT NULL);"
     "PRAGMA user_version = 1;",
-    /* 1 -> 2: loss over the probes, MTUs at the search ceiling
+    /* 1 -> 2: checks carry their subject (a resolver, an address
+     * family); "the last ip check" is found by kind and time. */
+    "ALTER TABLE checks ADD COLUMN subject TEXT;"
+    "CREATE INDEX checks_by_kind ON checks(kind, at_ms);"
+    "PRAGMA user_version = 2;",
+    /* 2 -> 3: loss over the probes, MTUs at the search ceiling
      * (issue 11; docs/probes.md). NULL: not measured. */
     "ALTER TABLE resolver_results ADD COLUMN probes INTEGER;"
     "ALTER TABLE resolver_results ADD COLUMN lost INTEGER;"
     "ALTER TABLE resolver_results ADD COLUMN upload_at_ceiling INTEGER;"
     "ALTER TABLE resolver_results ADD COLUMN download_at_ceiling INTEGER;"
-    "PRAGMA user_version = 2;",
+    "PRAGMA user_version = 3;",
 };
 
 /* Column list shared by the result inserts and selects (same order). */
@@ -818,7 +823,7 @@ store_add_check(
 
 	if (prepare(s,
 		"INSERT INTO checks (run_id, kind, verdict, reason, "
-		"detail, evidence, at_ms) VALUES (?,?,?,?,?,?,?)",
+		"detail, evidence, at_ms, subject) VALUES (?,?,?,?,?,?,?,?)",
 		&st, e) != 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, run_id);
@@ -828,6 +833,10 @@ store_add_check(
 	bind_text(st, 5, c->detail);
 	bind_text(st, 6, c->evidence);
 	sqlite3_bind_int64(st, 7, c->at_ms > 0 ? c->at_ms : now_wall_ms());
+	if (c->subject[0] != '\0')
+		bind_text(st, 8, c->subject);
+	else
+		sqlite3_bind_null(st, 8);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -845,8 +854,8 @@ store_run_checks(struct store *s, int64_t run_id, store_check_cb cb, void *arg,
 	int rc;
 
 	if (prepare(s,
-		"SELECT kind, verdict, reason, detail, evidence, at_ms "
-		"FROM checks WHERE run_id = ? ORDER BY id",
+		"SELECT kind, verdict, reason, detail, evidence, at_ms, "
+		"subject FROM checks WHERE run_id = ? ORDER BY id",
 		&st, e) != 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, run_id);
@@ -864,6 +873,7 @@ store_run_checks(struct store *s, int64_t run_id, store_check_cb cb, void *arg,
 		col_text(st, 3, c.detail, sizeof c.detail);
 		col_text(st, 4, c.evidence, sizeof c.evidence);
 		c.at_ms = sqlite3_column_int64(st, 5);
+		col_text(st, 6, c.subject, sizeof c.subject);
 		if (cb(arg, run_id, &c) != 0) {
 			rc = SQLITE_DONE;
 			break;

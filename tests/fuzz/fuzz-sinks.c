@@ -57,6 +57,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	field(&p, end, c.detail, sizeof c.detail);
 	field(&p, end, run.command, sizeof run.command);
 	memcpy(c.evidence, r.evidence, sizeof c.evidence);
+	snprintf(c.subject, sizeof c.subject, "%s", r.domain);
 	if (size > 0) {
 		r.port = (uint16_t)(data[0] | data[size - 1] << 8);
 		r.verdict = data[0] & 1 ? RES_VERDICT_OK : RES_VERDICT_FAIL;

@@ -145,6 +145,7 @@ on_check(void *arg, int64_t run_id, const struct res_check *c)
 
 	(void)run_id;
 	check_text(c->detail, sizeof c->detail);
+	check_text(c->subject, sizeof c->subject);
 	check_text(c->evidence, sizeof c->evidence);
 	if ((unsigned)c->kind >= RES_CHECK_COUNT ||
 	    (unsigned)c->verdict >= RES_VERDICT_COUNT ||
@@ -252,7 +253,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    "?,?,?,?,?,?)",
 		    1, 35, &in);
 	insert(
-	    raw, "INSERT INTO checks VALUES (NULL,?,?,?,?,?,?,?)", 1, 7, &in);
+	    raw, "INSERT INTO checks VALUES (NULL,?,?,?,?,?,?,?,?)", 1, 8, &in);
 	insert(raw, "INSERT INTO scan_progress VALUES (?,?,?,?,?)", 1, 5, &in);
 
 	if (store_last_run(st, "scan", NULL, &info, &e) == 0) {

@@ -14,9 +14,10 @@
 #   topo_stop PID                 stop one recorded process now
 #   topo_cleanup                  kill everything recorded (TERM, then KILL
 #                                 after 3 s), reap it, remove $TOPO_DIR
-#   topo_leftovers                list fixture processes and scratch dirs of
-#                                 this checkout still alive, other than the
-#                                 caller's own; status 1 if any
+#   topo_leftovers                list fixture processes, scratch dirs and
+#                                 network namespaces (tests/lib/netns.sh)
+#                                 of this checkout still alive, other than
+#                                 the caller's own; status 1 if any
 #   topo_tool NAME                path of build/tools/NAME
 #
 # A test must not replace the EXIT trap (call topo_cleanup from its own
@@ -173,6 +174,16 @@ topo_leftovers() {
 		[ "$d" = "$TOPO_DIR" ] && continue
 		echo "# leftover scratch dir $d"
 		found=1
+	done
+	# Network namespaces of tests/lib/netns.sh (mdt<tag>-<pid>-NAME).
+	for d in $(ip netns list 2>/dev/null | cut -d' ' -f1) \
+	    $(cd /etc/netns 2>/dev/null && ls -d "mdt$(topo_tag)-"* 2>/dev/null); do
+		case $d in
+		"mdt$(topo_tag)-$$-"*) ;;
+		"mdt$(topo_tag)-"*)
+			echo "# leftover network namespace $d (or /etc/netns/$d)"
+			found=1 ;;
+		esac
 	done
 	return $found
 }

@@ -14,9 +14,16 @@
 #   fix_sha N SEED             SHA-256 of the fixture's /bytes/N?seed=SEED
 #                              (from its X-Content-SHA256 header, fetched
 #                              directly, not through the tunnel)
+#
+# Optional settings for tests on several hosts (tests/lib/netns.sh):
+#   ENG_EXEC=(ns NAME)         prefix for serve/connect (run in NAME)
+#   ENG_SERVE_HOST=ADDR        address serve listens on (127.0.0.1)
+#   ENG_CONNECT_ARGS=(...)     extra connect arguments (--control PATH)
 . tests/lib/net.sh
 
 BIN=${MDNS_BIN:-$TOPO_BUILD/mdns-doctor}
+[ -n "${ENG_EXEC+x}" ] || ENG_EXEC=()
+[ -n "${ENG_CONNECT_ARGS+x}" ] || ENG_CONNECT_ARGS=()
 ENG_KEY=5f3c8e1a9b2d47e6c0f18a3b5d7e9c21
 MiB=1048576
 
@@ -55,10 +62,11 @@ MAX_PACKETS_PER_BATCH = 10
 MDNS_ALLOW_TARGETS = ["127.0.0.0/8"]
 EOC
 	_eng_toml "$d/base.toml" "$extra" "$d/server_config.toml"
+	local host=${ENG_SERVE_HOST:-127.0.0.1}
 	port=$(free_port --udp 127.0.0.1)
-	topo_bg "$name" "$BIN" -v serve --config "$d/server_config.toml" \
-	    --listen 127.0.0.1:$port
-	printf -v "${name}_ADDR" '%s' "127.0.0.1:$port"
+	topo_bg "$name" "${ENG_EXEC[@]}" "$BIN" -v serve \
+	    --config "$d/server_config.toml" --listen "$host:$port"
+	printf -v "${name}_ADDR" '%s' "$host:$port"
 	eng_wait "$TOPO_DIR/$name.out" '^listening'
 }
 
@@ -77,8 +85,9 @@ EOC
 	_eng_toml "$d/base.toml" "$extra" "$d/client_config.toml"
 	echo "$res" >"$d/resolvers.txt"
 	port=$(free_port --tcp 127.0.0.1)
-	topo_bg "$name" "$BIN" -v connect --config "$d/client_config.toml" \
-	    --resolvers "$d/resolvers.txt" --listen 127.0.0.1:$port
+	topo_bg "$name" "${ENG_EXEC[@]}" "$BIN" -v connect \
+	    --config "$d/client_config.toml" --resolvers "$d/resolvers.txt" \
+	    --listen 127.0.0.1:$port "${ENG_CONNECT_ARGS[@]}"
 	printf -v "${name}_PROXY" '%s' "127.0.0.1:$port"
 }
 

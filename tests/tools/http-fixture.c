@@ -13,6 +13,14 @@
  *   GET /ip              the peer address, "127.0.0.1\n"
  *   GET /ip.json         {"ip": "127.0.0.1"}
  *   GET /ip.kv           "ip=127.0.0.1\nloc=XX\n"   (--loc sets XX)
+ *   GET /ip.trace        the same in the shape of Cloudflare's
+ *                        /cdn-cgi/trace (fl=, h=, ip=, ts=, ... lines)
+ *   Wrong answers, for the checks that must survive them:
+ *   GET /ip.html         an HTML error page with status 200
+ *   GET /ip.word         "hello\n"
+ *   GET /ip.garbage      64 bytes of binary
+ *   GET /ip.big          the address followed by 8 KiB of spaces
+ *   GET /ip.hang         no answer at all (the connection stays open)
  *
  * --fake-ip makes the IP endpoints report that address instead of the peer
  * (to play a tunnel's exit address). With --port 0 it prints "port=N" when
@@ -317,6 +325,37 @@ route(struct conn *c, const struct hreq *r)
 	} else if (strcmp(r->path, "/ip.kv") == 0 && get) {
 		snprintf(body, sizeof body, "ip=%s\nloc=%s\n", ip, fx.loc);
 		respond(c, 200, "OK", "text/plain", body);
+	} else if (strcmp(r->path, "/ip.trace") == 0 && get) {
+		snprintf(body, sizeof body,
+		    "fl=1f1\nh=fixture\nip=%s\nts=%lld.000\n"
+		    "visit_scheme=http\nuag=fixture\ncolo=TST\nloc=%s\n"
+		    "tls=off\nwarp=off\n",
+		    ip, (long long)(now_wall_ms() / 1000), fx.loc);
+		respond(c, 200, "OK", "text/plain", body);
+	} else if (strcmp(r->path, "/ip.html") == 0 && get) {
+		respond(c, 200, "OK", "text/html",
+		    "<html><body><h1>Rate limited</h1></body></html>\n");
+	} else if (strcmp(r->path, "/ip.word") == 0 && get) {
+		respond(c, 200, "OK", "text/plain", "hello\n");
+	} else if (strcmp(r->path, "/ip.garbage") == 0 && get) {
+		uint8_t g[64];
+
+		gen_fill(0x5eed, 0, g, sizeof g);
+		out_printf(c,
+		    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+		    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+		    sizeof g);
+		out_add(c, (const char *)g, sizeof g);
+		c->close_after = 1;
+		c->state = ST_WRITE;
+	} else if (strcmp(r->path, "/ip.big") == 0 && get) {
+		char *big = xmalloc(8192 + sizeof body);
+
+		snprintf(big, 8192 + sizeof body, "%s%*s\n", ip, 8192, "");
+		respond(c, 200, "OK", "text/plain", big);
+		free(big);
+	} else if (strcmp(r->path, "/ip.hang") == 0 && get) {
+		/* Say nothing: the client's timeout must end it. */
 	} else if (strncmp(r->path, "/ip", 3) == 0 && !get) {
 		respond_error(c, 405, "Method Not Allowed", "use GET");
 	} else {

@@ -546,7 +546,7 @@ replay(const char *path, const char *name)
 	char *line = NULL, first[160] = "";
 	size_t cap = 0, i;
 	struct run r;
-	struct eng_client_cfg cfg;
+	struct cfg_client cfg;
 	struct err e = {""};
 	union net_addr sa;
 	json_t *cc, *acts;
@@ -590,7 +590,9 @@ replay(const char *path, const char *name)
 		tap_ok(0, "%s: setup: %s", name, e.msg);
 		goto out;
 	}
-	eng_client_cfg_defaults(&cfg);
+	cfg_client_defaults(&cfg);
+	free(cfg.domains);
+	cfg.domains = xcalloc(2, sizeof(char *));
 	cfg.domains[0] = xstrdup(r.domain);
 	cfg.ndomains = 1;
 	cfg.method = (int)jint(r.hdr, "method", 1);
@@ -611,7 +613,7 @@ replay(const char *path, const char *name)
 	cfg.resolvers[0] = sa;
 	cfg.nresolvers = 1;
 	r.cl = eng_client_new(r.loop, &cfg, &e);
-	eng_client_cfg_free(&cfg);
+	cfg_client_clear(&cfg);
 	started = r.cl != NULL && eng_client_start(r.cl, NULL, &e) == 0;
 	tap_ok(started, "%s: client started %s", name, e.msg);
 	if (!started)

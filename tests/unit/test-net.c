@@ -1,13 +1,16 @@
 /*
  * test-net.c — address parsing (good and bad input, exact messages),
- * formatting round trips, and real UDP and TCP traffic over loopback.
+ * formatting round trips, the address hash, and real UDP and TCP traffic over loopback.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "common/hmap.h"
 #include "common/net.h"
 #include "tests/tap.h"
 
@@ -156,6 +159,55 @@ test_equal(void)
 	tap_is_str(small, "10.0.", "format truncates to buffer");
 }
 
+/* net_addr_hash agrees with net_addr_equal and keys the hmap table. */
+static void
+test_hash(void)
+{
+	union net_addr a, b, *v;
+	struct hmap m = HMAP_INIT;
+	struct hmap_it it;
+	uint32_t i, j, lost = 0;
+	char s[64];
+
+	net_addr_parse("10.0.0.1:53", 0, &a, NULL);
+	memset(&b, 0xa5, sizeof b); /* padding and sin_zero full of junk */
+	b.in.sin_family = AF_INET;
+	b.in.sin_port = a.in.sin_port;
+	b.in.sin_addr = a.in.sin_addr;
+	tap_ok(net_addr_equal(&a, &b) && net_addr_hash(&a) == net_addr_hash(&b),
+	    "hash: equal addresses hash equal (padding ignored)");
+	net_addr_set_port(&b, 54);
+	tap_ok(net_addr_hash(&a) != net_addr_hash(&b), "hash: port counts");
+	net_addr_parse("[::ffff:10.0.0.1]:53", 0, &b, NULL);
+	tap_ok(net_addr_hash(&a) != net_addr_hash(&b), "hash: family counts");
+	net_addr_parse("[::1]:53", 0, &a, NULL);
+	net_addr_parse("::1", 53, &b, NULL);
+	tap_ok(net_addr_hash(&a) == net_addr_hash(&b), "hash: v6 equal");
+
+	/* 20000 addresses (v4 and v6, few ports) as keys of the table. */
+	v = calloc(20000, sizeof *v);
+	for (i = 0; i < 20000; i++) {
+		if (i % 2)
+			snprintf(s, sizeof s, "10.%u.%u.%u:%u", i >> 16 & 255,
+			    i >> 8 & 255, i & 255, 53 + i % 3);
+		else
+			snprintf(
+			    s, sizeof s, "[2001:db8::%x]:%u", i, 53 + i % 3);
+		net_addr_parse(s, 0, &v[i], NULL);
+		hmap_put(&m, net_addr_hash(&v[i]), i);
+	}
+	for (i = 0; i < 20000; i++) {
+		for (j = hmap_find(&m, net_addr_hash(&v[i]), &it);
+		     j != HMAP_NONE && !net_addr_equal(&v[j], &v[i]);
+		     j = hmap_find_next(&m, &it))
+			;
+		lost += j != i;
+	}
+	tap_is_int(lost, 0, "hash: 20000 addresses found through hmap");
+	hmap_free(&m);
+	free(v);
+}
+
 static void
 test_udp(void)
 {
@@ -288,6 +340,7 @@ main(void)
 {
 	test_parse();
 	test_equal();
+	test_hash();
 	test_udp();
 	test_tcp();
 	return tap_done();

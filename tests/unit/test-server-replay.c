@@ -118,7 +118,7 @@ replay_file(const char *path, const char *name)
 	size_t cap = 0;
 	json_t **lines = NULL, *hdr = NULL;
 	size_t nlines = 0, i, j;
-	struct eng_server_cfg cfg;
+	struct cfg_server cfg;
 	struct eng_server *srv;
 	struct err e = {""};
 	struct cmp c;
@@ -150,7 +150,9 @@ replay_file(const char *path, const char *name)
 	free(line);
 	fclose(fp);
 
-	eng_server_cfg_defaults(&cfg);
+	cfg_server_defaults(&cfg);
+	free(cfg.domains);
+	cfg.domains = xcalloc(2, sizeof(char *));
 	cfg.domains[0] = xstrdup(json_string_value(jget(hdr, "domain")));
 	cfg.ndomains = 1;
 	cfg.method = (int)jint(hdr, "method", 1);
@@ -326,7 +328,7 @@ replay_file(const char *path, const char *name)
 	}
 	eng_server_free(srv);
 out:
-	eng_server_cfg_free(&cfg);
+	cfg_server_clear(&cfg);
 	for (i = 0; i < nlines; i++)
 		json_decref(lines[i]);
 	free(lines);

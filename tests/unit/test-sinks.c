@@ -144,6 +144,7 @@ make_results(struct res_resolver *r, struct res_check *c, struct res_run *run)
 
 	res_check_init(&c[0]);
 	c[0].kind = RES_CHECK_IP;
+	snprintf(c[0].subject, sizeof c[0].subject, "ipv4");
 	c[0].verdict = RES_VERDICT_OK;
 	c[0].reason = RES_R_OK;
 	res_textf(c[0].detail, sizeof c[0].detail,
@@ -718,6 +719,40 @@ check_wild_run(void)
 	tap_ok(ok, "text summary: a positive duration for any stored times");
 }
 
+/* A report of checks only (ip, route): no results, no summary. */
+static void
+check_checks_only(void)
+{
+	struct res_check c;
+	struct rpt_sink *s;
+	struct err e = {""};
+	json_error_t je;
+	json_t *doc;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int rc;
+
+	res_check_init(&c);
+	c.kind = RES_CHECK_ROUTE;
+	snprintf(c.subject, sizeof c.subject, "192.0.2.53");
+	s = rpt_open("json", f, &e);
+	rpt_check(s, &c);
+	rc = rpt_close(s, &e);
+	fclose(f);
+	doc = json_loads(buf ? buf : "", 0, &je);
+	tap_ok(rc == 0 && doc != NULL &&
+		json_is_null(json_object_get(doc, "summary")) &&
+		json_array_size(json_object_get(doc, "checks")) == 1 &&
+		strcmp(json_string_value(json_object_get(
+			   json_array_get(json_object_get(doc, "checks"), 0),
+			   "subject")),
+		    "192.0.2.53") == 0,
+	    "json: checks only, summary null (%s)", rc ? e.msg : je.text);
+	json_decref(doc);
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -750,6 +785,7 @@ main(void)
 	}
 	check_errors();
 	check_wild_run();
+	check_checks_only();
 	check_width();
 
 	for (k = 0; k < RES_R_COUNT; k++) {

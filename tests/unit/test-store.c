@@ -1,8 +1,8 @@
 /*
- * test-store.c — the SQLite store: schema v1 and its pragmas (read back
+ * test-store.c — the SQLite store: the schema and its pragmas (read back
  * with a separate sqlite3 connection), round trips of every field,
  * batch atomicity, last run, history order, progress, reopening without
- * re-migrating, refusing a newer schema, and clean errors for paths that
+ * re-migrating, migrating a v1 file, refusing a newer schema, and clean errors for paths that
  * cannot hold a database. Works in a private temp directory it removes.
  */
 #include <errno.h>
@@ -238,6 +238,80 @@ test_schema(const char *db)
 		       "type = 'index' AND name IN ('results_by_resolver', "
 		       "'runs_by_command')"),
 	    2, "history and last-run indexes exist");
+	tap_is_int(sql_int(db,
+		       "SELECT count(*) FROM pragma_table_info('checks') "
+		       "WHERE name = 'subject'"),
+	    1, "v2: checks.subject exists");
+	tap_is_int(sql_int(db,
+		       "SELECT count(*) FROM sqlite_master WHERE "
+		       "type = 'index' AND name = 'checks_by_kind'"),
+	    1, "v2: checks_by_kind index exists");
+}
+
+/*
+ * A file written by schema v1 (the current file taken back: the subject
+ * column and its index, the loss and ceiling columns dropped, user_version
+ * 1) opens, migrates to the current version once, its old check reads
+ * back with an empty subject and its old result with loss and ceilings
+ * unknown.
+ */
+static void
+test_migrate_v1(const char *dir)
+{
+	char db[400];
+	struct err e = {""};
+	struct store *s;
+	struct res_check c, got[2];
+	static struct collect col;
+	int64_t run;
+
+	snprintf(db, sizeof db, "%s/v1.db", dir);
+	s = store_open(db, &e);
+	res_check_init(&c);
+	c.kind = RES_CHECK_IP;
+	c.verdict = RES_VERDICT_OK;
+	c.reason = RES_R_OK;
+	c.at_ms = 1000;
+	tap_ok(s != NULL && store_run_begin(s, "ip", "d", "v", &run, &e) == 0 &&
+		store_add_check(s, run, &c, &e) == 0,
+	    "v1 file: a run with a check: %s", e.msg);
+	store_close(s);
+	tap_ok(sql_exec(db,
+		   "DROP INDEX checks_by_kind;"
+		   "ALTER TABLE checks DROP COLUMN subject;"
+		   "ALTER TABLE resolver_results DROP COLUMN probes;"
+		   "ALTER TABLE resolver_results DROP COLUMN lost;"
+		   "ALTER TABLE resolver_results DROP COLUMN upload_at_ceiling;"
+		   "ALTER TABLE resolver_results DROP COLUMN "
+		   "download_at_ceiling;"
+		   "INSERT INTO resolver_results (run_id, resolver, port, domain, "
+		   "stage, verdict, reason, at_ms) VALUES (1, '10.9.9.9', 53, "
+		   "'t.example', 'mtu', 'ok', 'ok', 1000);"
+		   "PRAGMA user_version = 1;") == 0 &&
+		sql_int(db, "PRAGMA user_version") == 1,
+	    "file taken back to schema v1");
+	s = store_open(db, &e);
+	tap_ok(s != NULL, "v1 file opens: %s", s ? "" : e.msg);
+	if (s == NULL)
+		return;
+	tap_is_int(sql_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
+	    "migrated to v%d", STORE_SCHEMA_VERSION);
+	memset(&col, 0, sizeof col);
+	store_run_results(s, run, collect_cb, &col, &e);
+	tap_ok(col.n == 1 && col.r[0].probes == -1 && col.r[0].lost == -1 &&
+		col.r[0].up_at_ceiling == RES_TRI_UNKNOWN &&
+		col.r[0].down_at_ceiling == RES_TRI_UNKNOWN,
+	    "a v1 result: loss and ceilings unknown");
+	snprintf(c.subject, sizeof c.subject, "ipv6");
+	c.at_ms = 2000;
+	tap_ok(store_add_check(s, run, &c, &e) == 0, "v2 check added");
+	memset(got, 0, sizeof got);
+	store_run_checks(s, run, check_cb, got, &e);
+	tap_ok(got[0].subject[0] == '\0' &&
+		strcmp(got[1].subject, "ipv6") == 0 && got[0].at_ms == 1000 &&
+		got[1].at_ms == 2000,
+	    "old check has no subject, new one has \"%s\"", got[1].subject);
+	store_close(s);
 }
 
 int
@@ -438,6 +512,7 @@ main(void)
 	ck[1].verdict = RES_VERDICT_WARN;
 	ck[1].reason = RES_R_ROUTED_IN_TUNNEL;
 	ck[1].at_ms = 6000;
+	snprintf(ck[1].subject, sizeof ck[1].subject, "192.0.2.53");
 	tap_ok(store_add_check(s, r3, &ck[0], &e) == 0 &&
 		store_add_check(s, r3, &ck[1], &e) == 0,
 	    "add checks");
@@ -448,7 +523,9 @@ main(void)
 		got[1].verdict == RES_VERDICT_WARN &&
 		got[1].reason == RES_R_ROUTED_IN_TUNNEL &&
 		strcmp(got[0].detail, ck[0].detail) == 0 &&
-		strcmp(got[0].evidence, "a\nb") == 0 && got[1].at_ms == 6000,
+		strcmp(got[0].evidence, "a\nb") == 0 && got[1].at_ms == 6000 &&
+		got[0].subject[0] == '\0' &&
+		strcmp(got[1].subject, "192.0.2.53") == 0,
 	    "checks round-trip in order");
 	tap_is_int(store_add_snapshot(s, r3, 0, "connected", 7,
 		       "{\"bytes_up\":123,\"streams\":2}", &e),
@@ -491,15 +568,13 @@ main(void)
 	store_close(s);
 
 	/* a newer schema is refused, and left untouched */
-	snprintf(buf, sizeof buf, "PRAGMA user_version = %d",
-	    STORE_SCHEMA_VERSION + 1);
-	sql_exec(db, buf);
+	sql_exec(db, "PRAGMA user_version = 99");
 	e.msg[0] = '\0';
 	s = store_open(db, &e);
 	tap_ok(s == NULL && strstr(e.msg, "cannot open DB ") == e.msg &&
 		strstr(e.msg, db) != NULL && strstr(e.msg, "newer") != NULL,
 	    "newer schema refused: %s", e.msg);
-	tap_is_int(sql_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION + 1,
+	tap_is_int(sql_int(db, "PRAGMA user_version"), 99,
 	    "refused file keeps its version");
 	store_close(s);
 
@@ -530,5 +605,6 @@ main(void)
 	tap_ok(s == NULL && strstr(e.msg, "cannot open DB") != NULL,
 	    "empty path: %s", e.msg);
 
+	test_migrate_v1(tmpdir);
 	return tap_done();
 }

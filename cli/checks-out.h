@@ -1,0 +1,44 @@
+/*
+ * checks-out.h — what the check commands (ip, route, later leak and check)
+ * share after the probing: every check goes to the output sink chosen by
+ * --format and, unless --no-store, into the history store as one run of
+ * the command (docs/store.md), and the run ends with the command's exit
+ * status. Kept out of cli.h so that each check command stays one file
+ * plus this helper.
+ */
+#ifndef MDNS_CHECKS_OUT_H
+#define MDNS_CHECKS_OUT_H
+
+#include "cli/cli.h"
+#include "common/result.h"
+
+struct cli_checks;
+
+/*
+ * Open the sink (ctx->format, default text, on stdout) and, when store is
+ * set, the history (ctx->db or the XDG state path) with a new run named
+ * after cmd, its argument digest taken from argv. Errors are printed as
+ * "mdns-doctor: CMD: reason"; returns NULL then (the caller exits
+ * UNKNOWN).
+ */
+struct cli_checks *cli_checks_open(struct cli_ctx *ctx,
+    const struct cmd_entry *cmd, int argc, char **argv, int store);
+
+/* Emit and store one check (a write error is reported at close). */
+void cli_checks_add(struct cli_checks *o, const struct res_check *c);
+
+/*
+ * The exit code of a set of verdicts: any fail -> CRITICAL, else any
+ * unknown -> UNKNOWN, else any warn -> WARNING, else OK (no verdicts at
+ * all: UNKNOWN).
+ */
+int cli_checks_worst(const struct cli_checks *o);
+
+/*
+ * End the run with status rc ("ok", "warning", "critical", "unknown"),
+ * finish the output and free o. Returns rc, or UNKNOWN when the output or
+ * the store failed (said on stderr).
+ */
+int cli_checks_close(struct cli_checks *o, int rc);
+
+#endif

@@ -1,0 +1,519 @@
+/*
+ * cmd-ip.c — `mdns-doctor ip`: the public address the world sees, per
+ * address family, directly and through the tunnel engine's SOCKS port,
+ * compared with the expected exit (probe/exitip.h, docs/checks.md).
+ *
+ * Where things come from:
+ *   SOCKS port   --socks HOST:PORT; else the running client's status
+ *                (socks.listen, through --control or the default
+ *                socket); else LISTEN_IP:LISTEN_PORT of --config (an
+ *                upstream client has no control socket). SOCKS5
+ *                user/password from --config when the port needs them.
+ *   expectation  --expect IP (repeatable, one per family); else the
+ *                --profile's expectedExitIP; else MDNS_EXPECTED_EXIT_IP
+ *                (a string or a list) in --config.
+ *   services     --service4/--service6 URL (repeatable; --service URL
+ *                when the host is an address literal); else
+ *                MDNS_IP_ECHO_V4 / MDNS_IP_ECHO_V6 lists in --config;
+ *                else the built-in public services. Naming any service
+ *                replaces the whole built-in list.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/checks-out.h"
+#include "cli/cli.h"
+#include "common/ctlc.h"
+#include "common/ev.h"
+#include "common/net.h"
+#include "common/profile.h"
+#include "common/toml.h"
+#include "engine/client.h"
+#include "engine/ctl.h"
+#include "probe/exitip.h"
+
+enum {
+	OPT_SOCKS = 1,
+	OPT_CONTROL,
+	OPT_EXPECT,
+	OPT_PROFILE,
+	OPT_SERVICE,
+	OPT_SERVICE4,
+	OPT_SERVICE6,
+	OPT_TIMEOUT,
+	OPT_NO_STORE,
+};
+
+static const struct option ip_longopts[] = {
+    {"socks", required_argument, NULL, OPT_SOCKS},
+    {"control", required_argument, NULL, OPT_CONTROL},
+    {"expect", required_argument, NULL, OPT_EXPECT},
+    {"profile", required_argument, NULL, OPT_PROFILE},
+    {"service", required_argument, NULL, OPT_SERVICE},
+    {"service4", required_argument, NULL, OPT_SERVICE4},
+    {"service6", required_argument, NULL, OPT_SERVICE6},
+    {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
+    {"no-store", no_argument, NULL, OPT_NO_STORE},
+    {NULL, 0, NULL, 0},
+};
+
+#define IP_TIMEOUT_MS	15000
+#define IP_MAX_SERVICES 32
+#define IP_MAX_EXPECT	8
+
+struct ip_cli {
+	const char *socks_arg, *control, *profile;
+	struct exitip_service svc[IP_MAX_SERVICES];
+	size_t nsvc;
+	char expect[IP_MAX_EXPECT][ECHO_IP_MAX];
+	const char *expect_ptr[IP_MAX_EXPECT];
+	size_t nexpect;
+	char *owned[IP_MAX_SERVICES + 8]; /* strings to free */
+	size_t nowned;
+	long long timeout_ms;
+	int want4, want6, store;
+	struct eng_client_cfg cfg; /* --config, when given */
+	int have_cfg;
+	struct toml_doc *doc; /* --config again, for our MDNS_ keys */
+	char socks[NET_ADDR_STRLEN];
+	char why[256]; /* why there is no SOCKS port */
+	char expect_from[300];
+};
+
+static char *
+keep(struct ip_cli *ic, char *s)
+{
+	if (ic->nowned < nitems(ic->owned))
+		ic->owned[ic->nowned++] = s;
+	return s;
+}
+
+/* The family of an http(s) URL whose host is an address literal, or 0. */
+static int
+url_literal_family(const char *url)
+{
+	const char *h = strstr(url, "://"), *end;
+	char host[64];
+	union net_addr a;
+
+	if (h == NULL)
+		return 0;
+	h += 3;
+	if (*h == '[')
+		return 6;
+	end = h + strcspn(h, ":/?#");
+	if ((size_t)(end - h) >= sizeof host)
+		return 0;
+	memcpy(host, h, (size_t)(end - h));
+	host[end - h] = '\0';
+	return net_addr_parse(host, 0, &a, NULL) == 0 &&
+		a.sa.sa_family == AF_INET ?
+	    4 :
+	    0;
+}
+
+static int
+add_service(struct ip_cli *ic, const char *url, int family, struct err *e)
+{
+	char shown[120];
+
+	str_printable(url, shown, sizeof shown);
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+		return err_set(
+		    e, "service %s: not an http:// or https:// URL", shown);
+	if (family == 0 && (family = url_literal_family(url)) == 0)
+		return err_set(e,
+		    "service %s: the host is a name; say its family with "
+		    "--service4 or --service6",
+		    shown);
+	if (ic->nsvc == IP_MAX_SERVICES)
+		return err_set(e, "more than %d services", IP_MAX_SERVICES);
+	ic->svc[ic->nsvc].url = keep(ic, xstrdup(url));
+	ic->svc[ic->nsvc++].family = family;
+	return 0;
+}
+
+static int
+add_expect(struct ip_cli *ic, const char *text, struct err *e)
+{
+	int fam;
+
+	if (ic->nexpect == IP_MAX_EXPECT)
+		return err_set(e, "more than %d expected exits", IP_MAX_EXPECT);
+	if (echo_normalize(text, ic->expect[ic->nexpect], &fam, e) != 0)
+		return -1;
+	ic->expect_ptr[ic->nexpect] = ic->expect[ic->nexpect];
+	ic->nexpect++;
+	return 0;
+}
+
+/* A config key holding one string or a list of strings; each to fn. */
+static int
+config_strings(struct ip_cli *ic, const char *key,
+    int (*fn)(struct ip_cli *, const char *, int, struct err *), int arg,
+    struct err *e)
+{
+	const struct toml_entry *en = ic->doc ? toml_find(ic->doc, key) : NULL;
+	const struct toml_value *v;
+	size_t i, n;
+
+	if (en == NULL)
+		return 0;
+	v = &en->value;
+	n = v->type == TOML_ARRAY ? v->nitems : 1;
+	for (i = 0; i < n; i++) {
+		const struct toml_value *it =
+		    v->type == TOML_ARRAY ? &v->items[i] : v;
+
+		if (it->type != TOML_STRING)
+			return err_set(e,
+			    "%s:%d: %s must be a string or a "
+			    "list of strings",
+			    toml_name(ic->doc), en->line, key);
+		if (fn(ic, it->str, arg, e) != 0)
+			return err_prefix(
+			    e, "%s:%d: %s", toml_name(ic->doc), en->line, key);
+	}
+	return 0;
+}
+
+static int
+expect_fn(struct ip_cli *ic, const char *s, int unused, struct err *e)
+{
+	(void)unused;
+	return add_expect(ic, s, e);
+}
+
+static int
+service_fn(struct ip_cli *ic, const char *s, int family, struct err *e)
+{
+	return add_service(ic, s, family, e);
+}
+
+/* The expectation when no --expect was given: profile, then config. */
+static int
+find_expectation(struct ip_cli *ic, struct err *e)
+{
+	struct profile *p = NULL;
+
+	if (ic->nexpect > 0) {
+		snprintf(ic->expect_from, sizeof ic->expect_from, "--expect");
+		return 0;
+	}
+	if (ic->profile != NULL) {
+		if (prof_load_file(ic->profile, &p, e) != 0)
+			return -1;
+		if (p->expected_exit_ip != NULL &&
+		    add_expect(ic, p->expected_exit_ip, e) != 0) {
+			err_prefix(e, "%s: expectedExitIP", ic->profile);
+			prof_free(p);
+			return -1;
+		}
+		prof_free(p);
+		if (ic->nexpect > 0) {
+			snprintf(ic->expect_from, sizeof ic->expect_from,
+			    "expectedExitIP of %s", ic->profile);
+			return 0;
+		}
+	}
+	if (config_strings(ic, "MDNS_EXPECTED_EXIT_IP", expect_fn, 0, e) != 0)
+		return -1;
+	if (ic->nexpect > 0)
+		snprintf(ic->expect_from, sizeof ic->expect_from,
+		    "MDNS_EXPECTED_EXIT_IP of %s", toml_name(ic->doc));
+	return 0;
+}
+
+/* A wildcard listener is reached on loopback. */
+static void
+set_socks(struct ip_cli *ic, const char *addr)
+{
+	union net_addr a;
+
+	if (net_addr_parse(addr, 0, &a, NULL) == 0) {
+		if (a.sa.sa_family == AF_INET &&
+		    a.in.sin_addr.s_addr == htonl(INADDR_ANY))
+			a.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		else if (a.sa.sa_family == AF_INET6 &&
+		    IN6_IS_ADDR_UNSPECIFIED(&a.in6.sin6_addr))
+			a.in6.sin6_addr = in6addr_loopback;
+		net_addr_format(&a, ic->socks, sizeof ic->socks);
+	} else
+		snprintf(ic->socks, sizeof ic->socks, "%s", addr);
+}
+
+/*
+ * The SOCKS port: --socks, the engine's status, or the config. Leaves
+ * ic->socks empty and ic->why set when there is none.
+ */
+static void
+find_socks(struct ip_cli *ic)
+{
+	struct err e = {""};
+	char *path;
+	json_t *r, *so;
+	const char *listen, *proto;
+	int auth = 0;
+
+	if (ic->socks_arg != NULL) {
+		set_socks(ic, ic->socks_arg);
+		return;
+	}
+	path = ic->control ? xstrdup(ic->control) : ctl_default_path("client");
+	r = ctlc_call(path, "status", 3000, &e);
+	so = json_object_get(json_object_get(r, "status"), "socks");
+	listen = json_string_value(json_object_get(so, "listen"));
+	proto = json_string_value(json_object_get(so, "protocol"));
+	if (r != NULL && listen != NULL) {
+		if (proto != NULL && strcmp(proto, "socks5") != 0)
+			snprintf(ic->why, sizeof ic->why,
+			    "the engine's listener %s is a TCP forward, not "
+			    "SOCKS",
+			    listen);
+		else
+			set_socks(ic, listen);
+		auth = json_is_true(json_object_get(so, "auth"));
+	} else if (r != NULL)
+		snprintf(ic->why, sizeof ic->why,
+		    "the engine at %s reports no SOCKS listener", path);
+	else if (ic->have_cfg && !ic->cfg.protocol_tcp) {
+		/* No engine of ours: an upstream client from this config. */
+		char buf[NET_ADDR_STRLEN + 8];
+
+		snprintf(buf, sizeof buf, "%s:%u",
+		    ic->cfg.listen_ip ? ic->cfg.listen_ip : "127.0.0.1",
+		    ic->cfg.listen_port);
+		if (ic->cfg.listen_ip != NULL && strchr(ic->cfg.listen_ip, ':'))
+			snprintf(buf, sizeof buf, "[%s]:%u", ic->cfg.listen_ip,
+			    ic->cfg.listen_port);
+		set_socks(ic, buf);
+		auth = ic->cfg.socks_auth;
+	} else
+		snprintf(ic->why, sizeof ic->why,
+		    "%s; start connect, or give --socks HOST:PORT", e.msg);
+	if (ic->socks[0] != '\0' && auth &&
+	    (!ic->have_cfg || ic->cfg.socks_user == NULL)) {
+		snprintf(ic->why, sizeof ic->why,
+		    "the SOCKS port %s needs a user and password: give "
+		    "--config with SOCKS5_USER and SOCKS5_PASS",
+		    ic->socks);
+		ic->socks[0] = '\0';
+	}
+	json_decref(r);
+	free(path);
+}
+
+static void
+on_done(void *arg, struct exitip *x)
+{
+	(void)x;
+	ev_stop(arg);
+}
+
+static void
+on_deadline(struct ev_loop *loop, uint64_t id, void *arg)
+{
+	(void)id;
+	(void)arg;
+	ev_stop(loop);
+}
+
+static void
+ip_cli_free(struct ip_cli *ic)
+{
+	size_t i;
+
+	for (i = 0; i < ic->nowned; i++)
+		free(ic->owned[i]);
+	eng_client_cfg_free(&ic->cfg); /* set up by defaults at least */
+	toml_free(ic->doc);
+}
+
+/* Everything before the fetches; -1 after printing why. */
+static int
+ip_setup(struct cli_ctx *ctx, struct ip_cli *ic, int argc, char **argv)
+{
+	struct err e = {""};
+	size_t i;
+	int ch;
+
+	/* Options in one block (the declarative option table replaces it). */
+	while ((ch = cli_getopt(
+		    ctx, &cmd_ip_entry, argc, argv, "46", ip_longopts)) != -1) {
+		e.msg[0] = '\0';
+		switch (ch) {
+		case '4':
+			ic->want4 = 1;
+			break;
+		case '6':
+			ic->want6 = 1;
+			break;
+		case OPT_SOCKS:
+			ic->socks_arg = optarg;
+			break;
+		case OPT_CONTROL:
+			ic->control = optarg;
+			break;
+		case OPT_EXPECT:
+			(void)add_expect(ic, optarg, &e);
+			break;
+		case OPT_PROFILE:
+			ic->profile = optarg;
+			break;
+		case OPT_SERVICE:
+		case OPT_SERVICE4:
+		case OPT_SERVICE6:
+			(void)add_service(ic, optarg,
+			    ch == OPT_SERVICE4	   ? 4 :
+				ch == OPT_SERVICE6 ? 6 :
+						     0,
+			    &e);
+			break;
+		case OPT_TIMEOUT:
+			(void)parse_int(
+			    optarg, 100, 600000, &ic->timeout_ms, &e);
+			break;
+		case OPT_NO_STORE:
+			ic->store = 0;
+			break;
+		case 'H':
+			return 1;
+		default:
+			return -1;
+		}
+		if (e.msg[0] != '\0')
+			goto bad;
+	}
+	if (optind < argc) {
+		err_set(&e, "unexpected argument: %s", argv[optind]);
+		goto bad;
+	}
+	if (!ic->want4 && !ic->want6)
+		ic->want4 = ic->want6 = 1;
+	if (ctx->config != NULL) {
+		if (eng_client_cfg_load(&ic->cfg, ctx->config, &e) != 0 ||
+		    toml_parse_file(ctx->config, &ic->doc, &e) != 0)
+			goto bad;
+		ic->have_cfg = 1;
+	}
+	if (ic->nsvc == 0 &&
+	    (config_strings(ic, "MDNS_IP_ECHO_V4", service_fn, 4, &e) != 0 ||
+		config_strings(ic, "MDNS_IP_ECHO_V6", service_fn, 6, &e) != 0))
+		goto bad;
+	for (i = 0; ic->nsvc == 0 && i < exitip_ndefault_services; i++)
+		ic->svc[i] = exitip_default_services[i];
+	if (ic->nsvc == 0)
+		ic->nsvc = exitip_ndefault_services;
+	if (find_expectation(ic, &e) != 0)
+		goto bad;
+	find_socks(ic);
+	return 0;
+bad:
+	cli_error(&cmd_ip_entry, "%s", e.msg);
+	return -1;
+}
+
+static int
+cmd_ip_exec(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct ip_cli ic;
+	struct exitip_opts o;
+	struct exitip *x = NULL;
+	struct ev_loop *loop = NULL;
+	struct cli_checks *out;
+	struct res_check c[2];
+	const struct exitip_obs *obs;
+	struct err e = {""};
+	char ua[80];
+	size_t n, nc = 0;
+	int rc = EXIT_UNKNOWN, fam;
+
+	memset(&ic, 0, sizeof ic);
+	ic.timeout_ms = IP_TIMEOUT_MS;
+	ic.store = 1;
+	eng_client_cfg_defaults(&ic.cfg);
+	if ((fam = ip_setup(ctx, &ic, argc, argv)) != 0) {
+		rc = fam > 0 ? EXIT_OK : EXIT_UNKNOWN;
+		goto done;
+	}
+	memset(&o, 0, sizeof o);
+	o.svc = ic.svc;
+	o.nsvc = ic.nsvc;
+	o.want4 = ic.want4;
+	o.want6 = ic.want6;
+	o.socks = ic.socks[0] ? ic.socks : NULL;
+	o.no_socks_why = ic.why;
+	if (o.socks != NULL && ic.have_cfg && ic.cfg.socks_auth) {
+		o.socks_user = ic.cfg.socks_user;
+		o.socks_pass = ic.cfg.socks_pass;
+	}
+	o.timeout_ms = (int)ic.timeout_ms;
+	snprintf(ua, sizeof ua, "mdns-doctor/%s", cli_version());
+	o.user_agent = ua;
+	o.expect = ic.expect_ptr;
+	o.nexpect = ic.nexpect;
+	o.expect_from = ic.expect_from[0] ? ic.expect_from : NULL;
+	if (!ctx->quiet)
+		fprintf(stderr, "ip: %zu service(s), directly%s%s\n", o.nsvc,
+		    o.socks ? " and through socks5h://" : "; no tunnel path: ",
+		    o.socks ? o.socks : ic.why);
+	if ((loop = ev_loop_new(&e)) == NULL ||
+	    (x = exitip_start(loop, &o, on_done, loop, &e)) == NULL) {
+		cli_error(&cmd_ip_entry, "%s", e.msg);
+		goto done;
+	}
+	/* curl ends every fetch at its timeout; this is only a backstop. */
+	ev_timer_add(
+	    loop, ((uint64_t)ic.timeout_ms + 5000) * 1000, on_deadline, NULL);
+	if (ev_run(loop) != 0) {
+		cli_error(&cmd_ip_entry, "event loop failed");
+		goto done;
+	}
+	if ((out = cli_checks_open(ctx, &cmd_ip_entry, argc, argv, ic.store)) ==
+	    NULL)
+		goto done;
+	obs = exitip_obs(x, &n);
+	for (fam = 4; fam <= 6; fam += 2) {
+		if ((fam == 4 && !o.want4) || (fam == 6 && !o.want6))
+			continue;
+		if (exitip_judge(obs, n, fam, &o, &c[nc]) == 0)
+			cli_checks_add(out, &c[nc++]);
+	}
+	if (nc == 0)
+		cli_error(&cmd_ip_entry, "no service of the family asked for");
+	rc = cli_checks_close(out, exitip_exit_code(c, nc));
+done:
+	exitip_free(x);
+	if (loop != NULL)
+		ev_loop_free(loop);
+	ip_cli_free(&ic);
+	return rc;
+}
+
+const struct cmd_entry cmd_ip_entry = {
+    .name = "ip",
+    .usage = "ip [options]",
+    .summary = "public IP through the tunnel and directly, per family, "
+	       "against the expected exit",
+    .options =
+	"  -4, -6               check only IPv4 / IPv6 (default both)\n"
+	"  --socks HOST:PORT    the tunnel's SOCKS5 port (default: from the "
+	"engine's\n"
+	"                       status, else LISTEN_IP/PORT of --config)\n"
+	"  --control PATH       the engine's control socket\n"
+	"  --expect IP          expected exit address (repeatable: one per "
+	"family;\n"
+	"                       else the profile's expectedExitIP, else "
+	"MDNS_EXPECTED_EXIT_IP)\n"
+	"  --profile FILE       JSON profile (expectedExitIP)\n"
+	"  --service4 URL       IPv4 IP-echo service (repeatable; replaces "
+	"the\n"
+	"                       built-in list, as do MDNS_IP_ECHO_V4/_V6)\n"
+	"  --service6 URL       IPv6 IP-echo service (repeatable)\n"
+	"  --service URL        a service whose host is an address literal\n"
+	"  --timeout-ms MS      per request (default 15000)\n"
+	"  --no-store           do not record the checks in the history\n",
+    .exec = cmd_ip_exec,
+};

@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# test-cli-args.sh — declared command options (cli/args.c): range and type
+# errors with one exact line, -h/--help/help CMD for every command, "did
+# you mean" for commands and options, --format refused at parse time with
+# the list the command offers, global options before or after the command,
+# repeated options, and help generated from the same table the parser uses
+# (every option and format the help lists is accepted).
+. "$(dirname "$0")/../lib/tap.sh"
+bin=${MDNS_BIN:?}
+shared=${MDNS_SHARED:?}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/test-cli-args.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+none=$tmp/no-engine.sock # status/metrics never reach a real engine
+
+# err CMD...: stderr only, and the exit status in $rc.
+err() { "$bin" "$@" 2>&1 >/dev/null; }
+
+# --- range and type errors: one line, exit 3, before any work
+out=$(err status --control "$none" --timeout 700000); rc=$?
+is "$rc" 3 "--timeout 700000: exit 3 (not 2: nothing was contacted)"
+is "$out" "mdns-doctor: status: --timeout: 700000 is out of range (1..600000)" \
+    "range error: exact line"
+out=$(err status --control "$none" --timeout=abc); rc=$?
+is "$rc" 3 "--timeout=abc: exit 3"
+is "$out" "mdns-doctor: status: --timeout: not a number: abc" \
+    "type error: exact line"
+out=$(err status --control "$none" --time 0)
+is "$out" "mdns-doctor: status: --timeout: 0 is out of range (1..600000)" \
+    "an abbreviated long option is named in full"
+out=$(err decode -m 9 00); rc=$?
+is "$rc" 3 "decode -m 9: exit 3"
+is "$out" "mdns-doctor: decode: -m: 9 is out of range (0..5)" \
+    "a short option is named as typed"
+out=$(err decode --method=-1 00)
+is "$out" "mdns-doctor: decode: --method: -1 is out of range (0..5)" \
+    "negative value, long form"
+out=$(err decode --mode hex 00); rc=$?
+is "$rc" 3 "a value outside a declared list: exit 3"
+is "$out" "mdns-doctor: decode: --mode: hex is not one of auto, raw, base64" \
+    "and the line lists the choices"
+out=$(err status --control); rc=$?
+is "$rc" 3 "missing option value: exit 3"
+is "$out" "mdns-doctor: status: option --control needs an argument" \
+    "missing value named"
+out=$(err status --server=yes)
+is "$out" "mdns-doctor: status: option --server takes no value" \
+    "a flag refuses a value"
+out=$(err decode --ke x 00); rc=$?
+is "$rc" 3 "ambiguous abbreviation: exit 3"
+is "$out" "mdns-doctor: decode: ambiguous option: --ke" "ambiguity named"
+out=$(err version extra); rc=$?
+is "$rc" 3 "an operand a command does not take: exit 3"
+is "$out" "mdns-doctor: version: unexpected argument: extra" "named"
+out=$(err version -- --help); rc=$?
+is "$rc" 3 "-- ends the options (--help after it is an operand)"
+
+# --- help: every command, three ways, always exit 0 and the same text
+cmds=$("$bin" help | awk '/^commands:/{f=1;next} /^$/{f=0} f{print $1}')
+is "$(printf '%s\n' $cmds | wc -l)" "$(ls "$MDNS_TOP"/cli/cmd-*.c | wc -l)" \
+    "help lists every command file"
+for c in $cmds; do
+	h1=$("$bin" help "$c" 2>"$tmp/e1"); r1=$?
+	h2=$("$bin" "$c" -h 2>"$tmp/e2"); r2=$?
+	h3=$("$bin" "$c" --help 2>"$tmp/e3"); r3=$?
+	ok $([ "$r1$r2$r3" = 000 ] && [ ! -s "$tmp/e1" ] && [ ! -s "$tmp/e2" ] &&
+	    [ ! -s "$tmp/e3" ]; echo $?) "$c: help $c, $c -h, $c --help exit 0"
+	like "$h2" "^usage: mdns-doctor $c" "$c -h: usage first"
+	ok $([ "$h1" = "$h2" ] && [ "$h2" = "$h3" ]; echo $?) \
+	    "$c: the three give the same text"
+	if printf '%s' "$h2" | grep -qE 'prom|nagios' && [ "$c" != metrics ]
+	then ok 1 "$c: help offers no prom/nagios"; else
+		ok 0 "$c: help offers no prom/nagios"; fi
+done
+out=$("$bin" status --control "$none" --timeout 5 -h); rc=$?
+is "$rc" 0 "-h after other options is still help"
+like "$out" "^usage: mdns-doctor status" "and prints it"
+out=$("$bin" help)
+if printf '%s' "$out" | grep -qE 'prom|nagios'; then
+	ok 1 "global help advertises no prom/nagios"
+else ok 0 "global help advertises no prom/nagios"; fi
+
+# --- help and parser agree, for the commands that declare their options
+declared="decode metrics status tui version"
+for c in $declared; do
+	h=$("$bin" help "$c")
+	# Option lines: "  -d, --delay SECONDS  text" or "  --server  text"
+	opts=$(printf '%s\n' "$h" |
+	    awk '/^options:/{f=1;next} /^$/{f=0} f && /^  -/' |
+	    sed -E 's/^  (-[a-zA-Z], )?(--?[a-z0-9-]+)( [^ ]+)?.*/\2\3/')
+	n=0 bad=""
+	while read -r o v; do
+		[ -n "$o" ] || continue
+		case $v in
+		'') args=("$o") ;;
+		FMT) args=("$o" "$(printf '%s\n' "$h" |
+		    sed -nE 's/.*output: ([a-z]+) \(default\).*/\1/p')") ;;
+		*'|'*) args=("$o" "${v%%|*}") ;;
+		*) args=("$o" 1) ;;
+		esac
+		"$bin" "$c" "${args[@]}" -h >/dev/null 2>&1 || bad="$bad ${args[*]}"
+		n=$((n + 1))
+	done <<<"$opts"
+	is "$bad" "" "$c: each of the $n options its help lists is accepted"
+	# The usage line names the same options as the option list (by the
+	# short name when there is one).
+	u=$(printf '%s\n' "$h" | awk '/^usage:/{f=1} /^$/{f=0} f' |
+	    grep -oE '\[--?[a-z0-9-]+' | tr -d '[' | sort | tr '\n' ' ')
+	l=$(printf '%s\n' "$h" | awk '/^options:/{f=1;next} /^$/{f=0} f' |
+	    sed -nE 's/^  (-[a-zA-Z]|--[a-z0-9-]+).*/\1/p' | sort |
+	    tr '\n' ' ')
+	is "$u" "$l" "$c: usage and option list name the same options"
+	"$bin" "$c" --no-such-option -h >/dev/null 2>&1
+	is "$?" 3 "$c: an option the help does not list is refused"
+done
+
+# --- formats: accepted exactly when offered, refused at parse time
+# accepts CMD FMT: exit status of CMD with --format FMT, without an engine.
+accepts() {
+	case $1 in
+	status | metrics) "$bin" "$1" --control "$none" --format "$2" ;;
+	decode) "$bin" decode --format "$2" 00 ;;
+	tui) "$bin" tui --control "$none" --format "$2" </dev/null ;;
+	version) "$bin" version --format "$2" ;;
+	esac >/dev/null 2>&1
+}
+for c in $declared; do
+	offered=$("$bin" help "$c" | sed -nE 's/^  --format FMT +output: //p' |
+	    sed -E 's/ \(default\)//; s/,//g')
+	bad=""
+	for f in $offered; do
+		accepts "$c" "$f"
+		[ $? -eq 3 ] && bad="$bad $f"
+	done
+	is "$bad" "" "$c: every format its help offers (${offered:-none}) is accepted"
+	refused=""
+	for f in text json jsonl csv ips prom nagios; do
+		case " $offered " in *" $f "*) continue ;; esac
+		accepts "$c" "$f"
+		[ $? -eq 3 ] || refused="$refused $f"
+	done
+	is "$refused" "" "$c: every other format is refused (exit 3)"
+done
+out=$(err metrics --control "$none" --format json); rc=$?
+is "$rc" 3 "metrics --format json: exit 3, not Prometheus text"
+is "$out" "mdns-doctor: metrics: unknown format json (metrics offers: prom)" \
+    "the refusal lists what metrics offers"
+out=$(err --format json metrics --control "$none")
+is "$out" "mdns-doctor: metrics: unknown format json (metrics offers: prom)" \
+    "the same when --format comes before the command"
+out=$(err decode --format csv 00)
+is "$out" "mdns-doctor: decode: unknown format csv (decode offers: text, json, jsonl)" \
+    "decode's list"
+out=$(err tui --format text)
+is "$out" "mdns-doctor: tui: unknown format text (tui takes no --format)" \
+    "a command without formats refuses any"
+
+# --- global options before or after the command
+"$bin" --format json status --control "$none" >/dev/null 2>&1
+a=$?
+"$bin" status --format json --control "$none" >/dev/null 2>&1
+b=$?
+is "$a$b" 22 "--format json before or after status: accepted (engine absent: 2)"
+a=$(err -q --format xml status --control "$none")
+b=$(err status -q --control "$none" --format xml)
+is "$a" "$b" "a refused global option gives the same line either side"
+"$bin" -v decode -v --no-color -q --format json 00 >/dev/null 2>&1
+is "$?" 1 "-v -q --no-color mixed before and after decode: accepted"
+
+# --- repeated options keep every value
+s1="$shared/interop/s1-xor-raw.jsonl"
+key=$(head -1 "$s1" | jq -r .key)
+dom=$(head -1 "$s1" | jq -r .domain)
+q=$(sed -n 2p "$s1" | jq -r .wire)
+"$bin" decode -d other.example -d "$dom" -m 1 -k "$key" "$q" >/dev/null 2>&1
+is "$?" 0 "decode -d A -d B: the second domain is used too"
+"$bin" decode -d other.example -m 1 -k "$key" "$q" >/dev/null 2>&1
+is "$?" 1 "decode -d A alone: the query is not for A (control)"
+
+# --- did you mean
+out=$(err scna); rc=$?
+is "$rc" 3 "a typo of a command: exit 3"
+is "$out" "mdns-doctor: unknown command: scna (did you mean scan?)" \
+    "swapped letters: did you mean"
+out=$(err stauts)
+like "$out" "did you mean status\?" "another swap"
+out=$(err wath)
+like "$out" "did you mean watch\?" "an alias is suggested too"
+out=$("$bin" help decod 2>&1)
+like "$out" "^usage: mdns-doctor decode" "a unique prefix still dispatches"
+out=$(err help scna)
+like "$out" "did you mean scan\?" "help CMD suggests too"
+out=$(err qwertyuiop)
+is "$out" "mdns-doctor: unknown command: qwertyuiop (try 'mdns-doctor help')" \
+    "nothing close: no suggestion"
+out=$(err status --contrl "$none")
+is "$out" "mdns-doctor: status: unknown option: --contrl (did you mean --control?)" \
+    "a mistyped long option gets a suggestion"
+
+# --- commands still on getopt: -h is help too
+for c in scan mtu handshake config connect serve; do
+	"$bin" "$c" -h >"$tmp/h" 2>&1
+	r=$?
+	ok $([ $r -eq 0 ] && grep -q "^usage: mdns-doctor $c" "$tmp/h"; echo $?) \
+	    "$c -h is help (exit $r)"
+done
+done_testing
