@@ -276,18 +276,20 @@ test_migrate_v1(const char *dir)
 		store_add_check(s, run, &c, &e) == 0,
 	    "v1 file: a run with a check: %s", e.msg);
 	store_close(s);
-	tap_ok(sql_exec(db,
-		   "DROP INDEX checks_by_kind;"
-		   "ALTER TABLE checks DROP COLUMN subject;"
-		   "ALTER TABLE resolver_results DROP COLUMN probes;"
-		   "ALTER TABLE resolver_results DROP COLUMN lost;"
-		   "ALTER TABLE resolver_results DROP COLUMN upload_at_ceiling;"
-		   "ALTER TABLE resolver_results DROP COLUMN "
-		   "download_at_ceiling;"
-		   "INSERT INTO resolver_results (run_id, resolver, port, domain, "
-		   "stage, verdict, reason, at_ms) VALUES (1, '10.9.9.9', 53, "
-		   "'t.example', 'mtu', 'ok', 'ok', 1000);"
-		   "PRAGMA user_version = 1;") == 0 &&
+	tap_ok(
+	    sql_exec(db,
+		"DROP INDEX checks_by_kind;"
+		"ALTER TABLE checks DROP COLUMN subject;"
+		"ALTER TABLE resolver_results DROP COLUMN probes;"
+		"ALTER TABLE resolver_results DROP COLUMN lost;"
+		"ALTER TABLE resolver_results DROP COLUMN upload_at_ceiling;"
+		"ALTER TABLE resolver_results DROP COLUMN "
+		"download_at_ceiling;"
+		"INSERT INTO resolver_results (run_id, resolver, port, domain, "
+		"stage, verdict, reason, policy_present, burst_sent, "
+		"burst_ok, evidence, at_ms) VALUES (1, '10.9.9.9', 53, "
+		"'t.example', 'mtu', 'ok', 'ok', 0, 0, 0, '', 1000);"
+		"PRAGMA user_version = 1;") == 0 &&
 		sql_int(db, "PRAGMA user_version") == 1,
 	    "file taken back to schema v1");
 	s = store_open(db, &e);
