@@ -755,6 +755,45 @@ cb_read_check(void *arg, int64_t run_id, const struct res_check *c)
 }
 
 /*
+ * Write text to f folded at blanks into width columns (0: as it is),
+ * continuation lines indented by four: the diagnosis is prose, and
+ * folding cuts nothing (an address stays whole on its line).
+ */
+static void
+put_folded(FILE *f, const char *text, int width)
+{
+	const char *p = text, *line, *end, *brk;
+	size_t cols, indent = 0;
+
+	while (*p != '\0') {
+		line = p;
+		if ((end = strchr(p, '\n')) == NULL)
+			end = p + strlen(p);
+		cols = indent;
+		brk = NULL;
+		for (; p < end; p++) {
+			if (((unsigned char)*p & 0xc0) != 0x80)
+				cols++;
+			if (*p == ' ' && p > line)
+				brk = p;
+			if (width > 0 && cols > (size_t)width && brk != NULL)
+				break;
+		}
+		if (p < end) {
+			/* Fold at the last blank; go on four columns in. */
+			fprintf(f, "%.*s\n    ", (int)(brk - line), line);
+			for (p = brk + 1; *p == ' '; p++)
+				;
+			indent = 4;
+			continue;
+		}
+		fprintf(f, "%.*s%s", (int)(end - line), line, *end ? "\n" : "");
+		p = *end ? end + 1 : end;
+		indent = 0;
+	}
+}
+
+/*
  * Read the run back, write the sink, the diagnosis and the list; an
  * interrupted run (partial) writes what it has, without the diagnosis
  * and the list, which need every result.
@@ -763,6 +802,9 @@ static int
 report(struct scan_cli *sc, int partial)
 {
 	struct err e = {""};
+	char *diag = NULL;
+	size_t dlen = 0;
+	FILE *mf;
 	size_t k;
 
 	sc->rep = scan_report_new();
@@ -782,9 +824,16 @@ report(struct scan_cli *sc, int partial)
 	sc->sink = NULL;
 	if (partial)
 		return 0;
-	scan_report_diagnose(sc->rep,
-	    strcmp(sc->fmt, "text") == 0 ? stdout : stderr, &sc->run, &sc->o,
-	    scan_env_evidence(sc->scan));
+	if ((mf = open_memstream(&diag, &dlen)) != NULL) {
+		scan_report_diagnose(
+		    sc->rep, mf, &sc->run, &sc->o, scan_env_evidence(sc->scan));
+		fclose(mf);
+		if (strcmp(sc->fmt, "text") == 0)
+			put_folded(stdout, diag, rpt_term_width(stdout));
+		else
+			put_folded(stderr, diag, rpt_term_width(stderr));
+		free(diag);
+	}
 	if (sc->a.write_path != NULL &&
 	    scan_report_write_resolvers(sc->rep, sc->a.write_path, &sc->o,
 		sc->a.with_degraded, &e) == -1)

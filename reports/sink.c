@@ -556,6 +556,43 @@ text_check(struct rpt_sink *s, const struct res_check *c)
 	return 0;
 }
 
+/*
+ * Write text, whose lines hold fields separated by two blanks, breaking a
+ * line between fields where it would pass the sink's width.
+ */
+static int
+put_fitted(struct rpt_sink *s, const char *text)
+{
+	char *copy = xstrdup(text), *line, *next, *field, *sep;
+	size_t used;
+	int rc = 0;
+
+	for (line = copy; rc == 0 && line != NULL; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		used = 0;
+		for (field = line; rc == 0 && field != NULL;) {
+			if ((sep = strstr(field, "  ")) != NULL)
+				*sep = '\0';
+			if (used > 0 && s->width > 0 &&
+			    used + 2 + text_width(field) > (size_t)s->width) {
+				rc = put(s, "\n");
+				used = 0;
+			}
+			if (rc == 0 && used > 0)
+				rc = put(s, "  ");
+			if (rc == 0)
+				rc = put(s, field);
+			used += (used > 0 ? 2 : 0) + text_width(field);
+			field = sep != NULL ? sep + 2 : NULL;
+		}
+		if (rc == 0 && next != NULL)
+			rc = put(s, "\n");
+	}
+	free(copy);
+	return rc;
+}
+
 static int
 text_summary_block(struct rpt_sink *s)
 {
@@ -591,7 +628,7 @@ text_summary_block(struct rpt_sink *s)
 	line = xasprintf("run: %s  version: %s  args: %s\n"
 			 "started: %s  ended: %s  duration_s: %s\n\n",
 	    cmd, ver, run->args_digest[0] ? run->args_digest : "-", a, b, d);
-	rc = put(s, line);
+	rc = put_fitted(s, line);
 	free(line);
 	free(cmd);
 	free(ver);

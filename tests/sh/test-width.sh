@@ -58,9 +58,9 @@ term_start S 80x40 LANG=C.UTF-8
 $TM send-keys -t S "clear; $cmd 2>/dev/null; echo scan-exit=\$?" Enter
 wait_screen S 'scan-exit=[0-9]'
 ok $? "scan ran in the 80-column pane"
-out=$(scr S | sed -n '/^RESOLVER/,/scan-exit/p')
+out=$(scr S | sed -n '/^run: scan/,/scan-exit/p')
 diag "$(head -3 <<<"$out")"
-is "$(longest <<<"$out")" 80 "every table line fits 80 columns (the widest: 80)"
+is "$(longest <<<"$out")" 80 "every line fits 80 columns (the widest: 80)"
 is "$(grep -cE "^127\.20\.0\.[0-9]+:$FARM_PORT " <<<"$out")" 4 \
     "every address and port whole"
 like "$out" "…" "long evidence cut with an ellipsis"
@@ -68,9 +68,21 @@ like "$out" "\(hidden to fit 80 columns: [A-Z ]+\)" "hidden columns named"
 $TM send-keys -t S "clear; COLUMNS=120 $cmd 2>/dev/null; echo scan-exit=\$?" Enter
 sleep 0.3
 wait_screen S 'scan-exit=[0-9]'
-out=$(scr S | sed -n '/^RESOLVER/,/scan-exit/p')
+out=$(scr S | sed -n '/^run: scan/,/scan-exit/p')
 w=$(longest <<<"$out")
 ok $((w > 80 && w <= 120 ? 0 : 1)) "COLUMNS=120: up to 120 columns ($w)"
+
+# nobody passes: the diagnosis is folded at blanks, cutting nothing
+jq -r --arg p "$FARM_PORT" 'select(.behaviour=="dead") | .addr + ":" + $p' \
+    "$TOPO_DIR/FARM.truth" >"$TOPO_DIR/dead.txt"
+$TM send-keys -t S "clear; ${cmd% *} $TOPO_DIR/dead.txt 2>/dev/null; echo scan-exit=\$?" Enter
+sleep 0.3
+wait_screen S 'scan-exit=2'
+out=$(scr S | sed -n '/^run: scan/,/scan-exit/p')
+like "$out" "diagnosis: stage liveness passed nobody" "a diagnosis was printed"
+w=$(longest <<<"$out")
+ok $((w <= 80 ? 0 : 1)) "the diagnosis fits 80 columns too ($w)"
+like "$out" "e\.g\. 127\.20\.0\.[0-9]+:" "its example address whole"
 
 # --- through a pipe: unwrapped
 out=$($cmd 2>/dev/null)
