@@ -402,8 +402,7 @@ table_cols(void)
 		c.reason = rest - 2 - 20 - c.dom - 1;
 		return c;
 	}
-	/* The address first: a whole IPv4:port is 21 columns. */
-	c.addr = MAX(rest * 3 / 5, MIN(21, rest - 6));
+	c.addr = rest * 3 / 5;
 	c.dom = rest - c.addr;
 	if (c.addr > 24) {
 		c.dom += c.addr - 24;

@@ -7,8 +7,9 @@
 #     through a pipe the same scan stays unwrapped (longer lines, every
 #     column);
 #   * the dashboard: an address its column cannot hold ends in an
-#     ellipsis — 127.20.0.10:38500 once showed as 127.20.0.10:3850, another
-#     valid-looking address — and at 80 columns it is shown whole.
+#     ellipsis — 127.20.0.10:38500 showed as 127.20.0.10:3850 on an
+#     80-column terminal, another valid-looking address — and at 100
+#     columns it is shown whole.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/sh/scan-lib.sh
@@ -25,7 +26,8 @@ term_start() { # term_start NAME WxH [ENV...]
 	local name=$1 geo=$2
 	shift 2
 	$TM new-session -d -s "$name" -x "${geo%x*}" -y "${geo#*x}" \
-	    "env -i PATH=$PATH HOME=$TOPO_DIR TERM=tmux-256color $* \
+	    "env -i PATH=$PATH HOME=$TOPO_DIR HISTFILE=/dev/null \
+	    TERM=tmux-256color $* \
 	    PS1='w\$ ' bash --norc --noprofile"
 }
 scr() { $TM capture-pane -p -J -S -200 -t "$1"; }
@@ -97,13 +99,13 @@ FIX=$TOPO_BUILD/tools/ctl-fixture
 topo_bg FIX "$FIX" --socket "$TOPO_DIR/e.sock" \
     --first-address 127.20.0.10:38500
 for ((i = 0; i < 50; i++)); do [ -S "$TOPO_DIR/e.sock" ] && break; sleep 0.1; done
-for geo in 80x24 70x24; do
+for geo in 100x24 80x24; do
 	term_start "T$geo" $geo LANG=C.UTF-8
 	$TM send-keys -t "T$geo" "$BIN tui --control $TOPO_DIR/e.sock" Enter
 	wait_screen "T$geo" 'ADDRESS +DOMAIN'
 	ok $? "$geo: the dashboard shows the resolvers"
 	screen=$(scr "T$geo")
-	if [ "$geo" = 80x24 ]; then
+	if [ "$geo" = 100x24 ]; then
 		like "$screen" "127\.20\.0\.10:38500 " "$geo: the address whole"
 	else
 		like "$screen" "127\.20\.0\.10:3[0-9]*… " \
