@@ -75,7 +75,7 @@ struct ip_cli {
 	size_t nowned;
 	long long timeout_ms;
 	int want4, want6, store;
-	struct cfg *conf;	     /* --config, when given */
+	struct cfg *conf;      /* --config, when given */
 	struct cfg_client cfg; /* its client settings, or the defaults */
 	int have_cfg;
 	struct toml_doc *doc; /* --config again, for our MDNS_ keys */

@@ -438,7 +438,8 @@ handle_packed(struct srv_session *ss, const struct wire_frame *f, uint64_t now)
 
 	for (i = 0; stream_unpack(f, i, &g) == 0; i++) {
 		if (g.type == WIRE_PACKED_CONTROL_BLOCKS ||
-		    syn_mismatch(ss->srv, g.type) || !wire_type_valid(g.type))
+		    syn_mismatch(ss->srv, g.type) || !wire_type_valid(g.type) ||
+		    wire_type_fork(g.type))
 			continue;
 		if (!preprocess(ss, &g, now))
 			dispatch(ss, &g, NULL, 0, now);
@@ -662,7 +663,9 @@ eng_server_handle(struct eng_server *s, const uint8_t *msg, size_t len,
 	rc = wire_decode_query_name(q.qname, q.qname_len,
 	    (const char *const *)s->cfg.domains, s->cfg.ndomains, s->cipher,
 	    fbuf, FRAME_MAX, &f, NULL);
-	if (rc != WIRE_OK) {
+	/* The FEC fork's types (SESSION_CAPS...) are unknown to upstream,
+	 * whose parser drops them before any session check: NODATA. */
+	if (rc != WIRE_OK || wire_type_fork(f.type)) {
 		s->st.drop_decode++;
 		return answer_empty(s, &q, DNS_EMPTY_NODATA, out, cap);
 	}

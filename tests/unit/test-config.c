@@ -12,7 +12,7 @@
 #include "common/config.h"
 #include "tests/tap.h"
 
-static char dir[] = "/tmp/test-config-XXXXXX";
+static char dir[256];
 
 static char *
 write_file(const char *name, const char *text)
@@ -665,7 +665,8 @@ role_defaults(void)
 int
 main(void)
 {
-	if (mkdtemp(dir) == NULL) {
+	if (mkdtemp(tap_tmppath(dir, sizeof dir, "test-config-XXXXXX")) ==
+	    NULL) {
 		tap_ok(0, "mkdtemp");
 		return tap_done();
 	}

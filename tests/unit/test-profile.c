@@ -13,7 +13,7 @@
 #include "common/profile.h"
 #include "tests/tap.h"
 
-static char dir[] = "/tmp/test-profile-XXXXXX";
+static char dir[256];
 
 static char *
 write_file(const char *name, const char *text)
@@ -369,7 +369,8 @@ bad_profiles(void)
 int
 main(void)
 {
-	if (mkdtemp(dir) == NULL) {
+	if (mkdtemp(tap_tmppath(dir, sizeof dir, "test-profile-XXXXXX")) ==
+	    NULL) {
 		tap_ok(0, "mkdtemp");
 		return tap_done();
 	}
