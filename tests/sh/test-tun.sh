@@ -169,6 +169,49 @@ is "$(status DRV .counters.tcp.open)" 0 "no flow left open"
 ok "$([ "$(status DRV .counters.tcp.opened)" -ge 23 ]; echo $?)" \
     "flows opened counted"
 
+# --- bad packets into the TUN (a packet socket on mdns0 sends bytes as
+# they are): dropped, counted, and the stack goes on working
+drops() {
+	status DRV "[.counters.dropped.malformed, .counters.dropped.checksum,
+	    .counters.dropped.fragment, .counters.dropped.martian] | join(\" \")"
+}
+read -r m0 c0 f0 x0 <<<"$(drops)"
+ns app python3 - <<'PY'
+import socket, struct
+s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0800))
+def csum(b):
+    if len(b) % 2: b += b'\0'
+    t = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    while t >> 16: t = (t & 0xffff) + (t >> 16)
+    return ~t & 0xffff
+def ip4(src, dst, proto, payload, flags=0x4000, ver=4, tot=None, fix=True):
+    h = struct.pack('!BBHHHBBH4s4s', ver << 4 | 5, 0,
+                    tot if tot is not None else 20 + len(payload), 1, flags,
+                    64, proto, 0, socket.inet_aton(src), socket.inet_aton(dst))
+    if fix:
+        h = h[:10] + struct.pack('!H', csum(h)) + h[12:]
+    return h + payload
+def send(b): s.sendto(b, ('mdns0', 0x0800))
+tcp = struct.pack('!HHIIBBHHH', 40000, 80, 1, 0, 5 << 4, 0x02, 65535, 0, 0)
+A, B = '198.18.0.1', '10.71.0.1'
+send(ip4(A, B, 6, tcp, fix=False))            # header checksum: checksum
+send(ip4(A, B, 6, tcp, tot=30))               # length mismatch: malformed
+send(ip4(A, B, 6, tcp, ver=5))                # version 5: malformed
+send(ip4(A, B, 6, tcp, flags=0x2000))         # MF set: fragment
+send(ip4('127.0.0.1', B, 6, tcp))             # loopback source: martian
+send(ip4(A, A, 6, tcp))                       # to itself: martian
+send(ip4(A, B, 6, tcp))                       # TCP checksum 0: checksum
+send(b'\x45\x00\x00')                          # 3 bytes: malformed
+PY
+sleep 0.3
+read -r m1 c1 f1 x1 <<<"$(drops)"
+is "$((m1 - m0)) $((c1 - c0)) $((f1 - f0)) $((x1 - x0))" "3 2 1 2" \
+    "bad packets counted: 3 malformed, 2 checksum, 1 fragment, 2 martian"
+ns app curl -sS --noproxy '*' -D "$d/h7" -o "$d/b7" \
+    "http://10.71.0.1:$HTTP_PORT/bytes/100000?seed=7"
+is "$(sha256sum <"$d/b7" | cut -d' ' -f1)" "$(hdr X-Content-SHA256 "$d/h7")" \
+    "the stack still carries traffic after them"
+
 # --- a second instance
 start DRV2
 ok "$([ $? -ne 0 ]; echo $?)" "a second instance is refused"
