@@ -56,27 +56,13 @@
 #define RESOLV_DEFAULT "/etc/resolv.conf"
 #define FILE_MAX (256 * 1024)
 
-enum { R_HALF, R_HOST, R_NONE, R_EXISTING };
-
-struct sys_route {
-	int kind;	     /* R_HALF, R_HOST; R_NONE: nothing needed;
-				R_EXISTING: there before us, not ours */
-	unsigned refs;	     /* resolver users */
-	union net_addr host; /* R_HOST...: the resolver */
-	struct nl_route_spec spec;
-	char ifname[IF_NAMESIZE];
-	char text[2 * NET_ADDR_STRLEN + 48];
-};
-
-enum { RES_NONE, RES_FILE, RES_SYMLINK, RES_ABSENT };
-
 struct tun_sys {
 	char *dir;
 	char *resolv;
 	int set_resolver, default_routes;
 	int lock_fd;
 	struct nl nl;
-	struct sys_route *r;
+	struct tun_route *r;
 	size_t nr, cap;
 	/* the original default routes (main table, lowest metric) */
 	struct nl_route orig[2];
@@ -285,15 +271,15 @@ save_state(struct tun_sys *s, struct err *e)
 	    "`mdns-doctor connect --tun --cleanup`\nversion 1\npid %ld\n",
 	    (long)getpid());
 	for (i = 0; i < s->nr; i++)
-		if (s->r[i].kind == R_HALF || s->r[i].kind == R_HOST)
+		if (s->r[i].kind == TUN_R_HALF || s->r[i].kind == TUN_R_HOST)
 			fprintf(f, "route %s\n", s->r[i].text);
 	if (s->res_written) {
 		fprintf(f, "resolv %s %04o %s\n",
-		    s->res_kind == RES_FILE	? "file" :
-			s->res_kind == RES_SYMLINK ? "symlink" :
+		    s->res_kind == TUN_RES_FILE	? "file" :
+			s->res_kind == TUN_RES_SYMLINK ? "symlink" :
 						     "absent",
 		    s->res_mode & 07777, s->resolv);
-		if (s->res_kind == RES_SYMLINK)
+		if (s->res_kind == TUN_RES_SYMLINK)
 			fprintf(f, "link %s\n", s->res_link);
 	}
 	fclose(f);
@@ -316,19 +302,9 @@ remove_state(const char *dir)
 	}
 }
 
-/* The parsed state file, for cleanup. */
-struct state {
-	struct sys_route *r;
-	size_t nr;
-	int res_kind;
-	unsigned res_mode;
-	char resolv[4096];
-	char link[4096];
-	long pid;
-};
-
 static int
-parse_state(const char *path, char *text, struct state *st, struct err *e)
+parse_lines(
+    const char *path, char *text, struct tun_sys_state *st, struct err *e)
 {
 	char *line, *next, *sp;
 	long long v;
@@ -354,13 +330,13 @@ parse_state(const char *path, char *text, struct state *st, struct err *e)
 				goto bad;
 			st->pid = (long)v;
 		} else if (strcmp(line, "route") == 0) {
-			struct sys_route r;
+			struct tun_route r;
 
 			memset(&r, 0, sizeof r);
 			snprintf(r.text, sizeof r.text, "%s", sp);
 			if (route_parse(sp, &r.spec, r.ifname, e) == -1)
 				return err_prefix(e, "%s:%d", path, ln);
-			r.kind = R_HOST;
+			r.kind = TUN_R_HOST;
 			st->r = xreallocarray(st->r, st->nr + 1, sizeof *st->r);
 			st->r[st->nr++] = r;
 		} else if (strcmp(line, "resolv") == 0) {
@@ -371,11 +347,11 @@ parse_state(const char *path, char *text, struct state *st, struct err *e)
 			if (sscanf(sp, "%15s %o %n", kind, &mode, &off) != 2 ||
 			    off == 0 || sp[off] != '/' || mode > 07777)
 				goto bad;
-			st->res_kind = strcmp(kind, "file") == 0 ? RES_FILE :
-			    strcmp(kind, "symlink") == 0	 ? RES_SYMLINK :
-			    strcmp(kind, "absent") == 0		 ? RES_ABSENT :
-								   RES_NONE;
-			if (st->res_kind == RES_NONE ||
+			st->res_kind = strcmp(kind, "file") == 0 ? TUN_RES_FILE :
+			    strcmp(kind, "symlink") == 0	 ? TUN_RES_SYMLINK :
+			    strcmp(kind, "absent") == 0		 ? TUN_RES_ABSENT :
+								   TUN_RES_NONE;
+			if (st->res_kind == TUN_RES_NONE ||
 			    strlen(sp + off) >= sizeof st->resolv)
 				goto bad;
 			st->res_mode = mode;
@@ -389,13 +365,23 @@ parse_state(const char *path, char *text, struct state *st, struct err *e)
 	}
 	if (!version)
 		return err_set(e, "%s: no version line", path);
-	if (st->res_kind == RES_SYMLINK && st->link[0] == '\0')
+	if (st->res_kind == TUN_RES_SYMLINK && st->link[0] == '\0')
 		return err_set(e, "%s: symlink without its link line", path);
 	return 0;
 bad:
+	return err_set(e, "%s:%d: malformed line", path, ln);
+}
+
+int
+tun_sys_parse_state(
+    const char *path, char *text, struct tun_sys_state *st, struct err *e)
+{
+	if (parse_lines(path, text, st, e) == 0)
+		return 0;
 	free(st->r);
 	st->r = NULL;
-	return err_set(e, "%s:%d: malformed line", path, ln);
+	st->nr = 0;
+	return -1;
 }
 
 /* ---- lock ---- */
@@ -510,7 +496,7 @@ fam_ix(int family)
 	return family == AF_INET6 ? 1 : 0;
 }
 
-static struct sys_route *
+static struct tun_route *
 add_entry(struct tun_sys *s)
 {
 	if (s->nr == s->cap) {
@@ -522,7 +508,7 @@ add_entry(struct tun_sys *s)
 }
 
 static void
-drop_entry(struct tun_sys *s, struct sys_route *r)
+drop_entry(struct tun_sys *s, struct tun_route *r)
 {
 	size_t i = (size_t)(r - s->r);
 
@@ -543,17 +529,17 @@ ifname_of(struct tun_sys *s, int index, char *name, struct err *e)
 
 /* Record (state file first), then add. On failure the entry goes. */
 static int
-install(struct tun_sys *s, struct sys_route *r, struct err *e)
+install(struct tun_sys *s, struct tun_route *r, struct err *e)
 {
 	route_text(&r->spec, r->ifname, r->text, sizeof r->text);
 	if (save_state(s, e) == -1)
 		goto fail;
 	if (nl_route_add(&s->nl, &r->spec, 0, e) == 0)
 		return 0;
-	if (errno == EEXIST && r->kind == R_HOST) {
+	if (errno == EEXIST && r->kind == TUN_R_HOST) {
 		/* Someone's host route: it does the job; not ours to
 		 * remove. */
-		r->kind = R_EXISTING;
+		r->kind = TUN_R_EXISTING;
 		(void)save_state(s, NULL);
 		return 0;
 	}
@@ -596,7 +582,7 @@ tun_sys_apply(struct tun_sys *s, struct tun *t, struct err *e)
 	static const char *const halves[2][2] = {
 	    {"0.0.0.0", "128.0.0.0"}, {"::", "8000::"}};
 	const struct tun_config *c = tun_get_config(t);
-	struct sys_route *r;
+	struct tun_route *r;
 	int fam, i;
 
 	s->tun_index = tun_ifindex(t);
@@ -609,7 +595,7 @@ tun_sys_apply(struct tun_sys *s, struct tun *t, struct err *e)
 			continue;
 		for (i = 0; i < 2; i++) {
 			r = add_entry(s);
-			r->kind = R_HALF;
+			r->kind = TUN_R_HALF;
 			r->spec.family = fam ? AF_INET6 : AF_INET;
 			(void)parse_ip(halves[fam][i], &r->spec.dst);
 			r->spec.dst_len = 1;
@@ -626,7 +612,7 @@ tun_sys_apply(struct tun_sys *s, struct tun *t, struct err *e)
 	return 0;
 }
 
-static struct sys_route *
+static struct tun_route *
 find_host(struct tun_sys *s, const union net_addr *a)
 {
 	size_t i;
@@ -634,7 +620,7 @@ find_host(struct tun_sys *s, const union net_addr *a)
 
 	net_addr_set_port(&x, 0);
 	for (i = 0; i < s->nr; i++)
-		if (s->r[i].kind != R_HALF && net_addr_equal(&s->r[i].host, &x))
+		if (s->r[i].kind != TUN_R_HALF && net_addr_equal(&s->r[i].host, &x))
 			return &s->r[i];
 	return NULL;
 }
@@ -643,7 +629,7 @@ int
 tun_route_resolver_add(
     struct tun_sys *s, const union net_addr *a, struct err *e)
 {
-	struct sys_route *r;
+	struct tun_route *r;
 	struct nl_route via;
 	char at[NET_ADDR_STRLEN];
 	int f, rc;
@@ -672,7 +658,7 @@ tun_route_resolver_add(
 		(ntohl(a->in.sin_addr.s_addr) >> 24) == 127) ||
 	    (a->sa.sa_family == AF_INET6 &&
 		IN6_IS_ADDR_LOOPBACK(&a->in6.sin6_addr))) {
-		r->kind = R_NONE; /* on this machine: no route needed */
+		r->kind = TUN_R_NONE; /* on this machine: no route needed */
 		snprintf(r->text, sizeof r->text, "%s (local)", at);
 		return 0;
 	}
@@ -689,7 +675,7 @@ tun_route_resolver_add(
 		}
 		via = s->orig[f];
 	}
-	r->kind = R_HOST;
+	r->kind = TUN_R_HOST;
 	r->spec.family = a->sa.sa_family;
 	r->spec.dst = r->host;
 	r->spec.dst_len = f ? 128 : 32;
@@ -704,11 +690,11 @@ tun_route_resolver_add(
 }
 
 static int
-uninstall(struct tun_sys *s, struct sys_route *r, struct err *e)
+uninstall(struct tun_sys *s, struct tun_route *r, struct err *e)
 {
 	int rc = 0;
 
-	if (r->kind == R_HALF || r->kind == R_HOST) {
+	if (r->kind == TUN_R_HALF || r->kind == TUN_R_HOST) {
 		rc = nl_route_del(&s->nl, &r->spec, e);
 		/* Gone already (the device went, someone removed it). */
 		if (rc == -1 && (errno == ESRCH || errno == ENODEV))
@@ -723,7 +709,7 @@ int
 tun_route_resolver_del(
     struct tun_sys *s, const union net_addr *a, struct err *e)
 {
-	struct sys_route *r = find_host(s, a);
+	struct tun_route *r = find_host(s, a);
 
 	if (r == NULL)
 		return err_set(e, "resolver route: address not added");
@@ -757,15 +743,15 @@ tun_sys_json(const struct tun_sys *s)
 		json_array_append_new(a,
 		    json_pack("{s:s,s:s,s:i}", "route", s->r[i].text, "kind",
 			kinds[s->r[i].kind], "users", (int)s->r[i].refs));
-		if (s->r[i].kind == R_HALF || s->r[i].kind == R_HOST)
+		if (s->r[i].kind == TUN_R_HALF || s->r[i].kind == TUN_R_HOST)
 			n++;
 	}
 	json_object_set_new(o, "routes_installed", json_integer((json_int_t)n));
 	json_object_set_new(o, "routes", a);
 	json_object_set_new(o, "resolver",
 	    s->res_written ? json_pack("{s:s,s:s}", "file", s->resolv, "was",
-				 s->res_kind == RES_FILE    ? "file" :
-				     s->res_kind == RES_SYMLINK ? "symlink" :
+				 s->res_kind == TUN_RES_FILE    ? "file" :
+				     s->res_kind == TUN_RES_SYMLINK ? "symlink" :
 								  "absent") :
 			     json_null());
 	return o;
@@ -818,14 +804,14 @@ tun_sys_set_resolver(struct tun_sys *s, const struct tun_config *c,
 	if (lstat(s->resolv, &sb) == -1) {
 		if (errno != ENOENT)
 			return err_set(e, "%s: %s", s->resolv, strerror(errno));
-		s->res_kind = RES_ABSENT;
+		s->res_kind = TUN_RES_ABSENT;
 		s->res_mode = 0644;
 	} else if (S_ISLNK(sb.st_mode)) {
 		n = readlink(s->resolv, s->res_link, sizeof s->res_link - 1);
 		if (n <= 0 || memchr(s->res_link, '\n', (size_t)n) != NULL)
 			return err_set(e, "%s: unreadable symlink", s->resolv);
 		s->res_link[n] = '\0';
-		s->res_kind = RES_SYMLINK;
+		s->res_kind = TUN_RES_SYMLINK;
 		s->res_mode = 0644;
 		/* Its search lines, when the target is readable. */
 		if (read_file(s->resolv, 1, &orig, &olen, NULL) == -1)
@@ -833,7 +819,7 @@ tun_sys_set_resolver(struct tun_sys *s, const struct tun_config *c,
 	} else if (S_ISREG(sb.st_mode)) {
 		if (read_file(s->resolv, 0, &orig, &olen, e) == -1)
 			return -1;
-		s->res_kind = RES_FILE;
+		s->res_kind = TUN_RES_FILE;
 		s->res_mode = sb.st_mode & 07777;
 		if (write_private(s->dir, ORIG_NAME, orig, olen, e) == -1)
 			goto out;
@@ -847,7 +833,7 @@ tun_sys_set_resolver(struct tun_sys *s, const struct tun_config *c,
 	s->res_written = 1;
 	if (save_state(s, e) == -1 ||
 	    replace_file(s->resolv, ours, strlen(ours),
-		s->res_kind == RES_FILE ? s->res_mode : 0644, e) == -1) {
+		s->res_kind == TUN_RES_FILE ? s->res_mode : 0644, e) == -1) {
 		free(ours);
 		goto out;
 	}
@@ -888,13 +874,13 @@ restore_resolver(const char *dir, int kind, unsigned mode, const char *path,
 		return 0;
 	}
 	switch (kind) {
-	case RES_FILE:
+	case TUN_RES_FILE:
 		op = path_join(dir, ORIG_NAME);
 		if (read_file(op, 0, &orig, &glen, e) == 0)
 			rc = replace_file(path, orig, glen, mode, e);
 		free(op);
 		break;
-	case RES_SYMLINK:
+	case TUN_RES_SYMLINK:
 		tmp = xasprintf("%s.mdns-tmp.%ld", path, (long)getpid());
 		(void)unlink(tmp);
 		if (symlink(link, tmp) == -1 || rename(tmp, path) == -1) {
@@ -904,7 +890,7 @@ restore_resolver(const char *dir, int kind, unsigned mode, const char *path,
 			rc = 0;
 		free(tmp);
 		break;
-	case RES_ABSENT:
+	case TUN_RES_ABSENT:
 		rc = unlink(path) == 0 || errno == ENOENT ?
 		    0 :
 		    err_set(e, "%s: %s", path, strerror(errno));
@@ -961,7 +947,7 @@ tun_sys_cleanup(const struct tun_sys_config *c,
     struct err *e)
 {
 	struct tun_sys *s = sys_new(c);
-	struct state st;
+	struct tun_sys_state st;
 	struct err e1 = {""};
 	char *path = NULL, *text = NULL, line[4400], note[4400];
 	size_t len, i;
@@ -984,12 +970,12 @@ tun_sys_cleanup(const struct tun_sys_config *c,
 		goto out;
 	}
 	if (read_file(path, 0, &text, &len, e) == -1 ||
-	    parse_state(path, text, &st, e) == -1)
+	    tun_sys_parse_state(path, text, &st, e) == -1)
 		goto out;
 	if (nl_open(&s->nl, e) == -1)
 		goto out;
 	rc = 0;
-	if (st.res_kind != RES_NONE) {
+	if (st.res_kind != TUN_RES_NONE) {
 		if (restore_resolver(s->dir, st.res_kind, st.res_mode,
 			st.resolv, st.link, note, sizeof note, &e1) == -1) {
 			keep_first(e, &e1, &rc);
@@ -1004,7 +990,7 @@ tun_sys_cleanup(const struct tun_sys_config *c,
 		}
 	}
 	for (i = st.nr; i > 0; i--) {
-		struct sys_route *r = &st.r[i - 1];
+		struct tun_route *r = &st.r[i - 1];
 
 		index = (int)if_nametoindex(r->ifname);
 		if (index == 0) {

@@ -484,9 +484,12 @@ tun_stats_json(const struct tun_stats *s)
 int
 tun_vpn_start(struct tun_vpn *v, struct ev_loop *loop,
     const struct tun_config *tc, const struct tun_sys_config *sc,
+    const union net_addr *keep_out, size_t nkeep,
     const struct tun_flow_sink *fs, const struct tun_dns_sink *ds,
     struct err *e)
 {
+	size_t i;
+
 	memset(v, 0, sizeof *v);
 	/* Before the lock and the state directory: say it first. */
 	if (!tun_have_net_admin())
@@ -495,6 +498,12 @@ tun_vpn_start(struct tun_vpn *v, struct ev_loop *loop,
 				  "routes)");
 	if ((v->sys = tun_sys_begin(sc, e)) == NULL)
 		return -1;
+	for (i = 0; i < nkeep; i++)
+		if (tun_route_resolver_add(v->sys, &keep_out[i], e) == -1) {
+			(void)tun_sys_end(v->sys, NULL);
+			v->sys = NULL;
+			return -1;
+		}
 	if ((v->tun = tun_open(loop, tc, fs, ds, e)) == NULL) {
 		(void)tun_sys_end(v->sys, NULL);
 		v->sys = NULL;

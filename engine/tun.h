@@ -278,12 +278,17 @@ struct tun_vpn {
 };
 
 /*
- * Lock, device and stack, routes, resolver: the whole full-VPN mode up,
- * or everything undone and -1. Signals are the caller's: on SIGTERM or
- * SIGINT it stops its loop and calls tun_vpn_stop.
+ * Lock, host routes for keep_out[0 .. nkeep) (the resolvers in use and
+ * the server when it is queried directly: routed outside before the
+ * halves go in, so none of their packets ever enters the TUN), device
+ * and stack, half-default routes, resolver: the whole full-VPN mode up,
+ * or everything undone and -1. Later resolvers join and leave with
+ * tun_route_resolver_add / _del on v->sys. Signals are the caller's: on
+ * SIGTERM or SIGINT it stops its loop and calls tun_vpn_stop.
  */
 int tun_vpn_start(struct tun_vpn *v, struct ev_loop *loop,
     const struct tun_config *tc, const struct tun_sys_config *sc,
+    const union net_addr *keep_out, size_t nkeep,
     const struct tun_flow_sink *fs, const struct tun_dns_sink *ds,
     struct err *e);
 /* Restore the machine and close the device. -1 with e when a step of the

@@ -18,7 +18,8 @@
  * status JSON (tun_vpn_json plus the connector's counts) to --status
  * (atomically); SIGTERM / SIGINT restore everything and exit 0. The
  * upstream resolver gets a host route through tun_route_resolver_add, as
- * the tunnel's resolvers will: its queries then leave outside the TUN.
+ * the tunnel's resolvers will (--resolver: before the half-default
+ * routes go in): its queries then leave outside the TUN.
  * Exit: 0, 1 on a start or restore error (one line on stderr).
  */
 #include <arpa/inet.h>
@@ -310,15 +311,9 @@ main(int argc, char **argv)
 	    ev_signal_add(d.loop, SIGINT, on_signal, &d, &e) == -1 ||
 	    ev_signal_add(d.loop, SIGUSR1, on_signal, &d, &e) == -1)
 		goto fail;
-	if (tun_vpn_start(&d.vpn, d.loop, &tc, &sc, &fs,
+	if (tun_vpn_start(&d.vpn, d.loop, &tc, &sc, res, nres, &fs,
 		upstream != NULL ? &ds : NULL, &e) == -1)
 		goto fail;
-	for (i = 0; i < nres; i++)
-		if (tun_route_resolver_add(d.vpn.sys, &res[i], &e) == -1) {
-			fprintf(stderr, "tun-driver: %s\n", e.msg);
-			(void)tun_vpn_stop(&d.vpn, NULL);
-			return 1;
-		}
 	printf("ready %s\n", tun_ifname(d.vpn.tun));
 	fflush(stdout);
 	if (ev_run(d.loop) == -1)
