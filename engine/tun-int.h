@@ -51,15 +51,14 @@ enum { TUN_RES_NONE, TUN_RES_FILE, TUN_RES_SYMLINK, TUN_RES_ABSENT };
 enum { TUN_R_HALF, TUN_R_HOST, TUN_R_NONE, TUN_R_EXISTING };
 
 struct tun_route {
-	int kind;	     /* TUN_R_HALF, TUN_R_HOST; TUN_R_NONE: nothing needed;
+	int kind;      /* TUN_R_HALF, TUN_R_HOST; TUN_R_NONE: nothing needed;
 				TUN_R_EXISTING: there before us, not ours */
-	unsigned refs;	     /* resolver users */
+	unsigned refs; /* resolver users */
 	union net_addr host; /* TUN_R_HOST...: the resolver */
 	struct nl_route_spec spec;
 	char ifname[IF_NAMESIZE];
 	char text[2 * NET_ADDR_STRLEN + 48];
 };
-
 
 /* The parsed state file (tun_sys_cleanup reads it back). */
 struct tun_sys_state {

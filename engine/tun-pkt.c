@@ -242,8 +242,8 @@ parse6(const uint8_t *b, size_t len, const union net_addr *dns,
 
 enum tun_pkt_kind
 tun_pkt_parse(const uint8_t *pkt, size_t len, size_t mtu,
-    const union net_addr *dns4, const union net_addr *dns6,
-    struct tun_pkt *p, enum tun_drop *why)
+    const union net_addr *dns4, const union net_addr *dns6, struct tun_pkt *p,
+    enum tun_drop *why)
 {
 	memset(p, 0, sizeof *p);
 	*why = TUN_DROP_MAX;
@@ -276,7 +276,8 @@ ip_header(const struct tun_pkt *p, uint8_t proto, size_t l4len, uint8_t *out)
 		out[9] = proto;
 		memcpy(out + 12, p->dst, 4);
 		memcpy(out + 16, p->src, 4);
-		be16_store(out + 10, tun_pkt_fold(tun_pkt_sum(0, out, IP4_HDR)));
+		be16_store(
+		    out + 10, tun_pkt_fold(tun_pkt_sum(0, out, IP4_HDR)));
 		return IP4_HDR;
 	}
 	memset(out, 0, IP6_HDR);

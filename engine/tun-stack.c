@@ -36,15 +36,14 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "lwip/init.h"
-#include "lwip/ip.h"
-#include "lwip/netif.h"
-#include "lwip/pbuf.h"
-#include "lwip/priv/tcp_priv.h" /* tcp_active_pcbs, tcp_tw_pcbs */
-#include "lwip/tcp.h"
-#include "lwip/timeouts.h"
+#include <lwip/init.h>
+#include <lwip/ip.h>
+#include <lwip/netif.h>
+#include <lwip/pbuf.h>
+#include <lwip/priv/tcp_priv.h> /* tcp_active_pcbs, tcp_tw_pcbs */
+#include <lwip/tcp.h>
+#include <lwip/timeouts.h>
 
-#include "common/log.h"
 #include "engine/tun-int.h"
 
 enum flow_state { FLOW_NEW, FLOW_OPEN, FLOW_DEAD };
@@ -565,7 +564,8 @@ tun_stack_input(struct tun_stack *k, const struct tun_pkt *p)
 	ip6_addr_t *a6;
 
 	/* SYN without ACK */
-	if ((p->tcp_flags & 0x12) == 0x02 && ensure_listener(k, p->dport) == -1) {
+	if ((p->tcp_flags & 0x12) == 0x02 &&
+	    ensure_listener(k, p->dport) == -1) {
 		t->st.drops[TUN_DROP_STACK]++;
 		return;
 	}

@@ -49,12 +49,12 @@
 #include "common/path.h"
 #include "engine/tun-int.h"
 
-#define STATE_NAME "tun.state"
-#define LOCK_NAME "tun.lock"
-#define ORIG_NAME "resolv.conf.orig"
-#define OURS_NAME "resolv.conf.ours"
+#define STATE_NAME     "tun.state"
+#define LOCK_NAME      "tun.lock"
+#define ORIG_NAME      "resolv.conf.orig"
+#define OURS_NAME      "resolv.conf.ours"
 #define RESOLV_DEFAULT "/etc/resolv.conf"
-#define FILE_MAX (256 * 1024)
+#define FILE_MAX       (256 * 1024)
 
 struct tun_sys {
 	char *dir;
@@ -81,8 +81,7 @@ struct tun_sys {
 static int
 read_file(const char *path, int follow, char **out, size_t *len, struct err *e)
 {
-	int fd = open(
-	    path, O_RDONLY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+	int fd = open(path, O_RDONLY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
 	char *b;
 	size_t n = 0;
 	ssize_t r;
@@ -95,8 +94,8 @@ read_file(const char *path, int follow, char **out, size_t *len, struct err *e)
 	close(fd);
 	if (r == -1 || n == FILE_MAX) {
 		free(b);
-		return err_set(e, "%s: %s", path,
-		    r == -1 ? strerror(errno) : "too long");
+		return err_set(
+		    e, "%s: %s", path, r == -1 ? strerror(errno) : "too long");
 	}
 	b[n] = '\0';
 	*out = b;
@@ -127,8 +126,7 @@ write_all(int fd, const char *p, size_t n)
  * /etc/resolv.conf; rename gives EBUSY), rewritten in place.
  */
 static int
-replace_file(
-    const char *path, const char *content, size_t len, mode_t mode,
+replace_file(const char *path, const char *content, size_t len, mode_t mode,
     struct err *e)
 {
 	char *tmp = xasprintf("%s.mdns-tmp.%ld", path, (long)getpid());
@@ -192,16 +190,16 @@ write_private(const char *dir, const char *name, const char *content,
 /* ---- routes as text (the state file's lines) ---- */
 
 static void
-route_text(const struct nl_route_spec *s, const char *ifname, char *buf,
-    size_t len)
+route_text(
+    const struct nl_route_spec *s, const char *ifname, char *buf, size_t len)
 {
 	char d[NET_ADDR_STRLEN], g[NET_ADDR_STRLEN];
 
 	net_addr_format_ip(&s->dst, d, sizeof d);
 	if (s->gateway.sa.sa_family != AF_UNSPEC) {
 		net_addr_format_ip(&s->gateway, g, sizeof g);
-		snprintf(buf, len, "%s/%d via %s dev %s", d, s->dst_len, g,
-		    ifname);
+		snprintf(
+		    buf, len, "%s/%d via %s dev %s", d, s->dst_len, g, ifname);
 	} else
 		snprintf(buf, len, "%s/%d dev %s", d, s->dst_len, ifname);
 }
@@ -247,8 +245,9 @@ route_parse(char *line, struct nl_route_spec *s, char *ifname, struct err *e)
 	if (parse_int(slash + 1, 0, max, &plen, e) == -1)
 		return err_prefix(e, "route: prefix length");
 	s->dst_len = (int)plen;
-	if (n == 5 && (parse_ip(w[2], &s->gateway) == -1 ||
-			  s->gateway.sa.sa_family != s->family))
+	if (n == 5 &&
+	    (parse_ip(w[2], &s->gateway) == -1 ||
+		s->gateway.sa.sa_family != s->family))
 		return err_set(e, "route: bad gateway");
 	if (strlen(w[n - 1]) >= IF_NAMESIZE)
 		return err_set(e, "route: interface name too long");
@@ -275,9 +274,9 @@ save_state(struct tun_sys *s, struct err *e)
 			fprintf(f, "route %s\n", s->r[i].text);
 	if (s->res_written) {
 		fprintf(f, "resolv %s %04o %s\n",
-		    s->res_kind == TUN_RES_FILE	? "file" :
+		    s->res_kind == TUN_RES_FILE	       ? "file" :
 			s->res_kind == TUN_RES_SYMLINK ? "symlink" :
-						     "absent",
+							 "absent",
 		    s->res_mode & 07777, s->resolv);
 		if (s->res_kind == TUN_RES_SYMLINK)
 			fprintf(f, "link %s\n", s->res_link);
@@ -347,10 +346,11 @@ parse_lines(
 			if (sscanf(sp, "%15s %o %n", kind, &mode, &off) != 2 ||
 			    off == 0 || sp[off] != '/' || mode > 07777)
 				goto bad;
-			st->res_kind = strcmp(kind, "file") == 0 ? TUN_RES_FILE :
-			    strcmp(kind, "symlink") == 0	 ? TUN_RES_SYMLINK :
-			    strcmp(kind, "absent") == 0		 ? TUN_RES_ABSENT :
-								   TUN_RES_NONE;
+			st->res_kind = strcmp(kind, "file") == 0 ?
+			    TUN_RES_FILE :
+			    strcmp(kind, "symlink") == 0 ? TUN_RES_SYMLINK :
+			    strcmp(kind, "absent") == 0	 ? TUN_RES_ABSENT :
+							   TUN_RES_NONE;
 			if (st->res_kind == TUN_RES_NONE ||
 			    strlen(sp + off) >= sizeof st->resolv)
 				goto bad;
@@ -403,8 +403,7 @@ take_lock(struct tun_sys *s, struct err *e)
 		n = pread(fd, buf, sizeof buf - 1, 0);
 		buf[n > 0 ? n : 0] = '\0';
 		str_trim(buf);
-		err_set(e,
-		    "another connect --tun is running (pid %s; lock %s)",
+		err_set(e, "another connect --tun is running (pid %s; lock %s)",
 		    buf[0] ? buf : "?", p);
 		close(fd);
 		free(p);
@@ -463,8 +462,10 @@ tun_sys_begin(const struct tun_sys_config *c, struct err *e)
 	char *p;
 
 	if (s->resolv[0] != '/' || strpbrk(s->resolv, " \t\n") != NULL) {
-		err_set(e, "resolver file %s: want an absolute path without "
-			   "blanks", s->resolv);
+		err_set(e,
+		    "resolver file %s: want an absolute path without "
+		    "blanks",
+		    s->resolv);
 		goto fail;
 	}
 	if (open_dir(s, c, e) == -1 || take_lock(s, e) == -1)
@@ -521,6 +522,7 @@ ifname_of(struct tun_sys *s, int index, char *name, struct err *e)
 {
 	struct nl_link l;
 
+	memset(&l, 0, sizeof l);
 	if (nl_link_get(&s->nl, index, &l, e) == -1)
 		return -1;
 	snprintf(name, IF_NAMESIZE, "%s", l.name);
@@ -544,8 +546,8 @@ install(struct tun_sys *s, struct tun_route *r, struct err *e)
 		return 0;
 	}
 	if (errno == EEXIST)
-		err_prefix(e, "a route %s exists already (another VPN?)",
-		    r->text);
+		err_prefix(
+		    e, "a route %s exists already (another VPN?)", r->text);
 fail:
 	drop_entry(s, r);
 	(void)save_state(s, NULL);
@@ -601,8 +603,8 @@ tun_sys_apply(struct tun_sys *s, struct tun *t, struct err *e)
 			r->spec.dst_len = 1;
 			r->spec.oif = s->tun_index;
 			r->spec.metric = -1;
-			snprintf(r->ifname, sizeof r->ifname, "%s",
-			    tun_ifname(t));
+			snprintf(
+			    r->ifname, sizeof r->ifname, "%s", tun_ifname(t));
 			if (install(s, r, e) == -1)
 				return -1;
 		}
@@ -620,7 +622,8 @@ find_host(struct tun_sys *s, const union net_addr *a)
 
 	net_addr_set_port(&x, 0);
 	for (i = 0; i < s->nr; i++)
-		if (s->r[i].kind != TUN_R_HALF && net_addr_equal(&s->r[i].host, &x))
+		if (s->r[i].kind != TUN_R_HALF &&
+		    net_addr_equal(&s->r[i].host, &x))
 			return &s->r[i];
 	return NULL;
 }
@@ -635,8 +638,8 @@ tun_route_resolver_add(
 	int f, rc;
 
 	if (a->sa.sa_family != AF_INET && a->sa.sa_family != AF_INET6)
-		return err_set(e, "resolver route: address family %d",
-		    a->sa.sa_family);
+		return err_set(
+		    e, "resolver route: address family %d", a->sa.sa_family);
 	if ((r = find_host(s, a)) != NULL) {
 		r->refs++;
 		return 0;
@@ -647,8 +650,8 @@ tun_route_resolver_add(
 	if (rc == -1)
 		return err_prefix(e, "resolver route %s", at);
 	if (rc == 1)
-		return err_set(e, "resolver route %s: %s", at,
-		    nl_noroute_text(via.error));
+		return err_set(
+		    e, "resolver route %s: %s", at, nl_noroute_text(via.error));
 	r = add_entry(s);
 	r->refs = 1;
 	r->host = *a;
@@ -749,11 +752,12 @@ tun_sys_json(const struct tun_sys *s)
 	json_object_set_new(o, "routes_installed", json_integer((json_int_t)n));
 	json_object_set_new(o, "routes", a);
 	json_object_set_new(o, "resolver",
-	    s->res_written ? json_pack("{s:s,s:s}", "file", s->resolv, "was",
-				 s->res_kind == TUN_RES_FILE    ? "file" :
-				     s->res_kind == TUN_RES_SYMLINK ? "symlink" :
-								  "absent") :
-			     json_null());
+	    s->res_written ?
+		json_pack("{s:s,s:s}", "file", s->resolv, "was",
+		    s->res_kind == TUN_RES_FILE	       ? "file" :
+			s->res_kind == TUN_RES_SYMLINK ? "symlink" :
+							 "absent") :
+		json_null());
 	return o;
 }
 
@@ -767,8 +771,9 @@ resolv_text(const struct tun_config *c, const char *orig)
 	FILE *f = open_memstream(&buf, &len);
 	const char *l, *nl;
 
-	fprintf(f, "# written by mdns-doctor connect --tun (DNS through the "
-		   "tunnel); put back when it stops\n");
+	fprintf(f,
+	    "# written by mdns-doctor connect --tun (DNS through the "
+	    "tunnel); put back when it stops\n");
 	if (c->dns4.sa.sa_family == AF_INET) {
 		net_addr_format_ip(&c->dns4, ip, sizeof ip);
 		fprintf(f, "nameserver %s\n", ip);
@@ -792,8 +797,8 @@ resolv_text(const struct tun_config *c, const char *orig)
 }
 
 int
-tun_sys_set_resolver(struct tun_sys *s, const struct tun_config *c,
-    struct err *e)
+tun_sys_set_resolver(
+    struct tun_sys *s, const struct tun_config *c, struct err *e)
 {
 	struct stat sb;
 	char *orig = NULL, *ours;
@@ -863,8 +868,8 @@ restore_resolver(const char *dir, int kind, unsigned mode, const char *path,
 		return -1;
 	}
 	free(op);
-	if (read_file(path, 0, &cur, &clen, NULL) == -1 ||
-	    clen != olen || memcmp(cur, ours, olen) != 0) {
+	if (read_file(path, 0, &cur, &clen, NULL) == -1 || clen != olen ||
+	    memcmp(cur, ours, olen) != 0) {
 		snprintf(note, nlen,
 		    "%s was changed by someone else meanwhile: left alone "
 		    "(the original is in %s/" ORIG_NAME ")",
@@ -925,8 +930,7 @@ tun_sys_end(struct tun_sys *s, struct err *e)
 		return 0;
 	if (s->res_written) {
 		if (restore_resolver(s->dir, s->res_kind, s->res_mode,
-			s->resolv, s->res_link, note, sizeof note,
-			&e1) == -1)
+			s->resolv, s->res_link, note, sizeof note, &e1) == -1)
 			keep_first(e, &e1, &rc);
 		else if (note[0] != '\0')
 			log_warn("%s", note);
@@ -965,8 +969,7 @@ tun_sys_cleanup(const struct tun_sys_config *c,
 	}
 	if (lstat(path, &sb) == -1 || !S_ISREG(sb.st_mode) ||
 	    sb.st_uid != geteuid() || (sb.st_mode & 077) != 0) {
-		err_set(e, "%s: not an owner-only regular file of ours",
-		    path);
+		err_set(e, "%s: not an owner-only regular file of ours", path);
 		goto out;
 	}
 	if (read_file(path, 0, &text, &len, e) == -1 ||
@@ -1011,7 +1014,8 @@ tun_sys_cleanup(const struct tun_sys_config *c,
 			}
 		} else {
 			(*changed)++;
-			snprintf(line, sizeof line, "removed route %s", r->text);
+			snprintf(
+			    line, sizeof line, "removed route %s", r->text);
 		}
 		if (say != NULL)
 			say(arg, line);

@@ -23,7 +23,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "common/log.h"
 #include "common/nl.h"
 #include "engine/tun-int.h"
 
@@ -152,8 +151,8 @@ tun_dns_answer(struct tun *t, uint64_t qid, const uint8_t *msg, size_t len)
 	memcpy(p.dst, s->dns, alen);
 	p.sport = s->app_port;
 	p.dport = 53;
-	n = tun_pkt_udp_answer(&p, msg, len, (size_t)t->cfg.mtu, t->buf,
-	    TUN_PKT_MAX, &trunc);
+	n = tun_pkt_udp_answer(
+	    &p, msg, len, (size_t)t->cfg.mtu, t->buf, TUN_PKT_MAX, &trunc);
 	if (n == 0)
 		goto late;
 	if (trunc)
@@ -186,8 +185,8 @@ tun_input(struct tun *t, const uint8_t *pkt, size_t len)
 
 	t->st.pkts_in++;
 	t->st.bytes_in += len;
-	k = tun_pkt_parse(pkt, len, (size_t)t->cfg.mtu, &t->cfg.dns4,
-	    &t->cfg.dns6, &p, &why);
+	k = tun_pkt_parse(
+	    pkt, len, (size_t)t->cfg.mtu, &t->cfg.dns4, &t->cfg.dns6, &p, &why);
 	switch (k) {
 	case TUN_PKT_TCP:
 		tun_stack_input(t->stack, &p);
@@ -250,8 +249,7 @@ check_config(const struct tun_config *c, struct err *e)
 	if (c->mtu < TUN_MTU_MIN || c->mtu > TUN_MTU_MAX)
 		return err_set(e, "tun: MTU %d is out of range (%d..%d)",
 		    c->mtu, TUN_MTU_MIN, TUN_MTU_MAX);
-	if (c->addr4.sa.sa_family == AF_INET &&
-	    (c->plen4 < 1 || c->plen4 > 32))
+	if (c->addr4.sa.sa_family == AF_INET && (c->plen4 < 1 || c->plen4 > 32))
 		return err_set(e, "tun: IPv4 prefix length %d", c->plen4);
 	if (c->addr6.sa.sa_family == AF_INET6 &&
 	    (c->plen6 < 1 || c->plen6 > 128))
@@ -333,7 +331,7 @@ tun_have_net_admin(void)
 	if (syscall(SYS_capget, &h, d) == -1)
 		return 0;
 	return (d[CAP_NET_ADMIN / 32].effective &
-	    (1u << (CAP_NET_ADMIN % 32))) != 0;
+		   (1u << (CAP_NET_ADMIN % 32))) != 0;
 }
 
 static int
@@ -347,12 +345,12 @@ configure(struct tun *t, struct err *e)
 	if (nl_link_set_mtu(&nl, t->ifindex, t->cfg.mtu, e) == -1)
 		goto out;
 	if (t->cfg.addr4.sa.sa_family == AF_INET &&
-	    nl_addr_add(&nl, t->ifindex, &t->cfg.addr4, t->cfg.plen4, NULL,
-		e) == -1)
+	    nl_addr_add(
+		&nl, t->ifindex, &t->cfg.addr4, t->cfg.plen4, NULL, e) == -1)
 		goto out;
 	if (t->cfg.addr6.sa.sa_family == AF_INET6 &&
-	    nl_addr_add(&nl, t->ifindex, &t->cfg.addr6, t->cfg.plen6, NULL,
-		e) == -1)
+	    nl_addr_add(
+		&nl, t->ifindex, &t->cfg.addr6, t->cfg.plen6, NULL, e) == -1)
 		goto out;
 	if (nl_link_set_up(&nl, t->ifindex, 1, e) == -1)
 		goto out;
@@ -372,9 +370,10 @@ tun_open(struct ev_loop *loop, const struct tun_config *cfg,
 	int fd;
 
 	if (!tun_have_net_admin()) {
-		err_set(e, "tun: creating a TUN device needs root or "
-			   "CAP_NET_ADMIN (try sudo, or setcap "
-			   "cap_net_admin+ep on the binary)");
+		err_set(e,
+		    "tun: creating a TUN device needs root or "
+		    "CAP_NET_ADMIN (try sudo, or setcap "
+		    "cap_net_admin+ep on the binary)");
 		return NULL;
 	}
 	if ((t = tun_new(loop, cfg, fs, ds, e)) == NULL)
@@ -462,9 +461,9 @@ tun_stats_json(const struct tun_stats *s)
 	    "bytes_out", (json_int_t)s->bytes_out, "errors", "read",
 	    (json_int_t)s->read_errors, "write", (json_int_t)s->write_errors,
 	    "tcp", "open", (json_int_t)s->flows_open, "opened",
-	    (json_int_t)s->flows_opened, "refused", (json_int_t)s->flows_refused,
-	    "reset", (json_int_t)s->flows_reset, "bytes_up",
-	    (json_int_t)s->flow_bytes_up, "bytes_down",
+	    (json_int_t)s->flows_opened, "refused",
+	    (json_int_t)s->flows_refused, "reset", (json_int_t)s->flows_reset,
+	    "bytes_up", (json_int_t)s->flow_bytes_up, "bytes_down",
 	    (json_int_t)s->flow_bytes_down, "dns", "queries",
 	    (json_int_t)s->dns_queries, "answers", (json_int_t)s->dns_answers,
 	    "late", (json_int_t)s->dns_late, "timeouts",
@@ -493,9 +492,10 @@ tun_vpn_start(struct tun_vpn *v, struct ev_loop *loop,
 	memset(v, 0, sizeof *v);
 	/* Before the lock and the state directory: say it first. */
 	if (!tun_have_net_admin())
-		return err_set(e, "connect --tun needs root or CAP_NET_ADMIN "
-				  "(to create the TUN device and change "
-				  "routes)");
+		return err_set(e,
+		    "connect --tun needs root or CAP_NET_ADMIN "
+		    "(to create the TUN device and change "
+		    "routes)");
 	if ((v->sys = tun_sys_begin(sc, e)) == NULL)
 		return -1;
 	for (i = 0; i < nkeep; i++)
@@ -535,8 +535,7 @@ tun_vpn_json(const struct tun_vpn *v)
 	if (v->tun != NULL) {
 		json_object_set_new(o, "device", json_string(v->tun->ifname));
 		json_object_set_new(o, "mtu", json_integer(v->tun->cfg.mtu));
-		json_object_set_new(
-		    o, "counters", tun_stats_json(&v->tun->st));
+		json_object_set_new(o, "counters", tun_stats_json(&v->tun->st));
 	}
 	return o;
 }

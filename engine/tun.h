@@ -48,26 +48,26 @@
 #include "common/util.h"
 
 #define TUN_DEFAULT_NAME "mdns0"
-#define TUN_MTU_MIN 1280 /* IPv6 minimum link MTU */
-#define TUN_MTU_MAX 9000
-#define TUN_PKT_MAX 65535
+#define TUN_MTU_MIN	 1280 /* IPv6 minimum link MTU */
+#define TUN_MTU_MAX	 9000
+#define TUN_PKT_MAX	 65535
 
 struct tun;
 struct tun_flow;
 
 /* The device, its addresses and the stack's limits. */
 struct tun_config {
-	char ifname[16];	 /* "" means TUN_DEFAULT_NAME */
-	union net_addr addr4;	 /* our side of the device; AF_UNSPEC: none */
-	int plen4;		 /* prefix length of addr4 */
-	union net_addr addr6;	 /* AF_UNSPEC: no IPv6 */
+	char ifname[16];      /* "" means TUN_DEFAULT_NAME */
+	union net_addr addr4; /* our side of the device; AF_UNSPEC: none */
+	int plen4;	      /* prefix length of addr4 */
+	union net_addr addr6; /* AF_UNSPEC: no IPv6 */
 	int plen6;
-	union net_addr dns4;	 /* mapped DNS address (port ignored) */
-	union net_addr dns6;	 /* AF_UNSPEC: none */
-	int mtu;		 /* TUN_MTU_MIN .. TUN_MTU_MAX */
-	unsigned max_flows;	 /* TCP flows at once; beyond: reset */
+	union net_addr dns4;	  /* mapped DNS address (port ignored) */
+	union net_addr dns6;	  /* AF_UNSPEC: none */
+	int mtu;		  /* TUN_MTU_MIN .. TUN_MTU_MAX */
+	unsigned max_flows;	  /* TCP flows at once; beyond: reset */
 	unsigned max_dns_pending; /* DNS queries awaiting an answer */
-	unsigned dns_timeout_ms; /* a query's slot is kept this long */
+	unsigned dns_timeout_ms;  /* a query's slot is kept this long */
 };
 
 /* The defaults: mdns0, 198.18.0.1/30 (DNS 198.18.0.2), fd6d:646e:7300::1/126
@@ -103,20 +103,20 @@ struct tun_dns_sink {
 
 /* Why a packet from the device was not carried (counted per reason). */
 enum tun_drop {
-	TUN_DROP_OVERSIZE,     /* longer than the MTU */
-	TUN_DROP_MALFORMED,    /* header or length wrong */
-	TUN_DROP_CHECKSUM,     /* IPv4 header or TCP/UDP checksum wrong */
-	TUN_DROP_FRAGMENT,     /* IP fragments are not reassembled */
-	TUN_DROP_MARTIAN,      /* multicast, broadcast, loopback, unspec. */
-	TUN_DROP_ICMP,	       /* ICMP other than echo (NDP, MLD, errors) */
-	TUN_DROP_PROTO,	       /* other protocol: answered unreachable */
-	TUN_DROP_UDP,	       /* UDP not to the DNS address: unreachable */
-	TUN_DROP_ECHO,	       /* ICMP echo: answered host unreachable */
-	TUN_DROP_DNS_NO_SINK,  /* DNS query but no DNS sink: unreachable */
-	TUN_DROP_DNS_BUSY,     /* max_dns_pending queries outstanding */
-	TUN_DROP_DNS_REFUSED,  /* the DNS sink refused it */
-	TUN_DROP_FLOW_LIMIT,   /* max_flows reached: the SYN is reset */
-	TUN_DROP_STACK,	       /* lwIP could not take it (memory) */
+	TUN_DROP_OVERSIZE,    /* longer than the MTU */
+	TUN_DROP_MALFORMED,   /* header or length wrong */
+	TUN_DROP_CHECKSUM,    /* IPv4 header or TCP/UDP checksum wrong */
+	TUN_DROP_FRAGMENT,    /* IP fragments are not reassembled */
+	TUN_DROP_MARTIAN,     /* multicast, broadcast, loopback, unspec. */
+	TUN_DROP_ICMP,	      /* ICMP other than echo (NDP, MLD, errors) */
+	TUN_DROP_PROTO,	      /* other protocol: answered unreachable */
+	TUN_DROP_UDP,	      /* UDP not to the DNS address: unreachable */
+	TUN_DROP_ECHO,	      /* ICMP echo: answered host unreachable */
+	TUN_DROP_DNS_NO_SINK, /* DNS query but no DNS sink: unreachable */
+	TUN_DROP_DNS_BUSY,    /* max_dns_pending queries outstanding */
+	TUN_DROP_DNS_REFUSED, /* the DNS sink refused it */
+	TUN_DROP_FLOW_LIMIT,  /* max_flows reached: the SYN is reset */
+	TUN_DROP_STACK,	      /* lwIP could not take it (memory) */
 	TUN_DROP_MAX
 };
 const char *tun_drop_name(enum tun_drop d);
@@ -126,11 +126,11 @@ struct tun_stats {
 	uint64_t pkts_in, bytes_in;   /* read from the device */
 	uint64_t pkts_out, bytes_out; /* written to the device */
 	uint64_t read_errors, write_errors;
-	uint64_t flows_open;	 /* now */
-	uint64_t flows_opened;	 /* handed to the flow sink */
-	uint64_t flows_refused;	 /* the sink said no */
-	uint64_t flows_reset;	 /* the application (or lwIP) reset */
-	uint64_t flow_bytes_up;	 /* application -> sink */
+	uint64_t flows_open;	  /* now */
+	uint64_t flows_opened;	  /* handed to the flow sink */
+	uint64_t flows_refused;	  /* the sink said no */
+	uint64_t flows_reset;	  /* the application (or lwIP) reset */
+	uint64_t flow_bytes_up;	  /* application -> sink */
 	uint64_t flow_bytes_down; /* sink -> application */
 	uint64_t dns_queries, dns_answers, dns_late, dns_timeouts;
 	uint64_t dns_truncated; /* answers cut to fit, TC set */
@@ -300,12 +300,12 @@ json_t *tun_vpn_json(const struct tun_vpn *v);
 /* ---- packet checks (pure; tun-pkt.c) ---- */
 
 enum tun_pkt_kind {
-	TUN_PKT_TCP,	/* to the stack */
-	TUN_PKT_DNS,	/* UDP to a mapped DNS address, port 53 */
-	TUN_PKT_UDP,	/* other UDP: port unreachable */
-	TUN_PKT_ECHO,	/* ICMP echo request: host unreachable */
-	TUN_PKT_PROTO,	/* another protocol: protocol unreachable */
-	TUN_PKT_DROP,	/* *why says why */
+	TUN_PKT_TCP,   /* to the stack */
+	TUN_PKT_DNS,   /* UDP to a mapped DNS address, port 53 */
+	TUN_PKT_UDP,   /* other UDP: port unreachable */
+	TUN_PKT_ECHO,  /* ICMP echo request: host unreachable */
+	TUN_PKT_PROTO, /* another protocol: protocol unreachable */
+	TUN_PKT_DROP,  /* *why says why */
 };
 
 /* A packet's parsed view (pointers into the packet). */
@@ -315,7 +315,7 @@ struct tun_pkt {
 	uint8_t src[16], dst[16]; /* 4 or 16 bytes used */
 	const uint8_t *ip;	  /* the packet */
 	size_t ip_len;
-	size_t nh_off;		  /* offset of the next-header byte (IPv6) */
+	size_t nh_off; /* offset of the next-header byte (IPv6) */
 	const uint8_t *l4;
 	size_t l4_len;
 	uint16_t sport, dport;
@@ -328,8 +328,8 @@ struct tun_pkt {
  * every kind but TUN_PKT_DROP.
  */
 enum tun_pkt_kind tun_pkt_parse(const uint8_t *pkt, size_t len, size_t mtu,
-    const union net_addr *dns4, const union net_addr *dns6,
-    struct tun_pkt *p, enum tun_drop *why);
+    const union net_addr *dns4, const union net_addr *dns6, struct tun_pkt *p,
+    enum tun_drop *why);
 /*
  * The ICMP / ICMPv6 error answering p (TUN_PKT_UDP, _ECHO or _PROTO):
  * from p's destination to its source, quoting as much of p as RFC 792 /

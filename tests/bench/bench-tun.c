@@ -32,7 +32,7 @@
 #include "tests/tools/tun-connector.h"
 
 #define BYTES (10u << 20)
-#define RUNS 5
+#define RUNS  5
 
 static uint16_t srv_port;
 static int srv_fd;
@@ -214,9 +214,10 @@ run(struct ev_loop *loop, const union net_addr *to, int efd, struct result *r)
 			    c.got, BYTES);
 			return -1;
 		}
-		mibs[i] = (BYTES / 1048576.0) /
-		    ((double)now_mono_us() / 1e6 - t0);
-		lm[i] = (cpu_s(RUSAGE_THREAD) - l0) * 1000 / (BYTES / 1048576.0);
+		mibs[i] =
+		    (BYTES / 1048576.0) / ((double)now_mono_us() / 1e6 - t0);
+		lm[i] =
+		    (cpu_s(RUSAGE_THREAD) - l0) * 1000 / (BYTES / 1048576.0);
 		pm[i] = (cpu_s(RUSAGE_SELF) - p0) * 1000 / (BYTES / 1048576.0);
 	}
 	qsort(mibs, RUNS, sizeof *mibs, cmp_d);
@@ -277,14 +278,15 @@ main(void)
 	/* direct: the client straight to the server */
 	{
 		uint64_t one = 1;
-		double t0 = (double)now_mono_us() / 1e6, p0 = cpu_s(RUSAGE_SELF);
+		double t0 = (double)now_mono_us() / 1e6,
+		       p0 = cpu_s(RUSAGE_SELF);
 		struct client c = {a, 0, efd};
 
 		client(&c);
 		if (read(efd, &one, sizeof one) != sizeof one)
 			return 1;
-		direct.mibs = (BYTES / 1048576.0) /
-		    ((double)now_mono_us() / 1e6 - t0);
+		direct.mibs =
+		    (BYTES / 1048576.0) / ((double)now_mono_us() / 1e6 - t0);
 		direct.loop_ms = 0;
 		direct.proc_ms =
 		    (cpu_s(RUSAGE_SELF) - p0) * 1000 / (BYTES / 1048576.0);

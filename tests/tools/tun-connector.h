@@ -219,14 +219,15 @@ tc_open(void *arg, struct tun_flow *f, const union net_addr *src,
 	struct tun_conn *c = arg;
 	struct tc_flow *x;
 	struct err e = {""};
-	union net_addr to = c->fixed.sa.sa_family != AF_UNSPEC ? c->fixed : *dst;
+	union net_addr to =
+	    c->fixed.sa.sa_family != AF_UNSPEC ? c->fixed : *dst;
 	int fd;
 
 	(void)src;
 	if (c->fixed.sa.sa_family != AF_UNSPEC)
 		net_addr_set_port(&to, net_addr_port(dst));
-	fd = socket(to.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
+	fd = socket(
+	    to.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
 	if (c->bind_dev[0] != '\0' &&

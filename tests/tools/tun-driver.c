@@ -87,7 +87,8 @@ fwd_answer(struct ev_loop *loop, int fd, int events, void *arg)
 			continue;
 		be16_store(b, d->slots[id].id);
 		d->fwd_recv++;
-		(void)tun_dns_answer(d->vpn.tun, d->slots[id].qid, b, (size_t)r);
+		(void)tun_dns_answer(
+		    d->vpn.tun, d->slots[id].qid, b, (size_t)r);
 		d->slots[id].qid = 0;
 	}
 }
@@ -174,9 +175,22 @@ say(void *arg, const char *line)
 }
 
 enum {
-	O_NAME = 256, O_MTU, O_ADDR4, O_ADDR6, O_DNS4, O_DNS6, O_STATE,
-	O_RESOLV, O_NORES, O_NOROUTES, O_EXITDEV, O_RESOLVER, O_UPSTREAM,
-	O_STATUS, O_CLEANUP, O_MAXFLOWS,
+	O_NAME = 256,
+	O_MTU,
+	O_ADDR4,
+	O_ADDR6,
+	O_DNS4,
+	O_DNS6,
+	O_STATE,
+	O_RESOLV,
+	O_NORES,
+	O_NOROUTES,
+	O_EXITDEV,
+	O_RESOLVER,
+	O_UPSTREAM,
+	O_STATUS,
+	O_CLEANUP,
+	O_MAXFLOWS,
 };
 
 int

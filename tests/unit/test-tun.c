@@ -22,8 +22,8 @@ static uint8_t APP6[16], DST6[16];
 
 /* An IPv4 or IPv6 packet around an L4 payload, checksums right. */
 static size_t
-mk(uint8_t *out, int fam, const uint8_t *src, const uint8_t *dst,
-    uint8_t proto, const uint8_t *l4, size_t l4len)
+mk(uint8_t *out, int fam, const uint8_t *src, const uint8_t *dst, uint8_t proto,
+    const uint8_t *l4, size_t l4len)
 {
 	size_t hl = fam == 4 ? 20 : 40, ck = 0;
 	uint32_t s;
@@ -82,7 +82,8 @@ tcp(uint8_t *out, int fam, uint16_t sport, uint16_t dport, uint32_t seq,
 	h[12] = 5 << 4;
 	h[13] = flags;
 	be16_store(h + 14, 65535);
-	memcpy(h + 20, data, n);
+	if (n > 0)
+		memcpy(h + 20, data, n);
 	return mk(out, fam, fam == 4 ? APP4 : APP6, fam == 4 ? DST4 : DST6,
 	    IPPROTO_TCP, h, 20 + n);
 }
@@ -149,8 +150,8 @@ test_parse(void)
 	tap_ok(kind(p, n, &why) == TUN_PKT_DROP && why == TUN_DROP_CHECKSUM,
 	    "IPv4 header checksum");
 	n = tcp(p, 4, 40000, 80, 1, 0, 0x02, NULL);
-	tap_ok(kind(p, n - 1, &why) == TUN_PKT_DROP &&
-		why == TUN_DROP_MALFORMED,
+	tap_ok(
+	    kind(p, n - 1, &why) == TUN_PKT_DROP && why == TUN_DROP_MALFORMED,
 	    "length shorter than the header says: malformed");
 	tap_ok(kind(p, 1501, &why) == TUN_PKT_DROP && why == TUN_DROP_OVERSIZE,
 	    "longer than the MTU: oversize");
@@ -247,8 +248,8 @@ test_build(void)
 	    "... TC set, one question, no answers");
 	tap_is_int(tun_pkt_parse(out, m, 1500, &dns4, &dns6, &back, &why),
 	    TUN_PKT_UDP, "... checksum right");
-	tap_is_int(tun_pkt_udp_answer(&pk, q, 5, 1500, out, sizeof out, &tr),
-	    0, "shorter than a DNS header: nothing");
+	tap_is_int(tun_pkt_udp_answer(&pk, q, 5, 1500, out, sizeof out, &tr), 0,
+	    "shorter than a DNS header: nothing");
 }
 
 /* ---- the stack on a socket pair ---- */
@@ -320,8 +321,8 @@ next_tcp(uint8_t *b, struct tun_pkt *pk)
 	ssize_t r;
 
 	while ((r = recv(S, b, 65535, 0)) > 0)
-		if (tun_pkt_parse(b, (size_t)r, 1500, &dns4, &dns6, pk,
-			&why) == TUN_PKT_TCP)
+		if (tun_pkt_parse(b, (size_t)r, 1500, &dns4, &dns6, pk, &why) ==
+		    TUN_PKT_TCP)
 			return (size_t)r;
 	return 0;
 }
@@ -370,8 +371,8 @@ test_stack(struct ev_loop *loop, int fam)
 	tun_input(T, p, n);
 	spin(loop);
 	tap_is_int(eof_seen, 1, "the application's FIN: recv returns 0");
-	tap_ok(tun_flow_send(F, "more", 4) == 4,
-	    "half-closed: we may still send");
+	tap_ok(
+	    tun_flow_send(F, "more", 4) == 4, "half-closed: we may still send");
 	tap_is_int(tun_flow_shutdown_wr(F), 0, "our FIN");
 	tap_ok(tun_flow_send(F, "x", 1) == -1 && errno == EPIPE,
 	    "send after shutdown: EPIPE");
@@ -442,7 +443,8 @@ test_dns(struct ev_loop *loop)
 	n = udp(p, 4, DNS4, 53, q, 30);
 	tun_input(T, p, n);
 	tap_is_int(nq, 1, "a query reaches the DNS sink");
-	tap_is_int(tun_dns_answer(T, qids[0], q, 30), 0, "the answer goes back");
+	tap_is_int(
+	    tun_dns_answer(T, qids[0], q, 30), 0, "the answer goes back");
 	r = recv(S, b, sizeof b, 0);
 	tap_ok(r == 58 &&
 		tun_pkt_parse(b, (size_t)r, 1500, &dns4, &dns6, &pk, &why) ==
@@ -478,8 +480,8 @@ test_flow_limit(struct ev_loop *loop)
 		tun_input(T, p, n);
 		n = next_tcp(b, &pk);
 		iss = be32_load(pk.l4 + 4);
-		n = tcp(p, 4, (uint16_t)(43000 + i), 80, 8, iss + 1, 0x10,
-		    NULL);
+		n = tcp(
+		    p, 4, (uint16_t)(43000 + i), 80, 8, iss + 1, 0x10, NULL);
 		tun_input(T, p, n);
 		spin(loop);
 	}
