@@ -103,23 +103,6 @@ read_file(const char *path, int follow, char **out, size_t *len, struct err *e)
 	return 0;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * Replace path with content: a temporary file beside it renamed over it,
  * or, when path is a mount point (ip netns exec and containers bind-mount
@@ -140,7 +123,7 @@ replace_file(const char *path, const char *content, size_t len, mode_t mode,
 		free(tmp);
 		return -1;
 	}
-	if (write_all(fd, content, len) == -1 || fchmod(fd, mode & 07777) ||
+	if (fd_write_all(fd, content, len) == -1 || fchmod(fd, mode & 07777) ||
 	    fsync(fd) == -1) {
 		err_set(e, "%s: %s", tmp, strerror(errno));
 		close(fd);
@@ -158,7 +141,7 @@ replace_file(const char *path, const char *content, size_t len, mode_t mode,
 	if (errno != EBUSY)
 		return err_set(e, "%s: %s", path, strerror(errno));
 	fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1 || write_all(fd, content, len) == -1 || fsync(fd) == -1) {
+	if (fd == -1 || fd_write_all(fd, content, len) == -1 || fsync(fd) == -1) {
 		err_set(e, "%s: %s", path, strerror(errno));
 		if (fd != -1)
 			close(fd);

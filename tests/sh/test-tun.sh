@@ -84,6 +84,16 @@ status() {
 	jq -r "$2" "$d/$1.json"
 }
 hdr() { sed -n "s/^$1: \(.*\)\r$/\1/Ip" "$2"; }
+# fetch NAME URL: curl in app, no proxy; 0 when the body matches its
+# X-Content-SHA256 header (the body is removed after).
+fetch() {
+	ns app curl -sS --noproxy '*' -D "$d/$1.h" -o "$d/$1.b" "$2" &&
+	    [ "$(sha256sum <"$d/$1.b" | cut -d' ' -f1)" = \
+		"$(hdr X-Content-SHA256 "$d/$1.h")" ]
+	local rc=$?
+	rm -f "$d/$1.b"
+	return $rc
+}
 
 start DRV
 ok $? "tun-driver up in app"
@@ -105,35 +115,24 @@ like "$(ip -n "$APP" route show 10.72.0.53/32)" "via 10.70.0.1 dev a0" \
 is "$(status DRV .routes_installed)" 5 "status: 4 halves + 1 resolver route"
 
 # --- 10 MiB, plain curl, no proxy
-ns app curl -sS --noproxy '*' -D "$d/h1" -o "$d/b1" \
-    "http://10.71.0.1:$HTTP_PORT/bytes/10485760?seed=3"
-ok $? "curl 10 MiB through the TUN"
-is "$(sha256sum <"$d/b1" | cut -d' ' -f1)" "$(hdr X-Content-SHA256 "$d/h1")" \
-    "10 MiB intact (SHA-256)"
-rm -f "$d/b1"
+fetch one "http://10.71.0.1:$HTTP_PORT/bytes/10485760?seed=3"
+ok $? "curl 10 MiB through the TUN, intact (SHA-256)"
 
 # --- 20 at once
 pids=()
 for i in $(seq 1 20); do
-	ns app curl -sS --noproxy '*' -D "$d/ph$i" -o "$d/pb$i" \
-	    "http://10.71.0.1:$HTTP_PORT/bytes/10485760?seed=$i" &
+	fetch "p$i" "http://10.71.0.1:$HTTP_PORT/bytes/10485760?seed=$i" &
 	pids+=($!)
 done
-wait "${pids[@]}"
 good=0
-for i in $(seq 1 20); do
-	[ "$(sha256sum <"$d/pb$i" | cut -d' ' -f1)" = \
-	    "$(hdr X-Content-SHA256 "$d/ph$i")" ] && good=$((good + 1))
-	rm -f "$d/pb$i"
+for p in "${pids[@]}"; do
+	wait "$p" && good=$((good + 1))
 done
 is "$good" 20 "20 parallel 10 MiB downloads intact"
 
 # --- IPv6
-ns app curl -sS --noproxy '*' -D "$d/h6" -o "$d/b6" \
-    "http://[fd71::1]:$HTTP6_PORT/bytes/1048576?seed=6"
-ok $? "curl over IPv6 through the TUN"
-is "$(sha256sum <"$d/b6" | cut -d' ' -f1)" "$(hdr X-Content-SHA256 "$d/h6")" \
-    "IPv6 body intact"
+fetch six "http://[fd71::1]:$HTTP6_PORT/bytes/1048576?seed=6"
+ok $? "curl over IPv6 through the TUN, intact"
 
 # --- upload (the other direction)
 head -c 3000000 /dev/urandom >"$d/up"
@@ -207,10 +206,8 @@ sleep 0.3
 read -r m1 c1 f1 x1 <<<"$(drops)"
 is "$((m1 - m0)) $((c1 - c0)) $((f1 - f0)) $((x1 - x0))" "3 2 1 2" \
     "bad packets counted: 3 malformed, 2 checksum, 1 fragment, 2 martian"
-ns app curl -sS --noproxy '*' -D "$d/h7" -o "$d/b7" \
-    "http://10.71.0.1:$HTTP_PORT/bytes/100000?seed=7"
-is "$(sha256sum <"$d/b7" | cut -d' ' -f1)" "$(hdr X-Content-SHA256 "$d/h7")" \
-    "the stack still carries traffic after them"
+fetch seven "http://10.71.0.1:$HTTP_PORT/bytes/100000?seed=7"
+ok $? "the stack still carries traffic after them"
 
 # --- a second instance
 start DRV2

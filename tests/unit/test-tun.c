@@ -327,6 +327,25 @@ next_tcp(uint8_t *b, struct tun_pkt *pk)
 	return 0;
 }
 
+/* SYN, the stack's SYN-ACK, our ACK (IPv4, sequence 7): the ISS. */
+static uint32_t
+handshake(struct ev_loop *loop, uint16_t sport, uint16_t dport)
+{
+	uint8_t p[2000], b[65536];
+	struct tun_pkt pk;
+	uint32_t iss = 0;
+	size_t n;
+
+	n = tcp(p, 4, sport, dport, 7, 0, 0x02, NULL);
+	tun_input(T, p, n);
+	if (next_tcp(b, &pk) > 0)
+		iss = be32_load(pk.l4 + 4);
+	n = tcp(p, 4, sport, dport, 8, iss + 1, 0x10, NULL);
+	tun_input(T, p, n);
+	spin(loop);
+	return iss;
+}
+
 static void
 test_stack(struct ev_loop *loop, int fam)
 {
@@ -394,13 +413,7 @@ test_reset_and_limits(struct ev_loop *loop)
 
 	F = NULL;
 	eof_seen = 0;
-	n = tcp(p, 4, 42000, 80, 7, 0, 0x02, NULL);
-	tun_input(T, p, n);
-	n = next_tcp(b, &pk);
-	iss = be32_load(pk.l4 + 4);
-	n = tcp(p, 4, 42000, 80, 8, iss + 1, 0x10, NULL);
-	tun_input(T, p, n);
-	spin(loop);
+	iss = handshake(loop, 42000, 80);
 	n = tcp(p, 4, 42000, 80, 8, iss + 1, 0x04, NULL); /* RST */
 	tun_input(T, p, n);
 	spin(loop);
@@ -408,13 +421,7 @@ test_reset_and_limits(struct ev_loop *loop)
 	tap_is_int(st->flows_reset, resets + 1, "... counted");
 	tun_flow_close(F);
 	refuse = 1;
-	n = tcp(p, 4, 42001, 80, 7, 0, 0x02, NULL);
-	tun_input(T, p, n);
-	n = next_tcp(b, &pk);
-	iss = be32_load(pk.l4 + 4);
-	n = tcp(p, 4, 42001, 80, 8, iss + 1, 0x10, NULL);
-	tun_input(T, p, n);
-	spin(loop);
+	(void)handshake(loop, 42001, 80);
 	n = next_tcp(b, &pk);
 	tap_ok(n > 0 && (pk.tcp_flags & 0x04), "the sink refuses: RST");
 	tap_is_int(st->flows_refused, refused + 1, "... counted");
@@ -468,23 +475,11 @@ test_dns(struct ev_loop *loop)
 static void
 test_flow_limit(struct ev_loop *loop)
 {
-	uint8_t p[2000], b[65536];
-	struct tun_pkt pk;
 	const struct tun_stats *st = tun_get_stats(T);
-	uint32_t iss;
-	size_t n;
 	int i;
 
-	for (i = 0; i < 3; i++) {
-		n = tcp(p, 4, (uint16_t)(43000 + i), 80, 7, 0, 0x02, NULL);
-		tun_input(T, p, n);
-		n = next_tcp(b, &pk);
-		iss = be32_load(pk.l4 + 4);
-		n = tcp(
-		    p, 4, (uint16_t)(43000 + i), 80, 8, iss + 1, 0x10, NULL);
-		tun_input(T, p, n);
-		spin(loop);
-	}
+	for (i = 0; i < 3; i++)
+		(void)handshake(loop, (uint16_t)(43000 + i), 80);
 	tap_is_int(st->drops[TUN_DROP_FLOW_LIMIT], 1,
 	    "max_flows 2: the third connection is reset");
 	tap_is_int(st->flows_open, 2, "two flows open");
