@@ -141,7 +141,8 @@ replace_file(const char *path, const char *content, size_t len, mode_t mode,
 	if (errno != EBUSY)
 		return err_set(e, "%s: %s", path, strerror(errno));
 	fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1 || fd_write_all(fd, content, len) == -1 || fsync(fd) == -1) {
+	if (fd == -1 || fd_write_all(fd, content, len) == -1 ||
+	    fsync(fd) == -1) {
 		err_set(e, "%s: %s", path, strerror(errno));
 		if (fd != -1)
 			close(fd);

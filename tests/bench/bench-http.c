@@ -147,7 +147,8 @@ main(int argc, char **argv)
 
 		t0 = now_mono_us();
 		if (fd_write_all(fd, req, (size_t)n) < 0 ||
-		    fd_write_all(fd, body, SIZE) < 0 || read_response(fd) <= 0) {
+		    fd_write_all(fd, body, SIZE) < 0 ||
+		    read_response(fd) <= 0) {
 			fprintf(stderr, "bench-http: upload failed\n");
 			kill(pid, SIGTERM);
 			return 1;
