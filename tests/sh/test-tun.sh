@@ -113,6 +113,15 @@ like "$(ns app ip route get 10.72.0.53)" "via 10.70.0.1 dev a0" \
 like "$(ip -n "$APP" route show 10.72.0.53/32)" "via 10.70.0.1 dev a0" \
     "... a /32 route the driver added"
 is "$(status DRV .routes_installed)" 5 "status: 4 halves + 1 resolver route"
+# the exit check of issue 13 (mdns-doctor route, rtnetlink) agrees
+BIN=${MDNS_BIN:-$TOPO_BUILD/mdns-doctor}
+out=$(ns app "$BIN" route --no-store --format jsonl 10.72.0.53 10.71.0.1 2>&1)
+like "$(printf '%s\n' "$out" | jq -r 'select(.subject == "10.72.0.53") |
+    "\(.verdict) \(.detail)"')" "^ok .*via 10.70.0.1 dev a0" \
+    "mdns-doctor route: the resolver leaves via the original gateway"
+like "$(printf '%s\n' "$out" | jq -r 'select(.subject == "10.71.0.1") |
+    .reason')" "routed_in_tunnel" \
+    "mdns-doctor route: any other address goes into the TUN"
 
 # --- 10 MiB, plain curl, no proxy
 fetch one "http://10.71.0.1:$HTTP_PORT/bytes/10485760?seed=3"
