@@ -85,6 +85,7 @@ static int lwip_ready;
 static struct tun_stack *the_stack;
 
 static void dispatch(struct ev_loop *loop, uint64_t id, void *arg);
+static void arm_lwip(struct tun_stack *k);
 
 /* ---- lwIP's timers ---- */
 
@@ -97,6 +98,9 @@ lwip_tick(struct ev_loop *loop, uint64_t id, void *arg)
 	(void)id;
 	k->lwip_timer = 0;
 	sys_check_timeouts();
+	/* lwIP's timers are cyclic (TCP's every 250 ms while connections
+	 * exist, IPv6 neighbour and reassembly ones every second). */
+	arm_lwip(k);
 }
 
 /* Run lwIP's timers when its next one is due: called after everything

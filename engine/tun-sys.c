@@ -271,13 +271,15 @@ save_state(struct tun_sys *s, struct err *e)
 	return rc;
 }
 
+/* Remove the state files; keep_orig keeps the resolver file's backup
+ * (the file was left alone: its original stays where we said it is). */
 static void
-remove_state(const char *dir)
+remove_state(const char *dir, int keep_orig)
 {
-	static const char *const names[] = {STATE_NAME, ORIG_NAME, OURS_NAME};
+	static const char *const names[] = {STATE_NAME, OURS_NAME, ORIG_NAME};
 	size_t i;
 
-	for (i = 0; i < nitems(names); i++) {
+	for (i = 0; i < nitems(names) - (keep_orig ? 1 : 0); i++) {
 		char *p = path_join(dir, names[i]);
 
 		(void)unlink(p);
@@ -908,7 +910,7 @@ tun_sys_end(struct tun_sys *s, struct err *e)
 {
 	struct err e1 = {""};
 	char note[4400];
-	int rc = 0;
+	int rc = 0, keep = 0;
 
 	if (s == NULL)
 		return 0;
@@ -916,15 +918,17 @@ tun_sys_end(struct tun_sys *s, struct err *e)
 		if (restore_resolver(s->dir, s->res_kind, s->res_mode,
 			s->resolv, s->res_link, note, sizeof note, &e1) == -1)
 			keep_first(e, &e1, &rc);
-		else if (note[0] != '\0')
+		else if (note[0] != '\0') {
 			log_warn("%s", note);
+			keep = 1;
+		}
 		s->res_written = 0;
 	}
 	while (s->nr > 0)
 		if (uninstall(s, &s->r[s->nr - 1], &e1) == -1)
 			keep_first(e, &e1, &rc);
 	if (rc == 0)
-		remove_state(s->dir);
+		remove_state(s->dir, keep);
 	sys_free(s);
 	return rc;
 }
@@ -939,7 +943,7 @@ tun_sys_cleanup(const struct tun_sys_config *c,
 	struct err e1 = {""};
 	char *path = NULL, *text = NULL, line[4400], note[4400];
 	size_t len, i;
-	int rc = -1, index;
+	int rc = -1, index, keep = 0;
 	struct stat sb;
 
 	*changed = 0;
@@ -967,6 +971,7 @@ tun_sys_cleanup(const struct tun_sys_config *c,
 			st.resolv, st.link, note, sizeof note, &e1) == -1) {
 			keep_first(e, &e1, &rc);
 		} else if (note[0] != '\0') {
+			keep = 1;
 			if (say != NULL)
 				say(arg, note);
 		} else {
@@ -1005,7 +1010,7 @@ tun_sys_cleanup(const struct tun_sys_config *c,
 			say(arg, line);
 	}
 	if (rc == 0)
-		remove_state(s->dir);
+		remove_state(s->dir, keep);
 out:
 	free(st.r);
 	free(text);

@@ -378,6 +378,13 @@ tun_open(struct ev_loop *loop, const struct tun_config *cfg,
 	}
 	if ((t = tun_new(loop, cfg, fs, ds, e)) == NULL)
 		return NULL;
+	/* TUNSETIFF would attach to an existing persistent device of that
+	 * name and we would configure someone else's interface. */
+	if (if_nametoindex(t->ifname) != 0) {
+		err_set(e, "tun: a device named %s exists already", t->ifname);
+		tun_free(t);
+		return NULL;
+	}
 	if ((fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC)) == -1) {
 		err_set(e, "tun: /dev/net/tun: %s", strerror(errno));
 		tun_free(t);

@@ -263,8 +263,18 @@ printf 'nameserver 10.70.0.77\n' >"$RESOLV"
 topo_stop "$DRV5_PID"
 like "$(cat "$RESOLV")" "10.70.0.77" "someone else's resolv.conf left alone"
 like "$(cat "$d/DRV5.err")" "changed by someone else" "... and said so"
-cp "$d/state/resolv.conf.orig" "$RESOLV" 2>/dev/null ||
-	printf 'nameserver 10.70.0.99\nsearch example.test\noptions edns0\n' >"$RESOLV"
+cp "$d/state/resolv.conf.orig" "$RESOLV"
+ok $? "... and the original kept where the warning says"
+
+# --- a device of that name exists already (TUNSETIFF would take it over)
+ip -n "$APP" tuntap add dev mdns0 mode tun
+start DRV6
+ok "$([ $? -ne 0 ]; echo $?)" "an existing mdns0 is not taken over"
+like "$(cat "$d/DRV6.err")" "a device named mdns0 exists already" "... said so"
+ip -n "$APP" link del mdns0
+snapshot "$d/after3"
+diff "$d/before" "$d/after3" >/dev/null
+ok $? "... and the routes and resolv.conf are as before"
 
 # --- without privilege
 out=$(ns app setpriv --reuid=65534 --regid=65534 --clear-groups \

@@ -338,8 +338,9 @@ handshake(struct ev_loop *loop, uint16_t sport, uint16_t dport)
 
 	n = tcp(p, 4, sport, dport, 7, 0, 0x02, NULL);
 	tun_input(T, p, n);
-	if (next_tcp(b, &pk) > 0)
-		iss = be32_load(pk.l4 + 4);
+	while (next_tcp(b, &pk) > 0)
+		if ((pk.tcp_flags & 0x12) == 0x12 && pk.dport == sport)
+			iss = be32_load(pk.l4 + 4);
 	n = tcp(p, 4, sport, dport, 8, iss + 1, 0x10, NULL);
 	tun_input(T, p, n);
 	spin(loop);
@@ -472,6 +473,37 @@ test_dns(struct ev_loop *loop)
 	tap_ok(st->icmp_sent >= 1, "... and answered unreachable");
 }
 
+/* lwIP's timers keep running with nothing else happening: a segment
+ * the application never acknowledges is sent again (RTO, ~3 s). */
+static void
+test_retransmit(struct ev_loop *loop)
+{
+	uint8_t b[65536];
+	struct tun_pkt pk;
+	uint64_t end;
+	int again = 0;
+
+	F = NULL;
+	(void)handshake(loop, 44000, 80);
+	if (F == NULL) {
+		tap_ok(0, "retransmission: no flow");
+		return;
+	}
+	tap_ok(tun_flow_send(F, "ping", 4) == 4, "4 bytes out, never acked");
+	while (next_tcp(b, &pk) > 0)
+		;
+	end = now_mono_us() + 8000000;
+	while (!again && now_mono_us() < end) {
+		(void)ev_run_once(loop, 100);
+		while (next_tcp(b, &pk) > 0)
+			if (pk.l4_len == 24 && memcmp(pk.l4 + 20, "ping", 4) == 0)
+				again = 1;
+	}
+	tap_ok(again, "... sent again by lwIP's timer on the idle loop");
+	tun_flow_abort(F);
+	spin(loop);
+}
+
 static void
 test_flow_limit(struct ev_loop *loop)
 {
@@ -520,6 +552,7 @@ main(void)
 	test_stack(loop, 6);
 	test_reset_and_limits(loop);
 	test_dns(loop);
+	test_retransmit(loop);
 	test_flow_limit(loop);
 	j = tun_stats_json(tun_get_stats(T));
 	tap_ok(json_integer_value(json_object_get(
