@@ -496,7 +496,8 @@ test_retransmit(struct ev_loop *loop)
 	while (!again && now_mono_us() < end) {
 		(void)ev_run_once(loop, 100);
 		while (next_tcp(b, &pk) > 0)
-			if (pk.l4_len == 24 && memcmp(pk.l4 + 20, "ping", 4) == 0)
+			if (pk.l4_len == 24 &&
+			    memcmp(pk.l4 + 20, "ping", 4) == 0)
 				again = 1;
 	}
 	tap_ok(again, "... sent again by lwIP's timer on the idle loop");
