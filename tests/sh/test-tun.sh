@@ -29,7 +29,7 @@ ns_add net
 APP=$(ns_name app)
 NET=$(ns_name net)
 ns_link app a0 10.70.0.2/24,fd70::2/64 net n0 10.70.0.1/24,fd70::1/64
-ns_addr net lo 10.71.0.1/32,fd71::1/128,10.72.0.53/32
+ns_addr net lo 10.71.0.1/32,fd71::1/128,10.72.0.53/32,10.70.0.99/32
 ns_route app default via 10.70.0.1
 ns_route app default via fd70::1
 ns_etc app resolv.conf "$(printf 'nameserver 10.70.0.99\nsearch example.test\noptions edns0')"
@@ -44,7 +44,16 @@ topo_bg DNSMASQ $(ns_exec net) dnsmasq --keep-in-foreground --no-resolv \
     --no-hosts --listen-address=10.72.0.53 --bind-interfaces --port=53 \
     --address=/fixture.test/10.71.0.1 --log-queries \
     --log-facility="$d/dnsmasq.log" --pid-file= --user=root
+# the resolver app's resolv.conf named before the TUN: must see nothing
+topo_bg ORIGDNS $(ns_exec net) dnsmasq --keep-in-foreground --no-resolv \
+    --no-hosts --listen-address=10.70.0.99 --bind-interfaces --port=53 \
+    --address=/fixture.test/10.71.0.9 --log-queries \
+    --log-facility="$d/orig.log" --pid-file= --user=root
 sleep 0.3
+like "$(ns app getent hosts fixture.test)" "10.71.0.9" \
+    "before: app resolves through its own resolver"
+sleep 0.2
+orig_before=$(grep -c 'query\[' "$d/orig.log")
 
 snapshot() {
 	{
@@ -158,6 +167,8 @@ is "$(ns app getent hosts fixture.test | awk '{print $1}')" 10.71.0.1 \
     "getent resolves through the mapped DNS address"
 like "$(cat "$d/dnsmasq.log")" "query\[A\] fixture.test from 10.70.0.2" \
     "dnsmasq saw the query, from the app's uplink address (host route)"
+is "$(grep -c 'query\[' "$d/orig.log")" "$orig_before" \
+    "the original resolver saw no query since the TUN came up"
 ok "$([ "$(status DRV .counters.dns.answers)" -ge 1 ]; echo $?)" \
     "status counts DNS answers"
 
@@ -223,6 +234,10 @@ start DRV2
 ok "$([ $? -ne 0 ]; echo $?)" "a second instance is refused"
 like "$(cat "$d/DRV2.err")" "another connect --tun is running \(pid" \
     "... saying another one runs"
+
+out=$(ns app "$DRV" --cleanup --state-dir "$d/state" 2>&1)
+like "$out" "another connect --tun is running" \
+    "--cleanup while one runs is refused too"
 
 # --- stop: everything as before
 topo_stop "$DRV_PID"
