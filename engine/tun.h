@@ -195,7 +195,9 @@ void tun_flow_set_io(
 /* Change only the interest (as ev_io_set). */
 void tun_flow_set_mask(struct tun_flow *f, int events);
 /* As recv: bytes (> 0), 0 at the application's FIN once everything was
- * read, -1 with errno EAGAIN or ECONNRESET. Reading opens the window. */
+ * read, -1 with errno EAGAIN, or ECONNRESET / ECONNABORTED once the
+ * connection is gone (its unread bytes with it). Reading opens the
+ * window. */
 ssize_t tun_flow_recv(struct tun_flow *f, void *buf, size_t len);
 /* As send: bytes taken (> 0), -1 with errno EAGAIN (send buffer full),
  * EPIPE (after tun_flow_shutdown_wr) or ECONNRESET. */
