@@ -17,7 +17,7 @@ DESTDIR	?=
 BUILD	?= build
 CFLAGS	?= -O2 -g
 
-PKGS	:= ldns libcurl ncursesw sqlite3 libcrypto libzstd liblz4 zlib jansson
+PKGS	:= ldns libcurl ncursesw sqlite3 libcrypto libzstd liblz4 zlib jansson lwip
 # Deferred (=) so that "make demo" can install the libraries before the
 # first compile asks pkg-config about them.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
