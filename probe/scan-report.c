@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "common/method.h"
 #include "common/resolvers.h"
 #include "probe/scan-report.h"
 
@@ -127,6 +128,28 @@ scan_report_diagnose(const struct scan_report *rp, FILE *f,
 		fprintf(f,
 		    "\nnote: no key given, MTU and handshake stages "
 		    "were not run (--key-file or --config)\n");
+}
+
+int
+scan_report_method_check(int method, struct res_check *c)
+{
+	const struct method_finding *f = method_finding(method);
+	char line[RES_DETAIL_MAX];
+
+	if (method_finding_text(method, line, sizeof line) == EXIT_OK)
+		return 0;
+	res_check_init(c);
+	c->kind = RES_CHECK_SECURITY;
+	res_textf(c->subject, sizeof c->subject, "DATA_ENCRYPTION_METHOD");
+	c->verdict =
+	    f->level == EXIT_CRITICAL ? RES_VERDICT_FAIL : RES_VERDICT_WARN;
+	c->reason = RES_R_WEAK_METHOD;
+	res_textf(c->detail, sizeof c->detail, "%s", line);
+	res_textf(c->evidence, sizeof c->evidence,
+	    "DATA_ENCRYPTION_METHOD = %d (%s), from --method, --config or "
+	    "the default; %s",
+	    method, method_name(method), f->doc);
+	return 1;
 }
 
 int
