@@ -464,15 +464,18 @@ cmd_config_run(struct cli_ctx *ctx, const struct args *args)
 const struct cmd_entry cmd_config_entry = {
     .name = "config",
     .summary = "show or check the effective configuration",
-    .args = {.opts = config_opts, .operands = "[show|check]",
-	.max_operands = 1, .formats = "text,json",
-	.notes = "\nsubcommands:\n"
-		 "  show                 print every key: file, defaults, "
-		 "profile (default)\n"
-		 "  check                validate; exit 3 when invalid, else 0, "
-		 "or 1 (WARNING) /\n"
-		 "                       2 (CRITICAL) for a weak "
-		 "DATA_ENCRYPTION_METHOD\n"
-		 "                       (docs/security.md)\n"},
+    .args = {.opts = config_opts,
+	.operands = "[show|check]",
+	.max_operands = 1,
+	.formats = "text,json",
+	.notes =
+	    "\nsubcommands:\n"
+	    "  show                 print every key: file, defaults, "
+	    "profile (default)\n"
+	    "  check                validate; exit 3 when invalid, else 0, "
+	    "or 1 (WARNING) /\n"
+	    "                       2 (CRITICAL) for a weak "
+	    "DATA_ENCRYPTION_METHOD\n"
+	    "                       (docs/security.md)\n"},
     .run = cmd_config_run,
 };

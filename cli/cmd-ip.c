@@ -280,8 +280,8 @@ static const char *const ip_keys[] = {"MDNS_IP_ECHO_V4", "MDNS_IP_ECHO_V6",
 
 /* --config and --profile through the model; -1 with e set. */
 static int
-load_config(struct cli_ctx *ctx, struct ip_cli *ic, const char *profile,
-    struct err *e)
+load_config(
+    struct cli_ctx *ctx, struct ip_cli *ic, const char *profile, struct err *e)
 {
 	struct cfg_opts co = {.role = CFG_CLIENT};
 	struct profile *p = NULL;
@@ -323,8 +323,7 @@ ip_setup(struct cli_ctx *ctx, struct ip_cli *ic, const struct args *args)
 	ic->socks_arg = args_get(args, OPT_SOCKS);
 	ic->control = args_get(args, OPT_CONTROL);
 	ic->store = !args_has(args, OPT_NO_STORE);
-	if (args_strtonum(args, OPT_TIMEOUT, 100, 600000, &ic->timeout_ms) !=
-	    0)
+	if (args_strtonum(args, OPT_TIMEOUT, 100, 600000, &ic->timeout_ms) != 0)
 		return -1;
 	for (i = 0; (v = args_value(args, OPT_EXPECT, i)) != NULL; i++)
 		if (add_expect(ic, v, &e) != 0)
@@ -336,7 +335,7 @@ ip_setup(struct cli_ctx *ctx, struct ip_cli *ic, const struct args *args)
 		if ((k == OPT_SERVICE || k == OPT_SERVICE4 ||
 			k == OPT_SERVICE6) &&
 		    add_service(ic, args->v[i].value,
-			k == OPT_SERVICE4	? 4 :
+			k == OPT_SERVICE4     ? 4 :
 			    k == OPT_SERVICE6 ? 6 :
 						0,
 			&e) != 0)
@@ -418,8 +417,8 @@ cmd_ip_run(struct cli_ctx *ctx, const struct args *args)
 		cli_error(&cmd_ip_entry, "event loop failed");
 		goto done;
 	}
-	if ((out = cli_checks_open(ctx, &cmd_ip_entry, args->argc, args->argv,
-		 ic.store)) == NULL)
+	if ((out = cli_checks_open(
+		 ctx, &cmd_ip_entry, args->argc, args->argv, ic.store)) == NULL)
 		goto done;
 	obs = exitip_obs(x, &n);
 	for (fam = 4; fam <= 6; fam += 2) {

@@ -216,8 +216,7 @@ cmd_route_run(struct cli_ctx *ctx, const struct args *args)
 		goto done;
 	}
 	if ((out = cli_checks_open(
-		 ctx, &cmd_route_entry, args->argc, args->argv, store)) ==
-	    NULL)
+		 ctx, &cmd_route_entry, args->argc, args->argv, store)) == NULL)
 		goto done;
 	for (i = 0; i < t.n; i++) {
 		route_check_addr(&nl, &t.a[i], t.label[i], &ro, &c);
@@ -239,7 +238,9 @@ const struct cmd_entry cmd_route_entry = {
     .name = "route",
     .summary = "which interface and gateway reach each resolver; flags a "
 	       "resolver routed into a tunnel",
-    .args = {.opts = route_opts, .operands = "[RESOLVER...]",
-	.max_operands = -1, .formats = "text,json,jsonl,csv"},
+    .args = {.opts = route_opts,
+	.operands = "[RESOLVER...]",
+	.max_operands = -1,
+	.formats = "text,json,jsonl,csv"},
     .run = cmd_route_run,
 };

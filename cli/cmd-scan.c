@@ -854,8 +854,8 @@ const struct cmd_entry cmd_scan_entry = {
     .options =
 	"  --domain D           tunnel domain (repeatable; else --config)\n"
 	"  --key-file F         encryption key file (else the config's)\n"
-	"  --method N           DATA_ENCRYPTION_METHOD 0..5 (default 5; 0..2 are\n"
-	"                       reported as weak, docs/security.md)\n"
+	"  --method N           DATA_ENCRYPTION_METHOD 0..5 (default 5;\n"
+	"                       0..2 are reported weak, docs/security.md)\n"
 	"  --stages S           last stage: liveness reach mtu handshake "
 	"burst\n"
 	"  --burst K            burst stage with K queries at once\n"

@@ -116,7 +116,8 @@ apply_allow(struct cfg *c, const struct args *args)
 	sv->allow =
 	    xreallocarray(sv->allow, sv->nallow + n + 1, sizeof *sv->allow);
 	for (i = 0; i < n; i++)
-		sv->allow[sv->nallow++] = xstrdup(args_value(args, OPT_ALLOW, i));
+		sv->allow[sv->nallow++] =
+		    xstrdup(args_value(args, OPT_ALLOW, i));
 	cfg_set_source(c, "MDNS_ALLOW_TARGETS", CFG_SRC_OPTION);
 }
 
@@ -214,9 +215,10 @@ const struct cmd_entry cmd_serve_entry = {
     .name = "serve",
     .summary = "run the tunnel server (authoritative for the domain)",
     .args = {.opts = serve_opts,
-	.notes = "\nNeeds --config server_config.toml (and the key file it "
-		 "names). Without\nDATA_ENCRYPTION_METHOD it serves AES-256-GCM "
-		 "(5; upstream's default is XOR);\na weak method (0..2) is "
-		 "logged as a warning at start (docs/security.md).\n"},
+	.notes =
+	    "\nNeeds --config server_config.toml (and the key file it "
+	    "names). Without\nDATA_ENCRYPTION_METHOD it serves AES-256-GCM "
+	    "(5; upstream's default is XOR);\na weak method (0..2) is "
+	    "logged as a warning at start (docs/security.md).\n"},
     .run = cmd_serve_run,
 };

@@ -286,8 +286,7 @@ static const struct key client_keys[] = {
     KEY("MDNS_IP_ECHO_V6", "[]", K_STRV, CL(ip_echo_v6),
 	.off_n = CL(nip_echo_v6), .extra = 1, HOOK(h_echo_urls)),
     KEY("MDNS_EXPECTED_EXIT_IP", "[]", K_STRV, CL(expected_exit),
-	.off_n = CL(nexpected_exit), .extra = 1, .single = 1,
-	HOOK(h_exit_ips)),
+	.off_n = CL(nexpected_exit), .extra = 1, .single = 1, HOOK(h_exit_ips)),
 };
 
 /* defaultServerConfig and finalizeServerConfig, in its order. */
@@ -368,8 +367,8 @@ static const struct key server_keys[] = {
     KEY("SUPPORTED_DOWNLOAD_COMPRESSION_TYPES", "[0, 1, 2, 3]", K_MASK,
 	SV(down_comp_mask), HOOK(h_comp_mask)),
     /* Ours: AES-256-GCM (upstream: 1, XOR; docs/security.md). */
-    KEY("DATA_ENCRYPTION_METHOD", "5", K_INT, SV(method),
-	HOOK(h_server_method), .upstream = "1"),
+    KEY("DATA_ENCRYPTION_METHOD", "5", K_INT, SV(method), HOOK(h_server_method),
+	.upstream = "1"),
     KEY("ENCRYPTION_KEY_FILE", "\"encrypt_key.txt\"", K_STR, SV(key_file),
 	HOOK(h_key_file)),
     KEY("LOG_LEVEL", "\"INFO\"", K_STR, SV(log_level), .empty_dflt = 1),
@@ -1133,7 +1132,7 @@ h_key_file(struct fill *f)
 	free(buf);
 }
 
-#define ECHO_URL_MAX 1024
+#define ECHO_URL_MAX  1024
 #define ECHO_LIST_MAX 16 /* per family: ip takes 32 services in all */
 #define EXIT_LIST_MAX 8
 
@@ -1177,8 +1176,9 @@ cfg_echo_url_check(const char *url, int family, int *literal, struct err *e)
 		}
 	}
 	if (family != 0 && *literal != 0 && *literal != family)
-		return err_set(e, "an IPv%d address in a list of IPv%d services",
-		    *literal, family);
+		return err_set(e,
+		    "an IPv%d address in a list of IPv%d services", *literal,
+		    family);
 	return 0;
 }
 
@@ -1204,8 +1204,8 @@ h_echo_urls(struct fill *f)
 	for (i = 0; i < n; i++)
 		if (cfg_echo_url_check(v[i], family, &lit, &e) != 0) {
 			str_printable(v[i], shown, sizeof shown);
-			cfg_problem(f->c, f->k->name, "\"%s\": %s", shown,
-			    e.msg);
+			cfg_problem(
+			    f->c, f->k->name, "\"%s\": %s", shown, e.msg);
 			set_src(f, CFG_SRC_INVALID);
 			return;
 		}

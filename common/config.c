@@ -352,8 +352,8 @@ profile_doc(const struct profile *p, struct toml_doc **out, struct err *e)
 	if (p->key != NULL)
 		append_str(&buf, &len, "ENCRYPTION_KEY", p->key);
 	if (p->expected_exit_ip != NULL)
-		append_str(&buf, &len, "MDNS_EXPECTED_EXIT_IP",
-		    p->expected_exit_ip);
+		append_str(
+		    &buf, &len, "MDNS_EXPECTED_EXIT_IP", p->expected_exit_ip);
 	r = toml_parse_buf(p->path, buf, strlen(buf), out, e);
 	explicit_bzero(buf, strlen(buf));
 	free(buf);
@@ -396,8 +396,8 @@ default_item(struct cfg *c, const struct toml_entry *ent)
 	const char *up = cfg_key_upstream_default(c->role, ent->key);
 
 	if (up == NULL) {
-		add_item(c, ent->key, &ent->value, CFG_SRC_DEFAULT, NULL, 0, 0,
-		    1);
+		add_item(
+		    c, ent->key, &ent->value, CFG_SRC_DEFAULT, NULL, 0, 0, 1);
 		return;
 	}
 	add_item(c, ent->key, &ent->value, CFG_SRC_MDNS_DEFAULT, NULL, 0, 0, 1);

@@ -38,12 +38,12 @@ enum cfg_role {
 };
 
 enum cfg_source {
-	CFG_SRC_DEFAULT = 0, /* upstream default, key absent */
-	CFG_SRC_FILE,	     /* as written in the config file */
-	CFG_SRC_PROFILE,     /* from the JSON profile */
-	CFG_SRC_CLAMPED,     /* the rules changed the value given */
-	CFG_SRC_OPTION,	     /* set by a command-line option */
-	CFG_SRC_INVALID,     /* refused: the configuration is invalid */
+	CFG_SRC_DEFAULT = 0,  /* upstream default, key absent */
+	CFG_SRC_FILE,	      /* as written in the config file */
+	CFG_SRC_PROFILE,      /* from the JSON profile */
+	CFG_SRC_CLAMPED,      /* the rules changed the value given */
+	CFG_SRC_OPTION,	      /* set by a command-line option */
+	CFG_SRC_INVALID,      /* refused: the configuration is invalid */
 	CFG_SRC_MDNS_DEFAULT, /* key absent; our default differs from
 			       * upstream's (DATA_ENCRYPTION_METHOD) */
 };

@@ -346,16 +346,16 @@ check_filler(void)
 		const char *dir = d == MTU_UP ? "upload" : "download";
 		int size = d == MTU_UP ? 120 : 1000;
 
-		mtu_probe_frame((enum mtu_dir)d, 0, 1, size, 141, b1, sizeof b1,
-		    &f1);
-		mtu_probe_frame((enum mtu_dir)d, 0, 1, size, 141, b2, sizeof b2,
-		    &f2);
+		mtu_probe_frame(
+		    (enum mtu_dir)d, 0, 1, size, 141, b1, sizeof b1, &f1);
+		mtu_probe_frame(
+		    (enum mtu_dir)d, 0, 1, size, 141, b2, sizeof b2, &f2);
 		p1 = filler((enum mtu_dir)d, &f1, &n1);
 		p2 = filler((enum mtu_dir)d, &f2, &n2);
 		for (i = 0, nz = 0; i < n1; i++)
 			nz += p1[i] == 0;
-		tap_ok(n1 == n2 && n1 > 100 && memcmp(p1, p2, n1) != 0 &&
-			nz < n1,
+		tap_ok(
+		    n1 == n2 && n1 > 100 && memcmp(p1, p2, n1) != 0 && nz < n1,
 		    "%s: two probes of one size have different, non-zero "
 		    "filler (%zu bytes)",
 		    dir, n1);
@@ -372,7 +372,8 @@ check_filler(void)
 			wire_set_mtu_filler(NULL);
 			fl = wire_frame_build(&f1, fr, sizeof fr);
 			memset(zero, 0, sizeof zero);
-			k1 = wire_encrypt(x, fr, (size_t)fl, NULL, c1, sizeof c1);
+			k1 = wire_encrypt(
+			    x, fr, (size_t)fl, NULL, c1, sizeof c1);
 			k2 = wire_encrypt(
 			    x, zero, (size_t)fl, NULL, c2, sizeof c2);
 			/* The filler ends the payload, the payload the frame. */
@@ -394,8 +395,8 @@ check_filler(void)
  * server's answer, the echo judged as the client judges it.
  */
 static enum mtu_echo
-server_echo(struct eng_server *s, struct wire_cipher *c, enum mtu_dir d,
-    int size)
+server_echo(
+    struct eng_server *s, struct wire_cipher *c, enum mtu_dir d, int size)
 {
 	static uint8_t buf[4200], ans[65536], fb[65536];
 	char qn[1024];
