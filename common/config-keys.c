@@ -1182,27 +1182,47 @@ cfg_echo_url_check(const char *url, int family, int *literal, struct err *e)
 	return 0;
 }
 
-/* MDNS_IP_ECHO_V4 / _V6: every URL by cfg_echo_url_check, at most 16. */
-static void
-h_echo_urls(struct fill *f)
+typedef int item_check_fn(const char *s, int family, struct err *e);
+
+static int
+check_echo_url(const char *s, int family, struct err *e)
 {
-	int family = strcmp(f->k->name, "MDNS_IP_ECHO_V6") == 0 ? 6 : 4;
+	int lit;
+
+	return cfg_echo_url_check(s, family, &lit, e);
+}
+
+static int
+check_ip_literal(const char *s, int family, struct err *e)
+{
+	unsigned char buf[16];
+
+	(void)family;
+	if (inet_pton(AF_INET, s, buf) != 1 && inet_pton(AF_INET6, s, buf) != 1)
+		return err_set(e, "not an IP address");
+	return 0;
+}
+
+/* A list of strings, at most max (what: "services"), each passing check. */
+static void
+fill_checked(struct fill *f, size_t max, const char *what, int family,
+    item_check_fn *check)
+{
 	char **v, shown[80];
 	struct err e;
 	size_t i, n;
-	int lit;
 
 	fill_strv(f);
 	v = FIELD(f, char **);
 	n = FIELD_AT(f, f->k->off_n, size_t);
-	if (n > ECHO_LIST_MAX) {
-		cfg_problem(f->c, f->k->name, "%zu services; at most %d", n,
-		    ECHO_LIST_MAX);
+	if (n > max) {
+		cfg_problem(
+		    f->c, f->k->name, "%zu %s; at most %zu", n, what, max);
 		set_src(f, CFG_SRC_INVALID);
 		return;
 	}
 	for (i = 0; i < n; i++)
-		if (cfg_echo_url_check(v[i], family, &lit, &e) != 0) {
+		if (check(v[i], family, &e) != 0) {
 			str_printable(v[i], shown, sizeof shown);
 			cfg_problem(
 			    f->c, f->k->name, "\"%s\": %s", shown, e.msg);
@@ -1211,32 +1231,19 @@ h_echo_urls(struct fill *f)
 		}
 }
 
+/* MDNS_IP_ECHO_V4 / _V6: every URL by cfg_echo_url_check, at most 16. */
+static void
+h_echo_urls(struct fill *f)
+{
+	fill_checked(f, ECHO_LIST_MAX, "services",
+	    strcmp(f->k->name, "MDNS_IP_ECHO_V6") == 0 ? 6 : 4, check_echo_url);
+}
+
 /* MDNS_EXPECTED_EXIT_IP: IPv4/IPv6 literals (a lone string is one). */
 static void
 h_exit_ips(struct fill *f)
 {
-	unsigned char buf[16];
-	char **v, shown[80];
-	size_t i, n;
-
-	fill_strv(f);
-	v = FIELD(f, char **);
-	n = FIELD_AT(f, f->k->off_n, size_t);
-	if (n > EXIT_LIST_MAX) {
-		cfg_problem(f->c, f->k->name, "%zu addresses; at most %d", n,
-		    EXIT_LIST_MAX);
-		set_src(f, CFG_SRC_INVALID);
-		return;
-	}
-	for (i = 0; i < n; i++)
-		if (inet_pton(AF_INET, v[i], buf) != 1 &&
-		    inet_pton(AF_INET6, v[i], buf) != 1) {
-			str_printable(v[i], shown, sizeof shown);
-			cfg_problem(f->c, f->k->name,
-			    "\"%s\" is not an IP address", shown);
-			set_src(f, CFG_SRC_INVALID);
-			return;
-		}
+	fill_checked(f, EXIT_LIST_MAX, "addresses", 0, check_ip_literal);
 }
 
 int

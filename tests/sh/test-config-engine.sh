@@ -383,8 +383,8 @@ for kv in 'MDNS_IP_ECHO_V4 = ["ftp://10.0.0.1/ip"]|not an http:// or https:// UR
     'MDNS_IP_ECHO_V4 = ["http://[2001:db8::1]/ip"]|an IPv6 address in a list of IPv4 services' \
     'MDNS_IP_ECHO_V6 = ["http://10.0.0.1/ip"]|an IPv4 address in a list of IPv6 services' \
     'MDNS_IP_ECHO_V6 = ["https://echo.example/a b"]|a blank or control character' \
-    'MDNS_EXPECTED_EXIT_IP = "10.0.0.300"|"10.0.0.300" is not an IP address' \
-    'MDNS_EXPECTED_EXIT_IP = ["192.0.2.1", "exit.example"]|"exit.example" is not an IP address' \
+    'MDNS_EXPECTED_EXIT_IP = "10.0.0.300"|"10.0.0.300": not an IP address' \
+    'MDNS_EXPECTED_EXIT_IP = ["192.0.2.1", "exit.example"]|"exit.example": not an IP address' \
     'MDNS_EXPECTED_EXIT_IP = 5|expected array, got integer'; do
 	k=${kv%% =*} v=${kv#*= } v=${v%%|*} why=${kv#*|}
 	f=$D/cli/refused.toml
