@@ -708,7 +708,7 @@ run(struct scan_cli *sc)
 	if (scan_report_method_check(sc->o.method, &mc)) {
 		if (!sc->ctx->quiet)
 			fprintf(stderr, "scan: %s\n", mc.detail);
-		if (!sc->a.resume &&
+		if (!sc->a.resume && sc->db != NULL &&
 		    store_add_check(sc->db, sc->run_id, &mc, &e) == -1)
 			fprintf(stderr, "mdns-doctor: scan: %s\n", e.msg);
 	}
