@@ -70,6 +70,9 @@ eng_wait "$D/CDEF.out" '^connected'
 ok $? "connect without DATA_ENCRYPTION_METHOD has a session with it"
 is "$(method_of "$D/CDEF.sock")" '{"value":5,"source":"mdns-default"}' \
     "connect's default method is 5 too"
+"$BIN" status --control "$D/CDEF.sock" --format json >"$D/CDEF.status"
+out=$("$(topo_tool json-schema-check)" docs/status.schema.json "$D/CDEF.status")
+ok $? "its status (source mdns-default) validates against the schema${out:+: $out}"
 is "$(grep -c DATA_ENCRYPTION_METHOD "$D/DEF.err" "$D/CDEF.err" |
     cut -d: -f2 | tr '\n' ' ')" "0 0 " "no finding logged for method 5"
 client CXOR "$DEF_PORT" 1
