@@ -695,6 +695,7 @@ static int
 run(struct scan_cli *sc)
 {
 	struct err e = {""};
+	struct res_check mc;
 
 	if (!sc->ctx->quiet)
 		fprintf(stderr,
@@ -703,6 +704,14 @@ run(struct scan_cli *sc)
 		    (unsigned long long)scan_naddrs(sc->scan), sc->o.ndomains,
 		    sc->o.rate, (unsigned long long)sc->o.seed, sc->a.su.key_fp,
 		    sc->o.method);
+	/* A weak method: said now, kept as a check of the run (once). */
+	if (scan_report_method_check(sc->o.method, &mc)) {
+		if (!sc->ctx->quiet)
+			fprintf(stderr, "scan: %s\n", mc.detail);
+		if (!sc->a.resume && sc->db != NULL &&
+		    store_add_check(sc->db, sc->run_id, &mc, &e) == -1)
+			fprintf(stderr, "mdns-doctor: scan: %s\n", e.msg);
+	}
 	sc->batch = xcalloc(BATCH, sizeof *sc->batch);
 	sc->progress = !sc->ctx->quiet && (sc->a.progress || isatty(2));
 	sc->t0 = sc->last_flush = now_mono_us();
@@ -950,7 +959,8 @@ const struct cmd_entry cmd_scan_entry = {
     .options =
 	"  --domain D           tunnel domain (repeatable; else --config)\n"
 	"  --key-file F         encryption key file (else the config's)\n"
-	"  --method N           DATA_ENCRYPTION_METHOD 0..5\n"
+	"  --method N           DATA_ENCRYPTION_METHOD 0..5 (default 5;\n"
+	"                       0..2 are reported weak, docs/security.md)\n"
 	"  --stages S           last stage: liveness reach mtu handshake "
 	"burst\n"
 	"  --burst K            burst stage with K queries at once\n"

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "common/method.h"
 #include "common/resolvers.h"
 #include "probe/scan-report.h"
 #include "proto/mtu.h"
@@ -162,6 +163,28 @@ write_max(FILE *f, const char *key, int v, int ceiling, const char *opt, int lo,
 	    "measure it scan again with %s %d:%d\n#   (or a higher %s in "
 	    "the config)\n",
 	    key, v, v, opt, lo, MIN(v * 2, hi_max), key);
+}
+
+int
+scan_report_method_check(int method, struct res_check *c)
+{
+	const struct method_finding *f = method_finding(method);
+	char line[RES_DETAIL_MAX];
+
+	if (method_finding_text(method, line, sizeof line) == EXIT_OK)
+		return 0;
+	res_check_init(c);
+	c->kind = RES_CHECK_SECURITY;
+	res_textf(c->subject, sizeof c->subject, "DATA_ENCRYPTION_METHOD");
+	c->verdict =
+	    f->level == EXIT_CRITICAL ? RES_VERDICT_FAIL : RES_VERDICT_WARN;
+	c->reason = RES_R_WEAK_METHOD;
+	res_textf(c->detail, sizeof c->detail, "%s", line);
+	res_textf(c->evidence, sizeof c->evidence,
+	    "DATA_ENCRYPTION_METHOD = %d (%s), from --method, --config or "
+	    "the default; %s",
+	    method, method_name(method), f->doc);
+	return 1;
 }
 
 int
