@@ -107,7 +107,7 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 	union net_addr bound;
 	const char *resolvers = NULL, *listen = NULL, *profile = NULL;
 	const char *control = NULL;
-	char *ctlpath = NULL;
+	int ctl_busy = 0;
 	char buf[NET_ADDR_STRLEN];
 	int c, rc = EXIT_UNKNOWN;
 
@@ -184,10 +184,17 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 		struct ctl_handlers h = {"client", cli_version(),
 		    connect_status, connect_metrics, connect_stop, &w};
 
-		ctlpath =
-		    control ? xstrdup(control) : ctl_default_path("client");
-		if ((w.ctl = ctl_server_new(loop, ctlpath, &h, &e)) == NULL) {
-			if (control != NULL) {
+		/*
+		 * --control must work. The default place is shared with
+		 * other engines of ours: when one holds it, this one runs
+		 * without a socket (so two can run); no safe place at all
+		 * (a planted directory) stops us rather than run blind.
+		 */
+		w.ctl = control != NULL ?
+		    ctl_server_new(loop, control, &h, &e) :
+		    ctl_server_new_default(loop, &h, &ctl_busy, &e);
+		if (w.ctl == NULL) {
+			if (!ctl_busy) {
 				cli_error(&cmd_connect_entry, "%s", e.msg);
 				goto out;
 			}
@@ -212,7 +219,6 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 	rc = EXIT_OK;
 out:
 	ctl_server_free(w.ctl);
-	free(ctlpath);
 	eng_client_free(cl);
 	if (loop != NULL)
 		ev_loop_free(loop);

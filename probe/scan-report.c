@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "common/path.h"
 #include "common/resolvers.h"
 #include "probe/scan-report.h"
 
@@ -137,6 +138,7 @@ scan_report_write_resolvers(
 	size_t i, n = rp->nok;
 	int minu = 0, maxu = 0, mind = 0, maxd = 0;
 	char buf[RES_ADDR_MAX + 16];
+	struct err sub = {""};
 	FILE *f;
 
 	/* The minimum keeps every listed resolver through the client's own
@@ -153,8 +155,8 @@ scan_report_write_resolvers(
 			maxd = MAX(maxd, ok[i].download_mtu);
 		}
 	}
-	if ((f = fopen(path, "w")) == NULL)
-		return err_set(e, "cannot write %s: %s", path, strerror(errno));
+	if ((f = path_fopen_write(path, &sub)) == NULL)
+		return err_set(e, "cannot write %s", sub.msg);
 	fprintf(f,
 	    "# client_resolvers.txt written by mdns-doctor scan: "
 	    "%zu resolver(s), best first\n",
@@ -194,6 +196,7 @@ scan_write_stats(
 	struct scan_counters c;
 	json_t *o;
 	char *text;
+	struct err sub = {""};
 	FILE *f;
 	int rc;
 
@@ -210,9 +213,9 @@ scan_write_stats(
 	json_decref(o);
 	if (text == NULL)
 		return err_set(e, "cannot build the counters");
-	if ((f = fopen(path, "w")) == NULL) {
+	if ((f = path_fopen_write(path, &sub)) == NULL) {
 		free(text);
-		return err_set(e, "cannot write %s: %s", path, strerror(errno));
+		return err_set(e, "cannot write %s", sub.msg);
 	}
 	rc = fprintf(f, "%s\n", text) < 0;
 	free(text);
