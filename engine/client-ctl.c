@@ -1,8 +1,9 @@
 /*
  * client-ctl.c — the client's face on the control socket: its state as the
- * STATUS object of docs/control-protocol.md (client role) and its counters
- * as Prometheus text. Reads the client, the pool and the streams' ARQ
- * counters; changes nothing (counters are never reset by reading).
+ * STATUS object of docs/control-protocol.md (client role, with the
+ * effective configuration it runs with) and its counters as Prometheus
+ * text. Reads the client, the pool and the streams' ARQ counters; changes
+ * nothing (counters are never reset by reading).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -206,6 +207,9 @@ eng_client_status_json(
 	json_object_set_new(o, "fec", json_null());
 	json_object_set_new(o, "exit_ip", json_null());
 	json_object_set_new(o, "leak", json_null());
+	/* What this engine runs with, key by key (secrets fingerprinted). */
+	json_object_set_new(
+	    o, "effective_config", cfg_client_effective_json(&c->cfg));
 	return o;
 }
 

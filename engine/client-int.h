@@ -72,7 +72,7 @@ struct cli_stream {
 
 struct eng_client {
 	struct ev_loop *loop;
-	struct eng_client_cfg cfg;
+	struct cfg_client cfg; /* own copy (cfg_client_copy) */
 	struct wire_cipher *cipher;
 	struct pool *pool;
 	int fd4, fd6; /* one unconnected UDP socket per family */

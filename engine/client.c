@@ -385,7 +385,7 @@ static uint64_t
 ping_interval(struct eng_client *c, uint64_t now)
 {
 	uint64_t idle = now - c->last_traffic;
-	const struct eng_client_cfg *g = &c->cfg;
+	const struct cfg_client *g = &c->cfg;
 	double aggr = MAX(g->ping_aggr_s, c->min_ping_s);
 
 	if (idle < SEC(g->ping_warm_thr_s))
@@ -1242,9 +1242,10 @@ eng_client_stop(struct eng_client *c)
 
 struct eng_client *
 eng_client_new(
-    struct ev_loop *loop, const struct eng_client_cfg *cfg, struct err *e)
+    struct ev_loop *loop, const struct cfg_client *cfg, struct err *e)
 {
 	struct eng_client *c;
+	struct pool_cfg pc;
 
 	if (cfg->ndomains == 0) {
 		err_set(e, "no DOMAINS configured");
@@ -1256,68 +1257,30 @@ eng_client_new(
 	}
 	c = xcalloc(1, sizeof *c);
 	c->loop = loop;
-	c->cfg = *cfg;
 	c->fd4 = c->fd6 = -1;
 	c->force_id = -1;
 	c->listen_fd = -1;
-	c->cfg.key = NULL;
 	c->cipher = wire_cipher_new(cfg->method, cfg->key ? cfg->key : "",
 	    cfg->key ? strlen(cfg->key) : 0, e);
 	if (c->cipher == NULL) {
 		free(c);
 		return NULL;
 	}
-	{
-		struct pool_cfg pc;
-
-		pool_cfg_default(&pc);
-		pc.strategy = cfg->strategy;
-		pc.dup = MAX(cfg->dup, 1u);
-		pc.setup_dup = MAX(cfg->setup_dup, 1u);
-		pc.failover_resends = MAX(cfg->failover_resends, 1u);
-		pc.failover_cooldown_us = SEC(cfg->failover_cooldown_s);
-		pc.auto_disable = cfg->auto_disable;
-		pc.disable_window_us = SEC(cfg->disable_window_s);
-		pc.packet_timeout_us = SEC(cfg->packet_timeout_s);
-		pc.recheck = cfg->recheck;
-		pc.remove_low_mtu = cfg->remove_low_mtu;
-		pc.mtu_test_timeout_us = SEC(cfg->mtu_timeout_s);
-		pc.mtu_parallelism = MAX(cfg->mtu_parallelism, 1u);
-		pc.start_parallelism = MAX(cfg->start_parallelism, 1u);
-		pc.ready_min = cfg->ready_min;
-		pc.ready_wait_us = SEC(cfg->ready_wait_s);
-		c->pool = pool_new(&pc, cfg->resolvers, cfg->nresolvers,
-		    (const char *const *)cfg->domains, cfg->ndomains,
-		    ev_now_us(loop), e);
-		if (c->pool == NULL) {
-			wire_cipher_free(c->cipher);
-			free(c);
-			return NULL;
-		}
+	pool_cfg_from(&pc, cfg);
+	c->pool = pool_new(&pc, cfg->resolvers, cfg->nresolvers,
+	    (const char *const *)cfg->domains, cfg->ndomains, ev_now_us(loop),
+	    e);
+	if (c->pool == NULL) {
+		wire_cipher_free(c->cipher);
+		free(c);
+		return NULL;
 	}
 	c->started_us = ev_now_us(loop);
-	/* Borrowed strings we need later are copied. */
-	c->cfg.socks_user = cfg->socks_user ? xstrdup(cfg->socks_user) : NULL;
-	c->cfg.socks_pass = cfg->socks_pass ? xstrdup(cfg->socks_pass) : NULL;
-	c->cfg.listen_ip = NULL;
+	cfg_client_copy(&c->cfg, cfg);
+	/* The pool keeps its own copy of the (possibly huge) list. */
+	free(c->cfg.resolvers);
 	c->cfg.resolvers = NULL;
-	for (size_t i = 0; i < ENG_CLI_MAX_DOMAINS; i++)
-		c->cfg.domains[i] = NULL;
-	if (c->cfg.max_inflight == 0)
-		c->cfg.max_inflight = 32;
-	arq_config_defaults(&c->arqc_cfg, 1);
-	c->arqc_cfg.window = cfg->arq_window;
-	c->arqc_cfg.rto_init_us = SEC(cfg->arq_rto_s);
-	c->arqc_cfg.rto_max_us = SEC(cfg->arq_max_rto_s);
-	c->arqc_cfg.ctl_rto_init_us = SEC(cfg->arq_ctl_rto_s);
-	c->arqc_cfg.ctl_rto_max_us = SEC(cfg->arq_ctl_max_rto_s);
-	c->arqc_cfg.ctl_max_retries = cfg->arq_max_ctl_retries;
-	c->arqc_cfg.max_data_retries = cfg->arq_max_data_retries;
-	c->arqc_cfg.data_ttl_us = SEC(cfg->arq_data_ttl_s);
-	c->arqc_cfg.ctl_ttl_us = SEC(cfg->arq_ctl_ttl_s);
-	c->arqc_cfg.nack_max_gap = cfg->arq_nack_gap;
-	c->arqc_cfg.nack_initial_delay_us = SEC(cfg->arq_nack_delay_s);
-	c->arqc_cfg.nack_repeat_us = SEC(cfg->arq_nack_repeat_s);
+	arq_config_from(&c->arqc_cfg, &cfg->arq);
 	rand_bytes((uint8_t *)&c->next_dns_id, sizeof c->next_dns_id);
 	c->next_stream_id = 1;
 	rand_bytes((uint8_t *)&c->mtu_code, sizeof c->mtu_code);
@@ -1406,8 +1369,7 @@ eng_client_free(struct eng_client *c)
 	wire_cipher_free(c->cipher);
 	pool_free(c->pool);
 	free(c->probe_by_id);
-	free(c->cfg.socks_user);
-	free(c->cfg.socks_pass);
+	cfg_client_clear(&c->cfg);
 	free(c->sent_at);
 	free(c->ring);
 	free(c->streams);

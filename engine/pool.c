@@ -95,28 +95,46 @@ struct pool {
 
 static void rhash_build(struct pool *p);
 
+/* Seconds (finite, clamped by the model) as microseconds. */
+static uint64_t
+sec_us(double s)
+{
+	return s > 0 ? (uint64_t)(s * 1000000.0) : 0;
+}
+
+void
+pool_cfg_from(struct pool_cfg *c, const struct cfg_client *in)
+{
+	memset(c, 0, sizeof(*c));
+	c->strategy = in->strategy;
+	c->dup = in->dup;
+	c->setup_dup = in->setup_dup;
+	c->failover_resends = in->failover_resends;
+	c->failover_cooldown_us = sec_us(in->failover_cooldown_s);
+	c->auto_disable = in->auto_disable;
+	c->disable_window_us = sec_us(in->disable_window_s);
+	c->packet_timeout_us = sec_us(in->packet_timeout_s);
+	c->recheck = in->recheck;
+	c->remove_low_mtu = in->remove_low_mtu;
+	c->mtu_test_timeout_us = sec_us(in->mtu_timeout_s);
+	c->mtu_parallelism = in->mtu_parallelism;
+	c->start_parallelism = in->start_parallelism;
+	c->ready_min = in->ready_min;
+	c->ready_wait_us = sec_us(in->ready_wait_s);
+	/* No upstream key: our own constants. */
+	c->confirm_down = 1;
+	c->pending_cap = 12288;
+	c->event_cap = 4096;
+}
+
 void
 pool_cfg_default(struct pool_cfg *c)
 {
-	memset(c, 0, sizeof(*c));
-	c->strategy = POOL_ROUND_ROBIN;
-	c->dup = 2;
-	c->setup_dup = 2;
-	c->failover_resends = 2;
-	c->failover_cooldown_us = MS(2500);
-	c->auto_disable = 1;
-	c->disable_window_us = S(30);
-	c->confirm_down = 1;
-	c->packet_timeout_us = S(10);
-	c->recheck = 1;
-	c->remove_low_mtu = 1;
-	c->mtu_test_timeout_us = S(2);
-	c->mtu_parallelism = 16;
-	c->start_parallelism = 256;
-	c->ready_min = 3;
-	c->ready_wait_us = S(6);
-	c->pending_cap = 12288;
-	c->event_cap = 4096;
+	struct cfg_client d;
+
+	cfg_client_defaults(&d);
+	pool_cfg_from(c, &d);
+	cfg_client_clear(&d);
 }
 
 static uint64_t

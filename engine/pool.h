@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/config.h"
 #include "common/net.h"
 #include "common/util.h"
 
@@ -132,7 +133,14 @@ enum pool_check_kind {
 
 struct pool;
 
-/* Fill c with the defaults above. */
+/*
+ * The pool settings of a client configuration (the one model,
+ * common/config.h: the upstream keys above and our MDNS_* keys); the
+ * fields without a key (confirm_down, pending_cap, event_cap) get the
+ * constants shown, seed 0.
+ */
+void pool_cfg_from(struct pool_cfg *c, const struct cfg_client *in);
+/* The same for the upstream defaults (cfg_client_defaults). */
 void pool_cfg_default(struct pool_cfg *c);
 
 /*

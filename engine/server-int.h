@@ -84,11 +84,10 @@ struct srv_session {
 
 struct eng_server {
 	struct ev_loop *loop;
-	struct eng_server_cfg cfg;
+	struct cfg_server cfg; /* own copy (cfg_server_copy) */
 	struct wire_cipher *cipher;
 	struct eng_filter *filter;
 	struct eng_resolver *resolver;
-	const char *domains[ENG_SRV_MAX_DOMAINS];
 	struct srv_session sess[256];
 	unsigned nactive;
 	unsigned next_id;

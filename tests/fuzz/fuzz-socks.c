@@ -24,7 +24,7 @@ static struct ev_loop *loop;
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct eng_client_cfg c;
+	struct cfg_client c;
 	struct eng_client *cl;
 	int sv[2], i;
 	size_t cut;
@@ -34,7 +34,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (loop == NULL && (loop = ev_loop_new(NULL)) == NULL)
 		abort();
-	eng_client_cfg_defaults(&c);
+	cfg_client_defaults(&c);
+	free(c.domains);
+	c.domains = xcalloc(2, sizeof(char *));
 	c.domains[0] = xstrdup("t.example");
 	c.ndomains = 1;
 	c.method = 0;
@@ -42,10 +44,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	net_addr_parse("127.0.0.1:9", 53, &c.resolvers[0], NULL);
 	c.nresolvers = 1;
 	c.socks_auth = data[0] & 1;
+	free(c.socks_user);
+	free(c.socks_pass);
 	c.socks_user = xstrdup("user");
 	c.socks_pass = xstrdup("pass");
 	cl = eng_client_new(loop, &c, NULL);
-	eng_client_cfg_free(&c);
+	cfg_client_clear(&c);
 	if (cl == NULL)
 		abort();
 	eng_client_force_session(cl, 1, 7, 141, 1000, 0);

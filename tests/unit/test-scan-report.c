@@ -70,7 +70,7 @@ check_report(void)
 	struct scan_opts o;
 	struct res_run run;
 	struct res_resolver r;
-	char path[] = "/tmp/test-scan-report.XXXXXX", *text, *out = NULL;
+	char path[4096], *text, *out = NULL;
 	size_t len = 0;
 	struct rl_reader *rl;
 	union net_addr a;
@@ -103,7 +103,8 @@ check_report(void)
 	tap_is_int(scan_report_verdict(rp, 1), RES_VERDICT_WARN,
 	    "with a warning: warn");
 
-	if ((fd = mkstemp(path)) == -1) {
+	if ((fd = mkstemp(tap_tmppath(
+		 path, sizeof path, "test-scan-report.XXXXXX"))) == -1) {
 		tap_ok(0, "temp file: %s", strerror(errno));
 		return;
 	}

@@ -306,8 +306,8 @@ main(void)
 	int i, n, ok, schema_rows;
 	FILE *f;
 
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/test-store-XXXXXX");
-	if (mkdtemp(tmpdir) == NULL) {
+	if (mkdtemp(tap_tmppath(tmpdir, sizeof tmpdir, "test-store-XXXXXX")) ==
+	    NULL) {
 		tap_ok(0, "mkdtemp: %s", strerror(errno));
 		return tap_done();
 	}
