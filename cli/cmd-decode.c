@@ -33,9 +33,8 @@ static const struct args_opt decode_opts[] = {
     {'d', "domain", "NAME", ARGS_REPEAT, "tunnel domain (repeatable)"},
     {'m', "method", "N", 0, "encryption method 0..5 (queries only)"},
     {'k', "key", "TEXT", 0,
-	"encryption key text: other users see it in the\n"
-	"process list (ps) while decode starts; prefer\n"
-	"--key-file"},
+	"encryption key text (other users can read it\n"
+	"in ps: prefer --key-file)"},
     {OPT_KEYFILE, "key-file", "FILE", 0,
 	"read the key text from FILE (the safe way)"},
     {OPT_MODE, "mode", "auto|raw|base64", 0,

@@ -18,13 +18,13 @@ printf '5f3c8e1a9b2d47e6c0f18a3b5d7e9c21' >"$D/encrypt_key.txt"
 cat >"$D/server_config.toml" <<EOC
 DOMAIN = ["t.example"]
 UDP_HOST = "127.0.0.1"
-UDP_PORT = 0
 DATA_ENCRYPTION_METHOD = 1
 ENCRYPTION_KEY_FILE = "encrypt_key.txt"
 EOC
 SOCK=$D/run/server.sock
 topo_bg SRV bash -c 'ulimit -n 24 && exec "$@"' _ \
-    "$BIN" serve --config "$D/server_config.toml" --control "$SOCK"
+    "$BIN" serve --config "$D/server_config.toml" --listen 127.0.0.1:0 \
+    --control "$SOCK"
 for _ in $(seq 100); do
 	grep -q '^listening ' "$D/SRV.out" && [ -S "$SOCK" ] && break
 	sleep 0.05
