@@ -135,8 +135,7 @@ print_server(json_t *st)
 static void
 say_where(const struct ctlc_where *w)
 {
-	fprintf(stderr, "status: control socket %s (%s)\n", w->path,
-	    w->source);
+	fprintf(stderr, "status: control socket %s (%s)\n", w->path, w->source);
 	if (w->skipped[0] != '\0')
 		fprintf(stderr, "status: not trusted: %s\n", w->skipped);
 }
@@ -181,8 +180,8 @@ cmd_status_run(struct cli_ctx *ctx, const struct args *args)
 	if (strcmp(ctx->format, "json") == 0) {
 		if (json_is_object(st))
 			json_object_set_new(st, "control",
-			    json_pack("{s:s, s:s}", "path", where.path, "source",
-				where.source));
+			    json_pack("{s:s, s:s}", "path", where.path,
+				"source", where.source));
 		/* ASCII only: any character left is a \u escape. */
 		json_dumpf(st, stdout,
 		    JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);

@@ -54,8 +54,8 @@ ctlc_open(struct ctlc *c, const char *path, int nonblock, struct err *e)
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) !=
 		    0) {
 			close(fd);
-			return err_set(e, "%s: SO_PEERCRED: %s", path,
-			    strerror(errno));
+			return err_set(
+			    e, "%s: SO_PEERCRED: %s", path, strerror(errno));
 		}
 		if (cred.uid != geteuid() && cred.uid != 0) {
 			close(fd);
@@ -93,8 +93,8 @@ note(char *buf, size_t cap, const char *text)
 }
 
 int
-ctlc_find(struct ctlc *c, const char *control, const char *role,
-    int nonblock, struct ctlc_where *w, struct err *e)
+ctlc_find(struct ctlc *c, const char *control, const char *role, int nonblock,
+    struct ctlc_where *w, struct err *e)
 {
 	struct path_rt rt[PATH_RT_MAX];
 	char looked[400] = "";
@@ -394,9 +394,13 @@ ctlc_term_sanitize(json_t *v)
 		free(safe);
 	} else if (json_is_object(v)) {
 		json_object_foreach(v, key, x)
-		ctlc_term_sanitize(x);
+		{
+			ctlc_term_sanitize(x);
+		}
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, x)
-		ctlc_term_sanitize(x);
+		{
+			ctlc_term_sanitize(x);
+		}
 	}
 }

@@ -421,9 +421,8 @@ acceptor_resume(struct ev_loop *loop, uint64_t id, void *arg)
 static void
 acceptor_pause(struct net_acceptor *a)
 {
-	a->pause_ms = a->pause_ms == 0 ?
-	    ACCEPT_PAUSE_MIN :
-	    MIN(a->pause_ms * 2, ACCEPT_PAUSE_MAX);
+	a->pause_ms = a->pause_ms == 0 ? ACCEPT_PAUSE_MIN :
+					 MIN(a->pause_ms * 2, ACCEPT_PAUSE_MAX);
 	a->st.paused++;
 	ev_io_set(a->loop, a->lfd, 0);
 	a->timer = ev_timer_add(

@@ -226,8 +226,8 @@ path_runtime_dirs(uid_t uid, struct path_rt out[PATH_RT_MAX])
 	rt_add(out, &n, xasprintf("/run/user/%lu/" APP, (unsigned long)uid),
 	    "run-user", 1);
 	if (uid == 0) {
-		rt_add(out, &n, xstrdup(rules[PATH_RUNTIME].root_dir), "run",
-		    0);
+		rt_add(
+		    out, &n, xstrdup(rules[PATH_RUNTIME].root_dir), "run", 0);
 		return n;
 	}
 	rt_add(out, &n, xasprintf("/tmp/" APP "-%lu", (unsigned long)uid),
@@ -358,8 +358,7 @@ path_open_write(const char *path, int how, struct err *e)
 	if (stat(dir, &dst) != 0) {
 		saved = errno;
 		free(dir);
-		return err_set(
-		    e, "%s: %s", path, strerror(saved));
+		return err_set(e, "%s: %s", path, strerror(saved));
 	}
 	free(dir);
 	shared = dir_shared(&dst, geteuid());
@@ -463,8 +462,8 @@ path_prepare_db(const char *path, struct err *e)
 	}
 	free(dir);
 	/* Created here so that it is 0600 whatever the umask says. */
-	if ((fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOCTTY,
-		 0600)) < 0)
+	if ((fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600)) <
+	    0)
 		return err_set(e, "%s: %s", path, strerror(errno));
 	close(fd);
 	return 0;

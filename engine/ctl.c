@@ -648,7 +648,8 @@ ctl_server_new_default(struct ev_loop *loop, const struct ctl_handlers *h,
 				    skipped, sock);
 			else
 				log_info("control socket %s", sock);
-		} else if (r == 0 && strstr(sub.msg, "another engine") != NULL) {
+		} else if (r == 0 &&
+		    strstr(sub.msg, "another engine") != NULL) {
 			/* Ours: two engines may run, one has the socket. */
 			*busy = 1;
 			err_set(e, "%s", sub.msg);

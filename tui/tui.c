@@ -43,7 +43,7 @@ wall_ms(void)
 struct conn {
 	struct ctlc c;
 	int open;
-	const char *control; /* --control, or NULL: ctlc_find's places */
+	const char *control;  /* --control, or NULL: ctlc_find's places */
 	const char *roles[2]; /* tried in order */
 	size_t nroles;
 };

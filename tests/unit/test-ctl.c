@@ -161,7 +161,9 @@ test_sanitise(void)
 	safe_is("a\x1b[31mb\x1b]0;t\x07", 0, "a?[31mb?]0;t?",
 	    "ESC and BEL become ?");
 	safe_is("x\x7fy\r\tz", 0, "x?y??z", "DEL, CR, TAB become ?");
-	safe_is("\xc2\x9b" "1m", 0, "?1m", "C1 CSI (U+009B) becomes ?");
+	safe_is("\xc2\x9b"
+		"1m",
+	    0, "?1m", "C1 CSI (U+009B) becomes ?");
 	safe_is("\xff\xfe", 0, "??", "undecodable bytes become ?");
 	safe_is("h\xc3\xa9llo \xe2\x96\x81", 0, "h\xc3\xa9llo \xe2\x96\x81",
 	    "printable UTF-8 kept");
@@ -170,16 +172,17 @@ test_sanitise(void)
 	setlocale(LC_CTYPE, "C");
 	s = ctlc_term_safe("h\xc3\xa9\xc2\x9b\x1b", 0);
 	for (i = 0; s[i] != '\0'; i++)
-		clean &= (unsigned char)s[i] >= 0x20 &&
-		    (unsigned char)s[i] < 0x7f;
+		clean &=
+		    (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f;
 	tap_ok(clean, "C locale: only printable ASCII left (%s)", s);
 	free(s);
-	o = json_pack("{s:s, s:[s, {s:s}], s:i}", "phase", "ok\x1b[2J",
-	    "list", "a\x07", "k", "\x1b]0;x", "n", 5);
+	o = json_pack("{s:s, s:[s, {s:s}], s:i}", "phase", "ok\x1b[2J", "list",
+	    "a\x07", "k", "\x1b]0;x", "n", 5);
 	ctlc_term_sanitize(o);
 	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	tap_is_str(s, "{\"list\":[\"a?\",{\"k\":\"?]0;x\"}],\"n\":5,"
-		      "\"phase\":\"ok?[2J\"}",
+	tap_is_str(s,
+	    "{\"list\":[\"a?\",{\"k\":\"?]0;x\"}],\"n\":5,"
+	    "\"phase\":\"ok?[2J\"}",
 	    "every string of a reply sanitised, nested too");
 	free(s);
 	json_decref(o);
@@ -231,7 +234,8 @@ test_untrusted(const char *dir)
 	if (read(pfd[0], buf, 1) != 1)
 		tap_diag("fake server did not start");
 	close(pfd[0]);
-	tap_ok(ctlc_open(&c, path, 0, &e) == -1, "a server of uid 65534 is refused");
+	tap_ok(ctlc_open(&c, path, 0, &e) == -1,
+	    "a server of uid 65534 is refused");
 	tap_ok(strstr(e.msg, "runs as uid 65534, not 0: not trusted") != NULL,
 	    "  %s", e.msg);
 	kill(pid, SIGTERM);

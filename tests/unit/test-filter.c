@@ -73,24 +73,12 @@ main(void)
 	    "2002:a9fe:a9fe::",
 	};
 	static const char *passed[] = {
-	    "1.1.1.1",
-	    "8.8.8.8",
-	    "172.15.255.255",
-	    "172.32.0.1",
-	    "100.63.255.255",
-	    "100.128.0.1",
-	    "198.17.255.255",
-	    "198.20.0.1",
-	    "11.0.0.1",
-	    "192.169.0.1",
-	    "2001:4860::8888",
-	    "::ffff:8.8.8.8",
-	    "223.255.255.255",
-	    "64:ff9b::8.8.8.8",
-	    "::ffff:0:8.8.8.8",
-	    "2002:808:808::1",
-	    "64:ff9c::127.0.0.1", /* not the NAT64 prefix */
-	    "2003:7f00:1::1",	  /* not 6to4 */
+	    "1.1.1.1", "8.8.8.8", "172.15.255.255", "172.32.0.1",
+	    "100.63.255.255", "100.128.0.1", "198.17.255.255", "198.20.0.1",
+	    "11.0.0.1", "192.169.0.1", "2001:4860::8888", "::ffff:8.8.8.8",
+	    "223.255.255.255", "64:ff9b::8.8.8.8", "::ffff:0:8.8.8.8",
+	    "2002:808:808::1", "64:ff9c::127.0.0.1", /* not the NAT64 prefix */
+	    "2003:7f00:1::1",			     /* not 6to4 */
 	};
 	struct eng_filter *f = eng_filter_new();
 	struct err e = {""};
@@ -114,8 +102,8 @@ main(void)
 	tap_is_int(eng_filter_host(f, "64:ff9b::10.0.0.1", &why), -1,
 	    "NAT64 form refused");
 	tap_is_str(why, "private", "  with the embedded address's reason");
-	tap_is_int(eng_filter_host(f, "2002:a9fe:1::", &why), -1,
-	    "6to4 form refused");
+	tap_is_int(
+	    eng_filter_host(f, "2002:a9fe:1::", &why), -1, "6to4 form refused");
 	tap_is_str(why, "link-local", "  with the embedded address's reason");
 	tap_is_int(eng_filter_host(f, "localhost", NULL), -1, "localhost");
 	tap_is_int(eng_filter_host(f, "LocalHost.", NULL), -1,

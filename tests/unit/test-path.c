@@ -283,8 +283,8 @@ rt_list(uid_t uid)
 	char *s = xstrdup(""), *t;
 
 	for (i = 0; i < n; i++) {
-		t = xasprintf("%s%s%s=%s", s, i ? " " : "", rt[i].source,
-		    rt[i].dir);
+		t = xasprintf(
+		    "%s%s%s=%s", s, i ? " " : "", rt[i].source, rt[i].dir);
 		free(s);
 		s = t;
 	}
@@ -316,7 +316,8 @@ test_runtime_dirs(void)
 	setenv("XDG_RUNTIME_DIR", "/x/run", 1);
 	s = rt_list(0);
 	tap_is_str(s,
-	    "XDG_RUNTIME_DIR=/x/run/mdns-doctor run-user=/run/user/0/mdns-doctor "
+	    "XDG_RUNTIME_DIR=/x/run/mdns-doctor "
+	    "run-user=/run/user/0/mdns-doctor "
 	    "run=/run/mdns-doctor",
 	    "root: XDG, /run/user/0, /run; never /tmp");
 	free(s);
@@ -439,7 +440,8 @@ test_files_we_write(void)
 	close(fd);
 	target = t;
 
-	tap_is_int(path_dir_private(priv, geteuid(), &e), 0, "0700 dir private");
+	tap_is_int(
+	    path_dir_private(priv, geteuid(), &e), 0, "0700 dir private");
 	tap_is_int(path_dir_private(sticky, geteuid(), &e), -1,
 	    "sticky 1777 dir not private");
 	tap_ok(strstr(e.msg, "writable by other users (mode 1777)") != NULL,
@@ -502,8 +504,8 @@ test_files_we_write(void)
 	expect_refused(p, "not a regular file", "planted FIFO: no hang");
 	free(p);
 	p = xasprintf("%s/dirlink/x.txt", sticky);
-	expect_refused(p, "a symlink of uid 65534",
-	    "planted directory link not followed");
+	expect_refused(
+	    p, "a symlink of uid 65534", "planted directory link not followed");
 	free(p);
 	p = xasprintf("%s/hard", sticky);
 	if (link(t, p) != 0)
@@ -514,8 +516,8 @@ test_files_we_write(void)
 
 db:
 	p = xasprintf("%s/h.db", sticky);
-	tap_is_int(path_prepare_db(p, &e), -1,
-	    "database in a shared dir refused");
+	tap_is_int(
+	    path_prepare_db(p, &e), -1, "database in a shared dir refused");
 	tap_ok(strstr(e.msg, "other users can write") != NULL, "  %s", e.msg);
 	tap_ok(lstat(p, &st) != 0, "  and not created");
 	free(p);
