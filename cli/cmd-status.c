@@ -137,7 +137,7 @@ say_where(const struct ctlc_where *w)
 {
 	fprintf(stderr, "status: control socket %s (%s)\n", w->path, w->source);
 	if (w->skipped[0] != '\0')
-		fprintf(stderr, "status: not trusted: %s\n", w->skipped);
+		fprintf(stderr, "status: passed over: %s\n", w->skipped);
 }
 
 static int

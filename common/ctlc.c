@@ -120,6 +120,9 @@ ctlc_find(struct ctlc *c, const char *control, const char *role, int nonblock,
 		} else if (r == 1 || strstr(sub.msg, "not running") != NULL) {
 			note(looked, sizeof looked, sock);
 		} else {
+			/* A directory someone else may have made: not used. */
+			if (r < 0)
+				err_prefix(&sub, "not trusted");
 			note(w->skipped, sizeof w->skipped, sub.msg);
 		}
 		free(sock);
@@ -129,9 +132,8 @@ ctlc_find(struct ctlc *c, const char *control, const char *role, int nonblock,
 		return 0;
 	if (w->skipped[0] != '\0')
 		return err_set(e,
-		    "no trusted engine: %s (not trusted: another user made "
-		    "it); nothing running in %s",
-		    w->skipped, looked[0] ? looked : "the other places");
+		    "no trusted engine: %s; nothing running in %s", w->skipped,
+		    looked[0] ? looked : "the other places");
 	return err_set(e, "engine not running (looked in %s)", looked);
 }
 
