@@ -842,3 +842,18 @@ arq_get_stats(const struct arq *a)
 {
 	return &a->st;
 }
+
+void
+arq_stats_add(struct arq_stats *to, const struct arq_stats *from)
+{
+	to->data_sent += from->data_sent;
+	to->retransmits += from->retransmits;
+	to->resends += from->resends;
+	to->nacks_sent += from->nacks_sent;
+	to->nacks_recv += from->nacks_recv;
+	to->acks_recv += from->acks_recv;
+	to->ctl_retransmits += from->ctl_retransmits;
+	to->rx_dup += from->rx_dup;
+	to->rx_old += from->rx_old;
+	to->rx_window_drop += from->rx_window_drop;
+}

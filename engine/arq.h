@@ -205,6 +205,8 @@ uint64_t arq_ctl_rto_us(const struct arq *a);
 /* The current RTO of the in-flight frame seq, or 0 when not in flight. */
 uint64_t arq_frame_rto_us(const struct arq *a, uint16_t seq);
 const struct arq_stats *arq_get_stats(const struct arq *a);
+/* Add every counter of from to to (totals over streams). */
+void arq_stats_add(struct arq_stats *to, const struct arq_stats *from);
 
 /*
  * The RFC 6298 update as upstream applies it: the sample is clamped to

@@ -27,7 +27,7 @@
 #include "common/util.h"
 
 /* The schema version this build writes and understands. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
