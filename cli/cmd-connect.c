@@ -137,7 +137,7 @@ cmd_connect_run(struct cli_ctx *ctx, const struct args *args)
 	const char *listen = args_get(args, OPT_LISTEN);
 	const char *profile = args_get(args, OPT_PROFILE);
 	const char *control = args_get(args, OPT_CONTROL);
-	char *ctlpath = NULL;
+	int ctl_busy = 0;
 	char buf[NET_ADDR_STRLEN], finding[2 * ERR_MSG_MAX];
 	int rc = EXIT_UNKNOWN;
 
@@ -185,10 +185,17 @@ cmd_connect_run(struct cli_ctx *ctx, const struct args *args)
 		struct ctl_handlers h = {"client", cli_version(),
 		    connect_status, connect_metrics, connect_stop, &w};
 
-		ctlpath =
-		    control ? xstrdup(control) : ctl_default_path("client");
-		if ((w.ctl = ctl_server_new(loop, ctlpath, &h, &e)) == NULL) {
-			if (control != NULL) {
+		/*
+		 * --control must work. The default place is shared with
+		 * other engines of ours: when one holds it, this one runs
+		 * without a socket (so two can run); no safe place at all
+		 * (a planted directory) stops us rather than run blind.
+		 */
+		w.ctl = control != NULL ?
+		    ctl_server_new(loop, control, &h, &e) :
+		    ctl_server_new_default(loop, &h, &ctl_busy, &e);
+		if (w.ctl == NULL) {
+			if (!ctl_busy) {
 				cli_error(&cmd_connect_entry, "%s", e.msg);
 				goto out;
 			}
@@ -213,7 +220,6 @@ cmd_connect_run(struct cli_ctx *ctx, const struct args *args)
 	rc = EXIT_OK;
 out:
 	ctl_server_free(w.ctl);
-	free(ctlpath);
 	eng_client_free(cl);
 	if (loop != NULL)
 		ev_loop_free(loop);

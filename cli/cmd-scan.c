@@ -401,25 +401,39 @@ default_db_path(struct err *e)
 	return p;
 }
 
+/*
+ * --no-store: a scratch database in a directory of its own made by
+ * mkdtemp (0700, a fresh name): nobody else can plant a file or a
+ * symlink for the database or the -wal and -shm files SQLite opens by
+ * name beside it. remove_scratch removes all of it.
+ */
+static char *
+scratch_db(void)
+{
+	const char *td = getenv("TMPDIR");
+	char *dir = xasprintf("%s/mdns-scan.XXXXXX", td && *td ? td : "/tmp");
+	char *db;
+
+	if (mkdtemp(dir) == NULL) {
+		cli_error(&cmd_scan_entry, "cannot create %s: %s", dir,
+		    strerror(errno));
+		free(dir);
+		return NULL;
+	}
+	db = path_join(dir, "scan.db");
+	free(dir);
+	return db;
+}
+
 /* The history database, or with --no-store a private scratch one. */
 static int
 open_history(struct scan_cli *sc)
 {
 	struct err e = {""};
-	const char *td;
-	int fd;
 
 	if (sc->a.no_store) {
-		td = getenv("TMPDIR");
-		sc->tmpdb =
-		    xasprintf("%s/mdns-scan.XXXXXX", td && *td ? td : "/tmp");
-		if ((fd = mkstemp(sc->tmpdb)) == -1) {
-			cli_error(&cmd_scan_entry, "cannot create %s: %s",
-			    sc->tmpdb, strerror(errno));
+		if ((sc->tmpdb = scratch_db()) == NULL)
 			return -1;
-		}
-		close(fd);
-		unlink(sc->tmpdb);
 		sc->dbpath = xstrdup(sc->tmpdb);
 	} else if ((sc->dbpath = sc->ctx->db != NULL ?
 			   xstrdup(sc->ctx->db) :
@@ -438,7 +452,7 @@ open_history(struct scan_cli *sc)
 static void
 remove_scratch(const char *path)
 {
-	static const char *const suffix[] = {"", "-wal", "-shm"};
+	static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
 	char *x;
 	size_t i;
 
@@ -447,6 +461,10 @@ remove_scratch(const char *path)
 		unlink(x);
 		free(x);
 	}
+	x = xstrdup(path);
+	*strrchr(x, '/') = '\0';
+	rmdir(x);
+	free(x);
 }
 
 static int

@@ -134,7 +134,7 @@ cmd_serve_run(struct cli_ctx *ctx, const struct args *args)
 	const char *control = args_get(args, OPT_CONTROL);
 	struct ctl_server *ctl = NULL;
 	struct serve_ctl sc = {0};
-	char *ctlpath = NULL;
+	int ctl_busy = 0;
 	char buf[NET_ADDR_STRLEN], finding[2 * ERR_MSG_MAX];
 	int rc = EXIT_UNKNOWN;
 
@@ -173,11 +173,6 @@ cmd_serve_run(struct cli_ctx *ctx, const struct args *args)
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	/*
-	 * The control socket: an explicit --control must work; the default
-	 * path is best effort (another server may hold it), so the tunnel
-	 * still serves without it.
-	 */
 	sc.loop = loop;
 	sc.srv = srv;
 	sc.started_us = now_mono_us();
@@ -185,10 +180,17 @@ cmd_serve_run(struct cli_ctx *ctx, const struct args *args)
 		struct ctl_handlers h = {"server", cli_version(), serve_status,
 		    serve_metrics, serve_stop, &sc};
 
-		ctlpath =
-		    control ? xstrdup(control) : ctl_default_path("server");
-		if ((ctl = ctl_server_new(loop, ctlpath, &h, &e)) == NULL) {
-			if (control != NULL) {
+		/*
+		 * --control must work. The default place is shared with
+		 * other engines of ours: when one holds it, this one runs
+		 * without a socket (so two can run); no safe place at all
+		 * (a planted directory) stops us rather than run blind.
+		 */
+		ctl = control != NULL ?
+		    ctl_server_new(loop, control, &h, &e) :
+		    ctl_server_new_default(loop, &h, &ctl_busy, &e);
+		if (ctl == NULL) {
+			if (!ctl_busy) {
 				cli_error(&cmd_serve_entry, "%s", e.msg);
 				goto out;
 			}
@@ -203,7 +205,6 @@ cmd_serve_run(struct cli_ctx *ctx, const struct args *args)
 	rc = ev_run(loop) == 0 ? EXIT_OK : EXIT_CRITICAL;
 out:
 	ctl_server_free(ctl);
-	free(ctlpath);
 	eng_server_free(srv);
 	if (loop != NULL)
 		ev_loop_free(loop);

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "common/method.h"
+#include "common/path.h"
 #include "common/resolvers.h"
 #include "probe/scan-report.h"
 #include "proto/mtu.h"
@@ -195,6 +196,7 @@ scan_report_write_resolvers(const struct scan_report *rp, const char *path,
 	size_t i, n = 0, skipped = 0;
 	int minu = 0, maxu = 0, mind = 0, maxd = 0, cu = 0, cd = 0;
 	char buf[RES_ADDR_MAX + 16];
+	struct err sub = {""};
 	FILE *f;
 
 	/* The minimum keeps every listed resolver through the client's own
@@ -225,8 +227,8 @@ scan_report_write_resolvers(const struct scan_report *rp, const char *path,
 		cd |= ok[i].download_mtu == maxd &&
 		    ok[i].down_at_ceiling == RES_TRI_YES;
 	}
-	if ((f = fopen(path, "w")) == NULL)
-		return err_set(e, "cannot write %s: %s", path, strerror(errno));
+	if ((f = path_fopen_write(path, &sub)) == NULL)
+		return err_set(e, "cannot write %s", sub.msg);
 	fprintf(f,
 	    "# client_resolvers.txt written by mdns-doctor scan: "
 	    "%zu resolver(s), best first\n",
@@ -278,6 +280,7 @@ scan_write_stats(
 	struct scan_counters c;
 	json_t *o;
 	char *text;
+	struct err sub = {""};
 	FILE *f;
 	int rc;
 
@@ -294,9 +297,9 @@ scan_write_stats(
 	json_decref(o);
 	if (text == NULL)
 		return err_set(e, "cannot build the counters");
-	if ((f = fopen(path, "w")) == NULL) {
+	if ((f = path_fopen_write(path, &sub)) == NULL) {
 		free(text);
-		return err_set(e, "cannot write %s: %s", path, strerror(errno));
+		return err_set(e, "cannot write %s", sub.msg);
 	}
 	rc = fprintf(f, "%s\n", text) < 0;
 	free(text);
