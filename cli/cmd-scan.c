@@ -525,7 +525,7 @@ resume_or_begin(struct scan_cli *sc, int argc, char **argv)
 		    "(%zu results stored)\n",
 		    (long long)sc->run_id,
 		    (unsigned long long)(sc->have_prog ? sc->prog.position : 0),
-		    sc->skip.n);
+		    scan_skip_count(&sc->skip));
 	return 0;
 fail:
 	cli_error(&cmd_scan_entry, "%s", e.msg);
