@@ -114,8 +114,8 @@ scan_resume_check_total(uint64_t stored, uint64_t now, struct err *e)
 
 /* "addr|port|domain" into buf (an item's identity in the store). */
 static const char *
-skip_key(const char *addr, unsigned port, const char *domain, char *buf,
-    size_t len)
+skip_key(
+    const char *addr, unsigned port, const char *domain, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s|%u|%s", addr, port, domain);
 	return buf;
@@ -145,8 +145,8 @@ scan_skip_has(
 	if (k->set.n == 0)
 		return 0;
 	net_addr_format_ip(a, ip, sizeof ip);
-	return hmap_strset_has(&k->set,
-	    skip_key(ip, net_addr_port(a), domain, key, sizeof key));
+	return hmap_strset_has(
+	    &k->set, skip_key(ip, net_addr_port(a), domain, key, sizeof key));
 }
 
 void

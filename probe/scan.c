@@ -395,27 +395,3 @@ scan_env_evidence(const struct scan *s)
 {
 	return s->env_evidence;
 }
-
-int
-scan_parse_range(
-    const char *text, int lo, int hi, int *a, int *b, struct err *e)
-{
-	char buf[64], *colon;
-	long long x, y;
-
-	/* Never parse a silently shortened copy ("38:150" + junk). */
-	if (strlen(text) >= sizeof buf)
-		return err_set(e, "'%.20s...' is too long for MIN:MAX", text);
-	snprintf(buf, sizeof buf, "%s", text);
-	if ((colon = strchr(buf, ':')) == NULL)
-		return err_set(e, "'%s' is not MIN:MAX", text);
-	*colon = '\0';
-	if (parse_int(buf, lo, hi, &x, e) == -1 ||
-	    parse_int(colon + 1, lo, hi, &y, e) == -1)
-		return -1;
-	if (x > y)
-		return err_set(e, "'%s': MIN above MAX", text);
-	*a = (int)x;
-	*b = (int)y;
-	return 0;
-}
