@@ -32,7 +32,7 @@ struct cli_ctx {
 	int quiet;	    /* -q */
 	const char *config; /* --config FILE */
 	const char *db;	    /* --db FILE */
-	const char *format; /* --format FMT, NULL = command default */
+	const char *format; /* --format FMT; in .run never NULL */
 	int no_color;	    /* --no-color or NO_COLOR set */
 	const char *progname;
 };
