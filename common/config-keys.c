@@ -273,6 +273,8 @@ static const struct key client_keys[] = {
 	REFUSE(0, 3600)),
     KEY("MDNS_START_PARALLELISM", "256", K_UINT, CL(start_parallelism),
 	.extra = 1, REFUSE(1, 4096)),
+    KEY("MDNS_LOCAL_DNS_ANSWER_TIMEOUT_SECONDS", "8.0", K_DBL,
+	CL(local_dns_answer_timeout_s), .extra = 1, REFUSE(0.1, 600)),
 };
 
 /* defaultServerConfig and finalizeServerConfig, in its order. */

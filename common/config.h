@@ -50,7 +50,7 @@ enum cfg_source {
 #define CFG_FP_LEN 16
 
 /* Keys in the client and server tables (checked at compile time). */
-#define CFG_CLIENT_NKEYS 89
+#define CFG_CLIENT_NKEYS 90
 #define CFG_SERVER_NKEYS 75
 
 /* ARQ_* keys (both roles; seconds as written). */
@@ -153,6 +153,7 @@ struct cfg_client {
 	unsigned ready_min;	    /* ours: MDNS_READY_MIN */
 	double ready_wait_s;	    /* ours: MDNS_READY_WAIT_SECONDS */
 	unsigned start_parallelism; /* ours: MDNS_START_PARALLELISM */
+	double local_dns_answer_timeout_s; /* ours: MDNS_LOCAL_DNS_ANSWER_.. */
 
 	/* Not keys: the resolver list (cfg_opts.resolvers, then the
 	 * profile's), and what only a profile gives. */
