@@ -50,7 +50,7 @@ eng_client_dns_stats(const struct eng_client *c)
 uint64_t
 eng_client_dns_latency_us(const struct eng_client *c, double p)
 {
-	return dnslat_pct(&c->dns.lat, p);
+	return dnsrep_lat_pct(&c->dns.lat, p);
 }
 
 int
@@ -339,7 +339,7 @@ answer(struct eng_client *c, struct ecl_dns_pend *p, const uint8_t *ans,
 	int cached = 0;
 
 	d->st.answers++;
-	dnslat_add(&d->lat, now - p->sent_at);
+	dnsrep_lat_add(&d->lat, now - p->sent_at);
 	if (len >= 12 && (ans[3] & 0x0f) != DNSTUN_RCODE_SERVFAIL &&
 	    dnstun_msg_parse(ans, len, &r) == DNSTUN_REQ_OK) {
 		dnscache_put(d->cache, &r.q, ans, len, now);
@@ -629,4 +629,127 @@ ecl_dns_free(struct eng_client *c)
 	free(d->cache_path);
 	memset(d, 0, sizeof *d);
 	d->fd = -1;
+}
+
+/* ---- status and metrics ---- */
+
+#define KV(n, v)                                                               \
+	{                                                                      \
+		(n), (v)                                                       \
+	}
+
+static size_t
+failures(const struct eng_client_dns_stats *s, struct dnsrep_kv *kv)
+{
+	const struct dnsrep_kv v[] = {KV("not_ready", s->drop_not_ready),
+	    KV("short", s->drop_short), KV("not_request", s->drop_not_request),
+	    KV("bad_question", s->drop_bad_question),
+	    KV("too_big", s->drop_too_big), KV("full", s->drop_full),
+	    KV("timeout", s->servfail_timeout),
+	    KV("session_lost", s->servfail_session),
+	    KV("unsolicited", s->unsolicited), KV("frag_bad", s->frag_bad),
+	    KV("frag_dup", s->frag_dup), KV("frag_noroom", s->frag_noroom),
+	    KV("socks_dropped", s->socks_drop),
+	    KV("socks_foreign", s->socks_foreign)};
+
+	memcpy(kv, v, sizeof v);
+	return nitems(v);
+}
+
+static size_t
+fragments(const struct eng_client_dns_stats *s, struct dnsrep_kv *kv)
+{
+	const struct dnsrep_kv v[] = {KV("req_sent", s->req_fragments),
+	    KV("req_acked", s->req_acked), KV("req_resent", s->req_resent),
+	    KV("res_received", s->res_fragments)};
+
+	memcpy(kv, v, sizeof v);
+	return nitems(v);
+}
+
+static size_t
+sources(const struct eng_client_dns_stats *s, struct dnsrep_kv *kv)
+{
+	const struct dnsrep_kv v[] = {KV("listener", s->from_listener),
+	    KV("socks", s->from_socks), KV("sink", s->from_sink)};
+
+	memcpy(kv, v, sizeof v);
+	return nitems(v);
+}
+
+json_t *
+ecl_dns_status_json(const struct eng_client *c)
+{
+	const struct ecl_dns *d = &c->dns;
+	const struct eng_client_dns_stats *s = &d->st;
+	struct dnsrep_kv kv[16];
+	union net_addr a;
+	char buf[NET_ADDR_STRLEN];
+	json_t *o = json_object();
+	size_t n;
+
+	if (eng_client_dns_addr(c, &a) == 0) {
+		net_addr_format(&a, buf, sizeof buf);
+		json_object_set_new(o, "listener", json_string(buf));
+	} else
+		json_object_set_new(o, "listener", json_null());
+	n = sources(s, kv);
+	json_object_set_new(o, "queries", dnsrep_kv_json(kv, n));
+	json_object_set_new(o, "cache",
+	    json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}", "entries",
+		(json_int_t)dnscache_count(d->cache), "pending",
+		(json_int_t)dnscache_pending(d->cache), "hits",
+		(json_int_t)s->cache_hits, "loaded", (json_int_t)s->cache_loaded,
+		"saved", (json_int_t)s->cache_saved, "file",
+		d->cache_path != NULL ? json_string(d->cache_path) :
+					json_null()));
+	json_object_set_new(o, "sent", json_integer((json_int_t)s->sent));
+	json_object_set_new(o, "joined", json_integer((json_int_t)s->joined));
+	json_object_set_new(
+	    o, "answers", json_integer((json_int_t)s->answers));
+	json_object_set_new(
+	    o, "delivered", json_integer((json_int_t)s->delivered));
+	json_object_set_new(
+	    o, "in_flight", json_integer((json_int_t)d->npend));
+	json_object_set_new(
+	    o, "waiting", json_integer((json_int_t)d->nwaiters));
+	json_object_set_new(o, "socks_associations",
+	    json_integer((json_int_t)s->socks_assocs));
+	n = fragments(s, kv);
+	json_object_set_new(o, "fragments", dnsrep_kv_json(kv, n));
+	n = failures(s, kv);
+	json_object_set_new(o, "failures", dnsrep_kv_json(kv, n));
+	json_object_set_new(o, "latency", dnsrep_lat_json(&d->lat));
+	return o;
+}
+
+void
+ecl_dns_metrics(const struct eng_client *c, FILE *f)
+{
+	const struct eng_client_dns_stats *s = &c->dns.st;
+	struct dnsrep_kv kv[16];
+	size_t n;
+
+	n = sources(s, kv);
+	dnsrep_kv_prom(f, "mdns_client_dns_queries_total",
+	    "DNS queries from applications by source.", "source", kv, n);
+	fprintf(f,
+	    "# HELP mdns_client_dns_cache_hits_total Answered from the local "
+	    "cache.\n# TYPE mdns_client_dns_cache_hits_total counter\n"
+	    "mdns_client_dns_cache_hits_total %llu\n",
+	    (unsigned long long)s->cache_hits);
+	fprintf(f,
+	    "# HELP mdns_client_dns_tunnel_queries_total Queries sent "
+	    "through the tunnel.\n"
+	    "# TYPE mdns_client_dns_tunnel_queries_total counter\n"
+	    "mdns_client_dns_tunnel_queries_total %llu\n",
+	    (unsigned long long)s->sent);
+	n = fragments(s, kv);
+	dnsrep_kv_prom(f, "mdns_client_dns_fragments_total",
+	    "DNS_QUERY fragments by kind.", "kind", kv, n);
+	n = failures(s, kv);
+	dnsrep_kv_prom(f, "mdns_client_dns_failures_total",
+	    "DNS queries dropped or failed by reason.", "reason", kv, n);
+	dnsrep_lat_prom(f, "mdns_client_dns_latency_seconds",
+	    "Tunnel answer time (query sent to answer complete).", &c->dns.lat);
 }

@@ -29,4 +29,8 @@ int ecl_dns_submit(struct eng_client *c, const uint8_t *q, size_t n,
 /* Deadlines (SERVFAIL), stream-0 retransmits, expiry, cache flushes. */
 void ecl_dns_tick(struct eng_client *c, uint64_t now);
 
+/* The status's "dns" object and the mdns_client_dns_* metrics. */
+json_t *ecl_dns_status_json(const struct eng_client *c);
+void ecl_dns_metrics(const struct eng_client *c, FILE *f);
+
 #endif

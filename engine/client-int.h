@@ -19,7 +19,7 @@
 
 #include "engine/arq.h"
 #include "engine/dns-cache.h"
-#include "engine/dns-lat.h"
+#include "engine/dns-report.h"
 #include "engine/client.h"
 #include "engine/socks.h"
 #include "engine/stream.h"
@@ -65,7 +65,7 @@ struct ecl_dns {
 	char *cache_path; /* NULL: no persistence */
 	uint64_t next_flush, next_expire;
 	struct eng_client_dns_stats st;
-	struct dnslat lat;
+	struct dnsrep_lat lat;
 	struct ecl_udp *udp; /* SOCKS UDP associations (client-udp.c) */
 	uint8_t *buf, *ans;  /* DNSTUN_MSG_MAX each */
 };

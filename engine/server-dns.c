@@ -55,7 +55,7 @@ eng_server_dns_stats(const struct eng_server *s)
 uint64_t
 eng_server_dns_latency_us(const struct eng_server *s, double p)
 {
-	return dnslat_pct(&s->dns->lat, p);
+	return dnsrep_lat_pct(&s->dns->lat, p);
 }
 
 /* ---- stream 0 ---- */
@@ -140,7 +140,7 @@ send_answer(struct srv_session *ss, uint16_t seq, const uint8_t *q,
 		d->st.res_fragments++;
 	}
 	d->st.answers++;
-	dnslat_add(&d->lat, now - t0);
+	dnsrep_lat_add(&d->lat, now - t0);
 }
 
 /* ---- resolutions ---- */
@@ -416,4 +416,107 @@ srv_dns_free(struct eng_server *s)
 	free(d->ans);
 	free(d);
 	s->dns = NULL;
+}
+
+/* ---- status and metrics ---- */
+
+#define KV(n, v)                                                               \
+	{                                                                      \
+		(n), (v)                                                       \
+	}
+
+static size_t
+failures(const struct eng_server_dns_stats *s, struct dnsrep_kv *kv)
+{
+	const struct dnsrep_kv v[] = {KV("short", s->drop_short),
+	    KV("not_request", s->drop_not_request), KV("formerr", s->formerr),
+	    KV("notimp", s->notimp), KV("timeout", s->servfail_timeout),
+	    KV("upstream_failed", s->servfail_failed),
+	    KV("local", s->servfail_local), KV("busy", s->refused_busy),
+	    KV("frag_bad", s->frag_bad), KV("frag_dup", s->frag_dup),
+	    KV("frag_noroom", s->frag_noroom), KV("too_big", s->too_big),
+	    KV("res_expired", s->res_expired),
+	    KV("ack_unknown", s->ack_unknown)};
+
+	memcpy(kv, v, sizeof v);
+	return nitems(v);
+}
+
+static size_t
+fragments(const struct eng_server_dns_stats *s, struct dnsrep_kv *kv)
+{
+	const struct dnsrep_kv v[] = {KV("req_received", s->req_fragments),
+	    KV("req_acked", s->acks_sent), KV("res_sent", s->res_fragments),
+	    KV("res_acked", s->res_acked), KV("res_resent", s->res_resent)};
+
+	memcpy(kv, v, sizeof v);
+	return nitems(v);
+}
+
+json_t *
+srv_dns_status_json(const struct eng_server *s)
+{
+	const struct srv_dns *d = s->dns;
+	const struct eng_server_dns_stats *st = &d->st;
+	struct dnsrep_kv kv[16];
+	json_t *o = json_object(), *ups = json_array();
+	size_t n, i;
+
+	for (i = 0; i < s->cfg.ndns_upstream; i++)
+		json_array_append_new(ups, json_string(s->cfg.dns_upstream[i]));
+	json_object_set_new(o, "upstreams", ups);
+	json_object_set_new(
+	    o, "queries", json_integer((json_int_t)st->queries));
+	json_object_set_new(o, "cache",
+	    json_pack("{s:I,s:I}", "entries",
+		(json_int_t)dnscache_count(d->cache), "hits",
+		(json_int_t)st->cache_hits));
+	json_object_set_new(
+	    o, "resolved", json_integer((json_int_t)st->resolved));
+	json_object_set_new(
+	    o, "answers", json_integer((json_int_t)st->answers));
+	json_object_set_new(
+	    o, "in_flight", json_integer((json_int_t)d->njobs));
+	json_object_set_new(o, "reassembly",
+	    json_pack("{s:I,s:I}", "partial",
+		(json_int_t)dnstun_reasm_partial(d->reasm, -1), "bytes",
+		(json_int_t)dnstun_reasm_bytes(d->reasm, -1)));
+	n = fragments(st, kv);
+	json_object_set_new(o, "fragments", dnsrep_kv_json(kv, n));
+	n = failures(st, kv);
+	json_object_set_new(o, "failures", dnsrep_kv_json(kv, n));
+	json_object_set_new(o, "latency", dnsrep_lat_json(&d->lat));
+	return o;
+}
+
+void
+srv_dns_metrics(const struct eng_server *s, FILE *f)
+{
+	const struct eng_server_dns_stats *st = &s->dns->st;
+	struct dnsrep_kv kv[16];
+	size_t n;
+
+	fprintf(f,
+	    "# HELP mdns_server_dns_queries_total DNS queries reassembled.\n"
+	    "# TYPE mdns_server_dns_queries_total counter\n"
+	    "mdns_server_dns_queries_total %llu\n"
+	    "# HELP mdns_server_dns_cache_hits_total Answered from the "
+	    "server cache.\n"
+	    "# TYPE mdns_server_dns_cache_hits_total counter\n"
+	    "mdns_server_dns_cache_hits_total %llu\n"
+	    "# HELP mdns_server_dns_upstream_queries_total Sent to "
+	    "DNS_UPSTREAM_SERVERS.\n"
+	    "# TYPE mdns_server_dns_upstream_queries_total counter\n"
+	    "mdns_server_dns_upstream_queries_total %llu\n",
+	    (unsigned long long)st->queries,
+	    (unsigned long long)st->cache_hits,
+	    (unsigned long long)st->resolved);
+	n = fragments(st, kv);
+	dnsrep_kv_prom(f, "mdns_server_dns_fragments_total",
+	    "DNS_QUERY fragments by kind.", "kind", kv, n);
+	n = failures(st, kv);
+	dnsrep_kv_prom(f, "mdns_server_dns_failures_total",
+	    "DNS queries dropped or failed by reason.", "reason", kv, n);
+	dnsrep_lat_prom(f, "mdns_server_dns_latency_seconds",
+	    "Query complete to answer queued.", &s->dns->lat);
 }

