@@ -117,4 +117,64 @@ is "$(jq .dns.cache.hits <<<"$st")" "$((before + 1))" "... a cache hit"
 is "$(jq .dns.sent <<<"$st")" "$sent" "... nothing sent through the tunnel"
 is "$(srvq)" "$squeries" "... and the server took no query ($squeries before and after)"
 
+# ---- SOCKS5 UDP ASSOCIATE ----
+ww=4242${Q[0]:4}
+out=$($DC socks "$CL_PROXY" 192.0.2.53:53 --bad "$srv" "$ww" "${Q[3]}")
+like "$out" "^bnd 127\.0\.0\.1:[0-9]+" \
+    "UDP ASSOCIATE: the relay is on the connection's local address"
+like "$out" "bad none" "FRAG 1, port 54 and a cut header: no answer"
+like "$(sed -n 's/^0 answer //p' <<<"$out")" "^00ab8580.*0005000a13c4" \
+    "SRV over SOCKS5 UDP (from the cache)"
+is "$(sed -n 's/^1 answer //p' <<<"$out")" "4242${A[0]:4}" \
+    "www A over SOCKS5 UDP: the cached answer with its id"
+bigq=4343${Q[3]:4}
+out=$($DC socks "$CL_PROXY" 192.0.2.53:53 "$bigq" \
+    "4344${Q[5]:4}" "$(sed 's/^0000/4345/' <<<"$mx")")
+like "$(sed -n 's/^0 answer //p' <<<"$out")" "^4343${A[3]:4:20}" \
+    "25-record RRset over SOCKS5 UDP"
+is "$(sed -n 's/^0 answer //p' <<<"$out")" "4343${A[3]:4}" "... byte for byte"
+st=$(cl_status)
+ok $(($(jq .dns.failures.socks_dropped <<<"$st") >= 3 ? 0 : 1)) \
+    "the bad datagrams are counted ($(jq .dns.failures.socks_dropped <<<"$st"))"
+is "$(jq .dns.socks_associations <<<"$st")" 2 "two associations served"
+# A miss over SOCKS: answered when the tunnel's answer arrives.
+nx2=4646010000010000000000000374777703646e73076578616d706c650000010001
+out=$($DC socks "$CL_PROXY" 192.0.2.53:53 "$nx2")
+like "$(sed -n 's/^0 answer //p' <<<"$out")" "^46468583" \
+    "a miss over SOCKS5 UDP: NXDOMAIN from the tunnel"
+
+# ---- persistence: the cache outlives the client ----
+topo_stop "$CL_PID"
+f=$XDG_STATE_HOME/mdns-doctor/local_dns_cache.bin
+ok $([ -s "$f" ] && echo 0 || echo 1) "cache written at exit to $f"
+like "$(head -c 4 "$f")" "^DNSC" "... in upstream's DNSC format"
+eng_connect CL2 "$UNBOUND" "$CL_TOML"
+ok $? "connect again"
+squeries=$(srvq)
+out=$($DC udp "127.0.0.1:$LPORT" "4747${Q[1]:4}")
+is "$(sed -n 's/^0 answer //p' <<<"$out")" "4747${A[1]:4}" \
+    "www AAAA after the restart: from the loaded cache"
+is "$(srvq)" "$squeries" "... the server took no query"
+
+# ---- 10 % loss both ways between the client and unbound ----
+topo_stop "$CL2_PID"
+topo_spawn RELAY "$(topo_tool udp-relay)" --upstream "$UNBOUND" \
+    --loss 0.1 --seed 12
+ok $? "fault relay: 10 % loss each way"
+ENG_CONNECT_ARGS=(--control "$TOPO_DIR/cl3.sock")
+eng_connect CL3 "127.0.0.1:$RELAY_PORT" "$CL_TOML
+LOCAL_DNS_CACHE_PERSIST_TO_FILE = false"
+ok $? "connect through the relay"
+out=$($DC bulk "127.0.0.1:$LPORT" 60 "n%d.dns.example" 1 --window 6 \
+    --timeout 15)
+diag "$out"
+like "$out" "timeout=0 wrong=0$" \
+    "60 queries at 10 % loss: each answered (or SERVFAIL), none hangs or is wrong"
+like "$out" "nx=(5[0-9]|60) " "... most of them with their NXDOMAIN"
+out=$($DC udp "127.0.0.1:$LPORT" --timeout 15 "$bigq")
+is "$(sed -n 's/^0 answer //p' <<<"$out")" "4343${A[3]:4}" \
+    "the 25-record RRset at 10 % loss: complete and exact"
+st=$("$BIN" status --control "$TOPO_DIR/cl3.sock" --format json)
+diag "client: $(jq -c '.dns | {sent, answers, fragments, failures}' <<<"$st")"
+
 done_testing
