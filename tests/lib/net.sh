@@ -13,13 +13,16 @@
 #   dnsmasq_start DIR ZONE SERVER_ADDR#PORT [--listen ADDR] [--cache N]
 #       dnsmasq (dnsmasq-base) forwarding ZONE to SERVER. Sets DNSMASQ_ADDR,
 #       DNSMASQ_PORT, DNSMASQ_PID, DNSMASQ (= ADDR:PORT).
-#   unbound_s8 NAME DIR [SERVFAIL_PORT]
+#   unbound_s8 NAME DIR [SERVFAIL_PORT] [FIRST]
 #       unbound answering from local-data only (no recursion): the s8
 #       capture's dns.example records (www A/AAAA, a TXT, a 25-record A
 #       RRset, the 180-character name; NXDOMAIN for anything else under
 #       dns.example), MX and SRV; with SERVFAIL_PORT, sf.dns.example is a
 #       stub zone at 127.0.0.1@SERVFAIL_PORT (nothing listening there:
-#       unbound answers SERVFAIL). Sets NAME, NAME_ADDR, NAME_PORT.
+#       unbound answers SERVFAIL; "" for none). The 25-record RRset is
+#       listed from 198.51.100.FIRST round to FIRST-1 (rrset-roundrobin
+#       off keeps that order): 8 as in s8-xor-raw, 24 as in
+#       s8-xor-base64. Sets NAME, NAME_ADDR, NAME_PORT.
 #   dnsq ARGS...                     tools/dnsq
 #
 # Both resolvers are boxed in to loopback (the network rule): unbound sends
@@ -141,7 +144,7 @@ unbound_start() {
 }
 
 unbound_s8() {
-	local name=$1 dir=$2 sfport=${3:-} port try i
+	local name=$1 dir=$2 sfport=${3:-} first=${4:-8} port try i
 	mkdir -p "$dir" || return 1
 	for ((try = 0; try < 5; try++)); do
 		port=$(free_port) || return 1
@@ -172,8 +175,7 @@ unbound_s8() {
 			echo "  local-data: \"www.dns.example. 300 IN A 198.51.100.7\""
 			echo "  local-data: \"www.dns.example. 300 IN AAAA 2001:db8::7\""
 			echo "  local-data: 'short.dns.example. 300 IN TXT \"hi\"'"
-			# listed rotated as the captured answer has it
-			for i in $(seq 8 25) $(seq 1 7); do
+			for i in $(seq "$first" 25) $(seq 1 $((first - 1))); do
 				echo "  local-data: \"big.dns.example. 60 IN A 198.51.100.$i\""
 			done
 			echo "  local-data: \"$(printf 'l%.0s' {1..60}).$(printf 'm%.0s' {1..60}).$(printf 'n%.0s' {1..50}).dns.example. 60 IN A 198.51.100.9\""
