@@ -40,6 +40,7 @@
 #define ECL_DNS_MAX_WAITERS 1024
 #define ECL_DNS_MAX_WAIT1   64
 #define ECL_DNS_QUERY_MAX   4096 /* also the listener's read (upstream) */
+#define ECL_DNS_POLL_CREDIT 64	 /* polls after PONG per query sent */
 
 const struct eng_client_dns_stats *
 eng_client_dns_stats(const struct eng_client *c)
@@ -239,6 +240,7 @@ dispatch(struct eng_client *c, const struct dnstun_question *qq,
 		d->st.req_fragments++;
 	}
 	d->st.sent++;
+	d->poll_credit = ECL_DNS_POLL_CREDIT;
 	return p;
 }
 
@@ -325,6 +327,15 @@ eng_client_dns_cancel(struct eng_client *c, void *arg)
 			c->dns.nwaiters--;
 			free(w);
 		}
+}
+
+int
+ecl_dns_want_poll(struct eng_client *c)
+{
+	if (c->dns.npend == 0 || c->dns.poll_credit == 0)
+		return 0;
+	c->dns.poll_credit--;
+	return 1;
 }
 
 /* ---- answers ---- */

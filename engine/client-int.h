@@ -61,6 +61,7 @@ struct ecl_dns {
 	struct ecl_dns_pend *pend; /* ECL_DNS_MAX_PEND */
 	size_t npend;
 	unsigned nwaiters;
+	unsigned poll_credit; /* polls after PONG while answers are due */
 	uint16_t next_seq;
 	char *cache_path; /* NULL: no persistence */
 	uint64_t next_flush, next_expire;

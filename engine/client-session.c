@@ -330,7 +330,8 @@ ecl_session_frame(
 		handshake_answer(c, f, now);
 		return 0;
 	case ENG_CLI_CONNECTED:
-		if (f->type != WIRE_PONG && f->type != WIRE_ERROR_DROP)
+		if ((f->type != WIRE_PONG && f->type != WIRE_ERROR_DROP) ||
+		    (f->type == WIRE_PONG && ecl_dns_want_poll(c)))
 			c->want_polls++;
 		handle_frame(c, f, now);
 		return 1;
