@@ -117,6 +117,32 @@ is "$(jq .dns.cache.hits <<<"$st")" "$((before + 1))" "... a cache hit"
 is "$(jq .dns.sent <<<"$st")" "$sent" "... nothing sent through the tunnel"
 is "$(srvq)" "$squeries" "... and the server took no query ($squeries before and after)"
 
+# ---- status and metrics ----
+out=$("$(topo_tool json-schema-check)" docs/status.schema.json <(cl_status) 2>&1)
+ok $? "client status with its dns object validates${out:+: $out}"
+"$BIN" metrics --control "$TOPO_DIR/cl.sock" >"$TOPO_DIR/cm.txt"
+"$BIN" metrics --control "$SRV_CTL" >"$TOPO_DIR/sm.txt"
+out=$(promtool check metrics <"$TOPO_DIR/cm.txt" 2>&1)
+ok $? "client metrics pass promtool${out:+: $out}"
+out=$(promtool check metrics <"$TOPO_DIR/sm.txt" 2>&1)
+ok $? "server metrics pass promtool${out:+: $out}"
+like "$(cat "$TOPO_DIR/cm.txt")" \
+    'mdns_client_dns_queries_total\{source="listener"\} 1[0-9]' \
+    "client: mdns_client_dns_queries_total by source"
+like "$(cat "$TOPO_DIR/cm.txt")" 'mdns_client_dns_latency_seconds_count [1-9]' \
+    "client: latency summary"
+like "$(cat "$TOPO_DIR/sm.txt")" \
+    'mdns_server_dns_failures_total\{reason="notimp"\} 1' \
+    "server: failures by reason (the TXT's NOTIMP)"
+like "$(cat "$TOPO_DIR/sm.txt")" 'mdns_server_dns_latency_seconds\{quantile="0.99"\}' \
+    "server: latency p99"
+sst=$("$BIN" status --control "$SRV_CTL" --format json)
+is "$(jq -c '[.dns.queries, .dns.resolved, .dns.failures.notimp]' <<<"$sst")" \
+    "[9,8,1]" "server status: 9 queries, 8 resolved, 1 NOTIMP"
+grep -h "dns.example\|n[0-9]*\.dns" "$TOPO_DIR"/CL.* "$TOPO_DIR"/SRV.* \
+    >/dev/null 2>&1
+ok $((! $?)) "no query name in either log"
+
 # ---- SOCKS5 UDP ASSOCIATE ----
 ww=4242${Q[0]:4}
 out=$($DC socks "$CL_PROXY" 192.0.2.53:53 --bad "$srv" "$ww" "${Q[3]}")
