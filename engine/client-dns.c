@@ -20,7 +20,9 @@
  * query after MDNS_LOCAL_DNS_ANSWER_TIMEOUT_SECONDS (the query is then
  * forgotten, so the next one goes out again); SERVFAIL from the tunnel is
  * passed on but not cached; RES fragments for no query of ours are acked
- * and dropped. Query names are never logged.
+ * and dropped, and a reassembled answer that does not answer the question
+ * carried (id, QR, question: dnstun_answer_check) is dropped, so the
+ * application never gets a wrong answer. Query names are never logged.
  *
  * Bounds: 256 queries in flight, 1024 waiting applications (64 on one
  * query), queries of at most 4096 bytes, reassembly 256 answers / 4 MiB.
@@ -228,6 +230,7 @@ dispatch(struct eng_client *c, const struct dnstun_question *qq,
 	p = &d->pend[d->npend++];
 	memset(p, 0, sizeof *p);
 	p->seq = d->next_seq++;
+	p->id = be16_load(q);
 	p->nfrags = (uint8_t)nf;
 	p->sent_at = now;
 	p->q = *qq;
@@ -349,6 +352,11 @@ answer(struct eng_client *c, struct ecl_dns_pend *p, const uint8_t *ans,
 	struct dnstun_req r;
 	int cached = 0;
 
+	/* Never a wrong answer: it must answer the question we carried. */
+	if (dnstun_answer_check(ans, len, p->id, &p->q) != DNSTUN_ANS_OK) {
+		d->st.bad_answer++;
+		return;
+	}
 	d->st.answers++;
 	dnsrep_lat_add(&d->lat, now - p->sent_at);
 	if (len >= 12 && (ans[3] & 0x0f) != DNSTUN_RCODE_SERVFAIL &&
@@ -658,7 +666,8 @@ failures(const struct eng_client_dns_stats *s, struct dnsrep_kv *kv)
 	    KV("too_big", s->drop_too_big), KV("full", s->drop_full),
 	    KV("timeout", s->servfail_timeout),
 	    KV("session_lost", s->servfail_session),
-	    KV("unsolicited", s->unsolicited), KV("frag_bad", s->frag_bad),
+	    KV("unsolicited", s->unsolicited),
+	    KV("bad_answer", s->bad_answer), KV("frag_bad", s->frag_bad),
 	    KV("frag_dup", s->frag_dup), KV("frag_noroom", s->frag_noroom),
 	    KV("socks_dropped", s->socks_drop),
 	    KV("socks_foreign", s->socks_foreign)};

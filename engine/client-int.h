@@ -44,6 +44,7 @@ struct ecl_dns_waiter {
 /* A query in flight through the tunnel, by seq. */
 struct ecl_dns_pend {
 	uint16_t seq;
+	uint16_t id; /* DNS id of the query carried */
 	uint8_t nfrags;
 	uint64_t sent_at;
 	struct dnstun_question q;

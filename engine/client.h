@@ -69,6 +69,7 @@ struct eng_client_dns_stats {
 	uint64_t servfail_timeout; /* no answer in time: SERVFAIL */
 	uint64_t servfail_session; /* session lost while waiting */
 	uint64_t unsolicited;	   /* RES for no query of ours (acked) */
+	uint64_t bad_answer;	   /* reassembled, not an answer to it */
 	uint64_t frag_bad, frag_dup, frag_noroom;
 	uint64_t socks_drop;	 /* SOCKS UDP datagrams not carried */
 	uint64_t socks_foreign;	 /* ... from another address */

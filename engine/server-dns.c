@@ -293,6 +293,7 @@ srv_dns_frame(struct srv_session *ss, const struct wire_frame *f,
 		return; /* unacked: the client sends it again */
 	case DNSTUN_RA_BAD:
 		d->st.frag_bad++;
+		d->st.too_big = dnstun_reasm_stats(d->reasm)->too_big;
 		break;
 	case DNSTUN_RA_DUP:
 	case DNSTUN_RA_DONE:
@@ -356,7 +357,6 @@ srv_dns_tick(struct eng_server *s, uint64_t now)
 		dnstun_reasm_expire(d->reasm, now);
 		d->next_expire = now + 1000000;
 	}
-	d->st.too_big = dnstun_reasm_stats(d->reasm)->too_big;
 }
 
 /* ---- lifecycle ---- */
