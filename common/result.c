@@ -38,6 +38,7 @@ static const char *const kind_names[RES_CHECK_COUNT] = {
     [RES_CHECK_ROUTE] = "route",
     [RES_CHECK_INTERCEPT] = "intercept",
     [RES_CHECK_SERVER] = "server",
+    [RES_CHECK_SECURITY] = "security",
 };
 
 static const struct {
@@ -104,6 +105,8 @@ static const struct {
     [RES_R_NO_ROUTE] = {"no_route", "the kernel has no usable route"},
     [RES_R_LOSS] = {"loss",
 	"passed, but lost more probes than the threshold allows"},
+    [RES_R_WEAK_METHOD] = {"weak_method",
+	"the encryption method leaves the tunnel readable or forgeable"},
 };
 
 #define POLICY_FIELD(f)                                                        \

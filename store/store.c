@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "common/path.h"
 #include "common/result.h"
 #include "common/util.h"
 #include "store/store.h"
@@ -370,7 +371,8 @@ store_open(const char *path, struct err *e)
 		err_set(e, "cannot open DB: empty path");
 		return NULL;
 	}
-	if (make_parent(path, &sub) != 0) {
+	/* A private directory, no planted link, a 0600 file (path.h). */
+	if (make_parent(path, &sub) != 0 || path_prepare_db(path, &sub) != 0) {
 		err_set(e, "cannot open DB %s: %s", path, sub.msg);
 		return NULL;
 	}
