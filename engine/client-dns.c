@@ -169,8 +169,8 @@ pend_remove(struct eng_client *c, struct ecl_dns_pend *p, uint64_t now)
 
 static int
 add_waiter(struct eng_client *c, struct ecl_dns_pend *p, const uint8_t *q,
-    size_t n, const void *ctx, size_t ctxlen, eng_client_dns_cb *cb,
-    void *arg, uint64_t now)
+    size_t n, const void *ctx, size_t ctxlen, eng_client_dns_cb *cb, void *arg,
+    uint64_t now)
 {
 	struct ecl_dns_waiter *w;
 
@@ -235,8 +235,8 @@ dispatch(struct eng_client *c, const struct dnstun_question *qq,
 	p->sent_at = now;
 	p->q = *qq;
 	for (i = 0; i < nf; i++) {
-		if (dnstun_frag_frame(
-			q, n, c->sess_up_mtu, i, WIRE_DNS_QUERY_REQ, p->seq, &f))
+		if (dnstun_frag_frame(q, n, c->sess_up_mtu, i,
+			WIRE_DNS_QUERY_REQ, p->seq, &f))
 			break;
 		arq_ctl_send(c->arq0, now, WIRE_DNS_QUERY_REQ, p->seq,
 		    f.frag_id, f.frag_total, f.payload, f.payload_len, 0);
@@ -277,8 +277,8 @@ ecl_dns_submit(struct eng_client *c, const uint8_t *q, size_t n,
 			d->st.drop_bad_question++;
 		return -1;
 	}
-	if (dnscache_lookup(d->cache, &req.q, q, n, now, d->ans,
-		DNSTUN_MSG_MAX, &alen) == DNSCACHE_HIT) {
+	if (dnscache_lookup(d->cache, &req.q, q, n, now, d->ans, DNSTUN_MSG_MAX,
+		&alen) == DNSCACHE_HIT) {
 		d->st.cache_hits++;
 		d->st.delivered++;
 		copy = xmalloc(alen);
@@ -397,9 +397,8 @@ ecl_dns_frame(struct eng_client *c, const struct wire_frame *f, uint64_t now)
 		d->st.unsolicited++;
 		return;
 	}
-	switch (dnstun_reasm_add(d->reasm, 0, f->seq, f->frag_id,
-	    f->frag_total, f->payload, f->payload_len, now, d->buf,
-	    DNSTUN_MSG_MAX, &len)) {
+	switch (dnstun_reasm_add(d->reasm, 0, f->seq, f->frag_id, f->frag_total,
+	    f->payload, f->payload_len, now, d->buf, DNSTUN_MSG_MAX, &len)) {
 	case DNSTUN_RA_COMPLETE:
 		answer(c, p, d->buf, len, now);
 		break;
@@ -421,8 +420,8 @@ ecl_dns_frame(struct eng_client *c, const struct wire_frame *f, uint64_t now)
 /* ---- the listener ---- */
 
 static void
-listener_reply(void *arg, const void *ctx, size_t ctxlen, const uint8_t *ans,
-    size_t len)
+listener_reply(
+    void *arg, const void *ctx, size_t ctxlen, const uint8_t *ans, size_t len)
 {
 	struct eng_client *c = arg;
 
@@ -574,9 +573,10 @@ ecl_dns_tick(struct eng_client *c, uint64_t now)
 	if (now >= d->next_flush) {
 		if (d->next_flush != 0)
 			flush_cache(c, now);
-		d->next_flush = now + SEC(c->cfg.local_dns_cache_flush_s > 0 ?
-			c->cfg.local_dns_cache_flush_s :
-			60);
+		d->next_flush = now +
+		    SEC(c->cfg.local_dns_cache_flush_s > 0 ?
+			    c->cfg.local_dns_cache_flush_s :
+			    60);
 	}
 	deliver_all(c, late, NULL, 0);
 }
@@ -666,9 +666,9 @@ failures(const struct eng_client_dns_stats *s, struct dnsrep_kv *kv)
 	    KV("too_big", s->drop_too_big), KV("full", s->drop_full),
 	    KV("timeout", s->servfail_timeout),
 	    KV("session_lost", s->servfail_session),
-	    KV("unsolicited", s->unsolicited),
-	    KV("bad_answer", s->bad_answer), KV("frag_bad", s->frag_bad),
-	    KV("frag_dup", s->frag_dup), KV("frag_noroom", s->frag_noroom),
+	    KV("unsolicited", s->unsolicited), KV("bad_answer", s->bad_answer),
+	    KV("frag_bad", s->frag_bad), KV("frag_dup", s->frag_dup),
+	    KV("frag_noroom", s->frag_noroom),
 	    KV("socks_dropped", s->socks_drop),
 	    KV("socks_foreign", s->socks_foreign)};
 
@@ -719,22 +719,21 @@ ecl_dns_status_json(const struct eng_client *c)
 	    json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}", "entries",
 		(json_int_t)dnscache_count(d->cache), "pending",
 		(json_int_t)dnscache_pending(d->cache), "hits",
-		(json_int_t)s->cache_hits, "loaded", (json_int_t)s->cache_loaded,
-		"saved", (json_int_t)s->cache_saved, "file",
+		(json_int_t)s->cache_hits, "loaded",
+		(json_int_t)s->cache_loaded, "saved",
+		(json_int_t)s->cache_saved, "file",
 		d->cache_path != NULL ? json_string(d->cache_path) :
 					json_null()));
 	json_object_set_new(o, "sent", json_integer((json_int_t)s->sent));
 	json_object_set_new(o, "joined", json_integer((json_int_t)s->joined));
-	json_object_set_new(
-	    o, "answers", json_integer((json_int_t)s->answers));
+	json_object_set_new(o, "answers", json_integer((json_int_t)s->answers));
 	json_object_set_new(
 	    o, "delivered", json_integer((json_int_t)s->delivered));
-	json_object_set_new(
-	    o, "in_flight", json_integer((json_int_t)d->npend));
+	json_object_set_new(o, "in_flight", json_integer((json_int_t)d->npend));
 	json_object_set_new(
 	    o, "waiting", json_integer((json_int_t)d->nwaiters));
-	json_object_set_new(o, "socks_associations",
-	    json_integer((json_int_t)s->socks_assocs));
+	json_object_set_new(
+	    o, "socks_associations", json_integer((json_int_t)s->socks_assocs));
 	n = fragments(s, kv);
 	json_object_set_new(o, "fragments", dnsrep_kv_json(kv, n));
 	n = failures(s, kv);

@@ -48,19 +48,17 @@ same_ip(const union net_addr *a, const union net_addr *b)
 	return memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
 }
 
-
 /* The answer, with the request's header (ctx) in front, to the client. */
 static void
-reply(void *arg, const void *ctx, size_t ctxlen, const uint8_t *ans,
-    size_t len)
+reply(void *arg, const void *ctx, size_t ctxlen, const uint8_t *ans, size_t len)
 {
 	struct ecl_udp *u = arg;
 	uint8_t *out = xmalloc(ctxlen + len);
 
 	memcpy(out, ctx, ctxlen);
 	memcpy(out + ctxlen, ans, len);
-	(void)sendto(u->udp, out, ctxlen + len, 0, &u->peer.sa,
-	    net_addr_len(&u->peer));
+	(void)sendto(
+	    u->udp, out, ctxlen + len, 0, &u->peer.sa, net_addr_len(&u->peer));
 	free(out);
 }
 
@@ -84,7 +82,8 @@ on_udp(struct ev_loop *loop, int fd, int events, void *arg)
 		if (n < 0)
 			break;
 		if (!same_ip(&from, &u->peer) ||
-		    (u->port_known && net_addr_port(&from) != net_addr_port(&u->peer))) {
+		    (u->port_known &&
+			net_addr_port(&from) != net_addr_port(&u->peer))) {
 			st->socks_foreign++;
 			continue;
 		}
@@ -199,7 +198,8 @@ ecl_udp_open(
 	size_t n;
 
 	if (alen >= 2)
-		aport = (uint16_t)(announced[alen - 2] << 8 | announced[alen - 1]);
+		aport =
+		    (uint16_t)(announced[alen - 2] << 8 | announced[alen - 1]);
 	u = xcalloc(1, sizeof *u);
 	u->c = c;
 	u->tcp = tcp;

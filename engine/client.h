@@ -64,16 +64,16 @@ struct eng_client_dns_stats {
 	/* failures by reason */
 	uint64_t drop_not_ready; /* no session: dropped (upstream) */
 	uint64_t drop_short, drop_not_request, drop_bad_question;
-	uint64_t drop_too_big; /* query over 4096 bytes */
-	uint64_t drop_full;    /* pending or waiter bounds reached */
+	uint64_t drop_too_big;	   /* query over 4096 bytes */
+	uint64_t drop_full;	   /* pending or waiter bounds reached */
 	uint64_t servfail_timeout; /* no answer in time: SERVFAIL */
 	uint64_t servfail_session; /* session lost while waiting */
 	uint64_t unsolicited;	   /* RES for no query of ours (acked) */
 	uint64_t bad_answer;	   /* reassembled, not an answer to it */
 	uint64_t frag_bad, frag_dup, frag_noroom;
-	uint64_t socks_drop;	 /* SOCKS UDP datagrams not carried */
-	uint64_t socks_foreign;	 /* ... from another address */
-	uint64_t socks_assocs;	 /* UDP ASSOCIATE requests served */
+	uint64_t socks_drop;	/* SOCKS UDP datagrams not carried */
+	uint64_t socks_foreign; /* ... from another address */
+	uint64_t socks_assocs;	/* UDP ASSOCIATE requests served */
 	uint64_t cache_loaded, cache_saved;
 };
 
@@ -88,16 +88,15 @@ struct eng_client;
  * from the tunnel, or SERVFAIL after MDNS_LOCAL_DNS_ANSWER_TIMEOUT_SECONDS.
  */
 #define ENG_CLIENT_DNS_CTX_MAX 512
-typedef void eng_client_dns_cb(void *arg, const void *ctx, size_t ctxlen,
-    const uint8_t *ans, size_t len);
+typedef void eng_client_dns_cb(
+    void *arg, const void *ctx, size_t ctxlen, const uint8_t *ans, size_t len);
 /*
  * Resolve query[0..len) through the tunnel. 0 when taken (cb will run),
  * -1 when dropped as upstream drops it (no session, not a readable
  * request) or over the bounds; counted either way.
  */
-int eng_client_dns_query(struct eng_client *c, const uint8_t *query,
-    size_t len, const void *ctx, size_t ctxlen, eng_client_dns_cb *cb,
-    void *arg);
+int eng_client_dns_query(struct eng_client *c, const uint8_t *query, size_t len,
+    const void *ctx, size_t ctxlen, eng_client_dns_cb *cb, void *arg);
 /* No callback for any query taken with arg (the caller goes away). */
 void eng_client_dns_cancel(struct eng_client *c, void *arg);
 const struct eng_client_dns_stats *eng_client_dns_stats(

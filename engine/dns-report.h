@@ -15,10 +15,10 @@
 
 struct dnsrep_lat {
 	uint32_t us[DNSREP_LAT_N]; /* microseconds, capped at UINT32_MAX */
-	unsigned n;	       /* samples held (<= DNSREP_LAT_N) */
-	unsigned next;	       /* ring position */
-	uint64_t count;	       /* samples ever added */
-	uint64_t sum_us;       /* of every sample ever added */
+	unsigned n;		   /* samples held (<= DNSREP_LAT_N) */
+	unsigned next;		   /* ring position */
+	uint64_t count;		   /* samples ever added */
+	uint64_t sum_us;	   /* of every sample ever added */
 };
 
 void dnsrep_lat_add(struct dnsrep_lat *l, uint64_t us);
@@ -30,8 +30,8 @@ uint64_t dnsrep_lat_pct(const struct dnsrep_lat *l, double p);
 json_t *dnsrep_lat_json(const struct dnsrep_lat *l);
 /* A Prometheus summary NAME{quantile="0.5"|"0.99"} in seconds, with
  * NAME_sum and NAME_count. */
-void dnsrep_lat_prom(FILE *f, const char *name, const char *help,
-    const struct dnsrep_lat *l);
+void dnsrep_lat_prom(
+    FILE *f, const char *name, const char *help, const struct dnsrep_lat *l);
 
 /* A named counter. */
 struct dnsrep_kv {

@@ -111,8 +111,8 @@ servfail(const uint8_t *q, size_t qlen, uint8_t *out, size_t cap)
  * nothing then and its client waits for ever).
  */
 static void
-send_answer(struct srv_session *ss, uint16_t seq, const uint8_t *q,
-    size_t qlen, const uint8_t *ans, size_t len, uint64_t t0, uint64_t now)
+send_answer(struct srv_session *ss, uint16_t seq, const uint8_t *q, size_t qlen,
+    const uint8_t *ans, size_t len, uint64_t t0, uint64_t now)
 {
 	struct srv_dns *d = ss->srv->dns;
 	struct arq *a = arq0(ss);
@@ -174,7 +174,8 @@ resolved(void *arg, enum dnsup_status st, const uint8_t *ans, size_t len)
 	}
 	if (st == DNSUP_OK) {
 		dnscache_put(d->cache, &j->q, ans, len, now);
-		send_answer(ss, j->seq, j->query, j->qlen, ans, len, j->t0, now);
+		send_answer(
+		    ss, j->seq, j->query, j->qlen, ans, len, j->t0, now);
 	} else {
 		if (st == DNSUP_TIMEOUT)
 			d->st.servfail_timeout++;
@@ -225,8 +226,8 @@ query(struct srv_session *ss, uint16_t seq, const uint8_t *q, size_t qlen,
 		send_answer(ss, seq, q, qlen, d->ans, alen, now, now);
 		return 0;
 	}
-	if (dnscache_get(d->cache, &req.q, q, qlen, now, d->ans,
-		DNSTUN_MSG_MAX, &alen) == DNSCACHE_HIT) {
+	if (dnscache_get(d->cache, &req.q, q, qlen, now, d->ans, DNSTUN_MSG_MAX,
+		&alen) == DNSCACHE_HIT) {
 		d->st.cache_hits++;
 		send_answer(ss, seq, q, qlen, d->ans, alen, now, now);
 		return 0;
@@ -235,8 +236,8 @@ query(struct srv_session *ss, uint16_t seq, const uint8_t *q, size_t qlen,
 		d->st.servfail_local++;
 		sl = servfail(q, qlen, d->ans, DNSTUN_MSG_MAX);
 		if (sl > 0)
-			send_answer(ss, seq, q, qlen, d->ans, (size_t)sl, now,
-			    now);
+			send_answer(
+			    ss, seq, q, qlen, d->ans, (size_t)sl, now, now);
 		return 0;
 	}
 	j = xcalloc(1, sizeof *j + qlen);
@@ -346,8 +347,8 @@ srv_dns_tick(struct eng_server *s, uint64_t now)
 		if (ss->state != SESS_ACTIVE || ss->dns_arq == NULL)
 			continue;
 		before = arq_get_stats(ss->dns_arq)->ctl_retransmits;
-		for (k = 0; k < 64 && arq_tick(ss->dns_arq, now, &t) ==
-			 ARQ_TICK_CTL_EXPIRED;
+		for (k = 0; k < 64 &&
+		     arq_tick(ss->dns_arq, now, &t) == ARQ_TICK_CTL_EXPIRED;
 		     k++)
 			d->st.res_expired++;
 		d->st.res_resent +=
@@ -475,8 +476,7 @@ srv_dns_status_json(const struct eng_server *s)
 	    o, "resolved", json_integer((json_int_t)st->resolved));
 	json_object_set_new(
 	    o, "answers", json_integer((json_int_t)st->answers));
-	json_object_set_new(
-	    o, "in_flight", json_integer((json_int_t)d->njobs));
+	json_object_set_new(o, "in_flight", json_integer((json_int_t)d->njobs));
 	json_object_set_new(o, "reassembly",
 	    json_pack("{s:I,s:I}", "partial",
 		(json_int_t)dnstun_reasm_partial(d->reasm, -1), "bytes",
@@ -508,8 +508,7 @@ srv_dns_metrics(const struct eng_server *s, FILE *f)
 	    "DNS_UPSTREAM_SERVERS.\n"
 	    "# TYPE mdns_server_dns_upstream_queries_total counter\n"
 	    "mdns_server_dns_upstream_queries_total %llu\n",
-	    (unsigned long long)st->queries,
-	    (unsigned long long)st->cache_hits,
+	    (unsigned long long)st->queries, (unsigned long long)st->cache_hits,
 	    (unsigned long long)st->resolved);
 	n = fragments(st, kv);
 	dnsrep_kv_prom(f, "mdns_server_dns_fragments_total",

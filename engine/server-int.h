@@ -84,7 +84,7 @@ struct srv_dns_job;
 struct srv_dns {
 	struct dnstun_reasm *reasm;
 	struct dnscache *cache;
-	struct dnsup *up; /* NULL without a loop */
+	struct dnsup *up;	  /* NULL without a loop */
 	struct srv_dns_job *jobs; /* resolutions in flight */
 	unsigned njobs;
 	uint64_t next_expire;

@@ -51,16 +51,16 @@ struct eng_server_dns_stats {
 	uint64_t res_resent;	/* ... sent again (no RES_ACK in time) */
 	uint64_t res_expired;	/* ... given up (control retries) */
 	/* failures by reason */
-	uint64_t drop_short, drop_not_request; /* no answer (upstream) */
-	uint64_t formerr, notimp;	       /* answered here */
+	uint64_t drop_short, drop_not_request;	    /* no answer (upstream) */
+	uint64_t formerr, notimp;		    /* answered here */
 	uint64_t servfail_timeout, servfail_failed; /* resolvers */
-	uint64_t servfail_local;  /* no resolver, too big, no room */
-	uint64_t refused_busy;	  /* resolver tables full: left unacked */
-	uint64_t frag_bad;	  /* bad fragments (acked, dropped) */
-	uint64_t frag_dup;	  /* copies of held or completed ones */
-	uint64_t frag_noroom;	  /* over the reassembly bounds */
-	uint64_t too_big;	  /* query over 4096 bytes */
-	uint64_t ack_unknown;	  /* RES_ACK for nothing we hold */
+	uint64_t servfail_local; /* no resolver, too big, no room */
+	uint64_t refused_busy;	 /* resolver tables full: left unacked */
+	uint64_t frag_bad;	 /* bad fragments (acked, dropped) */
+	uint64_t frag_dup;	 /* copies of held or completed ones */
+	uint64_t frag_noroom;	 /* over the reassembly bounds */
+	uint64_t too_big;	 /* query over 4096 bytes */
+	uint64_t ack_unknown;	 /* RES_ACK for nothing we hold */
 };
 
 struct eng_server;

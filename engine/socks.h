@@ -29,11 +29,11 @@ enum socks_phase {
 
 /* What the caller does after socks_step. */
 enum socks_verdict {
-	SOCKS_WAIT,	   /* nothing more to do until more bytes come */
-	SOCKS_AGAIN,	   /* progress: call again with what is left */
-	SOCKS_TARGET,	   /* the request is complete: target/tlen are set */
-	SOCKS_CLOSE,	   /* close the connection (after sending reply) */
-	SOCKS_AUTH_FAILED, /* wrong user/password: count, send, close */
+	SOCKS_WAIT,	     /* nothing more to do until more bytes come */
+	SOCKS_AGAIN,	     /* progress: call again with what is left */
+	SOCKS_TARGET,	     /* the request is complete: target/tlen are set */
+	SOCKS_CLOSE,	     /* close the connection (after sending reply) */
+	SOCKS_AUTH_FAILED,   /* wrong user/password: count, send, close */
 	SOCKS_UDP_ASSOCIATE, /* SOCKS5 UDP ASSOCIATE: target is the
 			      * address the client announced (RFC 1928) */
 };

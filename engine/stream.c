@@ -401,8 +401,9 @@ pack_more(const struct stream_sched *sc, size_t k0, unsigned max,
 		while (*blocks < max && q->n > 0 &&
 		    (f = txq_pop_if(q, packable, NULL)) != NULL) {
 			if (cand_arq(sc, (k0 + i) % total) != NULL)
-				arq_ctl_note_sent(cand_arq(sc, (k0 + i) % total),
-				    f->type, f->seq, f->frag, now);
+				arq_ctl_note_sent(
+				    cand_arq(sc, (k0 + i) % total), f->type,
+				    f->seq, f->frag, now);
 			put_block(f, sc->pk + *blocks * WIRE_PACKED_BLOCK_LEN);
 			(*blocks)++;
 			free(f);
@@ -433,7 +434,8 @@ stream_sched_next(const struct stream_sched *sc, uint64_t now,
 		k = (start + i) % total;
 		q = cand(sc, k, &id, &s);
 		if (q->n > 0)
-			f = pop_live(q, s, s == NULL ? cand_arq(sc, k) : NULL, now);
+			f = pop_live(
+			    q, s, s == NULL ? cand_arq(sc, k) : NULL, now);
 	}
 	if (f == NULL)
 		return 0;

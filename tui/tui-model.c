@@ -246,9 +246,8 @@ jsum(json_t *o, const char *path)
 
 	if (!json_is_object(v))
 		return 0;
-	json_object_foreach(v, k, m)
-		if (json_is_integer(m) && json_integer_value(m) > 0)
-			n += (long long)json_integer_value(m);
+	json_object_foreach(v, k, m) if (json_is_integer(m) &&
+	    json_integer_value(m) > 0) n += (long long)json_integer_value(m);
 	return n;
 }
 

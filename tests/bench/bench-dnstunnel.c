@@ -215,8 +215,8 @@ windowed(uint16_t port, int n, int win, int *answered)
 	while (got < n && now_s() - t0 < 60) {
 		while (sent < n && inflight < win) {
 			snprintf(label, sizeof label, "n%u", name_ctr++);
-			if (send(fd, q, query(q, (uint16_t)sent, label,
-					    "dns.example"),
+			if (send(fd, q,
+				query(q, (uint16_t)sent, label, "dns.example"),
 				0) < 0)
 				break;
 			sent++;

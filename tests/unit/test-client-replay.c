@@ -635,8 +635,8 @@ struct app_answer {
 };
 
 static void
-app_cb(void *arg, const void *ctx, size_t ctxlen, const uint8_t *ans,
-    size_t len)
+app_cb(
+    void *arg, const void *ctx, size_t ctxlen, const uint8_t *ans, size_t len)
 {
 	struct app_answer *a = arg;
 
@@ -649,8 +649,8 @@ app_cb(void *arg, const void *ctx, size_t ctxlen, const uint8_t *ans,
 
 /* The REQ message of capture seq (its fragments in order), or 0. */
 static size_t
-cap_req(struct run *r, long long seq, uint8_t *out, size_t cap,
-    unsigned *total, size_t *flen)
+cap_req(struct run *r, long long seq, uint8_t *out, size_t cap, unsigned *total,
+    size_t *flen)
 {
 	size_t i, n, len = 0;
 	long long k;
@@ -667,7 +667,8 @@ cap_req(struct run *r, long long seq, uint8_t *out, size_t cap,
 			    jint(l, "decoded.tunnel.seq", -1) != seq ||
 			    jint(l, "decoded.tunnel.frag_id", -1) != k)
 				continue;
-			*total = (unsigned)jint(l, "decoded.tunnel.frag_total", 1);
+			*total =
+			    (unsigned)jint(l, "decoded.tunnel.frag_total", 1);
 			p = hexbytes(jstr(l, "decoded.tunnel.payload_hex"), &n);
 			if (p != NULL && len + n <= cap) {
 				memcpy(out + len, p, n);
@@ -709,8 +710,9 @@ feed_res(struct run *r, long long seq, uint16_t ours)
 			continue;
 		w = hexbytes(jstr(l, "wire"), &n);
 		if (w == NULL ||
-		    dns_answer_parse(w, n, r->b64 ? DNS_RESP_BASE64 : DNS_RESP_RAW,
-			fb, sizeof fb, &da, NULL) != DNS_ANS_FRAME ||
+		    dns_answer_parse(w, n,
+			r->b64 ? DNS_RESP_BASE64 : DNS_RESP_RAW, fb, sizeof fb,
+			&da, NULL) != DNS_ANS_FRAME ||
 		    wire_frame_parse(fb, da.frame_len, &f) != WIRE_OK) {
 			free(w);
 			continue;
@@ -718,11 +720,11 @@ feed_res(struct run *r, long long seq, uint16_t ours)
 		free(w);
 		f.seq = ours;
 		fl = wire_frame_build(&f, nb, sizeof nb);
-		an = fl <= 0 ? -1 :
-			       dns_answer_build(out, sizeof out, &q, nb,
-				   (size_t)fl, wire_header_len(f.type),
-				   r->b64 ? DNS_RESP_BASE64 : DNS_RESP_RAW,
-				   NULL);
+		an = fl <= 0 ?
+		    -1 :
+		    dns_answer_build(out, sizeof out, &q, nb, (size_t)fl,
+			wire_header_len(f.type),
+			r->b64 ? DNS_RESP_BASE64 : DNS_RESP_RAW, NULL);
 		if (an <= 0)
 			continue;
 		eng_client_handle_answer(r->cl, out, (size_t)an);
@@ -768,7 +770,8 @@ dns_app(struct run *r)
 		memset(&a, 0, sizeof a);
 		n++;
 		if (q == NULL || want == NULL ||
-		    eng_client_dns_query(r->cl, q, ql, NULL, 0, app_cb, &a) != 0) {
+		    eng_client_dns_query(r->cl, q, ql, NULL, 0, app_cb, &a) !=
+			0) {
 			snprintf(first, sizeof first, "app %zu not taken", i);
 			free(q);
 			free(want);
@@ -794,7 +797,8 @@ dns_app(struct run *r)
 				}
 		/* The captured exchange with the same REQ bytes. */
 		for (k = 0; !hit && k < r->nlines; k++) {
-			long long s = jint(r->lines[k], "decoded.tunnel.seq", -1);
+			long long s =
+			    jint(r->lines[k], "decoded.tunnel.seq", -1);
 			unsigned tt;
 			size_t j, same = 1;
 
@@ -830,12 +834,12 @@ dns_app(struct run *r)
 					(int)k))
 					acked++;
 		}
-		if (a.called == 1 && a.len == al && memcmp(a.ans, want, al) == 0 &&
-		    (hit == (i + 1 == napp)))
+		if (a.called == 1 && a.len == al &&
+		    memcmp(a.ans, want, al) == 0 && (hit == (i + 1 == napp)))
 			ok++;
 		else if (first[0] == '\0')
-			snprintf(first, sizeof first,
-			    "app %zu (%s): %s%s", i, jstr(apps[i], "qname"),
+			snprintf(first, sizeof first, "app %zu (%s): %s%s", i,
+			    jstr(apps[i], "qname"),
 			    a.called ? "another answer" : "no answer",
 			    cs < 0 && !hit ? ", no captured REQ matched" : "");
 		free(q);
@@ -853,8 +857,7 @@ dns_app(struct run *r)
 	    "%s: DNS: every DNS_QUERY_RES fed is acknowledged (%u of %u)",
 	    r->name, acked, fed_all);
 	tap_ok(eng_client_dns_stats(r->cl)->cache_hits == 1,
-	    "%s: DNS: the repeated query is answered from our cache",
-	    r->name);
+	    "%s: DNS: the repeated query is answered from our cache", r->name);
 	for (i = 0; i < napp; i++)
 		json_decref(apps[i]);
 }

@@ -32,9 +32,8 @@ static struct wire_cipher *cip;
 static uint8_t ans[65536], fbuf[65536];
 
 /* www.example A, RD */
-static const uint8_t q_a[] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0,
-    0, 3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1, 0,
-    1};
+static const uint8_t q_a[] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 3,
+    'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1, 0, 1};
 
 static uint64_t
 clk(void *arg)
@@ -226,8 +225,8 @@ server_side(void)
 	sn.n = 0;
 	ask(s, &f, &sn);
 	ok = sn.n == 1 && sn.f[0].type == WIRE_SESSION_ACCEPT &&
-	    wire_session_accept_parse(sn.f[0].payload, sn.f[0].payload_len,
-		&acc) == WIRE_OK;
+	    wire_session_accept_parse(
+		sn.f[0].payload, sn.f[0].payload_len, &acc) == WIRE_OK;
 	tap_ok(ok, "session");
 	if (!ok)
 		goto out;
@@ -268,8 +267,8 @@ server_side(void)
 	    (unsigned long long)ds->drop_short,
 	    (unsigned long long)ds->drop_not_request,
 	    (unsigned long long)ds->formerr, (unsigned long long)ds->notimp);
-	tap_ok(acked(&sn, 2, 0) && acked(&sn, 3, 0) && res_of(&sn, 2, msg) == 0 &&
-		res_of(&sn, 3, msg) == 0,
+	tap_ok(acked(&sn, 2, 0) && acked(&sn, 3, 0) &&
+		res_of(&sn, 2, msg) == 0 && res_of(&sn, 3, msg) == 0,
 	    "... the dropped ones acked, with no answer (upstream's silence)");
 	n = res_of(&sn, 4, msg);
 	tap_ok(n >= 12 && (msg[3] & 0x0f) == 1, "... FORMERR sent");
@@ -285,8 +284,8 @@ server_side(void)
 	frame(&f, WIRE_DNS_QUERY_REQ, 7, 1, 2, q_a + 10, 10);
 	ask(s, &f, &sn);
 	drain(s, &sn);
-	tap_ok(ds->frag_bad == 1 && ds->frag_dup == 1 &&
-		acked(&sn, 6, 3) && acked(&sn, 7, 0) && acked(&sn, 7, 1),
+	tap_ok(ds->frag_bad == 1 && ds->frag_dup == 1 && acked(&sn, 6, 3) &&
+		acked(&sn, 7, 0) && acked(&sn, 7, 1),
 	    "fragment past its total (bad), a duplicate: counted and acked");
 	tap_ok(status_num(s, "reassembly", "partial") == 1,
 	    "another total restarts the query: one partial held");
@@ -314,7 +313,8 @@ server_side(void)
 	}
 	drain(s, &sn);
 	tap_ok(status_num(s, "reassembly", "partial") <= 64 &&
-		ds->frag_noroom > 0 && !acked(&sn, 1299, 0) && acked(&sn, 1000, 0),
+		ds->frag_noroom > 0 && !acked(&sn, 1299, 0) &&
+		acked(&sn, 1000, 0),
 	    "300 incomplete queries: %lld held (bound 64), %llu refused "
 	    "and left unacked",
 	    status_num(s, "reassembly", "partial"),
@@ -350,8 +350,7 @@ struct got {
 };
 
 static void
-got_cb(void *arg, const void *ctx, size_t ctxlen, const uint8_t *a,
-    size_t len)
+got_cb(void *arg, const void *ctx, size_t ctxlen, const uint8_t *a, size_t len)
 {
 	struct got *g = arg;
 
@@ -401,7 +400,8 @@ proxy_run(struct proxy *px)
 			px->seq = f.seq;
 			continue;
 		}
-		an = eng_server_handle(px->srv, msg, (size_t)n, out, sizeof out);
+		an =
+		    eng_server_handle(px->srv, msg, (size_t)n, out, sizeof out);
 		if (an == 0)
 			continue;
 		if (dns_answer_parse(out, an, DNS_RESP_RAW, fb2, sizeof fb2,
@@ -496,13 +496,14 @@ client_side(void)
 	if (px.srv != NULL)
 		cl = eng_client_new(loop, &c, &e);
 	cfg_client_clear(&c);
-	tap_ok(cl != NULL && eng_client_start(cl, NULL, &e) == 0,
-	    "client %s", e.msg);
+	tap_ok(cl != NULL && eng_client_start(cl, NULL, &e) == 0, "client %s",
+	    e.msg);
 	if (cl == NULL)
 		goto out;
 	ds = eng_client_dns_stats(cl);
 	tap_ok(eng_client_dns_query(cl, q_a, sizeof q_a, NULL, 0, got_cb, &g) ==
-		-1 && ds->drop_not_ready == 1,
+		    -1 &&
+		ds->drop_not_ready == 1,
 	    "no session: dropped (upstream), counted");
 	for (i = 0; i < 300 && eng_client_stats(cl)->phase != ENG_CLI_CONNECTED;
 	     i++)
@@ -510,12 +511,12 @@ client_side(void)
 	tap_ok(eng_client_stats(cl)->phase == ENG_CLI_CONNECTED,
 	    "connected through the in-process server");
 	memset(&g, 0, sizeof g);
-	tap_ok(eng_client_dns_query(cl, (const uint8_t *)"junk", 4, NULL, 0,
-		   got_cb, &g) == -1 &&
+	tap_ok(eng_client_dns_query(
+		   cl, (const uint8_t *)"junk", 4, NULL, 0, got_cb, &g) == -1 &&
 		ds->drop_short == 1,
 	    "a short query: dropped, counted");
-	tap_ok(eng_client_dns_query(cl, q_a, sizeof q_a, "ctx", 3, got_cb,
-		   &g) == 0,
+	tap_ok(eng_client_dns_query(
+		   cl, q_a, sizeof q_a, "ctx", 3, got_cb, &g) == 0,
 	    "a query taken");
 	run(loop, &px, 30);
 	seq = px.seq;

@@ -799,7 +799,8 @@ dns_replay(const char *name, const char *upstream)
 
 			memset(&f, 0, sizeof f);
 			f.seq = (uint16_t)jint(l, "decoded.tunnel.seq", 0);
-			f.frag_id = (uint8_t)jint(l, "decoded.tunnel.frag_id", 0);
+			f.frag_id =
+			    (uint8_t)jint(l, "decoded.tunnel.frag_id", 0);
 			f.frag_total =
 			    (uint8_t)jint(l, "decoded.tunnel.frag_total", 1);
 			f.payload = (const uint8_t *)"";
@@ -840,7 +841,8 @@ dns_replay(const char *name, const char *upstream)
 			ev_run_once(loop, 10);
 	}
 	for (i = 0; i < theirs.res.n; i++) {
-		struct dmsg *t = &theirs.res.m[i], *o = dset_get(&ours.res, t->seq);
+		struct dmsg *t = &theirs.res.m[i],
+			    *o = dset_get(&ours.res, t->seq);
 		int same = o != NULL && o->total == t->total;
 
 		m_all++;
@@ -857,8 +859,8 @@ dns_replay(const char *name, const char *upstream)
 			m_ok++;
 		else if (first[0] == '\0')
 			snprintf(first, sizeof first,
-			    "seq %u: %u fragments upstream, ours %u",
-			    t->seq, t->total, o != NULL ? o->total : 0);
+			    "seq %u: %u fragments upstream, ours %u", t->seq,
+			    t->total, o != NULL ? (unsigned)o->total : 0u);
 	}
 	tap_ok(m_all >= 6 && m_ok == m_all && fr_ok == fr_all,
 	    "%s: DNS: all %zu answers the real server sent come out of ours "
@@ -872,8 +874,7 @@ dns_replay(const char *name, const char *upstream)
 				if (ours.req.m[i].acked[k] > 0)
 					req_acked++;
 			}
-	tap_ok(req_frags >= 7 && req_acked == req_frags &&
-		ours.other_acks == 0,
+	tap_ok(req_frags >= 7 && req_acked == req_frags && ours.other_acks == 0,
 	    "%s: DNS: every captured REQ fragment got our REQ_ACK "
 	    "(%zu of %zu; upstream acks only the completing one)",
 	    name, req_acked, req_frags);
