@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "tests/bench/bench-proc.h"
 
 #define N_RTT 200
 #define N_Q   400
@@ -36,76 +37,6 @@
 
 static char dir[256];
 static unsigned name_ctr;
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint16_t
-free_port(int type)
-{
-	struct sockaddr_in a;
-	socklen_t l = sizeof a;
-	int fd = socket(AF_INET, type, 0);
-	uint16_t p;
-
-	memset(&a, 0, sizeof a);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	bind(fd, (struct sockaddr *)&a, sizeof a);
-	getsockname(fd, (struct sockaddr *)&a, &l);
-	p = ntohs(a.sin_port);
-	close(fd);
-	return p;
-}
-
-/* Start argv with stdout to a pipe; wait for a line starting with want. */
-static pid_t
-spawn(char *const argv[], const char *want)
-{
-	int pfd[2];
-	pid_t pid;
-	FILE *f;
-	char line[256];
-
-	if (pipe(pfd) == -1)
-		return -1;
-	if ((pid = fork()) == 0) {
-		dup2(pfd[1], 1);
-		close(pfd[0]);
-		if (freopen("/dev/null", "w", stderr) == NULL)
-			_exit(127);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	if (want == NULL) {
-		close(pfd[0]);
-		return pid;
-	}
-	f = fdopen(pfd[0], "r");
-	while (fgets(line, sizeof line, f) != NULL)
-		if (strncmp(line, want, strlen(want)) == 0)
-			return pid; /* the pipe stays open: no SIGPIPE */
-	fclose(f);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return -1;
-}
-
-static void
-stop(pid_t pid)
-{
-	if (pid > 0) {
-		kill(pid, SIGTERM);
-		waitpid(pid, NULL, 0);
-	}
-}
 
 static int
 udp_to(uint16_t port)
@@ -179,7 +110,7 @@ one_by_one(uint16_t port, const char *zone, int fresh, double *lat, int n)
 		snprintf(label, sizeof label, fresh ? "n%u" : "x%u",
 		    fresh ? name_ctr++ : (unsigned)i);
 		ql = query(q, (uint16_t)i, label, zone);
-		t0 = now_s();
+		t0 = bench_now_s();
 		if (send(fd, q, ql, 0) < 0)
 			break;
 		p.fd = fd;
@@ -188,7 +119,7 @@ one_by_one(uint16_t port, const char *zone, int fresh, double *lat, int n)
 		while (poll(&p, 1, 10000) > 0) {
 			r = recv(fd, a, sizeof a, 0);
 			if (r >= 12 && a[0] == q[0] && a[1] == q[1]) {
-				lat[i] = now_s() - t0;
+				lat[i] = bench_now_s() - t0;
 				ok++;
 				break;
 			}
@@ -206,13 +137,13 @@ windowed(uint16_t port, int n, int win, int *answered)
 	struct pollfd p;
 	int fd = udp_to(port), sent = 0, got = 0, inflight = 0;
 	char label[32];
-	double t0 = now_s();
+	double t0 = bench_now_s();
 	ssize_t r;
 
 	*answered = 0;
 	if (fd == -1)
 		return -1;
-	while (got < n && now_s() - t0 < 60) {
+	while (got < n && bench_now_s() - t0 < 60) {
 		while (sent < n && inflight < win) {
 			snprintf(label, sizeof label, "n%u", name_ctr++);
 			if (send(fd, q,
@@ -234,7 +165,7 @@ windowed(uint16_t port, int n, int win, int *answered)
 	}
 	close(fd);
 	*answered = got;
-	return now_s() - t0;
+	return bench_now_s() - t0;
 }
 
 static pid_t
@@ -271,7 +202,7 @@ unbound_conf(const char *name, uint16_t port, uint16_t stub)
 	fclose(f);
 	{
 		char *av[] = {"unbound", "-d", "-c", p, NULL};
-		pid_t pid = spawn(av, NULL);
+		pid_t pid = bench_spawn(av, NULL, NULL, 0);
 
 		usleep(500000);
 		return pid;
@@ -282,8 +213,8 @@ static void
 run_case(const char *bin, uint16_t auth, int via_unbound)
 {
 	char p[512], sport[32], cport[32], rp[512];
-	uint16_t srv_port = free_port(SOCK_DGRAM), ub_port = 0, res_port;
-	uint16_t dns_port = free_port(SOCK_DGRAM);
+	uint16_t srv_port = bench_free_port(SOCK_DGRAM), ub_port = 0, res_port;
+	uint16_t dns_port = bench_free_port(SOCK_DGRAM);
 	pid_t srv, cli = -1, ub = -1;
 	double rtt[N_RTT], up[N_RTT], lat[N_Q], t;
 	int ok, answered;
@@ -305,11 +236,11 @@ run_case(const char *bin, uint16_t auth, int via_unbound)
 		char *av[] = {(char *)bin, "serve", "--config", p, "--listen",
 		    sport, NULL};
 
-		srv = spawn(av, "listening");
+		srv = bench_spawn(av, "listening", NULL, 0);
 	}
 	res_port = srv_port;
 	if (via_unbound) {
-		ub_port = free_port(SOCK_DGRAM);
+		ub_port = bench_free_port(SOCK_DGRAM);
 		ub = unbound_conf("stub", ub_port, srv_port);
 		res_port = ub_port;
 	}
@@ -327,12 +258,13 @@ run_case(const char *bin, uint16_t auth, int via_unbound)
 	    "LOCAL_DNS_PORT = %u\nLOCAL_DNS_CACHE_PERSIST_TO_FILE = false\n",
 	    dns_port);
 	fclose(f);
-	snprintf(cport, sizeof cport, "127.0.0.1:%u", free_port(SOCK_STREAM));
+	snprintf(
+	    cport, sizeof cport, "127.0.0.1:%u", bench_free_port(SOCK_STREAM));
 	{
 		char *av[] = {(char *)bin, "connect", "--config", p,
 		    "--resolvers", rp, "--listen", cport, NULL};
 
-		cli = srv > 0 ? spawn(av, "connected") : -1;
+		cli = srv > 0 ? bench_spawn(av, "connected", NULL, 0) : -1;
 	}
 	printf("%-8s ", via_unbound ? "unbound" : "direct");
 	if (srv <= 0 || cli <= 0) {
@@ -363,16 +295,16 @@ run_case(const char *bin, uint16_t auth, int via_unbound)
 	}
 	fflush(stdout);
 out:
-	stop(cli);
-	stop(ub);
-	stop(srv);
+	bench_stop(cli);
+	bench_stop(ub);
+	bench_stop(srv);
 }
 
 int
 main(void)
 {
 	const char *bin = getenv("MDNS_BIN");
-	uint16_t auth = free_port(SOCK_DGRAM);
+	uint16_t auth = bench_free_port(SOCK_DGRAM);
 	pid_t ap;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -393,7 +325,7 @@ main(void)
 	ap = unbound_conf("auth", auth, 0);
 	run_case(bin, auth, 0);
 	run_case(bin, auth, 1);
-	stop(ap);
+	bench_stop(ap);
 	{
 		char p[512];
 		const char *files[] = {"encrypt_key.txt", "server_config.toml",

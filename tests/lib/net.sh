@@ -83,6 +83,28 @@ dns_adopt() {
 	return 1
 }
 
+# The server: lines both unbound setups share (loopback only, IPv4,
+# iterator only, foreground, no chroot or syslog).
+_unbound_head() {
+	local dir=$1 listen=$2 port=$3
+	echo "server:"
+	echo "  interface: $listen@$port"
+	echo "  port: $port"
+	echo "  do-daemonize: no"
+	echo "  username: \"\""
+	echo "  chroot: \"\""
+	echo "  directory: \"$dir\""
+	echo "  pidfile: \"$dir/unbound.pid\""
+	echo "  use-syslog: no"
+	echo "  logfile: \"\""
+	echo "  verbosity: 1"
+	echo "  do-ip6: no"
+	echo "  outgoing-interface: 127.0.0.1"
+	echo "  do-not-query-localhost: no"
+	echo "  access-control: 127.0.0.0/8 allow"
+	echo "  module-config: \"iterator\""
+}
+
 unbound_start() {
 	local dir=$1 zone=$2 server=$3
 	shift 3
@@ -106,22 +128,7 @@ unbound_start() {
 	for ((try = 0; try < 5; try++)); do
 		port=$(free_port "$listen") || return 1
 		{
-			echo "server:"
-			echo "  interface: $listen@$port"
-			echo "  port: $port"
-			echo "  do-daemonize: no"
-			echo "  username: \"\""
-			echo "  chroot: \"\""
-			echo "  directory: \"$dir\""
-			echo "  pidfile: \"$dir/unbound.pid\""
-			echo "  use-syslog: no"
-			echo "  logfile: \"\""
-			echo "  verbosity: 1"
-			echo "  do-ip6: no"
-			echo "  outgoing-interface: 127.0.0.1"
-			echo "  do-not-query-localhost: no"
-			echo "  access-control: 127.0.0.0/8 allow"
-			echo "  module-config: \"iterator\""
+			_unbound_head "$dir" "$listen" "$port"
 			echo "  qname-minimisation: $qmin"
 			echo "  edns-buffer-size: $edns"
 			echo "  num-threads: 1"
@@ -149,22 +156,7 @@ unbound_s8() {
 	for ((try = 0; try < 5; try++)); do
 		port=$(free_port) || return 1
 		{
-			echo "server:"
-			echo "  interface: 127.0.0.1@$port"
-			echo "  port: $port"
-			echo "  do-daemonize: no"
-			echo "  username: \"\""
-			echo "  chroot: \"\""
-			echo "  directory: \"$dir\""
-			echo "  pidfile: \"$dir/unbound.pid\""
-			echo "  use-syslog: no"
-			echo "  logfile: \"\""
-			echo "  verbosity: 1"
-			echo "  do-ip6: no"
-			echo "  outgoing-interface: 127.0.0.1"
-			echo "  do-not-query-localhost: no"
-			echo "  access-control: 127.0.0.0/8 allow"
-			echo "  module-config: \"iterator\""
+			_unbound_head "$dir" 127.0.0.1 "$port"
 			echo "  num-threads: 1"
 			echo "  rrset-roundrobin: no"
 			echo "  outbound-msg-retry: 1"

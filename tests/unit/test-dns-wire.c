@@ -22,6 +22,7 @@
 #include "common/util.h"
 #include "engine/client.h"
 #include "engine/server.h"
+#include "engine/stream.h"
 #include "proto/dns.h"
 #include "proto/dnstun.h"
 #include "proto/wire.h"
@@ -68,7 +69,6 @@ ask(struct eng_server *s, const struct wire_frame *f, struct seen *sn)
 	uint8_t wn[1100], msg[1400];
 	struct dns_answer a;
 	struct wire_frame r, g;
-	struct wire_block b;
 	long q, w, m;
 	size_t an, i;
 
@@ -89,14 +89,7 @@ ask(struct eng_server *s, const struct wire_frame *f, struct seen *sn)
 		note(sn, &r);
 		return r.type;
 	}
-	for (i = 0; wire_block_get(r.payload, r.payload_len, i, &b) == WIRE_OK;
-	     i++) {
-		memset(&g, 0, sizeof g);
-		g.type = b.type;
-		g.stream_id = b.stream_id;
-		g.seq = b.seq;
-		g.frag_id = b.frag_id;
-		g.frag_total = b.frag_total;
+	for (i = 0; stream_unpack(&r, i, &g) == 0; i++) {
 		g.payload = (const uint8_t *)"";
 		note(sn, &g);
 	}
@@ -185,21 +178,12 @@ status_num(struct eng_server *s, const char *a, const char *b)
 	return n;
 }
 
-static void
-server_side(void)
+/* A server for t.example, XOR with key "k3y", no loop (no resolver). */
+static struct eng_server *
+new_server(void)
 {
-	static struct seen sn;
-	static uint8_t big[5000], msg[4096];
-	const struct eng_server_dns_stats *ds;
 	struct cfg_server c;
 	struct eng_server *s;
-	struct wire_session_init in;
-	struct wire_session_accept acc;
-	struct wire_frame f;
-	uint8_t p[WIRE_SESSION_INIT_LEN], q[64];
-	size_t n;
-	unsigned i;
-	int ok;
 
 	cfg_server_defaults(&c);
 	free(c.domains);
@@ -210,6 +194,25 @@ server_side(void)
 	c.key = xstrdup("k3y");
 	s = eng_server_new(NULL, &c, NULL);
 	cfg_server_clear(&c);
+	return s;
+}
+
+static void
+server_side(void)
+{
+	static struct seen sn;
+	static uint8_t big[5000], msg[4096];
+	const struct eng_server_dns_stats *ds;
+	struct eng_server *s;
+	struct wire_session_init in;
+	struct wire_session_accept acc;
+	struct wire_frame f;
+	uint8_t p[WIRE_SESSION_INIT_LEN], q[64];
+	size_t n;
+	unsigned i;
+	int ok;
+
+	s = new_server();
 	tap_ok(s != NULL, "server");
 	eng_server_set_clock(s, clk, NULL);
 	ds = eng_server_dns_stats(s);
@@ -454,7 +457,6 @@ static void
 client_side(void)
 {
 	struct cfg_client c;
-	struct cfg_server sc;
 	struct ev_loop *loop;
 	struct eng_client *cl = NULL;
 	const struct eng_client_dns_stats *ds;
@@ -471,15 +473,7 @@ client_side(void)
 	net_addr_parse("127.0.0.1:0", 0, &ra, &e);
 	px.fd = net_udp_bind(&ra, &e);
 	net_local_addr(px.fd, &ra, &e);
-	cfg_server_defaults(&sc);
-	free(sc.domains);
-	sc.domains = xcalloc(2, sizeof(char *));
-	sc.domains[0] = xstrdup("t.example");
-	sc.ndomains = 1;
-	sc.method = 1;
-	sc.key = xstrdup("k3y");
-	px.srv = eng_server_new(NULL, &sc, &e);
-	cfg_server_clear(&sc);
+	px.srv = new_server();
 	cfg_client_defaults(&c);
 	free(c.domains);
 	c.domains = xcalloc(2, sizeof(char *));

@@ -47,6 +47,7 @@
 #include "common/util.h"
 #include "proto/dns.h"
 #include "engine/server.h"
+#include "engine/stream.h"
 #include "proto/wire.h"
 #include "tests/interop.h"
 #include "tests/tap.h"
@@ -691,7 +692,6 @@ answer_frames(const uint8_t *msg, size_t len, int b64,
 {
 	static uint8_t fb[65536];
 	struct wire_frame f, g;
-	struct wire_block b;
 	size_t i;
 
 	if (decode_answer(msg, len, b64, fb, sizeof fb, &f) == -1)
@@ -700,16 +700,8 @@ answer_frames(const uint8_t *msg, size_t len, int b64,
 		cb(arg, &f);
 		return;
 	}
-	for (i = 0; wire_block_get(f.payload, f.payload_len, i, &b) == WIRE_OK;
-	     i++) {
-		memset(&g, 0, sizeof g);
-		g.type = b.type;
-		g.stream_id = b.stream_id;
-		g.seq = b.seq;
-		g.frag_id = b.frag_id;
-		g.frag_total = b.frag_total;
+	for (i = 0; stream_unpack(&f, i, &g) == 0; i++)
 		cb(arg, &g);
-	}
 }
 
 struct dside {
