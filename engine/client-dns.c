@@ -41,8 +41,10 @@
 #define ECL_DNS_MAX_PEND    256
 #define ECL_DNS_MAX_WAITERS 1024
 #define ECL_DNS_MAX_WAIT1   64
-#define ECL_DNS_QUERY_MAX   4096 /* also the listener's read (upstream) */
-#define ECL_DNS_POLL_CREDIT 64	 /* polls after PONG per query sent */
+#define ECL_DNS_QUERY_MAX   4096  /* also the listener's read (upstream) */
+#define ECL_DNS_POLL_CREDIT 64	  /* polls after PONG per query sent */
+#define ECL_DNS_POLL_MIN_US 1000  /* then a poll timer from 1 ms ... */
+#define ECL_DNS_POLL_MAX_US 50000 /* ... doubling up to 50 ms */
 
 const struct eng_client_dns_stats *
 eng_client_dns_stats(const struct eng_client *c)
@@ -244,6 +246,7 @@ dispatch(struct eng_client *c, const struct dnstun_question *qq,
 	}
 	d->st.sent++;
 	d->poll_credit = ECL_DNS_POLL_CREDIT;
+	d->poll_delay = ECL_DNS_POLL_MIN_US;
 	return p;
 }
 
@@ -332,13 +335,37 @@ eng_client_dns_cancel(struct eng_client *c, void *arg)
 		}
 }
 
+static void
+on_poll_timer(struct ev_loop *loop, uint64_t id, void *arg)
+{
+	struct eng_client *c = arg;
+
+	(void)id;
+	c->dns.poll_timer = 0;
+	if (c->dns.npend == 0 || c->st.phase != ENG_CLI_CONNECTED)
+		return;
+	c->want_polls++;
+	ecl_pump(c, ev_now_us(loop));
+}
+
 int
 ecl_dns_want_poll(struct eng_client *c)
 {
-	if (c->dns.npend == 0 || c->dns.poll_credit == 0)
+	struct ecl_dns *d = &c->dns;
+
+	if (d->npend == 0)
 		return 0;
-	c->dns.poll_credit--;
-	return 1;
+	if (d->poll_credit > 0) {
+		d->poll_credit--;
+		return 1;
+	}
+	/* Credit spent (a slow resolver): poll on a timer, backing off. */
+	if (d->poll_timer == 0) {
+		d->poll_timer =
+		    ev_timer_add(c->loop, d->poll_delay, on_poll_timer, c);
+		d->poll_delay = MIN(d->poll_delay * 2, ECL_DNS_POLL_MAX_US);
+	}
+	return 0;
 }
 
 /* ---- answers ---- */
@@ -638,6 +665,8 @@ ecl_dns_free(struct eng_client *c)
 		ev_io_del(c->loop, d->fd);
 		close(d->fd);
 	}
+	if (d->poll_timer != 0)
+		ev_timer_cancel(c->loop, d->poll_timer);
 	arq_free(c->arq0);
 	c->arq0 = NULL;
 	dnscache_free(d->cache);

@@ -28,9 +28,9 @@ int ecl_dns_submit(struct eng_client *c, const uint8_t *q, size_t n,
     const void *ctx, size_t ctxlen, eng_client_dns_cb *cb, void *arg);
 /*
  * Whether a PONG should be followed by another poll: a DNS answer is
- * awaited and the poll credit (64 per query sent) is not spent. Without
- * this the answer would wait for the next timed PING (0.1 s), upstream's
- * pace.
+ * awaited and the poll credit (64 per query sent) is not spent; once it
+ * is, polls go on a timer from 1 ms doubling to 50 ms. Without this the
+ * answer would wait for the next timed PING (0.1 s), upstream's pace.
  */
 int ecl_dns_want_poll(struct eng_client *c);
 /* Deadlines (SERVFAIL), stream-0 retransmits, expiry, cache flushes. */

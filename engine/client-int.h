@@ -63,6 +63,8 @@ struct ecl_dns {
 	size_t npend;
 	unsigned nwaiters;
 	unsigned poll_credit; /* polls after PONG while answers are due */
+	uint64_t poll_delay;  /* then polls on a timer, backing off */
+	uint64_t poll_timer;
 	uint16_t next_seq;
 	char *cache_path; /* NULL: no persistence */
 	uint64_t next_flush, next_expire;
