@@ -52,7 +52,7 @@ enum cfg_source {
 #define CFG_FP_LEN 16
 
 /* Keys in the client and server tables (checked at compile time). */
-#define CFG_CLIENT_NKEYS 92
+#define CFG_CLIENT_NKEYS 93
 #define CFG_SERVER_NKEYS 75
 
 /* ARQ_* keys (both roles; seconds as written). */
@@ -164,6 +164,7 @@ struct cfg_client {
 	size_t nip_echo_v6;
 	char **expected_exit; /* MDNS_EXPECTED_EXIT_IP, IP literals */
 	size_t nexpected_exit;
+	double local_dns_answer_timeout_s; /* ours: MDNS_LOCAL_DNS_ANSWER_.. */
 
 	/* Not keys: the resolver list (cfg_opts.resolvers, then the
 	 * profile's), and what only a profile gives. */
