@@ -548,16 +548,18 @@ event_pane(struct tui_ui *ui, int y, int h)
 	struct tui_model *m = &ui->m;
 	int rows = h - 1, i;
 
-	title_line(ui, y, ui->pane == TUI_PANE_EVENTS, "Events %llu%s ",
-	    (unsigned long long)m->events_total,
-	    ui->event_back ? "  (scrolled back)" : "");
+	/* Clamp before the title says "scrolled back": with no more events
+	 * than rows there is nothing to scroll to. */
 	ui->event_rows = rows;
-	if (rows <= 0)
-		return;
-	if (m->nevents <= (size_t)rows)
+	if (rows <= 0 || m->nevents <= (size_t)rows)
 		ui->event_back = 0;
 	else if (ui->event_back > m->nevents - (size_t)rows)
 		ui->event_back = m->nevents - (size_t)rows;
+	title_line(ui, y, ui->pane == TUI_PANE_EVENTS, "Events %llu%s ",
+	    (unsigned long long)m->events_total,
+	    ui->event_back ? "  (scrolled back)" : "");
+	if (rows <= 0)
+		return;
 	/* Newest at the bottom, like a log tail. */
 	for (i = 0; i < rows; i++) {
 		const struct tui_event *ev = tui_model_event_at(

@@ -196,6 +196,18 @@ like "$(scr A | grep -E 'Streams')" '▶ Streams' "Tab focuses the streams pane"
 $TM send-keys -t A Tab
 wait_screen A '▶ Events'
 like "$(scr A | grep -E 'Events')" '▶ Events' "Tab again: the event log"
+# Scrolling back needs more events than the pane has rows: wait until the
+# total in the title exceeds the event lines shown (one every 1.5 s).
+events_overflow() {
+	local s total shown
+	s=$(scr A)
+	total=$(printf '%s\n' "$s" | sed -n 's/.*Events \([0-9]*\).*/\1/p' | head -1)
+	shown=$(printf '%s\n' "$s" | sed -n '/Events [0-9]/,$p' |
+	    grep -cE '^.?[0-9]{2}:[0-9]{2}:[0-9]{2} ')
+	[ -n "$total" ] && [ "$total" -gt "$shown" ]
+}
+wait_for 600 events_overflow
+ok $? "more events than the pane shows"
 $TM send-keys -t A Up Up Up
 wait_screen A 'Events.*scrolled back'
 like "$(scr A | grep -E 'Events')" 'scrolled back' "Up scrolls the log back"
