@@ -16,6 +16,14 @@
  *		client_resolvers.txt: "IP", "IP:PORT" when the port is not
  *		53, "[IPv6]:PORT" for IPv6; each address:port once.
  *		Summary and checks are ignored.
+ *	prom	Prometheus text exposition (0.0.4) for node_exporter's
+ *		textfile collector: every metric a gauge named
+ *		mdns_doctor_COMMAND_* (COMMAND from the summary), one family
+ *		at a time with HELP and TYPE, written at close.
+ *	nagios	one line in the monitoring-plugins format,
+ *		"MDNS-DOCTOR STATE - text | 'label'=value[uom];warn;crit;min;max
+ *		...", written at close: the state and text given to
+ *		rpt_status, else derived from the checks and results.
  * docs/output-formats.md lists every column.
  *
  * The model has no secret fields, so no sink can leak one. Text from the
@@ -33,7 +41,7 @@
 
 struct rpt_sink;
 
-/* "text, json, jsonl, csv, ips" — for usage messages. */
+/* "text, json, jsonl, csv, ips, prom, nagios" — for usage messages. */
 const char *rpt_formats(void);
 
 /*
@@ -69,5 +77,36 @@ int rpt_close(struct rpt_sink *s, struct err *e);
  * "1.2.3.4:5353" or "[2001:db8::1]:53". buf needs RES_ADDR_MAX + 8.
  */
 void rpt_resolver_text(const char *addr, uint16_t port, char *buf, size_t len);
+
+/*
+ * A measured value for the monitoring formats: perfdata in nagios, a
+ * gauge in prom, an object in json/jsonl ("perf"). text, csv and ips
+ * ignore it. Labels are [a-z][a-z0-9_]*; the unit is one the
+ * monitoring-plugins guidelines name ("ms", "us", "s", "%", "B", "KB",
+ * "MB", "TB", "c") or "" for a plain number. prom converts to base units
+ * (ms -> _seconds, % -> _ratio, B -> _bytes). A NAN value is "U" in
+ * nagios and NaN in prom.
+ */
+struct rpt_perf {
+	const char *label;
+	double value;
+	const char *uom;
+	const char *warn; /* threshold range as given ("100", "2:"), or NULL */
+	const char *crit;
+	double min, max; /* NAN: none */
+	const char *help; /* one line for prom's HELP; NULL: the label */
+};
+
+int rpt_perf(struct rpt_sink *s, const struct rpt_perf *p);
+
+/*
+ * The overall state (EXIT_OK .. EXIT_UNKNOWN) and one line saying why:
+ * nagios prints it as its status line, prom as mdns_doctor_COMMAND_status,
+ * json/jsonl as a "status" object. Others ignore it. Once per sink.
+ */
+int rpt_status(struct rpt_sink *s, int code, const char *text);
+
+/* "OK", "WARNING", "CRITICAL", "UNKNOWN" ("UNKNOWN" out of range). */
+const char *rpt_state_name(int code);
 
 #endif
