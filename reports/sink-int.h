@@ -27,6 +27,8 @@ struct rpt_mon **rpt_mon_slot(struct rpt_sink *s);
  * oneline also escapes control characters (sink.c's rule for text).
  */
 char *rpt_clean_text(const char *str, int oneline);
+/* Display width of valid UTF-8 text, in code points. */
+size_t rpt_text_width(const char *str);
 /* v rounded to dec decimals (0..6), locale-independent. */
 void rpt_fmt_fixed(double v, int dec, char *buf, size_t len);
 

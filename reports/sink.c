@@ -798,33 +798,39 @@ static const char *const csv_head[] = {
     "evidence",
 };
 
-/* One RFC 4180 field: quoted when it holds , " CR or LF. */
-static int
-csv_field(struct rpt_sink *s, const char *v, int first)
+int
+rpt_csv_put(FILE *f, const char *v, int first)
 {
 	char *c = clean_text(v, 0);
 	const char *p;
 	int rc = 0;
 
-	if (!first && fputc(',', s->out) == EOF)
+	if (!first && fputc(',', f) == EOF)
 		rc = -1;
 	if (rc == 0 && strpbrk(c, ",\"\r\n") == NULL) {
-		if (fputs(c, s->out) == EOF)
+		if (fputs(c, f) == EOF)
 			rc = -1;
 	} else if (rc == 0) {
-		if (fputc('"', s->out) == EOF)
+		if (fputc('"', f) == EOF)
 			rc = -1;
 		for (p = c; *p != '\0' && rc == 0; p++) {
-			if (*p == '"' && fputc('"', s->out) == EOF)
+			if (*p == '"' && fputc('"', f) == EOF)
 				rc = -1;
-			if (rc == 0 && fputc(*p, s->out) == EOF)
+			if (rc == 0 && fputc(*p, f) == EOF)
 				rc = -1;
 		}
-		if (rc == 0 && fputc('"', s->out) == EOF)
+		if (rc == 0 && fputc('"', f) == EOF)
 			rc = -1;
 	}
 	free(c);
-	if (rc != 0)
+	return rc;
+}
+
+/* One RFC 4180 field: quoted when it holds , " CR or LF. */
+static int
+csv_field(struct rpt_sink *s, const char *v, int first)
+{
+	if (rpt_csv_put(s->out, v, first) != 0)
 		return fail(s, "write error: %s", strerror(errno));
 	return 0;
 }
@@ -1178,4 +1184,10 @@ void
 rpt_fmt_fixed(double v, int dec, char *buf, size_t len)
 {
 	fmt_fixed(v, dec, buf, len);
+}
+
+size_t
+rpt_text_width(const char *str)
+{
+	return text_width(str);
 }

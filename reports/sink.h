@@ -79,6 +79,57 @@ int rpt_close(struct rpt_sink *s, struct err *e);
 void rpt_resolver_text(const char *addr, uint16_t port, char *buf, size_t len);
 
 /*
+ * One RFC 4180 CSV field to f (a ',' first unless first): made valid
+ * UTF-8, quoted when it holds , " CR or LF, quotes doubled. 0, or -1 on a
+ * write error.
+ */
+int rpt_csv_put(FILE *f, const char *v, int first);
+
+/*
+ * A table of any columns in text, json or csv, for listings that are not
+ * resolver results (history's runs, last-known-good list, differences).
+ * Cells are text; the column type says how json carries them (a number,
+ * or a string), and a NULL cell is unknown: "-" in text, null in json, an
+ * empty field in csv. text aligns the columns at close (numbers right);
+ * json writes {"KEY":[{...},...]} and csv a header and rows as they come.
+ */
+enum rpt_col_type {
+	RPT_COL_STR = 0,
+	RPT_COL_INT, /* a decimal integer */
+	RPT_COL_NUM, /* a decimal number */
+};
+
+struct rpt_col {
+	const char *name; /* json key and csv header; text upper-cases it */
+	enum rpt_col_type type;
+};
+
+struct rpt_table;
+
+/*
+ * Open a table in fmt ("text", "json", "csv") on out with ncols columns
+ * (cols borrowed, must outlive the table); json_key names the array.
+ * NULL with e set for another format.
+ */
+struct rpt_table *rpt_table_open(const char *fmt, FILE *out,
+    const char *json_key, const struct rpt_col *cols, size_t ncols,
+    struct err *e);
+/*
+ * Before the first row: one key: value shown above the table (text: a
+ * "key: value" line; json: a member beside the array; csv: nothing).
+ */
+int rpt_table_meta(struct rpt_table *t, const char *key, const char *value,
+    enum rpt_col_type type);
+/* One row of ncols cells (copied). 0, or -1 on a write error. */
+int rpt_table_row(struct rpt_table *t, const char *const *cells);
+/*
+ * Finish (text: print the aligned table, or nothing when it has no rows
+ * and empty is NULL, else the line empty), flush, free. 0, or -1 with e
+ * set to the first write error.
+ */
+int rpt_table_close(struct rpt_table *t, const char *empty, struct err *e);
+
+/*
  * A measured value for the monitoring formats: perfdata in nagios, a
  * gauge in prom, an object in json/jsonl ("perf"). text, csv and ips
  * ignore it. Labels are [a-z][a-z0-9_]*; the unit is one the
