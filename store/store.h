@@ -253,9 +253,10 @@ int store_good(struct store *s, int64_t since_ms, store_good_cb cb, void *arg,
 
 /*
  * The results of two runs side by side, joined on address, port and
- * domain (the last result of each in its run): cb gets a and b, either
- * NULL when that run has no result for the key, in address, port, domain
- * order. The caller decides what counts as a change.
+ * domain: cb gets a and b, either NULL when that run has no result for
+ * the key; first every key of run_a (in address, port, domain order),
+ * then the keys only run_b has. The caller decides what counts as a
+ * change. (A run holds one result per key; were there two, both pair.)
  */
 typedef int (*store_pair_cb)(
     void *arg, const struct res_resolver *a, const struct res_resolver *b);

@@ -478,7 +478,8 @@ test_open_and_migrate(const char *dir)
 	sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL);
 	tap_ok(sqlite3_exec(h,
 		   "DROP INDEX results_passed; DROP INDEX snapshots_by_run; "
-		   "PRAGMA user_version = 2;",
+		   "DROP INDEX results_by_key; CREATE INDEX results_by_run ON "
+		   "resolver_results(run_id); PRAGMA user_version = 2;",
 		   NULL, NULL, NULL) == SQLITE_OK,
 	    "file taken back to v2");
 	sqlite3_close(h);
@@ -487,8 +488,13 @@ test_open_and_migrate(const char *dir)
 	tap_is_int(store_schema_version(s), 3, "migrated to v3");
 	tap_is_int(sql_int(db,
 		       "SELECT count(*) FROM sqlite_master WHERE name IN "
-		       "('results_passed', 'snapshots_by_run')"),
-	    2, "its indexes exist");
+		       "('results_passed', 'snapshots_by_run', "
+		       "'results_by_key')"),
+	    3, "its indexes exist");
+	tap_is_int(sql_int(db,
+		       "SELECT count(*) FROM sqlite_master WHERE name = "
+		       "'results_by_run'"),
+	    0, "results_by_run (a prefix of results_by_key) is gone");
 	store_close(s);
 }
 

@@ -269,6 +269,8 @@ test_migrate_v1(const char *dir)
 		   "DROP INDEX checks_by_kind;"
 		   "DROP INDEX results_passed;"
 		   "DROP INDEX snapshots_by_run;"
+		   "DROP INDEX results_by_key;"
+		   "CREATE INDEX results_by_run ON resolver_results(run_id);"
 		   "ALTER TABLE checks DROP COLUMN subject;"
 		   "PRAGMA user_version = 1;") == 0 &&
 		sql_int(db, "PRAGMA user_version") == 1,
