@@ -37,6 +37,9 @@ static const char *const kind_names[RES_CHECK_COUNT] = {
     [RES_CHECK_ROUTE] = "route",
     [RES_CHECK_INTERCEPT] = "intercept",
     [RES_CHECK_SERVER] = "server",
+    [RES_CHECK_ENGINE] = "engine",
+    [RES_CHECK_SCAN] = "scan",
+    [RES_CHECK_FRESH] = "fresh",
 };
 
 static const struct {
@@ -101,6 +104,15 @@ static const struct {
     [RES_R_DISAGREE] = {"disagree",
 	"independent services gave different answers"},
     [RES_R_NO_ROUTE] = {"no_route", "the kernel has no usable route"},
+    [RES_R_NO_ENGINE] = {"no_engine",
+	"no engine answers on its control socket"},
+    [RES_R_NOT_LIVE] = {"not_live",
+	"the engine runs but its tunnel is not connected"},
+    [RES_R_THRESHOLD] = {"threshold",
+	"a measured value crossed its threshold"},
+    [RES_R_STALE] = {"stale", "the last-known-good list is too old"},
+    [RES_R_DEADLINE] = {"deadline",
+	"the check's deadline ended it before a verdict"},
 };
 
 #define POLICY_FIELD(f)                                                        \

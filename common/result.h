@@ -106,6 +106,11 @@ enum res_reason {
 	RES_R_DISAGREE,		/* independent services answered
 				   differently */
 	RES_R_NO_ROUTE,		/* the kernel has no usable route */
+	RES_R_NO_ENGINE,	/* no engine answers on its control socket */
+	RES_R_NOT_LIVE,		/* the engine answers but is not connected */
+	RES_R_THRESHOLD,	/* a measured value crossed -w/-c */
+	RES_R_STALE,		/* the last-known-good list is too old */
+	RES_R_DEADLINE,		/* the global deadline ended the check */
 	RES_R_COUNT
 };
 
@@ -194,6 +199,9 @@ enum res_check_kind {
 	RES_CHECK_ROUTE,     /* "route": resolver routed into the tunnel */
 	RES_CHECK_INTERCEPT, /* "intercept": UDP/53 intercepted on path */
 	RES_CHECK_SERVER,    /* "server": tunnel server answers directly */
+	RES_CHECK_ENGINE,    /* "engine": the running engine is live */
+	RES_CHECK_SCAN,	     /* "scan": a small scan of the list */
+	RES_CHECK_FRESH,     /* "fresh": age of the last-known-good list */
 	RES_CHECK_COUNT
 };
 
