@@ -51,7 +51,6 @@ int cli_checks_close(struct cli_checks *o, int rc);
  * when the config cannot be used or the fetches cannot run.
  */
 int cli_ip_checks(struct cli_ctx *ctx, const char *control, int timeout_ms,
-    int only_if_expected, struct res_check out[2], size_t *nout,
-    struct err *e);
+    int only_if_expected, struct res_check out[2], size_t *nout, struct err *e);
 
 #endif

@@ -97,9 +97,9 @@ static const enum sub shown[S_COUNT] = {
 
 /* One sub-check's outcome, as the child reported it. */
 struct outcome {
-	int done;	 /* a verdict came (else: deadline or not run) */
-	int tested;	 /* 0: not tested (why in brief) */
-	int state;	 /* EXIT_* */
+	int done;	       /* a verdict came (else: deadline or not run) */
+	int tested;	       /* 0: not tested (why in brief) */
+	int state;	       /* EXIT_* */
 	struct res_check c[2]; /* ip may bring one per family */
 	size_t nc;
 	char brief[160]; /* for the status line */
@@ -157,8 +157,8 @@ emit(int fd, enum sub s, int tested, int state, const struct res_check *c,
 	json_object_set_new(o, "checks", a);
 	for (m = 0; perf != NULL && m < CHK_NMETRICS; m++)
 		if (!isnan(perf[m]) && perf[m] > -1e300)
-			json_object_set_new(
-			    p, chk_metric_name((enum chk_metric)m),
+			json_object_set_new(p,
+			    chk_metric_name((enum chk_metric)m),
 			    json_real(perf[m]));
 	json_object_set_new(o, "perf", p);
 	txt = json_dumps(o, JSON_COMPACT);
@@ -203,8 +203,8 @@ child_engine(struct chk *k, int fd)
 		    json_string_value(json_object_get(reply, "error")));
 	else if (strstr(e.msg, "not running") == NULL)
 		/* It accepted and then said nothing: stopped or hung. */
-		err_prefix(&e, "the engine at %s did not answer in %d ms", path,
-		    t);
+		err_prefix(
+		    &e, "the engine at %s did not answer in %d ms", path, t);
 	state = chk_engine_judge(st, e.msg, now_wall_ms(), &k->lim, &c, &en);
 	no_perf(perf);
 	if (st != NULL) {
@@ -252,7 +252,9 @@ good_order(const void *a, const void *b)
 
 	if (xs != ys)
 		return ys - xs;
-	return x->ok.at_ms < y->ok.at_ms ? 1 : x->ok.at_ms > y->ok.at_ms ? -1 : 0;
+	return x->ok.at_ms < y->ok.at_ms ? 1 :
+	    x->ok.at_ms > y->ok.at_ms	 ? -1 :
+					   0;
 }
 
 static void
@@ -277,8 +279,8 @@ child_fresh(struct chk *k, int fd, struct goods *gs)
 	if (!k->want[S_FRESH])
 		return;
 	no_perf(perf);
-	state = chk_fresh_judge(gs->newest, gs->n, now_wall_ms(), &k->lim, &c,
-	    &perf[CHK_FRESH]);
+	state = chk_fresh_judge(
+	    gs->newest, gs->n, now_wall_ms(), &k->lim, &c, &perf[CHK_FRESH]);
 	if (gs->n > 0) {
 		snprintf(brief, sizeof brief, "last-known-good %.1f h old",
 		    perf[CHK_FRESH] / 3600);
@@ -340,8 +342,8 @@ read_list(const char *path, size_t want, int sample, union net_addr *out,
 
 /* The scan options from the config; -1 with e set. */
 static int
-scan_options(struct chk *k, struct scan_setup *su, struct scan_opts *o,
-    struct err *e)
+scan_options(
+    struct chk *k, struct scan_setup *su, struct scan_opts *o, struct err *e)
 {
 	memset(su, 0, sizeof *su);
 	su->method = -1;
@@ -401,8 +403,8 @@ child_probe(struct chk *k, int fd, enum sub s, const struct goods *gs)
 	if (n > 0 && scan_run_blocking(&o, addrs, n, &e) != 0)
 		goto unknown;
 	if (s == S_HANDSHAKE) {
-		state = chk_handshake_judge(col.r, col.n, &k->lim, &c, &v,
-		    &perf[CHK_RTT]);
+		state = chk_handshake_judge(
+		    col.r, col.n, &k->lim, &c, &v, &perf[CHK_RTT]);
 		perf[CHK_HS] = v;
 		if (v > 0)
 			snprintf(brief, sizeof brief,
@@ -412,8 +414,8 @@ child_probe(struct chk *k, int fd, enum sub s, const struct goods *gs)
 			snprintf(brief, sizeof brief, "handshake %d/%zu (%s)",
 			    v, col.n, res_reason_name(c.reason));
 	} else {
-		state = chk_scan_judge(
-		    col.r, col.n, o.max_stage, &k->lim, &c, &v);
+		state =
+		    chk_scan_judge(col.r, col.n, o.max_stage, &k->lim, &c, &v);
 		perf[CHK_GOOD] = v;
 		snprintf(brief, sizeof brief, "scan %d/%zu", v, col.n);
 	}
@@ -424,8 +426,8 @@ unknown:
 	c.kind = s == S_HANDSHAKE ? RES_CHECK_HANDSHAKE : RES_CHECK_SCAN;
 	c.reason = RES_R_INTERNAL;
 	res_textf(c.detail, sizeof c.detail, "%s", e.msg);
-	snprintf(brief, sizeof brief, "%s unknown (%.100s)", sub_names[s],
-	    e.msg);
+	snprintf(
+	    brief, sizeof brief, "%s unknown (%.100s)", sub_names[s], e.msg);
 	emit(fd, s, 1, EXIT_UNKNOWN, &c, 1, brief, perf);
 out:
 	scan_setup_free(&su);
@@ -544,11 +546,12 @@ take_record(struct chk *k, const char *line)
 		    json_object_get(x, "verdict"));
 		c->reason = (enum res_reason)json_integer_value(
 		    json_object_get(x, "reason"));
-		res_textf(c->subject, sizeof c->subject, "%s",
-		    jtext(x, "subject"));
-		res_textf(c->detail, sizeof c->detail, "%s", jtext(x, "detail"));
 		res_textf(
-		    c->evidence, sizeof c->evidence, "%s", jtext(x, "evidence"));
+		    c->subject, sizeof c->subject, "%s", jtext(x, "subject"));
+		res_textf(
+		    c->detail, sizeof c->detail, "%s", jtext(x, "detail"));
+		res_textf(c->evidence, sizeof c->evidence, "%s",
+		    jtext(x, "evidence"));
 		c->at_ms = now_wall_ms();
 	}
 	p = json_object_get(o, "perf");
@@ -576,14 +579,14 @@ run_child(struct chk *k)
 	ssize_t r;
 
 	if (pipe(fds) != 0) {
-		snprintf(k->error, sizeof k->error, "pipe: %s",
-		    strerror(errno));
+		snprintf(
+		    k->error, sizeof k->error, "pipe: %s", strerror(errno));
 		return;
 	}
 	fflush(NULL);
 	if ((pid = fork()) < 0) {
-		snprintf(k->error, sizeof k->error, "fork: %s",
-		    strerror(errno));
+		snprintf(
+		    k->error, sizeof k->error, "fork: %s", strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
 		return;
@@ -641,8 +644,8 @@ overall(struct chk *k, char *text, size_t len)
 
 	text[0] = '\0';
 	if (k->deadline_hit)
-		o += (size_t)snprintf(text, len, "deadline %.1f s reached: ",
-		    k->deadline_ms / 1000.0);
+		o += (size_t)snprintf(text, len,
+		    "deadline %.1f s reached: ", k->deadline_ms / 1000.0);
 	for (i = 0; i < S_COUNT; i++) {
 		s = shown[i];
 		if (!k->want[s])
@@ -653,13 +656,13 @@ overall(struct chk *k, char *text, size_t len)
 			/* Started or queued when the deadline came. */
 			res_check_init(&out->c[0]);
 			out->c[0].kind = s == S_ENGINE ? RES_CHECK_ENGINE :
-			    s == S_FRESH	      ? RES_CHECK_FRESH :
-			    s == S_HANDSHAKE	      ? RES_CHECK_HANDSHAKE :
-			    s == S_SCAN		      ? RES_CHECK_SCAN :
-			    s == S_IP		      ? RES_CHECK_IP :
-						RES_CHECK_LEAK;
-			out->c[0].reason = k->deadline_hit ? RES_R_DEADLINE :
-							     RES_R_INTERNAL;
+			    s == S_FRESH	       ? RES_CHECK_FRESH :
+			    s == S_HANDSHAKE	       ? RES_CHECK_HANDSHAKE :
+			    s == S_SCAN		       ? RES_CHECK_SCAN :
+			    s == S_IP		       ? RES_CHECK_IP :
+							 RES_CHECK_LEAK;
+			out->c[0].reason =
+			    k->deadline_hit ? RES_R_DEADLINE : RES_R_INTERNAL;
 			res_textf(out->c[0].detail, sizeof out->c[0].detail,
 			    k->deadline_hit ?
 				"the deadline (%.1f s) came before a verdict" :
@@ -694,8 +697,10 @@ static void
 put_perf(struct chk *k, struct rpt_sink *sink)
 {
 	static const enum sub by[CHK_NMETRICS] = {[CHK_RTT] = S_HANDSHAKE,
-	    [CHK_LOSS] = S_ENGINE, [CHK_AGE] = S_ENGINE,
-	    [CHK_HS] = S_HANDSHAKE, [CHK_GOOD] = S_SCAN,
+	    [CHK_LOSS] = S_ENGINE,
+	    [CHK_AGE] = S_ENGINE,
+	    [CHK_HS] = S_HANDSHAKE,
+	    [CHK_GOOD] = S_SCAN,
 	    [CHK_FRESH] = S_FRESH};
 	struct rpt_perf p;
 	int m;
@@ -902,7 +907,8 @@ store_run(struct chk *k, int state)
 	return;
 fail:
 	if (!k->ctx->quiet)
-		fprintf(stderr, "mdns-doctor: check: not recorded: %s\n", e.msg);
+		fprintf(
+		    stderr, "mdns-doctor: check: not recorded: %s\n", e.msg);
 	store_close(db);
 	free(path);
 }
@@ -965,8 +971,7 @@ setup(struct chk *k, const struct args *args)
 			goto bad;
 	for (s = 0; s < S_COUNT; s++)
 		k->want[s] = 1;
-	if ((v = args_get(args, OPT_CHECKS)) != NULL &&
-	    parse_checks(k, v) != 0)
+	if ((v = args_get(args, OPT_CHECKS)) != NULL && parse_checks(k, v) != 0)
 		return -1;
 	k->control = args_get(args, OPT_CONTROL);
 	k->resolvers = args_get(args, OPT_RESOLVERS);

@@ -198,8 +198,8 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 		}
 	}
 	eng_client_set_event_cb(cl, connect_event, &w);
-	if (cli_snap_start(ctx, loop, "connect", argc, argv, connect_status,
-		&w, &w.snap) != 0) {
+	if (cli_snap_start(ctx, loop, "connect", argc, argv, connect_status, &w,
+		&w.snap) != 0) {
 		rc = EXIT_UNKNOWN;
 		goto out;
 	}

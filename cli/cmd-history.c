@@ -76,8 +76,8 @@ parse_since(const char *text, int64_t now_ms, int64_t *out, struct err *e)
 	static const struct {
 		char unit;
 		int64_t ms;
-	} units[] = {{'s', 1000}, {'m', 60000}, {'h', 3600000},
-	    {'d', 86400000}, {'w', 7 * 86400000LL}};
+	} units[] = {{'s', 1000}, {'m', 60000}, {'h', 3600000}, {'d', 86400000},
+	    {'w', 7 * 86400000LL}};
 	struct tm tm;
 	const char *p;
 	char *end;
@@ -174,8 +174,8 @@ open_db(struct hist *h)
 
 	path = h->ctx->db ? xstrdup(h->ctx->db) : store_default_path(&e);
 	if (path == NULL) {
-		cli_error(&cmd_history_entry, "no place for the history: %s",
-		    e.msg);
+		cli_error(
+		    &cmd_history_entry, "no place for the history: %s", e.msg);
 		return -1;
 	}
 	h->db = store_open_flags(path, STORE_NO_CREATE, &e);
@@ -188,8 +188,8 @@ open_db(struct hist *h)
 }
 
 static int
-table_open(struct hist *h, const char *key, const struct rpt_col *cols,
-    size_t n)
+table_open(
+    struct hist *h, const char *key, const struct rpt_col *cols, size_t n)
 {
 	struct err e = {""};
 
@@ -470,8 +470,8 @@ outcome(const struct res_resolver *r, char *buf, size_t len)
  * nothing worth listing did (without --all).
  */
 static const char *
-classify(struct hist *h, const struct res_resolver *a,
-    const struct res_resolver *b)
+classify(
+    struct hist *h, const struct res_resolver *a, const struct res_resolver *b)
 {
 	if (a == NULL)
 		return h->added++, "added";
@@ -538,8 +538,8 @@ run_arg(const char *text, struct hist *h, struct store_run_info *out)
 	}
 	rc = store_run_get(h->db, id, NULL, out, &e);
 	if (rc == 1)
-		cli_error(&cmd_history_entry,
-		    "no run %lld (history lists them)", id);
+		cli_error(
+		    &cmd_history_entry, "no run %lld (history lists them)", id);
 	else if (rc != 0)
 		cli_error(&cmd_history_entry, "%s", e.msg);
 	return rc == 0 ? 0 : -1;
@@ -555,7 +555,8 @@ pick_runs(struct hist *h, int nargs, char **argv, struct store_run_info *a,
 	int rc;
 
 	if (nargs == 2)
-		return run_arg(argv[0], h, a) == 0 && run_arg(argv[1], h, b) == 0 ?
+		return run_arg(argv[0], h, a) == 0 &&
+			run_arg(argv[1], h, b) == 0 ?
 		    0 :
 		    -1;
 	if (nargs == 1) {
@@ -675,9 +676,8 @@ cmd_history_run(struct cli_ctx *ctx, const struct args *args)
 	const char *sub = args->noperands > 0 ? args->operands[0] : "list";
 	struct hist h;
 	struct err e = {""};
-	int rc = EXIT_UNKNOWN, nargs = args->noperands > 0 ?
-	    args->noperands - 1 :
-	    0;
+	int rc = EXIT_UNKNOWN,
+	    nargs = args->noperands > 0 ? args->noperands - 1 : 0;
 	size_t i;
 
 	memset(&h, 0, sizeof h);
@@ -697,8 +697,9 @@ cmd_history_run(struct cli_ctx *ctx, const struct args *args)
 		return EXIT_UNKNOWN;
 	}
 	if (i == 3 && nargs != 1) {
-		cli_error(&cmd_history_entry, "give one address: history "
-					      "resolver ADDR");
+		cli_error(&cmd_history_entry,
+		    "give one address: history "
+		    "resolver ADDR");
 		return EXIT_UNKNOWN;
 	}
 	if (args_get(args, OPT_WRITE) != NULL && i != 1) {

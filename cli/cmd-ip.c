@@ -489,8 +489,7 @@ done:
 
 int
 cli_ip_checks(struct cli_ctx *ctx, const char *control, int timeout_ms,
-    int only_if_expected, struct res_check out[2], size_t *nout,
-    struct err *e)
+    int only_if_expected, struct res_check out[2], size_t *nout, struct err *e)
 {
 	struct ip_cli ic;
 	int rc = 0;

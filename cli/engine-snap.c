@@ -57,12 +57,12 @@ read_keys(const char *path, struct store_snap_opts *o, struct err *e)
 		return 0;
 	if (toml_parse_file(path, &d, e) != 0)
 		return -1;
-	rc = toml_get_num(d, "MDNS_SNAPSHOT_INTERVAL_SECONDS", 0, 86400, &iv,
-		 e) != 0 ||
-	    toml_get_num(d, "MDNS_SNAPSHOT_RETENTION_DAYS", 0.01, 3650, &days,
-		e) != 0 ||
+	rc = toml_get_num(
+		 d, "MDNS_SNAPSHOT_INTERVAL_SECONDS", 0, 86400, &iv, e) != 0 ||
 	    toml_get_num(
-		d, "MDNS_SNAPSHOT_MAX_ROWS", 1, 10000000, &rows, e) != 0;
+		d, "MDNS_SNAPSHOT_RETENTION_DAYS", 0.01, 3650, &days, e) != 0 ||
+	    toml_get_num(d, "MDNS_SNAPSHOT_MAX_ROWS", 1, 10000000, &rows, e) !=
+		0;
 	toml_free(d);
 	if (rc)
 		return -1;
@@ -145,8 +145,8 @@ cli_snap_stop(struct cli_snap *s, int exit_code)
 	    (unsigned long long)st->max_us);
 	/* The run's end may wait for the lock a little longer. */
 	store_set_busy_timeout(s->db, 1000);
-	if (store_run_end(s->db, s->run_id, exit_code == 0 ? "ok" : "critical",
-		&e) != 0)
+	if (store_run_end(
+		s->db, s->run_id, exit_code == 0 ? "ok" : "critical", &e) != 0)
 		log_warn("engine snapshots: %s", e.msg);
 	store_snap_free(s->w);
 	store_close(s->db);

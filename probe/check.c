@@ -23,8 +23,7 @@ static const struct {
     [CHK_AGE] = {"age", "s", "time since the engine's last valid answer"},
     [CHK_HS] = {"hs", "", "sessions opened through the resolvers tried"},
     [CHK_GOOD] = {"good", "", "resolvers that passed the small scan"},
-    [CHK_FRESH] = {"fresh", "s",
-	"age of the newest last-known-good result"},
+    [CHK_FRESH] = {"fresh", "s", "age of the newest last-known-good result"},
 };
 
 const char *
@@ -113,8 +112,8 @@ chk_range_parse(const char *text, struct chk_range *r, struct err *e)
 	*r = x;
 	return 0;
 bad:
-	return err_set(e,
-	    "not a threshold range: '%s' (N, N:, ~:N, N:M or @N:M)", text);
+	return err_set(
+	    e, "not a threshold range: '%s' (N, N:, ~:N, N:M or @N:M)", text);
 }
 
 int
@@ -158,8 +157,8 @@ chk_limits_defaults(struct chk_limits *l, int handshakes)
 }
 
 int
-chk_limits_parse(struct chk_limits *l, int crit, const char *text,
-    struct err *e)
+chk_limits_parse(
+    struct chk_limits *l, int crit, const char *text, struct err *e)
 {
 	const char *opt = crit ? "-c" : "-w";
 	char *copy = xstrdup(text), *item, *save = NULL, *eq;
@@ -189,8 +188,8 @@ chk_limits_parse(struct chk_limits *l, int crit, const char *text,
 			}
 		}
 		if (chk_range_parse(eq ? eq + 1 : item, &r, &sub) != 0) {
-			rc = err_set(e, "%s: %s: %s", opt, metrics[m].name,
-			    sub.msg);
+			rc = err_set(
+			    e, "%s: %s: %s", opt, metrics[m].name, sub.msg);
 			break;
 		}
 		if (crit)
@@ -301,7 +300,8 @@ answer_age(json_t *st, int64_t now_ms)
 static double
 engine_loss(json_t *st)
 {
-	json_t *list = json_object_get(json_object_get(st, "resolvers"), "list");
+	json_t *list =
+	    json_object_get(json_object_get(st, "resolvers"), "list");
 	json_t *r;
 	double sent = 0, lost = 0, s, t;
 	size_t i;
@@ -334,8 +334,8 @@ chk_engine_judge(json_t *st, const char *why, int64_t now_ms,
 	if (st == NULL) {
 		res_textf(c->detail, sizeof c->detail, "no engine: %s",
 		    why ? why : "no reply");
-		res_textf(c->evidence, sizeof c->evidence, "%s",
-		    why ? why : "");
+		res_textf(
+		    c->evidence, sizeof c->evidence, "%s", why ? why : "");
 		finish(c, RES_CHECK_ENGINE, EXIT_CRITICAL, RES_R_NO_ENGINE);
 		return EXIT_CRITICAL;
 	}
@@ -350,14 +350,12 @@ chk_engine_judge(json_t *st, const char *why, int64_t now_ms,
 	out->loss_pct = engine_loss(st);
 	out->age_s = answer_age(st, now_ms);
 	res_textf(c->evidence, sizeof c->evidence,
-	    "role %s, phase %s, session %lld, %d of %d resolvers active",
-	    role, out->phase, (long long)out->session, out->active,
-	    out->total);
+	    "role %s, phase %s, session %lld, %d of %d resolvers active", role,
+	    out->phase, (long long)out->session, out->active, out->total);
 	if (strcmp(role, "server") == 0) {
 		state = strcmp(out->phase, "serving") == 0 ? EXIT_OK :
 							     EXIT_CRITICAL;
-		res_textf(c->detail, sizeof c->detail, "server %s",
-		    out->phase);
+		res_textf(c->detail, sizeof c->detail, "server %s", out->phase);
 		finish(c, RES_CHECK_ENGINE, state, RES_R_NOT_LIVE);
 		return state;
 	}
@@ -436,7 +434,8 @@ chk_handshake_judge(const struct res_resolver *r, size_t n,
 		}
 	if (k > 0) {
 		qsort(rtt, k, sizeof *rtt, cmp_double);
-		*rtt_ms = k % 2 ? rtt[k / 2] : (rtt[k / 2 - 1] + rtt[k / 2]) / 2;
+		*rtt_ms =
+		    k % 2 ? rtt[k / 2] : (rtt[k / 2 - 1] + rtt[k / 2]) / 2;
 	}
 	free(rtt);
 	if (n == 0) {
@@ -456,8 +455,8 @@ chk_handshake_judge(const struct res_resolver *r, size_t n,
 		finish(c, RES_CHECK_HANDSHAKE, EXIT_CRITICAL, why);
 		return EXIT_CRITICAL;
 	}
-	state = chk_worst(chk_state(l, CHK_HS, *opened),
-	    chk_state(l, CHK_RTT, *rtt_ms));
+	state = chk_worst(
+	    chk_state(l, CHK_HS, *opened), chk_state(l, CHK_RTT, *rtt_ms));
 	res_textf(c->detail, sizeof c->detail,
 	    "%d of %zu sessions opened, median rtt %.1f ms", *opened, n,
 	    *rtt_ms);
@@ -485,8 +484,8 @@ chk_scan_judge(const struct res_resolver *r, size_t n, enum res_stage stage,
 	for (i = 0; i < n; i++)
 		*good += r[i].verdict == RES_VERDICT_OK;
 	if (n == 0) {
-		res_textf(c->detail, sizeof c->detail,
-		    "no resolver list to sample");
+		res_textf(
+		    c->detail, sizeof c->detail, "no resolver list to sample");
 		finish(c, RES_CHECK_SCAN, EXIT_UNKNOWN, RES_R_SKIPPED);
 		return EXIT_UNKNOWN;
 	}

@@ -125,9 +125,8 @@ int chk_handshake_judge(const struct res_resolver *r, size_t n,
  * The scan check from n results: how many passed (good) against the
  * limits; stage names the last stage run. Fills c (kind scan).
  */
-int chk_scan_judge(const struct res_resolver *r, size_t n,
-    enum res_stage stage, const struct chk_limits *l, struct res_check *c,
-    int *good);
+int chk_scan_judge(const struct res_resolver *r, size_t n, enum res_stage stage,
+    const struct chk_limits *l, struct res_check *c, int *good);
 
 /*
  * The freshness of the last-known-good list: newest_ms is the newest

@@ -131,9 +131,8 @@ prom_name_part(const char *in, char *buf, size_t len)
 
 		if (c >= 'A' && c <= 'Z')
 			c = (char)(c - 'A' + 'a');
-		buf[i] = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ?
-		    c :
-		    '_';
+		buf[i] =
+		    (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? c : '_';
 	}
 	buf[i] = '\0';
 }
@@ -250,8 +249,8 @@ rpt_mon_check(struct rpt_sink *s, const struct res_check *c)
 	}
 	k = prom_label_value(res_check_kind_name(c->kind));
 	sub = prom_label_value(c->subject);
-	m->chk[m->nchk].labels = xasprintf("check=\"%s\",subject=\"%s\"", k,
-	    sub);
+	m->chk[m->nchk].labels =
+	    xasprintf("check=\"%s\",subject=\"%s\"", k, sub);
 	m->chk[m->nchk++].code = verdict_code(c->verdict);
 	free(k);
 	free(sub);
@@ -293,8 +292,8 @@ rpt_mon_status(struct rpt_sink *s, int code, const char *text)
 	struct rpt_mon *m = mon(s);
 
 	m->have_status = 1;
-	m->status = code >= EXIT_OK && code <= EXIT_UNKNOWN ? code :
-							      EXIT_UNKNOWN;
+	m->status =
+	    code >= EXIT_OK && code <= EXIT_UNKNOWN ? code : EXIT_UNKNOWN;
 	free(m->status_text);
 	m->status_text = xstrdup(text ? text : "");
 	return 0;
@@ -370,8 +369,8 @@ prom_results(struct rpt_sink *s, struct rpt_mon *m, const char *prefix)
 	int rc = 0;
 
 	snprintf(name, sizeof name, "%s_resolver_passed", prefix);
-	rc |= family(s,
-	    name, "1 when the resolver passed every stage it was put through");
+	rc |= family(s, name,
+	    "1 when the resolver passed every stage it was put through");
 	for (i = 0; i < m->nres; i++)
 		rc |= sample(s, name, m->res[i].labels, m->res[i].state,
 		    m->res[i].passed);
@@ -379,8 +378,8 @@ prom_results(struct rpt_sink *s, struct rpt_mon *m, const char *prefix)
 	rc |= family(s, name, "median round trip of the resolver's probes");
 	for (i = 0; i < m->nres; i++)
 		if (!isnan(m->res[i].rtt_s))
-			rc |= sample(s, name, m->res[i].labels, NULL,
-			    m->res[i].rtt_s);
+			rc |= sample(
+			    s, name, m->res[i].labels, NULL, m->res[i].rtt_s);
 	snprintf(name, sizeof name, "%s_resolver_upload_mtu_bytes", prefix);
 	rc |= family(s, name, "exact upload MTU through the resolver");
 	for (i = 0; i < m->nres; i++)
@@ -413,8 +412,8 @@ prom_summary(struct rpt_sink *s, const struct res_run *run, const char *prefix)
 
 	/* Stages nothing was tested in are left out (as in text). */
 	for (i = RES_STAGE_NONE + 1; i < RES_STAGE_COUNT; i++)
-		any |= run->stages[i].tested > 0 ||
-		    run->stages[i].duration_ms > 0;
+		any |=
+		    run->stages[i].tested > 0 || run->stages[i].duration_ms > 0;
 	for (f = 0; any && f < nitems(fam); f++) {
 		snprintf(name, sizeof name, "%s_stage_%s", prefix, fam[f].what);
 		rc |= family(s, name, fam[f].help);
@@ -433,11 +432,11 @@ prom_summary(struct rpt_sink *s, const struct res_run *run, const char *prefix)
 		}
 	}
 	if (run->started_ms > 0) {
-		snprintf(name, sizeof name, "%s_started_timestamp_seconds",
-		    prefix);
+		snprintf(
+		    name, sizeof name, "%s_started_timestamp_seconds", prefix);
 		rc |= family(s, name, "when the run started (UTC)");
-		rc |= sample(
-		    s, name, NULL, NULL, (double)run->started_ms / 1000);
+		rc |=
+		    sample(s, name, NULL, NULL, (double)run->started_ms / 1000);
 	}
 	if (run->started_ms > 0 && run->ended_ms >= run->started_ms) {
 		snprintf(name, sizeof name, "%s_duration_seconds", prefix);

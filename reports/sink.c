@@ -48,7 +48,7 @@ struct table {
 
 struct rpt_sink {
 	const struct rpt_ops *ops;
-	struct rpt_mon *mon; /* prom, nagios (sink-mon.c) */
+	struct rpt_mon *mon;	 /* prom, nagios (sink-mon.c) */
 	json_t *jperf, *jstatus; /* json: rpt_perf / rpt_status */
 	FILE *out;
 	char err[ERR_MSG_MAX];
@@ -1036,8 +1036,8 @@ static const struct rpt_ops formats[] = {
     {"ips", ips_result, ignore_check, buffer_summary, nothing, NULL, NULL},
     {"prom", rpt_mon_result, rpt_mon_check, rpt_mon_summary, rpt_prom_close,
 	rpt_mon_perf, rpt_mon_status},
-    {"nagios", rpt_mon_result, rpt_mon_check, rpt_mon_summary,
-	rpt_nagios_close, rpt_mon_perf, rpt_mon_status},
+    {"nagios", rpt_mon_result, rpt_mon_check, rpt_mon_summary, rpt_nagios_close,
+	rpt_mon_perf, rpt_mon_status},
 };
 
 const char *

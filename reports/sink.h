@@ -144,7 +144,7 @@ struct rpt_perf {
 	const char *uom;
 	const char *warn; /* threshold range as given ("100", "2:"), or NULL */
 	const char *crit;
-	double min, max; /* NAN: none */
+	double min, max;  /* NAN: none */
 	const char *help; /* one line for prom's HELP; NULL: the label */
 };
 

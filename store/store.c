@@ -391,8 +391,8 @@ store_open_flags(const char *path, unsigned flags, struct err *e)
 			    "there yet)",
 			    path);
 		else
-			err_set(e, "cannot open DB %s: %s", path,
-			    strerror(errno));
+			err_set(
+			    e, "cannot open DB %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (make_parent(path, &sub) != 0) {
@@ -1215,8 +1215,8 @@ store_good(struct store *s, int64_t since_ms, store_good_cb cb, void *arg,
 }
 
 int
-store_run_pairs(struct store *s, int64_t run_a, int64_t run_b,
-    store_pair_cb cb, void *arg, struct err *e)
+store_run_pairs(struct store *s, int64_t run_a, int64_t run_b, store_pair_cb cb,
+    void *arg, struct err *e)
 {
 	struct res_resolver *a, *b;
 	sqlite3_stmt *st;
@@ -1343,8 +1343,8 @@ store_snapshots(struct store *s, int64_t run_id, int64_t since_ms,
 
 /* Run one bound DELETE; adds the rows removed to *n. */
 static int
-delete_step(struct store *s, const char *sql, int64_t v, uint64_t *n,
-    struct err *e)
+delete_step(
+    struct store *s, const char *sql, int64_t v, uint64_t *n, struct err *e)
 {
 	sqlite3_stmt *st;
 	int rc;

@@ -24,11 +24,11 @@
 #include "common/util.h"
 #include "store/store.h"
 
-#define NSNAP	 2000
-#define MAXROWS	 1000
-#define NRUNS	 20
-#define NRES	 10000
-#define REPEATS	 5
+#define NSNAP	2000
+#define MAXROWS 1000
+#define NRUNS	20
+#define NRES	10000
+#define REPEATS 5
 
 static int
 rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
@@ -70,8 +70,8 @@ status(void *arg)
 	st = json_pack("{s:s,s:s,s:i,s:I,s:s,s:{s:i,s:I,s:i},s:{s:i,s:i}}",
 	    "role", "client", "version", "bench", "pid", 1, "uptime_ms",
 	    (json_int_t)(counter * 30000), "phase", "connected", "session",
-	    "id", 7, "established_ms", (json_int_t)1795000000000LL,
-	    "reinits", 0, "mtu", "upload", 141, "download", 1000);
+	    "id", 7, "established_ms", (json_int_t)1795000000000LL, "reinits",
+	    0, "mtu", "upload", 141, "download", 1000);
 	json_object_set_new(st, "resolvers",
 	    json_pack("{s:i,s:i,s:i,s:i,s:i,s:o}", "total", 64, "active", 64,
 		"disabled", 0, "testing", 0, "rejected", 0, "list", list));
@@ -172,9 +172,10 @@ bench_reads(const char *dir)
 	for (k = 0; k < NRUNS; k++) {
 		for (i = 0; i < NRES; i++) {
 			res_resolver_init(&rs[i]);
-			snprintf(rs[i].addr, sizeof rs[i].addr, "10.%zu.%zu.%zu",
-			    i >> 16, (i >> 8) & 255, i & 255);
-			snprintf(rs[i].domain, sizeof rs[i].domain, "t.example");
+			snprintf(rs[i].addr, sizeof rs[i].addr,
+			    "10.%zu.%zu.%zu", i >> 16, (i >> 8) & 255, i & 255);
+			snprintf(
+			    rs[i].domain, sizeof rs[i].domain, "t.example");
 			/* 10 % pass, a different tenth in every run. */
 			rs[i].verdict = (i + (size_t)k) % 10 == 0 ?
 			    RES_VERDICT_OK :

@@ -32,16 +32,29 @@ ranges(void)
 		double v;
 		int alert;
 	} t[] = {
-	    {"10", -1, 1}, {"10", 0, 0}, {"10", 10, 0}, {"10", 10.5, 1},
-	    {"10:", 9.9, 1}, {"10:", 1e9, 0}, {"~:10", -1e9, 0},
-	    {"~:10", 11, 1}, {"10:20", 15, 0}, {"10:20", 21, 1},
-	    {"10:20", 9, 1}, {"@10:20", 15, 1}, {"@10:20", 21, 0},
-	    {"@10", 5, 1}, {"-5:-1", -3, 0}, {"-5:-1", 0, 1},
-	    {"0.5:1.5", 1, 0}, {"2:", 1, 1}, {"1:", 1, 0},
+	    {"10", -1, 1},
+	    {"10", 0, 0},
+	    {"10", 10, 0},
+	    {"10", 10.5, 1},
+	    {"10:", 9.9, 1},
+	    {"10:", 1e9, 0},
+	    {"~:10", -1e9, 0},
+	    {"~:10", 11, 1},
+	    {"10:20", 15, 0},
+	    {"10:20", 21, 1},
+	    {"10:20", 9, 1},
+	    {"@10:20", 15, 1},
+	    {"@10:20", 21, 0},
+	    {"@10", 5, 1},
+	    {"-5:-1", -3, 0},
+	    {"-5:-1", 0, 1},
+	    {"0.5:1.5", 1, 0},
+	    {"2:", 1, 1},
+	    {"1:", 1, 0},
 	};
-	static const char *const bad[] = {
-	    "", "x", "10:x", "1:2:3", "20:10", "--1", "1.2.3", "@", ":", "~",
-	    "1e3", " 10", "10 ", "123456789012345678901234567890123"};
+	static const char *const bad[] = {"", "x", "10:x", "1:2:3", "20:10",
+	    "--1", "1.2.3", "@", ":", "~", "1e3", " 10", "10 ",
+	    "123456789012345678901234567890123"};
 	struct chk_range r;
 	struct err e = {""};
 	size_t i;
@@ -62,7 +75,8 @@ ranges(void)
 			ok = 0;
 		}
 	tap_ok(ok, "malformed ranges refused: %s", e.msg);
-	tap_ok(chk_range_parse("10", &r, NULL) == 0 && !chk_range_alert(&r, NAN),
+	tap_ok(
+	    chk_range_parse("10", &r, NULL) == 0 && !chk_range_alert(&r, NAN),
 	    "an unmeasured value (NAN) never alerts");
 }
 
@@ -75,10 +89,10 @@ limits(void)
 	chk_limits_defaults(&l, 3);
 	tap_is_str(l.warn[CHK_HS].text, "3:", "hs warns below all 3");
 	tap_is_int(chk_state(&l, CHK_RTT, 500), EXIT_OK, "rtt 500: ok");
-	tap_is_int(chk_state(&l, CHK_RTT, 1500), EXIT_WARNING,
-	    "rtt 1500: warning");
-	tap_is_int(chk_state(&l, CHK_RTT, 3500), EXIT_CRITICAL,
-	    "rtt 3500: critical");
+	tap_is_int(
+	    chk_state(&l, CHK_RTT, 1500), EXIT_WARNING, "rtt 1500: warning");
+	tap_is_int(
+	    chk_state(&l, CHK_RTT, 3500), EXIT_CRITICAL, "rtt 3500: critical");
 	tap_is_int(chk_state(&l, CHK_GOOD, 0), EXIT_CRITICAL, "good 0: crit");
 	tap_is_int(chk_state(&l, CHK_GOOD, 1), EXIT_WARNING, "good 1: warn");
 	tap_ok(chk_limits_parse(&l, 0, "50,loss=1,good=5:", &e) == 0 &&
@@ -98,8 +112,8 @@ limits(void)
 		strstr(e.msg, "-c: rtt: not a threshold range") != NULL,
 	    "bad range named with its key: %s", e.msg);
 	tap_ok(chk_limits_parse(&l, 1, "", &e) == -1, "empty: %s", e.msg);
-	tap_is_int(chk_worst(EXIT_OK, EXIT_UNKNOWN), EXIT_UNKNOWN,
-	    "unknown beats ok");
+	tap_is_int(
+	    chk_worst(EXIT_OK, EXIT_UNKNOWN), EXIT_UNKNOWN, "unknown beats ok");
 	tap_is_int(chk_worst(EXIT_UNKNOWN, EXIT_WARNING), EXIT_WARNING,
 	    "warning beats unknown");
 	tap_is_int(chk_worst(EXIT_CRITICAL, EXIT_WARNING), EXIT_CRITICAL,
@@ -156,13 +170,12 @@ engine(void)
 	json_decref(st);
 	tap_ok(chk_engine_judge(NULL, "engine not running at /x", 0, &l, &c,
 		   &en) == EXIT_CRITICAL &&
-		c.reason == RES_R_NO_ENGINE &&
-		strstr(c.detail, "/x") != NULL,
+		c.reason == RES_R_NO_ENGINE && strstr(c.detail, "/x") != NULL,
 	    "no engine: critical no_engine (%s)", c.detail);
 	st = status("connected", 3, ",\"last_valid_answer_age_ms\":45000");
 	s = chk_engine_judge(st, NULL, 0, &l, &c, &en);
-	tap_ok(s == EXIT_WARNING && c.reason == RES_R_THRESHOLD &&
-		en.age_s == 45,
+	tap_ok(
+	    s == EXIT_WARNING && c.reason == RES_R_THRESHOLD && en.age_s == 45,
 	    "answer 45 s old: warning (%s)", c.detail);
 	json_decref(st);
 	st = json_loads("{\"role\":\"client\",\"phase\":\"connected\","
@@ -223,8 +236,8 @@ results(void)
 	tap_is_int(chk_handshake_judge(r, 0, &l, &c, &n, &rtt), EXIT_UNKNOWN,
 	    "no resolver to try: unknown");
 	r[0].verdict = RES_VERDICT_OK;
-	tap_ok(chk_scan_judge(r, 3, RES_STAGE_REACH, &l, &c, &n) ==
-		    EXIT_WARNING &&
+	tap_ok(
+	    chk_scan_judge(r, 3, RES_STAGE_REACH, &l, &c, &n) == EXIT_WARNING &&
 		n == 1 && strstr(c.detail, "1 of 3 passed up to reach") != NULL,
 	    "scan 1 of 3: warning (%s)", c.detail);
 	tap_is_int(chk_scan_judge(r, 0, RES_STAGE_REACH, &l, &c, &n),

@@ -766,8 +766,8 @@ check_prom(const char *txt, const char *what)
 		if (!ok)
 			tap_diag("  line %d: %s", lineno, line);
 	}
-	tap_ok(ok && nfam > 0, "%s: valid exposition, %zu families", what,
-	    nfam);
+	tap_ok(
+	    ok && nfam > 0, "%s: valid exposition, %zu families", what, nfam);
 	free(copy);
 }
 
@@ -851,7 +851,8 @@ parse_plugin_line(const char *line, char *state, size_t slen)
 		if ((q = plugin_num(p, 1)) == NULL)
 			return -1;
 		p = q;
-		n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ%");
+		n = strspn(
+		    p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ%");
 		for (i = 0; i < nitems(uoms); i++)
 			if (strlen(uoms[i]) == n && strncmp(p, uoms[i], n) == 0)
 				break;
@@ -877,7 +878,8 @@ check_nagios(const char *txt, const char *what)
 	size_t n = strlen(line);
 	int items;
 
-	tap_ok(n > 0 && line[n - 1] == '\n' && strchr(line, '\n') == line + n - 1,
+	tap_ok(
+	    n > 0 && line[n - 1] == '\n' && strchr(line, '\n') == line + n - 1,
 	    "%s: exactly one line", what);
 	if (n > 0)
 		line[n - 1] = '\0';
@@ -971,8 +973,9 @@ check_monitoring(void)
 		strstr(out, "mdns_doctor_check_loss_ratio 0.025\n") != NULL &&
 		strstr(out, "mdns_doctor_check_answer_age_seconds NaN\n") !=
 		    NULL &&
-		strstr(out, "mdns_doctor_check_verdict{check=\"ip\","
-			    "subject=\"ip\\\"v4\\n|x\"} 1\n") != NULL,
+		strstr(out,
+		    "mdns_doctor_check_verdict{check=\"ip\","
+		    "subject=\"ip\\\"v4\\n|x\"} 1\n") != NULL,
 	    "prom: status, units converted, NaN, escaped label");
 	free(out);
 
@@ -999,8 +1002,8 @@ check_monitoring(void)
 		json_array_size(perf) == 4 &&
 		json_is_null(
 		    json_object_get(json_array_get(perf, 3), "value")) &&
-		strcmp(json_string_value(json_object_get(
-			   json_array_get(perf, 2), "warn")),
+		strcmp(json_string_value(
+			   json_object_get(json_array_get(perf, 2), "warn")),
 		    "2:") == 0,
 	    "json: status and perf keys");
 	json_decref(doc);
