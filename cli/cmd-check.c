@@ -247,8 +247,10 @@ static int
 good_order(const void *a, const void *b)
 {
 	const struct store_good *x = a, *y = b;
-	int xs = x->seen_verdict == RES_VERDICT_OK,
-	    ys = y->seen_verdict == RES_VERDICT_OK;
+	int xs = x->seen_verdict == RES_VERDICT_OK ||
+	    x->seen_verdict == RES_VERDICT_DEGRADED,
+	    ys = y->seen_verdict == RES_VERDICT_OK ||
+	    y->seen_verdict == RES_VERDICT_DEGRADED;
 
 	if (xs != ys)
 		return ys - xs;

@@ -25,6 +25,7 @@
 
 #include "cli/checks-out.h"
 #include "cli/cli.h"
+#include "common/config.h"
 #include "common/ctlc.h"
 #include "common/ev.h"
 #include "common/net.h"
@@ -74,7 +75,8 @@ struct ip_cli {
 	size_t nowned;
 	long long timeout_ms;
 	int want4, want6, store;
-	struct eng_client_cfg cfg; /* --config, when given */
+	struct cfg *conf;      /* --config, when given */
+	struct cfg_client cfg; /* its client settings, or the defaults */
 	int have_cfg;
 	struct toml_doc *doc; /* --config again, for our MDNS_ keys */
 	char socks[NET_ADDR_STRLEN];
@@ -327,7 +329,8 @@ ip_cli_free(struct ip_cli *ic)
 
 	for (i = 0; i < ic->nowned; i++)
 		free(ic->owned[i]);
-	eng_client_cfg_free(&ic->cfg); /* set up by defaults at least */
+	cfg_client_clear(&ic->cfg); /* set up by defaults at least */
+	cfg_free(ic->conf);
 	toml_free(ic->doc);
 }
 
@@ -340,9 +343,15 @@ ip_configure(struct cli_ctx *ctx, struct ip_cli *ic, struct err *e)
 	if (!ic->want4 && !ic->want6)
 		ic->want4 = ic->want6 = 1;
 	if (ctx->config != NULL) {
-		if (eng_client_cfg_load(&ic->cfg, ctx->config, e) != 0 ||
+		struct cfg_opts co = {.role = CFG_CLIENT};
+
+		/* The one reader; the echo lists are read from the same file
+		 * below (they are lists of URLs the model need not know). */
+		if (cfg_load(ctx->config, NULL, &co, &ic->conf, e) != 0 ||
 		    toml_parse_file(ctx->config, &ic->doc, e) != 0)
 			return -1;
+		cfg_client_clear(&ic->cfg);
+		cfg_client_copy(&ic->cfg, &ic->conf->client);
 		ic->have_cfg = 1;
 	}
 	if (ic->nsvc == 0 &&
@@ -498,7 +507,7 @@ cli_ip_checks(struct cli_ctx *ctx, const char *control, int timeout_ms,
 	memset(&ic, 0, sizeof ic);
 	ic.timeout_ms = timeout_ms;
 	ic.control = control;
-	eng_client_cfg_defaults(&ic.cfg);
+	cfg_client_defaults(&ic.cfg);
 	if (ip_configure(ctx, &ic, e) != 0)
 		rc = -1;
 	else if (only_if_expected && ic.nexpect == 0)
@@ -524,7 +533,7 @@ cmd_ip_exec(struct cli_ctx *ctx, int argc, char **argv)
 	memset(&ic, 0, sizeof ic);
 	ic.timeout_ms = IP_TIMEOUT_MS;
 	ic.store = 1;
-	eng_client_cfg_defaults(&ic.cfg);
+	cfg_client_defaults(&ic.cfg);
 	if ((fam = ip_setup(ctx, &ic, argc, argv)) != 0) {
 		rc = fam > 0 ? EXIT_OK : EXIT_UNKNOWN;
 		goto done;

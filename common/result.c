@@ -28,6 +28,7 @@ static const char *const verdict_names[RES_VERDICT_COUNT] = {
     [RES_VERDICT_WARN] = "warn",
     [RES_VERDICT_FAIL] = "fail",
     [RES_VERDICT_UNKNOWN] = "unknown",
+    [RES_VERDICT_DEGRADED] = "degraded",
 };
 
 static const char *const kind_names[RES_CHECK_COUNT] = {
@@ -104,6 +105,8 @@ static const struct {
     [RES_R_DISAGREE] = {"disagree",
 	"independent services gave different answers"},
     [RES_R_NO_ROUTE] = {"no_route", "the kernel has no usable route"},
+    [RES_R_LOSS] = {"loss",
+	"passed, but lost more probes than the threshold allows"},
     [RES_R_NO_ENGINE] = {"no_engine",
 	"no engine answers on its control socket"},
     [RES_R_NOT_LIVE] = {"not_live",
@@ -186,6 +189,10 @@ res_resolver_init(struct res_resolver *r)
 	r->shape.edns_size = -1;
 	r->shape.tc_seen = RES_TRI_UNKNOWN;
 	r->shape.tcp_ok = RES_TRI_UNKNOWN;
+	r->probes = -1;
+	r->lost = -1;
+	r->up_at_ceiling = RES_TRI_UNKNOWN;
+	r->down_at_ceiling = RES_TRI_UNKNOWN;
 	res_policy_init(&r->policy);
 	r->burst_sent = 0;
 	r->burst_ok = 0;
@@ -339,6 +346,21 @@ res_burst_rate(const struct res_resolver *r)
 	if (r->burst_sent <= 0)
 		return -1;
 	return (double)r->burst_ok / (double)r->burst_sent;
+}
+
+double
+res_loss_rate(const struct res_resolver *r)
+{
+	if (r->probes <= 0 || r->lost < 0)
+		return -1;
+	return (double)r->lost / (double)r->probes;
+}
+
+int
+res_passed(const struct res_resolver *r)
+{
+	return r->verdict == RES_VERDICT_OK ||
+	    r->verdict == RES_VERDICT_DEGRADED;
 }
 
 void

@@ -243,6 +243,7 @@ chk_verdict_state(enum res_verdict v)
 	case RES_VERDICT_OK:
 		return EXIT_OK;
 	case RES_VERDICT_WARN:
+	case RES_VERDICT_DEGRADED:
 		return EXIT_WARNING;
 	case RES_VERDICT_FAIL:
 		return EXIT_CRITICAL;
@@ -402,7 +403,7 @@ top_reason(const struct res_resolver *r, size_t n, unsigned *count)
 	int best = RES_R_INTERNAL, k;
 
 	for (i = 0; i < n; i++)
-		if (r[i].verdict != RES_VERDICT_OK && r[i].reason >= 0 &&
+		if (!res_passed(&r[i]) && r[i].reason >= 0 &&
 		    r[i].reason < RES_R_COUNT)
 			cnt[r[i].reason]++;
 	for (k = 0; k < RES_R_COUNT; k++)
@@ -427,7 +428,7 @@ chk_handshake_judge(const struct res_resolver *r, size_t n,
 	*opened = 0;
 	*rtt_ms = NAN;
 	for (i = 0; i < n; i++)
-		if (r[i].verdict == RES_VERDICT_OK) {
+		if (res_passed(&r[i])) {
 			(*opened)++;
 			if (r[i].rtt_us >= 0)
 				rtt[k++] = (double)r[i].rtt_us / 1000;
@@ -461,7 +462,7 @@ chk_handshake_judge(const struct res_resolver *r, size_t n,
 	    "%d of %zu sessions opened, median rtt %.1f ms", *opened, n,
 	    *rtt_ms);
 	for (i = 0; i < n; i++)
-		if (r[i].verdict != RES_VERDICT_OK) {
+		if (!res_passed(&r[i])) {
 			res_textf(c->evidence, sizeof c->evidence,
 			    "%s failed: %s", r[i].addr, r[i].evidence);
 			break;
@@ -482,7 +483,7 @@ chk_scan_judge(const struct res_resolver *r, size_t n, enum res_stage stage,
 	res_check_init(c);
 	*good = 0;
 	for (i = 0; i < n; i++)
-		*good += r[i].verdict == RES_VERDICT_OK;
+		*good += res_passed(&r[i]) != 0;
 	if (n == 0) {
 		res_textf(
 		    c->detail, sizeof c->detail, "no resolver list to sample");

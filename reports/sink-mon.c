@@ -25,6 +25,7 @@ struct mon_res {
 	char *state;  /* ,verdict="..",stage="..",reason=".." */
 	int passed;
 	double rtt_s; /* NAN when unknown */
+	double loss;  /* 0..1, negative when not measured */
 	int up, down; /* -1 when unknown */
 };
 
@@ -190,7 +191,7 @@ rpt_mon_result(struct rpt_sink *s, const struct res_resolver *r)
 
 	rpt_resolver_text(r->addr, r->port, who, sizeof who);
 	m->nresults++;
-	m->npassed += r->verdict == RES_VERDICT_OK;
+	m->npassed += res_passed(r) != 0;
 	/* One series per resolver and domain: the first result wins. */
 	key = xasprintf("%s|%s", who, r->domain);
 	if (!hmap_strset_add(&m->seen, key)) {
@@ -214,7 +215,8 @@ rpt_mon_result(struct rpt_sink *s, const struct res_resolver *r)
 	free(d);
 	free(st);
 	free(re);
-	x->passed = r->verdict == RES_VERDICT_OK;
+	x->passed = res_passed(r) != 0;
+	x->loss = res_loss_rate(r);
 	x->rtt_s = r->rtt_us >= 0 ? (double)r->rtt_us / 1e6 : NAN;
 	x->up = r->upload_mtu;
 	x->down = r->download_mtu;
@@ -229,6 +231,7 @@ verdict_code(enum res_verdict v)
 	case RES_VERDICT_OK:
 		return EXIT_OK;
 	case RES_VERDICT_WARN:
+	case RES_VERDICT_DEGRADED:
 		return EXIT_WARNING;
 	case RES_VERDICT_FAIL:
 		return EXIT_CRITICAL;
@@ -380,6 +383,12 @@ prom_results(struct rpt_sink *s, struct rpt_mon *m, const char *prefix)
 		if (!isnan(m->res[i].rtt_s))
 			rc |= sample(
 			    s, name, m->res[i].labels, NULL, m->res[i].rtt_s);
+	snprintf(name, sizeof name, "%s_resolver_loss_ratio", prefix);
+	rc |= family(s, name, "share of the resolver's probes left unanswered");
+	for (i = 0; i < m->nres; i++)
+		if (m->res[i].loss >= 0)
+			rc |= sample(
+			    s, name, m->res[i].labels, NULL, m->res[i].loss);
 	snprintf(name, sizeof name, "%s_resolver_upload_mtu_bytes", prefix);
 	rc |= family(s, name, "exact upload MTU through the resolver");
 	for (i = 0; i < m->nres; i++)

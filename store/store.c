@@ -125,7 +125,14 @@ static const char *const migrations[] = {
     "ALTER TABLE checks ADD COLUMN subject TEXT;"
     "CREATE INDEX checks_by_kind ON checks(kind, at_ms);"
     "PRAGMA user_version = 2;",
-    /* 2 -> 3: reading back (history, report, check). The last-known-good
+    /* 2 -> 3: loss over the probes, MTUs at the search ceiling
+     * (issue 11; docs/probes.md). NULL: not measured. */
+    "ALTER TABLE resolver_results ADD COLUMN probes INTEGER;"
+    "ALTER TABLE resolver_results ADD COLUMN lost INTEGER;"
+    "ALTER TABLE resolver_results ADD COLUMN upload_at_ceiling INTEGER;"
+    "ALTER TABLE resolver_results ADD COLUMN download_at_ceiling INTEGER;"
+    "PRAGMA user_version = 3;",
+    /* 3 -> 4: reading back (history, report, check). The last-known-good
      * list reads only passing rows, newest per resolver x port x domain:
      * a partial index keeps that cheap when millions of failures are
      * stored beside them. Comparing two runs looks each key of one up in
@@ -138,7 +145,7 @@ static const char *const migrations[] = {
     "port, domain);"
     "DROP INDEX results_by_run;"
     "CREATE INDEX snapshots_by_run ON engine_snapshots(run_id, at_ms);"
-    "PRAGMA user_version = 3;",
+    "PRAGMA user_version = 4;",
 };
 
 /* Column list shared by the result inserts and selects (same order). */
@@ -152,7 +159,8 @@ static const char *const migrations[] = {
 	"policy_min_ping_ms, policy_max_batch, policy_max_arq_window, "        \
 	"policy_max_nack_gap, policy_min_comp_size, "                          \
 	"policy_min_rto_ms, "                                                  \
-	"burst_sent, burst_ok, burst_qps, evidence, at_ms"
+	"burst_sent, burst_ok, burst_qps, evidence, at_ms, probes, lost, "     \
+	"upload_at_ceiling, download_at_ceiling"
 
 static int
 db_err(struct store *s, struct err *e, const char *what)
@@ -352,7 +360,7 @@ setup(struct store *s, struct err *e)
 	if (prepare(s,
 		"INSERT INTO resolver_results (run_id, " RESULT_COLS ") VALUES "
 		"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-		"?,?,?,?,?,?,?,?)",
+		"?,?,?,?,?,?,?,?,?,?,?,?)",
 		&s->ins_result, e) != 0)
 		return -1;
 	if (prepare(s,
@@ -694,6 +702,10 @@ insert_result(
 		sqlite3_bind_double(st, i++, r->burst_qps);
 	bind_text(st, i++, r->evidence);
 	sqlite3_bind_int64(st, i++, r->at_ms > 0 ? r->at_ms : now);
+	bind_opt(st, i++, r->probes);
+	bind_opt(st, i++, r->lost);
+	bind_opt(st, i++, r->up_at_ceiling);
+	bind_opt(st, i++, r->down_at_ceiling);
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 }
 
@@ -797,6 +809,10 @@ read_result(sqlite3_stmt *st, int c, struct res_resolver *r)
 	c++;
 	col_text(st, c++, r->evidence, sizeof r->evidence);
 	r->at_ms = sqlite3_column_int64(st, c++);
+	r->probes = (int)col_opt(st, c++);
+	r->lost = (int)col_opt(st, c++);
+	r->up_at_ceiling = (enum res_tri)col_opt(st, c++);
+	r->down_at_ceiling = (enum res_tri)col_opt(st, c++);
 }
 
 static int

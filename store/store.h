@@ -37,7 +37,7 @@
 #include "common/util.h"
 
 /* The schema version this build writes and understands. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 

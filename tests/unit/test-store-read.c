@@ -7,7 +7,7 @@
  * side by side, the latest check per kind and subject, snapshots by run
  * and pruning, the writer on a real event loop (events carried, a locked
  * file skipped and counted, retention applied), opening without creating,
- * and the 2 -> 3 migration.
+ * and the 3 -> 4 migration.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -475,7 +475,7 @@ test_open_and_migrate(const char *dir)
 	snprintf(db, sizeof db, "%s/none", dir);
 	tap_ok(stat(db, &sb) != 0, "not even its directory");
 
-	snprintf(db, sizeof db, "%s/v2.db", dir);
+	snprintf(db, sizeof db, "%s/v3.db", dir);
 	s = store_open(db, &e);
 	store_close(s);
 	sqlite3 *h = NULL;
@@ -483,13 +483,13 @@ test_open_and_migrate(const char *dir)
 	tap_ok(sqlite3_exec(h,
 		   "DROP INDEX results_passed; DROP INDEX snapshots_by_run; "
 		   "DROP INDEX results_by_key; CREATE INDEX results_by_run ON "
-		   "resolver_results(run_id); PRAGMA user_version = 2;",
+		   "resolver_results(run_id); PRAGMA user_version = 3;",
 		   NULL, NULL, NULL) == SQLITE_OK,
-	    "file taken back to v2");
+	    "file taken back to v3");
 	sqlite3_close(h);
 	s = store_open_flags(db, STORE_NO_CREATE, &e);
-	tap_ok(s != NULL, "v2 file opens: %s", s ? "" : e.msg);
-	tap_is_int(store_schema_version(s), 3, "migrated to v3");
+	tap_ok(s != NULL, "v3 file opens: %s", s ? "" : e.msg);
+	tap_is_int(store_schema_version(s), 4, "migrated to v4");
 	tap_is_int(sql_int(db,
 		       "SELECT count(*) FROM sqlite_master WHERE name IN "
 		       "('results_passed', 'snapshots_by_run', "
