@@ -150,6 +150,9 @@ bad:
 	return -1;
 }
 
+static const struct args_spec probe_formats = {
+    .formats = "text,json,jsonl,csv,ips"};
+
 int
 cli_probe_run(struct cli_ctx *ctx, int argc, char **argv,
     const struct cmd_entry *ent, enum res_stage stage)
@@ -204,6 +207,14 @@ cli_probe_run(struct cli_ctx *ctx, int argc, char **argv,
 			cli_error(ent, "%s: %s", argv[i], e.msg);
 			goto out;
 		}
+	/* Not the monitoring sinks: their state would not be this exit
+	 * code (some resolvers failing is a warning here). */
+	if (ctx->format != NULL &&
+	    !args_format_offered(&probe_formats, ctx->format)) {
+		cli_error(ent, "unknown format '%s' (valid: %s)", ctx->format,
+		    "text, json, jsonl, csv, ips");
+		goto out;
+	}
 	if ((m.sink = rpt_open(
 		 ctx->format ? ctx->format : "text", stdout, &e)) == NULL)
 		goto bad;
