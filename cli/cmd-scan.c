@@ -26,7 +26,6 @@
 #include "common/ev.h"
 #include "common/log.h"
 #include "common/net.h"
-#include "common/path.h"
 #include "common/resolvers.h"
 #include "common/result.h"
 #include "probe/scan-report.h"
@@ -388,19 +387,6 @@ setup(struct scan_cli *sc, int argc)
 
 /* ---- the history store and resume ---------------------------------------- */
 
-/* $XDG_STATE_HOME/mdns-doctor/history.db and its fallbacks (path.h). */
-static char *
-default_db_path(struct err *e)
-{
-	char *dir = path_state_dir(e), *p;
-
-	if (dir == NULL)
-		return NULL;
-	p = path_join(dir, "history.db");
-	free(dir);
-	return p;
-}
-
 /* The history database, or with --no-store a private scratch one. */
 static int
 open_history(struct scan_cli *sc)
@@ -423,7 +409,7 @@ open_history(struct scan_cli *sc)
 		sc->dbpath = xstrdup(sc->tmpdb);
 	} else if ((sc->dbpath = sc->ctx->db != NULL ?
 			   xstrdup(sc->ctx->db) :
-			   default_db_path(&e)) == NULL) {
+			   store_default_path(&e)) == NULL) {
 		cli_error(
 		    &cmd_scan_entry, "no place for the history: %s", e.msg);
 		return -1;

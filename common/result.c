@@ -363,6 +363,22 @@ res_passed(const struct res_resolver *r)
 	    r->verdict == RES_VERDICT_DEGRADED;
 }
 
+int
+res_verdict_exit(enum res_verdict v)
+{
+	switch (v) {
+	case RES_VERDICT_OK:
+		return EXIT_OK;
+	case RES_VERDICT_WARN:
+	case RES_VERDICT_DEGRADED:
+		return EXIT_WARNING;
+	case RES_VERDICT_FAIL:
+		return EXIT_CRITICAL;
+	default:
+		return EXIT_UNKNOWN;
+	}
+}
+
 void
 res_args_digest(int argc, char *const argv[], char *out, size_t outlen)
 {

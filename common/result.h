@@ -300,6 +300,12 @@ double res_loss_rate(const struct res_resolver *r);
 int res_passed(const struct res_resolver *r);
 
 /*
+ * The monitoring-plugin exit code a verdict stands for: ok 0, warn and
+ * degraded 1, fail 2, unknown (and anything else) 3.
+ */
+int res_verdict_exit(enum res_verdict v);
+
+/*
  * Digest of a command line for runs: "sha256:" + first 32 hex digits of
  * SHA-256 over the arguments joined by NUL bytes. Identifies "the same
  * invocation" (for --resume and history) without storing arguments that

@@ -239,17 +239,7 @@ chk_verdict(int state)
 int
 chk_verdict_state(enum res_verdict v)
 {
-	switch (v) {
-	case RES_VERDICT_OK:
-		return EXIT_OK;
-	case RES_VERDICT_WARN:
-	case RES_VERDICT_DEGRADED:
-		return EXIT_WARNING;
-	case RES_VERDICT_FAIL:
-		return EXIT_CRITICAL;
-	default:
-		return EXIT_UNKNOWN;
-	}
+	return res_verdict_exit(v);
 }
 
 static void

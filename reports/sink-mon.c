@@ -223,23 +223,6 @@ rpt_mon_result(struct rpt_sink *s, const struct res_resolver *r)
 	return 0;
 }
 
-/* The exit code a verdict stands for. */
-static int
-verdict_code(enum res_verdict v)
-{
-	switch (v) {
-	case RES_VERDICT_OK:
-		return EXIT_OK;
-	case RES_VERDICT_WARN:
-	case RES_VERDICT_DEGRADED:
-		return EXIT_WARNING;
-	case RES_VERDICT_FAIL:
-		return EXIT_CRITICAL;
-	default:
-		return EXIT_UNKNOWN;
-	}
-}
-
 int
 rpt_mon_check(struct rpt_sink *s, const struct res_check *c)
 {
@@ -254,7 +237,7 @@ rpt_mon_check(struct rpt_sink *s, const struct res_check *c)
 	sub = prom_label_value(c->subject);
 	m->chk[m->nchk].labels =
 	    xasprintf("check=\"%s\",subject=\"%s\"", k, sub);
-	m->chk[m->nchk++].code = verdict_code(c->verdict);
+	m->chk[m->nchk++].code = res_verdict_exit(c->verdict);
 	free(k);
 	free(sub);
 	return 0;

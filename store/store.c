@@ -633,12 +633,39 @@ store_run_get(struct store *s, int64_t run_id, struct res_run *out,
 	return 0;
 }
 
+/* Bind text, or NULL for a NULL pointer ("any" in the queries). */
+static void
+bind_text_or_null(sqlite3_stmt *st, int i, const char *t)
+{
+	if (t != NULL)
+		bind_text(st, i, t);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* Step a query for at most one run and finalize it: 0 with out filled,
+ * 1 when there is none, -1 (what names the query in the message). */
+static int
+one_run(struct store *s, sqlite3_stmt *st, struct store_run_info *out,
+    const char *what, struct err *e)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		read_run_info(st, out);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return 1;
+	if (rc != SQLITE_ROW)
+		return db_err(s, e, what);
+	return 0;
+}
+
 int
 store_last_run(struct store *s, const char *command, const char *args_digest,
     struct store_run_info *out, struct err *e)
 {
 	sqlite3_stmt *st;
-	int rc;
 
 	if (prepare(s,
 		"SELECT " RUN_COLS " FROM runs WHERE command = ?1 "
@@ -647,19 +674,8 @@ store_last_run(struct store *s, const char *command, const char *args_digest,
 		&st, e) != 0)
 		return -1;
 	bind_text(st, 1, command);
-	if (args_digest != NULL)
-		bind_text(st, 2, args_digest);
-	else
-		sqlite3_bind_null(st, 2);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		read_run_info(st, out);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE)
-		return 1;
-	if (rc != SQLITE_ROW)
-		return db_err(s, e, "last run");
-	return 0;
+	bind_text_or_null(st, 2, args_digest);
+	return one_run(s, st, out, "last run", e);
 }
 
 /* ---- results ---------------------------------------------------------- */
@@ -1080,10 +1096,7 @@ store_runs(struct store *s, const struct store_run_filter *f, store_run_cb cb,
 		"started_ms >= ?2 ORDER BY started_ms DESC, id DESC LIMIT ?3",
 		&st, e) != 0)
 		return -1;
-	if (f != NULL && f->command != NULL)
-		bind_text(st, 1, f->command);
-	else
-		sqlite3_bind_null(st, 1);
+	bind_text_or_null(st, 1, f != NULL ? f->command : NULL);
 	sqlite3_bind_int64(st, 2, f != NULL ? f->since_ms : 0);
 	sqlite3_bind_int64(st, 3,
 	    f != NULL && f->limit > 0 && f->limit < INT64_MAX ?
@@ -1111,7 +1124,6 @@ store_run_before(struct store *s, int64_t run_id, const char *command,
     const char *args_digest, struct store_run_info *out, struct err *e)
 {
 	sqlite3_stmt *st;
-	int rc;
 
 	if (prepare(s,
 		"SELECT " RUN_COLS " FROM runs WHERE command = ?2 "
@@ -1122,19 +1134,8 @@ store_run_before(struct store *s, int64_t run_id, const char *command,
 		return -1;
 	sqlite3_bind_int64(st, 1, run_id);
 	bind_text(st, 2, command);
-	if (args_digest != NULL)
-		bind_text(st, 3, args_digest);
-	else
-		sqlite3_bind_null(st, 3);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		read_run_info(st, out);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE)
-		return 1;
-	if (rc != SQLITE_ROW)
-		return db_err(s, e, "run before");
-	return 0;
+	bind_text_or_null(st, 3, args_digest);
+	return one_run(s, st, out, "run before", e);
 }
 
 /* ---- reading back: last known good, two runs side by side -------------- */
