@@ -155,11 +155,12 @@ emit(int fd, enum sub s, int tested, int state, const struct res_check *c,
 			"reason", c[i].reason, "detail", c[i].detail,
 			"evidence", c[i].evidence));
 	json_object_set_new(o, "checks", a);
+	/* Measured but unknown (NAN) goes as null: 'U' in the perfdata. */
 	for (m = 0; perf != NULL && m < CHK_NMETRICS; m++)
-		if (!isnan(perf[m]) && perf[m] > -1e300)
+		if (isnan(perf[m]) || perf[m] > -1e300)
 			json_object_set_new(p,
 			    chk_metric_name((enum chk_metric)m),
-			    json_real(perf[m]));
+			    isnan(perf[m]) ? json_null() : json_real(perf[m]));
 	json_object_set_new(o, "perf", p);
 	txt = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -173,7 +174,10 @@ emit(int fd, enum sub s, int tested, int state, const struct res_check *c,
 	free(txt);
 }
 
-/* NAN for every metric a sub-check does not measure. */
+/*
+ * Every metric absent: a sub-check then sets what it measures (NAN:
+ * measured, but no value came out, e.g. no session for an rtt).
+ */
 static void
 no_perf(double *p)
 {
@@ -209,7 +213,9 @@ child_engine(struct chk *k, int fd)
 	no_perf(perf);
 	if (st != NULL) {
 		perf[CHK_LOSS] = en.loss_pct;
-		perf[CHK_AGE] = en.age_s;
+		/* Only an engine that reports the age has one to show. */
+		if (!isnan(en.age_s))
+			perf[CHK_AGE] = en.age_s;
 		snprintf(brief, sizeof brief, "engine %s", en.phase);
 	} else
 		snprintf(brief, sizeof brief, "%s",
@@ -484,7 +490,7 @@ child_main(struct chk *k, int fd)
 	struct goods gs = {NULL, 0, 0, 0};
 	struct res_check c;
 
-	/* Nothing of the parent's stdout buffer may be written twice. */
+	/* A parent killed by cron or by hand takes its child along. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	log_set_level(k->ctx->verbose ? LOG_INFO : LOG_ERROR);
 	signal(SIGPIPE, SIG_IGN);
