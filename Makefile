@@ -17,7 +17,7 @@ DESTDIR	?=
 BUILD	?= build
 CFLAGS	?= -O2 -g
 
-PKGS	:= ldns libcurl ncursesw sqlite3 libcrypto libzstd liblz4 zlib jansson
+PKGS	:= ldns libcurl ncursesw sqlite3 libcrypto libzstd liblz4 zlib jansson lwip
 # Deferred (=) so that "make demo" can install the libraries before the
 # first compile asks pkg-config about them.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -141,12 +141,13 @@ FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -I. -I$(BUILD)/gen $(PKG_CFLAGS) -g -O1 \
 	      -fsanitize=fuzzer-no-link,address,undefined
 $(BUILD)/fuzz/obj/%.o: %.c | $(BUILD)/gen/cmd-list.h $(BUILD)/gen/version.h
 	@mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c -o $@ $<
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzz/obj/%.o)
 $(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_LIB_OBJS)
 	@mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
-		$(FUZZ_LIB_OBJS) $(LIBS)
+	@mkdir -p $(BUILD)/fuzz/obj
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -MT $@ -MF $(BUILD)/fuzz/obj/$(@F).d \
+		-fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) $(LIBS)
 fuzz: $(FUZZERS)
 	$(Q)set -e; for f in $(FUZZERS); do n=$${f##*/}; \
 		mkdir -p $(BUILD)/fuzz/corpus/$$n; \

@@ -74,6 +74,13 @@ struct args {
 	char **operands;
 	int noperands;
 	int next; /* ARGS_STOP: index of the first argument not parsed */
+	/*
+	 * The command line from the command word on, as typed (argv[0] is
+	 * the command): main sets it after args_parse, before .run, for
+	 * a run's argument digest (res_args_digest).
+	 */
+	int argc;
+	char **argv;
 };
 
 /* args_parse flags */

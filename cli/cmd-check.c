@@ -869,23 +869,6 @@ status_word(int state)
 	return state >= 0 && state <= 3 ? w[state] : "unknown";
 }
 
-/* The digest of the options as given ("name=value" each). */
-static void
-args_digest(const struct args *a, char *out, size_t len)
-{
-	char **v = xcalloc(a->nv + 1, sizeof *v);
-	size_t i;
-
-	for (i = 0; i < a->nv; i++)
-		v[i] = xasprintf("%s=%s",
-		    a->v[i].opt && a->v[i].opt->name ? a->v[i].opt->name : "?",
-		    a->v[i].value ? a->v[i].value : "");
-	res_args_digest((int)a->nv, v, out, len);
-	for (i = 0; i < a->nv; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* The run and its checks into the history; failures only warn. */
 static void
 store_run(struct chk *k, int state)
@@ -901,7 +884,7 @@ store_run(struct chk *k, int state)
 		goto fail;
 	/* Past the deadline the answer comes first: wait briefly only. */
 	store_set_busy_timeout(db, 500);
-	args_digest(k->args, digest, sizeof digest);
+	res_args_digest(k->args->argc, k->args->argv, digest, sizeof digest);
 	if (store_run_begin(db, "check", digest, cli_version(), &run, &e) != 0)
 		goto fail;
 	for (i = 0; i < S_COUNT; i++)

@@ -1,9 +1,11 @@
 /*
  * cmd-config.c — "config show" prints the effective configuration (every
- * key of the file, upstream defaults for the rest, profile overrides, each
- * marked with where it came from; secrets only as fingerprints) and the
- * expanded resolver count; "config check" validates and exits 0 or 3 with
- * one "FILE:LINE:COL: reason" line on stderr.
+ * key of the file, defaults for the rest, profile overrides, each marked
+ * with where it came from; secrets only as fingerprints), the expanded
+ * resolver count and the method's security finding; "config check"
+ * validates: exit 3 with one "FILE:LINE:COL: reason" line on stderr when
+ * invalid, else the level of the method's finding (0, or 1/2 with the
+ * finding's line on stderr; common/method.h, docs/security.md).
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -16,13 +18,17 @@
 #include "common/path.h"
 #include "common/resolvers.h"
 
-enum { OPT_RESOLVERS = 2000, OPT_PROFILE, OPT_KEYFILE };
+enum { OPT_RESOLVERS = ARGS_LONG, OPT_PROFILE, OPT_KEYFILE };
 
-static const struct option config_longopts[] = {
-    {"resolvers", required_argument, NULL, OPT_RESOLVERS},
-    {"profile", required_argument, NULL, OPT_PROFILE},
-    {"key-file", required_argument, NULL, OPT_KEYFILE},
-    {NULL, 0, NULL, 0},
+static const struct args_opt config_opts[] = {
+    {OPT_RESOLVERS, "resolvers", "FILE", 0,
+	"resolver list to count (default: client_resolvers.txt\n"
+	"next to a client config)"},
+    {OPT_PROFILE, "profile", "FILE", 0,
+	"JSON profile laid over the client config"},
+    {OPT_KEYFILE, "key-file", "FILE", 0,
+	"server key file instead of ENCRYPTION_KEY_FILE"},
+    {0, NULL, NULL, 0, NULL},
 };
 
 /* What the resolver list pass found. */
@@ -119,6 +125,7 @@ print_text(const struct cfg *c, const struct rl_result *r)
 	struct key_info k;
 	size_t i, n = cfg_item_count(c);
 	size_t nfile = 0, ndef = 0, nprof = 0, nunk = 0;
+	char finding[2 * ERR_MSG_MAX];
 	int valid;
 
 	printf("# mdns-doctor effective %s configuration\n",
@@ -169,10 +176,15 @@ print_text(const struct cfg *c, const struct rl_result *r)
 			    cl->fec.flush_ms,
 			    prof_fec_dir_name(cl->fec.direction));
 		printf("\n# profile resolvers: %zu\n", cl->nresolvers);
-		if (cl->expected_exit_ip != NULL)
-			printf(
-			    "# expected exit IP: %s\n", cl->expected_exit_ip);
 	}
+	if (c->role == CFG_CLIENT && cl->nexpected_exit > 0) {
+		printf("# expected exit IP:");
+		for (i = 0; i < cl->nexpected_exit; i++)
+			printf("%s %s", i ? "," : "", cl->expected_exit[i]);
+		printf("\n");
+	}
+	if (cfg_method_finding(c, finding, sizeof finding) != EXIT_OK)
+		printf("# security: %s\n", finding);
 	if (r->path != NULL && !r->open_failed && !r->missing_default)
 		printf("# resolvers: %s: %llu addresses (%llu lines, %llu "
 		       "duplicates, %llu bad lines, %llu capped prefixes)\n",
@@ -194,6 +206,37 @@ jstr_or_null(const char *s)
 	json_t *j = s ? json_string(s) : NULL;
 
 	return j ? j : json_null();
+}
+
+/*
+ * The security findings: [] or [{"level": "warning", "key":
+ * "DATA_ENCRYPTION_METHOD", "method": 1, "reason": ..., "doc": ...,
+ * "message": the one line config check prints}].
+ */
+static json_t *
+findings_json(const struct cfg *c)
+{
+	json_t *arr = json_array(), *o;
+	int m = c->role == CFG_SERVER ? c->server.method : c->client.method;
+	const struct method_finding *f = method_finding(m);
+	char line[2 * ERR_MSG_MAX], lvl[16];
+	size_t i;
+	int level = cfg_method_finding(c, line, sizeof line);
+
+	if (level == EXIT_OK || f == NULL)
+		return arr;
+	snprintf(lvl, sizeof lvl, "%s", method_level_name(level));
+	for (i = 0; lvl[i] != '\0'; i++)
+		lvl[i] = (char)(lvl[i] - 'A' + 'a');
+	o = json_object();
+	json_object_set_new(o, "level", json_string(lvl));
+	json_object_set_new(o, "key", json_string("DATA_ENCRYPTION_METHOD"));
+	json_object_set_new(o, "method", json_integer(m));
+	json_object_set_new(o, "reason", json_string(f->reason));
+	json_object_set_new(o, "doc", json_string(f->doc));
+	json_object_set_new(o, "message", json_string(line));
+	json_array_append_new(arr, o);
+	return arr;
 }
 
 static void
@@ -260,6 +303,7 @@ print_json(const struct cfg *c, const struct rl_result *r)
 	json_object_set_new(
 	    o, "method_name", jstr_or_null(method_name(k.method)));
 	json_object_set_new(root, "encryption", o);
+	json_object_set_new(root, "findings", findings_json(c));
 	if (c->profile_path != NULL) {
 		o = json_object();
 		json_object_set_new(o, "level", json_string(cl->fec.level));
@@ -273,8 +317,6 @@ print_json(const struct cfg *c, const struct rl_result *r)
 		json_object_set_new(o, "direction",
 		    json_string(prof_fec_dir_name(cl->fec.direction)));
 		json_object_set_new(root, "fec", o);
-		json_object_set_new(root, "expected_exit_ip",
-		    jstr_or_null(cl->expected_exit_ip));
 		json_object_set_new(root, "profile_resolvers",
 		    json_integer((json_int_t)cl->nresolvers));
 	}
@@ -319,62 +361,33 @@ default_config_path(void)
 }
 
 static int
-cmd_config_exec(struct cli_ctx *ctx, int argc, char **argv)
+cmd_config_run(struct cli_ctx *ctx, const struct args *args)
 {
-	const char *resolvers = NULL, *profile_path = NULL, *sub = "show";
+	const char *resolvers = args_get(args, OPT_RESOLVERS);
+	const char *profile_path = args_get(args, OPT_PROFILE);
+	const char *sub = args->noperands > 0 ? args->operands[0] : "show";
 	struct cfg_opts opts = {.role = -1};
 	struct profile *prof = NULL;
 	struct cfg *c = NULL;
 	struct rl_result r;
 	struct err e;
-	char *dflt = NULL;
+	char *dflt = NULL, finding[2 * ERR_MSG_MAX];
 	const char *path;
-	int ch, json = 0, check, rc, invalid;
+	int check, rc, invalid, level;
 	size_t i;
 
-	while ((ch = cli_getopt(ctx, &cmd_config_entry, argc, argv, "",
-		    config_longopts)) != -1) {
-		switch (ch) {
-		case OPT_RESOLVERS:
-			resolvers = optarg;
-			break;
-		case OPT_PROFILE:
-			profile_path = optarg;
-			break;
-		case OPT_KEYFILE:
-			opts.key_file = optarg;
-			break;
-		case 'H':
-			return EXIT_OK;
-		default:
-			return EXIT_UNKNOWN;
-		}
-	}
-	if (optind < argc)
-		sub = argv[optind++];
-	if (optind < argc) {
-		cli_error(
-		    &cmd_config_entry, "unexpected argument: %s", argv[optind]);
-		return EXIT_UNKNOWN;
-	}
+	opts.key_file = args_get(args, OPT_KEYFILE);
 	if (strcmp(sub, "show") != 0 && strcmp(sub, "check") != 0) {
 		cli_error(&cmd_config_entry,
-		    "unknown subcommand: %s (show or "
-		    "check)",
-		    sub);
+		    "unknown subcommand: %s (show or check)", sub);
 		return EXIT_UNKNOWN;
 	}
 	check = strcmp(sub, "check") == 0;
-	if (ctx->format != NULL && strcmp(ctx->format, "text") != 0) {
-		if (strcmp(ctx->format, "json") != 0 || check) {
-			cli_error(&cmd_config_entry,
-			    "format %s is not "
-			    "supported here (%s)",
-			    ctx->format,
-			    check ? "check prints no data" : "text or json");
-			return EXIT_UNKNOWN;
-		}
-		json = 1;
+	if (check && strcmp(ctx->format, "text") != 0) {
+		cli_error(&cmd_config_entry,
+		    "format %s is not supported here (check prints no data)",
+		    ctx->format);
+		return EXIT_UNKNOWN;
 	}
 	path = ctx->config;
 	if (path == NULL && profile_path == NULL)
@@ -401,6 +414,7 @@ cmd_config_exec(struct cli_ctx *ctx, int argc, char **argv)
 	count_resolvers(c, resolvers, &r);
 	invalid =
 	    cfg_error_count(c) > 0 || r.open_failed || r.first_error[0] != '\0';
+	level = cfg_method_finding(c, finding, sizeof finding);
 	if (check) {
 		if (cfg_error_count(c) > 0)
 			fprintf(stderr, "%s\n", cfg_error_at(c, 0));
@@ -408,6 +422,8 @@ cmd_config_exec(struct cli_ctx *ctx, int argc, char **argv)
 			fprintf(stderr, "%s\n", r.open_error);
 		else if (r.first_error[0] != '\0')
 			fprintf(stderr, "%s\n", r.first_error);
+		else if (level != EXIT_OK)
+			fprintf(stderr, "%s\n", finding);
 		if (ctx->verbose > 0)
 			for (i = 0; i < cfg_warning_count(c); i++)
 				fprintf(stderr, "warning: %s\n",
@@ -417,7 +433,7 @@ cmd_config_exec(struct cli_ctx *ctx, int argc, char **argv)
 			    c->path ? c->path : c->profile_path,
 			    cfg_role_name(c->role));
 	} else {
-		if (json)
+		if (strcmp(ctx->format, "json") == 0)
 			print_json(c, &r);
 		else
 			print_text(c, &r);
@@ -439,24 +455,27 @@ cmd_config_exec(struct cli_ctx *ctx, int argc, char **argv)
 	free(r.path);
 	cfg_free(c);
 	free(dflt);
-	return invalid ? EXIT_UNKNOWN : EXIT_OK;
+	if (invalid)
+		return EXIT_UNKNOWN;
+	/* check: a valid configuration exits with its finding's level. */
+	return check ? level : EXIT_OK;
 }
 
 const struct cmd_entry cmd_config_entry = {
     .name = "config",
-    .usage = "config [show|check] [--config FILE] [--resolvers FILE] "
-	     "[--profile FILE] [--key-file FILE]",
     .summary = "show or check the effective configuration",
-    .options =
-	"  show                 print every key: file, defaults, profile "
-	"(default)\n"
-	"  check                validate; exit 0 (valid) or 3 (invalid)\n"
-	"  --resolvers FILE     resolver list to count (default: "
-	"client_resolvers.txt\n"
-	"                       next to a client config)\n"
-	"  --profile FILE       JSON profile laid over the client config\n"
-	"  --key-file FILE      server key file instead of "
-	"ENCRYPTION_KEY_FILE\n"
-	"  --format text|json   output of show\n",
-    .exec = cmd_config_exec,
+    .args = {.opts = config_opts,
+	.operands = "[show|check]",
+	.max_operands = 1,
+	.formats = "text,json",
+	.notes =
+	    "\nsubcommands:\n"
+	    "  show                 print every key: file, defaults, "
+	    "profile (default)\n"
+	    "  check                validate; exit 3 when invalid, else 0, "
+	    "or 1 (WARNING) /\n"
+	    "                       2 (CRITICAL) for a weak "
+	    "DATA_ENCRYPTION_METHOD\n"
+	    "                       (docs/security.md)\n"},
+    .run = cmd_config_run,
 };

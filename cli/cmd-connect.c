@@ -23,14 +23,19 @@
 #include "engine/client.h"
 #include "engine/ctl.h"
 
-enum { OPT_RESOLVERS = 1, OPT_LISTEN, OPT_PROFILE, OPT_CONTROL };
+enum { OPT_RESOLVERS = ARGS_LONG, OPT_LISTEN, OPT_PROFILE, OPT_CONTROL };
 
-static const struct option connect_longopts[] = {
-    {"resolvers", required_argument, NULL, OPT_RESOLVERS},
-    {"listen", required_argument, NULL, OPT_LISTEN},
-    {"profile", required_argument, NULL, OPT_PROFILE},
-    {"control", required_argument, NULL, OPT_CONTROL},
-    {NULL, 0, NULL, 0},
+static const struct args_opt connect_opts[] = {
+    {OPT_RESOLVERS, "resolvers", "FILE", 0,
+	"client_resolvers.txt (all are used: the resolver pool)"},
+    {OPT_PROFILE, "profile", "FILE", 0,
+	"JSON profile: domains, resolvers, method, key"},
+    {OPT_LISTEN, "listen", "ADDR:PORT", 0,
+	"override LISTEN_IP/LISTEN_PORT (port 0: any)"},
+    {OPT_CONTROL, "control", "PATH", 0,
+	"control socket (default\n"
+	"$XDG_RUNTIME_DIR/mdns-doctor/engine.sock)"},
+    {0, NULL, NULL, 0, NULL},
 };
 
 static void
@@ -122,7 +127,7 @@ apply_listen(struct cfg *c, const char *listen, struct err *e)
 }
 
 static int
-cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
+cmd_connect_run(struct cli_ctx *ctx, const struct args *args)
 {
 	struct cfg_opts opts = {.role = -1};
 	struct profile *prof = NULL;
@@ -132,39 +137,14 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 	struct err e = {""};
 	struct watch w = {NULL, NULL, 0, NULL};
 	union net_addr bound;
-	const char *listen = NULL, *profile = NULL;
-	const char *control = NULL;
-	char *ctlpath = NULL;
-	char buf[NET_ADDR_STRLEN];
-	int c, rc = EXIT_UNKNOWN;
+	const char *listen = args_get(args, OPT_LISTEN);
+	const char *profile = args_get(args, OPT_PROFILE);
+	const char *control = args_get(args, OPT_CONTROL);
+	int ctl_busy = 0;
+	char buf[NET_ADDR_STRLEN], finding[2 * ERR_MSG_MAX];
+	int rc = EXIT_UNKNOWN;
 
-	while ((c = cli_getopt(ctx, &cmd_connect_entry, argc, argv, "",
-		    connect_longopts)) != -1) {
-		switch (c) {
-		case OPT_RESOLVERS:
-			opts.resolvers = optarg;
-			break;
-		case OPT_LISTEN:
-			listen = optarg;
-			break;
-		case OPT_PROFILE:
-			profile = optarg;
-			break;
-		case OPT_CONTROL:
-			control = optarg;
-			break;
-		case 'H':
-			rc = EXIT_OK;
-			goto out;
-		default:
-			goto out;
-		}
-	}
-	if (optind < argc) {
-		cli_error(&cmd_connect_entry, "unexpected argument: %s",
-		    argv[optind]);
-		goto out;
-	}
+	opts.resolvers = args_get(args, OPT_RESOLVERS);
 	if ((ctx->config == NULL || opts.resolvers == NULL) &&
 	    profile == NULL) {
 		cli_error(&cmd_connect_entry,
@@ -184,6 +164,9 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	cfg_log_warnings(cfg);
+	/* A weak method is the peer's choice too: said, never refused. */
+	if (cfg_method_finding(cfg, finding, sizeof finding) != EXIT_OK)
+		log_warn("%s", finding);
 	if (listen != NULL && apply_listen(cfg, listen, &e) == -1) {
 		cli_error(&cmd_connect_entry, "%s", e.msg);
 		goto out;
@@ -205,10 +188,17 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 		struct ctl_handlers h = {"client", cli_version(),
 		    connect_status, connect_metrics, connect_stop, &w};
 
-		ctlpath =
-		    control ? xstrdup(control) : ctl_default_path("client");
-		if ((w.ctl = ctl_server_new(loop, ctlpath, &h, &e)) == NULL) {
-			if (control != NULL) {
+		/*
+		 * --control must work. The default place is shared with
+		 * other engines of ours: when one holds it, this one runs
+		 * without a socket (so two can run); no safe place at all
+		 * (a planted directory) stops us rather than run blind.
+		 */
+		w.ctl = control != NULL ?
+		    ctl_server_new(loop, control, &h, &e) :
+		    ctl_server_new_default(loop, &h, &ctl_busy, &e);
+		if (w.ctl == NULL) {
+			if (!ctl_busy) {
 				cli_error(&cmd_connect_entry, "%s", e.msg);
 				goto out;
 			}
@@ -216,8 +206,8 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 		}
 	}
 	eng_client_set_event_cb(cl, connect_event, &w);
-	if (cli_snap_start(ctx, loop, "connect", argc, argv, connect_status, &w,
-		&w.snap) != 0) {
+	if (cli_snap_start(
+		ctx, loop, "connect", args, connect_status, &w, &w.snap) != 0) {
 		rc = EXIT_UNKNOWN;
 		goto out;
 	}
@@ -239,7 +229,6 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 out:
 	cli_snap_stop(w.snap, rc);
 	ctl_server_free(w.ctl);
-	free(ctlpath);
 	eng_client_free(cl);
 	if (loop != NULL)
 		ev_loop_free(loop);
@@ -250,17 +239,11 @@ out:
 
 const struct cmd_entry cmd_connect_entry = {
     .name = "connect",
-    .usage = "connect --config client_config.toml --resolvers "
-	     "client_resolvers.txt [--profile FILE] [--listen ADDR:PORT] "
-	     "[--control PATH]",
     .summary = "run the tunnel client (local SOCKS5/SOCKS4 proxy)",
-    .options = "  --resolvers FILE     client_resolvers.txt (all are "
-	       "used: the resolver pool)\n"
-	       "  --profile FILE       JSON profile: domains, resolvers, "
-	       "method, key\n"
-	       "  --listen ADDR:PORT   override LISTEN_IP/LISTEN_PORT (port "
-	       "0: any)\n"
-	       "  --control PATH       control socket (default "
-	       "$XDG_RUNTIME_DIR/mdns-doctor/engine.sock)\n",
-    .exec = cmd_connect_exec,
+    .args = {.opts = connect_opts,
+	.notes = "\nNeeds --config client_config.toml and --resolvers "
+		 "client_resolvers.txt,\nor --profile FILE. A weak "
+		 "DATA_ENCRYPTION_METHOD (0..2) is logged as a\nwarning at "
+		 "start (docs/security.md).\n"},
+    .run = cmd_connect_run,
 };

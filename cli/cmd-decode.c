@@ -32,8 +32,11 @@ enum { OPT_KEYFILE = ARGS_LONG, OPT_MODE };
 static const struct args_opt decode_opts[] = {
     {'d', "domain", "NAME", ARGS_REPEAT, "tunnel domain (repeatable)"},
     {'m', "method", "N", 0, "encryption method 0..5 (queries only)"},
-    {'k', "key", "TEXT", 0, "encryption key text"},
-    {OPT_KEYFILE, "key-file", "FILE", 0, "read the key text from FILE"},
+    {'k', "key", "TEXT", 0,
+	"encryption key text (other users can read it\n"
+	"in ps: prefer --key-file)"},
+    {OPT_KEYFILE, "key-file", "FILE", 0,
+	"read the key text from FILE (the safe way)"},
     {OPT_MODE, "mode", "auto|raw|base64", 0,
 	"answers: auto (default: the encoding that\n"
 	"yields a valid frame), raw or base64"},
@@ -460,6 +463,12 @@ cmd_decode_run(struct cli_ctx *ctx, const struct args *args)
 		}
 	} else if (args_get(args, 'k') != NULL) {
 		d->key = xstrdup(args_get(args, 'k'));
+		/*
+		 * The values point into argv: wiping them shortens the time
+		 * the key shows in /proc/PID/cmdline (and ps) to our start.
+		 */
+		for (k = 0; (s = args_value(args, 'k', k)) != NULL; k++)
+			explicit_bzero((char *)(uintptr_t)s, strlen(s));
 	}
 	have_key = d->key != NULL;
 	if (ctx->config != NULL &&

@@ -3,19 +3,20 @@
  * address family, directly and through the tunnel engine's SOCKS port,
  * compared with the expected exit (probe/exitip.h, docs/checks.md).
  *
- * Where things come from:
+ * Where things come from (all settings through the one configuration
+ * model, common/config.h: --config and --profile are read together):
  *   SOCKS port   --socks HOST:PORT; else the running client's status
  *                (socks.listen, through --control or the default
  *                socket); else LISTEN_IP:LISTEN_PORT of --config (an
  *                upstream client has no control socket). SOCKS5
  *                user/password from --config when the port needs them.
- *   expectation  --expect IP (repeatable, one per family); else the
- *                --profile's expectedExitIP; else MDNS_EXPECTED_EXIT_IP
- *                (a string or a list) in --config.
+ *   expectation  --expect IP (repeatable, one per family); else
+ *                MDNS_EXPECTED_EXIT_IP of the model: the --profile's
+ *                expectedExitIP, else the key in --config.
  *   services     --service4/--service6 URL (repeatable; --service URL
  *                when the host is an address literal); else
- *                MDNS_IP_ECHO_V4 / MDNS_IP_ECHO_V6 lists in --config;
- *                else the built-in public services. Naming any service
+ *                MDNS_IP_ECHO_V4 / MDNS_IP_ECHO_V6 of --config; else
+ *                the built-in public services. Naming any service
  *                replaces the whole built-in list.
  */
 #include <jansson.h>
@@ -30,13 +31,12 @@
 #include "common/ev.h"
 #include "common/net.h"
 #include "common/profile.h"
-#include "common/toml.h"
 #include "engine/client.h"
 #include "engine/ctl.h"
 #include "probe/exitip.h"
 
 enum {
-	OPT_SOCKS = 1,
+	OPT_SOCKS = ARGS_LONG,
 	OPT_CONTROL,
 	OPT_EXPECT,
 	OPT_PROFILE,
@@ -47,17 +47,29 @@ enum {
 	OPT_NO_STORE,
 };
 
-static const struct option ip_longopts[] = {
-    {"socks", required_argument, NULL, OPT_SOCKS},
-    {"control", required_argument, NULL, OPT_CONTROL},
-    {"expect", required_argument, NULL, OPT_EXPECT},
-    {"profile", required_argument, NULL, OPT_PROFILE},
-    {"service", required_argument, NULL, OPT_SERVICE},
-    {"service4", required_argument, NULL, OPT_SERVICE4},
-    {"service6", required_argument, NULL, OPT_SERVICE6},
-    {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
-    {"no-store", no_argument, NULL, OPT_NO_STORE},
-    {NULL, 0, NULL, 0},
+static const struct args_opt ip_opts[] = {
+    {'4', NULL, NULL, 0, "check only IPv4 (default both)"},
+    {'6', NULL, NULL, 0, "check only IPv6 (default both)"},
+    {OPT_SOCKS, "socks", "HOST:PORT", 0,
+	"the tunnel's SOCKS5 port (default: from the engine's\n"
+	"status, else LISTEN_IP/PORT of --config)"},
+    {OPT_CONTROL, "control", "PATH", 0, "the engine's control socket"},
+    {OPT_EXPECT, "expect", "IP", ARGS_REPEAT,
+	"expected exit address (repeatable: one per\n"
+	"family; else the profile's expectedExitIP, else\n"
+	"MDNS_EXPECTED_EXIT_IP of --config)"},
+    {OPT_PROFILE, "profile", "FILE", 0, "JSON profile (expectedExitIP)"},
+    {OPT_SERVICE4, "service4", "URL", ARGS_REPEAT,
+	"IPv4 IP-echo service (repeatable; replaces the\n"
+	"built-in list, as do MDNS_IP_ECHO_V4/_V6)"},
+    {OPT_SERVICE6, "service6", "URL", ARGS_REPEAT,
+	"IPv6 IP-echo service (repeatable)"},
+    {OPT_SERVICE, "service", "URL", ARGS_REPEAT,
+	"a service whose host is an address literal"},
+    {OPT_TIMEOUT, "timeout-ms", "MS", 0, "per request (default 15000)"},
+    {OPT_NO_STORE, "no-store", NULL, 0,
+	"do not record the checks in the history"},
+    {0, NULL, NULL, 0, NULL},
 };
 
 #define IP_TIMEOUT_MS	15000
@@ -65,7 +77,7 @@ static const struct option ip_longopts[] = {
 #define IP_MAX_EXPECT	8
 
 struct ip_cli {
-	const char *socks_arg, *control, *profile;
+	const char *socks_arg, *control;
 	struct exitip_service svc[IP_MAX_SERVICES];
 	size_t nsvc;
 	char expect[IP_MAX_EXPECT][ECHO_IP_MAX];
@@ -75,10 +87,9 @@ struct ip_cli {
 	size_t nowned;
 	long long timeout_ms;
 	int want4, want6, store;
-	struct cfg *conf;      /* --config, when given */
+	struct cfg *conf;      /* --config and/or --profile, when given */
 	struct cfg_client cfg; /* its client settings, or the defaults */
-	int have_cfg;
-	struct toml_doc *doc; /* --config again, for our MDNS_ keys */
+	int have_cfg;	       /* --config given (LISTEN_*, SOCKS5_*) */
 	char socks[NET_ADDR_STRLEN];
 	char why[256]; /* why there is no SOCKS port */
 	char expect_from[300];
@@ -92,40 +103,17 @@ keep(struct ip_cli *ic, char *s)
 	return s;
 }
 
-/* The family of an http(s) URL whose host is an address literal, or 0. */
-static int
-url_literal_family(const char *url)
-{
-	const char *h = strstr(url, "://"), *end;
-	char host[64];
-	union net_addr a;
-
-	if (h == NULL)
-		return 0;
-	h += 3;
-	if (*h == '[')
-		return 6;
-	end = h + strcspn(h, ":/?#");
-	if ((size_t)(end - h) >= sizeof host)
-		return 0;
-	memcpy(host, h, (size_t)(end - h));
-	host[end - h] = '\0';
-	return net_addr_parse(host, 0, &a, NULL) == 0 &&
-		a.sa.sa_family == AF_INET ?
-	    4 :
-	    0;
-}
-
+/* family 4/6, or 0: the host must be an address literal (--service). */
 static int
 add_service(struct ip_cli *ic, const char *url, int family, struct err *e)
 {
 	char shown[120];
+	int lit;
 
 	str_printable(url, shown, sizeof shown);
-	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
-		return err_set(
-		    e, "service %s: not an http:// or https:// URL", shown);
-	if (family == 0 && (family = url_literal_family(url)) == 0)
+	if (cfg_echo_url_check(url, family, &lit, e) != 0)
+		return err_prefix(e, "service %s", shown);
+	if (family == 0 && (family = lit) == 0)
 		return err_set(e,
 		    "service %s: the host is a name; say its family with "
 		    "--service4 or --service6",
@@ -151,80 +139,32 @@ add_expect(struct ip_cli *ic, const char *text, struct err *e)
 	return 0;
 }
 
-/* A config key holding one string or a list of strings; each to fn. */
-static int
-config_strings(struct ip_cli *ic, const char *key,
-    int (*fn)(struct ip_cli *, const char *, int, struct err *), int arg,
-    struct err *e)
-{
-	const struct toml_entry *en = ic->doc ? toml_find(ic->doc, key) : NULL;
-	const struct toml_value *v;
-	size_t i, n;
-
-	if (en == NULL)
-		return 0;
-	v = &en->value;
-	n = v->type == TOML_ARRAY ? v->nitems : 1;
-	for (i = 0; i < n; i++) {
-		const struct toml_value *it =
-		    v->type == TOML_ARRAY ? &v->items[i] : v;
-
-		if (it->type != TOML_STRING)
-			return err_set(e,
-			    "%s:%d: %s must be a string or a "
-			    "list of strings",
-			    toml_name(ic->doc), en->line, key);
-		if (fn(ic, it->str, arg, e) != 0)
-			return err_prefix(
-			    e, "%s:%d: %s", toml_name(ic->doc), en->line, key);
-	}
-	return 0;
-}
-
-static int
-expect_fn(struct ip_cli *ic, const char *s, int unused, struct err *e)
-{
-	(void)unused;
-	return add_expect(ic, s, e);
-}
-
-static int
-service_fn(struct ip_cli *ic, const char *s, int family, struct err *e)
-{
-	return add_service(ic, s, family, e);
-}
-
-/* The expectation when no --expect was given: profile, then config. */
+/*
+ * The expectation when no --expect was given: MDNS_EXPECTED_EXIT_IP of
+ * the model, from the profile (expectedExitIP) or the config file.
+ */
 static int
 find_expectation(struct ip_cli *ic, struct err *e)
 {
-	struct profile *p = NULL;
+	const struct cfg_client *cl = &ic->cfg;
+	size_t i;
 
 	if (ic->nexpect > 0) {
 		snprintf(ic->expect_from, sizeof ic->expect_from, "--expect");
 		return 0;
 	}
-	if (ic->profile != NULL) {
-		if (prof_load_file(ic->profile, &p, e) != 0)
-			return -1;
-		if (p->expected_exit_ip != NULL &&
-		    add_expect(ic, p->expected_exit_ip, e) != 0) {
-			err_prefix(e, "%s: expectedExitIP", ic->profile);
-			prof_free(p);
-			return -1;
-		}
-		prof_free(p);
-		if (ic->nexpect > 0) {
-			snprintf(ic->expect_from, sizeof ic->expect_from,
-			    "expectedExitIP of %s", ic->profile);
-			return 0;
-		}
-	}
-	if (config_strings(ic, "MDNS_EXPECTED_EXIT_IP", expect_fn, 0, e) != 0)
-		return -1;
-	if (ic->nexpect > 0)
+	for (i = 0; ic->conf != NULL && i < cl->nexpected_exit; i++)
+		if (add_expect(ic, cl->expected_exit[i], e) != 0)
+			return err_prefix(e, "MDNS_EXPECTED_EXIT_IP");
+	if (ic->nexpect == 0)
+		return 0;
+	if (cfg_key_source(ic->conf, "MDNS_EXPECTED_EXIT_IP") ==
+	    CFG_SRC_PROFILE)
 		snprintf(ic->expect_from, sizeof ic->expect_from,
-		    "MDNS_EXPECTED_EXIT_IP of %s", toml_name(ic->doc));
+		    "expectedExitIP of %s", ic->conf->profile_path);
+	else
+		snprintf(ic->expect_from, sizeof ic->expect_from,
+		    "MDNS_EXPECTED_EXIT_IP of %s", ic->conf->path);
 	return 0;
 }
 
@@ -331,33 +271,63 @@ ip_cli_free(struct ip_cli *ic)
 		free(ic->owned[i]);
 	cfg_client_clear(&ic->cfg); /* set up by defaults at least */
 	cfg_free(ic->conf);
-	toml_free(ic->doc);
 }
 
-/* What the config and the defaults add to the options. 0 / -1. */
+/* The keys ip reads: a problem in one of them stops it. */
+static const char *const ip_keys[] = {"MDNS_IP_ECHO_V4", "MDNS_IP_ECHO_V6",
+    "MDNS_EXPECTED_EXIT_IP", "LISTEN_IP", "LISTEN_PORT", "PROTOCOL_TYPE",
+    "SOCKS5_AUTH", "SOCKS5_USER", "SOCKS5_PASS"};
+
+/* --config and --profile through the model; -1 with e set. */
 static int
-ip_configure(struct cli_ctx *ctx, struct ip_cli *ic, struct err *e)
+load_config(
+    struct cli_ctx *ctx, struct ip_cli *ic, const char *profile, struct err *e)
 {
+	struct cfg_opts co = {.role = CFG_CLIENT};
+	struct profile *p = NULL;
+	const char *why;
+	size_t i;
+	int rc;
+
+	if (ctx->config == NULL && profile == NULL)
+		return 0;
+	if (profile != NULL && prof_load_file(profile, &p, e) != 0)
+		return -1;
+	rc = cfg_load(ctx->config, p, &co, &ic->conf, e);
+	prof_free(p);
+	if (rc != 0)
+		return -1;
+	for (i = 0; i < nitems(ip_keys); i++)
+		if ((why = cfg_key_problem(ic->conf, ip_keys[i])) != NULL)
+			return err_set(e, "%s", why);
+	cfg_client_clear(&ic->cfg);
+	cfg_client_copy(&ic->cfg, &ic->conf->client);
+	ic->have_cfg = ctx->config != NULL;
+	return 0;
+}
+
+/*
+ * What --config, --profile and the defaults add to the options: the
+ * services (the config's when none was named, else the built-in ones)
+ * and the expectation. 0 / -1 with e set.
+ */
+static int
+ip_configure(
+    struct cli_ctx *ctx, struct ip_cli *ic, const char *profile, struct err *e)
+{
+	const struct cfg_client *cl = &ic->cfg;
+	int named;
 	size_t i;
 
-	if (!ic->want4 && !ic->want6)
-		ic->want4 = ic->want6 = 1;
-	if (ctx->config != NULL) {
-		struct cfg_opts co = {.role = CFG_CLIENT};
-
-		/* The one reader; the echo lists are read from the same file
-		 * below (they are lists of URLs the model need not know). */
-		if (cfg_load(ctx->config, NULL, &co, &ic->conf, e) != 0 ||
-		    toml_parse_file(ctx->config, &ic->doc, e) != 0)
-			return -1;
-		cfg_client_clear(&ic->cfg);
-		cfg_client_copy(&ic->cfg, &ic->conf->client);
-		ic->have_cfg = 1;
-	}
-	if (ic->nsvc == 0 &&
-	    (config_strings(ic, "MDNS_IP_ECHO_V4", service_fn, 4, e) != 0 ||
-		config_strings(ic, "MDNS_IP_ECHO_V6", service_fn, 6, e) != 0))
+	if (load_config(ctx, ic, profile, e) != 0)
 		return -1;
+	named = ic->nsvc > 0;
+	for (i = 0; !named && i < cl->nip_echo_v4; i++)
+		if (add_service(ic, cl->ip_echo_v4[i], 4, e) != 0)
+			return -1;
+	for (i = 0; !named && i < cl->nip_echo_v6; i++)
+		if (add_service(ic, cl->ip_echo_v6[i], 6, e) != 0)
+			return -1;
 	for (i = 0; ic->nsvc == 0 && i < exitip_ndefault_services; i++)
 		ic->svc[i] = exitip_default_services[i];
 	if (ic->nsvc == 0)
@@ -367,63 +337,38 @@ ip_configure(struct cli_ctx *ctx, struct ip_cli *ic, struct err *e)
 
 /* Everything before the fetches; -1 after printing why. */
 static int
-ip_setup(struct cli_ctx *ctx, struct ip_cli *ic, int argc, char **argv)
+ip_setup(struct cli_ctx *ctx, struct ip_cli *ic, const struct args *args)
 {
 	struct err e = {""};
-	int ch;
+	const char *v;
+	size_t i;
 
-	/* Options in one block (the declarative option table replaces it). */
-	while ((ch = cli_getopt(
-		    ctx, &cmd_ip_entry, argc, argv, "46", ip_longopts)) != -1) {
-		e.msg[0] = '\0';
-		switch (ch) {
-		case '4':
-			ic->want4 = 1;
-			break;
-		case '6':
-			ic->want6 = 1;
-			break;
-		case OPT_SOCKS:
-			ic->socks_arg = optarg;
-			break;
-		case OPT_CONTROL:
-			ic->control = optarg;
-			break;
-		case OPT_EXPECT:
-			(void)add_expect(ic, optarg, &e);
-			break;
-		case OPT_PROFILE:
-			ic->profile = optarg;
-			break;
-		case OPT_SERVICE:
-		case OPT_SERVICE4:
-		case OPT_SERVICE6:
-			(void)add_service(ic, optarg,
-			    ch == OPT_SERVICE4	   ? 4 :
-				ch == OPT_SERVICE6 ? 6 :
-						     0,
-			    &e);
-			break;
-		case OPT_TIMEOUT:
-			(void)parse_int(
-			    optarg, 100, 600000, &ic->timeout_ms, &e);
-			break;
-		case OPT_NO_STORE:
-			ic->store = 0;
-			break;
-		case 'H':
-			return 1;
-		default:
-			return -1;
-		}
-		if (e.msg[0] != '\0')
+	ic->want4 = args_has(args, '4');
+	ic->want6 = args_has(args, '6');
+	if (!ic->want4 && !ic->want6)
+		ic->want4 = ic->want6 = 1;
+	ic->socks_arg = args_get(args, OPT_SOCKS);
+	ic->control = args_get(args, OPT_CONTROL);
+	ic->store = !args_has(args, OPT_NO_STORE);
+	if (args_strtonum(args, OPT_TIMEOUT, 100, 600000, &ic->timeout_ms) != 0)
+		return -1;
+	for (i = 0; (v = args_value(args, OPT_EXPECT, i)) != NULL; i++)
+		if (add_expect(ic, v, &e) != 0)
+			goto bad;
+	/* Services in command-line order, whichever option named them. */
+	for (i = 0; i < args->nv; i++) {
+		int k = args->v[i].key;
+
+		if ((k == OPT_SERVICE || k == OPT_SERVICE4 ||
+			k == OPT_SERVICE6) &&
+		    add_service(ic, args->v[i].value,
+			k == OPT_SERVICE4     ? 4 :
+			    k == OPT_SERVICE6 ? 6 :
+						0,
+			&e) != 0)
 			goto bad;
 	}
-	if (optind < argc) {
-		err_set(&e, "unexpected argument: %s", argv[optind]);
-		goto bad;
-	}
-	if (ip_configure(ctx, ic, &e) != 0)
+	if (ip_configure(ctx, ic, args_get(args, OPT_PROFILE), &e) != 0)
 		goto bad;
 	find_socks(ic);
 	return 0;
@@ -501,14 +446,15 @@ cli_ip_checks(struct cli_ctx *ctx, const char *control, int timeout_ms,
     int only_if_expected, struct res_check out[2], size_t *nout, struct err *e)
 {
 	struct ip_cli ic;
-	int rc = 0;
+	int rc;
 
 	*nout = 0;
 	memset(&ic, 0, sizeof ic);
 	ic.timeout_ms = timeout_ms;
 	ic.control = control;
+	ic.want4 = ic.want6 = 1;
 	cfg_client_defaults(&ic.cfg);
-	if (ip_configure(ctx, &ic, e) != 0)
+	if (ip_configure(ctx, &ic, NULL, e) != 0)
 		rc = -1;
 	else if (only_if_expected && ic.nexpect == 0)
 		rc = 1;
@@ -521,29 +467,27 @@ cli_ip_checks(struct cli_ctx *ctx, const char *control, int timeout_ms,
 }
 
 static int
-cmd_ip_exec(struct cli_ctx *ctx, int argc, char **argv)
+cmd_ip_run(struct cli_ctx *ctx, const struct args *args)
 {
 	struct ip_cli ic;
 	struct cli_checks *out;
 	struct res_check c[2];
 	struct err e = {""};
 	size_t i, nc = 0;
-	int rc = EXIT_UNKNOWN, fam;
+	int rc = EXIT_UNKNOWN;
 
 	memset(&ic, 0, sizeof ic);
 	ic.timeout_ms = IP_TIMEOUT_MS;
 	ic.store = 1;
 	cfg_client_defaults(&ic.cfg);
-	if ((fam = ip_setup(ctx, &ic, argc, argv)) != 0) {
-		rc = fam > 0 ? EXIT_OK : EXIT_UNKNOWN;
+	if (ip_setup(ctx, &ic, args) != 0)
 		goto done;
-	}
 	if (ip_measure(&ic, ctx->quiet, c, &nc, &e) != 0) {
 		cli_error(&cmd_ip_entry, "%s", e.msg);
 		goto done;
 	}
-	if ((out = cli_checks_open(ctx, &cmd_ip_entry, argc, argv, ic.store)) ==
-	    NULL)
+	if ((out = cli_checks_open(
+		 ctx, &cmd_ip_entry, args->argc, args->argv, ic.store)) == NULL)
 		goto done;
 	for (i = 0; i < nc; i++)
 		cli_checks_add(out, &c[i]);
@@ -557,26 +501,8 @@ done:
 
 const struct cmd_entry cmd_ip_entry = {
     .name = "ip",
-    .usage = "ip [options]",
     .summary = "public IP through the tunnel and directly, per family, "
 	       "against the expected exit",
-    .options =
-	"  -4, -6               check only IPv4 / IPv6 (default both)\n"
-	"  --socks HOST:PORT    the tunnel's SOCKS5 port (default: from the "
-	"engine's\n"
-	"                       status, else LISTEN_IP/PORT of --config)\n"
-	"  --control PATH       the engine's control socket\n"
-	"  --expect IP          expected exit address (repeatable: one per "
-	"family;\n"
-	"                       else the profile's expectedExitIP, else "
-	"MDNS_EXPECTED_EXIT_IP)\n"
-	"  --profile FILE       JSON profile (expectedExitIP)\n"
-	"  --service4 URL       IPv4 IP-echo service (repeatable; replaces "
-	"the\n"
-	"                       built-in list, as do MDNS_IP_ECHO_V4/_V6)\n"
-	"  --service6 URL       IPv6 IP-echo service (repeatable)\n"
-	"  --service URL        a service whose host is an address literal\n"
-	"  --timeout-ms MS      per request (default 15000)\n"
-	"  --no-store           do not record the checks in the history\n",
-    .exec = cmd_ip_exec,
+    .args = {.opts = ip_opts, .formats = "text,json,jsonl,csv"},
+    .run = cmd_ip_run,
 };

@@ -3,12 +3,12 @@
  * format, read from the control socket; suitable for a node_exporter
  * textfile collector (write to a file and rename).
  */
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "common/ctlc.h"
-#include "engine/ctl.h"
 
 enum { OPT_CONTROL = ARGS_LONG, OPT_SERVER };
 
@@ -24,28 +24,38 @@ cmd_metrics_run(struct cli_ctx *ctx, const struct args *args)
 {
 	const char *control = args_get(args, OPT_CONTROL);
 	const char *role = args_has(args, OPT_SERVER) ? "server" : "client";
+	struct ctlc_where where;
 	struct err e = {""};
 	json_t *reply, *text;
-	char *path;
+	char *safe;
 
-	path = control ? xstrdup(control) : ctl_default_path(role);
-	reply = ctlc_call(path, "metrics", 3000, &e);
-	free(path);
+	setlocale(LC_CTYPE, "");
+	reply = ctlc_call_find(control, role, "metrics", 3000, &where, &e);
 	if (reply == NULL) {
-		cli_error(&cmd_metrics_entry, "%s", e.msg);
+		safe = ctlc_term_safe(e.msg, 0);
+		cli_error(&cmd_metrics_entry, "%s", safe);
+		free(safe);
 		return EXIT_CRITICAL;
 	}
+	if (ctx->verbose)
+		fprintf(stderr, "metrics: control socket %s (%s)\n", where.path,
+		    where.source);
 	text = json_object_get(reply, "text");
 	if (!json_is_true(json_object_get(reply, "ok")) ||
 	    !json_is_string(text)) {
 		json_t *er = json_object_get(reply, "error");
 
-		cli_error(&cmd_metrics_entry, "engine refused: %s",
-		    json_is_string(er) ? json_string_value(er) : "?");
+		safe = ctlc_term_safe(
+		    json_is_string(er) ? json_string_value(er) : "?", 0);
+		cli_error(&cmd_metrics_entry, "engine refused: %s", safe);
+		free(safe);
 		json_decref(reply);
 		return EXIT_CRITICAL;
 	}
-	fputs(json_string_value(text), stdout);
+	/* Lines stay lines; no other control character gets through. */
+	safe = ctlc_term_safe(json_string_value(text), 1);
+	fputs(safe, stdout);
+	free(safe);
 	json_decref(reply);
 	return EXIT_OK;
 }

@@ -21,20 +21,26 @@
 #include "probe/route.h"
 
 enum {
-	OPT_RESOLVERS = 1,
+	OPT_RESOLVERS = ARGS_LONG,
 	OPT_ENGINE,
 	OPT_CONTROL,
 	OPT_TUNNEL_IF,
 	OPT_NO_STORE,
 };
 
-static const struct option route_longopts[] = {
-    {"resolvers", required_argument, NULL, OPT_RESOLVERS},
-    {"engine", no_argument, NULL, OPT_ENGINE},
-    {"control", required_argument, NULL, OPT_CONTROL},
-    {"tunnel-if", required_argument, NULL, OPT_TUNNEL_IF},
-    {"no-store", no_argument, NULL, OPT_NO_STORE},
-    {NULL, 0, NULL, 0},
+static const struct args_opt route_opts[] = {
+    {OPT_RESOLVERS, "resolvers", "FILE", 0,
+	"resolvers from a list (client_resolvers.txt)"},
+    {OPT_ENGINE, "engine", NULL, 0,
+	"the running client engine's resolvers (default\n"
+	"when no RESOLVER and no --resolvers)"},
+    {OPT_CONTROL, "control", "PATH", 0,
+	"the engine's control socket (implies --engine)"},
+    {OPT_TUNNEL_IF, "tunnel-if", "NAME", ARGS_REPEAT,
+	"treat interface NAME as a tunnel (repeatable)"},
+    {OPT_NO_STORE, "no-store", NULL, 0,
+	"do not record the checks in the history"},
+    {0, NULL, NULL, 0, NULL},
 };
 
 /* The addresses to check, each once, in the order first seen. */
@@ -161,53 +167,30 @@ add_engine(struct targets *t, const char *path, struct err *e)
 }
 
 static int
-cmd_route_exec(struct cli_ctx *ctx, int argc, char **argv)
+cmd_route_run(struct cli_ctx *ctx, const struct args *args)
 {
 	struct targets t = {0};
 	struct route_opts ro = {0};
 	const char **ifs = NULL;
-	const char *control = NULL, *file = NULL;
+	const char *control = args_get(args, OPT_CONTROL);
+	const char *file = args_get(args, OPT_RESOLVERS), *v;
 	struct cli_checks *out;
 	struct res_check c;
 	struct err e = {""};
 	struct nl nl = {.fd = -1};
-	int ch, engine = 0, store = 1, rc = EXIT_UNKNOWN;
+	int engine, store = !args_has(args, OPT_NO_STORE);
+	int rc = EXIT_UNKNOWN;
 	size_t i;
 	char *path;
 
-	/* Options in one block (the declarative option table replaces it). */
-	while ((ch = cli_getopt(ctx, &cmd_route_entry, argc, argv, "",
-		    route_longopts)) != -1) {
-		switch (ch) {
-		case OPT_RESOLVERS:
-			file = optarg;
-			break;
-		case OPT_ENGINE:
-			engine = 1;
-			break;
-		case OPT_CONTROL:
-			control = optarg;
-			engine = 1;
-			break;
-		case OPT_TUNNEL_IF:
-			ifs =
-			    xreallocarray(ifs, ro.ntunnel_ifs + 1, sizeof *ifs);
-			ifs[ro.ntunnel_ifs++] = optarg;
-			break;
-		case OPT_NO_STORE:
-			store = 0;
-			break;
-		case 'H':
-			rc = EXIT_OK;
-			goto done;
-		default:
-			goto done;
-		}
+	for (i = 0; (v = args_value(args, OPT_TUNNEL_IF, i)) != NULL; i++) {
+		ifs = xreallocarray(ifs, ro.ntunnel_ifs + 1, sizeof *ifs);
+		ifs[ro.ntunnel_ifs++] = v;
 	}
 	ro.tunnel_ifs = ifs;
-	if (optind == argc && file == NULL)
-		engine = 1;
-	if (add_args(&t, argc - optind, argv + optind, &e) != 0 ||
+	engine = args_has(args, OPT_ENGINE) || control != NULL ||
+	    (args->noperands == 0 && file == NULL);
+	if (add_args(&t, args->noperands, args->operands, &e) != 0 ||
 	    (file != NULL && add_file(&t, file, &e) != 0)) {
 		cli_error(&cmd_route_entry, "%s", e.msg);
 		goto done;
@@ -232,8 +215,8 @@ cmd_route_exec(struct cli_ctx *ctx, int argc, char **argv)
 		cli_error(&cmd_route_entry, "%s", e.msg);
 		goto done;
 	}
-	if ((out = cli_checks_open(ctx, &cmd_route_entry, argc, argv, store)) ==
-	    NULL)
+	if ((out = cli_checks_open(
+		 ctx, &cmd_route_entry, args->argc, args->argv, store)) == NULL)
 		goto done;
 	for (i = 0; i < t.n; i++) {
 		route_check_addr(&nl, &t.a[i], t.label[i], &ro, &c);
@@ -253,18 +236,11 @@ done:
 
 const struct cmd_entry cmd_route_entry = {
     .name = "route",
-    .usage = "route [options] [RESOLVER...]",
     .summary = "which interface and gateway reach each resolver; flags a "
 	       "resolver routed into a tunnel",
-    .options =
-	"  --resolvers FILE     resolvers from a list (client_resolvers.txt)\n"
-	"  --engine             the running client engine's resolvers "
-	"(default\n"
-	"                       when no RESOLVER and no --resolvers)\n"
-	"  --control PATH       the engine's control socket (implies "
-	"--engine)\n"
-	"  --tunnel-if NAME     treat interface NAME as a tunnel "
-	"(repeatable)\n"
-	"  --no-store           do not record the checks in the history\n",
-    .exec = cmd_route_exec,
+    .args = {.opts = route_opts,
+	.operands = "[RESOLVER...]",
+	.max_operands = -1,
+	.formats = "text,json,jsonl,csv"},
+    .run = cmd_route_run,
 };

@@ -26,6 +26,7 @@
 #include "common/ev.h"
 #include "common/log.h"
 #include "common/net.h"
+#include "common/path.h"
 #include "common/resolvers.h"
 #include "common/result.h"
 #include "probe/scan-report.h"
@@ -387,25 +388,39 @@ setup(struct scan_cli *sc, int argc)
 
 /* ---- the history store and resume ---------------------------------------- */
 
+/*
+ * --no-store: a scratch database in a directory of its own made by
+ * mkdtemp (0700, a fresh name): nobody else can plant a file or a
+ * symlink for the database or the -wal and -shm files SQLite opens by
+ * name beside it. remove_scratch removes all of it.
+ */
+static char *
+scratch_db(void)
+{
+	const char *td = getenv("TMPDIR");
+	char *dir = xasprintf("%s/mdns-scan.XXXXXX", td && *td ? td : "/tmp");
+	char *db;
+
+	if (mkdtemp(dir) == NULL) {
+		cli_error(&cmd_scan_entry, "cannot create %s: %s", dir,
+		    strerror(errno));
+		free(dir);
+		return NULL;
+	}
+	db = path_join(dir, "scan.db");
+	free(dir);
+	return db;
+}
+
 /* The history database, or with --no-store a private scratch one. */
 static int
 open_history(struct scan_cli *sc)
 {
 	struct err e = {""};
-	const char *td;
-	int fd;
 
 	if (sc->a.no_store) {
-		td = getenv("TMPDIR");
-		sc->tmpdb =
-		    xasprintf("%s/mdns-scan.XXXXXX", td && *td ? td : "/tmp");
-		if ((fd = mkstemp(sc->tmpdb)) == -1) {
-			cli_error(&cmd_scan_entry, "cannot create %s: %s",
-			    sc->tmpdb, strerror(errno));
+		if ((sc->tmpdb = scratch_db()) == NULL)
 			return -1;
-		}
-		close(fd);
-		unlink(sc->tmpdb);
 		sc->dbpath = xstrdup(sc->tmpdb);
 	} else if ((sc->dbpath = sc->ctx->db != NULL ?
 			   xstrdup(sc->ctx->db) :
@@ -424,7 +439,7 @@ open_history(struct scan_cli *sc)
 static void
 remove_scratch(const char *path)
 {
-	static const char *const suffix[] = {"", "-wal", "-shm"};
+	static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
 	char *x;
 	size_t i;
 
@@ -433,6 +448,10 @@ remove_scratch(const char *path)
 		unlink(x);
 		free(x);
 	}
+	x = xstrdup(path);
+	*strrchr(x, '/') = '\0';
+	rmdir(x);
+	free(x);
 }
 
 static int
@@ -681,6 +700,7 @@ static int
 run(struct scan_cli *sc)
 {
 	struct err e = {""};
+	struct res_check mc;
 
 	if (!sc->ctx->quiet)
 		fprintf(stderr,
@@ -689,6 +709,14 @@ run(struct scan_cli *sc)
 		    (unsigned long long)scan_naddrs(sc->scan), sc->o.ndomains,
 		    sc->o.rate, (unsigned long long)sc->o.seed, sc->a.su.key_fp,
 		    sc->o.method);
+	/* A weak method: said now, kept as a check of the run (once). */
+	if (scan_report_method_check(sc->o.method, &mc)) {
+		if (!sc->ctx->quiet)
+			fprintf(stderr, "scan: %s\n", mc.detail);
+		if (!sc->a.resume && sc->db != NULL &&
+		    store_add_check(sc->db, sc->run_id, &mc, &e) == -1)
+			fprintf(stderr, "mdns-doctor: scan: %s\n", e.msg);
+	}
 	sc->batch = xcalloc(BATCH, sizeof *sc->batch);
 	sc->progress = !sc->ctx->quiet && (sc->a.progress || isatty(2));
 	sc->t0 = sc->last_flush = now_mono_us();
@@ -952,7 +980,8 @@ const struct cmd_entry cmd_scan_entry = {
     .options =
 	"  --domain D           tunnel domain (repeatable; else --config)\n"
 	"  --key-file F         encryption key file (else the config's)\n"
-	"  --method N           DATA_ENCRYPTION_METHOD 0..5\n"
+	"  --method N           DATA_ENCRYPTION_METHOD 0..5 (default 5;\n"
+	"                       0..2 are reported weak, docs/security.md)\n"
 	"  --stages S           last stage: liveness reach mtu handshake "
 	"burst\n"
 	"  --burst K            burst stage with K queries at once\n"

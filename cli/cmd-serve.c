@@ -20,13 +20,18 @@
 #include "engine/ctl.h"
 #include "engine/server.h"
 
-enum { OPT_LISTEN = 1, OPT_ALLOW, OPT_CONTROL };
+enum { OPT_LISTEN = ARGS_LONG, OPT_ALLOW, OPT_CONTROL };
 
-static const struct option serve_longopts[] = {
-    {"listen", required_argument, NULL, OPT_LISTEN},
-    {"allow-target", required_argument, NULL, OPT_ALLOW},
-    {"control", required_argument, NULL, OPT_CONTROL},
-    {NULL, 0, NULL, 0},
+static const struct args_opt serve_opts[] = {
+    {OPT_LISTEN, "listen", "ADDR:PORT", 0,
+	"override UDP_HOST/UDP_PORT (port 0: any)"},
+    {OPT_ALLOW, "allow-target", "CIDR", ARGS_REPEAT,
+	"let the target filter pass this range\n"
+	"(tests, special deployments; repeatable)"},
+    {OPT_CONTROL, "control", "PATH", 0,
+	"control socket (default: runtime dir\n"
+	"server.sock; status --server reads it)"},
+    {0, NULL, NULL, 0, NULL},
 };
 
 static void
@@ -102,22 +107,23 @@ apply_listen(
 
 /* --allow-target CIDR... extend MDNS_ALLOW_TARGETS. */
 static void
-apply_allow(struct cfg *c, char **allow, size_t nallow)
+apply_allow(struct cfg *c, const struct args *args)
 {
 	struct cfg_server *sv = &c->server;
-	size_t i;
+	size_t i, n = (size_t)args_has(args, OPT_ALLOW);
 
-	if (nallow == 0)
+	if (n == 0)
 		return;
-	sv->allow = xreallocarray(
-	    sv->allow, sv->nallow + nallow + 1, sizeof *sv->allow);
-	for (i = 0; i < nallow; i++)
-		sv->allow[sv->nallow++] = xstrdup(allow[i]);
+	sv->allow =
+	    xreallocarray(sv->allow, sv->nallow + n + 1, sizeof *sv->allow);
+	for (i = 0; i < n; i++)
+		sv->allow[sv->nallow++] =
+		    xstrdup(args_value(args, OPT_ALLOW, i));
 	cfg_set_source(c, "MDNS_ALLOW_TARGETS", CFG_SRC_OPTION);
 }
 
 static int
-cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
+cmd_serve_run(struct cli_ctx *ctx, const struct args *args)
 {
 	struct cfg_opts opts = {.role = -1};
 	struct cfg *cfg = NULL;
@@ -125,40 +131,15 @@ cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
 	struct ev_loop *loop = NULL;
 	struct err e = {""};
 	union net_addr la, bound;
-	const char *listen = NULL, *control = NULL;
+	const char *listen = args_get(args, OPT_LISTEN);
+	const char *control = args_get(args, OPT_CONTROL);
 	struct ctl_server *ctl = NULL;
 	struct serve_ctl sc = {0};
 	struct cli_snap *snap = NULL;
-	char *ctlpath = NULL, **allow = NULL;
-	char buf[NET_ADDR_STRLEN];
-	size_t nallow = 0;
-	int c, rc = EXIT_UNKNOWN;
+	int ctl_busy = 0;
+	char buf[NET_ADDR_STRLEN], finding[2 * ERR_MSG_MAX];
+	int rc = EXIT_UNKNOWN;
 
-	while ((c = cli_getopt(ctx, &cmd_serve_entry, argc, argv, "",
-		    serve_longopts)) != -1) {
-		switch (c) {
-		case OPT_LISTEN:
-			listen = optarg;
-			break;
-		case OPT_CONTROL:
-			control = optarg;
-			break;
-		case OPT_ALLOW:
-			allow = xreallocarray(allow, nallow + 1, sizeof *allow);
-			allow[nallow++] = optarg;
-			break;
-		case 'H':
-			rc = EXIT_OK;
-			goto out;
-		default:
-			goto out;
-		}
-	}
-	if (optind < argc) {
-		cli_error(
-		    &cmd_serve_entry, "unexpected argument: %s", argv[optind]);
-		goto out;
-	}
 	if (ctx->config == NULL) {
 		cli_error(&cmd_serve_entry,
 		    "--config server_config.toml is "
@@ -176,7 +157,10 @@ cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	cfg_log_warnings(cfg);
-	apply_allow(cfg, allow, nallow);
+	/* A weak method is the clients' choice too: said, never refused. */
+	if (cfg_method_finding(cfg, finding, sizeof finding) != EXIT_OK)
+		log_warn("%s", finding);
+	apply_allow(cfg, args);
 	if (apply_listen(cfg, listen, &la, &e) == -1) {
 		cli_error(&cmd_serve_entry, "%s", e.msg);
 		goto out;
@@ -191,11 +175,6 @@ cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	/*
-	 * The control socket: an explicit --control must work; the default
-	 * path is best effort (another server may hold it), so the tunnel
-	 * still serves without it.
-	 */
 	sc.loop = loop;
 	sc.srv = srv;
 	sc.started_us = now_mono_us();
@@ -203,18 +182,25 @@ cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
 		struct ctl_handlers h = {"server", cli_version(), serve_status,
 		    serve_metrics, serve_stop, &sc};
 
-		ctlpath =
-		    control ? xstrdup(control) : ctl_default_path("server");
-		if ((ctl = ctl_server_new(loop, ctlpath, &h, &e)) == NULL) {
-			if (control != NULL) {
+		/*
+		 * --control must work. The default place is shared with
+		 * other engines of ours: when one holds it, this one runs
+		 * without a socket (so two can run); no safe place at all
+		 * (a planted directory) stops us rather than run blind.
+		 */
+		ctl = control != NULL ?
+		    ctl_server_new(loop, control, &h, &e) :
+		    ctl_server_new_default(loop, &h, &ctl_busy, &e);
+		if (ctl == NULL) {
+			if (!ctl_busy) {
 				cli_error(&cmd_serve_entry, "%s", e.msg);
 				goto out;
 			}
 			log_warn("no control socket: %s", e.msg);
 		}
 	}
-	if (cli_snap_start(ctx, loop, "serve", argc, argv, serve_status, &sc,
-		&snap) != 0) {
+	if (cli_snap_start(
+		ctx, loop, "serve", args, serve_status, &sc, &snap) != 0) {
 		rc = EXIT_UNKNOWN;
 		goto out;
 	}
@@ -227,25 +213,21 @@ cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
 out:
 	cli_snap_stop(snap, rc);
 	ctl_server_free(ctl);
-	free(ctlpath);
 	eng_server_free(srv);
 	if (loop != NULL)
 		ev_loop_free(loop);
 	cfg_free(cfg);
-	free(allow);
 	return rc;
 }
 
 const struct cmd_entry cmd_serve_entry = {
     .name = "serve",
-    .usage = "serve --config server_config.toml [--listen ADDR:PORT] "
-	     "[--allow-target CIDR]...",
     .summary = "run the tunnel server (authoritative for the domain)",
-    .options =
-	"  --listen ADDR:PORT   override UDP_HOST/UDP_PORT (port 0: any)\n"
-	"  --allow-target CIDR  let the target filter pass this range\n"
-	"                       (tests, special deployments; repeatable)\n"
-	"  --control PATH       control socket (default: runtime dir\n"
-	"                       server.sock; status --server reads it)\n",
-    .exec = cmd_serve_exec,
+    .args = {.opts = serve_opts,
+	.notes =
+	    "\nNeeds --config server_config.toml (and the key file it "
+	    "names). Without\nDATA_ENCRYPTION_METHOD it serves AES-256-GCM "
+	    "(5; upstream's default is XOR);\na weak method (0..2) is "
+	    "logged as a warning at start (docs/security.md).\n"},
+    .run = cmd_serve_run,
 };

@@ -2,14 +2,20 @@
  * cmd-status.c — one-shot engine status from the control socket, as a text
  * summary or the raw JSON status object (--format json). Exit 0 when the
  * engine answers (connected or serving), 1 when it answers but is not
- * connected, 2 when no engine runs there, 3 on usage errors.
+ * connected, 2 when no engine of ours runs (or only an untrusted socket
+ * was found), 3 on usage errors.
+ *
+ * Without --control the socket is looked for in every place an engine of
+ * ours could use (ctlc_find); the one used is said on stderr with -v and
+ * in the JSON as "control". Every string from the socket is made safe for
+ * a terminal before it is printed (ctlc_term_*, shared with the TUI).
  */
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "common/ctlc.h"
-#include "engine/ctl.h"
 
 enum { OPT_CONTROL = ARGS_LONG, OPT_SERVER, OPT_TIMEOUT };
 
@@ -125,27 +131,45 @@ print_server(json_t *st)
 	    jint(st, "traffic.bytes_up"), jint(st, "traffic.bytes_down"));
 }
 
+/* Where the socket was found (-v), and the places passed over. */
+static void
+say_where(const struct ctlc_where *w)
+{
+	fprintf(stderr, "status: control socket %s (%s)\n", w->path, w->source);
+	if (w->skipped[0] != '\0')
+		fprintf(stderr, "status: passed over: %s\n", w->skipped);
+}
+
 static int
 cmd_status_run(struct cli_ctx *ctx, const struct args *args)
 {
 	const char *control = args_get(args, OPT_CONTROL);
 	const char *role = args_has(args, OPT_SERVER) ? "server" : "client";
 	long long timeout_ms = 3000;
+	struct ctlc_where where;
 	struct err e = {""};
 	json_t *reply, *st;
-	char *path;
+	char *msg;
 	int rc;
 
 	if (args_strtonum(args, OPT_TIMEOUT, 1, 600000, &timeout_ms) != 0)
 		return EXIT_UNKNOWN;
-	path = control ? xstrdup(control) : ctl_default_path(role);
-	reply = ctlc_call(path, "status", (int)timeout_ms, &e);
+	/* Characters the terminal can show stay; the rest become '?'. */
+	setlocale(LC_CTYPE, "");
+	reply = ctlc_call_find(
+	    control, role, "status", (int)timeout_ms, &where, &e);
 	if (reply == NULL) {
-		cli_error(&cmd_status_entry, "%s", e.msg);
-		free(path);
+		msg = ctlc_term_safe(e.msg, 0);
+		cli_error(&cmd_status_entry, "%s", msg);
+		free(msg);
 		return EXIT_CRITICAL;
 	}
-	free(path);
+	if (ctx->verbose)
+		say_where(&where);
+	/* JSON is escaped instead (below): its data stays exact. */
+	if (strcmp(ctx->format, "json") != 0 ||
+	    !json_is_true(json_object_get(reply, "ok")))
+		ctlc_term_sanitize(reply);
 	if (!json_is_true(json_object_get(reply, "ok"))) {
 		cli_error(&cmd_status_entry, "engine refused: %s",
 		    jstr(reply, "error", "?"));
@@ -154,7 +178,13 @@ cmd_status_run(struct cli_ctx *ctx, const struct args *args)
 	}
 	st = json_object_get(reply, "status");
 	if (strcmp(ctx->format, "json") == 0) {
-		json_dumpf(st, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		if (json_is_object(st))
+			json_object_set_new(st, "control",
+			    json_pack("{s:s, s:s}", "path", where.path,
+				"source", where.source));
+		/* ASCII only: any character left is a \u escape. */
+		json_dumpf(st, stdout,
+		    JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
 		putchar('\n');
 	} else if (strcmp(jstr(st, "role", ""), "server") == 0) {
 		print_server(st);

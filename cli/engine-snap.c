@@ -87,7 +87,7 @@ read_keys(const char *path, enum cfg_role role, struct store_snap_opts *o,
 
 int
 cli_snap_start(struct cli_ctx *ctx, struct ev_loop *loop, const char *command,
-    int argc, char **argv, store_snap_fn fn, void *arg, struct cli_snap **out)
+    const struct args *args, store_snap_fn fn, void *arg, struct cli_snap **out)
 {
 	struct store_snap_opts o;
 	struct cli_snap *s;
@@ -107,7 +107,7 @@ cli_snap_start(struct cli_ctx *ctx, struct ev_loop *loop, const char *command,
 	path = ctx->db ? xstrdup(ctx->db) : store_default_path(&e);
 	s = xcalloc(1, sizeof *s);
 	if (path == NULL || (s->db = store_open(path, &e)) == NULL ||
-	    (res_args_digest(argc, argv, digest, sizeof digest),
+	    (res_args_digest(args->argc, args->argv, digest, sizeof digest),
 		store_run_begin(s->db, command, digest, cli_version(),
 		    &s->run_id, &e)) != 0) {
 		log_warn("no engine snapshots in the history: %s", e.msg);

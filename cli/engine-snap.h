@@ -17,7 +17,7 @@ struct cli_snap;
 
 /*
  * Start writing snapshots of fn's status on loop, as a run of command
- * (argv digested, never stored). Settings: MDNS_SNAPSHOT_INTERVAL_SECONDS
+ * (its command line digested, never stored). Settings: MDNS_SNAPSHOT_INTERVAL_SECONDS
  * (0 = off), MDNS_SNAPSHOT_RETENTION_DAYS and MDNS_SNAPSHOT_MAX_ROWS from
  * ctx->config, defaults otherwise. Returns -1 after printing the error
  * when a key is invalid (the command exits 3); 0 otherwise with *out set
@@ -25,7 +25,7 @@ struct cli_snap;
  * opened (said as a warning: the tunnel matters more than its record).
  */
 int cli_snap_start(struct cli_ctx *ctx, struct ev_loop *loop,
-    const char *command, int argc, char **argv, store_snap_fn fn, void *arg,
+    const char *command, const struct args *args, store_snap_fn fn, void *arg,
     struct cli_snap **out);
 
 /* An engine event for the next snapshot. s may be NULL. */

@@ -250,6 +250,8 @@ run_declared(
 
 	if (args_parse(&a, cmd, global_opts, argc - 1, argv + 1, 0) != 0)
 		goto out;
+	a.argc = argc;
+	a.argv = argv;
 	globals_apply(ctx, &a);
 	if (args_has(&a, 'h')) {
 		cli_help_cmd(stdout, cmd);

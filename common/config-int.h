@@ -35,6 +35,8 @@ struct cfg_private {
 	size_t nwarnings;
 	char **errors;
 	size_t nerrors;
+	char **error_keys; /* the key of errors[i], NULL for none */
+	size_t nerror_keys;
 };
 
 /* config.c */
@@ -61,6 +63,14 @@ void cfg_push_problem(struct cfg *c, const char *msg);
 int cfg_key_known(enum cfg_role role, const char *key);
 /* A secret key of the table (ENCRYPTION_KEY, SOCKS5_PASS). */
 int cfg_key_secret(enum cfg_role role, const char *key);
+/* A list key that also takes a lone string (MDNS_EXPECTED_EXIT_IP). */
+int cfg_key_single(enum cfg_role role, const char *key);
+/*
+ * Upstream's default of key as a TOML literal when ours differs
+ * (DATA_ENCRYPTION_METHOD: "1"), else NULL: an absent key then has the
+ * source CFG_SRC_MDNS_DEFAULT and a note saying why.
+ */
+const char *cfg_key_upstream_default(enum cfg_role role, const char *key);
 /*
  * The table's defaults as TOML text: listed (extra = 0: upstream's
  * default struct) or known-but-unlisted keys (extra = 1: legacy keys,

@@ -17,6 +17,7 @@
  * Also here, because they walk the same tables: the effective values as
  * JSON, deep copies and freeing of the role structs. Loading is config.c.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
@@ -53,11 +54,14 @@ struct key {
 	unsigned has_fb : 1;	 /* below `below` (floats: <= 0) means fb */
 	unsigned has_lo : 1, has_hi : 1;
 	unsigned refuse : 1; /* outside lo..hi is a problem */
+	unsigned single : 1; /* K_STRV: a lone string is a one-item list */
 	size_t off;	     /* the field */
 	size_t off_n;	     /* K_STRV: its count; a hook's second field */
 	double below, fb, lo, hi;
 	size_t lo_off; /* floats: lo is this field's value (offset + 1) */
 	hook_fn *hook; /* does the whole rule instead */
+	/* Upstream's default (TOML literal) where ours differs; NULL: same. */
+	const char *upstream;
 };
 
 #define CL(f) offsetof(struct cfg_client, f)
@@ -92,7 +96,8 @@ struct fill {
 
 static hook_fn h_protocol, h_socks, h_setup_dup, h_nack_gap, h_mtu, h_rx_tx,
     h_process_workers, h_client_key, h_domains, h_dns_upstream,
-    h_external_socks, h_comp_mask, h_server_method, h_key_file;
+    h_external_socks, h_comp_mask, h_server_method, h_key_file, h_echo_urls,
+    h_exit_ips;
 
 /* The ARQ keys: window default, control/data retry ranges, NACK delay
  * default and ceiling, and the NACK repeat fallback differ by role. */
@@ -140,7 +145,9 @@ static const struct key client_keys[] = {
 	.off_n = CL(protocol_tcp), HOOK(h_protocol)),
     KEY("LOG_LEVEL", "\"INFO\"", K_STR, CL(log_level), .trim = 1,
 	.empty_dflt = 1),
-    KEY("DATA_ENCRYPTION_METHOD", "1", K_INT, CL(method), REFUSE(0, 5)),
+    /* Ours: AES-256-GCM (upstream: 1, XOR; docs/security.md). */
+    KEY("DATA_ENCRYPTION_METHOD", "5", K_INT, CL(method), REFUSE(0, 5),
+	.upstream = "1"),
     KEY("LISTEN_IP", "\"127.0.0.1\"", K_STR, CL(listen_ip), .trim = 1,
 	.empty_dflt = 1),
     KEY("LISTEN_PORT", "18000", K_PORT, CL(listen_port), REFUSE(0, 65535)),
@@ -273,6 +280,13 @@ static const struct key client_keys[] = {
 	REFUSE(0, 3600)),
     KEY("MDNS_START_PARALLELISM", "256", K_UINT, CL(start_parallelism),
 	.extra = 1, REFUSE(1, 4096)),
+    /* Ours, for `ip` (docs/checks.md): URLs and IP literals, checked. */
+    KEY("MDNS_IP_ECHO_V4", "[]", K_STRV, CL(ip_echo_v4),
+	.off_n = CL(nip_echo_v4), .extra = 1, HOOK(h_echo_urls)),
+    KEY("MDNS_IP_ECHO_V6", "[]", K_STRV, CL(ip_echo_v6),
+	.off_n = CL(nip_echo_v6), .extra = 1, HOOK(h_echo_urls)),
+    KEY("MDNS_EXPECTED_EXIT_IP", "[]", K_STRV, CL(expected_exit),
+	.off_n = CL(nexpected_exit), .extra = 1, .single = 1, HOOK(h_exit_ips)),
     /* Ours (docs/store.md, "Engine snapshots"). */
     KEY("MDNS_SNAPSHOT_INTERVAL_SECONDS", "30.0", K_DBL, CL(snap_interval_s),
 	.extra = 1, REFUSE(0, 86400)),
@@ -359,8 +373,9 @@ static const struct key server_keys[] = {
 	SV(up_comp_mask), HOOK(h_comp_mask)),
     KEY("SUPPORTED_DOWNLOAD_COMPRESSION_TYPES", "[0, 1, 2, 3]", K_MASK,
 	SV(down_comp_mask), HOOK(h_comp_mask)),
-    KEY("DATA_ENCRYPTION_METHOD", "1", K_INT, SV(method),
-	HOOK(h_server_method)),
+    /* Ours: AES-256-GCM (upstream: 1, XOR; docs/security.md). */
+    KEY("DATA_ENCRYPTION_METHOD", "5", K_INT, SV(method), HOOK(h_server_method),
+	.upstream = "1"),
     KEY("ENCRYPTION_KEY_FILE", "\"encrypt_key.txt\"", K_STR, SV(key_file),
 	HOOK(h_key_file)),
     KEY("LOG_LEVEL", "\"INFO\"", K_STR, SV(log_level), .empty_dflt = 1),
@@ -450,6 +465,22 @@ cfg_key_secret(enum cfg_role role, const char *key)
 	const struct key *k = find(role, key, NULL);
 
 	return k != NULL && k->secret;
+}
+
+int
+cfg_key_single(enum cfg_role role, const char *key)
+{
+	const struct key *k = find(role, key, NULL);
+
+	return k != NULL && k->single;
+}
+
+const char *
+cfg_key_upstream_default(enum cfg_role role, const char *key)
+{
+	const struct key *k = find(role, key, NULL);
+
+	return k != NULL ? k->upstream : NULL;
 }
 
 char *
@@ -648,16 +679,29 @@ fill_str(struct fill *f)
 	changed(f);
 }
 
+/* The items of a list value; a lone string (single keys) is one. */
+static const struct toml_value *
+list_items(const struct toml_value *v, size_t *n)
+{
+	if (v->type == TOML_STRING) {
+		*n = 1;
+		return v;
+	}
+	*n = v->nitems;
+	return v->items;
+}
+
 static void
 fill_strv(struct fill *f)
 {
-	char **v = xcalloc(f->v->nitems + 1, sizeof *v);
-	size_t i;
+	size_t i, n;
+	const struct toml_value *it = list_items(f->v, &n);
+	char **v = xcalloc(n + 1, sizeof *v);
 
-	for (i = 0; i < f->v->nitems; i++)
-		v[i] = xstrdup(f->v->items[i].str ? f->v->items[i].str : "");
+	for (i = 0; i < n; i++)
+		v[i] = xstrdup(it[i].str ? it[i].str : "");
 	FIELD(f, char **) = v;
-	FIELD_AT(f, f->k->off_n, size_t) = f->v->nitems;
+	FIELD_AT(f, f->k->off_n, size_t) = n;
 }
 
 static void
@@ -1102,6 +1146,130 @@ h_key_file(struct fill *f)
 	free(buf);
 }
 
+#define ECHO_URL_MAX  1024
+#define ECHO_LIST_MAX 16 /* per family: ip takes 32 services in all */
+#define EXIT_LIST_MAX 8
+
+int
+cfg_echo_url_check(const char *url, int family, int *literal, struct err *e)
+{
+	const char *h, *end, *p;
+	char host[64];
+	unsigned char buf[16];
+
+	*literal = 0;
+	if (strncmp(url, "http://", 7) == 0)
+		h = url + 7;
+	else if (strncmp(url, "https://", 8) == 0)
+		h = url + 8;
+	else
+		return err_set(e, "not an http:// or https:// URL");
+	if (strlen(url) > ECHO_URL_MAX)
+		return err_set(e, "longer than %d bytes", ECHO_URL_MAX);
+	for (p = url; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return err_set(e, "a blank or control character");
+	if (*h == '[') {
+		end = strchr(h, ']');
+		if (end == NULL || (size_t)(end - h - 1) >= sizeof host)
+			return err_set(e, "an unterminated [IPv6] host");
+		memcpy(host, h + 1, (size_t)(end - h - 1));
+		host[end - h - 1] = '\0';
+		if (inet_pton(AF_INET6, host, buf) != 1)
+			return err_set(e, "[%s] is not an IPv6 address", host);
+		*literal = 6;
+	} else {
+		end = h + strcspn(h, ":/?#");
+		if (end == h)
+			return err_set(e, "no host");
+		if ((size_t)(end - h) < sizeof host) {
+			memcpy(host, h, (size_t)(end - h));
+			host[end - h] = '\0';
+			if (inet_pton(AF_INET, host, buf) == 1)
+				*literal = 4;
+		}
+	}
+	if (family != 0 && *literal != 0 && *literal != family)
+		return err_set(e,
+		    "an IPv%d address in a list of IPv%d services", *literal,
+		    family);
+	return 0;
+}
+
+typedef int item_check_fn(const char *s, int family, struct err *e);
+
+static int
+check_echo_url(const char *s, int family, struct err *e)
+{
+	int lit;
+
+	return cfg_echo_url_check(s, family, &lit, e);
+}
+
+static int
+check_ip_literal(const char *s, int family, struct err *e)
+{
+	unsigned char buf[16];
+
+	(void)family;
+	if (inet_pton(AF_INET, s, buf) != 1 && inet_pton(AF_INET6, s, buf) != 1)
+		return err_set(e, "not an IP address");
+	return 0;
+}
+
+/* A list of strings, at most max (what: "services"), each passing check. */
+static void
+fill_checked(struct fill *f, size_t max, const char *what, int family,
+    item_check_fn *check)
+{
+	char **v, shown[80];
+	struct err e;
+	size_t i, n;
+
+	fill_strv(f);
+	v = FIELD(f, char **);
+	n = FIELD_AT(f, f->k->off_n, size_t);
+	if (n > max) {
+		cfg_problem(
+		    f->c, f->k->name, "%zu %s; at most %zu", n, what, max);
+		set_src(f, CFG_SRC_INVALID);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (check(v[i], family, &e) != 0) {
+			str_printable(v[i], shown, sizeof shown);
+			cfg_problem(
+			    f->c, f->k->name, "\"%s\": %s", shown, e.msg);
+			set_src(f, CFG_SRC_INVALID);
+			return;
+		}
+}
+
+/* MDNS_IP_ECHO_V4 / _V6: every URL by cfg_echo_url_check, at most 16. */
+static void
+h_echo_urls(struct fill *f)
+{
+	fill_checked(f, ECHO_LIST_MAX, "services",
+	    strcmp(f->k->name, "MDNS_IP_ECHO_V6") == 0 ? 6 : 4, check_echo_url);
+}
+
+/* MDNS_EXPECTED_EXIT_IP: IPv4/IPv6 literals (a lone string is one). */
+static void
+h_exit_ips(struct fill *f)
+{
+	fill_checked(f, EXIT_LIST_MAX, "addresses", 0, check_ip_literal);
+}
+
+int
+cfg_key_source(const struct cfg *c, const char *key)
+{
+	size_t idx;
+
+	if (find(c->role, key, &idx) == NULL)
+		return -1;
+	return c->role == CFG_SERVER ? c->server.src[idx] : c->client.src[idx];
+}
+
 int
 cfg_set_source(struct cfg *c, const char *key, enum cfg_source src)
 {
@@ -1290,8 +1458,6 @@ cfg_client_copy(struct cfg_client *dst, const struct cfg_client *src)
 		memcpy(dst->resolvers, src->resolvers,
 		    src->nresolvers * sizeof *dst->resolvers);
 	}
-	dst->expected_exit_ip =
-	    src->expected_exit_ip ? xstrdup(src->expected_exit_ip) : NULL;
 }
 
 void
@@ -1308,7 +1474,6 @@ cfg_client_clear(struct cfg_client *c)
 {
 	clear_fields(CFG_CLIENT, (char *)c);
 	free(c->resolvers);
-	free(c->expected_exit_ip);
 	explicit_bzero(c, sizeof *c);
 }
 

@@ -109,6 +109,7 @@ cfg_problem(struct cfg *c, const char *key, const char *fmt, ...)
 	va_start(ap, fmt);
 	vpush(c, &c->priv->errors, &c->priv->nerrors, key, fmt, ap);
 	va_end(ap);
+	push(&c->priv->error_keys, &c->priv->nerror_keys, xstrdup(key));
 }
 
 void
@@ -146,6 +147,7 @@ void
 cfg_push_problem(struct cfg *c, const char *msg)
 {
 	push(&c->priv->errors, &c->priv->nerrors, xstrdup(msg));
+	push(&c->priv->error_keys, &c->priv->nerror_keys, NULL);
 }
 
 void
@@ -256,16 +258,21 @@ check_finite(const char *path, const char *key, const struct toml_value *v,
 	    v->line, v->col, key, isnan(v->dbl) ? "nan" : "inf");
 }
 
-/* Check a file value's type against the default's. */
+/*
+ * Check a file value's type against the default's. single: a list of
+ * strings that also takes a lone string.
+ */
 static int
 check_type(const char *path, const struct toml_entry *ent,
-    const struct toml_value *dflt, struct err *e)
+    const struct toml_value *dflt, int single, struct err *e)
 {
 	const struct toml_value *v = &ent->value;
 	enum toml_type want = dflt->type, elem;
 	size_t i;
 
 	if (v->type == TOML_INT && want == TOML_FLOAT)
+		return 0;
+	if (single && v->type == TOML_STRING && want == TOML_ARRAY)
 		return 0;
 	if (v->type != want)
 		return err_set(e, "%s:%d:%d: %s: expected %s, got %s", path,
@@ -344,6 +351,9 @@ profile_doc(const struct profile *p, struct toml_doc **out, struct err *e)
 	}
 	if (p->key != NULL)
 		append_str(&buf, &len, "ENCRYPTION_KEY", p->key);
+	if (p->expected_exit_ip != NULL)
+		append_str(
+		    &buf, &len, "MDNS_EXPECTED_EXIT_IP", p->expected_exit_ip);
 	r = toml_parse_buf(p->path, buf, strlen(buf), out, e);
 	explicit_bzero(buf, strlen(buf));
 	free(buf);
@@ -374,6 +384,32 @@ add_item(struct cfg *c, const char *key, const struct toml_value *v,
 	it->secret = cfg_key_secret(c->role, key) ||
 	    (!known && toml_key_looks_secret(key));
 	hmap_put(&pv->index, str_hash(key), (uint32_t)(pv->nitems - 1));
+}
+
+/*
+ * An absent key: upstream's default, or ours where it differs, marked
+ * and explained (docs/config.md, "Our defaults").
+ */
+static void
+default_item(struct cfg *c, const struct toml_entry *ent)
+{
+	const char *up = cfg_key_upstream_default(c->role, ent->key);
+
+	if (up == NULL) {
+		add_item(
+		    c, ent->key, &ent->value, CFG_SRC_DEFAULT, NULL, 0, 0, 1);
+		return;
+	}
+	add_item(c, ent->key, &ent->value, CFG_SRC_MDNS_DEFAULT, NULL, 0, 0, 1);
+	if (strcmp(ent->key, "DATA_ENCRYPTION_METHOD") == 0)
+		cfg_note(c, ent->key,
+		    "upstream's default is %s (%s), which gives the key away "
+		    "(docs/security.md#encryption-methods); the peer must "
+		    "use %lld too",
+		    up, method_name((int)strtol(up, NULL, 10)),
+		    (long long)ent->value.i64);
+	else
+		cfg_note(c, ent->key, "upstream's default is %s", up);
 }
 
 /* Build the item list: file order, then defaults, then the profile. */
@@ -409,8 +445,16 @@ build_items(struct cfg *c)
 			add_item(c, ent->key, &pe->value, CFG_SRC_PROFILE,
 			    c->profile_path, 0, 0, 1);
 		else
-			add_item(c, ent->key, &ent->value, CFG_SRC_DEFAULT,
-			    NULL, 0, 0, 1);
+			default_item(c, ent);
+	}
+	/* What only a profile sets among the keys listed when written
+	 * (MDNS_EXPECTED_EXIT_IP from expectedExitIP). */
+	for (i = 0; pv->prof != NULL && i < toml_count(pv->prof); i++) {
+		pe = toml_entry_at(pv->prof, i);
+		if (item_find(c, pe->key) == NULL)
+			add_item(c, pe->key, &pe->value, CFG_SRC_PROFILE,
+			    c->profile_path, 0, 0,
+			    cfg_key_known(c->role, pe->key));
 	}
 }
 
@@ -506,7 +550,9 @@ load(struct cfg *c, const struct profile *prof, const struct cfg_opts *opts,
 
 		if (d == NULL)
 			d = toml_get(pv->extra, ent->key);
-		if (d != NULL && check_type(c->path, ent, d, e) == -1)
+		if (d != NULL &&
+		    check_type(c->path, ent, d,
+			cfg_key_single(c->role, ent->key), e) == -1)
 			return -1;
 	}
 	if (prof != NULL) {
@@ -516,8 +562,6 @@ load(struct cfg *c, const struct profile *prof, const struct cfg_opts *opts,
 		if (profile_doc(prof, &pv->prof, e) == -1)
 			return -1;
 		cl->fec = prof->fec;
-		if (prof->expected_exit_ip != NULL)
-			cl->expected_exit_ip = xstrdup(prof->expected_exit_ip);
 	} else {
 		c->client.fec.level = "none";
 	}
@@ -674,6 +718,37 @@ cfg_error_at(const struct cfg *c, size_t i)
 	return i < c->priv->nerrors ? c->priv->errors[i] : NULL;
 }
 
+const char *
+cfg_key_problem(const struct cfg *c, const char *key)
+{
+	const struct cfg_private *pv = c->priv;
+	size_t i;
+
+	for (i = 0; i < pv->nerror_keys; i++)
+		if (pv->error_keys[i] != NULL &&
+		    strcmp(pv->error_keys[i], key) == 0)
+			return pv->errors[i];
+	return NULL;
+}
+
+int
+cfg_method_finding(const struct cfg *c, char *buf, size_t len)
+{
+	const char *key = "DATA_ENCRYPTION_METHOD";
+	int m = c->role == CFG_SERVER ? c->server.method : c->client.method;
+	char text[ERR_MSG_MAX], *w;
+	int level = method_finding_text(m, text, sizeof text);
+
+	if (len > 0)
+		buf[0] = '\0';
+	if (level == EXIT_OK)
+		return level;
+	w = where(c, key);
+	snprintf(buf, len, "%s: %s: %s", w, key, text);
+	free(w);
+	return level;
+}
+
 size_t
 cfg_item_count(const struct cfg *c)
 {
@@ -751,6 +826,8 @@ cfg_source_name(enum cfg_source src)
 		return "option";
 	case CFG_SRC_INVALID:
 		return "invalid";
+	case CFG_SRC_MDNS_DEFAULT:
+		return "mdns-default";
 	}
 	return "?";
 }
@@ -780,6 +857,7 @@ cfg_free(struct cfg *c)
 	hmap_free(&pv->index);
 	free_list(pv->warnings, pv->nwarnings);
 	free_list(pv->errors, pv->nerrors);
+	free_list(pv->error_keys, pv->nerror_keys);
 	toml_free(pv->defaults);
 	toml_free(pv->extra);
 	toml_free(pv->file);

@@ -38,19 +38,21 @@ enum cfg_role {
 };
 
 enum cfg_source {
-	CFG_SRC_DEFAULT = 0, /* upstream default, key absent */
-	CFG_SRC_FILE,	     /* as written in the config file */
-	CFG_SRC_PROFILE,     /* from the JSON profile */
-	CFG_SRC_CLAMPED,     /* the rules changed the value given */
-	CFG_SRC_OPTION,	     /* set by a command-line option */
-	CFG_SRC_INVALID,     /* refused: the configuration is invalid */
+	CFG_SRC_DEFAULT = 0,  /* upstream default, key absent */
+	CFG_SRC_FILE,	      /* as written in the config file */
+	CFG_SRC_PROFILE,      /* from the JSON profile */
+	CFG_SRC_CLAMPED,      /* the rules changed the value given */
+	CFG_SRC_OPTION,	      /* set by a command-line option */
+	CFG_SRC_INVALID,      /* refused: the configuration is invalid */
+	CFG_SRC_MDNS_DEFAULT, /* key absent; our default differs from
+			       * upstream's (DATA_ENCRYPTION_METHOD) */
 };
 
 /* Length of a key fingerprint "sha256:" + 8 hex digits, with NUL. */
 #define CFG_FP_LEN 16
 
 /* Keys in the client and server tables (checked at compile time). */
-#define CFG_CLIENT_NKEYS 92
+#define CFG_CLIENT_NKEYS 95
 #define CFG_SERVER_NKEYS 78
 
 /* ARQ_* keys (both roles; seconds as written). */
@@ -153,6 +155,15 @@ struct cfg_client {
 	unsigned ready_min;	    /* ours: MDNS_READY_MIN */
 	double ready_wait_s;	    /* ours: MDNS_READY_WAIT_SECONDS */
 	unsigned start_parallelism; /* ours: MDNS_START_PARALLELISM */
+	/* ours, for `ip` (docs/checks.md): IP-echo service URLs per family
+	 * (empty: the built-in services) and the expected exit addresses
+	 * (the profile's expectedExitIP lands here too). */
+	char **ip_echo_v4; /* MDNS_IP_ECHO_V4 */
+	size_t nip_echo_v4;
+	char **ip_echo_v6; /* MDNS_IP_ECHO_V6 */
+	size_t nip_echo_v6;
+	char **expected_exit; /* MDNS_EXPECTED_EXIT_IP, IP literals */
+	size_t nexpected_exit;
 	double snap_interval_s;	    /* ours: MDNS_SNAPSHOT_INTERVAL_SECONDS */
 	double snap_retention_days; /* ours: MDNS_SNAPSHOT_RETENTION_DAYS */
 	unsigned snap_max_rows;	    /* ours: MDNS_SNAPSHOT_MAX_ROWS */
@@ -162,7 +173,6 @@ struct cfg_client {
 	union net_addr *resolvers;
 	size_t nresolvers;
 	struct prof_fec fec;
-	char *expected_exit_ip;
 
 	/* Where each key's value came from, in key-table order. */
 	unsigned char src[CFG_CLIENT_NKEYS];
@@ -314,6 +324,38 @@ void cfg_item_at(const struct cfg *c, size_t i, struct cfg_item *out);
 size_t cfg_error_count(const struct cfg *c);
 const char *cfg_error_at(const struct cfg *c, size_t i);
 
+/*
+ * The first problem cfg_validate reports for key (as cfg_error_at gives
+ * it), or NULL when the key has none: a command that reads a few keys of
+ * a file (ip) refuses only what it uses.
+ */
+const char *cfg_key_problem(const struct cfg *c, const char *key);
+
+/* Where key's effective value came from, or -1 for a key of no table. */
+int cfg_key_source(const struct cfg *c, const char *key);
+
+/*
+ * The security finding of the effective DATA_ENCRYPTION_METHOD
+ * (method_finding, common/method.h) as one line with the key's location,
+ * into buf: "FILE:LINE:COL: DATA_ENCRYPTION_METHOD: WARNING: 1 (xor):
+ * REASON (docs/security.md#encryption-methods)"; "" when the method is
+ * not weak. Returns its level: EXIT_OK, EXIT_WARNING or EXIT_CRITICAL.
+ * `config check` exits with it when the configuration is otherwise
+ * valid; serve and connect log it at start.
+ */
+int cfg_method_finding(const struct cfg *c, char *buf, size_t len);
+
+/*
+ * The rule for an IP-echo service URL (MDNS_IP_ECHO_V4/_V6 and ip's
+ * --service options): http:// or https://, a host, at most 1024 bytes,
+ * no blank or control character; family 4 or 6 refuses an address
+ * literal of the other family (0: any). *literal gets the host's family
+ * when it is an address literal, else 0. Returns 0, or -1 with the
+ * reason in e (without the URL).
+ */
+int cfg_echo_url_check(
+    const char *url, int family, int *literal, struct err *e);
+
 /* Warnings found while loading ("FILE:LINE:COL: X: unknown key ..."). */
 size_t cfg_warning_count(const struct cfg *c);
 const char *cfg_warning_at(const struct cfg *c, size_t i);
@@ -373,7 +415,7 @@ int cfg_item_fingerprint(const struct cfg_item *it, char *out, size_t outlen);
 json_t *cfg_value_json(const struct toml_value *v);
 
 /* "client"/"server"; "default"/"file"/"profile"/"clamped"/"option"/
- * "invalid". Static strings. */
+ * "invalid"/"mdns-default". Static strings. */
 const char *cfg_role_name(enum cfg_role role);
 const char *cfg_source_name(enum cfg_source src);
 

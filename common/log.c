@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 
 #include "common/log.h"
+#include "common/path.h"
 
 /* Longest message kept; longer ones are cut and end in "...". */
 #define LOG_MSG_MAX 4096
@@ -80,15 +81,16 @@ log_level_parse(const char *s, enum log_level *out, struct err *e)
 int
 log_open(const char *path, struct err *e)
 {
+	struct err sub = {""};
 	int fd;
 
 	if (path == NULL) {
 		log_close();
 		return 0;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (fd == -1)
-		return err_set(e, "open log %s: %s", path, strerror(errno));
+	/* 0600, and never a file or link another user planted (path.h). */
+	if ((fd = path_open_write(path, PATH_W_APPEND, &sub)) == -1)
+		return err_set(e, "open log %s", sub.msg);
 	log_close();
 	log_fd = fd;
 	return 0;

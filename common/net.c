@@ -6,15 +6,20 @@
  * It never resolves names (no getaddrinfo): configuration and fixtures give
  * literal addresses, and a name lookup would block the event loop. It never
  * logs; every failure is a one-line message in the caller's struct err.
+ *
+ * The acceptor (net_acceptor_*) is the one accept loop of the tree: the
+ * back-off when descriptors run out lives here, not in each listener.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "common/ev.h"
 #include "common/hmap.h"
 #include "common/net.h"
 
@@ -375,4 +380,169 @@ net_local_addr(int fd, union net_addr *out, struct err *e)
 	if (getsockname(fd, &out->sa, &len) == -1)
 		return err_set(e, "getsockname: %s", strerror(errno));
 	return 0;
+}
+
+/* ---- an accept loop that does not spin when descriptors run out ------- */
+
+#define ACCEPT_BATCH	 64
+#define ACCEPT_PAUSE_MIN 50 /* ms */
+#define ACCEPT_PAUSE_MAX 1000
+
+struct net_acceptor {
+	struct ev_loop *loop;
+	int lfd;
+	int reserve; /* /dev/null, given up to shed one connection */
+	net_accept_cb *cb;
+	void *arg;
+	char *shed_msg;
+	uint64_t timer;
+	unsigned pause_ms;
+	struct net_acceptor_stats st;
+};
+
+static int
+reserve_open(void)
+{
+	return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void
+acceptor_resume(struct ev_loop *loop, uint64_t id, void *arg)
+{
+	struct net_acceptor *a = arg;
+
+	(void)id;
+	a->timer = 0;
+	if (a->reserve < 0)
+		a->reserve = reserve_open();
+	ev_io_set(loop, a->lfd, EV_READ);
+}
+
+static void
+acceptor_pause(struct net_acceptor *a)
+{
+	a->pause_ms = a->pause_ms == 0 ? ACCEPT_PAUSE_MIN :
+					 MIN(a->pause_ms * 2, ACCEPT_PAUSE_MAX);
+	a->st.paused++;
+	ev_io_set(a->loop, a->lfd, 0);
+	a->timer = ev_timer_add(
+	    a->loop, (uint64_t)a->pause_ms * 1000, acceptor_resume, a);
+}
+
+/*
+ * Give up the reserve descriptor to take one pending connection off the
+ * queue and close it. 0 when one was shed, 1 when none was pending, -1
+ * when it could not be done.
+ */
+static int
+acceptor_shed(struct net_acceptor *a)
+{
+	int cfd, saved;
+
+	if (a->reserve < 0)
+		return -1;
+	close(a->reserve);
+	a->reserve = -1;
+	cfd = accept4(a->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	saved = errno;
+	if (cfd >= 0) {
+		if (a->shed_msg != NULL &&
+		    send(cfd, a->shed_msg, strlen(a->shed_msg),
+			MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			saved = 0; /* the peer left: nothing to tell */
+		close(cfd);
+		a->st.shed++;
+	}
+	a->reserve = reserve_open();
+	if (cfd >= 0)
+		return 0;
+	return saved == EAGAIN || saved == EWOULDBLOCK ? 1 : -1;
+}
+
+static void
+acceptor_io(struct ev_loop *loop, int fd, int events, void *arg)
+{
+	struct net_acceptor *a = arg;
+	int i, cfd;
+
+	(void)loop;
+	(void)events;
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd >= 0) {
+			a->st.accepted++;
+			a->pause_ms = 0;
+			a->cb(a->arg, cfd);
+			continue;
+		}
+		switch (errno) {
+		case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+		case EWOULDBLOCK:
+#endif
+			return;
+		case EINTR:
+		case ECONNABORTED:
+		case EPROTO:
+			continue; /* that connection is gone; next */
+		case EMFILE:
+		case ENFILE:
+		case ENOBUFS:
+		case ENOMEM:
+			a->st.exhausted++;
+			switch (acceptor_shed(a)) {
+			case 0:
+				continue;
+			case 1:
+				return;
+			default:
+				acceptor_pause(a);
+				return;
+			}
+		default:
+			/* Unexpected (EINVAL...): never spin on it. */
+			acceptor_pause(a);
+			return;
+		}
+	}
+}
+
+struct net_acceptor *
+net_acceptor_new(struct ev_loop *loop, int lfd, net_accept_cb *cb, void *arg,
+    const char *shed_msg, struct err *e)
+{
+	struct net_acceptor *a = xcalloc(1, sizeof *a);
+
+	a->loop = loop;
+	a->lfd = lfd;
+	a->cb = cb;
+	a->arg = arg;
+	a->shed_msg = shed_msg != NULL ? xstrdup(shed_msg) : NULL;
+	/* Missing (already out of descriptors): pausing still works. */
+	a->reserve = reserve_open();
+	if (ev_io_add(loop, lfd, EV_READ, acceptor_io, a, e) != 0) {
+		net_acceptor_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void
+net_acceptor_free(struct net_acceptor *a)
+{
+	if (a == NULL)
+		return;
+	if (a->timer != 0)
+		ev_timer_cancel(a->loop, a->timer);
+	ev_io_del(a->loop, a->lfd);
+	if (a->reserve >= 0)
+		close(a->reserve);
+	free(a->shed_msg);
+	free(a);
+}
+
+const struct net_acceptor_stats *
+net_acceptor_stats(const struct net_acceptor *a)
+{
+	return &a->st;
 }

@@ -71,4 +71,37 @@ int net_tcp_accept(int lfd, union net_addr *peer, struct err *e);
 /* The locally bound address of fd (to learn an ephemeral port). 0 / -1. */
 int net_local_addr(int fd, union net_addr *out, struct err *e);
 
+/*
+ * An accept loop for a listening socket on the event loop that survives
+ * descriptor exhaustion. A level-triggered listener whose accept4 fails
+ * with EMFILE keeps the connection pending and the loop spinning at full
+ * CPU; here, on EMFILE/ENFILE (and ENOBUFS/ENOMEM) the acceptor closes
+ * the one descriptor it keeps in reserve, accepts the pending connection,
+ * writes shed_msg to it (when not NULL) and closes it, then takes its
+ * reserve again. When that is not possible either, it stops watching the
+ * listener for 50 ms, doubling up to 1 s while the shortage lasts.
+ *
+ * Each accepted connection (non-blocking, close-on-exec) goes to
+ * cb(arg, fd), which owns it and must not free the acceptor. At most 64
+ * connections are taken per wake-up. The acceptor does not own lfd:
+ * net_acceptor_free stops watching it and closes only the reserve.
+ * Returns NULL with e set when lfd cannot be watched.
+ */
+struct ev_loop;
+struct net_acceptor;
+typedef void net_accept_cb(void *arg, int fd);
+
+struct net_acceptor_stats {
+	uint64_t accepted;  /* handed to the callback */
+	uint64_t exhausted; /* accept4 failures for lack of descriptors */
+	uint64_t shed;	    /* accepted and closed at once (the reserve) */
+	uint64_t paused;    /* times the listener was paused */
+};
+
+struct net_acceptor *net_acceptor_new(struct ev_loop *loop, int lfd,
+    net_accept_cb *cb, void *arg, const char *shed_msg, struct err *e);
+void net_acceptor_free(struct net_acceptor *a);
+const struct net_acceptor_stats *net_acceptor_stats(
+    const struct net_acceptor *a);
+
 #endif

@@ -110,6 +110,8 @@ enum res_reason {
 				   differently */
 	RES_R_NO_ROUTE,		/* the kernel has no usable route */
 	RES_R_LOSS,		/* passed, but lost more probes than allowed */
+	RES_R_WEAK_METHOD,	/* DATA_ENCRYPTION_METHOD 0..2: readable or
+				   forgeable (common/method.h) */
 	RES_R_NO_ENGINE,	/* no engine answers on its control socket */
 	RES_R_NOT_LIVE,		/* the engine answers but is not connected */
 	RES_R_THRESHOLD,	/* a measured value crossed -w/-c */
@@ -217,6 +219,8 @@ enum res_check_kind {
 	RES_CHECK_ROUTE,     /* "route": resolver routed into the tunnel */
 	RES_CHECK_INTERCEPT, /* "intercept": UDP/53 intercepted on path */
 	RES_CHECK_SERVER,    /* "server": tunnel server answers directly */
+	RES_CHECK_SECURITY,  /* "security": a finding about the set-up
+				(the encryption method) */
 	RES_CHECK_ENGINE,    /* "engine": the running engine is live */
 	RES_CHECK_SCAN,	     /* "scan": a small scan of the list */
 	RES_CHECK_FRESH,     /* "fresh": age of the last-known-good list */

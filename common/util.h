@@ -95,6 +95,10 @@ void str_dedupe(char **v, size_t *n);
 /* Strip leading and trailing ASCII white space in place; returns s. */
 char *str_trim(char *s);
 
+/* Write all n bytes to a blocking fd, retrying on EINTR and short
+ * writes. 0, or -1 with errno set. */
+int fd_write_all(int fd, const void *p, size_t n);
+
 /* Big-endian load/store helpers for wire formats. */
 static inline uint16_t
 be16_load(const uint8_t *p)

@@ -6,6 +6,14 @@
  * read is dropped rather than allowed to hold memory or stall the loop.
  * It does not know what the status contains: the engine's callbacks build
  * it.
+ *
+ * It also picks the socket's place when none is given
+ * (ctl_server_new_default): the first usable runtime directory of
+ * path_runtime_dirs, the same list clients search, skipping with a warning
+ * a directory another user planted, so that the engine never runs without
+ * a socket because of someone else. Accepts go through the common acceptor
+ * (net.h), which sheds connections instead of spinning when descriptors
+ * run out.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +24,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/ctlc.h"
 #include "common/log.h"
+#include "common/net.h"
 #include "common/path.h"
 #include "engine/ctl.h"
 
@@ -37,6 +47,7 @@ struct ctl_client {
 struct ctl_server {
 	struct ev_loop *loop;
 	int fd;
+	struct net_acceptor *acc;
 	char *path;
 	struct ctl_handlers h;
 	struct ctl_client *clients;
@@ -422,58 +433,56 @@ client_io(struct ev_loop *loop, int fd, int events, void *arg)
 	}
 }
 
+/* The reply to a connection shed for lack of descriptors (net.h). */
+static const char shed_reply[] =
+    "{\"ok\":false,\"schema\":1,\"error\":\"engine out of file "
+    "descriptors: connection shed, try again\"}\n";
+
 static void
-server_accept(struct ev_loop *loop, int fd, int events, void *arg)
+server_accept(void *arg, int cfd)
 {
 	struct ctl_server *srv = arg;
 	struct ctl_client *c;
 	struct ucred cred;
 	socklen_t clen = sizeof cred;
-	int cfd;
 
-	while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >=
-	    0) {
-		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) !=
-			0 ||
-		    (cred.uid != getuid() && cred.uid != 0)) {
-			static const char msg[] =
-			    "{\"ok\":false,\"schema\":1,"
-			    "\"error\":\"permission denied: peer uid differs "
-			    "from the engine's\"}\n";
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 ||
+	    (cred.uid != geteuid() && cred.uid != 0)) {
+		static const char msg[] =
+		    "{\"ok\":false,\"schema\":1,"
+		    "\"error\":\"permission denied: peer uid differs "
+		    "from the engine's\"}\n";
 
-			srv->stats.refused_uid++;
-			if (send(cfd, msg, sizeof msg - 1, MSG_NOSIGNAL) < 0)
-				log_debug("control: refusal not delivered");
-			close(cfd);
-			continue;
-		}
-		c = xcalloc(1, sizeof *c);
-		c->srv = srv;
-		c->fd = cfd;
-		if (ev_io_add(loop, cfd, EV_READ, client_io, c, NULL) != 0) {
-			close(cfd);
-			free(c);
-			continue;
-		}
-		c->next = srv->clients;
-		srv->clients = c;
-		srv->stats.accepted++;
+		srv->stats.refused_uid++;
+		if (send(cfd, msg, sizeof msg - 1, MSG_NOSIGNAL) < 0)
+			log_debug("control: refusal not delivered");
+		close(cfd);
+		return;
 	}
+	c = xcalloc(1, sizeof *c);
+	c->srv = srv;
+	c->fd = cfd;
+	if (ev_io_add(srv->loop, cfd, EV_READ, client_io, c, NULL) != 0) {
+		close(cfd);
+		free(c);
+		return;
+	}
+	c->next = srv->clients;
+	srv->clients = c;
+	srv->stats.accepted++;
 }
 
 char *
 ctl_default_path(const char *role)
 {
-	char *dir = path_runtime_dir(NULL);
-	char *p;
+	struct ctlc c;
+	struct ctlc_where w;
 
-	if (dir == NULL)
-		dir = xasprintf("/tmp/mdns-doctor-%u", (unsigned)getuid());
-	p = xasprintf("%s/%s", dir,
-	    strcmp(role, "server") == 0 ? "server.sock" : "engine.sock");
-
-	free(dir);
-	return p;
+	if (ctlc_find(&c, NULL, role, 0, &w, NULL) == 0) {
+		ctlc_close(&c);
+		return xstrdup(w.path);
+	}
+	return ctlc_default_path(role);
 }
 
 struct ctl_server *
@@ -494,10 +503,16 @@ ctl_server_new(struct ev_loop *loop, const char *path,
 		return NULL;
 	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
+	/*
+	 * A missing directory is made 0700 and ours; an existing one is
+	 * left as it is (path_mkdir_p would chmod it: --control /tmp/x.sock
+	 * must not turn /tmp into 0700).
+	 */
 	dir = xstrdup(path);
 	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
 		*slash = '\0';
-		if (path_mkdir_p(dir, 0700, e) != 0) {
+		if (lstat(dir, &sb) != 0 && errno == ENOENT &&
+		    path_mkdir_p(dir, 0700, e) != 0) {
 			free(dir);
 			return NULL;
 		}
@@ -552,7 +567,8 @@ ctl_server_new(struct ev_loop *loop, const char *path,
 	srv->fd = fd;
 	srv->path = xstrdup(path);
 	srv->h = *h;
-	if (ev_io_add(loop, fd, EV_READ, server_accept, srv, e) != 0) {
+	if ((srv->acc = net_acceptor_new(
+		 loop, fd, server_accept, srv, shed_reply, e)) == NULL) {
 		unlink(path);
 		close(fd);
 		free(srv->path);
@@ -576,12 +592,88 @@ ctl_server_free(struct ctl_server *srv)
 		client_flush(srv->clients);
 		client_free(srv->clients);
 	}
-	ev_io_del(srv->loop, srv->fd);
+	net_acceptor_free(srv->acc);
 	close(srv->fd);
 	unlink(srv->path);
 	free(srv->path);
 	free(srv->snap);
 	free(srv);
+}
+
+/*
+ * Make the runtime directory rt ready for our socket. 0, 1 when the place
+ * does not apply here (no /run/user/UID), -1 with e set.
+ */
+static int
+prepare_dir(const struct path_rt *rt, struct err *e)
+{
+	if (rt->need_parent) {
+		char *parent = xstrdup(rt->dir), *slash = strrchr(parent, '/');
+		struct err sub = {""};
+		int r;
+
+		*slash = '\0';
+		r = path_dir_private(parent, geteuid(), &sub);
+		free(parent);
+		if (r != 0)
+			return 1;
+	}
+	return path_mkdir_p(rt->dir, 0700, e);
+}
+
+struct ctl_server *
+ctl_server_new_default(struct ev_loop *loop, const struct ctl_handlers *h,
+    int *busy, struct err *e)
+{
+	struct path_rt rt[PATH_RT_MAX];
+	struct ctl_server *srv = NULL;
+	char skipped[ERR_MSG_MAX] = "";
+	size_t n, i;
+
+	*busy = 0;
+	n = path_runtime_dirs(geteuid(), rt);
+	for (i = 0; i < n && srv == NULL && !*busy; i++) {
+		char *sock = path_join(rt[i].dir,
+		    strcmp(h->role, "server") == 0 ? "server.sock" :
+						     "engine.sock");
+		struct err sub = {""};
+		int r = prepare_dir(&rt[i], &sub);
+
+		if (r == 0)
+			srv = ctl_server_new(loop, sock, h, &sub);
+		if (srv != NULL) {
+			if (skipped[0] != '\0')
+				log_warn("control socket: %s; listening on "
+					 "%s instead",
+				    skipped, sock);
+			else
+				log_info("control socket %s", sock);
+		} else if (r == 0 &&
+		    strstr(sub.msg, "another engine") != NULL) {
+			/* Ours: two engines may run, one has the socket. */
+			*busy = 1;
+			err_set(e, "%s", sub.msg);
+		} else if (r != 1) {
+			size_t len = strlen(skipped);
+
+			snprintf(skipped + len, sizeof skipped - len, "%s%s",
+			    len > 0 ? "; " : "", sub.msg);
+		}
+		free(sock);
+	}
+	path_runtime_dirs_free(rt, n);
+	if (srv == NULL && !*busy)
+		err_set(e,
+		    "no safe place for the control socket (%s); give "
+		    "--control PATH in a directory of yours",
+		    skipped[0] != '\0' ? skipped : "no runtime directory");
+	return srv;
+}
+
+const char *
+ctl_server_path(const struct ctl_server *srv)
+{
+	return srv->path;
 }
 
 void

@@ -67,13 +67,31 @@ json_t *ctl_parse_request(
     const char *line, size_t len, struct ctl_request *req, struct err *e);
 
 /*
- * Listen on path: creates the parent directory 0700 when missing, replaces
- * a stale socket file, refuses when another engine answers there, chmods
- * the socket 0600. Returns NULL with e set on failure. The handlers struct
- * is copied; its arg must outlive the server.
+ * Listen on path: creates the parent directory 0700 when missing (an
+ * existing one is left alone), replaces a stale socket file, refuses when
+ * another engine answers there, chmods the socket 0600. Returns NULL with
+ * e set on failure. The handlers struct is copied; its arg must outlive
+ * the server. Accepting never spins when descriptors run out: a
+ * connection that cannot be served is told so and closed (net.h).
  */
 struct ctl_server *ctl_server_new(struct ev_loop *loop, const char *path,
     const struct ctl_handlers *h, struct err *e);
+
+/*
+ * Listen at the default place for h->role (docs/control-protocol.md
+ * "Socket"): the first usable directory of path_runtime_dirs (the places
+ * clients search, in their order). A directory another user owns or can
+ * write is skipped with a warning that names it and the place used
+ * instead. Returns the server; or NULL with e set and *busy set when a
+ * live engine of ours already holds the socket there (the caller may run
+ * without a control socket: two engines can run, one is reachable by
+ * default); or NULL with e set and *busy clear when no safe place exists
+ * (the caller must not start: it would run with no socket at all).
+ */
+struct ctl_server *ctl_server_new_default(struct ev_loop *loop,
+    const struct ctl_handlers *h, int *busy, struct err *e);
+/* The socket path the server listens on (borrowed). */
+const char *ctl_server_path(const struct ctl_server *srv);
 /* Close every client, stop listening and unlink the socket file. */
 void ctl_server_free(struct ctl_server *srv);
 
@@ -91,8 +109,11 @@ size_t ctl_server_clients(const struct ctl_server *srv);
 size_t ctl_server_watchers(const struct ctl_server *srv);
 
 /*
- * The default socket path for a role ("client" → engine.sock, "server" →
- * server.sock) under the runtime directory; malloc'd.
+ * For clients: the socket of a running engine of ours for role ("client"
+ * → engine.sock, "server" → server.sock) as common/ctlc.h ctlc_find finds
+ * it, else the first default place (to name in messages); malloc'd. New
+ * code calls ctlc_find / ctlc_call_find directly (one connection, and it
+ * says where it looked); engines use ctl_server_new_default.
  */
 char *ctl_default_path(const char *role);
 

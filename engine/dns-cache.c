@@ -439,24 +439,6 @@ file_entry_len(const struct ce *e)
 }
 
 static int
-write_all(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
 ensure_dir(const char *path, struct err *e)
 {
 	const char *slash = strrchr(path, '/');
@@ -543,7 +525,7 @@ dnscache_save(struct dnscache *c, const char *path, uint64_t now_us,
 		err_set(e, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	if (write_all(fd, buf, off) < 0 || fsync(fd) < 0) {
+	if (fd_write_all(fd, buf, off) < 0 || fsync(fd) < 0) {
 		err_set(e, "%s: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);

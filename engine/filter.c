@@ -1,8 +1,11 @@
 /*
  * filter.c — target filtering for the server (see filter.h). Works on raw
- * address bytes: IPv4 as 4 bytes, IPv6 as 16, with IPv4-mapped
- * (::ffff:a.b.c.d) addresses judged as the IPv4 address they carry.
- * No name resolution here; the server resolves and calls back in.
+ * address bytes: IPv4 as 4 bytes, IPv6 as 16. An IPv6 address that
+ * carries an IPv4 address a translator or tunnel would reach (mapped,
+ * compatible, SIIT-translated, NAT64 well-known prefix, 6to4) is judged
+ * as that IPv4 address too: 64:ff9b::10.0.0.1 reaches 10.0.0.1 wherever
+ * the server's network has NAT64. No name resolution here; the server
+ * resolves and calls back in.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -120,11 +123,38 @@ v4_refused(const uint8_t *a, const char **why)
 	return 0;
 }
 
+/*
+ * The IPv4 address an IPv6 address carries, or NULL:
+ *   ::ffff:a.b.c.d      IPv4-mapped (RFC 4291)
+ *   ::a.b.c.d           IPv4-compatible, deprecated (RFC 4291); :: and
+ *                       ::1 are judged as themselves first
+ *   ::ffff:0:a.b.c.d    IPv4-translated, SIIT (RFC 2765)
+ *   64:ff9b::a.b.c.d    NAT64 well-known prefix /96 (RFC 6052)
+ *   2002:AABB:CCDD::/48 6to4 (RFC 3056): the relay's IPv4 is AA.BB.CC.DD
+ * Teredo (2001::/32) is left out: its IPv4 parts name a public relay and
+ * a NAT's outside address, not a host behind the server.
+ */
+static const uint8_t *
+embedded_v4(const uint8_t *a)
+{
+	static const uint8_t zero[12];
+	static const uint8_t mapped[12] = {
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	static const uint8_t translated[12] = {
+	    0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0};
+	static const uint8_t nat64[12] = {0, 0x64, 0xff, 0x9b};
+
+	if (memcmp(a, mapped, 12) == 0 || memcmp(a, zero, 12) == 0 ||
+	    memcmp(a, translated, 12) == 0 || memcmp(a, nat64, 12) == 0)
+		return a + 12;
+	if (a[0] == 0x20 && a[1] == 0x02)
+		return a + 2;
+	return NULL;
+}
+
 static int
 v6_refused(const uint8_t *a, const char **why)
 {
-	static const uint8_t mapped[12] = {
-	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	static const uint8_t zero[16];
 	static const struct {
 		uint8_t net[2];
@@ -136,14 +166,15 @@ v6_refused(const uint8_t *a, const char **why)
 	    {{0xfe, 0xc0}, 10, "site-local"},
 	    {{0xff, 0}, 8, "multicast"},
 	};
+	const uint8_t *v4;
 	size_t i;
 
-	if (memcmp(a, mapped, 12) == 0)
-		return v4_refused(a + 12, why);
 	if (memcmp(a, zero, 15) == 0 && (a[15] == 0 || a[15] == 1)) {
 		*why = a[15] ? "loopback" : "unspecified";
 		return 1;
 	}
+	if ((v4 = embedded_v4(a)) != NULL && v4_refused(v4, why))
+		return 1;
 	for (i = 0; i < nitems(r); i++)
 		if (prefix_match(a, r[i].net, r[i].bits)) {
 			*why = r[i].why;
@@ -152,12 +183,11 @@ v6_refused(const uint8_t *a, const char **why)
 	return 0;
 }
 
-/* Allow-list match; IPv4-mapped addresses also match IPv4 entries. */
+/* Allow-list match; an IPv6 form carrying IPv4 also matches IPv4 entries. */
 static int
 allowed(const struct eng_filter *f, int family, const uint8_t *a)
 {
-	static const uint8_t mapped[12] = {
-	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	const uint8_t *v4 = family == AF_INET6 ? embedded_v4(a) : NULL;
 	size_t i;
 
 	for (i = 0; i < f->nallow; i++) {
@@ -165,9 +195,8 @@ allowed(const struct eng_filter *f, int family, const uint8_t *a)
 
 		if (c->family == family && prefix_match(a, c->addr, c->bits))
 			return 1;
-		if (c->family == AF_INET && family == AF_INET6 &&
-		    memcmp(a, mapped, 12) == 0 &&
-		    prefix_match(a + 12, c->addr, c->bits))
+		if (c->family == AF_INET && v4 != NULL &&
+		    prefix_match(v4, c->addr, c->bits))
 			return 1;
 	}
 	return 0;

@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include "common/method.h"
+#include "common/path.h"
 #include "common/resolvers.h"
 #include "probe/scan-report.h"
 #include "proto/mtu.h"
@@ -165,6 +167,28 @@ write_max(FILE *f, const char *key, int v, int ceiling, const char *opt, int lo,
 }
 
 int
+scan_report_method_check(int method, struct res_check *c)
+{
+	const struct method_finding *f = method_finding(method);
+	char line[RES_DETAIL_MAX];
+
+	if (method_finding_text(method, line, sizeof line) == EXIT_OK)
+		return 0;
+	res_check_init(c);
+	c->kind = RES_CHECK_SECURITY;
+	res_textf(c->subject, sizeof c->subject, "DATA_ENCRYPTION_METHOD");
+	c->verdict =
+	    f->level == EXIT_CRITICAL ? RES_VERDICT_FAIL : RES_VERDICT_WARN;
+	c->reason = RES_R_WEAK_METHOD;
+	res_textf(c->detail, sizeof c->detail, "%s", line);
+	res_textf(c->evidence, sizeof c->evidence,
+	    "DATA_ENCRYPTION_METHOD = %d (%s), from --method, --config or "
+	    "the default; %s",
+	    method, method_name(method), f->doc);
+	return 1;
+}
+
+int
 scan_report_write_resolvers(const struct scan_report *rp, const char *path,
     const struct scan_opts *o, int with_degraded, struct err *e)
 {
@@ -172,6 +196,7 @@ scan_report_write_resolvers(const struct scan_report *rp, const char *path,
 	size_t i, n = 0, skipped = 0;
 	int minu = 0, maxu = 0, mind = 0, maxd = 0, cu = 0, cd = 0;
 	char buf[RES_ADDR_MAX + 16];
+	struct err sub = {""};
 	FILE *f;
 
 	/* The minimum keeps every listed resolver through the client's own
@@ -202,8 +227,8 @@ scan_report_write_resolvers(const struct scan_report *rp, const char *path,
 		cd |= ok[i].download_mtu == maxd &&
 		    ok[i].down_at_ceiling == RES_TRI_YES;
 	}
-	if ((f = fopen(path, "w")) == NULL)
-		return err_set(e, "cannot write %s: %s", path, strerror(errno));
+	if ((f = path_fopen_write(path, &sub)) == NULL)
+		return err_set(e, "cannot write %s", sub.msg);
 	fprintf(f,
 	    "# client_resolvers.txt written by mdns-doctor scan: "
 	    "%zu resolver(s), best first\n",
@@ -255,6 +280,7 @@ scan_write_stats(
 	struct scan_counters c;
 	json_t *o;
 	char *text;
+	struct err sub = {""};
 	FILE *f;
 	int rc;
 
@@ -271,9 +297,9 @@ scan_write_stats(
 	json_decref(o);
 	if (text == NULL)
 		return err_set(e, "cannot build the counters");
-	if ((f = fopen(path, "w")) == NULL) {
+	if ((f = path_fopen_write(path, &sub)) == NULL) {
 		free(text);
-		return err_set(e, "cannot write %s: %s", path, strerror(errno));
+		return err_set(e, "cannot write %s", sub.msg);
 	}
 	rc = fprintf(f, "%s\n", text) < 0;
 	free(text);

@@ -79,6 +79,17 @@ enum res_verdict scan_report_verdict(
     const struct scan_report *rp, int warnings);
 
 /*
+ * The security finding of the scan's encryption method (method_finding,
+ * common/method.h: 0 CRITICAL, 1 and 2 WARNING) as a check of the run,
+ * so the sinks show it (text check table, json/jsonl) and the history
+ * keeps it: kind security, subject DATA_ENCRYPTION_METHOD, verdict fail
+ * (0) or warn (1, 2), reason weak_method, the finding's line as detail.
+ * Returns 1 when c was filled, 0 for a method that is not weak. It does
+ * not change the scan's exit code (that judges the resolvers).
+ */
+int scan_report_method_check(int method, struct res_check *c);
+
+/*
  * The scan's counters (total, done, passed, sent, received, stray, peaks)
  * and the wall time as one JSON object on one line in path (--stats; read
  * by bench-scan). 0, or -1 with e set.

@@ -17,6 +17,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "common/method.h"
 #include "common/util.h"
 #include "probe/scan-int.h"
 #include "proto/dns.h"
@@ -161,7 +162,7 @@ void
 scan_opts_defaults(struct scan_opts *o)
 {
 	memset(o, 0, sizeof *o);
-	o->method = 1;
+	o->method = METHOD_DEFAULT; /* our default, as config's (method.h) */
 	o->max_stage = RES_STAGE_HANDSHAKE;
 	o->rate = 500;
 	o->parallel = 2048;

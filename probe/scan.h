@@ -117,8 +117,9 @@ struct scan;
 /* Defaults: rate 500/s, parallel 2048, pace 0, hs_parallel 32, liveness
  * 1.5 s × 2, reach 2 s × 2, mtu 2 s × 2 (upstream), handshake 3 s × 3,
  * ranges up 38..150 and down 100..500 (upstream client defaults), seed 1,
- * stages up to handshake, raw answers, method 1, 10 loss probes, 10 %
- * loss allowed. */
+ * stages up to handshake, raw answers, method METHOD_DEFAULT (5,
+ * AES-256-GCM: our default, as the configuration model's), 10 loss
+ * probes, 10 % loss allowed. */
 void scan_opts_defaults(struct scan_opts *o);
 
 /* A scan on loop (which must outlive it). Opens its sockets. */

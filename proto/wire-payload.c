@@ -1,6 +1,7 @@
 /*
  * wire-payload.c — the fixed payload layouts of the pre-session and control
- * frames (wire-protocol.md 1.8-1.13): MTU probes and their answers,
+ * frames (wire-protocol.md 1.8-1.13): MTU probes (with random filler,
+ * wire.h says why) and their answers,
  * SESSION_INIT/ACCEPT (with the 13-byte client policy and its scaled
  * seconds bytes), SESSION_BUSY, ERROR_DROP, PING/PONG, the SOCKS5_SYN
  * target and the 7-byte packed control blocks. Parsers apply the checks the
@@ -33,6 +34,31 @@ valid_mode(uint8_t mode)
 	return mode == WIRE_RESPONSE_RAW || mode == WIRE_RESPONSE_BASE64;
 }
 
+/* The MTU probes' filler source (wire.h): random unless a test says. */
+static wire_filler_fn *mtu_filler = wire_filler_random;
+
+void
+wire_set_mtu_filler(wire_filler_fn *fn)
+{
+	mtu_filler = fn != NULL ? fn : wire_filler_random;
+}
+
+int
+wire_filler_zeros(uint8_t *buf, size_t n)
+{
+	memset(buf, 0, n);
+	return 0;
+}
+
+int
+wire_filler_random(uint8_t *buf, size_t n)
+{
+	/* RAND_bytes takes an int; probes are at most a few KiB. */
+	if (n > INT32_MAX || (n > 0 && RAND_bytes(buf, (int)n) != 1))
+		return -1;
+	return 0;
+}
+
 long
 wire_mtu_up_req_build(
     uint8_t mode, uint32_t code, size_t m, uint8_t *out, size_t cap)
@@ -41,7 +67,8 @@ wire_mtu_up_req_build(
 		return -1;
 	out[0] = mode;
 	be32_store(out + 1, code);
-	memset(out + WIRE_MTU_UP_MIN, 0, m - WIRE_MTU_UP_MIN);
+	if (mtu_filler(out + WIRE_MTU_UP_MIN, m - WIRE_MTU_UP_MIN) != 0)
+		return -1;
 	return (long)m;
 }
 
@@ -90,7 +117,9 @@ wire_mtu_down_req_build(uint8_t mode, uint32_t code, uint16_t d, size_t total,
 	out[0] = mode;
 	be32_store(out + 1, code);
 	be16_store(out + 5, d);
-	memset(out + WIRE_MTU_DOWN_REQ_MIN, 0, total - WIRE_MTU_DOWN_REQ_MIN);
+	if (mtu_filler(out + WIRE_MTU_DOWN_REQ_MIN,
+		total - WIRE_MTU_DOWN_REQ_MIN) != 0)
+		return -1;
 	return (long)total;
 }
 

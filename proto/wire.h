@@ -326,8 +326,24 @@ struct wire_mtu_res {
 };
 
 /*
- * MTU_UP_REQ payload of exactly m bytes (m >= 5): mode, code, zeros.
- * Returns m or -1.
+ * The filler of our client->server MTU probes: MTU_UP_REQ after the code,
+ * MTU_DOWN_REQ after the requested size. No server reads it (upstream's
+ * neither), so any bytes are wire-compatible. Upstream's client sends
+ * zeros; under XOR (method 1) the encrypted probe is then the key stream
+ * itself, so one probe seen on the path shows the key. Ours is random
+ * (RAND_bytes; a failure fails the build, never falls back to zeros).
+ * A test that needs upstream's exact bytes installs wire_filler_zeros;
+ * NULL restores the random source. Process-wide: set it before probes
+ * are built, not while another thread builds them.
+ */
+typedef int wire_filler_fn(uint8_t *buf, size_t n); /* 0 or -1 */
+void wire_set_mtu_filler(wire_filler_fn *fn);
+int wire_filler_zeros(uint8_t *buf, size_t n);	/* upstream's filler */
+int wire_filler_random(uint8_t *buf, size_t n); /* the default */
+
+/*
+ * MTU_UP_REQ payload of exactly m bytes (m >= 5): mode, code, filler
+ * (above). Returns m, or -1 (m out of range, or no random bytes).
  */
 long wire_mtu_up_req_build(
     uint8_t mode, uint32_t code, size_t m, uint8_t *out, size_t cap);
@@ -338,8 +354,8 @@ long wire_mtu_up_res_build(uint32_t code, uint16_t m, uint8_t *out, size_t cap);
 /* Exactly 6 bytes, else WIRE_E_INVALID. */
 int wire_mtu_up_res_parse(const uint8_t *p, size_t n, struct wire_mtu_res *r);
 /*
- * MTU_DOWN_REQ payload padded with zeros to total bytes (total >= 7;
- * upstream uses max(7, synced upload MTU)). Returns total or -1.
+ * MTU_DOWN_REQ payload padded with filler (above) to total bytes (total
+ * >= 7; upstream uses max(7, synced upload MTU)). Returns total or -1.
  */
 long wire_mtu_down_req_build(uint8_t mode, uint32_t code, uint16_t d,
     size_t total, uint8_t *out, size_t cap);

@@ -5,9 +5,9 @@
 set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev clang-format cppcheck
  libldns-dev libcurl4-openssl-dev libncurses-dev libsqlite3-dev libssl-dev
- libzstd-dev liblz4-dev zlib1g-dev libjansson-dev
+ libzstd-dev liblz4-dev zlib1g-dev libjansson-dev liblwip-dev
  unbound dnsmasq-base tmux sqlite3 jq perl python3 valgrind iproute2 curl
- util-linux procps bc
+ util-linux procps bc iputils-ping
  prometheus"
 missing=""
 for p in $PKGS; do

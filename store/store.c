@@ -403,7 +403,8 @@ store_open_flags(const char *path, unsigned flags, struct err *e)
 			    e, "cannot open DB %s: %s", path, strerror(errno));
 		return NULL;
 	}
-	if (make_parent(path, &sub) != 0) {
+	/* A private directory, no planted link, a 0600 file (path.h). */
+	if (make_parent(path, &sub) != 0 || path_prepare_db(path, &sub) != 0) {
 		err_set(e, "cannot open DB %s: %s", path, sub.msg);
 		return NULL;
 	}

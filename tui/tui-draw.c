@@ -15,6 +15,7 @@
 #include <time.h>
 #include <wchar.h>
 
+#include "common/ctlc.h"
 #include "tui/tui-int.h"
 
 enum { C_GOOD = 1, C_BAD, C_WARN, C_TITLE, C_DIM };
@@ -66,9 +67,9 @@ state_attr(const struct tui_ui *ui, const char *s)
 
 /*
  * Print s at (y, x) in at most w columns; returns the columns used.
- * Multibyte text is decoded per the locale, unprintable or undecodable
- * characters become '?', so an engine string can never move the cursor or
- * send escape sequences to the terminal.
+ * Characters come through ctlc_term_next, the sanitiser `status` uses as
+ * well: unprintable or undecodable ones become '?', so an engine string
+ * can never move the cursor or send escape sequences to the terminal.
  */
 static int
 put(int y, int x, int w, attr_t a, const char *s)
@@ -85,19 +86,8 @@ put(int y, int x, int w, attr_t a, const char *s)
 	attron(a);
 	while (*s != '\0' && used < w) {
 		wchar_t wc;
-		size_t n = mbrtowc(&wc, s, MB_CUR_MAX, &ps);
-		int cw;
+		int cw = ctlc_term_next(&s, &ps, &wc);
 
-		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
-			memset(&ps, 0, sizeof ps);
-			wc = L'?';
-			n = 1;
-		}
-		cw = wcwidth(wc);
-		if (cw < 0 || wc < 0x20) {
-			wc = L'?';
-			cw = 1;
-		}
 		if (used + cw > w)
 			break;
 		if (wc < 0x80) {
@@ -108,7 +98,6 @@ put(int y, int x, int w, attr_t a, const char *s)
 			addnwstr(one, 1);
 		}
 		used += cw;
-		s += n;
 	}
 	attroff(a);
 	return used;

@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include "common/ctlc.h"
-#include "common/path.h"
 #include "tui/tui.h"
 #include "tui/tui-int.h"
 
@@ -35,22 +34,6 @@ on_quit_signal(int signo)
 	quit_signal = signo;
 }
 
-char *
-tui_default_path(const char *role)
-{
-	const char *name = role != NULL && strcmp(role, "server") == 0 ?
-	    "server.sock" :
-	    "engine.sock";
-	char *dir = path_runtime_dir(NULL), *p;
-
-	/* The same fallback as the engine's ctl_default_path. */
-	if (dir == NULL)
-		dir = xasprintf("/tmp/mdns-doctor-%u", (unsigned)getuid());
-	p = path_join(dir, name);
-	free(dir);
-	return p;
-}
-
 static long long
 wall_ms(void)
 {
@@ -60,8 +43,9 @@ wall_ms(void)
 struct conn {
 	struct ctlc c;
 	int open;
-	char *paths[2]; /* candidates, tried in order */
-	size_t npaths;
+	const char *control;  /* --control, or NULL: ctlc_find's places */
+	const char *roles[2]; /* tried in order */
+	size_t nroles;
 };
 
 static void
@@ -89,27 +73,29 @@ conn_lost(struct tui_ui *ui, struct conn *k, const char *why)
 }
 
 /*
- * One connection attempt per candidate path. A missing engine is the
- * normal case here; its message is kept for the footer only when it says
- * more than "not running".
+ * One connection attempt per role, each over the places ctlc_find
+ * searches (as `status` does). A missing engine is the normal case here;
+ * its message is kept for the footer only when it says more than "not
+ * running" (an untrusted socket, say).
  */
 static void
 try_connect(struct tui_ui *ui, struct conn *k)
 {
+	struct ctlc_where w;
 	struct err e = {""};
 	json_t *req;
 	size_t i;
 
-	for (i = 0; i < k->npaths; i++) {
-		if (ctlc_open(&k->c, k->paths[i], 1, &e) == 0)
+	for (i = 0; i < k->nroles; i++) {
+		if (ctlc_find(&k->c, k->control, k->roles[i], 1, &w, &e) == 0)
 			break;
 	}
-	if (i == k->npaths) {
+	if (i == k->nroles) {
 		set_conn_msg(ui, strstr(e.msg, "not running") ? NULL : e.msg);
 		return;
 	}
 	free(ui->path);
-	ui->path = xstrdup(k->paths[i]);
+	ui->path = xstrdup(w.path);
 	req = json_pack("{s:s,s:I}", "cmd", "watch", "interval_ms",
 	    (json_int_t)ui->interval_ms);
 	if (ctlc_send(&k->c, req, &e) != 0) {
@@ -432,16 +418,16 @@ tui_run(const struct tui_opts *o, struct err *e)
 	memset(&k, 0, sizeof k);
 	tui_model_init(&ui.m);
 	ui.interval_ms = o->interval_ms ? o->interval_ms : 1000;
-	if (o->control != NULL) {
-		k.paths[k.npaths++] = xstrdup(o->control);
-	} else if (o->server) {
-		k.paths[k.npaths++] = tui_default_path("server");
+	k.control = o->control;
+	if (o->control != NULL || o->server) {
+		k.roles[k.nroles++] = o->server ? "server" : "client";
 	} else {
 		/* Auto by role: a client engine first, else a server. */
-		k.paths[k.npaths++] = tui_default_path("client");
-		k.paths[k.npaths++] = tui_default_path("server");
+		k.roles[k.nroles++] = "client";
+		k.roles[k.nroles++] = "server";
 	}
-	ui.path = xstrdup(k.paths[0]);
+	ui.path = o->control != NULL ? xstrdup(o->control) :
+				       ctlc_default_path(k.roles[0]);
 	ui.conn = TUI_CONN_DOWN;
 
 	setlocale(LC_ALL, "");
@@ -535,8 +521,6 @@ restore:
 		sigaction(sigs[i], &old_sa[i], NULL);
 	if (k.open)
 		ctlc_close(&k.c);
-	for (i = 0; i < k.npaths; i++)
-		free(k.paths[i]);
 	ui_free(&ui);
 	if (le.msg[0] != '\0')
 		return err_set(e, "%s", le.msg);

@@ -25,11 +25,4 @@ struct tui_opts {
  */
 int tui_run(const struct tui_opts *o, struct err *e);
 
-/*
- * The default control socket for a role ("client" → engine.sock, "server"
- * → server.sock) in the runtime directory (common/path.h), where the
- * engine listens by default. malloc'd.
- */
-char *tui_default_path(const char *role);
-
 #endif

@@ -23,24 +23,6 @@
 #define SIZE (10u << 20)
 #define RUNS 5
 
-static int
-write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	ssize_t k;
-
-	while (n > 0) {
-		if ((k = write(fd, c, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		c += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 /* Read one response; returns the body length or -1. */
 static long long
 read_response(int fd)
@@ -149,7 +131,7 @@ main(int argc, char **argv)
 		    SIZE, 1000 + i);
 
 		t0 = now_mono_us();
-		if (write_all(fd, req, (size_t)n) < 0 ||
+		if (fd_write_all(fd, req, (size_t)n) < 0 ||
 		    read_response(fd) != SIZE) {
 			fprintf(stderr, "bench-http: download failed\n");
 			kill(pid, SIGTERM);
@@ -164,8 +146,9 @@ main(int argc, char **argv)
 		    SIZE);
 
 		t0 = now_mono_us();
-		if (write_all(fd, req, (size_t)n) < 0 ||
-		    write_all(fd, body, SIZE) < 0 || read_response(fd) <= 0) {
+		if (fd_write_all(fd, req, (size_t)n) < 0 ||
+		    fd_write_all(fd, body, SIZE) < 0 ||
+		    read_response(fd) <= 0) {
 			fprintf(stderr, "bench-http: upload failed\n");
 			kill(pid, SIGTERM);
 			return 1;

@@ -3,7 +3,8 @@
  * bytes up to the first NUL are the TOML config, the rest (when present)
  * a JSON profile laid over it. Loading, validating, listing every item
  * with its fingerprint and the default resolver path must never crash or
- * leak, and every failure must come with a message. The config is handed
+ * leak, and every failure must come with a message; the method's finding
+ * is a level with a line, or none. The config is handed
  * over as /proc/self/fd/N of a memfd, since cfg_load reads a path.
  */
 #include <stdint.h>
@@ -71,6 +72,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (c->server.key != NULL && strcmp(c->server.key_fp, "") == 0)
 		abort();
+	/* The method's finding and the per-key problems (ip's keys). */
+	{
+		char line[512];
+		int lvl = cfg_method_finding(c, line, sizeof line);
+
+		if (lvl != EXIT_OK && lvl != EXIT_WARNING &&
+		    lvl != EXIT_CRITICAL)
+			abort();
+		if ((lvl == EXIT_OK) != (line[0] == '\0'))
+			abort();
+		(void)cfg_key_problem(c, "MDNS_IP_ECHO_V4");
+		(void)cfg_key_problem(c, "MDNS_EXPECTED_EXIT_IP");
+		for (i = 0; i < c->client.nexpected_exit; i++)
+			if (c->client.expected_exit[i] == NULL)
+				abort();
+	}
 	/* The effective values and the copies walk the key tables. */
 	json_decref(cfg_effective_json(c));
 	if (c->role == CFG_CLIENT) {

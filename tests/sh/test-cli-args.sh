@@ -83,7 +83,7 @@ if printf '%s' "$out" | grep -qE 'prom|nagios'; then
 else ok 0 "global help advertises no prom/nagios"; fi
 
 # --- help and parser agree, for the commands that declare their options
-declared="decode metrics status tui version"
+declared="config connect decode ip metrics route serve status tui version"
 for c in $declared; do
 	h=$("$bin" help "$c")
 	# Option lines: "  -d, --delay SECONDS  text" or "  --server  text"
@@ -109,7 +109,7 @@ for c in $declared; do
 	u=$(printf '%s\n' "$h" | awk '/^usage:/{f=1} /^$/{f=0} f' |
 	    grep -oE '\[--?[a-z0-9-]+' | tr -d '[' | sort | tr '\n' ' ')
 	l=$(printf '%s\n' "$h" | awk '/^options:/{f=1;next} /^$/{f=0} f' |
-	    sed -nE 's/^  (-[a-zA-Z]|--[a-z0-9-]+).*/\1/p' | sort |
+	    sed -nE 's/^  (-[a-zA-Z0-9]|--[a-z0-9-]+).*/\1/p' | sort |
 	    tr '\n' ' ')
 	is "$u" "$l" "$c: usage and option list name the same options"
 	"$bin" "$c" --no-such-option -h >/dev/null 2>&1
@@ -117,29 +117,35 @@ for c in $declared; do
 done
 
 # --- formats: accepted exactly when offered, refused at parse time
-# accepts CMD FMT: exit status of CMD with --format FMT, without an engine.
-accepts() {
+# refused CMD FMT: true when CMD with --format FMT exits 3 saying the
+# format is unknown (commands that need a config, an engine or a service
+# fail otherwise here, also with 3, for their own reason).
+refused() {
 	case $1 in
 	status | metrics) "$bin" "$1" --control "$none" --format "$2" ;;
 	decode) "$bin" decode --format "$2" 00 ;;
 	tui) "$bin" tui --control "$none" --format "$2" </dev/null ;;
 	version) "$bin" version --format "$2" ;;
-	esac >/dev/null 2>&1
+	config) "$bin" config show --config "$none.toml" --format "$2" ;;
+	connect | serve) "$bin" "$1" --config "$none.toml" --format "$2" ;;
+	ip) "$bin" ip --no-store --control "$none" --service4 ftp://x \
+	    --format "$2" ;;
+	route) "$bin" route --no-store --control "$none" --format "$2" ;;
+	esac >/dev/null 2>"$tmp/fmt.err"
+	[ $? -eq 3 ] && grep -q "unknown format $2 " "$tmp/fmt.err"
 }
 for c in $declared; do
 	offered=$("$bin" help "$c" | sed -nE 's/^  --format FMT +output: //p' |
 	    sed -E 's/ \(default\)//; s/,//g')
 	bad=""
 	for f in $offered; do
-		accepts "$c" "$f"
-		[ $? -eq 3 ] && bad="$bad $f"
+		refused "$c" "$f" && bad="$bad $f"
 	done
 	is "$bad" "" "$c: every format its help offers (${offered:-none}) is accepted"
 	refused=""
 	for f in text json jsonl csv ips prom nagios; do
 		case " $offered " in *" $f "*) continue ;; esac
-		accepts "$c" "$f"
-		[ $? -eq 3 ] || refused="$refused $f"
+		refused "$c" "$f" || refused="$refused $f"
 	done
 	is "$refused" "" "$c: every other format is refused (exit 3)"
 done
@@ -200,7 +206,7 @@ is "$out" "mdns-doctor: status: unknown option: --contrl (did you mean --control
     "a mistyped long option gets a suggestion"
 
 # --- commands still on getopt: -h is help too
-for c in scan mtu handshake config connect serve; do
+for c in scan mtu handshake; do
 	"$bin" "$c" -h >"$tmp/h" 2>&1
 	r=$?
 	ok $([ $r -eq 0 ] && grep -q "^usage: mdns-doctor $c" "$tmp/h"; echo $?) \

@@ -3,7 +3,9 @@
 # sample configs (read from $MDNS_SHARED, copied only into a temporary
 # directory when a key must be filled in): every key printed, secrets only
 # as fingerprints, resolver counts, JSON output, bad files exit 3 with
-# file:line messages, help.
+# file:line messages, help; the encryption method's security finding
+# (exit 1 for XOR and ChaCha20, 2 for none, 0 for AES-GCM and for our
+# default when the key is absent).
 . "$(dirname "$0")/../lib/tap.sh"
 bin=${MDNS_BIN:?}
 samples=${MDNS_SHARED:?}/interop/upstream-configs
@@ -67,8 +69,49 @@ is "$(printf '%s' "$out" | jq -r '.resolvers.count')" 4 "json resolver count"
 printf '%s' "$out" | grep -qF -- "$keytext"
 ok $([ $? -ne 0 ]; echo $?) "key text never printed (json)"
 
-out=$("$bin" config check --config "$tmp/client_config.toml" 2>&1); rc=$?
-is "$rc" 0 "check valid client exits 0"
+# The sample chooses XOR (DATA_ENCRYPTION_METHOD = 1): valid, with the
+# method's finding as a WARNING (exit 1) on stderr.
+out=$("$bin" config check --config "$tmp/client_config.toml" 2>"$tmp/err"); rc=$?
+is "$rc" 1 "check valid client with the sample's XOR method exits 1 (WARNING)"
+like "$out" "client_config.toml: valid client configuration" "... and says it is valid"
+line=$(grep -n '^DATA_ENCRYPTION_METHOD' "$client" | cut -d: -f1)
+is "$(cat "$tmp/err")" \
+    "$tmp/client_config.toml:$line:26: DATA_ENCRYPTION_METHOD: WARNING: 1 (xor): anyone who can send queries recovers the key from the server's clear-text answers, then reads and forges frames (docs/security.md#encryption-methods)" \
+    "... with the finding: where, level, method, reason, document"
+
+# --- the method's finding: 0 CRITICAL, 1 and 2 WARNING, 3..5 and our
+# default (absent key) OK; config show says it too.
+for m in 0 1 2 3 4 5 -; do
+	{
+		printf 'DOMAINS = ["t.example"]\nENCRYPTION_KEY = "%s"\n' "$key"
+		[ "$m" = - ] || printf 'DATA_ENCRYPTION_METHOD = %s\n' "$m"
+	} >"$tmp/m.toml"
+	"$bin" config check --config "$tmp/m.toml" >/dev/null 2>"$tmp/err"
+	got="$? $(head -1 "$tmp/err" | sed -E 's/^.*m\.toml:[0-9:]+ //; s/\): .*/)/')"
+	case $m in
+	0) want="2 DATA_ENCRYPTION_METHOD: CRITICAL: 0 (none)" ;;
+	1) want="1 DATA_ENCRYPTION_METHOD: WARNING: 1 (xor)" ;;
+	2) want="1 DATA_ENCRYPTION_METHOD: WARNING: 2 (chacha20)" ;;
+	*) want="0 " ;;
+	esac
+	is "$got" "$want" "check, DATA_ENCRYPTION_METHOD ${m/-/absent}: exit and finding"
+done
+like "$(cat "$tmp/m.toml"; "$bin" config show --config "$tmp/m.toml" 2>&1)" \
+    "DATA_ENCRYPTION_METHOD = 5  # mdns-default, upstream's default is 1 \\(xor\\), which gives the key away \\(docs/security.md#encryption-methods\\); the peer must use 5 too" \
+    "absent method: our default 5, said to be ours and why"
+printf 'DOMAINS = ["t.example"]\nENCRYPTION_KEY = "%s"\nDATA_ENCRYPTION_METHOD = 0\n' "$key" >"$tmp/m.toml"
+out=$("$bin" config show --config "$tmp/m.toml" 2>/dev/null); rc=$?
+is "$rc" 0 "show of a valid config with method 0 still exits 0"
+like "$out" "# security: .*m.toml:3:26: DATA_ENCRYPTION_METHOD: CRITICAL: 0 \\(none\\): no encryption" \
+    "show prints the finding"
+out=$("$bin" --format json config show --config "$tmp/m.toml" 2>/dev/null)
+is "$(printf '%s' "$out" | jq -r '.findings[0] | [.level, .key, .method, .doc] | @tsv')" \
+    "$(printf 'critical\tDATA_ENCRYPTION_METHOD\t0\tdocs/security.md#encryption-methods')" \
+    "json findings: level, key, method, document"
+printf 'DOMAINS = ["t.example"]\nENCRYPTION_KEY = "%s"\nDATA_ENCRYPTION_METHOD = 7\n' "$key" >"$tmp/m.toml"
+err=$("$bin" config check --config "$tmp/m.toml" 2>&1 >/dev/null); rc=$?
+is "$rc/$(printf '%s\n' "$err" | wc -l)" "3/1" \
+    "an invalid config exits 3 with its one line, no finding added"
 
 # --- defaults applied and marked
 printf 'DOMAINS = ["t.example"]\nENCRYPTION_KEY = "%s"\n' "$key" >"$tmp/small.toml"

@@ -102,12 +102,22 @@ compare() {
 	fi
 }
 
+# valid_xor RC ERRFILE: the file was valid, and the only thing said is
+# the finding of the samples' XOR method (config check exits 1 for it).
+valid_xor() {
+	[ "$1" = 1 ] && [ "$(wc -l <"$2")" = 1 ] &&
+	    grep -qE ':[0-9]+:[0-9]+: DATA_ENCRYPTION_METHOD: WARNING: 1 \(xor\): ' "$2"
+}
+
 # --- 1. the upstream samples: every key, as the engine runs it ----------
-"$BIN" config check --config "$D/srv/server_config.toml" >/dev/null
-ok $? "server sample (loopback address) is valid"
+"$BIN" config check --config "$D/srv/server_config.toml" >/dev/null \
+    2>"$D/check.err"
+valid_xor $? "$D/check.err"
+ok $? "server sample (loopback address) is valid (exit 1: its XOR method)"
 "$BIN" config check --config "$D/cli/client_config.toml" \
-    --resolvers "$D/resolvers.txt" >/dev/null
-ok $? "client sample (with a key) is valid"
+    --resolvers "$D/resolvers.txt" >/dev/null 2>"$D/check.err"
+valid_xor $? "$D/check.err"
+ok $? "client sample (with a key) is valid (exit 1: its XOR method)"
 
 # The sample server keeps running: the clients below talk to it.
 topo_bg SRV "$BIN" serve --config "$D/srv/server_config.toml" \
@@ -284,7 +294,8 @@ for role in client server; do
 		done <"$D/ranges"
 		"$BIN" config check --config "$f" --resolvers "$D/resolvers.txt" \
 		    >/dev/null 2>"$D/check.err"
-		ok $? "$role, every ranged key $side its range: still valid (clamped, as upstream)$(head -1 "$D/check.err" | sed 's/^/: /')"
+		valid_xor $? "$D/check.err"
+		ok $? "$role, every ranged key $side its range: still valid (clamped, as upstream; exit 1 for the XOR method)$(head -1 "$D/check.err" | grep -v DATA_ENCRYPTION_METHOD | sed 's/^/: /')"
 		compare "$role" "${role}_$side" "$f" "$role, every ranged key $side its range"
 		while read -r r k b wb a wa; do
 			[ "$r" = "$role" ] || continue
@@ -366,6 +377,34 @@ for k in MIN_UPLOAD_MTU MIN_DOWNLOAD_MTU MAX_UPLOAD_MTU MAX_DOWNLOAD_MTU; do
 	ok $? "client $k = -1: check and connect refuse it alike"
 done
 
+# Our keys for `ip`: URLs and IP literals, refused alike by check and
+# connect (MDNS_EXPECTED_EXIT_IP also takes a lone string).
+for kv in 'MDNS_IP_ECHO_V4 = ["ftp://10.0.0.1/ip"]|not an http:// or https:// URL' \
+    'MDNS_IP_ECHO_V4 = ["http://[2001:db8::1]/ip"]|an IPv6 address in a list of IPv4 services' \
+    'MDNS_IP_ECHO_V6 = ["http://10.0.0.1/ip"]|an IPv4 address in a list of IPv6 services' \
+    'MDNS_IP_ECHO_V6 = ["https://echo.example/a b"]|a blank or control character' \
+    'MDNS_EXPECTED_EXIT_IP = "10.0.0.300"|"10.0.0.300": not an IP address' \
+    'MDNS_EXPECTED_EXIT_IP = ["192.0.2.1", "exit.example"]|"exit.example": not an IP address' \
+    'MDNS_EXPECTED_EXIT_IP = 5|expected array, got integer'; do
+	k=${kv%% =*} v=${kv#*= } v=${v%%|*} why=${kv#*|}
+	f=$D/cli/refused.toml
+	cp "$D/cli/client_config.toml" "$f"
+	set_key "$f" "$k" "$v"
+	same_refusal client "$f" "$k = $v" "$k: .*$(printf '%s' "$why" | sed 's/[][\/.*]/\\&/g')"
+	ok $? "client $k = $v: check and connect refuse it alike ($why)"
+done
+f=$D/cli/ours.toml
+cp "$D/cli/client_config.toml" "$f"
+set_key "$f" MDNS_EXPECTED_EXIT_IP '"192.0.2.7"'
+set_key "$f" MDNS_IP_ECHO_V4 '["http://192.0.2.1:8080/ip", "https://echo.example/"]'
+"$BIN" config check --config "$f" --resolvers "$D/resolvers.txt" >/dev/null \
+    2>"$D/check.err"
+valid_xor $? "$D/check.err"
+ok $? "our ip keys with good values: valid"
+is "$(show_json "$f" --resolvers "$D/resolvers.txt" | jq -c '[.MDNS_EXPECTED_EXIT_IP, .MDNS_IP_ECHO_V4.value, .MDNS_IP_ECHO_V6]')" \
+    '[{"source":"file","value":["192.0.2.7"]},["http://192.0.2.1:8080/ip","https://echo.example/"],{"source":"default","value":[]}]' \
+    "... in effective_config: a lone string as a one-item list, the default empty"
+
 # A wrong type for every key of both samples and our own keys: strings
 # get an integer, everything else a string (and integers a float too).
 for role in client server; do
@@ -377,7 +416,9 @@ for role in client server; do
 		ours='MDNS_MAX_INFLIGHT = 32
 MDNS_READY_MIN = 3
 MDNS_READY_WAIT_SECONDS = 6.0
-MDNS_START_PARALLELISM = 256'
+MDNS_START_PARALLELISM = 256
+MDNS_IP_ECHO_V4 = []
+MDNS_IP_ECHO_V6 = []'
 	fi
 	{ cat "$src"; printf '%s\n' "$ours"; } >"${src%/*}/all.toml"
 	total=0 same=0

@@ -158,4 +158,23 @@ is "$(printf '%s' "$out" | jq -r .dns.qname)" 'a\027\255\092.b\032c.example' \
 out=$("$bin" decode -m 1 --key-file "$tmp/no-such-key" "$r" 2>&1); rc=$?
 is "$rc" 3 "missing key file: 3"
 like "$out" "no-such-key: No such file or directory" "missing key file: the reason"
+
+# --key is visible to every user in the process list: help says to prefer
+# --key-file, and decode wipes the key from its command line once read
+# (/proc/PID/cmdline is what ps shows). Decode waits on stdin meanwhile.
+like "$("$bin" decode -h)" "in ps: prefer --key-file" \
+    "help: --key shows in the process list, prefer --key-file"
+mkfifo "$tmp/in"
+"$bin" decode -m 1 --key SECRET-KEY-TEXT-42 <"$tmp/in" >/dev/null 2>&1 &
+dpid=$!
+exec 7>"$tmp/in"
+seen=1
+for _ in $(seq 100); do
+	tr '\0' ' ' <"/proc/$dpid/cmdline" | grep -q SECRET-KEY-TEXT-42 ||
+		{ seen=0; break; }
+	sleep 0.05
+done
+ok $seen "the --key text is gone from /proc/PID/cmdline while decode runs"
+exec 7>&-
+wait $dpid
 done_testing

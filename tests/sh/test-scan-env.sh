@@ -27,7 +27,7 @@ ip link set lo up && ip addr add 198.18.0.1/32 dev lo
 ok $? "namespace: lo up, 198.18.0.1 on it, no other route"
 topo_init || exit 1
 
-scan_serve 1
+scan_serve 5
 ok $? "tunnel server up"
 scan_farm FARM --seed 2 --base 127.5.0.0 --gen good=2
 ok $? "farm up"
@@ -36,7 +36,7 @@ good=$(jq -r 'select(.behaviour=="good") | .addr' "$TOPO_DIR/FARM.truth" |
     head -1)
 other=$(jq -r 'select(.behaviour=="good") | .addr' "$TOPO_DIR/FARM.truth" |
     tail -1)
-k=(--domain $ZONE --key-file "$KEYFILE" --method 1 --no-store
+k=(--domain $ZONE --key-file "$KEYFILE" --method 5 --no-store
     --timeout-ms 800 --tries 2 --mtu-timeout-ms 800 --up-mtu 38:80
     --down-mtu 100:300 --loss-probes 0)
 printf '%s:%s\n' "$good" "$P" >"$TOPO_DIR/lo.txt"

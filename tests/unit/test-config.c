@@ -377,7 +377,11 @@ profile_overlay(void)
 		tap_ok(c->client.fec.enabled && c->client.fec.group == 16,
 		    "FEC from profile");
 		tap_is_int(c->client.nresolvers, 1, "profile resolvers");
-		tap_is_str(c->client.expected_exit_ip, "192.0.2.1", "exit IP");
+		tap_ok(c->client.nexpected_exit == 1 &&
+			strcmp(c->client.expected_exit[0], "192.0.2.1") == 0 &&
+			cfg_key_source(c, "MDNS_EXPECTED_EXIT_IP") ==
+			    CFG_SRC_PROFILE,
+		    "exit IP (MDNS_EXPECTED_EXIT_IP from the profile)");
 		tap_ok(cfg_validate(c, &e) == 0, "overlay valid (%s)", e.msg);
 	}
 	cfg_free(c);

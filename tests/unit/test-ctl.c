@@ -2,11 +2,14 @@
  * test-ctl.c — the control socket server and client over a real Unix
  * socket: permissions, every command, malformed and over-long requests,
  * watch snapshots and events, slow clients dropped, a second engine
- * refused, stale sockets replaced, other uids refused (SO_PEERCRED).
+ * refused, stale sockets replaced, other uids refused (SO_PEERCRED) both
+ * ways: the engine refuses their clients, the client refuses their
+ * servers. The terminal sanitiser shared by status and the TUI.
  * The server runs its event loop in a thread; the test talks to it with
  * the blocking client library, as status and the TUI do.
  */
 #include <errno.h>
+#include <locale.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -134,6 +137,112 @@ reply_str(json_t *r, const char *k)
 	json_t *v = r ? json_object_get(r, k) : NULL;
 
 	return json_is_string(v) ? json_string_value(v) : "";
+}
+
+static void
+safe_is(const char *in, int keep_nl, const char *want, const char *what)
+{
+	char *got = ctlc_term_safe(in, keep_nl);
+
+	tap_is_str(got, want, "%s", what);
+	free(got);
+}
+
+static void
+test_sanitise(void)
+{
+	json_t *o;
+	char *s;
+	size_t i;
+	int clean = 1;
+
+	setlocale(LC_CTYPE, "C.UTF-8");
+	safe_is("serving", 0, "serving", "plain text kept");
+	safe_is("a\x1b[31mb\x1b]0;t\x07", 0, "a?[31mb?]0;t?",
+	    "ESC and BEL become ?");
+	safe_is("x\x7fy\r\tz", 0, "x?y??z", "DEL, CR, TAB become ?");
+	safe_is("\xc2\x9b"
+		"1m",
+	    0, "?1m", "C1 CSI (U+009B) becomes ?");
+	safe_is("\xff\xfe", 0, "??", "undecodable bytes become ?");
+	safe_is("h\xc3\xa9llo \xe2\x96\x81", 0, "h\xc3\xa9llo \xe2\x96\x81",
+	    "printable UTF-8 kept");
+	safe_is("a\nb\x1b", 1, "a\nb?", "keep_newlines keeps only newlines");
+	safe_is("a\nb", 0, "a?b", "newlines replaced otherwise");
+	setlocale(LC_CTYPE, "C");
+	s = ctlc_term_safe("h\xc3\xa9\xc2\x9b\x1b", 0);
+	for (i = 0; s[i] != '\0'; i++)
+		clean &=
+		    (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f;
+	tap_ok(clean, "C locale: only printable ASCII left (%s)", s);
+	free(s);
+	o = json_pack("{s:s, s:[s, {s:s}], s:i}", "phase", "ok\x1b[2J", "list",
+	    "a\x07", "k", "\x1b]0;x", "n", 5);
+	ctlc_term_sanitize(o);
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	tap_is_str(s,
+	    "{\"list\":[\"a?\",{\"k\":\"?]0;x\"}],\"n\":5,"
+	    "\"phase\":\"ok?[2J\"}",
+	    "every string of a reply sanitised, nested too");
+	free(s);
+	json_decref(o);
+}
+
+/*
+ * A server run by another uid: the client refuses it before sending
+ * anything (SO_PEERCRED), whatever it would say.
+ */
+static void
+test_untrusted(const char *dir)
+{
+	char sdir[300], path[400], buf[8];
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct ctlc c;
+	struct err e = {""};
+	int pfd[2];
+	pid_t pid;
+
+	if (getuid() != 0) {
+		tap_ok(1, "# SKIP a server of another uid needs root");
+		tap_ok(1, "# SKIP");
+		return;
+	}
+	snprintf(sdir, sizeof sdir, "%s/shared", dir);
+	snprintf(path, sizeof path, "%s/fake.sock", sdir);
+	mkdir(sdir, 0777);
+	chmod(sdir, 0777);
+	chmod(dir, 0711);
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if (pipe(pfd) != 0)
+		return;
+	if ((pid = fork()) == 0) {
+		int fd;
+
+		close(pfd[0]);
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(2);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (bind(fd, (struct sockaddr *)&sun, sizeof sun) != 0 ||
+		    chmod(path, 0777) != 0 || listen(fd, 4) != 0)
+			_exit(3);
+		if (write(pfd[1], "r", 1) != 1)
+			_exit(4);
+		pause();
+		_exit(0);
+	}
+	close(pfd[1]);
+	if (read(pfd[0], buf, 1) != 1)
+		tap_diag("fake server did not start");
+	close(pfd[0]);
+	tap_ok(ctlc_open(&c, path, 0, &e) == -1,
+	    "a server of uid 65534 is refused");
+	tap_ok(strstr(e.msg, "runs as uid 65534, not 0: not trusted") != NULL,
+	    "  %s", e.msg);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	unlink(path);
+	rmdir(sdir);
+	chmod(dir, 0700);
 }
 
 int
@@ -407,6 +516,8 @@ main(void)
 		unlink(path);
 	}
 	ev_loop_free(f.loop);
+	test_untrusted(dir);
+	test_sanitise();
 	rmdir(sockdir);
 	rmdir(dir);
 	return tap_done();

@@ -1,7 +1,9 @@
 /*
  * test-filter.c — the server's target filter: every refused range at its
- * edges, IPv6 and IPv4-mapped forms, localhost names, public addresses
- * passing, and the allow-list overriding refusals only inside its CIDRs.
+ * edges, IPv6 and the IPv6 forms that carry an IPv4 address (mapped,
+ * compatible, SIIT-translated, NAT64 64:ff9b::/96, 6to4 2002::/16) judged
+ * by that address, localhost names, public addresses passing, and the
+ * allow-list overriding refusals only inside its CIDRs.
  */
 #include <arpa/inet.h>
 #include <string.h>
@@ -55,21 +57,28 @@ main(void)
 	    "::ffff:127.0.0.1",
 	    "::ffff:10.1.2.3",
 	    "::ffff:100.64.0.1",
+	    /* IPv4-embedded forms (issue 19 item 9). */
+	    "::127.0.0.1",
+	    "::10.0.0.1",
+	    "::192.168.0.1",
+	    "::ffff:0:127.0.0.1",
+	    "::ffff:0:10.1.2.3",
+	    "64:ff9b::127.0.0.1",
+	    "64:ff9b::10.1.2.3",
+	    "64:ff9b::a9fe:a9fe", /* 169.254.169.254, cloud metadata */
+	    "64:ff9b::c0a8:101",
+	    "2002:7f00:1::1",
+	    "2002:c0a8:101::1",
+	    "2002:a00:1:abcd::5",
+	    "2002:a9fe:a9fe::",
 	};
 	static const char *passed[] = {
-	    "1.1.1.1",
-	    "8.8.8.8",
-	    "172.15.255.255",
-	    "172.32.0.1",
-	    "100.63.255.255",
-	    "100.128.0.1",
-	    "198.17.255.255",
-	    "198.20.0.1",
-	    "11.0.0.1",
-	    "192.169.0.1",
-	    "2001:4860::8888",
-	    "::ffff:8.8.8.8",
-	    "223.255.255.255",
+	    "1.1.1.1", "8.8.8.8", "172.15.255.255", "172.32.0.1",
+	    "100.63.255.255", "100.128.0.1", "198.17.255.255", "198.20.0.1",
+	    "11.0.0.1", "192.169.0.1", "2001:4860::8888", "::ffff:8.8.8.8",
+	    "223.255.255.255", "64:ff9b::8.8.8.8", "::ffff:0:8.8.8.8",
+	    "2002:808:808::1", "64:ff9c::127.0.0.1", /* not the NAT64 prefix */
+	    "2003:7f00:1::1",			     /* not 6to4 */
 	};
 	struct eng_filter *f = eng_filter_new();
 	struct err e = {""};
@@ -90,6 +99,12 @@ main(void)
 	}
 	tap_is_int(eng_filter_host(f, "127.0.0.1", &why), -1, "why set");
 	tap_is_str(why, "loopback", "reason names the range");
+	tap_is_int(eng_filter_host(f, "64:ff9b::10.0.0.1", &why), -1,
+	    "NAT64 form refused");
+	tap_is_str(why, "private", "  with the embedded address's reason");
+	tap_is_int(
+	    eng_filter_host(f, "2002:a9fe:1::", &why), -1, "6to4 form refused");
+	tap_is_str(why, "link-local", "  with the embedded address's reason");
 	tap_is_int(eng_filter_host(f, "localhost", NULL), -1, "localhost");
 	tap_is_int(eng_filter_host(f, "LocalHost.", NULL), -1,
 	    "localhost any case, trailing dot");
@@ -112,6 +127,10 @@ main(void)
 	tap_is_int(addr_check(f, "::ffff:127.0.0.5"), 0,
 	    "mapped form matches the IPv4 allow entry");
 	tap_is_int(addr_check(f, "::1"), 0, "allowed ::1 passes");
+	tap_is_int(addr_check(f, "64:ff9b::127.0.0.9"), 0,
+	    "NAT64 form matches the IPv4 allow entry");
+	tap_is_int(addr_check(f, "64:ff9b::10.0.0.1"), -1,
+	    "NAT64 form outside the allow-list still refused");
 	tap_is_int(addr_check(f, "10.0.0.1"), -1,
 	    "outside the allow-list still refused");
 	tap_is_int(eng_filter_host(f, "localhost", NULL), 0,

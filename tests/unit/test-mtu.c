@@ -14,9 +14,19 @@
  * engine's old copy did, the prober did not: upstream does not); the
  * ranges (MAX_UPLOAD_MTU 0 means 512, the QNAME cap); the probe frames
  * and the echo check against the server-side payload parsers.
+ *
+ * The probes' filler (issue 19): upstream's client sends zeros, so under
+ * XOR one upload probe seen on the path is the key stream; ours is random
+ * (two probes of one size differ, the key stream is not in them) and our
+ * real server (engine/server, in process) still echoes them, for XOR and
+ * AES-256-GCM, up and down.
  */
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/config.h"
+#include "engine/server.h"
+#include "proto/dns.h"
 #include "proto/mtu.h"
 #include "tests/tap.h"
 
@@ -261,8 +271,8 @@ check_probes(void)
 		f.frag_total == 1 && f.payload_len == 100,
 	    "MTU_UP_REQ, session 255, stream 1, seq 1, fragment 0 of 1");
 	tap_ok(wire_mtu_up_req_parse(f.payload, f.payload_len, &q) == WIRE_OK &&
-		q.mode == 1 && q.code == 0xa1b2c3d4 && q.filler_zero,
-	    "the server's parser reads mode, code and zero filler");
+		q.mode == 1 && q.code == 0xa1b2c3d4 && !q.filler_zero,
+	    "the server's parser reads mode, code and (random) filler");
 	tap_is_int(mtu_probe_frame(MTU_UP, 0, 1, 4, 0, buf, sizeof buf, &f), -1,
 	    "upload below 5 bytes is never sent");
 
@@ -310,9 +320,144 @@ check_probes(void)
 	    "MTU_UP_RES to a download probe: other");
 }
 
+/* The filler bytes of a probe frame's payload (after the fixed part). */
+static const uint8_t *
+filler(enum mtu_dir d, const struct wire_frame *f, size_t *n)
+{
+	size_t fixed = d == MTU_UP ? WIRE_MTU_UP_MIN : WIRE_MTU_DOWN_REQ_MIN;
+
+	*n = f->payload_len - fixed;
+	return f->payload + fixed;
+}
+
+static void
+check_filler(void)
+{
+	static const char key[] = "0123456789abcdef0123456789abcdef";
+	uint8_t b1[4200], b2[4200], fr[4300], zero[4300], c1[4400], c2[4400];
+	struct wire_cipher *x = wire_cipher_new(WIRE_METHOD_XOR, key, 32, NULL);
+	struct wire_frame f1, f2;
+	const uint8_t *p1, *p2;
+	size_t n1, n2, nf, i, nz;
+	long fl, k1, k2;
+	int d, zeros;
+
+	for (d = MTU_UP; d <= MTU_DOWN; d++) {
+		const char *dir = d == MTU_UP ? "upload" : "download";
+		int size = d == MTU_UP ? 120 : 1000;
+
+		mtu_probe_frame(
+		    (enum mtu_dir)d, 0, 1, size, 141, b1, sizeof b1, &f1);
+		mtu_probe_frame(
+		    (enum mtu_dir)d, 0, 1, size, 141, b2, sizeof b2, &f2);
+		p1 = filler((enum mtu_dir)d, &f1, &n1);
+		p2 = filler((enum mtu_dir)d, &f2, &n2);
+		for (i = 0, nz = 0; i < n1; i++)
+			nz += p1[i] == 0;
+		tap_ok(
+		    n1 == n2 && n1 > 100 && memcmp(p1, p2, n1) != 0 && nz < n1,
+		    "%s: two probes of one size have different, non-zero "
+		    "filler (%zu bytes)",
+		    dir, n1);
+
+		/*
+		 * Under XOR the path sees frame ^ key stream. With upstream's
+		 * zeros the filler's ciphertext is the key stream itself;
+		 * with ours it is not.
+		 */
+		for (zeros = 0; zeros <= 1; zeros++) {
+			wire_set_mtu_filler(zeros ? wire_filler_zeros : NULL);
+			mtu_probe_frame((enum mtu_dir)d, 0, 1, size, 141, b1,
+			    sizeof b1, &f1);
+			wire_set_mtu_filler(NULL);
+			fl = wire_frame_build(&f1, fr, sizeof fr);
+			memset(zero, 0, sizeof zero);
+			k1 = wire_encrypt(
+			    x, fr, (size_t)fl, NULL, c1, sizeof c1);
+			k2 = wire_encrypt(
+			    x, zero, (size_t)fl, NULL, c2, sizeof c2);
+			/* The filler ends the payload, the payload the frame. */
+			(void)filler((enum mtu_dir)d, &f1, &nf);
+			tap_ok(fl > (long)nf && k1 == fl && k2 == fl &&
+				(memcmp(c1 + fl - (long)nf, c2 + fl - (long)nf,
+				     nf) == 0) == zeros,
+			    "%s, XOR: the probe on the path %s the key stream "
+			    "(%s filler)",
+			    dir, zeros ? "shows" : "does not show",
+			    zeros ? "upstream's zero" : "our random");
+		}
+	}
+	wire_cipher_free(x);
+}
+
+/*
+ * Our probe through our real server: the query the client sends, the
+ * server's answer, the echo judged as the client judges it.
+ */
+static enum mtu_echo
+server_echo(
+    struct eng_server *s, struct wire_cipher *c, enum mtu_dir d, int size)
+{
+	static uint8_t buf[4200], ans[65536], fb[65536];
+	char qn[1024];
+	uint8_t wn[1100], msg[1400];
+	struct wire_frame f, r;
+	struct dns_answer a;
+	long q, w, m;
+	size_t an;
+
+	if (mtu_probe_frame(d, 0, 77, size, 100, buf, sizeof buf, &f) != 0)
+		return MTU_ECHO_OTHER;
+	q = wire_encode_query_name(&f, c, NULL, "t.example", qn, sizeof qn);
+	w = q > 0 ? dns_name_encode(qn, (size_t)q, wn, sizeof wn, NULL) : -1;
+	m = w > 0 ? dns_query_write(msg, sizeof msg, 7, wn, (size_t)w,
+			DNS_TYPE_TXT, 4096, NULL) :
+		    -1;
+	if (m <= 0 ||
+	    (an = eng_server_handle(s, msg, (size_t)m, ans, sizeof ans)) == 0 ||
+	    dns_answer_parse(ans, an, DNS_RESP_RAW, fb, sizeof fb, &a, NULL) !=
+		DNS_ANS_FRAME ||
+	    wire_frame_parse(fb, a.frame_len, &r) != WIRE_OK)
+		return MTU_ECHO_OTHER;
+	return mtu_probe_check(d, 77, size, &r);
+}
+
+static void
+check_server_echo(void)
+{
+	static const char key[] = "5f3c8e1a9b2d47e6c0f18a3b5d7e9c21";
+	int methods[] = {WIRE_METHOD_XOR, WIRE_METHOD_AES256GCM};
+	struct cfg_server c;
+	struct eng_server *s;
+	struct wire_cipher *ci;
+	size_t i;
+
+	for (i = 0; i < nitems(methods); i++) {
+		cfg_server_defaults(&c);
+		c.domains = xreallocarray(c.domains, 2, sizeof(char *));
+		c.domains[0] = xstrdup("t.example");
+		c.ndomains = 1;
+		c.method = methods[i];
+		c.key = xstrdup(key);
+		s = eng_server_new(NULL, &c, NULL);
+		ci = wire_cipher_new(methods[i], key, 32, NULL);
+		tap_ok(s != NULL && ci != NULL &&
+			server_echo(s, ci, MTU_UP, 100) == MTU_ECHO_OK &&
+			server_echo(s, ci, MTU_DOWN, 900) == MTU_ECHO_OK,
+		    "method %d: our server echoes our random-filler probes "
+		    "(upload 100, download 900)",
+		    methods[i]);
+		eng_server_free(s);
+		wire_cipher_free(ci);
+		cfg_server_clear(&c);
+	}
+}
+
 int
 main(void)
 {
+	check_filler();
+	check_server_echo();
 	check_order();
 	check_model();
 	check_retries();

@@ -1,6 +1,10 @@
 /*
  * test-net.c — address parsing (good and bad input, exact messages),
  * formatting round trips, the address hash, and real UDP and TCP traffic over loopback.
+ * The acceptor under descriptor exhaustion (a low RLIMIT_NOFILE, every
+ * slot filled): pending connections are shed with the message through the
+ * reserve descriptor, without the reserve the listener pauses instead of
+ * being polled again, and it serves again once descriptors are free.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -8,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include "common/ev.h"
 #include "common/hmap.h"
 #include "common/net.h"
 #include "tests/tap.h"
@@ -335,6 +341,139 @@ test_tcp(void)
 	}
 }
 
+struct acc_fix {
+	int fds[8];
+	size_t n;
+};
+
+static void
+acc_cb(void *arg, int fd)
+{
+	struct acc_fix *f = arg;
+
+	if (f->n < nitems(f->fds))
+		f->fds[f->n++] = fd;
+	else
+		close(fd);
+}
+
+/* Open /dev/null until EMFILE; returns how many were opened. */
+static size_t
+fill_fds(int *v, size_t cap)
+{
+	size_t n = 0;
+	int fd;
+
+	while (n < cap && (fd = open("/dev/null", O_RDONLY)) >= 0)
+		v[n++] = fd;
+	return n;
+}
+
+/* What a shed client receives: the message, then the end. */
+static int
+got_shed(int c)
+{
+	char buf[64];
+	ssize_t n;
+
+	if (!wait_fd(c, POLLIN))
+		return 0;
+	n = read(c, buf, sizeof buf);
+	if (n != 5 || memcmp(buf, "shed\n", 5) != 0)
+		return 0;
+	return wait_fd(c, POLLIN) && read(c, buf, sizeof buf) == 0;
+}
+
+static void
+test_acceptor(void)
+{
+	static int filler[256];
+	union net_addr any, la;
+	struct rlimit old, low;
+	struct acc_fix f = {{0}, 0};
+	struct err e = {""};
+	struct ev_loop *loop;
+	struct net_acceptor *a;
+	const struct net_acceptor_stats *st;
+	int l, c[4], i, calls;
+	size_t nfill, k;
+
+	if (getrlimit(RLIMIT_NOFILE, &old) != 0 ||
+	    (loop = ev_loop_new(&e)) == NULL) {
+		tap_ok(0, "acceptor: set-up (%s)", e.msg);
+		return;
+	}
+	net_addr_parse("127.0.0.1:0", 0, &any, NULL);
+	l = net_tcp_listen(&any, 16, &e);
+	net_local_addr(l, &la, &e);
+	a = net_acceptor_new(loop, l, acc_cb, &f, "shed\n", &e);
+	if (!tap_ok(a != NULL, "acceptor on a listener")) {
+		ev_loop_free(loop);
+		return;
+	}
+	st = net_acceptor_stats(a);
+	c[0] = net_tcp_connect(&la, &e);
+	tap_ok(wait_fd(l, POLLIN), "a connection pending");
+	ev_run_once(loop, 1000);
+	tap_ok(st->accepted == 1 && f.n == 1, "accepted and handed over");
+
+	/*
+	 * Out of descriptors: the client sockets exist first (connect needs
+	 * none), then every slot up to a low limit is filled.
+	 */
+	for (i = 1; i < 4; i++)
+		c[i] = socket(AF_INET, SOCK_STREAM, 0);
+	low = old;
+	low.rlim_cur = 64;
+	if (setrlimit(RLIMIT_NOFILE, &low) != 0) {
+		tap_ok(0, "setrlimit 64");
+		return;
+	}
+	nfill = fill_fds(filler, nitems(filler));
+	tap_ok(open("/dev/null", O_RDONLY) < 0 && errno == EMFILE,
+	    "every descriptor taken (%zu filled)", nfill);
+	for (i = 1; i < 3; i++)
+		connect(c[i], &la.sa, net_addr_len(&la));
+	tap_ok(wait_fd(l, POLLIN), "two connections pending under EMFILE");
+	ev_run_once(loop, 1000);
+	tap_is_int(st->shed, 2, "both shed through the reserve descriptor");
+	tap_ok(st->exhausted >= 2, "EMFILE counted (%llu)",
+	    (unsigned long long)st->exhausted);
+	tap_ok(got_shed(c[1]) && got_shed(c[2]),
+	    "each shed client read the message and the end");
+	calls = ev_run_once(loop, 0);
+	tap_is_int(calls, 0, "nothing left to do: the loop does not spin");
+	tap_is_int(f.n, 1, "nothing handed over meanwhile");
+	net_acceptor_free(a);
+
+	/* No reserve (made while out of descriptors): pause, then resume. */
+	nfill += fill_fds(filler + nfill, nitems(filler) - nfill);
+	a = net_acceptor_new(loop, l, acc_cb, &f, "shed\n", &e);
+	st = net_acceptor_stats(a);
+	connect(c[3], &la.sa, net_addr_len(&la));
+	tap_ok(wait_fd(l, POLLIN), "a connection pending, no reserve");
+	ev_run_once(loop, 0);
+	tap_ok(st->paused == 1 && st->shed == 0, "listener paused");
+	for (i = calls = 0; i < 20; i++)
+		calls += ev_run_once(loop, 0);
+	tap_is_int(st->exhausted, 1, "not polled again while paused");
+	tap_is_int(calls, 0, "20 loop turns did nothing");
+	for (k = 0; k < nfill; k++)
+		close(filler[k]);
+	for (i = 0; i < 50 && st->accepted == 0; i++)
+		ev_run_once(loop, 100);
+	tap_ok(st->accepted == 1 && f.n == 2,
+	    "after the pause, with descriptors free, it is served");
+	net_acceptor_free(a);
+	setrlimit(RLIMIT_NOFILE, &old);
+	for (i = 0; i < 4; i++)
+		close(c[i]);
+	for (k = 0; k < f.n; k++)
+		close(f.fds[k]);
+	close(l);
+	ev_loop_free(loop);
+}
+
 int
 main(void)
 {
@@ -343,5 +482,6 @@ main(void)
 	test_hash();
 	test_udp();
 	test_tcp();
+	test_acceptor();
 	return tap_done();
 }

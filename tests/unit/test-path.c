@@ -2,12 +2,19 @@
  * test-path.c — XDG directory resolution for root and non-root users
  * (driven through setenv/unsetenv), path_join, and path_mkdir_p in a
  * scratch directory: parents, exact final mode, refusal of files,
- * symlinks and directories owned by someone else.
+ * symlinks and directories owned by someone else. The runtime places a
+ * control socket is looked for in (path_runtime_dirs), private
+ * directories, and the files-we-write rule: in a sticky world-writable
+ * directory, symlinks, files, FIFOs and hard links planted by uid 65534
+ * are never followed or reused (run as root), a database is refused.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/path.h"
@@ -267,6 +274,285 @@ test_mkdir(void)
 	free(other);
 }
 
+/* The runtime places, as a list "source=dir ...". */
+static char *
+rt_list(uid_t uid)
+{
+	struct path_rt rt[PATH_RT_MAX];
+	size_t n = path_runtime_dirs(uid, rt), i;
+	char *s = xstrdup(""), *t;
+
+	for (i = 0; i < n; i++) {
+		t = xasprintf(
+		    "%s%s%s=%s", s, i ? " " : "", rt[i].source, rt[i].dir);
+		free(s);
+		s = t;
+	}
+	path_runtime_dirs_free(rt, n);
+	return s;
+}
+
+static void
+test_runtime_dirs(void)
+{
+	char *s;
+	uid_t nouid;
+
+	clear_env();
+	setenv("HOME", "/home/u", 1);
+	s = rt_list(1000);
+	tap_is_str(s,
+	    "run-user=/run/user/1000/mdns-doctor tmp=/tmp/mdns-doctor-1000 "
+	    "state=/home/u/.local/state/mdns-doctor",
+	    "cron (no XDG): /run/user/UID, /tmp, the state dir");
+	free(s);
+	setenv("XDG_RUNTIME_DIR", "/run/user/1000", 1);
+	s = rt_list(1000);
+	tap_is_str(s,
+	    "XDG_RUNTIME_DIR=/run/user/1000/mdns-doctor "
+	    "tmp=/tmp/mdns-doctor-1000 state=/home/u/.local/state/mdns-doctor",
+	    "login shell: the same places (the XDG one is /run/user/UID)");
+	free(s);
+	setenv("XDG_RUNTIME_DIR", "/x/run", 1);
+	s = rt_list(0);
+	tap_is_str(s,
+	    "XDG_RUNTIME_DIR=/x/run/mdns-doctor "
+	    "run-user=/run/user/0/mdns-doctor "
+	    "run=/run/mdns-doctor",
+	    "root: XDG, /run/user/0, /run; never /tmp");
+	free(s);
+	clear_env();
+	for (nouid = 54321; getpwuid(nouid) != NULL; nouid++)
+		continue;
+	s = rt_list(nouid);
+	tap_ok(strstr(s, "state=") == NULL && strstr(s, "tmp=") != NULL,
+	    "no home: no state place (%s)", s);
+	free(s);
+}
+
+/* The scratch top: $TMPDIR (the suite's own) or /tmp. */
+static char *
+scratch(const char *name)
+{
+	const char *t = getenv("TMPDIR");
+	char *p = xasprintf("%s/%s", t && *t ? t : "/tmp", name);
+
+	if (mkdtemp(p) == NULL) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* Run fn(arg) as uid/gid 65534 in a child; its exit status. */
+static int
+as_nobody(int (*fn)(const char *), const char *arg)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(99);
+		_exit(fn(arg));
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+static const char *target; /* the file planted links point at */
+
+static int
+plant(const char *dir)
+{
+	char p[512];
+	int fd;
+
+	snprintf(p, sizeof p, "%s/link", dir);
+	if (symlink(target, p) != 0)
+		return 1;
+	snprintf(p, sizeof p, "%s/theirs", dir);
+	if ((fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0666)) < 0)
+		return 2;
+	close(fd);
+	chmod(p, 0666);
+	snprintf(p, sizeof p, "%s/fifo", dir);
+	if (mkfifo(p, 0666) != 0)
+		return 3;
+	snprintf(p, sizeof p, "%s/dirlink", dir);
+	if (symlink("/", p) != 0)
+		return 4;
+	snprintf(p, sizeof p, "%s/h.db-wal", dir);
+	if (symlink(target, p) != 0)
+		return 5;
+	return 0;
+}
+
+static char *
+slurp(const char *p)
+{
+	char buf[256];
+	int fd = open(p, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return xstrdup("(missing)");
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return xstrdup(buf);
+}
+
+static void
+expect_refused(const char *path, const char *why, const char *what)
+{
+	struct err e = {""};
+	int fd = path_open_write(path, PATH_W_TRUNC, &e);
+
+	tap_ok(fd < 0 && strstr(e.msg, why) != NULL, "%s: %s", what, e.msg);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void
+test_files_we_write(void)
+{
+	char *top = scratch("test-pathw-XXXXXX"), *priv, *sticky, *p, *q, *t;
+	struct err e = {""};
+	struct stat st;
+	int fd;
+
+	if (top == NULL) {
+		tap_ok(0, "scratch dir");
+		return;
+	}
+	priv = xasprintf("%s/priv", top);
+	sticky = xasprintf("%s/sticky", top);
+	mkdir(priv, 0700);
+	mkdir(sticky, 0700);
+	chmod(sticky, 01777);
+	chmod(top, 0755);
+	t = xasprintf("%s/target", priv);
+	fd = open(t, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (write(fd, "keep\n", 5) != 5)
+		tap_diag("write target");
+	close(fd);
+	target = t;
+
+	tap_is_int(
+	    path_dir_private(priv, geteuid(), &e), 0, "0700 dir private");
+	tap_is_int(path_dir_private(sticky, geteuid(), &e), -1,
+	    "sticky 1777 dir not private");
+	tap_ok(strstr(e.msg, "writable by other users (mode 1777)") != NULL,
+	    "  %s", e.msg);
+	p = xasprintf("%s/none", top);
+	tap_is_int(path_dir_private(p, geteuid(), &e), 1, "missing dir: 1");
+	free(p);
+
+	/* Our own files, in our own and in the shared directory. */
+	p = xasprintf("%s/new.txt", sticky);
+	fd = path_open_write(p, PATH_W_TRUNC, &e);
+	tap_ok(fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & 07777) == 0600,
+	    "new file in a shared dir: created 0600 (%s)", e.msg);
+	if (fd >= 0 && write(fd, "0123456789", 10) != 10)
+		tap_diag("write");
+	if (fd >= 0)
+		close(fd);
+	fd = path_open_write(p, PATH_W_TRUNC, &e);
+	tap_ok(fd >= 0 && fstat(fd, &st) == 0 && st.st_size == 0,
+	    "our existing file: reopened and truncated");
+	if (fd >= 0)
+		close(fd);
+	unlink(p);
+	free(p);
+	p = xasprintf("%s/mylink", priv);
+	if (symlink(t, p) != 0)
+		tap_diag("symlink");
+	fd = path_open_write(p, PATH_W_APPEND, &e);
+	tap_ok(fd >= 0 && write(fd, "more\n", 5) == 5,
+	    "our own symlink in our own dir is followed");
+	if (fd >= 0)
+		close(fd);
+	q = slurp(t);
+	tap_is_str(q, "keep\nmore\n", "  appended to its target");
+	free(q);
+	unlink(p);
+	free(p);
+	fd = open(t, O_WRONLY | O_TRUNC);
+	if (write(fd, "keep\n", 5) != 5)
+		tap_diag("write target");
+	close(fd);
+
+	/* What uid 65534 plants in the sticky directory. */
+	if (geteuid() != 0) {
+		tap_ok(1, "# SKIP planting as uid 65534 needs root");
+		goto db;
+	}
+	tap_is_int(as_nobody(plant, sticky), 0, "uid 65534 planted its traps");
+	p = xasprintf("%s/link", sticky);
+	expect_refused(p, "symlink in a directory other users can write",
+	    "planted symlink not followed");
+	free(p);
+	q = slurp(t);
+	tap_is_str(q, "keep\n", "  its target is untouched");
+	free(q);
+	p = xasprintf("%s/theirs", sticky);
+	expect_refused(p, "owned by uid 65534", "planted file not reused");
+	free(p);
+	p = xasprintf("%s/fifo", sticky);
+	expect_refused(p, "not a regular file", "planted FIFO: no hang");
+	free(p);
+	p = xasprintf("%s/dirlink/x.txt", sticky);
+	expect_refused(
+	    p, "a symlink of uid 65534", "planted directory link not followed");
+	free(p);
+	p = xasprintf("%s/hard", sticky);
+	if (link(t, p) != 0)
+		tap_diag("link: %s", strerror(errno));
+	expect_refused(p, "2 names", "hard link to our file refused");
+	unlink(p);
+	free(p);
+
+db:
+	p = xasprintf("%s/h.db", sticky);
+	tap_is_int(
+	    path_prepare_db(p, &e), -1, "database in a shared dir refused");
+	tap_ok(strstr(e.msg, "other users can write") != NULL, "  %s", e.msg);
+	tap_ok(lstat(p, &st) != 0, "  and not created");
+	free(p);
+	p = xasprintf("%s/h.db", priv);
+	tap_is_int(path_prepare_db(p, &e), 0, "database in a private dir");
+	tap_ok(stat(p, &st) == 0 && (st.st_mode & 07777) == 0600,
+	    "  created 0600");
+	unlink(p);
+	free(p);
+	q = slurp(t);
+	tap_is_str(q, "keep\n", "the target was never written through a link");
+	free(q);
+
+	/* Clean up (the planted names belong to 65534: root removes them). */
+	{
+		static const char *const names[] = {
+		    "link", "theirs", "fifo", "dirlink", "h.db-wal"};
+		size_t i;
+
+		for (i = 0; i < nitems(names); i++) {
+			p = xasprintf("%s/%s", sticky, names[i]);
+			unlink(p);
+			free(p);
+		}
+	}
+	unlink(t);
+	rmdir(sticky);
+	rmdir(priv);
+	tap_is_int(rmdir(top), 0, "scratch dir cleaned up");
+	free(t);
+	free(sticky);
+	free(priv);
+	free(top);
+}
+
 int
 main(void)
 {
@@ -274,5 +560,7 @@ main(void)
 	test_current_user();
 	test_join();
 	test_mkdir();
+	test_runtime_dirs();
+	test_files_we_write();
 	return tap_done();
 }

@@ -490,12 +490,18 @@ test_payloads(void)
 	long n;
 
 	n = wire_mtu_up_req_build(1, 0x1111003c, 60, p, sizeof p);
-	tap_ok(n == 60 && p[0] == 1 && be32_load(p + 1) == 0x1111003c &&
-		p[59] == 0,
+	tap_ok(n == 60 && p[0] == 1 && be32_load(p + 1) == 0x1111003c,
 	    "MTU_UP_REQ build");
 	tap_ok(wire_mtu_up_req_parse(p, 60, &rq) == WIRE_OK && rq.len == 60 &&
-		rq.code == 0x1111003c && rq.mode == 1 && rq.filler_zero,
-	    "MTU_UP_REQ parse");
+		rq.code == 0x1111003c && rq.mode == 1 && !rq.filler_zero,
+	    "MTU_UP_REQ parse: our filler is random, not zeros");
+	/* Upstream's bytes, for a test that needs them: zeros. */
+	wire_set_mtu_filler(wire_filler_zeros);
+	n = wire_mtu_up_req_build(1, 0x1111003c, 60, p, sizeof p);
+	tap_ok(n == 60 && p[59] == 0 &&
+		wire_mtu_up_req_parse(p, 60, &rq) == WIRE_OK && rq.filler_zero,
+	    "MTU_UP_REQ with upstream's zero filler (injected)");
+	wire_set_mtu_filler(NULL);
 	tap_is_int(wire_mtu_up_req_parse(p, 4, &rq), WIRE_E_INVALID,
 	    "MTU_UP_REQ of 4 bytes refused");
 	tap_is_int(wire_mtu_up_req_parse(p, 5, &rq), WIRE_OK,
@@ -513,8 +519,14 @@ test_payloads(void)
 	    "MTU_UP_RES must be 6 bytes");
 	n = wire_mtu_down_req_build(0, 9, 1000, 141, p, sizeof p);
 	tap_ok(n == 141 && wire_mtu_down_req_parse(p, 141, &rq) == WIRE_OK &&
-		rq.down == 1000 && rq.code == 9 && rq.filler_zero,
-	    "MTU_DOWN_REQ padded to 141");
+		rq.down == 1000 && rq.code == 9 && !rq.filler_zero,
+	    "MTU_DOWN_REQ padded to 141 with random filler");
+	wire_set_mtu_filler(wire_filler_zeros);
+	n = wire_mtu_down_req_build(0, 9, 1000, 141, p, sizeof p);
+	tap_ok(n == 141 && wire_mtu_down_req_parse(p, 141, &rq) == WIRE_OK &&
+		rq.filler_zero,
+	    "MTU_DOWN_REQ with upstream's zero filler (injected)");
+	wire_set_mtu_filler(NULL);
 	wire_mtu_down_req_build(0, 9, 19, 141, p, sizeof p);
 	tap_is_int(wire_mtu_down_req_parse(p, 141, &rq), WIRE_E_INVALID,
 	    "d = 19 refused");
