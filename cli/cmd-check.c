@@ -786,16 +786,27 @@ render(struct chk *k, struct rpt_sink *sink, int state, const char *text,
 	return 0;
 }
 
-/* The last-success value of an earlier textfile, 0 when none. */
+/*
+ * The last-success value of an earlier textfile, 0 when none. A link or
+ * anything but a regular file is not read (the directory may be shared
+ * with the collector's other writers).
+ */
 static double
 old_last_success(const char *path)
 {
 	char line[256];
 	double v = 0;
-	FILE *f = fopen(path, "r");
+	struct stat sb;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	FILE *f;
 
-	if (f == NULL)
+	if (fd < 0)
 		return 0;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    (f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return 0;
+	}
 	while (fgets(line, sizeof line, f) != NULL)
 		if (strncmp(line, LAST_SUCCESS " ", sizeof LAST_SUCCESS) == 0)
 			v = strtod(line + sizeof LAST_SUCCESS, NULL);
