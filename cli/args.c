@@ -353,30 +353,73 @@ args_value(const struct args *a, int key, size_t n)
 	return NULL;
 }
 
+/*
+ * text (the whole value of v, or one part of it) as an integer in
+ * [min, max]: 0, or -1 after printing "-x: not a number: abc" or
+ * "-x: 70000 is out of range (1..65535)".
+ */
+static int
+to_num(const struct args *a, const struct args_val *v, const char *text,
+    long long min, long long max, long long *out)
+{
+	char sp[64], *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(text, &end, 10);
+	if (end == text || *end != '\0') {
+		cli_error(a->cmd, "%s: not a number: %s",
+		    spell(v->opt, v->longform, sp, sizeof sp), text);
+		return -1;
+	}
+	if (errno == ERANGE || n < min || n > max) {
+		cli_error(a->cmd, "%s: %s is out of range (%lld..%lld)",
+		    spell(v->opt, v->longform, sp, sizeof sp), text, min, max);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
 int
 args_strtonum(
     const struct args *a, int key, long long min, long long max, long long *out)
 {
 	const struct args_val *v = last(a, key);
-	char sp[64], *end;
-	long long n;
 
 	if (v == NULL || v->value == NULL)
 		return 0;
-	errno = 0;
-	n = strtoll(v->value, &end, 10);
-	if (end == v->value || *end != '\0') {
-		cli_error(a->cmd, "%s: not a number: %s",
+	return to_num(a, v, v->value, min, max, out);
+}
+
+int
+args_range(const struct args *a, int key, long long min, long long max,
+    long long *lo, long long *hi)
+{
+	const struct args_val *v = last(a, key);
+	const char *colon;
+	char sp[64], part[32];
+	long long x, y;
+
+	if (v == NULL || v->value == NULL)
+		return 0;
+	colon = strchr(v->value, ':');
+	if (colon == NULL || (size_t)(colon - v->value) >= sizeof part) {
+		cli_error(a->cmd, "%s: not MIN:MAX: %s",
 		    spell(v->opt, v->longform, sp, sizeof sp), v->value);
 		return -1;
 	}
-	if (errno == ERANGE || n < min || n > max) {
-		cli_error(a->cmd, "%s: %s is out of range (%lld..%lld)",
-		    spell(v->opt, v->longform, sp, sizeof sp), v->value, min,
-		    max);
+	snprintf(part, sizeof part, "%.*s", (int)(colon - v->value), v->value);
+	if (to_num(a, v, part, min, max, &x) != 0 ||
+	    to_num(a, v, colon + 1, min, max, &y) != 0)
+		return -1;
+	if (x > y) {
+		cli_error(a->cmd, "%s: MIN above MAX: %s",
+		    spell(v->opt, v->longform, sp, sizeof sp), v->value);
 		return -1;
 	}
-	*out = n;
+	*lo = x;
+	*hi = y;
 	return 0;
 }
 

@@ -112,6 +112,13 @@ const char *args_value(const struct args *a, int key, size_t i);
 int args_strtonum(const struct args *a, int key, long long min, long long max,
     long long *out);
 /*
+ * "MIN:MAX" with both in [min, max] and MIN <= MAX, into *lo and *hi (left
+ * alone when key was not given); same conventions as args_strtonum, and
+ * "-x: not MIN:MAX: 38" or "-x: MIN above MAX: 150:38".
+ */
+int args_range(const struct args *a, int key, long long min, long long max,
+    long long *lo, long long *hi);
+/*
  * Seconds with decimals ("0.5", like top's -d) in [min_ms, max_ms], into
  * *out_ms in milliseconds; same conventions as args_strtonum.
  */

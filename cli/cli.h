@@ -10,14 +10,11 @@
  * A command declares its options in .args (cli/args.h) and runs as .run:
  * main parses, applies the global options, answers -h/--help from the
  * declaration and refuses bad options, operand counts and formats before
- * .run is called. Commands not converted yet leave .args empty, set
- * .usage/.options/.exec and parse with cli_getopt (docs/architecture.md
- * says how to convert one).
+ * .run is called.
  */
 #ifndef MDNS_CLI_H
 #define MDNS_CLI_H
 
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cli/args.h"
@@ -35,7 +32,7 @@ struct cli_ctx {
 	int quiet;	    /* -q */
 	const char *config; /* --config FILE */
 	const char *db;	    /* --db FILE */
-	const char *format; /* --format FMT, NULL = command default */
+	const char *format; /* --format FMT; in .run never NULL */
 	int no_color;	    /* --no-color or NO_COLOR set */
 	const char *progname;
 };
@@ -51,27 +48,7 @@ struct cmd_entry {
 	 * ctx, ctx->format one the command offers). Returns an exit code.
 	 */
 	int (*run)(struct cli_ctx *ctx, const struct args *args);
-
-	/* Commands not yet converted to .args/.run: */
-	const char *usage;   /* one line: "scan [options] LIST..." */
-	const char *options; /* option help text, one option per line */
-	/*
-	 * Run the command. argv[0] is the command name; global options have
-	 * not been removed from argv (use cli_getopt). Returns an exit code.
-	 */
-	int (*exec)(struct cli_ctx *ctx, int argc, char **argv);
 };
-
-/*
- * For commands not yet converted to .args: getopt_long over a command's own
- * options merged with the global ones. Global options are handled here and
- * never returned; command options are returned like getopt_long does. On a
- * bad option prints the one-line error and returns '?' (the caller returns
- * EXIT_UNKNOWN). "-h" and "--help" return 'H' after printing the command's
- * help. Ends with -1; optind as getopt.
- */
-int cli_getopt(struct cli_ctx *ctx, const struct cmd_entry *cmd, int argc,
-    char **argv, const char *shortopts, const struct option *longopts);
 
 /* Print "mdns-doctor: CMD: message" to stderr (formatted). */
 void cli_error(const struct cmd_entry *cmd, const char *fmt, ...)
@@ -79,14 +56,6 @@ void cli_error(const struct cmd_entry *cmd, const char *fmt, ...)
 
 /* Print the full help of one command to f. */
 void cli_help_cmd(FILE *f, const struct cmd_entry *cmd);
-
-/*
- * `mtu` and `handshake` (cmd-mtu.c): parse the probe options, run the
- * scan engine over the RESOLVER arguments up to stage, print the steps
- * and the results. Returns the exit code.
- */
-int cli_probe_run(struct cli_ctx *ctx, int argc, char **argv,
-    const struct cmd_entry *ent, enum res_stage stage);
 
 /* The version string (git describe or the VERSION file). */
 const char *cli_version(void);

@@ -12,25 +12,32 @@
  * Formats: through resolvers every result sink (text, json, jsonl, csv,
  * ips); --engine gives one check, which text, json and jsonl carry (csv
  * and ips hold resolver results only, so they are refused up front).
+ * The options of one mode are refused in the other.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli/probe-cmd.h"
 #include "common/result.h"
 #include "engine/ctl.h"
 #include "probe/hs-engine.h"
 #include "reports/sink.h"
 
-enum { OPT_ENGINE = 1, OPT_CONTROL, OPT_DEADLINE };
+enum { OPT_ENGINE = PROBE_OPT_RUN_END, OPT_CONTROL, OPT_DEADLINE };
+
+static const struct args_opt handshake_opts[] = {
+    CLI_PROBE_OPTS,
+    CLI_PROBE_RUN_OPTS,
+    {OPT_ENGINE, "engine", NULL, 0,
+	"verify the running engine's session instead"},
+    {OPT_CONTROL, "control", "PATH", 0,
+	"its control socket (default: runtime dir)"},
+    {OPT_DEADLINE, "deadline-s", "N", 0, "how long to wait for it (25)"},
+    {0, NULL, NULL, 0, NULL},
+};
 
 /* What --engine can print: its one check. */
-static const char *const engine_formats[] = {"text", "json", "jsonl"};
-
-static const struct option engine_longopts[] = {
-    {"engine", no_argument, NULL, OPT_ENGINE},
-    {"control", required_argument, NULL, OPT_CONTROL},
-    {"deadline-s", required_argument, NULL, OPT_DEADLINE}, {NULL, 0, NULL, 0}};
+static const struct args_spec engine_formats = {.formats = "text,json,jsonl"};
 
 static void
 on_step(void *arg, const char *line)
@@ -39,53 +46,49 @@ on_step(void *arg, const char *line)
 	fprintf(stderr, "engine: %s\n", line);
 }
 
-static int
-engine_exec(struct cli_ctx *ctx, int argc, char **argv)
+/*
+ * The first option given that belongs to the other mode (--engine's own
+ * without --engine, the probes' with it), or NULL.
+ */
+static const struct args_val *
+other_mode(const struct args *a, int engine)
 {
+	size_t i;
+
+	int key, probe;
+
+	for (i = 0; i < a->nv; i++) {
+		key = a->v[i].key;
+		probe = key >= PROBE_OPT_DOMAIN && key < PROBE_OPT_RUN_END;
+		if ((engine && probe) ||
+		    (!engine && (key == OPT_CONTROL || key == OPT_DEADLINE)))
+			return &a->v[i];
+	}
+	return NULL;
+}
+
+static int
+engine_run(struct cli_ctx *ctx, const struct args *a)
+{
+	const struct cmd_entry *cmd = &cmd_handshake_entry;
+	const char *control = args_get(a, OPT_CONTROL);
 	struct res_check c;
 	struct rpt_sink *s;
 	struct err e = {""};
-	const char *control = NULL;
-	char *path;
-	long long v, deadline = 25;
-	int ch;
+	char *path, list[64];
+	long long deadline = 25;
 
-	while ((ch = cli_getopt(ctx, &cmd_handshake_entry, argc, argv, "",
-		    engine_longopts)) != -1) {
-		switch (ch) {
-		case OPT_ENGINE:
-			break;
-		case OPT_CONTROL:
-			control = optarg;
-			break;
-		case OPT_DEADLINE:
-			if (parse_int(optarg, 1, 3600, &v, &e) == -1) {
-				cli_error(&cmd_handshake_entry,
-				    "--deadline-s: %s", e.msg);
-				return EXIT_UNKNOWN;
-			}
-			deadline = v;
-			break;
-		case 'H':
-			return EXIT_OK;
-		default:
-			return EXIT_UNKNOWN;
-		}
-	}
-	if (optind < argc) {
-		cli_error(&cmd_handshake_entry,
-		    "--engine takes no RESOLVER "
-		    "arguments");
+	if (args_strtonum(a, OPT_DEADLINE, 1, 3600, &deadline) != 0)
+		return EXIT_UNKNOWN;
+	if (a->noperands > 0) {
+		cli_error(cmd, "--engine takes no RESOLVER arguments");
 		return EXIT_UNKNOWN;
 	}
-	for (ch = 0; ctx->format != NULL && ch < (int)nitems(engine_formats);
-	     ch++)
-		if (strcmp(ctx->format, engine_formats[ch]) == 0)
-			break;
-	if (ctx->format != NULL && ch == (int)nitems(engine_formats)) {
-		cli_error(&cmd_handshake_entry,
-		    "--engine: unknown format '%s' (valid: text, json, jsonl)",
-		    ctx->format);
+	if (!args_format_offered(&engine_formats, ctx->format)) {
+		cli_error(cmd,
+		    "unknown format %s (handshake --engine offers: %s)",
+		    ctx->format,
+		    args_list(engine_formats.formats, ',', list, sizeof list));
 		return EXIT_UNKNOWN;
 	}
 	path = control ? xstrdup(control) : ctl_default_path("client");
@@ -94,16 +97,15 @@ engine_exec(struct cli_ctx *ctx, int argc, char **argv)
 	free(path);
 	/* No engine (or not a client): say so on stderr too, in one line. */
 	if (c.verdict == RES_VERDICT_UNKNOWN)
-		cli_error(&cmd_handshake_entry, "%s", c.detail);
-	if ((s = rpt_open(ctx->format ? ctx->format : "text", stdout, &e)) ==
-	    NULL) {
-		cli_error(&cmd_handshake_entry, "%s", e.msg);
+		cli_error(cmd, "%s", c.detail);
+	if ((s = rpt_open(ctx->format, stdout, &e)) == NULL) {
+		cli_error(cmd, "%s", e.msg);
 		return EXIT_UNKNOWN;
 	}
 	rpt_set_width(s, rpt_term_width(stdout));
 	rpt_check(s, &c);
 	if (rpt_close(s, &e) == -1) {
-		cli_error(&cmd_handshake_entry, "%s", e.msg);
+		cli_error(cmd, "%s", e.msg);
 		return EXIT_UNKNOWN;
 	}
 	return c.verdict == RES_VERDICT_OK ? EXIT_OK :
@@ -112,36 +114,32 @@ engine_exec(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 static int
-cmd_handshake_exec(struct cli_ctx *ctx, int argc, char **argv)
+cmd_handshake_run(struct cli_ctx *ctx, const struct args *a)
 {
-	int i;
+	int engine = args_has(a, OPT_ENGINE) > 0;
+	const struct args_val *v = other_mode(a, engine);
 
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--engine") == 0)
-			return engine_exec(ctx, argc, argv);
-	return cli_probe_run(
-	    ctx, argc, argv, &cmd_handshake_entry, RES_STAGE_HANDSHAKE);
+	if (v != NULL) {
+		cli_error(a->cmd, "--%s %s", v->opt->name,
+		    engine ?
+			"is for the probes through resolvers, not --engine" :
+			"goes with --engine");
+		return EXIT_UNKNOWN;
+	}
+	if (engine)
+		return engine_run(ctx, a);
+	return cli_probe_run(ctx, a, RES_STAGE_HANDSHAKE);
 }
 
 const struct cmd_entry cmd_handshake_entry = {
     .name = "handshake",
-    .usage = "handshake [options] RESOLVER... | handshake --engine",
     .summary = "SESSION_INIT/ACCEPT, PING/PONG and SESSION_CLOSE through "
 	       "each resolver, step by step",
-    .options =
-	"  --domain D           tunnel domain (repeatable; else --config)\n"
-	"  --key-file F         encryption key file (else the config's)\n"
-	"  --method N           DATA_ENCRYPTION_METHOD 0..5\n"
-	"  --up-mtu MIN:MAX     upload MTU search range\n"
-	"  --down-mtu MIN:MAX   download range\n"
-	"  --timeout-ms MS      liveness/reach/handshake timeout\n"
-	"  --mtu-timeout-ms MS  MTU probe timeout\n"
-	"  --mtu-tries N        MTU probe attempts\n"
-	"  --no-steps           print only the result table\n"
-	"  --engine             verify the running engine's session "
-	"instead\n"
-	"  --control PATH       its control socket (default: runtime "
-	"dir)\n"
-	"  --deadline-s N       how long to wait for it (25)\n",
-    .exec = cmd_handshake_exec,
+    .args = {.opts = handshake_opts,
+	.operands = "RESOLVER...",
+	.max_operands = -1,
+	.formats = "text,json,jsonl,csv,ips",
+	.notes = "\nWith --engine: no RESOLVER, only --control, --deadline-s "
+		 "and\n--format text, json or jsonl.\n"},
+    .run = cmd_handshake_run,
 };

@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "cli/probe-cmd.h"
 #include "common/ev.h"
 #include "common/log.h"
 #include "common/net.h"
@@ -40,10 +40,7 @@
 #define FLUSH_US 500000
 
 enum {
-	OPT_DOMAIN = 1,
-	OPT_KEY_FILE,
-	OPT_METHOD,
-	OPT_RATE,
+	OPT_RATE = PROBE_OPT_END,
 	OPT_PARALLEL,
 	OPT_PACE,
 	OPT_SEED,
@@ -51,10 +48,6 @@ enum {
 	OPT_BURST,
 	OPT_TIMEOUT,
 	OPT_TRIES,
-	OPT_MTU_TIMEOUT,
-	OPT_MTU_TRIES,
-	OPT_UP,
-	OPT_DOWN,
 	OPT_SERVER,
 	OPT_ICPT,
 	OPT_RESUME,
@@ -70,36 +63,45 @@ enum {
 	OPT_WITH_DEGRADED,
 };
 
-static const struct option scan_longopts[] = {
-    {"domain", required_argument, NULL, OPT_DOMAIN},
-    {"key-file", required_argument, NULL, OPT_KEY_FILE},
-    {"method", required_argument, NULL, OPT_METHOD},
-    {"rate", required_argument, NULL, OPT_RATE},
-    {"parallel", required_argument, NULL, OPT_PARALLEL},
-    {"pace-ms", required_argument, NULL, OPT_PACE},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"stages", required_argument, NULL, OPT_STAGES},
-    {"burst", required_argument, NULL, OPT_BURST},
-    {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
-    {"tries", required_argument, NULL, OPT_TRIES},
-    {"mtu-timeout-ms", required_argument, NULL, OPT_MTU_TIMEOUT},
-    {"mtu-tries", required_argument, NULL, OPT_MTU_TRIES},
-    {"up-mtu", required_argument, NULL, OPT_UP},
-    {"down-mtu", required_argument, NULL, OPT_DOWN},
-    {"server", required_argument, NULL, OPT_SERVER},
-    {"intercept-probe", required_argument, NULL, OPT_ICPT},
-    {"resume", no_argument, NULL, OPT_RESUME},
-    {"no-store", no_argument, NULL, OPT_NO_STORE},
-    {"write-resolvers", required_argument, NULL, OPT_WRITE},
-    {"all", no_argument, NULL, OPT_ALL},
-    {"hs-parallel", required_argument, NULL, OPT_HS_PAR},
-    {"progress", no_argument, NULL, OPT_PROGRESS},
-    {"stats", required_argument, NULL, OPT_STATS},
-    {"liveness-name", required_argument, NULL, OPT_LIVE_NAME},
-    {"loss-probes", required_argument, NULL, OPT_LOSS_PROBES},
-    {"max-loss", required_argument, NULL, OPT_MAX_LOSS},
-    {"include-degraded", no_argument, NULL, OPT_WITH_DEGRADED},
-    {NULL, 0, NULL, 0}};
+/* The stages --stages names, in order (res_stage_from_name knows them). */
+#define STAGES "liveness|reach|mtu|handshake|burst"
+
+static const struct args_opt scan_opts[] = {
+    CLI_PROBE_OPTS,
+    {OPT_STAGES, "stages", STAGES, 0, "last stage (handshake)"},
+    {OPT_BURST, "burst", "K", 0, "burst stage with K queries at once"},
+    {OPT_RATE, "rate", "QPS", 0,
+	"global queries per second (500; 0 = no limit)"},
+    {OPT_PARALLEL, "parallel", "N", 0, "resolvers in flight at most (2048)"},
+    {OPT_PACE, "pace-ms", "MS", 0, "gap between queries to one resolver (0)"},
+    {OPT_HS_PAR, "hs-parallel", "N", 0, "handshakes at once (32)"},
+    {OPT_SEED, "seed", "N", 0, "shuffle seed (1)"},
+    {OPT_TIMEOUT, "timeout-ms", "MS", 0, "liveness/reach timeout (1500/2000)"},
+    {OPT_TRIES, "tries", "N", 0, "liveness/reach attempts (2)"},
+    {OPT_SERVER, "server", "ADDR:PORT", 0,
+	"check the tunnel server directly first"},
+    {OPT_ICPT, "intercept-probe", "A", ARGS_REPEAT,
+	"address that cannot be a resolver (repeatable;\n"
+	"default 192.0.2.1 198.51.100.1 203.0.113.1; none)"},
+    {OPT_RESUME, "resume", NULL, 0,
+	"continue the last interrupted identical scan"},
+    {OPT_NO_STORE, "no-store", NULL, 0, "keep results in memory only"},
+    {OPT_WRITE, "write-resolvers", "F", 0,
+	"write survivors as client_resolvers.txt"},
+    {OPT_WITH_DEGRADED, "include-degraded", NULL, 0,
+	"--write-resolvers lists degraded ones too"},
+    {OPT_ALL, "all", NULL, 0, "text: list failed resolvers too"},
+    {OPT_PROGRESS, "progress", NULL, 0,
+	"progress bar even when stderr is no TTY"},
+    {OPT_STATS, "stats", "FILE", 0, "write scan counters as JSON"},
+    {OPT_LIVE_NAME, "liveness-name", "N", 0,
+	"neutral name for liveness (A query; default:\nNS of the root)"},
+    {OPT_LOSS_PROBES, "loss-probes", "N", 0,
+	"probes per survivor to measure loss (10)"},
+    {OPT_MAX_LOSS, "max-loss", "PCT", 0,
+	"loss above which a survivor is degraded (10)"},
+    {0, NULL, NULL, 0, NULL},
+};
 
 /* Addresses that cannot be resolvers (RFC 5737 documentation ranges). */
 static const char *const default_icpt[] = {
@@ -107,14 +109,12 @@ static const char *const default_icpt[] = {
 
 /* The command line as given, before the config file is read. */
 struct scan_args {
-	struct scan_setup su; /* --domain, --key-file, --method */
-	int resume, no_store, all, progress, seed_given, icpt_given;
+	struct scan_setup su; /* the shared probe options (probe-cmd.h) */
+	char **lists;	      /* LIST operands */
+	int nlists;
+	int resume, no_store, all, progress, seed_given;
 	int with_degraded;
 	const char *write_path, *stats_path;
-	/* Values the config also sets: applied after scan_setup_apply. */
-	int up, down, mtu_to, mtu_tries;
-	int umin, umax, dmin, dmax;
-	long long mto, mtr;
 };
 
 struct scan_cli {
@@ -141,240 +141,120 @@ struct scan_cli {
 
 /* ---- options ------------------------------------------------------------ */
 
+/* ADDR[:PORT] given to option opt ("--server") into *out. 0 / -1. */
 static int
-parse_num(
-    const char *opt, const char *s, long long lo, long long hi, long long *out)
+addr_opt(const struct args *args, const char *opt, const char *text,
+    union net_addr *out)
 {
-	struct err e;
+	struct err e = {""};
 
-	if (parse_int(s, lo, hi, out, &e) == -1) {
-		cli_error(&cmd_scan_entry, "%s: %s", opt, e.msg);
+	if (net_addr_parse(text, 53, out, &e) == -1) {
+		cli_error(args->cmd, "%s: %s", opt, e.msg);
 		return -1;
 	}
 	return 0;
 }
 
-/* Parse argv into a and o. Returns 0, 1 after --help, -1 on a bad value. */
+/* The command line into a and o. 0, or -1 after printing the error. */
 static int
-scan_getopt(struct cli_ctx *ctx, int argc, char **argv, struct scan_args *a,
-    struct scan_opts *o)
+scan_args_get(const struct args *args, struct scan_args *a, struct scan_opts *o)
 {
-	struct err e = {""};
-	long long v;
-	int c;
+	long long rate = -1, parallel = o->parallel, pace = o->pace_ms;
+	long long hs_par = o->hs_parallel, seed = -1, burst = o->burst;
+	long long timeout = 0, tries = 0, loss_probes = o->loss_probes;
+	long long max_loss = -1;
+	const char *v;
+	size_t i;
 
-	while ((c = cli_getopt(ctx, &cmd_scan_entry, argc, argv, "",
-		    scan_longopts)) != -1) {
-		switch (c) {
-		case OPT_DOMAIN:
-			if (a->su.ndomains == SCAN_MAX_DOMAINS) {
-				cli_error(&cmd_scan_entry, "at most %d domains",
-				    SCAN_MAX_DOMAINS);
-				return -1;
-			}
-			a->su.domains[a->su.ndomains++] = optarg;
-			break;
-		case OPT_KEY_FILE:
-			a->su.key_file = optarg;
-			break;
-		case OPT_METHOD:
-			if (parse_num("--method", optarg, 0, 5, &v) == -1)
-				return -1;
-			a->su.method = (int)v;
-			break;
-		case OPT_RATE:
-			if (parse_num("--rate", optarg, 0, 1000000, &v) == -1)
-				return -1;
-			o->rate = (double)v;
-			break;
-		case OPT_PARALLEL:
-			if (parse_num("--parallel", optarg, 1, 200000, &v) ==
-			    -1)
-				return -1;
-			o->parallel = (int)v;
-			break;
-		case OPT_PACE:
-			if (parse_num("--pace-ms", optarg, 0, 60000, &v) == -1)
-				return -1;
-			o->pace_ms = (int)v;
-			break;
-		case OPT_HS_PAR:
-			if (parse_num("--hs-parallel", optarg, 1, 250, &v) ==
-			    -1)
-				return -1;
-			o->hs_parallel = (int)v;
-			break;
-		case OPT_SEED:
-			if (parse_num("--seed", optarg, 0, INT64_MAX, &v) == -1)
-				return -1;
-			o->seed = (uint64_t)v;
-			a->seed_given = 1;
-			break;
-		case OPT_STAGES:
-			if (scan_stage_parse(optarg, &o->max_stage, &e) == -1) {
-				cli_error(
-				    &cmd_scan_entry, "--stages: %s", e.msg);
-				return -1;
-			}
-			break;
-		case OPT_BURST:
-			if (parse_num("--burst", optarg, 0, 1000, &v) == -1)
-				return -1;
-			o->burst = (int)v;
-			break;
-		case OPT_TIMEOUT:
-			if (parse_num("--timeout-ms", optarg, 10, 60000, &v) ==
-			    -1)
-				return -1;
-			o->t_live.timeout_ms = o->t_reach.timeout_ms = (int)v;
-			break;
-		case OPT_TRIES:
-			if (parse_num("--tries", optarg, 1, 10, &v) == -1)
-				return -1;
-			o->t_live.tries = o->t_reach.tries = (int)v;
-			break;
-		case OPT_MTU_TIMEOUT:
-			if (parse_num("--mtu-timeout-ms", optarg, 10, 60000,
-				&a->mto) == -1)
-				return -1;
-			a->mtu_to = 1;
-			break;
-		case OPT_MTU_TRIES:
-			if (parse_num("--mtu-tries", optarg, 1, 10, &a->mtr) ==
-			    -1)
-				return -1;
-			a->mtu_tries = 1;
-			break;
-		case OPT_UP:
-			if (scan_parse_range(
-				optarg, 5, 512, &a->umin, &a->umax, &e) == -1) {
-				cli_error(
-				    &cmd_scan_entry, "--up-mtu: %s", e.msg);
-				return -1;
-			}
-			a->up = 1;
-			break;
-		case OPT_DOWN:
-			if (scan_parse_range(optarg, 20, 4096, &a->dmin,
-				&a->dmax, &e) == -1) {
-				cli_error(
-				    &cmd_scan_entry, "--down-mtu: %s", e.msg);
-				return -1;
-			}
-			a->down = 1;
-			break;
-		case OPT_SERVER:
-			if (net_addr_parse(optarg, 53, &o->server, &e) == -1) {
-				cli_error(
-				    &cmd_scan_entry, "--server: %s", e.msg);
-				return -1;
-			}
-			o->have_server = 1;
-			break;
-		case OPT_ICPT:
-			a->icpt_given = 1;
-			if (strcmp(optarg, "none") == 0)
-				break;
-			if (o->nintercept == SCAN_MAX_ENV_PROBES) {
-				cli_error(&cmd_scan_entry,
-				    "at most %d --intercept-probe",
-				    SCAN_MAX_ENV_PROBES);
-				return -1;
-			}
-			if (net_addr_parse(optarg, 53,
-				&o->intercept[o->nintercept], &e) == -1) {
-				cli_error(&cmd_scan_entry,
-				    "--intercept-probe: %s", e.msg);
-				return -1;
-			}
-			o->nintercept++;
-			break;
-		case OPT_RESUME:
-			a->resume = 1;
-			break;
-		case OPT_NO_STORE:
-			a->no_store = 1;
-			break;
-		case OPT_WRITE:
-			a->write_path = optarg;
-			break;
-		case OPT_ALL:
-			a->all = 1;
-			break;
-		case OPT_PROGRESS:
-			a->progress = 1;
-			break;
-		case OPT_STATS:
-			a->stats_path = optarg;
-			break;
-		case OPT_LIVE_NAME:
-			o->liveness_name = optarg;
-			break;
-		case OPT_LOSS_PROBES:
-			if (parse_num("--loss-probes", optarg, 0, 1000, &v) ==
-			    -1)
-				return -1;
-			o->loss_probes = (int)v;
-			break;
-		case OPT_MAX_LOSS:
-			if (parse_num("--max-loss", optarg, 0, 100, &v) == -1)
-				return -1;
-			o->max_loss_pct = (double)v;
-			break;
-		case OPT_WITH_DEGRADED:
-			a->with_degraded = 1;
-			break;
-		case 'H':
-			return 1;
-		default:
+	if (cli_probe_args(args, &a->su) != 0 ||
+	    args_strtonum(args, OPT_RATE, 0, 1000000, &rate) != 0 ||
+	    args_strtonum(args, OPT_PARALLEL, 1, 200000, &parallel) != 0 ||
+	    args_strtonum(args, OPT_PACE, 0, 60000, &pace) != 0 ||
+	    args_strtonum(args, OPT_HS_PAR, 1, 250, &hs_par) != 0 ||
+	    args_strtonum(args, OPT_SEED, 0, INT64_MAX, &seed) != 0 ||
+	    args_strtonum(args, OPT_BURST, 0, 1000, &burst) != 0 ||
+	    args_strtonum(args, OPT_TIMEOUT, 10, 60000, &timeout) != 0 ||
+	    args_strtonum(args, OPT_TRIES, 1, 10, &tries) != 0 ||
+	    args_strtonum(args, OPT_LOSS_PROBES, 0, 1000, &loss_probes) != 0 ||
+	    args_strtonum(args, OPT_MAX_LOSS, 0, 100, &max_loss) != 0)
+		return -1;
+	if (rate >= 0)
+		o->rate = (double)rate;
+	o->parallel = (int)parallel;
+	o->pace_ms = (int)pace;
+	o->hs_parallel = (int)hs_par;
+	if ((a->seed_given = seed >= 0))
+		o->seed = (uint64_t)seed;
+	o->burst = (int)burst;
+	if (timeout > 0)
+		o->t_live.timeout_ms = o->t_reach.timeout_ms = (int)timeout;
+	if (tries > 0)
+		o->t_live.tries = o->t_reach.tries = (int)tries;
+	o->loss_probes = (int)loss_probes;
+	if (max_loss >= 0)
+		o->max_loss_pct = (double)max_loss;
+	if ((v = args_get(args, OPT_STAGES)) != NULL)
+		(void)res_stage_from_name(v, &o->max_stage); /* one of STAGES */
+	if ((v = args_get(args, OPT_SERVER)) != NULL) {
+		if (addr_opt(args, "--server", v, &o->server) != 0)
+			return -1;
+		o->have_server = 1;
+	}
+	/* Without --intercept-probe: addresses that cannot be resolvers. */
+	for (i = 0; !args_has(args, OPT_ICPT) && i < nitems(default_icpt); i++)
+		(void)net_addr_parse(
+		    default_icpt[i], 53, &o->intercept[o->nintercept++], NULL);
+	for (i = 0; (v = args_value(args, OPT_ICPT, i)) != NULL; i++) {
+		if (strcmp(v, "none") == 0)
+			continue;
+		if (o->nintercept == SCAN_MAX_ENV_PROBES) {
+			cli_error(args->cmd, "at most %d --intercept-probe",
+			    SCAN_MAX_ENV_PROBES);
 			return -1;
 		}
+		if (addr_opt(args, "--intercept-probe", v,
+			&o->intercept[o->nintercept]) != 0)
+			return -1;
+		o->nintercept++;
 	}
+	a->resume = args_has(args, OPT_RESUME) > 0;
+	a->no_store = args_has(args, OPT_NO_STORE) > 0;
+	a->all = args_has(args, OPT_ALL) > 0;
+	a->progress = args_has(args, OPT_PROGRESS) > 0;
+	a->with_degraded = args_has(args, OPT_WITH_DEGRADED) > 0;
+	a->write_path = args_get(args, OPT_WRITE);
+	a->stats_path = args_get(args, OPT_STATS);
+	o->liveness_name = args_get(args, OPT_LIVE_NAME);
+	a->lists = args->operands;
+	a->nlists = args->noperands;
 	return 0;
 }
 
 /* Config file, then the command line over it; the sink. 0 / -1. */
 static int
-setup(struct scan_cli *sc, int argc)
+setup(struct scan_cli *sc)
 {
 	struct scan_args *a = &sc->a;
 	struct err e = {""};
-	size_t k;
 
-	if (!a->icpt_given)
-		for (k = 0; k < nitems(default_icpt); k++)
-			(void)net_addr_parse(default_icpt[k], 53,
-			    &sc->o.intercept[sc->o.nintercept++], NULL);
 	a->su.config = sc->ctx->config;
 	if (scan_setup_apply(&a->su, &sc->o, &e) == -1) {
 		cli_error(&cmd_scan_entry, "%s", e.msg);
 		return -1;
 	}
-	if (a->up) {
-		sc->o.min_up = a->umin;
-		sc->o.max_up = a->umax;
-	}
-	if (a->down) {
-		sc->o.min_down = a->dmin;
-		sc->o.max_down = a->dmax;
-	}
-	if (a->mtu_to)
-		sc->o.t_mtu.timeout_ms = (int)a->mto;
-	if (a->mtu_tries)
-		sc->o.t_mtu.tries = (int)a->mtr;
-	if (optind >= argc && a->su.resolvers_path == NULL) {
+	if (a->nlists == 0 && a->su.resolvers_path == NULL) {
 		cli_error(&cmd_scan_entry,
 		    "no resolver list given (name a LIST, or --config a "
 		    "client_config.toml with client_resolvers.txt beside it)");
 		return -1;
 	}
 	/* Never read a file the user did not name without saying so. */
-	if (optind >= argc && !sc->ctx->quiet)
+	if (a->nlists == 0 && !sc->ctx->quiet)
 		fprintf(stderr,
 		    "scan: no LIST given: reading %s (the list next to "
 		    "%s)\n",
 		    a->su.resolvers_path, sc->ctx->config);
-	sc->fmt = sc->ctx->format != NULL ? sc->ctx->format : "text";
+	sc->fmt = sc->ctx->format;
 	if ((sc->sink = rpt_open(sc->fmt, stdout, &e)) == NULL) {
 		cli_error(&cmd_scan_entry, "%s", e.msg);
 		return -1;
@@ -464,17 +344,16 @@ cb_read_skip(void *arg, int64_t run_id, const struct res_resolver *r)
 
 /* Continue the interrupted run with our digest, or begin a new one. */
 static int
-resume_or_begin(struct scan_cli *sc, int argc, char **argv)
+resume_or_begin(struct scan_cli *sc)
 {
 	char digest[RES_DIGEST_MAX];
 	struct store_run_info info;
 	struct err e = {""};
 	int found;
 
-	if (optind < argc)
-		scan_identity_digest(&sc->o, argv + optind,
-		    (size_t)(argc - optind), sc->a.su.key_fp, digest,
-		    sizeof digest);
+	if (sc->a.nlists > 0)
+		scan_identity_digest(&sc->o, sc->a.lists, (size_t)sc->a.nlists,
+		    sc->a.su.key_fp, digest, sizeof digest);
 	else
 		scan_identity_digest(&sc->o, &sc->a.su.resolvers_path, 1,
 		    sc->a.su.key_fp, digest, sizeof digest);
@@ -512,7 +391,7 @@ resume_or_begin(struct scan_cli *sc, int argc, char **argv)
 		    "(%zu results stored)\n",
 		    (long long)sc->run_id,
 		    (unsigned long long)(sc->have_prog ? sc->prog.position : 0),
-		    sc->skip.n);
+		    scan_skip_count(&sc->skip));
 	return 0;
 fail:
 	cli_error(&cmd_scan_entry, "%s", e.msg);
@@ -655,7 +534,7 @@ on_list_warning(void *arg, const char *msg)
 
 /* The scan on its loop with the lists loaded. 0 / -1. */
 static int
-prepare(struct scan_cli *sc, int argc, char **argv)
+prepare(struct scan_cli *sc)
 {
 	struct rl_opts rlo;
 	struct err e = {""};
@@ -674,10 +553,10 @@ prepare(struct scan_cli *sc, int argc, char **argv)
 	rlo.on_error = on_list_error;
 	rlo.on_warning = on_list_warning;
 	rlo.arg = sc;
-	for (i = optind; i < argc; i++)
-		if (scan_add_list(sc->scan, argv[i], &rlo, &e) == -1)
+	for (i = 0; i < sc->a.nlists; i++)
+		if (scan_add_list(sc->scan, sc->a.lists[i], &rlo, &e) == -1)
 			goto fail;
-	if (optind >= argc &&
+	if (sc->a.nlists == 0 &&
 	    scan_add_list(sc->scan, sc->a.su.resolvers_path, &rlo, &e) == -1)
 		goto fail;
 	if (scan_naddrs(sc->scan) == 0) {
@@ -949,24 +828,17 @@ cleanup(struct scan_cli *sc)
 }
 
 static int
-cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
+cmd_scan_run(struct cli_ctx *ctx, const struct args *args)
 {
 	struct scan_cli sc;
 	int rc = EXIT_UNKNOWN;
 
 	memset(&sc, 0, sizeof sc);
 	sc.ctx = ctx;
-	sc.a.su.method = -1;
 	scan_opts_defaults(&sc.o);
-	switch (scan_getopt(ctx, argc, argv, &sc.a, &sc.o)) {
-	case 1:
-		return EXIT_OK;
-	case -1:
-		return EXIT_UNKNOWN;
-	}
-	if (setup(&sc, argc) == 0 && open_history(&sc) == 0 &&
-	    resume_or_begin(&sc, argc, argv) == 0 &&
-	    prepare(&sc, argc, argv) == 0 && run(&sc) == 0)
+	if (scan_args_get(args, &sc.a, &sc.o) == 0 && setup(&sc) == 0 &&
+	    open_history(&sc) == 0 && resume_or_begin(&sc) == 0 &&
+	    prepare(&sc) == 0 && run(&sc) == 0)
 		rc = finish(&sc);
 	cleanup(&sc);
 	return rc;
@@ -974,48 +846,13 @@ cmd_scan_exec(struct cli_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_scan_entry = {
     .name = "scan",
-    .usage = "scan [options] LIST...",
     .summary = "staged funnel over resolver lists: liveness, reach, MTU, "
 	       "handshake",
-    .options =
-	"  --domain D           tunnel domain (repeatable; else --config)\n"
-	"  --key-file F         encryption key file (else the config's)\n"
-	"  --method N           DATA_ENCRYPTION_METHOD 0..5 (default 5;\n"
-	"                       0..2 are reported weak, docs/security.md)\n"
-	"  --stages S           last stage: liveness reach mtu handshake "
-	"burst\n"
-	"  --burst K            burst stage with K queries at once\n"
-	"  --rate QPS           global queries per second (500; 0 = no "
-	"limit)\n"
-	"  --parallel N         resolvers in flight at most (2048)\n"
-	"  --pace-ms MS         gap between queries to one resolver (0)\n"
-	"  --hs-parallel N      handshakes at once (32)\n"
-	"  --seed N             shuffle seed (1)\n"
-	"  --timeout-ms MS      liveness/reach timeout (1500/2000)\n"
-	"  --tries N            liveness/reach attempts (2)\n"
-	"  --mtu-timeout-ms MS  MTU probe timeout (config, 2000)\n"
-	"  --mtu-tries N        MTU probe attempts (config, 2)\n"
-	"  --up-mtu MIN:MAX     upload MTU search range (config, 38:150)\n"
-	"  --down-mtu MIN:MAX   download range (config, 100:500)\n"
-	"  --server ADDR:PORT   check the tunnel server directly first\n"
-	"  --intercept-probe A  address that cannot be a resolver "
-	"(repeatable;\n"
-	"                       default 192.0.2.1 198.51.100.1 "
-	"203.0.113.1; none)\n"
-	"  --resume             continue the last interrupted identical "
-	"scan\n"
-	"  --no-store           keep results in memory only\n"
-	"  --write-resolvers F  write survivors as client_resolvers.txt\n"
-	"  --all                text: list failed resolvers too\n"
-	"  --progress           progress bar even when stderr is no TTY\n"
-	"  --stats FILE         write scan counters as JSON\n"
-	"  --liveness-name N    neutral name for liveness (A query; "
-	"default:\n"
-	"                       NS of the root)\n"
-	"  --loss-probes N      probes per survivor to measure loss (10)\n"
-	"  --max-loss PCT       loss above which a survivor is degraded "
-	"(10)\n"
-	"  --include-degraded   --write-resolvers lists degraded ones "
-	"too\n",
-    .exec = cmd_scan_exec,
+    .args = {.opts = scan_opts,
+	.operands = "[LIST...]",
+	.max_operands = -1,
+	.formats = "text,json,jsonl,csv,ips,prom,nagios",
+	.notes = "\nWithout LIST: the client_resolvers.txt next to --config "
+		 "(said on stderr).\n"},
+    .run = cmd_scan_run,
 };

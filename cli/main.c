@@ -4,10 +4,9 @@
  * dispatch (tmux style) with "did you mean" for typos, help and version.
  * Commands are in cli/cmd-*.c; the table is generated into cmd-list.h.
  *
- * A command that declares its options (.args, .run) is parsed here with
+ * Every command declares its options (.args) and is parsed here with
  * cli/args.c: -h/--help, bad options, operand counts and formats it does
- * not offer are answered before it runs. Commands not converted yet parse
- * their own argv with cli_getopt, which shares the global option table.
+ * not offer are answered before it runs (.run).
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -25,7 +24,7 @@ static const struct cmd_entry *cmd_table[] = {
 /* Global option keys: clear of commands' own (letters, ARGS_LONG + n). */
 enum { G_CONFIG = 1000, G_DB, G_FORMAT, G_NOCOLOR, G_VERSION };
 
-/* The one table of global options: parsing, cli_getopt and help. */
+/* The one table of global options: parsing and help. */
 static const struct args_opt global_opts[] = {
     {'v', "verbose", NULL, ARGS_REPEAT,
 	"more diagnostics on stderr (repeatable)"},
@@ -82,26 +81,19 @@ cli_help_cmd(FILE *f, const struct cmd_entry *cmd)
 {
 	const struct args_spec *s = &cmd->args;
 
-	if (cmd->run != NULL)
-		args_usage(f, cmd);
-	else
-		fprintf(f, "usage: mdns-doctor %s\n", cmd->usage);
+	args_usage(f, cmd);
 	if (cmd->alias != NULL)
 		fprintf(f, "alias: %s\n", cmd->alias);
 	fprintf(f, "\n%s\n", cmd->summary);
-	if (cmd->run != NULL) {
-		if (s->opts != NULL || s->formats != NULL) {
-			fprintf(f, "\noptions:\n");
-			args_help_opts(f, s->opts);
-			args_help_formats(f, s);
-		}
-		if (s->notes != NULL)
-			fprintf(f, "%s", s->notes);
-	} else if (cmd->options != NULL && *cmd->options != '\0') {
-		fprintf(f, "\noptions:\n%s", cmd->options);
+	if (s->opts != NULL || s->formats != NULL) {
+		fprintf(f, "\noptions:\n");
+		args_help_opts(f, s->opts);
+		args_help_formats(f, s);
 	}
+	if (s->notes != NULL)
+		fprintf(f, "%s", s->notes);
 	fprintf(f, "\nglobal options:\n");
-	help_globals(f, cmd->run != NULL);
+	help_globals(f, 1);
 }
 
 static void
@@ -174,40 +166,34 @@ cmd_find(const char *name)
 	return NULL;
 }
 
-/* Apply one global option; 0 when key was one, -1 otherwise. */
-static int
-global_apply(struct cli_ctx *ctx, int key, const char *value)
-{
-	switch (key) {
-	case 'v':
-		ctx->verbose++;
-		return 0;
-	case 'q':
-		ctx->quiet = 1;
-		return 0;
-	case G_CONFIG:
-		ctx->config = value;
-		return 0;
-	case G_DB:
-		ctx->db = value;
-		return 0;
-	case G_FORMAT:
-		ctx->format = value;
-		return 0;
-	case G_NOCOLOR:
-		ctx->no_color = 1;
-		return 0;
-	}
-	return -1;
-}
-
+/* The global options of a into ctx (a command's own are left alone). */
 static void
 globals_apply(struct cli_ctx *ctx, const struct args *a)
 {
 	size_t i;
 
-	for (i = 0; i < a->nv; i++)
-		global_apply(ctx, a->v[i].key, a->v[i].value);
+	for (i = 0; i < a->nv; i++) {
+		switch (a->v[i].key) {
+		case 'v':
+			ctx->verbose++;
+			break;
+		case 'q':
+			ctx->quiet = 1;
+			break;
+		case G_CONFIG:
+			ctx->config = a->v[i].value;
+			break;
+		case G_DB:
+			ctx->db = a->v[i].value;
+			break;
+		case G_FORMAT:
+			ctx->format = a->v[i].value;
+			break;
+		case G_NOCOLOR:
+			ctx->no_color = 1;
+			break;
+		}
+	}
 }
 
 /*
@@ -240,7 +226,7 @@ format_check(struct cli_ctx *ctx, const struct cmd_entry *cmd)
 	return -1;
 }
 
-/* Parse, check and run a command that declares its options. */
+/* Parse, check and run a command. */
 static int
 run_declared(
     struct cli_ctx *ctx, const struct cmd_entry *cmd, int argc, char **argv)
@@ -265,63 +251,6 @@ run_declared(
 out:
 	args_free(&a);
 	return rc;
-}
-
-int
-cli_getopt(struct cli_ctx *ctx, const struct cmd_entry *cmd, int argc,
-    char **argv, const char *shortopts, const struct option *longopts)
-{
-	static struct option merged[128];
-	static char shorts[128];
-	const struct args_opt *g;
-	size_t n = 0, i;
-	int c;
-
-	/* Rebuilt on every call: cheap, and no state kept between commands. */
-	for (i = 0; longopts != NULL && longopts[i].name != NULL &&
-	     n < nitems(merged) - 1;
-	     i++)
-		merged[n++] = longopts[i];
-	for (g = global_opts; g->key != 0 && n < nitems(merged) - 1; g++) {
-		merged[n].name = g->name;
-		merged[n].has_arg = g->arg ? required_argument : no_argument;
-		merged[n].flag = NULL;
-		merged[n].val = g->key;
-		n++;
-	}
-	memset(&merged[n], 0, sizeof merged[n]);
-	snprintf(shorts, sizeof shorts, ":%svqh", shortopts ? shortopts : "");
-	for (;;) {
-		int longidx = -1;
-
-		c = getopt_long(argc, argv, shorts, merged, &longidx);
-		if (c == -1)
-			return -1;
-		if (c == 'h') {
-			cli_help_cmd(stdout, cmd);
-			return 'H';
-		}
-		if (c == G_VERSION) {
-			printf("mdns-doctor %s\n", cli_version());
-			return 'H';
-		}
-		if (c == '?') {
-			if (optopt != 0 && optopt < 256)
-				cli_error(cmd, "unknown option: -%c", optopt);
-			else
-				cli_error(cmd, "unknown option: %s",
-				    argv[optind - 1]);
-			return '?';
-		}
-		if (c == ':') {
-			cli_error(cmd, "option %s needs an argument",
-			    argv[optind - 1]);
-			return '?';
-		}
-		if (global_apply(ctx, c, optarg) == 0)
-			continue;
-		return c;
-	}
 }
 
 int
@@ -368,13 +297,7 @@ main(int argc, char **argv)
 		return EXIT_UNKNOWN;
 	argc -= first;
 	argv += first;
-	if (cmd->run != NULL) {
-		c = run_declared(&ctx, cmd, argc, argv);
-	} else {
-		optind = 0; /* full getopt reset for the command's own parse */
-		opterr = 0;
-		c = cmd->exec(&ctx, argc, argv);
-	}
+	c = run_declared(&ctx, cmd, argc, argv);
 	fflush(stdout);
 	if (ferror(stdout)) {
 		cli_error(cmd, "write error on standard output");

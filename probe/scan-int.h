@@ -12,7 +12,13 @@
  *   scan-tcp.c	    the TCP check after TC=1
  *   scan-burst.c   the burst stage
  *   scan-env.c	    the env stage (interception, the server directly)
- *   scan-amap.c    address -> items map; scan-heap.c deadline heap
+ *   scan-heap.c    deadline heap
+ *
+ * The address -> items map (struct scan.amap) is a common/hmap.h
+ * multimap keyed by net_addr_hash: several items share an address when
+ * there are several domains; put when an item is admitted, looked up for
+ * an answer whose ID is not pending (scan-net.c), deleted when the item
+ * is freed.
  *
  * Symbols are scan_-prefixed because they cross units; none is part of
  * the module's interface.
@@ -24,6 +30,7 @@
 #include <stdint.h>
 
 #include "common/ev.h"
+#include "common/hmap.h"
 #include "common/net.h"
 #include "common/result.h"
 #include "probe/scan-judge.h"
@@ -64,32 +71,7 @@ enum evk {
 	EVK_BURST_END,
 };
 
-/* ---- containers (scan-amap.c, scan-heap.c) ------------------------------ */
-
-/*
- * Address -> item slots, open addressing with linear probing; several
- * items share an address when there are several domains. Each slot keeps
- * the hash so deletion never rehashes an address.
- */
-struct scan_amap_slot {
-	uint32_t v; /* item index + 1; 0 = empty */
-	uint32_t h; /* hash of its address */
-};
-struct scan_amap {
-	struct scan_amap_slot *slot;
-	uint32_t mask;
-};
-uint32_t scan_addr_hash(const union net_addr *a);
-/* Room for n items at most (load factor below 1/2). */
-void scan_amap_init(struct scan_amap *m, uint32_t n);
-void scan_amap_free(struct scan_amap *m);
-void scan_amap_put(struct scan_amap *m, uint32_t h, uint32_t idx);
-void scan_amap_del(struct scan_amap *m, uint32_t h, uint32_t idx);
-/*
- * Walk the items stored under hash h: start with *pos = h; returns the
- * next item index + 1 whose hash is h, or 0 at the end.
- */
-uint32_t scan_amap_next(const struct scan_amap *m, uint32_t h, uint32_t *pos);
+/* ---- containers (scan-heap.c) ------------------------------------------- */
 
 /* Deadlines with generation numbers (lazy cancel), a binary min-heap. */
 struct scan_heap_ent {
@@ -112,7 +94,7 @@ void scan_heap_free(struct scan_heap *h);
 struct item {
 	uint64_t pos;
 	union net_addr addr;
-	uint32_t ahash; /* scan_addr_hash(&addr) */
+	uint64_t ahash; /* net_addr_hash(&addr): its key in scan.amap */
 	unsigned dom;
 	int state;
 	int tries; /* attempts of the current query */
@@ -181,7 +163,7 @@ struct scan {
 	uint32_t hhead, hlen;
 	int hs_used;
 	struct scan_heap heap;
-	struct scan_amap amap;
+	struct hmap amap; /* net_addr_hash(addr) -> item index */
 
 	/* positions */
 	uint64_t next_pos, cursor, start_pos;

@@ -247,7 +247,7 @@ scan_item_free(struct scan *s, struct item *it)
 	scan_hs_release(s, it);
 	scan_item_event(s, it, EVK_NONE, 0);
 	if (it->state != IT_ENV_ICPT && it->state != IT_ENV_SRV)
-		scan_amap_del(&s->amap, it->ahash, scan_item_idx(s, it));
+		(void)hmap_del(&s->amap, it->ahash, scan_item_idx(s, it));
 	it->state = IT_FREE;
 	it->queued = 0;
 	s->freel[s->nfree++] = scan_item_idx(s, it);

@@ -167,12 +167,14 @@ scan_send(struct scan *s, struct item *it)
 static struct item *
 amap_find(struct scan *s, const union net_addr *a, const uint8_t *m, size_t n)
 {
-	uint32_t h = scan_addr_hash(a), pos = h, v;
+	struct hmap_it hi;
 	struct item *it;
+	uint32_t v;
 	int exact;
 
-	while ((v = scan_amap_next(&s->amap, h, &pos)) != 0) {
-		it = &s->items[v - 1];
+	for (v = hmap_find(&s->amap, net_addr_hash(a), &hi); v != HMAP_NONE;
+	     v = hmap_find_next(&s->amap, &hi)) {
+		it = &s->items[v];
 		if (net_addr_equal(&it->addr, a) && it->inflight &&
 		    it->state != IT_BURST &&
 		    scan_question_matches(it->q, it->qwire, m, n, &exact))

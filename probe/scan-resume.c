@@ -1,9 +1,9 @@
 /*
  * scan-resume.c — the resume policy of `scan` (scan-resume.h): what makes
  * two runs the same scan, which run continues, with which seed, over
- * which list, skipping which items. The
- * skip set is a string-keyed open-addressing set (FNV-1a); it stays
- * private to this unit until common/ offers one table for all.
+ * which list, skipping which items. The skip set is a common/hmap.h
+ * string set of "address|port|domain" keys, the identity of an item in
+ * the store.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -112,89 +112,45 @@ scan_resume_check_total(uint64_t stored, uint64_t now, struct err *e)
 	return 0;
 }
 
-static uint64_t
-fnv(const char *s)
+/* "addr|port|domain" into buf (an item's identity in the store). */
+static const char *
+skip_key(
+    const char *addr, unsigned port, const char *domain, char *buf, size_t len)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 1099511628211ULL;
-	return h;
-}
-
-static char *
-skip_key(const char *addr, unsigned port, const char *domain)
-{
-	return xasprintf("%s|%u|%s", addr, port, domain);
-}
-
-static void
-skip_insert(struct scan_skipset *k, char *key)
-{
-	size_t i = fnv(key) & (k->cap - 1);
-
-	while (k->keys[i] != NULL) {
-		if (strcmp(k->keys[i], key) == 0) {
-			free(key);
-			return;
-		}
-		i = (i + 1) & (k->cap - 1);
-	}
-	k->keys[i] = key;
-	k->n++;
+	snprintf(buf, len, "%s|%u|%s", addr, port, domain);
+	return buf;
 }
 
 void
 scan_skip_add(struct scan_skipset *k, const struct res_resolver *r)
 {
-	struct scan_skipset nk;
-	size_t j;
+	char key[SCAN_SKIP_KEY_MAX];
 
-	if (2 * (k->n + 1) > k->cap) {
-		nk.n = 0;
-		nk.cap = k->cap ? k->cap * 2 : 1024;
-		nk.keys = xcalloc(nk.cap, sizeof *nk.keys);
-		for (j = 0; j < k->cap; j++)
-			if (k->keys[j] != NULL)
-				skip_insert(&nk, k->keys[j]);
-		free(k->keys);
-		*k = nk;
-	}
-	skip_insert(k, skip_key(r->addr, r->port, r->domain));
+	(void)hmap_strset_add(
+	    &k->set, skip_key(r->addr, r->port, r->domain, key, sizeof key));
+}
+
+size_t
+scan_skip_count(const struct scan_skipset *k)
+{
+	return k->set.n;
 }
 
 int
 scan_skip_has(
     const struct scan_skipset *k, const union net_addr *a, const char *domain)
 {
-	char ip[NET_ADDR_STRLEN], *key;
-	size_t i;
-	int found = 0;
+	char ip[NET_ADDR_STRLEN], key[SCAN_SKIP_KEY_MAX];
 
-	if (k->n == 0)
+	if (k->set.n == 0)
 		return 0;
 	net_addr_format_ip(a, ip, sizeof ip);
-	key = skip_key(ip, net_addr_port(a), domain);
-	i = fnv(key) & (k->cap - 1);
-	while (k->keys[i] != NULL) {
-		if (strcmp(k->keys[i], key) == 0) {
-			found = 1;
-			break;
-		}
-		i = (i + 1) & (k->cap - 1);
-	}
-	free(key);
-	return found;
+	return hmap_strset_has(
+	    &k->set, skip_key(ip, net_addr_port(a), domain, key, sizeof key));
 }
 
 void
 scan_skip_free(struct scan_skipset *k)
 {
-	size_t i;
-
-	for (i = 0; i < k->cap; i++)
-		free(k->keys[i]);
-	free(k->keys);
-	k->keys = NULL;
-	k->n = k->cap = 0;
+	hmap_strset_free(&k->set);
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/hmap.h"
 #include "common/net.h"
 #include "common/result.h"
 #include "common/util.h"
@@ -52,14 +53,21 @@ int scan_resume_seed(
  */
 int scan_resume_check_total(uint64_t stored, uint64_t now, struct err *e);
 
-/* Items already stored, by address, port and domain. */
+/*
+ * Items already stored, by address, port and domain. A zeroed struct is
+ * an empty set.
+ */
 struct scan_skipset {
-	char **keys;
-	size_t n, cap; /* open addressing, cap a power of two */
+	struct hmap_strset set; /* "address|port|domain" */
 };
 
-/* Remember a stored result's item. */
+/* "address|port|domain" fits: address text, port, '|' twice, a name. */
+#define SCAN_SKIP_KEY_MAX (RES_ADDR_MAX + 8 + RES_DOMAIN_MAX)
+
+/* Remember a stored result's item (once, however often it is given). */
 void scan_skip_add(struct scan_skipset *k, const struct res_resolver *r);
+/* How many distinct items are remembered. */
+size_t scan_skip_count(const struct scan_skipset *k);
 /* Is the item (address with port, domain) stored? 1 or 0. */
 int scan_skip_has(
     const struct scan_skipset *k, const union net_addr *a, const char *domain);

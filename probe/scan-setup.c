@@ -98,6 +98,18 @@ scan_setup_apply(struct scan_setup *su, struct scan_opts *o, struct err *e)
 		    "--config client_config.toml");
 	if (su->method >= 0)
 		o->method = su->method;
+	if (su->max_up > 0) {
+		o->min_up = su->min_up;
+		o->max_up = su->max_up;
+	}
+	if (su->max_down > 0) {
+		o->min_down = su->min_down;
+		o->max_down = su->max_down;
+	}
+	if (su->mtu_timeout_ms > 0)
+		o->t_mtu.timeout_ms = su->mtu_timeout_ms;
+	if (su->mtu_tries > 0)
+		o->t_mtu.tries = su->mtu_tries;
 	if (su->key_file != NULL) {
 		free(su->key);
 		if ((su->key = scan_read_key_file(su->key_file, e)) == NULL)
@@ -131,17 +143,6 @@ scan_setup_free(struct scan_setup *su)
 	}
 	free(su->resolvers_path);
 	su->resolvers_path = NULL;
-}
-
-int
-scan_stage_parse(const char *name, enum res_stage *out, struct err *e)
-{
-	if (res_stage_from_name(name, out) == -1 || *out < RES_STAGE_LIVENESS)
-		return err_set(e,
-		    "unknown stage '%s' (liveness, reach, mtu, "
-		    "handshake, burst)",
-		    name);
-	return 0;
 }
 
 struct blocking {

@@ -20,6 +20,10 @@ struct scan_setup {
 	int method;			       /* -1: from config / default 1 */
 	const char *domains[SCAN_MAX_DOMAINS]; /* --domain, may be 0 */
 	size_t ndomains;
+	/* --up-mtu, --down-mtu, --mtu-timeout-ms, --mtu-tries: 0 = not
+	 * given (the config's or the default then) */
+	int min_up, max_up, min_down, max_down;
+	int mtu_timeout_ms, mtu_tries;
 	/* results, owned by the setup (scan_setup_free) */
 	char *key;
 	char key_fp[24];
@@ -28,8 +32,9 @@ struct scan_setup {
 };
 
 /*
- * Fill o (already holding scan_opts_defaults and any CLI values the caller
- * will apply afterwards) from the config file and the setup. Returns 0, or
+ * Fill o (already holding scan_opts_defaults and the command's own
+ * options) from the config file, then the setup's command-line values
+ * over it. Returns 0, or
  * -1 with e set ("FILE:LINE: ...", "cannot read key file F: ...",
  * "no tunnel domain: give --domain or --config").
  */
@@ -46,8 +51,5 @@ int scan_run_blocking(
 
 /* Read a key file: first non-empty line, trimmed. malloc'd or NULL. */
 char *scan_read_key_file(const char *path, struct err *e);
-
-/* "liveness", "reach", "mtu", "handshake", "burst" -> stage. 0 / -1. */
-int scan_stage_parse(const char *name, enum res_stage *out, struct err *e);
 
 #endif

@@ -61,8 +61,8 @@ admit(struct scan *s)
 		snprintf(it->r.domain, sizeof it->r.domain, "%s",
 		    s->o.domains[it->dom]);
 		it->state = IT_FREE;
-		it->ahash = scan_addr_hash(&it->addr);
-		scan_amap_put(&s->amap, it->ahash, scan_item_idx(s, it));
+		it->ahash = net_addr_hash(&it->addr);
+		hmap_put(&s->amap, it->ahash, scan_item_idx(s, it));
 		scan_item_enter(s, it, IT_LIVE);
 		scan_item_query(s, it);
 	}
@@ -228,7 +228,7 @@ scan_new(struct ev_loop *loop, const struct scan_opts *o, struct err *e)
 	s->nfree = n;
 	s->ready = xcalloc(n, sizeof *s->ready);
 	s->hswait = xcalloc(n, sizeof *s->hswait);
-	scan_amap_init(&s->amap, n);
+	hmap_reserve(&s->amap, n); /* never grows while items are admitted */
 	s->donebits = xcalloc(SCAN_DONE_BITS / 8, 1);
 	if (getrandom(&s->rng, sizeof s->rng, 0) != sizeof s->rng)
 		s->rng = now_mono_us() ^ (uint64_t)getpid();
@@ -255,7 +255,7 @@ scan_free(struct scan *s)
 	free(s->ready);
 	free(s->hswait);
 	scan_heap_free(&s->heap);
-	scan_amap_free(&s->amap);
+	hmap_free(&s->amap);
 	free(s->donebits);
 	free(s);
 }
@@ -394,28 +394,4 @@ const char *
 scan_env_evidence(const struct scan *s)
 {
 	return s->env_evidence;
-}
-
-int
-scan_parse_range(
-    const char *text, int lo, int hi, int *a, int *b, struct err *e)
-{
-	char buf[64], *colon;
-	long long x, y;
-
-	/* Never parse a silently shortened copy ("38:150" + junk). */
-	if (strlen(text) >= sizeof buf)
-		return err_set(e, "'%.20s...' is too long for MIN:MAX", text);
-	snprintf(buf, sizeof buf, "%s", text);
-	if ((colon = strchr(buf, ':')) == NULL)
-		return err_set(e, "'%s' is not MIN:MAX", text);
-	*colon = '\0';
-	if (parse_int(buf, lo, hi, &x, e) == -1 ||
-	    parse_int(colon + 1, lo, hi, &y, e) == -1)
-		return -1;
-	if (x > y)
-		return err_set(e, "'%s': MIN above MAX", text);
-	*a = (int)x;
-	*b = (int)y;
-	return 0;
 }

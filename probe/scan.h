@@ -168,8 +168,4 @@ int scan_server_down(const struct scan *s);
 /* Evidence of the env stage (borrowed text, "" before it ran). */
 const char *scan_env_evidence(const struct scan *s);
 
-/* Parse "A:B" for timeouts/ranges: helpers for the CLI. 0 / -1. */
-int scan_parse_range(
-    const char *text, int lo, int hi, int *a, int *b, struct err *e);
-
 #endif

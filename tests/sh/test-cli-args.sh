@@ -68,9 +68,10 @@ for c in $cmds; do
 	ok $([ "$h1" = "$h2" ] && [ "$h2" = "$h3" ]; echo $?) \
 	    "$c: the three give the same text"
 	# metrics prints Prometheus text; check is the monitoring command
-	# (docs/check.md): only they may offer prom/nagios.
+	# (docs/check.md) and scan states its exit code's verdict in them:
+	# only they may offer prom/nagios.
 	if printf '%s' "$h2" | grep -qE 'prom|nagios' && [ "$c" != metrics ] &&
-	    [ "$c" != check ]
+	    [ "$c" != check ] && [ "$c" != scan ]
 	then ok 1 "$c: help offers no prom/nagios"; else
 		ok 0 "$c: help offers no prom/nagios"; fi
 done
@@ -83,7 +84,8 @@ if printf '%s' "$out" | grep -qE 'prom|nagios'; then
 else ok 0 "global help advertises no prom/nagios"; fi
 
 # --- help and parser agree, for the commands that declare their options
-declared="config connect decode ip metrics route serve status tui version"
+declared="config connect decode handshake ip metrics mtu route scan serve status
+    tui version"
 for c in $declared; do
 	h=$("$bin" help "$c")
 	# Option lines: "  -d, --delay SECONDS  text" or "  --server  text"
@@ -131,6 +133,9 @@ refused() {
 	ip) "$bin" ip --no-store --control "$none" --service4 ftp://x \
 	    --format "$2" ;;
 	route) "$bin" route --no-store --control "$none" --format "$2" ;;
+	# No domain, no config: they stop before any query or store.
+	scan) "$bin" scan --no-store --format "$2" "$none.list" ;;
+	mtu | handshake) "$bin" "$1" --format "$2" 127.0.0.1 ;;
 	esac >/dev/null 2>"$tmp/fmt.err"
 	[ $? -eq 3 ] && grep -q "unknown format $2 " "$tmp/fmt.err"
 }
@@ -205,11 +210,92 @@ out=$(err status --contrl "$none")
 is "$out" "mdns-doctor: status: unknown option: --contrl (did you mean --control?)" \
     "a mistyped long option gets a suggestion"
 
-# --- commands still on getopt: -h is help too
+# --- scan, mtu, handshake (the last commands on getopt): -h is help, and
+# their numbers, ranges and lists come from the getters, in one line each
 for c in scan mtu handshake; do
 	"$bin" "$c" -h >"$tmp/h" 2>&1
 	r=$?
 	ok $([ $r -eq 0 ] && grep -q "^usage: mdns-doctor $c" "$tmp/h"; echo $?) \
 	    "$c -h is help (exit $r)"
 done
+# err1 CMD...: like err, but also the line count and exit status as
+# "rc lines" in $st (stderr must be exactly one line).
+err1() { out=$(err "$@"); st="$? $(printf '%s\n' "$out" | wc -l)"; }
+err1 scan --rate abc "$none.list"
+is "$st" "3 1" "scan --rate abc: one line, exit 3"
+is "$out" "mdns-doctor: scan: --rate: not a number: abc" "  named"
+err1 scan --parallel 0 "$none.list"
+is "$out" "mdns-doctor: scan: --parallel: 0 is out of range (1..200000)" \
+    "scan --parallel 0: the range"
+err1 scan --seed -1 "$none.list"
+is "$out" \
+    "mdns-doctor: scan: --seed: -1 is out of range (0..9223372036854775807)" \
+    "scan --seed -1: the range"
+err1 scan --max-loss 101 "$none.list"
+is "$out" "mdns-doctor: scan: --max-loss: 101 is out of range (0..100)" \
+    "scan --max-loss 101"
+err1 scan --stages env "$none.list"
+is "$st" "3 1" "scan --stages env: one line, exit 3"
+is "$out" "mdns-doctor: scan: --stages: env is not one of liveness, reach, mtu, handshake, burst" \
+    "  the stages it takes"
+err1 scan --server nowhere:53 "$none.list"
+like "$out" "^mdns-doctor: scan: --server: " "scan --server: a bad address named"
+doms=()
+for i in $(seq 17); do doms+=(--domain "d$i.example"); done
+err1 scan "${doms[@]}" "$none.list"
+is "$st:$out" "3 1:mdns-doctor: scan: at most 16 domains" \
+    "scan: a 17th --domain refused"
+err1 mtu "${doms[@]}" 127.0.0.1
+is "$out" "mdns-doctor: mtu: at most 16 domains" \
+    "mtu too (it dropped the 17th without a word before)"
+for c in mtu handshake; do
+	err1 $c --method 6 127.0.0.1
+	is "$st:$out" "3 1:mdns-doctor: $c: --method: 6 is out of range (0..5)" \
+	    "$c --method 6: one line, exit 3"
+	err1 $c --timeout-ms 9 127.0.0.1
+	is "$out" "mdns-doctor: $c: --timeout-ms: 9 is out of range (10..60000)" \
+	    "$c --timeout-ms 9"
+	err1 $c --mtu-tries 11 127.0.0.1
+	is "$out" "mdns-doctor: $c: --mtu-tries: 11 is out of range (1..10)" \
+	    "$c --mtu-tries 11"
+done
+# MIN:MAX (args_range; these were scan_parse_range's unit assertions)
+err1 mtu --up-mtu 38:150 127.0.0.1
+is "$out" "mdns-doctor: mtu: no tunnel domain: give --domain or --config client_config.toml" \
+    "--up-mtu 38:150 is taken (the run stops later, for want of a domain)"
+err1 mtu --up-mtu 150:38 127.0.0.1
+is "$st:$out" "3 1:mdns-doctor: mtu: --up-mtu: MIN above MAX: 150:38" \
+    "--up-mtu 150:38: MIN above MAX refused"
+err1 mtu --down-mtu 100:5000 127.0.0.1
+is "$out" "mdns-doctor: mtu: --down-mtu: 5000 is out of range (20..4096)" \
+    "--down-mtu: each end in range"
+err1 mtu --up-mtu 38 127.0.0.1
+is "$out" "mdns-doctor: mtu: --up-mtu: not MIN:MAX: 38" "--up-mtu 38: not a range"
+long="38:$(printf '0%.0s' $(seq 57))150junk"
+err1 scan --up-mtu "$long" "$none.list"
+is "$out" "mdns-doctor: scan: --up-mtu: not a number: ${long#38:}" \
+    "a range with junk past 64 bytes is refused whole, not cut"
+# handshake: the options of one mode are refused in the other
+err1 handshake --engine --domain t.example
+is "$st:$out" \
+    "3 1:mdns-doctor: handshake: --domain is for the probes through resolvers, not --engine" \
+    "handshake --engine --domain: refused"
+err1 handshake --deadline-s 5 127.0.0.1
+is "$st:$out" "3 1:mdns-doctor: handshake: --deadline-s goes with --engine" \
+    "handshake --deadline-s without --engine: refused"
+err1 handshake --engine 127.0.0.1
+is "$out" "mdns-doctor: handshake: --engine takes no RESOLVER arguments" \
+    "handshake --engine RESOLVER: refused"
+err1 handshake --engine --deadline-s 0
+is "$out" "mdns-doctor: handshake: --deadline-s: 0 is out of range (1..3600)" \
+    "--deadline-s 0"
+err1 handshake --engine --control "$none" --format ips
+is "$st:$out" \
+    "3 1:mdns-doctor: handshake: unknown format ips (handshake --engine offers: text, json, jsonl)" \
+    "handshake --engine --format ips: refused with what --engine offers"
+err1 mtu --domain t.example
+is "$st:$out" "3 1:mdns-doctor: mtu: missing RESOLVER..." "mtu without RESOLVER"
+err1 handshake --domain t.example
+is "$out" "mdns-doctor: handshake: give at least one RESOLVER (IP[:PORT])" \
+    "handshake without RESOLVER (and without --engine)"
 done_testing

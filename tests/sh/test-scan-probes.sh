@@ -78,7 +78,7 @@ print(len(rows), rows[0]["verdict"], rows[0]["upload_mtu"])' <<<"$out" 2>&1)" \
 	    "127.7.0.1:$FARM_PORT" "$cmd --format ips"
 	"$BIN" $cmd "${a[@]}" --format prom >/dev/null 2>"$TOPO_DIR/err"
 	is "$?" 3 "$cmd --format prom: refused"
-	like "$(cat "$TOPO_DIR/err")" "valid: text, json, jsonl, csv, ips" \
+	like "$(cat "$TOPO_DIR/err")" "$cmd offers: text, json, jsonl, csv, ips" \
 	    "$cmd --format prom: the formats it has"
 done
 
@@ -204,7 +204,7 @@ is "$(grep -c 'cannot encode' "$TOPO_DIR/err")" 0 \
     >"$TOPO_DIR/out" 2>"$TOPO_DIR/err"
 is "$?:$(wc -c <"$TOPO_DIR/out")" "3:0" \
     "--engine --format csv: refused before anything is printed"
-like "$(cat "$TOPO_DIR/err")" "valid: text, json, jsonl" \
+like "$(cat "$TOPO_DIR/err")" "--engine offers: text, json, jsonl\)" \
     "--engine: the formats it offers"
 topo_stop "$ENG_PID"
 

@@ -53,28 +53,15 @@ model(int min, int max, int floor, int limit, int *steps)
 	return s.best;
 }
 
-/* The CLI's parsers of user text: ranges and key files. */
+/* The key file reader (MIN:MAX ranges: test-cli-args.sh, args_range). */
 static void
 check_cli_inputs(void)
 {
 	char path[4096], big[2000];
 	struct err e = {""};
-	int a = 0, b = 0, fd;
+	int fd;
 	char *k;
 	FILE *f;
-
-	tap_is_int(scan_parse_range("38:150", 5, 512, &a, &b, &e), 0,
-	    "range 38:150 parses");
-	tap_ok(a == 38 && b == 150, "range bounds");
-	/* 63 bytes that parse ("38:000...0150"), then junk a cut would drop */
-	memset(big, '0', 60);
-	memcpy(big, "38:", 3);
-	memcpy(big + 60, "150junk", 8);
-	tap_is_int(scan_parse_range(big, 5, 512, &a, &b, &e), -1,
-	    "a range with junk past 64 bytes is not cut and accepted");
-	tap_ok(strstr(e.msg, "too long") != NULL, "and says so (%s)", e.msg);
-	tap_is_int(scan_parse_range("150:38", 5, 512, &a, &b, &e), -1,
-	    "MIN above MAX refused");
 
 	tap_tmppath(path, sizeof path, "test-scan-util.XXXXXX");
 	if ((fd = mkstemp(path)) == -1 || (f = fdopen(fd, "w")) == NULL) {
