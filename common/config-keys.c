@@ -287,6 +287,8 @@ static const struct key client_keys[] = {
 	.off_n = CL(nip_echo_v6), .extra = 1, HOOK(h_echo_urls)),
     KEY("MDNS_EXPECTED_EXIT_IP", "[]", K_STRV, CL(expected_exit),
 	.off_n = CL(nexpected_exit), .extra = 1, .single = 1, HOOK(h_exit_ips)),
+    KEY("MDNS_LOCAL_DNS_ANSWER_TIMEOUT_SECONDS", "8.0", K_DBL,
+	CL(local_dns_answer_timeout_s), .extra = 1, REFUSE(0.1, 600)),
     /* Ours (docs/store.md, "Engine snapshots"). */
     KEY("MDNS_SNAPSHOT_INTERVAL_SECONDS", "30.0", K_DBL, CL(snap_interval_s),
 	.extra = 1, REFUSE(0, 86400)),

@@ -52,7 +52,7 @@ enum cfg_source {
 #define CFG_FP_LEN 16
 
 /* Keys in the client and server tables (checked at compile time). */
-#define CFG_CLIENT_NKEYS 95
+#define CFG_CLIENT_NKEYS 96
 #define CFG_SERVER_NKEYS 78
 
 /* ARQ_* keys (both roles; seconds as written). */
@@ -164,6 +164,7 @@ struct cfg_client {
 	size_t nip_echo_v6;
 	char **expected_exit; /* MDNS_EXPECTED_EXIT_IP, IP literals */
 	size_t nexpected_exit;
+	double local_dns_answer_timeout_s; /* ours: MDNS_LOCAL_DNS_ANSWER_.. */
 	double snap_interval_s;	    /* ours: MDNS_SNAPSHOT_INTERVAL_SECONDS */
 	double snap_retention_days; /* ours: MDNS_SNAPSHOT_RETENTION_DAYS */
 	unsigned snap_max_rows;	    /* ours: MDNS_SNAPSHOT_MAX_ROWS */

@@ -18,6 +18,8 @@
 #include <stdio.h>
 
 #include "engine/arq.h"
+#include "engine/dns-cache.h"
+#include "engine/dns-report.h"
 #include "engine/client.h"
 #include "engine/socks.h"
 #include "engine/stream.h"
@@ -28,6 +30,49 @@
 #define ECL_BUF	      65536 /* one UDP datagram, one frame, one inflated */
 
 struct pool;
+
+/* An application waiting for a DNS answer (client-dns.c). */
+struct ecl_dns_waiter {
+	struct ecl_dns_waiter *next;
+	eng_client_dns_cb *cb;
+	void *arg;
+	uint64_t deadline;
+	uint16_t qlen, ctxlen;
+	uint8_t data[]; /* the query, then ctx */
+};
+
+/* A query in flight through the tunnel, by seq. */
+struct ecl_dns_pend {
+	uint16_t seq;
+	uint16_t id; /* DNS id of the query carried */
+	uint8_t nfrags;
+	uint64_t sent_at;
+	struct dnstun_question q;
+	struct ecl_dns_waiter *w;
+	unsigned nw;
+};
+
+struct ecl_udp;
+
+/* DNS through the tunnel, the client's half (client-dns.c). */
+struct ecl_dns {
+	int fd; /* local listener, -1 when off */
+	struct dnscache *cache;
+	struct dnstun_reasm *reasm;
+	struct ecl_dns_pend *pend; /* ECL_DNS_MAX_PEND */
+	size_t npend;
+	unsigned nwaiters;
+	unsigned poll_credit; /* polls after PONG while answers are due */
+	uint64_t poll_delay;  /* then polls on a timer, backing off */
+	uint64_t poll_timer;
+	uint16_t next_seq;
+	char *cache_path; /* NULL: no persistence */
+	uint64_t next_flush, next_expire;
+	struct eng_client_dns_stats st;
+	struct dnsrep_lat lat;
+	struct ecl_udp *udp; /* SOCKS UDP associations (client-udp.c) */
+	uint8_t *buf, *ans;  /* DNSTUN_MSG_MAX each */
+};
 
 enum ecl_stream_state {
 	ECL_SOCKS,	  /* SOCKS handshake in progress */
@@ -102,6 +147,8 @@ struct eng_client {
 	double min_ping_s;
 	struct arq_config arqc_cfg, arqc;
 	struct txq q0;
+	struct arq *arq0; /* stream 0: DNS_QUERY_REQ until acked */
+	struct ecl_dns dns;
 	int32_t rr;
 	/* streams with an id (struct ecl_stream), by id */
 	struct stream_table streams;

@@ -202,7 +202,7 @@ static int
 send_next(struct eng_client *c, uint64_t now)
 {
 	uint8_t pk[64 * WIRE_PACKED_BLOCK_LEN];
-	const struct stream_lane lane = {&c->q0, 0};
+	const struct stream_lane lane = {&c->q0, 0, c->arq0};
 	struct stream_sched sc = {
 	    &lane, 1, &c->streams, &c->rr, c->max_blocks, pk, 64};
 	struct txq_frame *hold;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "engine/client-dns.h"
 #include "engine/client-query.h"
 #include "engine/client-session.h"
 #include "engine/client-stream.h"
@@ -100,7 +101,10 @@ handle_frame(struct eng_client *c, const struct wire_frame *f, uint64_t now)
 	if (f->session_id != c->sid || f->cookie != c->cookie)
 		return;
 	c->last_traffic = now;
-	ecl_stream_frame(c, f, now);
+	if (f->type == WIRE_DNS_QUERY_RES || f->type == WIRE_DNS_QUERY_REQ_ACK)
+		ecl_dns_frame(c, f, now);
+	else
+		ecl_stream_frame(c, f, now);
 }
 
 /* ---- session handshake ---- */
@@ -273,6 +277,7 @@ handshake_answer(struct eng_client *c, const struct wire_frame *f, uint64_t now)
 		    NULL, d);
 	}
 	ecl_set_phase(c, ENG_CLI_CONNECTED);
+	ecl_dns_session_up(c, now);
 	log_info("session %u accepted (cookie fingerprint hidden), MTU %u/%u, "
 		 "compression %s/%s",
 	    c->sid, c->sess_up_mtu, c->sess_down_mtu,
@@ -295,6 +300,7 @@ eng_client_force_session(struct eng_client *c, uint8_t sid, uint8_t cookie,
 	c->max_blocks =
 	    (unsigned)wire_max_packed_blocks(up_mtu, MAX(c->cfg.max_batch, 1u));
 	ecl_set_phase(c, ENG_CLI_CONNECTED);
+	ecl_dns_session_up(c, ev_now_us(c->loop));
 }
 
 /* ERROR_DROP: a new session with the same MTUs, no new scan. */
@@ -306,6 +312,7 @@ session_lost(struct eng_client *c, const char *why, uint64_t now)
 	log_warn("session %u lost: %s; re-initialising", c->sid, why);
 	ecl_streams_session_lost(c);
 	txq_clear(&c->q0);
+	ecl_dns_session_lost(c);
 	c->sid = 0;
 	c->cookie = 0;
 	c->st.session_reinits++;
@@ -323,7 +330,8 @@ ecl_session_frame(
 		handshake_answer(c, f, now);
 		return 0;
 	case ENG_CLI_CONNECTED:
-		if (f->type != WIRE_PONG && f->type != WIRE_ERROR_DROP)
+		if ((f->type != WIRE_PONG && f->type != WIRE_ERROR_DROP) ||
+		    (f->type == WIRE_PONG && ecl_dns_want_poll(c)))
 			c->want_polls++;
 		handle_frame(c, f, now);
 		return 1;

@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "engine/client-query.h"
 #include "engine/client-stream.h"
+#include "engine/client-udp.h"
 #include "engine/pool.h"
 
 #define OWNER(p) STREAM_OWNER(p, struct ecl_stream, s)
@@ -256,6 +257,19 @@ ecl_streams_session_up(struct eng_client *c, uint64_t now)
 
 /* ---- the SOCKS front end ---- */
 
+/* UDP ASSOCIATE: the connection now belongs to the association. */
+static void
+udp_associate(struct ecl_stream *st)
+{
+	int fd = st->s.fd;
+
+	ev_io_del(st->c->loop, fd);
+	st->s.io_mask = 0;
+	if (ecl_udp_open(st->c, fd, st->socks.target, st->socks.tlen) == 0)
+		st->s.fd = -1;
+	stream_free(st);
+}
+
 /* Bytes arrived during the handshake: run the parser over them. */
 static void
 socks_input(struct ecl_stream *st, uint64_t now)
@@ -282,6 +296,9 @@ socks_input(struct ecl_stream *st, uint64_t now)
 			return;
 		case SOCKS_TARGET:
 			target_ready(st, now);
+			return;
+		case SOCKS_UDP_ASSOCIATE:
+			udp_associate(st);
 			return;
 		case SOCKS_AUTH_FAILED:
 			c->st.socks_auth_failures++;

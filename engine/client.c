@@ -14,8 +14,8 @@
  * leaves afterwards, as a walk of its own. The session is in
  * client-session.c, the local side in client-stream.c, sending in
  * client-query.c, configuration in client-config.c, status and metrics
- * in client-ctl.c. Not here yet: the local DNS listener,
- * DNS-over-tunnel, SOCKS UDP.
+ * in client-ctl.c, DNS through the tunnel (the local DNS listener, the
+ * DNS sink) in client-dns.c and SOCKS5 UDP ASSOCIATE in client-udp.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,9 +24,11 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "engine/client-dns.h"
 #include "engine/client-query.h"
 #include "engine/client-session.h"
 #include "engine/client-stream.h"
+#include "engine/client-udp.h"
 #include "engine/pool.h"
 #include "proto/dns.h"
 
@@ -276,6 +278,7 @@ on_tick(struct ev_loop *loop, uint64_t id, void *arg)
 		c->rate[r].q = c->st.queries_sent;
 		c->rate_next = now + 1000000;
 	}
+	ecl_dns_tick(c, now);
 	if (c->st.phase == ENG_CLI_CONNECTED) {
 		ecl_streams_tick(c, now);
 		ecl_pump(c, now);
@@ -396,6 +399,7 @@ eng_client_new(
 	c->fbuf = xmalloc(ECL_BUF);
 	c->ibuf = xmalloc(ECL_BUF);
 	c->cap_dup = c->cap_setup_dup = 16;
+	ecl_dns_init(c);
 	return c;
 }
 
@@ -425,7 +429,7 @@ eng_client_start(struct eng_client *c, union net_addr *bound, struct err *e)
 	size_t i;
 	int v4 = 0, v6 = 0;
 
-	if (ecl_listen(c, bound, e) == -1)
+	if (ecl_listen(c, bound, e) == -1 || ecl_dns_listen(c, e) == -1)
 		return -1;
 	for (i = 0; i < pool_size(c->pool); i++) {
 		if (pool_conn_addr(c->pool, (uint32_t)i)->sa.sa_family ==
@@ -452,6 +456,8 @@ eng_client_free(struct eng_client *c)
 	if (c == NULL)
 		return;
 	ecl_streams_free_all(c);
+	ecl_udp_free_all(c);
+	ecl_dns_free(c);
 	if (c->listen_fd != -1) {
 		ev_io_del(c->loop, c->listen_fd);
 		close(c->listen_fd);

@@ -48,7 +48,64 @@ enum eng_client_phase {
 	ENG_CLI_FAILED,
 };
 
+/* DNS through the tunnel (docs/dns-tunnel.md); monotonic. */
+struct eng_client_dns_stats {
+	/* where queries came from */
+	uint64_t from_listener, from_socks, from_sink;
+	uint64_t cache_hits;	/* answered from the local cache */
+	uint64_t sent;		/* queries sent through the tunnel */
+	uint64_t joined;	/* waited on an identical query in flight */
+	uint64_t req_fragments; /* DNS_QUERY_REQ frames (first sends) */
+	uint64_t req_acked;	/* ... acknowledged by the server */
+	uint64_t req_resent;	/* ... sent again */
+	uint64_t res_fragments; /* DNS_QUERY_RES frames received */
+	uint64_t answers;	/* answers reassembled for a query of ours */
+	uint64_t delivered;	/* answers handed to an application */
+	/* failures by reason */
+	uint64_t drop_not_ready; /* no session: dropped (upstream) */
+	uint64_t drop_short, drop_not_request, drop_bad_question;
+	uint64_t drop_too_big;	   /* query over 4096 bytes */
+	uint64_t drop_full;	   /* pending or waiter bounds reached */
+	uint64_t servfail_timeout; /* no answer in time: SERVFAIL */
+	uint64_t servfail_session; /* session lost while waiting */
+	uint64_t unsolicited;	   /* RES for no query of ours (acked) */
+	uint64_t bad_answer;	   /* reassembled, not an answer to it */
+	uint64_t frag_bad, frag_dup, frag_noroom;
+	uint64_t socks_drop;	/* SOCKS UDP datagrams not carried */
+	uint64_t socks_foreign; /* ... from another address */
+	uint64_t socks_assocs;	/* UDP ASSOCIATE requests served */
+	uint64_t cache_loaded, cache_saved;
+};
+
 struct eng_client;
+
+/*
+ * DNS sink: the application side of DNS through the tunnel, for callers
+ * that are not the local listener or SOCKS (the tun device). cb gets the
+ * answer for the query (its id and RD/CD bits), with the ctx bytes the
+ * caller gave (copied; up to ENG_CLIENT_DNS_CTX_MAX), exactly once per
+ * accepted query: from the cache (before eng_client_dns_query returns),
+ * from the tunnel, or SERVFAIL after MDNS_LOCAL_DNS_ANSWER_TIMEOUT_SECONDS.
+ */
+#define ENG_CLIENT_DNS_CTX_MAX 512
+typedef void eng_client_dns_cb(
+    void *arg, const void *ctx, size_t ctxlen, const uint8_t *ans, size_t len);
+/*
+ * Resolve query[0..len) through the tunnel. 0 when taken (cb will run),
+ * -1 when dropped as upstream drops it (no session, not a readable
+ * request) or over the bounds; counted either way.
+ */
+int eng_client_dns_query(struct eng_client *c, const uint8_t *query, size_t len,
+    const void *ctx, size_t ctxlen, eng_client_dns_cb *cb, void *arg);
+/* No callback for any query taken with arg (the caller goes away). */
+void eng_client_dns_cancel(struct eng_client *c, void *arg);
+const struct eng_client_dns_stats *eng_client_dns_stats(
+    const struct eng_client *c);
+/* Latency of tunnel answers (query sent to answer complete), p = 50, 99;
+ * microseconds, 0 without samples. */
+uint64_t eng_client_dns_latency_us(const struct eng_client *c, double p);
+/* The local DNS listener's address (LOCAL_DNS_ENABLED). 0, or -1. */
+int eng_client_dns_addr(const struct eng_client *c, union net_addr *out);
 
 /* Engine events for the control socket: kind per docs/control-protocol.md
  * (resolver_*, session_init, session_reinit, error_drop, session_busy,

@@ -8,6 +8,9 @@
 #ifndef MDNS_SERVER_INT_H
 #define MDNS_SERVER_INT_H
 
+#include "engine/dns-cache.h"
+#include "engine/dns-report.h"
+#include "engine/dns-upstream.h"
 #include "engine/filter.h"
 #include "engine/resolve.h"
 #include "engine/server.h"
@@ -72,6 +75,22 @@ struct srv_session {
 	uint8_t *last_packed;
 	size_t last_packed_len;
 	unsigned last_packed_left;
+	struct arq *dns_arq; /* stream 0: DNS_QUERY_RES until acked */
+};
+
+struct srv_dns_job;
+
+/* DNS through the tunnel (server-dns.c). */
+struct srv_dns {
+	struct dnstun_reasm *reasm;
+	struct dnscache *cache;
+	struct dnsup *up;	  /* NULL without a loop */
+	struct srv_dns_job *jobs; /* resolutions in flight */
+	unsigned njobs;
+	uint64_t next_expire;
+	struct eng_server_dns_stats st;
+	struct dnsrep_lat lat;
+	uint8_t *buf, *ans; /* DNSTUN_MSG_MAX each */
 };
 
 struct eng_server {
@@ -91,6 +110,7 @@ struct eng_server {
 	void *clock_arg;
 	struct arq_config arqc;
 	struct eng_server_stats st;
+	struct srv_dns *dns;
 	uint8_t *rxbuf, *txbuf;
 };
 

@@ -10,9 +10,8 @@
  * with packable control frames folded into PACKED_CONTROL_BLOCKS, or PONG
  * when nothing is queued.
  *
- * Stream I/O and upstream connects live in server-stream.c; configuration
- * reading in server-config.c. DNS-over-tunnel (DNS_QUERY_REQ) is not
- * implemented: such frames are answered from the queue like a PING.
+ * Stream I/O and upstream connects live in server-stream.c; DNS through
+ * the tunnel (DNS_QUERY_REQ / RES_ACK on stream 0) in server-dns.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 
 #include "common/log.h"
 #include "proto/dns.h"
+#include "engine/server-dns.h"
 #include "engine/server-stream.h"
 
 #define FRAME_MAX 8192
@@ -123,6 +123,7 @@ static void
 session_close(struct eng_server *s, struct srv_session *ss, uint64_t now)
 {
 	srv_streams_free(ss);
+	srv_dns_session_close(ss);
 	txq_clear(&ss->q0);
 	txq_clear(&ss->orphan);
 	free(ss->ctrack);
@@ -411,6 +412,11 @@ dispatch(struct srv_session *ss, const struct wire_frame *f,
 		if ((st = srv_stream_find(ss, f->stream_id)) != NULL)
 			srv_stream_close_write(st, now);
 		return;
+	case WIRE_DNS_QUERY_REQ:
+	case WIRE_DNS_QUERY_RES_ACK:
+		if (f->stream_id == 0)
+			srv_dns_frame(ss, f, payload, plen, now);
+		return;
 	case WIRE_STREAM_RST:
 		if (f->stream_id == 0)
 			return;
@@ -457,7 +463,8 @@ static size_t
 dequeue(struct srv_session *ss, uint8_t *fb, size_t cap, uint64_t now)
 {
 	uint8_t pk[20 * WIRE_PACKED_BLOCK_LEN + 8];
-	const struct stream_lane lanes[2] = {{&ss->orphan, -1}, {&ss->q0, 0}};
+	const struct stream_lane lanes[2] = {
+	    {&ss->orphan, -1, NULL}, {&ss->q0, 0, ss->dns_arq}};
 	struct stream_sched sc = {
 	    lanes, 2, &ss->streams, &ss->rr, ss->max_blocks, pk, 20};
 	struct txq_frame *hold;
@@ -763,6 +770,7 @@ eng_server_tick(struct eng_server *s)
 					struct srv_stream, s),
 				    now);
 	}
+	srv_dns_tick(s, now);
 }
 
 static void
@@ -855,6 +863,8 @@ eng_server_new(
 	    (s->resolver = eng_resolver_new(loop, 4, e)) == NULL)
 		goto fail;
 	arq_config_from(&s->arqc, &cfg->arq);
+	if (srv_dns_new(s, e) == -1)
+		goto fail;
 	s->next_id = 1;
 	s->unknown_drop_ctr = 0;
 	s->force_cookie = -1;
@@ -876,6 +886,7 @@ eng_server_free(struct eng_server *s)
 	for (i = 1; i < 256; i++)
 		if (s->sess[i].state != SESS_NONE)
 			session_close(s, &s->sess[i], 0);
+	srv_dns_free(s);
 	if (s->tick_timer != 0)
 		ev_timer_cancel(s->loop, s->tick_timer);
 	if (s->fd != -1) {

@@ -38,6 +38,31 @@ struct eng_server_stats {
 	uint64_t resolve_started, resolve_failed;
 };
 
+/* DNS through the tunnel (docs/dns-tunnel.md); monotonic. */
+struct eng_server_dns_stats {
+	uint64_t req_fragments; /* DNS_QUERY_REQ frames taken */
+	uint64_t queries;	/* reassembled queries */
+	uint64_t acks_sent;	/* DNS_QUERY_REQ_ACK queued */
+	uint64_t cache_hits;	/* answered from the server cache */
+	uint64_t resolved;	/* sent to DNS_UPSTREAM_SERVERS */
+	uint64_t answers;	/* answers sent (DNS_QUERY_RES messages) */
+	uint64_t res_fragments; /* DNS_QUERY_RES frames (first sends) */
+	uint64_t res_acked;	/* ... acknowledged by the client */
+	uint64_t res_resent;	/* ... sent again (no RES_ACK in time) */
+	uint64_t res_expired;	/* ... given up (control retries) */
+	/* failures by reason */
+	uint64_t drop_short, drop_not_request;	    /* no answer (upstream) */
+	uint64_t formerr, notimp;		    /* answered here */
+	uint64_t servfail_timeout, servfail_failed; /* resolvers */
+	uint64_t servfail_local; /* no resolver, too big, no room */
+	uint64_t refused_busy;	 /* resolver tables full: left unacked */
+	uint64_t frag_bad;	 /* bad fragments (acked, dropped) */
+	uint64_t frag_dup;	 /* copies of held or completed ones */
+	uint64_t frag_noroom;	 /* over the reassembly bounds */
+	uint64_t too_big;	 /* query over 4096 bytes */
+	uint64_t ack_unknown;	 /* RES_ACK for nothing we hold */
+};
+
 struct eng_server;
 
 /*
@@ -80,6 +105,11 @@ void eng_server_force_cookie(struct eng_server *s, int cookie);
 void eng_server_tick(struct eng_server *s);
 
 const struct eng_server_stats *eng_server_stats(const struct eng_server *s);
+/* DNS through the tunnel: counters, latency (microseconds, REQ complete
+ * to answer queued; p = 50, 99) and holdings. */
+const struct eng_server_dns_stats *eng_server_dns_stats(
+    const struct eng_server *s);
+uint64_t eng_server_dns_latency_us(const struct eng_server *s, double p);
 
 /*
  * The server's STATUS object for the control socket (server role of

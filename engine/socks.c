@@ -173,15 +173,15 @@ request5(
 	}
 	if (n < need)
 		return SOCKS_WAIT;
-	if (in[0] != 5 || in[1] != 1)
+	if (in[0] != 5 || (in[1] != 1 && in[1] != 3))
 		return refuse(s, 7, reply, rlen);
-	if (in[3] == 3 && in[4] == 0)
+	if (in[3] == 3 && in[4] == 0 && in[1] == 1)
 		return refuse(s, 1, reply, rlen);
 	s->tlen = need - 3;
 	memcpy(s->target, in + 3, s->tlen);
 	*len = 0;
 	s->phase = SOCKS_DONE;
-	return SOCKS_TARGET;
+	return in[1] == 3 ? SOCKS_UDP_ASSOCIATE : SOCKS_TARGET;
 }
 
 enum socks_verdict

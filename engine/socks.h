@@ -1,7 +1,8 @@
 /*
  * socks.h — the client's SOCKS handshake parser, one local connection at
  * a time: SOCKS5 (RFC 1928) with no authentication or user/password (RFC
- * 1929), CONNECT only; SOCKS4 and 4a. Pure: bytes in, bytes to answer
+ * 1929), CONNECT and UDP ASSOCIATE (carried out by engine/client-udp.c,
+ * for DNS only); SOCKS4 and 4a. Pure: bytes in, bytes to answer
  * and a verdict out; no socket, no allocation. The client's front end
  * (engine/client-stream.c) feeds it what a connection sent and carries
  * out the verdict; tests/fuzz/fuzz-socks.c links it directly.
@@ -28,11 +29,13 @@ enum socks_phase {
 
 /* What the caller does after socks_step. */
 enum socks_verdict {
-	SOCKS_WAIT,	   /* nothing more to do until more bytes come */
-	SOCKS_AGAIN,	   /* progress: call again with what is left */
-	SOCKS_TARGET,	   /* the request is complete: target/tlen are set */
-	SOCKS_CLOSE,	   /* close the connection (after sending reply) */
-	SOCKS_AUTH_FAILED, /* wrong user/password: count, send, close */
+	SOCKS_WAIT,	     /* nothing more to do until more bytes come */
+	SOCKS_AGAIN,	     /* progress: call again with what is left */
+	SOCKS_TARGET,	     /* the request is complete: target/tlen are set */
+	SOCKS_CLOSE,	     /* close the connection (after sending reply) */
+	SOCKS_AUTH_FAILED,   /* wrong user/password: count, send, close */
+	SOCKS_UDP_ASSOCIATE, /* SOCKS5 UDP ASSOCIATE: target is the
+			      * address the client announced (RFC 1928) */
 };
 
 struct socks_cfg {

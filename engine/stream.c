@@ -334,16 +334,29 @@ cand(const struct stream_sched *sc, size_t k, int32_t *id, struct stream **s)
 	return &(*s)->q;
 }
 
-/* Pop the next frame of a queue owned by s (NULL: a lane), skipping data
- * frames that were acknowledged while queued. */
+/* The ARQ behind candidate k (a lane's may be NULL). */
+static struct arq *
+cand_arq(const struct stream_sched *sc, size_t k)
+{
+	if (k < sc->nlanes)
+		return sc->lanes[k].arq;
+	return sc->streams->v[k - sc->nlanes]->arq;
+}
+
+/* Pop the next frame of a queue owned by s (NULL: a lane with ARQ la),
+ * skipping data frames that were acknowledged while queued. */
 static struct txq_frame *
-pop_live(struct txq *q, struct stream *s, uint64_t now)
+pop_live(struct txq *q, struct stream *s, struct arq *la, uint64_t now)
 {
 	struct txq_frame *f;
 
 	while ((f = txq_pop(q)) != NULL) {
-		if (s == NULL)
+		if (s == NULL) {
+			if (la != NULL)
+				arq_ctl_note_sent(
+				    la, f->type, f->seq, f->frag, now);
 			return f;
+		}
 		if (f->type == WIRE_STREAM_DATA ||
 		    f->type == WIRE_STREAM_RESEND) {
 			if (!arq_in_flight(s->arq, f->seq)) {
@@ -387,9 +400,10 @@ pack_more(const struct stream_sched *sc, size_t k0, unsigned max,
 		q = cand(sc, (k0 + i) % total, &id, &s);
 		while (*blocks < max && q->n > 0 &&
 		    (f = txq_pop_if(q, packable, NULL)) != NULL) {
-			if (s != NULL)
+			if (cand_arq(sc, (k0 + i) % total) != NULL)
 				arq_ctl_note_sent(
-				    s->arq, f->type, f->seq, f->frag, now);
+				    cand_arq(sc, (k0 + i) % total), f->type,
+				    f->seq, f->frag, now);
 			put_block(f, sc->pk + *blocks * WIRE_PACKED_BLOCK_LEN);
 			(*blocks)++;
 			free(f);
@@ -420,7 +434,8 @@ stream_sched_next(const struct stream_sched *sc, uint64_t now,
 		k = (start + i) % total;
 		q = cand(sc, k, &id, &s);
 		if (q->n > 0)
-			f = pop_live(q, s, now);
+			f = pop_live(
+			    q, s, s == NULL ? cand_arq(sc, k) : NULL, now);
 	}
 	if (f == NULL)
 		return 0;

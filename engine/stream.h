@@ -135,10 +135,15 @@ void stream_table_free(struct stream_table *t);
 
 /* ---- the sender's choice ---- */
 
-/* A session-level queue polled before the streams (no ARQ behind it). */
+/*
+ * A session-level queue polled before the streams. arq (may be NULL) is
+ * the lane's control reliability (stream 0's DNS_QUERY frames): tracked
+ * control frames leaving the lane start their RTO there.
+ */
 struct stream_lane {
 	struct txq *q;
-	int32_t id; /* its place in the round robin (-1, 0) */
+	int32_t id;	 /* its place in the round robin (-1, 0) */
+	struct arq *arq; /* NULL: nothing tracked behind the lane */
 };
 
 struct stream_sched {

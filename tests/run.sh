@@ -50,7 +50,16 @@ suite_tmp=$(mktemp -d "${TMPDIR:-/tmp}/mdns-suite.XXXXXX") || {
 # run a process as that uid which must reach a socket in here: let it
 # traverse, not list (/tmp itself is 1777).
 chmod 0711 "$suite_tmp"
-trap 'rm -rf "$suite_tmp"' EXIT
+# The engines the tests start find their control sockets, history
+# databases and state through the XDG variables: give the suite its own,
+# so it never meets an engine of this machine or of another suite running
+# at the same time, and never writes into the user's own state.
+suite_xdg=$(mktemp -d "${TMPDIR:-/tmp}/mdns-suite-xdg.XXXXXX") || exit 1
+mkdir -m 0700 "$suite_xdg/run" "$suite_xdg/state" "$suite_xdg/config" \
+    "$suite_xdg/cache"
+export XDG_RUNTIME_DIR=$suite_xdg/run XDG_STATE_HOME=$suite_xdg/state
+export XDG_CONFIG_HOME=$suite_xdg/config XDG_CACHE_HOME=$suite_xdg/cache
+trap 'rm -rf "$suite_tmp" "$suite_xdg"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 export TMPDIR=$suite_tmp

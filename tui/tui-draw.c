@@ -342,6 +342,17 @@ client_header(struct tui_ui *ui)
 	return 2;
 }
 
+/* "DNS  queries N  hits N  tunnel N  frags up/down  fail N  p50 p99". */
+static void
+dns_line(int y, const struct tui_status *st)
+{
+	putf(y, 0, COLS, 0,
+	    "DNS  queries %lld  hits %lld  tunnel %lld  frags %lld/%lld  "
+	    "fail %lld  p50 %.1f ms  p99 %.1f ms",
+	    st->dns_queries, st->dns_hits, st->dns_tunnel, st->dns_frag_up,
+	    st->dns_frag_down, st->dns_fail, st->dns_p50_ms, st->dns_p99_ms);
+}
+
 static void
 client_counters(struct tui_ui *ui, int y)
 {
@@ -359,6 +370,8 @@ client_counters(struct tui_ui *ui, int y)
 	if (COLS - x > 24)
 		putf(y, x, COLS - x, 0, "  socks err %lld/%lld",
 		    st->socks_read_errors, st->socks_write_errors);
+	if (st->has_dns)
+		dns_line(++y, st);
 	if (!st->has_fec)
 		return;
 	off = (size_t)snprintf(buf, sizeof buf, "FEC");
@@ -582,7 +595,8 @@ static void
 draw_client(struct tui_ui *ui)
 {
 	const struct tui_status *st = &ui->m.cur;
-	int top, avail, ev_h, st_h, res_h, fec = st->has_fec ? 1 : 0;
+	int top, avail, ev_h, st_h, res_h;
+	int fec = (st->has_fec ? 1 : 0) + (st->has_dns ? 1 : 0);
 
 	header_common(ui, "client");
 	top = 1 + client_header(ui);
@@ -666,6 +680,8 @@ draw_server(struct tui_ui *ui)
 	y += pairs_row(y, "streams", str_n, str_v, nitems(str_v));
 	y += pairs_row(y, "queries", q_n, q_v, nitems(q_v));
 	y += pairs_row(y, "drops", d_n, d_v, nitems(d_v));
+	if (st->has_dns)
+		dns_line(y++, st);
 	if (ui->pane != TUI_PANE_EVENTS)
 		ui->pane = TUI_PANE_EVENTS;
 	event_pane(ui, y, MAX(2, LINES - 1 - y));

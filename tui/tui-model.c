@@ -236,6 +236,44 @@ join_domains(json_t *a)
 	return s;
 }
 
+/* Sum of the integer members of an object. */
+static long long
+jsum(json_t *o, const char *path)
+{
+	json_t *v = jget(o, path), *m;
+	const char *k;
+	long long n = 0;
+
+	if (!json_is_object(v))
+		return 0;
+	json_object_foreach(v, k, m) if (json_is_integer(m) &&
+	    json_integer_value(m) > 0) n += (long long)json_integer_value(m);
+	return n;
+}
+
+/* The "dns" object (docs/dns-tunnel.md) of either role. */
+static void
+parse_dns(json_t *o, struct tui_status *st)
+{
+	int client = st->role == TUI_ROLE_CLIENT;
+
+	if (!json_is_object(jget(o, "dns")))
+		return;
+	st->dns_queries =
+	    client ? jsum(o, "dns.queries") : jint(o, "dns.queries");
+	st->dns_hits = jint(o, "dns.cache.hits");
+	st->dns_tunnel = jint(o, client ? "dns.sent" : "dns.resolved");
+	st->dns_frag_up = jint(o,
+	    client ? "dns.fragments.req_sent" : "dns.fragments.req_received");
+	st->dns_frag_down = jint(o,
+	    client ? "dns.fragments.res_received" : "dns.fragments.res_sent");
+	st->dns_fail = jsum(o, "dns.failures");
+	st->dns_p50_ms = jnum(o, "dns.latency.p50_ms", 0);
+	st->dns_p99_ms = jnum(o, "dns.latency.p99_ms", 0);
+	st->has_dns = st->dns_queries > 0 ||
+	    (client && json_is_string(jget(o, "dns.listener")));
+}
+
 int
 tui_status_parse(json_t *o, struct tui_status *st, struct err *e)
 {
@@ -290,6 +328,7 @@ tui_status_parse(json_t *o, struct tui_status *st, struct err *e)
 		st->drop_undecodable = jint(o, "drops.undecodable");
 		st->drop_unknown_session = jint(o, "drops.unknown_session");
 		st->drop_not_request = jint(o, "drops.not_request");
+		parse_dns(o, st);
 		return 0;
 	}
 	st->has_session = json_is_object(json_object_get(o, "session"));
@@ -326,6 +365,7 @@ tui_status_parse(json_t *o, struct tui_status *st, struct err *e)
 	st->ev_session_busy = jint(o, "events.session_busy");
 	st->ev_reinit = jint(o, "events.reinit");
 	parse_fec(json_object_get(o, "fec"), st);
+	parse_dns(o, st);
 	v = json_object_get(o, "exit_ip");
 	if (v != NULL && !json_is_null(v)) {
 		free(st->exit_ip);

@@ -89,6 +89,15 @@ struct tui_status {
 	char *exit_ip; /* "" when null */
 	char *leak;    /* verdict text, "" when null */
 
+	/* DNS through the tunnel, both roles ("dns"; shown when used) */
+	int has_dns;	       /* a listener, or queries seen */
+	long long dns_queries; /* from applications / reassembled */
+	long long dns_hits;    /* cache hits */
+	long long dns_tunnel;  /* client: sent; server: resolved */
+	long long dns_frag_up, dns_frag_down; /* REQ / RES fragments */
+	long long dns_fail;		      /* failures, all reasons */
+	double dns_p50_ms, dns_p99_ms;
+
 	/* server role */
 	char *domains; /* comma-separated */
 	long long sess_active, sess_opened, sess_closed, sess_expired;

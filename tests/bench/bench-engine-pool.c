@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "tests/bench/bench-proc.h"
 
 #define MiB  (1024 * 1024)
 #define RUNS 3
@@ -34,15 +35,6 @@
 static int origin_fd;
 static uint16_t origin_port;
 static char dir[256];
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int
 readn(int fd, void *p, size_t n)
@@ -101,71 +93,6 @@ origin_main(void *arg)
 	return NULL;
 }
 
-static uint16_t
-free_port(int type)
-{
-	struct sockaddr_in a;
-	socklen_t l = sizeof a;
-	int fd = socket(AF_INET, type, 0);
-	uint16_t p;
-
-	memset(&a, 0, sizeof a);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	bind(fd, (struct sockaddr *)&a, sizeof a);
-	getsockname(fd, (struct sockaddr *)&a, &l);
-	p = ntohs(a.sin_port);
-	close(fd);
-	return p;
-}
-
-/* Start argv with stdout to a pipe; wait for a line starting with want. */
-static pid_t
-spawn_line(char *const argv[], const char *want, char *got, size_t gotlen)
-{
-	int pfd[2];
-	pid_t pid;
-	FILE *f;
-	char line[256];
-
-	if (pipe(pfd) == -1)
-		return -1;
-	if ((pid = fork()) == 0) {
-		dup2(pfd[1], 1);
-		close(pfd[0]);
-		if (freopen("/dev/null", "w", stderr) == NULL)
-			_exit(127);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	if (want == NULL) {
-		close(pfd[0]);
-		return pid;
-	}
-	f = fdopen(pfd[0], "r");
-	while (fgets(line, sizeof line, f) != NULL)
-		if (strncmp(line, want, strlen(want)) == 0) {
-			/* Keep the pipe open: the child must not get SIGPIPE. */
-			if (got != NULL)
-				snprintf(got, gotlen, "%s", line);
-			return pid;
-		}
-	fclose(f);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return -1;
-}
-
-static void
-stop(pid_t pid)
-{
-	if (pid > 0) {
-		kill(pid, SIGTERM);
-		waitpid(pid, NULL, 0);
-	}
-}
-
 /* One transfer through the SOCKS port; returns seconds or -1. */
 static double
 transfer(uint16_t socks, int down, uint64_t n)
@@ -181,7 +108,7 @@ transfer(uint16_t socks, int down, uint64_t n)
 	a.sin_family = AF_INET;
 	a.sin_port = htons(socks);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	t0 = now_s();
+	t0 = bench_now_s();
 	if (connect(fd, (struct sockaddr *)&a, sizeof a) == -1)
 		goto fail;
 	memcpy(req, "\x05\x01\x00", 3);
@@ -207,7 +134,7 @@ transfer(uint16_t socks, int down, uint64_t n)
 	if (!down && readn(fd, b, 2) == -1)
 		goto fail;
 	close(fd);
-	return now_s() - t0;
+	return bench_now_s() - t0;
 fail:
 	close(fd);
 	return -1;
@@ -224,7 +151,7 @@ cmpd(const void *a, const void *b)
 static pid_t
 spawn(char *const argv[], const char *want)
 {
-	return spawn_line(argv, want, NULL, 0);
+	return bench_spawn(argv, want, NULL, 0);
 }
 
 static const char *bin, *top;
@@ -279,7 +206,7 @@ start_client(unsigned farm_port, unsigned dup, uint16_t *port, const char *ctl)
 	    "RESOLVER_BALANCING_STRATEGY = 2\nMDNS_READY_MIN = 5\n",
 	    dup);
 	fclose(f);
-	*port = free_port(SOCK_STREAM);
+	*port = bench_free_port(SOCK_STREAM);
 	snprintf(cport, sizeof cport, "127.0.0.1:%u", *port);
 	{
 		char *av[] = {(char *)bin, "connect", "--config", p,
@@ -325,10 +252,10 @@ cpu_ns(pid_t pid)
 static double
 cpu_rate(pid_t pid, double secs)
 {
-	double c0 = cpu_ns(pid), t0 = now_s();
+	double c0 = cpu_ns(pid), t0 = bench_now_s();
 
 	usleep((useconds_t)(secs * 1e6));
-	return (cpu_ns(pid) - c0) / 1e6 / (now_s() - t0);
+	return (cpu_ns(pid) - c0) / 1e6 / (bench_now_s() - t0);
 }
 
 int
@@ -374,7 +301,7 @@ main(void)
 	    "MAX_PACKETS_PER_BATCH = 10\nARQ_WINDOW_SIZE = 1000\n"
 	    "MDNS_ALLOW_TARGETS = [\"127.0.0.1/32\"]\n");
 	fclose(f);
-	srv_port = free_port(SOCK_DGRAM);
+	srv_port = bench_free_port(SOCK_DGRAM);
 	snprintf(sport, sizeof sport, "127.0.0.1:%u", srv_port);
 	{
 		char sctl[300];
@@ -393,12 +320,12 @@ main(void)
 	{
 		char *av[] = {farm, "--spec", p, "--upstream", up, NULL};
 
-		fm = srv > 0 ? spawn_line(av, "port=", line, sizeof line) : -1;
+		fm = srv > 0 ? bench_spawn(av, "port=", line, sizeof line) : -1;
 	}
 	if (srv <= 0 || fm <= 0 || sscanf(line, "port=%u", &farm_port) != 1) {
 		printf("could not start serve and the farm\n");
-		stop(fm);
-		stop(srv);
+		bench_stop(fm);
+		bench_stop(srv);
 		return 1;
 	}
 	printf("pool tunnel: 5 good farm resolvers, round robin, XOR, MTU "
@@ -407,7 +334,7 @@ main(void)
 	cli = start_client(farm_port, 1, &socks, ctl);
 	d1 = cli > 0 ? median_down(socks, 10ULL * MiB) : -1;
 	u1 = cli > 0 ? median_up(socks, 3ULL * MiB) : -1;
-	stop(cli);
+	bench_stop(cli);
 	printf("  dup 1: down 10 MiB %6.2f s (%6.2f MiB/s)  up 3 MiB %6.2f s "
 	       "(%5.2f MiB/s)\n",
 	    d1, 10 / d1, u1, 3 / u1);
@@ -428,7 +355,7 @@ main(void)
 			b[i] = transfer(socks, 1, 50ULL * MiB);
 			w = watchers(ctl, 50, 100);
 			x[i] = transfer(socks, 1, 50ULL * MiB);
-			stop(w);
+			bench_stop(w);
 			if (b[i] < 0 || x[i] < 0)
 				b[0] = -1;
 		}
@@ -446,16 +373,16 @@ main(void)
 	c0 = cpu_rate(cli, 10);
 	w = watchers(ctl, 10, 100);
 	c10 = cpu_rate(cli, 10);
-	stop(w);
+	bench_stop(w);
 	w = watchers(ctl, 10, 1000);
 	c10s = cpu_rate(cli, 10);
-	stop(w);
+	bench_stop(w);
 	printf("  client CPU idle: %.2f ms/s no watcher, %.2f ms/s with 10 "
 	       "watchers at 100 ms, %.2f ms/s at 1 s\n",
 	    c0, c10, c10s);
-	stop(cli);
-	stop(fm);
-	stop(srv);
+	bench_stop(cli);
+	bench_stop(fm);
+	bench_stop(srv);
 	{
 		const char *files[] = {"encrypt_key.txt", "server_config.toml",
 		    "client_config.toml", "resolvers.txt", "farm.spec",

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "tests/bench/bench-proc.h"
 
 #define MiB  (1024 * 1024)
 #define RUNS 5
@@ -32,15 +33,6 @@
 static int origin_fd;
 static uint16_t origin_port;
 static char dir[256];
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int
 readn(int fd, void *p, size_t n)
@@ -99,69 +91,6 @@ origin_main(void *arg)
 	return NULL;
 }
 
-static uint16_t
-free_port(int type)
-{
-	struct sockaddr_in a;
-	socklen_t l = sizeof a;
-	int fd = socket(AF_INET, type, 0);
-	uint16_t p;
-
-	memset(&a, 0, sizeof a);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	bind(fd, (struct sockaddr *)&a, sizeof a);
-	getsockname(fd, (struct sockaddr *)&a, &l);
-	p = ntohs(a.sin_port);
-	close(fd);
-	return p;
-}
-
-/* Start argv with stdout to a pipe; wait for a line starting with want. */
-static pid_t
-spawn(char *const argv[], const char *want)
-{
-	int pfd[2];
-	pid_t pid;
-	FILE *f;
-	char line[256];
-
-	if (pipe(pfd) == -1)
-		return -1;
-	if ((pid = fork()) == 0) {
-		dup2(pfd[1], 1);
-		close(pfd[0]);
-		if (freopen("/dev/null", "w", stderr) == NULL)
-			_exit(127);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	if (want == NULL) {
-		close(pfd[0]);
-		return pid;
-	}
-	f = fdopen(pfd[0], "r");
-	while (fgets(line, sizeof line, f) != NULL)
-		if (strncmp(line, want, strlen(want)) == 0) {
-			/* Keep the pipe open: the child must not get SIGPIPE. */
-			return pid;
-		}
-	fclose(f);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return -1;
-}
-
-static void
-stop(pid_t pid)
-{
-	if (pid > 0) {
-		kill(pid, SIGTERM);
-		waitpid(pid, NULL, 0);
-	}
-}
-
 static double
 cpu_s(pid_t pid)
 {
@@ -195,7 +124,7 @@ transfer(uint16_t socks, int down, uint64_t n)
 	a.sin_family = AF_INET;
 	a.sin_port = htons(socks);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	t0 = now_s();
+	t0 = bench_now_s();
 	if (connect(fd, (struct sockaddr *)&a, sizeof a) == -1)
 		goto fail;
 	memcpy(req, "\x05\x01\x00", 3);
@@ -221,7 +150,7 @@ transfer(uint16_t socks, int down, uint64_t n)
 	if (!down && readn(fd, b, 2) == -1)
 		goto fail;
 	close(fd);
-	return now_s() - t0;
+	return bench_now_s() - t0;
 fail:
 	close(fd);
 	return -1;
@@ -239,7 +168,7 @@ static void
 run_case(const char *bin, int method, unsigned down_mtu, int via_unbound)
 {
 	char p[512], sport[32], cport[32], lsn[64], res[64];
-	uint16_t srv_port = free_port(SOCK_DGRAM), cli_port;
+	uint16_t srv_port = bench_free_port(SOCK_DGRAM), cli_port;
 	uint16_t ub_port = 0;
 	pid_t srv, cli, ub = -1;
 	double d[RUNS], u[RUNS], c0s, c0c, c1s, c1c;
@@ -263,11 +192,11 @@ run_case(const char *bin, int method, unsigned down_mtu, int via_unbound)
 		char *av[] = {(char *)bin, "serve", "--config", p, "--listen",
 		    sport, NULL};
 
-		srv = spawn(av, "listening");
+		srv = bench_spawn(av, "listening", NULL, 0);
 	}
 	snprintf(res, sizeof res, "127.0.0.1:%u", srv_port);
 	if (via_unbound) {
-		ub_port = free_port(SOCK_DGRAM);
+		ub_port = bench_free_port(SOCK_DGRAM);
 		snprintf(p, sizeof p, "%s/unbound.conf", dir);
 		f = fopen(p, "w");
 		fprintf(f,
@@ -289,7 +218,7 @@ run_case(const char *bin, int method, unsigned down_mtu, int via_unbound)
 		{
 			char *av[] = {"unbound", "-d", "-c", p, NULL};
 
-			ub = spawn(av, NULL);
+			ub = bench_spawn(av, NULL, NULL, 0);
 		}
 		usleep(500000);
 		snprintf(res, sizeof res, "127.0.0.1:%u", ub_port);
@@ -307,7 +236,7 @@ run_case(const char *bin, int method, unsigned down_mtu, int via_unbound)
 	    "ARQ_WINDOW_SIZE = 1000\n",
 	    method, down_mtu, down_mtu);
 	fclose(f);
-	cli_port = free_port(SOCK_STREAM);
+	cli_port = bench_free_port(SOCK_STREAM);
 	snprintf(cport, sizeof cport, "127.0.0.1:%u", cli_port);
 	{
 		char rp[512];
@@ -315,7 +244,7 @@ run_case(const char *bin, int method, unsigned down_mtu, int via_unbound)
 		    "--resolvers", rp, "--listen", cport, NULL};
 
 		snprintf(rp, sizeof rp, "%s/resolvers.txt", dir);
-		cli = srv > 0 ? spawn(av, "connected") : -1;
+		cli = srv > 0 ? bench_spawn(av, "connected", NULL, 0) : -1;
 	}
 	snprintf(lsn, sizeof lsn, "%s %s %u", method == 1 ? "xor" : "aes256",
 	    via_unbound ? "unbound" : "direct", down_mtu);
@@ -342,9 +271,9 @@ run_case(const char *bin, int method, unsigned down_mtu, int via_unbound)
 	    bad ? "  (FAILED RUNS)" : "");
 	fflush(stdout);
 out:
-	stop(cli);
-	stop(ub);
-	stop(srv);
+	bench_stop(cli);
+	bench_stop(ub);
+	bench_stop(srv);
 }
 
 int

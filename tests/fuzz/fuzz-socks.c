@@ -52,6 +52,17 @@ run(struct socks *s, const struct socks_cfg *cfg, uint8_t *in, size_t *len)
 			if (socks_reply(s, 0, reply) > SOCKS_REPLY_MAX)
 				abort();
 			return 1;
+		case SOCKS_UDP_ASSOCIATE:
+			/* the announced address: as complete as a target
+			 * (an empty name is allowed here) */
+			if (s->phase != SOCKS_DONE || s->tlen < 4 ||
+			    s->tlen > SOCKS_TARGET_MAX || s->socks4 ||
+			    (s->target[0] == 1 && s->tlen != 7) ||
+			    (s->target[0] == 4 && s->tlen != 19) ||
+			    (s->target[0] == 3 &&
+				s->tlen != 4 + (size_t)s->target[1]))
+				abort();
+			return 1;
 		case SOCKS_CLOSE:
 		case SOCKS_AUTH_FAILED:
 			return 1;

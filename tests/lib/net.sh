@@ -13,6 +13,16 @@
 #   dnsmasq_start DIR ZONE SERVER_ADDR#PORT [--listen ADDR] [--cache N]
 #       dnsmasq (dnsmasq-base) forwarding ZONE to SERVER. Sets DNSMASQ_ADDR,
 #       DNSMASQ_PORT, DNSMASQ_PID, DNSMASQ (= ADDR:PORT).
+#   unbound_s8 NAME DIR [SERVFAIL_PORT] [FIRST]
+#       unbound answering from local-data only (no recursion): the s8
+#       capture's dns.example records (www A/AAAA, a TXT, a 25-record A
+#       RRset, the 180-character name; NXDOMAIN for anything else under
+#       dns.example), MX and SRV; with SERVFAIL_PORT, sf.dns.example is a
+#       stub zone at 127.0.0.1@SERVFAIL_PORT (nothing listening there:
+#       unbound answers SERVFAIL; "" for none). The 25-record RRset is
+#       listed from 198.51.100.FIRST round to FIRST-1 (rrset-roundrobin
+#       off keeps that order): 8 as in s8-xor-raw, 24 as in
+#       s8-xor-base64. Sets NAME, NAME_ADDR, NAME_PORT.
 #   dnsq ARGS...                     tools/dnsq
 #
 # Both resolvers are boxed in to loopback (the network rule): unbound sends
@@ -73,6 +83,28 @@ dns_adopt() {
 	return 1
 }
 
+# The server: lines both unbound setups share (loopback only, IPv4,
+# iterator only, foreground, no chroot or syslog).
+_unbound_head() {
+	local dir=$1 listen=$2 port=$3
+	echo "server:"
+	echo "  interface: $listen@$port"
+	echo "  port: $port"
+	echo "  do-daemonize: no"
+	echo "  username: \"\""
+	echo "  chroot: \"\""
+	echo "  directory: \"$dir\""
+	echo "  pidfile: \"$dir/unbound.pid\""
+	echo "  use-syslog: no"
+	echo "  logfile: \"\""
+	echo "  verbosity: 1"
+	echo "  do-ip6: no"
+	echo "  outgoing-interface: 127.0.0.1"
+	echo "  do-not-query-localhost: no"
+	echo "  access-control: 127.0.0.0/8 allow"
+	echo "  module-config: \"iterator\""
+}
+
 unbound_start() {
 	local dir=$1 zone=$2 server=$3
 	shift 3
@@ -96,22 +128,7 @@ unbound_start() {
 	for ((try = 0; try < 5; try++)); do
 		port=$(free_port "$listen") || return 1
 		{
-			echo "server:"
-			echo "  interface: $listen@$port"
-			echo "  port: $port"
-			echo "  do-daemonize: no"
-			echo "  username: \"\""
-			echo "  chroot: \"\""
-			echo "  directory: \"$dir\""
-			echo "  pidfile: \"$dir/unbound.pid\""
-			echo "  use-syslog: no"
-			echo "  logfile: \"\""
-			echo "  verbosity: 1"
-			echo "  do-ip6: no"
-			echo "  outgoing-interface: 127.0.0.1"
-			echo "  do-not-query-localhost: no"
-			echo "  access-control: 127.0.0.0/8 allow"
-			echo "  module-config: \"iterator\""
+			_unbound_head "$dir" "$listen" "$port"
 			echo "  qname-minimisation: $qmin"
 			echo "  edns-buffer-size: $edns"
 			echo "  num-threads: 1"
@@ -129,6 +146,42 @@ unbound_start() {
 		} >"$dir/unbound.conf"
 		topo_bg UNBOUND unbound -d -c "$dir/unbound.conf" || return 1
 		dns_adopt UNBOUND "$listen" "$port" && return 0
+	done
+	return 1
+}
+
+unbound_s8() {
+	local name=$1 dir=$2 sfport=${3:-} first=${4:-8} port try i
+	mkdir -p "$dir" || return 1
+	for ((try = 0; try < 5; try++)); do
+		port=$(free_port) || return 1
+		{
+			_unbound_head "$dir" 127.0.0.1 "$port"
+			echo "  num-threads: 1"
+			echo "  rrset-roundrobin: no"
+			echo "  outbound-msg-retry: 1"
+			echo "  infra-cache-min-rtt: 20"
+			echo "  infra-cache-max-rtt: 200"
+			echo "  local-zone: \".\" refuse"
+			echo "  local-zone: \"dns.example.\" static"
+			echo "  local-data: \"www.dns.example. 300 IN A 198.51.100.7\""
+			echo "  local-data: \"www.dns.example. 300 IN AAAA 2001:db8::7\""
+			echo "  local-data: 'short.dns.example. 300 IN TXT \"hi\"'"
+			for i in $(seq "$first" 25) $(seq 1 $((first - 1))); do
+				echo "  local-data: \"big.dns.example. 60 IN A 198.51.100.$i\""
+			done
+			echo "  local-data: \"$(printf 'l%.0s' {1..60}).$(printf 'm%.0s' {1..60}).$(printf 'n%.0s' {1..50}).dns.example. 60 IN A 198.51.100.9\""
+			echo "  local-data: \"dns.example. 300 IN MX 10 mx.dns.example.\""
+			echo "  local-data: \"_sip._udp.dns.example. 300 IN SRV 5 10 5060 sip.dns.example.\""
+			if [ -n "$sfport" ]; then
+				echo "  local-zone: \"sf.dns.example.\" transparent"
+				echo "stub-zone:"
+				echo "  name: \"sf.dns.example.\""
+				echo "  stub-addr: 127.0.0.1@$sfport"
+			fi
+		} >"$dir/unbound.conf"
+		topo_bg "$name" unbound -d -c "$dir/unbound.conf" || return 1
+		dns_adopt "$name" 127.0.0.1 "$port" && return 0
 	done
 	return 1
 }

@@ -19,11 +19,13 @@
 #   ENG_EXEC=(ns NAME)         prefix for serve/connect (run in NAME)
 #   ENG_SERVE_HOST=ADDR        address serve listens on (127.0.0.1)
 #   ENG_CONNECT_ARGS=(...)     extra connect arguments (--control PATH)
+#   ENG_SERVE_ARGS=(...)       extra serve arguments (--control PATH)
 . tests/lib/net.sh
 
 BIN=${MDNS_BIN:-$TOPO_BUILD/mdns-doctor}
 [ -n "${ENG_EXEC+x}" ] || ENG_EXEC=()
 [ -n "${ENG_CONNECT_ARGS+x}" ] || ENG_CONNECT_ARGS=()
+[ -n "${ENG_SERVE_ARGS+x}" ] || ENG_SERVE_ARGS=()
 ENG_KEY=5f3c8e1a9b2d47e6c0f18a3b5d7e9c21
 MiB=1048576
 
@@ -65,7 +67,8 @@ EOC
 	local host=${ENG_SERVE_HOST:-127.0.0.1}
 	port=$(free_port --udp 127.0.0.1)
 	topo_bg "$name" "${ENG_EXEC[@]}" "$BIN" -v serve \
-	    --config "$d/server_config.toml" --listen "$host:$port"
+	    --config "$d/server_config.toml" --listen "$host:$port" \
+	    "${ENG_SERVE_ARGS[@]}"
 	printf -v "${name}_ADDR" '%s' "$host:$port"
 	eng_wait "$TOPO_DIR/$name.out" '^listening'
 }

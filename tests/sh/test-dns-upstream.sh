@@ -15,49 +15,7 @@ topo_init || exit 1
 S8=${MDNS_SHARED:-../shared}/interop/s8-xor-raw-dns.jsonl
 RESOLVE=$(topo_tool dnstun-resolve)
 
-# unbound with the s8 records. The 25-record RRset is listed rotated the
-# way the captured answer has it (rrset-roundrobin off keeps that order).
-local_unbound() {
-	local dir=$TOPO_DIR/unbound port try i
-	mkdir -p "$dir"
-	for ((try = 0; try < 5; try++)); do
-		port=$(free_port) || return 1
-		{
-			echo "server:"
-			echo "  interface: 127.0.0.1@$port"
-			echo "  port: $port"
-			echo "  do-daemonize: no"
-			echo "  username: \"\""
-			echo "  chroot: \"\""
-			echo "  directory: \"$dir\""
-			echo "  pidfile: \"$dir/unbound.pid\""
-			echo "  use-syslog: no"
-			echo "  logfile: \"\""
-			echo "  verbosity: 1"
-			echo "  do-ip6: no"
-			echo "  access-control: 127.0.0.0/8 allow"
-			echo "  module-config: \"iterator\""
-			echo "  num-threads: 1"
-			echo "  rrset-roundrobin: no"
-			echo "  local-zone: \".\" refuse"
-			echo "  local-zone: \"dns.example.\" static"
-			echo "  local-data: \"www.dns.example. 300 IN A 198.51.100.7\""
-			echo "  local-data: \"www.dns.example. 300 IN AAAA 2001:db8::7\""
-			echo "  local-data: 'short.dns.example. 300 IN TXT \"hi\"'"
-			for i in $(seq 8 25) $(seq 1 7); do
-				echo "  local-data: \"big.dns.example. 60 IN A 198.51.100.$i\""
-			done
-			echo "  local-data: \"$(printf 'l%.0s' {1..60}).$(printf 'm%.0s' {1..60}).$(printf 'n%.0s' {1..50}).dns.example. 60 IN A 198.51.100.9\""
-			echo "  local-data: \"dns.example. 300 IN MX 10 mx.dns.example.\""
-			echo "  local-data: \"_sip._udp.dns.example. 300 IN SRV 5 10 5060 sip.dns.example.\""
-		} >"$dir/unbound.conf"
-		topo_bg UNBOUND unbound -d -c "$dir/unbound.conf" || return 1
-		dns_adopt UNBOUND 127.0.0.1 "$port" && return 0
-	done
-	return 1
-}
-
-local_unbound
+unbound_s8 UNBOUND "$TOPO_DIR/unbound"
 ok $? "unbound with the s8 local-data records"
 
 mapfile -t Q < <(jq -r 'select(.app) | .query' "$S8")

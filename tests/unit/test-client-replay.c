@@ -31,12 +31,20 @@
  * tests/interop.h. s9 (the FEC fork, TCP-forward mode) has no config in
  * its header: the README's settings are used (client_config()), its
  * streams open with STREAM_SYN and the body is checked against the
- * header's body_sha256. Our client has no FEC and no DNS through the
- * tunnel yet: s9's STREAM_FEC_SYMBOL frames are fed and ignored (every
- * lost STREAM_DATA was also resent, so the body is complete without
- * them), and s8, which has no streams, is replayed for MTU discovery, the
- * handshake and a session that survives every captured answer; what is
- * not checked is said in a diagnostic, for the feature issues.
+ * header's body_sha256. Our client has no FEC: s9's STREAM_FEC_SYMBOL
+ * frames are fed and ignored (every lost STREAM_DATA was also resent, so
+ * the body is complete without them), said in a diagnostic.
+ *
+ * s8 (DNS through the tunnel, no streams) is replayed for MTU discovery,
+ * the handshake and a session that survives every captured answer (its
+ * DNS_QUERY_RES frames arrive for no query of ours: acked and dropped);
+ * then dns_app() puts each application query of the capture's app lines
+ * to our client (the DNS sink, eng_client_dns_query), finds the captured
+ * exchange whose DNS_QUERY_REQ carried the same bytes (our REQ fragments
+ * must be cut as upstream's were), feeds the real server's DNS_QUERY_RES
+ * answers for it with our seq, and the application must get exactly the
+ * answer the app line records, every RES fragment acknowledged; the
+ * repeated query is answered from our cache without a REQ.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -63,8 +71,20 @@ struct key {
 	uint8_t frag;
 };
 
+/* A DNS_QUERY_REQ fragment our client sent. */
+struct reqf {
+	uint16_t seq;
+	uint8_t frag, total;
+	size_t len;
+	uint8_t p[512];
+};
+
 struct run {
 	const char *name;
+	struct reqf *reqs;
+	size_t nreqs;
+	uint8_t lastq[600]; /* the last DNS query our client sent */
+	size_t lastq_len;
 	struct icap cap;
 	json_t *hdr, **lines; /* cap's */
 	size_t nlines;
@@ -326,7 +346,7 @@ on_init(
 static void
 drain(struct run *r)
 {
-	static uint8_t msg[4096], fb[65536];
+	static uint8_t msg[600], fb[65536];
 	const char *doms[1] = {r->domain};
 	struct dns_query q;
 	struct wire_frame f;
@@ -340,6 +360,18 @@ drain(struct run *r)
 			fb, sizeof fb, &f, NULL) != WIRE_OK)
 			continue;
 		add_sent(r, f.type, f.stream_id, f.seq, f.frag_id);
+		memcpy(r->lastq, msg, (size_t)n);
+		r->lastq_len = (size_t)n;
+		if (f.type == WIRE_DNS_QUERY_REQ && f.payload_len <= 512) {
+			r->reqs = xreallocarray(
+			    r->reqs, r->nreqs + 1, sizeof *r->reqs);
+			r->reqs[r->nreqs].seq = f.seq;
+			r->reqs[r->nreqs].frag = f.frag_id;
+			r->reqs[r->nreqs].total = f.frag_total;
+			r->reqs[r->nreqs].len = f.payload_len;
+			memcpy(r->reqs[r->nreqs].p, f.payload, f.payload_len);
+			r->nreqs++;
+		}
 		if (f.type == WIRE_PACKED_CONTROL_BLOCKS)
 			for (i = 0; wire_block_get(f.payload, f.payload_len, i,
 					&b) == WIRE_OK;
@@ -586,19 +618,248 @@ diag_untested(const struct run *r)
 		if (!icap_is_query(r->lines[i]))
 			n[jint(r->lines[i], "decoded.tunnel.packet_type", 0) &
 			    255]++;
-	for (t = WIRE_DNS_QUERY_REQ; t <= WIRE_DNS_QUERY_RES_ACK; t++)
-		if (n[t] > 0)
-			tap_diag(
-			    "%s: not checked yet: %u %s fed to our client, "
-			    "which has no DNS through the tunnel (left "
-			    "for its feature issue)",
-			    r->name, n[t], wire_type_name((uint8_t)t));
 	for (t = 0; t < 256; t++)
 		if (n[t] > 0 && wire_type_fork((uint8_t)t))
 			tap_diag(
 			    "%s: not checked yet: %u %s fed to our client, "
 			    "which has no FEC (left for its feature issue)",
 			    r->name, n[t], wire_type_name((uint8_t)t));
+}
+
+/* ---- DNS through the tunnel (s8) ---- */
+
+struct app_answer {
+	int called;
+	uint8_t ans[4096];
+	size_t len;
+};
+
+static void
+app_cb(
+    void *arg, const void *ctx, size_t ctxlen, const uint8_t *ans, size_t len)
+{
+	struct app_answer *a = arg;
+
+	(void)ctx;
+	(void)ctxlen;
+	a->called++;
+	a->len = MIN(len, sizeof a->ans);
+	memcpy(a->ans, ans, a->len);
+}
+
+/* The REQ message of capture seq (its fragments in order), or 0. */
+static size_t
+cap_req(struct run *r, long long seq, uint8_t *out, size_t cap, unsigned *total,
+    size_t *flen)
+{
+	size_t i, n, len = 0;
+	long long k;
+	uint8_t *p;
+
+	*total = 0;
+	for (k = 0; k < 256; k++) {
+		for (i = 0; i < r->nlines; i++) {
+			json_t *l = r->lines[i];
+
+			if (!icap_is_query(l) ||
+			    jint(l, "decoded.tunnel.packet_type", -1) !=
+				WIRE_DNS_QUERY_REQ ||
+			    jint(l, "decoded.tunnel.seq", -1) != seq ||
+			    jint(l, "decoded.tunnel.frag_id", -1) != k)
+				continue;
+			*total =
+			    (unsigned)jint(l, "decoded.tunnel.frag_total", 1);
+			p = hexbytes(jstr(l, "decoded.tunnel.payload_hex"), &n);
+			if (p != NULL && len + n <= cap) {
+				memcpy(out + len, p, n);
+				if (k < 8)
+					flen[k] = n;
+				len += n;
+			}
+			free(p);
+			break;
+		}
+		if (k + 1 >= *total)
+			break;
+	}
+	return len;
+}
+
+/* Feed every captured DNS_QUERY_RES of capture seq with our seq. */
+static unsigned
+feed_res(struct run *r, long long seq, uint16_t ours)
+{
+	static uint8_t fb[65536], nb[8300], out[16384];
+	struct dns_answer da;
+	struct dns_query q;
+	struct wire_frame f;
+	unsigned fed = 0;
+	size_t i, n;
+	long fl, an;
+	uint8_t *w;
+
+	if (dns_query_parse(r->lastq, r->lastq_len, &q, NULL) != DNS_QUERY_OK)
+		return 0;
+	for (i = 0; i < r->nlines; i++) {
+		json_t *l = r->lines[i];
+
+		if (icap_is_query(l) ||
+		    jint(l, "decoded.tunnel.packet_type", -1) !=
+			WIRE_DNS_QUERY_RES ||
+		    jint(l, "decoded.tunnel.seq", -1) != seq)
+			continue;
+		w = hexbytes(jstr(l, "wire"), &n);
+		if (w == NULL ||
+		    dns_answer_parse(w, n,
+			r->b64 ? DNS_RESP_BASE64 : DNS_RESP_RAW, fb, sizeof fb,
+			&da, NULL) != DNS_ANS_FRAME ||
+		    wire_frame_parse(fb, da.frame_len, &f) != WIRE_OK) {
+			free(w);
+			continue;
+		}
+		free(w);
+		f.seq = ours;
+		fl = wire_frame_build(&f, nb, sizeof nb);
+		an = fl <= 0 ?
+		    -1 :
+		    dns_answer_build(out, sizeof out, &q, nb, (size_t)fl,
+			wire_header_len(f.type),
+			r->b64 ? DNS_RESP_BASE64 : DNS_RESP_RAW, NULL);
+		if (an <= 0)
+			continue;
+		eng_client_handle_answer(r->cl, out, (size_t)an);
+		fed++;
+	}
+	return fed;
+}
+
+static void
+dns_app(struct run *r)
+{
+	static uint8_t ours[4096], theirs[4096];
+	char first[200] = "";
+	size_t i, k, n = 0, ok = 0, cut_ok = 0, ql, al, napp = 0;
+	unsigned fed_all = 0, acked = 0, total;
+	FILE *fp;
+	char *lb = NULL, path[4200];
+	size_t lcap = 0;
+	json_t *apps[16];
+
+	snprintf(path, sizeof path, "%s/%s", icap_dir(), r->name);
+	if ((fp = fopen(path, "r")) == NULL)
+		return;
+	while (getline(&lb, &lcap, fp) > 0 && napp < nitems(apps)) {
+		json_t *j = json_loads(lb, 0, NULL);
+
+		if (json_is_true(json_object_get(j, "app")))
+			apps[napp++] = j;
+		else
+			json_decref(j);
+	}
+	free(lb);
+	fclose(fp);
+	for (i = 0; i < napp; i++) {
+		struct app_answer a;
+		uint8_t *q = hexbytes(jstr(apps[i], "query"), &ql);
+		uint8_t *want = hexbytes(jstr(apps[i], "answer"), &al);
+		size_t before = r->nreqs, olen = 0, tlen = 0, flen[8] = {0};
+		uint16_t seq = 0;
+		long long cs = -1;
+		int hit;
+
+		memset(&a, 0, sizeof a);
+		n++;
+		if (q == NULL || want == NULL ||
+		    eng_client_dns_query(r->cl, q, ql, NULL, 0, app_cb, &a) !=
+			0) {
+			snprintf(first, sizeof first, "app %zu not taken", i);
+			free(q);
+			free(want);
+			continue;
+		}
+		hit = a.called;
+		pump(r, 20);
+		/* Our REQ for it, reassembled. */
+		for (k = before; k < r->nreqs; k++)
+			if (r->reqs[k].frag == 0) {
+				seq = r->reqs[k].seq;
+				break;
+			}
+		for (total = 0; !hit && total < 8; total++)
+			for (k = before; k < r->nreqs; k++)
+				if (r->reqs[k].seq == seq &&
+				    r->reqs[k].frag == total &&
+				    olen + r->reqs[k].len <= sizeof ours) {
+					memcpy(ours + olen, r->reqs[k].p,
+					    r->reqs[k].len);
+					olen += r->reqs[k].len;
+					break;
+				}
+		/* The captured exchange with the same REQ bytes. */
+		for (k = 0; !hit && k < r->nlines; k++) {
+			long long s =
+			    jint(r->lines[k], "decoded.tunnel.seq", -1);
+			unsigned tt;
+			size_t j, same = 1;
+
+			if (!icap_is_query(r->lines[k]) ||
+			    jint(r->lines[k], "decoded.tunnel.packet_type",
+				-1) != WIRE_DNS_QUERY_REQ)
+				continue;
+			tlen = cap_req(r, s, theirs, sizeof theirs, &tt, flen);
+			if (tlen != olen || memcmp(theirs, ours, olen) != 0)
+				continue;
+			cs = s;
+			for (j = 0; j < tt && j < 8; j++) {
+				size_t m;
+
+				for (m = before; m < r->nreqs; m++)
+					if (r->reqs[m].seq == seq &&
+					    r->reqs[m].frag == j)
+						break;
+				if (m == r->nreqs || r->reqs[m].total != tt ||
+				    r->reqs[m].len != flen[j])
+					same = 0;
+			}
+			cut_ok += same;
+			break;
+		}
+		if (!hit && cs >= 0) {
+			unsigned fed = feed_res(r, cs, seq);
+
+			fed_all += fed;
+			pump(r, 50);
+			for (k = 0; k < 256; k++)
+				if (was_sent(r, WIRE_DNS_QUERY_RES_ACK, 0, seq,
+					(int)k))
+					acked++;
+		}
+		if (a.called == 1 && a.len == al &&
+		    memcmp(a.ans, want, al) == 0 && (hit == (i + 1 == napp)))
+			ok++;
+		else if (first[0] == '\0')
+			snprintf(first, sizeof first, "app %zu (%s): %s%s", i,
+			    jstr(apps[i], "qname"),
+			    a.called ? "another answer" : "no answer",
+			    cs < 0 && !hit ? ", no captured REQ matched" : "");
+		free(q);
+		free(want);
+	}
+	tap_ok(n == 7 && ok == n,
+	    "%s: DNS: each of the %zu application queries gets exactly the "
+	    "answer upstream's client handed its application (%zu%s%s)",
+	    r->name, n, ok, first[0] ? "; first: " : "", first);
+	tap_ok(cut_ok == n - 1,
+	    "%s: DNS: our %zu tunnelled queries are cut into the captured "
+	    "DNS_QUERY_REQ fragments (%zu)",
+	    r->name, n - 1, cut_ok);
+	tap_ok(fed_all >= 9 && acked == fed_all,
+	    "%s: DNS: every DNS_QUERY_RES fed is acknowledged (%u of %u)",
+	    r->name, acked, fed_all);
+	tap_ok(eng_client_dns_stats(r->cl)->cache_hits == 1,
+	    "%s: DNS: the repeated query is answered from our cache", r->name);
+	for (i = 0; i < napp; i++)
+		json_decref(apps[i]);
 }
 
 static void
@@ -762,6 +1023,8 @@ replay(const char *name)
 			want_streams++;
 		}
 	}
+	if (strncmp(name, "s8-", 3) == 0)
+		dns_app(&r);
 	if (want_streams == 0) {
 		tap_diag("%s: no streams in this capture: the stream checks "
 			 "do not apply",
@@ -807,6 +1070,7 @@ out:
 		close(r.srv_fd);
 	wire_cipher_free(r.ci);
 	free(r.sent);
+	free(r.reqs);
 	free(r.probes);
 	icap_free(&r.cap);
 }

@@ -126,6 +126,8 @@ test_refusals(void)
 	static const uint8_t bind[] = {5, 1, 0, 5, 2, 0, 1, 1, 2, 3, 4, 0, 80};
 	static const uint8_t atyp[] = {5, 1, 0, 5, 1, 0, 9, 1, 2, 3, 4, 0, 80};
 	static const uint8_t empty[] = {5, 1, 0, 5, 1, 0, 3, 0, 0, 80};
+	static const uint8_t udp[] = {5, 1, 0, 5, 3, 0, 1, 0, 0, 0, 0, 0, 0};
+	static const uint8_t udp0[] = {5, 1, 0, 5, 3, 0, 3, 0, 0, 0};
 	struct socks s;
 	struct result r;
 
@@ -133,6 +135,14 @@ test_refusals(void)
 	tap_ok(r.v == SOCKS_CLOSE && r.rlen == 12 && r.reply[2] == 5 &&
 		r.reply[3] == 7,
 	    "BIND: REP 7 (command not supported)");
+	r = feed(&s, &noauth, udp, sizeof udp, 0);
+	tap_ok(r.v == SOCKS_UDP_ASSOCIATE && s.tlen == 7 &&
+		memcmp(s.target, udp + 6, 7) == 0 && s.phase == SOCKS_DONE,
+	    "UDP ASSOCIATE: its own verdict, the announced address kept");
+	r = feed(&s, &noauth, udp0, sizeof udp0, 0);
+	tap_ok(r.v == SOCKS_UDP_ASSOCIATE && s.tlen == 4,
+	    "UDP ASSOCIATE announcing an empty name: taken (RFC 1928: "
+	    "the client may not know its address)");
 	r = feed(&s, &noauth, atyp, sizeof atyp, 0);
 	tap_ok(r.v == SOCKS_CLOSE && r.reply[3] == 8, "unknown ATYP: REP 8");
 	r = feed(&s, &noauth, empty, sizeof empty, 0);

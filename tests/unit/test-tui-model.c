@@ -184,6 +184,52 @@ test_client_optional(void)
 	json_decref(o);
 }
 
+/* The "dns" object of both roles (docs/dns-tunnel.md). */
+static void
+test_dns(void)
+{
+	struct tui_status st;
+	struct err e = {""};
+	json_t *o = load(client_doc);
+
+	tap_is_int(tui_status_parse(o, &st, &e), 0, "client without dns");
+	tap_ok(!st.has_dns, "... no DNS line");
+	tui_status_free(&st);
+	json_object_set_new(o, "dns",
+	    json_pack("{s:s,s:{s:i,s:i,s:i},s:{s:i},s:i,"
+		      "s:{s:i,s:i,s:i,s:i},s:{s:i,s:i,s:i},"
+		      "s:{s:f,s:f,s:i}}",
+		"listener", "127.0.0.1:5353", "queries", "listener", 7, "socks",
+		2, "sink", 1, "cache", "hits", 3, "sent", 6, "fragments",
+		"req_sent", 8, "req_acked", 8, "req_resent", 1, "res_received",
+		11, "failures", "timeout", 1, "unsolicited", 2, "frag_dup", 0,
+		"latency", "p50_ms", 1.5, "p99_ms", 6.25, "samples", 6));
+	tap_is_int(tui_status_parse(o, &st, &e), 0, "client with dns");
+	tap_ok(st.has_dns, "... a DNS line");
+	tap_is_int(st.dns_queries, 10, "queries summed over sources");
+	tap_is_int(st.dns_hits, 3, "cache hits");
+	tap_is_int(st.dns_tunnel, 6, "sent through the tunnel");
+	tap_ok(st.dns_frag_up == 8 && st.dns_frag_down == 11,
+	    "REQ fragments sent, RES received");
+	tap_is_int(st.dns_fail, 3, "failures summed over reasons");
+	tap_ok(st.dns_p50_ms == 1.5 && st.dns_p99_ms == 6.25, "latency");
+	tui_status_free(&st);
+	json_decref(o);
+	o = load(server_doc);
+	json_object_set_new(o, "dns",
+	    json_pack("{s:i,s:{s:i},s:i,s:{s:i,s:i},s:{s:i},s:{s:f,s:f}}",
+		"queries", 5, "cache", "hits", 1, "resolved", 4, "fragments",
+		"req_received", 6, "res_sent", 9, "failures", "notimp", 1,
+		"latency", "p50_ms", 0.5, "p99_ms", 2.0));
+	tap_is_int(tui_status_parse(o, &st, &e), 0, "server with dns");
+	tap_ok(st.has_dns && st.dns_queries == 5 && st.dns_tunnel == 4 &&
+		st.dns_frag_up == 6 && st.dns_frag_down == 9 &&
+		st.dns_fail == 1 && st.dns_p99_ms == 2.0,
+	    "server: queries, resolved, fragments, failures, latency");
+	tui_status_free(&st);
+	json_decref(o);
+}
+
 static void
 test_server_parse(void)
 {
@@ -596,6 +642,7 @@ main(void)
 	test_client_parse();
 	test_client_optional();
 	test_server_parse();
+	test_dns();
 	test_bad_status();
 	test_feed();
 	test_rates();
