@@ -7,7 +7,6 @@
 #include <stdlib.h>
 
 #include "cli/checks-out.h"
-#include "common/path.h"
 #include "reports/sink.h"
 #include "store/store.h"
 
@@ -40,7 +39,7 @@ cli_checks_open(struct cli_ctx *ctx, const struct cmd_entry *cmd, int argc,
     char **argv, int store)
 {
 	struct cli_checks *o = xcalloc(1, sizeof *o);
-	char digest[RES_DIGEST_MAX], *path = NULL, *dir;
+	char digest[RES_DIGEST_MAX], *path = NULL;
 	struct err e = {""};
 
 	o->cmd = cmd;
@@ -51,10 +50,7 @@ cli_checks_open(struct cli_ctx *ctx, const struct cmd_entry *cmd, int argc,
 		return o;
 	if (ctx->db != NULL)
 		path = xstrdup(ctx->db);
-	else if ((dir = path_state_dir(&e)) != NULL) {
-		path = path_join(dir, "history.db");
-		free(dir);
-	} else {
+	else if ((path = store_default_path(&e)) == NULL) {
 		err_prefix(&e, "no place for the history (--no-store?)");
 		goto fail;
 	}

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/engine-snap.h"
 #include "common/config.h"
 #include "common/ev.h"
 #include "common/log.h"
@@ -49,6 +50,7 @@ struct watch {
 	struct eng_client *c;
 	struct ctl_server *ctl;
 	int said;
+	struct cli_snap *snap; /* periodic snapshots into the history */
 };
 
 /* Status list cap: huge pools would make every snapshot megabytes. */
@@ -87,6 +89,7 @@ connect_event(
 
 	if (w->ctl != NULL)
 		ctl_server_event(w->ctl, kind, resolver, detail);
+	cli_snap_event(w->snap, kind, resolver, detail);
 }
 
 static void
@@ -132,7 +135,7 @@ cmd_connect_run(struct cli_ctx *ctx, const struct args *args)
 	struct eng_client *cl = NULL;
 	struct ev_loop *loop = NULL;
 	struct err e = {""};
-	struct watch w = {NULL, NULL, 0};
+	struct watch w = {NULL, NULL, 0, NULL};
 	union net_addr bound;
 	const char *listen = args_get(args, OPT_LISTEN);
 	const char *profile = args_get(args, OPT_PROFILE);
@@ -203,6 +206,11 @@ cmd_connect_run(struct cli_ctx *ctx, const struct args *args)
 		}
 	}
 	eng_client_set_event_cb(cl, connect_event, &w);
+	if (cli_snap_start(
+		ctx, loop, "connect", args, connect_status, &w, &w.snap) != 0) {
+		rc = EXIT_UNKNOWN;
+		goto out;
+	}
 	if (eng_client_start(cl, &bound, &e) == -1) {
 		cli_error(&cmd_connect_entry, "%s", e.msg);
 		goto out;
@@ -219,6 +227,7 @@ cmd_connect_run(struct cli_ctx *ctx, const struct args *args)
 	}
 	rc = EXIT_OK;
 out:
+	cli_snap_stop(w.snap, rc);
 	ctl_server_free(w.ctl);
 	eng_client_free(cl);
 	if (loop != NULL)

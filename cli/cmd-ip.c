@@ -306,15 +306,42 @@ load_config(
 	return 0;
 }
 
+/*
+ * What --config, --profile and the defaults add to the options: the
+ * services (the config's when none was named, else the built-in ones)
+ * and the expectation. 0 / -1 with e set.
+ */
+static int
+ip_configure(
+    struct cli_ctx *ctx, struct ip_cli *ic, const char *profile, struct err *e)
+{
+	const struct cfg_client *cl = &ic->cfg;
+	int named;
+	size_t i;
+
+	if (load_config(ctx, ic, profile, e) != 0)
+		return -1;
+	named = ic->nsvc > 0;
+	for (i = 0; !named && i < cl->nip_echo_v4; i++)
+		if (add_service(ic, cl->ip_echo_v4[i], 4, e) != 0)
+			return -1;
+	for (i = 0; !named && i < cl->nip_echo_v6; i++)
+		if (add_service(ic, cl->ip_echo_v6[i], 6, e) != 0)
+			return -1;
+	for (i = 0; ic->nsvc == 0 && i < exitip_ndefault_services; i++)
+		ic->svc[i] = exitip_default_services[i];
+	if (ic->nsvc == 0)
+		ic->nsvc = exitip_ndefault_services;
+	return find_expectation(ic, e);
+}
+
 /* Everything before the fetches; -1 after printing why. */
 static int
 ip_setup(struct cli_ctx *ctx, struct ip_cli *ic, const struct args *args)
 {
-	const struct cfg_client *cl = &ic->cfg;
 	struct err e = {""};
 	const char *v;
 	size_t i;
-	int named;
 
 	ic->want4 = args_has(args, '4');
 	ic->want6 = args_has(args, '6');
@@ -341,20 +368,7 @@ ip_setup(struct cli_ctx *ctx, struct ip_cli *ic, const struct args *args)
 			&e) != 0)
 			goto bad;
 	}
-	if (load_config(ctx, ic, args_get(args, OPT_PROFILE), &e) != 0)
-		goto bad;
-	named = ic->nsvc > 0;
-	for (i = 0; !named && i < cl->nip_echo_v4; i++)
-		if (add_service(ic, cl->ip_echo_v4[i], 4, &e) != 0)
-			goto bad;
-	for (i = 0; !named && i < cl->nip_echo_v6; i++)
-		if (add_service(ic, cl->ip_echo_v6[i], 6, &e) != 0)
-			goto bad;
-	for (i = 0; ic->nsvc == 0 && i < exitip_ndefault_services; i++)
-		ic->svc[i] = exitip_default_services[i];
-	if (ic->nsvc == 0)
-		ic->nsvc = exitip_ndefault_services;
-	if (find_expectation(ic, &e) != 0)
+	if (ip_configure(ctx, ic, args_get(args, OPT_PROFILE), &e) != 0)
 		goto bad;
 	find_socks(ic);
 	return 0;
@@ -363,20 +377,104 @@ bad:
 	return -1;
 }
 
+/*
+ * Fetch through the tunnel and directly, then judge each family asked
+ * for: c gets up to two checks (*nc). 0, or -1 with e set when the
+ * fetches cannot run.
+ */
+static int
+ip_measure(struct ip_cli *ic, int quiet, struct res_check c[2], size_t *nc,
+    struct err *e)
+{
+	struct exitip_opts o;
+	struct exitip *x = NULL;
+	struct ev_loop *loop = NULL;
+	const struct exitip_obs *obs;
+	char ua[80];
+	size_t n;
+	int fam, rc = -1;
+
+	*nc = 0;
+	memset(&o, 0, sizeof o);
+	o.svc = ic->svc;
+	o.nsvc = ic->nsvc;
+	o.want4 = ic->want4;
+	o.want6 = ic->want6;
+	o.socks = ic->socks[0] ? ic->socks : NULL;
+	o.no_socks_why = ic->why;
+	if (o.socks != NULL && ic->have_cfg && ic->cfg.socks_auth) {
+		o.socks_user = ic->cfg.socks_user;
+		o.socks_pass = ic->cfg.socks_pass;
+	}
+	o.timeout_ms = (int)ic->timeout_ms;
+	snprintf(ua, sizeof ua, "mdns-doctor/%s", cli_version());
+	o.user_agent = ua;
+	o.expect = ic->expect_ptr;
+	o.nexpect = ic->nexpect;
+	o.expect_from = ic->expect_from[0] ? ic->expect_from : NULL;
+	if (!quiet)
+		fprintf(stderr, "ip: %zu service(s), directly%s%s\n", o.nsvc,
+		    o.socks ? " and through socks5h://" : "; no tunnel path: ",
+		    o.socks ? o.socks : ic->why);
+	if ((loop = ev_loop_new(e)) == NULL ||
+	    (x = exitip_start(loop, &o, on_done, loop, e)) == NULL)
+		goto done;
+	/* curl ends every fetch at its timeout; this is only a backstop. */
+	ev_timer_add(
+	    loop, ((uint64_t)ic->timeout_ms + 5000) * 1000, on_deadline, NULL);
+	if (ev_run(loop) != 0) {
+		err_set(e, "event loop failed");
+		goto done;
+	}
+	obs = exitip_obs(x, &n);
+	for (fam = 4; fam <= 6; fam += 2) {
+		if ((fam == 4 && !o.want4) || (fam == 6 && !o.want6))
+			continue;
+		if (exitip_judge(obs, n, fam, &o, &c[*nc]) == 0)
+			(*nc)++;
+	}
+	rc = 0;
+done:
+	exitip_free(x);
+	if (loop != NULL)
+		ev_loop_free(loop);
+	return rc;
+}
+
+int
+cli_ip_checks(struct cli_ctx *ctx, const char *control, int timeout_ms,
+    int only_if_expected, struct res_check out[2], size_t *nout, struct err *e)
+{
+	struct ip_cli ic;
+	int rc;
+
+	*nout = 0;
+	memset(&ic, 0, sizeof ic);
+	ic.timeout_ms = timeout_ms;
+	ic.control = control;
+	ic.want4 = ic.want6 = 1;
+	cfg_client_defaults(&ic.cfg);
+	if (ip_configure(ctx, &ic, NULL, e) != 0)
+		rc = -1;
+	else if (only_if_expected && ic.nexpect == 0)
+		rc = 1;
+	else {
+		find_socks(&ic);
+		rc = ip_measure(&ic, 1, out, nout, e);
+	}
+	ip_cli_free(&ic);
+	return rc;
+}
+
 static int
 cmd_ip_run(struct cli_ctx *ctx, const struct args *args)
 {
 	struct ip_cli ic;
-	struct exitip_opts o;
-	struct exitip *x = NULL;
-	struct ev_loop *loop = NULL;
 	struct cli_checks *out;
 	struct res_check c[2];
-	const struct exitip_obs *obs;
 	struct err e = {""};
-	char ua[80];
-	size_t n, nc = 0;
-	int rc = EXIT_UNKNOWN, fam;
+	size_t i, nc = 0;
+	int rc = EXIT_UNKNOWN;
 
 	memset(&ic, 0, sizeof ic);
 	ic.timeout_ms = IP_TIMEOUT_MS;
@@ -384,56 +482,19 @@ cmd_ip_run(struct cli_ctx *ctx, const struct args *args)
 	cfg_client_defaults(&ic.cfg);
 	if (ip_setup(ctx, &ic, args) != 0)
 		goto done;
-	memset(&o, 0, sizeof o);
-	o.svc = ic.svc;
-	o.nsvc = ic.nsvc;
-	o.want4 = ic.want4;
-	o.want6 = ic.want6;
-	o.socks = ic.socks[0] ? ic.socks : NULL;
-	o.no_socks_why = ic.why;
-	if (o.socks != NULL && ic.have_cfg && ic.cfg.socks_auth) {
-		o.socks_user = ic.cfg.socks_user;
-		o.socks_pass = ic.cfg.socks_pass;
-	}
-	o.timeout_ms = (int)ic.timeout_ms;
-	snprintf(ua, sizeof ua, "mdns-doctor/%s", cli_version());
-	o.user_agent = ua;
-	o.expect = ic.expect_ptr;
-	o.nexpect = ic.nexpect;
-	o.expect_from = ic.expect_from[0] ? ic.expect_from : NULL;
-	if (!ctx->quiet)
-		fprintf(stderr, "ip: %zu service(s), directly%s%s\n", o.nsvc,
-		    o.socks ? " and through socks5h://" : "; no tunnel path: ",
-		    o.socks ? o.socks : ic.why);
-	if ((loop = ev_loop_new(&e)) == NULL ||
-	    (x = exitip_start(loop, &o, on_done, loop, &e)) == NULL) {
+	if (ip_measure(&ic, ctx->quiet, c, &nc, &e) != 0) {
 		cli_error(&cmd_ip_entry, "%s", e.msg);
-		goto done;
-	}
-	/* curl ends every fetch at its timeout; this is only a backstop. */
-	ev_timer_add(
-	    loop, ((uint64_t)ic.timeout_ms + 5000) * 1000, on_deadline, NULL);
-	if (ev_run(loop) != 0) {
-		cli_error(&cmd_ip_entry, "event loop failed");
 		goto done;
 	}
 	if ((out = cli_checks_open(
 		 ctx, &cmd_ip_entry, args->argc, args->argv, ic.store)) == NULL)
 		goto done;
-	obs = exitip_obs(x, &n);
-	for (fam = 4; fam <= 6; fam += 2) {
-		if ((fam == 4 && !o.want4) || (fam == 6 && !o.want6))
-			continue;
-		if (exitip_judge(obs, n, fam, &o, &c[nc]) == 0)
-			cli_checks_add(out, &c[nc++]);
-	}
+	for (i = 0; i < nc; i++)
+		cli_checks_add(out, &c[i]);
 	if (nc == 0)
 		cli_error(&cmd_ip_entry, "no service of the family asked for");
 	rc = cli_checks_close(out, exitip_exit_code(c, nc));
 done:
-	exitip_free(x);
-	if (loop != NULL)
-		ev_loop_free(loop);
 	ip_cli_free(&ic);
 	return rc;
 }

@@ -268,19 +268,6 @@ setup(struct scan_cli *sc)
 
 /* ---- the history store and resume ---------------------------------------- */
 
-/* $XDG_STATE_HOME/mdns-doctor/history.db and its fallbacks (path.h). */
-static char *
-default_db_path(struct err *e)
-{
-	char *dir = path_state_dir(e), *p;
-
-	if (dir == NULL)
-		return NULL;
-	p = path_join(dir, "history.db");
-	free(dir);
-	return p;
-}
-
 /*
  * --no-store: a scratch database in a directory of its own made by
  * mkdtemp (0700, a fresh name): nobody else can plant a file or a
@@ -317,7 +304,7 @@ open_history(struct scan_cli *sc)
 		sc->dbpath = xstrdup(sc->tmpdb);
 	} else if ((sc->dbpath = sc->ctx->db != NULL ?
 			   xstrdup(sc->ctx->db) :
-			   default_db_path(&e)) == NULL) {
+			   store_default_path(&e)) == NULL) {
 		cli_error(
 		    &cmd_scan_entry, "no place for the history: %s", e.msg);
 		return -1;
@@ -699,6 +686,21 @@ put_folded(FILE *f, const char *text, int width)
 	}
 }
 
+static const int verdict_code[] = {[RES_VERDICT_OK] = EXIT_OK,
+    [RES_VERDICT_WARN] = EXIT_WARNING,
+    [RES_VERDICT_FAIL] = EXIT_CRITICAL};
+
+/* The run's verdict once every result is in sc->rep. */
+static enum res_verdict
+run_verdict(struct scan_cli *sc)
+{
+	/* Interception only matters when it can touch a listed resolver
+	 * (UDP/53, not loopback); the check is reported either way. */
+	return scan_report_verdict(sc->rep,
+	    (scan_intercepted(sc->scan) && sc->rep->naffected > 0) ||
+		scan_server_down(sc->scan) || sc->bad_lines > 0);
+}
+
 /*
  * Read the run back, write the sink, the diagnosis and the list; an
  * interrupted run (partial) writes what it has, without the diagnosis
@@ -722,6 +724,14 @@ report(struct scan_cli *sc, int partial)
 	scan_report_rank(sc->rep);
 	for (k = 0; k < sc->rep->nok; k++)
 		rpt_result(sc->sink, &sc->rep->ok[k]);
+	/* The monitoring formats state what the exit code says. */
+	diag = xasprintf("scan: %zu of %llu passed (%zu degraded)%s",
+	    sc->rep->nok, (unsigned long long)sc->rep->nres, sc->rep->ndegraded,
+	    partial ? ", interrupted" : "");
+	rpt_status(sc->sink,
+	    partial ? EXIT_UNKNOWN : verdict_code[run_verdict(sc)], diag);
+	free(diag);
+	diag = NULL;
 	rpt_summary(sc->sink, &sc->run);
 	if (rpt_close(sc->sink, &e) == -1) {
 		sc->sink = NULL;
@@ -754,9 +764,6 @@ fail:
 static int
 finish(struct scan_cli *sc)
 {
-	static const int code[] = {[RES_VERDICT_OK] = EXIT_OK,
-	    [RES_VERDICT_WARN] = EXIT_WARNING,
-	    [RES_VERDICT_FAIL] = EXIT_CRITICAL};
 	enum res_verdict v;
 	struct err e = {""};
 
@@ -787,11 +794,7 @@ finish(struct scan_cli *sc)
 	}
 	if (report(sc, 0) == -1)
 		return EXIT_UNKNOWN;
-	/* Interception only matters when it can touch a listed resolver
-	 * (UDP/53, not loopback); the check is reported either way. */
-	v = scan_report_verdict(sc->rep,
-	    (scan_intercepted(sc->scan) && sc->rep->naffected > 0) ||
-		scan_server_down(sc->scan) || sc->bad_lines > 0);
+	v = run_verdict(sc);
 	(void)store_run_end(sc->db, sc->run_id,
 	    v == RES_VERDICT_OK	      ? "ok" :
 		v == RES_VERDICT_WARN ? "warning" :
@@ -802,7 +805,7 @@ finish(struct scan_cli *sc)
 		    sc->rep->nok, (unsigned long long)sc->rep->nres,
 		    sc->rep->ndegraded,
 		    sc->bad_lines ? " (the list had bad lines)" : "");
-	return code[v];
+	return verdict_code[v];
 }
 
 static void
@@ -848,7 +851,7 @@ const struct cmd_entry cmd_scan_entry = {
     .args = {.opts = scan_opts,
 	.operands = "[LIST...]",
 	.max_operands = -1,
-	.formats = "text,json,jsonl,csv,ips",
+	.formats = "text,json,jsonl,csv,ips,prom,nagios",
 	.notes = "\nWithout LIST: the client_resolvers.txt next to --config "
 		 "(said on stderr).\n"},
     .run = cmd_scan_run,

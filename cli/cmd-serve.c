@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/engine-snap.h"
 #include "common/config.h"
 #include "common/ev.h"
 #include "common/log.h"
@@ -134,6 +135,7 @@ cmd_serve_run(struct cli_ctx *ctx, const struct args *args)
 	const char *control = args_get(args, OPT_CONTROL);
 	struct ctl_server *ctl = NULL;
 	struct serve_ctl sc = {0};
+	struct cli_snap *snap = NULL;
 	int ctl_busy = 0;
 	char buf[NET_ADDR_STRLEN], finding[2 * ERR_MSG_MAX];
 	int rc = EXIT_UNKNOWN;
@@ -197,6 +199,11 @@ cmd_serve_run(struct cli_ctx *ctx, const struct args *args)
 			log_warn("no control socket: %s", e.msg);
 		}
 	}
+	if (cli_snap_start(
+		ctx, loop, "serve", args, serve_status, &sc, &snap) != 0) {
+		rc = EXIT_UNKNOWN;
+		goto out;
+	}
 	net_addr_format(&bound, buf, sizeof buf);
 	printf("listening %s\n", buf);
 	fflush(stdout);
@@ -204,6 +211,7 @@ cmd_serve_run(struct cli_ctx *ctx, const struct args *args)
 	    cfg->server.ndomains, cfg->server.method, buf);
 	rc = ev_run(loop) == 0 ? EXIT_OK : EXIT_CRITICAL;
 out:
+	cli_snap_stop(snap, rc);
 	ctl_server_free(ctl);
 	eng_server_free(srv);
 	if (loop != NULL)

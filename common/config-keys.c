@@ -289,6 +289,13 @@ static const struct key client_keys[] = {
 	.off_n = CL(nexpected_exit), .extra = 1, .single = 1, HOOK(h_exit_ips)),
     KEY("MDNS_LOCAL_DNS_ANSWER_TIMEOUT_SECONDS", "8.0", K_DBL,
 	CL(local_dns_answer_timeout_s), .extra = 1, REFUSE(0.1, 600)),
+    /* Ours (docs/store.md, "Engine snapshots"). */
+    KEY("MDNS_SNAPSHOT_INTERVAL_SECONDS", "30.0", K_DBL, CL(snap_interval_s),
+	.extra = 1, REFUSE(0, 86400)),
+    KEY("MDNS_SNAPSHOT_RETENTION_DAYS", "7.0", K_DBL, CL(snap_retention_days),
+	.extra = 1, REFUSE(0.01, 3650)),
+    KEY("MDNS_SNAPSHOT_MAX_ROWS", "20000", K_UINT, CL(snap_max_rows),
+	.extra = 1, REFUSE(1, 10000000)),
 };
 
 /* defaultServerConfig and finalizeServerConfig, in its order. */
@@ -408,6 +415,13 @@ static const struct key server_keys[] = {
     /* Ours: CIDRs the target filter lets through (docs/engine.md). */
     KEY("MDNS_ALLOW_TARGETS", "[]", K_STRV, SV(allow), .off_n = SV(nallow),
 	.extra = 1),
+    /* Ours (docs/store.md, "Engine snapshots"). */
+    KEY("MDNS_SNAPSHOT_INTERVAL_SECONDS", "30.0", K_DBL, SV(snap_interval_s),
+	.extra = 1, REFUSE(0, 86400)),
+    KEY("MDNS_SNAPSHOT_RETENTION_DAYS", "7.0", K_DBL, SV(snap_retention_days),
+	.extra = 1, REFUSE(0.01, 3650)),
+    KEY("MDNS_SNAPSHOT_MAX_ROWS", "20000", K_UINT, SV(snap_max_rows),
+	.extra = 1, REFUSE(1, 10000000)),
 };
 
 _Static_assert(nitems(client_keys) == CFG_CLIENT_NKEYS,

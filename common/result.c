@@ -39,6 +39,9 @@ static const char *const kind_names[RES_CHECK_COUNT] = {
     [RES_CHECK_INTERCEPT] = "intercept",
     [RES_CHECK_SERVER] = "server",
     [RES_CHECK_SECURITY] = "security",
+    [RES_CHECK_ENGINE] = "engine",
+    [RES_CHECK_SCAN] = "scan",
+    [RES_CHECK_FRESH] = "fresh",
 };
 
 static const struct {
@@ -107,6 +110,14 @@ static const struct {
 	"passed, but lost more probes than the threshold allows"},
     [RES_R_WEAK_METHOD] = {"weak_method",
 	"the encryption method leaves the tunnel readable or forgeable"},
+    [RES_R_NO_ENGINE] = {"no_engine",
+	"no engine answers on its control socket"},
+    [RES_R_NOT_LIVE] = {"not_live",
+	"the engine runs but its tunnel is not connected"},
+    [RES_R_THRESHOLD] = {"threshold", "a measured value crossed its threshold"},
+    [RES_R_STALE] = {"stale", "the last-known-good list is too old"},
+    [RES_R_DEADLINE] = {"deadline",
+	"the check's deadline ended it before a verdict"},
 };
 
 #define POLICY_FIELD(f)                                                        \
@@ -353,6 +364,22 @@ res_passed(const struct res_resolver *r)
 {
 	return r->verdict == RES_VERDICT_OK ||
 	    r->verdict == RES_VERDICT_DEGRADED;
+}
+
+int
+res_verdict_exit(enum res_verdict v)
+{
+	switch (v) {
+	case RES_VERDICT_OK:
+		return EXIT_OK;
+	case RES_VERDICT_WARN:
+	case RES_VERDICT_DEGRADED:
+		return EXIT_WARNING;
+	case RES_VERDICT_FAIL:
+		return EXIT_CRITICAL;
+	default:
+		return EXIT_UNKNOWN;
+	}
 }
 
 void

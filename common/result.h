@@ -112,6 +112,11 @@ enum res_reason {
 	RES_R_LOSS,		/* passed, but lost more probes than allowed */
 	RES_R_WEAK_METHOD,	/* DATA_ENCRYPTION_METHOD 0..2: readable or
 				   forgeable (common/method.h) */
+	RES_R_NO_ENGINE,	/* no engine answers on its control socket */
+	RES_R_NOT_LIVE,		/* the engine answers but is not connected */
+	RES_R_THRESHOLD,	/* a measured value crossed -w/-c */
+	RES_R_STALE,		/* the last-known-good list is too old */
+	RES_R_DEADLINE,		/* the global deadline ended the check */
 	RES_R_COUNT
 };
 
@@ -216,6 +221,9 @@ enum res_check_kind {
 	RES_CHECK_SERVER,    /* "server": tunnel server answers directly */
 	RES_CHECK_SECURITY,  /* "security": a finding about the set-up
 				(the encryption method) */
+	RES_CHECK_ENGINE,    /* "engine": the running engine is live */
+	RES_CHECK_SCAN,	     /* "scan": a small scan of the list */
+	RES_CHECK_FRESH,     /* "fresh": age of the last-known-good list */
 	RES_CHECK_COUNT
 };
 
@@ -294,6 +302,12 @@ double res_loss_rate(const struct res_resolver *r);
 
 /* Passed every stage it was put through: verdict OK or DEGRADED. */
 int res_passed(const struct res_resolver *r);
+
+/*
+ * The monitoring-plugin exit code a verdict stands for: ok 0, warn and
+ * degraded 1, fail 2, unknown (and anything else) 3.
+ */
+int res_verdict_exit(enum res_verdict v);
 
 /*
  * Digest of a command line for runs: "sha256:" + first 32 hex digits of

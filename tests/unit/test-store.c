@@ -279,6 +279,10 @@ test_migrate_v1(const char *dir)
 	tap_ok(
 	    sql_exec(db,
 		"DROP INDEX checks_by_kind;"
+		"DROP INDEX results_passed;"
+		"DROP INDEX snapshots_by_run;"
+		"DROP INDEX results_by_key;"
+		"CREATE INDEX results_by_run ON resolver_results(run_id);"
 		"ALTER TABLE checks DROP COLUMN subject;"
 		"ALTER TABLE resolver_results DROP COLUMN probes;"
 		"ALTER TABLE resolver_results DROP COLUMN lost;"
