@@ -1023,3 +1023,9 @@ rpt_close(struct rpt_sink *s, struct err *e)
 	free(s);
 	return rc;
 }
+
+char *
+rpt_clean_text(const char *str, int oneline)
+{
+	return clean_text(str, oneline);
+}

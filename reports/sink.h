@@ -70,4 +70,12 @@ int rpt_close(struct rpt_sink *s, struct err *e);
  */
 void rpt_resolver_text(const char *addr, uint16_t port, char *buf, size_t len);
 
+/*
+ * A malloc'd copy of str that is valid UTF-8 (invalid bytes become the
+ * four characters "\xNN"); with oneline, control characters are escaped
+ * too (\n \r \t, others \xNN). What every sink does to wire text; the
+ * support report (report.h) uses it as well.
+ */
+char *rpt_clean_text(const char *str, int oneline);
+
 #endif
