@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "common/path.h"
 #include "common/result.h"
 #include "common/util.h"
 #include "store/store.h"
@@ -124,6 +125,14 @@ static const char *const migrations[] = {
     "ALTER TABLE checks ADD COLUMN subject TEXT;"
     "CREATE INDEX checks_by_kind ON checks(kind, at_ms);"
     "PRAGMA user_version = 2;",
+    /* 2 -> 3: reading back (history, report, check). The last-known-good
+     * list reads only passing rows, newest per resolver x port x domain:
+     * a partial index keeps that cheap when millions of failures are
+     * stored beside them. An engine session's snapshots are read by run. */
+    "CREATE INDEX results_passed ON resolver_results(resolver, port, "
+    "domain, at_ms) WHERE verdict IN ('ok', 'degraded');"
+    "CREATE INDEX snapshots_by_run ON engine_snapshots(run_id, at_ms);"
+    "PRAGMA user_version = 3;",
 };
 
 /* Column list shared by the result inserts and selects (same order). */
@@ -354,12 +363,30 @@ setup(struct store *s, struct err *e)
 struct store *
 store_open(const char *path, struct err *e)
 {
+	return store_open_flags(path, 0, e);
+}
+
+struct store *
+store_open_flags(const char *path, unsigned flags, struct err *e)
+{
 	struct store *s;
 	struct err sub = {""};
+	struct stat sb;
 	int rc;
 
 	if (path == NULL || *path == '\0') {
 		err_set(e, "cannot open DB: empty path");
+		return NULL;
+	}
+	if ((flags & STORE_NO_CREATE) && stat(path, &sb) != 0) {
+		if (errno == ENOENT)
+			err_set(e,
+			    "no history at %s (nothing has been stored "
+			    "there yet)",
+			    path);
+		else
+			err_set(e, "cannot open DB %s: %s", path,
+			    strerror(errno));
 		return NULL;
 	}
 	if (make_parent(path, &sub) != 0) {
@@ -397,6 +424,24 @@ store_close(struct store *s)
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);
+}
+
+void
+store_set_busy_timeout(struct store *s, int ms)
+{
+	sqlite3_busy_timeout(s->db, ms < 0 ? 0 : ms);
+}
+
+char *
+store_default_path(struct err *e)
+{
+	char *dir = path_state_dir(e), *p;
+
+	if (dir == NULL)
+		return NULL;
+	p = path_join(dir, "history.db");
+	free(dir);
+	return p;
 }
 
 int
@@ -828,13 +873,36 @@ store_add_check(
 	return 0;
 }
 
+/* Columns kind, verdict, reason, detail, evidence, at_ms, subject from
+ * column 0 on. Returns -1 for a kind this build does not know. */
+static int
+read_check(sqlite3_stmt *st, struct res_check *c)
+{
+	const char *t;
+
+	res_check_init(c);
+	t = (const char *)sqlite3_column_text(st, 0);
+	if (res_check_kind_from_name(t, &c->kind) != 0)
+		return -1;
+	t = (const char *)sqlite3_column_text(st, 1);
+	if (res_verdict_from_name(t, &c->verdict) != 0)
+		c->verdict = RES_VERDICT_UNKNOWN;
+	t = (const char *)sqlite3_column_text(st, 2);
+	if (res_reason_from_name(t, &c->reason) != 0)
+		c->reason = RES_R_INTERNAL;
+	col_text(st, 3, c->detail, sizeof c->detail);
+	col_text(st, 4, c->evidence, sizeof c->evidence);
+	c->at_ms = sqlite3_column_int64(st, 5);
+	col_text(st, 6, c->subject, sizeof c->subject);
+	return 0;
+}
+
 int
 store_run_checks(struct store *s, int64_t run_id, store_check_cb cb, void *arg,
     struct err *e)
 {
 	struct res_check c;
 	sqlite3_stmt *st;
-	const char *t;
 	int rc;
 
 	if (prepare(s,
@@ -844,20 +912,8 @@ store_run_checks(struct store *s, int64_t run_id, store_check_cb cb, void *arg,
 		return -1;
 	sqlite3_bind_int64(st, 1, run_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		res_check_init(&c);
-		t = (const char *)sqlite3_column_text(st, 0);
-		if (res_check_kind_from_name(t, &c.kind) != 0)
+		if (read_check(st, &c) != 0)
 			continue; /* a kind a newer version added */
-		t = (const char *)sqlite3_column_text(st, 1);
-		if (res_verdict_from_name(t, &c.verdict) != 0)
-			c.verdict = RES_VERDICT_UNKNOWN;
-		t = (const char *)sqlite3_column_text(st, 2);
-		if (res_reason_from_name(t, &c.reason) != 0)
-			c.reason = RES_R_INTERNAL;
-		col_text(st, 3, c.detail, sizeof c.detail);
-		col_text(st, 4, c.evidence, sizeof c.evidence);
-		c.at_ms = sqlite3_column_int64(st, 5);
-		col_text(st, 6, c.subject, sizeof c.subject);
 		if (cb(arg, run_id, &c) != 0) {
 			rc = SQLITE_DONE;
 			break;
@@ -945,4 +1001,385 @@ store_progress_get(
 	if (rc != SQLITE_ROW)
 		return db_err(s, e, "read progress");
 	return 0;
+}
+
+/* ---- transactions for callers that group writes ------------------------ */
+
+int
+store_tx_begin(struct store *s, struct err *e)
+{
+	return exec_const(s, "BEGIN IMMEDIATE", e);
+}
+
+int
+store_tx_commit(struct store *s, struct err *e)
+{
+	if (exec_const(s, "COMMIT", e) != 0) {
+		rollback(s);
+		return -1;
+	}
+	return 0;
+}
+
+void
+store_tx_rollback(struct store *s)
+{
+	rollback(s);
+}
+
+int
+store_locked(struct store *s)
+{
+	int rc = sqlite3_extended_errcode(s->db) & 0xff;
+
+	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+}
+
+/* ---- reading back: runs ------------------------------------------------- */
+
+int
+store_runs(struct store *s, const struct store_run_filter *f, store_run_cb cb,
+    void *arg, struct err *e)
+{
+	struct store_run_row r;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (prepare(s,
+		"SELECT " RUN_COLS ", "
+		"(SELECT count(*) FROM resolver_results x WHERE x.run_id = "
+		"runs.id), "
+		"(SELECT count(*) FROM resolver_results x WHERE x.run_id = "
+		"runs.id AND x.verdict IN ('ok', 'degraded')), "
+		"(SELECT count(*) FROM checks x WHERE x.run_id = runs.id), "
+		"(SELECT count(*) FROM engine_snapshots x WHERE x.run_id = "
+		"runs.id) "
+		"FROM runs WHERE (?1 IS NULL OR command = ?1) AND "
+		"started_ms >= ?2 ORDER BY started_ms DESC, id DESC LIMIT ?3",
+		&st, e) != 0)
+		return -1;
+	if (f != NULL && f->command != NULL)
+		bind_text(st, 1, f->command);
+	else
+		sqlite3_bind_null(st, 1);
+	sqlite3_bind_int64(st, 2, f != NULL ? f->since_ms : 0);
+	sqlite3_bind_int64(st, 3,
+	    f != NULL && f->limit > 0 && f->limit < INT64_MAX ?
+		(sqlite3_int64)f->limit :
+		-1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		read_run_info(st, &r.info);
+		r.nresults = (uint64_t)sqlite3_column_int64(st, 8);
+		r.npassed = (uint64_t)sqlite3_column_int64(st, 9);
+		r.nchecks = (uint64_t)sqlite3_column_int64(st, 10);
+		r.nsnapshots = (uint64_t)sqlite3_column_int64(st, 11);
+		if (cb(arg, &r) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_err(s, e, "list runs");
+	return 0;
+}
+
+int
+store_run_before(struct store *s, int64_t run_id, const char *command,
+    const char *args_digest, struct store_run_info *out, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (prepare(s,
+		"SELECT " RUN_COLS " FROM runs WHERE command = ?2 "
+		"AND (?3 IS NULL OR args_digest = ?3) AND (started_ms, id) < "
+		"(SELECT started_ms, id FROM runs WHERE id = ?1) "
+		"ORDER BY started_ms DESC, id DESC LIMIT 1",
+		&st, e) != 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	bind_text(st, 2, command);
+	if (args_digest != NULL)
+		bind_text(st, 3, args_digest);
+	else
+		sqlite3_bind_null(st, 3);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_run_info(st, out);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return 1;
+	if (rc != SQLITE_ROW)
+		return db_err(s, e, "run before");
+	return 0;
+}
+
+/* ---- reading back: last known good, two runs side by side -------------- */
+
+/* How many columns RESULT_COLS names (for selects with two blocks). */
+static int
+result_ncols(void)
+{
+	const char *p;
+	int n = 1;
+
+	for (p = RESULT_COLS; *p != '\0'; p++)
+		n += *p == ',';
+	return n;
+}
+
+/* A stored verdict name, or UNKNOWN for one this build does not know. */
+static enum res_verdict
+col_verdict(sqlite3_stmt *st, int i)
+{
+	enum res_verdict v;
+
+	if (res_verdict_from_name(
+		(const char *)sqlite3_column_text(st, i), &v) != 0)
+		v = RES_VERDICT_UNKNOWN;
+	return v;
+}
+
+int
+store_good(struct store *s, int64_t since_ms, store_good_cb cb, void *arg,
+    struct err *e)
+{
+	struct store_good g;
+	sqlite3_stmt *st;
+	int rc, c;
+
+	/*
+	 * k: the newest passing time per resolver x port x domain (an index
+	 * walk over results_passed); g: that row, the newest row of any
+	 * verdict and the counts, all through the indexes; then the row.
+	 */
+	if (prepare(s,
+		"WITH k AS (SELECT resolver AS kr, port AS kp, domain AS kd, "
+		"max(at_ms) AS km FROM resolver_results WHERE verdict IN "
+		"('ok', 'degraded') AND at_ms >= ?1 GROUP BY resolver, port, "
+		"domain), "
+		"g AS (SELECT "
+		"(SELECT y.id FROM resolver_results y WHERE y.resolver = kr "
+		"AND y.port = kp AND y.domain = kd AND y.verdict IN ('ok', "
+		"'degraded') AND y.at_ms = km ORDER BY y.id DESC LIMIT 1) "
+		"AS ok_id, "
+		"(SELECT y.id FROM resolver_results y WHERE y.resolver = kr "
+		"AND y.port = kp AND y.domain = kd AND y.at_ms >= ?1 "
+		"ORDER BY y.at_ms DESC, y.id DESC LIMIT 1) AS s_id, "
+		"(SELECT count(*) FROM resolver_results y WHERE y.resolver = "
+		"kr AND y.port = kp AND y.domain = kd AND y.verdict IN ('ok', "
+		"'degraded') AND y.at_ms >= ?1) AS npassed, "
+		"(SELECT count(*) FROM resolver_results y WHERE y.resolver = "
+		"kr AND y.port = kp AND y.domain = kd AND y.at_ms >= ?1) "
+		"AS ntested FROM k) "
+		"SELECT run_id, " RESULT_COLS ", "
+		"(SELECT z.at_ms FROM resolver_results z WHERE z.id = s_id), "
+		"(SELECT z.run_id FROM resolver_results z WHERE z.id = s_id), "
+		"(SELECT z.verdict FROM resolver_results z WHERE z.id = s_id), "
+		"(SELECT z.reason FROM resolver_results z WHERE z.id = s_id), "
+		"npassed, ntested FROM g JOIN resolver_results ON id = ok_id "
+		"ORDER BY resolver, port, domain",
+		&st, e) != 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, since_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&g, 0, sizeof g);
+		g.ok_run = sqlite3_column_int64(st, 0);
+		read_result(st, 1, &g.ok);
+		c = 1 + result_ncols();
+		g.seen_ms = sqlite3_column_int64(st, c++);
+		g.seen_run = sqlite3_column_int64(st, c++);
+		g.seen_verdict = col_verdict(st, c++);
+		if (res_reason_from_name(
+			(const char *)sqlite3_column_text(st, c++),
+			&g.seen_reason) != 0)
+			g.seen_reason = RES_R_INTERNAL;
+		g.npassed = (uint32_t)sqlite3_column_int64(st, c++);
+		g.ntested = (uint32_t)sqlite3_column_int64(st, c++);
+		if (cb(arg, &g) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_err(s, e, "last known good");
+	return 0;
+}
+
+int
+store_run_pairs(struct store *s, int64_t run_a, int64_t run_b,
+    store_pair_cb cb, void *arg, struct err *e)
+{
+	struct res_resolver *a, *b;
+	sqlite3_stmt *st;
+	int rc, n = result_ncols(), stop = 0;
+
+	/* FULL OUTER JOIN needs SQLite 3.39 (Debian 12 has 3.40). */
+	if (sqlite3_libversion_number() < 3039000)
+		return err_set(e,
+		    "store: comparing runs needs SQLite 3.39 or newer "
+		    "(this is %s)",
+		    sqlite3_libversion());
+	if (prepare(s,
+		"SELECT a.*, b.* FROM "
+		"(SELECT " RESULT_COLS " FROM resolver_results WHERE id IN "
+		"(SELECT max(id) FROM resolver_results WHERE run_id = ?1 "
+		"GROUP BY resolver, port, domain)) a FULL OUTER JOIN "
+		"(SELECT " RESULT_COLS " FROM resolver_results WHERE id IN "
+		"(SELECT max(id) FROM resolver_results WHERE run_id = ?2 "
+		"GROUP BY resolver, port, domain)) b "
+		"ON a.resolver = b.resolver AND a.port = b.port AND "
+		"a.domain = b.domain "
+		"ORDER BY coalesce(a.resolver, b.resolver), "
+		"coalesce(a.port, b.port), coalesce(a.domain, b.domain)",
+		&st, e) != 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_a);
+	sqlite3_bind_int64(st, 2, run_b);
+	a = xmalloc(sizeof *a);
+	b = xmalloc(sizeof *b);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int has_a = sqlite3_column_type(st, 0) != SQLITE_NULL;
+		int has_b = sqlite3_column_type(st, n) != SQLITE_NULL;
+
+		if (has_a)
+			read_result(st, 0, a);
+		if (has_b)
+			read_result(st, n, b);
+		stop = cb(arg, has_a ? a : NULL, has_b ? b : NULL) != 0;
+	}
+	if (stop)
+		rc = SQLITE_DONE;
+	free(a);
+	free(b);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_err(s, e, "compare runs");
+	return 0;
+}
+
+/* ---- reading back: checks and snapshots --------------------------------- */
+
+int
+store_latest_checks(struct store *s, int64_t since_ms, store_check_cb cb,
+    void *arg, struct err *e)
+{
+	struct res_check c;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (prepare(s,
+		"SELECT kind, verdict, reason, detail, evidence, at_ms, "
+		"subject, run_id FROM (SELECT *, row_number() OVER "
+		"(PARTITION BY kind, subject ORDER BY at_ms DESC, id DESC) "
+		"AS rn FROM checks WHERE at_ms >= ?1) WHERE rn = 1 "
+		"ORDER BY kind, coalesce(subject, '')",
+		&st, e) != 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, since_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (read_check(st, &c) != 0)
+			continue;
+		if (cb(arg, sqlite3_column_int64(st, 7), &c) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_err(s, e, "latest checks");
+	return 0;
+}
+
+int
+store_snapshots(struct store *s, int64_t run_id, int64_t since_ms,
+    store_snapshot_cb cb, void *arg, struct err *e)
+{
+	struct store_snapshot sn;
+	sqlite3_stmt *st;
+	const char *t;
+	int rc;
+
+	/* Two texts so that each uses its index (by run, by time). */
+	if (prepare(s,
+		run_id > 0 ?
+		    "SELECT id, run_id, at_ms, phase, session_id, counters "
+		    "FROM engine_snapshots WHERE run_id = ?1 AND at_ms >= ?2 "
+		    "ORDER BY at_ms, id" :
+		    "SELECT id, run_id, at_ms, phase, session_id, counters "
+		    "FROM engine_snapshots WHERE ?1 = 0 AND at_ms >= ?2 "
+		    "ORDER BY at_ms, id",
+		&st, e) != 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id > 0 ? run_id : 0);
+	sqlite3_bind_int64(st, 2, since_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sn.id = sqlite3_column_int64(st, 0);
+		sn.run_id = col_opt(st, 1) < 0 ? 0 : col_opt(st, 1);
+		sn.at_ms = sqlite3_column_int64(st, 2);
+		t = (const char *)sqlite3_column_text(st, 3);
+		sn.phase = t ? t : "";
+		sn.session_id = col_opt(st, 4);
+		t = (const char *)sqlite3_column_text(st, 5);
+		sn.counters = t ? t : "{}";
+		if (cb(arg, &sn) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_err(s, e, "list snapshots");
+	return 0;
+}
+
+/* Run one bound DELETE; adds the rows removed to *n. */
+static int
+delete_step(struct store *s, const char *sql, int64_t v, uint64_t *n,
+    struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (prepare(s, sql, &st, e) != 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, v);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_err(s, e, "prune snapshots");
+	*n += (uint64_t)sqlite3_changes(s->db);
+	return 0;
+}
+
+int
+store_prune_snapshots(struct store *s, int64_t before_ms, uint64_t keep_rows,
+    uint64_t *deleted, struct err *e)
+{
+	uint64_t n = 0;
+	int own = sqlite3_get_autocommit(s->db), rc = 0;
+
+	if (own && exec_const(s, "BEGIN IMMEDIATE", e) != 0)
+		return -1;
+	if (before_ms > 0)
+		rc = delete_step(s,
+		    "DELETE FROM engine_snapshots WHERE at_ms < ?1", before_ms,
+		    &n, e);
+	if (rc == 0 && keep_rows > 0 && keep_rows < INT64_MAX)
+		rc = delete_step(s,
+		    "DELETE FROM engine_snapshots WHERE id <= (SELECT id "
+		    "FROM engine_snapshots ORDER BY id DESC LIMIT 1 "
+		    "OFFSET ?1)",
+		    (int64_t)keep_rows, &n, e);
+	if (own) {
+		if (rc == 0)
+			rc = exec_const(s, "COMMIT", e);
+		if (rc != 0)
+			rollback(s);
+	}
+	if (rc == 0 && deleted != NULL)
+		*deleted = n;
+	return rc;
 }

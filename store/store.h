@@ -16,6 +16,13 @@
  * Return convention: 0 on success, -1 with e set ("cannot open DB PATH:
  * reason", "store: ..."). Lookups that may find nothing return 1 for
  * "not found".
+ *
+ * Reading back (the second half of this header) is what `history`,
+ * `report` and `check` build on: runs, the last-known-good resolvers,
+ * the difference of two runs, one resolver's timeline, the latest checks
+ * and the engine snapshots; docs/store.md lists which query answers which
+ * question. The periodic snapshot writer of `connect` and `serve` sits on
+ * the same API (store_snap_*).
  */
 #ifndef MDNS_STORE_H
 #define MDNS_STORE_H
@@ -23,11 +30,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
+#include "common/ev.h"
 #include "common/result.h"
 #include "common/util.h"
 
 /* The schema version this build writes and understands. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -57,6 +67,30 @@ struct store_progress {
  * Returns the handle or NULL with e = "cannot open DB PATH: reason".
  */
 struct store *store_open(const char *path, struct err *e);
+
+/* store_open_flags flags */
+#define STORE_NO_CREATE 0x1 /* a missing file is an error, not a new DB */
+
+/*
+ * store_open with flags. With STORE_NO_CREATE a missing file fails with
+ * "no history at PATH (nothing has been stored there yet)" and nothing is
+ * created: readers (history, report) must not leave empty files behind.
+ */
+struct store *store_open_flags(
+    const char *path, unsigned flags, struct err *e);
+
+/*
+ * How long a statement waits for another process's write lock before it
+ * fails with "database is locked" (store_open sets 5000 ms). The engine's
+ * snapshot writer uses a short one so that it never holds up its loop.
+ */
+void store_set_busy_timeout(struct store *s, int ms);
+
+/*
+ * The history file's default place, $XDG_STATE_HOME/mdns-doctor/history.db
+ * with the fallbacks of common/path.h; malloc'd, or NULL with e set.
+ */
+char *store_default_path(struct err *e);
 
 /* Finish statements and close. NULL is fine. */
 void store_close(struct store *s);
@@ -156,5 +190,182 @@ int store_progress_set(struct store *s, int64_t run_id,
     const struct store_progress *p, struct err *e);
 int store_progress_get(
     struct store *s, int64_t run_id, struct store_progress *p, struct err *e);
+
+/* ---- reading back (history, report, check) ---------------------------- */
+
+/* A run with how much it holds (store_runs). */
+struct store_run_row {
+	struct store_run_info info;
+	uint64_t nresults; /* resolver results */
+	uint64_t npassed;  /* of those, verdict ok or degraded */
+	uint64_t nchecks;
+	uint64_t nsnapshots;
+};
+
+/* Which runs store_runs lists. Zeroed: every run. */
+struct store_run_filter {
+	const char *command; /* only this command; NULL: any */
+	int64_t since_ms;    /* started at or after; 0: no bound */
+	size_t limit;	     /* at most this many (newest); 0: no limit */
+};
+
+typedef int (*store_run_cb)(void *arg, const struct store_run_row *r);
+
+/* Runs newest first (started_ms, then id, descending). */
+int store_runs(struct store *s, const struct store_run_filter *f,
+    store_run_cb cb, void *arg, struct err *e);
+
+/*
+ * The run of command that came before run_id: the newest with an earlier
+ * (started_ms, id), and with args_digest when not NULL (the same scan of
+ * the same list). Returns 0, 1 when there is none, -1.
+ */
+int store_run_before(struct store *s, int64_t run_id, const char *command,
+    const char *args_digest, struct store_run_info *out, struct err *e);
+
+/*
+ * One resolver x port x domain of the last-known-good list: its newest
+ * passing result (verdict ok or degraded) with the MTUs, RTT and loss
+ * measured then, and what happened to it since.
+ */
+struct store_good {
+	struct res_resolver ok;	    /* the newest passing result */
+	int64_t ok_run;		    /* its run */
+	int64_t seen_ms;	    /* the newest result of any verdict */
+	int64_t seen_run;	    /* its run */
+	enum res_verdict seen_verdict; /* and its verdict and reason: */
+	enum res_reason seen_reason;   /* fail here = broken since */
+	uint32_t npassed;	    /* passing results since since_ms */
+	uint32_t ntested;	    /* results of any verdict since since_ms */
+};
+
+typedef int (*store_good_cb)(void *arg, const struct store_good *g);
+
+/*
+ * Every resolver x port x domain that passed at least once at or after
+ * since_ms (0: ever), ordered by address, port, domain. A later failing
+ * run does not remove an entry: that is what "last known good" means
+ * (seen_verdict says it failed since). Served by the partial index
+ * results_passed.
+ */
+int store_good(struct store *s, int64_t since_ms, store_good_cb cb, void *arg,
+    struct err *e);
+
+/*
+ * The results of two runs side by side, joined on address, port and
+ * domain (the last result of each in its run): cb gets a and b, either
+ * NULL when that run has no result for the key, in address, port, domain
+ * order. The caller decides what counts as a change.
+ */
+typedef int (*store_pair_cb)(
+    void *arg, const struct res_resolver *a, const struct res_resolver *b);
+int store_run_pairs(struct store *s, int64_t run_a, int64_t run_b,
+    store_pair_cb cb, void *arg, struct err *e);
+
+/*
+ * The newest check of every (kind, subject) at or after since_ms, with
+ * the run it belongs to; ordered by kind, then subject.
+ */
+int store_latest_checks(struct store *s, int64_t since_ms, store_check_cb cb,
+    void *arg, struct err *e);
+
+/* One engine snapshot (store_snapshots). Text fields are borrowed. */
+struct store_snapshot {
+	int64_t id;
+	int64_t run_id;	    /* 0: not tied to a run */
+	int64_t at_ms;	    /* wall UTC ms */
+	const char *phase;  /* "connected", "serving", ... */
+	int64_t session_id; /* -1: none */
+	const char *counters; /* the JSON object as stored */
+};
+
+typedef int (*store_snapshot_cb)(void *arg, const struct store_snapshot *sn);
+
+/*
+ * Snapshots oldest first: of run_id (0: of every run and none) at or
+ * after since_ms (0: all).
+ */
+int store_snapshots(struct store *s, int64_t run_id, int64_t since_ms,
+    store_snapshot_cb cb, void *arg, struct err *e);
+
+/*
+ * Delete snapshots older than before_ms (0: none by age) and beyond the
+ * newest keep_rows (0: no cap), in one transaction. *deleted (may be
+ * NULL) gets the number of rows removed.
+ */
+int store_prune_snapshots(struct store *s, int64_t before_ms,
+    uint64_t keep_rows, uint64_t *deleted, struct err *e);
+
+/*
+ * Group writes into one transaction (BEGIN IMMEDIATE ... COMMIT): the
+ * insert functions above and store_prune_snapshots join an open one.
+ * commit rolls back when it fails.
+ */
+int store_tx_begin(struct store *s, struct err *e);
+int store_tx_commit(struct store *s, struct err *e);
+void store_tx_rollback(struct store *s);
+
+/* Whether the last failure was another process holding the lock. */
+int store_locked(struct store *s);
+
+/* ---- the engine's periodic snapshots ------------------------------------ */
+
+/*
+ * A snapshot writer for a running engine (`connect`, `serve`): every
+ * interval it asks fn for the engine's status (the object the control
+ * socket serves), adds the events seen since the last snapshot, and
+ * writes it as one engine_snapshots row in one small transaction that
+ * also applies the retention. It runs on the engine's loop: a write that
+ * would wait for another process's lock longer than busy_ms is skipped
+ * and counted, never waited out. docs/store.md has the defaults and the
+ * cost measured per snapshot.
+ */
+struct store_snap_opts {
+	unsigned interval_ms; /* between snapshots; 0: no timer */
+	int64_t retention_ms; /* older snapshots are deleted; 0: kept */
+	uint64_t max_rows;    /* at most this many kept; 0: no cap */
+	unsigned max_events;  /* events kept per snapshot; more are counted */
+	int busy_ms;	      /* lock wait of one write */
+};
+
+/* Defaults: 30 s, 7 days, 20,000 rows, 64 events, 50 ms. */
+void store_snap_defaults(struct store_snap_opts *o);
+
+/* The engine's status as a new reference to a JSON object, or NULL. */
+typedef json_t *(*store_snap_fn)(void *arg);
+
+struct store_snap_stats {
+	uint64_t written;	 /* snapshots stored */
+	uint64_t busy;		 /* skipped: the file was locked */
+	uint64_t failed;	 /* other errors (the first is kept) */
+	uint64_t events;	 /* events stored */
+	uint64_t events_dropped; /* beyond max_events in an interval */
+	uint64_t pruned;	 /* old rows deleted */
+	uint64_t last_us, max_us, total_us; /* time spent per snapshot */
+	char error[ERR_MSG_MAX];	    /* first failure, "" when none */
+};
+
+struct store_snap;
+
+/*
+ * A writer for run_id (0: none) on loop, storing into s (both borrowed:
+ * they must outlive the writer). Applies o->busy_ms to s. The first
+ * snapshot is taken one interval after the start.
+ */
+struct store_snap *store_snap_new(struct ev_loop *loop, struct store *s,
+    int64_t run_id, const struct store_snap_opts *o, store_snap_fn fn,
+    void *arg);
+
+/* Remember an engine event for the next snapshot (strings copied). */
+void store_snap_event(struct store_snap *w, const char *kind,
+    const char *resolver, const char *detail);
+
+/* Take one snapshot now (also used for the last one at shutdown). */
+int store_snap_write(struct store_snap *w, struct err *e);
+
+const struct store_snap_stats *store_snap_stats(const struct store_snap *w);
+
+/* Cancel the timer and free w (no final snapshot). NULL is fine. */
+void store_snap_free(struct store_snap *w);
 
 #endif
