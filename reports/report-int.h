@@ -158,6 +158,7 @@ struct rpt_model {
 	size_t npts, ptcap;
 	struct rpt_event *ev;
 	size_t nev, evcap;
+	uint64_t ev_dropped; /* events the writer or the model left out */
 	struct rpt_eres *eres;
 	size_t neres, erescap;
 	int eres_live;	/* eres came from the live status */

@@ -459,9 +459,13 @@ rpt_model_snapshot(struct rpt_model *m, int64_t at_ms, const char *phase,
 	list = json_object_get(json_object_get(counters, "resolvers"), "list");
 	if (!m->eres_live && json_array_size(list) > 0)
 		set_resolvers(m, list);
-	evs = json_object_get(counters, "events");
+	/* The events the writer saw since the previous snapshot (the
+	 * status's own "events" is an object of counters). */
+	evs = json_object_get(counters, "snapshot_events");
 	if (json_is_array(evs))
 		json_array_foreach(evs, i, e) add_event(m, e);
+	m->ev_dropped += (uint64_t)MAX(0, jnum(counters,
+					      "snapshot_events_dropped"));
 }
 
 /* Label and dotted path of the live status facts, per role. */

@@ -154,8 +154,9 @@ void rpt_model_check(struct rpt_model *m, const char *command, int64_t run_id,
 /*
  * An engine snapshot from the store: time, phase, session, and the
  * counters object (the engine's STATUS shape, docs/control-protocol.md;
- * fields it lacks are simply absent from the charts). An "events" array
- * of EVENT objects in counters adds to the event list.
+ * fields it lacks are simply absent from the charts). Its
+ * "snapshot_events" array (EVENT objects, store/snapshot.c) adds to the
+ * event list.
  */
 void rpt_model_snapshot(struct rpt_model *m, int64_t at_ms, const char *phase,
     int64_t session_id, json_t *counters);
