@@ -452,15 +452,18 @@ redact(struct rdx *r, const char *text, enum rdx_hint hint)
 	if (r->mode == RPT_REDACT_NONE)
 		return s;
 	if (hint == RDX_HOST && s[0] != '\0') {
+		/* Another host seen in a field: named, but only declared
+		 * names are looked for in prose (a run's host field may hold
+		 * "localhost" or a word). */
 		if ((nm = name_find(r, s)) == NULL)
-			nm = name_add(r, s, K_HOST, 1);
+			nm = name_add(r, s, K_HOST, 0);
 		free(s);
 		return xstrdup(nm->name);
 	}
 	if (r->home != NULL)
 		replace_all(&s, r->home, strlen(r->home), "~", 0, 0);
 	for (i = 0; i < r->nnames; i++)
-		if (r->names[i].kind == K_HOST)
+		if (r->names[i].kind == K_HOST && r->names[i].own)
 			replace_all(&s, r->names[i].key,
 			    strlen(r->names[i].key), r->names[i].name, 0, 1);
 	replace_addrs(r, &s, hint);
