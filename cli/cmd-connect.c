@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/engine-snap.h"
 #include "common/ev.h"
 #include "common/log.h"
 #include "common/net.h"
@@ -41,6 +42,7 @@ struct watch {
 	struct eng_client *c;
 	struct ctl_server *ctl;
 	int said;
+	struct cli_snap *snap; /* periodic snapshots into the history */
 };
 
 /* Status list cap: huge pools would make every snapshot megabytes. */
@@ -79,6 +81,7 @@ connect_event(
 
 	if (w->ctl != NULL)
 		ctl_server_event(w->ctl, kind, resolver, detail);
+	cli_snap_event(w->snap, kind, resolver, detail);
 }
 
 static void
@@ -103,7 +106,7 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 	struct eng_client *cl = NULL;
 	struct ev_loop *loop = NULL;
 	struct err e = {""};
-	struct watch w = {NULL, NULL, 0};
+	struct watch w = {NULL, NULL, 0, NULL};
 	union net_addr bound;
 	const char *resolvers = NULL, *listen = NULL, *profile = NULL;
 	const char *control = NULL;
@@ -195,6 +198,11 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 		}
 	}
 	eng_client_set_event_cb(cl, connect_event, &w);
+	if (cli_snap_start(ctx, loop, "connect", argc, argv, connect_status,
+		&w, &w.snap) != 0) {
+		rc = EXIT_UNKNOWN;
+		goto out;
+	}
 	if (eng_client_start(cl, &bound, &e) == -1) {
 		cli_error(&cmd_connect_entry, "%s", e.msg);
 		goto out;
@@ -211,6 +219,7 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	rc = EXIT_OK;
 out:
+	cli_snap_stop(w.snap, rc);
 	ctl_server_free(w.ctl);
 	free(ctlpath);
 	eng_client_free(cl);

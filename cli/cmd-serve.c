@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/engine-snap.h"
 #include "common/ev.h"
 #include "common/log.h"
 #include "common/net.h"
@@ -79,6 +80,7 @@ cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
 	const char *listen = NULL, *control = NULL;
 	struct ctl_server *ctl = NULL;
 	struct serve_ctl sc = {0};
+	struct cli_snap *snap = NULL;
 	char *ctlpath = NULL;
 	char buf[NET_ADDR_STRLEN], *hostport;
 	int c, rc = EXIT_UNKNOWN;
@@ -168,6 +170,11 @@ cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
 			log_warn("no control socket: %s", e.msg);
 		}
 	}
+	if (cli_snap_start(ctx, loop, "serve", argc, argv, serve_status, &sc,
+		&snap) != 0) {
+		rc = EXIT_UNKNOWN;
+		goto out;
+	}
 	net_addr_format(&bound, buf, sizeof buf);
 	printf("listening %s\n", buf);
 	fflush(stdout);
@@ -175,6 +182,7 @@ cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
 	    cfg.method, buf);
 	rc = ev_run(loop) == 0 ? EXIT_OK : EXIT_CRITICAL;
 out:
+	cli_snap_stop(snap, rc);
 	ctl_server_free(ctl);
 	free(ctlpath);
 	eng_server_free(srv);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "reports/report-int.h"
+#include "reports/sink-int.h"
 
 #define MAX_EVENTS 500
 #define MAX_POINTS 5000
@@ -718,16 +719,10 @@ rpt_model_security(const struct rpt_model *m, const char **out, size_t max)
 const char *
 rpt_num(char *buf, size_t len, double v, int decimals)
 {
-	char *c;
-
-	if (!isfinite(v)) {
+	if (!isfinite(v))
 		snprintf(buf, len, "-");
-		return buf;
-	}
-	snprintf(buf, len, "%.*f", decimals, v);
-	/* A locale with a decimal comma must not reach the output. */
-	if ((c = strchr(buf, ',')) != NULL)
-		*c = '.';
+	else
+		rpt_fmt_fixed(v, decimals, buf, len); /* locale-proof */
 	return buf;
 }
 

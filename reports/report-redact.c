@@ -27,7 +27,7 @@
 
 #include "proto/b64.h"
 #include "reports/report-int.h"
-#include "reports/sink.h"
+#include "reports/sink-int.h"
 
 enum { K_RESOLVER, K_IP, K_LOCAL, K_PUBLIC, K_HOST };
 static const char *const kind_prefix[] = {

@@ -22,6 +22,7 @@
 #include "common/resolvers.h"
 #include "common/result.h"
 #include "common/util.h"
+#include "reports/sink-int.h"
 #include "reports/sink.h"
 
 struct rpt_sink;
@@ -32,6 +33,9 @@ struct rpt_ops {
 	int (*check)(struct rpt_sink *, const struct res_check *);
 	int (*summary)(struct rpt_sink *, const struct res_run *);
 	int (*close)(struct rpt_sink *);
+	/* NULL: the format ignores them. */
+	int (*perf)(struct rpt_sink *, const struct rpt_perf *);
+	int (*status)(struct rpt_sink *, int, const char *);
 };
 
 /* A growable table of malloc'd cells, for the text format. */
@@ -44,6 +48,8 @@ struct table {
 
 struct rpt_sink {
 	const struct rpt_ops *ops;
+	struct rpt_mon *mon; /* prom, nagios (sink-mon.c) */
+	json_t *jperf, *jstatus; /* json: rpt_perf / rpt_status */
 	FILE *out;
 	char err[ERR_MSG_MAX];
 	int have_summary;
@@ -706,8 +712,20 @@ json_close(struct rpt_sink *s)
 	}
 	if (put(s, n ? "\n],\n\"summary\":" : "],\n\"summary\":") != 0)
 		return -1;
-	return json_put(s,
-	    s->have_summary ? json_summary_obj(&s->run) : json_null(), "\n}\n");
+	if (json_put(s,
+		s->have_summary ? json_summary_obj(&s->run) : json_null(),
+		NULL) != 0)
+		return -1;
+	/* The monitoring keys only when a command gave them (check). */
+	if (s->jstatus != NULL &&
+	    (put(s, ",\n\"status\":") != 0 ||
+		json_put(s, json_incref(s->jstatus), NULL) != 0))
+		return -1;
+	if (s->jperf != NULL &&
+	    (put(s, ",\n\"perf\":") != 0 ||
+		json_put(s, json_incref(s->jperf), NULL) != 0))
+		return -1;
+	return put(s, "\n}\n");
 }
 
 static json_t *
@@ -780,33 +798,39 @@ static const char *const csv_head[] = {
     "evidence",
 };
 
-/* One RFC 4180 field: quoted when it holds , " CR or LF. */
-static int
-csv_field(struct rpt_sink *s, const char *v, int first)
+int
+rpt_csv_put(FILE *f, const char *v, int first)
 {
 	char *c = clean_text(v, 0);
 	const char *p;
 	int rc = 0;
 
-	if (!first && fputc(',', s->out) == EOF)
+	if (!first && fputc(',', f) == EOF)
 		rc = -1;
 	if (rc == 0 && strpbrk(c, ",\"\r\n") == NULL) {
-		if (fputs(c, s->out) == EOF)
+		if (fputs(c, f) == EOF)
 			rc = -1;
 	} else if (rc == 0) {
-		if (fputc('"', s->out) == EOF)
+		if (fputc('"', f) == EOF)
 			rc = -1;
 		for (p = c; *p != '\0' && rc == 0; p++) {
-			if (*p == '"' && fputc('"', s->out) == EOF)
+			if (*p == '"' && fputc('"', f) == EOF)
 				rc = -1;
-			if (rc == 0 && fputc(*p, s->out) == EOF)
+			if (rc == 0 && fputc(*p, f) == EOF)
 				rc = -1;
 		}
-		if (rc == 0 && fputc('"', s->out) == EOF)
+		if (rc == 0 && fputc('"', f) == EOF)
 			rc = -1;
 	}
 	free(c);
-	if (rc != 0)
+	return rc;
+}
+
+/* One RFC 4180 field: quoted when it holds , " CR or LF. */
+static int
+csv_field(struct rpt_sink *s, const char *v, int first)
+{
+	if (rpt_csv_put(s->out, v, first) != 0)
 		return fail(s, "write error: %s", strerror(errno));
 	return 0;
 }
@@ -939,18 +963,87 @@ nothing(struct rpt_sink *s)
 	return 0;
 }
 
+/* ---- perf and status in json / jsonl --------------------------------- */
+
+static json_t *
+jdouble(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *
+json_perf_obj(const struct rpt_perf *p)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "label", jstr(p->label ? p->label : ""));
+	json_object_set_new(o, "value", jdouble(p->value));
+	json_object_set_new(o, "uom", jstr(p->uom ? p->uom : ""));
+	json_object_set_new(o, "warn", p->warn ? jstr(p->warn) : json_null());
+	json_object_set_new(o, "crit", p->crit ? jstr(p->crit) : json_null());
+	json_object_set_new(o, "min", jdouble(p->min));
+	json_object_set_new(o, "max", jdouble(p->max));
+	return o;
+}
+
+static json_t *
+json_status_obj(int code, const char *text)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "code", json_integer(code));
+	json_object_set_new(o, "state", json_string(rpt_state_name(code)));
+	json_object_set_new(o, "text", jstr(text ? text : ""));
+	return o;
+}
+
+static int
+json_perf(struct rpt_sink *s, const struct rpt_perf *p)
+{
+	if (s->jperf == NULL)
+		s->jperf = json_array();
+	json_array_append_new(s->jperf, json_perf_obj(p));
+	return 0;
+}
+
+static int
+json_status(struct rpt_sink *s, int code, const char *text)
+{
+	json_decref(s->jstatus);
+	s->jstatus = json_status_obj(code, text);
+	return 0;
+}
+
+static int
+jsonl_perf(struct rpt_sink *s, const struct rpt_perf *p)
+{
+	return json_put(s, typed("perf", json_perf_obj(p)), "\n");
+}
+
+static int
+jsonl_status(struct rpt_sink *s, int code, const char *text)
+{
+	return json_put(s, typed("status", json_status_obj(code, text)), "\n");
+}
+
 static const struct rpt_ops formats[] = {
-    {"text", text_result, text_check, buffer_summary, text_close},
-    {"json", json_result, json_check, buffer_summary, json_close},
-    {"jsonl", jsonl_result, jsonl_check, jsonl_summary, nothing},
-    {"csv", csv_result, csv_check, buffer_summary, csv_close},
-    {"ips", ips_result, ignore_check, buffer_summary, nothing},
+    {"text", text_result, text_check, buffer_summary, text_close, NULL, NULL},
+    {"json", json_result, json_check, buffer_summary, json_close, json_perf,
+	json_status},
+    {"jsonl", jsonl_result, jsonl_check, jsonl_summary, nothing, jsonl_perf,
+	jsonl_status},
+    {"csv", csv_result, csv_check, buffer_summary, csv_close, NULL, NULL},
+    {"ips", ips_result, ignore_check, buffer_summary, nothing, NULL, NULL},
+    {"prom", rpt_mon_result, rpt_mon_check, rpt_mon_summary, rpt_prom_close,
+	rpt_mon_perf, rpt_mon_status},
+    {"nagios", rpt_mon_result, rpt_mon_check, rpt_mon_summary,
+	rpt_nagios_close, rpt_mon_perf, rpt_mon_status},
 };
 
 const char *
 rpt_formats(void)
 {
-	return "text, json, jsonl, csv, ips";
+	return "text, json, jsonl, csv, ips, prom, nagios";
 }
 
 struct rpt_sink *
@@ -1019,13 +1112,82 @@ rpt_close(struct rpt_sink *s, struct err *e)
 	table_free(&s->rows);
 	table_free(&s->checks);
 	json_decref(s->jchecks);
+	json_decref(s->jperf);
+	json_decref(s->jstatus);
+	rpt_mon_free(s->mon);
 	hmap_strset_free(&s->seen);
 	free(s);
 	return rc;
+}
+
+int
+rpt_perf(struct rpt_sink *s, const struct rpt_perf *p)
+{
+	return s->ops->perf != NULL ? s->ops->perf(s, p) : 0;
+}
+
+int
+rpt_status(struct rpt_sink *s, int code, const char *text)
+{
+	return s->ops->status != NULL ? s->ops->status(s, code, text) : 0;
+}
+
+const char *
+rpt_state_name(int code)
+{
+	static const char *const names[] = {
+	    "OK", "WARNING", "CRITICAL", "UNKNOWN"};
+
+	return code >= 0 && code <= 3 ? names[code] : "UNKNOWN";
+}
+
+/* ---- for sink-mon.c ---------------------------------------------------- */
+
+FILE *
+rpt_out(struct rpt_sink *s)
+{
+	return s->out;
+}
+
+int
+rpt_fail(struct rpt_sink *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->err[0] == '\0') {
+		va_start(ap, fmt);
+		vsnprintf(s->err, sizeof s->err, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+const struct res_run *
+rpt_run(const struct rpt_sink *s)
+{
+	return s->have_summary ? &s->run : NULL;
+}
+
+struct rpt_mon **
+rpt_mon_slot(struct rpt_sink *s)
+{
+	return &s->mon;
 }
 
 char *
 rpt_clean_text(const char *str, int oneline)
 {
 	return clean_text(str, oneline);
+}
+
+void
+rpt_fmt_fixed(double v, int dec, char *buf, size_t len)
+{
+	fmt_fixed(v, dec, buf, len);
+}
+
+size_t
+rpt_text_width(const char *str)
+{
+	return text_width(str);
 }

@@ -16,6 +16,14 @@
  *		client_resolvers.txt: "IP", "IP:PORT" when the port is not
  *		53, "[IPv6]:PORT" for IPv6; each address:port once.
  *		Summary and checks are ignored.
+ *	prom	Prometheus text exposition (0.0.4) for node_exporter's
+ *		textfile collector: every metric a gauge named
+ *		mdns_doctor_COMMAND_* (COMMAND from the summary), one family
+ *		at a time with HELP and TYPE, written at close.
+ *	nagios	one line in the monitoring-plugins format,
+ *		"MDNS-DOCTOR STATE - text | 'label'=value[uom];warn;crit;min;max
+ *		...", written at close: the state and text given to
+ *		rpt_status, else derived from the checks and results.
  * docs/output-formats.md lists every column.
  *
  * The model has no secret fields, so no sink can leak one. Text from the
@@ -33,7 +41,7 @@
 
 struct rpt_sink;
 
-/* "text, json, jsonl, csv, ips" — for usage messages. */
+/* "text, json, jsonl, csv, ips, prom, nagios" — for usage messages. */
 const char *rpt_formats(void);
 
 /*
@@ -71,11 +79,85 @@ int rpt_close(struct rpt_sink *s, struct err *e);
 void rpt_resolver_text(const char *addr, uint16_t port, char *buf, size_t len);
 
 /*
- * A malloc'd copy of str that is valid UTF-8 (invalid bytes become the
- * four characters "\xNN"); with oneline, control characters are escaped
- * too (\n \r \t, others \xNN). What every sink does to wire text; the
- * support report (report.h) uses it as well.
+ * One RFC 4180 CSV field to f (a ',' first unless first): made valid
+ * UTF-8, quoted when it holds , " CR or LF, quotes doubled. 0, or -1 on a
+ * write error.
  */
-char *rpt_clean_text(const char *str, int oneline);
+int rpt_csv_put(FILE *f, const char *v, int first);
+
+/*
+ * A table of any columns in text, json or csv, for listings that are not
+ * resolver results (history's runs, last-known-good list, differences).
+ * Cells are text; the column type says how json carries them (a number,
+ * or a string), and a NULL cell is unknown: "-" in text, null in json, an
+ * empty field in csv. text aligns the columns at close (numbers right);
+ * json writes {"KEY":[{...},...]} and csv a header and rows as they come.
+ */
+enum rpt_col_type {
+	RPT_COL_STR = 0,
+	RPT_COL_INT, /* a decimal integer */
+	RPT_COL_NUM, /* a decimal number */
+};
+
+struct rpt_col {
+	const char *name; /* json key and csv header; text upper-cases it */
+	enum rpt_col_type type;
+};
+
+struct rpt_table;
+
+/*
+ * Open a table in fmt ("text", "json", "csv") on out with ncols columns
+ * (cols borrowed, must outlive the table); json_key names the array.
+ * NULL with e set for another format.
+ */
+struct rpt_table *rpt_table_open(const char *fmt, FILE *out,
+    const char *json_key, const struct rpt_col *cols, size_t ncols,
+    struct err *e);
+/*
+ * Before the first row: one key: value shown above the table (text: a
+ * "key: value" line; json: a member beside the array; csv: nothing).
+ */
+int rpt_table_meta(struct rpt_table *t, const char *key, const char *value,
+    enum rpt_col_type type);
+/* One row of ncols cells (copied). 0, or -1 on a write error. */
+int rpt_table_row(struct rpt_table *t, const char *const *cells);
+/*
+ * Finish (text: print the aligned table, or nothing when it has no rows
+ * and empty is NULL, else the line empty), flush, free. 0, or -1 with e
+ * set to the first write error.
+ */
+int rpt_table_close(struct rpt_table *t, const char *empty, struct err *e);
+
+/*
+ * A measured value for the monitoring formats: perfdata in nagios, a
+ * gauge in prom, an object in json/jsonl ("perf"). text, csv and ips
+ * ignore it. Labels are [a-z][a-z0-9_]*; the unit is one the
+ * monitoring-plugins guidelines name ("ms", "us", "s", "%", "B", "KB",
+ * "MB", "TB", "c") or "" for a plain number. prom converts to base units
+ * (ms -> _seconds, % -> _ratio, B -> _bytes). A NAN value is "U" in
+ * nagios and NaN in prom.
+ */
+struct rpt_perf {
+	const char *label;
+	double value;
+	const char *uom;
+	const char *warn; /* threshold range as given ("100", "2:"), or NULL */
+	const char *crit;
+	double min, max; /* NAN: none */
+	const char *help; /* one line for prom's HELP; NULL: the label */
+};
+
+int rpt_perf(struct rpt_sink *s, const struct rpt_perf *p);
+
+/*
+ * The overall state (EXIT_OK .. EXIT_UNKNOWN) and one line saying why:
+ * nagios prints it as its status line, prom as mdns_doctor_COMMAND_status,
+ * json/jsonl as a "status" object. Others ignore it. Once per sink.
+ */
+int rpt_status(struct rpt_sink *s, int code, const char *text);
+
+/* "OK", "WARNING", "CRITICAL", "UNKNOWN" ("UNKNOWN" out of range). */
+const char *rpt_state_name(int code);
 
 #endif

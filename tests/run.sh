@@ -17,6 +17,10 @@ export MDNS_TOP=$PWD
 export MDNS_BIN=$PWD/$BUILD/mdns-doctor
 export MDNS_SHARED=${MDNS_SHARED:-$(cd .. && pwd)/shared}
 export NO_COLOR=1
+# Engines under test record snapshots (and anything else that defaults to
+# the history) in a state directory of the suite's own, never the user's.
+export XDG_STATE_HOME=$PWD/$BUILD/test-state
+rm -rf "$XDG_STATE_HOME"
 pattern=${1:-}
 timeout_s=${TEST_TIMEOUT:-900}
 logdir=$BUILD/test-logs

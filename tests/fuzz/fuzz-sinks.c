@@ -7,6 +7,7 @@
  * sanitizer report or unparsable JSON aborts.
  */
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const fmts[] = {
-	    "text", "json", "jsonl", "csv", "ips"};
+	    "text", "json", "jsonl", "csv", "ips", "prom", "nagios"};
+	struct rpt_perf pf;
 	const uint8_t *p = data, *end = data + size;
 	struct res_resolver r;
 	struct res_check c;
@@ -74,6 +76,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rpt_result(s, &r);
 		if (strcmp(fmts[i], "csv") != 0)
 			rpt_check(s, &c);
+		memset(&pf, 0, sizeof pf);
+		pf.label = run.command[0] ? run.command : "x";
+		pf.value = r.burst_qps;
+		pf.uom = "ms";
+		pf.warn = r.domain;
+		pf.min = pf.max = NAN;
+		rpt_perf(s, &pf);
+		rpt_status(s, size > 0 ? data[0] % 5 : 0, c.detail);
 		rpt_summary(s, &run);
 		if (rpt_close(s, NULL) != 0)
 			abort();
@@ -98,6 +108,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				json_decref(j);
 			}
 		}
+		/* nagios: one line; prom: every line a comment or a sample
+		 * of ours (no label value broke out of its quotes). */
+		if (strcmp(fmts[i], "nagios") == 0 &&
+		    (len == 0 || memchr(buf, '\n', len) != buf + len - 1))
+			abort();
+		if (strcmp(fmts[i], "prom") == 0)
+			for (p = (const uint8_t *)buf, end = p + len; p < end;
+			     p = (const uint8_t *)nl + 1) {
+				nl = memchr(p, '\n', (size_t)(end - p));
+				if (nl == NULL ||
+				    (*p != '#' &&
+					memcmp(p, "mdns_doctor", 11) != 0))
+					abort();
+			}
 		free(buf);
 	}
 	return 0;

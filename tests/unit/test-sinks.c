@@ -17,6 +17,7 @@
  * tricky strings must come back exactly as they went in.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,23 +275,20 @@ show_diff(const char *want, const char *got)
 	tap_diag("  texts differ in length only (line %d)", line);
 }
 
-/* Compare the output of fmt with its golden file (or rewrite it). */
-static char *
-golden(const char *fmt, int with_checks, size_t *outlen)
+/*
+ * Compare got with tests/golden/NAME (or rewrite it when
+ * MDNS_UPDATE_GOLDEN=1); fmt names the output in messages.
+ */
+static void
+golden_compare(const char *fmt, const char *name, const char *got, size_t glen)
 {
 	char path[4096], apath[4200], dir[4096];
-	const char *build = getenv("BUILD"), *ext;
-	char *got, *want;
-	size_t glen, wlen;
-	int rc, eq;
+	const char *build = getenv("BUILD");
+	char *want;
+	size_t wlen;
+	int eq;
 
-	got = render(fmt, with_checks, &glen, &rc);
-	tap_ok(got != NULL && rc == 0, "%s: rendered without error", fmt);
-	if (got == NULL)
-		return NULL;
-	/* The golden of the text format is sinks.txt. */
-	ext = strcmp(fmt, "text") == 0 ? "txt" : fmt;
-	snprintf(path, sizeof path, "%s/tests/golden/sinks.%s", top(), ext);
+	snprintf(path, sizeof path, "%s/tests/golden/%s", top(), name);
 	if (getenv("MDNS_UPDATE_GOLDEN") != NULL &&
 	    strcmp(getenv("MDNS_UPDATE_GOLDEN"), "1") == 0) {
 		tap_ok(spit(path, got, glen) == 0, "%s: golden rewritten %s",
@@ -302,7 +300,7 @@ golden(const char *fmt, int with_checks, size_t *outlen)
 		snprintf(dir, sizeof dir, "%s/%s/golden-actual", top(),
 		    build && *build ? build : "build");
 		mkdir(dir, 0755);
-		snprintf(apath, sizeof apath, "%s/sinks.%s", dir, ext);
+		snprintf(apath, sizeof apath, "%s/%s", dir, name);
 		spit(apath, got, glen);
 		if (want == NULL)
 			tap_diag("  cannot read %s: %s", path, strerror(errno));
@@ -314,6 +312,25 @@ golden(const char *fmt, int with_checks, size_t *outlen)
 			 "build/tests/test-sinks");
 	}
 	free(want);
+}
+
+/* Compare the output of fmt with its golden file (or rewrite it). */
+static char *
+golden(const char *fmt, int with_checks, size_t *outlen)
+{
+	char name[64];
+	char *got;
+	size_t glen;
+	int rc;
+
+	got = render(fmt, with_checks, &glen, &rc);
+	tap_ok(got != NULL && rc == 0, "%s: rendered without error", fmt);
+	if (got == NULL)
+		return NULL;
+	/* The golden of the text format is sinks.txt. */
+	snprintf(name, sizeof name, "sinks.%s",
+	    strcmp(fmt, "text") == 0 ? "txt" : fmt);
+	golden_compare(fmt, name, got, glen);
 	*outlen = glen;
 	return got;
 }
@@ -676,11 +693,325 @@ check_checks_only(void)
 	free(buf);
 }
 
+/* ---- the monitoring formats (prom, nagios) --------------------------- */
+
+/*
+ * The Prometheus text format as node_exporter reads it: comment lines
+ * "# HELP name text" and "# TYPE name gauge" before a family's samples,
+ * samples "name{l="v",...} value" whose name is the family's, no family
+ * twice, no series twice, label values with only \\ \" \n escapes.
+ * promtool checks the same files in tests/sh/test-check.sh.
+ */
+static void
+check_prom(const char *txt, const char *what)
+{
+	char fam[32][128], series[256][300], name[128], *copy, *line, *save;
+	size_t nfam = 0, nser = 0, i;
+	int ok = 1, typed = 0, lineno = 0;
+
+	copy = xstrdup(txt);
+	name[0] = '\0';
+	for (line = strtok_r(copy, "\n", &save); line != NULL && ok;
+	     line = strtok_r(NULL, "\n", &save)) {
+		lineno++;
+		if (strncmp(line, "# HELP ", 7) == 0) {
+			if (sscanf(line + 7, "%127s", name) != 1)
+				ok = 0;
+			for (i = 0; i < nfam && ok; i++)
+				if (strcmp(fam[i], name) == 0)
+					ok = 0; /* family split in two */
+			if (ok && nfam < 32)
+				snprintf(fam[nfam++], 128, "%s", name);
+			typed = 0;
+		} else if (strncmp(line, "# TYPE ", 7) == 0) {
+			char n2[128], t[32];
+
+			ok = sscanf(line + 7, "%127s %31s", n2, t) == 2 &&
+			    strcmp(n2, name) == 0 && strcmp(t, "gauge") == 0;
+			typed = 1;
+		} else {
+			size_t nl = strcspn(line, "{ ");
+			const char *p = line + nl, *v;
+			char *end;
+
+			ok = typed && nl == strlen(name) &&
+			    strncmp(line, name, nl) == 0;
+			if (ok && *p == '{') {
+				for (p++; *p != '}' && *p != '\0' && ok; p++) {
+					if (*p == '\\') {
+						p++;
+						ok = *p == '\\' || *p == '"' ||
+						    *p == 'n';
+					}
+				}
+				ok = ok && *p == '}';
+				p++;
+			}
+			ok = ok && *p == ' ';
+			v = p + 1;
+			if (ok && strcmp(v, "NaN") != 0) {
+				(void)strtod(v, &end);
+				ok = end != v && *end == '\0';
+			}
+			if (ok) {
+				for (i = 0; i < nser && ok; i++)
+					ok = strncmp(series[i], line,
+						 (size_t)(p - line)) != 0 ||
+					    series[i][p - line] != '\0';
+				if (ok && nser < 256)
+					snprintf(series[nser++], 300, "%.*s",
+					    (int)(p - line), line);
+			}
+		}
+		if (!ok)
+			tap_diag("  line %d: %s", lineno, line);
+	}
+	tap_ok(ok && nfam > 0, "%s: valid exposition, %zu families", what,
+	    nfam);
+	free(copy);
+}
+
+/* A number as the plugins guidelines write one: [-0-9.]+ (or U). */
+static const char *
+plugin_num(const char *p, int allow_u)
+{
+	const char *q = p;
+
+	if (allow_u && *p == 'U')
+		return p + 1;
+	if (*q == '-')
+		q++;
+	while ((*q >= '0' && *q <= '9') || *q == '.')
+		q++;
+	return q > p && q[-1] != '-' ? q : NULL;
+}
+
+/* A threshold range: [@][start:][end] with ~ for minus infinity. */
+static const char *
+plugin_range(const char *p)
+{
+	const char *q;
+
+	if (*p == '@')
+		p++;
+	if (*p == '~')
+		p++;
+	else if ((q = plugin_num(p, 0)) != NULL)
+		p = q;
+	if (*p == ':') {
+		p++;
+		if ((q = plugin_num(p, 0)) != NULL)
+			p = q;
+	}
+	return p;
+}
+
+/*
+ * One monitoring-plugins line: "MDNS-DOCTOR STATE - text[ | perfdata]",
+ * perfdata items "'label'=value[uom][;warn[;crit[;min[;max]]]]"
+ * separated by spaces. Returns the number of items, -1 when it does not
+ * parse.
+ */
+static int
+parse_plugin_line(const char *line, char *state, size_t slen)
+{
+	static const char *const uoms[] = {
+	    "", "s", "ms", "us", "%", "B", "KB", "MB", "TB", "c"};
+	const char *p, *q;
+	size_t i, n;
+	int items = 0, f;
+
+	if (strncmp(line, "MDNS-DOCTOR ", 12) != 0)
+		return -1;
+	p = line + 12;
+	n = strcspn(p, " ");
+	snprintf(state, slen, "%.*s", (int)n, p);
+	if (strncmp(p + n, " - ", 3) != 0 || strchr(line, '\n') != NULL)
+		return -1;
+	if ((p = strchr(line, '|')) == NULL)
+		return 0;
+	p++;
+	while (*p == ' ') {
+		p++;
+		if (*p == '\'') {
+			for (p++; *p != '\0'; p++) {
+				if (*p == '\'' && p[1] == '\'')
+					p++;
+				else if (*p == '\'')
+					break;
+			}
+			if (*p++ != '\'')
+				return -1;
+		} else {
+			while (*p != '=' && *p != ' ' && *p != '\0')
+				p++;
+		}
+		if (*p++ != '=')
+			return -1;
+		if ((q = plugin_num(p, 1)) == NULL)
+			return -1;
+		p = q;
+		n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ%");
+		for (i = 0; i < nitems(uoms); i++)
+			if (strlen(uoms[i]) == n && strncmp(p, uoms[i], n) == 0)
+				break;
+		if (i == nitems(uoms))
+			return -1;
+		p += n;
+		for (f = 0; f < 4 && *p == ';'; f++) {
+			p++;
+			q = f < 2 ? plugin_range(p) : plugin_num(p, 0);
+			p = q ? q : p;
+		}
+		if (*p != ' ' && *p != '\0')
+			return -1;
+		items++;
+	}
+	return *p == '\0' ? items : -1;
+}
+
+static void
+check_nagios(const char *txt, const char *what)
+{
+	char state[32], *line = xstrdup(txt);
+	size_t n = strlen(line);
+	int items;
+
+	tap_ok(n > 0 && line[n - 1] == '\n' && strchr(line, '\n') == line + n - 1,
+	    "%s: exactly one line", what);
+	if (n > 0)
+		line[n - 1] = '\0';
+	items = parse_plugin_line(line, state, sizeof state);
+	tap_ok(items > 0, "%s: parses as a plugin line with %d perf items",
+	    what, items);
+	free(line);
+}
+
+/* A check-like report: checks, perf values and a status, no results. */
+static char *
+render_check(const char *fmt, size_t *len)
+{
+	struct res_check c[2];
+	struct res_run run;
+	struct rpt_sink *s;
+	struct rpt_perf p;
+	struct err e = {""};
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+	int rc = 0;
+
+	res_check_init(&c[0]);
+	c[0].kind = RES_CHECK_HANDSHAKE;
+	c[0].verdict = RES_VERDICT_OK;
+	c[0].reason = RES_R_OK;
+	snprintf(c[0].detail, sizeof c[0].detail, "3 of 3 sessions opened");
+	c[0].at_ms = 1795000000000LL;
+	c[1] = c[0];
+	c[1].kind = RES_CHECK_IP;
+	snprintf(c[1].subject, sizeof c[1].subject, "ip\"v4\n|x");
+	c[1].verdict = RES_VERDICT_WARN;
+	res_run_init(&run);
+	snprintf(run.command, sizeof run.command, "check");
+	run.started_ms = 1795000000000LL;
+	run.ended_ms = 1795000002500LL;
+	s = rpt_open(fmt, f, &e);
+	rc |= rpt_check(s, &c[0]);
+	rc |= rpt_check(s, &c[1]);
+	memset(&p, 0, sizeof p);
+	p.label = "rtt";
+	p.value = 12.3;
+	p.uom = "ms";
+	p.warn = "1000";
+	p.crit = "3000";
+	p.min = 0;
+	p.max = NAN;
+	p.help = "median handshake round trip";
+	rc |= rpt_perf(s, &p);
+	p.label = "loss";
+	p.value = 2.5;
+	p.uom = "%";
+	p.warn = "10";
+	p.crit = "50";
+	p.max = 100;
+	p.help = NULL;
+	rc |= rpt_perf(s, &p);
+	p.label = "good";
+	p.value = 3;
+	p.uom = "";
+	p.warn = "2:";
+	p.crit = "1:";
+	p.max = NAN;
+	rc |= rpt_perf(s, &p);
+	p.label = "answer_age";
+	p.value = NAN;
+	p.uom = "s";
+	p.warn = p.crit = NULL;
+	p.min = NAN;
+	rc |= rpt_perf(s, &p);
+	rc |= rpt_status(s, EXIT_WARNING, "engine connected | ip: warn");
+	rc |= rpt_summary(s, &run);
+	rc |= rpt_close(s, &e);
+	fclose(f);
+	tap_ok(rc == 0, "%s: a check report renders: %s", fmt, e.msg);
+	return buf;
+}
+
+static void
+check_monitoring(void)
+{
+	json_t *doc, *perf;
+	char *out, state[32];
+	size_t len;
+
+	out = render_check("prom", &len);
+	golden_compare("prom", "check.prom", out, len);
+	check_prom(out, "prom check");
+	tap_ok(strstr(out, "mdns_doctor_check_status 1\n") != NULL &&
+		strstr(out, "mdns_doctor_check_rtt_seconds 0.0123\n") != NULL &&
+		strstr(out, "mdns_doctor_check_loss_ratio 0.025\n") != NULL &&
+		strstr(out, "mdns_doctor_check_answer_age_seconds NaN\n") !=
+		    NULL &&
+		strstr(out, "mdns_doctor_check_verdict{check=\"ip\","
+			    "subject=\"ip\\\"v4\\n|x\"} 1\n") != NULL,
+	    "prom: status, units converted, NaN, escaped label");
+	free(out);
+
+	out = render_check("nagios", &len);
+	golden_compare("nagios", "check.nagios", out, len);
+	check_nagios(out, "nagios check");
+	out[len - 1] = '\0';
+	tap_is_int(parse_plugin_line(out, state, sizeof state), 5,
+	    "nagios: five perf items (four given, time)");
+	tap_is_str(state, "WARNING", "nagios: the state given");
+	tap_ok(strstr(out, "'rtt'=12.3ms;1000;3000;0 ") != NULL &&
+		strstr(out, "'good'=3;2:;1:;0 ") != NULL &&
+		strstr(out, "'answer_age'=U ") != NULL &&
+		strstr(out, "connected / ip") != NULL,
+	    "nagios: thresholds, U for unknown, no '|' in the text: %s", out);
+	free(out);
+
+	out = render_check("json", &len);
+	doc = json_loads(out, 0, NULL);
+	perf = json_object_get(doc, "perf");
+	tap_ok(doc != NULL &&
+		json_integer_value(json_object_get(
+		    json_object_get(doc, "status"), "code")) == 1 &&
+		json_array_size(perf) == 4 &&
+		json_is_null(
+		    json_object_get(json_array_get(perf, 3), "value")) &&
+		strcmp(json_string_value(json_object_get(
+			   json_array_get(perf, 2), "warn")),
+		    "2:") == 0,
+	    "json: status and perf keys");
+	json_decref(doc);
+	free(out);
+}
+
 int
 main(void)
 {
 	static const char *const fmts[] = {
-	    "text", "json", "jsonl", "csv", "ips"};
+	    "text", "json", "jsonl", "csv", "ips", "prom", "nagios"};
 	char *out;
 	size_t i, len;
 	char digest[RES_DIGEST_MAX], digest2[RES_DIGEST_MAX];
@@ -702,6 +1033,10 @@ main(void)
 			check_csv(out);
 		else if (strcmp(fmts[i], "ips") == 0)
 			check_ips(out);
+		else if (strcmp(fmts[i], "prom") == 0)
+			check_prom(out, "prom");
+		else if (strcmp(fmts[i], "nagios") == 0)
+			check_nagios(out, "nagios");
 		else
 			check_text(out);
 		free(out);
@@ -709,6 +1044,7 @@ main(void)
 	check_errors();
 	check_wild_run();
 	check_checks_only();
+	check_monitoring();
 
 	for (k = 0; k < RES_R_COUNT; k++) {
 		if (res_reason_from_name(
