@@ -260,7 +260,7 @@ chart_bars(FILE *f, const char *id, const char *title, const char *cls,
 		return;
 	svg_open(f, id, 640, 12 + n * row, title);
 	for (i = 0, y = 6; i < n; i++, y += row) {
-		short_label(labels[i], lab, sizeof lab, 28);
+		short_label(labels[i], lab, sizeof lab, 30);
 		svg_text(f, x0 - 8, y + 13, "end", lab);
 		if (v[i] < 0) {
 			svg_text(f, x0 + 4, y + 13, "start", "no figure");
@@ -287,11 +287,15 @@ chart_resolvers(FILE *f, const struct rpt_model *m)
 
 	if (m->neres > 0) {
 		for (i = 0; i < m->neres && n < MAX_BARS; i++, n++) {
-			labels[n] = m->eres[i].address;
-			rtt[n] = m->eres[i].rtt_ms;
-			loss[n] =
-			    m->eres[i].loss < 0 ? -1 : 100 * m->eres[i].loss;
-			own[n] = NULL;
+			const struct rpt_eres *r = &m->eres[i];
+
+			/* A resolver out of use says so in its label. */
+			own[n] = labels[n] = r->state[0] == '\0' ||
+				strcmp(r->state, "active") == 0 ?
+			    xstrdup(r->address) :
+			    xasprintf("%s (%s)", r->address, r->state);
+			rtt[n] = r->rtt_ms;
+			loss[n] = r->loss < 0 ? -1 : 100 * r->loss;
 		}
 		from = m->eres_live ? "the running engine" :
 				      "the last engine snapshot";
@@ -503,24 +507,40 @@ sec_summary(FILE *f, const struct rpt_model *m)
 static void
 sec_config(FILE *f, const struct rpt_model *m)
 {
-	size_t i;
+	size_t i, n;
+	int pass;
 
 	fputs("<h2 id=\"config\">Configuration</h2>\n", f);
 	facts_table(f, m, RPT_SEC_CONFIG);
 	if (m->ncfg == 0)
 		return;
-	fputs("<table>\n<tr><th>key</th><th>value</th><th>from</th>"
-	      "<th>note</th></tr>\n",
-	    f);
-	for (i = 0; i < m->ncfg; i++) {
-		fputs("<tr>", f);
-		td_text(f, m->cfg[i].key, NULL);
-		td_text(f, m->cfg[i].value, m->cfg[i].secret ? "ev" : NULL);
-		td_text(f, m->cfg[i].source, NULL);
-		td_text(f, m->cfg[i].note, NULL);
-		fputs("</tr>\n", f);
+	/* What the user set first; the defaults folded (no script needed:
+	 * <details> opens by itself). */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0, n = 0; i < m->ncfg; i++)
+			n += (strcmp(m->cfg[i].source, "default") == 0) == pass;
+		if (n == 0)
+			continue;
+		if (pass == 1)
+			fprintf(f, "<details><summary>%zu keys at their upstream "
+				   "default</summary>\n",
+			    n);
+		fputs("<table>\n<tr><th>key</th><th>value</th><th>from</th>"
+		      "<th>note</th></tr>\n",
+		    f);
+		for (i = 0; i < m->ncfg; i++) {
+			if ((strcmp(m->cfg[i].source, "default") == 0) != pass)
+				continue;
+			fputs("<tr>", f);
+			td_text(f, m->cfg[i].key, NULL);
+			td_text(
+			    f, m->cfg[i].value, m->cfg[i].secret ? "ev" : NULL);
+			td_text(f, m->cfg[i].source, NULL);
+			td_text(f, m->cfg[i].note, NULL);
+			fputs("</tr>\n", f);
+		}
+		fputs(pass ? "</table>\n</details>\n" : "</table>\n", f);
 	}
-	fputs("</table>\n", f);
 }
 
 static void
@@ -709,6 +729,9 @@ sec_engine(FILE *f, const struct rpt_model *m)
 		fputs("</table>\n", f);
 	}
 	fprintf(f, "<h3>Events (%zu)</h3>\n", m->nev);
+	if (m->ev_dropped > 0)
+		fprintf(f, "<p>%llu more were not kept.</p>\n",
+		    (unsigned long long)m->ev_dropped);
 	if (m->nev == 0)
 		return;
 	fputs("<table>\n<tr><th>time</th><th>kind</th><th>resolver</th>"

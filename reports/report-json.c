@@ -242,6 +242,8 @@ engine(const struct rpt_model *m)
 		json_array_append_new(a, x);
 	}
 	json_object_set_new(o, "events", a);
+	json_object_set_new(
+	    o, "events_dropped", json_integer((json_int_t)m->ev_dropped));
 	return o;
 }
 

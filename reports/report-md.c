@@ -251,7 +251,11 @@ md_engine(FILE *f, const struct rpt_model *m)
 	    m->npts);
 	if (m->nother > 0)
 		fprintf(f, "; %zu of the other role not shown", m->nother);
-	fputs("):\n\n", f);
+	fputs("):", f);
+	if (m->npts == 0)
+		fputs(" none in the history.\n", f);
+	else
+		fputs("\n\n", f);
 	if (m->npts > 0) {
 		fputs("| time | phase | session | up | down | active "
 		      "resolvers |\n|---|---|---:|---:|---:|---:|\n",
@@ -276,7 +280,11 @@ md_engine(FILE *f, const struct rpt_model *m)
 			fputs(" |\n", f);
 		}
 	}
-	fprintf(f, "\nEvents (%zu):\n\n", m->nev);
+	fprintf(f, "\nEvents (%zu", m->nev);
+	if (m->ev_dropped > 0)
+		fprintf(f, "; %llu more not kept",
+		    (unsigned long long)m->ev_dropped);
+	fputs(m->nev > 0 ? "):\n\n" : "): none.\n", f);
 	if (m->nev > 0)
 		fputs("| time | kind | resolver | detail |\n"
 		      "|---|---|---|---|\n",

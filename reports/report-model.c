@@ -376,6 +376,7 @@ add_event(struct rpt_model *m, json_t *e)
 		return;
 	if (m->nev == MAX_EVENTS) {
 		/* Keep the newest. */
+		m->ev_dropped++;
 		free(m->ev[0].resolver);
 		free(m->ev[0].detail);
 		memmove(m->ev, m->ev + 1, (m->nev - 1) * sizeof *m->ev);
@@ -427,6 +428,11 @@ set_resolvers(struct rpt_model *m, json_t *list)
 		r->timeouts = jnum(o, "timeouts");
 		r->upload_mtu = jnum(o, "upload_mtu");
 		r->download_mtu = jnum(o, "download_mtu");
+		/* The engine says 0 for what it has not measured yet. */
+		if (r->answered == 0)
+			r->rtt_ms = -1;
+		if (r->sent == 0)
+			r->loss = -1;
 	}
 }
 
@@ -647,6 +653,7 @@ rpt_model_diagnosis(const struct rpt_model *m, char *buf, size_t len)
 {
 	const struct res_stage_stats *s = m->run.stages;
 	int st, last = -1, none = -1;
+	uint64_t nfail;
 	size_t i, best;
 	size_t off;
 
@@ -664,11 +671,14 @@ rpt_model_diagnosis(const struct rpt_model *m, char *buf, size_t len)
 		snprintf(buf, len, "The scan tested nothing.");
 		return;
 	}
+	for (i = 0, nfail = 0; i < m->nfails; i++)
+		nfail += m->fails[i].count;
 	if (none < 0) {
 		snprintf(buf, len,
-		    "%llu resolver result(s) passed every stage run (the "
-		    "last was %s).",
+		    "%llu of %llu resolver result(s) passed every stage run "
+		    "(up to %s); the failures are listed by stage and reason.",
 		    (unsigned long long)m->nok_total,
+		    (unsigned long long)(m->nok_total + nfail),
 		    res_stage_name((enum res_stage)last));
 		return;
 	}

@@ -4,7 +4,8 @@
 Chromium) with every network request it makes sent to a counting proxy
 on loopback, and report what the browser rendered.
 
-    report-browser.py [--screenshot PNG] [--chromium PATH] FILE.html
+    report-browser.py [--screenshot PNG [--top Y] [--height H]]
+                      [--chromium PATH] FILE.html
 
 Prints one JSON object on stdout:
     {"proxy_requests": N,          requests that reached the proxy
@@ -140,6 +141,10 @@ def main():
     ap.add_argument("html")
     ap.add_argument("--screenshot")
     ap.add_argument("--chromium", default="chromium")
+    ap.add_argument("--top", type=float, default=0,
+                    help="screenshot from this CSS pixel down")
+    ap.add_argument("--height", type=float, default=0,
+                    help="screenshot height (default: the whole page)")
     ap.add_argument("--settle", type=float, default=1.5,
                     help="seconds to wait after load for late requests")
     a = ap.parse_args()
@@ -243,9 +248,10 @@ def main():
             size = m.get("cssContentSize") or m["contentSize"]
             shot = cdp.call("Page.captureScreenshot",
                             {"format": "png", "captureBeyondViewport": True,
-                             "clip": {"x": 0, "y": 0,
+                             "clip": {"x": 0, "y": a.top,
                                       "width": size["width"],
-                                      "height": size["height"],
+                                      "height": a.height or
+                                      size["height"] - a.top,
                                       "scale": 1}}, session=sid)
             import base64
             with open(a.screenshot, "wb") as f:
