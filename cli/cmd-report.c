@@ -90,8 +90,8 @@ parse_age(const char *s)
 	static const struct {
 		char unit;
 		int64_t ms;
-	} units[] = {{'s', 1000}, {'m', 60000}, {'h', 3600000},
-	    {'d', 86400000}};
+	} units[] = {
+	    {'s', 1000}, {'m', 60000}, {'h', 3600000}, {'d', 86400000}};
 	struct err e;
 	long long v;
 	size_t n = strlen(s), i;
@@ -137,15 +137,17 @@ declare_secrets(struct gather *g)
 	if (g->cfg->key != NULL &&
 	    rpt_model_secret(g->m, g->cfg->key, strlen(g->cfg->key)) != 0 &&
 	    g->cfg->key[0] != '\0')
-		rpt_model_note(g->m, "the encryption key is shorter than 4 "
-				     "characters; it has no field in this "
-				     "report, but text is not scrubbed of it");
+		rpt_model_note(g->m,
+		    "the encryption key is shorter than 4 "
+		    "characters; it has no field in this "
+		    "report, but text is not scrubbed of it");
 	if (g->cfg->socks5_pass != NULL && g->cfg->socks5_pass[0] != '\0' &&
-	    rpt_model_secret(g->m, g->cfg->socks5_pass,
-		strlen(g->cfg->socks5_pass)) != 0)
-		rpt_model_note(g->m, "the SOCKS5 password is shorter than 4 "
-				     "characters; it has no field in this "
-				     "report, but text is not scrubbed of it");
+	    rpt_model_secret(
+		g->m, g->cfg->socks5_pass, strlen(g->cfg->socks5_pass)) != 0)
+		rpt_model_note(g->m,
+		    "the SOCKS5 password is shorter than 4 "
+		    "characters; it has no field in this "
+		    "report, but text is not scrubbed of it");
 	for (i = 0; i < cfg_item_count(g->cfg); i++) {
 		cfg_item_at(g->cfg, i, &it);
 		if (it.secret && it.value->type == TOML_STRING &&
@@ -255,7 +257,8 @@ add_live(struct gather *g, const struct args *args)
 	if (reply == NULL) {
 		rpt_model_live(g->m, NULL, e.msg);
 	} else if (!json_is_true(json_object_get(reply, "ok"))) {
-		rpt_model_live(g->m, NULL, "the engine refused the status request");
+		rpt_model_live(
+		    g->m, NULL, "the engine refused the status request");
 	} else {
 		rpt_model_live(g->m, json_object_get(reply, "status"), NULL);
 	}
@@ -344,7 +347,8 @@ add_routes(struct rpt_model *m)
 				why = nl_link_tunnel_why(&l);
 			gw[0] = '\0';
 			if (r[k].gateway.sa.sa_family != AF_UNSPEC)
-				net_addr_format_ip(&r[k].gateway, gw, sizeof gw);
+				net_addr_format_ip(
+				    &r[k].gateway, gw, sizeof gw);
 			snprintf(line, sizeof line, "dev %s%s%s%s%s%s", l.name,
 			    gw[0] ? " via " : "", gw, why ? " (a tunnel: " : "",
 			    why ? why : "", why ? ")" : "");
@@ -407,7 +411,8 @@ add_config(struct gather *g)
 		return;
 	rpt_model_fact(g->m, RPT_SEC_CONFIG, "file", c->path ? c->path : "-");
 	if (c->profile_path != NULL)
-		rpt_model_fact(g->m, RPT_SEC_CONFIG, "profile", c->profile_path);
+		rpt_model_fact(
+		    g->m, RPT_SEC_CONFIG, "profile", c->profile_path);
 	rpt_model_fact(g->m, RPT_SEC_CONFIG, "role", cfg_role_name(c->role));
 	for (i = 0; i < c->ndomains; i++)
 		rpt_model_fact(g->m, RPT_SEC_CONFIG, "domain", c->domains[i]);
@@ -419,7 +424,8 @@ add_config(struct gather *g)
 	snprintf(n, sizeof n, "%zu", cfg_error_count(c));
 	rpt_model_fact(g->m, RPT_SEC_CONFIG, "problems", n);
 	for (i = 0; i < cfg_error_count(c); i++)
-		rpt_model_fact(g->m, RPT_SEC_CONFIG, "problem", cfg_error_at(c, i));
+		rpt_model_fact(
+		    g->m, RPT_SEC_CONFIG, "problem", cfg_error_at(c, i));
 	rpt_model_method(g->m, c->method, prof_method_name(c->method));
 	for (i = 0; i < cfg_item_count(c); i++) {
 		cfg_item_at(c, i, &it);
@@ -532,8 +538,8 @@ cmd_report_run(struct cli_ctx *ctx, const struct args *args)
 	/* 1. What must not appear. */
 	for (i = 0; (a = args_value(args, OPT_OWN, i)) != NULL; i++)
 		if (rpt_model_own_addr(g.m, a, RPT_OWN_LOCAL) != 0) {
-			cli_error(&cmd_report_entry, "--own: not an address: %s",
-			    a);
+			cli_error(
+			    &cmd_report_entry, "--own: not an address: %s", a);
 			rc = EXIT_UNKNOWN;
 			goto out;
 		}
@@ -563,8 +569,9 @@ cmd_report_run(struct cli_ctx *ctx, const struct args *args)
 			rpt_model_note(g.m, "checks: %s", e.msg);
 	}
 	if (g.cfg == NULL)
-		rpt_model_note(g.m, "no configuration given (--config FILE); "
-				    "none found at the default place either");
+		rpt_model_note(g.m,
+		    "no configuration given (--config FILE); "
+		    "none found at the default place either");
 	add_config(&g);
 	add_versions(&g);
 	add_host(g.m, host);
@@ -590,7 +597,8 @@ const struct cmd_entry cmd_report_entry = {
     .name = "report",
     .summary = "one file for support: history, engine, configuration, "
 	       "redacted",
-    .args = {.opts = report_opts, .formats = "html,md,json",
+    .args = {.opts = report_opts,
+	.formats = "html,md,json",
 	.notes = "\nThe report holds the last scan (stage counts, diagnosis, "
 		 "survivors),\nthe latest checks with their evidence, the "
 		 "engine's status, timeline and\nevents, the effective "

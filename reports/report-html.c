@@ -168,7 +168,8 @@ svg_rect(FILE *f, const char *cls, double x, double y, double w, double hgt)
 	if (!(w >= 0))
 		w = 0;
 	fprintf(f,
-	    "<rect class=\"%s\" x=\"%s\" y=\"%s\" width=\"%s\" height=\"%s\"/>\n",
+	    "<rect class=\"%s\" x=\"%s\" y=\"%s\" width=\"%s\" "
+	    "height=\"%s\"/>\n",
 	    cls, rpt_num(b[0], 32, x, 1), rpt_num(b[1], 32, y, 1),
 	    rpt_num(b[2], 32, w, 1), rpt_num(b[3], 32, hgt, 1));
 }
@@ -179,7 +180,8 @@ svg_open(FILE *f, const char *id, double w, double hgt, const char *title)
 	char bw[32], bh[32];
 
 	fprintf(f,
-	    "<svg class=\"chart\" id=\"%s\" width=\"%s\" height=\"%s\" viewBox=\"0 0 %s %s\" role=\"img\">"
+	    "<svg class=\"chart\" id=\"%s\" width=\"%s\" height=\"%s\" "
+	    "viewBox=\"0 0 %s %s\" role=\"img\">"
 	    "<title>",
 	    id, rpt_num(bw, sizeof bw, w, 0), rpt_num(bh, sizeof bh, hgt, 0),
 	    bw, bh);
@@ -230,8 +232,9 @@ chart_funnel(FILE *f, const struct rpt_model *m)
 		    res_stage_name((enum res_stage)st));
 		svg_rect(f, "bar-tested", x0, y, bw * s[st].tested / max, 20);
 		svg_rect(f, "bar-passed", x0, y,
-		    bw * (s[st].passed > s[st].tested ? s[st].tested :
-							s[st].passed) /
+		    bw *
+			(s[st].passed > s[st].tested ? s[st].tested :
+						       s[st].passed) /
 			max,
 		    20);
 		snprintf(label, sizeof label, "%u / %u passed", s[st].passed,
@@ -304,8 +307,10 @@ chart_resolvers(FILE *f, const struct rpt_model *m)
 			const struct res_resolver *r = &m->ok[i];
 			double rate = res_burst_rate(r);
 
-			own[n] = labels[n] = xasprintf("%s:%u", r->addr, r->port);
-			rtt[n] = r->rtt_us < 0 ? -1 : (double)r->rtt_us / 1000.0;
+			own[n] = labels[n] =
+			    xasprintf("%s:%u", r->addr, r->port);
+			rtt[n] =
+			    r->rtt_us < 0 ? -1 : (double)r->rtt_us / 1000.0;
 			loss[n] = rate < 0 ? -1 : 100 * (1 - rate);
 		}
 		from = "the last scan (loss: failed burst queries)";
@@ -419,8 +424,8 @@ chart_timeline(FILE *f, const struct rpt_model *m)
 	series(f, m, 0, t0, span, max);
 	/* The phase band: one rect per run of equal phase. */
 	for (i = 0; i < m->npts; i = j) {
-		for (j = i + 1;
-		     j < m->npts && strcmp(m->pts[j].phase, m->pts[i].phase) == 0;
+		for (j = i + 1; j < m->npts &&
+		     strcmp(m->pts[j].phase, m->pts[i].phase) == 0;
 		     j++)
 			;
 		x = x0 + pw * ((double)m->pts[i].at_ms - t0) / span;
@@ -448,11 +453,13 @@ chart_timeline(FILE *f, const struct rpt_model *m)
 	    rpt_time(b, sizeof b, m->pts[m->npts - 1].at_ms));
 	/* Legend: the two lines, then the phases seen. */
 	x = x0;
-	fprintf(f, "<rect x=\"70\" y=\"214\" width=\"12\" height=\"3\" "
-		   "fill=\"#c0392b\"/>\n");
+	fprintf(f,
+	    "<rect x=\"70\" y=\"214\" width=\"12\" height=\"3\" "
+	    "fill=\"#c0392b\"/>\n");
 	svg_text(f, x + 16, 220, "start", "up");
-	fprintf(f, "<rect x=\"120\" y=\"214\" width=\"12\" height=\"3\" "
-		   "fill=\"#2f6fab\"/>\n");
+	fprintf(f,
+	    "<rect x=\"120\" y=\"214\" width=\"12\" height=\"3\" "
+	    "fill=\"#2f6fab\"/>\n");
 	svg_text(f, 136, 220, "start", "down");
 	for (k = 0, x = 190; k < nseen && x < 600; k++) {
 		fprintf(f,
@@ -522,8 +529,9 @@ sec_config(FILE *f, const struct rpt_model *m)
 		if (n == 0)
 			continue;
 		if (pass == 1)
-			fprintf(f, "<details><summary>%zu keys at their upstream "
-				   "default</summary>\n",
+			fprintf(f,
+			    "<details><summary>%zu keys at their upstream "
+			    "default</summary>\n",
 			    n);
 		fputs("<table>\n<tr><th>key</th><th>value</th><th>from</th>"
 		      "<th>note</th></tr>\n",
@@ -575,7 +583,8 @@ sec_scan(FILE *f, const struct rpt_model *m)
 
 		if (s->tested == 0 && s->passed == 0 && s->failed == 0)
 			continue;
-		fprintf(f, "<tr><td>%s</td>", res_stage_name((enum res_stage)st));
+		fprintf(
+		    f, "<tr><td>%s</td>", res_stage_name((enum res_stage)st));
 		td_num(f, s->tested, 0);
 		td_num(f, s->passed, 0);
 		td_num(f, s->failed, 0);
@@ -676,9 +685,10 @@ sec_engine(FILE *f, const struct rpt_model *m)
 	}
 	chart_resolvers(f, m);
 	if (m->neres > 0) {
-		fputs("<table>\n<tr><th>resolver</th><th>domain</th><th>state"
-		      "</th><th>RTT ms</th><th>loss %</th><th>sent</th><th>"
-		      "answered</th><th>timeouts</th><th>MTU up/down</th></tr>\n",
+		fputs(
+		    "<table>\n<tr><th>resolver</th><th>domain</th><th>state"
+		    "</th><th>RTT ms</th><th>loss %</th><th>sent</th><th>"
+		    "answered</th><th>timeouts</th><th>MTU up/down</th></tr>\n",
 		    f);
 		for (i = 0; i < m->neres; i++) {
 			const struct rpt_eres *r = &m->eres[i];
@@ -706,8 +716,9 @@ sec_engine(FILE *f, const struct rpt_model *m)
 	fputs(".</p>\n", f);
 	chart_timeline(f, m);
 	if (m->npts > 0) {
-		fputs("<table>\n<tr><th>time</th><th>phase</th><th>session</th>"
-		      "<th>up</th><th>down</th><th>active resolvers</th></tr>\n",
+		fputs(
+		    "<table>\n<tr><th>time</th><th>phase</th><th>session</th>"
+		    "<th>up</th><th>down</th><th>active resolvers</th></tr>\n",
 		    f);
 		for (i = 0; i < m->npts; i++) {
 			const struct rpt_point *p = &m->pts[i];
@@ -719,8 +730,8 @@ sec_engine(FILE *f, const struct rpt_model *m)
 			fputs("<tr>", f);
 			td_text(f, rpt_time(t, sizeof t, p->at_ms), NULL);
 			td_text(f, p->phase, NULL);
-			td_num(f, p->session_id > 0 ? (double)p->session_id : -1,
-			    0);
+			td_num(f,
+			    p->session_id > 0 ? (double)p->session_id : -1, 0);
 			td_text(f, rpt_rate(r1, sizeof r1, p->rate_up), "n");
 			td_text(f, rpt_rate(r2, sizeof r2, p->rate_down), "n");
 			td_num(f, p->active, 0);

@@ -42,7 +42,7 @@ struct rdx {
 	size_t nsec, seccap;
 	struct rdx_name *names; /* addresses and hosts, by first sight */
 	size_t nnames, namecap;
-	struct hmap index; /* key -> names[] */
+	struct hmap index;   /* key -> names[] */
 	unsigned counter[5]; /* resolver, ip, local, public, host */
 	char *home;	     /* $HOME, replaced by "~" (own, all) */
 };

@@ -64,7 +64,8 @@ config(const struct rpt_model *m)
 		json_object_set_new(k, "key", jstr(m->cfg[i].key));
 		json_object_set_new(k, "value", jstr(m->cfg[i].value));
 		json_object_set_new(k, "source", jstr(m->cfg[i].source));
-		json_object_set_new(k, "secret", json_boolean(m->cfg[i].secret));
+		json_object_set_new(
+		    k, "secret", json_boolean(m->cfg[i].secret));
 		if (m->cfg[i].note != NULL)
 			json_object_set_new(k, "note", jstr(m->cfg[i].note));
 		json_array_append_new(keys, k);
@@ -144,7 +145,8 @@ scan(const struct rpt_model *m)
 		    x, "reason", jstr(res_reason_name(m->fails[i].reason)));
 		json_object_set_new(
 		    x, "text", jstr(res_reason_text(m->fails[i].reason)));
-		json_object_set_new(x, "count", json_integer(m->fails[i].count));
+		json_object_set_new(
+		    x, "count", json_integer(m->fails[i].count));
 		json_object_set_new(x, "example", jstr(m->fails[i].example));
 		json_array_append_new(a, x);
 	}
@@ -165,13 +167,17 @@ checks(const struct rpt_model *m)
 
 		x = json_object();
 		json_object_set_new(x, "command", jstr(m->chk[i].command));
-		json_object_set_new(x, "run_id", json_integer(m->chk[i].run_id));
+		json_object_set_new(
+		    x, "run_id", json_integer(m->chk[i].run_id));
 		json_object_set_new(
 		    x, "run_started_ms", jtime(m->chk[i].run_started_ms));
-		json_object_set_new(x, "kind", jstr(res_check_kind_name(c->kind)));
+		json_object_set_new(
+		    x, "kind", jstr(res_check_kind_name(c->kind)));
 		json_object_set_new(x, "subject", jstr(c->subject));
-		json_object_set_new(x, "verdict", jstr(res_verdict_name(c->verdict)));
-		json_object_set_new(x, "reason", jstr(res_reason_name(c->reason)));
+		json_object_set_new(
+		    x, "verdict", jstr(res_verdict_name(c->verdict)));
+		json_object_set_new(
+		    x, "reason", jstr(res_reason_name(c->reason)));
 		json_object_set_new(x, "detail", jstr(c->detail));
 		json_object_set_new(x, "evidence", jstr(c->evidence));
 		json_object_set_new(x, "at_ms", jtime(c->at_ms));

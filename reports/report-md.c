@@ -152,8 +152,8 @@ md_scan(FILE *f, const struct rpt_model *m)
 			fprintf(f, " | %u | ", r->port);
 			md(f, r->domain);
 			fputs(" | ", f);
-			md_num(f, r->rtt_us < 0 ? -1 : (double)r->rtt_us / 1000.0,
-			    1);
+			md_num(f,
+			    r->rtt_us < 0 ? -1 : (double)r->rtt_us / 1000.0, 1);
 			fprintf(f, " | %d | %d | %s |\n", r->upload_mtu,
 			    r->download_mtu, res_stage_name(r->stage));
 		}
@@ -164,7 +164,8 @@ md_scan(FILE *f, const struct rpt_model *m)
 		      "|---|---|---:|---|\n",
 		    f);
 		for (i = 0; i < m->nfails; i++) {
-			fprintf(f, "| %s | %s (", res_stage_name(m->fails[i].stage),
+			fprintf(f, "| %s | %s (",
+			    res_stage_name(m->fails[i].stage),
 			    res_reason_name(m->fails[i].reason));
 			md(f, res_reason_text(m->fails[i].reason));
 			fprintf(f, ") | %u | ", m->fails[i].count);

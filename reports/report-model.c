@@ -302,8 +302,8 @@ rpt_model_scan_ok(struct rpt_model *m, const struct res_resolver *r)
 }
 
 void
-rpt_model_scan_fail(struct rpt_model *m, enum res_stage st,
-    enum res_reason why, uint32_t count, const char *example)
+rpt_model_scan_fail(struct rpt_model *m, enum res_stage st, enum res_reason why,
+    uint32_t count, const char *example)
 {
 	struct rpt_fail *f;
 
@@ -312,8 +312,8 @@ rpt_model_scan_fail(struct rpt_model *m, enum res_stage st,
 	f->stage = st;
 	f->reason = why;
 	f->count = count;
-	f->example = rdx_text(&m->rdx, example != NULL ? example : "",
-	    RDX_RESOLVER);
+	f->example =
+	    rdx_text(&m->rdx, example != NULL ? example : "", RDX_RESOLVER);
 }
 
 void
@@ -414,10 +414,9 @@ set_resolvers(struct rpt_model *m, json_t *list)
 			continue;
 		grow(&m->eres, &m->neres, &m->erescap, sizeof *r);
 		r = &m->eres[m->neres++];
-		r->address =
-		    rdx_text(&m->rdx, jstr(o, "address") ? jstr(o, "address") :
-							   "?",
-			RDX_RESOLVER);
+		r->address = rdx_text(&m->rdx,
+		    jstr(o, "address") ? jstr(o, "address") : "?",
+		    RDX_RESOLVER);
 		r->domain = red(m, jstr(o, "domain"));
 		r->state = red(m, jstr(o, "state"));
 		r->reason = red(m, jstr(o, "reason"));
@@ -470,9 +469,12 @@ rpt_model_snapshot(struct rpt_model *m, int64_t at_ms, const char *phase,
 	 * status's own "events" is an object of counters). */
 	evs = json_object_get(counters, "snapshot_events");
 	if (json_is_array(evs))
-		json_array_foreach(evs, i, e) add_event(m, e);
-	m->ev_dropped += (uint64_t)MAX(0, jnum(counters,
-					      "snapshot_events_dropped"));
+		json_array_foreach(evs, i, e)
+		{
+			add_event(m, e);
+		}
+	m->ev_dropped +=
+	    (uint64_t)MAX(0, jnum(counters, "snapshot_events_dropped"));
 }
 
 /* Label and dotted path of the live status facts, per role. */
@@ -564,8 +566,8 @@ rpt_model_live(struct rpt_model *m, json_t *status, const char *why)
 	rdx_json(&m->rdx, m->live);
 	role = jstr(m->live, "role");
 	snprintf(m->role, sizeof m->role, "%s", role ? role : "client");
-	set_resolvers(m,
-	    json_object_get(json_object_get(status, "resolvers"), "list"));
+	set_resolvers(
+	    m, json_object_get(json_object_get(status, "resolvers"), "list"));
 	m->eres_live = 1;
 	tab = strcmp(m->role, "server") == 0 ? live_server : live_client;
 	n = strcmp(m->role, "server") == 0 ? nitems(live_server) :
@@ -682,8 +684,7 @@ rpt_model_diagnosis(const struct rpt_model *m, char *buf, size_t len)
 		    res_stage_name((enum res_stage)last));
 		return;
 	}
-	off = (size_t)snprintf(buf, len,
-	    "Stage %s passed nobody (%u tested).",
+	off = (size_t)snprintf(buf, len, "Stage %s passed nobody (%u tested).",
 	    res_stage_name((enum res_stage)none), s[none].tested);
 	/* The most common reason of that stage. */
 	for (i = 0, best = m->nfails; i < m->nfails; i++)
@@ -713,8 +714,8 @@ rpt_model_security(const struct rpt_model *m, const char **out, size_t max)
 	};
 	size_t n = 0;
 
-	if (n < max && (m->ncfg > 0 || m->have_scan || m->live != NULL ||
-			   m->npts > 0))
+	if (n < max &&
+	    (m->ncfg > 0 || m->have_scan || m->live != NULL || m->npts > 0))
 		out[n++] = "MasterDnsVPN never encrypts server-to-client "
 			   "frames (they are compressed or base64-encoded at "
 			   "most): anyone on the resolver path can read what "
@@ -761,8 +762,8 @@ rpt_rate(char *buf, size_t len, double bps)
 		bps /= 1000;
 		u++;
 	}
-	snprintf(buf, len, "%s %s", rpt_num(n, sizeof n, bps, u ? 1 : 0),
-	    unit[u]);
+	snprintf(
+	    buf, len, "%s %s", rpt_num(n, sizeof n, bps, u ? 1 : 0), unit[u]);
 	return buf;
 }
 

@@ -194,8 +194,8 @@ ipv6_at(const char *s)
 	    inet_pton(AF_INET6, buf, &a) != 1)
 		return 0;
 	if (s[n] == '%') {
-		for (z = n + 1; isalnum((unsigned char)s[z]) || s[z] == '_' ||
-		     s[z] == '-';
+		for (z = n + 1;
+		     isalnum((unsigned char)s[z]) || s[z] == '_' || s[z] == '-';
 		     z++)
 			;
 		if (z > n + 1)
@@ -290,7 +290,8 @@ name_add(struct rdx *r, const char *key, int kind, int own)
 
 	if (r->nnames == r->namecap) {
 		r->namecap = r->namecap ? 2 * r->namecap : 32;
-		r->names = xreallocarray(r->names, r->namecap, sizeof *r->names);
+		r->names =
+		    xreallocarray(r->names, r->namecap, sizeof *r->names);
 	}
 	nm = &r->names[r->nnames];
 	nm->key = xstrdup(key);
@@ -316,7 +317,8 @@ rdx_own(struct rdx *r, const char *addr, enum rpt_own kind)
 	if (canonical(addr, n, key, sizeof key) != 0)
 		return 0;
 	if (name_find(r, key) == NULL)
-		name_add(r, key, kind == RPT_OWN_PUBLIC ? K_PUBLIC : K_LOCAL, 1);
+		name_add(
+		    r, key, kind == RPT_OWN_PUBLIC ? K_PUBLIC : K_LOCAL, 1);
 	return 0;
 }
 
@@ -380,11 +382,12 @@ replace_all(char **s, const char *from, size_t flen, const char *to, int icase,
 			if ((icase ? strncasecmp(p + i, from, flen) :
 				     strncmp(p + i, from, flen)) != 0)
 				continue;
-			if (whole && ((p + i > *s && (isalnum((unsigned char)
-							      p[i - 1]) ||
-							  p[i - 1] == '-')) ||
-					 isalnum((unsigned char)p[i + flen]) ||
-					 p[i + flen] == '-'))
+			if (whole &&
+			    ((p + i > *s &&
+				 (isalnum((unsigned char)p[i - 1]) ||
+				     p[i - 1] == '-')) ||
+				isalnum((unsigned char)p[i + flen]) ||
+				p[i + flen] == '-'))
 				continue;
 			hit = p + i;
 			break;
@@ -518,8 +521,14 @@ rdx_json(struct rdx *r, json_t *j)
 			json_string_set(j, "(not UTF-8)");
 		free(s);
 	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, v) rdx_json(r, v);
+		json_array_foreach(j, i, v)
+		{
+			rdx_json(r, v);
+		}
 	} else if (json_is_object(j)) {
-		json_object_foreach(j, k, v) rdx_json(r, v);
+		json_object_foreach(j, k, v)
+		{
+			rdx_json(r, v);
+		}
 	}
 }

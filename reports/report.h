@@ -116,8 +116,8 @@ void rpt_model_own_home(struct rpt_model *m, const char *home);
 
 /* A fact line of a section ("sqlite", "3.40.1"); the value is redacted
  * like any text (a declared host name in it becomes "host-1"). */
-void rpt_model_fact(struct rpt_model *m, enum rpt_section sec,
-    const char *key, const char *value);
+void rpt_model_fact(struct rpt_model *m, enum rpt_section sec, const char *key,
+    const char *value);
 
 /*
  * One key of the effective configuration: value as text (a secret item

@@ -88,8 +88,9 @@ test_modes(void)
 	tap_ok(rdx_own(&r, "not-an-address", RPT_OWN_LOCAL) == -1,
 	    "text that is no address is refused");
 	a = rdx_text(&r, text, RDX_TEXT);
-	tap_ok(strcmp(a, "resolver 192.0.2.1:53 said 198.51.100.7; mine "
-			 "public-1 and local-1, again 192.0.2.1") == 0,
+	tap_ok(strcmp(a,
+		   "resolver 192.0.2.1:53 said 198.51.100.7; mine "
+		   "public-1 and local-1, again 192.0.2.1") == 0,
 	    "own: %s", a);
 	b = rdx_text(&r, "203.0.113.9 again", RDX_TEXT);
 	tap_ok(strcmp(b, "public-1 again") == 0, "same address, same name");
@@ -105,12 +106,13 @@ test_modes(void)
 	b = rdx_text(&r, "192.0.2.1", RDX_RESOLVER);
 	a = rdx_text(&r, text, RDX_TEXT);
 	tap_ok(strcmp(b, "resolver-1") == 0, "all: resolver field: %s", b);
-	tap_ok(strcmp(a, "resolver resolver-1:53 said ip-1; mine public-1 "
-			 "and ip-2, again resolver-1") == 0,
+	tap_ok(strcmp(a,
+		   "resolver resolver-1:53 said ip-1; mine public-1 "
+		   "and ip-2, again resolver-1") == 0,
 	    "all: %s", a);
 	free(a);
-	a = rdx_text(&r, "0.0.0.0:1080 and [::]:53 and ::ffff:192.0.2.1",
-	    RDX_TEXT);
+	a = rdx_text(
+	    &r, "0.0.0.0:1080 and [::]:53 and ::ffff:192.0.2.1", RDX_TEXT);
 	tap_ok(strcmp(a, "0.0.0.0:1080 and [::]:53 and resolver-1") == 0,
 	    "unspecified addresses stay, v4-mapped is the v4 address: %s", a);
 	free(a);
@@ -134,8 +136,9 @@ test_modes(void)
 	    "cannot open /home/alice/x.toml on alices-laptop "
 	    "(alices-laptop2 differs)",
 	    RDX_TEXT);
-	tap_ok(strcmp(a, "cannot open ~/x.toml on host-1 (alices-laptop2 "
-			 "differs)") == 0,
+	tap_ok(strcmp(a,
+		   "cannot open ~/x.toml on host-1 (alices-laptop2 "
+		   "differs)") == 0,
 	    "home and host name: %s", a);
 	free(a);
 	a = rdx_text(&r, "build-box", RDX_HOST);
@@ -172,7 +175,8 @@ test_secrets(void)
 		    "a 3-byte secret is refused");
 		a = rdx_text(&r, text, RDX_TEXT);
 		tap_ok(strstr(a, key) == NULL && strstr(a, upper) == NULL &&
-			strstr(a, hex) == NULL && strstr(a, "hunter2") == NULL &&
+			strstr(a, hex) == NULL &&
+			strstr(a, "hunter2") == NULL &&
 			strstr(a, "5f3c8e1a") == NULL,
 		    "mode %s: key text, case, hex and password gone: %s",
 		    rpt_redact_name(mode), a);
@@ -215,8 +219,8 @@ fill_odd(struct rpt_model *m)
 	res_resolver_init(&r);
 	snprintf(r.addr, sizeof r.addr, "192.0.2.44");
 	snprintf(r.domain, sizeof r.domain, "%s", "t.<b>example</b>|x");
-	snprintf(r.evidence, sizeof r.evidence, "%s\n\r\x01\xff\xfe end",
-	    NASTY);
+	snprintf(
+	    r.evidence, sizeof r.evidence, "%s\n\r\x01\xff\xfe end", NASTY);
 	r.verdict = RES_VERDICT_OK;
 	r.rtt_us = INT64_MAX;
 	r.upload_mtu = INT32_MAX;
@@ -226,8 +230,8 @@ fill_odd(struct rpt_model *m)
 	rpt_model_scan_ok(m, &r);
 	rpt_model_scan_fail(
 	    m, RES_STAGE_REACH, RES_R_HIJACK, UINT32_MAX, NASTY);
-	rpt_model_scan_fail(m, (enum res_stage)99, (enum res_reason)999, 1,
-	    NULL);
+	rpt_model_scan_fail(
+	    m, (enum res_stage)99, (enum res_reason)999, 1, NULL);
 	res_check_init(&c);
 	c.kind = RES_CHECK_IP;
 	snprintf(c.subject, sizeof c.subject, "%.60s", NASTY);
@@ -242,9 +246,9 @@ fill_odd(struct rpt_model *m)
 	snap = json_pack("{s:s, s:{s:f, s:f}, s:{s:[{s:s, s:f, s:f}]}, "
 			 "s:[{s:I, s:s, s:s, s:s}]}",
 	    "role", "client", "traffic", "bytes_up", 1e300, "bytes_down", -7.0,
-	    "resolvers", "list", "address", NASTY, "rtt_ms", 1e308, "loss",
-	    2.5, "snapshot_events", "at_ms", (json_int_t)INT64_MAX, "kind",
-	    NASTY, "resolver", NASTY, "detail", NASTY);
+	    "resolvers", "list", "address", NASTY, "rtt_ms", 1e308, "loss", 2.5,
+	    "snapshot_events", "at_ms", (json_int_t)INT64_MAX, "kind", NASTY,
+	    "resolver", NASTY, "detail", NASTY);
 	rpt_model_snapshot(m, 1000, NASTY, -1, snap);
 	rpt_model_snapshot(m, 1000, "connected", 1, snap); /* same time */
 	json_decref(snap);
@@ -262,8 +266,8 @@ check_no_raw(const char *out, const char *what)
 	if (strcmp(what, "json") != 0) {
 		tap_ok(strstr(out, "<script") == NULL, "%s: no raw <script>",
 		    what);
-		tap_ok(strstr(out, "<b>example") == NULL, "%s: no raw <b>",
-		    what);
+		tap_ok(
+		    strstr(out, "<b>example") == NULL, "%s: no raw <b>", what);
 	}
 	tap_ok(strstr(out, "nan") == NULL && strstr(out, "inf") == NULL,
 	    "%s: no nan/inf", what);
@@ -286,8 +290,9 @@ test_odd(void)
 	j = json_loads(out, 0, &je);
 	tap_ok(j != NULL && json_is_null(json_object_get(j, "scan")),
 	    "empty model: JSON parses, scan null");
-	tap_ok(strncmp(out, "{\n  \"marker\": \"mdns-doctor report "
-			    "2023-11-14T22:13:20.000Z id r-",
+	tap_ok(strncmp(out,
+		   "{\n  \"marker\": \"mdns-doctor report "
+		   "2023-11-14T22:13:20.000Z id r-",
 		   52) == 0,
 	    "the marker comes first");
 	json_decref(j);
@@ -324,8 +329,8 @@ test_odd(void)
 	out = render(m, RPT_JSON);
 	j = json_loads(out, 0, &je);
 	tap_ok(j != NULL, "odd: JSON parses (%s)", j ? "" : je.text);
-	note = json_string_value(
-	    json_array_get(json_object_get(j, "notes"), 0));
+	note =
+	    json_string_value(json_array_get(json_object_get(j, "notes"), 0));
 	tap_ok(note != NULL && strcmp(note, NASTY) == 0,
 	    "odd: JSON keeps the text exactly");
 	tap_ok(strstr(out, "192.0.2.44") == NULL &&
