@@ -562,13 +562,15 @@ rpt_model_live(struct rpt_model *m, json_t *status, const char *why)
 		m->live_why = red(m, why ? why : "no engine status");
 		return;
 	}
+	/* Resolvers first: their addresses are named "resolver-N" before
+	 * the copy's other texts are redacted. */
+	set_resolvers(
+	    m, json_object_get(json_object_get(status, "resolvers"), "list"));
+	m->eres_live = 1;
 	m->live = json_deep_copy(status);
 	rdx_json(&m->rdx, m->live);
 	role = jstr(m->live, "role");
 	snprintf(m->role, sizeof m->role, "%s", role ? role : "client");
-	set_resolvers(
-	    m, json_object_get(json_object_get(status, "resolvers"), "list"));
-	m->eres_live = 1;
 	tab = strcmp(m->role, "server") == 0 ? live_server : live_client;
 	n = strcmp(m->role, "server") == 0 ? nitems(live_server) :
 					     nitems(live_client);
