@@ -201,6 +201,8 @@ short_label(const char *s, char *buf, size_t len, size_t n)
 			i++;
 		k++;
 	}
+	if (s[i] != '\0')
+		i = rdx_cut(s, i);
 	snprintf(buf, len, "%.*s%s", (int)i, s, s[i] != '\0' ? "…" : "");
 }
 
@@ -709,8 +711,8 @@ sec_engine(FILE *f, const struct rpt_model *m)
 		fputs("</table>\n", f);
 	}
 	fputs("<h3>Throughput and phase over time</h3>\n<p>", f);
-	fprintf(f, "%zu snapshot(s) of the %s", m->npts,
-	    m->role[0] ? m->role : "engine");
+	fprintf(f, "%zu snapshot(s) of the ", m->npts);
+	h(f, m->role[0] ? m->role : "engine");
 	if (m->nother > 0)
 		fprintf(f, "; %zu of the other role not shown", m->nother);
 	fputs(".</p>\n", f);

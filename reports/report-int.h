@@ -62,6 +62,13 @@ void rdx_home(struct rdx *r, const char *home);
 char *rdx_text(struct rdx *r, const char *text, enum rdx_hint hint);
 /* The same into a fixed buffer (truncating, NUL-terminated). */
 void rdx_buf(struct rdx *r, char *buf, size_t len, enum rdx_hint hint);
+/*
+ * Where to cut s (valid UTF-8, longer than at bytes) to keep at most at
+ * bytes: not inside a UTF-8 sequence and not inside a number or address
+ * (a cut 203.0.113.95 must not read 203.0.113.9). For every shortened
+ * text the report writes.
+ */
+size_t rdx_cut(const char *s, size_t at);
 /* Every string value inside j (recursively), in place. */
 void rdx_json(struct rdx *r, json_t *j);
 /*

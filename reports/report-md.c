@@ -248,8 +248,9 @@ md_engine(FILE *f, const struct rpt_model *m)
 		}
 		fputs("\n", f);
 	}
-	fprintf(f, "Timeline (%s, %zu snapshot(s)", m->role[0] ? m->role : "-",
-	    m->npts);
+	fputs("Timeline (", f);
+	md(f, m->role[0] ? m->role : "-");
+	fprintf(f, ", %zu snapshot(s)", m->npts);
 	if (m->nother > 0)
 		fprintf(f, "; %zu of the other role not shown", m->nother);
 	fputs("):", f);

@@ -256,6 +256,7 @@ rpt_model_method(struct rpt_model *m, int method, const char *name)
 	m->method = method;
 	snprintf(m->method_name, sizeof m->method_name, "%s",
 	    name != NULL ? name : "");
+	rdx_buf(&m->rdx, m->method_name, sizeof m->method_name, RDX_TEXT);
 }
 
 void
@@ -455,6 +456,7 @@ rpt_model_snapshot(struct rpt_model *m, int64_t at_ms, const char *phase,
 	snprintf(p->phase, sizeof p->phase, "%s", phase ? phase : "?");
 	rdx_buf(&m->rdx, p->phase, sizeof p->phase, RDX_TEXT);
 	snprintf(p->role, sizeof p->role, "%s", role ? role : "");
+	rdx_buf(&m->rdx, p->role, sizeof p->role, RDX_TEXT);
 	p->session_id = session_id;
 	p->bytes_up = jnum(counters, "traffic.bytes_up");
 	p->bytes_down = jnum(counters, "traffic.bytes_down");

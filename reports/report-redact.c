@@ -157,8 +157,8 @@ ipv4_at(const char *s)
 				return 0;
 			i++;
 		}
-		for (v = 0, digits = 0; isdigit((unsigned char)s[i]);
-		     i++, digits++)
+		for (v = 0, digits = 0;
+		     isdigit((unsigned char)s[i]) && digits < 4; i++, digits++)
 			v = v * 10 + (s[i] - '0');
 		if (digits == 0 || digits > 3 || v > 255)
 			return 0;
@@ -362,48 +362,77 @@ ob_add(struct obuf *o, const char *s, size_t n)
 	o->p[o->n] = '\0';
 }
 
+/* Where a match may stand: anywhere, as a word, as a number. */
+enum bound {
+	B_NONE,
+	B_WORD, /* not inside [A-Za-z0-9-] */
+	B_NUM4, /* not inside a longer dotted number */
+	B_NUM6, /* not inside a longer run of hex digits and colons */
+};
+
+static int
+in_run(int c, enum bound b)
+{
+	switch (b) {
+	case B_WORD:
+		return isalnum(c) || c == '-';
+	case B_NUM4:
+		return isdigit(c);
+	case B_NUM6:
+		return isxdigit(c) || c == ':';
+	default:
+		return 0;
+	}
+}
+
+/* Whether the match at s[at .. at + n) stands alone under b. */
+static int
+bounded(const char *s, size_t at, size_t n, enum bound b)
+{
+	int before = at > 0 ? (unsigned char)s[at - 1] : 0;
+	int after = (unsigned char)s[at + n];
+
+	if (in_run(before, b) || in_run(after, b))
+		return 0;
+	/* 1.203.0.113.9 and 203.0.113.9.1 are other numbers. */
+	if (b == B_NUM4 &&
+	    ((before == '.' && at > 1 && isdigit((unsigned char)s[at - 2])) ||
+		(after == '.' && isdigit((unsigned char)s[at + n + 1]))))
+		return 0;
+	return 1;
+}
+
 /*
- * Replace every occurrence of from (icase: any letter case) in *s by to;
- * whole: only where from is not inside a longer word.
+ * Replace every occurrence of from (icase: any letter case) in *s by to,
+ * where it stands alone under b.
  */
 static void
 replace_all(char **s, const char *from, size_t flen, const char *to, int icase,
-    int whole)
+    enum bound b)
 {
 	struct obuf o = {0};
-	const char *p = *s, *hit;
-	size_t i;
+	size_t i, last = 0;
 	int any = 0;
 
 	ob_add(&o, "", 0);
-	while (*p != '\0') {
-		hit = NULL;
-		for (i = 0; p[i] != '\0'; i++) {
-			if ((icase ? strncasecmp(p + i, from, flen) :
-				     strncmp(p + i, from, flen)) != 0)
-				continue;
-			if (whole &&
-			    ((p + i > *s &&
-				 (isalnum((unsigned char)p[i - 1]) ||
-				     p[i - 1] == '-')) ||
-				isalnum((unsigned char)p[i + flen]) ||
-				p[i + flen] == '-'))
-				continue;
-			hit = p + i;
-			break;
+	for (i = 0; (*s)[i] != '\0';) {
+		if ((icase ? strncasecmp(*s + i, from, flen) :
+			     strncmp(*s + i, from, flen)) != 0 ||
+		    !bounded(*s, i, flen, b)) {
+			i++;
+			continue;
 		}
-		if (hit == NULL)
-			break;
-		ob_add(&o, p, (size_t)(hit - p));
+		ob_add(&o, *s + last, i - last);
 		ob_add(&o, to, strlen(to));
-		p = hit + flen;
+		i += flen;
+		last = i;
 		any = 1;
 	}
 	if (!any) {
 		free(o.p);
 		return;
 	}
-	ob_add(&o, p, strlen(p));
+	ob_add(&o, *s + last, strlen(*s + last));
 	free(*s);
 	*s = o.p;
 }
@@ -451,7 +480,8 @@ redact(struct rdx *r, const char *text, enum rdx_hint hint)
 
 	s = xstrdup(text);
 	for (i = 0; i < r->nsec; i++)
-		replace_all(&s, r->sec[i].s, r->sec[i].len, "(secret)", 1, 0);
+		replace_all(
+		    &s, r->sec[i].s, r->sec[i].len, "(secret)", 1, B_NONE);
 	if (r->mode == RPT_REDACT_NONE)
 		return s;
 	if (hint == RDX_HOST && s[0] != '\0') {
@@ -464,12 +494,21 @@ redact(struct rdx *r, const char *text, enum rdx_hint hint)
 		return xstrdup(nm->name);
 	}
 	if (r->home != NULL)
-		replace_all(&s, r->home, strlen(r->home), "~", 0, 0);
+		replace_all(&s, r->home, strlen(r->home), "~", 0, B_NONE);
 	for (i = 0; i < r->nnames; i++)
 		if (r->names[i].kind == K_HOST && r->names[i].own)
 			replace_all(&s, r->names[i].key,
-			    strlen(r->names[i].key), r->names[i].name, 0, 1);
+			    strlen(r->names[i].key), r->names[i].name, 0,
+			    B_WORD);
 	replace_addrs(r, &s, hint);
+	/* The own addresses once more, also where the finder would not take
+	 * a literal ("id203.0.113.9", "1.2.3.4x"): a name mangled there is
+	 * better than the address leaking. */
+	for (i = 0; i < r->nnames; i++)
+		if (r->names[i].kind == K_LOCAL || r->names[i].kind == K_PUBLIC)
+			replace_all(&s, r->names[i].key,
+			    strlen(r->names[i].key), r->names[i].name, 1,
+			    strchr(r->names[i].key, ':') ? B_NUM6 : B_NUM4);
 	return s;
 }
 
@@ -489,20 +528,29 @@ rdx_text(struct rdx *r, const char *text, enum rdx_hint hint)
 	return t;
 }
 
+size_t
+rdx_cut(const char *s, size_t at)
+{
+	/* Back to the start of the UTF-8 sequence s[at] belongs to. */
+	while (at > 0 && ((unsigned char)s[at] & 0xc0) == 0x80)
+		at--;
+	/* Never end in a cut number: 203.0.113.95 cut to the own address
+	 * 203.0.113.9 would bring it back. */
+	if (isxdigit((unsigned char)s[at]) || s[at] == '.' || s[at] == ':')
+		while (at > 0 &&
+		    (isxdigit((unsigned char)s[at - 1]) || s[at - 1] == '.' ||
+			s[at - 1] == ':'))
+			at--;
+	return at;
+}
+
 void
 rdx_buf(struct rdx *r, char *buf, size_t len, enum rdx_hint hint)
 {
 	char *s = rdx_text(r, buf, hint);
-	size_t cut;
 
-	if (strlen(s) >= len) {
-		/* Cut before the UTF-8 sequence the first byte that does not
-		 * fit belongs to (s is valid UTF-8: rdx_text made it so). */
-		for (cut = len - 1;
-		     cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80; cut--)
-			;
-		s[cut] = '\0';
-	}
+	if (strlen(s) >= len)
+		s[rdx_cut(s, len - 1)] = '\0';
 	snprintf(buf, len, "%s", s);
 	free(s);
 }
@@ -511,7 +559,7 @@ void
 rdx_json(struct rdx *r, json_t *j)
 {
 	const char *k;
-	json_t *v;
+	json_t *v, *o;
 	size_t i;
 	char *s;
 
@@ -526,9 +574,17 @@ rdx_json(struct rdx *r, json_t *j)
 			rdx_json(r, v);
 		}
 	} else if (json_is_object(j)) {
+		/* Keys too: a status is outside input like its values. */
+		o = json_object();
 		json_object_foreach(j, k, v)
 		{
 			rdx_json(r, v);
+			s = rdx_text(r, k, RDX_TEXT);
+			json_object_set(o, s, v);
+			free(s);
 		}
+		json_object_clear(j);
+		json_object_update(j, o);
+		json_decref(o);
 	}
 }

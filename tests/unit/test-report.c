@@ -96,6 +96,16 @@ test_modes(void)
 	tap_ok(strcmp(b, "public-1 again") == 0, "same address, same name");
 	tap_ok(rdx_own(&r, "192.0.2.99", RPT_OWN_LOCAL) == -1,
 	    "no own address after content (frozen)");
+	free(b);
+	b = rdx_text(&r,
+	    "id203.0.113.9 203.0.113.9x 203.0.113.90 1.203.0.113.9 "
+	    "203.0.113.9.1",
+	    RDX_TEXT);
+	tap_ok(strcmp(b,
+		   "idpublic-1 public-1x 203.0.113.90 1.203.0.113.9 "
+		   "203.0.113.9.1") == 0,
+	    "own address glued to a word still goes, longer numbers stay: %s",
+	    b);
 	free(a);
 	free(b);
 	rdx_free(&r);
@@ -384,6 +394,28 @@ test_odd(void)
 	rpt_model_free(m);
 }
 
+/* Found by fuzz-report: the timeline's role is text from the store. */
+static void
+test_role_markup(void)
+{
+	struct rpt_model *m = rpt_model_new(RPT_REDACT_OWN, 1700000000000LL);
+	json_t *c = json_pack("{s:s}", "role", "<b>://");
+	char *out;
+
+	rpt_model_snapshot(m, 1000, "connected", 1, c);
+	json_decref(c);
+	out = render(m, RPT_HTML);
+	tap_ok(strstr(out, "<b>:") == NULL && strstr(out, "://") == NULL &&
+		strstr(out, "of the &lt;b&gt;&#58;//") != NULL,
+	    "html: a role from the store is escaped");
+	free(out);
+	out = render(m, RPT_MD);
+	tap_ok(strstr(out, "Timeline (&lt;b&gt;://,") != NULL,
+	    "md: a role from the store is escaped");
+	free(out);
+	rpt_model_free(m);
+}
+
 int
 main(void)
 {
@@ -391,5 +423,6 @@ main(void)
 	test_modes();
 	test_secrets();
 	test_odd();
+	test_role_markup();
 	return tap_done();
 }
