@@ -54,35 +54,18 @@ static const char css[] =
 static void
 h(FILE *f, const char *s)
 {
-	if (s == NULL)
-		return;
-	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		case '\'':
-			fputs("&#39;", f);
-			break;
-		case ':':
-			/* "https://..." in evidence stays text a reader sees,
-			 * but no scanner or mail filter finds a URL in the file
-			 * (docs/report.md, "HTML"). */
-			fputs(strncmp(s, "://", 3) == 0 ? "&#58;" : ":", f);
-			break;
-		default:
-			fputc(*s, f);
-		}
-	}
+	static const char *const tab[128] = {
+	    ['&'] = "&amp;",
+	    ['<'] = "&lt;",
+	    ['>'] = "&gt;",
+	    ['"'] = "&quot;",
+	    ['\''] = "&#39;",
+	};
+
+	/* "https://..." in evidence stays text a reader sees, but no
+	 * scanner or mail filter finds a URL in the file (docs/report.md,
+	 * "HTML"). */
+	rpt_escape(f, s, tab, "&#58;");
 }
 
 /* A number for text or an attribute; "-" when unknown. */

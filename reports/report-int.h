@@ -196,6 +196,13 @@ int rpt_render_json(struct rpt_model *m, FILE *out);
 const char *rpt_num(char *buf, size_t len, double v, int decimals);
 /* ISO 8601 UTC of wall ms, "-" for 0 or less. */
 const char *rpt_time(char *buf, size_t len, int64_t ms);
+/*
+ * Write s with every ASCII character that has an entry in tab written as
+ * that entry (the renderers' escaping); with url_colon, the ':' of "://"
+ * is written as url_colon. NULL s writes nothing.
+ */
+void rpt_escape(
+    FILE *f, const char *s, const char *const tab[128], const char *url_colon);
 /* Bytes per second as "1.2 kB/s". */
 const char *rpt_rate(char *buf, size_t len, double bps);
 

@@ -15,36 +15,23 @@
 static void
 md(FILE *f, const char *s)
 {
-	if (s == NULL)
-		return;
-	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '\\':
-		case '`':
-		case '*':
-		case '_':
-		case '[':
-		case ']':
-		case '|':
-		case '~':
-		case '#':
-		case '!':
-			fputc('\\', f);
-			fputc(*s, f);
-			break;
-		default:
-			fputc(*s, f);
-		}
-	}
+	static const char *const tab[128] = {
+	    ['&'] = "&amp;",
+	    ['<'] = "&lt;",
+	    ['>'] = "&gt;",
+	    ['\\'] = "\\\\",
+	    ['`'] = "\\`",
+	    ['*'] = "\\*",
+	    ['_'] = "\\_",
+	    ['['] = "\\[",
+	    [']'] = "\\]",
+	    ['|'] = "\\|",
+	    ['~'] = "\\~",
+	    ['#'] = "\\#",
+	    ['!'] = "\\!",
+	};
+
+	rpt_escape(f, s, tab, NULL);
 }
 
 static void

@@ -29,6 +29,8 @@
 #define MAX_POINTS 5000
 #define MAX_ERES   200
 
+static void eres_clear(struct rpt_model *m);
+
 struct rpt_model *
 rpt_model_new(enum rpt_redact mode, int64_t now_ms)
 {
@@ -88,12 +90,7 @@ rpt_model_free(struct rpt_model *m)
 		free(m->ev[i].detail);
 	}
 	free(m->ev);
-	for (i = 0; i < m->neres; i++) {
-		free(m->eres[i].address);
-		free(m->eres[i].domain);
-		free(m->eres[i].state);
-		free(m->eres[i].reason);
-	}
+	eres_clear(m);
 	free(m->eres);
 	json_decref(m->live);
 	free(m->live_why);
@@ -396,10 +393,8 @@ add_event(struct rpt_model *m, json_t *e)
 }
 
 static void
-set_resolvers(struct rpt_model *m, json_t *list)
+eres_clear(struct rpt_model *m)
 {
-	struct rpt_eres *r;
-	json_t *o;
 	size_t i;
 
 	for (i = 0; i < m->neres; i++) {
@@ -409,6 +404,16 @@ set_resolvers(struct rpt_model *m, json_t *list)
 		free(m->eres[i].reason);
 	}
 	m->neres = 0;
+}
+
+static void
+set_resolvers(struct rpt_model *m, json_t *list)
+{
+	struct rpt_eres *r;
+	json_t *o;
+	size_t i;
+
+	eres_clear(m);
 	json_array_foreach(list, i, o)
 	{
 		if (!json_is_object(o) || m->neres == MAX_ERES)
@@ -769,6 +774,24 @@ rpt_rate(char *buf, size_t len, double bps)
 	snprintf(
 	    buf, len, "%s %s", rpt_num(n, sizeof n, bps, u ? 1 : 0), unit[u]);
 	return buf;
+}
+
+void
+rpt_escape(
+    FILE *f, const char *s, const char *const tab[128], const char *url_colon)
+{
+	if (s == NULL)
+		return;
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == ':' && url_colon != NULL && strncmp(s, "://", 3) == 0)
+			fputs(url_colon, f);
+		else if (c < 128 && tab[c] != NULL)
+			fputs(tab[c], f);
+		else
+			fputc(c, f);
+	}
 }
 
 int

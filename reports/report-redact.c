@@ -362,6 +362,37 @@ ob_add(struct obuf *o, const char *s, size_t n)
 	o->p[o->n] = '\0';
 }
 
+/*
+ * A rewrite of *s: spans of *s are replaced one after the other, left to
+ * right (splice), and finish puts the result in place of *s.
+ */
+struct splice {
+	struct obuf o;
+	size_t last; /* *s is copied up to here */
+	int any;
+};
+
+static void
+splice(struct splice *sp, const char *s, size_t at, size_t n, const char *to)
+{
+	ob_add(&sp->o, s + sp->last, at - sp->last);
+	ob_add(&sp->o, to, strlen(to));
+	sp->last = at + n;
+	sp->any = 1;
+}
+
+static void
+splice_finish(struct splice *sp, char **s)
+{
+	if (!sp->any) {
+		free(sp->o.p);
+		return;
+	}
+	ob_add(&sp->o, *s + sp->last, strlen(*s + sp->last));
+	free(*s);
+	*s = sp->o.p;
+}
+
 /* Where a match may stand: anywhere, as a word, as a number. */
 enum bound {
 	B_NONE,
@@ -410,43 +441,30 @@ static void
 replace_all(char **s, const char *from, size_t flen, const char *to, int icase,
     enum bound b)
 {
-	struct obuf o = {0};
-	size_t i, last = 0;
-	int any = 0;
+	struct splice sp = {{0}, 0, 0};
+	size_t i = 0;
 
-	ob_add(&o, "", 0);
-	for (i = 0; (*s)[i] != '\0';) {
+	while ((*s)[i] != '\0') {
 		if ((icase ? strncasecmp(*s + i, from, flen) :
 			     strncmp(*s + i, from, flen)) != 0 ||
 		    !bounded(*s, i, flen, b)) {
 			i++;
 			continue;
 		}
-		ob_add(&o, *s + last, i - last);
-		ob_add(&o, to, strlen(to));
+		splice(&sp, *s, i, flen, to);
 		i += flen;
-		last = i;
-		any = 1;
 	}
-	if (!any) {
-		free(o.p);
-		return;
-	}
-	ob_add(&o, *s + last, strlen(*s + last));
-	free(*s);
-	*s = o.p;
+	splice_finish(&sp, s);
 }
 
 static void
 replace_addrs(struct rdx *r, char **s, enum rdx_hint hint)
 {
-	struct obuf o = {0};
-	size_t pos = 0, last = 0, start, len;
+	struct splice sp = {{0}, 0, 0};
+	size_t pos = 0, start, len;
 	char key[INET6_ADDRSTRLEN + 1];
 	struct rdx_name *nm;
-	int any = 0;
 
-	ob_add(&o, "", 0);
 	while (rdx_next_addr(*s, &pos, &start, &len)) {
 		if (canonical(*s + start, len, key, sizeof key) != 0)
 			continue;
@@ -456,18 +474,9 @@ replace_addrs(struct rdx *r, char **s, enum rdx_hint hint)
 			    hint == RDX_RESOLVER ? K_RESOLVER : K_IP, 0);
 		if (nm == NULL || (!nm->own && r->mode != RPT_REDACT_ALL))
 			continue;
-		ob_add(&o, *s + last, start - last);
-		ob_add(&o, nm->name, strlen(nm->name));
-		last = start + len;
-		any = 1;
+		splice(&sp, *s, start, len, nm->name);
 	}
-	if (!any) {
-		free(o.p);
-		return;
-	}
-	ob_add(&o, *s + last, strlen(*s + last));
-	free(*s);
-	*s = o.p;
+	splice_finish(&sp, s);
 }
 
 /* Secrets, then per mode host names, $HOME and addresses. */
