@@ -41,4 +41,16 @@ int cli_checks_worst(const struct cli_checks *o);
  */
 int cli_checks_close(struct cli_checks *o, int rc);
 
+/*
+ * The ip check for `check` (cmd-ip.c): configured from --config alone
+ * (MDNS_IP_ECHO_V4/_V6 services, else the built-in ones;
+ * MDNS_EXPECTED_EXIT_IP), the SOCKS port from the engine's status at
+ * control (NULL: the default socket). out gets a check per family that
+ * got a verdict (*nout). Returns 0; 1 without measuring when
+ * only_if_expected and no expected exit is configured; -1 with e set
+ * when the config cannot be used or the fetches cannot run.
+ */
+int cli_ip_checks(struct cli_ctx *ctx, const char *control, int timeout_ms,
+    int only_if_expected, struct res_check out[2], size_t *nout, struct err *e);
+
 #endif

@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "common/config.h"
+#include "common/method.h"
 #include "common/path.h"
 #include "common/resolvers.h"
 
@@ -89,9 +90,33 @@ value_text(const struct cfg_item *it)
 	return toml_value_format(it->value);
 }
 
+/* The key in use (client ENCRYPTION_KEY or the server's key file). */
+struct key_info {
+	const char *key, *fp, *path;
+	int method;
+};
+
+static void
+key_info(const struct cfg *c, struct key_info *k)
+{
+	if (c->role == CFG_SERVER) {
+		k->key = c->server.key;
+		k->fp = c->server.key_fp;
+		k->path = c->server.key_path;
+		k->method = c->server.method;
+	} else {
+		k->key = c->client.key;
+		k->fp = c->client.key_fp;
+		k->path = NULL;
+		k->method = c->client.method;
+	}
+}
+
 static void
 print_text(const struct cfg *c, const struct rl_result *r)
 {
+	const struct cfg_client *cl = &c->client;
+	struct key_info k;
 	size_t i, n = cfg_item_count(c);
 	size_t nfile = 0, ndef = 0, nprof = 0, nunk = 0;
 	int valid;
@@ -129,21 +154,24 @@ print_text(const struct cfg *c, const struct rl_result *r)
 	printf("# keys: %zu from the file, %zu defaults, %zu from the profile, "
 	       "%zu unknown\n",
 	    nfile, ndef, nprof, nunk);
-	if (c->key != NULL)
-		printf("# encryption key: %s (%s, method %d %s)\n", c->key_fp,
-		    c->key_path ? c->key_path : "ENCRYPTION_KEY", c->method,
-		    prof_method_name(c->method));
+	key_info(c, &k);
+	if (k.key != NULL)
+		printf("# encryption key: %s (%s, method %d %s)\n", k.fp,
+		    k.path ? k.path : "ENCRYPTION_KEY", k.method,
+		    method_name(k.method));
 	else
 		printf("# encryption key: none\n");
 	if (c->profile_path != NULL) {
-		printf("# fec: %s", c->fec.level);
-		if (c->fec.enabled)
+		printf("# fec: %s", cl->fec.level);
+		if (cl->fec.enabled)
 			printf(" (group %d, overhead %d%%, flush %d ms, %s)",
-			    c->fec.group, c->fec.overhead_pct, c->fec.flush_ms,
-			    prof_fec_dir_name(c->fec.direction));
-		printf("\n# profile resolvers: %zu\n", c->nresolvers);
-		if (c->expected_exit_ip != NULL)
-			printf("# expected exit IP: %s\n", c->expected_exit_ip);
+			    cl->fec.group, cl->fec.overhead_pct,
+			    cl->fec.flush_ms,
+			    prof_fec_dir_name(cl->fec.direction));
+		printf("\n# profile resolvers: %zu\n", cl->nresolvers);
+		if (cl->expected_exit_ip != NULL)
+			printf(
+			    "# expected exit IP: %s\n", cl->expected_exit_ip);
 	}
 	if (r->path != NULL && !r->open_failed && !r->missing_default)
 		printf("# resolvers: %s: %llu addresses (%llu lines, %llu "
@@ -161,39 +189,6 @@ print_text(const struct cfg *c, const struct rl_result *r)
 }
 
 static json_t *
-value_json(const struct toml_value *v)
-{
-	json_t *a, *s;
-	size_t i;
-
-	switch (v->type) {
-	case TOML_STRING:
-		s = json_stringn(v->str, v->len);
-		/* Not UTF-8: show it the way TOML would write it. */
-		if (s == NULL) {
-			char *t = toml_value_format(v);
-
-			s = json_string(t);
-			free(t);
-		}
-		return s ? s : json_null();
-	case TOML_INT:
-		return json_integer((json_int_t)v->i64);
-	case TOML_FLOAT:
-		a = json_real(v->dbl);
-		return a ? a : json_null();
-	case TOML_BOOL:
-		return json_boolean(v->boolean);
-	case TOML_ARRAY:
-		a = json_array();
-		for (i = 0; i < v->nitems; i++)
-			json_array_append_new(a, value_json(&v->items[i]));
-		return a;
-	}
-	return json_null();
-}
-
-static json_t *
 jstr_or_null(const char *s)
 {
 	json_t *j = s ? json_string(s) : NULL;
@@ -204,7 +199,9 @@ jstr_or_null(const char *s)
 static void
 print_json(const struct cfg *c, const struct rl_result *r)
 {
+	const struct cfg_client *cl = &c->client;
 	json_t *root = json_object(), *keys = json_object(), *arr, *o;
+	struct key_info k;
 	size_t i;
 	char fp[CFG_FP_LEN];
 	int valid = cfg_error_count(c) == 0 && r->first_error[0] == '\0' &&
@@ -238,7 +235,8 @@ print_json(const struct cfg *c, const struct rl_result *r)
 				json_object_set_new(
 				    o, "fingerprint", json_string(fp));
 		} else {
-			json_object_set_new(o, "value", value_json(it.value));
+			json_object_set_new(
+			    o, "value", cfg_value_json(it.value));
 		}
 		json_object_set_new(
 		    o, "source", json_string(cfg_source_name(it.source)));
@@ -250,30 +248,35 @@ print_json(const struct cfg *c, const struct rl_result *r)
 		json_object_set_new(keys, it.key, o);
 	}
 	json_object_set_new(root, "keys", keys);
+	/* The effective values, exactly as the running engine reports them
+	 * in its status (docs/control-protocol.md). */
+	json_object_set_new(root, "effective_config", cfg_effective_json(c));
+	key_info(c, &k);
 	o = json_object();
 	json_object_set_new(
-	    o, "fingerprint", c->key ? json_string(c->key_fp) : json_null());
-	json_object_set_new(o, "file", jstr_or_null(c->key_path));
-	json_object_set_new(o, "method", json_integer(c->method));
+	    o, "fingerprint", k.key ? json_string(k.fp) : json_null());
+	json_object_set_new(o, "file", jstr_or_null(k.path));
+	json_object_set_new(o, "method", json_integer(k.method));
 	json_object_set_new(
-	    o, "method_name", jstr_or_null(prof_method_name(c->method)));
+	    o, "method_name", jstr_or_null(method_name(k.method)));
 	json_object_set_new(root, "encryption", o);
 	if (c->profile_path != NULL) {
 		o = json_object();
-		json_object_set_new(o, "level", json_string(c->fec.level));
-		json_object_set_new(o, "enabled", json_boolean(c->fec.enabled));
-		json_object_set_new(o, "group", json_integer(c->fec.group));
+		json_object_set_new(o, "level", json_string(cl->fec.level));
 		json_object_set_new(
-		    o, "overhead_pct", json_integer(c->fec.overhead_pct));
+		    o, "enabled", json_boolean(cl->fec.enabled));
+		json_object_set_new(o, "group", json_integer(cl->fec.group));
 		json_object_set_new(
-		    o, "flush_ms", json_integer(c->fec.flush_ms));
+		    o, "overhead_pct", json_integer(cl->fec.overhead_pct));
+		json_object_set_new(
+		    o, "flush_ms", json_integer(cl->fec.flush_ms));
 		json_object_set_new(o, "direction",
-		    json_string(prof_fec_dir_name(c->fec.direction)));
+		    json_string(prof_fec_dir_name(cl->fec.direction)));
 		json_object_set_new(root, "fec", o);
 		json_object_set_new(root, "expected_exit_ip",
-		    jstr_or_null(c->expected_exit_ip));
+		    jstr_or_null(cl->expected_exit_ip));
 		json_object_set_new(root, "profile_resolvers",
-		    json_integer((json_int_t)c->nresolvers));
+		    json_integer((json_int_t)cl->nresolvers));
 	}
 	if (r->path != NULL) {
 		o = json_object();

@@ -1,7 +1,9 @@
 /*
  * cmd-connect.c — `mdns-doctor connect`: run the tunnel client from an
- * upstream client_config.toml and client_resolvers.txt until SIGINT or
- * SIGTERM (then SESSION_CLOSE is sent before exiting). Prints "listening
+ * upstream client_config.toml and client_resolvers.txt (and/or a JSON
+ * profile), read through the one configuration model (common/config.h:
+ * `config check` refuses the same files with the same line and exit 3),
+ * until SIGINT or SIGTERM (then SESSION_CLOSE is sent before exiting). Prints "listening
  * ADDR" on stdout once the local proxy is bound (port 0 picks one), and
  * "connected session N" once the session is up. Serves the control
  * socket (docs/control-protocol.md): --control PATH must work; the default
@@ -14,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "cli/engine-snap.h"
+#include "common/config.h"
 #include "common/ev.h"
 #include "common/log.h"
 #include "common/net.h"
@@ -99,27 +102,47 @@ before_sleep(struct ev_loop *loop, void *arg)
 	}
 }
 
+/* --listen overrides LISTEN_IP/LISTEN_PORT (port 0: any free one). */
+static int
+apply_listen(struct cfg *c, const char *listen, struct err *e)
+{
+	struct cfg_client *cl = &c->client;
+	char buf[NET_ADDR_STRLEN];
+	union net_addr la;
+
+	if (net_addr_parse(listen, cl->listen_port, &la, e) == -1)
+		return -1;
+	net_addr_format_ip(&la, buf, sizeof buf);
+	free(cl->listen_ip);
+	cl->listen_ip = xstrdup(buf);
+	cl->listen_port = net_addr_port(&la);
+	cfg_set_source(c, "LISTEN_IP", CFG_SRC_OPTION);
+	cfg_set_source(c, "LISTEN_PORT", CFG_SRC_OPTION);
+	return 0;
+}
+
 static int
 cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct eng_client_cfg cfg;
+	struct cfg_opts opts = {.role = -1};
+	struct profile *prof = NULL;
+	struct cfg *cfg = NULL;
 	struct eng_client *cl = NULL;
 	struct ev_loop *loop = NULL;
 	struct err e = {""};
 	struct watch w = {NULL, NULL, 0, NULL};
 	union net_addr bound;
-	const char *resolvers = NULL, *listen = NULL, *profile = NULL;
+	const char *listen = NULL, *profile = NULL;
 	const char *control = NULL;
 	char *ctlpath = NULL;
 	char buf[NET_ADDR_STRLEN];
 	int c, rc = EXIT_UNKNOWN;
 
-	eng_client_cfg_defaults(&cfg);
 	while ((c = cli_getopt(ctx, &cmd_connect_entry, argc, argv, "",
 		    connect_longopts)) != -1) {
 		switch (c) {
 		case OPT_RESOLVERS:
-			resolvers = optarg;
+			opts.resolvers = optarg;
 			break;
 		case OPT_LISTEN:
 			listen = optarg;
@@ -142,7 +165,8 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 		    argv[optind]);
 		goto out;
 	}
-	if ((ctx->config == NULL || resolvers == NULL) && profile == NULL) {
+	if ((ctx->config == NULL || opts.resolvers == NULL) &&
+	    profile == NULL) {
 		cli_error(&cmd_connect_entry,
 		    "--config client_config.toml and --resolvers "
 		    "client_resolvers.txt (or --profile FILE) are required");
@@ -152,36 +176,30 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 		ctx->verbose >= 2 ? LOG_DEBUG :
 		ctx->verbose	  ? LOG_INFO :
 				    LOG_WARN);
-	if ((ctx->config != NULL &&
-		eng_client_cfg_load(&cfg, ctx->config, &e) == -1) ||
-	    (resolvers != NULL &&
-		eng_client_cfg_resolvers(&cfg, resolvers, &e) == -1) ||
-	    (profile != NULL &&
-		eng_client_cfg_profile(&cfg, profile, &e) == -1)) {
-		cli_error(&cmd_connect_entry, "%s", e.msg);
+	/* The one reader: the same message and exit code as config check. */
+	if ((profile != NULL && prof_load_file(profile, &prof, &e) == -1) ||
+	    cfg_load_valid(ctx->config, prof, &opts, CFG_CLIENT, &cfg, &e) ==
+		-1) {
+		fprintf(stderr, "%s\n", e.msg);
 		goto out;
 	}
-	if (listen != NULL) {
-		union net_addr la;
-
-		if (net_addr_parse(listen, cfg.listen_port, &la, &e) == -1) {
-			cli_error(&cmd_connect_entry, "%s", e.msg);
-			goto out;
-		}
-		free(cfg.listen_ip);
-		net_addr_format_ip(&la, buf, sizeof buf);
-		cfg.listen_ip = xstrdup(buf);
-		cfg.listen_port = net_addr_port(&la);
+	cfg_log_warnings(cfg);
+	if (listen != NULL && apply_listen(cfg, listen, &e) == -1) {
+		cli_error(&cmd_connect_entry, "%s", e.msg);
+		goto out;
 	}
 	rc = EXIT_CRITICAL;
 	signal(SIGPIPE, SIG_IGN);
 	if ((loop = ev_loop_new(&e)) == NULL ||
-	    (cl = eng_client_new(loop, &cfg, &e)) == NULL ||
+	    (cl = eng_client_new(loop, &cfg->client, &e)) == NULL ||
 	    ev_signal_add(loop, SIGINT, on_signal, cl, &e) == -1 ||
 	    ev_signal_add(loop, SIGTERM, on_signal, cl, &e) == -1) {
 		cli_error(&cmd_connect_entry, "%s", e.msg);
 		goto out;
 	}
+	/* The engine has its own copy; the list may be large. */
+	cfg_free(cfg);
+	cfg = NULL;
 	w.c = cl;
 	{
 		struct ctl_handlers h = {"client", cli_version(),
@@ -198,8 +216,8 @@ cmd_connect_exec(struct cli_ctx *ctx, int argc, char **argv)
 		}
 	}
 	eng_client_set_event_cb(cl, connect_event, &w);
-	if (cli_snap_start(ctx, loop, "connect", argc, argv, connect_status,
-		&w, &w.snap) != 0) {
+	if (cli_snap_start(ctx, loop, "connect", argc, argv, connect_status, &w,
+		&w.snap) != 0) {
 		rc = EXIT_UNKNOWN;
 		goto out;
 	}
@@ -225,7 +243,8 @@ out:
 	eng_client_free(cl);
 	if (loop != NULL)
 		ev_loop_free(loop);
-	eng_client_cfg_free(&cfg);
+	cfg_free(cfg);
+	prof_free(prof);
 	return rc;
 }
 

@@ -96,21 +96,27 @@ dec_config(struct dec *d, const char *path, int have_dom, int have_method,
     int have_key, struct err *e)
 {
 	struct cfg *c;
-	size_t i;
+	char **doms;
+	const char *key;
+	size_t i, ndoms;
 
 	if (cfg_load(path, NULL, NULL, &c, e) != 0)
 		return -1;
-	for (i = 0; !have_dom && i < c->ndomains; i++)
-		if (dec_add_domain(d, c->domains[i], strlen(c->domains[i])) < 0)
+	doms = c->role == CFG_SERVER ? c->server.domains : c->client.domains;
+	ndoms = c->role == CFG_SERVER ? c->server.ndomains : c->client.ndomains;
+	key = c->role == CFG_SERVER ? c->server.key : c->client.key;
+	for (i = 0; !have_dom && i < ndoms; i++)
+		if (dec_add_domain(d, doms[i], strlen(doms[i])) < 0)
 			break;
 	if (!have_method)
-		d->method = c->method;
-	if (!have_key && c->key != NULL && *c->key != '\0') {
+		d->method =
+		    c->role == CFG_SERVER ? c->server.method : c->client.method;
+	if (!have_key && key != NULL && *key != '\0') {
 		free(d->key);
-		d->key = xstrdup(c->key);
+		d->key = xstrdup(key);
 	}
 	if (d->mode < 0)
-		d->mode = c->base_encode;
+		d->mode = c->role == CFG_SERVER ? 0 : c->client.base64;
 	cfg_free(c);
 	return 0;
 }

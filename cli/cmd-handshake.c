@@ -8,6 +8,10 @@
  * `handshake --engine`: instead, poll the running engine's control socket
  * until it reports a session id and at least one active resolver within
  * the deadline (probe/hs-engine.h), else say which step is missing.
+ *
+ * Formats: through resolvers every result sink (text, json, jsonl, csv,
+ * ips); --engine gives one check, which text, json and jsonl carry (csv
+ * and ips hold resolver results only, so they are refused up front).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +23,9 @@
 #include "reports/sink.h"
 
 enum { OPT_ENGINE = 1, OPT_CONTROL, OPT_DEADLINE };
+
+/* What --engine can print: its one check. */
+static const char *const engine_formats[] = {"text", "json", "jsonl"};
 
 static const struct option engine_longopts[] = {
     {"engine", no_argument, NULL, OPT_ENGINE},
@@ -71,6 +78,16 @@ engine_exec(struct cli_ctx *ctx, int argc, char **argv)
 		    "arguments");
 		return EXIT_UNKNOWN;
 	}
+	for (ch = 0; ctx->format != NULL && ch < (int)nitems(engine_formats);
+	     ch++)
+		if (strcmp(ctx->format, engine_formats[ch]) == 0)
+			break;
+	if (ctx->format != NULL && ch == (int)nitems(engine_formats)) {
+		cli_error(&cmd_handshake_entry,
+		    "--engine: unknown format '%s' (valid: text, json, jsonl)",
+		    ctx->format);
+		return EXIT_UNKNOWN;
+	}
 	path = control ? xstrdup(control) : ctl_default_path("client");
 	(void)hs_engine_wait(path, (int)(deadline * 1000), 250, &c,
 	    ctx->quiet ? NULL : on_step, NULL);
@@ -83,6 +100,7 @@ engine_exec(struct cli_ctx *ctx, int argc, char **argv)
 		cli_error(&cmd_handshake_entry, "%s", e.msg);
 		return EXIT_UNKNOWN;
 	}
+	rpt_set_width(s, rpt_term_width(stdout));
 	rpt_check(s, &c);
 	if (rpt_close(s, &e) == -1) {
 		cli_error(&cmd_handshake_entry, "%s", e.msg);

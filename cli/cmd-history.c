@@ -32,7 +32,14 @@
 #include "reports/sink.h"
 #include "store/store.h"
 
-enum { OPT_SINCE = ARGS_LONG, OPT_LIMIT, OPT_COMMAND, OPT_WRITE, OPT_ALL };
+enum {
+	OPT_SINCE = ARGS_LONG,
+	OPT_LIMIT,
+	OPT_COMMAND,
+	OPT_WRITE,
+	OPT_WITH_DEGRADED,
+	OPT_ALL
+};
 
 static const struct args_opt history_opts[] = {
     {OPT_SINCE, "since", "T", 0,
@@ -43,6 +50,8 @@ static const struct args_opt history_opts[] = {
     {OPT_WRITE, "write-resolvers", "FILE", 0,
 	"good: write the list as client_resolvers.txt with\nrecommended "
 	"MTU settings"},
+    {OPT_WITH_DEGRADED, "include-degraded", NULL, 0,
+	"good: --write-resolvers lists degraded ones too\n(last)"},
     {OPT_ALL, "all", NULL, 0,
 	"diff: also unchanged resolvers and changed\nfailure reasons"},
     {0, NULL, NULL, 0, NULL},
@@ -76,8 +85,8 @@ parse_since(const char *text, int64_t now_ms, int64_t *out, struct err *e)
 	static const struct {
 		char unit;
 		int64_t ms;
-	} units[] = {{'s', 1000}, {'m', 60000}, {'h', 3600000},
-	    {'d', 86400000}, {'w', 7 * 86400000LL}};
+	} units[] = {{'s', 1000}, {'m', 60000}, {'h', 3600000}, {'d', 86400000},
+	    {'w', 7 * 86400000LL}};
 	struct tm tm;
 	const char *p;
 	char *end;
@@ -144,26 +153,19 @@ ms1(int64_t us, char *buf, size_t len)
 
 /*
  * Loss of a result in percent with one decimal, or NULL: the share of
- * the burst stage's queries that got no valid answer (the one loss
- * figure a stored result carries).
+ * its probes that got no valid answer (docs/probes.md, "Loss").
  */
 static const char *
 loss_pct(const struct res_resolver *r, char *buf, size_t len)
 {
-	double rate = res_burst_rate(r);
+	double rate = res_loss_rate(r);
 	long long t;
 
 	if (rate < 0)
 		return NULL;
-	t = (long long)((1 - rate) * 1000 + 0.5);
+	t = (long long)(rate * 1000 + 0.5);
 	snprintf(buf, len, "%lld.%lld", t / 10, t % 10);
 	return buf;
-}
-
-static int
-passed(const struct res_resolver *r)
-{
-	return r->verdict == RES_VERDICT_OK;
 }
 
 static int
@@ -174,8 +176,8 @@ open_db(struct hist *h)
 
 	path = h->ctx->db ? xstrdup(h->ctx->db) : store_default_path(&e);
 	if (path == NULL) {
-		cli_error(&cmd_history_entry, "no place for the history: %s",
-		    e.msg);
+		cli_error(
+		    &cmd_history_entry, "no place for the history: %s", e.msg);
 		return -1;
 	}
 	h->db = store_open_flags(path, STORE_NO_CREATE, &e);
@@ -188,8 +190,8 @@ open_db(struct hist *h)
 }
 
 static int
-table_open(struct hist *h, const char *key, const struct rpt_col *cols,
-    size_t n)
+table_open(
+    struct hist *h, const char *key, const struct rpt_col *cols, size_t n)
 {
 	struct err e = {""};
 
@@ -380,8 +382,10 @@ good_row(struct hist *h, const struct store_good *g)
 	snprintf(run, sizeof run, "%lld", (long long)g->ok_run);
 	snprintf(np, sizeof np, "%u", g->npassed);
 	snprintf(nt, sizeof nt, "%u", g->ntested);
-	if (g->seen_verdict == RES_VERDICT_OK)
-		snprintf(since, sizeof since, "ok");
+	if (g->seen_verdict == RES_VERDICT_OK ||
+	    g->seen_verdict == RES_VERDICT_DEGRADED)
+		snprintf(since, sizeof since, "%s",
+		    res_verdict_name(g->seen_verdict));
 	else
 		snprintf(since, sizeof since, "%s %s",
 		    res_verdict_name(g->seen_verdict),
@@ -405,6 +409,7 @@ static int
 do_good(struct hist *h)
 {
 	const char *path = args_get(h->args, OPT_WRITE);
+	struct scan_opts o;
 	struct err e = {""};
 	size_t i, broken = 0;
 	int rc;
@@ -418,7 +423,8 @@ do_good(struct hist *h)
 		return EXIT_UNKNOWN;
 	for (i = 0; i < h->ngoods; i++) {
 		good_row(h, &h->goods[i]);
-		broken += h->goods[i].seen_verdict != RES_VERDICT_OK;
+		broken += h->goods[i].seen_verdict != RES_VERDICT_OK &&
+		    h->goods[i].seen_verdict != RES_VERDICT_DEGRADED;
 	}
 	rc = table_close(h, "no resolver has passed (yet)");
 	if (rc != EXIT_OK)
@@ -430,7 +436,10 @@ do_good(struct hist *h)
 		    h->ngoods, broken);
 	if (path == NULL)
 		return EXIT_OK;
-	if (scan_report_write_resolvers(h->rep, path, &e) != 0) {
+	/* The search ranges a hint about ceilings names: scan's defaults. */
+	scan_opts_defaults(&o);
+	if (scan_report_write_resolvers(h->rep, path, &o,
+		args_has(h->args, OPT_WITH_DEGRADED), &e) != 0) {
 		cli_error(&cmd_history_entry, "%s", e.msg);
 		return EXIT_UNKNOWN;
 	}
@@ -470,26 +479,26 @@ outcome(const struct res_resolver *r, char *buf, size_t len)
  * nothing worth listing did (without --all).
  */
 static const char *
-classify(struct hist *h, const struct res_resolver *a,
-    const struct res_resolver *b)
+classify(
+    struct hist *h, const struct res_resolver *a, const struct res_resolver *b)
 {
 	if (a == NULL)
 		return h->added++, "added";
 	if (b == NULL)
 		return h->removed++, "removed";
-	if (!passed(a) && passed(b))
+	if (!res_passed(a) && res_passed(b))
 		return h->good++, "became_good";
-	if (passed(a) && !passed(b))
+	if (res_passed(a) && !res_passed(b))
 		return h->broke++, "broke";
-	if (passed(a) && passed(b) &&
+	if (res_passed(a) && res_passed(b) &&
 	    (a->upload_mtu != b->upload_mtu ||
 		a->download_mtu != b->download_mtu))
 		return h->mtu++, "mtu_changed";
-	if (passed(a) && passed(b) && a->verdict != b->verdict)
+	if (res_passed(a) && res_passed(b) && a->verdict != b->verdict)
 		return "verdict_changed";
 	if (!h->all)
 		return NULL;
-	if (!passed(a) && a->reason != b->reason)
+	if (!res_passed(a) && a->reason != b->reason)
 		return "reason_changed";
 	return "same";
 }
@@ -538,8 +547,8 @@ run_arg(const char *text, struct hist *h, struct store_run_info *out)
 	}
 	rc = store_run_get(h->db, id, NULL, out, &e);
 	if (rc == 1)
-		cli_error(&cmd_history_entry,
-		    "no run %lld (history lists them)", id);
+		cli_error(
+		    &cmd_history_entry, "no run %lld (history lists them)", id);
 	else if (rc != 0)
 		cli_error(&cmd_history_entry, "%s", e.msg);
 	return rc == 0 ? 0 : -1;
@@ -555,7 +564,8 @@ pick_runs(struct hist *h, int nargs, char **argv, struct store_run_info *a,
 	int rc;
 
 	if (nargs == 2)
-		return run_arg(argv[0], h, a) == 0 && run_arg(argv[1], h, b) == 0 ?
+		return run_arg(argv[0], h, a) == 0 &&
+			run_arg(argv[1], h, b) == 0 ?
 		    0 :
 		    -1;
 	if (nargs == 1) {
@@ -675,9 +685,8 @@ cmd_history_run(struct cli_ctx *ctx, const struct args *args)
 	const char *sub = args->noperands > 0 ? args->operands[0] : "list";
 	struct hist h;
 	struct err e = {""};
-	int rc = EXIT_UNKNOWN, nargs = args->noperands > 0 ?
-	    args->noperands - 1 :
-	    0;
+	int rc = EXIT_UNKNOWN,
+	    nargs = args->noperands > 0 ? args->noperands - 1 : 0;
 	size_t i;
 
 	memset(&h, 0, sizeof h);
@@ -697,8 +706,9 @@ cmd_history_run(struct cli_ctx *ctx, const struct args *args)
 		return EXIT_UNKNOWN;
 	}
 	if (i == 3 && nargs != 1) {
-		cli_error(&cmd_history_entry, "give one address: history "
-					      "resolver ADDR");
+		cli_error(&cmd_history_entry,
+		    "give one address: history "
+		    "resolver ADDR");
 		return EXIT_UNKNOWN;
 	}
 	if (args_get(args, OPT_WRITE) != NULL && i != 1) {

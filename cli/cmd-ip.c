@@ -25,6 +25,7 @@
 
 #include "cli/checks-out.h"
 #include "cli/cli.h"
+#include "common/config.h"
 #include "common/ctlc.h"
 #include "common/ev.h"
 #include "common/net.h"
@@ -74,7 +75,8 @@ struct ip_cli {
 	size_t nowned;
 	long long timeout_ms;
 	int want4, want6, store;
-	struct eng_client_cfg cfg; /* --config, when given */
+	struct cfg *conf;      /* --config, when given */
+	struct cfg_client cfg; /* its client settings, or the defaults */
 	int have_cfg;
 	struct toml_doc *doc; /* --config again, for our MDNS_ keys */
 	char socks[NET_ADDR_STRLEN];
@@ -327,8 +329,40 @@ ip_cli_free(struct ip_cli *ic)
 
 	for (i = 0; i < ic->nowned; i++)
 		free(ic->owned[i]);
-	eng_client_cfg_free(&ic->cfg); /* set up by defaults at least */
+	cfg_client_clear(&ic->cfg); /* set up by defaults at least */
+	cfg_free(ic->conf);
 	toml_free(ic->doc);
+}
+
+/* What the config and the defaults add to the options. 0 / -1. */
+static int
+ip_configure(struct cli_ctx *ctx, struct ip_cli *ic, struct err *e)
+{
+	size_t i;
+
+	if (!ic->want4 && !ic->want6)
+		ic->want4 = ic->want6 = 1;
+	if (ctx->config != NULL) {
+		struct cfg_opts co = {.role = CFG_CLIENT};
+
+		/* The one reader; the echo lists are read from the same file
+		 * below (they are lists of URLs the model need not know). */
+		if (cfg_load(ctx->config, NULL, &co, &ic->conf, e) != 0 ||
+		    toml_parse_file(ctx->config, &ic->doc, e) != 0)
+			return -1;
+		cfg_client_clear(&ic->cfg);
+		cfg_client_copy(&ic->cfg, &ic->conf->client);
+		ic->have_cfg = 1;
+	}
+	if (ic->nsvc == 0 &&
+	    (config_strings(ic, "MDNS_IP_ECHO_V4", service_fn, 4, e) != 0 ||
+		config_strings(ic, "MDNS_IP_ECHO_V6", service_fn, 6, e) != 0))
+		return -1;
+	for (i = 0; ic->nsvc == 0 && i < exitip_ndefault_services; i++)
+		ic->svc[i] = exitip_default_services[i];
+	if (ic->nsvc == 0)
+		ic->nsvc = exitip_ndefault_services;
+	return find_expectation(ic, e);
 }
 
 /* Everything before the fetches; -1 after printing why. */
@@ -336,7 +370,6 @@ static int
 ip_setup(struct cli_ctx *ctx, struct ip_cli *ic, int argc, char **argv)
 {
 	struct err e = {""};
-	size_t i;
 	int ch;
 
 	/* Options in one block (the declarative option table replaces it). */
@@ -390,23 +423,7 @@ ip_setup(struct cli_ctx *ctx, struct ip_cli *ic, int argc, char **argv)
 		err_set(&e, "unexpected argument: %s", argv[optind]);
 		goto bad;
 	}
-	if (!ic->want4 && !ic->want6)
-		ic->want4 = ic->want6 = 1;
-	if (ctx->config != NULL) {
-		if (eng_client_cfg_load(&ic->cfg, ctx->config, &e) != 0 ||
-		    toml_parse_file(ctx->config, &ic->doc, &e) != 0)
-			goto bad;
-		ic->have_cfg = 1;
-	}
-	if (ic->nsvc == 0 &&
-	    (config_strings(ic, "MDNS_IP_ECHO_V4", service_fn, 4, &e) != 0 ||
-		config_strings(ic, "MDNS_IP_ECHO_V6", service_fn, 6, &e) != 0))
-		goto bad;
-	for (i = 0; ic->nsvc == 0 && i < exitip_ndefault_services; i++)
-		ic->svc[i] = exitip_default_services[i];
-	if (ic->nsvc == 0)
-		ic->nsvc = exitip_ndefault_services;
-	if (find_expectation(ic, &e) != 0)
+	if (ip_configure(ctx, ic, &e) != 0)
 		goto bad;
 	find_socks(ic);
 	return 0;
@@ -415,79 +432,125 @@ bad:
 	return -1;
 }
 
+/*
+ * Fetch through the tunnel and directly, then judge each family asked
+ * for: c gets up to two checks (*nc). 0, or -1 with e set when the
+ * fetches cannot run.
+ */
+static int
+ip_measure(struct ip_cli *ic, int quiet, struct res_check c[2], size_t *nc,
+    struct err *e)
+{
+	struct exitip_opts o;
+	struct exitip *x = NULL;
+	struct ev_loop *loop = NULL;
+	const struct exitip_obs *obs;
+	char ua[80];
+	size_t n;
+	int fam, rc = -1;
+
+	*nc = 0;
+	memset(&o, 0, sizeof o);
+	o.svc = ic->svc;
+	o.nsvc = ic->nsvc;
+	o.want4 = ic->want4;
+	o.want6 = ic->want6;
+	o.socks = ic->socks[0] ? ic->socks : NULL;
+	o.no_socks_why = ic->why;
+	if (o.socks != NULL && ic->have_cfg && ic->cfg.socks_auth) {
+		o.socks_user = ic->cfg.socks_user;
+		o.socks_pass = ic->cfg.socks_pass;
+	}
+	o.timeout_ms = (int)ic->timeout_ms;
+	snprintf(ua, sizeof ua, "mdns-doctor/%s", cli_version());
+	o.user_agent = ua;
+	o.expect = ic->expect_ptr;
+	o.nexpect = ic->nexpect;
+	o.expect_from = ic->expect_from[0] ? ic->expect_from : NULL;
+	if (!quiet)
+		fprintf(stderr, "ip: %zu service(s), directly%s%s\n", o.nsvc,
+		    o.socks ? " and through socks5h://" : "; no tunnel path: ",
+		    o.socks ? o.socks : ic->why);
+	if ((loop = ev_loop_new(e)) == NULL ||
+	    (x = exitip_start(loop, &o, on_done, loop, e)) == NULL)
+		goto done;
+	/* curl ends every fetch at its timeout; this is only a backstop. */
+	ev_timer_add(
+	    loop, ((uint64_t)ic->timeout_ms + 5000) * 1000, on_deadline, NULL);
+	if (ev_run(loop) != 0) {
+		err_set(e, "event loop failed");
+		goto done;
+	}
+	obs = exitip_obs(x, &n);
+	for (fam = 4; fam <= 6; fam += 2) {
+		if ((fam == 4 && !o.want4) || (fam == 6 && !o.want6))
+			continue;
+		if (exitip_judge(obs, n, fam, &o, &c[*nc]) == 0)
+			(*nc)++;
+	}
+	rc = 0;
+done:
+	exitip_free(x);
+	if (loop != NULL)
+		ev_loop_free(loop);
+	return rc;
+}
+
+int
+cli_ip_checks(struct cli_ctx *ctx, const char *control, int timeout_ms,
+    int only_if_expected, struct res_check out[2], size_t *nout, struct err *e)
+{
+	struct ip_cli ic;
+	int rc = 0;
+
+	*nout = 0;
+	memset(&ic, 0, sizeof ic);
+	ic.timeout_ms = timeout_ms;
+	ic.control = control;
+	cfg_client_defaults(&ic.cfg);
+	if (ip_configure(ctx, &ic, e) != 0)
+		rc = -1;
+	else if (only_if_expected && ic.nexpect == 0)
+		rc = 1;
+	else {
+		find_socks(&ic);
+		rc = ip_measure(&ic, 1, out, nout, e);
+	}
+	ip_cli_free(&ic);
+	return rc;
+}
+
 static int
 cmd_ip_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct ip_cli ic;
-	struct exitip_opts o;
-	struct exitip *x = NULL;
-	struct ev_loop *loop = NULL;
 	struct cli_checks *out;
 	struct res_check c[2];
-	const struct exitip_obs *obs;
 	struct err e = {""};
-	char ua[80];
-	size_t n, nc = 0;
+	size_t i, nc = 0;
 	int rc = EXIT_UNKNOWN, fam;
 
 	memset(&ic, 0, sizeof ic);
 	ic.timeout_ms = IP_TIMEOUT_MS;
 	ic.store = 1;
-	eng_client_cfg_defaults(&ic.cfg);
+	cfg_client_defaults(&ic.cfg);
 	if ((fam = ip_setup(ctx, &ic, argc, argv)) != 0) {
 		rc = fam > 0 ? EXIT_OK : EXIT_UNKNOWN;
 		goto done;
 	}
-	memset(&o, 0, sizeof o);
-	o.svc = ic.svc;
-	o.nsvc = ic.nsvc;
-	o.want4 = ic.want4;
-	o.want6 = ic.want6;
-	o.socks = ic.socks[0] ? ic.socks : NULL;
-	o.no_socks_why = ic.why;
-	if (o.socks != NULL && ic.have_cfg && ic.cfg.socks_auth) {
-		o.socks_user = ic.cfg.socks_user;
-		o.socks_pass = ic.cfg.socks_pass;
-	}
-	o.timeout_ms = (int)ic.timeout_ms;
-	snprintf(ua, sizeof ua, "mdns-doctor/%s", cli_version());
-	o.user_agent = ua;
-	o.expect = ic.expect_ptr;
-	o.nexpect = ic.nexpect;
-	o.expect_from = ic.expect_from[0] ? ic.expect_from : NULL;
-	if (!ctx->quiet)
-		fprintf(stderr, "ip: %zu service(s), directly%s%s\n", o.nsvc,
-		    o.socks ? " and through socks5h://" : "; no tunnel path: ",
-		    o.socks ? o.socks : ic.why);
-	if ((loop = ev_loop_new(&e)) == NULL ||
-	    (x = exitip_start(loop, &o, on_done, loop, &e)) == NULL) {
+	if (ip_measure(&ic, ctx->quiet, c, &nc, &e) != 0) {
 		cli_error(&cmd_ip_entry, "%s", e.msg);
-		goto done;
-	}
-	/* curl ends every fetch at its timeout; this is only a backstop. */
-	ev_timer_add(
-	    loop, ((uint64_t)ic.timeout_ms + 5000) * 1000, on_deadline, NULL);
-	if (ev_run(loop) != 0) {
-		cli_error(&cmd_ip_entry, "event loop failed");
 		goto done;
 	}
 	if ((out = cli_checks_open(ctx, &cmd_ip_entry, argc, argv, ic.store)) ==
 	    NULL)
 		goto done;
-	obs = exitip_obs(x, &n);
-	for (fam = 4; fam <= 6; fam += 2) {
-		if ((fam == 4 && !o.want4) || (fam == 6 && !o.want6))
-			continue;
-		if (exitip_judge(obs, n, fam, &o, &c[nc]) == 0)
-			cli_checks_add(out, &c[nc++]);
-	}
+	for (i = 0; i < nc; i++)
+		cli_checks_add(out, &c[i]);
 	if (nc == 0)
 		cli_error(&cmd_ip_entry, "no service of the family asked for");
 	rc = cli_checks_close(out, exitip_exit_code(c, nc));
 done:
-	exitip_free(x);
-	if (loop != NULL)
-		ev_loop_free(loop);
 	ip_cli_free(&ic);
 	return rc;
 }

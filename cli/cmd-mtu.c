@@ -7,6 +7,10 @@
  * Runs the scan engine (probe/scan.h) up to the mtu stage, without the env
  * stage and without the store. cli_probe_run (cli.h) is shared with
  * `handshake`, which runs the same probes one stage further.
+ *
+ * Formats: every result sink (text, json, jsonl, csv, ips); the steps are
+ * printed with text only. Exit codes: 0 every resolver ok, 1 some passed
+ * (or passed degraded), 2 none passed, 3 usage or setup errors.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +48,7 @@ static const struct option mtu_longopts[] = {
 struct mtu_cli {
 	struct rpt_sink *sink;
 	int steps;
-	unsigned nok, n;
+	unsigned nok, npassed, n;
 };
 
 static void
@@ -68,6 +72,8 @@ cb_result(void *arg, uint64_t pos, const struct res_resolver *r)
 	m->n++;
 	if (r->verdict == RES_VERDICT_OK)
 		m->nok++;
+	if (res_passed(r))
+		m->npassed++;
 	rpt_result(m->sink, r);
 }
 
@@ -201,7 +207,11 @@ cli_probe_run(struct cli_ctx *ctx, int argc, char **argv,
 	if ((m.sink = rpt_open(
 		 ctx->format ? ctx->format : "text", stdout, &e)) == NULL)
 		goto bad;
+	rpt_set_width(m.sink, rpt_term_width(stdout));
 	o.max_stage = stage;
+	/* The point here is the MTU or the session: loss is judged over
+	 * the steps' own probes (docs/probes.md, "Loss"). */
+	o.loss_probes = 0;
 	o.rate = 200;
 	o.nintercept = 0;
 	o.on_trace = cb_trace;
@@ -218,7 +228,10 @@ cli_probe_run(struct cli_ctx *ctx, int argc, char **argv,
 		goto bad;
 	}
 	m.sink = NULL;
-	rc = m.nok == m.n ? EXIT_OK : m.nok > 0 ? EXIT_WARNING : EXIT_CRITICAL;
+	/* A degraded resolver (it passed, losing probes) is a warning. */
+	rc = m.nok == m.n ? EXIT_OK :
+	    m.npassed > 0 ? EXIT_WARNING :
+			    EXIT_CRITICAL;
 	goto out;
 bad:
 	cli_error(ent, "%s", e.msg);

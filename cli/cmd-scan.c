@@ -9,9 +9,11 @@
  * the store (a resumed run reports everything) and written through the
  * chosen sink, survivors last and best first.
  *
- * Exit codes: 0 survivors found, 1 survivors but a warning (interception,
- * a silent tunnel server, bad list lines), 2 nobody passed, 3
- * usage/config/store errors or an interrupted scan.
+ * Exit codes: 0 survivors found, 1 survivors but a warning (only
+ * degraded survivors, interception that can affect a listed resolver, a
+ * silent tunnel server, bad list lines), 2 nobody passed, 3
+ * usage/config/store errors or an interrupted scan (which still prints
+ * the results and counts it has).
  */
 #include <errno.h>
 #include <signal.h>
@@ -63,6 +65,9 @@ enum {
 	OPT_PROGRESS,
 	OPT_STATS,
 	OPT_LIVE_NAME,
+	OPT_LOSS_PROBES,
+	OPT_MAX_LOSS,
+	OPT_WITH_DEGRADED,
 };
 
 static const struct option scan_longopts[] = {
@@ -91,6 +96,9 @@ static const struct option scan_longopts[] = {
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"stats", required_argument, NULL, OPT_STATS},
     {"liveness-name", required_argument, NULL, OPT_LIVE_NAME},
+    {"loss-probes", required_argument, NULL, OPT_LOSS_PROBES},
+    {"max-loss", required_argument, NULL, OPT_MAX_LOSS},
+    {"include-degraded", no_argument, NULL, OPT_WITH_DEGRADED},
     {NULL, 0, NULL, 0}};
 
 /* Addresses that cannot be resolvers (RFC 5737 documentation ranges). */
@@ -101,6 +109,7 @@ static const char *const default_icpt[] = {
 struct scan_args {
 	struct scan_setup su; /* --domain, --key-file, --method */
 	int resume, no_store, all, progress, seed_given, icpt_given;
+	int with_degraded;
 	const char *write_path, *stats_path;
 	/* Values the config also sets: applied after scan_setup_apply. */
 	int up, down, mtu_to, mtu_tries;
@@ -301,6 +310,20 @@ scan_getopt(struct cli_ctx *ctx, int argc, char **argv, struct scan_args *a,
 		case OPT_LIVE_NAME:
 			o->liveness_name = optarg;
 			break;
+		case OPT_LOSS_PROBES:
+			if (parse_num("--loss-probes", optarg, 0, 1000, &v) ==
+			    -1)
+				return -1;
+			o->loss_probes = (int)v;
+			break;
+		case OPT_MAX_LOSS:
+			if (parse_num("--max-loss", optarg, 0, 100, &v) == -1)
+				return -1;
+			o->max_loss_pct = (double)v;
+			break;
+		case OPT_WITH_DEGRADED:
+			a->with_degraded = 1;
+			break;
 		case 'H':
 			return 1;
 		default:
@@ -340,14 +363,23 @@ setup(struct scan_cli *sc, int argc)
 	if (a->mtu_tries)
 		sc->o.t_mtu.tries = (int)a->mtr;
 	if (optind >= argc && a->su.resolvers_path == NULL) {
-		cli_error(&cmd_scan_entry, "no resolver list given");
+		cli_error(&cmd_scan_entry,
+		    "no resolver list given (name a LIST, or --config a "
+		    "client_config.toml with client_resolvers.txt beside it)");
 		return -1;
 	}
+	/* Never read a file the user did not name without saying so. */
+	if (optind >= argc && !sc->ctx->quiet)
+		fprintf(stderr,
+		    "scan: no LIST given: reading %s (the list next to "
+		    "%s)\n",
+		    a->su.resolvers_path, sc->ctx->config);
 	sc->fmt = sc->ctx->format != NULL ? sc->ctx->format : "text";
 	if ((sc->sink = rpt_open(sc->fmt, stdout, &e)) == NULL) {
 		cli_error(&cmd_scan_entry, "%s", e.msg);
 		return -1;
 	}
+	rpt_set_width(sc->sink, rpt_term_width(stdout));
 	log_set_level(sc->ctx->quiet ? LOG_ERROR :
 		sc->ctx->verbose     ? LOG_INFO :
 				       LOG_WARN);
@@ -434,7 +466,13 @@ resume_or_begin(struct scan_cli *sc, int argc, char **argv)
 	struct err e = {""};
 	int found;
 
-	scan_args_digest(argc, argv, digest, sizeof digest);
+	if (optind < argc)
+		scan_identity_digest(&sc->o, argv + optind,
+		    (size_t)(argc - optind), sc->a.su.key_fp, digest,
+		    sizeof digest);
+	else
+		scan_identity_digest(&sc->o, &sc->a.su.resolvers_path, 1,
+		    sc->a.su.key_fp, digest, sizeof digest);
 	res_run_init(&sc->run);
 	if (!sc->a.resume) {
 		if (store_run_begin(sc->db, "scan", digest, cli_version(),
@@ -716,11 +754,57 @@ cb_read_check(void *arg, int64_t run_id, const struct res_check *c)
 	return 0;
 }
 
-/* Read the run back, write the sink, the diagnosis and the list. */
+/*
+ * Write text to f folded at blanks into width columns (0: as it is),
+ * continuation lines indented by four: the diagnosis is prose, and
+ * folding cuts nothing (an address stays whole on its line).
+ */
+static void
+put_folded(FILE *f, const char *text, int width)
+{
+	const char *p = text, *line, *end, *brk;
+	size_t cols, indent = 0;
+
+	while (*p != '\0') {
+		line = p;
+		if ((end = strchr(p, '\n')) == NULL)
+			end = p + strlen(p);
+		cols = indent;
+		brk = NULL;
+		for (; p < end; p++) {
+			if (((unsigned char)*p & 0xc0) != 0x80)
+				cols++;
+			if (*p == ' ' && p > line)
+				brk = p;
+			if (width > 0 && cols > (size_t)width && brk != NULL)
+				break;
+		}
+		if (p < end) {
+			/* Fold at the last blank; go on four columns in. */
+			fprintf(f, "%.*s\n    ", (int)(brk - line), line);
+			for (p = brk + 1; *p == ' '; p++)
+				;
+			indent = 4;
+			continue;
+		}
+		fprintf(f, "%.*s%s", (int)(end - line), line, *end ? "\n" : "");
+		p = *end ? end + 1 : end;
+		indent = 0;
+	}
+}
+
+/*
+ * Read the run back, write the sink, the diagnosis and the list; an
+ * interrupted run (partial) writes what it has, without the diagnosis
+ * and the list, which need every result.
+ */
 static int
-report(struct scan_cli *sc)
+report(struct scan_cli *sc, int partial)
 {
 	struct err e = {""};
+	char *diag = NULL;
+	size_t dlen = 0;
+	FILE *mf;
 	size_t k;
 
 	sc->rep = scan_report_new();
@@ -738,11 +822,21 @@ report(struct scan_cli *sc)
 		goto fail;
 	}
 	sc->sink = NULL;
-	scan_report_diagnose(sc->rep,
-	    strcmp(sc->fmt, "text") == 0 ? stdout : stderr, &sc->run, &sc->o,
-	    scan_env_evidence(sc->scan));
+	if (partial)
+		return 0;
+	if ((mf = open_memstream(&diag, &dlen)) != NULL) {
+		scan_report_diagnose(
+		    sc->rep, mf, &sc->run, &sc->o, scan_env_evidence(sc->scan));
+		fclose(mf);
+		if (strcmp(sc->fmt, "text") == 0)
+			put_folded(stdout, diag, rpt_term_width(stdout));
+		else
+			put_folded(stderr, diag, rpt_term_width(stderr));
+		free(diag);
+	}
 	if (sc->a.write_path != NULL &&
-	    scan_report_write_resolvers(sc->rep, sc->a.write_path, &e) == -1)
+	    scan_report_write_resolvers(sc->rep, sc->a.write_path, &sc->o,
+		sc->a.with_degraded, &e) == -1)
 		goto fail;
 	return 0;
 fail:
@@ -770,26 +864,37 @@ finish(struct scan_cli *sc)
 		fprintf(stderr, "mdns-doctor: scan: %s\n", e.msg);
 	if (sc->stopped || sc->store_failed) {
 		(void)store_run_end(sc->db, sc->run_id, "interrupted", &e);
+		/* What is stored so far, and the stage counts. */
+		if (!sc->store_failed && report(sc, 1) == 0 && !sc->ctx->quiet)
+			fprintf(stderr,
+			    "scan: interrupted with %llu result(s): %zu "
+			    "passed (%zu degraded)\n",
+			    (unsigned long long)sc->rep->nres, sc->rep->nok,
+			    sc->rep->ndegraded);
 		if (!sc->ctx->quiet && !sc->store_failed)
 			fprintf(stderr,
 			    "scan interrupted at position %llu; "
-			    "continue with the same arguments and --resume\n",
+			    "continue with the same lists, stages and probe "
+			    "options and --resume\n",
 			    (unsigned long long)scan_cursor(sc->scan));
 		return EXIT_UNKNOWN;
 	}
-	if (report(sc) == -1)
+	if (report(sc, 0) == -1)
 		return EXIT_UNKNOWN;
+	/* Interception only matters when it can touch a listed resolver
+	 * (UDP/53, not loopback); the check is reported either way. */
 	v = scan_report_verdict(sc->rep,
-	    scan_intercepted(sc->scan) || scan_server_down(sc->scan) ||
-		sc->bad_lines > 0);
+	    (scan_intercepted(sc->scan) && sc->rep->naffected > 0) ||
+		scan_server_down(sc->scan) || sc->bad_lines > 0);
 	(void)store_run_end(sc->db, sc->run_id,
 	    v == RES_VERDICT_OK	      ? "ok" :
 		v == RES_VERDICT_WARN ? "warning" :
 					"critical",
 	    &e);
 	if (!sc->ctx->quiet)
-		fprintf(stderr, "scan: %zu of %llu passed%s\n", sc->rep->nok,
-		    (unsigned long long)sc->rep->nres,
+		fprintf(stderr, "scan: %zu of %llu passed (%zu degraded)%s\n",
+		    sc->rep->nok, (unsigned long long)sc->rep->nres,
+		    sc->rep->ndegraded,
 		    sc->bad_lines ? " (the list had bad lines)" : "");
 	return code[v];
 }
@@ -875,6 +980,11 @@ const struct cmd_entry cmd_scan_entry = {
 	"  --stats FILE         write scan counters as JSON\n"
 	"  --liveness-name N    neutral name for liveness (A query; "
 	"default:\n"
-	"                       NS of the root)\n",
+	"                       NS of the root)\n"
+	"  --loss-probes N      probes per survivor to measure loss (10)\n"
+	"  --max-loss PCT       loss above which a survivor is degraded "
+	"(10)\n"
+	"  --include-degraded   --write-resolvers lists degraded ones "
+	"too\n",
     .exec = cmd_scan_exec,
 };

@@ -1,8 +1,10 @@
 /*
  * cmd-serve.c — `mdns-doctor serve`: run the tunnel server from an
- * upstream server_config.toml (and the encrypt_key.txt it names) until
- * SIGINT or SIGTERM. Prints "listening ADDR" on stdout once bound, so a
- * caller that asked for port 0 learns the port.
+ * upstream server_config.toml (and the encrypt_key.txt it names), read
+ * through the one configuration model (common/config.h), until SIGINT or
+ * SIGTERM. A configuration `config check` refuses is refused here with
+ * the same line and exit 3. Prints "listening ADDR" on stdout once bound,
+ * so a caller that asked for port 0 learns the port.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "cli/engine-snap.h"
+#include "common/config.h"
 #include "common/ev.h"
 #include "common/log.h"
 #include "common/net.h"
@@ -69,10 +72,55 @@ serve_stop(void *arg)
 	ev_stop(sc->loop);
 }
 
+/* --listen overrides UDP_HOST/UDP_PORT (port 0: any free one). */
+static int
+apply_listen(
+    struct cfg *c, const char *listen, union net_addr *la, struct err *e)
+{
+	struct cfg_server *sv = &c->server;
+	char buf[NET_ADDR_STRLEN], *hostport;
+	int rc;
+
+	if (listen != NULL)
+		hostport = xstrdup(listen);
+	else if (strchr(sv->udp_host, ':') != NULL)
+		hostport = xasprintf("[%s]", sv->udp_host);
+	else
+		hostport = xstrdup(sv->udp_host);
+	rc = net_addr_parse(hostport, sv->udp_port, la, e);
+	free(hostport);
+	if (rc == -1 || listen == NULL)
+		return rc;
+	net_addr_format_ip(la, buf, sizeof buf);
+	free(sv->udp_host);
+	sv->udp_host = xstrdup(buf);
+	sv->udp_port = net_addr_port(la);
+	cfg_set_source(c, "UDP_HOST", CFG_SRC_OPTION);
+	cfg_set_source(c, "UDP_PORT", CFG_SRC_OPTION);
+	return 0;
+}
+
+/* --allow-target CIDR... extend MDNS_ALLOW_TARGETS. */
+static void
+apply_allow(struct cfg *c, char **allow, size_t nallow)
+{
+	struct cfg_server *sv = &c->server;
+	size_t i;
+
+	if (nallow == 0)
+		return;
+	sv->allow = xreallocarray(
+	    sv->allow, sv->nallow + nallow + 1, sizeof *sv->allow);
+	for (i = 0; i < nallow; i++)
+		sv->allow[sv->nallow++] = xstrdup(allow[i]);
+	cfg_set_source(c, "MDNS_ALLOW_TARGETS", CFG_SRC_OPTION);
+}
+
 static int
 cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct eng_server_cfg cfg;
+	struct cfg_opts opts = {.role = -1};
+	struct cfg *cfg = NULL;
 	struct eng_server *srv = NULL;
 	struct ev_loop *loop = NULL;
 	struct err e = {""};
@@ -81,11 +129,11 @@ cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
 	struct ctl_server *ctl = NULL;
 	struct serve_ctl sc = {0};
 	struct cli_snap *snap = NULL;
-	char *ctlpath = NULL;
-	char buf[NET_ADDR_STRLEN], *hostport;
+	char *ctlpath = NULL, **allow = NULL;
+	char buf[NET_ADDR_STRLEN];
+	size_t nallow = 0;
 	int c, rc = EXIT_UNKNOWN;
 
-	eng_server_cfg_defaults(&cfg);
 	while ((c = cli_getopt(ctx, &cmd_serve_entry, argc, argv, "",
 		    serve_longopts)) != -1) {
 		switch (c) {
@@ -96,9 +144,8 @@ cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
 			control = optarg;
 			break;
 		case OPT_ALLOW:
-			cfg.allow = xreallocarray(
-			    cfg.allow, cfg.nallow + 1, sizeof *cfg.allow);
-			cfg.allow[cfg.nallow++] = xstrdup(optarg);
+			allow = xreallocarray(allow, nallow + 1, sizeof *allow);
+			allow[nallow++] = optarg;
 			break;
 		case 'H':
 			rc = EXIT_OK;
@@ -122,25 +169,21 @@ cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
 		ctx->verbose >= 2 ? LOG_DEBUG :
 		ctx->verbose	  ? LOG_INFO :
 				    LOG_WARN);
-	if (eng_server_cfg_load(&cfg, ctx->config, &e) == -1) {
+	/* The one reader: the same message and exit code as config check. */
+	if (cfg_load_valid(ctx->config, NULL, &opts, CFG_SERVER, &cfg, &e) ==
+	    -1) {
+		fprintf(stderr, "%s\n", e.msg);
+		goto out;
+	}
+	cfg_log_warnings(cfg);
+	apply_allow(cfg, allow, nallow);
+	if (apply_listen(cfg, listen, &la, &e) == -1) {
 		cli_error(&cmd_serve_entry, "%s", e.msg);
 		goto out;
 	}
-	if (listen != NULL)
-		hostport = xstrdup(listen);
-	else if (cfg.udp_host != NULL && strchr(cfg.udp_host, ':') != NULL)
-		hostport = xasprintf("[%s]", cfg.udp_host);
-	else
-		hostport = xstrdup(cfg.udp_host ? cfg.udp_host : "0.0.0.0");
-	if (net_addr_parse(hostport, cfg.udp_port, &la, &e) == -1) {
-		free(hostport);
-		cli_error(&cmd_serve_entry, "%s", e.msg);
-		goto out;
-	}
-	free(hostport);
 	rc = EXIT_CRITICAL;
 	if ((loop = ev_loop_new(&e)) == NULL ||
-	    (srv = eng_server_new(loop, &cfg, &e)) == NULL ||
+	    (srv = eng_server_new(loop, &cfg->server, &e)) == NULL ||
 	    eng_server_listen(srv, &la, &bound, &e) == -1 ||
 	    ev_signal_add(loop, SIGINT, on_signal, NULL, &e) == -1 ||
 	    ev_signal_add(loop, SIGTERM, on_signal, NULL, &e) == -1) {
@@ -178,8 +221,8 @@ cmd_serve_exec(struct cli_ctx *ctx, int argc, char **argv)
 	net_addr_format(&bound, buf, sizeof buf);
 	printf("listening %s\n", buf);
 	fflush(stdout);
-	log_info("serving %zu domain(s), method %d, on %s", cfg.ndomains,
-	    cfg.method, buf);
+	log_info("serving %zu domain(s), method %d, on %s",
+	    cfg->server.ndomains, cfg->server.method, buf);
 	rc = ev_run(loop) == 0 ? EXIT_OK : EXIT_CRITICAL;
 out:
 	cli_snap_stop(snap, rc);
@@ -188,7 +231,8 @@ out:
 	eng_server_free(srv);
 	if (loop != NULL)
 		ev_loop_free(loop);
-	eng_server_cfg_free(&cfg);
+	cfg_free(cfg);
+	free(allow);
 	return rc;
 }
 

@@ -7,16 +7,18 @@
  *
  * Snapshots are a record, never a reason for the tunnel to stop: when
  * the history cannot be opened the engine runs without them (a warning);
- * only invalid keys are refused, like every other key of ours. The
- * config model reads the file again for the engine; these three keys are
- * ours alone (docs/store.md).
+ * only invalid keys are refused, like every other key of ours. The keys
+ * are read through the one configuration model (common/config.h), which
+ * reads the file a second time here so that the commands only pass the
+ * path (docs/store.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/engine-snap.h"
+#include "common/config.h"
 #include "common/log.h"
-#include "common/toml.h"
 
 /* Per snapshot: resolvers kept from the status list (active first). */
 #define SNAP_RESOLVERS 64
@@ -43,28 +45,33 @@ trimmed(void *arg)
 	return st;
 }
 
-/* The MDNS_SNAPSHOT_* keys of path into o. 0 / -1 with e set. */
+/*
+ * The MDNS_SNAPSHOT_* keys of path (a config of role) into o, through
+ * the one configuration model (its ranges, its messages). 0 / -1.
+ */
 static int
-read_keys(const char *path, struct store_snap_opts *o, struct err *e)
+read_keys(const char *path, enum cfg_role role, struct store_snap_opts *o,
+    struct err *e)
 {
-	struct toml_doc *d = NULL;
-	double iv = o->interval_ms / 1000.0;
-	double days = (double)o->retention_ms / 86400000.0;
-	double rows = (double)o->max_rows;
+	struct cfg_opts co = {.role = (int)role};
+	struct cfg *c;
+	double iv, days;
+	unsigned rows;
 	int rc;
 
 	if (path == NULL)
 		return 0;
-	if (toml_parse_file(path, &d, e) != 0)
+	if (cfg_load(path, NULL, &co, &c, e) != 0)
 		return -1;
-	rc = toml_get_num(d, "MDNS_SNAPSHOT_INTERVAL_SECONDS", 0, 86400, &iv,
-		 e) != 0 ||
-	    toml_get_num(d, "MDNS_SNAPSHOT_RETENTION_DAYS", 0.01, 3650, &days,
-		e) != 0 ||
-	    toml_get_num(
-		d, "MDNS_SNAPSHOT_MAX_ROWS", 1, 10000000, &rows, e) != 0;
-	toml_free(d);
-	if (rc)
+	rc = cfg_validate(c, e);
+	iv = role == CFG_SERVER ? c->server.snap_interval_s :
+				  c->client.snap_interval_s;
+	days = role == CFG_SERVER ? c->server.snap_retention_days :
+				    c->client.snap_retention_days;
+	rows = role == CFG_SERVER ? c->server.snap_max_rows :
+				    c->client.snap_max_rows;
+	cfg_free(c);
+	if (rc != 0)
 		return -1;
 	/* Below a second the writer would be the engine's main work. */
 	if (iv > 0 && iv < 1)
@@ -74,7 +81,7 @@ read_keys(const char *path, struct store_snap_opts *o, struct err *e)
 		    path);
 	o->interval_ms = (unsigned)(iv * 1000);
 	o->retention_ms = (int64_t)(days * 86400000.0);
-	o->max_rows = (uint64_t)rows;
+	o->max_rows = rows;
 	return 0;
 }
 
@@ -89,7 +96,9 @@ cli_snap_start(struct cli_ctx *ctx, struct ev_loop *loop, const char *command,
 
 	*out = NULL;
 	store_snap_defaults(&o);
-	if (read_keys(ctx->config, &o, &e) != 0) {
+	if (read_keys(ctx->config,
+		strcmp(command, "serve") == 0 ? CFG_SERVER : CFG_CLIENT, &o,
+		&e) != 0) {
 		fprintf(stderr, "mdns-doctor: %s: %s\n", command, e.msg);
 		return -1;
 	}
@@ -145,8 +154,8 @@ cli_snap_stop(struct cli_snap *s, int exit_code)
 	    (unsigned long long)st->max_us);
 	/* The run's end may wait for the lock a little longer. */
 	store_set_busy_timeout(s->db, 1000);
-	if (store_run_end(s->db, s->run_id, exit_code == 0 ? "ok" : "critical",
-		&e) != 0)
+	if (store_run_end(
+		s->db, s->run_id, exit_code == 0 ? "ok" : "critical", &e) != 0)
 		log_warn("engine snapshots: %s", e.msg);
 	store_snap_free(s->w);
 	store_close(s->db);

@@ -1,202 +1,28 @@
 /*
- * config.c — the effective configuration (see config.h). The upstream
- * defaults are written below as TOML text and read with the same reader
- * as the user's file, so a key's expected type is the type of its default
- * and "show" can print defaults exactly like file values. Values are laid
- * over each other: profile, then file, then defaults. The typed fields
- * are then normalised and clamped following upstream's rules
- * (internal/config/client.go and server.go at bc69a58, read for behaviour
- * only), and each change is noted on its key.
+ * config.c — loading the configuration model (see config.h): the file
+ * and an optional profile are read, every value is type-checked against
+ * the key table's default (a key's type is the type of its default, an
+ * integer is accepted for a float), and the values are laid over each
+ * other — profile, then file, then defaults — into the item list that
+ * `config show` prints. config-keys.c then turns the items into the typed
+ * role struct, rule by rule. Messages, notes and the item index live here.
  *
- * It does not read resolver lists (resolvers.c) and does not generate
- * keys: a missing server key file is reported, never written.
+ * It does not generate keys (a missing server key file is reported,
+ * never written) and does not count resolver lists (`config` streams
+ * them with rl_count); a list named in cfg_opts is read into the client.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "common/config.h"
+#include "common/config-int.h"
 #include "common/log.h"
-
-#define CFG_MAX_KEYFILE 4096
-
-/* Upstream client defaults (defaultClientConfig). */
-static const char client_defaults[] =
-    "PROTOCOL_TYPE = \"SOCKS5\"\n"
-    "DOMAINS = []\n"
-    "DATA_ENCRYPTION_METHOD = 1\n"
-    "ENCRYPTION_KEY = \"\"\n"
-    "LISTEN_IP = \"127.0.0.1\"\n"
-    "LISTEN_PORT = 18000\n"
-    "SOCKS5_AUTH = false\n"
-    "SOCKS5_USER = \"master_dns_vpn\"\n"
-    "SOCKS5_PASS = \"master_dns_vpn\"\n"
-    "LOCAL_DNS_ENABLED = false\n"
-    "LOCAL_DNS_IP = \"127.0.0.1\"\n"
-    "LOCAL_DNS_PORT = 53\n"
-    "LOCAL_DNS_CACHE_MAX_RECORDS = 10000\n"
-    "LOCAL_DNS_CACHE_TTL_SECONDS = 14400.0\n"
-    "LOCAL_DNS_PENDING_TIMEOUT_SECONDS = 300.0\n"
-    "DNS_RESPONSE_FRAGMENT_TIMEOUT_SECONDS = 60.0\n"
-    "LOCAL_DNS_CACHE_PERSIST_TO_FILE = true\n"
-    "LOCAL_DNS_CACHE_FLUSH_INTERVAL_SECONDS = 60.0\n"
-    "RESOLVER_BALANCING_STRATEGY = 2\n"
-    "PACKET_DUPLICATION_COUNT = 2\n"
-    "SETUP_PACKET_DUPLICATION_COUNT = 2\n"
-    "STREAM_RESOLVER_FAILOVER_RESEND_THRESHOLD = 2\n"
-    "STREAM_RESOLVER_FAILOVER_COOLDOWN = 2.5\n"
-    "RECHECK_INACTIVE_SERVERS_ENABLED = true\n"
-    "AUTO_DISABLE_TIMEOUT_SERVERS = true\n"
-    "AUTO_DISABLE_TIMEOUT_WINDOW_SECONDS = 30.0\n"
-    "BASE_ENCODE_DATA = false\n"
-    "UPLOAD_COMPRESSION_TYPE = 0\n"
-    "DOWNLOAD_COMPRESSION_TYPE = 0\n"
-    "COMPRESSION_MIN_SIZE = 100\n"
-    "MIN_UPLOAD_MTU = 38\n"
-    "MIN_DOWNLOAD_MTU = 100\n"
-    "MAX_UPLOAD_MTU = 150\n"
-    "MAX_DOWNLOAD_MTU = 500\n"
-    "AUTO_REMOVE_LOW_MTU_SERVERS = true\n"
-    "MTU_TEST_RETRIES = 2\n"
-    "MTU_TEST_TIMEOUT = 2.0\n"
-    "MTU_TEST_PARALLELISM = 16\n"
-    "SAVE_MTU_SERVERS_TO_FILE = false\n"
-    "MTU_SERVERS_FILE_NAME = \"masterdnsvpn_success_test_{time}.log\"\n"
-    "MTU_SERVERS_FILE_FORMAT = \"{IP} ({DOMAIN}) - UP: {UP_MTU} DOWN: "
-    "{DOWN-MTU}\"\n"
-    "MTU_USING_SECTION_SEPARATOR_TEXT = \"\"\n"
-    "MTU_REMOVED_SERVER_LOG_FORMAT = \"Resolver {IP} ({DOMAIN}) removed at "
-    "{TIME} due to {CAUSE}\"\n"
-    "MTU_ADDED_SERVER_LOG_FORMAT = \"Resolver {IP} ({DOMAIN}) added back at "
-    "{TIME} (UP {UP_MTU}, DOWN {DOWN_MTU})\"\n"
-    "MTU_REACTIVE_ADDED_SERVER_LOG_FORMAT = \"Resolver {IP} ({DOMAIN}) added "
-    "back at {TIME} after reactive recheck (UP {UP_MTU}, DOWN {DOWN_MTU})\"\n"
-    "RX_TX_WORKERS = 4\n"
-    "TUNNEL_PROCESS_WORKERS = 0\n"
-    "TUNNEL_PACKET_TIMEOUT_SECONDS = 10.0\n"
-    "DISPATCHER_IDLE_POLL_INTERVAL_SECONDS = 0.020\n"
-    "RX_CHANNEL_SIZE = 4096\n"
-    "SOCKS_UDP_ASSOCIATE_READ_TIMEOUT_SECONDS = 30.0\n"
-    "CLIENT_TERMINAL_STREAM_RETENTION_SECONDS = 45.0\n"
-    "CLIENT_CANCELLED_SETUP_RETENTION_SECONDS = 120.0\n"
-    "SESSION_INIT_RETRY_BASE_SECONDS = 1.0\n"
-    "SESSION_INIT_RETRY_STEP_SECONDS = 1.0\n"
-    "SESSION_INIT_RETRY_LINEAR_AFTER = 5\n"
-    "SESSION_INIT_RETRY_MAX_SECONDS = 60.0\n"
-    "SESSION_INIT_BUSY_RETRY_INTERVAL_SECONDS = 60.0\n"
-    "SESSION_INIT_RACING_COUNT = 3\n"
-    "PING_AGGRESSIVE_INTERVAL_SECONDS = 0.100\n"
-    "PING_LAZY_INTERVAL_SECONDS = 0.750\n"
-    "PING_COOLDOWN_INTERVAL_SECONDS = 2.0\n"
-    "PING_COLD_INTERVAL_SECONDS = 15.0\n"
-    "PING_WARM_THRESHOLD_SECONDS = 8.0\n"
-    "PING_COOL_THRESHOLD_SECONDS = 20.0\n"
-    "PING_COLD_THRESHOLD_SECONDS = 30.0\n"
-    "MAX_PACKETS_PER_BATCH = 8\n"
-    "ARQ_WINDOW_SIZE = 600\n"
-    "ARQ_INITIAL_RTO_SECONDS = 1.0\n"
-    "ARQ_MAX_RTO_SECONDS = 5.0\n"
-    "ARQ_CONTROL_INITIAL_RTO_SECONDS = 0.5\n"
-    "ARQ_CONTROL_MAX_RTO_SECONDS = 3.0\n"
-    "ARQ_MAX_CONTROL_RETRIES = 400\n"
-    "ARQ_INACTIVITY_TIMEOUT_SECONDS = 1800.0\n"
-    "ARQ_DATA_PACKET_TTL_SECONDS = 2400.0\n"
-    "ARQ_CONTROL_PACKET_TTL_SECONDS = 1200.0\n"
-    "ARQ_MAX_DATA_RETRIES = 1200\n"
-    "ARQ_DATA_NACK_MAX_GAP = 16\n"
-    "ARQ_DATA_NACK_INITIAL_DELAY_SECONDS = 0.1\n"
-    "ARQ_DATA_NACK_REPEAT_SECONDS = 1.0\n"
-    "ARQ_TERMINAL_DRAIN_TIMEOUT_SECONDS = 120.0\n"
-    "ARQ_TERMINAL_ACK_WAIT_TIMEOUT_SECONDS = 90.0\n"
-    "LOG_LEVEL = \"INFO\"\n";
-
-/* Keys upstream reads without a default worth showing. */
-static const char client_extra[] = "TUNNEL_READER_WORKERS = 0\n"
-				   "TUNNEL_WRITER_WORKERS = 0\n";
-
-/* Upstream server defaults (defaultServerConfig). */
-static const char server_defaults[] =
-    "DOMAIN = []\n"
-    "PROTOCOL_TYPE = \"SOCKS5\"\n"
-    "SUPPORTED_UPLOAD_COMPRESSION_TYPES = [0, 1, 2, 3]\n"
-    "SUPPORTED_DOWNLOAD_COMPRESSION_TYPES = [0, 1, 2, 3]\n"
-    "UDP_HOST = \"0.0.0.0\"\n"
-    "UDP_PORT = 53\n"
-    "UDP_READERS = 4\n"
-    "DNS_REQUEST_WORKERS = 8\n"
-    "MAX_CONCURRENT_REQUESTS = 16384\n"
-    "SOCKET_BUFFER_SIZE = 8388608\n"
-    "MAX_PACKET_SIZE = 65535\n"
-    "DROP_LOG_INTERVAL_SECONDS = 2.0\n"
-    "DEFERRED_SESSION_WORKERS = 4\n"
-    "DEFERRED_SESSION_QUEUE_LIMIT = 4096\n"
-    "INVALID_COOKIE_WINDOW_SECONDS = 2.0\n"
-    "INVALID_COOKIE_ERROR_THRESHOLD = 10\n"
-    "SESSION_TIMEOUT_SECONDS = 300.0\n"
-    "SESSION_CLEANUP_INTERVAL_SECONDS = 30.0\n"
-    "CLOSED_SESSION_RETENTION_SECONDS = 600.0\n"
-    "SESSION_INIT_REUSE_TTL_SECONDS = 600.0\n"
-    "RECENTLY_CLOSED_STREAM_TTL_SECONDS = 600.0\n"
-    "RECENTLY_CLOSED_STREAM_CAP = 2000\n"
-    "TERMINAL_STREAM_RETENTION_SECONDS = 45.0\n"
-    "DNS_UPSTREAM_SERVERS = [\"1.1.1.1:53\", \"1.0.0.1:53\"]\n"
-    "DNS_UPSTREAM_TIMEOUT = 4.0\n"
-    "DNS_INFLIGHT_WAIT_TIMEOUT_SECONDS = 15.0\n"
-    "DNS_FRAGMENT_ASSEMBLY_TIMEOUT = 300.0\n"
-    "DNS_CACHE_MAX_RECORDS = 50000\n"
-    "DNS_CACHE_TTL_SECONDS = 300.0\n"
-    "SOCKS_CONNECT_TIMEOUT = 120.0\n"
-    "USE_EXTERNAL_SOCKS5 = false\n"
-    "SOCKS5_AUTH = false\n"
-    "SOCKS5_USER = \"admin\"\n"
-    "SOCKS5_PASS = \"123456\"\n"
-    "FORWARD_IP = \"\"\n"
-    "FORWARD_PORT = 1080\n"
-    "MIN_VPN_LABEL_LENGTH = 3\n"
-    "DATA_ENCRYPTION_METHOD = 1\n"
-    "ENCRYPTION_KEY_FILE = \"encrypt_key.txt\"\n"
-    "MAX_PACKETS_PER_BATCH = 5\n"
-    "PACKET_BLOCK_CONTROL_DUPLICATION = 1\n"
-    "STREAM_SETUP_ACK_TTL_SECONDS = 400.0\n"
-    "STREAM_RESULT_PACKET_TTL_SECONDS = 300.0\n"
-    "STREAM_FAILURE_PACKET_TTL_SECONDS = 120.0\n"
-    "ARQ_WINDOW_SIZE = 800\n"
-    "ARQ_INITIAL_RTO_SECONDS = 1.0\n"
-    "ARQ_MAX_RTO_SECONDS = 5.0\n"
-    "ARQ_CONTROL_INITIAL_RTO_SECONDS = 0.5\n"
-    "ARQ_CONTROL_MAX_RTO_SECONDS = 3.0\n"
-    "ARQ_MAX_CONTROL_RETRIES = 400\n"
-    "ARQ_INACTIVITY_TIMEOUT_SECONDS = 1800.0\n"
-    "ARQ_DATA_PACKET_TTL_SECONDS = 2400.0\n"
-    "ARQ_CONTROL_PACKET_TTL_SECONDS = 1200.0\n"
-    "ARQ_MAX_DATA_RETRIES = 1200\n"
-    "ARQ_DATA_NACK_MAX_GAP = 16\n"
-    "ARQ_DATA_NACK_INITIAL_DELAY_SECONDS = 0.3\n"
-    "ARQ_DATA_NACK_REPEAT_SECONDS = 1.0\n"
-    "ARQ_TERMINAL_DRAIN_TIMEOUT_SECONDS = 120.0\n"
-    "ARQ_TERMINAL_ACK_WAIT_TIMEOUT_SECONDS = 90.0\n"
-    "MAX_ALLOWED_CLIENT_ACTIVE_SESSION = 255\n"
-    "MAX_ALLOWED_CLIENT_ACTIVE_STREAMS_PER_SESSION = 2000\n"
-    "MAX_ALLOWED_CLIENT_PACKET_DUPLICATION_COUNT = 5\n"
-    "MAX_ALLOWED_CLIENT_SETUP_PACKET_DUPLICATION_COUNT = 6\n"
-    "MAX_ALLOWED_CLIENT_UPLOAD_MTU = 150\n"
-    "MAX_ALLOWED_CLIENT_DOWNLOAD_MTU = 4096\n"
-    "MAX_ALLOWED_CLIENT_RX_TX_WORKERS = 255\n"
-    "MIN_ALLOWED_CLIENT_PING_AGGRESSIVE_INTERVAL_SECONDS = 0.05\n"
-    "MAX_ALLOWED_CLIENT_PACKETS_PER_BATCH = 20\n"
-    "MAX_ALLOWED_CLIENT_ARQ_WINDOW_SIZE = 8000\n"
-    "MAX_ALLOWED_CLIENT_ARQ_DATA_NACK_MAX_GAP = 255\n"
-    "MIN_ALLOWED_CLIENT_COMPRESSION_MIN_SIZE = 120\n"
-    "MIN_ALLOWED_CLIENT_ARQ_INITIAL_RTO_SECONDS = 0.05\n"
-    "LOG_LEVEL = \"INFO\"\n";
-
-/* In the shipped sample but not read by upstream code. */
-static const char server_extra[] = "CONFIG_VERSION = \"\"\n";
+#include "common/method.h"
+#include "common/resolvers.h"
 
 /* Keys that say which role a file is for. */
 static const char *const client_markers[] = {"DOMAINS", "ENCRYPTION_KEY",
@@ -206,34 +32,6 @@ static const char *const server_markers[] = {"DOMAIN", "UDP_HOST", "UDP_PORT",
     "ENCRYPTION_KEY_FILE", "MAX_ALLOWED_CLIENT_UPLOAD_MTU",
     "SUPPORTED_UPLOAD_COMPRESSION_TYPES", "DNS_UPSTREAM_SERVERS"};
 
-static const char *const secret_keys[] = {"ENCRYPTION_KEY", "SOCKS5_PASS"};
-
-struct item {
-	const char *key;
-	const struct toml_value *value;
-	enum cfg_source source;
-	const char *origin;
-	int line, col;
-	int known;
-	int secret;
-	char *note;
-};
-
-struct cfg_private {
-	struct toml_doc *defaults;
-	struct toml_doc *extra;
-	struct toml_doc *file;
-	struct toml_doc *prof;
-	struct item *items;
-	size_t nitems, items_cap;
-	size_t *slots; /* open-addressing index of items by key */
-	size_t nslots; /* a power of two, or 0 */
-	char **warnings;
-	size_t nwarnings;
-	char **errors;
-	size_t nerrors;
-};
-
 static void
 push(char ***list, size_t *n, char *s)
 {
@@ -241,59 +39,39 @@ push(char ***list, size_t *n, char *s)
 	(*list)[(*n)++] = s;
 }
 
-/*
- * Items by key through a hash index: a file with many keys (each unknown
- * one looked up for its warning) stays linear, not quadratic.
- */
+static const char *
+item_key(const void *ctx, uint32_t i)
+{
+	const struct cfg_private *pv = ctx;
+
+	return pv->items[i].key;
+}
+
+/* Items by key through the index: a file with many keys (each unknown
+ * one looked up for its warning) stays linear, not quadratic. */
 static struct item *
 item_find(const struct cfg *c, const char *key)
 {
 	const struct cfg_private *pv = c->priv;
-	size_t i, mask = pv->nslots - 1, k;
+	uint32_t i = hmap_find_str(&pv->index, key, item_key, pv);
 
-	if (pv->nslots == 0)
-		return NULL;
-	for (i = (size_t)str_hash(key) & mask;; i = (i + 1) & mask) {
-		k = pv->slots[i];
-		if (k == 0)
-			return NULL;
-		if (strcmp(pv->items[k - 1].key, key) == 0)
-			return &pv->items[k - 1];
-	}
+	return i == HMAP_NONE ? NULL : &pv->items[i];
 }
 
-/* Put item number idx (0-based) into the index, growing it at half full. */
-static void
-item_index(struct cfg_private *pv, size_t idx)
-{
-	size_t i, j, mask;
-
-	if (2 * (idx + 1) > pv->nslots) {
-		free(pv->slots);
-		pv->nslots = pv->nslots ? pv->nslots * 2 : 256;
-		pv->slots = xcalloc(pv->nslots, sizeof *pv->slots);
-		mask = pv->nslots - 1;
-		for (j = 0; j < idx; j++) {
-			for (i = (size_t)str_hash(pv->items[j].key) & mask;
-			     pv->slots[i] != 0; i = (i + 1) & mask)
-				;
-			pv->slots[i] = j + 1;
-		}
-	}
-	mask = pv->nslots - 1;
-	for (i = (size_t)str_hash(pv->items[idx].key) & mask; pv->slots[i] != 0;
-	     i = (i + 1) & mask)
-		;
-	pv->slots[i] = idx + 1;
-}
-
-/* The effective value of key: profile, then file, then defaults. */
-static const struct toml_value *
-eff(const struct cfg *c, const char *key)
+const struct toml_value *
+cfg_value(const struct cfg *c, const char *key)
 {
 	const struct item *it = item_find(c, key);
 
-	return it ? it->value : NULL;
+	return it ? it->value : toml_get(c->priv->extra, key);
+}
+
+enum cfg_source
+cfg_given_source(const struct cfg *c, const char *key)
+{
+	const struct item *it = item_find(c, key);
+
+	return it ? it->source : CFG_SRC_DEFAULT;
 }
 
 /* Where key's value came from, as a message prefix (malloc'd). */
@@ -305,7 +83,6 @@ where(const struct cfg *c, const char *key)
 
 	if (file == NULL)
 		file = c->profile_path ? c->profile_path : "(defaults)";
-
 	if (it != NULL && it->source != CFG_SRC_DEFAULT && it->line > 0)
 		return xasprintf("%s:%d:%d", it->origin, it->line, it->col);
 	if (it != NULL && it->source == CFG_SRC_PROFILE)
@@ -313,7 +90,6 @@ where(const struct cfg *c, const char *key)
 	return xasprintf("%s", file);
 }
 
-/* "WHERE: KEY: message" onto a list of problems or warnings. */
 static void
 vpush(struct cfg *c, char ***list, size_t *n, const char *key, const char *fmt,
     va_list ap)
@@ -325,8 +101,8 @@ vpush(struct cfg *c, char ***list, size_t *n, const char *key, const char *fmt,
 	free(w);
 }
 
-static void __attribute__((format(printf, 3, 4)))
-problem(struct cfg *c, const char *key, const char *fmt, ...)
+void
+cfg_problem(struct cfg *c, const char *key, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -335,8 +111,8 @@ problem(struct cfg *c, const char *key, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void __attribute__((format(printf, 3, 4)))
-warning(struct cfg *c, const char *key, const char *fmt, ...)
+void
+cfg_warning(struct cfg *c, const char *key, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -345,8 +121,8 @@ warning(struct cfg *c, const char *key, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void __attribute__((format(printf, 3, 4)))
-note(struct cfg *c, const char *key, const char *fmt, ...)
+void
+cfg_note(struct cfg *c, const char *key, const char *fmt, ...)
 {
 	struct item *it = item_find(c, key);
 	va_list ap;
@@ -360,108 +136,16 @@ note(struct cfg *c, const char *key, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Typed getters; types were checked at load time. */
-
-static int64_t
-geti(const struct cfg *c, const char *key)
+void
+cfg_push_warning(struct cfg *c, const char *msg)
 {
-	const struct toml_value *v = eff(c, key);
-
-	return v != NULL && v->type == TOML_INT ? v->i64 : 0;
+	push(&c->priv->warnings, &c->priv->nwarnings, xstrdup(msg));
 }
 
-static double
-getd(const struct cfg *c, const char *key)
+void
+cfg_push_problem(struct cfg *c, const char *msg)
 {
-	const struct toml_value *v = eff(c, key);
-
-	return v != NULL ? v->dbl : 0;
-}
-
-static int
-getb(const struct cfg *c, const char *key)
-{
-	const struct toml_value *v = eff(c, key);
-
-	return v != NULL && v->type == TOML_BOOL ? v->boolean : 0;
-}
-
-/* A trimmed malloc'd copy of a string setting. */
-static char *
-gets_trim(const struct cfg *c, const char *key)
-{
-	const struct toml_value *v = eff(c, key);
-	char *s = xstrdup(v != NULL && v->type == TOML_STRING ? v->str : "");
-	char *t = str_trim(s), *r = xstrdup(t);
-
-	free(s);
-	return r;
-}
-
-static int
-sat_int(int64_t v)
-{
-	if (v > INT32_MAX)
-		return INT32_MAX;
-	if (v < INT32_MIN)
-		return INT32_MIN;
-	return (int)v;
-}
-
-/*
- * Upstream's "defaultIntBelow then clampInt": values below `below` take
- * dflt, then the result is kept within lo..hi. A change is noted.
- */
-static int
-clampi(struct cfg *c, const char *key, int64_t below, int64_t dflt, int64_t lo,
-    int64_t hi)
-{
-	int64_t v = geti(c, key), r = v;
-
-	if (r < below)
-		r = dflt;
-	if (r < lo)
-		r = lo;
-	if (r > hi)
-		r = hi;
-	if (r != v)
-		note(c, key,
-		    "effective %lld (upstream: below %lld means "
-		    "%lld, range %lld..%lld)",
-		    (long long)r, (long long)below, (long long)dflt,
-		    (long long)lo, (long long)hi);
-	return sat_int(r);
-}
-
-/* Upstream's "defaultFloatAtMostZero then clampFloat". */
-static double
-clampd(struct cfg *c, const char *key, double dflt, double lo, double hi)
-{
-	double v = getd(c, key), r = v;
-
-	if (!(r > 0))
-		r = dflt;
-	if (r < lo)
-		r = lo;
-	if (r > hi)
-		r = hi;
-	if (r != v)
-		note(c, key,
-		    "effective %g (upstream: 0 or less means %g, "
-		    "range %g..%g)",
-		    r, dflt, lo, hi);
-	return r;
-}
-
-static int
-key_in(const char *key, const char *const *list, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(key, list[i]) == 0)
-			return 1;
-	return 0;
+	push(&c->priv->errors, &c->priv->nerrors, xstrdup(msg));
 }
 
 void
@@ -490,11 +174,37 @@ cfg_item_fingerprint(const struct cfg_item *it, char *out, size_t outlen)
 	return 1;
 }
 
-/* The key length the upstream server writes and insists on. */
-static size_t
-required_key_len(int method)
+json_t *
+cfg_value_json(const struct toml_value *v)
 {
-	return method == 3 ? 16 : method == 4 ? 24 : 32;
+	json_t *a, *s;
+	size_t i;
+
+	switch (v->type) {
+	case TOML_STRING:
+		s = json_stringn(v->str, v->len);
+		/* Not UTF-8: show it the way TOML would write it. */
+		if (s == NULL) {
+			char *t = toml_value_format(v);
+
+			s = json_string(t);
+			free(t);
+		}
+		return s ? s : json_null();
+	case TOML_INT:
+		return json_integer((json_int_t)v->i64);
+	case TOML_FLOAT:
+		a = json_real(v->dbl);
+		return a ? a : json_null();
+	case TOML_BOOL:
+		return json_boolean(v->boolean);
+	case TOML_ARRAY:
+		a = json_array();
+		for (i = 0; i < v->nitems; i++)
+			json_array_append_new(a, cfg_value_json(&v->items[i]));
+		return a;
+	}
+	return json_null();
 }
 
 /* Role from marker keys; -1 with e set when both or neither. */
@@ -531,6 +241,21 @@ detect_role(const char *path, struct toml_doc *doc, struct err *e)
 	    path);
 }
 
+/*
+ * A float setting holds seconds or a count: NaN or an infinity is not
+ * one. Upstream's TOML decoder accepts them and its clamps keep NaN, so
+ * the settings would be undefined; we refuse them at load.
+ */
+static int
+check_finite(const char *path, const char *key, const struct toml_value *v,
+    struct err *e)
+{
+	if (v->type != TOML_FLOAT || isfinite(v->dbl))
+		return 0;
+	return err_set(e, "%s:%d:%d: %s: %s is not a finite number", path,
+	    v->line, v->col, key, isnan(v->dbl) ? "nan" : "inf");
+}
+
 /* Check a file value's type against the default's. */
 static int
 check_type(const char *path, const struct toml_entry *ent,
@@ -546,6 +271,8 @@ check_type(const char *path, const struct toml_entry *ent,
 		return err_set(e, "%s:%d:%d: %s: expected %s, got %s", path,
 		    v->line, v->col, ent->key, toml_type_name(want),
 		    toml_type_name(v->type));
+	if (want == TOML_FLOAT)
+		return check_finite(path, ent->key, v, e);
 	if (want != TOML_ARRAY)
 		return 0;
 	elem = dflt->nitems > 0 ? dflt->items[0].type : TOML_STRING;
@@ -567,15 +294,30 @@ check_type(const char *path, const struct toml_entry *ent,
 	return 0;
 }
 
+/* Append "KEY = " and the TOML literal of s to *buf. */
+static void
+append_str(char **buf, size_t *len, const char *key, const char *s)
+{
+	char *t = xasprintf("%s%s = ", *buf, key);
+
+	free(*buf);
+	*buf = t;
+	*len = strlen(t);
+	toml_quote(s, buf, len);
+	t = xasprintf("%s\n", *buf);
+	free(*buf);
+	*buf = t;
+	*len = strlen(t);
+}
+
 /* The profile as a TOML overlay document. */
 static int
 profile_doc(const struct profile *p, struct toml_doc **out, struct err *e)
 {
-	char *buf = NULL, *tmp;
+	char *buf = xstrdup(""), *tmp;
 	size_t len = 0, i;
 	int r;
 
-	buf = xstrdup("");
 	if (p->ndomains > 0) {
 		tmp = xasprintf("%sDOMAINS = [", buf);
 		free(buf);
@@ -600,14 +342,8 @@ profile_doc(const struct profile *p, struct toml_doc **out, struct err *e)
 		free(buf);
 		buf = tmp;
 	}
-	if (p->key != NULL) {
-		len = strlen(buf);
-		tmp = xasprintf("%sENCRYPTION_KEY = ", buf);
-		free(buf);
-		buf = tmp;
-		len = strlen(buf);
-		toml_quote(p->key, &buf, &len);
-	}
+	if (p->key != NULL)
+		append_str(&buf, &len, "ENCRYPTION_KEY", p->key);
 	r = toml_parse_buf(p->path, buf, strlen(buf), out, e);
 	explicit_bzero(buf, strlen(buf));
 	free(buf);
@@ -635,9 +371,9 @@ add_item(struct cfg *c, const char *key, const struct toml_value *v,
 	it->line = line;
 	it->col = col;
 	it->known = known;
-	it->secret = key_in(key, secret_keys, nitems(secret_keys)) ||
+	it->secret = cfg_key_secret(c->role, key) ||
 	    (!known && toml_key_looks_secret(key));
-	item_index(pv, pv->nitems - 1);
+	hmap_put(&pv->index, str_hash(key), (uint32_t)(pv->nitems - 1));
 }
 
 /* Build the item list: file order, then defaults, then the profile. */
@@ -652,8 +388,7 @@ build_items(struct cfg *c)
 		int known;
 
 		ent = toml_entry_at(pv->file, i);
-		known = toml_find(pv->defaults, ent->key) != NULL ||
-		    toml_find(pv->extra, ent->key) != NULL;
+		known = cfg_key_known(c->role, ent->key);
 		if ((pe = toml_find(pv->prof, ent->key)) != NULL)
 			add_item(c, ent->key, &pe->value, CFG_SRC_PROFILE,
 			    c->profile_path, 0, 0, known);
@@ -661,7 +396,7 @@ build_items(struct cfg *c)
 			add_item(c, ent->key, &ent->value, CFG_SRC_FILE,
 			    c->path, ent->value.line, ent->value.col, known);
 		if (!known)
-			warning(c, ent->key,
+			cfg_warning(c, ent->key,
 			    "unknown key for a %s config "
 			    "(upstream ignores it)",
 			    cfg_role_name(c->role));
@@ -679,384 +414,138 @@ build_items(struct cfg *c)
 	}
 }
 
-/* Domains from DOMAINS/DOMAIN: normalised, empty skipped, de-duplicated. */
+/* Resolver-list lines the reader skips become warnings. */
 static void
-fill_domains(struct cfg *c, const char *key)
+rl_warn(void *arg, const char *msg)
 {
-	const struct toml_value *v = eff(c, key);
-	size_t i;
+	cfg_push_warning(arg, msg);
+}
 
-	for (i = 0; v != NULL && i < v->nitems; i++) {
-		char *d = xstrdup(v->items[i].str ? v->items[i].str : "");
-		char *t = str_trim(d), *dup;
-		struct err de;
+/* Client: append the addresses of a resolver list (lenient, as upstream:
+ * a bad line is skipped, with a warning). */
+static int
+read_resolvers(struct cfg *c, const char *path, struct err *e)
+{
+	struct rl_opts o = {.on_error = rl_warn, .arg = c};
+	struct cfg_client *cl = &c->client;
+	struct rl_reader *r;
+	union net_addr a;
+	size_t before = cl->nresolvers;
+	int rc;
 
-		if (*t == '\0') {
-			warning(c, key, "empty domain skipped");
-			free(d);
-			continue;
-		}
-		dup = xstrdup(t);
-		free(d);
-		if (prof_domain_normalize(dup, &de) == -1) {
-			problem(c, key, "%s", de.msg);
-			free(dup);
-			continue;
-		}
-		push(&c->domains, &c->ndomains, dup);
+	if (rl_open(path, &o, &r, e) == -1)
+		return -1;
+	while ((rc = rl_next(r, &a, e)) == 1) {
+		cl->resolvers = xreallocarray(
+		    cl->resolvers, cl->nresolvers + 1, sizeof *cl->resolvers);
+		cl->resolvers[cl->nresolvers++] = a;
 	}
-	str_dedupe(c->domains, &c->ndomains);
-	if (c->ndomains == 0)
-		problem(c, key, "must contain at least one domain");
-}
+	rl_close(r);
+	if (rc == -1)
+		return -1;
+	if (cl->nresolvers == before) {
+		char *m = xasprintf("%s: no resolvers in the list", path);
 
-static void
-fill_arq(struct cfg *c, int server)
-{
-	struct cfg_arq *a = &c->arq;
-	int gapcap;
-
-	a->window =
-	    clampi(c, "ARQ_WINDOW_SIZE", 1, server ? 800 : 600, 1, 8000);
-	a->initial_rto_s = clampd(c, "ARQ_INITIAL_RTO_SECONDS", 0.5, 0.01, 60);
-	a->max_rto_s =
-	    clampd(c, "ARQ_MAX_RTO_SECONDS", 3.0, a->initial_rto_s, 120);
-	a->control_initial_rto_s =
-	    clampd(c, "ARQ_CONTROL_INITIAL_RTO_SECONDS", 0.5, 0.01, 60);
-	a->control_max_rto_s = clampd(c, "ARQ_CONTROL_MAX_RTO_SECONDS", 2.0,
-	    a->control_initial_rto_s, 120);
-	a->max_control_retries =
-	    clampi(c, "ARQ_MAX_CONTROL_RETRIES", 1, 128, server ? 1 : 5, 5000);
-	a->inactivity_timeout_s =
-	    clampd(c, "ARQ_INACTIVITY_TIMEOUT_SECONDS", 1800, 10, 86400);
-	a->data_packet_ttl_s =
-	    clampd(c, "ARQ_DATA_PACKET_TTL_SECONDS", 2400, 10, 86400);
-	a->control_packet_ttl_s =
-	    clampd(c, "ARQ_CONTROL_PACKET_TTL_SECONDS", 1200, 10, 86400);
-	a->max_data_retries = clampi(c, "ARQ_MAX_DATA_RETRIES", 1, 128,
-	    server ? 1 : 5, server ? 5000 : 100000);
-	gapcap = MIN(MIN(MAX(a->window / 8, 16), 128), a->window - 1);
-	a->nack_max_gap = clampi(c, "ARQ_DATA_NACK_MAX_GAP", 0, 16, 0, gapcap);
-	a->nack_initial_delay_s =
-	    clampd(c, "ARQ_DATA_NACK_INITIAL_DELAY_SECONDS", server ? 0.3 : 0.1,
-		0.01, server ? 30 : 60);
-	a->nack_repeat_s = clampd(c, "ARQ_DATA_NACK_REPEAT_SECONDS",
-	    server ? 0.8 : 1.0, 0.01, server ? 30 : 60);
-	a->terminal_drain_timeout_s =
-	    clampd(c, "ARQ_TERMINAL_DRAIN_TIMEOUT_SECONDS", 120, 10, 3600);
-	a->terminal_ack_wait_timeout_s =
-	    clampd(c, "ARQ_TERMINAL_ACK_WAIT_TIMEOUT_SECONDS", 90, 5, 3600);
-}
-
-static void
-fill_socks(struct cfg *c, int server)
-{
-	c->socks5_auth = getb(c, "SOCKS5_AUTH");
-	c->socks5_user = gets_trim(c, "SOCKS5_USER");
-	c->socks5_pass = gets_trim(c, "SOCKS5_PASS");
-	if (strlen(c->socks5_user) > 255)
-		problem(c, "SOCKS5_USER", "cannot exceed 255 bytes");
-	if (strlen(c->socks5_pass) > 255)
-		problem(c, "SOCKS5_PASS", "cannot exceed 255 bytes");
-	if (c->socks5_auth && *c->socks5_user == '\0')
-		problem(c, "SOCKS5_AUTH", "true needs SOCKS5_USER");
-	if (server && c->socks5_auth && *c->socks5_pass == '\0')
-		problem(c, "SOCKS5_AUTH", "true needs SOCKS5_PASS");
-}
-
-static void
-fill_protocol(struct cfg *c)
-{
-	char *p = gets_trim(c, "PROTOCOL_TYPE"), *q;
-
-	for (q = p; *q; q++)
-		*q = (char)toupper((unsigned char)*q);
-	if (*p == '\0') {
-		free(p);
-		p = xstrdup("SOCKS5");
+		cfg_push_problem(c, m);
+		free(m);
 	}
-	if (strcmp(p, "SOCKS5") != 0 && strcmp(p, "TCP") != 0) {
-		char shown[64];
-
-		str_printable(p, shown, sizeof shown);
-		problem(
-		    c, "PROTOCOL_TYPE", "\"%s\" is not SOCKS5 or TCP", shown);
-	}
-	c->protocol = p;
+	return 0;
 }
 
-static void
-check_port(struct cfg *c, const char *key, int lo)
+/* Parse our own defaults text: a failure is a bug, not input. */
+static int
+parse_defaults(struct cfg *c, struct err *e)
 {
-	int64_t v = geti(c, key);
+	struct cfg_private *pv = c->priv;
+	struct err de;
 
-	if (v < lo || v > 65535)
-		problem(c, key, "%lld is outside %d..65535", (long long)v, lo);
+	pv->defaults_text = cfg_keys_defaults_text(c->role, 0);
+	pv->extra_text = cfg_keys_defaults_text(c->role, 1);
+	if (toml_parse_buf("(defaults)", pv->defaults_text,
+		strlen(pv->defaults_text), &pv->defaults, &de) == -1 ||
+	    toml_parse_buf("(defaults)", pv->extra_text, strlen(pv->extra_text),
+		&pv->extra, &de) == -1)
+		return err_set(e, "internal error in defaults: %s", de.msg);
+	return 0;
 }
 
-static void
-check_key_length(struct cfg *c, const char *key, size_t len)
+static struct cfg *
+cfg_new(int role, const char *path, struct toml_doc *file)
 {
-	size_t want = required_key_len(c->method);
+	struct cfg *c = xcalloc(1, sizeof *c);
+	const char *slash;
 
-	if (c->method == 0 || len == want)
-		return;
-	warning(c, key,
-	    "the key has %zu characters; a MasterDnsVPN server "
-	    "key for method %d (%s) has %zu",
-	    len, c->method, prof_method_name(c->method), want);
-}
-
-static void
-finalize_client(struct cfg *c)
-{
-	int64_t m;
-
-	fill_protocol(c);
-	m = geti(c, "DATA_ENCRYPTION_METHOD");
-	if (m < 0 || m > 5)
-		problem(c, "DATA_ENCRYPTION_METHOD", "%lld is outside 0..5",
-		    (long long)m);
-	c->method = m < 0 || m > 5 ? 1 : (int)m;
-	c->listen_ip = gets_trim(c, "LISTEN_IP");
-	if (*c->listen_ip == '\0') {
-		free(c->listen_ip);
-		c->listen_ip = xstrdup("127.0.0.1");
-	}
-	check_port(c, "LISTEN_PORT", 0);
-	c->listen_port = sat_int(geti(c, "LISTEN_PORT"));
-	check_port(c, "LOCAL_DNS_PORT", 0);
-	fill_socks(c, 0);
-	c->upload_compression = sat_int(geti(c, "UPLOAD_COMPRESSION_TYPE"));
-	c->download_compression = sat_int(geti(c, "DOWNLOAD_COMPRESSION_TYPE"));
-	if (c->upload_compression < 0 || c->upload_compression > 3)
-		problem(c, "UPLOAD_COMPRESSION_TYPE", "%d is outside 0..3",
-		    c->upload_compression);
-	if (c->download_compression < 0 || c->download_compression > 3)
-		problem(c, "DOWNLOAD_COMPRESSION_TYPE", "%d is outside 0..3",
-		    c->download_compression);
-	c->compression_min_size =
-	    clampi(c, "COMPRESSION_MIN_SIZE", 100, 100, 100, INT32_MAX);
-	c->balancing_strategy = sat_int(geti(c, "RESOLVER_BALANCING_STRATEGY"));
-	if (c->balancing_strategy < 0 || c->balancing_strategy > 8)
-		problem(c, "RESOLVER_BALANCING_STRATEGY", "%d is outside 0..8",
-		    c->balancing_strategy);
-	c->base_encode = getb(c, "BASE_ENCODE_DATA");
-	c->packet_duplication =
-	    clampi(c, "PACKET_DUPLICATION_COUNT", 1, 2, 1, 10);
-	c->setup_packet_duplication =
-	    clampi(c, "SETUP_PACKET_DUPLICATION_COUNT", 1,
-		MAX(2, c->packet_duplication), c->packet_duplication, 12);
-	c->max_packets_per_batch =
-	    clampi(c, "MAX_PACKETS_PER_BATCH", 1, 8, 1, 64);
-	fill_arq(c, 0);
-	c->min_upload_mtu = sat_int(geti(c, "MIN_UPLOAD_MTU"));
-	c->min_download_mtu = sat_int(geti(c, "MIN_DOWNLOAD_MTU"));
-	c->max_upload_mtu = sat_int(geti(c, "MAX_UPLOAD_MTU"));
-	c->max_download_mtu = sat_int(geti(c, "MAX_DOWNLOAD_MTU"));
-	if (c->min_upload_mtu < 0)
-		problem(c, "MIN_UPLOAD_MTU", "cannot be negative");
-	if (c->min_download_mtu < 0)
-		problem(c, "MIN_DOWNLOAD_MTU", "cannot be negative");
-	if (c->max_upload_mtu < 0)
-		problem(c, "MAX_UPLOAD_MTU", "cannot be negative");
-	if (c->max_download_mtu < 0)
-		problem(c, "MAX_DOWNLOAD_MTU", "cannot be negative");
-	if (c->max_upload_mtu > 0 && c->min_upload_mtu > c->max_upload_mtu)
-		problem(c, "MIN_UPLOAD_MTU",
-		    "%d is greater than MAX_UPLOAD_MTU "
-		    "%d",
-		    c->min_upload_mtu, c->max_upload_mtu);
-	if (c->max_download_mtu > 0 &&
-	    c->min_download_mtu > c->max_download_mtu)
-		problem(c, "MIN_DOWNLOAD_MTU",
-		    "%d is greater than "
-		    "MAX_DOWNLOAD_MTU %d",
-		    c->min_download_mtu, c->max_download_mtu);
-	c->mtu_test_retries = clampi(c, "MTU_TEST_RETRIES", 1, 1, 1, INT32_MAX);
-	c->mtu_test_timeout_s = clampd(c, "MTU_TEST_TIMEOUT", 2.0, 0, 1e9);
-	c->mtu_test_parallelism =
-	    clampi(c, "MTU_TEST_PARALLELISM", 1, 1, 1, INT32_MAX);
-	c->key = gets_trim(c, "ENCRYPTION_KEY");
-	if (*c->key == '\0') {
-		problem(c, "ENCRYPTION_KEY", "is required in a client config");
-		free(c->key);
-		c->key = NULL;
+	c->priv = xcalloc(1, sizeof *c->priv);
+	c->role = role;
+	c->priv->file = file;
+	if (path != NULL) {
+		c->path = xstrdup(path);
+		slash = strrchr(path, '/');
+		c->dir = slash == NULL ? xstrdup(".") :
+		    slash == path      ? xstrdup("/") :
+					 xstrndup(path, (size_t)(slash - path));
 	} else {
-		cfg_fingerprint(
-		    c->key, strlen(c->key), c->key_fp, sizeof c->key_fp);
-		check_key_length(c, "ENCRYPTION_KEY", strlen(c->key));
+		c->dir = xstrdup(".");
 	}
-	fill_domains(c, "DOMAINS");
+	return c;
 }
 
-/* Normalised list of compression types as a bit mask (upstream rules). */
-static unsigned
-compression_mask(struct cfg *c, const char *key)
+/* The rest of cfg_load once c exists; -1 with e set. */
+static int
+load(struct cfg *c, const struct profile *prof, const struct cfg_opts *opts,
+    struct err *e)
 {
-	const struct toml_value *v = eff(c, key);
-	unsigned mask = 0;
+	struct cfg_private *pv = c->priv;
 	size_t i;
 
-	for (i = 0; v != NULL && i < v->nitems; i++) {
-		if (v->items[i].i64 < 0 || v->items[i].i64 > 3) {
-			warning(c, key, "type %lld ignored (0..3)",
-			    (long long)v->items[i].i64);
-			continue;
-		}
-		mask |= 1u << v->items[i].i64;
-	}
-	if (mask == 0) {
-		note(c, key, "effective [0] (upstream: empty means OFF only)");
-		mask = 1;
-	}
-	return mask;
-}
+	if (parse_defaults(c, e) == -1)
+		return -1;
+	for (i = 0; pv->file != NULL && i < toml_count(pv->file); i++) {
+		const struct toml_entry *ent = toml_entry_at(pv->file, i);
+		const struct toml_value *d = toml_get(pv->defaults, ent->key);
 
-static void
-read_server_key(struct cfg *c, const struct cfg_opts *opts)
-{
-	char *name = gets_trim(c, "ENCRYPTION_KEY_FILE"), *buf, *t;
-	FILE *f;
-	size_t n;
+		if (d == NULL)
+			d = toml_get(pv->extra, ent->key);
+		if (d != NULL && check_type(c->path, ent, d, e) == -1)
+			return -1;
+	}
+	if (prof != NULL) {
+		struct cfg_client *cl = &c->client;
 
-	if (*name == '\0') {
-		free(name);
-		name = xstrdup("encrypt_key.txt");
+		c->profile_path = xstrdup(prof->path);
+		if (profile_doc(prof, &pv->prof, e) == -1)
+			return -1;
+		cl->fec = prof->fec;
+		if (prof->expected_exit_ip != NULL)
+			cl->expected_exit_ip = xstrdup(prof->expected_exit_ip);
+	} else {
+		c->client.fec.level = "none";
 	}
-	if (opts != NULL && opts->key_file != NULL)
-		c->key_path = xstrdup(opts->key_file);
-	else if (name[0] == '/')
-		c->key_path = xstrdup(name);
-	else
-		c->key_path = xasprintf("%s/%s", c->dir, name);
-	free(name);
-	if ((f = fopen(c->key_path, "rb")) == NULL) {
-		warning(c, "ENCRYPTION_KEY_FILE",
-		    "%s: %s (the upstream server "
-		    "would generate a new key)",
-		    c->key_path, strerror(errno));
-		return;
-	}
-	buf = xmalloc(CFG_MAX_KEYFILE + 1);
-	n = fread(buf, 1, CFG_MAX_KEYFILE + 1, f);
-	fclose(f);
-	if (n > CFG_MAX_KEYFILE || memchr(buf, '\0', n) != NULL) {
-		problem(c, "ENCRYPTION_KEY_FILE",
-		    "%s: not a key file (binary "
-		    "or larger than %d bytes)",
-		    c->key_path, CFG_MAX_KEYFILE);
-		explicit_bzero(buf, n);
-		free(buf);
-		return;
-	}
-	buf[n] = '\0';
-	t = str_trim(buf);
-	if (strlen(t) != required_key_len(c->method)) {
-		problem(c, "ENCRYPTION_KEY_FILE",
-		    "%s: the key has %zu "
-		    "characters but method %d (%s) needs %zu; the upstream "
-		    "server would replace it with a new key",
-		    c->key_path, strlen(t), c->method,
-		    prof_method_name(c->method), required_key_len(c->method));
-	}
-	if (*t != '\0') {
-		c->key = xstrdup(t);
-		cfg_fingerprint(
-		    c->key, strlen(c->key), c->key_fp, sizeof c->key_fp);
-	}
-	explicit_bzero(buf, n);
-	free(buf);
-}
+	build_items(c);
+	cfg_keys_fill(c, opts);
+	if (c->role == CFG_CLIENT && opts != NULL && opts->resolvers != NULL &&
+	    read_resolvers(c, opts->resolvers, e) == -1)
+		return -1;
+	if (prof != NULL) {
+		struct cfg_client *cl = &c->client;
 
-static void
-finalize_server(struct cfg *c, const struct cfg_opts *opts)
-{
-	struct cfg_policy *p = &c->policy;
-	int64_t m;
-
-	fill_protocol(c);
-	c->listen_ip = gets_trim(c, "UDP_HOST");
-	if (*c->listen_ip == '\0') {
-		free(c->listen_ip);
-		c->listen_ip = xstrdup("0.0.0.0");
+		cl->resolvers = xreallocarray(cl->resolvers,
+		    cl->nresolvers + prof->nresolvers + 1,
+		    sizeof *cl->resolvers);
+		for (i = 0; i < prof->nresolvers; i++)
+			cl->resolvers[cl->nresolvers++] =
+			    prof->resolvers[i].addr;
 	}
-	check_port(c, "UDP_PORT", 1);
-	c->listen_port = sat_int(geti(c, "UDP_PORT"));
-	check_port(c, "FORWARD_PORT", 0);
-	fill_socks(c, 1);
-	if (getb(c, "USE_EXTERNAL_SOCKS5")) {
-		char *ip = gets_trim(c, "FORWARD_IP");
-
-		if (*ip == '\0')
-			problem(c, "USE_EXTERNAL_SOCKS5",
-			    "true needs "
-			    "FORWARD_IP");
-		if (geti(c, "FORWARD_PORT") <= 0)
-			problem(c, "USE_EXTERNAL_SOCKS5",
-			    "true needs a "
-			    "FORWARD_PORT");
-		free(ip);
-	}
-	c->min_vpn_label_length =
-	    clampi(c, "MIN_VPN_LABEL_LENGTH", 1, 3, 1, INT32_MAX);
-	c->upload_compression_mask =
-	    compression_mask(c, "SUPPORTED_UPLOAD_COMPRESSION_TYPES");
-	c->download_compression_mask =
-	    compression_mask(c, "SUPPORTED_DOWNLOAD_COMPRESSION_TYPES");
-	m = geti(c, "DATA_ENCRYPTION_METHOD");
-	if (m < 0 || m > 5) {
-		warning(c, "DATA_ENCRYPTION_METHOD",
-		    "%lld is outside 0..5; "
-		    "the upstream server uses 1 (XOR)",
-		    (long long)m);
-		note(c, "DATA_ENCRYPTION_METHOD",
-		    "effective 1 (upstream: out "
-		    "of range means 1)");
-		m = 1;
-	}
-	c->method = (int)m;
-	c->max_packets_per_batch =
-	    clampi(c, "MAX_PACKETS_PER_BATCH", 1, 20, 1, INT32_MAX);
-	fill_arq(c, 1);
-	p->max_packet_duplication = clampi(
-	    c, "MAX_ALLOWED_CLIENT_PACKET_DUPLICATION_COUNT", 0, 5, 0, 15);
-	p->max_setup_duplication = clampi(c,
-	    "MAX_ALLOWED_CLIENT_SETUP_PACKET_DUPLICATION_COUNT", 0, 6, 0, 15);
-	p->max_upload_mtu =
-	    clampi(c, "MAX_ALLOWED_CLIENT_UPLOAD_MTU", 1, 150, 1, 255);
-	p->max_download_mtu =
-	    clampi(c, "MAX_ALLOWED_CLIENT_DOWNLOAD_MTU", 1, 4096, 1, 65535);
-	p->max_rx_tx_workers =
-	    clampi(c, "MAX_ALLOWED_CLIENT_RX_TX_WORKERS", 1, 255, 1, 255);
-	p->min_ping_aggressive_s =
-	    clampd(c, "MIN_ALLOWED_CLIENT_PING_AGGRESSIVE_INTERVAL_SECONDS",
-		0.05, 0.05, 1.0);
-	p->max_packets_per_batch =
-	    clampi(c, "MAX_ALLOWED_CLIENT_PACKETS_PER_BATCH", 1, 20, 1, 255);
-	p->max_arq_window =
-	    clampi(c, "MAX_ALLOWED_CLIENT_ARQ_WINDOW_SIZE", 1, 8000, 1, 8000);
-	p->max_arq_nack_gap = clampi(
-	    c, "MAX_ALLOWED_CLIENT_ARQ_DATA_NACK_MAX_GAP", 0, 255, 0, 255);
-	p->min_compression_min_size = clampi(
-	    c, "MIN_ALLOWED_CLIENT_COMPRESSION_MIN_SIZE", 1, 120, 1, 65535);
-	p->min_arq_initial_rto_s = clampd(
-	    c, "MIN_ALLOWED_CLIENT_ARQ_INITIAL_RTO_SECONDS", 0.05, 0.05, 1.0);
-	fill_domains(c, "DOMAIN");
-	read_server_key(c, opts);
+	return 0;
 }
 
 int
 cfg_load(const char *path, const struct profile *prof,
     const struct cfg_opts *opts, struct cfg **out, struct err *e)
 {
-	struct cfg *c;
-	struct cfg_private *pv;
-	const char *slash;
 	struct toml_doc *file = NULL;
-	struct err de;
+	struct cfg *c;
 	int role;
-	size_t i;
 
 	*out = NULL;
 	if (path == NULL && prof == NULL)
@@ -1077,65 +566,90 @@ cfg_load(const char *path, const struct profile *prof,
 		    "server config",
 		    prof->path, path);
 	}
-	c = xcalloc(1, sizeof *c);
-	pv = c->priv = xcalloc(1, sizeof *pv);
-	c->role = role;
-	pv->file = file;
-	if (path != NULL) {
-		c->path = xstrdup(path);
-		slash = strrchr(path, '/');
-		c->dir = slash == NULL ? xstrdup(".") :
-		    slash == path      ? xstrdup("/") :
-					 xstrndup(path, (size_t)(slash - path));
-	} else {
-		c->dir = xstrdup(".");
-	}
-	/* Our own defaults text: a parse failure is a bug, not input. */
-	if (toml_parse_buf("(defaults)",
-		role == CFG_SERVER ? server_defaults : client_defaults,
-		strlen(role == CFG_SERVER ? server_defaults : client_defaults),
-		&pv->defaults, &de) == -1 ||
-	    toml_parse_buf("(defaults)",
-		role == CFG_SERVER ? server_extra : client_extra,
-		strlen(role == CFG_SERVER ? server_extra : client_extra),
-		&pv->extra, &de) == -1) {
-		err_set(e, "internal error in defaults: %s", de.msg);
+	c = cfg_new(role, path, file);
+	if (load(c, prof, opts, e) == -1) {
 		cfg_free(c);
 		return -1;
 	}
-	for (i = 0; file != NULL && i < toml_count(file); i++) {
-		const struct toml_entry *ent = toml_entry_at(file, i);
-		const struct toml_value *d = toml_get(pv->defaults, ent->key);
+	*out = c;
+	return 0;
+}
 
-		if (d == NULL)
-			d = toml_get(pv->extra, ent->key);
-		if (d != NULL && check_type(path, ent, d, e) == -1) {
-			cfg_free(c);
-			return -1;
-		}
+/* The role's defaults: a configuration without file or profile. */
+static struct cfg *
+defaults_of(enum cfg_role role)
+{
+	struct cfg *c = cfg_new(role, NULL, NULL);
+	struct err e;
+
+	/* Our own text: abort on failure like an allocation would. */
+	if (load(c, NULL, NULL, &e) == -1) {
+		fprintf(stderr, "mdns-doctor: %s\n", e.msg);
+		abort();
 	}
-	if (prof != NULL) {
-		c->profile_path = xstrdup(prof->path);
-		if (profile_doc(prof, &pv->prof, e) == -1) {
-			cfg_free(c);
-			return -1;
-		}
-		c->fec = prof->fec;
-		if (prof->expected_exit_ip != NULL)
-			c->expected_exit_ip = xstrdup(prof->expected_exit_ip);
-		c->resolvers =
-		    xcalloc(prof->nresolvers + 1, sizeof *c->resolvers);
-		for (i = 0; i < prof->nresolvers; i++)
-			c->resolvers[i] = prof->resolvers[i].addr;
-		c->nresolvers = prof->nresolvers;
-	} else {
-		c->fec.level = "none";
+	return c;
+}
+
+/*
+ * The defaults are built once per role (a parse of the table's text and
+ * a pass of the rules) and copied out after: fuzz targets and tests ask
+ * for them per input. Kept for the life of the process.
+ */
+static struct cfg *dflt[2];
+static pthread_once_t dflt_once[2] = {PTHREAD_ONCE_INIT, PTHREAD_ONCE_INIT};
+
+static void
+build_client_defaults(void)
+{
+	dflt[CFG_CLIENT] = defaults_of(CFG_CLIENT);
+}
+
+static void
+build_server_defaults(void)
+{
+	dflt[CFG_SERVER] = defaults_of(CFG_SERVER);
+}
+
+void
+cfg_client_defaults(struct cfg_client *out)
+{
+	pthread_once(&dflt_once[CFG_CLIENT], build_client_defaults);
+	cfg_client_copy(out, &dflt[CFG_CLIENT]->client);
+}
+
+void
+cfg_server_defaults(struct cfg_server *out)
+{
+	pthread_once(&dflt_once[CFG_SERVER], build_server_defaults);
+	cfg_server_copy(out, &dflt[CFG_SERVER]->server);
+}
+
+int
+cfg_load_valid(const char *path, const struct profile *prof,
+    const struct cfg_opts *opts, enum cfg_role role, struct cfg **out,
+    struct err *e)
+{
+	struct cfg *c;
+
+	if (cfg_load(path, prof, opts, &c, e) == -1)
+		return -1;
+	if (c->role != role) {
+		err_set(e, "%s: a %s configuration, not a %s one",
+		    c->path ? c->path : c->profile_path, cfg_role_name(c->role),
+		    cfg_role_name(role));
+		cfg_free(c);
+		return -1;
 	}
-	build_items(c);
-	if (role == CFG_SERVER)
-		finalize_server(c, opts);
-	else
-		finalize_client(c);
+	if (role == CFG_SERVER && c->server.key == NULL &&
+	    c->server.method != METHOD_NONE)
+		cfg_problem(c, "ENCRYPTION_KEY_FILE",
+		    "%s: no key to serve with (the doctor never generates "
+		    "one: write a key of %zu characters there)",
+		    c->server.key_path, method_key_len(c->server.method));
+	if (cfg_validate(c, e) == -1) {
+		cfg_free(c);
+		return -1;
+	}
 	*out = c;
 	return 0;
 }
@@ -1193,10 +707,26 @@ cfg_warning_at(const struct cfg *c, size_t i)
 	return i < c->priv->nwarnings ? c->priv->warnings[i] : NULL;
 }
 
+void
+cfg_log_warnings(const struct cfg *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->priv->nwarnings; i++)
+		log_warn("%s", c->priv->warnings[i]);
+}
+
 char *
 cfg_default_resolvers_path(const struct cfg *c)
 {
 	return xasprintf("%s/client_resolvers.txt", c->dir);
+}
+
+json_t *
+cfg_effective_json(const struct cfg *c)
+{
+	return c->role == CFG_SERVER ? cfg_server_effective_json(&c->server) :
+				       cfg_client_effective_json(&c->client);
 }
 
 const char *
@@ -1215,17 +745,24 @@ cfg_source_name(enum cfg_source src)
 		return "file";
 	case CFG_SRC_PROFILE:
 		return "profile";
+	case CFG_SRC_CLAMPED:
+		return "clamped";
+	case CFG_SRC_OPTION:
+		return "option";
+	case CFG_SRC_INVALID:
+		return "invalid";
 	}
 	return "?";
 }
 
 static void
-free_secret(char *s)
+free_list(char **v, size_t n)
 {
-	if (s == NULL)
-		return;
-	explicit_bzero(s, strlen(s));
-	free(s);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 void
@@ -1240,30 +777,19 @@ cfg_free(struct cfg *c)
 	for (i = 0; i < pv->nitems; i++)
 		free(pv->items[i].note);
 	free(pv->items);
-	free(pv->slots);
-	for (i = 0; i < pv->nwarnings; i++)
-		free(pv->warnings[i]);
-	free(pv->warnings);
-	for (i = 0; i < pv->nerrors; i++)
-		free(pv->errors[i]);
-	free(pv->errors);
+	hmap_free(&pv->index);
+	free_list(pv->warnings, pv->nwarnings);
+	free_list(pv->errors, pv->nerrors);
 	toml_free(pv->defaults);
 	toml_free(pv->extra);
 	toml_free(pv->file);
 	toml_free(pv->prof);
+	free(pv->defaults_text);
+	free(pv->extra_text);
 	free(pv);
-	for (i = 0; i < c->ndomains; i++)
-		free(c->domains[i]);
-	free(c->domains);
-	free(c->protocol);
-	free_secret(c->key);
-	free(c->key_path);
-	free(c->listen_ip);
-	free(c->socks5_user);
-	free_secret(c->socks5_pass);
+	cfg_client_clear(&c->client);
+	cfg_server_clear(&c->server);
 	free(c->profile_path);
-	free(c->expected_exit_ip);
-	free(c->resolvers);
 	free(c->path);
 	free(c->dir);
 	free(c);

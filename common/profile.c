@@ -16,39 +16,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/method.h"
 #include "common/profile.h"
 #include "common/resolvers.h"
 
 #define PROF_MAX_FILE	 (1u << 20)
 #define PROF_MAX_KEYFILE 4096
-
-static const char *const method_names[] = {
-    "none",
-    "xor",
-    "chacha20",
-    "aes-128-gcm",
-    "aes-192-gcm",
-    "aes-256-gcm",
-};
-
-const char *
-prof_method_name(int method)
-{
-	if (method < 0 || method >= (int)nitems(method_names))
-		return NULL;
-	return method_names[method];
-}
-
-int
-prof_method_from_name(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < nitems(method_names); i++)
-		if (strcasecmp(name, method_names[i]) == 0)
-			return (int)i;
-	return -1;
-}
 
 /* The fork's presets: group size, repair overhead, flush timeout. */
 static const struct prof_fec fec_levels[] = {
@@ -267,8 +240,7 @@ read_masterdns(json_t *root, struct profile *p, struct err *e)
 	}
 	if ((lvl = json_object_get(m, "encryptionLevel")) != NULL) {
 		if (!json_is_string(lvl) ||
-		    (byname = prof_method_from_name(json_string_value(lvl))) <
-			0) {
+		    (byname = method_from_name(json_string_value(lvl))) < 0) {
 			str_printable(json_is_string(lvl) ?
 				json_string_value(lvl) :
 				"(not a string)",
@@ -283,7 +255,7 @@ read_masterdns(json_t *root, struct profile *p, struct err *e)
 			return err_set(e,
 			    "masterdns: encryptionMethod %d and "
 			    "encryptionLevel \"%s\" disagree",
-			    p->method, prof_method_name(byname));
+			    p->method, method_name(byname));
 		p->method = byname;
 	}
 	if (get_string(m, "key", "masterdns.key", &p->key, e) == -1 ||

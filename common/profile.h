@@ -21,16 +21,6 @@
 #include "common/net.h"
 #include "common/util.h"
 
-/* DATA_ENCRYPTION_METHOD numbers, shared with the TOML configs. */
-enum prof_method {
-	PROF_METHOD_NONE = 0,
-	PROF_METHOD_XOR = 1,
-	PROF_METHOD_CHACHA20 = 2,
-	PROF_METHOD_AES128GCM = 3,
-	PROF_METHOD_AES192GCM = 4,
-	PROF_METHOD_AES256GCM = 5,
-};
-
 enum prof_fec_dir {
 	PROF_FEC_DOWNLOAD = 0,
 	PROF_FEC_UPLOAD,
@@ -63,7 +53,7 @@ struct profile {
 	struct prof_resolver *resolvers;
 	size_t nresolvers;
 	char *expected_exit_ip; /* NULL when absent */
-	int method;		/* enum prof_method, -1 when absent */
+	int method;		/* enum method (common/method.h), -1: absent */
 	char *key;		/* key text, NULL when absent (secret!) */
 	char *key_file;		/* as written, NULL when absent */
 	struct prof_fec fec;	/* disabled when absent */
@@ -83,11 +73,6 @@ int prof_load_buf(const char *name, const char *buf, size_t len,
     struct profile **out, struct err *e);
 void prof_free(struct profile *p);
 
-/* "none", "xor", "chacha20", "aes-128-gcm", "aes-192-gcm", "aes-256-gcm"
- * for 0..5; NULL otherwise. */
-const char *prof_method_name(int method);
-/* The method for a name above (case-insensitive), or -1. */
-int prof_method_from_name(const char *name);
 /*
  * Fill fec from a level name ("none", "conservative", "balanced",
  * "aggressive"). Returns 0, or -1 for an unknown level.

@@ -28,6 +28,7 @@ static const char *const verdict_names[RES_VERDICT_COUNT] = {
     [RES_VERDICT_WARN] = "warn",
     [RES_VERDICT_FAIL] = "fail",
     [RES_VERDICT_UNKNOWN] = "unknown",
+    [RES_VERDICT_DEGRADED] = "degraded",
 };
 
 static const char *const kind_names[RES_CHECK_COUNT] = {
@@ -37,6 +38,9 @@ static const char *const kind_names[RES_CHECK_COUNT] = {
     [RES_CHECK_ROUTE] = "route",
     [RES_CHECK_INTERCEPT] = "intercept",
     [RES_CHECK_SERVER] = "server",
+    [RES_CHECK_ENGINE] = "engine",
+    [RES_CHECK_SCAN] = "scan",
+    [RES_CHECK_FRESH] = "fresh",
 };
 
 static const struct {
@@ -101,6 +105,16 @@ static const struct {
     [RES_R_DISAGREE] = {"disagree",
 	"independent services gave different answers"},
     [RES_R_NO_ROUTE] = {"no_route", "the kernel has no usable route"},
+    [RES_R_LOSS] = {"loss",
+	"passed, but lost more probes than the threshold allows"},
+    [RES_R_NO_ENGINE] = {"no_engine",
+	"no engine answers on its control socket"},
+    [RES_R_NOT_LIVE] = {"not_live",
+	"the engine runs but its tunnel is not connected"},
+    [RES_R_THRESHOLD] = {"threshold", "a measured value crossed its threshold"},
+    [RES_R_STALE] = {"stale", "the last-known-good list is too old"},
+    [RES_R_DEADLINE] = {"deadline",
+	"the check's deadline ended it before a verdict"},
 };
 
 #define POLICY_FIELD(f)                                                        \
@@ -175,6 +189,10 @@ res_resolver_init(struct res_resolver *r)
 	r->shape.edns_size = -1;
 	r->shape.tc_seen = RES_TRI_UNKNOWN;
 	r->shape.tcp_ok = RES_TRI_UNKNOWN;
+	r->probes = -1;
+	r->lost = -1;
+	r->up_at_ceiling = RES_TRI_UNKNOWN;
+	r->down_at_ceiling = RES_TRI_UNKNOWN;
 	res_policy_init(&r->policy);
 	r->burst_sent = 0;
 	r->burst_ok = 0;
@@ -328,6 +346,21 @@ res_burst_rate(const struct res_resolver *r)
 	if (r->burst_sent <= 0)
 		return -1;
 	return (double)r->burst_ok / (double)r->burst_sent;
+}
+
+double
+res_loss_rate(const struct res_resolver *r)
+{
+	if (r->probes <= 0 || r->lost < 0)
+		return -1;
+	return (double)r->lost / (double)r->probes;
+}
+
+int
+res_passed(const struct res_resolver *r)
+{
+	return r->verdict == RES_VERDICT_OK ||
+	    r->verdict == RES_VERDICT_DEGRADED;
 }
 
 void

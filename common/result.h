@@ -51,15 +51,18 @@ enum res_stage {
 };
 
 /*
- * Verdicts. The numeric values equal the monitoring-plugin exit codes
- * (EXIT_OK .. EXIT_UNKNOWN in common/util.h). Per-resolver results use only
- * OK and FAIL; checks may use all four.
+ * Verdicts. The first four numeric values equal the monitoring-plugin exit
+ * codes (EXIT_OK .. EXIT_UNKNOWN in common/util.h); checks may use those
+ * four. Per-resolver results use OK, DEGRADED and FAIL: DEGRADED passed
+ * every stage but lost more of its probes than the scan's threshold
+ * (docs/probes.md, "Loss"); it counts as a warning (exit code 1).
  */
 enum res_verdict {
 	RES_VERDICT_OK = 0,	 /* "ok" */
 	RES_VERDICT_WARN = 1,	 /* "warn" */
 	RES_VERDICT_FAIL = 2,	 /* "fail" */
 	RES_VERDICT_UNKNOWN = 3, /* "unknown": could not be decided */
+	RES_VERDICT_DEGRADED,	 /* "degraded": works, but loses probes */
 	RES_VERDICT_COUNT
 };
 
@@ -106,6 +109,12 @@ enum res_reason {
 	RES_R_DISAGREE,		/* independent services answered
 				   differently */
 	RES_R_NO_ROUTE,		/* the kernel has no usable route */
+	RES_R_LOSS,		/* passed, but lost more probes than allowed */
+	RES_R_NO_ENGINE,	/* no engine answers on its control socket */
+	RES_R_NOT_LIVE,		/* the engine answers but is not connected */
+	RES_R_THRESHOLD,	/* a measured value crossed -w/-c */
+	RES_R_STALE,		/* the last-known-good list is too old */
+	RES_R_DEADLINE,		/* the global deadline ended the check */
 	RES_R_COUNT
 };
 
@@ -149,13 +158,23 @@ struct res_shape {
 	enum res_tri tcp_ok;  /* TCP fallback worked after TC=1 */
 };
 
-/* One resolver × domain result. */
+/*
+ * One resolver × domain result.
+ *
+ * Loss (docs/probes.md, "Loss"): `probes` counts the probes that should
+ * have had a valid answer (every try of every step that passed, MTU
+ * candidates up to the measured MTU, the loss probes), `lost` those that
+ * got none in time (timeout, REFUSED, SERVFAIL, a wrong answer).
+ * `*_at_ceiling`: the MTU equals the top of the search range the user
+ * chose (not a limit of the protocol), so the path may carry more;
+ * unknown when no MTU was measured.
+ */
 struct res_resolver {
 	char addr[RES_ADDR_MAX];	 /* numeric address, no brackets/port */
 	uint16_t port;			 /* UDP port, usually 53 */
 	char domain[RES_DOMAIN_MAX];	 /* tunnel domain tested; "" = none */
 	enum res_stage stage;		 /* furthest stage attempted */
-	enum res_verdict verdict;	 /* OK or FAIL */
+	enum res_verdict verdict;	 /* OK, DEGRADED or FAIL */
 	enum res_reason reason;		 /* why (RES_R_OK when verdict OK) */
 	int64_t rtt_us;			 /* median round trip, microseconds */
 	int upload_mtu;			 /* exact upload MTU, bytes */
@@ -165,6 +184,10 @@ struct res_resolver {
 	int burst_sent;			 /* burst queries sent; 0 = none */
 	int burst_ok;			 /* of those, answered correctly */
 	double burst_qps;		 /* delivered answers per second; -1 */
+	int probes;			 /* counted for loss; -1 = none */
+	int lost;			 /* of those, no valid answer in time */
+	enum res_tri up_at_ceiling;	 /* upload_mtu is the range's top */
+	enum res_tri down_at_ceiling;	 /* download_mtu: the same */
 	char evidence[RES_EVIDENCE_MAX]; /* sent/received, one paragraph */
 	int64_t at_ms;			 /* wall UTC ms of verdict; 0 = now */
 };
@@ -194,6 +217,9 @@ enum res_check_kind {
 	RES_CHECK_ROUTE,     /* "route": resolver routed into the tunnel */
 	RES_CHECK_INTERCEPT, /* "intercept": UDP/53 intercepted on path */
 	RES_CHECK_SERVER,    /* "server": tunnel server answers directly */
+	RES_CHECK_ENGINE,    /* "engine": the running engine is live */
+	RES_CHECK_SCAN,	     /* "scan": a small scan of the list */
+	RES_CHECK_FRESH,     /* "fresh": age of the last-known-good list */
 	RES_CHECK_COUNT
 };
 
@@ -266,6 +292,12 @@ void res_textf(char *buf, size_t len, const char *fmt, ...)
 
 /* Burst success rate ok/sent in [0, 1], or -1 when no burst was run. */
 double res_burst_rate(const struct res_resolver *r);
+
+/* Loss ratio lost/probes in [0, 1], or -1 when not measured. */
+double res_loss_rate(const struct res_resolver *r);
+
+/* Passed every stage it was put through: verdict OK or DEGRADED. */
+int res_passed(const struct res_resolver *r);
 
 /*
  * Digest of a command line for runs: "sha256:" + first 32 hex digits of

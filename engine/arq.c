@@ -77,22 +77,50 @@ struct arq {
 	struct arq_stats st;
 };
 
+/* Seconds (finite, clamped by the model) as microseconds, truncated
+ * like the engine's SEC(). */
+static uint64_t
+us(double s)
+{
+	return s > 0 ? (uint64_t)(s * 1000000.0) : 0;
+}
+
+void
+arq_config_from(struct arq_config *c, const struct cfg_arq *in)
+{
+	memset(c, 0, sizeof *c);
+	c->window = in->window > 0 ? (unsigned)in->window : 0;
+	c->rto_init_us = us(in->initial_rto_s);
+	c->rto_max_us = us(in->max_rto_s);
+	c->nack_max_gap = in->nack_max_gap > 0 ? (unsigned)in->nack_max_gap : 0;
+	c->nack_initial_delay_us = us(in->nack_initial_delay_s);
+	c->nack_repeat_us = us(in->nack_repeat_s);
+	c->ctl_rto_init_us = us(in->control_initial_rto_s);
+	c->ctl_rto_max_us = us(in->control_max_rto_s);
+	c->max_data_retries =
+	    in->max_data_retries > 0 ? (unsigned)in->max_data_retries : 0;
+	c->data_ttl_us = us(in->data_packet_ttl_s);
+	c->ctl_max_retries =
+	    in->max_control_retries > 0 ? (unsigned)in->max_control_retries : 0;
+	c->ctl_ttl_us = us(in->control_packet_ttl_s);
+}
+
 void
 arq_config_defaults(struct arq_config *c, int is_client)
 {
-	memset(c, 0, sizeof *c);
-	c->window = is_client ? 600 : 800;
-	c->rto_init_us = 1000000;
-	c->rto_max_us = 5000000;
-	c->nack_max_gap = 16;
-	c->nack_initial_delay_us = is_client ? 100000 : 300000;
-	c->nack_repeat_us = 1000000;
-	c->ctl_rto_init_us = 500000;
-	c->ctl_rto_max_us = 3000000;
-	c->max_data_retries = 1200;
-	c->data_ttl_us = 2400ULL * 1000000;
-	c->ctl_max_retries = 400;
-	c->ctl_ttl_us = 1200ULL * 1000000;
+	if (is_client) {
+		struct cfg_client d;
+
+		cfg_client_defaults(&d);
+		arq_config_from(c, &d.arq);
+		cfg_client_clear(&d);
+	} else {
+		struct cfg_server d;
+
+		cfg_server_defaults(&d);
+		arq_config_from(c, &d.arq);
+		cfg_server_clear(&d);
+	}
 }
 
 static unsigned
@@ -813,4 +841,19 @@ const struct arq_stats *
 arq_get_stats(const struct arq *a)
 {
 	return &a->st;
+}
+
+void
+arq_stats_add(struct arq_stats *to, const struct arq_stats *from)
+{
+	to->data_sent += from->data_sent;
+	to->retransmits += from->retransmits;
+	to->resends += from->resends;
+	to->nacks_sent += from->nacks_sent;
+	to->nacks_recv += from->nacks_recv;
+	to->acks_recv += from->acks_recv;
+	to->ctl_retransmits += from->ctl_retransmits;
+	to->rx_dup += from->rx_dup;
+	to->rx_old += from->rx_old;
+	to->rx_window_drop += from->rx_window_drop;
 }

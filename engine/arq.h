@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/config.h"
+
 struct arq;
 
 struct arq_config {
@@ -87,10 +89,13 @@ struct arq_stats {
 };
 
 /*
- * Upstream defaults: client (is_client=1) window 600, NACK initial delay
- * 0.1 s; server window 800, delay 0.3 s; RTO 1.0/5.0 s, NACK gap 16,
- * repeat 1.0 s, control RTO 0.5/3.0 s, retries 1200 / TTL 2400 s (data),
- * 400 / 1200 s (control).
+ * The ARQ settings of a configuration (the ARQ_* keys of the one model,
+ * common/config.h: seconds become microseconds). Every field is set.
+ */
+void arq_config_from(struct arq_config *c, const struct cfg_arq *in);
+/*
+ * The upstream defaults of the client (is_client=1) or server role, as
+ * the configuration model gives them (cfg_client/server_defaults).
  */
 void arq_config_defaults(struct arq_config *c, int is_client);
 
@@ -200,6 +205,8 @@ uint64_t arq_ctl_rto_us(const struct arq *a);
 /* The current RTO of the in-flight frame seq, or 0 when not in flight. */
 uint64_t arq_frame_rto_us(const struct arq *a, uint16_t seq);
 const struct arq_stats *arq_get_stats(const struct arq *a);
+/* Add every counter of from to to (totals over streams). */
+void arq_stats_add(struct arq_stats *to, const struct arq_stats *from);
 
 /*
  * The RFC 6298 update as upstream applies it: the sample is clamped to

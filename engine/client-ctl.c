@@ -1,8 +1,9 @@
 /*
  * client-ctl.c — the client's face on the control socket: its state as the
- * STATUS object of docs/control-protocol.md (client role) and its counters
- * as Prometheus text. Reads the client, the pool and the streams' ARQ
- * counters; changes nothing (counters are never reset by reading).
+ * STATUS object of docs/control-protocol.md (client role, with the
+ * effective configuration it runs with) and its counters as Prometheus
+ * text. Reads the client, the pool and the streams' ARQ counters; changes
+ * nothing (counters are never reset by reading).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -18,27 +19,14 @@
 static void
 arq_totals(const struct eng_client *c, struct arq_stats *t, uint64_t *rto_us)
 {
-	const struct arq_stats *a;
 	size_t i;
 
 	*t = c->arq_done;
 	*rto_us =
 	    c->arqc.rto_init_us ? c->arqc.rto_init_us : c->arqc_cfg.rto_init_us;
-	for (i = 0; i < c->nstreams; i++) {
-		if (c->streams[i]->arq == NULL)
-			continue;
-		a = arq_get_stats(c->streams[i]->arq);
-		t->data_sent += a->data_sent;
-		t->retransmits += a->retransmits;
-		t->resends += a->resends;
-		t->nacks_sent += a->nacks_sent;
-		t->nacks_recv += a->nacks_recv;
-		t->acks_recv += a->acks_recv;
-		t->ctl_retransmits += a->ctl_retransmits;
-		t->rx_dup += a->rx_dup;
-		t->rx_old += a->rx_old;
-		t->rx_window_drop += a->rx_window_drop;
-	}
+	for (i = 0; i < c->streams.n; i++)
+		if (c->streams.v[i]->arq != NULL)
+			arq_stats_add(t, arq_get_stats(c->streams.v[i]->arq));
 }
 
 /* Rates over the last ~5 s from the one-a-second samples. */
@@ -63,20 +51,18 @@ rates(const struct eng_client *c, double *up, double *down, double *qps)
 }
 
 static const char *
-stream_state(const struct cli_stream *st)
+stream_state(const struct ecl_stream *st)
 {
 	switch (st->state) {
-	case CS_GREET:
-	case CS_AUTH:
-	case CS_REQUEST:
+	case ECL_SOCKS:
 		return "socks";
-	case CS_WAIT_SESSION:
+	case ECL_WAIT_SESSION:
 		return "waiting";
-	case CS_CONNECTING:
+	case ECL_CONNECTING:
 		return "connecting";
-	case CS_OPEN:
-		return st->local_eof || st->peer_close_read ? "closing" :
-							      "open";
+	case ECL_OPEN:
+		return st->s.local_eof || st->s.peer_close_read ? "closing" :
+								  "open";
 	default:
 		return "closing";
 	}
@@ -147,11 +133,11 @@ eng_client_status_json(
 		(json_int_t)st->answers, "rate_up_bps", ru, "rate_down_bps", rd,
 		"qps", q));
 	list = json_array();
-	for (i = 0; i < c->nstreams && i < STREAM_LIST_MAX; i++) {
-		const struct cli_stream *s = c->streams[i];
+	for (i = 0; i < c->streams.n && i < STREAM_LIST_MAX; i++) {
+		const struct ecl_stream *s = ecl_stream_at(c, i);
 
 		json_array_append_new(list,
-		    json_pack("{s:i,s:s,s:I,s:I}", "id", (int)s->id, "state",
+		    json_pack("{s:i,s:s,s:I,s:I}", "id", (int)s->s.id, "state",
 			stream_state(s), "bytes_up", (json_int_t)s->bytes_up,
 			"bytes_down", (json_int_t)s->bytes_down));
 	}
@@ -206,6 +192,9 @@ eng_client_status_json(
 	json_object_set_new(o, "fec", json_null());
 	json_object_set_new(o, "exit_ip", json_null());
 	json_object_set_new(o, "leak", json_null());
+	/* What this engine runs with, key by key (secrets fingerprinted). */
+	json_object_set_new(
+	    o, "effective_config", cfg_client_effective_json(&c->cfg));
 	return o;
 }
 

@@ -1,7 +1,16 @@
 /*
- * client-int.h — private structures shared by client.c (phases, query
- * pump, downstream dispatch) and client-stream.c (SOCKS front end, stream
- * data path). Not a public interface.
+ * client-int.h — the client's private data, shared by its files. Data
+ * only: each file's functions are declared in its own header, so the
+ * calls point one way:
+ *
+ *   client.c          lifecycle, sockets, timers, the answer's walk
+ *     -> client-session.c  handshake, session, downstream frames
+ *     -> client-stream.c   local listener, SOCKS front end, streams
+ *     -> client-query.c    DNS ids, query slots, sending, the pump
+ *     -> engine/stream.c, pool*.c, socks.c, proto/
+ *   client-ctl.c      status and metrics (reads only)
+ *
+ * Not a public interface.
  */
 #ifndef MDNS_CLIENT_INT_H
 #define MDNS_CLIENT_INT_H
@@ -10,61 +19,32 @@
 
 #include "engine/arq.h"
 #include "engine/client.h"
+#include "engine/socks.h"
+#include "engine/stream.h"
 #include "engine/txq.h"
 #include "proto/wire.h"
 
-#define CLI_RING_MASK 65535u
+#define ECL_RING_MASK 65535u
+#define ECL_BUF	      65536 /* one UDP datagram, one frame, one inflated */
 
 struct pool;
 
-/* An MTU test, confirm or recheck of one pool connection. */
-enum cli_probe_kind {
-	CLI_PROBE_SWEEP,   /* upstream's full sweep (before ready) */
-	CLI_PROBE_SYNCED,  /* first test after ready: synced sizes only */
-	CLI_PROBE_RECHECK, /* pool recheck: synced sizes, recheck timeout */
-	CLI_PROBE_CONFIRM, /* pool confirm: one upload probe, <= 1 s */
+enum ecl_stream_state {
+	ECL_SOCKS,	  /* SOCKS handshake in progress */
+	ECL_WAIT_SESSION, /* target known, no session yet */
+	ECL_CONNECTING,	  /* SYN sent, waiting for the result */
+	ECL_OPEN,
+	ECL_DEAD, /* RST sent or received: finishing */
 };
 
-struct cli_probe {
+struct ecl_stream {
+	struct stream s; /* the core: id, socket, ARQ, queue, half-close */
 	struct eng_client *c;
-	uint32_t conn;
-	enum cli_probe_kind kind;
-	int stage, step; /* stage 0 upload, 1 download */
-	unsigned lo, hi, l, h, cur, best, attempt, attempts, up_mtu;
-	uint32_t code;
-	int dns_id;
-	uint64_t timer, timeout_us, sent_us;
-	struct cli_probe *prev, *next;
-};
-
-enum cs_state {
-	CS_GREET,	 /* SOCKS: waiting for the greeting */
-	CS_AUTH,	 /* SOCKS5 user/password */
-	CS_REQUEST,	 /* SOCKS: waiting for the request */
-	CS_WAIT_SESSION, /* target known, no session yet */
-	CS_CONNECTING,	 /* SYN sent, waiting for the result */
-	CS_OPEN,
-	CS_DEAD, /* RST sent or received: finishing */
-};
-
-struct cli_stream {
-	struct eng_client *c;
-	uint16_t id;
-	int fd;
-	int io_mask;
-	enum cs_state state;
-	int socks4;
-	uint8_t in[600];
+	enum ecl_stream_state state;
+	struct socks socks; /* parser state and the target */
+	uint8_t in[600];    /* handshake bytes not consumed yet */
 	size_t inlen;
-	uint8_t target[300];
-	size_t tlen;
-	uint8_t out[32]; /* SOCKS reply still to write */
-	size_t outlen;
-	struct arq *arq;
-	struct txq q;
-	unsigned local_eof : 1, close_read_sent : 1, close_read_acked : 1;
-	unsigned peer_close_read : 1, shut_wr : 1, peer_close_write : 1;
-	unsigned write_broken : 1, close_write_sent : 1, replied : 1;
+	int replied;
 	uint64_t created;
 	uint64_t bytes_up, bytes_down;
 	int pooled; /* pool_stream_open was called */
@@ -72,15 +52,12 @@ struct cli_stream {
 
 struct eng_client {
 	struct ev_loop *loop;
-	struct eng_client_cfg cfg;
+	struct cfg_client cfg; /* own copy (cfg_client_copy) */
 	struct wire_cipher *cipher;
 	struct pool *pool;
 	int fd4, fd6; /* one unconnected UDP socket per family */
 	int pool_ready;
 	int force_id; /* next DNS id to use (SESSION_INIT copies), or -1 */
-	struct cli_probe **probe_by_id; /* by DNS id */
-	struct cli_probe *probes;
-	unsigned nprobes;
 	eng_client_event_cb *ev_cb;
 	void *ev_arg;
 	uint64_t started_us;
@@ -112,7 +89,6 @@ struct eng_client {
 	uint64_t tick_timer, close_timer;
 	unsigned close_rounds;
 	/* MTU (synced by the pool) */
-	uint32_t mtu_code;
 	unsigned up_mtu, down_mtu;
 	/* handshake */
 	struct wire_session_init init;
@@ -127,29 +103,21 @@ struct eng_client {
 	struct arq_config arqc_cfg, arqc;
 	struct txq q0;
 	int32_t rr;
-	/* streams, sorted by id */
-	struct cli_stream **streams;
-	size_t nstreams, cap;
+	/* streams with an id (struct ecl_stream), by id */
+	struct stream_table streams;
 	uint16_t next_stream_id;
 	/* accepted connections waiting for a session/handshake (no id) */
-	struct cli_stream **pending;
+	struct ecl_stream **pending;
 	size_t npending, pcap;
+	/* buffers (ECL_BUF each): a datagram, its frame, inflated payload */
+	uint8_t *rxbuf, *fbuf, *ibuf;
 };
 
-uint64_t cli_now(struct eng_client *c);
-void cli_pump(struct eng_client *c);
-void cli_handshake_answer(struct eng_client *c, const struct wire_frame *f);
-void cli_event(struct eng_client *c, const char *kind, const char *resolver,
-    const char *detail);
-
-/* client-stream.c */
-int cli_listen(struct eng_client *c, union net_addr *bound, struct err *e);
-void cli_stream_frame(struct eng_client *c, const struct wire_frame *f,
-    const uint8_t *payload, size_t plen);
-void cli_streams_session_up(struct eng_client *c);
-void cli_streams_reset_all(struct eng_client *c);
-void cli_streams_session_lost(struct eng_client *c);
-void cli_streams_tick(struct eng_client *c, uint64_t now);
-void cli_streams_free_all(struct eng_client *c);
+/* The i-th stream in id order. */
+static inline struct ecl_stream *
+ecl_stream_at(const struct eng_client *c, size_t i)
+{
+	return STREAM_OWNER(c->streams.v[i], struct ecl_stream, s);
+}
 
 #endif

@@ -18,62 +18,10 @@
 
 #include <jansson.h>
 
+#include "common/config.h"
 #include "common/ev.h"
 #include "common/net.h"
 #include "common/util.h"
-
-#define ENG_CLI_MAX_DOMAINS 16
-
-/* client_config.toml settings the engine reads (upstream names). */
-struct eng_client_cfg {
-	char *domains[ENG_CLI_MAX_DOMAINS]; /* DOMAINS */
-	size_t ndomains;
-	int method;			 /* DATA_ENCRYPTION_METHOD */
-	char *key;			 /* ENCRYPTION_KEY */
-	int protocol_tcp;		 /* PROTOCOL_TYPE "TCP" */
-	char *listen_ip;		 /* LISTEN_IP */
-	uint16_t listen_port;		 /* LISTEN_PORT */
-	int socks_auth;			 /* SOCKS5_AUTH */
-	char *socks_user, *socks_pass;	 /* SOCKS5_USER / SOCKS5_PASS */
-	int base64;			 /* BASE_ENCODE_DATA */
-	int up_comp, down_comp;		 /* UPLOAD/DOWNLOAD_COMPRESSION_TYPE */
-	unsigned comp_min;		 /* COMPRESSION_MIN_SIZE */
-	unsigned min_up_mtu, max_up_mtu; /* MIN/MAX_UPLOAD_MTU */
-	unsigned min_down_mtu, max_down_mtu; /* MIN/MAX_DOWNLOAD_MTU */
-	unsigned mtu_retries;		     /* MTU_TEST_RETRIES */
-	double mtu_timeout_s;		     /* MTU_TEST_TIMEOUT */
-	unsigned max_batch;		     /* MAX_PACKETS_PER_BATCH */
-	unsigned arq_window;		     /* ARQ_WINDOW_SIZE */
-	double arq_rto_s, arq_max_rto_s;
-	double arq_ctl_rto_s, arq_ctl_max_rto_s;
-	unsigned arq_max_ctl_retries, arq_max_data_retries;
-	double arq_data_ttl_s, arq_ctl_ttl_s;
-	unsigned arq_nack_gap;
-	double arq_nack_delay_s, arq_nack_repeat_s;
-	double ping_aggr_s, ping_lazy_s, ping_cool_s, ping_cold_s;
-	double ping_warm_thr_s, ping_cool_thr_s, ping_cold_thr_s;
-	double init_retry_base_s, init_busy_retry_s;
-	/* Resolvers (client_resolvers.txt). */
-	union net_addr *resolvers;
-	size_t nresolvers;
-	/* Ours: queries kept in flight at most (MDNS_MAX_INFLIGHT). */
-	unsigned max_inflight;
-	/* Resolver pool (docs/pool.md; upstream names). */
-	int strategy;		    /* RESOLVER_BALANCING_STRATEGY */
-	unsigned dup, setup_dup;    /* PACKET_/SETUP_PACKET_DUPLICATION_COUNT */
-	unsigned failover_resends;  /* STREAM_RESOLVER_FAILOVER_RESEND_... */
-	double failover_cooldown_s; /* STREAM_RESOLVER_FAILOVER_COOLDOWN */
-	int auto_disable;	    /* AUTO_DISABLE_TIMEOUT_SERVERS */
-	double disable_window_s;    /* AUTO_DISABLE_TIMEOUT_WINDOW_SECONDS */
-	double packet_timeout_s;    /* TUNNEL_PACKET_TIMEOUT_SECONDS */
-	unsigned mtu_parallelism;   /* MTU_TEST_PARALLELISM */
-	int recheck;		    /* RECHECK_INACTIVE_SERVERS_ENABLED */
-	int remove_low_mtu;	    /* AUTO_REMOVE_LOW_MTU_SERVERS */
-	/* Ours: fast start (MDNS_READY_MIN, MDNS_READY_WAIT_SECONDS,
-	 * MDNS_START_PARALLELISM). */
-	unsigned ready_min, start_parallelism;
-	double ready_wait_s;
-};
 
 struct eng_client_stats {
 	uint64_t queries_sent, answers, timeouts, bad_answers;
@@ -108,26 +56,13 @@ struct eng_client;
 typedef void eng_client_event_cb(
     void *arg, const char *kind, const char *resolver, const char *detail);
 
-void eng_client_cfg_defaults(struct eng_client_cfg *c);
-/* Read client_config.toml over the defaults; 0 or -1 ("FILE:LINE: ..."). */
-int eng_client_cfg_load(
-    struct eng_client_cfg *c, const char *path, struct err *e);
-/* Append the resolvers of a client_resolvers.txt; 0 or -1. */
-int eng_client_cfg_resolvers(
-    struct eng_client_cfg *c, const char *path, struct err *e);
 /*
- * Lay a JSON profile (mobile-client format, common/profile.h) over c:
- * its domains replace c's, its resolvers are appended, its method and key
- * (or key file, relative to the profile) replace c's. FEC settings are
- * ignored (not upstream). 0, or -1 with e set.
+ * A client on loop with a copy of cfg (the one configuration model,
+ * common/config.h; its resolvers are handed to the pool and not kept).
+ * NULL with e set when cfg has no domain or no resolver.
  */
-int eng_client_cfg_profile(
-    struct eng_client_cfg *c, const char *path, struct err *e);
-void eng_client_cfg_free(struct eng_client_cfg *c);
-
-/* A client on loop with a copy of cfg; NULL with e set on bad settings. */
 struct eng_client *eng_client_new(
-    struct ev_loop *loop, const struct eng_client_cfg *cfg, struct err *e);
+    struct ev_loop *loop, const struct cfg_client *cfg, struct err *e);
 void eng_client_free(struct eng_client *c);
 /*
  * Bind the local listener and start MTU discovery and the session.

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/config.h"
 #include "common/net.h"
 #include "common/util.h"
 
@@ -85,7 +86,10 @@ struct pool_cfg {
 	uint64_t seed;		    /* PRNG seed (0: fixed default) */
 };
 
-/* One connection; read-only for callers (pool_conn). */
+/*
+ * One connection; read-only for callers (pool_conn). The pool's own links,
+ * flags and windows are private (engine/pool-int.h).
+ */
 struct pool_conn {
 	uint32_t resolver, domain;
 	enum pool_state state;
@@ -95,20 +99,7 @@ struct pool_conn {
 	uint64_t sent, answered, timeouts, failures, late;
 	/* scoring counters, upstream's half-life (halved past 1000) */
 	uint64_t s_sent, s_acked, s_lost, rtt_sum_us, rtt_n;
-	/* sliding loss window: 6 buckets over the disable window */
-	uint32_t w_ok[6], w_bad[6];
-	uint64_t w_epoch; /* bucket number of w_*[epoch % 6] */
-	/* auto-disable: current run of failures with no answer */
-	uint64_t streak_start_us; /* send time of its first query */
-	uint32_t streak_n;
-	uint32_t epoch;		/* bumped when it leaves ACTIVE */
 	uint64_t last_check_us; /* last recheck started */
-	/* internal links (active set, tree, inactive FIFO) */
-	uint32_t act_pos, t_left, t_right, t_prio, t_size;
-	uint32_t in_prev, in_next;
-	uint64_t t_key;
-	uint8_t passed, in_tree, in_fifo, testing, confirming, checking;
-	enum pool_state prev_state; /* state to return to after a recheck */
 };
 
 enum pool_event_kind {
@@ -132,7 +123,14 @@ enum pool_check_kind {
 
 struct pool;
 
-/* Fill c with the defaults above. */
+/*
+ * The pool settings of a client configuration (the one model,
+ * common/config.h: the upstream keys above and our MDNS_* keys); the
+ * fields without a key (confirm_down, pending_cap, event_cap) get the
+ * constants shown, seed 0.
+ */
+void pool_cfg_from(struct pool_cfg *c, const struct cfg_client *in);
+/* The same for the upstream defaults (cfg_client_defaults). */
 void pool_cfg_default(struct pool_cfg *c);
 
 /*
@@ -274,6 +272,80 @@ uint64_t pool_recheck_timeout(const struct pool *p);
  */
 int pool_check_result(
     struct pool *p, uint32_t id, int ok, uint64_t now, struct err *e);
+
+/* ---- MTU probes (pool-probe.c) ---- */
+
+/*
+ * The pool runs the MTU tests, confirms and rechecks it schedules as
+ * probes: series of MTU_UP_REQ / MTU_DOWN_REQ queries to one connection,
+ * each size tried up to `retries` times with its own timeout, sized by
+ * upstream's search (engine/mtu-search.h) before ready and at the synced
+ * MTUs after. The client does the I/O: it sends each query the pool
+ * hands out (pool_probe_next) with a DNS id of its choice, says so
+ * (pool_probe_sent), and gives back every answer to an id a probe holds
+ * (pool_probe_answer). Outcomes go to pool_mtu_result /
+ * pool_check_result inside the pool; probes are never traffic
+ * (pool_on_send / pool_on_answer).
+ */
+struct pool_probe_cfg {
+	unsigned min_up, max_up;     /* MIN/MAX_UPLOAD_MTU */
+	unsigned min_down, max_down; /* MIN/MAX_DOWNLOAD_MTU */
+	unsigned retries;	     /* MTU_TEST_RETRIES (>= 1) */
+	uint64_t timeout_us;	     /* MTU_TEST_TIMEOUT */
+	const unsigned *up_cap;	     /* per domain: most upload bytes a QNAME
+					carries (copied) */
+	uint32_t first_code;	     /* probe codes count up from here */
+};
+
+/* One probe query to send. */
+struct pool_probe_query {
+	uint32_t conn;
+	int download;  /* 0: MTU_UP_REQ of `size` bytes; 1: MTU_DOWN_REQ */
+	unsigned size; /* upload size, or the download size asked for */
+	unsigned pad;  /* MTU_DOWN_REQ padding: max(7, upload MTU) */
+	uint32_t code; /* probe code, new for every attempt */
+	void *tag;     /* the pool's; give it back to pool_probe_sent */
+};
+
+/* What an answer to a probe carried (the client decodes it). */
+enum pool_probe_res {
+	POOL_PROBE_OTHER,    /* any other frame, or none */
+	POOL_PROBE_UP_RES,   /* MTU_UP_RES */
+	POOL_PROBE_DOWN_RES, /* MTU_DOWN_RES */
+};
+
+struct pool_probe_reply {
+	int parsed; /* a frame, and its MTU_*_RES payload parsed */
+	enum pool_probe_res type; /* which frame it was */
+	uint32_t code;		  /* the payload's probe code */
+	unsigned len;		  /* the payload's length field */
+	size_t payload_len;	  /* the frame payload's length */
+};
+
+/* Settings for every probe (call once, before the first tick). */
+void pool_probe_setup(struct pool *p, const struct pool_probe_cfg *c);
+/*
+ * Expire attempts past their timeout (retry, next size or a result),
+ * then start the tests and checks the pool schedules now. Call on every
+ * tick, before taking the queries.
+ */
+void pool_probe_tick(struct pool *p, uint64_t now);
+/* The next query to send into *q: 1, or 0 when none is due. */
+int pool_probe_next(struct pool *p, struct pool_probe_query *q);
+/* q went out (or failed to) with dns_id at now: its timeout starts. */
+void pool_probe_sent(struct pool *p, const struct pool_probe_query *q,
+    uint16_t dns_id, uint64_t now);
+/* Whether a probe waits for an answer with this DNS id. */
+int pool_probe_holds(const struct pool *p, uint16_t dns_id);
+/*
+ * An answer with dns_id from resolver index `resolver` (-1: unknown, as
+ * in tests). Returns 1 when a probe held the id (the attempt passed or
+ * failed by r; *rtt_us, if not NULL, gets its answer time), else 0.
+ */
+int pool_probe_answer(struct pool *p, long resolver, uint16_t dns_id,
+    const struct pool_probe_reply *r, uint64_t now, uint64_t *rtt_us);
+/* Probes running. */
+size_t pool_probes_running(const struct pool *p);
 
 /* ---- Events and status ---- */
 

@@ -1,7 +1,8 @@
 /*
  * server-ctl.c — the server's face on the control socket: its counters as
- * the STATUS object of docs/control-protocol.md (server role) and as
- * Prometheus text. Reads the counters only; changes nothing.
+ * the STATUS object of docs/control-protocol.md (server role, with the
+ * effective configuration it runs with) and as Prometheus text. Reads
+ * only; changes nothing.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -66,6 +67,9 @@ eng_server_status_json(const struct eng_server *s, const char *version,
 	json_object_set_new(o, "traffic",
 	    json_pack("{s:I,s:I}", "bytes_up", (json_int_t)st->bytes_up,
 		"bytes_down", (json_int_t)st->bytes_down));
+	/* What this engine runs with, key by key (secrets fingerprinted). */
+	json_object_set_new(
+	    o, "effective_config", cfg_server_effective_json(&s->cfg));
 	return o;
 }
 

@@ -1,16 +1,17 @@
 /*
- * server-int.h — private structures shared by the server's files
- * (server.c: packet handler, sessions, polling; server-stream.c: upstream
- * connects and stream I/O). Not a public interface.
+ * server-int.h — the server's private data, shared by server.c (packet
+ * handler, sessions, polling), server-stream.c (a session's streams:
+ * upstream connects and stream I/O) and server-ctl.c (status). Data only:
+ * each file's functions are declared in its own header (server-stream.h)
+ * or in the public engine/server.h. Not a public interface.
  */
 #ifndef MDNS_SERVER_INT_H
 #define MDNS_SERVER_INT_H
 
-#include "engine/arq.h"
 #include "engine/filter.h"
 #include "engine/resolve.h"
 #include "engine/server.h"
-#include "engine/txq.h"
+#include "engine/stream.h"
 #include "proto/wire.h"
 
 enum sst_state {
@@ -25,13 +26,9 @@ enum sst_state {
 struct srv_session;
 
 struct srv_stream {
+	struct stream s; /* the core: id, socket, ARQ, queue, half-close */
 	struct srv_session *sess;
-	uint16_t id;
 	enum sst_state state;
-	int fd;
-	int io_mask; /* EV_READ/EV_WRITE registered */
-	struct arq *arq;
-	struct txq q;
 	/* SOCKS5_SYN fragments */
 	uint8_t syn_total, syn_have, syn_started;
 	uint16_t syn_seq;
@@ -41,10 +38,6 @@ struct srv_stream {
 	union net_addr addrs[ENG_RESOLVE_MAX_ADDRS];
 	size_t naddrs, addr_i;
 	uint64_t timer;
-	/* half-close */
-	unsigned local_eof : 1, close_read_sent : 1, close_read_acked : 1;
-	unsigned peer_close_read : 1, shut_wr : 1, peer_close_write : 1;
-	unsigned write_broken : 1, close_write_sent : 1;
 	uint64_t last_activity;
 };
 
@@ -69,10 +62,9 @@ struct srv_session {
 	uint16_t up_mtu, down_mtu;
 	unsigned max_blocks;
 	uint64_t created, reuse_until, last_activity, closed_at;
-	struct srv_stream **streams; /* sorted by id */
-	size_t nstreams, cap;
-	struct txq q0;	   /* stream 0 (session-level) */
-	struct txq orphan; /* RST / ACK for unknown streams */
+	struct stream_table streams; /* struct srv_stream, by id */
+	struct txq q0;		     /* stream 0 (session-level) */
+	struct txq orphan;	     /* RST / ACK for unknown streams */
 	int32_t rr;
 	struct srv_rclosed *rclosed;
 	size_t nrclosed, rccap;
@@ -84,11 +76,10 @@ struct srv_session {
 
 struct eng_server {
 	struct ev_loop *loop;
-	struct eng_server_cfg cfg;
+	struct cfg_server cfg; /* own copy (cfg_server_copy) */
 	struct wire_cipher *cipher;
 	struct eng_filter *filter;
 	struct eng_resolver *resolver;
-	const char *domains[ENG_SRV_MAX_DOMAINS];
 	struct srv_session sess[256];
 	unsigned nactive;
 	unsigned next_id;
@@ -103,23 +94,13 @@ struct eng_server {
 	uint8_t *rxbuf, *txbuf;
 };
 
-uint64_t srv_now(struct eng_server *s);
-
-/* server-stream.c */
-struct srv_stream *srv_stream_new(struct srv_session *ss, uint16_t id);
-void srv_stream_free(struct srv_stream *st);
-/* Remove from the session (recently closed list), close and free. */
-void srv_stream_finish(struct srv_stream *st);
-void srv_stream_syn_fragment(struct srv_stream *st, const struct wire_frame *f);
-void srv_stream_tcp_syn(struct srv_stream *st, uint16_t seq);
-void srv_stream_data(
-    struct srv_stream *st, const uint8_t *p, size_t n, uint16_t seq);
-void srv_stream_progress(struct srv_stream *st);
-void srv_stream_tick(struct srv_stream *st, uint64_t now);
-/* Session helpers in server.c used by streams. */
-struct srv_stream *srv_stream_find(struct srv_session *ss, uint16_t id);
-void srv_session_unlink_stream(struct srv_session *ss, struct srv_stream *st);
-void srv_orphan(
-    struct srv_session *ss, uint8_t type, uint16_t stream, uint16_t seq);
+/* The server's clock: the test override, else the loop's time. */
+static inline uint64_t
+srv_now(const struct eng_server *s)
+{
+	if (s->clock != NULL)
+		return s->clock(s->clock_arg);
+	return s->loop != NULL ? ev_now_us(s->loop) : now_mono_us();
+}
 
 #endif

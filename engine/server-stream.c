@@ -1,15 +1,13 @@
 /*
- * server-stream.c — one tunnelled TCP stream on the server: SOCKS5_SYN
- * fragment assembly, the target filter (before connecting and again after
- * name resolution), asynchronous resolution and non-blocking connect, the
- * SOCKS5 result as a reliable control frame, then data both ways through
- * the ARQ and the half-close choreography of wire-protocol.md 1.11:
- *
- *   target EOF       -> CLOSE_READ once all our data is acked
- *   peer CLOSE_READ  -> shutdown(SHUT_WR) once all its data is written
- *   peer CLOSE_WRITE -> stop reading, drop unacked data
- *   write failure    -> CLOSE_WRITE;  read error -> RST
- *   both directions finished (or RST acked) -> the stream is freed.
+ * server-stream.c — a server session's streams: the table by id, the ids
+ * closed recently (late frames get ACKs or RST, never a new stream), and
+ * one stream's upstream side: SOCKS5_SYN fragment assembly, the target
+ * filter (before connecting and again after name resolution),
+ * asynchronous resolution and non-blocking connect, the SOCKS5 result as
+ * a reliable control frame. Data and the half-close choreography of
+ * wire-protocol.md 1.11 are the stream core's (engine/stream.c); this
+ * file tells it when the stream is open and frees the record when it
+ * says both directions are finished.
  *
  * TCP-forward mode connects every STREAM_SYN to FORWARD_IP:FORWARD_PORT.
  * USE_EXTERNAL_SOCKS5 (chaining through another proxy) is not implemented.
@@ -22,69 +20,21 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "engine/server-int.h"
+#include "engine/server-stream.h"
 
-#define SEC(x) ((uint64_t)((x)*1000000.0))
+#define SEC(x)	 ((uint64_t)((x)*1000000.0))
+#define OWNER(p) STREAM_OWNER(p, struct srv_stream, s)
 
 static void stream_io(struct ev_loop *, int, int, void *);
+static void srv_stream_progress(struct srv_stream *st);
 
+/* Socket, connect timer and lookup: everything outside the core. */
 static void
-emit(void *arg, enum arq_out kind, uint8_t type, uint16_t seq, uint8_t frag,
-    uint8_t total, uint8_t comp, const uint8_t *data, size_t len)
-{
-	struct srv_stream *st = arg;
-
-	switch (kind) {
-	case ARQ_OUT_DATA:
-		txq_push(&st->q, 3, WIRE_STREAM_DATA, st->id, seq, 0, 0, comp,
-		    data, len);
-		break;
-	case ARQ_OUT_RESEND:
-		txq_push(&st->q, 1, WIRE_STREAM_RESEND, st->id, seq, 0, 0, comp,
-		    data, len);
-		break;
-	case ARQ_OUT_ACK:
-		txq_push(&st->q, 0, WIRE_STREAM_DATA_ACK, st->id, seq, 0, 0, 0,
-		    NULL, 0);
-		break;
-	case ARQ_OUT_NACK:
-		if (!txq_has(&st->q, WIRE_STREAM_DATA_NACK, seq))
-			txq_push(&st->q, 0, WIRE_STREAM_DATA_NACK, st->id, seq,
-			    0, 0, 0, NULL, 0);
-		break;
-	case ARQ_OUT_CTL:
-		txq_push(&st->q, txq_priority(type), type, st->id, seq, frag,
-		    total, 0, data, len);
-		break;
-	}
-}
-
-struct srv_stream *
-srv_stream_new(struct srv_session *ss, uint16_t id)
-{
-	struct srv_stream *st = xcalloc(1, sizeof *st);
-
-	st->sess = ss;
-	st->id = id;
-	st->fd = -1;
-	st->state = SST_SYN;
-	st->arq = arq_new(&ss->srv->arqc, emit, st);
-	st->last_activity = srv_now(ss->srv);
-	return st;
-}
-
-static void
-stream_close_fd(struct srv_stream *st)
+close_all(struct srv_stream *st)
 {
 	struct eng_server *s = st->sess->srv;
 
-	if (st->fd != -1) {
-		if (s->loop != NULL)
-			ev_io_del(s->loop, st->fd);
-		close(st->fd);
-		st->fd = -1;
-	}
-	st->io_mask = 0;
+	stream_close_fd(&st->s);
 	if (st->timer != 0 && s->loop != NULL)
 		ev_timer_cancel(s->loop, st->timer);
 	st->timer = 0;
@@ -94,56 +44,149 @@ stream_close_fd(struct srv_stream *st)
 	}
 }
 
-void
-srv_stream_free(struct srv_stream *st)
+static void
+on_read_bytes(struct stream *s, size_t n, uint64_t now)
+{
+	(void)n;
+	OWNER(s)->last_activity = now;
+}
+
+/* Read error: abort the stream. */
+static void
+on_read_failed(struct stream *s, uint64_t now)
+{
+	struct srv_stream *st = OWNER(s);
+
+	close_all(st);
+	st->state = SST_RESET;
+	stream_reset(s, now);
+}
+
+static void
+on_finished(struct stream *s)
+{
+	srv_stream_finish(OWNER(s));
+}
+
+static const struct stream_ops srv_stream_ops = {
+    .read_bytes = on_read_bytes,
+    .read_failed = on_read_failed,
+    .write_failed = NULL,
+    .finished = on_finished,
+};
+
+/* ---- the session's table ---- */
+
+struct srv_stream *
+srv_stream_find(struct srv_session *ss, uint16_t id)
+{
+	struct stream *s = stream_find(&ss->streams, id);
+
+	return s != NULL ? OWNER(s) : NULL;
+}
+
+struct srv_stream *
+srv_stream_create(struct srv_session *ss, uint16_t id)
+{
+	struct eng_server *s = ss->srv;
+	struct srv_stream *st = xcalloc(1, sizeof *st);
+
+	stream_init(&st->s, &srv_stream_ops, s->loop);
+	stream_start(&st->s, id, &s->arqc);
+	st->s.max_read = ss->down_mtu;
+	st->s.comp = ss->down_comp;
+	st->s.comp_min = s->cfg.pol_comp_min;
+	st->sess = ss;
+	st->state = SST_SYN;
+	st->last_activity = srv_now(s);
+	stream_table_add(&ss->streams, &st->s);
+	s->st.streams_opened++;
+	s->st.streams_active++;
+	return st;
+}
+
+int
+srv_stream_recently_closed(
+    const struct srv_session *ss, uint16_t id, uint64_t now)
+{
+	uint64_t ttl = SEC(ss->srv->cfg.recently_closed_stream_s);
+	size_t i;
+
+	for (i = 0; i < ss->nrclosed; i++)
+		if (ss->rclosed[i].id == id && now - ss->rclosed[i].at < ttl)
+			return 1;
+	return 0;
+}
+
+/* Remember a closed id: late frames get ACKs or RST, never a new stream. */
+static void
+remember_closed(struct srv_session *ss, uint16_t id, uint64_t now)
+{
+	uint64_t ttl = SEC(ss->srv->cfg.recently_closed_stream_s);
+	size_t i, j;
+
+	for (i = j = 0; i < ss->nrclosed; i++)
+		if (now - ss->rclosed[i].at < ttl && ss->rclosed[i].id != id)
+			ss->rclosed[j++] = ss->rclosed[i];
+	ss->nrclosed = j;
+	if (ss->nrclosed >= 2000) {
+		memmove(ss->rclosed, ss->rclosed + 1,
+		    (ss->nrclosed - 1) * sizeof ss->rclosed[0]);
+		ss->nrclosed--;
+	}
+	if (ss->nrclosed == ss->rccap) {
+		ss->rccap = ss->rccap ? ss->rccap * 2 : 16;
+		ss->rclosed =
+		    xreallocarray(ss->rclosed, ss->rccap, sizeof *ss->rclosed);
+	}
+	ss->rclosed[ss->nrclosed].id = id;
+	ss->rclosed[ss->nrclosed].at = now;
+	ss->nrclosed++;
+}
+
+static void
+stream_free(struct srv_stream *st)
 {
 	unsigned i;
 
-	stream_close_fd(st);
+	close_all(st);
 	for (i = 0; i < 256; i++)
 		free(st->syn_frag[i]);
-	txq_clear(&st->q);
-	arq_free(st->arq);
+	stream_fini(&st->s);
 	free(st);
 }
 
 void
-srv_stream_finish(struct srv_stream *st)
+srv_streams_free(struct srv_session *ss)
 {
-	srv_session_unlink_stream(st->sess, st);
-	srv_stream_free(st);
+	while (ss->streams.n > 0)
+		stream_free(OWNER(ss->streams.v[--ss->streams.n]));
+	stream_table_free(&ss->streams);
+	free(ss->rclosed);
+	ss->rclosed = NULL;
+	ss->nrclosed = ss->rccap = 0;
 }
 
-static void
-set_io(struct srv_stream *st)
-{
-	struct eng_server *s = st->sess->srv;
-	const uint8_t *p;
-	int mask = 0;
+/* ---- one stream ---- */
 
-	if (st->fd == -1 || s->loop == NULL)
-		return;
-	if (st->state == SST_CONNECTING)
-		mask = EV_WRITE;
-	else if (st->state == SST_OPEN) {
-		if (!st->local_eof && !st->peer_close_write &&
-		    arq_send_ready(st->arq))
-			mask |= EV_READ;
-		if (!st->shut_wr && !st->write_broken &&
-		    arq_rx_peek(st->arq, &p) > 0)
-			mask |= EV_WRITE;
+void
+srv_stream_finish(struct srv_stream *st)
+{
+	struct srv_session *ss = st->sess;
+
+	if (stream_table_del(&ss->streams, &st->s)) {
+		ss->srv->st.streams_closed++;
+		ss->srv->st.streams_active--;
+		remember_closed(ss, st->s.id, srv_now(ss->srv));
 	}
-	if (mask == st->io_mask)
-		return;
-	st->io_mask = mask;
-	ev_io_set(s->loop, st->fd, mask);
+	stream_free(st);
 }
 
 /* A result frame (SOCKS5_CONNECTED, failures, STREAM_CONNECTED...). */
 static void
 send_result(struct srv_stream *st, uint8_t type)
 {
-	arq_ctl_send(st->arq, srv_now(st->sess->srv), type, st->syn_seq, 0, 0,
+	arq_ctl_send(st->s.arq, srv_now(st->sess->srv), type, st->syn_seq, 0, 0,
 	    NULL, 0, 0);
 }
 
@@ -156,9 +199,9 @@ fail(struct srv_stream *st, uint8_t type, const char *why)
 		s->st.filter_denied++;
 	else
 		s->st.connect_failed++;
-	log_info("session %u stream %u: %s (%s)", st->sess->id, st->id,
+	log_info("session %u stream %u: %s (%s)", st->sess->id, st->s.id,
 	    wire_type_name(type), why);
-	stream_close_fd(st);
+	close_all(st);
 	st->state = SST_FAILED;
 	send_result(st, s->cfg.protocol_tcp ? WIRE_STREAM_CONNECT_FAIL : type);
 }
@@ -212,8 +255,8 @@ try_connect(struct srv_stream *st)
 			close(fd);
 			continue;
 		}
-		st->fd = fd;
-		st->io_mask = EV_WRITE;
+		st->s.fd = fd;
+		st->s.io_mask = EV_WRITE;
 		st->state = SST_CONNECTING;
 		if (st->timer == 0)
 			st->timer = ev_timer_add(s->loop,
@@ -387,88 +430,60 @@ srv_stream_tcp_syn(struct srv_stream *st, uint16_t seq)
 	try_connect(st);
 }
 
-/* Write in-order data to the target. */
-static void
-flush_out(struct srv_stream *st)
-{
-	const uint8_t *p;
-	size_t n;
-	ssize_t w;
-
-	while (st->fd != -1 && st->state == SST_OPEN && !st->shut_wr &&
-	    !st->write_broken && (n = arq_rx_peek(st->arq, &p)) > 0) {
-		w = send(st->fd, p, n, MSG_NOSIGNAL);
-		if (w > 0) {
-			arq_rx_consume(st->arq, (size_t)w);
-			continue;
-		}
-		if (w < 0 && (errno == EAGAIN || errno == EINTR))
-			break;
-		/* Our writer is broken: tell the peer to stop sending. */
-		st->write_broken = 1;
-		break;
-	}
-}
-
 void
-srv_stream_data(struct srv_stream *st, const uint8_t *p, size_t n, uint16_t seq)
+srv_stream_data(struct srv_stream *st, const uint8_t *p, size_t n, uint16_t seq,
+    uint64_t now)
 {
 	struct eng_server *s = st->sess->srv;
+	int discard = st->s.write_broken || st->s.shut_wr;
 
-	st->last_activity = srv_now(s);
-	if (st->write_broken || st->shut_wr) {
-		/* Still acknowledge, so the peer's window drains. */
-		arq_recv(st->arq, st->last_activity, seq, p, n);
-		while (arq_rx_peek(st->arq, &p) > 0)
-			arq_rx_consume(st->arq, 65535);
-	} else if (arq_recv(st->arq, st->last_activity, seq, p, n) ==
-	    ARQ_RX_NEW)
+	st->last_activity = now;
+	if (stream_data(&st->s, now, seq, p, n) == ARQ_RX_NEW && !discard)
 		s->st.bytes_up += n;
-	flush_out(st);
 	srv_stream_progress(st);
 }
 
-static void
-read_in(struct srv_stream *st)
+void
+srv_stream_ack(struct srv_stream *st, uint16_t seq, uint64_t now)
 {
-	struct eng_server *s = st->sess->srv;
-	struct srv_session *ss = st->sess;
-	uint8_t buf[4096], cbuf[4096 + 64];
-	size_t mtu = MIN((size_t)ss->down_mtu, sizeof buf), clen;
-	ssize_t r;
-	int comp;
-	int budget = 64;
+	arq_on_ack(st->s.arq, seq, now);
+	srv_stream_progress(st);
+}
 
-	while (budget-- > 0 && st->fd != -1 && !st->local_eof &&
-	    !st->peer_close_write && arq_send_ready(st->arq)) {
-		r = recv(st->fd, buf, mtu, 0);
-		if (r > 0) {
-			comp = wire_compress_payload(ss->down_comp,
-			    s->cfg.pol_comp_min, buf, (size_t)r, cbuf,
-			    sizeof cbuf, &clen);
-			if (comp != WIRE_COMP_OFF)
-				arq_send(st->arq, srv_now(s), cbuf, clen,
-				    (uint8_t)comp);
-			else
-				arq_send(
-				    st->arq, srv_now(s), buf, (size_t)r, 0);
-			st->last_activity = srv_now(s);
-			continue;
-		}
-		if (r == 0) {
-			st->local_eof = 1;
-			break;
-		}
-		if (errno == EAGAIN || errno == EINTR)
-			break;
-		/* Read error: abort the stream. */
-		stream_close_fd(st);
-		st->state = SST_RESET;
-		arq_send_discard(st->arq);
-		arq_ctl_send(
-		    st->arq, srv_now(s), WIRE_STREAM_RST, 0, 0, 0, NULL, 0, 0);
-		return;
-	}
+void
+srv_stream_nack(struct srv_stream *st, uint16_t seq, uint64_t now)
+{
+	arq_on_nack(st->s.arq, seq, now);
+}
+
+void
+srv_stream_ctl_acked(struct srv_stream *st, uint8_t origin, uint16_t seq,
+    uint8_t frag, uint64_t now)
+{
+	stream_ctl_acked(&st->s, origin, seq, frag, now);
+	srv_stream_progress(st);
+}
+
+void
+srv_stream_close_read(struct srv_stream *st, uint64_t now)
+{
+	(void)now;
+	st->s.peer_close_read = 1;
+	srv_stream_progress(st);
+}
+
+void
+srv_stream_close_write(struct srv_stream *st, uint64_t now)
+{
+	(void)now;
+	stream_peer_close_write(&st->s);
+	srv_stream_progress(st);
+}
+
+int
+srv_stream_dead(const struct srv_stream *st)
+{
+	return st->state == SST_FAILED || st->state == SST_RESET;
 }
 
 static void
@@ -484,10 +499,7 @@ stream_io(struct ev_loop *loop, int fd, int events, void *arg)
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1)
 			soerr = errno;
 		if (soerr != 0) {
-			ev_io_del(s->loop, fd);
-			close(fd);
-			st->fd = -1;
-			st->io_mask = 0;
+			stream_close_fd(&st->s);
 			if (st->addr_i < st->naddrs) {
 				try_connect(st);
 				return;
@@ -499,86 +511,57 @@ stream_io(struct ev_loop *loop, int fd, int events, void *arg)
 			ev_timer_cancel(s->loop, st->timer);
 		st->timer = 0;
 		st->state = SST_OPEN;
+		st->s.open = 1;
 		s->st.connect_ok++;
 		send_result(st,
 		    s->cfg.protocol_tcp ? WIRE_STREAM_CONNECTED :
 					  WIRE_SOCKS5_CONNECTED);
-		flush_out(st);
+		stream_flush(&st->s);
 		srv_stream_progress(st);
 		return;
 	}
 	if (events & EV_READ)
-		read_in(st);
-	if ((events & EV_WRITE) && st->fd != -1)
-		flush_out(st);
+		stream_read(&st->s, srv_now(s));
+	if ((events & EV_WRITE) && st->s.fd != -1)
+		stream_flush(&st->s);
 	srv_stream_progress(st);
 }
 
-void
+/* The side's states around the core's half-close rules. */
+static void
 srv_stream_progress(struct srv_stream *st)
 {
 	struct eng_server *s = st->sess->srv;
-	uint64_t now = srv_now(s);
-	const uint8_t *p;
 
 	if (st->state == SST_FAILED) {
-		if (arq_ctl_count(st->arq) == 0)
+		if (arq_ctl_count(st->s.arq) == 0)
 			srv_stream_finish(st);
 		return;
 	}
 	if (st->state == SST_RESET) {
-		if (!arq_ctl_pending(st->arq, WIRE_STREAM_RST))
+		if (!arq_ctl_pending(st->s.arq, WIRE_STREAM_RST))
 			srv_stream_finish(st);
 		return;
 	}
 	if (st->state != SST_OPEN)
 		return;
-	if (st->write_broken && !st->close_write_sent) {
-		st->close_write_sent = 1;
-		arq_ctl_send(
-		    st->arq, now, WIRE_STREAM_CLOSE_WRITE, 0, 0, 0, NULL, 0, 0);
-	}
-	if (st->local_eof && !st->close_read_sent && !st->peer_close_write &&
-	    arq_unacked(st->arq) == 0) {
-		st->close_read_sent = 1;
-		arq_ctl_send(
-		    st->arq, now, WIRE_STREAM_CLOSE_READ, 0, 0, 0, NULL, 0, 0);
-	}
-	if (st->peer_close_read && !st->shut_wr && st->fd != -1 &&
-	    arq_rx_peek(st->arq, &p) == 0) {
-		st->shut_wr = 1;
-		shutdown(st->fd, SHUT_WR);
-	}
-	/* Done when our direction ended (acked CLOSE_READ, or the peer
-	 * stopped it) and theirs too (written out, or our writer broke). */
-	if ((st->close_read_acked || st->peer_close_write) &&
-	    (st->shut_wr ||
-		(st->write_broken &&
-		    !arq_ctl_pending(st->arq, WIRE_STREAM_CLOSE_WRITE)))) {
-		srv_stream_finish(st);
-		return;
-	}
-	set_io(st);
+	stream_progress(&st->s, srv_now(s));
 }
 
 void
 srv_stream_tick(struct srv_stream *st, uint64_t now)
 {
 	uint8_t t = 0;
-	enum arq_tick_res r = arq_tick(st->arq, now, &t);
+	enum arq_tick_res r = arq_tick(st->s.arq, now, &t);
 
 	if (r == ARQ_TICK_DATA_FAILED) {
-		stream_close_fd(st);
+		close_all(st);
 		st->state = SST_RESET;
-		arq_send_discard(st->arq);
-		arq_ctl_send(
-		    st->arq, now, WIRE_STREAM_RST, 0, 0, 0, NULL, 0, 0);
+		stream_reset(&st->s, now);
 		return;
 	}
 	if (r == ARQ_TICK_CTL_EXPIRED &&
-	    (st->state == SST_FAILED || st->state == SST_RESET ||
-		t == WIRE_STREAM_RST || t == WIRE_STREAM_CLOSE_READ ||
-		t == WIRE_STREAM_CLOSE_WRITE)) {
+	    (srv_stream_dead(st) || stream_close_type(t))) {
 		srv_stream_finish(st);
 		return;
 	}

@@ -15,59 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/config.h"
 #include "common/ev.h"
 #include "common/net.h"
 #include "common/util.h"
-
-#define ENG_SRV_MAX_DOMAINS 16
-
-/* The settings the server reads from server_config.toml (upstream names in
- * comments); eng_server_cfg_defaults gives upstream's defaults. */
-struct eng_server_cfg {
-	char *domains[ENG_SRV_MAX_DOMAINS]; /* DOMAIN */
-	size_t ndomains;
-	int protocol_tcp;	 /* PROTOCOL_TYPE "TCP" (else SOCKS5) */
-	unsigned up_comp_mask;	 /* SUPPORTED_UPLOAD_COMPRESSION_TYPES */
-	unsigned down_comp_mask; /* SUPPORTED_DOWNLOAD_COMPRESSION_TYPES */
-	char *udp_host;		 /* UDP_HOST */
-	uint16_t udp_port;	 /* UDP_PORT */
-	int method;		 /* DATA_ENCRYPTION_METHOD */
-	char *key;		 /* contents of ENCRYPTION_KEY_FILE */
-	char *key_file;		 /* ENCRYPTION_KEY_FILE */
-	double invalid_cookie_window_s;	   /* INVALID_COOKIE_WINDOW_SECONDS */
-	unsigned invalid_cookie_threshold; /* INVALID_COOKIE_ERROR_THRESHOLD */
-	double session_timeout_s;	   /* SESSION_TIMEOUT_SECONDS */
-	double session_cleanup_s;  /* SESSION_CLEANUP_INTERVAL_SECONDS */
-	double closed_retention_s; /* CLOSED_SESSION_RETENTION_SECONDS */
-	double init_reuse_s;	   /* SESSION_INIT_REUSE_TTL_SECONDS */
-	double
-	    recently_closed_stream_s;	/* RECENTLY_CLOSED_STREAM_TTL_SECONDS */
-	double socks_connect_timeout_s; /* SOCKS_CONNECT_TIMEOUT */
-	char *forward_ip;		/* FORWARD_IP (TCP mode) */
-	uint16_t forward_port;		/* FORWARD_PORT */
-	unsigned max_packets_per_batch; /* MAX_PACKETS_PER_BATCH */
-	unsigned packed_dup;		/* PACKET_BLOCK_CONTROL_DUPLICATION */
-	unsigned arq_window;		/* ARQ_WINDOW_SIZE */
-	double arq_rto_s, arq_max_rto_s;	 /* ARQ_INITIAL_RTO/MAX_RTO */
-	double arq_ctl_rto_s, arq_ctl_max_rto_s; /* ARQ_CONTROL_* */
-	unsigned arq_max_ctl_retries;		 /* ARQ_MAX_CONTROL_RETRIES */
-	unsigned arq_max_data_retries;		 /* ARQ_MAX_DATA_RETRIES */
-	double arq_data_ttl_s, arq_ctl_ttl_s;
-	unsigned arq_nack_gap;	  /* ARQ_DATA_NACK_MAX_GAP */
-	double arq_nack_delay_s;  /* ARQ_DATA_NACK_INITIAL_DELAY_SECONDS */
-	double arq_nack_repeat_s; /* ARQ_DATA_NACK_REPEAT_SECONDS */
-	unsigned max_sessions;	  /* MAX_ALLOWED_CLIENT_ACTIVE_SESSION */
-	unsigned
-	    max_streams; /* MAX_ALLOWED_CLIENT_ACTIVE_STREAMS_PER_SESSION */
-	/* Client policy sent in SESSION_ACCEPT bytes 7..19. */
-	unsigned pol_dup, pol_setup_dup, pol_up_mtu, pol_down_mtu;
-	unsigned pol_workers, pol_batch, pol_window, pol_nack_gap;
-	unsigned pol_comp_min;
-	double pol_ping_s, pol_rto_s;
-	/* Ours: CIDRs the target filter lets through (MDNS_ALLOW_TARGETS). */
-	char **allow;
-	size_t nallow;
-};
 
 /* Counters (monotonic unless named *_active). */
 struct eng_server_stats {
@@ -89,25 +40,14 @@ struct eng_server_stats {
 
 struct eng_server;
 
-/* Upstream defaults (and domain list empty, key NULL). */
-void eng_server_cfg_defaults(struct eng_server_cfg *c);
 /*
- * Read server_config.toml into c (over the defaults already in it) and the
- * key file it names (relative to the config's directory). Returns 0, or -1
- * with e set ("FILE:LINE: reason").
- */
-int eng_server_cfg_load(
-    struct eng_server_cfg *c, const char *path, struct err *e);
-/* Free the strings a cfg owns. */
-void eng_server_cfg_free(struct eng_server_cfg *c);
-
-/*
- * A server over loop (which must outlive it) with a copy of cfg. Does not
- * open sockets. Returns NULL with e set on bad settings (no domain, bad
- * method or key, bad allow CIDR).
+ * A server over loop (which must outlive it) with a copy of cfg (the one
+ * configuration model, common/config.h). Does not open sockets. Returns
+ * NULL with e set on bad settings (no domain, no key for the method, bad
+ * allow CIDR).
  */
 struct eng_server *eng_server_new(
-    struct ev_loop *loop, const struct eng_server_cfg *cfg, struct err *e);
+    struct ev_loop *loop, const struct cfg_server *cfg, struct err *e);
 void eng_server_free(struct eng_server *s);
 
 /*

@@ -5,8 +5,12 @@
  * tunnel server, when --server gives its address, must answer a random
  * in-zone name with its signature. Each probe is an item in a slot of its
  * own whose result is a check (kinds intercept and server), not a
- * resolver result; the findings mark every later result's evidence.
+ * resolver result; the findings mark the evidence of the later results
+ * they can affect. A probe that could not be sent (no route: "Network is
+ * unreachable") tested nothing: its check is `unknown` with the error,
+ * never "no interception".
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,8 +28,20 @@ scan_env_finish(struct scan *s, struct item *it, int ok, enum res_reason reason)
 
 	res_check_init(&c);
 	net_addr_format(&it->addr, a, sizeof a);
-	acc->tested++;
-	if (it->state == IT_ENV_ICPT) {
+	if (reason == RES_R_NET_ERROR) {
+		/* Nothing went out: no verdict either way. */
+		c.kind = it->state == IT_ENV_ICPT ? RES_CHECK_INTERCEPT :
+						    RES_CHECK_SERVER;
+		c.verdict = RES_VERDICT_UNKNOWN;
+		c.reason = RES_R_NET_ERROR;
+		res_textf(c.detail, sizeof c.detail, "%s: not tested: %s", a,
+		    it->r.evidence[0] ? it->r.evidence : "local error");
+		ok = -1;
+	} else
+		acc->tested++;
+	if (ok == -1)
+		;
+	else if (it->state == IT_ENV_ICPT) {
 		/* ok here means "timed out", i.e. not intercepted. */
 		icpt = reason == RES_R_INTERCEPTED;
 		c.kind = RES_CHECK_INTERCEPT;
@@ -61,9 +77,9 @@ scan_env_finish(struct scan *s, struct item *it, int ok, enum res_reason reason)
 	l = strlen(s->env_evidence);
 	snprintf(s->env_evidence + l, sizeof s->env_evidence - l, "%s%s",
 	    l ? "; " : "", c.detail);
-	if (ok)
+	if (ok == 1)
 		acc->passed++;
-	else
+	else if (ok == 0)
 		acc->failed++;
 	if (now > acc->t_last)
 		acc->t_last = now;
@@ -94,4 +110,24 @@ scan_env_start(struct scan *s)
 		s->env_pending++;
 		scan_item_query(s, it);
 	}
+}
+
+int
+scan_intercept_can_affect(const char *addr, uint16_t port)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (port != 53)
+		return 0;
+	if (inet_pton(AF_INET, addr, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) != 127;
+	if (inet_pton(AF_INET6, addr, &a6) == 1) {
+		if (IN6_IS_ADDR_LOOPBACK(&a6))
+			return 0;
+		if (IN6_IS_ADDR_V4MAPPED(&a6))
+			return a6.s6_addr[12] != 127;
+		return 1;
+	}
+	return 1; /* not numeric (scope suffix...): assume it can */
 }

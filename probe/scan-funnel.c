@@ -1,8 +1,9 @@
 /*
  * scan-funnel.c — what one item does, step after step: liveness, reach,
  * the upload and download MTU searches (upstream's, proto/mtu.h), the
- * handshake under its permit, the burst; how many tries a step gets and
- * what a failure means for the item. Answers arrive here already matched
+ * handshake under its permit, the burst, the loss probes; how many tries
+ * a step gets, what a failure means for the item, and which tries count
+ * as lost (docs/probes.md, "Loss"). Answers arrive here already matched
  * to the item's query (scan-net.c) and are judged by scan-judge.c; the
  * sending, timing and bookkeeping are scan-item.c's.
  */
@@ -50,6 +51,54 @@ hs_begin(struct scan *s, struct item *it)
 	}
 	s->hswait[(s->hhead + s->hlen) % s->nitems] = scan_item_idx(s, it);
 	s->hlen++;
+}
+
+/* ---- loss ----------------------------------------------------------------- */
+
+/*
+ * A step (or an MTU candidate) passed after `tries` attempts: the one
+ * answered is valid, every try before it got no valid answer in time.
+ * Candidates that failed are not counted: above the MTU a failure is the
+ * size, not loss.
+ */
+static void
+loss_step_passed(struct item *it, int tries)
+{
+	tries = MAX(tries, 1);
+	it->probes += tries;
+	it->lost += tries - 1;
+	it->lost_refused += MIN(it->step_refused, tries - 1);
+	it->step_refused = 0;
+}
+
+void
+scan_loss_begin(struct scan *s, struct item *it)
+{
+	if (s->o.loss_probes <= 0) {
+		scan_item_finish(s, it, 1, RES_R_OK);
+		return;
+	}
+	it->loss_left = s->o.loss_probes;
+	scan_item_enter(s, it, IT_LOSS);
+	scan_trace(s, it, "%d loss probes, one at a time", it->loss_left);
+	scan_item_query(s, it);
+}
+
+/* One loss probe ended; valid says whether its answer was. */
+static void
+loss_probe_done(struct scan *s, struct item *it, int valid, int reason)
+{
+	it->probes++;
+	if (!valid) {
+		it->lost++;
+		if (reason == RES_R_REFUSED)
+			it->lost_refused++;
+	}
+	if (--it->loss_left > 0) {
+		scan_item_query(s, it);
+		return;
+	}
+	scan_item_finish(s, it, 1, RES_R_OK);
 }
 
 /* ---- MTU searches ------------------------------------------------------- */
@@ -119,7 +168,19 @@ mtu_done(struct scan *s, struct item *it)
 			return;
 		}
 		it->r.upload_mtu = best;
-		scan_evid(&it->r, "upload MTU %d after %d probes", best,
+		/* The top of the user's range, below the protocol's caps:
+		 * the path may carry more. */
+		it->r.up_at_ceiling = best == s->o.max_up &&
+			best < MIN(MTU_UP_CAP,
+				   (int)wire_max_upload_payload(
+				       strlen(s->o.domains[it->dom]),
+				       s->o.method)) ?
+		    RES_TRI_YES :
+		    RES_TRI_NO;
+		scan_evid(&it->r, "upload MTU %d%s after %d probes", best,
+		    it->r.up_at_ceiling == RES_TRI_YES ?
+			" (the search ceiling)" :
+			"",
 		    it->ms.steps);
 		scan_next_step(s, it);
 		return;
@@ -131,10 +192,14 @@ mtu_done(struct scan *s, struct item *it)
 		return;
 	}
 	it->r.download_mtu = best;
+	it->r.down_at_ceiling =
+	    best == s->o.max_down ? RES_TRI_YES : RES_TRI_NO;
 	scan_evid(&it->r,
-	    "download MTU %d after %d probes (largest answer "
+	    "download MTU %d%s after %d probes (largest answer "
 	    "%d bytes)",
-	    best, it->ms.steps, it->r.shape.max_answer_bytes);
+	    best,
+	    it->r.down_at_ceiling == RES_TRI_YES ? " (the search ceiling)" : "",
+	    it->ms.steps, it->r.shape.max_answer_bytes);
 	if (it->tc_cand > 0) {
 		scan_tcp_begin(s, it);
 		return;
@@ -173,9 +238,10 @@ mtu_outcome(struct scan *s, struct item *it, int reason, int pass, int final)
 	uint64_t now = now_mono_us();
 	int cand = mtu_search_next(&it->ms), steps = it->ms.steps;
 
-	if (pass)
+	if (pass) {
+		loss_step_passed(it, it->ms.attempt);
 		mtu_search_answer(&it->ms, MTU_PASS, now);
-	else if (reason != RES_R_TIMEOUT ||
+	} else if (reason != RES_R_TIMEOUT ||
 	    !mtu_search_expire(&it->ms, MAX(now, it->ms.deadline_us)))
 		mtu_search_answer(
 		    &it->ms, final ? MTU_FAIL_FINAL : MTU_FAIL, now);
@@ -232,7 +298,7 @@ scan_next_step(struct scan *s, struct item *it)
 	default:
 		break;
 	}
-	scan_item_finish(s, it, 1, RES_R_OK);
+	scan_loss_begin(s, it);
 }
 
 void
@@ -242,12 +308,23 @@ scan_attempt_failed(struct scan *s, struct item *it, int reason, int size_final)
 
 	scan_release_pending(s, it);
 	it->last_reason = reason;
+	if (it->state == IT_LOSS) {
+		loss_probe_done(s, it, 0, reason);
+		return;
+	}
+	if (reason == RES_R_REFUSED)
+		it->step_refused++;
 	if (it->state == IT_TCP) {
 		scan_tcp_done(s, it, 0, "no answer over TCP in time");
 		return;
 	}
 	if (it->state == IT_CLOSE) {
-		/* A close nobody confirms still leaves a passed handshake. */
+		/* A close nobody confirms still leaves a passed handshake
+		 * (its tries count as lost). */
+		it->probes += MAX(it->tries, 1);
+		it->lost += MAX(it->tries, 1);
+		it->lost_refused += it->step_refused;
+		it->step_refused = 0;
 		scan_evid(&it->r, "SESSION_CLOSE unanswered");
 		scan_next_step(s, it);
 		return;
@@ -389,6 +466,14 @@ scan_item_answer(
 		scan_item_finish(s, it, 0, RES_R_INTERCEPTED);
 		return;
 	}
+	if (it->state == IT_LOSS) {
+		char why[200];
+
+		loss_probe_done(s, it,
+		    scan_judge_reach(m, n, &reason, why, sizeof why) == 0,
+		    (int)reason);
+		return;
+	}
 	o = scan_item_judge(s, it, m, n, now, &reason);
 	switch (o) {
 	case SCAN_PASS:
@@ -396,8 +481,10 @@ scan_item_answer(
 			scan_item_finish(s, it, 1, RES_R_OK);
 		else if (it->state == IT_UP || it->state == IT_DOWN)
 			mtu_outcome(s, it, RES_R_OK, 1, 0);
-		else
+		else {
+			loss_step_passed(it, it->tries);
 			scan_next_step(s, it);
+		}
 		break;
 	case SCAN_RETRY:
 		scan_attempt_failed(s, it, (int)reason, 0);

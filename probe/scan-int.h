@@ -52,7 +52,8 @@ enum it_state {
 	IT_PING,
 	IT_CLOSE,
 	IT_BURST,
-	IT_TCP, /* the first truncated download probe over TCP */
+	IT_TCP,	 /* the first truncated download probe over TCP */
+	IT_LOSS, /* the loss probes after the last stage passed */
 };
 
 /* What an item's timer means when it fires. */
@@ -141,7 +142,11 @@ struct item {
 	uint8_t *tcp_buf;
 	size_t tcp_len;
 	struct scan *owner;
-	int b_sent, b_ok, b_out;
+	int b_sent, b_ok, b_out, b_refused;
+	/* Loss (docs/probes.md): counted probes, those without a valid
+	 * answer, how many of them were REFUSED; REFUSED answers to the
+	 * step under way; loss probes still to send. */
+	int probes, lost, lost_refused, step_refused, loss_left;
 	uint64_t b_t0, b_tlast;
 	struct res_resolver r;
 };
@@ -252,6 +257,8 @@ void scan_attempt_failed(
     struct scan *s, struct item *it, int reason, int size_final);
 /* Give the handshake permit back and start the next waiting item. */
 void scan_hs_release(struct scan *s, struct item *it);
+/* Every stage passed: the loss probes, then the final result. */
+void scan_loss_begin(struct scan *s, struct item *it);
 
 /* ---- scan-query.c ------------------------------------------------------- */
 
@@ -289,9 +296,10 @@ void scan_tcp_done(struct scan *s, struct item *it, int ok, const char *why);
 void scan_tcp_close(struct scan *s, struct item *it);
 
 void scan_burst_begin(struct scan *s, struct item *it);
-/* One burst answer with ID id on socket k (the pending entry is its). */
+/* One burst answer m[0..n) with ID id on socket k (the pending entry is
+ * its); only the server's signature counts. */
 void scan_burst_answer(struct scan *s, struct item *it, unsigned k, uint16_t id,
-    const union net_addr *from, uint64_t now);
+    const union net_addr *from, const uint8_t *m, size_t n, uint64_t now);
 void scan_burst_end(struct scan *s, struct item *it);
 /* scan_stop: drop the burst without a result. */
 void scan_burst_abandon(struct scan *s, struct item *it);

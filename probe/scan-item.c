@@ -48,6 +48,7 @@ scan_stage_try(const struct scan *s, int state)
 		return &s->o.t_live;
 	case IT_ENV_SRV:
 	case IT_REACH:
+	case IT_LOSS:
 		return &s->o.t_reach;
 	case IT_UP:
 	case IT_DOWN:
@@ -129,6 +130,13 @@ scan_item_enter(struct scan *s, struct item *it, int state)
 	enum res_stage nst = state_stage(state);
 	uint64_t now = now_mono_us();
 
+	if (state == IT_LOSS) {
+		/* Not a stage: the item stays in its last one until the
+		 * loss probes are done. */
+		it->state = state;
+		it->tries = 0;
+		return;
+	}
 	if (nst != old && old != RES_STAGE_NONE && old != RES_STAGE_ENV)
 		stage_leave(s, old, 1, now);
 	it->state = state;
@@ -174,6 +182,7 @@ void
 scan_item_query(struct scan *s, struct item *it)
 {
 	it->tries = 0;
+	it->step_refused = 0;
 	memset(it->prev_sock, 0, sizeof it->prev_sock);
 	scan_item_resend(s, it);
 }
@@ -245,6 +254,39 @@ scan_item_free(struct scan *s, struct item *it)
 	s->c.inflight--;
 }
 
+/*
+ * The loss over the counted probes: above the threshold a passing item is
+ * DEGRADED, as rate_limited when most lost probes were REFUSED.
+ */
+static void
+judge_loss(struct scan *s, struct item *it, int *ok, enum res_reason *reason)
+{
+	double pct;
+
+	if (it->probes <= 0)
+		return;
+	it->r.probes = it->probes;
+	it->r.lost = it->lost;
+	if (!*ok || it->lost == 0)
+		return;
+	pct = 100.0 * it->lost / it->probes;
+	if (pct <= s->o.max_loss_pct) {
+		scan_evid(&it->r,
+		    "loss: %d of %d probes without a valid answer "
+		    "(%.1f%%)",
+		    it->lost, it->probes, pct);
+		return;
+	}
+	*reason =
+	    it->lost_refused * 2 > it->lost ? RES_R_RATE_LIMITED : RES_R_LOSS;
+	scan_evid(&it->r,
+	    "loss: %d of %d probes without a valid answer (%.1f%%, %d of them "
+	    "REFUSED, the rest timed out or were wrong), above the %.0f%% "
+	    "threshold: degraded",
+	    it->lost, it->probes, pct, it->lost_refused, s->o.max_loss_pct);
+	*ok = 2;
+}
+
 void
 scan_item_finish(
     struct scan *s, struct item *it, int ok, enum res_reason reason)
@@ -256,16 +298,19 @@ scan_item_finish(
 		scan_env_finish(s, it, ok, reason);
 		return;
 	}
-	stage_leave(s, st, ok, now);
-	it->r.verdict = ok ? RES_VERDICT_OK : RES_VERDICT_FAIL;
-	it->r.reason = ok ? RES_R_OK : reason;
+	judge_loss(s, it, &ok, &reason);
+	stage_leave(s, st, ok != 0, now);
+	it->r.verdict = ok == 2 ? RES_VERDICT_DEGRADED :
+	    ok			? RES_VERDICT_OK :
+				  RES_VERDICT_FAIL;
+	it->r.reason = ok == 1 ? RES_R_OK : reason;
 	it->r.rtt_us = median_rtt(it);
 	it->r.at_ms = now_wall_ms();
 	if (s->server_down)
 		evid_prefix(it, "env: tunnel server silent directly; ");
-	if (s->intercepted)
+	if (s->intercepted && scan_intercept_can_affect(it->r.addr, it->r.port))
 		evid_prefix(it, "path: UDP/53 intercepted; ");
-	scan_trace(s, it, "result: %s (%s)", ok ? "ok" : "fail",
+	scan_trace(s, it, "result: %s (%s)", res_verdict_name(it->r.verdict),
 	    res_reason_name(it->r.reason));
 	if (ok)
 		s->c.passed++;

@@ -212,7 +212,7 @@ handle_mismatch(struct scan *s, struct item *it, int reason,
 	scan_release_pending(s, it);
 	scan_item_event(s, it, EVK_NONE, 0);
 	if (it->state == IT_UP || it->state == IT_DOWN ||
-	    it->state == IT_BURST) {
+	    it->state == IT_BURST || it->state == IT_LOSS) {
 		scan_attempt_failed(s, it, reason, 0);
 		return;
 	}
@@ -273,7 +273,8 @@ on_read(struct ev_loop *loop, int fd, int events, void *arg)
 		v = pend[k][id];
 		it = v ? &s->items[v - 1] : NULL;
 		if (it != NULL && it->state == IT_BURST) {
-			scan_burst_answer(s, it, (unsigned)k, id, &from, now);
+			scan_burst_answer(s, it, (unsigned)k, id, &from,
+			    s->rbuf, (size_t)n, now);
 			continue;
 		}
 		if (it != NULL && it->inflight && it->sock == k &&

@@ -158,6 +158,7 @@ scan_build_query(struct scan *s, struct item *it)
 		return put_name(it, name, DNS_TYPE_A);
 	case IT_ENV_SRV:
 	case IT_REACH:
+	case IT_LOSS:
 		/* 12 characters: length 1 mod 11 is never valid base36. */
 		rand_label(s, lab, 12);
 		rand_case(s, s->o.domains[it->dom], dom, sizeof dom);
@@ -188,7 +189,8 @@ scan_trace_send(struct scan *s, struct item *it)
 	    [IT_PING] = "PING",
 	    [IT_CLOSE] = "SESSION_CLOSE",
 	    [IT_BURST] = "TXT",
-	    [IT_TCP] = "MTU_DOWN_REQ over TCP"};
+	    [IT_TCP] = "MTU_DOWN_REQ over TCP",
+	    [IT_LOSS] = "TXT loss probe"};
 	char what[64] = "";
 
 	if (it->state == IT_UP)

@@ -11,6 +11,7 @@
 
 #include "common/resolvers.h"
 #include "probe/scan-report.h"
+#include "proto/mtu.h"
 
 struct scan_report *
 scan_report_new(void)
@@ -33,7 +34,11 @@ scan_report_add(struct scan_report *rp, const struct res_resolver *r)
 	int st = r->stage, rs = r->reason;
 
 	rp->nres++;
-	if (r->verdict == RES_VERDICT_OK) {
+	if (scan_intercept_can_affect(r->addr, r->port))
+		rp->naffected++;
+	if (res_passed(r)) {
+		if (r->verdict == RES_VERDICT_DEGRADED)
+			rp->ndegraded++;
 		if (rp->nok == rp->okcap) {
 			rp->okcap = rp->okcap ? rp->okcap * 2 : 64;
 			rp->ok =
@@ -53,11 +58,16 @@ static int
 rank_cmp(const void *a, const void *b)
 {
 	const struct res_resolver *x = a, *y = b;
+	double lx = res_loss_rate(x), ly = res_loss_rate(y);
 
+	if (x->verdict != y->verdict)
+		return x->verdict == RES_VERDICT_OK ? -1 : 1;
 	if (x->upload_mtu != y->upload_mtu)
 		return y->upload_mtu - x->upload_mtu;
 	if (x->download_mtu != y->download_mtu)
 		return y->download_mtu - x->download_mtu;
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
 	if (x->rtt_us != y->rtt_us)
 		return x->rtt_us < y->rtt_us ? -1 : 1;
 	return strcmp(x->addr, y->addr);
@@ -123,25 +133,55 @@ scan_report_diagnose(const struct scan_report *rp, FILE *f,
 					     "--server ADDR:PORT)");
 		break;
 	}
+	if (rp->nok > 0 && rp->ndegraded == rp->nok) {
+		fprintf(f,
+		    "\ndiagnosis: every resolver that passed (%zu) loses more "
+		    "than %.0f%% of its probes (verdict degraded); e.g. %s: "
+		    "%s\n",
+		    rp->nok, o->max_loss_pct, rp->ok[0].addr,
+		    rp->ok[0].evidence);
+	}
 	if (o->key == NULL)
 		fprintf(f,
 		    "\nnote: no key given, MTU and handshake stages "
 		    "were not run (--key-file or --config)\n");
 }
 
+/* "# MAX_X_MTU = N" with what a ceiling reached means. */
+static void
+write_max(FILE *f, const char *key, int v, int ceiling, const char *opt, int lo,
+    int hi_max)
+{
+	if (!ceiling) {
+		fprintf(f, "# %s = %d\n", key, v);
+		return;
+	}
+	fprintf(f,
+	    "# %s = %d or more: %d is the top of the search range (the "
+	    "ceiling was reached),\n#   the resolvers may carry more; to "
+	    "measure it scan again with %s %d:%d\n#   (or a higher %s in "
+	    "the config)\n",
+	    key, v, v, opt, lo, MIN(v * 2, hi_max), key);
+}
+
 int
-scan_report_write_resolvers(
-    const struct scan_report *rp, const char *path, struct err *e)
+scan_report_write_resolvers(const struct scan_report *rp, const char *path,
+    const struct scan_opts *o, int with_degraded, struct err *e)
 {
 	const struct res_resolver *ok = rp->ok;
-	size_t i, n = rp->nok;
-	int minu = 0, maxu = 0, mind = 0, maxd = 0;
+	size_t i, n = 0, skipped = 0;
+	int minu = 0, maxu = 0, mind = 0, maxd = 0, cu = 0, cd = 0;
 	char buf[RES_ADDR_MAX + 16];
 	FILE *f;
 
 	/* The minimum keeps every listed resolver through the client's own
 	 * MTU test; the maximum stops it probing beyond what any carries. */
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < rp->nok; i++) {
+		if (ok[i].verdict != RES_VERDICT_OK && !with_degraded) {
+			skipped++;
+			continue;
+		}
+		n++;
 		if (ok[i].upload_mtu > 0) {
 			minu = minu == 0 ? ok[i].upload_mtu :
 					   MIN(minu, ok[i].upload_mtu);
@@ -153,20 +193,40 @@ scan_report_write_resolvers(
 			maxd = MAX(maxd, ok[i].download_mtu);
 		}
 	}
+	/* The maximum is at the ceiling when the best one reached it. */
+	for (i = 0; i < rp->nok; i++) {
+		if (ok[i].verdict != RES_VERDICT_OK && !with_degraded)
+			continue;
+		cu |= ok[i].upload_mtu == maxu &&
+		    ok[i].up_at_ceiling == RES_TRI_YES;
+		cd |= ok[i].download_mtu == maxd &&
+		    ok[i].down_at_ceiling == RES_TRI_YES;
+	}
 	if ((f = fopen(path, "w")) == NULL)
 		return err_set(e, "cannot write %s: %s", path, strerror(errno));
 	fprintf(f,
 	    "# client_resolvers.txt written by mdns-doctor scan: "
 	    "%zu resolver(s), best first\n",
 	    n);
-	if (minu > 0)
+	if (skipped > 0)
+		fprintf(f,
+		    "# %zu degraded resolver(s) left out (loss above %.0f%%; "
+		    "--include-degraded lists them last)\n",
+		    skipped, o->max_loss_pct);
+	if (minu > 0) {
 		fprintf(f,
 		    "# recommended client_config.toml values that keep "
-		    "every resolver below:\n# MIN_UPLOAD_MTU = %d\n"
-		    "# MAX_UPLOAD_MTU = %d\n# MIN_DOWNLOAD_MTU = %d\n"
-		    "# MAX_DOWNLOAD_MTU = %d\n",
-		    minu, maxu, mind, maxd);
-	for (i = 0; i < n; i++) {
+		    "every resolver below:\n# MIN_UPLOAD_MTU = %d\n",
+		    minu);
+		write_max(f, "MAX_UPLOAD_MTU", maxu, cu, "--up-mtu", o->min_up,
+		    MTU_UP_CAP);
+		fprintf(f, "# MIN_DOWNLOAD_MTU = %d\n", mind);
+		write_max(f, "MAX_DOWNLOAD_MTU", maxd, cd, "--down-mtu",
+		    o->min_down, 4096);
+	}
+	for (i = 0; i < rp->nok; i++) {
+		if (ok[i].verdict != RES_VERDICT_OK && !with_degraded)
+			continue;
 		/* One line per address: several domains rank it once. */
 		if (i > 0 && strcmp(ok[i].addr, ok[i - 1].addr) == 0 &&
 		    ok[i].port == ok[i - 1].port)
@@ -184,7 +244,8 @@ scan_report_verdict(const struct scan_report *rp, int warnings)
 {
 	if (rp->nok == 0)
 		return RES_VERDICT_FAIL;
-	return warnings ? RES_VERDICT_WARN : RES_VERDICT_OK;
+	return warnings || rp->ndegraded == rp->nok ? RES_VERDICT_WARN :
+						      RES_VERDICT_OK;
 }
 
 int

@@ -20,9 +20,14 @@
 #define SCAN_DIAG_EXAMPLE 160
 
 struct scan_report {
-	struct res_resolver *ok; /* survivors; best first after rank */
+	/* Survivors (verdict ok or degraded); best first after rank, the
+	 * degraded ones after every ok one. */
+	struct res_resolver *ok;
 	size_t nok, okcap;
-	uint64_t nres; /* results taken */
+	size_t ndegraded; /* of the survivors, degraded */
+	size_t naffected; /* results interception can affect (port 53,
+			     not loopback) */
+	uint64_t nres;	  /* results taken */
 	/* Failures per (stage, reason), one example of evidence each. */
 	uint32_t n[RES_STAGE_COUNT][RES_R_COUNT];
 	char ex[RES_STAGE_COUNT][RES_R_COUNT][SCAN_DIAG_EXAMPLE];
@@ -32,14 +37,15 @@ struct scan_report *scan_report_new(void);
 void scan_report_free(struct scan_report *rp);
 
 /*
- * Take one result: a survivor is kept for ranking (returns 1), a failure
- * is counted for the diagnosis (returns 0).
+ * Take one result: a survivor (ok or degraded) is kept for ranking
+ * (returns 1), a failure is counted for the diagnosis (returns 0).
  */
 int scan_report_add(struct scan_report *rp, const struct res_resolver *r);
 
 /*
- * Best first: larger upload MTU, then larger download MTU, then lower
- * RTT, then address order (so equal runs rank equally).
+ * Best first: ok before degraded; then larger upload MTU, larger download
+ * MTU, lower loss, lower RTT, then address order (so equal runs rank
+ * equally).
  */
 void scan_report_rank(struct scan_report *rp);
 
@@ -54,16 +60,20 @@ void scan_report_diagnose(const struct scan_report *rp, FILE *f,
 
 /*
  * Write the survivors as a client_resolvers.txt (IP, IP:PORT or
- * [v6]:PORT, one per address, best first) headed by comment lines with
- * the MTU range that keeps every listed resolver. 0, or -1 with e set.
+ * [v6]:PORT, one per address, best first; degraded ones only with
+ * with_degraded) headed by comment lines with the MTU range that keeps
+ * every listed resolver. An MTU at the top of the search range o used is
+ * written as "N or more" with how to raise the ceiling. 0, or -1 with e
+ * set.
  */
-int scan_report_write_resolvers(
-    const struct scan_report *rp, const char *path, struct err *e);
+int scan_report_write_resolvers(const struct scan_report *rp, const char *path,
+    const struct scan_opts *o, int with_degraded, struct err *e);
 
 /*
- * The run's verdict: FAIL when nobody passed, WARN when some passed but
- * something needs a look (interception, a silent server, bad list lines:
- * warnings != 0), OK otherwise.
+ * The run's verdict: FAIL when nobody passed, WARN when the survivors are
+ * all degraded or something needs a look (warnings != 0: interception
+ * that can affect a listed resolver, a silent server, bad list lines), OK
+ * otherwise.
  */
 enum res_verdict scan_report_verdict(
     const struct scan_report *rp, int warnings);

@@ -1,24 +1,78 @@
 /*
- * scan-resume.c — the resume policy of `scan` (scan-resume.h): which run
- * continues, with which seed, over which list, skipping which items. The
+ * scan-resume.c — the resume policy of `scan` (scan-resume.h): what makes
+ * two runs the same scan, which run continues, with which seed, over
+ * which list, skipping which items. The
  * skip set is a string-keyed open-addressing set (FNV-1a); it stays
  * private to this unit until common/ offers one table for all.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "probe/scan-resume.h"
 
-void
-scan_args_digest(int argc, char **argv, char *out, size_t len)
+/* Append one "name=value" item to the canonical text. */
+static void __attribute__((format(printf, 3, 4)))
+ident(char ***v, size_t *n, const char *fmt, ...)
 {
-	char **v = xcalloc((size_t)argc + 1, sizeof *v);
-	int i, n = 0;
+	va_list ap;
+	char *item;
 
-	for (i = 0; i < argc; i++)
-		if (strcmp(argv[i], "--resume") != 0)
-			v[n++] = argv[i];
-	res_args_digest(n, v, out, len);
+	va_start(ap, fmt);
+	if (vasprintf(&item, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	*v = xreallocarray(*v, *n + 1, sizeof **v);
+	(*v)[(*n)++] = item;
+}
+
+static void
+ident_try(char ***v, size_t *n, const char *name, const struct scan_try *t)
+{
+	ident(v, n, "%s=%dx%d", name, t->timeout_ms, t->tries);
+}
+
+void
+scan_identity_digest(const struct scan_opts *o, char *const *lists,
+    size_t nlists, const char *key_fp, char *out, size_t len)
+{
+	char **v = NULL, *real, a[NET_ADDR_STRLEN];
+	size_t n = 0, i;
+
+	ident(&v, &n, "scan-identity-1");
+	for (i = 0; i < nlists; i++) {
+		real = realpath(lists[i], NULL);
+		ident(&v, &n, "list=%s", real ? real : lists[i]);
+		free(real);
+	}
+	for (i = 0; i < o->ndomains; i++)
+		ident(&v, &n, "domain=%s", o->domains[i]);
+	ident(&v, &n, "key=%s", key_fp ? key_fp : "");
+	ident(&v, &n, "method=%d", o->method);
+	ident(&v, &n, "mode=%d", o->response_mode);
+	ident(&v, &n, "stage=%d", (int)o->max_stage);
+	ident(&v, &n, "burst=%d", o->burst);
+	ident(&v, &n, "liveness=%s", o->liveness_name ? o->liveness_name : ".");
+	ident_try(&v, &n, "live", &o->t_live);
+	ident_try(&v, &n, "reach", &o->t_reach);
+	ident_try(&v, &n, "mtu", &o->t_mtu);
+	ident_try(&v, &n, "hs", &o->t_hs);
+	ident(&v, &n, "up=%d:%d", o->min_up, o->max_up);
+	ident(&v, &n, "down=%d:%d", o->min_down, o->max_down);
+	ident(&v, &n, "pace=%d", o->pace_ms);
+	for (i = 0; i < o->nintercept; i++) {
+		net_addr_format(&o->intercept[i], a, sizeof a);
+		ident(&v, &n, "intercept=%s", a);
+	}
+	if (o->have_server) {
+		net_addr_format(&o->server, a, sizeof a);
+		ident(&v, &n, "server=%s", a);
+	}
+	ident(&v, &n, "loss=%d/%.3f", o->loss_probes, o->max_loss_pct);
+	res_args_digest((int)n, v, out, len);
+	for (i = 0; i < n; i++)
+		free(v[i]);
 	free(v);
 }
 

@@ -16,12 +16,20 @@
 #include "common/net.h"
 #include "common/result.h"
 #include "common/util.h"
+#include "probe/scan.h"
 
 /*
- * The digest of argv without "--resume" (res_args_digest): two runs with
- * the same digest are the same scan.
+ * The scan's identity (res_args_digest of a canonical text): the lists
+ * (resolved paths), domains, key fingerprint, method, response mode, last
+ * stage, burst size, liveness name, every stage's timeout and tries, MTU
+ * ranges, pace, the env probes, the loss probes and threshold. Two runs
+ * with the same digest are the same scan, however they were displayed
+ * (--format, --progress, -q, colour, --all, --stats, --write-resolvers)
+ * or paced overall (--rate, --parallel, --hs-parallel); the seed is
+ * checked apart (scan_resume_seed). key_fp may be "" (no key).
  */
-void scan_args_digest(int argc, char **argv, char *out, size_t len);
+void scan_identity_digest(const struct scan_opts *o, char *const *lists,
+    size_t nlists, const char *key_fp, char *out, size_t len);
 
 /*
  * May the last stored run with our digest be continued? found is 0 when

@@ -51,27 +51,28 @@ int
 scan_setup_apply(struct scan_setup *su, struct scan_opts *o, struct err *e)
 {
 	struct cfg *c = NULL;
-	struct cfg_opts co = {CFG_CLIENT, NULL};
+	struct cfg_opts co = {.role = CFG_CLIENT};
 	size_t i;
 
 	if (su->config != NULL) {
 		if (cfg_load(su->config, NULL, &co, &c, e) == -1)
 			return -1;
-		for (i = 0; i < c->ndomains && i < SCAN_MAX_DOMAINS; i++)
-			su->dom_store[i] = xstrdup(c->domains[i]);
-		o->method = c->method;
-		if (c->key != NULL && c->key[0] != '\0')
-			su->key = xstrdup(c->key);
-		o->min_up = c->min_upload_mtu;
-		o->max_up = c->max_upload_mtu;
-		o->min_down = c->min_download_mtu;
-		o->max_down = c->max_download_mtu;
-		if (c->mtu_test_retries > 0)
-			o->t_mtu.tries = c->mtu_test_retries;
-		if (c->mtu_test_timeout_s > 0)
-			o->t_mtu.timeout_ms =
-			    (int)(c->mtu_test_timeout_s * 1000);
-		o->response_mode = c->base_encode ? 1 : 0;
+		const struct cfg_client *cl = &c->client;
+
+		for (i = 0; i < cl->ndomains && i < SCAN_MAX_DOMAINS; i++)
+			su->dom_store[i] = xstrdup(cl->domains[i]);
+		o->method = cl->method;
+		if (cl->key != NULL && cl->key[0] != '\0')
+			su->key = xstrdup(cl->key);
+		o->min_up = (int)cl->min_up_mtu;
+		o->max_up = (int)cl->max_up_mtu;
+		o->min_down = (int)cl->min_down_mtu;
+		o->max_down = (int)cl->max_down_mtu;
+		if (cl->mtu_retries > 0)
+			o->t_mtu.tries = (int)cl->mtu_retries;
+		if (cl->mtu_timeout_s > 0)
+			o->t_mtu.timeout_ms = (int)(cl->mtu_timeout_s * 1000);
+		o->response_mode = cl->base64 ? 1 : 0;
 		su->resolvers_path = cfg_default_resolvers_path(c);
 		cfg_free(c);
 	}

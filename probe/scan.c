@@ -179,6 +179,8 @@ scan_opts_defaults(struct scan_opts *o)
 	o->min_down = 100;
 	o->max_down = 500;
 	o->seed = 1;
+	o->loss_probes = 10;
+	o->max_loss_pct = 10;
 }
 
 struct scan *

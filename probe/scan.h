@@ -63,6 +63,14 @@ struct scan_opts {
 	const char *liveness_name; /* neutral name; NULL/"." = root NS */
 	enum res_stage max_stage;  /* last stage to run */
 	int burst;		   /* burst queries, 0 = no burst stage */
+	/*
+	 * Loss: after its last stage passed, an item sends loss_probes more
+	 * in-zone TXT probes, one at a time (one try each, reach timeout),
+	 * and its loss over every counted probe (docs/probes.md, "Loss")
+	 * above max_loss_pct makes it DEGRADED instead of OK.
+	 */
+	int loss_probes;
+	double max_loss_pct;
 
 	double rate;	 /* global queries/s, <= 0 unlimited */
 	int parallel;	 /* items in flight at most */
@@ -109,7 +117,8 @@ struct scan;
 /* Defaults: rate 500/s, parallel 2048, pace 0, hs_parallel 32, liveness
  * 1.5 s × 2, reach 2 s × 2, mtu 2 s × 2 (upstream), handshake 3 s × 3,
  * ranges up 38..150 and down 100..500 (upstream client defaults), seed 1,
- * stages up to handshake, raw answers, method 1. */
+ * stages up to handshake, raw answers, method 1, 10 loss probes, 10 %
+ * loss allowed. */
 void scan_opts_defaults(struct scan_opts *o);
 
 /* A scan on loop (which must outlive it). Opens its sockets. */
@@ -147,6 +156,12 @@ void scan_counters(const struct scan *s, struct scan_counters *out);
 void scan_stage_stats(const struct scan *s, struct res_run *run);
 /* 1 when the env stage found interception, 0 otherwise. */
 int scan_intercepted(const struct scan *s);
+/*
+ * Whether interception on the path can touch a resolver at addr (numeric
+ * text) and port: UDP/53 to an address that is not loopback. Only those
+ * results carry the interception mark, and only they raise the exit code.
+ */
+int scan_intercept_can_affect(const char *addr, uint16_t port);
 /* 1 when --server was given and did not answer with its signature. */
 int scan_server_down(const struct scan *s);
 /* Evidence of the env stage (borrowed text, "" before it ran). */

@@ -15,7 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "common/profile.h"
+#include "common/method.h"
 #include "proto/wire.h"
 
 #define CHACHA_NONCE_LEN 16
@@ -36,7 +36,7 @@ wire_method_name(int method)
 	/* The names users write in profiles are the names everywhere. */
 	if (method < 0 || method > WIRE_METHOD_MAX)
 		return NULL;
-	return prof_method_name(method);
+	return method_name(method);
 }
 
 int

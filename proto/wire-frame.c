@@ -3,7 +3,11 @@
  * internal/vpnproto/parser.go and builder.go, internal/enums): which header
  * extensions each type carries, the header check byte, frame build and
  * parse, the fixed control -> _ACK mapping and the "packable" predicate.
- * It knows nothing about encryption, base36 or DNS.
+ * The table also names the three types only the FEC fork of MasterDnsVPN
+ * (arianizadi/MasterDnsVPN 4104a7f, internal/enums/dns.go and
+ * vpnproto/parser.go) defines, so decoders can show that traffic; upstream
+ * rejects them, and what a peer does with them is the caller's business
+ * (wire_type_fork). It knows nothing about encryption, base36 or DNS.
  */
 #include <string.h>
 
@@ -14,6 +18,7 @@
 #define F WIRE_EXT_FRAG
 #define C WIRE_EXT_COMP
 #define V 0x80 /* valid type */
+#define K 0x40 /* the FEC fork's type, unknown to upstream */
 
 struct wire_type_info {
 	const char *name;
@@ -78,6 +83,10 @@ static const struct wire_type_info wire_types[256] = {
     [0x35] = {"DNS_QUERY_RES_ACK", V | S | Q | F, 0, 1},
     [0x36] = {"SESSION_CLOSE", V, 0, 0},
     [0x37] = {"SESSION_BUSY", V, 0, 0},
+    /* FEC fork only; the fork pairs no _ACK with them and never packs them. */
+    [0x38] = {"SESSION_CAPS", V | K, 0, 0},
+    [0x39] = {"SESSION_CAPS_ACK", V | K, 0, 0},
+    [0x3a] = {"STREAM_FEC_SYMBOL", V | K | S | Q, 0, 0},
     [0xff] = {"ERROR_DROP", V, 0, 0},
 };
 
@@ -96,6 +105,12 @@ bool
 wire_type_valid(uint8_t type)
 {
 	return (wire_types[type].flags & V) != 0;
+}
+
+bool
+wire_type_fork(uint8_t type)
+{
+	return (wire_types[type].flags & K) != 0;
 }
 
 unsigned

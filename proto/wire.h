@@ -82,6 +82,10 @@ enum wire_type {
 	WIRE_DNS_QUERY_RES_ACK = 0x35,
 	WIRE_SESSION_CLOSE = 0x36,
 	WIRE_SESSION_BUSY = 0x37,
+	/* Only in the FEC fork (arianizadi/MasterDnsVPN); see wire_type_fork. */
+	WIRE_SESSION_CAPS = 0x38,
+	WIRE_SESSION_CAPS_ACK = 0x39,
+	WIRE_STREAM_FEC_SYMBOL = 0x3a,
 	WIRE_ERROR_DROP = 0xff,
 };
 
@@ -94,10 +98,25 @@ enum wire_type {
 #define WIRE_HDR_MIN 4	/* session, type, cookie, check */
 #define WIRE_HDR_MAX 11 /* all four extensions */
 
-/* Upper-case upstream name without "PACKET_" ("SESSION_ACCEPT"), or NULL. */
+/*
+ * Upper-case name without "PACKET_" as upstream (or, for its three types,
+ * the FEC fork) spells it ("SESSION_ACCEPT"), or NULL.
+ */
 const char *wire_type_name(uint8_t type);
-/* Whether upstream's parser accepts this type at all. */
+/*
+ * Whether the frame parser accepts this type: upstream's 56 types and the
+ * FEC fork's three (wire_type_fork).
+ */
 bool wire_type_valid(uint8_t type);
+/*
+ * Whether the type exists only in the FEC fork of MasterDnsVPN: 0x38
+ * SESSION_CAPS and 0x39 SESSION_CAPS_ACK (basic header), 0x3A
+ * STREAM_FEC_SYMBOL (stream id + sequence). Upstream bc69a58's parser
+ * rejects them as unknown types, so a peer speaking upstream's protocol
+ * treats them as undecodable; they parse here so that decoders can show
+ * fork traffic.
+ */
+bool wire_type_fork(uint8_t type);
 /* WIRE_EXT_* bits of a type; 0 for basic-header and unknown types. */
 unsigned wire_type_ext(uint8_t type);
 /* Header length of a type (4, 5, 8, 10 or 11), or 0 for an unknown type. */

@@ -25,6 +25,7 @@ struct mon_res {
 	char *state;  /* ,verdict="..",stage="..",reason=".." */
 	int passed;
 	double rtt_s; /* NAN when unknown */
+	double loss;  /* 0..1, negative when not measured */
 	int up, down; /* -1 when unknown */
 };
 
@@ -131,9 +132,8 @@ prom_name_part(const char *in, char *buf, size_t len)
 
 		if (c >= 'A' && c <= 'Z')
 			c = (char)(c - 'A' + 'a');
-		buf[i] = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ?
-		    c :
-		    '_';
+		buf[i] =
+		    (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? c : '_';
 	}
 	buf[i] = '\0';
 }
@@ -191,7 +191,7 @@ rpt_mon_result(struct rpt_sink *s, const struct res_resolver *r)
 
 	rpt_resolver_text(r->addr, r->port, who, sizeof who);
 	m->nresults++;
-	m->npassed += r->verdict == RES_VERDICT_OK;
+	m->npassed += res_passed(r) != 0;
 	/* One series per resolver and domain: the first result wins. */
 	key = xasprintf("%s|%s", who, r->domain);
 	if (!hmap_strset_add(&m->seen, key)) {
@@ -215,7 +215,8 @@ rpt_mon_result(struct rpt_sink *s, const struct res_resolver *r)
 	free(d);
 	free(st);
 	free(re);
-	x->passed = r->verdict == RES_VERDICT_OK;
+	x->passed = res_passed(r) != 0;
+	x->loss = res_loss_rate(r);
 	x->rtt_s = r->rtt_us >= 0 ? (double)r->rtt_us / 1e6 : NAN;
 	x->up = r->upload_mtu;
 	x->down = r->download_mtu;
@@ -230,6 +231,7 @@ verdict_code(enum res_verdict v)
 	case RES_VERDICT_OK:
 		return EXIT_OK;
 	case RES_VERDICT_WARN:
+	case RES_VERDICT_DEGRADED:
 		return EXIT_WARNING;
 	case RES_VERDICT_FAIL:
 		return EXIT_CRITICAL;
@@ -250,8 +252,8 @@ rpt_mon_check(struct rpt_sink *s, const struct res_check *c)
 	}
 	k = prom_label_value(res_check_kind_name(c->kind));
 	sub = prom_label_value(c->subject);
-	m->chk[m->nchk].labels = xasprintf("check=\"%s\",subject=\"%s\"", k,
-	    sub);
+	m->chk[m->nchk].labels =
+	    xasprintf("check=\"%s\",subject=\"%s\"", k, sub);
 	m->chk[m->nchk++].code = verdict_code(c->verdict);
 	free(k);
 	free(sub);
@@ -293,8 +295,8 @@ rpt_mon_status(struct rpt_sink *s, int code, const char *text)
 	struct rpt_mon *m = mon(s);
 
 	m->have_status = 1;
-	m->status = code >= EXIT_OK && code <= EXIT_UNKNOWN ? code :
-							      EXIT_UNKNOWN;
+	m->status =
+	    code >= EXIT_OK && code <= EXIT_UNKNOWN ? code : EXIT_UNKNOWN;
 	free(m->status_text);
 	m->status_text = xstrdup(text ? text : "");
 	return 0;
@@ -370,8 +372,8 @@ prom_results(struct rpt_sink *s, struct rpt_mon *m, const char *prefix)
 	int rc = 0;
 
 	snprintf(name, sizeof name, "%s_resolver_passed", prefix);
-	rc |= family(s,
-	    name, "1 when the resolver passed every stage it was put through");
+	rc |= family(s, name,
+	    "1 when the resolver passed every stage it was put through");
 	for (i = 0; i < m->nres; i++)
 		rc |= sample(s, name, m->res[i].labels, m->res[i].state,
 		    m->res[i].passed);
@@ -379,8 +381,14 @@ prom_results(struct rpt_sink *s, struct rpt_mon *m, const char *prefix)
 	rc |= family(s, name, "median round trip of the resolver's probes");
 	for (i = 0; i < m->nres; i++)
 		if (!isnan(m->res[i].rtt_s))
-			rc |= sample(s, name, m->res[i].labels, NULL,
-			    m->res[i].rtt_s);
+			rc |= sample(
+			    s, name, m->res[i].labels, NULL, m->res[i].rtt_s);
+	snprintf(name, sizeof name, "%s_resolver_loss_ratio", prefix);
+	rc |= family(s, name, "share of the resolver's probes left unanswered");
+	for (i = 0; i < m->nres; i++)
+		if (m->res[i].loss >= 0)
+			rc |= sample(
+			    s, name, m->res[i].labels, NULL, m->res[i].loss);
 	snprintf(name, sizeof name, "%s_resolver_upload_mtu_bytes", prefix);
 	rc |= family(s, name, "exact upload MTU through the resolver");
 	for (i = 0; i < m->nres; i++)
@@ -413,8 +421,8 @@ prom_summary(struct rpt_sink *s, const struct res_run *run, const char *prefix)
 
 	/* Stages nothing was tested in are left out (as in text). */
 	for (i = RES_STAGE_NONE + 1; i < RES_STAGE_COUNT; i++)
-		any |= run->stages[i].tested > 0 ||
-		    run->stages[i].duration_ms > 0;
+		any |=
+		    run->stages[i].tested > 0 || run->stages[i].duration_ms > 0;
 	for (f = 0; any && f < nitems(fam); f++) {
 		snprintf(name, sizeof name, "%s_stage_%s", prefix, fam[f].what);
 		rc |= family(s, name, fam[f].help);
@@ -433,11 +441,11 @@ prom_summary(struct rpt_sink *s, const struct res_run *run, const char *prefix)
 		}
 	}
 	if (run->started_ms > 0) {
-		snprintf(name, sizeof name, "%s_started_timestamp_seconds",
-		    prefix);
+		snprintf(
+		    name, sizeof name, "%s_started_timestamp_seconds", prefix);
 		rc |= family(s, name, "when the run started (UTC)");
-		rc |= sample(
-		    s, name, NULL, NULL, (double)run->started_ms / 1000);
+		rc |=
+		    sample(s, name, NULL, NULL, (double)run->started_ms / 1000);
 	}
 	if (run->started_ms > 0 && run->ended_ms >= run->started_ms) {
 		snprintf(name, sizeof name, "%s_duration_seconds", prefix);

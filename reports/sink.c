@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -48,11 +50,12 @@ struct table {
 
 struct rpt_sink {
 	const struct rpt_ops *ops;
-	struct rpt_mon *mon; /* prom, nagios (sink-mon.c) */
+	struct rpt_mon *mon;	 /* prom, nagios (sink-mon.c) */
 	json_t *jperf, *jstatus; /* json: rpt_perf / rpt_status */
 	FILE *out;
 	char err[ERR_MSG_MAX];
 	int have_summary;
+	int width; /* text: columns to fit, 0 = no limit (rpt_set_width) */
 	struct res_run run;
 	/* text */
 	struct table rows;
@@ -220,6 +223,19 @@ num_or(long long v, const char *unknown)
 	return v < 0 ? xstrdup(unknown) : xasprintf("%lld", v);
 }
 
+/*
+ * An MTU for people: "≥500" when it is the top of the search range (the
+ * path may carry more), else the number, "-" when unknown.
+ */
+static char *
+mtu_text(int mtu, enum res_tri at_ceiling)
+{
+	if (mtu < 0)
+		return xstrdup("-");
+	return at_ceiling == RES_TRI_YES ? xasprintf("\xe2\x89\xa5%d", mtu) :
+					   xasprintf("%d", mtu);
+}
+
 static const char *
 tri_short(enum res_tri t, const char *unknown)
 {
@@ -256,40 +272,160 @@ table_free(struct table *t)
 }
 
 /*
- * Print header and rows with widths from the content. right[i] aligns
- * column i right (numbers). The last column is never padded, so a long
- * evidence text does not push trailing blanks.
+ * How a text table meets a width limit: drop[] lists columns that may be
+ * left out, first to go first; the last column (evidence) is cut with an
+ * ellipsis to what is left, and so is column `cut2` (NULL: none) when the
+ * others still do not fit. Columns not named there (addresses, ports,
+ * verdicts, MTUs) are never cut: a line may then exceed the limit, but
+ * no address is ever shown shortened into another valid-looking one.
+ */
+struct fit {
+	const char *const *drop; /* header names */
+	size_t ndrop;
+	const char *cut2; /* header name, or NULL */
+};
+
+/* Index of the column headed name, or -1. */
+static int
+col_index(const char *const *head, size_t ncols, const char *name)
+{
+	size_t c;
+
+	for (c = 0; name != NULL && c < ncols; c++)
+		if (strcmp(head[c], name) == 0)
+			return (int)c;
+	return -1;
+}
+
+#define FIT_MIN_CUT 12 /* a cut column keeps at least this many */
+
+/* The first n code points of str with "…" in place of the rest. */
+static char *
+cut_text(const char *str, size_t n)
+{
+	const char *p = str;
+	size_t k = 0;
+	char *out;
+
+	if (n == 0)
+		return xstrdup("");
+	for (; *p != '\0'; p++) {
+		if (((unsigned char)*p & 0xc0) != 0x80 && k++ == n - 1)
+			break;
+	}
+	out = xmalloc((size_t)(p - str) + 4);
+	memcpy(out, str, (size_t)(p - str));
+	memcpy(out + (p - str), "\xe2\x80\xa6", 4); /* U+2026 + NUL */
+	return out;
+}
+
+/* Sum of visible widths plus the two-blank separators. */
+static size_t
+row_width(const size_t *w, const int *vis, size_t ncols)
+{
+	size_t c, sum = 0, n = 0;
+
+	for (c = 0; c < ncols; c++)
+		if (vis[c]) {
+			sum += w[c];
+			n++;
+		}
+	return sum + (n > 0 ? 2 * (n - 1) : 0);
+}
+
+/*
+ * Choose visible columns and widths for limit (0 = none). Returns the
+ * number of columns left out; their names go to hidden (cap bytes).
+ */
+static size_t
+fit_columns(size_t *w, int *vis, size_t ncols, size_t limit,
+    const struct fit *fit, const char *const *head, char *hidden, size_t cap)
+{
+	size_t last = ncols - 1, k, ndropped = 0, other, room, o;
+	size_t lastmin;
+	int d, c2;
+
+	hidden[0] = '\0';
+	if (limit == 0 || fit == NULL || row_width(w, vis, ncols) <= limit)
+		return 0;
+	lastmin = MIN(w[last], (size_t)FIT_MIN_CUT);
+	for (k = 0; k < fit->ndrop; k++) {
+		other = row_width(w, vis, ncols) - w[last];
+		if (other + lastmin <= limit)
+			break;
+		if ((d = col_index(head, ncols, fit->drop[k])) < 0 ||
+		    (size_t)d == last)
+			continue;
+		vis[d] = 0;
+		ndropped++;
+		o = strlen(hidden);
+		snprintf(hidden + o, cap - o, "%s%s", o ? " " : "", head[d]);
+	}
+	other = row_width(w, vis, ncols) - w[last];
+	c2 = col_index(head, ncols, fit->cut2);
+	if (c2 >= 0 && other + lastmin > limit && w[c2] > FIT_MIN_CUT) {
+		room = other + lastmin - limit;
+		w[c2] -= MIN(room, w[c2] - FIT_MIN_CUT);
+		other = row_width(w, vis, ncols) - w[last];
+	}
+	room = other < limit ? limit - other : 0;
+	w[last] = MIN(w[last], MAX(room, (size_t)1));
+	return ndropped;
+}
+
+/*
+ * Print header and rows with widths from the content, fitted to the
+ * sink's width (struct fit). right[i] aligns column i right (numbers).
+ * The last column is never padded, so a long evidence text does not push
+ * trailing blanks.
  */
 static int
 table_print(struct rpt_sink *s, const char *const *head, const int *right,
-    const struct table *t)
+    const struct table *t, const struct fit *fit)
 {
 	size_t *w = xcalloc(t->ncols, sizeof *w);
-	size_t r, c, pad, cw;
+	int *vis = xcalloc(t->ncols, sizeof *vis);
+	size_t r, c, pad, cw, last, ndropped;
 	const char *cell;
-	int rc = 0;
+	char *cut, hidden[256];
+	int rc = 0, first;
 
-	for (c = 0; c < t->ncols; c++)
+	for (c = 0; c < t->ncols; c++) {
 		w[c] = text_width(head[c]);
+		vis[c] = 1;
+	}
 	for (r = 0; r < t->nrows; r++)
 		for (c = 0; c < t->ncols; c++)
 			w[c] =
 			    MAX(w[c], text_width(t->cells[r * t->ncols + c]));
+	ndropped = fit_columns(w, vis, t->ncols, (size_t)MAX(s->width, 0), fit,
+	    head, hidden, sizeof hidden);
+	for (last = t->ncols - 1; last > 0 && !vis[last]; last--)
+		;
 	for (r = 0; r <= t->nrows && rc == 0; r++) {
+		first = 1;
 		for (c = 0; c < t->ncols && rc == 0; c++) {
+			if (!vis[c])
+				continue;
 			cell =
 			    r == 0 ? head[c] : t->cells[(r - 1) * t->ncols + c];
-			cw = text_width(cell);
+			cut = NULL;
+			if ((cw = text_width(cell)) > w[c]) {
+				cell = cut = cut_text(cell, w[c]);
+				cw = w[c];
+			}
 			pad = w[c] - cw;
-			if (c > 0 && fputs("  ", s->out) == EOF)
+			if (!first && fputs("  ", s->out) == EOF)
 				rc = -1;
+			first = 0;
 			if (right[c])
 				for (; pad > 0 && rc == 0; pad--)
 					if (fputc(' ', s->out) == EOF)
 						rc = -1;
 			if (rc == 0 && fputs(cell, s->out) == EOF)
 				rc = -1;
-			if (!right[c] && c + 1 < t->ncols)
+			free(cut);
+			if (!right[c] && c != last)
 				for (; pad > 0 && rc == 0; pad--)
 					if (fputc(' ', s->out) == EOF)
 						rc = -1;
@@ -297,7 +433,12 @@ table_print(struct rpt_sink *s, const char *const *head, const int *right,
 		if (rc == 0 && fputc('\n', s->out) == EOF)
 			rc = -1;
 	}
+	if (rc == 0 && ndropped > 0 &&
+	    fprintf(s->out, "(hidden to fit %d columns: %s)\n", s->width,
+		hidden) < 0)
+		rc = -1;
 	free(w);
+	free(vis);
 	if (rc != 0)
 		return fail(s, "write error: %s", strerror(errno));
 	return 0;
@@ -312,6 +453,7 @@ static const char *const text_head[] = {
     "VERDICT",
     "REASON",
     "RTT_MS",
+    "LOSS",
     "UP",
     "DOWN",
     "NAME",
@@ -329,6 +471,7 @@ static const int text_right[] = {
     0,
     0,
     0,
+    1,
     1,
     1,
     1,
@@ -352,6 +495,12 @@ static const char *const check_head[] = {
 };
 static const int check_right[] = {0, 0, 0, 0, 0, 0};
 
+/* What a table may give up to fit a width, by header name (struct fit). */
+static const char *const text_drop[] = {
+    "QPS", "BURST", "TC", "EDNS", "CASE", "ANSWER", "NAME", "DOMAIN", "STAGE"};
+static const struct fit text_fit = {text_drop, nitems(text_drop), NULL};
+static const struct fit check_fit = {NULL, 0, "DETAIL"};
+
 static int
 text_result(struct rpt_sink *s, const struct res_resolver *r)
 {
@@ -371,8 +520,13 @@ text_result(struct rpt_sink *s, const struct res_resolver *r)
 		fmt_fixed((double)r->rtt_us / 1000.0, 1, buf, sizeof buf);
 		cells[i++] = xstrdup(buf);
 	}
-	cells[i++] = num_or(r->upload_mtu, "-");
-	cells[i++] = num_or(r->download_mtu, "-");
+	if (r->probes > 0) {
+		fmt_fixed(res_loss_rate(r) * 100, 1, buf, sizeof buf);
+		cells[i++] = xasprintf("%s%%", buf);
+	} else
+		cells[i++] = xstrdup("-");
+	cells[i++] = mtu_text(r->upload_mtu, r->up_at_ceiling);
+	cells[i++] = mtu_text(r->download_mtu, r->down_at_ceiling);
 	cells[i++] = num_or(r->shape.longest_name, "-");
 	cells[i++] = xstrdup(tri_short(r->shape.case_preserved, "-"));
 	cells[i++] = num_or(r->shape.max_answer_bytes, "-");
@@ -406,6 +560,43 @@ text_check(struct rpt_sink *s, const struct res_check *c)
 	cells[5] = clean_text(c->evidence, 1);
 	table_add(&s->checks, cells);
 	return 0;
+}
+
+/*
+ * Write text, whose lines hold fields separated by two blanks, breaking a
+ * line between fields where it would pass the sink's width.
+ */
+static int
+put_fitted(struct rpt_sink *s, const char *text)
+{
+	char *copy = xstrdup(text), *line, *next, *field, *sep;
+	size_t used;
+	int rc = 0;
+
+	for (line = copy; rc == 0 && line != NULL; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		used = 0;
+		for (field = line; rc == 0 && field != NULL;) {
+			if ((sep = strstr(field, "  ")) != NULL)
+				*sep = '\0';
+			if (used > 0 && s->width > 0 &&
+			    used + 2 + text_width(field) > (size_t)s->width) {
+				rc = put(s, "\n");
+				used = 0;
+			}
+			if (rc == 0 && used > 0)
+				rc = put(s, "  ");
+			if (rc == 0)
+				rc = put(s, field);
+			used += (used > 0 ? 2 : 0) + text_width(field);
+			field = sep != NULL ? sep + 2 : NULL;
+		}
+		if (rc == 0 && next != NULL)
+			rc = put(s, "\n");
+	}
+	free(copy);
+	return rc;
 }
 
 static int
@@ -443,7 +634,7 @@ text_summary_block(struct rpt_sink *s)
 	line = xasprintf("run: %s  version: %s  args: %s\n"
 			 "started: %s  ended: %s  duration_s: %s\n\n",
 	    cmd, ver, run->args_digest[0] ? run->args_digest : "-", a, b, d);
-	rc = put(s, line);
+	rc = put_fitted(s, line);
 	free(line);
 	free(cmd);
 	free(ver);
@@ -460,7 +651,8 @@ text_summary_block(struct rpt_sink *s)
 		cells[4] = xasprintf("%lld", (long long)st->duration_ms);
 		table_add(&t, cells);
 	}
-	rc = t.nrows ? table_print(s, head, right, &t) : put(s, "no stages\n");
+	rc = t.nrows ? table_print(s, head, right, &t, NULL) :
+		       put(s, "no stages\n");
 	table_free(&t);
 	return rc;
 }
@@ -478,7 +670,8 @@ text_close(struct rpt_sink *s)
 	if (s->checks.nrows > 0) {
 		if (blank && put(s, "\n") != 0)
 			return -1;
-		if (table_print(s, check_head, check_right, &s->checks) != 0)
+		if (table_print(s, check_head, check_right, &s->checks,
+			&check_fit) != 0)
 			return -1;
 		blank = 1;
 	}
@@ -489,7 +682,7 @@ text_close(struct rpt_sink *s)
 		return -1;
 	if (s->rows.nrows == 0)
 		return put(s, "no results\n");
-	return table_print(s, text_head, text_right, &s->rows);
+	return table_print(s, text_head, text_right, &s->rows, &text_fit);
 }
 
 /* ---- json / jsonl ----------------------------------------------------- */
@@ -545,7 +738,7 @@ static json_t *
 json_result_obj(const struct res_resolver *r)
 {
 	const struct res_policy *p = &r->policy;
-	json_t *o = json_object(), *sh, *po, *bu;
+	json_t *o = json_object(), *sh, *po, *bu, *lo;
 	size_t k;
 
 	json_object_set_new(o, "address", jstr(r->addr));
@@ -561,6 +754,9 @@ json_result_obj(const struct res_resolver *r)
 	json_object_set_new(o, "rtt_us", jnum(r->rtt_us));
 	json_object_set_new(o, "upload_mtu", jnum(r->upload_mtu));
 	json_object_set_new(o, "download_mtu", jnum(r->download_mtu));
+	json_object_set_new(o, "upload_mtu_at_ceiling", jtri(r->up_at_ceiling));
+	json_object_set_new(
+	    o, "download_mtu_at_ceiling", jtri(r->down_at_ceiling));
 
 	sh = json_object();
 	json_object_set_new(sh, "longest_name", jnum(r->shape.longest_name));
@@ -592,6 +788,14 @@ json_result_obj(const struct res_resolver *r)
 	} else
 		bu = json_null();
 	json_object_set_new(o, "burst", bu);
+	if (r->probes > 0) {
+		lo = json_object();
+		json_object_set_new(lo, "probes", json_integer(r->probes));
+		json_object_set_new(lo, "lost", json_integer(r->lost));
+		json_object_set_new(lo, "rate", jround(res_loss_rate(r), 3));
+	} else
+		lo = json_null();
+	json_object_set_new(o, "loss", lo);
 	json_object_set_new(o, "evidence", jstr(r->evidence));
 	json_object_set_new(
 	    o, "at_ms", r->at_ms > 0 ? json_integer(r->at_ms) : json_null());
@@ -770,6 +974,8 @@ static const char *const csv_head[] = {
     "rtt_us",
     "upload_mtu",
     "download_mtu",
+    "upload_mtu_at_ceiling",
+    "download_mtu_at_ceiling",
     "longest_name",
     "max_labels",
     "case_preserved",
@@ -793,6 +999,9 @@ static const char *const csv_head[] = {
     "burst_ok",
     "burst_rate",
     "burst_qps",
+    "loss_probes",
+    "loss_lost",
+    "loss_rate",
     "at_ms",
     "at",
     "evidence",
@@ -869,6 +1078,8 @@ csv_result(struct rpt_sink *s, const struct res_resolver *r)
 	f[i++] = num_or(r->rtt_us, "");
 	f[i++] = num_or(r->upload_mtu, "");
 	f[i++] = num_or(r->download_mtu, "");
+	f[i++] = xstrdup(tri_short(r->up_at_ceiling, ""));
+	f[i++] = xstrdup(tri_short(r->down_at_ceiling, ""));
 	f[i++] = num_or(r->shape.longest_name, "");
 	f[i++] = num_or(r->shape.max_labels, "");
 	f[i++] = xstrdup(tri_short(r->shape.case_preserved, ""));
@@ -888,6 +1099,13 @@ csv_result(struct rpt_sink *s, const struct res_resolver *r)
 		f[i++] = xstrdup("");
 	if (r->burst_qps >= 0) {
 		fmt_fixed(r->burst_qps, 1, buf, sizeof buf);
+		f[i++] = xstrdup(buf);
+	} else
+		f[i++] = xstrdup("");
+	f[i++] = num_or(r->probes > 0 ? r->probes : -1, "");
+	f[i++] = num_or(r->probes > 0 ? r->lost : -1, "");
+	if (r->probes > 0) {
+		fmt_fixed(res_loss_rate(r), 3, buf, sizeof buf);
 		f[i++] = xstrdup(buf);
 	} else
 		f[i++] = xstrdup("");
@@ -1036,8 +1254,8 @@ static const struct rpt_ops formats[] = {
     {"ips", ips_result, ignore_check, buffer_summary, nothing, NULL, NULL},
     {"prom", rpt_mon_result, rpt_mon_check, rpt_mon_summary, rpt_prom_close,
 	rpt_mon_perf, rpt_mon_status},
-    {"nagios", rpt_mon_result, rpt_mon_check, rpt_mon_summary,
-	rpt_nagios_close, rpt_mon_perf, rpt_mon_status},
+    {"nagios", rpt_mon_result, rpt_mon_check, rpt_mon_summary, rpt_nagios_close,
+	rpt_mon_perf, rpt_mon_status},
 };
 
 const char *
@@ -1067,6 +1285,30 @@ rpt_open(const char *fmt, FILE *out, struct err *e)
 	s->rows.ncols = nitems(text_head);
 	s->checks.ncols = nitems(check_head);
 	return s;
+}
+
+void
+rpt_set_width(struct rpt_sink *s, int columns)
+{
+	s->width = columns > 0 ? columns : 0;
+}
+
+int
+rpt_term_width(FILE *f)
+{
+	struct winsize ws;
+	const char *env;
+	long long v;
+	struct err e;
+
+	if (f == NULL || !isatty(fileno(f)))
+		return 0;
+	env = getenv("COLUMNS");
+	if (env != NULL && parse_int(env, 20, 10000, &v, &e) == 0)
+		return (int)v;
+	if (ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+		return ws.ws_col;
+	return 80;
 }
 
 int

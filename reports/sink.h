@@ -62,6 +62,22 @@ int rpt_result(struct rpt_sink *s, const struct res_resolver *r);
 int rpt_check(struct rpt_sink *s, const struct res_check *c);
 int rpt_summary(struct rpt_sink *s, const struct res_run *run);
 
+/*
+ * text: fit the tables into `columns` (0 = no limit, the default): the
+ * evidence is cut with an ellipsis, then columns of detail (QPS, BURST,
+ * TC, EDNS, CASE, ANSWER, NAME, DOMAIN, STAGE, in that order) are left
+ * out and named below the table. Addresses, ports, verdicts and MTUs are
+ * never cut. Other formats ignore it.
+ */
+void rpt_set_width(struct rpt_sink *s, int columns);
+
+/*
+ * The width to fit text output on f into: 0 when f is not a terminal
+ * (a pipe or a file stays unwrapped), else COLUMNS when it holds a
+ * number 20..10000, else the terminal's width, else 80.
+ */
+int rpt_term_width(FILE *f);
+
 /* The first error message recorded on s, or NULL. Valid until close. */
 const char *rpt_error(const struct rpt_sink *s);
 
@@ -144,7 +160,7 @@ struct rpt_perf {
 	const char *uom;
 	const char *warn; /* threshold range as given ("100", "2:"), or NULL */
 	const char *crit;
-	double min, max; /* NAN: none */
+	double min, max;  /* NAN: none */
 	const char *help; /* one line for prom's HELP; NULL: the label */
 };
 

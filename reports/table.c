@@ -31,7 +31,7 @@ struct rpt_table {
 	int fail; /* a write failed */
 	int errnum;
 	const char *key;
-	int opened; /* json: the array has begun */
+	int opened;   /* json: the array has begun */
 	json_t *meta; /* json: members before the array */
 };
 
@@ -103,8 +103,8 @@ rpt_table_meta(struct rpt_table *t, const char *key, const char *value,
 	if (t->fail || t->opened)
 		return -1;
 	if (t->fmt == T_TEXT)
-		t->fail = fprintf(t->out, "%s: %s\n", key,
-			      value ? value : "-") < 0;
+		t->fail =
+		    fprintf(t->out, "%s: %s\n", key, value ? value : "-") < 0;
 	else if (t->fmt == T_JSON) {
 		if (t->meta == NULL)
 			t->meta = json_object();
@@ -158,9 +158,10 @@ rpt_table_row(struct rpt_table *t, const char *const *cells)
 		json_open(t);
 		o = json_object();
 		for (i = 0; i < t->ncols; i++)
-			json_object_set_new(
-			    o, t->cols[i].name, json_cell(&t->cols[i], cells[i]));
-		txt = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
+			json_object_set_new(o, t->cols[i].name,
+			    json_cell(&t->cols[i], cells[i]));
+		txt = json_dumps(o,
+		    JSON_COMPACT | JSON_PRESERVE_ORDER |
 			JSON_REAL_PRECISION(12));
 		json_decref(o);
 		if (txt == NULL ||
@@ -207,7 +208,8 @@ text_print(struct rpt_table *t)
 	}
 	for (r = 0; r <= t->nrows && !t->fail; r++) {
 		for (c = 0; c < t->ncols && !t->fail; c++) {
-			cell = r == 0 ? head[c] : t->cells[(r - 1) * t->ncols + c];
+			cell =
+			    r == 0 ? head[c] : t->cells[(r - 1) * t->ncols + c];
 			cw = rpt_text_width(cell);
 			pad = w[c] - cw;
 			if (c > 0 && fputs("  ", t->out) == EOF)

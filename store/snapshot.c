@@ -95,7 +95,8 @@ store_snap_event(struct store_snap *w, const char *kind, const char *resolver,
 	x = &w->ev[w->nev++];
 	x->at_ms = now_wall_ms();
 	snprintf(x->kind, sizeof x->kind, "%s", kind ? kind : "");
-	snprintf(x->resolver, sizeof x->resolver, "%s", resolver ? resolver : "");
+	snprintf(
+	    x->resolver, sizeof x->resolver, "%s", resolver ? resolver : "");
 	snprintf(x->detail, sizeof x->detail, "%s", detail ? detail : "");
 }
 

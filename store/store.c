@@ -125,14 +125,27 @@ static const char *const migrations[] = {
     "ALTER TABLE checks ADD COLUMN subject TEXT;"
     "CREATE INDEX checks_by_kind ON checks(kind, at_ms);"
     "PRAGMA user_version = 2;",
-    /* 2 -> 3: reading back (history, report, check). The last-known-good
+    /* 2 -> 3: loss over the probes, MTUs at the search ceiling
+     * (issue 11; docs/probes.md). NULL: not measured. */
+    "ALTER TABLE resolver_results ADD COLUMN probes INTEGER;"
+    "ALTER TABLE resolver_results ADD COLUMN lost INTEGER;"
+    "ALTER TABLE resolver_results ADD COLUMN upload_at_ceiling INTEGER;"
+    "ALTER TABLE resolver_results ADD COLUMN download_at_ceiling INTEGER;"
+    "PRAGMA user_version = 3;",
+    /* 3 -> 4: reading back (history, report, check). The last-known-good
      * list reads only passing rows, newest per resolver x port x domain:
      * a partial index keeps that cheap when millions of failures are
-     * stored beside them. An engine session's snapshots are read by run. */
+     * stored beside them. Comparing two runs looks each key of one up in
+     * the other: results_by_key, which also serves everything
+     * results_by_run did (its prefix), so that one goes. An engine
+     * session's snapshots are read by run. */
     "CREATE INDEX results_passed ON resolver_results(resolver, port, "
     "domain, at_ms) WHERE verdict IN ('ok', 'degraded');"
+    "CREATE INDEX results_by_key ON resolver_results(run_id, resolver, "
+    "port, domain);"
+    "DROP INDEX results_by_run;"
     "CREATE INDEX snapshots_by_run ON engine_snapshots(run_id, at_ms);"
-    "PRAGMA user_version = 3;",
+    "PRAGMA user_version = 4;",
 };
 
 /* Column list shared by the result inserts and selects (same order). */
@@ -146,7 +159,8 @@ static const char *const migrations[] = {
 	"policy_min_ping_ms, policy_max_batch, policy_max_arq_window, "        \
 	"policy_max_nack_gap, policy_min_comp_size, "                          \
 	"policy_min_rto_ms, "                                                  \
-	"burst_sent, burst_ok, burst_qps, evidence, at_ms"
+	"burst_sent, burst_ok, burst_qps, evidence, at_ms, probes, lost, "     \
+	"upload_at_ceiling, download_at_ceiling"
 
 static int
 db_err(struct store *s, struct err *e, const char *what)
@@ -346,7 +360,7 @@ setup(struct store *s, struct err *e)
 	if (prepare(s,
 		"INSERT INTO resolver_results (run_id, " RESULT_COLS ") VALUES "
 		"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-		"?,?,?,?,?,?,?,?)",
+		"?,?,?,?,?,?,?,?,?,?,?,?)",
 		&s->ins_result, e) != 0)
 		return -1;
 	if (prepare(s,
@@ -385,8 +399,8 @@ store_open_flags(const char *path, unsigned flags, struct err *e)
 			    "there yet)",
 			    path);
 		else
-			err_set(e, "cannot open DB %s: %s", path,
-			    strerror(errno));
+			err_set(
+			    e, "cannot open DB %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (make_parent(path, &sub) != 0) {
@@ -688,6 +702,10 @@ insert_result(
 		sqlite3_bind_double(st, i++, r->burst_qps);
 	bind_text(st, i++, r->evidence);
 	sqlite3_bind_int64(st, i++, r->at_ms > 0 ? r->at_ms : now);
+	bind_opt(st, i++, r->probes);
+	bind_opt(st, i++, r->lost);
+	bind_opt(st, i++, r->up_at_ceiling);
+	bind_opt(st, i++, r->down_at_ceiling);
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 }
 
@@ -791,6 +809,10 @@ read_result(sqlite3_stmt *st, int c, struct res_resolver *r)
 	c++;
 	col_text(st, c++, r->evidence, sizeof r->evidence);
 	r->at_ms = sqlite3_column_int64(st, c++);
+	r->probes = (int)col_opt(st, c++);
+	r->lost = (int)col_opt(st, c++);
+	r->up_at_ceiling = (enum res_tri)col_opt(st, c++);
+	r->down_at_ceiling = (enum res_tri)col_opt(st, c++);
 }
 
 static int
@@ -1209,31 +1231,31 @@ store_good(struct store *s, int64_t since_ms, store_good_cb cb, void *arg,
 }
 
 int
-store_run_pairs(struct store *s, int64_t run_a, int64_t run_b,
-    store_pair_cb cb, void *arg, struct err *e)
+store_run_pairs(struct store *s, int64_t run_a, int64_t run_b, store_pair_cb cb,
+    void *arg, struct err *e)
 {
 	struct res_resolver *a, *b;
 	sqlite3_stmt *st;
 	int rc, n = result_ncols(), stop = 0;
 
-	/* FULL OUTER JOIN needs SQLite 3.39 (Debian 12 has 3.40). */
-	if (sqlite3_libversion_number() < 3039000)
-		return err_set(e,
-		    "store: comparing runs needs SQLite 3.39 or newer "
-		    "(this is %s)",
-		    sqlite3_libversion());
+	/*
+	 * Every key of a with its match in b, then the keys only b has; each
+	 * lookup is one probe of results_by_key. (SQLite plans a FULL OUTER
+	 * JOIN of the two as a nested scan: minutes for two 100k-runs.)
+	 */
 	if (prepare(s,
 		"SELECT a.*, b.* FROM "
-		"(SELECT " RESULT_COLS " FROM resolver_results WHERE id IN "
-		"(SELECT max(id) FROM resolver_results WHERE run_id = ?1 "
-		"GROUP BY resolver, port, domain)) a FULL OUTER JOIN "
-		"(SELECT " RESULT_COLS " FROM resolver_results WHERE id IN "
-		"(SELECT max(id) FROM resolver_results WHERE run_id = ?2 "
-		"GROUP BY resolver, port, domain)) b "
-		"ON a.resolver = b.resolver AND a.port = b.port AND "
+		"(SELECT " RESULT_COLS " FROM resolver_results WHERE run_id = "
+		"?1) a LEFT JOIN "
+		"(SELECT " RESULT_COLS " FROM resolver_results WHERE run_id = "
+		"?2) b ON a.resolver = b.resolver AND a.port = b.port AND "
 		"a.domain = b.domain "
-		"ORDER BY coalesce(a.resolver, b.resolver), "
-		"coalesce(a.port, b.port), coalesce(a.domain, b.domain)",
+		"UNION ALL SELECT a.*, b.* FROM "
+		"(SELECT " RESULT_COLS " FROM resolver_results WHERE run_id = "
+		"?2) b LEFT JOIN "
+		"(SELECT " RESULT_COLS " FROM resolver_results WHERE run_id = "
+		"?1) a ON a.resolver = b.resolver AND a.port = b.port AND "
+		"a.domain = b.domain WHERE a.resolver IS NULL",
 		&st, e) != 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, run_a);
@@ -1337,8 +1359,8 @@ store_snapshots(struct store *s, int64_t run_id, int64_t since_ms,
 
 /* Run one bound DELETE; adds the rows removed to *n. */
 static int
-delete_step(struct store *s, const char *sql, int64_t v, uint64_t *n,
-    struct err *e)
+delete_step(
+    struct store *s, const char *sql, int64_t v, uint64_t *n, struct err *e)
 {
 	sqlite3_stmt *st;
 	int rc;

@@ -37,7 +37,7 @@
 #include "common/util.h"
 
 /* The schema version this build writes and understands. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -76,8 +76,7 @@ struct store *store_open(const char *path, struct err *e);
  * "no history at PATH (nothing has been stored there yet)" and nothing is
  * created: readers (history, report) must not leave empty files behind.
  */
-struct store *store_open_flags(
-    const char *path, unsigned flags, struct err *e);
+struct store *store_open_flags(const char *path, unsigned flags, struct err *e);
 
 /*
  * How long a statement waits for another process's write lock before it
@@ -229,14 +228,14 @@ int store_run_before(struct store *s, int64_t run_id, const char *command,
  * measured then, and what happened to it since.
  */
 struct store_good {
-	struct res_resolver ok;	    /* the newest passing result */
-	int64_t ok_run;		    /* its run */
-	int64_t seen_ms;	    /* the newest result of any verdict */
-	int64_t seen_run;	    /* its run */
+	struct res_resolver ok;	       /* the newest passing result */
+	int64_t ok_run;		       /* its run */
+	int64_t seen_ms;	       /* the newest result of any verdict */
+	int64_t seen_run;	       /* its run */
 	enum res_verdict seen_verdict; /* and its verdict and reason: */
 	enum res_reason seen_reason;   /* fail here = broken since */
-	uint32_t npassed;	    /* passing results since since_ms */
-	uint32_t ntested;	    /* results of any verdict since since_ms */
+	uint32_t npassed;	       /* passing results since since_ms */
+	uint32_t ntested; /* results of any verdict since since_ms */
 };
 
 typedef int (*store_good_cb)(void *arg, const struct store_good *g);
@@ -253,9 +252,10 @@ int store_good(struct store *s, int64_t since_ms, store_good_cb cb, void *arg,
 
 /*
  * The results of two runs side by side, joined on address, port and
- * domain (the last result of each in its run): cb gets a and b, either
- * NULL when that run has no result for the key, in address, port, domain
- * order. The caller decides what counts as a change.
+ * domain: cb gets a and b, either NULL when that run has no result for
+ * the key; first every key of run_a (in address, port, domain order),
+ * then the keys only run_b has. The caller decides what counts as a
+ * change. (A run holds one result per key; were there two, both pair.)
  */
 typedef int (*store_pair_cb)(
     void *arg, const struct res_resolver *a, const struct res_resolver *b);
@@ -272,10 +272,10 @@ int store_latest_checks(struct store *s, int64_t since_ms, store_check_cb cb,
 /* One engine snapshot (store_snapshots). Text fields are borrowed. */
 struct store_snapshot {
 	int64_t id;
-	int64_t run_id;	    /* 0: not tied to a run */
-	int64_t at_ms;	    /* wall UTC ms */
-	const char *phase;  /* "connected", "serving", ... */
-	int64_t session_id; /* -1: none */
+	int64_t run_id;	      /* 0: not tied to a run */
+	int64_t at_ms;	      /* wall UTC ms */
+	const char *phase;    /* "connected", "serving", ... */
+	int64_t session_id;   /* -1: none */
 	const char *counters; /* the JSON object as stored */
 };
 

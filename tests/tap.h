@@ -87,4 +87,34 @@ tap_shared_dir(void)
 	return s && *s ? s : "../shared";
 }
 
+/*
+ * Scratch files go under $TMPDIR: tests/run.sh gives every run a directory
+ * of its own there, and a file a test leaves in it fails the run. /tmp
+ * when TMPDIR is unset (a binary run by hand).
+ */
+static inline const char *
+tap_tmpdir(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	return t && *t ? t : "/tmp";
+}
+
+/*
+ * "$TMPDIR/name" into buf, name ending in XXXXXX for mkstemp/mkdtemp.
+ * Aborts when it does not fit: a cut template would point elsewhere.
+ */
+static inline char *
+tap_tmppath(char *buf, size_t cap, const char *name)
+{
+	int n = snprintf(buf, cap, "%s/%s", tap_tmpdir(), name);
+
+	if (n < 0 || (size_t)n >= cap) {
+		fprintf(stderr, "tap_tmppath: %s/%s too long\n", tap_tmpdir(),
+		    name);
+		abort();
+	}
+	return buf;
+}
+
 #endif

@@ -114,6 +114,47 @@ put(int y, int x, int w, attr_t a, const char *s)
 	return used;
 }
 
+/* Display columns of s as put() would draw it (no limit). */
+static int
+text_cols(const char *s)
+{
+	mbstate_t ps;
+	int cols = 0, cw;
+	wchar_t wc;
+	size_t n;
+
+	memset(&ps, 0, sizeof ps);
+	while (*s != '\0') {
+		n = mbrtowc(&wc, s, MB_CUR_MAX, &ps);
+		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+			memset(&ps, 0, sizeof ps);
+			n = 1;
+			cw = 1;
+		} else if ((cw = wcwidth(wc)) < 0 || wc < 0x20)
+			cw = 1;
+		cols += cw;
+		s += n;
+	}
+	return cols;
+}
+
+/*
+ * put() for text that must not be shortened silently (addresses,
+ * domains): when s does not fit in w columns its last visible column
+ * becomes an ellipsis, so "127.20.0.10:38500" in 16 columns reads
+ * "127.20.0.10:385…", never the other valid address "127.20.0.10:3850".
+ */
+static int
+put_cut(const struct tui_ui *ui, int y, int x, int w, attr_t a, const char *s)
+{
+	int used;
+
+	if (w <= 0 || text_cols(s) <= w)
+		return put(y, x, w, a, s);
+	used = put(y, x, w - 1, a, s);
+	return used + put(y, x + used, 1, a, ui->utf8 ? "\u2026" : "~");
+}
+
 static int __attribute__((format(printf, 5, 6)))
 putf(int y, int x, int w, attr_t a, const char *fmt, ...)
 {
@@ -392,9 +433,9 @@ resolver_row(struct tui_ui *ui, int y, const struct tui_resolver *r,
 		attroff(A_REVERSE);
 	}
 	put(y, 0, 1, base | A_BOLD, selected ? ">" : " ");
-	put(y, x, c->addr, base, r->address);
+	put_cut(ui, y, x, c->addr, base, r->address);
 	x += c->addr + 1;
-	put(y, x, c->dom, base, r->domain);
+	put_cut(ui, y, x, c->dom, base, r->domain);
 	x += c->dom + 1;
 	put(y, x, c->state, base | state_attr(ui, r->state),
 	    c->state < 10 && strcmp(r->state, "rechecking") == 0 ? "recheck" :
@@ -697,7 +738,7 @@ draw_detail(struct tui_ui *ui)
 	struct tui_model *m = &ui->m;
 	const struct tui_resolver *r;
 	char buf[64];
-	int y0, x0, y, w;
+	int y0, x0, y, w, aw;
 	size_t i;
 
 	if (m->nview == 0 || ui->sel >= m->nview) {
@@ -708,7 +749,8 @@ draw_detail(struct tui_ui *ui)
 	overlay_box(ui, 18, 70, &y0, &x0, "resolver");
 	w = MIN(66, COLS - x0 - 3);
 	y = y0 + 1;
-	putf(y++, x0 + 2, w, A_BOLD, "%s  %s", r->address, r->domain);
+	aw = put_cut(ui, y, x0 + 2, w, A_BOLD, r->address);
+	put_cut(ui, y++, x0 + 4 + aw, w - aw - 2, A_BOLD, r->domain);
 	x0 += 2;
 	putf(y, x0, w, 0, "state     ");
 	put(y++, x0 + 10, w - 10, state_attr(ui, r->state) | A_BOLD, r->state);

@@ -52,14 +52,20 @@ run(const char *label, const char *path, uint64_t lines)
 int
 main(void)
 {
-	char p1[] = "/tmp/bench-resolvers-XXXXXX";
-	char p2[] = "/tmp/bench-resolvers-XXXXXX";
-	int fd1 = mkstemp(p1), fd2 = mkstemp(p2), rc = 0;
-	FILE *f1 = fd1 >= 0 ? fdopen(fd1, "w") : NULL;
-	FILE *f2 = fd2 >= 0 ? fdopen(fd2, "w") : NULL;
+	const char *td = getenv("TMPDIR");
+	char p1[256], p2[256];
+	int fd1, fd2, rc = 0;
+	FILE *f1, *f2;
 	struct rusage ru;
 	long i;
 
+	snprintf(p1, sizeof p1, "%s/bench-resolvers-XXXXXX",
+	    td && *td ? td : "/tmp");
+	memcpy(p2, p1, sizeof p2);
+	fd1 = mkstemp(p1);
+	fd2 = mkstemp(p2);
+	f1 = fd1 >= 0 ? fdopen(fd1, "w") : NULL;
+	f2 = fd2 >= 0 ? fdopen(fd2, "w") : NULL;
 	if (f1 == NULL || f2 == NULL) {
 		perror("mkstemp");
 		return 1;

@@ -43,7 +43,8 @@ count_cb(void *arg, int64_t run_id, const struct res_resolver *r)
 int
 main(void)
 {
-	char dir[] = "/tmp/bench-store-XXXXXX", path[64];
+	const char *td = getenv("TMPDIR");
+	char dir[256], path[320];
 	struct res_resolver *rs = xcalloc(NRESULTS, sizeof *rs);
 	uint64_t w[RUNS], rd[RUNS], t0;
 	struct err e = {""};
@@ -52,6 +53,8 @@ main(void)
 	size_t i, got;
 	int k, rc = 0;
 
+	snprintf(
+	    dir, sizeof dir, "%s/bench-store-XXXXXX", td && *td ? td : "/tmp");
 	if (mkdtemp(dir) == NULL) {
 		perror("mkdtemp");
 		return 1;

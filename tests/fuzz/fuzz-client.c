@@ -28,12 +28,14 @@ static uint8_t qmsg[512];
 static void
 setup(void)
 {
-	struct eng_client_cfg c;
+	struct cfg_client c;
 	uint8_t wn[300];
 	long w, m;
 
 	loop = ev_loop_new(NULL);
-	eng_client_cfg_defaults(&c);
+	cfg_client_defaults(&c);
+	free(c.domains);
+	c.domains = xcalloc(2, sizeof(char *));
 	c.domains[0] = xstrdup("t.example");
 	c.ndomains = 1;
 	c.method = 1;
@@ -42,7 +44,7 @@ setup(void)
 	net_addr_parse("127.0.0.1:9", 53, &c.resolvers[0], NULL);
 	c.nresolvers = 1;
 	cl = eng_client_new(loop, &c, NULL);
-	eng_client_cfg_free(&c);
+	cfg_client_clear(&c);
 	if (loop == NULL || cl == NULL)
 		abort();
 	eng_client_force_session(cl, 1, 7, 141, 1000, 0);

@@ -67,8 +67,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < cfg_warning_count(c); i++)
 		if (cfg_warning_at(c, i) == NULL)
 			abort();
-	if (c->key != NULL && strcmp(c->key_fp, "") == 0)
+	if (c->client.key != NULL && strcmp(c->client.key_fp, "") == 0)
 		abort();
+	if (c->server.key != NULL && strcmp(c->server.key_fp, "") == 0)
+		abort();
+	/* The effective values and the copies walk the key tables. */
+	json_decref(cfg_effective_json(c));
+	if (c->role == CFG_CLIENT) {
+		struct cfg_client cc;
+
+		cfg_client_copy(&cc, &c->client);
+		json_decref(cfg_client_effective_json(&cc));
+		cfg_client_clear(&cc);
+	} else {
+		struct cfg_server sc;
+
+		cfg_server_copy(&sc, &c->server);
+		json_decref(cfg_server_effective_json(&sc));
+		cfg_server_clear(&sc);
+	}
 	if (c->role == CFG_CLIENT) {
 		s = cfg_default_resolvers_path(c);
 		free(s);

@@ -25,9 +25,11 @@ static uint8_t out[65536];
 static void
 setup(void)
 {
-	struct eng_server_cfg c;
+	struct cfg_server c;
 
-	eng_server_cfg_defaults(&c);
+	cfg_server_defaults(&c);
+	free(c.domains);
+	c.domains = xcalloc(2, sizeof(char *));
 	c.domains[0] = xstrdup("t.example");
 	c.ndomains = 1;
 	c.method = 1;
@@ -36,7 +38,7 @@ setup(void)
 	c.max_packets_per_batch = 10;
 	srv = eng_server_new(NULL, &c, NULL);
 	cip = wire_cipher_new(1, "5f3c8e1a9b2d47e6c0f18a3b5d7e9c21", 32, NULL);
-	eng_server_cfg_free(&c);
+	cfg_server_clear(&c);
 	if (srv == NULL || cip == NULL)
 		abort();
 }

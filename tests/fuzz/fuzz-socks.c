@@ -1,73 +1,102 @@
 /*
  * fuzz-socks.c — libFuzzer target for the client's SOCKS5 / SOCKS4(a)
- * handshake parser. Each input is written, in one or two pieces (the
- * first byte says where to cut), into one end of a socketpair whose other
- * end the client adopts as a local proxy connection; the loop runs until
- * the bytes are consumed. User/password authentication is on for inputs
- * whose cut byte is odd. A fresh client per input keeps state (and file
- * descriptors) from piling up.
+ * handshake parser (engine/socks.h), linked directly. Each input is fed
+ * the way the client's front end feeds it: in one or two pieces (the
+ * first byte says where to cut) into a 600-byte buffer, stepping until
+ * the parser waits or decides. User/password authentication is on for
+ * inputs whose first byte is odd. The target checks what the front end
+ * relies on: the buffer never grows or overflows, replies fit
+ * SOCKS_REPLY_MAX, and a finished request is a well-formed tunnel target
+ * (ATYP 1, 3 or 4 with the matching length).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include "common/ev.h"
-#include "common/util.h"
-#include "engine/client.h"
+#include "engine/socks.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct ev_loop *loop;
+#define BUF 600
+
+/* Run the parser over what is buffered; 1 when it decided. */
+static int
+run(struct socks *s, const struct socks_cfg *cfg, uint8_t *in, size_t *len)
+{
+	uint8_t reply[SOCKS_REPLY_MAX + 1];
+	size_t rlen, before;
+	enum socks_verdict v;
+
+	for (;;) {
+		before = *len;
+		v = socks_step(s, cfg, in, len, reply, &rlen);
+		if (*len > before || rlen > SOCKS_REPLY_MAX)
+			abort();
+		switch (v) {
+		case SOCKS_AGAIN:
+			continue;
+		case SOCKS_WAIT:
+			return *len == BUF; /* the front end gives up */
+		case SOCKS_TARGET:
+			if (s->phase != SOCKS_DONE || s->tlen < 5 ||
+			    s->tlen > SOCKS_TARGET_MAX)
+				abort();
+			if ((s->target[0] == 1 && s->tlen != 7) ||
+			    (s->target[0] == 4 && s->tlen != 19) ||
+			    (s->target[0] == 3 &&
+				(s->target[1] == 0 ||
+				    s->tlen != 4 + (size_t)s->target[1])) ||
+			    (s->target[0] != 1 && s->target[0] != 3 &&
+				s->target[0] != 4))
+				abort();
+			if (socks_reply(s, 0, reply) > SOCKS_REPLY_MAX)
+				abort();
+			return 1;
+		case SOCKS_CLOSE:
+		case SOCKS_AUTH_FAILED:
+			return 1;
+		}
+		abort();
+	}
+}
+
+/* One read's worth of bytes, as recv() hands them over while there is
+ * room; 1 when the parser decided. */
+static int
+feed(struct socks *s, const struct socks_cfg *cfg, uint8_t *in, size_t *len,
+    const uint8_t *p, size_t n)
+{
+	size_t k;
+
+	while (n > 0) {
+		k = n < BUF - *len ? n : BUF - *len;
+		memcpy(in + *len, p, k);
+		*len += k;
+		p += k;
+		n -= k;
+		if (run(s, cfg, in, len))
+			return 1;
+	}
+	return 0;
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct eng_client_cfg c;
-	struct eng_client *cl;
-	int sv[2], i;
-	size_t cut;
-	uint8_t junk[256];
+	struct socks_cfg cfg = {0, "user", "pass"};
+	struct socks s;
+	uint8_t in[BUF];
+	size_t len = 0, cut;
 
 	if (size < 1 || size > 2000)
 		return 0;
-	if (loop == NULL && (loop = ev_loop_new(NULL)) == NULL)
-		abort();
-	eng_client_cfg_defaults(&c);
-	c.domains[0] = xstrdup("t.example");
-	c.ndomains = 1;
-	c.method = 0;
-	c.resolvers = xcalloc(1, sizeof *c.resolvers);
-	net_addr_parse("127.0.0.1:9", 53, &c.resolvers[0], NULL);
-	c.nresolvers = 1;
-	c.socks_auth = data[0] & 1;
-	c.socks_user = xstrdup("user");
-	c.socks_pass = xstrdup("pass");
-	cl = eng_client_new(loop, &c, NULL);
-	eng_client_cfg_free(&c);
-	if (cl == NULL)
-		abort();
-	eng_client_force_session(cl, 1, 7, 141, 1000, 0);
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
-		abort();
-	eng_client_adopt(cl, sv[0]);
+	cfg.auth = data[0] & 1;
+	socks_init(&s);
 	data++;
 	size--;
 	cut = size ? data[0] % (size + 1) : 0;
-	if (cut > 0)
-		(void)!send(sv[1], data, cut, MSG_NOSIGNAL);
-	for (i = 0; i < 3; i++)
-		ev_run_once(loop, 0);
-	if (size > cut)
-		(void)!send(sv[1], data + cut, size - cut, MSG_NOSIGNAL);
-	for (i = 0; i < 3; i++)
-		ev_run_once(loop, 0);
-	/* Drain replies so the client never blocks on a full socket. */
-	while (recv(sv[1], junk, sizeof junk, MSG_DONTWAIT) > 0)
-		;
-	close(sv[1]);
-	ev_run_once(loop, 0);
-	eng_client_free(cl);
+	if (feed(&s, &cfg, in, &len, data, cut))
+		return 0;
+	(void)feed(&s, &cfg, in, &len, data + cut, size - cut);
 	return 0;
 }

@@ -10,7 +10,7 @@ samples=${MDNS_SHARED:?}/interop/upstream-configs
 client=$samples/client_config.toml.simple
 server=$samples/server_config.toml.simple
 
-tmp=$(mktemp -d /tmp/test-config-cmd.XXXXXX)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/test-config-cmd.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 # Keys as the file writes them, counted here independently of the reader.

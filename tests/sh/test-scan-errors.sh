@@ -108,9 +108,12 @@ is "$(jq -r 'select(.type=="check" and .kind=="intercept") | .verdict' \
     "intercept: the answering probe address is flagged"
 like "$(cat "$TOPO_DIR/err")" "env: warn: .*intercepted" \
     "intercept: said before the scan"
-like "$(jq -r 'select(.type=="result") | .evidence' <<<"$out")" \
-    "^path: UDP/53 intercepted" "intercept: results are marked"
-is "$rc" 1 "intercept: exit 1"
+# The farm's resolvers are loopback addresses on another port: UDP/53
+# interception cannot touch them (test-scan-env.sh has ones it can).
+is "$(jq -r 'select(.type=="result") | .evidence' <<<"$out" |
+    grep -c 'path: UDP/53 intercepted')" 0 \
+    "intercept: loopback results are not marked"
+is "$rc" 0 "intercept: exit 0 when no listed resolver can be affected"
 
 # --- dead server: direct check fails; resolvers see no server
 fport=$(free_port --udp)

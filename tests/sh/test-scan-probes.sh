@@ -58,6 +58,61 @@ refl=$(grep -aE '<- REFUSED' <<<"$out" | head -1)
 like "$refl" '<- REFUSED, no frame$' \
     "mtu: a REFUSED probe answer is traced as 'REFUSED, no frame' ($refl)"
 
+# --- every format `mtu` and `handshake` offer parses (issue 11: json was
+# cut short with "cannot encode JSON")
+for cmd in mtu handshake; do
+	a=("${k[@]}" --up-mtu 38:100 --down-mtu 100:300 127.7.0.1:$FARM_PORT)
+	out=$("$BIN" $cmd "${a[@]}" --format json 2>"$TOPO_DIR/err")
+	is "$?:$(jq -r '.results[0].verdict' <<<"$out" 2>&1)" "0:ok" \
+	    "$cmd --format json: one JSON document"
+	is "$(cat "$TOPO_DIR/err")" "" "$cmd --format json: nothing on stderr"
+	out=$("$BIN" $cmd "${a[@]}" --format jsonl 2>/dev/null)
+	is "$(jq -r '.type + " " + .verdict' <<<"$out" 2>&1)" "result ok" \
+	    "$cmd --format jsonl"
+	out=$("$BIN" $cmd "${a[@]}" --format csv 2>/dev/null)
+	is "$(python3 -c 'import csv, sys
+rows = list(csv.DictReader(sys.stdin))
+print(len(rows), rows[0]["verdict"], rows[0]["upload_mtu"])' <<<"$out" 2>&1)" \
+	    "1 ok 100" "$cmd --format csv: a header and one row"
+	is "$("$BIN" $cmd "${a[@]}" --format ips 2>/dev/null)" \
+	    "127.7.0.1:$FARM_PORT" "$cmd --format ips"
+	"$BIN" $cmd "${a[@]}" --format prom >/dev/null 2>"$TOPO_DIR/err"
+	is "$?" 3 "$cmd --format prom: refused"
+	like "$(cat "$TOPO_DIR/err")" "valid: text, json, jsonl, csv, ips" \
+	    "$cmd --format prom: the formats it has"
+done
+
+# --- a measured MTU at the top of the search range is "≥N" in every
+# format, and the recommendation says so (issue 11: MAX_DOWNLOAD_MTU = 500
+# was recommended because 500 was the default ceiling)
+a=(--up-mtu 38:100 --down-mtu 100:500 127.7.0.1:$FARM_PORT)
+out=$("$BIN" mtu "${k[@]}" --no-steps "${a[@]}" 2>/dev/null)
+like "$(grep "^127.7.0.1:$FARM_PORT" <<<"$out")" " ≥100 +≥500 " \
+    "mtu text: ≥100 ≥500 at the ceilings"
+out=$("$BIN" mtu "${k[@]}" "${a[@]}" --format jsonl 2>/dev/null)
+is "$(jq -r '"\(.upload_mtu) \(.upload_mtu_at_ceiling) \(.download_mtu) \(.download_mtu_at_ceiling)"' <<<"$out")" \
+    "100 true 500 true" "json: the MTU and *_at_ceiling true"
+out=$("$BIN" mtu "${k[@]}" "${a[@]}" --format csv 2>/dev/null)
+is "$(python3 -c 'import csv, sys
+r = next(csv.DictReader(sys.stdin))
+print(r["upload_mtu_at_ceiling"], r["download_mtu_at_ceiling"])' <<<"$out")" \
+    "yes yes" "csv: the *_at_ceiling columns"
+out=$("$BIN" mtu "${k[@]}" --up-mtu 38:150 --down-mtu 100:600 \
+    127.7.0.2:$FARM_PORT --format jsonl 2>/dev/null)
+is "$(jq -r '"\(.upload_mtu_at_ceiling) \(.download_mtu_at_ceiling)"' <<<"$out")" \
+    "false false" "a limit of the path (small-udp) or the name cap is no ceiling"
+printf '127.7.0.1:%s\n' $FARM_PORT >"$TOPO_DIR/one.txt"
+"$BIN" scan --no-store "${k[@]}" --intercept-probe none "${a[@]:0:4}" \
+    --loss-probes 0 --write-resolvers "$TOPO_DIR/cr.txt" "$TOPO_DIR/one.txt" \
+    >/dev/null 2>&1
+like "$(cat "$TOPO_DIR/cr.txt")" \
+    "# MAX_DOWNLOAD_MTU = 500 or more: 500 is the top of the search range" \
+    "--write-resolvers: the download ceiling was reached"
+like "$(cat "$TOPO_DIR/cr.txt")" "scan again with --down-mtu 100:1000" \
+    "--write-resolvers: how to raise it"
+like "$(cat "$TOPO_DIR/cr.txt")" "# MAX_UPLOAD_MTU = 100 or more" \
+    "--write-resolvers: the same for upload"
+
 # --- handshake step by step
 out=$("$BIN" handshake "${k[@]}" 127.7.0.1:$FARM_PORT 2>&1)
 is "$?" 0 "handshake exits 0"
@@ -139,6 +194,18 @@ is "$(jq -r '.kind + " " + .verdict + " " + (.evidence | fromjson |
     .phase + " " + (.session.id | tostring))' <<<"$out" 2>&1)" \
     "handshake ok connected ${sid:-none}" \
     "--engine --format jsonl: verdict and the status as evidence"
+out=$("$BIN" handshake --engine --control "$TOPO_DIR/ENG.sock" \
+    --format json 2>"$TOPO_DIR/err")
+is "$?:$(jq -r '.checks[0].kind + " " + .checks[0].verdict' <<<"$out" 2>&1)" \
+    "0:handshake ok" "--engine --format json: one JSON document"
+is "$(grep -c 'cannot encode' "$TOPO_DIR/err")" 0 \
+    "--engine --format json: no encoding error"
+"$BIN" handshake --engine --control "$TOPO_DIR/ENG.sock" --format csv \
+    >"$TOPO_DIR/out" 2>"$TOPO_DIR/err"
+is "$?:$(wc -c <"$TOPO_DIR/out")" "3:0" \
+    "--engine --format csv: refused before anything is printed"
+like "$(cat "$TOPO_DIR/err")" "valid: text, json, jsonl" \
+    "--engine: the formats it offers"
 topo_stop "$ENG_PID"
 
 eng_client DEAD "127.7.0.6:$FARM_PORT" "MTU_TEST_TIMEOUT = 5.0"
@@ -192,6 +259,9 @@ key=$(cat "$KEYFILE")
 ok "$(grep -c -- "$key" <<<"$out$(cat "$TOPO_DIR/err")")" \
     "the key never appears in output or messages"
 like "$(cat "$TOPO_DIR/err")" "key sha256:[0-9a-f]{8}" "only its fingerprint"
+like "$(cat "$TOPO_DIR/err")" \
+    "no LIST given: reading $TOPO_DIR/cli/client_resolvers.txt" \
+    "without a LIST it says which file it reads"
 
 # --- per-resolver pacing: a resolver serving 5 queries/s drops nothing
 # when the scan spaces its queries 260 ms apart

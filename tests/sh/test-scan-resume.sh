@@ -4,6 +4,9 @@
 # reason, MTUs) equal those of an uninterrupted scan with the same seed,
 # every address is stored exactly once, and the run ends "ok". Only
 # deterministic farm behaviours are used, so both runs must agree exactly.
+# The interrupted run prints the results it has; the resume needs the same
+# lists, stages and probe options but none of the display options
+# (--progress, --format, -q) of the interrupted run (issue 11).
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/sh/scan-lib.sh
@@ -16,10 +19,10 @@ scan_farm FARM --seed 5 --base 127.4.0.0 \
 ok $? "farm up"
 scan_list FARM >"$TOPO_DIR/list.txt"
 
-args=(scan --domain $ZONE --key-file "$KEYFILE" --method 1 --rate 1500
+probe=(scan --domain $ZONE --key-file "$KEYFILE" --method 1 --rate 1500
     --timeout-ms 600 --tries 2 --mtu-timeout-ms 600 --up-mtu 38:150
-    --down-mtu 20:2000 --seed 9 --intercept-probe none --format jsonl
-    "$TOPO_DIR/list.txt")
+    --down-mtu 20:2000 --seed 9 --intercept-probe none "$TOPO_DIR/list.txt")
+args=("${probe[@]}" --format jsonl)
 summary() {
 	jq -r 'select(.type=="result") | [.address, .stage, .verdict,
 	    .reason, .upload_mtu, .download_mtu] | @tsv' "$1" | sort
@@ -30,8 +33,8 @@ is "$?" 0 "uninterrupted scan exits 0"
 summary "$TOPO_DIR/a.jsonl" >"$TOPO_DIR/a.tsv"
 is "$(wc -l <"$TOPO_DIR/a.tsv")" 300 "uninterrupted: 300 results"
 
-"$BIN" --db "$TOPO_DIR/b.db" "${args[@]}" >"$TOPO_DIR/b1.jsonl" \
-    2>"$TOPO_DIR/b1.err" &
+"$BIN" --db "$TOPO_DIR/b.db" "${args[@]}" --progress \
+    >"$TOPO_DIR/b1.jsonl" 2>"$TOPO_DIR/b1.err" &
 pid=$!
 # Interrupt once some results are committed (not at a fixed time).
 for _ in $(seq 600); do
@@ -52,6 +55,13 @@ stored=$(sqlite3 "$TOPO_DIR/b.db" 'select count(*) from resolver_results')
 diag "interrupted at position $pos with $stored results stored"
 ok $((stored > 0 && stored < 300 ? 0 : 1)) "partial results stored"
 ok $((pos <= stored ? 0 : 1)) "cursor never ahead of the stored results"
+is "$(jq -r 'select(.type=="result") | .address' "$TOPO_DIR/b1.jsonl" |
+    wc -l)" "$stored" "the interrupted run printed the $stored results it has"
+is "$(jq -r 'select(.type=="summary") | .stages.liveness.tested' \
+    "$TOPO_DIR/b1.jsonl")" "$(sqlite3 "$TOPO_DIR/b.db" 'select tested from
+    run_stages where stage = "liveness"')" "and its stage counts"
+like "$(cat "$TOPO_DIR/b1.err")" "interrupted with $stored result\(s\)" \
+    "and says how many"
 
 # The same arguments over a list that changed cannot resume.
 cp "$TOPO_DIR/list.txt" "$TOPO_DIR/list.keep"
@@ -63,9 +73,10 @@ like "$(cat "$TOPO_DIR/b0.err")" "the list changed \(299 items now, 300" \
     "and says why"
 cp "$TOPO_DIR/list.keep" "$TOPO_DIR/list.txt"
 
+# Resumed without --progress: display options are not the scan.
 "$BIN" --db "$TOPO_DIR/b.db" "${args[@]}" --resume >"$TOPO_DIR/b2.jsonl" \
     2>"$TOPO_DIR/b2.err"
-is "$?" 0 "resumed scan exits 0"
+is "$?" 0 "resumed scan (without the --progress it started with) exits 0"
 like "$(cat "$TOPO_DIR/b2.err")" "resuming run 1 at position $pos" \
     "resumed at the stored cursor"
 summary "$TOPO_DIR/b2.jsonl" >"$TOPO_DIR/b.tsv"

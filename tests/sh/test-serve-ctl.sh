@@ -12,13 +12,12 @@ printf '5f3c8e1a9b2d47e6c0f18a3b5d7e9c21' >"$D/encrypt_key.txt"
 cat >"$D/server_config.toml" <<EOC
 DOMAIN = ["t.example"]
 UDP_HOST = "127.0.0.1"
-UDP_PORT = 0
 DATA_ENCRYPTION_METHOD = 1
 ENCRYPTION_KEY_FILE = "encrypt_key.txt"
 EOC
 SOCK=$D/run/server.sock
-"$BIN" serve --config "$D/server_config.toml" --control "$SOCK" \
-    >"$D/serve.out" 2>"$D/serve.err" &
+"$BIN" serve --config "$D/server_config.toml" --listen 127.0.0.1:0 \
+    --control "$SOCK" >"$D/serve.out" 2>"$D/serve.err" &
 SRV_PID=$!
 topo_track $SRV_PID
 for _ in $(seq 100); do
@@ -69,8 +68,8 @@ like "$(cat "$D/metrics.txt")" 'mdns_server_answers_total\{kind="nxdomain"\} 1' 
     "metrics carry the answer counters"
 
 # A second server may not take over a live socket.
-err=$("$BIN" serve --config "$D/server_config.toml" --control "$SOCK" \
-    2>&1 >/dev/null); rc=$?
+err=$("$BIN" serve --config "$D/server_config.toml" --listen 127.0.0.1:0 \
+    --control "$SOCK" 2>&1 >/dev/null); rc=$?
 is "$rc" 2 "second server on a live control socket exits 2"
 like "$err" "another engine is listening" "and says why"
 

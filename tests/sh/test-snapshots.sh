@@ -144,6 +144,6 @@ sed -i 's/= 0.5/= "often"/' "$D/bad.toml"
 out=$("$BIN" connect --config "$D/bad.toml" --resolvers "$D/resolvers.txt" \
     --listen 127.0.0.1:0 --control "$D/x.sock" 2>&1)
 is "$?" 3 "a string: exit 3"
-like "$out" "bad.toml:3: MDNS_SNAPSHOT_INTERVAL_SECONDS must be a number" \
+like "$out" "bad.toml:3:[0-9]+: MDNS_SNAPSHOT_INTERVAL_SECONDS: expected float, got string" \
     "file, line, key"
 done_testing

@@ -11,7 +11,7 @@ set -u
 BUILD=${BUILD:-build}
 W=$BUILD/tools/store-writer
 K=300
-tmp=$(mktemp -d /tmp/test-store-crash.XXXXXX)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/test-store-crash.XXXXXX")
 pid=
 cleanup() {
 	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null

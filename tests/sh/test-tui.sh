@@ -25,7 +25,7 @@ if ! command -v tmux >/dev/null; then
 	exit
 fi
 
-D=$(mktemp -d /tmp/mdns-tui.XXXXXX)
+D=$(mktemp -d "${TMPDIR:-/tmp}/mdns-tui.XXXXXX")
 TM="tmux -L mdns-test-$$ -f /dev/null"
 PIDS=()
 cleanup() {
@@ -237,7 +237,11 @@ is "$(scr A | grep -E '^─.*Resolvers' | head -1 | wc -m)" 81 \
     "pane rule spans 80 columns"
 like "$(scr A | head -1)" 'phase connected' "header intact after resizes"
 
-# the engine goes away and comes back (a new session id)
+# the engine goes away and comes back (a new session id); 132 columns, so
+# the message fits with the socket path under the suite's TMPDIR
+$TM resize-window -t A -x 132 -y 24
+rule132() { [ "$(scr A | grep -E '^─.*Resolvers' | head -1 | wc -m)" = 133 ]; }
+wait_for 100 rule132
 kill "$FIX_PID"
 wait "$FIX_PID" 2>/dev/null
 wait_screen A "engine not running at $SOCK — retrying"
@@ -247,6 +251,8 @@ like "$(scr A | head -1)" '\[NO ENGINE\]' "the header marks it too"
 ok $(kill -0 "$TUI" 2>/dev/null; echo $?) "the dashboard is still running"
 sleep 1.5
 ok $(kill -0 "$TUI" 2>/dev/null; echo $?) "still running after retries"
+$TM resize-window -t A -x 80 -y 24
+wait_for 100 rule80
 fixture --session 9 --event-every 0 --extras
 wait_screen A 'session 9 '
 ok $? "engine back: reconnected on its own (session 9)"
@@ -329,7 +335,7 @@ kill "$FIX_PID"
 wait "$FIX_PID" 2>/dev/null
 
 # no engine at all from the start, and usage errors
-term_start E 80x24 LANG=C.UTF-8
+term_start E 132x24 LANG=C.UTF-8 # room for the socket path in TMPDIR
 wait_screen E 'tui-test\$' 50
 TUI=$(tui_run E --control "$D/none.sock" -d 0.5)
 wait_screen E "engine not running at $D/none.sock"

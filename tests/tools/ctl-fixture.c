@@ -9,7 +9,7 @@
  *
  * Usage: ctl-fixture --socket PATH [--role client|server] [--session N]
  *        [--rate BYTES_PER_S] [--event-every MS] [--refuse MESSAGE]
- *        [--extras]
+ *        [--extras] [--first-address ADDR]
  * Prints "ready" once listening; SIGTERM/SIGINT unlink the socket.
  */
 #include <errno.h>
@@ -41,6 +41,7 @@ static const char *role = "client";
 static long long session = 7, rate = 2048, event_every = 3000;
 static const char *refuse; /* answer every peer with this error */
 static int extras;	   /* fec, exit_ip and leak filled */
+static const char *first_addr = "127.0.0.10:53"; /* the first resolver */
 static uint64_t t0;
 
 static void
@@ -89,7 +90,7 @@ status(void)
 		    "bytes_up", (json_int_t)bytes, "bytes_down",
 		    (json_int_t)(bytes * 4));
 	list = json_pack("[o,o,o,o,o]",
-	    resolver("127.0.0.10:53", "t.example", "active", "", 12.5, 0.02,
+	    resolver(first_addr, "t.example", "active", "", 12.5, 0.02,
 		1000 + k, 20),
 	    resolver("127.0.0.2:53", "t.example", "disabled",
 		"only timeouts for 30 s", 80, 0.6, 400, 240),
@@ -193,7 +194,9 @@ main(int argc, char **argv)
 	    {"rate", required_argument, NULL, 'b'},
 	    {"event-every", required_argument, NULL, 'e'},
 	    {"refuse", required_argument, NULL, 'x'},
-	    {"extras", no_argument, NULL, 'X'}, {NULL, 0, NULL, 0}};
+	    {"extras", no_argument, NULL, 'X'},
+	    {"first-address", required_argument, NULL, 'a'},
+	    {NULL, 0, NULL, 0}};
 	struct client cl[MAXC];
 	struct sockaddr_un sun;
 	const char *path = NULL;
@@ -214,6 +217,8 @@ main(int argc, char **argv)
 			refuse = optarg;
 		else if (c == 'X')
 			extras = 1;
+		else if (c == 'a')
+			first_addr = optarg;
 		else if (c == 'i' || c == 'b' || c == 'e') {
 			if (parse_int(optarg, 0, 1LL << 40, dst, &e) != 0) {
 				fprintf(stderr, "ctl-fixture: %s\n", e.msg);

@@ -12,7 +12,7 @@
 #include "common/config.h"
 #include "tests/tap.h"
 
-static char dir[] = "/tmp/test-config-XXXXXX";
+static char dir[256];
 
 static char *
 write_file(const char *name, const char *text)
@@ -76,21 +76,23 @@ client_sample(void)
 			from_file++;
 	}
 	tap_is_int(from_file, toml_count(doc), "every file key is listed");
-	tap_ok(c->ndomains == 1 && strcmp(c->domains[0], "v.domain.com") == 0,
+	tap_ok(c->client.ndomains == 1 &&
+		strcmp(c->client.domains[0], "v.domain.com") == 0,
 	    "domains");
-	tap_is_int(c->method, 1, "method");
-	tap_is_str(c->protocol, "SOCKS5", "protocol");
-	tap_is_int(c->base_encode, 0, "BASE_ENCODE_DATA");
-	tap_is_int(c->max_download_mtu, 4000, "MAX_DOWNLOAD_MTU");
-	tap_is_int(c->min_upload_mtu, 38, "MIN_UPLOAD_MTU");
-	tap_is_int(c->mtu_test_retries, 2, "MTU_TEST_RETRIES");
-	tap_ok(c->mtu_test_timeout_s == 2.0, "MTU_TEST_TIMEOUT");
-	tap_is_int(c->packet_duplication, 3, "PACKET_DUPLICATION_COUNT");
-	tap_is_int(c->setup_packet_duplication, 4, "SETUP_PACKET_DUPLICATION");
-	tap_is_int(c->arq.window, 1000, "ARQ window");
-	tap_is_int(c->arq.nack_max_gap, 32, "ARQ NACK gap");
-	tap_is_int(c->listen_port, 18000, "listen port");
-	tap_ok(c->key == NULL && c->key_fp[0] == '\0', "empty key: no key");
+	tap_is_int(c->client.method, 1, "method");
+	tap_is_str(c->client.protocol, "SOCKS5", "protocol");
+	tap_is_int(c->client.base64, 0, "BASE_ENCODE_DATA");
+	tap_is_int(c->client.max_down_mtu, 4000, "MAX_DOWNLOAD_MTU");
+	tap_is_int(c->client.min_up_mtu, 38, "MIN_UPLOAD_MTU");
+	tap_is_int(c->client.mtu_retries, 2, "MTU_TEST_RETRIES");
+	tap_ok(c->client.mtu_timeout_s == 2.0, "MTU_TEST_TIMEOUT");
+	tap_is_int(c->client.dup, 3, "PACKET_DUPLICATION_COUNT");
+	tap_is_int(c->client.setup_dup, 4, "SETUP_PACKET_DUPLICATION");
+	tap_is_int(c->client.arq.window, 1000, "ARQ window");
+	tap_is_int(c->client.arq.nack_max_gap, 32, "ARQ NACK gap");
+	tap_is_int(c->client.listen_port, 18000, "listen port");
+	tap_ok(c->client.key == NULL && c->client.key_fp[0] == '\0',
+	    "empty key: no key");
 	tap_ok(cfg_validate(c, &e) == -1, "sample without key is invalid");
 	want = xasprintf("%s:35:18: ENCRYPTION_KEY: is required in a client "
 			 "config",
@@ -125,21 +127,24 @@ server_sample(void)
 		return;
 	}
 	tap_is_int(c->role, CFG_SERVER, "detected as server");
-	tap_ok(c->ndomains == 1 && strcmp(c->domains[0], "v.domain.com") == 0,
+	tap_ok(c->server.ndomains == 1 &&
+		strcmp(c->server.domains[0], "v.domain.com") == 0,
 	    "DOMAIN");
-	tap_is_int(c->upload_compression_mask, 0xf, "upload types 0..3");
-	tap_is_int(c->policy.max_upload_mtu, 150, "client policy upload MTU");
-	tap_is_int(c->policy.max_download_mtu, 4096, "policy download MTU");
-	tap_is_int(c->listen_port, 53, "UDP_PORT");
-	tap_is_int(c->max_packets_per_batch, 10, "MAX_PACKETS_PER_BATCH");
-	tap_ok(c->arq.nack_initial_delay_s == 0.3, "server NACK delay 0.3");
+	tap_is_int(c->server.up_comp_mask, 0xf, "upload types 0..3");
+	tap_is_int(c->server.pol_up_mtu, 150, "client policy upload MTU");
+	tap_is_int(c->server.pol_down_mtu, 4096, "policy download MTU");
+	tap_is_int(c->server.udp_port, 53, "UDP_PORT");
+	tap_is_int(
+	    c->server.max_packets_per_batch, 10, "MAX_PACKETS_PER_BATCH");
+	tap_ok(
+	    c->server.arq.nack_initial_delay_s == 0.3, "server NACK delay 0.3");
 	tap_ok(find_item(c, "MIN_VPN_LABEL_LENGTH", &it) &&
 		it.source == CFG_SRC_DEFAULT && it.value->i64 == 3,
 	    "absent key gets the upstream default");
 	tap_ok(find_item(c, "CONFIG_VERSION", &it) && it.known,
 	    "CONFIG_VERSION is known");
 	tap_ok(cfg_validate(c, &e) == 0, "server sample valid (%s)", e.msg);
-	tap_ok(c->key == NULL && cfg_warning_count(c) == 1 &&
+	tap_ok(c->server.key == NULL && cfg_warning_count(c) == 1 &&
 		strstr(cfg_warning_at(c, 0), "encrypt_key.txt: No such file") !=
 		    NULL,
 	    "missing key file is a warning");
@@ -162,11 +167,12 @@ server_key(void)
 
 	tap_ok(cfg_load(cp, NULL, NULL, &c, &e) == 0, "server with key file");
 	cfg_fingerprint("3a7f1c9e5b2d8046", 16, fp, sizeof fp);
-	tap_ok(c && c->key && strcmp(c->key, "3a7f1c9e5b2d8046") == 0 &&
-		strcmp(c->key_fp, fp) == 0,
+	tap_ok(c && c->server.key &&
+		strcmp(c->server.key, "3a7f1c9e5b2d8046") == 0 &&
+		strcmp(c->server.key_fp, fp) == 0,
 	    "key read next to the config");
-	tap_ok(
-	    c && strcmp(c->domains[0], "t.example") == 0, "domain normalised");
+	tap_ok(c && strcmp(c->server.domains[0], "t.example") == 0,
+	    "domain normalised");
 	tap_ok(c && cfg_validate(c, &e) == 0, "valid (%s)", e.msg);
 	tap_ok(strncmp(fp, "sha256:", 7) == 0 && strlen(fp) == 15,
 	    "fingerprint form sha256:8hex");
@@ -296,19 +302,19 @@ clamps_and_unknown(void)
 	    e.msg);
 	if (c == NULL)
 		return;
-	tap_is_int(c->ndomains, 2, "duplicate domain dropped");
-	tap_is_str(c->key, "k", "key trimmed like upstream");
-	tap_is_int(c->packet_duplication, 10, "duplication clamped to 10");
+	tap_is_int(c->client.ndomains, 2, "duplicate domain dropped");
+	tap_is_str(c->client.key, "k", "key trimmed like upstream");
+	tap_is_int(c->client.dup, 10, "duplication clamped to 10");
 	memset(&it, 0, sizeof it);
 	find_item(c, "PACKET_DUPLICATION_COUNT", &it);
 	tap_is_str(it.note,
 	    "effective 10 (upstream: below 1 means 2, range "
 	    "1..10)",
 	    "clamp is noted");
-	tap_is_int(c->setup_packet_duplication, 10,
-	    "setup duplication at least duplication");
-	tap_is_int(c->arq.window, 600, "ARQ window 0 means default 600");
-	tap_ok(c->mtu_test_timeout_s == 3.0, "integer accepted for a float");
+	tap_is_int(
+	    c->client.setup_dup, 10, "setup duplication at least duplication");
+	tap_is_int(c->client.arq.window, 600, "ARQ window 0 means default 600");
+	tap_ok(c->client.mtu_timeout_s == 3.0, "integer accepted for a float");
 	tap_ok(find_item(c, "FANCY_NEW_KEY", &it) && !it.known,
 	    "unknown key listed as unknown");
 	/* A misspelt secret key still holds the secret: never shown. */
@@ -359,19 +365,19 @@ profile_overlay(void)
 	tap_ok(
 	    cfg_load(cp, prof, NULL, &c, &e) == 0, "overlay loads (%s)", e.msg);
 	if (c != NULL) {
-		tap_ok(c->ndomains == 1 &&
-			strcmp(c->domains[0], "new.example") == 0,
+		tap_ok(c->client.ndomains == 1 &&
+			strcmp(c->client.domains[0], "new.example") == 0,
 		    "profile domain wins");
-		tap_is_int(c->method, 5, "profile method wins");
-		tap_is_str(c->key, "e2b4d6f8091a3c5e7f90b1d3f5a7c9eb",
+		tap_is_int(c->client.method, 5, "profile method wins");
+		tap_is_str(c->client.key, "e2b4d6f8091a3c5e7f90b1d3f5a7c9eb",
 		    "profile key wins");
 		tap_ok(find_item(c, "ENCRYPTION_KEY", &it) &&
 			it.source == CFG_SRC_PROFILE && it.secret,
 		    "ENCRYPTION_KEY marked as from the profile");
-		tap_ok(
-		    c->fec.enabled && c->fec.group == 16, "FEC from profile");
-		tap_is_int(c->nresolvers, 1, "profile resolvers");
-		tap_is_str(c->expected_exit_ip, "192.0.2.1", "exit IP");
+		tap_ok(c->client.fec.enabled && c->client.fec.group == 16,
+		    "FEC from profile");
+		tap_is_int(c->client.nresolvers, 1, "profile resolvers");
+		tap_is_str(c->client.expected_exit_ip, "192.0.2.1", "exit IP");
 		tap_ok(cfg_validate(c, &e) == 0, "overlay valid (%s)", e.msg);
 	}
 	cfg_free(c);
@@ -436,7 +442,7 @@ many_keys(void)
 		}
 		tap_is_int(unknown, 3000, "every unknown key listed once");
 		tap_is_int(bad_line, 0, "each with its own line");
-		tap_is_int(c->mtu_test_retries, 5, "a known key among them");
+		tap_is_int(c->client.mtu_retries, 5, "a known key among them");
 		want = xasprintf("%s:3002:10: X_2999: unknown key", p);
 		tap_ok(cfg_warning_count(c) >= 3000 &&
 			strncmp(cfg_warning_at(c, 2999), want, strlen(want)) ==
@@ -481,12 +487,12 @@ many_domains(void)
 	tap_ok(cfg_load(p, NULL, NULL, &c, &e) == 0, "4000 domains load (%s)",
 	    e.msg);
 	if (c != NULL) {
-		tap_is_int(c->ndomains, 2000, "each domain kept once");
-		for (i = 0; i < c->ndomains; i++) {
+		tap_is_int(c->client.ndomains, 2000, "each domain kept once");
+		for (i = 0; i < c->client.ndomains; i++) {
 			char want[32];
 
 			snprintf(want, sizeof want, "d%zu.example", i);
-			bad += strcmp(c->domains[i], want) != 0;
+			bad += strcmp(c->client.domains[i], want) != 0;
 		}
 		tap_is_int(bad, 0, "in first-seen order, normalised");
 	}
@@ -495,10 +501,172 @@ many_domains(void)
 	free(p);
 }
 
+/* The effective value of key in an effective_config object, as text. */
+static char *
+eff(json_t *o, const char *key, const char **src)
+{
+	json_t *k = json_object_get(o, key);
+
+	*src = json_string_value(json_object_get(k, "source"));
+	if (*src == NULL)
+		*src = "(none)";
+	return json_dumps(json_object_get(k, "value"), JSON_ENCODE_ANY);
+}
+
+static void
+is_eff(json_t *o, const char *key, const char *want, const char *want_src)
+{
+	const char *src;
+	char *got = eff(o, key, &src);
+
+	tap_ok(
+	    got != NULL && strcmp(got, want) == 0 && strcmp(src, want_src) == 0,
+	    "%s: effective %s (%s), got %s (%s)", key, want, want_src,
+	    got ? got : "(none)", src);
+	free(got);
+}
+
+/*
+ * Where the engine's old readers disagreed with upstream: the one model
+ * follows upstream (docs/config.md lists each case).
+ */
+static void
+upstream_rules(void)
+{
+	char *cp = write_file("client_config.toml",
+	    "DOMAINS = [\"t.example\"]\nENCRYPTION_KEY = \"k\"\n"
+	    "ARQ_MAX_CONTROL_RETRIES = 4\nMAX_PACKETS_PER_BATCH = 200\n"
+	    "PROTOCOL_TYPE = \" tcp \"\nSOCKS5_USER = \" u \"\n"
+	    "MTU_TEST_TIMEOUT = 0.01\nMTU_TEST_RETRIES = 1000\n"
+	    "FANCY = 1\n");
+	char *sp = write_file("server_config.toml",
+	    "DOMAIN = [\"t.example\"]\nDATA_ENCRYPTION_METHOD = 9\n"
+	    "SUPPORTED_UPLOAD_COMPRESSION_TYPES = [2]\n"
+	    "UDP_HOST = \" 127.0.0.1\"\nARQ_MAX_CONTROL_RETRIES = 4\n"
+	    "PACKET_BLOCK_CONTROL_DUPLICATION = 9\n");
+	char *np = write_file("nan.toml",
+	    "DOMAINS = [\"t.example\"]\n"
+	    "ARQ_INITIAL_RTO_SECONDS = nan\n");
+	char *want, fp[CFG_FP_LEN];
+	struct cfg *c = NULL;
+	struct err e = {""};
+	json_t *o;
+
+	tap_ok(
+	    cfg_load(cp, NULL, NULL, &c, &e) == 0 && cfg_validate(c, &e) == 0,
+	    "client loads and is valid (%s)", e.msg);
+	if (c != NULL) {
+		o = cfg_effective_json(c);
+		is_eff(o, "ARQ_MAX_CONTROL_RETRIES", "5", "clamped");
+		is_eff(o, "MAX_PACKETS_PER_BATCH", "64", "clamped");
+		is_eff(o, "PROTOCOL_TYPE", "\"TCP\"", "clamped");
+		tap_ok(c->client.protocol_tcp, "\" tcp \" is TCP");
+		is_eff(o, "SOCKS5_USER", "\" u \"", "file");
+		is_eff(o, "MTU_TEST_TIMEOUT", "0.01", "file");
+		is_eff(o, "MTU_TEST_RETRIES", "1000", "file");
+		is_eff(o, "MDNS_MAX_INFLIGHT", "32", "default");
+		is_eff(o, "ARQ_WINDOW_SIZE", "600", "default");
+		tap_ok(json_object_get(o, "FANCY") == NULL,
+		    "an unknown key has no effective value");
+		cfg_fingerprint("k", 1, fp, sizeof fp);
+		tap_is_str(
+		    json_string_value(json_object_get(
+			json_object_get(o, "ENCRYPTION_KEY"), "fingerprint")),
+		    fp, "the key only as its fingerprint");
+		tap_ok(json_is_null(json_object_get(
+			   json_object_get(o, "ENCRYPTION_KEY"), "value")),
+		    "and no value");
+		json_decref(o);
+		tap_ok(cfg_set_source(c, "LISTEN_PORT", CFG_SRC_OPTION) == 0 &&
+			cfg_set_source(c, "NO_SUCH_KEY", CFG_SRC_OPTION) == -1,
+		    "cfg_set_source takes table keys only");
+		o = cfg_effective_json(c);
+		is_eff(o, "LISTEN_PORT", "18000", "option");
+		{
+			struct cfg_client cc;
+			json_t *o2;
+
+			cfg_client_copy(&cc, &c->client);
+			o2 = cfg_client_effective_json(&cc);
+			tap_ok(json_equal(o, o2), "a copy reports the same");
+			tap_ok(cc.socks_user != c->client.socks_user &&
+				cc.domains != c->client.domains,
+			    "with its own strings");
+			json_decref(o2);
+			cfg_client_clear(&cc);
+			tap_ok(cc.key == NULL && cc.ndomains == 0, "cleared");
+		}
+		json_decref(o);
+	}
+	cfg_free(c);
+	c = NULL;
+	tap_ok(
+	    cfg_load(sp, NULL, NULL, &c, &e) == 0, "server loads (%s)", e.msg);
+	if (c != NULL) {
+		o = cfg_effective_json(c);
+		is_eff(o, "DATA_ENCRYPTION_METHOD", "1", "clamped");
+		tap_is_int(c->server.up_comp_mask, 4, "[2] is {2}, not {0, 2}");
+		is_eff(o, "SUPPORTED_UPLOAD_COMPRESSION_TYPES", "[2]", "file");
+		is_eff(o, "UDP_HOST", "\" 127.0.0.1\"", "file");
+		is_eff(o, "ARQ_MAX_CONTROL_RETRIES", "4", "file");
+		is_eff(o, "PACKET_BLOCK_CONTROL_DUPLICATION", "4", "clamped");
+		is_eff(o, "ARQ_WINDOW_SIZE", "800", "default");
+		json_decref(o);
+	}
+	cfg_free(c);
+	c = NULL;
+	tap_ok(cfg_load_valid(sp, NULL, NULL, CFG_CLIENT, &c, &e) == -1 &&
+		c == NULL,
+	    "a server file is not a client's");
+	want = xasprintf("%s: a server configuration, not a client one", sp);
+	tap_is_str(e.msg, want, "role message");
+	free(want);
+	tap_ok(cfg_load_valid(sp, NULL, NULL, CFG_SERVER, &c, &e) == -1,
+	    "a server without a key file does not run");
+	tap_ok(strstr(e.msg, "ENCRYPTION_KEY_FILE: ") != NULL &&
+		strstr(e.msg, "no key to serve with") != NULL,
+	    "and says so: %s", e.msg);
+	tap_ok(cfg_load(np, NULL, NULL, &c, &e) == -1, "nan refused at load");
+	want = xasprintf(
+	    "%s:2:27: ARQ_INITIAL_RTO_SECONDS: nan is not a finite number", np);
+	tap_is_str(e.msg, want, "nan message");
+	free(want);
+	unlink(cp);
+	unlink(sp);
+	unlink(np);
+	free(cp);
+	free(sp);
+	free(np);
+}
+
+/* The role defaults the engine's pool and ARQ start from. */
+static void
+role_defaults(void)
+{
+	struct cfg_client cl;
+	struct cfg_server sv;
+
+	cfg_client_defaults(&cl);
+	cfg_server_defaults(&sv);
+	tap_ok(cl.arq.window == 600 && cl.arq.nack_initial_delay_s == 0.1 &&
+		cl.max_inflight == 32 && cl.ready_min == 3 &&
+		cl.start_parallelism == 256 && cl.listen_port == 18000 &&
+		cl.dup == 2 && cl.strategy == 2 && cl.ndomains == 0,
+	    "client defaults");
+	tap_ok(sv.arq.window == 800 && sv.arq.nack_initial_delay_s == 0.3 &&
+		sv.max_packets_per_batch == 5 && sv.pol_down_mtu == 4096 &&
+		sv.up_comp_mask == 0xf && sv.udp_port == 53 &&
+		strcmp(sv.udp_host, "0.0.0.0") == 0 && sv.nallow == 0,
+	    "server defaults");
+	cfg_client_clear(&cl);
+	cfg_server_clear(&sv);
+}
+
 int
 main(void)
 {
-	if (mkdtemp(dir) == NULL) {
+	if (mkdtemp(tap_tmppath(dir, sizeof dir, "test-config-XXXXXX")) ==
+	    NULL) {
 		tap_ok(0, "mkdtemp");
 		return tap_done();
 	}
@@ -510,6 +678,8 @@ main(void)
 	profile_overlay();
 	many_keys();
 	many_domains();
+	upstream_rules();
+	role_defaults();
 	rmdir(dir);
 	return tap_done();
 }

@@ -139,7 +139,7 @@ reply_str(json_t *r, const char *k)
 int
 main(void)
 {
-	char dir[] = "/tmp/mdns-test.ctlXXXXXX";
+	char dir[200];
 	struct fixture f = {0};
 	struct ctl_handlers h = {
 	    "client", "test-1", test_status, test_metrics, test_stop, &f};
@@ -152,7 +152,8 @@ main(void)
 	int i, snaps, events;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (mkdtemp(dir) == NULL)
+	if (mkdtemp(tap_tmppath(dir, sizeof dir, "mdns-test.ctlXXXXXX")) ==
+	    NULL)
 		return 1;
 	snprintf(sockdir, sizeof sockdir, "%s/run", dir);
 	snprintf(path, sizeof path, "%s/engine.sock", sockdir);

@@ -21,7 +21,7 @@
 
 #define S 1000000ULL
 
-static char dir[] = "/tmp/test-dns-cache-XXXXXX";
+static char dir[200];
 
 /* A query and an answer for name/type; rcode in the answer. */
 static size_t
@@ -304,7 +304,7 @@ test_file(void)
 	const struct dnscache_stats *st;
 	struct dnstun_question q;
 	uint8_t am[512], out[DNSTUN_MSG_MAX], f[4096];
-	char path[256], xdg[256], sub[300], *def;
+	char path[300], xdg[300], sub[400], *def;
 	size_t an, on, saved = 9, loaded = 9, n;
 	const int64_t wall = 1700000000;
 	struct err e;
@@ -439,7 +439,8 @@ rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 int
 main(void)
 {
-	if (mkdtemp(dir) == NULL) {
+	if (mkdtemp(tap_tmppath(dir, sizeof dir, "test-dns-cache-XXXXXX")) ==
+	    NULL) {
 		tap_ok(0, "mkdtemp");
 		return tap_done();
 	}

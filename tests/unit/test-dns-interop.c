@@ -1,17 +1,18 @@
 /*
- * test-dns-interop.c — the DNS layer against every captured upstream
- * message in $MDNS_SHARED/interop/ (every .jsonl file):
+ * test-dns-interop.c — the DNS layer against every captured message in
+ * $MDNS_SHARED/interop/ (every capture, tests/interop.h; s8's "app" lines
+ * are not tunnel messages and are left out; s9 is the FEC fork's traffic):
  *  - every query parses with dns_query_parse with the recorded verdict
  *    (QR=1 dropped, root QNAME FORMERR) and qname/qtype/qclass/EDNS fields;
  *  - every response read by dns_answer_parse yields exactly frame_hex in the
  *    recorded txt_encoding, or "no frame" with the recorded rcode/AA/RA;
- *  - every response is rebuilt byte for byte from its query's wire plus
+ *  - every response is rebuilt byte for byte from its query's wire (the
+ *    query it answers, paired by tests/interop.h) plus
  *    frame_hex (dns_answer_build) or from the rcode (dns_answer_empty);
  *  - every TXT response's length equals dns_answer_size, and
  *    dns_response_size for the usual one-question + 11-byte-OPT shape.
  * Per-file counts go out as TAP diagnostics; totals are asserted.
  */
-#include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 #include "common/util.h"
 #include "proto/dns.h"
+#include "tests/interop.h"
 #include "tests/tap.h"
 
 #define MAXMSG 70000
@@ -97,67 +99,37 @@ check_query(const char *file, int n, json_t *dns, const uint8_t *w, size_t wl)
 }
 
 static void
-do_file(const char *dir, const char *name)
+do_file(const char *name)
 {
-	char path[8192], *line = NULL;
-	size_t cap = 0;
-	ssize_t got;
-	FILE *f;
-	json_t *hdr = NULL, *o, *dec, *dns, *tun;
-	json_error_t je;
-	uint8_t **qwire = NULL, *w, *fr, *out, *frame;
-	size_t *qlen = NULL, nq = 0;
+	struct icap cap;
+	json_t *o, *dec, *dns, *tun;
+	uint8_t *w, *fr = NULL, *out, *frame, *qw = NULL;
+	size_t i, ql = 0;
 	struct counts c;
-	int mode_b64 = 0, n, lineno = 0;
+	int mode_b64, n;
+	long wl, qwl;
 
 	memset(&c, 0, sizeof c);
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	if ((f = fopen(path, "r")) == NULL) {
-		tap_ok(0, "open %s", path);
+	if (icap_load(name, &cap) == -1)
 		return;
-	}
+	mode_b64 = strcmp(icap_str(cap.hdr, "response_mode"), "base64") == 0;
 	out = xmalloc(MAXMSG);
 	frame = xmalloc(MAXMSG);
-	while ((got = getline(&line, &cap, f)) > 0) {
-		lineno++;
-		o = json_loads(line, 0, &je);
-		if (o == NULL) {
-			tap_ok(0, "%s:%d: bad JSON: %s", name, lineno, je.text);
-			continue;
-		}
-		if (hdr == NULL) {
-			hdr = o;
-			mode_b64 = strcmp(json_string_value(json_object_get(
-					      hdr, "response_mode")),
-				       "base64") == 0;
-			continue;
-		}
+	for (i = 0; i < cap.nlines; i++) {
+		o = cap.lines[i];
 		n = jint(o, "n");
 		dec = json_object_get(o, "decoded");
 		dns = json_object_get(dec, "dns");
 		tun = json_object_get(dec, "tunnel");
-		long wl = hexfield(o, "wire", &w);
+		wl = hexfield(o, "wire", &w);
 		if (wl < 0) {
-			tap_ok(0, "%s:%d: bad wire hex", name, lineno);
-			json_decref(o);
+			tap_ok(0, "%s:%d: bad wire hex", name, cap.lineno[i]);
 			continue;
 		}
-		if (strcmp(json_string_value(json_object_get(o, "dir")),
-			"query") == 0) {
-			if ((size_t)n >= nq) {
-				size_t nn = (size_t)n + 64;
-				qwire = xreallocarray(qwire, nn, sizeof *qwire);
-				qlen = xreallocarray(qlen, nn, sizeof *qlen);
-				memset(
-				    qwire + nq, 0, (nn - nq) * sizeof *qwire);
-				nq = nn;
-			}
-			free(qwire[n]);
-			qwire[n] = w;
-			qlen[n] = (size_t)wl;
+		if (icap_is_query(o)) {
 			c.queries++;
 			c.q_ok += check_query(name, n, dns, w, (size_t)wl);
-			json_decref(o);
+			free(w);
 			continue;
 		}
 		/* A response. */
@@ -168,7 +140,7 @@ do_file(const char *dir, const char *name)
 		const char *enc = NULL;
 		enum dns_resp_mode mode;
 		long fl = -1, bl;
-		int qn = jint(dec, "answers_query_n");
+		long qi = cap.peer[i];
 
 		c.responses++;
 		if (tun && !json_is_null(tun))
@@ -204,10 +176,14 @@ do_file(const char *dir, const char *name)
 		}
 		/* Byte-exact rebuild from the query. */
 		c.rebuilt++;
-		if (qn < 0 || (size_t)qn >= nq || qwire[qn] == NULL ||
-		    dns_query_parse(qwire[qn], qlen[qn], &q, &e) ==
-			DNS_QUERY_DROP) {
-			tap_diag("%s n=%d: query %d unusable", name, n, qn);
+		free(qw);
+		qw = NULL;
+		qwl = qi < 0 ? -1 : hexfield(cap.lines[qi], "wire", &qw);
+		ql = qwl < 0 ? 0 : (size_t)qwl;
+		if (qwl < 0 ||
+		    dns_query_parse(qw, ql, &q, &e) == DNS_QUERY_DROP) {
+			tap_diag("%s n=%d: its query (line %d) unusable", name,
+			    n, qi < 0 ? -1 : cap.lineno[qi]);
 		} else {
 			if (enc) {
 				bl = dns_answer_build(out, MAXMSG, &q, fr,
@@ -250,8 +226,8 @@ do_file(const char *dir, const char *name)
 		if (enc)
 			free(fr);
 		free(w);
-		json_decref(o);
 	}
+	free(qw);
 	tap_diag("%s: queries %u/%u, frames %u/%u, no-frame %u/%u, "
 		 "rebuilt %u/%u, sized %u/%u, formula %u/%u",
 	    name, c.q_ok, c.queries, c.frames_ok, c.frames, c.noframe_ok,
@@ -270,48 +246,23 @@ do_file(const char *dir, const char *name)
 	tot.sized_ok += c.sized_ok;
 	tot.formula += c.formula;
 	tot.formula_ok += c.formula_ok;
-	while (nq > 0)
-		free(qwire[--nq]);
-	free(qwire);
-	free(qlen);
-	free(line);
 	free(out);
 	free(frame);
-	json_decref(hdr);
-	fclose(f);
-}
-
-static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	icap_free(&cap);
 }
 
 int
 main(void)
 {
-	char dir[4096], *names[64];
-	size_t nn = 0, i, len;
-	DIR *d;
-	struct dirent *de;
+	char **names;
+	long nn, i;
 
-	snprintf(dir, sizeof dir, "%s/interop", tap_shared_dir());
-	if ((d = opendir(dir)) == NULL) {
-		tap_ok(0, "open %s (set MDNS_SHARED)", dir);
+	if ((nn = icap_list(&names)) < 0)
 		return tap_done();
-	}
-	while ((de = readdir(d)) != NULL && nn < nitems(names)) {
-		len = strlen(de->d_name);
-		if (len > 6 && strcmp(de->d_name + len - 6, ".jsonl") == 0)
-			names[nn++] = xstrdup(de->d_name);
-	}
-	closedir(d);
-	qsort(names, nn, sizeof *names, cmp_names);
-	tap_ok(nn >= 15, "found %zu capture files", nn);
-	for (i = 0; i < nn; i++) {
-		do_file(dir, names[i]);
-		free(names[i]);
-	}
+	tap_ok(nn >= 15, "found %ld capture files", nn);
+	for (i = 0; i < nn; i++)
+		do_file(names[i]);
+	icap_free_names(names, nn);
 	tap_ok(tot.queries >= 1700, "%u queries seen", tot.queries);
 	tap_is_int(tot.q_ok, tot.queries,
 	    "every query parses with the "

@@ -345,7 +345,7 @@ test_pipe(void)
 	struct io_rec r = {0}, w = {0}, other = {0};
 	struct err e = {""};
 	int p[2], big, tmp;
-	char path[] = "/tmp/test-ev-XXXXXX";
+	char path[4096];
 
 	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) == -1)
 		abort();
@@ -410,7 +410,7 @@ test_pipe(void)
 	close(p[1]);
 
 	/* Regular files cannot be polled: a clear error, no crash. */
-	tmp = mkstemp(path);
+	tmp = mkstemp(tap_tmppath(path, sizeof path, "test-ev-XXXXXX"));
 	unlink(path);
 	tap_is_int(ev_io_add(L, tmp, EV_READ, io_rec_cb, &r, &e), -1,
 	    "add regular file fails");

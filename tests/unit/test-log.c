@@ -13,7 +13,7 @@
 #include "common/log.h"
 #include "tests/tap.h"
 
-static char dir[] = "/tmp/test-log-XXXXXX";
+static char dir[256];
 
 /* Read the whole file into a malloc'd string (NULL if missing). */
 static char *
@@ -172,7 +172,7 @@ test_truncate(const char *path)
 static void
 test_open_errors(const char *path)
 {
-	char errpath[64], *s;
+	char errpath[512], *s;
 	struct err e = {""};
 	int saved, fd;
 
@@ -261,9 +261,9 @@ test_levels(void)
 int
 main(void)
 {
-	char path[64];
+	char path[512];
 
-	if (mkdtemp(dir) == NULL) {
+	if (mkdtemp(tap_tmppath(dir, sizeof dir, "test-log-XXXXXX")) == NULL) {
 		tap_ok(0, "mkdtemp");
 		return tap_done();
 	}

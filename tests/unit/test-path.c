@@ -163,13 +163,13 @@ mode_of(const char *p)
 static void
 test_mkdir(void)
 {
-	char top[] = "/tmp/test-path-XXXXXX";
+	char top[4096];
 	char *deep, *mid, *file, *link, *under, *want, *other;
 	struct err e = {""};
 	FILE *f;
 	mode_t m;
 
-	if (mkdtemp(top) == NULL) {
+	if (mkdtemp(tap_tmppath(top, sizeof top, "test-path-XXXXXX")) == NULL) {
 		tap_ok(0, "mkdtemp");
 		return;
 	}

@@ -4,7 +4,9 @@
  * definitions, duplication, stream failover and cooldown, query matching,
  * auto-disable (and not), confirm, recheck schedule and re-enable, the
  * low-MTU outlier rule, the fast start over 1,000 connections, the status
- * export and monotonic counters. No network: addresses are only labels.
+ * export and monotonic counters, and the MTU probes (search, retries,
+ * timeouts, matching) against simulated resolvers. No network: addresses
+ * are only labels.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -1230,6 +1232,148 @@ test_status_and_counters(void)
 	pool_free(p);
 }
 
+/* ---- probes (pool-probe.c) against simulated resolvers ---- */
+
+/* What each simulated resolver carries (0: dead). */
+struct simres {
+	unsigned up, down;
+};
+
+struct simrun {
+	unsigned queries[4], first_up[4], pad[4];
+	uint32_t last_code;
+	int codes_grow;
+};
+
+/* Send what the probes want; resolvers answer what they carry at once. */
+static void
+probe_round(struct pool *p, const struct simres *r, struct simrun *run)
+{
+	struct pool_probe_query q;
+	struct pool_probe_reply a;
+	uint64_t rtt;
+	uint16_t id;
+
+	pool_probe_tick(p, clk);
+	while (pool_probe_next(p, &q)) {
+		id = next_dns++;
+		pool_probe_sent(p, &q, id, clk);
+		if (run->queries[q.conn]++ == 0)
+			run->first_up[q.conn] = q.size;
+		if (q.download)
+			run->pad[q.conn] = q.pad;
+		if (q.code <= run->last_code)
+			run->codes_grow = 0;
+		run->last_code = q.code;
+		if (q.size > (q.download ? r[q.conn].down : r[q.conn].up))
+			continue; /* too big: no answer, the probe times out */
+		memset(&a, 0, sizeof(a));
+		a.parsed = 1;
+		a.type = q.download ? POOL_PROBE_DOWN_RES : POOL_PROBE_UP_RES;
+		a.code = q.code;
+		a.len = q.size;
+		a.payload_len = q.download ? q.size : 6;
+		pool_probe_answer(
+		    p, (long)q.conn, id, &a, clk + 5 * MSEC, &rtt);
+	}
+}
+
+static void
+test_probes(void)
+{
+	static const struct simres res[4] = {
+	    {0, 0}, {97, 613}, {200, 500}, {200, 1000}};
+	static const unsigned cap[1] = {150};
+	struct simrun run = {{0}, {0}, {0}, 100, 1};
+	struct pool_probe_cfg pc;
+	struct pool_cfg cfg;
+	struct pool_probe_query q;
+	struct pool_probe_reply a;
+	struct pool *p;
+	unsigned up = 0, down = 0;
+	uint64_t rtt = 0;
+	int i;
+
+	pool_cfg_default(&cfg);
+	cfg.ready_min = 1;
+	cfg.start_parallelism = 1;
+	cfg.mtu_parallelism = 1;
+	cfg.recheck = 0; /* rechecks would probe the rejected ones again */
+	p = mkpool(&cfg, 4);
+	memset(&pc, 0, sizeof(pc));
+	pc.min_up = 10;
+	pc.max_up = 200;
+	pc.min_down = 20;
+	pc.max_down = 1000;
+	pc.retries = 2;
+	pc.timeout_us = SEC;
+	pc.up_cap = cap;
+	pc.first_code = 100;
+	pool_probe_setup(p, &pc);
+	/* 60 s of 100 ms ticks: the search needs about 30 s of timeouts */
+	for (i = 0; i < 600; i++) {
+		probe_round(p, res, &run);
+		clk += 100 * MSEC;
+	}
+	tap_is_int(pool_probes_running(p), 0, "every probe finished");
+	tap_is_str(pool_conn(p, 0)->reason,
+	    "upload MTU test failed at the minimum 10: no valid answer",
+	    "dead resolver: failed at the minimum, after its retries");
+	tap_is_int(
+	    run.queries[0], 4, "dead: high and low end, 2 attempts each");
+	tap_is_int(run.first_up[1], 150,
+	    "the high end is capped by the domain's QNAME room");
+	tap_ok(pool_ready(p, clk, &up, &down), "ready");
+	tap_ok(up == 97 && down == 613,
+	    "the search found 97/613 and synced them (%u/%u)", up, down);
+	tap_is_int(
+	    run.pad[1], 97, "download requests padded to the upload MTU");
+	tap_is_str(pool_conn(p, 2)->reason,
+	    "download MTU probe at the synced 613 failed",
+	    "after ready: probed at the synced sizes only, rejected");
+	tap_is_int(
+	    run.queries[2], 3, "synced probe: upload once, download twice");
+	tap_ok(pool_conn(p, 3)->state == POOL_ACTIVE &&
+		pool_conn(p, 3)->up_mtu == 97 &&
+		pool_conn(p, 3)->down_mtu == 613,
+	    "a bigger resolver joins live with the synced MTUs");
+	tap_ok(run.codes_grow, "every attempt carries a new probe code");
+	/* Matching: only the resolver asked, only the code sent. */
+	pool_free(p);
+	cfg.ready_min = 0;
+	p = mkpool(&cfg, 2);
+	pool_probe_setup(p, &pc);
+	pool_probe_tick(p, clk);
+	tap_ok(pool_probe_next(p, &q) && q.conn == 0 && !q.download &&
+		q.size == 150,
+	    "first query: upload at the high end");
+	pool_probe_sent(p, &q, 4242, clk);
+	tap_ok(pool_probe_holds(p, 4242), "the probe holds its DNS id");
+	memset(&a, 0, sizeof(a));
+	a.parsed = 1;
+	a.type = POOL_PROBE_UP_RES;
+	a.code = q.code;
+	a.len = q.size;
+	tap_is_int(pool_probe_answer(p, 1, 4242, &a, clk, NULL), 0,
+	    "the same id from another resolver is not the probe's");
+	a.code = q.code + 1;
+	tap_is_int(pool_probe_answer(p, 0, 4242, &a, clk + 7 * MSEC, &rtt), 1,
+	    "the probe's id from its resolver is its answer");
+	tap_is_int(rtt, 7 * MSEC, "with its answer time");
+	tap_ok(!pool_probe_holds(p, 4242) && pool_probe_next(p, &q) &&
+		q.size == 150 && q.code != a.code - 1,
+	    "a wrong code fails the attempt: the same size again, new code");
+	pool_probe_sent(p, &q, 4243, clk);
+	clk += SEC - 1;
+	pool_probe_tick(p, clk);
+	tap_ok(!pool_probe_next(p, &q), "no timeout before MTU_TEST_TIMEOUT");
+	clk += 1;
+	pool_probe_tick(p, clk);
+	tap_ok(pool_probe_next(p, &q) && q.size == 10,
+	    "second attempt timed out: the low end next");
+	pool_free(p);
+}
+
 int
 main(void)
 {
@@ -1249,5 +1393,6 @@ main(void)
 	test_fast_start_100k();
 	test_recheck_rejected();
 	test_status_and_counters();
+	test_probes();
 	return tap_done();
 }

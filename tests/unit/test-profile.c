@@ -9,10 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/method.h"
 #include "common/profile.h"
 #include "tests/tap.h"
 
-static char dir[] = "/tmp/test-profile-XXXXXX";
+static char dir[256];
 
 static char *
 write_file(const char *name, const char *text)
@@ -89,7 +90,7 @@ full_profile(void)
 		ntohs(p->resolvers[2].addr.in.sin_port) == 53,
 	    "resolver 2: type defaults to udp, port to 53");
 	tap_is_str(p->expected_exit_ip, "198.51.100.7", "expectedExitIP");
-	tap_is_int(p->method, PROF_METHOD_CHACHA20, "encryptionMethod 2");
+	tap_is_int(p->method, METHOD_CHACHA20, "encryptionMethod 2");
 	tap_is_str(p->key, "c4d2e6f8a1b3c5d7e9f0a2b4c6d8e0f2", "key");
 	tap_ok(p->fec.enabled && p->fec.group == 12 &&
 		p->fec.overhead_pct == 25 && p->fec.flush_ms == 20,
@@ -153,9 +154,9 @@ levels(void)
 		prof_free(p);
 		free(text);
 	}
-	tap_is_int(prof_method_from_name("aes-128-gcm"), 3, "name to method");
-	tap_is_str(prof_method_name(5), "aes-256-gcm", "method to name");
-	tap_ok(prof_method_name(6) == NULL, "method 6 has no name");
+	tap_is_int(method_from_name("aes-128-gcm"), 3, "name to method");
+	tap_is_str(method_name(5), "aes-256-gcm", "method to name");
+	tap_ok(method_name(6) == NULL, "method 6 has no name");
 	for (i = 0; i < nitems(fecs); i++) {
 		char *text = xasprintf(
 		    "{\"protocol\":\"masterdns\",\"domain\":"
@@ -368,7 +369,8 @@ bad_profiles(void)
 int
 main(void)
 {
-	if (mkdtemp(dir) == NULL) {
+	if (mkdtemp(tap_tmppath(dir, sizeof dir, "test-profile-XXXXXX")) ==
+	    NULL) {
 		tap_ok(0, "mkdtemp");
 		return tap_done();
 	}

@@ -354,8 +354,9 @@ parse_entry_api(void)
 static void
 big_file(void)
 {
-	char path[] = "/tmp/test-resolvers-XXXXXX";
-	int fd = mkstemp(path);
+	char path[4096];
+	int fd =
+	    mkstemp(tap_tmppath(path, sizeof path, "test-resolvers-XXXXXX"));
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	uint64_t count = 0, want = 0;
 	struct rl_stats st;

@@ -63,6 +63,76 @@ slurp(const char *path)
 	return buf;
 }
 
+/*
+ * Loss and ceilings (issue 11): a degraded resolver ranks after every ok
+ * one whatever its MTU, is left out of client_resolvers.txt unless asked
+ * (and the file says so), an all-degraded run is a warning, and a maximum
+ * at the top of the search range is written as "N or more" with the
+ * option that raises it.
+ */
+static void
+check_degraded(const struct scan_opts *o)
+{
+	struct scan_report *rp = scan_report_new();
+	char path[] = "/tmp/test-scan-report.XXXXXX", *text;
+	struct res_resolver r;
+	struct err e = {""};
+	int fd;
+
+	r = res("10.0.2.1", 53, 150, 500, 1000);
+	r.verdict = RES_VERDICT_DEGRADED;
+	r.reason = RES_R_LOSS;
+	r.probes = 30;
+	r.lost = 9;
+	scan_report_add(rp, &r);
+	tap_is_int(scan_report_verdict(rp, 0), RES_VERDICT_WARN,
+	    "only degraded survivors: warn");
+	r = res("10.0.2.2", 53, 100, 500, 9000);
+	r.probes = 30;
+	r.lost = 1;
+	r.down_at_ceiling = RES_TRI_YES;
+	scan_report_add(rp, &r);
+	r = res("10.0.2.3", 53, 100, 500, 8000);
+	r.probes = 30;
+	r.lost = 0;
+	r.down_at_ceiling = RES_TRI_YES;
+	scan_report_add(rp, &r);
+	scan_report_rank(rp);
+	tap_ok(rp->nok == 3 && rp->ndegraded == 1 &&
+		strcmp(rp->ok[0].addr, "10.0.2.3") == 0 &&
+		strcmp(rp->ok[1].addr, "10.0.2.2") == 0 &&
+		strcmp(rp->ok[2].addr, "10.0.2.1") == 0,
+	    "ranked: ok before degraded, then lower loss first");
+	tap_is_int(
+	    scan_report_verdict(rp, 0), RES_VERDICT_OK, "an ok survivor: ok");
+	if ((fd = mkstemp(path)) == -1) {
+		tap_ok(0, "temp file: %s", strerror(errno));
+		scan_report_free(rp);
+		return;
+	}
+	close(fd);
+	scan_report_write_resolvers(rp, path, o, 0, &e);
+	text = slurp(path);
+	tap_ok(strstr(text, "2 resolver(s)") != NULL &&
+		strstr(text, "1 degraded resolver(s) left out") != NULL &&
+		strstr(text, "10.0.2.1") == NULL &&
+		strstr(text, "# MAX_UPLOAD_MTU = 100\n") != NULL,
+	    "degraded left out of client_resolvers.txt, and said so");
+	tap_ok(strstr(text,
+		   "# MAX_DOWNLOAD_MTU = 500 or more: 500 is the top "
+		   "of the search range") != NULL &&
+		strstr(text, "--down-mtu 100:1000") != NULL,
+	    "download ceiling reached: 'or more' and how to raise it");
+	scan_report_write_resolvers(rp, path, o, 1, &e);
+	text = slurp(path);
+	tap_ok(strstr(text, "3 resolver(s)") != NULL &&
+		strstr(text, "\n10.0.2.1\n") != NULL &&
+		strstr(text, "# MAX_UPLOAD_MTU = 150\n") != NULL,
+	    "with_degraded: listed last");
+	unlink(path);
+	scan_report_free(rp);
+}
+
 static void
 check_report(void)
 {
@@ -70,7 +140,7 @@ check_report(void)
 	struct scan_opts o;
 	struct res_run run;
 	struct res_resolver r;
-	char path[] = "/tmp/test-scan-report.XXXXXX", *text, *out = NULL;
+	char path[4096], *text, *out = NULL;
 	size_t len = 0;
 	struct rl_reader *rl;
 	union net_addr a;
@@ -78,6 +148,7 @@ check_report(void)
 	FILE *f;
 	int fd, n;
 
+	scan_opts_defaults(&o);
 	tap_is_int(scan_report_verdict(rp, 0), RES_VERDICT_FAIL,
 	    "nobody passed: fail");
 	r = res("10.0.0.3", 53, 100, 500, 9000);
@@ -103,12 +174,13 @@ check_report(void)
 	tap_is_int(scan_report_verdict(rp, 1), RES_VERDICT_WARN,
 	    "with a warning: warn");
 
-	if ((fd = mkstemp(path)) == -1) {
+	if ((fd = mkstemp(tap_tmppath(
+		 path, sizeof path, "test-scan-report.XXXXXX"))) == -1) {
 		tap_ok(0, "temp file: %s", strerror(errno));
 		return;
 	}
 	close(fd);
-	tap_is_int(scan_report_write_resolvers(rp, path, &e), 0,
+	tap_is_int(scan_report_write_resolvers(rp, path, &o, 0, &e), 0,
 	    "client_resolvers.txt written");
 	text = slurp(path);
 	tap_ok(strstr(text,
@@ -133,10 +205,13 @@ check_report(void)
 	}
 	tap_is_int(n, 4, "the list reader reads 4 addresses back");
 	unlink(path);
-	tap_is_int(scan_report_write_resolvers(rp, "/proc/nonexistent/x", &e),
+	tap_is_int(
+	    scan_report_write_resolvers(rp, "/proc/nonexistent/x", &o, 0, &e),
 	    -1, "unwritable path refused");
 	tap_ok(strstr(e.msg, "cannot write /proc/nonexistent/x") != NULL,
 	    "and named (%s)", e.msg);
+
+	check_degraded(&o);
 
 	/* Diagnosis: mtu tested, nobody passed, mostly a wrong key. */
 	scan_report_free(rp);
@@ -151,7 +226,6 @@ check_report(void)
 	run.stages[RES_STAGE_LIVENESS].tested = 3;
 	run.stages[RES_STAGE_LIVENESS].passed = 3;
 	run.stages[RES_STAGE_MTU].tested = 3;
-	scan_opts_defaults(&o);
 	o.method = 5;
 	o.key = "k";
 	o.domains[0] = "t.example";
@@ -197,14 +271,32 @@ check_resume(void)
 	union net_addr a;
 	struct err e = {""};
 	uint64_t seed = 9;
-	char *argv1[] = {"scan", "--seed", "9", "l.txt", NULL};
-	char *argv2[] = {"scan", "--seed", "9", "--resume", "l.txt", NULL};
+	char *lists[] = {"l.txt"};
 	char d1[RES_DIGEST_MAX], d2[RES_DIGEST_MAX];
+	struct scan_opts o1, o2;
 	int i, miss = 0;
 
-	scan_args_digest(4, argv1, d1, sizeof d1);
-	scan_args_digest(5, argv2, d2, sizeof d2);
-	tap_is_str(d1, d2, "--resume does not change the scan's identity");
+	/* The identity is what is probed, never how it is shown or paced
+	 * overall (issue 11: --resume wanted --progress repeated). */
+	scan_opts_defaults(&o1);
+	o1.domains[0] = "t.example";
+	o1.ndomains = 1;
+	o2 = o1;
+	o2.seed = 77;
+	o2.rate = 9;
+	o2.parallel = 3;
+	scan_identity_digest(&o1, lists, 1, "sha256:ab", d1, sizeof d1);
+	scan_identity_digest(&o2, lists, 1, "sha256:ab", d2, sizeof d2);
+	tap_is_str(d1, d2, "seed, rate and parallelism: the same scan");
+	o2.max_stage = RES_STAGE_REACH;
+	scan_identity_digest(&o2, lists, 1, "sha256:ab", d2, sizeof d2);
+	tap_ok(strcmp(d1, d2) != 0, "another last stage: another scan");
+	o2 = o1;
+	o2.t_mtu.tries = 5;
+	scan_identity_digest(&o2, lists, 1, "sha256:ab", d2, sizeof d2);
+	tap_ok(strcmp(d1, d2) != 0, "other probe parameters: another scan");
+	scan_identity_digest(&o1, lists, 1, "sha256:cd", d2, sizeof d2);
+	tap_ok(strcmp(d1, d2) != 0, "another key: another scan");
 	tap_is_int(scan_resume_check_run(1, "interrupted", "h.db", &e), 0,
 	    "an interrupted run continues");
 	tap_is_int(scan_resume_check_run(1, "running", "h.db", &e), 0,

@@ -57,7 +57,7 @@ model(int min, int max, int floor, int limit, int *steps)
 static void
 check_cli_inputs(void)
 {
-	char path[] = "/tmp/test-scan-util.XXXXXX", big[2000];
+	char path[4096], big[2000];
 	struct err e = {""};
 	int a = 0, b = 0, fd;
 	char *k;
@@ -76,6 +76,7 @@ check_cli_inputs(void)
 	tap_is_int(scan_parse_range("150:38", 5, 512, &a, &b, &e), -1,
 	    "MIN above MAX refused");
 
+	tap_tmppath(path, sizeof path, "test-scan-util.XXXXXX");
 	if ((fd = mkstemp(path)) == -1 || (f = fdopen(fd, "w")) == NULL) {
 		tap_ok(0, "temp file: %s", strerror(errno));
 		return;

@@ -88,7 +88,7 @@ ping_frame(struct wire_frame *f, uint8_t sid, uint8_t cookie, uint8_t *p)
 int
 main(void)
 {
-	struct eng_server_cfg c;
+	struct cfg_server c;
 	struct eng_server *s;
 	struct wire_frame f, r;
 	struct wire_session_accept acc;
@@ -97,7 +97,9 @@ main(void)
 	int has, rc, i, drops;
 
 	cip = wire_cipher_new(1, "k3y", 3, NULL);
-	eng_server_cfg_defaults(&c);
+	cfg_server_defaults(&c);
+	free(c.domains);
+	c.domains = xcalloc(2, sizeof(char *));
 	c.domains[0] = xstrdup("t.example");
 	c.ndomains = 1;
 	c.method = 1;
@@ -235,7 +237,7 @@ main(void)
 	    has ? r.payload[0] : 0);
 
 	eng_server_free(s);
-	eng_server_cfg_free(&c);
+	cfg_server_clear(&c);
 	wire_cipher_free(cip);
 	return tap_done();
 }

@@ -106,6 +106,10 @@ make_results(struct res_resolver *r, struct res_check *c, struct res_run *run)
 	r[2].shape.case_preserved = RES_TRI_NO;
 	r[2].shape.tc_seen = RES_TRI_YES;
 	r[2].shape.tcp_ok = RES_TRI_NO;
+	r[2].probes = 40;
+	r[2].lost = 1;
+	r[2].up_at_ceiling = RES_TRI_NO;
+	r[2].down_at_ceiling = RES_TRI_YES;
 	res_textf(r[2].evidence, sizeof r[2].evidence, "%s", ev_utf8);
 	r[2].at_ms = 1795000000789LL;
 
@@ -116,6 +120,12 @@ make_results(struct res_resolver *r, struct res_check *c, struct res_run *run)
 	r[3].burst_sent = 0;
 	r[3].burst_ok = 0;
 	r[3].burst_qps = -1;
+	/* ... where it loses probes: degraded */
+	r[3].verdict = RES_VERDICT_DEGRADED;
+	r[3].reason = RES_R_LOSS;
+	r[3].probes = 31;
+	r[3].lost = 9;
+	r[3].up_at_ceiling = RES_TRI_YES;
 
 	/* 4: nothing known, invalid UTF-8 from the wire */
 	snprintf(r[4].addr, sizeof r[4].addr, "192.0.2.1");
@@ -168,6 +178,9 @@ make_results(struct res_resolver *r, struct res_check *c, struct res_run *run)
 	run->stages[RES_STAGE_BURST] = (struct res_stage_stats){1, 1, 0, 600};
 }
 
+/* rpt_set_width for the next render (check_width). */
+static int render_width;
+
 /* Run one format over the fixed set; returns malloc'd output. */
 static char *
 render(const char *fmt, int with_checks, size_t *len, int *rc)
@@ -190,6 +203,7 @@ render(const char *fmt, int with_checks, size_t *len, int *rc)
 		*rc = -1;
 		return NULL;
 	}
+	rpt_set_width(s, render_width);
 	*rc = 0;
 	for (i = 0; i < NRES; i++)
 		*rc |= rpt_result(s, &r[i]);
@@ -550,6 +564,59 @@ check_text(const char *txt)
 	    strstr(txt, "run: scan") == txt, "text: summary block comes first");
 }
 
+/* Code points of the longest line of txt. */
+static size_t
+longest_line(const char *txt)
+{
+	size_t w = 0, best = 0;
+
+	for (; *txt != '\0'; txt++) {
+		if (*txt == '\n') {
+			best = MAX(best, w);
+			w = 0;
+		} else if (((unsigned char)*txt & 0xc0) != 0x80)
+			w++;
+	}
+	return MAX(best, w);
+}
+
+/*
+ * Text fitted to a terminal width (issue 11): every line of the tables
+ * fits, the evidence is cut with an ellipsis, detail columns are left out
+ * and named, addresses and ports stay whole; width 0 is the golden file.
+ */
+static void
+check_width(void)
+{
+	char *buf;
+	size_t len;
+	int w, rc;
+
+	for (w = 80; w <= 120; w += 40) {
+		render_width = w;
+		buf = render("text", 1, &len, &rc);
+		render_width = 0;
+		if (getenv("SHOW_WIDTH"))
+			fputs(buf, stderr);
+		tap_ok(longest_line(buf) <= (size_t)w,
+		    "width %d: longest line %zu", w, longest_line(buf));
+		tap_ok(strstr(buf, "[2001:db8::53]:8053 ") != NULL &&
+			strstr(buf, "198.51.100.7:5353 ") != NULL &&
+			strstr(buf, "203.0.113.10 ") != NULL,
+		    "width %d: addresses and ports whole", w);
+		tap_ok(strstr(buf, "\xe2\x80\xa6\n") != NULL,
+		    "width %d: evidence cut with an ellipsis", w);
+		tap_ok(strstr(buf, "(hidden to fit ") != NULL,
+		    "width %d: the left-out columns are named", w);
+		tap_ok(strstr(buf, " LOSS ") != NULL && strstr(buf, "29.0%") &&
+			strstr(buf,
+			    "\xe2\x89\xa5"
+			    "220"),
+		    "width %d: loss and the MTU ceiling stay", w);
+		free(buf);
+	}
+}
+
 static void
 check_errors(void)
 {
@@ -766,8 +833,8 @@ check_prom(const char *txt, const char *what)
 		if (!ok)
 			tap_diag("  line %d: %s", lineno, line);
 	}
-	tap_ok(ok && nfam > 0, "%s: valid exposition, %zu families", what,
-	    nfam);
+	tap_ok(
+	    ok && nfam > 0, "%s: valid exposition, %zu families", what, nfam);
 	free(copy);
 }
 
@@ -851,7 +918,8 @@ parse_plugin_line(const char *line, char *state, size_t slen)
 		if ((q = plugin_num(p, 1)) == NULL)
 			return -1;
 		p = q;
-		n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ%");
+		n = strspn(
+		    p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ%");
 		for (i = 0; i < nitems(uoms); i++)
 			if (strlen(uoms[i]) == n && strncmp(p, uoms[i], n) == 0)
 				break;
@@ -877,7 +945,8 @@ check_nagios(const char *txt, const char *what)
 	size_t n = strlen(line);
 	int items;
 
-	tap_ok(n > 0 && line[n - 1] == '\n' && strchr(line, '\n') == line + n - 1,
+	tap_ok(
+	    n > 0 && line[n - 1] == '\n' && strchr(line, '\n') == line + n - 1,
 	    "%s: exactly one line", what);
 	if (n > 0)
 		line[n - 1] = '\0';
@@ -971,8 +1040,9 @@ check_monitoring(void)
 		strstr(out, "mdns_doctor_check_loss_ratio 0.025\n") != NULL &&
 		strstr(out, "mdns_doctor_check_answer_age_seconds NaN\n") !=
 		    NULL &&
-		strstr(out, "mdns_doctor_check_verdict{check=\"ip\","
-			    "subject=\"ip\\\"v4\\n|x\"} 1\n") != NULL,
+		strstr(out,
+		    "mdns_doctor_check_verdict{check=\"ip\","
+		    "subject=\"ip\\\"v4\\n|x\"} 1\n") != NULL,
 	    "prom: status, units converted, NaN, escaped label");
 	free(out);
 
@@ -999,8 +1069,8 @@ check_monitoring(void)
 		json_array_size(perf) == 4 &&
 		json_is_null(
 		    json_object_get(json_array_get(perf, 3), "value")) &&
-		strcmp(json_string_value(json_object_get(
-			   json_array_get(perf, 2), "warn")),
+		strcmp(json_string_value(
+			   json_object_get(json_array_get(perf, 2), "warn")),
 		    "2:") == 0,
 	    "json: status and perf keys");
 	json_decref(doc);
@@ -1044,6 +1114,7 @@ main(void)
 	check_errors();
 	check_wild_run();
 	check_checks_only();
+	check_width();
 	check_monitoring();
 
 	for (k = 0; k < RES_R_COUNT; k++) {

@@ -7,7 +7,7 @@
  * side by side, the latest check per kind and subject, snapshots by run
  * and pruning, the writer on a real event loop (events carried, a locked
  * file skipped and counted, retention applied), opening without creating,
- * and the 2 -> 3 migration.
+ * and the 3 -> 4 migration.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -120,11 +120,13 @@ static int
 pair_cb(void *arg, const struct res_resolver *a, const struct res_resolver *b)
 {
 	struct pairs *x = arg;
+	const struct res_resolver *any = a != NULL ? a : b;
 
-	if (x->n < 16)
+	if (x->n < 16 && any != NULL)
 		snprintf(x->line[x->n], sizeof x->line[0], "%s %s:%d>%s:%d",
-		    a ? a->addr : b->addr, a ? res_verdict_name(a->verdict) : "-",
-		    a ? a->upload_mtu : 0, b ? res_verdict_name(b->verdict) : "-",
+		    any->addr, a ? res_verdict_name(a->verdict) : "-",
+		    a ? a->upload_mtu : 0,
+		    b ? res_verdict_name(b->verdict) : "-",
 		    b ? b->upload_mtu : 0);
 	x->n++;
 	return 0;
@@ -221,8 +223,10 @@ test_runs_and_good(const char *dir)
 	/* Run 3, another list: everything fails. */
 	store_run_begin(s, "scan", "sha256:other", "v", &r3, &e);
 	for (i = 0; i < 3; i++)
-		result(&r[i], i == 0 ? "192.0.2.1" : i == 1 ? "192.0.2.2" :
-							      "192.0.2.3",
+		result(&r[i],
+		    i == 0     ? "192.0.2.1" :
+			i == 1 ? "192.0.2.2" :
+				 "192.0.2.3",
 		    "t.example", 0, 0, 0, 3000 + i);
 	tap_ok(store_add_results(s, r3, r, 3, &e) == 0,
 	    "run 3 stored (every resolver fails)");
@@ -231,8 +235,7 @@ test_runs_and_good(const char *dir)
 	memset(&rs, 0, sizeof rs);
 	tap_ok(store_runs(s, NULL, runs_cb, &rs, &e) == 0 && rs.n == 4,
 	    "four runs listed (%d)", rs.n);
-	tap_ok(rs.r[0].info.id == r3 && rs.r[3].info.id == r1,
-	    "newest first");
+	tap_ok(rs.r[0].info.id == r3 && rs.r[3].info.id == r1, "newest first");
 	tap_ok(rs.r[0].nresults == 3 && rs.r[0].npassed == 0 &&
 		rs.r[1].nresults == 4 && rs.r[1].npassed == 2 &&
 		rs.r[2].nchecks == 1 && rs.r[2].nresults == 0,
@@ -245,8 +248,8 @@ test_runs_and_good(const char *dir)
 	tap_ok(rs.n == 2 && rs.r[0].info.id == r3 && rs.r[1].info.id == r2,
 	    "filter by command, limit 2");
 
-	tap_is_int(store_run_before(s, r2, "scan", "sha256:list", &info, &e),
-	    0, "a scan of the same list before run 2");
+	tap_is_int(store_run_before(s, r2, "scan", "sha256:list", &info, &e), 0,
+	    "a scan of the same list before run 2");
 	tap_is_int(info.id, r1, "it is run 1");
 	tap_is_int(store_run_before(s, r3, "scan", "sha256:other", &info, &e),
 	    1, "nothing of the other list before run 3");
@@ -302,8 +305,7 @@ test_runs_and_good(const char *dir)
 	c.at_ms = 100;
 	store_add_check(s, r1, &c, &e);
 	memset(&cs, 0, sizeof cs);
-	tap_ok(store_latest_checks(s, 0, checks_cb, &cs, &e) == 0 &&
-		cs.n == 2,
+	tap_ok(store_latest_checks(s, 0, checks_cb, &cs, &e) == 0 && cs.n == 2,
 	    "latest checks: one per kind and subject (%d)", cs.n);
 	tap_ok(cs.c[0].kind == RES_CHECK_HANDSHAKE &&
 		cs.c[1].kind == RES_CHECK_IP &&
@@ -402,8 +404,8 @@ test_writer(const char *dir)
 	memset(&g, 0, sizeof g);
 	g.loop = ev_loop_new(&e);
 	store_snap_defaults(&o);
-	tap_ok(o.interval_ms == 30000 && o.max_rows == 20000 &&
-		o.max_events == 64,
+	tap_ok(
+	    o.interval_ms == 30000 && o.max_rows == 20000 && o.max_events == 64,
 	    "defaults: 30 s, 20000 rows, 64 events");
 	o.interval_ms = 20;
 	o.max_rows = 2;
@@ -421,17 +423,19 @@ test_writer(const char *dir)
 	    (unsigned long long)st->written, st->error);
 	tap_ok(st->events == 2 && st->events_dropped == 1,
 	    "two events stored, one over the cap counted");
-	tap_ok(st->pruned == 1 && sql_int(db,
-					      "SELECT count(*) FROM "
-					      "engine_snapshots") == 2,
+	tap_ok(st->pruned == 1 &&
+		sql_int(db,
+		    "SELECT count(*) FROM "
+		    "engine_snapshots") == 2,
 	    "the cap of 2 rows applied in the same transaction");
 	memset(&sn, 0, sizeof sn);
 	store_snapshots(s, run, 0, snaps_cb, &sn, &e);
 	j = json_loads(sn.counters[0], 0, NULL);
 	tap_ok(j != NULL && sn.n == 2 && strcmp(sn.phase[0], "connected") == 0,
 	    "stored: phase and the status object");
-	tap_is_int(sql_int(db, "SELECT session_id FROM engine_snapshots LIMIT 1"),
-	    42, "the session id is a column");
+	tap_is_int(
+	    sql_int(db, "SELECT session_id FROM engine_snapshots LIMIT 1"), 42,
+	    "the session id is a column");
 	json_decref(j);
 
 	/* Another process holds the write lock: the writer skips, counts, and
@@ -471,24 +475,30 @@ test_open_and_migrate(const char *dir)
 	snprintf(db, sizeof db, "%s/none", dir);
 	tap_ok(stat(db, &sb) != 0, "not even its directory");
 
-	snprintf(db, sizeof db, "%s/v2.db", dir);
+	snprintf(db, sizeof db, "%s/v3.db", dir);
 	s = store_open(db, &e);
 	store_close(s);
 	sqlite3 *h = NULL;
 	sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL);
 	tap_ok(sqlite3_exec(h,
 		   "DROP INDEX results_passed; DROP INDEX snapshots_by_run; "
-		   "PRAGMA user_version = 2;",
+		   "DROP INDEX results_by_key; CREATE INDEX results_by_run ON "
+		   "resolver_results(run_id); PRAGMA user_version = 3;",
 		   NULL, NULL, NULL) == SQLITE_OK,
-	    "file taken back to v2");
+	    "file taken back to v3");
 	sqlite3_close(h);
 	s = store_open_flags(db, STORE_NO_CREATE, &e);
-	tap_ok(s != NULL, "v2 file opens: %s", s ? "" : e.msg);
-	tap_is_int(store_schema_version(s), 3, "migrated to v3");
+	tap_ok(s != NULL, "v3 file opens: %s", s ? "" : e.msg);
+	tap_is_int(store_schema_version(s), 4, "migrated to v4");
 	tap_is_int(sql_int(db,
 		       "SELECT count(*) FROM sqlite_master WHERE name IN "
-		       "('results_passed', 'snapshots_by_run')"),
-	    2, "its indexes exist");
+		       "('results_passed', 'snapshots_by_run', "
+		       "'results_by_key')"),
+	    3, "its indexes exist");
+	tap_is_int(sql_int(db,
+		       "SELECT count(*) FROM sqlite_master WHERE name = "
+		       "'results_by_run'"),
+	    0, "results_by_run (a prefix of results_by_key) is gone");
 	store_close(s);
 }
 

@@ -114,6 +114,10 @@ full_result(struct res_resolver *r, int i)
 	r->burst_sent = 200;
 	r->burst_ok = 193 - i;
 	r->burst_qps = 96.54 + i / 7.0;
+	r->probes = 40 + i;
+	r->lost = i;
+	r->up_at_ceiling = i % 2 ? RES_TRI_YES : RES_TRI_NO;
+	r->down_at_ceiling = i % 3 ? RES_TRI_UNKNOWN : RES_TRI_YES;
 	res_textf(r->evidence, sizeof r->evidence,
 	    "sent \"TXT? a,b\"\nrecv 'x' ✓ %d", i);
 	r->at_ms = 1795000000000LL + i;
@@ -163,6 +167,10 @@ result_diff(const struct res_resolver *a, const struct res_resolver *b)
 	F(burst_qps);
 	S(evidence);
 	F(at_ms);
+	F(probes);
+	F(lost);
+	F(up_at_ceiling);
+	F(down_at_ceiling);
 #undef F
 #undef S
 	return NULL;
@@ -241,9 +249,11 @@ test_schema(const char *db)
 }
 
 /*
- * A file written by schema v1 (the v2 file taken back: the subject column
- * and its index dropped, user_version 1) opens, migrates to v2 once, and
- * its old check reads back with an empty subject.
+ * A file written by schema v1 (the current file taken back: the subject
+ * column and its index, the loss and ceiling columns dropped, user_version
+ * 1) opens, migrates to the current version once, its old check reads
+ * back with an empty subject and its old result with loss and ceilings
+ * unknown.
  */
 static void
 test_migrate_v1(const char *dir)
@@ -252,6 +262,7 @@ test_migrate_v1(const char *dir)
 	struct err e = {""};
 	struct store *s;
 	struct res_check c, got[2];
+	static struct collect col;
 	int64_t run;
 
 	snprintf(db, sizeof db, "%s/v1.db", dir);
@@ -265,12 +276,24 @@ test_migrate_v1(const char *dir)
 		store_add_check(s, run, &c, &e) == 0,
 	    "v1 file: a run with a check: %s", e.msg);
 	store_close(s);
-	tap_ok(sql_exec(db,
-		   "DROP INDEX checks_by_kind;"
-		   "DROP INDEX results_passed;"
-		   "DROP INDEX snapshots_by_run;"
-		   "ALTER TABLE checks DROP COLUMN subject;"
-		   "PRAGMA user_version = 1;") == 0 &&
+	tap_ok(
+	    sql_exec(db,
+		"DROP INDEX checks_by_kind;"
+		"DROP INDEX results_passed;"
+		"DROP INDEX snapshots_by_run;"
+		"DROP INDEX results_by_key;"
+		"CREATE INDEX results_by_run ON resolver_results(run_id);"
+		"ALTER TABLE checks DROP COLUMN subject;"
+		"ALTER TABLE resolver_results DROP COLUMN probes;"
+		"ALTER TABLE resolver_results DROP COLUMN lost;"
+		"ALTER TABLE resolver_results DROP COLUMN upload_at_ceiling;"
+		"ALTER TABLE resolver_results DROP COLUMN "
+		"download_at_ceiling;"
+		"INSERT INTO resolver_results (run_id, resolver, port, domain, "
+		"stage, verdict, reason, policy_present, burst_sent, "
+		"burst_ok, evidence, at_ms) VALUES (1, '10.9.9.9', 53, "
+		"'t.example', 'mtu', 'ok', 'ok', 0, 0, 0, '', 1000);"
+		"PRAGMA user_version = 1;") == 0 &&
 		sql_int(db, "PRAGMA user_version") == 1,
 	    "file taken back to schema v1");
 	s = store_open(db, &e);
@@ -278,7 +301,13 @@ test_migrate_v1(const char *dir)
 	if (s == NULL)
 		return;
 	tap_is_int(sql_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
-	    "migrated to the current version");
+	    "migrated to v%d", STORE_SCHEMA_VERSION);
+	memset(&col, 0, sizeof col);
+	store_run_results(s, run, collect_cb, &col, &e);
+	tap_ok(col.n == 1 && col.r[0].probes == -1 && col.r[0].lost == -1 &&
+		col.r[0].up_at_ceiling == RES_TRI_UNKNOWN &&
+		col.r[0].down_at_ceiling == RES_TRI_UNKNOWN,
+	    "a v1 result: loss and ceilings unknown");
 	snprintf(c.subject, sizeof c.subject, "ipv6");
 	c.at_ms = 2000;
 	tap_ok(store_add_check(s, run, &c, &e) == 0, "v2 check added");
@@ -309,8 +338,8 @@ main(void)
 	int i, n, ok, schema_rows;
 	FILE *f;
 
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/test-store-XXXXXX");
-	if (mkdtemp(tmpdir) == NULL) {
+	if (mkdtemp(tap_tmppath(tmpdir, sizeof tmpdir, "test-store-XXXXXX")) ==
+	    NULL) {
 		tap_ok(0, "mkdtemp: %s", strerror(errno));
 		return tap_done();
 	}
@@ -345,6 +374,8 @@ main(void)
 	in[4].burst_qps = -1;
 	in[4].burst_sent = 0;
 	in[4].burst_ok = 0;
+	in[4].probes = in[4].lost = -1;
+	in[4].up_at_ceiling = RES_TRI_UNKNOWN;
 	in[5].rtt_us = -1;
 	in[5].shape.case_preserved = RES_TRI_UNKNOWN;
 	in[5].shape.edns_size = -1;

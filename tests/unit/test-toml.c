@@ -410,10 +410,10 @@ bad_inputs(void)
 static void
 files(void)
 {
-	char path[] = "/tmp/test-toml-XXXXXX";
+	char path[4096];
 	struct toml_doc *doc = NULL;
 	struct err e = {""};
-	int fd = mkstemp(path);
+	int fd = mkstemp(tap_tmppath(path, sizeof path, "test-toml-XXXXXX"));
 	static const char text[] = "# c\nZ = 1\nA = [\"x\"]\nM = 'y'\n";
 	const struct toml_entry *ent;
 

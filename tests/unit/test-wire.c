@@ -58,6 +58,10 @@ test_types(void)
 	    {0x35, 7, 10, "DNS_QUERY_RES_ACK"},
 	    {0x36, 0, 4, "SESSION_CLOSE"},
 	    {0x37, 0, 4, "SESSION_BUSY"},
+	    /* The FEC fork's types (fork vpnproto/parser.go). */
+	    {0x38, 0, 4, "SESSION_CAPS"},
+	    {0x39, 0, 4, "SESSION_CAPS_ACK"},
+	    {0x3a, 3, 8, "STREAM_FEC_SYMBOL"},
 	    {0xff, 0, 4, "ERROR_DROP"},
 	};
 	static const uint8_t acks[][2] = {
@@ -82,7 +86,7 @@ test_types(void)
 	    {0x2e, 0x2f},
 	    {0x30, 0x31},
 	};
-	size_t i, valid = 0, named = 0, withack = 0, packable = 0;
+	size_t i, valid = 0, named = 0, withack = 0, packable = 0, fork = 0;
 	unsigned ty;
 
 	for (i = 0; i < nitems(t); i++) {
@@ -98,14 +102,26 @@ test_types(void)
 		named += wire_type_name((uint8_t)ty) != NULL;
 		withack += wire_ack_type((uint8_t)ty) >= 0;
 		packable += wire_is_packable((uint8_t)ty, 0);
+		fork += wire_type_fork((uint8_t)ty);
 		if (wire_is_packable((uint8_t)ty, 1))
 			tap_ok(0, "type 0x%02x packable with payload", ty);
 	}
-	tap_is_int(valid, 56, "56 valid types (0x01..0x37, 0xff)");
-	tap_is_int(named, 56, "every valid type has a name");
-	tap_ok(!wire_type_valid(0) && !wire_type_valid(0x38) &&
-		!wire_type_valid(0x40) && wire_header_len(0x38) == 0,
-	    "0x00, fork 0x38 and 0x40 are unknown");
+	tap_is_int(valid, 59,
+	    "59 valid types (upstream 0x01..0x37, 0xff; fork 0x38..0x3a)");
+	tap_is_int(named, 59, "every valid type has a name");
+	tap_ok(!wire_type_valid(0) && !wire_type_valid(0x3b) &&
+		!wire_type_valid(0x40) && wire_header_len(0x3b) == 0 &&
+		wire_header_len(0x40) == 0,
+	    "0x00, 0x3b and 0x40 are unknown");
+	tap_ok(fork == 3 && wire_type_fork(WIRE_SESSION_CAPS) &&
+		wire_type_fork(WIRE_SESSION_CAPS_ACK) &&
+		wire_type_fork(WIRE_STREAM_FEC_SYMBOL),
+	    "exactly the fork's 0x38..0x3a are marked as fork types");
+	tap_ok(wire_ack_type(WIRE_SESSION_CAPS) < 0 &&
+		wire_ack_origin(WIRE_SESSION_CAPS_ACK) < 0 &&
+		!wire_is_packable(WIRE_STREAM_FEC_SYMBOL, 0) &&
+		!wire_is_packable(WIRE_SESSION_CAPS_ACK, 0),
+	    "fork types: no fixed _ACK pairing, never packed");
 	for (i = 0; i < nitems(acks); i++)
 		tap_ok(wire_ack_type(acks[i][0]) == acks[i][1] &&
 			wire_ack_origin(acks[i][1]) == acks[i][0],

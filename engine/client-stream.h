@@ -1,0 +1,26 @@
+/*
+ * client-stream.h — the client's local side (client-stream.c): the
+ * listener, the SOCKS front end (engine/socks.h), and the client's
+ * streams on the stream core (engine/stream.h). Not a public interface.
+ */
+#ifndef MDNS_CLIENT_STREAM_H
+#define MDNS_CLIENT_STREAM_H
+
+#include "engine/client-int.h"
+
+/* Bind the local listener (LISTEN_IP:LISTEN_PORT). 0 or -1 with e set. */
+int ecl_listen(struct eng_client *c, union net_addr *bound, struct err *e);
+/* A downstream frame for a stream of the current session. */
+void ecl_stream_frame(
+    struct eng_client *c, const struct wire_frame *f, uint64_t now);
+/* A session is up: streams waiting for one send their SYN. */
+void ecl_streams_session_up(struct eng_client *c, uint64_t now);
+/* The session is gone: connecting streams wait again, open ones reset. */
+void ecl_streams_session_lost(struct eng_client *c);
+/* Reset every open stream (stopping). */
+void ecl_streams_reset_all(struct eng_client *c);
+/* ARQ timers of every stream. */
+void ecl_streams_tick(struct eng_client *c, uint64_t now);
+void ecl_streams_free_all(struct eng_client *c);
+
+#endif
