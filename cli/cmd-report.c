@@ -32,6 +32,7 @@
 #include "cli/cli.h"
 #include "common/config.h"
 #include "common/ctlc.h"
+#include "common/method.h"
 #include "common/nl.h"
 #include "common/path.h"
 #include "engine/ctl.h"
@@ -124,30 +125,52 @@ own_check_cb(void *arg, int64_t run_id, const struct res_check *c)
 	return 0;
 }
 
+/* What the report needs of either role's configuration. */
+struct cfg_view {
+	const char *key, *key_fp, *socks_pass;
+	char *const *domains;
+	size_t ndomains;
+	int method;
+};
+
+static void
+cfg_view(const struct cfg *c, struct cfg_view *v)
+{
+	if (c->role == CFG_SERVER) {
+		*v = (struct cfg_view){c->server.key, c->server.key_fp,
+		    c->server.socks_pass, c->server.domains, c->server.ndomains,
+		    c->server.method};
+	} else {
+		*v = (struct cfg_view){c->client.key, c->client.key_fp,
+		    c->client.socks_pass, c->client.domains, c->client.ndomains,
+		    c->client.method};
+	}
+}
+
 /* Secrets of the configuration: the key, the SOCKS password, and every
  * item config show would only fingerprint. */
 static void
 declare_secrets(struct gather *g)
 {
+	static const char *const what[] = {"encryption key", "SOCKS5 password"};
+	const char *sec[2];
+	struct cfg_view v;
 	struct cfg_item it;
 	size_t i;
 
 	if (g->cfg == NULL)
 		return;
-	if (g->cfg->key != NULL &&
-	    rpt_model_secret(g->m, g->cfg->key, strlen(g->cfg->key)) != 0 &&
-	    g->cfg->key[0] != '\0')
-		rpt_model_note(g->m,
-		    "the encryption key is shorter than 4 "
-		    "characters; it has no field in this "
-		    "report, but text is not scrubbed of it");
-	if (g->cfg->socks5_pass != NULL && g->cfg->socks5_pass[0] != '\0' &&
-	    rpt_model_secret(
-		g->m, g->cfg->socks5_pass, strlen(g->cfg->socks5_pass)) != 0)
-		rpt_model_note(g->m,
-		    "the SOCKS5 password is shorter than 4 "
-		    "characters; it has no field in this "
-		    "report, but text is not scrubbed of it");
+	cfg_view(g->cfg, &v);
+	sec[0] = v.key;
+	sec[1] = v.socks_pass;
+	for (i = 0; i < nitems(sec); i++)
+		if (sec[i] != NULL && sec[i][0] != '\0' &&
+		    rpt_model_secret(g->m, sec[i], strlen(sec[i])) != 0)
+			rpt_model_note(g->m,
+			    "the %s is shorter than 4 characters; it has no "
+			    "field in this report, but text is not scrubbed "
+			    "of it",
+			    what[i]);
 	for (i = 0; i < cfg_item_count(g->cfg); i++) {
 		cfg_item_at(g->cfg, i, &it);
 		if (it.secret && it.value->type == TOML_STRING &&
@@ -403,41 +426,43 @@ static void
 add_config(struct gather *g)
 {
 	struct cfg *c = g->cfg;
+	struct cfg_view v;
 	struct cfg_item it;
-	char fp[CFG_FP_LEN], *v, n[32];
+	char fp[CFG_FP_LEN], *val, n[32];
 	size_t i;
 
 	if (c == NULL)
 		return;
+	cfg_view(c, &v);
 	rpt_model_fact(g->m, RPT_SEC_CONFIG, "file", c->path ? c->path : "-");
 	if (c->profile_path != NULL)
 		rpt_model_fact(
 		    g->m, RPT_SEC_CONFIG, "profile", c->profile_path);
 	rpt_model_fact(g->m, RPT_SEC_CONFIG, "role", cfg_role_name(c->role));
-	for (i = 0; i < c->ndomains; i++)
-		rpt_model_fact(g->m, RPT_SEC_CONFIG, "domain", c->domains[i]);
-	snprintf(n, sizeof n, "%d (%s)", c->method,
-	    prof_method_name(c->method) ? prof_method_name(c->method) : "?");
+	for (i = 0; i < v.ndomains; i++)
+		rpt_model_fact(g->m, RPT_SEC_CONFIG, "domain", v.domains[i]);
+	snprintf(n, sizeof n, "%d (%s)", v.method,
+	    method_name(v.method) ? method_name(v.method) : "?");
 	rpt_model_fact(g->m, RPT_SEC_CONFIG, "encryption method", n);
 	rpt_model_fact(g->m, RPT_SEC_CONFIG, "encryption key",
-	    c->key != NULL ? c->key_fp : "none");
+	    v.key != NULL ? v.key_fp : "none");
 	snprintf(n, sizeof n, "%zu", cfg_error_count(c));
 	rpt_model_fact(g->m, RPT_SEC_CONFIG, "problems", n);
 	for (i = 0; i < cfg_error_count(c); i++)
 		rpt_model_fact(
 		    g->m, RPT_SEC_CONFIG, "problem", cfg_error_at(c, i));
-	rpt_model_method(g->m, c->method, prof_method_name(c->method));
+	rpt_model_method(g->m, v.method, method_name(v.method));
 	for (i = 0; i < cfg_item_count(c); i++) {
 		cfg_item_at(c, i, &it);
 		if (it.secret)
-			v = cfg_item_fingerprint(&it, fp, sizeof fp) ?
+			val = cfg_item_fingerprint(&it, fp, sizeof fp) ?
 			    xasprintf("(secret %s)", fp) :
 			    xstrdup("(secret, empty)");
 		else
-			v = toml_value_format(it.value);
-		rpt_model_config_item(g->m, it.key, v,
+			val = toml_value_format(it.value);
+		rpt_model_config_item(g->m, it.key, val,
 		    cfg_source_name(it.source), it.note, it.secret);
-		free(v);
+		free(val);
 	}
 }
 

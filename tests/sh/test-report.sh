@@ -117,9 +117,9 @@ topo_bg CLI "$BIN" --db "$DB" connect --config "$D/cli/client_config.toml" \
     --listen "$OWN:$CLI_PORT"
 wait_line "$D/CLI.out" '^connected' 300
 ok $? "connect: session up"
-# Where it listens (the own address, when the engine honours it).
+# Where it listens: the own address (status, config).
 SOCKS=$(sed -n 's/^listening //p' "$D/CLI.out" | head -1)
-diag "client listening on $SOCKS"
+is "${SOCKS%:*}" "$OWN" "the client listens on the own address"
 for n in 150000 300000 200000; do
 	curl -sS --max-time 60 --socks5-hostname "rpt:$PASS@$SOCKS" \
 	    "http://$ORIGIN/bytes/$n" 2>>"$LOGS/report-curl.err" | sha256sum | cut -d' ' -f1 \
