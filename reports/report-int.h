@@ -54,10 +54,10 @@ int rdx_own(struct rdx *r, const char *addr, enum rpt_own kind);
 void rdx_host(struct rdx *r, const char *hostname);
 void rdx_home(struct rdx *r, const char *home);
 /*
- * The redacted copy of text (NULL gives NULL): secrets scrubbed, then
- * per mode addresses and host names replaced by pseudonyms, $HOME by ~.
- * Freezes the redactor. Bytes that are not UTF-8 are kept; renderers
- * escape them.
+ * The redacted copy of text (NULL gives NULL): made one line of valid
+ * UTF-8 (bad bytes and control characters as "\xNN", sink.c's cleaner),
+ * then secrets scrubbed, then per mode addresses and host names replaced
+ * by pseudonyms, $HOME by ~. Freezes the redactor.
  */
 char *rdx_text(struct rdx *r, const char *text, enum rdx_hint hint);
 /* The same into a fixed buffer (truncating, NUL-terminated). */

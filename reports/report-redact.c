@@ -118,6 +118,14 @@ rdx_secret(struct rdx *r, const void *secret, size_t len)
 	if (r->frozen || len < SECRET_MIN)
 		return -1;
 	add_form(r, secret, len);
+	/* As rdx_text sees it: cleaned to valid one-line UTF-8. */
+	raw = (uint8_t *)xstrndup(secret, len);
+	hex = rpt_clean_text((const char *)raw, 1);
+	add_form(r, hex, strlen(hex));
+	explicit_bzero(hex, strlen(hex));
+	explicit_bzero(raw, len);
+	free(hex);
+	free(raw);
 	hex = xmalloc(2 * len + 1);
 	hex_encode(b, len, hex);
 	add_form(r, hex, 2 * len);
@@ -529,12 +537,13 @@ rdx_text(struct rdx *r, const char *text, enum rdx_hint hint)
 	if (text == NULL)
 		return NULL;
 	r->frozen = 1;
-	/* Redact the raw bytes (a secret is matched as it was given), then
-	 * make the result one line of valid UTF-8 for every renderer. */
-	s = redact(r, text, hint);
-	t = rpt_clean_text(s, 1);
-	free(s);
-	return t;
+	/* One line of valid UTF-8 first ("\xNN" for bad bytes), then the
+	 * redaction: cleaning after it could write an address next to a
+	 * digit of an escape ("\xf2" + "03.0.113.9"). */
+	t = rpt_clean_text(text, 1);
+	s = redact(r, t, hint);
+	free(t);
+	return s;
 }
 
 size_t
