@@ -59,7 +59,8 @@ static const struct args_opt report_opts[] = {
 	"host's and its public address), all, none; secrets\n"
 	"never appear"},
     {OPT_SINCE, "since", "AGE", 0,
-	"engine snapshots of the last AGE: N, Ns, Nm, Nh, Nd\n(default 24h)"},
+	"engine snapshots of the last AGE: N, Ns, Nm, Nh, Nd\n(default 24h; 0: "
+	"all)"},
     {OPT_CONTROL, "control", "PATH", 0,
 	"ask the engine at this control socket (default: the\n"
 	"client's default socket)"},

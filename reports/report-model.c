@@ -333,15 +333,13 @@ rpt_model_check(struct rpt_model *m, const char *command, int64_t run_id,
 	rdx_buf(&m->rdx, k->c.evidence, sizeof k->c.evidence, RDX_TEXT);
 }
 
-/* A JSON number at a dotted path, or -1 (absent, not a number, not
- * finite, negative). */
-static double
-jnum(json_t *o, const char *path)
+/* The value at a dotted path ("traffic.bytes_up") in o, or NULL. */
+static json_t *
+jpath(json_t *o, const char *path)
 {
 	char key[64];
 	const char *p = path, *dot;
 	json_t *v = o;
-	double d;
 
 	while (v != NULL && *p != '\0') {
 		dot = strchr(p, '.');
@@ -350,6 +348,17 @@ jnum(json_t *o, const char *path)
 		v = json_object_get(v, key);
 		p = dot ? dot + 1 : p + strlen(p);
 	}
+	return v;
+}
+
+/* A JSON number at a dotted path, or -1 (absent, not a number, not
+ * finite, negative). */
+static double
+jnum(json_t *o, const char *path)
+{
+	json_t *v = jpath(o, path);
+	double d;
+
 	if (!json_is_number(v))
 		return -1;
 	d = json_number_value(v);
@@ -528,17 +537,8 @@ static const char *const live_server[][2] = {
 static char *
 jtext(json_t *o, const char *path)
 {
-	char key[64];
-	const char *p = path, *dot;
-	json_t *v = o;
+	json_t *v = jpath(o, path);
 
-	while (v != NULL && *p != '\0') {
-		dot = strchr(p, '.');
-		snprintf(key, sizeof key, "%.*s",
-		    (int)(dot ? (size_t)(dot - p) : strlen(p)), p);
-		v = json_object_get(v, key);
-		p = dot ? dot + 1 : p + strlen(p);
-	}
 	if (json_is_string(v))
 		return xstrdup(json_string_value(v));
 	if (json_is_integer(v))
