@@ -8,7 +8,8 @@
 #   tests/tools/NAME.c                             -> build/tools/NAME
 #   tests/fuzz/fuzz-*.c     (clang, libFuzzer)     -> build/fuzz/fuzz-*
 #   tests/bench/bench-*.c                          -> build/bench/bench-*
-# Honours CC, CFLAGS, LDFLAGS, PREFIX, DESTDIR and V=1.
+# Honours CC, CFLAGS, LDFLAGS, PREFIX (BINDIR, MANDIR, DOCDIR, BASHCOMPDIR,
+# UNITDIR), DESTDIR and V=1.
 
 CC	?= cc
 CLANG	?= clang
@@ -62,7 +63,7 @@ BENCHES	:= $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 FUZZERS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 .PHONY: all check test lint layering asan fuzz bench demo install clean \
-	deps tests tools valgrind FORCE
+	deps tests tools valgrind packaging FORCE
 .DEFAULT_GOAL := all
 
 all: $(BIN) $(TESTS) $(TOOLS)
@@ -176,9 +177,46 @@ lint:
 layering:
 	$(Q)./scripts/layering.sh
 
-install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/mdns-doctor
+# What `make install` places besides the binary, generated into $(BUILD):
+# the manual page and the bash completion from the command table
+# (`mdns-doctor help --man`, `help --completion`: they cannot drift from
+# the parser), the systemd units with the binary's installed path.
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+DOCDIR	?= $(PREFIX)/share/doc/mdns-doctor
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+UNIT_INS := $(sort $(wildcard packaging/systemd/*.in))
+UNITS	:= $(UNIT_INS:packaging/systemd/%.in=$(BUILD)/systemd/%)
+PKG_FILES := $(BUILD)/mdns-doctor.1 $(BUILD)/mdns-doctor.bash-completion \
+	     $(UNITS)
+
+$(BUILD)/mdns-doctor.1: $(BIN)
+	$(Q)$(BIN) help --man >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/mdns-doctor.bash-completion: $(BIN)
+	$(Q)$(BIN) help --completion >$@.tmp && mv $@.tmp $@
+
+# The units carry BINDIR: remade when it changes (as version.h).
+$(BUILD)/gen/bindir: FORCE
+	@mkdir -p $(@D)
+	$(Q)echo '$(BINDIR)' >$@.tmp; cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(BUILD)/systemd/%: packaging/systemd/%.in $(BUILD)/gen/bindir
+	@mkdir -p $(@D)
+	$(Q)sed 's|@BINDIR@|$(BINDIR)|g' $< >$@.tmp && mv $@.tmp $@
+
+packaging: $(PKG_FILES)
+
+install: $(BIN) $(PKG_FILES)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/mdns-doctor
+	install -m 0644 $(BUILD)/mdns-doctor.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(BUILD)/mdns-doctor.bash-completion \
+		$(DESTDIR)$(BASHCOMPDIR)/mdns-doctor
+	install -m 0644 $(UNITS) $(DESTDIR)$(UNITDIR)/
+	install -m 0644 LICENSE README.md $(DESTDIR)$(DOCDIR)/
 
 clean:
 	rm -rf $(BUILD)

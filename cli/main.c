@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/help-gen.h"
 
 static const struct cmd_entry *cmd_table[] = {
 #define CMD(n) &cmd_##n##_entry,
@@ -288,6 +289,16 @@ main(int argc, char **argv)
 			usage_all(stdout);
 			return EXIT_OK;
 		}
+		/* Hidden: the manual page and the completion (help-gen.h). */
+		if (strcmp(argv[first + 1], "--man") == 0)
+			return cli_help_man(stdout, cmd_table, global_opts) ?
+			    EXIT_UNKNOWN :
+			    EXIT_OK;
+		if (strcmp(argv[first + 1], "--completion") == 0)
+			return cli_help_completion(
+				   stdout, cmd_table, global_opts) ?
+			    EXIT_UNKNOWN :
+			    EXIT_OK;
 		if ((cmd = cmd_find(argv[first + 1])) == NULL)
 			return EXIT_UNKNOWN;
 		cli_help_cmd(stdout, cmd);

@@ -1,14 +1,16 @@
 #!/bin/sh
 # Install every build and test dependency of mdns-doctor on Debian 12.
 # Idempotent and quick when everything is already there: apt-get runs only
-# when a package is missing.
+# when a package is missing. chromium, groff, man-db and systemd are for
+# the report's browser test and the packaging test (docs/report.md).
 set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev clang-format cppcheck
  libldns-dev libcurl4-openssl-dev libncurses-dev libsqlite3-dev libssl-dev
  libzstd-dev liblz4-dev zlib1g-dev libjansson-dev liblwip-dev
  unbound dnsmasq-base tmux sqlite3 jq perl python3 valgrind iproute2 curl
  util-linux procps bc iputils-ping
- prometheus"
+ prometheus
+ chromium groff man-db systemd"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
