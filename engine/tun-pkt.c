@@ -185,8 +185,12 @@ parse4(const uint8_t *b, size_t len, const union net_addr *dns,
 	p->proto = b[9];
 	memcpy(p->src, b + 12, 4);
 	memcpy(p->dst, b + 16, 4);
-	if (v4_martian(p->src, 1) || v4_martian(p->dst, 0) ||
-	    memcmp(p->src, p->dst, 4) == 0)
+	if (v4_martian(p->src, 1))
+		return drop(why, TUN_DROP_MARTIAN);
+	/* The host's own IGMP and broadcasts: normal, not bad packets. */
+	if ((p->dst[0] >> 4) == 14 || be32_load(p->dst) == 0xffffffffu)
+		return drop(why, TUN_DROP_MULTICAST);
+	if (v4_martian(p->dst, 0) || memcmp(p->src, p->dst, 4) == 0)
 		return drop(why, TUN_DROP_MARTIAN);
 	p->nh_off = 9;
 	p->l4 = b + ihl;
@@ -207,8 +211,12 @@ parse6(const uint8_t *b, size_t len, const union net_addr *dns,
 	p->family = AF_INET6;
 	memcpy(p->src, b + 8, 16);
 	memcpy(p->dst, b + 24, 16);
-	if (v6_martian(p->src) || v6_martian(p->dst) ||
-	    memcmp(p->src, p->dst, 16) == 0)
+	if (v6_martian(p->src))
+		return drop(why, TUN_DROP_MARTIAN);
+	/* The host's own MLD reports and router solicitations. */
+	if (p->dst[0] == 0xff)
+		return drop(why, TUN_DROP_MULTICAST);
+	if (v6_martian(p->dst) || memcmp(p->src, p->dst, 16) == 0)
 		return drop(why, TUN_DROP_MARTIAN);
 	nh = b[6];
 	for (;;) {

@@ -32,6 +32,7 @@ static const char *const drop_names[TUN_DROP_MAX] = {
     [TUN_DROP_CHECKSUM] = "checksum",
     [TUN_DROP_FRAGMENT] = "fragment",
     [TUN_DROP_MARTIAN] = "martian",
+    [TUN_DROP_MULTICAST] = "multicast",
     [TUN_DROP_ICMP] = "icmp",
     [TUN_DROP_PROTO] = "other_protocol",
     [TUN_DROP_UDP] = "udp_not_dns",

@@ -107,7 +107,9 @@ enum tun_drop {
 	TUN_DROP_MALFORMED,   /* header or length wrong */
 	TUN_DROP_CHECKSUM,    /* IPv4 header or TCP/UDP checksum wrong */
 	TUN_DROP_FRAGMENT,    /* IP fragments are not reassembled */
-	TUN_DROP_MARTIAN,     /* multicast, broadcast, loopback, unspec. */
+	TUN_DROP_MARTIAN,     /* bad source, loopback, unspecified */
+	TUN_DROP_MULTICAST,   /* to multicast/broadcast: the host's IGMP,
+			       * MLD, router solicitations */
 	TUN_DROP_ICMP,	      /* ICMP other than echo (NDP, MLD, errors) */
 	TUN_DROP_PROTO,	      /* other protocol: answered unreachable */
 	TUN_DROP_UDP,	      /* UDP not to the DNS address: unreachable */
