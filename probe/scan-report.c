@@ -191,8 +191,7 @@ scan_report_method_check(int method, struct res_check *c)
 
 int
 scan_report_write_resolvers(const struct scan_report *rp, const char *path,
-    const struct scan_opts *o, int with_degraded, const char *by,
-    struct err *e)
+    const struct scan_opts *o, int with_degraded, const char *by, struct err *e)
 {
 	struct hmap_strset seen = {HMAP_INIT, NULL, 0, 0};
 	const struct res_resolver *ok = rp->ok;

@@ -205,8 +205,8 @@ check_report(void)
 	}
 	tap_is_int(n, 4, "the list reader reads 4 addresses back");
 	unlink(path);
-	tap_is_int(
-	    scan_report_write_resolvers(rp, "/proc/nonexistent/x", &o, 0, "scan", &e),
+	tap_is_int(scan_report_write_resolvers(
+		       rp, "/proc/nonexistent/x", &o, 0, "scan", &e),
 	    -1, "unwritable path refused");
 	tap_ok(strstr(e.msg, "cannot write /proc/nonexistent/x") != NULL,
 	    "and named (%s)", e.msg);
@@ -378,8 +378,9 @@ check_dedup(const struct scan_opts *o)
 	first = strstr(text, "\n10.0.3.1\n");
 	tap_ok(first != NULL && strstr(first + 1, "\n10.0.3.1\n") == NULL,
 	    "an address ranked twice, apart, is written once");
-	tap_ok(strstr(text, "written by mdns-doctor history good: 2 resolver(s)") !=
-		NULL,
+	tap_ok(
+	    strstr(text,
+		"written by mdns-doctor history good: 2 resolver(s)") != NULL,
 	    "the header names the writer and counts addresses, not entries");
 	tap_ok(first != NULL && strstr(text, "\n10.0.3.2\n") > first,
 	    "at its best rank");
