@@ -137,9 +137,13 @@ handle_answer(struct eng_client *c, long resolver, int fd, const uint8_t *msg,
 		ecl_probe_answered(c, rtt);
 		return AFTER_PROBES;
 	}
+	/* Only a valid tunnel answer is a success for the pool: NOERROR
+	 * without a frame of ours (a resolver's own answer, a forged one,
+	 * one that does not decrypt) is loss, as REFUSED and SERVFAIL. */
 	if (resolver >= 0)
-		pool_on_answer(
-		    c->pool, (uint32_t)resolver, fd, a.id, a.rcode, now, NULL);
+		pool_on_answer(c->pool, (uint32_t)resolver, fd, a.id,
+		    a.parsed && a.inflated ? 0 : (a.rcode != 0 ? a.rcode : -1),
+		    now, NULL);
 	ecl_query_answered(c, a.id, now);
 	if (!a.parsed) {
 		c->st.bad_answers++;
@@ -280,6 +284,7 @@ on_tick(struct ev_loop *loop, uint64_t id, void *arg)
 	}
 	ecl_dns_tick(c, now);
 	if (c->st.phase == ENG_CLI_CONNECTED) {
+		ecl_session_check_stall(c, now);
 		ecl_streams_tick(c, now);
 		ecl_pump(c, now);
 	}
@@ -390,6 +395,10 @@ eng_client_new(
 	free(c->cfg.resolvers);
 	c->cfg.resolvers = NULL;
 	arq_config_from(&c->arqc_cfg, &cfg->arq);
+	/* Stall timeout: twice the RTO ceiling unless set (docs/engine.md,
+	 * "Liveness"). */
+	c->stall_us = SEC(cfg->stall_timeout_s > 0 ? cfg->stall_timeout_s :
+						     2 * cfg->arq.max_rto_s);
 	ecl_rand_bytes((uint8_t *)&c->next_dns_id, sizeof c->next_dns_id);
 	c->next_stream_id = 1;
 	probe_setup(c, cfg);
