@@ -184,8 +184,10 @@ print_server(json_t *st)
 	    jint(st, "queries.nxdomain"), jint(st, "queries.nodata"),
 	    jint(st, "queries.formerr"), jint(st, "queries.error_drop"),
 	    jint(st, "queries.no_reply"));
-	printf("drops      %lld bad cookie, %lld undecodable\n",
-	    jint(st, "drops.bad_cookie"), jint(st, "drops.undecodable"));
+	printf("drops      %lld bad cookie, %lld undecodable, %lld "
+	       "QNAME-minimisation steps\n",
+	    jint(st, "drops.bad_cookie"), jint(st, "drops.undecodable"),
+	    jint(st, "drops.qname_minimisation"));
 	printf("traffic    up %lld B, down %lld B\n",
 	    jint(st, "traffic.bytes_up"), jint(st, "traffic.bytes_down"));
 }
