@@ -118,7 +118,7 @@ struct eng_client {
 	unsigned nrate;
 	uint64_t rate_next;
 	int listen_fd;
-	char error[256];
+	char error[512];
 	struct eng_client_stats st;
 	int stopping;
 	/* query bookkeeping */
@@ -139,6 +139,11 @@ struct eng_client {
 	uint64_t unanswered_since;
 	uint64_t stall_us;
 	int stalled;
+	/* what the MTU probes' answers were, for the diagnosis when every
+	 * test failed (client.c pool_give_up) */
+	struct {
+		uint64_t answers, nodata, nxdomain, refused, servfail, other;
+	} probe_rc;
 	uint64_t tick_timer, close_timer;
 	unsigned close_rounds;
 	/* MTU (synced by the pool) */
