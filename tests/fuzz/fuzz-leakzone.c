@@ -63,8 +63,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n > (long)sizeof out)
 		abort();
 	if (n > 0 && dns_query_parse(copy, size, &q, NULL) == DNS_QUERY_OK &&
-	    leakz_answer_parse(out, (size_t)n, q.id, q.qname, q.qtype, &a,
-		NULL) != 0 &&
+	    leakz_answer_parse(
+		out, (size_t)n, q.id, q.qname, q.qtype, &a, NULL) != 0 &&
 	    q.qname_len < 254)
 		abort();
 	free(copy);
