@@ -196,7 +196,8 @@ srv_leak_handle(struct srv_leak *l, const uint8_t *msg, size_t len,
 	if (qn.kind == LEAKZ_NAME) {
 		t = tok_get(l, qn.token, now_us);
 		record(l, t, from, qn.idx);
-	} else if (qn.kind == LEAKZ_REPORT && q.qtype == DNS_TYPE_TXT) {
+	} else if (qn.kind == LEAKZ_REPORT &&
+	    (q.qtype == DNS_TYPE_TXT || q.qtype == DNS_TYPE_CAA)) {
 		l->st.reports++;
 		if ((t = tok_find(l, qn.token)) != NULL)
 			for (i = 0; i < t->naddr; i++) {

@@ -25,6 +25,7 @@ struct lq {
 	int path;
 	uint16_t id, type;
 	int tries, srv;
+	int report_sys; /* the report goes to the system resolver now */
 	int done;
 	uint64_t timer;
 	char name[DNS_NAME_TEXT_MAX];
@@ -118,11 +119,48 @@ q_end(struct lq *q)
 		start_report(l);
 }
 
+static int q_start(struct lq *q, struct err *e);
+
+/*
+ * The report through the tunnel failed: ask the system resolver instead
+ * (a tunnel with upstream's DNS rules answers TXT with NOTIMP: only
+ * address-like types pass, docs/checks.md). 1 when it was sent there.
+ */
+static int
+report_fallback(struct lq *q, const char *what)
+{
+	struct leak *l = q->l;
+	char to[NET_ADDR_STRLEN];
+	struct err e = {""};
+
+	if (q->path != PATH_REPORT || q->report_sys || l->o->nsys == 0 ||
+	    !l->o->have_tun)
+		return 0;
+	net_addr_format(&q->to, to, sizeof to);
+	snprintf(l->ob.report_note, sizeof l->ob.report_note,
+	    " (through the tunnel's listener %s: %s)", to, what);
+	close_q(q);
+	if (l->pending > 0)
+		l->pending--;
+	q->report_sys = 1;
+	q->tries = q->srv = 0;
+	if (q_start(q, &e) != 0) {
+		l->ob.report_why = RES_R_FETCH_FAILED;
+		snprintf(
+		    l->ob.report_error, sizeof l->ob.report_error, "%s", e.msg);
+		finish(l);
+	}
+	return 1;
+}
+
 static void
 q_fail(struct lq *q, enum res_reason why, const char *what)
 {
 	struct leak *l = q->l;
 	char to[NET_ADDR_STRLEN];
+
+	if (report_fallback(q, what))
+		return;
 
 	net_addr_format(&q->to, to, sizeof to);
 	if (q->path == PATH_REPORT) {
@@ -187,6 +225,11 @@ got_report(struct lq *q, const struct leakz_answer *a)
 	net_addr_format(&q->to, to, sizeof to);
 	snprintf(l->ob.report_via, sizeof l->ob.report_via, "%s", to);
 	if (a->rcode != 0) {
+		char why[40];
+
+		snprintf(why, sizeof why, "rcode %u", a->rcode);
+		if (report_fallback(q, why))
+			return;
 		l->ob.report_why = RES_R_FETCH_FAILED;
 		snprintf(l->ob.report_error, sizeof l->ob.report_error,
 		    "%s: rcode %u to the report query", to, a->rcode);
@@ -322,7 +365,9 @@ start_report(struct leak *l)
 	}
 	rnd_text(rnd, 10);
 	q->path = PATH_REPORT;
-	q->type = DNS_TYPE_TXT;
+	/* CAA, not TXT: the tunnel's DNS path (upstream's rules) passes
+	 * CAA and answers TXT with NOTIMP (docs/checks.md). */
+	q->type = DNS_TYPE_CAA;
 	if (leakz_name(q->name, sizeof q->name, l->o->zone, l->ob.token, -1,
 		rnd, &e) != 0 ||
 	    q_start(q, &e) != 0) {

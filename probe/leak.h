@@ -62,6 +62,7 @@ struct leak_obs {
 				       malformed */
 	char report_error[200];
 	char report_via[NET_ADDR_STRLEN + 16];
+	char report_note[200]; /* why not through the tunnel, or "" */
 	struct leakz_entry rep[LEAKZ_REPORT_MAX];
 	size_t nrep, rep_total;
 	int64_t ms; /* start to report */

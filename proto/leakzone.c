@@ -181,31 +181,42 @@ leakz_answer_build(uint8_t *out, size_t cap, const struct dns_query *q,
 		inet_ntop(AF_INET, ab, ip, sizeof ip);
 	else if (fam == 6)
 		inet_ntop(AF_INET6, ab, ip, sizeof ip);
-	if (rep != NULL && q->qtype == DNS_TYPE_TXT) {
-		size_t rr = p, hl;
+	if (rep != NULL &&
+	    (q->qtype == DNS_TYPE_TXT || q->qtype == DNS_TYPE_CAA)) {
+		int caa = q->qtype == DNS_TYPE_CAA;
+		const char *pre = caa ? "" : "leak1 ";
+		size_t rr = p, hl, hdr;
 
 		p += 12;
+		if (caa) { /* flags 0, tag "leak1", then the value */
+			out[p++] = 0;
+			out[p++] = 5;
+			memcpy(out + p, "leak1", 5);
+			p += 5;
+		}
 		/* The header first; its K is written once we know it. */
-		hl = (size_t)snprintf(s, sizeof s,
-		    "leak1 addrs=%zu shown=%03zu", nrep, (size_t)0);
-		out[p] = (uint8_t)hl;
-		memcpy(out + p + 1, s, hl);
-		p += 1 + hl;
+		hl = (size_t)snprintf(s, sizeof s, "%saddrs=%zu shown=%03zu",
+		    pre, nrep, (size_t)0);
+		hdr = caa ? p : p + 1;
+		if (!caa)
+			out[p++] = (uint8_t)hl;
+		memcpy(out + p, s, hl);
+		p += hl;
 		for (i = 0; i < nrep; i++) {
 			n = snprintf(s, sizeof s, "%s %u %llx", rep[i].addr,
 			    rep[i].count, (unsigned long long)rep[i].mask);
 			if (n <= 0 || n > 255 || p + 1 + (size_t)n > budget)
 				break;
-			out[p] = (uint8_t)n;
-			memcpy(out + p + 1, s, (size_t)n);
-			p += 1 + (size_t)n;
+			out[p++] = caa ? (uint8_t)';' : (uint8_t)n;
+			memcpy(out + p, s, (size_t)n);
+			p += (size_t)n;
 			shown++;
 		}
-		snprintf(s, sizeof s, "leak1 addrs=%zu shown=%03zu", nrep,
+		snprintf(s, sizeof s, "%saddrs=%zu shown=%03zu", pre, nrep,
 		    shown > 999 ? (size_t)999 : shown);
-		memcpy(out + rr + 12 + 1, s, hl);
+		memcpy(out + hdr, s, hl);
 		rd = p - rr - 12;
-		rr_head(out + rr, DNS_TYPE_TXT, (uint16_t)rd);
+		rr_head(out + rr, q->qtype, (uint16_t)rd);
 		an = 1;
 	} else if (q->qtype == DNS_TYPE_TXT && fam != 0) {
 		size_t l = strlen(ip);
@@ -292,6 +303,42 @@ read_name(const uint8_t *m, size_t len, size_t *off, char *text, size_t cap)
 	return 0;
 }
 
+/*
+ * A CAA RR with tag "leak1" is a report (value "addrs=N shown=K;E;E..."):
+ * its pieces become TXT strings as the TXT form has them. Other CAA RRs
+ * count as other. 0, or -1 when it runs past its record.
+ */
+static int
+caa_report(const uint8_t *rd, size_t rdlen, struct leakz_answer *a)
+{
+	size_t tl, v, start, k;
+
+	if (rdlen < 2 || (tl = rd[1]) + 2 > rdlen)
+		return -1;
+	if (tl != 5 || memcmp(rd + 2, "leak1", 5) != 0) {
+		a->other++;
+		return 0;
+	}
+	v = 7;
+	for (start = v, k = v; k <= rdlen; k++) {
+		if (k < rdlen && rd[k] != ';')
+			continue;
+		if (a->ntxt < LEAKZ_TXT_MAX) {
+			char *t = a->txt[a->ntxt];
+			size_t pre = start == v ? 6 : 0, l = k - start;
+
+			if (l + pre > 255)
+				return -1;
+			memcpy(t, "leak1 ", pre);
+			memcpy(t + pre, rd + start, l);
+			t[pre + l] = '\0';
+			a->ntxt++;
+		}
+		start = k + 1;
+	}
+	return 0;
+}
+
 int
 leakz_answer_parse(const uint8_t *msg, size_t len, uint16_t id,
     const char *qname, uint16_t qtype, struct leakz_answer *a, struct err *e)
@@ -360,6 +407,10 @@ leakz_answer_parse(const uint8_t *msg, size_t len, uint16_t id,
 				}
 				t += 1 + l;
 			}
+		} else if (type == DNS_TYPE_CAA) {
+			if (caa_report(msg + rd, rdlen, a) != 0)
+				return err_set(e,
+				    "answer %u: CAA report does not parse", i);
 		} else
 			a->other++;
 		off = rd + rdlen;
@@ -395,7 +446,7 @@ leakz_report_parse(const struct leakz_answer *a, struct leakz_entry *out,
 
 	*n = *total = 0;
 	if (a->ntxt == 0)
-		return err_set(e, "no TXT data");
+		return err_set(e, "no report data (TXT or CAA leak1)");
 	if (sscanf(a->txt[0], "leak1 addrs=%llu shown=%llu%c", &na, &ns,
 		&tail) != 2)
 		return err_set(e, "not a leak report (no leak1 header)");

@@ -157,6 +157,18 @@ server(void)
 		strcmp(en[2].addr, "10.0.0.2") == 0 && en[2].mask == 0x4,
 	    "report: each address with its count and name mask");
 	rc =
+	    ask(l, "10.0.0.3", "r-c.tok12345." ZONE, DNS_TYPE_CAA, 1, 2000, &a);
+	tap_ok(rc > 0 && a.ntxt == 4 &&
+		leakz_report_parse(&a, en, LEAKZ_REPORT_MAX, &n, &total, &e) ==
+		    0 &&
+		n == 3 && strcmp(en[1].addr, "2001:db8::5") == 0 &&
+		en[1].mask == 0x30,
+	    "the same report as one CAA RR (tag leak1)%s%s",
+	    e.msg[0] ? ": " : "", e.msg);
+	rc = ask(l, "10.0.0.3", "whoami." ZONE, DNS_TYPE_CAA, 1, 2000, &a);
+	tap_ok(rc > 0 && a.ntxt == 0 && a.naddr == 0 && a.rcode == 0,
+	    "CAA for another name: NODATA");
+	rc =
 	    ask(l, "10.0.0.3", "r-y.other123." ZONE, DNS_TYPE_TXT, 0, 2000, &a);
 	tap_ok(rc > 0 &&
 		leakz_report_parse(&a, en, LEAKZ_REPORT_MAX, &n, &total, &e) ==
@@ -307,7 +319,7 @@ readers(void)
 		const char *j[] = {"leak1 addrs=1 shown=001", "10.0.0.1 3 1 x"};
 
 		bad_report(a, 1, "no leak1 header");
-		bad_report(a, 0, "no TXT data");
+		bad_report(a, 0, "no report data");
 		bad_report(b, 1, "has 0");
 		bad_report(c, 2, "is not \"ADDRESS COUNT MASK\"");
 		bad_report(d, 2, "not an address");
