@@ -203,8 +203,19 @@ is "$(sqlite3 "$DB" "SELECT group_concat(subject || '=' || verdict || '/' || rea
     "10.78.1.1=fail/leak" "the check stored with subject, verdict, reason"
 is "$(sqlite3 "$DB" "SELECT status FROM runs WHERE command = 'leak'")" \
     critical "run status critical"
-is "$(sqlite3 "$DB" "SELECT count(*) FROM checks WHERE evidence LIKE '%report via 127.0.0.1:5353: 10.78.1.1 x% 10.78.1.3 x%'")" \
+is "$(sqlite3 "$DB" "SELECT count(*) FROM checks WHERE evidence LIKE '%report via 127.0.0.1:5353: %10.78.1.1 x%' AND evidence LIKE '%report via%10.78.1.3 x%'")" \
     1 "... with the evidence"
+
+# check runs the leak check when the config names a leak zone.
+out=$(ns app "$BIN" --config "$TOPO_DIR/c.toml" --db "$DB" check \
+    --checks leak --control "$TOPO_DIR/app.sock" 2>&1)
+is "$?" 2 "check --checks leak with MDNS_LEAK_ZONE: CRITICAL"
+like "$out" "^MDNS-DOCTOR CRITICAL - leak 10.78.1.1 leak" \
+    "... naming the ISP's resolver"
+out=$(ns app "$BIN" --db "$DB" check --checks leak \
+    --control "$TOPO_DIR/app.sock" 2>&1)
+like "$out" "leak not tested \\(no leak zone\\)" \
+    "without a leak zone: not tested, said so"
 
 # Tokens and names never reach the server's log.
 srvlog=$(cat "$TOPO_DIR/SRV.out" "$TOPO_DIR/SRV.err" 2>/dev/null)
