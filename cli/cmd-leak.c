@@ -39,6 +39,8 @@ enum {
 	OPT_TIMEOUT,
 	OPT_TRIES,
 	OPT_RESOLV,
+	OPT_WHOAMI,
+	OPT_NO_WHOAMI,
 	OPT_NO_STORE,
 };
 
@@ -61,6 +63,12 @@ static const struct args_opt leak_opts[] = {
 	"per try (default 4000: a name through the\n"
 	"tunnel takes several DNS round trips)"},
     {OPT_TRIES, "tries", "N", 0, "tries per query (default 2)"},
+    {OPT_WHOAMI, "whoami", "NAME", ARGS_REPEAT,
+	"a whoami name (TXT: the asking resolver's\n"
+	"address) asked through both paths (repeatable;\n"
+	"default: o-o.myaddr.l.google.com,\n"
+	"whoami.ds.akahelp.net, resolver.dnscrypt.info)"},
+    {OPT_NO_WHOAMI, "no-whoami", NULL, 0, "ask no whoami name"},
     {OPT_NO_STORE, "no-store", NULL, 0,
 	"do not record the checks in the history"},
     {0, NULL, NULL, 0, NULL},
@@ -188,6 +196,20 @@ leak_setup(struct cli_ctx *ctx, struct leak_cli *lc, const struct args *args)
 		err_prefix(&e, "--zone");
 		goto bad;
 	}
+	for (i = 0; (v = args_value(args, OPT_WHOAMI, i)) != NULL; i++) {
+		if (i == LEAK_WHOAMI_MAX) {
+			err_set(
+			    &e, "more than %d --whoami names", LEAK_WHOAMI_MAX);
+			goto bad;
+		}
+		lc->o.whoami[lc->o.nwhoami++] = v;
+	}
+	for (i = 0; lc->o.nwhoami == 0 && !args_has(args, OPT_NO_WHOAMI) &&
+	     i < leak_ndefault_whoami && i < LEAK_WHOAMI_MAX;
+	     i++)
+		lc->o.whoami[i] = leak_default_whoami[i];
+	if (lc->o.nwhoami == 0 && !args_has(args, OPT_NO_WHOAMI))
+		lc->o.nwhoami = leak_ndefault_whoami;
 	lc->o.zone = lc->zone;
 	lc->o.nnames = (int)names;
 	lc->o.timeout_ms = (int)tmo;

@@ -19,6 +19,13 @@
 
 enum { PATH_SYS = 0, PATH_TUN, PATH_REPORT };
 
+const char *const leak_default_whoami[] = {
+    "o-o.myaddr.l.google.com",
+    "whoami.ds.akahelp.net",
+    "resolver.dnscrypt.info",
+};
+const size_t leak_ndefault_whoami = nitems(leak_default_whoami);
+
 struct lq {
 	struct leak *l;
 	int fd;
@@ -26,6 +33,7 @@ struct lq {
 	uint16_t id, type;
 	int tries, srv;
 	int report_sys; /* the report goes to the system resolver now */
+	int who;	/* a whoami query: its name's index, else -1 */
 	int done;
 	uint64_t timer;
 	char name[DNS_NAME_TEXT_MAX];
@@ -161,6 +169,12 @@ q_fail(struct lq *q, enum res_reason why, const char *what)
 
 	if (report_fallback(q, what))
 		return;
+	if (q->who >= 0) {
+		snprintf(l->ob.who[q->who][q->path].error,
+		    sizeof l->ob.who[q->who][q->path].error, "%s", what);
+		q_end(q);
+		return;
+	}
 
 	net_addr_format(&q->to, to, sizeof to);
 	if (q->path == PATH_REPORT) {
@@ -243,6 +257,41 @@ got_report(struct lq *q, const struct leakz_answer *a)
 	q_end(q);
 }
 
+/* The first address in an answer: an A/AAAA record, or a word of a TXT
+ * string that is one ("74.125.1.2"; "ns" "192.0.2.1"; "Resolver IP:
+ * 192.0.2.1"). */
+static void
+got_whoami(struct lq *q, const struct leakz_answer *a)
+{
+	struct leak_whoami_obs *w = &q->l->ob.who[q->who][q->path];
+	uint8_t b[16];
+	size_t i;
+
+	if (a->rcode != 0)
+		snprintf(w->error, sizeof w->error, "rcode %u", a->rcode);
+	for (i = 0; i < a->ntxt && w->ip[0] == '\0'; i++) {
+		char t[256], *tok, *save = NULL;
+
+		snprintf(t, sizeof t, "%s", a->txt[i]);
+		for (tok = strtok_r(t, " \t,;", &save); tok != NULL;
+		     tok = strtok_r(NULL, " \t,;", &save)) {
+			int fam = inet_pton(AF_INET, tok, b) == 1 ? AF_INET :
+			    inet_pton(AF_INET6, tok, b) == 1	  ? AF_INET6 :
+								    0;
+
+			if (fam != 0) {
+				inet_ntop(fam, b, w->ip, sizeof w->ip);
+				break;
+			}
+		}
+	}
+	if (w->ip[0] == '\0' && a->naddr > 0)
+		snprintf(w->ip, sizeof w->ip, "%s", a->addr[0]);
+	if (w->ip[0] == '\0' && w->error[0] == '\0')
+		snprintf(w->error, sizeof w->error, "no address in the answer");
+	q_end(q);
+}
+
 static void
 on_read(struct ev_loop *loop, int fd, int events, void *arg)
 {
@@ -280,6 +329,10 @@ on_read(struct ev_loop *loop, int fd, int events, void *arg)
 	q->timer = 0;
 	if (q->path == PATH_REPORT) {
 		got_report(q, &a);
+		return;
+	}
+	if (q->who >= 0) {
+		got_whoami(q, &a);
 		return;
 	}
 	if (a.rcode != 0) {
@@ -340,7 +393,7 @@ q_start(struct lq *q, struct err *e)
 	}
 	q->plen = (size_t)pl;
 	q->l->pending++;
-	if (q->path != PATH_REPORT)
+	if (q->path != PATH_REPORT && q->who < 0)
 		path_obs(q->l, q->path)->sent++;
 	q_send(q);
 	return 0;
@@ -397,11 +450,12 @@ leak_start(struct ev_loop *loop, const struct leak_opts *o,
 	l->arg = arg;
 	l->t0_us = now_mono_us();
 	rnd_text(l->ob.token, 14);
-	l->nq = (size_t)(nsys + ntun) * 2 + 1;
+	l->nq = (size_t)(nsys + ntun) * 2 + o->nwhoami * 2 + 1;
 	l->q = xcalloc(l->nq, sizeof *l->q);
 	for (k = 0; k < l->nq; k++) {
 		l->q[k].l = l;
 		l->q[k].fd = -1;
+		l->q[k].who = -1;
 	}
 	k = 0;
 	l->ob.sys.names = nsys;
@@ -423,6 +477,25 @@ leak_start(struct ev_loop *loop, const struct leak_opts *o,
 			}
 		}
 	}
+	for (i = 0; i < (int)o->nwhoami && i < LEAK_WHOAMI_MAX; i++)
+		for (path = PATH_SYS; path <= PATH_TUN; path++) {
+			struct lq *q = &l->q[k++];
+
+			if ((path == PATH_SYS && o->nsys == 0) ||
+			    (path == PATH_TUN && !o->have_tun) ||
+			    strlen(o->whoami[i]) >= sizeof q->name)
+				continue;
+			q->path = path;
+			q->who = i;
+			/* TXT is what whoami names answer, but the tunnel's
+			 * DNS path refuses it (upstream's type list): A. */
+			q->type = path == PATH_TUN ? DNS_TYPE_A : DNS_TYPE_TXT;
+			snprintf(q->name, sizeof q->name, "%s", o->whoami[i]);
+			if (q_start(q, e) != 0) {
+				leak_free(l);
+				return NULL;
+			}
+		}
 	if (l->pending == 0)
 		start_report(l);
 	return l;
@@ -474,8 +547,8 @@ static void
 evidence(
     const struct leak_obs *ob, const struct leak_opts *o, char *buf, size_t cap)
 {
-	char sys[300], tun[300], via[200] = "", rep[400] = "";
-	size_t i, len = 0;
+	char sys[300], tun[700], via[200] = "", rep[400] = "";
+	size_t i, len = 0, w, pth;
 
 	for (i = 0; i < o->nsys; i++) {
 		char a[NET_ADDR_STRLEN];
@@ -500,8 +573,22 @@ evidence(
 		len += (size_t)snprintf(rep + len, sizeof rep - len,
 		    "%s%s x%u names %llx", i ? ", " : "", ob->rep[i].addr,
 		    ob->rep[i].count, (unsigned long long)ob->rep[i].mask);
-	res_textf(buf, cap, "zone %s; %s; %s; report via %s: %s%s%s%s%s",
+	for (w = 0; w < o->nwhoami && w < LEAK_WHOAMI_MAX; w++)
+		for (pth = 0; pth < 2; pth++) {
+			const struct leak_whoami_obs *wo = &ob->who[w][pth];
+			size_t tl = strlen(tun);
+
+			if ((wo->ip[0] == '\0' && wo->error[0] == '\0') ||
+			    tl + 1 >= sizeof tun)
+				continue;
+			snprintf(tun + tl, sizeof tun - tl,
+			    "; whoami %s %s: %s", o->whoami[w],
+			    pth ? "tunnel" : "system",
+			    wo->ip[0] ? wo->ip : wo->error);
+		}
+	res_textf(buf, cap, "zone %s; %s; %s; report via %s%s: %s%s%s%s%s",
 	    o->zone, sys, tun, ob->report_via[0] ? ob->report_via : "-",
+	    ob->report_note,
 	    ob->report_ok ? (ob->nrep ? rep : "nobody asked") :
 			    ob->report_error,
 	    ob->rep_total > ob->nrep ? " (more not shown)" : "",

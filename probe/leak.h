@@ -27,6 +27,12 @@
 #define LEAK_NAMES_EXTENDED 36
 #define LEAK_NAMES_MAX	    58 /* the tunnel path keeps at least 6 */
 #define LEAK_SYS_MAX	    3  /* nameservers, as glibc (MAXNS) */
+#define LEAK_WHOAMI_MAX	    4  /* whoami names asked */
+
+/* The public whoami names (docs/checks.md), TXT: the default of
+ * --whoami; every test names the leak zone's own (whoami.ZONE). */
+extern const char *const leak_default_whoami[];
+extern const size_t leak_ndefault_whoami;
 
 struct leak_opts {
 	const char *zone; /* normalised leak zone */
@@ -42,6 +48,15 @@ struct leak_opts {
 	int timeout_ms;	      /* per try */
 	int tries;	      /* per query, round the resolvers */
 	const char *local_evidence; /* more evidence (SOCKS counts) or NULL */
+	const char *whoami[LEAK_WHOAMI_MAX]; /* TXT names whose answer is
+						the asking resolver's address */
+	size_t nwhoami;
+};
+
+/* What a whoami name said through one path: an address or an error. */
+struct leak_whoami_obs {
+	char ip[NET_ADDR_STRLEN]; /* "" when none */
+	char error[120];
 };
 
 /* What one path saw. */
@@ -65,6 +80,8 @@ struct leak_obs {
 	char report_note[200]; /* why not through the tunnel, or "" */
 	struct leakz_entry rep[LEAKZ_REPORT_MAX];
 	size_t nrep, rep_total;
+	/* whoami fingerprints, per name: [0] system path, [1] tunnel path */
+	struct leak_whoami_obs who[LEAK_WHOAMI_MAX][2];
 	int64_t ms; /* start to report */
 };
 

@@ -139,15 +139,17 @@ s() { # SUBJECT KEY
 	printf '%s\n' "$OUT" | jq -r --arg s "$1" "select(.subject == \$s) | .$2"
 }
 
-leak_run --zone leak.test --control "$TOPO_DIR/app.sock"
+leak_run --zone leak.test --control "$TOPO_DIR/app.sock" --whoami whoami.leak.test
 is "$RC" 2 "system DNS through the ISP while the tunnel is up: exit 2"
 is "$(s 10.78.1.1 verdict)/$(s 10.78.1.1 reason)" fail/leak \
     "... the ISP's resolver 10.78.1.1 is named as a leak"
 like "$(s 10.78.1.1 detail)" "resolver 10.78.1.1 \\(IPv4\\) asked for 6 of 6 system-path name\\(s\\), [0-9]+ queries; the tunnel's egress is 10.78.1.3" \
     "... with family, names, count and the tunnel's egress"
-like "$(s 10.78.1.1 evidence)" "system path via 10.78.2.1:53 \\(/etc/resolv.conf\\): 6 name\\(s\\), 12 of 12 answered; tunnel path via 127.0.0.1:5353: 6 name\\(s\\), 12 of 12 answered; report via 127.0.0.1:5353" \
+like "$(s 10.78.1.1 evidence)" "system path via 10.78.2.1:53 \\(/etc/resolv.conf\\): 6 name\\(s\\), 12 of 12 answered; tunnel path via 127.0.0.1:5353: 6 name\\(s\\), 12 of 12 answered; .*report via 127.0.0.1:5353" \
     "... evidence: both paths, the report through the tunnel"
 is "$(printf '%s\n' "$OUT" | jq -s 'length')" 1 "one row: one resolver seen"
+like "$(s 10.78.1.1 evidence)" "whoami whoami.leak.test system: 10.78.1.1; whoami whoami.leak.test tunnel: 10.78.1.3" \
+    "whoami fingerprints: the ISP's resolver and the exit's"
 like "$(s 10.78.1.1 evidence)" "SOCKS requests since start: 1 with a host name, 2 with an IP literal" \
     "... and the engine's SOCKS request counts"
 
