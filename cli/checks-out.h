@@ -53,4 +53,15 @@ int cli_checks_close(struct cli_checks *o, int rc);
 int cli_ip_checks(struct cli_ctx *ctx, const char *control, int timeout_ms,
     int only_if_expected, struct res_check out[2], size_t *nout, struct err *e);
 
+/*
+ * The leak check for `check` (cmd-leak.c): only when --config names
+ * MDNS_LEAK_ZONE (else 1, nothing measured); the system path from
+ * /etc/resolv.conf, the tunnel path from the engine at control (NULL:
+ * the default socket) or LOCAL_DNS_* of the config; the queries within
+ * about timeout_ms. out gets up to max checks (*nout). 0, or -1 with e
+ * set when the queries cannot run.
+ */
+int cli_leak_checks(struct cli_ctx *ctx, const char *control, int timeout_ms,
+    struct res_check *out, size_t max, size_t *nout, struct err *e);
+
 #endif

@@ -18,10 +18,11 @@
 #include "common/ev.h"
 #include "common/log.h"
 #include "common/net.h"
+#include "common/profile.h"
 #include "engine/ctl.h"
 #include "engine/server.h"
 
-enum { OPT_LISTEN = ARGS_LONG, OPT_ALLOW, OPT_CONTROL };
+enum { OPT_LISTEN = ARGS_LONG, OPT_ALLOW, OPT_CONTROL, OPT_LEAK_ZONE };
 
 static const struct args_opt serve_opts[] = {
     {OPT_LISTEN, "listen", "ADDR:PORT", 0,
@@ -32,6 +33,9 @@ static const struct args_opt serve_opts[] = {
     {OPT_CONTROL, "control", "PATH", 0,
 	"control socket (default: runtime dir\n"
 	"server.sock; status --server reads it)"},
+    {OPT_LEAK_ZONE, "leak-zone", "NAME", 0,
+	"also answer this zone for `leak` (overrides\n"
+	"MDNS_LEAK_ZONE; docs/checks.md)"},
     {0, NULL, NULL, 0, NULL},
 };
 
@@ -129,6 +133,25 @@ serve_bind_error(
 		    addr, from, e->msg);
 }
 
+/* --leak-zone NAME overrides MDNS_LEAK_ZONE. 0, or -1 with e set. */
+static int
+apply_leak_zone(struct cfg *c, const char *zone, struct err *e)
+{
+	char *z;
+
+	if (zone == NULL)
+		return 0;
+	z = xstrdup(zone);
+	if (prof_domain_normalize(z, e) == -1) {
+		free(z);
+		return err_prefix(e, "--leak-zone");
+	}
+	free(c->server.leak_zone);
+	c->server.leak_zone = z;
+	cfg_set_source(c, "MDNS_LEAK_ZONE", CFG_SRC_OPTION);
+	return 0;
+}
+
 /* --allow-target CIDR... extend MDNS_ALLOW_TARGETS. */
 static void
 apply_allow(struct cfg *c, const struct args *args)
@@ -185,7 +208,8 @@ cmd_serve_run(struct cli_ctx *ctx, const struct args *args)
 	if (cfg_method_finding(cfg, finding, sizeof finding) != EXIT_OK)
 		log_warn("%s", finding);
 	apply_allow(cfg, args);
-	if (apply_listen(cfg, listen, &la, &e) == -1) {
+	if (apply_leak_zone(cfg, args_get(args, OPT_LEAK_ZONE), &e) == -1 ||
+	    apply_listen(cfg, listen, &la, &e) == -1) {
 		cli_error(&cmd_serve_entry, "%s", e.msg);
 		goto out;
 	}
@@ -240,8 +264,9 @@ cmd_serve_run(struct cli_ctx *ctx, const struct args *args)
 	net_addr_format(&bound, buf, sizeof buf);
 	printf("listening %s\n", buf);
 	fflush(stdout);
-	log_info("serving %zu domain(s), method %d, on %s",
-	    cfg->server.ndomains, cfg->server.method, buf);
+	log_info("serving %zu domain(s), method %d, on %s%s",
+	    cfg->server.ndomains, cfg->server.method, buf,
+	    *cfg->server.leak_zone ? "; and a leak zone" : "");
 	rc = ev_run(loop) == 0 ? EXIT_OK : EXIT_CRITICAL;
 out:
 	cli_snap_stop(snap, rc);

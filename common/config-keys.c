@@ -97,7 +97,7 @@ struct fill {
 static hook_fn h_protocol, h_socks, h_setup_dup, h_nack_gap, h_mtu, h_rx_tx,
     h_process_workers, h_client_key, h_domains, h_dns_upstream,
     h_external_socks, h_comp_mask, h_server_method, h_key_file, h_echo_urls,
-    h_exit_ips;
+    h_exit_ips, h_leak_zone;
 
 /* The ARQ keys: window default, control/data retry ranges, NACK delay
  * default and ceiling, and the NACK repeat fallback differ by role. */
@@ -292,6 +292,9 @@ static const struct key client_keys[] = {
     /* Ours (docs/engine.md, "Liveness"): 0 = 2 x ARQ_MAX_RTO_SECONDS. */
     KEY("MDNS_STALL_TIMEOUT_SECONDS", "0.0", K_DBL, CL(stall_timeout_s),
 	.extra = 1, REFUSE(0, 3600)),
+    /* Ours, for `leak` (docs/checks.md): the zone a `serve` hosts. */
+    KEY("MDNS_LEAK_ZONE", "\"\"", K_STR, CL(leak_zone), .extra = 1,
+	HOOK(h_leak_zone)),
     /* Ours (docs/store.md, "Engine snapshots"). */
     KEY("MDNS_SNAPSHOT_INTERVAL_SECONDS", "30.0", K_DBL, CL(snap_interval_s),
 	.extra = 1, REFUSE(0, 86400)),
@@ -418,6 +421,9 @@ static const struct key server_keys[] = {
     /* Ours: CIDRs the target filter lets through (docs/engine.md). */
     KEY("MDNS_ALLOW_TARGETS", "[]", K_STRV, SV(allow), .off_n = SV(nallow),
 	.extra = 1),
+    /* Ours: the leak zone this server answers (docs/checks.md). */
+    KEY("MDNS_LEAK_ZONE", "\"\"", K_STR, SV(leak_zone), .extra = 1,
+	HOOK(h_leak_zone)),
     /* Ours (docs/store.md, "Engine snapshots"). */
     KEY("MDNS_SNAPSHOT_INTERVAL_SECONDS", "30.0", K_DBL, SV(snap_interval_s),
 	.extra = 1, REFUSE(0, 86400)),
@@ -1263,6 +1269,21 @@ static void
 h_exit_ips(struct fill *f)
 {
 	fill_checked(f, EXIT_LIST_MAX, "addresses", 0, check_ip_literal);
+}
+
+/* MDNS_LEAK_ZONE: "" (none) or a domain name, normalised (lower case,
+ * no final dot). */
+static void
+h_leak_zone(struct fill *f)
+{
+	char *z = xstrdup(str_trim(f->v->str ? f->v->str : ""));
+	struct err de;
+
+	FIELD(f, char *) = z;
+	if (*z != '\0' && prof_domain_normalize(z, &de) == -1) {
+		cfg_problem(f->c, f->k->name, "%s", de.msg);
+		set_src(f, CFG_SRC_INVALID);
+	}
 }
 
 int

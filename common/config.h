@@ -52,8 +52,8 @@ enum cfg_source {
 #define CFG_FP_LEN 16
 
 /* Keys in the client and server tables (checked at compile time). */
-#define CFG_CLIENT_NKEYS 97
-#define CFG_SERVER_NKEYS 78
+#define CFG_CLIENT_NKEYS 98
+#define CFG_SERVER_NKEYS 79
 
 /* ARQ_* keys (both roles; seconds as written). */
 struct cfg_arq {
@@ -166,6 +166,7 @@ struct cfg_client {
 	size_t nexpected_exit;
 	double local_dns_answer_timeout_s; /* ours: MDNS_LOCAL_DNS_ANSWER_.. */
 	double stall_timeout_s; /* ours: MDNS_STALL_TIMEOUT_SECONDS (0 auto) */
+	char *leak_zone;	/* ours: MDNS_LEAK_ZONE ("" none), for `leak` */
 	double snap_interval_s; /* ours: MDNS_SNAPSHOT_INTERVAL_SECONDS */
 	double snap_retention_days; /* ours: MDNS_SNAPSHOT_RETENTION_DAYS */
 	unsigned snap_max_rows;	    /* ours: MDNS_SNAPSHOT_MAX_ROWS */
@@ -244,6 +245,7 @@ struct cfg_server {
 	char *config_version; /* CONFIG_VERSION (sample only, not read) */
 	char **allow;	      /* ours: MDNS_ALLOW_TARGETS (CIDRs) */
 	size_t nallow;
+	char *leak_zone; /* ours: MDNS_LEAK_ZONE ("" none; docs/checks.md) */
 	double snap_interval_s;	    /* ours: MDNS_SNAPSHOT_INTERVAL_SECONDS */
 	double snap_retention_days; /* ours: MDNS_SNAPSHOT_RETENTION_DAYS */
 	unsigned snap_max_rows;	    /* ours: MDNS_SNAPSHOT_MAX_ROWS */

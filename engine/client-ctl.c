@@ -194,6 +194,12 @@ eng_client_status_json(
 		    json_string(c->cfg.protocol_tcp ? "tcp" : "socks5"));
 		json_object_set_new(
 		    so, "auth", json_boolean(c->cfg.socks_auth));
+		json_object_set_new(so, "requests",
+		    json_pack("{s:I,s:I,s:I,s:I}", "hostname",
+			(json_int_t)st->socks_req_name, "ip_literal",
+			(json_int_t)(st->socks_req_ip4 + st->socks_req_ip6),
+			"ipv4", (json_int_t)st->socks_req_ip4, "ipv6",
+			(json_int_t)st->socks_req_ip6));
 	}
 	json_object_set_new(o, "events",
 	    json_pack("{s:I,s:I,s:I,s:I}", "error_drop",
@@ -353,6 +359,17 @@ eng_client_metrics_text(struct eng_client *c)
 	    (unsigned long long)st->socks_read_errors,
 	    (unsigned long long)st->socks_write_errors,
 	    (unsigned long long)st->socks_auth_failures);
+	fprintf(f,
+	    "# HELP mdns_client_socks_requests_total SOCKS requests by "
+	    "target: a host name, or an IP literal the application resolved "
+	    "itself.\n"
+	    "# TYPE mdns_client_socks_requests_total counter\n"
+	    "mdns_client_socks_requests_total{target=\"hostname\"} %llu\n"
+	    "mdns_client_socks_requests_total{target=\"ipv4\"} %llu\n"
+	    "mdns_client_socks_requests_total{target=\"ipv6\"} %llu\n",
+	    (unsigned long long)st->socks_req_name,
+	    (unsigned long long)st->socks_req_ip4,
+	    (unsigned long long)st->socks_req_ip6);
 	fprintf(f,
 	    "# HELP mdns_client_session_events_total Session events.\n"
 	    "# TYPE mdns_client_session_events_total counter\n"

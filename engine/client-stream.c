@@ -295,6 +295,12 @@ socks_input(struct ecl_stream *st, uint64_t now)
 				stream_free(st);
 			return;
 		case SOCKS_TARGET:
+			if (st->socks.target[0] == 3)
+				c->st.socks_req_name++;
+			else if (st->socks.target[0] == 4)
+				c->st.socks_req_ip6++;
+			else
+				c->st.socks_req_ip4++;
 			target_ready(st, now);
 			return;
 		case SOCKS_UDP_ASSOCIATE:

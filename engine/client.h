@@ -32,6 +32,10 @@ struct eng_client_stats {
 	uint64_t duplicates_sent, probes_sent, probes_answered;
 	uint64_t socks_accepted, socks_read_errors, socks_write_errors;
 	uint64_t socks_auth_failures, streams_closed;
+	/* SOCKS requests by target: a host name (the tunnel's far end
+	 * resolves it) or an IP literal (the application resolved the name
+	 * itself, outside the tunnel; docs/checks.md "leak"). */
+	uint64_t socks_req_name, socks_req_ip4, socks_req_ip6;
 	uint64_t streams_opened, streams_failed;
 	unsigned streams_active;
 	unsigned up_mtu, down_mtu; /* synced */

@@ -12,6 +12,7 @@
 
 #include "engine/server-dns.h"
 #include "engine/server-int.h"
+#include "engine/server-leak.h"
 #include "engine/server.h"
 
 json_t *
@@ -70,6 +71,7 @@ eng_server_status_json(const struct eng_server *s, const char *version,
 	    json_pack("{s:I,s:I}", "bytes_up", (json_int_t)st->bytes_up,
 		"bytes_down", (json_int_t)st->bytes_down));
 	json_object_set_new(o, "dns", srv_dns_status_json(s));
+	json_object_set_new(o, "leak", srv_leak_status_json(s->leak));
 	/* What this engine runs with, key by key (secrets fingerprinted). */
 	json_object_set_new(
 	    o, "effective_config", cfg_server_effective_json(&s->cfg));

@@ -111,6 +111,7 @@ struct eng_server {
 	struct arq_config arqc;
 	struct eng_server_stats st;
 	struct srv_dns *dns;
+	struct srv_leak *leak; /* MDNS_LEAK_ZONE (server-leak.h), or NULL */
 	uint8_t *rxbuf, *txbuf;
 	/* refused SOCKS targets logged at the default level, at most
 	 * SRV_DENY_LOG_MAX per SRV_DENY_LOG_WINDOW (server-stream.c) */

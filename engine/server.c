@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "proto/dns.h"
 #include "engine/server-dns.h"
+#include "engine/server-leak.h"
 #include "engine/server-stream.h"
 
 #define FRAME_MAX 8192
@@ -802,6 +803,7 @@ on_udp(struct ev_loop *loop, int fd, int events, void *arg)
 	socklen_t fl;
 	ssize_t n;
 	size_t an;
+	long ln;
 	int budget = 256;
 
 	(void)loop;
@@ -811,6 +813,15 @@ on_udp(struct ev_loop *loop, int fd, int events, void *arg)
 		n = recvfrom(fd, in, sizeof in, 0, &from.sa, &fl);
 		if (n < 0)
 			break;
+		/* The leak zone first: it may sit under a tunnel domain. */
+		ln = srv_leak_handle(s->leak, in, (size_t)n, &from, srv_now(s),
+		    s->txbuf + 65536, 65536);
+		if (ln >= 0) {
+			if (ln > 0)
+				(void)sendto(fd, s->txbuf + 65536, (size_t)ln,
+				    0, &from.sa, fl);
+			continue;
+		}
 		an = eng_server_handle(
 		    s, in, (size_t)n, s->txbuf + 65536, 65536);
 		if (an > 0)
@@ -875,6 +886,7 @@ eng_server_new(
 	arq_config_from(&s->arqc, &cfg->arq);
 	if (srv_dns_new(s, e) == -1)
 		goto fail;
+	s->leak = srv_leak_new(cfg->leak_zone);
 	s->next_id = 1;
 	s->unknown_drop_ctr = 0;
 	s->force_cookie = -1;
@@ -897,6 +909,7 @@ eng_server_free(struct eng_server *s)
 		if (s->sess[i].state != SESS_NONE)
 			session_close(s, &s->sess[i], 0);
 	srv_dns_free(s);
+	srv_leak_free(s->leak);
 	if (s->tick_timer != 0)
 		ev_timer_cancel(s->loop, s->tick_timer);
 	if (s->fd != -1) {

@@ -24,6 +24,7 @@
 #define DNS_TYPE_TXT  16
 #define DNS_TYPE_AAAA 28
 #define DNS_TYPE_OPT  41
+#define DNS_TYPE_CAA  257
 #define DNS_CLASS_IN  1
 
 #define DNS_RCODE_NOERROR  0

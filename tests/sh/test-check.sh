@@ -89,7 +89,7 @@ ok $? "the line parses by the plugins grammar: $parsed"
 like "$parsed" "^OK " "state OK"
 like "$parsed" "fresh=[0-9.]+s good=3 hs=3 loss=[0-9.]+% rtt=[0-9.]+ms" \
     "perfdata: fresh, good, hs, loss, rtt (and time)"
-like "$out" "- engine connected; handshake 3/3 \(rtt [0-9.]+ ms\); scan 3/4; ip not tested \(no expected exit\); leak not tested; last-known-good 0.0 h old \|" \
+like "$out" "- engine connected; handshake 3/3 \(rtt [0-9.]+ ms\); scan 3/4; ip not tested \(no expected exit\); leak not tested \(no leak zone\); last-known-good 0.0 h old \|" \
     "the text names each sub-check"
 like "$out" "'hs'=3;3:;1:;0;3 " "hs with its thresholds, min and max"
 
