@@ -199,7 +199,7 @@ mk(uint8_t *out, unsigned k, unsigned len, size_t t, uint32_t id)
 
 	memset(&s, 0, sizeof s);
 	s.count = k;
-	for (i = 0; i < k; i++)
+	for (i = 0; i < k && i < FEC_MAX_GROUP; i++)
 		s.lens[i] = (uint16_t)len;
 	s.id = id;
 	memset(sym, 0x5a, sizeof sym);
