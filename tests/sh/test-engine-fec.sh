@@ -91,7 +91,7 @@ is "$(jf "$D/c2.json" .fec.negotiated)/$(jf "$D/c2.json" .fec.state)" \
 is "$(jf "$D/c2.json" .fec.symbols_received)" 0 "no symbols received"
 grep -q "FEC negotiated" "$D/CLI2.err"
 is $? 1 "no 'FEC negotiated' in the client's log"
-sstatus SRV2 >"$D/s2.json"
+sstatus SRV2 >"$D/s2.json" 2>"$D/s2.err" || diag "status SRV2: $(cat "$D/s2.err")"
 is "$(jf "$D/s2.json" .fec.enabled)/$(jf "$D/s2.json" .fec.symbols_sent)" \
     false/0 "server status: FEC disabled, no symbols"
 
