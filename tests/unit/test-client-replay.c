@@ -882,6 +882,60 @@ fec_withheld(json_t *l)
 	    (seq == 5 || seq == 17);
 }
 
+/*
+ * s9 with FEC on: the first captured STREAM_FEC_SYMBOL answer fed again
+ * with its payload altered five ways (group count 65, a source id,
+ * original length 1, a packet longer than the symbol, the first two
+ * lengths swapped: a group whose metadata differs from the one already
+ * seen): each dropped and counted in fec.malformed, the session on.
+ */
+static void
+fec_malformed(struct run *r, const char *name)
+{
+	static const struct {
+		uint8_t p[4];
+		size_t at;
+	} bad[] = {{{1, 65, 0, 0}, 0}, {{0, 0, 0, 5}, 8}, {{0, 0, 0, 1}, 2},
+	    {{0, 201, 0, 200}, 12}, {{0, 200, 0, 116}, 12}};
+	json_t *st, *fo;
+	size_t i, k, n;
+	int fed = 0;
+	long long before, after;
+	uint8_t *q;
+
+	st = eng_client_status_json(r->cl, "test", 0);
+	before = jint(json_object_get(st, "fec"), "malformed", -1);
+	json_decref(st);
+	for (i = 0; i < r->nlines; i++)
+		if (!icap_is_query(r->lines[i]) &&
+		    jint(r->lines[i], "decoded.tunnel.packet_type", -1) ==
+			WIRE_STREAM_FEC_SYMBOL &&
+		    r->cap.peer[i] >= 0)
+			break;
+	if (i == r->nlines) {
+		tap_ok(0, "%s: no FEC symbol answer to alter", name);
+		return;
+	}
+	q = hexbytes(jstr(r->lines[r->cap.peer[i]], "wire"), &n);
+	for (k = 0; q != NULL && k < nitems(bad); k++)
+		if (feed_patched(r, r->lines[i], q, n, bad[k].p, bad[k].at) ==
+		    0)
+			fed++;
+	free(q);
+	pump(r, 0);
+	st = eng_client_status_json(r->cl, "test", 0);
+	fo = json_object_get(st, "fec");
+	after = jint(fo, "malformed", -1);
+	tap_ok(fed == 5 && after == before + 5 &&
+		jint(fo, "recovered_packets", 0) == 2 &&
+		eng_client_stats(r->cl)->phase == ENG_CLI_CONNECTED,
+	    "%s: 5 malformed STREAM_FEC_SYMBOL frames (count 65, id below "
+	    "K, wrong original length, packet over T, other lengths for a "
+	    "known group) dropped and counted (%lld), the session on",
+	    name, after - before);
+	json_decref(st);
+}
+
 static void
 replay(const char *name)
 {
@@ -1058,6 +1112,7 @@ replay(const char *name)
 		    jint(fo, "recovered_packets", 0),
 		    jint(fo, "decoded_groups", 0));
 		json_decref(st);
+		fec_malformed(&r, name);
 	} else
 		diag_untested(&r);
 	tap_ok(eng_client_stats(r.cl)->phase == ENG_CLI_CONNECTED,
