@@ -97,7 +97,7 @@ struct fill {
 static hook_fn h_protocol, h_socks, h_setup_dup, h_nack_gap, h_mtu, h_rx_tx,
     h_process_workers, h_client_key, h_domains, h_dns_upstream,
     h_external_socks, h_comp_mask, h_server_method, h_key_file, h_echo_urls,
-    h_exit_ips, h_leak_zone;
+    h_exit_ips, h_leak_zone, h_fec_level;
 
 /* The ARQ keys: window default, control/data retry ranges, NACK delay
  * default and ceiling, and the NACK repeat fallback differ by role. */
@@ -271,6 +271,21 @@ static const struct key client_keys[] = {
 	AS_IS),
     KEY("SAVE_MTU_SERVERS_TO_FILE", "false", K_BOOL, CL(save_mtu_servers),
 	AS_IS),
+    /* The FEC fork's keys (arianizadi/MasterDnsVPN; docs/fec.md): listed
+     * only when written, ranges clamped as the fork's NormalizeParams. */
+    KEY("FEC_LEVEL", "\"\"", K_STR, CL(fec_level), .extra = 1,
+	HOOK(h_fec_level)),
+    KEY("FEC_ENABLED", "false", K_BOOL, CL(fec_enabled), .extra = 1, AS_IS),
+    KEY("FEC_DIRECTION", "\"download\"", K_STR, CL(fec_direction), .extra = 1,
+	.trim = 1, .empty_dflt = 1),
+    KEY("FEC_GROUP_SIZE", "8", K_INT, CL(fec_group), .extra = 1, BELOW(1, 8),
+	RANGE(2, 64)),
+    KEY("FEC_OVERHEAD_PERCENT", "15", K_INT, CL(fec_overhead), .extra = 1,
+	BELOW(0, 15), RANGE(0, 100)),
+    KEY("FEC_SYMBOL_SIZE", "0", K_INT, CL(fec_symbol_size), .extra = 1,
+	BELOW(0, 0), RANGE(0, 65535)),
+    KEY("FEC_FLUSH_TIMEOUT_MS", "25", K_INT, CL(fec_flush_ms), .extra = 1,
+	BELOW(1, 25), RANGE(1, 1000)),
     /* Ours (docs/engine.md): refused outside their range. */
     KEY("MDNS_MAX_INFLIGHT", "32", K_UINT, CL(max_inflight), .extra = 1,
 	REFUSE(1, 1024)),
@@ -418,6 +433,17 @@ static const struct key server_keys[] = {
 	HOOK(h_domains)),
     /* In the shipped sample but not read by upstream code. */
     KEY("CONFIG_VERSION", "\"\"", K_STR, SV(config_version), .extra = 1),
+    /* The FEC fork's server keys (docs/fec.md): listed only when written;
+     * its ceilings for what a client may ask. */
+    KEY("FEC_ENABLED", "false", K_BOOL, SV(fec_enabled), .extra = 1, AS_IS),
+    KEY("FEC_MAX_GROUP_SIZE", "8", K_INT, SV(fec_max_group), .extra = 1,
+	BELOW(1, 8), RANGE(2, 64)),
+    KEY("FEC_MAX_OVERHEAD_PERCENT", "15", K_INT, SV(fec_max_overhead),
+	.extra = 1, BELOW(0, 15), RANGE(0, 100)),
+    KEY("FEC_MAX_SYMBOL_SIZE", "0", K_INT, SV(fec_max_symbol_size), .extra = 1,
+	BELOW(0, 0), RANGE(0, 65535)),
+    KEY("FEC_MAX_FLUSH_TIMEOUT_MS", "25", K_INT, SV(fec_max_flush_ms),
+	.extra = 1, BELOW(1, 25), RANGE(1, 1000)),
     /* Ours: CIDRs the target filter lets through (docs/engine.md). */
     KEY("MDNS_ALLOW_TARGETS", "[]", K_STRV, SV(allow), .off_n = SV(nallow),
 	.extra = 1),
@@ -1284,6 +1310,50 @@ h_leak_zone(struct fill *f)
 		cfg_problem(f->c, f->k->name, "%s", de.msg);
 		set_src(f, CFG_SRC_INVALID);
 	}
+}
+
+/*
+ * FEC_LEVEL: trimmed, lower-cased, '_' read as '-', the fork's aliases
+ * (off, disabled, safe, low, medium, high) named by their level; "" means
+ * the FEC_* keys decide. Anything else: refused, as the fork refuses it.
+ */
+static void
+h_fec_level(struct fill *f)
+{
+	static const char *const alias[][2] = {{"off", "none"},
+	    {"disabled", "none"}, {"disable", "none"}, {"safe", "conservative"},
+	    {"low", "conservative"}, {"medium", "balanced"},
+	    {"high", "aggressive"}, {"none", "none"},
+	    {"conservative", "conservative"}, {"balanced", "balanced"},
+	    {"aggressive", "aggressive"}};
+	char *raw = xstrdup(f->v->str), *p = xstrdup(str_trim(raw)), *q;
+	char shown[64];
+	size_t i;
+
+	free(raw);
+	for (q = p; *q; q++)
+		*q = *q == '_' ? '-' : (char)tolower((unsigned char)*q);
+	for (i = 0; *p != '\0' && i < nitems(alias); i++)
+		if (strcmp(p, alias[i][0]) == 0)
+			break;
+	if (*p != '\0' && i == nitems(alias)) {
+		str_printable(p, shown, sizeof shown);
+		cfg_problem(f->c, f->k->name,
+		    "\"%s\" is not none, conservative, balanced or aggressive",
+		    shown);
+		set_src(f, CFG_SRC_INVALID);
+	} else if (*p != '\0') {
+		free(p);
+		p = xstrdup(alias[i][1]);
+	}
+	if (strcmp(p, f->v->str) != 0 && i < nitems(alias)) {
+		cfg_note(f->c, f->k->name,
+		    "effective \"%s\" (the fork: trimmed, lower-cased, "
+		    "aliases named by their level)",
+		    p);
+		changed(f);
+	}
+	FIELD(f, char *) = p;
 }
 
 int

@@ -52,8 +52,8 @@ enum cfg_source {
 #define CFG_FP_LEN 16
 
 /* Keys in the client and server tables (checked at compile time). */
-#define CFG_CLIENT_NKEYS 98
-#define CFG_SERVER_NKEYS 79
+#define CFG_CLIENT_NKEYS 105
+#define CFG_SERVER_NKEYS 84
 
 /* ARQ_* keys (both roles; seconds as written). */
 struct cfg_arq {
@@ -170,6 +170,14 @@ struct cfg_client {
 	double snap_interval_s; /* ours: MDNS_SNAPSHOT_INTERVAL_SECONDS */
 	double snap_retention_days; /* ours: MDNS_SNAPSHOT_RETENTION_DAYS */
 	unsigned snap_max_rows;	    /* ours: MDNS_SNAPSHOT_MAX_ROWS */
+	/* The FEC fork's keys (docs/fec.md); FEC_LEVEL, when not "", wins. */
+	char *fec_level;     /* FEC_LEVEL: "", "none", "conservative", ... */
+	int fec_enabled;     /* FEC_ENABLED */
+	char *fec_direction; /* FEC_DIRECTION: only "download" enables */
+	int fec_group;	     /* FEC_GROUP_SIZE 2..64 */
+	int fec_overhead;    /* FEC_OVERHEAD_PERCENT 0..100 */
+	int fec_symbol_size; /* FEC_SYMBOL_SIZE 0 (auto)..65535 */
+	int fec_flush_ms;    /* FEC_FLUSH_TIMEOUT_MS 1..1000 */
 
 	/* Not keys: the resolver list (cfg_opts.resolvers, then the
 	 * profile's), and what only a profile gives. */
@@ -243,7 +251,13 @@ struct cfg_server {
 	char **domains; /* DOMAIN, normalised, first-seen order */
 	size_t ndomains;
 	char *config_version; /* CONFIG_VERSION (sample only, not read) */
-	char **allow;	      /* ours: MDNS_ALLOW_TARGETS (CIDRs) */
+	/* The FEC fork's server keys (docs/fec.md): ceilings. */
+	int fec_enabled;	 /* FEC_ENABLED */
+	int fec_max_group;	 /* FEC_MAX_GROUP_SIZE 2..64 */
+	int fec_max_overhead;	 /* FEC_MAX_OVERHEAD_PERCENT 0..100 */
+	int fec_max_symbol_size; /* FEC_MAX_SYMBOL_SIZE 0..65535 */
+	int fec_max_flush_ms;	 /* FEC_MAX_FLUSH_TIMEOUT_MS 1..1000 */
+	char **allow;		 /* ours: MDNS_ALLOW_TARGETS (CIDRs) */
 	size_t nallow;
 	char *leak_zone; /* ours: MDNS_LEAK_ZONE ("" none; docs/checks.md) */
 	double snap_interval_s;	    /* ours: MDNS_SNAPSHOT_INTERVAL_SECONDS */

@@ -30,6 +30,8 @@
 #define ECL_BUF	      65536 /* one UDP datagram, one frame, one inflated */
 
 struct pool;
+struct ecl_fec;	   /* client-fec.c */
+struct ecl_fec_rx; /* client-fec.c */
 
 /* An application waiting for a DNS answer (client-dns.c). */
 struct ecl_dns_waiter {
@@ -92,7 +94,8 @@ struct ecl_stream {
 	int replied;
 	uint64_t created;
 	uint64_t bytes_up, bytes_down;
-	int pooled; /* pool_stream_open was called */
+	int pooled;		/* pool_stream_open was called */
+	struct ecl_fec_rx *fec; /* download FEC receiver (client-fec.c) */
 };
 
 struct eng_client {
@@ -171,6 +174,7 @@ struct eng_client {
 	size_t npending, pcap;
 	/* buffers (ECL_BUF each): a datagram, its frame, inflated payload */
 	uint8_t *rxbuf, *fbuf, *ibuf;
+	struct ecl_fec *fec; /* download FEC (client-fec.c), NULL until used */
 };
 
 /* The i-th stream in id order. */

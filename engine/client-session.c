@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "engine/client-dns.h"
+#include "engine/client-fec.h"
 #include "engine/client-query.h"
 #include "engine/client-session.h"
 #include "engine/client-stream.h"
@@ -160,6 +161,10 @@ handle_frame(struct eng_client *c, const struct wire_frame *f, uint64_t now)
 	if (f->session_id != c->sid || f->cookie != c->cookie)
 		return;
 	c->last_traffic = now;
+	if (f->type == WIRE_SESSION_CAPS_ACK) {
+		ecl_fec_caps_ack(c, f, now);
+		return;
+	}
 	if (f->type == WIRE_DNS_QUERY_RES || f->type == WIRE_DNS_QUERY_REQ_ACK)
 		ecl_dns_frame(c, f, now);
 	else
@@ -343,6 +348,7 @@ handshake_answer(struct eng_client *c, const struct wire_frame *f, uint64_t now)
 	    c->sid, c->sess_up_mtu, c->sess_down_mtu,
 	    wire_comp_name(c->up_comp), wire_comp_name(c->down_comp));
 	ecl_streams_session_up(c, now);
+	ecl_fec_session_up(c, now);
 	ecl_pump(c, now);
 }
 
@@ -361,6 +367,7 @@ eng_client_force_session(struct eng_client *c, uint8_t sid, uint8_t cookie,
 	    (unsigned)wire_max_packed_blocks(up_mtu, MAX(c->cfg.max_batch, 1u));
 	ecl_set_phase(c, ENG_CLI_CONNECTED);
 	ecl_dns_session_up(c, ev_now_us(c->loop));
+	ecl_fec_session_up(c, ev_now_us(c->loop));
 }
 
 /* ERROR_DROP: a new session with the same MTUs, no new scan. */
@@ -371,6 +378,7 @@ session_lost(struct eng_client *c, const char *why, uint64_t now)
 		return;
 	log_warn("session %u lost: %s; re-initialising", c->sid, why);
 	ecl_streams_session_lost(c);
+	ecl_fec_session_lost(c);
 	txq_clear(&c->q0);
 	ecl_dns_session_lost(c);
 	c->sid = 0;

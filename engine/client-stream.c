@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "engine/client-fec.h"
 #include "engine/client-query.h"
 #include "engine/client-stream.h"
 #include "engine/client-udp.h"
@@ -134,6 +135,7 @@ stream_free(struct ecl_stream *st)
 	unlink_stream(st);
 	stream_close_fd(&st->s);
 	stop_arq(st);
+	ecl_fec_stream_free(st);
 	free(st);
 }
 
@@ -487,6 +489,24 @@ stream_result(struct ecl_stream *st, const struct wire_frame *f, uint64_t now)
 	stream_free(st);
 }
 
+unsigned
+ecl_stream_recovered(struct ecl_stream *st, const uint16_t *seqs,
+    const uint8_t *const *ps, const size_t *lens, unsigned n, uint64_t now)
+{
+	struct eng_client *c = st->c;
+	unsigned i, fresh = 0;
+
+	for (i = 0; i < n; i++)
+		if (stream_data(&st->s, now, seqs[i], ps[i], lens[i]) ==
+		    ARQ_RX_NEW) {
+			c->st.bytes_down += lens[i];
+			st->bytes_down += lens[i];
+			fresh++;
+		}
+	progress(st, now);
+	return fresh;
+}
+
 void
 ecl_stream_frame(struct eng_client *c, const struct wire_frame *f, uint64_t now)
 {
@@ -508,7 +528,13 @@ ecl_stream_frame(struct eng_client *c, const struct wire_frame *f, uint64_t now)
 			c->st.bytes_down += f->payload_len;
 			st->bytes_down += f->payload_len;
 		}
-		progress(st, now);
+		/* A group it completes has progressed the stream already. */
+		if (ecl_fec_data(
+			c, st, f->seq, f->payload, f->payload_len, now) == 0)
+			progress(st, now);
+		return;
+	case WIRE_STREAM_FEC_SYMBOL:
+		ecl_fec_symbol(c, st, f, now);
 		return;
 	case WIRE_STREAM_DATA_ACK:
 		if (arq_on_ack(s->arq, f->seq, now) > 0)

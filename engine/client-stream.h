@@ -10,6 +10,13 @@
 
 /* Bind the local listener (LISTEN_IP:LISTEN_PORT). 0 or -1 with e set. */
 int ecl_listen(struct eng_client *c, union net_addr *bound, struct err *e);
+/*
+ * Packets the download FEC rebuilt (client-fec.c): into the stream's ARQ
+ * as if they had arrived, then one progress step (the stream may finish
+ * and be freed). Returns how many were new to the ARQ.
+ */
+unsigned ecl_stream_recovered(struct ecl_stream *st, const uint16_t *seqs,
+    const uint8_t *const *ps, const size_t *lens, unsigned n, uint64_t now);
 /* A downstream frame for a stream of the current session. */
 void ecl_stream_frame(
     struct eng_client *c, const struct wire_frame *f, uint64_t now);

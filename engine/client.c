@@ -25,6 +25,7 @@
 
 #include "common/log.h"
 #include "engine/client-dns.h"
+#include "engine/client-fec.h"
 #include "engine/client-query.h"
 #include "engine/client-session.h"
 #include "engine/client-stream.h"
@@ -356,6 +357,7 @@ on_tick(struct ev_loop *loop, uint64_t id, void *arg)
 	ecl_dns_tick(c, now);
 	if (c->st.phase == ENG_CLI_CONNECTED) {
 		ecl_session_check_stall(c, now);
+		ecl_fec_tick(c, now);
 		ecl_streams_tick(c, now);
 		ecl_pump(c, now);
 	}
@@ -555,6 +557,7 @@ eng_client_free(struct eng_client *c)
 	if (c->close_timer)
 		ev_timer_cancel(c->loop, c->close_timer);
 	ecl_session_free(c);
+	free(c->fec);
 	wire_cipher_free(c->cipher);
 	pool_free(c->pool);
 	free(c->rxbuf);

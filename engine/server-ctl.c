@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "engine/server-dns.h"
+#include "engine/server-fec.h"
 #include "engine/server-int.h"
 #include "engine/server-leak.h"
 #include "engine/server.h"
@@ -72,6 +73,7 @@ eng_server_status_json(const struct eng_server *s, const char *version,
 		"bytes_down", (json_int_t)st->bytes_down));
 	json_object_set_new(o, "dns", srv_dns_status_json(s));
 	json_object_set_new(o, "leak", srv_leak_status_json(s->leak));
+	json_object_set_new(o, "fec", srv_fec_status_json(s));
 	/* What this engine runs with, key by key (secrets fingerprinted). */
 	json_object_set_new(
 	    o, "effective_config", cfg_server_effective_json(&s->cfg));
@@ -155,6 +157,7 @@ eng_server_metrics_text(const struct eng_server *s, uint64_t uptime_ms)
 	    (unsigned long long)st->bytes_up,
 	    (unsigned long long)st->bytes_down);
 	srv_dns_metrics(s, f);
+	srv_fec_metrics(s, f);
 	fclose(f);
 	return buf;
 }

@@ -11,6 +11,7 @@
 #include "engine/dns-cache.h"
 #include "engine/dns-report.h"
 #include "engine/dns-upstream.h"
+#include "engine/fec.h"
 #include "engine/filter.h"
 #include "engine/resolve.h"
 #include "engine/server.h"
@@ -42,6 +43,7 @@ struct srv_stream {
 	size_t naddrs, addr_i;
 	uint64_t timer;
 	uint64_t last_activity;
+	struct srv_fec_grp *fec; /* download FEC group (server-fec.c) */
 };
 
 struct srv_rclosed {
@@ -75,7 +77,8 @@ struct srv_session {
 	uint8_t *last_packed;
 	size_t last_packed_len;
 	unsigned last_packed_left;
-	struct arq *dns_arq; /* stream 0: DNS_QUERY_RES until acked */
+	struct arq *dns_arq;   /* stream 0: DNS_QUERY_RES until acked */
+	struct fec_params fec; /* negotiated download FEC (server-fec.c) */
 };
 
 struct srv_dns_job;
@@ -112,6 +115,7 @@ struct eng_server {
 	struct eng_server_stats st;
 	struct srv_dns *dns;
 	struct srv_leak *leak; /* MDNS_LEAK_ZONE (server-leak.h), or NULL */
+	struct eng_fec_stats fec_st; /* download FEC (server-fec.c) */
 	uint8_t *rxbuf, *txbuf;
 	/* refused SOCKS targets logged at the default level, at most
 	 * SRV_DENY_LOG_MAX per SRV_DENY_LOG_WINDOW (server-stream.c) */

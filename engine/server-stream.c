@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "engine/server-fec.h"
 #include "engine/server-stream.h"
 
 #define SEC(x)	 ((uint64_t)((x)*1000000.0))
@@ -68,7 +69,15 @@ on_finished(struct stream *s)
 	srv_stream_finish(OWNER(s));
 }
 
+static void
+on_data_sent(
+    struct stream *s, uint16_t seq, const uint8_t *p, size_t n, uint64_t now)
+{
+	srv_fec_data(OWNER(s), seq, p, n, now);
+}
+
 static const struct stream_ops srv_stream_ops = {
+    .data_sent = on_data_sent,
     .read_bytes = on_read_bytes,
     .read_failed = on_read_failed,
     .write_failed = NULL,
@@ -150,6 +159,7 @@ stream_free(struct srv_stream *st)
 	unsigned i;
 
 	close_all(st);
+	srv_fec_stream_free(st);
 	for (i = 0; i < 256; i++)
 		free(st->syn_frag[i]);
 	stream_fini(&st->s);
@@ -606,5 +616,6 @@ srv_stream_tick(struct srv_stream *st, uint64_t now)
 		srv_stream_finish(st);
 		return;
 	}
+	srv_fec_tick(st, now);
 	srv_stream_progress(st);
 }

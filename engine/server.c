@@ -25,6 +25,7 @@
 #include "proto/dns.h"
 #include "engine/server-dns.h"
 #include "engine/server-leak.h"
+#include "engine/server-fec.h"
 #include "engine/server-stream.h"
 
 #define FRAME_MAX 8192
@@ -682,8 +683,11 @@ eng_server_handle(struct eng_server *s, const uint8_t *msg, size_t len,
 	    (const char *const *)s->cfg.domains, s->cfg.ndomains, s->cipher,
 	    fbuf, FRAME_MAX, &f, NULL);
 	/* The FEC fork's types (SESSION_CAPS...) are unknown to upstream,
-	 * whose parser drops them before any session check: NODATA. */
-	if (rc != WIRE_OK || wire_type_fork(f.type)) {
+	 * whose parser drops them before any session check: NODATA. Only
+	 * SESSION_CAPS with FEC_ENABLED goes on (docs/fec.md). */
+	if (rc != WIRE_OK ||
+	    (wire_type_fork(f.type) &&
+		!(f.type == WIRE_SESSION_CAPS && s->cfg.fec_enabled))) {
 		s->st.drop_decode++;
 		return answer_empty(s, &q, DNS_EMPTY_NODATA, out, cap);
 	}
@@ -733,6 +737,20 @@ eng_server_handle(struct eng_server *s, const uint8_t *msg, size_t len,
 		return answer_empty(s, &q, DNS_EMPTY_NODATA, out, cap);
 	}
 	ss->last_activity = now;
+	if (f.type == WIRE_SESSION_CAPS) {
+		uint8_t ack[FEC_CAPS_LEN];
+		struct wire_frame w;
+
+		if (srv_fec_caps(ss, payload, plen, ack) == -1)
+			return answer_empty(s, &q, DNS_EMPTY_NODATA, out, cap);
+		memset(&w, 0, sizeof w);
+		w.session_id = ss->id;
+		w.cookie = ss->cookie;
+		w.type = WIRE_SESSION_CAPS_ACK;
+		w.payload = ack;
+		w.payload_len = sizeof ack;
+		return answer_frame(s, &q, &w, ss->mode, out, cap);
+	}
 	if (syn_mismatch(s, f.type))
 		return answer_empty(s, &q, DNS_EMPTY_NODATA, out, cap);
 	if (!preprocess(ss, &f, now)) {

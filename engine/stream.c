@@ -143,7 +143,7 @@ stream_read(struct stream *s, uint64_t now)
 	uint8_t buf[4096], cbuf[4096 + 64];
 	size_t mtu = MIN(s->max_read, sizeof buf), clen;
 	ssize_t r;
-	int comp, budget = 64;
+	int comp, budget = 64, seq;
 
 	while (budget-- > 0 && s->fd != -1 && !s->local_eof &&
 	    !s->peer_close_write && arq_send_ready(s->arq)) {
@@ -152,10 +152,13 @@ stream_read(struct stream *s, uint64_t now)
 			comp = wire_compress_payload(s->comp, s->comp_min, buf,
 			    (size_t)r, cbuf, sizeof cbuf, &clen);
 			if (comp != WIRE_COMP_OFF)
-				arq_send(
+				seq = arq_send(
 				    s->arq, now, cbuf, clen, (uint8_t)comp);
 			else
-				arq_send(s->arq, now, buf, (size_t)r, 0);
+				seq = arq_send(s->arq, now, buf, (size_t)r, 0);
+			if (seq >= 0 && s->ops->data_sent != NULL)
+				s->ops->data_sent(
+				    s, (uint16_t)seq, buf, (size_t)r, now);
 			if (s->ops->read_bytes != NULL)
 				s->ops->read_bytes(s, (size_t)r, now);
 			continue;

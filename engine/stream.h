@@ -42,6 +42,9 @@ struct stream_ops {
 	void (*read_failed)(struct stream *s, uint64_t now);
 	/* A write to the local socket failed (CLOSE_WRITE follows). */
 	void (*write_failed)(struct stream *s);
+	/* Optional: payload p (uncompressed) went out first as seq. */
+	void (*data_sent)(struct stream *s, uint16_t seq, const uint8_t *p,
+	    size_t n, uint64_t now);
 	/* Both directions are finished: the side frees its record. */
 	void (*finished)(struct stream *s);
 };

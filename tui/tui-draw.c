@@ -360,12 +360,60 @@ dns_line(int y, const struct tui_status *st)
 	    st->dns_frag_down, st->dns_fail, st->dns_p50_ms, st->dns_p99_ms);
 }
 
+/* A member of the fec object, or NULL. */
+static const struct tui_kv *
+fec_get(const struct tui_status *st, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < st->nfec; i++)
+		if (strcmp(st->fec[i].name, name) == 0)
+			return &st->fec[i];
+	return NULL;
+}
+
+/*
+ * The FEC line: the engine's fields (docs/fec.md) in a fixed order with
+ * short names, the fork's "FEC negotiated" and "recovered packets" first;
+ * members it does not know follow as they came.
+ */
+static void
+fec_line(const struct tui_status *st, char *buf, size_t cap)
+{
+	static const char *const known[][2] = {{"group_size", "group"},
+	    {"overhead", "overhead %"}, {"recovered_packets", "recovered"},
+	    {"decoded_groups", "decoded"}, {"failed_groups", "failed"},
+	    {"symbols_received", "symbols rx"}, {"symbols_sent", "symbols tx"},
+	    {"groups_created", "groups"}, {"overhead_bytes", "bytes"},
+	    {"malformed", "malformed"}};
+	const struct tui_kv *kv = fec_get(st, "negotiated");
+	size_t i, j, off;
+
+	off = (size_t)snprintf(buf, cap, "FEC %s",
+	    kv == NULL	       ? "" :
+		kv->value != 0 ? "negotiated" :
+				 "off");
+	for (i = 0; i < nitems(known) && off < cap; i++)
+		if ((kv = fec_get(st, known[i][0])) != NULL)
+			off += (size_t)snprintf(buf + off, cap - off, "  %s %g",
+			    known[i][1], kv->value);
+	for (i = 0; i < st->nfec && off < cap; i++) {
+		for (j = 0; j < nitems(known); j++)
+			if (strcmp(st->fec[i].name, known[j][0]) == 0)
+				break;
+		if (j < nitems(known) ||
+		    strcmp(st->fec[i].name, "negotiated") == 0)
+			continue;
+		off += (size_t)snprintf(buf + off, cap - off, "  %s %g",
+		    st->fec[i].name, st->fec[i].value);
+	}
+}
+
 static void
 client_counters(struct tui_ui *ui, int y)
 {
 	const struct tui_status *st = &ui->m.cur;
 	char buf[512];
-	size_t i, off;
 	int x;
 
 	x = putf(y, 0, COLS, 0,
@@ -381,10 +429,7 @@ client_counters(struct tui_ui *ui, int y)
 		dns_line(++y, st);
 	if (!st->has_fec)
 		return;
-	off = (size_t)snprintf(buf, sizeof buf, "FEC");
-	for (i = 0; i < st->nfec && off < sizeof buf; i++)
-		off += (size_t)snprintf(buf + off, sizeof buf - off, "  %s %g",
-		    st->fec[i].name, st->fec[i].value);
+	fec_line(st, buf, sizeof buf);
 	put(y + 1, 0, COLS, 0, buf);
 }
 

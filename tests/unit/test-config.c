@@ -666,6 +666,53 @@ role_defaults(void)
 	cfg_server_clear(&sv);
 }
 
+/* The FEC fork's keys (docs/fec.md): aliases, clamps, refusal. */
+static void
+fec_keys(void)
+{
+	char *p = write_file("fec-client.toml",
+	    "DOMAINS = [\"a.b\"]\nENCRYPTION_KEY = \"k\"\n"
+	    "FEC_LEVEL = \" High \"\nFEC_GROUP_SIZE = 99\n"
+	    "FEC_OVERHEAD_PERCENT = -3\nFEC_FLUSH_TIMEOUT_MS = 0\n");
+	char *b = write_file("fec-bad.toml",
+	    "DOMAINS = [\"a.b\"]\nENCRYPTION_KEY = \"k\"\n"
+	    "FEC_LEVEL = \"turbo\"\n");
+	char *s = write_file("fec-server.toml",
+	    "DOMAIN = [\"a.b\"]\nFEC_ENABLED = true\n"
+	    "FEC_MAX_GROUP_SIZE = 1\nFEC_MAX_OVERHEAD_PERCENT = 140\n");
+	struct cfg *c = NULL;
+	struct err e = {""};
+
+	tap_ok(cfg_load(p, NULL, NULL, &c, &e) == 0,
+	    "FEC client config loads (%s)", e.msg);
+	if (c != NULL) {
+		tap_is_str(c->client.fec_level, "aggressive",
+		    "FEC_LEVEL ' High ' is the fork's alias of aggressive");
+		tap_ok(c->client.fec_group == 64 &&
+			c->client.fec_overhead == 15 &&
+			c->client.fec_flush_ms == 25,
+		    "FEC_* clamped as the fork does (64, 15, 25)");
+		cfg_free(c);
+		c = NULL;
+	}
+	tap_ok(
+	    cfg_load(b, NULL, NULL, &c, &e) == -1 || cfg_validate(c, &e) == -1,
+	    "FEC_LEVEL 'turbo' is refused (%s)", e.msg);
+	cfg_free(c);
+	c = NULL;
+	tap_ok(cfg_load(s, NULL, NULL, &c, &e) == 0 && c->server.fec_enabled &&
+		c->server.fec_max_group == 2 &&
+		c->server.fec_max_overhead == 100,
+	    "server FEC keys read and clamped (%s)", e.msg);
+	cfg_free(c);
+	unlink(p);
+	unlink(b);
+	unlink(s);
+	free(p);
+	free(b);
+	free(s);
+}
+
 int
 main(void)
 {
@@ -684,6 +731,7 @@ main(void)
 	many_domains();
 	upstream_rules();
 	role_defaults();
+	fec_keys();
 	rmdir(dir);
 	return tap_done();
 }

@@ -893,6 +893,102 @@ out:
 	icap_free(&cap);
 }
 
+/*
+ * s9 against our server with the fork server's FEC settings (README:
+ * FEC_ENABLED, FEC_MAX_GROUP_SIZE 16, FEC_MAX_OVERHEAD_PERCENT 40): the
+ * fork client's SESSION_CAPS, in its session, gets a SESSION_CAPS_ACK
+ * whose payload is byte for byte the fork server's; a repeat gets the
+ * same; the other fork types from a client still get upstream's answer.
+ */
+static void
+fork_caps_fec(void)
+{
+	static uint8_t out[65536], fb[65536], want[64];
+	struct icap cap;
+	struct cfg_server cfg;
+	struct eng_server *srv;
+	struct wire_cipher *ci;
+	struct wire_frame f;
+	struct err e = {""};
+	json_t *caps = NULL, *l, *ack = NULL;
+	size_t i, an, wn = 0;
+	int sid = -1, cookie = -1, ok1, ok2;
+
+	if (icap_load("s9-fork-fec.jsonl", &cap) == -1)
+		return;
+	cfg_server_defaults(&cfg);
+	free(cfg.domains);
+	cfg.domains = xcalloc(2, sizeof(char *));
+	cfg.domains[0] = xstrdup(json_string_value(jget(cap.hdr, "domain")));
+	cfg.ndomains = 1;
+	cfg.method = (int)jint(cap.hdr, "method", 1);
+	cfg.key = xstrdup(json_string_value(jget(cap.hdr, "key")));
+	cfg.protocol_tcp = 1;
+	cfg.fec_enabled = 1;
+	cfg.fec_max_group = 16;
+	cfg.fec_max_overhead = 40;
+	srv = eng_server_new(NULL, &cfg, &e);
+	ci = wire_cipher_new(cfg.method, cfg.key, strlen(cfg.key), &e);
+	for (i = 0; srv != NULL && ci != NULL && i < cap.nlines; i++) {
+		l = cap.lines[i];
+		if (!icap_is_query(l))
+			continue;
+		if (jint(l, "decoded.tunnel.packet_type", -1) ==
+		    WIRE_SESSION_CAPS) {
+			caps = l;
+			ack = icap_answer(&cap, i);
+			break;
+		}
+		if (jint(l, "decoded.tunnel.packet_type", -1) ==
+			WIRE_SESSION_INIT &&
+		    icap_answer(&cap, i) != NULL) {
+			cookie = (int)jint(icap_answer(&cap, i),
+			    "decoded.tunnel.fields.assigned_cookie", -1);
+			sid = (int)jint(icap_answer(&cap, i),
+			    "decoded.tunnel.fields.assigned_session_id", -1);
+			eng_server_force_cookie(srv, cookie);
+		}
+		feed_line(srv, l, out, sizeof out);
+	}
+	if (caps == NULL || ack == NULL || sid <= 0) {
+		tap_ok(0, "s9 with FEC: setup (%s)", e.msg);
+		goto out;
+	}
+	{
+		const char *h =
+		    json_string_value(jget(ack, "decoded.tunnel.payload_hex"));
+
+		for (wn = 0; h != NULL && h[2 * wn] != '\0' && wn < sizeof want;
+		     wn++)
+			sscanf(h + 2 * wn, "%2hhx", &want[wn]);
+	}
+	an = feed_line(srv, caps, out, sizeof out);
+	ok1 = an > 0 && decode_answer(out, an, 0, fb, sizeof fb, &f) == 0 &&
+	    f.type == WIRE_SESSION_CAPS_ACK && f.session_id == sid &&
+	    f.cookie == cookie && f.payload_len == wn && wn == 8 &&
+	    memcmp(f.payload, want, wn) == 0;
+	tap_ok(ok1,
+	    "s9 with FEC_ENABLED: the fork client's SESSION_CAPS gets the "
+	    "fork server's SESSION_CAPS_ACK byte for byte");
+	an = feed_line(srv, caps, out, sizeof out);
+	ok2 = an > 0 && decode_answer(out, an, 0, fb, sizeof fb, &f) == 0 &&
+	    f.type == WIRE_SESSION_CAPS_ACK && f.payload_len == 8 &&
+	    memcmp(f.payload, want, 8) == 0;
+	tap_ok(ok2,
+	    "s9 with FEC_ENABLED: a repeated SESSION_CAPS gets the "
+	    "same answer");
+	an = feed_crafted(srv, ci, cfg.domains[0], (uint8_t)sid,
+	    (uint8_t)cookie, WIRE_STREAM_FEC_SYMBOL, out, sizeof out);
+	tap_ok(class_eq(class_of(out, an), unknown_type_class),
+	    "s9 with FEC_ENABLED: a STREAM_FEC_SYMBOL from a client still "
+	    "gets upstream's answer to an unknown type");
+out:
+	wire_cipher_free(ci);
+	eng_server_free(srv);
+	cfg_server_clear(&cfg);
+	icap_free(&cap);
+}
+
 int
 main(void)
 {
@@ -922,5 +1018,6 @@ main(void)
 	}
 	icap_free_names(names, n);
 	fork_types();
+	fork_caps_fec();
 	return tap_done();
 }
