@@ -42,6 +42,10 @@ struct srv_stream {
 	size_t naddrs, addr_i;
 	uint64_t timer;
 	uint64_t last_activity;
+	uint64_t created;
+	size_t rx_acct;	    /* ARQ bytes counted in the totals */
+	uint16_t syn_bytes; /* SOCKS5_SYN payload held */
+	uint8_t conn_counted;
 };
 
 struct srv_rclosed {
@@ -76,6 +80,8 @@ struct srv_session {
 	size_t last_packed_len;
 	unsigned last_packed_left;
 	struct arq *dns_arq; /* stream 0: DNS_QUERY_RES until acked */
+	size_t rx_held;	     /* received stream bytes held (budget) */
+	unsigned nconns;     /* upstream connections open */
 };
 
 struct srv_dns_job;
@@ -110,7 +116,12 @@ struct eng_server {
 	void *clock_arg;
 	struct arq_config arqc;
 	struct eng_server_stats st;
+	struct eng_server_guard_stats gst; /* server-budget.c */
+	struct eng_server_limits lim;	   /* server-budget.c */
+	size_t rx_held;			   /* received stream bytes held */
+	unsigned nconns;		   /* upstream connections */
 	struct srv_dns *dns;
+	const union net_addr *from; /* source of the query being handled */
 	uint8_t *rxbuf, *txbuf;
 };
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "engine/server-budget.h"
 #include "engine/server-stream.h"
 
 #define SEC(x)	 ((uint64_t)((x)*1000000.0))
@@ -35,6 +36,7 @@ close_all(struct srv_stream *st)
 	struct eng_server *s = st->sess->srv;
 
 	stream_close_fd(&st->s);
+	srv_budget_conn(st, -1);
 	if (st->timer != 0 && s->loop != NULL)
 		ev_timer_cancel(s->loop, st->timer);
 	st->timer = 0;
@@ -98,7 +100,7 @@ srv_stream_create(struct srv_session *ss, uint16_t id)
 	st->s.comp_min = s->cfg.pol_comp_min;
 	st->sess = ss;
 	st->state = SST_SYN;
-	st->last_activity = srv_now(s);
+	st->created = st->last_activity = srv_now(s);
 	stream_table_add(&ss->streams, &st->s);
 	s->st.streams_opened++;
 	s->st.streams_active++;
@@ -150,6 +152,7 @@ stream_free(struct srv_stream *st)
 	unsigned i;
 
 	close_all(st);
+	srv_budget_release(st);
 	for (i = 0; i < 256; i++)
 		free(st->syn_frag[i]);
 	stream_fini(&st->s);
@@ -243,6 +246,10 @@ try_connect(struct srv_stream *st)
 	struct err e = {""};
 	int fd, last = ECONNREFUSED;
 
+	if (!srv_budget_conn_admit(st)) {
+		fail(st, WIRE_SOCKS5_CONNECT_FAIL, "upstream connection cap");
+		return;
+	}
 	while (st->addr_i < st->naddrs) {
 		union net_addr *a = &st->addrs[st->addr_i++];
 
@@ -257,6 +264,7 @@ try_connect(struct srv_stream *st)
 		}
 		st->s.fd = fd;
 		st->s.io_mask = EV_WRITE;
+		srv_budget_conn(st, +1);
 		st->state = SST_CONNECTING;
 		if (st->timer == 0)
 			st->timer = ev_timer_add(s->loop,
@@ -373,6 +381,11 @@ srv_stream_syn_fragment(struct srv_stream *st, const struct wire_frame *f)
 	st->syn_total = (uint8_t)total;
 	st->syn_seq = f->seq;
 	if (st->syn_frag[f->frag_id] == NULL) {
+		if (!srv_budget_syn_admit(st, f->payload_len)) {
+			st->syn_started = 1;
+			fail(st, WIRE_SOCKS5_CONNECT_FAIL, "SYN too long");
+			return;
+		}
 		st->syn_frag[f->frag_id] =
 		    xmalloc(f->payload_len ? f->payload_len : 1);
 		if (f->payload_len > 0)
@@ -437,9 +450,12 @@ srv_stream_data(struct srv_stream *st, const uint8_t *p, size_t n, uint16_t seq,
 	struct eng_server *s = st->sess->srv;
 	int discard = st->s.write_broken || st->s.shut_wr;
 
+	if (!srv_budget_data_admit(st, seq, n))
+		return; /* no ACK: the client sends it again */
 	st->last_activity = now;
 	if (stream_data(&st->s, now, seq, p, n) == ARQ_RX_NEW && !discard)
 		s->st.bytes_up += n;
+	srv_budget_sync(st);
 	srv_stream_progress(st);
 }
 
@@ -500,6 +516,7 @@ stream_io(struct ev_loop *loop, int fd, int events, void *arg)
 			soerr = errno;
 		if (soerr != 0) {
 			stream_close_fd(&st->s);
+			srv_budget_conn(st, -1);
 			if (st->addr_i < st->naddrs) {
 				try_connect(st);
 				return;
@@ -524,6 +541,7 @@ stream_io(struct ev_loop *loop, int fd, int events, void *arg)
 		stream_read(&st->s, srv_now(s));
 	if ((events & EV_WRITE) && st->s.fd != -1)
 		stream_flush(&st->s);
+	srv_budget_sync(st);
 	srv_stream_progress(st);
 }
 
@@ -552,7 +570,16 @@ void
 srv_stream_tick(struct srv_stream *st, uint64_t now)
 {
 	uint8_t t = 0;
-	enum arq_tick_res r = arq_tick(st->s.arq, now, &t);
+	enum arq_tick_res r;
+
+	/* A SYN that never completes (fragment 0 of 2 and no more) holds a
+	 * stream and its fragments: upstream has no timer for it. */
+	if (st->state == SST_SYN && now - st->created >= SRV_SYN_TIMEOUT_US) {
+		st->sess->srv->gst.syn_timeout++;
+		srv_stream_finish(st);
+		return;
+	}
+	r = arq_tick(st->s.arq, now, &t);
 
 	if (r == ARQ_TICK_DATA_FAILED) {
 		close_all(st);

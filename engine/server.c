@@ -23,6 +23,7 @@
 
 #include "common/log.h"
 #include "proto/dns.h"
+#include "engine/server-budget.h"
 #include "engine/server-dns.h"
 #include "engine/server-stream.h"
 
@@ -47,6 +48,12 @@ const struct eng_server_stats *
 eng_server_stats(const struct eng_server *s)
 {
 	return &s->st;
+}
+
+const struct eng_server_guard_stats *
+eng_server_guard_stats(const struct eng_server *s)
+{
+	return &s->gst;
 }
 
 static uint8_t
@@ -250,8 +257,7 @@ cookie_threshold_hit(
 static void
 srv_orphan(struct srv_session *ss, uint8_t type, uint16_t stream, uint16_t seq)
 {
-	txq_push(&ss->orphan, txq_priority(type), type, stream, seq, 0, 0, 0,
-	    NULL, 0);
+	srv_budget_orphan(ss, type, stream, seq);
 }
 
 /* ---- post-session dispatch (upstream server_postsession.go) ---- */
@@ -381,7 +387,8 @@ dispatch(struct srv_session *ss, const struct wire_frame *f,
 			return;
 		st = srv_stream_find(ss, f->stream_id);
 		if (st == NULL) {
-			if (ss->streams.n >= MAX(s->cfg.max_streams, 1u)) {
+			if (ss->streams.n >= MAX(s->cfg.max_streams, 1u) ||
+			    !srv_budget_stream_admit(ss)) {
 				srv_orphan(ss,
 				    socks ? WIRE_SOCKS5_CONNECT_FAIL :
 					    WIRE_STREAM_CONNECT_FAIL,
@@ -443,6 +450,11 @@ handle_packed(struct srv_session *ss, const struct wire_frame *f, uint64_t now)
 	size_t i;
 
 	for (i = 0; stream_unpack(f, i, &g) == 0; i++) {
+		if (i >= ss->srv->lim.packed_blocks) {
+			ss->srv->gst.packed_cut +=
+			    f->payload_len / WIRE_PACKED_BLOCK_LEN - i;
+			break;
+		}
 		if (g.type == WIRE_PACKED_CONTROL_BLOCKS ||
 		    syn_mismatch(ss->srv, g.type) || !wire_type_valid(g.type) ||
 		    wire_type_fork(g.type))
@@ -636,9 +648,31 @@ handle_session_close(struct eng_server *s, const struct wire_frame *f)
 
 /* ---- the handler ---- */
 
+static size_t handle(struct eng_server *s, const uint8_t *msg, size_t len,
+    uint8_t *out, size_t cap);
+
 size_t
 eng_server_handle(struct eng_server *s, const uint8_t *msg, size_t len,
     uint8_t *out, size_t cap)
+{
+	return eng_server_handle_from(s, NULL, msg, len, out, cap);
+}
+
+size_t
+eng_server_handle_from(struct eng_server *s, const union net_addr *from,
+    const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
+{
+	size_t n;
+
+	s->from = from;
+	n = handle(s, msg, len, out, cap);
+	s->from = NULL;
+	return n;
+}
+
+static size_t
+handle(struct eng_server *s, const uint8_t *msg, size_t len, uint8_t *out,
+    size_t cap)
 {
 	struct dns_query q;
 	struct wire_frame f;
@@ -649,7 +683,7 @@ eng_server_handle(struct eng_server *s, const uint8_t *msg, size_t len,
 	size_t dlen, plen;
 	uint64_t now;
 	long dn;
-	int rc;
+	int rc, compressed;
 
 	s->st.queries++;
 	v = dns_query_parse(msg, len, &q, NULL);
@@ -678,20 +712,13 @@ eng_server_handle(struct eng_server *s, const uint8_t *msg, size_t len,
 	}
 	payload = f.payload;
 	plen = f.payload_len;
-	if (f.comp != 0 && (wire_type_ext(f.type) & WIRE_EXT_COMP)) {
-		inflated = s->txbuf;
-		dn = wire_decompress(
-		    f.comp, f.payload, f.payload_len, inflated, 65536, NULL);
-		if (dn < 0) {
-			s->st.drop_decode++;
-			return answer_empty(s, &q, DNS_EMPTY_NODATA, out, cap);
-		}
-		payload = inflated;
-		plen = (size_t)dn;
-		f.payload = payload;
-		f.payload_len = plen;
-	}
+	compressed = f.comp != 0 && (wire_type_ext(f.type) & WIRE_EXT_COMP);
 	now = srv_now(s);
+	/* Compression is a session's agreement: none before one exists. */
+	if (compressed && (f.session_id == 0 || f.type == WIRE_MTU_UP_REQ)) {
+		s->gst.drop_comp++;
+		return answer_empty(s, &q, DNS_EMPTY_NODATA, out, cap);
+	}
 	if (f.type == WIRE_SESSION_CLOSE) {
 		handle_session_close(s, &f);
 		return answer_empty(s, &q, DNS_EMPTY_NODATA, out, cap);
@@ -720,6 +747,26 @@ eng_server_handle(struct eng_server *s, const uint8_t *msg, size_t len,
 			return answer_error_drop(
 			    s, &q, f.session_id, ss->mode, out, cap);
 		return answer_empty(s, &q, DNS_EMPTY_NODATA, out, cap);
+	}
+	if (compressed) {
+		/* Only what SESSION_ACCEPT agreed, and only as much as one
+		 * client read: a compressed frame of 181 bytes inflated to
+		 * 64 KiB before (issue 19 item 2). */
+		if (f.comp != ss->up_comp) {
+			s->gst.drop_comp++;
+			return answer_empty(s, &q, DNS_EMPTY_NODATA, out, cap);
+		}
+		inflated = s->txbuf;
+		dn = wire_decompress(f.comp, f.payload, f.payload_len, inflated,
+		    SRV_INFLATE_MAX, NULL);
+		if (dn < 0) {
+			s->gst.drop_inflate++;
+			return answer_empty(s, &q, DNS_EMPTY_NODATA, out, cap);
+		}
+		payload = inflated;
+		plen = (size_t)dn;
+		f.payload = payload;
+		f.payload_len = plen;
 	}
 	ss->last_activity = now;
 	if (syn_mismatch(s, f.type))
@@ -801,8 +848,8 @@ on_udp(struct ev_loop *loop, int fd, int events, void *arg)
 		n = recvfrom(fd, in, sizeof in, 0, &from.sa, &fl);
 		if (n < 0)
 			break;
-		an = eng_server_handle(
-		    s, in, (size_t)n, s->txbuf + 65536, 65536);
+		an = eng_server_handle_from(
+		    s, &from, in, (size_t)n, s->txbuf + 65536, 65536);
 		if (an > 0)
 			(void)sendto(fd, s->txbuf + 65536, an, 0, &from.sa, fl);
 	}
@@ -867,6 +914,7 @@ eng_server_new(
 		goto fail;
 	s->next_id = 1;
 	s->unknown_drop_ctr = 0;
+	srv_budget_init(s);
 	s->force_cookie = -1;
 	s->rxbuf = xmalloc(FRAME_MAX);
 	s->txbuf = xmalloc(2 * 65536);
