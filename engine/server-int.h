@@ -8,6 +8,7 @@
 #ifndef MDNS_SERVER_INT_H
 #define MDNS_SERVER_INT_H
 
+#include "common/hmap.h"
 #include "engine/dns-cache.h"
 #include "engine/dns-report.h"
 #include "engine/dns-upstream.h"
@@ -48,9 +49,11 @@ struct srv_stream {
 	uint8_t conn_counted;
 };
 
+/* A ring of the ids closed last, oldest first (server-stream.c). */
 struct srv_rclosed {
-	uint16_t id;
 	uint64_t at;
+	uint16_t id;
+	uint8_t live; /* 0: closed again later, a newer entry counts */
 };
 
 struct srv_ctrack {
@@ -73,8 +76,9 @@ struct srv_session {
 	struct txq q0;		     /* stream 0 (session-level) */
 	struct txq orphan;	     /* RST / ACK for unknown streams */
 	int32_t rr;
-	struct srv_rclosed *rclosed;
-	size_t nrclosed, rccap;
+	struct srv_rclosed *rclosed; /* SRV_RCLOSED_MAX, lazily */
+	size_t rc_head, nrclosed;
+	struct hmap rcmap;	   /* id -> ring index: O(1) per frame */
 	struct srv_ctrack *ctrack; /* 256 entries, lazily */
 	uint8_t *last_packed;
 	size_t last_packed_len;

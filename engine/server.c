@@ -455,6 +455,7 @@ handle_packed(struct srv_session *ss, const struct wire_frame *f, uint64_t now)
 			    f->payload_len / WIRE_PACKED_BLOCK_LEN - i;
 			break;
 		}
+		ss->srv->gst.packed_blocks++;
 		if (g.type == WIRE_PACKED_CONTROL_BLOCKS ||
 		    syn_mismatch(ss->srv, g.type) || !wire_type_valid(g.type) ||
 		    wire_type_fork(g.type))

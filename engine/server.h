@@ -77,6 +77,7 @@ struct eng_server_guard_stats {
 	uint64_t syn_timeout; /* streams whose SYN never completed */
 	uint64_t rx_held;     /* gauge: received bytes held in ARQs */
 	/* item 3: work per query */
+	uint64_t packed_blocks;	 /* packed blocks worked through */
 	uint64_t packed_cut;	 /* packed blocks past the per-frame bound */
 	uint64_t orphan_dropped; /* replies refused: orphan lane full */
 	/* item 5: streams and descriptors */

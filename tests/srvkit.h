@@ -174,7 +174,7 @@ srvk_frame(struct wire_frame *f, uint8_t sid, uint8_t cookie, uint8_t type,
 }
 
 /* Heap bytes in use (0 where the allocator does not say, as under ASan). */
-static size_t
+static inline size_t
 srvk_heap(void)
 {
 	struct mallinfo2 mi = mallinfo2();
