@@ -28,6 +28,7 @@ enum sst_state {
 };
 
 struct srv_session;
+struct srv_sources;
 
 struct srv_stream {
 	struct stream s; /* the core: id, socket, ARQ, queue, half-close */
@@ -111,7 +112,6 @@ struct eng_server {
 	struct eng_resolver *resolver;
 	struct srv_session sess[256];
 	unsigned nactive;
-	unsigned next_id;
 	unsigned unknown_drop_ctr;
 	int force_cookie;
 	int fd;
@@ -125,7 +125,10 @@ struct eng_server {
 	size_t rx_held;			   /* received stream bytes held */
 	unsigned nconns;		   /* upstream connections */
 	struct srv_dns *dns;
-	const union net_addr *from; /* source of the query being handled */
+	const union net_addr *from;  /* source of the query being handled */
+	struct srv_sources *sources; /* server-source.c */
+	int force_id;		     /* tests: the next session's id */
+	int in_session;		     /* the query is a working session's */
 	uint8_t *rxbuf, *txbuf;
 };
 

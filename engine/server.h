@@ -84,6 +84,13 @@ struct eng_server_guard_stats {
 	uint64_t streams_refused; /* server-wide stream cap */
 	uint64_t conn_refused;	  /* upstream connection caps */
 	uint64_t upstream_conns;  /* gauge */
+	/* item 6: reflection */
+	uint64_t ans_truncated;	  /* TC: over the asker's UDP size */
+	uint64_t src_answer_drop; /* per-source answer bytes spent */
+	/* item 4: sessions */
+	uint64_t init_rate_drop;    /* SESSION_INIT over the source's rate */
+	uint64_t cookie_src_drop;   /* invalid cookies past the threshold */
+	uint64_t sessions_reserved; /* INIT refused: reserved share */
 };
 
 /*
@@ -148,6 +155,9 @@ void eng_server_set_clock(
  * traffic continue with the cookie the real server handed out.
  */
 void eng_server_force_cookie(struct eng_server *s, int cookie);
+/* Tests only: the id the next new session gets (1..255) when free,
+ * instead of a random free one; -1 restores random ids. */
+void eng_server_force_session_id(struct eng_server *s, int id);
 
 /* Expire idle sessions and run ARQ timers now (the loop does it itself). */
 void eng_server_tick(struct eng_server *s);
