@@ -52,6 +52,25 @@ guard_json(const struct eng_server_guard_stats *g)
 	return o;
 }
 
+/* The same as one metric family, labelled by counter. */
+static void
+guard_metrics(FILE *f, const struct eng_server_guard_stats *g)
+{
+	json_t *o = guard_json(g);
+	void *it;
+
+	fprintf(f,
+	    "# HELP mdns_server_guard What the server refused or holds "
+	    "(issue 19; rx_held_bytes, upstream_conns: gauges).\n"
+	    "# TYPE mdns_server_guard untyped\n");
+	for (it = json_object_iter(o); it != NULL;
+	     it = json_object_iter_next(o, it))
+		fprintf(f, "mdns_server_guard{what=\"%s\"} %lld\n",
+		    json_object_iter_key(it),
+		    (long long)json_integer_value(json_object_iter_value(it)));
+	json_decref(o);
+}
+
 json_t *
 eng_server_status_json(const struct eng_server *s, const char *version,
     uint64_t uptime_ms, int stopping)
@@ -188,19 +207,7 @@ eng_server_metrics_text(const struct eng_server *s, uint64_t uptime_ms)
 	    "mdns_server_bytes_total{direction=\"down\"} %llu\n",
 	    (unsigned long long)st->bytes_up,
 	    (unsigned long long)st->bytes_down);
-	{
-		json_t *g = guard_json(&s->gst), *v;
-		const char *k;
-
-		fprintf(f,
-		    "# HELP mdns_server_guard What the server refused "
-		    "or holds (issue 19; *_bytes, upstream_conns: "
-		    "gauges).\n# TYPE mdns_server_guard untyped\n");
-		json_object_foreach(g, k, v)
-		    fprintf(f, "mdns_server_guard{what=\"%s\"} %lld\n", k,
-			(long long)json_integer_value(v));
-		json_decref(g);
-	}
+	guard_metrics(f, &s->gst);
 	srv_dns_metrics(s, f);
 	fclose(f);
 	return buf;
