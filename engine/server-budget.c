@@ -52,7 +52,7 @@ srv_budget_data_admit(struct srv_stream *st, uint16_t seq, size_t n)
 	struct eng_server *s = ss->srv;
 	struct eng_server_guard_stats *g = &s->gst;
 	uint16_t diff;
-	size_t held;
+	size_t held, win, soft;
 
 	if (st->state != SST_OPEN) {
 		g->drop_preconnect++;
@@ -62,7 +62,12 @@ srv_budget_data_admit(struct srv_stream *st, uint16_t seq, size_t n)
 	if (diff >= 32768)
 		return 1; /* behind: re-ACKed, never stored */
 	held = arq_rx_bytes(st->s.arq);
-	if (held + n > (diff == 0 ? s->lim.stream_rx_hard : s->lim.stream_rx)) {
+	/* What an honest client can have in flight (its window of frames
+	 * of its upload MTU, both capped by our policy) is never refused. */
+	win = (size_t)ss->up_mtu * MIN(MAX(s->cfg.pol_window, 1u), 16384u);
+	soft = MAX(s->lim.stream_rx, win);
+	if (held + n >
+	    (diff == 0 ? MAX(s->lim.stream_rx_hard, 2 * win) : soft)) {
 		g->drop_stream_budget++;
 		return 0;
 	}

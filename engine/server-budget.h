@@ -14,7 +14,10 @@
 
 #include "engine/server-int.h"
 
-/* Received data held (out of order, or not yet written upstream). */
+/* Received data held (out of order, or not yet written upstream). The
+ * stream's bounds are at least what the client may have in flight: its
+ * upload MTU times MAX_ALLOWED_CLIENT_ARQ_WINDOW_SIZE (x2 for the hard
+ * one); the session's and server's are not. */
 #define SRV_STREAM_RX_MAX  (256u * 1024u) /* out-of-order frames admitted */
 #define SRV_STREAM_RX_HARD (512u * 1024u) /* the in-order frame too */
 #define SRV_SESSION_RX_MAX (4u << 20)

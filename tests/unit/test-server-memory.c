@@ -190,6 +190,7 @@ budgets(void)
 	}
 	srvk_cfg(&c);
 	c.arq.window = 16384;
+	c.pol_window = 10; /* the client's window: 10 x 150 bytes */
 	c.allow = xcalloc(2, sizeof(char *));
 	c.allow[0] = xstrdup("127.0.0.1/32");
 	c.nallow = 1;
