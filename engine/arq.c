@@ -67,7 +67,8 @@ struct arq {
 	struct rcv_slot *rcv;
 	unsigned rcv_mask, rcv_count;
 	uint16_t rcv_nxt;
-	size_t rcv_off; /* bytes of frame rcv_nxt already consumed */
+	size_t rcv_off;	  /* bytes of frame rcv_nxt already consumed */
+	size_t rcv_bytes; /* payload bytes held on the receive side */
 
 	struct ctl_item *ctl;
 	unsigned nctl, ctl_cap;
@@ -522,6 +523,7 @@ arq_recv(
 		r->seq = seq;
 		r->present = 1;
 		a->rcv_count++;
+		a->rcv_bytes += len;
 	} else
 		a->st.rx_dup++;
 	a->emit(a->arg, ARQ_OUT_ACK, 0, seq, 0, 0, 0, NULL, 0);
@@ -575,6 +577,7 @@ arq_rx_consume(struct arq *a, size_t n)
 			return;
 		}
 		n -= left;
+		a->rcv_bytes -= r->len;
 		rcv_slot_clear(r);
 		a->rcv_count--;
 		a->rcv_nxt++;
@@ -587,6 +590,12 @@ unsigned
 arq_rx_buffered(const struct arq *a)
 {
 	return a->rcv_count;
+}
+
+size_t
+arq_rx_bytes(const struct arq *a)
+{
+	return a->rcv_bytes;
 }
 
 uint16_t

@@ -163,6 +163,8 @@ size_t arq_rx_peek(const struct arq *a, const uint8_t **p);
 void arq_rx_consume(struct arq *a, size_t n);
 /* Frames buffered on the receive side (in order or not). */
 unsigned arq_rx_buffered(const struct arq *a);
+/* Payload bytes those frames hold (what a memory budget counts). */
+size_t arq_rx_bytes(const struct arq *a);
 uint16_t arq_rcv_nxt(const struct arq *a);
 
 /* ---- control reliability ---- */

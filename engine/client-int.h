@@ -121,6 +121,7 @@ struct eng_client {
 	unsigned nrate;
 	uint64_t rate_next;
 	int listen_fd;
+	struct net_acceptor *acc; /* the SOCKS listener's accept loop */
 	char error[512];
 	struct eng_client_stats st;
 	int stopping;

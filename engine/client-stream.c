@@ -404,22 +404,22 @@ eng_client_adopt(struct eng_client *c, int fd)
 	adopt(c, fd);
 }
 
+/*
+ * One accepted SOCKS connection. The accept loop is net_acceptor's
+ * (common/net.h): out of descriptors, it sheds or pauses instead of
+ * spinning at 100 % CPU as a level-triggered accept4 loop did (issue 19
+ * item 5: any local user can open connections to the SOCKS port).
+ */
 static void
-on_accept(struct ev_loop *loop, int fd, int events, void *arg)
+on_accept(void *arg, int cfd)
 {
 	struct eng_client *c = arg;
-	int cfd;
 
-	(void)loop;
-	(void)events;
-	while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) !=
-	    -1) {
-		if (c->stopping) {
-			close(cfd);
-			continue;
-		}
-		adopt(c, cfd);
+	if (c->stopping) {
+		close(cfd);
+		return;
 	}
+	adopt(c, cfd);
 }
 
 int
@@ -442,7 +442,10 @@ ecl_listen(struct eng_client *c, union net_addr *bound, struct err *e)
 		return -1;
 	if (bound != NULL && net_local_addr(c->listen_fd, bound, e) == -1)
 		return -1;
-	return ev_io_add(c->loop, c->listen_fd, EV_READ, on_accept, c, e);
+	/* No message for a shed connection: a SOCKS client would read it
+	 * as a reply; it sees the connection closed. */
+	c->acc = net_acceptor_new(c->loop, c->listen_fd, on_accept, c, NULL, e);
+	return c->acc != NULL ? 0 : -1;
 }
 
 /* ---- downstream frames ---- */

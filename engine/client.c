@@ -540,10 +540,10 @@ eng_client_free(struct eng_client *c)
 	ecl_streams_free_all(c);
 	ecl_udp_free_all(c);
 	ecl_dns_free(c);
-	if (c->listen_fd != -1) {
-		ev_io_del(c->loop, c->listen_fd);
+	net_acceptor_free(c->acc);
+	c->acc = NULL;
+	if (c->listen_fd != -1)
 		close(c->listen_fd);
-	}
 	if (c->fd4 != -1) {
 		ev_io_del(c->loop, c->fd4);
 		close(c->fd4);

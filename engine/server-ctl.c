@@ -16,6 +16,63 @@
 #include "engine/server-leak.h"
 #include "engine/server.h"
 
+/* What the server refused (issue 19, docs/security.md). */
+static json_t *
+guard_json(const struct eng_server_guard_stats *g)
+{
+	json_t *o = json_object();
+	const struct {
+		const char *k;
+		uint64_t v;
+	} f[] = {
+	    {"drop_comp", g->drop_comp},
+	    {"drop_inflate", g->drop_inflate},
+	    {"drop_preconnect", g->drop_preconnect},
+	    {"drop_stream_budget", g->drop_stream_budget},
+	    {"drop_session_budget", g->drop_session_budget},
+	    {"drop_server_budget", g->drop_server_budget},
+	    {"syn_too_big", g->syn_too_big},
+	    {"syn_timeout", g->syn_timeout},
+	    {"rx_held_bytes", g->rx_held},
+	    {"packed_blocks", g->packed_blocks},
+	    {"packed_cut", g->packed_cut},
+	    {"orphan_dropped", g->orphan_dropped},
+	    {"streams_refused", g->streams_refused},
+	    {"conn_refused", g->conn_refused},
+	    {"upstream_conns", g->upstream_conns},
+	    {"answers_truncated", g->ans_truncated},
+	    {"source_answer_drop", g->src_answer_drop},
+	    {"init_rate_drop", g->init_rate_drop},
+	    {"cookie_source_drop", g->cookie_src_drop},
+	    {"sessions_reserved", g->sessions_reserved},
+	};
+	size_t i;
+
+	for (i = 0; i < nitems(f); i++)
+		json_object_set_new(
+		    o, f[i].k, json_integer((json_int_t)f[i].v));
+	return o;
+}
+
+/* The same as one metric family, labelled by counter. */
+static void
+guard_metrics(FILE *f, const struct eng_server_guard_stats *g)
+{
+	json_t *o = guard_json(g);
+	void *it;
+
+	fprintf(f,
+	    "# HELP mdns_server_guard What the server refused or holds "
+	    "(issue 19; rx_held_bytes, upstream_conns: gauges).\n"
+	    "# TYPE mdns_server_guard untyped\n");
+	for (it = json_object_iter(o); it != NULL;
+	     it = json_object_iter_next(o, it))
+		fprintf(f, "mdns_server_guard{what=\"%s\"} %lld\n",
+		    json_object_iter_key(it),
+		    (long long)json_integer_value(json_object_iter_value(it)));
+	json_decref(o);
+}
+
 json_t *
 eng_server_status_json(const struct eng_server *s, const char *version,
     uint64_t uptime_ms, int stopping)
@@ -74,6 +131,7 @@ eng_server_status_json(const struct eng_server *s, const char *version,
 	json_object_set_new(o, "dns", srv_dns_status_json(s));
 	json_object_set_new(o, "leak", srv_leak_status_json(s->leak));
 	json_object_set_new(o, "fec", srv_fec_status_json(s));
+	json_object_set_new(o, "guard", guard_json(&s->gst));
 	/* What this engine runs with, key by key (secrets fingerprinted). */
 	json_object_set_new(
 	    o, "effective_config", cfg_server_effective_json(&s->cfg));
@@ -156,6 +214,7 @@ eng_server_metrics_text(const struct eng_server *s, uint64_t uptime_ms)
 	    "mdns_server_bytes_total{direction=\"down\"} %llu\n",
 	    (unsigned long long)st->bytes_up,
 	    (unsigned long long)st->bytes_down);
+	guard_metrics(f, &s->gst);
 	srv_dns_metrics(s, f);
 	srv_fec_metrics(s, f);
 	fclose(f);

@@ -8,6 +8,7 @@
 #ifndef MDNS_SERVER_INT_H
 #define MDNS_SERVER_INT_H
 
+#include "common/hmap.h"
 #include "engine/dns-cache.h"
 #include "engine/dns-report.h"
 #include "engine/dns-upstream.h"
@@ -28,6 +29,7 @@ enum sst_state {
 };
 
 struct srv_session;
+struct srv_sources;
 
 struct srv_stream {
 	struct stream s; /* the core: id, socket, ARQ, queue, half-close */
@@ -44,11 +46,17 @@ struct srv_stream {
 	uint64_t timer;
 	uint64_t last_activity;
 	struct srv_fec_grp *fec; /* download FEC group (server-fec.c) */
+	uint64_t created;
+	size_t rx_acct;	    /* ARQ bytes counted in the totals */
+	uint16_t syn_bytes; /* SOCKS5_SYN payload held */
+	uint8_t conn_counted;
 };
 
+/* A ring of the ids closed last, oldest first (server-stream.c). */
 struct srv_rclosed {
-	uint16_t id;
 	uint64_t at;
+	uint16_t id;
+	uint8_t live; /* 0: closed again later, a newer entry counts */
 };
 
 struct srv_ctrack {
@@ -71,14 +79,17 @@ struct srv_session {
 	struct txq q0;		     /* stream 0 (session-level) */
 	struct txq orphan;	     /* RST / ACK for unknown streams */
 	int32_t rr;
-	struct srv_rclosed *rclosed;
-	size_t nrclosed, rccap;
+	struct srv_rclosed *rclosed; /* SRV_RCLOSED_MAX, lazily */
+	size_t rc_head, nrclosed;
+	struct hmap rcmap;	   /* id -> ring index: O(1) per frame */
 	struct srv_ctrack *ctrack; /* 256 entries, lazily */
 	uint8_t *last_packed;
 	size_t last_packed_len;
 	unsigned last_packed_left;
 	struct arq *dns_arq;   /* stream 0: DNS_QUERY_RES until acked */
 	struct fec_params fec; /* negotiated download FEC (server-fec.c) */
+	size_t rx_held;	       /* received stream bytes held (budget) */
+	unsigned nconns;       /* upstream connections open */
 };
 
 struct srv_dns_job;
@@ -104,7 +115,6 @@ struct eng_server {
 	struct eng_resolver *resolver;
 	struct srv_session sess[256];
 	unsigned nactive;
-	unsigned next_id;
 	unsigned unknown_drop_ctr;
 	int force_cookie;
 	int fd;
@@ -113,9 +123,17 @@ struct eng_server {
 	void *clock_arg;
 	struct arq_config arqc;
 	struct eng_server_stats st;
+	struct eng_server_guard_stats gst; /* server-budget.c */
+	struct eng_server_limits lim;	   /* server-budget.c */
+	size_t rx_held;			   /* received stream bytes held */
+	unsigned nconns;		   /* upstream connections */
 	struct srv_dns *dns;
 	struct srv_leak *leak; /* MDNS_LEAK_ZONE (server-leak.h), or NULL */
 	struct eng_fec_stats fec_st; /* download FEC (server-fec.c) */
+	const union net_addr *from;  /* source of the query being handled */
+	struct srv_sources *sources; /* server-source.c */
+	int force_id;		     /* tests: the next session's id */
+	int in_session;		     /* the query is a working session's */
 	uint8_t *rxbuf, *txbuf;
 	/* refused SOCKS targets logged at the default level, at most
 	 * SRV_DENY_LOG_MAX per SRV_DENY_LOG_WINDOW (server-stream.c) */

@@ -23,9 +23,11 @@
 
 #include "common/log.h"
 #include "proto/dns.h"
+#include "engine/server-budget.h"
 #include "engine/server-dns.h"
 #include "engine/server-leak.h"
 #include "engine/server-fec.h"
+#include "engine/server-source.h"
 #include "engine/server-stream.h"
 
 #define FRAME_MAX 8192
@@ -45,10 +47,22 @@ eng_server_force_cookie(struct eng_server *s, int cookie)
 	s->force_cookie = cookie >= 0 && cookie <= 255 ? cookie : -1;
 }
 
+void
+eng_server_force_session_id(struct eng_server *s, int id)
+{
+	s->force_id = id >= 1 && id <= 255 ? id : -1;
+}
+
 const struct eng_server_stats *
 eng_server_stats(const struct eng_server *s)
 {
 	return &s->st;
+}
+
+const struct eng_server_guard_stats *
+eng_server_guard_stats(const struct eng_server *s)
+{
+	return &s->gst;
 }
 
 static uint8_t
@@ -82,6 +96,26 @@ answer_empty(struct eng_server *s, const struct dns_query *q,
 	return (size_t)n;
 }
 
+/*
+ * The answer did not fit the asker's UDP size (cap is that size, below
+ * 65535): an empty answer with TC set, as RFC 1035 4.2.1 and RFC 6891
+ * 7 want, instead of a larger one (issue 19 item 6).
+ */
+static size_t
+answer_tc(
+    struct eng_server *s, const struct dns_query *q, uint8_t *out, size_t cap)
+{
+	long n = dns_answer_empty(out, cap, q, DNS_EMPTY_NODATA, NULL);
+
+	if (n <= 0) {
+		s->st.ans_none++;
+		return 0;
+	}
+	out[2] |= 0x02; /* TC */
+	s->gst.ans_truncated++;
+	return (size_t)n;
+}
+
 /* A tunnel answer carrying frame f in mode; NODATA if it cannot be built. */
 static size_t
 answer_frame(struct eng_server *s, const struct dns_query *q,
@@ -96,6 +130,8 @@ answer_frame(struct eng_server *s, const struct dns_query *q,
 	n = dns_answer_build(out, cap, q, fb, (size_t)fl,
 	    wire_header_len(f->type), mode ? DNS_RESP_BASE64 : DNS_RESP_RAW,
 	    NULL);
+	if (n <= 0 && cap < 65535)
+		return answer_tc(s, q, out, cap);
 	if (n <= 0)
 		return answer_empty(s, q, DNS_EMPTY_NODATA, out, cap);
 	s->st.ans_tunnel++;
@@ -140,10 +176,45 @@ session_close(struct eng_server *s, struct srv_session *ss, uint64_t now)
 	s->st.sessions_active = s->nactive;
 }
 
+/*
+ * A free session id, at random: sequential ids let anyone who opens a
+ * session guess the others' (issue 19 item 4). 0 when none is free.
+ */
+static unsigned
+pick_id(struct eng_server *s)
+{
+	unsigned i, nfree = 0, k;
+	uint8_t r[2];
+	int want;
+
+	if (s->force_id >= 1 && s->force_id <= 255 &&
+	    s->sess[s->force_id].state != SESS_ACTIVE)
+		return (unsigned)s->force_id;
+	/* Ids never used or long closed first: a recently closed one still
+	 * answers ERROR_DROP to its late queries. */
+	for (i = 1; i < 256; i++)
+		nfree += s->sess[i].state == SESS_NONE;
+	want = SESS_NONE;
+	if (nfree == 0) {
+		want = SESS_CLOSED;
+		for (i = 1; i < 256; i++)
+			nfree += s->sess[i].state == SESS_CLOSED;
+	}
+	if (nfree == 0)
+		return 0;
+	if (RAND_bytes(r, 2) != 1)
+		r[0] = r[1] = rand_byte();
+	k = (unsigned)(r[0] << 8 | r[1]) % nfree;
+	for (i = 1; i < 256; i++)
+		if (s->sess[i].state == want && k-- == 0)
+			return i;
+	return 0;
+}
+
 /* Upstream findOrCreate: idempotent by the 10-byte INIT signature. */
 static struct srv_session *
 session_find_or_create(struct eng_server *s, const struct wire_session_init *in,
-    const uint8_t *sig, int *reused, int *busy)
+    const uint8_t *sig, struct srv_source *src, int *reused, int *busy)
 {
 	struct srv_session *ss;
 	uint64_t now = srv_now(s);
@@ -166,13 +237,20 @@ session_find_or_create(struct eng_server *s, const struct wire_session_init *in,
 		*busy = 1;
 		return NULL;
 	}
-	id = s->next_id < 1 || s->next_id > 255 ? 1 : s->next_id;
-	for (i = 0; i < 255; i++) {
-		if (s->sess[id].state != SESS_ACTIVE)
-			break;
-		id = id >= 255 ? 1 : id + 1;
+	if (!srv_source_init_ok(s, src, now)) {
+		*busy = -1; /* silence */
+		return NULL;
 	}
-	if (s->sess[id].state == SESS_ACTIVE) {
+	/* The last quarter of the table is kept for sources that already
+	 * hold a working session: 255 INITs filled it in 0.02 s. */
+	if (s->from != NULL && max >= 4 &&
+	    s->nactive >= max * SRV_SESS_OPEN_QUARTERS / 4 &&
+	    !srv_source_has_working(src, now)) {
+		s->gst.sessions_reserved++;
+		*busy = 1;
+		return NULL;
+	}
+	if ((id = pick_id(s)) == 0) {
 		*busy = 1;
 		return NULL;
 	}
@@ -206,7 +284,6 @@ session_find_or_create(struct eng_server *s, const struct wire_session_init *in,
 	ss->created = ss->last_activity = now;
 	ss->reuse_until = now + SEC(s->cfg.init_reuse_s);
 	s->nactive++;
-	s->next_id = id >= 255 ? 1 : id + 1;
 	s->st.sessions_created++;
 	s->st.sessions_active = s->nactive;
 	log_info("session %u created: mode %s, compression %s/%s, MTU %u/%u",
@@ -252,8 +329,7 @@ cookie_threshold_hit(
 static void
 srv_orphan(struct srv_session *ss, uint8_t type, uint16_t stream, uint16_t seq)
 {
-	txq_push(&ss->orphan, txq_priority(type), type, stream, seq, 0, 0, 0,
-	    NULL, 0);
+	srv_budget_orphan(ss, type, stream, seq);
 }
 
 /* ---- post-session dispatch (upstream server_postsession.go) ---- */
@@ -383,7 +459,8 @@ dispatch(struct srv_session *ss, const struct wire_frame *f,
 			return;
 		st = srv_stream_find(ss, f->stream_id);
 		if (st == NULL) {
-			if (ss->streams.n >= MAX(s->cfg.max_streams, 1u)) {
+			if (ss->streams.n >= MAX(s->cfg.max_streams, 1u) ||
+			    !srv_budget_stream_admit(ss)) {
 				srv_orphan(ss,
 				    socks ? WIRE_SOCKS5_CONNECT_FAIL :
 					    WIRE_STREAM_CONNECT_FAIL,
@@ -445,6 +522,12 @@ handle_packed(struct srv_session *ss, const struct wire_frame *f, uint64_t now)
 	size_t i;
 
 	for (i = 0; stream_unpack(f, i, &g) == 0; i++) {
+		if (i >= ss->srv->lim.packed_blocks) {
+			ss->srv->gst.packed_cut +=
+			    f->payload_len / WIRE_PACKED_BLOCK_LEN - i;
+			break;
+		}
+		ss->srv->gst.packed_blocks++;
 		if (g.type == WIRE_PACKED_CONTROL_BLOCKS ||
 		    syn_mismatch(ss->srv, g.type) || !wire_type_valid(g.type) ||
 		    wire_type_fork(g.type))
@@ -516,6 +599,8 @@ serve_queued_or_pong(struct eng_server *s, struct srv_session *ss,
 			s->st.ans_tunnel++;
 			return (size_t)an;
 		}
+		if (cap < 65535)
+			return answer_tc(s, q, out, cap);
 		return answer_empty(s, q, DNS_EMPTY_NODATA, out, cap);
 	}
 	wire_ping_build(NULL, pp, sizeof pp);
@@ -587,8 +672,11 @@ handle_init(struct eng_server *s, const struct dns_query *q,
 	if (f->session_id != 0 ||
 	    wire_session_init_parse(f->payload, f->payload_len, &in) != WIRE_OK)
 		return answer_empty(s, q, DNS_EMPTY_NODATA, out, cap);
-	ss = session_find_or_create(s, &in, f->payload, &reused, &busy);
+	ss = session_find_or_create(
+	    s, &in, f->payload, srv_source_get(s, srv_now(s)), &reused, &busy);
 	memset(&w, 0, sizeof w);
+	if (ss == NULL && busy < 0)
+		return 0;
 	if (ss == NULL) {
 		s->st.sessions_busy++;
 		n = wire_session_busy_build(in.verify, p, sizeof p);
@@ -638,9 +726,39 @@ handle_session_close(struct eng_server *s, const struct wire_frame *f)
 
 /* ---- the handler ---- */
 
+static size_t handle(struct eng_server *s, const uint8_t *msg, size_t len,
+    uint8_t *out, size_t cap);
+
 size_t
 eng_server_handle(struct eng_server *s, const uint8_t *msg, size_t len,
     uint8_t *out, size_t cap)
+{
+	return eng_server_handle_from(s, NULL, msg, len, out, cap);
+}
+
+size_t
+eng_server_handle_from(struct eng_server *s, const union net_addr *from,
+    const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
+{
+	size_t n;
+
+	s->from = from;
+	s->in_session = 0;
+	n = handle(s, msg, len, out, cap);
+	/* Answers that no working session asked for (MTU probes, INIT
+	 * replies, ERROR_DROP, empty answers) are what a spoofed or replayed
+	 * query reflects: bounded per source (issue 19 item 6). */
+	if (n > len && !s->in_session &&
+	    !srv_source_answer_ok(
+		s, srv_source_get(s, srv_now(s)), n - len, srv_now(s)))
+		n = 0;
+	s->from = NULL;
+	return n;
+}
+
+static size_t
+handle(struct eng_server *s, const uint8_t *msg, size_t len, uint8_t *out,
+    size_t cap)
 {
 	struct dns_query q;
 	struct wire_frame f;
@@ -651,7 +769,7 @@ eng_server_handle(struct eng_server *s, const uint8_t *msg, size_t len,
 	size_t dlen, plen;
 	uint64_t now;
 	long dn;
-	int rc;
+	int rc, compressed;
 
 	s->st.queries++;
 	v = dns_query_parse(msg, len, &q, NULL);
@@ -659,6 +777,10 @@ eng_server_handle(struct eng_server *s, const uint8_t *msg, size_t len,
 		s->st.ans_none++;
 		return 0;
 	}
+	/* Never more than the asker said it takes: 512 without EDNS
+	 * (RFC 1035 4.2.1), else its OPT size (at least 512, RFC 6891
+	 * 6.2.5). A 46-byte MTU probe without EDNS got 5,874 bytes. */
+	cap = MIN(cap, q.opt_len > 0 ? MAX(q.edns_udp_size, 512u) : 512u);
 	if (v == DNS_QUERY_FORMERR)
 		return answer_empty(s, &q, DNS_EMPTY_FORMERR, out, cap);
 	if (wire_match_domain(q.qname, q.qname_len,
@@ -693,20 +815,13 @@ eng_server_handle(struct eng_server *s, const uint8_t *msg, size_t len,
 	}
 	payload = f.payload;
 	plen = f.payload_len;
-	if (f.comp != 0 && (wire_type_ext(f.type) & WIRE_EXT_COMP)) {
-		inflated = s->txbuf;
-		dn = wire_decompress(
-		    f.comp, f.payload, f.payload_len, inflated, 65536, NULL);
-		if (dn < 0) {
-			s->st.drop_decode++;
-			return answer_empty(s, &q, DNS_EMPTY_NODATA, out, cap);
-		}
-		payload = inflated;
-		plen = (size_t)dn;
-		f.payload = payload;
-		f.payload_len = plen;
-	}
+	compressed = f.comp != 0 && (wire_type_ext(f.type) & WIRE_EXT_COMP);
 	now = srv_now(s);
+	/* Compression is a session's agreement: none before one exists. */
+	if (compressed && (f.session_id == 0 || f.type == WIRE_MTU_UP_REQ)) {
+		s->gst.drop_comp++;
+		return answer_empty(s, &q, DNS_EMPTY_NODATA, out, cap);
+	}
 	if (f.type == WIRE_SESSION_CLOSE) {
 		handle_session_close(s, &f);
 		return answer_empty(s, &q, DNS_EMPTY_NODATA, out, cap);
@@ -731,12 +846,41 @@ eng_server_handle(struct eng_server *s, const uint8_t *msg, size_t len,
 		    s, &q, f.session_id, ss->mode, out, cap);
 	if (ss->cookie != f.cookie) {
 		s->st.drop_bad_cookie++;
+		/* Upstream's threshold, per source: a guesser gets silence
+		 * (52 queries found another user's session before). */
+		if (srv_source_bad_cookie(s, srv_source_get(s, now), now)) {
+			s->st.ans_none++;
+			return 0;
+		}
 		if (cookie_threshold_hit(s, ss, f.cookie, now))
 			return answer_error_drop(
 			    s, &q, f.session_id, ss->mode, out, cap);
 		return answer_empty(s, &q, DNS_EMPTY_NODATA, out, cap);
 	}
+	if (compressed) {
+		/* Only what SESSION_ACCEPT agreed, and only as much as one
+		 * client read: a compressed frame of 181 bytes inflated to
+		 * 64 KiB before (issue 19 item 2). */
+		if (f.comp != ss->up_comp) {
+			s->gst.drop_comp++;
+			return answer_empty(s, &q, DNS_EMPTY_NODATA, out, cap);
+		}
+		inflated = s->txbuf;
+		dn = wire_decompress(f.comp, f.payload, f.payload_len, inflated,
+		    SRV_INFLATE_MAX, NULL);
+		if (dn < 0) {
+			s->gst.drop_inflate++;
+			return answer_empty(s, &q, DNS_EMPTY_NODATA, out, cap);
+		}
+		payload = inflated;
+		plen = (size_t)dn;
+		f.payload = payload;
+		f.payload_len = plen;
+	}
 	ss->last_activity = now;
+	s->in_session = 1;
+	if (s->from != NULL)
+		srv_source_working(srv_source_get(s, now), now);
 	if (f.type == WIRE_SESSION_CAPS) {
 		uint8_t ack[FEC_CAPS_LEN];
 		struct wire_frame w;
@@ -840,8 +984,8 @@ on_udp(struct ev_loop *loop, int fd, int events, void *arg)
 				    0, &from.sa, fl);
 			continue;
 		}
-		an = eng_server_handle(
-		    s, in, (size_t)n, s->txbuf + 65536, 65536);
+		an = eng_server_handle_from(
+		    s, &from, in, (size_t)n, s->txbuf + 65536, 65536);
 		if (an > 0)
 			(void)sendto(fd, s->txbuf + 65536, an, 0, &from.sa, fl);
 	}
@@ -905,8 +1049,9 @@ eng_server_new(
 	if (srv_dns_new(s, e) == -1)
 		goto fail;
 	s->leak = srv_leak_new(cfg->leak_zone);
-	s->next_id = 1;
+	s->force_id = -1;
 	s->unknown_drop_ctr = 0;
+	srv_budget_init(s);
 	s->force_cookie = -1;
 	s->rxbuf = xmalloc(FRAME_MAX);
 	s->txbuf = xmalloc(2 * 65536);
@@ -928,6 +1073,7 @@ eng_server_free(struct eng_server *s)
 			session_close(s, &s->sess[i], 0);
 	srv_dns_free(s);
 	srv_leak_free(s->leak);
+	srv_sources_free(s);
 	if (s->tick_timer != 0)
 		ev_timer_cancel(s->loop, s->tick_timer);
 	if (s->fd != -1) {

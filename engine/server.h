@@ -64,6 +64,54 @@ struct eng_server_dns_stats {
 	uint64_t ack_unknown;	 /* RES_ACK for nothing we hold */
 };
 
+/*
+ * What the server refused to hold or do for its clients (issue 19,
+ * docs/security.md); monotonic unless named as a gauge.
+ */
+struct eng_server_guard_stats {
+	/* item 2: memory */
+	uint64_t drop_comp;	  /* compression the session did not agree */
+	uint64_t drop_inflate;	  /* would inflate past the bound */
+	uint64_t drop_preconnect; /* data for a stream not connected yet */
+	uint64_t drop_stream_budget, drop_session_budget, drop_server_budget;
+	uint64_t syn_too_big; /* SOCKS5_SYN past its byte bound */
+	uint64_t syn_timeout; /* streams whose SYN never completed */
+	uint64_t rx_held;     /* gauge: received bytes held in ARQs */
+	/* item 3: work per query */
+	uint64_t packed_blocks;	 /* packed blocks worked through */
+	uint64_t packed_cut;	 /* packed blocks past the per-frame bound */
+	uint64_t orphan_dropped; /* replies refused: orphan lane full */
+	/* item 5: streams and descriptors */
+	uint64_t streams_refused; /* server-wide stream cap */
+	uint64_t conn_refused;	  /* upstream connection caps */
+	uint64_t upstream_conns;  /* gauge */
+	/* item 6: reflection */
+	uint64_t ans_truncated;	  /* TC: over the asker's UDP size */
+	uint64_t src_answer_drop; /* per-source answer bytes spent */
+	/* item 4: sessions */
+	uint64_t init_rate_drop;    /* SESSION_INIT over the source's rate */
+	uint64_t cookie_src_drop;   /* invalid cookies past the threshold */
+	uint64_t sessions_reserved; /* INIT refused: reserved share */
+};
+
+/*
+ * The bounds of what one client can make the server hold or do (issue
+ * 19; the defaults and why: docs/security.md "Tunnel user"). Fixed at
+ * creation from constants and the descriptor limit; tests set smaller
+ * ones with eng_server_set_limits.
+ */
+struct eng_server_limits {
+	size_t stream_rx;	/* received bytes held per stream ... */
+	size_t stream_rx_hard;	/* ... and for its next in-order frame */
+	size_t session_rx;	/* per session */
+	size_t server_rx;	/* all sessions */
+	unsigned streams_max;	/* streams of all sessions */
+	unsigned conn_session;	/* upstream connections per session */
+	unsigned conn_max;	/* and of all sessions */
+	unsigned packed_blocks; /* blocks of one packed frame worked */
+	unsigned orphan_max;	/* replies queued on a session's orphan lane */
+};
+
 struct eng_server;
 
 /*
@@ -90,6 +138,13 @@ int eng_server_listen(struct eng_server *s, const union net_addr *addr,
  */
 size_t eng_server_handle(struct eng_server *s, const uint8_t *msg, size_t len,
     uint8_t *out, size_t cap);
+/*
+ * The same for a message from `from` (the UDP source): per-source limits
+ * (INIT rate, invalid cookies, answer bytes) apply to it. from NULL = no
+ * source known (eng_server_handle): those limits are not applied.
+ */
+size_t eng_server_handle_from(struct eng_server *s, const union net_addr *from,
+    const uint8_t *msg, size_t len, uint8_t *out, size_t cap);
 
 /* Override the clock (tests): microseconds, monotonic. NULL = the loop's. */
 void eng_server_set_clock(
@@ -101,11 +156,20 @@ void eng_server_set_clock(
  * traffic continue with the cookie the real server handed out.
  */
 void eng_server_force_cookie(struct eng_server *s, int cookie);
+/* Tests only: the id the next new session gets (1..255) when free,
+ * instead of a random free one; -1 restores random ids. */
+void eng_server_force_session_id(struct eng_server *s, int id);
 
 /* Expire idle sessions and run ARQ timers now (the loop does it itself). */
 void eng_server_tick(struct eng_server *s);
 
 const struct eng_server_stats *eng_server_stats(const struct eng_server *s);
+const struct eng_server_guard_stats *eng_server_guard_stats(
+    const struct eng_server *s);
+void eng_server_get_limits(
+    const struct eng_server *s, struct eng_server_limits *l);
+void eng_server_set_limits(
+    struct eng_server *s, const struct eng_server_limits *l);
 /* DNS through the tunnel: counters, latency (microseconds, REQ complete
  * to answer queued; p = 50, 99) and holdings. */
 const struct eng_server_dns_stats *eng_server_dns_stats(
