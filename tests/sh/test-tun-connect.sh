@@ -151,7 +151,6 @@ fetch() {
 start CL
 ok $? "connect --tun in app: connected through unbound"
 like "$(cat "$D/CL.out")" "^tun mdns0" "... says its device"
-[ -s "$D/CL.err" ] && diag "$(grep -v 'info' "$D/CL.err" | tail -5)"
 
 # --- routes (rtnetlink)
 R=$(ip -n "$APP" route)
