@@ -26,6 +26,22 @@
 
 static char app[64], net[64], dir[256];
 
+/* /bin/sh -c cmd; its exit status (-1 when it did not run). */
+static int
+run_sh(const char *cmd)
+{
+	int st;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	if (pid == -1 || waitpid(pid, &st, 0) == -1)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int
@@ -37,7 +53,7 @@ sh(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof cmd, fmt, ap);
 	va_end(ap);
-	return system(cmd);
+	return run_sh(cmd);
 }
 
 static double
@@ -83,7 +99,7 @@ fetch(uint16_t port, const char *proxy)
 		return -1;
 	if (fgets(out, sizeof out, f) == NULL)
 		out[0] = '\0';
-	if (pclose(f) != 0 || atol(out) != BYTES)
+	if (pclose(f) != 0 || strtol(out, NULL, 10) != BYTES)
 		return -1;
 	return bench_now_s() - t0;
 }
@@ -155,7 +171,7 @@ main(void)
 
 		fx = bench_spawn(av, "port=", line, sizeof line);
 		if (fx > 0)
-			hport = (uint16_t)atoi(line + 5);
+			hport = (uint16_t)strtol(line + 5, NULL, 10);
 	}
 	snprintf(p, sizeof p, "%s/encrypt_key.txt", dir);
 	f = fopen(p, "w");
