@@ -529,11 +529,42 @@ args_usage(FILE *f, const struct cmd_entry *cmd)
 	fputc('\n', f);
 }
 
+void
+args_put_wrapped(FILE *f, int col, int indent, const char *text)
+{
+	const int width = 79;
+	const char *p = text, *brk, *q;
+	size_t len;
+
+	for (;;) {
+		len = strcspn(p, "\n");
+		if (col + (int)len <= width) {
+			brk = p + len;
+		} else {
+			/* The last space that keeps the line within the
+			 * width; a word longer than the line goes whole. */
+			brk = NULL;
+			for (q = p; q < p + len && col + (q - p) <= width; q++)
+				if (*q == ' ')
+					brk = q;
+			if (brk == NULL) {
+				brk = memchr(p, ' ', len);
+				if (brk == NULL)
+					brk = p + len;
+			}
+		}
+		fprintf(f, "%.*s\n", (int)(brk - p), p);
+		if (*brk == '\0')
+			return;
+		p = brk + 1;
+		col = fprintf(f, "%*s", indent, "");
+	}
+}
+
 /* One help entry: left column, then the text (continuation lines too). */
 static void
 help_line(FILE *f, const char *left, const char *text)
 {
-	const char *nl;
 	int col = fprintf(f, "  %s", left);
 
 	if (col > HELP_COL - 2) {
@@ -541,11 +572,7 @@ help_line(FILE *f, const char *left, const char *text)
 		col = 0;
 	}
 	fprintf(f, "%*s", HELP_COL - col, "");
-	while ((nl = strchr(text, '\n')) != NULL) {
-		fprintf(f, "%.*s\n%*s", (int)(nl - text), text, HELP_COL, "");
-		text = nl + 1;
-	}
-	fprintf(f, "%s\n", text);
+	args_put_wrapped(f, HELP_COL, HELP_COL, text);
 }
 
 void

@@ -140,6 +140,12 @@ int args_format_offered(const struct args_spec *spec, const char *fmt);
  * zeroed entry) and the --format line of the formats offered.
  */
 void args_usage(FILE *f, const struct cmd_entry *cmd);
+/*
+ * text from column col on, folded at spaces to fit 79 columns (a '\n' in
+ * text breaks too), continuation lines indented by indent; ends with a
+ * newline.
+ */
+void args_put_wrapped(FILE *f, int col, int indent, const char *text);
 void args_help_opt(FILE *f, const struct args_opt *opt);
 void args_help_opts(FILE *f, const struct args_opt *opts);
 void args_help_formats(FILE *f, const struct args_spec *spec);

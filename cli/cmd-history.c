@@ -439,7 +439,8 @@ do_good(struct hist *h)
 	/* The search ranges a hint about ceilings names: scan's defaults. */
 	scan_opts_defaults(&o);
 	if (scan_report_write_resolvers(h->rep, path, &o,
-		args_has(h->args, OPT_WITH_DEGRADED), &e) != 0) {
+		args_has(h->args, OPT_WITH_DEGRADED), "history good",
+		&e) != 0) {
 		cli_error(&cmd_history_entry, "%s", e.msg);
 		return EXIT_UNKNOWN;
 	}

@@ -752,7 +752,7 @@ report(struct scan_cli *sc, int partial)
 	}
 	if (sc->a.write_path != NULL &&
 	    scan_report_write_resolvers(sc->rep, sc->a.write_path, &sc->o,
-		sc->a.with_degraded, &e) == -1)
+		sc->a.with_degraded, "scan", &e) == -1)
 		goto fail;
 	return 0;
 fail:

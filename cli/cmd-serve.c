@@ -6,6 +6,7 @@
  * the same line and exit 3. Prints "listening ADDR" on stdout once bound,
  * so a caller that asked for port 0 learns the port.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +106,29 @@ apply_listen(
 	return 0;
 }
 
+/*
+ * The listening socket could not be bound: name the address and where it
+ * came from (--listen, or the UDP_HOST/UDP_PORT keys), and say when it
+ * is in use (another serve, a resolver on port 53).
+ */
+static void
+serve_bind_error(
+    const char *listen, const union net_addr *la, const struct err *e)
+{
+	char addr[NET_ADDR_STRLEN];
+	const char *from = listen != NULL ? "--listen" : "UDP_HOST/UDP_PORT";
+
+	net_addr_format(la, addr, sizeof addr);
+	if (strstr(e->msg, strerror(EADDRINUSE)) != NULL)
+		cli_error(&cmd_serve_entry,
+		    "%s is in use (%s): another server or resolver holds "
+		    "it",
+		    addr, from);
+	else
+		cli_error(&cmd_serve_entry, "cannot listen on %s (%s): %s",
+		    addr, from, e->msg);
+}
+
 /* --allow-target CIDR... extend MDNS_ALLOW_TARGETS. */
 static void
 apply_allow(struct cfg *c, const struct args *args)
@@ -166,12 +190,21 @@ cmd_serve_run(struct cli_ctx *ctx, const struct args *args)
 		goto out;
 	}
 	rc = EXIT_CRITICAL;
+	/*
+	 * The signals are blocked before the server starts its lookup
+	 * threads (engine/resolve.c), which inherit the mask: a thread
+	 * with SIGTERM unblocked took it with the default action, so the
+	 * process died without removing its control socket.
+	 */
 	if ((loop = ev_loop_new(&e)) == NULL ||
-	    (srv = eng_server_new(loop, &cfg->server, &e)) == NULL ||
-	    eng_server_listen(srv, &la, &bound, &e) == -1 ||
 	    ev_signal_add(loop, SIGINT, on_signal, NULL, &e) == -1 ||
-	    ev_signal_add(loop, SIGTERM, on_signal, NULL, &e) == -1) {
+	    ev_signal_add(loop, SIGTERM, on_signal, NULL, &e) == -1 ||
+	    (srv = eng_server_new(loop, &cfg->server, &e)) == NULL) {
 		cli_error(&cmd_serve_entry, "%s", e.msg);
+		goto out;
+	}
+	if (eng_server_listen(srv, &la, &bound, &e) == -1) {
+		serve_bind_error(listen, &la, &e);
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);

@@ -1,9 +1,11 @@
 /*
  * cmd-status.c — one-shot engine status from the control socket, as a text
- * summary or the raw JSON status object (--format json). Exit 0 when the
- * engine answers (connected or serving), 1 when it answers but is not
- * connected, 2 when no engine of ours runs (or only an untrusted socket
- * was found), 3 on usage errors.
+ * summary or the raw JSON status object (--format json). Exit codes
+ * (README, "Exit codes of status"): a client 0 when connected and live,
+ * 1 when live but degraded (resolvers disabled, loss above 10 %), 2 when
+ * stalled, reconnecting or not connected; a server 0 when serving, 2
+ * when stopping; 3 when no engine of ours answers (or only an untrusted
+ * socket was found) and on usage errors.
  *
  * Without --control the socket is looked for in every place an engine of
  * ours could use (ctlc_find); the one used is said on stderr with -v and
@@ -52,6 +54,57 @@ jstr(json_t *o, const char *key, const char *dflt)
 	return json_is_string(v) ? json_string_value(v) : dflt;
 }
 
+/* Loss above which a live client is degraded: the scan's --max-loss
+ * default (README, "Verdicts and exit codes of the probes"). */
+#define STATUS_MAX_LOSS 0.10
+
+/*
+ * Why a live client is degraded into why[] (empty when it is not):
+ * disabled resolvers, or the active resolvers' mean loss over the pool's
+ * window above STATUS_MAX_LOSS.
+ */
+static void
+client_degraded(json_t *st, char *why, size_t len)
+{
+	json_t *list =
+	    json_object_get(json_object_get(st, "resolvers"), "list");
+	json_t *r;
+	double loss = 0;
+	size_t i, n = 0;
+
+	why[0] = '\0';
+	json_array_foreach(list, i, r)
+	{
+		const char *state =
+		    json_string_value(json_object_get(r, "state"));
+
+		if (state == NULL || strcmp(state, "active") != 0)
+			continue;
+		loss += json_number_value(json_object_get(r, "loss"));
+		n++;
+	}
+	if (jint(st, "resolvers.disabled") > 0)
+		snprintf(why, len, "%lld resolver(s) disabled",
+		    jint(st, "resolvers.disabled"));
+	else if (n > 0 && loss / (double)n > STATUS_MAX_LOSS)
+		snprintf(why, len,
+		    "loss %.1f %% over the active resolvers (above %.0f %%)",
+		    100.0 * loss / (double)n, 100.0 * STATUS_MAX_LOSS);
+}
+
+/* "1.2 s ago" / "never" for a last_valid_answer_age_ms member. */
+static const char *
+age_text(json_t *o, char *buf, size_t len)
+{
+	json_t *v = json_object_get(o, "last_valid_answer_age_ms");
+
+	if (!json_is_integer(v))
+		return "never";
+	snprintf(
+	    buf, len, "%.1f s ago", (double)json_integer_value(v) / 1000.0);
+	return buf;
+}
+
 static void
 print_client(json_t *st)
 {
@@ -60,9 +113,14 @@ print_client(json_t *st)
 	json_t *r;
 	size_t i;
 
+	char age[32];
+
 	printf("phase      %s\n", jstr(st, "phase", "?"));
 	printf("session    %lld (re-inits %lld)\n", jint(st, "session.id"),
 	    jint(st, "session.reinits"));
+	printf("live       last valid tunnel answer %s (stalled after %lld "
+	       "s without one)\n",
+	    age_text(st, age, sizeof age), jint(st, "stall_timeout_ms") / 1000);
 	printf("uptime     %lld s\n", jint(st, "uptime_ms") / 1000);
 	printf("mtu        upload %lld, download %lld\n",
 	    jint(st, "mtu.upload"), jint(st, "mtu.download"));
@@ -87,21 +145,22 @@ print_client(json_t *st)
 	    jint(st, "events.reinit"));
 	if (json_array_size(list) == 0)
 		return;
-	printf("\n%-24s %-16s %-10s %6s %6s %8s %6s %8s %8s %8s\n", "RESOLVER",
-	    "DOMAIN", "STATE", "UP", "DOWN", "RTT_MS", "LOSS%", "SENT",
-	    "ANSWERED", "TIMEOUTS");
+	printf("\n%-24s %-16s %-10s %6s %6s %8s %6s %8s %8s %8s %s\n",
+	    "RESOLVER", "DOMAIN", "STATE", "UP", "DOWN", "RTT_MS", "LOSS%",
+	    "SENT", "ANSWERED", "TIMEOUTS", "LAST_VALID");
 	json_array_foreach(list, i, r)
 	{
 		json_t *loss = json_object_get(r, "loss");
 		json_t *rtt = json_object_get(r, "rtt_ms");
 
 		printf("%-24s %-16s %-10s %6lld %6lld %8.1f %6.1f %8lld %8lld "
-		       "%8lld\n",
+		       "%8lld %s\n",
 		    jstr(r, "address", "?"), jstr(r, "domain", "?"),
 		    jstr(r, "state", "?"), jint(r, "upload_mtu"),
 		    jint(r, "download_mtu"), json_number_value(rtt),
 		    100.0 * json_number_value(loss), jint(r, "sent"),
-		    jint(r, "answered"), jint(r, "timeouts"));
+		    jint(r, "answered"), jint(r, "timeouts"),
+		    age_text(r, age, sizeof age));
 	}
 }
 
@@ -125,10 +184,37 @@ print_server(json_t *st)
 	    jint(st, "queries.nxdomain"), jint(st, "queries.nodata"),
 	    jint(st, "queries.formerr"), jint(st, "queries.error_drop"),
 	    jint(st, "queries.no_reply"));
-	printf("drops      %lld bad cookie, %lld undecodable\n",
-	    jint(st, "drops.bad_cookie"), jint(st, "drops.undecodable"));
+	printf("drops      %lld bad cookie, %lld undecodable, %lld "
+	       "QNAME-minimisation steps\n",
+	    jint(st, "drops.bad_cookie"), jint(st, "drops.undecodable"),
+	    jint(st, "drops.qname_minimisation"));
 	printf("traffic    up %lld B, down %lld B\n",
 	    jint(st, "traffic.bytes_up"), jint(st, "traffic.bytes_down"));
+}
+
+/* The exit code of a status (the header comment); the reason on stderr
+ * when it is not 0. */
+static int
+status_exit(json_t *st)
+{
+	const char *phase = jstr(st, "phase", "?");
+	char why[160];
+
+	if (strcmp(jstr(st, "role", ""), "client") != 0)
+		return strcmp(phase, "stopping") == 0 ? EXIT_CRITICAL : EXIT_OK;
+	if (strcmp(phase, "connected") != 0) {
+		char *safe = ctlc_term_safe(phase, 0);
+
+		fprintf(stderr, "status: not live: phase %s\n", safe);
+		free(safe);
+		return EXIT_CRITICAL;
+	}
+	client_degraded(st, why, sizeof why);
+	if (why[0] != '\0') {
+		fprintf(stderr, "status: degraded: %s\n", why);
+		return EXIT_WARNING;
+	}
+	return EXIT_OK;
 }
 
 /* Where the socket was found (-v), and the places passed over. */
@@ -162,7 +248,7 @@ cmd_status_run(struct cli_ctx *ctx, const struct args *args)
 		msg = ctlc_term_safe(e.msg, 0);
 		cli_error(&cmd_status_entry, "%s", msg);
 		free(msg);
-		return EXIT_CRITICAL;
+		return EXIT_UNKNOWN;
 	}
 	if (ctx->verbose)
 		say_where(&where);
@@ -174,7 +260,7 @@ cmd_status_run(struct cli_ctx *ctx, const struct args *args)
 		cli_error(&cmd_status_entry, "engine refused: %s",
 		    jstr(reply, "error", "?"));
 		json_decref(reply);
-		return EXIT_CRITICAL;
+		return EXIT_UNKNOWN;
 	}
 	st = json_object_get(reply, "status");
 	if (strcmp(ctx->format, "json") == 0) {
@@ -191,10 +277,7 @@ cmd_status_run(struct cli_ctx *ctx, const struct args *args)
 	} else {
 		print_client(st);
 	}
-	rc = EXIT_OK;
-	if (strcmp(jstr(st, "role", ""), "client") == 0 &&
-	    strcmp(jstr(st, "phase", ""), "connected") != 0)
-		rc = EXIT_WARNING;
+	rc = status_exit(st);
 	json_decref(reply);
 	return rc;
 }

@@ -85,7 +85,8 @@ cli_help_cmd(FILE *f, const struct cmd_entry *cmd)
 	args_usage(f, cmd);
 	if (cmd->alias != NULL)
 		fprintf(f, "alias: %s\n", cmd->alias);
-	fprintf(f, "\n%s\n", cmd->summary);
+	fputc('\n', f);
+	args_put_wrapped(f, 0, 0, cmd->summary);
 	if (s->opts != NULL || s->formats != NULL) {
 		fprintf(f, "\noptions:\n");
 		args_help_opts(f, s->opts);
@@ -107,7 +108,8 @@ usage_all(FILE *f)
 	    "[args]\n\nmdns-doctor diagnoses MasterDnsVPN DNS tunnels.\n\n"
 	    "commands:\n");
 	for (c = cmd_table; *c != NULL; c++)
-		fprintf(f, "  %-10s %s\n", (*c)->name, (*c)->summary);
+		args_put_wrapped(
+		    f, fprintf(f, "  %-10s ", (*c)->name), 13, (*c)->summary);
 	fprintf(f, "\nglobal options:\n");
 	help_globals(f, 0);
 	fprintf(f,

@@ -289,6 +289,9 @@ static const struct key client_keys[] = {
 	.off_n = CL(nexpected_exit), .extra = 1, .single = 1, HOOK(h_exit_ips)),
     KEY("MDNS_LOCAL_DNS_ANSWER_TIMEOUT_SECONDS", "8.0", K_DBL,
 	CL(local_dns_answer_timeout_s), .extra = 1, REFUSE(0.1, 600)),
+    /* Ours (docs/engine.md, "Liveness"): 0 = 2 x ARQ_MAX_RTO_SECONDS. */
+    KEY("MDNS_STALL_TIMEOUT_SECONDS", "0.0", K_DBL, CL(stall_timeout_s),
+	.extra = 1, REFUSE(0, 3600)),
     /* Ours (docs/store.md, "Engine snapshots"). */
     KEY("MDNS_SNAPSHOT_INTERVAL_SECONDS", "30.0", K_DBL, CL(snap_interval_s),
 	.extra = 1, REFUSE(0, 86400)),

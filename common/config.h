@@ -52,7 +52,7 @@ enum cfg_source {
 #define CFG_FP_LEN 16
 
 /* Keys in the client and server tables (checked at compile time). */
-#define CFG_CLIENT_NKEYS 96
+#define CFG_CLIENT_NKEYS 97
 #define CFG_SERVER_NKEYS 78
 
 /* ARQ_* keys (both roles; seconds as written). */
@@ -165,7 +165,8 @@ struct cfg_client {
 	char **expected_exit; /* MDNS_EXPECTED_EXIT_IP, IP literals */
 	size_t nexpected_exit;
 	double local_dns_answer_timeout_s; /* ours: MDNS_LOCAL_DNS_ANSWER_.. */
-	double snap_interval_s;	    /* ours: MDNS_SNAPSHOT_INTERVAL_SECONDS */
+	double stall_timeout_s; /* ours: MDNS_STALL_TIMEOUT_SECONDS (0 auto) */
+	double snap_interval_s; /* ours: MDNS_SNAPSHOT_INTERVAL_SECONDS */
 	double snap_retention_days; /* ours: MDNS_SNAPSHOT_RETENTION_DAYS */
 	unsigned snap_max_rows;	    /* ours: MDNS_SNAPSHOT_MAX_ROWS */
 

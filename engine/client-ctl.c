@@ -90,8 +90,18 @@ eng_client_status_json(
 	json_object_set_new(o, "pid", json_integer(getpid()));
 	json_object_set_new(o, "uptime_ms",
 	    json_integer((json_int_t)((now - c->started_us) / 1000)));
-	json_object_set_new(
-	    o, "phase", json_string(eng_client_phase_name(st->phase)));
+	json_object_set_new(o, "phase", json_string(eng_client_phase_shown(c)));
+	/* Liveness, like wg's "latest handshake": the last valid tunnel
+	 * answer on the session (null before the first). */
+	json_object_set_new(o, "last_valid_answer_age_ms",
+	    c->live_us == 0 ?
+		json_null() :
+		json_integer((json_int_t)((now - c->live_us) / 1000)));
+	json_object_set_new(o, "last_valid_answer_unix_ms",
+	    c->live_us == 0 ? json_null() :
+			      json_integer((json_int_t)c->live_wall_ms));
+	json_object_set_new(o, "stall_timeout_ms",
+	    json_integer((json_int_t)(c->stall_us / 1000)));
 	if (connected) {
 		const struct wire_policy *p = &c->policy;
 
@@ -187,10 +197,10 @@ eng_client_status_json(
 		    so, "auth", json_boolean(c->cfg.socks_auth));
 	}
 	json_object_set_new(o, "events",
-	    json_pack("{s:I,s:I,s:I}", "error_drop",
+	    json_pack("{s:I,s:I,s:I,s:I}", "error_drop",
 		(json_int_t)st->error_drops, "session_busy",
-		(json_int_t)st->busy, "reinit",
-		(json_int_t)st->session_reinits));
+		(json_int_t)st->busy, "reinit", (json_int_t)st->session_reinits,
+		"stalled", (json_int_t)st->stalls));
 	json_object_set_new(o, "dns", ecl_dns_status_json(c));
 	json_object_set_new(o, "tun", ecl_tun_status_json(c));
 	json_object_set_new(o, "fec", json_null());
@@ -225,6 +235,39 @@ label(FILE *f, const char *s)
 	}
 }
 
+/* Per connection: the wall-clock time of its last valid tunnel answer
+ * (connections without one are left out). */
+static void
+last_valid_metrics(struct eng_client *c, FILE *f, size_t n, uint64_t now)
+{
+	static const char *name =
+	    "mdns_client_resolver_last_valid_answer_timestamp_seconds";
+	int64_t wall = now_wall_ms();
+	char addr[NET_ADDR_STRLEN];
+	size_t i;
+
+	fprintf(f,
+	    "# HELP %s Unix time of the resolver's last valid tunnel "
+	    "answer.\n# TYPE %s gauge\n",
+	    name, name);
+	for (i = 0; i < n; i++) {
+		const struct pool_conn *p = pool_conn(c->pool, (uint32_t)i);
+
+		if (p->last_valid_us == 0 || p->last_valid_us > now)
+			continue;
+		net_addr_format(
+		    pool_conn_addr(c->pool, (uint32_t)i), addr, sizeof addr);
+		fprintf(f, "%s{resolver=\"", name);
+		label(f, addr);
+		fputs("\",domain=\"", f);
+		label(f, pool_conn_domain(c->pool, (uint32_t)i));
+		fprintf(f, "\"} %.3f\n",
+		    (double)(wall -
+			(int64_t)((now - p->last_valid_us) / 1000)) /
+			1000.0);
+	}
+}
+
 /* Per-resolver series are listed for at most this many connections. */
 #define METRIC_CONN_MAX 1000
 
@@ -252,9 +295,21 @@ eng_client_metrics_text(struct eng_client *c)
 	    "Seconds since the client started.",
 	    (now - c->started_us) / 1000000);
 	fprintf(f,
-	    "# HELP mdns_client_connected Whether a session is up.\n"
+	    "# HELP mdns_client_connected Whether a session is up and live "
+	    "(not stalled).\n"
 	    "# TYPE mdns_client_connected gauge\nmdns_client_connected %d\n",
-	    st->phase == ENG_CLI_CONNECTED);
+	    eng_client_live(c));
+	fprintf(f,
+	    "# HELP mdns_client_stalled Whether the session is stalled (no "
+	    "valid tunnel answer for the stall timeout).\n"
+	    "# TYPE mdns_client_stalled gauge\nmdns_client_stalled %d\n",
+	    st->phase == ENG_CLI_CONNECTED && c->stalled);
+	fprintf(f,
+	    "# HELP mdns_client_last_valid_answer_timestamp_seconds Unix "
+	    "time of the last valid tunnel answer on the session (0: none).\n"
+	    "# TYPE mdns_client_last_valid_answer_timestamp_seconds gauge\n"
+	    "mdns_client_last_valid_answer_timestamp_seconds %.3f\n",
+	    c->live_us == 0 ? 0.0 : (double)c->live_wall_ms / 1000.0);
 	fprintf(f,
 	    "# HELP mdns_client_bytes_total Stream payload bytes.\n"
 	    "# TYPE mdns_client_bytes_total counter\n"
@@ -306,10 +361,12 @@ eng_client_metrics_text(struct eng_client *c)
 	    "mdns_client_session_events_total{kind=\"init\"} %llu\n"
 	    "mdns_client_session_events_total{kind=\"reinit\"} %llu\n"
 	    "mdns_client_session_events_total{kind=\"error_drop\"} %llu\n"
-	    "mdns_client_session_events_total{kind=\"session_busy\"} %llu\n",
+	    "mdns_client_session_events_total{kind=\"session_busy\"} %llu\n"
+	    "mdns_client_session_events_total{kind=\"stalled\"} %llu\n",
 	    (unsigned long long)st->session_inits,
 	    (unsigned long long)st->session_reinits,
-	    (unsigned long long)st->error_drops, (unsigned long long)st->busy);
+	    (unsigned long long)st->error_drops, (unsigned long long)st->busy,
+	    (unsigned long long)st->stalls);
 	pool_counts(c->pool, &pc);
 	fprintf(f,
 	    "# HELP mdns_client_resolvers Connections by state.\n"
@@ -344,6 +401,7 @@ eng_client_metrics_text(struct eng_client *c)
 			fprintf(f, "\"} %llu\n", (unsigned long long)v);
 		}
 	}
+	last_valid_metrics(c, f, n, now);
 	fclose(f);
 	return buf;
 }

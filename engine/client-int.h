@@ -119,7 +119,7 @@ struct eng_client {
 	unsigned nrate;
 	uint64_t rate_next;
 	int listen_fd;
-	char error[256];
+	char error[512];
 	struct eng_client_stats st;
 	int stopping;
 	/* query bookkeeping */
@@ -132,6 +132,19 @@ struct eng_client {
 	int have_srtt;	   /* dns_srtt holds at least one sample */
 	unsigned want_polls;
 	uint64_t last_send, last_traffic;
+	/* liveness (client-session.c): the last valid tunnel answer on the
+	 * session (monotonic and wall clock; 0 none), the first query sent
+	 * since (0: none out), the stall threshold and whether it passed */
+	uint64_t live_us;
+	int64_t live_wall_ms;
+	uint64_t unanswered_since;
+	uint64_t stall_us;
+	int stalled;
+	/* what the MTU probes' answers were, for the diagnosis when every
+	 * test failed (client.c pool_give_up) */
+	struct {
+		uint64_t answers, nodata, nxdomain, refused, servfail, other;
+	} probe_rc;
 	uint64_t tick_timer, close_timer;
 	unsigned close_rounds;
 	/* MTU (synced by the pool) */

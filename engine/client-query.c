@@ -171,6 +171,8 @@ ecl_send_frame(struct eng_client *c, const struct wire_frame *f, uint64_t now)
 	c->sent_at[id] = now ? now : 1;
 	c->ring[c->ring_tail++ & ECL_RING_MASK] = id;
 	c->last_send = now;
+	if (c->unanswered_since == 0)
+		c->unanswered_since = now ? now : 1;
 	return id;
 }
 
@@ -226,6 +228,10 @@ ping_interval(struct eng_client *c, uint64_t now)
 	const struct cfg_client *g = &c->cfg;
 	double aggr = MAX(g->ping_aggr_s, c->min_ping_s);
 
+	/* Stalled: poll at least once a second, so a restarted server's
+	 * ERROR_DROP (or the path coming back) is seen soon. */
+	if (c->stalled)
+		return SEC(MAX(1.0, c->min_ping_s));
 	if (idle < SEC(g->ping_warm_thr_s))
 		return SEC(aggr);
 	if (idle < SEC(g->ping_cool_thr_s))

@@ -49,13 +49,70 @@ eng_client_phase_name(int phase)
 	}
 }
 
+const char *
+eng_client_phase_shown(const struct eng_client *c)
+{
+	if (c->st.phase == ENG_CLI_CONNECTED && c->stalled)
+		return "stalled";
+	return eng_client_phase_name(c->st.phase);
+}
+
+int
+eng_client_live(const struct eng_client *c)
+{
+	return c->st.phase == ENG_CLI_CONNECTED && !c->stalled;
+}
+
 void
 ecl_set_phase(struct eng_client *c, int phase)
 {
 	if (c->st.phase == phase)
 		return;
 	c->st.phase = phase;
+	c->stalled = 0;
 	ecl_event(c, "phase", NULL, eng_client_phase_name(phase));
+}
+
+/* ---- liveness ---- */
+
+/*
+ * A valid tunnel answer on the session: a frame of ours (it decoded with
+ * our key) naming our session. A stalled session is live again.
+ */
+static void
+session_live(struct eng_client *c, uint64_t now)
+{
+	c->live_us = now ? now : 1;
+	c->live_wall_ms = now_wall_ms();
+	c->unanswered_since = 0;
+	if (!c->stalled)
+		return;
+	c->stalled = 0;
+	log_info("session %u live again: a valid tunnel answer", c->sid);
+	ecl_event(c, "phase", NULL, "connected");
+}
+
+void
+ecl_session_check_stall(struct eng_client *c, uint64_t now)
+{
+	char d[160];
+
+	if (c->st.phase != ENG_CLI_CONNECTED || c->stalled ||
+	    c->stall_us == 0 || c->unanswered_since == 0 ||
+	    now - c->unanswered_since < c->stall_us)
+		return;
+	c->stalled = 1;
+	c->st.stalls++;
+	snprintf(d, sizeof d,
+	    "session %u: no valid tunnel answer for %.1f s with queries out "
+	    "(last valid answer %.1f s ago)",
+	    c->sid, (double)(now - c->unanswered_since) / 1e6,
+	    c->live_us ? (double)(now - c->live_us) / 1e6 : -1.0);
+	log_warn("stalled: %s; polling until the server answers "
+		 "(ERROR_DROP re-initialises)",
+	    d);
+	ecl_event(c, "stalled", NULL, d);
+	ecl_event(c, "phase", NULL, "stalled");
 }
 
 static void handle_frame(
@@ -79,6 +136,8 @@ static void session_lost(struct eng_client *c, const char *why, uint64_t now);
 static void
 handle_frame(struct eng_client *c, const struct wire_frame *f, uint64_t now)
 {
+	if (f->session_id == c->sid && f->type != WIRE_ERROR_DROP)
+		session_live(c, now);
 	switch (f->type) {
 	case WIRE_PONG:
 		c->st.pongs++;
@@ -267,6 +326,7 @@ handshake_answer(struct eng_client *c, const struct wire_frame *f, uint64_t now)
 	}
 	c->st.session_id = c->sid;
 	c->last_traffic = now;
+	session_live(c, now);
 	{
 		char d[64];
 

@@ -21,6 +21,12 @@ void ecl_session_start(struct eng_client *c, uint64_t now);
  */
 int ecl_session_frame(
     struct eng_client *c, const struct wire_frame *f, uint64_t now);
+/*
+ * On the tick: a connected session with queries out and no valid tunnel
+ * answer for the stall timeout goes stalled (event "stalled"); the next
+ * valid answer makes it connected again, ERROR_DROP re-initialises it.
+ */
+void ecl_session_check_stall(struct eng_client *c, uint64_t now);
 /* Stop the init timer (the client is going away). */
 void ecl_session_free(struct eng_client *c);
 

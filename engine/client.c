@@ -114,6 +114,29 @@ decode(struct eng_client *c, const uint8_t *msg, size_t len, struct answer *a)
 	}
 }
 
+/*
+ * What a probe's answer said, for the diagnosis when every MTU test
+ * fails: the judgement scan and handshake make (probe/scan-judge.c).
+ * NOERROR without a frame is NODATA, the server's answer to a query it
+ * cannot decrypt (wrong key or method); NXDOMAIN says the name is not
+ * in a zone the server (or the resolver) serves (wrong DOMAINS).
+ */
+static void
+note_probe_rcode(struct eng_client *c, const struct answer *a)
+{
+	c->probe_rc.answers++;
+	if (a->rcode == 0 && !a->parsed)
+		c->probe_rc.nodata++;
+	else if (a->rcode == 3)
+		c->probe_rc.nxdomain++;
+	else if (a->rcode == 5)
+		c->probe_rc.refused++;
+	else if (a->rcode == 2)
+		c->probe_rc.servfail++;
+	else if (a->rcode != 0)
+		c->probe_rc.other++;
+}
+
 /* What an answer leaves to be sent once its walk is over. */
 #define AFTER_PROBES 1 /* a probe's next query */
 #define AFTER_PUMP   2 /* the pump (a connected-phase frame) */
@@ -135,12 +158,17 @@ handle_answer(struct eng_client *c, long resolver, int fd, const uint8_t *msg,
 		return 0;
 	decode(c, msg, len, &a);
 	if (pool_probe_answer(c->pool, resolver, a.id, &a.probe, now, &rtt)) {
+		note_probe_rcode(c, &a);
 		ecl_probe_answered(c, rtt);
 		return AFTER_PROBES;
 	}
+	/* Only a valid tunnel answer is a success for the pool: NOERROR
+	 * without a frame of ours (a resolver's own answer, a forged one,
+	 * one that does not decrypt) is loss, as REFUSED and SERVFAIL. */
 	if (resolver >= 0)
-		pool_on_answer(
-		    c->pool, (uint32_t)resolver, fd, a.id, a.rcode, now, NULL);
+		pool_on_answer(c->pool, (uint32_t)resolver, fd, a.id,
+		    a.parsed && a.inflated ? 0 : (a.rcode != 0 ? a.rcode : -1),
+		    now, NULL);
 	ecl_query_answered(c, a.id, now);
 	if (!a.parsed) {
 		c->st.bad_answers++;
@@ -218,18 +246,65 @@ drain_pool_events(struct eng_client *c)
 	}
 }
 
+/*
+ * Why every MTU test failed, from what the probes' answers were, naming
+ * the configuration key to check; "" when nothing says more than the
+ * reasons (answers of several kinds).
+ */
+static const char *
+diagnosis(const struct eng_client *c, char *buf, size_t len)
+{
+	uint64_t n = c->probe_rc.answers;
+
+	if (n == 0)
+		return ": no answer to any probe: check that the resolvers "
+		       "reach the server (the resolver list) and that "
+		       "`serve` runs";
+	if (c->probe_rc.nodata * 2 > n) {
+		snprintf(buf, len,
+		    ": key or method wrong: the server answered %llu of "
+		    "%llu probes NODATA, it cannot decrypt them: check "
+		    "ENCRYPTION_KEY and DATA_ENCRYPTION_METHOD (both must "
+		    "be the server's)",
+		    (unsigned long long)c->probe_rc.nodata,
+		    (unsigned long long)n);
+		return buf;
+	}
+	if (c->probe_rc.nxdomain * 2 > n) {
+		snprintf(buf, len,
+		    ": wrong domain: %llu of %llu probes answered NXDOMAIN, "
+		    "the server does not serve %s: check DOMAINS (the "
+		    "server's DOMAIN)",
+		    (unsigned long long)c->probe_rc.nxdomain,
+		    (unsigned long long)n,
+		    c->cfg.ndomains > 0 ? c->cfg.domains[0] : "the domain");
+		return buf;
+	}
+	if ((c->probe_rc.refused + c->probe_rc.servfail) * 2 > n) {
+		snprintf(buf, len,
+		    ": the resolvers refuse: %llu REFUSED, %llu SERVFAIL of "
+		    "%llu answers: check the resolver list",
+		    (unsigned long long)c->probe_rc.refused,
+		    (unsigned long long)c->probe_rc.servfail,
+		    (unsigned long long)n);
+		return buf;
+	}
+	return "";
+}
+
 /* Give up: every MTU test failed. The error names the first reasons. */
 static void
 pool_give_up(struct eng_client *c)
 {
 	const struct pool_conn *pc = pool_conn(c->pool, 0);
-	char addr[NET_ADDR_STRLEN];
+	char addr[NET_ADDR_STRLEN], why[200];
 
 	net_addr_format(pool_conn_addr(c->pool, 0), addr, sizeof addr);
 	snprintf(c->error, sizeof c->error,
 	    "no valid connections: all %zu failed their MTU test "
-	    "(e.g. %s: %s)",
-	    pool_size(c->pool), addr, pc != NULL ? pc->reason : "");
+	    "(e.g. %s: %s)%s",
+	    pool_size(c->pool), addr, pc != NULL ? pc->reason : "",
+	    diagnosis(c, why, sizeof why));
 	ecl_set_phase(c, ENG_CLI_FAILED);
 	ev_stop(c->loop);
 }
@@ -282,6 +357,7 @@ on_tick(struct ev_loop *loop, uint64_t id, void *arg)
 	}
 	ecl_dns_tick(c, now);
 	if (c->st.phase == ENG_CLI_CONNECTED) {
+		ecl_session_check_stall(c, now);
 		ecl_streams_tick(c, now);
 		ecl_pump(c, now);
 	}
@@ -392,6 +468,10 @@ eng_client_new(
 	free(c->cfg.resolvers);
 	c->cfg.resolvers = NULL;
 	arq_config_from(&c->arqc_cfg, &cfg->arq);
+	/* Stall timeout: twice the RTO ceiling unless set (docs/engine.md,
+	 * "Liveness"). */
+	c->stall_us = SEC(cfg->stall_timeout_s > 0 ? cfg->stall_timeout_s :
+						     2 * cfg->arq.max_rto_s);
 	ecl_rand_bytes((uint8_t *)&c->next_dns_id, sizeof c->next_dns_id);
 	c->next_stream_id = 1;
 	probe_setup(c, cfg);

@@ -28,6 +28,7 @@ struct eng_client_stats {
 	uint64_t frames_up, frames_down, bytes_up, bytes_down;
 	uint64_t pings, pongs, packed_sent, packed_recv;
 	uint64_t error_drops, busy, session_inits, session_reinits;
+	uint64_t stalls; /* times the session went stalled */
 	uint64_t duplicates_sent, probes_sent, probes_answered;
 	uint64_t socks_accepted, socks_read_errors, socks_write_errors;
 	uint64_t socks_auth_failures, streams_closed;
@@ -182,6 +183,14 @@ json_t *eng_client_status_json(
 char *eng_client_metrics_text(struct eng_client *c);
 /* Phase name as in the status ("mtu-testing", "connected", ...). */
 const char *eng_client_phase_name(int phase);
+/*
+ * The phase the status shows: "stalled" when the session is connected
+ * but no valid tunnel answer came for the stall timeout while queries
+ * were out (docs/engine.md, "Liveness"), else eng_client_phase_name.
+ */
+const char *eng_client_phase_shown(const struct eng_client *c);
+/* 1 when connected and not stalled: the tunnel carries traffic. */
+int eng_client_live(const struct eng_client *c);
 /* Last fatal error text ("" when none), e.g. why MTU discovery failed. */
 const char *eng_client_error(const struct eng_client *c);
 

@@ -519,12 +519,10 @@ dnscache_save(struct dnscache *c, const char *path, uint64_t now_us,
 	tmp = xasprintf("%s.tmp", path);
 	if (ensure_dir(path, e) < 0)
 		goto out;
-	fd = open(
-	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err_set(e, "%s: %s", tmp, strerror(errno));
+	/* A PATH.tmp planted by another user (in a directory others can
+	 * write) is refused, not written and renamed into place. */
+	if ((fd = path_open_write(tmp, PATH_W_TRUNC, e)) < 0)
 		goto out;
-	}
 	if (fd_write_all(fd, buf, off) < 0 || fsync(fd) < 0) {
 		err_set(e, "%s: %s", tmp, strerror(errno));
 		close(fd);

@@ -328,6 +328,8 @@ pool_probe_answer(struct pool *p, long resolver, uint16_t dns_id,
 		return 0; /* someone else's answer with that id */
 	if (rtt_us != NULL)
 		*rtt_us = now - pr->sent_us;
+	if (passes(pr, r))
+		p->c[pr->conn].last_valid_us = now ? now : 1;
 	result(p, pr, passes(pr, r), now);
 	return 1;
 }

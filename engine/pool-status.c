@@ -97,13 +97,20 @@ conn_json(const struct pool *p, uint32_t id, uint64_t now)
 
 	net_addr_format(&p->res[c->resolver], addr, sizeof(addr));
 	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:I, s:I, "
-			 "s:I}",
+			 "s:I, s:o}",
 	    "address", addr, "domain", p->dom[c->domain], "state",
 	    pool_state_name(c->state), "reason", c->reason, "upload_mtu",
 	    (json_int_t)c->up_mtu, "download_mtu", (json_int_t)c->down_mtu,
 	    "rtt_ms", pool_conn_rtt_us(p, id) / 1000.0, "loss",
 	    pool_conn_loss(p, id, now), "sent", (json_int_t)c->sent, "answered",
-	    (json_int_t)c->answered, "timeouts", (json_int_t)c->timeouts);
+	    (json_int_t)c->answered, "timeouts", (json_int_t)c->timeouts,
+	    "last_valid_answer_age_ms",
+	    c->last_valid_us == 0 ?
+		json_null() :
+		json_integer((json_int_t)((now >= c->last_valid_us ?
+						  now - c->last_valid_us :
+						  0) /
+		    1000)));
 }
 
 json_t *

@@ -837,6 +837,7 @@ pool_stat_answer(
 
 	c->answered++;
 	c->s_acked++;
+	c->last_valid_us = now ? now : 1;
 	if (rtt_us > 0) {
 		c->rtt_sum_us += rtt_us;
 		c->rtt_n++;

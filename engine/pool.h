@@ -100,6 +100,7 @@ struct pool_conn {
 	/* scoring counters, upstream's half-life (halved past 1000) */
 	uint64_t s_sent, s_acked, s_lost, rtt_sum_us, rtt_n;
 	uint64_t last_check_us; /* last recheck started */
+	uint64_t last_valid_us; /* last valid tunnel answer (0: none) */
 };
 
 enum pool_event_kind {
@@ -224,7 +225,9 @@ void pool_on_send(
     struct pool *p, uint32_t id, int local, uint16_t dns_id, uint64_t now);
 /*
  * An answer came from resolver index `resolver` on socket `local`. rcode 0
- * (with or without TXT) is a success, anything else a failure. Returns the
+ * is a success (the client passes 0 only for a valid tunnel answer: a
+ * frame that decoded with its key), anything else a failure (the client
+ * passes -1 for NOERROR without a valid frame). Returns the
  * connection the query was sent to (and *rtt_us if not NULL), or POOL_NONE
  * when no query matches (unknown or evicted: nothing is counted).
  */
@@ -357,7 +360,7 @@ uint64_t pool_events_dropped(const struct pool *p);
  * The "resolvers" member of the control protocol's STATUS: total, active,
  * disabled (incl. rechecking), testing, rejected and list (address,
  * domain, state, reason, upload_mtu, download_mtu, rtt_ms, loss, sent,
- * answered, timeouts). list_max > 0 caps the list (active first, then the
+ * answered, timeouts, last_valid_answer_age_ms: null when none). list_max > 0 caps the list (active first, then the
  * rest in id order); 0 lists all. Returns a new reference.
  */
 json_t *pool_status_json(const struct pool *p, uint64_t now, size_t list_max);

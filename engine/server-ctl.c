@@ -59,9 +59,10 @@ eng_server_status_json(const struct eng_server *s, const char *version,
 		(json_int_t)st->ans_none, "error_drop",
 		(json_int_t)st->error_drop_sent));
 	json_object_set_new(o, "drops",
-	    json_pack("{s:I,s:I}", "bad_cookie",
+	    json_pack("{s:I,s:I,s:I}", "bad_cookie",
 		(json_int_t)st->drop_bad_cookie, "undecodable",
-		(json_int_t)st->drop_decode));
+		(json_int_t)st->drop_decode, "qname_minimisation",
+		(json_int_t)st->drop_qmin));
 	json_object_set_new(o, "resolve",
 	    json_pack("{s:I,s:I}", "started", (json_int_t)st->resolve_started,
 		"failed", (json_int_t)st->resolve_failed));
@@ -123,9 +124,11 @@ eng_server_metrics_text(const struct eng_server *s, uint64_t uptime_ms)
 	    "# HELP mdns_server_drops_total Queries dropped by reason.\n"
 	    "# TYPE mdns_server_drops_total counter\n"
 	    "mdns_server_drops_total{reason=\"bad_cookie\"} %llu\n"
-	    "mdns_server_drops_total{reason=\"undecodable\"} %llu\n",
+	    "mdns_server_drops_total{reason=\"undecodable\"} %llu\n"
+	    "mdns_server_drops_total{reason=\"qname_minimisation\"} %llu\n",
 	    (unsigned long long)st->drop_bad_cookie,
-	    (unsigned long long)st->drop_decode);
+	    (unsigned long long)st->drop_decode,
+	    (unsigned long long)st->drop_qmin);
 	metric(f, "mdns_server_sessions_active", "gauge",
 	    "Sessions currently open.", "", st->sessions_active);
 	metric(f, "mdns_server_sessions_opened_total", "counter",

@@ -112,6 +112,11 @@ struct eng_server {
 	struct eng_server_stats st;
 	struct srv_dns *dns;
 	uint8_t *rxbuf, *txbuf;
+	/* refused SOCKS targets logged at the default level, at most
+	 * SRV_DENY_LOG_MAX per SRV_DENY_LOG_WINDOW (server-stream.c) */
+	uint64_t deny_window;
+	unsigned deny_logged;
+	uint64_t deny_unlogged;
 };
 
 /* The server's clock: the test override, else the loop's time. */

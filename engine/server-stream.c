@@ -190,17 +190,58 @@ send_result(struct srv_stream *st, uint8_t type)
 	    NULL, 0, 0);
 }
 
+/*
+ * A refused target is the operator's business at the default log level
+ * (issue 11: only -v showed it), with the filter's reason; a client
+ * asking for refused targets in a loop must not flood the log, so at
+ * most SRV_DENY_LOG_MAX lines per SRV_DENY_LOG_WINDOW, then one line
+ * with the count left out. The target itself is not logged (destinations
+ * are the user's, docs/security.md); status counts every refusal.
+ */
+#define SRV_DENY_LOG_MAX    5
+#define SRV_DENY_LOG_WINDOW 10000000ULL /* 10 s */
+
+static void
+log_denied(struct srv_stream *st, const char *why)
+{
+	struct eng_server *s = st->sess->srv;
+	uint64_t now = srv_now(s);
+
+	if (s->deny_window == 0 ||
+	    now - s->deny_window >= SRV_DENY_LOG_WINDOW) {
+		if (s->deny_unlogged > 0)
+			log_warn("%llu more SOCKS target(s) refused in the "
+				 "last %llu s (not logged one by one)",
+			    (unsigned long long)s->deny_unlogged,
+			    (unsigned long long)(SRV_DENY_LOG_WINDOW /
+				1000000));
+		s->deny_window = now ? now : 1;
+		s->deny_logged = 0;
+		s->deny_unlogged = 0;
+	}
+	if (s->deny_logged >= SRV_DENY_LOG_MAX) {
+		s->deny_unlogged++;
+		return;
+	}
+	s->deny_logged++;
+	log_warn("session %u stream %u: SOCKS target refused: %s "
+		 "(SOCKS5_RULESET_DENIED; MDNS_ALLOW_TARGETS allows ranges)",
+	    st->sess->id, st->s.id, why);
+}
+
 static void
 fail(struct srv_stream *st, uint8_t type, const char *why)
 {
 	struct eng_server *s = st->sess->srv;
 
-	if (type == WIRE_SOCKS5_RULESET_DENIED)
+	if (type == WIRE_SOCKS5_RULESET_DENIED) {
 		s->st.filter_denied++;
-	else
+		log_denied(st, why);
+	} else {
 		s->st.connect_failed++;
-	log_info("session %u stream %u: %s (%s)", st->sess->id, st->s.id,
-	    wire_type_name(type), why);
+		log_info("session %u stream %u: %s (%s)", st->sess->id,
+		    st->s.id, wire_type_name(type), why);
+	}
 	close_all(st);
 	st->state = SST_FAILED;
 	send_result(st, s->cfg.protocol_tcp ? WIRE_STREAM_CONNECT_FAIL : type);

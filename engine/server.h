@@ -32,6 +32,7 @@ struct eng_server_stats {
 	uint64_t streams_opened, streams_closed;
 	unsigned streams_active;
 	uint64_t drop_decode; /* undecodable in-zone names */
+	uint64_t drop_qmin;   /* resolvers' QNAME-minimisation steps */
 	uint64_t drop_bad_cookie, error_drop_sent;
 	uint64_t filter_denied, connect_failed, connect_ok;
 	uint64_t bytes_up, bytes_down; /* stream payload bytes */

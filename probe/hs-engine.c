@@ -33,7 +33,8 @@ jint_at(json_t *o, const char *a, const char *b)
 static char *
 evidence_dump(json_t *st)
 {
-	static const char *const keep[] = {"role", "phase", "uptime_ms", "mtu"};
+	static const char *const keep[] = {
+	    "role", "phase", "uptime_ms", "last_valid_answer_age_ms", "mtu"};
 	json_t *o = json_object(), *sess, *res, *v;
 	char *s;
 	size_t i;
@@ -58,6 +59,19 @@ evidence_dump(json_t *st)
 	return s;
 }
 
+/* "12.3 s ago" or "never" from the status's last_valid_answer_age_ms. */
+static const char *
+age_text(json_t *st, char *buf, size_t len)
+{
+	json_t *v = json_object_get(st, "last_valid_answer_age_ms");
+
+	if (!json_is_integer(v))
+		return "never";
+	snprintf(
+	    buf, len, "%.1f s ago", (double)json_integer_value(v) / 1000.0);
+	return buf;
+}
+
 static void
 sleep_ms(int ms)
 {
@@ -77,7 +91,7 @@ hs_engine_wait(const char *path, int deadline_ms, int poll_ms,
 	json_t *r, *st;
 	const char *phase, *role;
 	json_int_t sid, active, total;
-	char *dump;
+	char *dump, age[48];
 
 	res_check_init(c);
 	c->kind = RES_CHECK_HANDSHAKE;
@@ -108,7 +122,11 @@ hs_engine_wait(const char *path, int deadline_ms, int poll_ms,
 		sid = jint_at(st, "session", "id");
 		active = jint_at(st, "resolvers", "active");
 		total = jint_at(st, "resolvers", "total");
-		if (sid > 0 && active >= 1) {
+		/* Live: a session, an active resolver, and the engine's own
+		 * word that valid tunnel answers come (phase connected, not
+		 * stalled or reconnecting). */
+		if (sid > 0 && active >= 1 && phase != NULL &&
+		    strcmp(phase, "connected") == 0) {
 			c->verdict = RES_VERDICT_OK;
 			c->reason = RES_R_OK;
 			res_textf(c->detail, sizeof c->detail,
@@ -118,7 +136,13 @@ hs_engine_wait(const char *path, int deadline_ms, int poll_ms,
 			    (long long)sid, (long long)active, (long long)total,
 			    phase ? phase : "?",
 			    (unsigned long long)(now_mono_ms() - t0));
-		} else if (sid <= 0)
+		} else if (sid > 0 && active >= 1)
+			res_textf(c->detail, sizeof c->detail,
+			    "session %lld not live: phase %s, last valid "
+			    "tunnel answer %s",
+			    (long long)sid, phase ? phase : "?",
+			    age_text(st, age, sizeof age));
+		else if (sid <= 0)
 			res_textf(c->detail, sizeof c->detail,
 			    "no session "
 			    "yet: phase %s, %lld of %lld resolver(s) active",

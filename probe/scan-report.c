@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "common/hmap.h"
 #include "common/method.h"
 #include "common/path.h"
 #include "common/resolvers.h"
@@ -190,8 +191,9 @@ scan_report_method_check(int method, struct res_check *c)
 
 int
 scan_report_write_resolvers(const struct scan_report *rp, const char *path,
-    const struct scan_opts *o, int with_degraded, struct err *e)
+    const struct scan_opts *o, int with_degraded, const char *by, struct err *e)
 {
+	struct hmap_strset seen = {HMAP_INIT, NULL, 0, 0};
 	const struct res_resolver *ok = rp->ok;
 	size_t i, n = 0, skipped = 0;
 	int minu = 0, maxu = 0, mind = 0, maxd = 0, cu = 0, cd = 0;
@@ -206,7 +208,10 @@ scan_report_write_resolvers(const struct scan_report *rp, const char *path,
 			skipped++;
 			continue;
 		}
-		n++;
+		/* One line per address, at its best rank: several domains
+		 * (or runs, for history) list it more than once. */
+		rl_format_entry(ok[i].addr, ok[i].port, buf, sizeof buf);
+		n += (size_t)hmap_strset_add(&seen, buf);
 		if (ok[i].upload_mtu > 0) {
 			minu = minu == 0 ? ok[i].upload_mtu :
 					   MIN(minu, ok[i].upload_mtu);
@@ -227,12 +232,14 @@ scan_report_write_resolvers(const struct scan_report *rp, const char *path,
 		cd |= ok[i].download_mtu == maxd &&
 		    ok[i].down_at_ceiling == RES_TRI_YES;
 	}
-	if ((f = path_fopen_write(path, &sub)) == NULL)
+	if ((f = path_fopen_write(path, &sub)) == NULL) {
+		hmap_strset_free(&seen);
 		return err_set(e, "cannot write %s", sub.msg);
+	}
 	fprintf(f,
-	    "# client_resolvers.txt written by mdns-doctor scan: "
+	    "# client_resolvers.txt written by mdns-doctor %s: "
 	    "%zu resolver(s), best first\n",
-	    n);
+	    by, n);
 	if (skipped > 0)
 		fprintf(f,
 		    "# %zu degraded resolver(s) left out (loss above %.0f%%; "
@@ -249,16 +256,9 @@ scan_report_write_resolvers(const struct scan_report *rp, const char *path,
 		write_max(f, "MAX_DOWNLOAD_MTU", maxd, cd, "--down-mtu",
 		    o->min_down, 4096);
 	}
-	for (i = 0; i < rp->nok; i++) {
-		if (ok[i].verdict != RES_VERDICT_OK && !with_degraded)
-			continue;
-		/* One line per address: several domains rank it once. */
-		if (i > 0 && strcmp(ok[i].addr, ok[i - 1].addr) == 0 &&
-		    ok[i].port == ok[i - 1].port)
-			continue;
-		rl_format_entry(ok[i].addr, ok[i].port, buf, sizeof buf);
-		fprintf(f, "%s\n", buf);
-	}
+	for (i = 0; i < seen.n; i++)
+		fprintf(f, "%s\n", seen.str[i]);
+	hmap_strset_free(&seen);
 	if (fclose(f) != 0)
 		return err_set(e, "cannot write %s: %s", path, strerror(errno));
 	return 0;

@@ -62,12 +62,14 @@ void scan_report_diagnose(const struct scan_report *rp, FILE *f,
  * Write the survivors as a client_resolvers.txt (IP, IP:PORT or
  * [v6]:PORT, one per address, best first; degraded ones only with
  * with_degraded) headed by comment lines with the MTU range that keeps
- * every listed resolver. An MTU at the top of the search range o used is
+ * every listed resolver; by names the writer ("scan", "history good").
+ * An MTU at the top of the search range o used is
  * written as "N or more" with how to raise the ceiling. 0, or -1 with e
  * set.
  */
 int scan_report_write_resolvers(const struct scan_report *rp, const char *path,
-    const struct scan_opts *o, int with_degraded, struct err *e);
+    const struct scan_opts *o, int with_degraded, const char *by,
+    struct err *e);
 
 /*
  * The run's verdict: FAIL when nobody passed, WARN when the survivors are

@@ -20,6 +20,7 @@
 
 #define DNS_HDR_LEN   12
 #define DNS_TYPE_A    1
+#define DNS_TYPE_NS   2
 #define DNS_TYPE_TXT  16
 #define DNS_TYPE_AAAA 28
 #define DNS_TYPE_OPT  41

@@ -251,6 +251,13 @@ header_common(struct tui_ui *ui, const char *role)
 				    "%lld ", st->session_id);
 			else
 				x += put(0, x, COLS - x, A_REVERSE, "- ");
+			/* like wg's "latest handshake" */
+			if (st->live_age_ms >= 0) {
+				tui_fmt_duration(
+				    st->live_age_ms, up, sizeof up);
+				x += putf(0, x, COLS - x, A_REVERSE,
+				    " answer %s ago ", up);
+			}
 		}
 		tui_fmt_duration(st->uptime_ms, up, sizeof up);
 		x += putf(0, x, COLS - x, A_REVERSE, " up %s ", up);

@@ -351,6 +351,10 @@ tui_status_parse(json_t *o, struct tui_status *st, struct err *e)
 		return 0;
 	}
 	st->has_session = json_is_object(json_object_get(o, "session"));
+	st->live_age_ms =
+	    json_is_integer(json_object_get(o, "last_valid_answer_age_ms")) ?
+	    jint(o, "last_valid_answer_age_ms") :
+	    -1;
 	st->session_id = jint(o, "session.id");
 	st->reinits = jint(o, "session.reinits");
 	st->mtu_up = jint(o, "mtu.upload");

@@ -68,6 +68,7 @@ struct tui_status {
 	int has_session; /* "session" is an object */
 	long long session_id;
 	long long reinits;
+	long long live_age_ms; /* last valid tunnel answer; -1: none */
 	char *response_mode;
 	long long mtu_up, mtu_down;
 	long long res_total, res_active, res_disabled, res_testing;

@@ -132,7 +132,7 @@ is "$(jq -r '.status.state, ([.checks[].kind] | join(","))' "$D/c.json" |
     tr '\n' ' ')" "OK engine,fresh,handshake,scan,ip,leak " \
     "json: status and one check per sub-check"
 is "$(jq -r '[.perf[].label] | join(",")' "$D/c.json")" \
-    "rtt,loss,hs,good,fresh" "json: the measured values"
+    "rtt,loss,age,hs,good,fresh" "json: the measured values"
 
 # --- ip joins when an expected exit is configured ---
 { cat "$CFG"; echo "MDNS_IP_ECHO_V4 = [\"http://$ORIGIN/ip\"]"

@@ -55,7 +55,7 @@ out=$(err version -- --help); rc=$?
 is "$rc" 3 "-- ends the options (--help after it is an operand)"
 
 # --- help: every command, three ways, always exit 0 and the same text
-cmds=$("$bin" help | awk '/^commands:/{f=1;next} /^$/{f=0} f{print $1}')
+cmds=$("$bin" help | awk '/^commands:/{f=1;next} /^$/{f=0} f && /^  [a-z]/{print $1}')
 is "$(printf '%s\n' $cmds | wc -l)" "$(ls "$MDNS_TOP"/cli/cmd-*.c | wc -l)" \
     "help lists every command file"
 for c in $cmds; do
@@ -140,8 +140,12 @@ refused() {
 	[ $? -eq 3 ] && grep -q "unknown format $2 " "$tmp/fmt.err"
 }
 for c in $declared; do
-	offered=$("$bin" help "$c" | sed -nE 's/^  --format FMT +output: //p' |
-	    sed -E 's/ \(default\)//; s/,//g')
+	# The entry and its continuation lines (help folds at 79 columns).
+	offered=$("$bin" help "$c" | awk '
+	    /^  --format FMT +output: / { sub(/^  --format FMT +output: /, "");
+		printf "%s ", $0; f = 1; next }
+	    f && /^                       [a-z]/ { sub(/^ +/, ""); printf "%s ", $0; next }
+	    { f = 0 }' | sed -E 's/ \(default\)//; s/,//g')
 	bad=""
 	for f in $offered; do
 		refused "$c" "$f" && bad="$bad $f"

@@ -32,7 +32,7 @@ err=$("$bin" --bogus 2>&1 >/dev/null); rc=$?
 is "$rc" 3 "bad global option exits 3"
 
 # Ambiguity: find two commands sharing their first letter in the table.
-cmds=$("$bin" help | awk '/^commands:/{f=1;next} /^$/{f=0} f{print $1}')
+cmds=$("$bin" help | awk '/^commands:/{f=1;next} /^$/{f=0} f && /^  [a-z]/{print $1}')
 pfx=$(printf '%s\n' $cmds | cut -c1 | sort | uniq -d | head -1)
 if [ -n "$pfx" ]; then
 	err=$("$bin" "$pfx" 2>&1 >/dev/null); rc=$?

@@ -243,7 +243,7 @@ setpriv --reuid=$A --regid=$A --clear-groups \
 topo_track $!
 wait_sock "$W/shared/fake.sock"
 out=$("$BIN" status --server --control "$W/shared/fake.sock" 2>&1); rc=$?
-is "$rc" 2 "--control at another uid's socket: exit 2"
+is "$rc" 3 "--control at another uid's socket: exit 3 (no engine of ours)"
 like "$out" "runs as uid $A, not 0: not trusted" "  SO_PEERCRED names it"
 
 # --- an explicit --control directly in /tmp leaves /tmp alone -----------

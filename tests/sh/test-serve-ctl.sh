@@ -78,7 +78,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	chmod 0711 "$D"; chmod 0755 "$D/run"; chmod 0666 "$SOCK"
 	err=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
 	    "$BIN" status --control "$SOCK" 2>&1); rc=$?
-	is "$rc" 2 "another uid: status fails"
+	is "$rc" 3 "another uid: status fails (no engine of ours: exit 3)"
 	like "$err" "permission denied: peer uid" "another uid refused by the engine"
 	chmod 0600 "$SOCK"; chmod 0700 "$D/run" "$D"
 else

@@ -115,4 +115,11 @@ for geo in 100x24 80x24; do
 	    "$geo: never a shorter valid-looking address"
 	$TM send-keys -t "T$geo" q
 done
+# Help is read on 80-column terminals: the command list and every
+# command's help (usage, summary, options, formats) fit in 79 columns.
+for c in "" $("$BIN" help --completion 2>/dev/null | grep -o "cmds='[^']*'" |
+    cut -d"'" -f2); do
+	long=$("$BIN" help $c 2>&1 | awk 'length > 79' | head -1)
+	is "$long" "" "help${c:+ $c}: every line within 79 columns"
+done
 done_testing

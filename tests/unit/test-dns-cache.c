@@ -6,6 +6,7 @@
  * written by hand to upstream's layout, wall-clock ageing, and corrupt
  * files ignored and counted.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -424,6 +425,32 @@ test_file(void)
 	tap_ok(dnscache_save(c, sub, 1200 * S, wall, &saved, &e) == -1 &&
 		st->save_errors == 1,
 	    "unwritable place: -1 (%s), counted", e.msg);
+
+	/* Another user's PATH.tmp planted in a sticky, world-writable
+	 * directory is neither written nor renamed into place. */
+	snprintf(sub, sizeof sub, "%s/sticky", dir);
+	if (mkdir(sub, 01777) == 0 && chmod(sub, 01777) == 0 &&
+	    geteuid() == 0) {
+		char planted[1100], target[1000];
+		int pfd;
+
+		snprintf(target, sizeof target, "%s/cache.bin", sub);
+		snprintf(planted, sizeof planted, "%s.tmp", target);
+		pfd = open(planted, O_WRONLY | O_CREAT | O_EXCL, 0666);
+		if (pfd >= 0) {
+			if (fchown(pfd, 65534, 65534) != 0)
+				tap_diag("fchown: %s", strerror(errno));
+			close(pfd);
+		}
+		tap_ok(dnscache_save(c, target, 1200 * S, wall, &saved, &e) ==
+			    -1 &&
+			stat(target, &sb) != 0,
+		    "a planted PATH.tmp of another user is refused (%s)",
+		    e.msg);
+		unlink(planted);
+	} else {
+		tap_ok(1, "# SKIP not root: cannot plant another user's file");
+	}
 	dnscache_free(c);
 }
 

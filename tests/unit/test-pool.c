@@ -1165,7 +1165,7 @@ test_status_and_counters(void)
 	json_t *st, *l0;
 	const char *keys[] = {"address", "domain", "state", "reason",
 	    "upload_mtu", "download_mtu", "rtt_ms", "loss", "sent", "answered",
-	    "timeouts"};
+	    "timeouts", "last_valid_answer_age_ms"};
 	uint64_t prev[8][3] = {{0}};
 	unsigned step, i;
 	int ok = 1, keys_ok = 1;
@@ -1211,9 +1211,9 @@ test_status_and_counters(void)
 	l0 = json_array_get(json_object_get(st, "list"), 0);
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		keys_ok &= json_object_get(l0, keys[i]) != NULL;
-	tap_ok(keys_ok && json_object_size(l0) == 11,
+	tap_ok(keys_ok && json_object_size(l0) == 12,
 	    "list entry has exactly "
-	    "the 11 documented members");
+	    "the 12 documented members");
 	tap_is_str(json_string_value(json_object_get(l0, "address")),
 	    "10.0.0.1:53", "address formatted");
 	tap_is_str(json_string_value(json_object_get(l0, "state")), "active",

@@ -111,7 +111,7 @@ check_degraded(const struct scan_opts *o)
 		return;
 	}
 	close(fd);
-	scan_report_write_resolvers(rp, path, o, 0, &e);
+	scan_report_write_resolvers(rp, path, o, 0, "scan", &e);
 	text = slurp(path);
 	tap_ok(strstr(text, "2 resolver(s)") != NULL &&
 		strstr(text, "1 degraded resolver(s) left out") != NULL &&
@@ -123,7 +123,7 @@ check_degraded(const struct scan_opts *o)
 		   "of the search range") != NULL &&
 		strstr(text, "--down-mtu 100:1000") != NULL,
 	    "download ceiling reached: 'or more' and how to raise it");
-	scan_report_write_resolvers(rp, path, o, 1, &e);
+	scan_report_write_resolvers(rp, path, o, 1, "scan", &e);
 	text = slurp(path);
 	tap_ok(strstr(text, "3 resolver(s)") != NULL &&
 		strstr(text, "\n10.0.2.1\n") != NULL &&
@@ -180,13 +180,13 @@ check_report(void)
 		return;
 	}
 	close(fd);
-	tap_is_int(scan_report_write_resolvers(rp, path, &o, 0, &e), 0,
+	tap_is_int(scan_report_write_resolvers(rp, path, &o, 0, "scan", &e), 0,
 	    "client_resolvers.txt written");
 	text = slurp(path);
 	tap_ok(strstr(text,
 		   "# client_resolvers.txt written by mdns-doctor "
-		   "scan: 5 resolver(s), best first\n") == text,
-	    "header");
+		   "scan: 4 resolver(s), best first\n") == text,
+	    "header: counts the lines written (10.0.0.2 ranks twice)");
 	tap_ok(strstr(text,
 		   "# MIN_UPLOAD_MTU = 100\n# MAX_UPLOAD_MTU = 141\n"
 		   "# MIN_DOWNLOAD_MTU = 300\n"
@@ -205,8 +205,8 @@ check_report(void)
 	}
 	tap_is_int(n, 4, "the list reader reads 4 addresses back");
 	unlink(path);
-	tap_is_int(
-	    scan_report_write_resolvers(rp, "/proc/nonexistent/x", &o, 0, &e),
+	tap_is_int(scan_report_write_resolvers(
+		       rp, "/proc/nonexistent/x", &o, 0, "scan", &e),
 	    -1, "unwritable path refused");
 	tap_ok(strstr(e.msg, "cannot write /proc/nonexistent/x") != NULL,
 	    "and named (%s)", e.msg);
@@ -342,9 +342,59 @@ check_resume(void)
 	scan_skip_free(&k);
 }
 
+/*
+ * One line per address even when its entries are not adjacent after
+ * ranking (two domains, or two runs for history), counted once in the
+ * header, which names the command that wrote it.
+ */
+static void
+check_dedup(const struct scan_opts *o)
+{
+	struct scan_report *rp = scan_report_new();
+	char path[512], *text, *first;
+	struct res_resolver r;
+	struct err e = {""};
+	int fd;
+
+	r = res("10.0.3.1", 53, 200, 500, 1000);
+	scan_report_add(rp, &r);
+	r = res("10.0.3.2", 53, 150, 500, 1000);
+	scan_report_add(rp, &r);
+	r = res("10.0.3.1", 53, 100, 500, 1000);
+	snprintf(r.domain, sizeof r.domain, "u.example");
+	scan_report_add(rp, &r);
+	scan_report_rank(rp);
+	if ((fd = mkstemp(tap_tmppath(
+		 path, sizeof path, "test-scan-report.XXXXXX"))) == -1) {
+		tap_ok(0, "temp file: %s", strerror(errno));
+		scan_report_free(rp);
+		return;
+	}
+	close(fd);
+	tap_is_int(
+	    scan_report_write_resolvers(rp, path, o, 0, "history good", &e), 0,
+	    "written");
+	text = slurp(path);
+	first = strstr(text, "\n10.0.3.1\n");
+	tap_ok(first != NULL && strstr(first + 1, "\n10.0.3.1\n") == NULL,
+	    "an address ranked twice, apart, is written once");
+	tap_ok(
+	    strstr(text,
+		"written by mdns-doctor history good: 2 resolver(s)") != NULL,
+	    "the header names the writer and counts addresses, not entries");
+	tap_ok(first != NULL && strstr(text, "\n10.0.3.2\n") > first,
+	    "at its best rank");
+	unlink(path);
+	scan_report_free(rp);
+}
+
 int
 main(void)
 {
+	struct scan_opts o;
+
+	scan_opts_defaults(&o);
+	check_dedup(&o);
 	check_report();
 	check_resume();
 	return tap_done();
