@@ -9,6 +9,7 @@
  * socket (docs/control-protocol.md): --control PATH must work; the default
  * path is best effort (a warning when another engine holds it).
  */
+#include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +23,22 @@
 #include "common/net.h"
 #include "engine/client.h"
 #include "engine/ctl.h"
+#include "engine/tun.h"
 
-enum { OPT_RESOLVERS = ARGS_LONG, OPT_LISTEN, OPT_PROFILE, OPT_CONTROL };
+enum {
+	OPT_RESOLVERS = ARGS_LONG,
+	OPT_LISTEN,
+	OPT_PROFILE,
+	OPT_CONTROL,
+	OPT_TUN,
+	OPT_CLEANUP,
+	OPT_TUN_MTU,
+	OPT_TUN_ADDR4,
+	OPT_TUN_ADDR6,
+	OPT_TUN_DNS4,
+	OPT_TUN_DNS6,
+	OPT_TUN_NO_RESOLVER,
+};
 
 static const struct args_opt connect_opts[] = {
     {OPT_RESOLVERS, "resolvers", "FILE", 0,
@@ -35,6 +50,23 @@ static const struct args_opt connect_opts[] = {
     {OPT_CONTROL, "control", "PATH", 0,
 	"control socket (default\n"
 	"$XDG_RUNTIME_DIR/mdns-doctor/engine.sock)"},
+    {OPT_TUN, "tun", NULL, 0,
+	"full-VPN mode: a TUN device (operand NAME, default\n"
+	"mdns0) carries every application's traffic (docs/tun.md)"},
+    {OPT_CLEANUP, "cleanup", NULL, 0,
+	"with --tun: undo what a crashed --tun run left\n"
+	"(routes, resolv.conf) and exit"},
+    {OPT_TUN_MTU, "tun-mtu", "N", 0, "the TUN's MTU (1280..9000; 1500)"},
+    {OPT_TUN_ADDR4, "tun-addr4", "ADDR/LEN|none", 0,
+	"the TUN's IPv4 address (198.18.0.1/30)"},
+    {OPT_TUN_ADDR6, "tun-addr6", "ADDR/LEN|none", 0,
+	"the TUN's IPv6 address (fd6d:646e:7300::1/126)"},
+    {OPT_TUN_DNS4, "tun-dns4", "ADDR", 0,
+	"the mapped DNS address (198.18.0.2)"},
+    {OPT_TUN_DNS6, "tun-dns6", "ADDR", 0,
+	"the mapped IPv6 DNS address (fd6d:646e:7300::2)"},
+    {OPT_TUN_NO_RESOLVER, "tun-no-resolver", NULL, 0,
+	"leave the system resolver (/etc/resolv.conf) alone"},
     {0, NULL, NULL, 0, NULL},
 };
 
@@ -107,6 +139,103 @@ before_sleep(struct ev_loop *loop, void *arg)
 	}
 }
 
+/* "ADDR" (plen NULL) or "ADDR/LEN" or "none" (family AF_UNSPEC). */
+static int
+tun_addr(
+    const char *opt, const char *s, union net_addr *a, int *plen, struct err *e)
+{
+	char buf[128], *slash = NULL;
+	long long v;
+
+	memset(a, 0, sizeof *a);
+	if (plen != NULL && strcmp(s, "none") == 0)
+		return 0;
+	snprintf(buf, sizeof buf, "%s", s);
+	if (plen != NULL && (slash = strchr(buf, '/')) == NULL)
+		return err_set(e, "--%s: want ADDRESS/LENGTH: %s", opt, s);
+	if (slash != NULL)
+		*slash = '\0';
+	if (inet_pton(AF_INET, buf, &a->in.sin_addr) == 1)
+		a->sa.sa_family = AF_INET;
+	else if (inet_pton(AF_INET6, buf, &a->in6.sin6_addr) == 1)
+		a->sa.sa_family = AF_INET6;
+	else
+		return err_set(e, "--%s: not an address: %s", opt, s);
+	if (slash != NULL) {
+		if (parse_int(slash + 1, 1,
+			a->sa.sa_family == AF_INET ? 32 : 128, &v, e) == -1)
+			return err_set(e, "--%s: bad length: %s", opt, s);
+		*plen = (int)v;
+	}
+	return 0;
+}
+
+/* The --tun options into the device's and the machine's configuration. */
+static int
+tun_options(const struct args *args, struct tun_config *tc,
+    struct tun_sys_config *sc, struct err *e)
+{
+	long long v;
+	const char *s;
+
+	tun_config_defaults(tc);
+	memset(sc, 0, sizeof *sc);
+	sc->set_resolver = !args_has(args, OPT_TUN_NO_RESOLVER);
+	sc->default_routes = 1;
+	if (args->noperands > 0) {
+		if (strlen(args->operands[0]) >= sizeof tc->ifname ||
+		    args->operands[0][0] == '\0' ||
+		    strchr(args->operands[0], '/') != NULL)
+			return err_set(
+			    e, "not a device name: %s", args->operands[0]);
+		snprintf(
+		    tc->ifname, sizeof tc->ifname, "%s", args->operands[0]);
+	}
+	if (args_strtonum(args, OPT_TUN_MTU, TUN_MTU_MIN, TUN_MTU_MAX, &v) ==
+	    -1)
+		return err_set(
+		    e, "--tun-mtu: %d..%d", TUN_MTU_MIN, TUN_MTU_MAX);
+	if (args_has(args, OPT_TUN_MTU))
+		tc->mtu = (int)v;
+	if ((s = args_get(args, OPT_TUN_ADDR4)) != NULL &&
+	    tun_addr("tun-addr4", s, &tc->addr4, &tc->plen4, e) == -1)
+		return -1;
+	if ((s = args_get(args, OPT_TUN_ADDR6)) != NULL &&
+	    tun_addr("tun-addr6", s, &tc->addr6, &tc->plen6, e) == -1)
+		return -1;
+	if ((s = args_get(args, OPT_TUN_DNS4)) != NULL &&
+	    tun_addr("tun-dns4", s, &tc->dns4, NULL, e) == -1)
+		return -1;
+	if ((s = args_get(args, OPT_TUN_DNS6)) != NULL &&
+	    tun_addr("tun-dns6", s, &tc->dns6, NULL, e) == -1)
+		return -1;
+	if (tc->addr6.sa.sa_family == AF_UNSPEC)
+		memset(&tc->dns6, 0, sizeof tc->dns6);
+	return 0;
+}
+
+static void
+say_line(void *arg, const char *line)
+{
+	(void)arg;
+	printf("%s\n", line);
+}
+
+/* connect --tun --cleanup: what a crashed run left, undone. */
+static int
+tun_cleanup(const struct tun_sys_config *sc)
+{
+	struct err e = {""};
+	int changed = 0;
+
+	if (tun_sys_cleanup(sc, say_line, NULL, &changed, &e) == -1) {
+		cli_error(&cmd_connect_entry, "--cleanup: %s", e.msg);
+		return EXIT_UNKNOWN;
+	}
+	printf("cleanup: %d change(s) undone\n", changed);
+	return EXIT_OK;
+}
+
 /* --listen overrides LISTEN_IP/LISTEN_PORT (port 0: any free one). */
 static int
 apply_listen(struct cfg *c, const char *listen, struct err *e)
@@ -140,10 +269,28 @@ cmd_connect_run(struct cli_ctx *ctx, const struct args *args)
 	const char *listen = args_get(args, OPT_LISTEN);
 	const char *profile = args_get(args, OPT_PROFILE);
 	const char *control = args_get(args, OPT_CONTROL);
-	int ctl_busy = 0;
+	int ctl_busy = 0, tun = args_has(args, OPT_TUN);
 	char buf[NET_ADDR_STRLEN], finding[2 * ERR_MSG_MAX];
 	int rc = EXIT_UNKNOWN;
+	struct tun_config tc;
+	struct tun_sys_config sc;
 
+	if (!tun &&
+	    (args->noperands > 0 || args_has(args, OPT_CLEANUP) ||
+		args_has(args, OPT_TUN_MTU) || args_has(args, OPT_TUN_ADDR4) ||
+		args_has(args, OPT_TUN_ADDR6) || args_has(args, OPT_TUN_DNS4) ||
+		args_has(args, OPT_TUN_DNS6) ||
+		args_has(args, OPT_TUN_NO_RESOLVER))) {
+		cli_error(&cmd_connect_entry,
+		    "a device name, --cleanup and --tun-* need --tun");
+		return EXIT_UNKNOWN;
+	}
+	if (tun && tun_options(args, &tc, &sc, &e) == -1) {
+		cli_error(&cmd_connect_entry, "%s", e.msg);
+		return EXIT_UNKNOWN;
+	}
+	if (tun && args_has(args, OPT_CLEANUP))
+		return tun_cleanup(&sc);
 	opts.resolvers = args_get(args, OPT_RESOLVERS);
 	if ((ctx->config == NULL || opts.resolvers == NULL) &&
 	    profile == NULL) {
@@ -211,16 +358,29 @@ cmd_connect_run(struct cli_ctx *ctx, const struct args *args)
 		rc = EXIT_UNKNOWN;
 		goto out;
 	}
+	/* Full-VPN mode: the resolvers are routed outside first. */
+	if (tun && eng_client_tun_start(cl, &tc, &sc, &e) == -1) {
+		cli_error(&cmd_connect_entry, "--tun: %s", e.msg);
+		goto out;
+	}
 	if (eng_client_start(cl, &bound, &e) == -1) {
 		cli_error(&cmd_connect_entry, "%s", e.msg);
 		goto out;
 	}
 	net_addr_format(&bound, buf, sizeof buf);
 	printf("listening %s\n", buf);
+	if (tun)
+		printf("tun %s\n",
+		    tc.ifname[0] != '\0' ? tc.ifname : TUN_DEFAULT_NAME);
 	fflush(stdout);
 	ev_set_before_sleep(loop, before_sleep, &w);
 	if (ev_run(loop) != 0)
 		goto out;
+	/* SIGINT/SIGTERM stopped the loop: the machine comes back first. */
+	if (tun && eng_client_tun_stop(cl, &e) == -1) {
+		cli_error(&cmd_connect_entry, "--tun: restore: %s", e.msg);
+		goto out;
+	}
 	if (eng_client_stats(cl)->phase == ENG_CLI_FAILED) {
 		cli_error(&cmd_connect_entry, "%s", eng_client_error(cl));
 		goto out;
@@ -229,6 +389,10 @@ cmd_connect_run(struct cli_ctx *ctx, const struct args *args)
 out:
 	cli_snap_stop(w.snap, rc);
 	ctl_server_free(w.ctl);
+	if (cl != NULL && eng_client_tun_stop(cl, &e) == -1) {
+		cli_error(&cmd_connect_entry, "--tun: restore: %s", e.msg);
+		rc = EXIT_CRITICAL;
+	}
 	eng_client_free(cl);
 	if (loop != NULL)
 		ev_loop_free(loop);
@@ -241,9 +405,14 @@ const struct cmd_entry cmd_connect_entry = {
     .name = "connect",
     .summary = "run the tunnel client (local SOCKS5/SOCKS4 proxy)",
     .args = {.opts = connect_opts,
+	.operands = "[NAME]",
+	.max_operands = 1,
 	.notes = "\nNeeds --config client_config.toml and --resolvers "
 		 "client_resolvers.txt,\nor --profile FILE. A weak "
 		 "DATA_ENCRYPTION_METHOD (0..2) is logged as a\nwarning at "
-		 "start (docs/security.md).\n"},
+		 "start (docs/security.md).\n"
+		 "With --tun (root or CAP_NET_ADMIN) NAME is the TUN device "
+		 "(mdns0);\nSIGINT/SIGTERM restore the routes and "
+		 "resolv.conf; after a crash,\n`connect --tun --cleanup`.\n"},
     .run = cmd_connect_run,
 };

@@ -14,6 +14,7 @@
 #include "engine/client-dns.h"
 #include "engine/client-fec.h"
 #include "engine/client-int.h"
+#include "engine/client-tun.h"
 #include "engine/client.h"
 #include "engine/pool.h"
 
@@ -208,6 +209,7 @@ eng_client_status_json(
 		(json_int_t)st->busy, "reinit", (json_int_t)st->session_reinits,
 		"stalled", (json_int_t)st->stalls));
 	json_object_set_new(o, "dns", ecl_dns_status_json(c));
+	json_object_set_new(o, "tun", ecl_tun_status_json(c));
 	json_object_set_new(o, "fec", ecl_fec_status_json(c));
 	json_object_set_new(o, "exit_ip", json_null());
 	json_object_set_new(o, "leak", json_null());
@@ -397,6 +399,7 @@ eng_client_metrics_text(struct eng_client *c)
 	}
 	ecl_dns_metrics(c, f);
 	ecl_fec_metrics(c, f);
+	ecl_tun_metrics(c, f);
 	n = MIN(pool_size(c->pool), (size_t)METRIC_CONN_MAX);
 	for (k = 0; k < nitems(fam); k++) {
 		fprintf(f, "# HELP %s %s\n# TYPE %s counter\n", fam[k][0],

@@ -55,6 +55,7 @@ struct ecl_dns_pend {
 };
 
 struct ecl_udp;
+struct ecl_tun;
 
 /* DNS through the tunnel, the client's half (client-dns.c). */
 struct ecl_dns {
@@ -173,6 +174,7 @@ struct eng_client {
 	/* accepted connections waiting for a session/handshake (no id) */
 	struct ecl_stream **pending;
 	size_t npending, pcap;
+	struct ecl_tun *tun; /* full-VPN mode (client-tun.c), or NULL */
 	/* buffers (ECL_BUF each): a datagram, its frame, inflated payload */
 	uint8_t *rxbuf, *fbuf, *ibuf;
 	struct ecl_fec *fec; /* download FEC (client-fec.c), NULL until used */

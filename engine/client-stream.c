@@ -145,6 +145,10 @@ write_reply(struct ecl_stream *st, int rep)
 	uint8_t r[SOCKS_REPLY_MAX];
 	size_t n;
 
+	/* A local end that is not a socket (a TUN flow) gets no reply:
+	 * success opens it, a failure resets it. */
+	if (st->s.lh != NULL && rep != 0)
+		st->s.local_abort = 1;
 	if (st->replied || st->s.fd == -1)
 		return;
 	st->replied = 1;
@@ -358,10 +362,38 @@ stream_io(struct ev_loop *loop, int fd, int events, void *arg)
 	}
 	if (events & EV_READ)
 		stream_read(&st->s, now);
-	if ((events & EV_WRITE) && st->s.fd != -1)
+	if ((events & EV_WRITE) && stream_has_local(&st->s))
 		stream_flush(&st->s);
 	progress(st, now);
 	ecl_pump(c, now);
+}
+
+void
+ecl_stream_io(struct ecl_stream *st, int events)
+{
+	stream_io(st->c->loop, -1, events, st);
+}
+
+struct ecl_stream *
+ecl_adopt_local(struct eng_client *c, const struct stream_local *ops, void *h,
+    const uint8_t *target, size_t tlen)
+{
+	struct ecl_stream *st;
+
+	if (c->stopping || tlen > sizeof st->socks.target)
+		return NULL;
+	st = xcalloc(1, sizeof *st);
+	stream_init(&st->s, &ecl_stream_ops, c->loop);
+	socks_init(&st->socks);
+	memcpy(st->socks.target, target, tlen);
+	st->socks.tlen = tlen;
+	st->c = c;
+	st->s.local = ops;
+	st->s.lh = h;
+	st->created = ev_now_us(c->loop);
+	pending_add(c, st);
+	target_ready(st, st->created);
+	return st;
 }
 
 /* Take over a connected local socket as a new proxy connection. */

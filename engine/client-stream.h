@@ -29,5 +29,17 @@ void ecl_streams_reset_all(struct eng_client *c);
 /* ARQ timers of every stream. */
 void ecl_streams_tick(struct eng_client *c, uint64_t now);
 void ecl_streams_free_all(struct eng_client *c);
+/*
+ * A local end that is not a socket (a TUN flow: engine/client-tun.c) as
+ * a new stream to target (the SOCKS5_SYN form: ATYP, address, port), no
+ * SOCKS front end: opened at once or when the session is up; a failure
+ * ends the local end with ops->abort. The stream owns h from here (ends
+ * it with close or abort). NULL when stopping (h is still the caller's).
+ */
+struct ecl_stream *ecl_adopt_local(struct eng_client *c,
+    const struct stream_local *ops, void *h, const uint8_t *target,
+    size_t tlen);
+/* The local end of st is ready for events (EV_READ / EV_WRITE). */
+void ecl_stream_io(struct ecl_stream *st, int events);
 
 #endif

@@ -29,6 +29,7 @@
 #include "engine/client-query.h"
 #include "engine/client-session.h"
 #include "engine/client-stream.h"
+#include "engine/client-tun.h"
 #include "engine/client-udp.h"
 #include "engine/pool.h"
 #include "proto/dns.h"
@@ -242,6 +243,7 @@ drain_pool_events(struct eng_client *c)
 		log_info("%s %s (%s): %s", pool_event_kind_name(ev.kind), addr,
 		    pool_conn_domain(c->pool, ev.conn), ev.detail);
 		ecl_event(c, pool_event_kind_name(ev.kind), addr, ev.detail);
+		ecl_tun_pool_event(c, &ev);
 	}
 }
 
@@ -535,8 +537,12 @@ eng_client_start(struct eng_client *c, union net_addr *bound, struct err *e)
 void
 eng_client_free(struct eng_client *c)
 {
+	struct err e = {""};
+
 	if (c == NULL)
 		return;
+	if (eng_client_tun_stop(c, &e) == -1)
+		log_warn("full-VPN mode: restore: %s", e.msg);
 	ecl_streams_free_all(c);
 	ecl_udp_free_all(c);
 	ecl_dns_free(c);

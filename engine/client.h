@@ -112,6 +112,24 @@ uint64_t eng_client_dns_latency_us(const struct eng_client *c, double p);
 /* The local DNS listener's address (LOCAL_DNS_ENABLED). 0, or -1. */
 int eng_client_dns_addr(const struct eng_client *c, union net_addr *out);
 
+/*
+ * Full-VPN mode (docs/tun.md, engine/tun.h): a TUN device whose TCP flows
+ * become streams of this client (no SOCKS hop) and whose mapped DNS
+ * address goes into the DNS path above; every resolver of the pool gets
+ * a host route through the original gateway first (removed when the pool
+ * rejects it). After eng_client_new, before eng_client_start. Refused in
+ * TCP mode (the server would send every flow to FORWARD_IP). 0 or -1
+ * with e set (nothing left changed).
+ */
+struct tun_config;
+struct tun_sys_config;
+int eng_client_tun_start(struct eng_client *c, const struct tun_config *tc,
+    const struct tun_sys_config *sc, struct err *e);
+/* Restore routes and resolver configuration and close the device (every
+ * step tried; -1 with the first error). Before eng_client_free, which
+ * does it too when it was not done. */
+int eng_client_tun_stop(struct eng_client *c, struct err *e);
+
 /* Engine events for the control socket: kind per docs/control-protocol.md
  * (resolver_*, session_init, session_reinit, error_drop, session_busy,
  * phase); resolver and detail may be NULL. */

@@ -75,6 +75,12 @@ stream_stop(struct stream *s)
 void
 stream_close_fd(struct stream *s)
 {
+	if (s->lh != NULL) {
+		void *h = s->lh;
+
+		s->lh = NULL;
+		(s->local_abort ? s->local->abort : s->local->close)(h);
+	}
 	if (s->fd != -1) {
 		if (s->loop != NULL)
 			ev_io_del(s->loop, s->fd);
@@ -94,6 +100,12 @@ stream_fini(struct stream *s)
 void
 stream_set_io(struct stream *s, int mask)
 {
+	if (s->lh != NULL) {
+		if (mask != s->io_mask)
+			s->local->set_mask(s->lh, mask);
+		s->io_mask = mask;
+		return;
+	}
 	if (s->fd == -1 || s->loop == NULL || mask == s->io_mask)
 		return;
 	s->io_mask = mask;
@@ -120,9 +132,10 @@ stream_flush(struct stream *s)
 	size_t n;
 	ssize_t w;
 
-	while (s->fd != -1 && s->open && !s->shut_wr && !s->write_broken &&
-	    (n = arq_rx_peek(s->arq, &p)) > 0) {
-		w = send(s->fd, p, n, MSG_NOSIGNAL);
+	while (stream_has_local(s) && s->open && !s->shut_wr &&
+	    !s->write_broken && (n = arq_rx_peek(s->arq, &p)) > 0) {
+		w = s->lh != NULL ? s->local->send(s->lh, p, n) :
+				    send(s->fd, p, n, MSG_NOSIGNAL);
 		if (w > 0) {
 			arq_rx_consume(s->arq, (size_t)w);
 			continue;
@@ -145,9 +158,10 @@ stream_read(struct stream *s, uint64_t now)
 	ssize_t r;
 	int comp, budget = 64, seq;
 
-	while (budget-- > 0 && s->fd != -1 && !s->local_eof &&
+	while (budget-- > 0 && stream_has_local(s) && !s->local_eof &&
 	    !s->peer_close_write && arq_send_ready(s->arq)) {
-		r = recv(s->fd, buf, mtu, 0);
+		r = s->lh != NULL ? s->local->recv(s->lh, buf, mtu) :
+				    recv(s->fd, buf, mtu, 0);
 		if (r > 0) {
 			comp = wire_compress_payload(s->comp, s->comp_min, buf,
 			    (size_t)r, cbuf, sizeof cbuf, &clen);
@@ -238,10 +252,13 @@ stream_progress(struct stream *s, uint64_t now)
 		arq_ctl_send(
 		    s->arq, now, WIRE_STREAM_CLOSE_READ, 0, 0, 0, NULL, 0, 0);
 	}
-	if (s->peer_close_read && !s->shut_wr && s->fd != -1 &&
+	if (s->peer_close_read && !s->shut_wr && stream_has_local(s) &&
 	    arq_rx_peek(s->arq, &p) == 0) {
 		s->shut_wr = 1;
-		shutdown(s->fd, SHUT_WR);
+		if (s->lh != NULL)
+			s->local->shutdown_wr(s->lh);
+		else
+			shutdown(s->fd, SHUT_WR);
 	}
 	if ((s->close_read_acked || s->peer_close_write) &&
 	    (s->shut_wr ||

@@ -27,6 +27,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/ev.h"
 #include "engine/arq.h"
@@ -34,6 +35,21 @@
 #include "proto/wire.h"
 
 struct stream;
+
+/*
+ * A local end that is not a socket (a TUN flow, engine/tun.h): the same
+ * calls a socket gets, on handle h. recv/send as recv(2)/send(2) (-1 with
+ * errno EAGAIN, ECONNRESET, EPIPE); set_mask as ev_io_set; close ends it
+ * gracefully, abort with a reset (the stream failed: local_abort set).
+ */
+struct stream_local {
+	ssize_t (*recv)(void *h, void *buf, size_t len);
+	ssize_t (*send)(void *h, const void *buf, size_t len);
+	void (*shutdown_wr)(void *h);
+	void (*set_mask)(void *h, int mask);
+	void (*close)(void *h);
+	void (*abort)(void *h);
+};
 
 struct stream_ops {
 	/* n bytes read from the local socket went into the ARQ. */
@@ -53,7 +69,10 @@ struct stream {
 	const struct stream_ops *ops;
 	struct ev_loop *loop; /* NULL: never touches the event loop */
 	uint16_t id;
-	int fd;	     /* local socket, -1 when none */
+	int fd; /* local socket, -1 when none */
+	/* or a local end that is not a socket (fd -1): ops and handle */
+	const struct stream_local *local;
+	void *lh;
 	int io_mask; /* EV_READ/EV_WRITE registered */
 	struct arq *arq;
 	struct txq q;
@@ -67,11 +86,19 @@ struct stream {
 	unsigned local_eof : 1, close_read_sent : 1, close_read_acked : 1;
 	unsigned peer_close_read : 1, shut_wr : 1, peer_close_write : 1;
 	unsigned write_broken : 1, close_write_sent : 1;
+	unsigned local_abort : 1; /* end the local end with a reset */
 };
 
 /* The record that embeds s as member `member`. */
 #define STREAM_OWNER(s, type, member)                                          \
 	((type *)(void *)((char *)(s)-offsetof(type, member)))
+
+/* Whether the stream has its local end (a socket or a stream_local). */
+static inline int
+stream_has_local(const struct stream *s)
+{
+	return s->fd != -1 || s->lh != NULL;
+}
 
 /* A stream without socket or ARQ (fd -1). */
 void stream_init(
@@ -80,7 +107,8 @@ void stream_init(
 void stream_start(struct stream *s, uint16_t id, const struct arq_config *c);
 /* Drop the ARQ and the queue (the stream may be started again). */
 void stream_stop(struct stream *s);
-/* Stop watching and close the local socket. */
+/* Stop watching and close the local socket (or end the local end:
+ * close, or abort when local_abort is set). */
 void stream_close_fd(struct stream *s);
 /* Everything: socket, queue, ARQ. The record itself is the side's. */
 void stream_fini(struct stream *s);

@@ -409,6 +409,20 @@ fec_line(const struct tui_status *st, char *buf, size_t cap)
 	}
 }
 
+/* "TUN  pkts in/out  bytes in/out  flows open/opened  dns N  drop N
+ *  err N  routes N" (connect --tun). */
+static void
+tun_line(int y, const struct tui_status *st)
+{
+	putf(y, 0, COLS, 0,
+	    "TUN  pkts %lld/%lld  bytes %lld/%lld  flows %lld/%lld  dns %lld"
+	    "  drop %lld  err %lld  routes %lld",
+	    st->tun_pkts_in, st->tun_pkts_out, st->tun_bytes_in,
+	    st->tun_bytes_out, st->tun_flows_open, st->tun_flows_opened,
+	    st->tun_dns_queries, st->tun_dropped, st->tun_errors,
+	    st->tun_routes);
+}
+
 static void
 client_counters(struct tui_ui *ui, int y)
 {
@@ -427,6 +441,8 @@ client_counters(struct tui_ui *ui, int y)
 		    st->socks_read_errors, st->socks_write_errors);
 	if (st->has_dns)
 		dns_line(++y, st);
+	if (st->has_tun)
+		tun_line(++y, st);
 	if (!st->has_fec)
 		return;
 	fec_line(st, buf, sizeof buf);
@@ -650,7 +666,8 @@ draw_client(struct tui_ui *ui)
 {
 	const struct tui_status *st = &ui->m.cur;
 	int top, avail, ev_h, st_h, res_h;
-	int fec = (st->has_fec ? 1 : 0) + (st->has_dns ? 1 : 0);
+	int fec = (st->has_fec ? 1 : 0) + (st->has_dns ? 1 : 0) +
+	    (st->has_tun ? 1 : 0);
 
 	header_common(ui, "client");
 	top = 1 + client_header(ui);

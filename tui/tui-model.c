@@ -274,6 +274,25 @@ parse_dns(json_t *o, struct tui_status *st)
 	    (client && json_is_string(jget(o, "dns.listener")));
 }
 
+/* The client's "tun" object (docs/tun.md): null when off. */
+static void
+parse_tun(json_t *o, struct tui_status *st)
+{
+	if (!json_is_object(jget(o, "tun")))
+		return;
+	st->has_tun = 1;
+	st->tun_pkts_in = jint(o, "tun.counters.packets.in");
+	st->tun_pkts_out = jint(o, "tun.counters.packets.out");
+	st->tun_bytes_in = jint(o, "tun.counters.packets.bytes_in");
+	st->tun_bytes_out = jint(o, "tun.counters.packets.bytes_out");
+	st->tun_flows_open = jint(o, "tun.counters.tcp.open");
+	st->tun_flows_opened = jint(o, "tun.counters.tcp.opened");
+	st->tun_dns_queries = jint(o, "tun.counters.dns.queries");
+	st->tun_dropped = jsum(o, "tun.counters.dropped");
+	st->tun_errors = jsum(o, "tun.counters.errors");
+	st->tun_routes = jint(o, "tun.routes_installed");
+}
+
 int
 tui_status_parse(json_t *o, struct tui_status *st, struct err *e)
 {
@@ -370,6 +389,7 @@ tui_status_parse(json_t *o, struct tui_status *st, struct err *e)
 	st->ev_reinit = jint(o, "events.reinit");
 	parse_fec(json_object_get(o, "fec"), st);
 	parse_dns(o, st);
+	parse_tun(o, st);
 	v = json_object_get(o, "exit_ip");
 	if (v != NULL && !json_is_null(v)) {
 		free(st->exit_ip);

@@ -99,6 +99,12 @@ struct tui_status {
 	long long dns_fail;		      /* failures, all reasons */
 	double dns_p50_ms, dns_p99_ms;
 
+	/* full-VPN mode, client ("tun"; shown when on: connect --tun) */
+	int has_tun;
+	long long tun_pkts_in, tun_pkts_out, tun_bytes_in, tun_bytes_out;
+	long long tun_flows_open, tun_flows_opened, tun_dns_queries;
+	long long tun_dropped, tun_errors, tun_routes;
+
 	/* server role */
 	char *domains; /* comma-separated */
 	long long sess_active, sess_opened, sess_closed, sess_expired;

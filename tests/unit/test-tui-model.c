@@ -184,6 +184,41 @@ test_client_optional(void)
 	json_decref(o);
 }
 
+/* The client's "tun" object (connect --tun, docs/tun.md). */
+static void
+test_tun(void)
+{
+	struct tui_status st;
+	struct err e = {""};
+	json_t *o = load(client_doc);
+
+	json_object_set_new(o, "tun", json_null());
+	tap_is_int(tui_status_parse(o, &st, &e), 0, "client with tun null");
+	tap_ok(!st.has_tun, "... no TUN line");
+	tui_status_free(&st);
+	json_object_set_new(o, "tun",
+	    json_pack("{s:i,s:s,s:{s:{s:i,s:i,s:i,s:i},s:{s:i,s:i},"
+		      "s:{s:i,s:i},s:{s:i},s:{s:i,s:i,s:i}}}",
+		"routes_installed", 5, "device", "mdns0", "counters", "packets",
+		"in", 10, "out", 12, "bytes_in", 1000, "bytes_out", 5000,
+		"errors", "read", 1, "write", 2, "tcp", "open", 3, "opened", 9,
+		"dns", "queries", 4, "dropped", "martian", 2, "udp_not_dns", 5,
+		"icmp", 0));
+	tap_is_int(tui_status_parse(o, &st, &e), 0, "client with tun");
+	tap_ok(st.has_tun, "... a TUN line");
+	tap_ok(st.tun_pkts_in == 10 && st.tun_pkts_out == 12 &&
+		st.tun_bytes_in == 1000 && st.tun_bytes_out == 5000,
+	    "packets and bytes each way");
+	tap_ok(st.tun_flows_open == 3 && st.tun_flows_opened == 9,
+	    "flows open/opened");
+	tap_is_int(st.tun_dns_queries, 4, "mapped DNS queries");
+	tap_is_int(st.tun_dropped, 7, "drops summed over reasons");
+	tap_is_int(st.tun_errors, 3, "read + write errors");
+	tap_is_int(st.tun_routes, 5, "routes installed");
+	tui_status_free(&st);
+	json_decref(o);
+}
+
 /* The "dns" object of both roles (docs/dns-tunnel.md). */
 static void
 test_dns(void)
@@ -643,6 +678,7 @@ main(void)
 	test_client_optional();
 	test_server_parse();
 	test_dns();
+	test_tun();
 	test_bad_status();
 	test_feed();
 	test_rates();
