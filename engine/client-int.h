@@ -127,8 +127,9 @@ struct eng_client {
 	uint16_t *ring;	   /* ids in send order */
 	uint32_t ring_head, ring_tail;
 	unsigned inflight;
-	uint64_t dns_srtt; /* smoothed answer time */
-	int have_srtt;	   /* dns_srtt holds at least one sample */
+	uint64_t dns_srtt;   /* smoothed answer time */
+	uint64_t dns_rttvar; /* its mean deviation (RFC 6298) */
+	int have_srtt;	     /* dns_srtt holds at least one sample */
 	unsigned want_polls;
 	uint64_t last_send, last_traffic;
 	uint64_t tick_timer, close_timer;

@@ -6,7 +6,8 @@
  * max_inflight queries out: queued frames first (the stream core's round
  * robin over stream 0 and the streams), then one PING per non-PONG
  * answer, and a timed PING when nothing is in flight. An unanswered
- * query frees its slot after 4 x the smoothed answer time. The pool's
+ * query frees its slot after the smoothed answer time + 4 x its
+ * deviation (RFC 6298's RTO over answer times). The pool's
  * MTU probes leave through here too, with ids no query holds.
  *
  * Reads the session and stream state it sends from; changes nothing in
@@ -24,9 +25,15 @@
 #include "proto/dns.h"
 
 #define SEC(x) ((uint64_t)((x)*1000000.0))
-/* An unanswered query frees its in-flight slot after 4 x the smoothed
- * answer time (within these bounds): lost queries must not hold the pipe. */
-#define QUERY_TIMEOUT_MIN_US 150000ULL
+/*
+ * An unanswered query frees its in-flight slot after srtt + 4 x rttvar of
+ * the answer times (within these bounds): lost queries must not hold the
+ * pipe. The floor was 150 ms with 4 x srtt: on a path answering in 3 ms
+ * with 10 % loss, a lost query then held its slot 50 answer times and the
+ * 32 slots spent most of their time waiting for answers that never came
+ * (issue 16). A late answer is still processed; its slot was only lent.
+ */
+#define QUERY_TIMEOUT_MIN_US 10000ULL
 #define QUERY_TIMEOUT_MAX_US 3000000ULL
 
 void
@@ -240,6 +247,8 @@ ecl_pump(struct eng_client *c, uint64_t now)
 {
 	if (c->st.phase != ENG_CLI_CONNECTED)
 		return;
+	/* Free the slots of lost queries now, not on the next 20 ms tick. */
+	ecl_queries_expire(c, now);
 	while (c->inflight < c->cfg.max_inflight && send_next(c, now))
 		;
 	/* Polls give the server answer slots for data it holds. */
@@ -311,8 +320,17 @@ ecl_send_probes(struct eng_client *c, uint64_t now)
 static void
 note_rtt(struct eng_client *c, uint64_t rtt)
 {
-	c->dns_srtt = !c->have_srtt ? rtt : (7 * c->dns_srtt + rtt) / 8;
-	c->have_srtt = 1;
+	uint64_t d;
+
+	if (!c->have_srtt) {
+		c->dns_srtt = rtt;
+		c->dns_rttvar = rtt / 2;
+		c->have_srtt = 1;
+		return;
+	}
+	d = c->dns_srtt > rtt ? c->dns_srtt - rtt : rtt - c->dns_srtt;
+	c->dns_rttvar = (3 * c->dns_rttvar + d) / 4;
+	c->dns_srtt = (7 * c->dns_srtt + rtt) / 8;
 }
 
 void
@@ -339,7 +357,8 @@ ecl_queries_expire(struct eng_client *c, uint64_t now)
 	uint64_t tmo;
 	uint16_t qid;
 
-	tmo = !c->have_srtt ? QUERY_TIMEOUT_MAX_US : 4 * c->dns_srtt;
+	tmo = !c->have_srtt ? QUERY_TIMEOUT_MAX_US :
+			      c->dns_srtt + 4 * c->dns_rttvar;
 	if (tmo < QUERY_TIMEOUT_MIN_US)
 		tmo = QUERY_TIMEOUT_MIN_US;
 	if (tmo > QUERY_TIMEOUT_MAX_US)

@@ -258,6 +258,10 @@ handshake_answer(struct eng_client *c, const struct wire_frame *f, uint64_t now)
 		c->comp_min = MAX(c->comp_min, (unsigned)p->min_comp_min_size);
 		c->arqc.rto_init_us = MAX(c->arqc.rto_init_us,
 		    SEC(wire_scaled_seconds(p->min_rto_raw)));
+		/* Our RTO follows the path down to 50 ms, never below the
+		 * floor the server allows its clients. */
+		c->arqc.rto_min_us = MAX(c->arqc.rto_min_us,
+		    SEC(wire_scaled_seconds(p->min_rto_raw)));
 		c->min_ping_s = wire_scaled_seconds(p->min_ping_interval_raw);
 		if (p->max_batch > 0)
 			c->max_blocks =

@@ -27,7 +27,7 @@
 #include "engine/server-stream.h"
 
 #define FRAME_MAX 8192
-#define TICK_US	  50000ULL
+#define TICK_US	  20000ULL
 #define SEC(x)	  ((uint64_t)((x)*1000000.0))
 
 void

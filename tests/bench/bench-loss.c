@@ -21,7 +21,10 @@
  * BENCH_LOSS_TIMEOUT seconds (default 120) counts as that many and is
  * marked ">". BENCH_LOSS_ONLY=SUBSTR runs only the cases whose label
  * ("1x200 10%", "5x1000 30%", ...) contains it (the lossless case of the
- * path always runs). Prints numbers, asserts nothing but the byte counts.
+ * path always runs). For experiments, BENCH_LOSS_CLIENT and
+ * BENCH_LOSS_SERVER add "KEY = value" lines (separated by ';') to the
+ * client's and the server's file. Prints numbers, asserts nothing but the
+ * byte counts.
  */
 #include <math.h>
 #include <signal.h>
@@ -81,6 +84,22 @@ write_config(const char *src, const char *dst, const char *const *over)
 	fclose(in);
 	fclose(out);
 	return 0;
+}
+
+/* Split "K = V;K = V" (env, may be NULL) into over[at..] (max 32). */
+static void
+extra_lines(
+    const char *env, char *buf, size_t cap, const char **over, size_t at)
+{
+	char *save, *t;
+
+	if (env == NULL)
+		return;
+	snprintf(buf, cap, "%s", env);
+	for (t = strtok_r(buf, ";", &save); t != NULL && at < 32;
+	     t = strtok_r(NULL, ";", &save))
+		over[at++] = t;
+	over[at] = NULL;
 }
 
 static int
@@ -156,11 +175,13 @@ static pid_t
 start_client(const struct path *pt, uint16_t cli_port)
 {
 	char cfg[512], list[512], lsn[32], ctl[512], d0[48], d1[48];
-	const char *over[] = {"DOMAINS = [\"t.example\"]",
+	const char *over[40] = {"DOMAINS = [\"t.example\"]",
 	    "ENCRYPTION_KEY = \"" KEY_HEX "\"", "MIN_UPLOAD_MTU = 141",
 	    "MAX_UPLOAD_MTU = 141", d0, d1, NULL};
+	char extra[1024];
 	pid_t pid = -1;
 
+	extra_lines(getenv("BENCH_LOSS_CLIENT"), extra, sizeof extra, over, 6);
 	snprintf(d0, sizeof d0, "MIN_DOWNLOAD_MTU = %u", pt->down_mtu);
 	snprintf(d1, sizeof d1, "MAX_DOWNLOAD_MTU = %u", pt->down_mtu);
 	snprintf(cfg, sizeof cfg, "%s/client_config.toml", dir);
@@ -251,9 +272,9 @@ main(void)
 	    {"1x200", 1, 200, 0, 0},
 	    {"5x1000", 5, 1000, 0, 0},
 	};
-	const char *srv_over[] = {"DOMAIN = [\"t.example\"]",
+	const char *srv_over[40] = {"DOMAIN = [\"t.example\"]",
 	    "MDNS_ALLOW_TARGETS = [\"127.0.0.1/32\"]", NULL};
-	char p[512], src[600], sport[32];
+	char extra[1024], p[512], src[600], sport[32];
 	uint16_t srv_port = bench_free_port(SOCK_DGRAM);
 	pid_t srv;
 	FILE *f;
@@ -277,6 +298,8 @@ main(void)
 	f = fopen(p, "w");
 	fprintf(f, "%s\n", KEY_HEX);
 	fclose(f);
+	extra_lines(
+	    getenv("BENCH_LOSS_SERVER"), extra, sizeof extra, srv_over, 2);
 	snprintf(p, sizeof p, "%s/server_config.toml", dir);
 	snprintf(src, sizeof src, "%s/server_config.toml.simple", samples);
 	if (write_config(src, p, srv_over) == -1) {
