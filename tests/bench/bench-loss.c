@@ -114,7 +114,7 @@ cmpd(const void *a, const void *b)
 static double
 median_transfer(uint16_t socks, int down, int *timed_out)
 {
-	double t[16];
+	double t[16] = {0};
 	int i, n = runs < 16 ? runs : 16;
 
 	*timed_out = 0;
