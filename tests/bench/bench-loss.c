@@ -165,7 +165,7 @@ start_relays(const struct path *pt, double loss, uint16_t srv_port, pid_t *pids,
 			fclose(f);
 			return -1;
 		}
-		fprintf(f, "127.0.0.1:%d\n", atoi(got + 5));
+		fprintf(f, "127.0.0.1:%d\n", (int)strtol(got + 5, NULL, 10));
 	}
 	fclose(f);
 	return 0;
@@ -283,7 +283,7 @@ main(void)
 	if ((bin = getenv("MDNS_BIN")) == NULL)
 		bin = "build/mdns-doctor";
 	if (getenv("BENCH_LOSS_RUNS") != NULL)
-		runs = atoi(getenv("BENCH_LOSS_RUNS"));
+		runs = (int)strtol(getenv("BENCH_LOSS_RUNS"), NULL, 10);
 	if (getenv("BENCH_LOSS_TIMEOUT") != NULL)
 		limit_s = atof(getenv("BENCH_LOSS_TIMEOUT"));
 	if (runs < 1)
