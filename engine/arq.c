@@ -411,7 +411,9 @@ arq_on_nack(struct arq *a, uint16_t seq, uint64_t now)
 	s->last_resend = now ? now : 1;
 	s->sample_ok = 0;
 	a->st.resends++;
-	a->emit(a->arg, ARQ_OUT_RESEND, 0, seq, 0, 0, s->comp, s->data, s->len);
+	for (unsigned k = 0; k < MAX(a->c.resend_copies, 1u); k++)
+		a->emit(a->arg, ARQ_OUT_RESEND, 0, seq, 0, 0, s->comp, s->data,
+		    s->len);
 	return 1;
 }
 

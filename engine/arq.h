@@ -43,7 +43,10 @@ struct arq_config {
 	unsigned max_data_retries; /* stream fails when exceeded ... */
 	uint64_t data_ttl_us;	   /* ... and the frame is older than this */
 	unsigned ctl_max_retries;  /* control frame given up after this */
-	uint64_t ctl_ttl_us;	   /* ... or after this age */
+	/* copies of each NACK-driven RESEND (0 or 1: one; the server sends
+	 * 2, in separate answers, see docs/engine.md "Under loss") */
+	unsigned resend_copies;
+	uint64_t ctl_ttl_us; /* ... or after this age */
 };
 
 /* What an emitted frame is; the caller picks the packet type from it. */

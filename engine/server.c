@@ -863,6 +863,9 @@ eng_server_new(
 	    (s->resolver = eng_resolver_new(loop, 4, e)) == NULL)
 		goto fail;
 	arq_config_from(&s->arqc, &cfg->arq);
+	/* A RESEND lost twice stalls the window; a second copy in another
+	 * answer costs one answer per NACK (docs/engine.md "Under loss"). */
+	s->arqc.resend_copies = 2;
 	if (srv_dns_new(s, e) == -1)
 		goto fail;
 	s->next_id = 1;

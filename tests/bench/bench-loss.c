@@ -23,7 +23,9 @@
  * ("1x200 10%", "5x1000 30%", ...) contains it (the lossless case of the
  * path always runs). For experiments, BENCH_LOSS_CLIENT and
  * BENCH_LOSS_SERVER add "KEY = value" lines (separated by ';') to the
- * client's and the server's file. Prints numbers, asserts nothing but the
+ * client's and the server's file, and BENCH_LOSS_STATS=1 prints both
+ * sides' query, answer and ARQ counters after each case;
+ * BENCH_LOSS_DIR=down or up runs one direction. Prints numbers, asserts nothing but the
  * byte counts.
  */
 #include <math.h>
@@ -218,10 +220,30 @@ print_dir(const char *what, double t, int to, double base, double loss)
 	    to ? ">" : " ", t, base / (1 - loss), t / (base / (1 - loss)));
 }
 
+/* The counters of one side (BENCH_LOSS_STATS), from its control socket. */
+static void
+print_stats(const char *sock, int server)
+{
+	char cmd[1200], line[512];
+	FILE *f;
+
+	snprintf(cmd, sizeof cmd,
+	    "'%s' metrics %s--control '%s/%s' 2>/dev/null | grep -E "
+	    "'^mdns_[a-z]+_(queries|answers|arq|timeouts|frames|duplicates|"
+	    "resolver_(sent|answered|timeouts))' | grep -v ' 0$'",
+	    bin, server ? "--server " : "", dir, sock);
+	if ((f = popen(cmd, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof line, f) != NULL)
+		printf("    %s", line);
+	pclose(f);
+}
+
 static void
 run_path(struct path *pt, uint16_t srv_port, const char *only)
 {
 	static const double losses[] = {0, 0.10, 0.30};
+	const char *dirs = getenv("BENCH_LOSS_DIR");
 	char list[512], label[48];
 	pid_t relays[MAX_RES], cli;
 	size_t li;
@@ -246,8 +268,12 @@ run_path(struct path *pt, uint16_t srv_port, const char *only)
 				bench_stop(relays[i]);
 			continue;
 		}
-		d = median_transfer(cli_port, 1, &tod);
-		u = median_transfer(cli_port, 0, &tou);
+		d = u = 0;
+		tod = tou = 0;
+		if (dirs == NULL || strstr(dirs, "down") != NULL)
+			d = median_transfer(cli_port, 1, &tod);
+		if (dirs == NULL || strstr(dirs, "up") != NULL)
+			u = median_transfer(cli_port, 0, &tou);
 		if (li == 0) {
 			pt->base_down = d;
 			pt->base_up = u;
@@ -256,6 +282,10 @@ run_path(struct path *pt, uint16_t srv_port, const char *only)
 		print_dir("down", d, tod, pt->base_down, losses[li]);
 		print_dir("  up", u, tou, pt->base_up, losses[li]);
 		printf("\n");
+		if (getenv("BENCH_LOSS_STATS") != NULL) {
+			print_stats("client.sock", 0);
+			print_stats("server.sock", 1);
+		}
 		fflush(stdout);
 		bench_stop(cli);
 		for (i = 0; i < pt->nres; i++)
@@ -309,8 +339,11 @@ main(void)
 	}
 	snprintf(sport, sizeof sport, "127.0.0.1:%u", srv_port);
 	{
+		char ctl[512];
 		char *av[] = {(char *)bin, "serve", "--config", p, "--listen",
-		    sport, NULL};
+		    sport, "--control", ctl, NULL};
+
+		snprintf(ctl, sizeof ctl, "%s/server.sock", dir);
 
 		srv = bench_spawn(av, "listening", NULL, 0);
 	}
@@ -327,7 +360,8 @@ main(void)
 	bench_stop(srv);
 	{
 		const char *files[] = {"encrypt_key.txt", "server_config.toml",
-		    "client_config.toml", "resolvers.txt", "client.sock"};
+		    "client_config.toml", "resolvers.txt", "client.sock",
+		    "server.sock"};
 
 		for (size_t i = 0; i < nitems(files); i++) {
 			snprintf(p, sizeof p, "%s/%s", dir, files[i]);
