@@ -140,8 +140,9 @@ send_query(struct eng_client *c, const struct wire_frame *f,
  * DNS id to each). The walk goes pool (targets, id) -> codec and socket
  * -> pool (what left). Returns the DNS id or -1 when nothing carried it.
  */
-int
-ecl_send_frame(struct eng_client *c, const struct wire_frame *f, uint64_t now)
+static int
+send_once(struct eng_client *c, const struct wire_frame *f, uint64_t now,
+    size_t *ntargets)
 {
 	uint32_t ids[16];
 	struct target t[16];
@@ -154,6 +155,7 @@ ecl_send_frame(struct eng_client *c, const struct wire_frame *f, uint64_t now)
 	cap = cls == POOL_FRAME_SETUP ? c->cap_setup_dup : c->cap_dup;
 	cap = MIN(MAX(cap, 1u), nitems(ids));
 	k = pool_select(c->pool, cls, f->stream_id, now, ids, cap);
+	*ntargets = k;
 	if (k == 0) {
 		c->force_id = -1;
 		return -1;
@@ -178,6 +180,23 @@ ecl_send_frame(struct eng_client *c, const struct wire_frame *f, uint64_t now)
 	c->sent_at[id] = now ? now : 1;
 	c->ring[c->ring_tail++ & ECL_RING_MASK] = id;
 	c->last_send = now;
+	return id;
+}
+
+/*
+ * A STREAM_RESEND that only one resolver carries goes in a second query
+ * too (the server does the same with its answers): duplication across
+ * resolvers cannot protect it, and a RESEND lost again is the longest
+ * stall of the window (docs/engine.md "Under loss").
+ */
+int
+ecl_send_frame(struct eng_client *c, const struct wire_frame *f, uint64_t now)
+{
+	size_t k = 0;
+	int id = send_once(c, f, now, &k);
+
+	if (id >= 0 && k == 1 && f->type == WIRE_STREAM_RESEND)
+		(void)send_once(c, f, now, &k);
 	return id;
 }
 
