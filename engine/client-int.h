@@ -132,6 +132,7 @@ struct eng_client {
 	int have_srtt;	     /* dns_srtt holds at least one sample */
 	unsigned want_polls;
 	uint64_t last_send, last_traffic;
+	uint64_t last_busy; /* last answer that was not a bare PONG */
 	uint64_t tick_timer, close_timer;
 	unsigned close_rounds;
 	/* MTU (synced by the pool) */

@@ -35,6 +35,8 @@
  */
 #define QUERY_TIMEOUT_MIN_US 10000ULL
 #define QUERY_TIMEOUT_MAX_US 3000000ULL
+/* A lost query is replaced by a poll this long after a busy answer. */
+#define POLL_REPLACE_US 1000000ULL
 
 void
 ecl_rand_bytes(uint8_t *p, size_t n)
@@ -390,6 +392,14 @@ ecl_queries_expire(struct eng_client *c, uint64_t now)
 			c->sent_at[qid] = 0;
 			c->inflight--;
 			c->st.timeouts++;
+			/*
+			 * Its answer would have asked for the next poll: while
+			 * the server is busy, a lost query is replaced, or at
+			 * 30 % loss the polls die out down to the timed PING
+			 * (docs/engine.md "Under loss"). A PONG ends the chain.
+			 */
+			if (now - c->last_busy < POLL_REPLACE_US)
+				c->want_polls++;
 		}
 		c->ring_head++;
 	}

@@ -335,8 +335,10 @@ ecl_session_frame(
 		return 0;
 	case ENG_CLI_CONNECTED:
 		if ((f->type != WIRE_PONG && f->type != WIRE_ERROR_DROP) ||
-		    (f->type == WIRE_PONG && ecl_dns_want_poll(c)))
+		    (f->type == WIRE_PONG && ecl_dns_want_poll(c))) {
 			c->want_polls++;
+			c->last_busy = now;
+		}
 		handle_frame(c, f, now);
 		return 1;
 	default:
