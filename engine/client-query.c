@@ -398,7 +398,8 @@ ecl_queries_expire(struct eng_client *c, uint64_t now)
 			 * 30 % loss the polls die out down to the timed PING
 			 * (docs/engine.md "Under loss"). A PONG ends the chain.
 			 */
-			if (now - c->last_busy < POLL_REPLACE_US)
+			if (c->last_busy != 0 &&
+			    now - c->last_busy < POLL_REPLACE_US)
 				c->want_polls++;
 		}
 		c->ring_head++;
