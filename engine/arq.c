@@ -74,6 +74,8 @@ struct arq {
 	unsigned nctl, ctl_cap;
 
 	struct arq_rtt rtt, ctl_rtt;
+	struct arq_rtt path; /* unclamped ACK samples, for the NACK timers */
+	uint64_t ext_srtt, ext_rttvar; /* arq_set_path_rtt, 0 = none */
 	uint64_t last_activity;
 	struct arq_stats st;
 };
@@ -93,6 +95,7 @@ arq_config_from(struct arq_config *c, const struct cfg_arq *in)
 	c->window = in->window > 0 ? (unsigned)in->window : 0;
 	c->rto_init_us = us(in->initial_rto_s);
 	c->rto_max_us = us(in->max_rto_s);
+	c->rto_min_us = ARQ_RTO_MIN_US;
 	c->nack_max_gap = in->nack_max_gap > 0 ? (unsigned)in->nack_max_gap : 0;
 	c->nack_initial_delay_us = us(in->nack_initial_delay_s);
 	c->nack_repeat_us = us(in->nack_repeat_s);
@@ -172,7 +175,9 @@ arq_new(const struct arq_config *c, arq_emit_cb *emit, void *arg)
 	a->c = *c;
 	if (a->c.rto_max_us < 50000)
 		a->c.rto_max_us = 50000;
-	a->c.rto_init_us = clamp_u64(a->c.rto_init_us, 50000, a->c.rto_max_us);
+	a->c.rto_min_us = clamp_u64(a->c.rto_min_us, 50000, a->c.rto_max_us);
+	a->c.rto_init_us =
+	    clamp_u64(a->c.rto_init_us, a->c.rto_min_us, a->c.rto_max_us);
 	if (a->c.ctl_rto_max_us < 50000)
 		a->c.ctl_rto_max_us = 50000;
 	a->c.ctl_rto_init_us =
@@ -249,7 +254,59 @@ snd_find(const struct arq *a, uint16_t seq)
 uint64_t
 arq_rto_us(const struct arq *a)
 {
-	return clamp_u64(a->rtt.base_us, a->c.rto_init_us, a->c.rto_max_us);
+	return clamp_u64(a->rtt.base_us, a->c.rto_min_us, a->c.rto_max_us);
+}
+
+void
+arq_set_path_rtt(struct arq *a, uint64_t srtt_us, uint64_t rttvar_us)
+{
+	a->ext_srtt = srtt_us ? srtt_us : 1;
+	a->ext_rttvar = rttvar_us;
+}
+
+/* The path estimate (srtt, rttvar); 0 when there is none. */
+static int
+path_rtt(const struct arq *a, uint64_t *srtt, uint64_t *var)
+{
+	if (a->ext_srtt != 0) {
+		*srtt = a->ext_srtt;
+		*var = a->ext_rttvar;
+		return 1;
+	}
+	if (a->path.init) {
+		*srtt = a->path.srtt_us;
+		*var = a->path.rttvar_us;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The NACK timers follow the measured path below the configured values
+ * (issue 16): upstream's 0.1-0.3 s delay and 0.8 s repeat are ceilings
+ * here. The delay absorbs reordering, whose spread is the answer times'
+ * deviation; a NACK's RESEND is due within srtt + 4 x rttvar.
+ */
+uint64_t
+arq_nack_delay_us(const struct arq *a)
+{
+	uint64_t srtt, var;
+
+	if (!path_rtt(a, &srtt, &var))
+		return a->c.nack_initial_delay_us;
+	return MIN(
+	    a->c.nack_initial_delay_us, MAX(2 * var, ARQ_NACK_DELAY_MIN_US));
+}
+
+uint64_t
+arq_nack_repeat_us(const struct arq *a)
+{
+	uint64_t srtt, var;
+
+	if (!path_rtt(a, &srtt, &var))
+		return a->c.nack_repeat_us;
+	return MIN(
+	    a->c.nack_repeat_us, MAX(srtt + 4 * var, ARQ_NACK_REPEAT_MIN_US));
 }
 
 uint64_t
@@ -328,9 +385,12 @@ arq_on_ack(struct arq *a, uint16_t seq, uint64_t now)
 	if (s == NULL)
 		return 0;
 	a->st.acks_recv++;
-	if (s->sample_ok && s->dispatched && now >= s->last_sent)
-		arq_rtt_update(&a->rtt, now - s->last_sent, a->c.rto_init_us,
+	if (s->sample_ok && s->dispatched && now >= s->last_sent) {
+		arq_rtt_update(&a->rtt, now - s->last_sent, a->c.rto_min_us,
 		    a->c.rto_max_us);
+		arq_rtt_update(
+		    &a->path, now - s->last_sent, 0, a->c.rto_max_us);
+	}
 	snd_slot_clear(s);
 	a->snd_count--;
 	snd_advance(a);
@@ -346,13 +406,15 @@ arq_on_nack(struct arq *a, uint16_t seq, uint64_t now)
 	a->st.nacks_recv++;
 	if (s == NULL)
 		return 0;
-	if (s->last_resend != 0 && now - s->last_resend < a->c.nack_repeat_us)
+	if (s->last_resend != 0 && now - s->last_resend < arq_nack_repeat_us(a))
 		return 0;
 	/* 0 means "never"; keep a real timestamp distinct from it. */
 	s->last_resend = now ? now : 1;
 	s->sample_ok = 0;
 	a->st.resends++;
-	a->emit(a->arg, ARQ_OUT_RESEND, 0, seq, 0, 0, s->comp, s->data, s->len);
+	for (unsigned k = 0; k < MAX(a->c.resend_copies, 1u); k++)
+		a->emit(a->arg, ARQ_OUT_RESEND, 0, seq, 0, 0, s->comp, s->data,
+		    s->len);
 	return 1;
 }
 
@@ -421,13 +483,13 @@ nack_due(struct arq *a, uint16_t seq, uint64_t now)
 		r->nack_seen = 1;
 		r->nack_sent = 0;
 		r->nack_first = now;
-		return a->c.nack_initial_delay_us == 0;
+		return arq_nack_delay_us(a) == 0;
 	}
-	if (now - r->nack_first < a->c.nack_initial_delay_us)
+	if (now - r->nack_first < arq_nack_delay_us(a))
 		return 0;
 	if (!r->nack_sent)
 		return 1;
-	return now - r->nack_last >= a->c.nack_repeat_us;
+	return now - r->nack_last >= arq_nack_repeat_us(a);
 }
 
 static void
@@ -681,9 +743,13 @@ arq_ctl_ack(struct arq *a, uint8_t type, uint16_t seq, uint8_t frag,
 	unsigned i;
 
 	a->last_activity = now;
-	if (c != NULL && c->sample_ok && c->dispatched && now >= c->last_sent)
+	if (c != NULL && c->sample_ok && c->dispatched && now >= c->last_sent) {
 		arq_rtt_update(&a->ctl_rtt, now - c->last_sent,
 		    a->c.ctl_rto_init_us, a->c.ctl_rto_max_us);
+		if (!a->rtt.init)
+			arq_rtt_update(
+			    &a->path, now - c->last_sent, 0, a->c.rto_max_us);
+	}
 	for (i = 0; i < a->nctl;) {
 		c = &a->ctl[i];
 		if (c->type == type &&
@@ -734,7 +800,7 @@ gap_watchdog(struct arq *a, uint64_t now)
 	if (a->c.nack_max_gap == 0 || a->rcv_count == 0 ||
 	    rcv_has(a, a->rcv_nxt))
 		return;
-	if (now - a->last_activity < a->c.nack_repeat_us)
+	if (now - a->last_activity < arq_nack_repeat_us(a))
 		return;
 	for (i = 0, m = a->rcv_nxt; i < a->c.nack_max_gap; i++, m++)
 		if (!rcv_has(a, m) && nack_due(a, m, now))

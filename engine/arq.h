@@ -27,18 +27,26 @@ struct arq;
 
 struct arq_config {
 	unsigned window;       /* send window in frames (>= 300 used) */
-	uint64_t rto_init_us;  /* ARQ_INITIAL_RTO: floor of data RTO */
+	uint64_t rto_init_us;  /* ARQ_INITIAL_RTO: data RTO before a sample */
 	uint64_t rto_max_us;   /* ARQ_MAX_RTO */
+	uint64_t rto_min_us;   /* floor of the data RTO (ARQ_RTO_MIN_US; the
+				  client raises it to the server's policy) */
 	unsigned nack_max_gap; /* ARQ_DATA_NACK_MAX_GAP, 0 = no NACKs */
-	uint64_t
-	    nack_initial_delay_us; /* wait before the first NACK of a seq */
-	uint64_t nack_repeat_us;   /* NACK repeat and RESEND interval */
+	/* wait before the first NACK of a seq; with a path estimate the
+	 * ARQ waits 2 x its deviation when that is shorter (below) */
+	uint64_t nack_initial_delay_us;
+	/* NACK repeat and RESEND interval; with a path estimate srtt +
+	 * 4 x rttvar when that is shorter */
+	uint64_t nack_repeat_us;
 	uint64_t ctl_rto_init_us;  /* control RTO floor (0.5 s) */
 	uint64_t ctl_rto_max_us;   /* control RTO ceiling (3 s) */
 	unsigned max_data_retries; /* stream fails when exceeded ... */
 	uint64_t data_ttl_us;	   /* ... and the frame is older than this */
 	unsigned ctl_max_retries;  /* control frame given up after this */
-	uint64_t ctl_ttl_us;	   /* ... or after this age */
+	/* copies of each NACK-driven RESEND (0 or 1: one; the server sends
+	 * 2, in separate answers, see docs/engine.md "Under loss") */
+	unsigned resend_copies;
+	uint64_t ctl_ttl_us; /* ... or after this age */
 };
 
 /* What an emitted frame is; the caller picks the packet type from it. */
@@ -66,6 +74,13 @@ enum arq_rx {
 	ARQ_RX_OLD,    /* behind rcv_nxt; ACK emitted, data dropped */
 	ARQ_RX_WINDOW, /* beyond the receive window: dropped, no ACK */
 };
+
+/* The default floor of the data RTO (upstream's own lower clamp and the
+ * default MIN_ALLOWED_CLIENT_ARQ_INITIAL_RTO_SECONDS). */
+#define ARQ_RTO_MIN_US 50000ULL
+/* Floors of the measured NACK delay and repeat interval. */
+#define ARQ_NACK_DELAY_MIN_US  5000ULL
+#define ARQ_NACK_REPEAT_MIN_US 20000ULL
 
 /* Result of arq_tick. */
 enum arq_tick_res {
@@ -200,6 +215,17 @@ unsigned arq_ctl_count(const struct arq *a);
  * *expired_type gets the type of the control frame given up; it is removed).
  */
 enum arq_tick_res arq_tick(struct arq *a, uint64_t now, uint8_t *expired_type);
+
+/*
+ * The path's round trip as the owner measures it (the client: its DNS
+ * answer times), for the NACK timers of a stream that sends no data of
+ * its own. Without it the ARQ uses its own ACK samples (data, then
+ * control); with neither, the configured NACK delay and repeat.
+ */
+void arq_set_path_rtt(struct arq *a, uint64_t srtt_us, uint64_t rttvar_us);
+/* The NACK delay and repeat interval in use now. */
+uint64_t arq_nack_delay_us(const struct arq *a);
+uint64_t arq_nack_repeat_us(const struct arq *a);
 
 /* Current data RTO base (SRTT + 4·RTTVAR clamped), and control base. */
 uint64_t arq_rto_us(const struct arq *a);

@@ -132,8 +132,9 @@ struct eng_client {
 	uint16_t *ring;	   /* ids in send order */
 	uint32_t ring_head, ring_tail;
 	unsigned inflight;
-	uint64_t dns_srtt; /* smoothed answer time */
-	int have_srtt;	   /* dns_srtt holds at least one sample */
+	uint64_t dns_srtt;   /* smoothed answer time */
+	uint64_t dns_rttvar; /* its mean deviation (RFC 6298) */
+	int have_srtt;	     /* dns_srtt holds at least one sample */
 	unsigned want_polls;
 	uint64_t last_send, last_traffic;
 	/* liveness (client-session.c): the last valid tunnel answer on the
@@ -149,6 +150,7 @@ struct eng_client {
 	struct {
 		uint64_t answers, nodata, nxdomain, refused, servfail, other;
 	} probe_rc;
+	uint64_t last_busy; /* last answer that was not a bare PONG */
 	uint64_t tick_timer, close_timer;
 	unsigned close_rounds;
 	/* MTU (synced by the pool) */

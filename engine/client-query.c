@@ -6,7 +6,8 @@
  * max_inflight queries out: queued frames first (the stream core's round
  * robin over stream 0 and the streams), then one PING per non-PONG
  * answer, and a timed PING when nothing is in flight. An unanswered
- * query frees its slot after 4 x the smoothed answer time. The pool's
+ * query frees its slot after the smoothed answer time + 4 x its
+ * deviation (RFC 6298's RTO over answer times). The pool's
  * MTU probes leave through here too, with ids no query holds.
  *
  * Reads the session and stream state it sends from; changes nothing in
@@ -24,10 +25,18 @@
 #include "proto/dns.h"
 
 #define SEC(x) ((uint64_t)((x)*1000000.0))
-/* An unanswered query frees its in-flight slot after 4 x the smoothed
- * answer time (within these bounds): lost queries must not hold the pipe. */
-#define QUERY_TIMEOUT_MIN_US 150000ULL
+/*
+ * An unanswered query frees its in-flight slot after srtt + 4 x rttvar of
+ * the answer times (within these bounds): lost queries must not hold the
+ * pipe. The floor was 150 ms with 4 x srtt: on a path answering in 3 ms
+ * with 10 % loss, a lost query then held its slot 50 answer times and the
+ * 32 slots spent most of their time waiting for answers that never came
+ * (issue 16). A late answer is still processed; its slot was only lent.
+ */
+#define QUERY_TIMEOUT_MIN_US 10000ULL
 #define QUERY_TIMEOUT_MAX_US 3000000ULL
+/* A lost query is replaced by a poll this long after a busy answer. */
+#define POLL_REPLACE_US 1000000ULL
 
 void
 ecl_rand_bytes(uint8_t *p, size_t n)
@@ -133,8 +142,9 @@ send_query(struct eng_client *c, const struct wire_frame *f,
  * DNS id to each). The walk goes pool (targets, id) -> codec and socket
  * -> pool (what left). Returns the DNS id or -1 when nothing carried it.
  */
-int
-ecl_send_frame(struct eng_client *c, const struct wire_frame *f, uint64_t now)
+static int
+send_once(struct eng_client *c, const struct wire_frame *f, uint64_t now,
+    size_t *ntargets)
 {
 	uint32_t ids[16];
 	struct target t[16];
@@ -147,6 +157,7 @@ ecl_send_frame(struct eng_client *c, const struct wire_frame *f, uint64_t now)
 	cap = cls == POOL_FRAME_SETUP ? c->cap_setup_dup : c->cap_dup;
 	cap = MIN(MAX(cap, 1u), nitems(ids));
 	k = pool_select(c->pool, cls, f->stream_id, now, ids, cap);
+	*ntargets = k;
 	if (k == 0) {
 		c->force_id = -1;
 		return -1;
@@ -173,6 +184,23 @@ ecl_send_frame(struct eng_client *c, const struct wire_frame *f, uint64_t now)
 	c->last_send = now;
 	if (c->unanswered_since == 0)
 		c->unanswered_since = now ? now : 1;
+	return id;
+}
+
+/*
+ * A STREAM_RESEND that only one resolver carries goes in a second query
+ * too (the server does the same with its answers): duplication across
+ * resolvers cannot protect it, and a RESEND lost again is the longest
+ * stall of the window (docs/engine.md "Under loss").
+ */
+int
+ecl_send_frame(struct eng_client *c, const struct wire_frame *f, uint64_t now)
+{
+	size_t k = 0;
+	int id = send_once(c, f, now, &k);
+
+	if (id >= 0 && k == 1 && f->type == WIRE_STREAM_RESEND)
+		(void)send_once(c, f, now, &k);
 	return id;
 }
 
@@ -246,6 +274,8 @@ ecl_pump(struct eng_client *c, uint64_t now)
 {
 	if (c->st.phase != ENG_CLI_CONNECTED)
 		return;
+	/* Free the slots of lost queries now, not on the next 20 ms tick. */
+	ecl_queries_expire(c, now);
 	while (c->inflight < c->cfg.max_inflight && send_next(c, now))
 		;
 	/* Polls give the server answer slots for data it holds. */
@@ -317,8 +347,17 @@ ecl_send_probes(struct eng_client *c, uint64_t now)
 static void
 note_rtt(struct eng_client *c, uint64_t rtt)
 {
-	c->dns_srtt = !c->have_srtt ? rtt : (7 * c->dns_srtt + rtt) / 8;
-	c->have_srtt = 1;
+	uint64_t d;
+
+	if (!c->have_srtt) {
+		c->dns_srtt = rtt;
+		c->dns_rttvar = rtt / 2;
+		c->have_srtt = 1;
+		return;
+	}
+	d = c->dns_srtt > rtt ? c->dns_srtt - rtt : rtt - c->dns_srtt;
+	c->dns_rttvar = (3 * c->dns_rttvar + d) / 4;
+	c->dns_srtt = (7 * c->dns_srtt + rtt) / 8;
 }
 
 void
@@ -345,7 +384,8 @@ ecl_queries_expire(struct eng_client *c, uint64_t now)
 	uint64_t tmo;
 	uint16_t qid;
 
-	tmo = !c->have_srtt ? QUERY_TIMEOUT_MAX_US : 4 * c->dns_srtt;
+	tmo = !c->have_srtt ? QUERY_TIMEOUT_MAX_US :
+			      c->dns_srtt + 4 * c->dns_rttvar;
 	if (tmo < QUERY_TIMEOUT_MIN_US)
 		tmo = QUERY_TIMEOUT_MIN_US;
 	if (tmo > QUERY_TIMEOUT_MAX_US)
@@ -358,6 +398,15 @@ ecl_queries_expire(struct eng_client *c, uint64_t now)
 			c->sent_at[qid] = 0;
 			c->inflight--;
 			c->st.timeouts++;
+			/*
+			 * Its answer would have asked for the next poll: while
+			 * the server is busy, a lost query is replaced, or at
+			 * 30 % loss the polls die out down to the timed PING
+			 * (docs/engine.md "Under loss"). A PONG ends the chain.
+			 */
+			if (c->last_busy != 0 &&
+			    now - c->last_busy < POLL_REPLACE_US)
+				c->want_polls++;
 		}
 		c->ring_head++;
 	}

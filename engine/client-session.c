@@ -322,6 +322,10 @@ handshake_answer(struct eng_client *c, const struct wire_frame *f, uint64_t now)
 		c->comp_min = MAX(c->comp_min, (unsigned)p->min_comp_min_size);
 		c->arqc.rto_init_us = MAX(c->arqc.rto_init_us,
 		    SEC(wire_scaled_seconds(p->min_rto_raw)));
+		/* Our RTO follows the path down to 50 ms, never below the
+		 * floor the server allows its clients. */
+		c->arqc.rto_min_us = MAX(c->arqc.rto_min_us,
+		    SEC(wire_scaled_seconds(p->min_rto_raw)));
 		c->min_ping_s = wire_scaled_seconds(p->min_ping_interval_raw);
 		if (p->max_batch > 0)
 			c->max_blocks =
@@ -399,8 +403,10 @@ ecl_session_frame(
 		return 0;
 	case ENG_CLI_CONNECTED:
 		if ((f->type != WIRE_PONG && f->type != WIRE_ERROR_DROP) ||
-		    (f->type == WIRE_PONG && ecl_dns_want_poll(c)))
+		    (f->type == WIRE_PONG && ecl_dns_want_poll(c))) {
 			c->want_polls++;
+			c->last_busy = now;
+		}
 		handle_frame(c, f, now);
 		return 1;
 	default:

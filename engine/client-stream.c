@@ -619,6 +619,9 @@ ecl_streams_tick(struct eng_client *c, uint64_t now)
 		if (i - 1 >= c->streams.n)
 			continue;
 		st = ecl_stream_at(c, i - 1);
+		/* The NACK timers of a download follow the answer times. */
+		if (c->have_srtt)
+			arq_set_path_rtt(st->s.arq, c->dns_srtt, c->dns_rttvar);
 		r = arq_tick(st->s.arq, now, &t);
 		if (r == ARQ_TICK_DATA_FAILED ||
 		    (r == ARQ_TICK_CTL_EXPIRED &&

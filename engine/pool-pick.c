@@ -458,6 +458,9 @@ set_pref(struct pool *p, struct route *r, uint32_t id)
 	r->streak = 0;
 }
 
+/* Unanswered queries in a row after which a resolver counts as silent. */
+#define POOL_SILENT_RUN 3
+
 /* Upstream selectPreferredConnectionForStream. */
 static uint32_t
 preferred(struct pool *p, struct route *r, enum pool_frame cls, uint64_t now)
@@ -467,10 +470,20 @@ preferred(struct pool *p, struct route *r, enum pool_frame cls, uint64_t now)
 	if (cls == POOL_FRAME_STREAM_RESEND) {
 		r->streak++;
 		if (pref_valid(p, r)) {
-			if (r->streak < p->cfg.failover_resends ||
-			    (r->failed_over &&
-				now - r->last_failover <
-				    p->cfg.failover_cooldown_us))
+			/*
+			 * A preferred resolver whose last POOL_SILENT_RUN
+			 * queries all went unanswered is not answering: the
+			 * retransmission leaves it now, whatever the streak
+			 * and the cooldown say (issue 16: loss on one
+			 * resolver must not hold back a stream).
+			 */
+			int silent = p->l[r->pref].streak_n >= POOL_SILENT_RUN;
+
+			if (!silent &&
+			    (r->streak < p->cfg.failover_resends ||
+				(r->failed_over &&
+				    now - r->last_failover <
+					p->cfg.failover_cooldown_us)))
 				return r->pref;
 			id = alternate(p, r->pref);
 			if (id == NIL)

@@ -31,7 +31,7 @@
 #include "engine/server-stream.h"
 
 #define FRAME_MAX 8192
-#define TICK_US	  50000ULL
+#define TICK_US	  20000ULL
 #define SEC(x)	  ((uint64_t)((x)*1000000.0))
 
 void
@@ -1046,6 +1046,9 @@ eng_server_new(
 	    (s->resolver = eng_resolver_new(loop, 4, e)) == NULL)
 		goto fail;
 	arq_config_from(&s->arqc, &cfg->arq);
+	/* A RESEND lost twice stalls the window; a second copy in another
+	 * answer costs one answer per NACK (docs/engine.md "Under loss"). */
+	s->arqc.resend_copies = 2;
 	if (srv_dns_new(s, e) == -1)
 		goto fail;
 	s->leak = srv_leak_new(cfg->leak_zone);

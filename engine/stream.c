@@ -392,6 +392,57 @@ pop_live(struct txq *q, struct stream *s, struct arq *la, uint64_t now)
 	return NULL;
 }
 
+static void put_block(const struct txq_frame *f, uint8_t *out);
+
+/* An ACK of s left: remember it for echoing. */
+static void
+echo_note(struct stream *s, const struct txq_frame *f)
+{
+	if (s == NULL || f->type != WIRE_STREAM_DATA_ACK)
+		return;
+	s->echo_seq[s->echo_next] = f->seq;
+	s->echo_left[s->echo_next] = STREAM_ECHO_COPIES;
+	s->echo_next = (uint8_t)((s->echo_next + 1) % STREAM_ECHO);
+}
+
+/*
+ * Fill spare blocks with ACKs of s sent lately (each at most
+ * STREAM_ECHO_COPIES more times). A repeated ACK is harmless to any peer
+ * (an ACK for a frame no longer held is ignored, upstream's too) and
+ * rides in a frame that leaves anyway.
+ */
+static void
+echo_fill(const struct stream_sched *sc, struct stream *s, unsigned max,
+    unsigned *blocks)
+{
+	struct txq_frame f;
+	unsigned i;
+
+	if (s == NULL)
+		return;
+	memset(&f, 0, sizeof f);
+	f.type = WIRE_STREAM_DATA_ACK;
+	f.stream = s->id;
+	for (i = 0; i < STREAM_ECHO && *blocks < max; i++) {
+		unsigned j = (s->echo_next + i) % STREAM_ECHO, b;
+		uint8_t *out = sc->pk + *blocks * WIRE_PACKED_BLOCK_LEN;
+
+		if (s->echo_left[j] == 0)
+			continue;
+		f.seq = s->echo_seq[j];
+		put_block(&f, out);
+		/* not twice in one frame (pack_more noted its own ACKs) */
+		for (b = 0; b < *blocks; b++)
+			if (memcmp(sc->pk + b * WIRE_PACKED_BLOCK_LEN, out,
+				WIRE_PACKED_BLOCK_LEN) == 0)
+				break;
+		if (b < *blocks)
+			continue;
+		s->echo_left[j]--;
+		(*blocks)++;
+	}
+}
+
 static void
 put_block(const struct txq_frame *f, uint8_t *out)
 {
@@ -426,6 +477,7 @@ pack_more(const struct stream_sched *sc, size_t k0, unsigned max,
 				    f->seq, f->frag, now);
 			put_block(f, sc->pk + *blocks * WIRE_PACKED_BLOCK_LEN);
 			(*blocks)++;
+			echo_note(s, f);
 			free(f);
 		}
 	}
@@ -465,6 +517,8 @@ stream_sched_next(const struct stream_sched *sc, uint64_t now,
 		put_block(f, sc->pk);
 		blocks = 1;
 		pack_more(sc, k, max, &blocks, now);
+		echo_fill(sc, s, max, &blocks);
+		echo_note(s, f);
 		if (blocks > 1) {
 			free(f);
 			w->type = WIRE_PACKED_CONTROL_BLOCKS;

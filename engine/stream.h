@@ -65,6 +65,11 @@ struct stream_ops {
 	void (*finished)(struct stream *s);
 };
 
+/* Recent ACKs a stream remembers for echoing, and how often each is sent
+ * again. */
+#define STREAM_ECHO	   8
+#define STREAM_ECHO_COPIES 2
+
 struct stream {
 	const struct stream_ops *ops;
 	struct ev_loop *loop; /* NULL: never touches the event loop */
@@ -87,6 +92,11 @@ struct stream {
 	unsigned peer_close_read : 1, shut_wr : 1, peer_close_write : 1;
 	unsigned write_broken : 1, close_write_sent : 1;
 	unsigned local_abort : 1; /* end the local end with a reset */
+	/* ACKs sent lately, echoed in the spare blocks of later packed
+	 * frames: a lost ACK otherwise costs a retransmission (issue 16) */
+	uint16_t echo_seq[STREAM_ECHO];
+	uint8_t echo_left[STREAM_ECHO];
+	uint8_t echo_next;
 };
 
 /* The record that embeds s as member `member`. */

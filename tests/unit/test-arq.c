@@ -165,7 +165,7 @@ test_rto_backoff(void)
 	a = arq_new(&c, rec_emit, &r);
 	arq_send(a, now, &b, 1, 0);
 	rec_clear(&r);
-	tap_is_int(arq_frame_rto_us(a, 0), 200 * MS, "initial RTO = floor");
+	tap_is_int(arq_frame_rto_us(a, 0), 200 * MS, "initial RTO");
 	arq_tick(a, 500 * MS, NULL);
 	tap_is_int(r.n, 0, "no retransmit before the frame is dispatched");
 	arq_note_sent(a, 0, now);
@@ -650,6 +650,64 @@ test_transfers(void)
 	}
 }
 
+/* ---- issue 16: the timers under loss ---- */
+
+static void
+test_loss_timers(void)
+{
+	struct arq_config c;
+	struct rec r = {0};
+	struct arq *a;
+	uint8_t b = 'x';
+
+	test_config(&c);
+	a = arq_new(&c, rec_emit, &r);
+	tap_is_int(arq_rto_us(a), 200 * MS, "RTO before a sample: the initial");
+	arq_send(a, 0, &b, 1, 0);
+	arq_note_sent(a, 0, 0);
+	arq_on_ack(a, 0, 10 * MS);
+	/* 10 ms clamped to the 50 ms floor: srtt 50, rttvar 25 */
+	tap_is_int(arq_rto_us(a), 150 * MS,
+	    "RTO follows the path below ARQ_INITIAL_RTO (floor 50 ms)");
+	arq_free(a);
+
+	test_config(&c);
+	a = arq_new(&c, rec_emit, &r);
+	tap_is_int(arq_nack_delay_us(a), 100 * MS,
+	    "no path estimate: configured NACK delay");
+	tap_is_int(arq_nack_repeat_us(a), 500 * MS,
+	    "no path estimate: configured NACK repeat");
+	arq_set_path_rtt(a, 10 * MS, 4 * MS);
+	tap_is_int(arq_nack_delay_us(a), 8 * MS, "NACK delay 2 x rttvar");
+	tap_is_int(
+	    arq_nack_repeat_us(a), 26 * MS, "NACK repeat srtt + 4 x rttvar");
+	rec_clear(&r);
+	arq_recv(a, 0, 1, &b, 1);
+	arq_recv(a, 7 * MS, 2, &b, 1);
+	tap_ok(!rec_has(&r, ARQ_OUT_NACK, 0), "no NACK before 2 x rttvar");
+	arq_recv(a, 9 * MS, 3, &b, 1);
+	tap_ok(rec_has(&r, ARQ_OUT_NACK, 0), "NACK once 2 x rttvar passed");
+	arq_set_path_rtt(a, 1000 * MS, 1000 * MS);
+	tap_ok(arq_nack_delay_us(a) == 100 * MS &&
+		arq_nack_repeat_us(a) == 500 * MS,
+	    "the configured values are ceilings");
+	arq_free(a);
+
+	test_config(&c);
+	c.resend_copies = 2;
+	a = arq_new(&c, rec_emit, &r);
+	arq_send(a, 0, &b, 1, 0);
+	arq_note_sent(a, 0, 0);
+	rec_clear(&r);
+	arq_on_nack(a, 0, 5 * MS);
+	tap_is_int(rec_count(&r, ARQ_OUT_RESEND), 2,
+	    "resend_copies 2: a NACK gets two RESENDs");
+	tap_is_int(arq_get_stats(a)->resends, 1, "counted as one resend");
+	arq_free(a);
+	rec_clear(&r);
+	free(r.f);
+}
+
 int
 main(void)
 {
@@ -662,5 +720,6 @@ main(void)
 	test_control();
 	test_data_failure();
 	test_transfers();
+	test_loss_timers();
 	return tap_done();
 }

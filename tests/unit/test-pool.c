@@ -594,6 +594,24 @@ test_failover(void)
 		tap_ok(ok, "least loss failover: best other resolver");
 	}
 	pool_free(p);
+
+	/* a preferred resolver that stopped answering loses the very next
+	 * retransmission, cooldown or not */
+	p = mkactive(2, 4);
+	pool_stream_open(p, 7);
+	pool_select(p, POOL_FRAME_STREAM_DATA, 7, clk, v, 4);
+	a = v[0];
+	pool_select(p, POOL_FRAME_STREAM_RESEND, 7, clk, v, 4);
+	pool_select(p, POOL_FRAME_STREAM_RESEND, 7, clk, v, 4);
+	b = v[0]; /* failed over: the cooldown runs */
+	feed(p, b, 2, 0, MSEC);
+	pool_select(p, POOL_FRAME_STREAM_RESEND, 7, clk + MSEC, v, 4);
+	tap_is_int(v[0], b, "two unanswered queries: the preferred stays");
+	feed(p, b, 1, 0, MSEC);
+	pool_select(p, POOL_FRAME_STREAM_RESEND, 7, clk + 2 * MSEC, v, 4);
+	tap_ok(a != b && v[0] != b && pool_stream_preferred(p, 7) == v[0],
+	    "three unanswered: the resend leaves it within the cooldown");
+	pool_free(p);
 }
 
 /* Keep conns busy for `secs`: every 250 ms each conn gets one query;
