@@ -16,6 +16,7 @@
 #ifndef MDNS_POOL_INT_H
 #define MDNS_POOL_INT_H
 
+#include "common/hmap.h"
 #include "engine/pool.h"
 #include "engine/stree.h"
 #include "proto/mtu.h"
@@ -49,7 +50,7 @@ struct pend {
 	uint16_t id;
 	uint8_t used, timed_out;
 	uint64_t sent, timed_out_at;
-	uint32_t prev, next, hnext;
+	uint32_t prev, next;
 };
 
 /* A stream's preferred connection and failover state. */
@@ -90,8 +91,7 @@ struct pool {
 	size_t nres;
 	char **dom;
 	size_t ndom;
-	uint32_t *rhash; /* resolver lookup, open addressing */
-	uint32_t rmask;
+	struct hmap rhash; /* resolver address -> index */
 	struct pool_conn *c;
 	struct pool_link *l;
 	uint32_t n;
@@ -126,8 +126,7 @@ struct pool {
 	/* queries in flight */
 	struct pend *pe;
 	uint32_t pcap, pfree, phead, ptail, pcursor, pcount;
-	uint32_t *bucket;
-	uint32_t bmask;
+	struct hmap pend_map; /* (resolver, socket, DNS id) -> pe index */
 	/* streams */
 	struct route *routes;
 	/* probes */
