@@ -1292,6 +1292,42 @@ probe_round(struct pool *p, const struct simres *r, struct simrun *run)
 	}
 }
 
+/* A pool that tests one connection at a time and never rechecks (the
+ * rejected ones would be probed again); probes of 2 tries of 1 s. */
+static void
+probe_cfgs(struct pool_cfg *cfg, struct pool_probe_cfg *pc, const unsigned *cap,
+    uint32_t first_code)
+{
+	pool_cfg_default(cfg);
+	cfg->ready_min = 1;
+	cfg->start_parallelism = 1;
+	cfg->mtu_parallelism = 1;
+	cfg->recheck = 0;
+	memset(pc, 0, sizeof(*pc));
+	pc->retries = 2;
+	pc->timeout_us = SEC;
+	pc->up_cap = cap;
+	pc->first_code = first_code;
+}
+
+/* Probe MTUs r = {min up, max up, min down, max down}: ticks of 100 ms. */
+static void
+probe_run(struct pool *p, struct pool_probe_cfg *pc, const unsigned r[4],
+    const struct simres *res, struct simrun *run, int ticks)
+{
+	int i;
+
+	pc->min_up = r[0];
+	pc->max_up = r[1];
+	pc->min_down = r[2];
+	pc->max_down = r[3];
+	pool_probe_setup(p, pc);
+	for (i = 0; i < ticks; i++) {
+		probe_round(p, res, run);
+		clk += 100 * MSEC;
+	}
+}
+
 static void
 test_probes(void)
 {
@@ -1308,29 +1344,12 @@ test_probes(void)
 	struct pool *p;
 	unsigned up = 0, down = 0;
 	uint64_t rtt = 0;
-	int i;
 
-	pool_cfg_default(&cfg);
-	cfg.ready_min = 1;
-	cfg.start_parallelism = 1;
-	cfg.mtu_parallelism = 1;
-	cfg.recheck = 0; /* rechecks would probe the rejected ones again */
+	probe_cfgs(&cfg, &pc, cap, 100);
 	p = mkpool(&cfg, 4);
-	memset(&pc, 0, sizeof(pc));
-	pc.min_up = 10;
-	pc.max_up = 200;
-	pc.min_down = 20;
-	pc.max_down = 1000;
-	pc.retries = 2;
-	pc.timeout_us = SEC;
-	pc.up_cap = cap;
-	pc.first_code = 100;
-	pool_probe_setup(p, &pc);
 	/* 60 s of 100 ms ticks: the search needs about 30 s of timeouts */
-	for (i = 0; i < 600; i++) {
-		probe_round(p, res, &run);
-		clk += 100 * MSEC;
-	}
+	probe_run(
+	    p, &pc, (const unsigned[4]){10, 200, 20, 1000}, res, &run, 600);
 	tap_is_int(pool_probes_running(p), 0, "every probe finished");
 	tap_is_str(pool_conn(p, 0)->reason,
 	    "upload MTU test failed at the minimum 10: no valid answer",
@@ -1407,28 +1426,11 @@ test_probe_single(void)
 	struct pool_cfg cfg;
 	struct pool *p;
 	unsigned up = 0, down = 0;
-	int i;
 
-	pool_cfg_default(&cfg);
-	cfg.ready_min = 1;
-	cfg.start_parallelism = 1;
-	cfg.mtu_parallelism = 1;
-	cfg.recheck = 0;
+	probe_cfgs(&cfg, &pc, cap, 1);
 	p = mkpool(&cfg, 2);
-	memset(&pc, 0, sizeof(pc));
-	pc.min_up = 60;
-	pc.max_up = 60;
-	pc.min_down = 200;
-	pc.max_down = 200;
-	pc.retries = 2;
-	pc.timeout_us = SEC;
-	pc.up_cap = cap;
-	pc.first_code = 1;
-	pool_probe_setup(p, &pc);
-	for (i = 0; i < 100; i++) {
-		probe_round(p, res, &run);
-		clk += 100 * MSEC;
-	}
+	probe_run(
+	    p, &pc, (const unsigned[4]){60, 60, 200, 200}, res, &run, 100);
 	tap_is_int(pool_probes_running(p), 0, "single: every probe finished");
 	tap_is_int(run.queries[0], 2,
 	    "MIN == MAX, dead resolver: its 2 tries only, the same size is "
