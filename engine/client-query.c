@@ -13,6 +13,7 @@
  * Reads the session and stream state it sends from; changes nothing in
  * them but the queues it pops.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,7 +23,8 @@
 #include "common/log.h"
 #include "engine/client-query.h"
 #include "engine/pool.h"
-#include "proto/dns.h"
+#include "proto/mtu.h"
+#include "proto/tunnel.h"
 
 #define SEC(x) ((uint64_t)((x)*1000000.0))
 /*
@@ -112,25 +114,18 @@ static int
 send_query(struct eng_client *c, const struct wire_frame *f,
     const struct target *t, uint16_t id)
 {
-	char qname[WIRE_QNAME_BUF * 2];
-	uint8_t wname[300], msg[600];
-	long qn, wn, mn;
+	uint8_t msg[TUNNEL_QUERY_MAX];
+	struct err e;
+	long mn;
 
 	if (t->fd == -1)
 		return -1;
-	qn = wire_encode_query_name(
-	    f, c->cipher, NULL, t->domain, qname, sizeof qname);
-	if (qn <= 0)
-		return -1;
-	wn = dns_name_encode(qname, (size_t)qn, wname, sizeof wname, NULL);
-	if (wn <= 0) {
-		log_debug("query name too long (%ld chars)", qn);
+	mn = tunnel_query_frame(
+	    f, c->cipher, NULL, t->domain, id, msg, sizeof msg, NULL, &e);
+	if (mn <= 0) {
+		log_debug("query not built: %s", e.msg);
 		return -1;
 	}
-	mn = dns_query_write(msg, sizeof msg, id, wname, (size_t)wn,
-	    DNS_TYPE_TXT, DNS_EDNS_SIZE, NULL);
-	if (mn <= 0)
-		return -1;
 	if (sendto(t->fd, msg, (size_t)mn, 0, &t->addr->sa,
 		net_addr_len(t->addr)) < 0)
 		return -1;
@@ -290,6 +285,12 @@ ecl_pump(struct eng_client *c, uint64_t now)
 
 /* ---- probes ---- */
 
+static int
+to_int(unsigned v)
+{
+	return v > INT_MAX ? INT_MAX : (int)v;
+}
+
 /* An id neither in flight as a query nor held by another probe. */
 static uint16_t
 probe_dns_id(struct eng_client *c)
@@ -312,30 +313,17 @@ ecl_send_probes(struct eng_client *c, uint64_t now)
 	struct target t;
 	struct wire_frame f;
 	uint8_t p[4200];
-	long n;
 	uint16_t id;
 
 	while (pool_probe_next(c->pool, &q)) {
-		memset(&f, 0, sizeof f);
-		f.session_id = 255;
-		if (!q.download) {
-			n = wire_mtu_up_req_build((uint8_t)c->cfg.base64,
-			    q.code, q.size, p, sizeof p);
-			f.type = WIRE_MTU_UP_REQ;
-			f.stream_id = 1;
-			f.seq = 1;
-			f.frag_id = 0;
-			f.frag_total = 1;
-		} else {
-			n = wire_mtu_down_req_build((uint8_t)c->cfg.base64,
-			    q.code, (uint16_t)q.size, q.pad, p, sizeof p);
-			f.type = WIRE_MTU_DOWN_REQ;
-		}
-		f.payload = p;
-		f.payload_len = n > 0 ? (size_t)n : 0;
 		target(c, q.conn, &t);
 		id = probe_dns_id(c);
-		if (send_query(c, &f, &t, id) == 0)
+		/* A size upstream never sends is not sent: the attempt
+		 * fails by its timeout, as upstream counts it. */
+		if (mtu_probe_frame(q.download ? MTU_DOWN : MTU_UP,
+			(uint8_t)c->cfg.base64, q.code, to_int(q.size),
+			to_int(q.pad), p, sizeof p, &f) == 0 &&
+		    send_query(c, &f, &t, id) == 0)
 			c->st.probes_sent++;
 		pool_probe_sent(c->pool, &q, id, now);
 	}

@@ -32,7 +32,7 @@
 #include "engine/client-tun.h"
 #include "engine/client-udp.h"
 #include "engine/pool.h"
-#include "proto/dns.h"
+#include "proto/tunnel.h"
 
 #define SEC(x)	((uint64_t)((x)*1000000.0))
 #define TICK_US 20000ULL
@@ -65,54 +65,28 @@ struct answer {
 	int rcode;
 	int parsed;   /* it carried a tunnel frame */
 	int inflated; /* the frame's payload is usable (decompressed) */
-	struct wire_frame f;
-	struct pool_probe_reply probe; /* the frame as a probe judges it */
+	struct tunnel_answer ta; /* ta.f: the frame */
 };
 
-/* The codec stage: DNS answer -> frame -> probe view -> decompression. */
+/*
+ * The codec stage (proto/tunnel.h): DNS answer -> frame -> decompression.
+ * A probe's answer is not inflated: a probe judges the payload as it came
+ * (upstream does).
+ */
 static void
-decode(struct eng_client *c, const uint8_t *msg, size_t len, struct answer *a)
+decode(struct eng_client *c, const uint8_t *msg, size_t len, int inflate,
+    struct answer *a)
 {
 	int mode = c->st.phase == ENG_CLI_CONNECTED ? c->mode : c->cfg.base64;
-	struct dns_answer d;
-	struct wire_mtu_res r;
-	long dn;
+	enum tunnel_ans st;
 
-	memset(a, 0, sizeof *a);
 	a->id = be16_load(msg);
 	a->rcode = msg[3] & 0x0f;
-	a->parsed =
-	    dns_answer_parse(msg, len, mode ? DNS_RESP_BASE64 : DNS_RESP_RAW,
-		c->fbuf, ECL_BUF, &d, NULL) == DNS_ANS_FRAME &&
-	    wire_frame_parse(c->fbuf, d.frame_len, &a->f) == WIRE_OK;
-	if (!a->parsed)
-		return;
-	/* A probe judges the payload as it came. */
-	a->probe.payload_len = a->f.payload_len;
-	if (a->f.type == WIRE_MTU_UP_RES) {
-		a->probe.type = POOL_PROBE_UP_RES;
-		a->probe.parsed = wire_mtu_up_res_parse(a->f.payload,
-				      a->f.payload_len, &r) == WIRE_OK;
-	} else if (a->f.type == WIRE_MTU_DOWN_RES) {
-		a->probe.type = POOL_PROBE_DOWN_RES;
-		a->probe.parsed = wire_mtu_down_res_parse(a->f.payload,
-				      a->f.payload_len, &r) == WIRE_OK;
-	}
-	if (a->probe.parsed) {
-		a->probe.code = r.code;
-		a->probe.len = r.len;
-	}
-	a->inflated = 1;
-	if (a->f.comp != 0 && (wire_type_ext(a->f.type) & WIRE_EXT_COMP)) {
-		dn = wire_decompress(a->f.comp, a->f.payload, a->f.payload_len,
-		    c->ibuf, ECL_BUF, NULL);
-		if (dn < 0) {
-			a->inflated = 0;
-			return;
-		}
-		a->f.payload = c->ibuf;
-		a->f.payload_len = (size_t)dn;
-	}
+	st = tunnel_answer_parse(msg, len,
+	    mode ? DNS_RESP_BASE64 : DNS_RESP_RAW, c->fbuf, ECL_BUF,
+	    inflate ? c->ibuf : NULL, ECL_BUF, &a->ta, NULL);
+	a->parsed = st == TUNNEL_FRAME || st == TUNNEL_BADCOMP;
+	a->inflated = st == TUNNEL_FRAME;
 }
 
 /*
@@ -154,15 +128,21 @@ handle_answer(struct eng_client *c, long resolver, int fd, const uint8_t *msg,
 {
 	struct answer a;
 	uint64_t rtt = 0;
+	int probe;
 
 	if (len < DNS_HDR_LEN)
 		return 0;
-	decode(c, msg, len, &a);
-	if (pool_probe_answer(c->pool, resolver, a.id, &a.probe, now, &rtt)) {
+	probe = pool_probe_holds(c->pool, be16_load(msg));
+	decode(c, msg, len, !probe, &a);
+	if (probe &&
+	    pool_probe_answer(c->pool, resolver, a.id,
+		a.parsed ? &a.ta.f : NULL, now, &rtt)) {
 		note_probe_rcode(c, &a);
 		ecl_probe_answered(c, rtt);
 		return AFTER_PROBES;
 	}
+	if (probe) /* someone else's answer with a probe's id: inflate */
+		decode(c, msg, len, 1, &a);
 	/* Only a valid tunnel answer is a success for the pool: NOERROR
 	 * without a frame of ours (a resolver's own answer, a forged one,
 	 * one that does not decrypt) is loss, as REFUSED and SERVFAIL. */
@@ -180,7 +160,7 @@ handle_answer(struct eng_client *c, long resolver, int fd, const uint8_t *msg,
 		c->st.bad_answers++;
 		return 0;
 	}
-	return ecl_session_frame(c, &a.f, now) ? AFTER_PUMP : 0;
+	return ecl_session_frame(c, &a.ta.f, now) ? AFTER_PUMP : 0;
 }
 
 /* What an answer caused to be sent: the next probe query, the pump. */

@@ -10,13 +10,16 @@
  *   pool-tables.c upstream's scaling tables and the low-MTU outlier rule
  *   pool-probe.c  the MTU tests, confirms and rechecks as probes
  *   stree.c       the order-statistic tree the strategies rank with
+ *
+ * The MTU search itself is proto/mtu.h (shared with `scan` and `mtu`).
  */
 #ifndef MDNS_POOL_INT_H
 #define MDNS_POOL_INT_H
 
-#include "engine/mtu-search.h"
+#include "common/hmap.h"
 #include "engine/pool.h"
 #include "engine/stree.h"
+#include "proto/mtu.h"
 
 #define NIL	     UINT32_MAX
 #define NBUCKET	     6
@@ -47,7 +50,7 @@ struct pend {
 	uint16_t id;
 	uint8_t used, timed_out;
 	uint64_t sent, timed_out_at;
-	uint32_t prev, next, hnext;
+	uint32_t prev, next;
 };
 
 /* A stream's preferred connection and failover state. */
@@ -70,12 +73,14 @@ struct pool_probe {
 	uint32_t conn;
 	enum probe_kind kind;
 	int stage; /* 0 upload, 1 download */
-	struct msearch ms;
-	unsigned cur, attempt, attempts, up_mtu;
+	/* this stage's search: attempts, deadlines, the best size; after
+	 * ready a search over the one synced size */
+	struct mtu_search ms;
+	unsigned attempts, up_mtu; /* tries per size; upload MTU (padding) */
 	uint32_t code;
-	int dns_id; /* -1: no query out */
-	int due;    /* on the due list: wants a query sent */
-	uint64_t timeout_us, sent_us;
+	int dns_id;	     /* -1: no query out */
+	int due;	     /* on the due list: wants a query sent */
+	uint64_t timeout_us; /* per attempt */
 	struct pool_probe *prev, *next; /* all probes */
 	struct pool_probe *due_next;
 };
@@ -86,8 +91,7 @@ struct pool {
 	size_t nres;
 	char **dom;
 	size_t ndom;
-	uint32_t *rhash; /* resolver lookup, open addressing */
-	uint32_t rmask;
+	struct hmap rhash; /* resolver address -> index */
 	struct pool_conn *c;
 	struct pool_link *l;
 	uint32_t n;
@@ -122,8 +126,7 @@ struct pool {
 	/* queries in flight */
 	struct pend *pe;
 	uint32_t pcap, pfree, phead, ptail, pcursor, pcount;
-	uint32_t *bucket;
-	uint32_t bmask;
+	struct hmap pend_map; /* (resolver, socket, DNS id) -> pe index */
 	/* streams */
 	struct route *routes;
 	/* probes */

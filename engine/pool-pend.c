@@ -1,11 +1,11 @@
 /*
  * pool-pend.c — the resolver pool's queries in flight, keyed as upstream
  * keys them: (resolver index, local socket, DNS id). A fixed table of
- * pending_cap entries, chained in a hash and threaded on a send-ordered
- * list: a send, an answer or a timeout is O(1), expiry walks the list
- * from its oldest entry (O(1) amortised per query), and when the table is
- * full the oldest query is forgotten uncounted (upstream evicts the same
- * way). It turns what happened to each query into the statistics calls of
+ * pending_cap entries, found through the hash table of common/hmap.h
+ * and threaded on a send-ordered list: a send, an answer or a timeout is
+ * O(1), expiry walks the list from its oldest entry (O(1) amortised per
+ * query), and when the table is full the oldest query is forgotten
+ * uncounted (upstream evicts the same way). It turns what happened to each query into the statistics calls of
  * pool.c (sent, answered, lost, late) and allocates nothing after
  * pool_pend_init.
  */
@@ -37,22 +37,21 @@ late_grace(const struct pool *p, uint64_t req)
 
 /* ---- queries in flight: (resolver, local socket, DNS id) ---- */
 
-static uint32_t
-pend_hash(const struct pool *p, uint32_t resolver, int local, uint16_t id)
+static uint64_t
+pend_hash(uint32_t resolver, int local, uint16_t id)
 {
-	uint64_t h = (uint64_t)resolver * 0x9e3779b97f4a7c15ull;
-
-	h ^= ((uint64_t)(uint32_t)local << 16 | id) * 0xc2b2ae3d27d4eb4full;
-	h ^= h >> 29;
-	return (uint32_t)h & p->bmask;
+	return hmap_hash_u64(
+	    (uint64_t)resolver << 32 ^ ((uint64_t)(uint32_t)local << 16 | id));
 }
 
 static uint32_t
 pend_find(const struct pool *p, uint32_t resolver, int local, uint16_t id)
 {
-	uint32_t i = p->bucket[pend_hash(p, resolver, local, id)];
+	struct hmap_it it;
+	uint32_t i;
 
-	for (; i != NIL; i = p->pe[i].hnext)
+	for (i = hmap_find(&p->pend_map, pend_hash(resolver, local, id), &it);
+	     i != HMAP_NONE; i = hmap_find_next(&p->pend_map, &it))
 		if (p->pe[i].resolver == resolver && p->pe[i].local == local &&
 		    p->pe[i].id == id)
 			return i;
@@ -63,11 +62,9 @@ static void
 pend_unlink(struct pool *p, uint32_t i)
 {
 	struct pend *e = &p->pe[i];
-	uint32_t *pp = &p->bucket[pend_hash(p, e->resolver, e->local, e->id)];
 
-	while (*pp != i)
-		pp = &p->pe[*pp].hnext;
-	*pp = e->hnext;
+	(void)hmap_del(
+	    &p->pend_map, pend_hash(e->resolver, e->local, e->id), i);
 	if (p->pcursor == i)
 		p->pcursor = e->next;
 	if (e->prev != NIL)
@@ -87,7 +84,7 @@ pend_unlink(struct pool *p, uint32_t i)
 static void
 pend_add(struct pool *p, uint32_t conn, int local, uint16_t id, uint64_t now)
 {
-	uint32_t resolver = p->c[conn].resolver, i, b;
+	uint32_t resolver = p->c[conn].resolver, i;
 	struct pend *e;
 
 	i = pend_find(p, resolver, local, id);
@@ -114,16 +111,14 @@ pend_add(struct pool *p, uint32_t conn, int local, uint16_t id, uint64_t now)
 	p->ptail = i;
 	if (p->pcursor == NIL)
 		p->pcursor = i;
-	b = pend_hash(p, resolver, local, id);
-	e->hnext = p->bucket[b];
-	p->bucket[b] = i;
+	hmap_put(&p->pend_map, pend_hash(resolver, local, id), i);
 	p->pcount++;
 }
 
 void
 pool_pend_init(struct pool *p)
 {
-	uint32_t nb, i;
+	uint32_t i;
 
 	p->pcap = p->cfg.pending_cap;
 	p->pe = xcalloc(p->pcap, sizeof(*p->pe));
@@ -131,12 +126,7 @@ pool_pend_init(struct pool *p)
 		p->pe[i].next = i + 1 < p->pcap ? i + 1 : NIL;
 	p->pfree = 0;
 	p->phead = p->ptail = p->pcursor = NIL;
-	for (nb = 16; nb < 2 * p->pcap; nb <<= 1)
-		;
-	p->bucket = xmalloc(nb * sizeof(*p->bucket));
-	for (i = 0; i < nb; i++)
-		p->bucket[i] = NIL;
-	p->bmask = nb - 1;
+	hmap_reserve(&p->pend_map, p->pcap); /* never grows after this */
 }
 
 void

@@ -3,15 +3,18 @@
  * (pool.h, "MTU probes"): which connection to probe, at which size, how
  * often, which DNS id an answer must carry and from which resolver, and
  * what the outcome means for the pool. Before ready a test is upstream's
- * search (engine/mtu-search.c) for upload then download; after ready it
- * probes only the synced sizes; a confirm is one quick upload probe.
- * Every size is tried up to MTU_TEST_RETRIES times, each attempt with a
- * new probe code and its own timeout.
+ * search (proto/mtu.h, the one `scan` and `mtu` run) for upload then
+ * download; after ready it probes only the synced sizes (a search over one
+ * value); a confirm is one quick upload probe. Every size is tried up to
+ * MTU_TEST_RETRIES times, each attempt with a new probe code and its own
+ * timeout; the search keeps the attempts and deadlines, this file the
+ * DNS ids and the due list.
  *
  * Pure like the rest of the pool: the client sends the queries this file
  * hands out and returns the answers; time comes in as `now`, timeouts are
  * found by pool_probe_tick.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,12 +100,10 @@ pool_probe_free_all(struct pool *p)
 	free(p->up_cap);
 }
 
-/* Ask for a query at size v (a new size: attempts start over). */
+/* Put the probe on the due list: it wants its next attempt sent. */
 static void
-test(struct pool *p, struct pool_probe *pr, unsigned v)
+queue(struct pool *p, struct pool_probe *pr)
 {
-	pr->cur = v;
-	pr->attempt = 0;
 	if (pr->due)
 		return;
 	pr->due = 1;
@@ -112,16 +113,6 @@ test(struct pool *p, struct pool_probe *pr, unsigned v)
 	else
 		p->due_head = pr;
 	p->due_tail = pr;
-}
-
-/* Ask for the same size again (a retry). */
-static void
-retry(struct pool *p, struct pool_probe *pr)
-{
-	unsigned attempt = pr->attempt;
-
-	test(p, pr, pr->cur);
-	pr->attempt = attempt;
 }
 
 /* Report the outcome to the pool and free the probe. */
@@ -137,31 +128,54 @@ finish(struct pool *p, struct pool_probe *pr, int ok, unsigned up,
 	probe_free(p, pr);
 }
 
-/* Start the search of one direction (stage 0 upload, 1 download). */
+static int
+to_int(unsigned v)
+{
+	return v > INT_MAX ? INT_MAX : (int)v;
+}
+
+/* Start one direction's search (stage 0 upload, 1 download) over
+ * [max(min, floor), max], upstream's ranges (proto/mtu.h). */
+static void
+search(struct pool_probe *pr, int stage, unsigned min, int max, int floor)
+{
+	pr->stage = stage;
+	mtu_search_init(&pr->ms, to_int(min), max, floor, to_int(pr->attempts),
+	    pr->timeout_us);
+}
+
+static void advance(struct pool *p, struct pool_probe *pr, uint64_t now);
+
+/* Start the sweep of one direction (before ready). */
 static void
 sweep_stage(struct pool *p, struct pool_probe *pr, int stage, uint64_t now)
 {
 	const struct pool_probe_cfg *c = &p->pcfg;
 	char why[POOL_REASON_MAX];
-	unsigned lo, hi;
 
-	pr->stage = stage;
-	if (stage == 0) {
-		lo = MAX(c->min_up, 10u);
-		hi =
-		    MIN(MIN(c->max_up, 512u), p->up_cap[p->c[pr->conn].domain]);
-	} else {
-		lo = MAX(c->min_down, 20u);
-		hi = MIN(c->max_down, 4096u);
-	}
-	if (lo > hi) {
-		snprintf(why, sizeof(why), "%s MTU range empty (%u > %u)",
-		    stage ? "download" : "upload", lo, hi);
+	if (stage == 0)
+		search(pr, 0, c->min_up,
+		    mtu_upload_high(
+			to_int(c->max_up), p->up_cap[p->c[pr->conn].domain]),
+		    MTU_UP_FLOOR);
+	else
+		search(pr, 1, c->min_down, to_int(c->max_down), MTU_DOWN_FLOOR);
+	if (pr->ms.high < pr->ms.low) {
+		snprintf(why, sizeof(why), "%s MTU range empty (%d > %d)",
+		    stage ? "download" : "upload", pr->ms.low, pr->ms.high);
 		finish(p, pr, 0, 0, 0, why, now);
 		return;
 	}
-	msearch_init(&pr->ms, lo, hi);
-	test(p, pr, msearch_next(&pr->ms));
+	advance(p, pr, now);
+}
+
+/* Test the one size v of a stage with retries (after ready). */
+static void
+single_stage(
+    struct pool *p, struct pool_probe *pr, int stage, unsigned v, uint64_t now)
+{
+	search(pr, stage, v, to_int(v), 0);
+	advance(p, pr, now);
 }
 
 static void
@@ -189,58 +203,62 @@ probe_start(struct pool *p, uint32_t conn, enum probe_kind k, uint64_t now)
 		pr->attempts = 1;
 		pr->timeout_us = MIN(pr->timeout_us, 1000000ULL);
 	}
-	pr->stage = 0;
 	pr->up_mtu = p->sync_up;
-	test(p, pr, p->sync_up);
+	single_stage(p, pr, 0, p->sync_up, now);
 }
 
-/* One attempt passed or failed: retry, next size, next stage or done. */
+/* A stage's search is over (ms.best, 0 = nothing passed): next stage or
+ * the outcome. */
 static void
-result(struct pool *p, struct pool_probe *pr, int pass, uint64_t now)
+stage_done(struct pool *p, struct pool_probe *pr, uint64_t now)
 {
 	char why[POOL_REASON_MAX];
-	unsigned best;
+	unsigned best = (unsigned)pr->ms.best;
+	const char *dir = pr->stage ? "download" : "upload";
 
-	unhook(p, pr);
-	if (!pass && ++pr->attempt < pr->attempts) {
-		retry(p, pr);
-		return;
-	}
-	if (pr->kind != PROBE_SWEEP) {
-		if (!pass) {
+	if (best == 0) {
+		if (pr->kind == PROBE_SWEEP)
 			snprintf(why, sizeof(why),
-			    "%s MTU probe at the synced %u failed",
-			    pr->stage ? "download" : "upload", pr->cur);
-			finish(p, pr, 0, 0, 0, why, now);
-			return;
-		}
-		if (pr->stage == 0 && pr->kind != PROBE_CONFIRM) {
-			pr->stage = 1;
-			test(p, pr, p->sync_down);
-			return;
-		}
-		finish(p, pr, 1, p->sync_up, p->sync_down, NULL, now);
-		return;
-	}
-	msearch_report(&pr->ms, pass);
-	if (msearch_next(&pr->ms) != 0) {
-		test(p, pr, msearch_next(&pr->ms));
-		return;
-	}
-	if (pr->ms.failed_low) {
-		snprintf(why, sizeof(why),
-		    "%s MTU test failed at the minimum %u: no valid answer",
-		    pr->stage ? "download" : "upload", pr->ms.lo);
+			    "%s MTU test failed at the minimum %d: no valid "
+			    "answer",
+			    dir, pr->ms.low);
+		else
+			snprintf(why, sizeof(why),
+			    "%s MTU probe at the synced %d failed", dir,
+			    pr->ms.high);
 		finish(p, pr, 0, 0, 0, why, now);
 		return;
 	}
-	best = pr->ms.best;
+	if (pr->kind != PROBE_SWEEP) {
+		if (pr->stage == 0 && pr->kind != PROBE_CONFIRM)
+			single_stage(p, pr, 1, p->sync_down, now);
+		else
+			finish(p, pr, 1, p->sync_up, p->sync_down, NULL, now);
+		return;
+	}
 	if (pr->stage == 0) {
 		pr->up_mtu = best;
 		sweep_stage(p, pr, 1, now);
 		return;
 	}
 	finish(p, pr, 1, pr->up_mtu, best, NULL, now);
+}
+
+/* After an attempt's outcome: send again (a retry or the next size),
+ * wait, or the stage is over. */
+static void
+advance(struct pool *p, struct pool_probe *pr, uint64_t now)
+{
+	switch (mtu_search_state(&pr->ms)) {
+	case MTU_SEND:
+		queue(p, pr);
+		break;
+	case MTU_WAIT:
+		break;
+	case MTU_DONE:
+		stage_done(p, pr, now);
+		break;
+	}
 }
 
 void
@@ -254,8 +272,10 @@ pool_probe_tick(struct pool *p, uint64_t now)
 	p->last_now = now;
 	for (pr = p->probes; pr != NULL; pr = next) {
 		next = pr->next;
-		if (pr->dns_id >= 0 && now - pr->sent_us >= pr->timeout_us)
-			result(p, pr, 0, now);
+		if (pr->dns_id >= 0 && mtu_search_expire(&pr->ms, now)) {
+			unhook(p, pr);
+			advance(p, pr, now);
+		}
 	}
 	while ((n = pool_mtu_test_next(p, now, ids, nitems(ids))) > 0)
 		for (i = 0; i < n; i++)
@@ -286,7 +306,7 @@ pool_probe_next(struct pool *p, struct pool_probe_query *q)
 	memset(q, 0, sizeof(*q));
 	q->conn = pr->conn;
 	q->download = pr->stage;
-	q->size = pr->cur;
+	q->size = (unsigned)mtu_search_next(&pr->ms);
 	q->pad = MAX(7u, pr->up_mtu);
 	q->code = pr->code;
 	q->tag = pr;
@@ -301,35 +321,30 @@ pool_probe_sent(struct pool *p, const struct pool_probe_query *q,
 
 	unhook(p, pr);
 	pr->dns_id = dns_id;
-	pr->sent_us = now;
+	(void)mtu_search_sent(&pr->ms, now);
 	p->probe_by_id[dns_id] = pr;
-}
-
-/* Whether the reply passes the probe's current test. */
-static int
-passes(const struct pool_probe *pr, const struct pool_probe_reply *r)
-{
-	if (!r->parsed || r->code != pr->code || r->len != pr->cur)
-		return 0;
-	if (pr->stage == 0)
-		return r->type == POOL_PROBE_UP_RES;
-	return r->type == POOL_PROBE_DOWN_RES && r->payload_len == pr->cur;
 }
 
 int
 pool_probe_answer(struct pool *p, long resolver, uint16_t dns_id,
-    const struct pool_probe_reply *r, uint64_t now, uint64_t *rtt_us)
+    const struct wire_frame *f, uint64_t now, uint64_t *rtt_us)
 {
 	struct pool_probe *pr;
+	int pass;
 
 	if (p->probe_by_id == NULL || (pr = p->probe_by_id[dns_id]) == NULL)
 		return 0;
 	if (resolver >= 0 && p->c[pr->conn].resolver != (uint32_t)resolver)
 		return 0; /* someone else's answer with that id */
 	if (rtt_us != NULL)
-		*rtt_us = now - pr->sent_us;
-	if (passes(pr, r))
+		*rtt_us = now - pr->ms.sent_us;
+	pass = f != NULL &&
+	    mtu_probe_check(pr->stage ? MTU_DOWN : MTU_UP, pr->code,
+		mtu_search_next(&pr->ms), f) == MTU_ECHO_OK;
+	if (pass)
 		p->c[pr->conn].last_valid_us = now ? now : 1;
-	result(p, pr, passes(pr, r), now);
+	unhook(p, pr);
+	mtu_search_answer(&pr->ms, pass ? MTU_PASS : MTU_FAIL, now);
+	advance(p, pr, now);
 	return 1;
 }

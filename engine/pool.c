@@ -465,7 +465,7 @@ pool_free(struct pool *p)
 		free(p->dom[i]);
 	free(p->dom);
 	free(p->res);
-	free(p->rhash);
+	hmap_free(&p->rhash);
 	free(p->c);
 	free(p->l);
 	free(p->tn);
@@ -474,7 +474,7 @@ pool_free(struct pool *p)
 	free(p->cand);
 	free(p->confirm);
 	free(p->pe);
-	free(p->bucket);
+	hmap_free(&p->pend_map);
 	free(p->routes);
 	free(p->ev);
 	pool_probe_free_all(p);
@@ -505,56 +505,28 @@ pool_conn_domain(const struct pool *p, uint32_t id)
 	return id < p->n ? p->dom[p->c[id].domain] : NULL;
 }
 
-static uint32_t
-addr_hash(const union net_addr *a)
-{
-	const uint8_t *b;
-	size_t len, i;
-	uint32_t h = 2166136261u;
-
-	if (a->sa.sa_family == AF_INET6) {
-		b = (const uint8_t *)&a->in6.sin6_addr;
-		len = 16;
-	} else {
-		b = (const uint8_t *)&a->in.sin_addr;
-		len = 4;
-	}
-	for (i = 0; i < len; i++)
-		h = (h ^ b[i]) * 16777619u;
-	h = (h ^ net_addr_port(a)) * 16777619u;
-	return h ^ (h >> 15);
-}
-
+/* Resolver address -> index (common/hmap.h); duplicates: the first. */
 static void
 rhash_build(struct pool *p)
 {
-	uint32_t nb, i, j;
+	uint32_t i;
 
-	for (nb = 16; nb < 2 * p->nres; nb <<= 1)
-		;
-	p->rhash = xmalloc(nb * sizeof(*p->rhash));
-	p->rmask = nb - 1;
-	for (i = 0; i < nb; i++)
-		p->rhash[i] = NIL;
-	for (i = 0; i < p->nres; i++) {
-		for (j = addr_hash(&p->res[i]) & p->rmask; p->rhash[j] != NIL;
-		     j = (j + 1) & p->rmask)
-			if (net_addr_equal(&p->res[p->rhash[j]], &p->res[i]))
-				break;
-		if (p->rhash[j] == NIL)
-			p->rhash[j] = i; /* first of duplicates wins */
-	}
+	hmap_reserve(&p->rhash, p->nres);
+	for (i = 0; i < p->nres; i++)
+		if (pool_resolver_find(p, &p->res[i]) < 0)
+			hmap_put(&p->rhash, net_addr_hash(&p->res[i]), i);
 }
 
 long
 pool_resolver_find(const struct pool *p, const union net_addr *a)
 {
-	uint32_t j;
+	struct hmap_it it;
+	uint32_t v;
 
-	for (j = addr_hash(a) & p->rmask; p->rhash[j] != NIL;
-	     j = (j + 1) & p->rmask)
-		if (net_addr_equal(&p->res[p->rhash[j]], a))
-			return (long)p->rhash[j];
+	for (v = hmap_find(&p->rhash, net_addr_hash(a), &it); v != HMAP_NONE;
+	     v = hmap_find_next(&p->rhash, &it))
+		if (net_addr_equal(&p->res[v], a))
+			return (long)v;
 	return -1;
 }
 

@@ -282,7 +282,7 @@ int pool_check_result(
  * The pool runs the MTU tests, confirms and rechecks it schedules as
  * probes: series of MTU_UP_REQ / MTU_DOWN_REQ queries to one connection,
  * each size tried up to `retries` times with its own timeout, sized by
- * upstream's search (engine/mtu-search.h) before ready and at the synced
+ * upstream's search (proto/mtu.h) before ready and at the synced
  * MTUs after. The client does the I/O: it sends each query the pool
  * hands out (pool_probe_next) with a DNS id of its choice, says so
  * (pool_probe_sent), and gives back every answer to an id a probe holds
@@ -310,21 +310,6 @@ struct pool_probe_query {
 	void *tag;     /* the pool's; give it back to pool_probe_sent */
 };
 
-/* What an answer to a probe carried (the client decodes it). */
-enum pool_probe_res {
-	POOL_PROBE_OTHER,    /* any other frame, or none */
-	POOL_PROBE_UP_RES,   /* MTU_UP_RES */
-	POOL_PROBE_DOWN_RES, /* MTU_DOWN_RES */
-};
-
-struct pool_probe_reply {
-	int parsed; /* a frame, and its MTU_*_RES payload parsed */
-	enum pool_probe_res type; /* which frame it was */
-	uint32_t code;		  /* the payload's probe code */
-	unsigned len;		  /* the payload's length field */
-	size_t payload_len;	  /* the frame payload's length */
-};
-
 /* Settings for every probe (call once, before the first tick). */
 void pool_probe_setup(struct pool *p, const struct pool_probe_cfg *c);
 /*
@@ -342,11 +327,14 @@ void pool_probe_sent(struct pool *p, const struct pool_probe_query *q,
 int pool_probe_holds(const struct pool *p, uint16_t dns_id);
 /*
  * An answer with dns_id from resolver index `resolver` (-1: unknown, as
- * in tests). Returns 1 when a probe held the id (the attempt passed or
- * failed by r; *rtt_us, if not NULL, gets its answer time), else 0.
+ * in tests) carrying frame f (NULL: no frame; its payload as it came, not
+ * inflated). Returns 1 when a probe held the id (the attempt passed when
+ * f is the echo mtu_probe_check wants, else failed; *rtt_us, if not
+ * NULL, gets its answer time), else 0.
  */
+struct wire_frame;
 int pool_probe_answer(struct pool *p, long resolver, uint16_t dns_id,
-    const struct pool_probe_reply *r, uint64_t now, uint64_t *rtt_us);
+    const struct wire_frame *f, uint64_t now, uint64_t *rtt_us);
 /* Probes running. */
 size_t pool_probes_running(const struct pool *p);
 

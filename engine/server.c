@@ -615,44 +615,33 @@ serve_queued_or_pong(struct eng_server *s, struct srv_session *ss,
 
 /* ---- pre-session requests ---- */
 
+/* MTU_UP_REQ (down 0) or MTU_DOWN_REQ (down 1): the echo, or NODATA. */
 static size_t
-handle_mtu_up(struct eng_server *s, const struct dns_query *q,
-    const struct wire_frame *f, uint8_t *out, size_t cap)
-{
-	struct wire_mtu_req r;
-	struct wire_frame w;
-	uint8_t p[6];
-
-	if (wire_mtu_up_req_parse(f->payload, f->payload_len, &r) != WIRE_OK)
-		return answer_empty(s, q, DNS_EMPTY_NODATA, out, cap);
-	s->st.mtu_up++;
-	wire_mtu_up_res_build(
-	    r.code, (uint16_t)MIN(f->payload_len, 65535u), p, sizeof p);
-	memset(&w, 0, sizeof w);
-	w.session_id = f->session_id;
-	w.type = WIRE_MTU_UP_RES;
-	w.payload = p;
-	w.payload_len = sizeof p;
-	return answer_frame(s, q, &w, r.mode, out, cap);
-}
-
-static size_t
-handle_mtu_down(struct eng_server *s, const struct dns_query *q,
-    const struct wire_frame *f, uint8_t *out, size_t cap)
+handle_mtu(struct eng_server *s, const struct dns_query *q,
+    const struct wire_frame *f, int down, uint8_t *out, size_t cap)
 {
 	struct wire_mtu_req r;
 	struct wire_frame w;
 	uint8_t p[WIRE_MTU_DOWN_MAX];
+	long n;
 
-	if (wire_mtu_down_req_parse(f->payload, f->payload_len, &r) != WIRE_OK)
+	if ((down ? wire_mtu_down_req_parse(f->payload, f->payload_len, &r) :
+		    wire_mtu_up_req_parse(f->payload, f->payload_len, &r)) !=
+	    WIRE_OK)
 		return answer_empty(s, q, DNS_EMPTY_NODATA, out, cap);
-	s->st.mtu_down++;
-	wire_mtu_down_res_build(r.code, r.down, p, sizeof p);
+	if (down) {
+		s->st.mtu_down++;
+		n = wire_mtu_down_res_build(r.code, r.down, p, sizeof p);
+	} else {
+		s->st.mtu_up++;
+		n = wire_mtu_up_res_build(
+		    r.code, (uint16_t)MIN(f->payload_len, 65535u), p, sizeof p);
+	}
 	memset(&w, 0, sizeof w);
 	w.session_id = f->session_id;
-	w.type = WIRE_MTU_DOWN_RES;
+	w.type = down ? WIRE_MTU_DOWN_RES : WIRE_MTU_UP_RES;
 	w.payload = p;
-	w.payload_len = r.down;
+	w.payload_len = n > 0 ? (size_t)n : 0;
 	return answer_frame(s, q, &w, r.mode, out, cap);
 }
 
@@ -828,9 +817,9 @@ handle(struct eng_server *s, const uint8_t *msg, size_t len, uint8_t *out,
 	}
 	switch (f.type) {
 	case WIRE_MTU_UP_REQ:
-		return handle_mtu_up(s, &q, &f, out, cap);
+		return handle_mtu(s, &q, &f, 0, out, cap);
 	case WIRE_MTU_DOWN_REQ:
-		return handle_mtu_down(s, &q, &f, out, cap);
+		return handle_mtu(s, &q, &f, 1, out, cap);
 	case WIRE_SESSION_INIT:
 		return handle_init(s, &q, &f, out, cap);
 	default:

@@ -10,12 +10,18 @@
 #include "proto/mtu.h"
 
 int
-mtu_upload_max(int max_cfg, size_t domain_len, int method)
+mtu_upload_high(int max_cfg, size_t room)
 {
-	size_t cap = wire_max_upload_payload(domain_len, method);
 	int hi = max_cfg <= 0 || max_cfg > MTU_UP_CAP ? MTU_UP_CAP : max_cfg;
 
-	return (size_t)hi < cap ? hi : (int)cap;
+	return (size_t)hi < room ? hi : (int)room;
+}
+
+int
+mtu_upload_max(int max_cfg, size_t domain_len, int method)
+{
+	return mtu_upload_high(
+	    max_cfg, wire_max_upload_payload(domain_len, method));
 }
 
 int

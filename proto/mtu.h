@@ -46,6 +46,12 @@ enum mtu_dir {
  * at once.
  */
 int mtu_upload_max(int max_cfg, size_t domain_len, int method);
+/*
+ * The same from a QNAME room already known (wire_max_upload_payload of
+ * the domain and method): min(MAX_UPLOAD_MTU, 512, room), MAX <= 0 or
+ * above 512 meaning 512. The engine's pool keeps the room per domain.
+ */
+int mtu_upload_high(int max_cfg, size_t room);
 
 /* ---- probes ------------------------------------------------------------- */
 

@@ -72,16 +72,28 @@ wire_mtu_up_req_build(
 	return (long)m;
 }
 
-int
-wire_mtu_up_req_parse(const uint8_t *p, size_t n, struct wire_mtu_req *r)
+/*
+ * The part both MTU requests share: mode, code, and whether the filler
+ * after the fixed min bytes is all zero. -1 when n is below min.
+ */
+static int
+mtu_req_head(const uint8_t *p, size_t n, size_t min, struct wire_mtu_req *r)
 {
 	memset(r, 0, sizeof *r);
 	r->len = n;
-	if (n < WIRE_MTU_UP_MIN)
-		return WIRE_E_INVALID;
+	if (n < min)
+		return -1;
 	r->mode = p[0];
 	r->code = be32_load(p + 1);
-	r->filler_zero = all_zero(p + WIRE_MTU_UP_MIN, n - WIRE_MTU_UP_MIN);
+	r->filler_zero = all_zero(p + min, n - min);
+	return 0;
+}
+
+int
+wire_mtu_up_req_parse(const uint8_t *p, size_t n, struct wire_mtu_req *r)
+{
+	if (mtu_req_head(p, n, WIRE_MTU_UP_MIN, r) != 0)
+		return WIRE_E_INVALID;
 	return valid_mode(r->mode) ? WIRE_OK : WIRE_E_INVALID;
 }
 
@@ -95,17 +107,29 @@ wire_mtu_up_res_build(uint32_t code, uint16_t m, uint8_t *out, size_t cap)
 	return 6;
 }
 
-int
-wire_mtu_up_res_parse(const uint8_t *p, size_t n, struct wire_mtu_res *r)
+/* Both MTU answers: code, echoed length, zero filler after 6 bytes. */
+static int
+mtu_res_read(const uint8_t *p, size_t n, struct wire_mtu_res *r)
 {
 	memset(r, 0, sizeof *r);
 	r->payload_len = n;
-	if (n != 6)
+	if (n < 6)
 		return WIRE_E_INVALID;
 	r->code = be32_load(p);
 	r->len = be16_load(p + 4);
-	r->filler_zero = true;
+	r->filler_zero = all_zero(p + 6, n - 6);
 	return WIRE_OK;
+}
+
+int
+wire_mtu_up_res_parse(const uint8_t *p, size_t n, struct wire_mtu_res *r)
+{
+	if (n != 6) {
+		memset(r, 0, sizeof *r);
+		r->payload_len = n;
+		return WIRE_E_INVALID;
+	}
+	return mtu_res_read(p, n, r);
 }
 
 long
@@ -126,15 +150,9 @@ wire_mtu_down_req_build(uint8_t mode, uint32_t code, uint16_t d, size_t total,
 int
 wire_mtu_down_req_parse(const uint8_t *p, size_t n, struct wire_mtu_req *r)
 {
-	memset(r, 0, sizeof *r);
-	r->len = n;
-	if (n < WIRE_MTU_DOWN_REQ_MIN)
+	if (mtu_req_head(p, n, WIRE_MTU_DOWN_REQ_MIN, r) != 0)
 		return WIRE_E_INVALID;
-	r->mode = p[0];
-	r->code = be32_load(p + 1);
 	r->down = be16_load(p + 5);
-	r->filler_zero =
-	    all_zero(p + WIRE_MTU_DOWN_REQ_MIN, n - WIRE_MTU_DOWN_REQ_MIN);
 	if (!valid_mode(r->mode) || r->down < WIRE_MTU_DOWN_MIN ||
 	    r->down > WIRE_MTU_DOWN_MAX)
 		return WIRE_E_INVALID;
@@ -155,14 +173,7 @@ wire_mtu_down_res_build(uint32_t code, uint16_t d, uint8_t *out, size_t cap)
 int
 wire_mtu_down_res_parse(const uint8_t *p, size_t n, struct wire_mtu_res *r)
 {
-	memset(r, 0, sizeof *r);
-	r->payload_len = n;
-	if (n < 6)
-		return WIRE_E_INVALID;
-	r->code = be32_load(p);
-	r->len = be16_load(p + 4);
-	r->filler_zero = all_zero(p + 6, n - 6);
-	return WIRE_OK;
+	return mtu_res_read(p, n, r);
 }
 
 long

@@ -16,6 +16,7 @@
 #include "common/net.h"
 #include "common/util.h"
 #include "engine/pool.h"
+#include "proto/wire.h"
 #include "tests/tap.h"
 
 #define SEC  1000000ull
@@ -1263,12 +1264,30 @@ struct simrun {
 	int codes_grow;
 };
 
+/* The frame a server answers probe (download, code, size) with. */
+static const struct wire_frame *
+echo(struct wire_frame *f, uint8_t *buf, size_t cap, int download,
+    uint32_t code, unsigned size)
+{
+	long n;
+
+	memset(f, 0, sizeof(*f));
+	f->session_id = 255;
+	f->type = download ? WIRE_MTU_DOWN_RES : WIRE_MTU_UP_RES;
+	n = download ? wire_mtu_down_res_build(code, (uint16_t)size, buf, cap) :
+		       wire_mtu_up_res_build(code, (uint16_t)size, buf, cap);
+	f->payload = buf;
+	f->payload_len = n > 0 ? (size_t)n : 0;
+	return f;
+}
+
 /* Send what the probes want; resolvers answer what they carry at once. */
 static void
 probe_round(struct pool *p, const struct simres *r, struct simrun *run)
 {
 	struct pool_probe_query q;
-	struct pool_probe_reply a;
+	struct wire_frame a;
+	uint8_t buf[4200];
 	uint64_t rtt;
 	uint16_t id;
 
@@ -1285,14 +1304,45 @@ probe_round(struct pool *p, const struct simres *r, struct simrun *run)
 		run->last_code = q.code;
 		if (q.size > (q.download ? r[q.conn].down : r[q.conn].up))
 			continue; /* too big: no answer, the probe times out */
-		memset(&a, 0, sizeof(a));
-		a.parsed = 1;
-		a.type = q.download ? POOL_PROBE_DOWN_RES : POOL_PROBE_UP_RES;
-		a.code = q.code;
-		a.len = q.size;
-		a.payload_len = q.download ? q.size : 6;
-		pool_probe_answer(
-		    p, (long)q.conn, id, &a, clk + 5 * MSEC, &rtt);
+		pool_probe_answer(p, (long)q.conn, id,
+		    echo(&a, buf, sizeof(buf), q.download, q.code, q.size),
+		    clk + 5 * MSEC, &rtt);
+	}
+}
+
+/* A pool that tests one connection at a time and never rechecks (the
+ * rejected ones would be probed again); probes of 2 tries of 1 s. */
+static void
+probe_cfgs(struct pool_cfg *cfg, struct pool_probe_cfg *pc, const unsigned *cap,
+    uint32_t first_code)
+{
+	pool_cfg_default(cfg);
+	cfg->ready_min = 1;
+	cfg->start_parallelism = 1;
+	cfg->mtu_parallelism = 1;
+	cfg->recheck = 0;
+	memset(pc, 0, sizeof(*pc));
+	pc->retries = 2;
+	pc->timeout_us = SEC;
+	pc->up_cap = cap;
+	pc->first_code = first_code;
+}
+
+/* Probe MTUs r = {min up, max up, min down, max down}: ticks of 100 ms. */
+static void
+probe_run(struct pool *p, struct pool_probe_cfg *pc, const unsigned r[4],
+    const struct simres *res, struct simrun *run, int ticks)
+{
+	int i;
+
+	pc->min_up = r[0];
+	pc->max_up = r[1];
+	pc->min_down = r[2];
+	pc->max_down = r[3];
+	pool_probe_setup(p, pc);
+	for (i = 0; i < ticks; i++) {
+		probe_round(p, res, run);
+		clk += 100 * MSEC;
 	}
 }
 
@@ -1306,33 +1356,18 @@ test_probes(void)
 	struct pool_probe_cfg pc;
 	struct pool_cfg cfg;
 	struct pool_probe_query q;
-	struct pool_probe_reply a;
+	struct wire_frame a;
+	uint8_t buf[64];
+	uint32_t code;
 	struct pool *p;
 	unsigned up = 0, down = 0;
 	uint64_t rtt = 0;
-	int i;
 
-	pool_cfg_default(&cfg);
-	cfg.ready_min = 1;
-	cfg.start_parallelism = 1;
-	cfg.mtu_parallelism = 1;
-	cfg.recheck = 0; /* rechecks would probe the rejected ones again */
+	probe_cfgs(&cfg, &pc, cap, 100);
 	p = mkpool(&cfg, 4);
-	memset(&pc, 0, sizeof(pc));
-	pc.min_up = 10;
-	pc.max_up = 200;
-	pc.min_down = 20;
-	pc.max_down = 1000;
-	pc.retries = 2;
-	pc.timeout_us = SEC;
-	pc.up_cap = cap;
-	pc.first_code = 100;
-	pool_probe_setup(p, &pc);
 	/* 60 s of 100 ms ticks: the search needs about 30 s of timeouts */
-	for (i = 0; i < 600; i++) {
-		probe_round(p, res, &run);
-		clk += 100 * MSEC;
-	}
+	probe_run(
+	    p, &pc, (const unsigned[4]){10, 200, 20, 1000}, res, &run, 600);
 	tap_is_int(pool_probes_running(p), 0, "every probe finished");
 	tap_is_str(pool_conn(p, 0)->reason,
 	    "upload MTU test failed at the minimum 10: no valid answer",
@@ -1367,19 +1402,18 @@ test_probes(void)
 	    "first query: upload at the high end");
 	pool_probe_sent(p, &q, 4242, clk);
 	tap_ok(pool_probe_holds(p, 4242), "the probe holds its DNS id");
-	memset(&a, 0, sizeof(a));
-	a.parsed = 1;
-	a.type = POOL_PROBE_UP_RES;
-	a.code = q.code;
-	a.len = q.size;
-	tap_is_int(pool_probe_answer(p, 1, 4242, &a, clk, NULL), 0,
-	    "the same id from another resolver is not the probe's");
-	a.code = q.code + 1;
-	tap_is_int(pool_probe_answer(p, 0, 4242, &a, clk + 7 * MSEC, &rtt), 1,
-	    "the probe's id from its resolver is its answer");
+	tap_is_int(
+	    pool_probe_answer(p, 1, 4242,
+		echo(&a, buf, sizeof(buf), 0, q.code, q.size), clk, NULL),
+	    0, "the same id from another resolver is not the probe's");
+	code = q.code;
+	tap_is_int(pool_probe_answer(p, 0, 4242,
+		       echo(&a, buf, sizeof(buf), 0, code + 1, q.size),
+		       clk + 7 * MSEC, &rtt),
+	    1, "the probe's id from its resolver is its answer");
 	tap_is_int(rtt, 7 * MSEC, "with its answer time");
 	tap_ok(!pool_probe_holds(p, 4242) && pool_probe_next(p, &q) &&
-		q.size == 150 && q.code != a.code - 1,
+		q.size == 150 && q.code != code,
 	    "a wrong code fails the attempt: the same size again, new code");
 	pool_probe_sent(p, &q, 4243, clk);
 	clk += SEC - 1;
@@ -1389,6 +1423,53 @@ test_probes(void)
 	pool_probe_tick(p, clk);
 	tap_ok(pool_probe_next(p, &q) && q.size == 10,
 	    "second attempt timed out: the low end next");
+	pool_free(p);
+}
+
+/*
+ * The engine runs the search `scan` and `mtu` run (proto/mtu.h). Where
+ * the engine's own copy differed: with MIN == MAX it tested a failing
+ * single size a second time as the low end (2 x retries timeouts for a
+ * dead resolver); upstream's binarySearchMTU stops ("only one MTU
+ * candidate existed"). And MAX_UPLOAD_MTU 0 means 512 under the QNAME
+ * room, as upstream, where the engine's copy rejected every resolver.
+ */
+static void
+test_probe_single(void)
+{
+	static const struct simres res[2] = {{0, 0}, {60, 500}};
+	static const unsigned cap[1] = {150};
+	struct simrun run = {{0}, {0}, {0}, 0, 1};
+	struct pool_probe_cfg pc;
+	struct pool_cfg cfg;
+	struct pool *p;
+	unsigned up = 0, down = 0;
+
+	probe_cfgs(&cfg, &pc, cap, 1);
+	p = mkpool(&cfg, 2);
+	probe_run(
+	    p, &pc, (const unsigned[4]){60, 60, 200, 200}, res, &run, 100);
+	tap_is_int(pool_probes_running(p), 0, "single: every probe finished");
+	tap_is_int(run.queries[0], 2,
+	    "MIN == MAX, dead resolver: its 2 tries only, the same size is "
+	    "not tested again as the low end (upstream)");
+	tap_is_str(pool_conn(p, 0)->reason,
+	    "upload MTU test failed at the minimum 60: no valid answer",
+	    "single: rejected at the minimum");
+	tap_is_int(run.queries[1], 2, "MIN == MAX passing: one query each way");
+	tap_ok(pool_ready(p, clk, &up, &down) && up == 60 && down == 200,
+	    "single: synced 60/200");
+	pool_free(p);
+	/* MAX_UPLOAD_MTU 0: 512 under the QNAME room, not an empty range */
+	memset(&run, 0, sizeof(run));
+	run.codes_grow = 1;
+	p = mkpool(&cfg, 2);
+	pc.min_up = 10;
+	pc.max_up = 0;
+	pool_probe_setup(p, &pc);
+	probe_round(p, res, &run);
+	tap_is_int(run.first_up[0], 150,
+	    "MAX_UPLOAD_MTU 0: the high end is the QNAME room");
 	pool_free(p);
 }
 
@@ -1412,5 +1493,6 @@ main(void)
 	test_recheck_rejected();
 	test_status_and_counters();
 	test_probes();
+	test_probe_single();
 	return tap_done();
 }
