@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # mdns-doctor — one non-recursive Makefile.
 #
 # Sources are discovered by place and name, so adding a file never means

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * args.c — the declarative option parser of args.h: parsing against a
  * command's option table plus the global one, typed getters that print

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * args.h — declarative command options, in the spirit of tmux's args: a
  * command declares its options once, as a table in its cmd_entry, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * checks-out.c — sink, store and exit code for the check commands
  * (checks-out.h). It decides nothing about the checks themselves: the

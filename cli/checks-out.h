@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * checks-out.h — what the check commands (ip, route, later leak and check)
  * share after the probing: every check goes to the output sink chosen by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-check.c — `mdns-doctor check`: the cron / monitoring mode
  * (docs/check.md). Runs the configured sub-checks — the engine is live,

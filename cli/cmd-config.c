@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-config.c — "config show" prints the effective configuration (every
  * key of the file, defaults for the rest, profile overrides, each marked

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-connect.c — `mdns-doctor connect`: run the tunnel client from an
  * upstream client_config.toml and client_resolvers.txt (and/or a JSON

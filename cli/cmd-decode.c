@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-decode.c — decode captured DNS messages: the DNS fields and the
  * MasterDnsVPN frame inside.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-handshake.c — `mdns-doctor handshake RESOLVER...`: through each
  * resolver, liveness and reach, the MTU sweep (the session needs synced

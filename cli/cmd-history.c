@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-history.c — `mdns-doctor history`: read the history database back
  * (store.h, docs/store.md) without sqlite3.

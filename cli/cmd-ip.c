@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-ip.c — `mdns-doctor ip`: the public address the world sees, per
  * address family, directly and through the tunnel engine's SOCKS port,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-leak.c — `mdns-doctor leak`: do the names applications resolve
  * reach resolvers outside the tunnel? (probe/leak.h, docs/checks.md).

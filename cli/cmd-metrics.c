@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-metrics.c — the engine's counters in the Prometheus text exposition
  * format, read from the control socket; suitable for a node_exporter

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-mtu.c — `mdns-doctor mtu RESOLVER...`: the exact upload/download MTU
  * sweep per resolver × domain with every step shown (probe sizes, QNAME

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-route.c — `mdns-doctor route [RESOLVER...]`: which interface and
  * gateway the kernel would use for each resolver, flagging any resolver

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-scan.c — `mdns-doctor scan LIST...`: the staged funnel over resolver
  * lists (probe/scan.h). This file only glues: options into scan options,

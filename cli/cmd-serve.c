@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-serve.c — `mdns-doctor serve`: run the tunnel server from an
  * upstream server_config.toml (and the encrypt_key.txt it names), read

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-status.c — one-shot engine status from the control socket, as a text
  * summary or the raw JSON status object (--format json). Exit codes

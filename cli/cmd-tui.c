@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-tui.c — `mdns-doctor tui` (alias `watch`): the live dashboard on the
  * engine's control socket. Parses the options and runs tui_run(); exit 0

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd-version.c — print the version (same as --version). */
 #include "cli/cli.h"
 

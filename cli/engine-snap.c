@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * engine-snap.c — periodic engine snapshots for `connect` and `serve`
  * (engine-snap.h): opens the history, begins a run named after the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * engine-snap.h — the periodic snapshots `connect` and `serve` write into
  * the history (docs/store.md, "Engine snapshots"): the glue between a

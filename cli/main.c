@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c — the mdns-doctor entry point: global options (before or after
  * the command word, applied in one place), the command table, unique-prefix

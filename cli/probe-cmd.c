@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * probe-cmd.c — what scan, mtu and handshake share (probe-cmd.h): reading
  * the shared options into struct scan_setup (only reading and range

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * probe-cmd.h — what `scan`, `mtu` and `handshake` share: the options
  * that say what to probe with (domains, key, method, the MTU search),

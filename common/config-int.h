@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config-int.h — what the two halves of the configuration model share
  * (not a public header): config.c loads files, keeps the item list and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config-keys.c — every key of client_config.toml and server_config.toml
  * (and our MDNS_* keys) written once: its default, the field of the role

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config.c — loading the configuration model (see config.h): the file
  * and an optional profile are read, every value is type-checked against

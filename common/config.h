@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config.h — the one configuration model of MasterDnsVPN settings, used by
  * every command (config, scan, mtu, handshake, decode, connect, serve) and

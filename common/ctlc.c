@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctlc.c — control protocol client: the lookup of the engine's socket over
  * the places path_runtime_dirs lists, the check that the engine is ours

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctlc.h — client side of the engine control protocol
  * (docs/control-protocol.md): find the engine's Unix socket, make sure the

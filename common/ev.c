@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ev.c — the event loop behind ev.h: level-triggered epoll over a table of
  * watched fds indexed by fd number, one-shot timers in a binary min-heap on

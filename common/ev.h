@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ev.h — a single-threaded epoll event loop in the shape of Redis' ae.c:
  * io events on file descriptors, one-shot timers in a min-heap on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hmap.c — the open-addressing hash table of hmap.h: linear probing over
  * 8-byte {hash, value} slots, Fibonacci home slots, growth at 3/4 load,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hmap.h — the one open-addressing hash table of the tree, and the hashes
  * that go with it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * log.c — the process-wide log behind log.h: a level threshold and one
  * destination (stderr, or a file opened for appending). Each message

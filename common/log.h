@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * log.h — levelled logging to stderr or a file, each line prefixed with an
  * ISO-8601 UTC timestamp and the level. Secrets never reach a log: callers

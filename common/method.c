@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * method.c — the method-name table and each method's security finding
  * (see method.h). Names and findings only: the ciphers themselves are in

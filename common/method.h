@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * method.h — the DATA_ENCRYPTION_METHOD numbers MasterDnsVPN uses, their
  * names (the names JSON profiles write, shown everywhere a method is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * net.c — numeric socket address parsing and formatting, and the few socket
  * calls every module repeats: non-blocking close-on-exec UDP and TCP sockets,

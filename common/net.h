@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * net.h — socket addresses and non-blocking socket helpers (anet.c style:
  * errors go into a caller-supplied struct err). IPv4 and IPv6.

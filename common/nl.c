@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nl.c — rtnetlink requests and reply parsing (nl.h): route lookups,
  * default routes, interface facts, and the link, address and route

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nl.h — the kernel's routing and interface tables through rtnetlink
  * (NETLINK_ROUTE), without shelling out to ip(8): which route the kernel

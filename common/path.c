@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * path.c — resolution of the config, state and runtime directories (rules
  * in path.h) and a checking mkdir -p.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * path.h — where mdns-doctor keeps its files, following the XDG base
  * directory rules with fallbacks, and a mkdir -p that also checks the final

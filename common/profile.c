@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * profile.c — JSON profile reader (jansson) for the mobile-client contract
  * described in profile.h. It checks types and values of every known field

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * profile.h — the JSON profile mobile clients share (one file describing a
  * tunnel):

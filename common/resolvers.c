@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * resolvers.c — streaming resolver list reader (see resolvers.h). Lines
  * are read one at a time from a file or a memory buffer; a prefix line

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * resolvers.h — streaming reader for resolver lists (client_resolvers.txt
  * and the lists users paste between tools). One entry per line:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * result.c — names, texts and initialisers of the shared result model
  * (result.h). It holds no state and does no I/O; formatting the model for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * result.h — the one result model every probe fills and every output sink
  * (reports/sink.h) and the history store (store/store.h) reads.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * toml.c — recursive-descent reader for the flat TOML subset of
  * MasterDnsVPN configs (see toml.h). It keeps every key in file order with

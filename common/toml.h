@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * toml.h — a reader for the TOML subset MasterDnsVPN configuration files
  * use: flat "KEY = value" lines with strings, integers, floats, booleans

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * util.c — allocation wrappers, error buffers, clocks, hex and integer
  * parsing. Nothing here does I/O except the abort message on allocation

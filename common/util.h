@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * util.h — small building blocks every module uses: allocation wrappers that
  * abort on failure, the caller-supplied error buffer, monotonic and wall

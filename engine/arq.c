@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * arq.c — the per-stream ARQ of wire-protocol.md 1.12, written from the
  * description and checked against upstream's behaviour (internal/arq).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * arq.h — per-stream reliability for the MasterDnsVPN tunnel
  * (wire-protocol.md 1.12): a send window with selective ACK per frame,

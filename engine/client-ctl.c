@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client-ctl.c — the client's face on the control socket: its state as the
  * STATUS object of docs/control-protocol.md (client role, with the

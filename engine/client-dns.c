@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client-dns.c — the client's half of DNS through the tunnel
  * (docs/dns-tunnel.md, wire-protocol.md 1.14). Queries come from the

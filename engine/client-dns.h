@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client-dns.h — the client's DNS through the tunnel (client-dns.c): the
  * local DNS listener, the cache, queries in flight as DNS_QUERY_REQ

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client-fec.c — the client side of the download FEC (see client-fec.h,
  * docs/fec.md). As the fork's client does: one SESSION_CAPS once the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client-fec.h — the client side of the download FEC (docs/fec.md): one
  * SESSION_CAPS after the session is up, the CAPS_ACK (or silence, or

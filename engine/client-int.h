@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client-int.h — the client's private data, shared by its files. Data
  * only: each file's functions are declared in its own header, so the

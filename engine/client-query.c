@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client-query.c — the client's DNS queries. Every query carries one
  * frame (data, control, a packed block of ACKs, or a PING that only

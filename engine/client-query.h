@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client-query.h — the client's DNS queries (client-query.c): DNS ids,
  * the in-flight slots and the smoothed answer time, sending a frame to

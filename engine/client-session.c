@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client-session.c — the client's session after the pool is ready:
  * SESSION_INIT three times 100 ms apart with the same DNS id, then a wait

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client-session.h — the client's session (client-session.c): phases and
  * events, SESSION_INIT and its answers, re-init after ERROR_DROP, and

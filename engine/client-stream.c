@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client-stream.c — the client's local side: the listener, the SOCKS
  * front end (the parser is engine/socks.c; this file feeds it and carries

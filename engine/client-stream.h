@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client-stream.h — the client's local side (client-stream.c): the
  * listener, the SOCKS front end (engine/socks.h), and the client's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client-tun.c — full-VPN mode in the tunnel client (`connect --tun`,
  * docs/tun.md): the bridge between engine/tun.h and the client. TCP flows

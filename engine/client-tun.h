@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client-tun.h — full-VPN mode in the client (client-tun.c): the bridge
  * from engine/tun.h's flows and mapped DNS address to the client's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client-udp.c — SOCKS5 UDP ASSOCIATE (RFC 1928 section 7) for DNS, as
  * upstream's client does it (handleSocksUDPAssociate) with the lead's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client-udp.h — SOCKS5 UDP ASSOCIATE for DNS (client-udp.c). Not a
  * public interface.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client.c — the tunnel client engine (see client.h): its lifecycle, its
  * sockets and timer, the resolver pool's housekeeping (MTU tests, the

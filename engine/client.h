@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client.h — the tunnel client (`mdns-doctor connect`): MTU discovery with
  * the upstream algorithm, session setup, a local SOCKS5/SOCKS4 proxy (or

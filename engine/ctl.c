@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctl.c — control socket server. Accepts owner-only clients on a Unix
  * socket, reads newline-delimited JSON requests, answers with one JSON line

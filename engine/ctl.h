@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctl.h — the engine's control socket server (docs/control-protocol.md):
  * newline-delimited JSON over a Unix stream socket, owner-only, with

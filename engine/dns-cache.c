@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dns-cache.c — the DNS answer cache of DNS through the tunnel (semantics
  * in dns-cache.h and docs/dns-tunnel.md): one hash table for lookups, 32

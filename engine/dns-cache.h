@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dns-cache.h — the DNS answer cache of DNS through the tunnel, with
  * upstream MasterDnsVPN's semantics (internal/dnscache), used by the

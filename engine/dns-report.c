@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dns-report.c — the reporting pieces both sides of DNS through the
  * tunnel share (dns-report.h): the latency ring, nearest-rank

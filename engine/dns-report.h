@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dns-report.h — latency of DNS through the tunnel, for the status and the
  * metrics of both sides: the last DNSREP_LAT_N samples in a ring, the median

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dns-upstream.c — non-blocking UDP resolver client for the server's DNS
  * through the tunnel (contract in dns-upstream.h, policy in

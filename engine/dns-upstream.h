@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dns-upstream.h — the server's resolver client for DNS through the
  * tunnel: it sends an application's query to DNS_UPSTREAM_SERVERS over

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fec.c — status and metrics of the download FEC, shared by client and
  * server (see fec.h). Nothing here touches a packet.

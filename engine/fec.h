@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fec.h — the download FEC of the MasterDnsVPN fork in the engine
  * (docs/fec.md): what the server side (engine/server-fec.c) and the

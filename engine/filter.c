@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * filter.c — target filtering for the server (see filter.h). Works on raw
  * address bytes: IPv4 as 4 bytes, IPv6 as 16. An IPv6 address that

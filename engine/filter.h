@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * filter.h — the server's SOCKS target filter. By default it refuses
  * targets a tunnel server should never reach on behalf of a client:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pool-int.h — the resolver pool's private state, shared by its files
  * (not a public interface; callers use engine/pool.h):

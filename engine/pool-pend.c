@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pool-pend.c — the resolver pool's queries in flight, keyed as upstream
  * keys them: (resolver index, local socket, DNS id). A fixed table of

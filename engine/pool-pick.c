@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pool-pick.c — which active connections carry a query: the balancing
  * strategies 1–8 (upstream's selectors in internal/client/balancer.go),

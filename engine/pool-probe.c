@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pool-probe.c — the pool's MTU tests, confirms and rechecks as probes
  * (pool.h, "MTU probes"): which connection to probe, at which size, how

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pool-status.c — what the resolver pool shows: its event queue (a ring
  * that drops the oldest when full and counts the drops), state and event

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pool-tables.c — upstream's numbers for the resolver pool, as pure
  * functions: how many observations auto-disable needs, how often the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pool.c — the client's resolver pool (see pool.h and docs/pool.md): the
  * connections (resolver × domain) and their statistics and scores, the

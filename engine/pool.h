@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pool.h — the client's resolver pool (docs/pool.md): connections
  * (resolver × domain), per-connection statistics keyed as upstream keys them

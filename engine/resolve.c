@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * resolve.c — a small getaddrinfo thread pool feeding the event loop (see
  * resolve.h). Jobs wait in a mutex-protected FIFO; a worker takes one,

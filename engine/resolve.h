@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * resolve.h — asynchronous host name resolution for the engine's event
  * loop. A few worker threads call getaddrinfo(3); each finished lookup is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server-budget.c — the bounds of server-budget.h: what a tunnel user
  * can make the server hold in memory (received data per stream, session

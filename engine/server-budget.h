@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server-budget.h — what one tunnel user may make the server hold
  * (server-budget.c, issue 19 items 2, 3 and 5): received stream data by

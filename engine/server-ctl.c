@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server-ctl.c — the server's face on the control socket: its counters as
  * the STATUS object of docs/control-protocol.md (server role, with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server-dns.c — the server's half of DNS through the tunnel
  * (docs/dns-tunnel.md, wire-protocol.md 1.14): DNS_QUERY_REQ fragments of

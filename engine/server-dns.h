@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server-dns.h — the server's DNS through the tunnel (server-dns.c):
  * DNS_QUERY_REQ fragments in, answers out as DNS_QUERY_RES fragments on

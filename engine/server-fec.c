@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server-fec.c — the server side of the download FEC (see server-fec.h,
  * docs/fec.md). As the fork's DownstreamEncoder does: a gap in the

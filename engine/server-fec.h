@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server-fec.h — the server side of the download FEC (docs/fec.md):
  * SESSION_CAPS answered with the effective parameters when FEC_ENABLED,

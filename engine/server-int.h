@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server-int.h — the server's private data, shared by server.c (packet
  * handler, sessions, polling), server-stream.c (a session's streams:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server-leak.c — the leak zone of `serve` (server-leak.h): classify a
  * question (proto/leakzone.h), record the resolver address that asked for

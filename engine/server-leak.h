@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server-leak.h — the leak zone `serve` hosts (MDNS_LEAK_ZONE, `serve
  * --leak-zone`; docs/checks.md "leak"): authoritative answers carrying

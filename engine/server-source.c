@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server-source.c — per-source state of server-source.h: a fixed ring of
  * SRV_SOURCES_MAX records in the order first seen, indexed by address

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server-source.h — what the server keeps per source address (the UDP
  * sender: a resolver, or a client talking to the server directly) to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server-stream.c — a server session's streams: the table by id, the ids
  * closed recently (late frames get ACKs or RST, never a new stream), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server-stream.h — a server session's streams (server-stream.c): the
  * table by id with the recently closed ids, and each stream's upstream

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server.c — the tunnel server's packet handler, session table and polling
  * (wire-protocol.md 1.6–1.13): one DNS query in, at most one answer out.

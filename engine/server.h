@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server.h — the tunnel server (`mdns-doctor serve`): the authoritative DNS
  * server for the tunnel domain(s), speaking the MasterDnsVPN Go wire

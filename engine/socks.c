@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * socks.c — the SOCKS5 / SOCKS4(a) handshake parser of socks.h. Each step
  * looks only at the bytes already buffered and waits when a message is

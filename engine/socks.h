@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * socks.h — the client's SOCKS handshake parser, one local connection at
  * a time: SOCKS5 (RFC 1928) with no authentication or user/password (RFC

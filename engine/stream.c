@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stream.c — the stream core of stream.h: the ARQ's frames into the
  * stream's queue (with upstream's priorities), local reads and writes,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stream.h — the stream core the tunnel client and server share: one
  * tunnelled TCP stream's local socket, ARQ (engine/arq.h) and outgoing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stree.c — the order-statistic treap of stree.h: split/merge by key,
  * subtree sizes for rank and select. Recursion depth is O(log n) in

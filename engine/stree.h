@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stree.h — an order-statistic treap over dense ids (0 .. n-1) keyed by a
  * 64-bit score: insert, erase and re-key in O(log n), rank and select by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tun-int.h — what the files of the tun module share (tun.c: the object,
  * device and DNS path; tun-stack.c: lwIP; tun-pkt.c: packet checks;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tun-pkt.c — the checks every packet from the TUN device passes before
  * anything else sees it, and the few packets we build ourselves: ICMP /

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tun-stack.c — lwIP on our event loop: one netif whose output is the TUN
  * device, TCP terminated for every destination, each accepted connection

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tun-sys.c — what full-VPN mode changes on the machine, and how it is put
  * back: the lock that allows one run at a time, the state file that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tun.c — the TUN device on the event loop: creating it (IFF_TUN |
  * IFF_NO_PI, after checking for CAP_NET_ADMIN), its MTU and addresses

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tun.h — full-VPN mode on Linux (issue 15): a TUN device whose IP
  * packets a userspace TCP/IP stack (lwIP, on the caller's event loop, one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * txq.c — multi-level FIFO of outgoing frames (see txq.h). Lists are
  * singly linked; pop_if walks at most the whole queue, which stays small

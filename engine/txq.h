@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * txq.h — the outgoing frame queue of one stream (or of a session's orphan
  * lane): six priority levels as upstream defines them (0 critical control

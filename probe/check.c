@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check.c — the judgement of `check` (check.h): threshold ranges in the
  * monitoring-plugins syntax, the default limits, and one pure function

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check.h — the judgement of `mdns-doctor check` (docs/check.md): the
  * monitoring-plugins threshold ranges behind -w/-c, the metrics a check

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * echo.c — IP-echo bodies to one address (echo.h). Works on a bounded
  * copy of the body; JSON goes through jansson, the other two shapes are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * echo.h — the body of an IP-echo service ("what is my address") read into
  * one normalised IP address. Three shapes are understood, chosen by the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * exitip.c — the `ip` check (exitip.h): the fetches on the event loop and
  * the verdict. The SOCKS port is used as socks5h (the tunnel's far end

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * exitip.h — the `ip` check (design.md 4.2, docs/checks.md): ask several
  * IP-echo services, per address family, once directly and once through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fetch.c — libcurl multi on the ev loop (fetch.h). The glue is the
  * documented multi_socket pattern: CURLMOPT_SOCKETFUNCTION maps curl's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fetch.h — small HTTP(S) GETs with libcurl's multi interface driven by
  * the project's event loop (common/ev.h): curl's sockets are watched with

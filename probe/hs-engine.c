@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hs-engine.c — wait for the engine's session over the control socket
  * (hs-engine.h). Blocking polls with ctlc_call; no event loop needed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hs-engine.h — `handshake --engine`: verify the running tunnel engine's
  * session through its control socket (docs/control-protocol.md), never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * leak.c — the `leak` check (leak.h): the queries on the event loop and
  * the verdict. Each query has its own non-blocking UDP socket and one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * leak.h — the `leak` check (docs/checks.md "leak"): never-used names
  * under a leak zone that `serve --leak-zone` answers (proto/leakzone.h)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * route.c — the `route` check (route.h): one RTM_GETROUTE per resolver
  * address and one RTM_GETLINK for the interface it names, turned into a

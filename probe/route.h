@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * route.h — the `route` check (design.md 4.2, docs/checks.md): for each
  * resolver address, the route the kernel would use to send to it now

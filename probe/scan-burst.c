@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scan-burst.c — the optional burst stage (--stages burst --burst K): K
  * queries for distinct random in-zone names at once on one socket,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scan-env.c — the env stage, run once before any item is admitted:
  * neutral queries to addresses that cannot be resolvers must stay

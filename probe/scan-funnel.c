@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scan-funnel.c — what one item does, step after step: liveness, reach,
  * the upload and download MTU searches (upstream's, proto/mtu.h), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scan-heap.c — the scan's timers (scan-int.h): one binary min-heap of
  * (deadline, item, generation). An item re-arms by bumping its generation,

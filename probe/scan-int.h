@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scan-int.h — the inside of the scan engine (probe/scan.h), shared by its
  * units and by nothing else:

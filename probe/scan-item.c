@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scan-item.c — the life of one item (a resolver × a domain) in the scan:
  * its slot, its single timer, its place in the ready queue, the per-stage

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scan-judge.c — what an answer from a resolver means for the step that
  * asked (scan-judge.h): liveness and reach from the DNS header alone, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scan-judge.h — the scan's judgement of what a resolver sent back: the
  * only place where answers from untrusted resolvers are read after the

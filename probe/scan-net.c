@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scan-net.c — the scan's UDP side: four non-blocking sockets per address
  * family (opened on first use), a pending table of 65,536 slots per socket

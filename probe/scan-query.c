@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scan-query.c — the query each step of the scan sends, written into the
  * item's buffer with ID 0 (scan-net.c sets the ID): neutral names for

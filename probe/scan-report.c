@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scan-report.c — ranking, diagnosis, client_resolvers.txt, verdict and
  * the counters file of a finished scan (scan-report.h). It judges nothing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scan-report.h — what `scan` makes of a finished run (docs/probes.md,
  * "Output"): the survivors ranked best first, the diagnosis of the first

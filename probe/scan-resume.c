@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scan-resume.c — the resume policy of `scan` (scan-resume.h): what makes
  * two runs the same scan, which run continues, with which seed, over

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scan-resume.h — how `scan --resume` continues an interrupted scan
  * (docs/probes.md, "Order, store and resume"): what identifies "the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scan-setup.c — scan_opts from a client config, a key file and flags
  * (scan-setup.h). Reads files; never prints.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scan-setup.h — turn what a user gives the probe commands (a MasterDnsVPN
  * client_config.toml, and/or --domain, --key-file, --method, ranges) into

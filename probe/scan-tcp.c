@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scan-tcp.c — the one TCP exchange of the scan: after a download search
  * that met TC=1, the first truncated size is asked again over TCP (RFC

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scan-util.c — seeded permutation and token bucket (see scan-util.h).
  * Pure functions of their inputs and the times passed in; no I/O, no

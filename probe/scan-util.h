@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scan-util.h — the pure building blocks of the resolver scan, kept apart
  * from sockets and time so they can be unit-tested exactly:

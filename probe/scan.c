@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scan.c — the staged resolver scan (scan.h): its public interface, the
  * admission of items in shuffled order under the resume cursor, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scan.h — the staged resolver scan: one event loop, thousands of
  * resolver × domain items in flight, a global queries-per-second limit,

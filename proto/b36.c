@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * b36.c — block "lower base36" as upstream MasterDnsVPN writes its query
  * names (internal/basecodec/lowerbase36.go, described in wire-protocol.md

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * b36.h — MasterDnsVPN "lower base36" block encoding of upstream frames.
  *

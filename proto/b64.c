@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * b64.c — unpadded standard base64, table driven, no allocation.
  *

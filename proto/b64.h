@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * b64.h — standard-alphabet base64 without padding (RFC 4648 section 4
  * alphabet "A-Za-z0-9+/", no '=' ever; what Go calls RawStdEncoding).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dns.c — DNS messages for the tunnel: query reader and answer builders
  * (server), query writer and answer reader (client), answer size maths.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dns.h — the DNS message layer of the tunnel: reading queries and writing
  * answers on the server side, writing queries and reading answers on the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dnstun-msg.c — the DNS message side of DNS through the tunnel: the
  * request reader (upstream dnsparser ParseDNSRequestLite), the carried

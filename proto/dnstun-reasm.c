@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dnstun-reasm.c — the reassembly table for DNS_QUERY_REQ / DNS_QUERY_RES
  * fragments, keyed by (session, seq) like upstream's fragmentstore, but

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dnstun.h — DNS through the tunnel (DNS_QUERY_REQ / DNS_QUERY_RES,
  * wire-protocol.md 1.14), the pure parts both sides share: reading an

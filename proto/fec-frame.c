@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fec-frame.c — the FEC fork's negotiation rules and payloads (see
  * fec-frame.h). Written from the fork's internal/fec/config.go and

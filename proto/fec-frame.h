@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fec-frame.h — the download FEC of the MasterDnsVPN fork
  * (arianizadi/MasterDnsVPN 4104a7f, internal/fec; docs/fec.md): the

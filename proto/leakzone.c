@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * leakzone.c — names and answers of the leak zone (leakzone.h): the
  * server's classifier and answer writer, the client's name writer and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * leakzone.h — the leak zone's names and answers (docs/checks.md, "leak"),
  * the codec below both sides: `serve --leak-zone` classifies a question

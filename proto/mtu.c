@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mtu.c — upstream's MTU discovery as pure logic (mtu.h): the search
  * ranges, the probe frames and their echo check, and binarySearchMTU as a

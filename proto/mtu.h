@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mtu.h — upstream MasterDnsVPN's MTU discovery (internal/client/mtu.go,
  * bc69a58) written once for every caller: the client engine's per-resolver

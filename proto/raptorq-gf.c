@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * raptorq-gf.c — the octet field of RFC 6330 5.7 (GF(256) with the
  * polynomial x^8 + x^4 + x^3 + x^2 + 1, OCT_EXP and OCT_LOG of 5.7.3-4) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * raptorq-int.h — internals shared by raptorq.c (the encoder/decoder API),
  * raptorq-solve.c (parameters, tuples, constraint matrix, solver),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * raptorq-solve.c — the RaptorQ code itself (RFC 6330 section 5.3): code
  * parameters for K, the random number generator, the tuple and encoding

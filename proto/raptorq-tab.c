@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * raptorq-tab.c — the constant tables of RFC 6330, as data: the random
  * number tables V0..V3 (section 5.5), the degree distribution (section

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * raptorq.c — the encoder and decoder objects of raptorq.h on top of the
  * solver in raptorq-solve.c: the shared per-K coefficient table, input

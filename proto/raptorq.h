@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * raptorq.h — RaptorQ (RFC 6330) over one source block, as the download
  * FEC of the MasterDnsVPN fork (arianizadi/MasterDnsVPN, on the Go library

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * socks-udp.c — SOCKS5 UDP ASSOCIATE datagram headers (RFC 1928 section
  * 7) and upstream's choice of which datagrams become DNS queries.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * socks-udp.h — the SOCKS5 UDP ASSOCIATE datagram header (RFC 1928
  * section 7): RSV(2) FRAG(1) ATYP(1) DST.ADDR DST.PORT(2) DATA, read and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tunnel.c — frames in DNS queries and out of DNS answers (tunnel.h). It
  * strings together the name pipeline of wire-query.c, the query writer and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tunnel.h — a tunnel frame into a DNS query and out of a DNS answer: the
  * two steps every client-side caller (the engine's query pump and probes,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * txt.c — chunk layout and TXT RDATA decoding for tunnel answers.
  *

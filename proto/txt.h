@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * txt.h — the TXT side of MasterDnsVPN answers: how a downstream frame is
  * cut into TXT character-strings (single RR or "0x00, N, ..." / "k, ..."

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * wire-comp.c — payload compression as upstream does it
  * (internal/compression/types.go, wire-protocol.md 1.7): type 1 a standard

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * wire-crypto.c — the six upstream frame ciphers (internal/security/
  * codec.go, wire-protocol.md 1.4) on OpenSSL libcrypto: none, XOR with the

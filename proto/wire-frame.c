@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * wire-frame.c — packet type table and the VPN frame header (upstream
  * internal/vpnproto/parser.go and builder.go, internal/enums): which header

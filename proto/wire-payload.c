@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * wire-payload.c — the fixed payload layouts of the pre-session and control
  * frames (wire-protocol.md 1.8-1.13): MTU probes (with random filler,

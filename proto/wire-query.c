@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * wire-query.c — the upstream query-name pipeline and its capacity maths
  * (wire-protocol.md 1.2): frame -> encrypt -> base36 -> 63-char labels ->

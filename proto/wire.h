@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * wire.h — the MasterDnsVPN (Go edition, upstream bc69a58) tunnel frame
  * layer: packet types, the frame header with its check byte, the upstream

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sink-int.h — what sink.c shares with the monitoring sinks in
  * sink-mon.c (prom, nagios). Private to reports/.

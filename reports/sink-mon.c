@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sink-mon.c — the two monitoring formats of sink.h: prom (Prometheus
  * text exposition 0.0.4, for node_exporter's textfile collector) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sink.c — the output sinks of sink.h: text, json, jsonl, csv and ips over
  * the shared result model. Each format is a small ops table; the sink

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sink.h — output sinks over the shared result model (common/result.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * table.c — generic tables in text, json and csv (sink.h, rpt_table_*):
  * the listings `history` prints that are not resolver results (runs,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # scripts/demo.sh — the main job on an embedded default, run by `make demo`
 # (after deps and the build): start a real tunnel server (`mdns-doctor
 # serve` for t.example with a fresh key), a real unbound with a stub zone

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Install every build and test dependency of mdns-doctor on Debian 12.
 # Idempotent and quick when everything is already there: apt-get runs only
 # when a package is missing. chromium, groff, man-db and systemd are for

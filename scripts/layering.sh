@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # scripts/layering.sh — the include-graph rule (docs/architecture.md):
 #
 #   cli -> {probe, engine, tui, store, reports} -> proto -> common

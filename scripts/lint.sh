@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # scripts/lint.sh — format check (clang-format, KNF per .clang-format),
 # banned-function grep, the include-graph rule (scripts/layering.sh),
 # cppcheck. Exit non-zero on any finding.
@@ -20,6 +21,14 @@ if grep -nE '\<(gets|sprintf|vsprintf|strcpy|strcat|strtok|atoi|atol|system|tmpn
     grep -vE '^[^:]+:[0-9]+:[[:space:]]*(\*|/\*|//)'; then
 	rc=1
 fi
+echo "lint: SPDX lines"
+# Every source carries its licence (LICENSE, MIT) in its first lines.
+for f in $(git ls-files '*.c' '*.h' '*.sh' '*.py' Makefile 2>/dev/null); do
+	if ! head -n 3 "$f" | grep -q 'SPDX-License-Identifier: MIT'; then
+		echo "  no SPDX-License-Identifier line: $f"
+		rc=1
+	fi
+done
 echo "lint: layering"
 if ! ./scripts/layering.sh .; then
 	rc=1

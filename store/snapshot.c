@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * snapshot.c — the periodic engine snapshots of `connect` and `serve`
  * (store.h, store_snap_*): a timer on the engine's loop asks for the

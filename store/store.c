@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store.c — the SQLite history (store.h): opening with WAL, busy timeout
  * and foreign keys; forward-only migrations keyed by PRAGMA user_version;

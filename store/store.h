@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store.h — the SQLite history of mdns-doctor: runs, resolver results,
  * checks, engine snapshots and scan progress (for --resume).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * interop.h — the team's captured MasterDnsVPN traffic
  * ($MDNS_SHARED/interop, see the README there) as the interop unit tests

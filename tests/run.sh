@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tests/run.sh — run the whole suite: every unit test binary in
 # $BUILD/tests and every shell test in tests/sh, each emitting TAP. Prints
 # one line per test file and ends with the exact line

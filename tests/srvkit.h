@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * srvkit.h — unit tests that attack the tunnel server in-process
  * (issue 19): a server from the defaults with a fake clock, queries built

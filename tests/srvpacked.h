@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * srvpacked.h — shared by test-server-packed.c and bench-server-packed.c
  * (include after tests/srvkit.h): a session whose recently-closed list is

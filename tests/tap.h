@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tap.h — a tiny TAP emitter for the unit tests. Header only: each test
  * binary includes it once. tap_done() prints the plan and returns the exit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tui-draw.c — paint the dashboard from the model: header, throughput
  * sparklines, ARQ/FEC line, resolver table, streams, event log, footer,

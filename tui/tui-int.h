@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tui-int.h — state shared by the dashboard's event loop (tui.c) and its
  * drawing code (tui-draw.c). Internal to tui/.

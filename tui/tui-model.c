@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tui-model.c — parse control-protocol status snapshots and events into the
  * dashboard's plain structs, derive throughput from byte counters, keep the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tui-model.h — the dashboard's model: engine status snapshots (control
  * protocol schema 1, docs/control-protocol.md) parsed into plain structs,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tui.c — the dashboard's event loop: one ppoll over the terminal and the
  * control socket (non-blocking ctlc), so drawing never waits on the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tui.h — `mdns-doctor tui`: a live ncurses dashboard on the engine's
  * control socket (docs/control-protocol.md, `watch`). It reaches the

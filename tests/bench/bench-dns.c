@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench-dns.c — throughput of the DNS hot path: parse a tunnel query,
  * build the raw tunnel answer for a 200- and a 1000-byte frame, parse the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench-dnstun.c — the per-query CPU cost of DNS through the tunnel's
  * pure parts: the server's verdict on a query, a server cache hit with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench-dnstunnel.c — DNS through the tunnel end to end: `mdns-doctor
  * serve` resolving at an unbound that answers dns.example from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench-engine-pool.c — the tunnel over a resolver pool, end to end: a real
  * `serve` behind the resolver farm (build/tools/resolver-farm) playing 5

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench-ev.c — event loop throughput: timer add+cancel with many timers
  * live, firing many timers, and io dispatch (pipe ping-pong). Prints

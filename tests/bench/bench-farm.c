@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench-farm.c — throughput and memory of the resolver farm at 100,000
  * addresses. Starts build/tools/farm-upstream and build/tools/resolver-farm

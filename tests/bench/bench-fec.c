@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench-fec.c — the download FEC (docs/fec.md) against loss: `serve`
  * (FEC_ENABLED, ceilings 16 / 40 %) and `connect` as real processes, the

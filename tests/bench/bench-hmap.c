@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench-hmap.c — common/hmap against the hand-written tables it replaced,
  * on their own kinds of key: 64-bit timer ids (ev.c kept {id, slot}

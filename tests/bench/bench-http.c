@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench-http — how fast the local "internet" moves bytes on loopback.
  * Starts build/tools/http-fixture (found next to this binary's directory,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench-loss.c — the tunnel under loss at the configuration users run:
  * `mdns-doctor serve` and `mdns-doctor connect` on upstream's sample

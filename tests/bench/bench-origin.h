@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench-origin.h — the end-to-end benchmarks' traffic (header only, like
  * bench-proc.h): an in-process origin thread serving a tiny protocol

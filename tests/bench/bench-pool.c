@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench-pool.c — resolver pool hot path (engine/pool.c): for 1,000 and
  * 100,000 active connections and each balancing strategy 1–8, picks per

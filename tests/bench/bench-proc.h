@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench-proc.h — what the end-to-end benchmarks share (header only, like
  * tests/tap.h): a monotonic clock in seconds, a free loopback port, a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench-raptorq.c — RaptorQ encoder and decoder speed in MB/s of source
  * data, for the group sizes of the fork's FEC levels (K = 8 conservative

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench-relay — packets per second through build/tools/udp-relay with no
  * faults configured (the relay's own cost) and with 10 % loss plus 5 %

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench-resolvers.c — resolver list streaming speed: a generated
  * 1,000,000-line list (distinct IPv4, some with ports, comments, repeats)

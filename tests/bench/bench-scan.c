@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench-scan.c — scan speed and footprint on 10,000- and 100,000-address
  * resolver farms at a 5,000 queries/s limit. Starts a real tunnel server

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench-server-packed.c — CPU per PACKED_CONTROL_BLOCKS query on the
  * server's packet handler (issue 19 item 3): frames of STREAM_RST blocks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench-store — write 10,000 fully populated results in batches of 500
  * into a fresh DB (WAL, synchronous NORMAL, as the CLI opens it), five

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench-tun — what the userspace TCP/IP stack costs: 10 MiB downloads
  * through the TUN device and lwIP (engine/tun.h, flows carried on by the

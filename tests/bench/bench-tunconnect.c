@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench-tunconnect — the real full-VPN mode against the SOCKS port on the
  * same tunnel: `mdns-doctor connect --tun` in an "app" network namespace,

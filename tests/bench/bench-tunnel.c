@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench-tunnel.c — end-to-end tunnel throughput: `mdns-doctor serve` and
  * `mdns-doctor connect` as real processes on loopback, 10 MiB down and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench-wire.c — frames per second through the query-name pipeline:
  * build (frame -> encrypt -> base36 -> labels) and parse (domain match ->

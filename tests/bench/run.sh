@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tests/bench/run.sh — run every $BUILD/bench/bench-* binary in turn and
 # print its output. Benchmarks are discovered by name, so adding
 # tests/bench/bench-NAME.c is enough. Exits non-zero if any benchmark

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-b36.c — block base36 both ways. Any text that decodes must decode
  * to the same bytes again after re-encoding (out-of-range groups are

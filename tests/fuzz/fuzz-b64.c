@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-b64.c — unpadded base64 on arbitrary text, differentially: the
  * one-shot decoder (b64_decode) and the streaming TXT decoder

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-check.c — the -w/-c arguments of `check` (probe/check.h): any
  * bytes through chk_limits_parse and chk_range_parse. A range that parses

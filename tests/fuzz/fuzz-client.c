@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-client.c — libFuzzer target for the client's answer handler
  * (eng_client_handle_answer): the first input byte picks the path: even =

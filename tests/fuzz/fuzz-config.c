@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-config.c — the effective-configuration layer over hostile files:
  * bytes up to the first NUL are the TOML config, the rest (when present)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz-ctl-request.c — the control socket's request parser never crashes
  * and either returns a document with a valid command or an error message. */
 #include <stdlib.h>

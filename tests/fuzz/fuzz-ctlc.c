@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-ctlc.c — the control client's reply reader (ctlc_recv) on
  * arbitrary bytes from the engine: the input is written into one end of a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-decompress.c — each decompressor (first byte mod 4 picks the type)
  * on hostile payloads: it must never write past the caller's buffer nor

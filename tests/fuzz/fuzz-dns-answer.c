@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-dns-answer.c — the client side on arbitrary responses: the answer
  * reader with chunk reassembly in both modes and with a small and a large

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-dns-cache.c — the DNSC cache file reader (dnscache_load_mem) on
  * hostile bytes, then a lookup and a save round trip of whatever loaded:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-dns-query.c — the server side on arbitrary UDP payloads: the query
  * reader, then every builder on what it accepted (tunnel answers of a few

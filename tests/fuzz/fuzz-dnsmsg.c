@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-dnsmsg.c — the fixtures' DNS message parser (tests/tools/dnsmsg.h,
  * used by dnsq and auth-responder on whatever arrives from the network) on

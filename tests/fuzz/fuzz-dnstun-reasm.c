@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-dnstun-reasm.c — the DNS_QUERY reassembly table driven by hostile
  * fragment sequences. Each record of the input is: session (2 bits), seq

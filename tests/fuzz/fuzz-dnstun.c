@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-dnstun.c — the DNS-through-the-tunnel message readers on hostile
  * bytes: the request reader (both flavours), the server and client

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-echo.c — IP-echo bodies (probe/echo.h) of any bytes: no crash, no
  * read beyond the body, and whatever is accepted is a canonical address

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-farm-spec.c — libFuzzer target for the resolver farm's parsers of
  * outside input: spec files (first byte even) and DNS packets as the farm

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-fec-frame.c — SESSION_CAPS and STREAM_FEC_SYMBOL payloads from
  * hostile input (proto/fec-frame.h). Aborts when a payload the parser

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-frame.c — upstream frames from hostile input. The first byte picks
  * the cipher method (low 3 bits, mod 6) and the path: bit 7 clear feeds the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-httpreq.c — the http-fixture's request-head parser
  * (tests/tools/httpreq.h) on arbitrary bytes: never a crash or overrun; a

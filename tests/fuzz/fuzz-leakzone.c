@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-leakzone.c — the leak zone's answers of any bytes (proto/leakzone.h,
  * the client side of `leak`): leakz_answer_parse never reads outside the

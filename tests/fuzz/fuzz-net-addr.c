@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-net-addr.c — net_addr_parse on arbitrary text: it must never crash,
  * and whatever it accepts must format into text that parses back to the

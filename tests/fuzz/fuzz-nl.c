@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-nl.c — the rtnetlink reply parsers (common/nl.h) on arbitrary
  * datagrams: nl_walk over the bytes, and every data message it hands out

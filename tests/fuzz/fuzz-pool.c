@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-pool.c — the resolver pool driven by hostile sequences of client
  * events (MTU results, sends, answers with any id/socket/rcode, timeouts,

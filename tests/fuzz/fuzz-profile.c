@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-profile.c — libFuzzer target for the JSON profile reader: any input
  * loads or fails with a message naming the buffer, never crashes or leaks.

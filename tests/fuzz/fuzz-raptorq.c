@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-raptorq.c — the RaptorQ decoder fed arbitrary symbol sets.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-resolvers.c — libFuzzer target for the resolver list reader over a
  * memory buffer, lenient and strict: every returned address has a port,

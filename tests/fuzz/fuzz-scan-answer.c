@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-scan-answer.c — the scan's judgement of answers from untrusted
  * resolvers (scan_judge_answer in probe/scan-judge.c: liveness, the direct

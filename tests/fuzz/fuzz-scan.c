@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-scan.c — the scan's parsers and pure parts under arbitrary input:
  * the reach-answer classifier over any bytes (must not crash, must give a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-server.c — libFuzzer target for the server's packet handler. The
  * first input byte picks the path: even = the rest is a raw UDP payload

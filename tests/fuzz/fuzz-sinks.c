@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-sinks — libFuzzer target for the output sinks. Text from the wire
  * (evidence, domains, details) reaches every sink, so arbitrary bytes are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-socks-udp.c — the SOCKS5 UDP ASSOCIATE datagram header reader and
  * upstream's DNS rule on hostile bytes. Invariants: the data offset never

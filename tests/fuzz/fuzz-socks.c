@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-socks.c — libFuzzer target for the client's SOCKS5 / SOCKS4(a)
  * handshake parser (engine/socks.h), linked directly. Each input is fed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-store.c — the history database read back as outside input: a
  * history.db is a file the user (or a crashed run, or another version)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-term-safe.c — the terminal sanitiser (ctlc_term_safe, ctlc.h) on
  * arbitrary bytes from the control socket, in a UTF-8 locale and in the C

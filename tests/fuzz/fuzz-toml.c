@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-toml.c — libFuzzer target for the TOML subset reader: any input
  * must parse or fail with a message, never crash or leak; a parsed

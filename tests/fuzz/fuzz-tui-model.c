@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-tui-model.c — arbitrary engine output through the dashboard model:
  * the input is split into lines as the control socket delivers them, each

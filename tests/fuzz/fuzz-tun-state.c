@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-tun-state.c — the reader of full-VPN mode's state file
  * (tun_sys_parse_state in engine/tun-sys.c), which `connect --tun

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-tun.c — raw IP packets into the TUN glue (engine/tun.h): the
  * checks of tun-pkt.c, lwIP behind them, the flow and DNS sinks, the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/lib/net.sh — real resolvers in the path, for shell tests. Sources
 # topo.sh; call topo_init first: every process started here is recorded
 # there and killed when the test exits, however it exits.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/lib/netns.sh — network namespaces for one shell test: several
 # "hosts" on one machine, joined by veth pairs, all removed when the test
 # ends however it ends. Sources topo.sh; call ns_init instead of

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/lib/tap.sh — TAP helpers for shell tests. Source it, call ok/is/
 # like, then done_testing at the end.
 _tap_n=0

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/lib/topo.sh — start a set of fixture processes for one shell test,
 # export where they listen, and tear all of it down when the test ends,
 # whichever way it ends. Source it (bash), then:

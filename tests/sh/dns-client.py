@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """dns-client.py — a small DNS test client for the DNS-through-the-tunnel
 tests (not a test itself): sends DNS queries given as hex and prints each
 answer as hex, one line per query: "I answer HEX", or "I timeout".

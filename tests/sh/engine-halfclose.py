@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # engine-halfclose.py — an HTTP upload with a half-close, for the engine
 # tests (not a test itself): connect (directly, or through a SOCKS5 proxy
 # to HOST:PORT), send POST /upload with FILE as the body, shut the write

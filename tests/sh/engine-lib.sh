@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/sh/engine-lib.sh — helpers for the engine end-to-end tests
 # (sourced, not a test): a real `mdns-doctor serve`, real `connect`
 # clients, the http fixture as the origin. Everything starts through

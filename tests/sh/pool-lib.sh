@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/sh/pool-lib.sh — helpers for the resolver-pool tests (sourced, not a
 # test): a real `serve`, resolver farms in front of it, the HTTP fixture as
 # the origin, and a `connect` with --control. Everything is started through

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/sh/scan-lib.sh — helpers for the scan tests (sourced, not a test):
 # a real tunnel server (`mdns-doctor serve`), a resolver farm in front of
 # it, and the farm's ground truth turned into a resolver list. Everything

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-auth-responder.sh — the authoritative test responder and the dnsq
 # query tool, directly: TXT content and case handling, apex records,
 # NODATA and NXDOMAIN, TC over UDP and the TCP fallback size limit, JSON

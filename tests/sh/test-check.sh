@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-check.sh — `mdns-doctor check` in real situations, on a real tunnel
 # (serve behind a farm of three good resolvers and one dead one, connect
 # through the good ones, a scan to fill the last-known-good list):

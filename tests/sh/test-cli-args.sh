@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-cli-args.sh — declared command options (cli/args.c): range and type
 # errors with one exact line, -h/--help/help CMD for every command, "did
 # you mean" for commands and options, --format refused at parse time with

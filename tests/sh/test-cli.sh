@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-cli.sh — command dispatch: help, unique prefixes, ambiguity, unknown
 # commands and options, --version, exit codes.
 . "$(dirname "$0")/../lib/tap.sh"

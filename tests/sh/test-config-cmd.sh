@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-config-cmd.sh — "config show" and "config check" on the upstream
 # sample configs (read from $MDNS_SHARED, copied only into a temporary
 # directory when a key must be filled in): every key printed, secrets only

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-config-engine.sh — one configuration model: what `config show
 # --format json` reports as effective_config is exactly what a running
 # `serve` and `connect` (started here on loopback with the same file)

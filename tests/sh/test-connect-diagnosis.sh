@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-connect-diagnosis.sh — `connect` says why no connection works
 # (issue 11 point 2): a wrong key, a wrong domain, a wrong method and a
 # dead server against a real `serve` each give their own cause and name

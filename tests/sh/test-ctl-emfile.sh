@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-ctl-emfile.sh — issue 19 item 5: a real `serve` under `ulimit -n 24`
 # whose descriptors are all taken by control-socket clients. The next
 # client must get a one-line refusal at once (the engine sheds it through

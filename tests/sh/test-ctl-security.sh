@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-ctl-security.sh — the control socket against local users, with real
 # `serve` engines of several uids, in a private mount namespace whose /tmp
 # and /run are fresh tmpfs (nothing of the host is touched):

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-decode.sh — `mdns-doctor decode` over every captured message in
 # $MDNS_SHARED/interop: the JSON view (dns fields, frame fields, payload
 # decrypted and decompressed) must match the capture's decoded view line by

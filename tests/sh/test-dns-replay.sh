@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-dns-replay.sh — the s8 captures (DNS through the tunnel) replayed
 # both ways against a real resolver: an unbound serving the s8 records
 # (tests/lib/net.sh unbound_s8) is the DNS_UPSTREAM_SERVERS of our server

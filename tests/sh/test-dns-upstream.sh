@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-dns-upstream.sh — the server side of DNS through the tunnel against
 # real resolvers: an unbound serving the s8 capture's dns.example records
 # as local-data, and tests/tools/auth-responder. The s8 application

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-engine-busy.sh — SESSION_BUSY end to end: a server with
 # MAX_ALLOWED_CLIENT_ACTIVE_SESSION = 1 and two real clients. The first
 # gets the session; the second is answered SESSION_BUSY, waits

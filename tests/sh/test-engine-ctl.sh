@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-engine-ctl.sh — `connect`'s control socket on a real tunnel (serve
 # behind a farm of three good resolvers): `status --format json` validates
 # against docs/status.schema.json (and a broken status does not);

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-engine-dns.sh — DNS through the tunnel end to end: an application
 # asks `connect`'s local DNS listener (and its SOCKS5 UDP ASSOCIATE); the
 # queries travel as DNS_QUERY_REQ through unbound (recursive, stub zone

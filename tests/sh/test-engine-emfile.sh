@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-engine-emfile.sh — issue 19 item 5, the tunnel's side: descriptor
 # exhaustion must neither spin the CPU nor take the engine's control away.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-engine-faststart.sh — the pool's fast start with 1,000 resolvers of
 # which 990 are dead (MTU_TEST_TIMEOUT 2 s): the SOCKS port carries a
 # SHA-256-checked transfer while the status still shows resolvers under

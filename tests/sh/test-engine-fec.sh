@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-engine-fec.sh — the download FEC (docs/fec.md) end to end: our
 # `connect` and our `serve` through the fault relay at 10 % loss. With
 # FEC (level balanced, server FEC_ENABLED): SESSION_CAPS is answered,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-engine-filter.sh — the server's target filter over real sockets,
 # SOCKS5 targets given as NAMES. A listener on 127.0.0.3 plays the
 # internal service a tunnel client must not reach.

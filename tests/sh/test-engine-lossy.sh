@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-engine-lossy.sh — the full-size transfers through the fault
 # relay at the settings users have (upstream's ARQ defaults, 32 queries in
 # flight; only the MTU test is given more tries, so that connecting through

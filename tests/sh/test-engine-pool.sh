@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-engine-pool.sh — the client's resolver pool end to end: a real
 # `serve` behind resolver farms playing five resolvers (good, lossy, slow,
 # dead, rate-limited) plus a second good one in its own farm process that

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-engine-tcp.sh — TCP-forward mode end to end: `serve` with
 # PROTOCOL_TYPE = "TCP" forwarding every stream to the http fixture
 # (FORWARD_IP/FORWARD_PORT), `connect` in TCP mode whose local listener

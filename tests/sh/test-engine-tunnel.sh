@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-engine-tunnel.sh — `mdns-doctor serve` and `mdns-doctor connect`
 # moving real traffic on loopback, every transfer checked by SHA-256:
 # download and upload through SOCKS5 (curl --socks5-hostname) for every

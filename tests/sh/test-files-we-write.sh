@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-files-we-write.sh — issue 19 item 7 and docs/security.md "Files we
 # write", with a real `scan` run as root and traps laid by uid 65534 in a
 # sticky world-writable directory (like /tmp):

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-history.sh — `history` on real scans: two farm scans of one list
 # with behaviours changed in between (one resolver dies, a dead one comes
 # back, two get smaller MTUs) -> `history diff` names exactly those four,

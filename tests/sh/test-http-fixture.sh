@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-http-fixture.sh — the local "internet": downloads match their
 # X-Content-SHA256 header and an independent sha256sum, the body follows
 # its documented formula, uploads are hashed right, the IP-echo endpoints

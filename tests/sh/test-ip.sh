@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-ip.sh — `mdns-doctor ip` end to end on three hosts made of network
 # namespaces (nothing leaves them):
 #

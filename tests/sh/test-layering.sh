@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-layering.sh — the include-graph rule (scripts/layering.sh, also run
 # by make lint): the tree obeys cli -> {probe, engine, tui, store, reports}
 # -> proto -> common; in a copy of the tree, planted violations of each

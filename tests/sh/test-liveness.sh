@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-liveness.sh — a dead tunnel is never "connected" (issue 11 point 1):
 # a real serve and connect (MDNS_STALL_TIMEOUT_SECONDS = 2), a download
 # through SOCKS, then the server is killed (SIGKILL: no goodbye). Within

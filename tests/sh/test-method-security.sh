@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-method-security.sh — issue 19 item 1 end to end, on loopback: the
 # encryption method is a security finding wherever the doctor knows it.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-resolver-farm.sh — the resolver farm against its own ground truth:
 # a farm with every behaviour in front of farm-upstream, real queries sent
 # with farmq, each answer classified the way a scanner's reachability probe

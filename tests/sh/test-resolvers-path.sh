@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-resolvers-path.sh — a TXT query for a random name under the tunnel
 # domain travels through a real unbound (QNAME minimisation on and off,
 # cache on and off, small EDNS size) and through dnsmasq to a local

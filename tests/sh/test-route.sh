@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-route.sh — `mdns-doctor route` against a real kernel routing table
 # in a network namespace made here: a TUN device (ip tuntap) with routes
 # for some resolvers, a veth "uplink" with the default route, unreachable

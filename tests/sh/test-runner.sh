@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-runner.sh — tests/run.sh's scratch-file rule (issue 11 point 11):
 # the suite looks only at the TMPDIR it made for itself. A run of a fast
 # unit test, while another process keeps writing tmp.* and mdns-* files

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-scan-env.sh — issue 11, point 5: the interception check says what
 # it really knows. Runs in a private network namespace (unshare -n) with
 # only the loopback interface, so the default probe addresses (192.0.2.1,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-scan-errors.sh — what goes wrong says so: malformed list lines are
 # named by file:line and the scan goes on; an unreachable store, bad
 # option values and unknown formats fail with one line and exit 3; a

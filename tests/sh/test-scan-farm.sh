@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-scan-farm.sh — a real scan over a 1,000-address resolver farm with
 # every behaviour, in front of a real tunnel server (mdns-doctor serve),
 # judged by the farm's ground truth: >= 99 % of reach verdicts match, every

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-scan-loss.sh — issue 11, point 4: the scan counts only valid tunnel
 # answers and measures each resolver's loss. Against a real tunnel server
 # behind the resolver farm:

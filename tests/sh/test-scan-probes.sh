@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-scan-probes.sh — the single-resolver commands and the burst stage:
 # `mtu` shows every step (high end, low end, bisection) and ends at the
 # exact MTU; `handshake` shows INIT/ACCEPT with the policy, PING/PONG and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-scan-resolvers.sh — real recursive resolvers in the path: unbound
 # (stub zone, QNAME minimisation on) and dnsmasq (forwarder) in front of a
 # real tunnel server. Stages 2-4 (reach, MTU, handshake) must pass through

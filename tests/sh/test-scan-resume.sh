@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-scan-resume.sh — SIGINT in the middle of a scan, then --resume with
 # the same arguments: the final results (per address: stage, verdict,
 # reason, MTUs) equal those of an uninterrupted scan with the same seed,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-serve-ctl.sh — the server's control socket with the real `serve`:
 # status (text and JSON), metrics accepted by promtool, counters that only
 # grow, permissions (0700 dir, 0600 socket), another uid refused by

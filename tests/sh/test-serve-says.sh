@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-serve-says.sh — the server says what it refuses (issue 11 point 9),
 # with the real `serve` at its default log level (no -v):
 # * a refused SOCKS target is logged with the filter's reason, and a flood

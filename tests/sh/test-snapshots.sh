@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-snapshots.sh — `connect` and `serve` write periodic engine
 # snapshots into the history (docs/store.md): on a real tunnel (serve
 # behind a farm of three good resolvers) with MDNS_SNAPSHOT_INTERVAL_SECONDS

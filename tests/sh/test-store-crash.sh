@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-store-crash.sh — crash consistency of the store. A writer
 # (build/tools/store-writer) commits batches of K rows plus the scan cursor
 # in one transaction each; we SIGKILL it mid-run, several times on the same

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-topo.sh — the topology helper: spawn waits for "port=N" and exports
 # it; cleanup kills everything and removes the scratch dir when a test
 # exits normally, fails, or is killed; the leftover check notices a stray

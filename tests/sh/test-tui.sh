@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-tui.sh — `mdns-doctor tui` headless under tmux (private server
 # socket): what the screen shows, keys (sort, filter, detail, help, pause),
 # resize to 100x30 and back, the engine going away and coming back, the

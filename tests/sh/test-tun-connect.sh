@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-tun-connect.sh — the real full-VPN mode: `mdns-doctor connect --tun`
 # in an "app" namespace whose traffic leaves through the TUN, the DNS
 # tunnel, unbound and a real `serve` in the "net" namespace. Topology:

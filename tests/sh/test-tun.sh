@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-tun.sh — full-VPN mode (engine/tun.h) in network namespaces made
 # here, driven by build/tools/tun-driver (the real TUN device, lwIP,
 # routes and resolv.conf handling; flows leave through a plain TCP

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-udp-relay.sh — the fault-injecting relay, measured from the receiving
 # side (udp-probe blast counts what comes back through relay and echo
 # server) and cross-checked against the relay's own counters: 10 % loss

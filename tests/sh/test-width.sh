@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-width.sh — issue 11, point 10: output fits the terminal it is
 # shown on, and never by shortening an address. Under tmux (a real TTY):
 #   * `scan` text on an 80-column pane: every line fits 80 columns (the

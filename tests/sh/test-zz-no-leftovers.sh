@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test-zz-no-leftovers.sh — runs last (alphabetically): no fixture process
 # (resolver-farm, udp-relay, http-fixture, auth-responder, unbound, dnsmasq,
 # mdns-doctor serve/connect) of this checkout outlives the tests before it,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * auth-responder — a tiny authoritative DNS server for one zone on
  * loopback, the far end of "resolvers in the path" tests.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctl-fixture.c — a control-socket peer speaking docs/control-protocol.md
  * (schema 1) with a scripted, deterministic status, for the dashboard's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctl-watchers — N concurrent `watch` clients on an engine's control socket
  * (docs/control-protocol.md), for tests and benchmarks: each connects,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dnsmini.h — the few DNS wire operations the fixture tools need in their
  * hot paths (resolver-farm, farm-upstream, farmq): header and single-question

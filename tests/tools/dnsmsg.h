@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dnsmsg.h — the little DNS message code the test fixtures share
  * (auth-responder, dnsq): build a query, parse a message into a flat

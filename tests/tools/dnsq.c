@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dnsq — send one DNS query over UDP and print what came back, as text
  * (default) or one JSON object (--json). The test suite's stand-in for dig,

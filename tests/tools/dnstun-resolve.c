@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dnstun-resolve — the server side of DNS through the tunnel, minus the
  * tunnel: each query (hex) goes through dnstun_server_check, the server

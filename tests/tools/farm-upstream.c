@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * farm-upstream.c — a tiny, fast authoritative DNS responder that stands
  * upstream of the resolver farm in tests and benchmarks. For any name

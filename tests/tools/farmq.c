@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * farmq.c — a small DNS query tool for tests (dig is not installed): sends
  * one query, or --count N queries with distinct IDs, over UDP to a loopback

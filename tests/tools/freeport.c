@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * freeport — ask the kernel for a port that is free on a loopback address
  * for UDP and TCP at once, print it and exit.

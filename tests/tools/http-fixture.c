@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http-fixture — "the internet" on loopback for transfer and IP-echo tests:
  * an HTTP/1.1 server on the event loop (non-blocking, many connections,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * httpreq.h — the HTTP/1.x request-head parser of tests/tools/http-fixture,
  * header only so that tests/fuzz/fuzz-httpreq.c can include it.

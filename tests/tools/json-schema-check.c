@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * json-schema-check — validate JSON documents against a JSON Schema, for
  * the control protocol's docs/status.schema.json. Written with jansson so

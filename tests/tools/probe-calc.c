@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * probe-calc.c — what an exact MTU sweep must find through a resolver
  * farm behaviour, computed from the size maths alone (no network):

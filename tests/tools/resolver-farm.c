@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * resolver-farm.c — one process that plays many DNS resolvers at distinct
  * loopback addresses on one UDP port, each with a behaviour (good

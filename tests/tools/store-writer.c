@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store-writer — fixture for the store crash test. Opens DB, starts a run
  * and writes batches of K results forever (or N batches): batch b holds K

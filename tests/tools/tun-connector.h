@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tun-connector.h — a flow sink (engine/tun.h) for tests and benchmarks
  * only: each TCP flow from the TUN becomes a plain TCP connection from

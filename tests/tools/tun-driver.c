@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tun-driver — full-VPN mode (engine/tun.h) with test sinks, for the
  * namespace tests and by hand: the TUN device, lwIP, the routes and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * udp-probe — both ends of a measured UDP path, for testing udp-relay from
  * the receiving side rather than trusting the relay's own counters.

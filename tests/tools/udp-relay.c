@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * udp-relay — a fault-injecting UDP relay for ARQ and failover tests: the
  * userspace stand-in for netem, which this kernel lacks.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-arq.c — the ARQ (engine/arq.c) driven by a fake clock and a
  * simulated channel: RTO maths, selective ACK, in-order delivery across

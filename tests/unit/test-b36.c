@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-b36.c — block base36: known vectors (computed with an independent
  * arbitrary-precision implementation), length tables, round trips of every

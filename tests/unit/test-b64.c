@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-b64.c — unpadded base64: RFC 4648 section 10 vectors (padding
  * removed), agreement with OpenSSL's EVP_EncodeBlock/DecodeBlock on random

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-check.c — the judgement of `check` (probe/check.h) without a
  * network: the monitoring-plugins threshold ranges (every form of the

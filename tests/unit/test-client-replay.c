@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-client-replay.c — the real upstream server's answers in
  * $MDNS_SHARED/interop (every capture of a full upstream client/server

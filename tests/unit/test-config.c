@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-config.c — effective configuration: the upstream samples (role,
  * typed fields, every key listed), defaults for absent keys, upstream

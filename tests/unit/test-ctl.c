@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-ctl.c — the control socket server and client over a real Unix
  * socket: permissions, every command, malformed and over-long requests,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-dns-cache.c — engine/dns-cache against upstream's dnscache rules:
  * key folding, sliding expiry, pending and re-dispatch, negative answers,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-dns-interop.c — the DNS layer against every captured message in
  * $MDNS_SHARED/interop/ (every capture, tests/interop.h; s8's "app" lines

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-dns-ldns.c — differential test of our DNS readers against ldns
  * (ldns_wire2pkt), the oracle.

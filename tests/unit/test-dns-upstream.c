@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-dns-upstream.c — engine/dns-upstream on loopback against servers
  * that misbehave the way real networks do, all on one event loop: answers

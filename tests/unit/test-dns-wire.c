@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-dns-wire.c — bad input at both ends of DNS through the tunnel,
  * in-process. The server (eng_server_handle, fake clock, no resolver:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-dns.c — proto/dns and proto/txt on their own: writers and readers
  * round trip, chunk layout for every frame length, answer reader edge cases

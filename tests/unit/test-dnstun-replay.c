@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-dnstun-replay.c — the pure DNS-through-the-tunnel parts against
  * the real upstream client and server: $MDNS_SHARED/interop/s8-*.jsonl.

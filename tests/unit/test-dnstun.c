@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-dnstun.c — proto/dnstun (DNS through the tunnel) and proto/socks-udp
  * on hand-built messages: the request reader against upstream's rules,

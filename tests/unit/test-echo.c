@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-echo.c — IP-echo bodies (probe/echo.h): the three shapes real
  * services send (plain text with or without newline, JSON, Cloudflare's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-ev.c — the event loop: timer order and cancellation (also from
  * inside callbacks and at 10,000 timers), fd readiness, changes to the fd

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-exitip.c — the `ip` verdict (exitip_judge) on made-up
  * observations, every rule of docs/checks.md one by one: ok, wrong exit,

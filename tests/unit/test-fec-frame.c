@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-fec-frame.c — the FEC fork's caps and symbol payloads
  * (proto/fec-frame.h) against the bytes of s9-fork-fec.jsonl: the fork

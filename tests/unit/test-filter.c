@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-filter.c — the server's target filter: every refused range at its
  * edges, IPv6 and the IPv6 forms that carry an IPv4 address (mapped,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-hmap.c — the hash table against a reference model (a presence array
  * over a small key universe): random inserts, lookups, deletions through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-leak-judge.c — the leak verdict (probe/leak.h leak_judge) on made-up
  * observations, one rule at a time: a resolver outside the tunnel's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-leakzone.c — the leak zone's codec (proto/leakzone.h) and the
  * server's records (engine/server-leak.h), without sockets: names are

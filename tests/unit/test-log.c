@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-log.c — log line format, level threshold, appending to a file,
  * escaping and truncation, stderr fallback, and the secret fingerprint

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-mtu.c — proto/mtu: upstream's binarySearchMTU as a state machine,
  * driven through a simulated resolver on a fake clock.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-net.c — address parsing (good and bad input, exact messages),
  * formatting round trips, the address hash, and real UDP and TCP traffic over loopback.

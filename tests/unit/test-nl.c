@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-nl.c — common/nl against the real kernel, in a network namespace of
  * its own (unshare(CLONE_NEWNET): only this process sees it, and it goes

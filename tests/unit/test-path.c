@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-path.c — XDG directory resolution for root and non-root users
  * (driven through setenv/unsetenv), path_join, and path_mkdir_p in a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-pool.c — the resolver pool (engine/pool.[ch]) on a fake clock:
  * each balancing strategy against a reference written from upstream's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-profile.c — JSON profiles written to a temporary directory: a full
  * good profile, every encryption level and FEC preset, keyFile reading,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-raptorq.c — the RaptorQ codec (proto/raptorq.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-resolvers.c — resolver list reader: every line form, comments,
  * prefix expansion and its cap, duplicate removal in first-seen order,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-scan-report.c — what `scan` decides after and around a run, now
  * testable without a scan: ranking (upload, download, RTT, address), the

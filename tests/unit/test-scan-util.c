@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-scan-util.c — the scan's pure parts: the seeded permutation is a
  * bijection for many sizes and depends on the seed; the token bucket never

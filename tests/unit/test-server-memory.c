@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-server-memory.c — issue 19 item 2: what a tunnel user (or anyone,
  * under methods 0-2) can make the server hold. The review's attack, in

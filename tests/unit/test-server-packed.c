@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-server-packed.c — issue 19 item 3: one PACKED_CONTROL_BLOCKS
  * query must not buy unbounded work or memory. The review's attack:

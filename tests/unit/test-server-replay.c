@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-server-replay.c — every query the real upstream client (and the
  * crafted negative cases) sent in $MDNS_SHARED/interop (every .jsonl file) goes through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-server-sources.c — issue 19 items 6 and 4, on the real packet
  * handler with source addresses.

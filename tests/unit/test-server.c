@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-server.c — server behaviour the captures do not cover, driven
  * in-process through eng_server_handle with a fake clock: SESSION_BUSY

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-sinks.c — golden-file tests of the output sinks (reports/sink.h).
  *

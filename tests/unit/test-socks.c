@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-socks.c — the client's SOCKS handshake parser (engine/socks.h) on
  * byte strings: SOCKS5 without and with RFC 1929 authentication, IPv4,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-store-read.c — the store's read-back queries (store.h, second
  * half) and the engine snapshot writer, on real SQLite files in a private

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-store.c — the SQLite store: the schema and its pragmas (read back
  * with a separate sqlite3 connection), round trips of every field,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-toml.c — the TOML subset reader against the real upstream sample
  * configs (read from $MDNS_SHARED, never copied) and a table of malformed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-tui-model.c — the dashboard model fed with JSON documents shaped as
  * docs/control-protocol.md (schema 1) specifies: status parsing for both

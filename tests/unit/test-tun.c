@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-tun.c — the TUN glue without a device: packet checks and the
  * packets we build (tun-pkt.c), then lwIP behind tun_attach on a datagram

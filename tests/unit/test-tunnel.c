@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-tunnel.c — proto/tunnel: a frame into a DNS query and out of an
  * answer, the two steps the engine and the scan share.

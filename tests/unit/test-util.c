@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-util.c — hex, integer parsing, trimming, error buffers. */
 #include <stdio.h>
 #include <stdlib.h>

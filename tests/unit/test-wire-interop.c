@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-wire-interop.c — the frame layer against real upstream traffic:
  * every capture in $MDNS_SHARED/interop (see its README; which files are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-wire.c — the frame layer on its own: the packet type table, the
  * header check byte (against a reference written from the spec text and
