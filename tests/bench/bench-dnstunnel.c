@@ -85,14 +85,6 @@ query(uint8_t *q, uint16_t id, const char *label, const char *zone)
 	return n;
 }
 
-static int
-cmpd(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* One query at a time to port: latencies into lat[n]; answered count. */
 static int
 one_by_one(uint16_t port, const char *zone, int fresh, double *lat, int n)
@@ -275,10 +267,10 @@ run_case(const char *bin, uint16_t auth, int via_unbound)
 	/* one tunnel round trip: NODATA from the server for an A query */
 	one_by_one(res_port, "t.example", 0, rtt, N_RTT);
 	one_by_one(auth, "dns.example", 1, up, N_RTT);
-	qsort(rtt, N_RTT, sizeof rtt[0], cmpd);
-	qsort(up, N_RTT, sizeof up[0], cmpd);
+	qsort(rtt, N_RTT, sizeof rtt[0], bench_cmpd);
+	qsort(up, N_RTT, sizeof up[0], bench_cmpd);
 	ok = one_by_one(dns_port, "dns.example", 1, lat, N_Q);
-	qsort(lat, N_Q, sizeof lat[0], cmpd);
+	qsort(lat, N_Q, sizeof lat[0], bench_cmpd);
 	t = windowed(dns_port, N_Q, WIN, &answered);
 	{
 		double sum = 0, lim = 1 / (rtt[N_RTT / 2] + up[N_RTT / 2]);

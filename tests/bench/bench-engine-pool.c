@@ -141,14 +141,6 @@ fail:
 	return -1;
 }
 
-static int
-cmpd(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static pid_t
 spawn(char *const argv[], const char *want)
 {
@@ -167,7 +159,7 @@ median_down(uint16_t socks, uint64_t n)
 	for (i = 0; i < RUNS; i++)
 		if ((d[i] = transfer(socks, 1, n)) < 0)
 			return -1;
-	qsort(d, RUNS, sizeof d[0], cmpd);
+	qsort(d, RUNS, sizeof d[0], bench_cmpd);
 	return d[RUNS / 2];
 }
 
@@ -180,7 +172,7 @@ median_up(uint16_t socks, uint64_t n)
 	for (i = 0; i < RUNS; i++)
 		if ((d[i] = transfer(socks, 0, n)) < 0)
 			return -1;
-	qsort(d, RUNS, sizeof d[0], cmpd);
+	qsort(d, RUNS, sizeof d[0], bench_cmpd);
 	return d[RUNS / 2];
 }
 
@@ -360,8 +352,8 @@ main(void)
 			if (b[i] < 0 || x[i] < 0)
 				b[0] = -1;
 		}
-		qsort(b, 5, sizeof b[0], cmpd);
-		qsort(x, 5, sizeof x[0], cmpd);
+		qsort(b, 5, sizeof b[0], bench_cmpd);
+		qsort(x, 5, sizeof x[0], bench_cmpd);
 		base = b[2];
 		with = x[2];
 	}

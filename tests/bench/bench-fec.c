@@ -28,117 +28,14 @@
 
 #include "common/util.h"
 #include "tests/bench/bench-proc.h"
+#include "tests/bench/bench-origin.h"
 
 #define MiB	 (1024 * 1024)
 #define FEC_DOWN (10ULL * MiB)
 
-static int origin_fd;
-static uint16_t origin_port;
 static char dir[256];
-
-static int
-readn(int fd, void *p, size_t n)
-{
-	size_t got = 0;
-	ssize_t r;
-
-	while (got < n) {
-		r = read(fd, (char *)p + got, n - got);
-		if (r <= 0)
-			return -1;
-		got += (size_t)r;
-	}
-	return 0;
-}
-
-static void *
-origin_conn(void *arg)
-{
-	int fd = (int)(intptr_t)arg;
-	uint8_t hdr[9], buf[65536];
-	uint64_t n, left;
-	ssize_t r;
-
-	memset(buf, 'x', sizeof buf);
-	if (readn(fd, hdr, 9) == 0) {
-		n = 0;
-		for (int i = 1; i < 9; i++)
-			n = (n << 8) | hdr[i];
-		for (left = n; left > 0; left -= (uint64_t)r) {
-			if (hdr[0] == 'D')
-				r = write(fd, buf, MIN(left, sizeof buf));
-			else
-				r = read(fd, buf, MIN(left, sizeof buf));
-			if (r <= 0)
-				break;
-		}
-		if (hdr[0] == 'U')
-			(void)!write(fd, "OK", 2);
-	}
-	close(fd);
-	return NULL;
-}
-
-static void *
-origin_main(void *arg)
-{
-	pthread_t t;
-	int fd;
-
-	(void)arg;
-	while ((fd = accept(origin_fd, NULL, NULL)) != -1) {
-		pthread_create(&t, NULL, origin_conn, (void *)(intptr_t)fd);
-		pthread_detach(t);
-	}
-	return NULL;
-}
-
-/* One transfer through the SOCKS port; returns seconds or -1. */
-static double
-transfer(uint16_t socks, int down, uint64_t n)
-{
-	struct sockaddr_in a;
-	uint8_t b[65536], req[16];
-	uint64_t left;
-	double t0;
-	ssize_t r;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	memset(&a, 0, sizeof a);
-	a.sin_family = AF_INET;
-	a.sin_port = htons(socks);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	t0 = bench_now_s();
-	if (connect(fd, (struct sockaddr *)&a, sizeof a) == -1)
-		goto fail;
-	memcpy(req, "\x05\x01\x00", 3);
-	if (write(fd, req, 3) != 3 || readn(fd, b, 2) == -1)
-		goto fail;
-	memcpy(req, "\x05\x01\x00\x01\x7f\x00\x00\x01", 8);
-	req[8] = (uint8_t)(origin_port >> 8);
-	req[9] = (uint8_t)origin_port;
-	if (write(fd, req, 10) != 10 || readn(fd, b, 10) == -1 || b[1] != 0)
-		goto fail;
-	b[0] = down ? 'D' : 'U';
-	for (int i = 0; i < 8; i++)
-		b[1 + i] = (uint8_t)(n >> (56 - 8 * i));
-	if (write(fd, b, 9) != 9)
-		goto fail;
-	memset(b, 'y', sizeof b);
-	for (left = n; left > 0; left -= (uint64_t)r) {
-		r = down ? read(fd, b, MIN(left, sizeof b)) :
-			   write(fd, b, MIN(left, sizeof b));
-		if (r <= 0)
-			goto fail;
-	}
-	if (!down && readn(fd, b, 2) == -1)
-		goto fail;
-	close(fd);
-	return bench_now_s() - t0;
-fail:
-	close(fd);
-	return -1;
-}
+/* A transfer longer than this is cut (BENCH_FEC_LIMIT seconds). */
+static double limit_s = 300;
 
 static unsigned long long
 stat_bytes(const char *path, const char *dir_key)
@@ -231,7 +128,7 @@ run_case(const char *bin, const char *relay, unsigned loss, const char *level)
 		cli = rl > 0 ? bench_spawn(av, "connected", NULL, 0) : -1;
 	}
 	if (cli > 0)
-		d = transfer(cli_port, 1, FEC_DOWN);
+		d = bench_transfer(cli_port, 1, FEC_DOWN, limit_s);
 	bench_stop(cli);
 	bench_stop(rl);
 	bench_stop(srv);
@@ -254,9 +151,6 @@ main(void)
 	    "none", "conservative", "balanced", "aggressive"};
 	static const unsigned losses[] = {10, 30};
 	char relay[600];
-	struct sockaddr_in a;
-	socklen_t l = sizeof a;
-	pthread_t t;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (bin == NULL)
@@ -274,16 +168,10 @@ main(void)
 	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (mkdtemp(dir) == NULL)
 		return 1;
-	origin_fd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&a, 0, sizeof a);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(origin_fd, (struct sockaddr *)&a, sizeof a) == -1 ||
-	    listen(origin_fd, 64) == -1 ||
-	    getsockname(origin_fd, (struct sockaddr *)&a, &l) == -1)
+	if (bench_origin_start() == -1)
 		return 1;
-	origin_port = ntohs(a.sin_port);
-	pthread_create(&t, NULL, origin_main, NULL);
+	if (getenv("BENCH_FEC_LIMIT") != NULL)
+		limit_s = strtod(getenv("BENCH_FEC_LIMIT"), NULL);
 	printf("fec: 10 MiB down at download MTU 200 through the fault relay "
 	       "(seed 11), one run per case\n");
 	for (size_t i = 0; i < nitems(losses); i++)

@@ -105,14 +105,6 @@ extra_lines(
 	over[at] = NULL;
 }
 
-static int
-cmpd(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* The median of n transfers; *timed_out set when any hit the limit. */
 static double
 median_transfer(uint16_t socks, int down, int *timed_out)
@@ -129,7 +121,7 @@ median_transfer(uint16_t socks, int down, int *timed_out)
 			*timed_out = 1;
 		}
 	}
-	qsort(t, (size_t)n, sizeof t[0], cmpd);
+	qsort(t, (size_t)n, sizeof t[0], bench_cmpd);
 	return t[n / 2];
 }
 

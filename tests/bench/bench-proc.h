@@ -78,8 +78,12 @@ bench_spawn(char *const argv[], const char *want, char *got, size_t gotlen)
 	f = fdopen(pfd[0], "r");
 	while (fgets(line, sizeof line, f) != NULL)
 		if (strncmp(line, want, strlen(want)) == 0) {
-			if (got != NULL)
-				snprintf(got, gotlen, "%s", line);
+			if (got != NULL && gotlen > 0) {
+				size_t k = strnlen(line, gotlen - 1);
+
+				memcpy(got, line, k);
+				got[k] = '\0';
+			}
 			return pid;
 		}
 	fclose(f);
@@ -95,6 +99,35 @@ bench_stop(pid_t pid)
 		kill(pid, SIGTERM);
 		waitpid(pid, NULL, 0);
 	}
+}
+
+/* CPU seconds (user + system) process pid has used so far; 0 unknown. */
+static inline double
+bench_cpu_s(pid_t pid)
+{
+	char p[64], buf[1024], *s;
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+	if ((f = fopen(p, "r")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof buf, f) == NULL ||
+	    (s = strrchr(buf, ')')) == NULL ||
+	    sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+		&ut, &st) != 2)
+		ut = st = 0;
+	fclose(f);
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* qsort comparison of doubles, ascending (for medians). */
+static inline int
+bench_cmpd(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
 }
 
 #endif

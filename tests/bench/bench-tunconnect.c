@@ -57,32 +57,6 @@ sh(const char *fmt, ...)
 	return run_sh(cmd);
 }
 
-static double
-cpu_s(pid_t pid)
-{
-	char p[64], buf[1024], *s;
-	unsigned long ut = 0, st = 0;
-	FILE *f;
-
-	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
-	if ((f = fopen(p, "r")) == NULL)
-		return 0;
-	if (fgets(buf, sizeof buf, f) != NULL && (s = strrchr(buf, ')')) &&
-	    sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-		&ut, &st) == 2) {
-	}
-	fclose(f);
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-static int
-cmpd(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* One 10 MiB download in app (proxy "" for none); seconds, -1 on error. */
 static double
 fetch(uint16_t port, const char *proxy)
@@ -109,15 +83,15 @@ static void
 measure(
     const char *what, uint16_t port, const char *proxy, pid_t cli, pid_t srv)
 {
-	double t[RUNS], c0 = cpu_s(cli), s0 = cpu_s(srv), c, s;
+	double t[RUNS], c0 = bench_cpu_s(cli), s0 = bench_cpu_s(srv), c, s;
 	int i, bad = 0;
 
 	for (i = 0; i < RUNS; i++)
 		if ((t[i] = fetch(port, proxy)) < 0)
 			bad++;
-	c = (cpu_s(cli) - c0) * 1000 / (RUNS * 10.0);
-	s = (cpu_s(srv) - s0) * 1000 / (RUNS * 10.0);
-	qsort(t, RUNS, sizeof t[0], cmpd);
+	c = (bench_cpu_s(cli) - c0) * 1000 / (RUNS * 10.0);
+	s = (bench_cpu_s(srv) - s0) * 1000 / (RUNS * 10.0);
+	qsort(t, RUNS, sizeof t[0], bench_cmpd);
 	printf("  %-28s %6.2f s  %6.2f MiB/s  client %6.1f ms CPU/MiB  "
 	       "server %6.1f ms CPU/MiB%s\n",
 	    what, t[RUNS / 2], 10 / t[RUNS / 2], c, s,

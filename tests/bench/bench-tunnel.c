@@ -32,32 +32,6 @@
 
 static char dir[256];
 
-static double
-cpu_s(pid_t pid)
-{
-	char p[64], buf[1024], *s;
-	unsigned long ut = 0, st = 0;
-	FILE *f;
-
-	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
-	if ((f = fopen(p, "r")) == NULL)
-		return 0;
-	if (fgets(buf, sizeof buf, f) != NULL && (s = strrchr(buf, ')')) &&
-	    sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-		&ut, &st) == 2) {
-	}
-	fclose(f);
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-static int
-cmpd(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void
 run_case(const char *bin, int method, unsigned down_mtu, int via_unbound)
 {
@@ -146,18 +120,18 @@ run_case(const char *bin, int method, unsigned down_mtu, int via_unbound)
 		printf("%-22s could not start\n", lsn);
 		goto out;
 	}
-	c0s = cpu_s(srv);
-	c0c = cpu_s(cli);
+	c0s = bench_cpu_s(srv);
+	c0c = bench_cpu_s(cli);
 	for (i = 0; i < RUNS; i++) {
 		d[i] = bench_transfer(cli_port, 1, 10ULL * MiB, 600);
 		u[i] = bench_transfer(cli_port, 0, 3ULL * MiB, 600);
 		if (d[i] < 0 || u[i] < 0)
 			bad++;
 	}
-	c1s = cpu_s(srv) - c0s;
-	c1c = cpu_s(cli) - c0c;
-	qsort(d, RUNS, sizeof d[0], cmpd);
-	qsort(u, RUNS, sizeof u[0], cmpd);
+	c1s = bench_cpu_s(srv) - c0s;
+	c1c = bench_cpu_s(cli) - c0c;
+	qsort(d, RUNS, sizeof d[0], bench_cmpd);
+	qsort(u, RUNS, sizeof u[0], bench_cmpd);
 	printf("%-22s down 10 MiB %6.2f s (%6.2f MiB/s)  up 3 MiB %6.2f s "
 	       "(%5.2f MiB/s)  cpu/MiB server %.3f s client %.3f s%s\n",
 	    lsn, d[RUNS / 2], 10 / d[RUNS / 2], u[RUNS / 2], 3 / u[RUNS / 2],
