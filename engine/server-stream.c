@@ -286,6 +286,9 @@ fail(struct srv_stream *st, uint8_t type, const char *why)
 	if (type == WIRE_SOCKS5_RULESET_DENIED) {
 		s->st.filter_denied++;
 		log_denied(st, why);
+		/* With -v every refusal, as the other failures below. */
+		log_info("session %u stream %u: %s (%s)", st->sess->id,
+		    st->s.id, wire_type_name(type), why);
 	} else {
 		s->st.connect_failed++;
 		log_info("session %u stream %u: %s (%s)", st->sess->id,

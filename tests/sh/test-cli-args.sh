@@ -178,7 +178,7 @@ is "$out" "mdns-doctor: tui: unknown format text (tui takes no --format)" \
 a=$?
 "$bin" status --format json --control "$none" >/dev/null 2>&1
 b=$?
-is "$a$b" 22 "--format json before or after status: accepted (engine absent: 2)"
+is "$a$b" 33 "--format json before or after status: accepted (no engine: 3)"
 a=$(err -q --format xml status --control "$none")
 b=$(err status -q --control "$none" --format xml)
 is "$a" "$b" "a refused global option gives the same line either side"
