@@ -448,6 +448,12 @@ static const struct key server_keys[] = {
     /* Ours: CIDRs the target filter lets through (docs/engine.md). */
     KEY("MDNS_ALLOW_TARGETS", "[]", K_STRV, SV(allow), .off_n = SV(nallow),
 	.extra = 1),
+    /* Ours (docs/security.md "Reflection", "Sessions"): per-source
+     * budgets; 0 = none (one source carrying many resolvers). */
+    KEY("MDNS_SOURCE_ANSWER_BYTES_PER_SECOND", "32768", K_INT,
+	SV(src_answer_rate), .extra = 1, REFUSE(0, 1073741824)),
+    KEY("MDNS_SOURCE_INIT_PER_SECOND", "2", K_INT, SV(src_init_rate),
+	.extra = 1, REFUSE(0, 1000000)),
     /* Ours: the leak zone this server answers (docs/checks.md). */
     KEY("MDNS_LEAK_ZONE", "\"\"", K_STR, SV(leak_zone), .extra = 1,
 	HOOK(h_leak_zone)),

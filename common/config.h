@@ -54,7 +54,7 @@ enum cfg_source {
 
 /* Keys in the client and server tables (checked at compile time). */
 #define CFG_CLIENT_NKEYS 105
-#define CFG_SERVER_NKEYS 84
+#define CFG_SERVER_NKEYS 86
 
 /* ARQ_* keys (both roles; seconds as written). */
 struct cfg_arq {
@@ -199,6 +199,8 @@ struct cfg_server {
 	int udp_readers;		/* UDP_READERS */
 	int socket_buffer_size;		/* SOCKET_BUFFER_SIZE */
 	int max_concurrent_requests;	/* MAX_CONCURRENT_REQUESTS */
+	int src_answer_rate; /* ours: MDNS_SOURCE_ANSWER_BYTES_PER_SECOND */
+	int src_init_rate;   /* ours: MDNS_SOURCE_INIT_PER_SECOND */
 	int dns_request_workers;	/* DNS_REQUEST_WORKERS */
 	int deferred_workers;		/* DEFERRED_SESSION_WORKERS */
 	int deferred_queue_limit;	/* DEFERRED_SESSION_QUEUE_LIMIT */

@@ -78,8 +78,8 @@ srv_source_get(struct eng_server *s, uint64_t now)
 	memset(r, 0, sizeof *r);
 	r->addr = k;
 	r->ans_at = r->init_at = now;
-	r->ans_tokens = SRV_SRC_ANS_BURST;
-	r->init_tokens = SRV_SRC_INIT_BURST;
+	r->ans_tokens = SRV_SRC_BURST * (double)s->cfg.src_answer_rate;
+	r->init_tokens = SRV_SRC_BURST * (double)s->cfg.src_init_rate;
 	hmap_put(&t->map, h, (uint32_t)i);
 	t->n++;
 	return r;
@@ -99,10 +99,10 @@ int
 srv_source_answer_ok(
     struct eng_server *s, struct srv_source *src, size_t n, uint64_t now)
 {
-	if (src == NULL)
+	if (src == NULL || s->cfg.src_answer_rate == 0)
 		return 1;
-	refill(&src->ans_tokens, &src->ans_at, SRV_SRC_ANS_RATE,
-	    SRV_SRC_ANS_BURST, now);
+	refill(&src->ans_tokens, &src->ans_at, s->cfg.src_answer_rate,
+	    SRV_SRC_BURST * (double)s->cfg.src_answer_rate, now);
 	if (src->ans_tokens < (double)n) {
 		s->gst.src_answer_drop++;
 		return 0;
@@ -114,10 +114,10 @@ srv_source_answer_ok(
 int
 srv_source_init_ok(struct eng_server *s, struct srv_source *src, uint64_t now)
 {
-	if (src == NULL)
+	if (src == NULL || s->cfg.src_init_rate == 0)
 		return 1;
-	refill(&src->init_tokens, &src->init_at, SRV_SRC_INIT_RATE,
-	    SRV_SRC_INIT_BURST, now);
+	refill(&src->init_tokens, &src->init_at, s->cfg.src_init_rate,
+	    SRV_SRC_BURST * (double)s->cfg.src_init_rate, now);
 	if (src->init_tokens < 1) {
 		s->gst.init_rate_drop++;
 		return 0;

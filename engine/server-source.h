@@ -16,12 +16,10 @@
 /* Sources remembered; the oldest is forgotten first (a spoofer can make
  * us forget a source: its budgets start over, nothing worse). */
 #define SRV_SOURCES_MAX 4096
-/* Answer bytes to queries without a working session, per source. */
-#define SRV_SRC_ANS_BURST (256u * 1024u)
-#define SRV_SRC_ANS_RATE  (32u * 1024u) /* per second */
-/* SESSION_INIT per source. */
-#define SRV_SRC_INIT_BURST 16
-#define SRV_SRC_INIT_RATE  2 /* per second */
+/* Answer bytes to queries without a working session, and SESSION_INITs,
+ * per source. A source's burst: this many seconds of its rate (the rates are the
+ * MDNS_SOURCE_* keys: 32 KiB/s of answer bytes, 2 INITs/s). */
+#define SRV_SRC_BURST 8
 /* Share of the session table (in 1/4ths) open to any source; the rest
  * only to sources that already hold a working session. */
 #define SRV_SESS_OPEN_QUARTERS 3

@@ -28,6 +28,10 @@ UDP_HOST = "127.0.0.1"
 UDP_PORT = 53
 DATA_ENCRYPTION_METHOD = $method
 ENCRYPTION_KEY_FILE = "key.txt"
+# The farm forwards every simulated resolver from one source address,
+# which per-source budgets would read as one resolver (docs/security.md).
+MDNS_SOURCE_ANSWER_BYTES_PER_SECOND = 0
+MDNS_SOURCE_INIT_PER_SECOND = 0
 EOT
 	topo_bg SERVE "$BIN" serve --config "$TOPO_DIR/srv/server.toml" \
 	    --listen 127.0.0.1:0 || return 1

@@ -41,8 +41,13 @@ for r in UNBOUND DNSMASQ; do
 	ok $((ans > 0 && ans <= 4096 ? 0 : 1)) \
 	    "$r: largest answer measured, within our EDNS 4096"
 	if [ "$r" = UNBOUND ]; then
+		# The server answers within the size unbound advertises (EDNS
+		# 1232) with TC, as DNS requires (issue 19.6), and like
+		# upstream's serves no TCP: no answer above 4096 bytes exists
+		# to test, and the scan says "not measured", never a guess.
 		is "$(res "$a" "$p" '"\(.shape.tc_seen) \(.shape.tcp_ok)"')" \
-		    "true true" "$r: TC=1 above 4096 bytes, the answer comes over TCP"
+		    "null null" \
+		    "$r: TC above 4096 bytes not measured (the server stays within EDNS 1232)"
 	fi
 	is "$(res "$a" "$p" '.policy.max_upload_mtu')" 150 \
 	    "$r: server policy recorded"
