@@ -192,21 +192,21 @@ struct cfg_client {
 
 /* The effective server settings (server_config.toml, MDNS_ALLOW_TARGETS). */
 struct cfg_server {
-	char *protocol;			/* PROTOCOL_TYPE: "SOCKS5" or "TCP" */
-	int protocol_tcp;		/* protocol is "TCP" */
-	char *udp_host;			/* UDP_HOST */
-	uint16_t udp_port;		/* UDP_PORT */
-	int udp_readers;		/* UDP_READERS */
-	int socket_buffer_size;		/* SOCKET_BUFFER_SIZE */
-	int max_concurrent_requests;	/* MAX_CONCURRENT_REQUESTS */
-	int src_answer_rate; /* ours: MDNS_SOURCE_ANSWER_BYTES_PER_SECOND */
-	int src_init_rate;   /* ours: MDNS_SOURCE_INIT_PER_SECOND */
-	int dns_request_workers;	/* DNS_REQUEST_WORKERS */
-	int deferred_workers;		/* DEFERRED_SESSION_WORKERS */
-	int deferred_queue_limit;	/* DEFERRED_SESSION_QUEUE_LIMIT */
-	int max_packet_size;		/* MAX_PACKET_SIZE */
-	double drop_log_interval_s;	/* DROP_LOG_INTERVAL_SECONDS */
-	double invalid_cookie_window_s; /* INVALID_COOKIE_WINDOW_SECONDS */
+	char *protocol;		     /* PROTOCOL_TYPE: "SOCKS5" or "TCP" */
+	int protocol_tcp;	     /* protocol is "TCP" */
+	char *udp_host;		     /* UDP_HOST */
+	uint16_t udp_port;	     /* UDP_PORT */
+	int udp_readers;	     /* UDP_READERS */
+	int socket_buffer_size;	     /* SOCKET_BUFFER_SIZE */
+	int max_concurrent_requests; /* MAX_CONCURRENT_REQUESTS */
+	int src_answer_rate;	 /* ours: MDNS_SOURCE_ANSWER_BYTES_PER_SECOND */
+	int src_init_rate;	 /* ours: MDNS_SOURCE_INIT_PER_SECOND */
+	int dns_request_workers; /* DNS_REQUEST_WORKERS */
+	int deferred_workers;	 /* DEFERRED_SESSION_WORKERS */
+	int deferred_queue_limit;	   /* DEFERRED_SESSION_QUEUE_LIMIT */
+	int max_packet_size;		   /* MAX_PACKET_SIZE */
+	double drop_log_interval_s;	   /* DROP_LOG_INTERVAL_SECONDS */
+	double invalid_cookie_window_s;	   /* INVALID_COOKIE_WINDOW_SECONDS */
 	unsigned invalid_cookie_threshold; /* INVALID_COOKIE_ERROR_THRESHOLD */
 	double session_timeout_s;	   /* SESSION_TIMEOUT_SECONDS */
 	double session_cleanup_s;  /* SESSION_CLEANUP_INTERVAL_SECONDS */
