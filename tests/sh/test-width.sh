@@ -103,7 +103,9 @@ for ((i = 0; i < 50; i++)); do [ -S "$TOPO_DIR/e.sock" ] && break; sleep 0.1; do
 for geo in 100x24 80x24; do
 	term_start "T$geo" $geo LANG=C.UTF-8
 	$TM send-keys -t "T$geo" "$BIN tui --control $TOPO_DIR/e.sock" Enter
-	wait_screen "T$geo" 'ADDRESS +DOMAIN'
+	# The header comes first; the rows with the next status poll.
+	wait_screen "T$geo" 'ADDRESS +DOMAIN' &&
+	    wait_screen "T$geo" '127\.20\.0\.10:3'
 	ok $? "$geo: the dashboard shows the resolvers"
 	screen=$(scr "T$geo")
 	if [ "$geo" = 100x24 ]; then
