@@ -9,12 +9,12 @@ rc=0
 files=$(git ls-files '*.c' '*.h' 2>/dev/null)
 [ -n "$files" ] || files=$(find common engine probe tui store reports cli tests -name '*.[ch]')
 echo "lint: clang-format"
-for f in $files; do
-	if ! clang-format --dry-run -Werror "$f" >/dev/null 2>&1; then
-		echo "  not formatted: $f (clang-format -i $f)"
-		rc=1
-	fi
-done
+# One clang-format for every file (a process per file took half of lint).
+if ! clang-format --dry-run -Werror $files >/dev/null 2>&1; then
+	clang-format --dry-run $files 2>&1 | sed -n 's/^\([^:]*\):[0-9]*:[0-9]*: .*/\1/p' |
+	    sort -u | sed 's/.*/  not formatted: & (clang-format -i &)/'
+	rc=1
+fi
 echo "lint: banned functions"
 # Comment lines are skipped ("... session gets (0..255)" is prose).
 if grep -nE '\<(gets|sprintf|vsprintf|strcpy|strcat|strtok|atoi|atol|system|tmpnam)[[:space:]]*\(' $files |
@@ -34,7 +34,7 @@ if ! ./scripts/layering.sh .; then
 	rc=1
 fi
 echo "lint: cppcheck"
-if ! cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
+if ! cppcheck --quiet -j "$(nproc)" --error-exitcode=1 --std=c11 --inline-suppr \
     --enable=warning,portability --suppress=missingIncludeSystem \
     -I . $files; then
 	rc=1
