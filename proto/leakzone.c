@@ -492,3 +492,38 @@ leakz_report_parse(const struct leakz_answer *a, struct leakz_entry *out,
 	*total = (size_t)na;
 	return 0;
 }
+
+int
+leakz_whoami_addr(
+    const struct leakz_answer *a, char *ip, size_t cap, struct err *e)
+{
+	uint8_t b[16];
+	size_t i;
+
+	ip[0] = '\0';
+	for (i = 0; i < a->ntxt && ip[0] == '\0'; i++) {
+		char t[256], *tok, *save = NULL;
+
+		snprintf(t, sizeof t, "%s", a->txt[i]);
+		for (tok = strtok_r(t, " \t,;", &save); tok != NULL;
+		     tok = strtok_r(NULL, " \t,;", &save)) {
+			int fam = inet_pton(AF_INET, tok, b) == 1 ? AF_INET :
+			    inet_pton(AF_INET6, tok, b) == 1	  ? AF_INET6 :
+								    0;
+
+			if (fam != 0) {
+				if (inet_ntop(fam, b, ip, (socklen_t)cap) ==
+				    NULL)
+					ip[0] = '\0';
+				break;
+			}
+		}
+	}
+	if (ip[0] == '\0' && a->naddr > 0)
+		snprintf(ip, cap, "%s", a->addr[0]);
+	if (a->rcode != 0)
+		return err_set(e, "rcode %u", a->rcode);
+	if (ip[0] == '\0')
+		return err_set(e, "no address in the answer");
+	return 0;
+}

@@ -284,6 +284,8 @@ struct fit {
 	const char *const *drop; /* header names */
 	size_t ndrop;
 	const char *cut2; /* header name, or NULL */
+	const char *opt;  /* a column shown only when a cell is not ""
+			     (WHOAMI: only scan --whoami fills it), or NULL */
 };
 
 /* Index of the column headed name, or -1. */
@@ -355,7 +357,7 @@ fit_columns(size_t *w, int *vis, size_t ncols, size_t limit,
 		if (other + lastmin <= limit)
 			break;
 		if ((d = col_index(head, ncols, fit->drop[k])) < 0 ||
-		    (size_t)d == last)
+		    (size_t)d == last || !vis[d])
 			continue;
 		vis[d] = 0;
 		ndropped++;
@@ -399,6 +401,15 @@ table_print(struct rpt_sink *s, const char *const *head, const int *right,
 		for (c = 0; c < t->ncols; c++)
 			w[c] =
 			    MAX(w[c], text_width(t->cells[r * t->ncols + c]));
+	if (fit != NULL &&
+	    (c = (size_t)col_index(head, t->ncols, fit->opt)) < t->ncols) {
+		for (r = 0; r < t->nrows && t->cells[r * t->ncols + c][0] == 0;
+		     r++)
+			;
+		vis[c] = r < t->nrows; /* not there at all: not hidden */
+		if (!vis[c])
+			w[c] = 0;
+	}
 	ndropped = fit_columns(w, vis, t->ncols, (size_t)MAX(s->width, 0), fit,
 	    head, hidden, sizeof hidden);
 	for (last = t->ncols - 1; last > 0 && !vis[last]; last--)
@@ -457,6 +468,7 @@ static const char *const text_head[] = {
     "LOSS",
     "UP",
     "DOWN",
+    "WHOAMI",
     "NAME",
     "CASE",
     "ANSWER",
@@ -476,6 +488,7 @@ static const int text_right[] = {
     1,
     1,
     1,
+    0, /* WHOAMI */
     1,
     0,
     1,
@@ -497,10 +510,11 @@ static const char *const check_head[] = {
 static const int check_right[] = {0, 0, 0, 0, 0, 0};
 
 /* What a table may give up to fit a width, by header name (struct fit). */
-static const char *const text_drop[] = {
-    "QPS", "BURST", "TC", "EDNS", "CASE", "ANSWER", "NAME", "DOMAIN", "STAGE"};
-static const struct fit text_fit = {text_drop, nitems(text_drop), NULL};
-static const struct fit check_fit = {NULL, 0, "DETAIL"};
+static const char *const text_drop[] = {"QPS", "BURST", "TC", "EDNS", "CASE",
+    "ANSWER", "NAME", "DOMAIN", "STAGE", "WHOAMI"};
+static const struct fit text_fit = {
+    text_drop, nitems(text_drop), NULL, "WHOAMI"};
+static const struct fit check_fit = {NULL, 0, "DETAIL", NULL};
 
 static int
 text_result(struct rpt_sink *s, const struct res_resolver *r)
@@ -528,6 +542,12 @@ text_result(struct rpt_sink *s, const struct res_resolver *r)
 		cells[i++] = xstrdup("-");
 	cells[i++] = mtu_text(r->upload_mtu, r->up_at_ceiling);
 	cells[i++] = mtu_text(r->download_mtu, r->down_at_ceiling);
+	/* "" when the run asked no whoami name: no column at all. */
+	cells[i++] = clean_text(!r->whoami_asked ? "" :
+		r->whoami[0]			 ? r->whoami :
+		r->whoami_error[0]		 ? r->whoami_error :
+						   "-",
+	    1);
 	cells[i++] = num_or(r->shape.longest_name, "-");
 	cells[i++] = xstrdup(tri_short(r->shape.case_preserved, "-"));
 	cells[i++] = num_or(r->shape.max_answer_bytes, "-");
@@ -758,6 +778,18 @@ json_result_obj(const struct res_resolver *r)
 	json_object_set_new(o, "upload_mtu_at_ceiling", jtri(r->up_at_ceiling));
 	json_object_set_new(
 	    o, "download_mtu_at_ceiling", jtri(r->down_at_ceiling));
+	if (r->whoami_asked) {
+		/* Only a scan --whoami result has the key (docs/checks.md). */
+		json_t *w = json_object();
+
+		json_object_set_new(
+		    w, "address", r->whoami[0] ? jstr(r->whoami) : json_null());
+		json_object_set_new(w, "name",
+		    r->whoami_name[0] ? jstr(r->whoami_name) : json_null());
+		json_object_set_new(w, "error",
+		    r->whoami_error[0] ? jstr(r->whoami_error) : json_null());
+		json_object_set_new(o, "whoami", w);
+	}
 
 	sh = json_object();
 	json_object_set_new(sh, "longest_name", jnum(r->shape.longest_name));

@@ -130,6 +130,61 @@ ns app "$BIN" metrics --control "$TOPO_DIR/app.sock" |
     grep -q '^mdns_client_socks_requests_total{target="ipv4"} 2$'
 ok $? "... and in the metrics"
 
+# scan --whoami: each resolver's egress as the zone's whoami saw it. The
+# list: the ISP's resolver, the exit's (reached across isp) and a silent
+# address; only liveness (the root is refused: any RCODE is alive).
+printf '10.78.2.1\n10.78.1.3\n10.78.2.9\n' >"$TOPO_DIR/res.txt"
+wscan() { # wscan ARGS...: scan the list in app, output into $OUT
+	OUT=$(ns app "$BIN" -q scan --no-store --domain t.example \
+	    --stages liveness --intercept-probe none --loss-probes 0 \
+	    --timeout-ms 1500 --tries 1 --all "$@" "$TOPO_DIR/res.txt" \
+	    2>"$TOPO_DIR/scan.err")
+	RC=$?
+}
+w() { # ADDRESS KEY: the result's whoami.KEY
+	printf '%s\n' "$OUT" | jq -r --arg a "$1" \
+	    "select(.type == \"result\" and .address == \$a) | .whoami.$2"
+}
+wscan --format jsonl --whoami-name whoami.leak.test
+is "$RC" 0 "scan --whoami-name whoami.leak.test: exit 0 (two alive)"
+is "$(w 10.78.2.1 address)/$(w 10.78.2.1 name)" 10.78.1.1/whoami.leak.test \
+    "the ISP's resolver 10.78.2.1: its egress 10.78.1.1, as the zone saw it"
+is "$(w 10.78.1.3 address)" 10.78.1.3 "the exit's resolver: 10.78.1.3"
+is "$(w 10.78.2.9 address)/$(w 10.78.2.9 error)" "null/not tested" \
+    "a silent address: not tested (liveness failed first)"
+wscan --format jsonl
+is "$(printf '%s\n' "$OUT" | jq -cs '[.[] | select(.type == "result") |
+    has("whoami")] | unique')" '[false]' \
+    "without --whoami: no whoami in the results"
+wscan --format text
+like "$(grep '^RESOLVER' <<<"$OUT")" " DOWN +NAME " "... nor a WHOAMI column"
+is "$(grep -c WHOAMI <<<"$OUT")" 0 "... anywhere"
+wscan --format text --whoami-name whoami.leak.test
+like "$(grep '^RESOLVER' <<<"$OUT")" " DOWN +WHOAMI " "text: a WHOAMI column"
+like "$(grep '^10.78.2.1 ' <<<"$OUT")" " 10\\.78\\.1\\.1 " \
+    "... 10.78.2.1 shows 10.78.1.1"
+like "$(grep '^10.78.2.9 ' <<<"$OUT")" " not tested " \
+    "... the silent one: not tested"
+# Garbage: bad.test's TXT at the ISP is "hello"; the exit refuses it.
+wscan --format jsonl --whoami-name whoami.bad.test
+is "$RC/$(w 10.78.2.1 address)/$(w 10.78.2.1 error)" "0/null/no address" \
+    "a whoami answer without an address: said so, the scan goes on"
+like "$(w 10.78.1.3 error)" "^rcode [1-9][0-9]*$" \
+    "a whoami name the resolver has not: its rcode"
+like "$(printf '%s\n' "$OUT" | jq -r 'select(.address == "10.78.2.1") |
+    .evidence')" 'whoami whoami.bad.test: no address in the answer \(TXT "hello"\)' \
+    "... the evidence quotes what came instead"
+# The next name when the first fails; the store keeps it.
+ns app "$BIN" -q scan --db "$TOPO_DIR/w.db" --domain t.example \
+    --stages liveness --intercept-probe none --loss-probes 0 \
+    --timeout-ms 1500 --tries 1 --whoami-name whoami.bad.test \
+    --whoami-name whoami.leak.test "$TOPO_DIR/res.txt" >/dev/null 2>&1
+is "$(sqlite3 "$TOPO_DIR/w.db" "SELECT group_concat(resolver || '=' ||
+    whoami || '/' || whoami_name || '/' || whoami_error, ' ') FROM
+    (SELECT * FROM resolver_results ORDER BY resolver)")" \
+    "10.78.1.3=10.78.1.3/whoami.leak.test/ 10.78.2.1=10.78.1.1/whoami.leak.test/ 10.78.2.9=//not tested" \
+    "stored: the second name answered after the first had none"
+
 # leak ARGS...: run in app, JSON lines into $OUT, exit status $RC.
 leak_run() {
 	OUT=$(ns app "$BIN" -q leak --no-store --format jsonl "$@" \
