@@ -203,6 +203,13 @@ eng_client_status_json(
 			(json_int_t)(st->socks_req_ip4 + st->socks_req_ip6),
 			"ipv4", (json_int_t)st->socks_req_ip4, "ipv6",
 			(json_int_t)st->socks_req_ip6));
+		/* The same by client address, the most recent first. */
+		json_object_set_new(
+		    so, "clients", ecl_peers_json(&c->peers, now_wall_ms()));
+		json_object_set_new(
+		    so, "clients_max", json_integer(ECL_PEERS_MAX));
+		json_object_set_new(so, "clients_evicted",
+		    json_integer((json_int_t)c->peers.evicted));
 	}
 	json_object_set_new(o, "events",
 	    json_pack("{s:I,s:I,s:I,s:I}", "error_drop",

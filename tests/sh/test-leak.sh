@@ -129,6 +129,20 @@ is "$(ns app "$BIN" status --control "$TOPO_DIR/app.sock" --format json |
 ns app "$BIN" metrics --control "$TOPO_DIR/app.sock" |
     grep -q '^mdns_client_socks_requests_total{target="ipv4"} 2$'
 ok $? "... and in the metrics"
+# ... and per client address: a second client on 127.0.0.2 with an IPv4
+# literal and a host name; the most recent first, the port not kept.
+ns app curl -s --max-time 5 --interface 127.0.0.2 --socks5 "$CL_PROXY" \
+    http://10.78.1.2:9/ >/dev/null 2>&1
+ns app curl -s --max-time 5 --interface 127.0.0.2 --socks5-hostname \
+    "$CL_PROXY" http://nowhere.test:9/ >/dev/null 2>&1
+is "$(ns app "$BIN" status --control "$TOPO_DIR/app.sock" --format json |
+    jq -c '[.socks.clients[] | [.address, .hostname, .ip_literal, .ipv4,
+    .ipv6, (.last_seen_unix_ms >= .first_seen_unix_ms)]],
+    .socks.clients_max, .socks.clients_evicted, .socks.requests.hostname')" \
+    '[["127.0.0.2",1,1,1,0,true],["127.0.0.1",1,2,2,0,true]]
+64
+0
+2' "SOCKS requests per client address, the most recent first (bounded: 64)"
 
 # scan --whoami: each resolver's egress as the zone's whoami saw it. The
 # list: the ISP's resolver, the exit's (reached across isp) and a silent
@@ -206,8 +220,10 @@ like "$(s 10.78.1.1 evidence)" "system path via 10.78.2.1:53 \\(/etc/resolv.conf
 is "$(printf '%s\n' "$OUT" | jq -s 'length')" 1 "one row: one resolver seen"
 like "$(s 10.78.1.1 evidence)" "whoami whoami.leak.test system: 10.78.1.1; whoami whoami.leak.test tunnel: 10.78.1.3" \
     "whoami fingerprints: the ISP's resolver and the exit's"
-like "$(s 10.78.1.1 evidence)" "SOCKS requests since start: 1 with a host name, 2 with an IP literal" \
+like "$(s 10.78.1.1 evidence)" "SOCKS requests since start: 2 with a host name, 3 with an IP literal" \
     "... and the engine's SOCKS request counts"
+like "$(s 10.78.1.1 evidence)" "; by client: 127\\.0\\.0\\.2 host 1 IP 1, 127\\.0\\.0\\.1 host 1 IP 2" \
+    "... by client address, the most recent first"
 
 leak_run --zone leak.test --control "$TOPO_DIR/app.sock" \
     --system-resolver 127.0.0.1:5353 --extended

@@ -544,6 +544,18 @@ like "$(scr S | sed -n 4p)" '^down +[0-9.]+ KiB/s' \
     "real client: download rate derived"
 kill "$CURL_PID" 2>/dev/null
 wait "$CURL_PID" 2>/dev/null
+# SOCKS requests by target: one with a host name the exit resolves.
+curl -s --max-time 20 --socks5-hostname 127.0.0.1:$SOCKS_PORT \
+    "http://localhost:$ORIGIN_PORT/slow/10" -o /dev/null
+sj=$("$BIN" status --control "$D/engine.sock" --format json)
+hn=$(jq '.socks.requests.hostname' <<<"$sj")
+il=$(jq '.socks.requests.ip_literal' <<<"$sj")
+is "$(jq -c '[.socks.clients[] | [.address, .hostname, .ip_literal]]' \
+    <<<"$sj")" "[[\"127.0.0.1\",$hn,$il]]" \
+    "real client: SOCKS requests per client address (127.0.0.1)"
+ok $((hn >= 1 ? 0 : 1)) "... the host-name request counted ($hn)"
+wait_screen S "SOCKS host $hn IP $il" 50
+ok $? "real client: the streams line shows SOCKS host $hn IP $il"
 
 kill -TERM "$CLI_PID"
 wait "$CLI_PID" 2>/dev/null
