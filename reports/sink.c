@@ -359,6 +359,16 @@ fit_columns(size_t *w, int *vis, size_t ncols, size_t limit,
 		if ((d = col_index(head, ncols, fit->drop[k])) < 0 ||
 		    (size_t)d == last || !vis[d])
 			continue;
+		/* The optional column (WHOAMI) is what the user asked for:
+		 * rather than lose it, lose the evidence when that fits. */
+		if (fit->opt != NULL && strcmp(head[d], fit->opt) == 0 &&
+		    other <= limit) {
+			vis[last] = 0;
+			o = strlen(hidden);
+			snprintf(hidden + o, cap - o, "%s%s", o ? " " : "",
+			    head[last]);
+			return ndropped + 1;
+		}
 		vis[d] = 0;
 		ndropped++;
 		o = strlen(hidden);
@@ -445,9 +455,13 @@ table_print(struct rpt_sink *s, const char *const *head, const int *right,
 		if (rc == 0 && fputc('\n', s->out) == EOF)
 			rc = -1;
 	}
+	/* The note fits the width too: the short form when the long one
+	 * does not (a --whoami table hides its evidence as well). */
 	if (rc == 0 && ndropped > 0 &&
-	    fprintf(s->out, "(hidden to fit %d columns: %s)\n", s->width,
-		hidden) < 0)
+	    (strlen(hidden) + 30 <= (size_t)s->width ?
+		    fprintf(s->out, "(hidden to fit %d columns: %s)\n",
+			s->width, hidden) :
+		    fprintf(s->out, "(hidden: %s)\n", hidden)) < 0)
 		rc = -1;
 	free(w);
 	free(vis);

@@ -74,6 +74,20 @@ wait_screen S 'scan-exit=[0-9]'
 out=$(scr S | sed -n '/^run: scan/,/scan-exit/p')
 w=$(longest <<<"$out")
 ok $((w > 80 && w <= 120 ? 0 : 1)) "COLUMNS=120: up to 120 columns ($w)"
+# scan --whoami adds the WHOAMI column (the farm's resolvers reach the
+# tunnel server, which has no whoami name: "no address"); still 80.
+$TM send-keys -t S "clear; $cmd --whoami-name whoami.$ZONE 2>/dev/null; echo scan-exit=\$?" Enter
+sleep 0.3
+wait_screen S 'scan-exit=[0-9]'
+out=$(scr S | sed -n '/^run: scan/,/scan-exit/p')
+is "$(longest <<<"$out")" 80 "--whoami: every line still fits 80 columns"
+is "$(grep -cE "^127\.20\.0\.[0-9]+:$FARM_PORT " <<<"$out")" 4 \
+    "--whoami: every address and port whole"
+like "$(grep -E '^RESOLVER' <<<"$out")" " WHOAMI$" \
+    "--whoami: the WHOAMI column kept, the evidence given up for it"
+like "$out" "\(hidden: [A-Z ]+ EVIDENCE\)" "... and named"
+is "$(grep -cE "^127\.20\.0\.[0-9]+:$FARM_PORT .* (no address|not tested)$" <<<"$out")" 4 \
+    "--whoami: each row says what the whoami name gave"
 
 # nobody passes: the diagnosis is folded at blanks, cutting nothing
 jq -r --arg p "$FARM_PORT" 'select(.behaviour=="dead") | .addr + ":" + $p' \
