@@ -381,6 +381,14 @@ eng_client_metrics_text(struct eng_client *c)
 	    (unsigned long long)st->socks_req_name,
 	    (unsigned long long)st->socks_req_ip4,
 	    (unsigned long long)st->socks_req_ip6);
+	/* Per client address in status only (socks.clients): here how
+	 * many the bounded table holds and how many it pushed out. */
+	metric(f, "mdns_client_socks_clients", "gauge",
+	    "Recent local SOCKS client addresses tracked (at most 64).",
+	    c->peers.n);
+	metric(f, "mdns_client_socks_clients_evicted_total", "counter",
+	    "SOCKS client addresses pushed out of the recent table.",
+	    c->peers.evicted);
 	fprintf(f,
 	    "# HELP mdns_client_session_events_total Session events.\n"
 	    "# TYPE mdns_client_session_events_total counter\n"

@@ -143,6 +143,9 @@ is "$(ns app "$BIN" status --control "$TOPO_DIR/app.sock" --format json |
 64
 0
 2' "SOCKS requests per client address, the most recent first (bounded: 64)"
+ns app "$BIN" metrics --control "$TOPO_DIR/app.sock" |
+    grep -q '^mdns_client_socks_clients 2$'
+ok $? "... the metrics count the client addresses"
 
 # scan --whoami: each resolver's egress as the zone's whoami saw it. The
 # list: the ISP's resolver, the exit's (reached across isp) and a silent
