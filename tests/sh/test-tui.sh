@@ -236,6 +236,8 @@ ok $? "100x30: the wider table has a reason column"
 like "$(scr A | grep -E '^[> ]127\.0\.0\.2:53 ')" 'only timeouts' \
     "the reason is shown in the row"
 is "$(scr A | wc -l)" 30 "30 lines drawn"
+like "$(scr A | grep -E 'Streams')" 'Streams 1 active, 1 opened, 0 closed  SOCKS host 3 IP 2  clients 2, last 127\.0\.0\.2 1/2' \
+    "100 columns: SOCKS requests by target, and the most recent client"
 is "$(scr A | grep -E '^─.*Resolvers' | head -1 | wc -m)" 101 \
     "pane rule spans 100 columns"
 $TM resize-window -t A -x 80 -y 24
@@ -249,6 +251,8 @@ ok $(scr A | grep -q REASON; echo $((!$?))) "back to 80x24: no reason column"
 is "$(scr A | grep -E '^─.*Resolvers' | head -1 | wc -m)" 81 \
     "pane rule spans 80 columns"
 like "$(scr A | head -1)" 'phase connected' "header intact after resizes"
+like "$(scr A | grep -E 'Streams')" 'closed  SOCKS host 3 IP 2 ─' \
+    "80 columns: the SOCKS totals, no room for the client"
 
 # the engine goes away and comes back (a new session id); 132 columns, so
 # the message fits with the socket path under the suite's TMPDIR

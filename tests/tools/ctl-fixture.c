@@ -124,6 +124,14 @@ status(void)
 	    "nacks_received", 2, "rto_ms", 500, "duplication", "factor", 2,
 	    "setup_factor", 4, "duplicates_sent", 9, "events", "error_drop", 0,
 	    "session_busy", 0, "reinit", 0, "fec", "exit_ip", "leak");
+	/* SOCKS requests by target, in total and per client address. */
+	json_object_set_new(o, "socks",
+	    json_pack("{s:i,s:{s:i,s:i,s:i,s:i},s:[{s:s,s:i,s:i},{s:s,s:i,"
+		      "s:i}]}",
+		"accepted", 5, "requests", "hostname", 3, "ip_literal", 2,
+		"ipv4", 2, "ipv6", 0, "clients", "address", "127.0.0.2",
+		"hostname", 1, "ip_literal", 2, "address", "127.0.0.1",
+		"hostname", 2, "ip_literal", 0));
 	if (extras) {
 		/* What a FEC-capable engine and the ip/leak probes would add. */
 		json_object_set_new(o, "fec",
