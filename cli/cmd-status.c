@@ -93,19 +93,6 @@ client_degraded(json_t *st, char *why, size_t len)
 		    100.0 * loss / (double)n, 100.0 * STATUS_MAX_LOSS);
 }
 
-/* "1.2 s ago" / "never" for a last_valid_answer_age_ms member. */
-static const char *
-age_text(json_t *o, char *buf, size_t len)
-{
-	json_t *v = json_object_get(o, "last_valid_answer_age_ms");
-
-	if (!json_is_integer(v))
-		return "never";
-	snprintf(
-	    buf, len, "%.1f s ago", (double)json_integer_value(v) / 1000.0);
-	return buf;
-}
-
 static void
 print_client(json_t *st)
 {
@@ -121,7 +108,8 @@ print_client(json_t *st)
 	    jint(st, "session.reinits"));
 	printf("live       last valid tunnel answer %s (stalled after %lld "
 	       "s without one)\n",
-	    age_text(st, age, sizeof age), jint(st, "stall_timeout_ms") / 1000);
+	    ctlc_answer_age(st, age, sizeof age),
+	    jint(st, "stall_timeout_ms") / 1000);
 	printf("uptime     %lld s\n", jint(st, "uptime_ms") / 1000);
 	printf("mtu        upload %lld, download %lld\n",
 	    jint(st, "mtu.upload"), jint(st, "mtu.download"));
@@ -161,7 +149,7 @@ print_client(json_t *st)
 		    jint(r, "download_mtu"), json_number_value(rtt),
 		    100.0 * json_number_value(loss), jint(r, "sent"),
 		    jint(r, "answered"), jint(r, "timeouts"),
-		    age_text(r, age, sizeof age));
+		    ctlc_answer_age(r, age, sizeof age));
 	}
 }
 
