@@ -470,8 +470,8 @@ emit_rows(int fd, enum sub s, enum res_check_kind kind, int rc,
 		c[0].kind = kind;
 		res_textf(c[0].detail, sizeof c[0].detail,
 		    "not tested: %s (%s)", why_not, key);
-		snprintf(brief, sizeof brief, "%s not tested (%s)", name,
-		    why_not);
+		snprintf(
+		    brief, sizeof brief, "%s not tested (%s)", name, why_not);
 		emit(fd, s, 0, EXIT_OK, c, 1, brief, NULL);
 		return;
 	}

@@ -732,8 +732,8 @@ check_blocks(struct rpt_sink *s)
 		if (strcmp(c[3], c[2]) == 0 || strcmp(c[3], "-") == 0)
 			fprintf(s->out, "%s %s: %s\n", c[0], c[1], c[2]);
 		else
-			fprintf(s->out, "%s %s: %s (%s)\n", c[0], c[1], c[2],
-			    c[3]);
+			fprintf(
+			    s->out, "%s %s: %s (%s)\n", c[0], c[1], c[2], c[3]);
 		if (c[4][0] != '\0') {
 			rpt_put_folded(s->out, c[4], s->width, 4, 6);
 			fputc('\n', s->out);
