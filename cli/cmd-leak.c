@@ -323,8 +323,8 @@ leak_measure(struct leak_cli *lc, struct res_check *out, size_t max, size_t *n,
 		fprintf(stderr,
 		    "leak: %d name(s) under %s through the system "
 		    "resolver%s and the tunnel%s\n",
-		    lc->o.nnames, lc->o.zone, lc->o.nsys ? "" : " (none)",
-		    lc->o.have_tun ? "" : " (none)");
+		    lc->o.nnames, lc->o.zone, lc->o.nsys ? "" : " (none known)",
+		    lc->o.have_tun ? "" : " (no tunnel path: not tested)");
 	if ((loop = ev_loop_new(e)) == NULL ||
 	    (l = leak_start(loop, &lc->o, on_done, loop, e)) == NULL)
 		goto done;

@@ -695,45 +695,6 @@ cb_read_check(void *arg, int64_t run_id, const struct res_check *c)
 	return 0;
 }
 
-/*
- * Write text to f folded at blanks into width columns (0: as it is),
- * continuation lines indented by four: the diagnosis is prose, and
- * folding cuts nothing (an address stays whole on its line).
- */
-static void
-put_folded(FILE *f, const char *text, int width)
-{
-	const char *p = text, *line, *end, *brk;
-	size_t cols, indent = 0;
-
-	while (*p != '\0') {
-		line = p;
-		if ((end = strchr(p, '\n')) == NULL)
-			end = p + strlen(p);
-		cols = indent;
-		brk = NULL;
-		for (; p < end; p++) {
-			if (((unsigned char)*p & 0xc0) != 0x80)
-				cols++;
-			if (*p == ' ' && p > line)
-				brk = p;
-			if (width > 0 && cols > (size_t)width && brk != NULL)
-				break;
-		}
-		if (p < end) {
-			/* Fold at the last blank; go on four columns in. */
-			fprintf(f, "%.*s\n    ", (int)(brk - line), line);
-			for (p = brk + 1; *p == ' '; p++)
-				;
-			indent = 4;
-			continue;
-		}
-		fprintf(f, "%.*s%s", (int)(end - line), line, *end ? "\n" : "");
-		p = *end ? end + 1 : end;
-		indent = 0;
-	}
-}
-
 static const int verdict_code[] = {[RES_VERDICT_OK] = EXIT_OK,
     [RES_VERDICT_WARN] = EXIT_WARNING,
     [RES_VERDICT_FAIL] = EXIT_CRITICAL};
@@ -793,9 +754,11 @@ report(struct scan_cli *sc, int partial)
 		    sc->rep, mf, &sc->run, &sc->o, scan_env_evidence(sc->scan));
 		fclose(mf);
 		if (strcmp(sc->fmt, "text") == 0)
-			put_folded(stdout, diag, rpt_term_width(stdout));
+			rpt_put_folded(
+			    stdout, diag, rpt_term_width(stdout), 0, 4);
 		else
-			put_folded(stderr, diag, rpt_term_width(stderr));
+			rpt_put_folded(
+			    stderr, diag, rpt_term_width(stderr), 0, 4);
 		free(diag);
 	}
 	if (sc->a.write_path != NULL &&

@@ -115,27 +115,6 @@ leakz_name(char *buf, size_t cap, const char *zone, const char *token, int idx,
 
 /* ---- server side ---- */
 
-/* The asker as 4 or 16 bytes; 4/6 or 0 for another family. */
-static int
-asker_bytes(const union net_addr *a, uint8_t b[16])
-{
-	static const uint8_t mapped[12] = {
-	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-	if (a->sa.sa_family == AF_INET) {
-		memcpy(b, &a->in.sin_addr, 4);
-		return 4;
-	}
-	if (a->sa.sa_family != AF_INET6)
-		return 0;
-	if (memcmp(&a->in6.sin6_addr, mapped, 12) == 0) {
-		memcpy(b, (const uint8_t *)&a->in6.sin6_addr + 12, 4);
-		return 4;
-	}
-	memcpy(b, &a->in6.sin6_addr, 16);
-	return 6;
-}
-
 /* An RR with the owner a pointer to the question name, TTL 0. */
 static size_t
 rr_head(uint8_t *p, uint16_t type, uint16_t rdlen)
@@ -157,7 +136,7 @@ leakz_answer_build(uint8_t *out, size_t cap, const struct dns_query *q,
 	uint8_t ab[16];
 	char ip[INET6_ADDRSTRLEN], s[256];
 	unsigned an = 0;
-	int fam = asker_bytes(asker, ab), n;
+	int fam = net_addr_ip_bytes(asker, ab), n;
 
 	budget = 512;
 	if (q->opt_len > 0 && q->edns_udp_size > 512)

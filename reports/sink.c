@@ -528,7 +528,6 @@ static const char *const text_drop[] = {"QPS", "BURST", "TC", "EDNS", "CASE",
     "ANSWER", "NAME", "DOMAIN", "STAGE", "WHOAMI"};
 static const struct fit text_fit = {
     text_drop, nitems(text_drop), NULL, "WHOAMI"};
-static const struct fit check_fit = {NULL, 0, "DETAIL", NULL};
 
 static int
 text_result(struct rpt_sink *s, const struct res_resolver *r)
@@ -692,6 +691,99 @@ text_summary_block(struct rpt_sink *s)
 	return rc;
 }
 
+void
+rpt_put_folded(FILE *f, const char *text, int width, int first, int cont)
+{
+	const char *p = text, *line, *end, *brk;
+	size_t cols;
+	int indent = first;
+
+	if (*p != '\0')
+		fprintf(f, "%*s", indent, "");
+	while (*p != '\0') {
+		line = p;
+		if ((end = strchr(p, '\n')) == NULL)
+			end = p + strlen(p);
+		cols = (size_t)indent;
+		brk = NULL;
+		for (; p < end; p++) {
+			if (((unsigned char)*p & 0xc0) != 0x80)
+				cols++;
+			if (*p == ' ' && p > line)
+				brk = p;
+			if (width > 0 && cols > (size_t)width && brk != NULL)
+				break;
+		}
+		if (p < end) {
+			/* Fold at the last blank; go on cont columns in. */
+			fprintf(
+			    f, "%.*s\n%*s", (int)(brk - line), line, cont, "");
+			for (p = brk + 1; *p == ' '; p++)
+				;
+			indent = cont;
+			continue;
+		}
+		fprintf(f, "%.*s%s", (int)(end - line), line, *end ? "\n" : "");
+		p = *end ? end + 1 : end;
+		if (*p != '\0')
+			fprintf(f, "%*s", first, "");
+		indent = first;
+	}
+}
+
+/* Sum of the natural widths of a table's header and rows, separators in. */
+static size_t
+table_width(const char *const *head, const struct table *t)
+{
+	size_t r, c, w, sum = 0;
+
+	for (c = 0; c < t->ncols; c++) {
+		w = text_width(head[c]);
+		for (r = 0; r < t->nrows; r++)
+			w = MAX(w, text_width(t->cells[r * t->ncols + c]));
+		sum += w + (c > 0 ? 2 : 0);
+	}
+	return sum;
+}
+
+/*
+ * The checks one block each, for a width their table does not fit:
+ *   ip ipv4: unknown (fetch_failed)
+ *       IPv4: no tunnel path (...)
+ *       evidence: expected: none; tunnel: ...
+ */
+static int
+check_blocks(struct rpt_sink *s)
+{
+	const struct table *t = &s->checks;
+	const char *const *c;
+	char *ev;
+	size_t r;
+
+	for (r = 0; r < t->nrows; r++) {
+		c = (const char *const *)&t->cells[r * t->ncols];
+		/* The reason when it says more than the verdict. */
+		if (strcmp(c[3], c[2]) == 0 || strcmp(c[3], "-") == 0)
+			fprintf(s->out, "%s %s: %s\n", c[0], c[1], c[2]);
+		else
+			fprintf(
+			    s->out, "%s %s: %s (%s)\n", c[0], c[1], c[2], c[3]);
+		if (c[4][0] != '\0') {
+			rpt_put_folded(s->out, c[4], s->width, 4, 6);
+			fputc('\n', s->out);
+		}
+		if (c[5][0] != '\0') {
+			ev = xasprintf("evidence: %s", c[5]);
+			rpt_put_folded(s->out, ev, s->width, 4, 6);
+			fputc('\n', s->out);
+			free(ev);
+		}
+	}
+	if (ferror(s->out))
+		return fail(s, "write error: %s", strerror(errno));
+	return 0;
+}
+
 static int
 text_close(struct rpt_sink *s)
 {
@@ -705,8 +797,12 @@ text_close(struct rpt_sink *s)
 	if (s->checks.nrows > 0) {
 		if (blank && put(s, "\n") != 0)
 			return -1;
-		if (table_print(s, check_head, check_right, &s->checks,
-			&check_fit) != 0)
+		if (s->width > 0 &&
+		    table_width(check_head, &s->checks) > (size_t)s->width) {
+			if (check_blocks(s) != 0)
+				return -1;
+		} else if (table_print(s, check_head, check_right, &s->checks,
+			       NULL) != 0)
 			return -1;
 		blank = 1;
 	}

@@ -528,7 +528,7 @@ resolver_row(struct tui_ui *ui, int y, const struct tui_resolver *r,
 	putf(y, x, 5, base | (r->timeouts > 0 ? col(ui, C_WARN) : 0), "%5s", t);
 	x += 6;
 	if (c->reason > 0)
-		put(y, x, c->reason, base, r->reason);
+		put_cut(ui, y, x, c->reason, base, r->reason);
 }
 
 static void

@@ -101,6 +101,20 @@ w=$(longest <<<"$out")
 ok $((w <= 80 ? 0 : 1)) "the diagnosis fits 80 columns too ($w)"
 like "$out" "e\.g\. 127\.20\.0\.[0-9]+:" "its example address whole"
 
+# --- a check command (route) on the 80-column pane: one block a check,
+# the evidence folded at blanks, never cut; through a pipe a table
+$TM send-keys -t S "clear; $BIN route --no-store 127.0.0.1 2>/dev/null; echo route-exit=\$?" Enter
+wait_screen S 'route-exit=[0-9]'
+out=$(scr S | sed -n '/^route 127/,/route-exit/p')
+diag "$(head -3 <<<"$out")"
+ok $(($(longest <<<"$out") <= 80 ? 0 : 1)) "route: every line fits 80 columns"
+like "$out" "^route 127\.0\.0\.1: ok" "route: a block a check, verdict first"
+like "$out" "    evidence: route get 127\.0\.0\.1: local" \
+    "route: the evidence under it"
+is "$(grep -c '…' <<<"$out")" 0 "route: nothing cut"
+out=$($BIN route --no-store 127.0.0.1 2>/dev/null)
+like "$(head -1 <<<"$out")" "^CHECK +SUBJECT +VERDICT" "route: a pipe gets the table"
+
 # --- through a pipe: unwrapped
 out=$($cmd 2>/dev/null)
 w=$(sed -n '/^RESOLVER/,$p' <<<"$out" | longest)

@@ -94,7 +94,7 @@ status(void)
 	    resolver(first_addr, "t.example", "active", "", 12.5, 0.02,
 		1000 + k, 20),
 	    resolver("127.0.0.2:53", "t.example", "disabled",
-		"only timeouts for 30 s", 80, 0.6, 400, 240),
+		"no valid answer for 30 s", 80, 0.6, 400, 240),
 	    resolver("127.0.0.3:53", "u.example", "testing", "", -1, 0, 3, 0),
 	    resolver("127.0.0.20:53", "u.example", "active", "", 4.25, 0,
 		5000 + 3 * k, 0),
@@ -348,7 +348,7 @@ main(int argc, char **argv)
 						"resolver", "127.0.0.2:53",
 						"detail",
 						nev % 2 ?
-						    "only timeouts for 30 s" :
+						    "no valid answer for 30 s" :
 						    "answered again"));
 		}
 	}
