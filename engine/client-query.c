@@ -35,13 +35,12 @@
  * with 10 % loss, a lost query then held its slot 50 answer times and the
  * 32 slots spent most of their time waiting for answers that never came
  * (issue 16). A late answer is still processed; its slot was only lent.
- * The floor is 2 ms, twice the event loop's timer granularity (1 ms):
- * at 10 ms a loopback path answering in 0.3-1 ms with 30 % loss had its
- * 32 slots held by lost queries most of the time (one resolver, 3 MiB
- * up: ~9 k instead of ~25 k queries/s). Real paths answer in tens of
- * milliseconds, where srtt + 4 x rttvar is above either floor.
+ * The floor stays 10 ms: 2 ms helped one resolver at 30 % loss on
+ * loopback but lent so many slots of queries answered late that one
+ * unbound in the path went from 13 to 25 s for 10 MiB (bench-tunnel,
+ * docs/engine.md "Under loss").
  */
-#define QUERY_TIMEOUT_MIN_US 2000ULL
+#define QUERY_TIMEOUT_MIN_US 10000ULL
 #define QUERY_TIMEOUT_MAX_US 3000000ULL
 /* A lost query is replaced by a poll this long after a busy answer. */
 #define POLL_REPLACE_US 1000000ULL
