@@ -252,9 +252,23 @@ snd_find(const struct arq *a, uint16_t seq)
 	return s->used && s->seq == seq ? s : NULL;
 }
 
+static int path_rtt(const struct arq *a, uint64_t *srtt, uint64_t *var);
+
+/*
+ * Before the first ACK sample the RTO is the path's (srtt + 4 x rttvar
+ * of the owner's answer times, or of control ACKs), at most the
+ * configured initial RTO: a frame lost among the first window otherwise
+ * waited ARQ_INITIAL_RTO (0.5 s at upstream's defaults) while the send
+ * span filled behind it (issue 16).
+ */
 uint64_t
 arq_rto_us(const struct arq *a)
 {
+	uint64_t srtt, var;
+
+	if (!a->rtt.init && path_rtt(a, &srtt, &var))
+		return clamp_u64(
+		    srtt + 4 * var, a->c.rto_min_us, a->c.rto_init_us);
 	return clamp_u64(a->rtt.base_us, a->c.rto_min_us, a->c.rto_max_us);
 }
 
@@ -359,6 +373,11 @@ arq_note_sent(struct arq *a, uint16_t seq, uint64_t now)
 	struct snd_slot *s = snd_find(a, seq);
 
 	if (s != NULL) {
+		/* A first send takes the RTO of the moment it leaves, not
+		 * of when it was queued: frames queued before the first
+		 * ACK sample would otherwise keep the initial RTO. */
+		if (s->retries == 0 && !s->dispatched)
+			s->rto = arq_rto_us(a);
 		s->last_sent = now;
 		s->dispatched = 1;
 	}

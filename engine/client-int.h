@@ -139,6 +139,9 @@ struct eng_client {
 	uint64_t dns_rttvar; /* its mean deviation (RFC 6298) */
 	int have_srtt;	     /* dns_srtt holds at least one sample */
 	unsigned want_polls;
+	/* a timer at the oldest query's expiry while every slot is taken
+	 * (0 none), and when it fires */
+	uint64_t expire_timer, expire_at;
 	uint64_t last_send, last_traffic;
 	/* liveness (client-session.c): the last valid tunnel answer on the
 	 * session (monotonic and wall clock; 0 none), the first query sent

@@ -221,6 +221,9 @@ open_stream(struct ecl_stream *st, uint64_t now)
 	}
 	unlink_stream(st);
 	stream_start(&st->s, id, &c->arqc);
+	/* The answer times are the path's RTT before the first ACK. */
+	if (c->have_srtt)
+		arq_set_path_rtt(st->s.arq, c->dns_srtt, c->dns_rttvar);
 	st->s.max_read = MIN(c->sess_up_mtu, READ_MAX);
 	st->s.comp = c->up_comp;
 	st->s.comp_min = c->comp_min;

@@ -543,6 +543,8 @@ eng_client_free(struct eng_client *c)
 		ev_timer_cancel(c->loop, c->tick_timer);
 	if (c->close_timer)
 		ev_timer_cancel(c->loop, c->close_timer);
+	if (c->expire_timer)
+		ev_timer_cancel(c->loop, c->expire_timer);
 	ecl_session_free(c);
 	free(c->fec);
 	wire_cipher_free(c->cipher);

@@ -104,6 +104,10 @@ struct pool {
 	uint32_t nact;
 	size_t cnt[5];
 	uint32_t n_loss_sig, n_lat_sig;
+	/* exploration of connections whose loss is unknown (pool-pick.c):
+	 * the scan's cursor in act[], picks without duplication seen */
+	uint32_t explore_at;
+	uint64_t explore_n;
 	/* tree over active connections keyed by score << 32 | id (3..8) */
 	int use_tree;
 	struct stree tree;

@@ -285,8 +285,8 @@ pick_pool(struct pool *p, size_t k, uint32_t *out, uint32_t excl)
 }
 
 /* Upstream getUniqueConnections(k): k distinct active connections. */
-size_t
-pool_pick(struct pool *p, size_t k, uint32_t *out)
+static size_t
+pick(struct pool *p, size_t k, uint32_t *out)
 {
 	size_t got;
 
@@ -313,6 +313,57 @@ pool_pick(struct pool *p, size_t k, uint32_t *out)
 	default:
 		return pick_rr(p, k, out);
 	}
+}
+
+/*
+ * Exploration (issue 16). A connection's loss is unknown until it was
+ * sent POOL_KNOWN_SENDS queries, and upstream scores it 200 (20 %) until
+ * then; once the others measure lower, the loss strategies never pick it
+ * again and it is never measured (five resolvers at duplication 3 left
+ * one without a single query). So while an active connection is
+ * unknown, the last copy of a duplicated query goes to one (rotating
+ * over them), and without duplication one query in EXPLORE_EVERY does.
+ * A few queries per new resolver; none once every loss is known.
+ */
+#define POOL_KNOWN_SENDS 5
+#define EXPLORE_EVERY	 16
+
+static int
+unknown(const struct pool *p, uint32_t id)
+{
+	return p->c[id].s_sent < POOL_KNOWN_SENDS;
+}
+
+static void
+explore(struct pool *p, uint32_t *out, size_t n)
+{
+	uint32_t i, id;
+
+	if (n == 0 || p->cfg.strategy < POOL_LEAST_LOSS || !has_signal(p) ||
+	    p->n_loss_sig >= p->nact)
+		return;
+	for (i = 0; i < n; i++)
+		if (unknown(p, out[i]))
+			return;
+	if (n == 1 && p->explore_n++ % EXPLORE_EVERY != EXPLORE_EVERY - 1)
+		return;
+	for (i = 0; i < p->nact; i++) {
+		id = p->act[(p->explore_at + i) % p->nact];
+		if (unknown(p, id)) {
+			p->explore_at = (p->explore_at + i + 1) % p->nact;
+			out[n - 1] = id;
+			return;
+		}
+	}
+}
+
+size_t
+pool_pick(struct pool *p, size_t k, uint32_t *out)
+{
+	size_t got = pick(p, k, out);
+
+	explore(p, out, got);
+	return got;
 }
 
 /* Upstream roundRobinBestConnectionExcluding. */
@@ -360,7 +411,7 @@ alternate(struct pool *p, uint32_t excl)
 
 	if (id != NIL)
 		return id;
-	if (pool_pick(p, 1, &id) == 1 && id != excl)
+	if (pick(p, 1, &id) == 1 && id != excl)
 		return id;
 	return NIL;
 }
@@ -379,7 +430,7 @@ initial(struct pool *p)
 
 		return stree_select(&p->tree, (uint32_t)(pool_rnd(p) % top));
 	}
-	if (pool_pick(p, 1, &id) == 1)
+	if (pick(p, 1, &id) == 1)
 		return id;
 	return NIL;
 }
@@ -532,9 +583,10 @@ pool_select(struct pool *p, enum pool_frame cls, uint16_t stream, uint64_t now,
 	if (pref == NIL)
 		return pool_pick(p, k, out);
 	out[0] = pref;
-	got = pool_pick(p, k, tmp);
+	got = pick(p, k, tmp);
 	for (i = 0; i < got && n < k; i++)
 		if (tmp[i] != pref)
 			out[n++] = tmp[i];
+	explore(p, out, n);
 	return n;
 }

@@ -6,7 +6,8 @@
  * 141/200 and 141/1000, XOR and AES-256-GCM, directly and through unbound
  * (when installed). Prints wall seconds, MiB/s and the CPU seconds per MiB
  * each side spent (from /proc/PID/stat over all runs). Prints numbers,
- * asserts nothing but the byte counts.
+ * asserts nothing but the byte counts. BENCH_TUNNEL_ONLY=SUBSTR runs only
+ * the cases whose label ("xor unbound 200", ...) contains it.
  *
  * The origin is in-process (bench-origin.h).
  */
@@ -116,6 +117,9 @@ run_case(const char *bin, int method, unsigned down_mtu, int via_unbound)
 	}
 	snprintf(lsn, sizeof lsn, "%s %s %u", method == 1 ? "xor" : "aes256",
 	    via_unbound ? "unbound" : "direct", down_mtu);
+	if (getenv("BENCH_TUNNEL_ONLY") != NULL &&
+	    strstr(lsn, getenv("BENCH_TUNNEL_ONLY")) == NULL)
+		goto out;
 	if (srv <= 0 || cli <= 0) {
 		printf("%-22s could not start\n", lsn);
 		goto out;

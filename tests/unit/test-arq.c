@@ -694,6 +694,38 @@ test_loss_timers(void)
 	    "the configured values are ceilings");
 	arq_free(a);
 
+	/* Before the first ACK sample the path's RTT sets the RTO (at
+	 * most the initial one), and a frame takes the RTO of the moment
+	 * it leaves, not of when it was queued. */
+	test_config(&c);
+	a = arq_new(&c, rec_emit, &r);
+	arq_send(a, 0, &b, 1, 0);
+	tap_is_int(arq_frame_rto_us(a, 0), 200 * MS,
+	    "queued before any estimate: the initial RTO");
+	arq_set_path_rtt(a, 20 * MS, 5 * MS);
+	tap_is_int(arq_rto_us(a), 50 * MS,
+	    "no ACK sample: path srtt + 4 x rttvar (40 ms, floor 50 ms)");
+	arq_set_path_rtt(a, 60 * MS, 10 * MS);
+	tap_is_int(arq_rto_us(a), 100 * MS, "no ACK sample: 60 + 4 x 10 ms");
+	arq_note_sent(a, 0, 1 * MS);
+	tap_is_int(arq_frame_rto_us(a, 0), 100 * MS,
+	    "first dispatch takes the RTO of the moment it leaves");
+	rec_clear(&r);
+	arq_tick(a, 101 * MS, NULL);
+	tap_is_int(rec_count(&r, ARQ_OUT_RESEND), 1,
+	    "retransmitted after 100 ms, not the initial 200 ms");
+	arq_note_sent(a, 0, 101 * MS);
+	tap_is_int(arq_frame_rto_us(a, 0), 135 * MS,
+	    "a retransmission keeps its backed-off RTO");
+	arq_set_path_rtt(a, 500 * MS, 500 * MS);
+	tap_is_int(arq_rto_us(a), 200 * MS,
+	    "a slow path estimate is capped at the initial RTO");
+	arq_send(a, 0, &b, 1, 0);
+	arq_note_sent(a, 1, 0);
+	arq_on_ack(a, 1, 10 * MS);
+	tap_is_int(arq_rto_us(a), 150 * MS, "the first ACK sample takes over");
+	arq_free(a);
+
 	test_config(&c);
 	c.resend_copies = 2;
 	a = arq_new(&c, rec_emit, &r);

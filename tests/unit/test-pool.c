@@ -55,9 +55,10 @@ mkpool(const struct pool_cfg *cfg, size_t n)
 	return p;
 }
 
-/* Test everything and pass all with the same MTUs: all ACTIVE. */
+/* Test everything and pass all with the same MTUs: all ACTIVE; dup 0
+ * keeps the default duplication. */
 static struct pool *
-mkactive(int strategy, size_t n)
+mkactive_dup(int strategy, size_t n, unsigned dup)
 {
 	struct pool_cfg cfg;
 	struct pool *p;
@@ -65,6 +66,8 @@ mkactive(int strategy, size_t n)
 	size_t k, i;
 
 	pool_cfg_default(&cfg);
+	if (dup > 0)
+		cfg.dup = dup;
 	cfg.strategy = strategy;
 	cfg.ready_min = 0;
 	cfg.start_parallelism = (unsigned)n;
@@ -77,6 +80,12 @@ mkactive(int strategy, size_t n)
 	while (pool_event_next(p, &(struct pool_event){0}))
 		;
 	return p;
+}
+
+static struct pool *
+mkactive(int strategy, size_t n)
+{
+	return mkactive_dup(strategy, n, 0);
 }
 
 /* n queries to id: the first `ok` answered after rtt, the rest lost. */
@@ -324,7 +333,9 @@ test_least_loss(void)
 	pool_pick(p, 1, v);
 	tap_is_int(v[0], 1, "least loss picks the 0 %% one");
 	pool_pick(p, 2, v);
-	tap_ok(v[0] == 1 && v[1] == 4, "k=2: the two lowest (1, 4)");
+	/* 3 is still unknown (4 sends): the last copy explores it */
+	tap_ok(v[0] == 1 && v[1] == 3,
+	    "k=2: the lowest (1), the last copy to the unknown one (3)");
 	pool_pick(p, 3, v);
 	tap_ok(v[2] == 2 || v[2] == 3, "k=3: third is one of the 200s");
 	/* a tie at the top rotates */
@@ -362,6 +373,12 @@ test_latency_and_hybrid(void)
 	feed(p, 3, 4, 4, 1 * MSEC); /* 4 samples: unknown */
 	feed(p, 4, 10, 10, 20 * MSEC);
 	tap_ok(ref_lat(pool_conn(p, 3)) == 999000, "4 RTT samples: unknown");
+	pool_pick(p, 3, v);
+	tap_ok(v[0] == 1 && v[1] == 4 && v[2] == 3,
+	    "lowest latency k=3: 10, 20 ms, the last copy to the unknown "
+	    "one (%u %u %u)",
+	    v[0], v[1], v[2]);
+	feed(p, 3, 1, 0, 1 * MSEC); /* 5 sends: known, 4 samples */
 	pool_pick(p, 3, v);
 	tap_ok(v[0] == 1 && v[1] == 4 && v[2] == 2,
 	    "lowest latency k=3: 10, 20, 30 ms (%u %u %u)", v[0], v[1], v[2]);
@@ -1474,6 +1491,119 @@ test_probe_single(void)
 	pool_free(p);
 }
 
+/*
+ * n queries through pool_select (class cls, stream 0), every copy
+ * answered after 1 ms except those to `lossy` (lost); sends per
+ * connection counted in sent[].
+ */
+static void
+run_select(struct pool *p, unsigned n, enum pool_frame cls, uint32_t lossy,
+    unsigned *sent)
+{
+	uint32_t v[8];
+	size_t k, i;
+	unsigned q;
+
+	for (q = 0; q < n; q++) {
+		uint16_t d = next_dns++;
+
+		k = pool_select(p, cls, 0, clk, v, 8);
+		for (i = 0; i < k; i++) {
+			const struct pool_conn *c = pool_conn(p, v[i]);
+
+			sent[v[i]]++;
+			pool_on_send(p, v[i], 3, d, clk);
+			if (v[i] == lossy)
+				pool_on_timeout(
+				    p, c->resolver, 3, d, clk + MSEC);
+			else
+				pool_on_answer(
+				    p, c->resolver, 3, d, 0, clk + MSEC, NULL);
+		}
+		clk += MSEC;
+	}
+}
+
+/*
+ * Issue 16: a resolver whose loss is still unknown (fewer than 5 sends)
+ * scores 200 (upstream's probation), so once the others measure below
+ * 20 % the loss strategies never picked it again and it was never
+ * measured: five resolvers at duplication 3 left one without a query
+ * (bench-loss, lossless). Now the last copy of a duplicated query, or
+ * one query in 16 without duplication, goes to a resolver still unknown.
+ */
+static void
+test_unknown_loss(void)
+{
+	struct pool *p;
+	unsigned sent[8], i;
+	int s, ok;
+	uint32_t v[8];
+
+	for (s = 3; s <= 8; s++) {
+		p = mkactive_dup(s, 5, 3);
+		memset(sent, 0, sizeof sent);
+		/* 0-2 measured at 0 %, 3 and 4 never sent to */
+		for (i = 0; i < 3; i++)
+			feed(p, i, 10, 10, MSEC);
+		for (ok = 1, i = 0; i < 20 && ok; i++)
+			ok = pool_pick(p, 3, v) == 3 &&
+			    all_distinct_active(p, v, 3);
+		tap_ok(
+		    ok, "strategy %d: picks stay distinct while exploring", s);
+		memset(sent, 0, sizeof sent);
+		run_select(p, 200, POOL_FRAME_STREAM_DATA, 99, sent);
+		tap_ok(sent[3] >= 5 && sent[4] >= 5,
+		    "strategy %d: unknown resolvers get measured (%u, %u of "
+		    "200)",
+		    s, sent[3], sent[4]);
+		tap_ok(pool_conn(p, 3)->s_sent >= 5 &&
+			pool_conn(p, 4)->s_sent >= 5,
+		    "strategy %d: their loss is known afterwards", s);
+		pool_free(p);
+	}
+	/* From the start (no signal: round robin first), duplication 3. */
+	p = mkactive_dup(3, 5, 3);
+	memset(sent, 0, sizeof sent);
+	run_select(p, 300, POOL_FRAME_STREAM_DATA, 99, sent);
+	for (ok = 1, i = 0; i < 5; i++)
+		ok &= sent[i] >= 5;
+	tap_ok(ok,
+	    "strategy 3, dup 3, 5 resolvers: all measured (%u %u %u %u "
+	    "%u)",
+	    sent[0], sent[1], sent[2], sent[3], sent[4]);
+	pool_free(p);
+	/* Without duplication: one query in 16 explores. */
+	p = mkactive_dup(3, 5, 1);
+	for (i = 0; i < 3; i++)
+		feed(p, i, 10, 10, MSEC);
+	memset(sent, 0, sizeof sent);
+	run_select(p, 80, POOL_FRAME_PING, 99, sent);
+	tap_ok(sent[3] + sent[4] == 5,
+	    "dup 1: one query in 16 explores (%u of 80)", sent[3] + sent[4]);
+	run_select(p, 90, POOL_FRAME_PING, 99, sent);
+	tap_ok(pool_conn(p, 3)->s_sent >= 5 && pool_conn(p, 4)->s_sent >= 5,
+	    "dup 1: both measured after 170 queries (%u, %u)", sent[3],
+	    sent[4]);
+	/* Once measured, a lossy one is left again. */
+	pool_free(p);
+	p = mkactive_dup(3, 5, 3);
+	for (i = 0; i < 3; i++)
+		feed(p, i, 10, 10, MSEC);
+	memset(sent, 0, sizeof sent);
+	run_select(p, 200, POOL_FRAME_STREAM_DATA, 4, sent);
+	{
+		unsigned before = sent[4];
+
+		run_select(p, 200, POOL_FRAME_STREAM_DATA, 4, sent);
+		tap_ok(before >= 5 && sent[4] == before,
+		    "a resolver measured at 100 %% loss gets nothing more "
+		    "(%u)",
+		    sent[4]);
+	}
+	pool_free(p);
+}
+
 int
 main(void)
 {
@@ -1486,6 +1616,7 @@ main(void)
 	test_loss_then_latency();
 	test_top_tier();
 	test_duplication();
+	test_unknown_loss();
 	test_failover();
 	test_auto_disable();
 	test_outliers();
