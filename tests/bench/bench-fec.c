@@ -178,15 +178,19 @@ run_case(const char *bin, const char *relay, unsigned loss, const char *level,
 		sskip = status_num(bin, ssock, "fec.symbols_skipped");
 		rec = status_num(bin, csock, "fec.recovered_packets");
 		if (getenv("BENCH_FEC_VERBOSE") != NULL) {
-			char cmd[1400];
+			char cmd[1400], line[4096];
+			FILE *pf;
 
 			/* the status objects as they are, for a closer look */
 			snprintf(cmd, sizeof cmd,
 			    "for s in %s %s; do %s status --control $s "
 			    "--format json | jq -c '{fec, arq}'; done",
 			    ssock, csock, bin);
-			if (system(cmd) != 0)
-				printf("(status not read)\n");
+			pf = popen(cmd, "r");
+			while (pf != NULL && fgets(line, sizeof line, pf))
+				fputs(line, stdout);
+			if (pf != NULL)
+				pclose(pf);
 		}
 	}
 	bench_stop(cli);
