@@ -445,6 +445,17 @@ arq_sent_at(const struct arq *a, uint16_t seq, uint64_t *at)
 	return 1;
 }
 
+void
+arq_restart_rto(struct arq *a, uint16_t seq, uint64_t now)
+{
+	struct snd_slot *s = snd_find(a, seq);
+
+	if (s == NULL || !s->dispatched)
+		return;
+	s->last_sent = now;
+	s->sample_ok = 0;
+}
+
 int
 arq_in_flight(const struct arq *a, uint16_t seq)
 {

@@ -156,6 +156,12 @@ int arq_on_nack(struct arq *a, uint16_t seq, uint64_t now);
  * is in flight).
  */
 int arq_sent_at(const struct arq *a, uint16_t seq, uint64_t *at);
+/*
+ * Something that may stand in for data frame seq left now (a download FEC
+ * repair symbol of its group): its RTO runs again from now, and its ACK
+ * gives no RTT sample (Karn). Ignored unless seq is in flight and left.
+ */
+void arq_restart_rto(struct arq *a, uint16_t seq, uint64_t now);
 /* Whether data frame seq is still awaiting its ACK. */
 int arq_in_flight(const struct arq *a, uint16_t seq);
 /* Frames sent and not acknowledged. */
