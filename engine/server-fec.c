@@ -234,7 +234,8 @@ pend_release(struct srv_stream *st, uint64_t now, int all)
 		n = MIN(u == 0 ? 0 : u + (u * u + p->k - 1) / p->k, p->nrep);
 		/* The symbols may repair those packets: their RTOs wait. */
 		for (i = 0; n > 0 && i < p->k; i++)
-			arq_restart_rto(st->s.arq, (uint16_t)(p->start + i), now);
+			arq_restart_rto(
+			    st->s.arq, (uint16_t)(p->start + i), now);
 		for (i = 0; i < n; i++)
 			txq_push(&st->s.q, 2, WIRE_STREAM_FEC_SYMBOL, st->s.id,
 			    p->start, 0, 0, 0, p->pl + p->plen * i, p->plen);
