@@ -5,7 +5,7 @@
  * fault relay (build/tools/udp-relay, seed 11) between them dropping 10 %
  * or 30 % of datagrams each way, a download through the SOCKS5 port at
  * download MTU 200, once per FEC level (none, conservative, balanced,
- * aggressive): 10 MiB at 10 % loss, 2 MiB at 30 % (BENCH_FEC_MIB and
+ * aggressive): 10 MiB at 10 % and 30 % loss (BENCH_FEC_MIB and
  * BENCH_FEC_MIB30 change them; the size is printed). Prints wall seconds,
  * the bytes the relay carried each way (its stats at exit), the server's
  * retransmissions (RTO + RESEND, status `arq`), its repair symbols sent
@@ -214,7 +214,7 @@ main(void)
 {
 	const char *bin = getenv("MDNS_BIN");
 	const char *levels = getenv("BENCH_FEC_LEVELS"), *lp, *losses;
-	unsigned mib10 = 10, mib30 = 2, loss;
+	unsigned mib10 = 10, mib30 = 10, loss;
 	char relay[600], lv[32];
 	char *end;
 
