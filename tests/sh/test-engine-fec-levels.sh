@@ -42,8 +42,9 @@ run_case() {
 FEC_ENABLED = true
 FEC_MAX_GROUP_SIZE = 16
 FEC_MAX_OVERHEAD_PERCENT = 40" || {
-		ok 1 "$tag: server up"
-		return
+		diag "$tag: server did not come up"
+		RTX[$loss/$level]=
+		return 1
 	}
 	local srv=S$loss${level}_PID sa=S$loss${level}_ADDR
 	topo_spawn "R$loss$level" "$(topo_tool udp-relay)" \
@@ -59,7 +60,14 @@ MDNS_MAX_INFLIGHT = 128
 FEC_LEVEL = \"$level\"
 $ARQ"
 	local rc=$? cli=C$loss${level}_PID cp=C$loss${level}_PROXY
-	ok $rc "$tag: server, relay ($loss % loss, seed 11), client up"
+	if [ $rc -ne 0 ]; then
+		diag "$tag: relay or client did not come up"
+		RTX[$loss/$level]=
+		topo_stop "${!cli}"
+		topo_stop "${!rl}"
+		topo_stop "${!srv}"
+		return 1
+	fi
 	n=$((mib * MiB))
 	sum=$(curl -s --max-time 180 --socks5-hostname "${!cp}" \
 	    "http://$ORIGIN/bytes/$n?seed=$loss" | sha256sum | cut -d' ' -f1)
@@ -77,7 +85,9 @@ $ARQ"
 
 for loss in 10 30; do
 	mib=$((loss == 10 ? 2 : 1))
-	run_case $loss none $mib
+	for try in 1 2 3; do
+		run_case $loss none $mib && break
+	done
 	base=${RTX[$loss/none]}
 	is "$(jf "$D/c-$loss-none.json" .fec.state)/$(jf "$D/s-$loss-none.json" .fec.symbols_sent)" \
 	    off/0 "$loss-none: FEC off, no symbols"
@@ -88,7 +98,8 @@ for loss in 10 30; do
 		# server retransmit what is in flight, FEC or not: a level
 		# that does not beat the baseline gets two more fresh runs.
 		for try in 1 2 3; do
-			run_case $loss $level $mib
+			r=
+			run_case $loss $level $mib || continue
 			r=${RTX[$loss/$level]}
 			[ -n "$r" ] && [ "$r" != null ] &&
 			    [ "$r" -lt "${base:-0}" ] && break
