@@ -77,6 +77,7 @@ struct arq {
 	struct arq_rtt rtt, ctl_rtt;
 	struct arq_rtt path; /* unclamped ACK samples, for the NACK timers */
 	uint64_t ext_srtt, ext_rttvar; /* arq_set_path_rtt, 0 = none */
+	uint64_t nack_floor;	       /* arq_set_nack_floor */
 	uint64_t last_activity;
 	struct arq_stats st;
 };
@@ -279,6 +280,12 @@ arq_set_path_rtt(struct arq *a, uint64_t srtt_us, uint64_t rttvar_us)
 	a->ext_rttvar = rttvar_us;
 }
 
+void
+arq_set_nack_floor(struct arq *a, uint64_t floor_us)
+{
+	a->nack_floor = floor_us;
+}
+
 /* The path estimate (srtt, rttvar); 0 when there is none. */
 static int
 path_rtt(const struct arq *a, uint64_t *srtt, uint64_t *var)
@@ -308,9 +315,16 @@ arq_nack_delay_us(const struct arq *a)
 	uint64_t srtt, var;
 
 	if (!path_rtt(a, &srtt, &var))
-		return a->c.nack_initial_delay_us;
-	return MIN(
-	    a->c.nack_initial_delay_us, MAX(2 * var, ARQ_NACK_DELAY_MIN_US));
+		return MAX(a->c.nack_initial_delay_us, a->nack_floor);
+	return MAX(MIN(a->c.nack_initial_delay_us,
+		       MAX(2 * var, ARQ_NACK_DELAY_MIN_US)),
+	    a->nack_floor);
+}
+
+int
+arq_path_rtt(const struct arq *a, uint64_t *srtt_us, uint64_t *rttvar_us)
+{
+	return path_rtt(a, srtt_us, rttvar_us);
 }
 
 uint64_t
@@ -436,6 +450,29 @@ arq_on_nack(struct arq *a, uint16_t seq, uint64_t now)
 		a->emit(a->arg, ARQ_OUT_RESEND, 0, seq, 0, 0, s->comp, s->data,
 		    s->len);
 	return 1;
+}
+
+int
+arq_sent_at(const struct arq *a, uint16_t seq, uint64_t *at)
+{
+	const struct snd_slot *s = snd_find(a, seq);
+
+	*at = 0;
+	if (s == NULL || !s->dispatched)
+		return 0;
+	*at = s->last_sent;
+	return 1;
+}
+
+void
+arq_restart_rto(struct arq *a, uint16_t seq, uint64_t now)
+{
+	struct snd_slot *s = snd_find(a, seq);
+
+	if (s == NULL || !s->dispatched)
+		return;
+	s->last_sent = now;
+	s->sample_ok = 0;
 }
 
 int

@@ -150,6 +150,18 @@ int arq_on_ack(struct arq *a, uint16_t seq, uint64_t now);
  * was emitted for it within the repeat interval. Returns 1 if emitted.
  */
 int arq_on_nack(struct arq *a, uint16_t seq, uint64_t now);
+/*
+ * When data frame seq last left the queue (arq_note_sent): 1 and *at, or
+ * 0 when it is not in flight or has not left yet (*at = 0 then when it
+ * is in flight).
+ */
+int arq_sent_at(const struct arq *a, uint16_t seq, uint64_t *at);
+/*
+ * Something that may stand in for data frame seq left now (a download FEC
+ * repair symbol of its group): its RTO runs again from now, and its ACK
+ * gives no RTT sample (Karn). Ignored unless seq is in flight and left.
+ */
+void arq_restart_rto(struct arq *a, uint16_t seq, uint64_t now);
 /* Whether data frame seq is still awaiting its ACK. */
 int arq_in_flight(const struct arq *a, uint16_t seq);
 /* Frames sent and not acknowledged. */
@@ -224,6 +236,13 @@ enum arq_tick_res arq_tick(struct arq *a, uint64_t now, uint8_t *expired_type);
  * control); with neither, the configured NACK delay and repeat.
  */
 void arq_set_path_rtt(struct arq *a, uint64_t srtt_us, uint64_t rttvar_us);
+/*
+ * A floor under the NACK delay (0: none), e.g. the time a download FEC
+ * needs to repair a loss before a NACK asks for it (client-fec.c).
+ */
+void arq_set_nack_floor(struct arq *a, uint64_t floor_us);
+/* The path estimate in use (srtt, rttvar): 1, or 0 when there is none. */
+int arq_path_rtt(const struct arq *a, uint64_t *srtt_us, uint64_t *rttvar_us);
 /* The NACK delay and repeat interval in use now. */
 uint64_t arq_nack_delay_us(const struct arq *a);
 uint64_t arq_nack_repeat_us(const struct arq *a);

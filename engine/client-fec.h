@@ -42,6 +42,16 @@ void ecl_fec_symbol(struct eng_client *c, struct ecl_stream *st,
 /* The stream's FEC state (stream freed). */
 void ecl_fec_stream_free(struct ecl_stream *st);
 
+/*
+ * With FEC on, the floor under a download's NACK delay: the server sends
+ * a group's symbols up to the flush time after its first packet plus one
+ * round trip of hold, so a NACK sooner asks for a packet FEC is about to
+ * rebuild (flush + 2 x srtt + 4 x rttvar, at most ECL_FEC_NACK_FLOOR_MAX).
+ * 0 when FEC is off.
+ */
+#define ECL_FEC_NACK_FLOOR_MAX 1000000ULL
+uint64_t ecl_fec_nack_floor_us(const struct eng_client *c);
+
 /* Status `fec` (null when FEC is not wanted and never was) and metrics. */
 json_t *ecl_fec_status_json(const struct eng_client *c);
 void ecl_fec_metrics(const struct eng_client *c, FILE *f);

@@ -640,6 +640,7 @@ ecl_streams_tick(struct eng_client *c, uint64_t now)
 		/* The NACK timers of a download follow the answer times. */
 		if (c->have_srtt)
 			arq_set_path_rtt(st->s.arq, c->dns_srtt, c->dns_rttvar);
+		arq_set_nack_floor(st->s.arq, ecl_fec_nack_floor_us(c));
 		r = arq_tick(st->s.arq, now, &t);
 		if (r == ARQ_TICK_DATA_FAILED ||
 		    (r == ARQ_TICK_CTL_EXPIRED &&

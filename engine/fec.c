@@ -25,6 +25,7 @@ eng_fec_json(
 #define N(k) json_object_set_new(o, #k, json_integer((json_int_t)st->k))
 	N(groups_created);
 	N(symbols_sent);
+	N(symbols_skipped);
 	N(symbols_received);
 	N(decoded_groups);
 	N(recovered_packets);
@@ -47,6 +48,9 @@ eng_fec_metrics(
 		offsetof(struct eng_fec_stats, groups_created)},
 	    {"symbols_sent_total", "FEC repair symbols sent.",
 		offsetof(struct eng_fec_stats, symbols_sent)},
+	    {"symbols_skipped_total",
+		"FEC repair symbols not sent: the group was acknowledged.",
+		offsetof(struct eng_fec_stats, symbols_skipped)},
 	    {"symbols_received_total", "FEC repair symbols received.",
 		offsetof(struct eng_fec_stats, symbols_received)},
 	    {"decoded_groups_total", "FEC groups decoded.",

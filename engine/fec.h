@@ -19,7 +19,9 @@
 struct eng_fec_stats {
 	uint64_t negotiated;	    /* sessions that agreed on FEC */
 	uint64_t groups_created;    /* server: groups encoded */
-	uint64_t symbols_sent;	    /* server: repair symbols queued */
+	uint64_t symbols_sent;	    /* server: repair symbols sent */
+	uint64_t symbols_skipped;   /* server: not sent (group acked or
+				       stream gone first) */
 	uint64_t symbols_received;  /* client: STREAM_FEC_SYMBOL taken */
 	uint64_t decoded_groups;    /* client: groups rebuilt */
 	uint64_t recovered_packets; /* client: missing packets handed on */

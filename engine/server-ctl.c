@@ -74,12 +74,29 @@ guard_metrics(FILE *f, const struct eng_server_guard_stats *g)
 	json_decref(o);
 }
 
+/* ARQ counters of every stream, the freed ones included. */
+static void
+arq_totals(const struct eng_server *s, struct arq_stats *a)
+{
+	unsigned i;
+	size_t j;
+
+	*a = s->arq_done;
+	for (i = 1; i < 256; i++)
+		for (j = 0; j < s->sess[i].streams.n; j++)
+			if (s->sess[i].streams.v[j]->arq != NULL)
+				arq_stats_add(a,
+				    arq_get_stats(
+					s->sess[i].streams.v[j]->arq));
+}
+
 json_t *
 eng_server_status_json(const struct eng_server *s, const char *version,
     uint64_t uptime_ms, int stopping)
 {
 	const struct eng_server_stats *st = &s->st;
 	json_t *o = json_object(), *doms = json_array();
+	struct arq_stats a;
 	size_t i;
 
 	for (i = 0; i < s->cfg.ndomains; i++)
@@ -132,6 +149,14 @@ eng_server_status_json(const struct eng_server *s, const char *version,
 	json_object_set_new(o, "dns", srv_dns_status_json(s));
 	json_object_set_new(o, "leak", srv_leak_status_json(s->leak));
 	json_object_set_new(o, "fec", srv_fec_status_json(s));
+	arq_totals(s, &a);
+	/* retransmits as in the client's status: RTO-driven + RESENDs */
+	json_object_set_new(o, "arq",
+	    json_pack("{s:I,s:I,s:I,s:I,s:I}", "data_sent",
+		(json_int_t)a.data_sent, "retransmits",
+		(json_int_t)(a.retransmits + a.resends), "rto_retransmits",
+		(json_int_t)a.retransmits, "resends", (json_int_t)a.resends,
+		"nacks_received", (json_int_t)a.nacks_recv));
 	json_object_set_new(o, "guard", guard_json(&s->gst));
 	/* What this engine runs with, key by key (secrets fingerprinted). */
 	json_object_set_new(

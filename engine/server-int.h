@@ -131,6 +131,7 @@ struct eng_server {
 	struct srv_dns *dns;
 	struct srv_leak *leak; /* MDNS_LEAK_ZONE (server-leak.h), or NULL */
 	struct eng_fec_stats fec_st; /* download FEC (server-fec.c) */
+	struct arq_stats arq_done;   /* ARQ counters of freed streams */
 	const union net_addr *from;  /* source of the query being handled */
 	struct srv_sources *sources; /* server-source.c */
 	int force_id;		     /* tests: the next session's id */

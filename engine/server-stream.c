@@ -79,8 +79,15 @@ on_data_sent(
 	srv_fec_data(OWNER(s), seq, p, n, now);
 }
 
+static int
+on_frame_stale(struct stream *s, const struct txq_frame *f)
+{
+	return srv_fec_stale(OWNER(s), f->data, f->len, f->seq);
+}
+
 static const struct stream_ops srv_stream_ops = {
     .data_sent = on_data_sent,
+    .frame_stale = on_frame_stale,
     .read_bytes = on_read_bytes,
     .read_failed = on_read_failed,
     .write_failed = NULL,
@@ -198,6 +205,9 @@ stream_free(struct srv_stream *st)
 	close_all(st);
 	srv_fec_stream_free(st);
 	srv_budget_release(st);
+	if (st->s.arq != NULL)
+		arq_stats_add(
+		    &st->sess->srv->arq_done, arq_get_stats(st->s.arq));
 	for (i = 0; i < 256; i++)
 		free(st->syn_frag[i]);
 	stream_fini(&st->s);

@@ -385,6 +385,12 @@ pop_live(struct txq *q, struct stream *s, struct arq *la, uint64_t now)
 				continue;
 			}
 			arq_note_sent(s->arq, f->seq, now);
+		} else if (f->type == WIRE_STREAM_FEC_SYMBOL) {
+			if (s->ops->frame_stale != NULL &&
+			    s->ops->frame_stale(s, f)) {
+				free(f);
+				continue;
+			}
 		} else
 			arq_ctl_note_sent(
 			    s->arq, f->type, f->seq, f->frag, now);

@@ -62,6 +62,9 @@ struct stream_ops {
 	/* Optional: payload p (uncompressed) went out first as seq. */
 	void (*data_sent)(struct stream *s, uint16_t seq, const uint8_t *p,
 	    size_t n, uint64_t now);
+	/* Optional: a queued frame of another type than data or control
+	 * (STREAM_FEC_SYMBOL) is about to leave; 1 drops it. */
+	int (*frame_stale)(struct stream *s, const struct txq_frame *f);
 	/* Both directions are finished: the side frees its record. */
 	void (*finished)(struct stream *s);
 };

@@ -385,8 +385,8 @@ fec_line(const struct tui_status *st, char *buf, size_t cap)
 	    {"overhead", "overhead %"}, {"recovered_packets", "recovered"},
 	    {"decoded_groups", "decoded"}, {"failed_groups", "failed"},
 	    {"symbols_received", "symbols rx"}, {"symbols_sent", "symbols tx"},
-	    {"groups_created", "groups"}, {"overhead_bytes", "bytes"},
-	    {"malformed", "malformed"}};
+	    {"symbols_skipped", "skipped"}, {"groups_created", "groups"},
+	    {"overhead_bytes", "bytes"}, {"malformed", "malformed"}};
 	const struct tui_kv *kv = fec_get(st, "negotiated");
 	size_t i, j, off;
 

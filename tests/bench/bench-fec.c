@@ -3,11 +3,16 @@
  * bench-fec.c — the download FEC (docs/fec.md) against loss: `serve`
  * (FEC_ENABLED, ceilings 16 / 40 %) and `connect` as real processes, the
  * fault relay (build/tools/udp-relay, seed 11) between them dropping 10 %
- * or 30 % of datagrams each way, 10 MiB down through the SOCKS5 port at
+ * or 30 % of datagrams each way, a download through the SOCKS5 port at
  * download MTU 200, once per FEC level (none, conservative, balanced,
- * aggressive). Prints wall seconds and the bytes the relay carried each
- * way (its stats at exit). One run per case: the loss pattern is seeded,
- * the figures vary with machine load. Asserts nothing but the byte count.
+ * aggressive): 10 MiB at 10 % and 30 % loss (BENCH_FEC_MIB and
+ * BENCH_FEC_MIB30 change them; the size is printed). Prints wall seconds,
+ * the bytes the relay carried each way (its stats at exit), the server's
+ * retransmissions (RTO + RESEND, status `arq`), its repair symbols sent
+ * and skipped (group acknowledged) and the client's recovered packets.
+ * One run per case: the loss pattern is seeded, the figures vary with
+ * machine load. Asserts nothing but the byte count. BENCH_FEC_LOSS
+ * ("10,30") and BENCH_FEC_LEVELS ("none,conservative,...") pick cases.
  *
  * The origin is in-process: a thread serving a tiny protocol ("D" + u64:
  * send that many bytes; "U" + u64: read that many, answer "OK").
@@ -26,16 +31,48 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "common/util.h"
 #include "tests/bench/bench-proc.h"
 #include "tests/bench/bench-origin.h"
 
-#define MiB	 (1024 * 1024)
-#define FEC_DOWN (10ULL * MiB)
+#define MiB (1024 * 1024)
 
 static char dir[256];
 /* A transfer longer than this is cut (BENCH_FEC_LIMIT seconds). */
 static double limit_s = 300;
+
+/* A number at path (dotted) in the JSON status of the process behind
+ * control socket sock, or -1. */
+static long long
+status_num(const char *bin, const char *sock, const char *path)
+{
+	char cmd[1200], key[64];
+	const char *p = path, *dot;
+	json_t *root, *o;
+	json_error_t je;
+	long long v = -1;
+	FILE *f;
+
+	snprintf(
+	    cmd, sizeof cmd, "%s status --control %s --format json", bin, sock);
+	if ((f = popen(cmd, "r")) == NULL)
+		return -1;
+	root = json_loadf(f, 0, &je);
+	pclose(f);
+	for (o = root; o != NULL && *p != '\0'; p = *dot ? dot + 1 : dot) {
+		dot = strchr(p, '.');
+		if (dot == NULL)
+			dot = p + strlen(p);
+		snprintf(key, sizeof key, "%.*s", (int)(dot - p), p);
+		o = json_object_get(o, key);
+	}
+	if (o != NULL && json_is_integer(o))
+		v = (long long)json_integer_value(o);
+	json_decref(root);
+	return v;
+}
 
 static unsigned long long
 stat_bytes(const char *path, const char *dir_key)
@@ -56,10 +93,12 @@ stat_bytes(const char *path, const char *dir_key)
 }
 
 static void
-run_case(const char *bin, const char *relay, unsigned loss, const char *level)
+run_case(const char *bin, const char *relay, unsigned loss, const char *level,
+    unsigned mib)
 {
 	char p[512], sport[32], cport[32], rport[64], got[64], st[512];
-	char lossarg[16];
+	char lossarg[16], ssock[300], csock[300];
+	long long rtx = -1, ssent = -1, sskip = -1, rec = -1;
 	uint16_t srv_port = bench_free_port(SOCK_DGRAM), cli_port;
 	pid_t srv, cli = -1, rl = -1;
 	double d = -1;
@@ -84,8 +123,10 @@ run_case(const char *bin, const char *relay, unsigned loss, const char *level)
 	snprintf(sport, sizeof sport, "127.0.0.1:%u", srv_port);
 	{
 		char *av[] = {(char *)bin, "serve", "--config", p, "--listen",
-		    sport, NULL};
+		    sport, "--control", ssock, NULL};
 
+		snprintf(ssock, sizeof ssock, "%s/srv.sock", dir);
+		unlink(ssock);
 		srv = bench_spawn(av, "listening", NULL, 0);
 	}
 	snprintf(st, sizeof st, "%s/relay.json", dir);
@@ -122,13 +163,36 @@ run_case(const char *bin, const char *relay, unsigned loss, const char *level)
 	{
 		char rp[512];
 		char *av[] = {(char *)bin, "connect", "--config", p,
-		    "--resolvers", rp, "--listen", cport, NULL};
+		    "--resolvers", rp, "--listen", cport, "--control", csock,
+		    NULL};
 
 		snprintf(rp, sizeof rp, "%s/resolvers.txt", dir);
+		snprintf(csock, sizeof csock, "%s/cli.sock", dir);
+		unlink(csock);
 		cli = rl > 0 ? bench_spawn(av, "connected", NULL, 0) : -1;
 	}
-	if (cli > 0)
-		d = bench_transfer(cli_port, 1, FEC_DOWN, limit_s);
+	if (cli > 0) {
+		d = bench_transfer(cli_port, 1, (uint64_t)mib * MiB, limit_s);
+		rtx = status_num(bin, ssock, "arq.retransmits");
+		ssent = status_num(bin, ssock, "fec.symbols_sent");
+		sskip = status_num(bin, ssock, "fec.symbols_skipped");
+		rec = status_num(bin, csock, "fec.recovered_packets");
+		if (getenv("BENCH_FEC_VERBOSE") != NULL) {
+			char cmd[1400], line[4096];
+			FILE *pf;
+
+			/* the status objects as they are, for a closer look */
+			snprintf(cmd, sizeof cmd,
+			    "for s in %s %s; do %s status --control $s "
+			    "--format json | jq -c '{fec, arq}'; done",
+			    ssock, csock, bin);
+			pf = popen(cmd, "r");
+			while (pf != NULL && fgets(line, sizeof line, pf))
+				fputs(line, stdout);
+			if (pf != NULL)
+				pclose(pf);
+		}
+	}
 	bench_stop(cli);
 	bench_stop(rl);
 	bench_stop(srv);
@@ -136,10 +200,12 @@ run_case(const char *bin, const char *relay, unsigned loss, const char *level)
 		printf("loss %2u%% %-13s could not start\n", loss, level);
 		return;
 	}
-	printf("loss %2u%% %-13s down 10 MiB %7.2f s (%5.3f MiB/s)  relay "
-	       "bytes down %llu up %llu%s\n",
-	    loss, level, d, d > 0 ? 10 / d : 0.0, stat_bytes(st, "\"down\""),
-	    stat_bytes(st, "\"up\""), d < 0 ? "  (FAILED)" : "");
+	printf("loss %2u%% %-13s down %2u MiB %7.2f s (%5.3f MiB/s)  relay "
+	       "bytes down %llu up %llu  server retransmits %lld  symbols "
+	       "sent %lld skipped %lld  client recovered %lld%s\n",
+	    loss, level, mib, d, d > 0 ? mib / d : 0.0,
+	    stat_bytes(st, "\"down\""), stat_bytes(st, "\"up\""), rtx, ssent,
+	    sskip, rec, d < 0 ? "  (FAILED)" : "");
 	fflush(stdout);
 }
 
@@ -147,10 +213,10 @@ int
 main(void)
 {
 	const char *bin = getenv("MDNS_BIN");
-	static const char *const levels[] = {
-	    "none", "conservative", "balanced", "aggressive"};
-	static const unsigned losses[] = {10, 30};
-	char relay[600];
+	const char *levels = getenv("BENCH_FEC_LEVELS"), *lp, *losses;
+	unsigned mib10 = 10, mib30 = 10, loss;
+	char relay[600], lv[32];
+	char *end;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (bin == NULL)
@@ -172,15 +238,36 @@ main(void)
 		return 1;
 	if (getenv("BENCH_FEC_LIMIT") != NULL)
 		limit_s = strtod(getenv("BENCH_FEC_LIMIT"), NULL);
-	printf("fec: 10 MiB down at download MTU 200 through the fault relay "
-	       "(seed 11), one run per case\n");
-	for (size_t i = 0; i < nitems(losses); i++)
-		for (size_t j = 0; j < nitems(levels); j++)
-			run_case(bin, relay, losses[i], levels[j]);
+	if (getenv("BENCH_FEC_MIB") != NULL)
+		mib10 = (unsigned)strtoul(getenv("BENCH_FEC_MIB"), NULL, 10);
+	if (getenv("BENCH_FEC_MIB30") != NULL)
+		mib30 = (unsigned)strtoul(getenv("BENCH_FEC_MIB30"), NULL, 10);
+	if (levels == NULL)
+		levels = "none,conservative,balanced,aggressive";
+	if ((losses = getenv("BENCH_FEC_LOSS")) == NULL)
+		losses = "10,30";
+	printf("fec: %u MiB (10 %% loss) / %u MiB (30 %% loss) down at "
+	       "download MTU 200 through the fault relay (seed 11), one run "
+	       "per case, limit %.0f s\n",
+	    mib10, mib30, limit_s);
+	for (; *losses != '\0'; losses = *end ? end + 1 : end) {
+		loss = (unsigned)strtoul(losses, &end, 10);
+		for (lp = levels; *lp != '\0';) {
+			size_t k = strcspn(lp, ",");
+
+			snprintf(lv, sizeof lv, "%.*s", (int)k, lp);
+			run_case(
+			    bin, relay, loss, lv, loss >= 30 ? mib30 : mib10);
+			lp += k + (lp[k] == ',');
+		}
+		if (end == losses)
+			break;
+	}
 	{
 		char p[512];
 		const char *files[] = {"encrypt_key.txt", "server_config.toml",
-		    "client_config.toml", "resolvers.txt", "relay.json"};
+		    "client_config.toml", "resolvers.txt", "relay.json",
+		    "srv.sock", "cli.sock"};
 
 		for (size_t i = 0; i < nitems(files); i++) {
 			snprintf(p, sizeof p, "%s/%s", dir, files[i]);

@@ -741,6 +741,63 @@ test_loss_timers(void)
 	free(r.f);
 }
 
+/* What the download FEC uses (docs/fec.md): the NACK floor, the time a
+ * frame left, restarting its RTO. */
+static void
+test_fec_hooks(void)
+{
+	struct arq_config c;
+	struct rec r = {0};
+	struct arq *a;
+	uint8_t b = 'x';
+	uint64_t at = 1;
+
+	test_config(&c);
+	a = arq_new(&c, rec_emit, &r);
+	arq_set_path_rtt(a, 10 * MS, 4 * MS);
+	arq_set_nack_floor(a, 30 * MS);
+	tap_is_int(arq_nack_delay_us(a), 30 * MS,
+	    "NACK floor 30 ms over 2 x rttvar (8 ms)");
+	arq_recv(a, 0, 1, &b, 1);
+	arq_recv(a, 9 * MS, 2, &b, 1);
+	tap_ok(!rec_has(&r, ARQ_OUT_NACK, 0), "no NACK before the floor");
+	arq_recv(a, 31 * MS, 3, &b, 1);
+	tap_ok(rec_has(&r, ARQ_OUT_NACK, 0), "NACK once the floor passed");
+	arq_set_nack_floor(a, 0);
+	tap_is_int(arq_nack_delay_us(a), 8 * MS, "floor 0: as before");
+	arq_free(a);
+
+	test_config(&c);
+	a = arq_new(&c, rec_emit, &r);
+	arq_send(a, 0, &b, 1, 0);
+	tap_ok(arq_sent_at(a, 0, &at) == 0 && at == 0,
+	    "sent_at: queued, not left yet");
+	arq_note_sent(a, 0, 5 * MS);
+	tap_ok(arq_sent_at(a, 0, &at) == 1 && at == 5 * MS,
+	    "sent_at: when it left");
+	rec_clear(&r);
+	arq_restart_rto(a, 0, 150 * MS);
+	arq_tick(a, 300 * MS, NULL);
+	tap_is_int(rec_count(&r, ARQ_OUT_RESEND), 0,
+	    "restart_rto: no RTO 200 ms after the send, 150 ms after the "
+	    "restart");
+	arq_tick(a, 350 * MS, NULL);
+	tap_is_int(rec_count(&r, ARQ_OUT_RESEND), 1,
+	    "restart_rto: RTO 200 ms after the restart");
+	arq_on_ack(a, 0, 360 * MS);
+	tap_ok(arq_sent_at(a, 0, &at) == 0 && arq_rto_us(a) == 200 * MS,
+	    "acked: not in flight; no RTT sample (Karn)");
+	arq_send(a, 400 * MS, &b, 1, 0);
+	arq_note_sent(a, 1, 400 * MS);
+	arq_restart_rto(a, 1, 410 * MS);
+	arq_on_ack(a, 1, 420 * MS);
+	tap_is_int(arq_rto_us(a), 200 * MS,
+	    "restarted frame's ACK gives no RTT sample");
+	arq_free(a);
+	rec_clear(&r);
+	free(r.f);
+}
+
 int
 main(void)
 {
@@ -754,5 +811,6 @@ main(void)
 	test_data_failure();
 	test_transfers();
 	test_loss_timers();
+	test_fec_hooks();
 	return tap_done();
 }

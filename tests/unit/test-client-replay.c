@@ -63,6 +63,7 @@
 #include "common/util.h"
 #include "engine/client.h"
 #include "proto/dns.h"
+#include "proto/fec-frame.h"
 #include "proto/wire.h"
 #include "tests/interop.h"
 #include "tests/tap.h"
@@ -204,12 +205,15 @@ feed(struct run *r, json_t *resp, int id)
 
 /*
  * Feed a captured tunnel answer rebuilt for our query msg: same frame
- * header, payload with its first four bytes replaced by patch4 (our probe
- * code or verify code). Returns 0, or -1 if the answer did not decode.
+ * header, payload with the four bytes at offset at replaced by patch4
+ * (our probe code or verify code), then cut to cut bytes (0: not cut), or
+ * replaced by whole (wlen bytes) when whole is not NULL. Returns 0, or -1
+ * if the answer did not decode.
  */
 static int
-feed_patched(struct run *r, json_t *resp, const uint8_t *msg, size_t len,
-    const uint8_t *patch4, size_t at)
+feed_frame(struct run *r, json_t *resp, const uint8_t *msg, size_t len,
+    const uint8_t *patch4, size_t at, size_t cut, const uint8_t *whole,
+    size_t wlen)
 {
 	static uint8_t fb[65536], pb[8192], nb[8300], out[16384];
 	struct dns_answer da;
@@ -224,14 +228,22 @@ feed_patched(struct run *r, json_t *resp, const uint8_t *msg, size_t len,
 	if (dns_answer_parse(w, n, r->b64 ? DNS_RESP_BASE64 : DNS_RESP_RAW, fb,
 		sizeof fb, &da, NULL) != DNS_ANS_FRAME ||
 	    wire_frame_parse(fb, da.frame_len, &f) != WIRE_OK ||
-	    f.payload_len < at + 4 || f.payload_len > sizeof pb ||
+	    (whole == NULL && f.payload_len < at + 4) ||
+	    f.payload_len > sizeof pb || wlen > sizeof pb ||
 	    dns_query_parse(msg, len, &q, NULL) != DNS_QUERY_OK) {
 		free(w);
 		return -1;
 	}
 	free(w);
-	memcpy(pb, f.payload, f.payload_len);
-	memcpy(pb + at, patch4, 4);
+	if (whole != NULL) {
+		memcpy(pb, whole, wlen);
+		f.payload_len = wlen;
+	} else {
+		memcpy(pb, f.payload, f.payload_len);
+		memcpy(pb + at, patch4, 4);
+		if (cut > 0 && cut < f.payload_len)
+			f.payload_len = cut;
+	}
 	f.payload = pb;
 	fl = wire_frame_build(&f, nb, sizeof nb);
 	if (fl <= 0)
@@ -243,6 +255,13 @@ feed_patched(struct run *r, json_t *resp, const uint8_t *msg, size_t len,
 		return -1;
 	eng_client_handle_answer(r->cl, out, (size_t)an);
 	return 0;
+}
+
+static int
+feed_patched(struct run *r, json_t *resp, const uint8_t *msg, size_t len,
+    const uint8_t *patch4, size_t at)
+{
+	return feed_frame(r, resp, msg, len, patch4, at, 0, NULL, 0);
 }
 
 /*
@@ -906,22 +925,29 @@ fec_withheld(json_t *l)
 
 /*
  * s9 with FEC on: the first captured STREAM_FEC_SYMBOL answer fed again
- * with its payload altered five ways (group count 65, a source id,
- * original length 1, a packet longer than the symbol, the first two
- * lengths swapped: a group whose metadata differs from the one already
- * seen): each dropped and counted in fec.malformed, the session on.
+ * with its payload altered (group count 65, a source id, original length
+ * 1, a packet longer than the symbol, the first two lengths swapped: a
+ * group whose metadata differs from the one already seen; an id beyond
+ * the repair range, 2K; the symbol 10 bytes short, so its length
+ * disagrees with its group's; the payload cut inside the packet lengths;
+ * a well-formed group of 13, over the negotiated 12): each dropped and
+ * counted in fec.malformed, the session on.
  */
 static void
 fec_malformed(struct run *r, const char *name)
 {
 	static const struct {
 		uint8_t p[4];
-		size_t at;
-	} bad[] = {{{1, 65, 0, 0}, 0}, {{0, 0, 0, 5}, 8}, {{0, 0, 0, 1}, 2},
-	    {{0, 201, 0, 200}, 12}, {{0, 200, 0, 116}, 12}};
+		size_t at, cut;
+	} bad[] = {{{1, 65, 0, 0}, 0, 0}, {{0, 0, 0, 5}, 8, 0},
+	    {{0, 0, 0, 1}, 2, 0}, {{0, 201, 0, 200}, 12, 0},
+	    {{0, 200, 0, 116}, 12, 0}, {{0, 0, 0, 24}, 8, 0},
+	    {{1, 12, 0, 0}, 0, 1}, {{1, 12, 0, 0}, 0, 22}};
+	static uint8_t big[FEC_SYM_HDR + 2 * 13 + 100], sym[100];
+	struct fec_sym fs;
 	json_t *st, *fo;
 	size_t i, k, n;
-	int fed = 0;
+	int fed = 0, want = (int)nitems(bad) + 1;
 	long long before, after;
 	uint8_t *q;
 
@@ -939,22 +965,42 @@ fec_malformed(struct run *r, const char *name)
 		return;
 	}
 	q = hexbytes(jstr(r->lines[r->cap.peer[i]], "wire"), &n);
-	for (k = 0; q != NULL && k < nitems(bad); k++)
-		if (feed_patched(r, r->lines[i], q, n, bad[k].p, bad[k].at) ==
-		    0)
+	for (k = 0; q != NULL && k < nitems(bad); k++) {
+		size_t cut = bad[k].cut;
+
+		/* cut 1: 10 bytes short of the captured payload */
+		if (cut == 1)
+			cut = (size_t)jint(r->lines[i],
+				  "decoded.tunnel.payload_len", 0) -
+			    10;
+		if (feed_frame(r, r->lines[i], q, n, bad[k].p, bad[k].at, cut,
+			NULL, 0) == 0)
 			fed++;
+	}
+	memset(&fs, 0, sizeof fs);
+	fs.count = 13;
+	fs.id = 13;
+	for (k = 0; k < 13; k++)
+		fs.lens[k] = 100;
+	fs.sym = sym;
+	fs.sym_len = sizeof sym;
+	if (q != NULL && fec_sym_build(&fs, big, sizeof big, NULL) > 0 &&
+	    feed_frame(r, r->lines[i], q, n, NULL, 0, 0, big, sizeof big) == 0)
+		fed++;
 	free(q);
 	pump(r, 0);
 	st = eng_client_status_json(r->cl, "test", 0);
 	fo = json_object_get(st, "fec");
 	after = jint(fo, "malformed", -1);
-	tap_ok(fed == 5 && after == before + 5 &&
+	tap_ok(fed == want && after == before + want &&
 		jint(fo, "recovered_packets", 0) == 2 &&
 		eng_client_stats(r->cl)->phase == ENG_CLI_CONNECTED,
-	    "%s: 5 malformed STREAM_FEC_SYMBOL frames (count 65, id below "
+	    "%s: %d malformed STREAM_FEC_SYMBOL frames (count 65, id below "
 	    "K, wrong original length, packet over T, other lengths for a "
-	    "known group) dropped and counted (%lld), the session on",
-	    name, after - before);
+	    "known group, id 2K, symbol 10 bytes short, cut inside the "
+	    "lengths, a group of 13 over the negotiated 12) dropped and "
+	    "counted (fed %d, counted %lld), the session on",
+	    name, want, fed, after - before);
 	json_decref(st);
 }
 

@@ -48,6 +48,7 @@
 #include "common/ev.h"
 #include "common/util.h"
 #include "proto/dns.h"
+#include "engine/server-fec.h"
 #include "engine/server.h"
 #include "engine/stream.h"
 #include "proto/wire.h"
@@ -1035,6 +1036,113 @@ out:
 	icap_free(&cap);
 }
 
+/*
+ * s9's repair symbols from our server's encoder path (srv_fec_encode, what
+ * serve queues): for every STREAM_FEC_SYMBOL answer of the fork server,
+ * the group's STREAM_DATA payloads of the capture (stream 2, header seq
+ * on) encoded with the parameters our server negotiates from the fork
+ * client's SESSION_CAPS (12 / 25 %: 3 symbols, ids 12-14) give that
+ * answer's payload byte for byte. A full replay cannot make our server
+ * form these groups itself: its groups follow its own reads of the
+ * target and its flush timer, and the capture has no target to connect
+ * to (docs/fec.md, "Replay").
+ */
+static void
+fork_symbols_fec(void)
+{
+	static const uint8_t *pk[64];
+	static uint16_t len[64];
+	static uint8_t *src[65536];
+	static size_t srcn[65536];
+	struct icap cap;
+	struct fec_params cl, sv, eff;
+	json_t *l;
+	uint8_t *p, *out;
+	size_t i, j, n, plen;
+	unsigned nsym = 0, same = 0, k, groups = 0;
+	long nrep = 0, seq;
+	int have = 0;
+
+	if (icap_load("s9-fork-fec.jsonl", &cap) == -1)
+		return;
+	fec_params_default(&sv);
+	sv.enabled = true;
+	sv.group = 16;
+	sv.overhead = 40;
+	for (i = 0; i < cap.nlines; i++) {
+		l = cap.lines[i];
+		seq = (long)jint(l, "decoded.tunnel.seq", -1);
+		if (icap_is_query(l) &&
+		    jint(l, "decoded.tunnel.packet_type", -1) ==
+			WIRE_SESSION_CAPS &&
+		    hexbytes(json_string_value(
+				 jget(l, "decoded.tunnel.payload_hex")),
+			&p, &n) == 0) {
+			have = fec_caps_decode(p, n, &cl, NULL) == 0;
+			fec_negotiate(&cl, &sv, &eff);
+			free(p);
+		}
+		if (icap_is_query(l) ||
+		    (jint(l, "decoded.tunnel.packet_type", -1) !=
+			    WIRE_STREAM_DATA &&
+			jint(l, "decoded.tunnel.packet_type", -1) !=
+			    WIRE_STREAM_RESEND) ||
+		    jint(l, "decoded.tunnel.stream_id", -1) != 2 || seq < 0 ||
+		    seq > 65535 || src[seq] != NULL)
+			continue;
+		if (hexbytes(json_string_value(
+				 jget(l, "decoded.tunnel.payload_hex")),
+			&src[seq], &srcn[seq]) == -1)
+			src[seq] = NULL;
+	}
+	for (i = 0; have && i < cap.nlines; i++) {
+		l = cap.lines[i];
+		if (icap_is_query(l) ||
+		    jint(l, "decoded.tunnel.packet_type", -1) !=
+			WIRE_STREAM_FEC_SYMBOL ||
+		    hexbytes(json_string_value(
+				 jget(l, "decoded.tunnel.payload_hex")),
+			&p, &n) == -1)
+			continue;
+		nsym++;
+		seq = (long)jint(l, "decoded.tunnel.seq", -1);
+		k = n > 1 ? p[1] : 0;
+		for (j = 0; j < k && j < 64; j++) {
+			size_t s = (size_t)((seq + (long)j) & 0xffff);
+
+			pk[j] = src[s];
+			len[j] = (uint16_t)srcn[s];
+			if (src[s] == NULL)
+				break;
+		}
+		out = NULL;
+		if (k > 0 && j == k && n >= FEC_SYM_HDR &&
+		    (nrep = srv_fec_encode(pk, len, k, eff.overhead,
+			 eff.symbol_size, &out, &plen)) > 0 &&
+		    plen == n) {
+			uint32_t id = be32_load(p + 8);
+
+			if (id >= k && id < k + (uint32_t)nrep &&
+			    memcmp(out + plen * (id - k), p, n) == 0)
+				same++;
+			if (id == k)
+				groups++;
+		}
+		free(out);
+		free(p);
+	}
+	tap_ok(have && eff.enabled && eff.group == 12 && eff.overhead == 25,
+	    "s9: our server negotiates 12 / 25 %% with the fork client");
+	tap_ok(nsym == 7 && same == nsym && groups == 3 && nrep == 3,
+	    "s9: our server's encoder path gives each of the fork server's "
+	    "%u STREAM_FEC_SYMBOL payloads byte for byte from its group's "
+	    "STREAM_DATA (%u same, %u groups, %ld symbols a group)",
+	    nsym, same, groups, nrep);
+	for (i = 0; i < 65536; i++)
+		free(src[i]);
+	icap_free(&cap);
+}
+
 int
 main(void)
 {
@@ -1065,5 +1173,6 @@ main(void)
 	icap_free_names(names, n);
 	fork_types();
 	fork_caps_fec();
+	fork_symbols_fec();
 	return tap_done();
 }
