@@ -18,6 +18,7 @@
 
 #include "cli/cli.h"
 #include "cli/engine-snap.h"
+#include "cli/live-checks.h"
 #include "common/config.h"
 #include "common/ev.h"
 #include "common/log.h"
@@ -39,6 +40,7 @@ enum {
 	OPT_TUN_DNS4,
 	OPT_TUN_DNS6,
 	OPT_TUN_NO_RESOLVER,
+	OPT_CHECKS,
 };
 
 static const struct args_opt connect_opts[] = {
@@ -68,6 +70,10 @@ static const struct args_opt connect_opts[] = {
 	"the mapped IPv6 DNS address (fd6d:646e:7300::2)"},
     {OPT_TUN_NO_RESOLVER, "tun-no-resolver", NULL, 0,
 	"leave the system resolver (/etc/resolv.conf) alone"},
+    {OPT_CHECKS, "checks", "SECONDS", ARGS_OPTIONAL,
+	"run the exit checks (ip, leak) inside the client\n"
+	"every SECONDS (default 300; 1..86400): status\n"
+	"exit_ip and leak (docs/checks.md)"},
     {0, NULL, NULL, 0, NULL},
 };
 
@@ -266,6 +272,8 @@ cmd_connect_run(struct cli_ctx *ctx, const struct args *args)
 	struct ev_loop *loop = NULL;
 	struct err e = {""};
 	struct watch w = {NULL, NULL, 0, NULL};
+	struct cli_live *live = NULL;
+	unsigned checks_ms = LIVE_CHECKS_INTERVAL_MS;
 	union net_addr bound;
 	const char *listen = args_get(args, OPT_LISTEN);
 	const char *profile = args_get(args, OPT_PROFILE);
@@ -292,6 +300,8 @@ cmd_connect_run(struct cli_ctx *ctx, const struct args *args)
 	}
 	if (tun && args_has(args, OPT_CLEANUP))
 		return tun_cleanup(&sc);
+	if (args_seconds(args, OPT_CHECKS, 1000, 86400000, &checks_ms) != 0)
+		return EXIT_UNKNOWN;
 	opts.resolvers = args_get(args, OPT_RESOLVERS);
 	if ((ctx->config == NULL || opts.resolvers == NULL) &&
 	    profile == NULL) {
@@ -328,9 +338,6 @@ cmd_connect_run(struct cli_ctx *ctx, const struct args *args)
 		cli_error(&cmd_connect_entry, "%s", e.msg);
 		goto out;
 	}
-	/* The engine has its own copy; the list may be large. */
-	cfg_free(cfg);
-	cfg = NULL;
 	w.c = cl;
 	{
 		struct ctl_handlers h = {"client", cli_version(),
@@ -368,6 +375,17 @@ cmd_connect_run(struct cli_ctx *ctx, const struct args *args)
 		cli_error(&cmd_connect_entry, "%s", e.msg);
 		goto out;
 	}
+	/* The exit checks read the settings; then the engine has its own
+	 * copy and ours goes (the resolver list may be large). */
+	if (args_has(args, OPT_CHECKS) &&
+	    (live = cli_live_start(loop, cl, cfg, checks_ms, w.snap, &e)) ==
+		NULL) {
+		cli_error(&cmd_connect_entry, "--checks: %s", e.msg);
+		rc = EXIT_UNKNOWN;
+		goto out;
+	}
+	cfg_free(cfg);
+	cfg = NULL;
 	net_addr_format(&bound, buf, sizeof buf);
 	printf("listening %s\n", buf);
 	if (tun)
@@ -388,6 +406,7 @@ cmd_connect_run(struct cli_ctx *ctx, const struct args *args)
 	}
 	rc = EXIT_OK;
 out:
+	cli_live_stop(live);
 	cli_snap_stop(w.snap, rc);
 	ctl_server_free(w.ctl);
 	if (cl != NULL && eng_client_tun_stop(cl, &e) == -1) {
