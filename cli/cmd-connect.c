@@ -290,8 +290,19 @@ cmd_connect_run(struct cli_ctx *ctx, const struct args *args)
 		args_has(args, OPT_TUN_ADDR6) || args_has(args, OPT_TUN_DNS4) ||
 		args_has(args, OPT_TUN_DNS6) ||
 		args_has(args, OPT_TUN_NO_RESOLVER))) {
-		cli_error(&cmd_connect_entry,
-		    "a device name, --cleanup and --tun-* need --tun");
+		/* "--checks 60": the value is optional, so only --checks=60
+		 * gives it; 60 became an operand. */
+		if (args->noperands > 0 && args_has(args, OPT_CHECKS) &&
+		    args_get(args, OPT_CHECKS) == NULL &&
+		    strspn(args->operands[0], "0123456789.") ==
+			strlen(args->operands[0]))
+			cli_error(&cmd_connect_entry,
+			    "write --checks=%s (the interval is optional and "
+			    "follows '=')",
+			    args->operands[0]);
+		else
+			cli_error(&cmd_connect_entry,
+			    "a device name, --cleanup and --tun-* need --tun");
 		return EXIT_UNKNOWN;
 	}
 	if (tun && tun_options(args, &tc, &sc, &e) == -1) {

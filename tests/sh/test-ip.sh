@@ -274,6 +274,9 @@ done
 ok $([ "${n:-0}" -ge 1 ]; echo $?) "the event is in a snapshot of the history"
 is "$(sqlite3 "$CHKDB" "SELECT count(*) > 0 FROM checks c JOIN runs r ON r.id = c.run_id WHERE r.command = 'connect' AND c.kind = 'ip' AND c.subject = 'ipv4' AND c.verdict = 'fail' AND c.evidence LIKE '%-> 10.77.1.2%'")" \
     1 "the periodic checks are in connect's run, with evidence"
+like "$(ns app "$BIN" status --control "$TOPO_DIR/CK2.sock")" \
+    "exit ip +critical 10.77.1.2 fd77:1::2 \\(IPv4 exit 10.77.1.2, expected 10.77.9.9" \
+    "status (text) shows the check: verdict, exit addresses, detail"
 for n in CK1 CK2 CK3; do
 	p=${n}_PID
 	topo_stop "${!p}"
@@ -282,6 +285,10 @@ out=$(ns app "$BIN" connect --config "$TOPO_DIR/CK1/client_config.toml" \
     --resolvers "$TOPO_DIR/CK1/resolvers.txt" --checks=abc 2>&1)
 is "$?/$(printf '%s\n' "$out" | wc -l)" 3/1 "--checks=abc: one-line error, exit 3"
 like "$out" "--checks: not a number of seconds" "... saying why"
+out=$(ns app "$BIN" connect --config "$TOPO_DIR/CK1/client_config.toml" \
+    --resolvers "$TOPO_DIR/CK1/resolvers.txt" --checks 60 2>&1)
+is "$?" 3 "--checks 60 (no '='): exit 3"
+like "$out" "write --checks=60" "... and the message says how to write it"
 
 # A "tunnel" whose server runs next to the client: the exit is the
 # direct address.
