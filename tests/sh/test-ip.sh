@@ -277,6 +277,23 @@ is "$(sqlite3 "$CHKDB" "SELECT count(*) > 0 FROM checks c JOIN runs r ON r.id = 
 like "$(ns app "$BIN" status --control "$TOPO_DIR/CK2.sock")" \
     "exit ip +critical 10.77.1.2 fd77:1::2 \\(IPv4 exit 10.77.1.2, expected 10.77.9.9" \
     "status (text) shows the check: verdict, exit addresses, detail"
+# The TUI's header (the control socket is a path: no namespace needed),
+# in an 80-column tmux window.
+if command -v tmux >/dev/null; then
+	TM="tmux -L mdns-ip-$$ -f /dev/null"
+	$TM new-session -d -s T -x 80 -y 24 \
+	    "env TERM=tmux-256color NO_COLOR=1 $BIN tui --control $TOPO_DIR/CK2.sock"
+	for ((i = 0; i < 100; i++)); do
+		$TM capture-pane -p -t T | grep -q 'exit critical' && break
+		sleep 0.1
+	done
+	like "$($TM capture-pane -p -t T | grep 'exit critical')" \
+	    '^exit critical 10\.77\.1\.2 fd77:1::2 +leak not tested' \
+	    "TUI header at 80 columns: the exit check's verdict and address"
+	$TM kill-server 2>/dev/null
+else
+	diag "tmux not installed: no TUI header check"
+fi
 for n in CK1 CK2 CK3; do
 	p=${n}_PID
 	topo_stop "${!p}"
