@@ -92,7 +92,8 @@ void cli_ip_plan_free(struct cli_ip_plan *p);
 
 /*
  * The leak plan: NULL when conf names no MDNS_LEAK_ZONE (not tested).
- * The system path from /etc/resolv.conf, the tunnel path tun_dns (the
+ * The system path from /etc/resolv.conf (read again for every run), the
+ * tunnel path tun_dns (the
  * engine's DNS listener, a wildcard reached on loopback; NULL: none,
  * tun_why says why), 6 names, whoami names none.
  */

@@ -311,6 +311,14 @@ cmd_connect_run(struct cli_ctx *ctx, const struct args *args)
 	}
 	if (tun && args_has(args, OPT_CLEANUP))
 		return tun_cleanup(&sc);
+	/* In full-VPN mode the "direct" fetches of ip are routed into the
+	 * TUN too: every exit would read as not_tunnelled (docs/checks.md). */
+	if (tun && args_has(args, OPT_CHECKS)) {
+		cli_error(&cmd_connect_entry,
+		    "--checks does not work with --tun yet: ip's direct path "
+		    "would go through the tunnel too");
+		return EXIT_UNKNOWN;
+	}
 	if (args_seconds(args, OPT_CHECKS, 1000, 86400000, &checks_ms) != 0)
 		return EXIT_UNKNOWN;
 	opts.resolvers = args_get(args, OPT_RESOLVERS);

@@ -383,7 +383,6 @@ cli_leak_plan_new(
 {
 	struct cli_leak_plan *p;
 	struct leak_cli *lc;
-	struct err e = {""};
 
 	if (conf == NULL || *conf->client.leak_zone == '\0')
 		return NULL;
@@ -395,7 +394,6 @@ cli_leak_plan_new(
 	lc->o.tries = 2;
 	lc->o.timeout_ms = 4000;
 	lc->quiet = 1;
-	read_resolv(lc, "/etc/resolv.conf", &e);
 	if (tun_dns != NULL) {
 		lc->o.tun = *tun_dns;
 		any_to_loopback(&lc->o.tun);
@@ -416,7 +414,12 @@ const struct leak_opts *
 cli_leak_plan_opts(struct cli_leak_plan *p, const char *local_evidence)
 {
 	struct leak_cli *lc = &p->lc;
+	struct err e = {""};
 
+	/* The system's resolvers may have changed since the last run. */
+	lc->o.nsys = 0;
+	lc->sys_why[0] = '\0';
+	read_resolv(lc, "/etc/resolv.conf", &e);
 	snprintf(lc->local, sizeof lc->local, "%s",
 	    local_evidence ? local_evidence : "");
 	lc->o.local_evidence = lc->local[0] ? lc->local : NULL;
