@@ -269,6 +269,9 @@ on_tick(struct ev_loop *loop, uint64_t id, void *arg)
 
 	(void)id;
 	lv->tick = ev_timer_add(loop, LIVE_TICK_US, on_tick, lv);
+	/* A client on its way out has nothing left to prove. */
+	if (eng_client_stats(lv->cl)->phase == ENG_CLI_STOPPING)
+		return;
 	if (!lv->live_once && !eng_client_live(lv->cl))
 		return;
 	lv->live_once = 1;
