@@ -47,6 +47,7 @@ cli_checks_open(struct cli_ctx *ctx, const struct cmd_entry *cmd, int argc,
 	o->sink = rpt_open(ctx->format ? ctx->format : "text", stdout, &e);
 	if (o->sink == NULL)
 		goto fail;
+	rpt_set_width(o->sink, rpt_term_width(stdout));
 	if (!store)
 		return o;
 	if (ctx->db != NULL)

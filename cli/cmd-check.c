@@ -448,78 +448,44 @@ out:
 	free(addrs);
 }
 
+/*
+ * The rows of the ip or leak check as one outcome: rc 1 is "not tested"
+ * (why_not says what is missing, key the setting that would give it),
+ * another failure or no row UNKNOWN with the error or none_why, else the
+ * worst verdict of the rows, each named in the brief ("leak" for a row
+ * that found one).
+ */
 static void
-child_ip(struct chk *k, int fd)
+emit_rows(int fd, enum sub s, enum res_check_kind kind, int rc,
+    struct res_check *c, size_t n, const struct err *e, const char *why_not,
+    const char *key, const char *none_why)
 {
-	struct res_check c[2];
-	struct err e = {""};
+	const char *name = s == S_IP ? "ip" : "leak";
 	char brief[160];
-	size_t n = 0, i, o = 0;
-	int rc, state = EXIT_OK;
+	size_t i, o = 0;
+	int state = EXIT_OK;
 
-	rc = cli_ip_checks(k->ctx, k->control,
-	    MIN(15000, MAX(1000, remaining_ms(k) - 500)), !k->ip_asked, c, &n,
-	    &e);
 	if (rc == 1) {
 		res_check_init(&c[0]);
-		c[0].kind = RES_CHECK_IP;
+		c[0].kind = kind;
 		res_textf(c[0].detail, sizeof c[0].detail,
-		    "not tested: no expected exit (MDNS_EXPECTED_EXIT_IP)");
-		emit(fd, S_IP, 0, EXIT_OK, c, 1,
-		    "ip not tested (no expected exit)", NULL);
+		    "not tested: %s (%s)", why_not, key);
+		snprintf(
+		    brief, sizeof brief, "%s not tested (%s)", name, why_not);
+		emit(fd, s, 0, EXIT_OK, c, 1, brief, NULL);
 		return;
 	}
 	if (rc != 0 || n == 0) {
 		res_check_init(&c[0]);
-		c[0].kind = RES_CHECK_IP;
+		c[0].kind = kind;
 		c[0].reason = RES_R_INTERNAL;
 		res_textf(c[0].detail, sizeof c[0].detail, "%s",
-		    rc != 0 ? e.msg : "no service of a family to ask");
-		emit(fd, S_IP, 1, EXIT_UNKNOWN, c, 1, "ip unknown", NULL);
+		    rc != 0 ? e->msg : none_why);
+		snprintf(brief, sizeof brief, "%s unknown", name);
+		emit(fd, s, 1, EXIT_UNKNOWN, c, 1, brief, NULL);
 		return;
 	}
-	o += (size_t)snprintf(brief, sizeof brief, "ip");
-	for (i = 0; i < n; i++) {
-		state = chk_worst(state, chk_verdict_state(c[i].verdict));
-		if (o < sizeof brief)
-			o += (size_t)snprintf(brief + o, sizeof brief - o,
-			    " %s %s", c[i].subject,
-			    res_verdict_name(c[i].verdict));
-	}
-	emit(fd, S_IP, 1, state, c, n, brief, NULL);
-}
-
-/* The leak check (cmd-leak.c) when --config names MDNS_LEAK_ZONE. */
-static void
-child_leak(struct chk *k, int fd)
-{
-	struct res_check c[LEAKZ_REPORT_MAX + 2];
-	struct err e = {""};
-	char brief[160];
-	size_t n = 0, i, o = 0;
-	int rc, state = EXIT_OK;
-
-	rc = cli_leak_checks(k->ctx, k->control,
-	    MIN(15000, MAX(1000, remaining_ms(k) - 500)), c, nitems(c), &n, &e);
-	if (rc == 1) {
-		res_check_init(&c[0]);
-		c[0].kind = RES_CHECK_LEAK;
-		res_textf(c[0].detail, sizeof c[0].detail,
-		    "not tested: no leak zone (MDNS_LEAK_ZONE)");
-		emit(fd, S_LEAK, 0, EXIT_OK, c, 1,
-		    "leak not tested (no leak zone)", NULL);
-		return;
-	}
-	if (rc != 0 || n == 0) {
-		res_check_init(&c[0]);
-		c[0].kind = RES_CHECK_LEAK;
-		c[0].reason = RES_R_INTERNAL;
-		res_textf(c[0].detail, sizeof c[0].detail, "%s",
-		    rc != 0 ? e.msg : "no verdict");
-		emit(fd, S_LEAK, 1, EXIT_UNKNOWN, c, 1, "leak unknown", NULL);
-		return;
-	}
-	o += (size_t)snprintf(brief, sizeof brief, "leak");
+	o += (size_t)snprintf(brief, sizeof brief, "%s", name);
 	for (i = 0; i < n; i++) {
 		state = chk_worst(state, chk_verdict_state(c[i].verdict));
 		if (o < sizeof brief)
@@ -529,7 +495,38 @@ child_leak(struct chk *k, int fd)
 				"leak" :
 				res_verdict_name(c[i].verdict));
 	}
-	emit(fd, S_LEAK, 1, state, c, n, brief, NULL);
+	emit(fd, s, 1, state, c, n, brief, NULL);
+}
+
+/* The exit-IP check (cmd-ip.c) when an expected exit is known. */
+static void
+child_ip(struct chk *k, int fd)
+{
+	struct res_check c[2];
+	struct err e = {""};
+	size_t n = 0;
+	int rc;
+
+	rc = cli_ip_checks(k->ctx, k->control,
+	    MIN(15000, MAX(1000, remaining_ms(k) - 500)), !k->ip_asked, c, &n,
+	    &e);
+	emit_rows(fd, S_IP, RES_CHECK_IP, rc, c, n, &e, "no expected exit",
+	    "MDNS_EXPECTED_EXIT_IP", "no service of a family to ask");
+}
+
+/* The leak check (cmd-leak.c) when --config names MDNS_LEAK_ZONE. */
+static void
+child_leak(struct chk *k, int fd)
+{
+	struct res_check c[LEAKZ_REPORT_MAX + 2];
+	struct err e = {""};
+	size_t n = 0;
+	int rc;
+
+	rc = cli_leak_checks(k->ctx, k->control,
+	    MIN(15000, MAX(1000, remaining_ms(k) - 500)), c, nitems(c), &n, &e);
+	emit_rows(fd, S_LEAK, RES_CHECK_LEAK, rc, c, n, &e, "no leak zone",
+	    "MDNS_LEAK_ZONE", "no verdict");
 }
 
 static void

@@ -79,7 +79,7 @@ struct leak_cli {
 	struct leak_opts o;
 	char zone[256];
 	char sys_from[300], sys_why[300], tun_from[300], tun_why[300];
-	char local[300];
+	char local[480];
 	const char *control;
 	int quiet;
 };
@@ -130,6 +130,32 @@ cli_leak_socks_text(
 	    hostname, ip_literal);
 }
 
+/* "; by client: ADDR host N IP N, ..." (the engine's most recent four
+ * SOCKS clients, status socks.clients) after the totals in buf. */
+static void
+clients_evidence(char *buf, size_t cap, json_t *clients)
+{
+	size_t i, len = strlen(buf);
+	json_t *c;
+
+	json_array_foreach(clients, i, c)
+	{
+		const char *a =
+		    json_string_value(json_object_get(c, "address"));
+
+		if (i == 4 || a == NULL || len + 1 >= cap)
+			break;
+		len += (size_t)snprintf(buf + len, cap - len,
+		    "%s%s host %lld IP %lld", i ? ", " : "; by client: ", a,
+		    (long long)json_integer_value(
+			json_object_get(c, "hostname")),
+		    (long long)json_integer_value(
+			json_object_get(c, "ip_literal")));
+	}
+	if (len >= cap)
+		buf[cap - 1] = '\0';
+}
+
 /* The engine's status: the DNS listener and the SOCKS counts. */
 static void
 from_engine(struct leak_cli *lc, int want_tun)
@@ -149,6 +175,8 @@ from_engine(struct leak_cli *lc, int want_tun)
 			json_object_get(req, "hostname")),
 		    (long long)json_integer_value(
 			json_object_get(req, "ip_literal")));
+	clients_evidence(lc->local, sizeof lc->local,
+	    json_object_get(json_object_get(st, "socks"), "clients"));
 	if (!want_tun)
 		goto out;
 	if (lis != NULL && net_addr_parse(lis, 53, &lc->o.tun, NULL) == 0) {
@@ -307,8 +335,8 @@ leak_measure(struct leak_cli *lc, struct res_check *out, size_t max, size_t *n,
 		fprintf(stderr,
 		    "leak: %d name(s) under %s through the system "
 		    "resolver%s and the tunnel%s\n",
-		    lc->o.nnames, lc->o.zone, lc->o.nsys ? "" : " (none)",
-		    lc->o.have_tun ? "" : " (none)");
+		    lc->o.nnames, lc->o.zone, lc->o.nsys ? "" : " (none known)",
+		    lc->o.have_tun ? "" : " (no tunnel path: not tested)");
 	if ((loop = ev_loop_new(e)) == NULL ||
 	    (l = leak_start(loop, &lc->o, on_done, loop, e)) == NULL)
 		goto done;

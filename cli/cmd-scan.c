@@ -28,12 +28,15 @@
 #include "common/log.h"
 #include "common/net.h"
 #include "common/path.h"
+#include "common/profile.h"
 #include "common/resolvers.h"
 #include "common/result.h"
+#include "probe/leak.h"
 #include "probe/scan-report.h"
 #include "probe/scan-resume.h"
 #include "probe/scan-setup.h"
 #include "probe/scan.h"
+#include "proto/dns.h"
 #include "reports/sink.h"
 #include "store/store.h"
 
@@ -62,6 +65,8 @@ enum {
 	OPT_LOSS_PROBES,
 	OPT_MAX_LOSS,
 	OPT_WITH_DEGRADED,
+	OPT_WHOAMI,
+	OPT_WHOAMI_NAME,
 };
 
 /* The stages --stages names, in order (res_stage_from_name knows them). */
@@ -101,6 +106,12 @@ static const struct args_opt scan_opts[] = {
 	"probes per survivor to measure loss (10)"},
     {OPT_MAX_LOSS, "max-loss", "PCT", 0,
 	"loss above which a survivor is degraded (10)"},
+    {OPT_WHOAMI, "whoami", NULL, 0,
+	"ask whoami names through each live resolver:\n"
+	"its egress address (WHOAMI column)"},
+    {OPT_WHOAMI_NAME, "whoami-name", "NAME", ARGS_REPEAT,
+	"a whoami name (TXT; repeatable, at most 4;\n"
+	"implies --whoami; default: leak's public ones)"},
     {0, NULL, NULL, 0, NULL},
 };
 
@@ -116,6 +127,7 @@ struct scan_args {
 	int resume, no_store, all, progress, seed_given;
 	int with_degraded;
 	const char *write_path, *stats_path;
+	char whoami[SCAN_WHOAMI_MAX][DNS_NAME_TEXT_MAX]; /* normalised */
 };
 
 struct scan_cli {
@@ -153,6 +165,39 @@ addr_opt(const struct args *args, const char *opt, const char *text,
 		cli_error(args->cmd, "%s: %s", opt, e.msg);
 		return -1;
 	}
+	return 0;
+}
+
+/* --whoami, --whoami-name: the names into a->whoami, o->whoami. 0 / -1. */
+static int
+whoami_args(const struct args *args, struct scan_args *a, struct scan_opts *o)
+{
+	const char *v;
+	struct err e = {""};
+	size_t i;
+
+	for (i = 0; (v = args_value(args, OPT_WHOAMI_NAME, i)) != NULL; i++) {
+		if (i == SCAN_WHOAMI_MAX) {
+			cli_error(args->cmd, "more than %d --whoami-name",
+			    SCAN_WHOAMI_MAX);
+			return -1;
+		}
+		snprintf(a->whoami[i], sizeof a->whoami[i], "%s", v);
+		if (strlen(v) >= sizeof a->whoami[i] ||
+		    prof_domain_normalize(a->whoami[i], &e) != 0) {
+			cli_error(args->cmd, "--whoami-name %s: %s", v,
+			    e.msg[0] ? e.msg : "too long");
+			return -1;
+		}
+		o->whoami[o->nwhoami++] = a->whoami[i];
+	}
+	/* --whoami alone: the public names leak asks by default. */
+	for (i = 0; o->nwhoami == 0 && args_has(args, OPT_WHOAMI) &&
+	     i < leak_ndefault_whoami && i < SCAN_WHOAMI_MAX;
+	     i++)
+		o->whoami[i] = leak_default_whoami[i];
+	if (o->nwhoami == 0 && args_has(args, OPT_WHOAMI))
+		o->nwhoami = MIN(leak_ndefault_whoami, SCAN_WHOAMI_MAX);
 	return 0;
 }
 
@@ -226,6 +271,8 @@ scan_args_get(const struct args *args, struct scan_args *a, struct scan_opts *o)
 	a->write_path = args_get(args, OPT_WRITE);
 	a->stats_path = args_get(args, OPT_STATS);
 	o->liveness_name = args_get(args, OPT_LIVE_NAME);
+	if (whoami_args(args, a, o) != 0)
+		return -1;
 	a->lists = args->operands;
 	a->nlists = args->noperands;
 	return 0;
@@ -648,45 +695,6 @@ cb_read_check(void *arg, int64_t run_id, const struct res_check *c)
 	return 0;
 }
 
-/*
- * Write text to f folded at blanks into width columns (0: as it is),
- * continuation lines indented by four: the diagnosis is prose, and
- * folding cuts nothing (an address stays whole on its line).
- */
-static void
-put_folded(FILE *f, const char *text, int width)
-{
-	const char *p = text, *line, *end, *brk;
-	size_t cols, indent = 0;
-
-	while (*p != '\0') {
-		line = p;
-		if ((end = strchr(p, '\n')) == NULL)
-			end = p + strlen(p);
-		cols = indent;
-		brk = NULL;
-		for (; p < end; p++) {
-			if (((unsigned char)*p & 0xc0) != 0x80)
-				cols++;
-			if (*p == ' ' && p > line)
-				brk = p;
-			if (width > 0 && cols > (size_t)width && brk != NULL)
-				break;
-		}
-		if (p < end) {
-			/* Fold at the last blank; go on four columns in. */
-			fprintf(f, "%.*s\n    ", (int)(brk - line), line);
-			for (p = brk + 1; *p == ' '; p++)
-				;
-			indent = 4;
-			continue;
-		}
-		fprintf(f, "%.*s%s", (int)(end - line), line, *end ? "\n" : "");
-		p = *end ? end + 1 : end;
-		indent = 0;
-	}
-}
-
 static const int verdict_code[] = {[RES_VERDICT_OK] = EXIT_OK,
     [RES_VERDICT_WARN] = EXIT_WARNING,
     [RES_VERDICT_FAIL] = EXIT_CRITICAL};
@@ -746,9 +754,11 @@ report(struct scan_cli *sc, int partial)
 		    sc->rep, mf, &sc->run, &sc->o, scan_env_evidence(sc->scan));
 		fclose(mf);
 		if (strcmp(sc->fmt, "text") == 0)
-			put_folded(stdout, diag, rpt_term_width(stdout));
+			rpt_put_folded(
+			    stdout, diag, rpt_term_width(stdout), 0, 4);
 		else
-			put_folded(stderr, diag, rpt_term_width(stderr));
+			rpt_put_folded(
+			    stderr, diag, rpt_term_width(stderr), 0, 4);
 		free(diag);
 	}
 	if (sc->a.write_path != NULL &&

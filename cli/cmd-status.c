@@ -3,7 +3,8 @@
  * cmd-status.c — one-shot engine status from the control socket, as a text
  * summary or the raw JSON status object (--format json). Exit codes
  * (README, "Exit codes of status"): a client 0 when connected and live,
- * 1 when live but degraded (resolvers disabled, loss above 10 %), 2 when
+ * 1 when live but degraded (resolvers disabled, loss above --max-loss,
+ * 10 % by default), 2 when
  * stalled, reconnecting or not connected; a server 0 when serving, 2
  * when stopping; 3 when no engine of ours answers (or only an untrusted
  * socket was found) and on usage errors.
@@ -20,13 +21,16 @@
 #include "cli/cli.h"
 #include "common/ctlc.h"
 
-enum { OPT_CONTROL = ARGS_LONG, OPT_SERVER, OPT_TIMEOUT };
+enum { OPT_CONTROL = ARGS_LONG, OPT_SERVER, OPT_TIMEOUT, OPT_MAX_LOSS };
 
 static const struct args_opt status_opts[] = {
     {OPT_CONTROL, "control", "PATH", 0,
 	"control socket (default: runtime dir)"},
     {OPT_SERVER, "server", NULL, 0, "the server's socket (server.sock)"},
     {OPT_TIMEOUT, "timeout", "MS", 0, "reply deadline (default 3000)"},
+    {OPT_MAX_LOSS, "max-loss", "PCT", 0,
+	"mean loss of the active resolvers above which a\n"
+	"live client is degraded, exit 1 (0..100; 10)"},
     {0, NULL, NULL, 0, NULL},
 };
 
@@ -55,17 +59,17 @@ jstr(json_t *o, const char *key, const char *dflt)
 	return json_is_string(v) ? json_string_value(v) : dflt;
 }
 
-/* Loss above which a live client is degraded: the scan's --max-loss
- * default (README, "Verdicts and exit codes of the probes"). */
-#define STATUS_MAX_LOSS 0.10
+/* Loss above which a live client is degraded (--max-loss): the scan's
+ * --max-loss default (README, "Verdicts and exit codes of the probes"). */
+#define STATUS_MAX_LOSS_PCT 10
 
 /*
  * Why a live client is degraded into why[] (empty when it is not):
  * disabled resolvers, or the active resolvers' mean loss over the pool's
- * window above STATUS_MAX_LOSS.
+ * window above max_loss (a fraction).
  */
 static void
-client_degraded(json_t *st, char *why, size_t len)
+client_degraded(json_t *st, double max_loss, char *why, size_t len)
 {
 	json_t *list =
 	    json_object_get(json_object_get(st, "resolvers"), "list");
@@ -87,23 +91,10 @@ client_degraded(json_t *st, char *why, size_t len)
 	if (jint(st, "resolvers.disabled") > 0)
 		snprintf(why, len, "%lld resolver(s) disabled",
 		    jint(st, "resolvers.disabled"));
-	else if (n > 0 && loss / (double)n > STATUS_MAX_LOSS)
+	else if (n > 0 && loss / (double)n > max_loss)
 		snprintf(why, len,
 		    "loss %.1f %% over the active resolvers (above %.0f %%)",
-		    100.0 * loss / (double)n, 100.0 * STATUS_MAX_LOSS);
-}
-
-/* "1.2 s ago" / "never" for a last_valid_answer_age_ms member. */
-static const char *
-age_text(json_t *o, char *buf, size_t len)
-{
-	json_t *v = json_object_get(o, "last_valid_answer_age_ms");
-
-	if (!json_is_integer(v))
-		return "never";
-	snprintf(
-	    buf, len, "%.1f s ago", (double)json_integer_value(v) / 1000.0);
-	return buf;
+		    100.0 * loss / (double)n, 100.0 * max_loss);
 }
 
 /* An exit check of connect --checks: "ok 10.77.1.2 (detail)"; nothing
@@ -140,7 +131,8 @@ print_client(json_t *st)
 	    jint(st, "session.reinits"));
 	printf("live       last valid tunnel answer %s (stalled after %lld "
 	       "s without one)\n",
-	    age_text(st, age, sizeof age), jint(st, "stall_timeout_ms") / 1000);
+	    ctlc_answer_age(st, age, sizeof age),
+	    jint(st, "stall_timeout_ms") / 1000);
 	printf("uptime     %lld s\n", jint(st, "uptime_ms") / 1000);
 	printf("mtu        upload %lld, download %lld\n",
 	    jint(st, "mtu.upload"), jint(st, "mtu.download"));
@@ -182,7 +174,7 @@ print_client(json_t *st)
 		    jint(r, "download_mtu"), json_number_value(rtt),
 		    100.0 * json_number_value(loss), jint(r, "sent"),
 		    jint(r, "answered"), jint(r, "timeouts"),
-		    age_text(r, age, sizeof age));
+		    ctlc_answer_age(r, age, sizeof age));
 	}
 }
 
@@ -217,7 +209,7 @@ print_server(json_t *st)
 /* The exit code of a status (the header comment); the reason on stderr
  * when it is not 0. */
 static int
-status_exit(json_t *st)
+status_exit(json_t *st, double max_loss)
 {
 	const char *phase = jstr(st, "phase", "?");
 	char why[160];
@@ -231,7 +223,7 @@ status_exit(json_t *st)
 		free(safe);
 		return EXIT_CRITICAL;
 	}
-	client_degraded(st, why, sizeof why);
+	client_degraded(st, max_loss, why, sizeof why);
 	if (why[0] != '\0') {
 		fprintf(stderr, "status: degraded: %s\n", why);
 		return EXIT_WARNING;
@@ -253,14 +245,15 @@ cmd_status_run(struct cli_ctx *ctx, const struct args *args)
 {
 	const char *control = args_get(args, OPT_CONTROL);
 	const char *role = args_has(args, OPT_SERVER) ? "server" : "client";
-	long long timeout_ms = 3000;
+	long long timeout_ms = 3000, max_loss = STATUS_MAX_LOSS_PCT;
 	struct ctlc_where where;
 	struct err e = {""};
 	json_t *reply, *st;
 	char *msg;
 	int rc;
 
-	if (args_strtonum(args, OPT_TIMEOUT, 1, 600000, &timeout_ms) != 0)
+	if (args_strtonum(args, OPT_TIMEOUT, 1, 600000, &timeout_ms) != 0 ||
+	    args_strtonum(args, OPT_MAX_LOSS, 0, 100, &max_loss) != 0)
 		return EXIT_UNKNOWN;
 	/* Characters the terminal can show stay; the rest become '?'. */
 	setlocale(LC_CTYPE, "");
@@ -299,7 +292,7 @@ cmd_status_run(struct cli_ctx *ctx, const struct args *args)
 	} else {
 		print_client(st);
 	}
-	rc = status_exit(st);
+	rc = status_exit(st, (double)max_loss / 100.0);
 	json_decref(reply);
 	return rc;
 }

@@ -225,6 +225,12 @@ format_check(struct cli_ctx *ctx, const struct cmd_entry *cmd)
 	}
 	if (args_format_offered(&cmd->args, ctx->format))
 		return 0;
+	/* What people type for md. */
+	if (strcmp(ctx->format, "markdown") == 0 &&
+	    args_format_offered(&cmd->args, "md")) {
+		ctx->format = "md";
+		return 0;
+	}
 	cli_error(cmd, "unknown format %s (%s offers: %s)", ctx->format,
 	    cmd->name, args_list(f, ',', list, sizeof list));
 	return -1;

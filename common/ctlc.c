@@ -407,3 +407,15 @@ ctlc_term_sanitize(json_t *v)
 		}
 	}
 }
+
+const char *
+ctlc_answer_age(json_t *o, char *buf, size_t len)
+{
+	json_t *v = json_object_get(o, "last_valid_answer_age_ms");
+
+	if (!json_is_integer(v))
+		return "never";
+	snprintf(
+	    buf, len, "%.1f s ago", (double)json_integer_value(v) / 1000.0);
+	return buf;
+}

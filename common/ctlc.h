@@ -88,6 +88,12 @@ json_t *ctlc_call_find(const char *control, const char *role, const char *cmd,
     int timeout_ms, struct ctlc_where *w, struct err *e);
 
 /*
+ * "12.3 s ago", or "never" when o (a client status or one of its
+ * resolvers) has no last_valid_answer_age_ms; into buf.
+ */
+const char *ctlc_answer_age(json_t *o, char *buf, size_t len);
+
+/*
  * Terminal safety for text from the socket (the TUI, status, metrics,
  * error messages: every place such text reaches a terminal). Text is
  * decoded per the current locale (LC_CTYPE); a control character (C0,

@@ -175,6 +175,27 @@ net_addr_len(const union net_addr *a)
 }
 
 int
+net_addr_ip_bytes(const union net_addr *a, uint8_t b[16])
+{
+	static const uint8_t mapped[12] = {
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	memset(b, 0, 16);
+	if (a->sa.sa_family == AF_INET) {
+		memcpy(b, &a->in.sin_addr, 4);
+		return 4;
+	}
+	if (a->sa.sa_family != AF_INET6)
+		return 0;
+	if (memcmp(&a->in6.sin6_addr, mapped, 12) == 0) {
+		memcpy(b, (const uint8_t *)&a->in6.sin6_addr + 12, 4);
+		return 4;
+	}
+	memcpy(b, &a->in6.sin6_addr, 16);
+	return 6;
+}
+
+int
 net_addr_equal(const union net_addr *a, const union net_addr *b)
 {
 	if (a->sa.sa_family != b->sa.sa_family)

@@ -36,6 +36,12 @@ void net_addr_format(const union net_addr *a, char *buf, size_t len);
 void net_addr_format_ip(const union net_addr *a, char *buf, size_t len);
 /* sizeof the sockaddr for a's family (for bind, connect, sendto). */
 socklen_t net_addr_len(const union net_addr *a);
+/*
+ * The address as bytes into b (16 bytes, zero-filled): 4 for IPv4 and for
+ * IPv4-mapped IPv6 (::ffff:a.b.c.d, as a dual-stack socket reports an IPv4
+ * peer), 6 for other IPv6, 0 for another family.
+ */
+int net_addr_ip_bytes(const union net_addr *a, uint8_t b[16]);
 /* Same family, address and port. */
 int net_addr_equal(const union net_addr *a, const union net_addr *b);
 /*

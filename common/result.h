@@ -38,6 +38,7 @@
 #define RES_DIGEST_MAX	 48   /* "sha256:" + 32 hex */
 #define RES_VERSION_MAX	 64   /* mdns-doctor version string */
 #define RES_SUBJECT_MAX	 96   /* what one check is about */
+#define RES_WHOAMI_MAX	 32   /* why no whoami address (short) */
 
 /* The furthest stage of the scan funnel a resolver was tested in. */
 enum res_stage {
@@ -193,6 +194,16 @@ struct res_resolver {
 	enum res_tri down_at_ceiling;	 /* download_mtu: the same */
 	char evidence[RES_EVIDENCE_MAX]; /* sent/received, one paragraph */
 	int64_t at_ms;			 /* wall UTC ms of verdict; 0 = now */
+	/* scan --whoami (docs/checks.md): the resolver's egress as a
+	 * whoami name reported it. whoami_asked 0: the run asked none (the
+	 * texts are ""); else whoami is the address ("" none) and
+	 * whoami_error why there is none ("not tested", "timeout",
+	 * "rcode 5", "no address", "malformed"; "" with an address). */
+	int whoami_asked;
+	char whoami[RES_ADDR_MAX];
+	char whoami_name[RES_DOMAIN_MAX]; /* the name that answered, or
+					     the first that failed */
+	char whoami_error[RES_WHOAMI_MAX];
 };
 
 /* Per-stage counters of a run. */

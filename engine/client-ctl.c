@@ -206,6 +206,13 @@ eng_client_status_json(
 			(json_int_t)(st->socks_req_ip4 + st->socks_req_ip6),
 			"ipv4", (json_int_t)st->socks_req_ip4, "ipv6",
 			(json_int_t)st->socks_req_ip6));
+		/* The same by client address, the most recent first. */
+		json_object_set_new(
+		    so, "clients", ecl_peers_json(&c->peers, now_wall_ms()));
+		json_object_set_new(
+		    so, "clients_max", json_integer(ECL_PEERS_MAX));
+		json_object_set_new(so, "clients_evicted",
+		    json_integer((json_int_t)c->peers.evicted));
 	}
 	json_object_set_new(o, "events",
 	    json_pack("{s:I,s:I,s:I,s:I}", "error_drop",
@@ -470,6 +477,14 @@ eng_client_metrics_text(struct eng_client *c)
 	    (unsigned long long)st->socks_req_name,
 	    (unsigned long long)st->socks_req_ip4,
 	    (unsigned long long)st->socks_req_ip6);
+	/* Per client address in status only (socks.clients): here how
+	 * many the bounded table holds and how many it pushed out. */
+	metric(f, "mdns_client_socks_clients", "gauge",
+	    "Recent local SOCKS client addresses tracked (at most 64).",
+	    c->peers.n);
+	metric(f, "mdns_client_socks_clients_evicted_total", "counter",
+	    "SOCKS client addresses pushed out of the recent table.",
+	    c->peers.evicted);
 	fprintf(f,
 	    "# HELP mdns_client_session_events_total Session events.\n"
 	    "# TYPE mdns_client_session_events_total counter\n"

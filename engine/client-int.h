@@ -10,6 +10,7 @@
  *     -> client-query.c    DNS ids, query slots, sending, the pump
  *     -> engine/stream.c, pool*.c, socks.c, proto/
  *   client-ctl.c      status and metrics (reads only)
+ *   client-peers.c    recent SOCKS clients and their request targets
  *
  * Not a public interface.
  */
@@ -19,6 +20,7 @@
 #include <stdio.h>
 
 #include "engine/arq.h"
+#include "engine/client-peers.h"
 #include "engine/dns-cache.h"
 #include "engine/dns-report.h"
 #include "engine/client.h"
@@ -181,6 +183,7 @@ struct eng_client {
 	/* buffers (ECL_BUF each): a datagram, its frame, inflated payload */
 	uint8_t *rxbuf, *fbuf, *ibuf;
 	struct ecl_fec *fec; /* download FEC (client-fec.c), NULL until used */
+	struct ecl_peers peers; /* recent SOCKS clients (client-peers.c) */
 	/* connect --checks (client-ctl.c): the latest result of each exit
 	 * check as its status object, NULL while not tested */
 	json_t *checks[ENG_CHECK_COUNT];

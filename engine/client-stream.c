@@ -277,6 +277,19 @@ udp_associate(struct ecl_stream *st)
 	stream_free(st);
 }
 
+/* Count the request for its client's address too (client-peers.h). */
+static void
+note_peer(struct ecl_stream *st)
+{
+	union net_addr pa;
+	socklen_t pl = sizeof pa;
+
+	memset(&pa, 0, sizeof pa);
+	if (getpeername(st->s.fd, &pa.sa, &pl) == 0)
+		ecl_peers_note(
+		    &st->c->peers, &pa, st->socks.target[0], now_wall_ms());
+}
+
 /* Bytes arrived during the handshake: run the parser over them. */
 static void
 socks_input(struct ecl_stream *st, uint64_t now)
@@ -308,6 +321,7 @@ socks_input(struct ecl_stream *st, uint64_t now)
 				c->st.socks_req_ip6++;
 			else
 				c->st.socks_req_ip4++;
+			note_peer(st);
 			target_ready(st, now);
 			return;
 		case SOCKS_UDP_ASSOCIATE:

@@ -735,10 +735,10 @@ window_text(const struct pool *p, char *buf, size_t len)
 	uint64_t w = p->cfg.disable_window_us;
 
 	if (w % 1000000 == 0)
-		snprintf(buf, len, "only timeouts for %llu s",
+		snprintf(buf, len, "no valid answer for %llu s",
 		    (unsigned long long)(w / 1000000));
 	else
-		snprintf(buf, len, "only timeouts for %.1f s", w / 1e6);
+		snprintf(buf, len, "no valid answer for %.1f s", w / 1e6);
 }
 
 static void

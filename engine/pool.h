@@ -47,7 +47,7 @@ enum pool_strategy {
 enum pool_state {
 	POOL_TESTING,	 /* queued for or under its first MTU test */
 	POOL_ACTIVE,	 /* carries traffic */
-	POOL_DISABLED,	 /* auto-disabled (only timeouts) */
+	POOL_DISABLED,	 /* auto-disabled (no valid answer for the window) */
 	POOL_RECHECKING, /* inactive, a recheck probe is running */
 	POOL_REJECTED,	 /* failed its MTU test, outlier, or too small */
 };

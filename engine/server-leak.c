@@ -125,34 +125,12 @@ tok_get(struct srv_leak *l, const char *token, uint64_t now)
 	return t;
 }
 
-/* The asker as bytes; IPv4-mapped IPv6 as IPv4. 4, 6 or 0. */
-static int
-from_bytes(const union net_addr *a, uint8_t b[16])
-{
-	static const uint8_t mapped[12] = {
-	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-	memset(b, 0, 16);
-	if (a->sa.sa_family == AF_INET) {
-		memcpy(b, &a->in.sin_addr, 4);
-		return 4;
-	}
-	if (a->sa.sa_family != AF_INET6)
-		return 0;
-	if (memcmp(&a->in6.sin6_addr, mapped, 12) == 0) {
-		memcpy(b, (const uint8_t *)&a->in6.sin6_addr + 12, 4);
-		return 4;
-	}
-	memcpy(b, &a->in6.sin6_addr, 16);
-	return 6;
-}
-
 static void
 record(
     struct srv_leak *l, struct leak_tok *t, const union net_addr *from, int idx)
 {
 	uint8_t b[16];
-	int fam = from_bytes(from, b);
+	int fam = net_addr_ip_bytes(from, b);
 	unsigned i;
 
 	if (fam == 0)

@@ -60,19 +60,6 @@ evidence_dump(json_t *st)
 	return s;
 }
 
-/* "12.3 s ago" or "never" from the status's last_valid_answer_age_ms. */
-static const char *
-age_text(json_t *st, char *buf, size_t len)
-{
-	json_t *v = json_object_get(st, "last_valid_answer_age_ms");
-
-	if (!json_is_integer(v))
-		return "never";
-	snprintf(
-	    buf, len, "%.1f s ago", (double)json_integer_value(v) / 1000.0);
-	return buf;
-}
-
 static void
 sleep_ms(int ms)
 {
@@ -142,7 +129,7 @@ hs_engine_wait(const char *path, int deadline_ms, int poll_ms,
 			    "session %lld not live: phase %s, last valid "
 			    "tunnel answer %s",
 			    (long long)sid, phase ? phase : "?",
-			    age_text(st, age, sizeof age));
+			    ctlc_answer_age(st, age, sizeof age));
 		else if (sid <= 0)
 			res_textf(c->detail, sizeof c->detail,
 			    "no session "

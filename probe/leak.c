@@ -10,7 +10,6 @@
  */
 #include "probe/leak.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,38 +257,15 @@ got_report(struct lq *q, const struct leakz_answer *a)
 	q_end(q);
 }
 
-/* The first address in an answer: an A/AAAA record, or a word of a TXT
- * string that is one ("74.125.1.2"; "ns" "192.0.2.1"; "Resolver IP:
- * 192.0.2.1"). */
+/* A whoami answer: its address (proto/leakzone.h), or why none. */
 static void
 got_whoami(struct lq *q, const struct leakz_answer *a)
 {
 	struct leak_whoami_obs *w = &q->l->ob.who[q->who][q->path];
-	uint8_t b[16];
-	size_t i;
+	struct err e = {""};
 
-	if (a->rcode != 0)
-		snprintf(w->error, sizeof w->error, "rcode %u", a->rcode);
-	for (i = 0; i < a->ntxt && w->ip[0] == '\0'; i++) {
-		char t[256], *tok, *save = NULL;
-
-		snprintf(t, sizeof t, "%s", a->txt[i]);
-		for (tok = strtok_r(t, " \t,;", &save); tok != NULL;
-		     tok = strtok_r(NULL, " \t,;", &save)) {
-			int fam = inet_pton(AF_INET, tok, b) == 1 ? AF_INET :
-			    inet_pton(AF_INET6, tok, b) == 1	  ? AF_INET6 :
-								    0;
-
-			if (fam != 0) {
-				inet_ntop(fam, b, w->ip, sizeof w->ip);
-				break;
-			}
-		}
-	}
-	if (w->ip[0] == '\0' && a->naddr > 0)
-		snprintf(w->ip, sizeof w->ip, "%s", a->addr[0]);
-	if (w->ip[0] == '\0' && w->error[0] == '\0')
-		snprintf(w->error, sizeof w->error, "no address in the answer");
+	if (leakz_whoami_addr(a, w->ip, sizeof w->ip, &e) != 0)
+		snprintf(w->error, sizeof w->error, "%s", e.msg);
 	q_end(q);
 }
 

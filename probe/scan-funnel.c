@@ -256,8 +256,13 @@ scan_next_step(struct scan *s, struct item *it)
 {
 	enum res_stage max = s->o.max_stage;
 
+	if (it->state == IT_LIVE && s->o.nwhoami > 0) {
+		scan_whoami_begin(s, it);
+		return;
+	}
 	switch (it->state) {
 	case IT_LIVE:
+	case IT_WHOAMI:
 		if (max < RES_STAGE_REACH)
 			break;
 		scan_item_enter(s, it, IT_REACH);
@@ -311,6 +316,10 @@ scan_attempt_failed(struct scan *s, struct item *it, int reason, int size_final)
 	it->last_reason = reason;
 	if (it->state == IT_LOSS) {
 		loss_probe_done(s, it, 0, reason);
+		return;
+	}
+	if (it->state == IT_WHOAMI && (size_final || it->tries >= t->tries)) {
+		scan_whoami_failed(s, it, reason);
 		return;
 	}
 	if (reason == RES_R_REFUSED)
@@ -465,6 +474,10 @@ scan_item_answer(
 	note_rtt(it, now);
 	if (it->state == IT_ENV_ICPT) {
 		scan_item_finish(s, it, 0, RES_R_INTERCEPTED);
+		return;
+	}
+	if (it->state == IT_WHOAMI) {
+		scan_whoami_answer(s, it, m, n);
 		return;
 	}
 	if (it->state == IT_LOSS) {

@@ -12,6 +12,7 @@
  *   scan-judge.c   what an answer means (public: scan-judge.h)
  *   scan-tcp.c	    the TCP check after TC=1
  *   scan-burst.c   the burst stage
+ *   scan-whoami.c  the whoami step after liveness (scan --whoami)
  *   scan-env.c	    the env stage (interception, the server directly)
  *   scan-heap.c    deadline heap
  *
@@ -60,8 +61,9 @@ enum it_state {
 	IT_PING,
 	IT_CLOSE,
 	IT_BURST,
-	IT_TCP,	 /* the first truncated download probe over TCP */
-	IT_LOSS, /* the loss probes after the last stage passed */
+	IT_TCP,	   /* the first truncated download probe over TCP */
+	IT_LOSS,   /* the loss probes after the last stage passed */
+	IT_WHOAMI, /* whoami names after liveness (not a stage) */
 };
 
 /* What an item's timer means when it fires. */
@@ -131,6 +133,7 @@ struct item {
 	 * step under way; loss probes still to send. */
 	int probes, lost, lost_refused, step_refused, loss_left;
 	uint64_t b_t0, b_tlast;
+	int who; /* IT_WHOAMI: the name asked (index in opts.whoami) */
 	struct res_resolver r;
 };
 
@@ -286,6 +289,14 @@ void scan_burst_answer(struct scan *s, struct item *it, unsigned k, uint16_t id,
 void scan_burst_end(struct scan *s, struct item *it);
 /* scan_stop: drop the burst without a result. */
 void scan_burst_abandon(struct scan *s, struct item *it);
+
+/* Liveness passed and the scan asks whoami names: the first one. */
+void scan_whoami_begin(struct scan *s, struct item *it);
+/* An answer m[0..n) to the whoami query (ID and question matched). */
+void scan_whoami_answer(
+    struct scan *s, struct item *it, const uint8_t *m, size_t n);
+/* The name got no usable answer in its tries (a res_reason). */
+void scan_whoami_failed(struct scan *s, struct item *it, int reason);
 
 void scan_env_start(struct scan *s);
 void scan_env_finish(

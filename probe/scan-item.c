@@ -46,6 +46,7 @@ scan_stage_try(const struct scan *s, int state)
 	switch (state) {
 	case IT_ENV_ICPT:
 	case IT_LIVE:
+	case IT_WHOAMI:
 		return &s->o.t_live;
 	case IT_ENV_SRV:
 	case IT_REACH:
@@ -68,6 +69,7 @@ state_stage(int state)
 	case IT_ENV_SRV:
 		return RES_STAGE_ENV;
 	case IT_LIVE:
+	case IT_WHOAMI: /* a step of liveness, not a stage */
 		return RES_STAGE_LIVENESS;
 	case IT_REACH:
 		return RES_STAGE_REACH;
@@ -235,6 +237,12 @@ scan_slot_get(struct scan *s)
 	it->owner = s;
 	res_resolver_init(&it->r);
 	it->r.shape.case_preserved = RES_TRI_UNKNOWN;
+	if (s->o.nwhoami > 0) {
+		/* Until the item reaches the whoami step (liveness). */
+		it->r.whoami_asked = 1;
+		snprintf(it->r.whoami_error, sizeof it->r.whoami_error,
+		    "not tested");
+	}
 	if (++s->c.inflight > s->c.peak_inflight)
 		s->c.peak_inflight = s->c.inflight;
 	return it;

@@ -215,7 +215,8 @@ handle_mismatch(struct scan *s, struct item *it, int reason,
 	scan_release_pending(s, it);
 	scan_item_event(s, it, EVK_NONE, 0);
 	if (it->state == IT_UP || it->state == IT_DOWN ||
-	    it->state == IT_BURST || it->state == IT_LOSS) {
+	    it->state == IT_BURST || it->state == IT_LOSS ||
+	    it->state == IT_WHOAMI) {
 		scan_attempt_failed(s, it, reason, 0);
 		return;
 	}

@@ -165,6 +165,8 @@ scan_build_query(struct scan *s, struct item *it)
 		rand_case(s, s->o.domains[it->dom], dom, sizeof dom);
 		snprintf(name, sizeof name, "%s.%s", lab, dom);
 		return put_name(it, name, DNS_TYPE_TXT);
+	case IT_WHOAMI:
+		return put_name(it, s->o.whoami[it->who], DNS_TYPE_TXT);
 	case IT_BURST:
 		rand_label(s, lab, 12);
 		snprintf(
@@ -191,7 +193,8 @@ scan_trace_send(struct scan *s, struct item *it)
 	    [IT_CLOSE] = "SESSION_CLOSE",
 	    [IT_BURST] = "TXT",
 	    [IT_TCP] = "MTU_DOWN_REQ over TCP",
-	    [IT_LOSS] = "TXT loss probe"};
+	    [IT_LOSS] = "TXT loss probe",
+	    [IT_WHOAMI] = "whoami TXT"};
 	char what[64] = "";
 
 	if (it->state == IT_UP)

@@ -55,6 +55,9 @@ scan_identity_digest(const struct scan_opts *o, char *const *lists,
 	ident(&v, &n, "stage=%d", (int)o->max_stage);
 	ident(&v, &n, "burst=%d", o->burst);
 	ident(&v, &n, "liveness=%s", o->liveness_name ? o->liveness_name : ".");
+	/* Only a --whoami scan names them: older digests stay valid. */
+	for (i = 0; i < o->nwhoami; i++)
+		ident(&v, &n, "whoami=%s", o->whoami[i]);
 	ident_try(&v, &n, "live", &o->t_live);
 	ident_try(&v, &n, "reach", &o->t_reach);
 	ident_try(&v, &n, "mtu", &o->t_mtu);

@@ -12,6 +12,8 @@
  *   liveness	  a well-formed answer (any RCODE) from the probed address
  *		  with our ID and question, for a neutral name (root NS by
  *		  default) that does not involve the tunnel server;
+ *   (whoami)	  only with opts.nwhoami: whoami names through the resolver,
+ *		  its egress address recorded; never fails the item;
  *   reach	  a TXT query for a random undecodable in-zone name must get
  *		  the server's signature answer (NOERROR, no records, AA=0);
  *   mtu	  the upstream upload then download MTU search with MTU_UP /
@@ -46,6 +48,7 @@
 
 #define SCAN_MAX_DOMAINS    16
 #define SCAN_MAX_ENV_PROBES 8
+#define SCAN_WHOAMI_MAX	    4 /* whoami names (scan --whoami) */
 
 /* Timeout and attempts of one stage. */
 struct scan_try {
@@ -72,6 +75,15 @@ struct scan_opts {
 	 */
 	int loss_probes;
 	double max_loss_pct;
+	/*
+	 * Whoami (scan --whoami; docs/checks.md): after liveness passed, the
+	 * item asks these names (TXT, in order, liveness timeout and tries)
+	 * through the resolver until one answers with an address: the
+	 * resolver's egress, in r.whoami. It never fails an item and its
+	 * tries are not counted as loss. nwhoami 0: no whoami step at all.
+	 */
+	const char *whoami[SCAN_WHOAMI_MAX]; /* borrowed */
+	size_t nwhoami;
 
 	double rate;	 /* global queries/s, <= 0 unlimited */
 	int parallel;	 /* items in flight at most */

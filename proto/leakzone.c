@@ -115,27 +115,6 @@ leakz_name(char *buf, size_t cap, const char *zone, const char *token, int idx,
 
 /* ---- server side ---- */
 
-/* The asker as 4 or 16 bytes; 4/6 or 0 for another family. */
-static int
-asker_bytes(const union net_addr *a, uint8_t b[16])
-{
-	static const uint8_t mapped[12] = {
-	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-	if (a->sa.sa_family == AF_INET) {
-		memcpy(b, &a->in.sin_addr, 4);
-		return 4;
-	}
-	if (a->sa.sa_family != AF_INET6)
-		return 0;
-	if (memcmp(&a->in6.sin6_addr, mapped, 12) == 0) {
-		memcpy(b, (const uint8_t *)&a->in6.sin6_addr + 12, 4);
-		return 4;
-	}
-	memcpy(b, &a->in6.sin6_addr, 16);
-	return 6;
-}
-
 /* An RR with the owner a pointer to the question name, TTL 0. */
 static size_t
 rr_head(uint8_t *p, uint16_t type, uint16_t rdlen)
@@ -157,7 +136,7 @@ leakz_answer_build(uint8_t *out, size_t cap, const struct dns_query *q,
 	uint8_t ab[16];
 	char ip[INET6_ADDRSTRLEN], s[256];
 	unsigned an = 0;
-	int fam = asker_bytes(asker, ab), n;
+	int fam = net_addr_ip_bytes(asker, ab), n;
 
 	budget = 512;
 	if (q->opt_len > 0 && q->edns_udp_size > 512)
@@ -490,5 +469,40 @@ leakz_report_parse(const struct leakz_answer *a, struct leakz_entry *out,
 	}
 	*n = k;
 	*total = (size_t)na;
+	return 0;
+}
+
+int
+leakz_whoami_addr(
+    const struct leakz_answer *a, char *ip, size_t cap, struct err *e)
+{
+	uint8_t b[16];
+	size_t i;
+
+	ip[0] = '\0';
+	for (i = 0; i < a->ntxt && ip[0] == '\0'; i++) {
+		char t[256], *tok, *save = NULL;
+
+		snprintf(t, sizeof t, "%s", a->txt[i]);
+		for (tok = strtok_r(t, " \t,;", &save); tok != NULL;
+		     tok = strtok_r(NULL, " \t,;", &save)) {
+			int fam = inet_pton(AF_INET, tok, b) == 1 ? AF_INET :
+			    inet_pton(AF_INET6, tok, b) == 1	  ? AF_INET6 :
+								    0;
+
+			if (fam != 0) {
+				if (inet_ntop(fam, b, ip, (socklen_t)cap) ==
+				    NULL)
+					ip[0] = '\0';
+				break;
+			}
+		}
+	}
+	if (ip[0] == '\0' && a->naddr > 0)
+		snprintf(ip, cap, "%s", a->addr[0]);
+	if (a->rcode != 0)
+		return err_set(e, "rcode %u", a->rcode);
+	if (ip[0] == '\0')
+		return err_set(e, "no address in the answer");
 	return 0;
 }

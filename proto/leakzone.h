@@ -130,4 +130,18 @@ int leakz_answer_parse(const uint8_t *msg, size_t len, uint16_t id,
 int leakz_report_parse(const struct leakz_answer *a, struct leakz_entry *out,
     size_t max, size_t *n, size_t *total, struct err *e);
 
+/*
+ * The egress address a whoami answer names (the leak zone's whoami.ZONE
+ * and the public names: o-o.myaddr.l.google.com "74.125.1.2",
+ * whoami.ds.akahelp.net "ns" "192.0.2.1", resolver.dnscrypt.info
+ * "Resolver IP: 192.0.2.1"): the first word of a TXT string that is an
+ * IPv4 or IPv6 address, else the first A/AAAA record; canonical text into
+ * ip (cap >= NET_ADDR_STRLEN). 0 when an address was found and the RCODE
+ * is NOERROR; -1 with e set otherwise ("rcode 5", "no address in the
+ * answer"; ip may still hold an address an error answer carried). Shared
+ * by `leak --whoami` and `scan --whoami`.
+ */
+int leakz_whoami_addr(
+    const struct leakz_answer *a, char *ip, size_t cap, struct err *e);
+
 #endif

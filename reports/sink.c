@@ -284,6 +284,8 @@ struct fit {
 	const char *const *drop; /* header names */
 	size_t ndrop;
 	const char *cut2; /* header name, or NULL */
+	const char *opt;  /* a column shown only when a cell is not ""
+			     (WHOAMI: only scan --whoami fills it), or NULL */
 };
 
 /* Index of the column headed name, or -1. */
@@ -355,8 +357,18 @@ fit_columns(size_t *w, int *vis, size_t ncols, size_t limit,
 		if (other + lastmin <= limit)
 			break;
 		if ((d = col_index(head, ncols, fit->drop[k])) < 0 ||
-		    (size_t)d == last)
+		    (size_t)d == last || !vis[d])
 			continue;
+		/* The optional column (WHOAMI) is what the user asked for:
+		 * rather than lose it, lose the evidence when that fits. */
+		if (fit->opt != NULL && strcmp(head[d], fit->opt) == 0 &&
+		    other <= limit) {
+			vis[last] = 0;
+			o = strlen(hidden);
+			snprintf(hidden + o, cap - o, "%s%s", o ? " " : "",
+			    head[last]);
+			return ndropped + 1;
+		}
 		vis[d] = 0;
 		ndropped++;
 		o = strlen(hidden);
@@ -399,6 +411,15 @@ table_print(struct rpt_sink *s, const char *const *head, const int *right,
 		for (c = 0; c < t->ncols; c++)
 			w[c] =
 			    MAX(w[c], text_width(t->cells[r * t->ncols + c]));
+	if (fit != NULL &&
+	    (c = (size_t)col_index(head, t->ncols, fit->opt)) < t->ncols) {
+		for (r = 0; r < t->nrows && t->cells[r * t->ncols + c][0] == 0;
+		     r++)
+			;
+		vis[c] = r < t->nrows; /* not there at all: not hidden */
+		if (!vis[c])
+			w[c] = 0;
+	}
 	ndropped = fit_columns(w, vis, t->ncols, (size_t)MAX(s->width, 0), fit,
 	    head, hidden, sizeof hidden);
 	for (last = t->ncols - 1; last > 0 && !vis[last]; last--)
@@ -434,9 +455,13 @@ table_print(struct rpt_sink *s, const char *const *head, const int *right,
 		if (rc == 0 && fputc('\n', s->out) == EOF)
 			rc = -1;
 	}
+	/* The note fits the width too: the short form when the long one
+	 * does not (a --whoami table hides its evidence as well). */
 	if (rc == 0 && ndropped > 0 &&
-	    fprintf(s->out, "(hidden to fit %d columns: %s)\n", s->width,
-		hidden) < 0)
+	    (strlen(hidden) + 30 <= (size_t)s->width ?
+		    fprintf(s->out, "(hidden to fit %d columns: %s)\n",
+			s->width, hidden) :
+		    fprintf(s->out, "(hidden: %s)\n", hidden)) < 0)
 		rc = -1;
 	free(w);
 	free(vis);
@@ -457,6 +482,7 @@ static const char *const text_head[] = {
     "LOSS",
     "UP",
     "DOWN",
+    "WHOAMI",
     "NAME",
     "CASE",
     "ANSWER",
@@ -476,6 +502,7 @@ static const int text_right[] = {
     1,
     1,
     1,
+    0, /* WHOAMI */
     1,
     0,
     1,
@@ -497,10 +524,10 @@ static const char *const check_head[] = {
 static const int check_right[] = {0, 0, 0, 0, 0, 0};
 
 /* What a table may give up to fit a width, by header name (struct fit). */
-static const char *const text_drop[] = {
-    "QPS", "BURST", "TC", "EDNS", "CASE", "ANSWER", "NAME", "DOMAIN", "STAGE"};
-static const struct fit text_fit = {text_drop, nitems(text_drop), NULL};
-static const struct fit check_fit = {NULL, 0, "DETAIL"};
+static const char *const text_drop[] = {"QPS", "BURST", "TC", "EDNS", "CASE",
+    "ANSWER", "NAME", "DOMAIN", "STAGE", "WHOAMI"};
+static const struct fit text_fit = {
+    text_drop, nitems(text_drop), NULL, "WHOAMI"};
 
 static int
 text_result(struct rpt_sink *s, const struct res_resolver *r)
@@ -528,6 +555,12 @@ text_result(struct rpt_sink *s, const struct res_resolver *r)
 		cells[i++] = xstrdup("-");
 	cells[i++] = mtu_text(r->upload_mtu, r->up_at_ceiling);
 	cells[i++] = mtu_text(r->download_mtu, r->down_at_ceiling);
+	/* "" when the run asked no whoami name: no column at all. */
+	cells[i++] = clean_text(!r->whoami_asked ? "" :
+		r->whoami[0]			 ? r->whoami :
+		r->whoami_error[0]		 ? r->whoami_error :
+						   "-",
+	    1);
 	cells[i++] = num_or(r->shape.longest_name, "-");
 	cells[i++] = xstrdup(tri_short(r->shape.case_preserved, "-"));
 	cells[i++] = num_or(r->shape.max_answer_bytes, "-");
@@ -658,6 +691,99 @@ text_summary_block(struct rpt_sink *s)
 	return rc;
 }
 
+void
+rpt_put_folded(FILE *f, const char *text, int width, int first, int cont)
+{
+	const char *p = text, *line, *end, *brk;
+	size_t cols;
+	int indent = first;
+
+	if (*p != '\0')
+		fprintf(f, "%*s", indent, "");
+	while (*p != '\0') {
+		line = p;
+		if ((end = strchr(p, '\n')) == NULL)
+			end = p + strlen(p);
+		cols = (size_t)indent;
+		brk = NULL;
+		for (; p < end; p++) {
+			if (((unsigned char)*p & 0xc0) != 0x80)
+				cols++;
+			if (*p == ' ' && p > line)
+				brk = p;
+			if (width > 0 && cols > (size_t)width && brk != NULL)
+				break;
+		}
+		if (p < end) {
+			/* Fold at the last blank; go on cont columns in. */
+			fprintf(
+			    f, "%.*s\n%*s", (int)(brk - line), line, cont, "");
+			for (p = brk + 1; *p == ' '; p++)
+				;
+			indent = cont;
+			continue;
+		}
+		fprintf(f, "%.*s%s", (int)(end - line), line, *end ? "\n" : "");
+		p = *end ? end + 1 : end;
+		if (*p != '\0')
+			fprintf(f, "%*s", first, "");
+		indent = first;
+	}
+}
+
+/* Sum of the natural widths of a table's header and rows, separators in. */
+static size_t
+table_width(const char *const *head, const struct table *t)
+{
+	size_t r, c, w, sum = 0;
+
+	for (c = 0; c < t->ncols; c++) {
+		w = text_width(head[c]);
+		for (r = 0; r < t->nrows; r++)
+			w = MAX(w, text_width(t->cells[r * t->ncols + c]));
+		sum += w + (c > 0 ? 2 : 0);
+	}
+	return sum;
+}
+
+/*
+ * The checks one block each, for a width their table does not fit:
+ *   ip ipv4: unknown (fetch_failed)
+ *       IPv4: no tunnel path (...)
+ *       evidence: expected: none; tunnel: ...
+ */
+static int
+check_blocks(struct rpt_sink *s)
+{
+	const struct table *t = &s->checks;
+	const char *const *c;
+	char *ev;
+	size_t r;
+
+	for (r = 0; r < t->nrows; r++) {
+		c = (const char *const *)&t->cells[r * t->ncols];
+		/* The reason when it says more than the verdict. */
+		if (strcmp(c[3], c[2]) == 0 || strcmp(c[3], "-") == 0)
+			fprintf(s->out, "%s %s: %s\n", c[0], c[1], c[2]);
+		else
+			fprintf(
+			    s->out, "%s %s: %s (%s)\n", c[0], c[1], c[2], c[3]);
+		if (c[4][0] != '\0') {
+			rpt_put_folded(s->out, c[4], s->width, 4, 6);
+			fputc('\n', s->out);
+		}
+		if (c[5][0] != '\0') {
+			ev = xasprintf("evidence: %s", c[5]);
+			rpt_put_folded(s->out, ev, s->width, 4, 6);
+			fputc('\n', s->out);
+			free(ev);
+		}
+	}
+	if (ferror(s->out))
+		return fail(s, "write error: %s", strerror(errno));
+	return 0;
+}
+
 static int
 text_close(struct rpt_sink *s)
 {
@@ -671,8 +797,12 @@ text_close(struct rpt_sink *s)
 	if (s->checks.nrows > 0) {
 		if (blank && put(s, "\n") != 0)
 			return -1;
-		if (table_print(s, check_head, check_right, &s->checks,
-			&check_fit) != 0)
+		if (s->width > 0 &&
+		    table_width(check_head, &s->checks) > (size_t)s->width) {
+			if (check_blocks(s) != 0)
+				return -1;
+		} else if (table_print(s, check_head, check_right, &s->checks,
+			       NULL) != 0)
 			return -1;
 		blank = 1;
 	}
@@ -758,6 +888,18 @@ json_result_obj(const struct res_resolver *r)
 	json_object_set_new(o, "upload_mtu_at_ceiling", jtri(r->up_at_ceiling));
 	json_object_set_new(
 	    o, "download_mtu_at_ceiling", jtri(r->down_at_ceiling));
+	if (r->whoami_asked) {
+		/* Only a scan --whoami result has the key (docs/checks.md). */
+		json_t *w = json_object();
+
+		json_object_set_new(
+		    w, "address", r->whoami[0] ? jstr(r->whoami) : json_null());
+		json_object_set_new(w, "name",
+		    r->whoami_name[0] ? jstr(r->whoami_name) : json_null());
+		json_object_set_new(w, "error",
+		    r->whoami_error[0] ? jstr(r->whoami_error) : json_null());
+		json_object_set_new(o, "whoami", w);
+	}
 
 	sh = json_object();
 	json_object_set_new(sh, "longest_name", jnum(r->shape.longest_name));

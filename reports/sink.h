@@ -68,7 +68,10 @@ int rpt_summary(struct rpt_sink *s, const struct res_run *run);
  * evidence is cut with an ellipsis, then columns of detail (QPS, BURST,
  * TC, EDNS, CASE, ANSWER, NAME, DOMAIN, STAGE, in that order) are left
  * out and named below the table. Addresses, ports, verdicts and MTUs are
- * never cut. Other formats ignore it.
+ * never cut. Checks (ip, leak, route, a scan's path checks) whose table
+ * does not fit are printed one block each instead, detail and evidence
+ * folded at blanks and never cut: a check is little but its evidence.
+ * Other formats ignore it.
  */
 void rpt_set_width(struct rpt_sink *s, int columns);
 
@@ -78,6 +81,14 @@ void rpt_set_width(struct rpt_sink *s, int columns);
  * number 20..10000, else the terminal's width, else 80.
  */
 int rpt_term_width(FILE *f);
+
+/*
+ * Write text to f folded at blanks into width columns (0: as it is, line
+ * breaks kept). The first line starts `first` blanks in (written here),
+ * continuation lines `cont` blanks in; folding cuts nothing (an address
+ * stays whole on its line, a word longer than the width overflows).
+ */
+void rpt_put_folded(FILE *f, const char *text, int width, int first, int cont);
 
 /* The first error message recorded on s, or NULL. Valid until close. */
 const char *rpt_error(const struct rpt_sink *s);

@@ -147,6 +147,13 @@ static const char *const migrations[] = {
     "DROP INDEX results_by_run;"
     "CREATE INDEX snapshots_by_run ON engine_snapshots(run_id, at_ms);"
     "PRAGMA user_version = 4;",
+    /* 4 -> 5: scan --whoami (docs/checks.md): the resolver's egress as
+     * a whoami name reported it, the name, why there is none. All three
+     * NULL: the run asked no whoami name. */
+    "ALTER TABLE resolver_results ADD COLUMN whoami TEXT;"
+    "ALTER TABLE resolver_results ADD COLUMN whoami_name TEXT;"
+    "ALTER TABLE resolver_results ADD COLUMN whoami_error TEXT;"
+    "PRAGMA user_version = 5;",
 };
 
 /* Column list shared by the result inserts and selects (same order). */
@@ -161,7 +168,8 @@ static const char *const migrations[] = {
 	"policy_max_nack_gap, policy_min_comp_size, "                          \
 	"policy_min_rto_ms, "                                                  \
 	"burst_sent, burst_ok, burst_qps, evidence, at_ms, probes, lost, "     \
-	"upload_at_ceiling, download_at_ceiling"
+	"upload_at_ceiling, download_at_ceiling, whoami, whoami_name, "        \
+	"whoami_error"
 
 static int
 db_err(struct store *s, struct err *e, const char *what)
@@ -361,7 +369,7 @@ setup(struct store *s, struct err *e)
 	if (prepare(s,
 		"INSERT INTO resolver_results (run_id, " RESULT_COLS ") VALUES "
 		"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-		"?,?,?,?,?,?,?,?,?,?,?,?)",
+		"?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		&s->ins_result, e) != 0)
 		return -1;
 	if (prepare(s,
@@ -724,6 +732,11 @@ insert_result(
 	bind_opt(st, i++, r->lost);
 	bind_opt(st, i++, r->up_at_ceiling);
 	bind_opt(st, i++, r->down_at_ceiling);
+	if (r->whoami_asked) {
+		bind_text(st, i++, r->whoami);
+		bind_text(st, i++, r->whoami_name);
+		bind_text(st, i++, r->whoami_error);
+	} /* else NULL: not asked */
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 }
 
@@ -831,6 +844,10 @@ read_result(sqlite3_stmt *st, int c, struct res_resolver *r)
 	r->lost = (int)col_opt(st, c++);
 	r->up_at_ceiling = (enum res_tri)col_opt(st, c++);
 	r->down_at_ceiling = (enum res_tri)col_opt(st, c++);
+	r->whoami_asked = sqlite3_column_type(st, c + 2) != SQLITE_NULL;
+	col_text(st, c++, r->whoami, sizeof r->whoami);
+	col_text(st, c++, r->whoami_name, sizeof r->whoami_name);
+	col_text(st, c++, r->whoami_error, sizeof r->whoami_error);
 }
 
 static int

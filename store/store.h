@@ -38,7 +38,7 @@
 #include "common/util.h"
 
 /* The schema version this build writes and understands. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 

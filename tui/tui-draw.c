@@ -537,7 +537,7 @@ resolver_row(struct tui_ui *ui, int y, const struct tui_resolver *r,
 	putf(y, x, 5, base | (r->timeouts > 0 ? col(ui, C_WARN) : 0), "%5s", t);
 	x += 6;
 	if (c->reason > 0)
-		put(y, x, c->reason, base, r->reason);
+		put_cut(ui, y, x, c->reason, base, r->reason);
 }
 
 static void
@@ -599,9 +599,29 @@ stream_pane(struct tui_ui *ui, int y, int h)
 	char u[16], d[16];
 	int i, rows = h - 1;
 
-	title_line(ui, y, ui->pane == TUI_PANE_STREAMS,
-	    "Streams %lld active, %lld opened, %lld closed ", st->str_active,
+	char sk[200] = "", head[120];
+	int n;
+
+	n = snprintf(head, sizeof head,
+	    "Streams %lld active, %lld opened, %lld closed", st->str_active,
 	    st->str_opened, st->str_closed);
+	/* SOCKS requests by target: an IP literal means the application
+	 * resolved the name itself, outside the tunnel (docs/checks.md).
+	 * The most recent client when the line has room for it. */
+	if (st->socks_req_name + st->socks_req_ip > 0) {
+		int k = snprintf(sk, sizeof sk, "  SOCKS host %lld IP %lld",
+		    st->socks_req_name, st->socks_req_ip);
+
+		if (st->socks_last_client != NULL &&
+		    st->socks_last_client[0] != '\0' && k > 0 &&
+		    (size_t)k < sizeof sk &&
+		    n + k + 24 + (int)strlen(st->socks_last_client) < COLS - 4)
+			snprintf(sk + k, sizeof sk - (size_t)k,
+			    "  clients %lld, last %s %lld/%lld",
+			    st->socks_nclients, st->socks_last_client,
+			    st->socks_last_name, st->socks_last_ip);
+	}
+	title_line(ui, y, ui->pane == TUI_PANE_STREAMS, "%s%s ", head, sk);
 	ui->stream_rows = rows;
 	if (ui->stream_top + (size_t)MAX(rows, 0) > st->nstreams)
 		ui->stream_top = st->nstreams > (size_t)MAX(rows, 0) ?

@@ -86,6 +86,23 @@ jstrdup(json_t *o, const char *path)
 	return xstrdup(json_is_string(v) ? json_string_value(v) : "");
 }
 
+/* socks.requests and the most recent of socks.clients (the first). */
+static void
+parse_socks_clients(json_t *o, struct tui_status *st)
+{
+	json_t *a = jget(o, "socks.clients"), *first;
+
+	st->socks_req_name = jint(o, "socks.requests.hostname");
+	st->socks_req_ip = jint(o, "socks.requests.ip_literal");
+	st->socks_nclients =
+	    json_is_array(a) ? (long long)json_array_size(a) : 0;
+	first = st->socks_nclients > 0 ? json_array_get(a, 0) : NULL;
+	free(st->socks_last_client);
+	st->socks_last_client = jstrdup(first, "address");
+	st->socks_last_name = jint(first, "hostname");
+	st->socks_last_ip = jint(first, "ip_literal");
+}
+
 void
 tui_status_free(struct tui_status *st)
 {
@@ -110,6 +127,7 @@ tui_status_free(struct tui_status *st)
 	for (i = 0; i < st->nfec; i++)
 		free(st->fec[i].name);
 	free(st->fec);
+	free(st->socks_last_client);
 	memset(st, 0, sizeof *st);
 }
 
@@ -402,6 +420,7 @@ tui_status_parse(json_t *o, struct tui_status *st, struct err *e)
 	st->socks_read_errors = jint(o, "socks.read_errors");
 	st->socks_write_errors = jint(o, "socks.write_errors");
 	st->socks_auth_failures = jint(o, "socks.auth_failures");
+	parse_socks_clients(o, st);
 	st->ev_error_drop = jint(o, "events.error_drop");
 	st->ev_session_busy = jint(o, "events.session_busy");
 	st->ev_reinit = jint(o, "events.reinit");

@@ -84,6 +84,13 @@ struct tui_status {
 	long long dup_factor, dup_setup_factor, duplicates_sent;
 	long long socks_accepted, socks_read_errors, socks_write_errors;
 	long long socks_auth_failures;
+	/* SOCKS requests by target (socks.requests): a host name, an IP
+	 * literal (resolved outside the tunnel); socks.clients: how many
+	 * client addresses, and the most recent one with its counts. */
+	long long socks_req_name, socks_req_ip;
+	long long socks_nclients;
+	char *socks_last_client; /* NULL or "" when none */
+	long long socks_last_name, socks_last_ip;
 	long long ev_error_drop, ev_session_busy, ev_reinit;
 	int has_fec; /* "fec" is an object (null upstream) */
 	struct tui_kv *fec;

@@ -4,9 +4,11 @@
  * the client side of `leak`): leakz_answer_parse never reads outside the
  * message and keeps its bounds, and whatever it accepts goes through the
  * report reader, whose entries must be canonical addresses with a count
- * and a mask. The same bytes as a question go through the server's
- * handler (engine/server-leak.h): its answer, when there is one, stays
- * within LEAKZ_UDP_MAX and reads back as an answer to that question.
+ * and a mask, and through the whoami reader (leakz_whoami_addr, shared
+ * by leak and scan), whose address must be one. The same bytes as a
+ * question go through the server's handler (engine/server-leak.h): its
+ * answer, when there is one, stays within LEAKZ_UDP_MAX and reads back as
+ * an answer to that question.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -35,6 +37,19 @@ check_report(const struct leakz_answer *a)
 			abort();
 }
 
+/* The whoami reader: an address it returns is one. */
+static void
+check_whoami(const struct leakz_answer *a)
+{
+	char ip[NET_ADDR_STRLEN];
+	uint8_t b[16];
+
+	if (leakz_whoami_addr(a, ip, sizeof ip, NULL) != 0)
+		return;
+	if (inet_pton(AF_INET, ip, b) != 1 && inet_pton(AF_INET6, ip, b) != 1)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -55,6 +70,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (a.naddr > LEAKZ_ADDRS_MAX || a.ntxt > LEAKZ_TXT_MAX)
 			abort();
 		check_report(&a);
+		check_whoami(&a);
 	}
 	/* As a question to the server. */
 	memset(&from, 0, sizeof from);

@@ -243,6 +243,14 @@ err1 scan --stages env "$none.list"
 is "$st" "3 1" "scan --stages env: one line, exit 3"
 is "$out" "mdns-doctor: scan: --stages: env is not one of liveness, reach, mtu, handshake, burst" \
     "  the stages it takes"
+err1 scan --whoami-name 'bad name!' "$none.list"
+is "$st/$out" "3 1/mdns-doctor: scan: --whoami-name bad name!: domain bad name! has a bad character" \
+    "scan --whoami-name: a bad name, one line, exit 3"
+wn=()
+for i in 1 2 3 4 5; do wn+=(--whoami-name "w$i.example"); done
+err1 scan "${wn[@]}" "$none.list"
+is "$st/$out" "3 1/mdns-doctor: scan: more than 4 --whoami-name" \
+    "scan: at most 4 --whoami-name"
 err1 scan --server nowhere:53 "$none.list"
 like "$out" "^mdns-doctor: scan: --server: " "scan --server: a bad address named"
 doms=()

@@ -56,9 +56,26 @@ topo_spawn RELAY "$(topo_tool udp-relay)" --upstream "$SRV_ADDR" \
     --seed 11 --loss 10% --dup 5% --reorder 10% --reorder-ms 20 \
     --stats "$D/RELAY.json"
 ok $? "fault relay up on $RELAY_PORT"
+ENG_CONNECT_ARGS=(--control "$D/cli.sock")
 eng_connect CLI 127.0.0.1:$RELAY_PORT "$MTU"
 ok $? "client connected through the relay ($(sed -n 2p "$D/CLI.out"))"
 transfer "$CLI_PROXY" $((10 * MiB)) $((3 * MiB)) 21 "10 % loss"
+# The pool counts a query lost at the request timeout (5 s, upstream's),
+# and its loss window (30 s) then holds the transfer's thousands of
+# queries, ~19 % of them lost (10 % each way): `status` says degraded.
+for ((i = 0; i < 100; i++)); do
+	"$BIN" status --control "$D/cli.sock" >/dev/null 2>"$D/st.err"
+	rc=$?
+	[ $rc -ne 0 ] && break
+	sleep 0.1
+done
+is "$rc" 1 "status through ~19 % query loss: degraded, exit 1"
+like "$(cat "$D/st.err")" \
+    "degraded: loss [0-9.]+ % over the active resolvers \(above 10 %\)" \
+    "it says the loss and the threshold"
+"$BIN" status --control "$D/cli.sock" --max-loss 60 >/dev/null 2>"$D/st.err"
+is "$?" 0 "status --max-loss 60: live, exit 0 $(cat "$D/st.err")"
+ENG_CONNECT_ARGS=()
 relay_counts RELAY 100
 topo_stop "$CLI_PID"
 

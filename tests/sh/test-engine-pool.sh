@@ -5,7 +5,7 @@
 # dead, rate-limited) plus a second good one in its own farm process that
 # is killed mid-transfer and brought back. Checks: the transfer completes
 # with the right SHA-256; the dead resolver is kept out with the reason in
-# `status --format json`; the killed resolver is disabled ("only timeouts")
+# `status --format json`; the killed resolver is disabled ("no valid answer")
 # while the transfer still completes, and the lossy and rate-limited ones
 # (which still answer) are not; once its farm is back it is re-enabled by
 # a recheck.
@@ -81,7 +81,7 @@ ok $([ "${before:-0}" -gt 0 ]; echo $?) \
     "the killed resolver carried traffic before ($before queries)"
 wait_state "$gone" disabled 150
 ok $? "killed resolver auto-disabled"
-like "$(resolver_field "$gone" reason)" 'only timeouts' \
+like "$(resolver_field "$gone" reason)" 'no valid answer' \
     "status says why: $(resolver_field "$gone" reason)"
 status_json >"$D/st1.json"
 jq -c '.resolvers.list[] | [.address, .state, .reason, .sent, .answered,

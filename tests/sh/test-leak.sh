@@ -129,6 +129,78 @@ is "$(ns app "$BIN" status --control "$TOPO_DIR/app.sock" --format json |
 ns app "$BIN" metrics --control "$TOPO_DIR/app.sock" |
     grep -q '^mdns_client_socks_requests_total{target="ipv4"} 2$'
 ok $? "... and in the metrics"
+# ... and per client address: a second client on 127.0.0.2 with an IPv4
+# literal and a host name; the most recent first, the port not kept.
+ns app curl -s --max-time 5 --interface 127.0.0.2 --socks5 "$CL_PROXY" \
+    http://10.78.1.2:9/ >/dev/null 2>&1
+ns app curl -s --max-time 5 --interface 127.0.0.2 --socks5-hostname \
+    "$CL_PROXY" http://nowhere.test:9/ >/dev/null 2>&1
+is "$(ns app "$BIN" status --control "$TOPO_DIR/app.sock" --format json |
+    jq -c '[.socks.clients[] | [.address, .hostname, .ip_literal, .ipv4,
+    .ipv6, (.last_seen_unix_ms >= .first_seen_unix_ms)]],
+    .socks.clients_max, .socks.clients_evicted, .socks.requests.hostname')" \
+    '[["127.0.0.2",1,1,1,0,true],["127.0.0.1",1,2,2,0,true]]
+64
+0
+2' "SOCKS requests per client address, the most recent first (bounded: 64)"
+ns app "$BIN" metrics --control "$TOPO_DIR/app.sock" |
+    grep -q '^mdns_client_socks_clients 2$'
+ok $? "... the metrics count the client addresses"
+
+# scan --whoami: each resolver's egress as the zone's whoami saw it. The
+# list: the ISP's resolver, the exit's (reached across isp) and a silent
+# address; only liveness (the root is refused: any RCODE is alive).
+printf '10.78.2.1\n10.78.1.3\n10.78.2.9\n' >"$TOPO_DIR/res.txt"
+wscan() { # wscan ARGS...: scan the list in app, output into $OUT
+	OUT=$(ns app "$BIN" -q scan --no-store --domain t.example \
+	    --stages liveness --intercept-probe none --loss-probes 0 \
+	    --timeout-ms 1500 --tries 1 --all "$@" "$TOPO_DIR/res.txt" \
+	    2>"$TOPO_DIR/scan.err")
+	RC=$?
+}
+w() { # ADDRESS KEY: the result's whoami.KEY
+	printf '%s\n' "$OUT" | jq -r --arg a "$1" \
+	    "select(.type == \"result\" and .address == \$a) | .whoami.$2"
+}
+wscan --format jsonl --whoami-name whoami.leak.test
+is "$RC" 0 "scan --whoami-name whoami.leak.test: exit 0 (two alive)"
+is "$(w 10.78.2.1 address)/$(w 10.78.2.1 name)" 10.78.1.1/whoami.leak.test \
+    "the ISP's resolver 10.78.2.1: its egress 10.78.1.1, as the zone saw it"
+is "$(w 10.78.1.3 address)" 10.78.1.3 "the exit's resolver: 10.78.1.3"
+is "$(w 10.78.2.9 address)/$(w 10.78.2.9 error)" "null/not tested" \
+    "a silent address: not tested (liveness failed first)"
+wscan --format jsonl
+is "$(printf '%s\n' "$OUT" | jq -cs '[.[] | select(.type == "result") |
+    has("whoami")] | unique')" '[false]' \
+    "without --whoami: no whoami in the results"
+wscan --format text
+like "$(grep '^RESOLVER' <<<"$OUT")" " DOWN +NAME " "... nor a WHOAMI column"
+is "$(grep -c WHOAMI <<<"$OUT")" 0 "... anywhere"
+wscan --format text --whoami-name whoami.leak.test
+like "$(grep '^RESOLVER' <<<"$OUT")" " DOWN +WHOAMI " "text: a WHOAMI column"
+like "$(grep '^10.78.2.1 ' <<<"$OUT")" " 10\\.78\\.1\\.1 " \
+    "... 10.78.2.1 shows 10.78.1.1"
+like "$(grep '^10.78.2.9 ' <<<"$OUT")" " not tested " \
+    "... the silent one: not tested"
+# Garbage: bad.test's TXT at the ISP is "hello"; the exit refuses it.
+wscan --format jsonl --whoami-name whoami.bad.test
+is "$RC/$(w 10.78.2.1 address)/$(w 10.78.2.1 error)" "0/null/no address" \
+    "a whoami answer without an address: said so, the scan goes on"
+like "$(w 10.78.1.3 error)" "^rcode [1-9][0-9]*$" \
+    "a whoami name the resolver has not: its rcode"
+like "$(printf '%s\n' "$OUT" | jq -r 'select(.address == "10.78.2.1") |
+    .evidence')" 'whoami whoami.bad.test: no address in the answer \(TXT "hello"\)' \
+    "... the evidence quotes what came instead"
+# The next name when the first fails; the store keeps it.
+ns app "$BIN" -q scan --db "$TOPO_DIR/w.db" --domain t.example \
+    --stages liveness --intercept-probe none --loss-probes 0 \
+    --timeout-ms 1500 --tries 1 --whoami-name whoami.bad.test \
+    --whoami-name whoami.leak.test "$TOPO_DIR/res.txt" >/dev/null 2>&1
+is "$(sqlite3 "$TOPO_DIR/w.db" "SELECT group_concat(resolver || '=' ||
+    whoami || '/' || whoami_name || '/' || whoami_error, ' ') FROM
+    (SELECT * FROM resolver_results ORDER BY resolver)")" \
+    "10.78.1.3=10.78.1.3/whoami.leak.test/ 10.78.2.1=10.78.1.1/whoami.leak.test/ 10.78.2.9=//not tested" \
+    "stored: the second name answered after the first had none"
 
 # leak ARGS...: run in app, JSON lines into $OUT, exit status $RC.
 leak_run() {
@@ -151,8 +223,10 @@ like "$(s 10.78.1.1 evidence)" "system path via 10.78.2.1:53 \\(/etc/resolv.conf
 is "$(printf '%s\n' "$OUT" | jq -s 'length')" 1 "one row: one resolver seen"
 like "$(s 10.78.1.1 evidence)" "whoami whoami.leak.test system: 10.78.1.1; whoami whoami.leak.test tunnel: 10.78.1.3" \
     "whoami fingerprints: the ISP's resolver and the exit's"
-like "$(s 10.78.1.1 evidence)" "SOCKS requests since start: 1 with a host name, 2 with an IP literal" \
+like "$(s 10.78.1.1 evidence)" "SOCKS requests since start: 2 with a host name, 3 with an IP literal" \
     "... and the engine's SOCKS request counts"
+like "$(s 10.78.1.1 evidence)" "; by client: 127\\.0\\.0\\.2 host 1 IP 1, 127\\.0\\.0\\.1 host 1 IP 2" \
+    "... by client address, the most recent first"
 
 leak_run --zone leak.test --control "$TOPO_DIR/app.sock" \
     --system-resolver 127.0.0.1:5353 --extended

@@ -333,6 +333,10 @@ sqlite3 "$D/empty.db" 'create table x(y)' && rm -f "$D/empty.db"
 "$BIN" --db "$D/fresh.db" report --no-engine --format md >"$D/fresh.md" 2>&1
 ok $(grep -q 'No scan in the history' "$D/fresh.md"; echo $?) \
     "an empty history: no scan, no checks, said so"
+"$BIN" --db "$D/fresh.db" report --no-engine --format markdown \
+    >"$D/fresh2.md" 2>&1
+ok $(grep -q '^# mdns-doctor support report' "$D/fresh2.md"; echo $?) \
+    "--format markdown is md"
 "$BIN" report --no-engine --redact most >/dev/null 2>"$D/bad.err"
 is "$?" 3 "a bad --redact value: exit 3"
 "$BIN" report --no-engine --since 3x >/dev/null 2>"$D/bad.err"

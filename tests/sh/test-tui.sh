@@ -131,7 +131,7 @@ is "$(rows A)" "127.0.0.2:53 127.0.0.3:53 127.0.0.10:53 127.0.0.20:53 [::1]:5353
     "five resolver rows, by address in natural order"
 like "$(scr A)" '127\.0\.0\.2:53 +t\.example +disabled +80\.0 +60%' \
     "a row has domain, state, RTT and loss"
-wait_screen A 'resolver_disabled 127\.0\.0\.2:53 only timeouts'
+wait_screen A 'resolver_disabled 127\.0\.0\.2:53 no valid answer'
 ok $? "event log shows a resolver event"
 b1=$(bytes_up A)
 grew() { b2=$(bytes_up A); [ -n "$b1" ] && [ -n "$b2" ] && [ "$b2" -gt "$b1" ]; }
@@ -170,7 +170,7 @@ ok $? "an empty filter shows all again"
 # detail and help
 $TM send-keys -t A Home d
 wait_screen A 'resolver .*'
-like "$(scr A)" 'reason +only timeouts for 30 s' \
+like "$(scr A)" 'reason +no valid answer for 30 s' \
     "d shows the selected resolver's detail (first row: 127.0.0.2)"
 like "$(scr A)" 'queries +400 sent, 160 answered, 240 timed out' \
     "detail has the counters"
@@ -233,9 +233,11 @@ ok $(scr A | head -1 | grep -q PAUSED; echo $((!$?))) "p resumes"
 $TM resize-window -t A -x 100 -y 30
 wait_screen A 'REASON'
 ok $? "100x30: the wider table has a reason column"
-like "$(scr A | grep -E '^[> ]127\.0\.0\.2:53 ')" 'only timeouts' \
-    "the reason is shown in the row"
+like "$(scr A | grep -E '^[> ]127\.0\.0\.2:53 ')" 'no valid (answer|an[a-z]*…)' \
+    "the reason is shown in the row (cut with an ellipsis)"
 is "$(scr A | wc -l)" 30 "30 lines drawn"
+like "$(scr A | grep -E 'Streams')" 'Streams 1 active, 1 opened, 0 closed  SOCKS host 3 IP 2  clients 2, last 127\.0\.0\.2 1/2' \
+    "100 columns: SOCKS requests by target, and the most recent client"
 is "$(scr A | grep -E '^─.*Resolvers' | head -1 | wc -m)" 101 \
     "pane rule spans 100 columns"
 $TM resize-window -t A -x 80 -y 24
@@ -249,6 +251,8 @@ ok $(scr A | grep -q REASON; echo $((!$?))) "back to 80x24: no reason column"
 is "$(scr A | grep -E '^─.*Resolvers' | head -1 | wc -m)" 81 \
     "pane rule spans 80 columns"
 like "$(scr A | head -1)" 'phase connected' "header intact after resizes"
+like "$(scr A | grep -E 'Streams')" 'closed  SOCKS host 3 IP 2 ─' \
+    "80 columns: the SOCKS totals, no room for the client"
 
 # the engine goes away and comes back (a new session id); 132 columns, so
 # the message fits with the socket path under the suite's TMPDIR
@@ -544,6 +548,18 @@ like "$(scr S | sed -n 4p)" '^down +[0-9.]+ KiB/s' \
     "real client: download rate derived"
 kill "$CURL_PID" 2>/dev/null
 wait "$CURL_PID" 2>/dev/null
+# SOCKS requests by target: one with a host name the exit resolves.
+curl -s --max-time 20 --socks5-hostname 127.0.0.1:$SOCKS_PORT \
+    "http://localhost:$ORIGIN_PORT/slow/10" -o /dev/null
+sj=$("$BIN" status --control "$D/engine.sock" --format json)
+hn=$(jq '.socks.requests.hostname' <<<"$sj")
+il=$(jq '.socks.requests.ip_literal' <<<"$sj")
+is "$(jq -c '[.socks.clients[] | [.address, .hostname, .ip_literal]]' \
+    <<<"$sj")" "[[\"127.0.0.1\",$hn,$il]]" \
+    "real client: SOCKS requests per client address (127.0.0.1)"
+ok $((hn >= 1 ? 0 : 1)) "... the host-name request counted ($hn)"
+wait_screen S "SOCKS host $hn IP $il" 50
+ok $? "real client: the streams line shows SOCKS host $hn IP $il"
 
 kill -TERM "$CLI_PID"
 wait "$CLI_PID" 2>/dev/null

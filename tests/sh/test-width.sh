@@ -74,6 +74,20 @@ wait_screen S 'scan-exit=[0-9]'
 out=$(scr S | sed -n '/^run: scan/,/scan-exit/p')
 w=$(longest <<<"$out")
 ok $((w > 80 && w <= 120 ? 0 : 1)) "COLUMNS=120: up to 120 columns ($w)"
+# scan --whoami adds the WHOAMI column (the farm's resolvers reach the
+# tunnel server, which has no whoami name: "no address"); still 80.
+$TM send-keys -t S "clear; $cmd --whoami-name whoami.$ZONE 2>/dev/null; echo scan-exit=\$?" Enter
+sleep 0.3
+wait_screen S 'scan-exit=[0-9]'
+out=$(scr S | sed -n '/^run: scan/,/scan-exit/p')
+is "$(longest <<<"$out")" 80 "--whoami: every line still fits 80 columns"
+is "$(grep -cE "^127\.20\.0\.[0-9]+:$FARM_PORT " <<<"$out")" 4 \
+    "--whoami: every address and port whole"
+like "$(grep -E '^RESOLVER' <<<"$out")" " WHOAMI$" \
+    "--whoami: the WHOAMI column kept, the evidence given up for it"
+like "$out" "\(hidden: [A-Z ]+ EVIDENCE\)" "... and named"
+is "$(grep -cE "^127\.20\.0\.[0-9]+:$FARM_PORT .* (no address|not tested)$" <<<"$out")" 4 \
+    "--whoami: each row says what the whoami name gave"
 
 # nobody passes: the diagnosis is folded at blanks, cutting nothing
 jq -r --arg p "$FARM_PORT" 'select(.behaviour=="dead") | .addr + ":" + $p' \
@@ -86,6 +100,20 @@ like "$out" "diagnosis: stage liveness passed nobody" "a diagnosis was printed"
 w=$(longest <<<"$out")
 ok $((w <= 80 ? 0 : 1)) "the diagnosis fits 80 columns too ($w)"
 like "$out" "e\.g\. 127\.20\.0\.[0-9]+:" "its example address whole"
+
+# --- a check command (route) on the 80-column pane: one block a check,
+# the evidence folded at blanks, never cut; through a pipe a table
+$TM send-keys -t S "clear; $BIN route --no-store 127.0.0.1 2>/dev/null; echo route-exit=\$?" Enter
+wait_screen S 'route-exit=[0-9]'
+out=$(scr S | sed -n '/^route 127/,/route-exit/p')
+diag "$(head -3 <<<"$out")"
+ok $(($(longest <<<"$out") <= 80 ? 0 : 1)) "route: every line fits 80 columns"
+like "$out" "^route 127\.0\.0\.1: ok" "route: a block a check, verdict first"
+like "$out" "    evidence: route get 127\.0\.0\.1: local" \
+    "route: the evidence under it"
+is "$(grep -c '…' <<<"$out")" 0 "route: nothing cut"
+out=$($BIN route --no-store 127.0.0.1 2>/dev/null)
+like "$(head -1 <<<"$out")" "^CHECK +SUBJECT +VERDICT" "route: a pipe gets the table"
 
 # --- through a pipe: unwrapped
 out=$($cmd 2>/dev/null)

@@ -94,7 +94,7 @@ status(void)
 	    resolver(first_addr, "t.example", "active", "", 12.5, 0.02,
 		1000 + k, 20),
 	    resolver("127.0.0.2:53", "t.example", "disabled",
-		"only timeouts for 30 s", 80, 0.6, 400, 240),
+		"no valid answer for 30 s", 80, 0.6, 400, 240),
 	    resolver("127.0.0.3:53", "u.example", "testing", "", -1, 0, 3, 0),
 	    resolver("127.0.0.20:53", "u.example", "active", "", 4.25, 0,
 		5000 + 3 * k, 0),
@@ -124,6 +124,14 @@ status(void)
 	    "nacks_received", 2, "rto_ms", 500, "duplication", "factor", 2,
 	    "setup_factor", 4, "duplicates_sent", 9, "events", "error_drop", 0,
 	    "session_busy", 0, "reinit", 0, "fec", "exit_ip", "leak");
+	/* SOCKS requests by target, in total and per client address. */
+	json_object_set_new(o, "socks",
+	    json_pack("{s:i,s:{s:i,s:i,s:i,s:i},s:[{s:s,s:i,s:i},{s:s,s:i,"
+		      "s:i}]}",
+		"accepted", 5, "requests", "hostname", 3, "ip_literal", 2,
+		"ipv4", 2, "ipv6", 0, "clients", "address", "127.0.0.2",
+		"hostname", 1, "ip_literal", 2, "address", "127.0.0.1",
+		"hostname", 2, "ip_literal", 0));
 	if (extras) {
 		/* What a FEC-capable engine and the ip/leak probes would add. */
 		json_object_set_new(o, "fec",
@@ -349,7 +357,7 @@ main(int argc, char **argv)
 						"resolver", "127.0.0.2:53",
 						"detail",
 						nev % 2 ?
-						    "only timeouts for 30 s" :
+						    "no valid answer for 30 s" :
 						    "answered again"));
 		}
 	}

@@ -332,11 +332,64 @@ readers(void)
 	}
 }
 
+/* One whoami answer: rcode, TXT strings, A/AAAA texts -> ip or error. */
+static void
+whoami_case(unsigned rcode, const char *const *txt, size_t ntxt,
+    const char *addr, const char *want_ip, const char *want_err)
+{
+	struct leakz_answer a;
+	struct err e = {""};
+	char ip[NET_ADDR_STRLEN];
+	size_t i;
+	int rc;
+
+	memset(&a, 0, sizeof a);
+	a.rcode = rcode;
+	for (i = 0; i < ntxt; i++)
+		snprintf(a.txt[i], sizeof a.txt[i], "%s", txt[i]);
+	a.ntxt = ntxt;
+	if (addr != NULL) {
+		snprintf(a.addr[0], sizeof a.addr[0], "%s", addr);
+		a.naddr = 1;
+	}
+	rc = leakz_whoami_addr(&a, ip, sizeof ip, &e);
+	if (want_err == NULL)
+		tap_ok(rc == 0 && strcmp(ip, want_ip) == 0,
+		    "whoami %s%s -> %s (%s)", ntxt ? txt[0] : "",
+		    addr ? addr : "", want_ip, ip);
+	else
+		tap_ok(rc == -1 && strstr(e.msg, want_err) != NULL,
+		    "whoami %s: %s (%s)", ntxt ? txt[0] : "-", want_err, e.msg);
+}
+
+/* The whoami reader on the shapes the public names answer. */
+static void
+whoami(void)
+{
+	const char *g[] = {"74.125.1.2"};
+	const char *ak[] = {"ns", "192.0.2.1"};
+	const char *dc[] = {"Resolver IP: 192.0.2.7"};
+	const char *v6[] = {
+	    "edns0-client-subnet 2001:DB8::/56", "2001:db8:0:0::53"};
+	const char *bad[] = {"hello", "1.2.3", "::g"};
+
+	whoami_case(0, g, 1, NULL, "74.125.1.2", NULL);
+	whoami_case(0, ak, 2, NULL, "192.0.2.1", NULL);
+	whoami_case(0, dc, 1, NULL, "192.0.2.7", NULL);
+	whoami_case(0, v6, 2, NULL, "2001:db8::53", NULL);
+	whoami_case(0, NULL, 0, "10.0.0.9", "10.0.0.9", NULL);
+	whoami_case(0, bad, 3, NULL, "", "no address in the answer");
+	whoami_case(0, NULL, 0, NULL, "", "no address in the answer");
+	whoami_case(5, NULL, 0, NULL, "", "rcode 5");
+	whoami_case(2, g, 1, NULL, "", "rcode 2");
+}
+
 int
 main(void)
 {
 	codec();
 	server();
 	readers();
+	whoami();
 	return tap_done();
 }

@@ -166,6 +166,30 @@ test_equal(void)
 	tap_is_str(small, "10.0.", "format truncates to buffer");
 }
 
+/* The bytes of an address; IPv4-mapped IPv6 counts as IPv4. */
+static void
+test_ip_bytes(void)
+{
+	static const uint8_t v4[16] = {10, 0, 0, 1};
+	static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	union net_addr a;
+	uint8_t b[16];
+
+	net_addr_parse("10.0.0.1:53", 0, &a, NULL);
+	tap_is_int(net_addr_ip_bytes(&a, b), 4, "ip_bytes: IPv4");
+	tap_ok(memcmp(b, v4, 16) == 0, "ip_bytes: IPv4 bytes, rest zero");
+	net_addr_parse("[::ffff:10.0.0.1]:53", 0, &a, NULL);
+	memset(b, 0xee, sizeof b);
+	tap_is_int(net_addr_ip_bytes(&a, b), 4, "ip_bytes: mapped is IPv4");
+	tap_ok(memcmp(b, v4, 16) == 0, "ip_bytes: mapped bytes, rest zero");
+	net_addr_parse("[2001:db8::1]:53", 0, &a, NULL);
+	tap_is_int(net_addr_ip_bytes(&a, b), 6, "ip_bytes: IPv6");
+	tap_ok(memcmp(b, v6, 16) == 0, "ip_bytes: IPv6 bytes");
+	memset(&a, 0, sizeof a);
+	a.sa.sa_family = AF_UNIX;
+	tap_is_int(net_addr_ip_bytes(&a, b), 0, "ip_bytes: another family");
+}
+
 /* net_addr_hash agrees with net_addr_equal and keys the hmap table. */
 static void
 test_hash(void)
@@ -480,6 +504,7 @@ main(void)
 {
 	test_parse();
 	test_equal();
+	test_ip_bytes();
 	test_hash();
 	test_udp();
 	test_tcp();

@@ -686,14 +686,14 @@ test_auto_disable(void)
 	tap_is_int(pool_conn(p, 0)->state, POOL_DISABLED,
 	    "past 30 s of only "
 	    "timeouts: disabled (after a failed confirm)");
-	tap_is_str(pool_conn(p, 0)->reason, "only timeouts for 30 s",
+	tap_is_str(pool_conn(p, 0)->reason, "no valid answer for 30 s",
 	    "reason says why");
 	tap_is_int(pool_conn(p, 1)->state, POOL_ACTIVE,
 	    "one answer in ten "
 	    "keeps the lossy one active");
 	tap_ok(pool_event_next(p, &ev) && ev.kind == POOL_EV_DISABLED &&
 		ev.conn == 0 &&
-		strcmp(ev.detail, "only timeouts for 30 s") == 0 &&
+		strcmp(ev.detail, "no valid answer for 30 s") == 0 &&
 		ev.at_us > t0,
 	    "disabled event queued with the reason");
 	tap_is_str(pool_event_kind_name(ev.kind), "resolver_disabled",
@@ -761,7 +761,7 @@ test_auto_disable(void)
 		pool_check_result(p, 2, 0, clk + 6 * SEC, NULL);
 		tap_ok(pool_conn(p, 2)->state == POOL_DISABLED &&
 			strcmp(pool_conn(p, 2)->reason,
-			    "only timeouts for 30 s") == 0,
+			    "no valid answer for 30 s") == 0,
 		    "failed recheck: disabled again, reason kept");
 		clk += 6 * SEC;
 		k = pool_check_next(p, clk, v, kinds, 8);

@@ -122,6 +122,14 @@ full_result(struct res_resolver *r, int i)
 	res_textf(r->evidence, sizeof r->evidence,
 	    "sent \"TXT? a,b\"\nrecv 'x' ✓ %d", i);
 	r->at_ms = 1795000000000LL + i;
+	/* whoami: asked with an address, asked without one, not asked */
+	r->whoami_asked = i % 3 != 2;
+	if (i % 3 == 0) {
+		snprintf(r->whoami, sizeof r->whoami, "10.78.1.%d", i);
+		snprintf(
+		    r->whoami_name, sizeof r->whoami_name, "whoami.leak.test");
+	} else if (i % 3 == 1)
+		snprintf(r->whoami_error, sizeof r->whoami_error, "not tested");
 }
 
 /* Name of the first field that differs, or NULL. */
@@ -172,6 +180,10 @@ result_diff(const struct res_resolver *a, const struct res_resolver *b)
 	F(lost);
 	F(up_at_ceiling);
 	F(down_at_ceiling);
+	F(whoami_asked);
+	S(whoami);
+	S(whoami_name);
+	S(whoami_error);
 #undef F
 #undef S
 	return NULL;
@@ -290,6 +302,9 @@ test_migrate_v1(const char *dir)
 		"ALTER TABLE resolver_results DROP COLUMN upload_at_ceiling;"
 		"ALTER TABLE resolver_results DROP COLUMN "
 		"download_at_ceiling;"
+		"ALTER TABLE resolver_results DROP COLUMN whoami;"
+		"ALTER TABLE resolver_results DROP COLUMN whoami_name;"
+		"ALTER TABLE resolver_results DROP COLUMN whoami_error;"
 		"INSERT INTO resolver_results (run_id, resolver, port, domain, "
 		"stage, verdict, reason, policy_present, burst_sent, "
 		"burst_ok, evidence, at_ms) VALUES (1, '10.9.9.9', 53, "
@@ -309,6 +324,9 @@ test_migrate_v1(const char *dir)
 		col.r[0].up_at_ceiling == RES_TRI_UNKNOWN &&
 		col.r[0].down_at_ceiling == RES_TRI_UNKNOWN,
 	    "a v1 result: loss and ceilings unknown");
+	tap_ok(
+	    col.n == 1 && !col.r[0].whoami_asked && col.r[0].whoami[0] == '\0',
+	    "a v1 result: no whoami asked");
 	snprintf(c.subject, sizeof c.subject, "ipv6");
 	c.at_ms = 2000;
 	tap_ok(store_add_check(s, run, &c, &e) == 0, "v2 check added");

@@ -54,7 +54,10 @@ static const char client_doc[] =
     "\"duplication\":{\"factor\":2,\"setup_factor\":4,"
     "\"duplicates_sent\":9},"
     "\"socks\":{\"accepted\":11,\"read_errors\":1,\"write_errors\":2,"
-    "\"auth_failures\":3},"
+    "\"auth_failures\":3,\"requests\":{\"hostname\":4,\"ip_literal\":5,"
+    "\"ipv4\":5,\"ipv6\":0},\"clients\":[{\"address\":\"127.0.0.2\","
+    "\"hostname\":1,\"ip_literal\":2},{\"address\":\"127.0.0.1\","
+    "\"hostname\":3,\"ip_literal\":3}]},"
     "\"events\":{\"error_drop\":7,\"session_busy\":8,\"reinit\":2},"
     "\"fec\":null,\"exit_ip\":null,\"leak\":null,\"new_top\":{}}";
 
@@ -153,6 +156,12 @@ test_client_parse(void)
 	tap_is_int(st.rto_ms, 500, "RTO");
 	tap_is_int(st.dup_factor, 2, "duplication factor");
 	tap_is_int(st.socks_write_errors, 2, "socks write errors");
+	tap_ok(st.socks_req_name == 4 && st.socks_req_ip == 5,
+	    "SOCKS requests: host name 4, IP literal 5");
+	tap_ok(st.socks_nclients == 2 &&
+		strcmp(st.socks_last_client, "127.0.0.2") == 0 &&
+		st.socks_last_name == 1 && st.socks_last_ip == 2,
+	    "SOCKS clients: 2, the most recent 127.0.0.2 with 1/2");
 	tap_is_int(st.ev_session_busy, 8, "SESSION_BUSY count");
 	tap_ok(!st.has_fec, "fec null: not present");
 	tap_is_str(st.exit_ip, "", "exit_ip null: empty");
@@ -354,7 +363,8 @@ test_bad_status(void)
 		 "\"mtu\":[1],\"resolvers\":{\"total\":\"5\",\"list\":[1,null,"
 		 "{\"address\":5,\"sent\":\"9\",\"rtt_ms\":\"fast\"}]},"
 		 "\"traffic\":{\"bytes_up\":1e300,\"bytes_down\":-3.5},"
-		 "\"streams\":{\"list\":{}},\"fec\":[1],\"leak\":true}");
+		 "\"streams\":{\"list\":{}},\"fec\":[1],\"leak\":true,"
+		 "\"socks\":{\"clients\":[7,{\"address\":[]}]}}");
 	tap_is_int(tui_status_parse(o, &st, &e), 0, "mistyped fields parse");
 	tap_is_str(st.phase, "", "numeric phase ignored");
 	tap_ok(!st.has_session, "string session ignored");
@@ -364,6 +374,8 @@ test_bad_status(void)
 	tap_is_int(st.res[0].sent, 0, "string count ignored");
 	tap_ok(st.res[0].rtt_ms < 0, "string rtt is unmeasured");
 	tap_is_int(st.bytes_up, 0, "out-of-range real ignored");
+	tap_ok(st.socks_nclients == 2 && st.socks_last_client[0] == '\0',
+	    "a SOCKS client that is no object: no address");
 	tap_is_int(st.bytes_down, -3, "negative real truncated");
 	tap_is_int(st.nstreams, 0, "object stream list ignored");
 	tap_ok(!st.has_fec, "array fec ignored");
