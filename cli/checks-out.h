@@ -10,6 +10,8 @@
 #ifndef MDNS_CHECKS_OUT_H
 #define MDNS_CHECKS_OUT_H
 
+#include <jansson.h>
+
 #include "cli/cli.h"
 #include "common/config.h"
 #include "common/net.h"
@@ -106,9 +108,9 @@ const struct leak_opts *cli_leak_plan_opts(
 void cli_leak_plan_judge(const struct cli_leak_plan *p, const struct leak *l,
     struct res_check *out, size_t max, size_t *n);
 void cli_leak_plan_free(struct cli_leak_plan *p);
-/* The local signal as leak's evidence says it (the engine's SOCKS
- * requests by target), for local_evidence. */
-void cli_leak_socks_text(
-    char *buf, size_t len, long long hostname, long long ip_literal);
+/* The local signal as leak's evidence says it, from an engine's status
+ * st (socks.requests by target, the most recent socks.clients), for
+ * local_evidence; "" when st has none. */
+void cli_leak_local(json_t *st, char *buf, size_t len);
 
 #endif

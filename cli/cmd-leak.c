@@ -120,16 +120,6 @@ any_to_loopback(union net_addr *a)
 		a->in6.sin6_addr = in6addr_loopback;
 }
 
-void
-cli_leak_socks_text(
-    char *buf, size_t len, long long hostname, long long ip_literal)
-{
-	snprintf(buf, len,
-	    "; SOCKS requests since start: %lld with a host name, %lld with "
-	    "an IP literal (an application that resolves names itself)",
-	    hostname, ip_literal);
-}
-
 /* "; by client: ADDR host N IP N, ..." (the engine's most recent four
  * SOCKS clients, status socks.clients) after the totals in buf. */
 static void
@@ -156,6 +146,27 @@ clients_evidence(char *buf, size_t cap, json_t *clients)
 		buf[cap - 1] = '\0';
 }
 
+void
+cli_leak_local(json_t *st, char *buf, size_t len)
+{
+	json_t *req = json_object_get(json_object_get(st, "socks"), "requests");
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	if (json_is_object(req))
+		snprintf(buf, len,
+		    "; SOCKS requests since start: %lld with a host name, "
+		    "%lld with an IP literal (an application that resolves "
+		    "names itself)",
+		    (long long)json_integer_value(
+			json_object_get(req, "hostname")),
+		    (long long)json_integer_value(
+			json_object_get(req, "ip_literal")));
+	clients_evidence(
+	    buf, len, json_object_get(json_object_get(st, "socks"), "clients"));
+}
+
 /* The engine's status: the DNS listener and the SOCKS counts. */
 static void
 from_engine(struct leak_cli *lc, int want_tun)
@@ -167,16 +178,8 @@ from_engine(struct leak_cli *lc, int want_tun)
 	json_t *st = json_object_get(r, "status");
 	const char *lis = json_string_value(
 	    json_object_get(json_object_get(st, "dns"), "listener"));
-	json_t *req = json_object_get(json_object_get(st, "socks"), "requests");
 
-	if (json_is_object(req))
-		cli_leak_socks_text(lc->local, sizeof lc->local,
-		    (long long)json_integer_value(
-			json_object_get(req, "hostname")),
-		    (long long)json_integer_value(
-			json_object_get(req, "ip_literal")));
-	clients_evidence(lc->local, sizeof lc->local,
-	    json_object_get(json_object_get(st, "socks"), "clients"));
+	cli_leak_local(st, lc->local, sizeof lc->local);
 	if (!want_tun)
 		goto out;
 	if (lis != NULL && net_addr_parse(lis, 53, &lc->o.tun, NULL) == 0) {

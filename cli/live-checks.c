@@ -245,12 +245,13 @@ start_ip(struct cli_live *lv)
 static void
 start_leak(struct cli_live *lv)
 {
-	const struct eng_client_stats *st = eng_client_stats(lv->cl);
+	json_t *st = eng_client_status_json(lv->cl, "", 1);
 	struct err e = {""};
-	char local[300];
+	char local[480];
 
-	cli_leak_socks_text(local, sizeof local, (long long)st->socks_req_name,
-	    (long long)(st->socks_req_ip4 + st->socks_req_ip6));
+	/* The local signal as the command shows it, from the same status. */
+	cli_leak_local(st, local, sizeof local);
+	json_decref(st);
 	lv->l_done = 0;
 	lv->l_t0 = now_wall_ms();
 	lv->l = leak_start(

@@ -318,6 +318,9 @@ is "$(printf '%s' "$st" | jq -r '.leak.verdict + "/" + .leak.reason + "/" + .lea
 like "$(printf '%s' "$st" | jq -r '.leak.evidence.checks[0].evidence')" \
     "system path via 10.78.2.1:53 \\(/etc/resolv.conf\\): 6 name\\(s\\), 12 of 12 answered; tunnel path via 127.0.0.1:5354: .*report via 127.0.0.1:5354" \
     "... with the evidence: both paths, the report through the tunnel"
+like "$(printf '%s' "$st" | jq -r '.leak.evidence.checks[0].evidence')" \
+    "SOCKS requests since start: 0 with a host name, 0 with an IP literal" \
+    "... and the client's own SOCKS counts"
 like "$(printf '%s' "$st" | jq -r '.leak.detail')" "the tunnel's egress is 10.78.1.3" \
     "... and the tunnel's egress"
 is "$(printf '%s' "$st" | jq -r '.exit_ip.verdict + "/" + .exit_ip.reason')" \
