@@ -80,12 +80,13 @@ int cli_leak_checks(struct cli_ctx *ctx, const char *control, int timeout_ms,
  * built-in services; MDNS_EXPECTED_EXIT_IP from the profile's
  * expectedExitIP or the file) and the SOCKS port socks ("HOST:PORT", a
  * wildcard reached on loopback; NULL: no tunnel path) with SOCKS5_USER/
- * PASS when it needs them. NULL with e set when a setting cannot be used.
+ * PASS when it needs them; no_socks_why says why socks is NULL. NULL with
+ * e set when a setting cannot be used.
  * The options stay valid until the plan is freed.
  */
 struct cli_ip_plan;
-struct cli_ip_plan *cli_ip_plan_new(
-    const struct cfg *conf, const char *socks, struct err *e);
+struct cli_ip_plan *cli_ip_plan_new(const struct cfg *conf, const char *socks,
+    const char *no_socks_why, struct err *e);
 const struct exitip_opts *cli_ip_plan_opts(const struct cli_ip_plan *p);
 /* The checks of a finished run, one per family that got one (*nc). */
 void cli_ip_plan_judge(const struct cli_ip_plan *p, const struct exitip *x,

@@ -474,7 +474,8 @@ struct cli_ip_plan {
 };
 
 struct cli_ip_plan *
-cli_ip_plan_new(const struct cfg *conf, const char *socks, struct err *e)
+cli_ip_plan_new(const struct cfg *conf, const char *socks,
+    const char *no_socks_why, struct err *e)
 {
 	struct cli_ip_plan *p = xcalloc(1, sizeof *p);
 	struct ip_cli *ic = &p->ic;
@@ -492,7 +493,8 @@ cli_ip_plan_new(const struct cfg *conf, const char *socks, struct err *e)
 	if (socks != NULL)
 		set_socks(ic, socks);
 	else
-		snprintf(ic->why, sizeof ic->why, "the engine has no listener");
+		snprintf(ic->why, sizeof ic->why, "%s",
+		    no_socks_why ? no_socks_why : "no SOCKS port");
 	if (ic->socks[0] != '\0' && ic->cfg.protocol_tcp) {
 		snprintf(ic->why, sizeof ic->why,
 		    "the engine's listener %s is a TCP forward, not SOCKS",

@@ -325,7 +325,7 @@ cli_live_start(struct ev_loop *loop, struct eng_client *cl,
 	lv->snap = snap;
 	lv->interval_us = (uint64_t)interval_ms * 1000;
 	socks_addr(cl, conf, socks, sizeof socks, why, sizeof why);
-	if ((lv->ip = cli_ip_plan_new(conf, socks[0] ? socks : NULL, e)) ==
+	if ((lv->ip = cli_ip_plan_new(conf, socks[0] ? socks : NULL, why, e)) ==
 	    NULL) {
 		free(lv);
 		return NULL;
