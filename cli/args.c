@@ -216,6 +216,10 @@ parse_long(
 	}
 	if (eq != NULL)
 		return take(a, o, 1, eq + 1);
+	if (o->flags & ARGS_OPTIONAL) {
+		push(a, o, 1, NULL);
+		return 0;
+	}
 	if (*i + 1 >= argc) {
 		cli_error(a->cmd, "option --%s needs an argument", o->name);
 		return -1;
@@ -514,8 +518,12 @@ args_usage(FILE *f, const struct cmd_entry *cmd)
 			snprintf(fl, sizeof fl, "-%c", o->key);
 		else
 			snprintf(fl, sizeof fl, "--%s", o->name);
-		snprintf(w, sizeof w, "[%s%s%s]%s", fl, o->arg ? " " : "",
-		    o->arg ? o->arg : "", o->flags & ARGS_REPEAT ? "..." : "");
+		if (o->arg != NULL && (o->flags & ARGS_OPTIONAL))
+			snprintf(w, sizeof w, "[%s[=%s]]", fl, o->arg);
+		else
+			snprintf(w, sizeof w, "[%s%s%s]%s", fl,
+			    o->arg ? " " : "", o->arg ? o->arg : "",
+			    o->flags & ARGS_REPEAT ? "..." : "");
 		usage_word(f, w, indent, &col);
 	}
 	if (s->formats != NULL) {
@@ -589,7 +597,8 @@ args_help_opt(FILE *f, const struct args_opt *o)
 	else
 		n = snprintf(left, sizeof left, "--%s", o->name);
 	if (o->arg != NULL && n >= 0 && (size_t)n < sizeof left)
-		snprintf(left + n, sizeof left - (size_t)n, " %s", o->arg);
+		snprintf(left + n, sizeof left - (size_t)n,
+		    o->flags & ARGS_OPTIONAL ? "[=%s]" : " %s", o->arg);
 	help_line(f, left, o->help ? o->help : "");
 }
 

@@ -30,6 +30,10 @@ struct cmd_entry;
 
 /* args_opt.flags */
 #define ARGS_REPEAT 0x1 /* meant to be repeated; help shows "..." */
+/* The value is optional and only taken as "--name=VALUE" (getopt_long's
+ * optional_argument): "--name" alone is given with a NULL value. Long
+ * options only; help shows "--name[=ARG]". */
+#define ARGS_OPTIONAL 0x2
 
 /*
  * One option. key is the short letter ('d' for -d) or, for an option with

@@ -10,8 +10,14 @@
 #ifndef MDNS_CHECKS_OUT_H
 #define MDNS_CHECKS_OUT_H
 
+#include <jansson.h>
+
 #include "cli/cli.h"
+#include "common/config.h"
+#include "common/net.h"
 #include "common/result.h"
+#include "probe/exitip.h"
+#include "probe/leak.h"
 
 struct cli_checks;
 
@@ -64,5 +70,48 @@ int cli_ip_checks(struct cli_ctx *ctx, const char *control, int timeout_ms,
  */
 int cli_leak_checks(struct cli_ctx *ctx, const char *control, int timeout_ms,
     struct res_check *out, size_t max, size_t *nout, struct err *e);
+
+/*
+ * For `connect --checks` (cli/live-checks.c), which runs the probes on the
+ * engine's own loop: the same settings and the same verdicts as `ip` and
+ * `leak`, split so that the caller starts and ends the runs.
+ *
+ * The ip plan from a loaded configuration (MDNS_IP_ECHO_V4/_V6, else the
+ * built-in services; MDNS_EXPECTED_EXIT_IP from the profile's
+ * expectedExitIP or the file) and the SOCKS port socks ("HOST:PORT", a
+ * wildcard reached on loopback; NULL: no tunnel path) with SOCKS5_USER/
+ * PASS when it needs them; no_socks_why says why socks is NULL. NULL with
+ * e set when a setting cannot be used.
+ * The options stay valid until the plan is freed.
+ */
+struct cli_ip_plan;
+struct cli_ip_plan *cli_ip_plan_new(const struct cfg *conf, const char *socks,
+    const char *no_socks_why, struct err *e);
+const struct exitip_opts *cli_ip_plan_opts(const struct cli_ip_plan *p);
+/* The checks of a finished run, one per family that got one (*nc). */
+void cli_ip_plan_judge(const struct cli_ip_plan *p, const struct exitip *x,
+    struct res_check c[2], size_t *nc);
+void cli_ip_plan_free(struct cli_ip_plan *p);
+
+/*
+ * The leak plan: NULL when conf names no MDNS_LEAK_ZONE (not tested).
+ * The system path from /etc/resolv.conf (read again for every run), the
+ * tunnel path tun_dns (the
+ * engine's DNS listener, a wildcard reached on loopback; NULL: none,
+ * tun_why says why), 6 names, whoami names none.
+ */
+struct cli_leak_plan;
+struct cli_leak_plan *cli_leak_plan_new(
+    const struct cfg *conf, const union net_addr *tun_dns, const char *tun_why);
+/* The options for the next run, with this local evidence (or NULL). */
+const struct leak_opts *cli_leak_plan_opts(
+    struct cli_leak_plan *p, const char *local_evidence);
+void cli_leak_plan_judge(const struct cli_leak_plan *p, const struct leak *l,
+    struct res_check *out, size_t max, size_t *n);
+void cli_leak_plan_free(struct cli_leak_plan *p);
+/* The local signal as leak's evidence says it, from an engine's status
+ * st (socks.requests by target, the most recent socks.clients), for
+ * local_evidence; "" when st has none. */
+void cli_leak_local(json_t *st, char *buf, size_t len);
 
 #endif

@@ -18,6 +18,7 @@
 
 #include "cli/cli.h"
 #include "cli/engine-snap.h"
+#include "cli/live-checks.h"
 #include "common/config.h"
 #include "common/ev.h"
 #include "common/log.h"
@@ -39,6 +40,7 @@ enum {
 	OPT_TUN_DNS4,
 	OPT_TUN_DNS6,
 	OPT_TUN_NO_RESOLVER,
+	OPT_CHECKS,
 };
 
 static const struct args_opt connect_opts[] = {
@@ -68,6 +70,10 @@ static const struct args_opt connect_opts[] = {
 	"the mapped IPv6 DNS address (fd6d:646e:7300::2)"},
     {OPT_TUN_NO_RESOLVER, "tun-no-resolver", NULL, 0,
 	"leave the system resolver (/etc/resolv.conf) alone"},
+    {OPT_CHECKS, "checks", "SECONDS", ARGS_OPTIONAL,
+	"run the exit checks (ip, leak) inside the client\n"
+	"every SECONDS (default 300; 1..86400): status\n"
+	"exit_ip and leak (docs/checks.md)"},
     {0, NULL, NULL, 0, NULL},
 };
 
@@ -266,6 +272,8 @@ cmd_connect_run(struct cli_ctx *ctx, const struct args *args)
 	struct ev_loop *loop = NULL;
 	struct err e = {""};
 	struct watch w = {NULL, NULL, 0, NULL};
+	struct cli_live *live = NULL;
+	unsigned checks_ms = LIVE_CHECKS_INTERVAL_MS;
 	union net_addr bound;
 	const char *listen = args_get(args, OPT_LISTEN);
 	const char *profile = args_get(args, OPT_PROFILE);
@@ -282,8 +290,19 @@ cmd_connect_run(struct cli_ctx *ctx, const struct args *args)
 		args_has(args, OPT_TUN_ADDR6) || args_has(args, OPT_TUN_DNS4) ||
 		args_has(args, OPT_TUN_DNS6) ||
 		args_has(args, OPT_TUN_NO_RESOLVER))) {
-		cli_error(&cmd_connect_entry,
-		    "a device name, --cleanup and --tun-* need --tun");
+		/* "--checks 60": the value is optional, so only --checks=60
+		 * gives it; 60 became an operand. */
+		if (args->noperands > 0 && args_has(args, OPT_CHECKS) &&
+		    args_get(args, OPT_CHECKS) == NULL &&
+		    strspn(args->operands[0], "0123456789.") ==
+			strlen(args->operands[0]))
+			cli_error(&cmd_connect_entry,
+			    "write --checks=%s (the interval is optional and "
+			    "follows '=')",
+			    args->operands[0]);
+		else
+			cli_error(&cmd_connect_entry,
+			    "a device name, --cleanup and --tun-* need --tun");
 		return EXIT_UNKNOWN;
 	}
 	if (tun && tun_options(args, &tc, &sc, &e) == -1) {
@@ -292,6 +311,16 @@ cmd_connect_run(struct cli_ctx *ctx, const struct args *args)
 	}
 	if (tun && args_has(args, OPT_CLEANUP))
 		return tun_cleanup(&sc);
+	/* In full-VPN mode the "direct" fetches of ip are routed into the
+	 * TUN too: every exit would read as not_tunnelled (docs/checks.md). */
+	if (tun && args_has(args, OPT_CHECKS)) {
+		cli_error(&cmd_connect_entry,
+		    "--checks does not work with --tun yet: ip's direct path "
+		    "would go through the tunnel too");
+		return EXIT_UNKNOWN;
+	}
+	if (args_seconds(args, OPT_CHECKS, 1000, 86400000, &checks_ms) != 0)
+		return EXIT_UNKNOWN;
 	opts.resolvers = args_get(args, OPT_RESOLVERS);
 	if ((ctx->config == NULL || opts.resolvers == NULL) &&
 	    profile == NULL) {
@@ -328,9 +357,6 @@ cmd_connect_run(struct cli_ctx *ctx, const struct args *args)
 		cli_error(&cmd_connect_entry, "%s", e.msg);
 		goto out;
 	}
-	/* The engine has its own copy; the list may be large. */
-	cfg_free(cfg);
-	cfg = NULL;
 	w.c = cl;
 	{
 		struct ctl_handlers h = {"client", cli_version(),
@@ -368,6 +394,17 @@ cmd_connect_run(struct cli_ctx *ctx, const struct args *args)
 		cli_error(&cmd_connect_entry, "%s", e.msg);
 		goto out;
 	}
+	/* The exit checks read the settings; then the engine has its own
+	 * copy and ours goes (the resolver list may be large). */
+	if (args_has(args, OPT_CHECKS) &&
+	    (live = cli_live_start(loop, cl, cfg, checks_ms, w.snap, &e)) ==
+		NULL) {
+		cli_error(&cmd_connect_entry, "--checks: %s", e.msg);
+		rc = EXIT_UNKNOWN;
+		goto out;
+	}
+	cfg_free(cfg);
+	cfg = NULL;
 	net_addr_format(&bound, buf, sizeof buf);
 	printf("listening %s\n", buf);
 	if (tun)
@@ -388,6 +425,7 @@ cmd_connect_run(struct cli_ctx *ctx, const struct args *args)
 	}
 	rc = EXIT_OK;
 out:
+	cli_live_stop(live);
 	cli_snap_stop(w.snap, rc);
 	ctl_server_free(w.ctl);
 	if (cl != NULL && eng_client_tun_stop(cl, &e) == -1) {

@@ -94,6 +94,7 @@ struct ip_cli {
 	char socks[NET_ADDR_STRLEN];
 	char why[256]; /* why there is no SOCKS port */
 	char expect_from[300];
+	char ua[80];
 };
 
 static char *
@@ -145,7 +146,7 @@ add_expect(struct ip_cli *ic, const char *text, struct err *e)
  * the model, from the profile (expectedExitIP) or the config file.
  */
 static int
-find_expectation(struct ip_cli *ic, struct err *e)
+find_expectation(struct ip_cli *ic, const struct cfg *conf, struct err *e)
 {
 	const struct cfg_client *cl = &ic->cfg;
 	size_t i;
@@ -154,18 +155,17 @@ find_expectation(struct ip_cli *ic, struct err *e)
 		snprintf(ic->expect_from, sizeof ic->expect_from, "--expect");
 		return 0;
 	}
-	for (i = 0; ic->conf != NULL && i < cl->nexpected_exit; i++)
+	for (i = 0; conf != NULL && i < cl->nexpected_exit; i++)
 		if (add_expect(ic, cl->expected_exit[i], e) != 0)
 			return err_prefix(e, "MDNS_EXPECTED_EXIT_IP");
 	if (ic->nexpect == 0)
 		return 0;
-	if (cfg_key_source(ic->conf, "MDNS_EXPECTED_EXIT_IP") ==
-	    CFG_SRC_PROFILE)
+	if (cfg_key_source(conf, "MDNS_EXPECTED_EXIT_IP") == CFG_SRC_PROFILE)
 		snprintf(ic->expect_from, sizeof ic->expect_from,
-		    "expectedExitIP of %s", ic->conf->profile_path);
+		    "expectedExitIP of %s", conf->profile_path);
 	else
 		snprintf(ic->expect_from, sizeof ic->expect_from,
-		    "MDNS_EXPECTED_EXIT_IP of %s", ic->conf->path);
+		    "MDNS_EXPECTED_EXIT_IP of %s", conf->path);
 	return 0;
 }
 
@@ -308,20 +308,17 @@ load_config(
 }
 
 /*
- * What --config, --profile and the defaults add to the options: the
- * services (the config's when none was named, else the built-in ones)
- * and the expectation. 0 / -1 with e set.
+ * What the model conf (NULL: none) adds to the options: the services
+ * (the config's when none was named, else the built-in ones) and the
+ * expectation. ic->cfg holds conf's client settings. 0 / -1 with e set.
  */
 static int
-ip_configure(
-    struct cli_ctx *ctx, struct ip_cli *ic, const char *profile, struct err *e)
+ip_from_model(struct ip_cli *ic, const struct cfg *conf, struct err *e)
 {
 	const struct cfg_client *cl = &ic->cfg;
 	int named;
 	size_t i;
 
-	if (load_config(ctx, ic, profile, e) != 0)
-		return -1;
 	named = ic->nsvc > 0;
 	for (i = 0; !named && i < cl->nip_echo_v4; i++)
 		if (add_service(ic, cl->ip_echo_v4[i], 4, e) != 0)
@@ -333,7 +330,17 @@ ip_configure(
 		ic->svc[i] = exitip_default_services[i];
 	if (ic->nsvc == 0)
 		ic->nsvc = exitip_ndefault_services;
-	return find_expectation(ic, e);
+	return find_expectation(ic, conf, e);
+}
+
+/* --config and --profile, then ip_from_model. 0 / -1 with e set. */
+static int
+ip_configure(
+    struct cli_ctx *ctx, struct ip_cli *ic, const char *profile, struct err *e)
+{
+	if (load_config(ctx, ic, profile, e) != 0)
+		return -1;
+	return ip_from_model(ic, ic->conf, e);
 }
 
 /* Everything before the fetches; -1 after printing why. */
@@ -378,6 +385,48 @@ bad:
 	return -1;
 }
 
+/* The probe's options from ic (pointing into ic). */
+static void
+ip_probe_opts(struct ip_cli *ic, struct exitip_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->svc = ic->svc;
+	o->nsvc = ic->nsvc;
+	o->want4 = ic->want4;
+	o->want6 = ic->want6;
+	o->socks = ic->socks[0] ? ic->socks : NULL;
+	o->no_socks_why = ic->why;
+	if (o->socks != NULL && ic->have_cfg && ic->cfg.socks_auth) {
+		o->socks_user = ic->cfg.socks_user;
+		o->socks_pass = ic->cfg.socks_pass;
+	}
+	o->timeout_ms = (int)ic->timeout_ms;
+	snprintf(ic->ua, sizeof ic->ua, "mdns-doctor/%s", cli_version());
+	o->user_agent = ic->ua;
+	o->expect = ic->expect_ptr;
+	o->nexpect = ic->nexpect;
+	o->expect_from = ic->expect_from[0] ? ic->expect_from : NULL;
+}
+
+/* Judge each family asked for: c gets up to two checks (*nc). */
+static void
+ip_judge(const struct exitip_opts *o, const struct exitip *x,
+    struct res_check c[2], size_t *nc)
+{
+	const struct exitip_obs *obs;
+	size_t n;
+	int fam;
+
+	*nc = 0;
+	obs = exitip_obs(x, &n);
+	for (fam = 4; fam <= 6; fam += 2) {
+		if ((fam == 4 && !o->want4) || (fam == 6 && !o->want6))
+			continue;
+		if (exitip_judge(obs, n, fam, o, &c[*nc]) == 0)
+			(*nc)++;
+	}
+}
+
 /*
  * Fetch through the tunnel and directly, then judge each family asked
  * for: c gets up to two checks (*nc). 0, or -1 with e set when the
@@ -390,29 +439,10 @@ ip_measure(struct ip_cli *ic, int quiet, struct res_check c[2], size_t *nc,
 	struct exitip_opts o;
 	struct exitip *x = NULL;
 	struct ev_loop *loop = NULL;
-	const struct exitip_obs *obs;
-	char ua[80];
-	size_t n;
-	int fam, rc = -1;
+	int rc = -1;
 
 	*nc = 0;
-	memset(&o, 0, sizeof o);
-	o.svc = ic->svc;
-	o.nsvc = ic->nsvc;
-	o.want4 = ic->want4;
-	o.want6 = ic->want6;
-	o.socks = ic->socks[0] ? ic->socks : NULL;
-	o.no_socks_why = ic->why;
-	if (o.socks != NULL && ic->have_cfg && ic->cfg.socks_auth) {
-		o.socks_user = ic->cfg.socks_user;
-		o.socks_pass = ic->cfg.socks_pass;
-	}
-	o.timeout_ms = (int)ic->timeout_ms;
-	snprintf(ua, sizeof ua, "mdns-doctor/%s", cli_version());
-	o.user_agent = ua;
-	o.expect = ic->expect_ptr;
-	o.nexpect = ic->nexpect;
-	o.expect_from = ic->expect_from[0] ? ic->expect_from : NULL;
+	ip_probe_opts(ic, &o);
 	if (!quiet)
 		fprintf(stderr, "ip: %zu service(s), directly%s%s\n", o.nsvc,
 		    o.socks ? " and through socks5h://" : "; no tunnel path: ",
@@ -427,19 +457,74 @@ ip_measure(struct ip_cli *ic, int quiet, struct res_check c[2], size_t *nc,
 		err_set(e, "event loop failed");
 		goto done;
 	}
-	obs = exitip_obs(x, &n);
-	for (fam = 4; fam <= 6; fam += 2) {
-		if ((fam == 4 && !o.want4) || (fam == 6 && !o.want6))
-			continue;
-		if (exitip_judge(obs, n, fam, &o, &c[*nc]) == 0)
-			(*nc)++;
-	}
+	ip_judge(&o, x, c, nc);
 	rc = 0;
 done:
 	exitip_free(x);
 	if (loop != NULL)
 		ev_loop_free(loop);
 	return rc;
+}
+
+/* ---- connect --checks (checks-out.h) ---------------------------------- */
+
+struct cli_ip_plan {
+	struct ip_cli ic;
+	struct exitip_opts o;
+};
+
+struct cli_ip_plan *
+cli_ip_plan_new(const struct cfg *conf, const char *socks,
+    const char *no_socks_why, struct err *e)
+{
+	struct cli_ip_plan *p = xcalloc(1, sizeof *p);
+	struct ip_cli *ic = &p->ic;
+
+	ic->timeout_ms = IP_TIMEOUT_MS;
+	ic->want4 = ic->want6 = 1;
+	cfg_client_defaults(&ic->cfg);
+	cfg_client_clear(&ic->cfg);
+	cfg_client_copy(&ic->cfg, &conf->client);
+	ic->have_cfg = 1;
+	if (ip_from_model(ic, conf, e) != 0) {
+		cli_ip_plan_free(p);
+		return NULL;
+	}
+	if (socks != NULL)
+		set_socks(ic, socks);
+	else
+		snprintf(ic->why, sizeof ic->why, "%s",
+		    no_socks_why ? no_socks_why : "no SOCKS port");
+	if (ic->socks[0] != '\0' && ic->cfg.protocol_tcp) {
+		snprintf(ic->why, sizeof ic->why,
+		    "the engine's listener %s is a TCP forward, not SOCKS",
+		    ic->socks);
+		ic->socks[0] = '\0';
+	}
+	ip_probe_opts(ic, &p->o);
+	return p;
+}
+
+const struct exitip_opts *
+cli_ip_plan_opts(const struct cli_ip_plan *p)
+{
+	return &p->o;
+}
+
+void
+cli_ip_plan_judge(const struct cli_ip_plan *p, const struct exitip *x,
+    struct res_check c[2], size_t *nc)
+{
+	ip_judge(&p->o, x, c, nc);
+}
+
+void
+cli_ip_plan_free(struct cli_ip_plan *p)
+{
+	if (p == NULL)
+		return;
+	ip_cli_free(&p->ic);
+	free(p);
 }
 
 int

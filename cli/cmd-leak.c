@@ -108,6 +108,18 @@ read_resolv(struct leak_cli *lc, const char *path, struct err *e)
 	return 0;
 }
 
+/* A wildcard listener is reached on loopback. */
+static void
+any_to_loopback(union net_addr *a)
+{
+	if (a->sa.sa_family == AF_INET &&
+	    a->in.sin_addr.s_addr == htonl(INADDR_ANY))
+		a->in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else if (a->sa.sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_UNSPECIFIED(&a->in6.sin6_addr))
+		a->in6.sin6_addr = in6addr_loopback;
+}
+
 /* "; by client: ADDR host N IP N, ..." (the engine's most recent four
  * SOCKS clients, status socks.clients) after the totals in buf. */
 static void
@@ -134,6 +146,27 @@ clients_evidence(char *buf, size_t cap, json_t *clients)
 		buf[cap - 1] = '\0';
 }
 
+void
+cli_leak_local(json_t *st, char *buf, size_t len)
+{
+	json_t *req = json_object_get(json_object_get(st, "socks"), "requests");
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	if (json_is_object(req))
+		snprintf(buf, len,
+		    "; SOCKS requests since start: %lld with a host name, "
+		    "%lld with an IP literal (an application that resolves "
+		    "names itself)",
+		    (long long)json_integer_value(
+			json_object_get(req, "hostname")),
+		    (long long)json_integer_value(
+			json_object_get(req, "ip_literal")));
+	clients_evidence(
+	    buf, len, json_object_get(json_object_get(st, "socks"), "clients"));
+}
+
 /* The engine's status: the DNS listener and the SOCKS counts. */
 static void
 from_engine(struct leak_cli *lc, int want_tun)
@@ -145,30 +178,12 @@ from_engine(struct leak_cli *lc, int want_tun)
 	json_t *st = json_object_get(r, "status");
 	const char *lis = json_string_value(
 	    json_object_get(json_object_get(st, "dns"), "listener"));
-	json_t *req = json_object_get(json_object_get(st, "socks"), "requests");
 
-	if (json_is_object(req))
-		snprintf(lc->local, sizeof lc->local,
-		    "; SOCKS requests since start: %lld with a host name, "
-		    "%lld with an IP literal (an application that resolves "
-		    "names itself)",
-		    (long long)json_integer_value(
-			json_object_get(req, "hostname")),
-		    (long long)json_integer_value(
-			json_object_get(req, "ip_literal")));
-	clients_evidence(lc->local, sizeof lc->local,
-	    json_object_get(json_object_get(st, "socks"), "clients"));
+	cli_leak_local(st, lc->local, sizeof lc->local);
 	if (!want_tun)
 		goto out;
 	if (lis != NULL && net_addr_parse(lis, 53, &lc->o.tun, NULL) == 0) {
-		union net_addr *a = &lc->o.tun;
-
-		if (a->sa.sa_family == AF_INET &&
-		    a->in.sin_addr.s_addr == htonl(INADDR_ANY))
-			a->in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		else if (a->sa.sa_family == AF_INET6 &&
-		    IN6_IS_ADDR_UNSPECIFIED(&a->in6.sin6_addr))
-			a->in6.sin6_addr = in6addr_loopback;
+		any_to_loopback(&lc->o.tun);
 		lc->o.have_tun = 1;
 		snprintf(lc->tun_from, sizeof lc->tun_from,
 		    "the engine's DNS listener (%s)", path);
@@ -385,6 +400,74 @@ cli_leak_checks(struct cli_ctx *ctx, const char *control, int timeout_ms,
 	lc.o.local_evidence = lc.local[0] ? lc.local : NULL;
 	rc = leak_measure(&lc, out, max, nout, e);
 	return rc;
+}
+
+/* ---- connect --checks (checks-out.h) ---------------------------------- */
+
+struct cli_leak_plan {
+	struct leak_cli lc;
+};
+
+struct cli_leak_plan *
+cli_leak_plan_new(
+    const struct cfg *conf, const union net_addr *tun_dns, const char *tun_why)
+{
+	struct cli_leak_plan *p;
+	struct leak_cli *lc;
+
+	if (conf == NULL || *conf->client.leak_zone == '\0')
+		return NULL;
+	p = xcalloc(1, sizeof *p);
+	lc = &p->lc;
+	snprintf(lc->zone, sizeof lc->zone, "%s", conf->client.leak_zone);
+	lc->o.zone = lc->zone;
+	lc->o.nnames = LEAK_NAMES_DEFAULT;
+	lc->o.tries = 2;
+	lc->o.timeout_ms = 4000;
+	lc->quiet = 1;
+	if (tun_dns != NULL) {
+		lc->o.tun = *tun_dns;
+		any_to_loopback(&lc->o.tun);
+		lc->o.have_tun = 1;
+		snprintf(lc->tun_from, sizeof lc->tun_from,
+		    "the engine's DNS listener");
+	} else
+		snprintf(lc->tun_why, sizeof lc->tun_why, "%s",
+		    tun_why ? tun_why : "no DNS listener");
+	lc->o.sys_from = lc->sys_from;
+	lc->o.sys_why = lc->sys_why;
+	lc->o.tun_from = lc->tun_from;
+	lc->o.tun_why = lc->tun_why;
+	return p;
+}
+
+const struct leak_opts *
+cli_leak_plan_opts(struct cli_leak_plan *p, const char *local_evidence)
+{
+	struct leak_cli *lc = &p->lc;
+	struct err e = {""};
+
+	/* The system's resolvers may have changed since the last run. */
+	lc->o.nsys = 0;
+	lc->sys_why[0] = '\0';
+	read_resolv(lc, "/etc/resolv.conf", &e);
+	snprintf(lc->local, sizeof lc->local, "%s",
+	    local_evidence ? local_evidence : "");
+	lc->o.local_evidence = lc->local[0] ? lc->local : NULL;
+	return &lc->o;
+}
+
+void
+cli_leak_plan_judge(const struct cli_leak_plan *p, const struct leak *l,
+    struct res_check *out, size_t max, size_t *n)
+{
+	leak_judge(leak_obs(l), &p->lc.o, out, max, n);
+}
+
+void
+cli_leak_plan_free(struct cli_leak_plan *p)
+{
+	free(p);
 }
 
 static int

@@ -97,6 +97,25 @@ client_degraded(json_t *st, double max_loss, char *why, size_t len)
 		    100.0 * loss / (double)n, 100.0 * max_loss);
 }
 
+/* An exit check of connect --checks: "ok 10.77.1.2 (detail)"; nothing
+ * when --checks is off (null). */
+static void
+print_check(json_t *st, const char *label, const char *name)
+{
+	json_t *c = json_object_get(st, name);
+	const char *v = json_string_value(json_object_get(c, "verdict"));
+	const char *a = json_string_value(json_object_get(c, "address"));
+	const char *d = json_string_value(json_object_get(c, "detail"));
+	char sv[32], sa[200], sd[300];
+
+	if (v == NULL)
+		return;
+	str_printable(v, sv, sizeof sv);
+	str_printable(a ? a : "", sa, sizeof sa);
+	str_printable(d ? d : "", sd, sizeof sd);
+	printf("%-10s %s%s%s (%s)\n", label, sv, sa[0] ? " " : "", sa, sd);
+}
+
 static void
 print_client(json_t *st)
 {
@@ -136,6 +155,8 @@ print_client(json_t *st)
 	printf("events     %lld ERROR_DROP, %lld SESSION_BUSY, %lld re-init\n",
 	    jint(st, "events.error_drop"), jint(st, "events.session_busy"),
 	    jint(st, "events.reinit"));
+	print_check(st, "exit ip", "exit_ip");
+	print_check(st, "leak", "leak");
 	if (json_array_size(list) == 0)
 		return;
 	printf("\n%-24s %-16s %-10s %6s %6s %8s %6s %8s %8s %8s %s\n",

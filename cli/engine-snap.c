@@ -30,6 +30,7 @@ struct cli_snap {
 	int64_t run_id;
 	store_snap_fn fn;
 	void *arg;
+	int check_failed; /* a check could not be written (said once) */
 };
 
 /* The command's status without what makes rows large. */
@@ -133,6 +134,19 @@ cli_snap_event(struct cli_snap *s, const char *kind, const char *resolver,
 {
 	if (s != NULL)
 		store_snap_event(s->w, kind, resolver, detail);
+}
+
+void
+cli_snap_check(struct cli_snap *s, const struct res_check *c)
+{
+	struct err e = {""};
+
+	if (s == NULL)
+		return;
+	if (store_add_check(s->db, s->run_id, c, &e) != 0 && !s->check_failed) {
+		log_warn("checks not recorded in the history: %s", e.msg);
+		s->check_failed = 1;
+	}
 }
 
 void

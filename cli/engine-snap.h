@@ -34,6 +34,13 @@ void cli_snap_event(struct cli_snap *s, const char *kind, const char *resolver,
     const char *detail);
 
 /*
+ * A check (connect --checks) into the history as a check of the run the
+ * snapshots belong to. s may be NULL (no history: nothing is written); a
+ * failure is logged as a warning, once.
+ */
+void cli_snap_check(struct cli_snap *s, const struct res_check *c);
+
+/*
  * Take the last snapshot, end the run with the command's exit code
  * ("ok" for 0, else "critical"), close the history, free s (may be NULL).
  */

@@ -23,6 +23,7 @@ struct hopt {
 	char arg[64];	 /* placeholder, "" for a flag */
 	char help[1024]; /* one paragraph */
 	int word;	 /* a subcommand word ("show"), not an option */
+	int optional;	 /* ARGS_OPTIONAL: "--name[=ARG]", never a word */
 };
 
 struct hcmd {
@@ -76,6 +77,7 @@ from_declared(struct hcmd *h, const struct args_opt *o)
 			snprintf(x->lng, sizeof x->lng, "%s", o->name);
 		if (o->arg != NULL)
 			snprintf(x->arg, sizeof x->arg, "%s", o->arg);
+		x->optional = (o->flags & ARGS_OPTIONAL) != 0;
 		for (p = o->help; p != NULL && *p != '\0';
 		     p = nl ? nl + 1 : "") {
 			nl = strchr(p, '\n');
@@ -218,9 +220,9 @@ man_opt(FILE *f, const struct hopt *o)
 			fputs("\\fR", f);
 		}
 		if (o->arg[0] != '\0') {
-			fputs(" \\fI", f);
+			fputs(o->optional ? "[=\\fI" : " \\fI", f);
 			roff(f, o->arg, 0);
-			fputs("\\fR", f);
+			fputs(o->optional ? "\\fR]" : "\\fR", f);
 		}
 		fputs("\n", f);
 	}
@@ -441,7 +443,8 @@ comp_values(FILE *f, const struct hopt *o, size_t n)
 	size_t i, j;
 
 	for (i = 0; i < n; i++) {
-		if (o[i].word || o[i].arg[0] == '\0' || !safe_word(o[i].arg))
+		if (o[i].word || o[i].optional || o[i].arg[0] == '\0' ||
+		    !safe_word(o[i].arg))
 			continue;
 		k = arg_kind(o[i].arg);
 		fputs("\t\t", f);

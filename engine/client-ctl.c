@@ -12,9 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "engine/client-dns.h"
 #include "engine/client-fec.h"
 #include "engine/client-int.h"
+#include "engine/client-session.h"
 #include "engine/client-tun.h"
 #include "engine/client.h"
 #include "engine/pool.h"
@@ -84,7 +86,8 @@ eng_client_status_json(
 	json_t *o = json_object(), *sess, *list;
 	double ru, rd, q;
 	size_t i;
-	int connected = c->sid != 0 &&
+	int k,
+	    connected = c->sid != 0 &&
 	    (st->phase == ENG_CLI_CONNECTED || st->phase == ENG_CLI_STOPPING);
 
 	json_object_set_new(o, "role", json_string("client"));
@@ -219,12 +222,105 @@ eng_client_status_json(
 	json_object_set_new(o, "dns", ecl_dns_status_json(c));
 	json_object_set_new(o, "tun", ecl_tun_status_json(c));
 	json_object_set_new(o, "fec", ecl_fec_status_json(c));
-	json_object_set_new(o, "exit_ip", json_null());
-	json_object_set_new(o, "leak", json_null());
+	for (k = 0; k < ENG_CHECK_COUNT; k++)
+		json_object_set_new(o,
+		    eng_client_check_name((enum eng_client_check)k),
+		    c->checks[k] ? json_incref(c->checks[k]) : json_null());
 	/* What this engine runs with, key by key (secrets fingerprinted). */
 	json_object_set_new(
 	    o, "effective_config", cfg_client_effective_json(&c->cfg));
 	return o;
+}
+
+/* ---- the exit checks of connect --checks ------------------------------ */
+
+static const char *const check_names[ENG_CHECK_COUNT] = {
+    [ENG_CHECK_EXIT_IP] = "exit_ip",
+    [ENG_CHECK_LEAK] = "leak",
+};
+
+const char *
+eng_client_check_name(enum eng_client_check which)
+{
+	return (unsigned)which < ENG_CHECK_COUNT ? check_names[which] :
+						   "invalid";
+}
+
+/* A check's verdict word, "not tested" for none. */
+static const char *
+check_verdict(const json_t *obj)
+{
+	const char *v = json_string_value(json_object_get(obj, "verdict"));
+
+	return v != NULL ? v : "not tested";
+}
+
+/* The verdict as an exit code (0 ok .. 3 unknown), -1 for not tested. */
+static int
+check_code(const json_t *obj)
+{
+	static const char *const words[] = {
+	    "ok", "warning", "critical", "unknown"};
+	const char *v = check_verdict(obj);
+	int i;
+
+	for (i = 0; i < (int)nitems(words); i++)
+		if (strcmp(v, words[i]) == 0)
+			return i;
+	return -1;
+}
+
+void
+eng_client_set_check(
+    struct eng_client *c, enum eng_client_check which, json_t *obj)
+{
+	const char *was, *now, *reason, *detail;
+	char buf[512];
+
+	if ((unsigned)which >= ENG_CHECK_COUNT) {
+		json_decref(obj);
+		return;
+	}
+	was = check_verdict(c->checks[which]);
+	now = check_verdict(obj);
+	if (strcmp(was, now) != 0) {
+		reason = json_string_value(json_object_get(obj, "reason"));
+		detail = json_string_value(json_object_get(obj, "detail"));
+		snprintf(buf, sizeof buf, "%s: %s -> %s (%s): %s",
+		    check_names[which], was, now, reason ? reason : "",
+		    detail ? detail : "");
+		log_info("check %s", buf);
+		ecl_event(c, "check", NULL, buf);
+	}
+	json_decref(c->checks[which]);
+	c->checks[which] = obj;
+}
+
+/* Per check: its verdict as a number and when it was reached. */
+static void
+check_metrics(const struct eng_client *c, FILE *f)
+{
+	size_t k;
+
+	fprintf(f,
+	    "# HELP mdns_client_check_verdict Verdict of the exit check "
+	    "(connect --checks): 0 ok, 1 warning, 2 critical, 3 unknown, -1 "
+	    "not tested.\n# TYPE mdns_client_check_verdict gauge\n");
+	for (k = 0; k < ENG_CHECK_COUNT; k++)
+		fprintf(f, "mdns_client_check_verdict{check=\"%s\"} %d\n",
+		    check_names[k], check_code(c->checks[k]));
+	fprintf(f,
+	    "# HELP mdns_client_check_timestamp_seconds Unix time of the "
+	    "exit check's last result (0: none).\n"
+	    "# TYPE mdns_client_check_timestamp_seconds gauge\n");
+	for (k = 0; k < ENG_CHECK_COUNT; k++)
+		fprintf(f,
+		    "mdns_client_check_timestamp_seconds{check=\"%s\"} "
+		    "%.3f\n",
+		    check_names[k],
+		    (double)json_integer_value(
+			json_object_get(c->checks[k], "time_unix_ms")) /
+			1000.0);
 }
 
 static void
@@ -416,6 +512,7 @@ eng_client_metrics_text(struct eng_client *c)
 	ecl_dns_metrics(c, f);
 	ecl_fec_metrics(c, f);
 	ecl_tun_metrics(c, f);
+	check_metrics(c, f);
 	n = MIN(pool_size(c->pool), (size_t)METRIC_CONN_MAX);
 	for (k = 0; k < nitems(fam); k++) {
 		fprintf(f, "# HELP %s %s\n# TYPE %s counter\n", fam[k][0],

@@ -187,6 +187,9 @@ struct eng_client {
 	uint8_t *rxbuf, *fbuf, *ibuf;
 	struct ecl_fec *fec; /* download FEC (client-fec.c), NULL until used */
 	struct ecl_peers peers; /* recent SOCKS clients (client-peers.c) */
+	/* connect --checks (client-ctl.c): the latest result of each exit
+	 * check as its status object, NULL while not tested */
+	json_t *checks[ENG_CHECK_COUNT];
 };
 
 /* The i-th stream in id order. */

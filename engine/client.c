@@ -546,6 +546,8 @@ eng_client_free(struct eng_client *c)
 	if (c->expire_timer)
 		ev_timer_cancel(c->loop, c->expire_timer);
 	ecl_session_free(c);
+	for (size_t k = 0; k < ENG_CHECK_COUNT; k++)
+		json_decref(c->checks[k]);
 	free(c->fec);
 	wire_cipher_free(c->cipher);
 	pool_free(c->pool);

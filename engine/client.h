@@ -196,6 +196,30 @@ const char *eng_client_phase_name(int phase);
 const char *eng_client_phase_shown(const struct eng_client *c);
 /* 1 when connected and not stalled: the tunnel carries traffic. */
 int eng_client_live(const struct eng_client *c);
+/*
+ * The exit checks `connect --checks` runs beside the engine (docs/checks.md,
+ * "Inside the client"): the engine only keeps their latest results for the
+ * status, the metrics and the events; who runs them is the caller's
+ * business (the engine never includes a probe).
+ */
+enum eng_client_check {
+	ENG_CHECK_EXIT_IP, /* status "exit_ip" */
+	ENG_CHECK_LEAK,	   /* status "leak" */
+	ENG_CHECK_COUNT
+};
+/*
+ * Set the latest result of a check: obj (the reference is taken) is the
+ * status object, {"verdict": "ok|warning|critical|unknown|not tested",
+ * "reason", "detail", "address", "evidence", "time_unix_ms", ...};
+ * NULL makes it null again. When the verdict differs from the previous
+ * one (null counts as "not tested"), an event "check" is raised with the
+ * detail "NAME: OLD -> NEW (reason): detail".
+ */
+void eng_client_set_check(
+    struct eng_client *c, enum eng_client_check which, json_t *obj);
+/* The check's name in the status and metrics ("exit_ip", "leak"). */
+const char *eng_client_check_name(enum eng_client_check which);
+
 /* Last fatal error text ("" when none), e.g. why MTU discovery failed. */
 const char *eng_client_error(const struct eng_client *c);
 

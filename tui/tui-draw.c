@@ -315,8 +315,9 @@ footer(struct tui_ui *ui)
 }
 
 /*
- * Row 1 of the client view, and the probes' exit IP and leak verdict when
- * the status has them: on the same row when they fit, else on the next.
+ * Row 1 of the client view, and the exit checks' verdicts (connect
+ * --checks: "exit ok 10.77.1.2  leak critical 10.78.1.1") when the status
+ * has them: on the same row when they fit, else on the next.
  * Returns the rows used.
  */
 static int
@@ -324,7 +325,8 @@ client_header(struct tui_ui *ui)
 {
 	const struct tui_status *st = &ui->m.cur;
 	char bu[16], bd[16], probes[256];
-	int x = 0, y = 1;
+	int x = 0, y = 1, worst;
+	attr_t attr;
 
 	x += putf(
 	    y, x, COLS - x, 0, "MTU %lld/%lld  ", st->mtu_up, st->mtu_down);
@@ -341,12 +343,19 @@ client_header(struct tui_ui *ui)
 	snprintf(probes, sizeof probes, "%s%s%s%s%s",
 	    st->exit_ip[0] ? "exit " : "", st->exit_ip,
 	    st->exit_ip[0] && st->leak[0] ? "  " : "",
-	    st->leak[0] ? "leak: " : "", st->leak);
+	    st->leak[0] ? "leak " : "", st->leak);
+	/* Coloured by the worse of the two verdicts (connect --checks). */
+	worst = st->exit_code > st->leak_code ? st->exit_code : st->leak_code;
+	attr = A_BOLD |
+	    (worst == 0	       ? col(ui, C_GOOD) :
+		    worst == 2 ? col(ui, C_BAD) :
+		    worst > 0  ? col(ui, C_WARN) :
+				 0);
 	if (x + 2 + (int)strlen(probes) <= COLS) {
-		put(y, x + 2, COLS - x - 2, A_BOLD, probes);
+		put(y, x + 2, COLS - x - 2, attr, probes);
 		return 1;
 	}
-	put(y + 1, 0, COLS, A_BOLD, probes);
+	put(y + 1, 0, COLS, attr, probes);
 	return 2;
 }
 

@@ -132,23 +132,39 @@ tui_status_free(struct tui_status *st)
 }
 
 /*
- * The leak verdict may come as a string or as an object from the leak
- * probe; show a string as is and an object by its verdict member (or its
- * compact JSON when it has none).
+ * An exit check (exit_ip, leak): connect --checks gives an object
+ * {"verdict", "address", ...} (docs/checks.md), shown as the verdict word
+ * and the address ("ok 10.77.1.2", "critical 10.78.1.1"); a string is
+ * shown as is, a boolean leak as "leak"/"no leak", another object by its
+ * "ip" member or its compact JSON. *code gets 0 ok, 1 warning, 2
+ * critical, 3 unknown, -1 for anything else ("not tested").
  */
 static char *
-verdict_text(json_t *v)
+verdict_text(json_t *v, int *code)
 {
-	json_t *m;
+	static const char *const words[] = {
+	    "ok", "warning", "critical", "unknown"};
+	json_t *m, *a;
 	char *s, *r;
+	size_t i;
 
+	*code = -1;
 	if (json_is_string(v))
 		return xstrdup(json_string_value(v));
-	if (json_is_boolean(v))
+	if (json_is_boolean(v)) {
+		*code = json_is_true(v) ? 2 : 0;
 		return xstrdup(json_is_true(v) ? "leak" : "no leak");
+	}
 	if (json_is_object(v)) {
-		if (json_is_string(m = json_object_get(v, "verdict")))
-			return xstrdup(json_string_value(m));
+		if (json_is_string(m = json_object_get(v, "verdict"))) {
+			for (i = 0; i < nitems(words); i++)
+				if (strcmp(json_string_value(m), words[i]) == 0)
+					*code = (int)i;
+			a = json_object_get(v, "address");
+			return xasprintf("%s%s%s", json_string_value(m),
+			    json_is_string(a) ? " " : "",
+			    json_is_string(a) ? json_string_value(a) : "");
+		}
 		if (json_is_string(m = json_object_get(v, "ip")))
 			return xstrdup(json_string_value(m));
 		if ((s = json_dumps(v, JSON_COMPACT)) != NULL) {
@@ -341,6 +357,7 @@ tui_status_parse(json_t *o, struct tui_status *st, struct err *e)
 	st->response_mode = jstrdup(o, "session.response_mode");
 	st->exit_ip = xstrdup("");
 	st->leak = xstrdup("");
+	st->exit_code = st->leak_code = -1;
 	st->domains = xstrdup("");
 	if (st->role == TUI_ROLE_SERVER) {
 		if (json_is_array(v = json_object_get(o, "domains"))) {
@@ -413,12 +430,12 @@ tui_status_parse(json_t *o, struct tui_status *st, struct err *e)
 	v = json_object_get(o, "exit_ip");
 	if (v != NULL && !json_is_null(v)) {
 		free(st->exit_ip);
-		st->exit_ip = verdict_text(v);
+		st->exit_ip = verdict_text(v, &st->exit_code);
 	}
 	v = json_object_get(o, "leak");
 	if (v != NULL && !json_is_null(v)) {
 		free(st->leak);
-		st->leak = verdict_text(v);
+		st->leak = verdict_text(v, &st->leak_code);
 	}
 	return 0;
 }
@@ -436,6 +453,7 @@ tui_model_init(struct tui_model *m)
 	st->response_mode = xstrdup("");
 	st->exit_ip = xstrdup("");
 	st->leak = xstrdup("");
+	st->exit_code = st->leak_code = -1;
 	st->domains = xstrdup("");
 }
 

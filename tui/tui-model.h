@@ -95,8 +95,9 @@ struct tui_status {
 	int has_fec; /* "fec" is an object (null upstream) */
 	struct tui_kv *fec;
 	size_t nfec;
-	char *exit_ip; /* "" when null */
-	char *leak;    /* verdict text, "" when null */
+	char *exit_ip; /* verdict and address, "" when null */
+	char *leak;    /* verdict text (and addresses), "" when null */
+	int exit_code, leak_code; /* 0 ok .. 3 unknown, -1 none/not tested */
 
 	/* DNS through the tunnel, both roles ("dns"; shown when used) */
 	int has_dns;	       /* a listener, or queries seen */

@@ -197,6 +197,116 @@ ip_run "${CTL[@]}" --service4 "ftp://10.77.0.1/ip"
 like "$(cat "$TOPO_DIR/ip.err")" "not an http:// or https:// URL" \
     "a non-HTTP service is refused"
 
+# connect --checks: the same check inside the client, on its own loop,
+# through its own SOCKS port; status exit_ip, metrics, the event, the
+# store. Three clients at once: the right exit, a wrong expectation, an
+# unreachable service (the engine keeps running).
+ENG_EXEC=(ip netns exec "$APP")
+CHKDB=$TOPO_DIR/chk.db
+chk_connect() { # NAME EXPECT4 SERVICES4: connect --checks=2 in app
+	ENG_CONNECT_ARGS=(--control "$TOPO_DIR/$1.sock" --checks=2 --db "$CHKDB")
+	eng_connect_bg "$1" "$SRV_ADDR" "MDNS_SNAPSHOT_INTERVAL_SECONDS = 1
+MDNS_EXPECTED_EXIT_IP = [\"$2\", \"fd77:1::2\"]
+MDNS_IP_ECHO_V4 = $3
+MDNS_IP_ECHO_V6 = [\"$A6/ip\", \"$B6/ip.json\"]"
+}
+chk_connect CK1 10.77.1.2 "[\"$A4/ip\", \"$B4/ip.kv\"]"
+chk_connect CK2 10.77.9.9 "[\"$A4/ip\", \"$B4/ip.kv\"]"
+chk_connect CK3 10.77.1.2 '["http://10.77.0.9:80/ip"]'
+chk_status() { # NAME: the client's status (JSON)
+	ns app "$BIN" status --control "$TOPO_DIR/$1.sock" --format json \
+	    2>/dev/null
+}
+chk_wait() { # NAME: until exit_ip has a verdict (at most 60 s); the status
+	local i st
+	for ((i = 0; i < 120; i++)); do
+		st=$(chk_status "$1")
+		case $(printf '%s' "$st" | jq -r '.exit_ip.verdict' 2>/dev/null) in
+		"" | null | "not tested") sleep 0.5 ;;
+		*) break ;;
+		esac
+	done
+	printf '%s' "$st"
+}
+for n in CK1 CK2 CK3; do
+	eng_wait "$TOPO_DIR/$n.out" '^connected'
+done
+st=$(chk_status CK1)
+is "$(printf '%s' "$st" | jq -r '.leak.verdict + "/" + .leak.reason')" \
+    "not tested/no_leak_zone" "--checks: leak not tested without a leak zone"
+st=$(chk_wait CK1)
+is "$(printf '%s' "$st" | jq -r '.exit_ip.verdict + "/" + .exit_ip.reason')" \
+    ok/ok "--checks: status exit_ip ok"
+is "$(printf '%s' "$st" | jq -r '.exit_ip.address')" "10.77.1.2 fd77:1::2" \
+    "... the exit namespace's addresses"
+like "$(printf '%s' "$st" | jq -r '.exit_ip.evidence.checks[] | select(.subject == "ipv4") | .evidence')" \
+    "expected: 10.77.1.2 \\(MDNS_EXPECTED_EXIT_IP of .*\\); tunnel via socks5h://127.0.0.1:[0-9]+: $A4/ip -> 10.77.1.2" \
+    "... with the evidence, through the client's own SOCKS port"
+ok $(printf '%s' "$st" | jq -e '.exit_ip.time_unix_ms > 1700000000000' \
+    >/dev/null; echo $?) "... and the time"
+out=$("$(topo_tool json-schema-check)" docs/status.schema.json <(printf '%s' "$st") 2>&1)
+ok $? "status with checks matches docs/status.schema.json${out:+: $out}"
+ns app "$BIN" metrics --control "$TOPO_DIR/CK1.sock" |
+    grep -q '^mdns_client_check_verdict{check="exit_ip"} 0$'
+ok $? "metrics: mdns_client_check_verdict{check=\"exit_ip\"} 0"
+st=$(chk_wait CK2)
+is "$(printf '%s' "$st" | jq -r '.exit_ip.verdict + "/" + .exit_ip.reason')" \
+    critical/exit_ip_mismatch "a wrong expected exit: critical in status"
+like "$(printf '%s' "$st" | jq -r '.exit_ip.detail')" \
+    "exit 10.77.1.2, expected 10.77.9.9" "... saying both"
+eng_wait "$TOPO_DIR/CK2.err" \
+    'check exit_ip: not tested -> critical \(exit_ip_mismatch\)'
+ok $? "... and an event on the change (in the log)"
+st=$(chk_wait CK3)
+is "$(printf '%s' "$st" | jq -r '.exit_ip.evidence.checks[] | select(.subject == "ipv4") | .verdict + "/" + .reason')" \
+    unknown/fetch_failed "an unreachable service: IPv4 unknown fetch_failed"
+like "$(printf '%s' "$st" | jq -r '.exit_ip.evidence.checks[] | select(.subject == "ipv4") | .evidence')" \
+    "10.77.0.9:80/ip: " "... with the reason"
+is "$(printf '%s' "$st" | jq -r '.phase')" connected \
+    "... and the engine keeps running"
+# The first run of CK1 ended long ago; the snapshot writer has had a
+# second: the checks are in connect's run, the event in a snapshot.
+for ((i = 0; i < 40; i++)); do
+	n=$(sqlite3 "$CHKDB" "SELECT count(*) FROM engine_snapshots WHERE counters LIKE '%exit_ip: not tested -> critical%'" 2>/dev/null)
+	[ "${n:-0}" -ge 1 ] && break
+	sleep 0.5
+done
+ok $([ "${n:-0}" -ge 1 ]; echo $?) "the event is in a snapshot of the history"
+is "$(sqlite3 "$CHKDB" "SELECT count(*) > 0 FROM checks c JOIN runs r ON r.id = c.run_id WHERE r.command = 'connect' AND c.kind = 'ip' AND c.subject = 'ipv4' AND c.verdict = 'fail' AND c.evidence LIKE '%-> 10.77.1.2%'")" \
+    1 "the periodic checks are in connect's run, with evidence"
+like "$(ns app "$BIN" status --control "$TOPO_DIR/CK2.sock")" \
+    "exit ip +critical 10.77.1.2 fd77:1::2 \\(IPv4 exit 10.77.1.2, expected 10.77.9.9" \
+    "status (text) shows the check: verdict, exit addresses, detail"
+# The TUI's header (the control socket is a path: no namespace needed),
+# in an 80-column tmux window.
+if command -v tmux >/dev/null; then
+	TM="tmux -L mdns-ip-$$ -f /dev/null"
+	$TM new-session -d -s T -x 80 -y 24 \
+	    "env TERM=tmux-256color NO_COLOR=1 $BIN tui --control $TOPO_DIR/CK2.sock"
+	for ((i = 0; i < 100; i++)); do
+		$TM capture-pane -p -t T | grep -q 'exit critical' && break
+		sleep 0.1
+	done
+	like "$($TM capture-pane -p -t T | grep 'exit critical')" \
+	    '^exit critical 10\.77\.1\.2 fd77:1::2 +leak not tested' \
+	    "TUI header at 80 columns: the exit check's verdict and address"
+	$TM kill-server 2>/dev/null
+else
+	diag "tmux not installed: no TUI header check"
+fi
+for n in CK1 CK2 CK3; do
+	p=${n}_PID
+	topo_stop "${!p}"
+done
+out=$(ns app "$BIN" connect --config "$TOPO_DIR/CK1/client_config.toml" \
+    --resolvers "$TOPO_DIR/CK1/resolvers.txt" --checks=abc 2>&1)
+is "$?/$(printf '%s\n' "$out" | wc -l)" 3/1 "--checks=abc: one-line error, exit 3"
+like "$out" "--checks: not a number of seconds" "... saying why"
+out=$(ns app "$BIN" connect --config "$TOPO_DIR/CK1/client_config.toml" \
+    --resolvers "$TOPO_DIR/CK1/resolvers.txt" --checks 60 2>&1)
+is "$?" 3 "--checks 60 (no '='): exit 3"
+like "$out" "write --checks=60" "... and the message says how to write it"
+
 # A "tunnel" whose server runs next to the client: the exit is the
 # direct address.
 ENG_EXEC=(ip netns exec "$APP")

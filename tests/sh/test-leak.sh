@@ -294,6 +294,46 @@ out=$(ns app "$BIN" --db "$DB" check --checks leak \
 like "$out" "leak not tested \\(no leak zone\\)" \
     "without a leak zone: not tested, said so"
 
+# connect --checks: the leak check inside the client, through its own DNS
+# listener, with the system path of app's /etc/resolv.conf (the ISP):
+# status leak critical naming the ISP's resolver, with the evidence. The
+# only IP-echo service is unreachable: exit_ip unknown with the reason.
+ENG_EXEC=(ip netns exec "$APP")
+ENG_CONNECT_ARGS=(--control "$TOPO_DIR/ck.sock" --checks=2)
+eng_connect CK "$SRV_ADDR" 'LOCAL_DNS_ENABLED = true
+LOCAL_DNS_IP = "127.0.0.1"
+LOCAL_DNS_PORT = 5354
+MDNS_LEAK_ZONE = "leak.test"
+MDNS_IP_ECHO_V4 = ["http://10.78.9.9:80/ip"]'
+ok $? "connect --checks=2 with a leak zone and a DNS listener"
+for ((i = 0; i < 120; i++)); do
+	st=$(ns app "$BIN" status --control "$TOPO_DIR/ck.sock" --format json \
+	    2>/dev/null)
+	v=$(printf '%s' "$st" | jq -r '.leak.verdict + "|" + .exit_ip.verdict' 2>/dev/null)
+	case $v in *"not tested"* | "" | "|") sleep 0.5 ;; *) break ;; esac
+done
+is "$(printf '%s' "$st" | jq -r '.leak.verdict + "/" + .leak.reason + "/" + .leak.address')" \
+    critical/leak/10.78.1.1 \
+    "--checks: status leak critical, naming the ISP's resolver"
+like "$(printf '%s' "$st" | jq -r '.leak.evidence.checks[0].evidence')" \
+    "system path via 10.78.2.1:53 \\(/etc/resolv.conf\\): 6 name\\(s\\), 12 of 12 answered; tunnel path via 127.0.0.1:5354: .*report via 127.0.0.1:5354" \
+    "... with the evidence: both paths, the report through the tunnel"
+like "$(printf '%s' "$st" | jq -r '.leak.evidence.checks[0].evidence')" \
+    "SOCKS requests since start: 0 with a host name, 0 with an IP literal" \
+    "... and the client's own SOCKS counts"
+like "$(printf '%s' "$st" | jq -r '.leak.detail')" "the tunnel's egress is 10.78.1.3" \
+    "... and the tunnel's egress"
+is "$(printf '%s' "$st" | jq -r '.exit_ip.verdict + "/" + .exit_ip.reason')" \
+    unknown/fetch_failed "an unreachable IP-echo service: exit_ip unknown"
+like "$(printf '%s' "$st" | jq -r '.exit_ip.evidence.checks[0].evidence')" \
+    "10.78.9.9:80/ip: " "... with the reason"
+ns app "$BIN" metrics --control "$TOPO_DIR/ck.sock" |
+    grep -q '^mdns_client_check_verdict{check="leak"} 2$'
+ok $? "metrics: mdns_client_check_verdict{check=\"leak\"} 2"
+eng_wait "$TOPO_DIR/CK.err" 'check leak: not tested -> critical \(leak\)'
+ok $? "an event on the change (in the log)"
+topo_stop "$CK_PID"
+
 # Tokens and names never reach the server's log.
 srvlog=$(cat "$TOPO_DIR/SRV.out" "$TOPO_DIR/SRV.err" 2>/dev/null)
 if printf '%s' "$srvlog" | grep -q 'leak\.test'; then

@@ -275,8 +275,8 @@ wait_screen A 'session 9 '
 ok $? "engine back: reconnected on its own (session 9)"
 ok $(scr A | grep -q 'engine not running'; echo $((!$?))) \
     "the warning is gone"
-like "$(scr A | sed -n 3p)" '^exit 203\.0\.113\.9 +leak: no leak' \
-    "exit IP and leak verdict when the status has them (own row at 80)"
+like "$(scr A | sed -n 3p)" '^exit ok 203\.0\.113\.9 +leak critical 192\.0\.2\.53' \
+    "exit checks' verdicts and addresses when the status has them (own row at 80)"
 like "$(scr A | sed -n 7p)" '^FEC +recovered 12 +parity_sent 30' \
     "FEC counters when present"
 like "$(scr A | grep -E 'Resolvers')" 'Resolvers 5 shown' \

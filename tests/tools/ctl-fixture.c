@@ -136,9 +136,18 @@ status(void)
 		/* What a FEC-capable engine and the ip/leak probes would add. */
 		json_object_set_new(o, "fec",
 		    json_pack("{s:i,s:i}", "recovered", 12, "parity_sent", 30));
-		json_object_set_new(o, "exit_ip", json_string("203.0.113.9"));
-		json_object_set_new(
-		    o, "leak", json_pack("{s:s}", "verdict", "no leak"));
+		/* connect --checks's objects (docs/checks.md). */
+		json_object_set_new(o, "exit_ip",
+		    json_pack("{s:s,s:s,s:s,s:s,s:n,s:I}", "verdict", "ok",
+			"reason", "ok", "detail", "IPv4 exit 203.0.113.9",
+			"address", "203.0.113.9", "evidence", "time_unix_ms",
+			(json_int_t)1795000000000));
+		json_object_set_new(o, "leak",
+		    json_pack("{s:s,s:s,s:s,s:s,s:n,s:I}", "verdict",
+			"critical", "reason", "leak", "detail",
+			"resolver 192.0.2.53 (IPv4) asked", "address",
+			"192.0.2.53", "evidence", "time_unix_ms",
+			(json_int_t)1795000000000));
 	}
 	return o;
 }

@@ -194,6 +194,42 @@ test_client_optional(void)
 	json_decref(o);
 }
 
+/* connect --checks: exit_ip and leak as check objects (docs/checks.md). */
+static void
+test_checks(void)
+{
+	struct tui_status st;
+	struct err e = {""};
+	json_t *o = load(client_doc);
+
+	json_object_set_new(o, "exit_ip",
+	    json_pack("{s:s,s:s,s:s,s:n}", "verdict", "ok", "reason", "ok",
+		"address", "10.77.1.2 fd77:1::2", "evidence"));
+	json_object_set_new(o, "leak",
+	    json_pack("{s:s,s:s,s:n}", "verdict", "critical", "reason", "leak",
+		"address"));
+	tap_is_int(
+	    tui_status_parse(o, &st, &e), 0, "status with checks parses");
+	tap_is_str(st.exit_ip, "ok 10.77.1.2 fd77:1::2",
+	    "exit_ip object: verdict and address");
+	tap_is_int(st.exit_code, 0, "... ok is 0");
+	tap_is_str(st.leak, "critical", "leak object without an address");
+	tap_is_int(st.leak_code, 2, "... critical is 2");
+	tui_status_free(&st);
+	json_object_set_new(o, "leak",
+	    json_pack(
+		"{s:s,s:s}", "verdict", "not tested", "reason", "pending"));
+	tap_is_int(tui_status_parse(o, &st, &e), 0, "not tested parses");
+	tap_is_str(st.leak, "not tested", "... shown as such");
+	tap_is_int(st.leak_code, -1, "... with no verdict code");
+	tui_status_free(&st);
+	json_object_set_new(o, "leak", json_pack("{s:i}", "verdict", 2));
+	tap_is_int(tui_status_parse(o, &st, &e), 0, "a numeric verdict parses");
+	tap_is_str(st.leak, "{\"verdict\":2}", "... shown as JSON, no crash");
+	tui_status_free(&st);
+	json_decref(o);
+}
+
 /* The client's "tun" object (connect --tun, docs/tun.md). */
 static void
 test_tun(void)
@@ -689,6 +725,7 @@ main(void)
 {
 	test_client_parse();
 	test_client_optional();
+	test_checks();
 	test_server_parse();
 	test_dns();
 	test_tun();
