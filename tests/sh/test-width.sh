@@ -80,7 +80,10 @@ $TM send-keys -t S "clear; $cmd --whoami-name whoami.$ZONE 2>/dev/null; echo sca
 sleep 0.3
 wait_screen S 'scan-exit=[0-9]'
 out=$(scr S | sed -n '/^run: scan/,/scan-exit/p')
-is "$(longest <<<"$out")" 80 "--whoami: every line still fits 80 columns"
+# With the evidence hidden the widest line is the table's own width,
+# which moves with the data (RTT digits, the hidden note): at most 80.
+w=$(longest <<<"$out")
+ok $((w <= 80 ? 0 : 1)) "--whoami: every line still fits 80 columns ($w)"
 is "$(grep -cE "^127\.20\.0\.[0-9]+:$FARM_PORT " <<<"$out")" 4 \
     "--whoami: every address and port whole"
 like "$(grep -E '^RESOLVER' <<<"$out")" " WHOAMI$" \
