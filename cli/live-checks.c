@@ -49,23 +49,6 @@ struct cli_live {
 static const char *const verdict_words[] = {
     "ok", "warning", "critical", "unknown"};
 
-/* A check's verdict as an exit code (degraded counts as a warning). */
-static int
-code_of(enum res_verdict v)
-{
-	switch (v) {
-	case RES_VERDICT_OK:
-		return EXIT_OK;
-	case RES_VERDICT_WARN:
-	case RES_VERDICT_DEGRADED:
-		return EXIT_WARNING;
-	case RES_VERDICT_FAIL:
-		return EXIT_CRITICAL;
-	default:
-		return EXIT_UNKNOWN;
-	}
-}
-
 /* leak's rule (the command's exit code): fail > unknown > warn > ok. */
 static int
 worst_code(const struct res_check *c, size_t n)
@@ -74,7 +57,7 @@ worst_code(const struct res_check *c, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		seen[code_of(c[i].verdict)] = 1;
+		seen[res_verdict_exit(c[i].verdict)] = 1;
 	if (seen[EXIT_CRITICAL])
 		return EXIT_CRITICAL;
 	if (seen[EXIT_UNKNOWN] || n == 0)
@@ -106,13 +89,14 @@ result_obj(struct cli_live *lv, struct res_check *c, size_t n, int code,
 
 	for (i = 0; i < n; i++) {
 		c[i].at_ms = now;
-		if (main == NULL && code_of(c[i].verdict) == code)
+		if (main == NULL && res_verdict_exit(c[i].verdict) == code)
 			main = &c[i];
 		json_array_append_new(rows,
 		    json_pack("{s:s,s:s,s:s,s:s,s:s}", "subject", c[i].subject,
-			"verdict", verdict_words[code_of(c[i].verdict)],
-			"reason", res_reason_name(c[i].reason), "detail",
-			c[i].detail, "evidence", c[i].evidence));
+			"verdict",
+			verdict_words[res_verdict_exit(c[i].verdict)], "reason",
+			res_reason_name(c[i].reason), "detail", c[i].detail,
+			"evidence", c[i].evidence));
 		cli_snap_check(lv->snap, &c[i]);
 	}
 	json_object_set_new(o, "verdict", json_string(verdict_words[code]));
@@ -213,7 +197,8 @@ leak_done(void *arg, struct leak *l)
 	code = worst_code(c, nc);
 	/* The resolvers behind the verdict (leaking ones when critical). */
 	for (i = 0; i < nc; i++) {
-		if (code_of(c[i].verdict) != code || !is_ip(c[i].subject))
+		if (res_verdict_exit(c[i].verdict) != code ||
+		    !is_ip(c[i].subject))
 			continue;
 		len = strlen(address);
 		if (len + strlen(c[i].subject) + 2 > sizeof address)
