@@ -133,8 +133,11 @@ tui_status_free(struct tui_status *st)
 
 /*
  * An exit check (exit_ip, leak): connect --checks gives an object
- * {"verdict", "address", ...} (docs/checks.md), shown as the verdict word
- * and the address ("ok 10.77.1.2", "critical 10.78.1.1"); a string is
+ * {"verdict", "reason", "address", ...} (docs/checks.md), shown as the
+ * verdict word and the address ("ok 10.77.1.2", "critical 10.78.1.1"),
+ * with the reason when the verdict is not ok ("unknown (fetch_failed)",
+ * "not tested (no_leak_zone)": a header never shows a bare verdict that
+ * does not say why); a string is
  * shown as is, a boolean leak as "leak"/"no leak", another object by its
  * "ip" member or its compact JSON. *code gets 0 ok, 1 warning, 2
  * critical, 3 unknown, -1 for anything else ("not tested").
@@ -144,7 +147,7 @@ verdict_text(json_t *v, int *code)
 {
 	static const char *const words[] = {
 	    "ok", "warning", "critical", "unknown"};
-	json_t *m, *a;
+	json_t *m, *a, *why;
 	char *s, *r;
 	size_t i;
 
@@ -161,9 +164,15 @@ verdict_text(json_t *v, int *code)
 				if (strcmp(json_string_value(m), words[i]) == 0)
 					*code = (int)i;
 			a = json_object_get(v, "address");
-			return xasprintf("%s%s%s", json_string_value(m),
+			why = json_object_get(v, "reason");
+			if (*code == 0 || !json_is_string(why) ||
+			    strcmp(json_string_value(why), "ok") == 0)
+				why = NULL;
+			return xasprintf("%s%s%s%s%s%s", json_string_value(m),
 			    json_is_string(a) ? " " : "",
-			    json_is_string(a) ? json_string_value(a) : "");
+			    json_is_string(a) ? json_string_value(a) : "",
+			    why ? " (" : "", why ? json_string_value(why) : "",
+			    why ? ")" : "");
 		}
 		if (json_is_string(m = json_object_get(v, "ip")))
 			return xstrdup(json_string_value(m));

@@ -288,7 +288,7 @@ if command -v tmux >/dev/null; then
 		sleep 0.1
 	done
 	like "$($TM capture-pane -p -t T | grep 'exit critical')" \
-	    '^exit critical 10\.77\.1\.2 fd77:1::2 +leak not tested' \
+	    '^exit critical 10\.77\.1\.2 fd77:1::2 \(exit_ip_mismatch\) +leak not tested' \
 	    "TUI header at 80 columns: the exit check's verdict and address"
 	$TM kill-server 2>/dev/null
 else

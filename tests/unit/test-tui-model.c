@@ -213,14 +213,15 @@ test_checks(void)
 	tap_is_str(st.exit_ip, "ok 10.77.1.2 fd77:1::2",
 	    "exit_ip object: verdict and address");
 	tap_is_int(st.exit_code, 0, "... ok is 0");
-	tap_is_str(st.leak, "critical", "leak object without an address");
+	tap_is_str(st.leak, "critical (leak)",
+	    "leak object without an address: verdict and reason");
 	tap_is_int(st.leak_code, 2, "... critical is 2");
 	tui_status_free(&st);
 	json_object_set_new(o, "leak",
 	    json_pack(
 		"{s:s,s:s}", "verdict", "not tested", "reason", "pending"));
 	tap_is_int(tui_status_parse(o, &st, &e), 0, "not tested parses");
-	tap_is_str(st.leak, "not tested", "... shown as such");
+	tap_is_str(st.leak, "not tested (pending)", "... shown as such, why");
 	tap_is_int(st.leak_code, -1, "... with no verdict code");
 	tui_status_free(&st);
 	json_object_set_new(o, "leak", json_pack("{s:i}", "verdict", 2));
