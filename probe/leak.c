@@ -241,7 +241,8 @@ got_report(struct lq *q, const struct leakz_answer *a)
 	if (a->rcode != 0) {
 		char why[40];
 
-		snprintf(why, sizeof why, "rcode %u", a->rcode);
+		snprintf(why, sizeof why, "rcode %u (%s)", a->rcode,
+		    dns_rcode_name(a->rcode));
 		if (report_fallback(q, why))
 			return;
 		l->ob.report_why = RES_R_FETCH_FAILED;
@@ -315,8 +316,8 @@ on_read(struct ev_loop *loop, int fd, int events, void *arg)
 	if (a.rcode != 0) {
 		char rc[64];
 
-		snprintf(
-		    rc, sizeof rc, "rcode %u for a name the zone has", a.rcode);
+		snprintf(rc, sizeof rc, "rcode %u (%s) for a name the zone has",
+		    a.rcode, dns_rcode_name(a.rcode));
 		q_fail(q, RES_R_FETCH_FAILED, rc);
 		return;
 	}

@@ -86,15 +86,6 @@ scan_query_labels(const uint8_t *query, size_t qwire)
 	return labels;
 }
 
-static const char *
-rcode_name(unsigned rc)
-{
-	static const char *const n[] = {
-	    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"};
-
-	return rc < nitems(n) ? n[rc] : "RCODE";
-}
-
 static enum res_reason
 rcode_reason(unsigned rc)
 {
@@ -131,7 +122,7 @@ scan_judge_reach(const uint8_t *msg, size_t len, enum res_reason *reason,
 	rc = a.flags & DNS_F_RCODE;
 	if (rc != 0) {
 		*reason = rcode_reason(rc);
-		snprintf(why, cap, "reach: %s%s", rcode_name(rc),
+		snprintf(why, cap, "reach: %s%s", dns_rcode_name(rc),
 		    (a.flags & DNS_F_AA) ? " with AA" : "");
 		return -1;
 	}
@@ -186,12 +177,12 @@ judge_plain(
 	jtrace(j,
 	    "  <- %s an=%u ns=%u aa=%d tc=%d, %zu bytes, "
 	    "%.1f ms",
-	    rcode_name(a.flags & DNS_F_RCODE), a.ancount, a.nscount,
+	    dns_rcode_name(a.flags & DNS_F_RCODE), a.ancount, a.nscount,
 	    (a.flags & DNS_F_AA) ? 1 : 0, (a.flags & DNS_F_TC) ? 1 : 0, n,
 	    j->ms);
 	if (j->step == SCAN_STEP_LIVE) {
 		scan_evid(j->r, "liveness: %s in %.1f ms",
-		    rcode_name(a.flags & DNS_F_RCODE), j->ms);
+		    dns_rcode_name(a.flags & DNS_F_RCODE), j->ms);
 		*reason = RES_R_OK;
 		return SCAN_PASS;
 	}
@@ -438,7 +429,7 @@ scan_judge_answer(
 							    "SESSION_INIT");
 			return SCAN_FAIL;
 		}
-		jtrace(j, "  <- %s, %s%s%s%s", rcode_name(rc),
+		jtrace(j, "  <- %s, %s%s%s%s", dns_rcode_name(rc),
 		    tunnel_ans_name(st), e.msg[0] ? " (" : "", e.msg,
 		    e.msg[0] ? ")" : "");
 		*reason = rc != 0 ? rcode_reason(rc) : RES_R_MALFORMED;

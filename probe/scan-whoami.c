@@ -71,7 +71,8 @@ scan_whoami_answer(struct scan *s, struct item *it, const uint8_t *m, size_t n)
 		char d[200];
 
 		if (a.rcode != 0)
-			snprintf(why, sizeof why, "rcode %u", a.rcode);
+			snprintf(why, sizeof why, "rcode %u (%s)", a.rcode,
+			    dns_rcode_name(a.rcode));
 		else
 			snprintf(why, sizeof why, "no address");
 		snprintf(d, sizeof d, "%s", e.msg);

@@ -518,6 +518,15 @@ dns_query_write(uint8_t *out, size_t cap, uint16_t id, const uint8_t *qname,
 }
 
 const char *
+dns_rcode_name(unsigned rcode)
+{
+	static const char *const n[] = {
+	    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"};
+
+	return rcode < nitems(n) ? n[rcode] : "RCODE";
+}
+
+const char *
 dns_answer_strstatus(enum dns_answer_status s)
 {
 	switch (s) {

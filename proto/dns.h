@@ -245,6 +245,8 @@ int dns_answer_matches(const struct dns_answer *a, uint16_t id,
 
 /* Short name of a status, e.g. "incomplete". */
 const char *dns_answer_strstatus(enum dns_answer_status s);
+/* "NXDOMAIN" for 3 and the other RFC 1035 names 0-5; "RCODE" above. */
+const char *dns_rcode_name(unsigned rcode);
 
 /* ---- structural walking (upstream dnsparser skipName / findOPT) ------- */
 

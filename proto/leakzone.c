@@ -501,7 +501,8 @@ leakz_whoami_addr(
 	if (ip[0] == '\0' && a->naddr > 0)
 		snprintf(ip, cap, "%s", a->addr[0]);
 	if (a->rcode != 0)
-		return err_set(e, "rcode %u", a->rcode);
+		return err_set(
+		    e, "rcode %u (%s)", a->rcode, dns_rcode_name(a->rcode));
 	if (ip[0] == '\0')
 		return err_set(e, "no address in the answer");
 	return 0;

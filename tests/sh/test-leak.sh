@@ -186,7 +186,7 @@ like "$(grep '^10.78.2.9 ' <<<"$OUT")" " not tested " \
 wscan --format jsonl --whoami-name whoami.bad.test
 is "$RC/$(w 10.78.2.1 address)/$(w 10.78.2.1 error)" "0/null/no address" \
     "a whoami answer without an address: said so, the scan goes on"
-like "$(w 10.78.1.3 error)" "^rcode [1-9][0-9]*$" \
+like "$(w 10.78.1.3 error)" "^rcode [1-9][0-9]* \\([A-Z]+\\)$" \
     "a whoami name the resolver has not: its rcode"
 like "$(printf '%s\n' "$OUT" | jq -r 'select(.address == "10.78.2.1") |
     .evidence')" 'whoami whoami.bad.test: no address in the answer \(TXT "hello"\)' \

@@ -380,8 +380,8 @@ whoami(void)
 	whoami_case(0, NULL, 0, "10.0.0.9", "10.0.0.9", NULL);
 	whoami_case(0, bad, 3, NULL, "", "no address in the answer");
 	whoami_case(0, NULL, 0, NULL, "", "no address in the answer");
-	whoami_case(5, NULL, 0, NULL, "", "rcode 5");
-	whoami_case(2, g, 1, NULL, "", "rcode 2");
+	whoami_case(5, NULL, 0, NULL, "", "rcode 5 (REFUSED)");
+	whoami_case(2, g, 1, NULL, "", "rcode 2 (SERVFAIL)");
 }
 
 int
