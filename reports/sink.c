@@ -275,16 +275,14 @@ table_free(struct table *t)
 /*
  * How a text table meets a width limit: drop[] lists columns that may be
  * left out, first to go first; the last column (evidence) is cut with an
- * ellipsis to what is left, and so is column `cut2` (NULL: none) when the
- * others still do not fit. Columns not named there (addresses, ports,
+ * ellipsis to what is left. Columns not named there (addresses, ports,
  * verdicts, MTUs) are never cut: a line may then exceed the limit, but
  * no address is ever shown shortened into another valid-looking one.
  */
 struct fit {
 	const char *const *drop; /* header names */
 	size_t ndrop;
-	const char *cut2; /* header name, or NULL */
-	const char *opt;  /* a column shown only when a cell is not ""
+	const char *opt; /* a column shown only when a cell is not ""
 			     (WHOAMI: only scan --whoami fills it), or NULL */
 };
 
@@ -346,7 +344,7 @@ fit_columns(size_t *w, int *vis, size_t ncols, size_t limit,
 {
 	size_t last = ncols - 1, k, ndropped = 0, other, room, o;
 	size_t lastmin;
-	int d, c2;
+	int d;
 
 	hidden[0] = '\0';
 	if (limit == 0 || fit == NULL || row_width(w, vis, ncols) <= limit)
@@ -375,15 +373,23 @@ fit_columns(size_t *w, int *vis, size_t ncols, size_t limit,
 		snprintf(hidden + o, cap - o, "%s%s", o ? " " : "", head[d]);
 	}
 	other = row_width(w, vis, ncols) - w[last];
-	c2 = col_index(head, ncols, fit->cut2);
-	if (c2 >= 0 && other + lastmin > limit && w[c2] > FIT_MIN_CUT) {
-		room = other + lastmin - limit;
-		w[c2] -= MIN(room, w[c2] - FIT_MIN_CUT);
-		other = row_width(w, vis, ncols) - w[last];
-	}
 	room = other < limit ? limit - other : 0;
 	w[last] = MIN(w[last], MAX(room, (size_t)1));
 	return ndropped;
+}
+
+/* w[c]: the widest of column c's header and cells, in code points. */
+static void
+col_widths(const char *const *head, const struct table *t, size_t *w)
+{
+	size_t r, c;
+
+	for (c = 0; c < t->ncols; c++) {
+		w[c] = text_width(head[c]);
+		for (r = 0; r < t->nrows; r++)
+			w[c] =
+			    MAX(w[c], text_width(t->cells[r * t->ncols + c]));
+	}
 }
 
 /*
@@ -403,14 +409,9 @@ table_print(struct rpt_sink *s, const char *const *head, const int *right,
 	char *cut, hidden[256];
 	int rc = 0, first;
 
-	for (c = 0; c < t->ncols; c++) {
-		w[c] = text_width(head[c]);
+	col_widths(head, t, w);
+	for (c = 0; c < t->ncols; c++)
 		vis[c] = 1;
-	}
-	for (r = 0; r < t->nrows; r++)
-		for (c = 0; c < t->ncols; c++)
-			w[c] =
-			    MAX(w[c], text_width(t->cells[r * t->ncols + c]));
 	if (fit != NULL &&
 	    (c = (size_t)col_index(head, t->ncols, fit->opt)) < t->ncols) {
 		for (r = 0; r < t->nrows && t->cells[r * t->ncols + c][0] == 0;
@@ -526,8 +527,7 @@ static const int check_right[] = {0, 0, 0, 0, 0, 0};
 /* What a table may give up to fit a width, by header name (struct fit). */
 static const char *const text_drop[] = {"QPS", "BURST", "TC", "EDNS", "CASE",
     "ANSWER", "NAME", "DOMAIN", "STAGE", "WHOAMI"};
-static const struct fit text_fit = {
-    text_drop, nitems(text_drop), NULL, "WHOAMI"};
+static const struct fit text_fit = {text_drop, nitems(text_drop), "WHOAMI"};
 
 static int
 text_result(struct rpt_sink *s, const struct res_resolver *r)
@@ -735,14 +735,12 @@ rpt_put_folded(FILE *f, const char *text, int width, int first, int cont)
 static size_t
 table_width(const char *const *head, const struct table *t)
 {
-	size_t r, c, w, sum = 0;
+	size_t *w = xcalloc(t->ncols, sizeof *w), c, sum = 0;
 
-	for (c = 0; c < t->ncols; c++) {
-		w = text_width(head[c]);
-		for (r = 0; r < t->nrows; r++)
-			w = MAX(w, text_width(t->cells[r * t->ncols + c]));
-		sum += w + (c > 0 ? 2 : 0);
-	}
+	col_widths(head, t, w);
+	for (c = 0; c < t->ncols; c++)
+		sum += w[c] + (c > 0 ? 2 : 0);
+	free(w);
 	return sum;
 }
 
