@@ -314,6 +314,16 @@ footer(struct tui_ui *ui)
 	    "r reverse  / filter  d detail  p pause");
 }
 
+/* A check code (-1 none, 0 ok, 1 warning, 2 critical, 3 unknown) ranked
+ * for colour: a critical verdict beside an unknown one is still bad. */
+static int
+severity(int code)
+{
+	static const int rank[] = {1, 2, 4, 3};
+
+	return code >= 0 && code <= 3 ? rank[code] : 0;
+}
+
 /*
  * Row 1 of the client view, and the exit checks' verdicts (connect
  * --checks: "exit ok 10.77.1.2  leak critical 10.78.1.1") when the status
@@ -344,8 +354,11 @@ client_header(struct tui_ui *ui)
 	    st->exit_ip[0] ? "exit " : "", st->exit_ip,
 	    st->exit_ip[0] && st->leak[0] ? "  " : "",
 	    st->leak[0] ? "leak " : "", st->leak);
-	/* Coloured by the worse of the two verdicts (connect --checks). */
-	worst = st->exit_code > st->leak_code ? st->exit_code : st->leak_code;
+	/* Coloured by the worse of the two verdicts (connect --checks):
+	 * critical over unknown over warning over ok, as `check` ranks. */
+	worst = severity(st->exit_code) > severity(st->leak_code) ?
+	    st->exit_code :
+	    st->leak_code;
 	attr = A_BOLD |
 	    (worst == 0	       ? col(ui, C_GOOD) :
 		    worst == 2 ? col(ui, C_BAD) :
