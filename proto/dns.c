@@ -111,6 +111,15 @@ name_read(const uint8_t *msg, size_t len, size_t off, int allow_ptr, char *text,
 }
 
 int
+dns_name_read(const uint8_t *msg, size_t len, size_t off, char *text,
+    size_t *next, const char **why)
+{
+	size_t tl;
+
+	return name_read(msg, len, off, 1, text, &tl, next, NULL, why);
+}
+
+int
 dns_name_skip(const uint8_t *msg, size_t len, size_t off, size_t *next)
 {
 	uint8_t c;

@@ -251,6 +251,14 @@ const char *dns_rcode_name(unsigned rcode);
 /* ---- structural walking (upstream dnsparser skipName / findOPT) ------- */
 
 /*
+ * The name at off as lower-case text into text (DNS_NAME_TEXT_MAX bytes),
+ * compression pointers followed (backwards only, at most
+ * DNS_NAME_MAX_JUMPS, never into the header); *next is the offset just
+ * after the name where it is written. Returns 0, or -1 with *why set.
+ */
+int dns_name_read(const uint8_t *msg, size_t len, size_t off, char *text,
+    size_t *next, const char **why);
+/*
  * Skip the name at off as upstream's skipName does: labels up to a zero
  * byte or a compression pointer, whose target is not looked at. *next is
  * the offset after it. 0, or -1 when it runs off the end or a label

@@ -230,60 +230,6 @@ leakz_answer_build(uint8_t *out, size_t cap, const struct dns_query *q,
 /* ---- client side ---- */
 
 /*
- * Read a name at *off into text (lower case, labels joined by '.'),
- * following compression pointers backwards only, at most 10. Advances
- * *off past the name as it stands in the record.
- */
-static int
-read_name(const uint8_t *m, size_t len, size_t *off, char *text, size_t cap)
-{
-	size_t o = *off, t = 0, end = 0;
-	int jumps = 0, jumped = 0;
-
-	for (;;) {
-		uint8_t l;
-
-		if (o >= len)
-			return -1;
-		l = m[o];
-		if ((l & 0xc0) == 0xc0) {
-			size_t target;
-
-			if (o + 1 >= len || ++jumps > DNS_NAME_MAX_JUMPS)
-				return -1;
-			target = ((size_t)(l & 0x3f) << 8) | m[o + 1];
-			if (target >= o)
-				return -1;
-			if (!jumped)
-				end = o + 2;
-			jumped = 1;
-			o = target;
-			continue;
-		}
-		if (l & 0xc0)
-			return -1;
-		if (l == 0) {
-			if (!jumped)
-				end = o + 1;
-			break;
-		}
-		if (o + 1 + l > len || t + l + 2 > cap)
-			return -1;
-		if (t > 0)
-			text[t++] = '.';
-		for (size_t i = 0; i < l; i++) {
-			char c = (char)m[o + 1 + i];
-
-			text[t++] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-		}
-		o += 1 + l;
-	}
-	text[t] = '\0';
-	*off = end;
-	return 0;
-}
-
-/*
  * A CAA RR with tag "leak1" is a report (value "addrs=N shown=K;E;E..."):
  * its pieces become TXT strings as the TXT form has them. Other CAA RRs
  * count as other. 0, or -1 when it runs past its record.
@@ -324,6 +270,7 @@ leakz_answer_parse(const uint8_t *msg, size_t len, uint16_t id,
     const char *qname, uint16_t qtype, struct leakz_answer *a, struct err *e)
 {
 	char name[DNS_NAME_TEXT_MAX];
+	const char *why = "";
 	size_t off = DNS_HDR_LEN;
 	unsigned qd, ancount, i;
 
@@ -340,8 +287,10 @@ leakz_answer_parse(const uint8_t *msg, size_t len, uint16_t id,
 	ancount = be16_load(msg + 6);
 	if (qd != 1)
 		return err_set(e, "%u questions", qd);
-	if (read_name(msg, len, &off, name, sizeof name) != 0 || off + 4 > len)
-		return err_set(e, "question does not parse");
+	if (dns_name_read(msg, len, off, name, &off, &why) != 0)
+		return err_set(e, "question does not parse: %s", why);
+	if (off + 4 > len)
+		return err_set(e, "question does not parse: no type and class");
 	if (strcasecmp(name, qname) != 0 || be16_load(msg + off) != qtype)
 		return err_set(e, "another question");
 	off += 4;
@@ -349,8 +298,9 @@ leakz_answer_parse(const uint8_t *msg, size_t len, uint16_t id,
 		uint16_t type, rdlen;
 		size_t rd;
 
-		if (read_name(msg, len, &off, name, sizeof name) != 0)
-			return err_set(e, "answer %u: name does not parse", i);
+		if (dns_name_read(msg, len, off, name, &off, &why) != 0)
+			return err_set(
+			    e, "answer %u: name does not parse: %s", i, why);
 		if (off + 10 > len)
 			return err_set(e, "answer %u runs past the end", i);
 		type = be16_load(msg + off);
