@@ -124,10 +124,9 @@ struct eng_server {
 	void *clock_arg;
 	struct arq_config arqc;
 	struct eng_server_stats st;
-	struct eng_server_guard_stats gst; /* server-budget.c */
+	struct eng_server_guard_stats gst; /* server-budget.c; its rx_held and
+					   * upstream_conns are the budget counts */
 	struct eng_server_limits lim;	   /* server-budget.c */
-	size_t rx_held;			   /* received stream bytes held */
-	unsigned nconns;		   /* upstream connections */
 	struct srv_dns *dns;
 	struct srv_leak *leak; /* MDNS_LEAK_ZONE (server-leak.h), or NULL */
 	struct eng_fec_stats fec_st; /* download FEC (server-fec.c) */
