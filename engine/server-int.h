@@ -30,6 +30,7 @@ enum sst_state {
 };
 
 struct srv_session;
+struct srv_source;
 struct srv_sources;
 
 struct srv_stream {
@@ -132,6 +133,8 @@ struct eng_server {
 	struct eng_fec_stats fec_st; /* download FEC (server-fec.c) */
 	struct arq_stats arq_done;   /* ARQ counters of freed streams */
 	const union net_addr *from;  /* source of the query being handled */
+	struct srv_source *from_src; /* its record (server-source.c), NULL
+					* until looked up */
 	struct srv_sources *sources; /* server-source.c */
 	int force_id;		     /* tests: the next session's id */
 	int in_session;		     /* the query is a working session's */
