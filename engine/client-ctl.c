@@ -74,6 +74,18 @@ stream_state(const struct ecl_stream *st)
 	}
 }
 
+/* The wall-clock time of the session's last valid tunnel answer, from
+ * its age on the loop's clock (as last_valid_metrics does per connection). */
+static int64_t
+live_wall_ms(const struct eng_client *c, uint64_t now)
+{
+	int64_t wall = now_wall_ms();
+
+	if (c->live_us > now)
+		return wall;
+	return wall - (int64_t)((now - c->live_us) / 1000);
+}
+
 #define STREAM_LIST_MAX 1000
 
 json_t *
@@ -104,7 +116,7 @@ eng_client_status_json(
 		json_integer((json_int_t)((now - c->live_us) / 1000)));
 	json_object_set_new(o, "last_valid_answer_unix_ms",
 	    c->live_us == 0 ? json_null() :
-			      json_integer((json_int_t)c->live_wall_ms));
+			      json_integer((json_int_t)live_wall_ms(c, now)));
 	json_object_set_new(o, "stall_timeout_ms",
 	    json_integer((json_int_t)(c->stall_us / 1000)));
 	if (connected) {
@@ -420,7 +432,7 @@ eng_client_metrics_text(struct eng_client *c)
 	    "time of the last valid tunnel answer on the session (0: none).\n"
 	    "# TYPE mdns_client_last_valid_answer_timestamp_seconds gauge\n"
 	    "mdns_client_last_valid_answer_timestamp_seconds %.3f\n",
-	    c->live_us == 0 ? 0.0 : (double)c->live_wall_ms / 1000.0);
+	    c->live_us == 0 ? 0.0 : (double)live_wall_ms(c, now) / 1000.0);
 	fprintf(f,
 	    "# HELP mdns_client_bytes_total Stream payload bytes.\n"
 	    "# TYPE mdns_client_bytes_total counter\n"

@@ -144,10 +144,9 @@ struct eng_client {
 	uint64_t expire_timer, expire_at;
 	uint64_t last_send, last_traffic;
 	/* liveness (client-session.c): the last valid tunnel answer on the
-	 * session (monotonic and wall clock; 0 none), the first query sent
+	 * session (monotonic clock; 0 none), the first query sent
 	 * since (0: none out), the stall threshold and whether it passed */
 	uint64_t live_us;
-	int64_t live_wall_ms;
 	uint64_t unanswered_since;
 	uint64_t stall_us;
 	int stalled;

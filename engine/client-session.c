@@ -85,7 +85,6 @@ static void
 session_live(struct eng_client *c, uint64_t now)
 {
 	c->live_us = now ? now : 1;
-	c->live_wall_ms = now_wall_ms();
 	c->unanswered_since = 0;
 	if (!c->stalled)
 		return;

@@ -25,11 +25,10 @@ add_held(struct srv_stream *st, size_t now_bytes)
 	struct eng_server *s = ss->srv;
 
 	ss->rx_held -= st->rx_acct;
-	s->rx_held -= st->rx_acct;
+	s->gst.rx_held -= st->rx_acct;
 	ss->rx_held += now_bytes;
-	s->rx_held += now_bytes;
+	s->gst.rx_held += now_bytes;
 	st->rx_acct = now_bytes;
-	s->gst.rx_held = s->rx_held;
 }
 
 void
@@ -79,7 +78,7 @@ srv_budget_data_admit(struct srv_stream *st, uint16_t seq, size_t n)
 	/* The in-order frame drains what waits behind it: out-of-order
 	 * frames that fill the server's budget must not stall every
 	 * stream, so it may use as much again. */
-	if (s->rx_held + n >
+	if (s->gst.rx_held + n >
 	    (diff == 0 ? 2 * s->lim.server_rx : s->lim.server_rx)) {
 		g->drop_server_budget++;
 		return 0;
@@ -107,7 +106,8 @@ srv_budget_conn_admit(struct srv_stream *st)
 
 	if (st->conn_counted)
 		return 1;
-	if (ss->nconns >= s->lim.conn_session || s->nconns >= s->lim.conn_max) {
+	if (ss->nconns >= s->lim.conn_session ||
+	    s->gst.upstream_conns >= s->lim.conn_max) {
 		s->gst.conn_refused++;
 		return 0;
 	}
@@ -123,13 +123,12 @@ srv_budget_conn(struct srv_stream *st, int delta)
 	if (delta > 0 && !st->conn_counted) {
 		st->conn_counted = 1;
 		ss->nconns++;
-		s->nconns++;
+		s->gst.upstream_conns++;
 	} else if (delta < 0 && st->conn_counted) {
 		st->conn_counted = 0;
 		ss->nconns--;
-		s->nconns--;
+		s->gst.upstream_conns--;
 	}
-	s->gst.upstream_conns = s->nconns;
 }
 
 int

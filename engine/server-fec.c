@@ -42,6 +42,18 @@ struct srv_fec_grp {
 	uint64_t ptimer;	      /* release timer of ph, 0 when none */
 };
 
+/* The server's FEC ceilings, from its configuration. */
+static void
+srv_fec_ceilings(const struct eng_server *s, struct fec_params *p)
+{
+	fec_params_default(p);
+	p->enabled = s->cfg.fec_enabled != 0;
+	p->group = (unsigned)s->cfg.fec_max_group;
+	p->overhead = (unsigned)s->cfg.fec_max_overhead;
+	p->symbol_size = (unsigned)s->cfg.fec_max_symbol_size;
+	p->flush_ms = (unsigned)s->cfg.fec_max_flush_ms;
+}
+
 int
 srv_fec_caps(struct srv_session *ss, const uint8_t *p, size_t n,
     uint8_t ack[FEC_CAPS_LEN])
@@ -54,12 +66,7 @@ srv_fec_caps(struct srv_session *ss, const uint8_t *p, size_t n,
 		s->fec_st.caps_refused++;
 		return -1;
 	}
-	fec_params_default(&sv);
-	sv.enabled = s->cfg.fec_enabled != 0;
-	sv.group = (unsigned)s->cfg.fec_max_group;
-	sv.overhead = (unsigned)s->cfg.fec_max_overhead;
-	sv.symbol_size = (unsigned)s->cfg.fec_max_symbol_size;
-	sv.flush_ms = (unsigned)s->cfg.fec_max_flush_ms;
+	srv_fec_ceilings(s, &sv);
 	fec_negotiate(&cl, &sv, &eff);
 	if (eff.enabled && !ss->fec.enabled) {
 		s->fec_st.negotiated++;
@@ -400,18 +407,14 @@ json_t *
 srv_fec_status_json(const struct eng_server *s)
 {
 	struct fec_params p;
+	unsigned nsess = fec_sessions(s);
 	json_t *o;
 
-	fec_params_default(&p);
-	p.enabled = s->cfg.fec_enabled != 0;
-	p.group = (unsigned)s->cfg.fec_max_group;
-	p.overhead = (unsigned)s->cfg.fec_max_overhead;
-	p.symbol_size = (unsigned)s->cfg.fec_max_symbol_size;
-	p.flush_ms = (unsigned)s->cfg.fec_max_flush_ms;
+	srv_fec_ceilings(s, &p);
 	fec_params_normalize(&p);
-	o = eng_fec_json(fec_sessions(s) > 0, &p, &s->fec_st);
+	o = eng_fec_json(nsess > 0, &p, &s->fec_st);
 	json_object_set_new(o, "enabled", json_boolean(p.enabled));
-	json_object_set_new(o, "sessions", json_integer(fec_sessions(s)));
+	json_object_set_new(o, "sessions", json_integer(nsess));
 	json_object_set_new(o, "sessions_negotiated",
 	    json_integer((json_int_t)s->fec_st.negotiated));
 	json_object_set_new(o, "caps_refused",

@@ -30,6 +30,7 @@ enum sst_state {
 };
 
 struct srv_session;
+struct srv_source;
 struct srv_sources;
 
 struct srv_stream {
@@ -124,15 +125,16 @@ struct eng_server {
 	void *clock_arg;
 	struct arq_config arqc;
 	struct eng_server_stats st;
-	struct eng_server_guard_stats gst; /* server-budget.c */
+	struct eng_server_guard_stats gst; /* server-budget.c; its rx_held and
+					   * upstream_conns are the budget counts */
 	struct eng_server_limits lim;	   /* server-budget.c */
-	size_t rx_held;			   /* received stream bytes held */
-	unsigned nconns;		   /* upstream connections */
 	struct srv_dns *dns;
 	struct srv_leak *leak; /* MDNS_LEAK_ZONE (server-leak.h), or NULL */
 	struct eng_fec_stats fec_st; /* download FEC (server-fec.c) */
 	struct arq_stats arq_done;   /* ARQ counters of freed streams */
 	const union net_addr *from;  /* source of the query being handled */
+	struct srv_source *from_src; /* its record (server-source.c), NULL
+					* until looked up */
 	struct srv_sources *sources; /* server-source.c */
 	int force_id;		     /* tests: the next session's id */
 	int in_session;		     /* the query is a working session's */

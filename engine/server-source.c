@@ -58,6 +58,10 @@ srv_source_get(struct eng_server *s, uint64_t now)
 
 	if (s->from == NULL)
 		return NULL;
+	/* One query, one source: its record cannot be evicted before the
+	 * query ends, as only a new source is added. */
+	if (s->from_src != NULL)
+		return s->from_src;
 	if (t == NULL)
 		t = s->sources = xcalloc(1, sizeof *t);
 	k = key_of(s->from);
@@ -65,7 +69,7 @@ srv_source_get(struct eng_server *s, uint64_t now)
 	for (v = hmap_find(&t->map, h, &it); v != HMAP_NONE;
 	     v = hmap_find_next(&t->map, &it))
 		if (memcmp(&t->v[v].addr, &k, sizeof k) == 0)
-			return &t->v[v];
+			return s->from_src = &t->v[v];
 	if (t->n == SRV_SOURCES_MAX) {
 		r = &t->v[t->head];
 		(void)hmap_del(
@@ -82,7 +86,7 @@ srv_source_get(struct eng_server *s, uint64_t now)
 	r->init_tokens = SRV_SRC_BURST * (double)s->cfg.src_init_rate;
 	hmap_put(&t->map, h, (uint32_t)i);
 	t->n++;
-	return r;
+	return s->from_src = r;
 }
 
 static void
@@ -169,4 +173,5 @@ srv_sources_free(struct eng_server *s)
 		hmap_free(&s->sources->map);
 	free(s->sources);
 	s->sources = NULL;
+	s->from_src = NULL;
 }

@@ -733,6 +733,7 @@ eng_server_handle_from(struct eng_server *s, const union net_addr *from,
 	size_t n;
 
 	s->from = from;
+	s->from_src = NULL;
 	s->in_session = 0;
 	n = handle(s, msg, len, out, cap);
 	/* Answers that no working session asked for (MTU probes, INIT
@@ -743,6 +744,7 @@ eng_server_handle_from(struct eng_server *s, const union net_addr *from,
 		s, srv_source_get(s, srv_now(s)), n - len, srv_now(s)))
 		n = 0;
 	s->from = NULL;
+	s->from_src = NULL;
 	return n;
 }
 
