@@ -275,30 +275,25 @@ on_tick(struct ev_loop *loop, uint64_t id, void *arg)
 		lv->runs++;
 }
 
-/* The client's listener, "HOST:PORT", or "" with why set. */
+/* The client's listener bound, "HOST:PORT", or "" with why set. */
 static void
-socks_addr(struct eng_client *cl, const struct cfg *conf, char *buf, size_t len,
-    char *why, size_t wlen)
+socks_addr(const union net_addr *bound, const struct cfg *conf, char *buf,
+    size_t len, char *why, size_t wlen)
 {
-	json_t *st = eng_client_status_json(cl, "", 1);
-	const char *lis = json_string_value(
-	    json_object_get(json_object_get(st, "socks"), "listen"));
-
 	buf[0] = '\0';
-	if (lis == NULL)
+	if (bound == NULL)
 		snprintf(why, wlen, "the engine has no listener");
 	else if (conf->client.socks_auth && conf->client.socks_user == NULL)
 		snprintf(why, wlen,
 		    "the SOCKS port needs SOCKS5_USER and SOCKS5_PASS");
 	else
-		snprintf(buf, len, "%s", lis);
-	json_decref(st);
+		net_addr_format(bound, buf, len);
 }
 
 struct cli_live *
 cli_live_start(struct ev_loop *loop, struct eng_client *cl,
-    const struct cfg *conf, unsigned interval_ms, struct cli_snap *snap,
-    struct err *e)
+    const union net_addr *bound, const struct cfg *conf, unsigned interval_ms,
+    struct cli_snap *snap, struct err *e)
 {
 	struct cli_live *lv = xcalloc(1, sizeof *lv);
 	char socks[NET_ADDR_STRLEN], why[200];
@@ -309,7 +304,7 @@ cli_live_start(struct ev_loop *loop, struct eng_client *cl,
 	lv->cl = cl;
 	lv->snap = snap;
 	lv->interval_us = (uint64_t)interval_ms * 1000;
-	socks_addr(cl, conf, socks, sizeof socks, why, sizeof why);
+	socks_addr(bound, conf, socks, sizeof socks, why, sizeof why);
 	if ((lv->ip = cli_ip_plan_new(conf, socks[0] ? socks : NULL, why, e)) ==
 	    NULL) {
 		free(lv);
