@@ -108,18 +108,6 @@ read_resolv(struct leak_cli *lc, const char *path, struct err *e)
 	return 0;
 }
 
-/* A wildcard listener is reached on loopback. */
-static void
-any_to_loopback(union net_addr *a)
-{
-	if (a->sa.sa_family == AF_INET &&
-	    a->in.sin_addr.s_addr == htonl(INADDR_ANY))
-		a->in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	else if (a->sa.sa_family == AF_INET6 &&
-	    IN6_IS_ADDR_UNSPECIFIED(&a->in6.sin6_addr))
-		a->in6.sin6_addr = in6addr_loopback;
-}
-
 /* "; by client: ADDR host N IP N, ..." (the engine's most recent four
  * SOCKS clients, status socks.clients) after the totals in buf. */
 static void
@@ -183,7 +171,7 @@ from_engine(struct leak_cli *lc, int want_tun)
 	if (!want_tun)
 		goto out;
 	if (lis != NULL && net_addr_parse(lis, 53, &lc->o.tun, NULL) == 0) {
-		any_to_loopback(&lc->o.tun);
+		net_addr_any_to_loopback(&lc->o.tun);
 		lc->o.have_tun = 1;
 		snprintf(lc->tun_from, sizeof lc->tun_from,
 		    "the engine's DNS listener (%s)", path);
@@ -427,7 +415,7 @@ cli_leak_plan_new(
 	lc->quiet = 1;
 	if (tun_dns != NULL) {
 		lc->o.tun = *tun_dns;
-		any_to_loopback(&lc->o.tun);
+		net_addr_any_to_loopback(&lc->o.tun);
 		lc->o.have_tun = 1;
 		snprintf(lc->tun_from, sizeof lc->tun_from,
 		    "the engine's DNS listener");
