@@ -236,12 +236,9 @@ leak_setup(struct cli_ctx *ctx, struct leak_cli *lc, const struct args *args)
 		}
 		lc->o.whoami[lc->o.nwhoami++] = v;
 	}
-	for (i = 0; lc->o.nwhoami == 0 && !args_has(args, OPT_NO_WHOAMI) &&
-	     i < leak_ndefault_whoami && i < LEAK_WHOAMI_MAX;
-	     i++)
-		lc->o.whoami[i] = leak_default_whoami[i];
 	if (lc->o.nwhoami == 0 && !args_has(args, OPT_NO_WHOAMI))
-		lc->o.nwhoami = leak_ndefault_whoami;
+		lc->o.nwhoami =
+		    leak_whoami_defaults(lc->o.whoami, LEAK_WHOAMI_MAX);
 	lc->o.zone = lc->zone;
 	lc->o.nnames = (int)names;
 	lc->o.timeout_ms = (int)tmo;
