@@ -20,8 +20,8 @@ struct cli_checks {
 	unsigned seen[RES_VERDICT_COUNT];
 };
 
-static const char *
-status_name(int rc)
+const char *
+cli_status_name(int rc)
 {
 	switch (rc) {
 	case EXIT_OK:
@@ -100,12 +100,27 @@ cli_checks_worst(const struct cli_checks *o)
 }
 
 int
+cli_checks_exit(const struct res_check *c, size_t n)
+{
+	int seen[4] = {0, 0, 0, 0};
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		seen[res_verdict_exit(c[i].verdict)] = 1;
+	if (seen[EXIT_CRITICAL])
+		return EXIT_CRITICAL;
+	if (seen[EXIT_UNKNOWN] || n == 0)
+		return EXIT_UNKNOWN;
+	return seen[EXIT_WARNING] ? EXIT_WARNING : EXIT_OK;
+}
+
+int
 cli_checks_close(struct cli_checks *o, int rc)
 {
 	struct err e = {""};
 
 	if (o->db != NULL &&
-	    store_run_end(o->db, o->run_id, status_name(rc), &e) != 0 &&
+	    store_run_end(o->db, o->run_id, cli_status_name(rc), &e) != 0 &&
 	    !o->failed) {
 		cli_error(o->cmd, "%s", e.msg);
 		o->failed = 1;

@@ -42,6 +42,15 @@ void cli_checks_add(struct cli_checks *o, const struct res_check *c);
 int cli_checks_worst(const struct cli_checks *o);
 
 /*
+ * The same rule over the checks c[0..n) by each verdict's exit code
+ * (res_verdict_exit: degraded counts as a warning); n == 0: UNKNOWN.
+ */
+int cli_checks_exit(const struct res_check *c, size_t n);
+
+/* An exit code's word: "ok", "warning", "critical", else "unknown". */
+const char *cli_status_name(int rc);
+
+/*
  * End the run with status rc ("ok", "warning", "critical", "unknown"),
  * finish the output and free o. Returns rc, or UNKNOWN when the output or
  * the store failed (said on stderr).

@@ -911,14 +911,6 @@ out:
 	return rc;
 }
 
-static const char *
-status_word(int state)
-{
-	static const char *const w[] = {"ok", "warning", "critical", "unknown"};
-
-	return state >= 0 && state <= 3 ? w[state] : "unknown";
-}
-
 /* The run and its checks into the history; failures only warn. */
 static void
 store_run(struct chk *k, int state)
@@ -941,7 +933,7 @@ store_run(struct chk *k, int state)
 		for (j = 0; k->want[i] && j < k->out[i].nc; j++)
 			if (store_add_check(db, run, &k->out[i].c[j], &e) != 0)
 				goto fail;
-	if (store_run_end(db, run, status_word(state), &e) != 0)
+	if (store_run_end(db, run, cli_status_name(state), &e) != 0)
 		goto fail;
 	store_close(db);
 	free(path);

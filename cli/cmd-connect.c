@@ -397,8 +397,8 @@ cmd_connect_run(struct cli_ctx *ctx, const struct args *args)
 	/* The exit checks read the settings; then the engine has its own
 	 * copy and ours goes (the resolver list may be large). */
 	if (args_has(args, OPT_CHECKS) &&
-	    (live = cli_live_start(loop, cl, cfg, checks_ms, w.snap, &e)) ==
-		NULL) {
+	    (live = cli_live_start(
+		 loop, cl, &bound, cfg, checks_ms, w.snap, &e)) == NULL) {
 		cli_error(&cmd_connect_entry, "--checks: %s", e.msg);
 		rc = EXIT_UNKNOWN;
 		goto out;

@@ -176,12 +176,7 @@ set_socks(struct ip_cli *ic, const char *addr)
 	union net_addr a;
 
 	if (net_addr_parse(addr, 0, &a, NULL) == 0) {
-		if (a.sa.sa_family == AF_INET &&
-		    a.in.sin_addr.s_addr == htonl(INADDR_ANY))
-			a.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		else if (a.sa.sa_family == AF_INET6 &&
-		    IN6_IS_ADDR_UNSPECIFIED(&a.in6.sin6_addr))
-			a.in6.sin6_addr = in6addr_loopback;
+		net_addr_any_to_loopback(&a);
 		net_addr_format(&a, ic->socks, sizeof ic->socks);
 	} else
 		snprintf(ic->socks, sizeof ic->socks, "%s", addr);

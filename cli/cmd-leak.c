@@ -108,18 +108,6 @@ read_resolv(struct leak_cli *lc, const char *path, struct err *e)
 	return 0;
 }
 
-/* A wildcard listener is reached on loopback. */
-static void
-any_to_loopback(union net_addr *a)
-{
-	if (a->sa.sa_family == AF_INET &&
-	    a->in.sin_addr.s_addr == htonl(INADDR_ANY))
-		a->in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	else if (a->sa.sa_family == AF_INET6 &&
-	    IN6_IS_ADDR_UNSPECIFIED(&a->in6.sin6_addr))
-		a->in6.sin6_addr = in6addr_loopback;
-}
-
 /* "; by client: ADDR host N IP N, ..." (the engine's most recent four
  * SOCKS clients, status socks.clients) after the totals in buf. */
 static void
@@ -183,7 +171,7 @@ from_engine(struct leak_cli *lc, int want_tun)
 	if (!want_tun)
 		goto out;
 	if (lis != NULL && net_addr_parse(lis, 53, &lc->o.tun, NULL) == 0) {
-		any_to_loopback(&lc->o.tun);
+		net_addr_any_to_loopback(&lc->o.tun);
 		lc->o.have_tun = 1;
 		snprintf(lc->tun_from, sizeof lc->tun_from,
 		    "the engine's DNS listener (%s)", path);
@@ -248,12 +236,9 @@ leak_setup(struct cli_ctx *ctx, struct leak_cli *lc, const struct args *args)
 		}
 		lc->o.whoami[lc->o.nwhoami++] = v;
 	}
-	for (i = 0; lc->o.nwhoami == 0 && !args_has(args, OPT_NO_WHOAMI) &&
-	     i < leak_ndefault_whoami && i < LEAK_WHOAMI_MAX;
-	     i++)
-		lc->o.whoami[i] = leak_default_whoami[i];
 	if (lc->o.nwhoami == 0 && !args_has(args, OPT_NO_WHOAMI))
-		lc->o.nwhoami = leak_ndefault_whoami;
+		lc->o.nwhoami =
+		    leak_whoami_defaults(lc->o.whoami, LEAK_WHOAMI_MAX);
 	lc->o.zone = lc->zone;
 	lc->o.nnames = (int)names;
 	lc->o.timeout_ms = (int)tmo;
@@ -427,7 +412,7 @@ cli_leak_plan_new(
 	lc->quiet = 1;
 	if (tun_dns != NULL) {
 		lc->o.tun = *tun_dns;
-		any_to_loopback(&lc->o.tun);
+		net_addr_any_to_loopback(&lc->o.tun);
 		lc->o.have_tun = 1;
 		snprintf(lc->tun_from, sizeof lc->tun_from,
 		    "the engine's DNS listener");

@@ -192,12 +192,8 @@ whoami_args(const struct args *args, struct scan_args *a, struct scan_opts *o)
 		o->whoami[o->nwhoami++] = a->whoami[i];
 	}
 	/* --whoami alone: the public names leak asks by default. */
-	for (i = 0; o->nwhoami == 0 && args_has(args, OPT_WHOAMI) &&
-	     i < leak_ndefault_whoami && i < SCAN_WHOAMI_MAX;
-	     i++)
-		o->whoami[i] = leak_default_whoami[i];
 	if (o->nwhoami == 0 && args_has(args, OPT_WHOAMI))
-		o->nwhoami = MIN(leak_ndefault_whoami, SCAN_WHOAMI_MAX);
+		o->nwhoami = leak_whoami_defaults(o->whoami, SCAN_WHOAMI_MAX);
 	return 0;
 }
 

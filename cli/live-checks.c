@@ -46,25 +46,6 @@ struct cli_live {
 	int live_once; /* the session has been live */
 };
 
-static const char *const verdict_words[] = {
-    "ok", "warning", "critical", "unknown"};
-
-/* leak's rule (the command's exit code): fail > unknown > warn > ok. */
-static int
-worst_code(const struct res_check *c, size_t n)
-{
-	int seen[4] = {0, 0, 0, 0};
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		seen[res_verdict_exit(c[i].verdict)] = 1;
-	if (seen[EXIT_CRITICAL])
-		return EXIT_CRITICAL;
-	if (seen[EXIT_UNKNOWN] || n == 0)
-		return EXIT_UNKNOWN;
-	return seen[EXIT_WARNING] ? EXIT_WARNING : EXIT_OK;
-}
-
 static int
 is_ip(const char *s)
 {
@@ -94,12 +75,12 @@ result_obj(struct cli_live *lv, struct res_check *c, size_t n, int code,
 		json_array_append_new(rows,
 		    json_pack("{s:s,s:s,s:s,s:s,s:s}", "subject", c[i].subject,
 			"verdict",
-			verdict_words[res_verdict_exit(c[i].verdict)], "reason",
-			res_reason_name(c[i].reason), "detail", c[i].detail,
-			"evidence", c[i].evidence));
+			cli_status_name(res_verdict_exit(c[i].verdict)),
+			"reason", res_reason_name(c[i].reason), "detail",
+			c[i].detail, "evidence", c[i].evidence));
 		cli_snap_check(lv->snap, &c[i]);
 	}
-	json_object_set_new(o, "verdict", json_string(verdict_words[code]));
+	json_object_set_new(o, "verdict", json_string(cli_status_name(code)));
 	json_object_set_new(o, "reason",
 	    json_string(main ? res_reason_name(main->reason) : "no_result"));
 	json_object_set_new(o, "detail",
@@ -194,7 +175,7 @@ leak_done(void *arg, struct leak *l)
 	int code;
 
 	cli_leak_plan_judge(lv->lk, l, c, LIVE_ROWS, &nc);
-	code = worst_code(c, nc);
+	code = cli_checks_exit(c, nc);
 	/* The resolvers behind the verdict (leaking ones when critical). */
 	for (i = 0; i < nc; i++) {
 		if (res_verdict_exit(c[i].verdict) != code ||
@@ -275,30 +256,25 @@ on_tick(struct ev_loop *loop, uint64_t id, void *arg)
 		lv->runs++;
 }
 
-/* The client's listener, "HOST:PORT", or "" with why set. */
+/* The client's listener bound, "HOST:PORT", or "" with why set. */
 static void
-socks_addr(struct eng_client *cl, const struct cfg *conf, char *buf, size_t len,
-    char *why, size_t wlen)
+socks_addr(const union net_addr *bound, const struct cfg *conf, char *buf,
+    size_t len, char *why, size_t wlen)
 {
-	json_t *st = eng_client_status_json(cl, "", 1);
-	const char *lis = json_string_value(
-	    json_object_get(json_object_get(st, "socks"), "listen"));
-
 	buf[0] = '\0';
-	if (lis == NULL)
+	if (bound == NULL)
 		snprintf(why, wlen, "the engine has no listener");
 	else if (conf->client.socks_auth && conf->client.socks_user == NULL)
 		snprintf(why, wlen,
 		    "the SOCKS port needs SOCKS5_USER and SOCKS5_PASS");
 	else
-		snprintf(buf, len, "%s", lis);
-	json_decref(st);
+		net_addr_format(bound, buf, len);
 }
 
 struct cli_live *
 cli_live_start(struct ev_loop *loop, struct eng_client *cl,
-    const struct cfg *conf, unsigned interval_ms, struct cli_snap *snap,
-    struct err *e)
+    const union net_addr *bound, const struct cfg *conf, unsigned interval_ms,
+    struct cli_snap *snap, struct err *e)
 {
 	struct cli_live *lv = xcalloc(1, sizeof *lv);
 	char socks[NET_ADDR_STRLEN], why[200];
@@ -309,7 +285,7 @@ cli_live_start(struct ev_loop *loop, struct eng_client *cl,
 	lv->cl = cl;
 	lv->snap = snap;
 	lv->interval_us = (uint64_t)interval_ms * 1000;
-	socks_addr(cl, conf, socks, sizeof socks, why, sizeof why);
+	socks_addr(bound, conf, socks, sizeof socks, why, sizeof why);
 	if ((lv->ip = cli_ip_plan_new(conf, socks[0] ? socks : NULL, why, e)) ==
 	    NULL) {
 		free(lv);

@@ -25,15 +25,16 @@
 struct cli_live;
 
 /*
- * Start the checks of cl (started: its listeners are bound) on loop, the
+ * Start the checks of cl (started: its listeners are bound; bound is its
+ * SOCKS listener's address, from eng_client_start, NULL: none) on loop, the
  * first as soon as the session is live, then every interval_ms. conf is
  * the configuration cl runs with (read now, not kept). snap (may be NULL:
  * no history) gets every result. NULL with e set when a setting cannot
  * be used.
  */
 struct cli_live *cli_live_start(struct ev_loop *loop, struct eng_client *cl,
-    const struct cfg *conf, unsigned interval_ms, struct cli_snap *snap,
-    struct err *e);
+    const union net_addr *bound, const struct cfg *conf, unsigned interval_ms,
+    struct cli_snap *snap, struct err *e);
 
 /* Stop what still runs and free l (NULL is fine). Before the engine and
  * the snapshot writer are freed. */

@@ -195,6 +195,17 @@ net_addr_ip_bytes(const union net_addr *a, uint8_t b[16])
 	return 6;
 }
 
+void
+net_addr_any_to_loopback(union net_addr *a)
+{
+	if (a->sa.sa_family == AF_INET &&
+	    a->in.sin_addr.s_addr == htonl(INADDR_ANY))
+		a->in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else if (a->sa.sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_UNSPECIFIED(&a->in6.sin6_addr))
+		a->in6.sin6_addr = in6addr_loopback;
+}
+
 int
 net_addr_equal(const union net_addr *a, const union net_addr *b)
 {

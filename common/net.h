@@ -42,6 +42,9 @@ socklen_t net_addr_len(const union net_addr *a);
  * peer), 6 for other IPv6, 0 for another family.
  */
 int net_addr_ip_bytes(const union net_addr *a, uint8_t b[16]);
+/* A wildcard address (0.0.0.0, ::) becomes loopback, the port kept: a
+ * wildcard listener is reached there. Other addresses are left alone. */
+void net_addr_any_to_loopback(union net_addr *a);
 /* Same family, address and port. */
 int net_addr_equal(const union net_addr *a, const union net_addr *b);
 /*

@@ -26,6 +26,16 @@ const char *const leak_default_whoami[] = {
 };
 const size_t leak_ndefault_whoami = nitems(leak_default_whoami);
 
+size_t
+leak_whoami_defaults(const char **out, size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < leak_ndefault_whoami && i < max; i++)
+		out[i] = leak_default_whoami[i];
+	return i;
+}
+
 struct lq {
 	struct leak *l;
 	int fd;
@@ -48,7 +58,7 @@ struct leak {
 	struct lq *q;
 	size_t nq, pending;
 	int report_started, finished;
-	uint64_t done_timer, t0_us;
+	uint64_t done_timer;
 	struct leak_obs ob;
 	void (*done)(void *arg, struct leak *l);
 	void *arg;
@@ -107,7 +117,6 @@ finish(struct leak *l)
 	if (l->finished)
 		return;
 	l->finished = 1;
-	l->ob.ms = (int64_t)((now_mono_us() - l->t0_us) / 1000);
 	l->done_timer = ev_timer_add(l->loop, 0, on_done_timer, l);
 }
 
@@ -426,7 +435,6 @@ leak_start(struct ev_loop *loop, const struct leak_opts *o,
 	l->loop = loop;
 	l->done = done;
 	l->arg = arg;
-	l->t0_us = now_mono_us();
 	rnd_text(l->ob.token, 14);
 	l->nq = (size_t)(nsys + ntun) * 2 + o->nwhoami * 2 + 1;
 	l->q = xcalloc(l->nq, sizeof *l->q);

@@ -34,6 +34,9 @@
  * --whoami; every test names the leak zone's own (whoami.ZONE). */
 extern const char *const leak_default_whoami[];
 extern const size_t leak_ndefault_whoami;
+/* The first max of them into out; returns how many (the callers' cap:
+ * LEAK_WHOAMI_MAX, SCAN_WHOAMI_MAX). */
+size_t leak_whoami_defaults(const char **out, size_t max);
 
 struct leak_opts {
 	const char *zone; /* normalised leak zone */
@@ -83,7 +86,6 @@ struct leak_obs {
 	size_t nrep, rep_total;
 	/* whoami fingerprints, per name: [0] system path, [1] tunnel path */
 	struct leak_whoami_obs who[LEAK_WHOAMI_MAX][2];
-	int64_t ms; /* start to report */
 };
 
 struct leak;

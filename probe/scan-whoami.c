@@ -21,7 +21,7 @@ void
 scan_whoami_begin(struct scan *s, struct item *it)
 {
 	it->who = 0;
-	it->r.whoami_asked = 1;
+	/* whoami_asked: set by scan_slot_get for every item when nwhoami > 0 */
 	it->r.whoami[0] = '\0';
 	it->r.whoami_error[0] = '\0';
 	scan_item_enter(s, it, IT_WHOAMI);

@@ -190,6 +190,27 @@ test_ip_bytes(void)
 	tap_is_int(net_addr_ip_bytes(&a, b), 0, "ip_bytes: another family");
 }
 
+/* A wildcard address becomes loopback with its port; others stay. */
+static void
+test_any_to_loopback(void)
+{
+	union net_addr a;
+	char buf[NET_ADDR_STRLEN];
+
+	net_addr_parse("0.0.0.0:1080", 0, &a, NULL);
+	net_addr_any_to_loopback(&a);
+	net_addr_format(&a, buf, sizeof buf);
+	tap_is_str(buf, "127.0.0.1:1080", "any_to_loopback: IPv4 wildcard");
+	net_addr_parse("[::]:1080", 0, &a, NULL);
+	net_addr_any_to_loopback(&a);
+	net_addr_format(&a, buf, sizeof buf);
+	tap_is_str(buf, "[::1]:1080", "any_to_loopback: IPv6 wildcard");
+	net_addr_parse("10.0.0.1:53", 0, &a, NULL);
+	net_addr_any_to_loopback(&a);
+	net_addr_format(&a, buf, sizeof buf);
+	tap_is_str(buf, "10.0.0.1:53", "any_to_loopback: others unchanged");
+}
+
 /* net_addr_hash agrees with net_addr_equal and keys the hmap table. */
 static void
 test_hash(void)
@@ -505,6 +526,7 @@ main(void)
 	test_parse();
 	test_equal();
 	test_ip_bytes();
+	test_any_to_loopback();
 	test_hash();
 	test_udp();
 	test_tcp();
